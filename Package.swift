@@ -1,0 +1,17 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "quorum",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RaftCore", targets: ["RaftCore"]),
+    ],
+    dependencies: [
+    ],
+    targets: [
+        // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
+        .target(name: "RaftCore"),
+    ],
+    swiftLanguageModes: [.v6]
+)
