@@ -1,0 +1,112 @@
+/// A cluster's configuration: one TOML file shared by every node (see `docs/configuration.md`).
+///
+/// Paths here are templates as written in the file (`data/{id}`); `NodeRuntimeConfig` resolves
+/// them for one node.
+public struct ClusterConfig: Sendable, Equatable {
+    /// `[cluster]`: the cluster's name and where nodes keep their data.
+    public struct Cluster: Sendable, Equatable {
+        /// A label for logs and metrics; not used for membership.
+        public var name: String
+        /// Data directory template; `{id}` is replaced by the node id.
+        public var dataDir: String
+
+        public init(name: String, dataDir: String = Defaults.dataDir) {
+            self.name = name
+            self.dataDir = dataDir
+        }
+    }
+
+    /// `[raft]`: consensus timing. The election timeout is drawn at random from the range on every
+    /// election so that candidates rarely collide (Raft §5.2).
+    public struct Raft: Sendable, Equatable {
+        /// How often a leader sends heartbeats, in milliseconds.
+        public var heartbeatMilliseconds: Int
+        /// The election timeout range in milliseconds, inclusive.
+        public var electionTimeoutMilliseconds: ClosedRange<Int>
+
+        public init(
+            heartbeatMilliseconds: Int = Defaults.heartbeatMilliseconds,
+            electionTimeoutMilliseconds: ClosedRange<Int> = Defaults.electionTimeoutMilliseconds
+        ) {
+            self.heartbeatMilliseconds = heartbeatMilliseconds
+            self.electionTimeoutMilliseconds = electionTimeoutMilliseconds
+        }
+    }
+
+    /// `[tls]`: the cluster CA and each node's certificate and key (templates with `{id}`).
+    public struct TLS: Sendable, Equatable {
+        public var ca: String
+        public var cert: String
+        public var key: String
+
+        public init(ca: String = Defaults.tlsCA, cert: String = Defaults.tlsCert, key: String = Defaults.tlsKey) {
+            self.ca = ca
+            self.cert = cert
+            self.key = key
+        }
+    }
+
+    /// `[executor]`: how many attempts a node runs at once and whether shell tasks are allowed.
+    public struct Executor: Sendable, Equatable {
+        public var slots: Int
+        /// Shell tasks run arbitrary programs, so they are off unless the operator opts in.
+        public var allowShell: Bool
+
+        public init(slots: Int = Defaults.executorSlots, allowShell: Bool = false) {
+            self.slots = slots
+            self.allowShell = allowShell
+        }
+    }
+
+    /// One `[[nodes]]` entry: a member of the cluster.
+    public struct Node: Sendable, Equatable {
+        /// The member id, also the identity in its TLS certificate. Never reused.
+        public var id: String
+        /// Where peers reach this node's Raft transport.
+        public var raft: NodeAddress
+        /// Where clients reach this node's HTTP API.
+        public var api: NodeAddress
+        /// `false` makes an executor-only learner: it replicates the log but does not vote.
+        public var voter: Bool
+
+        public init(id: String, raft: NodeAddress, api: NodeAddress, voter: Bool = true) {
+            self.id = id
+            self.raft = raft
+            self.api = api
+            self.voter = voter
+        }
+    }
+
+    public var cluster: Cluster
+    public var raft: Raft
+    public var tls: TLS
+    public var executor: Executor
+    public var nodes: [Node]
+
+    public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), nodes: [Node]) {
+        self.cluster = cluster
+        self.raft = raft
+        self.tls = tls
+        self.executor = executor
+        self.nodes = nodes
+    }
+
+    /// The member with this id, if any.
+    public func node(withID id: String) -> Node? {
+        nodes.first { $0.id == id }
+    }
+
+    /// The voting members, in file order.
+    public var voters: [Node] { nodes.filter(\.voter) }
+
+    /// Default values of every optional key (documented in `docs/configuration.md`).
+    public enum Defaults {
+        public static let dataDir = "data/{id}"
+        public static let heartbeatMilliseconds = 50
+        public static let electionTimeoutMilliseconds = 300...600
+        public static let tlsCA = "certs/ca.pem"
+        public static let tlsCert = "certs/{id}.pem"
+        public static let tlsKey = "certs/{id}.key"
+        public static let executorSlots = 4
+    }
+}

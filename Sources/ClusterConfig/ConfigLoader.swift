@@ -1,0 +1,111 @@
+import Foundation
+import TOMLKit
+
+/// Turns a cluster TOML file into a `ClusterConfig`, rejecting unknown keys, wrong types and
+/// impossible values with a `ConfigError` that names the file and the key.
+public enum ConfigLoader {
+    /// Reads and parses the file at `path` (relative paths resolve from the working directory).
+    public static func load(path: String) throws(ConfigError) -> ClusterConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, key: "", reason: "cannot read the file (\(describe(error))); check the path")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses TOML text; `file` is only used in messages.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> ClusterConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let parseError as TOMLParseError {
+            throw ConfigError(
+                file: "\(file):\(parseError.source.begin.line):\(parseError.source.begin.column)", key: "",
+                reason: "not valid TOML: \(parseError.description)")
+        } catch {
+            throw ConfigError(file: file, key: "", reason: "not valid TOML: \(error)")
+        }
+        var root = StrictTable(table, path: "", file: file)
+        let config = try readRoot(&root, file: file)
+        try root.finish()
+        return config
+    }
+
+    private static func readRoot(_ root: inout StrictTable, file: String) throws(ConfigError) -> ClusterConfig {
+        guard var clusterTable = try root.table("cluster") else {
+            throw ConfigError(file: file, key: "cluster", reason: "missing; add a [cluster] table with a name")
+        }
+        guard let name = try clusterTable.string("name") else {
+            throw clusterTable.error("name", "missing; give the cluster a name")
+        }
+        let cluster = ClusterConfig.Cluster(
+            name: name, dataDir: try clusterTable.string("data_dir") ?? ClusterConfig.Defaults.dataDir)
+        try clusterTable.finish()
+
+        var raft = ClusterConfig.Raft()
+        if var raftTable = try root.table("raft") {
+            if let heartbeat = try raftTable.int("heartbeat_ms") { raft.heartbeatMilliseconds = heartbeat }
+            if let range = try raftTable.intArray("election_timeout_ms") {
+                guard range.count == 2 else {
+                    throw raftTable.error("election_timeout_ms", "expected [MIN, MAX] (two integers), found \(range.count) values")
+                }
+                guard range[0] <= range[1] else {
+                    throw raftTable.error("election_timeout_ms", "MIN \(range[0]) is above MAX \(range[1])")
+                }
+                raft.electionTimeoutMilliseconds = range[0]...range[1]
+            }
+            try raftTable.finish()
+        }
+
+        var tls = ClusterConfig.TLS()
+        if var tlsTable = try root.table("tls") {
+            if let ca = try tlsTable.string("ca") { tls.ca = ca }
+            if let cert = try tlsTable.string("cert") { tls.cert = cert }
+            if let key = try tlsTable.string("key") { tls.key = key }
+            try tlsTable.finish()
+        }
+
+        var executor = ClusterConfig.Executor()
+        if var executorTable = try root.table("executor") {
+            if let slots = try executorTable.int("slots") { executor.slots = slots }
+            if let allowShell = try executorTable.bool("allow_shell") { executor.allowShell = allowShell }
+            try executorTable.finish()
+        }
+
+        guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
+            throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
+        }
+        var nodes: [ClusterConfig.Node] = []
+        for var nodeTable in nodeTables {
+            nodes.append(try readNode(&nodeTable))
+            try nodeTable.finish()
+        }
+        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, nodes: nodes)
+    }
+
+    private static func readNode(_ table: inout StrictTable) throws(ConfigError) -> ClusterConfig.Node {
+        guard let id = try table.string("id") else {
+            throw table.error("id", "missing; every node needs an id such as \"n1\"")
+        }
+        func address(_ key: String, _ table: inout StrictTable) throws(ConfigError) -> NodeAddress {
+            guard let text = try table.string(key) else {
+                throw table.error(key, "missing; write it as \"HOST:PORT\", e.g. \"127.0.0.1:7001\"")
+            }
+            switch NodeAddress.parse(text) {
+            case .success(let address): return address
+            case .failure(let failure): throw table.error(key, "\"\(text)\" is not an address: \(failure.reason)")
+            }
+        }
+        let raft = try address("raft", &table)
+        let api = try address("api", &table)
+        let voter = try table.bool("voter") ?? true
+        return ClusterConfig.Node(id: id, raft: raft, api: api, voter: voter)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        let text = (error as NSError).localizedDescription
+        return text.isEmpty ? String(describing: error) : text
+    }
+}

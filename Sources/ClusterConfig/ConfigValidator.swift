@@ -1,0 +1,114 @@
+/// Semantic checks on a parsed `ClusterConfig`: what TOML's types cannot say.
+///
+/// `validate` throws the first error (a node must not start on a config with any) and returns the
+/// warnings, which an operator should fix but which do not stop a node.
+public enum ConfigValidator {
+    /// The smallest allowed ratio of the election timeout to the heartbeat interval. Below it, a
+    /// follower may start an election while a healthy leader's heartbeat is merely delayed by a
+    /// scheduling hiccup (etcd enforces the same factor of 5).
+    public static let minimumElectionToHeartbeatRatio = 5
+
+    /// Checks `config` and returns its warnings, or throws the first error found.
+    public static func validate(_ config: ClusterConfig, file: String) throws(ConfigError) -> [ConfigWarning] {
+        var warnings: [ConfigWarning] = []
+        func fail(_ key: String, _ reason: String) -> ConfigError {
+            ConfigError(file: file, key: key, reason: reason)
+        }
+
+        if config.cluster.name.isEmpty { throw fail("cluster.name", "must not be empty") }
+        if config.cluster.dataDir.isEmpty { throw fail("cluster.data_dir", "must not be empty") }
+        if config.nodes.count > 1 && !config.cluster.dataDir.contains("{id}") {
+            warnings.append(
+                ConfigWarning(
+                    file: file, key: "cluster.data_dir",
+                    reason: "has no {id}: nodes on the same machine would share one data directory"))
+        }
+
+        let heartbeat = config.raft.heartbeatMilliseconds
+        let election = config.raft.electionTimeoutMilliseconds
+        guard (1...60_000).contains(heartbeat) else {
+            throw fail("raft.heartbeat_ms", "\(heartbeat) is out of range 1-60000")
+        }
+        guard election.lowerBound >= heartbeat * minimumElectionToHeartbeatRatio else {
+            throw fail(
+                "raft.election_timeout_ms",
+                "the minimum \(election.lowerBound) ms must be at least \(minimumElectionToHeartbeatRatio)× the heartbeat (\(heartbeat * minimumElectionToHeartbeatRatio) ms); raise it or lower raft.heartbeat_ms"
+            )
+        }
+        if election.lowerBound == election.upperBound {
+            warnings.append(
+                ConfigWarning(
+                    file: file, key: "raft.election_timeout_ms",
+                    reason: "MIN equals MAX: without a random spread, candidates split votes more often"))
+        }
+        guard election.upperBound <= 600_000 else {
+            throw fail("raft.election_timeout_ms", "the maximum \(election.upperBound) ms is above 600000")
+        }
+
+        for (key, template) in [("tls.ca", config.tls.ca), ("tls.cert", config.tls.cert), ("tls.key", config.tls.key)]
+        where template.isEmpty {
+            throw fail(key, "must not be empty")
+        }
+        if config.nodes.count > 1 {
+            for (key, template) in [("tls.cert", config.tls.cert), ("tls.key", config.tls.key)] where !template.contains("{id}") {
+                throw fail(key, "must contain {id}: every node has its own certificate and key")
+            }
+        }
+
+        guard (0...1024).contains(config.executor.slots) else {
+            throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")
+        }
+
+        var firstUseOfID: [String: Int] = [:]
+        var firstUseOfAddress: [NodeAddress: String] = [:]
+        for (offset, node) in config.nodes.enumerated() {
+            let prefix = "nodes[\(offset)]"
+            guard NodeIDRules.isValid(node.id) else {
+                throw fail("\(prefix).id", "\"\(node.id)\" is not a valid node id: \(NodeIDRules.description)")
+            }
+            if let first = firstUseOfID[node.id] {
+                throw fail("\(prefix).id", "\"\(node.id)\" is already the id of nodes[\(first)]; ids must be unique")
+            }
+            firstUseOfID[node.id] = offset
+            for (kind, address) in [("raft", node.raft), ("api", node.api)] {
+                if let first = firstUseOfAddress[address] {
+                    throw fail("\(prefix).\(kind)", "\"\(address)\" is already used by \(first); every address must be unique")
+                }
+                firstUseOfAddress[address] = "\(prefix).\(kind)"
+            }
+        }
+
+        let voterCount = config.voters.count
+        guard voterCount > 0 else {
+            throw fail("nodes", "no node is a voter; at least one needs voter = true")
+        }
+        if voterCount % 2 == 0 {
+            warnings.append(
+                ConfigWarning(
+                    file: file, key: "nodes",
+                    reason: "\(voterCount) voters: an even number tolerates no more failures than \(voterCount - 1) and needs a larger quorum; use an odd number"
+                ))
+        }
+        return warnings
+    }
+}
+
+/// What a node id may look like. Ids go into TLS certificates and file names, so they are
+/// restricted to a DNS label: lowercase letters, digits and inner hyphens, at most 63 characters.
+public enum NodeIDRules {
+    /// A sentence for error messages.
+    public static let description = "use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit"
+
+    /// Whether `id` follows the rules.
+    public static func isValid(_ id: String) -> Bool {
+        let scalars = Array(id.unicodeScalars)
+        guard (1...63).contains(scalars.count) else { return false }
+        func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
+            ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)
+        }
+        guard let first = scalars.first, let last = scalars.last, isAlphanumeric(first), isAlphanumeric(last) else {
+            return false
+        }
+        return scalars.allSatisfy { isAlphanumeric($0) || $0 == "-" }
+    }
+}

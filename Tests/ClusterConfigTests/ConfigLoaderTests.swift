@@ -1,0 +1,204 @@
+import Testing
+
+@testable import ClusterConfig
+
+/// A minimal valid config to mutate in tests.
+let validConfig = """
+    [cluster]
+    name = "t"
+    data_dir = "data/{id}"
+
+    [raft]
+    heartbeat_ms = 50
+    election_timeout_ms = [300, 600]
+
+    [executor]
+    slots = 2
+    allow_shell = false
+
+    [[nodes]]
+    id = "n1"
+    raft = "127.0.0.1:7001"
+    api = "127.0.0.1:8080"
+
+    [[nodes]]
+    id = "n2"
+    raft = "127.0.0.1:7002"
+    api = "127.0.0.1:8081"
+
+    [[nodes]]
+    id = "n3"
+    raft = "127.0.0.1:7003"
+    api = "127.0.0.1:8082"
+    voter = false
+    """
+
+/// Parses and validates, returning the first error, or nil when the text is a valid config.
+func configError(_ text: String) -> ConfigError? {
+    do {
+        let config = try ConfigLoader.parse(text, file: "c.toml")
+        _ = try ConfigValidator.validate(config, file: "c.toml")
+        return nil
+    } catch {
+        return error
+    }
+}
+
+@Suite("Config loading")
+struct ConfigLoaderTests {
+    @Test("a valid config parses into typed values with defaults")
+    func parsesValidConfig() throws {
+        let config = try ConfigLoader.parse(validConfig, file: "c.toml")
+        #expect(config.cluster.name == "t")
+        #expect(config.raft.heartbeatMilliseconds == 50)
+        #expect(config.raft.electionTimeoutMilliseconds == 300...600)
+        #expect(config.tls == ClusterConfig.TLS())
+        #expect(config.executor == ClusterConfig.Executor(slots: 2, allowShell: false))
+        #expect(config.nodes.map(\.id) == ["n1", "n2", "n3"])
+        #expect(config.nodes[0].raft == NodeAddress(host: "127.0.0.1", port: 7001))
+        #expect(config.nodes[2].voter == false)
+        #expect(config.voters.map(\.id) == ["n1", "n2"])
+    }
+
+    @Test("optional sections take their defaults")
+    func defaults() throws {
+        let config = try ConfigLoader.parse(
+            """
+            [cluster]
+            name = "solo"
+            [[nodes]]
+            id = "n1"
+            raft = "127.0.0.1:7001"
+            api = "127.0.0.1:8080"
+            """, file: "c.toml")
+        #expect(config.cluster.dataDir == "data/{id}")
+        #expect(config.raft == ClusterConfig.Raft())
+        #expect(config.executor.slots == 4)
+        #expect(config.executor.allowShell == false)
+        #expect(try ConfigValidator.validate(config, file: "c.toml").isEmpty)
+    }
+
+    @Test(
+        "each kind of broken config fails naming the key",
+        arguments: [
+            ("[raft]\nheartbeat_msec = 50", "raft.heartbeat_msec", "unknown key"),
+            ("colour = \"blue\"", "colour", "unknown key"),
+            ("[executor]\nslots = \"four\"", "executor.slots", "expected an integer, found string"),
+            ("[executor]\nallow_shell = 1", "executor.allow_shell", "expected true or false"),
+            ("[raft]\nelection_timeout_ms = [600]", "raft.election_timeout_ms", "two integers"),
+            ("[raft]\nelection_timeout_ms = [600, 300]", "raft.election_timeout_ms", "above MAX"),
+            ("[raft]\nelection_timeout_ms = [100, 200]", "raft.election_timeout_ms", "at least 5×"),
+            ("[raft]\nheartbeat_ms = 0", "raft.heartbeat_ms", "out of range"),
+            ("[executor]\nslots = -1", "executor.slots", "out of range"),
+            ("[tls]\ncert = \"certs/node.pem\"", "tls.cert", "must contain {id}"),
+        ] as [(String, String, String)])
+    func brokenSections(section: String, key: String, reason: String) throws {
+        let text = replaceOrAppend(section, in: validConfig)
+        let error = try #require(configError(text), "expected an error for \(section)")
+        #expect(error.key == key)
+        #expect(error.reason.contains(reason), "\(error.reason)")
+        #expect(error.description.hasPrefix("c.toml: \(key): "))
+    }
+
+    @Test(
+        "broken nodes fail naming the node's key",
+        arguments: [
+            ("id = \"n2\"", "id = \"n1\"", "nodes[1].id", "already the id of nodes[0]"),
+            ("api = \"127.0.0.1:8081\"", "api = \"127.0.0.1:8080\"", "nodes[1].api", "already used by nodes[0].api"),
+            ("raft = \"127.0.0.1:7002\"", "raft = \"127.0.0.1:8080\"", "nodes[1].raft", "already used by nodes[0].api"),
+            ("raft = \"127.0.0.1:7002\"", "raft = \"127.0.0.1\"", "nodes[1].raft", "expected HOST:PORT"),
+            ("raft = \"127.0.0.1:7002\"", "raft = \"127.0.0.1:70000\"", "nodes[1].raft", "not a number from 1 to 65535"),
+            ("raft = \"127.0.0.1:7002\"", "raft = \"::1:7002\"", "nodes[1].raft", "brackets"),
+            ("id = \"n2\"", "id = \"N 2\"", "nodes[1].id", "not a valid node id"),
+            ("id = \"n2\"", "ide = \"n2\"", "nodes[1].id", "missing"),
+            ("voter = false", "voter = \"no\"", "nodes[2].voter", "expected true or false"),
+            ("voter = false", "votes = false", "nodes[2].votes", "unknown key"),
+        ] as [(String, String, String, String)])
+    func brokenNodes(original: String, replacement: String, key: String, reason: String) throws {
+        let text = replaceFirst(original, with: replacement, afterNode: key, in: validConfig)
+        let error = try #require(configError(text), "expected an error for \(replacement)")
+        #expect(error.key == key)
+        #expect(error.reason.contains(reason), "\(error.reason)")
+    }
+
+    @Test("missing required parts are named")
+    func missingParts() throws {
+        #expect(configError("[[nodes]]\nid = \"n1\"\nraft = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"")?.key == "cluster")
+        #expect(configError("[cluster]\nname = \"x\"")?.key == "nodes")
+        #expect(configError("[cluster]\n[[nodes]]\nid = \"n1\"\nraft = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"")?.key == "cluster.name")
+        let noVoters = """
+            [cluster]
+            name = "x"
+            [[nodes]]
+            id = "n1"
+            raft = "127.0.0.1:1"
+            api = "127.0.0.1:2"
+            voter = false
+            """
+        #expect(configError(noVoters)?.key == "nodes")
+    }
+
+    @Test("invalid TOML reports the line")
+    func invalidTOML() throws {
+        let error = try #require(configError("[cluster]\nname = \"x\nfoo"))
+        #expect(error.file.hasPrefix("c.toml:2:"))
+        #expect(error.reason.contains("not valid TOML"))
+    }
+
+    @Test("an even number of voters is a warning, not an error")
+    func evenVotersWarn() throws {
+        let text = validConfig.replacingAll("voter = false", with: "voter = true")
+            + "\n[[nodes]]\nid = \"n4\"\nraft = \"127.0.0.1:7004\"\napi = \"127.0.0.1:8083\"\n"
+        let config = try ConfigLoader.parse(text, file: "c.toml")
+        let warnings = try ConfigValidator.validate(config, file: "c.toml")
+        #expect(warnings.map(\.key) == ["nodes"])
+        #expect(warnings.first?.reason.contains("4 voters") == true)
+    }
+
+    @Test("node ids follow DNS-label rules")
+    func nodeIDs() {
+        for valid in ["n1", "a", "node-7", String(repeating: "a", count: 63)] { #expect(NodeIDRules.isValid(valid)) }
+        for invalid in ["", "-n1", "n1-", "N1", "n_1", "n 1", "é", String(repeating: "a", count: 64)] {
+            #expect(!NodeIDRules.isValid(invalid), "\(invalid)")
+        }
+    }
+}
+
+/// `validConfig` with the named section's body replaced (`[raft]\nkey = …`), or with extra
+/// top-level lines prepended when the snippet has no section header.
+func replaceOrAppend(_ snippet: String, in text: String) -> String {
+    guard snippet.hasPrefix("["), let headerEnd = snippet.firstIndex(of: "\n") else { return snippet + "\n" + text }
+    let header = String(snippet[..<headerEnd])
+    var output: [String] = []
+    var skipping = false
+    var replaced = false
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("[") {
+            skipping = line == header
+            if skipping {
+                output.append(snippet)
+                replaced = true
+            }
+        }
+        if !skipping { output.append(String(line)) }
+    }
+    if !replaced { output.insert(snippet, at: 0) }
+    return output.joined(separator: "\n")
+}
+
+/// Replaces the first occurrence of `original` inside the node named by `key` (`nodes[1].…`).
+func replaceFirst(_ original: String, with replacement: String, afterNode key: String, in text: String) -> String {
+    let nodeIndex = Int(key.dropFirst("nodes[".count).prefix { $0.isNumber }) ?? 0
+    var blocks = text.components(separatedBy: "[[nodes]]")
+    let block = nodeIndex + 1
+    if let range = blocks[block].range(of: original) {
+        blocks[block].replaceSubrange(range, with: replacement)
+    }
+    return blocks.joined(separator: "[[nodes]]")
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@Suite("quorum config check and quorum node")
+struct ConfigCommandTests {
+    @Test("the shipped local cluster config is valid and printed resolved")
+    func checkLocal3() throws {
+        let result = try QuorumBinary.run(["config", "check", "cluster/local-3.toml"], in: QuorumBinary.repoRoot)
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("cluster/local-3.toml: valid"))
+        #expect(result.standardOutput.contains("n3     voter    raft 127.0.0.1:7003  api 127.0.0.1:8082"))
+        #expect(result.standardOutput.contains("data \(QuorumBinary.repoRoot)/data/n2"))
+    }
+
+    @Test("a broken config exits 2 with one line naming the file and key")
+    func brokenConfig() throws {
+        let directory = try temporaryDirectory()
+        let file = "\(directory)/bad.toml"
+        let original = try String(contentsOfFile: "\(QuorumBinary.repoRoot)/cluster/local-3.toml", encoding: .utf8)
+        try original.replacingOccurrences(of: "heartbeat_ms", with: "heartbeat_msec").write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try QuorumBinary.run(["config", "check", file])
+        #expect(result.exitCode == 2)
+        #expect(result.standardError == "\(file): raft.heartbeat_msec: unknown key (check the spelling; docs/configuration.md lists every key)\n")
+        #expect(result.standardOutput.isEmpty)
+    }
+
+    @Test("a missing file exits 2 naming it")
+    func missingFile() throws {
+        let result = try QuorumBinary.run(["config", "check", "/nonexistent/quorum.toml"])
+        #expect(result.exitCode == 2)
+        #expect(result.standardError.hasPrefix("/nonexistent/quorum.toml: cannot read the file"))
+    }
+
+    @Test("--id of an unknown node exits 2")
+    func unknownID() throws {
+        let result = try QuorumBinary.run(["config", "check", "cluster/local-3.toml", "--id", "n7"], in: QuorumBinary.repoRoot)
+        #expect(result.exitCode == 2)
+        #expect(result.standardError.contains("--id: \"n7\" is not a node of this cluster"))
+    }
+
+    @Test("config check warns about missing TLS files; node refuses them")
+    func missingCertificates() throws {
+        let directory = try temporaryDirectory()
+        try FileManager.default.copyItem(
+            atPath: "\(QuorumBinary.repoRoot)/cluster/local-3.toml", toPath: "\(directory)/c.toml")
+        let check = try QuorumBinary.run(["config", "check", "c.toml", "--id", "n1"], in: directory)
+        #expect(check.exitCode == 0)
+        #expect(check.standardError.contains("warning: tls.ca: \(directory)/certs/ca.pem does not exist"))
+        let node = try QuorumBinary.run(["node", "--config", "c.toml", "--id", "n1"], in: directory)
+        #expect(node.exitCode == 2)
+        #expect(node.standardError.contains("c.toml: tls.ca: \(directory)/certs/ca.pem does not exist"))
+    }
+
+    @Test("usage errors exit 2, help exits 0")
+    func usage() throws {
+        #expect(try QuorumBinary.run(["config", "check"]).exitCode == 2)
+        #expect(try QuorumBinary.run(["no-such-command"]).exitCode == 2)
+        let help = try QuorumBinary.run(["--help"])
+        #expect(help.exitCode == 0)
+        #expect(help.standardOutput.contains("USAGE: quorum"))
+    }
+
+    @Test("an invalid log level exits 2 naming its source")
+    func badLogLevel() throws {
+        let result = try QuorumBinary.run(
+            ["node", "--config", "cluster/local-3.toml", "--id", "n1"], in: QuorumBinary.repoRoot,
+            environment: ["QUORUM_LOG_LEVEL": "loud"])
+        #expect(result.exitCode == 2)
+        #expect(result.standardError.contains("QUORUM_LOG_LEVEL: \"loud\" is not a log level"))
+    }
+
+    private func temporaryDirectory() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-cli-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test of Quorum: one debug build (zero warnings in our own code), the unit and
+# process tests, then the long randomized checks that live in scripts.
+#
+#   scripts/test.sh            everything (what CI runs)
+#   QUICK=1 scripts/test.sh    only the build and `swift test`
+#
+# Installs nothing by hand: whatever a step needs, the step's script installs itself.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+log() { printf '[test %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+command -v swift >/dev/null || { log "swift is not on PATH (expected /opt/swift/usr/bin)"; exit 1; }
+
+started=$(date +%s)
+build_log=$(mktemp "${TMPDIR:-/tmp}/quorum-build.XXXXXX")
+trap 'rm -f "$build_log"' EXIT
+
+log "building (debug, with tests)"
+if ! swift build --build-tests 2>&1 | tee "$build_log" | grep -E '(error|warning):|Build complete|Compiling [a-z]' | grep -vE 'Compiling' >&2; then
+  :
+fi
+if ! grep -q 'Build complete' "$build_log"; then
+  log "build failed"; tail -40 "$build_log" >&2; exit 1
+fi
+# Zero warnings in our own code (dependencies may warn; we cannot fix those).
+own_warnings=$(grep -E "^$(pwd)/(Sources|Tests|Benchmarks)/.*warning:" "$build_log" | sort -u || true)
+if [ -n "$own_warnings" ]; then
+  log "the build has warnings in Quorum's own code:"; printf '%s\n' "$own_warnings" >&2; exit 1
+fi
+
+log "swift test"
+swift test --skip-build
+
+if [ "${QUICK:-0}" = 1 ]; then
+  log "QUICK=1: skipping the script checks"; exit 0
+fi
+
+for check in scripts/check-*.sh; do
+  [ -e "$check" ] || continue
+  log "running $check"
+  bash "$check"
+done
+
+log "all tests passed in $(( $(date +%s) - started )) s"
