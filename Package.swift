@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "quorum", targets: ["quorum"]),
         .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "Cron", targets: ["Cron"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
     ],
     dependencies: [
@@ -20,14 +21,20 @@ let package = Package(
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
         .target(name: "RaftCore"),
+        // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
+        .target(name: "Cron"),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
-        .executableTarget(name: "quorum", dependencies: ["ClusterConfig", argumentParser, logging]),
+        .executableTarget(name: "quorum", dependencies: ["ClusterConfig", "Cron", argumentParser, logging]),
 
+        .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum"]),
+
+        // Benchmarks: small release executables run by scripts/bench-*.sh.
+        .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),
     ],
     swiftLanguageModes: [.v6]
 )
