@@ -36,3 +36,29 @@ struct CronCommandTests {
         #expect(result.standardOutput.isEmpty)
     }
 }
+
+@Suite("quorum cron next against the public cases")
+struct CronPublicCasesCLITests {
+    /// Rows of `cron_cases_public.tsv`: expression, from, zone, count, and column 7 (cronie).
+    static let rows: [[String]] = {
+        let path = "\(QuorumBinary.repoRoot)/Tests/CronTests/Fixtures/cron_cases_public.tsv"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+    }()
+
+    @Test("the fixture is there")
+    func fixturePresent() {
+        #expect(Self.rows.count >= 20)
+    }
+
+    @Test("every row's output is the cronie column", arguments: rows)
+    func row(fields: [String]) throws {
+        try #require(fields.count >= 7)
+        let result = try QuorumBinary.run([
+            "cron", "next", fields[0], "--from", fields[1], "--tz", fields[2], "--count", fields[3],
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(result.standardOutput.split(separator: "\n").map(String.init) == fields[6].split(separator: " ").map(String.init))
+    }
+}
