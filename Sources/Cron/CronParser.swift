@@ -142,7 +142,9 @@ enum CronParser {
                     message: "range \"\(CronParseError.shortened(text))\" has no end; write it as start-end, as in \(field.range.lowerBound)-\(field.range.upperBound)")
             }
             low = try parseValue(startBytes, element: text, field)
-            high = try parseValue(endBytes, element: text, field)
+            let end = try parseValue(endBytes, element: text, field)
+            // `FRI-SUN` means Friday to Sunday: SUN at the end of a range is 7, not 0.
+            high = field == .dayOfWeek && end == 0 && endBytes.allSatisfy(isLetter) ? 7 : end
             if low > high {
                 throw CronParseError(
                     field: field.name, value: text,
