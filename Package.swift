@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "quorum", targets: ["quorum"]),
         .library(name: "RaftCore", targets: ["RaftCore"]),
         .library(name: "Cron", targets: ["Cron"]),
+        .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
     ],
     dependencies: [
@@ -23,12 +24,15 @@ let package = Package(
         .target(name: "RaftCore"),
         // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
         .target(name: "Cron"),
+        // The replicated scheduler state machine: pure and deterministic, time comes from commands.
+        .target(name: "SchedulerCore"),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(name: "quorum", dependencies: ["ClusterConfig", "Cron", argumentParser, logging]),
 
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
+        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum"]),

@@ -1,0 +1,201 @@
+/// A state-machine command: the payload of one Raft log entry (with its ``StampedCommand``
+/// timestamp). Every id and every computed time (cron next fire, attempt deadline) is stamped by
+/// the leader, so applying is a pure function of the state and the command.
+public indirect enum Command: Hashable, Sendable {
+    /// Submit a once or cron job (a cron job may carry a DAG).
+    case submitJob(SubmitJob)
+    /// Submit one DAG run.
+    case submitDAG(SubmitDAG)
+    /// A cron job's fire for `scheduledAt`; applied at most once per (job, scheduled time).
+    case fireCron(FireCron)
+    /// Start attempt `attempt` of a queued run on an executor.
+    case assignAttempt(AssignAttempt)
+    /// An executor's report that an attempt ended.
+    case finishAttempt(FinishAttempt)
+    /// The leader's verdict that an attempt is lost or past its deadline.
+    case expireAttempt(ExpireAttempt)
+    /// Cancel a job: a once job's run, or a cron job and its active runs.
+    case cancelJob(JobID)
+    /// Cancel a DAG run.
+    case cancelDAG(DAGRunID)
+    /// Pause a cron job.
+    case pause(JobID)
+    /// Resume a paused cron job.
+    case resume(JobID)
+    /// Run a job now (a new run of a cron job, or queue a pending once job early).
+    case trigger(TriggerJob)
+    /// Give a dead run a fresh attempt budget and queue it.
+    case requeue(RunID)
+    /// Remove a dead run from the DLQ.
+    case purge(RunID)
+    /// Advance time only (promotes due runs, expires retained data). The leader proposes it
+    /// when the next due instant passes and nothing else is being proposed.
+    case tick
+    /// Many commands in one log entry, applied in order at the same timestamp. Not nested.
+    case batch([Command])
+}
+
+/// A command with the proposer's clock reading; the unit the log carries.
+public struct StampedCommand: Hashable, Sendable {
+    /// The proposer's time. The state machine applies at `max(this, last applied time)`.
+    public var at: Timestamp
+    /// The command.
+    public var command: Command
+    /// A stamped command.
+    public init(at: Timestamp, command: Command) {
+        self.at = at
+        self.command = command
+    }
+}
+
+/// Idempotency data the leader stamps into a submit.
+public struct IdempotencyStamp: Hashable, Sendable {
+    /// The client's `Idempotency-Key`.
+    public var key: String
+    /// A digest of the request body (the leader computes it); a reused key with another digest
+    /// is a conflict.
+    public var bodyDigest: UInt64
+    /// A stamp.
+    public init(key: String, bodyDigest: UInt64) {
+        self.key = key
+        self.bodyDigest = bodyDigest
+    }
+}
+
+/// Submit a job.
+public struct SubmitJob: Hashable, Sendable {
+    /// The new job's id.
+    public var jobID: JobID
+    /// The spec.
+    public var spec: JobSpec
+    /// Once job: its run's id. Ignored for cron jobs.
+    public var runID: RunID
+    /// Cron job: the first fire time (computed by the leader). Ignored for once jobs.
+    public var firstFireAt: Timestamp?
+    /// Idempotency data, if the client sent a key.
+    public var idempotency: IdempotencyStamp?
+    /// A submit.
+    public init(jobID: JobID, spec: JobSpec, runID: RunID, firstFireAt: Timestamp? = nil,
+                idempotency: IdempotencyStamp? = nil) {
+        self.jobID = jobID
+        self.spec = spec
+        self.runID = runID
+        self.firstFireAt = firstFireAt
+        self.idempotency = idempotency
+    }
+}
+
+/// Submit a DAG run.
+public struct SubmitDAG: Hashable, Sendable {
+    /// The new DAG run's id (task run ids derive from it).
+    public var dagRunID: DAGRunID
+    /// The validated DAG.
+    public var spec: DAGSpec
+    /// Retention after it finishes, in milliseconds.
+    public var retentionMs: Int64
+    /// Idempotency data, if the client sent a key.
+    public var idempotency: IdempotencyStamp?
+    /// A DAG submit.
+    public init(dagRunID: DAGRunID, spec: DAGSpec, retentionMs: Int64 = JobSpec.defaultRetentionMs,
+                idempotency: IdempotencyStamp? = nil) {
+        self.dagRunID = dagRunID
+        self.spec = spec
+        self.retentionMs = retentionMs
+        self.idempotency = idempotency
+    }
+}
+
+/// A cron fire, computed by the leader.
+public struct FireCron: Hashable, Sendable {
+    /// The cron job.
+    public var jobID: JobID
+    /// The schedule time this fire is for (the latest due time the leader found).
+    public var scheduledAt: Timestamp
+    /// The fire time after this one (`nil` when the schedule has no more).
+    public var nextFireAt: Timestamp?
+    /// The new run's id (for a DAG job, the new DAG run's id is the same text).
+    public var runID: RunID
+    /// Earlier due times the leader collapsed into this fire (never fired); counted as missed.
+    public var missedBefore: Int
+    /// A fire.
+    public init(jobID: JobID, scheduledAt: Timestamp, nextFireAt: Timestamp?, runID: RunID,
+                missedBefore: Int = 0) {
+        self.jobID = jobID
+        self.scheduledAt = scheduledAt
+        self.nextFireAt = nextFireAt
+        self.runID = runID
+        self.missedBefore = missedBefore
+    }
+}
+
+/// Assign a queued run's next attempt.
+public struct AssignAttempt: Hashable, Sendable {
+    /// The run.
+    public var runID: RunID
+    /// The executor node.
+    public var executor: ExecutorID
+    /// Must be the run's current attempt + 1.
+    public var attempt: Int
+    /// When the attempt times out (the leader adds the task's timeout to its clock).
+    public var deadline: Timestamp
+    /// An assignment.
+    public init(runID: RunID, executor: ExecutorID, attempt: Int, deadline: Timestamp) {
+        self.runID = runID
+        self.executor = executor
+        self.attempt = attempt
+        self.deadline = deadline
+    }
+}
+
+/// An attempt's end as reported by its executor.
+public struct FinishAttempt: Hashable, Sendable {
+    /// The run.
+    public var runID: RunID
+    /// The attempt that ended (fenced: it must be the run's current running attempt).
+    public var attempt: Int
+    /// What happened.
+    public var report: AttemptReport
+    /// A finish.
+    public init(runID: RunID, attempt: Int, report: AttemptReport) {
+        self.runID = runID
+        self.attempt = attempt
+        self.report = report
+    }
+}
+
+/// Why the leader gives up on an attempt.
+public enum ExpiryReason: UInt8, Hashable, Sendable {
+    /// The executor node is gone (outcome `lost`).
+    case executorLost = 0
+    /// The attempt's deadline passed without a report (outcome `timed_out`).
+    case deadlinePassed = 1
+}
+
+/// The leader's verdict on an attempt.
+public struct ExpireAttempt: Hashable, Sendable {
+    /// The run.
+    public var runID: RunID
+    /// The attempt (fenced like a finish).
+    public var attempt: Int
+    /// Why.
+    public var reason: ExpiryReason
+    /// An expiry.
+    public init(runID: RunID, attempt: Int, reason: ExpiryReason) {
+        self.runID = runID
+        self.attempt = attempt
+        self.reason = reason
+    }
+}
+
+/// Run a job now.
+public struct TriggerJob: Hashable, Sendable {
+    /// The job.
+    public var jobID: JobID
+    /// The new run's id (cron jobs; DAG jobs use it as the DAG run id). Ignored for once jobs.
+    public var runID: RunID
+    /// A trigger.
+    public init(jobID: JobID, runID: RunID) {
+        self.jobID = jobID
+        self.runID = runID
+    }
+}

@@ -1,0 +1,174 @@
+/// The versioned binary encoding of log entry payloads.
+///
+/// Layout: a format version byte (``CommandCodec/version``), the stamped time (zigzag varint
+/// milliseconds), then the command: a tag byte and its fields (see ``BinaryWriter``). A batch
+/// is a count followed by its commands (tag + fields, no nested batches).
+public enum CommandCodec {
+    /// The current format version.
+    public static let version: UInt8 = 1
+
+    /// Encodes a stamped command.
+    public static func encode(_ stamped: StampedCommand) -> [UInt8] {
+        var w = BinaryWriter(capacity: 96)
+        w.write(version)
+        w.write(stamped.at)
+        encode(stamped.command, into: &w)
+        return w.bytes
+    }
+
+    /// Encodes `command` stamped at `at`.
+    public static func encode(_ command: Command, at: Timestamp) -> [UInt8] {
+        encode(StampedCommand(at: at, command: command))
+    }
+
+    /// Decodes a stamped command. Never traps: bad input is a ``DecodeError``.
+    public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> StampedCommand {
+        var r = BinaryReader(bytes)
+        let v = try r.readByte()
+        guard v == version else {
+            throw DecodeError("unsupported command format version \(v) (this build reads \(version))", offset: 0)
+        }
+        let at = try r.readTimestamp()
+        let command = try decodeCommand(&r, allowBatch: true)
+        guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after the command", offset: r.offset) }
+        return StampedCommand(at: at, command: command)
+    }
+
+    static func encode(_ command: Command, into w: inout BinaryWriter) {
+        switch command {
+        case .submitJob(let s):
+            w.write(UInt8(1))
+            w.write(s.jobID.rawValue)
+            w.write(s.spec)
+            w.write(s.runID.rawValue)
+            w.writeOptional(s.firstFireAt) { $0.write($1) }
+            w.writeOptional(s.idempotency) { $0.write($1) }
+        case .submitDAG(let s):
+            w.write(UInt8(2))
+            w.write(s.dagRunID.rawValue)
+            w.write(s.spec)
+            w.write(s.retentionMs)
+            w.writeOptional(s.idempotency) { $0.write($1) }
+        case .fireCron(let f):
+            w.write(UInt8(3))
+            w.write(f.jobID.rawValue)
+            w.write(f.scheduledAt)
+            w.writeOptional(f.nextFireAt) { $0.write($1) }
+            w.write(f.runID.rawValue)
+            w.write(f.missedBefore)
+        case .assignAttempt(let a):
+            w.write(UInt8(4))
+            w.write(a.runID.rawValue)
+            w.write(a.executor.rawValue)
+            w.write(a.attempt)
+            w.write(a.deadline)
+        case .finishAttempt(let f):
+            w.write(UInt8(5))
+            w.write(f.runID.rawValue)
+            w.write(f.attempt)
+            w.write(f.report.outcome.rawValue)
+            w.writeOptional(f.report.exitCode) { $0.write($1) }
+            w.writeOptional(f.report.httpStatus) { $0.write($1) }
+            w.write(f.report.outputTail)
+            w.writeOptional(f.report.error) { $0.write($1) }
+        case .expireAttempt(let e):
+            w.write(UInt8(6))
+            w.write(e.runID.rawValue)
+            w.write(e.attempt)
+            w.write(e.reason.rawValue)
+        case .cancelJob(let id):
+            w.write(UInt8(7))
+            w.write(id.rawValue)
+        case .cancelDAG(let id):
+            w.write(UInt8(8))
+            w.write(id.rawValue)
+        case .pause(let id):
+            w.write(UInt8(9))
+            w.write(id.rawValue)
+        case .resume(let id):
+            w.write(UInt8(10))
+            w.write(id.rawValue)
+        case .trigger(let t):
+            w.write(UInt8(11))
+            w.write(t.jobID.rawValue)
+            w.write(t.runID.rawValue)
+        case .requeue(let id):
+            w.write(UInt8(12))
+            w.write(id.rawValue)
+        case .purge(let id):
+            w.write(UInt8(13))
+            w.write(id.rawValue)
+        case .tick:
+            w.write(UInt8(14))
+        case .batch(let commands):
+            w.write(UInt8(15))
+            w.writeArray(commands) { w, c in encode(c, into: &w) }
+        }
+    }
+
+    static func decodeCommand(_ r: inout BinaryReader, allowBatch: Bool) throws(DecodeError) -> Command {
+        let tagOffset = r.offset
+        let tag = try r.readByte()
+        switch tag {
+        case 1:
+            let job = JobID(try r.readString())
+            let spec = try r.readJobSpec()
+            let run = RunID(try r.readString())
+            let first = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
+            let idem = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readIdempotencyStamp() }
+            return .submitJob(SubmitJob(jobID: job, spec: spec, runID: run, firstFireAt: first, idempotency: idem))
+        case 2:
+            let id = DAGRunID(try r.readString())
+            let spec = try r.readDAGSpec()
+            let retention = try r.readInt64()
+            let idem = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readIdempotencyStamp() }
+            return .submitDAG(SubmitDAG(dagRunID: id, spec: spec, retentionMs: retention, idempotency: idem))
+        case 3:
+            let job = JobID(try r.readString())
+            let scheduled = try r.readTimestamp()
+            let next = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
+            let run = RunID(try r.readString())
+            let missed = try r.readInt()
+            return .fireCron(FireCron(jobID: job, scheduledAt: scheduled, nextFireAt: next, runID: run, missedBefore: missed))
+        case 4:
+            let run = RunID(try r.readString())
+            let exec = ExecutorID(try r.readString())
+            let attempt = try r.readInt()
+            let deadline = try r.readTimestamp()
+            return .assignAttempt(AssignAttempt(runID: run, executor: exec, attempt: attempt, deadline: deadline))
+        case 5:
+            let run = RunID(try r.readString())
+            let attempt = try r.readInt()
+            let outcome = try r.readEnum(AttemptOutcome.self)
+            let exit = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt32() }
+            let http = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt32() }
+            let tail = try r.readString()
+            let error = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readString() }
+            return .finishAttempt(FinishAttempt(runID: run, attempt: attempt, report: AttemptReport(
+                outcome: outcome, exitCode: exit, httpStatus: http, outputTail: tail, error: error)))
+        case 6:
+            let run = RunID(try r.readString())
+            let attempt = try r.readInt()
+            let reason = try r.readEnum(ExpiryReason.self)
+            return .expireAttempt(ExpireAttempt(runID: run, attempt: attempt, reason: reason))
+        case 7: return .cancelJob(JobID(try r.readString()))
+        case 8: return .cancelDAG(DAGRunID(try r.readString()))
+        case 9: return .pause(JobID(try r.readString()))
+        case 10: return .resume(JobID(try r.readString()))
+        case 11:
+            let job = JobID(try r.readString())
+            return .trigger(TriggerJob(jobID: job, runID: RunID(try r.readString())))
+        case 12: return .requeue(RunID(try r.readString()))
+        case 13: return .purge(RunID(try r.readString()))
+        case 14: return .tick
+        case 15:
+            guard allowBatch else { throw DecodeError("a batch may not contain a batch", offset: tagOffset) }
+            let commands = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in
+                try decodeCommand(&r, allowBatch: false)
+            }
+            return .batch(commands)
+        default:
+            throw DecodeError("unknown command tag \(tag)", offset: tagOffset)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// What applying a command changed, in order: for SSE, metrics and notifications. The shell
+/// acts on ``SchedulerEvent/stopAttempt(runID:attempt:executor:)``.
+public enum SchedulerEvent: Hashable, Sendable {
+    /// A job was created.
+    case jobSubmitted(JobID)
+    /// A DAG run was created.
+    case dagSubmitted(DAGRunID)
+    /// A submit repeated an idempotency key within its window; nothing changed. Carries the
+    /// first submit's id (a job id, or a DAG run id as text).
+    case duplicateSubmit(key: String, existingID: String)
+    /// A job's own state changed (cron state, next fire) or it was removed.
+    case jobChanged(JobID)
+    /// A run changed state.
+    case runChanged(RunID, RunState, attempt: Int)
+    /// An attempt ended with this outcome.
+    case attemptFinished(RunID, attempt: Int, AttemptOutcome)
+    /// A DAG run changed state.
+    case dagChanged(DAGRunID, DAGState)
+    /// A running attempt was cancelled or replaced: its executor should stop it.
+    case stopAttempt(runID: RunID, attempt: Int, executor: ExecutorID)
+    /// A cron fire did not start a run.
+    case fireSkipped(JobID, scheduledAt: Timestamp, reason: FireSkipReason)
+    /// A finish or expire for an attempt that is not current; nothing changed.
+    case staleReport(RunID, attempt: Int)
+    /// A job or DAG run was removed after its retention.
+    case removed(id: String)
+    /// The command was refused; nothing changed.
+    case rejected(CommandRejection)
+}
+
+/// Why a fire did not start a run.
+public enum FireSkipReason: UInt8, Hashable, Sendable {
+    /// `forbid` and a run was still active.
+    case forbidden = 0
+    /// Later than the starting deadline under `skip` (or not the latest under `run_once`).
+    case missed = 1
+}
+
+/// Why a command was refused. The API layer maps `code` to HTTP.
+public struct CommandRejection: Hashable, Sendable, CustomStringConvertible {
+    /// The class of refusal.
+    public enum Code: UInt8, Hashable, Sendable {
+        /// The id is unknown (404).
+        case notFound = 0
+        /// The request contradicts the state or an earlier request (409).
+        case conflict = 1
+        /// A bad value (422).
+        case invalid = 2
+    }
+    /// The class of refusal.
+    public var code: Code
+    /// What is wrong and what to do.
+    public var message: String
+    /// A rejection.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    /// The message.
+    public var description: String { message }
+}

@@ -1,0 +1,194 @@
+/// What an attempt executes.
+public enum TaskSpec: Hashable, Sendable {
+    /// Does nothing and succeeds (the default task).
+    case noop
+    /// Sleeps for the given milliseconds, then succeeds.
+    case sleep(milliseconds: Int64)
+    /// Runs a program with an argument vector (no shell interpolation).
+    case shell(ShellTask)
+    /// Sends one HTTP request; a 2xx answer is success.
+    case http(HTTPTask)
+}
+
+/// A program to run: `argv[0]` is the executable.
+public struct ShellTask: Hashable, Sendable {
+    /// The argument vector; `argv[0]` is the program.
+    public var argv: [String]
+    /// Extra environment variables, sorted by key.
+    public var environment: [KeyValue]
+    /// The working directory, or `nil` for the executor's default.
+    public var workingDirectory: String?
+    /// A shell task. `environment` is sorted by key here.
+    public init(argv: [String], environment: [KeyValue] = [], workingDirectory: String? = nil) {
+        self.argv = argv
+        self.environment = environment.sorted { $0.key < $1.key }
+        self.workingDirectory = workingDirectory
+    }
+}
+
+/// An HTTP request to send.
+public struct HTTPTask: Hashable, Sendable {
+    /// The method, e.g. `"POST"`.
+    public var method: String
+    /// The absolute URL.
+    public var url: String
+    /// Request headers, sorted by name.
+    public var headers: [KeyValue]
+    /// The request body.
+    public var body: [UInt8]
+    /// An HTTP task. `headers` are sorted by name here.
+    public init(method: String, url: String, headers: [KeyValue] = [], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers.sorted { $0.key < $1.key }
+        self.body = body
+    }
+}
+
+/// How a failed attempt is retried.
+///
+/// The delay before attempt `n + 1` after attempt `n` failed is
+/// `min(maxBackoff, initialBackoff × multiplier^(n−1))`, scaled by a deterministic jitter
+/// factor in `[0.5, 1.0)` when `jitter` is on (see ``Backoff``).
+public struct RetryPolicy: Hashable, Sendable {
+    /// Attempts per budget, counting the first (≥ 1). Default 3.
+    public var maxAttempts: Int
+    /// The delay after the first failure, in milliseconds. Default 1000.
+    public var initialBackoffMs: Int64
+    /// The growth factor per further failure. Default 2.0.
+    public var multiplier: Double
+    /// The delay cap, in milliseconds. Default 300000 (5 minutes).
+    public var maxBackoffMs: Int64
+    /// Whether the delay is scaled by a deterministic jitter factor. Default on.
+    public var jitter: Bool
+    /// A retry policy; the defaults are the API's.
+    public init(maxAttempts: Int = 3, initialBackoffMs: Int64 = 1000, multiplier: Double = 2.0,
+                maxBackoffMs: Int64 = 300_000, jitter: Bool = true) {
+        self.maxAttempts = maxAttempts
+        self.initialBackoffMs = initialBackoffMs
+        self.multiplier = multiplier
+        self.maxBackoffMs = maxBackoffMs
+        self.jitter = jitter
+    }
+    /// 3 attempts, 1 s, ×2, 5 min cap, jitter.
+    public static let `default` = RetryPolicy()
+}
+
+/// What a cron fire does while a previous run of the same job is still active.
+public enum ConcurrencyPolicy: UInt8, Hashable, Sendable, CaseIterable {
+    /// Start the new run alongside the old one.
+    case allow = 0
+    /// Skip this fire (counted in ``Job/forbiddenFires``).
+    case forbid = 1
+    /// Cancel the active run (stopping its attempt) and start the new one.
+    case replace = 2
+}
+
+/// What happens to fires that came later than the starting deadline.
+public enum MisfirePolicy: UInt8, Hashable, Sendable, CaseIterable {
+    /// Drop late fires (each counted as missed).
+    case skip = 0
+    /// Run once for the latest missed time; earlier missed times are counted and dropped.
+    case runOnce = 1
+}
+
+/// A cron job's schedule as the user wrote it. The state machine never evaluates it: the leader
+/// computes fire times with the Cron module and stamps them into commands.
+public struct CronSchedule: Hashable, Sendable {
+    /// The cron expression, e.g. `"0 * * * *"`.
+    public var expression: String
+    /// The IANA zone name, e.g. `"Europe/Berlin"` (default `"UTC"`).
+    public var timezone: String
+    /// A cron schedule.
+    public init(expression: String, timezone: String = "UTC") {
+        self.expression = expression
+        self.timezone = timezone
+    }
+}
+
+/// Everything a user said about a job. Immutable once submitted and shared by reference, so a
+/// million jobs cost one allocation each.
+public final class JobSpec: Hashable, Sendable {
+    /// A display name.
+    public let name: String
+    /// The cron schedule, or `nil` for a once job.
+    public let schedule: CronSchedule?
+    /// When a once job first becomes due (the leader resolves `delay_seconds` and "now").
+    public let runAt: Timestamp?
+    /// Higher runs first; FIFO within a priority.
+    public let priority: Int
+    /// What each attempt runs (ignored when `dag` is set).
+    public let task: TaskSpec
+    /// A cron-scheduled DAG: each fire starts a new DAG run of it.
+    public let dag: DAGSpec?
+    /// Retry policy per run.
+    public let retry: RetryPolicy
+    /// Per-attempt timeout in milliseconds (the leader stamps the deadline at assignment).
+    public let timeoutMs: Int64
+    /// Cron only: what a fire does while a run is active.
+    public let concurrency: ConcurrencyPolicy
+    /// Cron only: what happens to fires later than `startingDeadlineMs`.
+    public let misfire: MisfirePolicy
+    /// Cron only: a fire later than this still runs normally. Default 60 s.
+    public let startingDeadlineMs: Int64
+    /// Labels, sorted by key, unique keys.
+    public let labels: [KeyValue]
+    /// How long a finished job is kept before it is removed, in milliseconds. Default 7 days.
+    public let retentionMs: Int64
+
+    /// Default per-attempt timeout: 1 hour.
+    public static let defaultTimeoutMs: Int64 = 3_600_000
+    /// Default starting deadline: 60 s.
+    public static let defaultStartingDeadlineMs: Int64 = 60_000
+    /// Default retention: 7 days.
+    public static let defaultRetentionMs: Int64 = 7 * 24 * 3_600_000
+
+    /// A job spec. `labels` are sorted by key here.
+    public init(name: String, schedule: CronSchedule? = nil, runAt: Timestamp? = nil,
+                priority: Int = 0, task: TaskSpec = .noop, dag: DAGSpec? = nil,
+                retry: RetryPolicy = .default, timeoutMs: Int64 = JobSpec.defaultTimeoutMs,
+                concurrency: ConcurrencyPolicy = .allow, misfire: MisfirePolicy = .runOnce,
+                startingDeadlineMs: Int64 = JobSpec.defaultStartingDeadlineMs,
+                labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs) {
+        self.name = name
+        self.schedule = schedule
+        self.runAt = runAt
+        self.priority = priority
+        self.task = task
+        self.dag = dag
+        self.retry = retry
+        self.timeoutMs = timeoutMs
+        self.concurrency = concurrency
+        self.misfire = misfire
+        self.startingDeadlineMs = startingDeadlineMs
+        self.labels = labels.sorted { $0.key < $1.key }
+        self.retentionMs = retentionMs
+    }
+
+    /// `once` or `cron`.
+    public var kind: JobKind { schedule == nil ? .once : .cron }
+
+    /// Value equality of every field.
+    public static func == (lhs: JobSpec, rhs: JobSpec) -> Bool {
+        lhs === rhs || (lhs.name == rhs.name && lhs.schedule == rhs.schedule && lhs.runAt == rhs.runAt
+            && lhs.priority == rhs.priority && lhs.task == rhs.task && lhs.dag == rhs.dag
+            && lhs.retry == rhs.retry && lhs.timeoutMs == rhs.timeoutMs
+            && lhs.concurrency == rhs.concurrency && lhs.misfire == rhs.misfire
+            && lhs.startingDeadlineMs == rhs.startingDeadlineMs && lhs.labels == rhs.labels
+            && lhs.retentionMs == rhs.retentionMs)
+    }
+    /// Hashes the identifying fields.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(priority)
+        hasher.combine(task)
+    }
+}
+
+/// Once or cron.
+public enum JobKind: UInt8, Hashable, Sendable {
+    /// Runs once at `run_at`.
+    case once = 0
+    /// Fires on a cron schedule.
+    case cron = 1
+}

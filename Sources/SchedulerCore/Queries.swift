@@ -1,0 +1,266 @@
+// Pure queries: for the leader's timers and dispatcher, and for the API's views.
+
+/// A queued run the leader may assign, with what the executor needs.
+public struct AssignableRun: Hashable, Sendable {
+    /// The run.
+    public var runID: RunID
+    /// The attempt number to stamp into ``AssignAttempt``.
+    public var nextAttempt: Int
+    /// The run's priority.
+    public var priority: Int
+    /// What to execute.
+    public var task: TaskSpec
+    /// The per-attempt timeout (deadline = assignment time + this).
+    public var timeoutMs: Int64
+}
+
+/// A running attempt.
+public struct AttemptRef: Hashable, Sendable {
+    /// The run.
+    public var runID: RunID
+    /// The attempt number.
+    public var attempt: Int
+    /// Where it runs.
+    public var executor: ExecutorID
+    /// When it times out.
+    public var deadline: Timestamp
+}
+
+/// A cron job whose next fire time has come.
+public struct DueFire: Hashable, Sendable {
+    /// The job.
+    public var jobID: JobID
+    /// Its stored next fire time (the earliest time not yet fired).
+    public var fireAt: Timestamp
+    /// The schedule, for the leader's Cron computation.
+    public var schedule: CronSchedule
+}
+
+/// One page of a list, newest first.
+public struct Page<Item: Sendable>: Sendable {
+    /// The items.
+    public var items: [Item]
+    /// Pass as `cursor` to get the next page; `nil` on the last page.
+    public var nextCursor: String?
+}
+
+/// A DLQ item (the API's `/api/dlq` items).
+public struct DLQEntry: Hashable, Sendable {
+    /// The dead run.
+    public var runID: RunID
+    /// Its job, if any.
+    public var jobID: JobID?
+    /// Its DAG run, if a DAG task.
+    public var dagRunID: DAGRunID?
+    /// Its DAG task id, if a DAG task.
+    public var taskID: String?
+    /// Attempts made in total.
+    public var attempts: Int
+    /// The last error.
+    public var error: String
+    /// When it died.
+    public var deadAt: Timestamp
+}
+
+/// A DAG task as the API shows it.
+public struct DAGTaskView: Hashable, Sendable {
+    /// The task id.
+    public var id: String
+    /// Its run's state.
+    public var state: RunState
+    /// Its dependencies.
+    public var dependsOn: [String]
+    /// Latest attempt number (0 before any).
+    public var attempt: Int
+    /// Latest attempt's start.
+    public var startedAt: Timestamp?
+    /// Latest attempt's end.
+    public var finishedAt: Timestamp?
+    /// The task's run id.
+    public var runID: RunID
+}
+
+/// Which jobs a list shows.
+public struct JobFilter: Hashable, Sendable {
+    /// Only jobs in this fine state (`queued`, `scheduled`, …).
+    public var state: String?
+    /// Only jobs with this label.
+    public var label: KeyValue?
+    /// A filter (no arguments: everything).
+    public init(state: String? = nil, label: KeyValue? = nil) {
+        self.state = state
+        self.label = label
+    }
+}
+
+extension SchedulerState {
+    // MARK: Lookups
+
+    /// A job by id.
+    public func job(_ id: JobID) -> Job? { jobIndex[id].map { jobs[$0] } }
+    /// A run by id.
+    public func run(_ id: RunID) -> Run? { runIndex[id].map { runs[$0] } }
+    /// A DAG run by id.
+    public func dagRun(_ id: DAGRunID) -> DAGRun? { dagIndex[id].map { dags[$0] } }
+
+    /// A job's fine state: its run's state for a once job, `scheduled`/`paused`/`cancelled` for cron.
+    public func fineState(of job: Job) -> String {
+        if job.spec.kind == .cron { return job.cronState.description }
+        guard let runID = job.runID, let i = runIndex[runID] else { return RunState.cancelled.description }
+        return runs[i].state.description
+    }
+
+    /// A job's coarse status per the API's mapping.
+    public func status(of job: Job) -> CoarseStatus {
+        if job.spec.kind == .cron {
+            if job.cronState == .cancelled { return .failed }
+            return job.activeRuns.isEmpty ? .pending : .inProgress
+        }
+        guard let runID = job.runID, let i = runIndex[runID] else { return .failed }
+        return runs[i].state.status
+    }
+
+    /// The current attempt number of a job (a once job's run; a cron job's latest run).
+    public func currentAttempt(of job: Job) -> Int {
+        if let runID = job.runID ?? job.lastRun?.runID, let i = runIndex[runID] { return runs[i].attempt }
+        return job.history.last?.attempt ?? 0
+    }
+
+    /// The task and timeout a run executes.
+    public func execution(ofRun run: Run) -> (task: TaskSpec, timeoutMs: Int64) {
+        if let ref = run.dagTask, let d = dagIndex[ref.dagRunID] {
+            let task = dags[d].spec.tasks[ref.taskIndex]
+            return (task.task, task.timeoutMs)
+        }
+        if let jobID = run.jobID, let j = jobIndex[jobID] { return (jobs[j].spec.task, jobs[j].spec.timeoutMs) }
+        return (.noop, JobSpec.defaultTimeoutMs)
+    }
+
+    // MARK: For the leader
+
+    /// The earliest instant at which something becomes due: a pending run's due time, a cron
+    /// fire, an attempt deadline, a retention or idempotency expiry. The leader arms one timer
+    /// for it and, when it passes, proposes the fire/expire/tick.
+    public var nextDueInstant: Timestamp? {
+        let candidates: [Timestamp?] = [
+            dueHeap.first?.dueAt, fireHeap.first?.fireAt, deadlineHeap.first?.deadline,
+            retentionHeap.first?.expiresAt, idempotencyHeap.first?.expiresAt,
+        ]
+        return candidates.compactMap { $0 }.min()
+    }
+
+    /// Pending runs whose due time is at or before `instant` (a command stamped at or after it
+    /// queues them), earliest first.
+    public func runsDue(atOrBefore instant: Timestamp) -> [RunID] {
+        dueHeap.prefix { $0.dueAt <= instant }.filter(isLive).sorted().map(\.runID)
+    }
+
+    /// Scheduled cron jobs whose next fire time is at or before `instant`, earliest first.
+    public func cronFiresDue(atOrBefore instant: Timestamp) -> [DueFire] {
+        fireHeap.prefix { $0.fireAt <= instant }.filter(isLive).sorted().compactMap { entry in
+            guard let j = jobIndex[entry.jobID], let schedule = jobs[j].spec.schedule else { return nil }
+            return DueFire(jobID: entry.jobID, fireAt: entry.fireAt, schedule: schedule)
+        }
+    }
+
+    /// Up to `limit` queued runs in assignment order (priority, then FIFO).
+    public func runsToAssign(limit: Int) -> [AssignableRun] {
+        readyQueue.smallest(limit, where: isLive).compactMap { entry in
+            guard let i = runIndex[entry.runID] else { return nil }
+            let exec = execution(ofRun: runs[i])
+            return AssignableRun(runID: entry.runID, nextAttempt: runs[i].attempt + 1,
+                                 priority: runs[i].priority, task: exec.task, timeoutMs: exec.timeoutMs)
+        }
+    }
+
+    /// Running attempts whose deadline is at or before `instant`, earliest first.
+    public func attemptsPastDeadline(at instant: Timestamp) -> [AttemptRef] {
+        deadlineHeap.prefix { $0.deadline <= instant }.filter(isLive).sorted().compactMap(attemptRef)
+    }
+
+    /// Running attempts on `executor`, by run id. O(runs): used when an executor is lost.
+    public func activeAttempts(on executor: ExecutorID) -> [AttemptRef] {
+        runs.filter { $0.state == .running && $0.executor == executor }
+            .sorted { $0.id < $1.id }
+            .compactMap { run in
+                guard let deadline = run.deadline, let executor = run.executor else { return nil }
+                return AttemptRef(runID: run.id, attempt: run.attempt, executor: executor, deadline: deadline)
+            }
+    }
+
+    /// Every running attempt, by run id (the leader rebuilds its deadline timers from this).
+    public func runningAttempts() -> [AttemptRef] {
+        runs.filter { $0.state == .running }.sorted { $0.id < $1.id }.compactMap { run in
+            guard let deadline = run.deadline, let executor = run.executor else { return nil }
+            return AttemptRef(runID: run.id, attempt: run.attempt, executor: executor, deadline: deadline)
+        }
+    }
+
+    private func attemptRef(_ entry: DeadlineEntry) -> AttemptRef? {
+        guard let i = runIndex[entry.runID], let executor = runs[i].executor else { return nil }
+        return AttemptRef(runID: entry.runID, attempt: entry.attempt, executor: executor, deadline: entry.deadline)
+    }
+
+    // MARK: For the API
+
+    /// Jobs newest first, filtered, `limit` per page. O(jobs) per page.
+    public func listJobs(filter: JobFilter = JobFilter(), limit: Int, cursor: String? = nil) -> Page<Job> {
+        let before = cursor.flatMap { UInt64($0) } ?? UInt64.max
+        let matching = jobs.filter { job in
+            job.createdSeq < before
+                && (filter.state.map { fineState(of: job) == $0 } ?? true)
+                && (filter.label.map { job.spec.labels.contains($0) } ?? true)
+        }
+        return page(matching, limit: limit, seq: \.createdSeq)
+    }
+
+    /// DAG runs newest first, optionally only in `state`.
+    public func listDAGRuns(state: DAGState? = nil, limit: Int, cursor: String? = nil) -> Page<DAGRun> {
+        let before = cursor.flatMap { UInt64($0) } ?? UInt64.max
+        let matching = dags.filter { dag in dag.createdSeq < before && (state.map { dag.state == $0 } ?? true) }
+        return page(matching, limit: limit, seq: \.createdSeq)
+    }
+
+    /// The dead-letter queue, most recently dead first.
+    public func listDLQ(limit: Int, cursor: String? = nil) -> Page<DLQEntry> {
+        let before = cursor.flatMap { UInt64($0) } ?? UInt64.max
+        let matching = runs.filter { $0.state == .dead && !$0.purged && $0.stateSeq < before }
+        let p = page(matching, limit: limit, seq: \.stateSeq)
+        return Page(items: p.items.map(dlqEntry), nextCursor: p.nextCursor)
+    }
+
+    /// A dead run as a DLQ item.
+    public func dlqEntry(_ run: Run) -> DLQEntry {
+        var taskID: String?
+        if let ref = run.dagTask, let d = dagIndex[ref.dagRunID] { taskID = dags[d].spec.tasks[ref.taskIndex].id }
+        return DLQEntry(runID: run.id, jobID: run.jobID, dagRunID: run.dagTask?.dagRunID, taskID: taskID,
+                        attempts: run.attempt, error: run.lastError ?? "", deadAt: run.deadAt ?? now)
+    }
+
+    /// A DAG run's tasks as the API shows them, in spec order.
+    public func dagTasks(_ id: DAGRunID) -> [DAGTaskView]? {
+        guard let d = dagIndex[id] else { return nil }
+        return dags[d].spec.tasks.enumerated().map { index, task in
+            let runID = RunID.dagTask(id, taskID: task.id)
+            let run = runIndex[runID].map { runs[$0] }
+            return DAGTaskView(id: task.id, state: run?.state ?? .cancelled, dependsOn: task.dependsOn,
+                               attempt: run?.attempt ?? 0, startedAt: run?.startedAt,
+                               finishedAt: run?.finishedAt, runID: runID)
+        }
+    }
+
+    /// A job's attempt history, newest first (the API's `/api/jobs/{id}/runs`).
+    public func attempts(ofJob id: JobID) -> [AttemptRecord] {
+        guard let j = jobIndex[id] else { return [] }
+        return jobs[j].history.reversed()
+    }
+
+    private func page<T>(_ items: [T], limit: Int, seq: KeyPath<T, UInt64>) -> Page<T> {
+        let n = max(1, limit)
+        var sorted = items
+        sorted.sort { $0[keyPath: seq] > $1[keyPath: seq] }
+        guard sorted.count > n else { return Page(items: sorted, nextCursor: nil) }
+        let slice = Array(sorted.prefix(n))
+        return Page(items: slice, nextCursor: slice.last.map { String($0[keyPath: seq]) })
+    }
+}

@@ -1,0 +1,54 @@
+// Removal of finished jobs and DAG runs after their retention.
+//
+// A finished once job (its run succeeded, was cancelled, or was purged from the DLQ), a
+// cancelled cron job, and a finished DAG run are removed `retention` after they finished —
+// but never while one of their runs is in the DLQ (dead runs wait for requeue or purge).
+// Removal happens in `advance(to:)`, i.e. as a side effect of applying any command whose
+// timestamp has passed the expiry, so every replica removes the same things at the same
+// log position.
+
+extension SchedulerState {
+    mutating func scheduleRetention(job j: Int) {
+        guard let finished = jobs[j].finishedAt, jobs[j].dlqEntries == 0 else { return }
+        retentionHeap.push(RetentionEntry(expiresAt: finished.adding(milliseconds: jobs[j].spec.retentionMs),
+                                          kind: .job, seq: jobs[j].createdSeq, id: jobs[j].id.rawValue))
+    }
+
+    mutating func scheduleRetention(dag d: Int) {
+        guard let finished = dags[d].finishedAt, dags[d].dlqEntries == 0 else { return }
+        retentionHeap.push(RetentionEntry(expiresAt: finished.adding(milliseconds: dags[d].retentionMs),
+                                          kind: .dag, seq: dags[d].createdSeq, id: dags[d].id.rawValue))
+    }
+
+    func retentionExpiry(job j: Int) -> Timestamp? {
+        guard let finished = jobs[j].finishedAt, jobs[j].dlqEntries == 0 else { return nil }
+        if jobs[j].spec.kind == .cron, !jobs[j].activeRuns.isEmpty { return nil }
+        return finished.adding(milliseconds: jobs[j].spec.retentionMs)
+    }
+
+    func retentionExpiry(dag d: Int) -> Timestamp? {
+        guard dags[d].state != .running, let finished = dags[d].finishedAt, dags[d].dlqEntries == 0 else { return nil }
+        return finished.adding(milliseconds: dags[d].retentionMs)
+    }
+
+    mutating func expireRetained(_ entry: RetentionEntry, _ events: inout [SchedulerEvent]) {
+        switch entry.kind {
+        case .job:
+            let id = JobID(entry.id)
+            guard let j = jobIndex[id], jobs[j].createdSeq == entry.seq,
+                  let expiry = retentionExpiry(job: j), expiry <= now else { return }
+            if let runID = jobs[j].runID, let i = runIndex[runID] { removeRun(at: i) }
+            if let j2 = jobIndex[id] { removeJob(at: j2) }
+            events.append(.removed(id: entry.id))
+        case .dag:
+            let id = DAGRunID(entry.id)
+            guard let d = dagIndex[id], dags[d].createdSeq == entry.seq,
+                  let expiry = retentionExpiry(dag: d), expiry <= now else { return }
+            for runID in dags[d].taskRunIDs {
+                if let i = runIndex[runID] { removeRun(at: i) }
+            }
+            if let d2 = dagIndex[id] { removeDAG(at: d2) }
+            events.append(.removed(id: entry.id))
+        }
+    }
+}

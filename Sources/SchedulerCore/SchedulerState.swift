@@ -1,0 +1,286 @@
+/// Tunables that every replica must share (they are part of the snapshot).
+public struct SchedulerConfig: Hashable, Sendable {
+    /// Attempts kept per job in its history (older ones are dropped). Default 20.
+    public var attemptHistoryLimit: Int
+    /// How long an idempotency key is remembered, in milliseconds. Default 24 h.
+    public var idempotencyWindowMs: Int64
+    /// A config.
+    public init(attemptHistoryLimit: Int = 20, idempotencyWindowMs: Int64 = 24 * 3_600_000) {
+        self.attemptHistoryLimit = max(1, attemptHistoryLimit)
+        self.idempotencyWindowMs = idempotencyWindowMs
+    }
+}
+
+/// Counters kept in the replicated state (so every replica and every snapshot agree).
+public struct SchedulerCounters: Hashable, Sendable {
+    /// Finish/expire reports for an attempt that was not current (fencing).
+    public var staleReports: UInt64 = 0
+    /// Commands refused with ``SchedulerEvent/rejected(_:)``.
+    public var rejectedCommands: UInt64 = 0
+    /// Submits answered from the idempotency table.
+    public var duplicateSubmits: UInt64 = 0
+    /// Fires applied twice (same job and scheduled time, or older): ignored.
+    public var duplicateFires: UInt64 = 0
+    /// Jobs submitted.
+    public var jobsSubmitted: UInt64 = 0
+    /// Commands applied (batches count their parts).
+    public var commandsApplied: UInt64 = 0
+}
+
+/// An idempotency key's memory.
+struct IdempotencyRecord: Hashable, Sendable {
+    var targetID: String
+    var bodyDigest: UInt64
+    var expiresAt: Timestamp
+}
+
+/// Quorum's replicated scheduler: jobs, runs, the ready queue, cron state, DAG runs, the DLQ.
+///
+/// A value type driven only by ``apply(_:at:)``. Apply is deterministic: no clock, no
+/// randomness, no dictionary iteration order decides anything (tables are slabs — arrays with
+/// a dictionary index — whose order depends only on the command history).
+public struct SchedulerState: Sendable {
+    /// Tunables.
+    public internal(set) var config: SchedulerConfig
+    /// The time of the last applied command. Never goes backwards.
+    public internal(set) var now: Timestamp = .zero
+    /// Counters.
+    public internal(set) var counters = SchedulerCounters()
+    /// The next value of the state-wide sequence (creation order, queue FIFO order).
+    var sequence: UInt64 = 1
+
+    var jobs: [Job] = []
+    var jobIndex: [JobID: Int] = [:]
+    var runs: [Run] = []
+    var runIndex: [RunID: Int] = [:]
+    var dags: [DAGRun] = []
+    var dagIndex: [DAGRunID: Int] = [:]
+    var idempotency: [String: IdempotencyRecord] = [:]
+
+    /// Live counts, maintained on every run transition.
+    public internal(set) var queuedCount = 0
+    /// Runs in state `running`.
+    public internal(set) var runningCount = 0
+    /// Runs in the DLQ (dead, not purged).
+    public internal(set) var dlqCount = 0
+
+    // Derived indexes (lazy-deletion heaps), rebuilt from the tables on restore.
+    var readyQueue = BinaryHeap<QueueEntry>()
+    var dueHeap = BinaryHeap<DueEntry>()
+    var fireHeap = BinaryHeap<FireEntry>()
+    var deadlineHeap = BinaryHeap<DeadlineEntry>()
+    var retentionHeap = BinaryHeap<RetentionEntry>()
+    var idempotencyHeap = BinaryHeap<IdempotencyEntry>()
+
+    /// An empty scheduler.
+    public init(config: SchedulerConfig = SchedulerConfig()) {
+        self.config = config
+    }
+
+    /// Number of jobs held.
+    public var jobCount: Int { jobs.count }
+    /// Number of runs held.
+    public var runCount: Int { runs.count }
+    /// Number of DAG runs held.
+    public var dagCount: Int { dags.count }
+
+    // MARK: Apply
+
+    /// Applies one command stamped `at` (the proposer's clock) and returns what changed.
+    ///
+    /// Time never goes backwards: the command applies at `max(at, now)`. Before the command
+    /// itself, pending runs whose due time has come are queued and expired retention and
+    /// idempotency entries are removed (time only comes from commands, so this is deterministic).
+    public mutating func apply(_ command: Command, at: Timestamp) -> [SchedulerEvent] {
+        var events: [SchedulerEvent] = []
+        apply(command, at: at, into: &events)
+        return events
+    }
+
+    /// Applies a stamped command.
+    public mutating func apply(_ stamped: StampedCommand) -> [SchedulerEvent] {
+        apply(stamped.command, at: stamped.at)
+    }
+
+    /// Applies a command, appending events to `events` (avoids an allocation per command).
+    public mutating func apply(_ command: Command, at: Timestamp, into events: inout [SchedulerEvent]) {
+        advance(to: at, events: &events)
+        switch command {
+        case .batch(let commands):
+            for inner in commands {
+                if case .batch = inner {
+                    reject(.invalid, "a batch may not contain a batch", &events)
+                } else {
+                    advance(to: at, events: &events)
+                    applyOne(inner, events: &events)
+                }
+            }
+        default:
+            applyOne(command, events: &events)
+        }
+        cleanHeapTops()
+    }
+
+    private mutating func applyOne(_ command: Command, events: inout [SchedulerEvent]) {
+        counters.commandsApplied += 1
+        switch command {
+        case .submitJob(let s): submitJob(s, &events)
+        case .submitDAG(let s): submitDAG(s, &events)
+        case .fireCron(let f): fireCron(f, &events)
+        case .assignAttempt(let a): assign(a, &events)
+        case .finishAttempt(let f): finish(f, &events)
+        case .expireAttempt(let e): expire(e, &events)
+        case .cancelJob(let id): cancelJob(id, &events)
+        case .cancelDAG(let id): cancelDAG(id, &events)
+        case .pause(let id): pause(id, &events)
+        case .resume(let id): resume(id, &events)
+        case .trigger(let t): trigger(t, &events)
+        case .requeue(let id): requeue(id, &events)
+        case .purge(let id): purge(id, &events)
+        case .tick: break
+        case .batch: reject(.invalid, "a batch may not contain a batch", &events)
+        }
+    }
+
+    mutating func reject(_ code: CommandRejection.Code, _ message: String, _ events: inout [SchedulerEvent]) {
+        counters.rejectedCommands += 1
+        events.append(.rejected(CommandRejection(code, message)))
+    }
+
+    mutating func nextSequence() -> UInt64 {
+        defer { sequence += 1 }
+        return sequence
+    }
+
+    // MARK: Time
+
+    /// Moves the clock to `max(now, at)` and does what became due: pending runs are queued,
+    /// retained-out jobs and DAG runs are removed, idempotency keys expire.
+    mutating func advance(to at: Timestamp, events: inout [SchedulerEvent]) {
+        if at > now { now = at }
+        while let top = dueHeap.first, top.dueAt <= now {
+            dueHeap.popFirst()
+            if let i = runIndex[top.runID], runs[i].state == .pending, runs[i].stateSeq == top.seq {
+                enqueue(i)
+                events.append(.runChanged(runs[i].id, .queued, attempt: runs[i].attempt))
+            }
+        }
+        while let top = retentionHeap.first, top.expiresAt <= now {
+            retentionHeap.popFirst()
+            expireRetained(top, &events)
+        }
+        while let top = idempotencyHeap.first, top.expiresAt <= now {
+            idempotencyHeap.popFirst()
+            if let record = idempotency[top.key], record.expiresAt == top.expiresAt {
+                idempotency[top.key] = nil
+            }
+        }
+    }
+
+    /// Pops stale entries off every heap's top so that `first` is live for the queries, and
+    /// compacts the ready queue when more than half of it is stale.
+    mutating func cleanHeapTops() {
+        while let top = readyQueue.first, !isLive(top) { readyQueue.popFirst() }
+        while let top = dueHeap.first, !isLive(top) { dueHeap.popFirst() }
+        while let top = fireHeap.first, !isLive(top) { fireHeap.popFirst() }
+        while let top = deadlineHeap.first, !isLive(top) { deadlineHeap.popFirst() }
+        if readyQueue.count > 1024 && readyQueue.count > 2 * queuedCount {
+            let runs = self.runs
+            let runIndex = self.runIndex
+            readyQueue.compact { entry in
+                guard let i = runIndex[entry.runID] else { return false }
+                return runs[i].state == .queued && runs[i].stateSeq == entry.seq
+            }
+        }
+    }
+
+    // MARK: Slabs
+
+    mutating func insertRun(_ run: Run) {
+        precondition(runIndex[run.id] == nil, "run \(run.id) inserted twice")
+        runIndex[run.id] = runs.count
+        runs.append(run)
+        noteEntered(run.state, purged: run.purged)
+    }
+
+    /// Removes a run by swapping the last run into its slot (O(1), deterministic).
+    mutating func removeRun(at i: Int) {
+        let run = runs[i]
+        noteLeft(run.state, purged: run.purged)
+        runIndex[run.id] = nil
+        let last = runs.count - 1
+        if i != last {
+            runs[i] = runs[last]
+            runIndex[runs[i].id] = i
+        }
+        runs.removeLast()
+    }
+
+    mutating func removeJob(at i: Int) {
+        jobIndex[jobs[i].id] = nil
+        let last = jobs.count - 1
+        if i != last {
+            jobs[i] = jobs[last]
+            jobIndex[jobs[i].id] = i
+        }
+        jobs.removeLast()
+    }
+
+    mutating func removeDAG(at i: Int) {
+        dagIndex[dags[i].id] = nil
+        let last = dags.count - 1
+        if i != last {
+            dags[i] = dags[last]
+            dagIndex[dags[i].id] = i
+        }
+        dags.removeLast()
+    }
+
+    private mutating func noteLeft(_ state: RunState, purged: Bool) {
+        switch state {
+        case .queued: queuedCount -= 1
+        case .running: runningCount -= 1
+        case .dead: if !purged { dlqCount -= 1 }
+        default: break
+        }
+    }
+
+    private mutating func noteEntered(_ state: RunState, purged: Bool) {
+        switch state {
+        case .queued: queuedCount += 1
+        case .running: runningCount += 1
+        case .dead: if !purged { dlqCount += 1 }
+        default: break
+        }
+    }
+
+    /// Changes a run's state, keeping the live counts right.
+    mutating func setState(_ i: Int, _ state: RunState) {
+        noteLeft(runs[i].state, purged: runs[i].purged)
+        runs[i].state = state
+        noteEntered(state, purged: runs[i].purged)
+    }
+
+    /// Puts a run in the ready queue (FIFO within its priority by a fresh sequence number).
+    mutating func enqueue(_ i: Int) {
+        setState(i, .queued)
+        runs[i].dueAt = nil
+        let seq = nextSequence()
+        runs[i].stateSeq = seq
+        readyQueue.push(QueueEntry(priority: runs[i].priority, seq: seq, runID: runs[i].id))
+    }
+
+    /// Makes a run pending until `dueAt` (queued at once if already due); `nil` waits for DAG
+    /// dependencies.
+    mutating func makePending(_ i: Int, dueAt: Timestamp?) {
+        if let dueAt, dueAt <= now {
+            enqueue(i)
+            return
+        }
+        setState(i, .pending)
+        runs[i].dueAt = dueAt
+        let seq = nextSequence()
+        runs[i].stateSeq = seq
+        if let dueAt { dueHeap.push(DueEntry(dueAt: dueAt, seq: seq, runID: runs[i].id)) }
+    }
+}
