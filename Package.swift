@@ -6,12 +6,29 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "RaftStorage", targets: ["RaftStorage"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
         .target(name: "RaftCore"),
+        // Hardware CRC32C (SSE4.2), chosen at run time; no compiler flags needed.
+        .target(name: "CCRC32C"),
+        // The crash-safe write-ahead log, hard state and snapshots on disk.
+        .target(
+            name: "RaftStorage",
+            dependencies: [
+                "RaftCore",
+                "CCRC32C",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "RaftStorageTests",
+            dependencies: ["RaftStorage", "RaftCore", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
