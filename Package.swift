@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "quorum", targets: ["quorum"]),
         .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "RaftStorage", targets: ["RaftStorage"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
@@ -22,6 +23,10 @@ let package = Package(
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
         .target(name: "RaftCore"),
+        // Hardware CRC32C (SSE4.2), chosen at run time; no compiler flags needed.
+        .target(name: "CCRC32C"),
+        // The crash-safe write-ahead log, hard state and snapshots on disk.
+        .target(name: "RaftStorage", dependencies: ["RaftCore", "CCRC32C", logging]),
         // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
         .target(name: "Cron"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
@@ -31,6 +36,7 @@ let package = Package(
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(name: "quorum", dependencies: ["ClusterConfig", "Cron", argumentParser, logging]),
 
+        .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", logging]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),

@@ -1,0 +1,300 @@
+import Dispatch
+import Logging
+import RaftCore
+import Synchronization
+
+/// The durable `RaftLogStore`: a write-ahead log of segment files plus snapshot files in one
+/// data directory (format and rules: `docs/storage.md`).
+///
+/// **Threading.** All file I/O and every sync run on one private serial `DispatchQueue`, never
+/// on a NIO event loop or the Swift concurrency pool. Callers use the `async` methods, or the
+/// callback form of `persist` when they need to fix the order of writes from synchronous code.
+///
+/// **Group commit.** Writes queue up while the previous sync runs; the queue then takes all of
+/// them, writes them as one batch frame and covers them with one `fdatasync`. A write returns
+/// ("persisted through N") only after the sync covering it returned.
+///
+/// **Failure.** A failed write (e.g. `ENOSPC`) is undone and fails only the writes of that batch;
+/// the store keeps going. A failed sync is fatal: the store stops, that batch and every pending
+/// and later call fail with `.fatal`, nothing more is acknowledged, and the sync is never
+/// retried (after a failed `fsync` Linux may have dropped the dirty pages: "fsyncgate").
+///
+/// **Memory.** The entries since the last snapshot are kept in memory (see `LogState`).
+public final class FileLogStore: RaftLogStore {
+    /// Settings for opening a store.
+    public struct Options: Sendable {
+        /// A segment is closed and the next one started once a batch would take it past this
+        /// many bytes (default 64 MiB). A single larger batch still goes into one segment.
+        public var segmentSize: Int
+        /// The file system; tests pass one that injects failures.
+        public var fileSystem: any WALFileSystem
+        /// Where recovery and failures are logged (ids and indexes only, never entry data).
+        public var logger: Logger
+
+        /// Creates options.
+        public init(
+            segmentSize: Int = 64 << 20, fileSystem: any WALFileSystem = POSIXFileSystem(),
+            logger: Logger = Logger(label: "quorum.wal")
+        ) {
+            self.segmentSize = segmentSize
+            self.fileSystem = fileSystem
+            self.logger = logger
+        }
+    }
+
+    /// What a caller is told when its write is done: the last index, durable; or why not.
+    public typealias Completion = @Sendable (Result<Raft.LogIndex, StorageError>) -> Void
+
+    private enum Operation {
+        case persist(hardState: Raft.HardState?, entries: [Raft.Entry], completion: Completion)
+        case snapshot(RaftSnapshot, completion: Completion)
+        case close(completion: Completion)
+    }
+
+    private struct Intake {
+        var pending: [Operation] = []
+        var draining = false
+        /// Set once the store is closed or failed; every later call fails with it.
+        var terminal: StorageError?
+    }
+
+    /// The data directory.
+    public let directory: String
+    private let queue: DispatchQueue
+    private let published: Mutex<LogState>
+    private let intake = Mutex(Intake())
+    private let writer: WALWriter
+    private let logger: Logger
+
+    private init(directory: String, queue: DispatchQueue, state: LogState, writer: WALWriter, logger: Logger) {
+        self.directory = directory
+        self.queue = queue
+        self.published = Mutex(state)
+        self.writer = writer
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the store in `directory` and recovers it: verifies every
+    /// checksum, cuts off a torn tail (logged), and rebuilds the log. Runs on the store's own
+    /// queue. Throws `.damaged` (naming the file and byte offset) when data before the tail is
+    /// damaged: the node must then be restored from a peer (wipe the directory and rejoin).
+    public static func open(directory: String, options: Options = Options()) async throws(StorageError) -> FileLogStore {
+        let queue = DispatchQueue(label: "quorum.wal")
+        let result: Result<FileLogStore, StorageError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(StorageError) in
+                    try openOnQueue(directory: directory, options: options, queue: queue)
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    private static func openOnQueue(directory: String, options: Options, queue: DispatchQueue) throws(StorageError) -> FileLogStore {
+        precondition(options.segmentSize > 0, "segmentSize must be positive, got \(options.segmentSize)")
+        let recovered = try WALRecovery.recover(directory: directory, fileSystem: options.fileSystem, logger: options.logger)
+        let writer = WALWriter(
+            directory: directory, fileSystem: options.fileSystem, segmentSize: options.segmentSize, logger: options.logger,
+            statistics: WALStatisticsRecorder(), segments: recovered.segments)
+        if let last = recovered.openSegment {
+            try writer.resume(sequence: last.sequence, length: last.length)
+        } else {
+            try writer.startSegment(hardState: recovered.state.hardState)
+        }
+        return FileLogStore(directory: directory, queue: queue, state: recovered.state, writer: writer, logger: options.logger)
+    }
+
+    // MARK: Writes
+
+    /// See `RaftLogStore.persist(hardState:entries:)`.
+    public func persist(hardState: Raft.HardState?, entries: [Raft.Entry]) async throws(StorageError) -> Raft.LogIndex {
+        let result = await withCheckedContinuation { continuation in
+            persist(hardState: hardState, entries: entries) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// The callback form of `persist`: the write is queued before this returns, so writes
+    /// queued by consecutive calls are applied in call order. `completion` runs on the store's
+    /// queue once the write is durable (or failed); it must not block.
+    public func persist(hardState: Raft.HardState?, entries: [Raft.Entry], completion: @escaping Completion) {
+        submit(.persist(hardState: hardState, entries: entries, completion: completion))
+    }
+
+    /// See `RaftLogStore.saveSnapshot(_:)`. Old segments and snapshot files are deleted only
+    /// after the new snapshot and its WAL marker are durable.
+    public func saveSnapshot(_ snapshot: RaftSnapshot) async throws(StorageError) {
+        let result = await withCheckedContinuation { continuation in
+            submit(.snapshot(snapshot) { continuation.resume(returning: $0) })
+        }
+        _ = try result.get()
+    }
+
+    /// See `RaftLogStore.close()`.
+    public func close() async {
+        _ = await withCheckedContinuation { continuation in
+            submit(.close { continuation.resume(returning: $0) })
+        }
+    }
+
+    // MARK: Reads (durable state only)
+
+    /// See `RaftLogStore`.
+    public var hardState: Raft.HardState { published.withLock { $0.hardState } }
+    /// See `RaftLogStore`.
+    public var firstIndex: Raft.LogIndex { published.withLock { $0.firstIndex } }
+    /// See `RaftLogStore`.
+    public var lastIndex: Raft.LogIndex { published.withLock { $0.lastIndex } }
+    /// See `RaftLogStore`.
+    public var snapshot: RaftSnapshot? { published.withLock { $0.snapshot } }
+    /// Counters of commits, bytes and time spent, since open.
+    public var statistics: WALStatistics { writer.statistics.snapshot }
+    /// The error that stopped the store, if it failed or was closed.
+    public var terminalError: StorageError? { intake.withLock { $0.terminal } }
+
+    /// See `RaftLogStore.term(at:)`.
+    public func term(at index: Raft.LogIndex) -> Raft.Term? { published.withLock { $0.term(at: index) } }
+
+    /// See `RaftLogStore.entries(from:through:)`.
+    public func entries(from: Raft.LogIndex, through: Raft.LogIndex) throws(StorageError) -> [Raft.Entry] {
+        try published.withLock { state throws(StorageError) in try state.entries(from: from, through: through) }
+    }
+
+    // MARK: The queue
+
+    private func submit(_ operation: Operation) {
+        let (rejection, startDrain) = intake.withLock { intake -> (StorageError?, Bool) in
+            if let terminal = intake.terminal { return (terminal, false) }
+            intake.pending.append(operation)
+            if intake.draining { return (nil, false) }
+            intake.draining = true
+            return (nil, true)
+        }
+        if let rejection {
+            Self.completion(of: operation)(.failure(rejection))
+        } else if startDrain {
+            queue.async { self.drain() }
+        }
+    }
+
+    /// Takes everything queued, commits it, and repeats until the queue is empty: while one
+    /// sync runs, the next group gathers.
+    private func drain() {
+        while true {
+            let operations = intake.withLock { intake -> [Operation]? in
+                if intake.pending.isEmpty {
+                    intake.draining = false
+                    return nil
+                }
+                defer { intake.pending.removeAll(keepingCapacity: true) }
+                return intake.pending
+            }
+            guard let operations else { return }
+            process(operations)
+        }
+    }
+
+    private func process(_ operations: [Operation]) {
+        var group = Group(bounds: published.withLock { $0.bounds })
+        for operation in operations {
+            if let terminal = intake.withLock({ $0.terminal }) {
+                Self.completion(of: operation)(.failure(terminal))
+                continue
+            }
+            switch operation {
+            case .persist(let hardState, let entries, let completion):
+                do throws(StorageError) {
+                    let plan = try LogPlanner.plan(hardState: hardState, entries: entries, bounds: group.bounds)
+                    group.records += plan.records
+                    if let hardState { group.hardState = hardState }
+                    group.bounds = plan.bounds
+                    group.waiting.append((completion, plan.bounds.lastIndex))
+                } catch {
+                    completion(.failure(error))
+                }
+            case .snapshot(let snapshot, let completion):
+                commit(&group)
+                completion(saveSnapshot(snapshot).map { published.withLock { $0.lastIndex } })
+                group = Group(bounds: published.withLock { $0.bounds })
+            case .close(let completion):
+                commit(&group)
+                writer.close()
+                let rest = enterTerminal(.closed)
+                for operation in rest { Self.completion(of: operation)(.failure(.closed)) }
+                completion(.success(published.withLock { $0.lastIndex }))
+            }
+        }
+        commit(&group)
+    }
+
+    /// The writes gathered for one group commit.
+    private struct Group {
+        var bounds: LogBounds
+        var records: [WALRecord] = []
+        var hardState: Raft.HardState?
+        var waiting: [(Completion, Raft.LogIndex)] = []
+    }
+
+    private func commit(_ group: inout Group) {
+        defer { group = Group(bounds: published.withLock { $0.bounds }) }
+        guard !group.waiting.isEmpty else { return }
+        if !group.records.isEmpty {
+            do throws(StorageError) {
+                try writer.commit(group.records, hardState: published.withLock { $0.hardState })
+            } catch {
+                fail(group.waiting.map(\.0), with: error)
+                return
+            }
+            published.withLock { state in
+                for record in group.records { state.apply(record) }
+            }
+        }
+        writer.statistics.recordOperations(group.waiting.count)
+        for (completion, index) in group.waiting { completion(.success(index)) }
+    }
+
+    private func saveSnapshot(_ snapshot: RaftSnapshot) -> Result<Void, StorageError> {
+        do throws(StorageError) {
+            try SnapshotRules.check(snapshot, against: published.withLock { $0.bounds })
+            try writer.writeSnapshot(snapshot, hardState: published.withLock { $0.hardState })
+        } catch {
+            if error.code == .fatal {
+                fail([], with: error)
+            }
+            return .failure(error)
+        }
+        published.withLock { $0.install(snapshot) }
+        writer.deleteObsolete(snapshotIndex: snapshot.index)
+        logger.info("saved snapshot", metadata: ["index": "\(snapshot.index.rawValue)", "term": "\(snapshot.term.rawValue)"])
+        return .success(())
+    }
+
+    /// Fails `completions` with `error`; a fatal error also stops the store for good.
+    private func fail(_ completions: [Completion], with error: StorageError) {
+        guard error.code == .fatal else {
+            logger.warning("WAL write failed; the store continues", metadata: ["error": "\(error)"])
+            for completion in completions { completion(.failure(error)) }
+            return
+        }
+        logger.critical("WAL sync failed; the store is stopped and acknowledges nothing more", metadata: ["error": "\(error)"])
+        writer.close()
+        let rest = enterTerminal(error)
+        for completion in completions { completion(.failure(error)) }
+        for operation in rest { Self.completion(of: operation)(.failure(error)) }
+    }
+
+    /// Marks the store closed or failed and returns the writes still queued.
+    private func enterTerminal(_ error: StorageError) -> [Operation] {
+        intake.withLock { intake in
+            if intake.terminal == nil { intake.terminal = error }
+            defer { intake.pending.removeAll() }
+            return intake.pending
+        }
+    }
+
+    private static func completion(of operation: Operation) -> Completion {
+        switch operation {
+        case .persist(_, _, let completion), .snapshot(_, let completion), .close(let completion): completion
+        }
+    }
+}

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The real file system, through POSIX calls.
+public struct POSIXFileSystem: WALFileSystem {
+    /// Creates the file system.
+    public init() {}
+
+    /// Creates `path` and its missing parents.
+    public func createDirectory(_ path: String) throws(StorageError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component + "/"
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST {
+                throw .system("mkdir", path: prefix, errno: errno)
+            }
+        }
+    }
+
+    /// The entry names of a directory, without `.` and `..`.
+    public func listDirectory(_ path: String) throws(StorageError) -> [String] {
+        guard let directory = opendir(path) else { throw .system("opendir", path: path, errno: errno) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Reads the whole file.
+    public func readFile(_ path: String) throws(StorageError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .system("open", path: path, errno: errno) }
+        defer { _ = systemClose(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .system("fstat", path: path, errno: errno) }
+        let size = Int(status.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress.map { $0 + done }, size - done, off_t(done))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .system("read", path: path, errno: errno)
+            }
+            if count == 0 { break }
+            done += count
+        }
+        if done < size { bytes.removeLast(size - done) }
+        return bytes
+    }
+
+    /// Opens for appending.
+    public func openForAppend(_ path: String, create: Bool) throws(StorageError) -> WALFileHandle {
+        let flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0)
+        let descriptor = open(path, flags, 0o644)
+        guard descriptor >= 0 else { throw .system("open", path: path, errno: errno) }
+        return WALFileHandle(descriptor: descriptor, path: path)
+    }
+
+    /// The file's size from `fstat`.
+    public func size(of file: WALFileHandle) throws(StorageError) -> Int {
+        var status = stat()
+        guard fstat(file.descriptor, &status) == 0 else { throw .system("fstat", path: file.path, errno: errno) }
+        return Int(status.st_size)
+    }
+
+    /// Writes everything, retrying short writes and `EINTR`.
+    public func write(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer) throws(StorageError) {
+        guard let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let count = systemWrite(file.descriptor, base + done, bytes.count - done)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .system("write", path: file.path, errno: errno)
+            }
+            done += count
+        }
+    }
+
+    /// `ftruncate`.
+    public func truncate(_ file: WALFileHandle, to size: Int) throws(StorageError) {
+        guard ftruncate(file.descriptor, off_t(size)) == 0 else { throw .system("ftruncate", path: file.path, errno: errno) }
+    }
+
+    /// `fdatasync` on Linux; `F_FULLFSYNC` on Darwin (whose `fsync` does not flush the drive).
+    public func syncData(_ file: WALFileHandle) throws(StorageError) {
+        #if canImport(Glibc)
+        guard fdatasync(file.descriptor) == 0 else { throw .system("fdatasync", path: file.path, errno: errno) }
+        #else
+        try sync(file)
+        #endif
+    }
+
+    /// `fsync` (`F_FULLFSYNC` on Darwin).
+    public func sync(_ file: WALFileHandle) throws(StorageError) {
+        #if canImport(Darwin)
+        guard fcntl(file.descriptor, F_FULLFSYNC) == 0 else { throw .system("fcntl(F_FULLFSYNC)", path: file.path, errno: errno) }
+        #else
+        guard fsync(file.descriptor) == 0 else { throw .system("fsync", path: file.path, errno: errno) }
+        #endif
+    }
+
+    /// `close`.
+    public func close(_ file: WALFileHandle) throws(StorageError) {
+        guard systemClose(file.descriptor) == 0 else { throw .system("close", path: file.path, errno: errno) }
+    }
+
+    /// Opens the directory read-only and fsyncs it.
+    public func syncDirectory(_ path: String) throws(StorageError) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .system("open", path: path, errno: errno) }
+        defer { _ = systemClose(descriptor) }
+        guard fsync(descriptor) == 0 else { throw .system("fsync", path: path, errno: errno) }
+    }
+
+    /// `rename`.
+    public func rename(_ from: String, to: String) throws(StorageError) {
+        #if canImport(Glibc)
+        let result = Glibc.rename(from, to)
+        #else
+        let result = Darwin.rename(from, to)
+        #endif
+        guard result == 0 else { throw .system("rename to \(to)", path: from, errno: errno) }
+    }
+
+    /// `unlink`.
+    public func removeFile(_ path: String) throws(StorageError) {
+        guard unlink(path) == 0 else { throw .system("unlink", path: path, errno: errno) }
+    }
+}
+
+#if canImport(Glibc)
+private func systemClose(_ descriptor: Int32) -> Int32 { Glibc.close(descriptor) }
+private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { Glibc.write(descriptor, buffer, count) }
+#else
+private func systemClose(_ descriptor: Int32) -> Int32 { Darwin.close(descriptor) }
+private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { Darwin.write(descriptor, buffer, count) }
+#endif

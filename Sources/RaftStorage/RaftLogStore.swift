@@ -1,0 +1,74 @@
+import RaftCore
+
+/// A snapshot of the replicated state machine through `index`, as the log store keeps it.
+public struct RaftSnapshot: Hashable, Sendable {
+    /// The last log index the snapshot covers (Raft §7 "last included index").
+    public var index: Raft.LogIndex
+    /// The term of the entry at `index` (Raft §7 "last included term").
+    public var term: Raft.Term
+    /// The state machine image and membership, opaque to the store.
+    public var data: [UInt8]
+
+    /// Creates a snapshot.
+    public init(index: Raft.LogIndex, term: Raft.Term, data: [UInt8]) {
+        self.index = index
+        self.term = term
+        self.data = data
+    }
+}
+
+/// Durable Raft state: the log, the hard state and the latest snapshot.
+///
+/// Writes are asynchronous and group-committed; a write returns only once it is durable
+/// ("persisted through N"), so the node may then send the votes and acknowledgements that
+/// depend on it (Raft §5.1: persist before responding to RPCs). Reads are synchronous and see
+/// only durable state. Writes are applied in the order they were called: a caller that needs
+/// order (the node shell) calls them from one task.
+///
+/// `FileLogStore` is the real store (a WAL of segment files); `InMemoryLogStore` is its twin for
+/// the simulator and tests. Both pass the same contract tests.
+public protocol RaftLogStore: AnyObject, Sendable {
+    /// Durably stores `hardState` (if given) and `entries` together, in one atomic batch, and
+    /// returns the last log index once that is durable.
+    ///
+    /// `entries` must have consecutive indexes. If the first one is at or below the last index,
+    /// the log's suffix from there on is replaced (a conflicting suffix, Raft §5.3); entries at
+    /// or below the snapshot index are skipped (they are committed and compacted). A gap after
+    /// the last index is `.invalidArgument`.
+    func persist(hardState: Raft.HardState?, entries: [Raft.Entry]) async throws(StorageError) -> Raft.LogIndex
+
+    /// Durably stores `snapshot`, then compacts the log through `snapshot.index`: if the log holds
+    /// that entry with the same term, the entries after it are kept; otherwise the whole log is
+    /// discarded (Raft §7). The index must be above the current snapshot's.
+    func saveSnapshot(_ snapshot: RaftSnapshot) async throws(StorageError)
+
+    /// Stops the store; later writes fail with `.closed`. Waits for earlier writes to finish.
+    func close() async
+
+    /// The durable hard state (all zero for a new store).
+    var hardState: Raft.HardState { get }
+    /// The first index whose entry is in the log (snapshot index + 1).
+    var firstIndex: Raft.LogIndex { get }
+    /// The last index in the log, or the snapshot index when the log is empty.
+    var lastIndex: Raft.LogIndex { get }
+    /// The latest durable snapshot, if any.
+    var snapshot: RaftSnapshot? { get }
+    /// The term of the entry at `index`, the snapshot's term at the snapshot index, and `nil`
+    /// outside `snapshotIndex...lastIndex`.
+    func term(at index: Raft.LogIndex) -> Raft.Term?
+    /// The entries `from...through`, which must lie within `firstIndex...lastIndex`.
+    func entries(from: Raft.LogIndex, through: Raft.LogIndex) throws(StorageError) -> [Raft.Entry]
+}
+
+extension RaftLogStore {
+    /// Durably appends `entries` (see `persist(hardState:entries:)`) and returns the last index.
+    @discardableResult
+    public func append(_ entries: [Raft.Entry]) async throws(StorageError) -> Raft.LogIndex {
+        try await persist(hardState: nil, entries: entries)
+    }
+
+    /// Durably stores the hard state.
+    public func setHardState(_ state: Raft.HardState) async throws(StorageError) {
+        _ = try await persist(hardState: state, entries: [])
+    }
+}

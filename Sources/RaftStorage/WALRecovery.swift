@@ -1,0 +1,73 @@
+import Logging
+import RaftCore
+
+/// Opening a data directory: analyse it, refuse damage, repair a torn tail.
+enum WALRecovery {
+    struct Recovered {
+        var state: LogState
+        var segments: [WALWriter.Segment]
+        /// The segment to keep appending to and its valid length; `nil` to start a new one.
+        var openSegment: (sequence: UInt64, length: Int)?
+    }
+
+    static func recover(directory: String, fileSystem: any WALFileSystem, logger: Logger) throws(StorageError) -> Recovered {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try fileSystem.createDirectory(directory)
+        let analysis = try WALDirectoryAnalyzer.analyze(directory: directory, fileSystem: fileSystem)
+        if let damage = analysis.damage {
+            logger.critical("refusing to open a damaged WAL", metadata: ["error": "\(damage)"])
+            throw damage
+        }
+        guard let state = analysis.state else {
+            preconditionFailure("analysis of \(directory) has neither damage nor state")
+        }
+        for snapshot in analysis.snapshots where snapshot.problem != nil {
+            logger.warning(
+                "ignoring an invalid snapshot file",
+                metadata: ["file": "\(snapshot.name)", "problem": "\(snapshot.problem ?? "")"])
+        }
+        var changedDirectory = false
+        for name in analysis.temporaryFiles {
+            try fileSystem.removeFile(directory + "/" + name)
+            changedDirectory = true
+        }
+        var segments = analysis.segments
+        if let torn = analysis.tornTail {
+            logger.warning(
+                "cutting off a torn tail of the WAL (an unacknowledged write interrupted by a crash)",
+                metadata: [
+                    "segment": "\(torn.segment)", "offset": "\(torn.offset)", "bytes": "\(torn.length)",
+                    "reason": "\(torn.reason)",
+                ])
+            let path = directory + "/" + torn.segment
+            if torn.removesSegment {
+                try fileSystem.removeFile(path)
+                segments.removeLast()
+                changedDirectory = true
+            } else {
+                let handle = try fileSystem.openForAppend(path, create: false)
+                do throws(StorageError) {
+                    try fileSystem.truncate(handle, to: torn.offset)
+                    try fileSystem.sync(handle)
+                } catch {
+                    try? fileSystem.close(handle)
+                    throw error
+                }
+                try fileSystem.close(handle)
+                segments[segments.count - 1].size = torn.offset
+            }
+        }
+        if changedDirectory { try fileSystem.syncDirectory(directory) }
+        let known = segments.map { WALWriter.Segment(sequence: $0.sequence, highestEntryIndex: $0.entryIndexes?.upperBound) }
+        let open = segments.last.map { (sequence: $0.sequence, length: $0.validLength) }
+        logger.info(
+            "recovered the WAL",
+            metadata: [
+                "segments": "\(segments.count)", "firstIndex": "\(state.firstIndex.rawValue)",
+                "lastIndex": "\(state.lastIndex.rawValue)", "term": "\(state.hardState.term.rawValue)",
+                "elapsed": "\(clock.now - start)",
+            ])
+        return Recovered(state: state, segments: known, openSegment: open)
+    }
+}

@@ -1,0 +1,215 @@
+import Logging
+import RaftCore
+
+/// The file side of `FileLogStore`: the open segment, rolling, group-commit writes, snapshot
+/// files and deleting what a snapshot made obsolete.
+///
+/// Confined to the store's serial dispatch queue (never an event loop), hence
+/// `@unchecked Sendable`: nothing touches it from another thread. Every method throws
+/// `StorageError`; an error with code `.fatal` means a sync failed or a failed write could not be
+/// undone, and the store must stop.
+final class WALWriter: @unchecked Sendable {
+    /// A segment the writer knows, and the highest entry index ever written to it.
+    struct Segment {
+        var sequence: UInt64
+        var highestEntryIndex: UInt64?
+    }
+
+    let directory: String
+    private let fileSystem: any WALFileSystem
+    private let segmentSize: Int
+    private let logger: Logger
+    let statistics: WALStatisticsRecorder
+    /// Every segment on disk, oldest first; the last is open.
+    private(set) var segments: [Segment]
+    private var file: WALFileHandle?
+    /// Bytes in the open segment.
+    private var size: Int
+    /// Bytes in the open segment before its first batch after the head.
+    private var headSize: Int
+
+    init(
+        directory: String, fileSystem: any WALFileSystem, segmentSize: Int, logger: Logger, statistics: WALStatisticsRecorder,
+        segments: [Segment]
+    ) {
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.segmentSize = segmentSize
+        self.logger = logger
+        self.statistics = statistics
+        self.segments = segments
+        self.file = nil
+        self.size = 0
+        self.headSize = 0
+    }
+
+    /// Opens the last known segment (`validLength` bytes long) for appending.
+    func resume(sequence: UInt64, length: Int) throws(StorageError) {
+        let handle = try fileSystem.openForAppend(path(sequence), create: false)
+        file = handle
+        size = length
+        headSize = length
+    }
+
+    /// Creates the next segment, starting with its header and `hardState`, and makes it durable
+    /// (file fsync, then directory fsync) before anything is written to it.
+    func startSegment(hardState: Raft.HardState) throws(StorageError) {
+        let sequence = (segments.last?.sequence ?? 0) + 1
+        let path = path(sequence)
+        var head = WALEncoder.segmentHeaderFrame(sequence: sequence)
+        if hardState != Raft.HardState() { head += WALEncoder.batchFrame([.hardState(hardState)]) }
+        let handle = try fileSystem.openForAppend(path, create: true)
+        do throws(StorageError) {
+            try fileSystem.truncate(handle, to: 0)
+            try fileSystem.write(handle, head)
+        } catch {
+            // A half-made segment must not survive: its stale head would replay after newer
+            // records written to the previous segment.
+            try? fileSystem.close(handle)
+            do throws(StorageError) {
+                try fileSystem.removeFile(path)
+                try fileSystem.syncDirectory(directory)
+            } catch let cleanup {
+                throw StorageError.fatal(cleanup)
+            }
+            throw error
+        }
+        do throws(StorageError) {
+            try fileSystem.sync(handle)
+            try fileSystem.syncDirectory(directory)
+        } catch {
+            throw StorageError.fatal(error)
+        }
+        if let old = file {
+            do throws(StorageError) { try fileSystem.close(old) } catch {
+                logger.warning("closing a full WAL segment failed", metadata: ["error": "\(error)"])
+            }
+        }
+        file = handle
+        size = head.count
+        headSize = head.count
+        segments.append(Segment(sequence: sequence, highestEntryIndex: nil))
+        logger.debug("started WAL segment", metadata: ["segment": "\(SegmentName.name(sequence: sequence))"])
+    }
+
+    /// Writes `records` as one batch frame and syncs it: the group commit. On return they are
+    /// durable. A failed write is cut off again and thrown (non-fatal); a failed sync is fatal.
+    func commit(_ records: [WALRecord], hardState: Raft.HardState) throws(StorageError) {
+        let clock = ContinuousClock()
+        let encodeStart = clock.now
+        let frame = WALEncoder.batchFrame(records)
+        let encoded = clock.now
+        if size + frame.count > segmentSize, size > headSize {
+            try startSegment(hardState: hardState)
+        }
+        guard let file else { preconditionFailure("WAL writer has no open segment in \(directory)") }
+        let before = size
+        do throws(StorageError) {
+            try fileSystem.write(file, frame)
+        } catch {
+            do throws(StorageError) { try fileSystem.truncate(file, to: before) } catch let undo {
+                throw StorageError.fatal(undo)
+            }
+            throw error
+        }
+        let written = clock.now
+        do throws(StorageError) { try fileSystem.syncData(file) } catch { throw StorageError.fatal(error) }
+        let synced = clock.now
+        size += frame.count
+        for case .entries(let entries) in records {
+            if let last = entries.last?.index.rawValue {
+                let known = segments[segments.count - 1].highestEntryIndex ?? 0
+                segments[segments.count - 1].highestEntryIndex = max(known, last)
+            }
+        }
+        statistics.record(bytes: frame.count, encode: encoded - encodeStart, write: written - encoded, sync: synced - written)
+    }
+
+    /// Writes `snapshot` durably (temp file, fsync, rename, directory fsync), then records a
+    /// snapshot marker in the WAL. If the marker cannot be written the snapshot file is removed
+    /// again, so disk and memory agree.
+    func writeSnapshot(_ snapshot: RaftSnapshot, hardState: Raft.HardState) throws(StorageError) {
+        let name = SnapshotFile.name(index: snapshot.index, term: snapshot.term)
+        let path = directory + "/" + name
+        let temporary = path + ".tmp"
+        let handle = try fileSystem.openForAppend(temporary, create: true)
+        do throws(StorageError) {
+            try fileSystem.truncate(handle, to: 0)
+            try fileSystem.write(handle, SnapshotFile.encode(snapshot))
+        } catch {
+            try? fileSystem.close(handle)
+            removeQuietly(temporary)
+            throw error
+        }
+        do throws(StorageError) { try fileSystem.sync(handle) } catch {
+            try? fileSystem.close(handle)
+            throw StorageError.fatal(error)
+        }
+        try fileSystem.close(handle)
+        do throws(StorageError) { try fileSystem.rename(temporary, to: path) } catch {
+            removeQuietly(temporary)
+            throw error
+        }
+        do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch { throw StorageError.fatal(error) }
+        do throws(StorageError) {
+            try commit([.snapshotMarker(index: snapshot.index, term: snapshot.term)], hardState: hardState)
+        } catch where error.code != .fatal {
+            do throws(StorageError) {
+                try fileSystem.removeFile(path)
+                try fileSystem.syncDirectory(directory)
+            } catch let cleanup {
+                throw StorageError.fatal(cleanup)
+            }
+            throw error
+        }
+    }
+
+    /// Deletes what the durable snapshot at `index` made obsolete: older snapshot files and the
+    /// oldest closed segments whose entries are all at or below `index`. Each later segment
+    /// starts with the hard state, so nothing else is lost. Failures are logged and retried at
+    /// the next snapshot.
+    func deleteObsolete(snapshotIndex index: Raft.LogIndex) {
+        var removedAny = false
+        do throws(StorageError) {
+            for name in try fileSystem.listDirectory(directory) {
+                if let parsed = SnapshotFile.parse(name: name), parsed.index < index {
+                    removedAny = removeQuietly(directory + "/" + name) || removedAny
+                }
+            }
+        } catch {
+            logger.warning("listing the data directory to delete old snapshots failed", metadata: ["error": "\(error)"])
+        }
+        while segments.count > 1, (segments[0].highestEntryIndex ?? 0) <= index.rawValue {
+            guard removeQuietly(path(segments[0].sequence)) else { break }
+            removedAny = true
+            segments.removeFirst()
+        }
+        if removedAny {
+            do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch {
+                logger.warning("syncing the data directory after deleting old files failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Closes the open segment.
+    func close() {
+        guard let file else { return }
+        do throws(StorageError) { try fileSystem.close(file) } catch {
+            logger.warning("closing the WAL segment failed", metadata: ["error": "\(error)"])
+        }
+        self.file = nil
+    }
+
+    @discardableResult
+    private func removeQuietly(_ path: String) -> Bool {
+        do throws(StorageError) {
+            try fileSystem.removeFile(path)
+            return true
+        } catch {
+            logger.warning("deleting an obsolete file failed; it is retried later", metadata: ["file": "\(path)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    private func path(_ sequence: UInt64) -> String { directory + "/" + SegmentName.name(sequence: sequence) }
+}
