@@ -12,6 +12,7 @@ let package = Package(
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
         .target(name: "RaftCore"),
+        .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),

@@ -46,6 +46,7 @@ extension Raft.Instance {
         for peer in progress.keys.sorted() {
             guard let follower = progress[peer] else { continue }
             let heartbeat = Raft.Heartbeat(commit: min(follower.match, commitIndex), readSequence: readSequence)
+            progress[peer]?.sentCommit = max(follower.sentCommit, heartbeat.commit)
             send(to: peer, .heartbeat(heartbeat))
         }
     }
@@ -68,6 +69,7 @@ extension Raft.Instance {
         if entries.isEmpty && !sendIfEmpty { return false }
         let append = Raft.Append(prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries, leaderCommit: commitIndex)
         send(to: peer, .append(append))
+        follower.sentCommit = max(follower.sentCommit, min(commitIndex, prevIndex + UInt64(entries.count)))
         if let last = entries.last {
             follower.sentEntries(through: last.index, bytes: entries.reduce(0) { $0 + $1.byteCount })
         } else if follower.state == .probe {
@@ -91,10 +93,12 @@ extension Raft.Instance {
                 follower.inflights.free(through: follower.match)
             }
             progress[peer] = follower
-            if advanced, !maybeCommit() {
-                sendAppend(to: peer, sendIfEmpty: false)
-            }
+            if advanced { _ = maybeCommit() }
             while sendAppend(to: peer, sendIfEmpty: false) {}
+            if let updated = progress[peer], updated.sentCommit < min(commitIndex, updated.match) {
+                // The follower holds entries it does not yet know are committed: tell it.
+                sendAppend(to: peer)
+            }
             if transferTarget == peer, progress[peer]?.match == log.lastIndex {
                 send(to: peer, .timeoutNow)
             }

@@ -22,6 +22,9 @@ struct Progress: Hashable, Sendable {
     /// In `snapshot`: the snapshot being sent and how far the follower has got.
     var pendingSnapshot: Raft.LogIndex = .zero
     var snapshotOffset = 0
+    /// The highest commit index sent to this follower, so an acknowledgement can trigger a
+    /// commit-only append when the follower is behind on the commit index.
+    var sentCommit: Raft.LogIndex = .zero
     var inflights: Inflights
 
     init(next: Raft.LogIndex, maxInflight: Int) {
