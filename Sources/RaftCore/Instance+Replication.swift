@@ -119,6 +119,11 @@ extension Raft.Instance {
     mutating func handleHeartbeatResponse(_ response: Raft.HeartbeatResponse, from peer: Raft.NodeID) {
         guard var follower = progress[peer] else { return }
         follower.probeSent = false
+        if follower.state == .replicate && follower.inflights.isFull {
+            // The follower is alive but the window is stuck (acknowledgements lost): free one
+            // slot so replication resumes; a lost append then shows up as a rejection.
+            follower.inflights.freeFirst()
+        }
         progress[peer] = follower
         if follower.state == .snapshot {
             sendSnapshot(to: peer)

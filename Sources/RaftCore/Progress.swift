@@ -134,6 +134,12 @@ struct Inflights: Hashable, Sendable {
         precondition(bytes >= 0 && (!items.isEmpty || bytes == 0), "inflight byte count out of balance: \(bytes)")
     }
 
+    /// Frees the oldest outstanding append.
+    mutating func freeFirst() {
+        guard !items.isEmpty else { return }
+        bytes -= items.removeFirst().bytes
+    }
+
     mutating func reset() {
         items.removeAll()
         bytes = 0
