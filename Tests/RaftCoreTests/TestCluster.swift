@@ -28,6 +28,7 @@ struct TestCluster {
     var cutLinks: Set<[Raft.NodeID]> = []
     var crashed: Set<Raft.NodeID> = []
     var seed: UInt64
+    var restarts: UInt64 = 0
 
     init(voters: [Raft.NodeID], learners: [Raft.NodeID] = [], seed: UInt64 = 1,
          configure: (inout Raft.Config) -> Void = { _ in })
@@ -206,7 +207,8 @@ struct TestCluster {
         guard let disk = storage[id], let config = configs[id] else { return }
         let state = Raft.PersistedState(hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries,
                                         bootstrapMembership: bootstrap)
-        nodes[id] = Raft.Instance(config: config, restoring: state, seed: seed &+ 1000)
+        restarts += 1
+        nodes[id] = Raft.Instance(config: config, restoring: state, seed: seed &+ 1000 &+ restarts)
         // State machine rebuilt from the snapshot, then replayed through `.apply`.
         applied[id] = []
     }
