@@ -16,6 +16,8 @@ let package = Package(
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
+        // The simulator's command line: thousands of seeded histories in release (scripts/simulate.sh).
+        .executableTarget(name: "quorum-sim", dependencies: ["SimulationKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

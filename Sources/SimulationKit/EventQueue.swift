@@ -3,7 +3,7 @@ extension Simulation {
     ///
     /// Insertion order breaks ties so a history does not depend on heap internals.
     public struct EventQueue<Event> {
-        private struct Slot {
+        fileprivate struct Slot {
             var time: Time
             var sequence: UInt64
             var event: Event
@@ -74,3 +74,7 @@ extension Simulation {
         }
     }
 }
+
+extension Simulation.EventQueue: Sendable where Event: Sendable {}
+
+extension Simulation.EventQueue.Slot: Sendable where Event: Sendable {}

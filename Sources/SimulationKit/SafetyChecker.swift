@@ -129,17 +129,18 @@ extension Simulation {
         }
 
         /// `node`'s log now starts after a snapshot at `index` (compaction or installed snapshot).
-        /// Entries after it are kept only when the node's entry at `index` has `term`.
-        public mutating func snapshotTaken(_ node: Int, index: UInt64, term: Raft.Term) {
+        /// Entries after it are kept only when the node's entry at `index` has `term` and the
+        /// snapshot does not replace the whole log (`discardLog`, a snapshot from the leader).
+        public mutating func snapshotTaken(_ node: Int, index: UInt64, term: Raft.Term, discardLog: Bool) {
             var log = logs[node]
-            guard index > log.baseIndex else { return }
+            guard index > log.baseIndex || discardLog else { return }
             let chainHere: UInt64
             if index <= highestCommitted, let known = committed[Int(index - 1)].chain {
                 chainHere = known
             } else {
                 chainHere = log.chain(at: index) ?? (UInt64(index) &* 0x9E37_79B9 ^ term.rawValue)
             }
-            if log.term(at: index) == term {
+            if !discardLog && log.term(at: index) == term {
                 log.slots.removeFirst(Int(index - log.baseIndex))
             } else {
                 log.slots.removeAll()

@@ -5,17 +5,18 @@ extension Simulation {
     public struct DiskImage: Sendable, Hashable {
         /// The last hard state written.
         public var hardState = Raft.HardState()
-        /// The index the snapshot covers (0: none).
-        public var snapshotIndex: Raft.LogIndex = .zero
-        /// The term of the entry at `snapshotIndex`.
-        public var snapshotTerm: Raft.Term = .zero
-        /// The snapshot's state-machine payload.
-        public var snapshotData: [UInt8] = []
+        /// The latest snapshot, if any.
+        public var snapshot: Raft.Snapshot?
         /// The log entries after the snapshot, contiguous.
         public var entries: [Raft.Entry] = []
 
         /// An empty disk.
         public init() {}
+
+        /// The index the snapshot covers (0: none).
+        public var snapshotIndex: Raft.LogIndex { snapshot?.metadata.index ?? .zero }
+        /// The term of the entry at `snapshotIndex`.
+        public var snapshotTerm: Raft.Term { snapshot?.metadata.term ?? .zero }
 
         /// The last index held (snapshot or log).
         public var lastIndex: Raft.LogIndex { entries.last?.index ?? snapshotIndex }
@@ -34,16 +35,17 @@ extension Simulation {
                 entries.append(contentsOf: kept)
             case .truncate(let after):
                 truncate(after: after)
-            case .snapshot(let index, let term, let data):
+            case .snapshot(let newSnapshot, let discardLog):
+                let index = newSnapshot.metadata.index
                 guard index > snapshotIndex else { return }
-                if let position = entries.firstIndex(where: { $0.index == index }), entries[position].term == term {
+                if !discardLog, let position = entries.firstIndex(where: { $0.index == index }),
+                   entries[position].term == newSnapshot.metadata.term
+                {
                     entries.removeFirst(position + 1)
                 } else {
                     entries.removeAll()
                 }
-                snapshotIndex = index
-                snapshotTerm = term
-                snapshotData = data
+                snapshot = newSnapshot
             }
         }
 
@@ -62,8 +64,9 @@ extension Simulation {
         case entries([Raft.Entry])
         /// Drop every entry after the index.
         case truncate(after: Raft.LogIndex)
-        /// Store a snapshot through an index (with that entry's term) and drop the log it covers.
-        case snapshot(index: Raft.LogIndex, term: Raft.Term, data: [UInt8])
+        /// Store a snapshot and drop the log it covers (the whole log when `discardLog`, as for a
+        /// snapshot received from the leader).
+        case snapshot(Raft.Snapshot, discardLog: Bool)
     }
 
     /// A node's durable storage: writes are visible at once but durable only once synced.

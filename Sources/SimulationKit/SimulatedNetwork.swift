@@ -95,6 +95,11 @@ extension Simulation {
             }
         }
 
+        /// Restores one directed link.
+        public mutating func restore(_ link: Link) {
+            cutLinks.remove(link)
+        }
+
         /// Restores every link.
         public mutating func heal() {
             cutLinks.removeAll()
