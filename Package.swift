@@ -23,6 +23,10 @@ let package = Package(
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
         .target(name: "RaftCore"),
+        // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
+        .target(name: "SimulationKit", dependencies: ["RaftCore"]),
+        // The simulator's command line: thousands of seeded histories in release (scripts/simulate.sh).
+        .executableTarget(name: "quorum-sim", dependencies: ["SimulationKit"]),
         // Hardware CRC32C (SSE4.2), chosen at run time; no compiler flags needed.
         .target(name: "CCRC32C"),
         // The crash-safe write-ahead log, hard state and snapshots on disk.
@@ -36,6 +40,8 @@ let package = Package(
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(name: "quorum", dependencies: ["ClusterConfig", "Cron", argumentParser, logging]),
 
+        .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
+        .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", logging]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),

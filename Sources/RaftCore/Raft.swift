@@ -76,3 +76,22 @@ extension Raft {
         }
     }
 }
+
+extension Raft.LogIndex {
+    /// The index `n` positions after this one.
+    static func + (lhs: Raft.LogIndex, rhs: UInt64) -> Raft.LogIndex { Raft.LogIndex(lhs.rawValue + rhs) }
+    /// The index `n` positions before this one; saturates at zero.
+    static func - (lhs: Raft.LogIndex, rhs: UInt64) -> Raft.LogIndex {
+        Raft.LogIndex(lhs.rawValue >= rhs ? lhs.rawValue - rhs : 0)
+    }
+}
+
+extension Raft.Term {
+    /// The next term.
+    var next: Raft.Term { Raft.Term(rawValue + 1) }
+}
+
+extension Raft.Entry {
+    /// The approximate wire size of the entry, used to bound AppendEntries batches by bytes.
+    var byteCount: Int { data.count + 24 }
+}

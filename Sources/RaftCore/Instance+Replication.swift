@@ -1,0 +1,239 @@
+extension Raft.Instance {
+    // MARK: Leader side
+
+    /// Appends entries created by this leader and replicates them.
+    mutating func appendAsLeader(_ entries: [Raft.Entry]) {
+        log.append(entries)
+        actions.append(.appendLog(entries))
+        if entries.contains(where: { $0.kind == .configChange }) { recomputeMembership() }
+        _ = maybeCommit()
+        broadcastAppend()
+    }
+
+    /// This leader's own match: only what is durable locally (etcd #14370), and only once its
+    /// term is durable.
+    var ownMatch: Raft.LogIndex { durableHardState.term == term ? durableIndex : .zero }
+
+    /// Raft §5.3–§5.4.2: advance the commit index to what a majority of voters holds, but only
+    /// by counting an entry of the current term (Figure 8).
+    mutating func maybeCommit() -> Bool {
+        let candidate = Raft.Quorum.committedIndex(voters: membership.voters) { voter in
+            voter == id ? ownMatch : (progress[voter]?.match ?? .zero)
+        }
+        guard candidate > commitIndex else { return false }
+        guard log.term(at: candidate) == term || mutated("commit-old-term") else { return false }
+        commitIndex = candidate
+        leaderCommitted()
+        return true
+    }
+
+    /// Bookkeeping after the leader's commit index moved.
+    mutating func leaderCommitted() {
+        if log.term(at: commitIndex) == term { releaseReadsAwaitingCommit() }
+        broadcastAppend()
+        // Thesis §4.2.2: a leader removed from the configuration steps down once that
+        // configuration is committed.
+        if role == .leader, !isVoter, membershipIndex <= commitIndex {
+            becomeFollower(term: term, leader: nil)
+        }
+    }
+
+    mutating func broadcastAppend() {
+        for peer in progress.keys.sorted() { sendAppend(to: peer) }
+    }
+
+    mutating func broadcastHeartbeat(readSequence: UInt64) {
+        for peer in progress.keys.sorted() {
+            guard let follower = progress[peer] else { continue }
+            let heartbeat = Raft.Heartbeat(commit: min(follower.match, commitIndex), readSequence: readSequence)
+            progress[peer]?.sentCommit = max(follower.sentCommit, heartbeat.commit)
+            send(to: peer, .heartbeat(heartbeat))
+        }
+    }
+
+    /// Sends the next batch to `peer` if its flow control allows (etcd maybeSendAppend).
+    /// Returns whether a message was sent.
+    @discardableResult
+    mutating func sendAppend(to peer: Raft.NodeID, sendIfEmpty: Bool = true) -> Bool {
+        guard var follower = progress[peer] else { return false }
+        if follower.state == .snapshot { return false }
+        if follower.isPaused { return false }
+        let prevIndex = follower.next - 1
+        guard let prevTerm = log.term(at: prevIndex),
+              let entries = log.entries(from: follower.next, maxCount: config.maxEntriesPerAppend,
+                                        maxBytes: config.maxBytesPerAppend)
+        else {
+            sendSnapshot(to: peer)
+            return false
+        }
+        if entries.isEmpty && !sendIfEmpty { return false }
+        let append = Raft.Append(prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries, leaderCommit: commitIndex)
+        send(to: peer, .append(append))
+        follower.sentCommit = max(follower.sentCommit, min(commitIndex, prevIndex + UInt64(entries.count)))
+        if let last = entries.last {
+            follower.sentEntries(through: last.index, bytes: entries.reduce(0) { $0 + $1.byteCount })
+        } else if follower.state == .probe {
+            follower.probeSent = true
+        }
+        progress[peer] = follower
+        return true
+    }
+
+    mutating func handleAppendResponse(_ response: Raft.AppendResponse, from peer: Raft.NodeID) {
+        guard var follower = progress[peer] else { return }
+        switch response {
+        case .success(let matchIndex):
+            let advanced = follower.acknowledge(through: matchIndex)
+            switch follower.state {
+            case .probe:
+                if advanced || follower.match + 1 >= follower.next { follower.becomeReplicate() }
+            case .snapshot:
+                if follower.match >= follower.pendingSnapshot { follower.becomeReplicate() }
+            case .replicate:
+                follower.inflights.free(through: follower.match)
+            }
+            progress[peer] = follower
+            if advanced { _ = maybeCommit() }
+            while sendAppend(to: peer, sendIfEmpty: false) {}
+            if let updated = progress[peer], updated.sentCommit < min(commitIndex, updated.match) {
+                // The follower holds entries it does not yet know are committed: tell it.
+                sendAppend(to: peer)
+            }
+            if transferTarget == peer, progress[peer]?.match == log.lastIndex {
+                send(to: peer, .timeoutNow)
+            }
+        case .rejected(let rejectedIndex, let hintIndex, let hintTerm):
+            // Fast backtracking: skip every entry of a term the follower cannot match.
+            var probeFrom = hintIndex
+            if hintTerm > .zero {
+                probeFrom = log.lastIndex(atOrBelow: hintIndex, withTermAtMost: hintTerm).index
+            }
+            if follower.backOff(rejected: rejectedIndex, matchHint: probeFrom) {
+                if follower.state == .replicate { follower.becomeProbe() }
+                progress[peer] = follower
+                sendAppend(to: peer)
+            }
+        }
+    }
+
+    mutating func handleHeartbeatResponse(_ response: Raft.HeartbeatResponse, from peer: Raft.NodeID) {
+        guard var follower = progress[peer] else { return }
+        follower.probeSent = false
+        if follower.state == .replicate && follower.inflights.isFull {
+            // The follower is alive but the window is stuck (acknowledgements lost): free one
+            // slot so replication resumes; a lost append then shows up as a rejection.
+            follower.inflights.freeFirst()
+        }
+        progress[peer] = follower
+        if follower.state == .snapshot {
+            sendSnapshot(to: peer)
+        } else if follower.match < log.lastIndex || follower.state == .probe {
+            sendAppend(to: peer)
+        }
+        if response.readSequence > 0 { acknowledgeRead(sequence: response.readSequence, from: peer) }
+    }
+
+    // MARK: Follower side
+
+    mutating func handleAppend(_ append: Raft.Append, from leaderID: Raft.NodeID) {
+        if append.prevLogIndex < commitIndex {
+            // Everything through our commit index matches the leader; say so (etcd does the same).
+            acknowledge(through: commitIndex, to: leaderID)
+            return
+        }
+        guard log.matches(index: append.prevLogIndex, term: append.prevLogTerm) else {
+            let hint = log.lastIndex(atOrBelow: min(append.prevLogIndex, log.lastIndex), withTermAtMost: append.prevLogTerm)
+            send(to: leaderID, .appendResponse(.rejected(rejectedIndex: append.prevLogIndex, hintIndex: hint.index, hintTerm: hint.term)))
+            return
+        }
+        let lastNew = append.prevLogIndex + UInt64(append.entries.count)
+        appendFromLeader(append.entries)
+        commit(to: min(append.leaderCommit, lastNew))
+        acknowledge(through: lastNew, to: leaderID)
+    }
+
+    /// Raft §5.3: keep entries that agree, truncate at the first conflict only, append the rest.
+    /// A stale or reordered append therefore never removes entries (etcd
+    /// TestLogReplicationWithReorderedMessage).
+    mutating func appendFromLeader(_ entries: [Raft.Entry]) {
+        var firstNew: Int?
+        for (offset, entry) in entries.enumerated() where entry.index > log.snapshotIndex {
+            if let existing = log.term(at: entry.index) {
+                if existing != entry.term {
+                    firstNew = offset
+                    break
+                }
+            } else {
+                firstNew = offset
+                break
+            }
+        }
+        guard var start = firstNew else { return }
+        let conflictIndex = entries[start].index
+        if conflictIndex <= log.lastIndex {
+            if mutated("no-truncate") {
+                // Deliberate bug: keep our conflicting suffix and append only beyond it.
+                guard let beyond = entries.firstIndex(where: { $0.index > log.lastIndex }) else { return }
+                start = beyond
+            } else {
+                precondition(conflictIndex > commitIndex,
+                             "conflict at \(conflictIndex) would truncate committed entries (commit \(commitIndex), \(leadershipState))")
+                log.truncate(from: conflictIndex)
+                actions.append(.truncateLog(from: conflictIndex))
+                durableIndex = min(durableIndex, conflictIndex - 1)
+            }
+        }
+        let newEntries = Array(entries[start...])
+        log.append(newEntries)
+        actions.append(.appendLog(newEntries))
+        recomputeMembership()
+    }
+
+    mutating func handleHeartbeat(_ heartbeat: Raft.Heartbeat, from leaderID: Raft.NodeID) {
+        commit(to: min(heartbeat.commit, log.lastIndex))
+        send(to: leaderID, .heartbeatResponse(Raft.HeartbeatResponse(readSequence: heartbeat.readSequence)))
+    }
+
+    /// Acknowledges the log through `index` once it is durable (Raft §5.3 with cockroach #15648:
+    /// never acknowledge entries before they are persisted).
+    mutating func acknowledge(through index: Raft.LogIndex, to leaderID: Raft.NodeID) {
+        let requirement = mutated("send-before-persist") ? nil : log.term(at: index).map { LogRequirement(index: index, term: $0) }
+        send(to: leaderID, .appendResponse(.success(matchIndex: index)), requiresLog: requirement)
+    }
+
+    /// Moves a follower's commit index forward (never back).
+    mutating func commit(to index: Raft.LogIndex) {
+        if index > commitIndex { commitIndex = index }
+    }
+
+    /// Thesis §4.1: the configuration in use is the latest in the log, committed or not.
+    mutating func recomputeMembership() {
+        var index = log.lastIndex
+        while index > log.snapshotIndex {
+            if let entry = log.entry(at: index), let found = entry.membership {
+                membership = found
+                membershipIndex = index
+                syncProgressWithMembership()
+                return
+            }
+            index = index - 1
+        }
+        membership = baseMembership
+        membershipIndex = log.snapshotIndex
+        syncProgressWithMembership()
+    }
+
+    /// On the leader, track exactly the current members (and stop replicating to removed ones).
+    mutating func syncProgressWithMembership() {
+        guard role == .leader else { return }
+        for member in membership.members where member != id && progress[member] == nil {
+            var peer = Progress(next: log.lastIndex + 1, maxInflight: config.maxInflightAppends)
+            peer.recentActive = true
+            progress[member] = peer
+        }
+        for peer in progress.keys where !membership.contains(peer) {
+            progress[peer] = nil
+        }
+        if let target = transferTarget, !membership.voters.contains(target) { transferTarget = nil }
+    }
+}

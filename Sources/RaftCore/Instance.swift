@@ -1,0 +1,305 @@
+extension Raft {
+    /// One Raft participant as a pure value: feed it inputs, carry out the returned actions in
+    /// order.
+    ///
+    /// How the shell drives it (see `docs/raft.md`):
+    /// 1. Call `tick()` at a fixed period, `receive(_:)` for every message, and the proposal,
+    ///    read, transfer and membership inputs on behalf of clients.
+    /// 2. Carry out the returned `[Action]` in order. Write `persistHardState`, `truncateLog`,
+    ///    `appendLog` and `installSnapshot` to storage; once durable, call
+    ///    `persisted(hardState:)` and `persisted(through:term:)`. The instance withholds every
+    ///    message that depends on unpersisted state until then, so `.send` can go out at once.
+    /// 3. Apply `.apply` entries in order (they are committed and durable locally), then call
+    ///    `applied(through:)`.
+    ///
+    /// The instance keeps its log (after the last snapshot) and that snapshot in memory.
+    public struct Instance: Sendable {
+        /// The configuration this instance was created with.
+        public let config: Config
+        /// The current term (Raft §5.1).
+        public internal(set) var term: Term
+        /// Whom this instance voted for in `term`.
+        public internal(set) var vote: NodeID?
+        /// This instance's role.
+        public internal(set) var role: Role = .follower
+        /// The leader of `term`, if known.
+        public internal(set) var leader: NodeID?
+        /// The highest index known to be committed.
+        public internal(set) var commitIndex: LogIndex
+        /// The configuration in use: the latest one in the log, committed or not (thesis §4.1).
+        public internal(set) var membership: Membership
+        /// The highest index the shell reported as applied.
+        public internal(set) var appliedIndex: LogIndex
+        /// The highest log index known to be durable on this node.
+        public internal(set) var durableIndex: LogIndex
+
+        var log: RaftLog
+        /// The configuration as of the snapshot base (or the bootstrap configuration).
+        var baseMembership: Membership
+        /// Index of the entry that set `membership` (the snapshot index when it came from there).
+        var membershipIndex: LogIndex
+        /// The latest local snapshot, served to followers that are too far behind.
+        var snapshot: Snapshot?
+        var durableHardState: HardState
+        var lastEmittedHardState: HardState
+        /// The last index handed to the shell in `.apply` (or installed by snapshot).
+        var applyCursor: LogIndex
+        var snapshotRequestedThrough: LogIndex = .zero
+
+        var electionElapsed = 0
+        var heartbeatElapsed = 0
+        var randomizedElectionTimeout = 0
+        var random: SplitMix64
+
+        var votes: [NodeID: Bool] = [:]
+        var progress: [NodeID: Progress] = [:]
+        var transferTarget: NodeID?
+        var transferElapsed = 0
+        var reads = ReadTracker()
+        var forwardedReads: [ReadContext] = []
+        var incomingSnapshot: Snapshot?
+
+        var outbox: [PendingMessage] = []
+        var actions: [Action] = []
+        var lastReportedLeadership: LeaderState?
+        var lastReportedMembership: Membership
+
+        /// Creates a brand-new member. Every founding member is created with the same `membership`;
+        /// a member that will be added later is created with an empty one and waits to be contacted.
+        /// `seed` drives the election jitter.
+        public init(config: Config, membership: Membership, seed: UInt64) {
+            self.init(config: config,
+                      restoring: PersistedState(hardState: HardState(), entries: [], bootstrapMembership: membership),
+                      seed: seed)
+        }
+
+        /// Restarts a member from what its storage made durable. Everything given is treated as
+        /// durable; the state machine is assumed restored from `state.snapshot` (entries after it
+        /// up to the commit index are handed out again through `.apply`).
+        public init(config: Config, restoring state: PersistedState, seed: UInt64) {
+            self.config = config
+            self.random = SplitMix64(seed: seed)
+            let base = state.snapshot?.metadata
+            self.log = RaftLog(snapshotIndex: base?.index ?? .zero, snapshotTerm: base?.term ?? .zero, entries: state.entries)
+            self.snapshot = state.snapshot
+            self.baseMembership = base?.membership ?? state.bootstrapMembership
+            self.membership = baseMembership
+            self.membershipIndex = base?.index ?? .zero
+            self.lastReportedMembership = baseMembership
+            // A log entry of a later term than the hard state means the term was not made durable
+            // before a crash; never reuse a term this node may already have led or voted in.
+            self.term = max(state.hardState.term, log.lastTerm)
+            self.vote = state.hardState.term == term ? state.hardState.vote : nil
+            self.commitIndex = min(max(state.hardState.commit, log.snapshotIndex), log.lastIndex)
+            self.durableIndex = log.lastIndex
+            self.durableHardState = state.hardState
+            self.lastEmittedHardState = state.hardState
+            self.applyCursor = log.snapshotIndex
+            self.appliedIndex = log.snapshotIndex
+            recomputeMembership()
+            lastReportedMembership = membership
+            resetElectionTimer()
+            lastReportedLeadership = leadershipState
+        }
+
+        // MARK: Read-only views
+
+        /// The hard state as it stands (possibly not yet durable).
+        public var hardState: HardState { HardState(term: term, vote: vote, commit: commitIndex) }
+        /// This node's id.
+        public var id: NodeID { config.id }
+        /// Who leads, as this instance sees it.
+        public var leadershipState: LeaderState { LeaderState(leader: leader, term: term, role: role) }
+        /// The index of the first entry still in the log (after the snapshot).
+        public var firstLogIndex: LogIndex { log.firstIndex }
+        /// The index of the last entry in the log.
+        public var lastLogIndex: LogIndex { log.lastIndex }
+        /// The term of the last entry in the log.
+        public var lastLogTerm: Term { log.lastTerm }
+        /// The entry at `index`, if still in the log.
+        public func entry(at index: LogIndex) -> Entry? { log.entry(at: index) }
+        /// The term of the entry at `index`, if known (including the snapshot base).
+        public func term(at index: LogIndex) -> Term? { log.term(at: index) }
+        /// The latest local snapshot's metadata.
+        public var snapshotMetadata: SnapshotMetadata? { snapshot?.metadata }
+        /// Whether this node may campaign: it is a voter of its current configuration.
+        public var isVoter: Bool { membership.voters.contains(id) }
+        /// The leader's view of `peer`'s replication (`nil` off the leader or for non-members).
+        public func replicationState(of peer: NodeID) -> ReplicationState? {
+            guard let progress = progress[peer] else { return nil }
+            return ReplicationState(match: progress.match, next: progress.next, mode: progress.state.rawValue,
+                                    inflightAppends: progress.inflights.count, inflightBytes: progress.inflights.bytes)
+        }
+
+        // MARK: Inputs
+
+        /// Advances logical time by one tick: election timeouts, heartbeats, CheckQuorum and the
+        /// leadership-transfer timeout.
+        public mutating func tick() -> [Action] {
+            if role == .leader {
+                tickLeader()
+            } else {
+                tickElection()
+            }
+            return finish()
+        }
+
+        /// Handles a message from a peer.
+        public mutating func receive(_ message: Message) -> [Action] {
+            step(message)
+            return finish()
+        }
+
+        /// Appends `data` as a new entry if this node leads. Throws `.notLeader` (with the leader
+        /// hint) on a follower, `.transferInProgress` during a leadership transfer.
+        public mutating func propose(_ data: [UInt8]) throws(RaftError) -> Proposal {
+            try checkCanPropose()
+            let entry = Entry(term: term, index: log.lastIndex + 1, kind: .normal, data: data)
+            appendAsLeader([entry])
+            return Proposal(index: entry.index, term: term, actions: finish())
+        }
+
+        /// Asks for a linearizable read (thesis §6.4). The answer arrives later as `.readReady`
+        /// (serve once applied through its index) or `.readFailed` (retry). On a follower the
+        /// request is forwarded to the leader; without a known leader this throws `.notLeader`.
+        public mutating func readIndex(context: ReadContext) throws(RaftError) -> [Action] {
+            switch role {
+            case .leader:
+                requestRead(context: context, origin: id)
+            case .follower where leader != nil:
+                guard let leader else { break }
+                forwardedReads.append(context)
+                send(to: leader, .readIndexRequest(context))
+            default:
+                throw notLeaderError()
+            }
+            return finish()
+        }
+
+        /// Hands leadership to `target` (thesis §3.10): catch it up, then send TimeoutNow. New
+        /// proposals are refused with `.transferInProgress` until it completes or, after an
+        /// election timeout, is abandoned.
+        public mutating func transferLeadership(to target: NodeID) throws(RaftError) -> [Action] {
+            guard role == .leader else { throw notLeaderError() }
+            guard target != id else { return finish() }
+            guard membership.voters.contains(target) else {
+                throw RaftError(code: .invalidTransferTarget,
+                                message: "\(target) is not a voter (\(membership)); transfer to one of the voters")
+            }
+            if transferTarget != target {
+                transferTarget = target
+                transferElapsed = 0
+                if progress[target]?.match == log.lastIndex {
+                    send(to: target, .timeoutNow)
+                } else {
+                    sendAppend(to: target)
+                }
+            }
+            return finish()
+        }
+
+        /// Proposes a single-server membership change (thesis §4.1). Refused unless this leader has
+        /// committed an entry of its own term and no other change is uncommitted.
+        public mutating func proposeMembershipChange(_ change: MembershipChange) throws(RaftError) -> Proposal {
+            try checkCanPropose()
+            guard log.term(at: commitIndex) == term else {
+                throw RaftError(code: .membershipChangePending,
+                                message: "leader has not committed an entry of term \(term) yet (commit \(commitIndex)); retry shortly")
+            }
+            guard membershipIndex <= commitIndex else {
+                throw RaftError(code: .membershipChangePending,
+                                message: "the change at \(membershipIndex) is not committed yet (commit \(commitIndex)); retry after it commits")
+            }
+            let next = try membership.applying(change)
+            let entry = Entry(term: term, index: log.lastIndex + 1, kind: .configChange, data: next.encoded)
+            appendAsLeader([entry])
+            return Proposal(index: entry.index, term: term, actions: finish())
+        }
+
+        /// Reports that storage has made the log durable through `index`, whose entry has `term`.
+        /// A report for an entry that was since truncated is ignored.
+        public mutating func persisted(through index: LogIndex, term entryTerm: Term) -> [Action] {
+            if index > durableIndex, index <= log.lastIndex, log.term(at: index) == entryTerm {
+                durableIndex = index
+                if role == .leader { _ = maybeCommit() }
+            }
+            return finish()
+        }
+
+        /// Reports that storage has made `hardState` durable.
+        public mutating func persisted(hardState: HardState) -> [Action] {
+            if hardState.term >= durableHardState.term {
+                durableHardState = hardState
+                if role == .leader { _ = maybeCommit() }
+            }
+            return finish()
+        }
+
+        /// Reports that the state machine has applied everything through `index`.
+        public mutating func applied(through index: LogIndex) -> [Action] {
+            appliedIndex = max(appliedIndex, min(index, applyCursor))
+            if let interval = config.snapshotInterval,
+               appliedIndex.rawValue >= log.snapshotIndex.rawValue + UInt64(interval),
+               appliedIndex > snapshotRequestedThrough
+            {
+                snapshotRequestedThrough = appliedIndex
+                actions.append(.takeSnapshot(through: appliedIndex))
+            }
+            return finish()
+        }
+
+        /// Records a snapshot the shell took (and made durable) of the state machine through
+        /// `index` (at most the applied index), and compacts the log behind it (Raft §7).
+        public mutating func snapshotTaken(through index: LogIndex, data: [UInt8]) throws(RaftError) -> [Action] {
+            guard index > log.snapshotIndex, index <= applyCursor, let entryTerm = log.term(at: index) else {
+                throw RaftError(code: .invalidSnapshot,
+                                message: "snapshot index \(index) must be above the current snapshot \(log.snapshotIndex) and at most the applied index \(applyCursor)")
+            }
+            let snapshotMembership = log.latestMembership(atOrBelow: index) ?? baseMembership
+            snapshot = Snapshot(metadata: SnapshotMetadata(index: index, term: entryTerm, membership: snapshotMembership), data: data)
+            baseMembership = snapshotMembership
+            if membershipIndex < index { membershipIndex = index }
+            log.compact(through: index)
+            actions.append(.compactLog(through: index))
+            return finish()
+        }
+    }
+
+    /// A read-only summary of the leader's replication state for one peer.
+    public struct ReplicationState: Hashable, Sendable {
+        /// Highest index known to match.
+        public var match: LogIndex
+        /// Next index to send.
+        public var next: LogIndex
+        /// `probe`, `replicate` or `snapshot`.
+        public var mode: String
+        /// Unacknowledged appends.
+        public var inflightAppends: Int
+        /// Bytes in unacknowledged appends.
+        public var inflightBytes: Int
+    }
+}
+
+extension Raft.Instance {
+    func notLeaderError() -> Raft.RaftError {
+        Raft.RaftError(code: .notLeader, leaderHint: leader,
+                       message: "\(id) is not the leader (\(leadershipState)); forward to \(leader?.rawValue ?? "the leader once one is elected")")
+    }
+
+    func checkCanPropose() throws(Raft.RaftError) {
+        guard role == .leader else { throw notLeaderError() }
+        if let transferTarget {
+            throw Raft.RaftError(code: .transferInProgress, leaderHint: transferTarget,
+                                 message: "leadership is moving from \(id) to \(transferTarget); retry in a moment")
+        }
+    }
+
+    /// Whether a deliberate bug is switched on (always false outside simulator builds).
+    func mutated(_ name: @autoclosure () -> String) -> Bool {
+        #if QUORUM_SIM_MUTATIONS
+        return config.mutation?.rawValue == name()
+        #else
+        return false
+        #endif
+    }
+}

@@ -1,0 +1,158 @@
+/// The leader's view of one follower (etcd's tracker.Progress; Raft Figure 2's nextIndex and
+/// matchIndex, plus flow control).
+struct Progress: Hashable, Sendable {
+    enum State: String, Hashable, Sendable {
+        /// Finding where the logs match: one append at a time.
+        case probe
+        /// Streaming: optimistic `next`, bounded in-flight appends.
+        case replicate
+        /// Sending a snapshot; no appends until it completes.
+        case snapshot
+    }
+
+    /// Highest index known to match the leader's log. Only ever grows within a term.
+    var match: Raft.LogIndex = .zero
+    /// Next index to send.
+    var next: Raft.LogIndex
+    var state: State = .probe
+    /// In `probe`: an append is outstanding, so wait for an answer or a heartbeat response.
+    var probeSent = false
+    /// Heard from within the current CheckQuorum window.
+    var recentActive = false
+    /// In `snapshot`: the snapshot being sent and how far the follower has got.
+    var pendingSnapshot: Raft.LogIndex = .zero
+    var snapshotOffset = 0
+    /// The highest commit index sent to this follower, so an acknowledgement can trigger a
+    /// commit-only append when the follower is behind on the commit index.
+    var sentCommit: Raft.LogIndex = .zero
+    var inflights: Inflights
+
+    init(next: Raft.LogIndex, maxInflight: Int) {
+        self.next = next
+        self.inflights = Inflights(capacity: maxInflight)
+    }
+
+    var isPaused: Bool {
+        switch state {
+        case .probe: probeSent
+        case .replicate: inflights.isFull
+        case .snapshot: true
+        }
+    }
+
+    mutating func becomeProbe() {
+        if state == .snapshot {
+            next = max(match + 1, pendingSnapshot + 1)
+        } else {
+            next = match + 1
+        }
+        state = .probe
+        probeSent = false
+        pendingSnapshot = .zero
+        inflights.reset()
+    }
+
+    mutating func becomeReplicate() {
+        state = .replicate
+        next = match + 1
+        probeSent = false
+        pendingSnapshot = .zero
+        inflights.reset()
+    }
+
+    mutating func becomeSnapshot(at index: Raft.LogIndex) {
+        state = .snapshot
+        pendingSnapshot = index
+        snapshotOffset = 0
+        probeSent = false
+        inflights.reset()
+    }
+
+    /// Records an acknowledgement through `index`. Returns whether `match` grew; a stale or
+    /// duplicated acknowledgement never lowers it (the "max guard").
+    mutating func acknowledge(through index: Raft.LogIndex) -> Bool {
+        var updated = false
+        if match < index {
+            match = index
+            updated = true
+            probeSent = false
+        }
+        if next < index + 1 { next = index + 1 }
+        return updated
+    }
+
+    /// Handles a rejection of the append whose previous index was `rejected`; returns false when
+    /// the rejection is stale (etcd's MaybeDecrTo).
+    mutating func backOff(rejected: Raft.LogIndex, matchHint: Raft.LogIndex) -> Bool {
+        if state == .replicate {
+            if rejected <= match { return false }
+            next = match + 1
+            return true
+        }
+        if next - 1 != rejected { return false }
+        next = max(min(rejected, matchHint + 1), match + 1)
+        probeSent = false
+        return true
+    }
+
+    /// Records that an append ending at `lastIndex` was sent.
+    mutating func sentEntries(through lastIndex: Raft.LogIndex, bytes: Int) {
+        switch state {
+        case .replicate:
+            next = lastIndex + 1
+            inflights.add(lastIndex, bytes: bytes)
+        case .probe:
+            probeSent = true
+        case .snapshot:
+            preconditionFailure("appends are never sent to a follower in snapshot state (next=\(next))")
+        }
+    }
+}
+
+/// The window of unacknowledged appends to one follower, by last index (etcd's Inflights).
+struct Inflights: Hashable, Sendable {
+    let capacity: Int
+    private(set) var items: [(index: Raft.LogIndex, bytes: Int)] = []
+    private(set) var bytes = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var isFull: Bool { items.count >= capacity }
+    var count: Int { items.count }
+
+    mutating func add(_ index: Raft.LogIndex, bytes size: Int) {
+        items.append((index, size))
+        bytes += size
+    }
+
+    /// Frees every append whose last index is ≤ `index`.
+    mutating func free(through index: Raft.LogIndex) {
+        while let first = items.first, first.index <= index {
+            bytes -= first.bytes
+            items.removeFirst()
+        }
+        precondition(bytes >= 0 && (!items.isEmpty || bytes == 0), "inflight byte count out of balance: \(bytes)")
+    }
+
+    /// Frees the oldest outstanding append.
+    mutating func freeFirst() {
+        guard !items.isEmpty else { return }
+        bytes -= items.removeFirst().bytes
+    }
+
+    mutating func reset() {
+        items.removeAll()
+        bytes = 0
+    }
+
+    static func == (lhs: Inflights, rhs: Inflights) -> Bool {
+        lhs.capacity == rhs.capacity && lhs.bytes == rhs.bytes
+            && lhs.items.map(\.index) == rhs.items.map(\.index) && lhs.items.map(\.bytes) == rhs.items.map(\.bytes)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(capacity)
+        hasher.combine(bytes)
+        hasher.combine(items.map(\.index))
+    }
+}

@@ -1,0 +1,150 @@
+import RaftCore
+
+extension Simulation.SimulatedCluster {
+    // MARK: Scripted faults
+
+    /// Cuts `id` off from every other node, both ways.
+    public mutating func isolate(_ id: Raft.NodeID) {
+        guard let node = indexOf[id] else { return }
+        network.isolate(id, from: nodeIDs)
+        statistics.partitions += 1
+        log(.fault("isolate \(nodes[node].id)"))
+    }
+
+    /// Cuts the one-way link `from → to`.
+    public mutating func cut(from: Raft.NodeID, to: Raft.NodeID) {
+        network.cut(from: from, to: to)
+        statistics.partitions += 1
+        log(.fault("cut \(from)→\(to)"))
+    }
+
+    /// Restores every link and removes network loss and duplication.
+    public mutating func healNetwork() {
+        network.heal()
+        network.faults = .healthy
+        log(.fault("heal network"))
+    }
+
+    /// Crashes `id` now: it loses every write its disk had not synced.
+    public mutating func crash(_ id: Raft.NodeID) {
+        guard let node = indexOf[id] else { return }
+        crash(node, reason: "scripted")
+    }
+
+    /// Restarts a crashed `id` from its durable state.
+    public mutating func restart(_ id: Raft.NodeID) throws(Simulation.InvariantViolation) {
+        guard let node = indexOf[id] else { return }
+        try restart(node)
+    }
+
+    /// Stops random faults, restores the network and every clock, and restarts crashed nodes.
+    public mutating func healEverything() {
+        randomFaults = false
+        healNetwork()
+        slowedOldLeader = nil
+        for node in nodes.indices {
+            nodes[node].tickPeriod = setup.tickPeriods[node]
+            if nodes[node].instance == nil { scheduleRestart(node, after: 1) }
+        }
+    }
+
+    // MARK: Random faults
+
+    mutating func isolate(_ node: Int, for duration: Simulation.Time) {
+        let id = nodes[node].id
+        for other in nodeIDs where other != id {
+            for link in [Simulation.Link(from: id, to: other), Simulation.Link(from: other, to: id)] {
+                network.cut(from: link.from, to: link.to)
+                queue.schedule(.healLink(link), at: now + duration)
+            }
+        }
+        statistics.partitions += 1
+        log(.fault("isolate \(id) for \(duration)"))
+    }
+
+    mutating func cutLink(_ link: Simulation.Link, for duration: Simulation.Time) {
+        network.cut(from: link.from, to: link.to)
+        queue.schedule(.healLink(link), at: now + duration)
+        statistics.partitions += 1
+        log(.fault("cut \(link) for \(duration)"))
+    }
+
+    mutating func crash(_ node: Int, restartAfter delay: Simulation.Time) {
+        crash(node, reason: "random")
+        scheduleRestart(node, after: delay)
+    }
+
+    var leaderIndex: Int? { leader.flatMap { indexOf[$0] } }
+
+    mutating func randomFault() throws(Simulation.InvariantViolation) {
+        let timeout = setup.electionTimeout
+        let everyone = Array(nodes.indices)
+        switch setup.flavour {
+        case .chaos:
+            switch random.below(6) {
+            case 0:
+                isolate(random.pick(everyone), for: random.uniform(in: (timeout / 2)...(timeout * 3)))
+            case 1:
+                let shuffled = everyone.sorted { _, _ in random.chance(0.5) }
+                let cut = random.uniform(in: 1...(shuffled.count - 1))
+                let duration = random.uniform(in: (timeout / 2)...(timeout * 3))
+                for a in shuffled[..<cut] {
+                    for b in shuffled[cut...] {
+                        cutLink(Simulation.Link(from: nodes[a].id, to: nodes[b].id), for: duration)
+                        cutLink(Simulation.Link(from: nodes[b].id, to: nodes[a].id), for: duration)
+                    }
+                }
+            case 2:
+                let from = random.pick(everyone)
+                let to = random.pick(everyone.filter { $0 != from })
+                cutLink(Simulation.Link(from: nodes[from].id, to: nodes[to].id), for: random.uniform(in: timeout...(timeout * 4)))
+            case 3:
+                crash(random.pick(everyone), restartAfter: random.uniform(in: 1...(timeout * 2)))
+            case 4:
+                if let leaderIndex { crash(leaderIndex, restartAfter: random.uniform(in: (timeout / 4)...(timeout * 2))) }
+            default:
+                let node = random.pick(everyone)
+                slowDown(node, factor: random.uniform(in: UInt64(2)...4), for: random.uniform(in: timeout...(timeout * 3)))
+            }
+        case .leaderChurn:
+            let roll = random.below(10)
+            if let leaderIndex, roll < 6 {
+                crash(leaderIndex, restartAfter: random.uniform(in: (timeout / 4)...(timeout * 2)))
+            } else if let leaderIndex, roll < 8 {
+                isolate(leaderIndex, for: random.uniform(in: (timeout / 2)...(timeout * 2)))
+            } else {
+                crash(random.pick(everyone), restartAfter: random.uniform(in: 1...timeout))
+            }
+        case .crashBeforeSync:
+            let roll = random.below(10)
+            if let leaderIndex, roll < 5 {
+                crash(leaderIndex, restartAfter: random.uniform(in: 1...timeout))
+            } else if roll < 8 {
+                isolate(random.pick(everyone), for: random.uniform(in: (timeout / 2)...(timeout * 2)))
+            } else {
+                crash(random.pick(everyone), restartAfter: random.uniform(in: 1...timeout))
+            }
+        case .partitionedReads:
+            if let leaderIndex, slowedOldLeader == nil, random.chance(0.8) {
+                // Cut the leader off and slow its clock (a paused process, etcd #20418), so it
+                // keeps believing it leads while the others elect a leader and commit writes.
+                let duration = random.uniform(in: (timeout * 2)...(timeout * 4))
+                isolate(leaderIndex, for: duration)
+                slowDown(leaderIndex, factor: random.uniform(in: UInt64(3)...5), for: duration)
+                slowedOldLeader = leaderIndex
+            } else if let slowed = slowedOldLeader, network.cutLinks.isEmpty {
+                _ = slowed
+                slowedOldLeader = nil
+            } else {
+                crash(random.pick(everyone), restartAfter: random.uniform(in: 1...timeout))
+            }
+        }
+    }
+
+    mutating func slowDown(_ node: Int, factor: UInt64, for duration: Simulation.Time) {
+        let normal = setup.tickPeriods[node]
+        nodes[node].tickPeriod = normal * factor
+        queue.schedule(.endSlowdown(node: node, period: normal, epoch: nodes[node].epoch), at: now + duration)
+        log(.fault("slow \(nodes[node].id)'s clock ×\(factor) for \(duration)"))
+    }
+}

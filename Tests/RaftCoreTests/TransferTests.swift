@@ -1,0 +1,95 @@
+import Testing
+@testable import RaftCore
+
+@Suite("Thesis §3.10 leadership transfer")
+struct TransferTests {
+    @Test("§3.10 transfer to an up-to-date follower makes it leader in the next term")
+    func transferToUpToDate() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.input(n1) { try! $0.transferLeadership(to: n2) }
+        #expect(cluster.network.contains { $0.body == .timeoutNow && $0.to == n2 })
+        cluster.stabilize()
+        #expect(cluster.leaders == [n2])
+        #expect(cluster[n2].term == Raft.Term(2))
+        #expect(cluster[n1].leader == n2)
+    }
+
+    @Test("§3.10 transfer to a lagging follower first catches it up")
+    func transferToLagging() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.isolated = [n3]
+        for text in ["a", "b"] { _ = try cluster.propose(n1, text) }
+        cluster.stabilize()
+        cluster.isolated = []
+        cluster.input(n1) { try! $0.transferLeadership(to: n3) }
+        #expect(!cluster.network.contains { $0.body == .timeoutNow })
+        cluster.stabilize()
+        #expect(cluster.leaders == [n3])
+        cluster.tickAll()
+        cluster.stabilize()
+        #expect(cluster.appliedData(n3) == ["a", "b"])
+    }
+
+    @Test("§3.10 proposals during a transfer are refused with a retriable error")
+    func proposalsRefusedDuringTransfer() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.isolated = [n2]
+        cluster.input(n1) { try! $0.transferLeadership(to: n2) }
+        do {
+            _ = try cluster.propose(n1, "x")
+            Issue.record("proposal accepted during transfer")
+        } catch {
+            #expect(error.code == .transferInProgress)
+            #expect(error.isRetriable)
+        }
+    }
+
+    @Test("§3.10 a transfer that does not finish within an election timeout is abandoned")
+    func transferTimesOut() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.isolated = [n2]
+        cluster.input(n1) { try! $0.transferLeadership(to: n2) }
+        for _ in 0..<cluster[n1].config.electionTicks {
+            cluster.tick(n1)
+            cluster.stabilize()
+        }
+        #expect(cluster[n1].role == .leader)
+        _ = try cluster.propose(n1, "after")
+        cluster.stabilize()
+        #expect(cluster[n3].lastLogIndex == Raft.LogIndex(2))
+    }
+
+    @Test("§3.10 transfer to a non-voter is refused; to itself is a no-op; a follower says not-leader")
+    func invalidTargets() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3], learners: [n4])
+        cluster.elect(n1)
+        var leader = cluster[n1]
+        #expect(throws: Raft.RaftError.self) { _ = try leader.transferLeadership(to: n4) }
+        #expect(throws: Raft.RaftError.self) { _ = try leader.transferLeadership(to: n5) }
+        let toSelf = try leader.transferLeadership(to: n1)
+        #expect(toSelf.isEmpty)
+        var follower = cluster[n2]
+        do {
+            _ = try follower.transferLeadership(to: n3)
+            Issue.record("a follower accepted a transfer")
+        } catch {
+            #expect(error.code == .notLeader)
+            #expect(error.leaderHint == n1)
+        }
+    }
+
+    @Test("§3.10 the transfer target's vote requests override the followers' leader lease")
+    func transferBypassesLease() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.tickAll()
+        cluster.stabilize()
+        cluster.input(n1) { try! $0.transferLeadership(to: n3) }
+        cluster.stabilize()
+        #expect(cluster.leaders == [n3])
+    }
+}
