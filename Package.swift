@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "quorum", targets: ["quorum"]),
         .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "RaftWire", targets: ["RaftWire"]),
         .library(name: "RaftStorage", targets: ["RaftStorage"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
@@ -23,6 +24,10 @@ let package = Package(
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
         .target(name: "RaftCore"),
+        // Bounds-checked binary writer/reader shared by every binary format. Pure.
+        .target(name: "BinaryCoding"),
+        // The wire encoding of Raft messages for the peer transport. Pure.
+        .target(name: "RaftWire", dependencies: ["RaftCore", "BinaryCoding"]),
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
         // The simulator's command line: thousands of seeded histories in release (scripts/simulate.sh).
@@ -42,6 +47,7 @@ let package = Package(
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
+        .testTarget(name: "RaftWireTests", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", logging]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
@@ -51,6 +57,9 @@ let package = Package(
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),
+        // Feeds mutated frames to the Raft message decoder (scripts/check-fuzz-wire.sh).
+        .executableTarget(
+            name: "RaftWireFuzz", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"], path: "Tests/Fuzz/RaftWireFuzz"),
     ],
     swiftLanguageModes: [.v6]
 )
