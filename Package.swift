@@ -43,7 +43,7 @@ let package = Package(
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
-        .executableTarget(name: "quorum", dependencies: ["ClusterConfig", "Cron", argumentParser, logging]),
+        .executableTarget(name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", argumentParser, logging]),
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
-        .testTarget(name: "QuorumCLITests", dependencies: ["quorum"]),
+        .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),
