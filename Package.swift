@@ -3,6 +3,12 @@ import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let asn1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
 
 let package = Package(
     name: "quorum",
@@ -12,6 +18,7 @@ let package = Package(
         .library(name: "RaftCore", targets: ["RaftCore"]),
         .library(name: "RaftWire", targets: ["RaftWire"]),
         .library(name: "RaftStorage", targets: ["RaftStorage"]),
+        .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
@@ -20,6 +27,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -36,6 +48,13 @@ let package = Package(
         .target(name: "CCRC32C"),
         // The crash-safe write-ahead log, hard state and snapshots on disk.
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CCRC32C", logging]),
+        // Peer-to-peer transport: mutually authenticated TLS 1.3, framing, cluster certificates.
+        .target(
+            name: "Transport",
+            dependencies: [
+                "RaftCore", nioCore, nioPosix, .product(name: "NIOTLS", package: "swift-nio"), nioSSL, x509, crypto, asn1,
+                logging,
+            ]),
         // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
         .target(name: "Cron"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
@@ -43,12 +62,19 @@ let package = Package(
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
-        .executableTarget(name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", argumentParser, logging]),
+        .executableTarget(
+            name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),,
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
         .testTarget(name: "RaftWireTests", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", logging]),
+        .testTarget(
+            name: "TransportTests",
+            dependencies: [
+                "Transport", "RaftCore", nioCore, .product(name: "NIOEmbedded", package: "swift-nio"), nioPosix, nioSSL, x509,
+                crypto, asn1, logging,
+            ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
@@ -57,6 +83,11 @@ let package = Package(
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),
+        .executableTarget(
+            name: "TransportBenchmark", dependencies: ["Transport", "RaftCore", nioCore, logging],
+            path: "Benchmarks/TransportBenchmark"),
+        // Seeded mutation fuzzing of the frame decoder (scripts/fuzz-transport.sh).
+        .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),
         // Feeds mutated frames to the Raft message decoder (scripts/check-fuzz-wire.sh).
         .executableTarget(
             name: "RaftWireFuzz", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"], path: "Tests/Fuzz/RaftWireFuzz"),

@@ -1,0 +1,198 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import RaftCore
+import Synchronization
+
+extension Transport {
+    /// A connection wrapped for async use, with the future of its peer's authenticated id.
+    struct PeerConnection: Sendable {
+        let channel: NIOAsyncChannel<Transport.Frame, Transport.Frame>
+        let peer: EventLoopFuture<Raft.NodeID>
+    }
+}
+
+extension Transport.PeerTransport {
+    // MARK: Pipelines
+
+    /// TLS record sniffer → TLS server → authentication gate → frame decoder / encoder.
+    func configureAccepted(_ channel: any Channel) throws -> Transport.PeerConnection {
+        var logger = self.logger
+        logger[metadataKey: "direction"] = "inbound"
+        logger[metadataKey: "remote"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+        let authentication = makeAuthenticationHandler(channel: channel, role: .dialer, logger: logger)
+        let tls = NIOSSLServerHandler(context: serverContext) { certificates, promise in
+            authentication.verify(certificates, promise: promise)
+        }
+        try channel.pipeline.syncOperations.addHandlers([Transport.TLSRecordSniffer(), tls, authentication])
+        return try wrap(channel, authentication: authentication)
+    }
+
+    /// TLS client → authentication gate (expecting `peer`) → frame decoder / encoder.
+    func configureDialed(_ channel: any Channel, expecting peer: Raft.NodeID, logger: Logger) throws -> Transport.PeerConnection {
+        let authentication = makeAuthenticationHandler(channel: channel, role: .listener(expected: peer), logger: logger)
+        let tls = try NIOSSLClientHandler(context: clientContext, serverHostname: nil) { certificates, promise in
+            authentication.verify(certificates, promise: promise)
+        }
+        try channel.pipeline.syncOperations.addHandlers([tls, authentication])
+        return try wrap(channel, authentication: authentication)
+    }
+
+    private func makeAuthenticationHandler(
+        channel: any Channel, role: Transport.PeerCertificatePolicy.PeerRole, logger: Logger
+    ) -> Transport.PeerAuthenticationHandler {
+        Transport.PeerAuthenticationHandler(
+            authenticated: channel.eventLoop.makePromise(of: Raft.NodeID.self),
+            policy: policy,
+            role: role,
+            members: { [weak self] in self?.currentMembers() ?? [] },
+            now: configuration.now,
+            handshakeTimeout: configuration.handshakeTimeout,
+            logger: logger,
+            onRejection: { [weak self] rejection in self?.recordRejection(rejection) })
+    }
+
+    private func wrap(
+        _ channel: any Channel, authentication: Transport.PeerAuthenticationHandler
+    ) throws -> Transport.PeerConnection {
+        try channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(Transport.FrameDecoder(maximumFrameLength: configuration.maximumFrameLength)),
+            MessageToByteHandler(Transport.FrameEncoder()),
+        ])
+        let asyncChannel = try NIOAsyncChannel<Transport.Frame, Transport.Frame>(wrappingChannelSynchronously: channel)
+        return Transport.PeerConnection(channel: asyncChannel, peer: authentication.authenticated.futureResult)
+    }
+
+    // MARK: Inbound
+
+    /// Serves every accepted connection in its own child task until cancelled.
+    func accept(on server: NIOAsyncChannel<Transport.PeerConnection, Never>) async throws {
+        try await server.executeThenClose { connections in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await connection in connections {
+                    group.addTask { await self.serveAccepted(connection) }
+                }
+            }
+        }
+    }
+
+    private func serveAccepted(_ connection: Transport.PeerConnection) async {
+        var logger = self.logger
+        logger[metadataKey: "direction"] = "inbound"
+        do {
+            try await connection.channel.executeThenClose { inbound, _ in
+                // A rejected peer fails this future; the authentication handler has logged why.
+                let peer = try await connection.peer.get()
+                logger[metadataKey: "peer"] = "\(peer)"
+                logger.debug("inbound peer connection established")
+                for try await frame in inbound {
+                    deliver(frame, from: peer)
+                }
+            }
+        } catch is Transport.PeerRejection {
+            return
+        } catch {
+            logger.warning("closed inbound peer connection", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Outbound
+
+    /// Keeps one connection to `outbox`'s peer, redialing with backoff, until the peer is
+    /// removed or the task is cancelled.
+    func dial(_ outbox: Transport.Outbox) async {
+        let logger = {
+            var logger = self.logger
+            logger[metadataKey: "direction"] = "outbound"
+            logger[metadataKey: "peer"] = "\(outbox.id)"
+            return logger
+        }()
+        var generator = SystemRandomNumberGenerator()
+        var wakeups = outbox.wakeups.makeAsyncIterator()
+        var failures = 0
+        while !Task.isCancelled && !outbox.isStopped {
+            let address = outbox.address
+            do {
+                let connection = try await ClientBootstrap(group: eventLoopGroup)
+                    .connectTimeout(configuration.connectTimeout)
+                    .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    .connect(host: address.host, port: address.port) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try self.configureDialed(channel, expecting: outbox.id, logger: logger)
+                        }
+                    }
+                try await connection.channel.executeThenClose { inbound, outbound in
+                    _ = try await connection.peer.get()
+                    failures = 0
+                    outbox.recordConnected(true)
+                    defer { outbox.recordConnected(false) }
+                    logger.info("connected to peer", metadata: ["address": "\(address)"])
+                    try await pump(outbox, inbound: inbound, outbound: outbound, wakeups: &wakeups)
+                }
+                if !Task.isCancelled && !outbox.isStopped {
+                    logger.info("peer connection closed; reconnecting")
+                }
+            } catch {
+                if Task.isCancelled || outbox.isStopped { break }
+                outbox.recordConnectionFailure()
+                // The first failure in a row is news; the rest repeat it every backoff.
+                let level: Logger.Level = failures == 0 ? .warning : .debug
+                if !(error is Transport.PeerRejection) || failures > 0 {
+                    logger.log(
+                        level: level, "cannot reach peer",
+                        metadata: ["address": "\(address)", "error": "\(error)", "attempt": "\(failures + 1)"])
+                }
+            }
+            if Task.isCancelled || outbox.isStopped { break }
+            let delay = configuration.backoff.delay(attempt: failures, using: &generator)
+            failures += 1
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                break
+            }
+        }
+        outbox.recordConnected(false)
+    }
+
+    /// Writes queued frames to the connection while reading (and delivering) anything the peer
+    /// sends on it, until either side ends it.
+    private func pump(
+        _ outbox: Transport.Outbox,
+        inbound: NIOAsyncChannelInboundStream<Transport.Frame>,
+        outbound: NIOAsyncChannelOutboundWriter<Transport.Frame>,
+        wakeups: inout AsyncStream<Void>.Iterator
+    ) async throws {
+        let peer = outbox.id
+        let closed = ClosedFlag()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer {
+                    closed.value.store(true, ordering: .sequentiallyConsistent)
+                    outbox.wake()
+                }
+                for try await frame in inbound {
+                    self.deliver(frame, from: peer)
+                }
+            }
+            while true {
+                let batch = outbox.pop(upTo: Self.writeBatch)
+                if !batch.isEmpty {
+                    try await outbound.write(contentsOf: batch)
+                    outbox.recordSent(batch.count)
+                    continue
+                }
+                if closed.value.load(ordering: .sequentiallyConsistent) || outbox.isStopped { break }
+                guard await wakeups.next() != nil else { break }
+            }
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Set by a connection's reader when the peer ends the connection, so the writer stops waiting.
+private final class ClosedFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}

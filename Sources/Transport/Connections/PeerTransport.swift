@@ -1,0 +1,222 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import RaftCore
+import Synchronization
+
+extension Transport {
+    /// Carries frames between this node and its peers over mutually authenticated TLS 1.3.
+    ///
+    /// - Listens on ``Configuration/listen`` and accepts connections only from peers whose
+    ///   certificate chains to the cluster CA and names a current member (``setPeers(_:)``).
+    /// - Keeps one outbound connection per peer, redialing with ``Backoff`` after any failure.
+    /// - ``send(_:to:)`` queues without blocking into a bounded per-peer queue.
+    /// - Frames from every authenticated connection arrive on ``inbound``, tagged with the id
+    ///   the peer's certificate names.
+    ///
+    /// Lifecycle: create it, call ``setPeers(_:)`` (any time, also later for membership changes)
+    /// and run ``run()`` in a task (a service-lifecycle `Service`'s `run`). Cancelling that task
+    /// closes every connection and the listener; all work lives in structured child tasks of
+    /// `run()`.
+    public final class PeerTransport: Sendable {
+        /// The settings.
+        public let configuration: Configuration
+        /// Frames received from authenticated peers. Ends when ``run()`` returns.
+        public let inbound: AsyncStream<InboundMessage>
+
+        private struct State {
+            var peers: [Raft.NodeID: Outbox] = [:]
+            var rejections: [String: UInt64] = [:]
+            var listeningAddress: SocketAddress?
+            var listeningWaiters: [CheckedContinuation<SocketAddress, any Error>] = []
+            var runStarted = false
+            var runEnded = false
+        }
+
+        private let state = Mutex(State())
+        private let inboundContinuation: AsyncStream<InboundMessage>.Continuation
+        private let inboundDropped = Atomic<UInt64>(0)
+        private let inboundDelivered = Atomic<UInt64>(0)
+        private let additions: AsyncStream<Outbox>
+        private let additionsContinuation: AsyncStream<Outbox>.Continuation
+        let eventLoopGroup: any EventLoopGroup
+        let serverContext: NIOSSLContext
+        let clientContext: NIOSSLContext
+        let policy: PeerCertificatePolicy
+        let logger: Logger
+
+        /// The most frames written to a connection in one batch.
+        static let writeBatch = 256
+
+        /// Creates a transport; nothing is bound or dialed until ``run()``.
+        ///
+        /// - Parameters:
+        ///   - configuration: the settings, including this node's credentials.
+        ///   - eventLoopGroup: NIO's event loops to run connections on.
+        ///   - logger: where connections, rejections (with a `reason`) and failures are logged.
+        public init(
+            configuration: Configuration,
+            eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+            logger: Logger
+        ) throws {
+            precondition(
+                configuration.maximumFrameLength >= FrameFormat.headerBytesAfterLength
+                    && configuration.maximumFrameLength <= Int(UInt32.max),
+                "maximumFrameLength \(configuration.maximumFrameLength) must fit the UInt32 length prefix")
+            self.configuration = configuration
+            self.eventLoopGroup = eventLoopGroup
+            var logger = logger
+            logger[metadataKey: "node"] = "\(configuration.nodeID)"
+            self.logger = logger
+            self.policy = PeerCertificatePolicy(authority: configuration.credentials.authority)
+            self.serverContext = try NIOSSLContext(configuration: configuration.credentials.tlsConfiguration(asServer: true))
+            self.clientContext = try NIOSSLContext(configuration: configuration.credentials.tlsConfiguration(asServer: false))
+            (inbound, inboundContinuation) = AsyncStream.makeStream(
+                of: InboundMessage.self, bufferingPolicy: .bufferingOldest(configuration.inboundBufferCapacity))
+            (additions, additionsContinuation) = AsyncStream.makeStream(of: Outbox.self)
+        }
+
+        /// Sets the cluster's other members and where they listen. Connections are made to new
+        /// members, dropped members' queues are discarded and their dialers stop, and only the
+        /// listed ids may connect to this node. This node's own id is ignored if present.
+        public func setPeers(_ peers: [Raft.NodeID: PeerAddress]) {
+            let selfID = configuration.nodeID
+            let (added, removed) = state.withLock { state -> ([Outbox], [Outbox]) in
+                var added: [Outbox] = []
+                var removed: [Outbox] = []
+                for (id, outbox) in state.peers where peers[id] == nil {
+                    removed.append(outbox)
+                    state.peers[id] = nil
+                }
+                for (id, address) in peers where id != selfID {
+                    if let outbox = state.peers[id] {
+                        outbox.address = address
+                    } else {
+                        let outbox = Outbox(id: id, address: address, limits: configuration.sendQueue)
+                        state.peers[id] = outbox
+                        added.append(outbox)
+                    }
+                }
+                return (added, removed)
+            }
+            for outbox in removed { outbox.stop() }
+            for outbox in added { additionsContinuation.yield(outbox) }
+        }
+
+        /// Queues `frame` for `peer` without waiting. Raft tolerates the loss of any message, so a
+        /// full queue drops (see ``SendQueueLimits``) instead of blocking the caller.
+        @discardableResult
+        public func send(_ frame: Frame, to peer: Raft.NodeID) -> SendOutcome {
+            guard frame.encodedLength <= configuration.maximumFrameLength else { return .frameTooLarge }
+            guard let outbox = state.withLock({ $0.peers[peer] }) else { return .unknownPeer }
+            return outbox.push(frame)
+        }
+
+        /// The address the listener is bound to, once ``run()`` has bound it (useful with port 0).
+        /// Throws if `run()` ended or failed to bind.
+        public func listeningAddress() async throws -> SocketAddress {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready = state.withLock { state -> Result<SocketAddress, any Error>? in
+                    if let address = state.listeningAddress { return .success(address) }
+                    if state.runEnded { return .failure(TransportStopped()) }
+                    state.listeningWaiters.append(continuation)
+                    return nil
+                }
+                if let ready { continuation.resume(with: ready) }
+            }
+        }
+
+        /// The transport's counters now.
+        public func statistics() -> Statistics {
+            let (peers, rejections) = state.withLock { ($0.peers, $0.rejections) }
+            return Statistics(
+                peers: peers.mapValues(\.statistics),
+                inboundDropped: inboundDropped.load(ordering: .relaxed),
+                inboundDelivered: inboundDelivered.load(ordering: .relaxed),
+                rejections: rejections)
+        }
+
+        /// Listens, dials every peer, and serves until the calling task is cancelled (or the
+        /// listener fails). May be called once.
+        public func run() async throws {
+            let firstRun = state.withLock { state in
+                defer { state.runStarted = true }
+                return !state.runStarted
+            }
+            precondition(firstRun, "PeerTransport.run() was called twice for node \(configuration.nodeID)")
+            do {
+                try await serve()
+                finish(with: TransportStopped())
+            } catch {
+                finish(with: error)
+                throw error
+            }
+        }
+
+        private func serve() async throws {
+            let listen = configuration.listen
+            let server = try await ServerBootstrap(group: eventLoopGroup)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .bind(host: listen.host, port: listen.port) { channel in
+                    channel.eventLoop.makeCompletedFuture { try self.configureAccepted(channel) }
+                }
+            guard let address = server.channel.localAddress else {
+                preconditionFailure("bound server channel for \(listen) has no local address")
+            }
+            logger.info("listening for peers", metadata: ["address": "\(address)"])
+            let waiters = state.withLock { state in
+                state.listeningAddress = address
+                defer { state.listeningWaiters = [] }
+                return state.listeningWaiters
+            }
+            for waiter in waiters { waiter.resume(returning: address) }
+
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await self.accept(on: server) }
+                for await outbox in additions {
+                    group.addTask { await self.dial(outbox) }
+                }
+                // Only cancellation ends `additions` here.
+                group.cancelAll()
+            }
+        }
+
+        private func finish(with error: any Error) {
+            let (waiters, peers) = state.withLock { state in
+                state.runEnded = true
+                defer { state.listeningWaiters = [] }
+                return (state.listeningWaiters, Array(state.peers.values))
+            }
+            for waiter in waiters { waiter.resume(throwing: error) }
+            for outbox in peers { outbox.recordConnected(false) }
+            inboundContinuation.finish()
+            additionsContinuation.finish()
+        }
+
+        func recordRejection(_ rejection: PeerRejection) {
+            state.withLock { $0.rejections[rejection.code, default: 0] += 1 }
+        }
+
+        func currentMembers() -> Set<Raft.NodeID> {
+            state.withLock { Set($0.peers.keys) }
+        }
+
+        func deliver(_ frame: Frame, from peer: Raft.NodeID) {
+            switch inboundContinuation.yield(InboundMessage(from: peer, type: frame.type, payload: frame.payload)) {
+            case .enqueued: inboundDelivered.add(1, ordering: .relaxed)
+            case .dropped: inboundDropped.add(1, ordering: .relaxed)
+            case .terminated: break
+            @unknown default: break
+            }
+        }
+    }
+
+    /// Thrown by ``PeerTransport/listeningAddress()`` once the transport has stopped.
+    public struct TransportStopped: Error, CustomStringConvertible {
+        /// The message.
+        public var description: String { "the peer transport is not running" }
+    }
+}

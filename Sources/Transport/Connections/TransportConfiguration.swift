@@ -1,0 +1,111 @@
+import Foundation
+import NIOCore
+import RaftCore
+
+extension Transport {
+    /// Where a peer listens for Raft connections (the `raft` address of its `[[nodes]]` entry).
+    public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
+        /// Host name or IP literal.
+        public var host: String
+        /// TCP port.
+        public var port: Int
+
+        /// Creates an address.
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// `host:port`.
+        public var description: String { "\(host):\(port)" }
+    }
+
+    /// Settings of a ``PeerTransport``.
+    public struct Configuration: Sendable {
+        /// This node's credentials; their node id is this node's id.
+        public var credentials: TLSCredentials
+        /// The address to listen on (`port` 0 picks a free port; see ``PeerTransport/listeningAddress()``).
+        public var listen: PeerAddress
+        /// The largest accepted frame length (the length prefix). Default 16 MiB.
+        public var maximumFrameLength: Int
+        /// Bounds of each peer's send queue.
+        public var sendQueue: SendQueueLimits
+        /// Inbound frames buffered for the consumer of ``PeerTransport/inbound`` before new ones
+        /// are dropped (and counted).
+        public var inboundBufferCapacity: Int
+        /// Reconnection delays.
+        public var backoff: Backoff
+        /// How long a TCP connect may take.
+        public var connectTimeout: TimeAmount
+        /// How long a TLS handshake may take before the connection is closed.
+        public var handshakeTimeout: TimeAmount
+        /// The clock certificates are checked against. Defaults to the system clock.
+        public var now: @Sendable () -> Date
+
+        /// Settings with defaults for everything but the credentials and the listen address.
+        public init(
+            credentials: TLSCredentials,
+            listen: PeerAddress,
+            maximumFrameLength: Int = FrameFormat.defaultMaximumFrameLength,
+            sendQueue: SendQueueLimits = SendQueueLimits(),
+            inboundBufferCapacity: Int = 16_384,
+            backoff: Backoff = Backoff(),
+            connectTimeout: TimeAmount = .seconds(5),
+            handshakeTimeout: TimeAmount = .seconds(10),
+            now: @escaping @Sendable () -> Date = { Date() }
+        ) {
+            self.credentials = credentials
+            self.listen = listen
+            self.maximumFrameLength = maximumFrameLength
+            self.sendQueue = sendQueue
+            self.inboundBufferCapacity = inboundBufferCapacity
+            self.backoff = backoff
+            self.connectTimeout = connectTimeout
+            self.handshakeTimeout = handshakeTimeout
+            self.now = now
+        }
+
+        /// This node's id (from its certificate).
+        public var nodeID: Raft.NodeID { credentials.nodeID }
+    }
+
+    /// A frame received from an authenticated peer.
+    public struct InboundMessage: Sendable, Hashable {
+        /// The member the connection authenticated as (from its certificate, never from the frame).
+        public var from: Raft.NodeID
+        /// The frame's message type.
+        public var type: UInt8
+        /// The frame's payload.
+        public var payload: ByteBuffer
+    }
+
+    /// Counters of one peer's outbound side.
+    public struct PeerStatistics: Sendable, Hashable {
+        /// Frames accepted into the send queue.
+        public var queued: UInt64 = 0
+        /// Frames written to the peer's connection.
+        public var sent: UInt64 = 0
+        /// Frames dropped because the send queue was full (either policy).
+        public var dropped: UInt64 = 0
+        /// Frames currently waiting in the queue.
+        public var pending: Int = 0
+        /// Successful (authenticated) connections made to the peer.
+        public var connections: UInt64 = 0
+        /// Failed connection attempts (refused, timed out, rejected).
+        public var connectionFailures: UInt64 = 0
+        /// Whether a connection to the peer is up now.
+        public var connected = false
+    }
+
+    /// Counters of the whole transport.
+    public struct Statistics: Sendable, Hashable {
+        /// Per configured peer.
+        public var peers: [Raft.NodeID: PeerStatistics]
+        /// Inbound frames dropped because the consumer of ``PeerTransport/inbound`` fell behind.
+        public var inboundDropped: UInt64
+        /// Inbound frames delivered.
+        public var inboundDelivered: UInt64
+        /// Rejected connections (both directions) by ``PeerRejection/code``.
+        public var rejections: [String: UInt64]
+    }
+}
