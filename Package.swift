@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
-            name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),,
+            name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),
         // Feeds mutated frames to the Raft message decoder (scripts/check-fuzz-wire.sh).
         .executableTarget(
-            name: "RaftWireFuzz", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"], path: "Tests/Fuzz/RaftWireFuzz"),
+            name: "RaftWireFuzz", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"], path: "Tools/RaftWireFuzz"),
     ],
     swiftLanguageModes: [.v6]
 )

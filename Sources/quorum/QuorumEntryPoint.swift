@@ -41,6 +41,6 @@ struct Quorum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quorum",
         abstract: "A distributed job scheduler: run a node, or manage a Quorum cluster.",
-        subcommands: [NodeCommand.self, ConfigCommand.self, CronCommand.self, WALCommand.self]
+        subcommands: [NodeCommand.self, ConfigCommand.self, CronCommand.self, WALCommand.self, CertsCommand.self]
     )
 }
