@@ -23,9 +23,11 @@ struct CronBenchmark {
     ]
 
     static func main() throws {
-        let secondsPerCase = CommandLine.arguments.dropFirst().first.flatMap(Double.init) ?? 2
+        let arguments = CommandLine.arguments.dropFirst()
+        let secondsPerCase = arguments.first.flatMap(Double.init) ?? 2
+        let filter = arguments.dropFirst().first ?? ""
         print("Cron benchmark, \(secondsPerCase) s per case")
-        for benchmarkCase in cases {
+        for benchmarkCase in cases where filter.isEmpty || "nextFire \(benchmarkCase.label)".hasPrefix(filter) {
             let expression = try CronExpression(parsing: benchmarkCase.expression)
             let zone = try CronTimeZone.named(benchmarkCase.zone)
             let start = try CronTimeFormat.parse(benchmarkCase.start)
@@ -41,6 +43,7 @@ struct CronBenchmark {
             }
             print(line("nextFire  " + benchmarkCase.label, rate))
         }
+        guard filter.isEmpty || "parse".hasPrefix(filter) else { return }
         let texts = ["*/5 * * * *", "30 2 * * 1-5", "0 0 29 2 *", "0 9-17/2 * JAN,APR,JUL,OCT MON-FRI", "@daily"]
         var index = 0
         var accepted = 0
