@@ -26,12 +26,21 @@ extension CronSchedule {
         guard isSatisfiable,
               start >= CivilCalendar.firstSupportedSecond, start < CivilCalendar.lastSupportedSecond
         else { return nil }
-        var segmentStart = start - Self.lookBackSeconds
-        var offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(segmentStart)))
-        var previousOffset: Int? = nil
-        let startYear = CivilCalendar.date(days: CivilCalendar.floorDivide(start + offset, CivilCalendar.secondsPerDay)).year
+        let startYear = CivilCalendar.date(days: CivilCalendar.floorDivide(start, CivilCalendar.secondsPerDay)).year
         let yearLimit = min(startYear + 400, 9999)
         let wallLimit = CivilCalendar.days(year: yearLimit + 1, month: 1, day: 1) * CivilCalendar.secondsPerDay
+
+        // Skip ahead for sparse schedules: every fire belongs to a matching wall time no earlier
+        // than `start - margin` (offsets stay within ±16 h), and fires no earlier than that wall
+        // time minus 16 h. So the zone-free search finds the earliest possible wall time, and
+        // the walk over transitions can begin just before it instead of crossing years of them.
+        let margin = 30 * 3600
+        guard let earliestWall = firstMatch(
+            atOrAfter: CivilCalendar.ceilingToMinute(start - margin), before: wallLimit, yearLimit: yearLimit)
+        else { return nil }
+        var segmentStart = max(start, earliestWall - margin) - Self.lookBackSeconds
+        var offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(segmentStart)))
+        var previousOffset: Int? = nil
 
         for _ in 0..<Self.maximumSegments {
             let segmentEnd = Self.nextTransition(after: segmentStart, in: zone)
