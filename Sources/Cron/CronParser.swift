@@ -48,23 +48,23 @@ enum CronParser {
 
     private static func parseMacro(_ tokens: [ArraySlice<UInt8>], text: String) throws(CronParseError) -> CronSchedule {
         let name = String(decoding: tokens[0], as: UTF8.self)
-        guard tokens.count == 1 else {
-            throw CronParseError(
-                field: "expression", value: text,
-                message: "\"\(CronParseError.shortened(text))\": a macro such as \(name) stands alone, without further fields")
-        }
         let lowered = name.lowercased()
-        if let macro = macros.first(where: { $0.name == lowered }) {
-            return try parse(macro.expansion)
-        }
         if lowered == "@reboot" {
             throw CronParseError(
                 field: "expression", value: name,
                 message: "@reboot is not supported: Quorum schedules by time; use a once job instead")
         }
-        throw CronParseError(
-            field: "expression", value: name,
-            message: "unknown macro \"\(CronParseError.shortened(name))\"; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly")
+        guard let macro = macros.first(where: { $0.name == lowered }) else {
+            throw CronParseError(
+                field: "expression", value: name,
+                message: "unknown macro \"\(CronParseError.shortened(name))\"; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly")
+        }
+        guard tokens.count == 1 else {
+            throw CronParseError(
+                field: "expression", value: text,
+                message: "\"\(CronParseError.shortened(text))\": \(macro.name) stands alone, without further fields")
+        }
+        return try parse(macro.expansion)
     }
 
     /// Splits on runs of spaces and tabs; leading and trailing blanks (and line ends) vanish.

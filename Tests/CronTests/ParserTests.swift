@@ -103,7 +103,9 @@ struct ParserTests {
         ("* * * *", "expression", "expression: expected 5 fields (minute hour day-of-month month day-of-week) or a macro such as @daily, got 4 in \"* * * *\""),
         ("", "expression", "expression: the expression is empty; write 5 fields (minute hour day-of-month month day-of-week) or a macro such as @daily"),
         ("@fortnightly", "expression", "expression: unknown macro \"@fortnightly\"; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly"),
-        ("@daily 5", "expression", "expression: \"@daily 5\": a macro such as @daily stands alone, without further fields"),
+        ("@daily 5", "expression", "expression: \"@daily 5\": @daily stands alone, without further fields"),
+        ("@Daily * * * * *", "expression", "expression: \"@Daily * * * * *\": @daily stands alone, without further fields"),
+        ("@foo bar", "expression", "expression: unknown macro \"@foo\"; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly"),
         ("@reboot", "expression", "expression: @reboot is not supported: Quorum schedules by time; use a once job instead"),
     ])
     func errors(_ row: (String, String, String)) throws {
