@@ -123,3 +123,24 @@ struct ParserTests {
         #expect(Cron.error(text) != nil)
     }
 }
+
+@Suite("Codable")
+struct CodableTests {
+    @Test("an expression encodes as its text and decodes by parsing")
+    func roundTrip() throws {
+        let expression = try CronExpression(parsing: "30 2 * * MON-FRI")
+        let data = try JSONEncoder().encode([expression])
+        #expect(String(decoding: data, as: UTF8.self) == #"["30 2 * * MON-FRI"]"#)
+        #expect(try JSONDecoder().decode([CronExpression].self, from: data) == [expression])
+    }
+
+    @Test("invalid text fails to decode with the parse error")
+    func invalid() {
+        do {
+            _ = try JSONDecoder().decode([CronExpression].self, from: Data(#"["61 * * * *"]"#.utf8))
+            Issue.record("decoded an invalid expression")
+        } catch {
+            #expect(String(describing: error).contains("minute: 61 is out of range 0-59"))
+        }
+    }
+}
