@@ -22,7 +22,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     ///   `minute: 61 is out of range 0-59`. Never traps, whatever the input.
     public init(parsing text: String) throws(CronParseError) {
         self.schedule = try CronParser.parse(text)
-        self.text = String(text.drop(while: Self.isBlank).reversed().drop(while: Self.isBlank).reversed())
+        self.text = Self.trimmed(text)
     }
 
     /// The first fire time strictly after `instant`, on the wall clock of `zone`.
@@ -71,7 +71,16 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// The expression's text.
     public var description: String { text }
 
-    private static func isBlank(_ character: Character) -> Bool {
-        character == " " || character == "\t" || character == "\n" || character == "\r" || character == "\r\n"
+    /// `text` without leading and trailing spaces, tabs and line ends.
+    private static func trimmed(_ text: String) -> String {
+        let bytes = text.utf8
+        func isBlank(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+        }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        if first == bytes.startIndex && last == bytes.index(before: bytes.endIndex) { return text }
+        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }

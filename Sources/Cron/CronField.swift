@@ -27,15 +27,17 @@ enum CronField: Int, CaseIterable, Sendable {
     /// Three-letter names accepted (case-insensitively) in place of numbers, with their values.
     var names: [(name: String, value: Int)] {
         switch self {
-        case .month:
-            ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-                .enumerated().map { ($0.element, $0.offset + 1) }
-        case .dayOfWeek:
-            ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"].enumerated().map { ($0.element, $0.offset) }
-        default:
-            []
+        case .month: Self.monthNames
+        case .dayOfWeek: Self.dayOfWeekNames
+        default: []
         }
     }
+
+    private static let monthNames: [(name: String, value: Int)] =
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+        .enumerated().map { ($0.element, $0.offset + 1) }
+    private static let dayOfWeekNames: [(name: String, value: Int)] =
+        ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"].enumerated().map { ($0.element, $0.offset) }
 
     /// How the field's values are described in "use …" hints.
     var hint: String {

@@ -48,23 +48,23 @@ enum CronParser {
 
     private static func parseMacro(_ tokens: [ArraySlice<UInt8>], text: String) throws(CronParseError) -> CronSchedule {
         let name = String(decoding: tokens[0], as: UTF8.self)
-        guard tokens.count == 1 else {
-            throw CronParseError(
-                field: "expression", value: text,
-                message: "\"\(CronParseError.shortened(text))\": a macro such as \(name) stands alone, without further fields")
-        }
         let lowered = name.lowercased()
-        if let macro = macros.first(where: { $0.name == lowered }) {
-            return try parse(macro.expansion)
-        }
         if lowered == "@reboot" {
             throw CronParseError(
                 field: "expression", value: name,
                 message: "@reboot is not supported: Quorum schedules by time; use a once job instead")
         }
-        throw CronParseError(
-            field: "expression", value: name,
-            message: "unknown macro \"\(CronParseError.shortened(name))\"; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly")
+        guard let macro = macros.first(where: { $0.name == lowered }) else {
+            throw CronParseError(
+                field: "expression", value: name,
+                message: "unknown macro \"\(CronParseError.shortened(name))\"; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly")
+        }
+        guard tokens.count == 1 else {
+            throw CronParseError(
+                field: "expression", value: text,
+                message: "\"\(CronParseError.shortened(text))\": \(macro.name) stands alone, without further fields")
+        }
+        return try parse(macro.expansion)
     }
 
     /// Splits on runs of spaces and tabs; leading and trailing blanks (and line ends) vanish.
@@ -108,14 +108,14 @@ enum CronParser {
     }
 
     private static func parseElement(_ element: ArraySlice<UInt8>, _ field: CronField) throws(CronParseError) -> CronBitSet {
-        let text = string(element)
+        var text: String { string(element) }  // only built for an error message
         var base = element
         var step = 1
         var hasStep = false
         if let slash = element.firstIndex(of: UInt8(ascii: "/")) {
             base = element[element.startIndex..<slash]
             let stepBytes = element[(slash + 1)...]
-            step = try parseStep(stepBytes, element: text, field)
+            step = try parseStep(stepBytes, element: element, field)
             hasStep = true
             if base.isEmpty {
                 throw CronParseError(
@@ -141,8 +141,8 @@ enum CronParser {
                     field: field.name, value: text,
                     message: "range \"\(CronParseError.shortened(text))\" has no end; write it as start-end, as in \(field.range.lowerBound)-\(field.range.upperBound)")
             }
-            low = try parseValue(startBytes, element: text, field)
-            let end = try parseValue(endBytes, element: text, field)
+            low = try parseValue(startBytes, element: element, field)
+            let end = try parseValue(endBytes, element: element, field)
             // `FRI-SUN` means Friday to Sunday: SUN at the end of a range is 7, not 0.
             high = field == .dayOfWeek && end == 0 && endBytes.allSatisfy(isLetter) ? 7 : end
             if low > high {
@@ -151,14 +151,15 @@ enum CronParser {
                     message: "range \"\(CronParseError.shortened(text))\" runs backwards (\(low) > \(high)); write the smaller value first (cron ranges do not wrap around)")
             }
         } else {
-            low = try parseValue(base, element: text, field)
+            low = try parseValue(base, element: element, field)
             high = hasStep ? field.range.upperBound : low  // cronie: `5/15` means 5-max/15
         }
         return CronBitSet(range: low...high, step: step)
     }
 
-    private static func parseStep(_ bytes: ArraySlice<UInt8>, element: String, _ field: CronField) throws(CronParseError) -> Int {
-        let stepText = string(bytes)
+    private static func parseStep(_ bytes: ArraySlice<UInt8>, element elementBytes: ArraySlice<UInt8>, _ field: CronField) throws(CronParseError) -> Int {
+        var element: String { string(elementBytes) }
+        var stepText: String { string(bytes) }
         guard !bytes.isEmpty else {
             throw CronParseError(
                 field: field.name, value: element,
@@ -185,9 +186,10 @@ enum CronParser {
     }
 
     /// A number or a name, checked against the field's range.
-    private static func parseValue(_ bytes: ArraySlice<UInt8>, element: String, _ field: CronField) throws(CronParseError) -> Int {
-        let valueText = string(bytes)
-        let context = valueText == element ? "" : " in \"\(CronParseError.shortened(element))\""
+    private static func parseValue(_ bytes: ArraySlice<UInt8>, element elementBytes: ArraySlice<UInt8>, _ field: CronField) throws(CronParseError) -> Int {
+        var element: String { string(elementBytes) }
+        var valueText: String { string(bytes) }
+        var context: String { bytes.count == elementBytes.count ? "" : " in \"\(CronParseError.shortened(element))\"" }
         if !bytes.isEmpty && bytes.allSatisfy(isDigit) {
             guard let value = number(bytes), field.range.contains(value) else {
                 throw CronParseError(

@@ -9,6 +9,9 @@ extension CronSchedule {
     static let largeJumpMinutes = 180
     /// cronie runs *every* job for each skipped minute when the clock jumps by under 5 minutes.
     static let smallJumpMinutes = 5
+    /// A bound on any UTC offset's distance from zero (real ones stay within ±16 h; the bound
+    /// leaves room for odd historical data).
+    static let offsetBound = 26 * 3600
     /// The most offset segments (time-zone transitions) one search may cross.
     static let maximumSegments = 4000
 
@@ -22,16 +25,20 @@ extension CronSchedule {
     ///   5 minutes every job is caught up; for 3 hours or more none is).
     /// - fall back (wall time repeats): a fixed-time job does not fire again in the repeated
     ///   part; a wildcard job does (for a repeat of over 181 minutes every job fires again).
-    func nextFire(after start: Int, in zone: TimeZone) -> Int? {
+    ///
+    /// `skippingAhead: false` disables the jump over transitions far from any match; tests use
+    /// it as a slower reference.
+    func nextFire(after start: Int, in zone: TimeZone, skippingAhead: Bool = true) -> Int? {
         guard isSatisfiable,
               start >= CivilCalendar.firstSupportedSecond, start < CivilCalendar.lastSupportedSecond
         else { return nil }
+        let startYear = CivilCalendar.date(days: CivilCalendar.floorDivide(start, CivilCalendar.secondsPerDay)).year
+        let yearLimit = min(startYear + 400, 9999)
+        let wallLimit = CivilCalendar.days(year: yearLimit + 1, month: 1, day: 1) * CivilCalendar.secondsPerDay
+
         var segmentStart = start - Self.lookBackSeconds
         var offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(segmentStart)))
         var previousOffset: Int? = nil
-        let startYear = CivilCalendar.date(days: CivilCalendar.floorDivide(start + offset, CivilCalendar.secondsPerDay)).year
-        let yearLimit = min(startYear + 400, 9999)
-        let wallLimit = CivilCalendar.days(year: yearLimit + 1, month: 1, day: 1) * CivilCalendar.secondsPerDay
 
         for _ in 0..<Self.maximumSegments {
             let segmentEnd = Self.nextTransition(after: segmentStart, in: zone)
@@ -49,12 +56,28 @@ extension CronSchedule {
                 low = max(low, CivilCalendar.ceilingToMinute(segmentStart + previousOffset))
             }
             let high = min(segmentEnd.map { $0 + offset } ?? wallLimit, wallLimit)
-            if let wall = firstMatch(atOrAfter: low, before: high, yearLimit: yearLimit) {
+            let wall = firstMatch(atOrAfter: low, before: wallLimit, yearLimit: yearLimit)
+            if let wall, wall < high {
                 let fire = wall - offset
                 return fire <= CivilCalendar.lastSupportedSecond ? fire : nil
             }
-
             guard let segmentEnd, segmentEnd + offset < wallLimit else { return nil }
+
+            // Nothing in this segment, and no wall time in [low, wall) matches. A fire at instant
+            // t belongs to a matching wall time within ±offsetBound of t, so once this segment
+            // reaches past low + offsetBound, later fires can only come at or after
+            // wall - offsetBound: jump there instead of crossing every transition in between.
+            // (Sparse schedules in DST zones would otherwise cross two transitions a year.)
+            if skippingAhead && segmentEnd >= low + Self.offsetBound {
+                guard let wall else { return nil }
+                let jumpTarget = wall - Self.offsetBound - Self.lookBackSeconds - 3600
+                if jumpTarget > segmentEnd {
+                    segmentStart = jumpTarget
+                    offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(segmentStart)))
+                    previousOffset = nil  // no fire lies within lookBackSeconds of the new start
+                    continue
+                }
+            }
             previousOffset = offset
             offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(segmentEnd)))
             segmentStart = segmentEnd

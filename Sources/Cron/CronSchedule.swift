@@ -18,14 +18,24 @@ struct CronSchedule: Hashable, Sendable {
     /// Whether some calendar day can ever match. Day patterns repeat every 400 Gregorian
     /// years, so a satisfiable schedule matches within any 400-year window; an unsatisfiable
     /// one (`0 0 30 2 *`) never does, and `nextFire` answers nil at once instead of searching.
-    var isSatisfiable: Bool {
-        if daysMatchEither { return true }  // every weekday occurs in every month
-        for month in months.members {
-            if daysOfMonth.next(atOrAfter: 1).map({ $0 <= CivilCalendar.maximumDaysInMonth(month) }) ?? false {
-                return true
-            }
-        }
-        return false
+    let isSatisfiable: Bool
+
+    init(
+        minutes: CronBitSet, hours: CronBitSet, daysOfMonth: CronBitSet, months: CronBitSet,
+        daysOfWeek: CronBitSet, daysMatchEither: Bool, hasWildcardTime: Bool
+    ) {
+        self.minutes = minutes
+        self.hours = hours
+        self.daysOfMonth = daysOfMonth
+        self.months = months
+        self.daysOfWeek = daysOfWeek
+        self.daysMatchEither = daysMatchEither
+        self.hasWildcardTime = hasWildcardTime
+        // OR: every weekday occurs in every month. AND: some allowed day must exist in some
+        // allowed month (the smallest allowed day is the one to test).
+        let firstDay = daysOfMonth.next(atOrAfter: 1) ?? 32
+        self.isSatisfiable = daysMatchEither
+            || (1...12).contains { months.contains($0) && firstDay <= CivilCalendar.maximumDaysInMonth($0) }
     }
 
     /// Whether the calendar day (`days` since 1970-01-01, which is `day` of its month) matches.

@@ -103,7 +103,9 @@ struct ParserTests {
         ("* * * *", "expression", "expression: expected 5 fields (minute hour day-of-month month day-of-week) or a macro such as @daily, got 4 in \"* * * *\""),
         ("", "expression", "expression: the expression is empty; write 5 fields (minute hour day-of-month month day-of-week) or a macro such as @daily"),
         ("@fortnightly", "expression", "expression: unknown macro \"@fortnightly\"; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly"),
-        ("@daily 5", "expression", "expression: \"@daily 5\": a macro such as @daily stands alone, without further fields"),
+        ("@daily 5", "expression", "expression: \"@daily 5\": @daily stands alone, without further fields"),
+        ("@Daily * * * * *", "expression", "expression: \"@Daily * * * * *\": @daily stands alone, without further fields"),
+        ("@foo bar", "expression", "expression: unknown macro \"@foo\"; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly"),
         ("@reboot", "expression", "expression: @reboot is not supported: Quorum schedules by time; use a once job instead"),
     ])
     func errors(_ row: (String, String, String)) throws {
@@ -119,5 +121,26 @@ struct ParserTests {
     ])
     func oddInputs(_ text: String) {
         #expect(Cron.error(text) != nil)
+    }
+}
+
+@Suite("Codable")
+struct CodableTests {
+    @Test("an expression encodes as its text and decodes by parsing")
+    func roundTrip() throws {
+        let expression = try CronExpression(parsing: "30 2 * * MON-FRI")
+        let data = try JSONEncoder().encode([expression])
+        #expect(String(decoding: data, as: UTF8.self) == #"["30 2 * * MON-FRI"]"#)
+        #expect(try JSONDecoder().decode([CronExpression].self, from: data) == [expression])
+    }
+
+    @Test("invalid text fails to decode with the parse error")
+    func invalid() {
+        do {
+            _ = try JSONDecoder().decode([CronExpression].self, from: Data(#"["61 * * * *"]"#.utf8))
+            Issue.record("decoded an invalid expression")
+        } catch {
+            #expect(String(describing: error).contains("minute: 61 is out of range 0-59"))
+        }
     }
 }

@@ -21,15 +21,4 @@ struct PublicCasesTests {
         let printed = fires.map { CronTimeFormat.format($0, in: zone) }
         #expect(printed == row.cronie, "\(row)")
     }
-
-    @Test("the Fixtures copy equals the shared test data when both exist")
-    func fixturesMatchShared() {
-        for name in ["cron_cases_public.tsv", "cron_invalid.tsv"] {
-            let urls = CronTestData.candidates(for: name)
-            let copies = urls.compactMap { FileManager.default.contents(atPath: $0.path) }
-            if copies.count >= 2 {
-                #expect(copies[0] == copies[1], "Tests/CronTests/Fixtures/\(name) differs from shared/testdata; copy it again")
-            }
-        }
-    }
 }
