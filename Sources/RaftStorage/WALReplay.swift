@@ -59,6 +59,8 @@ struct WALReplay {
                 entries[Int(index.rawValue - firstEntry.index.rawValue)].term == term
             {
                 entries.removeSubrange(...Int(index.rawValue - firstEntry.index.rawValue))
+            } else if let firstEntry = entries.first, firstEntry.index > index {
+                // The entries up to the marker were in segments deleted after the snapshot.
             } else {
                 entries.removeAll()
             }
