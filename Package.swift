@@ -25,9 +25,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The child process of the WAL kill test; a test dependency so `swift build --build-tests` builds it.
+        .executableTarget(
+            name: "WALCrashChild",
+            dependencies: ["RaftStorage", "RaftCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Support/WALCrashChild"
+        ),
         .testTarget(
             name: "RaftStorageTests",
-            dependencies: ["RaftStorage", "RaftCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["RaftStorage", "RaftCore", "WALCrashChild", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]
