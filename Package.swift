@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -23,6 +24,7 @@ let package = Package(
                 "RaftCore",
                 "CCRC32C",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The child process of the WAL kill test; a test dependency so `swift build --build-tests` builds it.
@@ -30,6 +32,11 @@ let package = Package(
             name: "WALCrashChild",
             dependencies: ["RaftStorage", "RaftCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support/WALCrashChild"
+        ),
+        .executableTarget(
+            name: "WALBenchmark",
+            dependencies: ["RaftStorage", "RaftCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/WALBenchmark"
         ),
         .testTarget(
             name: "RaftStorageTests",

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import RaftCore
 
 /// The file side of `FileLogStore`: the open segment, rolling, group-commit writes, snapshot
@@ -27,6 +28,8 @@ final class WALWriter: @unchecked Sendable {
     private var size: Int
     /// Bytes in the open segment before its first batch after the head.
     private var headSize: Int
+    /// `quorum_wal_fsync_seconds` (docs/api.md): how long each group commit's sync takes.
+    private let syncTimer = Timer(label: "quorum_wal_fsync_seconds", preferredDisplayUnit: .seconds)
 
     init(
         directory: String, fileSystem: any WALFileSystem, segmentSize: Int, logger: Logger, statistics: WALStatisticsRecorder,
@@ -115,6 +118,8 @@ final class WALWriter: @unchecked Sendable {
         let written = clock.now
         do throws(StorageError) { try fileSystem.syncData(file) } catch { throw StorageError.fatal(error) }
         let synced = clock.now
+        let syncDuration = (synced - written).components
+        syncTimer.recordNanoseconds(syncDuration.seconds * 1_000_000_000 + syncDuration.attoseconds / 1_000_000_000)
         size += frame.count
         for case .entries(let entries) in records {
             if let last = entries.last?.index.rawValue {
@@ -190,6 +195,8 @@ final class WALWriter: @unchecked Sendable {
             }
         }
     }
+
+    deinit { close() }
 
     /// Closes the open segment.
     func close() {
