@@ -1,6 +1,6 @@
 // WAL throughput and recovery benchmark (see docs/benchmarks.md, "## Storage").
 //
-// Usage: WALBenchmark [--dir DIR] [--seconds S] [--entries N]
+// Usage: WALBenchmark [--dir DIR] [--seconds S] [--entries N] [--only throughput|recovery]
 //   1. the physical limit: a plain loop of write(200 B) + fdatasync on one file;
 //   2. FileLogStore appends/s with 1, 16 and 256 concurrent proposers (200 B entries), and
 //      where the time goes (encode, write, sync, CPU);
@@ -20,6 +20,7 @@ struct Settings {
     var directory = "./.build/wal-bench"
     var seconds = 3.0
     var entries = 1_000_000
+    var only: String?
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -28,8 +29,9 @@ struct Settings {
             case "--dir": directory = iterator.next() ?? directory
             case "--seconds": seconds = iterator.next().flatMap(Double.init) ?? seconds
             case "--entries": entries = iterator.next().flatMap(Int.init) ?? entries
+            case "--only": only = iterator.next()
             default:
-                say("unknown flag \(flag); usage: WALBenchmark [--dir DIR] [--seconds S] [--entries N]")
+                say("unknown flag \(flag); usage: WALBenchmark [--dir DIR] [--seconds S] [--entries N] [--only throughput|recovery]")
                 exit(2)
             }
         }
@@ -181,6 +183,7 @@ func recovery(entriesPerFrame: Int) async throws -> (seconds: [Double], bytes: I
     }
     let bytes = store.statistics.bytesWritten
     await store.close()
+    sync()  // flush the fixture now, so write-back does not overlap the timed opens
     var times: [Double] = []
     for _ in 0..<3 {
         let start = clock.now
@@ -200,27 +203,29 @@ func format(_ value: Double, _ digits: Int = 0) -> String {
 }
 
 say("WAL benchmark: dir \(settings.directory), \(settings.seconds) s per run, 200 B entries, CRC32C \(CRC32C.isHardwareAccelerated ? "hardware" : "software")")
-let limit = plainLoop()
-say("plain write+fdatasync loop: \(format(limit)) syncs/s (physical limit for one writer)")
-var single = 0.0
-for proposers in [1, 16, 256] {
-    let result = try await groupCommit(proposers: proposers)
-    if proposers == 1 { single = result.perSecond }
-    let stats = result.statistics
-    let commits = max(1, stats.commits)
-    say(
-        "\(proposers) proposers: \(format(result.perSecond)) appends/s, \(stats.commits) syncs, "
-            + "\(format(Double(stats.operations) / Double(commits), 1)) appends/sync, "
-            + "\(format(result.perSecond / max(single, 1), 1))x vs 1 proposer")
-    say(
-        "  time per commit: encode \(format(seconds(stats.encodeTime) / Double(commits) * 1e6, 1)) us, "
-            + "write \(format(seconds(stats.writeTime) / Double(commits) * 1e6, 1)) us, "
-            + "fdatasync \(format(seconds(stats.syncTime) / Double(commits) * 1e6, 1)) us; "
-            + "sync busy \(format(seconds(stats.syncTime) / result.wall * 100))% of wall time; "
-            + "process CPU \(format(result.cpu / result.wall * 100))% of one core")
+if settings.only != "recovery" {
+    let limit = plainLoop()
+    say("plain write+fdatasync loop: \(format(limit)) syncs/s (physical limit for one writer)")
+    var single = 0.0
+    for proposers in [1, 16, 256] {
+        let result = try await groupCommit(proposers: proposers)
+        if proposers == 1 { single = result.perSecond }
+        let stats = result.statistics
+        let commits = max(1, stats.commits)
+        say(
+            "\(proposers) proposers: \(format(result.perSecond)) appends/s, \(stats.commits) syncs, "
+                + "\(format(Double(stats.operations) / Double(commits), 1)) appends/sync, "
+                + "\(format(result.perSecond / max(single, 1), 1))x vs 1 proposer")
+        say(
+            "  time per commit: encode \(format(seconds(stats.encodeTime) / Double(commits) * 1e6, 1)) us, "
+                + "write \(format(seconds(stats.writeTime) / Double(commits) * 1e6, 1)) us, "
+                + "fdatasync \(format(seconds(stats.syncTime) / Double(commits) * 1e6, 1)) us; "
+                + "sync busy \(format(seconds(stats.syncTime) / result.wall * 100))% of wall time; "
+                + "process CPU \(format(result.cpu / result.wall * 100))% of one core")
+    }
+    say("plain write+fdatasync loop again: \(format(plainLoop())) syncs/s (the disk is shared; compare both)")
 }
-say("plain write+fdatasync loop again: \(format(plainLoop())) syncs/s (the disk is shared; compare both)")
-for perFrame in [1000, 10] {
+for perFrame in [1000, 10] where settings.only != "throughput" {
     let (times, bytes) = try await recovery(entriesPerFrame: perFrame)
     say(
         "recovery of \(settings.entries) entries, \(perFrame) per frame (\(bytes / 1_000_000) MB): "

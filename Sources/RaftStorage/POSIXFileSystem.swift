@@ -42,20 +42,23 @@ public struct POSIXFileSystem: WALFileSystem {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .system("fstat", path: path, errno: errno) }
         let size = Int(status.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress.map { $0 + done }, size - done, off_t(done))
+        var failure: Int32?
+        // Uninitialised capacity: a 64 MiB segment is not zero-filled before it is read.
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var done = 0
+            while done < size {
+                let count = pread(descriptor, buffer.baseAddress.map { $0 + done }, size - done, off_t(done))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if count == 0 { break }
+                done += count
             }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system("read", path: path, errno: errno)
-            }
-            if count == 0 { break }
-            done += count
+            initialized = done
         }
-        if done < size { bytes.removeLast(size - done) }
+        if let failure { throw .system("read", path: path, errno: failure) }
         return bytes
     }
 

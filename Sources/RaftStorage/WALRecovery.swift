@@ -51,7 +51,7 @@ enum WALRecovery {
                     try fileSystem.truncate(handle, to: torn.offset)
                     try fileSystem.sync(handle)
                 } catch {
-                    try? fileSystem.close(handle)
+                    fileSystem.close(handle, afterFailureLoggingTo: logger)
                     throw error
                 }
                 try fileSystem.close(handle)

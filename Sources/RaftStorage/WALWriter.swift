@@ -68,7 +68,7 @@ final class WALWriter: @unchecked Sendable {
         } catch {
             // A half-made segment must not survive: its stale head would replay after newer
             // records written to the previous segment.
-            try? fileSystem.close(handle)
+            fileSystem.close(handle, afterFailureLoggingTo: logger)
             do throws(StorageError) {
                 try fileSystem.removeFile(path)
                 try fileSystem.syncDirectory(directory)
@@ -142,12 +142,12 @@ final class WALWriter: @unchecked Sendable {
             try fileSystem.truncate(handle, to: 0)
             try fileSystem.write(handle, SnapshotFile.encode(snapshot))
         } catch {
-            try? fileSystem.close(handle)
+            fileSystem.close(handle, afterFailureLoggingTo: logger)
             removeQuietly(temporary)
             throw error
         }
         do throws(StorageError) { try fileSystem.sync(handle) } catch {
-            try? fileSystem.close(handle)
+            fileSystem.close(handle, afterFailureLoggingTo: logger)
             throw StorageError.fatal(error)
         }
         try fileSystem.close(handle)
