@@ -157,7 +157,9 @@ final class WALWriter: @unchecked Sendable {
         }
         do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch { throw StorageError.fatal(error) }
         do throws(StorageError) {
-            try commit([.snapshotMarker(index: snapshot.index, term: snapshot.term)], hardState: hardState)
+            // The hard state rides along so it survives the deletion of older segments even if
+            // the open segment lost its head (a crash while it was being created).
+            try commit([.hardState(hardState), .snapshotMarker(index: snapshot.index, term: snapshot.term)], hardState: hardState)
         } catch where error.code != .fatal {
             do throws(StorageError) {
                 try fileSystem.removeFile(path)
@@ -184,10 +186,16 @@ final class WALWriter: @unchecked Sendable {
         } catch {
             logger.warning("listing the data directory to delete old snapshots failed", metadata: ["error": "\(error)"])
         }
+        // Oldest first, each deletion made durable before the next, so a crash can never leave
+        // a gap in the sequence (which recovery would rightly call damage).
         while segments.count > 1, (segments[0].highestEntryIndex ?? 0) <= index.rawValue {
-            guard removeQuietly(path(segments[0].sequence)) else { break }
-            removedAny = true
+            guard removeQuietly(path(segments[0].sequence)) else { return }
             segments.removeFirst()
+            removedAny = false
+            do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch {
+                logger.warning("syncing the data directory after deleting a segment failed", metadata: ["error": "\(error)"])
+                return
+            }
         }
         if removedAny {
             do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch {

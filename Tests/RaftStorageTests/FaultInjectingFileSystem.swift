@@ -20,6 +20,9 @@ final class FaultInjectingFileSystem: WALFileSystem {
         var sync: Int32?
         /// `errno` for creating files.
         var create: Int32?
+        /// A simulated crash: after this many more changes or syncs, every change and sync
+        /// fails (and has no effect), as if the process had died there.
+        var operationsBeforeCrash: Int?
     }
 
     struct Counters {
@@ -47,7 +50,18 @@ final class FaultInjectingFileSystem: WALFileSystem {
     func listDirectory(_ path: String) throws(StorageError) -> [String] { try real.listDirectory(path) }
     func readFile(_ path: String) throws(StorageError) -> [UInt8] { try real.readFile(path) }
 
+    /// Counts one change or sync against a simulated crash; throws once it has happened.
+    private func step(_ path: String) throws(StorageError) {
+        let crashed = faults.withLock { faults -> Bool in
+            guard let remaining = faults.operationsBeforeCrash else { return false }
+            faults.operationsBeforeCrash = remaining - 1
+            return remaining <= 0
+        }
+        if crashed { throw StorageError(code: .io, message: "simulated crash", file: path) }
+    }
+
     func openForAppend(_ path: String, create: Bool) throws(StorageError) -> WALFileHandle {
+        try step(path)
         if create, let number = faults.withLock({ $0.create }) { throw .system("open", path: path, errno: number) }
         return try real.openForAppend(path, create: create)
     }
@@ -55,6 +69,7 @@ final class FaultInjectingFileSystem: WALFileSystem {
     func size(of file: WALFileHandle) throws(StorageError) -> Int { try real.size(of: file) }
 
     func write(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer) throws(StorageError) {
+        try step(file.path)
         counters.withLock { $0.writes += 1 }
         if let number = faults.withLock({ $0.write }) {
             try real.write(file, UnsafeRawBufferPointer(rebasing: bytes[0..<bytes.count / 2]))
@@ -63,9 +78,13 @@ final class FaultInjectingFileSystem: WALFileSystem {
         try real.write(file, bytes)
     }
 
-    func truncate(_ file: WALFileHandle, to size: Int) throws(StorageError) { try real.truncate(file, to: size) }
+    func truncate(_ file: WALFileHandle, to size: Int) throws(StorageError) {
+        try step(file.path)
+        try real.truncate(file, to: size)
+    }
 
     func syncData(_ file: WALFileHandle) throws(StorageError) {
+        try step(file.path)
         counters.withLock { $0.syncDataStarted += 1 }
         gate.withLock { $0 }?.wait()
         if let number = faults.withLock({ $0.syncData }) { throw .system("fdatasync", path: file.path, errno: number) }
@@ -74,6 +93,7 @@ final class FaultInjectingFileSystem: WALFileSystem {
     }
 
     func sync(_ file: WALFileHandle) throws(StorageError) {
+        try step(file.path)
         if let number = faults.withLock({ $0.sync }) { throw .system("fsync", path: file.path, errno: number) }
         if !skipSyncs { try real.sync(file) }
         counters.withLock { $0.sync += 1 }
@@ -82,12 +102,20 @@ final class FaultInjectingFileSystem: WALFileSystem {
     func close(_ file: WALFileHandle) throws(StorageError) { try real.close(file) }
 
     func syncDirectory(_ path: String) throws(StorageError) {
+        try step(path)
         if !skipSyncs { try real.syncDirectory(path) }
         counters.withLock { $0.syncDirectory += 1 }
     }
 
-    func rename(_ from: String, to: String) throws(StorageError) { try real.rename(from, to: to) }
-    func removeFile(_ path: String) throws(StorageError) { try real.removeFile(path) }
+    func rename(_ from: String, to: String) throws(StorageError) {
+        try step(from)
+        try real.rename(from, to: to)
+    }
+
+    func removeFile(_ path: String) throws(StorageError) {
+        try step(path)
+        try real.removeFile(path)
+    }
 }
 
 /// Waits until `condition` holds, polling without sleeping the test's logic, up to `deadline`.

@@ -189,4 +189,35 @@ struct RecoveryTests {
             }
         }
     }
+
+    @Test("a last batch with a sector zeroed, filled with garbage, or zeroed to the end is cut off; every earlier batch stays")
+    func garbledSectorsOfLastBatch() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await FileLogStore.open(directory: directory, options: testOptions(segmentSize: 1 << 20))
+            for index in 1...10 { try await store.append(makeEntries(from: UInt64(index), count: 1, size: 24)) }
+            try await store.append(makeEntries(from: 11, count: 10, size: 300))  // ~3.2 KB: spans several sectors
+            await store.close()
+            let image = try DirectoryImage(of: directory)
+            let name = try #require(image.segmentNames.last)
+            let original = try #require(image.files[name])
+            let last = try #require(frames(of: original).last)
+            let fast = FaultInjectingFileSystem(skipSyncs: true)
+            let sectors = stride(from: (last.offset / 512) * 512, to: original.count, by: 512)
+            for sector in sectors {
+                for damage in ["zero sector", "garbage sector", "zero to end"] {
+                    var bytes = original
+                    let start = max(sector, last.offset)
+                    let end = damage == "zero to end" ? original.count : min(sector + 512, original.count)
+                    for offset in start..<end { bytes[offset] = damage == "garbage sector" ? UInt8(truncatingIfNeeded: offset &* 131) : 0 }
+                    var damaged = image
+                    damaged.files[name] = bytes
+                    try damaged.restore(to: directory)
+                    let reopened = try await FileLogStore.open(directory: directory, options: testOptions(fileSystem: fast))
+                    #expect(reopened.lastIndex == 10, "\(damage) at \(sector)")
+                    #expect(try reopened.entries(from: 1, through: 10) == makeEntries(from: 1, count: 10, size: 24))
+                    await reopened.close()
+                }
+            }
+        }
+    }
 }
