@@ -4,7 +4,11 @@
 // kills also land in snapshot writes and old-segment deletion. The test SIGKILLs it at random
 // moments and checks that every printed index survives.
 //
-// Usage: WALCrashChild DATA_DIR
+// Usage: WALCrashChild DATA_DIR             append and acknowledge until killed
+//        WALCrashChild --verify DATA_DIR N  check that index N and everything before it that
+//                                           is not compacted recovered intact (exit 0), or
+//                                           say what is wrong (exit 1); used by
+//                                           scripts/crash-wal.sh
 import Logging
 import RaftCore
 import RaftStorage
@@ -33,19 +37,54 @@ final class NextIndex: Sendable {
     init(_ start: UInt64) { value = Mutex(start) }
 }
 
-guard CommandLine.arguments.count == 2 else {
-    emit("usage: WALCrashChild DATA_DIR")
+let options = FileLogStore.Options(segmentSize: 256 << 10, logger: Logger(label: "child", factory: { _ in SwiftLogNoOpLogHandler() }))
+
+/// Opens the store or exits with the error.
+func openStore(_ directory: String) async -> FileLogStore {
+    do {
+        return try await FileLogStore.open(directory: directory, options: options)
+    } catch {
+        emit("error \(error)")
+        exit(1)
+    }
+}
+
+/// `--verify DIR N`: every acknowledged index up to N recovered with its payload.
+func verify(directory: String, highest: UInt64) async -> Never {
+    let store = await openStore(directory)
+    guard store.lastIndex.rawValue >= highest else {
+        emit("FAILED: index \(highest) was acknowledged but the log ends at \(store.lastIndex.rawValue)")
+        exit(1)
+    }
+    if highest >= store.firstIndex.rawValue {
+        do {
+            for entry in try store.entries(from: store.firstIndex, through: Raft.LogIndex(highest))
+            where entry.data != payload(entry.index.rawValue) {
+                emit("FAILED: entry \(entry.index.rawValue) came back with different data")
+                exit(1)
+            }
+        } catch {
+            emit("FAILED: \(error)")
+            exit(1)
+        }
+    }
+    if let snapshot = store.snapshot, snapshot.data != payload(snapshot.index.rawValue) {
+        emit("FAILED: snapshot \(snapshot.index.rawValue) came back with different data")
+        exit(1)
+    }
+    emit("ok \(store.firstIndex.rawValue)...\(store.lastIndex.rawValue)")
+    exit(0)
+}
+
+let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "--verify", let highest = UInt64(arguments[3]) {
+    await verify(directory: arguments[2], highest: highest)
+}
+guard arguments.count == 2 else {
+    emit("usage: WALCrashChild DATA_DIR | WALCrashChild --verify DATA_DIR N")
     exit(2)
 }
-let directory = CommandLine.arguments[1]
-let options = FileLogStore.Options(segmentSize: 256 << 10, logger: Logger(label: "child", factory: { _ in SwiftLogNoOpLogHandler() }))
-let store: FileLogStore
-do {
-    store = try await FileLogStore.open(directory: directory, options: options)
-} catch {
-    emit("error \(error)")
-    exit(1)
-}
+let store = await openStore(arguments[1])
 emit("ready \(store.lastIndex.rawValue)")
 let next = NextIndex(store.lastIndex.rawValue + 1)
 
