@@ -1,6 +1,12 @@
 import Logging
 import RaftCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Opening a data directory: analyse it, refuse damage, repair a torn tail.
 enum WALRecovery {
     struct Recovered {
@@ -13,7 +19,14 @@ enum WALRecovery {
     static func recover(directory: String, fileSystem: any WALFileSystem, logger: Logger) throws(StorageError) -> Recovered {
         let clock = ContinuousClock()
         let start = clock.now
-        try fileSystem.createDirectory(directory)
+        do throws(StorageError) {
+            _ = try fileSystem.listDirectory(directory)
+        } catch where error.errno == ENOENT {
+            // A new data directory: its entry in the parent must be durable before anything in
+            // it is acknowledged.
+            try fileSystem.createDirectory(directory)
+            try fileSystem.syncDirectory(parent(of: directory))
+        }
         let analysis = try WALDirectoryAnalyzer.analyze(directory: directory, fileSystem: fileSystem)
         if let damage = analysis.damage {
             logger.critical("refusing to open a damaged WAL", metadata: ["error": "\(damage)"])
@@ -69,5 +82,12 @@ enum WALRecovery {
                 "elapsed": "\(clock.now - start)",
             ])
         return Recovered(state: state, segments: known, openSegment: open)
+    }
+
+    /// The directory holding `path` (`.` for a bare name).
+    static func parent(of path: String) -> String {
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 }

@@ -220,4 +220,17 @@ struct RecoveryTests {
             }
         }
     }
+
+    @Test("opening a missing data directory creates it, and its parent entry is synced")
+    func createsDirectory() async throws {
+        try await withTemporaryDirectory { base in
+            let files = FaultInjectingFileSystem()
+            let directory = base + "/node/raft"
+            let store = try await FileLogStore.open(directory: directory, options: testOptions(fileSystem: files))
+            #expect(try await store.append(makeEntries(from: 1, count: 1)) == 1)
+            await store.close()
+            #expect(files.counters.withLock { $0.syncDirectory } >= 2)  // the parent, then the first segment
+            #expect(try segmentFiles(in: directory).count == 1)
+        }
+    }
 }

@@ -73,3 +73,13 @@ struct WALFormatTests {
         #expect(SegmentName.parse(SegmentName.name(sequence: 12)) == 12)
     }
 }
+
+@Suite("Paths")
+struct PathTests {
+    @Test("the parent of a data directory is synced after creating it", arguments: [
+        ("/var/lib/quorum", "/var/lib"), ("/data", "/"), ("data", "."), ("a/b/", "a"),
+    ])
+    func parent(path: String, expected: String) {
+        #expect(WALRecovery.parent(of: path) == expected)
+    }
+}
