@@ -97,7 +97,7 @@ public final class FileLogStore: RaftLogStore {
             directory: directory, fileSystem: options.fileSystem, segmentSize: options.segmentSize, logger: options.logger,
             statistics: WALStatisticsRecorder(), segments: recovered.segments)
         if let last = recovered.openSegment {
-            try writer.resume(sequence: last.sequence, length: last.length)
+            try writer.resume(sequence: last.sequence, length: last.length, salt: last.salt)
         } else {
             try writer.startSegment(hardState: recovered.state.hardState)
         }

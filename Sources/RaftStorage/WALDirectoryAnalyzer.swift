@@ -16,6 +16,8 @@ public struct WALSegmentSummary: Hashable, Sendable {
     public var entryIndexes: ClosedRange<UInt64>?
     /// Bytes that form valid frames, from the start.
     public var validLength: Int
+    /// The random salt of this segment's frame checksums.
+    public var salt: UInt64 = 0
 }
 
 /// What one snapshot file holds.
@@ -149,7 +151,7 @@ enum WALDirectoryAnalyzer {
         var outcome = SegmentOutcome(
             summary: WALSegmentSummary(
                 name: name, sequence: sequence, size: bytes.count, frameCount: scan.frames.count, recordCount: 0,
-                validLength: scan.validLength))
+                validLength: scan.validLength, salt: scan.salt))
         if case .invalid(let offset, let reason, let later) = scan.end {
             if isLast, later == nil {
                 outcome.tornTail = WALTornTail(
@@ -165,7 +167,7 @@ enum WALDirectoryAnalyzer {
             switch (position, frame.type) {
             case (0, .segmentHeader):
                 do {
-                    let stored = try WALDecoder.segmentSequence(payload: payload)
+                    let stored = try WALDecoder.segmentHeader(payload: payload).sequence
                     guard stored == sequence else {
                         outcome.damage = .damaged(file: path, offset: frame.offset, reason: "segment header says sequence \(stored), the file name says \(sequence)")
                         return outcome

@@ -12,8 +12,8 @@ enum WALRecovery {
     struct Recovered {
         var state: LogState
         var segments: [WALWriter.Segment]
-        /// The segment to keep appending to and its valid length; `nil` to start a new one.
-        var openSegment: (sequence: UInt64, length: Int)?
+        /// The segment to keep appending to, its valid length and salt; `nil` to start a new one.
+        var openSegment: (sequence: UInt64, length: Int, salt: UInt64)?
     }
 
     static func recover(directory: String, fileSystem: any WALFileSystem, logger: Logger) throws(StorageError) -> Recovered {
@@ -73,7 +73,7 @@ enum WALRecovery {
         }
         if changedDirectory { try fileSystem.syncDirectory(directory) }
         let known = segments.map { WALWriter.Segment(sequence: $0.sequence, highestEntryIndex: $0.entryIndexes?.upperBound) }
-        let open = segments.last.map { (sequence: $0.sequence, length: $0.validLength) }
+        let open = segments.last.map { (sequence: $0.sequence, length: $0.validLength, salt: $0.salt) }
         logger.info(
             "recovered the WAL",
             metadata: [

@@ -28,6 +28,8 @@ final class WALWriter: @unchecked Sendable {
     private var size: Int
     /// Bytes in the open segment before its first batch after the head.
     private var headSize: Int
+    /// The checksum salt of the open segment.
+    private var salt: UInt64 = 0
     /// `quorum_wal_fsync_seconds` (docs/api.md): how long each group commit's sync takes.
     private let syncTimer = Timer(label: "quorum_wal_fsync_seconds", preferredDisplayUnit: .seconds)
 
@@ -46,10 +48,11 @@ final class WALWriter: @unchecked Sendable {
         self.headSize = 0
     }
 
-    /// Opens the last known segment (`validLength` bytes long) for appending.
-    func resume(sequence: UInt64, length: Int) throws(StorageError) {
+    /// Opens the last known segment (`length` valid bytes, checksum `salt`) for appending.
+    func resume(sequence: UInt64, length: Int, salt: UInt64) throws(StorageError) {
         let handle = try fileSystem.openForAppend(path(sequence), create: false)
         file = handle
+        self.salt = salt
         size = length
         headSize = length
     }
@@ -59,8 +62,9 @@ final class WALWriter: @unchecked Sendable {
     func startSegment(hardState: Raft.HardState) throws(StorageError) {
         let sequence = (segments.last?.sequence ?? 0) + 1
         let path = path(sequence)
-        var head = WALEncoder.segmentHeaderFrame(sequence: sequence)
-        if hardState != Raft.HardState() { head += WALEncoder.batchFrame([.hardState(hardState)]) }
+        let newSalt = UInt64.random(in: 1 ... .max)
+        var head = WALEncoder.segmentHeaderFrame(sequence: sequence, salt: newSalt)
+        if hardState != Raft.HardState() { head += WALEncoder.batchFrame([.hardState(hardState)], salt: newSalt) }
         let handle = try fileSystem.openForAppend(path, create: true)
         do throws(StorageError) {
             try fileSystem.truncate(handle, to: 0)
@@ -89,6 +93,7 @@ final class WALWriter: @unchecked Sendable {
             }
         }
         file = handle
+        salt = newSalt
         size = head.count
         headSize = head.count
         segments.append(Segment(sequence: sequence, highestEntryIndex: nil))
@@ -100,11 +105,13 @@ final class WALWriter: @unchecked Sendable {
     func commit(_ records: [WALRecord], hardState: Raft.HardState) throws(StorageError) {
         let clock = ContinuousClock()
         let encodeStart = clock.now
-        let frame = WALEncoder.batchFrame(records)
-        let encoded = clock.now
+        var frame = WALEncoder.batchFrame(records, salt: salt)
         if size + frame.count > segmentSize, size > headSize {
+            // Roll, and seal the frame again with the new segment's salt (rare: once a segment).
             try startSegment(hardState: hardState)
+            frame = WALEncoder.batchFrame(records, salt: salt)
         }
+        let encoded = clock.now
         guard let file else { preconditionFailure("WAL writer has no open segment in \(directory)") }
         let before = size
         do throws(StorageError) {

@@ -176,7 +176,7 @@ struct RecoveryTests {
         try await withTemporaryDirectory { directory in
             let image = try await writeLog(directory, count: 10, segmentSize: 1 << 20)
             let next = SegmentName.name(sequence: UInt64(image.segmentNames.count + 1))
-            let header = WALEncoder.segmentHeaderFrame(sequence: UInt64(image.segmentNames.count + 1))
+            let header = WALEncoder.segmentHeaderFrame(sequence: UInt64(image.segmentNames.count + 1), salt: 99)
             for cut in [0, 5, header.count - 1] {
                 try image.restore(to: directory)
                 try writeBytes(Array(header[0..<cut]), to: directory + "/" + next)
