@@ -203,10 +203,20 @@ public final class FileLogStore: RaftLogStore {
             }
             switch operation {
             case .persist(let hardState, let entries, let completion):
+                let size = entries.reduce(64) { $0 + 32 + $1.data.count }
+                guard size <= Self.maximumWriteSize else {
+                    completion(.failure(StorageError(
+                        code: .invalidArgument,
+                        message: "one write of \(entries.count) entries holds about \(size) bytes, more than the "
+                            + "\(Self.maximumWriteSize) a WAL frame takes; persist them in smaller slices.")))
+                    continue
+                }
+                // Bound a group's frame (and the latency of everyone in it).
+                if group.bytes + size > Self.groupSizeLimit { commit(&group) }
                 do throws(StorageError) {
                     let plan = try LogPlanner.plan(hardState: hardState, entries: entries, bounds: group.bounds)
                     group.records += plan.records
-                    if let hardState { group.hardState = hardState }
+                    group.bytes += size
                     group.bounds = plan.bounds
                     group.waiting.append((completion, plan.bounds.lastIndex))
                 } catch {
@@ -231,9 +241,15 @@ public final class FileLogStore: RaftLogStore {
     private struct Group {
         var bounds: LogBounds
         var records: [WALRecord] = []
-        var hardState: Raft.HardState?
+        /// Approximate encoded size of `records`.
+        var bytes = 0
         var waiting: [(Completion, Raft.LogIndex)] = []
     }
+
+    /// The largest single write (a WAL frame holds at most 1 GiB).
+    static let maximumWriteSize = 256 << 20
+    /// A group commit closes once it holds this many bytes; the rest go into the next one.
+    static let groupSizeLimit = 16 << 20
 
     private func commit(_ group: inout Group) {
         defer { group = Group(bounds: published.withLock { $0.bounds }) }

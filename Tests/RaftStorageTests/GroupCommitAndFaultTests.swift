@@ -180,3 +180,33 @@ struct GroupCommitAndFaultTests {
         }
     }
 }
+
+@Suite("Write sizes")
+struct WriteSizeTests {
+    @Test("a group larger than the group limit is split over several frames; all writes succeed in order")
+    func largeGroupsSplit() async throws {
+        try await withTemporaryDirectory { directory in
+            let files = FaultInjectingFileSystem(skipSyncs: true)
+            let store = try await FileLogStore.open(directory: directory, options: testOptions(segmentSize: 64 << 20, fileSystem: files))
+            let gate = DispatchSemaphore(value: 0)
+            files.gate.withLock { $0 = gate }
+            let acknowledgements = Acknowledgements()
+            let callback: FileLogStore.Completion = { result in
+                acknowledgements.acks.withLock { $0.append(.init(result: result, syncsFinished: 0)) }
+            }
+            store.persist(hardState: nil, entries: makeEntries(from: 1, count: 1), completion: callback)
+            #expect(await waitUntil { files.counters.withLock { $0.syncDataStarted } > 0 })
+            // 40 writes of 1 MiB queue up behind the held sync: more than one 16 MiB group.
+            let megabyte = [UInt8](repeating: 7, count: 1 << 20)
+            for index in 2...41 {
+                store.persist(hardState: nil, entries: [Raft.Entry(term: 1, index: Raft.LogIndex(UInt64(index)), data: megabyte)], completion: callback)
+            }
+            files.gate.withLock { $0 = nil }
+            gate.signal()
+            #expect(await waitUntil { acknowledgements.count == 41 })
+            #expect(acknowledgements.acks.withLock { $0.map { try? $0.result.get() } } == (1...41).map { Raft.LogIndex($0) })
+            #expect(store.statistics.commits >= 4)
+            await store.close()
+        }
+    }
+}
