@@ -272,7 +272,8 @@ public final class FileLogStore: RaftLogStore {
     private func saveSnapshot(_ snapshot: RaftSnapshot) -> Result<Void, StorageError> {
         do throws(StorageError) {
             try SnapshotRules.check(snapshot, against: published.withLock { $0.bounds })
-            try writer.writeSnapshot(snapshot, hardState: published.withLock { $0.hardState })
+            let (keptLog, hardState) = published.withLock { ($0.term(at: snapshot.index) == snapshot.term, $0.hardState) }
+            try writer.writeSnapshot(snapshot, keptLog: keptLog, hardState: hardState)
         } catch {
             if error.code == .fatal {
                 fail([], with: error)

@@ -66,7 +66,7 @@ struct LogState: Sendable {
         case .truncation(let from):
             precondition(from > snapshotIndex, "truncation from \(from) reaches into the snapshot at \(snapshotIndex)")
             if from <= lastIndex { entries.removeSubrange(position(of: from)...) }
-        case .snapshotMarker(let index, let term):
+        case .snapshotMarker(let index, let term, _):
             compact(through: index, term: term)
         }
     }

@@ -38,9 +38,11 @@ enum WALRecord: Hashable, Sendable {
     case entries([Raft.Entry])
     /// The durable vote, term and commit index (Raft §5.1, Figure 2).
     case hardState(Raft.HardState)
-    /// A snapshot through `index` (whose entry has `term`) is durable; the log before it is
-    /// compacted, and if the log does not hold that entry it is discarded (Raft §7).
-    case snapshotMarker(index: Raft.LogIndex, term: Raft.Term)
+    /// A snapshot through `index` (whose entry has `term`) is durable; the log through it is
+    /// compacted. `keptLog` records the Raft §7 outcome: whether the log held that entry with that
+    /// term, so the entries after it were kept (`true`), or the whole log was discarded. Recovery
+    /// must not re-derive it: the entries it depends on may be in segments already deleted.
+    case snapshotMarker(index: Raft.LogIndex, term: Raft.Term, keptLog: Bool)
     /// Entries from `from` on are discarded (a conflicting suffix is being replaced, Raft §5.3).
     case truncation(from: Raft.LogIndex)
 
@@ -145,9 +147,10 @@ enum WALEncoder {
             } else {
                 writer.write(UInt8(0))
             }
-        case .snapshotMarker(let index, let term):
+        case .snapshotMarker(let index, let term, let keptLog):
             writer.write(index.rawValue)
             writer.write(term.rawValue)
+            writer.write(UInt8(keptLog ? 1 : 0))
         case .truncation(let from):
             writer.write(from.rawValue)
         }
@@ -241,7 +244,11 @@ enum WALDecoder {
             }
             record = .hardState(Raft.HardState(term: term, vote: vote, commit: commit))
         case 3:
-            record = .snapshotMarker(index: Raft.LogIndex(try reader.readUInt64()), term: Raft.Term(try reader.readUInt64()))
+            let index = Raft.LogIndex(try reader.readUInt64())
+            let term = Raft.Term(try reader.readUInt64())
+            let kept = try reader.readUInt8()
+            guard kept <= 1 else { throw Malformed(reason: "snapshot marker flag \(kept) is neither 0 nor 1") }
+            record = .snapshotMarker(index: index, term: term, keptLog: kept == 1)
         case 4:
             record = .truncation(from: Raft.LogIndex(try reader.readUInt64()))
         default:

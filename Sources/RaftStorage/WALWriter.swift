@@ -140,7 +140,7 @@ final class WALWriter: @unchecked Sendable {
     /// Writes `snapshot` durably (temp file, fsync, rename, directory fsync), then records a
     /// snapshot marker in the WAL. If the marker cannot be written the snapshot file is removed
     /// again, so disk and memory agree.
-    func writeSnapshot(_ snapshot: RaftSnapshot, hardState: Raft.HardState) throws(StorageError) {
+    func writeSnapshot(_ snapshot: RaftSnapshot, keptLog: Bool, hardState: Raft.HardState) throws(StorageError) {
         let name = SnapshotFile.name(index: snapshot.index, term: snapshot.term)
         let path = directory + "/" + name
         let temporary = path + ".tmp"
@@ -166,7 +166,9 @@ final class WALWriter: @unchecked Sendable {
         do throws(StorageError) {
             // The hard state rides along so it survives the deletion of older segments even if
             // the open segment lost its head (a crash while it was being created).
-            try commit([.hardState(hardState), .snapshotMarker(index: snapshot.index, term: snapshot.term)], hardState: hardState)
+            try commit(
+                [.hardState(hardState), .snapshotMarker(index: snapshot.index, term: snapshot.term, keptLog: keptLog)],
+                hardState: hardState)
         } catch where error.code != .fatal {
             do throws(StorageError) {
                 try fileSystem.removeFile(path)

@@ -10,7 +10,8 @@ struct WALFormatTests {
         .entries(makeEntries(from: 4, count: 3, term: 2) + [Raft.Entry(term: 2, index: 7, kind: .configChange, data: [])]),
         .hardState(Raft.HardState(term: 2, vote: "n2", commit: 5)),
         .hardState(Raft.HardState(term: 3, vote: nil, commit: 6)),
-        .snapshotMarker(index: 5, term: 2),
+        .snapshotMarker(index: 5, term: 2, keptLog: true),
+        .snapshotMarker(index: 9, term: 3, keptLog: false),
     ]
 
     @Test("a batch frame decodes to the records it was made of")
