@@ -33,6 +33,7 @@ let package = Package(
             dependencies: ["RaftStorage", "RaftCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support/WALCrashChild"
         ),
+        // Group-commit throughput and recovery time (scripts/bench-wal.sh runs it in release).
         .executableTarget(
             name: "WALBenchmark",
             dependencies: ["RaftStorage", "RaftCore", .product(name: "Logging", package: "swift-log")],

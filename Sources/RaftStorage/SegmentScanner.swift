@@ -33,8 +33,10 @@ struct SegmentScan: Sendable {
 /// Splits a segment's bytes into checksummed frames. Pure: the caller reads the file.
 enum SegmentScanner {
     /// Scans `bytes` from the start, verifying every frame's checksum. The first frame is
-    /// checked with salt 0; if it is a segment header, its salt checks the rest.
-    static func scan(_ bytes: UnsafeRawBufferPointer) -> SegmentScan {
+    /// checked with salt 0; if it is a segment header, its salt checks the rest. After a bad
+    /// frame, looks for a later valid one only if `searchAfterInvalid` (only the last segment
+    /// can have a torn tail, and the search costs up to a checksum per candidate offset).
+    static func scan(_ bytes: UnsafeRawBufferPointer, searchAfterInvalid: Bool = true) -> SegmentScan {
         var frames: [ScannedFrame] = []
         var salt: UInt64 = 0
         var offset = 0
@@ -50,7 +52,7 @@ enum SegmentScanner {
                 frames.append(frame)
                 offset = frame.end
             case .failure(let problem):
-                let later = firstValidFrame(after: offset, in: bytes, salt: salt)
+                let later = searchAfterInvalid ? firstValidFrame(after: offset, in: bytes, salt: salt) : nil
                 return SegmentScan(frames: frames, end: .invalid(offset: offset, reason: problem.reason, laterValidFrame: later), salt: salt)
             }
         }

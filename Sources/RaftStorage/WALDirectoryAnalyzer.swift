@@ -147,7 +147,7 @@ enum WALDirectoryAnalyzer {
     private static func replaySegment(
         _ bytes: UnsafeRawBufferPointer, path: String, name: String, sequence: UInt64, isLast: Bool, replay: inout WALReplay
     ) -> SegmentOutcome {
-        let scan = SegmentScanner.scan(bytes)
+        let scan = SegmentScanner.scan(bytes, searchAfterInvalid: isLast)
         var outcome = SegmentOutcome(
             summary: WALSegmentSummary(
                 name: name, sequence: sequence, size: bytes.count, frameCount: scan.frames.count, recordCount: 0,
