@@ -168,6 +168,7 @@ struct NoSyncFileSystem: WALFileSystem {
     func syncDirectory(_ path: String) throws(StorageError) {}
     func rename(_ from: String, to: String) throws(StorageError) { try real.rename(from, to: to) }
     func removeFile(_ path: String) throws(StorageError) { try real.removeFile(path) }
+    func lockExclusively(_ path: String) throws(StorageError) -> WALFileHandle { try real.lockExclusively(path) }
 }
 
 func recovery(entriesPerFrame: Int) async throws -> (seconds: [Double], bytes: Int) {

@@ -95,7 +95,7 @@ public final class FileLogStore: RaftLogStore {
         let recovered = try WALRecovery.recover(directory: directory, fileSystem: options.fileSystem, logger: options.logger)
         let writer = WALWriter(
             directory: directory, fileSystem: options.fileSystem, segmentSize: options.segmentSize, logger: options.logger,
-            statistics: WALStatisticsRecorder(), segments: recovered.segments)
+            statistics: WALStatisticsRecorder(), segments: recovered.segments, lock: recovered.lock)
         if let last = recovered.openSegment {
             try writer.resume(sequence: last.sequence, length: last.length, salt: last.salt)
         } else {

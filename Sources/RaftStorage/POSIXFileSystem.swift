@@ -137,6 +137,25 @@ public struct POSIXFileSystem: WALFileSystem {
         guard result == 0 else { throw .system("rename to \(to)", path: from, errno: errno) }
     }
 
+    /// `flock(LOCK_EX | LOCK_NB)` on the lock file.
+    public func lockExclusively(_ path: String) throws(StorageError) -> WALFileHandle {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .system("open", path: path, errno: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let number = errno
+            _ = systemClose(descriptor)
+            if number == EWOULDBLOCK {
+                throw StorageError(
+                    code: .locked,
+                    message: "another process holds \(path): a Quorum node is already using this data directory. "
+                        + "Stop it (or point this node at its own data directory) and start again.",
+                    file: path, errno: number)
+            }
+            throw .system("flock", path: path, errno: number)
+        }
+        return WALFileHandle(descriptor: descriptor, path: path)
+    }
+
     /// `unlink`.
     public func removeFile(_ path: String) throws(StorageError) {
         guard unlink(path) == 0 else { throw .system("unlink", path: path, errno: errno) }

@@ -71,6 +71,9 @@ struct WALDirectoryAnalysis: Sendable {
 /// and replaying every record. Shared by recovery (which then repairs a torn tail) and by the
 /// inspector (which only reports).
 enum WALDirectoryAnalyzer {
+    /// The lock file that keeps a second process out of the directory.
+    static let lockFileName = "LOCK"
+
     /// Analyses `directory`; throws only when files cannot be read at all.
     static func analyze(directory: String, fileSystem: any WALFileSystem) throws(StorageError) -> WALDirectoryAnalysis {
         var analysis = WALDirectoryAnalysis(directory: directory)
@@ -81,6 +84,8 @@ enum WALDirectoryAnalyzer {
                 segmentFiles.append((sequence, name))
             } else if let (index, term) = SnapshotFile.parse(name: name) {
                 snapshotFiles.append((index, term, name))
+            } else if name == lockFileName {
+                continue
             } else if name.hasSuffix(".tmp") {
                 analysis.temporaryFiles.append(name)
             } else {

@@ -47,6 +47,10 @@ public protocol WALFileSystem: Sendable {
     func rename(_ from: String, to: String) throws(StorageError)
     /// Removes file `path`.
     func removeFile(_ path: String) throws(StorageError)
+    /// Takes an exclusive lock on the lock file `path` (creating it), held until the returned
+    /// handle is closed, so that two processes never use one data directory. Throws `.locked`
+    /// when another holder has it.
+    func lockExclusively(_ path: String) throws(StorageError) -> WALFileHandle
 }
 
 extension WALFileSystem {

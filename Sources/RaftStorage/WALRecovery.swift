@@ -12,6 +12,8 @@ enum WALRecovery {
     struct Recovered {
         var state: LogState
         var segments: [WALWriter.Segment]
+        /// The held lock on the data directory.
+        var lock: WALFileHandle
         /// The segment to keep appending to, its valid length and salt; `nil` to start a new one.
         var openSegment: (sequence: UInt64, length: Int, salt: UInt64)?
     }
@@ -27,6 +29,19 @@ enum WALRecovery {
             try fileSystem.createDirectory(directory)
             try fileSystem.syncDirectory(parent(of: directory))
         }
+        let lock = try fileSystem.lockExclusively(directory + "/" + WALDirectoryAnalyzer.lockFileName)
+        do throws(StorageError) {
+            return try recoverLocked(directory: directory, fileSystem: fileSystem, logger: logger, lock: lock, start: start)
+        } catch {
+            fileSystem.close(lock, afterFailureLoggingTo: logger)
+            throw error
+        }
+    }
+
+    private static func recoverLocked(
+        directory: String, fileSystem: any WALFileSystem, logger: Logger, lock: WALFileHandle, start: ContinuousClock.Instant
+    ) throws(StorageError) -> Recovered {
+        let clock = ContinuousClock()
         let analysis = try WALDirectoryAnalyzer.analyze(directory: directory, fileSystem: fileSystem)
         if let damage = analysis.damage {
             logger.critical("refusing to open a damaged WAL", metadata: ["error": "\(damage)"])
@@ -81,7 +96,7 @@ enum WALRecovery {
                 "lastIndex": "\(state.lastIndex.rawValue)", "term": "\(state.hardState.term.rawValue)",
                 "elapsed": "\(clock.now - start)",
             ])
-        return Recovered(state: state, segments: known, openSegment: open)
+        return Recovered(state: state, segments: known, lock: lock, openSegment: open)
     }
 
     /// The directory holding `path` (`.` for a bare name).

@@ -24,6 +24,8 @@ final class WALWriter: @unchecked Sendable {
     /// Every segment on disk, oldest first; the last is open.
     private(set) var segments: [Segment]
     private var file: WALFileHandle?
+    /// The data directory's lock, released by `close`.
+    private var lock: WALFileHandle?
     /// Bytes in the open segment.
     private var size: Int
     /// Bytes in the open segment before its first batch after the head.
@@ -35,7 +37,7 @@ final class WALWriter: @unchecked Sendable {
 
     init(
         directory: String, fileSystem: any WALFileSystem, segmentSize: Int, logger: Logger, statistics: WALStatisticsRecorder,
-        segments: [Segment]
+        segments: [Segment], lock: WALFileHandle
     ) {
         self.directory = directory
         self.fileSystem = fileSystem
@@ -43,6 +45,7 @@ final class WALWriter: @unchecked Sendable {
         self.logger = logger
         self.statistics = statistics
         self.segments = segments
+        self.lock = lock
         self.file = nil
         self.size = 0
         self.headSize = 0
@@ -215,13 +218,20 @@ final class WALWriter: @unchecked Sendable {
 
     deinit { close() }
 
-    /// Closes the open segment.
+    /// Closes the open segment and releases the directory lock.
     func close() {
-        guard let file else { return }
-        do throws(StorageError) { try fileSystem.close(file) } catch {
-            logger.warning("closing the WAL segment failed", metadata: ["error": "\(error)"])
+        if let file {
+            do throws(StorageError) { try fileSystem.close(file) } catch {
+                logger.warning("closing the WAL segment failed", metadata: ["error": "\(error)"])
+            }
+            self.file = nil
         }
-        self.file = nil
+        if let lock {
+            do throws(StorageError) { try fileSystem.close(lock) } catch {
+                logger.warning("releasing the data directory lock failed", metadata: ["error": "\(error)"])
+            }
+            self.lock = nil
+        }
     }
 
     @discardableResult

@@ -116,6 +116,8 @@ final class FaultInjectingFileSystem: WALFileSystem {
         try step(path)
         try real.removeFile(path)
     }
+
+    func lockExclusively(_ path: String) throws(StorageError) -> WALFileHandle { try real.lockExclusively(path) }
 }
 
 /// Waits until `condition` holds, polling without sleeping the test's logic, up to `deadline`.

@@ -233,4 +233,20 @@ struct RecoveryTests {
             #expect(try segmentFiles(in: directory).count == 1)
         }
     }
+
+    @Test("a second store on the same data directory is refused until the first one closes")
+    func directoryLock() async throws {
+        try await withTemporaryDirectory { directory in
+            let first = try await FileLogStore.open(directory: directory, options: testOptions())
+            let error = await #expect(throws: StorageError.self) {
+                try await FileLogStore.open(directory: directory, options: testOptions())
+            }
+            #expect(error?.code == .locked)
+            #expect(error?.message.contains("already using this data directory") == true)
+            await first.close()
+            let second = try await FileLogStore.open(directory: directory, options: testOptions())
+            await second.close()
+            #expect(!(try WALInspector.inspect(directory: directory).rendered.contains("unknown file")))
+        }
+    }
 }

@@ -203,6 +203,14 @@ final class SimulatedDisk: WALFileSystem {
         }
     }
 
+    /// No other process shares a simulated disk; the lock is a handle that `close` forgets.
+    func lockExclusively(_ path: String) throws(StorageError) -> WALFileHandle {
+        state.withLock { state in
+            defer { state.nextHandle += 1 }
+            return WALFileHandle(descriptor: state.nextHandle, path: path)
+        }
+    }
+
     func removeFile(_ path: String) throws(StorageError) {
         try step(path)
         try state.withLock { state throws(StorageError) in
