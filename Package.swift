@@ -3,6 +3,7 @@ import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
@@ -26,6 +27,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
@@ -47,7 +49,10 @@ let package = Package(
         // Hardware CRC32C (SSE4.2), chosen at run time; no compiler flags needed.
         .target(name: "CCRC32C"),
         // The crash-safe write-ahead log, hard state and snapshots on disk.
-        .target(name: "RaftStorage", dependencies: ["RaftCore", "CCRC32C", logging]),
+        .target(name: "RaftStorage", dependencies: ["RaftCore", "CCRC32C", logging, metrics]),
+        // The child process of the WAL kill test; a test dependency so `swift build --build-tests` builds it.
+        .executableTarget(
+            name: "WALCrashChild", dependencies: ["RaftStorage", "RaftCore", logging], path: "Tests/Support/WALCrashChild"),
         // Peer-to-peer transport: mutually authenticated TLS 1.3, framing, cluster certificates.
         .target(
             name: "Transport",
@@ -68,7 +73,7 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
         .testTarget(name: "RaftWireTests", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"]),
-        .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", logging]),
+        .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "WALCrashChild", logging]),
         .testTarget(
             name: "TransportTests",
             dependencies: [
@@ -86,6 +91,9 @@ let package = Package(
         .executableTarget(
             name: "TransportBenchmark", dependencies: ["Transport", "RaftCore", nioCore, logging],
             path: "Benchmarks/TransportBenchmark"),
+        // Group-commit throughput and recovery time (scripts/bench-wal.sh runs it in release).
+        .executableTarget(
+            name: "WALBenchmark", dependencies: ["RaftStorage", "RaftCore", logging], path: "Benchmarks/WALBenchmark"),
         // Seeded mutation fuzzing of the frame decoder (scripts/fuzz-transport.sh).
         .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),
         // Feeds mutated frames to the Raft message decoder (scripts/check-fuzz-wire.sh).

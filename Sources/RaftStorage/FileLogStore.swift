@@ -95,9 +95,9 @@ public final class FileLogStore: RaftLogStore {
         let recovered = try WALRecovery.recover(directory: directory, fileSystem: options.fileSystem, logger: options.logger)
         let writer = WALWriter(
             directory: directory, fileSystem: options.fileSystem, segmentSize: options.segmentSize, logger: options.logger,
-            statistics: WALStatisticsRecorder(), segments: recovered.segments)
+            statistics: WALStatisticsRecorder(), segments: recovered.segments, lock: recovered.lock)
         if let last = recovered.openSegment {
-            try writer.resume(sequence: last.sequence, length: last.length)
+            try writer.resume(sequence: last.sequence, length: last.length, salt: last.salt)
         } else {
             try writer.startSegment(hardState: recovered.state.hardState)
         }
@@ -203,10 +203,20 @@ public final class FileLogStore: RaftLogStore {
             }
             switch operation {
             case .persist(let hardState, let entries, let completion):
+                let size = entries.reduce(64) { $0 + 32 + $1.data.count }
+                guard size <= Self.maximumWriteSize else {
+                    completion(.failure(StorageError(
+                        code: .invalidArgument,
+                        message: "one write of \(entries.count) entries holds about \(size) bytes, more than the "
+                            + "\(Self.maximumWriteSize) a WAL frame takes; persist them in smaller slices.")))
+                    continue
+                }
+                // Bound a group's frame (and the latency of everyone in it).
+                if group.bytes + size > Self.groupSizeLimit { commit(&group) }
                 do throws(StorageError) {
                     let plan = try LogPlanner.plan(hardState: hardState, entries: entries, bounds: group.bounds)
                     group.records += plan.records
-                    if let hardState { group.hardState = hardState }
+                    group.bytes += size
                     group.bounds = plan.bounds
                     group.waiting.append((completion, plan.bounds.lastIndex))
                 } catch {
@@ -231,9 +241,15 @@ public final class FileLogStore: RaftLogStore {
     private struct Group {
         var bounds: LogBounds
         var records: [WALRecord] = []
-        var hardState: Raft.HardState?
+        /// Approximate encoded size of `records`.
+        var bytes = 0
         var waiting: [(Completion, Raft.LogIndex)] = []
     }
+
+    /// The largest single write (a WAL frame holds at most 1 GiB).
+    static let maximumWriteSize = 256 << 20
+    /// A group commit closes once it holds this many bytes; the rest go into the next one.
+    static let groupSizeLimit = 16 << 20
 
     private func commit(_ group: inout Group) {
         defer { group = Group(bounds: published.withLock { $0.bounds }) }
@@ -256,7 +272,8 @@ public final class FileLogStore: RaftLogStore {
     private func saveSnapshot(_ snapshot: RaftSnapshot) -> Result<Void, StorageError> {
         do throws(StorageError) {
             try SnapshotRules.check(snapshot, against: published.withLock { $0.bounds })
-            try writer.writeSnapshot(snapshot, hardState: published.withLock { $0.hardState })
+            let (keptLog, hardState) = published.withLock { ($0.term(at: snapshot.index) == snapshot.term, $0.hardState) }
+            try writer.writeSnapshot(snapshot, keptLog: keptLog, hardState: hardState)
         } catch {
             if error.code == .fatal {
                 fail([], with: error)

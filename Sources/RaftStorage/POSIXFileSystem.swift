@@ -42,20 +42,23 @@ public struct POSIXFileSystem: WALFileSystem {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .system("fstat", path: path, errno: errno) }
         let size = Int(status.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress.map { $0 + done }, size - done, off_t(done))
+        var failure: Int32?
+        // Uninitialised capacity: a 64 MiB segment is not zero-filled before it is read.
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var done = 0
+            while done < size {
+                let count = pread(descriptor, buffer.baseAddress.map { $0 + done }, size - done, off_t(done))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if count == 0 { break }
+                done += count
             }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system("read", path: path, errno: errno)
-            }
-            if count == 0 { break }
-            done += count
+            initialized = done
         }
-        if done < size { bytes.removeLast(size - done) }
+        if let failure { throw .system("read", path: path, errno: failure) }
         return bytes
     }
 
@@ -132,6 +135,25 @@ public struct POSIXFileSystem: WALFileSystem {
         let result = Darwin.rename(from, to)
         #endif
         guard result == 0 else { throw .system("rename to \(to)", path: from, errno: errno) }
+    }
+
+    /// `flock(LOCK_EX | LOCK_NB)` on the lock file.
+    public func lockExclusively(_ path: String) throws(StorageError) -> WALFileHandle {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .system("open", path: path, errno: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let number = errno
+            _ = systemClose(descriptor)
+            if number == EWOULDBLOCK {
+                throw StorageError(
+                    code: .locked,
+                    message: "another process holds \(path): a Quorum node is already using this data directory. "
+                        + "Stop it (or point this node at its own data directory) and start again.",
+                    file: path, errno: number)
+            }
+            throw .system("flock", path: path, errno: number)
+        }
+        return WALFileHandle(descriptor: descriptor, path: path)
     }
 
     /// `unlink`.

@@ -24,27 +24,39 @@ enum ScanEnd: Hashable, Sendable {
 struct SegmentScan: Sendable {
     var frames: [ScannedFrame]
     var end: ScanEnd
+    /// The checksum salt from the segment header (0 if the segment has no readable header).
+    var salt: UInt64
     /// Offset just past the last valid frame: where a torn tail is cut.
     var validLength: Int { frames.last?.end ?? 0 }
 }
 
 /// Splits a segment's bytes into checksummed frames. Pure: the caller reads the file.
 enum SegmentScanner {
-    /// Scans `bytes` from the start, verifying every frame's checksum.
-    static func scan(_ bytes: UnsafeRawBufferPointer) -> SegmentScan {
+    /// Scans `bytes` from the start, verifying every frame's checksum. The first frame is
+    /// checked with salt 0; if it is a segment header, its salt checks the rest. After a bad
+    /// frame, looks for a later valid one only if `searchAfterInvalid` (only the last segment
+    /// can have a torn tail, and the search costs up to a checksum per candidate offset).
+    static func scan(_ bytes: UnsafeRawBufferPointer, searchAfterInvalid: Bool = true) -> SegmentScan {
         var frames: [ScannedFrame] = []
+        var salt: UInt64 = 0
         var offset = 0
         while offset < bytes.count {
-            switch frame(at: offset, in: bytes) {
+            switch frame(at: offset, in: bytes, salt: salt) {
             case .success(let frame):
+                if frames.isEmpty, frame.type == .segmentHeader,
+                    let header = try? WALDecoder.segmentHeader(payload: UnsafeRawBufferPointer(rebasing: bytes[frame.payload]))
+                {
+                    // A header that does not decode is reported as damage by the analyzer.
+                    salt = header.salt
+                }
                 frames.append(frame)
                 offset = frame.end
             case .failure(let problem):
-                let later = firstValidFrame(after: offset, in: bytes)
-                return SegmentScan(frames: frames, end: .invalid(offset: offset, reason: problem.reason, laterValidFrame: later))
+                let later = searchAfterInvalid ? firstValidFrame(after: offset, in: bytes, salt: salt) : nil
+                return SegmentScan(frames: frames, end: .invalid(offset: offset, reason: problem.reason, laterValidFrame: later), salt: salt)
             }
         }
-        return SegmentScan(frames: frames, end: .clean)
+        return SegmentScan(frames: frames, end: .clean, salt: salt)
     }
 
     /// Why the bytes at an offset are not a frame.
@@ -53,7 +65,7 @@ enum SegmentScanner {
     }
 
     /// The valid frame at `offset`, or why there is none.
-    static func frame(at offset: Int, in bytes: UnsafeRawBufferPointer) -> Result<ScannedFrame, Problem> {
+    static func frame(at offset: Int, in bytes: UnsafeRawBufferPointer, salt: UInt64) -> Result<ScannedFrame, Problem> {
         let available = bytes.count - offset
         guard available >= WALFormat.frameHeaderSize else {
             return .failure(Problem(reason: "partial frame header (\(available) of \(WALFormat.frameHeaderSize) bytes)"))
@@ -76,7 +88,7 @@ enum SegmentScanner {
         let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
         let header = UnsafeRawBufferPointer(rebasing: bytes[offset..<payloadStart])
         let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<payloadStart + length])
-        let computed = WALEncoder.frameChecksum(header: header, payload: payload)
+        let computed = WALEncoder.frameChecksum(salt: salt, header: header, payload: payload)
         guard computed == stored else {
             return .failure(Problem(reason: "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))"))
         }
@@ -85,12 +97,12 @@ enum SegmentScanner {
 
     /// The offset of the first valid frame starting after `offset`, if any. Only runs when a
     /// scan hits a bad frame, to tell a torn tail (nothing valid after it) from damage.
-    static func firstValidFrame(after offset: Int, in bytes: UnsafeRawBufferPointer) -> Int? {
+    static func firstValidFrame(after offset: Int, in bytes: UnsafeRawBufferPointer, salt: UInt64) -> Int? {
         var candidate = offset + 1
         while candidate + WALFormat.frameHeaderSize <= bytes.count {
             // Cheap plausibility first: known type and zero reserved bytes.
             if FrameType(rawValue: bytes[candidate + 4]) != nil, bytes[candidate + 5] == 0, bytes[candidate + 6] == 0,
-                bytes[candidate + 7] == 0, case .success = frame(at: candidate, in: bytes)
+                bytes[candidate + 7] == 0, case .success = frame(at: candidate, in: bytes, salt: salt)
             {
                 return candidate
             }

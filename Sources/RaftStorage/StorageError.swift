@@ -25,6 +25,8 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case closed
         /// The caller asked for something the log cannot do (a gap, an index behind the snapshot).
         case invalidArgument
+        /// Another process is using the data directory (its `LOCK` file is held).
+        case locked
     }
 
     /// What kind of failure this is.

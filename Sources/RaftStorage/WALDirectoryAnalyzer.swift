@@ -16,6 +16,8 @@ public struct WALSegmentSummary: Hashable, Sendable {
     public var entryIndexes: ClosedRange<UInt64>?
     /// Bytes that form valid frames, from the start.
     public var validLength: Int
+    /// The random salt of this segment's frame checksums.
+    public var salt: UInt64 = 0
 }
 
 /// What one snapshot file holds.
@@ -69,6 +71,9 @@ struct WALDirectoryAnalysis: Sendable {
 /// and replaying every record. Shared by recovery (which then repairs a torn tail) and by the
 /// inspector (which only reports).
 enum WALDirectoryAnalyzer {
+    /// The lock file that keeps a second process out of the directory.
+    static let lockFileName = "LOCK"
+
     /// Analyses `directory`; throws only when files cannot be read at all.
     static func analyze(directory: String, fileSystem: any WALFileSystem) throws(StorageError) -> WALDirectoryAnalysis {
         var analysis = WALDirectoryAnalysis(directory: directory)
@@ -79,6 +84,8 @@ enum WALDirectoryAnalyzer {
                 segmentFiles.append((sequence, name))
             } else if let (index, term) = SnapshotFile.parse(name: name) {
                 snapshotFiles.append((index, term, name))
+            } else if name == lockFileName {
+                continue
             } else if name.hasSuffix(".tmp") {
                 analysis.temporaryFiles.append(name)
             } else {
@@ -145,11 +152,11 @@ enum WALDirectoryAnalyzer {
     private static func replaySegment(
         _ bytes: UnsafeRawBufferPointer, path: String, name: String, sequence: UInt64, isLast: Bool, replay: inout WALReplay
     ) -> SegmentOutcome {
-        let scan = SegmentScanner.scan(bytes)
+        let scan = SegmentScanner.scan(bytes, searchAfterInvalid: isLast)
         var outcome = SegmentOutcome(
             summary: WALSegmentSummary(
                 name: name, sequence: sequence, size: bytes.count, frameCount: scan.frames.count, recordCount: 0,
-                validLength: scan.validLength))
+                validLength: scan.validLength, salt: scan.salt))
         if case .invalid(let offset, let reason, let later) = scan.end {
             if isLast, later == nil {
                 outcome.tornTail = WALTornTail(
@@ -165,7 +172,7 @@ enum WALDirectoryAnalyzer {
             switch (position, frame.type) {
             case (0, .segmentHeader):
                 do {
-                    let stored = try WALDecoder.segmentSequence(payload: payload)
+                    let stored = try WALDecoder.segmentHeader(payload: payload).sequence
                     guard stored == sequence else {
                         outcome.damage = .damaged(file: path, offset: frame.offset, reason: "segment header says sequence \(stored), the file name says \(sequence)")
                         return outcome

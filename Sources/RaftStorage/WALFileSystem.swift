@@ -1,3 +1,5 @@
+import Logging
+
 /// An open file of a `WALFileSystem`.
 public struct WALFileHandle: Hashable, Sendable {
     /// The descriptor (or whatever number the file system uses to find the file again).
@@ -45,6 +47,10 @@ public protocol WALFileSystem: Sendable {
     func rename(_ from: String, to: String) throws(StorageError)
     /// Removes file `path`.
     func removeFile(_ path: String) throws(StorageError)
+    /// Takes an exclusive lock on the lock file `path` (creating it), held until the returned
+    /// handle is closed, so that two processes never use one data directory. Throws `.locked`
+    /// when another holder has it.
+    func lockExclusively(_ path: String) throws(StorageError) -> WALFileHandle
 }
 
 extension WALFileSystem {
@@ -61,20 +67,12 @@ extension WALFileSystem {
         try result.get()
     }
 
-    /// Writes `bytes` to a new file at `path` durably: temp file, fsync, rename, directory fsync.
-    func writeFileDurably(_ bytes: [UInt8], to path: String, directory: String) throws(StorageError) {
-        let temporary = path + ".tmp"
-        let file = try openForAppend(temporary, create: true)
-        do throws(StorageError) {
-            try truncate(file, to: 0)
-            try write(file, bytes)
-            try sync(file)
-        } catch {
-            try? close(file)
-            throw error
+    /// Closes `file` after another failure, which is the error that matters; a failure to close
+    /// as well is logged, not thrown, so it cannot hide the first one.
+    func close(_ file: WALFileHandle, afterFailureLoggingTo logger: Logger) {
+        do throws(StorageError) { try close(file) } catch {
+            logger.warning("closing a file after a failed operation failed too", metadata: ["file": "\(file.path)", "error": "\(error)"])
         }
-        try close(file)
-        try rename(temporary, to: path)
-        try syncDirectory(directory)
     }
+
 }

@@ -4,9 +4,12 @@ import RaftCore
 ///
 /// A segment is a sequence of frames. A frame is
 /// `payloadLength: u32 | type: u8 | reserved: 3 × u8 (zero) | crc32c: u32 | payload`, all
-/// little-endian, where the CRC32C covers the first 8 header bytes and the payload, so a flipped
-/// bit in the length or type is caught too. A frame is the unit of atomicity: one group commit
-/// writes exactly one `batch` frame, so a crash tears at most the last frame.
+/// little-endian, where the CRC32C covers the segment's salt (8 bytes), the first 8 header bytes
+/// and the payload, so a flipped bit in the length or type is caught too. The salt is random per
+/// segment (0 for the segment header frame that holds it), so bytes that merely look like a frame
+/// — a frame image inside an entry's data, say — never verify. A frame is the unit of
+/// atomicity: one group commit writes exactly one `batch` frame, so a crash tears at most the
+/// last frame.
 enum WALFormat {
     /// Size of a frame header in bytes.
     static let frameHeaderSize = 12
@@ -16,13 +19,14 @@ enum WALFormat {
     static let segmentMagic: [UInt8] = Array("QWAL".utf8)
     /// The segment format version this code writes and reads.
     static let version: UInt16 = 1
-    /// Size of a segment header payload: magic, version, reserved, sequence.
-    static let segmentHeaderPayloadSize = 16
+    /// Size of a segment header payload: magic, version, reserved, sequence, salt.
+    static let segmentHeaderPayloadSize = 24
 }
 
 /// The kind of a frame, byte 4 of its header.
 enum FrameType: UInt8, Sendable {
-    /// The first frame of every segment: magic, version and the segment's sequence number.
+    /// The first frame of every segment: magic, version, the segment's sequence number and the
+    /// salt of its other frames' checksums.
     case segmentHeader = 1
     /// One group commit: a count and that many records.
     case batch = 2
@@ -34,9 +38,11 @@ enum WALRecord: Hashable, Sendable {
     case entries([Raft.Entry])
     /// The durable vote, term and commit index (Raft §5.1, Figure 2).
     case hardState(Raft.HardState)
-    /// A snapshot through `index` (whose entry has `term`) is durable; the log before it is
-    /// compacted, and if the log does not hold that entry it is discarded (Raft §7).
-    case snapshotMarker(index: Raft.LogIndex, term: Raft.Term)
+    /// A snapshot through `index` (whose entry has `term`) is durable; the log through it is
+    /// compacted. `keptLog` records the Raft §7 outcome: whether the log held that entry with that
+    /// term, so the entries after it were kept (`true`), or the whole log was discarded. Recovery
+    /// must not re-derive it: the entries it depends on may be in segments already deleted.
+    case snapshotMarker(index: Raft.LogIndex, term: Raft.Term, keptLog: Bool)
     /// Entries from `from` on are discarded (a conflicting suffix is being replaced, Raft §5.3).
     case truncation(from: Raft.LogIndex)
 
@@ -53,34 +59,36 @@ enum WALRecord: Hashable, Sendable {
 
 /// Encodes frames and records.
 enum WALEncoder {
-    /// A complete segment header frame for segment `sequence`.
-    static func segmentHeaderFrame(sequence: UInt64) -> [UInt8] {
+    /// A complete segment header frame for segment `sequence`, whose other frames' checksums
+    /// use `salt`.
+    static func segmentHeaderFrame(sequence: UInt64, salt: UInt64) -> [UInt8] {
         var payload = ByteWriter(capacity: WALFormat.segmentHeaderPayloadSize)
         payload.write(bytes: WALFormat.segmentMagic)
         payload.write(WALFormat.version)
         payload.write(UInt16(0))
         payload.write(sequence)
-        return frame(type: .segmentHeader, payload: payload.bytes)
+        payload.write(salt)
+        return frame(type: .segmentHeader, payload: payload.bytes, salt: 0)
     }
 
-    /// A complete batch frame holding `records` in order.
-    static func batchFrame(_ records: [WALRecord]) -> [UInt8] {
+    /// A complete batch frame holding `records` in order, for a segment with `salt`.
+    static func batchFrame(_ records: [WALRecord], salt: UInt64) -> [UInt8] {
         var writer = ByteWriter(capacity: WALFormat.frameHeaderSize + estimatedSize(records))
         writer.write(bytes: [UInt8](repeating: 0, count: WALFormat.frameHeaderSize))
         writer.write(UInt32(records.count))
         for record in records { encode(record, into: &writer) }
-        return sealFrame(type: .batch, buffer: writer.bytes)
+        return sealFrame(type: .batch, buffer: writer.bytes, salt: salt)
     }
 
     /// A frame around `payload`.
-    static func frame(type: FrameType, payload: [UInt8]) -> [UInt8] {
+    static func frame(type: FrameType, payload: [UInt8], salt: UInt64) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: WALFormat.frameHeaderSize)
         buffer.append(contentsOf: payload)
-        return sealFrame(type: type, buffer: buffer)
+        return sealFrame(type: type, buffer: buffer, salt: salt)
     }
 
     /// Fills in the header of `buffer`, whose first 12 bytes are reserved for it.
-    private static func sealFrame(type: FrameType, buffer: [UInt8]) -> [UInt8] {
+    private static func sealFrame(type: FrameType, buffer: [UInt8], salt: UInt64) -> [UInt8] {
         var writer = ByteWriter()
         writer.bytes = buffer
         let payloadLength = buffer.count - WALFormat.frameHeaderSize
@@ -90,14 +98,17 @@ enum WALEncoder {
         writer.bytes[5] = 0
         writer.bytes[6] = 0
         writer.bytes[7] = 0
-        let crc = writer.bytes.withUnsafeBytes { frameChecksum(header: $0, payload: UnsafeRawBufferPointer(rebasing: $0[WALFormat.frameHeaderSize...])) }
+        let crc = writer.bytes.withUnsafeBytes {
+            frameChecksum(salt: salt, header: $0, payload: UnsafeRawBufferPointer(rebasing: $0[WALFormat.frameHeaderSize...]))
+        }
         writer.patch(crc, at: 8)
         return writer.bytes
     }
 
-    /// The CRC32C of a frame: header bytes 0..<8, then the payload.
-    static func frameChecksum(header: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> UInt32 {
-        let running = CRC32C.update(CRC32C.start, UnsafeRawBufferPointer(rebasing: header[0..<8]))
+    /// The CRC32C of a frame: the salt (8 bytes, little-endian), header bytes 0..<8, the payload.
+    static func frameChecksum(salt: UInt64, header: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> UInt32 {
+        var running = withUnsafeBytes(of: salt.littleEndian) { CRC32C.update(CRC32C.start, $0) }
+        running = CRC32C.update(running, UnsafeRawBufferPointer(rebasing: header[0..<8]))
         return CRC32C.finish(CRC32C.update(running, payload))
     }
 
@@ -136,9 +147,10 @@ enum WALEncoder {
             } else {
                 writer.write(UInt8(0))
             }
-        case .snapshotMarker(let index, let term):
+        case .snapshotMarker(let index, let term, let keptLog):
             writer.write(index.rawValue)
             writer.write(term.rawValue)
+            writer.write(UInt8(keptLog ? 1 : 0))
         case .truncation(let from):
             writer.write(from.rawValue)
         }
@@ -155,8 +167,8 @@ enum WALDecoder {
         var reason: String
     }
 
-    /// The sequence number in a segment header payload.
-    static func segmentSequence(payload: UnsafeRawBufferPointer) throws(Malformed) -> UInt64 {
+    /// The sequence number and checksum salt in a segment header payload.
+    static func segmentHeader(payload: UnsafeRawBufferPointer) throws(Malformed) -> (sequence: UInt64, salt: UInt64) {
         var reader = ByteReader(payload)
         do {
             let magic = try reader.readBytes(4)
@@ -166,7 +178,10 @@ enum WALDecoder {
                 throw Malformed(reason: "segment format version \(version) is not supported (this build reads \(WALFormat.version))")
             }
             _ = try reader.readUInt16()
-            return try reader.readUInt64()
+            let sequence = try reader.readUInt64()
+            let salt = try reader.readUInt64()
+            guard reader.remaining == 0 else { throw Malformed(reason: "segment header has \(reader.remaining) extra bytes") }
+            return (sequence, salt)
         } catch let error as Malformed {
             throw error
         } catch {
@@ -229,7 +244,11 @@ enum WALDecoder {
             }
             record = .hardState(Raft.HardState(term: term, vote: vote, commit: commit))
         case 3:
-            record = .snapshotMarker(index: Raft.LogIndex(try reader.readUInt64()), term: Raft.Term(try reader.readUInt64()))
+            let index = Raft.LogIndex(try reader.readUInt64())
+            let term = Raft.Term(try reader.readUInt64())
+            let kept = try reader.readUInt8()
+            guard kept <= 1 else { throw Malformed(reason: "snapshot marker flag \(kept) is neither 0 nor 1") }
+            record = .snapshotMarker(index: index, term: term, keptLog: kept == 1)
         case 4:
             record = .truncation(from: Raft.LogIndex(try reader.readUInt64()))
         default:

@@ -54,15 +54,24 @@ struct WALReplay {
             } else if from.rawValue > last.rawValue + 1 {
                 throw Inconsistent(reason: "truncation from index \(from.rawValue) is beyond the log's end at \(last.rawValue)")
             }
-        case .snapshotMarker(let index, let term):
-            if let firstEntry = entries.first, index >= firstEntry.index, let last = lastIndex, index <= last,
-                entries[Int(index.rawValue - firstEntry.index.rawValue)].term == term
-            {
-                entries.removeSubrange(...Int(index.rawValue - firstEntry.index.rawValue))
+        case .snapshotMarker(let index, let term, let keptLog):
+            if keptLog {
+                // The live log held the snapshot's entry: entries through it are compacted, the
+                // rest stay. (Some of them may be in segments deleted since; the log then starts
+                // later, or is empty with its position unknown until the next entries.)
+                if let last = lastIndex, let firstEntry = entries.first, index >= firstEntry.index {
+                    if let kept = entries.firstIndex(where: { $0.index > index }) {
+                        entries.removeSubrange(..<kept)
+                    } else {
+                        entries.removeAll()
+                        anchor = Raft.LogIndex(max(index.rawValue, last.rawValue) + 1)
+                    }
+                }
             } else {
+                // Raft §7: the log did not hold the snapshot's entry with its term; all of it went.
                 entries.removeAll()
+                anchor = Raft.LogIndex(index.rawValue + 1)
             }
-            if entries.isEmpty { anchor = Raft.LogIndex(index.rawValue + 1) }
             if latestMarker.map({ index > $0.index }) ?? true { latestMarker = (index, term) }
         }
     }

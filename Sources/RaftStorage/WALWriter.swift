@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import RaftCore
 
 /// The file side of `FileLogStore`: the open segment, rolling, group-commit writes, snapshot
@@ -23,14 +24,20 @@ final class WALWriter: @unchecked Sendable {
     /// Every segment on disk, oldest first; the last is open.
     private(set) var segments: [Segment]
     private var file: WALFileHandle?
+    /// The data directory's lock, released by `close`.
+    private var lock: WALFileHandle?
     /// Bytes in the open segment.
     private var size: Int
     /// Bytes in the open segment before its first batch after the head.
     private var headSize: Int
+    /// The checksum salt of the open segment.
+    private var salt: UInt64 = 0
+    /// `quorum_wal_fsync_seconds` (docs/api.md): how long each group commit's sync takes.
+    private let syncTimer = Timer(label: "quorum_wal_fsync_seconds", preferredDisplayUnit: .seconds)
 
     init(
         directory: String, fileSystem: any WALFileSystem, segmentSize: Int, logger: Logger, statistics: WALStatisticsRecorder,
-        segments: [Segment]
+        segments: [Segment], lock: WALFileHandle
     ) {
         self.directory = directory
         self.fileSystem = fileSystem
@@ -38,15 +45,17 @@ final class WALWriter: @unchecked Sendable {
         self.logger = logger
         self.statistics = statistics
         self.segments = segments
+        self.lock = lock
         self.file = nil
         self.size = 0
         self.headSize = 0
     }
 
-    /// Opens the last known segment (`validLength` bytes long) for appending.
-    func resume(sequence: UInt64, length: Int) throws(StorageError) {
+    /// Opens the last known segment (`length` valid bytes, checksum `salt`) for appending.
+    func resume(sequence: UInt64, length: Int, salt: UInt64) throws(StorageError) {
         let handle = try fileSystem.openForAppend(path(sequence), create: false)
         file = handle
+        self.salt = salt
         size = length
         headSize = length
     }
@@ -56,8 +65,9 @@ final class WALWriter: @unchecked Sendable {
     func startSegment(hardState: Raft.HardState) throws(StorageError) {
         let sequence = (segments.last?.sequence ?? 0) + 1
         let path = path(sequence)
-        var head = WALEncoder.segmentHeaderFrame(sequence: sequence)
-        if hardState != Raft.HardState() { head += WALEncoder.batchFrame([.hardState(hardState)]) }
+        let newSalt = UInt64.random(in: 1 ... .max)
+        var head = WALEncoder.segmentHeaderFrame(sequence: sequence, salt: newSalt)
+        if hardState != Raft.HardState() { head += WALEncoder.batchFrame([.hardState(hardState)], salt: newSalt) }
         let handle = try fileSystem.openForAppend(path, create: true)
         do throws(StorageError) {
             try fileSystem.truncate(handle, to: 0)
@@ -65,7 +75,7 @@ final class WALWriter: @unchecked Sendable {
         } catch {
             // A half-made segment must not survive: its stale head would replay after newer
             // records written to the previous segment.
-            try? fileSystem.close(handle)
+            fileSystem.close(handle, afterFailureLoggingTo: logger)
             do throws(StorageError) {
                 try fileSystem.removeFile(path)
                 try fileSystem.syncDirectory(directory)
@@ -86,6 +96,7 @@ final class WALWriter: @unchecked Sendable {
             }
         }
         file = handle
+        salt = newSalt
         size = head.count
         headSize = head.count
         segments.append(Segment(sequence: sequence, highestEntryIndex: nil))
@@ -97,11 +108,13 @@ final class WALWriter: @unchecked Sendable {
     func commit(_ records: [WALRecord], hardState: Raft.HardState) throws(StorageError) {
         let clock = ContinuousClock()
         let encodeStart = clock.now
-        let frame = WALEncoder.batchFrame(records)
-        let encoded = clock.now
+        var frame = WALEncoder.batchFrame(records, salt: salt)
         if size + frame.count > segmentSize, size > headSize {
+            // Roll, and seal the frame again with the new segment's salt (rare: once a segment).
             try startSegment(hardState: hardState)
+            frame = WALEncoder.batchFrame(records, salt: salt)
         }
+        let encoded = clock.now
         guard let file else { preconditionFailure("WAL writer has no open segment in \(directory)") }
         let before = size
         do throws(StorageError) {
@@ -115,6 +128,8 @@ final class WALWriter: @unchecked Sendable {
         let written = clock.now
         do throws(StorageError) { try fileSystem.syncData(file) } catch { throw StorageError.fatal(error) }
         let synced = clock.now
+        let syncDuration = (synced - written).components
+        syncTimer.recordNanoseconds(syncDuration.seconds * 1_000_000_000 + syncDuration.attoseconds / 1_000_000_000)
         size += frame.count
         for case .entries(let entries) in records {
             if let last = entries.last?.index.rawValue {
@@ -128,7 +143,7 @@ final class WALWriter: @unchecked Sendable {
     /// Writes `snapshot` durably (temp file, fsync, rename, directory fsync), then records a
     /// snapshot marker in the WAL. If the marker cannot be written the snapshot file is removed
     /// again, so disk and memory agree.
-    func writeSnapshot(_ snapshot: RaftSnapshot, hardState: Raft.HardState) throws(StorageError) {
+    func writeSnapshot(_ snapshot: RaftSnapshot, keptLog: Bool, hardState: Raft.HardState) throws(StorageError) {
         let name = SnapshotFile.name(index: snapshot.index, term: snapshot.term)
         let path = directory + "/" + name
         let temporary = path + ".tmp"
@@ -137,12 +152,12 @@ final class WALWriter: @unchecked Sendable {
             try fileSystem.truncate(handle, to: 0)
             try fileSystem.write(handle, SnapshotFile.encode(snapshot))
         } catch {
-            try? fileSystem.close(handle)
+            fileSystem.close(handle, afterFailureLoggingTo: logger)
             removeQuietly(temporary)
             throw error
         }
         do throws(StorageError) { try fileSystem.sync(handle) } catch {
-            try? fileSystem.close(handle)
+            fileSystem.close(handle, afterFailureLoggingTo: logger)
             throw StorageError.fatal(error)
         }
         try fileSystem.close(handle)
@@ -152,7 +167,11 @@ final class WALWriter: @unchecked Sendable {
         }
         do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch { throw StorageError.fatal(error) }
         do throws(StorageError) {
-            try commit([.snapshotMarker(index: snapshot.index, term: snapshot.term)], hardState: hardState)
+            // The hard state rides along so it survives the deletion of older segments even if
+            // the open segment lost its head (a crash while it was being created).
+            try commit(
+                [.hardState(hardState), .snapshotMarker(index: snapshot.index, term: snapshot.term, keptLog: keptLog)],
+                hardState: hardState)
         } catch where error.code != .fatal {
             do throws(StorageError) {
                 try fileSystem.removeFile(path)
@@ -179,10 +198,16 @@ final class WALWriter: @unchecked Sendable {
         } catch {
             logger.warning("listing the data directory to delete old snapshots failed", metadata: ["error": "\(error)"])
         }
+        // Oldest first, each deletion made durable before the next, so a crash can never leave
+        // a gap in the sequence (which recovery would rightly call damage).
         while segments.count > 1, (segments[0].highestEntryIndex ?? 0) <= index.rawValue {
-            guard removeQuietly(path(segments[0].sequence)) else { break }
-            removedAny = true
+            guard removeQuietly(path(segments[0].sequence)) else { return }
             segments.removeFirst()
+            removedAny = false
+            do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch {
+                logger.warning("syncing the data directory after deleting a segment failed", metadata: ["error": "\(error)"])
+                return
+            }
         }
         if removedAny {
             do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch {
@@ -191,13 +216,22 @@ final class WALWriter: @unchecked Sendable {
         }
     }
 
-    /// Closes the open segment.
+    deinit { close() }
+
+    /// Closes the open segment and releases the directory lock.
     func close() {
-        guard let file else { return }
-        do throws(StorageError) { try fileSystem.close(file) } catch {
-            logger.warning("closing the WAL segment failed", metadata: ["error": "\(error)"])
+        if let file {
+            do throws(StorageError) { try fileSystem.close(file) } catch {
+                logger.warning("closing the WAL segment failed", metadata: ["error": "\(error)"])
+            }
+            self.file = nil
         }
-        self.file = nil
+        if let lock {
+            do throws(StorageError) { try fileSystem.close(lock) } catch {
+                logger.warning("releasing the data directory lock failed", metadata: ["error": "\(error)"])
+            }
+            self.lock = nil
+        }
     }
 
     @discardableResult
