@@ -80,7 +80,9 @@ extension Raft {
             self.config = config
             self.random = SplitMix64(seed: seed)
             let base = state.snapshot?.metadata
-            self.log = RaftLog(snapshotIndex: base?.index ?? .zero, snapshotTerm: base?.term ?? .zero, entries: state.entries)
+            // Storage may still hold entries the snapshot covers (compaction is lazy): skip them.
+            let entries = state.entries.filter { $0.index > (base?.index ?? .zero) }
+            self.log = RaftLog(snapshotIndex: base?.index ?? .zero, snapshotTerm: base?.term ?? .zero, entries: entries)
             self.snapshot = state.snapshot
             self.baseMembership = base?.membership ?? state.bootstrapMembership
             self.membership = baseMembership
