@@ -67,14 +67,23 @@ extension Raft {
 /// (the simulator's build); the shipped binary contains none of this code.
 public enum RaftMutation: String, CaseIterable, Hashable, Sendable {
     /// A leader commits an entry of an earlier term by counting replicas (Raft §5.4.2, Figure 8).
+    /// Breaks state-machine safety. The window needs an append that carries old-term entries but
+    /// not the new leader's no-op: run with `maxEntriesPerAppend: 1`, 5 nodes, crashes/partitions.
     case commitOldTerm = "commit-old-term"
-    /// A vote is answered without being part of the persisted hard state.
+    /// A vote is answered at once and the persisted hard state never holds it, so a restarted
+    /// node can vote again in the same term. Breaks election safety; needs a crash between a
+    /// grant and a second candidate's request of the same term (most common without PreVote, and
+    /// when in-flight messages survive the receiver's restart).
     case doubleVote = "double-vote"
-    /// Append acknowledgements are sent before the entries are persisted.
+    /// Append acknowledgements are sent before the entries are persisted. Breaks state-machine
+    /// safety once a follower crashes with acknowledged but unflushed entries.
     case sendBeforePersist = "send-before-persist"
-    /// A follower keeps a conflicting suffix instead of truncating it (Raft §5.3).
+    /// A follower keeps a conflicting suffix instead of truncating it (Raft §5.3). Breaks log
+    /// matching and state-machine safety.
     case noTruncate = "no-truncate"
-    /// ReadIndex answers without the heartbeat round that confirms leadership (thesis §6.4).
+    /// ReadIndex answers from the local commit index with no confirmation: no heartbeat round and
+    /// no wait for the leader's first commit of its term (thesis §6.4). A deposed or brand-new
+    /// leader then serves reads older than writes already acknowledged elsewhere.
     case staleRead = "stale-read"
 }
 #endif

@@ -103,12 +103,19 @@ struct RandomHistoryTests {
     }
 
     #if QUORUM_SIM_MUTATIONS
-    @Test("each deliberate bug is caught by some seed", arguments: RaftMutation.allCases)
+    /// commit-old-term needs the precise Figure 8 schedule; `Figure8Tests` scripts it.
+    @Test("each deliberate bug is caught by some seed", arguments: RaftMutation.allCases.filter { $0 != .commitOldTerm })
     func mutationCaught(mutation: RaftMutation) {
         var caught: String?
         for seed in 1...60 as ClosedRange<UInt64> where caught == nil {
-            caught = RandomHistory(seed: seed, configure: { $0.maxInflightAppends = 3; $0.mutation = mutation }).run()
-                .map { "seed \(seed): \($0)" }
+            caught = RandomHistory(seed: seed, configure: { config in
+                config.maxInflightAppends = 3
+                config.mutation = mutation
+                // Settings that widen each bug's window: one entry per append leaves old-term
+                // entries acknowledged on their own; without PreVote, same-term candidates are common.
+                config.maxEntriesPerAppend = 1
+                config.preVote = mutation != .doubleVote
+            }).run().flatMap { $0.hasPrefix("liveness") ? nil : "seed \(seed): \($0)" }
         }
         #expect(caught != nil, "\(mutation.rawValue) was not caught")
         print("mutation \(mutation.rawValue) caught: \(caught ?? "never")")

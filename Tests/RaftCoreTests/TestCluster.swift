@@ -205,11 +205,11 @@ struct TestCluster {
 
     // MARK: Crashes
 
-    /// Loses every unflushed write and the in-memory instance.
+    /// Loses every unflushed write and the in-memory instance. Messages already in flight stay
+    /// in flight (they may reach the restarted node, as datagrams could).
     mutating func crash(_ id: Raft.NodeID) {
         crashed.insert(id)
         storage[id]?.pending = []
-        network.removeAll { $0.to == id }
     }
 
     /// Restarts `id` from its durable storage.
