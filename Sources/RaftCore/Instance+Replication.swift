@@ -176,17 +176,27 @@ extension Raft.Instance {
                 guard let beyond = entries.firstIndex(where: { $0.index > log.lastIndex }) else { return }
                 start = beyond
             } else {
-                precondition(conflictIndex > commitIndex,
-                             "conflict at \(conflictIndex) would truncate committed entries (commit \(commitIndex), \(leadershipState))")
+                if conflictIndex <= commitIndex {
+                    // Only reachable when a deliberate bug broke safety elsewhere: let the
+                    // simulator's invariants report it instead of crashing here.
+                    precondition(anyMutationActive,
+                                 "conflict at \(conflictIndex) would truncate committed entries (commit \(commitIndex), \(leadershipState))")
+                    commitIndex = conflictIndex - 1
+                    applyCursor = min(applyCursor, conflictIndex - 1)
+                }
                 log.truncate(from: conflictIndex)
                 actions.append(.truncateLog(from: conflictIndex))
                 durableIndex = min(durableIndex, conflictIndex - 1)
+                if conflictIndex <= membershipIndex { recomputeMembership() }
             }
         }
         let newEntries = Array(entries[start...])
         log.append(newEntries)
         actions.append(.appendLog(newEntries))
-        recomputeMembership()
+        if let latest = newEntries.last(where: { $0.kind == .configChange }), let found = latest.membership {
+            membership = found
+            membershipIndex = latest.index
+        }
     }
 
     mutating func handleHeartbeat(_ heartbeat: Raft.Heartbeat, from leaderID: Raft.NodeID) {

@@ -296,6 +296,15 @@ extension Raft.Instance {
         }
     }
 
+    /// Whether any deliberate bug is switched on (always false outside simulator builds).
+    var anyMutationActive: Bool {
+        #if QUORUM_SIM_MUTATIONS
+        return config.mutation != nil
+        #else
+        return false
+        #endif
+    }
+
     /// Whether a deliberate bug is switched on (always false outside simulator builds).
     func mutated(_ name: @autoclosure () -> String) -> Bool {
         #if QUORUM_SIM_MUTATIONS
