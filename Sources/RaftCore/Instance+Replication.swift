@@ -60,11 +60,16 @@ extension Raft.Instance {
         if follower.isPaused { return false }
         let prevIndex = follower.next - 1
         guard let prevTerm = log.term(at: prevIndex),
-              let entries = log.entries(from: follower.next, maxCount: config.maxEntriesPerAppend,
+              var entries = log.entries(from: follower.next, maxCount: config.maxEntriesPerAppend,
                                         maxBytes: config.maxBytesPerAppend)
         else {
             sendSnapshot(to: peer)
             return false
+        }
+        if mutated("commit-old-term"), let first = entries.first, let cut = entries.firstIndex(where: { $0.term != first.term }) {
+            // Widen the deliberate bug's window: old-term entries travel (and are acknowledged)
+            // on their own, before the new leader's entries.
+            entries.removeSubrange(cut...)
         }
         if entries.isEmpty && !sendIfEmpty { return false }
         let append = Raft.Append(prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries, leaderCommit: commitIndex)
