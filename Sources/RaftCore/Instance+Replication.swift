@@ -135,6 +135,10 @@ extension Raft.Instance {
         } else if follower.match < log.lastIndex || follower.state == .probe {
             sendAppend(to: peer)
         }
+        if transferTarget == peer, follower.match == log.lastIndex {
+            // The TimeoutNow may have been lost: repeat it while the transfer is pending.
+            send(to: peer, .timeoutNow)
+        }
         if response.readSequence > 0 { acknowledgeRead(sequence: response.readSequence, from: peer) }
     }
 

@@ -117,4 +117,24 @@ struct SnapshotTests {
         actions = node.applied(through: Raft.LogIndex(2))
         #expect(actions == [.takeSnapshot(through: Raft.LogIndex(2))])
     }
+
+    @Test("§7 a duplicated first chunk does not restart a transfer in progress")
+    func duplicateFirstChunk() throws {
+        var cluster = try clusterWithCompactedLeader(chunkBytes: 3)
+        cluster.isolated = []
+        cluster.tick(n1)
+        var firstChunk: Raft.Message?
+        for _ in 0..<8 where !cluster.network.isEmpty {
+            if case .installSnapshot(let chunk) = cluster.network[0].body, chunk.offset == 0 { firstChunk = cluster.network[0] }
+            cluster.deliverNext()
+        }
+        let chunk = try #require(firstChunk)
+        cluster.deliver([chunk])
+        for _ in 0..<6 {
+            cluster.tick(n1)
+            cluster.stabilize()
+        }
+        #expect(cluster.storage[n3]?.snapshot.map { String(decoding: $0.data, as: UTF8.self) } == "e0,e1,e2,e3,e4")
+    }
 }
+

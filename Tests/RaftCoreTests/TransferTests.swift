@@ -92,4 +92,39 @@ struct TransferTests {
         cluster.stabilize()
         #expect(cluster.leaders == [n3])
     }
+
+    @Test("§3.10 a lost TimeoutNow is repeated on the target's next heartbeat answer")
+    func lostTimeoutNowRepeated() {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.input(n1) { try! $0.transferLeadership(to: n2) }
+        _ = cluster.take { $0.body == .timeoutNow }
+        cluster.stabilize()
+        #expect(cluster.leaders == [n1])
+        cluster.tick(n1)
+        cluster.stabilize()
+        #expect(cluster.leaders == [n2])
+    }
+
+    @Test("§3.10 removing the transfer target abandons the transfer")
+    func removalDuringTransfer() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.isolated = [n3]
+        cluster.input(n1) { try! $0.transferLeadership(to: n3) }
+        // Leadership is mid-transfer, so the change is refused until the transfer ends.
+        guard var leader = cluster.nodes[n1] else { return }
+        #expect(throws: Raft.RaftError.self) { _ = try leader.proposeMembershipChange(.remove(n3)) }
+        for _ in 0..<cluster[n1].config.electionTicks {
+            cluster.tick(n1)
+            cluster.stabilize()
+        }
+        leader = cluster[n1]
+        let proposal = try leader.proposeMembershipChange(.remove(n3))
+        cluster.nodes[n1] = leader
+        cluster.perform(proposal.actions, on: n1)
+        cluster.stabilize()
+        #expect(cluster[n1].membership.voters == [n1, n2])
+        #expect(cluster[n1].role == .leader)
+    }
 }
