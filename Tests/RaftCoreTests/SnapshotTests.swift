@@ -136,5 +136,17 @@ struct SnapshotTests {
         }
         #expect(cluster.storage[n3]?.snapshot.map { String(decoding: $0.data, as: UTF8.self) } == "e0,e1,e2,e3,e4")
     }
-}
 
+    @Test("§3.10 transfer to a follower that first needs a snapshot (etcd TestLeaderTransferAfterSnapshot)")
+    func transferAfterSnapshot() throws {
+        var cluster = try clusterWithCompactedLeader()
+        cluster.isolated = []
+        cluster.input(n1) { try! $0.transferLeadership(to: n3) }
+        for _ in 0..<5 where cluster.leaders != [n3] {
+            cluster.tick(n1)
+            cluster.stabilize()
+        }
+        #expect(cluster.leaders == [n3])
+        #expect(cluster.storage[n3]?.snapshot?.metadata.index == Raft.LogIndex(6))
+    }
+}
