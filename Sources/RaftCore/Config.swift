@@ -20,6 +20,9 @@ extension Raft {
         public var maxBytesPerAppend: Int
         /// At most this many unacknowledged AppendEntries per follower while replicating.
         public var maxInflightAppends: Int
+        /// At most this many payload bytes in unacknowledged AppendEntries per follower
+        /// (at least one append is always allowed); `nil` bounds only the count.
+        public var maxInflightBytes: Int?
         /// The size of one InstallSnapshot chunk.
         public var snapshotChunkBytes: Int
         /// Ask the shell to take a snapshot (`.takeSnapshot`) once this many applied entries are
@@ -41,6 +44,7 @@ extension Raft {
             maxEntriesPerAppend: Int = 256,
             maxBytesPerAppend: Int = 1 << 20,
             maxInflightAppends: Int = 16,
+            maxInflightBytes: Int? = nil,
             snapshotChunkBytes: Int = 1 << 20,
             snapshotInterval: Int? = nil
         ) {
@@ -56,6 +60,7 @@ extension Raft {
             self.maxEntriesPerAppend = maxEntriesPerAppend
             self.maxBytesPerAppend = maxBytesPerAppend
             self.maxInflightAppends = maxInflightAppends
+            self.maxInflightBytes = maxInflightBytes
             self.snapshotChunkBytes = snapshotChunkBytes
             self.snapshotInterval = snapshotInterval
         }

@@ -246,7 +246,7 @@ extension Raft.Instance {
     mutating func syncProgressWithMembership() {
         guard role == .leader else { return }
         for member in membership.members where member != id && progress[member] == nil {
-            var peer = Progress(next: log.lastIndex + 1, maxInflight: config.maxInflightAppends)
+            var peer = Progress(next: log.lastIndex + 1, maxInflight: config.maxInflightAppends, maxInflightBytes: config.maxInflightBytes)
             peer.recentActive = true
             progress[member] = peer
         }
