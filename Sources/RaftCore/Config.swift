@@ -48,10 +48,6 @@ extension Raft {
             snapshotChunkBytes: Int = 1 << 20,
             snapshotInterval: Int? = nil
         ) {
-            precondition(electionTicks > heartbeatTicks && heartbeatTicks > 0,
-                         "electionTicks (\(electionTicks)) must exceed heartbeatTicks (\(heartbeatTicks)) > 0")
-            precondition(maxEntriesPerAppend > 0 && maxInflightAppends > 0 && snapshotChunkBytes > 0,
-                         "batch, inflight and chunk limits must be positive")
             self.id = id
             self.electionTicks = electionTicks
             self.heartbeatTicks = heartbeatTicks
@@ -64,6 +60,37 @@ extension Raft {
             self.snapshotChunkBytes = snapshotChunkBytes
             self.snapshotInterval = snapshotInterval
         }
+
+        /// Checks the values a user can get wrong; the Node layer calls this on the loaded config
+        /// before creating an instance (`Instance.init` treats an invalid config as a bug).
+        public func validate() throws(ConfigError) {
+            guard heartbeatTicks > 0 else { throw ConfigError(field: "heartbeatTicks", message: "must be at least 1, got \(heartbeatTicks)") }
+            guard electionTicks > heartbeatTicks else {
+                throw ConfigError(field: "electionTicks",
+                                  message: "must be greater than heartbeatTicks (\(heartbeatTicks)), got \(electionTicks); 10× is typical")
+            }
+            let positive: [(String, Int)] = [("maxEntriesPerAppend", maxEntriesPerAppend), ("maxBytesPerAppend", maxBytesPerAppend),
+                                             ("maxInflightAppends", maxInflightAppends), ("snapshotChunkBytes", snapshotChunkBytes),
+                                             ("maxInflightBytes", maxInflightBytes ?? 1), ("snapshotInterval", snapshotInterval ?? 1)]
+            for (field, value) in positive where value <= 0 {
+                throw ConfigError(field: field, message: "must be positive, got \(value)")
+            }
+            guard !id.rawValue.isEmpty else { throw ConfigError(field: "id", message: "must not be empty; use the node's id from the cluster config (\"n1\")") }
+        }
+    }
+
+    /// An invalid `Raft.Config` value, naming the field and what to set instead.
+    public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// The offending field.
+        public var field: String
+        /// What is wrong and what to do.
+        public var message: String
+        /// Creates an error.
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+        public var description: String { "raft.\(field) \(message)" }
     }
 }
 

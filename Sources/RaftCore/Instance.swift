@@ -77,6 +77,11 @@ extension Raft {
         /// durable; the state machine is assumed restored from `state.snapshot` (entries after it
         /// up to the commit index are handed out again through `.apply`).
         public init(config: Config, restoring state: PersistedState, seed: UInt64) {
+            do {
+                try config.validate()
+            } catch {
+                preconditionFailure("invalid Raft.Config (call validate() first): \(error)")
+            }
             self.config = config
             self.random = SplitMix64(seed: seed)
             let base = state.snapshot?.metadata

@@ -56,3 +56,19 @@ struct QuorumTests {
         }
     }
 }
+
+@Suite("Configuration validation")
+struct ConfigTests {
+    @Test("invalid tunables are reported with the field name")
+    func invalidConfig() {
+        var config = Raft.Config(id: n1)
+        config.electionTicks = 1
+        #expect(throws: Raft.ConfigError(field: "electionTicks",
+                                         message: "must be greater than heartbeatTicks (1), got 1; 10× is typical")) {
+            try config.validate()
+        }
+        config = Raft.Config(id: n1, maxEntriesPerAppend: 0)
+        #expect(throws: Raft.ConfigError.self) { try config.validate() }
+        #expect(throws: Never.self) { try Raft.Config(id: n1).validate() }
+    }
+}
