@@ -185,10 +185,30 @@ struct MembershipTests {
         }
     }
 
+    @Test("raft-bugs #9: a removed id is never added again")
+    func removedIdNotReused() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        try change(&cluster, n1, .remove(n3))
+        settle(&cluster)
+        #expect(cluster[n1].membership.removed == [n3])
+        #expect(cluster[n2].membership.removed == [n3])
+        for again in [Raft.MembershipChange.addLearner(n3), .addVoter(n3)] {
+            do {
+                try change(&cluster, n1, again)
+                Issue.record("re-added \(again)")
+            } catch {
+                #expect(error.code == .invalidMembershipChange)
+            }
+        }
+    }
+
     @Test("membership payloads round-trip and reject garbage")
     func membershipCodec() {
-        let membership = Raft.Membership(voters: [n1, "a-longer-node-id"], learners: [n4])
+        let membership = Raft.Membership(voters: [n1, "a-longer-node-id"], learners: [n4], removed: [n5])
         #expect(Raft.Membership(encoded: membership.encoded) == membership)
+        // Format 1 (no removed set) still decodes.
+        #expect(Raft.Membership(encoded: [1, 0, 0, 0, 1, 0, 0, 0, 2, 110, 49, 0, 0, 0, 0]) == Raft.Membership(voters: [n1]))
         #expect(Raft.Membership(encoded: [1, 0, 0]) == nil)
         #expect(Raft.Membership(encoded: []) == nil)
         #expect(Raft.Membership(encoded: membership.encoded + [0]) == nil)
