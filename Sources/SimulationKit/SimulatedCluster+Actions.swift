@@ -75,7 +75,10 @@ extension Simulation.SimulatedCluster {
     mutating func send(_ message: Raft.Message, from node: Int) {
         guard let target = indexOf[message.to] else { return }
         statistics.messages += 1
-        if case .append(let append) = message.body, !append.entries.isEmpty { statistics.appendsWithEntries += 1 }
+        if case .append(let append) = message.body, !append.entries.isEmpty {
+            statistics.appendsWithEntries += 1
+            statistics.appendedEntries += append.entries.count
+        }
         for delay in network.deliveryDelays(from: message.from, to: message.to, random: &random) {
             queue.schedule(.deliver(message, to: target), at: now + delay)
         }
@@ -203,8 +206,7 @@ extension Simulation.SimulatedCluster {
         nodes[node].waitingReads.removeAll()
         nodes[node].tickPeriod = setup.tickPeriods[node]
         statistics.crashes += 1
-        log(.crashed(nodes[node].id, lostWrites: lost))
-        _ = reason
+        log(.crashed(nodes[node].id, lostWrites: lost, reason: reason))
     }
 
     mutating func scheduleRestart(_ node: Int, after delay: Simulation.Time) {

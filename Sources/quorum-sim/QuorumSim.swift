@@ -80,7 +80,7 @@ struct QuorumSim {
             let result = Simulation.CoreBenchmark.run(entries: arguments.entries, proposalsPerRound: batch)
             let elapsed = clock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("  proposals per client round \(batch): \(result.committed) entries committed in \(String(format: "%.2f", seconds)) s wall = \(Int(Double(result.committed) / seconds)) entries/s; \(result.messages) messages (\(String(format: "%.1f", Double(result.committed) / Double(max(result.appends, 1)))) entries per append)")
+            print("  proposals per client round \(batch): \(result.committed) entries committed in \(String(format: "%.2f", seconds)) s wall = \(Int(Double(result.committed) / seconds)) entries/s; \(result.messages) messages, \(String(format: "%.1f", Double(result.appendedEntries) / Double(max(result.appends, 1)))) entries per AppendEntries")
         }
         return 0
     }
