@@ -20,6 +20,9 @@ extension Raft {
         public var maxBytesPerAppend: Int
         /// At most this many unacknowledged AppendEntries per follower while replicating.
         public var maxInflightAppends: Int
+        /// At most this many payload bytes in unacknowledged AppendEntries per follower
+        /// (at least one append is always allowed); `nil` bounds only the count.
+        public var maxInflightBytes: Int?
         /// The size of one InstallSnapshot chunk.
         public var snapshotChunkBytes: Int
         /// Ask the shell to take a snapshot (`.takeSnapshot`) once this many applied entries are
@@ -41,13 +44,10 @@ extension Raft {
             maxEntriesPerAppend: Int = 256,
             maxBytesPerAppend: Int = 1 << 20,
             maxInflightAppends: Int = 16,
+            maxInflightBytes: Int? = nil,
             snapshotChunkBytes: Int = 1 << 20,
             snapshotInterval: Int? = nil
         ) {
-            precondition(electionTicks > heartbeatTicks && heartbeatTicks > 0,
-                         "electionTicks (\(electionTicks)) must exceed heartbeatTicks (\(heartbeatTicks)) > 0")
-            precondition(maxEntriesPerAppend > 0 && maxInflightAppends > 0 && snapshotChunkBytes > 0,
-                         "batch, inflight and chunk limits must be positive")
             self.id = id
             self.electionTicks = electionTicks
             self.heartbeatTicks = heartbeatTicks
@@ -56,9 +56,41 @@ extension Raft {
             self.maxEntriesPerAppend = maxEntriesPerAppend
             self.maxBytesPerAppend = maxBytesPerAppend
             self.maxInflightAppends = maxInflightAppends
+            self.maxInflightBytes = maxInflightBytes
             self.snapshotChunkBytes = snapshotChunkBytes
             self.snapshotInterval = snapshotInterval
         }
+
+        /// Checks the values a user can get wrong; the Node layer calls this on the loaded config
+        /// before creating an instance (`Instance.init` treats an invalid config as a bug).
+        public func validate() throws(ConfigError) {
+            guard heartbeatTicks > 0 else { throw ConfigError(field: "heartbeatTicks", message: "must be at least 1, got \(heartbeatTicks)") }
+            guard electionTicks > heartbeatTicks else {
+                throw ConfigError(field: "electionTicks",
+                                  message: "must be greater than heartbeatTicks (\(heartbeatTicks)), got \(electionTicks); 10× is typical")
+            }
+            let positive: [(String, Int)] = [("maxEntriesPerAppend", maxEntriesPerAppend), ("maxBytesPerAppend", maxBytesPerAppend),
+                                             ("maxInflightAppends", maxInflightAppends), ("snapshotChunkBytes", snapshotChunkBytes),
+                                             ("maxInflightBytes", maxInflightBytes ?? 1), ("snapshotInterval", snapshotInterval ?? 1)]
+            for (field, value) in positive where value <= 0 {
+                throw ConfigError(field: field, message: "must be positive, got \(value)")
+            }
+            guard !id.rawValue.isEmpty else { throw ConfigError(field: "id", message: "must not be empty; use the node's id from the cluster config (\"n1\")") }
+        }
+    }
+
+    /// An invalid `Raft.Config` value, naming the field and what to set instead.
+    public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// The offending field.
+        public var field: String
+        /// What is wrong and what to do.
+        public var message: String
+        /// Creates an error.
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+        public var description: String { "raft.\(field) \(message)" }
     }
 }
 
@@ -67,14 +99,23 @@ extension Raft {
 /// (the simulator's build); the shipped binary contains none of this code.
 public enum RaftMutation: String, CaseIterable, Hashable, Sendable {
     /// A leader commits an entry of an earlier term by counting replicas (Raft §5.4.2, Figure 8).
+    /// Breaks state-machine safety. The window needs an append that carries old-term entries but
+    /// not the new leader's no-op: run with `maxEntriesPerAppend: 1`, 5 nodes, crashes/partitions.
     case commitOldTerm = "commit-old-term"
-    /// A vote is answered without being part of the persisted hard state.
+    /// A vote is answered at once and the persisted hard state never holds it, so a restarted
+    /// node can vote again in the same term. Breaks election safety; needs a crash between a
+    /// grant and a second candidate's request of the same term (most common without PreVote, and
+    /// when in-flight messages survive the receiver's restart).
     case doubleVote = "double-vote"
-    /// Append acknowledgements are sent before the entries are persisted.
+    /// Append acknowledgements are sent before the entries are persisted. Breaks state-machine
+    /// safety once a follower crashes with acknowledged but unflushed entries.
     case sendBeforePersist = "send-before-persist"
-    /// A follower keeps a conflicting suffix instead of truncating it (Raft §5.3).
+    /// A follower keeps a conflicting suffix instead of truncating it (Raft §5.3). Breaks log
+    /// matching and state-machine safety.
     case noTruncate = "no-truncate"
-    /// ReadIndex answers without the heartbeat round that confirms leadership (thesis §6.4).
+    /// ReadIndex answers from the local commit index with no confirmation: no heartbeat round and
+    /// no wait for the leader's first commit of its term (thesis §6.4). A deposed or brand-new
+    /// leader then serves reads older than writes already acknowledged elsewhere.
     case staleRead = "stale-read"
 }
 #endif

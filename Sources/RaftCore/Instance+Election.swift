@@ -125,7 +125,7 @@ extension Raft.Instance {
         reads.startTerm()
         progress = [:]
         for member in membership.members where member != id {
-            var peer = Progress(next: log.lastIndex + 1, maxInflight: config.maxInflightAppends)
+            var peer = Progress(next: log.lastIndex + 1, maxInflight: config.maxInflightAppends, maxInflightBytes: config.maxInflightBytes)
             peer.recentActive = true
             progress[member] = peer
         }

@@ -30,9 +30,13 @@ extension Raft.Instance {
         outbox.append(PendingMessage(message: message, term: term, vote: requiresVote ? vote : nil, log: requiresLog))
     }
 
-    /// The hard state to hand to storage. The double-vote mutation "forgets" the vote.
+    /// The hard state to hand to storage. Its commit index never exceeds the durable log, so a
+    /// restart never trusts a commit index over entries that storage may not hold yet (whatever
+    /// order the shell's writes reach the disk in), and it never goes backwards.
+    /// The double-vote mutation "forgets" the vote.
     var hardStateForStorage: Raft.HardState {
         var state = hardState
+        state.commit = max(lastEmittedHardState.commit, min(commitIndex, durableIndex))
         if mutated("double-vote") { state.vote = nil }
         return state
     }

@@ -42,6 +42,11 @@ struct ReadTracker: Hashable, Sendable {
 
 extension Raft.Instance {
     mutating func requestRead(context: Raft.ReadContext, origin: Raft.NodeID) {
+        if mutated("stale-read") {
+            // Deliberate bug: answer from the local commit index with no confirmation at all.
+            releaseRead(context: context, origin: origin, index: commitIndex)
+            return
+        }
         guard log.term(at: commitIndex) == term else {
             // Thesis §6.4 step 1: until the leader commits an entry of its term it does not know
             // the full commit index; hold the read (etcd #7331, PR #12762).
@@ -49,8 +54,8 @@ extension Raft.Instance {
             return
         }
         let voters = membership.voters
-        if mutated("stale-read") || voters == [id] {
-            // A sole voter is its own quorum; the mutation skips the confirmation round.
+        if voters == [id] {
+            // A sole voter is its own quorum.
             releaseRead(context: context, origin: origin, index: commitIndex)
             return
         }

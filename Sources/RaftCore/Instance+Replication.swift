@@ -60,11 +60,16 @@ extension Raft.Instance {
         if follower.isPaused { return false }
         let prevIndex = follower.next - 1
         guard let prevTerm = log.term(at: prevIndex),
-              let entries = log.entries(from: follower.next, maxCount: config.maxEntriesPerAppend,
+              var entries = log.entries(from: follower.next, maxCount: config.maxEntriesPerAppend,
                                         maxBytes: config.maxBytesPerAppend)
         else {
             sendSnapshot(to: peer)
             return false
+        }
+        if mutated("commit-old-term"), let first = entries.first, let cut = entries.firstIndex(where: { $0.term != first.term }) {
+            // Widen the deliberate bug's window: old-term entries travel (and are acknowledged)
+            // on their own, before the new leader's entries.
+            entries.removeSubrange(cut...)
         }
         if entries.isEmpty && !sendIfEmpty { return false }
         let append = Raft.Append(prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries, leaderCommit: commitIndex)
@@ -130,6 +135,10 @@ extension Raft.Instance {
         } else if follower.match < log.lastIndex || follower.state == .probe {
             sendAppend(to: peer)
         }
+        if transferTarget == peer, follower.match == log.lastIndex {
+            // The TimeoutNow may have been lost: repeat it while the transfer is pending.
+            send(to: peer, .timeoutNow)
+        }
         if response.readSequence > 0 { acknowledgeRead(sequence: response.readSequence, from: peer) }
     }
 
@@ -176,17 +185,27 @@ extension Raft.Instance {
                 guard let beyond = entries.firstIndex(where: { $0.index > log.lastIndex }) else { return }
                 start = beyond
             } else {
-                precondition(conflictIndex > commitIndex,
-                             "conflict at \(conflictIndex) would truncate committed entries (commit \(commitIndex), \(leadershipState))")
+                if conflictIndex <= commitIndex {
+                    // Only reachable when a deliberate bug broke safety elsewhere: let the
+                    // simulator's invariants report it instead of crashing here.
+                    precondition(anyMutationActive,
+                                 "conflict at \(conflictIndex) would truncate committed entries (commit \(commitIndex), \(leadershipState))")
+                    commitIndex = conflictIndex - 1
+                    applyCursor = min(applyCursor, conflictIndex - 1)
+                }
                 log.truncate(from: conflictIndex)
                 actions.append(.truncateLog(from: conflictIndex))
                 durableIndex = min(durableIndex, conflictIndex - 1)
+                if conflictIndex <= membershipIndex { recomputeMembership() }
             }
         }
         let newEntries = Array(entries[start...])
         log.append(newEntries)
         actions.append(.appendLog(newEntries))
-        recomputeMembership()
+        if let latest = newEntries.last(where: { $0.kind == .configChange }), let found = latest.membership {
+            membership = found
+            membershipIndex = latest.index
+        }
     }
 
     mutating func handleHeartbeat(_ heartbeat: Raft.Heartbeat, from leaderID: Raft.NodeID) {
@@ -227,7 +246,7 @@ extension Raft.Instance {
     mutating func syncProgressWithMembership() {
         guard role == .leader else { return }
         for member in membership.members where member != id && progress[member] == nil {
-            var peer = Progress(next: log.lastIndex + 1, maxInflight: config.maxInflightAppends)
+            var peer = Progress(next: log.lastIndex + 1, maxInflight: config.maxInflightAppends, maxInflightBytes: config.maxInflightBytes)
             peer.recentActive = true
             progress[member] = peer
         }

@@ -20,8 +20,9 @@ extension Raft.Instance {
     mutating func handleSnapshotResponse(_ response: Raft.SnapshotResponse, from peer: Raft.NodeID) {
         guard var follower = progress[peer], follower.state == .snapshot, let snapshot else { return }
         if response.index == follower.pendingSnapshot {
-            guard response.receivedBytes > follower.snapshotOffset || response.receivedBytes == 0 else { return }
-            follower.snapshotOffset = response.receivedBytes
+            // The follower's count is the truth (it may have restarted or seen duplicates); a
+            // stale answer only causes one redundant chunk, answered with the current count.
+            follower.snapshotOffset = min(response.receivedBytes, snapshot.data.count)
             progress[peer] = follower
             if response.receivedBytes < snapshot.data.count { sendSnapshot(to: peer) }
         } else {
@@ -35,7 +36,7 @@ extension Raft.Instance {
     // MARK: Follower side
 
     mutating func handleSnapshotChunk(_ chunk: Raft.InstallSnapshot, from leaderID: Raft.NodeID) {
-        if chunk.offset == 0 {
+        if chunk.offset == 0, incomingSnapshot?.metadata != chunk.metadata || incomingSnapshot?.data.isEmpty == true {
             incomingSnapshot = Raft.Snapshot(metadata: chunk.metadata, data: chunk.chunk)
         } else if var partial = incomingSnapshot, partial.metadata == chunk.metadata, partial.data.count == chunk.offset {
             partial.data.append(contentsOf: chunk.chunk)

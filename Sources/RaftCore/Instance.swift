@@ -77,10 +77,17 @@ extension Raft {
         /// durable; the state machine is assumed restored from `state.snapshot` (entries after it
         /// up to the commit index are handed out again through `.apply`).
         public init(config: Config, restoring state: PersistedState, seed: UInt64) {
+            do {
+                try config.validate()
+            } catch {
+                preconditionFailure("invalid Raft.Config (call validate() first): \(error)")
+            }
             self.config = config
             self.random = SplitMix64(seed: seed)
             let base = state.snapshot?.metadata
-            self.log = RaftLog(snapshotIndex: base?.index ?? .zero, snapshotTerm: base?.term ?? .zero, entries: state.entries)
+            // Storage may still hold entries the snapshot covers (compaction is lazy): skip them.
+            let entries = state.entries.filter { $0.index > (base?.index ?? .zero) }
+            self.log = RaftLog(snapshotIndex: base?.index ?? .zero, snapshotTerm: base?.term ?? .zero, entries: entries)
             self.snapshot = state.snapshot
             self.baseMembership = base?.membership ?? state.bootstrapMembership
             self.membership = baseMembership
@@ -292,6 +299,15 @@ extension Raft.Instance {
             throw Raft.RaftError(code: .transferInProgress, leaderHint: transferTarget,
                                  message: "leadership is moving from \(id) to \(transferTarget); retry in a moment")
         }
+    }
+
+    /// Whether any deliberate bug is switched on (always false outside simulator builds).
+    var anyMutationActive: Bool {
+        #if QUORUM_SIM_MUTATIONS
+        return config.mutation != nil
+        #else
+        return false
+        #endif
     }
 
     /// Whether a deliberate bug is switched on (always false outside simulator builds).

@@ -8,11 +8,15 @@ extension Raft {
         public var voters: Set<NodeID>
         /// Members that replicate the log but never vote.
         public var learners: Set<NodeID>
+        /// Ids removed from the cluster. They may never be added again (etcd: "a given ID MUST
+        /// be used only once"), so a stale process with an old id cannot rejoin by accident.
+        public var removed: Set<NodeID>
 
         /// Creates a configuration; an id must not be both a voter and a learner.
-        public init(voters: Set<NodeID>, learners: Set<NodeID> = []) {
+        public init(voters: Set<NodeID>, learners: Set<NodeID> = [], removed: Set<NodeID> = []) {
             self.voters = voters
             self.learners = learners.subtracting(voters)
+            self.removed = removed.subtracting(voters).subtracting(learners)
         }
 
         /// Every member, voter or learner.
@@ -26,6 +30,7 @@ extension Raft {
 
         public var description: String {
             "voters=\(voters.sorted().map(\.rawValue)) learners=\(learners.sorted().map(\.rawValue))"
+                + (removed.isEmpty ? "" : " removed=\(removed.sorted().map(\.rawValue))")
         }
     }
 
@@ -47,6 +52,14 @@ extension Raft.Membership {
     /// The configuration after applying `change`, or an error naming why it is not allowed.
     func applying(_ change: Raft.MembershipChange) throws(Raft.RaftError) -> Raft.Membership {
         var next = self
+        switch change {
+        case .addLearner(let id), .addVoter(let id):
+            guard !removed.contains(id) else {
+                throw .invalidMembershipChange("\(id) was removed earlier and node ids are never reused; give the new node a new id")
+            }
+        default:
+            break
+        }
         switch change {
         case .addLearner(let id):
             guard !contains(id) else {
@@ -74,6 +87,7 @@ extension Raft.Membership {
             }
             next.voters.remove(id)
             next.learners.remove(id)
+            next.removed.insert(id)
         }
         return next
     }
@@ -82,8 +96,8 @@ extension Raft.Membership {
     /// rebuild its membership from the latest such entry alone (thesis §4.1: a server uses the
     /// latest configuration in its log, committed or not).
     var encoded: [UInt8] {
-        var bytes: [UInt8] = [1]  // format version
-        for group in [voters.sorted(), learners.sorted()] {
+        var bytes: [UInt8] = [2]  // format version: voters, learners, removed
+        for group in [voters.sorted(), learners.sorted(), removed.sorted()] {
             bytes.append(contentsOf: Self.encodeLength(group.count))
             for id in group {
                 let utf8 = Array(id.rawValue.utf8)
@@ -97,7 +111,7 @@ extension Raft.Membership {
     /// Decodes `encoded`; `nil` if the bytes are not a configuration written by `encoded`.
     init?(encoded bytes: [UInt8]) {
         var cursor = 0
-        guard bytes.first == 1 else { return nil }
+        guard let version = bytes.first, version == 1 || version == 2 else { return nil }
         cursor = 1
         func readLength() -> Int? {
             guard cursor + 4 <= bytes.count else { return nil }
@@ -107,7 +121,7 @@ extension Raft.Membership {
             return value
         }
         var groups: [Set<Raft.NodeID>] = []
-        for _ in 0..<2 {
+        for _ in 0..<(version == 1 ? 2 : 3) {
             guard let count = readLength() else { return nil }
             var group: Set<Raft.NodeID> = []
             for _ in 0..<count {
@@ -118,7 +132,7 @@ extension Raft.Membership {
             groups.append(group)
         }
         guard cursor == bytes.count else { return nil }
-        self.init(voters: groups[0], learners: groups[1])
+        self.init(voters: groups[0], learners: groups[1], removed: groups.count > 2 ? groups[2] : [])
     }
 
     private static func encodeLength(_ value: Int) -> [UInt8] {

@@ -200,8 +200,11 @@ extension Raft {
     /// never relies on it for confirming leadership (it uses its own sequence numbers, cf.
     /// etcd-io/raft #397), so duplicates are harmless.
     public struct ReadContext: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The identifier.
         public var rawValue: UInt64
+        /// Wraps an identifier.
         public init(rawValue: UInt64) { self.rawValue = rawValue }
+        /// Wraps an identifier.
         public init(_ rawValue: UInt64) { self.rawValue = rawValue }
         public var description: String { "read#\(rawValue)" }
     }

@@ -27,9 +27,9 @@ struct Progress: Hashable, Sendable {
     var sentCommit: Raft.LogIndex = .zero
     var inflights: Inflights
 
-    init(next: Raft.LogIndex, maxInflight: Int) {
+    init(next: Raft.LogIndex, maxInflight: Int, maxInflightBytes: Int? = nil) {
         self.next = next
-        self.inflights = Inflights(capacity: maxInflight)
+        self.inflights = Inflights(capacity: maxInflight, maxBytes: maxInflightBytes)
     }
 
     var isPaused: Bool {
@@ -112,12 +112,16 @@ struct Progress: Hashable, Sendable {
 /// The window of unacknowledged appends to one follower, by last index (etcd's Inflights).
 struct Inflights: Hashable, Sendable {
     let capacity: Int
+    let maxBytes: Int?
     private(set) var items: [(index: Raft.LogIndex, bytes: Int)] = []
     private(set) var bytes = 0
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int, maxBytes: Int? = nil) {
+        self.capacity = capacity
+        self.maxBytes = maxBytes
+    }
 
-    var isFull: Bool { items.count >= capacity }
+    var isFull: Bool { items.count >= capacity || (maxBytes.map { bytes >= $0 } ?? false) }
     var count: Int { items.count }
 
     mutating func add(_ index: Raft.LogIndex, bytes size: Int) {
@@ -146,7 +150,7 @@ struct Inflights: Hashable, Sendable {
     }
 
     static func == (lhs: Inflights, rhs: Inflights) -> Bool {
-        lhs.capacity == rhs.capacity && lhs.bytes == rhs.bytes
+        lhs.capacity == rhs.capacity && lhs.maxBytes == rhs.maxBytes && lhs.bytes == rhs.bytes
             && lhs.items.map(\.index) == rhs.items.map(\.index) && lhs.items.map(\.bytes) == rhs.items.map(\.bytes)
     }
 

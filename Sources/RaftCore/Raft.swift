@@ -51,10 +51,15 @@ extension Raft {
 
     /// One log entry. The payload is opaque to consensus.
     public struct Entry: Hashable, Sendable {
+        /// The term of the leader that created the entry.
         public var term: Term
+        /// The entry's position in the log.
         public var index: LogIndex
+        /// Whether the entry is a command, a configuration or a leader's no-op.
         public var kind: EntryKind
+        /// The payload: the command bytes, or an encoded `Membership` for `.configChange`.
         public var data: [UInt8]
+        /// Creates an entry.
         public init(term: Term, index: LogIndex, kind: EntryKind = .normal, data: [UInt8] = []) {
             self.term = term
             self.index = index
@@ -66,9 +71,13 @@ extension Raft {
     /// The state that must be durable before a node answers a vote or an append
     /// (Raft §5.1, Figure 2: currentTerm, votedFor; plus the commit index etcd also keeps).
     public struct HardState: Hashable, Sendable {
+        /// The latest term this node has seen.
         public var term: Term
+        /// The candidate this node voted for in `term`, if any.
         public var vote: NodeID?
+        /// The highest index known committed (advisory: clamped to the log on restart).
         public var commit: LogIndex
+        /// Creates a hard state.
         public init(term: Term = .zero, vote: NodeID? = nil, commit: LogIndex = .zero) {
             self.term = term
             self.vote = vote

@@ -38,6 +38,12 @@ extension Simulation {
         public var crashAfterVoteProbability = 0.0
         /// Probability to crash a node right after it acknowledges an append (before its next sync).
         public var crashAfterAckProbability = 0.0
+        /// Probability to cut a node off right after it becomes leader, so its first entries stay
+        /// on it alone (building the divergent logs of the Raft paper's Figure 8).
+        public var isolateNewLeaderProbability = 0.0
+        /// Probability to cut the leader off right after it applies newly committed entries, so
+        /// what it sends next (its no-op, the new commit index) is lost.
+        public var isolateLeaderAfterCommitProbability = 0.0
         /// Whether to add a learner, promote it, and remove a voter mid-run.
         public var membershipChanges = true
         /// The mutation enabled in every node, by name.
@@ -64,7 +70,7 @@ extension Simulation {
         /// The setup a seed picks for `options`.
         public init(options: HistoryOptions, random: inout SeededRandom) {
             let flavour = options.flavour ?? random.pick(Flavour.allCases)
-            let count = options.nodeCount ?? (flavour == .crashBeforeSync ? 3 : (random.chance(0.5) ? 3 : 5))
+            let count = options.nodeCount ?? ([.crashBeforeSync, .leaderChurn].contains(flavour) ? 3 : (random.chance(0.5) ? 3 : 5))
             let voters = (1...count).map { Raft.NodeID("n\($0)") }
             let spares = options.membershipChanges ? [Raft.NodeID("n\(count + 1)")] : []
             self.init(voters: voters, spares: spares, flavour: flavour)
@@ -83,6 +89,8 @@ extension Simulation {
                 maxEntriesPerAppend = 1
                 maxInflightAppends = 1
                 faultInterval = 700
+                isolateNewLeaderProbability = 0.5
+                isolateLeaderAfterCommitProbability = 0.25
                 clientInterval = 40
                 readShare = 0.2
             case .crashBeforeSync:

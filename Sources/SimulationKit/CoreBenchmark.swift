@@ -14,6 +14,8 @@ extension Simulation {
             public var messages: Int
             /// AppendEntries messages carrying at least one entry.
             public var appends: Int
+            /// Entries carried by those messages (each entry goes to two followers).
+            public var appendedEntries: Int
         }
 
         /// Commits at least `entries` entries, proposing `proposalsPerRound` at the leader every
@@ -33,7 +35,8 @@ extension Simulation {
                     applied = cluster.appliedIndex(leader)
                 }
                 return Result(committed: Int(applied), messages: cluster.statistics.messages - start.messages,
-                              appends: cluster.statistics.appendsWithEntries - start.appendsWithEntries)
+                              appends: cluster.statistics.appendsWithEntries - start.appendsWithEntries,
+                              appendedEntries: cluster.statistics.appendedEntries - start.appendedEntries)
             } catch {
                 preconditionFailure("the benchmark cluster broke an invariant: \(error)")
             }

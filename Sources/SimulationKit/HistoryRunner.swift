@@ -77,19 +77,26 @@ extension Simulation {
         static func heal(_ cluster: inout SimulatedCluster) throws(InvariantViolation) {
             cluster.healEverything()
             let timeout = cluster.setup.electionTimeout
-            let elected = try cluster.run(for: 10 * timeout) { $0.hasStableLeader }
-            guard elected else {
+            let budget = 200_000
+            let start = cluster.steps
+            let elected = try cluster.run(for: 10 * timeout) { $0.hasStableLeader || $0.steps - start > budget }
+            guard elected, cluster.steps - start <= budget else {
                 let terms = cluster.nodeIDs.map { id in
                     cluster.instance(id).map { "\(id): \($0.leadershipState)" } ?? "\(id): down"
                 }
-                throw InvariantViolation(.leaderAfterHeal, "no leader 10 election timeouts (\(10 * timeout)) after healing; \(terms.joined(separator: ", "))")
+                throw InvariantViolation(.leaderAfterHeal, "no leader 10 election timeouts (\(10 * timeout)) after healing"
+                    + (cluster.steps - start > budget ? " (message storm: over \(budget) events)" : "") + "; \(terms.joined(separator: ", "))")
             }
             cluster.randomWorkload = false
             let floor = cluster.checker.acknowledgedFloor
-            let converged = try cluster.run(for: 10 * timeout) { $0.laggingMembers(behind: floor).isEmpty }
-            guard converged else {
+            let convergeStart = cluster.steps
+            let converged = try cluster.run(for: 10 * timeout) {
+                $0.laggingMembers(behind: floor).isEmpty || $0.steps - convergeStart > budget
+            }
+            guard converged, cluster.steps - convergeStart <= budget else {
                 let lagging = cluster.laggingMembers(behind: floor).map { "\($0) applied through i\(cluster.appliedIndex($0))" }
-                throw InvariantViolation(.acknowledgedApplied, "state through i\(floor) was acknowledged, but after healing \(lagging.joined(separator: ", "))")
+                throw InvariantViolation(.acknowledgedApplied, "state through i\(floor) was acknowledged, but after healing \(lagging.joined(separator: ", "))"
+                    + (cluster.steps - convergeStart > budget ? " (message storm: over \(budget) events)" : ""))
             }
         }
     }

@@ -91,14 +91,18 @@ extension Simulation {
         /// `node` wrote `entries` (contiguous); anything it held from the first one's index on is replaced.
         public mutating func entriesWritten(_ node: Int, _ entries: [Raft.Entry]) throws(InvariantViolation) {
             guard let first = entries.first else { return }
-            var log = logs[node]
-            let start = first.index.rawValue
-            guard start > log.baseIndex else {
+            let baseIndex = logs[node].baseIndex
+            guard first.index.rawValue > baseIndex else {
                 // Entries at or below the snapshot are already committed; keep only the rest.
-                let rest = entries.filter { $0.index.rawValue > log.baseIndex }
+                let rest = entries.filter { $0.index.rawValue > baseIndex }
                 if !rest.isEmpty { try entriesWritten(node, rest) }
                 return
             }
+            // Move the log out so it is uniquely referenced and appends happen in place.
+            var log = logs[node]
+            logs[node] = MirroredLog()
+            defer { logs[node] = log }
+            let start = first.index.rawValue
             precondition(start <= log.lastIndex + 1, "\(names[node]) wrote entries from i\(start) but its log ends at i\(log.lastIndex): gap")
             log.slots.removeLast(Int(log.lastIndex - (start - 1)))
             var chain = log.chain(at: start - 1) ?? 0
@@ -109,23 +113,19 @@ extension Simulation {
                 let key = IndexAndTerm(index: entry.index.rawValue, term: entry.term.rawValue)
                 if let known = chainOfEntry[key] {
                     if known.chain != chain {
-                        logs[node] = log
                         throw InvariantViolation(.logMatching, "\(names[node]) and \(names[known.holder]) both hold an entry at \(entry.index) with \(entry.term), but their logs differ at or before it")
                     }
                 } else {
                     chainOfEntry[key] = (chain, node)
                 }
             }
-            logs[node] = log
         }
 
         /// `node` dropped every entry after `index`.
         public mutating func logTruncated(_ node: Int, after index: UInt64) {
-            var log = logs[node]
-            guard index < log.lastIndex else { return }
-            let keep = index > log.baseIndex ? Int(index - log.baseIndex) : 0
-            log.slots.removeLast(log.slots.count - keep)
-            logs[node] = log
+            guard index < logs[node].lastIndex else { return }
+            let keep = index > logs[node].baseIndex ? Int(index - logs[node].baseIndex) : 0
+            logs[node].slots.removeLast(logs[node].slots.count - keep)
         }
 
         /// `node`'s log now starts after a snapshot at `index` (compaction or installed snapshot).
@@ -133,6 +133,8 @@ extension Simulation {
         /// snapshot does not replace the whole log (`discardLog`, a snapshot from the leader).
         public mutating func snapshotTaken(_ node: Int, index: UInt64, term: Raft.Term, discardLog: Bool) {
             var log = logs[node]
+            logs[node] = MirroredLog()
+            defer { logs[node] = log }
             guard index > log.baseIndex || discardLog else { return }
             let chainHere: UInt64
             if index <= highestCommitted, let known = committed[Int(index - 1)].chain {
@@ -147,7 +149,6 @@ extension Simulation {
             }
             log.baseIndex = index
             log.baseChain = chainHere
-            logs[node] = log
         }
 
         /// `node` crashed and restarted: its log is what was durable (`snapshotIndex` then `entries`),

@@ -4,6 +4,15 @@ extension Simulation.SimulatedCluster {
     /// Carries out a node's actions in order, feeding every consequence to the checker. Inputs
     /// the actions trigger (`applied(through:)`, `snapshotTaken`) add their actions to the list.
     mutating func perform(_ initial: [Raft.Action], at node: Int) throws(Simulation.InvariantViolation) {
+        // Winning an election logically precedes what the new leader does next (its no-op), so
+        // check election safety before the entries it appends.
+        for case .leadershipChanged(let state) in initial where state.role == .leader {
+            statistics.elections += 1
+            try checker.leaderElected(node, term: state.term)
+            if randomFaults, random.chance(setup.isolateNewLeaderProbability) {
+                isolate(node, for: random.uniform(in: (setup.electionTimeout / 4)...(setup.electionTimeout * 2)))
+            }
+        }
         var pending = initial
         var cursor = 0
         while cursor < pending.count {
@@ -38,7 +47,7 @@ extension Simulation.SimulatedCluster {
                 pending += try takeSnapshot(at: node)
             case .leadershipChanged(let state):
                 log(.leadership(nodes[node].id, state))
-                if state.role == .leader {
+                if state.role == .leader && cursor > initial.count {  // leaders in `initial` were checked above
                     statistics.elections += 1
                     try checker.leaderElected(node, term: state.term)
                 }
@@ -66,7 +75,10 @@ extension Simulation.SimulatedCluster {
     mutating func send(_ message: Raft.Message, from node: Int) {
         guard let target = indexOf[message.to] else { return }
         statistics.messages += 1
-        if case .append(let append) = message.body, !append.entries.isEmpty { statistics.appendsWithEntries += 1 }
+        if case .append(let append) = message.body, !append.entries.isEmpty {
+            statistics.appendsWithEntries += 1
+            statistics.appendedEntries += append.entries.count
+        }
         for delay in network.deliveryDelays(from: message.from, to: message.to, random: &random) {
             queue.schedule(.deliver(message, to: target), at: now + delay)
         }
@@ -136,6 +148,9 @@ extension Simulation.SimulatedCluster {
             }
         }
         log(.applied(nodes[node].id, through: last.index, lastTerm: last.term))
+        if randomFaults, nodes[node].instance?.role == .leader, random.chance(setup.isolateLeaderAfterCommitProbability) {
+            isolate(node, for: random.uniform(in: (setup.electionTimeout / 4)...(setup.electionTimeout * 2)))
+        }
         try serveWaitingReads(at: node)
         return nodes[node].instance?.applied(through: last.index) ?? []
     }
@@ -191,8 +206,7 @@ extension Simulation.SimulatedCluster {
         nodes[node].waitingReads.removeAll()
         nodes[node].tickPeriod = setup.tickPeriods[node]
         statistics.crashes += 1
-        log(.crashed(nodes[node].id, lostWrites: lost))
-        _ = reason
+        log(.crashed(nodes[node].id, lostWrites: lost, reason: reason))
     }
 
     mutating func scheduleRestart(_ node: Int, after delay: Simulation.Time) {

@@ -119,3 +119,20 @@ extension Simulation.SimulatedCluster {
         if let proposal { try perform(proposal.actions, at: node) }
     }
 }
+
+extension Simulation.SimulatedCluster {
+    /// Proposes a membership change at `id` (scripted scenarios); returns the refusal, if any.
+    @discardableResult
+    public mutating func proposeMembershipChange(_ change: Raft.MembershipChange, at id: Raft.NodeID) throws(Simulation.InvariantViolation) -> Raft.RaftError? {
+        guard let node = indexOf[id] else { return nil }
+        let proposal: Raft.Proposal?
+        do {
+            proposal = try nodes[node].instance?.proposeMembershipChange(change)
+        } catch {
+            return error
+        }
+        log(.fault("propose membership change \(change) at \(id)"))
+        if let proposal { try perform(proposal.actions, at: node) }
+        return nil
+    }
+}

@@ -75,6 +75,8 @@ extension Simulation {
             public var messages = 0
             /// AppendEntries messages carrying entries.
             public var appendsWithEntries = 0
+            /// Entries carried by those AppendEntries messages.
+            public var appendedEntries = 0
 
             /// All counters at zero.
             public init() {}
@@ -90,6 +92,7 @@ extension Simulation {
                 membershipChanges += other.membershipChanges
                 messages += other.messages
                 appendsWithEntries += other.appendsWithEntries
+                appendedEntries += other.appendedEntries
             }
             /// `elections=… writes=… reads=… crashes=… partitions=… snapshots=… membership=… messages=…`.
             public var description: String {

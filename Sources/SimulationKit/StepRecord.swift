@@ -21,8 +21,8 @@ extension Simulation {
         case read(Raft.NodeID, String)
         /// A fault or a healing action.
         case fault(String)
-        /// A node crashed (losing unsynced writes) or restarted.
-        case crashed(Raft.NodeID, lostWrites: Int)
+        /// A node crashed, losing its unsynced writes.
+        case crashed(Raft.NodeID, lostWrites: Int, reason: String)
         /// A node restarted from its durable state.
         case restarted(Raft.NodeID, hardState: Raft.HardState, lastIndex: Raft.LogIndex)
         /// A snapshot was taken or installed.
@@ -41,7 +41,7 @@ extension Simulation {
             case .acknowledged(let node, let value, let index): "\(node) acknowledges v\(value) at \(index)"
             case .read(let node, let what): "read at \(node): \(what)"
             case .fault(let what): "FAULT \(what)"
-            case .crashed(let node, let lost): "CRASH \(node) (lost \(lost) unsynced writes)"
+            case .crashed(let node, let lost, let reason): "CRASH \(node) \(reason) (lost \(lost) unsynced writes)"
             case .restarted(let node, let hardState, let lastIndex):
                 "RESTART \(node) from \(hardState.term) vote=\(hardState.vote?.rawValue ?? "-") commit=\(hardState.commit) log through \(lastIndex)"
             case .snapshot(let node, let what): "\(node) snapshot \(what)"

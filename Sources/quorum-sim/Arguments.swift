@@ -21,12 +21,13 @@ struct Arguments {
     var flavour: String?
     var nodes: Int?
     var verbose = false
+    var keepGoing = false
     var entries = 200_000
 
     static let usage = """
         usage: quorum-sim [simulate] [--seeds N] [--first-seed S] [--seed S] [--steps K] [--mutation NAME]
                           [--flavour chaos|leader-churn|crash-before-sync|partitioned-reads] [--nodes 3|5]
-                          [--jobs J] [--verbose]
+                          [--jobs J] [--verbose] [--keep-going]
                quorum-sim bench [--entries N]
           --seeds N       histories to run (default 5000), seeds S, S+1, … S+N-1
           --first-seed S  the first seed (default 1)
@@ -34,6 +35,7 @@ struct Arguments {
           --steps K       events per history before the faults heal (default 1000, at least 1000 in CI)
           --mutation NAME a deliberate bug in every node (needs -DQUORUM_SIM_MUTATIONS; env QUORUM_SIM_MUTATION)
           --jobs J        worker tasks (default: the number of cores)
+          --keep-going    run every seed even after a failure, and count failures by invariant
         exit status: 0 every invariant held, 1 an invariant broke (the report names it), 2 usage error
         """
 
@@ -73,6 +75,7 @@ struct Arguments {
                 nodes = count
             case "--entries": entries = try integer()
             case "--verbose", "-v": verbose = true
+            case "--keep-going": keepGoing = true
             case "--help", "-h": throw UsageError(description: "")
             default: throw UsageError(description: "unknown argument \(flag)")
             }

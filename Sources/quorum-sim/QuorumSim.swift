@@ -53,13 +53,16 @@ struct QuorumSim {
         let started = clock.now
         let jobs = arguments.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         let summary = await SeedSweep.run(first: arguments.firstSeed, count: arguments.seeds, jobs: jobs,
-                                          template: template, verbose: arguments.verbose)
+                                          template: template, verbose: arguments.verbose, keepGoing: arguments.keepGoing)
         let elapsed = clock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = Double(summary.steps) / max(seconds, 1e-9)
         print("ran \(summary.histories) histories (seeds \(arguments.firstSeed)…), \(summary.steps) steps in \(String(format: "%.1f", seconds)) s with \(jobs) jobs (\(Int(rate)) steps/s)")
         print("flavours: \(summary.flavours.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         print("totals: \(summary.totals)")
+        if !summary.failuresByInvariant.isEmpty {
+            print("failures: \(summary.failuresByInvariant.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        }
         if let failure = summary.firstFailure {
             print(failure.report)
             print("first failing seed: \(failure.seed) (invariant \(failure.failure?.violation.invariant.rawValue ?? "?"))")
@@ -77,7 +80,7 @@ struct QuorumSim {
             let result = Simulation.CoreBenchmark.run(entries: arguments.entries, proposalsPerRound: batch)
             let elapsed = clock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("  proposals per client round \(batch): \(result.committed) entries committed in \(String(format: "%.2f", seconds)) s wall = \(Int(Double(result.committed) / seconds)) entries/s; \(result.messages) messages (\(String(format: "%.1f", Double(result.committed) / Double(max(result.appends, 1)))) entries per append)")
+            print("  proposals per client round \(batch): \(result.committed) entries committed in \(String(format: "%.2f", seconds)) s wall = \(Int(Double(result.committed) / seconds)) entries/s; \(result.messages) messages, \(String(format: "%.1f", Double(result.appendedEntries) / Double(max(result.appends, 1)))) entries per AppendEntries")
         }
         return 0
     }
@@ -98,9 +101,11 @@ enum SeedSweep {
         var flavours: [String: Int] = [:]
         var totals = Simulation.SimulatedCluster.Statistics()
         var firstFailure: Simulation.HistoryResult?
+        var failuresByInvariant: [String: Int] = [:]
     }
 
-    static func run(first: UInt64, count: Int, jobs: Int, template: Simulation.HistoryOptions, verbose: Bool) async -> Summary {
+    static func run(first: UInt64, count: Int, jobs: Int, template: Simulation.HistoryOptions, verbose: Bool,
+                    keepGoing: Bool) async -> Summary {
         let shared = SharedProgress(first: first)
         let end = first + UInt64(count)
         return await withTaskGroup(of: Summary.self) { group in
@@ -122,7 +127,8 @@ enum SeedSweep {
                         summary.totals.add(result.statistics)
                         if verbose { print(result.report) }
                         if !result.passed {
-                            shared.lowestFailure.withLock { $0 = min($0, seed) }
+                            if !keepGoing { shared.lowestFailure.withLock { $0 = min($0, seed) } }
+                            summary.failuresByInvariant[result.failure?.violation.invariant.rawValue ?? "?", default: 0] += 1
                             if summary.firstFailure.map({ seed < $0.seed }) ?? true { summary.firstFailure = result }
                         }
                     }
@@ -135,6 +141,7 @@ enum SeedSweep {
                 total.steps += part.steps
                 total.flavours.merge(part.flavours, uniquingKeysWith: +)
                 total.totals.add(part.totals)
+                total.failuresByInvariant.merge(part.failuresByInvariant, uniquingKeysWith: +)
                 if let failure = part.firstFailure, total.firstFailure.map({ failure.seed < $0.seed }) ?? true {
                     total.firstFailure = failure
                 }

@@ -141,4 +141,21 @@ struct ReadIndexTests {
         cluster.input(n1) { try! $0.readIndex(context: Raft.ReadContext(1)) }
         #expect(cluster.readsReady[n1] == [Raft.ReadState(context: Raft.ReadContext(1), index: Raft.LogIndex(1))])
     }
+
+    @Test("§6.4 a read through a restarted follower sees every write acknowledged before the restart (raft-bugs 5d)")
+    func readAfterRestart() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        for text in ["a", "b"] { _ = try cluster.propose(n1, text) }
+        cluster.stabilize()
+        let acknowledged = cluster[n1].commitIndex
+        cluster.crash(n2)
+        cluster.restart(n2)
+        cluster.tick(n1)
+        cluster.stabilize()
+        cluster.input(n2) { try! $0.readIndex(context: Raft.ReadContext(4)) }
+        cluster.stabilize()
+        let read = try #require(cluster.readsReady[n2]?.first)
+        #expect(read.index >= acknowledged)
+    }
 }

@@ -191,4 +191,39 @@ struct ReplicationTests {
         }
         #expect(counts.allSatisfy { $0 == 1 })
     }
+
+    @Test("§5.3 the in-flight byte bound pauses replication until acknowledgements free it")
+    func inflightBytes() throws {
+        var cluster = TestCluster(voters: [n1, n2]) { $0.maxInflightBytes = 200; $0.maxEntriesPerAppend = 1 }
+        cluster.elect(n1)
+        cluster.cutLinks = [[n2, n1]]
+        for _ in 0..<10 { _ = try cluster.propose(n1, String(repeating: "x", count: 76)) }
+        let state = try #require(cluster[n1].replicationState(of: n2))
+        #expect(state.inflightAppends == 2, "two 100-byte appends reach the 200-byte bound")
+        #expect(state.inflightBytes == 200)
+        cluster.stabilize()
+        cluster.cutLinks = []
+        for _ in 0..<3 {
+            cluster.tick(n1)
+            cluster.stabilize()
+        }
+        #expect(cluster[n2].lastLogIndex == Raft.LogIndex(11))
+        #expect(cluster[n1].replicationState(of: n2)?.inflightBytes == 0)
+    }
+
+    @Test("§5.3 probe, replicate and back: a rejection drops a follower to probe and the window refills after the match")
+    func progressStates() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        #expect(cluster[n1].replicationState(of: n2)?.mode == "replicate")
+        let reject = Raft.Message(from: n2, to: n1, term: Raft.Term(1),
+                                  body: .appendResponse(.rejected(rejectedIndex: Raft.LogIndex(5), hintIndex: Raft.LogIndex(1), hintTerm: Raft.Term(1))))
+        cluster.input(n1) { $0.receive(reject) }
+        #expect(cluster[n1].replicationState(of: n2)?.mode == "probe")
+        cluster.stabilize()
+        #expect(cluster[n1].replicationState(of: n2)?.mode == "replicate")
+        let state = try #require(cluster[n1].replicationState(of: n2))
+        #expect(state.match < state.next)
+    }
 }
+

@@ -192,13 +192,24 @@ struct TestCluster {
         return proposal
     }
 
+    /// The shell takes a snapshot of `id`'s state machine through `index` and stores it durably.
+    mutating func takeSnapshot(_ id: Raft.NodeID, through index: Raft.LogIndex, data: [UInt8]) throws(Raft.RaftError) {
+        guard var node = nodes[id] else { return }
+        let actions = try node.snapshotTaken(through: index, data: data)
+        nodes[id] = node
+        if let metadata = node.snapshotMetadata {
+            storage[id]?.snapshot = Raft.Snapshot(metadata: metadata, data: data)
+        }
+        perform(actions, on: id)
+    }
+
     // MARK: Crashes
 
-    /// Loses every unflushed write and the in-memory instance.
+    /// Loses every unflushed write and the in-memory instance. Messages already in flight stay
+    /// in flight (they may reach the restarted node, as datagrams could).
     mutating func crash(_ id: Raft.NodeID) {
         crashed.insert(id)
         storage[id]?.pending = []
-        network.removeAll { $0.to == id }
     }
 
     /// Restarts `id` from its durable storage.

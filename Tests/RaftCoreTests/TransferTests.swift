@@ -92,4 +92,84 @@ struct TransferTests {
         cluster.stabilize()
         #expect(cluster.leaders == [n3])
     }
+
+    @Test("§3.10 a lost TimeoutNow is repeated on the target's next heartbeat answer")
+    func lostTimeoutNowRepeated() {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.input(n1) { try! $0.transferLeadership(to: n2) }
+        _ = cluster.take { $0.body == .timeoutNow }
+        cluster.stabilize()
+        #expect(cluster.leaders == [n1])
+        cluster.tick(n1)
+        cluster.stabilize()
+        #expect(cluster.leaders == [n2])
+    }
+
+    @Test("§3.10 removing the transfer target abandons the transfer")
+    func removalDuringTransfer() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        cluster.isolated = [n3]
+        cluster.input(n1) { try! $0.transferLeadership(to: n3) }
+        // Leadership is mid-transfer, so the change is refused until the transfer ends.
+        guard var leader = cluster.nodes[n1] else { return }
+        #expect(throws: Raft.RaftError.self) { _ = try leader.proposeMembershipChange(.remove(n3)) }
+        for _ in 0..<cluster[n1].config.electionTicks {
+            cluster.tick(n1)
+            cluster.stabilize()
+        }
+        leader = cluster[n1]
+        let proposal = try leader.proposeMembershipChange(.remove(n3))
+        cluster.nodes[n1] = leader
+        cluster.perform(proposal.actions, on: n1)
+        cluster.stabilize()
+        #expect(cluster[n1].membership.voters == [n1, n2])
+        #expect(cluster[n1].role == .leader)
+    }
+
+    @Test("§3.10 transfer under a steady write load: every accepted proposal is applied, refused ones are retriable (hashicorp GH-581)")
+    func transferUnderLoad() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        var accepted: [Raft.Proposal] = []
+        var refused = 0
+        var step = 0
+        var transferred = false
+        while step < 60 {
+            step += 1
+            if let leader = cluster.leaders.first {
+                do {
+                    accepted.append(try cluster.propose(leader, "w\(step)"))
+                } catch {
+                    #expect(error.isRetriable)
+                    refused += 1
+                }
+            }
+            if step == 10 {
+                cluster.input(n1) { try! $0.transferLeadership(to: n2) }
+                transferred = true
+            }
+            // Deliver a few messages per write so the transfer overlaps the load.
+            for _ in 0..<8 where !cluster.network.isEmpty { cluster.deliverNext() }
+            if step.isMultiple(of: 3) { cluster.tickAll() }
+        }
+        for _ in 0..<5 {
+            cluster.tickAll()
+            cluster.stabilize()
+        }
+        #expect(transferred)
+        #expect(cluster.leaders == [n2])
+        for proposal in accepted {
+            let applied = cluster.applied[n3]?.first { $0.index == proposal.index }
+            // An accepted proposal either committed at its index and term, or was replaced there
+            // by a later leader (a lost, retriable proposal) — never silently changed.
+            if let applied, applied.term == proposal.term {
+                #expect(cluster.applied[n1]?.contains(applied) == true)
+            }
+        }
+        let appliedWrites = cluster.appliedData(n3).count
+        #expect(appliedWrites >= accepted.count - 3)
+    }
 }
+

@@ -151,4 +151,26 @@ struct ScenarioTests {
         _ = try Self.electLeader(&cluster)
         #expect(cluster.statistics.acknowledgedWrites == acknowledged, "a write lost in the crash was acknowledged")
     }
+
+    @Test("item 4: one voter plus a learner acknowledges nothing before the voter's disk syncs")
+    func voterAndLearnerPersistBeforeCommit() throws {
+        var setup = Simulation.ClusterSetup(voters: ["n1"], spares: ["n2"])
+        setup.syncLatency = 100...100
+        var cluster = Simulation.SimulatedCluster(setup: setup, seed: 6)
+        _ = try Self.electLeader(&cluster)
+        let refusal = try cluster.proposeMembershipChange(.addLearner("n2"), at: "n1")
+        #expect(refusal == nil)
+        let added = try cluster.run(for: 10 * setup.electionTimeout) { $0.instance("n2")?.membership.learners.contains("n2") == true }
+        try #require(added, "n2 did not become a learner")
+        let applied = cluster.appliedIndex("n1")
+        let acknowledged = cluster.statistics.acknowledgedWrites
+        try cluster.propose(at: "n1")
+        try cluster.run(for: 50)  // the learner may have the entry; the voter's disk has not synced
+        #expect(cluster.appliedIndex("n1") == applied, "applied before the only voter made the entry durable")
+        cluster.crash("n1")
+        try cluster.restart("n1")
+        _ = try Self.electLeader(&cluster)
+        #expect(cluster.statistics.acknowledgedWrites == acknowledged, "a write lost in the crash was acknowledged")
+        #expect(cluster.instance("n2")?.isVoter == false, "the learner must still be a learner")
+    }
 }
