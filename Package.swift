@@ -15,7 +15,11 @@ let package = Package(
         .target(name: "RaftCore"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
         .target(name: "SchedulerCore"),
-        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
+        // Test support: seeded random command streams (tests, replay tool, benchmark).
+        .target(name: "SchedulerTesting", dependencies: ["SchedulerCore"]),
+        // Replays a seeded stream and prints the snapshot digest (the cross-process determinism check).
+        .executableTarget(name: "scheduler-replay", dependencies: ["SchedulerCore", "SchedulerTesting"]),
+        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -157,7 +157,9 @@ extension SchedulerState {
 
     /// Scheduled cron jobs whose next fire time is at or before `instant`, earliest first.
     public func cronFiresDue(atOrBefore instant: Timestamp) -> [DueFire] {
-        fireHeap.prefix { $0.fireAt <= instant }.filter(isLive).sorted().compactMap { entry in
+        var seen = Set<JobID>()
+        return fireHeap.prefix { $0.fireAt <= instant }.filter(isLive).sorted().compactMap { entry in
+            guard seen.insert(entry.jobID).inserted else { return nil }
             guard let j = jobIndex[entry.jobID], let schedule = jobs[j].spec.schedule else { return nil }
             return DueFire(jobID: entry.jobID, fireAt: entry.fireAt, schedule: schedule)
         }
