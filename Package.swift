@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "SchedulerTesting", dependencies: ["SchedulerCore"]),
         // Replays a seeded stream and prints the snapshot digest (the cross-process determinism check).
         .executableTarget(name: "scheduler-replay", dependencies: ["SchedulerCore", "SchedulerTesting"]),
+        .executableTarget(name: "SchedulerBenchmark", dependencies: ["SchedulerCore"], path: "Benchmarks/SchedulerBenchmark"),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay"]),
     ],
     swiftLanguageModes: [.v6]

@@ -173,7 +173,10 @@ public struct BinaryReader: Sendable {
         let start = offset
         let n = try readCount()
         let s: String? = bytes.withUnsafeBufferPointer { buffer in
-            String(validating: UnsafeBufferPointer(rebasing: buffer[offset..<(offset + n)]), as: UTF8.self)
+            let slice = UnsafeBufferPointer(rebasing: buffer[offset..<(offset + n)])
+            // ASCII (the common case: ids, names) is valid UTF-8; skip the generic validator.
+            if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+            return String(validating: slice, as: UTF8.self)
         }
         guard let s else { throw DecodeError("string is not valid UTF-8", offset: start) }
         offset += n

@@ -95,6 +95,7 @@ extension SchedulerState {
         }
         jobs[j].cronState = .cancelled
         jobs[j].nextFireAt = nil
+        heapsToClean.insert(.fire)
         jobs[j].finishedAt = now
         jobs[j].updatedAt = now
         cancelActiveRuns(ofJob: id, &events)
@@ -123,6 +124,7 @@ extension SchedulerState {
             return reject(.conflict, "job \(id) is \(jobs[j].cronState), not scheduled", &events)
         }
         jobs[j].cronState = .paused
+        heapsToClean.insert(.fire)
         jobs[j].updatedAt = now
         events.append(.jobChanged(id))
     }
@@ -208,6 +210,7 @@ extension SchedulerState {
         let spec = jobs[j].spec
         jobs[j].lastFireScheduledAt = f.scheduledAt
         jobs[j].nextFireAt = f.nextFireAt
+        heapsToClean.insert(.fire)
         jobs[j].missedFires += max(0, f.missedBefore)
         jobs[j].updatedAt = now
         if let next = f.nextFireAt {

@@ -65,6 +65,8 @@ public struct SchedulerState: Sendable {
     public internal(set) var dlqCount = 0
 
     // Derived indexes (lazy-deletion heaps), rebuilt from the tables on restore.
+    /// Set when an operation may have made a heap's top entry stale (see `cleanHeapTops`).
+    var heapsToClean: HeapSet = []
     var readyQueue = BinaryHeap<QueueEntry>()
     var dueHeap = BinaryHeap<DueEntry>()
     var fireHeap = BinaryHeap<FireEntry>()
@@ -180,11 +182,14 @@ public struct SchedulerState: Sendable {
     /// Pops stale entries off every heap's top so that `first` is live for the queries, and
     /// compacts the ready queue when more than half of it is stale.
     mutating func cleanHeapTops() {
-        while let top = readyQueue.first, !isLive(top) { readyQueue.popFirst() }
-        while let top = dueHeap.first, !isLive(top) { dueHeap.popFirst() }
-        while let top = fireHeap.first, !isLive(top) { fireHeap.popFirst() }
-        while let top = deadlineHeap.first, !isLive(top) { deadlineHeap.popFirst() }
-        if readyQueue.count > 1024 && readyQueue.count > 2 * queuedCount {
+        guard !heapsToClean.isEmpty else { return }
+        if heapsToClean.contains(.ready) { while let top = readyQueue.first, !isLive(top) { readyQueue.popFirst() } }
+        if heapsToClean.contains(.due) { while let top = dueHeap.first, !isLive(top) { dueHeap.popFirst() } }
+        if heapsToClean.contains(.fire) { while let top = fireHeap.first, !isLive(top) { fireHeap.popFirst() } }
+        if heapsToClean.contains(.deadline) { while let top = deadlineHeap.first, !isLive(top) { deadlineHeap.popFirst() } }
+        let compactReady = heapsToClean.contains(.ready)
+        heapsToClean = []
+        if compactReady && readyQueue.count > 1024 && readyQueue.count > 2 * queuedCount {
             let runs = self.runs
             let runIndex = self.runIndex
             readyQueue.compact { entry in
@@ -197,8 +202,8 @@ public struct SchedulerState: Sendable {
     // MARK: Slabs
 
     mutating func insertRun(_ run: Run) {
-        precondition(runIndex[run.id] == nil, "run \(run.id) inserted twice")
-        runIndex[run.id] = runs.count
+        let previous = runIndex.updateValue(runs.count, forKey: run.id)
+        precondition(previous == nil, "run \(run.id) inserted twice")
         runs.append(run)
         noteEntered(run.state, purged: run.purged)
     }
@@ -217,6 +222,7 @@ public struct SchedulerState: Sendable {
     }
 
     mutating func removeJob(at i: Int) {
+        heapsToClean.insert(.fire)
         jobIndex[jobs[i].id] = nil
         let last = jobs.count - 1
         if i != last {
@@ -238,8 +244,13 @@ public struct SchedulerState: Sendable {
 
     private mutating func noteLeft(_ state: RunState, purged: Bool) {
         switch state {
-        case .queued: queuedCount -= 1
-        case .running: runningCount -= 1
+        case .queued:
+            queuedCount -= 1
+            heapsToClean.insert(.ready)
+        case .running:
+            runningCount -= 1
+            heapsToClean.insert(.deadline)
+        case .pending: heapsToClean.insert(.due)
         case .dead: if !purged { dlqCount -= 1 }
         default: break
         }
@@ -283,4 +294,13 @@ public struct SchedulerState: Sendable {
         runs[i].stateSeq = seq
         if let dueAt { dueHeap.push(DueEntry(dueAt: dueAt, seq: seq, runID: runs[i].id)) }
     }
+}
+
+/// Which lazy-deletion heaps may have a stale top.
+struct HeapSet: OptionSet, Sendable {
+    let rawValue: UInt8
+    static let ready = HeapSet(rawValue: 1)
+    static let due = HeapSet(rawValue: 2)
+    static let fire = HeapSet(rawValue: 4)
+    static let deadline = HeapSet(rawValue: 8)
 }
