@@ -49,7 +49,7 @@ let start = Timestamp(1_700_000_000_000)
 let spec = JobSpec(name: "bench", priority: 1, task: .shell(ShellTask(argv: ["/bin/true"])))
 
 // 1. Throughput: submit + assign + finish, in waves of 1,000 jobs (so the queue holds work).
-do {
+if throughputJobs > 0 {
     var commands: [StampedCommand] = []
     commands.reserveCapacity(throughputJobs * 3)
     let wave = 1_000

@@ -28,10 +28,10 @@ extension SchedulerState {
         if (queued, running, dlq) != (queuedCount, runningCount, dlqCount) {
             problems.append("counts queued/running/dlq \(queuedCount)/\(runningCount)/\(dlqCount) != actual \(queued)/\(running)/\(dlq)")
         }
-        var liveEntries: [RunID: Int] = [:]
-        for entry in readyQueue.storage where isLive(entry) { liveEntries[entry.runID, default: 0] += 1 }
-        for run in runs {
-            let entries = liveEntries[run.id] ?? 0
+        var liveEntries = Array(repeating: 0, count: runs.count)
+        for entry in readyQueue.storage where isLive(entry) { liveEntries[entry.slot] += 1 }
+        for (slot, run) in runs.enumerated() {
+            let entries = liveEntries[slot]
             if run.state == .queued && entries != 1 {
                 problems.append("queued run \(run.id) has \(entries) live queue entries")
             }

@@ -152,7 +152,7 @@ extension SchedulerState {
     /// Pending runs whose due time is at or before `instant` (a command stamped at or after it
     /// queues them), earliest first.
     public func runsDue(atOrBefore instant: Timestamp) -> [RunID] {
-        dueHeap.prefix { $0.dueAt <= instant }.filter(isLive).sorted().map(\.runID)
+        dueHeap.prefix { $0.dueAt <= instant }.filter(isLive).sorted().map { runs[$0.slot].id }
     }
 
     /// Scheduled cron jobs whose next fire time is at or before `instant`, earliest first.
@@ -167,10 +167,10 @@ extension SchedulerState {
 
     /// Up to `limit` queued runs in assignment order (priority, then FIFO).
     public func runsToAssign(limit: Int) -> [AssignableRun] {
-        readyQueue.smallest(limit, where: isLive).compactMap { entry in
-            guard let i = runIndex[entry.runID] else { return nil }
+        readyQueue.smallest(limit, where: isLive).map { entry in
+            let i = entry.slot
             let exec = execution(ofRun: runs[i])
-            return AssignableRun(runID: entry.runID, nextAttempt: runs[i].attempt + 1,
+            return AssignableRun(runID: runs[i].id, nextAttempt: runs[i].attempt + 1,
                                  priority: runs[i].priority, task: exec.task, timeoutMs: exec.timeoutMs)
         }
     }
@@ -199,8 +199,9 @@ extension SchedulerState {
     }
 
     private func attemptRef(_ entry: DeadlineEntry) -> AttemptRef? {
-        guard let i = runIndex[entry.runID], let executor = runs[i].executor else { return nil }
-        return AttemptRef(runID: entry.runID, attempt: entry.attempt, executor: executor, deadline: entry.deadline)
+        let run = runs[entry.slot]
+        guard let executor = run.executor else { return nil }
+        return AttemptRef(runID: run.id, attempt: run.attempt, executor: executor, deadline: entry.deadline)
     }
 
     // MARK: For the API

@@ -39,24 +39,24 @@ extension SchedulerState {
     mutating func submitJob(_ s: SubmitJob, _ events: inout [SchedulerEvent]) {
         if idempotencyBlocks(s.idempotency, &events) { return }
         if let problem = Self.validationProblem(s.spec) { return reject(.invalid, problem, &events) }
-        guard jobIndex[s.jobID] == nil else {
-            return reject(.conflict, "job id \(s.jobID) already exists", &events)
-        }
         let isOnce = s.spec.kind == .once
         if isOnce, runIndex[s.runID] != nil {
             return reject(.conflict, "run id \(s.runID) already exists", &events)
         }
-        var job = Job(id: s.jobID, spec: s.spec, createdAt: now, createdSeq: nextSequence(), updatedAt: now,
-                      runID: isOnce ? s.runID : nil, cronState: .scheduled,
-                      nextFireAt: isOnce ? nil : s.firstFireAt, lastFireScheduledAt: nil, lastRun: nil,
-                      activeRuns: [], missedFires: 0, forbiddenFires: 0, history: [], finishedAt: nil,
-                      dlqEntries: 0)
-        if !isOnce, let first = job.nextFireAt {
-            fireHeap.push(FireEntry(fireAt: first, jobSeq: job.createdSeq, jobID: job.id))
+        // One hash lookup both checks and claims the id.
+        if let existing = jobIndex.updateValue(jobs.count, forKey: s.jobID) {
+            jobIndex[s.jobID] = existing
+            return reject(.conflict, "job id \(s.jobID) already exists", &events)
         }
-        if isOnce { job.updatedAt = now }
-        jobIndex[s.jobID] = jobs.count
-        jobs.append(job)
+        let seq = nextSequence()
+        let firstFire = isOnce ? nil : s.firstFireAt
+        jobs.append(Job(id: s.jobID, spec: s.spec, createdAt: now, createdSeq: seq, updatedAt: now,
+                        runID: isOnce ? s.runID : nil, cronState: .scheduled, nextFireAt: firstFire,
+                        lastFireScheduledAt: nil, lastRun: nil, activeRuns: [], missedFires: 0,
+                        forbiddenFires: 0, history: [], finishedAt: nil, dlqEntries: 0))
+        if let firstFire {
+            fireHeap.push(FireEntry(fireAt: firstFire, jobSeq: seq, jobID: s.jobID))
+        }
         counters.jobsSubmitted += 1
         rememberIdempotency(s.idempotency, targetID: s.jobID.rawValue)
         events.append(.jobSubmitted(s.jobID))

@@ -162,7 +162,8 @@ public struct SchedulerState: Sendable {
         if at > now { now = at }
         while let top = dueHeap.first, top.dueAt <= now {
             dueHeap.popFirst()
-            if let i = runIndex[top.runID], runs[i].state == .pending, runs[i].stateSeq == top.seq {
+            if isLive(top) {
+                let i = top.slot
                 enqueue(i)
                 events.append(.runChanged(runs[i].id, .queued, attempt: runs[i].attempt))
             }
@@ -191,10 +192,8 @@ public struct SchedulerState: Sendable {
         heapsToClean = []
         if compactReady && readyQueue.count > 1024 && readyQueue.count > 2 * queuedCount {
             let runs = self.runs
-            let runIndex = self.runIndex
             readyQueue.compact { entry in
-                guard let i = runIndex[entry.runID] else { return false }
-                return runs[i].state == .queued && runs[i].stateSeq == entry.seq
+                entry.slot < runs.count && runs[entry.slot].stateSeq == entry.seq && runs[entry.slot].state == .queued
             }
         }
     }
@@ -219,6 +218,7 @@ public struct SchedulerState: Sendable {
             runIndex[runs[i].id] = i
         }
         runs.removeLast()
+        if i != last { reindexMovedRun(slot: i) }
     }
 
     mutating func removeJob(at i: Int) {
@@ -278,7 +278,7 @@ public struct SchedulerState: Sendable {
         runs[i].dueAt = nil
         let seq = nextSequence()
         runs[i].stateSeq = seq
-        readyQueue.push(QueueEntry(priority: runs[i].priority, seq: seq, runID: runs[i].id))
+        readyQueue.push(QueueEntry(priority: runs[i].priority, seq: seq, slot: i))
     }
 
     /// Makes a run pending until `dueAt` (queued at once if already due); `nil` waits for DAG
@@ -292,7 +292,7 @@ public struct SchedulerState: Sendable {
         runs[i].dueAt = dueAt
         let seq = nextSequence()
         runs[i].stateSeq = seq
-        if let dueAt { dueHeap.push(DueEntry(dueAt: dueAt, seq: seq, runID: runs[i].id)) }
+        if let dueAt { dueHeap.push(DueEntry(dueAt: dueAt, seq: seq, slot: i)) }
     }
 }
 

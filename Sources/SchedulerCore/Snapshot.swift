@@ -111,12 +111,12 @@ extension SchedulerState {
             switch run.state {
             case .queued:
                 queuedCount += 1
-                queue.append(QueueEntry(priority: run.priority, seq: run.stateSeq, runID: run.id))
+                queue.append(QueueEntry(priority: run.priority, seq: run.stateSeq, slot: i))
             case .pending:
-                if let dueAt = run.dueAt { due.append(DueEntry(dueAt: dueAt, seq: run.stateSeq, runID: run.id)) }
+                if let dueAt = run.dueAt { due.append(DueEntry(dueAt: dueAt, seq: run.stateSeq, slot: i)) }
             case .running:
                 runningCount += 1
-                if let deadline = run.deadline { deadlines.append(DeadlineEntry(deadline: deadline, runID: run.id, attempt: run.attempt)) }
+                if let deadline = run.deadline { deadlines.append(DeadlineEntry(deadline: deadline, seq: run.stateSeq, slot: i)) }
             case .dead:
                 if !run.purged { dlqCount += 1 }
             case .succeeded, .cancelled, .skipped:
