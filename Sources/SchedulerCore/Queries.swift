@@ -267,3 +267,30 @@ extension SchedulerState {
         return Page(items: slice, nextCursor: slice.last.map { String($0[keyPath: seq]) })
     }
 }
+
+/// The seed API's `/api/job-status/{id}` answer.
+public struct JobStatusView: Hashable, Sendable {
+    /// The job's id.
+    public var id: JobID
+    /// The coarse status.
+    public var status: CoarseStatus
+    /// The fine state (`queued`, `scheduled`, …).
+    public var state: String
+    /// The current attempt number (0 before the first).
+    public var attempt: Int
+    /// When the job last changed.
+    public var updatedAt: Timestamp
+}
+
+extension SchedulerState {
+    /// The status view of a job, or `nil` if it is unknown (or retained out).
+    public func jobStatus(_ id: JobID) -> JobStatusView? {
+        guard let job = job(id) else { return nil }
+        var updated = job.updatedAt
+        if let runID = job.runID, let run = run(runID) {
+            updated = max(updated, run.finishedAt ?? run.startedAt ?? job.updatedAt)
+        }
+        return JobStatusView(id: id, status: status(of: job), state: fineState(of: job),
+                             attempt: currentAttempt(of: job), updatedAt: updated)
+    }
+}
