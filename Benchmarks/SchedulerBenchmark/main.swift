@@ -97,6 +97,7 @@ if throughputJobs > 0 {
 
 // 2. Memory: a million queued once jobs; 3. snapshot and restore of that state.
 if memoryJobs > 0 {
+    print("layout: Job \(MemoryLayout<Job>.stride) B, Run \(MemoryLayout<Run>.stride) B per slot (plus the shared JobSpec object)")
     let before = memoryMiB()
     var state = SchedulerState()
     var events: [SchedulerEvent] = []

@@ -174,6 +174,8 @@ extension SchedulerState {
             jobs[j].activeRuns.removeAll { $0 == runID }
             jobs[j].lastRun = RunSummary(runID: runID, scheduledAt: runs[i].scheduledAt, state: runs[i].state)
             if !dead { removeRun(at: i) }
+            // A run requeued after its job was cancelled: retention restarts when it ends.
+            if jobs[j].cronState == .cancelled { scheduleRetention(job: j) }
             events.append(.jobChanged(jobID))
         }
     }

@@ -157,7 +157,7 @@ extension SchedulerState {
         guard jobs[j].cronState != .cancelled else {
             return reject(.conflict, "job \(t.jobID) is cancelled", &events)
         }
-        guard !idTaken(t.runID) else { return reject(.conflict, "run id \(t.runID) already exists", &events) }
+        guard !cronRunIDTaken(t.runID, job: j) else { return reject(.conflict, "run id \(t.runID) already exists", &events) }
         if !jobs[j].activeRuns.isEmpty {
             switch jobs[j].spec.concurrency {
             case .forbid:
@@ -173,6 +173,12 @@ extension SchedulerState {
 
     func idTaken(_ runID: RunID) -> Bool {
         runIndex[runID] != nil || dagIndex[DAGRunID(runID.rawValue)] != nil
+    }
+
+    /// Whether a new cron run (or DAG run, with its task runs) would reuse an id.
+    func cronRunIDTaken(_ runID: RunID, job j: Int) -> Bool {
+        if let dag = jobs[j].spec.dag { return dagIDsTaken(DAGRunID(runID.rawValue), spec: dag) }
+        return idTaken(runID)
     }
 
     /// Starts a cron job's run (or DAG run) for `scheduledAt`.
@@ -206,7 +212,7 @@ extension SchedulerState {
         case .paused: return reject(.conflict, "job \(f.jobID) is paused; resume it first", &events)
         case .scheduled: break
         }
-        guard !idTaken(f.runID) else { return reject(.conflict, "run id \(f.runID) already exists", &events) }
+        guard !cronRunIDTaken(f.runID, job: j) else { return reject(.conflict, "run id \(f.runID) already exists", &events) }
         let spec = jobs[j].spec
         jobs[j].lastFireScheduledAt = f.scheduledAt
         jobs[j].nextFireAt = f.nextFireAt

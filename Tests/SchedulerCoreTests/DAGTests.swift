@@ -194,3 +194,19 @@ struct DAGTests {
         #expect(h.rejections.first?.code == .conflict)
     }
 }
+
+@Suite("DAG id collisions")
+struct DAGCollisionTests {
+    @Test("a DAG whose derived task run id is taken is rejected, not a crash")
+    func derivedIDCollision() throws {
+        var h = Harness()
+        h.apply(.submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "j"), runID: "x/a")))
+        let spec = try DAGSpec.validated(name: "d", tasks: [DAGTaskSpec(id: "a")])
+        h.apply(.submitDAG(SubmitDAG(dagRunID: "x", spec: spec)))
+        #expect(h.rejections.first?.code == .conflict)
+        #expect(h.state.dagRun("x") == nil)
+        h.submitCron("c", firstFireAt: h.clock, dag: spec)
+        h.apply(.fireCron(FireCron(jobID: "c", scheduledAt: h.clock, nextFireAt: nil, runID: "x")))
+        #expect(h.rejections.first?.code == .conflict)
+    }
+}
