@@ -203,6 +203,10 @@ extension SchedulerState {
     mutating func fireCron(_ f: FireCron, _ events: inout [SchedulerEvent]) {
         guard let j = jobIndex[f.jobID] else { return reject(.notFound, "job \(f.jobID) not found", &events) }
         guard jobs[j].spec.kind == .cron else { return reject(.invalid, "job \(f.jobID) is not a cron job", &events) }
+        if let next = f.nextFireAt, next <= f.scheduledAt {
+            // A next fire not after this one would make the job fire the same time forever.
+            return reject(.invalid, "fire of job \(f.jobID): next fire \(next) must be after the scheduled time \(f.scheduledAt)", &events)
+        }
         if let last = jobs[j].lastFireScheduledAt, f.scheduledAt <= last {
             counters.duplicateFires += 1
             return

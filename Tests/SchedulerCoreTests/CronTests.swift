@@ -224,4 +224,14 @@ struct CronTests {
         #expect(h.state.run("c-1") == nil)
         #expect(h.state.dlqCount == 0)
     }
+
+    @Test("a fire whose next fire time is not after it is rejected (it would loop)")
+    func nextFireMustAdvance() {
+        var h = Harness()
+        h.submitCron("c", firstFireAt: h.clock)
+        _ = fire(&h, "c", scheduledAt: h.clock, next: h.clock, run: "c-1")
+        #expect(h.rejections.first?.code == .invalid)
+        #expect(h.state.run("c-1") == nil)
+        #expect(h.state.job("c")?.lastFireScheduledAt == nil)
+    }
 }
