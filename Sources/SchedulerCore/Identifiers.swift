@@ -42,7 +42,7 @@ public struct JobID: RawRepresentable, Hashable, Comparable, Sendable, CustomStr
     public init(_ rawValue: String) { self.rawValue = rawValue }
     /// Wraps an id literal (tests).
     public init(stringLiteral value: String) { self.rawValue = value }
-    /// Orders ids by their text (byte order).
+    /// Orders ids by their text (String order: Unicode scalar order for normalized text; byte order for ASCII).
     public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The id text.
     public var description: String { rawValue }
@@ -63,7 +63,7 @@ public struct RunID: RawRepresentable, Hashable, Comparable, Sendable, CustomStr
     public init(_ rawValue: String) { self.rawValue = rawValue }
     /// Wraps an id literal (tests).
     public init(stringLiteral value: String) { self.rawValue = value }
-    /// Orders ids by their text (byte order).
+    /// Orders ids by their text (String order: Unicode scalar order for normalized text; byte order for ASCII).
     public static func < (lhs: RunID, rhs: RunID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The id text.
     public var description: String { rawValue }
@@ -86,7 +86,7 @@ public struct DAGRunID: RawRepresentable, Hashable, Comparable, Sendable, Custom
     public init(_ rawValue: String) { self.rawValue = rawValue }
     /// Wraps an id literal (tests).
     public init(stringLiteral value: String) { self.rawValue = value }
-    /// Orders ids by their text (byte order).
+    /// Orders ids by their text (String order: Unicode scalar order for normalized text; byte order for ASCII).
     public static func < (lhs: DAGRunID, rhs: DAGRunID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The id text.
     public var description: String { rawValue }
@@ -104,7 +104,7 @@ public struct ExecutorID: RawRepresentable, Hashable, Comparable, Sendable, Cust
     public init(_ rawValue: String) { self.rawValue = rawValue }
     /// Wraps a node id literal (tests).
     public init(stringLiteral value: String) { self.rawValue = value }
-    /// Orders ids by their text (byte order).
+    /// Orders ids by their text (String order: Unicode scalar order for normalized text; byte order for ASCII).
     public static func < (lhs: ExecutorID, rhs: ExecutorID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The node id text.
     public var description: String { rawValue }
