@@ -189,7 +189,18 @@ public struct SchedulerState: Sendable {
         if heapsToClean.contains(.fire) { while let top = fireHeap.first, !isLive(top) { fireHeap.popFirst() } }
         if heapsToClean.contains(.deadline) { while let top = deadlineHeap.first, !isLive(top) { deadlineHeap.popFirst() } }
         let compactReady = heapsToClean.contains(.ready)
+        let compactOthers = heapsToClean.contains(.due) || heapsToClean.contains(.deadline)
         heapsToClean = []
+        // Stale entries below the top of the due and deadline heaps (a far-future run that was
+        // cancelled) would otherwise stay until their time passes: bound them by the run count.
+        if compactOthers && dueHeap.count > 1024 && dueHeap.count > 2 * runs.count {
+            let runs = self.runs
+            dueHeap.compact { e in e.slot < runs.count && runs[e.slot].stateSeq == e.seq && runs[e.slot].state == .pending }
+        }
+        if compactOthers && deadlineHeap.count > 1024 && deadlineHeap.count > 2 * runs.count {
+            let runs = self.runs
+            deadlineHeap.compact { e in e.slot < runs.count && runs[e.slot].stateSeq == e.seq && runs[e.slot].state == .running }
+        }
         if compactReady && readyQueue.count > 1024 && readyQueue.count > 2 * queuedCount {
             let runs = self.runs
             readyQueue.compact { entry in

@@ -223,4 +223,18 @@ struct OnceJobTests {
         }
         #expect(h.state.attempts(ofJob: "a").map(\.attempt) == [4, 3])
     }
+
+    @Test("cancelled far-future jobs do not leave unbounded garbage in the due heap")
+    func dueHeapGarbage() {
+        var h = Harness()
+        for i in 0..<3_000 {
+            h.submitOnce("f\(i)", runAt: h.clock + 10_000_000_000, retentionMs: 0)
+            h.apply(.cancelJob(JobID("f\(i)")))
+        }
+        h.advance(ms: 1)
+        #expect(h.state.jobCount == 0)
+        #expect(h.state.runsDue(atOrBefore: h.clock + 20_000_000_000).isEmpty)
+        #expect(h.state.invariantViolations().isEmpty)
+        #expect(h.state.nextDueInstant == nil)
+    }
 }
