@@ -294,3 +294,13 @@ extension SchedulerState {
                              attempt: currentAttempt(of: job), updatedAt: updated)
     }
 }
+
+extension SchedulerState {
+    /// Queued runs per priority, highest priority first (for `quorum_queue_depth{priority}`).
+    /// O(runs): meant for a metrics scrape, not a hot loop.
+    public func queueDepthByPriority() -> [(priority: Int, count: Int)] {
+        var counts: [Int: Int] = [:]
+        for run in runs where run.state == .queued { counts[run.priority, default: 0] += 1 }
+        return counts.sorted { $0.key > $1.key }.map { (priority: $0.key, count: $0.value) }
+    }
+}

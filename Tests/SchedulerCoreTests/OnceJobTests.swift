@@ -50,6 +50,8 @@ struct OnceJobTests {
         h.apply(.cancelJob("mid"))
         #expect(h.state.runsToAssign(limit: 10).map(\.runID.rawValue) == ["r-high2", "r-low1", "r-low2"])
         #expect(h.state.queuedCount == 3)
+        #expect(h.state.queueDepthByPriority().map(\.priority) == [5, 0])
+        #expect(h.state.queueDepthByPriority().map(\.count) == [1, 2])
     }
 
     @Test("a failure retries after min(max, initial × multiplier^(n−1)), then dies into the DLQ")
