@@ -192,7 +192,9 @@ public struct BinaryReader: Sendable {
     public mutating func readArray<T>(_ body: (inout BinaryReader) throws(DecodeError) -> T) throws(DecodeError) -> [T] {
         let n = try readCount()
         var result: [T] = []
-        result.reserveCapacity(n)
+        // A corrupt count is bounded by the bytes left, but elements are larger in memory than
+        // on the wire: cap the up-front reservation so bad input cannot demand gigabytes.
+        result.reserveCapacity(min(n, 1 << 20))
         for _ in 0..<n { result.append(try body(&self)) }
         return result
     }
