@@ -123,3 +123,11 @@ public struct KeyValue: Hashable, Sendable {
         self.value = value
     }
 }
+
+extension Int {
+    /// `self + other`, clamped to the Int range (counters fed by command data must not trap).
+    func saturatingAdd(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? Int.max : Int.min) : sum
+    }
+}

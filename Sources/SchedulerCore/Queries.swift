@@ -170,7 +170,7 @@ extension SchedulerState {
         readyQueue.smallest(limit, where: isLive).map { entry in
             let i = entry.slot
             let exec = execution(ofRun: runs[i])
-            return AssignableRun(runID: runs[i].id, nextAttempt: runs[i].attempt + 1,
+            return AssignableRun(runID: runs[i].id, nextAttempt: runs[i].attempt &+ 1,
                                  priority: runs[i].priority, task: exec.task, timeoutMs: exec.timeoutMs)
         }
     }

@@ -17,8 +17,8 @@ extension SchedulerState {
         guard runs[i].state == .queued else {
             return reject(.conflict, "run \(a.runID) is \(runs[i].state), not queued; assign only queued runs", &events)
         }
-        guard a.attempt == runs[i].attempt + 1 else {
-            return reject(.conflict, "run \(a.runID) next attempt is \(runs[i].attempt + 1), not \(a.attempt)", &events)
+        guard a.attempt == runs[i].attempt &+ 1 else {
+            return reject(.conflict, "run \(a.runID) next attempt is \(runs[i].attempt &+ 1), not \(a.attempt)", &events)
         }
         setState(i, .running)
         runs[i].attempt = a.attempt

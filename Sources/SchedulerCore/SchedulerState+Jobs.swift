@@ -221,7 +221,7 @@ extension SchedulerState {
         jobs[j].lastFireScheduledAt = f.scheduledAt
         jobs[j].nextFireAt = f.nextFireAt
         heapsToClean.insert(.fire)
-        jobs[j].missedFires += max(0, f.missedBefore)
+        jobs[j].missedFires = jobs[j].missedFires.saturatingAdd(max(0, f.missedBefore))
         jobs[j].updatedAt = now
         if let next = f.nextFireAt {
             fireHeap.push(FireEntry(fireAt: next, jobSeq: jobs[j].createdSeq, jobID: f.jobID))
@@ -230,7 +230,7 @@ extension SchedulerState {
         let onTime = lateness <= spec.startingDeadlineMs
         let isLatest = f.nextFireAt.map { $0 > now } ?? true
         guard onTime || (spec.misfire == .runOnce && isLatest) else {
-            jobs[j].missedFires += 1
+            jobs[j].missedFires = jobs[j].missedFires.saturatingAdd(1)
             events.append(.fireSkipped(f.jobID, scheduledAt: f.scheduledAt, reason: .missed))
             events.append(.jobChanged(f.jobID))
             return

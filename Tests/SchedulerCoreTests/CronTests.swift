@@ -234,4 +234,14 @@ struct CronTests {
         #expect(h.state.run("c-1") == nil)
         #expect(h.state.job("c")?.lastFireScheduledAt == nil)
     }
+
+    @Test("absurd missed counts saturate instead of trapping")
+    func missedSaturates() {
+        var h = Harness()
+        h.submitCron("c", firstFireAt: h.clock, misfire: .skip)
+        h.clock = h.clock + 10 * Self.minute
+        _ = fire(&h, "c", scheduledAt: h.clock + -5 * Self.minute, next: h.clock + Self.minute, run: "a", missedBefore: Int.max)
+        _ = fire(&h, "c", scheduledAt: h.clock + -4 * Self.minute, next: h.clock + Self.minute, run: "b", missedBefore: Int.max)
+        #expect(h.state.job("c")?.missedFires == Int.max)
+    }
 }
