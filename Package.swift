@@ -64,6 +64,10 @@ let package = Package(
         .target(name: "Cron"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
         .target(name: "SchedulerCore"),
+        // Test support: seeded random command streams (tests, replay tool, benchmark).
+        .target(name: "SchedulerTesting", dependencies: ["SchedulerCore"]),
+        // Replays a seeded stream and prints the snapshot digest (the cross-process determinism check).
+        .executableTarget(name: "scheduler-replay", dependencies: ["SchedulerCore", "SchedulerTesting"]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
@@ -81,7 +85,7 @@ let package = Package(
                 crypto, asn1, logging,
             ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
-        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
+        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
@@ -91,6 +95,7 @@ let package = Package(
         .executableTarget(
             name: "TransportBenchmark", dependencies: ["Transport", "RaftCore", nioCore, logging],
             path: "Benchmarks/TransportBenchmark"),
+        .executableTarget(name: "SchedulerBenchmark", dependencies: ["SchedulerCore"], path: "Benchmarks/SchedulerBenchmark"),
         // Group-commit throughput and recovery time (scripts/bench-wal.sh runs it in release).
         .executableTarget(
             name: "WALBenchmark", dependencies: ["RaftStorage", "RaftCore", logging], path: "Benchmarks/WALBenchmark"),

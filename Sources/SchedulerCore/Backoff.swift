@@ -2,7 +2,7 @@
 ///
 /// `base(n) = min(maxBackoffMs, initialBackoffMs × multiplier^(n−1))` after attempt `n` failed,
 /// computed by repeated IEEE multiplication (no `pow`, so every platform agrees) and stopping
-/// once the cap is reached. With jitter on, the delay is `base × (0.5 + u/2)` where
+/// once the cap is reached (or after 1,024 multiplications). With jitter on, the delay is `base × (0.5 + u/2)` where
 /// `u ∈ [0, 1)` comes from `splitmix64(fnv1a64(run id UTF-8) ^ n)` (top 32 bits), in integer
 /// arithmetic: `base × (2^31 + (h >> 33)) >> 32`. Replicas agree because nothing here depends on
 /// the process (Swift's `Hasher` is seeded per process and is deliberately not used).
@@ -12,7 +12,9 @@ public enum Backoff {
         let cap = max(0, policy.maxBackoffMs)
         var base = Double(max(0, policy.initialBackoffMs))
         var step = 1
-        while step < attempt && base < Double(cap) {
+        // Stops at the cap, at once when the delay cannot grow, and after at most 1,024
+        // multiplications (so a multiplier barely above 1 cannot make this loop long).
+        while step < attempt && step <= 1_024 && base < Double(cap) && base > 0 && policy.multiplier > 1 {
             base *= policy.multiplier
             step += 1
         }

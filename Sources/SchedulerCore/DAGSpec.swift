@@ -99,43 +99,45 @@ public final class DAGSpec: Hashable, Sendable {
             for j in deps { dependents[j].append(i) }
             dependencies.append(deps)
         }
-        // Cycle detection by DFS in index order (deterministic), reporting the first cycle found.
-        var color = Array(repeating: UInt8(0), count: tasks.count)  // 0 white, 1 grey, 2 black
-        var path: [Int] = []
-        func visit(_ node: Int) -> [Int]? {
-            color[node] = 1
-            path.append(node)
-            for next in dependents[node] {
-                if color[next] == 1, let start = path.firstIndex(of: next) {
-                    return Array(path[start...]) + [next]
+        // Cycle detection by an iterative DFS in index order (deterministic, no recursion so a
+        // long chain cannot overflow the stack), reporting the first cycle found.
+        var color = Array(repeating: UInt8(0), count: tasks.count)  // 0 white, 1 on path, 2 done
+        for root in 0..<tasks.count where color[root] == 0 {
+            var path: [Int] = [root]
+            var nextChild: [Int] = [0]
+            color[root] = 1
+            while let node = path.last {
+                let k = nextChild[nextChild.count - 1]
+                guard k < dependents[node].count else {
+                    color[node] = 2
+                    path.removeLast()
+                    nextChild.removeLast()
+                    continue
                 }
-                if color[next] == 0, let cycle = visit(next) { return cycle }
-            }
-            path.removeLast()
-            color[node] = 2
-            return nil
-        }
-        for node in 0..<tasks.count where color[node] == 0 {
-            if let cycle = visit(node) {
-                let text = cycle.map { tasks[$0].id }.joined(separator: " -> ")
-                throw DAGValidationError(kind: .cycle, field: "tasks",
-                                         message: "dependency cycle \(text); remove one of these depends_on edges")
+                nextChild[nextChild.count - 1] += 1
+                let child = dependents[node][k]
+                if color[child] == 1, let start = path.firstIndex(of: child) {
+                    let text = (path[start...] + [child]).map { tasks[$0].id }.joined(separator: " -> ")
+                    throw DAGValidationError(kind: .cycle, field: "tasks",
+                                             message: "dependency cycle \(text); remove one of these depends_on edges")
+                }
+                if color[child] == 0 {
+                    color[child] = 1
+                    path.append(child)
+                    nextChild.append(0)
+                }
             }
         }
         // Kahn's algorithm with the smallest ready index first.
         var indegree = dependencies.map(\.count)
-        var ready = (0..<tasks.count).filter { indegree[$0] == 0 }
+        var ready = BinaryHeap((0..<tasks.count).filter { indegree[$0] == 0 })
         var order: [Int] = []
         order.reserveCapacity(tasks.count)
-        while !ready.isEmpty {
-            let node = ready.removeFirst()
+        while let node = ready.popFirst() {
             order.append(node)
             for next in dependents[node] {
                 indegree[next] -= 1
-                if indegree[next] == 0 {
-                    let at = ready.firstIndex { $0 > next } ?? ready.count
-                    ready.insert(next, at: at)
-                }
+                if indegree[next] == 0 { ready.push(next) }
             }
         }
         precondition(order.count == tasks.count, "topological order incomplete after cycle check: \(order.count)/\(tasks.count)")

@@ -1,11 +1,17 @@
-// Entries of the lazy-deletion heaps. Each is totally ordered (ties broken by a sequence number
-// or an id), so pop order never depends on heap layout.
+// Entries of the lazy-deletion heaps. Each is ordered by its time/priority and a unique
+// sequence number, so pop order never depends on heap layout.
+//
+// Run entries point at the run's *slot* in the run table plus the run's `stateSeq` at push time,
+// so checking liveness costs an array read, not a hash lookup. Sequence numbers are unique per
+// transition, so a (slot, seq) pair matches at most one run ever; when a removal swaps a run into
+// another slot, its entries are pushed again for the new slot (`reindexMovedRun`) and the old
+// ones die by mismatch.
 
 /// A queued run: higher priority first, then lower enqueue sequence (FIFO).
 struct QueueEntry: Comparable, Sendable {
     var priority: Int
     var seq: UInt64
-    var runID: RunID
+    var slot: Int
     static func < (a: QueueEntry, b: QueueEntry) -> Bool {
         a.priority != b.priority ? a.priority > b.priority : a.seq < b.seq
     }
@@ -15,7 +21,7 @@ struct QueueEntry: Comparable, Sendable {
 struct DueEntry: Comparable, Sendable {
     var dueAt: Timestamp
     var seq: UInt64
-    var runID: RunID
+    var slot: Int
     static func < (a: DueEntry, b: DueEntry) -> Bool {
         a.dueAt != b.dueAt ? a.dueAt < b.dueAt : a.seq < b.seq
     }
@@ -34,12 +40,10 @@ struct FireEntry: Comparable, Sendable {
 /// A running attempt's deadline.
 struct DeadlineEntry: Comparable, Sendable {
     var deadline: Timestamp
-    var runID: RunID
-    var attempt: Int
+    var seq: UInt64
+    var slot: Int
     static func < (a: DeadlineEntry, b: DeadlineEntry) -> Bool {
-        if a.deadline != b.deadline { return a.deadline < b.deadline }
-        if a.runID != b.runID { return a.runID < b.runID }
-        return a.attempt < b.attempt
+        a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq
     }
 }
 
@@ -71,19 +75,27 @@ struct IdempotencyEntry: Comparable, Sendable {
 
 extension SchedulerState {
     func isLive(_ e: QueueEntry) -> Bool {
-        guard let i = runIndex[e.runID] else { return false }
-        return runs[i].state == .queued && runs[i].stateSeq == e.seq
+        e.slot < runs.count && runs[e.slot].stateSeq == e.seq && runs[e.slot].state == .queued
     }
     func isLive(_ e: DueEntry) -> Bool {
-        guard let i = runIndex[e.runID] else { return false }
-        return runs[i].state == .pending && runs[i].stateSeq == e.seq
+        e.slot < runs.count && runs[e.slot].stateSeq == e.seq && runs[e.slot].state == .pending
     }
     func isLive(_ e: FireEntry) -> Bool {
         guard let i = jobIndex[e.jobID] else { return false }
         return jobs[i].cronState == .scheduled && jobs[i].nextFireAt == e.fireAt
     }
     func isLive(_ e: DeadlineEntry) -> Bool {
-        guard let i = runIndex[e.runID] else { return false }
-        return runs[i].state == .running && runs[i].attempt == e.attempt && runs[i].deadline == e.deadline
+        e.slot < runs.count && runs[e.slot].stateSeq == e.seq && runs[e.slot].state == .running
+    }
+
+    /// Pushes heap entries for a run that a removal moved into `slot`.
+    mutating func reindexMovedRun(slot i: Int) {
+        let run = runs[i]
+        switch run.state {
+        case .queued: readyQueue.push(QueueEntry(priority: run.priority, seq: run.stateSeq, slot: i))
+        case .pending: if let dueAt = run.dueAt { dueHeap.push(DueEntry(dueAt: dueAt, seq: run.stateSeq, slot: i)) }
+        case .running: if let deadline = run.deadline { deadlineHeap.push(DeadlineEntry(deadline: deadline, seq: run.stateSeq, slot: i)) }
+        case .succeeded, .dead, .cancelled, .skipped: break
+        }
     }
 }

@@ -42,7 +42,7 @@ public struct JobID: RawRepresentable, Hashable, Comparable, Sendable, CustomStr
     public init(_ rawValue: String) { self.rawValue = rawValue }
     /// Wraps an id literal (tests).
     public init(stringLiteral value: String) { self.rawValue = value }
-    /// Orders ids by their text (byte order).
+    /// Orders ids by their text (String order: Unicode scalar order for normalized text; byte order for ASCII).
     public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The id text.
     public var description: String { rawValue }
@@ -63,7 +63,7 @@ public struct RunID: RawRepresentable, Hashable, Comparable, Sendable, CustomStr
     public init(_ rawValue: String) { self.rawValue = rawValue }
     /// Wraps an id literal (tests).
     public init(stringLiteral value: String) { self.rawValue = value }
-    /// Orders ids by their text (byte order).
+    /// Orders ids by their text (String order: Unicode scalar order for normalized text; byte order for ASCII).
     public static func < (lhs: RunID, rhs: RunID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The id text.
     public var description: String { rawValue }
@@ -86,7 +86,7 @@ public struct DAGRunID: RawRepresentable, Hashable, Comparable, Sendable, Custom
     public init(_ rawValue: String) { self.rawValue = rawValue }
     /// Wraps an id literal (tests).
     public init(stringLiteral value: String) { self.rawValue = value }
-    /// Orders ids by their text (byte order).
+    /// Orders ids by their text (String order: Unicode scalar order for normalized text; byte order for ASCII).
     public static func < (lhs: DAGRunID, rhs: DAGRunID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The id text.
     public var description: String { rawValue }
@@ -104,7 +104,7 @@ public struct ExecutorID: RawRepresentable, Hashable, Comparable, Sendable, Cust
     public init(_ rawValue: String) { self.rawValue = rawValue }
     /// Wraps a node id literal (tests).
     public init(stringLiteral value: String) { self.rawValue = value }
-    /// Orders ids by their text (byte order).
+    /// Orders ids by their text (String order: Unicode scalar order for normalized text; byte order for ASCII).
     public static func < (lhs: ExecutorID, rhs: ExecutorID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The node id text.
     public var description: String { rawValue }
@@ -121,5 +121,13 @@ public struct KeyValue: Hashable, Sendable {
     public init(_ key: String, _ value: String) {
         self.key = key
         self.value = value
+    }
+}
+
+extension Int {
+    /// `self + other`, clamped to the Int range (counters fed by command data must not trap).
+    func saturatingAdd(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? Int.max : Int.min) : sum
     }
 }

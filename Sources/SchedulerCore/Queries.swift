@@ -152,12 +152,14 @@ extension SchedulerState {
     /// Pending runs whose due time is at or before `instant` (a command stamped at or after it
     /// queues them), earliest first.
     public func runsDue(atOrBefore instant: Timestamp) -> [RunID] {
-        dueHeap.prefix { $0.dueAt <= instant }.filter(isLive).sorted().map(\.runID)
+        dueHeap.prefix { $0.dueAt <= instant }.filter(isLive).sorted().map { runs[$0.slot].id }
     }
 
     /// Scheduled cron jobs whose next fire time is at or before `instant`, earliest first.
     public func cronFiresDue(atOrBefore instant: Timestamp) -> [DueFire] {
-        fireHeap.prefix { $0.fireAt <= instant }.filter(isLive).sorted().compactMap { entry in
+        var seen = Set<JobID>()
+        return fireHeap.prefix { $0.fireAt <= instant }.filter(isLive).sorted().compactMap { entry in
+            guard seen.insert(entry.jobID).inserted else { return nil }
             guard let j = jobIndex[entry.jobID], let schedule = jobs[j].spec.schedule else { return nil }
             return DueFire(jobID: entry.jobID, fireAt: entry.fireAt, schedule: schedule)
         }
@@ -165,10 +167,10 @@ extension SchedulerState {
 
     /// Up to `limit` queued runs in assignment order (priority, then FIFO).
     public func runsToAssign(limit: Int) -> [AssignableRun] {
-        readyQueue.smallest(limit, where: isLive).compactMap { entry in
-            guard let i = runIndex[entry.runID] else { return nil }
+        readyQueue.smallest(limit, where: isLive).map { entry in
+            let i = entry.slot
             let exec = execution(ofRun: runs[i])
-            return AssignableRun(runID: entry.runID, nextAttempt: runs[i].attempt + 1,
+            return AssignableRun(runID: runs[i].id, nextAttempt: runs[i].attempt &+ 1,
                                  priority: runs[i].priority, task: exec.task, timeoutMs: exec.timeoutMs)
         }
     }
@@ -197,8 +199,9 @@ extension SchedulerState {
     }
 
     private func attemptRef(_ entry: DeadlineEntry) -> AttemptRef? {
-        guard let i = runIndex[entry.runID], let executor = runs[i].executor else { return nil }
-        return AttemptRef(runID: entry.runID, attempt: entry.attempt, executor: executor, deadline: entry.deadline)
+        let run = runs[entry.slot]
+        guard let executor = run.executor else { return nil }
+        return AttemptRef(runID: run.id, attempt: run.attempt, executor: executor, deadline: entry.deadline)
     }
 
     // MARK: For the API
@@ -262,5 +265,42 @@ extension SchedulerState {
         guard sorted.count > n else { return Page(items: sorted, nextCursor: nil) }
         let slice = Array(sorted.prefix(n))
         return Page(items: slice, nextCursor: slice.last.map { String($0[keyPath: seq]) })
+    }
+}
+
+/// The seed API's `/api/job-status/{id}` answer.
+public struct JobStatusView: Hashable, Sendable {
+    /// The job's id.
+    public var id: JobID
+    /// The coarse status.
+    public var status: CoarseStatus
+    /// The fine state (`queued`, `scheduled`, …).
+    public var state: String
+    /// The current attempt number (0 before the first).
+    public var attempt: Int
+    /// When the job last changed.
+    public var updatedAt: Timestamp
+}
+
+extension SchedulerState {
+    /// The status view of a job, or `nil` if it is unknown (or retained out).
+    public func jobStatus(_ id: JobID) -> JobStatusView? {
+        guard let job = job(id) else { return nil }
+        var updated = job.updatedAt
+        if let runID = job.runID, let run = run(runID) {
+            updated = max(updated, run.finishedAt ?? run.startedAt ?? job.updatedAt)
+        }
+        return JobStatusView(id: id, status: status(of: job), state: fineState(of: job),
+                             attempt: currentAttempt(of: job), updatedAt: updated)
+    }
+}
+
+extension SchedulerState {
+    /// Queued runs per priority, highest priority first (for `quorum_queue_depth{priority}`).
+    /// O(runs): meant for a metrics scrape, not a hot loop.
+    public func queueDepthByPriority() -> [(priority: Int, count: Int)] {
+        var counts: [Int: Int] = [:]
+        for run in runs where run.state == .queued { counts[run.priority, default: 0] += 1 }
+        return counts.sorted { $0.key > $1.key }.map { (priority: $0.key, count: $0.value) }
     }
 }

@@ -17,8 +17,8 @@ extension SchedulerState {
         guard runs[i].state == .queued else {
             return reject(.conflict, "run \(a.runID) is \(runs[i].state), not queued; assign only queued runs", &events)
         }
-        guard a.attempt == runs[i].attempt + 1 else {
-            return reject(.conflict, "run \(a.runID) next attempt is \(runs[i].attempt + 1), not \(a.attempt)", &events)
+        guard a.attempt == runs[i].attempt &+ 1 else {
+            return reject(.conflict, "run \(a.runID) next attempt is \(runs[i].attempt &+ 1), not \(a.attempt)", &events)
         }
         setState(i, .running)
         runs[i].attempt = a.attempt
@@ -26,7 +26,9 @@ extension SchedulerState {
         runs[i].deadline = a.deadline
         runs[i].startedAt = now
         runs[i].finishedAt = nil
-        deadlineHeap.push(DeadlineEntry(deadline: a.deadline, runID: a.runID, attempt: a.attempt))
+        let seq = nextSequence()
+        runs[i].stateSeq = seq
+        deadlineHeap.push(DeadlineEntry(deadline: a.deadline, seq: seq, slot: i))
         if let job = runs[i].jobID, let j = jobIndex[job] {
             let record = AttemptRecord(runID: a.runID, attempt: a.attempt, executor: a.executor,
                                        scheduledAt: runs[i].scheduledAt, startedAt: now,
@@ -69,8 +71,8 @@ extension SchedulerState {
     }
 
     /// Records how the current attempt ended in the job's history.
-    mutating func recordAttemptEnd(_ i: Int, _ report: AttemptReport) {
-        guard let job = runs[i].jobID, let j = jobIndex[job] else { return }
+    mutating func recordAttemptEnd(_ i: Int, _ report: AttemptReport, jobSlot: Int? = nil) {
+        guard let j = jobSlot ?? runs[i].jobID.flatMap({ jobIndex[$0] }) else { return }
         let id = runs[i].id
         let attempt = runs[i].attempt
         if let h = jobs[j].history.lastIndex(where: { $0.runID == id && $0.attempt == attempt }) {
@@ -86,7 +88,8 @@ extension SchedulerState {
 
     /// Ends the running attempt of run `i`: success, a retry after backoff, or the DLQ.
     mutating func endAttempt(_ i: Int, report: AttemptReport, _ events: inout [SchedulerEvent]) {
-        recordAttemptEnd(i, report)
+        let jobSlot = runs[i].jobID.flatMap { jobIndex[$0] }  // one lookup for the whole finish
+        recordAttemptEnd(i, report, jobSlot: jobSlot)
         let id = runs[i].id
         let attempt = runs[i].attempt
         runs[i].lastOutcome = report.outcome
@@ -97,7 +100,7 @@ extension SchedulerState {
             setState(i, .succeeded)
             runs[i].lastError = nil
             events.append(.runChanged(id, .succeeded, attempt: attempt))
-            runBecameTerminal(i, &events)
+            runBecameTerminal(i, jobSlot: jobSlot, &events)
             return
         }
         runs[i].lastError = report.error ?? describeFailure(report)
@@ -111,7 +114,7 @@ extension SchedulerState {
             runs[i].deadAt = now
             runs[i].stateSeq = nextSequence()  // DLQ order
             events.append(.runChanged(id, .dead, attempt: attempt))
-            runBecameTerminal(i, &events)
+            runBecameTerminal(i, jobSlot: jobSlot, &events)
         }
     }
 
@@ -150,17 +153,16 @@ extension SchedulerState {
     /// Owner bookkeeping once run `i` is terminal: once job finished, cron job's active list,
     /// DAG progress. Terminal non-dead runs of cron jobs leave the run table (their attempts stay
     /// in the job's history).
-    mutating func runBecameTerminal(_ i: Int, _ events: inout [SchedulerEvent]) {
-        let run = runs[i]
-        let dead = run.state == .dead
-        if let ref = run.dagTask {
+    mutating func runBecameTerminal(_ i: Int, jobSlot: Int? = nil, _ events: inout [SchedulerEvent]) {
+        let dead = runs[i].state == .dead
+        if let ref = runs[i].dagTask {
             if let d = dagIndex[ref.dagRunID] {
                 if dead { dags[d].dlqEntries += 1 }
-                dagTaskBecameTerminal(d, taskIndex: ref.taskIndex, state: run.state, &events)
+                dagTaskBecameTerminal(d, taskIndex: ref.taskIndex, state: runs[i].state, &events)
             }
             return
         }
-        guard let jobID = run.jobID, let j = jobIndex[jobID] else { return }
+        guard let jobID = runs[i].jobID, let j = jobSlot ?? jobIndex[jobID] else { return }
         if dead { jobs[j].dlqEntries += 1 }
         jobs[j].updatedAt = now
         if jobs[j].spec.kind == .once {
@@ -168,9 +170,12 @@ extension SchedulerState {
             scheduleRetention(job: j)
             events.append(.jobChanged(jobID))
         } else {
-            jobs[j].activeRuns.removeAll { $0 == run.id }
-            jobs[j].lastRun = RunSummary(runID: run.id, scheduledAt: run.scheduledAt, state: run.state)
+            let runID = runs[i].id
+            jobs[j].activeRuns.removeAll { $0 == runID }
+            jobs[j].lastRun = RunSummary(runID: runID, scheduledAt: runs[i].scheduledAt, state: runs[i].state)
             if !dead { removeRun(at: i) }
+            // A run requeued after its job was cancelled: retention restarts when it ends.
+            if jobs[j].cronState == .cancelled { scheduleRetention(job: j) }
             events.append(.jobChanged(jobID))
         }
     }

@@ -7,20 +7,22 @@ extension SchedulerState {
         for (index, task) in s.spec.tasks.enumerated() where task.retry.maxAttempts < 1 || task.timeoutMs <= 0 {
             return reject(.invalid, "tasks[\(index)]: retry.max_attempts must be ≥ 1 and timeout_seconds positive", &events)
         }
-        guard !idTaken(RunID(s.dagRunID.rawValue)) else {
-            return reject(.conflict, "DAG run id \(s.dagRunID) already exists", &events)
+        guard !dagIDsTaken(s.dagRunID, spec: s.spec) else {
+            return reject(.conflict, "DAG run id \(s.dagRunID) (or one of its task run ids) already exists", &events)
         }
         createDAGRun(id: s.dagRunID, spec: s.spec, jobID: nil, retentionMs: s.retentionMs, &events)
         rememberIdempotency(s.idempotency, targetID: s.dagRunID.rawValue)
     }
 
+    /// Whether a DAG run id or any of its derived task run ids is in use.
+    func dagIDsTaken(_ id: DAGRunID, spec: DAGSpec) -> Bool {
+        idTaken(RunID(id.rawValue)) || spec.tasks.contains { runIndex[RunID.dagTask(id, taskID: $0.id)] != nil }
+    }
+
     /// Creates a DAG run: every task gets a run; tasks without dependencies are queued.
+    /// The caller has checked ``dagIDsTaken(_:spec:)``.
     mutating func createDAGRun(id: DAGRunID, spec: DAGSpec, jobID: JobID?, retentionMs: Int64,
                                _ events: inout [SchedulerEvent]) {
-        for task in spec.tasks {
-            let runID = RunID.dagTask(id, taskID: task.id)
-            precondition(runIndex[runID] == nil, "DAG task run id \(runID) collides with an existing run")
-        }
         dagIndex[id] = dags.count
         dags.append(DAGRun(id: id, spec: spec, jobID: jobID, state: .running, createdAt: now,
                            finishedAt: nil, retentionMs: retentionMs, createdSeq: nextSequence(),

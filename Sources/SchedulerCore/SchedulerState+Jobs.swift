@@ -39,24 +39,24 @@ extension SchedulerState {
     mutating func submitJob(_ s: SubmitJob, _ events: inout [SchedulerEvent]) {
         if idempotencyBlocks(s.idempotency, &events) { return }
         if let problem = Self.validationProblem(s.spec) { return reject(.invalid, problem, &events) }
-        guard jobIndex[s.jobID] == nil else {
-            return reject(.conflict, "job id \(s.jobID) already exists", &events)
-        }
         let isOnce = s.spec.kind == .once
         if isOnce, runIndex[s.runID] != nil {
             return reject(.conflict, "run id \(s.runID) already exists", &events)
         }
-        var job = Job(id: s.jobID, spec: s.spec, createdAt: now, createdSeq: nextSequence(), updatedAt: now,
-                      runID: isOnce ? s.runID : nil, cronState: .scheduled,
-                      nextFireAt: isOnce ? nil : s.firstFireAt, lastFireScheduledAt: nil, lastRun: nil,
-                      activeRuns: [], missedFires: 0, forbiddenFires: 0, history: [], finishedAt: nil,
-                      dlqEntries: 0)
-        if !isOnce, let first = job.nextFireAt {
-            fireHeap.push(FireEntry(fireAt: first, jobSeq: job.createdSeq, jobID: job.id))
+        // One hash lookup both checks and claims the id.
+        if let existing = jobIndex.updateValue(jobs.count, forKey: s.jobID) {
+            jobIndex[s.jobID] = existing
+            return reject(.conflict, "job id \(s.jobID) already exists", &events)
         }
-        if isOnce { job.updatedAt = now }
-        jobIndex[s.jobID] = jobs.count
-        jobs.append(job)
+        let seq = nextSequence()
+        let firstFire = isOnce ? nil : s.firstFireAt
+        jobs.append(Job(id: s.jobID, spec: s.spec, createdAt: now, createdSeq: seq, updatedAt: now,
+                        runID: isOnce ? s.runID : nil, cronState: .scheduled, nextFireAt: firstFire,
+                        lastFireScheduledAt: nil, lastRun: nil, activeRuns: [], missedFires: 0,
+                        forbiddenFires: 0, history: [], finishedAt: nil, dlqEntries: 0))
+        if let firstFire {
+            fireHeap.push(FireEntry(fireAt: firstFire, jobSeq: seq, jobID: s.jobID))
+        }
         counters.jobsSubmitted += 1
         rememberIdempotency(s.idempotency, targetID: s.jobID.rawValue)
         events.append(.jobSubmitted(s.jobID))
@@ -95,6 +95,7 @@ extension SchedulerState {
         }
         jobs[j].cronState = .cancelled
         jobs[j].nextFireAt = nil
+        heapsToClean.insert(.fire)
         jobs[j].finishedAt = now
         jobs[j].updatedAt = now
         cancelActiveRuns(ofJob: id, &events)
@@ -123,6 +124,7 @@ extension SchedulerState {
             return reject(.conflict, "job \(id) is \(jobs[j].cronState), not scheduled", &events)
         }
         jobs[j].cronState = .paused
+        heapsToClean.insert(.fire)
         jobs[j].updatedAt = now
         events.append(.jobChanged(id))
     }
@@ -155,7 +157,7 @@ extension SchedulerState {
         guard jobs[j].cronState != .cancelled else {
             return reject(.conflict, "job \(t.jobID) is cancelled", &events)
         }
-        guard !idTaken(t.runID) else { return reject(.conflict, "run id \(t.runID) already exists", &events) }
+        guard !cronRunIDTaken(t.runID, job: j) else { return reject(.conflict, "run id \(t.runID) already exists", &events) }
         if !jobs[j].activeRuns.isEmpty {
             switch jobs[j].spec.concurrency {
             case .forbid:
@@ -171,6 +173,12 @@ extension SchedulerState {
 
     func idTaken(_ runID: RunID) -> Bool {
         runIndex[runID] != nil || dagIndex[DAGRunID(runID.rawValue)] != nil
+    }
+
+    /// Whether a new cron run (or DAG run, with its task runs) would reuse an id.
+    func cronRunIDTaken(_ runID: RunID, job j: Int) -> Bool {
+        if let dag = jobs[j].spec.dag { return dagIDsTaken(DAGRunID(runID.rawValue), spec: dag) }
+        return idTaken(runID)
     }
 
     /// Starts a cron job's run (or DAG run) for `scheduledAt`.
@@ -195,6 +203,10 @@ extension SchedulerState {
     mutating func fireCron(_ f: FireCron, _ events: inout [SchedulerEvent]) {
         guard let j = jobIndex[f.jobID] else { return reject(.notFound, "job \(f.jobID) not found", &events) }
         guard jobs[j].spec.kind == .cron else { return reject(.invalid, "job \(f.jobID) is not a cron job", &events) }
+        if let next = f.nextFireAt, next <= f.scheduledAt {
+            // A next fire not after this one would make the job fire the same time forever.
+            return reject(.invalid, "fire of job \(f.jobID): next fire \(next) must be after the scheduled time \(f.scheduledAt)", &events)
+        }
         if let last = jobs[j].lastFireScheduledAt, f.scheduledAt <= last {
             counters.duplicateFires += 1
             return
@@ -204,11 +216,12 @@ extension SchedulerState {
         case .paused: return reject(.conflict, "job \(f.jobID) is paused; resume it first", &events)
         case .scheduled: break
         }
-        guard !idTaken(f.runID) else { return reject(.conflict, "run id \(f.runID) already exists", &events) }
+        guard !cronRunIDTaken(f.runID, job: j) else { return reject(.conflict, "run id \(f.runID) already exists", &events) }
         let spec = jobs[j].spec
         jobs[j].lastFireScheduledAt = f.scheduledAt
         jobs[j].nextFireAt = f.nextFireAt
-        jobs[j].missedFires += max(0, f.missedBefore)
+        heapsToClean.insert(.fire)
+        jobs[j].missedFires = jobs[j].missedFires.saturatingAdd(max(0, f.missedBefore))
         jobs[j].updatedAt = now
         if let next = f.nextFireAt {
             fireHeap.push(FireEntry(fireAt: next, jobSeq: jobs[j].createdSeq, jobID: f.jobID))
@@ -217,7 +230,7 @@ extension SchedulerState {
         let onTime = lateness <= spec.startingDeadlineMs
         let isLatest = f.nextFireAt.map { $0 > now } ?? true
         guard onTime || (spec.misfire == .runOnce && isLatest) else {
-            jobs[j].missedFires += 1
+            jobs[j].missedFires = jobs[j].missedFires.saturatingAdd(1)
             events.append(.fireSkipped(f.jobID, scheduledAt: f.scheduledAt, reason: .missed))
             events.append(.jobChanged(f.jobID))
             return

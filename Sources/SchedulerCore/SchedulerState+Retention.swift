@@ -35,15 +35,17 @@ extension SchedulerState {
         switch entry.kind {
         case .job:
             let id = JobID(entry.id)
+            // Only an entry matching the current expiry acts, so stale entries never reorder
+            // removals (a state restored from a snapshot holds only current entries).
             guard let j = jobIndex[id], jobs[j].createdSeq == entry.seq,
-                  let expiry = retentionExpiry(job: j), expiry <= now else { return }
+                  retentionExpiry(job: j) == entry.expiresAt else { return }
             if let runID = jobs[j].runID, let i = runIndex[runID] { removeRun(at: i) }
             if let j2 = jobIndex[id] { removeJob(at: j2) }
             events.append(.removed(id: entry.id))
         case .dag:
             let id = DAGRunID(entry.id)
             guard let d = dagIndex[id], dags[d].createdSeq == entry.seq,
-                  let expiry = retentionExpiry(dag: d), expiry <= now else { return }
+                  retentionExpiry(dag: d) == entry.expiresAt else { return }
             for runID in dags[d].taskRunIDs {
                 if let i = runIndex[runID] { removeRun(at: i) }
             }

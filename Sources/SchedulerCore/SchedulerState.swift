@@ -65,6 +65,8 @@ public struct SchedulerState: Sendable {
     public internal(set) var dlqCount = 0
 
     // Derived indexes (lazy-deletion heaps), rebuilt from the tables on restore.
+    /// Set when an operation may have made a heap's top entry stale (see `cleanHeapTops`).
+    var heapsToClean: HeapSet = []
     var readyQueue = BinaryHeap<QueueEntry>()
     var dueHeap = BinaryHeap<DueEntry>()
     var fireHeap = BinaryHeap<FireEntry>()
@@ -160,7 +162,8 @@ public struct SchedulerState: Sendable {
         if at > now { now = at }
         while let top = dueHeap.first, top.dueAt <= now {
             dueHeap.popFirst()
-            if let i = runIndex[top.runID], runs[i].state == .pending, runs[i].stateSeq == top.seq {
+            if isLive(top) {
+                let i = top.slot
                 enqueue(i)
                 events.append(.runChanged(runs[i].id, .queued, attempt: runs[i].attempt))
             }
@@ -180,16 +183,28 @@ public struct SchedulerState: Sendable {
     /// Pops stale entries off every heap's top so that `first` is live for the queries, and
     /// compacts the ready queue when more than half of it is stale.
     mutating func cleanHeapTops() {
-        while let top = readyQueue.first, !isLive(top) { readyQueue.popFirst() }
-        while let top = dueHeap.first, !isLive(top) { dueHeap.popFirst() }
-        while let top = fireHeap.first, !isLive(top) { fireHeap.popFirst() }
-        while let top = deadlineHeap.first, !isLive(top) { deadlineHeap.popFirst() }
-        if readyQueue.count > 1024 && readyQueue.count > 2 * queuedCount {
+        guard !heapsToClean.isEmpty else { return }
+        if heapsToClean.contains(.ready) { while let top = readyQueue.first, !isLive(top) { readyQueue.popFirst() } }
+        if heapsToClean.contains(.due) { while let top = dueHeap.first, !isLive(top) { dueHeap.popFirst() } }
+        if heapsToClean.contains(.fire) { while let top = fireHeap.first, !isLive(top) { fireHeap.popFirst() } }
+        if heapsToClean.contains(.deadline) { while let top = deadlineHeap.first, !isLive(top) { deadlineHeap.popFirst() } }
+        let compactReady = heapsToClean.contains(.ready)
+        let compactOthers = heapsToClean.contains(.due) || heapsToClean.contains(.deadline)
+        heapsToClean = []
+        // Stale entries below the top of the due and deadline heaps (a far-future run that was
+        // cancelled) would otherwise stay until their time passes: bound them by the run count.
+        if compactOthers && dueHeap.count > 1024 && dueHeap.count > 2 * runs.count {
             let runs = self.runs
-            let runIndex = self.runIndex
+            dueHeap.compact { e in e.slot < runs.count && runs[e.slot].stateSeq == e.seq && runs[e.slot].state == .pending }
+        }
+        if compactOthers && deadlineHeap.count > 1024 && deadlineHeap.count > 2 * runs.count {
+            let runs = self.runs
+            deadlineHeap.compact { e in e.slot < runs.count && runs[e.slot].stateSeq == e.seq && runs[e.slot].state == .running }
+        }
+        if compactReady && readyQueue.count > 1024 && readyQueue.count > 2 * queuedCount {
+            let runs = self.runs
             readyQueue.compact { entry in
-                guard let i = runIndex[entry.runID] else { return false }
-                return runs[i].state == .queued && runs[i].stateSeq == entry.seq
+                entry.slot < runs.count && runs[entry.slot].stateSeq == entry.seq && runs[entry.slot].state == .queued
             }
         }
     }
@@ -197,8 +212,8 @@ public struct SchedulerState: Sendable {
     // MARK: Slabs
 
     mutating func insertRun(_ run: Run) {
-        precondition(runIndex[run.id] == nil, "run \(run.id) inserted twice")
-        runIndex[run.id] = runs.count
+        let previous = runIndex.updateValue(runs.count, forKey: run.id)
+        precondition(previous == nil, "run \(run.id) inserted twice")
         runs.append(run)
         noteEntered(run.state, purged: run.purged)
     }
@@ -214,9 +229,11 @@ public struct SchedulerState: Sendable {
             runIndex[runs[i].id] = i
         }
         runs.removeLast()
+        if i != last { reindexMovedRun(slot: i) }
     }
 
     mutating func removeJob(at i: Int) {
+        heapsToClean.insert(.fire)
         jobIndex[jobs[i].id] = nil
         let last = jobs.count - 1
         if i != last {
@@ -238,8 +255,13 @@ public struct SchedulerState: Sendable {
 
     private mutating func noteLeft(_ state: RunState, purged: Bool) {
         switch state {
-        case .queued: queuedCount -= 1
-        case .running: runningCount -= 1
+        case .queued:
+            queuedCount -= 1
+            heapsToClean.insert(.ready)
+        case .running:
+            runningCount -= 1
+            heapsToClean.insert(.deadline)
+        case .pending: heapsToClean.insert(.due)
         case .dead: if !purged { dlqCount -= 1 }
         default: break
         }
@@ -267,7 +289,7 @@ public struct SchedulerState: Sendable {
         runs[i].dueAt = nil
         let seq = nextSequence()
         runs[i].stateSeq = seq
-        readyQueue.push(QueueEntry(priority: runs[i].priority, seq: seq, runID: runs[i].id))
+        readyQueue.push(QueueEntry(priority: runs[i].priority, seq: seq, slot: i))
     }
 
     /// Makes a run pending until `dueAt` (queued at once if already due); `nil` waits for DAG
@@ -281,6 +303,15 @@ public struct SchedulerState: Sendable {
         runs[i].dueAt = dueAt
         let seq = nextSequence()
         runs[i].stateSeq = seq
-        if let dueAt { dueHeap.push(DueEntry(dueAt: dueAt, seq: seq, runID: runs[i].id)) }
+        if let dueAt { dueHeap.push(DueEntry(dueAt: dueAt, seq: seq, slot: i)) }
     }
+}
+
+/// Which lazy-deletion heaps may have a stale top.
+struct HeapSet: OptionSet, Sendable {
+    let rawValue: UInt8
+    static let ready = HeapSet(rawValue: 1)
+    static let due = HeapSet(rawValue: 2)
+    static let fire = HeapSet(rawValue: 4)
+    static let deadline = HeapSet(rawValue: 8)
 }

@@ -224,4 +224,24 @@ struct CronTests {
         #expect(h.state.run("c-1") == nil)
         #expect(h.state.dlqCount == 0)
     }
+
+    @Test("a fire whose next fire time is not after it is rejected (it would loop)")
+    func nextFireMustAdvance() {
+        var h = Harness()
+        h.submitCron("c", firstFireAt: h.clock)
+        _ = fire(&h, "c", scheduledAt: h.clock, next: h.clock, run: "c-1")
+        #expect(h.rejections.first?.code == .invalid)
+        #expect(h.state.run("c-1") == nil)
+        #expect(h.state.job("c")?.lastFireScheduledAt == nil)
+    }
+
+    @Test("absurd missed counts saturate instead of trapping")
+    func missedSaturates() {
+        var h = Harness()
+        h.submitCron("c", firstFireAt: h.clock, misfire: .skip)
+        h.clock = h.clock + 10 * Self.minute
+        _ = fire(&h, "c", scheduledAt: h.clock + -5 * Self.minute, next: h.clock + Self.minute, run: "a", missedBefore: Int.max)
+        _ = fire(&h, "c", scheduledAt: h.clock + -4 * Self.minute, next: h.clock + Self.minute, run: "b", missedBefore: Int.max)
+        #expect(h.state.job("c")?.missedFires == Int.max)
+    }
 }

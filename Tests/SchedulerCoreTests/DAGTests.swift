@@ -194,3 +194,38 @@ struct DAGTests {
         #expect(h.rejections.first?.code == .conflict)
     }
 }
+
+@Suite("DAG id collisions")
+struct DAGCollisionTests {
+    @Test("a DAG whose derived task run id is taken is rejected, not a crash")
+    func derivedIDCollision() throws {
+        var h = Harness()
+        h.apply(.submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "j"), runID: "x/a")))
+        let spec = try DAGSpec.validated(name: "d", tasks: [DAGTaskSpec(id: "a")])
+        h.apply(.submitDAG(SubmitDAG(dagRunID: "x", spec: spec)))
+        #expect(h.rejections.first?.code == .conflict)
+        #expect(h.state.dagRun("x") == nil)
+        h.submitCron("c", firstFireAt: h.clock, dag: spec)
+        h.apply(.fireCron(FireCron(jobID: "c", scheduledAt: h.clock, nextFireAt: nil, runID: "x")))
+        #expect(h.rejections.first?.code == .conflict)
+    }
+
+    @Test("a long chain validates without deep recursion; ready tasks are found in order")
+    func longChain() throws {
+        let n = 20_000
+        let tasks = (0..<n).map { i in DAGTaskSpec(id: "t\(i)", dependsOn: i == 0 ? [] : ["t\(i - 1)"]) }
+        let spec = try DAGSpec.validated(name: "chain", tasks: tasks)
+        #expect(spec.topologicalOrder.prefix(3) == [0, 1, 2])
+        var cyclic = tasks
+        cyclic[0].dependsOn = ["t\(n - 1)"]
+        #expect(throws: DAGValidationError.self) { try DAGSpec.validated(name: "ring", tasks: cyclic) }
+    }
+
+    @Test("a wide DAG validates quickly; the topological order prefers lower indices")
+    func wide() throws {
+        let tasks = (0..<20_000).map { DAGTaskSpec(id: "t\($0)", dependsOn: $0 < 2 ? [] : ["t\($0 % 2)"]) }
+        let spec = try DAGSpec.validated(name: "wide", tasks: tasks)
+        #expect(spec.topologicalOrder.prefix(4) == [0, 1, 2, 3])
+        #expect(spec.dependents[0].count == 9_999)
+    }
+}

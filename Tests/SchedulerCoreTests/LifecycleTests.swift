@@ -92,6 +92,9 @@ struct LifecycleTests {
             #expect(d >= base / 2 && d < base)
             #expect(d == Backoff.delayMs(policy: jittered, runID: "run-7", attempt: attempt))
         }
+        // Degenerate policies return at once instead of looping `attempt` times.
+        #expect(Backoff.delayMs(policy: RetryPolicy(initialBackoffMs: 0, jitter: false), runID: "r", attempt: Int.max) == 0)
+        #expect(Backoff.delayMs(policy: RetryPolicy(initialBackoffMs: 5, multiplier: 1, jitter: false), runID: "r", attempt: Int.max) == 5)
         // Pinned values: a change here breaks replicas of different versions.
         #expect(Backoff.fnv1a64("a") == 0xaf63dc4c8601ec8c)
         #expect(Backoff.delayMs(policy: jittered, runID: "r", attempt: 1) == Backoff.delayMs(policy: jittered, runID: "r", attempt: 1))

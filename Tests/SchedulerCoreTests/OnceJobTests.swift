@@ -50,6 +50,8 @@ struct OnceJobTests {
         h.apply(.cancelJob("mid"))
         #expect(h.state.runsToAssign(limit: 10).map(\.runID.rawValue) == ["r-high2", "r-low1", "r-low2"])
         #expect(h.state.queuedCount == 3)
+        #expect(h.state.queueDepthByPriority().map(\.priority) == [5, 0])
+        #expect(h.state.queueDepthByPriority().map(\.count) == [1, 2])
     }
 
     @Test("a failure retries after min(max, initial × multiplier^(n−1)), then dies into the DLQ")
@@ -222,5 +224,19 @@ struct OnceJobTests {
             h.apply(.tick)
         }
         #expect(h.state.attempts(ofJob: "a").map(\.attempt) == [4, 3])
+    }
+
+    @Test("cancelled far-future jobs do not leave unbounded garbage in the due heap")
+    func dueHeapGarbage() {
+        var h = Harness()
+        for i in 0..<3_000 {
+            h.submitOnce("f\(i)", runAt: h.clock + 10_000_000_000, retentionMs: 0)
+            h.apply(.cancelJob(JobID("f\(i)")))
+        }
+        h.advance(ms: 1)
+        #expect(h.state.jobCount == 0)
+        #expect(h.state.runsDue(atOrBefore: h.clock + 20_000_000_000).isEmpty)
+        #expect(h.state.invariantViolations().isEmpty)
+        #expect(h.state.nextDueInstant == nil)
     }
 }

@@ -1,0 +1,123 @@
+// SchedulerBenchmark: apply throughput, memory of a million queued jobs, snapshot/restore time.
+//
+//   SchedulerBenchmark [--jobs N] [--throughput-jobs N]
+//
+// Run it through scripts/bench-scheduler.sh (release build). Figures go in docs/benchmarks.md.
+import Foundation
+import SchedulerCore
+
+func argument(_ name: String, default value: Int) -> Int {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count, let n = Int(args[i + 1]) else { return value }
+    return n
+}
+
+/// Resident set size and its peak, in MiB, from /proc/self/status (Linux).
+func memoryMiB() -> (rss: Double, peak: Double) {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    func field(_ name: String) -> Double {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }
+        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kb / 1024
+    }
+    return (field("VmRSS:"), field("VmHWM:"))
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// CPU time of this thread, in seconds: the machine is shared, so wall time overstates cost.
+func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Runs `body`, returning its result, wall seconds and CPU seconds.
+func measure<T>(_ body: () throws -> T) rethrows -> (T, Double, Double) {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let cpuStart = threadCPUSeconds()
+    let result = try body()
+    return (result, seconds(clock.now - start), threadCPUSeconds() - cpuStart)
+}
+
+let throughputJobs = argument("--throughput-jobs", default: 200_000)
+let memoryJobs = argument("--jobs", default: 1_000_000)
+let start = Timestamp(1_700_000_000_000)
+let spec = JobSpec(name: "bench", priority: 1, task: .shell(ShellTask(argv: ["/bin/true"])))
+
+// 1. Throughput: submit + assign + finish, in waves of 1,000 jobs (so the queue holds work).
+if throughputJobs > 0 {
+    var commands: [StampedCommand] = []
+    commands.reserveCapacity(throughputJobs * 3)
+    let wave = 1_000
+    var t = start
+    for base in stride(from: 0, to: throughputJobs, by: wave) {
+        let ids = (base..<min(base + wave, throughputJobs))
+        for i in ids {
+            commands.append(StampedCommand(at: t, command: .submitJob(SubmitJob(jobID: JobID("job-\(i)"), spec: spec, runID: RunID("run-\(i)")))))
+        }
+        t = t.adding(milliseconds: 1)
+        for i in ids {
+            commands.append(StampedCommand(at: t, command: .assignAttempt(AssignAttempt(
+                runID: RunID("run-\(i)"), executor: ExecutorID("n\(i % 3 + 1)"), attempt: 1, deadline: t.adding(milliseconds: 60_000)))))
+        }
+        t = t.adding(milliseconds: 1)
+        for i in ids {
+            commands.append(StampedCommand(at: t, command: .finishAttempt(FinishAttempt(runID: RunID("run-\(i)"), attempt: 1, report: .success))))
+        }
+    }
+    var state = SchedulerState()
+    var events: [SchedulerEvent] = []
+    events.reserveCapacity(16)
+    let (_, elapsed, cpu) = measure {
+        for c in commands {
+            events.removeAll(keepingCapacity: true)
+            state.apply(c.command, at: c.at, into: &events)
+        }
+    }
+    precondition(state.queuedCount == 0 && state.runningCount == 0, "throughput run left work behind")
+    print(String(format: "apply submit+assign+finish: %d commands in %.3f s wall (%.0f/s), %.3f s CPU = %.0f commands/s per core",
+                 commands.count, elapsed, Double(commands.count) / elapsed, cpu, Double(commands.count) / cpu))
+
+    let encoded = commands.map(CommandCodec.encode)
+    var decodedState = SchedulerState()
+    let (_, decodeElapsed, decodeCPU) = try measure {
+        for bytes in encoded {
+            events.removeAll(keepingCapacity: true)
+            let c = try CommandCodec.decode(bytes)
+            decodedState.apply(c.command, at: c.at, into: &events)
+        }
+    }
+    print(String(format: "decode+apply (as a replica does): %d commands in %.3f s wall, %.3f s CPU = %.0f commands/s per core",
+                 encoded.count, decodeElapsed, decodeCPU, Double(encoded.count) / decodeCPU))
+}
+
+// 2. Memory: a million queued once jobs; 3. snapshot and restore of that state.
+if memoryJobs > 0 {
+    print("layout: Job \(MemoryLayout<Job>.stride) B, Run \(MemoryLayout<Run>.stride) B per slot (plus the shared JobSpec object)")
+    let before = memoryMiB()
+    var state = SchedulerState()
+    var events: [SchedulerEvent] = []
+    let (_, submitElapsed, submitCPU) = measure {
+        for i in 0..<memoryJobs {
+            events.removeAll(keepingCapacity: true)
+            let job = SubmitJob(jobID: JobID("job-\(i)"),
+                                spec: JobSpec(name: "job-\(i)", priority: i % 4, task: .shell(ShellTask(argv: ["/bin/true"]))),
+                                runID: RunID("run-\(i)"))
+            state.apply(.submitJob(job), at: start, into: &events)
+        }
+    }
+    let after = memoryMiB()
+    print(String(format: "%d queued once jobs: submitted in %.2f s wall / %.2f s CPU; RSS %.0f MiB (before %.0f MiB, +%.0f MiB), peak %.0f MiB",
+                 state.queuedCount, submitElapsed, submitCPU, after.rss, before.rss, after.rss - before.rss, after.peak))
+    let (bytes, snapElapsed, snapCPU) = measure { state.snapshot() }
+    print(String(format: "snapshot: %.1f MiB in %.2f s wall / %.2f s CPU", Double(bytes.count) / 1_048_576, snapElapsed, snapCPU))
+    let (restored, restoreElapsed, restoreCPU) = try measure { try SchedulerState(snapshot: bytes) }
+    print(String(format: "restore: %.2f s wall / %.2f s CPU (%d jobs, %d queued)", restoreElapsed, restoreCPU, restored.jobCount, restored.queuedCount))
+    let top = restored.runsToAssign(limit: 3).map(\.runID.rawValue)
+    precondition(top == state.runsToAssign(limit: 3).map(\.runID.rawValue), "restored queue order differs")
+    print("first to assign after restore: \(top.joined(separator: ", "))")
+}

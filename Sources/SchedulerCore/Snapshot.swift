@@ -1,0 +1,294 @@
+/// The versioned snapshot format: the whole scheduler state as bytes.
+///
+/// Layout: magic `QSCH`, a format version byte, then config, clock, counters, sequence, and the
+/// job, run and DAG-run tables *in slab order* (their order is a deterministic function of the
+/// command history, so two replicas produce identical bytes), then idempotency records sorted by
+/// key. Heaps and counts are not stored: they are rebuilt on restore, and because every heap
+/// entry is totally ordered, a rebuilt heap pops in the same order as the original.
+public enum SchedulerSnapshot {
+    /// The current format version.
+    public static let version: UInt8 = 1
+    static let magic: [UInt8] = Array("QSCH".utf8)
+
+    /// A 64-bit FNV-1a digest of snapshot bytes (for determinism checks and logs).
+    public static func digest(_ bytes: [UInt8]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}
+
+extension SchedulerState {
+    /// Encodes the whole state (see ``SchedulerSnapshot``).
+    public func snapshot() -> [UInt8] {
+        var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
+        for b in SchedulerSnapshot.magic { w.write(b) }
+        w.write(SchedulerSnapshot.version)
+        w.write(config.attemptHistoryLimit)
+        w.write(config.idempotencyWindowMs)
+        w.write(now)
+        w.write(counters.staleReports)
+        w.write(counters.rejectedCommands)
+        w.write(counters.duplicateSubmits)
+        w.write(counters.duplicateFires)
+        w.write(counters.jobsSubmitted)
+        w.write(counters.commandsApplied)
+        w.write(sequence)
+        w.writeArray(jobs) { $0.write($1) }
+        w.writeArray(runs) { $0.write($1) }
+        w.writeArray(dags) { $0.write($1) }
+        let keys = idempotency.keys.sorted()
+        w.write(UInt64(keys.count))
+        for key in keys {
+            guard let record = idempotency[key] else { continue }
+            w.write(key)
+            w.write(record.targetID)
+            w.write(record.bodyDigest)
+            w.write(record.expiresAt)
+        }
+        return w.bytes
+    }
+
+    /// Restores a state from ``snapshot()`` bytes. Bad input is a ``DecodeError``, never a trap.
+    public init(snapshot bytes: [UInt8]) throws(DecodeError) {
+        var r = BinaryReader(bytes)
+        for expected in SchedulerSnapshot.magic {
+            guard try r.readByte() == expected else { throw DecodeError("not a scheduler snapshot (bad magic)", offset: 0) }
+        }
+        let v = try r.readByte()
+        guard v == SchedulerSnapshot.version else {
+            throw DecodeError("unsupported snapshot version \(v) (this build reads \(SchedulerSnapshot.version))", offset: 4)
+        }
+        self.init(config: SchedulerConfig(attemptHistoryLimit: try r.readInt(), idempotencyWindowMs: try r.readInt64()))
+        now = try r.readTimestamp()
+        counters.staleReports = try r.readUInt64()
+        counters.rejectedCommands = try r.readUInt64()
+        counters.duplicateSubmits = try r.readUInt64()
+        counters.duplicateFires = try r.readUInt64()
+        counters.jobsSubmitted = try r.readUInt64()
+        counters.commandsApplied = try r.readUInt64()
+        sequence = try r.readUInt64()
+        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob() }
+        runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun() }
+        dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readDAGRun() }
+        let keyCount = try r.readCount()
+        for _ in 0..<keyCount {
+            let key = try r.readString()
+            let record = IdempotencyRecord(targetID: try r.readString(), bodyDigest: try r.readUInt64(),
+                                           expiresAt: try r.readTimestamp())
+            guard idempotency.updateValue(record, forKey: key) == nil else {
+                throw DecodeError("duplicate idempotency key '\(key)'", offset: r.offset)
+            }
+        }
+        guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after the snapshot", offset: r.offset) }
+        try rebuildIndexes()
+    }
+
+    /// Rebuilds id indexes, live counts and heaps from the tables, validating references.
+    mutating func rebuildIndexes() throws(DecodeError) {
+        jobIndex.reserveCapacity(jobs.count)
+        for (i, job) in jobs.enumerated() {
+            guard jobIndex.updateValue(i, forKey: job.id) == nil else { throw DecodeError("duplicate job id \(job.id)", offset: 0) }
+        }
+        dagIndex.reserveCapacity(dags.count)
+        for (i, dag) in dags.enumerated() {
+            guard dagIndex.updateValue(i, forKey: dag.id) == nil else { throw DecodeError("duplicate DAG run id \(dag.id)", offset: 0) }
+        }
+        runIndex.reserveCapacity(runs.count)
+        var queue: [QueueEntry] = []
+        var due: [DueEntry] = []
+        var deadlines: [DeadlineEntry] = []
+        for (i, run) in runs.enumerated() {
+            guard runIndex.updateValue(i, forKey: run.id) == nil else { throw DecodeError("duplicate run id \(run.id)", offset: 0) }
+            if let ref = run.dagTask {
+                guard let d = dagIndex[ref.dagRunID], ref.taskIndex >= 0, ref.taskIndex < dags[d].spec.tasks.count else {
+                    throw DecodeError("run \(run.id) refers to a missing DAG task", offset: 0)
+                }
+            }
+            switch run.state {
+            case .queued:
+                queuedCount += 1
+                queue.append(QueueEntry(priority: run.priority, seq: run.stateSeq, slot: i))
+            case .pending:
+                if let dueAt = run.dueAt { due.append(DueEntry(dueAt: dueAt, seq: run.stateSeq, slot: i)) }
+            case .running:
+                runningCount += 1
+                if let deadline = run.deadline { deadlines.append(DeadlineEntry(deadline: deadline, seq: run.stateSeq, slot: i)) }
+            case .dead:
+                if !run.purged { dlqCount += 1 }
+            case .succeeded, .cancelled, .skipped:
+                break
+            }
+        }
+        readyQueue = BinaryHeap(queue)
+        dueHeap = BinaryHeap(due)
+        deadlineHeap = BinaryHeap(deadlines)
+        var fires: [FireEntry] = []
+        var retention: [RetentionEntry] = []
+        for j in jobs.indices {
+            if jobs[j].cronState == .scheduled, jobs[j].spec.kind == .cron, let next = jobs[j].nextFireAt {
+                fires.append(FireEntry(fireAt: next, jobSeq: jobs[j].createdSeq, jobID: jobs[j].id))
+            }
+            if let expiry = retentionExpiry(job: j) {
+                retention.append(RetentionEntry(expiresAt: expiry, kind: .job, seq: jobs[j].createdSeq, id: jobs[j].id.rawValue))
+            }
+        }
+        for d in dags.indices {
+            if let expiry = retentionExpiry(dag: d) {
+                retention.append(RetentionEntry(expiresAt: expiry, kind: .dag, seq: dags[d].createdSeq, id: dags[d].id.rawValue))
+            }
+        }
+        fireHeap = BinaryHeap(fires)
+        retentionHeap = BinaryHeap(retention)
+        idempotencyHeap = BinaryHeap(idempotency.map { IdempotencyEntry(expiresAt: $0.value.expiresAt, key: $0.key) })
+    }
+}
+
+extension BinaryWriter {
+    mutating func write(_ r: AttemptRecord) {
+        write(r.runID.rawValue)
+        write(r.attempt)
+        write(r.executor.rawValue)
+        write(r.scheduledAt)
+        write(r.startedAt)
+        writeOptional(r.finishedAt) { $0.write($1) }
+        writeOptional(r.outcome) { $0.write($1.rawValue) }
+        writeOptional(r.exitCode) { $0.write($1) }
+        writeOptional(r.httpStatus) { $0.write($1) }
+        write(r.outputTail)
+        writeOptional(r.error) { $0.write($1) }
+        writeOptional(r.dagRunID) { $0.write($1.rawValue) }
+    }
+
+    mutating func write(_ job: Job) {
+        write(job.id.rawValue)
+        write(job.spec)
+        write(job.createdAt)
+        write(job.createdSeq)
+        write(job.updatedAt)
+        writeOptional(job.runID) { $0.write($1.rawValue) }
+        write(job.cronState.rawValue)
+        writeOptional(job.nextFireAt) { $0.write($1) }
+        writeOptional(job.lastFireScheduledAt) { $0.write($1) }
+        writeOptional(job.lastRun) {
+            $0.write($1.runID.rawValue)
+            $0.write($1.scheduledAt)
+            $0.write($1.state.rawValue)
+        }
+        writeArray(job.activeRuns) { $0.write($1.rawValue) }
+        write(job.missedFires)
+        write(job.forbiddenFires)
+        writeArray(job.history) { $0.write($1) }
+        writeOptional(job.finishedAt) { $0.write($1) }
+        write(job.dlqEntries)
+    }
+
+    mutating func write(_ run: Run) {
+        write(run.id.rawValue)
+        writeOptional(run.jobID) { $0.write($1.rawValue) }
+        writeOptional(run.dagTask) {
+            $0.write($1.dagRunID.rawValue)
+            $0.write($1.taskIndex)
+        }
+        write(run.state.rawValue)
+        write(run.priority)
+        write(run.scheduledAt)
+        writeOptional(run.dueAt) { $0.write($1) }
+        write(run.attempt)
+        write(run.budgetBase)
+        write(run.stateSeq)
+        writeOptional(run.executor) { $0.write($1.rawValue) }
+        writeOptional(run.deadline) { $0.write($1) }
+        writeOptional(run.startedAt) { $0.write($1) }
+        writeOptional(run.finishedAt) { $0.write($1) }
+        writeOptional(run.lastOutcome) { $0.write($1.rawValue) }
+        writeOptional(run.lastError) { $0.write($1) }
+        writeOptional(run.deadAt) { $0.write($1) }
+        write(run.purged)
+        write(run.createdSeq)
+    }
+
+    mutating func write(_ dag: DAGRun) {
+        write(dag.id.rawValue)
+        write(dag.spec)
+        writeOptional(dag.jobID) { $0.write($1.rawValue) }
+        write(dag.state.rawValue)
+        write(dag.createdAt)
+        writeOptional(dag.finishedAt) { $0.write($1) }
+        write(dag.retentionMs)
+        write(dag.createdSeq)
+        write(dag.dlqEntries)
+    }
+}
+
+extension BinaryReader {
+    mutating func readTimestampOptional() throws(DecodeError) -> Timestamp? {
+        try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
+    }
+    mutating func readStringOptional() throws(DecodeError) -> String? {
+        try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readString() }
+    }
+
+    mutating func readAttemptRecord() throws(DecodeError) -> AttemptRecord {
+        AttemptRecord(
+            runID: RunID(try readString()), attempt: try readInt(), executor: ExecutorID(try readString()),
+            scheduledAt: try readTimestamp(), startedAt: try readTimestamp(), finishedAt: try readTimestampOptional(),
+            outcome: try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readEnum(AttemptOutcome.self) },
+            exitCode: try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt32() },
+            httpStatus: try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt32() },
+            outputTail: try readString(), error: try readStringOptional(),
+            dagRunID: try readStringOptional().map(DAGRunID.init(rawValue:)))
+    }
+
+    mutating func readJob() throws(DecodeError) -> Job {
+        let id = JobID(try readString())
+        let spec = try readJobSpec()
+        let createdAt = try readTimestamp()
+        let createdSeq = try readUInt64()
+        let updatedAt = try readTimestamp()
+        let runID = try readStringOptional().map(RunID.init(rawValue:))
+        let cronState = try readEnum(CronState.self)
+        let nextFireAt = try readTimestampOptional()
+        let lastFire = try readTimestampOptional()
+        let lastRun = try readOptional { (r: inout BinaryReader) throws(DecodeError) in
+            RunSummary(runID: RunID(try r.readString()), scheduledAt: try r.readTimestamp(), state: try r.readEnum(RunState.self))
+        }
+        let active = try readArray { (r: inout BinaryReader) throws(DecodeError) in RunID(try r.readString()) }
+        let missed = try readInt()
+        let forbidden = try readInt()
+        let history = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readAttemptRecord() }
+        let finishedAt = try readTimestampOptional()
+        let dlq = try readInt()
+        return Job(id: id, spec: spec, createdAt: createdAt, createdSeq: createdSeq, updatedAt: updatedAt, runID: runID,
+                   cronState: cronState, nextFireAt: nextFireAt, lastFireScheduledAt: lastFire, lastRun: lastRun,
+                   activeRuns: active, missedFires: missed, forbiddenFires: forbidden, history: history,
+                   finishedAt: finishedAt, dlqEntries: dlq)
+    }
+
+    mutating func readRun() throws(DecodeError) -> Run {
+        let id = RunID(try readString())
+        let jobID = try readStringOptional().map(JobID.init(rawValue:))
+        let dagTask = try readOptional { (r: inout BinaryReader) throws(DecodeError) in
+            DAGTaskRef(dagRunID: DAGRunID(try r.readString()), taskIndex: try r.readInt())
+        }
+        return Run(id: id, jobID: jobID, dagTask: dagTask, state: try readEnum(RunState.self), priority: try readInt(),
+                   scheduledAt: try readTimestamp(), dueAt: try readTimestampOptional(), attempt: try readInt(),
+                   budgetBase: try readInt(), stateSeq: try readUInt64(),
+                   executor: try readStringOptional().map(ExecutorID.init(rawValue:)),
+                   deadline: try readTimestampOptional(), startedAt: try readTimestampOptional(),
+                   finishedAt: try readTimestampOptional(),
+                   lastOutcome: try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readEnum(AttemptOutcome.self) },
+                   lastError: try readStringOptional(), deadAt: try readTimestampOptional(), purged: try readBool(),
+                   createdSeq: try readUInt64())
+    }
+
+    mutating func readDAGRun() throws(DecodeError) -> DAGRun {
+        DAGRun(id: DAGRunID(try readString()), spec: try readDAGSpec(),
+               jobID: try readStringOptional().map(JobID.init(rawValue:)), state: try readEnum(DAGState.self),
+               createdAt: try readTimestamp(), finishedAt: try readTimestampOptional(), retentionMs: try readInt64(),
+               createdSeq: try readUInt64(), dlqEntries: try readInt())
+    }
+}

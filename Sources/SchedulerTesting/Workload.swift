@@ -1,0 +1,182 @@
+import SchedulerCore
+
+/// A seeded pseudo-random number generator (SplitMix64): the same seed gives the same stream in
+/// every process.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    /// A generator for `seed`.
+    public init(seed: UInt64) { state = seed }
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// A value in `0..<bound` (bound > 0).
+    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    /// True with probability `percent`/100.
+    public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+}
+
+/// Generates a random but valid-ish command stream against a live state, the way a leader and
+/// its executors would (plus misbehaviour: stale reports, duplicate fires, clock skew, bad ids).
+/// Deterministic for a seed: it reads only the state's deterministic queries.
+public struct SchedulerWorkload: Sendable {
+    /// The generator.
+    public var random: SeededRandom
+    /// The proposer's clock.
+    public var clock: Timestamp
+    private var counter = 0
+    private var recentJobs: [JobID] = []
+    private var recentCron: [JobID] = []
+    private var recentDAGs: [DAGRunID] = []
+
+    private static func remember<T>(_ id: T, in list: inout [T]) {
+        list.append(id)
+        if list.count > 40 { list.removeFirst() }
+    }
+
+    /// A workload for `seed`, starting at `start`.
+    public init(seed: UInt64, start: Timestamp = Timestamp(1_700_000_000_000)) {
+        random = SeededRandom(seed: seed)
+        clock = start
+    }
+
+    private mutating func freshID(_ prefix: String) -> String {
+        counter += 1
+        return "\(prefix)\(counter)"
+    }
+
+    /// The next command and its stamp.
+    public mutating func next(for state: SchedulerState) -> StampedCommand {
+        clock = clock.adding(milliseconds: Int64(random.below(3_000)))
+        let stampedAt = random.chance(3) ? clock.adding(milliseconds: -Int64(random.below(10_000))) : clock
+        let command: Command = random.chance(8) ? .batch((0..<(1 + random.below(4))).map { _ in pick(state) }) : pick(state)
+        return StampedCommand(at: stampedAt, command: command)
+    }
+
+    private mutating func retry() -> RetryPolicy {
+        RetryPolicy(maxAttempts: 1 + random.below(3), initialBackoffMs: Int64(random.below(3_000)),
+                    multiplier: 1.5, maxBackoffMs: 20_000, jitter: random.chance(50))
+    }
+
+    private mutating func dagSpec() -> DAGSpec? {
+        let n = 1 + random.below(5)
+        var tasks: [DAGTaskSpec] = []
+        for i in 0..<n {
+            var deps: [String] = []
+            for j in 0..<i where random.chance(40) { deps.append("t\(j)") }
+            tasks.append(DAGTaskSpec(id: "t\(i)", dependsOn: deps, retry: retry(), timeoutMs: 30_000))
+        }
+        return try? DAGSpec.validated(name: "dag", tasks: tasks, priority: random.below(3))
+    }
+
+    private mutating func pick(_ state: SchedulerState) -> Command {
+        let roll = random.below(100)
+        switch roll {
+        case 0..<14:
+            let id = freshID("j")
+            let runAt: Timestamp? = random.chance(50) ? nil : clock.adding(milliseconds: Int64(random.below(20_000)))
+            let spec = JobSpec(name: id, runAt: runAt, priority: random.below(4), retry: retry(), timeoutMs: 30_000,
+                               labels: random.chance(30) ? [KeyValue("team", "t\(random.below(3))")] : [],
+                               retentionMs: Int64(random.below(200_000)))
+            Self.remember(JobID(id), in: &recentJobs)
+            let idem = random.chance(20) ? IdempotencyStamp(key: "k\(random.below(20))", bodyDigest: UInt64(random.below(2))) : nil
+            return .submitJob(SubmitJob(jobID: JobID(id), spec: spec, runID: RunID("r" + id), idempotency: idem))
+        case 14..<18:
+            let id = freshID("c")
+            Self.remember(JobID(id), in: &recentJobs)
+            Self.remember(JobID(id), in: &recentCron)
+            let dag = random.chance(30) ? dagSpec() : nil
+            let spec = JobSpec(name: id, schedule: CronSchedule(expression: "*/1 * * * *"), dag: dag, retry: retry(),
+                               timeoutMs: 30_000,
+                               concurrency: ConcurrencyPolicy.allCases[random.below(3)],
+                               misfire: MisfirePolicy.allCases[random.below(2)],
+                               startingDeadlineMs: Int64(random.below(60_000)), retentionMs: 100_000)
+            return .submitJob(SubmitJob(jobID: JobID(id), spec: spec, runID: "unused",
+                                        firstFireAt: clock.adding(milliseconds: Int64(random.below(60_000)))))
+        case 18..<22:
+            guard let spec = dagSpec() else { return .tick }
+            let id = DAGRunID(freshID("d"))
+            Self.remember(id, in: &recentDAGs)
+            return .submitDAG(SubmitDAG(dagRunID: id, spec: spec, retentionMs: Int64(random.below(200_000))))
+        case 22..<30:
+            let due = state.cronFiresDue(atOrBefore: clock)
+            guard !due.isEmpty else { return .tick }
+            let fire = due[random.below(due.count)]
+            // Sometimes late, sometimes a duplicate of an old fire.
+            let scheduled = random.chance(10) ? fire.fireAt.adding(milliseconds: -60_000) : fire.fireAt
+            let next = Timestamp(max(clock.milliseconds, fire.fireAt.milliseconds) / 60_000 * 60_000 + 60_000)
+            return .fireCron(FireCron(jobID: fire.jobID, scheduledAt: scheduled, nextFireAt: next,
+                                      runID: RunID(freshID("f")), missedBefore: random.below(2)))
+        case 30..<52:
+            let ready = state.runsToAssign(limit: 4)
+            guard !ready.isEmpty else { return .tick }
+            let run = ready[random.below(ready.count)]
+            let attempt = random.chance(3) ? run.nextAttempt + 1 : run.nextAttempt
+            return .assignAttempt(AssignAttempt(runID: run.runID, executor: ExecutorID("n\(1 + random.below(3))"),
+                                                attempt: attempt, deadline: clock.adding(milliseconds: run.timeoutMs)))
+        case 52..<74:
+            let running = state.attemptsPastDeadline(at: Timestamp(Int64.max))
+            guard !running.isEmpty else { return .tick }
+            let a = running[random.below(running.count)]
+            let attempt = random.chance(5) ? max(1, a.attempt - 1) : a.attempt
+            let outcome: AttemptReport = switch random.below(10) {
+            case 0..<6: .success
+            case 6..<9: AttemptReport(outcome: .failed, exitCode: Int32(1 + random.below(3)), outputTail: "x", error: "boom")
+            default: AttemptReport(outcome: .timedOut, error: "slow")
+            }
+            return .finishAttempt(FinishAttempt(runID: a.runID, attempt: attempt, report: outcome))
+        case 74..<78:
+            let past = state.attemptsPastDeadline(at: clock)
+            let running = past.isEmpty ? state.attemptsPastDeadline(at: Timestamp(Int64.max)) : past
+            guard !running.isEmpty else { return .tick }
+            let a = running[random.below(running.count)]
+            return .expireAttempt(ExpireAttempt(runID: a.runID, attempt: a.attempt,
+                                                reason: past.isEmpty ? .executorLost : .deadlinePassed))
+        case 78..<82:
+            guard !recentJobs.isEmpty else { return .tick }
+            return .cancelJob(recentJobs[random.below(recentJobs.count)])
+        case 82..<84:
+            guard !recentDAGs.isEmpty else { return .tick }
+            return .cancelDAG(recentDAGs[random.below(recentDAGs.count)])
+        case 84..<88:
+            guard !recentCron.isEmpty else { return .tick }
+            let job = recentCron[random.below(recentCron.count)]
+            switch random.below(3) {
+            case 0: return .pause(job)
+            case 1: return .resume(job)
+            default: return .trigger(TriggerJob(jobID: job, runID: RunID(freshID("t"))))
+            }
+        case 88..<94:
+            let dlq = state.listDLQ(limit: 10).items
+            guard !dlq.isEmpty else { return .tick }
+            let entry = dlq[random.below(dlq.count)]
+            return random.chance(70) ? .requeue(entry.runID) : .purge(entry.runID)
+        case 94..<96:
+            return .finishAttempt(FinishAttempt(runID: RunID("nope"), attempt: 1, report: .success))
+        default:
+            clock = clock.adding(milliseconds: Int64(random.below(120_000)))
+            return .tick
+        }
+    }
+
+    /// Applies `count` generated commands to a fresh state (through the binary codec, as a
+    /// replica would) and returns the state.
+    public static func replay(seed: UInt64, count: Int) -> SchedulerState {
+        var state = SchedulerState()
+        var workload = SchedulerWorkload(seed: seed)
+        for _ in 0..<count {
+            let stamped = workload.next(for: state)
+            let bytes = CommandCodec.encode(stamped)
+            do {
+                _ = state.apply(try CommandCodec.decode(bytes))
+            } catch {
+                preconditionFailure("a generated command failed to round-trip through the codec: \(error) \(stamped)")
+            }
+        }
+        return state
+    }
+}
