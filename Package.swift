@@ -63,7 +63,7 @@ let package = Package(
         // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
         .target(name: "Cron"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
-        .target(name: "SchedulerCore"),
+        .target(name: "SchedulerCore", dependencies: ["BinaryCoding"]),
         // Test support: seeded random command streams (tests, replay tool, benchmark).
         .target(name: "SchedulerTesting", dependencies: ["SchedulerCore"]),
         // Replays a seeded stream and prints the snapshot digest (the cross-process determinism check).
@@ -85,7 +85,7 @@ let package = Package(
                 crypto, asn1, logging,
             ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
-        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay"]),
+        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),

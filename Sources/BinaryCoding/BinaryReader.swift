@@ -85,7 +85,10 @@ public struct BinaryReader: Sendable {
         let start = offset
         let n = try readCount()
         let s: String? = bytes.withUnsafeBufferPointer { buffer in
-            String(validating: UnsafeBufferPointer(rebasing: buffer[offset..<(offset + n)]), as: UTF8.self)
+            let slice = UnsafeBufferPointer(rebasing: buffer[offset..<(offset + n)])
+            // ASCII (the common case: ids, names) is valid UTF-8; skip the generic validator.
+            if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+            return String(validating: slice, as: UTF8.self)
         }
         guard let s else { throw DecodeError("string is not valid UTF-8", offset: start) }
         offset += n
@@ -99,7 +102,9 @@ public struct BinaryReader: Sendable {
     public mutating func readArray<T>(_ body: (inout BinaryReader) throws(DecodeError) -> T) throws(DecodeError) -> [T] {
         let n = try readCount()
         var result: [T] = []
-        result.reserveCapacity(n)
+        // A corrupt count is bounded by the bytes left, but elements are larger in memory than
+        // on the wire: cap the up-front reservation so bad input cannot demand gigabytes.
+        result.reserveCapacity(min(n, 1 << 20))
         for _ in 0..<n { result.append(try body(&self)) }
         return result
     }

@@ -1,3 +1,4 @@
+import BinaryCoding
 /// The versioned binary encoding of log entry payloads.
 ///
 /// Layout: a format version byte (``CommandCodec/version``), the stamped time (zigzag varint

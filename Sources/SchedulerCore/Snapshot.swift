@@ -1,3 +1,4 @@
+import BinaryCoding
 /// The versioned snapshot format: the whole scheduler state as bytes.
 ///
 /// Layout: magic `QSCH`, a format version byte, then config, clock, counters, sequence, and the

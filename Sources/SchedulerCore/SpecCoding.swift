@@ -1,3 +1,4 @@
+import BinaryCoding
 // Binary encoding of specs, shared by the command codec and the snapshot.
 
 extension BinaryWriter {
