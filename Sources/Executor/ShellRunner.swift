@@ -55,10 +55,13 @@ struct ShellRunner: Sendable {
         let (ending, interruption) = await withAttemptDeadline(timeout: request.timeout, clock: clock) {
             await Self.spawnAndWait(subprocessConfiguration, executable: executable, workingDirectory: task.workingDirectory, capture: capture)
         }
-        // Reap the rest of the group: orphans of a leader that exited, or children that ignored
-        // SIGTERM while the leader did not. ESRCH (nothing left) is the usual answer.
-        if let group = capture.processGroup.withLock({ $0 }) {
-            Self.killRemainingGroup(group)
+        // Kill the rest of the group: orphans of a leader that exited, or children that ignored
+        // SIGTERM while the leader did not. ESRCH (nothing left) is the usual answer. The group id
+        // is safe to signal after the leader was reaped: the kernel does not reuse a pid while it
+        // names a live process group or session, so it is still our group or empty (barring a
+        // wrap-around of the whole pid space between the reap and this call).
+        if let group = capture.processGroup.withLock({ $0 }), Self.killRemainingGroup(group) {
+            logger.debug("killed processes left in the attempt's process group", metadata: ["pgid": "\(group)"])
         }
         let output = capture.tail.withLock { $0.text }
         return Self.judge(ending, interruption: interruption, output: output, grace: configuration.killGracePeriod)
@@ -154,9 +157,10 @@ struct ShellRunner: Sendable {
         return "could not start \(executable): \(error)"
     }
 
-    private static func killRemainingGroup(_ group: pid_t) {
-        guard group > 0 else { return }
-        _ = kill(-group, SIGKILL)
+    /// Sends SIGKILL to the process group; whether any process was still in it.
+    private static func killRemainingGroup(_ group: pid_t) -> Bool {
+        guard group > 0 else { return false }
+        return kill(-group, SIGKILL) == 0
     }
 
     // MARK: - Judging
@@ -164,10 +168,15 @@ struct ShellRunner: Sendable {
     private static func judge(_ ending: Ending, interruption: Interruption?, output: String, grace: Duration) -> ExecutionResult {
         switch ending {
         case .couldNotStart(let message):
-            if interruption == .cancelled {
+            switch interruption {
+            case .cancelled:
                 return ExecutionResult(outcome: .cancelled, outputTail: output, error: "cancelled before the process started")
+            case .timedOut(let timeout):
+                return ExecutionResult(outcome: .timedOut, outputTail: output,
+                                       error: "timed out after \(DurationText.seconds(timeout)) before the process started")
+            case nil:
+                return ExecutionResult(outcome: .failed, outputTail: output, error: message)
             }
-            return ExecutionResult(outcome: .failed, outputTail: output, error: message)
         case .terminated(let status):
             let exitCode: Int32?
             let how: String

@@ -60,7 +60,8 @@ public struct TaskExecutor: Sendable {
         var result = unmeasured
         result.duration = duration
 
-        logger.info("attempt finished", metadata: [
+        // Success is routine (thousands per second with noop jobs); anything else is worth a line.
+        logger.log(level: result.outcome == .succeeded ? .debug : .info, "attempt finished", metadata: [
             "outcome": "\(result.outcome.rawValue)",
             "duration_ms": "\(result.durationMilliseconds)",
         ])

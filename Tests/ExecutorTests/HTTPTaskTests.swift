@@ -89,9 +89,11 @@ struct HTTPTaskTests {
         try await withServer { server, executor in
             let request = request(HTTPTask(url: server.url("/slow")), timeout: .seconds(60))
             let attempt = Task { await executor.run(request) }
+            try await waitUntil("the request to reach the server") { server.slowRequests.value == 1 }
             attempt.cancel()
             let result = try await value(of: attempt, within: .seconds(10))
             #expect(result.outcome == .cancelled)
+            #expect(result.error == "cancelled")
         }
     }
 

@@ -190,3 +190,49 @@ struct ShellTaskTests {
         #expect(result.error == message)
     }
 }
+
+@Suite("shell tasks, more")
+struct ShellTaskMoreTests {
+    private let executor = TaskExecutor(configuration: ExecutorConfiguration(allowShell: true), logger: silentLogger)
+
+    @Test("a relative executable path resolves from the working directory")
+    func relativeExecutable() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let script = directory.appendingPathComponent("hello.sh")
+        try "#!/bin/sh\necho from script\n".write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let result = await executor.run(ExecutionRequest(
+            runID: "run-1", attempt: 1,
+            task: .shell(ShellTask(argv: ["./hello.sh"], workingDirectory: directory.path)),
+            timeout: .seconds(20)
+        ))
+        #expect(result.outcome == .succeeded)
+        #expect(result.outputTail == "from script\n")
+    }
+
+    @Test("concurrent attempts keep their own output and exit codes")
+    func concurrentAttempts() async {
+        let executor = executor
+        let results = await withTaskGroup(of: (Int, ExecutionResult).self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    let result = await executor.run(ExecutionRequest(
+                        runID: "run-\(index)", attempt: 1,
+                        task: .shell(ShellTask(argv: ["/bin/sh", "-c", "echo $QUORUM_RUN_ID; exit \(index)"])),
+                        timeout: .seconds(20)
+                    ))
+                    return (index, result)
+                }
+            }
+            var results: [Int: ExecutionResult] = [:]
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+        for index in 0..<8 {
+            #expect(results[index]?.outputTail == "run-\(index)\n")
+            #expect(results[index]?.exitCode == Int32(index))
+            #expect(results[index]?.outcome == (index == 0 ? .succeeded : .failed))
+        }
+    }
+}

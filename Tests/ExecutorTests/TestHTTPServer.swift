@@ -1,6 +1,14 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
+
+/// Counts requests to `/slow` that have arrived, so a test can act once one is in flight.
+final class RequestCounter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
+}
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 and a free port, for http task tests.
 ///
@@ -11,21 +19,23 @@ struct TestHTTPServer {
     static let bigBody: [UInt8] = (0..<200_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
 
     let channel: any Channel
+    let slowRequests: RequestCounter
     var port: Int { channel.localAddress?.port ?? 0 }
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     static func start() async throws -> TestHTTPServer {
+        let slowRequests = RequestCounter()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(RouteHandler())
+                    try channel.pipeline.syncOperations.addHandler(RouteHandler(slowRequests: slowRequests))
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
-        return TestHTTPServer(channel: channel)
+        return TestHTTPServer(channel: channel, slowRequests: slowRequests)
     }
 
     func stop() async throws {
@@ -38,8 +48,13 @@ private final class RouteHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    private let slowRequests: RequestCounter
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
+
+    init(slowRequests: RequestCounter) {
+        self.slowRequests = slowRequests
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -66,7 +81,7 @@ private final class RouteHandler: ChannelInboundHandler {
         case "/big":
             send(.ok, TestHTTPServer.bigBody, context: context)
         case "/slow":
-            break  // Never answer; the client's timeout or cancellation ends the request.
+            slowRequests.increment()  // Never answer; the client's timeout or cancellation ends the request.
         default:
             send(.notFound, Array("no route".utf8), context: context)
         }
