@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -27,7 +26,6 @@ struct HTTPRunner: Sendable {
     let configuration: ExecutorConfiguration
     let httpClient: HTTPClient
     let clock: any Clock<Duration>
-    let logger: Logger
 
     /// State shared with the request task, which may be cut short.
     private final class Capture: Sendable {
@@ -49,14 +47,14 @@ struct HTTPRunner: Sendable {
         }
         let capture = Capture(limit: configuration.outputTailLimit)
         let client = httpClient
-        let logger = logger
         // AsyncHTTPClient's own deadline is only a backstop; the attempt's deadline (on `clock`)
         // cancels the request first.
         let backstop = TimeAmount.nanoseconds(Self.nanoseconds(request.timeout + .seconds(1)))
         let target = task.method.uppercased() + " " + task.url
         let (ending, interruption) = await withAttemptDeadline(timeout: request.timeout, clock: clock) {
             do {
-                let response = try await client.execute(clientRequest, timeout: backstop, logger: logger)
+                // No logger: AsyncHTTPClient's request logs would carry the URL, which may hold secrets.
+                let response = try await client.execute(clientRequest, timeout: backstop)
                 capture.status.withLock { $0 = Int(response.status.code) }
                 for try await buffer in response.body {
                     buffer.withUnsafeReadableBytes { bytes in

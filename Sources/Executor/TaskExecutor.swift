@@ -89,7 +89,7 @@ public struct TaskExecutor: Sendable {
             return await ShellRunner(configuration: configuration, clock: clock, logger: logger)
                 .run(task, request: request)
         case .http(let task):
-            return await HTTPRunner(configuration: configuration, httpClient: httpClient, clock: clock, logger: logger)
+            return await HTTPRunner(configuration: configuration, httpClient: httpClient, clock: clock)
                 .run(task, request: request)
         }
     }
