@@ -84,6 +84,16 @@ struct HTTPTaskTests {
         }
     }
 
+    @Test("a body that stalls times out, keeping the status and what arrived")
+    func stalledBody() async throws {
+        try await withServer { server, executor in
+            let result = await executor.run(request(HTTPTask(url: server.url("/stall")), timeout: .milliseconds(500)))
+            #expect(result.outcome == .timedOut)
+            #expect(result.httpStatus == 200)
+            #expect(result.outputTail == "partial")
+        }
+    }
+
     @Test("cancelling the caller cancels the request")
     func cancellation() async throws {
         try await withServer { server, executor in

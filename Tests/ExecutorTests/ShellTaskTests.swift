@@ -54,6 +54,20 @@ struct ShellTaskTests {
         #expect(Array(result.outputTail.utf8) == Array(full.utf8.suffix(64 * 1024)))
     }
 
+    @Test("output that is not UTF-8 is kept with U+FFFD in place of the bad bytes")
+    func invalidUTF8Output() async {
+        let result = await run(["/usr/bin/printf", "ok \\377 done"])
+        #expect(result.outcome == .succeeded)
+        #expect(result.outputTail == "ok \u{FFFD} done")
+    }
+
+    @Test("standard input is empty, so a program reading it does not wait")
+    func emptyStandardInput() async {
+        let result = await run(["/bin/cat"], timeout: .seconds(10))
+        #expect(result.outcome == .succeeded)
+        #expect(result.outputTail.isEmpty)
+    }
+
     @Test("a process killed by a signal fails and names it")
     func killedBySignal() async {
         let result = await run(["/bin/sh", "-c", "kill -SEGV $$"])

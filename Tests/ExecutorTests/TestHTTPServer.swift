@@ -13,7 +13,8 @@ final class RequestCounter: Sendable {
 /// A tiny HTTP/1.1 server on 127.0.0.1 and a free port, for http task tests.
 ///
 /// Routes: `/ok` → 200 "ok"; `/fail` → 500 "boom"; `/echo` → 200 "METHOD x-test-header body";
-/// `/big` → 200 with ``bigBody``; `/slow` → never answers.
+/// `/big` → 200 with ``bigBody``; `/stall` → 200 and "partial" of a 1000-byte body, then stalls;
+/// `/slow` → never answers.
 struct TestHTTPServer {
     /// The body `/big` answers with: 200,000 bytes, so the kept tail is a strict suffix.
     static let bigBody: [UInt8] = (0..<200_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
@@ -80,6 +81,12 @@ private final class RouteHandler: ChannelInboundHandler {
             send(.ok, Array("\(head.method.rawValue) \(header) ".utf8) + body, context: context)
         case "/big":
             send(.ok, TestHTTPServer.bigBody, context: context)
+        case "/stall":
+            // Headers and the first part of the body, then nothing more.
+            var headers = HTTPHeaders()
+            headers.add(name: "content-length", value: "1000")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "partial")))), promise: nil)
         case "/slow":
             slowRequests.increment()  // Never answer; the client's timeout or cancellation ends the request.
         default:
