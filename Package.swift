@@ -10,6 +10,8 @@ let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let asn1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 
 let package = Package(
     name: "quorum",
@@ -23,6 +25,8 @@ let package = Package(
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
+        .library(name: "Executor", targets: ["Executor"]),
+        .library(name: "Executor", targets: ["Executor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -70,6 +76,26 @@ let package = Package(
         .executableTarget(name: "scheduler-replay", dependencies: ["SchedulerCore", "SchedulerTesting"]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
+        // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
+        .target(
+            name: "Executor",
+            dependencies: [
+                logging,
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // noop overhead, shell spawn latency, 1 GiB of output through the tail (scripts/bench-executor.sh).
+        .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", logging], path: "Benchmarks/ExecutorBenchmark"),
+        // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
+        .target(
+            name: "Executor",
+            dependencies: [
+                logging, .product(name: "Subprocess", package: "swift-subprocess"), asyncHTTPClient, nioCore, nioPosix, nioHTTP1,
+            ]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),
@@ -86,6 +112,7 @@ let package = Package(
             ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding"]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
@@ -96,6 +123,8 @@ let package = Package(
             name: "TransportBenchmark", dependencies: ["Transport", "RaftCore", nioCore, logging],
             path: "Benchmarks/TransportBenchmark"),
         .executableTarget(name: "SchedulerBenchmark", dependencies: ["SchedulerCore"], path: "Benchmarks/SchedulerBenchmark"),
+        // noop overhead, shell spawn latency, 1 GiB of output through the tail (scripts/bench-executor.sh).
+        .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", logging], path: "Benchmarks/ExecutorBenchmark"),
         // Group-commit throughput and recovery time (scripts/bench-wal.sh runs it in release).
         .executableTarget(
             name: "WALBenchmark", dependencies: ["RaftStorage", "RaftCore", logging], path: "Benchmarks/WALBenchmark"),

@@ -1,0 +1,126 @@
+import AsyncHTTPClient
+import Logging
+
+/// Runs one attempt of a task and reports how it ended; never throws.
+///
+/// The node calls ``run(_:)`` when it applies, live, an assignment addressed to it, and proposes
+/// the returned ``ExecutionResult`` through Raft. Cancelling the calling task stops the attempt
+/// (a shell task's process group gets SIGTERM, then SIGKILL after the grace period; an http
+/// request is cancelled) and the result is ``ExecutionResult/Outcome/cancelled``.
+///
+/// Attempts are independent: one executor runs any number of them concurrently.
+///
+/// - Note: The standard library also has a protocol named `AttemptRunner` (SE-0417); inside a
+///   module that imports this one, the name means this type.
+public struct AttemptRunner: Sendable {
+    /// Shell permission, output tail size, kill grace period.
+    public let configuration: ExecutorConfiguration
+    /// Sends http tasks' requests. Owned by the caller, who shuts it down (``HTTPClient/shared``
+    /// needs no shutdown).
+    public let httpClient: HTTPClient
+    /// Measures durations, waits in sleep tasks and times attempts out.
+    public let clock: any Clock<Duration>
+    /// Logs attempt ids, kinds and outcomes — never argv, URLs, headers or bodies (secrets).
+    public let logger: Logger
+
+    /// Creates an executor.
+    ///
+    /// - Parameters:
+    ///   - configuration: see ``ExecutorConfiguration``; shell tasks are refused by default.
+    ///   - httpClient: the client for http tasks; the caller owns it and shuts it down.
+    ///   - clock: for sleeps, timeouts and durations; `ContinuousClock()` in production.
+    ///   - logger: where attempt starts and ends are logged.
+    public init(
+        configuration: ExecutorConfiguration = ExecutorConfiguration(),
+        httpClient: HTTPClient = .shared,
+        clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Runs one attempt to its end, its timeout or the caller's cancellation.
+    ///
+    /// Every failure is a result, never a thrown error: a refused shell task, a bad URL or a
+    /// missing executable is ``ExecutionResult/Outcome/failed`` with a message that says what to
+    /// fix. Nothing is started if the calling task is already cancelled.
+    public func run(_ request: ExecutionRequest) async -> ExecutionResult {
+        var logger = logger
+        logger[metadataKey: "run_id"] = "\(request.runID)"
+        logger[metadataKey: "attempt"] = "\(request.attempt)"
+        logger[metadataKey: "kind"] = "\(request.task.kindName)"
+        logger.debug("attempt starting")
+
+        let (unmeasured, duration) = await Self.measure(on: clock) {
+            await runUnmeasured(request, logger: logger)
+        }
+        var result = unmeasured
+        result.duration = duration
+
+        // Success is routine (thousands per second with noop jobs); anything else is worth a line.
+        logger.log(level: result.outcome == .succeeded ? .debug : .info, "attempt finished", metadata: [
+            "outcome": "\(result.outcome.rawValue)",
+            "duration_ms": "\(result.durationMilliseconds)",
+        ])
+        return result
+    }
+
+    private func runUnmeasured(_ request: ExecutionRequest, logger: Logger) async -> ExecutionResult {
+        if Task.isCancelled {
+            return ExecutionResult(outcome: .cancelled, error: "cancelled before it started")
+        }
+        guard request.timeout > .zero else {
+            return ExecutionResult(outcome: .failed,
+                                   error: "timeout must be positive, got \(DurationText.seconds(request.timeout)): set timeout_seconds to at least 1")
+        }
+        switch request.task {
+        case .noop:
+            return ExecutionResult(outcome: .succeeded)
+        case .sleep(let seconds):
+            return await runSleep(seconds: seconds, timeout: request.timeout)
+        case .shell(let task):
+            guard configuration.allowShell else {
+                return ExecutionResult(outcome: .failed,
+                                       error: "shell tasks are disabled on this cluster: set executor.allow_shell = true")
+            }
+            return await ShellRunner(configuration: configuration, clock: clock, logger: logger)
+                .run(task, request: request)
+        case .http(let task):
+            return await HTTPRunner(configuration: configuration, httpClient: httpClient, clock: clock)
+                .run(task, request: request)
+        }
+    }
+
+    private func runSleep(seconds: Double, timeout: Duration) async -> ExecutionResult {
+        guard seconds.isFinite, seconds >= 0, seconds <= Double(Int64.max / 2) else {
+            return ExecutionResult(outcome: .failed,
+                                   error: "sleep seconds must be a finite number ≥ 0, got \(seconds)")
+        }
+        let clock = clock
+        let (_, interruption) = await withAttemptDeadline(timeout: timeout, clock: clock) {
+            // A throw here is cancellation; `withAttemptDeadline` reports why.
+            try? await clock.sleep(for: .seconds(seconds))
+        }
+        switch interruption {
+        case .timedOut(let limit):
+            return ExecutionResult(outcome: .timedOut, error: "still sleeping at timeout \(DurationText.seconds(limit))")
+        case .cancelled:
+            return ExecutionResult(outcome: .cancelled, error: "cancelled")
+        case nil:
+            return ExecutionResult(outcome: .succeeded)
+        }
+    }
+
+    /// Runs `body` and measures it on `clock` (opened from the existential).
+    private static func measure<C: Clock<Duration>, T>(
+        on clock: C,
+        _ body: () async -> T
+    ) async -> (T, Duration) {
+        let start = clock.now
+        let value = await body()
+        return (value, start.duration(to: clock.now))
+    }
+}

@@ -1,0 +1,21 @@
+/// How a node's ``AttemptRunner`` behaves; from the `[executor]` section of the cluster config.
+public struct ExecutorConfiguration: Sendable, Hashable {
+    /// Whether shell tasks may run on this node (`executor.allow_shell`). Off by default: a shell
+    /// task runs any program as the node's user.
+    public var allowShell: Bool
+    /// The most bytes of output (or response body) kept per attempt; 64 KiB by default.
+    public var outputTailLimit: Int
+    /// How long a shell task's process group has between SIGTERM and SIGKILL when it is stopped
+    /// (timeout or cancellation); 5 s by default.
+    public var killGracePeriod: Duration
+
+    /// Creates a configuration. `outputTailLimit` must not be negative and `killGracePeriod`
+    /// must not be negative.
+    public init(allowShell: Bool = false, outputTailLimit: Int = 64 * 1024, killGracePeriod: Duration = .seconds(5)) {
+        precondition(outputTailLimit >= 0, "outputTailLimit must not be negative, got \(outputTailLimit)")
+        precondition(killGracePeriod >= .zero, "killGracePeriod must not be negative, got \(killGracePeriod)")
+        self.allowShell = allowShell
+        self.outputTailLimit = outputTailLimit
+        self.killGracePeriod = killGracePeriod
+    }
+}

@@ -1,0 +1,183 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Sends an ``HTTPTask``'s request with AsyncHTTPClient and judges the answer: 2xx succeeds.
+///
+/// The response body streams through an ``OutputTail``. Cancelling the calling task (timeout or
+/// the caller's cancellation) cancels the request and closes its connection.
+struct HTTPRunner: Sendable {
+    let configuration: ExecutorConfiguration
+    let httpClient: HTTPClient
+    let clock: any Clock<Duration>
+
+    /// State shared with the request task, which may be cut short.
+    private final class Capture: Sendable {
+        let tail: Mutex<OutputTail>
+        let status = Mutex<Int?>(nil)
+        init(limit: Int) { tail = Mutex(OutputTail(limit: limit)) }
+    }
+
+    private enum Ending: Sendable {
+        case completed
+        case failed(String)
+    }
+
+    func run(_ task: HTTPTask, request: ExecutionRequest) async -> ExecutionResult {
+        let clientRequest: HTTPClientRequest
+        switch Self.makeRequest(task) {
+        case .success(let made): clientRequest = made
+        case .failure(let refusal): return ExecutionResult(outcome: .failed, error: refusal.text)
+        }
+        let capture = Capture(limit: configuration.outputTailLimit)
+        let client = httpClient
+        // AsyncHTTPClient's own deadline is only a backstop; the attempt's deadline (on `clock`)
+        // cancels the request first.
+        let backstop = TimeAmount.nanoseconds(Self.nanoseconds(request.timeout + .seconds(1)))
+        let target = task.method.uppercased() + " " + task.url
+        let (ending, interruption) = await withAttemptDeadline(timeout: request.timeout, clock: clock) {
+            do {
+                // No logger: AsyncHTTPClient's request logs would carry the URL, which may hold secrets.
+                let response = try await client.execute(clientRequest, timeout: backstop)
+                capture.status.withLock { $0 = Int(response.status.code) }
+                for try await buffer in response.body {
+                    buffer.withUnsafeReadableBytes { bytes in
+                        capture.tail.withLock { $0.append(bytes) }
+                    }
+                }
+                return Ending.completed
+            } catch {
+                return Ending.failed(Self.describe(error, url: task.url))
+            }
+        }
+        let status = capture.status.withLock { $0 }
+        let body = capture.tail.withLock { $0.text }
+        switch interruption {
+        case .timedOut(let timeout):
+            return ExecutionResult(outcome: .timedOut, httpStatus: status, outputTail: body,
+                                   error: "no complete response from \(target) within timeout \(DurationText.seconds(timeout))")
+        case .cancelled:
+            return ExecutionResult(outcome: .cancelled, httpStatus: status, outputTail: body, error: "cancelled")
+        case nil:
+            break
+        }
+        switch ending {
+        case .failed(let message):
+            return ExecutionResult(outcome: .failed, httpStatus: status, outputTail: body, error: message)
+        case .completed:
+            guard let status else {
+                preconditionFailure("HTTPRunner: request to \(task.url) completed without a status")
+            }
+            if (200..<300).contains(status) {
+                return ExecutionResult(outcome: .succeeded, httpStatus: status, outputTail: body)
+            }
+            let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+            return ExecutionResult(outcome: .failed, httpStatus: status, outputTail: body,
+                                   error: "HTTP \(status) \(reason) from \(target)")
+        }
+    }
+
+    // MARK: - Building the request
+
+    private struct Refusal: Error {
+        let text: String
+    }
+
+    private static func makeRequest(_ task: HTTPTask) -> Result<HTTPClientRequest, Refusal> {
+        guard let url = URL(string: task.url), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https",
+              let host = url.host, !host.isEmpty
+        else {
+            return .failure(Refusal(text: "http task url \(quoted(task.url)) is invalid: give an absolute http:// or https:// URL with a host"))
+        }
+        let method = task.method.uppercased()
+        guard !method.isEmpty, method.utf8.allSatisfy(isTokenByte) else {
+            return .failure(Refusal(text: "http task method \(quoted(task.method)) is invalid: use a method such as GET or POST"))
+        }
+        var request = HTTPClientRequest(url: task.url)
+        request.method = HTTPMethod(rawValue: method)
+        for field in task.headers {
+            guard !field.name.isEmpty, field.name.utf8.allSatisfy(isTokenByte) else {
+                return .failure(Refusal(text: "http task header name \(quoted(field.name)) is invalid: use letters, digits and -"))
+            }
+            guard !field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+                return .failure(Refusal(text: "http task header \(field.name) has a value containing CR, LF or NUL"))
+            }
+            request.headers.add(name: field.name, value: field.value)
+        }
+        if let body = task.body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        return .success(request)
+    }
+
+    /// RFC 9110 §5.6.2 `tchar`.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max : scaled &+ attoseconds / 1_000_000_000
+    }
+
+    // MARK: - Describing failures
+
+    /// A message for a request that got no complete response.
+    static func describe(_ error: any Error, url: String) -> String {
+        if isConnectionRefused(error) {
+            return "connection refused to \(url)"
+        }
+        if let clientError = error as? HTTPClientError {
+            switch clientError {
+            case .connectTimeout:
+                return "connection to \(url) timed out"
+            case .remoteConnectionClosed:
+                return "the server closed the connection before answering: \(url)"
+            case .deadlineExceeded:
+                return "no complete response from \(url) before the deadline"
+            default:
+                return "request to \(url) failed: \(clientError)"
+            }
+        }
+        if let connectionError = error as? NIOConnectionError,
+           connectionError.dnsAError != nil || connectionError.dnsAAAAError != nil,
+           connectionError.connectionErrors.isEmpty {
+            return "cannot resolve the host of \(url)"
+        }
+        return "request to \(url) failed: \(error)"
+    }
+
+    private static func isConnectionRefused(_ error: any Error) -> Bool {
+        if let ioError = error as? IOError {
+            return ioError.errnoCode == ECONNREFUSED
+        }
+        if let connectionError = error as? NIOConnectionError {
+            return !connectionError.connectionErrors.isEmpty
+                && connectionError.connectionErrors.allSatisfy { isConnectionRefused($0.error) }
+        }
+        return false
+    }
+}
