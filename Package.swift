@@ -15,11 +15,14 @@ let package = Package(
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
+        .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -42,6 +45,13 @@ let package = Package(
         .target(name: "SchedulerCore"),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
+        // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "SchedulerCore", "Cron", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", argumentParser, logging]),
 
@@ -52,6 +62,11 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI", "SchedulerCore", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
 
