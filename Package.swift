@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
         .library(name: "Executor", targets: ["Executor"]),
+        .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .library(name: "Executor", targets: ["Executor"]),
     ],
     dependencies: [
@@ -40,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -96,6 +98,10 @@ let package = Package(
             dependencies: [
                 logging, .product(name: "Subprocess", package: "swift-subprocess"), asyncHTTPClient, nioCore, nioPosix, nioHTTP1,
             ]),
+        // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
+        .target(
+            name: "HTTPAPI",
+            dependencies: ["SchedulerCore", "Cron", .product(name: "Hummingbird", package: "hummingbird"), nioCore]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),
@@ -113,7 +119,15 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: ["HTTPAPI", "SchedulerCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI", "SchedulerCore", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
 

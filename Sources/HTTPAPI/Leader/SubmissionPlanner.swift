@@ -1,0 +1,241 @@
+import SchedulerCore
+
+/// Turns a decoded submission into what the state machine stores, checking every value and
+/// naming the field of the first bad one. Pure: `now` is an input. The in-memory service and
+/// the Raft leader both call it before proposing.
+public enum SubmissionPlanner {
+    /// A job ready to be stamped into a ``SubmitJob``.
+    public struct PlannedJob: Hashable, Sendable {
+        /// The spec.
+        public var spec: JobSpec
+        /// Cron jobs: the first fire after `now`.
+        public var firstFireAt: Timestamp?
+    }
+
+    /// What a DAG submission becomes.
+    public enum PlannedDAG: Hashable, Sendable {
+        /// A DAG run now.
+        case run(DAGSpec)
+        /// A cron job whose fires start DAG runs.
+        case cronJob(PlannedJob)
+    }
+
+    /// Validates a job submission at `now`; fields are named under `prefix` (`jobs[3]`).
+    public static func planJob(_ s: JobSubmission, now: Timestamp, fieldPrefix prefix: String = "") throws(APIError) -> PlannedJob {
+        func field(_ name: String) -> String { FieldPath.join(prefix, name) }
+        let name = try requireName(s.name, field: field("name"))
+        let isCron: Bool
+        switch s.type {
+        case nil: isCron = s.schedule != nil
+        case "cron"?: isCron = true
+        case "once"?: isCron = false
+        case let other?: throw .invalid(field: field("type"), "unknown type '\(FieldProblem.shortened(other))'; use once or cron")
+        }
+        let priority = try integer(s.priority, field: field("priority")) ?? 0
+        let task = try taskSpec(s.task, fieldPrefix: prefix)
+        let retry = try retryPolicy(s.retry, fieldPrefix: prefix)
+        let timeoutMs = try timeout(s.timeoutSeconds, field: field("timeout_seconds"))
+        let labels = try labelList(s.labels, field: field("labels"))
+        if isCron {
+            if s.runAt != nil { throw .invalid(field: field("run_at"), "run_at is for once jobs; a cron job runs on its schedule") }
+            if s.delaySeconds != nil { throw .invalid(field: field("delay_seconds"), "delay_seconds is for once jobs; a cron job runs on its schedule") }
+            guard let expression = s.schedule else {
+                throw .invalid(field: field("schedule"), "required for a cron job, e.g. \"0 * * * *\"")
+            }
+            let timezone = s.timezone ?? "UTC"
+            let schedule = try CronPlanner.schedule(expression: expression, timezone: timezone, fieldPrefix: prefix)
+            guard let first = CronPlanner.nextFire(of: schedule, after: now) else {
+                throw .invalid(field: field("schedule"), "'\(FieldProblem.shortened(expression))' never fires after now")
+            }
+            let spec = JobSpec(name: name, schedule: CronSchedule(expression: expression, timezone: timezone),
+                               priority: priority, task: task, retry: retry, timeoutMs: timeoutMs,
+                               concurrency: try concurrency(s.concurrency, field: field("concurrency")),
+                               misfire: try misfire(s.misfire, field: field("misfire")), labels: labels)
+            return PlannedJob(spec: spec, firstFireAt: first)
+        }
+        for (value, key) in [(s.schedule, "schedule"), (s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")]
+        where value != nil {
+            throw .invalid(field: field(key), "\(key) is for cron jobs; remove it or set \"type\": \"cron\"")
+        }
+        var runAt = now
+        if let at = s.runAt {
+            if s.delaySeconds != nil {
+                throw .invalid(field: field("delay_seconds"), "give run_at or delay_seconds, not both")
+            }
+            runAt = at.time
+        } else if let delay = s.delaySeconds {
+            let seconds = delay.doubleValue
+            guard seconds.isFinite, seconds >= 0, seconds <= 3_153_600_000 else {
+                throw .invalid(field: field("delay_seconds"), "must be a number of seconds between 0 and 100 years")
+            }
+            runAt = now.adding(milliseconds: Int64((seconds * 1000).rounded()))
+        }
+        let spec = JobSpec(name: name, runAt: runAt, priority: priority, task: task, retry: retry,
+                           timeoutMs: timeoutMs, labels: labels)
+        return PlannedJob(spec: spec, firstFireAt: nil)
+    }
+
+    /// Validates a DAG submission at `now`: every task, then the graph (unknown `depends_on` is
+    /// 422 `tasks[i].depends_on`, a cycle 409 naming it).
+    public static func planDAG(_ s: DAGSubmission, now: Timestamp) throws(APIError) -> PlannedDAG {
+        let name = try requireName(s.name, field: "name")
+        let priority = try integer(s.priority, field: "priority") ?? 0
+        let labels = try labelList(s.labels, field: "labels")
+        guard let bodies = s.tasks, !bodies.isEmpty else {
+            throw .invalid(field: "tasks", "a DAG needs at least one task")
+        }
+        var tasks: [DAGTaskSpec] = []
+        tasks.reserveCapacity(bodies.count)
+        for (index, body) in bodies.enumerated() {
+            let prefix = "tasks[\(index)]"
+            guard let id = body.id, !id.isEmpty else {
+                throw .invalid(field: prefix + ".id", "required: a task id unique in this DAG")
+            }
+            tasks.append(DAGTaskSpec(id: id, dependsOn: body.dependsOn ?? [],
+                                     task: try taskSpec(body.task, fieldPrefix: prefix),
+                                     retry: try retryPolicy(body.retry, fieldPrefix: prefix),
+                                     timeoutMs: try timeout(body.timeoutSeconds, field: prefix + ".timeout_seconds")))
+        }
+        let dag: DAGSpec
+        do {
+            dag = try DAGSpec.validated(name: name, tasks: tasks, priority: priority, labels: labels)
+        } catch {
+            throw APIError(dag: error)
+        }
+        guard let expression = s.schedule else {
+            for (value, key) in [(s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")] where value != nil {
+                throw .invalid(field: key, "\(key) is only for a scheduled DAG; add a schedule or remove it")
+            }
+            return .run(dag)
+        }
+        let timezone = s.timezone ?? "UTC"
+        let schedule = try CronPlanner.schedule(expression: expression, timezone: timezone)
+        guard let first = CronPlanner.nextFire(of: schedule, after: now) else {
+            throw .invalid(field: "schedule", "'\(FieldProblem.shortened(expression))' never fires after now")
+        }
+        let spec = JobSpec(name: name, schedule: CronSchedule(expression: expression, timezone: timezone),
+                           priority: priority, dag: dag,
+                           concurrency: try concurrency(s.concurrency, field: "concurrency"),
+                           misfire: try misfire(s.misfire, field: "misfire"), labels: labels)
+        return .cronJob(PlannedJob(spec: spec, firstFireAt: first))
+    }
+
+    // MARK: Fields
+
+    static func requireName(_ name: String?, field: String) throws(APIError) -> String {
+        guard let name, !name.isEmpty else { throw .invalid(field: field, "required: a non-empty name") }
+        guard name.utf8.count <= 256 else { throw .invalid(field: field, "must be at most 256 bytes") }
+        return name
+    }
+
+    static func integer(_ number: WireNumber?, field: String) throws(APIError) -> Int? {
+        switch number {
+        case nil: return nil
+        case .integer(let value)?:
+            guard let int = Int(exactly: value) else { throw .invalid(field: field, "\(value) is out of range") }
+            return int
+        case .fractional(let value)?:
+            throw .invalid(field: field, "must be an integer, got \(value)")
+        }
+    }
+
+    static func timeout(_ seconds: WireNumber?, field: String) throws(APIError) -> Int64 {
+        guard let seconds else { return JobSpec.defaultTimeoutMs }
+        let value = seconds.doubleValue
+        guard value.isFinite, value > 0, value <= 31_536_000 else {
+            throw .invalid(field: field, "must be a positive number of seconds (at most one year)")
+        }
+        return max(1, Int64((value * 1000).rounded()))
+    }
+
+    static func concurrency(_ text: String?, field: String) throws(APIError) -> ConcurrencyPolicy {
+        switch text {
+        case nil, "allow"?: return .allow
+        case "forbid"?: return .forbid
+        case "replace"?: return .replace
+        case let other?: throw .invalid(field: field, "unknown policy '\(FieldProblem.shortened(other))'; use allow, forbid or replace")
+        }
+    }
+
+    static func misfire(_ text: String?, field: String) throws(APIError) -> MisfirePolicy {
+        switch text {
+        case nil, "run_once"?: return .runOnce
+        case "skip"?: return .skip
+        case let other?: throw .invalid(field: field, "unknown policy '\(FieldProblem.shortened(other))'; use skip or run_once")
+        }
+    }
+
+    static func labelList(_ labels: [String: String]?, field: String) throws(APIError) -> [KeyValue] {
+        guard let labels else { return [] }
+        for key in labels.keys.sorted() where key.isEmpty || key.contains(":") {
+            throw .invalid(field: field, "label key '\(FieldProblem.shortened(key))' must be non-empty and contain no ':'")
+        }
+        return labels.map { KeyValue($0.key, $0.value) }
+    }
+
+    static func retryPolicy(_ body: RetryBody?, fieldPrefix prefix: String) throws(APIError) -> RetryPolicy {
+        guard let body else { return .default }
+        func field(_ name: String) -> String { FieldPath.join(prefix, "retry." + name) }
+        let policy = RetryPolicy(maxAttempts: body.maxAttempts ?? 3, initialBackoffMs: body.initialBackoffMs ?? 1000,
+                                 multiplier: body.multiplier ?? 2.0, maxBackoffMs: body.maxBackoffMs ?? 300_000,
+                                 jitter: body.jitter ?? true)
+        guard policy.maxAttempts >= 1, policy.maxAttempts <= 1000 else {
+            throw .invalid(field: field("max_attempts"), "must be between 1 and 1000, got \(policy.maxAttempts)")
+        }
+        guard policy.initialBackoffMs >= 0 else { throw .invalid(field: field("initial_backoff_ms"), "must not be negative") }
+        guard policy.multiplier.isFinite, policy.multiplier >= 1 else {
+            throw .invalid(field: field("multiplier"), "must be a number ≥ 1, got \(policy.multiplier)")
+        }
+        guard policy.maxBackoffMs >= 0 else { throw .invalid(field: field("max_backoff_ms"), "must not be negative") }
+        return policy
+    }
+
+    static func taskSpec(_ body: TaskBody?, fieldPrefix prefix: String) throws(APIError) -> TaskSpec {
+        func field(_ name: String) -> String { FieldPath.join(prefix, "task." + name) }
+        switch body {
+        case nil, .noop?:
+            return .noop
+        case .sleep(let seconds)?:
+            let value = seconds.doubleValue
+            guard value.isFinite, value >= 0, value <= 31_536_000 else {
+                throw .invalid(field: field("seconds"), "must be a number of seconds between 0 and one year")
+            }
+            return .sleep(milliseconds: Int64((value * 1000).rounded()))
+        case .shell(let command, let env, let workdir)?:
+            guard let program = command.first, !program.isEmpty else {
+                throw .invalid(field: field("command"), "must be a non-empty argument vector, e.g. [\"/usr/bin/env\", \"echo\", \"hi\"]")
+            }
+            if let workdir, workdir.isEmpty { throw .invalid(field: field("workdir"), "must not be empty when given") }
+            for key in (env ?? [:]).keys.sorted() where key.isEmpty || key.contains("=") {
+                throw .invalid(field: field("env"), "variable name '\(FieldProblem.shortened(key))' must be non-empty and contain no '='")
+            }
+            return .shell(ShellTask(argv: command, environment: (env ?? [:]).map { KeyValue($0.key, $0.value) },
+                                    workingDirectory: workdir))
+        case .http(let method, let url, let headers, let body)?:
+            let verb = (method ?? "GET").uppercased()
+            guard !verb.isEmpty, verb.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }) else {
+                throw .invalid(field: field("method"), "'\(FieldProblem.shortened(method ?? ""))' is not an HTTP method; use e.g. GET or POST")
+            }
+            guard isHTTPURL(url) else {
+                throw .invalid(field: field("url"), "'\(FieldProblem.shortened(url))' is not an http:// or https:// URL with a host")
+            }
+            return .http(HTTPTask(method: verb, url: url, headers: (headers ?? [:]).map { KeyValue($0.key, $0.value) },
+                                  body: Array((body ?? "").utf8)))
+        }
+    }
+
+    /// `http://host…` or `https://host…` with a non-empty host and no whitespace.
+    static func isHTTPURL(_ url: String) -> Bool {
+        let lower = url.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("http://") {
+            rest = lower.dropFirst(7)
+        } else if lower.hasPrefix("https://") {
+            rest = lower.dropFirst(8)
+        } else {
+            return false
+        }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" && $0 != ":" }
+        return !host.isEmpty && !url.contains(where: \.isWhitespace)
+    }
+}

@@ -1,0 +1,193 @@
+import Hummingbird
+
+/// Builds the router of Quorum's HTTP API over `service`: every endpoint of the public contract
+/// except `/api/events`, `/metrics` and the dashboard (``QuorumRoutes/notYetImplemented``),
+/// with ``APIErrorMiddleware`` rendering every error. It starts no server; the node mounts it.
+public func makeQuorumRouter<Service: SchedulerService>(
+    service: Service, limits: APILimits = APILimits()
+) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: APIErrorMiddleware())
+    QuorumRoutes(service: service, limits: limits).register(on: router)
+    return router
+}
+
+/// The API's routes as data: the table the router is built from and that the OpenAPI test
+/// compares with `docs/openapi.yaml`.
+public struct QuorumRoutes<Service: SchedulerService>: Sendable {
+    /// Routes of the contract served elsewhere (later issues): server-sent events, metrics, dashboard.
+    public static var notYetImplemented: [APIRoute] {
+        [APIRoute("GET", "/api/events"), APIRoute("GET", "/metrics"), APIRoute("GET", "/")]
+    }
+
+    /// Every route this type registers.
+    public static var all: [APIRoute] {
+        [
+            APIRoute("POST", "/api/jobs"), APIRoute("GET", "/api/jobs"),
+            APIRoute("POST", "/api/jobs/batch"),
+            APIRoute("GET", "/api/jobs/{id}"), APIRoute("DELETE", "/api/jobs/{id}"),
+            APIRoute("GET", "/api/job-status/{id}"),
+            APIRoute("GET", "/api/jobs/{id}/runs"),
+            APIRoute("POST", "/api/jobs/{id}/pause"), APIRoute("POST", "/api/jobs/{id}/resume"),
+            APIRoute("POST", "/api/jobs/{id}/trigger"),
+            APIRoute("POST", "/api/dags"), APIRoute("GET", "/api/dags"),
+            APIRoute("GET", "/api/dags/{id}"), APIRoute("DELETE", "/api/dags/{id}"),
+            APIRoute("GET", "/api/dlq"), APIRoute("POST", "/api/dlq/{run_id}/requeue"),
+            APIRoute("DELETE", "/api/dlq/{run_id}"),
+            APIRoute("GET", "/api/cluster"), APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
+        ]
+    }
+
+    /// The service behind the routes.
+    public let service: Service
+    /// Body and page limits.
+    public let limits: APILimits
+
+    /// Routes over `service`.
+    public init(service: Service, limits: APILimits = APILimits()) {
+        self.service = service
+        self.limits = limits
+    }
+
+    /// Adds every route of ``all`` to `router` (add ``APIErrorMiddleware`` first to get the
+    /// API's error bodies).
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        for route in Self.all {
+            let handler = self.handler(for: route, context: Context.self)
+            router.on(RouterPath(route.routerPath), method: HTTPRequest.Method(rawValue: route.method) ?? .get) { request, context in
+                try await handler(request, context)
+            }
+        }
+    }
+
+    typealias Handler<Context> = @Sendable (Request, Context) async throws -> Response
+
+    // swiftlint:disable:next cyclomatic_complexity function_body_length
+    func handler<Context: RequestContext>(for route: APIRoute, context: Context.Type) -> Handler<Context> {
+        let service = self.service
+        let limits = self.limits
+        typealias R = RequestReading
+        switch (route.method, route.path) {
+        case ("POST", "/api/jobs"):
+            return { request, _ in
+                let body = try await R.body(request, limit: limits.maxBodyBytes)
+                let submission = try StrictJSON.decode(JobSubmission.self, from: body)
+                let key = try R.idempotencyKey(request, body: body, limits: limits)
+                let created = try await service.submitJob(submission, idempotency: key)
+                return try R.json(created.value, status: created.isNew ? .created : .ok)
+            }
+        case ("GET", "/api/jobs"):
+            return { request, _ in
+                let query = JobListQuery(state: try Self.jobState(request), labels: try Self.labels(request),
+                                         limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
+                return try R.json(try await service.listJobs(query, consistency: try R.consistency(request)))
+            }
+        case ("POST", "/api/jobs/batch"):
+            return { request, _ in
+                let body = try await R.body(request, limit: limits.maxBatchBodyBytes)
+                let batch = try StrictJSON.decode(BatchSubmission.self, from: body)
+                guard let jobs = batch.jobs else { throw APIError.invalid(field: "jobs", "required: an array of jobs") }
+                guard !jobs.isEmpty, jobs.count <= limits.maxBatchJobs else {
+                    throw APIError.invalid(field: "jobs", "must hold 1 to \(limits.maxBatchJobs) jobs, got \(jobs.count)")
+                }
+                let key = try R.idempotencyKey(request, body: body, limits: limits)
+                let created = try await service.submitBatch(jobs, idempotency: key)
+                return try R.json(BatchResult(ids: created.value), status: created.isNew ? .created : .ok)
+            }
+        case ("GET", "/api/jobs/{id}"):
+            return { request, context in
+                try R.json(try await service.job(try R.pathParameter("id", context), consistency: try R.consistency(request)))
+            }
+        case ("DELETE", "/api/jobs/{id}"):
+            return { _, context in
+                try R.json(try await service.cancelJob(try R.pathParameter("id", context)))
+            }
+        case ("GET", "/api/job-status/{id}"):
+            return { request, context in
+                try R.json(try await service.jobStatus(try R.pathParameter("id", context), consistency: try R.consistency(request)))
+            }
+        case ("GET", "/api/jobs/{id}/runs"):
+            return { request, context in
+                let items = try await service.runs(ofJob: try R.pathParameter("id", context), consistency: try R.consistency(request))
+                return try R.json(AttemptList(items: items))
+            }
+        case ("POST", "/api/jobs/{id}/pause"):
+            return { _, context in try R.json(try await service.pauseJob(try R.pathParameter("id", context))) }
+        case ("POST", "/api/jobs/{id}/resume"):
+            return { _, context in try R.json(try await service.resumeJob(try R.pathParameter("id", context))) }
+        case ("POST", "/api/jobs/{id}/trigger"):
+            return { _, context in try R.json(try await service.triggerJob(try R.pathParameter("id", context))) }
+        case ("POST", "/api/dags"):
+            return { request, _ in
+                let body = try await R.body(request, limit: limits.maxBodyBytes)
+                let submission = try StrictJSON.decode(DAGSubmission.self, from: body)
+                let key = try R.idempotencyKey(request, body: body, limits: limits)
+                let created = try await service.submitDAG(submission, idempotency: key)
+                let status: HTTPResponse.Status = created.isNew ? .created : .ok
+                switch created.value {
+                case .run(let run): return try R.json(run, status: status)
+                case .cronJob(let job): return try R.json(job, status: status)
+                }
+            }
+        case ("GET", "/api/dags"):
+            return { request, _ in
+                let query = DAGListQuery(state: request.uri.queryParameters.get("state"),
+                                         limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
+                return try R.json(try await service.listDAGRuns(query, consistency: try R.consistency(request)))
+            }
+        case ("GET", "/api/dags/{id}"):
+            return { request, context in
+                try R.json(try await service.dagRun(try R.pathParameter("id", context), consistency: try R.consistency(request)))
+            }
+        case ("DELETE", "/api/dags/{id}"):
+            return { _, context in try R.json(try await service.cancelDAGRun(try R.pathParameter("id", context))) }
+        case ("GET", "/api/dlq"):
+            return { request, _ in
+                let query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
+                return try R.json(try await service.listDeadLetters(query, consistency: try R.consistency(request)))
+            }
+        case ("POST", "/api/dlq/{run_id}/requeue"):
+            return { _, context in
+                try R.json(try await service.requeueDeadLetter(try R.pathParameter("run_id", context)))
+            }
+        case ("DELETE", "/api/dlq/{run_id}"):
+            return { _, context in
+                try await service.purgeDeadLetter(try R.pathParameter("run_id", context))
+                return Response(status: .noContent)
+            }
+        case ("GET", "/api/cluster"):
+            return { _, _ in try R.json(try await service.cluster()) }
+        case ("GET", "/healthz"):
+            return { _, _ in try R.json(["status": "ok"]) }
+        case ("GET", "/readyz"):
+            return { _, _ in
+                try await service.checkReady()
+                return try R.json(["status": "ready"])
+            }
+        default:
+            preconditionFailure("route \(route) is listed in QuorumRoutes.all but has no handler")
+        }
+    }
+
+    /// The job states a list can filter by.
+    static var jobStates: [String] { ["pending", "queued", "running", "succeeded", "dead", "cancelled", "scheduled", "paused"] }
+
+    static func jobState(_ request: Request) throws(APIError) -> String? {
+        guard let state = request.uri.queryParameters.get("state") else { return nil }
+        guard jobStates.contains(state) else {
+            throw .invalid(field: "state", "unknown job state '\(FieldProblem.shortened(state))'; use one of \(jobStates.joined(separator: ", "))")
+        }
+        return state
+    }
+
+    static func labels(_ request: Request) throws(APIError) -> [LabelFilter] {
+        var filters: [LabelFilter] = []
+        for text in request.uri.queryParameters.getAll("label") {
+            guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
+                throw .invalid(field: "label", "'\(FieldProblem.shortened(text))' is not key:value")
+            }
+            filters.append(LabelFilter(key: String(text[..<colon]), value: String(text[text.index(after: colon)...])))
+        }
+        return filters
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Reading requests strictly: bounded bodies, strict JSON, query parameters with named errors.
+enum RequestReading {
+    /// The body, at most `limit` bytes (413 beyond, before reading it all when the length is declared).
+    static func body(_ request: Request, limit: Int) async throws(APIError) -> [UInt8] {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw .payloadTooLarge(limit: limit)
+        }
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw .payloadTooLarge(limit: limit)
+        } catch {
+            throw .badRequest("the request body could not be read: \(error)")
+        }
+    }
+
+    /// The `Idempotency-Key` header with the body's digest, if the header is present.
+    static func idempotencyKey(_ request: Request, body: [UInt8], limits: APILimits) throws(APIError) -> IdempotencyKey? {
+        guard let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value else { return nil }
+        guard !key.isEmpty, key.utf8.count <= limits.maxIdempotencyKeyBytes, !key.contains("#") else {
+            throw .invalid(field: "Idempotency-Key", "must be 1 to \(limits.maxIdempotencyKeyBytes) bytes without '#'")
+        }
+        return IdempotencyKey(key: key, bodyDigest: BodyDigest.fnv1a64(body))
+    }
+
+    /// `?stale=true` → stale; absent or `false` → linearizable.
+    static func consistency(_ request: Request) throws(APIError) -> ReadConsistency {
+        switch request.uri.queryParameters.get("stale") {
+        case nil, "false"?, "0"?: return .linearizable
+        case "true"?, "1"?, ""?: return .stale
+        case let other?: throw .invalid(field: "stale", "'\(FieldProblem.shortened(other))' is not true or false")
+        }
+    }
+
+    /// `?limit=` in 1...max, default `limits.defaultPageSize`.
+    static func limit(_ request: Request, limits: APILimits) throws(APIError) -> Int {
+        guard let text = request.uri.queryParameters.get("limit") else { return limits.defaultPageSize }
+        guard let value = Int(text), value >= 1, value <= limits.maxPageSize else {
+            throw .invalid(field: "limit", "must be an integer from 1 to \(limits.maxPageSize), got '\(FieldProblem.shortened(text))'")
+        }
+        return value
+    }
+
+    /// `?cursor=`.
+    static func cursor(_ request: Request) -> String? {
+        request.uri.queryParameters.get("cursor")
+    }
+
+    /// A path parameter (the router guarantees it; a missing one is a 404).
+    static func pathParameter(_ name: String, _ context: some RequestContext) throws(APIError) -> String {
+        guard let value = context.parameters.get(name), !value.isEmpty else {
+            throw .notFound("missing \(name) in the path")
+        }
+        return value
+    }
+
+    /// A JSON response.
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        do {
+            let data = try encoder.encode(value)
+            return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        } catch {
+            throw APIError(.internal, "could not encode the response: \(error)")
+        }
+    }
+}

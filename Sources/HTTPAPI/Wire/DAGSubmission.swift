@@ -1,0 +1,96 @@
+/// The body of `POST /api/dags`: a one-off DAG run, or with `schedule` a cron job whose every
+/// fire starts a DAG run.
+public struct DAGSubmission: Codable, Hashable, Sendable {
+    /// A display name (required).
+    public var name: String?
+    /// Makes a cron job of the DAG.
+    public var schedule: String?
+    /// The schedule's zone (default `UTC`); only with `schedule`.
+    public var timezone: String?
+    /// Priority of every task run (an integer).
+    public var priority: WireNumber?
+    /// Only with `schedule`: `allow`, `forbid` or `replace`.
+    public var concurrency: String?
+    /// Only with `schedule`: `skip` or `run_once`.
+    public var misfire: String?
+    /// Labels.
+    public var labels: [String: String]?
+    /// The tasks (at least one).
+    public var tasks: [DAGTaskBody]?
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, schedule, timezone, priority, concurrency, misfire, labels, tasks
+    }
+
+    /// A DAG submission.
+    public init(name: String? = nil, schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil,
+                concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
+                tasks: [DAGTaskBody]? = nil) {
+        self.name = name
+        self.schedule = schedule
+        self.timezone = timezone
+        self.priority = priority
+        self.concurrency = concurrency
+        self.misfire = misfire
+        self.labels = labels
+        self.tasks = tasks
+    }
+
+    /// Decodes strictly: unknown fields are rejected.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        schedule = try c.decodeIfPresent(String.self, forKey: .schedule)
+        timezone = try c.decodeIfPresent(String.self, forKey: .timezone)
+        priority = try c.decodeIfPresent(WireNumber.self, forKey: .priority)
+        concurrency = try c.decodeIfPresent(String.self, forKey: .concurrency)
+        misfire = try c.decodeIfPresent(String.self, forKey: .misfire)
+        labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
+        tasks = try c.decodeIfPresent([DAGTaskBody].self, forKey: .tasks)
+    }
+}
+
+/// One task of a DAG submission.
+public struct DAGTaskBody: Codable, Hashable, Sendable {
+    /// The task's id, unique in the DAG (required).
+    public var id: String?
+    /// What it runs (default noop).
+    public var task: TaskBody?
+    /// Ids of tasks that must succeed first.
+    public var dependsOn: [String]?
+    /// Its retry policy.
+    public var retry: RetryBody?
+    /// Per-attempt timeout in seconds.
+    public var timeoutSeconds: WireNumber?
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, task
+        case dependsOn = "depends_on"
+        case retry
+        case timeoutSeconds = "timeout_seconds"
+    }
+
+    /// A DAG task.
+    public init(id: String? = nil, task: TaskBody? = nil, dependsOn: [String]? = nil, retry: RetryBody? = nil,
+                timeoutSeconds: WireNumber? = nil) {
+        self.id = id
+        self.task = task
+        self.dependsOn = dependsOn
+        self.retry = retry
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Decodes strictly: unknown fields are rejected.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(String.self, forKey: .id)
+        task = try c.decodeIfPresent(TaskBody.self, forKey: .task)
+        dependsOn = try c.decodeIfPresent([String].self, forKey: .dependsOn)
+        retry = try c.decodeIfPresent(RetryBody.self, forKey: .retry)
+        timeoutSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .timeoutSeconds)
+    }
+}

@@ -1,0 +1,224 @@
+/// A job as the API shows it (`POST/GET /api/jobs…`).
+public struct JobResource: Codable, Hashable, Sendable {
+    /// The job's id.
+    public var id: String
+    /// Its display name.
+    public var name: String
+    /// `once` or `cron`.
+    public var type: String
+    /// The fine state: a once job's run state, or `scheduled`/`paused`/`cancelled`.
+    public var state: String
+    /// `Pending`, `In-Progress`, `Completed` or `Failed`.
+    public var status: String
+    /// Cron only: the expression.
+    public var schedule: String?
+    /// Cron only: the zone.
+    public var timezone: String?
+    /// Once only: when it was due.
+    public var runAt: APITimestamp?
+    /// Cron only: the next fire time, or null.
+    public var nextRunAt: APITimestamp?
+    /// Cron only: the latest run, or null.
+    public var lastRun: AttemptResource?
+    /// Higher runs first.
+    public var priority: Int
+    /// What it runs.
+    public var task: TaskBody
+    /// Its retry policy.
+    public var retry: RetryBody
+    /// Per-attempt timeout in seconds.
+    public var timeoutSeconds: Double
+    /// Cron only: the concurrency policy.
+    public var concurrency: String?
+    /// Cron only: the misfire policy.
+    public var misfire: String?
+    /// Cron only: fires dropped as too late.
+    public var missedFires: Int?
+    /// Labels.
+    public var labels: [String: String]
+    /// The current attempt number (0 before the first).
+    public var attempt: Int
+    /// When it was submitted.
+    public var createdAt: APITimestamp
+    /// When it last changed.
+    public var updatedAt: APITimestamp
+    /// The DAG a scheduled-DAG job starts, by name (null for other jobs).
+    public var dag: String?
+    /// Its recent attempts, newest first.
+    public var runs: [AttemptResource]
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, name, type, state, status, schedule, timezone
+        case runAt = "run_at"
+        case nextRunAt = "next_run_at"
+        case lastRun = "last_run"
+        case priority, task, retry
+        case timeoutSeconds = "timeout_seconds"
+        case concurrency, misfire
+        case missedFires = "missed_fires"
+        case labels, attempt
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case dag, runs
+    }
+
+    /// Writes every key; `next_run_at` and `last_run` are null rather than absent on cron jobs.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(type, forKey: .type)
+        try c.encode(state, forKey: .state)
+        try c.encode(status, forKey: .status)
+        try c.encodeIfPresent(schedule, forKey: .schedule)
+        try c.encodeIfPresent(timezone, forKey: .timezone)
+        try c.encodeIfPresent(runAt, forKey: .runAt)
+        if type == "cron" {
+            try c.encode(nextRunAt, forKey: .nextRunAt)
+            try c.encode(lastRun, forKey: .lastRun)
+        }
+        try c.encode(priority, forKey: .priority)
+        try c.encode(task, forKey: .task)
+        try c.encode(retry, forKey: .retry)
+        try c.encode(timeoutSeconds, forKey: .timeoutSeconds)
+        try c.encodeIfPresent(concurrency, forKey: .concurrency)
+        try c.encodeIfPresent(misfire, forKey: .misfire)
+        try c.encodeIfPresent(missedFires, forKey: .missedFires)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encodeIfPresent(dag, forKey: .dag)
+        try c.encode(runs, forKey: .runs)
+    }
+}
+
+/// One attempt of a run (`/api/jobs/{id}/runs` items, a job's `runs` and `last_run`).
+public struct AttemptResource: Codable, Hashable, Sendable {
+    /// The run.
+    public var runId: String
+    /// The attempt number (from 1; 0 for a run that has not started).
+    public var attempt: Int
+    /// The executor node, or null.
+    public var executor: String?
+    /// The run's state.
+    public var state: String
+    /// `succeeded`, `failed`, `timed_out`, `cancelled`, `lost`, or null while running.
+    public var outcome: String?
+    /// When the run was due.
+    public var scheduledAt: APITimestamp
+    /// When the attempt started, or null.
+    public var startedAt: APITimestamp?
+    /// When it ended, or null.
+    public var finishedAt: APITimestamp?
+    /// Shell exit code, or null.
+    public var exitCode: Int?
+    /// HTTP status, or null.
+    public var httpStatus: Int?
+    /// Duration in ms, or null.
+    public var durationMs: Int64?
+    /// The output tail, or null.
+    public var outputTail: String?
+    /// The error text, or null.
+    public var error: String?
+    /// The DAG run, for a scheduled DAG's runs, or null.
+    public var dagId: String?
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case runId = "run_id"
+        case attempt, executor, state, outcome
+        case scheduledAt = "scheduled_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case exitCode = "exit_code"
+        case httpStatus = "http_status"
+        case durationMs = "duration_ms"
+        case outputTail = "output_tail"
+        case error
+        case dagId = "dag_id"
+    }
+
+    /// Writes every key, with null for absent values.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runId, forKey: .runId)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(executor, forKey: .executor)
+        try c.encode(state, forKey: .state)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(scheduledAt, forKey: .scheduledAt)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(httpStatus, forKey: .httpStatus)
+        try c.encode(durationMs, forKey: .durationMs)
+        try c.encode(outputTail, forKey: .outputTail)
+        try c.encode(error, forKey: .error)
+        try c.encode(dagId, forKey: .dagId)
+    }
+}
+
+/// `GET /api/job-status/{id}`.
+public struct JobStatusResource: Codable, Hashable, Sendable {
+    /// The job's id.
+    public var id: String
+    /// The coarse status.
+    public var status: String
+    /// The fine state.
+    public var state: String
+    /// The current attempt number.
+    public var attempt: Int
+    /// When the job last changed.
+    public var updatedAt: APITimestamp
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, status, state, attempt
+        case updatedAt = "updated_at"
+    }
+}
+
+/// A page of a list: `{"items": […], "next_cursor": "…" | null}`.
+public struct ListPage<Item: Codable & Hashable & Sendable>: Codable, Hashable, Sendable {
+    /// The items.
+    public var items: [Item]
+    /// Pass as `cursor` for the next page; null on the last.
+    public var nextCursor: String?
+
+    /// A page.
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
+
+    /// Writes `next_cursor` as null on the last page.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(items, forKey: .items)
+        try c.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// `GET /api/jobs/{id}/runs`: `{"items": […]}`.
+public struct AttemptList: Codable, Hashable, Sendable {
+    /// One item per attempt, newest first.
+    public var items: [AttemptResource]
+    /// A list.
+    public init(items: [AttemptResource]) { self.items = items }
+}
+
+/// `POST /api/jobs/batch`: `{"ids": […]}` in request order.
+public struct BatchResult: Codable, Hashable, Sendable {
+    /// The new jobs' ids.
+    public var ids: [String]
+    /// A result.
+    public init(ids: [String]) { self.ids = ids }
+}

@@ -1,0 +1,230 @@
+/// A DAG run (`/api/dags…`).
+public struct DAGRunResource: Codable, Hashable, Sendable {
+    /// The DAG run's id.
+    public var id: String
+    /// The DAG's name.
+    public var name: String
+    /// `running`, `succeeded`, `failed` or `cancelled`.
+    public var state: String
+    /// The cron job that started it, or null.
+    public var jobId: String?
+    /// When it was submitted or fired.
+    public var createdAt: APITimestamp
+    /// When it finished, or null.
+    public var finishedAt: APITimestamp?
+    /// Its tasks in submission order.
+    public var tasks: [DAGTaskResource]
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, name, state
+        case jobId = "job_id"
+        case createdAt = "created_at"
+        case finishedAt = "finished_at"
+        case tasks
+    }
+
+    /// Writes every key, with null for absent values.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(state, forKey: .state)
+        try c.encode(jobId, forKey: .jobId)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(tasks, forKey: .tasks)
+    }
+}
+
+/// One task of a DAG run.
+public struct DAGTaskResource: Codable, Hashable, Sendable {
+    /// The task id.
+    public var id: String
+    /// Its run's state.
+    public var state: String
+    /// Its dependencies.
+    public var dependsOn: [String]
+    /// Its latest attempt number (0 before any).
+    public var attempt: Int
+    /// The latest attempt's start, or null.
+    public var startedAt: APITimestamp?
+    /// The latest attempt's end, or null.
+    public var finishedAt: APITimestamp?
+    /// The task's run id.
+    public var runId: String
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, state
+        case dependsOn = "depends_on"
+        case attempt
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case runId = "run_id"
+    }
+
+    /// Writes every key, with null for absent values.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(state, forKey: .state)
+        try c.encode(dependsOn, forKey: .dependsOn)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(runId, forKey: .runId)
+    }
+}
+
+/// A dead-letter queue item.
+public struct DeadLetterResource: Codable, Hashable, Sendable {
+    /// The dead run.
+    public var runId: String
+    /// Its job, or null (a one-off DAG's task).
+    public var jobId: String?
+    /// Its DAG run, or null.
+    public var dagId: String?
+    /// Its DAG task id, or null.
+    public var taskId: String?
+    /// Attempts made.
+    public var attempts: Int
+    /// The last error.
+    public var error: String
+    /// When it died.
+    public var deadAt: APITimestamp
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case runId = "run_id"
+        case jobId = "job_id"
+        case dagId = "dag_id"
+        case taskId = "task_id"
+        case attempts, error
+        case deadAt = "dead_at"
+    }
+
+    /// Writes every key, with null for absent values.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runId, forKey: .runId)
+        try c.encode(jobId, forKey: .jobId)
+        try c.encode(dagId, forKey: .dagId)
+        try c.encode(taskId, forKey: .taskId)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(error, forKey: .error)
+        try c.encode(deadAt, forKey: .deadAt)
+    }
+}
+
+/// `GET /api/cluster`: the cluster as one node sees it.
+public struct ClusterResource: Codable, Hashable, Sendable {
+    /// The leader's node id, or null.
+    public var leader: String?
+    /// The node's current term.
+    public var term: UInt64
+    /// The node's commit index.
+    public var commitIndex: UInt64
+    /// Every member.
+    public var nodes: [ClusterNodeResource]
+
+    /// A cluster view.
+    public init(leader: String?, term: UInt64, commitIndex: UInt64, nodes: [ClusterNodeResource]) {
+        self.leader = leader
+        self.term = term
+        self.commitIndex = commitIndex
+        self.nodes = nodes
+    }
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case leader, term
+        case commitIndex = "commit_index"
+        case nodes
+    }
+
+    /// Writes `leader` as null when there is none.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(leader, forKey: .leader)
+        try c.encode(term, forKey: .term)
+        try c.encode(commitIndex, forKey: .commitIndex)
+        try c.encode(nodes, forKey: .nodes)
+    }
+}
+
+/// One member in ``ClusterResource``.
+public struct ClusterNodeResource: Codable, Hashable, Sendable {
+    /// The node id (`n1`).
+    public var id: String
+    /// `leader`, `follower`, `candidate` or `learner`.
+    public var role: String
+    /// Its API address.
+    public var api: String
+    /// Its Raft address.
+    public var raft: String
+    /// Whether this node hears from it.
+    public var reachable: Bool
+    /// Its replicated log index as the leader knows it.
+    public var matchIndex: UInt64
+    /// Executor slots.
+    public var slots: Int
+    /// Busy slots.
+    public var busy: Int
+
+    /// A member.
+    public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
+                slots: Int, busy: Int) {
+        self.id = id
+        self.role = role
+        self.api = api
+        self.raft = raft
+        self.reachable = reachable
+        self.matchIndex = matchIndex
+        self.slots = slots
+        self.busy = busy
+    }
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, role, api, raft, reachable
+        case matchIndex = "match_index"
+        case slots, busy
+    }
+}
+
+/// The error body: `{"error": {"code", "message", "field"}}`.
+public struct ErrorEnvelope: Codable, Hashable, Sendable {
+    /// The error.
+    public var error: ErrorDetail
+    /// An envelope.
+    public init(error: ErrorDetail) { self.error = error }
+}
+
+/// The inside of ``ErrorEnvelope``.
+public struct ErrorDetail: Codable, Hashable, Sendable {
+    /// The code (`invalid`, `not_found`, …).
+    public var code: String
+    /// What is wrong and what to do.
+    public var message: String
+    /// The offending field, or null.
+    public var field: String?
+
+    /// A detail.
+    public init(code: String, message: String, field: String?) {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey { case code, message, field }
+
+    /// Writes `field` as null when absent.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(message, forKey: .message)
+        try c.encode(field, forKey: .field)
+    }
+}
