@@ -6,12 +6,17 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let nioTLS = Target.Dependency.product(name: "NIOTLS", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let asn1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
-let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let subprocess = Target.Dependency.product(name: "Subprocess", package: "swift-subprocess")
 let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
 
 let package = Package(
     name: "quorum",
@@ -24,10 +29,9 @@ let package = Package(
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
-        .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
         .library(name: "Executor", targets: ["Executor"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
-        .library(name: "Executor", targets: ["Executor"]),
+        .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,61 +54,37 @@ let package = Package(
         .target(name: "BinaryCoding"),
         // The wire encoding of Raft messages for the peer transport. Pure.
         .target(name: "RaftWire", dependencies: ["RaftCore", "BinaryCoding"]),
-        // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
-        .target(name: "SimulationKit", dependencies: ["RaftCore"]),
-        // The simulator's command line: thousands of seeded histories in release (scripts/simulate.sh).
-        .executableTarget(name: "quorum-sim", dependencies: ["SimulationKit"]),
         // Hardware CRC32C (SSE4.2), chosen at run time; no compiler flags needed.
         .target(name: "CCRC32C"),
         // The crash-safe write-ahead log, hard state and snapshots on disk.
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CCRC32C", logging, metrics]),
-        // The child process of the WAL kill test; a test dependency so `swift build --build-tests` builds it.
-        .executableTarget(
-            name: "WALCrashChild", dependencies: ["RaftStorage", "RaftCore", logging], path: "Tests/Support/WALCrashChild"),
         // Peer-to-peer transport: mutually authenticated TLS 1.3, framing, cluster certificates.
-        .target(
-            name: "Transport",
-            dependencies: [
-                "RaftCore", nioCore, nioPosix, .product(name: "NIOTLS", package: "swift-nio"), nioSSL, x509, crypto, asn1,
-                logging,
-            ]),
+        .target(name: "Transport", dependencies: ["RaftCore", nioCore, nioPosix, nioTLS, nioSSL, x509, crypto, asn1, logging]),
         // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
         .target(name: "Cron"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
         .target(name: "SchedulerCore", dependencies: ["BinaryCoding"]),
-        // Test support: seeded random command streams (tests, replay tool, benchmark).
-        .target(name: "SchedulerTesting", dependencies: ["SchedulerCore"]),
-        // Replays a seeded stream and prints the snapshot digest (the cross-process determinism check).
-        .executableTarget(name: "scheduler-replay", dependencies: ["SchedulerCore", "SchedulerTesting"]),
+        // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
+        .target(name: "Executor", dependencies: [logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
+        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "Cron", hummingbird, nioCore]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
-        // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
-        .target(
-            name: "Executor",
-            dependencies: [
-                logging,
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
-        ),
-        // noop overhead, shell spawn latency, 1 GiB of output through the tail (scripts/bench-executor.sh).
-        .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", logging], path: "Benchmarks/ExecutorBenchmark"),
-        // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
-        .target(
-            name: "Executor",
-            dependencies: [
-                logging, .product(name: "Subprocess", package: "swift-subprocess"), asyncHTTPClient, nioCore, nioPosix, nioHTTP1,
-            ]),
-        // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
-        .target(
-            name: "HTTPAPI",
-            dependencies: ["SchedulerCore", "Cron", .product(name: "Hummingbird", package: "hummingbird"), nioCore]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),
+
+        // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
+        .target(name: "SimulationKit", dependencies: ["RaftCore"]),
+        // The simulator's command line: thousands of seeded histories in release (scripts/simulate.sh).
+        .executableTarget(name: "quorum-sim", dependencies: ["SimulationKit"]),
+        // Test-only: seeded random scheduler command streams (tests, replay tool, benchmark).
+        .target(name: "SchedulerTesting", dependencies: ["SchedulerCore"]),
+        // Replays a seeded stream and prints the snapshot digest (the cross-process determinism check).
+        .executableTarget(name: "scheduler-replay", dependencies: ["SchedulerCore", "SchedulerTesting"]),
+        // The child process of the WAL kill test; a test dependency so `swift build --build-tests` builds it.
+        .executableTarget(
+            name: "WALCrashChild", dependencies: ["RaftStorage", "RaftCore", logging], path: "Tests/Support/WALCrashChild"),
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
@@ -112,39 +92,27 @@ let package = Package(
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "WALCrashChild", logging]),
         .testTarget(
             name: "TransportTests",
-            dependencies: [
-                "Transport", "RaftCore", nioCore, .product(name: "NIOEmbedded", package: "swift-nio"), nioPosix, nioSSL, x509,
-                crypto, asn1, logging,
-            ]),
+            dependencies: ["Transport", "RaftCore", nioCore, nioEmbedded, nioPosix, nioSSL, x509, crypto, asn1, logging]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
-        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding"]),
+        .testTarget(
+            name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
-        .testTarget(
-            name: "HTTPAPITests",
-            dependencies: ["HTTPAPI", "SchedulerCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", hummingbirdTesting]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
-        .testTarget(
-            name: "HTTPAPITests",
-            dependencies: [
-                "HTTPAPI", "SchedulerCore", .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),
         .executableTarget(
+            name: "WALBenchmark", dependencies: ["RaftStorage", "RaftCore", logging], path: "Benchmarks/WALBenchmark"),
+        .executableTarget(
             name: "TransportBenchmark", dependencies: ["Transport", "RaftCore", nioCore, logging],
             path: "Benchmarks/TransportBenchmark"),
         .executableTarget(name: "SchedulerBenchmark", dependencies: ["SchedulerCore"], path: "Benchmarks/SchedulerBenchmark"),
-        // noop overhead, shell spawn latency, 1 GiB of output through the tail (scripts/bench-executor.sh).
         .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", logging], path: "Benchmarks/ExecutorBenchmark"),
-        // Group-commit throughput and recovery time (scripts/bench-wal.sh runs it in release).
-        .executableTarget(
-            name: "WALBenchmark", dependencies: ["RaftStorage", "RaftCore", logging], path: "Benchmarks/WALBenchmark"),
-        // Seeded mutation fuzzing of the frame decoder (scripts/fuzz-transport.sh).
+        // Fuzz drivers (scripts/check-fuzz-*.sh).
         .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),
-        // Feeds mutated frames to the Raft message decoder (scripts/check-fuzz-wire.sh).
         .executableTarget(
             name: "RaftWireFuzz", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"], path: "Tools/RaftWireFuzz"),
     ],
