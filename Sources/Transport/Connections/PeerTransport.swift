@@ -175,11 +175,14 @@ extension Transport {
             for waiter in waiters { waiter.resume(returning: address) }
 
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await self.accept(on: server) }
+                group.addTask {
+                    // If the listener fails, end the loop below too, so run() returns its error.
+                    defer { self.additionsContinuation.finish() }
+                    try await self.accept(on: server)
+                }
                 for await outbox in additions {
                     group.addTask { await self.dial(outbox) }
                 }
-                // Only cancellation ends `additions` here.
                 group.cancelAll()
             }
         }
