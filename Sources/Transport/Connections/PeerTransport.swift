@@ -23,7 +23,10 @@ extension Transport {
     public final class PeerTransport: Sendable {
         /// The settings.
         public let configuration: Configuration
-        /// Frames received from authenticated peers. Ends when ``run()`` returns.
+        /// Frames received from authenticated peers, in order per connection. Ends when ``run()``
+        /// returns. Iterate it from one task only (it is a single-consumer `AsyncStream`); when
+        /// that consumer falls ``Configuration/inboundBufferCapacity`` frames behind, new frames
+        /// are dropped and counted in ``Statistics/inboundDropped``.
         public let inbound: AsyncStream<InboundMessage>
 
         private struct State {
