@@ -38,12 +38,11 @@ extension Transport {
             let total = FrameFormat.lengthPrefixBytes + Int(length)
             guard buffer.readableBytes >= total else { return nil }
             // Check the version before consuming, so a bad frame leaves the buffer as it was.
-            guard let version = buffer.getInteger(at: buffer.readerIndex + FrameFormat.lengthPrefixBytes, as: UInt8.self),
-                version == FrameFormat.version
+            guard let version = buffer.getInteger(at: buffer.readerIndex + FrameFormat.lengthPrefixBytes, as: UInt8.self)
             else {
-                let version = buffer.getInteger(at: buffer.readerIndex + FrameFormat.lengthPrefixBytes, as: UInt8.self)
-                throw FrameError.unsupportedVersion(version ?? 0)
+                preconditionFailure("frame of length \(length) was fully buffered but its version byte is missing")
             }
+            guard version == FrameFormat.version else { throw FrameError.unsupportedVersion(version) }
             buffer.moveReaderIndex(forwardBy: FrameFormat.lengthPrefixBytes + 1)
             guard let type = buffer.readInteger(as: UInt8.self),
                 let payload = buffer.readSlice(length: Int(length) - FrameFormat.headerBytesAfterLength)

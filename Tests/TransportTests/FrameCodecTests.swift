@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -150,8 +151,14 @@ struct FrameChannelTests {
 @Suite("Frame decoder fuzzing")
 struct FrameFuzzTests {
     @Test("10,000 mutated inputs per seed: no trap, typed errors only, frames re-encode exactly", arguments: [UInt64(1), 7, 2026])
-    func fuzz(seed: UInt64) {
-        let report = Transport.FrameDecoderFuzz(seed: seed).run(inputs: 10_000)
+    func fuzz(seed: UInt64) async {
+        // CPU-bound: run it on a Dispatch thread so it does not starve the concurrency pool that
+        // the loopback TLS tests run on in parallel.
+        let report = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Transport.FrameDecoderFuzz(seed: seed).run(inputs: 10_000))
+            }
+        }
         #expect(report.violations.isEmpty, "seed \(seed): \(report.violations)")
         #expect(report.inputs == 10_000)
         // The mutations must actually reach every rejection path.

@@ -18,7 +18,8 @@ private struct TestCluster {
     }
 
     func transport(
-        _ id: Raft.NodeID, port: Int = 0, sendQueue: Transport.SendQueueLimits = .init()
+        _ id: Raft.NodeID, port: Int = 0, sendQueue: Transport.SendQueueLimits = .init(),
+        handshakeTimeout: TimeAmount = .seconds(5)
     ) throws -> Transport.PeerTransport {
         let issued = try authority.issueNodeCertificate(id: id, hosts: ["127.0.0.1"], validity: .current())
         let configuration = Transport.Configuration(
@@ -26,7 +27,7 @@ private struct TestCluster {
             listen: .init(host: "127.0.0.1", port: port),
             sendQueue: sendQueue,
             backoff: Transport.Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)),
-            handshakeTimeout: .seconds(5))
+            handshakeTimeout: handshakeTimeout)
         return try Transport.PeerTransport(configuration: configuration, logger: logs.logger("transport.\(id)"))
     }
 }
@@ -51,7 +52,7 @@ private func port(of transport: Transport.PeerTransport) async throws -> Int {
 
 /// The next `count` inbound messages, or a test failure after `timeout`.
 private func receive(
-    _ count: Int, from stream: AsyncStream<Transport.InboundMessage>, timeout: Duration = .seconds(20)
+    _ count: Int, from stream: AsyncStream<Transport.InboundMessage>, timeout: Duration = .seconds(30)
 ) async throws -> [Transport.InboundMessage] {
     try await withThrowingTaskGroup(of: [Transport.InboundMessage]?.self) { group in
         group.addTask {
@@ -79,11 +80,17 @@ private func frame(_ type: UInt8, _ text: String) -> Transport.Frame {
 /// A TLS client that accepts any server and presents `certificate` (or none), then sends a
 /// frame: the frame must never be delivered by a server that rejects it.
 private func connectRawTLSClient(
-    to port: Int, certificate: Transport.IssuedCertificate?
+    to port: Int, certificate: Transport.IssuedCertificate?, maximumVersion: TLSVersion? = nil,
+    sending bytes: ByteBuffer? = nil
 ) async throws -> any Channel {
     var configuration = TLSConfiguration.makeClientConfiguration()
     configuration.certificateVerification = .none
-    configuration.minimumTLSVersion = .tlsv13
+    if let maximumVersion {
+        configuration.minimumTLSVersion = .tlsv1
+        configuration.maximumTLSVersion = maximumVersion
+    } else {
+        configuration.minimumTLSVersion = .tlsv13
+    }
     if let certificate {
         configuration.certificateChain = [
             .certificate(try NIOSSLCertificate(bytes: Array(certificate.certificatePEM().utf8), format: .pem))
@@ -96,11 +103,12 @@ private func connectRawTLSClient(
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
-                try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(Transport.FrameEncoder()))
             }
         }
         .connect(host: "127.0.0.1", port: port).get()
-    channel.writeAndFlush(frame(1, "should never be delivered"), promise: nil)
+    var payload = ByteBuffer()
+    Transport.FrameEncoder.write(frame(1, "should never be delivered"), into: &payload)
+    channel.writeAndFlush(bytes ?? payload, promise: nil)
     return channel
 }
 
@@ -158,6 +166,7 @@ struct LoopbackTLSTests {
             ("unknown_member", try cluster.authority.issueNodeCertificate(id: "n9", hosts: [], validity: .current())),
             ("no_certificate", nil),
         ]
+        let member = try cluster.authority.issueNodeCertificate(id: "n2", hosts: [], validity: .current())
         try await withRunning([n1, n2]) {
             let n1Port = try await port(of: n1)
             n1.setPeers(["n2": .init(host: "127.0.0.1", port: try await port(of: n2))])
@@ -171,6 +180,9 @@ struct LoopbackTLSTests {
             }
             clients.append(try await connectPlaintextClient(to: n1Port))
             try await eventually("n1 logs a plaintext rejection") { cluster.logs.rejections().contains("not_tls") }
+            // A member's valid certificate over TLS 1.2: the minimum version is enforced.
+            clients.append(try await connectRawTLSClient(to: n1Port, certificate: member, maximumVersion: .tlsv12))
+            try await eventually("n1 refuses TLS 1.2") { cluster.logs.rejections().contains("handshake_failed") }
             for client in clients {
                 try await client.closeFuture.get()  // the server closed every one of them
             }
@@ -183,8 +195,42 @@ struct LoopbackTLSTests {
             #expect(n1.statistics().inboundDelivered == 1)
         }
         let counts = n1.statistics().rejections
-        for reason in ["untrusted_issuer", "expired", "unknown_member", "no_certificate", "not_tls"] {
+        for reason in ["untrusted_issuer", "expired", "unknown_member", "no_certificate", "not_tls", "handshake_failed"] {
             #expect(counts[reason] == 1, "rejections: \(counts)")
+        }
+    }
+
+    @Test("a malformed frame from an authenticated member closes only that connection, and is logged", .timeLimit(.minutes(1)))
+    func malformedFrameFromMember() async throws {
+        let cluster = try TestCluster()
+        let n1 = try cluster.transport("n1")
+        let member = try cluster.authority.issueNodeCertificate(id: "n2", hosts: [], validity: .current())
+        try await withRunning([n1]) {
+            n1.setPeers(["n2": .init(host: "127.0.0.1", port: 1)])
+            var hostile = ByteBuffer()
+            hostile.writeInteger(UInt32.max)
+            hostile.writeBytes([1, 1, 1, 1])
+            let client = try await connectRawTLSClient(
+                to: try await port(of: n1), certificate: member, sending: hostile)
+            try await client.closeFuture.get()
+            try await eventually("n1 logs why it closed the connection") {
+                cluster.logs.records.contains {
+                    $0.message == "closed inbound peer connection" && ($0.metadata["error"] ?? "").contains("exceeds the maximum")
+                }
+            }
+            #expect(n1.statistics().inboundDelivered == 0)
+        }
+    }
+
+    @Test("a client that connects and never starts a handshake is cut off (slow loris)", .timeLimit(.minutes(1)))
+    func handshakeTimeout() async throws {
+        let cluster = try TestCluster()
+        let n1 = try cluster.transport("n1", handshakeTimeout: .milliseconds(200))
+        try await withRunning([n1]) {
+            let idle = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: try await port(of: n1)).get()
+            try await idle.closeFuture.get()
+            #expect(cluster.logs.rejections() == ["handshake_timeout"])
         }
     }
 

@@ -7,29 +7,22 @@ import Testing
 @testable import Transport
 
 /// A swift-log handler that keeps every record in memory, passed to the code under test as a
-/// `Logger` (the global logging system is never bootstrapped).
-final class RecordingLogHandler: LogHandler, Sendable {
+/// `Logger` (the global logging system is never bootstrapped). A value, like every log handler,
+/// so metadata set on one logger copy does not leak into others.
+struct RecordingLogHandler: LogHandler {
     struct Record: Sendable {
         var level: Logger.Level
         var message: String
         var metadata: [String: String]
     }
 
-    private let box: Box
-
     final class Box: Sendable {
         let records = Mutex<[Record]>([])
     }
 
-    var metadata: Logger.Metadata {
-        get { _metadata.withLock { $0 } }
-        set { _metadata.withLock { $0 = newValue } }
-    }
-    var logLevel: Logger.Level {
-        get { .debug }
-        set {}
-    }
-    private let _metadata = Mutex<Logger.Metadata>([:])
+    private let box: Box
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .debug
 
     init(box: Box) {
         self.box = box
@@ -68,7 +61,7 @@ struct CapturedLogs: Sendable {
 
 /// Waits until `condition` holds, polling, or fails the test after `timeout`.
 func eventually(
-    _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()

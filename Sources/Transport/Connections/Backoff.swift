@@ -32,14 +32,14 @@ extension Transport {
                 seconds *= multiplier
                 step += 1
             }
-            return .nanoseconds(Int64(Swift.min(seconds, maximumSeconds) * 1e9))
+            return .nanoseconds(Int64((Swift.min(seconds, maximumSeconds) * 1e9).rounded()))
         }
 
         /// The delay before retry number `attempt`: uniformly in [nominal/2, nominal].
         public func delay(attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
             let nominal = Self.seconds(nominalDelay(attempt: attempt))
             let jittered = nominal / 2 + Double.random(in: 0...(nominal / 2), using: &generator)
-            return .nanoseconds(Int64(jittered * 1e9))
+            return .nanoseconds(Int64((jittered * 1e9).rounded()))
         }
 
         private static func seconds(_ duration: Duration) -> Double {

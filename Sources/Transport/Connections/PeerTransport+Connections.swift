@@ -80,6 +80,7 @@ extension Transport.PeerTransport {
     private func serveAccepted(_ connection: Transport.PeerConnection) async {
         var logger = self.logger
         logger[metadataKey: "direction"] = "inbound"
+        logger[metadataKey: "remote"] = "\(connection.channel.channel.remoteAddress.map { "\($0)" } ?? "?")"
         do {
             try await connection.channel.executeThenClose { inbound, _ in
                 // A rejected peer fails this future; the authentication handler has logged why.
@@ -111,8 +112,10 @@ extension Transport.PeerTransport {
         var generator = SystemRandomNumberGenerator()
         var wakeups = outbox.wakeups.makeAsyncIterator()
         var failures = 0
+        let clock = ContinuousClock()
         while !Task.isCancelled && !outbox.isStopped {
             let address = outbox.address
+            var connectedAt: ContinuousClock.Instant?
             do {
                 let connection = try await ClientBootstrap(group: eventLoopGroup)
                     .connectTimeout(configuration.connectTimeout)
@@ -124,7 +127,7 @@ extension Transport.PeerTransport {
                     }
                 try await connection.channel.executeThenClose { inbound, outbound in
                     _ = try await connection.peer.get()
-                    failures = 0
+                    connectedAt = clock.now
                     outbox.recordConnected(true)
                     defer { outbox.recordConnected(false) }
                     logger.info("connected to peer", metadata: ["address": "\(address)"])
@@ -135,14 +138,21 @@ extension Transport.PeerTransport {
                 }
             } catch {
                 if Task.isCancelled || outbox.isStopped { break }
-                outbox.recordConnectionFailure()
-                // The first failure in a row is news; the rest repeat it every backoff.
-                let level: Logger.Level = failures == 0 ? .warning : .debug
+                if connectedAt == nil { outbox.recordConnectionFailure() }
+                // The first failure in a row is news; the rest repeat it every backoff. Our own
+                // rejections of the peer were already logged, with their reason, by the handler.
                 if !(error is Transport.PeerRejection) || failures > 0 {
                     logger.log(
-                        level: level, "cannot reach peer",
+                        level: failures == 0 ? .warning : .debug,
+                        connectedAt == nil ? "cannot reach peer" : "peer connection failed",
                         metadata: ["address": "\(address)", "error": "\(error)", "attempt": "\(failures + 1)"])
                 }
+            }
+            // Only a connection that stayed up resets the backoff. One that dies at once (a peer
+            // refusing our certificate after the TLS 1.3 handshake, say) counts as a failure, so
+            // redialing cannot spin.
+            if let connectedAt, clock.now - connectedAt >= configuration.backoff.maximum {
+                failures = 0
             }
             if Task.isCancelled || outbox.isStopped { break }
             let delay = configuration.backoff.delay(attempt: failures, using: &generator)

@@ -23,7 +23,10 @@ extension Transport {
     public final class PeerTransport: Sendable {
         /// The settings.
         public let configuration: Configuration
-        /// Frames received from authenticated peers. Ends when ``run()`` returns.
+        /// Frames received from authenticated peers, in order per connection. Ends when ``run()``
+        /// returns. Iterate it from one task only (it is a single-consumer `AsyncStream`); when
+        /// that consumer falls ``Configuration/inboundBufferCapacity`` frames behind, new frames
+        /// are dropped and counted in ``Statistics/inboundDropped``.
         public let inbound: AsyncStream<InboundMessage>
 
         private struct State {
@@ -175,11 +178,14 @@ extension Transport {
             for waiter in waiters { waiter.resume(returning: address) }
 
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await self.accept(on: server) }
+                group.addTask {
+                    // If the listener fails, end the loop below too, so run() returns its error.
+                    defer { self.additionsContinuation.finish() }
+                    try await self.accept(on: server)
+                }
                 for await outbox in additions {
                     group.addTask { await self.dial(outbox) }
                 }
-                // Only cancellation ends `additions` here.
                 group.cancelAll()
             }
         }

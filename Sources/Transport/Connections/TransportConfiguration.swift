@@ -83,7 +83,8 @@ extension Transport {
     public struct PeerStatistics: Sendable, Hashable {
         /// Frames accepted into the send queue.
         public var queued: UInt64 = 0
-        /// Frames written to the peer's connection.
+        /// Frames written to the peer's connection (written, not acknowledged: a peer that then
+        /// refuses the connection, or a connection that breaks, loses them, as Raft allows).
         public var sent: UInt64 = 0
         /// Frames dropped because the send queue was full (either policy).
         public var dropped: UInt64 = 0
