@@ -88,9 +88,9 @@ extension Simulation {
             case .leaderChurn:
                 maxEntriesPerAppend = 1
                 maxInflightAppends = 1
-                faultInterval = 700
+                faultInterval = 1_000
                 isolateNewLeaderProbability = 0.5
-                isolateLeaderAfterCommitProbability = 0.25
+                isolateLeaderAfterCommitProbability = 0.4
                 clientInterval = 40
                 readShare = 0.2
             case .crashBeforeSync:
