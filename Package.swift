@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
+        .library(name: "Node", targets: ["Node"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -68,6 +69,8 @@ let package = Package(
         .target(name: "SchedulerTesting", dependencies: ["SchedulerCore"]),
         // Replays a seeded stream and prints the snapshot digest (the cross-process determinism check).
         .executableTarget(name: "scheduler-replay", dependencies: ["SchedulerCore", "SchedulerTesting"]),
+        // The node runtime: the actor that drives Raft.Instance over storage, peers and the state machine.
+        .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", logging]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
@@ -86,6 +89,7 @@ let package = Package(
             ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", logging]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
