@@ -52,17 +52,29 @@ extension RaftDriver {
         if queuedApply { applierWakeupInput.yield() }
     }
 
+    /// Publishes the change. When this node stops leading, its pending proposals keep waiting —
+    /// the next leader may commit them (success) or another entry at their index (overwritten) —
+    /// but only for `Options.proposalOutcomeTicks`: the index may stay empty for long.
     private func leadershipChanged(_ state: Raft.LeaderState) {
         logger.info("leadership changed", metadata: ["state": "\(state)"])
         leadershipInput.yield(state)
-        guard state.role != .leader, !proposals.isEmpty else { return }
-        for (index, proposal) in proposals {
-            proposal.continuation.resume(returning: .failure(RaftDriverError(
-                code: .leadershipLost, leaderHint: state.leader,
-                message: "\(id) stopped leading (\(state)) before the proposal at \(index) was applied; its outcome "
-                    + "is unknown, retry idempotently at \(state.leader?.rawValue ?? "the next leader")")))
+        guard state.role != .leader else { return }
+        let deadline = tickCount + UInt64(options.proposalOutcomeTicks)
+        for (index, proposal) in proposals where proposal.deadlineTick == nil {
+            proposals[index]?.deadlineTick = deadline
         }
-        proposals = [:]
+    }
+
+    /// Fails the proposals whose outcome did not become known in time after a step-down.
+    func expireProposals() {
+        for (index, proposal) in proposals {
+            guard let deadline = proposal.deadlineTick, deadline <= tickCount else { continue }
+            proposals[index] = nil
+            proposal.continuation.resume(returning: .failure(RaftDriverError(
+                code: .leadershipLost, leaderHint: instance.leader,
+                message: "\(id) stopped leading before the proposal at \(index) was applied; its outcome is unknown, "
+                    + "retry idempotently at \(instance.leader?.rawValue ?? "the next leader")")))
+        }
     }
 
     private func readConfirmed(_ read: Raft.ReadState) {

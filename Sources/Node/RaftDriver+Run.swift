@@ -141,6 +141,7 @@ extension RaftDriver {
         tickCount += 1
         perform(instance.tick())
         expireReads()
+        expireProposals()
     }
 
     private func handle(_ message: Raft.Message) {

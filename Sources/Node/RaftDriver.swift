@@ -19,13 +19,19 @@ public actor RaftDriver {
         /// A linearizable read that is not confirmed and applied within this many ticks fails with
         /// `.readTimedOut` (a forwarded read or its answer can be lost).
         public var readTimeoutTicks: Int
+        /// After this node stops leading, a pending proposal waits this many more ticks for its
+        /// index to be applied (the next leader may still commit it, or commit another entry
+        /// there) before failing with `.leadershipLost` (outcome unknown).
+        public var proposalOutcomeTicks: Int
         /// Peer messages buffered before `run()` handles them; newer ones are dropped beyond this.
         public var inboxCapacity: Int
 
         /// Creates options.
-        public init(tickInterval: Duration = .milliseconds(100), readTimeoutTicks: Int = 30, inboxCapacity: Int = 8192) {
+        public init(tickInterval: Duration = .milliseconds(100), readTimeoutTicks: Int = 30, proposalOutcomeTicks: Int = 50,
+                    inboxCapacity: Int = 8192) {
             self.tickInterval = tickInterval
             self.readTimeoutTicks = readTimeoutTicks
+            self.proposalOutcomeTicks = proposalOutcomeTicks
             self.inboxCapacity = inboxCapacity
         }
     }
@@ -41,6 +47,8 @@ public actor RaftDriver {
 
     struct PendingProposal {
         var term: Raft.Term
+        /// Set when this node stops leading: fail as `.leadershipLost` at this tick.
+        var deadlineTick: UInt64?
         var continuation: CheckedContinuation<Result<Raft.LogIndex, RaftDriverError>, Never>
     }
 
@@ -146,9 +154,9 @@ public actor RaftDriver {
     /// index and term is applied, §8).
     ///
     /// - Throws: `.notLeader` (with `leaderHint`) or `.refused` at once; `.entryOverwritten` when a
-    ///   different entry was committed at its index; `.leadershipLost` when this node stops
-    ///   leading first (outcome unknown); `.shuttingDown`. Cancelling the caller does not withdraw
-    ///   the proposal.
+    ///   different entry was applied at its index; `.leadershipLost` when this node stopped leading
+    ///   and no entry was applied at the index within `Options.proposalOutcomeTicks` (outcome
+    ///   unknown); `.shuttingDown`. Cancelling the caller does not withdraw the proposal.
     public func propose(_ data: [UInt8]) async throws(RaftDriverError) -> Raft.LogIndex {
         guard phase != .stopped else { throw .shuttingDown(id) }
         let proposal: Raft.Proposal
@@ -158,7 +166,7 @@ public actor RaftDriver {
             throw RaftDriverError(error)
         }
         let result = await withCheckedContinuation { continuation in
-            proposals[proposal.index] = PendingProposal(term: proposal.term, continuation: continuation)
+            proposals[proposal.index] = PendingProposal(term: proposal.term, deadlineTick: nil, continuation: continuation)
             perform(proposal.actions)
         }
         return try result.get()

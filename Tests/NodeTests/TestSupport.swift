@@ -85,22 +85,26 @@ final class TestCluster: @unchecked Sendable {
     private var members: [Raft.NodeID: Member] = [:]
     private var restarts: UInt64 = 0
 
-    init(size: Int = 3, stores: [Raft.NodeID: any RaftLogStore] = [:], snapshotInterval: Int? = nil) throws {
+    init(size: Int = 3, stores: [Raft.NodeID: any RaftLogStore] = [:], snapshotInterval: Int? = nil, electionTicks: Int = 10)
+        throws
+    {
         ids = (1...size).map { Raft.NodeID("n\($0)") }
         self.snapshotInterval = snapshotInterval
+        self.electionTicks = electionTicks
         for id in ids { try start(id, store: stores[id] ?? InMemoryLogStore()) }
     }
 
     private let snapshotInterval: Int?
+    private let electionTicks: Int
 
     func start(_ id: Raft.NodeID, store: any RaftLogStore) throws {
         let stateMachine = RecordingStateMachine()
         let seed = UInt64(ids.firstIndex(of: id) ?? 0) &* 7919 &+ restarts
         restarts += 1
         let driver = try RaftDriver(
-            config: Raft.Config(id: id, electionTicks: 10, heartbeatTicks: 1, snapshotInterval: snapshotInterval),
+            config: Raft.Config(id: id, electionTicks: electionTicks, heartbeatTicks: 1, snapshotInterval: snapshotInterval),
             bootstrapMembership: Raft.Membership(voters: Set(ids)), store: store, stateMachine: stateMachine,
-            messenger: network.messenger(for: id), options: RaftDriver.Options(tickInterval: Self.tick, readTimeoutTicks: 200),
+            messenger: network.messenger(for: id), options: RaftDriver.Options(tickInterval: Self.tick, readTimeoutTicks: 200, proposalOutcomeTicks: 200),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), seed: seed)
         network.attach(driver)
         let task = Task { try await driver.run() }
@@ -155,5 +159,41 @@ final class TestCluster: @unchecked Sendable {
             return result.values.allSatisfy { $0.count >= count }
         }
         return result
+    }
+}
+
+/// Wraps a store: every `persist` takes `latency` (a simulated fsync) and is counted.
+final class SlowStore: RaftLogStore {
+    let base = InMemoryLogStore()
+    let latency: Duration
+    private let calls = Mutex(0)
+    var persistCalls: Int { calls.withLock { $0 } }
+
+    init(latency: Duration) { self.latency = latency }
+
+    func persist(hardState: Raft.HardState?, entries: [Raft.Entry]) async throws(StorageError) -> Raft.LogIndex {
+        calls.withLock { $0 += 1 }
+        do { try await Task.sleep(for: latency) } catch { throw StorageError(code: .closed, message: "cancelled") }
+        return try await base.persist(hardState: hardState, entries: entries)
+    }
+
+    func saveSnapshot(_ snapshot: RaftSnapshot) async throws(StorageError) { try await base.saveSnapshot(snapshot) }
+    func close() async { await base.close() }
+    var hardState: Raft.HardState { base.hardState }
+    var firstIndex: Raft.LogIndex { base.firstIndex }
+    var lastIndex: Raft.LogIndex { base.lastIndex }
+    var snapshot: RaftSnapshot? { base.snapshot }
+    func term(at index: Raft.LogIndex) -> Raft.Term? { base.term(at: index) }
+    func entries(from: Raft.LogIndex, through: Raft.LogIndex) throws(StorageError) -> [Raft.Entry] {
+        try base.entries(from: from, through: through)
+    }
+}
+
+/// The outcome of a proposal, as a value.
+func proposalOutcome(_ driver: RaftDriver, _ text: String) async -> Result<Raft.LogIndex, RaftDriverError> {
+    do {
+        return .success(try await driver.propose(Array(text.utf8)))
+    } catch {
+        return .failure(error)
     }
 }
