@@ -11,9 +11,20 @@ final class InMemoryNetwork: Sendable {
     private struct State {
         var drivers: [Raft.NodeID: RaftDriver] = [:]
         var isolated: Set<Raft.NodeID> = []
+        /// Drop each message with this probability (per mille), drawn from `random`.
+        var lossPerMille: UInt64 = 0
+        var random: UInt64 = 0
     }
 
     private let state = Mutex(State())
+
+    /// Drops each message with probability `perMille`/1000, reproducibly from `seed`.
+    func setLoss(perMille: UInt64, seed: UInt64) {
+        state.withLock {
+            $0.lossPerMille = perMille
+            $0.random = seed
+        }
+    }
 
     /// The messenger `node` sends through.
     func messenger(for node: Raft.NodeID) -> some PeerMessenger { Link(network: self, node: node) }
@@ -26,6 +37,15 @@ final class InMemoryNetwork: Sendable {
     fileprivate func deliver(_ message: Raft.Message) {
         let target: RaftDriver? = state.withLock { state in
             guard !state.isolated.contains(message.from), !state.isolated.contains(message.to) else { return nil }
+            if state.lossPerMille > 0 {
+                // SplitMix64 step: seeded, so a failing seed replays the same drop pattern per send order.
+                state.random &+= 0x9E37_79B9_7F4A_7C15
+                var z = state.random
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                z ^= z >> 31
+                if z % 1000 < state.lossPerMille { return nil }
+            }
             return state.drivers[message.to]
         }
         target?.receive(message)
@@ -99,8 +119,10 @@ final class TestCluster: @unchecked Sendable {
 
     func start(_ id: Raft.NodeID, store: any RaftLogStore) throws {
         let stateMachine = RecordingStateMachine()
-        let seed = UInt64(ids.firstIndex(of: id) ?? 0) &* 7919 &+ restarts
-        restarts += 1
+        let seed = lock.withLock { _ in
+            restarts += 1
+            return UInt64(ids.firstIndex(of: id) ?? 0) &* 7919 &+ restarts
+        }
         let driver = try RaftDriver(
             config: Raft.Config(id: id, electionTicks: electionTicks, heartbeatTicks: 1, snapshotInterval: snapshotInterval),
             bootstrapMembership: Raft.Membership(voters: Set(ids)), store: store, stateMachine: stateMachine,
@@ -173,7 +195,11 @@ final class SlowStore: RaftLogStore {
 
     func persist(hardState: Raft.HardState?, entries: [Raft.Entry]) async throws(StorageError) -> Raft.LogIndex {
         calls.withLock { $0 += 1 }
-        do { try await Task.sleep(for: latency) } catch { throw StorageError(code: .closed, message: "cancelled") }
+        do {
+            try await Task.sleep(for: latency)
+        } catch {
+            // Only cancellation (the driver stopping): a real fsync is not cut short either.
+        }
         return try await base.persist(hardState: hardState, entries: entries)
     }
 
