@@ -165,6 +165,14 @@ public actor RaftDriver {
         } catch {
             throw RaftDriverError(error)
         }
+        if let earlier = proposals.removeValue(forKey: proposal.index) {
+            // An earlier term's proposal at this index, still waiting after a step-down: this
+            // node now leads with a different entry there, so it cannot learn that outcome.
+            earlier.continuation.resume(returning: .failure(RaftDriverError(
+                code: .leadershipLost, leaderHint: instance.leader,
+                message: "the proposal at \(proposal.index) in \(earlier.term) was superseded locally by an entry of "
+                    + "\(proposal.term); its outcome is unknown, retry idempotently")))
+        }
         let result = await withCheckedContinuation { continuation in
             proposals[proposal.index] = PendingProposal(term: proposal.term, deadlineTick: nil, continuation: continuation)
             perform(proposal.actions)

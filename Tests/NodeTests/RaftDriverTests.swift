@@ -167,14 +167,29 @@ struct RaftDriverTests {
         let leader = try await cluster.waitForLeader()
         for i in 0..<10 { _ = try await cluster.driver(leader).propose(command("f\(i)")) }
         _ = try await cluster.waitForCommands(count: 10)
+        // A burst of concurrent proposals with real fsyncs (the figure in docs/node.md).
+        let driver = try cluster.driver(leader)
+        let burst = 500
+        let clock = ContinuousClock()
+        let elapsed = try await clock.measure {
+            try await withThrowingTaskGroup(of: Raft.LogIndex.self) { group in
+                for i in 0..<burst { group.addTask { try await driver.propose(Array("g\(i)".utf8)) } }
+                for try await _ in group {}
+            }
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("FileLogStore burst: \(burst) concurrent proposals committed and applied in \(elapsed) "
+            + "(\(Int(Double(burst) / seconds)) proposals/s, debug build, 3 in-process nodes)")
+        _ = try await cluster.waitForCommands(count: 10 + burst)
         try await cluster.stopAll()
         for store in stores.values { await store.close() }
 
         var reopened: [Raft.NodeID: any RaftLogStore] = [:]
         for id in cluster.ids { reopened[id] = try await open(id) }
         let restarted = try TestCluster(stores: reopened)
-        let applied = try await restarted.waitForCommands(count: 10)
-        let expected = (0..<10).map { "f\($0)" }
+        let applied = try await restarted.waitForCommands(count: 10 + 500)
+        let expected = try #require(applied["n1"])
+        #expect(Array(expected.prefix(10)) == (0..<10).map { "f\($0)" })
         for id in restarted.ids { #expect(applied[id] == expected, "node \(id)") }
         try await restarted.stopAll()
         for store in reopened.values { await store.close() }
