@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "Executor", targets: ["Executor"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
+        .library(name: "Node", targets: ["Node"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -70,6 +71,8 @@ let package = Package(
         .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "Cron", hummingbird, nioCore]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
+        // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
+        .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", logging]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),
@@ -98,6 +101,7 @@ let package = Package(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", hummingbirdTesting]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", logging]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),

@@ -1,0 +1,74 @@
+import RaftCore
+import RaftStorage
+
+/// One durable write the driver owes the log store, in action order.
+enum LogWrite: Sendable {
+    /// `persistHardState`.
+    case hardState(Raft.HardState)
+    /// `truncateLog(from:)`: always followed by an append starting at `from` (Raft §5.3), which
+    /// the store turns into a suffix replacement.
+    case truncate(from: Raft.LogIndex)
+    /// `appendLog`.
+    case append([Raft.Entry])
+    /// A snapshot to save: installed from the leader (`reportDurable`: report it as persisted
+    /// through its index) or taken locally.
+    case snapshot(RaftSnapshot, reportDurable: Bool)
+}
+
+/// What the writer task hands the store in one call.
+enum StoreBatch: Sendable {
+    /// One `persist(hardState:entries:)`: every hard state and log write queued since the last
+    /// batch, merged (the latest hard state wins; a later append replaces the suffix it overlaps).
+    case log(hardState: Raft.HardState?, entries: [Raft.Entry])
+    /// One `saveSnapshot`: a barrier, never merged with log writes around it.
+    case snapshot(RaftSnapshot, reportDurable: Bool)
+}
+
+/// The writes queued while the previous batch was being made durable. Taking a batch merges
+/// everything up to the next snapshot, so N messages arriving during one fsync cost one fsync.
+struct LogWriteQueue: Sendable {
+    private var pending: [LogWrite] = []
+
+    /// Whether nothing is queued.
+    var isEmpty: Bool { pending.isEmpty }
+
+    /// Queues a write.
+    mutating func enqueue(_ write: LogWrite) { pending.append(write) }
+
+    /// Removes and merges the writes up to (not including) the next snapshot, or that snapshot
+    /// alone if it is first. `nil` when nothing is queued.
+    mutating func takeBatch() -> StoreBatch? {
+        guard let first = pending.first else { return nil }
+        if case .snapshot(let snapshot, let reportDurable) = first {
+            pending.removeFirst()
+            return .snapshot(snapshot, reportDurable: reportDurable)
+        }
+        var hardState: Raft.HardState?
+        var entries: [Raft.Entry] = []
+        var taken = 0
+        for write in pending {
+            if case .snapshot = write { break }
+            taken += 1
+            switch write {
+            case .hardState(let state):
+                hardState = state
+            case .truncate(let from):
+                entries.removeAll { $0.index >= from }
+            case .append(let appended):
+                guard let start = appended.first?.index else { continue }
+                // A later append starting at or below what is buffered replaces that suffix,
+                // exactly as the store would if the two were written one after the other.
+                entries.removeAll { $0.index >= start }
+                if let last = entries.last {
+                    precondition(last.index.rawValue + 1 == start.rawValue,
+                                 "log writes must be contiguous: buffered through \(last.index), next append starts at \(start)")
+                }
+                entries.append(contentsOf: appended)
+            case .snapshot:
+                break
+            }
+        }
+        pending.removeFirst(taken)
+        return .log(hardState: hardState, entries: entries)
+    }
+}

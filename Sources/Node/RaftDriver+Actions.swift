@@ -1,0 +1,109 @@
+import Logging
+import RaftCore
+import RaftStorage
+
+extension RaftDriver {
+    /// Carries out the instance's actions in order, without suspending: storage writes go to the
+    /// writer's queue (in order), sends go out at once, applies go to the applier's queue.
+    func perform(_ actions: [Raft.Action]) {
+        var wroteLog = false
+        var queuedApply = false
+        for action in actions {
+            switch action {
+            case .persistHardState(let state):
+                writes.enqueue(.hardState(state))
+                wroteLog = true
+            case .truncateLog(let from):
+                writes.enqueue(.truncate(from: from))
+                wroteLog = true
+            case .appendLog(let entries):
+                writes.enqueue(.append(entries))
+                wroteLog = true
+            case .installSnapshot(let snapshot):
+                writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(snapshot), reportDurable: true))
+                applyQueue.append(.restore(snapshot))
+                wroteLog = true
+                queuedApply = true
+            case .compactLog:
+                break  // the store compacts when it saves the snapshot (Raft §7)
+            case .send(let message):
+                messenger.send(message)
+            case .apply(let entries):
+                applyQueue.append(.entries(entries))
+                queuedApply = true
+            case .takeSnapshot:
+                if !snapshotRequested {
+                    snapshotRequested = true
+                    applyQueue.append(.takeSnapshot)
+                    queuedApply = true
+                }
+            case .leadershipChanged(let state):
+                leadershipChanged(state)
+            case .readReady(let read):
+                readConfirmed(read)
+            case .readFailed(let context):
+                failRead(context, code: .readFailed,
+                         message: "the leader could not confirm read \(context) (leadership changed); retry")
+            case .membershipChanged(let membership):
+                logger.info("membership changed", metadata: ["membership": "\(membership)"])
+            }
+        }
+        if wroteLog { writerWakeupInput.yield() }
+        if queuedApply { applierWakeupInput.yield() }
+    }
+
+    /// Publishes the change. When this node stops leading, its pending proposals keep waiting —
+    /// the next leader may commit them (success) or another entry at their index (overwritten) —
+    /// but only for `Options.proposalOutcomeTicks`: the index may stay empty for long.
+    private func leadershipChanged(_ state: Raft.LeaderState) {
+        logger.info("leadership changed", metadata: ["state": "\(state)"])
+        leadershipInput.yield(state)
+        guard state.role != .leader else { return }
+        let deadline = tickCount + UInt64(options.proposalOutcomeTicks)
+        for (index, proposal) in proposals where proposal.deadlineTick == nil {
+            proposals[index]?.deadlineTick = deadline
+        }
+    }
+
+    /// Fails the proposals whose outcome did not become known in time after a step-down.
+    func expireProposals() {
+        for (index, proposal) in proposals {
+            guard let deadline = proposal.deadlineTick, deadline <= tickCount else { continue }
+            proposals[index] = nil
+            proposal.continuation.resume(returning: .failure(RaftDriverError(
+                code: .leadershipLost, leaderHint: instance.leader,
+                message: "\(id) stopped leading before the proposal at \(index) was applied; its outcome is unknown, "
+                    + "retry idempotently at \(instance.leader?.rawValue ?? "the next leader")")))
+        }
+    }
+
+    private func readConfirmed(_ read: Raft.ReadState) {
+        guard var pending = reads[read.context] else { return }
+        pending.readIndex = read.index
+        reads[read.context] = pending
+        completeAppliedReads()
+    }
+
+    /// Completes the confirmed reads whose index the state machine has reached.
+    func completeAppliedReads() {
+        for (context, read) in reads {
+            guard let index = read.readIndex, index <= stateMachineApplied else { continue }
+            reads[context] = nil
+            read.continuation.resume(returning: .success(index))
+        }
+    }
+
+    /// Fails reads whose deadline passed (lost forwarded requests or answers, or a node that
+    /// cannot catch up to the read index).
+    func expireReads() {
+        for (context, read) in reads where read.deadlineTick <= tickCount {
+            failRead(context, code: .readTimedOut,
+                     message: "read \(context) was not confirmed and applied within \(options.readTimeoutTicks) ticks; retry")
+        }
+    }
+
+    private func failRead(_ context: Raft.ReadContext, code: RaftDriverError.Code, message: String) {
+        guard let read = reads.removeValue(forKey: context) else { return }
+        read.continuation.resume(returning: .failure(RaftDriverError(code: code, leaderHint: instance.leader, message: message)))
+    }
+}

@@ -1,0 +1,217 @@
+import Logging
+import RaftCore
+import RaftStorage
+
+extension RaftDriver {
+    /// Drives the node until the calling task is cancelled (returns normally) or storage or the
+    /// state machine fails (throws; the process must stop and recover on restart). Four child
+    /// tasks — ticks, inbox, writer, applier — all end with it; pending requests then fail with
+    /// `.shuttingDown`. Call once.
+    public func run() async throws(RaftDriverFailure) {
+        guard phase == .idle else {
+            throw RaftDriverFailure(message: "run() was already called on driver \(id); create a new driver to restart")
+        }
+        phase = .running
+        leadershipInput.yield(instance.leadershipState)
+        logger.info("raft driver started", metadata: ["status": "\(status)"])
+        applierWakeupInput.yield()
+        writerWakeupInput.yield()
+        var failure: RaftDriverFailure?
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.tickLoop() }
+                group.addTask { await self.inboxLoop() }
+                group.addTask { try await self.writerLoop() }
+                group.addTask { try await self.applierLoop() }
+                // Every loop runs until cancellation, so the first to return means we stop.
+                _ = try await group.next()
+                group.cancelAll()
+                try await group.waitForAll()
+            }
+        } catch let error as RaftDriverFailure {
+            failure = error
+        } catch {
+            failure = RaftDriverFailure(message: "raft driver \(id) stopped: \(error)")
+        }
+        shutDown()
+        if let failure {
+            logger.error("raft driver stopped", metadata: ["error": "\(failure)"])
+            throw failure
+        }
+        logger.info("raft driver stopped")
+    }
+
+    private func shutDown() {
+        phase = .stopped
+        let error = RaftDriverError.shuttingDown(id)
+        for (_, proposal) in proposals { proposal.continuation.resume(returning: .failure(error)) }
+        proposals = [:]
+        for (_, read) in reads { read.continuation.resume(returning: .failure(error)) }
+        reads = [:]
+        inboxInput.finish()
+        writerWakeupInput.finish()
+        applierWakeupInput.finish()
+        leadershipInput.finish()
+    }
+
+    // MARK: Loops (child tasks of run)
+
+    private nonisolated func tickLoop() async {
+        while !Task.isCancelled {
+            do {
+                try await Self.sleep(on: clock, for: options.tickInterval)
+            } catch {
+                return  // cancelled
+            }
+            await tick()
+        }
+    }
+
+    private static func sleep<C: Clock>(on clock: C, for duration: Duration) async throws where C.Duration == Duration {
+        try await clock.sleep(until: clock.now.advanced(by: duration), tolerance: nil)
+    }
+
+    private nonisolated func inboxLoop() async {
+        for await message in inbox {
+            await handle(message)
+        }
+    }
+
+    /// Makes queued log writes durable, one merged batch per store call: whatever arrives while a
+    /// batch is being synced is written together in the next one (the store group-commits too).
+    private nonisolated func writerLoop() async throws {
+        for await _ in writerWakeups {
+            while let batch = await takeWriteBatch() {
+                switch batch {
+                case .log(let hardState, let entries):
+                    let last: Raft.LogIndex
+                    do {
+                        last = try await store.persist(hardState: hardState, entries: entries)
+                    } catch {
+                        throw RaftDriverFailure(message: "log write failed on \(id) (\(entries.count) entries from "
+                            + "\(entries.first?.index.description ?? "-")): \(error); the node must restart")
+                    }
+                    await logBecameDurable(hardState: hardState, through: last, term: store.term(at: last))
+                case .snapshot(let snapshot, let reportDurable):
+                    do {
+                        try await store.saveSnapshot(snapshot)
+                    } catch where !reportDurable && error.code == .invalidArgument {
+                        // A locally taken snapshot overtaken by a newer one (installed from the
+                        // leader): nothing is lost, the newer one covers it.
+                        logger.debug("skipped an outdated local snapshot", metadata: ["index": "\(snapshot.index)"])
+                        continue
+                    } catch {
+                        throw RaftDriverFailure(message: "saving the snapshot at \(snapshot.index) failed on \(id): \(error); "
+                            + "the node must restart")
+                    }
+                    if reportDurable { await snapshotBecameDurable(snapshot) }
+                }
+            }
+        }
+    }
+
+    /// Feeds the state machine in log order, one item at a time.
+    private nonisolated func applierLoop() async throws {
+        for await _ in applierWakeups {
+            while let (work, appliedIndex) = await takeApplyWork() {
+                switch work {
+                case .entries(let entries):
+                    let commands = entries.filter { $0.kind == .normal }
+                    if !commands.isEmpty { await stateMachine.apply(commands) }
+                    await entriesApplied(entries)
+                case .restore(let snapshot):
+                    do {
+                        try await stateMachine.restore(snapshot.data)
+                    } catch {
+                        throw RaftDriverFailure(message: "the state machine of \(id) refused the snapshot at "
+                            + "\(snapshot.metadata.index): \(error); the node must restart")
+                    }
+                    await snapshotRestored(snapshot.metadata)
+                case .takeSnapshot:
+                    let data = await stateMachine.snapshot()
+                    await snapshotCaptured(through: appliedIndex, data: data)
+                }
+            }
+        }
+    }
+
+    // MARK: Actor-side steps of the loops
+
+    private func tick() {
+        tickCount += 1
+        perform(instance.tick())
+        expireReads()
+        expireProposals()
+    }
+
+    private func handle(_ message: Raft.Message) {
+        perform(instance.receive(message))
+    }
+
+    private func takeWriteBatch() -> StoreBatch? { writes.takeBatch() }
+
+    /// The next item for the applier, with the state machine's applied index before it.
+    private func takeApplyWork() -> (ApplyWork, Raft.LogIndex)? {
+        guard !applyQueue.isEmpty else { return nil }
+        return (applyQueue.removeFirst(), stateMachineApplied)
+    }
+
+    private func logBecameDurable(hardState: Raft.HardState?, through last: Raft.LogIndex, term: Raft.Term?) {
+        var actions: [Raft.Action] = []
+        if let hardState { actions += instance.persisted(hardState: hardState) }
+        if let term, last > .zero { actions += instance.persisted(through: last, term: term) }
+        perform(actions)
+    }
+
+    private func snapshotBecameDurable(_ snapshot: RaftSnapshot) {
+        perform(instance.persisted(through: snapshot.index, term: snapshot.term))
+    }
+
+    private func entriesApplied(_ entries: [Raft.Entry]) {
+        guard let last = entries.last else { return }
+        stateMachineApplied = max(stateMachineApplied, last.index)
+        for entry in entries {
+            guard let proposal = proposals.removeValue(forKey: entry.index) else { continue }
+            if entry.term == proposal.term {
+                proposal.continuation.resume(returning: .success(entry.index))
+            } else {
+                proposal.continuation.resume(returning: .failure(RaftDriverError(
+                    code: .entryOverwritten, leaderHint: instance.leader,
+                    message: "the proposal at \(entry.index) in \(proposal.term) was replaced by an entry of "
+                        + "\(entry.term); it was not applied — retry it")))
+            }
+        }
+        perform(instance.applied(through: last.index))
+        completeAppliedReads()
+    }
+
+    private func snapshotRestored(_ metadata: Raft.SnapshotMetadata) {
+        stateMachineApplied = max(stateMachineApplied, metadata.index)
+        for (index, proposal) in proposals where index <= metadata.index {
+            proposals[index] = nil
+            proposal.continuation.resume(returning: .failure(RaftDriverError(
+                code: .leadershipLost, leaderHint: instance.leader,
+                message: "the proposal at \(index) is covered by a snapshot from the leader; its outcome is unknown, "
+                    + "retry idempotently")))
+        }
+        completeAppliedReads()
+    }
+
+    private func snapshotCaptured(through index: Raft.LogIndex, data: [UInt8]) {
+        snapshotRequested = false
+        guard index > (instance.snapshotMetadata?.index ?? .zero) else { return }
+        let actions: [Raft.Action]
+        do {
+            actions = try instance.snapshotTaken(through: index, data: data)
+        } catch {
+            logger.debug("snapshot not taken", metadata: ["index": "\(index)", "reason": "\(error)"])
+            return
+        }
+        if let metadata = instance.snapshotMetadata, metadata.index == index {
+            writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(Raft.Snapshot(metadata: metadata, data: data)),
+                                     reportDurable: false))
+            writerWakeupInput.yield()
+        }
+        perform(actions)
+    }
+}

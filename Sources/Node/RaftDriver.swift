@@ -1,0 +1,225 @@
+import Logging
+import RaftCore
+import RaftStorage
+
+/// The shell around one `Raft.Instance`: the only place where a node's consensus meets time,
+/// disk, network and the state machine.
+///
+/// `run()` drives it: a tick loop (an injected clock), an inbox loop for peer messages, a writer
+/// that makes log writes durable in merged batches, and an applier that feeds committed entries
+/// to the `ReplicatedStateMachine` in order. Every input is handled on the actor without
+/// suspending, and the instance's actions are carried out in order (see `docs/node.md`):
+/// storage writes are queued for the writer, sends go out at once (the core withholds messages
+/// that depend on unpersisted state), applies are queued for the applier.
+public actor RaftDriver {
+    /// Runtime settings that are not part of the Raft configuration.
+    public struct Options: Sendable {
+        /// The period of `Raft.Instance.tick()`; `electionTicks` and `heartbeatTicks` count these.
+        public var tickInterval: Duration
+        /// A linearizable read that is not confirmed and applied within this many ticks fails with
+        /// `.readTimedOut` (a forwarded read or its answer can be lost).
+        public var readTimeoutTicks: Int
+        /// After this node stops leading, a pending proposal waits this many more ticks for its
+        /// index to be applied (the next leader may still commit it, or commit another entry
+        /// there) before failing with `.leadershipLost` (outcome unknown).
+        public var proposalOutcomeTicks: Int
+        /// Peer messages buffered before `run()` handles them; newer ones are dropped beyond this.
+        public var inboxCapacity: Int
+
+        /// Creates options.
+        public init(tickInterval: Duration = .milliseconds(100), readTimeoutTicks: Int = 30, proposalOutcomeTicks: Int = 50,
+                    inboxCapacity: Int = 8192) {
+            self.tickInterval = tickInterval
+            self.readTimeoutTicks = readTimeoutTicks
+            self.proposalOutcomeTicks = proposalOutcomeTicks
+            self.inboxCapacity = inboxCapacity
+        }
+    }
+
+    enum Phase { case idle, running, stopped }
+
+    /// What the applier task does next, in log order.
+    enum ApplyWork: Sendable {
+        case entries([Raft.Entry])
+        case restore(Raft.Snapshot)
+        case takeSnapshot
+    }
+
+    struct PendingProposal {
+        var term: Raft.Term
+        /// Set when this node stops leading: fail as `.leadershipLost` at this tick.
+        var deadlineTick: UInt64?
+        var continuation: CheckedContinuation<Result<Raft.LogIndex, RaftDriverError>, Never>
+    }
+
+    struct PendingRead {
+        /// Set once the leader confirmed the read.
+        var readIndex: Raft.LogIndex?
+        var deadlineTick: UInt64
+        var continuation: CheckedContinuation<Result<Raft.LogIndex, RaftDriverError>, Never>
+    }
+
+    /// This node's id.
+    public nonisolated let id: Raft.NodeID
+    /// Every leadership change this node observes (term, leader, role), starting with the state
+    /// at `run()`. Single consumer; finishes when `run()` returns.
+    public nonisolated let leadershipChanges: AsyncStream<Raft.LeaderState>
+
+    var instance: Raft.Instance
+    let store: any RaftLogStore
+    let stateMachine: any ReplicatedStateMachine
+    let messenger: any PeerMessenger
+    let clock: any Clock<Duration>
+    let options: Options
+    let logger: Logger
+
+    let inbox: AsyncStream<Raft.Message>
+    let inboxInput: AsyncStream<Raft.Message>.Continuation
+    let writerWakeups: AsyncStream<Void>
+    let writerWakeupInput: AsyncStream<Void>.Continuation
+    let applierWakeups: AsyncStream<Void>
+    let applierWakeupInput: AsyncStream<Void>.Continuation
+    let leadershipInput: AsyncStream<Raft.LeaderState>.Continuation
+
+    var phase = Phase.idle
+    var writes = LogWriteQueue()
+    var applyQueue: [ApplyWork] = []
+    var stateMachineApplied = Raft.LogIndex.zero
+    var snapshotRequested = false
+    var proposals: [Raft.LogIndex: PendingProposal] = [:]
+    var reads: [Raft.ReadContext: PendingRead] = [:]
+    var nextReadContext: UInt64 = 1
+    var tickCount: UInt64 = 0
+
+    /// Creates the driver from what `store` recovered (hard state, latest snapshot, log), so a
+    /// restart resumes where the node left off: the state machine is restored from the snapshot
+    /// when `run()` starts and the committed entries after it are applied again.
+    ///
+    /// - Parameters:
+    ///   - bootstrapMembership: the cluster's founding configuration (used until the log or a
+    ///     snapshot holds one; empty for a member added later).
+    ///   - seed: election jitter; use a random value in production, a fixed one in tests.
+    /// - Throws: `RaftDriverFailure` if `config` is invalid or the store's contents are unreadable.
+    public init(config: Raft.Config, bootstrapMembership: Raft.Membership, store: any RaftLogStore,
+                stateMachine: any ReplicatedStateMachine, messenger: any PeerMessenger, options: Options = Options(),
+                clock: any Clock<Duration> = ContinuousClock(), logger: Logger = Logger(label: "quorum.raft"),
+                seed: UInt64) throws(RaftDriverFailure) {
+        do {
+            try config.validate()
+        } catch {
+            throw RaftDriverFailure(message: "invalid Raft configuration: \(error.field) \(error.message)")
+        }
+        var snapshot: Raft.Snapshot?
+        if let stored = store.snapshot { snapshot = try SnapshotEnvelope.raftSnapshot(stored) }
+        var entries: [Raft.Entry] = []
+        if store.lastIndex >= store.firstIndex {
+            do {
+                entries = try store.entries(from: store.firstIndex, through: store.lastIndex)
+            } catch {
+                throw RaftDriverFailure(message: "cannot read the recovered log of \(config.id): \(error)")
+            }
+        }
+        let persisted = Raft.PersistedState(hardState: store.hardState, snapshot: snapshot, entries: entries,
+                                            bootstrapMembership: bootstrapMembership)
+        self.instance = Raft.Instance(config: config, restoring: persisted, seed: seed)
+        self.id = config.id
+        self.store = store
+        self.stateMachine = stateMachine
+        self.messenger = messenger
+        self.clock = clock
+        self.options = options
+        var logger = logger
+        logger[metadataKey: "node"] = "\(config.id)"
+        self.logger = logger
+        (inbox, inboxInput) = AsyncStream.makeStream(of: Raft.Message.self,
+                                                     bufferingPolicy: .bufferingOldest(options.inboxCapacity))
+        (writerWakeups, writerWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (applierWakeups, applierWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (leadershipChanges, leadershipInput) = AsyncStream.makeStream(of: Raft.LeaderState.self,
+                                                                      bufferingPolicy: .bufferingNewest(64))
+        if let snapshot { applyQueue.append(.restore(snapshot)) }
+    }
+
+    // MARK: Inputs
+
+    /// Hands a message from a peer to the driver. Never blocks (callable from a NIO event loop);
+    /// messages for another node, or beyond `Options.inboxCapacity`, are dropped.
+    public nonisolated func receive(_ message: Raft.Message) {
+        guard message.to == id else { return }
+        inboxInput.yield(message)
+    }
+
+    /// Proposes `data` and returns its index once the entry is committed **and applied by the
+    /// local state machine** (Raft §5.3; a proposal is acknowledged only when an entry with its
+    /// index and term is applied, §8).
+    ///
+    /// - Throws: `.notLeader` (with `leaderHint`) or `.refused` at once; `.entryOverwritten` when a
+    ///   different entry was applied at its index; `.leadershipLost` when this node stopped leading
+    ///   and no entry was applied at the index within `Options.proposalOutcomeTicks` (outcome
+    ///   unknown); `.shuttingDown`. Cancelling the caller does not withdraw the proposal.
+    public func propose(_ data: [UInt8]) async throws(RaftDriverError) -> Raft.LogIndex {
+        guard phase != .stopped else { throw .shuttingDown(id) }
+        let proposal: Raft.Proposal
+        do {
+            proposal = try instance.propose(data)
+        } catch {
+            throw RaftDriverError(error)
+        }
+        if let earlier = proposals.removeValue(forKey: proposal.index) {
+            // An earlier term's proposal at this index, still waiting after a step-down: this
+            // node now leads with a different entry there, so it cannot learn that outcome.
+            earlier.continuation.resume(returning: .failure(RaftDriverError(
+                code: .leadershipLost, leaderHint: instance.leader,
+                message: "the proposal at \(proposal.index) in \(earlier.term) was superseded locally by an entry of "
+                    + "\(proposal.term); its outcome is unknown, retry idempotently")))
+        }
+        let result = await withCheckedContinuation { continuation in
+            proposals[proposal.index] = PendingProposal(term: proposal.term, deadlineTick: nil, continuation: continuation)
+            perform(proposal.actions)
+        }
+        return try result.get()
+    }
+
+    /// Returns a read index once leadership was confirmed by a quorum (ReadIndex, thesis §6.4)
+    /// and the local state machine has applied through it: reading the state machine now is
+    /// linearizable. Works on followers (forwarded to the leader).
+    ///
+    /// - Throws: `.notLeader` without a known leader, `.readFailed` when leadership changed,
+    ///   `.readTimedOut` after `Options.readTimeoutTicks`, `.shuttingDown`.
+    public func linearizableRead() async throws(RaftDriverError) -> Raft.LogIndex {
+        guard phase != .stopped else { throw .shuttingDown(id) }
+        let context = Raft.ReadContext(nextReadContext)
+        nextReadContext += 1
+        let actions: [Raft.Action]
+        do {
+            actions = try instance.readIndex(context: context)
+        } catch {
+            throw RaftDriverError(error)
+        }
+        let result = await withCheckedContinuation { continuation in
+            reads[context] = PendingRead(readIndex: nil, deadlineTick: tickCount + UInt64(options.readTimeoutTicks),
+                                         continuation: continuation)
+            perform(actions)
+        }
+        return try result.get()
+    }
+
+    /// Starts handing leadership to `target` (thesis §3.10). Returns once the transfer started;
+    /// watch `leadershipChanges` or `status` for the outcome (it is abandoned after an election
+    /// timeout). Proposals are refused with `.refused`/`transfer-in-progress` meanwhile.
+    public func transferLeadership(to target: Raft.NodeID) throws(RaftDriverError) {
+        guard phase != .stopped else { throw .shuttingDown(id) }
+        do {
+            perform(try instance.transferLeadership(to: target))
+        } catch {
+            throw RaftDriverError(error)
+        }
+    }
+
+    /// The node's current Raft state; `appliedIndex` is the state machine's.
+    public var status: RaftStatus {
+        RaftStatus(id: id, term: instance.term, leader: instance.leader, role: instance.role,
+                   commitIndex: instance.commitIndex, appliedIndex: stateMachineApplied,
+                   lastLogIndex: instance.lastLogIndex, durableIndex: instance.durableIndex)
+    }
+}

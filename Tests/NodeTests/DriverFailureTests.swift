@@ -1,0 +1,76 @@
+import Logging
+@testable import Node
+import RaftCore
+import RaftStorage
+import Testing
+
+@Suite("RaftDriver stops on storage and state-machine failures", .timeLimit(.minutes(1)))
+struct DriverFailureTests {
+    private struct NoNetwork: PeerMessenger {
+        func send(_ message: Raft.Message) {}
+    }
+
+    private final class FailingStore: RaftLogStore {
+        let base = InMemoryLogStore()
+        func persist(hardState: Raft.HardState?, entries: [Raft.Entry]) async throws(StorageError) -> Raft.LogIndex {
+            throw StorageError(code: .fatal, message: "fdatasync failed (EIO)")
+        }
+        func saveSnapshot(_ snapshot: RaftSnapshot) async throws(StorageError) { try await base.saveSnapshot(snapshot) }
+        func close() async {}
+        var hardState: Raft.HardState { base.hardState }
+        var firstIndex: Raft.LogIndex { base.firstIndex }
+        var lastIndex: Raft.LogIndex { base.lastIndex }
+        var snapshot: RaftSnapshot? { base.snapshot }
+        func term(at index: Raft.LogIndex) -> Raft.Term? { base.term(at: index) }
+        func entries(from: Raft.LogIndex, through: Raft.LogIndex) throws(StorageError) -> [Raft.Entry] {
+            try base.entries(from: from, through: through)
+        }
+    }
+
+    private actor RefusingStateMachine: ReplicatedStateMachine {
+        struct Refused: Error {}
+        func apply(_ entries: [Raft.Entry]) async {}
+        func snapshot() async -> [UInt8] { [] }
+        func restore(_ snapshot: [UInt8]) async throws { throw Refused() }
+    }
+
+    private func driver(store: any RaftLogStore, stateMachine: any ReplicatedStateMachine) throws -> RaftDriver {
+        try RaftDriver(config: Raft.Config(id: "n1"), bootstrapMembership: Raft.Membership(voters: ["n1"]), store: store,
+                       stateMachine: stateMachine, messenger: NoNetwork(),
+                       options: RaftDriver.Options(tickInterval: .milliseconds(2)),
+                       logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), seed: 1)
+    }
+
+    @Test("a failed log write stops run() with a failure, and pending proposals fail with shutting-down")
+    func storageFailure() async throws {
+        let driver = try driver(store: FailingStore(), stateMachine: RecordingStateMachine())
+        let failure = await #expect(throws: RaftDriverFailure.self) { try await driver.run() }
+        #expect(failure?.message.contains("log write failed") == true)
+        let error = await #expect(throws: RaftDriverError.self) { _ = try await driver.propose([1]) }
+        #expect(error?.code == .shuttingDown)
+    }
+
+    @Test("a state machine that refuses the recovered snapshot stops run() with a failure")
+    func restoreFailure() async throws {
+        let store = InMemoryLogStore()
+        _ = try await store.append([Raft.Entry(term: Raft.Term(1), index: Raft.LogIndex(1))])
+        let snapshot = Raft.Snapshot(
+            metadata: Raft.SnapshotMetadata(index: Raft.LogIndex(1), term: Raft.Term(1), membership: Raft.Membership(voters: ["n1"])),
+            data: [42])
+        try await store.saveSnapshot(SnapshotEnvelope.storeSnapshot(snapshot))
+        let driver = try driver(store: store, stateMachine: RefusingStateMachine())
+        let failure = await #expect(throws: RaftDriverFailure.self) { try await driver.run() }
+        #expect(failure?.message.contains("refused the snapshot") == true)
+    }
+
+    @Test("the snapshot envelope round-trips membership and data, and rejects foreign bytes")
+    func envelope() throws {
+        let membership = Raft.Membership(voters: ["n1", "n2"], learners: ["n3"], removed: ["n4"])
+        let snapshot = Raft.Snapshot(metadata: Raft.SnapshotMetadata(index: Raft.LogIndex(7), term: Raft.Term(2), membership: membership),
+                                     data: [1, 2, 3])
+        #expect(try SnapshotEnvelope.raftSnapshot(SnapshotEnvelope.storeSnapshot(snapshot)) == snapshot)
+        #expect(throws: RaftDriverFailure.self) {
+            try SnapshotEnvelope.raftSnapshot(RaftSnapshot(index: Raft.LogIndex(7), term: Raft.Term(2), data: [1, 2, 3]))
+        }
+    }
+}
