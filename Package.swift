@@ -50,17 +50,19 @@ let package = Package(
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
-        .target(name: "RaftCore"),
+        .target(name: "RaftCore", dependencies: ["DeterministicRandom"]),
+        // A seeded generator (SplitMix64) for every reproducible random choice. Pure.
+        .target(name: "DeterministicRandom"),
         // Bounds-checked binary writer/reader shared by every binary format. Pure.
         .target(name: "BinaryCoding"),
         // The wire encoding of Raft messages for the peer transport. Pure.
-        .target(name: "RaftWire", dependencies: ["RaftCore", "BinaryCoding"]),
+        .target(name: "RaftWire", dependencies: ["RaftCore", "BinaryCoding", "DeterministicRandom"]),
         // Hardware CRC32C (SSE4.2), chosen at run time; no compiler flags needed.
         .target(name: "CCRC32C"),
         // The crash-safe write-ahead log, hard state and snapshots on disk.
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CCRC32C", logging, metrics]),
         // Peer-to-peer transport: mutually authenticated TLS 1.3, framing, cluster certificates.
-        .target(name: "Transport", dependencies: ["RaftCore", nioCore, nioPosix, nioTLS, nioSSL, x509, crypto, asn1, logging]),
+        .target(name: "Transport", dependencies: ["RaftCore", "DeterministicRandom", nioCore, nioPosix, nioTLS, nioSSL, x509, crypto, asn1, logging]),
         // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
         .target(name: "Cron"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
@@ -82,26 +84,27 @@ let package = Package(
         // The simulator's command line: thousands of seeded histories in release (scripts/simulate.sh).
         .executableTarget(name: "quorum-sim", dependencies: ["SimulationKit"]),
         // Test-only: seeded random scheduler command streams (tests, replay tool, benchmark).
-        .target(name: "SchedulerTesting", dependencies: ["SchedulerCore"]),
+        .target(name: "SchedulerTesting", dependencies: ["SchedulerCore", "DeterministicRandom"]),
         // Replays a seeded stream and prints the snapshot digest (the cross-process determinism check).
         .executableTarget(name: "scheduler-replay", dependencies: ["SchedulerCore", "SchedulerTesting"]),
         // The child process of the WAL kill test; a test dependency so `swift build --build-tests` builds it.
         .executableTarget(
             name: "WALCrashChild", dependencies: ["RaftStorage", "RaftCore", logging], path: "Tests/Support/WALCrashChild"),
 
-        .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
+        .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "DeterministicRandom"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
         .testTarget(name: "RaftWireTests", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"]),
-        .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "WALCrashChild", logging]),
+        .testTarget(
+            name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "WALCrashChild", "DeterministicRandom", logging]),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["Transport", "RaftCore", nioCore, nioEmbedded, nioPosix, nioSSL, x509, crypto, asn1, logging]),
-        .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
+            dependencies: ["Transport", "RaftCore", "DeterministicRandom", nioCore, nioEmbedded, nioPosix, nioSSL, x509, crypto, asn1, logging]),
+        .testTarget(name: "CronTests", dependencies: ["Cron", "DeterministicRandom"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding"]),
+            name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", hummingbirdTesting]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", logging]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "DeterministicRandom", hummingbirdTesting]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),

@@ -3,7 +3,7 @@ extension Raft.Instance {
 
     mutating func resetElectionTimer() {
         electionElapsed = 0
-        randomizedElectionTimeout = config.electionTicks + random.next(below: config.electionTicks)
+        randomizedElectionTimeout = config.electionTicks + random.below(config.electionTicks)
     }
 
     mutating func tickElection() {

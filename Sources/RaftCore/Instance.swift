@@ -1,3 +1,5 @@
+import DeterministicRandom
+
 extension Raft {
     /// One Raft participant as a pure value: feed it inputs, carry out the returned actions in
     /// order.

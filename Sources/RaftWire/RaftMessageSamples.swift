@@ -1,3 +1,4 @@
+import DeterministicRandom
 import RaftCore
 
 /// Seeded generation of arbitrary Raft messages, for round-trip and fuzz tests of the codec.
@@ -5,22 +6,16 @@ import RaftCore
 /// Lives in the library (not a test target) so the fuzz executable and the unit tests share one
 /// generator; it reads no clock and no global randomness.
 public struct RaftMessageSamples {
-    private var state: UInt64
+    private var random: SplitMix64
 
     /// A generator whose output is a pure function of `seed`.
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    /// The next pseudo-random 64-bit value (SplitMix64).
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    /// The next pseudo-random 64-bit value.
+    public mutating func next() -> UInt64 { random.next() }
 
     /// A value in `0..<bound` (bound > 0).
-    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    public mutating func below(_ bound: Int) -> Int { random.below(bound) }
 
     /// An integer with a skewed size: often small, sometimes near the type's limit.
     mutating func number() -> UInt64 {

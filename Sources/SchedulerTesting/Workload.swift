@@ -1,31 +1,9 @@
+import DeterministicRandom
 import SchedulerCore
 
-/// A seeded pseudo-random number generator (SplitMix64): the same seed gives the same stream in
-/// every process.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    /// A generator for `seed`.
-    public init(seed: UInt64) { state = seed }
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A value in `0..<bound` (bound > 0).
-    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    /// True with probability `percent`/100.
-    public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-}
-
-/// Generates a random but valid-ish command stream against a live state, the way a leader and
-/// its executors would (plus misbehaviour: stale reports, duplicate fires, clock skew, bad ids).
-/// Deterministic for a seed: it reads only the state's deterministic queries.
 public struct SchedulerWorkload: Sendable {
     /// The generator.
-    public var random: SeededRandom
+    public var random: SplitMix64
     /// The proposer's clock.
     public var clock: Timestamp
     private var counter = 0
@@ -40,7 +18,7 @@ public struct SchedulerWorkload: Sendable {
 
     /// A workload for `seed`, starting at `start`.
     public init(seed: UInt64, start: Timestamp = Timestamp(1_700_000_000_000)) {
-        random = SeededRandom(seed: seed)
+        random = SplitMix64(seed: seed)
         clock = start
     }
 

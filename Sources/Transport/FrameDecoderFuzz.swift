@@ -1,3 +1,4 @@
+import DeterministicRandom
 import NIOCore
 
 extension Transport {
@@ -45,7 +46,7 @@ extension Transport {
 
         /// Runs `inputs` inputs and reports; stops collecting violations after 20.
         public func run(inputs: Int) -> Report {
-            var random = SeededRandom(seed: seed)
+            var random = SplitMix64(seed: seed)
             var report = Report()
             let decoder = FrameDecoder(maximumFrameLength: maximumFrameLength)
             for index in 0..<inputs {
@@ -123,7 +124,7 @@ extension Transport {
             }
         }
 
-        private func randomChunks(_ count: Int, using random: inout SeededRandom) -> [Int] {
+        private func randomChunks(_ count: Int, using random: inout SplitMix64) -> [Int] {
             var chunks: [Int] = []
             var left = count
             while left > 0 {
@@ -134,7 +135,7 @@ extension Transport {
             return chunks
         }
 
-        private func makeInput(using random: inout SeededRandom) -> [UInt8] {
+        private func makeInput(using random: inout SplitMix64) -> [UInt8] {
             var buffer = ByteBuffer()
             for _ in 0..<Int.random(in: 1...4, using: &random) {
                 let size = Int.random(in: 0...Swift.min(200, maximumFrameLength - 2), using: &random)
@@ -148,7 +149,7 @@ extension Transport {
             return bytes
         }
 
-        private func mutate(_ bytes: inout [UInt8], using random: inout SeededRandom) {
+        private func mutate(_ bytes: inout [UInt8], using random: inout SplitMix64) {
             guard !bytes.isEmpty else {
                 bytes = (0..<Int.random(in: 1...16, using: &random)).map { _ in .random(in: 0...255, using: &random) }
                 return
@@ -184,24 +185,6 @@ extension Transport {
                 let versions: [UInt8] = [0, 2, 255, .random(in: 0...255, using: &random)]
                 bytes[at] = versions[Int.random(in: 0..<versions.count, using: &random)]
             }
-        }
-    }
-
-    /// SplitMix64: a small, fast, seedable generator for reproducible tests and fuzzing.
-    /// Not for keys or anything secret.
-    public struct SeededRandom: RandomNumberGenerator, Sendable {
-        private var state: UInt64
-
-        /// A generator that replays the same sequence for the same seed.
-        public init(seed: UInt64) { state = seed }
-
-        /// The next 64 random bits.
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

@@ -1,3 +1,4 @@
+import DeterministicRandom
 import Cron
 import Foundation
 import Testing
@@ -17,7 +18,7 @@ struct FuzzTests {
 
     @Test("seeded inputs", arguments: seeds)
     func fuzz(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         let zones = try Self.zones.map { try CronTimeZone.named($0) }
         var accepted = 0
         for index in 0..<Self.inputsPerSeed {
@@ -53,7 +54,7 @@ enum Mutator {
     static let separators: [Character] = [" ", ",", "-", "/", "\t"]
     static let noise: [Character] = ["*", "?", "#", "@", "L", "W", "H", ".", "+", "\u{0}", "\n", "é", "🙂", "\u{200B}", "\\", "'", "\""]
 
-    static func mutate(_ text: String, _ random: inout SeededGenerator) -> String {
+    static func mutate(_ text: String, _ random: inout SplitMix64) -> String {
         var characters = Array(text)
         let rounds = random.next() % 4 == 0 ? 2 : 1
         for _ in 0..<rounds {
@@ -89,14 +90,14 @@ enum Mutator {
         return String(characters)
     }
 
-    static func randomString(_ random: inout SeededGenerator) -> String {
+    static func randomString(_ random: inout SplitMix64) -> String {
         let alphabet = Array("0123456789*/-, \t@abcdefghijklmnopqrstuvwxyzJANMONSUN?#L.🙂é")
         let length = Int(random.next() % 40)
         return String((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
     }
 
     /// Mostly ordinary instants, sometimes the edges of what Date can hold.
-    static func instant(_ random: inout SeededGenerator) -> Date {
+    static func instant(_ random: inout SplitMix64) -> Date {
         switch random.next() % 20 {
         case 0: return Date(timeIntervalSince1970: [-1e15, 1e15, .nan, .infinity, -62_135_596_900, 253_402_300_700][Int(random.next() % 6)])
         case 1: return Date(timeIntervalSince1970: -5_000_000_000 + Double(random.next() % 20_000_000_000))

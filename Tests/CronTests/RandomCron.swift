@@ -1,3 +1,4 @@
+import DeterministicRandom
 /// Seeded generators of cron text for property tests and fuzzing.
 enum RandomCron {
     static let monthNames = ["JAN", "feb", "Mar", "APR", "may", "JUN", "jul", "AUG", "sep", "OCT", "nov", "DEC"]
@@ -5,7 +6,7 @@ enum RandomCron {
 
     /// A valid five-field expression (or sometimes a macro). With `timeBias`, hours and
     /// minutes favour the small hours and round minutes, where DST transitions happen.
-    static func validExpression(_ random: inout SeededGenerator, timeBias: Bool = false) -> String {
+    static func validExpression(_ random: inout SplitMix64, timeBias: Bool = false) -> String {
         if random.next() % 20 == 0 {
             return ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"][Int(random.next() % 7)]
         }
@@ -19,12 +20,12 @@ enum RandomCron {
     }
 
     /// One field: `*`, `*/n`, a value, a range, a stepped range, `a/n`, or a list of those.
-    static func field(_ random: inout SeededGenerator, range: ClosedRange<Int>, names: [String]?, favourite: [Int]) -> String {
+    static func field(_ random: inout SplitMix64, range: ClosedRange<Int>, names: [String]?, favourite: [Int]) -> String {
         let parts = random.next() % 5 == 0 ? 2 + Int(random.next() % 2) : 1
         return (0..<parts).map { _ in element(&random, range: range, names: names, favourite: favourite) }.joined(separator: ",")
     }
 
-    static func element(_ random: inout SeededGenerator, range: ClosedRange<Int>, names: [String]?, favourite: [Int]) -> String {
+    static func element(_ random: inout SplitMix64, range: ClosedRange<Int>, names: [String]?, favourite: [Int]) -> String {
         func value() -> Int {
             if !favourite.isEmpty && random.next() % 2 == 0 { return favourite[Int(random.next() % UInt64(favourite.count))] }
             return range.lowerBound + Int(random.next() % UInt64(range.count))

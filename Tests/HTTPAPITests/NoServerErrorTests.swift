@@ -1,19 +1,9 @@
+import DeterministicRandom
 import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
-/// A small seeded generator (SplitMix64), so a failing mutation replays from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Mutated bodies never cause a 500")
 struct NoServerErrorTests {
@@ -45,7 +35,7 @@ struct NoServerErrorTests {
     @Test("every answer is a 2xx, 400, 409, 413 or 422 with the error object", arguments: [UInt64(1), 2, 3])
     func mutations(seed: UInt64) async throws {
         try await withAPI(makeLocalService()) { client in
-            var rng = SplitMix64(state: seed)
+            var rng = SplitMix64(seed: seed)
             for _ in 0..<150 {
                 guard let (uri, body) = Self.bodies.randomElement(using: &rng) else { continue }
                 let mutated = Self.mutate(body, &rng)

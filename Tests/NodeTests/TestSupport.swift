@@ -1,3 +1,4 @@
+import DeterministicRandom
 import Logging
 import Node
 import RaftCore
@@ -13,7 +14,7 @@ final class InMemoryNetwork: Sendable {
         var isolated: Set<Raft.NodeID> = []
         /// Drop each message with this probability (per mille), drawn from `random`.
         var lossPerMille: UInt64 = 0
-        var random: UInt64 = 0
+        var random = SplitMix64(seed: 0)
     }
 
     private let state = Mutex(State())
@@ -22,7 +23,7 @@ final class InMemoryNetwork: Sendable {
     func setLoss(perMille: UInt64, seed: UInt64) {
         state.withLock {
             $0.lossPerMille = perMille
-            $0.random = seed
+            $0.random = SplitMix64(seed: seed)
         }
     }
 
@@ -38,13 +39,8 @@ final class InMemoryNetwork: Sendable {
         let target: RaftDriver? = state.withLock { state in
             guard !state.isolated.contains(message.from), !state.isolated.contains(message.to) else { return nil }
             if state.lossPerMille > 0 {
-                // SplitMix64 step: seeded, so a failing seed replays the same drop pattern per send order.
-                state.random &+= 0x9E37_79B9_7F4A_7C15
-                var z = state.random
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z ^= z >> 31
-                if z % 1000 < state.lossPerMille { return nil }
+                // Seeded, so a failing seed replays the same drop pattern per send order.
+                if state.random.next() % 1000 < state.lossPerMille { return nil }
             }
             return state.drivers[message.to]
         }

@@ -1,3 +1,4 @@
+import DeterministicRandom
 import Testing
 @testable import RaftCore
 
@@ -27,10 +28,10 @@ struct QuorumTests {
     func committedIndex(seed: UInt64) {
         var random = SplitMix64(seed: seed)
         for _ in 0..<500 {
-            let size = 1 + random.next(below: 7)
+            let size = 1 + random.below(7)
             let voters = (0..<size).map { Raft.NodeID("v\($0)") }
             var matches: [Raft.NodeID: UInt64] = [:]
-            for voter in voters { matches[voter] = UInt64(random.next(below: 12)) }
+            for voter in voters { matches[voter] = UInt64(random.below(12)) }
             let computed = Raft.Quorum.committedIndex(voters: Set(voters)) { Raft.LogIndex(matches[$0] ?? 0) }
             #expect(computed.rawValue == Self.oracleCommitted(matches), "seed \(seed): \(matches)")
         }
@@ -40,11 +41,11 @@ struct QuorumTests {
     func voteResult(seed: UInt64) {
         var random = SplitMix64(seed: seed)
         for _ in 0..<500 {
-            let size = 1 + random.next(below: 7)
+            let size = 1 + random.below(7)
             let voters = (0..<size).map { Raft.NodeID("v\($0)") }
             var votes: [Raft.NodeID: Bool] = [:]
             for voter in voters {
-                switch random.next(below: 3) {
+                switch random.below(3) {
                 case 0: votes[voter] = true
                 case 1: votes[voter] = false
                 default: break

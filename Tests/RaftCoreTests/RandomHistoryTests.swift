@@ -1,3 +1,4 @@
+import DeterministicRandom
 import Testing
 @testable import RaftCore
 
@@ -19,37 +20,37 @@ struct RandomHistory {
         var readFloor: [Raft.ReadContext: Raft.LogIndex] = [:]
         var proposals = 0
         for step in 0..<steps {
-            switch random.next(below: 100) {
+            switch random.below(100) {
             case 0..<45:
                 if !cluster.network.isEmpty {
-                    let position = random.next(below: min(cluster.network.count, 4))
+                    let position = random.below(min(cluster.network.count, 4))
                     let message = cluster.network.remove(at: position)
-                    if random.next(below: 20) == 0 { cluster.network.append(message) }  // duplicate
-                    if random.next(below: 15) != 0, cluster.canDeliver(message) {     // or lose it
+                    if random.below(20) == 0 { cluster.network.append(message) }  // duplicate
+                    if random.below(15) != 0, cluster.canDeliver(message) {     // or lose it
                         cluster.input(message.to) { $0.receive(message) }
                     }
                 }
             case 45..<70:
-                cluster.tick(ids[random.next(below: 3)])
+                cluster.tick(ids[random.below(3)])
             case 70..<80:
-                let id = ids[random.next(below: 3)]
+                let id = ids[random.below(3)]
                 if cluster[id].role == .leader {
                     proposals += 1
                     _ = try? cluster.propose(id, "p\(proposals)")
                 }
             case 80..<88:
-                cluster.flush(ids[random.next(below: 3)])
+                cluster.flush(ids[random.below(3)])
             case 88..<90:
-                cluster.autoPersist.formSymmetricDifference([ids[random.next(below: 3)]])
+                cluster.autoPersist.formSymmetricDifference([ids[random.below(3)]])
             case 90..<92:
-                let id = ids[random.next(below: 3)]
+                let id = ids[random.below(3)]
                 cluster.isolated = cluster.isolated.isEmpty ? [id] : []
             case 92..<93:
-                let id = ids[random.next(below: 3)]
+                let id = ids[random.below(3)]
                 cluster.crash(id)
                 cluster.restart(id)
             default:
-                let id = ids[random.next(below: 3)]
+                let id = ids[random.below(3)]
                 let context = Raft.ReadContext(UInt64(step))
                 readFloor[context] = ids.map { cluster[$0].commitIndex }.max() ?? .zero
                 cluster.input(id) { node in (try? node.readIndex(context: context)) ?? [] }

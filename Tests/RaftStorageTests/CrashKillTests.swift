@@ -1,3 +1,4 @@
+import DeterministicRandom
 import Foundation
 import RaftCore
 import Testing
@@ -66,7 +67,7 @@ struct CrashKillTests {
     func killRepeatedly(seed: UInt64) async throws {
         let child = try #require(CrashChild.path)
         try await withTemporaryDirectory { directory in
-            var random = SeededRandom(seed: seed)
+            var random = SplitMix64(seed: seed)
             var highestAcked: UInt64 = 0
             for round in 0..<20 {
                 // 0: kill while the child is still recovering; otherwise after that many acks.

@@ -1,3 +1,4 @@
+import DeterministicRandom
 import RaftCore
 import Testing
 
@@ -38,7 +39,7 @@ enum Workload {
     }
 
     /// The next write for a store in `state`: appends, conflicting suffixes, hard states, snapshots.
-    static func next(after oracle: InMemoryLogStore, random: inout SeededRandom) -> Workload {
+    static func next(after oracle: InMemoryLogStore, random: inout SplitMix64) -> Workload {
         let last = oracle.lastIndex.rawValue
         let first = oracle.firstIndex.rawValue
         let term = max(oracle.hardState.term.rawValue, oracle.term(at: oracle.lastIndex)?.rawValue ?? 0, 1)
@@ -71,7 +72,7 @@ struct PowerLossTests {
     /// Runs the workload of `seed` on `disk` until it ends or the power fails. Returns the oracle
     /// states before and after the write that was in flight (equal if none was).
     private func run(seed: UInt64, writes: Int, on disk: SimulatedDisk) async throws -> (before: Observed, after: Observed) {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let oracle = InMemoryLogStore()
         let empty = try Observed(oracle)
         let store: FileLogStore
@@ -106,7 +107,7 @@ struct PowerLossTests {
         let probe = SimulatedDisk(directories: ["/sim"])
         _ = try await run(seed: seed, writes: writes, on: probe)
         let steps = probe.operations
-        var random = SeededRandom(seed: seed &* 7919)
+        var random = SplitMix64(seed: seed &* 7919)
         for crashPoint in 0...steps {
             let disk = SimulatedDisk(directories: ["/sim"])
             disk.crash(afterOperations: crashPoint)

@@ -1,3 +1,4 @@
+import DeterministicRandom
 import Foundation
 import RaftCore
 import Testing
@@ -108,7 +109,7 @@ struct RecoveryTests {
         try await withTemporaryDirectory { directory in
             let image = try await writeLog(directory, count: 30, segmentSize: 700)
             let names = image.segmentNames
-            var random = SeededRandom(seed: seed)
+            var random = SplitMix64(seed: seed)
             for trial in 0..<25 {
                 let name = names[Int.random(in: 0..<names.count, using: &random)]
                 var bytes = try #require(image.files[name])

@@ -1,3 +1,4 @@
+import DeterministicRandom
 import Synchronization
 
 @testable import RaftStorage
@@ -63,7 +64,7 @@ final class SimulatedDisk: WALFileSystem {
     var directories: Set<String> { state.withLock { $0.directories } }
 
     /// What the disk may hold after the power fails now (see the type's documentation).
-    func imageAfterPowerLoss(_ random: inout SeededRandom) -> [String: [UInt8]] {
+    func imageAfterPowerLoss(_ random: inout SplitMix64) -> [String: [UInt8]] {
         state.withLock { state in
             var image: [String: [UInt8]] = [:]
             for path in Set(state.volatileNames.keys).union(state.durableNames.keys).sorted() {

@@ -56,18 +56,6 @@ func testOptions(segmentSize: Int = 4096, fileSystem: any WALFileSystem = POSIXF
         logger: Logger(label: "test.wal", factory: { _ in SwiftLogNoOpLogHandler() }))
 }
 
-/// A small deterministic generator (SplitMix64) for seeded tests.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 // Integer literals for indexes and terms keep the tests readable (tests only).
 extension Raft.LogIndex: ExpressibleByIntegerLiteral {

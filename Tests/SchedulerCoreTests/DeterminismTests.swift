@@ -1,3 +1,4 @@
+import DeterministicRandom
 import BinaryCoding
 import Foundation
 import SchedulerCore
@@ -152,7 +153,7 @@ struct CodecTests {
 
     @Test("truncated, corrupted and random bytes are errors, never crashes")
     func malformed() throws {
-        var random = SeededRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         for command in try Self.sampleCommands() {
             let bytes = CommandCodec.encode(command, at: Timestamp(3))
             for cut in 0..<bytes.count {
@@ -180,7 +181,7 @@ struct CodecTests {
         let bytes = SchedulerWorkload.replay(seed: 3, count: 300).snapshot()
         #expect(throws: DecodeError.self) { try SchedulerState(snapshot: Array(bytes.dropLast())) }
         #expect(throws: DecodeError.self) { try SchedulerState(snapshot: [0x51, 0x53, 0x43, 0x48, 9]) }
-        var random = SeededRandom(seed: 11)
+        var random = SplitMix64(seed: 11)
         for _ in 0..<300 {
             var corrupted = bytes
             corrupted[random.below(corrupted.count)] ^= UInt8(1 + random.below(255))

@@ -1,3 +1,4 @@
+import DeterministicRandom
 import NIOCore
 import Testing
 
@@ -18,7 +19,7 @@ struct BackoffTests {
 
     @Test("jittered delays lie in [nominal/2, nominal] and differ between draws", arguments: [UInt64(1), 99, 12345])
     func jitter(seed: UInt64) {
-        var random = Transport.SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         for attempt in 0..<20 {
             let nominal = backoff.nominalDelay(attempt: attempt)
             let draws = (0..<50).map { _ in backoff.delay(attempt: attempt, using: &random) }

@@ -1,3 +1,4 @@
+import DeterministicRandom
 import Dispatch
 import NIOCore
 import NIOEmbedded
@@ -7,7 +8,7 @@ import Testing
 
 private let seeds: [UInt64] = [1, 2, 3, 42, 0xDEAD_BEEF, 20_261_130]
 
-private func randomFrame(using random: inout Transport.SeededRandom, maximumPayload: Int = 512) -> Transport.Frame {
+private func randomFrame(using random: inout SplitMix64, maximumPayload: Int = 512) -> Transport.Frame {
     let size = Int.random(in: 0...maximumPayload, using: &random)
     return Transport.Frame(
         type: .random(in: 0...255, using: &random),
@@ -47,7 +48,7 @@ struct FrameCodecTests {
 
     @Test("random frames round-trip through encode and decode", arguments: seeds)
     func roundTrip(seed: UInt64) throws {
-        var random = Transport.SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let decoder = Transport.FrameDecoder(maximumFrameLength: 1024)
         for _ in 0..<500 {
             let frames = (0..<Int.random(in: 1...5, using: &random)).map { _ in randomFrame(using: &random) }
@@ -75,7 +76,7 @@ struct FrameCodecTests {
 struct FrameChannelTests {
     @Test("frames split across many reads are reassembled", arguments: seeds)
     func splitReads(seed: UInt64) throws {
-        var random = Transport.SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let channel = try makeChannel()
         let frames = (0..<20).map { _ in randomFrame(using: &random) }
         var stream = encoded(frames)
