@@ -95,7 +95,7 @@ extension Raft.Membership {
     /// The payload of a `.configChange` entry: the complete new configuration, so any node can
     /// rebuild its membership from the latest such entry alone (thesis §4.1: a server uses the
     /// latest configuration in its log, committed or not).
-    var encoded: [UInt8] {
+    public var encoded: [UInt8] {
         var bytes: [UInt8] = [2]  // format version: voters, learners, removed
         for group in [voters.sorted(), learners.sorted(), removed.sorted()] {
             bytes.append(contentsOf: Self.encodeLength(group.count))
@@ -109,7 +109,7 @@ extension Raft.Membership {
     }
 
     /// Decodes `encoded`; `nil` if the bytes are not a configuration written by `encoded`.
-    init?(encoded bytes: [UInt8]) {
+    public init?(encoded bytes: [UInt8]) {
         var cursor = 0
         guard let version = bytes.first, version == 1 || version == 2 else { return nil }
         cursor = 1

@@ -42,7 +42,9 @@ public struct RaftMessageSamples {
     }
 
     mutating func membership() -> Raft.Membership {
-        Raft.Membership(voters: Set((0..<below(4)).map { _ in nodeID() }), learners: Set((0..<below(3)).map { _ in nodeID() }))
+        Raft.Membership(
+            voters: Set((0..<below(4)).map { _ in nodeID() }), learners: Set((0..<below(3)).map { _ in nodeID() }),
+            removed: Set((0..<below(3)).map { _ in nodeID() }))
     }
 
     /// One message of a kind chosen at random, with fields drawn from the whole range.

@@ -157,18 +157,19 @@ extension RaftWireCodec {
     static func writeSnapshotMetadata(_ metadata: Raft.SnapshotMetadata, to writer: inout BinaryWriter) {
         writer.write(metadata.index.rawValue)
         writer.write(metadata.term.rawValue)
-        // Sorted, so equal memberships always encode to equal bytes.
-        writer.writeArray(metadata.membership.voters.sorted()) { writer, id in writer.write(id.rawValue) }
-        writer.writeArray(metadata.membership.learners.sorted()) { writer, id in writer.write(id.rawValue) }
+        // RaftCore's own configuration encoding (the one config-change entries carry), so voters,
+        // learners and removed ids all cross the wire, sorted: equal memberships, equal bytes.
+        writer.write(metadata.membership.encoded)
     }
 
     static func readSnapshotMetadata(_ reader: inout BinaryReader) throws(DecodeError) -> Raft.SnapshotMetadata {
         let index = Raft.LogIndex(try reader.readUInt64())
         let term = Raft.Term(try reader.readUInt64())
-        let voters = try reader.readArray { (reader: inout BinaryReader) throws(DecodeError) in Raft.NodeID(try reader.readString()) }
-        let learners = try reader.readArray { (reader: inout BinaryReader) throws(DecodeError) in Raft.NodeID(try reader.readString()) }
-        return Raft.SnapshotMetadata(
-            index: index, term: term, membership: Raft.Membership(voters: Set(voters), learners: Set(learners)))
+        let membershipOffset = reader.offset
+        guard let membership = Raft.Membership(encoded: try reader.readBytes()) else {
+            throw DecodeError("snapshot membership is not a valid configuration", offset: membershipOffset)
+        }
+        return Raft.SnapshotMetadata(index: index, term: term, membership: membership)
     }
 
     /// Reads an unsigned varint that must fit an `Int` (offsets and sizes).
