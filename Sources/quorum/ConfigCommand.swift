@@ -33,10 +33,16 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         for nodeID in ids {
             resolved.append(try loaded.resolve(id: nodeID))
         }
-        if let id, let node = resolved.first {
-            for missing in node.missingTLSFiles() {
+        // Certificates may not exist yet when a config is first checked, so missing TLS files
+        // are warnings here; `quorum node` refuses to start without its own.
+        var warned: Set<String> = []
+        for node in resolved {
+            for missing in node.missingTLSFiles() where warned.insert(missing.path).inserted {
                 StandardError.write(
-                    ConfigWarning(file: file, key: missing.key, reason: "\(missing.path) does not exist (node \(id) cannot start without it; run `quorum certs init`)").description)
+                    ConfigWarning(
+                        file: file, key: missing.key,
+                        reason: "\(missing.path) does not exist (node \(node.node.id) cannot start without it; run `quorum certs init`)"
+                    ).description)
             }
         }
         print(ConfigSummary.render(loaded.config, file: file, resolved: resolved))

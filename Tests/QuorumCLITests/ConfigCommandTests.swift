@@ -75,3 +75,20 @@ struct ConfigCommandTests {
         return url.path
     }
 }
+
+@Suite("quorum config check without --id")
+struct ConfigCheckAllNodesTests {
+    @Test("missing TLS files of every node are warnings, and the exit code stays 0")
+    func warnsForEveryNode() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-cli-all-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.copyItem(atPath: "\(QuorumBinary.repoRoot)/cluster/local-3.toml", toPath: "\(directory)/c.toml")
+        let result = try QuorumBinary.run(["config", "check", "c.toml"], in: directory)
+        #expect(result.exitCode == 0)
+        for file in ["ca.pem", "n1.pem", "n2.key", "n3.pem"] {
+            #expect(result.standardError.contains("\(directory)/certs/\(file) does not exist"), "\(file)")
+        }
+        #expect(result.standardError.components(separatedBy: "ca.pem does not exist").count == 2, "the CA is named once")
+    }
+}
