@@ -101,29 +101,29 @@ public struct AttemptResource: Codable, Hashable, Sendable {
     /// The attempt number (from 1; 0 for a run that has not started).
     public var attempt: Int
     /// The executor node, or null.
-    public var executor: String?
+    @ExplicitNull public var executor: String?
     /// The run's state.
     public var state: String
     /// `succeeded`, `failed`, `timed_out`, `cancelled`, `lost`, or null while running.
-    public var outcome: String?
+    @ExplicitNull public var outcome: String?
     /// When the run was due.
     public var scheduledAt: APITimestamp
     /// When the attempt started, or null.
-    public var startedAt: APITimestamp?
+    @ExplicitNull public var startedAt: APITimestamp?
     /// When it ended, or null.
-    public var finishedAt: APITimestamp?
+    @ExplicitNull public var finishedAt: APITimestamp?
     /// Shell exit code, or null.
-    public var exitCode: Int?
+    @ExplicitNull public var exitCode: Int?
     /// HTTP status, or null.
-    public var httpStatus: Int?
+    @ExplicitNull public var httpStatus: Int?
     /// Duration in ms, or null.
-    public var durationMs: Int64?
+    @ExplicitNull public var durationMs: Int64?
     /// The output tail, or null.
-    public var outputTail: String?
+    @ExplicitNull public var outputTail: String?
     /// The error text, or null.
-    public var error: String?
+    @ExplicitNull public var error: String?
     /// The DAG run, for a scheduled DAG's runs, or null.
-    public var dagId: String?
+    @ExplicitNull public var dagId: String?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -138,25 +138,6 @@ public struct AttemptResource: Codable, Hashable, Sendable {
         case outputTail = "output_tail"
         case error
         case dagId = "dag_id"
-    }
-
-    /// Writes every key, with null for absent values.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(runId, forKey: .runId)
-        try c.encode(attempt, forKey: .attempt)
-        try c.encode(executor, forKey: .executor)
-        try c.encode(state, forKey: .state)
-        try c.encode(outcome, forKey: .outcome)
-        try c.encode(scheduledAt, forKey: .scheduledAt)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(exitCode, forKey: .exitCode)
-        try c.encode(httpStatus, forKey: .httpStatus)
-        try c.encode(durationMs, forKey: .durationMs)
-        try c.encode(outputTail, forKey: .outputTail)
-        try c.encode(error, forKey: .error)
-        try c.encode(dagId, forKey: .dagId)
     }
 }
 
@@ -185,7 +166,7 @@ public struct ListPage<Item: Codable & Hashable & Sendable>: Codable, Hashable, 
     /// The items.
     public var items: [Item]
     /// Pass as `cursor` for the next page; null on the last.
-    public var nextCursor: String?
+    @ExplicitNull public var nextCursor: String?
 
     /// A page.
     public init(items: [Item], nextCursor: String?) {
@@ -197,13 +178,6 @@ public struct ListPage<Item: Codable & Hashable & Sendable>: Codable, Hashable, 
     public enum CodingKeys: String, CodingKey {
         case items
         case nextCursor = "next_cursor"
-    }
-
-    /// Writes `next_cursor` as null on the last page.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(items, forKey: .items)
-        try c.encode(nextCursor, forKey: .nextCursor)
     }
 }
 

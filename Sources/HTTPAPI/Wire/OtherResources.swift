@@ -7,11 +7,11 @@ public struct DAGRunResource: Codable, Hashable, Sendable {
     /// `running`, `succeeded`, `failed` or `cancelled`.
     public var state: String
     /// The cron job that started it, or null.
-    public var jobId: String?
+    @ExplicitNull public var jobId: String?
     /// When it was submitted or fired.
     public var createdAt: APITimestamp
     /// When it finished, or null.
-    public var finishedAt: APITimestamp?
+    @ExplicitNull public var finishedAt: APITimestamp?
     /// Its tasks in submission order.
     public var tasks: [DAGTaskResource]
 
@@ -22,18 +22,6 @@ public struct DAGRunResource: Codable, Hashable, Sendable {
         case createdAt = "created_at"
         case finishedAt = "finished_at"
         case tasks
-    }
-
-    /// Writes every key, with null for absent values.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(name, forKey: .name)
-        try c.encode(state, forKey: .state)
-        try c.encode(jobId, forKey: .jobId)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(tasks, forKey: .tasks)
     }
 }
 
@@ -48,9 +36,9 @@ public struct DAGTaskResource: Codable, Hashable, Sendable {
     /// Its latest attempt number (0 before any).
     public var attempt: Int
     /// The latest attempt's start, or null.
-    public var startedAt: APITimestamp?
+    @ExplicitNull public var startedAt: APITimestamp?
     /// The latest attempt's end, or null.
-    public var finishedAt: APITimestamp?
+    @ExplicitNull public var finishedAt: APITimestamp?
     /// The task's run id.
     public var runId: String
 
@@ -63,18 +51,6 @@ public struct DAGTaskResource: Codable, Hashable, Sendable {
         case finishedAt = "finished_at"
         case runId = "run_id"
     }
-
-    /// Writes every key, with null for absent values.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(state, forKey: .state)
-        try c.encode(dependsOn, forKey: .dependsOn)
-        try c.encode(attempt, forKey: .attempt)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(runId, forKey: .runId)
-    }
 }
 
 /// A dead-letter queue item.
@@ -82,11 +58,11 @@ public struct DeadLetterResource: Codable, Hashable, Sendable {
     /// The dead run.
     public var runId: String
     /// Its job, or null (a one-off DAG's task).
-    public var jobId: String?
+    @ExplicitNull public var jobId: String?
     /// Its DAG run, or null.
-    public var dagId: String?
+    @ExplicitNull public var dagId: String?
     /// Its DAG task id, or null.
-    public var taskId: String?
+    @ExplicitNull public var taskId: String?
     /// Attempts made.
     public var attempts: Int
     /// The last error.
@@ -103,24 +79,12 @@ public struct DeadLetterResource: Codable, Hashable, Sendable {
         case attempts, error
         case deadAt = "dead_at"
     }
-
-    /// Writes every key, with null for absent values.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(runId, forKey: .runId)
-        try c.encode(jobId, forKey: .jobId)
-        try c.encode(dagId, forKey: .dagId)
-        try c.encode(taskId, forKey: .taskId)
-        try c.encode(attempts, forKey: .attempts)
-        try c.encode(error, forKey: .error)
-        try c.encode(deadAt, forKey: .deadAt)
-    }
 }
 
 /// `GET /api/cluster`: the cluster as one node sees it.
 public struct ClusterResource: Codable, Hashable, Sendable {
     /// The leader's node id, or null.
-    public var leader: String?
+    @ExplicitNull public var leader: String?
     /// The node's current term.
     public var term: UInt64
     /// The node's commit index.
@@ -141,15 +105,6 @@ public struct ClusterResource: Codable, Hashable, Sendable {
         case leader, term
         case commitIndex = "commit_index"
         case nodes
-    }
-
-    /// Writes `leader` as null when there is none.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(leader, forKey: .leader)
-        try c.encode(term, forKey: .term)
-        try c.encode(commitIndex, forKey: .commitIndex)
-        try c.encode(nodes, forKey: .nodes)
     }
 }
 
@@ -208,7 +163,7 @@ public struct ErrorDetail: Codable, Hashable, Sendable {
     /// What is wrong and what to do.
     public var message: String
     /// The offending field, or null.
-    public var field: String?
+    @ExplicitNull public var field: String?
 
     /// A detail.
     public init(code: String, message: String, field: String?) {
@@ -219,12 +174,4 @@ public struct ErrorDetail: Codable, Hashable, Sendable {
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey { case code, message, field }
-
-    /// Writes `field` as null when absent.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(code, forKey: .code)
-        try c.encode(message, forKey: .message)
-        try c.encode(field, forKey: .field)
-    }
 }
