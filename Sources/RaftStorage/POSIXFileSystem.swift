@@ -9,6 +9,9 @@ public struct POSIXFileSystem: WALFileSystem {
     /// Creates the file system.
     public init() {}
 
+    /// How long `lockExclusively` waits for a lock held by a child that has not yet exec-ed.
+    public static let lockContentionGrace: Duration = .seconds(2)
+
     /// Creates `path` and its missing parents.
     public func createDirectory(_ path: String) throws(StorageError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
@@ -137,12 +140,24 @@ public struct POSIXFileSystem: WALFileSystem {
         guard result == 0 else { throw .system("rename to \(to)", path: from, errno: errno) }
     }
 
-    /// `flock(LOCK_EX | LOCK_NB)` on the lock file.
+    /// `flock(LOCK_EX | LOCK_NB)` on the lock file, retried for up to `lockContentionGrace`.
+    ///
+    /// Why retry: a flock belongs to the open file description, and a process this node forks
+    /// (a shell task, say) shares that description until its `exec` closes the descriptor — which
+    /// can take a while when the spawn closes every inherited descriptor first. A lock that frees
+    /// within the grace period was such a child, not another node; a second node holds it for
+    /// good and is still reported.
     public func lockExclusively(_ path: String) throws(StorageError) -> WALFileHandle {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .system("open", path: path, errno: errno) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: Self.lockContentionGrace)
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let number = errno
+            if number == EWOULDBLOCK && clock.now < deadline {
+                usleep(10_000)
+                continue
+            }
             _ = systemClose(descriptor)
             if number == EWOULDBLOCK {
                 throw StorageError(
