@@ -16,7 +16,7 @@ struct WaitTimedOut: Error, CustomStringConvertible {
 /// fixed sleep to synchronise).
 func waitUntil(
     _ what: String,
-    within limit: Duration = .seconds(10),
+    within limit: Duration = .seconds(30),
     _ condition: () throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
@@ -29,7 +29,7 @@ func waitUntil(
 
 /// The value of `task`, or a thrown ``WaitTimedOut`` if it takes longer than `limit`
 /// (the task is then cancelled).
-func value<T: Sendable>(of task: Task<T, Never>, within limit: Duration = .seconds(15)) async throws -> T {
+func value<T: Sendable>(of task: Task<T, Never>, within limit: Duration = .seconds(30)) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { await task.value }
         group.addTask {

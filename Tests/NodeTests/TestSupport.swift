@@ -74,7 +74,7 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` until it holds or `timeout` passes (then throws, describing `what`).
-func waitUntil(_ what: @autoclosure () -> String, timeout: Duration = .seconds(10),
+func waitUntil(_ what: @autoclosure () -> String, timeout: Duration = .seconds(30),
                _ condition: () async throws -> Bool) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: timeout)
@@ -151,7 +151,7 @@ final class TestCluster: @unchecked Sendable {
     var running: [Raft.NodeID] { ids.filter { id in lock.withLock { _ in members[id]?.task != nil } } }
 
     /// Waits until exactly one running node leads and every running node agrees, and returns it.
-    func waitForLeader(timeout: Duration = .seconds(10)) async throws -> Raft.NodeID {
+    func waitForLeader(timeout: Duration = .seconds(30)) async throws -> Raft.NodeID {
         var found: Raft.NodeID?
         try await waitUntil("a leader all running nodes agree on", timeout: timeout) {
             var leaders: Set<Raft.NodeID> = []
@@ -169,7 +169,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Waits until every running node's state machine applied `count` commands, and returns them.
-    func waitForCommands(count: Int, timeout: Duration = .seconds(10)) async throws -> [Raft.NodeID: [String]] {
+    func waitForCommands(count: Int, timeout: Duration = .seconds(30)) async throws -> [Raft.NodeID: [String]] {
         var result: [Raft.NodeID: [String]] = [:]
         try await waitUntil("\(count) commands applied on \(running)", timeout: timeout) {
             result = [:]

@@ -121,7 +121,7 @@ final class FaultInjectingFileSystem: WALFileSystem {
 }
 
 /// Waits until `condition` holds, polling without sleeping the test's logic, up to `deadline`.
-func waitUntil(_ deadline: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+func waitUntil(_ deadline: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let end = clock.now + deadline
     while !condition() {
