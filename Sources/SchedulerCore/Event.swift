@@ -51,10 +51,13 @@ public struct CommandRejection: Hashable, Sendable, CustomStringConvertible {
     public var code: Code
     /// What is wrong and what to do.
     public var message: String
+    /// For a refused batch: the index of the command that caused the refusal.
+    public var batchIndex: Int?
     /// A rejection.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, batchIndex: Int? = nil) {
         self.code = code
         self.message = message
+        self.batchIndex = batchIndex
     }
     /// The message.
     public var description: String { message }

@@ -90,6 +90,11 @@ public struct SchedulerState: Sendable {
 
     /// Applies one command stamped `at` (the proposer's clock) and returns what changed.
     ///
+    /// A `.batch` is all or none for its submits: they are checked first (see
+    /// ``batchRefusal(_:)``) and if any would be refused, nothing of the batch applies and the
+    /// one rejection names the offending command's `batchIndex`. Other commands in a batch
+    /// apply one by one (a stale assignment must not block the rest).
+    ///
     /// Time never goes backwards: the command applies at `max(at, now)`. Before the command
     /// itself, pending runs whose due time has come are queued and expired retention and
     /// idempotency entries are removed (time only comes from commands, so this is deterministic).
@@ -109,6 +114,11 @@ public struct SchedulerState: Sendable {
         advance(to: at, events: &events)
         switch command {
         case .batch(let commands):
+            if let refusal = batchRefusal(commands) {
+                counters.rejectedCommands += 1
+                events.append(.rejected(refusal))
+                break
+            }
             for inner in commands {
                 if case .batch = inner {
                     reject(.invalid, "a batch may not contain a batch", &events)

@@ -207,11 +207,56 @@ struct OnceJobTests {
             .submitJob(SubmitJob(jobID: "a", spec: spec, runID: "r-a")),
             .submitJob(SubmitJob(jobID: "b", spec: spec, runID: "r-b")),
             .assignAttempt(AssignAttempt(runID: "r-a", executor: "n1", attempt: 1, deadline: h.clock + 1000)),
-            .batch([.tick]),
+            .assignAttempt(AssignAttempt(runID: "r-unknown", executor: "n1", attempt: 1, deadline: h.clock + 1000)),
         ]))
         #expect(h.runState("r-a") == .running)
         #expect(h.runState("r-b") == .queued)
+        // A stale assignment in a batch is refused alone; the rest applies.
         #expect(h.rejections.count == 1)
+    }
+
+    @Test("a batch with one refused submit applies none of it, naming the index",
+          arguments: ["existing id", "repeated id", "invalid spec", "idempotency clash", "nested batch"])
+    func batchAllOrNone(_ flaw: String) {
+        var h = Harness()
+        let spec = JobSpec(name: "x")
+        h.apply(.submitJob(SubmitJob(jobID: "old", spec: spec, runID: "r-old",
+                                     idempotency: IdempotencyStamp(key: "k", bodyDigest: 1))))
+        var bad = Command.submitJob(SubmitJob(jobID: "c", spec: spec, runID: "r-c"))
+        switch flaw {
+        case "existing id": bad = .submitJob(SubmitJob(jobID: "old", spec: spec, runID: "r-c"))
+        case "repeated id": bad = .submitJob(SubmitJob(jobID: "a", spec: spec, runID: "r-c"))
+        case "invalid spec":
+            bad = .submitJob(SubmitJob(jobID: "c", spec: JobSpec(name: "x", timeoutMs: 0), runID: "r-c"))
+        case "idempotency clash":
+            bad = .submitJob(SubmitJob(jobID: "c", spec: spec, runID: "r-c", idempotency: IdempotencyStamp(key: "k", bodyDigest: 2)))
+        default: bad = .batch([.tick])
+        }
+        let before = h.state
+        h.apply(.batch([
+            .submitJob(SubmitJob(jobID: "a", spec: spec, runID: "r-a")),
+            .submitJob(SubmitJob(jobID: "b", spec: spec, runID: "r-b")),
+            bad,
+        ]))
+        #expect(h.rejections.count == 1)
+        #expect(h.rejections.first?.batchIndex == 2)
+        #expect(h.state.job("a") == nil && h.state.job("b") == nil && h.state.job("c") == nil)
+        #expect(h.state.jobCount == before.jobCount)
+    }
+
+    @Test("a batch repeating an earlier idempotent submit answers it as a duplicate and applies the rest")
+    func batchWithDuplicate() {
+        var h = Harness()
+        let spec = JobSpec(name: "x")
+        let stamp = IdempotencyStamp(key: "k", bodyDigest: 1)
+        h.apply(.submitJob(SubmitJob(jobID: "a", spec: spec, runID: "r-a", idempotency: stamp)))
+        h.apply(.batch([
+            .submitJob(SubmitJob(jobID: "a2", spec: spec, runID: "r-a2", idempotency: stamp)),
+            .submitJob(SubmitJob(jobID: "b", spec: spec, runID: "r-b")),
+        ]))
+        #expect(h.rejections.isEmpty)
+        #expect(h.state.job("a2") == nil)
+        #expect(h.runState("r-b") == .queued)
     }
 
     @Test("the attempt history keeps the last N attempts")

@@ -1,0 +1,271 @@
+import SchedulerCore
+import Synchronization
+
+/// The HTTP API's semantics over any ``SchedulerReplica``: validate with
+/// ``SubmissionPlanner``, stamp with ``CommandStamper``, propose, map rejections to
+/// ``APIError``, and render resources from the state the replica reads.
+///
+/// Writes propose first and then read the resource from this replica, which has applied the
+/// write by then (read-your-writes on every node). Unknown ids come back as the state
+/// machine's `not_found` rejection, so a follower never answers 404 from a stale view.
+public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: SchedulerService {
+    /// Where commands go and state is read from.
+    public let replica: Replica
+    private let stamper: Mutex<CommandStamper>
+
+    /// A service over `replica`, stamping fresh ids from `ids`.
+    public init(replica: Replica, ids: any IDGenerator) {
+        self.replica = replica
+        self.stamper = Mutex(CommandStamper(ids: ids))
+    }
+
+    private func stamp<T>(_ body: (inout CommandStamper) -> T) -> T {
+        stamper.withLock { body(&$0) }
+    }
+
+    /// Throws the first rejection among `events` as its ``APIError``; otherwise returns them.
+    static func throwingRejection(_ events: [SchedulerEvent]) throws(APIError) -> [SchedulerEvent] {
+        for case .rejected(let rejection) in events { throw APIError(rejection: rejection) }
+        return events
+    }
+
+    private func proposeOrThrow(_ command: Command) async throws(APIError) -> [SchedulerEvent] {
+        try Self.throwingRejection(try await replica.propose(command))
+    }
+
+    // MARK: Jobs
+
+    /// Validates, stamps and proposes a job submit.
+    public func submitJob(_ submission: JobSubmission, idempotency: IdempotencyKey?) async throws(APIError) -> Created<JobResource> {
+        let planned = try SubmissionPlanner.planJob(submission, now: replica.now())
+        let command = stamp { $0.submitJob(planned, idempotency: idempotency) }
+        let events = try await proposeOrThrow(.submitJob(command))
+        for case .duplicateSubmit(_, let existing) in events {
+            return Created(try await jobResource(existing), isNew: false)
+        }
+        return Created(try await jobResource(command.jobID.rawValue), isNew: true)
+    }
+
+    /// Validates every job first (422 `jobs[i].field`), then proposes them as one batch entry,
+    /// which the state machine applies all or none (``SchedulerState/batchRefusal(_:)``).
+    public func submitBatch(_ submissions: [JobSubmission], idempotency: IdempotencyKey?) async throws(APIError) -> Created<[String]> {
+        let now = replica.now()
+        var planned: [SubmissionPlanner.PlannedJob] = []
+        planned.reserveCapacity(submissions.count)
+        for (index, submission) in submissions.enumerated() {
+            planned.append(try SubmissionPlanner.planJob(submission, now: now, fieldPrefix: "jobs[\(index)]"))
+        }
+        let commands = stamp { $0.submitBatch(planned, idempotency: idempotency) }
+        let events = try await replica.propose(.batch(commands.map(Command.submitJob)))
+        var ids: [String] = []
+        var duplicates = 0
+        for event in events {
+            switch event {
+            case .jobSubmitted(let id): ids.append(id.rawValue)
+            case .duplicateSubmit(_, let existing):
+                ids.append(existing)
+                duplicates += 1
+            case .rejected(let rejection):
+                var error = APIError(rejection: rejection)
+                if error.field == nil, error.code != .conflict, let index = rejection.batchIndex {
+                    error.field = "jobs[\(index)]"
+                }
+                throw error
+            default: continue
+            }
+        }
+        return Created(ids, isNew: duplicates < ids.count || ids.isEmpty)
+    }
+
+    /// A job.
+    public func job(_ id: String, consistency: ReadConsistency) async throws(APIError) -> JobResource {
+        try await jobResource(id, consistency)
+    }
+
+    /// A job's status.
+    public func jobStatus(_ id: String, consistency: ReadConsistency) async throws(APIError) -> JobStatusResource {
+        try await replica.read(consistency) { state throws(APIError) in
+            ResourceMapper.status(try Self.storedJob(id, in: state), in: state)
+        }
+    }
+
+    /// Jobs newest first.
+    public func listJobs(_ query: JobListQuery, consistency: ReadConsistency) async throws(APIError) -> ListPage<JobResource> {
+        try await replica.read(consistency) { state throws(APIError) in try JobLister.list(query, in: state) }
+    }
+
+    /// A job's attempts.
+    public func runs(ofJob id: String, consistency: ReadConsistency) async throws(APIError) -> [AttemptResource] {
+        try await replica.read(consistency) { state throws(APIError) in
+            ResourceMapper.attempts(ofJob: try Self.storedJob(id, in: state), in: state)
+        }
+    }
+
+    /// Cancels a job.
+    public func cancelJob(_ id: String) async throws(APIError) -> JobResource {
+        try await control(.cancelJob(JobID(id)), id)
+    }
+
+    /// Pauses a cron job.
+    public func pauseJob(_ id: String) async throws(APIError) -> JobResource {
+        try await control(.pause(JobID(id)), id)
+    }
+
+    /// Resumes a cron job.
+    public func resumeJob(_ id: String) async throws(APIError) -> JobResource {
+        try await control(.resume(JobID(id)), id)
+    }
+
+    /// Runs a job now.
+    public func triggerJob(_ id: String) async throws(APIError) -> JobResource {
+        let command = stamp { $0.trigger(JobID(id)) }
+        return try await control(.trigger(command), id)
+    }
+
+    private func control(_ command: Command, _ id: String) async throws(APIError) -> JobResource {
+        let events = try await replica.propose(command)
+        for case .rejected(let rejection) in events {
+            if rejection.code == .notFound { throw Self.jobNotFound(id) }
+            throw APIError(rejection: rejection)
+        }
+        return try await jobResource(id)
+    }
+
+    // MARK: DAGs
+
+    /// A DAG run, or a cron job of a DAG.
+    public func submitDAG(_ submission: DAGSubmission, idempotency: IdempotencyKey?) async throws(APIError) -> Created<DAGSubmissionResult> {
+        switch try SubmissionPlanner.planDAG(submission, now: replica.now()) {
+        case .run(let spec):
+            let command = stamp { $0.submitDAG(spec, idempotency: idempotency) }
+            let events = try await proposeOrThrow(.submitDAG(command))
+            for case .duplicateSubmit(_, let existing) in events {
+                return Created(try await existingResult(existing), isNew: false)
+            }
+            return Created(.run(try await dagResource(command.dagRunID.rawValue)), isNew: true)
+        case .cronJob(let planned):
+            let command = stamp { $0.submitJob(planned, idempotency: idempotency) }
+            let events = try await proposeOrThrow(.submitJob(command))
+            for case .duplicateSubmit(_, let existing) in events {
+                return Created(try await existingResult(existing), isNew: false)
+            }
+            return Created(.cronJob(try await jobResource(command.jobID.rawValue)), isNew: true)
+        }
+    }
+
+    private func existingResult(_ id: String) async throws(APIError) -> DAGSubmissionResult {
+        try await replica.read(.stale) { state throws(APIError) in
+            if let dag = state.dagRun(DAGRunID(id)) { return .run(ResourceMapper.dagRun(dag, in: state)) }
+            return .cronJob(ResourceMapper.job(try Self.storedJob(id, in: state), in: state))
+        }
+    }
+
+    /// DAG runs newest first.
+    public func listDAGRuns(_ query: DAGListQuery, consistency: ReadConsistency) async throws(APIError) -> ListPage<DAGRunResource> {
+        let filter: DAGState?
+        switch query.state {
+        case nil: filter = nil
+        case "running"?: filter = .running
+        case "succeeded"?: filter = .succeeded
+        case "failed"?: filter = .failed
+        case "cancelled"?: filter = .cancelled
+        case let other?:
+            throw .invalid(field: "state", "unknown DAG state '\(FieldProblem.shortened(other))'; use running, succeeded, failed or cancelled")
+        }
+        let cursor = try JobLister.cursor(query.cursor)
+        return try await replica.read(consistency) { state in
+            let page = state.listDAGRuns(state: filter, limit: query.limit, cursor: cursor)
+            return ListPage(items: page.items.map { ResourceMapper.dagRun($0, in: state) }, nextCursor: page.nextCursor)
+        }
+    }
+
+    /// A DAG run.
+    public func dagRun(_ id: String, consistency: ReadConsistency) async throws(APIError) -> DAGRunResource {
+        try await dagResource(id, consistency)
+    }
+
+    /// Cancels a DAG run.
+    public func cancelDAGRun(_ id: String) async throws(APIError) -> DAGRunResource {
+        let events = try await replica.propose(.cancelDAG(DAGRunID(id)))
+        for case .rejected(let rejection) in events {
+            if rejection.code == .notFound { throw Self.dagNotFound(id) }
+            throw APIError(rejection: rejection)
+        }
+        return try await dagResource(id)
+    }
+
+    // MARK: DLQ
+
+    /// The DLQ.
+    public func listDeadLetters(_ query: PageQuery, consistency: ReadConsistency) async throws(APIError) -> ListPage<DeadLetterResource> {
+        let cursor = try JobLister.cursor(query.cursor)
+        return try await replica.read(consistency) { state in
+            let page = state.listDLQ(limit: query.limit, cursor: cursor)
+            return ListPage(items: page.items.map(ResourceMapper.deadLetter), nextCursor: page.nextCursor)
+        }
+    }
+
+    /// Requeues a dead run; returns the item as it was.
+    public func requeueDeadLetter(_ runID: String) async throws(APIError) -> DeadLetterResource {
+        let entry = try await replica.read(.linearizable) { state throws(APIError) in try Self.deadLetter(runID, in: state) }
+        try await dlqCommand(.requeue(RunID(runID)), runID)
+        return entry
+    }
+
+    /// Purges a dead run.
+    public func purgeDeadLetter(_ runID: String) async throws(APIError) {
+        try await dlqCommand(.purge(RunID(runID)), runID)
+    }
+
+    private func dlqCommand(_ command: Command, _ runID: String) async throws(APIError) {
+        for case .rejected(let rejection) in try await replica.propose(command) {
+            if rejection.code == .notFound { throw Self.notInDLQ(runID) }
+            throw APIError(rejection: rejection)
+        }
+    }
+
+    // MARK: Cluster
+
+    /// The cluster as the replica sees it.
+    public func cluster() async throws(APIError) -> ClusterResource { try await replica.cluster() }
+
+    /// Ready when the replica is.
+    public func checkReady() async throws(APIError) { try await replica.checkReady() }
+
+    // MARK: Lookups
+
+    private func jobResource(_ id: String, _ consistency: ReadConsistency = .stale) async throws(APIError) -> JobResource {
+        try await replica.read(consistency) { state throws(APIError) in
+            ResourceMapper.job(try Self.storedJob(id, in: state), in: state)
+        }
+    }
+
+    private func dagResource(_ id: String, _ consistency: ReadConsistency = .stale) async throws(APIError) -> DAGRunResource {
+        try await replica.read(consistency) { state throws(APIError) in
+            guard let dag = state.dagRun(DAGRunID(id)) else { throw Self.dagNotFound(id) }
+            return ResourceMapper.dagRun(dag, in: state)
+        }
+    }
+
+    static func storedJob(_ id: String, in state: SchedulerState) throws(APIError) -> Job {
+        guard let job = state.job(JobID(id)) else { throw jobNotFound(id) }
+        return job
+    }
+
+    static func deadLetter(_ runID: String, in state: SchedulerState) throws(APIError) -> DeadLetterResource {
+        guard let run = state.run(RunID(runID)), run.state == .dead, !run.purged else { throw notInDLQ(runID) }
+        return ResourceMapper.deadLetter(state.dlqEntry(run))
+    }
+
+    static func jobNotFound(_ id: String) -> APIError {
+        .notFound("job \(FieldProblem.shortened(id)) not found; list jobs with GET /api/jobs")
+    }
+
+    static func dagNotFound(_ id: String) -> APIError {
+        .notFound("DAG run \(FieldProblem.shortened(id)) not found; list DAG runs with GET /api/dags")
+    }
+
+    static func notInDLQ(_ runID: String) -> APIError {
+        .notFound("run \(runID) is not in the dead-letter queue; list it with GET /api/dlq")
+    }
+}

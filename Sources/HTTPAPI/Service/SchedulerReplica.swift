@@ -1,0 +1,29 @@
+import SchedulerCore
+
+/// What ``ReplicatedSchedulerService`` needs from a copy of the scheduler state: a way to get a
+/// command into the (replicated) log and a way to read the state at a chosen consistency.
+///
+/// The Raft node implements it over its driver (propose through the leader, ReadIndex reads);
+/// ``LocalReplica`` implements it in memory for tests and a single-process mode. Keeping the
+/// HTTP semantics in one generic service means both answer every request identically.
+public protocol SchedulerReplica: Sendable {
+    /// The proposer's clock, in milliseconds since the epoch (planning `run_at`, first fires).
+    func now() -> Timestamp
+
+    /// Gets `command` committed and applied by **this** replica, and returns the events its
+    /// entry produced. A refusal by the state machine is returned as a `.rejected` event, not
+    /// thrown. Throws ``APIError/unavailable(retryAfter:_:)`` when no leader can take it (or the
+    /// outcome is unknown after a leader change: the caller retries with its idempotency key).
+    func propose(_ command: Command) async throws(APIError) -> [SchedulerEvent]
+
+    /// Runs `body` on the state once it is at least as fresh as `consistency` demands.
+    /// Linearizable reads throw ``APIError/unavailable(retryAfter:_:)`` without a leader.
+    func read<T: Sendable>(_ consistency: ReadConsistency,
+                           _ body: @Sendable (SchedulerState) throws(APIError) -> T) async throws(APIError) -> T
+
+    /// The cluster as this replica sees it (works without a leader).
+    func cluster() async throws(APIError) -> ClusterResource
+
+    /// Throws `unavailable` unless there is a leader and this replica has applied up to it.
+    func checkReady() async throws(APIError)
+}
