@@ -17,6 +17,7 @@ let subprocess = Target.Dependency.product(name: "Subprocess", package: "swift-s
 let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "quorum",
@@ -33,6 +34,7 @@ let package = Package(
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
         .library(name: "Node", targets: ["Node"]),
+        .library(name: "NodeRuntime", targets: ["NodeRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -75,9 +78,17 @@ let package = Package(
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
         .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", logging]),
+        // A running member: driver + WAL + transport + scheduler state machine + leader duties
+        // + executor + the API's Raft-backed service, wired together.
+        .target(
+            name: "NodeRuntime",
+            dependencies: ["Node", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore", "Executor", "HTTPAPI",
+                           "ClusterConfig", "BinaryCoding", logging, nioCore]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
-            name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),
+            name: "quorum",
+            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "HTTPAPI", argumentParser, logging,
+                           hummingbird, serviceLifecycle]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),

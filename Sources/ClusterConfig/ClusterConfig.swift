@@ -51,10 +51,19 @@ public struct ClusterConfig: Sendable, Equatable {
         public var slots: Int
         /// Shell tasks run arbitrary programs, so they are off unless the operator opts in.
         public var allowShell: Bool
+        /// `lease_ms`: an executor cut off from the leader this long stops its attempts; the
+        /// leader expires them (to retry elsewhere) only after this plus a margin.
+        public var leaseMilliseconds: Int
+        /// `shutdown_grace_ms`: on SIGTERM, how long running attempts may finish before they stop.
+        public var shutdownGraceMilliseconds: Int
 
-        public init(slots: Int = Defaults.executorSlots, allowShell: Bool = false) {
+        public init(slots: Int = Defaults.executorSlots, allowShell: Bool = false,
+                    leaseMilliseconds: Int = Defaults.executorLeaseMilliseconds,
+                    shutdownGraceMilliseconds: Int = Defaults.shutdownGraceMilliseconds) {
             self.slots = slots
             self.allowShell = allowShell
+            self.leaseMilliseconds = leaseMilliseconds
+            self.shutdownGraceMilliseconds = shutdownGraceMilliseconds
         }
     }
 
@@ -108,5 +117,7 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let tlsCert = "certs/{id}.pem"
         public static let tlsKey = "certs/{id}.key"
         public static let executorSlots = 4
+        public static let executorLeaseMilliseconds = 5_000
+        public static let shutdownGraceMilliseconds = 10_000
     }
 }

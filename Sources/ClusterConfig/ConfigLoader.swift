@@ -71,6 +71,8 @@ public enum ConfigLoader {
         if var executorTable = try root.table("executor") {
             if let slots = try executorTable.int("slots") { executor.slots = slots }
             if let allowShell = try executorTable.bool("allow_shell") { executor.allowShell = allowShell }
+            if let lease = try executorTable.int("lease_ms") { executor.leaseMilliseconds = lease }
+            if let grace = try executorTable.int("shutdown_grace_ms") { executor.shutdownGraceMilliseconds = grace }
             try executorTable.finish()
         }
 

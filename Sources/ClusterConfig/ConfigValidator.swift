@@ -58,6 +58,16 @@ public enum ConfigValidator {
         guard (0...1024).contains(config.executor.slots) else {
             throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")
         }
+        guard (500...600_000).contains(config.executor.leaseMilliseconds) else {
+            throw fail("executor.lease_ms", "\(config.executor.leaseMilliseconds) is out of range 500-600000")
+        }
+        guard config.executor.leaseMilliseconds >= 5 * config.raft.heartbeatMilliseconds else {
+            throw fail("executor.lease_ms", "\(config.executor.leaseMilliseconds) must be at least 5 × raft.heartbeat_ms "
+                + "(\(5 * config.raft.heartbeatMilliseconds)), or a busy network fences executors needlessly")
+        }
+        guard (0...3_600_000).contains(config.executor.shutdownGraceMilliseconds) else {
+            throw fail("executor.shutdown_grace_ms", "\(config.executor.shutdownGraceMilliseconds) is out of range 0-3600000")
+        }
 
         var firstUseOfID: [String: Int] = [:]
         var firstUseOfAddress: [NodeAddress: String] = [:]

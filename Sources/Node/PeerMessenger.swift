@@ -19,7 +19,8 @@ public protocol ReplicatedStateMachine: Sendable {
     func apply(_ entries: [Raft.Entry]) async
     /// Serialises the whole state as of the last applied entry.
     func snapshot() async -> [UInt8]
-    /// Replaces the whole state with a snapshot taken by `snapshot()` (on any node).
-    /// A throw stops the node: its state would no longer match the log.
-    func restore(_ snapshot: [UInt8]) async throws
+    /// Replaces the whole state with a snapshot taken by `snapshot()` (on any node), which
+    /// covers the log through `index`. A throw stops the node: its state would no longer match
+    /// the log.
+    func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws
 }

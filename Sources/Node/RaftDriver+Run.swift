@@ -121,7 +121,7 @@ extension RaftDriver {
                     await entriesApplied(entries)
                 case .restore(let snapshot):
                     do {
-                        try await stateMachine.restore(snapshot.data)
+                        try await stateMachine.restore(snapshot.data, through: snapshot.metadata.index)
                     } catch {
                         throw RaftDriverFailure(message: "the state machine of \(id) refused the snapshot at "
                             + "\(snapshot.metadata.index): \(error); the node must restart")

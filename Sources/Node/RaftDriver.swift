@@ -223,3 +223,12 @@ public actor RaftDriver {
                    lastLogIndex: instance.lastLogIndex, durableIndex: instance.durableIndex)
     }
 }
+
+extension RaftDriver {
+    /// On the leader, the highest index known replicated on `peer` (thesis §3.5 `matchIndex`);
+    /// `nil` on a follower or for an unknown peer.
+    public func matchIndex(of peer: Raft.NodeID) -> Raft.LogIndex? {
+        if peer == id { return instance.role == .leader ? instance.lastLogIndex : nil }
+        return instance.replicationState(of: peer)?.match
+    }
+}

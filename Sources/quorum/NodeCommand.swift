@@ -2,6 +2,7 @@ import ArgumentParser
 import ClusterConfig
 import Foundation
 import Logging
+import NodeRuntime
 
 /// `quorum node --config FILE --id ID`: run one member of a cluster.
 struct NodeCommand: AsyncParsableCommand {
@@ -33,7 +34,19 @@ struct NodeCommand: AsyncParsableCommand {
         logger.info(
             "configuration valid",
             metadata: ["node": "\(id)", "cluster": "\(loaded.config.cluster.name)", "data_dir": "\(node.dataDirectory)"])
-        throw CLIError.failure("quorum node: the node runtime is not part of this build yet; the config for \(id) is valid")
+        let started: QuorumNode
+        do {
+            started = try await QuorumNode.open(node, logger: logger)
+        } catch {
+            throw CLIError.failure("quorum node \(id) could not start: \(error)")
+        }
+        logger.info("node starting", metadata: ["raft": "\(node.node.raft)", "api": "\(node.node.api)"])
+        do {
+            try await NodeServer.run(node: started, logger: logger)
+        } catch {
+            throw CLIError.failure("quorum node \(id) stopped: \(error)")
+        }
+        logger.info("node exited cleanly")
     }
 }
 

@@ -31,7 +31,7 @@ struct DriverFailureTests {
         struct Refused: Error {}
         func apply(_ entries: [Raft.Entry]) async {}
         func snapshot() async -> [UInt8] { [] }
-        func restore(_ snapshot: [UInt8]) async throws { throw Refused() }
+        func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws { throw Refused() }
     }
 
     private func driver(store: any RaftLogStore, stateMachine: any ReplicatedStateMachine) throws -> RaftDriver {

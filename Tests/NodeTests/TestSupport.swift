@@ -64,7 +64,7 @@ actor RecordingStateMachine: ReplicatedStateMachine {
 
     func snapshot() async -> [UInt8] { Array(commands.joined(separator: "\n").utf8) }
 
-    func restore(_ snapshot: [UInt8]) async throws {
+    func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws {
         commands = snapshot.isEmpty ? [] : String(decoding: snapshot, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 }

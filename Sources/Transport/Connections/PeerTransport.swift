@@ -117,6 +117,12 @@ extension Transport {
             return outbox.push(frame)
         }
 
+        /// Whether an authenticated outbound connection to `peer` is up right now (a frame sent
+        /// while it is down waits in the queue for the next connection).
+        public func isConnected(to peer: Raft.NodeID) -> Bool {
+            state.withLock { $0.peers[peer] }?.statistics.connected ?? false
+        }
+
         /// The address the listener is bound to, once ``run()`` has bound it (useful with port 0).
         /// Throws if `run()` ended or failed to bind.
         public func listeningAddress() async throws -> SocketAddress {

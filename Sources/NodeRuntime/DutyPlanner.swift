@@ -1,0 +1,89 @@
+import HTTPAPI
+import SchedulerCore
+
+/// One executor as the leader's dispatcher sees it.
+public struct ExecutorCapacity: Hashable, Sendable {
+    /// The node.
+    public var id: ExecutorID
+    /// Configured slots.
+    public var slots: Int
+    /// `true` for the leader itself: it is used only when no other executor has a free slot.
+    public var isLeader: Bool
+    /// `false` when the node is not heard from within its lease (it gets no new attempts).
+    public var isReachable: Bool
+    /// A capacity.
+    public init(id: ExecutorID, slots: Int, isLeader: Bool, isReachable: Bool) {
+        self.id = id
+        self.slots = slots
+        self.isLeader = isLeader
+        self.isReachable = isReachable
+    }
+}
+
+/// The leader's duties as a pure function of the state and the time: which cron jobs fire,
+/// whether due runs need a tick, which attempts passed their deadline or lost their executor,
+/// and which queued runs go to which executor. The node proposes the result as one entry.
+///
+/// Pure, so a new leader computes exactly what the old one would have from the same state:
+/// every timer is derived from the replicated state, none lives only in a process.
+public enum DutyPlanner {
+    /// The commands due at `now`, in the order they should apply.
+    ///
+    /// - Parameters:
+    ///   - lost: executors whose lease expired: their running attempts are expired (they retry).
+    ///   - maxAssignments: most assignments in one round.
+    ///   - nextRunID: fresh run ids for cron fires.
+    public static func plan(state: SchedulerState, now: Timestamp, executors: [ExecutorCapacity], lost: Set<ExecutorID>,
+                            maxAssignments: Int, nextRunID: () -> RunID) -> [Command] {
+        var commands: [Command] = []
+        for due in state.cronFiresDue(atOrBefore: now) {
+            commands.append(.fireCron(CronPlanner.fire(due, now: now, runID: nextRunID())))
+        }
+        if let next = state.nextDueInstant, next <= now, commands.isEmpty {
+            commands.append(.tick)
+        }
+        for attempt in state.attemptsPastDeadline(at: now) {
+            commands.append(.expireAttempt(ExpireAttempt(runID: attempt.runID, attempt: attempt.attempt, reason: .deadlinePassed)))
+        }
+        var running = state.runningAttempts()
+        if !lost.isEmpty {
+            for attempt in running where lost.contains(attempt.executor) {
+                commands.append(.expireAttempt(ExpireAttempt(runID: attempt.runID, attempt: attempt.attempt, reason: .executorLost)))
+            }
+            running.removeAll { lost.contains($0.executor) }
+        }
+        commands.append(contentsOf: assignments(state: state, now: now, executors: executors, running: running,
+                                                maxAssignments: maxAssignments))
+        return commands
+    }
+
+    /// Highest-priority queued runs to the executors with the most free slots; followers and
+    /// learners first, the leader only when none of them has a free slot.
+    static func assignments(state: SchedulerState, now: Timestamp, executors: [ExecutorCapacity], running: [AttemptRef],
+                            maxAssignments: Int) -> [Command] {
+        var busy: [ExecutorID: Int] = [:]
+        for attempt in running { busy[attempt.executor, default: 0] += 1 }
+        var free: [(capacity: ExecutorCapacity, free: Int)] = executors.compactMap { capacity in
+            guard capacity.isReachable else { return nil }
+            let count = capacity.slots - busy[capacity.id, default: 0]
+            return count > 0 ? (capacity, count) : nil
+        }
+        let totalFree = free.reduce(0) { $0 + $1.free }
+        guard totalFree > 0 else { return [] }
+        var commands: [Command] = []
+        for run in state.runsToAssign(limit: min(totalFree, maxAssignments)) {
+            // Prefer a non-leader with the most free slots; ties by id, so the plan is deterministic.
+            guard let chosen = free.indices.max(by: { a, b in
+                let (x, y) = (free[a], free[b])
+                if x.capacity.isLeader != y.capacity.isLeader { return x.capacity.isLeader }
+                if x.free != y.free { return x.free < y.free }
+                return x.capacity.id > y.capacity.id
+            }) else { break }
+            commands.append(.assignAttempt(AssignAttempt(runID: run.runID, executor: free[chosen].capacity.id,
+                                                         attempt: run.nextAttempt, deadline: now.adding(milliseconds: run.timeoutMs))))
+            free[chosen].free -= 1
+            if free[chosen].free == 0 { free.remove(at: chosen) }
+        }
+        return commands
+    }
+}

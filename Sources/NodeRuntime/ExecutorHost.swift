@@ -1,0 +1,139 @@
+import Executor
+import Logging
+import SchedulerCore
+import Synchronization
+
+/// Runs the attempts the log assigns to this node and reports how they ended.
+///
+/// - An attempt starts when its assignment is applied live (``accept(_:)``, called
+///   synchronously by the state machine, so the attempt is in ``runningKeys`` before any reader
+///   sees the assignment). Assignments replayed at start-up are not started: the leader learns
+///   they are lost from ``attemptsNotRunningHere(_:)`` reconciliation.
+/// - The finish is proposed through the leader, retried across leader changes; a duplicate or a
+///   late report is harmless because the state machine fences by attempt number.
+/// - ``fence(reason:)`` stops every running attempt without reporting (the node lost touch
+///   with the leader for its lease: the leader will expire those attempts and retry them, so
+///   they must not keep running — that is what keeps `forbid` true across a partition).
+public final class ExecutorHost: Sendable {
+    /// Proposes a finish report; returns `true` once it is applied (or is moot), `false` to retry.
+    public typealias Reporter = @Sendable (FinishAttempt) async -> Bool
+
+    private struct Running {
+        var task: Task<Void, Never>
+        var fenced = false
+    }
+
+    private struct State {
+        var running: [AttemptKey: Running] = [:]
+        var draining = false
+    }
+
+    private let runner: AttemptRunner
+    private let reporter: Reporter
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// The configured slots (the leader assigns at most this many attempts here).
+    public let slots: Int
+
+    /// A host running attempts with `runner` and reporting through `reporter`.
+    public init(slots: Int, runner: AttemptRunner, logger: Logger, reporter: @escaping Reporter) {
+        self.slots = slots
+        self.runner = runner
+        self.reporter = reporter
+        self.logger = logger
+    }
+
+    /// The attempts running here now.
+    public var runningKeys: Set<AttemptKey> { state.withLock { Set($0.running.keys) } }
+
+    /// How many attempts run here now.
+    public var busy: Int { state.withLock { $0.running.count } }
+
+    /// Starts the attempts assigned here and stops the cancelled ones. Never blocks.
+    public func accept(_ changes: AppliedChanges) {
+        for key in changes.stops {
+            let task = state.withLock { $0.running[key]?.task }
+            if let task {
+                logger.info("stopping attempt", metadata: ["attempt": "\(key)"])
+                task.cancel()
+            }
+        }
+        for order in changes.starts { start(order) }
+    }
+
+    private func start(_ order: AttemptOrder) {
+        let key = AttemptKey(runID: order.runID, attempt: order.attempt)
+        state.withLock { state in
+            guard state.running[key] == nil else { return }
+            let draining = state.draining
+            let task = Task { [self] in
+                let result: AttemptReport
+                if draining {
+                    result = AttemptReport(outcome: .lost, error: "the executor node was shutting down when the attempt was assigned")
+                } else {
+                    let execution = await runner.run(ExecutionRequest(
+                        runID: order.runID.rawValue, attempt: order.attempt,
+                        task: TaskTranslation.executorTask(order.task), timeout: .milliseconds(order.timeoutMs)))
+                    result = TaskTranslation.report(execution)
+                }
+                await finished(key, report: result)
+            }
+            state.running[key] = Running(task: task)
+        }
+    }
+
+    private func finished(_ key: AttemptKey, report: AttemptReport) async {
+        let fenced = state.withLock { $0.running[key]?.fenced ?? false }
+        if fenced {
+            logger.warning("attempt stopped by self-fencing; the leader will expire it", metadata: ["attempt": "\(key)"])
+        } else {
+            var delay = Duration.milliseconds(50)
+            while !(await reporter(FinishAttempt(runID: key.runID, attempt: key.attempt, report: report))) {
+                // The cluster has no leader right now: keep the result and try again.
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    break
+                }
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
+        state.withLock { _ = $0.running.removeValue(forKey: key) }
+    }
+
+    /// Stops every running attempt without reporting it (see the type's documentation).
+    public func fence(reason: String) {
+        let tasks = state.withLock { state -> [Task<Void, Never>] in
+            var tasks: [Task<Void, Never>] = []
+            for key in state.running.keys where !(state.running[key]?.fenced ?? true) {
+                state.running[key]?.fenced = true
+                if let task = state.running[key]?.task { tasks.append(task) }
+            }
+            return tasks
+        }
+        guard !tasks.isEmpty else { return }
+        logger.warning("self-fencing: stopping running attempts", metadata: ["count": "\(tasks.count)", "reason": "\(reason)"])
+        for task in tasks { task.cancel() }
+    }
+
+    /// Of `assigned` (attempts the state says run here), those this process is not running:
+    /// they were started by a previous incarnation of this node and are lost.
+    public func attemptsNotRunningHere(_ assigned: [AttemptKey]) -> [AttemptKey] {
+        state.withLock { state in assigned.filter { state.running[$0] == nil } }
+    }
+
+    /// Stops taking attempts (new assignments are reported lost at once), waits up to `grace`
+    /// for running ones, then cancels the rest and waits for their reports.
+    public func drain(grace: Duration) async {
+        let tasks = state.withLock { state in
+            state.draining = true
+            return state.running.values.map(\.task)
+        }
+        let deadline = ContinuousClock.now + grace
+        while busy > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for task in state.withLock({ $0.running.values.map(\.task) }) { task.cancel() }
+        for task in tasks { await task.value }
+    }
+}

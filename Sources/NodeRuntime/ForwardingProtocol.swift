@@ -1,0 +1,96 @@
+import BinaryCoding
+import RaftCore
+
+/// The frame types this node puts on the peer transport.
+enum PeerFrameType: UInt8 {
+    /// A Raft message (``RaftWire`` encoding).
+    case raft = 1
+    /// A follower asks the leader to propose a command (``ForwardedProposal``).
+    case forwardProposal = 2
+    /// The leader's answer (``ForwardedOutcome``).
+    case forwardOutcome = 3
+}
+
+/// A command a follower forwards to the leader: the leader stamps it with its own clock and
+/// proposes it, then answers with the index it was applied at.
+struct ForwardedProposal: Hashable, Sendable {
+    /// Matches the answer to the waiting request.
+    var requestID: UInt64
+    /// The command, encoded with ``SchedulerCore/CommandCodec`` (the leader re-stamps the time).
+    var command: [UInt8]
+
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter(capacity: command.count + 16)
+        w.write(requestID)
+        w.write(command)
+        return w.bytes
+    }
+
+    init(requestID: UInt64, command: [UInt8]) {
+        self.requestID = requestID
+        self.command = command
+    }
+
+    init(decoding bytes: [UInt8]) throws(DecodeError) {
+        var r = BinaryReader(bytes)
+        requestID = try r.readUInt64()
+        command = try r.readBytes()
+        guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after a forwarded proposal", offset: r.offset) }
+    }
+}
+
+/// The leader's answer to a ``ForwardedProposal``.
+struct ForwardedOutcome: Hashable, Sendable {
+    /// How it went.
+    enum Result: Hashable, Sendable {
+        /// Committed and applied on the leader at this index.
+        case applied(Raft.LogIndex)
+        /// Certainly not proposed (the node is not the leader, or refused): safe to retry.
+        case notProposed(leaderHint: Raft.NodeID?, message: String)
+        /// Proposed, but whether it committed is unknown (leadership lost, no answer in time).
+        case outcomeUnknown(message: String)
+    }
+
+    var requestID: UInt64
+    var result: Result
+
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter(capacity: 32)
+        w.write(requestID)
+        switch result {
+        case .applied(let index):
+            w.write(UInt8(0))
+            w.write(index.rawValue)
+        case .notProposed(let leaderHint, let message):
+            w.write(UInt8(1))
+            w.write(leaderHint?.rawValue ?? "")
+            w.write(message)
+        case .outcomeUnknown(let message):
+            w.write(UInt8(2))
+            w.write(message)
+        }
+        return w.bytes
+    }
+
+    init(requestID: UInt64, result: Result) {
+        self.requestID = requestID
+        self.result = result
+    }
+
+    init(decoding bytes: [UInt8]) throws(DecodeError) {
+        var r = BinaryReader(bytes)
+        requestID = try r.readUInt64()
+        switch try r.readByte() {
+        case 0:
+            result = .applied(Raft.LogIndex(try r.readUInt64()))
+        case 1:
+            let hint = try r.readString()
+            result = .notProposed(leaderHint: hint.isEmpty ? nil : Raft.NodeID(hint), message: try r.readString())
+        case 2:
+            result = .outcomeUnknown(message: try r.readString())
+        case let tag:
+            throw DecodeError("unknown forwarded outcome tag \(tag)", offset: r.offset - 1)
+        }
+        guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after a forwarded outcome", offset: r.offset) }
+    }
+}

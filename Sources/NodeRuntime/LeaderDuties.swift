@@ -1,0 +1,96 @@
+import Logging
+import Node
+import RaftCore
+import SchedulerCore
+
+/// The leader's loop: whenever this node leads, it runs ``DutyPlanner`` on the current state
+/// and proposes what is due (cron fires, due runs, expired deadlines, lost executors'
+/// attempts, assignments) as one entry, waiting for it to apply before planning again.
+///
+/// Nothing here survives a leader change, and nothing needs to: every timer is recomputed from
+/// the replicated state on each round, so a new leader picks up exactly where the old one was.
+final class LeaderDuties: Sendable {
+    private let driver: RaftDriver
+    private let stateMachine: SchedulerStateMachine
+    private let link: PeerLink
+    private let executors: [ExecutorID: Int]
+    private let settings: NodeSettings
+    private let clock: @Sendable () -> Timestamp
+    private let ids: RunIDSource
+    private let logger: Logger
+    private let wakeups: AsyncStream<Void>
+    private let wakeupInput: AsyncStream<Void>.Continuation
+
+    /// Duties for `driver`'s node; `executors` maps every member to its slots.
+    init(driver: RaftDriver, stateMachine: SchedulerStateMachine, link: PeerLink, executors: [ExecutorID: Int],
+         settings: NodeSettings, clock: @escaping @Sendable () -> Timestamp, ids: RunIDSource, logger: Logger) {
+        self.driver = driver
+        self.stateMachine = stateMachine
+        self.link = link
+        self.executors = executors
+        self.settings = settings
+        self.clock = clock
+        self.ids = ids
+        self.logger = logger
+        (wakeups, wakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a round soon (something was applied). Never blocks.
+    func wake() { wakeupInput.yield() }
+
+    /// Runs until cancelled.
+    func run() async {
+        let ticker = Task { [wakeupInput, settings] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: settings.dutyPeriod)
+                wakeupInput.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        var leadingSince: ContinuousClock.Instant?
+        for await _ in wakeups {
+            let status = await driver.status
+            guard status.leader == driver.id, status.role == .leader else {
+                if leadingSince != nil { logger.info("leader duties stopped", metadata: ["term": "\(status.term)"]) }
+                leadingSince = nil
+                continue
+            }
+            if leadingSince == nil {
+                leadingSince = .now
+                logger.info("leader duties started: timers and dispatch rebuilt from the state", metadata: ["term": "\(status.term)"])
+            }
+            await round(leadingSince: leadingSince ?? .now)
+        }
+    }
+
+    private func round(leadingSince: ContinuousClock.Instant) async {
+        let now = clock()
+        let capacities = executors.keys.sorted().map { id in
+            ExecutorCapacity(id: id, slots: executors[id] ?? 0, isLeader: id.rawValue == driver.id.rawValue,
+                             isReachable: isReachable(id, since: leadingSince, within: settings.executorLease))
+        }
+        let lost = Set(executors.keys.filter { !isReachable($0, since: leadingSince, within: settings.executorLease + settings.leaseMargin) })
+        let maxAssignments = settings.maxAssignmentsPerEntry
+        let ids = self.ids
+        let commands = await stateMachine.read { state in
+            DutyPlanner.plan(state: state, now: now, executors: capacities, lost: lost, maxAssignments: maxAssignments,
+                             nextRunID: { ids.next() })
+        }
+        guard !commands.isEmpty else { return }
+        let command: Command = commands.count == 1 ? commands[0] : .batch(commands)
+        do {
+            _ = try await driver.propose(CommandCodec.encode(command, at: clock()))
+            wake()  // more may be due (e.g. runs queued by this round's fires)
+        } catch {
+            logger.debug("leader duties round not applied", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Whether `peer` was heard from within `limit` (the leader counts itself reachable; a peer
+    /// gets the benefit of the doubt for `limit` after this node took office).
+    private func isReachable(_ peer: ExecutorID, since leadingSince: ContinuousClock.Instant, within limit: Duration) -> Bool {
+        if peer.rawValue == driver.id.rawValue { return true }
+        let heard = max(link.lastHeard(from: Raft.NodeID(peer.rawValue)) ?? leadingSince, leadingSince)
+        return ContinuousClock.now - heard <= limit
+    }
+}

@@ -1,0 +1,42 @@
+import ClusterConfig
+
+/// The runtime's timing knobs, derived from the cluster config.
+public struct NodeSettings: Sendable {
+    /// Raft's tick; heartbeat and election timeouts count in it.
+    public var tick: Duration
+    /// How long an API request waits for a leader (an election) before answering 503.
+    public var leaderWait: Duration
+    /// How often a waiting request looks again.
+    public var leaderPoll: Duration
+    /// How long a forwarded write waits for the leader's answer (then: outcome unknown).
+    public var forwardTimeout: Duration
+    /// An executor that has not heard from a leader for this long stops its attempts; a leader
+    /// that has not heard from an executor for this long plus ``leaseMargin`` expires them.
+    public var executorLease: Duration
+    /// The extra time the leader waits beyond the lease, so the executor has fenced itself
+    /// first (covers clock-rate drift and the time a kill takes).
+    public var leaseMargin: Duration
+    /// How often the leader's duties run when nothing wakes them earlier.
+    public var dutyPeriod: Duration
+    /// Most runs assigned in one log entry.
+    public var maxAssignmentsPerEntry: Int
+    /// How long running attempts may finish on SIGTERM before they are stopped.
+    public var shutdownGrace: Duration
+    /// A snapshot is taken after this many applied entries.
+    public var snapshotEntries: Int
+
+    /// Settings for `config`.
+    public init(config: ClusterConfig) {
+        let heartbeat = max(1, config.raft.heartbeatMilliseconds)
+        tick = .milliseconds(heartbeat)
+        leaderWait = .milliseconds(max(2_000, 4 * config.raft.electionTimeoutMilliseconds.upperBound))
+        leaderPoll = .milliseconds(max(5, heartbeat / 2))
+        forwardTimeout = .seconds(5)
+        executorLease = .milliseconds(config.executor.leaseMilliseconds)
+        leaseMargin = .milliseconds(max(1_000, config.executor.leaseMilliseconds / 2))
+        dutyPeriod = .milliseconds(max(10, heartbeat))
+        maxAssignmentsPerEntry = 1_024
+        shutdownGrace = .milliseconds(config.executor.shutdownGraceMilliseconds)
+        snapshotEntries = 10_000
+    }
+}

@@ -1,0 +1,218 @@
+import ClusterConfig
+import Executor
+import Foundation
+import HTTPAPI
+import Logging
+import Node
+import RaftCore
+import RaftStorage
+import SchedulerCore
+import Synchronization
+import Transport
+
+/// One running member of a cluster: the Raft driver over the WAL, the peer transport, the
+/// scheduler state machine, the leader's duties, the executor and the API's replica.
+///
+/// ``open(_:logger:)`` builds everything (and fails fast on a bad data dir or TLS file);
+/// ``run()`` runs it until the task is cancelled; ``drain()`` is the graceful part of a
+/// shutdown (stop taking attempts, let running ones finish, hand leadership over).
+public final class QuorumNode: Sendable {
+    /// The resolved config.
+    public let config: NodeRuntimeConfig
+    /// The timing knobs.
+    public let settings: NodeSettings
+    /// The API's view of this node.
+    public let service: ReplicatedSchedulerService<RaftReplica>
+    let driver: RaftDriver
+    let store: FileLogStore
+    let link: PeerLink
+    let stateMachine: SchedulerStateMachine
+    let host: ExecutorHost
+    let duties: LeaderDuties
+    let watch: ExecutorWatch
+    let logger: Logger
+
+    private init(config: NodeRuntimeConfig, settings: NodeSettings, service: ReplicatedSchedulerService<RaftReplica>,
+                 driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
+                 host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch, logger: Logger) {
+        self.config = config
+        self.settings = settings
+        self.service = service
+        self.driver = driver
+        self.store = store
+        self.link = link
+        self.stateMachine = stateMachine
+        self.host = host
+        self.duties = duties
+        self.watch = watch
+        self.logger = logger
+    }
+
+    /// Opens the data directory (recovering the WAL), loads the TLS credentials and wires the
+    /// node together. Nothing listens until ``run()``.
+    public static func open(_ config: NodeRuntimeConfig, logger: Logger) async throws -> QuorumNode {
+        let settings = NodeSettings(config: config.cluster)
+        let id = Raft.NodeID(config.node.id)
+        let credentials = try Transport.TLSCredentials(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
+                                                       privateKeyFile: config.tlsKey, expectedID: id)
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
+                                                options: FileLogStore.Options(logger: logger))
+        let transport = try Transport.PeerTransport(
+            configuration: Transport.Configuration(
+                credentials: credentials,
+                listen: Transport.PeerAddress(host: config.node.raft.host, port: config.node.raft.port),
+                connectTimeout: .seconds(1)),
+            logger: logger)
+        var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
+        for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
+        transport.setPeers(peers)
+        let link = PeerLink(transport: transport, logger: logger)
+
+        let executorID = ExecutorID(config.node.id)
+        let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell),
+                                   logger: logger)
+        let clock: @Sendable () -> Timestamp = { Timestamp(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) }
+        let ids = NodeIDGenerator(node: config.node.id, startMillis: clock().milliseconds)
+
+        // The state machine reports to the host and the duties, which need the replica, which
+        // needs the driver, which needs the state machine: close the loop through a box.
+        let reactions = AppliedReactions()
+        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, logger: logger) {
+            reactions.handle($0)
+        }
+        let raftConfig = Raft.Config(
+            id: id,
+            electionTicks: max(2, config.cluster.raft.electionTimeoutMilliseconds.lowerBound / max(1, config.cluster.raft.heartbeatMilliseconds)),
+            heartbeatTicks: 1,
+            snapshotInterval: settings.snapshotEntries)
+        let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
+        let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
+        let driver = try RaftDriver(
+            config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
+            stateMachine: stateMachine, messenger: link,
+            options: RaftDriver.Options(tickInterval: settings.tick),
+            logger: logger, seed: UInt64.random(in: .min ... .max))
+        let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
+                                      settings: settings)
+        let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
+                                  clock: clock, settings: settings)
+        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, logger: logger) { finish in
+            do {
+                _ = try await replica.propose(.finishAttempt(finish))
+                return true
+            } catch {
+                return false
+            }
+        }
+        var slots: [ExecutorID: Int] = [:]
+        for node in config.cluster.nodes { slots[ExecutorID(node.id)] = config.cluster.executor.slots }
+        let duties = LeaderDuties(driver: driver, stateMachine: stateMachine, link: link, executors: slots, settings: settings,
+                                  clock: clock, ids: RunIDSource(generator: ids), logger: logger)
+        reactions.connect(host: host, duties: duties)
+        link.attach(driver: driver) { command in
+            await ForwardHandler.propose(command, on: driver, clock: clock)
+        }
+        let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
+                                  settings: settings, executorID: executorID, logger: logger)
+        let service = ReplicatedSchedulerService(replica: replica, ids: ids)
+        return QuorumNode(config: config, settings: settings, service: service, driver: driver, store: store, link: link,
+                          stateMachine: stateMachine, host: host, duties: duties, watch: watch, logger: logger)
+    }
+
+    /// Runs the node until the calling task is cancelled or the driver fails (throws).
+    /// The WAL is closed (everything written is durable) before it returns.
+    public func run() async throws {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        try await self.link.transport.run()
+                    } catch is CancellationError {
+                        // Stopping: the listener and connections are closed.
+                    }
+                }
+                group.addTask { await self.link.runInbound() }
+                group.addTask { try await self.driver.run() }
+                group.addTask { await self.duties.run() }
+                group.addTask { await self.watch.run() }
+                _ = try await group.next()
+                group.cancelAll()
+                try await group.waitForAll()
+            }
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+        logger.info("node stopped; the WAL is closed")
+    }
+
+    /// The graceful part of shutting down: stop taking attempts and let running ones finish
+    /// (up to the configured grace), then hand leadership to the most caught-up follower.
+    public func drain() async {
+        logger.info("draining: no new attempts; running ones may finish", metadata: ["grace": "\(settings.shutdownGrace)"])
+        await host.drain(grace: settings.shutdownGrace)
+        let status = await driver.status
+        guard status.leader == driver.id else { return }
+        var best: (id: Raft.NodeID, match: Raft.LogIndex)?
+        for node in config.cluster.voters where node.id != config.node.id {
+            let id = Raft.NodeID(node.id)
+            guard let match = await driver.matchIndex(of: id) else { continue }
+            if let current = best, current.match >= match { continue }
+            best = (id, match)
+        }
+        guard let target = best?.id else { return }
+        logger.info("transferring leadership before exit", metadata: ["to": "\(target)"])
+        do {
+            try await driver.transferLeadership(to: target)
+        } catch {
+            logger.warning("leadership transfer not started", metadata: ["error": "\(error)"])
+            return
+        }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline, await driver.status.leader == driver.id {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// Routes the state machine's applied changes to the executor host and the leader's duties,
+/// which are created after the state machine.
+final class AppliedReactions: Sendable {
+    private struct Targets: Sendable {
+        var host: ExecutorHost?
+        var duties: LeaderDuties?
+    }
+    private let targets = Mutex(Targets())
+
+    func connect(host: ExecutorHost, duties: LeaderDuties) {
+        targets.withLock { $0 = Targets(host: host, duties: duties) }
+    }
+
+    func handle(_ changes: AppliedChanges) {
+        let (host, duties) = targets.withLock { ($0.host, $0.duties) }
+        host?.accept(changes)
+        duties?.wake()
+    }
+}
+
+/// The leader's side of forwarding: re-stamp the command with the leader's clock and propose it.
+enum ForwardHandler {
+    static func propose(_ command: [UInt8], on driver: RaftDriver, clock: @Sendable () -> Timestamp) async -> ForwardedOutcome.Result {
+        let stamped: StampedCommand
+        do {
+            stamped = try CommandCodec.decode(command)
+        } catch {
+            return .notProposed(leaderHint: nil, message: "the forwarded command is not decodable by the leader: \(error)")
+        }
+        do {
+            return .applied(try await driver.propose(CommandCodec.encode(stamped.command, at: clock())))
+        } catch {
+            switch error.code {
+            case .notLeader, .refused: return .notProposed(leaderHint: error.leaderHint, message: error.message)
+            default: return .outcomeUnknown(message: error.message)
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Logging
+import Node
+import RaftCore
+import SchedulerCore
+
+/// An attempt this node must start: it was assigned here by an entry applied live.
+public struct AttemptOrder: Hashable, Sendable {
+    /// The run.
+    public var runID: RunID
+    /// The attempt number (the fencing token of its finish report).
+    public var attempt: Int
+    /// What to run.
+    public var task: ScheduledTask
+    /// The per-attempt timeout.
+    public var timeoutMs: Int64
+}
+
+/// A running attempt, by run and attempt number.
+public struct AttemptKey: Hashable, Sendable, CustomStringConvertible {
+    /// The run.
+    public var runID: RunID
+    /// The attempt number.
+    public var attempt: Int
+    /// A key.
+    public init(runID: RunID, attempt: Int) {
+        self.runID = runID
+        self.attempt = attempt
+    }
+    /// `run#attempt`.
+    public var description: String { "\(runID)#\(attempt)" }
+}
+
+/// What one `apply` call changed, handed synchronously to the node's reactions (executor,
+/// leader duties, metrics) before the new state is visible to readers.
+public struct AppliedChanges: Sendable {
+    /// The last entry applied.
+    public var throughIndex: Raft.LogIndex
+    /// `true` while the node replays the log it had on disk at start-up: attempts assigned to
+    /// it then are not started (they were running when it died; they are reported lost).
+    public var isReplay: Bool
+    /// Every event, in order.
+    public var events: [SchedulerEvent]
+    /// Attempts to start on this node (never during replay).
+    public var starts: [AttemptOrder]
+    /// Attempts on this node to stop (cancelled or replaced).
+    public var stops: [AttemptKey]
+}
+
+/// The scheduler as the Raft driver's state machine: decodes each committed entry, applies it
+/// to one ``SchedulerState`` and keeps the events of recent entries so that whoever proposed
+/// an entry (here or, forwarded, on another node) learns what it did.
+///
+/// Reads run a closure on this actor, so no reader ever holds a copy of the state (a copy
+/// would make the next apply copy every table).
+public actor SchedulerStateMachine: ReplicatedStateMachine {
+    private var state = SchedulerState()
+    private let executorID: ExecutorID
+    private let replayThrough: Raft.LogIndex
+    private let onApplied: @Sendable (AppliedChanges) -> Void
+    private let logger: Logger
+    private(set) var appliedIndex = Raft.LogIndex.zero
+
+    /// Events of recent entries by index, and the order to forget them in.
+    private var recentEvents: [Raft.LogIndex: [SchedulerEvent]] = [:]
+    private var recentOrder: [Raft.LogIndex] = []
+    private var recentStart = 0
+    private let recentLimit: Int
+    private var waiters: [Raft.LogIndex: [CheckedContinuation<[SchedulerEvent]?, Never>]] = [:]
+
+    /// A state machine for node `executorID`.
+    ///
+    /// - Parameters:
+    ///   - replayThrough: the last log index on disk at start-up; entries up to it are replay.
+    ///   - recentLimit: how many entries' events are kept for proposers that ask late.
+    ///   - onApplied: called on this actor after each applied batch; must not block.
+    public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, recentLimit: Int = 16_384,
+                logger: Logger, onApplied: @escaping @Sendable (AppliedChanges) -> Void) {
+        self.executorID = executorID
+        self.replayThrough = replayThrough
+        self.recentLimit = recentLimit
+        self.logger = logger
+        self.onApplied = onApplied
+    }
+
+    // MARK: ReplicatedStateMachine
+
+    /// Applies committed entries in order.
+    public func apply(_ entries: [Raft.Entry]) async {
+        guard let last = entries.last else { return }
+        var changes = AppliedChanges(throughIndex: last.index, isReplay: last.index <= replayThrough,
+                                     events: [], starts: [], stops: [])
+        for entry in entries {
+            var events: [SchedulerEvent] = []
+            do {
+                let stamped = try CommandCodec.decode(entry.data)
+                state.apply(stamped.command, at: stamped.at, into: &events)
+            } catch {
+                // Every replica holds the same bytes, so every replica skips the same entry.
+                logger.error("skipped a log entry this build cannot decode",
+                             metadata: ["index": "\(entry.index)", "error": "\(error)"])
+                events = [.rejected(CommandRejection(.invalid, "undecodable log entry at \(entry.index): \(error)"))]
+            }
+            collectOrders(events, replay: entry.index <= replayThrough, into: &changes)
+            changes.events.append(contentsOf: events)
+            remember(events, at: entry.index)
+        }
+        appliedIndex = last.index
+        onApplied(changes)
+        resumeWaiters(through: last.index)
+    }
+
+    /// The whole state.
+    public func snapshot() async -> [UInt8] { state.snapshot() }
+
+    /// Replaces the state with a snapshot through `index`.
+    public func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws {
+        state = try SchedulerState(snapshot: snapshot)
+        appliedIndex = index
+        recentEvents = [:]
+        recentOrder = []
+        recentStart = 0
+        onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: []))
+        resumeWaiters(through: index)
+    }
+
+    // MARK: Queries
+
+    /// Runs `body` on the current state.
+    public func read<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) throws(E) -> T {
+        try body(state)
+    }
+
+    /// The events of the entry at `index` once it is applied here; `nil` when they are no
+    /// longer known (applied long ago, or covered by an installed snapshot).
+    public func events(at index: Raft.LogIndex) async -> [SchedulerEvent]? {
+        if index <= appliedIndex { return recentEvents[index] }
+        return await withCheckedContinuation { continuation in
+            waiters[index, default: []].append(continuation)
+        }
+    }
+
+    // MARK: Internals
+
+    private func collectOrders(_ events: [SchedulerEvent], replay: Bool, into changes: inout AppliedChanges) {
+        for event in events {
+            switch event {
+            case .runChanged(let runID, .running, let attempt) where !replay:
+                guard let run = state.run(runID), run.executor == executorID, run.attempt == attempt else { continue }
+                let execution = state.execution(ofRun: run)
+                changes.starts.append(AttemptOrder(runID: runID, attempt: attempt, task: execution.task,
+                                                   timeoutMs: execution.timeoutMs))
+            case .stopAttempt(let runID, let attempt, let executor) where executor == executorID:
+                changes.stops.append(AttemptKey(runID: runID, attempt: attempt))
+            default:
+                continue
+            }
+        }
+    }
+
+    private func remember(_ events: [SchedulerEvent], at index: Raft.LogIndex) {
+        recentEvents[index] = events
+        recentOrder.append(index)
+        if recentOrder.count - recentStart > recentLimit {
+            recentEvents[recentOrder[recentStart]] = nil
+            recentStart += 1
+            if recentStart > recentLimit {
+                recentOrder.removeFirst(recentStart)
+                recentStart = 0
+            }
+        }
+    }
+
+    private func resumeWaiters(through index: Raft.LogIndex) {
+        guard !waiters.isEmpty else { return }
+        for waiting in waiters.keys where waiting <= index {
+            let events = recentEvents[waiting]
+            for continuation in waiters.removeValue(forKey: waiting) ?? [] { continuation.resume(returning: events) }
+        }
+    }
+}
