@@ -49,6 +49,9 @@ public final class ExecutorHost: Sendable {
     /// How many attempts run here now.
     public var busy: Int { state.withLock { $0.running.count } }
 
+    /// Whether ``drain(grace:)`` has begun.
+    public var isDraining: Bool { state.withLock { $0.draining } }
+
     /// Starts the attempts assigned here and stops the cancelled ones. Never blocks.
     public func accept(_ changes: AppliedChanges) {
         for key in changes.stops {

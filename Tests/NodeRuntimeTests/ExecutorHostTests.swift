@@ -1,0 +1,121 @@
+import Executor
+import Logging
+@testable import NodeRuntime
+import SchedulerCore
+import Synchronization
+import Testing
+
+/// Records finish reports; can refuse the first few (as if no leader were known).
+final class ReportLog: Sendable {
+    private let state = Mutex<(reports: [FinishAttempt], refusals: Int)>(([], 0))
+    init(refuseFirst: Int = 0) { state.withLock { $0.refusals = refuseFirst } }
+    func report(_ finish: FinishAttempt) -> Bool {
+        state.withLock { state in
+            if state.refusals > 0 {
+                state.refusals -= 1
+                return false
+            }
+            state.reports.append(finish)
+            return true
+        }
+    }
+    var reports: [FinishAttempt] { state.withLock { $0.reports } }
+}
+
+func waitUntil(_ what: String, within limit: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting for \(what)")
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+@Suite("ExecutorHost: attempts assigned here start, finish, stop and fence")
+struct ExecutorHostTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    func host(_ log: ReportLog) -> ExecutorHost {
+        ExecutorHost(slots: 2, runner: AttemptRunner(logger: logger), logger: logger) { log.report($0) }
+    }
+
+    func changes(starts: [AttemptOrder] = [], stops: [AttemptKey] = []) -> AppliedChanges {
+        AppliedChanges(throughIndex: .zero, isReplay: false, events: [], starts: starts, stops: stops)
+    }
+
+    func order(_ run: String, _ task: ScheduledTask, attempt: Int = 1) -> AttemptOrder {
+        AttemptOrder(runID: RunID(run), attempt: attempt, task: task, timeoutMs: 60_000)
+    }
+
+    @Test("a started attempt is running at once and its result is reported, retried until a leader takes it")
+    func startAndReport() async throws {
+        let log = ReportLog(refuseFirst: 2)
+        let host = host(log)
+        host.accept(changes(starts: [order("r1", .noop)]))
+        #expect(host.attemptsNotRunningHere([AttemptKey(runID: "r1", attempt: 1)]).isEmpty || !log.reports.isEmpty)
+        try await waitUntil("the report") { !log.reports.isEmpty && host.busy == 0 }
+        #expect(log.reports.map(\.runID) == ["r1"])
+        #expect(log.reports.first?.report.outcome == .succeeded)
+    }
+
+    @Test("the same assignment applied twice starts one attempt")
+    func duplicateStart() async throws {
+        let log = ReportLog()
+        let host = host(log)
+        let sleep = order("r1", .sleep(milliseconds: 100))
+        host.accept(changes(starts: [sleep]))
+        host.accept(changes(starts: [sleep]))
+        #expect(host.busy == 1)
+        try await waitUntil("the report") { host.busy == 0 }
+        #expect(log.reports.count == 1)
+    }
+
+    @Test("a stop order cancels the attempt and reports it cancelled")
+    func stop() async throws {
+        let log = ReportLog()
+        let host = host(log)
+        host.accept(changes(starts: [order("r1", .sleep(milliseconds: 3_600_000))]))
+        host.accept(changes(stops: [AttemptKey(runID: "r1", attempt: 1)]))
+        try await waitUntil("the report") { host.busy == 0 }
+        #expect(log.reports.first?.report.outcome == .cancelled)
+    }
+
+    @Test("self-fencing stops running attempts without reporting them (the leader expires them)")
+    func fence() async throws {
+        let log = ReportLog()
+        let host = host(log)
+        host.accept(changes(starts: [order("r1", .sleep(milliseconds: 3_600_000)), order("r2", .sleep(milliseconds: 3_600_000))]))
+        #expect(host.busy == 2)
+        host.fence(reason: "test")
+        try await waitUntil("the attempts to stop") { host.busy == 0 }
+        #expect(log.reports.isEmpty)
+    }
+
+    @Test("attempts the state assigns here but this process does not run are the lost ones")
+    func reconciliation() async throws {
+        let log = ReportLog()
+        let host = host(log)
+        host.accept(changes(starts: [order("r1", .sleep(milliseconds: 3_600_000))]))
+        let assigned = [AttemptKey(runID: "r1", attempt: 1), AttemptKey(runID: "r0", attempt: 3)]
+        #expect(host.attemptsNotRunningHere(assigned) == [AttemptKey(runID: "r0", attempt: 3)])
+        host.fence(reason: "cleanup")
+        try await waitUntil("the attempt to stop") { host.busy == 0 }
+    }
+
+    @Test("draining lets a running attempt finish, and an assignment during the drain is reported lost")
+    func drain() async throws {
+        let log = ReportLog()
+        let host = host(log)
+        host.accept(changes(starts: [order("r1", .sleep(milliseconds: 50))]))
+        let draining = Task { await host.drain(grace: .seconds(30)) }
+        try await waitUntil("the drain to begin") { host.isDraining }
+        host.accept(changes(starts: [order("r2", .noop)]))
+        await draining.value
+        try await waitUntil("both reports") { log.reports.count == 2 }
+        let outcomes = Dictionary(uniqueKeysWithValues: log.reports.map { ($0.runID.rawValue, $0.report.outcome) })
+        #expect(outcomes["r1"] == .succeeded)
+        #expect(outcomes["r2"] == .lost)
+    }
+}
