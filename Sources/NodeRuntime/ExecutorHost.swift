@@ -15,12 +15,15 @@ import Synchronization
 ///   with the leader for its lease: the leader will expire those attempts and retry them, so
 ///   they must not keep running — that is what keeps `forbid` true across a partition).
 public final class ExecutorHost: Sendable {
-    /// Proposes a finish report; returns `true` once it is applied (or is moot), `false` to retry.
-    public typealias Reporter = @Sendable (FinishAttempt) async -> Bool
+    /// Proposes how an attempt ended — a `finishAttempt`, or an `expireAttempt` with reason
+    /// `executorLost` when this node gave it up — and returns `true` once it is applied (or is
+    /// moot), `false` to retry.
+    public typealias Reporter = @Sendable (Command) async -> Bool
 
     private struct Running {
         var task: Task<Void, Never>
         var fenced = false
+        var stopRequested = false
     }
 
     private struct State {
@@ -55,7 +58,10 @@ public final class ExecutorHost: Sendable {
     /// Starts the attempts assigned here and stops the cancelled ones. Never blocks.
     public func accept(_ changes: AppliedChanges) {
         for key in changes.stops {
-            let task = state.withLock { $0.running[key]?.task }
+            let task = state.withLock { state -> Task<Void, Never>? in
+                state.running[key]?.stopRequested = true
+                return state.running[key]?.task
+            }
             if let task {
                 logger.info("stopping attempt", metadata: ["attempt": "\(key)"])
                 task.cancel()
@@ -70,10 +76,8 @@ public final class ExecutorHost: Sendable {
             guard state.running[key] == nil else { return }
             let draining = state.draining
             let task = Task { [self] in
-                let result: AttemptReport
-                if draining {
-                    result = AttemptReport(outcome: .lost, error: "the executor node was shutting down when the attempt was assigned")
-                } else {
+                var result: AttemptReport?
+                if !draining {
                     let execution = await runner.run(ExecutionRequest(
                         runID: order.runID.rawValue, attempt: order.attempt,
                         task: TaskTranslation.executorTask(order.task), timeout: .milliseconds(order.timeoutMs)))
@@ -85,13 +89,24 @@ public final class ExecutorHost: Sendable {
         }
     }
 
-    private func finished(_ key: AttemptKey, report: AttemptReport) async {
-        let fenced = state.withLock { $0.running[key]?.fenced ?? false }
+    /// Reports the end of an attempt. `report == nil`, or a cancellation nobody asked for (the
+    /// node is draining), is reported as lost: the attempt retries elsewhere without the node's
+    /// shutdown counting as the task's failure.
+    private func finished(_ key: AttemptKey, report: AttemptReport?) async {
+        let (fenced, stopRequested, draining) = state.withLock { state in
+            (state.running[key]?.fenced ?? false, state.running[key]?.stopRequested ?? false, state.draining)
+        }
         if fenced {
             logger.warning("attempt stopped by self-fencing; the leader will expire it", metadata: ["attempt": "\(key)"])
         } else {
+            let command: Command
+            if let report, !(report.outcome == .cancelled && draining && !stopRequested) {
+                command = .finishAttempt(FinishAttempt(runID: key.runID, attempt: key.attempt, report: report))
+            } else {
+                command = .expireAttempt(ExpireAttempt(runID: key.runID, attempt: key.attempt, reason: .executorLost))
+            }
             var delay = Duration.milliseconds(50)
-            while !(await reporter(FinishAttempt(runID: key.runID, attempt: key.attempt, report: report))) {
+            while !(await reporter(command)) {
                 // The cluster has no leader right now: keep the result and try again.
                 do {
                     try await Task.sleep(for: delay)
@@ -126,7 +141,8 @@ public final class ExecutorHost: Sendable {
     }
 
     /// Stops taking attempts (new assignments are reported lost at once), waits up to `grace`
-    /// for running ones, then cancels the rest and waits for their reports.
+    /// for running ones, then stops the rest — reported lost, so they retry elsewhere — and
+    /// waits for their reports.
     public func drain(grace: Duration) async {
         let tasks = state.withLock { state in
             state.draining = true

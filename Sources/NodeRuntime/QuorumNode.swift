@@ -97,9 +97,9 @@ public final class QuorumNode: Sendable {
                                       settings: settings)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, settings: settings)
-        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, logger: logger) { finish in
+        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, logger: logger) { command in
             do {
-                _ = try await replica.propose(.finishAttempt(finish))
+                _ = try await replica.propose(command)
                 return true
             } catch {
                 return false

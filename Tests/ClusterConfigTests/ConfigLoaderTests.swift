@@ -75,6 +75,8 @@ struct ConfigLoaderTests {
         #expect(config.raft == ClusterConfig.Raft())
         #expect(config.executor.slots == 4)
         #expect(config.executor.allowShell == false)
+        #expect(config.executor.leaseMilliseconds == 5_000)
+        #expect(config.executor.shutdownGraceMilliseconds == 10_000)
         #expect(try ConfigValidator.validate(config, file: "c.toml").isEmpty)
     }
 
@@ -90,6 +92,8 @@ struct ConfigLoaderTests {
             ("[raft]\nelection_timeout_ms = [100, 200]", "raft.election_timeout_ms", "at least 5×"),
             ("[raft]\nheartbeat_ms = 0", "raft.heartbeat_ms", "out of range"),
             ("[executor]\nslots = -1", "executor.slots", "out of range"),
+            ("[executor]\nlease_ms = 100", "executor.lease_ms", "out of range 500-600000"),
+            ("[executor]\nshutdown_grace_ms = -5", "executor.shutdown_grace_ms", "out of range"),
             ("[tls]\ncert = \"certs/node.pem\"", "tls.cert", "must contain {id}"),
         ] as [(String, String, String)])
     func brokenSections(section: String, key: String, reason: String) throws {

@@ -5,17 +5,24 @@ import SchedulerCore
 import Synchronization
 import Testing
 
-/// Records finish reports; can refuse the first few (as if no leader were known).
+/// Records finish reports (an `executorLost` expiry as outcome `lost`); can refuse the first
+/// few (as if no leader were known).
 final class ReportLog: Sendable {
     private let state = Mutex<(reports: [FinishAttempt], refusals: Int)>(([], 0))
     init(refuseFirst: Int = 0) { state.withLock { $0.refusals = refuseFirst } }
-    func report(_ finish: FinishAttempt) -> Bool {
+    func report(_ command: Command) -> Bool {
         state.withLock { state in
             if state.refusals > 0 {
                 state.refusals -= 1
                 return false
             }
-            state.reports.append(finish)
+            switch command {
+            case .finishAttempt(let finish): state.reports.append(finish)
+            case .expireAttempt(let expire):
+                state.reports.append(FinishAttempt(runID: expire.runID, attempt: expire.attempt,
+                                                   report: AttemptReport(outcome: .lost)))
+            default: Issue.record("unexpected report \(command)")
+            }
             return true
         }
     }
@@ -102,6 +109,16 @@ struct ExecutorHostTests {
         #expect(host.attemptsNotRunningHere(assigned) == [AttemptKey(runID: "r0", attempt: 3)])
         host.fence(reason: "cleanup")
         try await waitUntil("the attempt to stop") { host.busy == 0 }
+    }
+
+    @Test("draining stops what outlives the grace period and reports it lost, not cancelled (it retries)")
+    func drainGraceOver() async throws {
+        let log = ReportLog()
+        let host = host(log)
+        host.accept(changes(starts: [order("r1", .sleep(milliseconds: 3_600_000))]))
+        await host.drain(grace: .milliseconds(50))
+        try await waitUntil("the report") { log.reports.count == 1 }
+        #expect(log.reports.first?.report.outcome == .lost)
     }
 
     @Test("draining lets a running attempt finish, and an assignment during the drain is reported lost")
