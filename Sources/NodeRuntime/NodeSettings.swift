@@ -22,8 +22,10 @@ public struct NodeSettings: Sendable {
     public var maxAssignmentsPerEntry: Int
     /// How long running attempts may finish on SIGTERM before they are stopped.
     public var shutdownGrace: Duration
-    /// A snapshot is taken after this many applied entries.
+    /// A snapshot is taken after this many applied entries…
     public var snapshotEntries: Int
+    /// …or after applied entries holding this many bytes, whichever comes first.
+    public var snapshotBytes: Int
 
     /// Settings for `config`.
     public init(config: ClusterConfig) {
@@ -38,5 +40,6 @@ public struct NodeSettings: Sendable {
         maxAssignmentsPerEntry = 1_024
         shutdownGrace = .milliseconds(config.executor.shutdownGraceMilliseconds)
         snapshotEntries = 10_000
+        snapshotBytes = 64 << 20
     }
 }

@@ -85,7 +85,8 @@ public final class QuorumNode: Sendable {
             id: id,
             electionTicks: max(2, config.cluster.raft.electionTimeoutMilliseconds.lowerBound / max(1, config.cluster.raft.heartbeatMilliseconds)),
             heartbeatTicks: 1,
-            snapshotInterval: settings.snapshotEntries)
+            snapshotInterval: settings.snapshotEntries,
+            snapshotIntervalBytes: settings.snapshotBytes)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
         let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
         let driver = try RaftDriver(

@@ -28,6 +28,10 @@ extension Raft {
         /// Ask the shell to take a snapshot (`.takeSnapshot`) once this many applied entries are
         /// beyond the last snapshot; `nil` never asks.
         public var snapshotInterval: Int?
+        /// Also ask once the applied entries beyond the last snapshot (or beyond this process's
+        /// start) hold this many payload bytes — few large entries fill a log as fast as many
+        /// small ones; `nil` never asks by size.
+        public var snapshotIntervalBytes: Int?
 
         #if QUORUM_SIM_MUTATIONS
         /// A deliberate bug, for proving the simulator catches it. Only exists in simulator builds.
@@ -46,7 +50,8 @@ extension Raft {
             maxInflightAppends: Int = 16,
             maxInflightBytes: Int? = nil,
             snapshotChunkBytes: Int = 1 << 20,
-            snapshotInterval: Int? = nil
+            snapshotInterval: Int? = nil,
+            snapshotIntervalBytes: Int? = nil
         ) {
             self.id = id
             self.electionTicks = electionTicks
@@ -59,6 +64,7 @@ extension Raft {
             self.maxInflightBytes = maxInflightBytes
             self.snapshotChunkBytes = snapshotChunkBytes
             self.snapshotInterval = snapshotInterval
+            self.snapshotIntervalBytes = snapshotIntervalBytes
         }
 
         /// Checks the values a user can get wrong; the Node layer calls this on the loaded config
@@ -71,7 +77,8 @@ extension Raft {
             }
             let positive: [(String, Int)] = [("maxEntriesPerAppend", maxEntriesPerAppend), ("maxBytesPerAppend", maxBytesPerAppend),
                                              ("maxInflightAppends", maxInflightAppends), ("snapshotChunkBytes", snapshotChunkBytes),
-                                             ("maxInflightBytes", maxInflightBytes ?? 1), ("snapshotInterval", snapshotInterval ?? 1)]
+                                             ("maxInflightBytes", maxInflightBytes ?? 1), ("snapshotInterval", snapshotInterval ?? 1),
+                                             ("snapshotIntervalBytes", snapshotIntervalBytes ?? 1)]
             for (field, value) in positive where value <= 0 {
                 throw ConfigError(field: field, message: "must be positive, got \(value)")
             }

@@ -47,6 +47,9 @@ extension Raft {
         /// The last index handed to the shell in `.apply` (or installed by snapshot).
         var applyCursor: LogIndex
         var snapshotRequestedThrough: LogIndex = .zero
+        /// Payload bytes of entries applied since the last snapshot request (for
+        /// `Config.snapshotIntervalBytes`).
+        var appliedBytesSinceSnapshot = 0
 
         var electionElapsed = 0
         var heartbeatElapsed = 0
@@ -246,12 +249,20 @@ extension Raft {
 
         /// Reports that the state machine has applied everything through `index`.
         public mutating func applied(through index: LogIndex) -> [Action] {
+            let previous = appliedIndex
             appliedIndex = max(appliedIndex, min(index, applyCursor))
-            if let interval = config.snapshotInterval,
-               appliedIndex.rawValue >= log.snapshotIndex.rawValue + UInt64(interval),
-               appliedIndex > snapshotRequestedThrough
-            {
+            if config.snapshotIntervalBytes != nil, appliedIndex > previous {
+                var next = previous.rawValue + 1
+                while next <= appliedIndex.rawValue {
+                    appliedBytesSinceSnapshot += log.entry(at: LogIndex(next))?.data.count ?? 0
+                    next += 1
+                }
+            }
+            let dueByCount = config.snapshotInterval.map { appliedIndex.rawValue >= log.snapshotIndex.rawValue + UInt64($0) } ?? false
+            let dueBySize = config.snapshotIntervalBytes.map { appliedBytesSinceSnapshot >= $0 } ?? false
+            if dueByCount || dueBySize, appliedIndex > snapshotRequestedThrough {
                 snapshotRequestedThrough = appliedIndex
+                appliedBytesSinceSnapshot = 0
                 actions.append(.takeSnapshot(through: appliedIndex))
             }
             return finish()

@@ -118,6 +118,23 @@ struct SnapshotTests {
         #expect(actions == [.takeSnapshot(through: Raft.LogIndex(2))])
     }
 
+    @Test("§7 the instance asks for a snapshot once the applied entries hold enough bytes")
+    func snapshotSuggestionBySize() throws {
+        var node = Raft.Instance(config: Raft.Config(id: n1, snapshotIntervalBytes: 100), membership: Raft.Membership(voters: [n1]),
+                                 seed: 1)
+        for _ in 0..<node.randomizedElectionTimeout { _ = node.tick() }
+        _ = node.persisted(hardState: node.hardState)
+        _ = try node.propose(Array(repeating: 7, count: 60))
+        _ = node.persisted(through: Raft.LogIndex(2), term: node.term)
+        #expect(node.applied(through: Raft.LogIndex(2)).isEmpty)  // 60 bytes: not yet
+        _ = try node.propose(Array(repeating: 7, count: 60))
+        _ = node.persisted(through: Raft.LogIndex(3), term: node.term)
+        #expect(node.applied(through: Raft.LogIndex(3)) == [.takeSnapshot(through: Raft.LogIndex(3))])
+        _ = try node.propose([1])
+        _ = node.persisted(through: Raft.LogIndex(4), term: node.term)
+        #expect(node.applied(through: Raft.LogIndex(4)).isEmpty)  // the count starts again
+    }
+
     @Test("§7 a duplicated first chunk does not restart a transfer in progress")
     func duplicateFirstChunk() throws {
         var cluster = try clusterWithCompactedLeader(chunkBytes: 3)
