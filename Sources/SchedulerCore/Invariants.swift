@@ -28,6 +28,10 @@ extension SchedulerState {
         if (queued, running, dlq) != (queuedCount, runningCount, dlqCount) {
             problems.append("counts queued/running/dlq \(queuedCount)/\(runningCount)/\(dlqCount) != actual \(queued)/\(running)/\(dlq)")
         }
+        let runningByScan = runs.filter { $0.state == .running }.map(\.id).sorted()
+        if runningAttempts().map(\.runID) != runningByScan {
+            problems.append("running attempts from the deadline heap \(runningAttempts().map(\.runID)) != running runs \(runningByScan)")
+        }
         var liveEntries = Array(repeating: 0, count: runs.count)
         for entry in readyQueue.storage where isLive(entry) { liveEntries[entry.slot] += 1 }
         for (slot, run) in runs.enumerated() {

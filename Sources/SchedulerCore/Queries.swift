@@ -180,22 +180,16 @@ extension SchedulerState {
         deadlineHeap.prefix { $0.deadline <= instant }.filter(isLive).sorted().compactMap(attemptRef)
     }
 
-    /// Running attempts on `executor`, by run id. O(runs): used when an executor is lost.
+    /// Running attempts on `executor`, by run id. O(running attempts).
     public func activeAttempts(on executor: ExecutorID) -> [AttemptRef] {
-        runs.filter { $0.state == .running && $0.executor == executor }
-            .sorted { $0.id < $1.id }
-            .compactMap { run in
-                guard let deadline = run.deadline, let executor = run.executor else { return nil }
-                return AttemptRef(runID: run.id, attempt: run.attempt, executor: executor, deadline: deadline)
-            }
+        runningAttempts().filter { $0.executor == executor }
     }
 
     /// Every running attempt, by run id (the leader rebuilds its deadline timers from this).
+    /// O(running attempts): every running run has exactly one live entry in the deadline heap,
+    /// so this never scans the whole run table (the leader calls it on every dispatch round).
     public func runningAttempts() -> [AttemptRef] {
-        runs.filter { $0.state == .running }.sorted { $0.id < $1.id }.compactMap { run in
-            guard let deadline = run.deadline, let executor = run.executor else { return nil }
-            return AttemptRef(runID: run.id, attempt: run.attempt, executor: executor, deadline: deadline)
-        }
+        deadlineHeap.storage.filter(isLive).compactMap(attemptRef).sorted { $0.runID < $1.runID }
     }
 
     private func attemptRef(_ entry: DeadlineEntry) -> AttemptRef? {
