@@ -44,6 +44,10 @@ struct NodeCommand: AsyncParsableCommand {
         do {
             try await NodeServer.run(node: started, logger: logger)
         } catch {
+            if "\(error)".contains("Address already in use") {
+                throw CLIError.failure("quorum node \(id) could not listen: an address is already in use (api \(node.node.api), "
+                    + "raft \(node.node.raft)); stop the other process or change the address in \(config)")
+            }
             throw CLIError.failure("quorum node \(id) stopped: \(error)")
         }
         logger.info("node exited cleanly")
