@@ -22,6 +22,9 @@ public struct AttemptRunner: Sendable {
     public let clock: any Clock<Duration>
     /// Logs attempt ids, kinds and outcomes — never argv, URLs, headers or bodies (secrets).
     public let logger: Logger
+    /// Where shell attempts' process groups are recorded while they run (the node's data dir),
+    /// so a restart after a crash can kill them; `nil` records nothing.
+    public let processGroups: ProcessGroupJournal?
 
     /// Creates an executor.
     ///
@@ -30,16 +33,19 @@ public struct AttemptRunner: Sendable {
     ///   - httpClient: the client for http tasks; the caller owns it and shuts it down.
     ///   - clock: for sleeps, timeouts and durations; `ContinuousClock()` in production.
     ///   - logger: where attempt starts and ends are logged.
+    ///   - processGroups: see ``processGroups``.
     public init(
         configuration: ExecutorConfiguration = ExecutorConfiguration(),
         httpClient: HTTPClient = .shared,
         clock: any Clock<Duration> = ContinuousClock(),
-        logger: Logger
+        logger: Logger,
+        processGroups: ProcessGroupJournal? = nil
     ) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.clock = clock
         self.logger = logger
+        self.processGroups = processGroups
     }
 
     /// Runs one attempt to its end, its timeout or the caller's cancellation.
@@ -86,7 +92,7 @@ public struct AttemptRunner: Sendable {
                 return ExecutionResult(outcome: .failed,
                                        error: "shell tasks are disabled on this cluster: set executor.allow_shell = true")
             }
-            return await ShellRunner(configuration: configuration, clock: clock, logger: logger)
+            return await ShellRunner(configuration: configuration, clock: clock, logger: logger, journal: processGroups)
                 .run(task, request: request)
         case .http(let task):
             return await HTTPRunner(configuration: configuration, httpClient: httpClient, clock: clock)

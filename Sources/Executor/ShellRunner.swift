@@ -30,6 +30,7 @@ struct ShellRunner: Sendable {
     let configuration: ExecutorConfiguration
     let clock: any Clock<Duration>
     let logger: Logger
+    let journal: ProcessGroupJournal?
 
     /// What the process did, before it is judged against an interruption.
     private enum Ending: Sendable {
@@ -53,15 +54,19 @@ struct ShellRunner: Sendable {
         let capture = Capture(limit: configuration.outputTailLimit)
         let executable = task.argv.first ?? ""
         let (ending, interruption) = await withAttemptDeadline(timeout: request.timeout, clock: clock) {
-            await Self.spawnAndWait(subprocessConfiguration, executable: executable, workingDirectory: task.workingDirectory, capture: capture)
+            await Self.spawnAndWait(subprocessConfiguration, executable: executable, workingDirectory: task.workingDirectory,
+                                    capture: capture, journal: journal)
         }
         // Kill the rest of the group: orphans of a leader that exited, or children that ignored
         // SIGTERM while the leader did not. ESRCH (nothing left) is the usual answer. The group id
         // is safe to signal after the leader was reaped: the kernel does not reuse a pid while it
         // names a live process group or session, so it is still our group or empty (barring a
         // wrap-around of the whole pid space between the reap and this call).
-        if let group = capture.processGroup.withLock({ $0 }), Self.killRemainingGroup(group) {
-            logger.debug("killed processes left in the attempt's process group", metadata: ["pgid": "\(group)"])
+        if let group = capture.processGroup.withLock({ $0 }) {
+            if Self.killRemainingGroup(group) {
+                logger.debug("killed processes left in the attempt's process group", metadata: ["pgid": "\(group)"])
+            }
+            journal?.ended(group: group)
         }
         let output = capture.tail.withLock { $0.text }
         return Self.judge(ending, interruption: interruption, output: output, grace: configuration.killGracePeriod)
@@ -114,7 +119,8 @@ struct ShellRunner: Sendable {
         _ configuration: Subprocess.Configuration,
         executable: String,
         workingDirectory: String?,
-        capture: Capture
+        capture: Capture,
+        journal: ProcessGroupJournal?
     ) async -> Ending {
         do {
             let result = try await Subprocess.run(
@@ -124,6 +130,7 @@ struct ShellRunner: Sendable {
                 error: .combinedWithOutput
             ) { execution in
                 capture.processGroup.withLock { $0 = execution.processIdentifier.value }
+                journal?.started(group: execution.processIdentifier.value)
                 do {
                     for try await chunk in execution.standardOutput {
                         chunk.withUnsafeBytes { bytes in

@@ -70,8 +70,16 @@ public final class QuorumNode: Sendable {
         let link = PeerLink(transport: transport, logger: logger)
 
         let executorID = ExecutorID(config.node.id)
+        // Shell attempts a crashed predecessor left running are killed before anything starts:
+        // their attempts are retried (elsewhere, or here once reported lost).
+        let journal = try ProcessGroupJournal(directory: config.dataDirectory + "/attempt-groups")
+        let leftovers = journal.killLeftovers()
+        if !leftovers.isEmpty {
+            logger.warning("killed shell attempts left running by the previous run of this node",
+                           metadata: ["process_groups": "\(leftovers)"])
+        }
         let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell),
-                                   logger: logger)
+                                   logger: logger, processGroups: journal)
         let clock: @Sendable () -> Timestamp = { Timestamp(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) }
         let ids = NodeIDGenerator(node: config.node.id, startMillis: clock().milliseconds)
 
