@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         .testTarget(
             name: "NodeRuntimeTests",
-            dependencies: ["NodeRuntime", "SchedulerCore", "RaftCore", "Executor", "DeterministicRandom", logging]),
+            dependencies: ["NodeRuntime", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom", logging, nioCore]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
 

@@ -4,11 +4,15 @@ import Node
 import RaftCore
 import SchedulerCore
 
-/// The executor side of the lease, on every node, once per lease/4:
+/// The executor side of the lease, on every node, every lease/8:
 ///
-/// - Self-fencing: a node that is not the leader and has not heard from one for the lease
-///   stops its running attempts. The leader expires them only after the lease plus a margin,
-///   so the old attempt is gone before a retry can start elsewhere.
+/// - Self-fencing: a node that is not the leader sends the leader a lease probe, which the
+///   leader echoes. A node that has had no echoed probe from a leader for the lease stops its
+///   running attempts. Probes prove that messages go **both ways**: hearing the leader's
+///   heartbeats is not enough, because in a one-way partition the leader may not hear this node
+///   and expire its attempts. The leader expires them only after the lease plus a margin (and
+///   measures from the last message it received, which is after the probe was sent), so the old
+///   attempt is gone before a retry can start elsewhere.
 /// - Reconciliation: attempts the state says run here but this process does not run (they were
 ///   running when the node died, or the assignment was replayed at start-up) are reported
 ///   lost, so they retry at once instead of waiting for their deadline.
@@ -23,8 +27,10 @@ struct ExecutorWatch: Sendable {
     let logger: Logger
 
     func run() async {
-        var lastLeaderContact = ContinuousClock.now
-        let period = settings.executorLease / 4
+        // A node starts with a full lease: nothing runs here yet that could need fencing.
+        let started = ContinuousClock.now
+        var ledAt: ContinuousClock.Instant?
+        let period = settings.executorLease / 8
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: period)
@@ -33,12 +39,13 @@ struct ExecutorWatch: Sendable {
             }
             let status = await driver.status
             if status.leader == driver.id {
-                lastLeaderContact = .now
-            } else if let leader = status.leader, let heard = link.lastHeard(from: leader), heard > lastLeaderContact {
-                lastLeaderContact = heard
+                ledAt = .now
+            } else if let leader = status.leader {
+                link.probeLease(of: leader)
             }
-            if ContinuousClock.now - lastLeaderContact > settings.executorLease {
-                host.fence(reason: "no contact with a leader for \(settings.executorLease)")
+            let contact = [started, ledAt, link.lastLeaderRoundTrip].compactMap { $0 }.max() ?? started
+            if ContinuousClock.now - contact > settings.executorLease {
+                host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
                 continue
             }
             guard status.leader != nil, status.appliedIndex >= status.commitIndex else { continue }

@@ -9,6 +9,10 @@ enum PeerFrameType: UInt8 {
     case forwardProposal = 2
     /// The leader's answer (``ForwardedOutcome``).
     case forwardOutcome = 3
+    /// An executor's lease probe: a sequence number (UInt64) the receiver echoes at once.
+    case leasePing = 4
+    /// The echo of a ``leasePing``.
+    case leasePong = 5
 }
 
 /// A command a follower forwards to the leader: the leader stamps it with its own clock and

@@ -1,3 +1,4 @@
+import BinaryCoding
 import Logging
 import NIOCore
 import Node
@@ -18,6 +19,11 @@ final class PeerLink: PeerMessenger, Sendable {
         var pending: [UInt64: CheckedContinuation<ForwardedOutcome.Result, Never>] = [:]
         var nextRequestID: UInt64 = 1
         var lastHeard: [Raft.NodeID: ContinuousClock.Instant] = [:]
+        /// Lease probes in flight: sequence → (the leader probed, when it was sent).
+        var probes: [UInt64: (peer: Raft.NodeID, sentAt: ContinuousClock.Instant)] = [:]
+        var nextProbe: UInt64 = 1
+        /// The send time of the latest probe a leader answered.
+        var lastLeaderRoundTrip: ContinuousClock.Instant?
     }
 
     let transport: Transport.PeerTransport
@@ -31,10 +37,13 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Connects the driver and the forward handler (they are created after this link).
     func attach(driver: RaftDriver, forwardHandler: @escaping ForwardHandler) {
-        state.withLock {
-            $0.driver = driver
-            $0.forwardHandler = forwardHandler
-        }
+        state.withLock { $0.driver = driver }
+        setForwardHandler(forwardHandler)
+    }
+
+    /// Sets what answers forwarded proposals.
+    func setForwardHandler(_ handler: @escaping ForwardHandler) {
+        state.withLock { $0.forwardHandler = handler }
     }
 
     // MARK: Raft
@@ -47,6 +56,33 @@ final class PeerLink: PeerMessenger, Sendable {
     /// When `peer` was last heard from, if ever since this process started.
     func lastHeard(from peer: Raft.NodeID) -> ContinuousClock.Instant? {
         state.withLock { $0.lastHeard[peer] }
+    }
+
+    // MARK: Lease probes
+
+    /// Sends a lease probe to `leader`. When it answers, ``lastLeaderRoundTrip`` becomes this
+    /// probe's send time: proof that messages went both ways since then.
+    func probeLease(of leader: Raft.NodeID) {
+        let sequence = state.withLock { state -> UInt64 in
+            defer { state.nextProbe += 1 }
+            state.probes[state.nextProbe] = (leader, .now)
+            if state.probes.count > 64, let oldest = state.probes.keys.min() { state.probes[oldest] = nil }
+            return state.nextProbe
+        }
+        var w = BinaryWriter(capacity: 10)
+        w.write(sequence)
+        transport.send(Transport.Frame(type: PeerFrameType.leasePing.rawValue, bytes: w.bytes), to: leader)
+    }
+
+    /// The send time of the latest lease probe a leader answered (see ``probeLease(of:)``).
+    var lastLeaderRoundTrip: ContinuousClock.Instant? { state.withLock { $0.lastLeaderRoundTrip } }
+
+    /// Records a probe's echo from `peer`.
+    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID) {
+        state.withLock { state in
+            guard let probe = state.probes.removeValue(forKey: sequence), probe.peer == peer else { return }
+            if state.lastLeaderRoundTrip.map({ $0 < probe.sentAt }) ?? true { state.lastLeaderRoundTrip = probe.sentAt }
+        }
     }
 
     // MARK: Forwarding
@@ -143,6 +179,12 @@ final class PeerLink: PeerMessenger, Sendable {
                         continue
                     }
                     resolve(outcome.requestID, outcome.result)
+                case .leasePing:
+                    // Echo at once: the prober only needs proof that both directions work.
+                    transport.send(Transport.Frame(type: PeerFrameType.leasePong.rawValue, bytes: bytes), to: message.from)
+                case .leasePong:
+                    var r = BinaryReader(bytes)
+                    if let sequence = try? r.readUInt64() { probeAnswered(sequence, by: message.from) }
                 case nil:
                     logger.warning("dropped a frame of unknown type", metadata: ["from": "\(message.from)", "type": "\(message.type)"])
                 }

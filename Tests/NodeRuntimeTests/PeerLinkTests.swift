@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import NIOCore
+@testable import NodeRuntime
+import RaftCore
+import Testing
+import Transport
+
+/// Two peer links over real loopback TLS.
+struct LinkPair {
+    let authority: Transport.DevCertificateAuthority
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    init() throws { authority = try .create(validity: .days(30, from: Date())) }
+
+    func link(_ id: Raft.NodeID) throws -> PeerLink {
+        let issued = try authority.issueNodeCertificate(id: id, hosts: ["127.0.0.1"], validity: .days(30, from: Date()))
+        let configuration = Transport.Configuration(
+            credentials: try Transport.TLSCredentials(authority: authority, issued: issued),
+            listen: .init(host: "127.0.0.1", port: 0),
+            backoff: Transport.Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
+        return PeerLink(transport: try Transport.PeerTransport(configuration: configuration, logger: logger), logger: logger)
+    }
+}
+
+/// Runs the links (transport and inbound loop) for the duration of `body`.
+func withRunning<T: Sendable>(_ links: [PeerLink], _ body: () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for link in links {
+            group.addTask {
+                do { try await link.transport.run() } catch is CancellationError {}
+            }
+            group.addTask { await link.runInbound() }
+        }
+        let result = try await body()
+        group.cancelAll()
+        return result
+    }
+}
+
+@Suite("PeerLink: lease probes and forwarding over loopback TLS")
+struct PeerLinkTests {
+    @Test("a probe the leader echoes renews the lease from the probe's send time; an unanswered one does not")
+    func leaseProbe() async throws {
+        let pair = try LinkPair()
+        let (n1, n2) = (try pair.link("n1"), try pair.link("n2"))
+        try await withRunning([n1, n2]) {
+            let port2 = try #require(try await n2.transport.listeningAddress().port)
+            let port1 = try #require(try await n1.transport.listeningAddress().port)
+            n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
+            n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
+            #expect(n1.lastLeaderRoundTrip == nil)
+            let before = ContinuousClock.now
+            let deadline = before + .seconds(30)
+            while n1.lastLeaderRoundTrip == nil, ContinuousClock.now < deadline {
+                n1.probeLease(of: "n2")
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let roundTrip = try #require(n1.lastLeaderRoundTrip)
+            #expect(roundTrip >= before)
+            #expect(n1.lastHeard(from: "n2") != nil)
+            #expect(n2.lastHeard(from: "n1") != nil)
+            // A probe to a member that is not there is never answered.
+            n1.probeLease(of: "n3")
+            #expect(n1.lastLeaderRoundTrip == roundTrip)
+        }
+    }
+
+    @Test("forwarding to a member without a connection fails at once as not proposed")
+    func forwardWithoutConnection() async throws {
+        let pair = try LinkPair()
+        let n1 = try pair.link("n1")
+        n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: 1)])
+        let result = await n1.forward([1, 2, 3], to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
+        guard case .notProposed(let hint, _) = result else {
+            Issue.record("expected notProposed, got \(result)")
+            return
+        }
+        #expect(hint == "n2")
+    }
+
+    @Test("a forwarded command reaches the other side's handler and its answer comes back")
+    func forwardRoundTrip() async throws {
+        let pair = try LinkPair()
+        let (n1, n2) = (try pair.link("n1"), try pair.link("n2"))
+        n2.setForwardHandler { command in .applied(Raft.LogIndex(UInt64(command.count))) }
+        try await withRunning([n1, n2]) {
+            let port2 = try #require(try await n2.transport.listeningAddress().port)
+            let port1 = try #require(try await n1.transport.listeningAddress().port)
+            n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
+            n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !n1.transport.isConnected(to: "n2"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let result = await n1.forward([1, 2, 3, 4, 5], to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
+            #expect(result == .applied(Raft.LogIndex(5)))
+        }
+    }
+}
