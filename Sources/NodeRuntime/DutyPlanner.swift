@@ -32,9 +32,12 @@ public enum DutyPlanner {
     /// - Parameters:
     ///   - lost: executors whose lease expired: their running attempts are expired (they retry).
     ///   - maxAssignments: most assignments in one round.
+    ///   - deadlineSlackMs: added to each attempt's timeout for its deadline, so the executor —
+    ///     which times the attempt out itself, kills it within its grace period and reports with
+    ///     the output — normally reports before the leader gives up on it.
     ///   - nextRunID: fresh run ids for cron fires.
     public static func plan(state: SchedulerState, now: Timestamp, executors: [ExecutorCapacity], lost: Set<ExecutorID>,
-                            maxAssignments: Int, nextRunID: () -> RunID) -> [Command] {
+                            maxAssignments: Int, deadlineSlackMs: Int64 = 0, nextRunID: () -> RunID) -> [Command] {
         var commands: [Command] = []
         for due in state.cronFiresDue(atOrBefore: now) {
             commands.append(.fireCron(CronPlanner.fire(due, now: now, runID: nextRunID())))
@@ -53,14 +56,14 @@ public enum DutyPlanner {
             running.removeAll { lost.contains($0.executor) }
         }
         commands.append(contentsOf: assignments(state: state, now: now, executors: executors, running: running,
-                                                maxAssignments: maxAssignments))
+                                                maxAssignments: maxAssignments, deadlineSlackMs: deadlineSlackMs))
         return commands
     }
 
     /// Highest-priority queued runs to the executors with the most free slots; followers and
     /// learners first, the leader only when none of them has a free slot.
     static func assignments(state: SchedulerState, now: Timestamp, executors: [ExecutorCapacity], running: [AttemptRef],
-                            maxAssignments: Int) -> [Command] {
+                            maxAssignments: Int, deadlineSlackMs: Int64) -> [Command] {
         var busy: [ExecutorID: Int] = [:]
         for attempt in running { busy[attempt.executor, default: 0] += 1 }
         var free: [(capacity: ExecutorCapacity, free: Int)] = executors.compactMap { capacity in
@@ -80,7 +83,8 @@ public enum DutyPlanner {
                 return x.capacity.id > y.capacity.id
             }) else { break }
             commands.append(.assignAttempt(AssignAttempt(runID: run.runID, executor: free[chosen].capacity.id,
-                                                         attempt: run.nextAttempt, deadline: now.adding(milliseconds: run.timeoutMs))))
+                                                         attempt: run.nextAttempt,
+                                                         deadline: now.adding(milliseconds: run.timeoutMs + deadlineSlackMs))))
             free[chosen].free -= 1
             if free[chosen].free == 0 { free.remove(at: chosen) }
         }

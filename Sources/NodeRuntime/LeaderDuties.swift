@@ -71,10 +71,11 @@ final class LeaderDuties: Sendable {
         }
         let lost = Set(executors.keys.filter { !isReachable($0, since: leadingSince, within: settings.executorLease + settings.leaseMargin) })
         let maxAssignments = settings.maxAssignmentsPerEntry
+        let slack = settings.deadlineSlackMilliseconds
         let ids = self.ids
         let commands = await stateMachine.read { state in
             DutyPlanner.plan(state: state, now: now, executors: capacities, lost: lost, maxAssignments: maxAssignments,
-                             nextRunID: { ids.next() })
+                             deadlineSlackMs: slack, nextRunID: { ids.next() })
         }
         guard !commands.isEmpty else { return }
         let command: Command = commands.count == 1 ? commands[0] : .batch(commands)

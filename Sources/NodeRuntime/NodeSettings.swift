@@ -20,6 +20,9 @@ public struct NodeSettings: Sendable {
     public var dutyPeriod: Duration
     /// Most runs assigned in one log entry.
     public var maxAssignmentsPerEntry: Int
+    /// Added to an attempt's timeout for the leader's deadline: the executor's own timeout, its
+    /// kill grace period (5 s) and the report should all fit before the leader expires it.
+    public var deadlineSlackMilliseconds: Int64
     /// How long running attempts may finish on SIGTERM before they are stopped.
     public var shutdownGrace: Duration
     /// A snapshot is taken after this many applied entries…
@@ -38,6 +41,7 @@ public struct NodeSettings: Sendable {
         leaseMargin = .milliseconds(max(1_000, config.executor.leaseMilliseconds / 2))
         dutyPeriod = .milliseconds(max(10, heartbeat))
         maxAssignmentsPerEntry = 1_024
+        deadlineSlackMilliseconds = 10_000
         shutdownGrace = .milliseconds(config.executor.shutdownGraceMilliseconds)
         snapshotEntries = 10_000
         snapshotBytes = 64 << 20

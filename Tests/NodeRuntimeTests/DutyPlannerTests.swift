@@ -68,6 +68,18 @@ struct DutyPlannerTests {
         #expect(result.map(\.run) == ["r-b"])
     }
 
+    @Test("an assignment's deadline is the run's timeout plus the slack")
+    func deadlineSlack() {
+        let state = state(queued: ["a"])
+        let commands = DutyPlanner.plan(state: state, now: t0, executors: executors([("n2", 1, false)]), lost: [], maxAssignments: 10,
+                                        deadlineSlackMs: 10_000) { RunID("x") }
+        guard case .assignAttempt(let assignment)? = commands.first else {
+            Issue.record("expected an assignment, got \(commands)")
+            return
+        }
+        #expect(assignment.deadline == t0.adding(milliseconds: JobSpec.defaultTimeoutMs + 10_000))
+    }
+
     @Test("at most maxAssignments per round")
     func cap() {
         let state = state(queued: (0..<10).map { "j\($0)" })
