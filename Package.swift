@@ -75,9 +75,12 @@ let package = Package(
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
         .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", logging]),
+        // The API client the CLI uses: typed requests and replies, failover across nodes.
+        .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
-            name: "quorum", dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", argumentParser, logging]),
+            name: "quorum",
+            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "QuorumClient", "HTTPAPI", argumentParser, logging]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
@@ -107,7 +110,15 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
-        .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
+        .testTarget(
+            name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore"]),
+        // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
+        .target(
+            name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],
+            path: "Tests/Support/QuorumTestServer"),
+        .testTarget(
+            name: "QuorumClientTests",
+            dependencies: ["QuorumClient", "QuorumTestServer", "HTTPAPI", "SchedulerCore", asyncHTTPClient]),
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),
