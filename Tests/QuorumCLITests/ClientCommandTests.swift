@@ -88,6 +88,11 @@ struct ClientCommandTests {
             #expect(lines.count == 2)
             #expect(lines.last?.contains("labelled") == true)
 
+            let firstPage = try await QuorumBinary.runAsync(["jobs", "--limit", "1"], environment: ["QUORUM_SERVER": url])
+            #expect(firstPage.exitCode == 0, "\(firstPage.standardError)")
+            #expect(firstPage.standardOutput.split(separator: "\n").count == 2)
+            #expect(firstPage.standardError.hasPrefix("more: quorum jobs --cursor "), "\(firstPage.standardError)")
+
             let dead = try await QuorumBinary.runAsync(["jobs", "--server", url, "--state", "dead", "--limit", "5"])
             #expect(dead.standardOutput.contains("failing"))
             #expect(!dead.standardOutput.contains("labelled"))

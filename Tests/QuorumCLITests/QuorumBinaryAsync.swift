@@ -3,8 +3,9 @@ import Foundation
 extension QuorumBinary {
     /// Runs `quorum arguments…` without blocking a Swift concurrency thread while it runs (the
     /// test's own in-process server needs those threads to answer it), with `input` on its
-    /// standard input. Kills it after `deadline` seconds.
-    static func runAsync(_ arguments: [String], input: String? = nil, deadline: Double = 60) async throws -> Result {
+    /// standard input and `environment` added to the test's. Kills it after `deadline` seconds.
+    static func runAsync(_ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+                         deadline: Double = 60) async throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -19,6 +20,7 @@ extension QuorumBinary {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: inputFile)

@@ -55,3 +55,54 @@ struct FailoverTests {
         }
     }
 }
+
+@Suite("FailoverTransport when a server takes a request and does not answer")
+struct StalledServerTests {
+    /// Runs `body` with a client of [a stalled server, a healthy one], whose requests time out
+    /// after 0.3 s; the stalled server is released before it stops.
+    func withStalledThenHealthy(
+        _ service: LocalSchedulerServiceBox, _ body: @Sendable (QuorumAPIClient, String, String) async throws -> Void
+    ) async throws {
+        let gate = RequestGate()
+        try await TestAPIServer.withServer(router: TestAPIServer.makeStalledRouter(gate: gate)) { stalled in
+            defer { gate.open() }
+            try await TestAPIServer.withServer(service.service) { healthy in
+                try await QuorumAPIClient.withClient(
+                    servers: try ServerList(parsing: "\(stalled),\(healthy)"), requestTimeout: .milliseconds(300)
+                ) { api in try await body(api, stalled, healthy) }
+            }
+        }
+    }
+
+    @Test("a write without an idempotency key is not repeated: its outcome is unknown")
+    func writeNotRepeated() async throws {
+        let box = LocalSchedulerServiceBox()
+        try await withStalledThenHealthy(box) { api, stalled, _ in
+            let error = await #expect(throws: QuorumClientError.self) { _ = try await api.submitJob(JobSubmission(name: "once")) }
+            guard case .outcomeUnknown(let server, let request, _) = error else {
+                Issue.record("expected outcomeUnknown, got \(String(describing: error))")
+                return
+            }
+            #expect(server == stalled)
+            #expect(request == "POST /api/jobs")
+            #expect(error?.description.contains("--idempotency-key") == true)
+            let stored = try await box.service.listJobs(JobListQuery(), consistency: .linearizable)
+            #expect(stored.items.isEmpty)
+        }
+    }
+
+    @Test("a read, or a write with an idempotency key, moves on to the next server")
+    func safeRequestsMoveOn() async throws {
+        let box = LocalSchedulerServiceBox()
+        try await withStalledThenHealthy(box) { api, _, healthy in
+            let created = try await api.submitJob(JobSubmission(name: "keyed"), idempotencyKey: "k")
+            #expect(created.server == healthy)
+            #expect(try await api.jobs().value.items.map(\.name) == ["keyed"])
+        }
+    }
+}
+
+/// The in-memory service, shareable with the `@Sendable` test bodies.
+struct LocalSchedulerServiceBox: Sendable {
+    let service = TestAPIServer.makeService()
+}

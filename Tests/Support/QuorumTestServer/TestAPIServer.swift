@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SchedulerCore
+import Synchronization
 
 /// Real HTTP servers on free loopback ports for the client and CLI tests.
 public enum TestAPIServer {
@@ -119,5 +120,52 @@ extension TestAPIServer {
         }
         guard bound else { throw TestServerError(message: "bind() failed: errno \(errno)") }
         return "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+    }
+}
+
+/// A gate that requests wait at until the test opens it: a server that accepted a request but
+/// has not answered yet, without sleeping.
+public final class RequestGate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    /// A closed gate.
+    public init() {}
+
+    /// Waits until ``open()`` (at once if already open).
+    public func wait() async {
+        await withCheckedContinuation { continuation in
+            let proceed = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+    }
+
+    /// Lets every waiting and future request through.
+    public func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+extension TestAPIServer {
+    /// A router whose every request waits at `gate`, then answers 503: a node that takes a
+    /// request and does not answer in time.
+    public static func makeStalledRouter(gate: RequestGate) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        for method in [HTTPRequest.Method.get, .post, .delete] {
+            router.on("**", method: method) { _, _ -> Response in
+                await gate.wait()
+                throw APIError.unavailable(retryAfter: 1)
+            }
+        }
+        return router
     }
 }
