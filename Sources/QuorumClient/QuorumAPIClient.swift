@@ -96,6 +96,11 @@ public struct QuorumAPIClient: Sendable {
 
     // MARK: DAGs
 
+    /// `POST /api/dags` with `json` sent verbatim: a DAG run, or with `schedule` a cron job.
+    public func submitDAG(json: [UInt8], idempotencyKey: String? = nil) async throws(QuorumClientError) -> APIReply<SubmittedDAG> {
+        try await call(APIRequest(.post, ["api", "dags"], body: json, idempotencyKey: idempotencyKey))
+    }
+
     /// `GET /api/dags?state=&limit=&cursor=`.
     public func dagRuns(state: String? = nil, limit: Int? = nil, cursor: String? = nil,
                         stale: Bool = false) async throws(QuorumClientError) -> APIReply<ListPage<DAGRunResource>> {
@@ -139,6 +144,24 @@ public struct QuorumAPIClient: Sendable {
     /// `GET /api/cluster`: the cluster as the answering node sees it (works without a leader).
     public func cluster() async throws(QuorumClientError) -> APIReply<ClusterResource> {
         try await call(APIRequest(.get, ["api", "cluster"]))
+    }
+
+    /// What `POST /api/dags` created.
+    public enum SubmittedDAG: Decodable, Sendable {
+        /// A DAG run (no schedule).
+        case run(DAGRunResource)
+        /// A cron job that starts a DAG run at every fire.
+        case cronJob(JobResource)
+
+        /// A body with `tasks` is a DAG run; anything else must be a job.
+        public init(from decoder: any Decoder) throws {
+            enum Keys: String, CodingKey { case tasks }
+            if try decoder.container(keyedBy: Keys.self).contains(.tasks) {
+                self = .run(try DAGRunResource(from: decoder))
+            } else {
+                self = .cronJob(try JobResource(from: decoder))
+            }
+        }
     }
 
     // MARK: Plumbing

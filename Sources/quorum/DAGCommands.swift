@@ -6,7 +6,7 @@ struct DAGsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dags",
         abstract: "List DAG runs, or show one with its tasks.",
-        subcommands: [DAGsShowCommand.self, DAGsCancelCommand.self],
+        subcommands: [DAGsShowCommand.self, DAGsSubmitCommand.self, DAGsCancelCommand.self],
         defaultSubcommand: DAGsShowCommand.self
     )
 }
@@ -37,6 +37,35 @@ struct DAGsShowCommand: AsyncParsableCommand {
                 let reply = try await api.dagRuns(state: state, limit: page.limit, cursor: page.cursor, stale: read.stale)
                 client.output(reply) { ResourceViews.dagList($0.items) }
                 PageOptions.announceNextPage(reply.value.nextCursor, command: "quorum dags")
+            }
+        }
+    }
+}
+
+/// `quorum dags submit --file DAG.json`.
+struct DAGsSubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit a DAG run, or with a schedule a cron job of it (POST /api/dags with the file's JSON verbatim).")
+
+    @OptionGroup var client: ClientOptions
+
+    @Option(name: .long, help: ArgumentHelp("The DAG as the API's JSON; - for stdin.", valueName: "FILE"))
+    var file: String
+
+    @Option(name: .customLong("idempotency-key"), help: "Makes a retry return the first DAG run instead of starting another.")
+    var idempotencyKey: String?
+
+    func run() async throws {
+        let body = try SubmitCommand.read(file, flag: "--file")
+        try await client.withClient { api in
+            let reply = try await api.submitDAG(json: body, idempotencyKey: idempotencyKey)
+            let repeated = reply.status == 201 ? "" : " (already submitted with this idempotency key)"
+            client.output(reply) { created in
+                switch created {
+                case .run(let run): "submitted DAG run \(run.id)\(repeated)\n\n" + ResourceViews.dagRun(run)
+                case .cronJob(let job): "submitted cron job \(job.id) of DAG \(job.dag ?? job.name)\(repeated)\n\n" + ResourceViews.job(job)
+                }
             }
         }
     }

@@ -19,6 +19,24 @@ struct StatusCommand: AsyncParsableCommand {
     }
 }
 
+/// `quorum runs ID`: every attempt of a job.
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List a job's attempts, newest first (GET /api/jobs/ID/runs).")
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var read: ReadOptions
+
+    @Argument(help: "The job id.")
+    var id: String
+
+    func run() async throws {
+        try await client.withClient { api in
+            client.output(try await api.runs(ofJob: id, stale: read.stale)) { ResourceViews.attempts($0.items) }
+        }
+    }
+}
+
 /// `quorum jobs`: list jobs, newest first.
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

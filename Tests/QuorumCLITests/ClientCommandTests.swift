@@ -174,3 +174,41 @@ struct ClientCommandTests {
         #expect(badServer.standardError.hasPrefix("--server: 'ftp://x'"))
     }
 }
+
+@Suite("quorum dags submit and quorum runs", .serialized)
+struct DAGSubmitAndRunsTests {
+    @Test("dags submit --file starts a DAG run, or with a schedule a cron job; runs lists attempts")
+    func dagSubmit() async throws {
+        let service = TestAPIServer.makeService()
+        try await TestAPIServer.withServer(service) { url in
+            let run = try await QuorumBinary.runAsync(
+                ["dags", "submit", "--server", url, "--file", "-"],
+                input: #"{"name":"etl","tasks":[{"id":"extract"},{"id":"load","depends_on":["extract"]}]}"#)
+            #expect(run.exitCode == 0, "\(run.standardError)")
+            #expect(run.standardOutput.hasPrefix("submitted DAG run "))
+            #expect(run.standardOutput.contains("load     pending  extract"))
+            #expect(try await service.listDAGRuns(DAGListQuery(), consistency: .linearizable).items.map(\.name) == ["etl"])
+
+            let cron = try await QuorumBinary.runAsync(
+                ["dags", "submit", "--server", url, "--file", "-"],
+                input: #"{"name":"nightly","schedule":"30 2 * * *","tasks":[{"id":"a"}]}"#)
+            #expect(cron.exitCode == 0, "\(cron.standardError)")
+            #expect(cron.standardOutput.hasPrefix("submitted cron job "))
+            #expect(cron.standardOutput.contains("of DAG nightly"))
+
+            let cycle = try await QuorumBinary.runAsync(
+                ["dags", "submit", "--server", url, "--file", "-"],
+                input: #"{"name":"d","tasks":[{"id":"a","depends_on":["b"]},{"id":"b","depends_on":["a"]}]}"#)
+            #expect(cycle.exitCode == 1)
+            #expect(cycle.standardError.contains("a -> b -> a"), "\(cycle.standardError)")
+
+            let failing = try await service.submitJob(JobSubmission(name: "f", retry: RetryBody(maxAttempts: 1)), idempotency: nil)
+            let runID = try await TestAPIServer.killFirstRun(ofJob: failing.value.id, in: service)
+            let runs = try await QuorumBinary.runAsync(["runs", failing.value.id, "--server", url])
+            #expect(runs.exitCode == 0, "\(runs.standardError)")
+            #expect(runs.standardOutput.hasPrefix("RUN"))
+            let row = runs.standardOutput.split(separator: "\n").dropFirst().first?.split(separator: " ").map(String.init)
+            #expect(row?.prefix(5) == [runID, "1", "dead", "failed", "n2"], "\(runs.standardOutput)")
+        }
+    }
+}
