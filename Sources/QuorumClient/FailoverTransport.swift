@@ -21,13 +21,19 @@ public struct FailoverTransport: Sendable {
     public let requestTimeout: Duration
     /// The largest response body accepted.
     public let maxResponseBytes: Int
+    /// How long to keep going round the list again while no server can serve (every one
+    /// unreachable or without a leader, as during an election); zero tries the list once.
+    public let unavailableWait: Duration
+    /// The pause between two rounds of ``unavailableWait``.
+    public static let roundPause: Duration = .milliseconds(500)
 
     /// A transport over `httpClient` (see ``FailoverTransport/makeHTTPClient(connectTimeout:)``).
     public init(servers: ServerList, httpClient: HTTPClient, requestTimeout: Duration = .seconds(30),
-                maxResponseBytes: Int = 64 << 20) {
+                unavailableWait: Duration = .zero, maxResponseBytes: Int = 64 << 20) {
         self.servers = servers
         self.httpClient = httpClient
         self.requestTimeout = requestTimeout
+        self.unavailableWait = unavailableWait
         self.maxResponseBytes = maxResponseBytes
     }
 
@@ -42,8 +48,31 @@ public struct FailoverTransport: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// The first answer that is not a 503, from the first server that gives one.
+    /// The first answer that is not a 503, from the first server that gives one; with
+    /// ``unavailableWait``, rounds over the list repeat (``roundPause`` apart) until one answers
+    /// or the wait is over. Nothing a round passes over was applied, so repeating is safe.
     public func send(_ request: APIRequest) async throws(QuorumClientError) -> APIResponse {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: unavailableWait)
+        while true {
+            let failure: QuorumClientError
+            do {
+                return try await sendRound(request)
+            } catch {
+                failure = error
+            }
+            guard case .noServerAvailable = failure, clock.now.advanced(by: Self.roundPause) < deadline else { throw failure }
+            do {
+                try await Task.sleep(for: Self.roundPause)
+            } catch {
+                // Cancelled: report what the last round found.
+                throw failure
+            }
+        }
+    }
+
+    /// One pass over the list.
+    func sendRound(_ request: APIRequest) async throws(QuorumClientError) -> APIResponse {
         var attempts: [ServerAttempt] = []
         for server in servers.urls {
             let outcome = await sendOnce(request, to: server)

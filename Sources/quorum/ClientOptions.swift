@@ -20,6 +20,9 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .customLong("request-timeout"), help: "Seconds to wait for one server's answer.")
     var requestTimeout: Double = 30
 
+    @Option(name: .long, help: "Keep retrying the servers for up to this many seconds while none can serve (e.g. during an election).")
+    var wait: Double = 0
+
     /// Runs `body` with a client over `--server`, turning client errors into the CLI's exit codes
     /// (2 for a bad `--server` or a 400/422 answer, 1 otherwise).
     func withClient(_ body: (QuorumAPIClient) async throws -> Void) async throws {
@@ -29,11 +32,14 @@ struct ClientOptions: ParsableArguments {
         guard requestTimeout > 0, requestTimeout <= 86_400 else {
             throw CLIError.invalidInput("--request-timeout: \(requestTimeout) is out of range (0, 86400] seconds")
         }
+        guard wait >= 0, wait <= 86_400 else {
+            throw CLIError.invalidInput("--wait: \(wait) is out of range [0, 86400] seconds")
+        }
         do {
             let list = try ServerList(parsing: servers)
             try await QuorumAPIClient.withClient(
                 servers: list, connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
-                requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), body)
+                requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), unavailableWait: .milliseconds(Int64(wait * 1000)), body)
         } catch let error as QuorumClientError {
             throw CLIError(message: error.description, exitCode: error.isInvalidInput ? CLIError.invalidInputCode : CLIError.failureCode)
         }

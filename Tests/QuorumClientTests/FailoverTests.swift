@@ -106,3 +106,27 @@ struct StalledServerTests {
 struct LocalSchedulerServiceBox: Sendable {
     let service = TestAPIServer.makeService()
 }
+
+@Suite("FailoverTransport waiting for a leader")
+struct UnavailableWaitTests {
+    @Test("with a wait, rounds repeat until the node has a leader; without, the first 503 round fails")
+    func waitsForLeader() async throws {
+        let service = TestAPIServer.makeService()
+        let counter = RequestCounter()
+        let router = TestAPIServer.makeRecoveringRouter(service, unavailableRequests: 2, count: counter)
+        try await TestAPIServer.withServer(router: router) { url in
+            let servers = try ServerList(parsing: url)
+            try await QuorumAPIClient.withClient(servers: servers) { api in
+                let error = await #expect(throws: QuorumClientError.self) { _ = try await api.jobs() }
+                #expect(error?.description.contains("503 unavailable") == true)
+            }
+            #expect(counter.count == 1)
+            try await QuorumAPIClient.withClient(servers: servers, unavailableWait: .seconds(20)) { api in
+                let created = try await api.submitJob(JobSubmission(name: "after-election"))
+                #expect(created.status == 201)
+            }
+            #expect(counter.count == 3)
+            #expect(try await service.listJobs(JobListQuery(), consistency: .linearizable).items.count == 1)
+        }
+    }
+}

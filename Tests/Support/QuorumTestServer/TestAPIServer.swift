@@ -169,3 +169,40 @@ extension TestAPIServer {
         return router
     }
 }
+
+extension TestAPIServer {
+    /// Quorum's API over `service`, except that the first `unavailableRequests` requests are
+    /// answered 503 (a node whose cluster is still electing a leader). `count` is told every
+    /// request.
+    public static func makeRecoveringRouter(
+        _ service: LocalSchedulerService, unavailableRequests: Int, count: RequestCounter
+    ) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: UnavailableFirst(limit: unavailableRequests, counter: count))
+        QuorumRoutes(service: service).register(on: router)
+        return router
+    }
+}
+
+/// Counts requests.
+public final class RequestCounter: Sendable {
+    private let value = Mutex(0)
+    /// A counter at zero.
+    public init() {}
+    /// The count so far.
+    public var count: Int { value.withLock { $0 } }
+    /// Adds one and returns the new count.
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+}
+
+/// Answers 503 to the first `limit` requests, then lets them through.
+struct UnavailableFirst<Context: RequestContext>: RouterMiddleware {
+    let limit: Int
+    let counter: RequestCounter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if counter.increment() <= limit { throw APIError.unavailable(retryAfter: 1) }
+        return try await next(request, context)
+    }
+}
