@@ -84,11 +84,13 @@ let package = Package(
             name: "NodeRuntime",
             dependencies: ["Node", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore", "Executor", "HTTPAPI",
                            "ClusterConfig", "BinaryCoding", logging, nioCore]),
+        // The API client the CLI uses: typed requests and replies, failover across nodes.
+        .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum",
-            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "HTTPAPI", argumentParser, logging,
-                           hummingbird, serviceLifecycle]),
+            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "QuorumClient", "HTTPAPI",
+                           argumentParser, logging, hummingbird, serviceLifecycle]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
@@ -121,7 +123,15 @@ let package = Package(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom", logging, nioCore]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
-        .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
+        .testTarget(
+            name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore"]),
+        // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
+        .target(
+            name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],
+            path: "Tests/Support/QuorumTestServer"),
+        .testTarget(
+            name: "QuorumClientTests",
+            dependencies: ["QuorumClient", "QuorumTestServer", "HTTPAPI", "SchedulerCore", asyncHTTPClient]),
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),

@@ -34,7 +34,7 @@ fi
 # transcripts, the simulator, storage crash loops) would keep that pool busy for many seconds,
 # while the suites below wait on real time (child processes, sockets, clocks): sharing a run,
 # their bounded waits starved and expired. Each group still runs in parallel within itself.
-real_time_suites='^(ExecutorTests|NodeTests|NodeRuntimeTests|TransportTests|QuorumCLITests)\.'
+real_time_suites='^(ExecutorTests|NodeTests|NodeRuntimeTests|TransportTests|QuorumCLITests|QuorumClientTests)\.'
 log "swift test: CPU-bound suites"
 swift test --skip-build --skip "$real_time_suites"
 log "swift test: suites that wait on real time (processes, sockets, clocks)"

@@ -41,6 +41,11 @@ struct Quorum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quorum",
         abstract: "A distributed job scheduler: run a node, or manage a Quorum cluster.",
-        subcommands: [NodeCommand.self, ConfigCommand.self, CronCommand.self, WALCommand.self, CertsCommand.self]
+        subcommands: [
+            NodeCommand.self, ConfigCommand.self, CronCommand.self, WALCommand.self, CertsCommand.self,
+            SubmitCommand.self, StatusCommand.self, JobsCommand.self, RunsCommand.self, CancelCommand.self,
+            JobActionCommand<PauseAction>.self, JobActionCommand<ResumeAction>.self, JobActionCommand<TriggerAction>.self,
+            DAGsCommand.self, DLQCommand.self, ClusterCommand.self,
+        ]
     )
 }

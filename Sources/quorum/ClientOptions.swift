@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import QuorumClient
+
+/// The flags every client command shares: where the cluster is and how to print.
+struct ClientOptions: ParsableArguments {
+    @Option(
+        name: .customLong("server"),
+        help: ArgumentHelp(
+            "API base URLs, comma-separated, tried in order (the next on 503 or when unreachable).",
+            valueName: "URL[,URL…]"))
+    var servers: String = ProcessInfo.processInfo.environment["QUORUM_SERVER"] ?? ServerList.defaultText
+
+    @Flag(name: .long, help: "Print the server's JSON instead of a table.")
+    var json = false
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a connection to one server before trying the next.")
+    var connectTimeout: Double = 1
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds to wait for one server's answer.")
+    var requestTimeout: Double = 30
+
+    @Option(name: .long, help: "Keep retrying the servers for up to this many seconds while none can serve (e.g. during an election).")
+    var wait: Double = 0
+
+    /// Runs `body` with a client over `--server`, turning client errors into the CLI's exit codes
+    /// (2 for a bad `--server` or a 400/422 answer, 1 otherwise).
+    func withClient(_ body: (QuorumAPIClient) async throws -> Void) async throws {
+        guard connectTimeout > 0, connectTimeout <= 600 else {
+            throw CLIError.invalidInput("--connect-timeout: \(connectTimeout) is out of range (0, 600] seconds")
+        }
+        guard requestTimeout > 0, requestTimeout <= 86_400 else {
+            throw CLIError.invalidInput("--request-timeout: \(requestTimeout) is out of range (0, 86400] seconds")
+        }
+        guard wait >= 0, wait <= 86_400 else {
+            throw CLIError.invalidInput("--wait: \(wait) is out of range [0, 86400] seconds")
+        }
+        do {
+            let list = try ServerList(parsing: servers)
+            try await QuorumAPIClient.withClient(
+                servers: list, connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
+                requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), unavailableWait: .milliseconds(Int64(wait * 1000)), body)
+        } catch let error as QuorumClientError {
+            throw CLIError(message: error.description, exitCode: error.isInvalidInput ? CLIError.invalidInputCode : CLIError.failureCode)
+        }
+    }
+
+    /// Prints `reply` as the server's JSON with `--json`, else as `render` makes it.
+    func output<Value>(_ reply: APIReply<Value>, render: (Value) -> String) {
+        if json {
+            printJSON(reply.json)
+        } else {
+            let text = render(reply.value)
+            if !text.isEmpty { print(text) }
+        }
+    }
+
+    /// Writes JSON bytes as they came, on one line.
+    func printJSON(_ bytes: [UInt8]) {
+        print(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+/// The `--stale` flag of read commands.
+struct ReadOptions: ParsableArguments {
+    @Flag(name: .long, help: "Read this node's own state without confirming with the leader (works without a leader; may be behind).")
+    var stale = false
+}
+
+/// The paging flags of list commands.
+struct PageOptions: ParsableArguments {
+    @Option(name: .long, help: "The page size (1-1000; server default 100).")
+    var limit: Int?
+
+    @Option(name: .long, help: "Continue after a previous page: its next_cursor.")
+    var cursor: String?
+
+    /// Tells the user how to get the next page (on standard error, so standard output stays a table).
+    static func announceNextPage(_ cursor: String?, command: String) {
+        guard let cursor else { return }
+        StandardError.write("more: \(command) --cursor \(cursor)")
+    }
+}
