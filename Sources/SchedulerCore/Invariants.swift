@@ -28,6 +28,11 @@ extension SchedulerState {
         if (queued, running, dlq) != (queuedCount, runningCount, dlqCount) {
             problems.append("counts queued/running/dlq \(queuedCount)/\(runningCount)/\(dlqCount) != actual \(queued)/\(running)/\(dlq)")
         }
+        var queuedByPriority: [Int: Int] = [:]
+        for run in runs where run.state == .queued { queuedByPriority[run.priority, default: 0] += 1 }
+        if queuedByPriority != queuedCountByPriority {
+            problems.append("queued by priority \(queuedCountByPriority.sorted { $0.key < $1.key }) != actual \(queuedByPriority.sorted { $0.key < $1.key })")
+        }
         var liveEntries = Array(repeating: 0, count: runs.count)
         for entry in readyQueue.storage where isLive(entry) { liveEntries[entry.slot] += 1 }
         for (slot, run) in runs.enumerated() {
