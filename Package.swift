@@ -17,6 +17,8 @@ let subprocess = Target.Dependency.product(name: "Subprocess", package: "swift-s
 let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
+let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "quorum",
@@ -33,6 +35,7 @@ let package = Package(
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
         .library(name: "Node", targets: ["Node"]),
+        .library(name: "NodeMetrics", targets: ["NodeMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -71,6 +75,8 @@ let package = Package(
         .target(name: "Executor", dependencies: [logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
         .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "Cron", hummingbird, nioCore]),
+        // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
+        .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
@@ -104,6 +110,9 @@ let package = Package(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "DeterministicRandom", hummingbirdTesting]),
+        .testTarget(
+            name: "NodeMetricsTests",
+            dependencies: ["NodeMetrics", "SchedulerCore", "HTTPAPI", coreMetrics, hummingbirdTesting]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
