@@ -34,6 +34,17 @@ public final class QuorumMetrics: Sendable {
     private let executorBusy: Gauge
     /// The exported `quorum_queue_depth{priority}` series, by priority.
     private let queueDepths: Mutex<[Int: Gauge]>
+    /// `quorum_http_requests_total` series by route and status, so a request costs one lookup
+    /// here instead of the registry's name and label validation.
+    private let httpRequestCounters = Mutex<[RouteStatus: Counter]>([:])
+
+    private struct RouteStatus: Hashable {
+        var route: String
+        var status: Int
+    }
+
+    private static let queueDepthHelp = MetricHelp.text(for: MetricNames.queueDepth)
+    private static let httpRequestsHelp = MetricHelp.text(for: MetricNames.httpRequests)
 
     /// The priority whose queue-depth series is always exported (the API's default priority), so
     /// the family never disappears and `sum(quorum_queue_depth)` is 0, not empty, when idle.
@@ -137,7 +148,6 @@ public final class QuorumMetrics: Sendable {
     /// keeping a zero series for every priority ever seen would grow without bound, and a
     /// removed series is marked stale by Prometheus at the next scrape.
     public func setQueueDepth(byPriority: [Int: Int]) {
-        let descriptor = Self.descriptor(MetricNames.queueDepth)
         queueDepths.withLock { gauges in
             for (priority, gauge) in gauges where (byPriority[priority] ?? 0) == 0 {
                 if priority == Self.alwaysExportedPriority {
@@ -148,9 +158,14 @@ public final class QuorumMetrics: Sendable {
                 }
             }
             for (priority, count) in byPriority where count > 0 {
-                let gauge = gauges[priority] ?? registry.makeGauge(descriptor: descriptor, labels: [("priority", String(priority))])
-                gauges[priority] = gauge
-                gauge.set(to: Double(count))
+                if let gauge = gauges[priority] {
+                    gauge.set(to: Double(count))
+                } else {
+                    let descriptor = MetricNameDescriptor(metricName: MetricNames.queueDepth, unitName: "", helpText: Self.queueDepthHelp)
+                    let gauge = registry.makeGauge(descriptor: descriptor, labels: [("priority", String(priority))])
+                    gauges[priority] = gauge
+                    gauge.set(to: Double(count))
+                }
             }
         }
     }
@@ -173,8 +188,15 @@ public final class QuorumMetrics: Sendable {
     /// a route pattern (`/api/jobs/{id}`) or `unmatched`, never a raw path, so the number of
     /// series stays bounded; ``RequestMetricsMiddleware`` does this.
     public func httpRequest(route: String, status: Int) {
-        registry.makeCounter(descriptor: Self.descriptor(MetricNames.httpRequests),
-                             labels: [("route", route), ("status", String(status))]).increment()
+        let key = RouteStatus(route: route, status: status)
+        let counter = httpRequestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let descriptor = MetricNameDescriptor(metricName: MetricNames.httpRequests, unitName: "", helpText: Self.httpRequestsHelp)
+            let counter = registry.makeCounter(descriptor: descriptor, labels: [("route", route), ("status", String(status))])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     // MARK: Exposition
