@@ -18,6 +18,8 @@ let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "quorum",
@@ -35,6 +37,7 @@ let package = Package(
         .library(name: "ClusterConfig", targets: ["ClusterConfig"]),
         .library(name: "Node", targets: ["Node"]),
         .library(name: "NodeRuntime", targets: ["NodeRuntime"]),
+        .library(name: "NodeMetrics", targets: ["NodeMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,6 +53,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -74,6 +78,8 @@ let package = Package(
         .target(name: "Executor", dependencies: [logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
         .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "Cron", hummingbird, nioCore]),
+        // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
+        .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
         // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
@@ -82,15 +88,15 @@ let package = Package(
         // + executor + the API's Raft-backed service, wired together.
         .target(
             name: "NodeRuntime",
-            dependencies: ["Node", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore", "Executor", "HTTPAPI",
-                           "ClusterConfig", "BinaryCoding", logging, nioCore]),
+            dependencies: ["Node", "NodeMetrics", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore", "Executor",
+                           "HTTPAPI", "ClusterConfig", "BinaryCoding", logging, nioCore]),
         // The API client the CLI uses: typed requests and replies, failover across nodes.
         .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum",
-            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "QuorumClient", "HTTPAPI",
-                           argumentParser, logging, hummingbird, serviceLifecycle]),
+            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient",
+                           "HTTPAPI", argumentParser, logging, metrics, hummingbird, serviceLifecycle]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
@@ -117,6 +123,9 @@ let package = Package(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "DeterministicRandom", hummingbirdTesting]),
+        .testTarget(
+            name: "NodeMetricsTests",
+            dependencies: ["NodeMetrics", "SchedulerCore", "HTTPAPI", coreMetrics, hummingbirdTesting]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         .testTarget(
@@ -141,6 +150,7 @@ let package = Package(
             name: "TransportBenchmark", dependencies: ["Transport", "RaftCore", nioCore, logging],
             path: "Benchmarks/TransportBenchmark"),
         .executableTarget(name: "SchedulerBenchmark", dependencies: ["SchedulerCore"], path: "Benchmarks/SchedulerBenchmark"),
+        .executableTarget(name: "MetricsBenchmark", dependencies: ["NodeMetrics", "SchedulerCore"], path: "Benchmarks/MetricsBenchmark"),
         .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", logging], path: "Benchmarks/ExecutorBenchmark"),
         // Fuzz drivers (scripts/check-fuzz-*.sh).
         .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),

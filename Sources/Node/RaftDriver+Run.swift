@@ -85,8 +85,10 @@ extension RaftDriver {
                 switch batch {
                 case .log(let hardState, let entries):
                     let last: Raft.LogIndex
+                    let started = ContinuousClock.now
                     do {
                         last = try await store.persist(hardState: hardState, entries: entries)
+                        options.onLogWrite?(ContinuousClock.now - started)
                     } catch {
                         throw RaftDriverFailure(message: "log write failed on \(id) (\(entries.count) entries from "
                             + "\(entries.first?.index.description ?? "-")): \(error); the node must restart")

@@ -25,14 +25,18 @@ public actor RaftDriver {
         public var proposalOutcomeTicks: Int
         /// Peer messages buffered before `run()` handles them; newer ones are dropped beyond this.
         public var inboxCapacity: Int
+        /// Called after each durable log write with how long it took (append and sync), for
+        /// `quorum_raft_append_seconds`. Must not block.
+        public var onLogWrite: (@Sendable (Duration) -> Void)?
 
         /// Creates options.
         public init(tickInterval: Duration = .milliseconds(100), readTimeoutTicks: Int = 30, proposalOutcomeTicks: Int = 50,
-                    inboxCapacity: Int = 8192) {
+                    inboxCapacity: Int = 8192, onLogWrite: (@Sendable (Duration) -> Void)? = nil) {
             self.tickInterval = tickInterval
             self.readTimeoutTicks = readTimeoutTicks
             self.proposalOutcomeTicks = proposalOutcomeTicks
             self.inboxCapacity = inboxCapacity
+            self.onLogWrite = onLogWrite
         }
     }
 

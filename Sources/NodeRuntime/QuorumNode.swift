@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import Logging
 import Node
+import NodeMetrics
 import RaftCore
 import RaftStorage
 import SchedulerCore
@@ -23,6 +24,8 @@ public final class QuorumNode: Sendable {
     public let settings: NodeSettings
     /// The API's view of this node.
     public let service: ReplicatedSchedulerService<RaftReplica>
+    /// This node's Prometheus metrics.
+    public let metrics: QuorumMetrics
     let driver: RaftDriver
     let store: FileLogStore
     let link: PeerLink
@@ -33,11 +36,12 @@ public final class QuorumNode: Sendable {
     let logger: Logger
 
     private init(config: NodeRuntimeConfig, settings: NodeSettings, service: ReplicatedSchedulerService<RaftReplica>,
-                 driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
+                 metrics: QuorumMetrics, driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
                  host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch, logger: Logger) {
         self.config = config
         self.settings = settings
         self.service = service
+        self.metrics = metrics
         self.driver = driver
         self.store = store
         self.link = link
@@ -50,7 +54,11 @@ public final class QuorumNode: Sendable {
 
     /// Opens the data directory (recovering the WAL), loads the TLS credentials and wires the
     /// node together. Nothing listens until ``run()``.
-    public static func open(_ config: NodeRuntimeConfig, logger: Logger) async throws -> QuorumNode {
+    ///
+    /// Bootstrap swift-metrics with `metrics.metricsFactory` before calling this, so the WAL's
+    /// fsync timer reports into `metrics`.
+    public static func open(_ config: NodeRuntimeConfig, metrics: QuorumMetrics = QuorumMetrics(),
+                            logger: Logger) async throws -> QuorumNode {
         let settings = NodeSettings(config: config.cluster)
         let id = Raft.NodeID(config.node.id)
         let credentials = try Transport.TLSCredentials(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
@@ -86,7 +94,8 @@ public final class QuorumNode: Sendable {
         // The state machine reports to the host and the duties, which need the replica, which
         // needs the driver, which needs the state machine: close the loop through a box.
         let reactions = AppliedReactions()
-        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, logger: logger) {
+        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics,
+                                                 logger: logger) {
             reactions.handle($0)
         }
         let raftConfig = Raft.Config(
@@ -100,7 +109,8 @@ public final class QuorumNode: Sendable {
         let driver = try RaftDriver(
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
             stateMachine: stateMachine, messenger: link,
-            options: RaftDriver.Options(tickInterval: settings.tick),
+            options: RaftDriver.Options(tickInterval: settings.tick,
+                                        onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }),
             logger: logger, seed: UInt64.random(in: .min ... .max))
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)
@@ -125,7 +135,7 @@ public final class QuorumNode: Sendable {
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
                                   settings: settings, executorID: executorID, logger: logger)
         let service = ReplicatedSchedulerService(replica: replica, ids: ids)
-        return QuorumNode(config: config, settings: settings, service: service, driver: driver, store: store, link: link,
+        return QuorumNode(config: config, settings: settings, service: service, metrics: metrics, driver: driver, store: store, link: link,
                           stateMachine: stateMachine, host: host, duties: duties, watch: watch, logger: logger)
     }
 
@@ -145,6 +155,7 @@ public final class QuorumNode: Sendable {
                 group.addTask { try await self.driver.run() }
                 group.addTask { await self.duties.run() }
                 group.addTask { await self.watch.run() }
+                group.addTask { await self.followLeadership() }
                 _ = try await group.next()
                 group.cancelAll()
                 try await group.waitForAll()
@@ -155,6 +166,25 @@ public final class QuorumNode: Sendable {
         }
         await store.close()
         logger.info("node stopped; the WAL is closed")
+    }
+
+    /// Logs leader changes and counts them (`quorum_raft_leader_changes_total`).
+    private func followLeadership() async {
+        var leader: Raft.NodeID?
+        for await change in driver.leadershipChanges {
+            guard let newLeader = change.leader, newLeader != leader else { continue }
+            leader = newLeader
+            metrics.leaderChanged()
+            logger.info("leader is \(newLeader)", metadata: ["term": "\(change.term)"])
+        }
+    }
+
+    /// Brings the gauges that are read, not counted, up to date (call before a scrape).
+    public func refreshMetrics() async {
+        let status = await driver.status
+        metrics.raftStatusChanged(term: status.term.rawValue, isLeader: status.leader == driver.id,
+                                  commitIndex: status.commitIndex.rawValue, appliedIndex: status.appliedIndex.rawValue)
+        metrics.setExecutor(slots: host.slots, busy: host.busy)
     }
 
     /// The graceful part of shutting down: stop taking attempts and let running ones finish

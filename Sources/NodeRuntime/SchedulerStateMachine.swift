@@ -1,5 +1,6 @@
 import Logging
 import Node
+import NodeMetrics
 import RaftCore
 import SchedulerCore
 
@@ -57,6 +58,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     private let executorID: ExecutorID
     private let replayThrough: Raft.LogIndex
     private let onApplied: @Sendable (AppliedChanges) -> Void
+    private let metrics: QuorumMetrics?
     private let logger: Logger
     private(set) var appliedIndex = Raft.LogIndex.zero
 
@@ -73,11 +75,13 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///   - replayThrough: the last log index on disk at start-up; entries up to it are replay.
     ///   - recentLimit: how many entries' events are kept for proposers that ask late.
     ///   - onApplied: called on this actor after each applied batch; must not block.
+    ///   - metrics: counts jobs, finished runs, queue depth and the DLQ from every applied entry.
     public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, recentLimit: Int = 16_384,
-                logger: Logger, onApplied: @escaping @Sendable (AppliedChanges) -> Void) {
+                metrics: QuorumMetrics? = nil, logger: Logger, onApplied: @escaping @Sendable (AppliedChanges) -> Void) {
         self.executorID = executorID
         self.replayThrough = replayThrough
         self.recentLimit = recentLimit
+        self.metrics = metrics
         self.logger = logger
         self.onApplied = onApplied
     }
@@ -100,6 +104,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
                              metadata: ["index": "\(entry.index)", "error": "\(error)"])
                 events = [.rejected(CommandRejection(.invalid, "undecodable log entry at \(entry.index): \(error)"))]
             }
+            metrics?.recordApplied(events, state: state, replaying: entry.index <= replayThrough)
             collectOrders(events, replay: entry.index <= replayThrough, into: &changes)
             changes.events.append(contentsOf: events)
             remember(events, at: entry.index)
@@ -115,6 +120,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// Replaces the state with a snapshot through `index`.
     public func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws {
         state = try SchedulerState(snapshot: snapshot)
+        metrics?.recordGauges(of: state)
         appliedIndex = index
         recentEvents = [:]
         recentOrder = []

@@ -32,6 +32,11 @@ extension SchedulerState {
         if runningAttempts().map(\.runID) != runningByScan {
             problems.append("running attempts from the deadline heap \(runningAttempts().map(\.runID)) != running runs \(runningByScan)")
         }
+        var queuedByPriority: [Int: Int] = [:]
+        for run in runs where run.state == .queued { queuedByPriority[run.priority, default: 0] += 1 }
+        if queuedByPriority != queuedCountByPriority {
+            problems.append("queued by priority \(queuedCountByPriority.sorted { $0.key < $1.key }) != actual \(queuedByPriority.sorted { $0.key < $1.key })")
+        }
         var liveEntries = Array(repeating: 0, count: runs.count)
         for entry in readyQueue.storage where isLive(entry) { liveEntries[entry.slot] += 1 }
         for (slot, run) in runs.enumerated() {

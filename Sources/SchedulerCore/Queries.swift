@@ -290,11 +290,10 @@ extension SchedulerState {
 }
 
 extension SchedulerState {
-    /// Queued runs per priority, highest priority first (for `quorum_queue_depth{priority}`).
-    /// O(runs): meant for a metrics scrape, not a hot loop.
+    /// Queued runs per priority, highest priority first (for `quorum_queue_depth{priority}`);
+    /// priorities with no queued run are absent. O(p log p) in the priorities in use, from the
+    /// maintained ``queuedCountByPriority``.
     public func queueDepthByPriority() -> [(priority: Int, count: Int)] {
-        var counts: [Int: Int] = [:]
-        for run in runs where run.state == .queued { counts[run.priority, default: 0] += 1 }
-        return counts.sorted { $0.key > $1.key }.map { (priority: $0.key, count: $0.value) }
+        queuedCountByPriority.sorted { $0.key > $1.key }.map { (priority: $0.key, count: $0.value) }
     }
 }

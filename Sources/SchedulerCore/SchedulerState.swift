@@ -63,6 +63,10 @@ public struct SchedulerState: Sendable {
     public internal(set) var runningCount = 0
     /// Runs in the DLQ (dead, not purged).
     public internal(set) var dlqCount = 0
+    /// Queued runs per priority; a priority with no queued run has no key (so the dictionary
+    /// holds at most one entry per priority in use, and `quorum_queue_depth{priority}` costs
+    /// O(priorities), not O(runs)). Never iterated by apply, so it decides nothing.
+    public internal(set) var queuedCountByPriority: [Int: Int] = [:]
 
     // Derived indexes (lazy-deletion heaps), rebuilt from the tables on restore.
     /// Set when an operation may have made a heap's top entry stale (see `cleanHeapTops`).
@@ -225,13 +229,13 @@ public struct SchedulerState: Sendable {
         let previous = runIndex.updateValue(runs.count, forKey: run.id)
         precondition(previous == nil, "run \(run.id) inserted twice")
         runs.append(run)
-        noteEntered(run.state, purged: run.purged)
+        noteEntered(run.state, purged: run.purged, priority: run.priority)
     }
 
     /// Removes a run by swapping the last run into its slot (O(1), deterministic).
     mutating func removeRun(at i: Int) {
         let run = runs[i]
-        noteLeft(run.state, purged: run.purged)
+        noteLeft(run.state, purged: run.purged, priority: run.priority)
         runIndex[run.id] = nil
         let last = runs.count - 1
         if i != last {
@@ -263,10 +267,11 @@ public struct SchedulerState: Sendable {
         dags.removeLast()
     }
 
-    private mutating func noteLeft(_ state: RunState, purged: Bool) {
+    private mutating func noteLeft(_ state: RunState, purged: Bool, priority: Int) {
         switch state {
         case .queued:
             queuedCount -= 1
+            noteQueued(priority: priority, delta: -1)
             heapsToClean.insert(.ready)
         case .running:
             runningCount -= 1
@@ -277,20 +282,29 @@ public struct SchedulerState: Sendable {
         }
     }
 
-    private mutating func noteEntered(_ state: RunState, purged: Bool) {
+    private mutating func noteEntered(_ state: RunState, purged: Bool, priority: Int) {
         switch state {
-        case .queued: queuedCount += 1
+        case .queued:
+            queuedCount += 1
+            noteQueued(priority: priority, delta: 1)
         case .running: runningCount += 1
         case .dead: if !purged { dlqCount += 1 }
         default: break
         }
     }
 
+    /// Moves the queued count of `priority` by `delta`, dropping the key at zero.
+    mutating func noteQueued(priority: Int, delta: Int) {
+        let count = queuedCountByPriority[priority, default: 0] + delta
+        precondition(count >= 0, "queued count of priority \(priority) would go to \(count)")
+        queuedCountByPriority[priority] = count == 0 ? nil : count
+    }
+
     /// Changes a run's state, keeping the live counts right.
     mutating func setState(_ i: Int, _ state: RunState) {
-        noteLeft(runs[i].state, purged: runs[i].purged)
+        noteLeft(runs[i].state, purged: runs[i].purged, priority: runs[i].priority)
         runs[i].state = state
-        noteEntered(state, purged: runs[i].purged)
+        noteEntered(state, purged: runs[i].purged, priority: runs[i].priority)
     }
 
     /// Puts a run in the ready queue (FIFO within its priority by a fresh sequence number).

@@ -112,6 +112,7 @@ extension SchedulerState {
             switch run.state {
             case .queued:
                 queuedCount += 1
+                noteQueued(priority: run.priority, delta: 1)
                 queue.append(QueueEntry(priority: run.priority, seq: run.stateSeq, slot: i))
             case .pending:
                 if let dueAt = run.dueAt { due.append(DueEntry(dueAt: dueAt, seq: run.stateSeq, slot: i)) }

@@ -2,6 +2,8 @@ import ArgumentParser
 import ClusterConfig
 import Foundation
 import Logging
+import Metrics
+import NodeMetrics
 import NodeRuntime
 
 /// `quorum node --config FILE --id ID`: run one member of a cluster.
@@ -34,9 +36,12 @@ struct NodeCommand: AsyncParsableCommand {
         logger.info(
             "configuration valid",
             metadata: ["node": "\(id)", "cluster": "\(loaded.config.cluster.name)", "data_dir": "\(node.dataDirectory)"])
+        // Before the WAL exists: its fsync timer reports through swift-metrics into this node's registry.
+        let metrics = QuorumMetrics()
+        MetricsSystem.bootstrap(metrics.metricsFactory)
         let started: QuorumNode
         do {
-            started = try await QuorumNode.open(node, logger: logger)
+            started = try await QuorumNode.open(node, metrics: metrics, logger: logger)
         } catch {
             throw CLIError.failure("quorum node \(id) could not start: \(error)")
         }

@@ -1,6 +1,7 @@
 import HTTPAPI
 import Hummingbird
 import Logging
+import NodeMetrics
 import NodeRuntime
 import ServiceLifecycle
 
@@ -29,7 +30,15 @@ struct NodeService: Service {
 enum NodeServer {
     /// The HTTP application serving the API on the node's `api` address.
     static func application(node: QuorumNode, logger: Logger) -> some ApplicationProtocol {
-        let router = makeQuorumRouter(service: node.service, limits: APILimits())
+        // Middleware applies to routes added after it: count requests first, then render errors.
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
+        router.add(middleware: APIErrorMiddleware())
+        QuorumRoutes(service: node.service, limits: APILimits()).register(on: router)
+        router.get(RouterPath(MetricsRoute.path)) { _, _ in
+            await node.refreshMetrics()
+            return MetricsRoute.response(node.metrics)
+        }
         let address = node.config.node.api
         return Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port)),
                            logger: logger)

@@ -52,6 +52,9 @@ struct OnceJobTests {
         #expect(h.state.queuedCount == 3)
         #expect(h.state.queueDepthByPriority().map(\.priority) == [5, 0])
         #expect(h.state.queueDepthByPriority().map(\.count) == [1, 2])
+        h.assign("r-high2")
+        #expect(h.state.queuedCountByPriority == [0: 2], "a priority with nothing queued has no key")
+        #expect(h.state.invariantViolations().isEmpty)
     }
 
     @Test("a failure retries after min(max, initial × multiplier^(n−1)), then dies into the DLQ")

@@ -1,7 +1,8 @@
 import Hummingbird
 
 /// Builds the router of Quorum's HTTP API over `service`: every endpoint of the public contract
-/// except `/api/events`, `/metrics` and the dashboard (``QuorumRoutes/notYetImplemented``),
+/// except `/metrics` (``QuorumRoutes/servedByNode``), `/api/events` and the dashboard
+/// (``QuorumRoutes/notYetImplemented``),
 /// with ``APIErrorMiddleware`` rendering every error. It starts no server; the node mounts it.
 public func makeQuorumRouter<Service: SchedulerService>(
     service: Service, limits: APILimits = APILimits()
@@ -15,9 +16,15 @@ public func makeQuorumRouter<Service: SchedulerService>(
 /// The API's routes as data: the table the router is built from and that the OpenAPI test
 /// compares with `docs/openapi.yaml`.
 public struct QuorumRoutes<Service: SchedulerService>: Sendable {
-    /// Routes of the contract served elsewhere (later issues): server-sent events, metrics, dashboard.
+    /// Routes of the contract not served yet (later issues): server-sent events, dashboard.
     public static var notYetImplemented: [APIRoute] {
-        [APIRoute("GET", "/api/events"), APIRoute("GET", "/metrics"), APIRoute("GET", "/")]
+        [APIRoute("GET", "/api/events"), APIRoute("GET", "/")]
+    }
+
+    /// Routes of the contract the node adds next to these (they need the node, not the
+    /// service): Prometheus metrics.
+    public static var servedByNode: [APIRoute] {
+        [APIRoute("GET", "/metrics")]
     }
 
     /// Every route this type registers.

@@ -1,0 +1,90 @@
+/// The metric names of the public contract (`docs/api.md`, "Metrics"), and the histogram buckets.
+///
+/// The names are the contract: dashboards and alerts use them, so they never change silently.
+public enum MetricNames {
+    /// `quorum_raft_term` (gauge): the node's current Raft term.
+    public static let raftTerm = "quorum_raft_term"
+    /// `quorum_raft_is_leader` (gauge): 1 while this node is the leader, else 0.
+    public static let raftIsLeader = "quorum_raft_is_leader"
+    /// `quorum_raft_commit_index` (gauge): the highest log index known committed.
+    public static let raftCommitIndex = "quorum_raft_commit_index"
+    /// `quorum_raft_applied_index` (gauge): the highest log index applied to the scheduler.
+    public static let raftAppliedIndex = "quorum_raft_applied_index"
+    /// `quorum_raft_leader_changes_total` (counter): leader changes this node observed.
+    public static let raftLeaderChanges = "quorum_raft_leader_changes_total"
+    /// `quorum_raft_append_seconds` (histogram): time to append entries to the local log.
+    public static let raftAppend = "quorum_raft_append_seconds"
+    /// `quorum_wal_fsync_seconds` (histogram): time of one write-ahead-log sync.
+    public static let walFsync = "quorum_wal_fsync_seconds"
+    /// `quorum_jobs_submitted_total` (counter): jobs created in the state machine.
+    public static let jobsSubmitted = "quorum_jobs_submitted_total"
+    /// `quorum_runs_finished_total{outcome}` (counter): attempts that ended, by outcome.
+    public static let runsFinished = "quorum_runs_finished_total"
+    /// `quorum_queue_depth{priority}` (gauge): queued runs per priority.
+    public static let queueDepth = "quorum_queue_depth"
+    /// `quorum_dlq_size` (gauge): runs in the dead-letter queue.
+    public static let dlqSize = "quorum_dlq_size"
+    /// `quorum_run_duration_seconds` (histogram): attempt end minus attempt start.
+    public static let runDuration = "quorum_run_duration_seconds"
+    /// `quorum_schedule_lag_seconds` (histogram): attempt start minus due time.
+    public static let scheduleLag = "quorum_schedule_lag_seconds"
+    /// `quorum_executor_slots` (gauge): executor slots this node offers.
+    public static let executorSlots = "quorum_executor_slots"
+    /// `quorum_executor_busy` (gauge): executor slots running an attempt now.
+    public static let executorBusy = "quorum_executor_busy"
+    /// `quorum_http_requests_total{route,status}` (counter): HTTP requests answered.
+    public static let httpRequests = "quorum_http_requests_total"
+
+    /// Every name with its Prometheus type, in the order of `docs/api.md`.
+    public static let all: [(name: String, type: String)] = [
+        (raftTerm, "gauge"), (raftIsLeader, "gauge"), (raftCommitIndex, "gauge"), (raftAppliedIndex, "gauge"),
+        (raftLeaderChanges, "counter"), (raftAppend, "histogram"), (walFsync, "histogram"),
+        (jobsSubmitted, "counter"), (runsFinished, "counter"), (queueDepth, "gauge"), (dlqSize, "gauge"),
+        (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
+        (executorBusy, "gauge"), (httpRequests, "counter"),
+    ]
+}
+
+/// Histogram bucket upper bounds, in seconds.
+public enum MetricBuckets {
+    /// Disk and log appends: 100 µs … 1 s (an SSD fsync is ~0.1–2 ms; a second is an outage).
+    public static let storage: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2_500),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1),
+    ]
+    /// Attempt durations: 1 ms (a noop) … 1 h (a long batch job).
+    public static let runDuration: [Double] = [
+        0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1_800, 3_600,
+    ]
+    /// Schedule lag: 1 ms … 60 s (a healthy cluster starts due runs within tens of milliseconds).
+    public static let scheduleLag: [Double] = [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+    ]
+}
+
+/// The `# HELP` text of each metric. One text per name: the registry refuses a second
+/// registration of a name with another text.
+enum MetricHelp {
+    static func text(for name: String) -> String {
+        switch name {
+        case MetricNames.raftTerm: "Current Raft term of this node."
+        case MetricNames.raftIsLeader: "1 if this node is the Raft leader, else 0."
+        case MetricNames.raftCommitIndex: "Highest Raft log index known to be committed."
+        case MetricNames.raftAppliedIndex: "Highest Raft log index applied to the scheduler state machine."
+        case MetricNames.raftLeaderChanges: "Leader changes observed by this node."
+        case MetricNames.raftAppend: "Time to append entries to the local Raft log, in seconds."
+        case MetricNames.walFsync: "Time of one write-ahead-log sync (group commit), in seconds."
+        case MetricNames.jobsSubmitted: "Jobs created by applied submit commands."
+        case MetricNames.runsFinished: "Attempts that ended, by outcome (succeeded, failed, timed_out, cancelled, lost)."
+        case MetricNames.queueDepth: "Queued runs waiting for an executor, by priority."
+        case MetricNames.dlqSize: "Runs in the dead-letter queue."
+        case MetricNames.runDuration: "Attempt duration (end minus start), in seconds."
+        case MetricNames.scheduleLag: "Attempt start minus the time the run was due, in seconds."
+        case MetricNames.executorSlots: "Executor slots this node offers."
+        case MetricNames.executorBusy: "Executor slots of this node running an attempt."
+        case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
+        default: ""
+        }
+    }
+}
