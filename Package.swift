@@ -119,6 +119,8 @@ let package = Package(
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore"]),
+        // Real clusters of `quorum node` processes on loopback: failover, DLQ, DAGs, cron, the README flow.
+        .testTarget(name: "ClusterTests", dependencies: ["quorum", asyncHTTPClient, nioCore, nioPosix]),
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),
