@@ -35,7 +35,15 @@ extension RealClusterTests {
                 stream.stop()
                 await submitting.value
                 let acks = stream.acks
-                print("failover: \(acks.count) acknowledged, refused by status \(stream.refused), first write after the kill acknowledged \(firstAfter.at - killedAt) after it")
+                print("failover: \(acks.count) acknowledged (\(stream.replayed) by a retry's 200), refused by status \(stream.refused), first write after the kill acknowledged \(firstAfter.at - killedAt) after it")
+
+                // Retries with the same Idempotency-Key never made a second job: one job per marker.
+                let listed = try await cluster.api(newLeader).get("/api/jobs?limit=1000").expect(200, as: Items<Job>.self).items
+                var jobsByMarker: [String: [String]] = [:]
+                for job in listed { jobsByMarker[job.name, default: []].append(job.id) }
+                for ack in acks {
+                    #expect(jobsByMarker[ack.marker] == [ack.jobID], "\(ack.marker): jobs \(jobsByMarker[ack.marker] ?? [])")
+                }
 
                 // Exactly once in the state machine: each acknowledged job succeeded, with one
                 // succeeded attempt and nothing after it.
@@ -63,9 +71,9 @@ extension RealClusterTests {
                     let attempts = attemptsByJob[ack.jobID] ?? []
                     #expect(ran >= 1, "\(ack.marker) (job \(ack.jobID)) acknowledged but never ran")
                     if ran > 1 {
-                        repeated.append(ack.marker)
                         #expect(ran <= attempts.count, "\(ack.marker) ran \(ran) times in \(attempts.count) attempts: \(attempts)")
                         #expect(attempts.contains { $0.outcome == "lost" }, "\(ack.marker) ran \(ran) times without a lost attempt: \(attempts)")
+                        repeated.append("\(ack.marker) (\(attempts.map { "\($0.outcome ?? "-")@\($0.executor ?? "-")" }))")
                     }
                 }
                 print("failover ledger: \(acks.count) acknowledged jobs, \(counts.values.reduce(0, +)) executions, ran more than once: \(repeated)")

@@ -38,6 +38,31 @@ extension RealClusterTests {
             }
         }
 
+        static func fillJob(_ index: Int) -> JobSubmission { JobSubmission(name: "fill-\(index)", task: .sleep(3)) }
+
+        @Test("followers' slots fill first; the leader runs attempts only when they are full")
+        func leaderRunsOnlyOverflow() async throws {
+            try await TestCluster.with(nodes: 3) { cluster in
+                let (leader, term) = try await cluster.waitForLeader()
+                let slots = TestCluster.Timing().slots
+                let count = 2 * slots + 2  // both followers full, two left over
+                let batch = JobBatch(jobs: (0..<count).map(Self.fillJob))
+                let ids = try await cluster.api(leader).post("/api/jobs/batch", json: batch).expect(201, as: BatchCreated.self).ids
+                #expect(ids.count == count)
+                let executors = try await eventually("all \(count) attempts running") {
+                    try await cluster.executorsIfAllRunning(ids, on: leader)
+                }
+                let (_, termAfter) = try await cluster.waitForLeader()
+                try #require(termAfter == term, "an election during the test; dispatch is not comparable")
+                var perNode: [String: Int] = [:]
+                for executor in executors { perNode[executor, default: 0] += 1 }
+                for follower in cluster.others(than: leader) {
+                    #expect(perNode[follower] == slots, "\(follower) runs \(perNode[follower] ?? 0) of its \(slots) slots: \(perNode)")
+                }
+                #expect(perNode[leader] == count - 2 * slots, "the leader runs \(perNode[leader] ?? 0): \(perNode)")
+            }
+        }
+
         @Test("a failing shell job retries with its backoff, lands in the DLQ, and a requeue runs it again")
         func failingJobRetriesThenDeadLettersThenRequeues() async throws {
             try await TestCluster.with(nodes: 3) { cluster in

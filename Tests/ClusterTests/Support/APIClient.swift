@@ -57,7 +57,10 @@ struct APIClient: Sendable {
     /// POST `path` with `body` as JSON (or no body).
     func post(_ path: String, json body: (some Encodable)?, headers: [String: String] = [:],
               timeout: Duration = .seconds(15)) async throws -> APIResponse {
-        let data = try body.map { try JSONEncoder().encode($0) }
+        // Sorted keys: a retry sends the very same bytes (an Idempotency-Key with another body is a 409).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try body.map { try encoder.encode($0) }
         return try await send("POST", path, body: data, headers: headers, timeout: timeout)
     }
 

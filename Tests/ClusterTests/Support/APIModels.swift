@@ -143,3 +143,13 @@ struct DAGSubmission: Encodable, Sendable {
 struct Created: Decodable, Sendable {
     var id: String
 }
+
+/// `POST /api/jobs/batch` body.
+struct JobBatch: Encodable, Sendable {
+    var jobs: [JobSubmission]
+}
+
+/// `POST /api/jobs/batch` answer.
+struct BatchCreated: Decodable, Sendable {
+    var ids: [String]
+}

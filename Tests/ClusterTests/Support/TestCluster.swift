@@ -246,6 +246,17 @@ final class TestCluster: Sendable {
         return items.sorted { ($0.runId, $0.attempt) < ($1.runId, $1.attempt) }
     }
 
+    /// The executors of `jobs`' latest attempts if every one of them is running, else nil.
+    func executorsIfAllRunning(_ jobs: [String], on id: String) async throws -> [String]? {
+        var executors: [String] = []
+        for job in jobs {
+            let latest = try await attempts(of: job, on: id).last
+            guard let latest, latest.state == "running", let executor = latest.executor else { return nil }
+            executors.append(executor)
+        }
+        return executors
+    }
+
     /// Waits until `job` is in `state` as node `id` sees it; returns the job.
     @discardableResult
     func waitForJob(_ job: String, on id: String, state: String, stale: Bool = false,
