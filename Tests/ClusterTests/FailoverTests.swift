@@ -164,3 +164,46 @@ final class LeadershipObserver: Sendable {
         }
     }
 }
+
+extension RealClusterTests {
+    @Suite("a paused executor")
+    struct PausedExecutorTests {
+        @Test("SIGSTOP an executor mid-attempt past its lease: the attempt is retried elsewhere, and the old one is stopped when the node resumes")
+        func pausedExecutorsAttemptIsStoppedOnResume() async throws {
+            try await TestCluster.with(nodes: 3) { cluster in
+                let (leader, _) = try await cluster.waitForLeader()
+                let ledger = "\(cluster.directory)/attempts"
+                let id = try await cluster.submit(
+                    JobSubmission(
+                        name: "outlives-its-lease",
+                        task: .shell(["/bin/sh", "-c", "echo \"start $$\" >> \"$LEDGER\"; sleep 5; echo \"end $$\" >> \"$LEDGER\""],
+                                     env: ["LEDGER": ledger]),
+                        retry: RetrySpec(maxAttempts: 3, initialBackoffMs: 100, multiplier: 1, maxBackoffMs: 100, jitter: false)),
+                    to: leader)
+                let first = try await eventually("attempt 1 running") { () -> Attempt? in
+                    try await cluster.attempts(of: id, on: leader).first { $0.attempt == 1 && $0.state == "running" }
+                }
+                let executor = try #require(first.executor)
+                try #require(executor != leader)
+                try await eventually("attempt 1's process started") {
+                    (try? String(contentsOfFile: ledger, encoding: .utf8))?.contains("start") == true ? true : nil
+                }
+                try await cluster.kill(executor, SIGSTOP)
+                // The leader declares the silent executor lost after its lease plus a margin and retries.
+                try await eventually("attempt 1 lost, attempt 2 started", timeout: .seconds(20)) { () -> Bool? in
+                    let attempts = try await cluster.attempts(of: id, on: leader)
+                    return attempts.contains { $0.attempt == 1 && $0.outcome == "lost" } && attempts.contains { $0.attempt == 2 } ? true : nil
+                }
+                try await cluster.kill(executor, SIGCONT)
+                try await cluster.waitForJob(id, on: leader, state: "succeeded", timeout: .seconds(30))
+                let lines = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n")
+                let ends = lines.filter { $0.hasPrefix("end") }
+                // Attempt 1 was expired while its node was paused: once the node is back it must
+                // stop it, not let it run to the end next to its retry.
+                #expect(ends.count == 1, "attempts that ran to the end: \(lines)")
+                let attempts = try await cluster.attempts(of: id, on: leader)
+                #expect(attempts.count(where: { $0.outcome == "succeeded" }) == 1, "\(attempts)")
+            }
+        }
+    }
+}
