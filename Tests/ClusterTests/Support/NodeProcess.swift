@@ -9,8 +9,7 @@ import Darwin
 /// One `quorum node` child process: started in the cluster's directory, its stdout and stderr
 /// appended to `data/<id>.log` (kept across restarts), signalled by pid.
 final class NodeProcess: @unchecked Sendable {
-    // @unchecked: `process` is only replaced by `start()`, which the owning cluster calls from
-    // one test task at a time; Foundation's Process is thread-safe for the queries used here.
+    // @unchecked: `process` is read and replaced only under `lock`.
     let id: String
     let logPath: String
     private let directory: String
