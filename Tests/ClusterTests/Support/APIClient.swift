@@ -97,4 +97,9 @@ enum APITime {
             throw ClusterError("not an RFC 3339 timestamp with milliseconds: \(text)")
         }
     }
+
+    /// `date` as the API writes it (UTC, milliseconds).
+    static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
 }
