@@ -6,11 +6,14 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 grace="${1:-15}"
+# Whether pid runs. A node that exited but was not reaped (its parent is a PID 1 that does not
+# reap, as in some containers) is a zombie: kill -0 still succeeds, but it is stopped.
+running() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
 pids=()
 for file in data/*/quorum.pid; do
   [ -f "$file" ] || continue
   pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     kill -TERM "$pid" && pids+=("$pid:$file")
   else
     rm -f "$file"
@@ -19,8 +22,8 @@ done
 deadline=$(( $(date +%s) + grace ))
 for entry in "${pids[@]}"; do
   pid=${entry%%:*}; file=${entry#*:}
-  while kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
+  while running "$pid" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+  if running "$pid"; then
     echo "[cluster-down] $file: pid $pid still running after ${grace}s; SIGKILL" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi

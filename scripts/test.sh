@@ -29,16 +29,22 @@ if [ -n "$own_warnings" ]; then
   log "the build has warnings in Quorum's own code:"; printf '%s\n' "$own_warnings" >&2; exit 1
 fi
 
-# Two groups, one after the other. Swift Testing runs every test of a process in parallel on
+# Three groups, one after the other. Swift Testing runs every test of a process in parallel on
 # the cooperative pool (two threads on a 2-core CI machine). The CPU-bound suites (Raft
 # transcripts, the simulator, storage crash loops) would keep that pool busy for many seconds,
 # while the suites below wait on real time (child processes, sockets, clocks): sharing a run,
 # their bounded waits starved and expired. Each group still runs in parallel within itself.
+# ClusterTests come last and alone: each test runs 3–5 `quorum node` processes that need the
+# CPU themselves (Raft heartbeats every 50 ms), so they neither starve nor get starved by others.
 real_time_suites='^(ExecutorTests|NodeTests|NodeRuntimeTests|TransportTests|QuorumCLITests|QuorumClientTests)\.'
+cluster_suites='^ClusterTests\.'
+not_cpu_bound='^(ExecutorTests|NodeTests|NodeRuntimeTests|TransportTests|QuorumCLITests|QuorumClientTests|ClusterTests)\.'
 log "swift test: CPU-bound suites"
-swift test --skip-build --skip "$real_time_suites"
+swift test --skip-build --skip "$not_cpu_bound"
 log "swift test: suites that wait on real time (processes, sockets, clocks)"
 swift test --skip-build --filter "$real_time_suites"
+log "swift test: real clusters of quorum node processes"
+swift test --skip-build --filter "$cluster_suites"
 
 if [ "${QUICK:-0}" = 1 ]; then
   log "QUICK=1: skipping the script checks"; exit 0

@@ -1,0 +1,93 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One `quorum node` child process: started in the cluster's directory, its stdout and stderr
+/// appended to `data/<id>.log` (kept across restarts), signalled by pid.
+final class NodeProcess: @unchecked Sendable {
+    // @unchecked: `process` is read and replaced only under `lock`.
+    let id: String
+    let logPath: String
+    private let directory: String
+    private let configFile: String
+    private let lock = NSLock()
+    private var process: Process?
+
+    init(id: String, directory: String, configFile: String) {
+        self.id = id
+        self.directory = directory
+        self.configFile = configFile
+        self.logPath = "\(directory)/logs/\(id).log"
+    }
+
+    /// The running process's pid, or nil if it is not running.
+    var pid: Int32? {
+        lock.withLock { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+    }
+
+    /// Whether the process runs (a stopped process runs too).
+    var isRunning: Bool { pid != nil }
+
+    /// Starts `quorum node --config c.toml --id ID` (precondition: not running).
+    func start() throws {
+        try FileManager.default.createDirectory(atPath: "\(directory)/logs", withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: logPath) {
+            guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
+                throw ClusterError("could not create \(logPath)")
+            }
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try log.seekToEnd()
+        let marker = "=== test harness: starting \(id) at \(Date()) ===\n"
+        try log.write(contentsOf: Data(marker.utf8))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: QuorumBinary.path)
+        process.arguments = ["node", "--config", configFile, "--id", id]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var environment = ProcessInfo.processInfo.environment
+        environment["QUORUM_LOG_LEVEL"] = environment["QUORUM_CLUSTER_TEST_LOG_LEVEL"] ?? "info"
+        environment.removeValue(forKey: "QUORUM_DATA_DIR")
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try lock.withLock {
+            precondition(self.process?.isRunning != true, "node \(id) is already running")
+            try process.run()
+            self.process = process
+        }
+        try log.close()
+    }
+
+    /// Sends `signal` to the process (no-op if it is not running).
+    func send(_ signal: Int32) {
+        guard let pid else { return }
+        kill(pid, signal)
+    }
+
+    /// Waits until the process has exited (and been reaped), up to `timeout`.
+    func waitForExit(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while isRunning {
+            guard ContinuousClock.now < deadline else {
+                throw ClusterError("node \(id) (pid \(pid.map(String.init) ?? "?")) still runs after \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The exit status of the last process, if it has exited.
+    var exitStatus: Int32? {
+        lock.withLock { process.flatMap { $0.isRunning ? nil : $0.terminationStatus } }
+    }
+
+    /// The last `lines` lines of the node's log.
+    func logTail(lines: Int = 40) -> String {
+        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "(no log at \(logPath))" }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}

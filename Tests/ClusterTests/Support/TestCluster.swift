@@ -1,0 +1,290 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A real cluster of `quorum node` processes on loopback for one test.
+///
+/// ``with(nodes:_:)`` writes a config with free ports into a fresh temporary directory, creates
+/// dev certificates there (`quorum certs init`), starts one process per node (cwd = that
+/// directory, logs in `logs/<id>.log`), waits for a leader, runs the test body and then kills
+/// every process it started, whether the body passed, failed or threw. The directory is removed
+/// unless the body threw or `QUORUM_KEEP_CLUSTER=1`; a thrown error carries every node's log tail.
+final class TestCluster: Sendable {
+    /// Timing used by every test cluster: Raft as in the shipped configs, short leases and
+    /// shutdown grace so failures are noticed (and tests end) quickly.
+    struct Timing: Sendable {
+        var heartbeatMs = 50
+        var electionMs = (300, 600)
+        var leaseMs = 1_500
+        var shutdownGraceMs = 200
+        var slots = 4
+    }
+
+    /// The node ids, `n1`…`nN`.
+    let ids: [String]
+    /// The temporary directory (config, certs, data, logs; shell jobs' scratch files).
+    let directory: String
+    private let nodes: [String: NodeProcess]
+    private let apiPorts: [String: Int]
+
+    private init(ids: [String], directory: String, nodes: [String: NodeProcess], apiPorts: [String: Int]) {
+        self.ids = ids
+        self.directory = directory
+        self.nodes = nodes
+        self.apiPorts = apiPorts
+    }
+
+    /// Runs `body` with a started `count`-node cluster that has a leader; stops every process
+    /// afterwards. A bind clash at start (another process took a picked port) starts over with
+    /// new ports, up to three times.
+    static func with<T>(nodes count: Int, timing: Timing = Timing(), _ body: (TestCluster) async throws -> T) async throws -> T {
+        var lastError: (any Error)?
+        for _ in 1...3 {
+            let cluster = try create(count: count, timing: timing)
+            do {
+                try await cluster.startAll()
+            } catch let error as StartFailure where error.portClash {
+                cluster.killAll()
+                cluster.removeDirectory()
+                lastError = error
+                continue
+            } catch {
+                cluster.killAll()
+                throw ClusterError("\(error)\n\(cluster.logTails())\n(kept \(cluster.directory))")
+            }
+            let result: T
+            do {
+                result = try await body(cluster)
+            } catch {
+                cluster.killAll()
+                throw ClusterError("\(error)\n\(cluster.logTails())\n(kept \(cluster.directory))")
+            }
+            cluster.killAll()
+            if ProcessInfo.processInfo.environment["QUORUM_KEEP_CLUSTER"] == "1" {
+                print("cluster directory kept: \(cluster.directory)")
+            } else {
+                cluster.removeDirectory()
+            }
+            return result
+        }
+        throw ClusterError("could not start a cluster after 3 tries: \(lastError.map { "\($0)" } ?? "?")")
+    }
+
+    private static func create(count: Int, timing: Timing) throws -> TestCluster {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-cluster-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let ids = (1...count).map { "n\($0)" }
+        let ports = try LoopbackPorts.free(2 * count)
+        var config = """
+            [cluster]
+            name = "test-\(count)"
+            data_dir = "data/{id}"
+
+            [raft]
+            heartbeat_ms = \(timing.heartbeatMs)
+            election_timeout_ms = [\(timing.electionMs.0), \(timing.electionMs.1)]
+
+            [tls]
+            ca = "certs/ca.pem"
+            cert = "certs/{id}.pem"
+            key = "certs/{id}.key"
+
+            [executor]
+            slots = \(timing.slots)
+            allow_shell = true
+            lease_ms = \(timing.leaseMs)
+            shutdown_grace_ms = \(timing.shutdownGraceMs)
+
+            """
+        var apiPorts: [String: Int] = [:]
+        for (index, id) in ids.enumerated() {
+            apiPorts[id] = ports[2 * index + 1]
+            config += """
+
+                [[nodes]]
+                id = "\(id)"
+                raft = "127.0.0.1:\(ports[2 * index])"
+                api = "127.0.0.1:\(ports[2 * index + 1])"
+
+                """
+        }
+        try config.write(toFile: "\(directory)/c.toml", atomically: true, encoding: .utf8)
+        let certs = try QuorumBinary.runToCompletion(QuorumBinary.path, ["certs", "init", "--config", "c.toml", "--out", "certs"],
+                                                     in: directory)
+        guard certs.exitCode == 0 else {
+            throw ClusterError("quorum certs init exited \(certs.exitCode): \(certs.output)")
+        }
+        var nodes: [String: NodeProcess] = [:]
+        for id in ids { nodes[id] = NodeProcess(id: id, directory: directory, configFile: "c.toml") }
+        return TestCluster(ids: ids, directory: directory, nodes: nodes, apiPorts: apiPorts)
+    }
+
+    private struct StartFailure: Error, CustomStringConvertible {
+        var description: String
+        var portClash: Bool
+    }
+
+    private func startAll() async throws {
+        for id in ids { try node(id).start() }
+        do {
+            _ = try await waitForLeader(timeout: .seconds(30))
+        } catch {
+            let exited = ids.filter { !node($0).isRunning }
+            let clash = exited.contains { node($0).logTail(lines: 200).contains("in use") }
+            throw StartFailure(description: "cluster did not start (exited: \(exited)): \(error)", portClash: clash)
+        }
+    }
+
+    private func node(_ id: String) -> NodeProcess {
+        guard let node = nodes[id] else { preconditionFailure("no node \(id) in \(ids)") }
+        return node
+    }
+
+    // MARK: processes
+
+    /// Sends `signal` (SIGKILL, SIGSTOP, SIGCONT, SIGTERM…) to node `id`'s process.
+    /// After SIGKILL it also waits until the process is gone.
+    func kill(_ id: String, _ signal: Int32) async throws {
+        node(id).send(signal)
+        if signal == SIGKILL { try await node(id).waitForExit(timeout: .seconds(10)) }
+    }
+
+    /// Starts node `id` again (it must not be running) with its data directory as it was left.
+    func restart(_ id: String) throws {
+        try node(id).start()
+    }
+
+    /// Whether node `id`'s process runs (stopped counts as running).
+    func isRunning(_ id: String) -> Bool { node(id).isRunning }
+
+    /// The pid of node `id`, if it runs.
+    func pid(_ id: String) -> Int32? { node(id).pid }
+
+    /// How node `id`'s last process ended, if it did.
+    func exitStatus(_ id: String) -> Int32? { node(id).exitStatus }
+
+    /// Kills every process this cluster started (SIGCONT first, in case one is stopped) and
+    /// waits for each to be reaped.
+    func killAll() {
+        for id in ids {
+            node(id).send(SIGCONT)
+            node(id).send(SIGKILL)
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ids.contains(where: { node($0).isRunning }), ContinuousClock.now < deadline {
+            usleep(10_000)
+        }
+    }
+
+    private func removeDirectory() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    // MARK: API
+
+    /// A client for node `id`'s API.
+    func api(_ id: String) -> APIClient {
+        guard let port = apiPorts[id] else { preconditionFailure("no node \(id) in \(ids)") }
+        return APIClient(baseURL: "http://127.0.0.1:\(port)")
+    }
+
+    /// The last lines of every node's log, for failure messages.
+    func logTails(lines: Int = 30) -> String {
+        ids.map { id in
+            let state = node(id).isRunning ? "running" : "exited \(node(id).exitStatus.map(String.init) ?? "?")"
+            return "----- \(id) (\(state)) \(node(id).logPath) -----\n\(node(id).logTail(lines: lines))"
+        }.joined(separator: "\n")
+    }
+
+    /// `GET /api/cluster` on node `id`, or nil if it does not answer.
+    func clusterInfo(_ id: String) async -> ClusterInfo? {
+        guard let response = try? await api(id).get("/api/cluster", timeout: .seconds(2)), response.status == 200 else { return nil }
+        return try? response.decode(ClusterInfo.self)
+    }
+
+    /// Waits until every node of `among` (default: all running ones) that answers names the same
+    /// leader in the same term, the leader itself among them; returns it with the term.
+    @discardableResult
+    func waitForLeader(among: [String]? = nil, excluding: Set<String> = [], timeout: Duration = .seconds(30))
+        async throws -> (leader: String, term: UInt64)
+    {
+        try await eventually("a leader agreed on by \(among ?? ids.filter { isRunning($0) })", timeout: timeout) {
+            let members = (among ?? self.ids.filter { self.isRunning($0) }).filter { !excluding.contains($0) }
+            var seen: [(String, UInt64)] = []
+            for id in members {
+                guard let info = await self.clusterInfo(id), let leader = info.leader else { return nil }
+                seen.append((leader, info.term))
+            }
+            guard let first = seen.first, seen.allSatisfy({ $0 == first }), members.contains(first.0),
+                  !excluding.contains(first.0) else { return nil }
+            return (first.0, first.1)
+        }
+    }
+
+    /// The ids of running nodes other than `id`.
+    func others(than id: String) -> [String] { ids.filter { $0 != id && isRunning($0) } }
+
+    // MARK: jobs
+
+    /// Submits `job` to node `id` and returns its id (201 expected).
+    func submit(_ job: JobSubmission, to id: String) async throws -> String {
+        try await api(id).post("/api/jobs", json: job).expect(201, as: Created.self).id
+    }
+
+    /// `GET /api/jobs/{job}` on node `id` (optionally stale).
+    func job(_ job: String, on id: String, stale: Bool = false) async throws -> Job {
+        try await api(id).get("/api/jobs/\(job)\(stale ? "?stale=true" : "")").expect(200, as: Job.self)
+    }
+
+    /// Every attempt of `job`, oldest first.
+    func attempts(of job: String, on id: String) async throws -> [Attempt] {
+        let items = try await api(id).get("/api/jobs/\(job)/runs").expect(200, as: Items<Attempt>.self).items
+        return items.sorted { ($0.runId, $0.attempt) < ($1.runId, $1.attempt) }
+    }
+
+    /// The executors of `jobs`' latest attempts if every one of them is running, else nil.
+    func executorsIfAllRunning(_ jobs: [String], on id: String) async throws -> [String]? {
+        var executors: [String] = []
+        for job in jobs {
+            let latest = try await attempts(of: job, on: id).last
+            guard let latest, latest.state == "running", let executor = latest.executor else { return nil }
+            executors.append(executor)
+        }
+        return executors
+    }
+
+    /// Waits until `job` is in `state` as node `id` sees it; returns the job.
+    @discardableResult
+    func waitForJob(_ job: String, on id: String, state: String, stale: Bool = false,
+                    timeout: Duration = .seconds(30)) async throws -> Job {
+        var last = "never answered"
+        do {
+            return try await eventually("job \(job) \(state) on \(id)", timeout: timeout) {
+                guard let found = try? await self.job(job, on: id, stale: stale) else { return nil }
+                last = "\(found.state), attempts \(found.runs.map { "\($0.attempt):\($0.outcome ?? $0.state)@\($0.executor ?? "-")" })"
+                return found.state == state ? found : nil
+            }
+        } catch {
+            throw ClusterError("\(error); last seen: \(last)")
+        }
+    }
+}
+
+/// Polls `check` until it returns a value or `timeout` passes (then throws naming `what`).
+/// A bounded wait on a condition: polling, never sleeping to synchronise.
+@discardableResult
+func eventually<T>(_ what: String, timeout: Duration = .seconds(30), poll: Duration = .milliseconds(50),
+                   _ check: () async throws -> T?) async throws -> T {
+    let start = ContinuousClock.now
+    while true {
+        if let value = try await check() { return value }
+        guard ContinuousClock.now - start < timeout else {
+            throw ClusterError("timed out after \(timeout) waiting for \(what)")
+        }
+        try await Task.sleep(for: poll)
+    }
+}
