@@ -27,13 +27,17 @@ extension QuorumMetrics {
         guard !events.isEmpty else { return }
         if !replaying {
             var submitted = 0
+            // An expired attempt gets both a stop (for its executor) and its own outcome: count
+            // a stop as `cancelled` only when the entry ends the attempt no other way.
+            var ended = Set<String>()
+            for case .attemptFinished(let runID, let attempt, _) in events { ended.insert("\(runID)#\(attempt)") }
             for event in events {
                 switch event {
                 case .jobSubmitted:
                     submitted += 1
                 case .attemptFinished(let runID, let attempt, let outcome):
                     runFinished(outcome: outcome, durationSeconds: Self.attemptSeconds(runID, attempt, events, state))
-                case .stopAttempt(let runID, let attempt, _):
+                case .stopAttempt(let runID, let attempt, _) where !ended.contains("\(runID)#\(attempt)"):
                     runFinished(outcome: .cancelled, durationSeconds: Self.attemptSeconds(runID, attempt, events, state))
                 case .runChanged(let runID, .running, let attempt):
                     if let lag = Self.lagSeconds(runID, attempt, state) { scheduleLag(seconds: lag) }

@@ -61,6 +61,11 @@ extension SchedulerState {
             events.append(.staleReport(e.runID, attempt: e.attempt))
             return
         }
+        // The executor may still be running it (it was cut off, or is slow): tell it to stop
+        // when it applies this entry. Self-fencing stops it earlier; this is the backstop.
+        if let executor = runs[i].executor {
+            events.append(.stopAttempt(runID: e.runID, attempt: e.attempt, executor: executor))
+        }
         let report: AttemptReport = switch e.reason {
         case .executorLost:
             AttemptReport(outcome: .lost, error: "executor \(runs[i].executor?.rawValue ?? "?") was lost during attempt \(e.attempt)")

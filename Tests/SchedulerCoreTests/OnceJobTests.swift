@@ -113,6 +113,8 @@ struct OnceJobTests {
         h.submitOnce("a")
         h.assign("r-a")
         h.apply(.expireAttempt(ExpireAttempt(runID: "r-a", attempt: 1, reason: .executorLost)))
+        // The cut-off executor is told to stop the attempt when it applies the expiry.
+        #expect(h.lastEvents.first == .stopAttempt(runID: "r-a", attempt: 1, executor: "n2"))
         #expect(h.runState("r-a") == .pending)
         #expect(h.state.attempts(ofJob: "a").first?.outcome == .lost)
         h.advance(ms: 1_000)
