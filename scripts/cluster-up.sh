@@ -29,10 +29,12 @@ for id in $ids; do
   [ -f "certs/$id.pem" ] || "$bin" certs issue --ca certs --id "$id" --host 127.0.0.1 >&2
 done
 
+# Whether pid runs (a zombie — exited, not reaped by a PID 1 that does not reap — does not).
+running() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
 for id in $ids; do
   dir="data/$id"
   mkdir -p "$dir"
-  if [ -f "$dir/quorum.pid" ] && kill -0 "$(cat "$dir/quorum.pid")" 2>/dev/null; then
+  if [ -f "$dir/quorum.pid" ] && running "$(cat "$dir/quorum.pid")"; then
     log "$id is already running (pid $(cat "$dir/quorum.pid"))"
     continue
   fi
