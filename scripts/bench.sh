@@ -16,7 +16,7 @@
 #
 # Knobs (defaults in brackets): QUORUM_BIN [.build/release/quorum, built if missing]
 #   DURATION [10] CONNS ["1 16 64"] BATCH_CONNS ["1 16"] BATCH_SIZE [100] SLOTS [4]
-#   DRAIN_JOBS [20000] DRAIN_BATCH [1000] DRAIN_SLOTS ["4 32": one drain per slots-per-node value] LAG_SAMPLES [100] LAG_LOAD_RATE [half the drain rate, else 300]
+#   DRAIN_JOBS [20000] DRAIN_BATCH [1000] DRAIN_SLOTS ["4 32": one drain per slots-per-node value] LAG_SAMPLES [100] LAG_LOAD_RATE [half the drain rate at SLOTS, else 300]
 #   FAILOVERS [30] STABLE_S [60] PROFILE_S [10]
 #   ETCD_RUNS [3] ETCD_FAILOVERS [10] ETCD_CONNS ["1 16 64"] ETCD_DURATION [10]
 #   DOCS [1: append a dated section to docs/benchmarks.md when the run covered every phase]
@@ -161,7 +161,7 @@ phase_drain() {
 phase_lag() {
   local rate=${LAG_LOAD_RATE:-}
   if [ -z "$rate" ]; then
-    rate=$(jq -rs '[.[] | select(.phase=="drain" and .jobs_per_s != null) | .jobs_per_s] | if length>0 then (.[-1]/2|floor) else 300 end' "$RESULTS" 2>/dev/null || echo 300)
+    rate=$(jq -rs --argjson slots "$SLOTS" '[.[] | select(.phase=="drain" and .slots==$slots and .jobs_per_s != null) | .jobs_per_s] | if length>0 then (.[-1]/2|floor) else 300 end' "$RESULTS" 2>/dev/null || echo 300)
   fi
   cluster_up; log "lag idle: load $(load_json)"
   python3 "$HELPER" lag --dir "$CL" --samples "$LAG_SAMPLES" --label idle --results "$RESULTS"
@@ -172,9 +172,13 @@ phase_lag() {
 }
 
 phase_failover() {
+  # info-level node logs (elections, leader duties) are kept in $OUT/failover-logs
+  export QUORUM_LOG_LEVEL=info
   cluster_up; log "failover: load $(load_json)"
   python3 "$HELPER" failover --dir "$CL" --kills "$FAILOVERS" --results "$RESULTS"
+  cp -r "$CL/logs" "$OUT/failover-logs"
   cluster_down
+  unset QUORUM_LOG_LEVEL
 }
 
 phase_stable() {
