@@ -117,18 +117,37 @@ run_wrk() {
     addrs=$(IFS=,; for a in "${APIS[@]}"; do addr_of "$a"; done | paste -sd,)
     threads=$(( c < 16 ? c : 16 ))
   fi
+  local cpu0 stat0 cpu1 stat1
+  cpu0=$(nodes_cpu_ticks); stat0=$(head -1 /proc/stat)
   QB_ADDRS=$addrs QB_BATCH=$batch timeout $((secs + 30)) wrk -t"$threads" -c"$c" -d"${secs}s" \
     --timeout 10s --latency -s "$LUA" "${APIS[0]}" >"$f" 2>&1 || true
-  grep '^RESULT' "$f" || echo "RESULT requests=0 rps=0 p50_ms=nan p90_ms=nan p99_ms=nan max_ms=nan err_status=-1"
+  cpu1=$(nodes_cpu_ticks); stat1=$(head -1 /proc/stat)
+  local line
+  line=$(grep '^RESULT' "$f" || echo "RESULT requests=0 rps=0 p50_ms=nan p90_ms=nan p99_ms=nan max_ms=nan err_status=-1")
+  # CPU the three nodes used during the run (s) and how busy the whole machine was (%)
+  echo "$line nodes_cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b-a)/hz}') machine_busy_pct=$(awk -v a="$stat0" -v b="$stat1" 'BEGIN{
+    split(a,x," "); split(b,y," "); t=0; for(i=2;i<=9;i++) t+=y[i]-x[i]; idle=(y[5]-x[5])+(y[6]-x[6]); if(t<=0)t=1; printf "%.0f", 100*(t-idle)/t }')"
+}
+
+# nodes_cpu_ticks: user+system clock ticks of the current cluster's node processes
+nodes_cpu_ticks() {
+  local f pid total=0 t
+  for f in "$CL"/pids/*; do
+    pid=$(cat "$f")
+    t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+  done
+  echo "$total"
 }
 
 wrk_json() { # wrk_json PHASE CONNS BATCH RESULT LOAD
   local res=$4 errs
   errs=$(tr ' ' '\n' <<<"$res" | awk -F= '/^err_/{s+=$2} END{print s+0}')
-  printf '{"phase":"%s","conns":%s,"batch":%s,"requests":%s,"rps":%s,"jobs_per_s":%s,"p50_ms":%s,"p99_ms":%s,"max_ms":%s,"errors":%s,"load":%s}\n' \
+  printf '{"phase":"%s","conns":%s,"batch":%s,"requests":%s,"rps":%s,"jobs_per_s":%s,"p50_ms":%s,"p99_ms":%s,"max_ms":%s,"errors":%s,"nodes_cpu_s":%s,"machine_busy_pct":%s,"load":%s}\n' \
     "$1" "$2" "$3" "$(field requests "$res")" "$(field rps "$res")" \
     "$(awk -v r="$(field rps "$res")" -v b="$3" 'BEGIN{printf "%.1f", r * (b > 0 ? b : 1)}')" \
-    "$(field p50_ms "$res")" "$(field p99_ms "$res")" "$(field max_ms "$res")" "$errs" "$5" | tee -a "$RESULTS"
+    "$(field p50_ms "$res")" "$(field p99_ms "$res")" "$(field max_ms "$res")" "$errs" \
+    "$(field nodes_cpu_s "$res")" "$(field machine_busy_pct "$res")" "$5" | tee -a "$RESULTS"
 }
 
 phase_submit() {
@@ -187,8 +206,9 @@ phase_stable() {
   before=$(python3 "$HELPER" terms --dir "$CL")
   res=$(run_wrk 64 0 "$STABLE_S" "stable-c64")
   after=$(python3 "$HELPER" terms --dir "$CL")
-  printf '{"phase":"stable","seconds":%s,"before":%s,"after":%s,"rps":%s,"p99_ms":%s,"load":%s}\n' \
-    "$STABLE_S" "$before" "$after" "$(field rps "$res")" "$(field p99_ms "$res")" "$load" | tee -a "$RESULTS"
+  printf '{"phase":"stable","seconds":%s,"before":%s,"after":%s,"rps":%s,"p99_ms":%s,"nodes_cpu_s":%s,"machine_busy_pct":%s,"load":%s}\n' \
+    "$STABLE_S" "$before" "$after" "$(field rps "$res")" "$(field p99_ms "$res")" \
+    "$(field nodes_cpu_s "$res")" "$(field machine_busy_pct "$res")" "$load" | tee -a "$RESULTS"
   cluster_down
 }
 

@@ -590,7 +590,8 @@ def main():
     p.add_argument("--interval-s", type=float, default=0.010)
     p.add_argument("--attempt-timeout-s", type=float, default=3.0)
     p.add_argument("--max-s", type=float, default=30)
-    p.add_argument("--settle-s", type=float, default=1.0)
+    p.add_argument("--settle-s", type=float, default=6.0,
+                   help="pause after the restarted node caught up: over 5 s lets peers' redial backoff reset")
     p.add_argument("--results")
     args = ap.parse_args()
     {"up": cmd_up, "down": cmd_down, "leader": cmd_leader, "terms": cmd_terms, "drain": cmd_drain,

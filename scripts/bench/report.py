@@ -45,6 +45,13 @@ def fmt(x, digits=0):
     return f"{x:,.{digits}f}"
 
 
+def cpu_per_request(r):
+    """CPU milliseconds the three nodes spent per request during the run."""
+    if not r.get("nodes_cpu_s") or not r.get("requests"):
+        return "—"
+    return f"{1000 * r['nodes_cpu_s'] / r['requests']:.2f}"
+
+
 def short_load(sample):
     """`busy=100% steal=0% load1=1.2 ...` -> `busy 100%, load1 1.2`."""
     parts = dict(kv.split("=", 1) for kv in sample.split() if "=" in kv)
@@ -77,8 +84,8 @@ def cmd_report(args):
     L.append("")
     L.append("### Submissions (wrk; one connection goes to the leader, more are spread round-robin over the 3 nodes)")
     L.append("")
-    L.append("| request | connections | jobs/s | requests/s | p50 ms | p99 ms | errors | etcd puts/s leader / follower (defaults) | etcd leader p50 / p99 ms | etcd puts/s leader at 50/300 ms | CPU before |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    L.append("| request | connections | jobs/s | requests/s | p50 ms | p99 ms | errors | node CPU ms per request | machine busy during run | etcd puts/s leader / follower (defaults) | etcd leader p50 / p99 ms | etcd puts/s leader at 50/300 ms | CPU before |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         if r["phase"] != "submit":
             continue
@@ -87,7 +94,7 @@ def cmd_report(args):
         eq = q_thr.get(("leader", r["conns"])) if r["batch"] == 0 else None
         kind = "1 job" if r["batch"] == 0 else f"batch of {r['batch']}"
         L.append(f"| {kind} | {r['conns']} | {fmt(r['jobs_per_s'])} | {fmt(r['rps'])} | {fmt(r['p50_ms'], 1)} | "
-                 f"{fmt(r['p99_ms'], 1)} | {r['errors']} | {(fmt(e[0]) + ' / ' + fmt(ef[0] if ef else None)) if e else ''} | "
+                 f"{fmt(r['p99_ms'], 1)} | {r['errors']} | {cpu_per_request(r)} | {r.get('machine_busy_pct', '—')}% | {(fmt(e[0]) + ' / ' + fmt(ef[0] if ef else None)) if e else ''} | "
                  f"{(fmt(e[1], 1) + ' / ' + fmt(e[2], 1)) if e else ''} | {fmt(eq[0]) if eq else ''} | {short_load(r['load'])} |")
     L.append("")
     drains = [r for r in rows if r["phase"] == "drain"]
