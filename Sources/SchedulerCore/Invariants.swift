@@ -3,7 +3,7 @@
 extension SchedulerState {
     /// Every broken invariant, described with the state involved; empty when all hold.
     ///
-    /// Checks: indexes match the tables; live counts match; every queued run has exactly one live
+    /// Checks: indexes match the tables; live counts and the running-run index match; every queued run has exactly one live
     /// ready-queue entry and no other run has one (so a run is never both queued and running);
     /// every running run has a deadline; a DAG task that is queued, running or succeeded has only
     /// succeeded dependencies; a cron job's active runs are not terminal; budgets are sane.
@@ -27,6 +27,10 @@ extension SchedulerState {
         let dlq = runs.filter { $0.state == .dead && !$0.purged }.count
         if (queued, running, dlq) != (queuedCount, runningCount, dlqCount) {
             problems.append("counts queued/running/dlq \(queuedCount)/\(runningCount)/\(dlqCount) != actual \(queued)/\(running)/\(dlq)")
+        }
+        let runningIDs = Set(runs.filter { $0.state == .running }.map(\.id))
+        if runningIDs != runningRunIDs {
+            problems.append("running-run index \(runningRunIDs.sorted()) != running runs \(runningIDs.sorted())")
         }
         var liveEntries = Array(repeating: 0, count: runs.count)
         for entry in readyQueue.storage where isLive(entry) { liveEntries[entry.slot] += 1 }

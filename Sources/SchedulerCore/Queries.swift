@@ -180,21 +180,18 @@ extension SchedulerState {
         deadlineHeap.prefix { $0.deadline <= instant }.filter(isLive).sorted().compactMap(attemptRef)
     }
 
-    /// Running attempts on `executor`, by run id. O(runs): used when an executor is lost.
+    /// Running attempts on `executor`, by run id. O(running attempts).
     public func activeAttempts(on executor: ExecutorID) -> [AttemptRef] {
-        runs.filter { $0.state == .running && $0.executor == executor }
-            .sorted { $0.id < $1.id }
-            .compactMap { run in
-                guard let deadline = run.deadline, let executor = run.executor else { return nil }
-                return AttemptRef(runID: run.id, attempt: run.attempt, executor: executor, deadline: deadline)
-            }
+        runningAttempts().filter { $0.executor == executor }
     }
 
-    /// Every running attempt, by run id (the leader rebuilds its deadline timers from this).
+    /// Every running attempt, by run id (the leader's dispatcher counts busy slots from this on
+    /// every round). O(running attempts), from the ``runningRunIDs`` index: a scan of every run
+    /// kept (finished ones stay for their retention) cost the leader most of its CPU under load.
     public func runningAttempts() -> [AttemptRef] {
-        runs.filter { $0.state == .running }.sorted { $0.id < $1.id }.compactMap { run in
-            guard let deadline = run.deadline, let executor = run.executor else { return nil }
-            return AttemptRef(runID: run.id, attempt: run.attempt, executor: executor, deadline: deadline)
+        runningRunIDs.sorted().compactMap { id in
+            guard let i = runIndex[id], let deadline = runs[i].deadline, let executor = runs[i].executor else { return nil }
+            return AttemptRef(runID: id, attempt: runs[i].attempt, executor: executor, deadline: deadline)
         }
     }
 

@@ -63,6 +63,9 @@ public struct SchedulerState: Sendable {
     public internal(set) var runningCount = 0
     /// Runs in the DLQ (dead, not purged).
     public internal(set) var dlqCount = 0
+    /// The ids of the runs in state `running`, maintained with `runningCount`, so the leader's
+    /// every dispatch round (``runningAttempts()``) costs O(running), not O(all runs kept).
+    var runningRunIDs: Set<RunID> = []
 
     // Derived indexes (lazy-deletion heaps), rebuilt from the tables on restore.
     /// Set when an operation may have made a heap's top entry stale (see `cleanHeapTops`).
@@ -225,13 +228,13 @@ public struct SchedulerState: Sendable {
         let previous = runIndex.updateValue(runs.count, forKey: run.id)
         precondition(previous == nil, "run \(run.id) inserted twice")
         runs.append(run)
-        noteEntered(run.state, purged: run.purged)
+        noteEntered(run.state, run: run.id, purged: run.purged)
     }
 
     /// Removes a run by swapping the last run into its slot (O(1), deterministic).
     mutating func removeRun(at i: Int) {
         let run = runs[i]
-        noteLeft(run.state, purged: run.purged)
+        noteLeft(run.state, run: run.id, purged: run.purged)
         runIndex[run.id] = nil
         let last = runs.count - 1
         if i != last {
@@ -263,13 +266,14 @@ public struct SchedulerState: Sendable {
         dags.removeLast()
     }
 
-    private mutating func noteLeft(_ state: RunState, purged: Bool) {
+    private mutating func noteLeft(_ state: RunState, run id: RunID, purged: Bool) {
         switch state {
         case .queued:
             queuedCount -= 1
             heapsToClean.insert(.ready)
         case .running:
             runningCount -= 1
+            runningRunIDs.remove(id)
             heapsToClean.insert(.deadline)
         case .pending: heapsToClean.insert(.due)
         case .dead: if !purged { dlqCount -= 1 }
@@ -277,10 +281,12 @@ public struct SchedulerState: Sendable {
         }
     }
 
-    private mutating func noteEntered(_ state: RunState, purged: Bool) {
+    private mutating func noteEntered(_ state: RunState, run id: RunID, purged: Bool) {
         switch state {
         case .queued: queuedCount += 1
-        case .running: runningCount += 1
+        case .running:
+            runningCount += 1
+            runningRunIDs.insert(id)
         case .dead: if !purged { dlqCount += 1 }
         default: break
         }
@@ -288,9 +294,9 @@ public struct SchedulerState: Sendable {
 
     /// Changes a run's state, keeping the live counts right.
     mutating func setState(_ i: Int, _ state: RunState) {
-        noteLeft(runs[i].state, purged: runs[i].purged)
+        noteLeft(runs[i].state, run: runs[i].id, purged: runs[i].purged)
         runs[i].state = state
-        noteEntered(state, purged: runs[i].purged)
+        noteEntered(state, run: runs[i].id, purged: runs[i].purged)
     }
 
     /// Puts a run in the ready queue (FIFO within its priority by a fresh sequence number).
