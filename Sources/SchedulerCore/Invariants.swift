@@ -3,7 +3,7 @@
 extension SchedulerState {
     /// Every broken invariant, described with the state involved; empty when all hold.
     ///
-    /// Checks: indexes match the tables; live counts match; every queued run has exactly one live
+    /// Checks: indexes match the tables; live counts and the running-run index match; every queued run has exactly one live
     /// ready-queue entry and no other run has one (so a run is never both queued and running);
     /// every running run has a deadline; a DAG task that is queued, running or succeeded has only
     /// succeeded dependencies; a cron job's active runs are not terminal; budgets are sane.
@@ -28,9 +28,9 @@ extension SchedulerState {
         if (queued, running, dlq) != (queuedCount, runningCount, dlqCount) {
             problems.append("counts queued/running/dlq \(queuedCount)/\(runningCount)/\(dlqCount) != actual \(queued)/\(running)/\(dlq)")
         }
-        let runningByScan = runs.filter { $0.state == .running }.map(\.id).sorted()
-        if runningAttempts().map(\.runID) != runningByScan {
-            problems.append("running attempts from the deadline heap \(runningAttempts().map(\.runID)) != running runs \(runningByScan)")
+        let runningIDs = Set(runs.filter { $0.state == .running }.map(\.id))
+        if runningIDs != runningRunIDs {
+            problems.append("running-run index \(runningRunIDs.sorted()) != running runs \(runningIDs.sorted())")
         }
         var queuedByPriority: [Int: Int] = [:]
         for run in runs where run.state == .queued { queuedByPriority[run.priority, default: 0] += 1 }

@@ -185,11 +185,14 @@ extension SchedulerState {
         runningAttempts().filter { $0.executor == executor }
     }
 
-    /// Every running attempt, by run id (the leader rebuilds its deadline timers from this).
-    /// O(running attempts): every running run has exactly one live entry in the deadline heap,
-    /// so this never scans the whole run table (the leader calls it on every dispatch round).
+    /// Every running attempt, by run id (the leader's dispatcher counts busy slots from this on
+    /// every round). O(running attempts), from the ``runningRunIDs`` index: a scan of every run
+    /// kept (finished ones stay for their retention) cost the leader most of its CPU under load.
     public func runningAttempts() -> [AttemptRef] {
-        deadlineHeap.storage.filter(isLive).compactMap(attemptRef).sorted { $0.runID < $1.runID }
+        runningRunIDs.sorted().compactMap { id in
+            guard let i = runIndex[id], let deadline = runs[i].deadline, let executor = runs[i].executor else { return nil }
+            return AttemptRef(runID: id, attempt: runs[i].attempt, executor: executor, deadline: deadline)
+        }
     }
 
     private func attemptRef(_ entry: DeadlineEntry) -> AttemptRef? {

@@ -67,6 +67,9 @@ public struct SchedulerState: Sendable {
     /// holds at most one entry per priority in use, and `quorum_queue_depth{priority}` costs
     /// O(priorities), not O(runs)). Never iterated by apply, so it decides nothing.
     public internal(set) var queuedCountByPriority: [Int: Int] = [:]
+    /// The ids of the runs in state `running`, maintained with `runningCount`, so the leader's
+    /// every dispatch round (``runningAttempts()``) costs O(running), not O(all runs kept).
+    var runningRunIDs: Set<RunID> = []
 
     // Derived indexes (lazy-deletion heaps), rebuilt from the tables on restore.
     /// Set when an operation may have made a heap's top entry stale (see `cleanHeapTops`).
@@ -229,13 +232,13 @@ public struct SchedulerState: Sendable {
         let previous = runIndex.updateValue(runs.count, forKey: run.id)
         precondition(previous == nil, "run \(run.id) inserted twice")
         runs.append(run)
-        noteEntered(run.state, purged: run.purged, priority: run.priority)
+        noteEntered(run.state, run: run.id, purged: run.purged, priority: run.priority)
     }
 
     /// Removes a run by swapping the last run into its slot (O(1), deterministic).
     mutating func removeRun(at i: Int) {
         let run = runs[i]
-        noteLeft(run.state, purged: run.purged, priority: run.priority)
+        noteLeft(run.state, run: run.id, purged: run.purged, priority: run.priority)
         runIndex[run.id] = nil
         let last = runs.count - 1
         if i != last {
@@ -267,7 +270,7 @@ public struct SchedulerState: Sendable {
         dags.removeLast()
     }
 
-    private mutating func noteLeft(_ state: RunState, purged: Bool, priority: Int) {
+    private mutating func noteLeft(_ state: RunState, run id: RunID, purged: Bool, priority: Int) {
         switch state {
         case .queued:
             queuedCount -= 1
@@ -275,6 +278,7 @@ public struct SchedulerState: Sendable {
             heapsToClean.insert(.ready)
         case .running:
             runningCount -= 1
+            runningRunIDs.remove(id)
             heapsToClean.insert(.deadline)
         case .pending: heapsToClean.insert(.due)
         case .dead: if !purged { dlqCount -= 1 }
@@ -282,12 +286,14 @@ public struct SchedulerState: Sendable {
         }
     }
 
-    private mutating func noteEntered(_ state: RunState, purged: Bool, priority: Int) {
+    private mutating func noteEntered(_ state: RunState, run id: RunID, purged: Bool, priority: Int) {
         switch state {
         case .queued:
             queuedCount += 1
             noteQueued(priority: priority, delta: 1)
-        case .running: runningCount += 1
+        case .running:
+            runningCount += 1
+            runningRunIDs.insert(id)
         case .dead: if !purged { dlqCount += 1 }
         default: break
         }
@@ -302,9 +308,9 @@ public struct SchedulerState: Sendable {
 
     /// Changes a run's state, keeping the live counts right.
     mutating func setState(_ i: Int, _ state: RunState) {
-        noteLeft(runs[i].state, purged: runs[i].purged, priority: runs[i].priority)
+        noteLeft(runs[i].state, run: runs[i].id, purged: runs[i].purged, priority: runs[i].priority)
         runs[i].state = state
-        noteEntered(state, purged: runs[i].purged, priority: runs[i].priority)
+        noteEntered(state, run: runs[i].id, purged: runs[i].purged, priority: runs[i].priority)
     }
 
     /// Puts a run in the ready queue (FIFO within its priority by a fresh sequence number).

@@ -118,6 +118,7 @@ extension SchedulerState {
                 if let dueAt = run.dueAt { due.append(DueEntry(dueAt: dueAt, seq: run.stateSeq, slot: i)) }
             case .running:
                 runningCount += 1
+                runningRunIDs.insert(run.id)
                 if let deadline = run.deadline { deadlines.append(DeadlineEntry(deadline: deadline, seq: run.stateSeq, slot: i)) }
             case .dead:
                 if !run.purged { dlqCount += 1 }

@@ -148,6 +148,25 @@ struct OnceJobTests {
         #expect(h.state.run("r-a")?.lastError == "attempt 1 passed its deadline")
     }
 
+    @Test("running attempts come from an index kept through finishes, retries and a snapshot restore")
+    func runningAttemptsIndex() throws {
+        var h = Harness()
+        for id in ["a", "b", "c"] { h.submitOnce(id) }
+        h.assign("r-c")
+        h.assign("r-a", executor: "n3")
+        #expect(h.state.runningAttempts().map(\.runID) == ["r-a", "r-c"])
+        #expect(h.state.runningAttempts().map(\.executor) == ["n3", "n2"])
+        h.finish("r-c")
+        h.apply(.expireAttempt(ExpireAttempt(runID: "r-a", attempt: 1, reason: .executorLost)))
+        #expect(h.state.runningAttempts().isEmpty)
+        h.assign("r-b")
+        let restored = try SchedulerState(snapshot: h.state.snapshot())
+        #expect(restored.runningAttempts().map(\.runID) == ["r-b"])
+        #expect(restored.activeAttempts(on: "n2").map(\.runID) == ["r-b"])
+        #expect(restored.invariantViolations().isEmpty)
+        #expect(h.state.invariantViolations().isEmpty)
+    }
+
     @Test("time never goes backwards: an earlier stamp applies at the last applied time")
     func monotonicTime() {
         var h = Harness()

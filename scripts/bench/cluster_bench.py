@@ -1,0 +1,602 @@
+#!/usr/bin/env python3
+"""Cluster benchmark helper for scripts/bench.sh (standard library only, loopback only).
+
+Subcommands (all take --dir, the benchmark's temp directory, which holds the config, the
+certificates, the data, the logs and one pid file per node under pids/):
+
+  up        write a 3-node config on free loopback ports, create certificates, start the nodes,
+            wait for a leader (TLS between peers; fsync is always on in Quorum)
+  down      SIGTERM, then SIGKILL, exactly the pids in pids/ (checked against their argv)
+  leader    print the leader's id, API URL and pid
+  terms     print every live node's view (leader, term) as one JSON line
+  drain     submit N noop jobs in batches, time until none is pending, queued or running
+  lag       schedule lag (started_at - scheduled_at) of sampled jobs, idle or under a
+            background load of --load-rate jobs/s
+  failover  --kills times: SIGKILL the leader, time to the next 201 on a surviving node,
+            restart the killed node, wait until it caught up
+
+Every loop is bounded by a count and a deadline. Results are printed as one JSON line
+prefixed with RESULT and appended to --results (JSON lines) when given.
+"""
+import argparse
+import concurrent.futures
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+
+NODE_IDS = ["n1", "n2", "n3"]
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- HTTP
+
+def request(url, method="GET", path="/", body=None, timeout=5.0):
+    """One HTTP request on a fresh connection: (status, parsed JSON or None). Raises on I/O errors."""
+    host, port = url.replace("http://", "").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        raw = resp.read()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        return resp.status, parsed
+    finally:
+        conn.close()
+
+
+class Client:
+    """A keep-alive connection to one node (one per thread)."""
+
+    def __init__(self, url, timeout=30.0):
+        host, port = url.replace("http://", "").split(":")
+        self.host, self.port, self.timeout = host, int(port), timeout
+        self.conn = None
+
+    def call(self, method, path, body=None):
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                data = None if body is None else json.dumps(body).encode()
+                headers = {"Content-Type": "application/json"} if data is not None else {}
+                self.conn.request(method, path, body=data, headers=headers)
+                resp = self.conn.getresponse()
+                raw = resp.read()
+                return resp.status, (json.loads(raw) if raw else None)
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = None
+                if attempt == 1:
+                    raise
+        raise RuntimeError("unreachable")
+
+
+def parse_ts(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def percentile(values, p):
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def emit(args, result):
+    line = json.dumps(result, sort_keys=True)
+    print("RESULT " + line, flush=True)
+    if getattr(args, "results", None):
+        with open(args.results, "a") as f:
+            f.write(line + "\n")
+
+
+# ---------------------------------------------------------------- cluster files
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def cluster_file(d):
+    return os.path.join(d, "cluster.json")
+
+
+def load_cluster(d):
+    with open(cluster_file(d)) as f:
+        return json.load(f)
+
+
+def pid_file(d, node):
+    return os.path.join(d, "pids", node)
+
+
+def node_pid(d, node):
+    try:
+        with open(pid_file(d, node)) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def argv_of(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def is_our_node(d, node, pid):
+    """The pid is alive, not a zombie, and runs `quorum node` with our config and this id."""
+    if pid is None:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+    except (OSError, IndexError):
+        return False
+    argv = argv_of(pid)
+    return f"--config {os.path.join(d, 'cluster.toml')} --id {node} " in argv + " "
+
+
+def start_node(d, c, node):
+    logf = open(os.path.join(d, "logs", f"{node}.log"), "ab")
+    proc = subprocess.Popen([c["bin"], "node", "--config", os.path.join(d, "cluster.toml"), "--id", node],
+                            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True,
+                            env={**os.environ, "QUORUM_LOG_LEVEL": os.environ.get("QUORUM_LOG_LEVEL", "notice")})
+    with open(pid_file(d, node), "w") as f:
+        f.write(f"{proc.pid}\n")
+    logf.close()
+    return proc
+
+
+def cluster_views(c, timeout=1.0):
+    views = {}
+    for node, url in c["api"].items():
+        try:
+            status, body = request(url, path="/api/cluster", timeout=timeout)
+            if status == 200 and body:
+                views[node] = body
+        except (OSError, http.client.HTTPException):
+            pass
+    return views
+
+
+def wait_leader(c, deadline_s=60.0, exclude=None):
+    """(leader id, term) once a live node (not `exclude`) names a leader that is not `exclude`."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        for node, view in cluster_views(c).items():
+            if node != exclude and view.get("leader") and view["leader"] != exclude:
+                return view["leader"], view.get("term")
+        time.sleep(0.05)
+    raise SystemExit(f"no leader within {deadline_s} s")
+
+
+def cmd_up(args):
+    d = os.path.abspath(args.dir)
+    for sub in ("pids", "logs", "data", "certs"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    ports = free_ports(2 * len(NODE_IDS))
+    c = {"bin": os.path.abspath(args.bin), "api": {}, "raft": {}}
+    nodes_toml = []
+    for i, node in enumerate(NODE_IDS):
+        c["raft"][node] = f"127.0.0.1:{ports[2 * i]}"
+        c["api"][node] = f"http://127.0.0.1:{ports[2 * i + 1]}"
+        nodes_toml.append(f'[[nodes]]\nid = "{node}"\nraft = "{c["raft"][node]}"\napi = "127.0.0.1:{ports[2 * i + 1]}"\n')
+    toml = f"""# Written by scripts/bench/cluster_bench.py for one benchmark run.
+[cluster]
+name = "bench-3"
+data_dir = "{d}/data/{{id}}"
+
+[raft]
+heartbeat_ms = {args.heartbeat_ms}
+election_timeout_ms = [{args.election_min_ms}, {args.election_max_ms}]
+
+[tls]
+ca = "{d}/certs/ca.pem"
+cert = "{d}/certs/{{id}}.pem"
+key = "{d}/certs/{{id}}.key"
+
+[executor]
+slots = {args.slots}
+shutdown_grace_ms = 1000
+
+""" + "\n".join(nodes_toml)
+    with open(os.path.join(d, "cluster.toml"), "w") as f:
+        f.write(toml)
+    with open(cluster_file(d), "w") as f:
+        json.dump(c, f)
+    cfg = os.path.join(d, "cluster.toml")
+    if not os.path.exists(os.path.join(d, "certs", "ca.pem")):
+        subprocess.run([c["bin"], "certs", "init", "--config", cfg, "--out", os.path.join(d, "certs")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    for node in NODE_IDS:
+        if not os.path.exists(os.path.join(d, "certs", f"{node}.pem")):
+            subprocess.run([c["bin"], "certs", "issue", "--ca", os.path.join(d, "certs"), "--id", node,
+                            "--host", "127.0.0.1"], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60)
+    for node in NODE_IDS:
+        start_node(d, c, node)
+    leader, term = wait_leader(c)
+    # Writes need the leader to have committed an entry of its term; wait for a first write.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _ = request(c["api"][NODE_IDS[0]], "POST", "/api/jobs",
+                                {"name": "warm-up", "task": {"kind": "noop"}}, timeout=5)
+            if status == 201:
+                break
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.1)
+    log(f"cluster up in {d}: leader {leader} (term {term}); APIs {' '.join(c['api'].values())}")
+    print(" ".join(c["api"].values()))
+
+
+def stop_pid(d, node, pid, grace):
+    if not is_our_node(d, node, pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and is_our_node(d, node, pid):
+        time.sleep(0.05)
+    if is_our_node(d, node, pid):
+        log(f"{node} (pid {pid}) still running after {grace} s; SIGKILL")
+        os.kill(pid, signal.SIGKILL)
+
+
+def cmd_down(args):
+    d = os.path.abspath(args.dir)
+    if not os.path.isdir(os.path.join(d, "pids")):
+        return
+    threads = []
+    for node in NODE_IDS:
+        pid = node_pid(d, node)
+        t = threading.Thread(target=stop_pid, args=(d, node, pid, args.grace))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+
+
+def current_leader(c):
+    views = cluster_views(c)
+    for view in views.values():
+        if view.get("leader"):
+            return view["leader"]
+    return None
+
+
+def cmd_leader(args):
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    leader, _ = wait_leader(c, 30)
+    print(leader, c["api"][leader], node_pid(d, leader))
+
+
+def cmd_terms(args):
+    c = load_cluster(os.path.abspath(args.dir))
+    views = cluster_views(c)
+    print(json.dumps({n: {"leader": v.get("leader"), "term": v.get("term")} for n, v in views.items()}, sort_keys=True))
+
+
+# ---------------------------------------------------------------- drain
+
+def submit_batches(c, total, batch, conns, name, deadline):
+    """Submits `total` noop jobs in batches over `conns` connections, round-robin over the nodes.
+    Returns the ids in submission order per batch (unordered across batches)."""
+    urls = list(c["api"].values())
+    batches = [min(batch, total - i) for i in range(0, total, batch)]
+    ids, errors = [], []
+    lock = threading.Lock()
+    counter = iter(range(len(batches)))
+
+    def worker(k):
+        client = Client(urls[k % len(urls)], timeout=60)
+        while time.monotonic() < deadline:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            body = {"jobs": [{"name": f"{name}-{i}-{j}", "task": {"kind": "noop"}} for j in range(batches[i])]}
+            for _ in range(20):  # a 503 during an election is retried, bounded
+                status, answer = client.call("POST", "/api/jobs/batch", body)
+                if status == 201:
+                    with lock:
+                        ids.extend(answer["ids"])
+                    break
+                time.sleep(0.2)
+            else:
+                with lock:
+                    errors.append(status)
+
+    with concurrent.futures.ThreadPoolExecutor(conns) as pool:
+        list(pool.map(worker, range(conns)))
+    return ids, errors
+
+
+def count_state(client, state):
+    status, body = client.call("GET", f"/api/jobs?state={state}&limit=1")
+    if status != 200:
+        return None
+    return len(body["items"])
+
+
+def wait_all_finished(c, deadline, poll_s=0.05, node=None):
+    """Polls (on a follower if possible) until no job is pending, queued or running."""
+    leader = current_leader(c)
+    node = node or next((n for n in NODE_IDS if n != leader), NODE_IDS[0])
+    client = Client(c["api"][node], timeout=10)
+    polls = 0
+    while time.monotonic() < deadline:
+        polls += 1
+        if all(count_state(client, s) == 0 for s in ("running", "queued", "pending")):
+            return time.monotonic(), polls
+        time.sleep(poll_s)
+    return None, polls
+
+
+def cmd_drain(args):
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    deadline = time.monotonic() + args.max_s
+    t0 = time.monotonic()
+    ids, errors = submit_batches(c, args.jobs, args.batch, args.conns, "drain", deadline)
+    t_submitted = time.monotonic()
+    t_done, polls = wait_all_finished(c, deadline)
+    # Check a sample of the jobs succeeded (the poll only says none is still waiting).
+    client = Client(c["api"][NODE_IDS[0]])
+    sample = ids[:: max(1, len(ids) // 50)]
+    states = {}
+    for job in sample:
+        status, body = client.call("GET", f"/api/job-status/{job}")
+        states[body.get("state") if status == 200 and body else f"http {status}"] = \
+            states.get(body.get("state") if status == 200 and body else f"http {status}", 0) + 1
+    result = {"phase": "drain", "jobs": len(ids), "batch": args.batch, "conns": args.conns, "slots": args.slots,
+              "submit_errors": len(errors), "submit_s": round(t_submitted - t0, 3),
+              "submit_jobs_per_s": round(len(ids) / (t_submitted - t0), 1),
+              "sample_states": states, "polls": polls}
+    if t_done is None:
+        result.update(completed=False, total_s=None, jobs_per_s=None)
+    else:
+        result.update(completed=True, total_s=round(t_done - t0, 3),
+                      jobs_per_s=round(len(ids) / (t_done - t0), 1))
+    emit(args, result)
+
+
+# ---------------------------------------------------------------- lag
+
+def cmd_lag(args):
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    urls = list(c["api"].values())
+    deadline = time.monotonic() + args.max_s
+    stop = threading.Event()
+    load_count = [0]
+
+    def background():
+        # --load-rate jobs/s as batches every 100 ms, round-robin over the nodes.
+        clients = [Client(u, timeout=30) for u in urls]
+        per_tick = max(1, int(args.load_rate / 10))
+        k, next_at = 0, time.monotonic()
+        while not stop.is_set() and time.monotonic() < deadline:
+            body = {"jobs": [{"name": f"load-{k}-{j}", "task": {"kind": "noop"}} for j in range(per_tick)]}
+            try:
+                status, _ = clients[k % len(clients)].call("POST", "/api/jobs/batch", body)
+                if status == 201:
+                    load_count[0] += per_tick
+            except (OSError, http.client.HTTPException):
+                pass
+            k += 1
+            next_at += 0.1
+            time.sleep(max(0.0, next_at - time.monotonic()))
+
+    bg = None
+    if args.load_rate > 0:
+        bg = threading.Thread(target=background, daemon=True)
+        bg.start()
+        time.sleep(2.0)  # let the load reach a steady state
+    t_load0 = time.monotonic()
+    load0 = load_count[0]
+    clients = [Client(u, timeout=30) for u in urls]
+    sampled = {"now": [], "delayed": []}
+    for i in range(args.samples):
+        if time.monotonic() > deadline:
+            break
+        for kind in ("now", "delayed"):
+            job = {"name": f"lag-{kind}-{i}", "task": {"kind": "noop"}}
+            if kind == "delayed":
+                job["delay_seconds"] = 1
+            status, body = clients[i % len(clients)].call("POST", "/api/jobs", job)
+            if status == 201:
+                sampled[kind].append(body["id"])
+        time.sleep(args.interval_s)
+    load_rate = (load_count[0] - load0) / max(1e-9, time.monotonic() - t_load0)
+    stop.set()
+    if bg:
+        bg.join(5)
+    wait_all_finished(c, deadline)
+    result = {"phase": "lag", "load_rate_target": args.load_rate, "load_rate_achieved": round(load_rate, 1),
+              "label": args.label}
+    client = Client(urls[0])
+    for kind, ids in sampled.items():
+        lags = []
+        for job in ids:
+            status, body = client.call("GET", f"/api/jobs/{job}/runs")
+            if status != 200 or not body["items"]:
+                continue
+            first = min(body["items"], key=lambda r: r["attempt"])
+            if first.get("started_at") and first.get("scheduled_at"):
+                lags.append((parse_ts(first["started_at"]) - parse_ts(first["scheduled_at"])) * 1000)
+        result[kind] = {"n": len(lags), "p50_ms": round(percentile(lags, 50), 1),
+                        "p99_ms": round(percentile(lags, 99), 1), "max_ms": round(max(lags), 1) if lags else None}
+    emit(args, result)
+
+
+# ---------------------------------------------------------------- failover
+
+def first_write_after_kill(url, pid, interval, attempt_timeout, max_s, tag):
+    """SIGKILLs pid, then starts a POST every `interval` s on `url` (each on its own connection
+    and thread); returns (ms from the kill to the first 201 answer, attempts)."""
+    done = threading.Event()
+    result = {}
+    lock = threading.Lock()
+    slots = threading.BoundedSemaphore(300)
+
+    def attempt(i, t0):
+        try:
+            status, _ = request(url, "POST", "/api/jobs", {"name": f"failover-{tag}-{i}", "task": {"kind": "noop"}},
+                                timeout=attempt_timeout)
+            if status == 201:
+                now = time.perf_counter()
+                with lock:
+                    if not done.is_set():
+                        result["ms"] = (now - t0) * 1000
+                        done.set()
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            slots.release()
+
+    t0 = time.perf_counter()
+    os.kill(pid, signal.SIGKILL)
+    i = 0
+    while not done.is_set() and time.perf_counter() < t0 + max_s:
+        i += 1
+        if slots.acquire(timeout=interval):
+            threading.Thread(target=attempt, args=(i, t0), daemon=True).start()
+        done.wait(max(0.0, t0 + i * interval - time.perf_counter()))
+    return result.get("ms"), i
+
+
+def caught_up(c, node, leader):
+    """The restarted node is ready (knows a leader, applied all it knows committed) and has the
+    leader's commit index."""
+    try:
+        status, _ = request(c["api"][node], path="/readyz", timeout=1)
+        if status != 200:
+            return False
+        _, mine = request(c["api"][node], path="/api/cluster", timeout=1)
+        _, theirs = request(c["api"][leader], path="/api/cluster", timeout=1)
+        return mine["commit_index"] >= theirs["commit_index"] - 2
+    except (OSError, http.client.HTTPException, TypeError, KeyError):
+        return False
+
+
+def cmd_failover(args):
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    samples, rows = [], []
+    for k in range(1, args.kills + 1):
+        leader, term0 = wait_leader(c, 30)
+        pid = node_pid(d, leader)
+        if not is_our_node(d, leader, pid):
+            raise SystemExit(f"leader {leader} pid {pid} is not a node this benchmark started")
+        survivor = next(n for n in NODE_IDS if n != leader)
+        ms, attempts = first_write_after_kill(c["api"][survivor], pid, args.interval_s, args.attempt_timeout_s,
+                                              args.max_s, f"{k}")
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass  # not our child (started by an earlier invocation): init reaps it
+        new_leader, term1 = wait_leader(c, 30, exclude=leader)
+        t_restart = time.monotonic()
+        start_node(d, c, leader)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not caught_up(c, leader, new_leader):
+            time.sleep(0.05)
+        catch_up_s = time.monotonic() - t_restart
+        row = {"kill": k, "killed": leader, "written_via": survivor, "ms": None if ms is None else round(ms, 1),
+               "attempts": attempts, "new_leader": new_leader, "term_before": term0, "term_after": term1,
+               "catch_up_s": round(catch_up_s, 2)}
+        rows.append(row)
+        log(f"failover {k}/{args.kills}: {json.dumps(row)}")
+        if ms is not None:
+            samples.append(ms)
+        time.sleep(args.settle_s)
+    result = {"phase": "failover", "kills": args.kills, "ok": len(samples),
+              "median_ms": round(statistics.median(samples), 1) if samples else None,
+              "p99_ms": round(percentile(samples, 99), 1), "max_ms": round(max(samples), 1) if samples else None,
+              "min_ms": round(min(samples), 1) if samples else None,
+              "all_ms": [r["ms"] for r in rows],
+              "catch_up_s_median": round(statistics.median(r["catch_up_s"] for r in rows), 2) if rows else None}
+    emit(args, result)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("up")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--bin", required=True)
+    p.add_argument("--slots", type=int, default=4)
+    p.add_argument("--heartbeat-ms", type=int, default=50)
+    p.add_argument("--election-min-ms", type=int, default=300)
+    p.add_argument("--election-max-ms", type=int, default=600)
+    p = sub.add_parser("down")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--grace", type=float, default=10)
+    for name in ("leader", "terms"):
+        sub.add_parser(name).add_argument("--dir", required=True)
+    p = sub.add_parser("drain")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--jobs", type=int, default=20000)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--conns", type=int, default=4)
+    p.add_argument("--slots", type=int, default=4, help="the cluster's slots per node (recorded only)")
+    p.add_argument("--max-s", type=float, default=300)
+    p.add_argument("--results")
+    p = sub.add_parser("lag")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--samples", type=int, default=100)
+    p.add_argument("--interval-s", type=float, default=0.05)
+    p.add_argument("--load-rate", type=float, default=0)
+    p.add_argument("--label", default="idle")
+    p.add_argument("--max-s", type=float, default=120)
+    p.add_argument("--results")
+    p = sub.add_parser("failover")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--kills", type=int, default=30)
+    p.add_argument("--interval-s", type=float, default=0.010)
+    p.add_argument("--attempt-timeout-s", type=float, default=3.0)
+    p.add_argument("--max-s", type=float, default=30)
+    p.add_argument("--settle-s", type=float, default=6.0,
+                   help="pause after the restarted node caught up: over 5 s lets peers' redial backoff reset")
+    p.add_argument("--results")
+    args = ap.parse_args()
+    {"up": cmd_up, "down": cmd_down, "leader": cmd_leader, "terms": cmd_terms, "drain": cmd_drain,
+     "lag": cmd_lag, "failover": cmd_failover}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
