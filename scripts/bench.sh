@@ -17,7 +17,7 @@
 # Knobs (defaults in brackets): QUORUM_BIN [.build/release/quorum, built if missing]
 #   DURATION [10] CONNS ["1 16 64"] BATCH_CONNS ["1 16"] BATCH_SIZE [100] SLOTS [4]
 #   DRAIN_JOBS [20000] DRAIN_BATCH [1000] DRAIN_SLOTS ["4 32": one drain per slots-per-node value] LAG_SAMPLES [100] LAG_LOAD_RATE [half the drain rate at SLOTS, else 300]
-#   FAILOVERS [30] STABLE_S [60] PROFILE_S [10]
+#   FAILOVERS [30] FAILOVER_SETTLE_S [6: pause after the restarted node caught up] STABLE_S [60] PROFILE_S [10]
 #   ETCD_RUNS [3] ETCD_FAILOVERS [10] ETCD_CONNS ["1 16 64"] ETCD_DURATION [10]
 #   DOCS [1: append a dated section to docs/benchmarks.md when the run covered every phase]
 #   OUT [$TMPDIR/quorum-bench/<timestamp>] KEEP [0: 1 keeps the temp clusters' directories]
@@ -44,6 +44,7 @@ DRAIN_BATCH=${DRAIN_BATCH:-1000}
 DRAIN_SLOTS=${DRAIN_SLOTS:-"4 32"}
 LAG_SAMPLES=${LAG_SAMPLES:-100}
 FAILOVERS=${FAILOVERS:-30}
+FAILOVER_SETTLE_S=${FAILOVER_SETTLE_S:-6}
 STABLE_S=${STABLE_S:-60}
 PROFILE_S=${PROFILE_S:-10}
 ETCD_RUNS=${ETCD_RUNS:-3}
@@ -194,7 +195,7 @@ phase_failover() {
   # info-level node logs (elections, leader duties) are kept in $OUT/failover-logs
   export QUORUM_LOG_LEVEL=info
   cluster_up; log "failover: load $(load_json)"
-  python3 "$HELPER" failover --dir "$CL" --kills "$FAILOVERS" --results "$RESULTS"
+  python3 "$HELPER" failover --dir "$CL" --kills "$FAILOVERS" --settle-s "$FAILOVER_SETTLE_S" --results "$RESULTS"
   cp -r "$CL/logs" "$OUT/failover-logs"
   cluster_down
   unset QUORUM_LOG_LEVEL
