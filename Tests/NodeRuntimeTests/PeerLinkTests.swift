@@ -51,10 +51,9 @@ struct PeerLinkTests {
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
             #expect(n1.lastLeaderRoundTrip == nil)
             let before = ContinuousClock.now
-            let deadline = before + .seconds(30)
-            while n1.lastLeaderRoundTrip == nil, ContinuousClock.now < deadline {
-                n1.probeLease(of: "n2")
-                try await Task.sleep(for: .milliseconds(20))
+            try await waitUntil("an echoed lease probe") {
+                n1.probeLease(of: "n2")  // the first probes may go out before the connection is up
+                return n1.lastLeaderRoundTrip != nil
             }
             let roundTrip = try #require(n1.lastLeaderRoundTrip)
             #expect(roundTrip >= before)
@@ -89,10 +88,7 @@ struct PeerLinkTests {
             let port1 = try #require(try await n1.transport.listeningAddress().port)
             n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
-            let deadline = ContinuousClock.now + .seconds(30)
-            while !n1.transport.isConnected(to: "n2"), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await waitUntil("n1 to connect to n2") { n1.transport.isConnected(to: "n2") }
             let result = await n1.forward([1, 2, 3, 4, 5], to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
             #expect(result == .applied(Raft.LogIndex(5)))
         }
