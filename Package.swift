@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "Node", targets: ["Node"]),
         .library(name: "NodeRuntime", targets: ["NodeRuntime"]),
         .library(name: "NodeMetrics", targets: ["NodeMetrics"]),
+        .library(name: "SchedulerPlanning", targets: ["SchedulerPlanning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -74,10 +75,13 @@ let package = Package(
         .target(name: "Cron"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
         .target(name: "SchedulerCore", dependencies: ["BinaryCoding"]),
+        // Pure planning: requests and time become commands (cron next fires, the leader's duties, ids).
+        // No HTTP types, no I/O: the API and the runtime both build on it.
+        .target(name: "SchedulerPlanning", dependencies: ["SchedulerCore", "Cron"]),
         // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
         .target(name: "Executor", dependencies: [logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
-        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "Cron", hummingbird, nioCore]),
+        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", hummingbird, nioCore]),
         // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
         .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
@@ -85,18 +89,18 @@ let package = Package(
         // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
         .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", logging]),
         // A running member: driver + WAL + transport + scheduler state machine + leader duties
-        // + executor + the API's Raft-backed service, wired together.
+        // + executor, wired together. Never imports HTTPAPI: the two meet only in `quorum`.
         .target(
             name: "NodeRuntime",
-            dependencies: ["Node", "NodeMetrics", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore", "Executor",
-                           "HTTPAPI", "ClusterConfig", "BinaryCoding", logging, nioCore]),
+            dependencies: ["Node", "NodeMetrics", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore",
+                           "SchedulerPlanning", "Executor", "ClusterConfig", "BinaryCoding", logging, nioCore]),
         // The API client the CLI uses: typed requests and replies, failover across nodes.
         .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum",
             dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient",
-                           "HTTPAPI", argumentParser, logging, metrics, hummingbird, serviceLifecycle]),
+                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
@@ -122,7 +126,8 @@ let package = Package(
         .testTarget(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "DeterministicRandom", hummingbirdTesting]),
+        .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
         .testTarget(
             name: "NodeMetricsTests",
             dependencies: ["NodeMetrics", "SchedulerCore", "HTTPAPI", coreMetrics, hummingbirdTesting]),

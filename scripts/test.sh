@@ -16,8 +16,11 @@ started=$(date +%s)
 build_log=$(mktemp "${TMPDIR:-/tmp}/quorum-build.XXXXXX")
 trap 'rm -f "$build_log"' EXIT
 
-log "building (debug, with tests)"
-if ! swift build --build-tests 2>&1 | tee "$build_log" | grep -E '(error|warning):|Build complete|Compiling [a-z]' | grep -vE 'Compiling' >&2; then
+log "checking the module arrows (Package.swift against docs/architecture.md)"
+bash scripts/arrows.sh >&2
+
+log "building (debug, with tests; a target may import only what it declares)"
+if ! swift build --build-tests --explicit-target-dependency-import-check error 2>&1 | tee "$build_log" | grep -E '(error|warning):|Build complete|Compiling [a-z]' | grep -vE 'Compiling' >&2; then
   :
 fi
 if ! grep -q 'Build complete' "$build_log"; then

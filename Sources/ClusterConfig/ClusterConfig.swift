@@ -56,14 +56,40 @@ public struct ClusterConfig: Sendable, Equatable {
         public var leaseMilliseconds: Int
         /// `shutdown_grace_ms`: on SIGTERM, how long running attempts may finish before they stop.
         public var shutdownGraceMilliseconds: Int
+        /// `kill_grace_ms`: a stopped shell task's process group has this long between SIGTERM
+        /// and SIGKILL.
+        public var killGraceMilliseconds: Int
+        /// `lease_margin_ms`: how long the leader waits beyond `lease_ms` before it expires a
+        /// silent executor's attempts. `nil` derives it (``fencingMarginMilliseconds(electionTimeoutMaxMilliseconds:)``).
+        public var leaseMarginMilliseconds: Int?
 
         public init(slots: Int = Defaults.executorSlots, allowShell: Bool = false,
                     leaseMilliseconds: Int = Defaults.executorLeaseMilliseconds,
-                    shutdownGraceMilliseconds: Int = Defaults.shutdownGraceMilliseconds) {
+                    shutdownGraceMilliseconds: Int = Defaults.shutdownGraceMilliseconds,
+                    killGraceMilliseconds: Int = Defaults.killGraceMilliseconds,
+                    leaseMarginMilliseconds: Int? = nil) {
             self.slots = slots
             self.allowShell = allowShell
             self.leaseMilliseconds = leaseMilliseconds
             self.shutdownGraceMilliseconds = shutdownGraceMilliseconds
+            self.killGraceMilliseconds = killGraceMilliseconds
+            self.leaseMarginMilliseconds = leaseMarginMilliseconds
+        }
+
+        /// The least margin that keeps a fenced attempt from overlapping its retry: a cut-off
+        /// executor stops its attempts at `lease_ms` after its last round trip with a leader,
+        /// and the process is dead at most `kill_grace_ms` later; a newly elected leader may
+        /// take office up to an election timeout after the old one last heard the executor.
+        public func minimumFencingMarginMilliseconds(electionTimeoutMaxMilliseconds: Int) -> Int {
+            killGraceMilliseconds + electionTimeoutMaxMilliseconds
+        }
+
+        /// The margin in force: `lease_margin_ms` if set, else the minimum plus a quarter of the
+        /// lease (at least 500 ms) for clock-rate drift and scheduling delays.
+        public func fencingMarginMilliseconds(electionTimeoutMaxMilliseconds: Int) -> Int {
+            leaseMarginMilliseconds
+                ?? minimumFencingMarginMilliseconds(electionTimeoutMaxMilliseconds: electionTimeoutMaxMilliseconds)
+                + max(500, leaseMilliseconds / 4)
         }
     }
 
@@ -119,5 +145,6 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let executorSlots = 4
         public static let executorLeaseMilliseconds = 5_000
         public static let shutdownGraceMilliseconds = 10_000
+        public static let killGraceMilliseconds = 5_000
     }
 }

@@ -73,6 +73,8 @@ public enum ConfigLoader {
             if let allowShell = try executorTable.bool("allow_shell") { executor.allowShell = allowShell }
             if let lease = try executorTable.int("lease_ms") { executor.leaseMilliseconds = lease }
             if let grace = try executorTable.int("shutdown_grace_ms") { executor.shutdownGraceMilliseconds = grace }
+            if let grace = try executorTable.int("kill_grace_ms") { executor.killGraceMilliseconds = grace }
+            if let margin = try executorTable.int("lease_margin_ms") { executor.leaseMarginMilliseconds = margin }
             try executorTable.finish()
         }
 

@@ -68,6 +68,19 @@ public enum ConfigValidator {
         guard (0...3_600_000).contains(config.executor.shutdownGraceMilliseconds) else {
             throw fail("executor.shutdown_grace_ms", "\(config.executor.shutdownGraceMilliseconds) is out of range 0-3600000")
         }
+        guard (0...600_000).contains(config.executor.killGraceMilliseconds) else {
+            throw fail("executor.kill_grace_ms", "\(config.executor.killGraceMilliseconds) is out of range 0-600000")
+        }
+        if let margin = config.executor.leaseMarginMilliseconds {
+            let electionMax = config.raft.electionTimeoutMilliseconds.upperBound
+            let least = config.executor.minimumFencingMarginMilliseconds(electionTimeoutMaxMilliseconds: electionMax)
+            guard margin >= least, margin <= 3_600_000 else {
+                throw fail("executor.lease_margin_ms", "\(margin) must be between kill_grace_ms + the largest election timeout "
+                    + "(\(config.executor.killGraceMilliseconds) + \(electionMax) = \(least)) and 3600000: with less, a cut-off "
+                    + "executor's task may still be running when the leader retries it elsewhere; raise it or remove it to "
+                    + "use the derived margin")
+            }
+        }
 
         var firstUseOfID: [String: Int] = [:]
         var firstUseOfAddress: [NodeAddress: String] = [:]

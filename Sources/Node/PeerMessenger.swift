@@ -15,8 +15,9 @@ public protocol PeerMessenger: Sendable {
 /// between two `apply` calls (so the image is exactly the state through the last applied index).
 public protocol ReplicatedStateMachine: Sendable {
     /// Applies committed `.normal` entries, in index order. `.noop` and `.configChange` entries
-    /// are consumed by the driver and never passed here.
-    func apply(_ entries: [Raft.Entry]) async
+    /// are consumed by the driver and never passed here. A throw stops the node (an entry it
+    /// cannot apply must never be skipped: the replicas would diverge).
+    func apply(_ entries: [Raft.Entry]) async throws
     /// Serialises the whole state as of the last applied entry.
     func snapshot() async -> [UInt8]
     /// Replaces the whole state with a snapshot taken by `snapshot()` (on any node), which

@@ -119,7 +119,14 @@ extension RaftDriver {
                 switch work {
                 case .entries(let entries):
                     let commands = entries.filter { $0.kind == .normal }
-                    if !commands.isEmpty { await stateMachine.apply(commands) }
+                    if !commands.isEmpty {
+                        do {
+                            try await stateMachine.apply(commands)
+                        } catch {
+                            throw RaftDriverFailure(message: "the state machine of \(id) cannot apply the committed entries "
+                                + "\(commands[0].index)...\(commands[commands.count - 1].index): \(error)")
+                        }
+                    }
                     await entriesApplied(entries)
                 case .restore(let snapshot):
                     do {

@@ -34,6 +34,10 @@ public enum MetricNames {
     public static let executorBusy = "quorum_executor_busy"
     /// `quorum_http_requests_total{route,status}` (counter): HTTP requests answered.
     public static let httpRequests = "quorum_http_requests_total"
+    /// `quorum_clock_jumps_total` (counter): times this node, leading, found its wall clock ahead
+    /// of the median of a majority's reported clocks by more than the bound and stamped the
+    /// bounded time instead.
+    public static let clockJumps = "quorum_clock_jumps_total"
 
     /// Every name with its Prometheus type, in the order of `docs/api.md`.
     public static let all: [(name: String, type: String)] = [
@@ -41,7 +45,7 @@ public enum MetricNames {
         (raftLeaderChanges, "counter"), (raftAppend, "histogram"), (walFsync, "histogram"),
         (jobsSubmitted, "counter"), (runsFinished, "counter"), (queueDepth, "gauge"), (dlqSize, "gauge"),
         (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
-        (executorBusy, "gauge"), (httpRequests, "counter"),
+        (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"),
     ]
 }
 
@@ -84,6 +88,7 @@ enum MetricHelp {
         case MetricNames.executorSlots: "Executor slots this node offers."
         case MetricNames.executorBusy: "Executor slots of this node running an attempt."
         case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
+        case MetricNames.clockJumps: "Stamps this leader bounded because its wall clock ran ahead of the median of a majority of reported clocks."
         default: ""
         }
     }

@@ -20,6 +20,7 @@ public final class QuorumMetrics: Sendable {
     private let raftCommitIndex: Gauge
     private let raftAppliedIndex: Gauge
     private let leaderChanges: Counter
+    private let clockJumps: Counter
     /// A `DurationHistogram` (not a value histogram) so that swift-metrics `Timer`s with the same
     /// label — RaftStorage's WAL writer records `quorum_wal_fsync_seconds` through one — can be
     /// routed to the very same histogram by ``metricsFactory``.
@@ -63,6 +64,7 @@ public final class QuorumMetrics: Sendable {
         raftCommitIndex = registry.makeGauge(descriptor: Self.descriptor(N.raftCommitIndex))
         raftAppliedIndex = registry.makeGauge(descriptor: Self.descriptor(N.raftAppliedIndex))
         leaderChanges = registry.makeCounter(descriptor: Self.descriptor(N.raftLeaderChanges))
+        clockJumps = registry.makeCounter(descriptor: Self.descriptor(N.clockJumps))
         raftAppend = registry.makeDurationHistogram(descriptor: Self.descriptor(N.raftAppend), buckets: MetricBuckets.storage)
         walFsync = registry.makeDurationHistogram(descriptor: Self.descriptor(N.walFsync), buckets: MetricBuckets.storage)
         jobsSubmittedCounter = registry.makeCounter(descriptor: Self.descriptor(N.jobsSubmitted))
@@ -100,6 +102,12 @@ public final class QuorumMetrics: Sendable {
     /// A healthy cluster under load adds nothing here; a rising rate means elections.
     public func leaderChanged() {
         leaderChanges.increment()
+    }
+
+    /// Counts one stamp the leader bounded because its clock ran ahead of its peers'
+    /// (`quorum_clock_jumps_total`).
+    public func clockJumped() {
+        clockJumps.increment()
     }
 
     /// Records one local log append (entries written to the log store, before the fsync is

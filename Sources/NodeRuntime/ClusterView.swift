@@ -1,10 +1,40 @@
 import ClusterConfig
-import HTTPAPI
 import Node
 import RaftCore
 import SchedulerCore
 
-/// `GET /api/cluster`: the members as this node sees them (works without a leader).
+/// The members as one node sees them (`GET /api/cluster` renders it).
+public struct ClusterStatus: Hashable, Sendable {
+    /// One member.
+    public struct Member: Hashable, Sendable {
+        /// The node id (`n1`).
+        public var id: String
+        /// `leader`, `follower`, `candidate` or `learner`.
+        public var role: String
+        /// Its API address, `host:port`.
+        public var api: String
+        /// Its Raft address, `host:port`.
+        public var raft: String
+        /// Whether this node heard from it within the executor lease.
+        public var reachable: Bool
+        /// Its replicated log index as the leader knows it (0 elsewhere).
+        public var matchIndex: UInt64
+        /// Executor slots.
+        public var slots: Int
+        /// Attempts running there, by this node's state.
+        public var busy: Int
+    }
+    /// The leader this node believes in.
+    public var leader: String?
+    /// This node's current term.
+    public var term: UInt64
+    /// This node's commit index.
+    public var commitIndex: UInt64
+    /// Every configured member.
+    public var members: [Member]
+}
+
+/// Builds ``ClusterStatus`` from the driver, the state and the peer link (works without a leader).
 struct ClusterView: Sendable {
     let driver: RaftDriver
     let stateMachine: SchedulerStateMachine
@@ -12,14 +42,14 @@ struct ClusterView: Sendable {
     let config: ClusterConfig
     let settings: NodeSettings
 
-    func resource() async -> ClusterResource {
+    func status() async -> ClusterStatus {
         let status = await driver.status
         let busy = await stateMachine.read { state in
             var counts: [String: Int] = [:]
             for attempt in state.runningAttempts() { counts[attempt.executor.rawValue, default: 0] += 1 }
             return counts
         }
-        var nodes: [ClusterNodeResource] = []
+        var members: [ClusterStatus.Member] = []
         for node in config.nodes {
             let id = Raft.NodeID(node.id)
             let role: String
@@ -41,12 +71,12 @@ struct ClusterView: Sendable {
                 reachable = false
             }
             let match = await driver.matchIndex(of: id)
-            nodes.append(ClusterNodeResource(id: node.id, role: role, api: node.api.description, raft: node.raft.description,
-                                             reachable: reachable, matchIndex: match?.rawValue ?? 0,
-                                             slots: config.executor.slots, busy: busy[node.id] ?? 0))
+            members.append(ClusterStatus.Member(id: node.id, role: role, api: node.api.description, raft: node.raft.description,
+                                                reachable: reachable, matchIndex: match?.rawValue ?? 0,
+                                                slots: config.executor.slots, busy: busy[node.id] ?? 0))
         }
-        return ClusterResource(leader: status.leader?.rawValue, term: status.term.rawValue,
-                               commitIndex: status.commitIndex.rawValue, nodes: nodes)
+        return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
+                             commitIndex: status.commitIndex.rawValue, members: members)
     }
 
     static func roleName(_ role: Raft.Role) -> String {

@@ -1,4 +1,3 @@
-import HTTPAPI
 import Logging
 import Node
 import RaftCore
@@ -6,13 +5,15 @@ import SchedulerCore
 
 /// The executor side of the lease, on every node, every lease/8:
 ///
-/// - Self-fencing: a node that is not the leader sends the leader a lease probe, which the
-///   leader echoes. A node that has had no echoed probe from a leader for the lease stops its
-///   running attempts. Probes prove that messages go **both ways**: hearing the leader's
-///   heartbeats is not enough, because in a one-way partition the leader may not hear this node
-///   and expire its attempts. The leader expires them only after the lease plus a margin (and
-///   measures from the last message it received, which is after the probe was sent), so the old
-///   attempt is gone before a retry can start elsewhere.
+/// - Self-fencing: a node that is not the leader sends the leader a lease probe (``LeaseProbe``:
+///   its applied index, wall clock and the last echo it got), which the leader echoes. A node
+///   that has had no echoed probe from a leader for the lease stops its running attempts.
+///   Probes prove that messages go **both ways**, in both directions of judgement: this node
+///   renews only on an echo, and the leader renews this node only on a probe naming an echo
+///   it sent (``LeaseLedger``) — in a one-way partition neither does. The leader expires the
+///   attempts only after the lease plus a margin of at least the kill grace and an election
+///   timeout, measured from when it sent that echo, so the old attempt's process is dead
+///   before a retry can start elsewhere.
 /// - Reconciliation: attempts the state says run here but this process does not run (they were
 ///   running when the node died, or the assignment was replayed at start-up) are reported
 ///   lost, so they retry at once instead of waiting for their deadline.
@@ -24,6 +25,8 @@ struct ExecutorWatch: Sendable {
     let replica: RaftReplica
     let settings: NodeSettings
     let executorID: ExecutorID
+    /// This host's wall clock (reported to the leader in every probe).
+    let wallClock: @Sendable () -> Timestamp
     let logger: Logger
 
     func run() async {
@@ -41,7 +44,8 @@ struct ExecutorWatch: Sendable {
             if status.leader == driver.id {
                 ledAt = .now
             } else if let leader = status.leader {
-                link.probeLease(of: leader)
+                link.probeLease(of: leader, appliedIndex: status.appliedIndex, wallClock: wallClock(),
+                                legacyAfter: settings.executorLease / 2)
             }
             let contact = [started, ledAt, link.lastLeaderRoundTrip].compactMap { $0 }.max() ?? started
             if ContinuousClock.now - contact > settings.executorLease {

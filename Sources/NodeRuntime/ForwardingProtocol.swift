@@ -9,10 +9,15 @@ enum PeerFrameType: UInt8 {
     case forwardProposal = 2
     /// The leader's answer (``ForwardedOutcome``).
     case forwardOutcome = 3
-    /// An executor's lease probe: a sequence number (UInt64) the receiver echoes at once.
+    /// An older build's lease probe: a sequence number (varint) the receiver echoes at once.
+    /// Still answered, and sent as a fallback while a leader does not answer ``leaseProbe``.
     case leasePing = 4
     /// The echo of a ``leasePing``.
     case leasePong = 5
+    /// An executor's lease probe (``LeaseProbe``).
+    case leaseProbe = 6
+    /// The leader's echo of a ``leaseProbe`` (``LeaseEcho``).
+    case leaseEcho = 7
 }
 
 /// A command a follower forwards to the leader: the leader stamps it with its own clock and

@@ -2,6 +2,8 @@ import Logging
 import Node
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
+import Synchronization
 
 /// The leader's loop: whenever this node leads, it runs ``DutyPlanner`` on the current state
 /// and proposes what is due (cron fires, due runs, expired deadlines, lost executors'
@@ -18,6 +20,7 @@ final class LeaderDuties: Sendable {
     private let clock: @Sendable () -> Timestamp
     private let ids: RunIDSource
     private let logger: Logger
+    private let commits = Mutex(CommitHistory())
     private let wakeups: AsyncStream<Void>
     private let wakeupInput: AsyncStream<Void>.Continuation
 
@@ -59,17 +62,29 @@ final class LeaderDuties: Sendable {
                 leadingSince = .now
                 logger.info("leader duties started: timers and dispatch rebuilt from the state", metadata: ["term": "\(status.term)"])
             }
-            await round(leadingSince: leadingSince ?? .now)
+            await round(leadingSince: leadingSince ?? .now, commitIndex: status.commitIndex)
         }
     }
 
-    private func round(leadingSince: ContinuousClock.Instant) async {
+    private func round(leadingSince: ContinuousClock.Instant, commitIndex: Raft.LogIndex) async {
         let now = clock()
+        let instant = ContinuousClock.now
+        let caughtUp = commits.withLock { history -> Set<ExecutorID> in
+            history.record(commitIndex, at: instant)
+            return Set(executors.keys.filter { id in
+                id.rawValue == driver.id.rawValue
+                    || history.isCaughtUp(applied: link.reportedAppliedIndex(of: Raft.NodeID(id.rawValue)), at: instant,
+                                          lag: settings.executorLease / 4)
+            })
+        }
         let capacities = executors.keys.sorted().map { id in
             ExecutorCapacity(id: id, slots: executors[id] ?? 0, isLeader: id.rawValue == driver.id.rawValue,
-                             isReachable: isReachable(id, since: leadingSince, within: settings.executorLease))
+                             isReachable: caughtUp.contains(id)
+                                && isReachable(id, since: leadingSince, within: settings.executorLease, at: instant))
         }
-        let lost = Set(executors.keys.filter { !isReachable($0, since: leadingSince, within: settings.executorLease + settings.leaseMargin) })
+        let lost = Set(executors.keys.filter {
+            !isReachable($0, since: leadingSince, within: settings.executorLease + settings.leaseMargin, at: instant)
+        })
         let maxAssignments = settings.maxAssignmentsPerEntry
         let slack = settings.deadlineSlackMilliseconds
         let ids = self.ids
@@ -87,11 +102,12 @@ final class LeaderDuties: Sendable {
         }
     }
 
-    /// Whether `peer` was heard from within `limit` (the leader counts itself reachable; a peer
-    /// gets the benefit of the doubt for `limit` after this node took office).
-    private func isReachable(_ peer: ExecutorID, since leadingSince: ContinuousClock.Instant, within limit: Duration) -> Bool {
+    /// Whether `peer` proved a round trip within `limit` (the leader counts itself reachable; a
+    /// peer gets the benefit of the doubt for `limit` after this node took office). See
+    /// ``LeaseLedger``: a probe that arrives proves nothing unless it names a recent echo.
+    private func isReachable(_ peer: ExecutorID, since leadingSince: ContinuousClock.Instant, within limit: Duration,
+                             at now: ContinuousClock.Instant) -> Bool {
         if peer.rawValue == driver.id.rawValue { return true }
-        let heard = max(link.lastHeard(from: Raft.NodeID(peer.rawValue)) ?? leadingSince, leadingSince)
-        return ContinuousClock.now - heard <= limit
+        return link.leaseHolds(Raft.NodeID(peer.rawValue), at: now, lease: limit, leadingSince: leadingSince)
     }
 }

@@ -13,16 +13,21 @@ public struct NodeSettings: Sendable {
     /// An executor that has not heard from a leader for this long stops its attempts; a leader
     /// that has not heard from an executor for this long plus ``leaseMargin`` expires them.
     public var executorLease: Duration
-    /// The extra time the leader waits beyond the lease, so the executor has fenced itself
-    /// first (covers clock-rate drift and the time a kill takes).
+    /// The extra time the leader waits beyond the lease, so the executor has fenced itself and
+    /// its task is dead first: at least the kill grace plus an election timeout (see
+    /// `ClusterConfig.Executor.fencingMarginMilliseconds`), plus drift allowance.
     public var leaseMargin: Duration
+    /// SIGTERM → SIGKILL for a stopped shell task's process group.
+    public var killGrace: Duration
     /// How often the leader's duties run when nothing wakes them earlier.
     public var dutyPeriod: Duration
     /// Most runs assigned in one log entry.
     public var maxAssignmentsPerEntry: Int
     /// Added to an attempt's timeout for the leader's deadline: the executor's own timeout, its
-    /// kill grace period (5 s) and the report should all fit before the leader expires it.
+    /// kill grace period and the report should all fit before the leader expires it.
     public var deadlineSlackMilliseconds: Int64
+    /// How far ahead of a majority of its peers' reported clocks the leader may stamp commands.
+    public var clockTolerance: Duration
     /// How long running attempts may finish on SIGTERM before they are stopped.
     public var shutdownGrace: Duration
     /// A snapshot is taken after this many applied entries…
@@ -38,11 +43,14 @@ public struct NodeSettings: Sendable {
         leaderPoll = .milliseconds(max(5, heartbeat / 2))
         forwardTimeout = .seconds(5)
         executorLease = .milliseconds(config.executor.leaseMilliseconds)
-        leaseMargin = .milliseconds(max(1_000, config.executor.leaseMilliseconds / 2))
+        leaseMargin = .milliseconds(config.executor.fencingMarginMilliseconds(
+            electionTimeoutMaxMilliseconds: config.raft.electionTimeoutMilliseconds.upperBound))
+        killGrace = .milliseconds(config.executor.killGraceMilliseconds)
         dutyPeriod = .milliseconds(max(10, heartbeat))
         maxAssignmentsPerEntry = 1_024
-        deadlineSlackMilliseconds = 10_000
+        deadlineSlackMilliseconds = Int64(max(10_000, config.executor.killGraceMilliseconds + 5_000))
         shutdownGrace = .milliseconds(config.executor.shutdownGraceMilliseconds)
+        clockTolerance = .seconds(1)
         snapshotEntries = 10_000
         snapshotBytes = 64 << 20
     }

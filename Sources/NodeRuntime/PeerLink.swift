@@ -4,6 +4,7 @@ import NIOCore
 import Node
 import RaftCore
 import RaftWire
+import SchedulerCore
 import Synchronization
 import Transport
 
@@ -24,15 +25,29 @@ final class PeerLink: PeerMessenger, Sendable {
         var nextProbe: UInt64 = 1
         /// The send time of the latest probe a leader answered.
         var lastLeaderRoundTrip: ContinuousClock.Instant?
+        /// Leader side: which executors proved a round trip, and when.
+        var ledger = LeaseLedger()
+        /// Leader side: peers that sent a version-1 probe (the others keep the any-frame rule).
+        var probingPeers: Set<Raft.NodeID> = []
+        /// Leader side: peers' reported wall clocks.
+        var clocks: ClockBound
+        /// Executor side: the latest echo id received from each leader.
+        var lastEchoFrom: [Raft.NodeID: UInt64] = [:]
+        /// Executor side: when a version-1 echo last arrived (older leaders answer only legacy pings).
+        var lastVersionOneEcho: ContinuousClock.Instant?
     }
 
     let transport: Transport.PeerTransport
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let logger: Logger
 
-    init(transport: Transport.PeerTransport, logger: Logger) {
+    /// A link over `transport`; `clockTolerance` bounds how far ahead of its peers' clocks this
+    /// node, leading, stamps commands (``boundedStamp(_:voters:)``).
+    init(transport: Transport.PeerTransport, clockTolerance: Duration = .seconds(1), clockReportAge: Duration = .seconds(10),
+         logger: Logger) {
         self.transport = transport
         self.logger = logger
+        state = Mutex(State(clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge)))
     }
 
     /// Connects the driver and the forward handler (they are created after this link).
@@ -60,28 +75,79 @@ final class PeerLink: PeerMessenger, Sendable {
 
     // MARK: Lease probes
 
-    /// Sends a lease probe to `leader`. When it answers, ``lastLeaderRoundTrip`` becomes this
-    /// probe's send time: proof that messages went both ways since then.
-    func probeLease(of leader: Raft.NodeID) {
-        let sequence = state.withLock { state -> UInt64 in
+    /// Sends a lease probe to `leader` carrying this node's applied index, wall clock and the
+    /// latest echo it received from `leader`. When it is echoed, ``lastLeaderRoundTrip``
+    /// becomes this probe's send time: proof that messages went both ways since then.
+    ///
+    /// While `leader` has not answered a version-1 probe for `legacyAfter` (an older build), a
+    /// legacy ping goes too, so an upgrade does not fence executors.
+    func probeLease(of leader: Raft.NodeID, appliedIndex: Raft.LogIndex, wallClock: Timestamp, legacyAfter: Duration) {
+        let now = ContinuousClock.now
+        let (sequence, lastEcho, sendLegacy) = state.withLock { state -> (UInt64, UInt64, Bool) in
             defer { state.nextProbe += 1 }
-            state.probes[state.nextProbe] = (leader, .now)
+            state.probes[state.nextProbe] = (leader, now)
             if state.probes.count > 64, let oldest = state.probes.keys.min() { state.probes[oldest] = nil }
-            return state.nextProbe
+            let legacy = state.lastVersionOneEcho.map { now - $0 > legacyAfter } ?? true
+            return (state.nextProbe, state.lastEchoFrom[leader] ?? 0, legacy)
         }
-        var w = BinaryWriter(capacity: 10)
-        w.write(sequence)
-        transport.send(Transport.Frame(type: PeerFrameType.leasePing.rawValue, bytes: w.bytes), to: leader)
+        let probe = LeaseProbe(sequence: sequence, lastEcho: lastEcho, appliedIndex: appliedIndex.rawValue,
+                               wallClockMilliseconds: wallClock.milliseconds, commandFormatVersion: UInt32(CommandCodec.version))
+        transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: leader)
+        if sendLegacy {
+            var w = BinaryWriter(capacity: 10)
+            w.write(sequence)
+            transport.send(Transport.Frame(type: PeerFrameType.leasePing.rawValue, bytes: w.bytes), to: leader)
+        }
     }
 
-    /// The send time of the latest lease probe a leader answered (see ``probeLease(of:)``).
+    /// The send time of the latest lease probe a leader answered (see ``probeLease(of:appliedIndex:wallClock:legacyAfter:)``).
     var lastLeaderRoundTrip: ContinuousClock.Instant? { state.withLock { $0.lastLeaderRoundTrip } }
 
-    /// Records a probe's echo from `peer`.
-    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID) {
+    /// Leader side: whether `peer`'s executor lease holds at `now` (see ``LeaseLedger``). A peer
+    /// that never sent a version-1 probe (an older build) is judged by the last frame heard.
+    func leaseHolds(_ peer: Raft.NodeID, at now: ContinuousClock.Instant, lease: Duration,
+                    leadingSince: ContinuousClock.Instant) -> Bool {
         state.withLock { state in
+            if state.probingPeers.contains(peer) {
+                return state.ledger.holds(peer, at: now, lease: lease, leadingSince: leadingSince)
+            }
+            let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
+            return now - heard <= lease
+        }
+    }
+
+    /// Leader side: the applied index `peer` reported in its latest probe.
+    func reportedAppliedIndex(of peer: Raft.NodeID) -> Raft.LogIndex? {
+        state.withLock { $0.ledger.appliedIndex(of: peer).map { Raft.LogIndex($0) } }
+    }
+
+    /// Leader side: `own` (this node's wall clock now), bounded by the clocks `voters` reported
+    /// (see ``ClockBound``); `jumped` when the bound applied.
+    func boundedStamp(_ own: Timestamp, voters: Set<Raft.NodeID>) -> (stamp: Timestamp, jumped: Bool) {
+        let me = transport.configuration.nodeID
+        return state.withLock { $0.clocks.bound(own, at: .now, voters: voters, self: me) }
+    }
+
+    /// Records a probe's echo from `peer`.
+    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?) {
+        state.withLock { state in
+            if let echoID {
+                state.lastEchoFrom[peer] = max(state.lastEchoFrom[peer] ?? 0, echoID)
+                state.lastVersionOneEcho = .now
+            }
             guard let probe = state.probes.removeValue(forKey: sequence), probe.peer == peer else { return }
             if state.lastLeaderRoundTrip.map({ $0 < probe.sentAt }) ?? true { state.lastLeaderRoundTrip = probe.sentAt }
+        }
+    }
+
+    /// Leader side: records `peer`'s probe and returns the echo to send back.
+    private func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID) -> LeaseEcho {
+        state.withLock { state in
+            let now = ContinuousClock.now
+            state.probingPeers.insert(peer)
+            state.ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
+            state.clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
+            return LeaseEcho(sequence: probe.sequence, echoID: state.ledger.echo(to: peer, at: now))
         }
     }
 
@@ -184,7 +250,20 @@ final class PeerLink: PeerMessenger, Sendable {
                     transport.send(Transport.Frame(type: PeerFrameType.leasePong.rawValue, bytes: bytes), to: message.from)
                 case .leasePong:
                     var r = BinaryReader(bytes)
-                    if let sequence = try? r.readUInt64() { probeAnswered(sequence, by: message.from) }
+                    if let sequence = try? r.readUInt64() { probeAnswered(sequence, by: message.from, echoID: nil) }
+                case .leaseProbe:
+                    guard let probe = try? LeaseProbe(decoding: bytes) else {
+                        logger.warning("dropped an undecodable lease probe", metadata: ["from": "\(message.from)"])
+                        continue
+                    }
+                    let echo = probeReceived(probe, from: message.from)
+                    transport.send(Transport.Frame(type: PeerFrameType.leaseEcho.rawValue, bytes: echo.encoded()), to: message.from)
+                case .leaseEcho:
+                    guard let echo = try? LeaseEcho(decoding: bytes) else {
+                        logger.warning("dropped an undecodable lease echo", metadata: ["from": "\(message.from)"])
+                        continue
+                    }
+                    probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID)
                 case nil:
                     logger.warning("dropped a frame of unknown type", metadata: ["from": "\(message.from)", "type": "\(message.type)"])
                 }

@@ -1,13 +1,13 @@
 import ClusterConfig
 import Executor
 import Foundation
-import HTTPAPI
 import Logging
 import Node
 import NodeMetrics
 import RaftCore
 import RaftStorage
 import SchedulerCore
+import SchedulerPlanning
 import Synchronization
 import Transport
 
@@ -22,8 +22,10 @@ public final class QuorumNode: Sendable {
     public let config: NodeRuntimeConfig
     /// The timing knobs.
     public let settings: NodeSettings
-    /// The API's view of this node.
-    public let service: ReplicatedSchedulerService<RaftReplica>
+    /// The replicated scheduler as this node's clients see it (the API adapts it).
+    public let replica: RaftReplica
+    /// Fresh job, run and DAG-run ids that no other node or earlier process of this one repeats.
+    public let ids: NodeIDGenerator
     /// This node's Prometheus metrics.
     public let metrics: QuorumMetrics
     let driver: RaftDriver
@@ -35,12 +37,13 @@ public final class QuorumNode: Sendable {
     let watch: ExecutorWatch
     let logger: Logger
 
-    private init(config: NodeRuntimeConfig, settings: NodeSettings, service: ReplicatedSchedulerService<RaftReplica>,
+    private init(config: NodeRuntimeConfig, settings: NodeSettings, replica: RaftReplica, ids: NodeIDGenerator,
                  metrics: QuorumMetrics, driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
                  host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch, logger: Logger) {
         self.config = config
         self.settings = settings
-        self.service = service
+        self.replica = replica
+        self.ids = ids
         self.metrics = metrics
         self.driver = driver
         self.store = store
@@ -75,7 +78,7 @@ public final class QuorumNode: Sendable {
         var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
         transport.setPeers(peers)
-        let link = PeerLink(transport: transport, logger: logger)
+        let link = PeerLink(transport: transport, clockTolerance: settings.clockTolerance, logger: logger)
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -86,10 +89,13 @@ public final class QuorumNode: Sendable {
             logger.warning("killed shell attempts left running by the previous run of this node",
                            metadata: ["process_groups": "\(leftovers)"])
         }
-        let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell),
+        let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell,
+                                                                           killGracePeriod: settings.killGrace),
                                    logger: logger, processGroups: journal)
-        let clock: @Sendable () -> Timestamp = { Timestamp(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) }
-        let ids = NodeIDGenerator(node: config.node.id, startMillis: clock().milliseconds)
+        let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
+        let stampClock = StampClock(wallClock: StampClock.system, link: link, voters: voters, metrics: metrics, logger: logger)
+        let clock: @Sendable () -> Timestamp = { stampClock.now() }
+        let ids = NodeIDGenerator(node: config.node.id, startMillis: stampClock.wall().milliseconds)
 
         // The state machine reports to the host and the duties, which need the replica, which
         // needs the driver, which needs the state machine: close the loop through a box.
@@ -104,7 +110,6 @@ public final class QuorumNode: Sendable {
             heartbeatTicks: 1,
             snapshotInterval: settings.snapshotEntries,
             snapshotIntervalBytes: settings.snapshotBytes)
-        let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
         let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
         let driver = try RaftDriver(
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
@@ -133,9 +138,8 @@ public final class QuorumNode: Sendable {
             await ForwardHandler.propose(command, on: driver, clock: clock)
         }
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
-                                  settings: settings, executorID: executorID, logger: logger)
-        let service = ReplicatedSchedulerService(replica: replica, ids: ids)
-        return QuorumNode(config: config, settings: settings, service: service, metrics: metrics, driver: driver, store: store, link: link,
+                                  settings: settings, executorID: executorID, wallClock: StampClock.system, logger: logger)
+        return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, driver: driver, store: store, link: link,
                           stateMachine: stateMachine, host: host, duties: duties, watch: watch, logger: logger)
     }
 

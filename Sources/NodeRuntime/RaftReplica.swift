@@ -1,14 +1,15 @@
-import HTTPAPI
 import Logging
 import Node
 import RaftCore
 import SchedulerCore
 
-/// The HTTP API's ``SchedulerReplica`` on a Raft node: writes go through the leader (proposed
-/// here when this node leads, forwarded otherwise), reads are ReadIndex-linearizable unless
-/// stale, and every answer is rendered from this node's own state machine once it has applied
-/// the entry in question (read-your-writes on every node).
-public struct RaftReplica: SchedulerReplica {
+/// The node's replicated scheduler as its clients see it: writes go through the leader
+/// (proposed here when this node leads, forwarded otherwise), reads are ReadIndex-linearizable
+/// unless stale, and every answer is rendered from this node's own state machine once it has
+/// applied the entry in question (read-your-writes on every node).
+///
+/// It knows nothing of HTTP: the `quorum` executable adapts it to the API's `SchedulerReplica`.
+public struct RaftReplica: Sendable {
     let driver: RaftDriver
     let stateMachine: SchedulerStateMachine
     let link: PeerLink
@@ -20,16 +21,16 @@ public struct RaftReplica: SchedulerReplica {
     public func now() -> Timestamp { clock() }
 
     /// Proposes through the leader and returns the entry's events as applied here.
-    public func propose(_ command: Command) async throws(APIError) -> [SchedulerEvent] {
+    public func propose(_ command: Command) async throws(ReplicaUnavailable) -> [SchedulerEvent] {
         let bytes = CommandCodec.encode(command, at: clock())
         let index = try await proposeThroughLeader(bytes)
         return await stateMachine.events(at: index) ?? []
     }
 
     /// Retries only where the command was certainly not proposed (no leader yet, not the
-    /// leader any more, could not reach it); an unknown outcome is a 503 the client retries
-    /// with its `Idempotency-Key`.
-    private func proposeThroughLeader(_ bytes: [UInt8]) async throws(APIError) -> Raft.LogIndex {
+    /// leader any more, could not reach it); an unknown outcome is thrown at once, for the
+    /// client to retry with its `Idempotency-Key`.
+    private func proposeThroughLeader(_ bytes: [UInt8]) async throws(ReplicaUnavailable) -> Raft.LogIndex {
         let deadline = ContinuousClock.now + settings.leaderWait
         var lastProblem = "no leader is known"
         while true {
@@ -38,7 +39,11 @@ public struct RaftReplica: SchedulerReplica {
                 do {
                     return try await driver.propose(bytes)
                 } catch {
-                    if error.code != .notLeader { throw Self.unavailable(error.message) }
+                    if error.code != .notLeader {
+                        let unknown = error.code == .leadershipLost || error.code == .shuttingDown
+                        throw ReplicaUnavailable(unknown ? "\(error.message); retry with the same Idempotency-Key" : error.message,
+                                                 outcomeUnknown: unknown)
+                    }
                     lastProblem = error.message
                 }
             } else if let leader = status.leader {
@@ -48,51 +53,50 @@ public struct RaftReplica: SchedulerReplica {
                 case .notProposed(_, let message):
                     lastProblem = message
                 case .outcomeUnknown(let message):
-                    throw Self.unavailable("\(message); retry with the same Idempotency-Key")
+                    throw ReplicaUnavailable("\(message); retry with the same Idempotency-Key", outcomeUnknown: true)
                 }
             }
             guard ContinuousClock.now < deadline else {
-                throw Self.unavailable("\(lastProblem); retry shortly")
+                throw ReplicaUnavailable("\(lastProblem); retry shortly")
             }
             try? await Task.sleep(for: settings.leaderPoll)
         }
     }
 
-    /// Runs `body` on this node's state, after a ReadIndex round unless `consistency` is stale.
-    public func read<T: Sendable>(_ consistency: ReadConsistency,
-                                  _ body: @Sendable (SchedulerState) throws(APIError) -> T) async throws(APIError) -> T {
-        if consistency == .linearizable {
-            let deadline = ContinuousClock.now + settings.leaderWait
-            while true {
-                do {
-                    _ = try await driver.linearizableRead()
-                    break
-                } catch {
-                    guard error.isRetriable, ContinuousClock.now < deadline else {
-                        throw Self.unavailable("\(error.message); retry shortly or read with ?stale=true")
-                    }
+    /// Returns once this node's state holds every write acknowledged before the call (a ReadIndex
+    /// round through the leader), waiting up to the leader wait for a leader.
+    public func awaitLinearizable() async throws(ReplicaUnavailable) {
+        let deadline = ContinuousClock.now + settings.leaderWait
+        while true {
+            do {
+                _ = try await driver.linearizableRead()
+                return
+            } catch {
+                guard error.isRetriable, ContinuousClock.now < deadline else {
+                    throw ReplicaUnavailable("\(error.message); retry shortly or read with ?stale=true")
                 }
-                try? await Task.sleep(for: settings.leaderPoll)
             }
+            try? await Task.sleep(for: settings.leaderPoll)
         }
-        return try await stateMachine.read(body)
     }
 
-    /// The cluster as this node sees it.
-    public func cluster() async throws(APIError) -> ClusterResource {
-        await clusterView.resource()
+    /// Runs `body` on this node's current state (call ``awaitLinearizable()`` first for a
+    /// linearizable read).
+    public func read<T: Sendable, E: Error>(_ body: @Sendable (SchedulerState) throws(E) -> T) async throws(E) -> T {
+        try await stateMachine.read(body)
+    }
+
+    /// The cluster as this node sees it (works without a leader).
+    public func cluster() async -> ClusterStatus {
+        await clusterView.status()
     }
 
     /// Ready when a leader is known and this node applied everything it knows committed.
-    public func checkReady() async throws(APIError) {
+    public func checkReady() async throws(ReplicaUnavailable) {
         let status = await driver.status
-        guard status.leader != nil else { throw Self.unavailable("no leader is known") }
+        guard status.leader != nil else { throw ReplicaUnavailable("no leader is known") }
         guard status.appliedIndex >= status.commitIndex else {
-            throw Self.unavailable("catching up: applied \(status.appliedIndex) of \(status.commitIndex) committed")
+            throw ReplicaUnavailable("catching up: applied \(status.appliedIndex) of \(status.commitIndex) committed")
         }
-    }
-
-    static func unavailable(_ message: String) -> APIError {
-        .unavailable(retryAfter: 1, message)
     }
 }

@@ -4,6 +4,20 @@ import NodeMetrics
 import RaftCore
 import SchedulerCore
 
+/// A committed entry this build cannot decode: the node stops instead of skipping it.
+public struct UndecodableEntry: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The entry's log index.
+    public var index: Raft.LogIndex
+    /// What the decoder said.
+    public var reason: String
+    /// What happened and what to do.
+    public var description: String {
+        "the committed log entry at index \(index.rawValue) cannot be decoded by this build (\(reason)); it was written by a "
+            + "newer build or is damaged. Every replica holds the same entry, so skipping it would make this node's "
+            + "state diverge: run a build that knows it (upgrade this node), then restart"
+    }
+}
+
 /// An attempt this node must start: it was assigned here by an entry applied live.
 public struct AttemptOrder: Hashable, Sendable {
     /// The run.
@@ -89,29 +103,45 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     // MARK: ReplicatedStateMachine
 
     /// Applies committed entries in order.
-    public func apply(_ entries: [Raft.Entry]) async {
-        guard let last = entries.last else { return }
-        var changes = AppliedChanges(throughIndex: last.index, isReplay: last.index <= replayThrough,
-                                     events: [], starts: [], stops: [])
+    ///
+    /// - Throws: ``UndecodableEntry`` for an entry this build cannot decode, after applying the
+    ///   entries before it. The node must stop: skipping it would make this replica's state
+    ///   differ from those that can decode it, and guessing is worse than stopping.
+    public func apply(_ entries: [Raft.Entry]) async throws {
+        guard !entries.isEmpty else { return }
+        var events: [SchedulerEvent] = []
+        var batchEvents: [SchedulerEvent] = []
+        var liveEvents: [SchedulerEvent] = []
+        var applied: Raft.LogIndex?
+        var failure: UndecodableEntry?
         for entry in entries {
-            var events: [SchedulerEvent] = []
+            events.removeAll(keepingCapacity: true)
             do {
                 let stamped = try CommandCodec.decode(entry.data)
                 state.apply(stamped.command, at: stamped.at, into: &events)
             } catch {
-                // Every replica holds the same bytes, so every replica skips the same entry.
-                logger.error("skipped a log entry this build cannot decode",
-                             metadata: ["index": "\(entry.index)", "error": "\(error)"])
-                events = [.rejected(CommandRejection(.invalid, "undecodable log entry at \(entry.index): \(error)"))]
+                failure = UndecodableEntry(index: entry.index, reason: "\(error)")
+                break
             }
-            metrics?.recordApplied(events, state: state, replaying: entry.index <= replayThrough)
-            collectOrders(events, replay: entry.index <= replayThrough, into: &changes)
-            changes.events.append(contentsOf: events)
+            let replaying = entry.index <= replayThrough
+            metrics?.recordApplied(events, state: state, replaying: replaying)
+            if !replaying { liveEvents.append(contentsOf: events) }
+            batchEvents.append(contentsOf: events)
             remember(events, at: entry.index)
+            applied = entry.index
         }
-        appliedIndex = last.index
-        onApplied(changes)
-        resumeWaiters(through: last.index)
+        if let last = applied {
+            let (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
+            appliedIndex = last
+            onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,
+                                     starts: starts, stops: stops))
+            resumeWaiters(through: last)
+        }
+        if let failure {
+            logger.critical("stopping: a committed log entry cannot be decoded by this build",
+                            metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
+            throw failure
+        }
     }
 
     /// The whole state.
@@ -146,22 +176,6 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     }
 
     // MARK: Internals
-
-    private func collectOrders(_ events: [SchedulerEvent], replay: Bool, into changes: inout AppliedChanges) {
-        for event in events {
-            switch event {
-            case .runChanged(let runID, .running, let attempt) where !replay:
-                guard let run = state.run(runID), run.executor == executorID, run.attempt == attempt else { continue }
-                let execution = state.execution(ofRun: run)
-                changes.starts.append(AttemptOrder(runID: runID, attempt: attempt, task: execution.task,
-                                                   timeoutMs: execution.timeoutMs))
-            case .stopAttempt(let runID, let attempt, let executor) where executor == executorID:
-                changes.stops.append(AttemptKey(runID: runID, attempt: attempt))
-            default:
-                continue
-            }
-        }
-    }
 
     private func remember(_ events: [SchedulerEvent], at index: Raft.LogIndex) {
         recentEvents[index] = events

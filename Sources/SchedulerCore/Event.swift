@@ -1,5 +1,6 @@
 /// What applying a command changed, in order: for SSE, metrics and notifications. The shell
-/// acts on ``SchedulerEvent/stopAttempt(runID:attempt:executor:)``.
+/// acts on ``SchedulerEvent/startAttempt(runID:attempt:executor:)`` and
+/// ``SchedulerEvent/stopAttempt(runID:attempt:executor:)``, in the order they come.
 public enum SchedulerEvent: Hashable, Sendable {
     /// A job was created.
     case jobSubmitted(JobID)
@@ -16,7 +17,11 @@ public enum SchedulerEvent: Hashable, Sendable {
     case attemptFinished(RunID, attempt: Int, AttemptOutcome)
     /// A DAG run changed state.
     case dagChanged(DAGRunID, DAGState)
-    /// A running attempt was cancelled or replaced: its executor should stop it.
+    /// An attempt was assigned: its executor should start it — when it applies the entry live
+    /// (never from a replay of its own log) and only if no later event of the same applied batch
+    /// stops it again (a node catching up can apply the assignment and its expiry together).
+    case startAttempt(runID: RunID, attempt: Int, executor: ExecutorID)
+    /// A running attempt was cancelled, replaced or expired: its executor should stop it.
     case stopAttempt(runID: RunID, attempt: Int, executor: ExecutorID)
     /// A cron fire did not start a run.
     case fireSkipped(JobID, scheduledAt: Timestamp, reason: FireSkipReason)

@@ -40,6 +40,7 @@ extension SchedulerState {
             jobs[j].updatedAt = now
         }
         events.append(.runChanged(a.runID, .running, attempt: a.attempt))
+        events.append(.startAttempt(runID: a.runID, attempt: a.attempt, executor: a.executor))
     }
 
     mutating func finish(_ f: FinishAttempt, _ events: inout [SchedulerEvent]) {

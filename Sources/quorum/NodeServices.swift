@@ -34,7 +34,8 @@ enum NodeServer {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
         router.add(middleware: APIErrorMiddleware())
-        QuorumRoutes(service: node.service, limits: APILimits()).register(on: router)
+        QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
+                    limits: APILimits()).register(on: router)
         router.get(RouterPath(MetricsRoute.path)) { _, _ in
             await node.refreshMetrics()
             return MetricsRoute.response(node.metrics)

@@ -77,7 +77,21 @@ struct ConfigLoaderTests {
         #expect(config.executor.allowShell == false)
         #expect(config.executor.leaseMilliseconds == 5_000)
         #expect(config.executor.shutdownGraceMilliseconds == 10_000)
+        #expect(config.executor.killGraceMilliseconds == 5_000)
         #expect(try ConfigValidator.validate(config, file: "c.toml").isEmpty)
+    }
+
+    /// The leader used to expire a silent executor's attempts 2.5 s after its lease while the
+    /// executor's SIGTERM→SIGKILL grace was 5 s: a slow-to-exit task could overlap its retry.
+    @Test("the derived fencing margin covers the kill grace and an election timeout for any legal config",
+          arguments: [(5_000, 0, 300...600), (5_000, 5_000, 300...600), (500, 60_000, 1_000...5_000), (600_000, 600_000, 300...600)])
+    func fencingMargin(lease: Int, killGrace: Int, election: ClosedRange<Int>) {
+        let executor = ClusterConfig.Executor(leaseMilliseconds: lease, killGraceMilliseconds: killGrace)
+        let margin = executor.fencingMarginMilliseconds(electionTimeoutMaxMilliseconds: election.upperBound)
+        #expect(margin >= killGrace + election.upperBound)
+        #expect(margin >= executor.minimumFencingMarginMilliseconds(electionTimeoutMaxMilliseconds: election.upperBound))
+        let chosen = ClusterConfig.Executor(leaseMilliseconds: lease, killGraceMilliseconds: killGrace, leaseMarginMilliseconds: 123_456)
+        #expect(chosen.fencingMarginMilliseconds(electionTimeoutMaxMilliseconds: election.upperBound) == 123_456)
     }
 
     @Test(
@@ -94,6 +108,9 @@ struct ConfigLoaderTests {
             ("[executor]\nslots = -1", "executor.slots", "out of range"),
             ("[executor]\nlease_ms = 100", "executor.lease_ms", "out of range 500-600000"),
             ("[executor]\nshutdown_grace_ms = -5", "executor.shutdown_grace_ms", "out of range"),
+            ("[executor]\nkill_grace_ms = -1", "executor.kill_grace_ms", "out of range 0-600000"),
+            ("[executor]\nlease_margin_ms = 2500", "executor.lease_margin_ms", "kill_grace_ms + the largest election timeout"),
+            ("[executor]\nkill_grace_ms = 20000\nlease_margin_ms = 10000", "executor.lease_margin_ms", "(20000 + 600 = 20600)"),
             ("[tls]\ncert = \"certs/node.pem\"", "tls.cert", "must contain {id}"),
         ] as [(String, String, String)])
     func brokenSections(section: String, key: String, reason: String) throws {

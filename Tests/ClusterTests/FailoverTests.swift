@@ -176,7 +176,7 @@ extension RealClusterTests {
                 let id = try await cluster.submit(
                     JobSubmission(
                         name: "outlives-its-lease",
-                        task: .shell(["/bin/sh", "-c", "echo \"start $$\" >> \"$LEDGER\"; sleep 5; echo \"end $$\" >> \"$LEDGER\""],
+                        task: .shell(["/bin/sh", "-c", "echo \"start $$\" >> \"$LEDGER\"; sleep 8; echo \"end $$\" >> \"$LEDGER\""],
                                      env: ["LEDGER": ledger]),
                         retry: RetrySpec(maxAttempts: 3, initialBackoffMs: 100, multiplier: 1, maxBackoffMs: 100, jitter: false)),
                     to: leader)

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 @testable import NodeRuntime
 import RaftCore
+import SchedulerCore
 import Testing
 import Transport
 
@@ -52,7 +53,8 @@ struct PeerLinkTests {
             #expect(n1.lastLeaderRoundTrip == nil)
             let before = ContinuousClock.now
             try await waitUntil("an echoed lease probe") {
-                n1.probeLease(of: "n2")  // the first probes may go out before the connection is up
+                // The first probes may go out before the connection is up.
+                n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000), legacyAfter: .seconds(5))
                 return n1.lastLeaderRoundTrip != nil
             }
             let roundTrip = try #require(n1.lastLeaderRoundTrip)
@@ -60,8 +62,28 @@ struct PeerLinkTests {
             #expect(n1.lastHeard(from: "n2") != nil)
             #expect(n2.lastHeard(from: "n1") != nil)
             // A probe to a member that is not there is never answered.
-            n1.probeLease(of: "n3")
+            n1.probeLease(of: "n3", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000), legacyAfter: .seconds(5))
             #expect(n1.lastLeaderRoundTrip == roundTrip)
+        }
+    }
+
+    @Test("the leader renews an executor's lease only once a probe names an echo it sent; it learns the executor's applied index")
+    func leaderSideProof() async throws {
+        let pair = try LinkPair()
+        let (n1, n2) = (try pair.link("n1"), try pair.link("n2"))
+        try await withRunning([n1, n2]) {
+            let port2 = try #require(try await n2.transport.listeningAddress().port)
+            let port1 = try #require(try await n1.transport.listeningAddress().port)
+            n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
+            n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
+            let tookOffice = ContinuousClock.now - .seconds(60)  // n2 leads long enough: no benefit of the doubt
+            #expect(!n2.leaseHolds("n1", at: .now, lease: .seconds(5), leadingSince: tookOffice))
+            try await waitUntil("n2 to hold a round-trip proof for n1") {
+                n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(9), wallClock: Timestamp(1_800_000_000_000),
+                              legacyAfter: .seconds(5))
+                return n2.leaseHolds("n1", at: .now, lease: .seconds(5), leadingSince: tookOffice)
+            }
+            #expect(n2.reportedAppliedIndex(of: "n1") == Raft.LogIndex(9))
         }
     }
 

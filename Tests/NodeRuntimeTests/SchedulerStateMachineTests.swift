@@ -17,8 +17,8 @@ struct SchedulerStateMachineTests {
     let t0 = Timestamp(1_800_000_000_000)
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    func entry(_ index: UInt64, _ command: Command) -> Raft.Entry {
-        Raft.Entry(term: Raft.Term(1), index: Raft.LogIndex(index), data: CommandCodec.encode(command, at: t0))
+    func entry(_ index: UInt64, _ command: Command, at time: Timestamp? = nil) -> Raft.Entry {
+        Raft.Entry(term: Raft.Term(1), index: Raft.LogIndex(index), data: CommandCodec.encode(command, at: time ?? t0))
     }
 
     func submit(_ id: String) -> Command {
@@ -31,22 +31,22 @@ struct SchedulerStateMachineTests {
     }
 
     @Test("a proposer learns its entry's events, also when it asks before the entry is applied")
-    func eventsByIndex() async {
+    func eventsByIndex() async throws {
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { _ in }
-        await machine.apply([entry(1, submit("a"))])
+        try await machine.apply([entry(1, submit("a"))])
         #expect(await machine.events(at: Raft.LogIndex(1))?.contains(.jobSubmitted("a")) == true)
         async let waiting = machine.events(at: Raft.LogIndex(2))
-        await machine.apply([entry(2, submit("a"))])
+        try await machine.apply([entry(2, submit("a"))])
         let events = await waiting
         #expect(events?.contains { if case .rejected = $0 { true } else { false } } == true)
     }
 
     @Test("an assignment to this node applied live is an order to start; to another node it is not")
-    func liveOrders() async {
+    func liveOrders() async throws {
         let log = ChangeLog()
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { log.append($0) }
-        await machine.apply([entry(1, submit("a")), entry(2, submit("b"))])
-        await machine.apply([entry(3, assign("a", to: "n2")), entry(4, assign("b", to: "n3"))])
+        try await machine.apply([entry(1, submit("a")), entry(2, submit("b"))])
+        try await machine.apply([entry(3, assign("a", to: "n2")), entry(4, assign("b", to: "n3"))])
         let starts = log.all.flatMap(\.starts)
         #expect(starts.map(\.runID) == ["r-a"])
         #expect(starts.first?.attempt == 1)
@@ -54,10 +54,10 @@ struct SchedulerStateMachineTests {
     }
 
     @Test("assignments replayed from the log at start-up are not started (they are reported lost instead)")
-    func replayedAssignments() async {
+    func replayedAssignments() async throws {
         let log = ChangeLog()
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: Raft.LogIndex(2), logger: logger) { log.append($0) }
-        await machine.apply([entry(1, submit("a")), entry(2, assign("a", to: "n2"))])
+        try await machine.apply([entry(1, submit("a")), entry(2, assign("a", to: "n2"))])
         #expect(log.all.flatMap(\.starts).isEmpty)
         #expect(log.all.first?.isReplay == true)
         let running = await machine.read { $0.activeAttempts(on: "n2").map(\.runID) }
@@ -65,26 +65,73 @@ struct SchedulerStateMachineTests {
     }
 
     @Test("cancelling a job running here is an order to stop it")
-    func stopOrder() async {
+    func stopOrder() async throws {
         let log = ChangeLog()
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { log.append($0) }
-        await machine.apply([entry(1, submit("a")), entry(2, assign("a", to: "n2")), entry(3, .cancelJob("a"))])
+        try await machine.apply([entry(1, submit("a")), entry(2, assign("a", to: "n2"))])
+        try await machine.apply([entry(3, .cancelJob("a"))])
+        #expect(log.all.flatMap(\.starts).map(\.runID) == ["r-a"])
         #expect(log.all.flatMap(\.stops) == [AttemptKey(runID: "r-a", attempt: 1)])
     }
 
-    @Test("an undecodable entry is skipped with a rejection on every replica; the next applies")
-    func undecodable() async {
-        let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { _ in }
-        await machine.apply([Raft.Entry(term: Raft.Term(1), index: Raft.LogIndex(1), data: [99, 1, 2]), entry(2, submit("a"))])
-        let first = await machine.events(at: Raft.LogIndex(1))
-        #expect(first?.count == 1)
+    /// A node catching up applies an assignment to it together with the entry that ended that
+    /// attempt: handling stops before starts used to start an attempt already over (a
+    /// duplicate execution, `forbid` broken).
+    @Test("an attempt assigned and then expired or cancelled within one applied batch is never started",
+          arguments: ["expire", "cancel", "expire-then-reassign"])
+    func staleStartInOneBatch(ending: String) async throws {
+        let log = ChangeLog()
+        let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { log.append($0) }
+        var entries = [entry(1, submit("a")), entry(2, assign("a", to: "n2"))]
+        switch ending {
+        case "cancel":
+            entries.append(entry(3, .cancelJob("a")))
+        default:
+            entries.append(entry(3, .expireAttempt(ExpireAttempt(runID: "r-a", attempt: 1, reason: .executorLost))))
+        }
+        try await machine.apply(entries)
+        #expect(log.all.flatMap(\.starts).isEmpty)
+        #expect(log.all.flatMap(\.stops).isEmpty)
+        if ending == "expire-then-reassign" {
+            // The retry comes back to this node later: attempt 2 starts, attempt 1 never did.
+            let reassign = Command.assignAttempt(AssignAttempt(runID: "r-a", executor: "n2", attempt: 2,
+                                                               deadline: t0.adding(milliseconds: 60_000)))
+            let later = t0.adding(milliseconds: 3_600_000)  // past any backoff
+            try await machine.apply([entry(4, .tick, at: later), entry(5, reassign, at: later)])
+            #expect(log.all.flatMap(\.starts).map(\.attempt) == [2])
+        }
+    }
+
+    @Test("an assignment and its stop in different batches: started, then stopped, in that order")
+    func startThenStopAcrossBatches() async throws {
+        let log = ChangeLog()
+        let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { log.append($0) }
+        try await machine.apply([entry(1, submit("a")), entry(2, assign("a", to: "n2"))])
+        try await machine.apply([entry(3, .expireAttempt(ExpireAttempt(runID: "r-a", attempt: 1, reason: .deadlinePassed)))])
+        #expect(log.all.map(\.starts.count) == [1, 0])
+        #expect(log.all.map(\.stops.count) == [0, 1])
+    }
+
+    @Test("an undecodable entry stops the node: the entries before it apply, it and those after it never do")
+    func undecodable() async throws {
+        let log = ChangeLog()
+        let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { log.append($0) }
+        let bad = Raft.Entry(term: Raft.Term(1), index: Raft.LogIndex(2), data: [99, 1, 2])
+        await #expect(throws: UndecodableEntry.self) {
+            try await machine.apply([entry(1, submit("a")), bad, entry(3, submit("b"))])
+        }
         #expect(await machine.read { $0.job("a") != nil })
+        #expect(await machine.read { $0.job("b") == nil })
+        #expect(await machine.appliedIndex == Raft.LogIndex(1))
+        #expect(log.all.last?.throughIndex == Raft.LogIndex(1))
+        let error = UndecodableEntry(index: Raft.LogIndex(2), reason: "unknown command tag 99")
+        #expect(error.description.contains("index 2") && error.description.contains("upgrade"))
     }
 
     @Test("snapshot and restore carry the whole state; old events are forgotten, waiters are released")
     func snapshotRestore() async throws {
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { _ in }
-        await machine.apply([entry(1, submit("a")), entry(2, submit("b"))])
+        try await machine.apply([entry(1, submit("a")), entry(2, submit("b"))])
         let image = await machine.snapshot()
         let other = SchedulerStateMachine(executorID: "n3", replayThrough: .zero, logger: logger) { _ in }
         async let waiting = other.events(at: Raft.LogIndex(2))
@@ -95,9 +142,9 @@ struct SchedulerStateMachineTests {
     }
 
     @Test("only the most recent entries' events are kept")
-    func boundedMemory() async {
+    func boundedMemory() async throws {
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, recentLimit: 4, logger: logger) { _ in }
-        for i in 1...20 { await machine.apply([entry(UInt64(i), .tick)]) }
+        for i in 1...20 { try await machine.apply([entry(UInt64(i), .tick)]) }
         #expect(await machine.events(at: Raft.LogIndex(1)) == nil)
         #expect(await machine.events(at: Raft.LogIndex(20)) != nil)
     }

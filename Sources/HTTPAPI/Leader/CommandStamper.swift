@@ -1,23 +1,5 @@
 import SchedulerCore
-
-/// Makes fresh ids for jobs, runs and DAG runs. The leader's generator must never repeat an id
-/// across leader changes (e.g. term and log index in the id); the in-memory one counts.
-public protocol IDGenerator: Sendable {
-    /// A new id starting with `prefix` (`j`, `r`, `d`).
-    mutating func next(prefix: String) -> String
-}
-
-/// `j1`, `r2`, `d3`, …: one counter for every kind, so no two ids are equal.
-public struct SequentialIDGenerator: IDGenerator {
-    private var counter: UInt64
-    /// Starts after `start`.
-    public init(start: UInt64 = 0) { counter = start }
-    /// The next id.
-    public mutating func next(prefix: String) -> String {
-        counter += 1
-        return prefix + String(counter)
-    }
-}
+import SchedulerPlanning
 
 /// The leader's part between a validated request and the log: it stamps ids, first fire times
 /// and idempotency data into commands. Batch submits spread the request's key over the jobs

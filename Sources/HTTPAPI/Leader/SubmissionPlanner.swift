@@ -1,4 +1,5 @@
 import SchedulerCore
+import SchedulerPlanning
 
 /// Turns a decoded submission into what the state machine stores, checking every value and
 /// naming the field of the first bad one. Pure: `now` is an input. The in-memory service and
@@ -43,7 +44,7 @@ public enum SubmissionPlanner {
                 throw .invalid(field: field("schedule"), "required for a cron job, e.g. \"0 * * * *\"")
             }
             let timezone = s.timezone ?? "UTC"
-            let schedule = try CronPlanner.schedule(expression: expression, timezone: timezone, fieldPrefix: prefix)
+            let schedule = try CronValidation.schedule(expression: expression, timezone: timezone, fieldPrefix: prefix)
             guard let first = CronPlanner.nextFire(of: schedule, after: now) else {
                 throw .invalid(field: field("schedule"), "'\(FieldProblem.shortened(expression))' never fires after now")
             }
@@ -109,7 +110,7 @@ public enum SubmissionPlanner {
             return .run(dag)
         }
         let timezone = s.timezone ?? "UTC"
-        let schedule = try CronPlanner.schedule(expression: expression, timezone: timezone)
+        let schedule = try CronValidation.schedule(expression: expression, timezone: timezone)
         guard let first = CronPlanner.nextFire(of: schedule, after: now) else {
             throw .invalid(field: "schedule", "'\(FieldProblem.shortened(expression))' never fires after now")
         }

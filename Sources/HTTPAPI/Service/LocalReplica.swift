@@ -1,4 +1,5 @@
 import SchedulerCore
+import SchedulerPlanning
 
 /// An in-memory ``SchedulerReplica``: one ``SchedulerState`` that this actor both leads and
 /// applies, with an injected clock. Route tests run against it (as ``LocalSchedulerService``).

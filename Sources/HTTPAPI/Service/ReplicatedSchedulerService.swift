@@ -1,4 +1,5 @@
 import SchedulerCore
+import SchedulerPlanning
 import Synchronization
 
 /// The HTTP API's semantics over any ``SchedulerReplica``: validate with

@@ -21,6 +21,9 @@ final class TestCluster: Sendable {
         var electionMs = (300, 600)
         var leaseMs = 1_500
         var shutdownGraceMs = 200
+        /// SIGTERM→SIGKILL of a stopped task (the fencing margin grows with it: kill grace +
+        /// the largest election timeout + max(500, lease/4) = 2.1 s here).
+        var killGraceMs = 1_000
         var slots = 4
     }
 
@@ -98,6 +101,7 @@ final class TestCluster: Sendable {
             allow_shell = true
             lease_ms = \(timing.leaseMs)
             shutdown_grace_ms = \(timing.shutdownGraceMs)
+            kill_grace_ms = \(timing.killGraceMs)
 
             """
         var apiPorts: [String: Int] = [:]

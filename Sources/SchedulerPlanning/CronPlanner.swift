@@ -13,26 +13,41 @@ public enum CronPlanner {
         public var zone: TimeZone
     }
 
-    /// Parses `expression` in zone `timezone` (default UTC).
+    /// Why a schedule cannot be used, and which of its two fields is at fault.
+    public struct ScheduleError: Error, Hashable, Sendable {
+        /// The field at fault.
+        public enum Field: String, Hashable, Sendable {
+            /// The cron expression.
+            case schedule
+            /// The IANA zone name.
+            case timezone
+        }
+        /// The field at fault.
+        public var field: Field
+        /// What is wrong and how to fix it.
+        public var message: String
+    }
+
+    /// Parses `expression` in zone `timezone`.
     ///
-    /// - Throws: 422 naming `<prefix>schedule` with the Cron parser's message, or
-    ///   `<prefix>timezone` for an unknown zone.
-    public static func schedule(expression: String, timezone: String, fieldPrefix: String = "") throws(APIError) -> Schedule {
+    /// - Throws: ``ScheduleError`` naming `schedule` with the Cron parser's message (or because
+    ///   the expression can never fire), or `timezone` for an unknown zone.
+    public static func schedule(expression: String, timezone: String) throws(ScheduleError) -> Schedule {
         let parsed: CronExpression
         do {
             parsed = try CronExpression(parsing: expression)
         } catch {
-            throw .invalid(field: FieldPath.join(fieldPrefix, "schedule"), error.description)
+            throw ScheduleError(field: .schedule, message: error.description)
         }
         guard parsed.canEverFire else {
-            throw .invalid(field: FieldPath.join(fieldPrefix, "schedule"),
-                           "'\(FieldProblem.shortened(expression))' never fires (no such date); fix the day-of-month or month")
+            throw ScheduleError(field: .schedule,
+                                message: "'\(shortened(expression))' never fires (no such date); fix the day-of-month or month")
         }
         let zone: TimeZone
         do {
             zone = try CronTimeZone.named(timezone)
         } catch {
-            throw .invalid(field: FieldPath.join(fieldPrefix, "timezone"), error.description)
+            throw ScheduleError(field: .timezone, message: error.description)
         }
         return Schedule(expression: parsed, zone: zone)
     }
@@ -73,5 +88,10 @@ public enum CronPlanner {
 
     static func timestamp(_ date: Date) -> Timestamp {
         Timestamp(Int64((date.timeIntervalSince1970 * 1000).rounded()))
+    }
+
+    /// `text` cut to 60 characters for an error message (as the API shortens every echoed value).
+    static func shortened(_ text: String) -> String {
+        text.count <= 60 ? text : String(text.prefix(60)) + "…"
     }
 }

@@ -1,4 +1,4 @@
-@testable import NodeRuntime
+@testable import SchedulerPlanning
 import SchedulerCore
 import Testing
 

@@ -1,4 +1,3 @@
-import HTTPAPI
 import SchedulerCore
 
 /// One executor as the leader's dispatcher sees it.

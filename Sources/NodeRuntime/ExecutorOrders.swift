@@ -1,0 +1,44 @@
+import SchedulerCore
+
+/// Turns an applied batch's events into what this node's executor must do, in a way that can
+/// never start an attempt the same batch already ended.
+///
+/// A node that is catching up applies many entries at once: an assignment to it and, later in
+/// the same batch, the expiry or cancellation of that attempt (the leader gave up on it while
+/// this node was behind). Handling stops before starts would then start an attempt that is
+/// already over — a duplicate execution, and `forbid` broken. So the events are read in order,
+/// a stop cancels a start of the same batch, and a start survives only if the final state of
+/// the batch still has that attempt running here.
+enum ExecutorOrders {
+    /// Starts and stops for `executor` from `events` (in log order, live entries only), checked
+    /// against `state` after the batch.
+    static func collect(from events: [SchedulerEvent], for executor: ExecutorID,
+                        in state: SchedulerState) -> (starts: [AttemptOrder], stops: [AttemptKey]) {
+        var startKeys: [AttemptKey] = []
+        var stops: [AttemptKey] = []
+        for event in events {
+            switch event {
+            case .startAttempt(let runID, let attempt, let target) where target == executor:
+                startKeys.append(AttemptKey(runID: runID, attempt: attempt))
+            case .stopAttempt(let runID, let attempt, let target) where target == executor:
+                let key = AttemptKey(runID: runID, attempt: attempt)
+                if let pending = startKeys.firstIndex(of: key) {
+                    startKeys.remove(at: pending)  // never started: nothing to stop
+                } else {
+                    stops.append(key)
+                }
+            default:
+                continue
+            }
+        }
+        var starts: [AttemptOrder] = []
+        for key in startKeys {
+            guard let run = state.run(key.runID), run.state == .running, run.executor == executor,
+                  run.attempt == key.attempt else { continue }
+            let execution = state.execution(ofRun: run)
+            starts.append(AttemptOrder(runID: key.runID, attempt: key.attempt, task: execution.task,
+                                       timeoutMs: execution.timeoutMs))
+        }
+        return (starts, stops)
+    }
+}

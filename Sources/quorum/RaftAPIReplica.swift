@@ -1,0 +1,57 @@
+import HTTPAPI
+import NodeRuntime
+import SchedulerCore
+
+/// Where the API meets the runtime: the node's ``NodeRuntime/RaftReplica`` as the HTTP API's
+/// ``HTTPAPI/SchedulerReplica``. Neither module knows the other; only this executable sees both.
+struct RaftAPIReplica: SchedulerReplica {
+    let replica: RaftReplica
+
+    init(_ replica: RaftReplica) { self.replica = replica }
+
+    func now() -> Timestamp { replica.now() }
+
+    func propose(_ command: Command) async throws(APIError) -> [SchedulerEvent] {
+        do {
+            return try await replica.propose(command)
+        } catch {
+            throw Self.apiError(error)
+        }
+    }
+
+    func read<T: Sendable>(_ consistency: ReadConsistency,
+                           _ body: @Sendable (SchedulerState) throws(APIError) -> T) async throws(APIError) -> T {
+        if consistency == .linearizable {
+            do {
+                try await replica.awaitLinearizable()
+            } catch {
+                throw Self.apiError(error)
+            }
+        }
+        return try await replica.read(body)
+    }
+
+    func cluster() async throws(APIError) -> ClusterResource {
+        let status = await replica.cluster()
+        return ClusterResource(
+            leader: status.leader, term: status.term, commitIndex: status.commitIndex,
+            nodes: status.members.map {
+                ClusterNodeResource(id: $0.id, role: $0.role, api: $0.api, raft: $0.raft, reachable: $0.reachable,
+                                    matchIndex: $0.matchIndex, slots: $0.slots, busy: $0.busy)
+            })
+    }
+
+    func checkReady() async throws(APIError) {
+        do {
+            try await replica.checkReady()
+        } catch {
+            throw Self.apiError(error)
+        }
+    }
+
+    /// Every unavailability is a 503 with `Retry-After: 1`; the message says whether a retry
+    /// needs the same `Idempotency-Key` (outcome unknown).
+    static func apiError(_ error: ReplicaUnavailable) -> APIError {
+        .unavailable(retryAfter: 1, error.message)
+    }
+}
