@@ -39,6 +39,7 @@ let package = Package(
         .library(name: "NodeRuntime", targets: ["NodeRuntime"]),
         .library(name: "NodeMetrics", targets: ["NodeMetrics"]),
         .library(name: "SchedulerPlanning", targets: ["SchedulerPlanning"]),
+        .library(name: "NodeCore", targets: ["NodeCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -78,6 +79,8 @@ let package = Package(
         // Pure planning: requests and time become commands (cron next fires, the leader's duties, ids).
         // No HTTP types, no I/O: the API and the runtime both build on it.
         .target(name: "SchedulerPlanning", dependencies: ["SchedulerCore", "Cron"]),
+        // The node's decisions as a value: applied entries, ticks, probes in; directives out. Pure.
+        .target(name: "NodeCore", dependencies: ["SchedulerCore", "SchedulerPlanning", "RaftCore", "BinaryCoding"]),
         // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
         .target(name: "Executor", dependencies: [logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
@@ -92,7 +95,7 @@ let package = Package(
         // + executor, wired together. Never imports HTTPAPI: the two meet only in `quorum`.
         .target(
             name: "NodeRuntime",
-            dependencies: ["Node", "NodeMetrics", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore",
+            dependencies: ["Node", "NodeCore", "NodeMetrics", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore",
                            "SchedulerPlanning", "Executor", "ClusterConfig", "BinaryCoding", logging, nioCore]),
         // The API client the CLI uses: typed requests and replies, failover across nodes.
         .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
@@ -126,6 +129,7 @@ let package = Package(
         .testTarget(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore"]),
         .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
         .testTarget(
@@ -135,7 +139,7 @@ let package = Package(
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         .testTarget(
             name: "NodeRuntimeTests",
-            dependencies: ["NodeRuntime", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom", logging, nioCore]),
+            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom", logging, nioCore]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore"]),

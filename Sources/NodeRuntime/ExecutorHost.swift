@@ -1,5 +1,6 @@
 import Executor
 import Logging
+import NodeCore
 import SchedulerCore
 import Synchronization
 

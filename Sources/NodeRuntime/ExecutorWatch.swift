@@ -1,4 +1,5 @@
 import Logging
+import NodeCore
 import Node
 import RaftCore
 import SchedulerCore
@@ -30,9 +31,6 @@ struct ExecutorWatch: Sendable {
     let logger: Logger
 
     func run() async {
-        // A node starts with a full lease: nothing runs here yet that could need fencing.
-        let started = ContinuousClock.now
-        var ledAt: ContinuousClock.Instant?
         let period = settings.executorLease / 8
         while !Task.isCancelled {
             do {
@@ -41,14 +39,12 @@ struct ExecutorWatch: Sendable {
                 return
             }
             let status = await driver.status
-            if status.leader == driver.id {
-                ledAt = .now
-            } else if let leader = status.leader {
+            let leading = status.leader == driver.id
+            if !leading, let leader = status.leader {
                 link.probeLease(of: leader, appliedIndex: status.appliedIndex, wallClock: wallClock(),
                                 legacyAfter: settings.executorLease / 2)
             }
-            let contact = [started, ledAt, link.lastLeaderRoundTrip].compactMap { $0 }.max() ?? started
-            if ContinuousClock.now - contact > settings.executorLease {
+            if link.executorMustFence(leading: leading) {
                 host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
                 continue
             }

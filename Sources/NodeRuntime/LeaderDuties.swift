@@ -1,5 +1,6 @@
 import Logging
 import Node
+import NodeCore
 import RaftCore
 import SchedulerCore
 import SchedulerPlanning
@@ -69,11 +70,12 @@ final class LeaderDuties: Sendable {
     private func round(leadingSince: ContinuousClock.Instant, commitIndex: Raft.LogIndex) async {
         let now = clock()
         let instant = ContinuousClock.now
+        let monotonic = Monotonic.time(of: instant)
         let caughtUp = commits.withLock { history -> Set<ExecutorID> in
-            history.record(commitIndex, at: instant)
+            history.record(commitIndex, at: monotonic)
             return Set(executors.keys.filter { id in
                 id.rawValue == driver.id.rawValue
-                    || history.isCaughtUp(applied: link.reportedAppliedIndex(of: Raft.NodeID(id.rawValue)), at: instant,
+                    || history.isCaughtUp(applied: link.reportedAppliedIndex(of: Raft.NodeID(id.rawValue)), at: monotonic,
                                           lag: settings.executorLease / 4)
             })
         }

@@ -2,6 +2,7 @@ import BinaryCoding
 import Logging
 import NIOCore
 import Node
+import NodeCore
 import RaftCore
 import RaftWire
 import SchedulerCore
@@ -20,34 +21,28 @@ final class PeerLink: PeerMessenger, Sendable {
         var pending: [UInt64: CheckedContinuation<ForwardedOutcome.Result, Never>] = [:]
         var nextRequestID: UInt64 = 1
         var lastHeard: [Raft.NodeID: ContinuousClock.Instant] = [:]
-        /// Lease probes in flight: sequence → (the leader probed, when it was sent).
-        var probes: [UInt64: (peer: Raft.NodeID, sentAt: ContinuousClock.Instant)] = [:]
-        var nextProbe: UInt64 = 1
-        /// The send time of the latest probe a leader answered.
-        var lastLeaderRoundTrip: ContinuousClock.Instant?
+        /// Executor side: probes, echoes and when the lease runs out.
+        var executorLease: ExecutorLease
         /// Leader side: which executors proved a round trip, and when.
         var ledger = LeaseLedger()
         /// Leader side: peers that sent a version-1 probe (the others keep the any-frame rule).
         var probingPeers: Set<Raft.NodeID> = []
         /// Leader side: peers' reported wall clocks.
         var clocks: ClockBound
-        /// Executor side: the latest echo id received from each leader.
-        var lastEchoFrom: [Raft.NodeID: UInt64] = [:]
-        /// Executor side: when a version-1 echo last arrived (older leaders answer only legacy pings).
-        var lastVersionOneEcho: ContinuousClock.Instant?
     }
 
     let transport: Transport.PeerTransport
     private let state: Mutex<State>
     private let logger: Logger
 
-    /// A link over `transport`; `clockTolerance` bounds how far ahead of its peers' clocks this
-    /// node, leading, stamps commands (``boundedStamp(_:voters:)``).
-    init(transport: Transport.PeerTransport, clockTolerance: Duration = .seconds(1), clockReportAge: Duration = .seconds(10),
-         logger: Logger) {
+    /// A link over `transport`; `lease` is the executor lease; `clockTolerance` bounds how far
+    /// ahead of its peers' clocks this node, leading, stamps commands (``boundedStamp(_:voters:logTime:)``).
+    init(transport: Transport.PeerTransport, lease: Duration = .seconds(5), clockTolerance: Duration = .seconds(1),
+         clockReportAge: Duration = .seconds(10), logger: Logger) {
         self.transport = transport
         self.logger = logger
-        state = Mutex(State(clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge)))
+        state = Mutex(State(executorLease: ExecutorLease(lease: lease, started: Monotonic.now()),
+                            clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge)))
     }
 
     /// Connects the driver and the forward handler (they are created after this link).
@@ -82,26 +77,30 @@ final class PeerLink: PeerMessenger, Sendable {
     /// While `leader` has not answered a version-1 probe for `legacyAfter` (an older build), a
     /// legacy ping goes too, so an upgrade does not fence executors.
     func probeLease(of leader: Raft.NodeID, appliedIndex: Raft.LogIndex, wallClock: Timestamp, legacyAfter: Duration) {
-        let now = ContinuousClock.now
-        let (sequence, lastEcho, sendLegacy) = state.withLock { state -> (UInt64, UInt64, Bool) in
-            defer { state.nextProbe += 1 }
-            state.probes[state.nextProbe] = (leader, now)
-            if state.probes.count > 64, let oldest = state.probes.keys.min() { state.probes[oldest] = nil }
-            let legacy = state.lastVersionOneEcho.map { now - $0 > legacyAfter } ?? true
-            return (state.nextProbe, state.lastEchoFrom[leader] ?? 0, legacy)
+        let now = Monotonic.now()
+        let (probe, sendLegacy) = state.withLock {
+            $0.executorLease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock, legacyAfter: legacyAfter)
         }
-        let probe = LeaseProbe(sequence: sequence, lastEcho: lastEcho, appliedIndex: appliedIndex.rawValue,
-                               wallClockMilliseconds: wallClock.milliseconds, commandFormatVersion: UInt32(CommandCodec.version))
         transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: leader)
         if sendLegacy {
             var w = BinaryWriter(capacity: 10)
-            w.write(sequence)
+            w.write(probe.sequence)
             transport.send(Transport.Frame(type: PeerFrameType.leasePing.rawValue, bytes: w.bytes), to: leader)
         }
     }
 
     /// The send time of the latest lease probe a leader answered (see ``probeLease(of:appliedIndex:wallClock:legacyAfter:)``).
-    var lastLeaderRoundTrip: ContinuousClock.Instant? { state.withLock { $0.lastLeaderRoundTrip } }
+    var lastLeaderRoundTrip: MonotonicTime? { state.withLock { $0.executorLease.lastRoundTrip } }
+
+    /// Executor side: whether the lease ran out (no round trip with a leader, no term as leader,
+    /// within the lease); `leading` records that this node leads now.
+    func executorMustFence(leading: Bool) -> Bool {
+        let now = Monotonic.now()
+        return state.withLock { state in
+            if leading { state.executorLease.leading(at: now) }
+            return state.executorLease.mustFence(at: now)
+        }
+    }
 
     /// Leader side: whether `peer`'s executor lease holds at `now` (see ``LeaseLedger``). A peer
     /// that never sent a version-1 probe (an older build) is judged by the last frame heard.
@@ -109,7 +108,8 @@ final class PeerLink: PeerMessenger, Sendable {
                     leadingSince: ContinuousClock.Instant) -> Bool {
         state.withLock { state in
             if state.probingPeers.contains(peer) {
-                return state.ledger.holds(peer, at: now, lease: lease, leadingSince: leadingSince)
+                return state.ledger.holds(peer, at: Monotonic.time(of: now), lease: lease,
+                                          leadingSince: Monotonic.time(of: leadingSince))
             }
             let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
             return now - heard <= lease
@@ -123,27 +123,23 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Leader side: `own` (this node's wall clock now), bounded by the clocks `voters` reported
     /// (see ``ClockBound``); `jumped` when the bound applied.
-    func boundedStamp(_ own: Timestamp, voters: Set<Raft.NodeID>) -> (stamp: Timestamp, jumped: Bool) {
+    func boundedStamp(_ own: Timestamp, voters: Set<Raft.NodeID>,
+                      logTime: (stamp: Timestamp, appliedAt: MonotonicTime)?) -> (stamp: Timestamp, jumped: Bool) {
         let me = transport.configuration.nodeID
-        return state.withLock { $0.clocks.bound(own, at: .now, voters: voters, self: me) }
+        let now = Monotonic.now()
+        return state.withLock { $0.clocks.bound(own, at: now, voters: voters, self: me, logTime: logTime) }
     }
 
-    /// Records a probe's echo from `peer`.
+    /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
     private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?) {
-        state.withLock { state in
-            if let echoID {
-                state.lastEchoFrom[peer] = max(state.lastEchoFrom[peer] ?? 0, echoID)
-                state.lastVersionOneEcho = .now
-            }
-            guard let probe = state.probes.removeValue(forKey: sequence), probe.peer == peer else { return }
-            if state.lastLeaderRoundTrip.map({ $0 < probe.sentAt }) ?? true { state.lastLeaderRoundTrip = probe.sentAt }
-        }
+        let now = Monotonic.now()
+        state.withLock { $0.executorLease.echoed(sequence, by: peer, echoID: echoID, at: now) }
     }
 
     /// Leader side: records `peer`'s probe and returns the echo to send back.
     private func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID) -> LeaseEcho {
-        state.withLock { state in
-            let now = ContinuousClock.now
+        let now = Monotonic.now()
+        return state.withLock { state in
             state.probingPeers.insert(peer)
             state.ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
             state.clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)

@@ -78,7 +78,8 @@ public final class QuorumNode: Sendable {
         var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
         transport.setPeers(peers)
-        let link = PeerLink(transport: transport, clockTolerance: settings.clockTolerance, logger: logger)
+        let link = PeerLink(transport: transport, lease: settings.executorLease, clockTolerance: settings.clockTolerance,
+                            logger: logger)
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -102,6 +103,7 @@ public final class QuorumNode: Sendable {
         let reactions = AppliedReactions()
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics,
                                                  logger: logger) {
+            stampClock.applied(schedulerTime: $0.schedulerTime)
             reactions.handle($0)
         }
         let raftConfig = Raft.Config(

@@ -1,4 +1,5 @@
 import Logging
+import NodeCore
 import Node
 import NodeMetrics
 import RaftCore
@@ -18,33 +19,6 @@ public struct UndecodableEntry: Error, Hashable, Sendable, CustomStringConvertib
     }
 }
 
-/// An attempt this node must start: it was assigned here by an entry applied live.
-public struct AttemptOrder: Hashable, Sendable {
-    /// The run.
-    public var runID: RunID
-    /// The attempt number (the fencing token of its finish report).
-    public var attempt: Int
-    /// What to run.
-    public var task: ScheduledTask
-    /// The per-attempt timeout.
-    public var timeoutMs: Int64
-}
-
-/// A running attempt, by run and attempt number.
-public struct AttemptKey: Hashable, Sendable, CustomStringConvertible {
-    /// The run.
-    public var runID: RunID
-    /// The attempt number.
-    public var attempt: Int
-    /// A key.
-    public init(runID: RunID, attempt: Int) {
-        self.runID = runID
-        self.attempt = attempt
-    }
-    /// `run#attempt`.
-    public var description: String { "\(runID)#\(attempt)" }
-}
-
 /// What one `apply` call changed, handed synchronously to the node's reactions (executor,
 /// leader duties, metrics) before the new state is visible to readers.
 public struct AppliedChanges: Sendable {
@@ -59,6 +33,8 @@ public struct AppliedChanges: Sendable {
     public var starts: [AttemptOrder]
     /// Attempts on this node to stop (cancelled or replaced).
     public var stops: [AttemptKey]
+    /// The scheduler's time after the batch (the latest stamp applied).
+    public var schedulerTime: Timestamp = .zero
 }
 
 /// The scheduler as the Raft driver's state machine: decodes each committed entry, applies it
@@ -134,7 +110,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             let (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,
-                                     starts: starts, stops: stops))
+                                     starts: starts, stops: stops, schedulerTime: state.now))
             resumeWaiters(through: last)
         }
         if let failure {
@@ -155,7 +131,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         recentEvents = [:]
         recentOrder = []
         recentStart = 0
-        onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: []))
+        onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: [],
+                                 schedulerTime: state.now))
         resumeWaiters(through: index)
     }
 

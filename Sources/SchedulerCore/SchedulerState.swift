@@ -4,6 +4,8 @@ public struct SchedulerConfig: Hashable, Sendable {
     public var attemptHistoryLimit: Int
     /// How long an idempotency key is remembered, in milliseconds. Default 24 h.
     public var idempotencyWindowMs: Int64
+    /// Deliberate bugs (simulator builds only; not part of the snapshot).
+    public var mutations = MutationSwitch()
     /// A config.
     public init(attemptHistoryLimit: Int = 20, idempotencyWindowMs: Int64 = 24 * 3_600_000) {
         self.attemptHistoryLimit = max(1, attemptHistoryLimit)

@@ -1,5 +1,6 @@
 import Executor
 import Logging
+import NodeCore
 @testable import NodeRuntime
 import SchedulerCore
 import Synchronization

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NodeCore
 @testable import NodeRuntime
 import RaftCore
 import SchedulerCore
@@ -51,7 +52,7 @@ struct PeerLinkTests {
             n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
             #expect(n1.lastLeaderRoundTrip == nil)
-            let before = ContinuousClock.now
+            let before = Monotonic.now()
             try await waitUntil("an echoed lease probe") {
                 // The first probes may go out before the connection is up.
                 n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000), legacyAfter: .seconds(5))

@@ -1,4 +1,5 @@
 import Logging
+import NodeCore
 @testable import NodeRuntime
 import RaftCore
 import SchedulerCore

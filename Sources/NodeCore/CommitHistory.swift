@@ -6,15 +6,15 @@ import RaftCore
 /// log lost, never — while they sit `running`.
 ///
 /// A pure value with a bounded number of samples; times are explicit.
-struct CommitHistory: Sendable {
-    private var samples: [(at: ContinuousClock.Instant, index: Raft.LogIndex)] = []
+public struct CommitHistory: Sendable {
+    private var samples: [(at: MonotonicTime, index: Raft.LogIndex)] = []
     private let kept: Int
 
     /// A history keeping the latest `kept` samples.
-    init(kept: Int = 256) { self.kept = max(2, kept) }
+    public init(kept: Int = 256) { self.kept = max(2, kept) }
 
     /// Records the commit index at `now` (call once per duty round; equal values are merged).
-    mutating func record(_ index: Raft.LogIndex, at now: ContinuousClock.Instant) {
+    public mutating func record(_ index: Raft.LogIndex, at now: MonotonicTime) {
         if let last = samples.last, last.index == index { return }
         samples.append((now, index))
         if samples.count > kept { samples.removeFirst(samples.count - kept) }
@@ -22,13 +22,13 @@ struct CommitHistory: Sendable {
 
     /// The commit index as of `instant`: the latest sample at or before it, or `nil` when every
     /// sample is newer (the history does not reach back that far).
-    func index(asOf instant: ContinuousClock.Instant) -> Raft.LogIndex? {
+    public func index(asOf instant: MonotonicTime) -> Raft.LogIndex? {
         samples.last(where: { $0.at <= instant })?.index
     }
 
     /// Whether an executor that reported `applied` is caught up at `now`: it has applied what
     /// was committed `lag` ago. No report, or no history that old, gives the benefit of the doubt.
-    func isCaughtUp(applied: Raft.LogIndex?, at now: ContinuousClock.Instant, lag: Duration) -> Bool {
+    public func isCaughtUp(applied: Raft.LogIndex?, at now: MonotonicTime, lag: Duration) -> Bool {
         guard let applied, let required = index(asOf: now - lag) else { return true }
         return applied >= required
     }

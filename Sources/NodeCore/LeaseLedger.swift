@@ -1,4 +1,5 @@
 import RaftCore
+import SchedulerCore
 
 /// The leader's record of which executors have proved, recently, that messages go both ways.
 ///
@@ -10,21 +11,25 @@ import RaftCore
 /// the executor's probes arrive while the leader's echoes never do, the executor fences itself
 /// at its lease, and the leader must expire its attempts on time rather than wait for their
 /// timeout.
-struct LeaseLedger: Sendable {
+public struct LeaseLedger: Sendable {
     private struct SentEcho: Sendable {
         var id: UInt64
-        var sentAt: ContinuousClock.Instant
+        var sentAt: MonotonicTime
     }
 
     private var sent: [Raft.NodeID: [SentEcho]] = [:]
-    private var proofs: [Raft.NodeID: ContinuousClock.Instant] = [:]
+    private var proofs: [Raft.NodeID: MonotonicTime] = [:]
     private var applied: [Raft.NodeID: UInt64] = [:]
     private var nextEchoID: UInt64 = 1
     /// Echoes remembered per peer: a probe names one of the last few.
     private let echoesKept = 16
+    private let mutations: MutationSwitch
+
+    /// An empty ledger (`mutations`: simulator builds only).
+    public init(mutations: MutationSwitch = MutationSwitch()) { self.mutations = mutations }
 
     /// Records an echo about to be sent to `peer` and returns its id.
-    mutating func echo(to peer: Raft.NodeID, at now: ContinuousClock.Instant) -> UInt64 {
+    public mutating func echo(to peer: Raft.NodeID, at now: MonotonicTime) -> UInt64 {
         let id = nextEchoID
         nextEchoID += 1
         var list = sent[peer, default: []]
@@ -35,23 +40,27 @@ struct LeaseLedger: Sendable {
     }
 
     /// Records a probe from `peer` naming the latest echo it received (0: none yet).
-    mutating func probe(from peer: Raft.NodeID, lastEcho: UInt64, appliedIndex: UInt64, at now: ContinuousClock.Instant) {
+    public mutating func probe(from peer: Raft.NodeID, lastEcho: UInt64, appliedIndex: UInt64, at now: MonotonicTime) {
         applied[peer] = appliedIndex
+        if mutations.isOn("one-way-lease") {
+            proofs[peer] = now  // the bug: hearing the peer is taken as proof it hears us
+            return
+        }
         guard lastEcho != 0, let echo = sent[peer]?.last(where: { $0.id == lastEcho }) else { return }
         if proofs[peer].map({ $0 < echo.sentAt }) ?? true { proofs[peer] = echo.sentAt }
     }
 
     /// The latest instant `peer` is known to have heard from this leader, proven by its probe.
-    func proof(of peer: Raft.NodeID) -> ContinuousClock.Instant? { proofs[peer] }
+    public func proof(of peer: Raft.NodeID) -> MonotonicTime? { proofs[peer] }
 
     /// The applied index `peer` reported in its latest probe.
-    func appliedIndex(of peer: Raft.NodeID) -> UInt64? { applied[peer] }
+    public func appliedIndex(of peer: Raft.NodeID) -> UInt64? { applied[peer] }
 
     /// Whether `peer`'s lease holds at `now`: proven within `lease` — or, for a leader that
     /// took office at `leadingSince`, not yet `lease` into its term (the benefit of the doubt a
     /// new leader gives every executor, whose proof was with the old leader).
-    func holds(_ peer: Raft.NodeID, at now: ContinuousClock.Instant, lease: Duration,
-               leadingSince: ContinuousClock.Instant) -> Bool {
+    public func holds(_ peer: Raft.NodeID, at now: MonotonicTime, lease: Duration,
+               leadingSince: MonotonicTime) -> Bool {
         let since = max(proofs[peer] ?? leadingSince, leadingSince)
         return now - since <= lease
     }

@@ -11,36 +11,41 @@ import SchedulerCore
 /// a majority): the leader's clock stands unless it is ahead of that by more than ``tolerance`` —
 /// that is, unless a majority of voters agree it runs ahead — and then the stamp is that value
 /// plus the tolerance. A minority with wrong clocks, fast or slow, cannot move the stamp; with
-/// fewer than a majority reporting (a new leader's first moments, or most peers down) the
-/// leader's own clock is used.
-struct ClockBound: Sendable {
+/// fewer than a majority reporting (a new leader's first moments, or most peers down) the log's
+/// own time advanced by the monotonic clock bounds it instead.
+public struct ClockBound: Sendable {
     private struct Report: Sendable {
         var wallClock: Timestamp
-        var receivedAt: ContinuousClock.Instant
+        var receivedAt: MonotonicTime
     }
 
     /// How far ahead of the majority's median the leader's clock may be.
-    let tolerance: Duration
+    public let tolerance: Duration
     /// Reports older than this are not used (their node may be down).
-    let maxReportAge: Duration
+    public let maxReportAge: Duration
     private var reports: [Raft.NodeID: Report] = [:]
 
     /// A bound with `tolerance`, ignoring reports older than `maxReportAge`.
-    init(tolerance: Duration, maxReportAge: Duration) {
+    public init(tolerance: Duration, maxReportAge: Duration) {
         self.tolerance = tolerance
         self.maxReportAge = maxReportAge
     }
 
     /// Records `peer`'s wall clock as reported in a probe received at `now`.
-    mutating func record(_ peer: Raft.NodeID, wallClock: Timestamp, at now: ContinuousClock.Instant) {
+    public mutating func record(_ peer: Raft.NodeID, wallClock: Timestamp, at now: MonotonicTime) {
         reports[peer] = Report(wallClock: wallClock, receivedAt: now)
     }
 
     /// The time to stamp: `own` (this node's wall clock, read at `now`) unless it is ahead of
     /// the median estimate by more than the tolerance. `voters` are every voter's id, this
     /// node's included; `self` is this node. `jumped` says the bound applied.
-    func bound(_ own: Timestamp, at now: ContinuousClock.Instant, voters: Set<Raft.NodeID>,
-               self selfID: Raft.NodeID) -> (stamp: Timestamp, jumped: Bool) {
+    ///
+    /// Without a majority of fresh reports (a new leader's first probe interval), `logTime` —
+    /// the scheduler time of the last applied entry and the monotonic time it was applied at —
+    /// bounds the stamp instead: the log's time, advanced by the monotonic clock, plus the
+    /// tolerance. A new leader whose clock jumped therefore cannot stamp its jump either.
+    public func bound(_ own: Timestamp, at now: MonotonicTime, voters: Set<Raft.NodeID>, self selfID: Raft.NodeID,
+                      logTime: (stamp: Timestamp, appliedAt: MonotonicTime)? = nil) -> (stamp: Timestamp, jumped: Bool) {
         var estimates: [Int64] = [own.milliseconds]
         for voter in voters where voter != selfID {
             guard let report = reports[voter] else { continue }
@@ -49,14 +54,20 @@ struct ClockBound: Sendable {
             estimates.append(report.wallClock.milliseconds &+ Self.milliseconds(age))
         }
         let majority = voters.count / 2 + 1
-        guard estimates.count >= majority else { return (own, false) }
-        estimates.sort()
-        let limit = estimates[majority - 1] &+ Self.milliseconds(tolerance)
+        let limit: Int64
+        if estimates.count >= majority {
+            estimates.sort()
+            limit = estimates[majority - 1] &+ Self.milliseconds(tolerance)
+        } else if let logTime, now >= logTime.appliedAt {
+            limit = logTime.stamp.milliseconds &+ Self.milliseconds(now - logTime.appliedAt) &+ Self.milliseconds(tolerance)
+        } else {
+            return (own, false)
+        }
         guard own.milliseconds > limit else { return (own, false) }
         return (Timestamp(limit), true)
     }
 
-    static func milliseconds(_ duration: Duration) -> Int64 {
+    public static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds &* 1_000 &+ attoseconds / 1_000_000_000_000_000
     }

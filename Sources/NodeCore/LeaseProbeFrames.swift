@@ -14,24 +14,24 @@ import RaftCore
 /// Versioned by its first byte. Older builds sent a bare sequence number (``PeerFrameType/leasePing``);
 /// those are still echoed, and a peer that only sends them keeps the older rule on the leader
 /// (any inbound frame renews its lease) until it runs this build.
-struct LeaseProbe: Hashable, Sendable {
+public struct LeaseProbe: Hashable, Sendable {
     /// The encoding written by this build.
-    static let currentVersion: UInt8 = 1
+    public static let currentVersion: UInt8 = 1
 
     /// Matches the echo to the probe (the executor's own counter).
-    var sequence: UInt64
+    public var sequence: UInt64
     /// The id of the latest ``LeaseEcho`` this executor received from the leader it probes; 0 = none yet.
-    var lastEcho: UInt64
+    public var lastEcho: UInt64
     /// The executor's applied log index when it sent the probe.
-    var appliedIndex: UInt64
+    public var appliedIndex: UInt64
     /// The executor's wall clock, milliseconds since the epoch.
-    var wallClockMilliseconds: Int64
+    public var wallClockMilliseconds: Int64
     /// The highest command format version this build can apply.
-    var commandFormatVersion: UInt32
+    public var commandFormatVersion: UInt32
     /// Finish reports batched onto the probe (encoded commands); reserved, empty for now.
-    var finishReports: [[UInt8]] = []
+    public var finishReports: [[UInt8]] = []
 
-    func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] {
         var w = BinaryWriter(capacity: 48)
         w.write(Self.currentVersion)
         w.write(sequence)
@@ -44,7 +44,7 @@ struct LeaseProbe: Hashable, Sendable {
         return w.bytes
     }
 
-    init(sequence: UInt64, lastEcho: UInt64, appliedIndex: UInt64, wallClockMilliseconds: Int64,
+    public init(sequence: UInt64, lastEcho: UInt64, appliedIndex: UInt64, wallClockMilliseconds: Int64,
          commandFormatVersion: UInt32, finishReports: [[UInt8]] = []) {
         self.sequence = sequence
         self.lastEcho = lastEcho
@@ -55,7 +55,7 @@ struct LeaseProbe: Hashable, Sendable {
     }
 
     /// Decodes a version-1 probe.
-    init(decoding bytes: [UInt8]) throws(DecodeError) {
+    public init(decoding bytes: [UInt8]) throws(DecodeError) {
         var r = BinaryReader(bytes)
         let version = try r.readByte()
         guard version == Self.currentVersion else {
@@ -79,13 +79,13 @@ struct LeaseProbe: Hashable, Sendable {
 }
 
 /// The leader's echo of a ``LeaseProbe`` (frame ``PeerFrameType/leaseEcho``), version 1.
-struct LeaseEcho: Hashable, Sendable {
+public struct LeaseEcho: Hashable, Sendable {
     /// The probe's sequence.
-    var sequence: UInt64
+    public var sequence: UInt64
     /// A leader-chosen id the executor names in its next probe (``LeaseProbe/lastEcho``).
-    var echoID: UInt64
+    public var echoID: UInt64
 
-    func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] {
         var w = BinaryWriter(capacity: 17)
         w.write(LeaseProbe.currentVersion)
         w.write(sequence)
@@ -93,12 +93,12 @@ struct LeaseEcho: Hashable, Sendable {
         return w.bytes
     }
 
-    init(sequence: UInt64, echoID: UInt64) {
+    public init(sequence: UInt64, echoID: UInt64) {
         self.sequence = sequence
         self.echoID = echoID
     }
 
-    init(decoding bytes: [UInt8]) throws(DecodeError) {
+    public init(decoding bytes: [UInt8]) throws(DecodeError) {
         var r = BinaryReader(bytes)
         let version = try r.readByte()
         guard version == LeaseProbe.currentVersion else {

@@ -1,11 +1,11 @@
-@testable import NodeRuntime
+@testable import NodeCore
 import RaftCore
 import SchedulerCore
 import Testing
 
 @Suite("Leases: round trips both ways, the fencing margin, bounded stamps, caught-up executors")
 struct LeaseTests {
-    let t0 = ContinuousClock.now
+    let t0 = MonotonicTime(.seconds(100))
     let n2 = Raft.NodeID("n2")
 
     @Test("an executor's probe renews its lease only when it names an echo the leader sent, as of that echo's send time")

@@ -1,0 +1,66 @@
+import RaftCore
+import SchedulerCore
+
+/// The executor side of the lease: when to probe the leader, what a probe carries, and when to
+/// fence (stop every running attempt) because no probe came back for the lease.
+///
+/// A pure value; the shell sends the probes and reports the echoes. The lease runs from the
+/// **send time** of the latest probe a leader echoed — proof that messages went both ways since
+/// then — or from when this node last led, or from its start (nothing ran before).
+public struct ExecutorLease: Sendable {
+    private struct Probe: Sendable {
+        var leader: Raft.NodeID
+        var sentAt: MonotonicTime
+    }
+
+    /// How long a round trip holds.
+    public let lease: Duration
+    private let started: MonotonicTime
+    private var ledAt: MonotonicTime?
+    private var probes: [UInt64: Probe] = [:]
+    private var nextProbe: UInt64 = 1
+    private var lastEchoFrom: [Raft.NodeID: UInt64] = [:]
+    private var lastVersionOneEcho: MonotonicTime?
+    /// The send time of the latest probe a leader echoed.
+    public private(set) var lastRoundTrip: MonotonicTime?
+
+    /// A lease of `lease` for a node started at `started`.
+    public init(lease: Duration, started: MonotonicTime) {
+        self.lease = lease
+        self.started = started
+    }
+
+    /// This node leads at `now`: its own attempts need no probe.
+    public mutating func leading(at now: MonotonicTime) { ledAt = now }
+
+    /// A probe to `leader` sent at `now`, and whether a legacy ping should go too (the leader has
+    /// not answered a version-1 probe for `legacyAfter`: it may run an older build).
+    public mutating func probe(_ leader: Raft.NodeID, at now: MonotonicTime, appliedIndex: Raft.LogIndex,
+                               wallClock: Timestamp, legacyAfter: Duration) -> (probe: LeaseProbe, sendLegacy: Bool) {
+        let sequence = nextProbe
+        nextProbe += 1
+        probes[sequence] = Probe(leader: leader, sentAt: now)
+        if probes.count > 64, let oldest = probes.keys.min() { probes[oldest] = nil }
+        let legacy = lastVersionOneEcho.map { now - $0 > legacyAfter } ?? true
+        let probe = LeaseProbe(sequence: sequence, lastEcho: lastEchoFrom[leader] ?? 0, appliedIndex: appliedIndex.rawValue,
+                               wallClockMilliseconds: wallClock.milliseconds, commandFormatVersion: UInt32(CommandCodec.version))
+        return (probe, legacy)
+    }
+
+    /// `peer` echoed probe `sequence` at `now` (`echoID` is nil for a legacy pong).
+    public mutating func echoed(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, at now: MonotonicTime) {
+        if let echoID {
+            lastEchoFrom[peer] = max(lastEchoFrom[peer] ?? 0, echoID)
+            lastVersionOneEcho = now
+        }
+        guard let probe = probes.removeValue(forKey: sequence), probe.leader == peer else { return }
+        if lastRoundTrip.map({ $0 < probe.sentAt }) ?? true { lastRoundTrip = probe.sentAt }
+    }
+
+    /// Whether the lease ran out at `now`: no round trip with a leader (nor leading, nor a
+    /// fresh start) within the lease. The node must then stop its attempts unreported.
+    public func mustFence(at now: MonotonicTime) -> Bool {
+        let contact = [started, ledAt, lastRoundTrip].compactMap { $0 }.max() ?? started
+        return now - contact > lease
+    }
+}

@@ -1,0 +1,100 @@
+import SchedulerCore
+
+/// An attempt this node must start: it was assigned here by an entry applied live.
+public struct AttemptOrder: Hashable, Sendable {
+    /// The run.
+    public var runID: RunID
+    /// The attempt number (the fencing token of its finish report).
+    public var attempt: Int
+    /// What to run.
+    public var task: TaskSpec
+    /// The per-attempt timeout.
+    public var timeoutMs: Int64
+    /// An order.
+    public init(runID: RunID, attempt: Int, task: TaskSpec, timeoutMs: Int64) {
+        self.runID = runID
+        self.attempt = attempt
+        self.task = task
+        self.timeoutMs = timeoutMs
+    }
+}
+
+/// A running attempt, by run and attempt number.
+public struct AttemptKey: Hashable, Sendable, CustomStringConvertible {
+    /// The run.
+    public var runID: RunID
+    /// The attempt number.
+    public var attempt: Int
+    /// A key.
+    public init(runID: RunID, attempt: Int) {
+        self.runID = runID
+        self.attempt = attempt
+    }
+    /// `run#attempt`.
+    public var description: String { "\(runID)#\(attempt)" }
+}
+
+/// Turns an applied batch's events into what this node's executor must do, in a way that can
+/// never start an attempt the same batch already ended.
+///
+/// A node that is catching up applies many entries at once: an assignment to it and, later in
+/// the same batch, the expiry or cancellation of that attempt (the leader gave up on it while
+/// this node was behind). Handling stops before starts would then start an attempt that is
+/// already over — a duplicate execution, and `forbid` broken. So the events are read in order,
+/// a stop cancels a start of the same batch, and a start survives only if the final state of
+/// the batch still has that attempt running here.
+public enum ExecutorOrders {
+    /// Starts and stops for `executor` from `events` (in log order, live entries only), checked
+    /// against `state` after the batch.
+    public static func collect(from events: [SchedulerEvent], for executor: ExecutorID, in state: SchedulerState,
+                               mutations: MutationSwitch = MutationSwitch()) -> (starts: [AttemptOrder], stops: [AttemptKey]) {
+        if mutations.isOn("start-after-stop") { return stopsBeforeStarts(events, for: executor, in: state) }
+        var startKeys: [AttemptKey] = []
+        var stops: [AttemptKey] = []
+        for event in events {
+            switch event {
+            case .startAttempt(let runID, let attempt, let target) where target == executor:
+                startKeys.append(AttemptKey(runID: runID, attempt: attempt))
+            case .stopAttempt(let runID, let attempt, let target) where target == executor:
+                let key = AttemptKey(runID: runID, attempt: attempt)
+                if let pending = startKeys.firstIndex(of: key) {
+                    startKeys.remove(at: pending)  // never started: nothing to stop
+                } else {
+                    stops.append(key)
+                }
+            default:
+                continue
+            }
+        }
+        var starts: [AttemptOrder] = []
+        for key in startKeys {
+            guard let run = state.run(key.runID), run.state == .running, run.executor == executor,
+                  run.attempt == key.attempt else { continue }
+            let execution = state.execution(ofRun: run)
+            starts.append(AttemptOrder(runID: key.runID, attempt: key.attempt, task: execution.task,
+                                       timeoutMs: execution.timeoutMs))
+        }
+        return (starts, stops)
+    }
+
+    /// The old order, kept for the `start-after-stop` mutation: every stop, then every start the
+    /// state does not contradict by its run id alone (as a mid-batch check did).
+    private static func stopsBeforeStarts(_ events: [SchedulerEvent], for executor: ExecutorID,
+                                          in state: SchedulerState) -> (starts: [AttemptOrder], stops: [AttemptKey]) {
+        var starts: [AttemptOrder] = []
+        var stops: [AttemptKey] = []
+        for event in events {
+            switch event {
+            case .startAttempt(let runID, let attempt, let target) where target == executor:
+                guard let run = state.run(runID) else { continue }
+                let execution = state.execution(ofRun: run)
+                starts.append(AttemptOrder(runID: runID, attempt: attempt, task: execution.task, timeoutMs: execution.timeoutMs))
+            case .stopAttempt(let runID, let attempt, let target) where target == executor:
+                stops.append(AttemptKey(runID: runID, attempt: attempt))
+            default:
+                continue
+            }
+        }
+        return (starts, stops)
+    }
+}

@@ -1,0 +1,195 @@
+import RaftCore
+import SchedulerCore
+import SchedulerPlanning
+
+/// One node's scheduling decisions as a value: applied entries, ticks with timestamps, peers'
+/// lease probes and echoes in; ordered directives out. No sockets, files, clocks or threads —
+/// the shell (a running node, or the scheduler simulator) passes the time in and carries the
+/// directives out, so a seeded simulator can run thousands of cluster histories and check the
+/// scheduler's promises on every step.
+///
+/// What it decides:
+/// - **Executor orders** from each applied batch (``ExecutorOrders``): which attempts to start
+///   or stop here, never one the batch already ended.
+/// - **The executor's lease** (``ExecutorLease``): when to probe the leader, when to fence.
+/// - **The leader's view of executors** (``LeaseLedger``, ``CommitHistory``): who proved a round
+///   trip, who is caught up, whose attempts are lost.
+/// - **Stamps** (``ClockBound``): the time the leader writes into commands, bounded by a
+///   majority's clocks or by the log's own time.
+/// - **The leader's duties** (``SchedulerPlanning/DutyPlanner``): what to propose each round.
+public struct NodeCore: Sendable {
+    /// Timing and shape, shared by every node of a cluster.
+    public struct Settings: Sendable {
+        /// The executor lease.
+        public var lease: Duration
+        /// How long past the lease the leader waits before expiring a silent executor's attempts.
+        public var leaseMargin: Duration
+        /// How far ahead of the majority's clocks a stamp may be.
+        public var clockTolerance: Duration = .seconds(1)
+        /// Clock reports older than this are ignored.
+        public var clockReportAge: Duration = .seconds(10)
+        /// Most assignments per duty round.
+        public var maxAssignments: Int = 1_024
+        /// Added to an attempt's timeout for its deadline.
+        public var deadlineSlackMs: Int64 = 10_000
+        /// Every voter.
+        public var voters: Set<Raft.NodeID>
+        /// Every executor and its slots.
+        public var slots: [ExecutorID: Int]
+
+        /// Settings.
+        public init(lease: Duration, leaseMargin: Duration, voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
+            self.lease = lease
+            self.leaseMargin = leaseMargin
+            self.voters = voters
+            self.slots = slots
+        }
+    }
+
+    /// What the shell must do, in order.
+    public enum Directive: Hashable, Sendable {
+        /// Start this attempt on this node's executor.
+        case start(AttemptOrder)
+        /// Stop this attempt (SIGTERM, then SIGKILL after the kill grace); report how it ended.
+        case stop(AttemptKey)
+        /// Stop every running attempt without reporting: the lease ran out.
+        case fence
+        /// Propose this command, stamped with this time (only the leader's are ever proposed).
+        case propose(Command, at: Timestamp)
+        /// Send a lease probe to the leader (and a legacy ping if `legacy`).
+        case sendProbe(to: Raft.NodeID, LeaseProbe, legacy: Bool)
+        /// Send this echo back to a probing executor.
+        case sendEcho(to: Raft.NodeID, LeaseEcho)
+    }
+
+    /// This node.
+    public let id: Raft.NodeID
+    /// Timing and shape.
+    public let settings: Settings
+    /// The replicated scheduler state as applied here.
+    public private(set) var state: SchedulerState
+    /// The last applied log index.
+    public private(set) var appliedIndex = Raft.LogIndex.zero
+    /// The executor side of the lease.
+    public private(set) var executorLease: ExecutorLease
+    /// When this node took office, while it leads.
+    public private(set) var leadingSince: MonotonicTime?
+    private var ledger: LeaseLedger
+    private var clocks: ClockBound
+    private var commits = CommitHistory()
+    private var logTime: (stamp: Timestamp, appliedAt: MonotonicTime)?
+    private let replayThrough: Raft.LogIndex
+    private let mutations: MutationSwitch
+
+    /// A node that started at `started` with entries through `replayThrough` on its own disk
+    /// (they replay without starting anything).
+    public init(id: Raft.NodeID, settings: Settings, started: MonotonicTime, replayThrough: Raft.LogIndex = .zero,
+                mutations: MutationSwitch = MutationSwitch()) {
+        self.id = id
+        self.settings = settings
+        self.replayThrough = replayThrough
+        self.mutations = mutations
+        var config = SchedulerConfig()
+        config.mutations = mutations
+        state = SchedulerState(config: config)
+        executorLease = ExecutorLease(lease: settings.lease, started: started)
+        ledger = LeaseLedger(mutations: mutations)
+        clocks = ClockBound(tolerance: settings.clockTolerance, maxReportAge: settings.clockReportAge)
+    }
+
+    private var executorID: ExecutorID { ExecutorID(id.rawValue) }
+
+    // MARK: Applying
+
+    /// Applies committed entries `(index, command)` in order at `now`; returns the starts and stops
+    /// for this node's executor (none for replayed entries), and the events of each entry.
+    public mutating func apply(_ entries: [(index: Raft.LogIndex, command: StampedCommand)],
+                               at now: MonotonicTime) -> (directives: [Directive], events: [[SchedulerEvent]]) {
+        var live: [SchedulerEvent] = []
+        var perEntry: [[SchedulerEvent]] = []
+        for (index, stamped) in entries {
+            var events: [SchedulerEvent] = []
+            state.apply(stamped.command, at: stamped.at, into: &events)
+            if index > replayThrough { live.append(contentsOf: events) }
+            perEntry.append(events)
+            appliedIndex = index
+        }
+        if !entries.isEmpty { logTime = (state.now, now) }
+        let (starts, stops) = ExecutorOrders.collect(from: live, for: executorID, in: state, mutations: mutations)
+        // Stops first: with the batch's own start/stop pairs already cancelled out the keys are
+        // disjoint, so the order only matters to the `start-after-stop` mutation, which keeps both.
+        return (stops.map(Directive.stop) + starts.map(Directive.start), perEntry)
+    }
+
+    // MARK: The executor's lease
+
+    /// Every lease/8: probe the leader, or fence if the lease ran out. `leader` is who this node
+    /// believes leads (itself when leading).
+    public mutating func executorTick(at now: MonotonicTime, wallClock: Timestamp, leader: Raft.NodeID?) -> [Directive] {
+        var directives: [Directive] = []
+        if leader == id {
+            executorLease.leading(at: now)
+        } else if let leader {
+            let (probe, legacy) = executorLease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock,
+                                                      legacyAfter: settings.lease / 2)
+            directives.append(.sendProbe(to: leader, probe, legacy: legacy))
+        }
+        if executorLease.mustFence(at: now) { directives.append(.fence) }
+        return directives
+    }
+
+    /// The leader echoed probe `echo.sequence`.
+    public mutating func echoReceived(_ echo: LeaseEcho, from peer: Raft.NodeID, at now: MonotonicTime) {
+        executorLease.echoed(echo.sequence, by: peer, echoID: echo.echoID, at: now)
+    }
+
+    // MARK: Leading
+
+    /// A probe from `peer`: record its proof, applied index and clock; echo it.
+    public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> Directive {
+        ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
+        clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
+        return .sendEcho(to: peer, LeaseEcho(sequence: probe.sequence, echoID: ledger.echo(to: peer, at: now)))
+    }
+
+    /// The time to stamp at `now` given this node's `wallClock` (bounded; see ``ClockBound``).
+    public func stamp(at now: MonotonicTime, wallClock: Timestamp) -> (stamp: Timestamp, jumped: Bool) {
+        clocks.bound(wallClock, at: now, voters: settings.voters, self: id, logTime: logTime)
+    }
+
+    /// A command forwarded by a follower, stamped by this leader — never with the follower's time.
+    public func stampForwarded(_ forwarded: StampedCommand, at now: MonotonicTime, wallClock: Timestamp) -> StampedCommand {
+        if mutations.isOn("follower-clock") { return forwarded }
+        return StampedCommand(at: stamp(at: now, wallClock: wallClock).stamp, command: forwarded.command)
+    }
+
+    /// This node took office (or lost it, with `nil`).
+    public mutating func leadership(since: MonotonicTime?) { leadingSince = since }
+
+    /// One duty round while leading: the entry to propose, if anything is due. `nextRunID` makes
+    /// fresh run ids for cron fires.
+    public mutating func leaderTick(at now: MonotonicTime, wallClock: Timestamp, commitIndex: Raft.LogIndex,
+                                    nextRunID: () -> RunID) -> [Directive] {
+        guard let since = leadingSince else { return [] }
+        commits.record(commitIndex, at: now)
+        let stamp = self.stamp(at: now, wallClock: wallClock).stamp
+        let capacities = settings.slots.keys.sorted().map { executor in
+            let peer = Raft.NodeID(executor.rawValue)
+            let isLeader = peer == id
+            let caughtUp = isLeader
+                || commits.isCaughtUp(applied: ledger.appliedIndex(of: peer).map { Raft.LogIndex($0) }, at: now, lag: settings.lease / 4)
+            let reachable = isLeader || ledger.holds(peer, at: now, lease: settings.lease, leadingSince: since)
+            return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
+                                    isReachable: caughtUp && reachable)
+        }
+        let lost = Set(settings.slots.keys.filter { executor in
+            let peer = Raft.NodeID(executor.rawValue)
+            return peer != id && !ledger.holds(peer, at: now, lease: settings.lease + settings.leaseMargin, leadingSince: since)
+        })
+        let commands = DutyPlanner.plan(state: state, now: stamp, executors: capacities, lost: lost,
+                                        maxAssignments: settings.maxAssignments, deadlineSlackMs: settings.deadlineSlackMs,
+                                        nextRunID: nextRunID)
+        guard !commands.isEmpty else { return [] }
+        return [.propose(commands.count == 1 ? commands[0] : .batch(commands), at: stamp)]
+    }
+}
