@@ -107,6 +107,10 @@ let package = Package(
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
+        // Test-only: the scheduler simulator — NodeCores over an abstract log with faults, checking the scheduler's promises.
+        .target(name: "SchedulerSimulation", dependencies: ["NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "DeterministicRandom"]),
+        // The scheduler simulator's command line (scripts/simulate.sh --scheduler).
+        .executableTarget(name: "scheduler-sim", dependencies: ["SchedulerSimulation", "SchedulerCore"]),
         // The simulator's command line: thousands of seeded histories in release (scripts/simulate.sh).
         .executableTarget(name: "quorum-sim", dependencies: ["SimulationKit"]),
         // Test-only: seeded random scheduler command streams (tests, replay tool, benchmark).
@@ -129,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
-        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore"]),
+        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation"]),
         .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
         .testTarget(

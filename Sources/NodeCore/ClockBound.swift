@@ -1,18 +1,27 @@
 import RaftCore
 import SchedulerCore
 
-/// Bounds the leader's stamps by its peers' clocks, so that a forward jump of the leader's
-/// wall clock cannot move scheduler time for good (a stamp far in the future would make every
-/// cron fire and retry wait for real time to catch up).
+/// Bounds the leader's stamps by its peers' clocks and by its own monotonic clock, so that a
+/// forward jump of the leader's wall clock cannot move scheduler time for good (a stamp far in
+/// the future would make every cron fire and retry wait for real time to catch up, and expire
+/// running attempts early).
 ///
 /// A pure value. Followers report their wall clock in every lease probe (``record(_:wallClock:at:)``);
-/// each report ages with the leader's monotonic clock. ``bound(_:at:voters:self:)`` sorts the
-/// leader's own clock and every fresh report and takes the majority-th smallest (the median of
-/// a majority): the leader's clock stands unless it is ahead of that by more than ``tolerance`` —
-/// that is, unless a majority of voters agree it runs ahead — and then the stamp is that value
-/// plus the tolerance. A minority with wrong clocks, fast or slow, cannot move the stamp; with
-/// fewer than a majority reporting (a new leader's first moments, or most peers down) the log's
-/// own time advanced by the monotonic clock bounds it instead.
+/// each report ages with the leader's monotonic clock.
+/// - When every voter's clock is known (its own and a fresh report from each peer), the stamp is
+///   at most their **median** plus ``tolerance``: a minority of wrong clocks, fast or slow,
+///   cannot move the median.
+/// - The **trusted offset** (wall clock minus monotonic clock) is confirmed whenever a majority of
+///   voters' clocks, this node's included, agree within the tolerance, or a live entry's stamp
+///   agrees with this node's clock (``observe(logStamp:own:at:)``) — so a follower has one when it
+///   is elected.
+/// - Otherwise (a peer is down or cut off, the leader is new) the stamp is at most the
+///   monotonic clock plus the trusted offset plus the tolerance: a wall clock that jumped since
+///   it was last confirmed shows as a changed offset. The bound moves with the monotonic clock,
+///   not with the stamps, so it cannot ratchet scheduler time forward or hold it back.
+/// - A process trusts its clock as it was at start until something confirms it. So only a process
+///   that *started* with a wrong clock and was elected before applying a live entry or hearing
+///   from every peer can stamp it; see `docs/node.md`.
 public struct ClockBound: Sendable {
     private struct Report: Sendable {
         var wallClock: Timestamp
@@ -24,11 +33,16 @@ public struct ClockBound: Sendable {
     /// Reports older than this are not used (their node may be down).
     public let maxReportAge: Duration
     private var reports: [Raft.NodeID: Report] = [:]
+    /// Wall clock minus monotonic clock, in milliseconds, when the median last confirmed it.
+    public private(set) var trustedOffset: Int64?
 
-    /// A bound with `tolerance`, ignoring reports older than `maxReportAge`.
-    public init(tolerance: Duration, maxReportAge: Duration) {
+    /// A bound with `tolerance`, ignoring reports older than `maxReportAge`. `startClock` (this
+    /// process's wall clock at monotonic time `at`, when it started) is trusted until something
+    /// confirms another offset: a clock that jumps later, before any confirmation, is still caught.
+    public init(tolerance: Duration, maxReportAge: Duration, startClock: (wall: Timestamp, at: MonotonicTime)? = nil) {
         self.tolerance = tolerance
         self.maxReportAge = maxReportAge
+        if let startClock { trustedOffset = startClock.wall.milliseconds &- Self.milliseconds(startClock.at.sinceOrigin) }
     }
 
     /// Records `peer`'s wall clock as reported in a probe received at `now`.
@@ -36,16 +50,20 @@ public struct ClockBound: Sendable {
         reports[peer] = Report(wallClock: wallClock, receivedAt: now)
     }
 
-    /// The time to stamp: `own` (this node's wall clock, read at `now`) unless it is ahead of
-    /// the median estimate by more than the tolerance. `voters` are every voter's id, this
-    /// node's included; `self` is this node. `jumped` says the bound applied.
-    ///
-    /// Without a majority of fresh reports (a new leader's first probe interval), `logTime` —
-    /// the scheduler time of the last applied entry and the monotonic time it was applied at —
-    /// bounds the stamp instead: the log's time, advanced by the monotonic clock, plus the
-    /// tolerance. A new leader whose clock jumped therefore cannot stamp its jump either.
-    public func bound(_ own: Timestamp, at now: MonotonicTime, voters: Set<Raft.NodeID>, self selfID: Raft.NodeID,
-                      logTime: (stamp: Timestamp, appliedAt: MonotonicTime)? = nil) -> (stamp: Timestamp, jumped: Bool) {
+    /// A live entry stamped `stamp` by the leader was applied at `now`, when this node's wall clock
+    /// read `own`: if they agree within the tolerance, the leader (whose stamps a majority of clocks
+    /// bound) confirms this node's clock. Only ever confirms, so an old entry applied late changes
+    /// nothing; it is how a follower has a trusted offset when it is elected.
+    public mutating func observe(logStamp stamp: Timestamp, own: Timestamp, at now: MonotonicTime) {
+        guard abs(own.milliseconds &- stamp.milliseconds) <= Self.milliseconds(tolerance) else { return }
+        trustedOffset = own.milliseconds &- Self.milliseconds(now.sinceOrigin)
+    }
+
+    /// The time to stamp: `own` (this node's wall clock, read at `now`) unless a bound (see the
+    /// type) is lower. `voters` are every voter's id, this node's included; `self` is this node.
+    /// `jumped` says a bound applied.
+    public mutating func bound(_ own: Timestamp, at now: MonotonicTime, voters: Set<Raft.NodeID>,
+                               self selfID: Raft.NodeID) -> (stamp: Timestamp, jumped: Bool) {
         var estimates: [Int64] = [own.milliseconds]
         for voter in voters where voter != selfID {
             guard let report = reports[voter] else { continue }
@@ -53,13 +71,20 @@ public struct ClockBound: Sendable {
             guard age >= .zero, age <= maxReportAge else { continue }
             estimates.append(report.wallClock.milliseconds &+ Self.milliseconds(age))
         }
+        let tolerance = Self.milliseconds(self.tolerance)
+        let offset = own.milliseconds &- Self.milliseconds(now.sinceOrigin)
         let majority = voters.count / 2 + 1
+        if estimates.count(where: { abs($0 &- own.milliseconds) <= tolerance }) >= majority {
+            trustedOffset = offset  // a majority of voters, this one included, agree with its clock
+        }
         let limit: Int64
-        if estimates.count >= majority {
+        if estimates.count == voters.count || (!voters.contains(selfID) && estimates.count == voters.count + 1) {
             estimates.sort()
-            limit = estimates[majority - 1] &+ Self.milliseconds(tolerance)
-        } else if let logTime, now >= logTime.appliedAt {
-            limit = logTime.stamp.milliseconds &+ Self.milliseconds(now - logTime.appliedAt) &+ Self.milliseconds(tolerance)
+            let median = estimates[(estimates.count - 1) / 2]
+            if abs(own.milliseconds &- median) <= tolerance { trustedOffset = offset }
+            limit = median &+ tolerance
+        } else if let trustedOffset {
+            limit = Self.milliseconds(now.sinceOrigin) &+ trustedOffset &+ tolerance
         } else {
             return (own, false)
         }

@@ -50,11 +50,23 @@ public struct ExecutorLease: Sendable {
     /// `peer` echoed probe `sequence` at `now` (`echoID` is nil for a legacy pong).
     public mutating func echoed(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, at now: MonotonicTime) {
         if let echoID {
-            lastEchoFrom[peer] = max(lastEchoFrom[peer] ?? 0, echoID)
+            // The latest, not the largest: a leader that restarted counts its echo ids from 1 again
+            // (keeping the largest would name an id the new process never sent, and no probe would
+            // ever prove the lease again — the scheduler simulator found this).
+            lastEchoFrom[peer] = echoID
             lastVersionOneEcho = now
         }
         guard let probe = probes.removeValue(forKey: sequence), probe.leader == peer else { return }
         if lastRoundTrip.map({ $0 < probe.sentAt }) ?? true { lastRoundTrip = probe.sentAt }
+    }
+
+    /// Whether a round trip with a leader (or this node's own leadership) proves, at `now`, that
+    /// the leader counts this node's lease — unlike ``mustFence(at:)``, the grace of a fresh start
+    /// does not count. A node starts attempts only then: one that just restarted (or lost its log)
+    /// and catches up would otherwise start old assignments the leader is about to expire as lost.
+    public func isProven(at now: MonotonicTime) -> Bool {
+        guard let contact = [ledAt, lastRoundTrip].compactMap({ $0 }).max() else { return false }
+        return now - contact <= lease
     }
 
     /// Whether the lease ran out at `now`: no round trip with a leader (nor leading, nor a

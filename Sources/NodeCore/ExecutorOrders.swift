@@ -97,4 +97,31 @@ public enum ExecutorOrders {
         }
         return (starts, stops)
     }
+
+    /// `starts` without the attempts assigned before this process started (`startedAt`, less a
+    /// second for clock differences). A node that lost its log replays old entries live when it
+    /// catches up: those attempts were running when it died, and the leader — which has had no
+    /// round trip with this node since — is about to expire them as lost; starting them now
+    /// would overlap their retries. They are reported lost instead, once the lease is proven.
+    public static func withoutStale(_ starts: [AttemptOrder], in state: SchedulerState, startedAt: Timestamp) -> [AttemptOrder] {
+        let cutoff = startedAt.adding(milliseconds: -1_000)
+        return starts.filter { order in (state.run(order.runID)?.startedAt).map { $0 >= cutoff } ?? false }
+    }
+
+    /// `starts` time-boxed to the leader's deadline: each attempt's timeout is cut so that, with
+    /// the kill grace and a second for clock differences, its task is dead before the leader
+    /// expires it (`deadline_passed`) and may retry it elsewhere; an attempt with no time left is
+    /// not started. A node that applies an assignment late (it was cut off, or catching up) would
+    /// otherwise start a task that outlives its own deadline and overlaps the retry.
+    public static func timeBoxed(_ starts: [AttemptOrder], in state: SchedulerState, now: Timestamp,
+                                 killGraceMs: Int64) -> [AttemptOrder] {
+        starts.compactMap { order in
+            guard let deadline = state.run(order.runID)?.deadline else { return order }
+            let left = deadline.milliseconds - now.milliseconds - killGraceMs - 1_000
+            guard left > 0 else { return nil }
+            var boxed = order
+            boxed.timeoutMs = min(order.timeoutMs, left)
+            return boxed
+        }
+    }
 }

@@ -26,12 +26,14 @@ public struct NodeCore: Sendable {
         public var leaseMargin: Duration
         /// How far ahead of the majority's clocks a stamp may be.
         public var clockTolerance: Duration = .seconds(1)
-        /// Clock reports older than this are ignored.
-        public var clockReportAge: Duration = .seconds(10)
+        /// Clock reports older than this are ignored (half the lease: probes come every eighth).
+        public var clockReportAge: Duration
         /// Most assignments per duty round.
         public var maxAssignments: Int = 1_024
         /// Added to an attempt's timeout for its deadline.
         public var deadlineSlackMs: Int64 = 10_000
+        /// SIGTERM→SIGKILL of a stopped task (attempts are time-boxed to end this long before their deadline).
+        public var killGraceMs: Int64 = 5_000
         /// Every voter.
         public var voters: Set<Raft.NodeID>
         /// Every executor and its slots.
@@ -41,6 +43,7 @@ public struct NodeCore: Sendable {
         public init(lease: Duration, leaseMargin: Duration, voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
             self.lease = lease
             self.leaseMargin = leaseMargin
+            clockReportAge = lease / 2
             self.voters = voters
             self.slots = slots
         }
@@ -72,20 +75,23 @@ public struct NodeCore: Sendable {
     public private(set) var appliedIndex = Raft.LogIndex.zero
     /// The executor side of the lease.
     public private(set) var executorLease: ExecutorLease
+    /// Wall clock minus monotonic clock when peers last confirmed this node's clock (see ``ClockBound``).
+    public var trustedClockOffset: Int64? { clocks.trustedOffset }
     /// When this node took office, while it leads.
     public private(set) var leadingSince: MonotonicTime?
     private var ledger: LeaseLedger
     private var clocks: ClockBound
     private var commits = CommitHistory()
-    private var logTime: (stamp: Timestamp, appliedAt: MonotonicTime)?
     private let replayThrough: Raft.LogIndex
+    private let startedWall: Timestamp
     private let mutations: MutationSwitch
 
-    /// A node that started at `started` with entries through `replayThrough` on its own disk
-    /// (they replay without starting anything).
-    public init(id: Raft.NodeID, settings: Settings, started: MonotonicTime, replayThrough: Raft.LogIndex = .zero,
-                mutations: MutationSwitch = MutationSwitch()) {
+    /// A node that started at `started` (its wall clock then: `startedWall`) with entries through
+    /// `replayThrough` on its own disk (they replay without starting anything).
+    public init(id: Raft.NodeID, settings: Settings, started: MonotonicTime, startedWall: Timestamp = .zero,
+                replayThrough: Raft.LogIndex = .zero, mutations: MutationSwitch = MutationSwitch()) {
         self.id = id
+        self.startedWall = startedWall
         self.settings = settings
         self.replayThrough = replayThrough
         self.mutations = mutations
@@ -94,17 +100,23 @@ public struct NodeCore: Sendable {
         state = SchedulerState(config: config)
         executorLease = ExecutorLease(lease: settings.lease, started: started)
         ledger = LeaseLedger(mutations: mutations)
-        clocks = ClockBound(tolerance: settings.clockTolerance, maxReportAge: settings.clockReportAge)
+        clocks = ClockBound(tolerance: settings.clockTolerance, maxReportAge: settings.clockReportAge,
+                            startClock: startedWall == .zero ? nil : (startedWall, started))
     }
 
     private var executorID: ExecutorID { ExecutorID(id.rawValue) }
 
     // MARK: Applying
 
-    /// Applies committed entries `(index, command)` in order at `now`; returns the starts and stops
+    /// Applies committed entries `(index, command)` in order; returns the starts and stops
     /// for this node's executor (none for replayed entries), and the events of each entry.
+    /// `clock` (the monotonic time and this node's wall clock now) lets a live entry's stamp
+    /// confirm this node's clock (see ``ClockBound/observe(logStamp:own:at:)``); with it, until a
+    /// round trip proves this node's lease (``ExecutorLease/isProven(at:)``), attempts assigned
+    /// before this process started are not started (``ExecutorOrders/withoutStale(_:in:startedAt:)``).
     public mutating func apply(_ entries: [(index: Raft.LogIndex, command: StampedCommand)],
-                               at now: MonotonicTime) -> (directives: [Directive], events: [[SchedulerEvent]]) {
+                               clock: (now: MonotonicTime, wall: Timestamp)? = nil)
+        -> (directives: [Directive], events: [[SchedulerEvent]]) {
         var live: [SchedulerEvent] = []
         var perEntry: [[SchedulerEvent]] = []
         for (index, stamped) in entries {
@@ -114,8 +126,18 @@ public struct NodeCore: Sendable {
             perEntry.append(events)
             appliedIndex = index
         }
-        if !entries.isEmpty { logTime = (state.now, now) }
-        let (starts, stops) = ExecutorOrders.collect(from: live, for: executorID, in: state, mutations: mutations)
+        if let clock, let last = entries.last, last.index > replayThrough {
+            clocks.observe(logStamp: last.command.at, own: clock.wall, at: clock.now)
+        }
+        var (starts, stops) = ExecutorOrders.collect(from: live, for: executorID, in: state, mutations: mutations)
+        if let clock {
+            if executorLease.mustFence(at: clock.now) {
+                starts = []  // fenced: nothing new starts; reconciliation reports them lost later
+            } else if !executorLease.isProven(at: clock.now) {
+                starts = ExecutorOrders.withoutStale(starts, in: state, startedAt: startedWall)
+            }
+            starts = ExecutorOrders.timeBoxed(starts, in: state, now: clock.wall, killGraceMs: settings.killGraceMs)
+        }
         // Stops first: with the batch's own start/stop pairs already cancelled out the keys are
         // disjoint, so the order only matters to the `start-after-stop` mutation, which keeps both.
         return (stops.map(Directive.stop) + starts.map(Directive.start), perEntry)
@@ -143,22 +165,34 @@ public struct NodeCore: Sendable {
         executorLease.echoed(echo.sequence, by: peer, echoID: echo.echoID, at: now)
     }
 
+    /// Attempts the applied state says run on this node but its executor does not run (a restart
+    /// replayed them, a lost log replayed them live, or they were not started without a proven
+    /// lease): report them lost so they retry at once. Call when applied up to the leader's commit.
+    public func lostAttempts(runningHere: Set<AttemptKey>) -> [AttemptKey] {
+        state.activeAttempts(on: executorID).map { AttemptKey(runID: $0.runID, attempt: $0.attempt) }
+            .filter { !runningHere.contains($0) }
+    }
+
     // MARK: Leading
 
-    /// A probe from `peer`: record its proof, applied index and clock; echo it.
-    public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> Directive {
+    /// A probe from `peer`: record its proof, applied index and clock; echo it unless its probes
+    /// show the echoes are not arriving (``LeaseLedger/shouldEcho(_:lastEcho:at:leadingSince:lease:margin:)``).
+    public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> [Directive] {
         ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
         clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
-        return .sendEcho(to: peer, LeaseEcho(sequence: probe.sequence, echoID: ledger.echo(to: peer, at: now)))
+        guard let since = leadingSince,
+              ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: settings.lease,
+                                margin: settings.leaseMargin) else { return [] }
+        return [.sendEcho(to: peer, LeaseEcho(sequence: probe.sequence, echoID: ledger.echo(to: peer, at: now)))]
     }
 
     /// The time to stamp at `now` given this node's `wallClock` (bounded; see ``ClockBound``).
-    public func stamp(at now: MonotonicTime, wallClock: Timestamp) -> (stamp: Timestamp, jumped: Bool) {
-        clocks.bound(wallClock, at: now, voters: settings.voters, self: id, logTime: logTime)
+    public mutating func stamp(at now: MonotonicTime, wallClock: Timestamp) -> (stamp: Timestamp, jumped: Bool) {
+        clocks.bound(wallClock, at: now, voters: settings.voters, self: id)
     }
 
     /// A command forwarded by a follower, stamped by this leader — never with the follower's time.
-    public func stampForwarded(_ forwarded: StampedCommand, at now: MonotonicTime, wallClock: Timestamp) -> StampedCommand {
+    public mutating func stampForwarded(_ forwarded: StampedCommand, at now: MonotonicTime, wallClock: Timestamp) -> StampedCommand {
         if mutations.isOn("follower-clock") { return forwarded }
         return StampedCommand(at: stamp(at: now, wallClock: wallClock).stamp, command: forwarded.command)
     }
@@ -184,7 +218,7 @@ public struct NodeCore: Sendable {
         }
         let lost = Set(settings.slots.keys.filter { executor in
             let peer = Raft.NodeID(executor.rawValue)
-            return peer != id && !ledger.holds(peer, at: now, lease: settings.lease + settings.leaseMargin, leadingSince: since)
+            return peer != id && ledger.isLost(peer, at: now, lease: settings.lease, margin: settings.leaseMargin, leadingSince: since)
         })
         let commands = DutyPlanner.plan(state: state, now: stamp, executors: capacities, lost: lost,
                                         maxAssignments: settings.maxAssignments, deadlineSlackMs: settings.deadlineSlackMs,

@@ -55,12 +55,16 @@ final class LeaderDuties: Sendable {
         for await _ in wakeups {
             let status = await driver.status
             guard status.leader == driver.id, status.role == .leader else {
-                if leadingSince != nil { logger.info("leader duties stopped", metadata: ["term": "\(status.term)"]) }
+                if leadingSince != nil {
+                    logger.info("leader duties stopped", metadata: ["term": "\(status.term)"])
+                    link.setLeading(since: nil)
+                }
                 leadingSince = nil
                 continue
             }
             if leadingSince == nil {
                 leadingSince = .now
+                link.setLeading(since: leadingSince)
                 logger.info("leader duties started: timers and dispatch rebuilt from the state", metadata: ["term": "\(status.term)"])
             }
             await round(leadingSince: leadingSince ?? .now, commitIndex: status.commitIndex)
@@ -84,8 +88,10 @@ final class LeaderDuties: Sendable {
                              isReachable: caughtUp.contains(id)
                                 && isReachable(id, since: leadingSince, within: settings.executorLease, at: instant))
         }
-        let lost = Set(executors.keys.filter {
-            !isReachable($0, since: leadingSince, within: settings.executorLease + settings.leaseMargin, at: instant)
+        let lost = Set(executors.keys.filter { peer in
+            peer.rawValue != driver.id.rawValue
+                && link.executorLost(Raft.NodeID(peer.rawValue), at: instant, lease: settings.executorLease,
+                                     margin: settings.leaseMargin, leadingSince: leadingSince)
         })
         let maxAssignments = settings.maxAssignmentsPerEntry
         let slack = settings.deadlineSlackMilliseconds

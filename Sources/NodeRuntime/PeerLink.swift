@@ -29,20 +29,28 @@ final class PeerLink: PeerMessenger, Sendable {
         var probingPeers: Set<Raft.NodeID> = []
         /// Leader side: peers' reported wall clocks.
         var clocks: ClockBound
+        /// Leader side: when this node took office (nil while it does not lead).
+        var leadingSince: MonotonicTime?
     }
 
     let transport: Transport.PeerTransport
     private let state: Mutex<State>
+    private let lease: Duration
+    private let margin: Duration
     private let logger: Logger
 
-    /// A link over `transport`; `lease` is the executor lease; `clockTolerance` bounds how far
-    /// ahead of its peers' clocks this node, leading, stamps commands (``boundedStamp(_:voters:logTime:)``).
-    init(transport: Transport.PeerTransport, lease: Duration = .seconds(5), clockTolerance: Duration = .seconds(1),
-         clockReportAge: Duration = .seconds(10), logger: Logger) {
+    /// A link over `transport`; `lease` is the executor lease and `margin` the fencing margin; `clockTolerance` bounds how far
+    /// ahead of its peers' clocks this node, leading, stamps commands (``boundedStamp(_:voters:)``),
+    /// using reports at most `clockReportAge` old (default half the lease: probes come every eighth).
+    init(transport: Transport.PeerTransport, lease: Duration = .seconds(5), margin: Duration = .milliseconds(6_850),
+         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, logger: Logger) {
         self.transport = transport
+        self.lease = lease
+        self.margin = margin
         self.logger = logger
         state = Mutex(State(executorLease: ExecutorLease(lease: lease, started: Monotonic.now()),
-                            clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge)))
+                            clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge ?? lease / 2,
+                                               startClock: (StampClock.system(), Monotonic.now()))))
     }
 
     /// Connects the driver and the forward handler (they are created after this link).
@@ -92,6 +100,12 @@ final class PeerLink: PeerMessenger, Sendable {
     /// The send time of the latest lease probe a leader answered (see ``probeLease(of:appliedIndex:wallClock:legacyAfter:)``).
     var lastLeaderRoundTrip: MonotonicTime? { state.withLock { $0.executorLease.lastRoundTrip } }
 
+    /// Executor side: whether a round trip (or leading) proves this node's lease now.
+    func executorLeaseProven() -> Bool {
+        let now = Monotonic.now()
+        return state.withLock { $0.executorLease.isProven(at: now) }
+    }
+
     /// Executor side: whether the lease ran out (no round trip with a leader, no term as leader,
     /// within the lease); `leading` records that this node leads now.
     func executorMustFence(leading: Bool) -> Bool {
@@ -116,6 +130,26 @@ final class PeerLink: PeerMessenger, Sendable {
         }
     }
 
+    /// Leader side: this node took office at `since` (nil: it no longer leads). Echoes follow the
+    /// ledger's policy only while leading.
+    func setLeading(since: ContinuousClock.Instant?) {
+        state.withLock { $0.leadingSince = since.map(Monotonic.time(of:)) }
+    }
+
+    /// Leader side: whether `peer`'s attempts may be expired as lost (``NodeCore/LeaseLedger/isLost(_:at:lease:margin:leadingSince:)``);
+    /// a peer that never sent a version-1 probe is judged by the last frame heard.
+    func executorLost(_ peer: Raft.NodeID, at now: ContinuousClock.Instant, lease: Duration, margin: Duration,
+                      leadingSince: ContinuousClock.Instant) -> Bool {
+        state.withLock { state in
+            if state.probingPeers.contains(peer) {
+                return state.ledger.isLost(peer, at: Monotonic.time(of: now), lease: lease, margin: margin,
+                                           leadingSince: Monotonic.time(of: leadingSince))
+            }
+            let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
+            return now - heard > lease + margin
+        }
+    }
+
     /// Leader side: the applied index `peer` reported in its latest probe.
     func reportedAppliedIndex(of peer: Raft.NodeID) -> Raft.LogIndex? {
         state.withLock { $0.ledger.appliedIndex(of: peer).map { Raft.LogIndex($0) } }
@@ -123,11 +157,17 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Leader side: `own` (this node's wall clock now), bounded by the clocks `voters` reported
     /// (see ``ClockBound``); `jumped` when the bound applied.
-    func boundedStamp(_ own: Timestamp, voters: Set<Raft.NodeID>,
-                      logTime: (stamp: Timestamp, appliedAt: MonotonicTime)?) -> (stamp: Timestamp, jumped: Bool) {
+    func boundedStamp(_ own: Timestamp, voters: Set<Raft.NodeID>) -> (stamp: Timestamp, jumped: Bool) {
         let me = transport.configuration.nodeID
         let now = Monotonic.now()
-        return state.withLock { $0.clocks.bound(own, at: now, voters: voters, self: me, logTime: logTime) }
+        return state.withLock { $0.clocks.bound(own, at: now, voters: voters, self: me) }
+    }
+
+    /// A live entry stamped `stamp` was just applied while this node's wall clock read `own`
+    /// (see ``NodeCore/ClockBound/observe(logStamp:own:at:)``).
+    func observe(logStamp stamp: Timestamp, own: Timestamp) {
+        let now = Monotonic.now()
+        state.withLock { $0.clocks.observe(logStamp: stamp, own: own, at: now) }
     }
 
     /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
@@ -136,13 +176,18 @@ final class PeerLink: PeerMessenger, Sendable {
         state.withLock { $0.executorLease.echoed(sequence, by: peer, echoID: echoID, at: now) }
     }
 
-    /// Leader side: records `peer`'s probe and returns the echo to send back.
-    private func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID) -> LeaseEcho {
+    /// Leader side: records `peer`'s probe and returns the echo to send back, if any (the ledger
+    /// stops echoing an executor whose probes show the echoes are not arriving).
+    private func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID) -> LeaseEcho? {
         let now = Monotonic.now()
+        let lease = self.lease, margin = self.margin
         return state.withLock { state in
             state.probingPeers.insert(peer)
             state.ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
             state.clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
+            guard let since = state.leadingSince,
+                  state.ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: lease, margin: margin)
+            else { return nil }
             return LeaseEcho(sequence: probe.sequence, echoID: state.ledger.echo(to: peer, at: now))
         }
     }
@@ -252,7 +297,7 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable lease probe", metadata: ["from": "\(message.from)"])
                         continue
                     }
-                    let echo = probeReceived(probe, from: message.from)
+                    guard let echo = probeReceived(probe, from: message.from) else { continue }
                     transport.send(Transport.Frame(type: PeerFrameType.leaseEcho.rawValue, bytes: echo.encoded()), to: message.from)
                 case .leaseEcho:
                     guard let echo = try? LeaseEcho(decoding: bytes) else {

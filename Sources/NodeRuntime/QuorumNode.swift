@@ -78,8 +78,8 @@ public final class QuorumNode: Sendable {
         var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
         transport.setPeers(peers)
-        let link = PeerLink(transport: transport, lease: settings.executorLease, clockTolerance: settings.clockTolerance,
-                            logger: logger)
+        let link = PeerLink(transport: transport, lease: settings.executorLease, margin: settings.leaseMargin,
+                            clockTolerance: settings.clockTolerance, logger: logger)
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -102,8 +102,12 @@ public final class QuorumNode: Sendable {
         // needs the driver, which needs the state machine: close the loop through a box.
         let reactions = AppliedReactions()
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics,
+                                                 startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
+                                                 leaseExpired: { link.executorMustFence(leading: false) },
+                                                 wallClock: StampClock.system,
+                                                 killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
                                                  logger: logger) {
-            stampClock.applied(schedulerTime: $0.schedulerTime)
+            if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
             reactions.handle($0)
         }
         let raftConfig = Raft.Config(

@@ -33,8 +33,8 @@ public struct AppliedChanges: Sendable {
     public var starts: [AttemptOrder]
     /// Attempts on this node to stop (cancelled or replaced).
     public var stops: [AttemptKey]
-    /// The scheduler's time after the batch (the latest stamp applied).
-    public var schedulerTime: Timestamp = .zero
+    /// The stamp of the last entry, when it was applied live (it may confirm this node's clock).
+    public var lastLiveStamp: Timestamp?
 }
 
 /// The scheduler as the Raft driver's state machine: decodes each committed entry, applies it
@@ -47,6 +47,11 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     private var state = SchedulerState()
     private let executorID: ExecutorID
     private let replayThrough: Raft.LogIndex
+    private let startedWall: Timestamp
+    private let leaseProven: @Sendable () -> Bool
+    private let leaseExpired: @Sendable () -> Bool
+    private let wallClock: (@Sendable () -> Timestamp)?
+    private let killGraceMs: Int64
     private let onApplied: @Sendable (AppliedChanges) -> Void
     private let metrics: QuorumMetrics?
     private let logger: Logger
@@ -66,10 +71,22 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///   - recentLimit: how many entries' events are kept for proposers that ask late.
     ///   - onApplied: called on this actor after each applied batch; must not block.
     ///   - metrics: counts jobs, finished runs, queue depth and the DLQ from every applied entry.
+    ///   - leaseExpired: while the executor lease has run out (the node fences), nothing starts.
+    ///   - startedWall, leaseProven: until `leaseProven()`, attempts assigned before `startedWall`
+    ///     (this process's start) are not started (``NodeCore/ExecutorOrders/withoutStale(_:in:startedAt:)``).
+    ///   - wallClock, killGraceMs: attempts are time-boxed to end, killed, before the leader's
+    ///     deadline (``NodeCore/ExecutorOrders/timeBoxed(_:in:now:killGraceMs:)``).
     public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, recentLimit: Int = 16_384,
-                metrics: QuorumMetrics? = nil, logger: Logger, onApplied: @escaping @Sendable (AppliedChanges) -> Void) {
+                metrics: QuorumMetrics? = nil, startedWall: Timestamp = .zero, leaseProven: @escaping @Sendable () -> Bool = { true },
+                leaseExpired: @escaping @Sendable () -> Bool = { false }, wallClock: (@Sendable () -> Timestamp)? = nil, killGraceMs: Int64 = 5_000,
+                logger: Logger, onApplied: @escaping @Sendable (AppliedChanges) -> Void) {
+        self.wallClock = wallClock
+        self.killGraceMs = killGraceMs
         self.executorID = executorID
         self.replayThrough = replayThrough
+        self.startedWall = startedWall
+        self.leaseProven = leaseProven
+        self.leaseExpired = leaseExpired
         self.recentLimit = recentLimit
         self.metrics = metrics
         self.logger = logger
@@ -89,11 +106,13 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         var batchEvents: [SchedulerEvent] = []
         var liveEvents: [SchedulerEvent] = []
         var applied: Raft.LogIndex?
+        var lastLiveStamp: Timestamp?
         var failure: UndecodableEntry?
         for entry in entries {
             events.removeAll(keepingCapacity: true)
+            let stamped: StampedCommand
             do {
-                let stamped = try CommandCodec.decode(entry.data)
+                stamped = try CommandCodec.decode(entry.data)
                 state.apply(stamped.command, at: stamped.at, into: &events)
             } catch {
                 failure = UndecodableEntry(index: entry.index, reason: "\(error)")
@@ -101,16 +120,27 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             }
             let replaying = entry.index <= replayThrough
             metrics?.recordApplied(events, state: state, replaying: replaying)
-            if !replaying { liveEvents.append(contentsOf: events) }
+            if !replaying {
+                liveEvents.append(contentsOf: events)
+                lastLiveStamp = stamped.at
+            }
             batchEvents.append(contentsOf: events)
             remember(events, at: entry.index)
             applied = entry.index
         }
         if let last = applied {
-            let (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
+            var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
+            if !starts.isEmpty, leaseExpired() {
+                starts = []  // fenced: nothing new starts; the executor watch reports them lost later
+            } else if !starts.isEmpty, !leaseProven() {
+                starts = ExecutorOrders.withoutStale(starts, in: state, startedAt: startedWall)
+            }
+            if !starts.isEmpty, let wallClock {
+                starts = ExecutorOrders.timeBoxed(starts, in: state, now: wallClock(), killGraceMs: killGraceMs)
+            }
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,
-                                     starts: starts, stops: stops, schedulerTime: state.now))
+                                     starts: starts, stops: stops, lastLiveStamp: lastLiveStamp))
             resumeWaiters(through: last)
         }
         if let failure {
@@ -131,8 +161,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         recentEvents = [:]
         recentOrder = []
         recentStart = 0
-        onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: [],
-                                 schedulerTime: state.now))
+        onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: []))
         resumeWaiters(through: index)
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NodeCore
 import NodeMetrics
 import RaftCore
 import SchedulerCore
@@ -19,7 +18,6 @@ final class StampClock: Sendable {
     private let metrics: QuorumMetrics?
     private let logger: Logger
     private let jumping = Mutex(false)
-    private let lastApplied = Mutex<(stamp: Timestamp, appliedAt: MonotonicTime)?>(nil)
 
     init(wallClock: @escaping @Sendable () -> Timestamp, link: PeerLink, voters: Set<Raft.NodeID>, metrics: QuorumMetrics?,
          logger: Logger) {
@@ -30,22 +28,13 @@ final class StampClock: Sendable {
         self.logger = logger
     }
 
-    /// Records the scheduler time of the entries just applied (the fallback bound while fewer
-    /// than a majority of clock reports are fresh: the log's time advanced by the monotonic clock).
-    func applied(schedulerTime: Timestamp) {
-        let now = Monotonic.now()
-        lastApplied.withLock { $0 = (schedulerTime, now) }
-    }
-
-    private func logTime() -> (stamp: Timestamp, appliedAt: MonotonicTime)? { lastApplied.withLock { $0 } }
-
     /// This host's wall clock, unbounded (for reports to the leader and for ids).
     func wall() -> Timestamp { wallClock() }
 
     /// The time to stamp into a command now.
     func now() -> Timestamp {
         let own = wallClock()
-        let (stamp, jumped) = link.boundedStamp(own, voters: voters, logTime: logTime())
+        let (stamp, jumped) = link.boundedStamp(own, voters: voters)
         let started = jumping.withLock { state -> Bool in
             defer { state = jumped }
             return jumped && !state

@@ -113,3 +113,48 @@ struct LeaseTests {
         #expect(history.isCaughtUp(applied: Raft.LogIndex(0), at: t0 - .seconds(5), lag: .seconds(1)))
     }
 }
+
+@Suite("Leases: when the leader may expire an executor's attempts")
+struct LeaseLossTests {
+    let t0 = MonotonicTime(.seconds(100))
+    let n2 = Raft.NodeID("n2")
+    let lease = Duration.seconds(2)
+    let margin = Duration.milliseconds(2_100)
+
+    /// An executor extends its own lease with every echo it receives, which the leader cannot
+    /// see: the leader may expire its attempts only a lease and the margin after the last echo it
+    /// sent, not after the last proof it holds (the scheduler simulator found the difference).
+    @Test("attempts are lost a lease and the margin after the last echo sent, whatever the proofs")
+    func lostAfterLastEchoSent() {
+        var ledger = LeaseLedger()
+        _ = ledger.echo(to: n2, at: t0 + .seconds(3))  // sent; its proof never came back
+        #expect(!ledger.isLost(n2, at: t0 + .seconds(7), lease: lease, margin: margin, leadingSince: t0))
+        #expect(ledger.isLost(n2, at: t0 + .milliseconds(7_200), lease: lease, margin: margin, leadingSince: t0))
+    }
+
+    @Test("one-way partition: probes naming stale echoes are not echoed, so the last echo sent stops advancing")
+    func stopEchoingACutOffExecutor() {
+        var ledger = LeaseLedger()
+        #expect(ledger.shouldEcho(n2, lastEcho: 0, at: t0, leadingSince: t0, lease: lease, margin: margin))
+        let first = ledger.echo(to: n2, at: t0)
+        // The echo never arrives: the executor keeps naming nothing newer.
+        #expect(ledger.shouldEcho(n2, lastEcho: first, at: t0 + .milliseconds(900), leadingSince: t0, lease: lease, margin: margin))
+        #expect(!ledger.shouldEcho(n2, lastEcho: 0, at: t0 + .milliseconds(1_100), leadingSince: t0, lease: lease, margin: margin))
+        #expect(!ledger.shouldEcho(n2, lastEcho: first, at: t0 + .seconds(2), leadingSince: t0, lease: lease, margin: margin))
+        #expect(ledger.isLost(n2, at: t0 + .milliseconds(4_200), lease: lease, margin: margin, leadingSince: t0))
+        // Retried only once the attempts are surely expired.
+        #expect(!ledger.shouldEcho(n2, lastEcho: first, at: t0 + .milliseconds(4_200), leadingSince: t0, lease: lease, margin: margin))
+        #expect(ledger.shouldEcho(n2, lastEcho: first, at: t0 + .milliseconds(5_200), leadingSince: t0, lease: lease, margin: margin))
+    }
+
+    @Test("an executor's lease keeps the latest echo id, so a restarted leader's ids (from 1 again) still prove it")
+    func restartedLeaderEchoIDs() {
+        var lease = ExecutorLease(lease: .seconds(2), started: t0)
+        let first = lease.probe("n1", at: t0, appliedIndex: Raft.LogIndex(1), wallClock: Timestamp(0), legacyAfter: .seconds(1))
+        lease.echoed(first.probe.sequence, by: "n1", echoID: 40, at: t0)
+        let second = lease.probe("n1", at: t0 + .seconds(1), appliedIndex: Raft.LogIndex(1), wallClock: Timestamp(0), legacyAfter: .seconds(1))
+        lease.echoed(second.probe.sequence, by: "n1", echoID: 1, at: t0 + .seconds(1))  // the leader restarted
+        let third = lease.probe("n1", at: t0 + .seconds(2), appliedIndex: Raft.LogIndex(1), wallClock: Timestamp(0), legacyAfter: .seconds(1))
+        #expect(third.probe.lastEcho == 1)
+    }
+}

@@ -52,6 +52,7 @@ struct PeerLinkTests {
             n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
             #expect(n1.lastLeaderRoundTrip == nil)
+            n2.setLeading(since: .now)  // only a leader echoes
             let before = Monotonic.now()
             try await waitUntil("an echoed lease probe") {
                 // The first probes may go out before the connection is up.
@@ -78,6 +79,7 @@ struct PeerLinkTests {
             n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
             let tookOffice = ContinuousClock.now - .seconds(60)  // n2 leads long enough: no benefit of the doubt
+            n2.setLeading(since: tookOffice)
             #expect(!n2.leaseHolds("n1", at: .now, lease: .seconds(5), leadingSince: tookOffice))
             try await waitUntil("n2 to hold a round-trip proof for n1") {
                 n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(9), wallClock: Timestamp(1_800_000_000_000),
