@@ -35,8 +35,10 @@ public struct WALSnapshotSummary: Hashable, Sendable {
 }
 
 /// A partial or bad-checksum frame at the very end of the last segment, with no valid frame
-/// after it: the write that was under way when the node stopped. It was never acknowledged;
-/// opening the store cuts it off.
+/// after it, that an interrupted write explains (`TornTailClassifier`: the file ends inside the
+/// frame, or a sector of it is unwritten zeros, and nothing but zeros follows it): the write
+/// that was under way when the node stopped. It was never acknowledged; opening the store cuts
+/// it off. Bad bytes that an interrupted write does not explain are damage instead.
 public struct WALTornTail: Hashable, Sendable {
     /// The segment's file name.
     public var segment: String
@@ -46,7 +48,8 @@ public struct WALTornTail: Hashable, Sendable {
     public var length: Int
     /// What is wrong with them.
     public var reason: String
-    /// Whether the whole segment goes (it has no valid header: it was being created).
+    /// Whether the whole segment goes: it is empty, shorter than its header, or holds only zeros
+    /// after a header that does not verify (it was created but never written to).
     public var removesSegment: Bool
 }
 
@@ -157,13 +160,32 @@ enum WALDirectoryAnalyzer {
             summary: WALSegmentSummary(
                 name: name, sequence: sequence, size: bytes.count, frameCount: scan.frames.count, recordCount: 0,
                 validLength: scan.validLength, salt: scan.salt))
+        if bytes.isEmpty {
+            // A segment is created empty and its header written next; a crash in between leaves
+            // this. Only the last segment can be in that state.
+            guard isLast else {
+                outcome.damage = .damaged(file: path, offset: 0, reason: "the segment is empty (it must start with a segment header) and it is not the last segment")
+                return outcome
+            }
+            outcome.tornTail = WALTornTail(
+                segment: name, offset: 0, length: 0, reason: "the segment is empty: it was created but never written to", removesSegment: true)
+            return outcome
+        }
         if case .invalid(let offset, let reason, let later) = scan.end {
-            if isLast, later == nil {
+            if let later {
+                outcome.damage = .damaged(file: path, offset: offset, reason: "\(reason); a valid frame follows at byte \(later), so this is not a torn write")
+                return outcome
+            }
+            guard isLast else {
+                outcome.damage = .damaged(file: path, offset: offset, reason: "\(reason); this is not the last segment, so this is not a torn write")
+                return outcome
+            }
+            switch TornTailClassifier.classify(bytes, badFrameAt: offset, problem: reason, salt: scan.salt) {
+            case .torn(let why, let removesSegment):
                 outcome.tornTail = WALTornTail(
-                    segment: name, offset: offset, length: bytes.count - offset, reason: reason, removesSegment: scan.frames.isEmpty)
-            } else {
-                let where_ = later.map { "a valid frame follows at byte \($0), so this is not a torn write" } ?? "this is not the last segment"
-                outcome.damage = .damaged(file: path, offset: offset, reason: "\(reason); \(where_)")
+                    segment: name, offset: offset, length: bytes.count - offset, reason: why, removesSegment: removesSegment)
+            case .damaged(let why):
+                outcome.damage = .damaged(file: path, offset: offset, reason: why)
                 return outcome
             }
         }

@@ -58,9 +58,10 @@ public struct WALInspectionReport: Sendable {
         for name in temporaryFiles { lines.append("temporary file (deleted on open): \(name)") }
         for name in otherFiles { lines.append("unknown file (ignored): \(name)") }
         if let tornTail {
+            let action = tornTail.removesSegment ? "the segment is removed on open" : "cut off on open"
             lines.append(
                 "torn tail: \(tornTail.segment) at byte \(tornTail.offset), \(tornTail.length) bytes (\(tornTail.reason)); "
-                    + "an unacknowledged write, cut off on open")
+                    + "an unacknowledged write, \(action)")
         }
         if let damage {
             lines.append("DAMAGED: \(damage.message)")

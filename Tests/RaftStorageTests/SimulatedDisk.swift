@@ -63,8 +63,11 @@ final class SimulatedDisk: WALFileSystem {
     /// The directories known to the disk.
     var directories: Set<String> { state.withLock { $0.directories } }
 
-    /// What the disk may hold after the power fails now (see the type's documentation).
-    func imageAfterPowerLoss(_ random: inout SplitMix64) -> [String: [UInt8]] {
+    /// What the disk may hold after the power fails now (see the type's documentation). With
+    /// `tearingSectors`, each 512-byte sector (by file offset) of the unsynced bytes kept is
+    /// written or left as zeros independently, as when the file size reached the disk but some
+    /// of the data did not (XFS, ext4 reading unwritten blocks as zeros).
+    func imageAfterPowerLoss(_ random: inout SplitMix64, tearingSectors: Bool = false) -> [String: [UInt8]] {
         state.withLock { state in
             var image: [String: [UInt8]] = [:]
             for path in Set(state.volatileNames.keys).union(state.durableNames.keys).sorted() {
@@ -76,6 +79,16 @@ final class SimulatedDisk: WALFileSystem {
                 if node.volatile.count > node.durable.count, node.volatile.starts(with: node.durable) {
                     let extra = Int.random(in: 0...(node.volatile.count - node.durable.count), using: &random)
                     content += node.volatile[node.durable.count..<node.durable.count + extra]
+                    if tearingSectors {
+                        var start = node.durable.count
+                        while start < content.count {
+                            let end = min((start / 512 + 1) * 512, content.count)
+                            if Bool.random(using: &random) {
+                                for offset in start..<end { content[offset] = 0 }
+                            }
+                            start = end
+                        }
+                    }
                 } else if node.volatile != node.durable, Bool.random(using: &random) {
                     content = node.volatile
                 }
