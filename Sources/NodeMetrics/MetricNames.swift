@@ -34,6 +34,25 @@ public enum MetricNames {
     public static let executorBusy = "quorum_executor_busy"
     /// `quorum_http_requests_total{route,status}` (counter): HTTP requests answered.
     public static let httpRequests = "quorum_http_requests_total"
+    /// `quorum_raft_dropped_messages_total{reason}` (counter): peer Raft messages dropped by
+    /// validation (`Raft.DropReason`).
+    public static let raftDroppedMessages = "quorum_raft_dropped_messages_total"
+    /// `quorum_transport_dropped_frames_total{reason}` (counter): frames the peer transport could
+    /// not send or deliver (`Transport.FrameDropReason`).
+    public static let transportDroppedFrames = "quorum_transport_dropped_frames_total"
+
+    /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
+    /// raw values; another reason is still counted, its series appearing at its first drop).
+    public static let raftDropReasons = [
+        "forged_sender", "term_out_of_range", "index_out_of_range", "entries_not_contiguous", "entry_term_above_sender",
+        "truncates_committed", "commit_beyond_log", "snapshot_older_than_applied", "malformed_snapshot_transfer",
+        "ack_beyond_log",
+    ]
+    /// The `reason` labels of ``transportDroppedFrames`` exported from 0 at start
+    /// (`Transport.FrameDropReason`'s raw values).
+    public static let transportDropReasons = [
+        "frame_too_large", "unknown_peer", "queue_full", "peer_removed", "connection_lost", "inbound_queue_full",
+    ]
 
     /// Every name with its Prometheus type, in the order of `docs/api.md`.
     public static let all: [(name: String, type: String)] = [
@@ -41,7 +60,8 @@ public enum MetricNames {
         (raftLeaderChanges, "counter"), (raftAppend, "histogram"), (walFsync, "histogram"),
         (jobsSubmitted, "counter"), (runsFinished, "counter"), (queueDepth, "gauge"), (dlqSize, "gauge"),
         (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
-        (executorBusy, "gauge"), (httpRequests, "counter"),
+        (executorBusy, "gauge"), (httpRequests, "counter"), (raftDroppedMessages, "counter"),
+        (transportDroppedFrames, "counter"),
     ]
 }
 
@@ -84,6 +104,8 @@ enum MetricHelp {
         case MetricNames.executorSlots: "Executor slots this node offers."
         case MetricNames.executorBusy: "Executor slots of this node running an attempt."
         case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
+        case MetricNames.raftDroppedMessages: "Peer Raft messages dropped by validation, by reason."
+        case MetricNames.transportDroppedFrames: "Peer frames the transport could not send or deliver, by reason."
         default: ""
         }
     }

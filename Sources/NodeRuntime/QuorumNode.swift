@@ -110,7 +110,8 @@ public final class QuorumNode: Sendable {
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
             stateMachine: stateMachine, messenger: link,
             options: RaftDriver.Options(tickInterval: settings.tick,
-                                        onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }),
+                                        onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
+                                        onDroppedMessage: { metrics.raftMessageDropped(reason: $0.reason.rawValue) }),
             logger: logger, seed: UInt64.random(in: .min ... .max))
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)

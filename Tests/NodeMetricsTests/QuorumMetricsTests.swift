@@ -15,6 +15,7 @@ struct QuorumMetricsTests {
             "quorum_queue_depth": "gauge", "quorum_dlq_size": "gauge", "quorum_run_duration_seconds": "histogram",
             "quorum_schedule_lag_seconds": "histogram", "quorum_executor_slots": "gauge",
             "quorum_executor_busy": "gauge", "quorum_http_requests_total": "counter",
+            "quorum_raft_dropped_messages_total": "counter", "quorum_transport_dropped_frames_total": "counter",
         ]
         #expect(scrape.types == expected)
         #expect(Dictionary(uniqueKeysWithValues: MetricNames.all.map { ($0.name, $0.type) }) == expected)
