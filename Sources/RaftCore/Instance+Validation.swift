@@ -20,17 +20,17 @@ extension Raft.Instance {
     func fieldViolation(of message: Raft.Message) -> (Raft.DropReason, String)? {
         let limit = Raft.maximumTermOrIndex
         guard message.term.rawValue <= limit else { return (.termOutOfRange, "term \(message.term) exceeds \(limit)") }
-        func index(_ value: Raft.LogIndex, _ name: String) -> (Raft.DropReason, String)? {
+        func checkIndex(_ value: Raft.LogIndex, _ name: String) -> (Raft.DropReason, String)? {
             value.rawValue <= limit ? nil : (.indexOutOfRange, "\(name) \(value) exceeds \(limit)")
         }
-        func term(_ value: Raft.Term, _ name: String) -> (Raft.DropReason, String)? {
+        func checkTerm(_ value: Raft.Term, _ name: String) -> (Raft.DropReason, String)? {
             value.rawValue <= limit ? nil : (.termOutOfRange, "\(name) \(value) exceeds \(limit)")
         }
         switch message.body {
         case .voteRequest(let request):
-            return index(request.lastLogIndex, "lastLogIndex") ?? term(request.lastLogTerm, "lastLogTerm")
+            return checkIndex(request.lastLogIndex, "lastLogIndex") ?? checkTerm(request.lastLogTerm, "lastLogTerm")
         case .append(let append):
-            if let bad = index(append.prevLogIndex, "prevLogIndex") ?? index(append.leaderCommit, "leaderCommit") { return bad }
+            if let bad = checkIndex(append.prevLogIndex, "prevLogIndex") ?? checkIndex(append.leaderCommit, "leaderCommit") { return bad }
             if append.prevLogTerm > message.term {
                 return (.entryTermAboveSender, "prevLogTerm \(append.prevLogTerm) is newer than the message's \(message.term)")
             }
@@ -50,13 +50,13 @@ extension Raft.Instance {
             }
             return nil
         case .appendResponse(.success(let matchIndex)):
-            return index(matchIndex, "matchIndex")
+            return checkIndex(matchIndex, "matchIndex")
         case .appendResponse(.rejected(let rejectedIndex, let hintIndex, let hintTerm)):
-            return index(rejectedIndex, "rejectedIndex") ?? index(hintIndex, "hintIndex") ?? term(hintTerm, "hintTerm")
+            return checkIndex(rejectedIndex, "rejectedIndex") ?? checkIndex(hintIndex, "hintIndex") ?? checkTerm(hintTerm, "hintTerm")
         case .heartbeat(let heartbeat):
-            return index(heartbeat.commit, "commit")
+            return checkIndex(heartbeat.commit, "commit")
         case .installSnapshot(let chunk):
-            if let bad = index(chunk.metadata.index, "snapshot index") ?? term(chunk.metadata.term, "snapshot term") { return bad }
+            if let bad = checkIndex(chunk.metadata.index, "snapshot index") ?? checkTerm(chunk.metadata.term, "snapshot term") { return bad }
             if chunk.metadata.term > message.term {
                 return (.entryTermAboveSender, "snapshot term \(chunk.metadata.term) is newer than the message's \(message.term)")
             }
@@ -65,13 +65,13 @@ extension Raft.Instance {
             }
             return nil
         case .snapshotResponse(let response):
-            if let bad = index(response.index, "snapshot index") { return bad }
+            if let bad = checkIndex(response.index, "snapshot index") { return bad }
             guard response.receivedBytes >= 0 else {
                 return (.malformedSnapshotTransfer, "received bytes \(response.receivedBytes) is negative")
             }
             return nil
         case .readIndexResponse(_, let readIndex?):
-            return index(readIndex, "read index")
+            return checkIndex(readIndex, "read index")
         case .voteResponse, .heartbeatResponse, .readIndexRequest, .readIndexResponse(_, nil), .timeoutNow:
             return nil
         }
