@@ -70,7 +70,8 @@ public final class QuorumNode: Sendable {
             configuration: Transport.Configuration(
                 credentials: credentials,
                 listen: Transport.PeerAddress(host: config.node.raft.host, port: config.node.raft.port),
-                connectTimeout: .seconds(1)),
+                connectTimeout: .seconds(1),
+                onDroppedFrames: { metrics.transportFramesDropped($1, reason: $0.rawValue) }),
             logger: logger)
         var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
