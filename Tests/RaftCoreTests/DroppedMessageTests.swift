@@ -80,7 +80,7 @@ struct DroppedMessageTests {
                       reason: .indexOutOfRange)
     }
 
-    @Test("entries_not_contiguous: an append with a gap, a repeat, or a wrong start (trapped in RaftLog.append)")
+    @Test("entries_not_contiguous: an append with a gap, a repeat, or a wrong start (corrupted the log, or trapped in RaftLog.append)")
     func entriesNotContiguous() throws {
         let cluster = try committedCluster()
         let term = cluster[n2].term.rawValue
