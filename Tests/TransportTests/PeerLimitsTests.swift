@@ -109,8 +109,9 @@ struct PeerLimitsTests {
     @Test("two idle transports keep their link up with keepalives, which are never delivered", .timeLimit(.minutes(1)))
     func keepalivesHoldAnIdleLink() async throws {
         let cluster = try LimitsCluster()
-        let n1 = try cluster.transport("n1", idleTimeout: .milliseconds(150))
-        let n2 = try cluster.transport("n2", idleTimeout: .milliseconds(150))
+        // Long enough that a loaded test machine does not starve a link for a whole timeout.
+        let n1 = try cluster.transport("n1", idleTimeout: .seconds(2))
+        let n2 = try cluster.transport("n2", idleTimeout: .seconds(2))
         try await running(n1) {
             try await running(n2) {
                 let n1Port = try #require(try await n1.listeningAddress().port)
@@ -118,10 +119,12 @@ struct PeerLimitsTests {
                 n1.setPeers(["n2": .init(host: "127.0.0.1", port: n2Port)])
                 n2.setPeers(["n1": .init(host: "127.0.0.1", port: n1Port)])
                 try await eventually("both links are up") { n1.isConnected(to: "n2") && n2.isConnected(to: "n1") }
-                // Wait out many idle timeouts, by the keepalives the links carry (≥ 3 per timeout).
-                let clock = ContinuousClock()
-                let start = clock.now
-                try await eventually("a second passes") { clock.now - start > .seconds(1) }
+                // Each side sends a keepalive on each of its two connections (the one it dialed and
+                // the one it accepted) after a third of the timeout without writes, so 13 received
+                // take more than two idle timeouts, through which nothing else crossed the links.
+                try await eventually("both sides received 13 keepalives") {
+                    n1.statistics().keepalivesReceived >= 13 && n2.statistics().keepalivesReceived >= 13
+                }
                 #expect(n1.statistics().peers["n2"]?.connections == 1, "the link was closed for idleness")
                 #expect(n2.statistics().peers["n1"]?.connections == 1, "the link was closed for idleness")
                 #expect(n1.statistics().inboundDelivered == 0 && n2.statistics().inboundDelivered == 0)

@@ -20,16 +20,21 @@ extension Transport {
 
         private let idleTimeout: TimeAmount
         private let logger: Logger
+        private let onKeepalive: @Sendable () -> Void
         private var authenticated = false
 
-        init(idleTimeout: TimeAmount, logger: Logger) {
+        init(idleTimeout: TimeAmount, logger: Logger, onKeepalive: @escaping @Sendable () -> Void) {
             self.idleTimeout = idleTimeout
             self.logger = logger
+            self.onKeepalive = onKeepalive
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let frame = unwrapInboundIn(data)
-            guard frame.type != FrameFormat.keepaliveType else { return }
+            guard frame.type != FrameFormat.keepaliveType else {
+                onKeepalive()
+                return
+            }
             context.fireChannelRead(data)
         }
 

@@ -72,7 +72,9 @@ extension Transport.PeerTransport {
             ByteToMessageHandler(Transport.FrameDecoder(maximumFrameLength: configuration.maximumFrameLength)),
             MessageToByteHandler(Transport.FrameEncoder()),
             IdleStateHandler(readTimeout: idle, writeTimeout: .nanoseconds(idle.nanoseconds / 3)),
-            Transport.KeepaliveHandler(idleTimeout: idle, logger: logger),
+            Transport.KeepaliveHandler(idleTimeout: idle, logger: logger) { [weak self] in
+                self?.keepalivesReceived.add(1, ordering: .relaxed)
+            },
         ])
         let asyncChannel = try NIOAsyncChannel<Transport.Frame, Transport.Frame>(wrappingChannelSynchronously: channel)
         return Transport.PeerConnection(channel: asyncChannel, peer: authentication.authenticated.futureResult)

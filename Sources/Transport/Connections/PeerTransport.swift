@@ -46,6 +46,8 @@ extension Transport {
         private let inboundDelivered = Atomic<UInt64>(0)
         /// Accepted connections still in their TLS handshake (``Configuration/maximumPendingHandshakes``).
         let pendingHandshakes = Atomic<Int>(0)
+        /// Keepalive frames received (swallowed, never delivered).
+        let keepalivesReceived = Atomic<UInt64>(0)
         /// Every lost frame, counted and logged.
         let drops: FrameDropLedger
         private let additions: AsyncStream<Outbox>
@@ -171,7 +173,8 @@ extension Transport {
                 inboundDelivered: inboundDelivered.load(ordering: .relaxed),
                 rejections: rejections,
                 droppedFrames: drops.totals,
-                pendingHandshakes: pendingHandshakes.load(ordering: .relaxed))
+                pendingHandshakes: pendingHandshakes.load(ordering: .relaxed),
+                keepalivesReceived: keepalivesReceived.load(ordering: .relaxed))
         }
 
         /// Listens, dials every peer, and serves until the calling task is cancelled (or the

@@ -136,5 +136,7 @@ extension Transport {
         public var droppedFrames: [FrameDropReason: UInt64] = [:]
         /// Accepted connections in their TLS handshake now.
         public var pendingHandshakes: Int = 0
+        /// Keepalive frames received on all connections (``Configuration/idleTimeout``).
+        public var keepalivesReceived: UInt64 = 0
     }
 }
