@@ -171,6 +171,8 @@ let package = Package(
         .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),
         .executableTarget(
             name: "RaftWireFuzz", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"], path: "Tools/RaftWireFuzz"),
+        // Decode-and-step fuzz of RaftCore with messages from a certified peer (scripts/check-fuzz-step.sh).
+        .executableTarget(name: "RaftStepFuzz", dependencies: ["RaftWire", "RaftCore"], path: "Tools/RaftStepFuzz"),
     ],
     swiftLanguageModes: [.v6]
 )

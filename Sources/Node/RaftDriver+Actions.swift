@@ -46,10 +46,32 @@ extension RaftDriver {
                          message: "the leader could not confirm read \(context) (leadership changed); retry")
             case .membershipChanged(let membership):
                 logger.info("membership changed", metadata: ["membership": "\(membership)"])
+            case .droppedMessage(let dropped):
+                reportDropped(dropped)
             }
         }
         if wroteLog { writerWakeupInput.yield() }
         if queuedApply { applierWakeupInput.yield() }
+    }
+
+    /// Hands a message from the peer the transport authenticated as `peer` to the driver, after
+    /// checking that the message names that peer as its sender (peers are checked, not trusted:
+    /// docs/security.md). A forged sender is dropped, logged and counted. Never blocks.
+    public nonisolated func receive(_ message: Raft.Message, authenticatedAs peer: Raft.NodeID) {
+        if let forged = message.senderMismatch(authenticatedAs: peer) {
+            reportDropped(forged)
+            return
+        }
+        receive(message)
+    }
+
+    /// Logs a dropped peer message and counts it through `Options.onDroppedMessage`.
+    nonisolated func reportDropped(_ dropped: Raft.DroppedMessage) {
+        logger.warning("dropped a Raft message", metadata: [
+            "peer": "\(dropped.from)", "reason": "\(dropped.reason)", "kind": "\(dropped.kind)", "term": "\(dropped.term)",
+            "detail": "\(dropped.detail)",
+        ])
+        options.onDroppedMessage?(dropped)
     }
 
     /// Publishes the change. When this node stops leading, its pending proposals keep waiting —

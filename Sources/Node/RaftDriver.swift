@@ -28,15 +28,20 @@ public actor RaftDriver {
         /// Called after each durable log write with how long it took (append and sync), for
         /// `quorum_raft_append_seconds`. Must not block.
         public var onLogWrite: (@Sendable (Duration) -> Void)?
+        /// Called for every peer message dropped by validation (the core's rules or a forged
+        /// sender), after it is logged, for `quorum_raft_dropped_messages_total`. Must not block.
+        public var onDroppedMessage: (@Sendable (Raft.DroppedMessage) -> Void)?
 
         /// Creates options.
         public init(tickInterval: Duration = .milliseconds(100), readTimeoutTicks: Int = 30, proposalOutcomeTicks: Int = 50,
-                    inboxCapacity: Int = 8192, onLogWrite: (@Sendable (Duration) -> Void)? = nil) {
+                    inboxCapacity: Int = 8192, onLogWrite: (@Sendable (Duration) -> Void)? = nil,
+                    onDroppedMessage: (@Sendable (Raft.DroppedMessage) -> Void)? = nil) {
             self.tickInterval = tickInterval
             self.readTimeoutTicks = readTimeoutTicks
             self.proposalOutcomeTicks = proposalOutcomeTicks
             self.inboxCapacity = inboxCapacity
             self.onLogWrite = onLogWrite
+            self.onDroppedMessage = onDroppedMessage
         }
     }
 

@@ -38,6 +38,25 @@ public enum MetricNames {
     /// of the median of a majority's reported clocks by more than the bound and stamped the
     /// bounded time instead.
     public static let clockJumps = "quorum_clock_jumps_total"
+    /// `quorum_raft_dropped_messages_total{reason}` (counter): peer Raft messages dropped by
+    /// validation (`Raft.DropReason`).
+    public static let raftDroppedMessages = "quorum_raft_dropped_messages_total"
+    /// `quorum_transport_dropped_frames_total{reason}` (counter): frames the peer transport could
+    /// not send or deliver (`Transport.FrameDropReason`).
+    public static let transportDroppedFrames = "quorum_transport_dropped_frames_total"
+
+    /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
+    /// raw values; another reason is still counted, its series appearing at its first drop).
+    public static let raftDropReasons = [
+        "forged_sender", "term_out_of_range", "index_out_of_range", "entries_not_contiguous", "entry_term_above_sender",
+        "truncates_committed", "commit_beyond_log", "snapshot_older_than_applied", "malformed_snapshot_transfer",
+        "ack_beyond_log",
+    ]
+    /// The `reason` labels of ``transportDroppedFrames`` exported from 0 at start
+    /// (`Transport.FrameDropReason`'s raw values).
+    public static let transportDropReasons = [
+        "frame_too_large", "unknown_peer", "queue_full", "peer_removed", "connection_lost", "inbound_queue_full",
+    ]
 
     /// Every name with its Prometheus type, in the order of `docs/api.md`.
     public static let all: [(name: String, type: String)] = [
@@ -45,7 +64,8 @@ public enum MetricNames {
         (raftLeaderChanges, "counter"), (raftAppend, "histogram"), (walFsync, "histogram"),
         (jobsSubmitted, "counter"), (runsFinished, "counter"), (queueDepth, "gauge"), (dlqSize, "gauge"),
         (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
-        (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"),
+        (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
+        (transportDroppedFrames, "counter"),
     ]
 }
 
@@ -89,6 +109,8 @@ enum MetricHelp {
         case MetricNames.executorBusy: "Executor slots of this node running an attempt."
         case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
         case MetricNames.clockJumps: "Stamps this leader bounded because its wall clock ran ahead of the median of a majority of reported clocks."
+        case MetricNames.raftDroppedMessages: "Peer Raft messages dropped by validation, by reason."
+        case MetricNames.transportDroppedFrames: "Peer frames the transport could not send or deliver, by reason."
         default: ""
         }
     }

@@ -38,6 +38,10 @@ public final class QuorumMetrics: Sendable {
     /// `quorum_http_requests_total` series by route and status, so a request costs one lookup
     /// here instead of the registry's name and label validation.
     private let httpRequestCounters = Mutex<[RouteStatus: Counter]>([:])
+    /// `quorum_raft_dropped_messages_total{reason}`.
+    let raftDrops: DropCounters
+    /// `quorum_transport_dropped_frames_total{reason}`.
+    let transportDrops: DropCounters
 
     private struct RouteStatus: Hashable {
         var route: String
@@ -83,6 +87,8 @@ public final class QuorumMetrics: Sendable {
         let idle = registry.makeGauge(
             descriptor: Self.descriptor(N.queueDepth), labels: [("priority", String(Self.alwaysExportedPriority))])
         queueDepths = Mutex([Self.alwaysExportedPriority: idle])
+        raftDrops = DropCounters(registry: registry, name: N.raftDroppedMessages, reasons: N.raftDropReasons)
+        transportDrops = DropCounters(registry: registry, name: N.transportDroppedFrames, reasons: N.transportDropReasons)
     }
 
     // MARK: Raft

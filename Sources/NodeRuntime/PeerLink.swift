@@ -263,7 +263,7 @@ final class PeerLink: PeerMessenger, Sendable {
                 switch PeerFrameType(rawValue: message.type) {
                 case .raft:
                     do {
-                        driver?.receive(try RaftWireCodec.decode(bytes))
+                        driver?.receive(try RaftWireCodec.decode(bytes), authenticatedAs: message.from)
                     } catch {
                         logger.warning("dropped an undecodable Raft message", metadata: ["from": "\(message.from)", "error": "\(error)"])
                     }

@@ -73,7 +73,8 @@ public final class QuorumNode: Sendable {
             configuration: Transport.Configuration(
                 credentials: credentials,
                 listen: Transport.PeerAddress(host: config.node.raft.host, port: config.node.raft.port),
-                connectTimeout: .seconds(1)),
+                connectTimeout: .seconds(1),
+                onDroppedFrames: { metrics.transportFramesDropped($1, reason: $0.rawValue) }),
             logger: logger)
         var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
@@ -121,7 +122,8 @@ public final class QuorumNode: Sendable {
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
             stateMachine: stateMachine, messenger: link,
             options: RaftDriver.Options(tickInterval: settings.tick,
-                                        onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }),
+                                        onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
+                                        onDroppedMessage: { metrics.raftMessageDropped(reason: $0.reason.rawValue) }),
             logger: logger, seed: UInt64.random(in: .min ... .max))
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)

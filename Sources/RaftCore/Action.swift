@@ -33,6 +33,9 @@ extension Raft {
         case readFailed(ReadContext)
         /// The configuration in use changed (an entry was appended, truncated or a snapshot installed).
         case membershipChanged(Membership)
+        /// A peer's message broke a validation rule and was dropped before it changed anything
+        /// (docs/raft.md, "Dropped messages"): log it and count it.
+        case droppedMessage(DroppedMessage)
     }
 
     /// An instance's role (Raft §5.1, plus PreVote's pre-candidate).

@@ -156,15 +156,16 @@ extension Raft.Instance {
             return
         }
         let lastNew = append.prevLogIndex + UInt64(append.entries.count)
-        appendFromLeader(append.entries)
+        guard appendFromLeader(append.entries, from: leaderID, term: term) else { return }
         commit(to: min(append.leaderCommit, lastNew))
         acknowledge(through: lastNew, to: leaderID)
     }
 
     /// Raft §5.3: keep entries that agree, truncate at the first conflict only, append the rest.
     /// A stale or reordered append therefore never removes entries (etcd
-    /// TestLogReplicationWithReorderedMessage).
-    mutating func appendFromLeader(_ entries: [Raft.Entry]) {
+    /// TestLogReplicationWithReorderedMessage). Returns false when the append was dropped
+    /// because it would truncate committed entries (nothing changed then).
+    mutating func appendFromLeader(_ entries: [Raft.Entry], from leaderID: Raft.NodeID, term messageTerm: Raft.Term) -> Bool {
         var firstNew: Int?
         for (offset, entry) in entries.enumerated() where entry.index > log.snapshotIndex {
             if let existing = log.term(at: entry.index) {
@@ -177,19 +178,24 @@ extension Raft.Instance {
                 break
             }
         }
-        guard var start = firstNew else { return }
+        guard var start = firstNew else { return true }
         let conflictIndex = entries[start].index
         if conflictIndex <= log.lastIndex {
             if mutated("no-truncate") {
                 // Deliberate bug: keep our conflicting suffix and append only beyond it.
-                guard let beyond = entries.firstIndex(where: { $0.index > log.lastIndex }) else { return }
+                guard let beyond = entries.firstIndex(where: { $0.index > log.lastIndex }) else { return true }
                 start = beyond
             } else {
                 if conflictIndex <= commitIndex {
-                    // Only reachable when a deliberate bug broke safety elsewhere: let the
-                    // simulator's invariants report it instead of crashing here.
-                    precondition(anyMutationActive,
-                                 "conflict at \(conflictIndex) would truncate committed entries (commit \(commitIndex), \(leadershipState))")
+                    // Committed entries are never removed. An honest leader cannot ask for this
+                    // (handleAppend answers appends below the commit index before we get here);
+                    // a faulty peer can, so drop the append. Under a deliberate bug the simulator
+                    // truncates anyway and lets its invariants report the broken safety.
+                    guard anyMutationActive else {
+                        drop(from: leaderID, term: messageTerm, kind: "append", .truncatesCommitted,
+                             "conflict at \(conflictIndex) would truncate committed entries (commit \(commitIndex))")
+                        return false
+                    }
                     commitIndex = conflictIndex - 1
                     applyCursor = min(applyCursor, conflictIndex - 1)
                 }
@@ -206,6 +212,7 @@ extension Raft.Instance {
             membership = found
             membershipIndex = latest.index
         }
+        return true
     }
 
     mutating func handleHeartbeat(_ heartbeat: Raft.Heartbeat, from leaderID: Raft.NodeID) {

@@ -2,6 +2,10 @@ extension Raft.Instance {
     /// Dispatches one message after the term checks of Raft §5.1 and the thesis' lease rule.
     mutating func step(_ message: Raft.Message) {
         guard message.to == id, message.from != id else { return }
+        if let (reason, detail) = fieldViolation(of: message) {
+            drop(message, reason, detail)
+            return
+        }
         if message.term > term {
             if case .voteRequest(let request) = message.body {
                 // Thesis §4.2.3: while a leader is active, ignore vote requests so a removed or
@@ -31,6 +35,14 @@ extension Raft.Instance {
                 send(to: message.from, .voteResponse(Raft.VoteResponse(granted: false, isPreVote: true)))
             default:
                 break
+            }
+            return
+        }
+        if let (reason, detail) = stateViolation(of: message) {
+            drop(message, reason, detail)
+            if reason == .snapshotOlderThanApplied {
+                // Not installed; tell the leader how far we are so it stops sending it.
+                acknowledge(through: commitIndex, to: message.from)
             }
             return
         }

@@ -58,7 +58,7 @@ extension Simulation.SimulatedCluster {
                 try serveWaitingReads(at: node)
             case .readFailed(let context):
                 nodes[node].reads.removeValue(forKey: context)
-            case .membershipChanged:
+            case .membershipChanged, .droppedMessage:
                 break
             }
         }

@@ -49,6 +49,9 @@ extension Transport {
         public static let headerBytesAfterLength = 2
         /// The default maximum of the length prefix: 16 MiB, above the largest batch the API accepts.
         public static let defaultMaximumFrameLength = 16 * 1024 * 1024
+        /// The frame type the transport reserves for keepalives (``Configuration/idleTimeout``):
+        /// such frames are swallowed by the receiving transport and never delivered.
+        public static let keepaliveType: UInt8 = 0xFF
     }
 
     /// Why a peer's byte stream is not a valid sequence of frames. Each closes that connection.

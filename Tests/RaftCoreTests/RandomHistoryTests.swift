@@ -89,6 +89,11 @@ struct RandomHistory {
             return "liveness: \(id) did not catch up"
         }
         if cluster[leader].commitIndex < Raft.LogIndex(10) { return "liveness: too little committed (\(cluster[leader].commitIndex))" }
+        #if !QUORUM_SIM_MUTATIONS
+        // Honest peers break no validation rule (a delayed duplicate snapshot is the one exception).
+        let dropped = cluster.droppedMessages.values.joined().filter { $0.reason != .snapshotOlderThanApplied }
+        if let first = dropped.first { return "honest traffic was dropped: \(first)" }
+        #endif
         return nil
     }
 }

@@ -23,6 +23,8 @@ struct TestCluster {
     var applied: [Raft.NodeID: [Raft.Entry]] = [:]
     var readsReady: [Raft.NodeID: [Raft.ReadState]] = [:]
     var readsFailed: [Raft.NodeID: [Raft.ReadContext]] = [:]
+    /// Messages each node dropped by validation.
+    var droppedMessages: [Raft.NodeID: [Raft.DroppedMessage]] = [:]
     var autoPersist: Set<Raft.NodeID>
     var isolated: Set<Raft.NodeID> = []
     var cutLinks: Set<[Raft.NodeID]> = []
@@ -103,6 +105,8 @@ struct TestCluster {
                 readsReady[id, default: []].append(read)
             case .readFailed(let context):
                 readsFailed[id, default: []].append(context)
+            case .droppedMessage(let dropped):
+                droppedMessages[id, default: []].append(dropped)
             case .takeSnapshot, .leadershipChanged, .membershipChanged:
                 break
             }

@@ -52,7 +52,7 @@ private func port(of transport: Transport.PeerTransport) async throws -> Int {
 
 /// The next `count` inbound messages, or a test failure after `timeout`.
 private func receive(
-    _ count: Int, from stream: AsyncStream<Transport.InboundMessage>, timeout: Duration = .seconds(30)
+    _ count: Int, from stream: Transport.InboundMessages, timeout: Duration = .seconds(30)
 ) async throws -> [Transport.InboundMessage] {
     try await withThrowingTaskGroup(of: [Transport.InboundMessage]?.self) { group in
         group.addTask {

@@ -37,6 +37,8 @@ extension Transport {
         case handshakeTimedOut(seconds: Double)
         /// The peer closed the connection during the handshake.
         case closedDuringHandshake
+        /// More accepted connections than the limit were still in their TLS handshake.
+        case tooManyPendingHandshakes(limit: Int)
 
         /// A short stable name for logs and metrics (`reason=` label).
         public var code: String {
@@ -57,6 +59,7 @@ extension Transport {
             case .handshakeFailed: "handshake_failed"
             case .handshakeTimedOut: "handshake_timeout"
             case .closedDuringHandshake: "closed_during_handshake"
+            case .tooManyPendingHandshakes: "too_many_handshakes"
             }
         }
 
@@ -98,6 +101,9 @@ extension Transport {
                 "TLS handshake did not complete within \(seconds) s"
             case .closedDuringHandshake:
                 "peer closed the connection during the TLS handshake"
+            case .tooManyPendingHandshakes(let limit):
+                "\(limit) connections are already in their TLS handshake; this one was closed at once "
+                    + "(a connection flood; raise Transport.Configuration.maximumPendingHandshakes only for a legitimate burst)"
             }
         }
     }

@@ -88,15 +88,19 @@ extension Transport {
         /// Counts a failed connection attempt.
         func recordConnectionFailure() { state.withLock { $0.statistics.connectionFailures += 1 } }
 
-        /// Marks the peer removed, discards its queue and ends its dialer.
-        func stop() {
-            state.withLock { state in
+        /// Marks the peer removed, discards its queue and ends its dialer. Returns how many
+        /// queued frames were discarded.
+        func stop() -> Int {
+            let discarded = state.withLock { state in
+                let discarded = state.queue.count
                 state.stopped = true
-                state.statistics.dropped += UInt64(state.queue.count)
-                _ = state.queue.pop(upTo: state.queue.count)
+                state.statistics.dropped += UInt64(discarded)
+                _ = state.queue.pop(upTo: discarded)
                 state.statistics.pending = 0
+                return discarded
             }
             wakeupContinuation.finish()
+            return discarded
         }
     }
 }

@@ -31,6 +31,8 @@ extension Transport {
         private let members: @Sendable () -> Set<Raft.NodeID>
         private let now: @Sendable () -> Date
         private let handshakeTimeout: TimeAmount
+        /// Set when the connection must be refused as soon as it is active (over a limit).
+        private let refusal: PeerRejection?
         private let onRejection: @Sendable (PeerRejection) -> Void
         private var logger: Logger
         private var state = State.handshaking
@@ -45,6 +47,7 @@ extension Transport {
             members: @escaping @Sendable () -> Set<Raft.NodeID>,
             now: @escaping @Sendable () -> Date,
             handshakeTimeout: TimeAmount,
+            refusal: PeerRejection? = nil,
             logger: Logger,
             onRejection: @escaping @Sendable (PeerRejection) -> Void
         ) {
@@ -54,6 +57,7 @@ extension Transport {
             self.members = members
             self.now = now
             self.handshakeTimeout = handshakeTimeout
+            self.refusal = refusal
             self.logger = logger
             self.onRejection = onRejection
         }
@@ -90,6 +94,10 @@ extension Transport {
 
         private func startTimer(context: ChannelHandlerContext) {
             guard timeout == nil, case .handshaking = state else { return }
+            if let refusal {
+                reject(refusal, context: context)
+                return
+            }
             let seconds = Double(handshakeTimeout.nanoseconds) / 1e9
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             timeout = context.eventLoop.scheduleTask(in: handshakeTimeout) {

@@ -21,12 +21,21 @@ extension Transport.PeerTransport {
         var logger = self.logger
         logger[metadataKey: "direction"] = "inbound"
         logger[metadataKey: "remote"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-        let authentication = makeAuthenticationHandler(channel: channel, role: .dialer, logger: logger)
+        // Count the connection until its handshake ends either way; one over the limit is
+        // closed at once by the authentication handler.
+        let limit = configuration.maximumPendingHandshakes
+        let pending = pendingHandshakes.add(1, ordering: .relaxed).newValue
+        let authentication = makeAuthenticationHandler(
+            channel: channel, role: .dialer, logger: logger,
+            refusal: pending > limit ? .tooManyPendingHandshakes(limit: limit) : nil)
+        authentication.authenticated.futureResult.whenComplete { [weak self] _ in
+            self?.pendingHandshakes.subtract(1, ordering: .relaxed)
+        }
         let tls = NIOSSLServerHandler(context: serverContext) { certificates, promise in
             authentication.verify(certificates, promise: promise)
         }
         try channel.pipeline.syncOperations.addHandlers([Transport.TLSRecordSniffer(), tls, authentication])
-        return try wrap(channel, authentication: authentication)
+        return try wrap(channel, authentication: authentication, logger: logger)
     }
 
     /// TLS client → authentication gate (expecting `peer`) → frame decoder / encoder.
@@ -36,11 +45,12 @@ extension Transport.PeerTransport {
             authentication.verify(certificates, promise: promise)
         }
         try channel.pipeline.syncOperations.addHandlers([tls, authentication])
-        return try wrap(channel, authentication: authentication)
+        return try wrap(channel, authentication: authentication, logger: logger)
     }
 
     private func makeAuthenticationHandler(
-        channel: any Channel, role: Transport.PeerCertificatePolicy.PeerRole, logger: Logger
+        channel: any Channel, role: Transport.PeerCertificatePolicy.PeerRole, logger: Logger,
+        refusal: Transport.PeerRejection? = nil
     ) -> Transport.PeerAuthenticationHandler {
         Transport.PeerAuthenticationHandler(
             authenticated: channel.eventLoop.makePromise(of: Raft.NodeID.self),
@@ -49,16 +59,22 @@ extension Transport.PeerTransport {
             members: { [weak self] in self?.currentMembers() ?? [] },
             now: configuration.now,
             handshakeTimeout: configuration.handshakeTimeout,
+            refusal: refusal,
             logger: logger,
             onRejection: { [weak self] rejection in self?.recordRejection(rejection) })
     }
 
     private func wrap(
-        _ channel: any Channel, authentication: Transport.PeerAuthenticationHandler
+        _ channel: any Channel, authentication: Transport.PeerAuthenticationHandler, logger: Logger
     ) throws -> Transport.PeerConnection {
+        let idle = configuration.idleTimeout
         try channel.pipeline.syncOperations.addHandlers([
             ByteToMessageHandler(Transport.FrameDecoder(maximumFrameLength: configuration.maximumFrameLength)),
             MessageToByteHandler(Transport.FrameEncoder()),
+            IdleStateHandler(readTimeout: idle, writeTimeout: .nanoseconds(idle.nanoseconds / 3)),
+            Transport.KeepaliveHandler(idleTimeout: idle, logger: logger) { [weak self] in
+                self?.keepalivesReceived.add(1, ordering: .relaxed)
+            },
         ])
         let asyncChannel = try NIOAsyncChannel<Transport.Frame, Transport.Frame>(wrappingChannelSynchronously: channel)
         return Transport.PeerConnection(channel: asyncChannel, peer: authentication.authenticated.futureResult)
@@ -189,7 +205,13 @@ extension Transport.PeerTransport {
             while true {
                 let batch = outbox.pop(upTo: Self.writeBatch)
                 if !batch.isEmpty {
-                    try await outbound.write(contentsOf: batch)
+                    do {
+                        try await outbound.write(contentsOf: batch)
+                    } catch {
+                        // Taken from the queue but not written: lost with the connection.
+                        drops.record(batch.count, .connectionLost, peer: peer)
+                        throw error
+                    }
                     outbox.recordSent(batch.count)
                     continue
                 }

@@ -26,8 +26,9 @@ extension Transport {
         /// Frames received from authenticated peers, in order per connection. Ends when ``run()``
         /// returns. Iterate it from one task only (it is a single-consumer `AsyncStream`); when
         /// that consumer falls ``Configuration/inboundBufferCapacity`` frames behind, new frames
-        /// are dropped and counted in ``Statistics/inboundDropped``.
-        public let inbound: AsyncStream<InboundMessage>
+        /// are dropped and counted in ``Statistics/inboundDropped``, as are a peer's frames beyond
+        /// ``Configuration/inboundBytesPerPeer`` waiting bytes.
+        public let inbound: InboundMessages
 
         private struct State {
             var peers: [Raft.NodeID: Outbox] = [:]
@@ -40,8 +41,15 @@ extension Transport {
 
         private let state = Mutex(State())
         private let inboundContinuation: AsyncStream<InboundMessage>.Continuation
+        private let inboundBudget: InboundBudget
         private let inboundDropped = Atomic<UInt64>(0)
         private let inboundDelivered = Atomic<UInt64>(0)
+        /// Accepted connections still in their TLS handshake (``Configuration/maximumPendingHandshakes``).
+        let pendingHandshakes = Atomic<Int>(0)
+        /// Keepalive frames received (swallowed, never delivered).
+        let keepalivesReceived = Atomic<UInt64>(0)
+        /// Every lost frame, counted and logged.
+        let drops: FrameDropLedger
         private let additions: AsyncStream<Outbox>
         private let additionsContinuation: AsyncStream<Outbox>.Continuation
         let eventLoopGroup: any EventLoopGroup
@@ -73,11 +81,15 @@ extension Transport {
             var logger = logger
             logger[metadataKey: "node"] = "\(configuration.nodeID)"
             self.logger = logger
+            self.drops = FrameDropLedger(logger: logger, onDropped: configuration.onDroppedFrames)
             self.policy = PeerCertificatePolicy(authority: configuration.credentials.authority)
             self.serverContext = try NIOSSLContext(configuration: configuration.credentials.tlsConfiguration(asServer: true))
             self.clientContext = try NIOSSLContext(configuration: configuration.credentials.tlsConfiguration(asServer: false))
-            (inbound, inboundContinuation) = AsyncStream.makeStream(
+            let (stream, continuation) = AsyncStream.makeStream(
                 of: InboundMessage.self, bufferingPolicy: .bufferingOldest(configuration.inboundBufferCapacity))
+            inboundBudget = InboundBudget(bytesPerPeer: configuration.inboundBytesPerPeer)
+            inbound = InboundMessages(stream: stream, budget: inboundBudget)
+            inboundContinuation = continuation
             (additions, additionsContinuation) = AsyncStream.makeStream(of: Outbox.self)
         }
 
@@ -104,17 +116,32 @@ extension Transport {
                 }
                 return (added, removed)
             }
-            for outbox in removed { outbox.stop() }
+            for outbox in removed { drops.record(outbox.stop(), .peerRemoved, peer: outbox.id) }
             for outbox in added { additionsContinuation.yield(outbox) }
         }
 
         /// Queues `frame` for `peer` without waiting. Raft tolerates the loss of any message, so a
         /// full queue drops (see ``SendQueueLimits``) instead of blocking the caller.
+        /// Every frame that is not queued is counted in ``Statistics/droppedFrames`` and logged.
         @discardableResult
         public func send(_ frame: Frame, to peer: Raft.NodeID) -> SendOutcome {
-            guard frame.encodedLength <= configuration.maximumFrameLength else { return .frameTooLarge }
-            guard let outbox = state.withLock({ $0.peers[peer] }) else { return .unknownPeer }
-            return outbox.push(frame)
+            guard frame.encodedLength <= configuration.maximumFrameLength else {
+                drops.record(1, .frameTooLarge, peer: peer)
+                return .frameTooLarge
+            }
+            guard let outbox = state.withLock({ $0.peers[peer] }) else {
+                drops.record(1, .unknownPeer, peer: peer)
+                return .unknownPeer
+            }
+            let outcome = outbox.push(frame)
+            switch outcome {
+            case .queued: break
+            case .queuedDroppingOldest(let count): drops.record(count, .queueFull, peer: peer)
+            case .dropped: drops.record(1, .queueFull, peer: peer)
+            case .unknownPeer: drops.record(1, .unknownPeer, peer: peer)
+            case .frameTooLarge: drops.record(1, .frameTooLarge, peer: peer)
+            }
+            return outcome
         }
 
         /// Whether an authenticated outbound connection to `peer` is up right now (a frame sent
@@ -144,7 +171,10 @@ extension Transport {
                 peers: peers.mapValues(\.statistics),
                 inboundDropped: inboundDropped.load(ordering: .relaxed),
                 inboundDelivered: inboundDelivered.load(ordering: .relaxed),
-                rejections: rejections)
+                rejections: rejections,
+                droppedFrames: drops.totals,
+                pendingHandshakes: pendingHandshakes.load(ordering: .relaxed),
+                keepalivesReceived: keepalivesReceived.load(ordering: .relaxed))
         }
 
         /// Listens, dials every peer, and serves until the calling task is cancelled (or the
@@ -217,11 +247,22 @@ extension Transport {
         }
 
         func deliver(_ frame: Frame, from peer: Raft.NodeID) {
+            let size = frame.payload.readableBytes
+            guard inboundBudget.reserve(size, from: peer) else {
+                inboundDropped.add(1, ordering: .relaxed)
+                drops.record(1, .inboundQueueFull, peer: peer)
+                return
+            }
             switch inboundContinuation.yield(InboundMessage(from: peer, type: frame.type, payload: frame.payload)) {
             case .enqueued: inboundDelivered.add(1, ordering: .relaxed)
-            case .dropped: inboundDropped.add(1, ordering: .relaxed)
-            case .terminated: break
-            @unknown default: break
+            case .dropped:
+                inboundBudget.release(size, from: peer)
+                inboundDropped.add(1, ordering: .relaxed)
+                drops.record(1, .inboundQueueFull, peer: peer)
+            case .terminated:
+                inboundBudget.release(size, from: peer)
+            @unknown default:
+                inboundBudget.release(size, from: peer)
             }
         }
     }

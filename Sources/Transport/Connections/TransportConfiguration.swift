@@ -33,12 +33,28 @@ extension Transport {
         /// Inbound frames buffered for the consumer of ``PeerTransport/inbound`` before new ones
         /// are dropped (and counted).
         public var inboundBufferCapacity: Int
+        /// Payload bytes one peer may have waiting for the consumer of ``PeerTransport/inbound``;
+        /// its frames beyond that are dropped (and counted as `inbound_queue_full`), so one peer
+        /// cannot take the memory or the buffer the others need. Default 64 MiB.
+        public var inboundBytesPerPeer: Int
         /// Reconnection delays.
         public var backoff: Backoff
         /// How long a TCP connect may take.
         public var connectTimeout: TimeAmount
         /// How long a TLS handshake may take before the connection is closed.
         public var handshakeTimeout: TimeAmount
+        /// The most accepted connections that may be in their TLS handshake at once; a connection
+        /// beyond it is closed at once and counted as a `too_many_handshakes` rejection, so a flood
+        /// of connections that never authenticate cannot exhaust memory or file descriptors.
+        /// Default 64 (a cluster has a handful of peers, each with one connection).
+        public var maximumPendingHandshakes: Int
+        /// An authenticated connection on which nothing arrives for this long is closed (the peer
+        /// redials). Each side sends a keepalive frame after a third of it without writing, so
+        /// only a dead or silent peer is cut off. Default 30 s.
+        public var idleTimeout: TimeAmount
+        /// Called with every frame the transport loses and why, for
+        /// `quorum_transport_dropped_frames_total`. Must not block.
+        public var onDroppedFrames: (@Sendable (FrameDropReason, Int) -> Void)?
         /// The clock certificates are checked against. Defaults to the system clock.
         public var now: @Sendable () -> Date
 
@@ -49,9 +65,13 @@ extension Transport {
             maximumFrameLength: Int = FrameFormat.defaultMaximumFrameLength,
             sendQueue: SendQueueLimits = SendQueueLimits(),
             inboundBufferCapacity: Int = 16_384,
+            inboundBytesPerPeer: Int = 64 * 1024 * 1024,
             backoff: Backoff = Backoff(),
             connectTimeout: TimeAmount = .seconds(5),
             handshakeTimeout: TimeAmount = .seconds(10),
+            maximumPendingHandshakes: Int = 64,
+            idleTimeout: TimeAmount = .seconds(30),
+            onDroppedFrames: (@Sendable (FrameDropReason, Int) -> Void)? = nil,
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.credentials = credentials
@@ -59,9 +79,13 @@ extension Transport {
             self.maximumFrameLength = maximumFrameLength
             self.sendQueue = sendQueue
             self.inboundBufferCapacity = inboundBufferCapacity
+            self.inboundBytesPerPeer = inboundBytesPerPeer
             self.backoff = backoff
             self.connectTimeout = connectTimeout
             self.handshakeTimeout = handshakeTimeout
+            self.maximumPendingHandshakes = maximumPendingHandshakes
+            self.idleTimeout = idleTimeout
+            self.onDroppedFrames = onDroppedFrames
             self.now = now
         }
 
@@ -108,5 +132,11 @@ extension Transport {
         public var inboundDelivered: UInt64
         /// Rejected connections (both directions) by ``PeerRejection/code``.
         public var rejections: [String: UInt64]
+        /// Frames lost (both directions, all peers) by reason; every loss is also logged.
+        public var droppedFrames: [FrameDropReason: UInt64] = [:]
+        /// Accepted connections in their TLS handshake now.
+        public var pendingHandshakes: Int = 0
+        /// Keepalive frames received on all connections (``Configuration/idleTimeout``).
+        public var keepalivesReceived: UInt64 = 0
     }
 }
