@@ -137,5 +137,9 @@ public enum RaftMutation: String, CaseIterable, Hashable, Sendable {
     /// so it never lowers its match index for a follower whose data directory was wiped. The
     /// follower is never repaired: breaks `acknowledged-proposal-applied` (lost-log histories).
     case ignoreRejectHint = "ignore-reject-hint"
+    /// `abstainsFromElections` is ignored: a node restarted on a wiped data directory votes and
+    /// campaigns as if it had never voted or acknowledged anything. Breaks election safety or
+    /// leader completeness in lost-log histories — what incarnation ids must prevent.
+    case wipedVoterVotes = "wiped-voter-votes"
 }
 #endif

@@ -168,7 +168,13 @@ extension Simulation.SimulatedCluster {
             return instance.role != .leader && instance.vote != nil && instance.term == topTerm
         }
         let node = !voted.isEmpty && random.chance(0.7) ? random.pick(voted) : random.pick(eligible)
-        wipe(node, restartAfter: random.uniform(in: 1...setup.electionTimeout))
+        let restartDelay = random.uniform(in: 1...setup.electionTimeout)
+        wipe(node, restartAfter: restartDelay)
+        if let leaderIndex, leaderIndex != node, random.chance(0.4) {
+            // Force an election while the wiped node is back but still empty: its vote is what
+            // could elect a leader missing entries it had acknowledged.
+            crash(leaderIndex, restartAfter: restartDelay + random.uniform(in: (setup.electionTimeout / 2)...(setup.electionTimeout * 2)))
+        }
     }
 
     /// An operator wipes `node`'s data directory (docs/storage.md's procedure after damage) and

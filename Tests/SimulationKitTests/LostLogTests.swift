@@ -55,5 +55,15 @@ struct LostLogTests {
         }
         #expect(caught)
     }
+
+    @Test("mutation wiped-voter-votes (no abstention) breaks election safety or leader completeness")
+    func wipedVoterVotingCaught() {
+        let caught = (UInt64(1)...400).contains { seed in
+            let result = Simulation.HistoryRunner.run(
+                Simulation.HistoryOptions(seed: seed, flavour: .lostLog, mutation: "wiped-voter-votes"))
+            return [.electionSafety, .leaderCompleteness].contains(result.failure?.violation.invariant)
+        }
+        #expect(caught)
+    }
     #endif
 }
