@@ -4,8 +4,8 @@
 /// term or vote. Its incarnation changes with the directory, so the cluster can tell the new
 /// directory from the one that voted and acknowledged entries before (docs/raft.md, "Log
 /// repair"). The id lives in its own small file, `INCARNATION`, written and fsynced (through a
-/// temporary file, renamed into place, then a directory sync) before anything else, and checked
-/// on every open:
+/// temporary file, renamed into place, then a directory sync) and checked on every open; the
+/// node is meant to open it before the WAL (not wired yet):
 ///
 /// ```
 /// "QINC" | version u16 (1) | reserved u16 (0) | incarnation u64 (never 0) | CRC32C u32 of the 16 bytes before
