@@ -32,6 +32,14 @@ extension Raft {
         /// start) hold this many payload bytes — few large entries fill a log as fast as many
         /// small ones; `nil` never asks by size.
         public var snapshotIntervalBytes: Int?
+        /// This node grants no votes (nor PreVotes) and never campaigns, even as a voter. For a
+        /// node restarted on a wiped data directory: it may have voted in the current term and
+        /// acknowledged entries that were committed by counting it, so its vote or candidacy
+        /// could elect a second leader or one missing committed entries. It still replicates and
+        /// its acknowledgements still count towards commitment (they are for entries it now
+        /// durably holds). Default `false`. A stopgap until incarnations let the configuration
+        /// tell such a node apart (see docs/raft.md, "Log repair").
+        public var abstainsFromElections = false
 
         #if QUORUM_SIM_MUTATIONS
         /// A deliberate bug, for proving the simulator catches it. Only exists in simulator builds.
@@ -124,5 +132,14 @@ public enum RaftMutation: String, CaseIterable, Hashable, Sendable {
     /// no wait for the leader's first commit of its term (thesis §6.4). A deposed or brand-new
     /// leader then serves reads older than writes already acknowledged elsewhere.
     case staleRead = "stale-read"
+    /// The leader ignores a follower's evidence that it lost entries it had acknowledged (a
+    /// heartbeat answer with `lostEntriesAfter`, or the rejection of a probe at its match index),
+    /// so it never lowers its match index for a follower whose data directory was wiped. The
+    /// follower is never repaired: breaks `acknowledged-proposal-applied` (lost-log histories).
+    case ignoreRejectHint = "ignore-reject-hint"
+    /// `abstainsFromElections` is ignored: a node restarted on a wiped data directory votes and
+    /// campaigns as if it had never voted or acknowledged anything. Breaks election safety or
+    /// leader completeness in lost-log histories — what incarnation ids must prevent.
+    case wipedVoterVotes = "wiped-voter-votes"
 }
 #endif

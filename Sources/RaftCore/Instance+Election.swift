@@ -8,7 +8,7 @@ extension Raft.Instance {
 
     mutating func tickElection() {
         electionElapsed += 1
-        if isVoter, electionElapsed >= randomizedElectionTimeout {
+        if isVoter, !abstainsFromElections, electionElapsed >= randomizedElectionTimeout {
             campaign(isLeadershipTransfer: false)
         }
     }
@@ -143,7 +143,7 @@ extension Raft.Instance {
             || (vote == nil && leader == nil)
             || (request.isPreVote && messageTerm > term)
         let upToDate = log.isUpToDate(lastIndex: request.lastLogIndex, lastTerm: request.lastLogTerm)
-        if canVote && upToDate {
+        if canVote && upToDate && !abstainsFromElections {
             if request.isPreVote {
                 send(to: candidate, term: messageTerm, .voteResponse(Raft.VoteResponse(granted: true, isPreVote: true)))
             } else {

@@ -113,6 +113,18 @@ extension Raft.Instance {
             if hintTerm > .zero {
                 probeFrom = log.lastIndex(atOrBelow: hintIndex, withTermAtMost: hintTerm).index
             }
+            if follower.state == .probe, rejectedIndex == follower.next - 1, rejectedIndex > .zero,
+               rejectedIndex <= follower.match, !mutated("ignore-reject-hint")
+            {
+                // Our one probe, sent at the match index, was refused: the follower no longer
+                // holds an entry it acknowledged (wiped or damaged data directory). Without this,
+                // `backOff` would resend the same probe forever (the simulator's healing storm).
+                // A stale or duplicated rejection only costs one more probe round.
+                follower.restartAfterLogLoss(followerLastIndex: min(probeFrom, rejectedIndex - 1))
+                progress[peer] = follower
+                sendAppend(to: peer)
+                return
+            }
             if follower.backOff(rejected: rejectedIndex, matchHint: probeFrom) {
                 if follower.state == .replicate { follower.becomeProbe() }
                 progress[peer] = follower
@@ -123,6 +135,13 @@ extension Raft.Instance {
 
     mutating func handleHeartbeatResponse(_ response: Raft.HeartbeatResponse, from peer: Raft.NodeID) {
         guard var follower = progress[peer] else { return }
+        if let followerLastIndex = response.lostEntriesAfter, followerLastIndex < follower.match,
+           !mutated("ignore-reject-hint")
+        {
+            // The follower lost entries it acknowledged: repair it from its real log end, by
+            // append or (if we compacted past it) by snapshot.
+            follower.restartAfterLogLoss(followerLastIndex: min(followerLastIndex, log.lastIndex))
+        }
         follower.probeSent = false
         if follower.state == .replicate && follower.inflights.isFull {
             // The follower is alive but the window is stuck (acknowledgements lost): free one
@@ -217,7 +236,10 @@ extension Raft.Instance {
 
     mutating func handleHeartbeat(_ heartbeat: Raft.Heartbeat, from leaderID: Raft.NodeID) {
         commit(to: min(heartbeat.commit, log.lastIndex))
-        send(to: leaderID, .heartbeatResponse(Raft.HeartbeatResponse(readSequence: heartbeat.readSequence)))
+        // The leader caps the commit at what we acknowledged: a commit beyond our log means we
+        // lost acknowledged entries (etcd panics here; we tell the leader so it repairs us).
+        let lost = heartbeat.commit > log.lastIndex ? log.lastIndex : nil
+        send(to: leaderID, .heartbeatResponse(Raft.HeartbeatResponse(readSequence: heartbeat.readSequence, lostEntriesAfter: lost)))
     }
 
     /// Acknowledges the log through `index` once it is durable (Raft §5.3 with cockroach #15648:

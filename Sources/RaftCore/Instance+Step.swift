@@ -83,7 +83,7 @@ extension Raft.Instance {
             handleReadIndexResponse(context: context, index: index)
         case .timeoutNow:
             // Thesis §3.10: the leader asked us to take over; campaign at once, skipping PreVote.
-            if role == .follower, isVoter { campaign(isLeadershipTransfer: true) }
+            if role == .follower, isVoter, !abstainsFromElections { campaign(isLeadershipTransfer: true) }
         }
     }
 

@@ -314,6 +314,9 @@ extension Raft.Instance {
         }
     }
 
+    /// `config.abstainsFromElections`, unless the `wiped-voter-votes` bug is switched on.
+    var abstainsFromElections: Bool { config.abstainsFromElections && !mutated("wiped-voter-votes") }
+
     /// Whether any deliberate bug is switched on (always false outside simulator builds).
     var anyMutationActive: Bool {
         #if QUORUM_SIM_MUTATIONS

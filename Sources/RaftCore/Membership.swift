@@ -45,6 +45,11 @@ extension Raft {
         case addVoter(NodeID)
         /// Remove a voter or learner. Removing the leader makes it step down once committed.
         case remove(NodeID)
+        /// Turn a voter back into a learner: it keeps receiving the log but no longer votes or
+        /// counts toward commit quorums, and `promote` can make it a voter again (unlike `remove`,
+        /// whose id is never re-added). For a voter whose data directory was wiped: demote it,
+        /// let it catch up, promote it. Demoting the leader makes it step down once committed.
+        case demote(NodeID)
     }
 }
 
@@ -78,6 +83,15 @@ extension Raft.Membership {
             }
             next.learners.remove(id)
             next.voters.insert(id)
+        case .demote(let id):
+            guard voters.contains(id) else {
+                throw .invalidMembershipChange("\(id) is not a voter (\(self)); only a voter can be demoted to a learner")
+            }
+            guard voters.count > 1 else {
+                throw .invalidMembershipChange("\(id) is the last voter; a cluster needs at least one voter")
+            }
+            next.voters.remove(id)
+            next.learners.insert(id)
         case .remove(let id):
             guard contains(id) else {
                 throw .invalidMembershipChange("\(id) is not a member (\(self))")

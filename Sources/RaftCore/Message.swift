@@ -129,8 +129,18 @@ extension Raft {
     public struct HeartbeatResponse: Hashable, Sendable {
         /// Echo of the heartbeat's `readSequence`.
         public var readSequence: UInt64
+        /// `nil` when the follower holds the heartbeat's commit index. Otherwise the follower's
+        /// last log index, which is below that commit index: the leader caps a heartbeat's commit
+        /// at what the follower acknowledged (durably), so the follower lost entries it had
+        /// acknowledged — its data directory was wiped or damaged. The leader then forgets its
+        /// match index for the follower and repairs its log from here (etcd's commit-out-of-range
+        /// check, which panics there; hashicorp/raft's last index on every response).
+        public var lostEntriesAfter: LogIndex?
         /// Creates a response.
-        public init(readSequence: UInt64 = 0) { self.readSequence = readSequence }
+        public init(readSequence: UInt64 = 0, lostEntriesAfter: LogIndex? = nil) {
+            self.readSequence = readSequence
+            self.lostEntriesAfter = lostEntriesAfter
+        }
     }
 
     /// A snapshot's position in the log and the configuration it contains.

@@ -10,7 +10,8 @@ struct Progress: Hashable, Sendable {
         case snapshot
     }
 
-    /// Highest index known to match the leader's log. Only ever grows within a term.
+    /// Highest index known to match the leader's log. Only ever grows within a term, except when
+    /// the follower proves it lost its log (`restartAfterLogLoss`).
     var match: Raft.LogIndex = .zero
     /// Next index to send.
     var next: Raft.LogIndex
@@ -93,6 +94,21 @@ struct Progress: Hashable, Sendable {
         next = max(min(rejected, matchHint + 1), match + 1)
         probeSent = false
         return true
+    }
+
+    /// The follower proved it lost entries it had acknowledged (its data directory was wiped or
+    /// damaged) and its log now ends at `followerLastIndex`: forget the match index — the one
+    /// place it goes down — and probe from there. Lowering it is always safe for commitment
+    /// (fewer replicas are counted); the commit index itself never moves back.
+    mutating func restartAfterLogLoss(followerLastIndex: Raft.LogIndex) {
+        match = .zero
+        next = followerLastIndex + 1
+        state = .probe
+        probeSent = false
+        pendingSnapshot = .zero
+        snapshotOffset = 0
+        sentCommit = .zero
+        inflights.reset()
     }
 
     /// Records that an append ending at `lastIndex` was sent.

@@ -67,7 +67,9 @@ public struct RaftMessageSamples {
             body = .appendResponse(
                 .rejected(rejectedIndex: Raft.LogIndex(number()), hintIndex: Raft.LogIndex(number()), hintTerm: Raft.Term(number())))
         case 5: body = .heartbeat(Raft.Heartbeat(commit: Raft.LogIndex(number()), readSequence: number()))
-        case 6: body = .heartbeatResponse(Raft.HeartbeatResponse(readSequence: number()))
+        case 6:
+            body = .heartbeatResponse(
+                Raft.HeartbeatResponse(readSequence: number(), lostEntriesAfter: below(2) == 0 ? nil : Raft.LogIndex(number())))
         case 7:
             body = .installSnapshot(
                 Raft.InstallSnapshot(

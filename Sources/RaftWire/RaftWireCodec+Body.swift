@@ -15,6 +15,10 @@ enum BodyTag: UInt8 {
     case readIndexRequest = 10
     case readIndexResponse = 11
     case timeoutNow = 12
+    /// A heartbeat answer from a follower that lost acknowledged entries: the read sequence, then
+    /// its last log index. Answers without that evidence keep tag 7, so nodes that predate the
+    /// field still read every ordinary answer.
+    case heartbeatResponseLostEntries = 13
 }
 
 extension RaftWireCodec {
@@ -49,8 +53,14 @@ extension RaftWireCodec {
             writer.write(heartbeat.commit.rawValue)
             writer.write(heartbeat.readSequence)
         case .heartbeatResponse(let response):
-            writer.write(BodyTag.heartbeatResponse.rawValue)
-            writer.write(response.readSequence)
+            if let lastIndex = response.lostEntriesAfter {
+                writer.write(BodyTag.heartbeatResponseLostEntries.rawValue)
+                writer.write(response.readSequence)
+                writer.write(lastIndex.rawValue)
+            } else {
+                writer.write(BodyTag.heartbeatResponse.rawValue)
+                writer.write(response.readSequence)
+            }
         case .installSnapshot(let chunk):
             writer.write(BodyTag.installSnapshot.rawValue)
             writeSnapshotMetadata(chunk.metadata, to: &writer)
@@ -113,6 +123,10 @@ extension RaftWireCodec {
             return .heartbeat(Raft.Heartbeat(commit: commit, readSequence: readSequence))
         case .heartbeatResponse:
             return .heartbeatResponse(Raft.HeartbeatResponse(readSequence: try reader.readUInt64()))
+        case .heartbeatResponseLostEntries:
+            let readSequence = try reader.readUInt64()
+            let lastIndex = Raft.LogIndex(try reader.readUInt64())
+            return .heartbeatResponse(Raft.HeartbeatResponse(readSequence: readSequence, lostEntriesAfter: lastIndex))
         case .installSnapshot:
             let metadata = try readSnapshotMetadata(&reader)
             let offset = try readInt(&reader, what: "snapshot chunk offset")

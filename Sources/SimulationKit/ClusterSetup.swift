@@ -102,6 +102,8 @@ extension Simulation {
                 faultInterval = 1_200
                 readShare = 0.6
                 clientInterval = 40
+            case .lostLog:
+                faultInterval = 1_200
             }
         }
     }

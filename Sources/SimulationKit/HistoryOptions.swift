@@ -13,6 +13,10 @@ extension Simulation {
         /// The leader is cut off (or slowed) while clients read through it and write through the
         /// new leader (raft-bugs.md item 5a); aimed at stale reads.
         case partitionedReads = "partitioned-reads"
+        /// A node's data directory is wiped and it restarts empty (the operator's procedure after
+        /// damage), often a voter that voted in the current term; aimed at a leader that never
+        /// repairs a follower whose log went back (`ignore-reject-hint`).
+        case lostLog = "lost-log"
 
         /// The flavour's name.
         public var description: String { rawValue }

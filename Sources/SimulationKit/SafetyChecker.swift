@@ -165,6 +165,15 @@ extension Simulation {
             runtimeCommit[node] = snapshotIndex
         }
 
+        /// `node`'s data directory was wiped: it holds nothing, has applied nothing, and its
+        /// persisted commit index starts again from zero.
+        public mutating func wiped(_ node: Int) {
+            logs[node] = MirroredLog()
+            appliedIndex[node] = 0
+            runtimeCommit[node] = 0
+            durableCommit[node] = 0
+        }
+
         // MARK: Commit and apply
 
         /// `node` reports commit index `index` (`durable` when it comes from a fsynced hard state).

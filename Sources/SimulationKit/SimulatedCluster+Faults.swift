@@ -124,6 +124,17 @@ extension Simulation.SimulatedCluster {
             } else {
                 crash(random.pick(everyone), restartAfter: random.uniform(in: 1...timeout))
             }
+        case .lostLog:
+            let roll = random.below(10)
+            if roll < 5 {
+                wipeDataDirectory()
+            } else if roll < 7 {
+                crash(random.pick(everyone), restartAfter: random.uniform(in: 1...timeout))
+            } else if roll < 9 {
+                isolate(random.pick(everyone), for: random.uniform(in: (timeout / 2)...(timeout * 2)))
+            } else if let leaderIndex {
+                crash(leaderIndex, restartAfter: random.uniform(in: (timeout / 4)...timeout))
+            }
         case .partitionedReads:
             if let leaderIndex, slowedOldLeader == nil, random.chance(0.8) {
                 // Cut the leader off and slow its clock (a paused process, etcd #20418), so it
@@ -138,6 +149,59 @@ extension Simulation.SimulatedCluster {
                 crash(random.pick(everyone), restartAfter: random.uniform(in: 1...timeout))
             }
         }
+    }
+
+    /// Picks a node to wipe: preferably a voter that voted in the current term (its lost vote is
+    /// the dangerous part), never a removed node, and never so many voters that the ones still
+    /// allowed to vote could not elect a leader after healing.
+    mutating func wipeDataDirectory() {
+        // Any wiped node may be a voter by the time the faults heal (the spare gets promoted).
+        let limit = (setup.voters.count - 1) / 2
+        let eligible = nodes.indices.filter { node in
+            let id = nodes[node].id
+            return !removedNodes.contains(id) && (wipedNodes.contains(id) || wipedNodes.count < limit)
+        }
+        guard !eligible.isEmpty else { return }
+        let topTerm = nodes.compactMap(\.instance).map(\.term).max() ?? .zero
+        let voted = eligible.filter { node in
+            guard let instance = nodes[node].instance else { return false }
+            return instance.role != .leader && instance.vote != nil && instance.term == topTerm
+        }
+        let node = !voted.isEmpty && random.chance(0.7) ? random.pick(voted) : random.pick(eligible)
+        let restartDelay = random.uniform(in: 1...setup.electionTimeout)
+        wipe(node, restartAfter: restartDelay)
+        if let leaderIndex, leaderIndex != node, random.chance(0.4) {
+            // Force an election while the wiped node is back but still empty: its vote is what
+            // could elect a leader missing entries it had acknowledged.
+            crash(leaderIndex, restartAfter: restartDelay + random.uniform(in: (setup.electionTimeout / 2)...(setup.electionTimeout * 2)))
+        }
+    }
+
+    /// An operator wipes `node`'s data directory (docs/storage.md's procedure after damage) and
+    /// starts it again after `delay`: it comes back with an empty disk — no log, no snapshot, no
+    /// term or vote. Until incarnations exist it abstains from elections for good (see
+    /// `Raft.Config.abstainsFromElections`).
+    mutating func wipe(_ node: Int, restartAfter delay: Simulation.Time) {
+        let topTerm = nodes.compactMap(\.instance).map(\.term).max() ?? .zero
+        if let instance = nodes[node].instance, instance.isVoter, instance.vote != nil, instance.term == topTerm {
+            statistics.wipesAfterVoting += 1
+        }
+        if nodes[node].instance != nil { crash(node, reason: "wipe") }
+        nodes[node].disk = Simulation.SimulatedDisk()
+        nodes[node].config.abstainsFromElections = true
+        nodes[node].appliedIndex = 0
+        nodes[node].lastValue = 0
+        checker.wiped(node)
+        wipedNodes.insert(nodes[node].id)
+        statistics.wipes += 1
+        log(.fault("wipe \(nodes[node].id)'s data directory"))
+        scheduleRestart(node, after: delay)
+    }
+
+    /// Wipes `id`'s data directory now and restarts it after `delay` (scripted scenarios).
+    public mutating func wipe(_ id: Raft.NodeID, restartAfter delay: Simulation.Time) {
+        guard let node = indexOf[id] else { return }
+        wipe(node, restartAfter: delay)
     }
 
     mutating func slowDown(_ node: Int, factor: UInt64, for duration: Simulation.Time) {

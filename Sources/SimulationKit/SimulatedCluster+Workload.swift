@@ -97,6 +97,7 @@ extension Simulation.SimulatedCluster {
             case .addLearner(let id): membership.contains(id)
             case .promote(let id), .addVoter(let id): membership.voters.contains(id)
             case .remove(let id): !membership.contains(id)
+            case .demote(let id): membership.learners.contains(id)
             }
         }
         if let applied = latestAppliedMembership, isReflected(in: applied) {

@@ -54,6 +54,8 @@ extension Simulation {
         var latestAppliedMembership: Raft.Membership?
         /// In partitioned-reads histories: the cut-off leader whose clock was slowed.
         var slowedOldLeader: Int?
+        /// Nodes whose data directory was wiped: they abstain from elections for good.
+        public internal(set) var wipedNodes: Set<Raft.NodeID> = []
 
         /// What a history did, for reports and for checking that faults really happened.
         public struct Statistics: Sendable, CustomStringConvertible {
@@ -77,6 +79,10 @@ extension Simulation {
             public var appendsWithEntries = 0
             /// Entries carried by those AppendEntries messages.
             public var appendedEntries = 0
+            /// Data directories wiped (lost-log faults).
+            public var wipes = 0
+            /// Of those, wipes of a voter that had voted in the current term.
+            public var wipesAfterVoting = 0
 
             /// All counters at zero.
             public init() {}
@@ -93,10 +99,13 @@ extension Simulation {
                 messages += other.messages
                 appendsWithEntries += other.appendsWithEntries
                 appendedEntries += other.appendedEntries
+                wipes += other.wipes
+                wipesAfterVoting += other.wipesAfterVoting
             }
             /// `elections=… writes=… reads=… crashes=… partitions=… snapshots=… membership=… messages=…`.
             public var description: String {
                 "elections=\(elections) writes=\(acknowledgedWrites) reads=\(servedReads) crashes=\(crashes) partitions=\(partitions) snapshots=\(snapshots) membership=\(membershipChanges) messages=\(messages)"
+                    + (wipes > 0 ? " wipes=\(wipes) (\(wipesAfterVoting) after voting)" : "")
             }
         }
 
@@ -287,6 +296,12 @@ extension Simulation {
             if setup.membershipChanges, let spare = setup.spares.first {
                 let removable = random.pick(setup.voters)
                 membershipPlan = [.addLearner(spare), .promote(spare), .remove(removable)]
+                if setup.flavour == .lostLog {
+                    // No removal: a voter whose log holds its own uncommitted removal does not
+                    // campaign, and with a wiped voter abstaining for good the rest could then
+                    // lack a quorum that accepts any candidate's log.
+                    membershipPlan.removeLast()
+                }
                 queue.schedule(.membership, at: now + setup.electionTimeout)
             }
         }

@@ -5,7 +5,8 @@ extension Simulation {
     /// its clock, its state machine and the client requests it has accepted.
     struct SimulatedNode: Sendable {
         let id: Raft.NodeID
-        let config: Raft.Config
+        /// Fixed at creation, except that a wipe makes the node abstain from elections for good.
+        var config: Raft.Config
         /// Founding members start with the founding membership; spares start with none.
         let bootstrapMembership: Raft.Membership
         var instance: Raft.Instance?

@@ -51,6 +51,51 @@ struct MembershipTests {
         #expect(cluster[n4].isVoter)
     }
 
+    @Test("demote: a voter becomes a learner that replicates but no longer counts, and promote brings it back")
+    func demoteThenPromote() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        try change(&cluster, n1, .demote(n3))
+        cluster.stabilize()
+        settle(&cluster)
+        #expect(cluster[n1].membership == Raft.Membership(voters: [n1, n2], learners: [n3]))
+        #expect(cluster[n3].membership == Raft.Membership(voters: [n1, n2], learners: [n3]))
+        #expect(!cluster[n3].isVoter)
+        // n3's copy no longer commits anything: with n2 cut off, nothing commits.
+        cluster.isolated = [n2]
+        _ = try cluster.propose(n1, "x")
+        cluster.stabilize()
+        #expect(cluster[n3].lastLogIndex == cluster[n1].lastLogIndex)
+        #expect(cluster[n1].commitIndex < cluster[n1].lastLogIndex, "a demoted learner's copy must not commit")
+        cluster.isolated = []
+        settle(&cluster)
+        try change(&cluster, n1, .promote(n3))
+        settle(&cluster)
+        #expect(cluster[n1].membership == Raft.Membership(voters: [n1, n2, n3]))
+        #expect(cluster[n3].isVoter)
+        #expect(cluster.appliedData(n3) == ["x"])
+    }
+
+    @Test("demote refuses the last voter and non-voters; a demoted leader steps down once it commits")
+    func demoteRules() throws {
+        var single = TestCluster(voters: [n1])
+        single.elect(n1)
+        #expect(throws: Raft.RaftError.self) { try change(&single, n1, .demote(n1)) }
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        try change(&cluster, n1, .demote(n1))
+        cluster.stabilize()
+        settle(&cluster)
+        #expect(cluster[n1].role != .leader)
+        #expect(cluster[n1].membership.learners == [n1])
+        do {
+            try change(&cluster, n1, .demote(n1))
+            Issue.record("a learner was demoted")
+        } catch {
+            #expect(error.code == .notLeader || error.code == .invalidMembershipChange)
+        }
+    }
+
     @Test("§4.1 only one membership change may be uncommitted at a time")
     func oneAtATime() throws {
         var cluster = TestCluster(voters: [n1, n2, n3])
@@ -87,7 +132,7 @@ struct MembershipTests {
     func invalidChanges() throws {
         var cluster = TestCluster(voters: [n1, n2, n3])
         cluster.elect(n1)
-        for bad in [Raft.MembershipChange.addLearner(n2), .promote(n3), .remove(n5), .addVoter(n1)] {
+        for bad in [Raft.MembershipChange.addLearner(n2), .promote(n3), .remove(n5), .addVoter(n1), .demote(n5)] {
             do {
                 try change(&cluster, n1, bad)
                 Issue.record("accepted \(bad)")

@@ -228,6 +228,29 @@ struct TestCluster {
         applied[id] = []
     }
 
+    /// An operator wiped `id`'s data directory and started it again: empty storage, a fresh
+    /// instance with the bootstrap membership, nothing applied. Messages in flight stay in flight.
+    /// With `abstaining`, the restarted node neither votes nor campaigns.
+    mutating func wipe(_ id: Raft.NodeID, abstaining: Bool = false) {
+        crashed.remove(id)
+        if abstaining { configs[id]?.abstainsFromElections = true }
+        guard let config = configs[id] else { return }
+        storage[id] = Storage()
+        restarts += 1
+        nodes[id] = Raft.Instance(config: config, membership: bootstrap, seed: seed &+ 2000 &+ restarts)
+        applied[id] = []
+    }
+
+    /// Delivers at most `limit` messages; returns whether the network drained.
+    mutating func settle(within limit: Int) -> Bool {
+        var delivered = 0
+        while !network.isEmpty, delivered < limit {
+            deliverNext()
+            delivered += 1
+        }
+        return network.isEmpty
+    }
+
     // MARK: Views
 
     var leaders: [Raft.NodeID] { ids.filter { !crashed.contains($0) && nodes[$0]?.role == .leader } }
@@ -251,6 +274,7 @@ struct TestCluster {
 extension Raft.Message {
     var isAppend: Bool { if case .append = body { true } else { false } }
     var isVoteResponse: Bool { if case .voteResponse = body { true } else { false } }
+    var isVoteRequest: Bool { if case .voteRequest = body { true } else { false } }
     var isAppendResponse: Bool { if case .appendResponse = body { true } else { false } }
     var isHeartbeat: Bool { if case .heartbeat = body { true } else { false } }
     var isHeartbeatResponse: Bool { if case .heartbeatResponse = body { true } else { false } }

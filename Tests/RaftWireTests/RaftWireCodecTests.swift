@@ -35,6 +35,24 @@ struct RaftWireCodecTests {
             ])
     }
 
+    @Test("a heartbeat answer without lost entries keeps the original encoding (tag 7)")
+    func heartbeatResponseCompatible() throws {
+        let plain = Raft.Message(from: "n2", to: "n1", term: Raft.Term(3), body: .heartbeatResponse(Raft.HeartbeatResponse(readSequence: 9)))
+        let bytes: [UInt8] = [1, 2, 0x6E, 0x32, 2, 0x6E, 0x31, 3, 7, 9]
+        #expect(RaftWireCodec.encode(plain) == bytes)
+        #expect(try RaftWireCodec.decode(bytes) == plain)
+    }
+
+    @Test("a heartbeat answer reporting lost entries carries the follower's last index (tag 13)")
+    func heartbeatResponseLostEntries() throws {
+        let lost = Raft.Message(
+            from: "n2", to: "n1", term: Raft.Term(3),
+            body: .heartbeatResponse(Raft.HeartbeatResponse(readSequence: 0, lostEntriesAfter: Raft.LogIndex(0))))
+        let bytes: [UInt8] = [1, 2, 0x6E, 0x32, 2, 0x6E, 0x31, 3, 13, 0, 0]
+        #expect(RaftWireCodec.encode(lost) == bytes)
+        #expect(try RaftWireCodec.decode(bytes) == lost)
+    }
+
     @Test("every strict prefix of a valid message is rejected, never a crash", arguments: 0..<5)
     func truncations(seed: UInt64) {
         var samples = RaftMessageSamples(seed: seed)

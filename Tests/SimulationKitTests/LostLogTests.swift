@@ -1,0 +1,69 @@
+import RaftCore
+import Testing
+
+@testable import SimulationKit
+
+/// A node whose data directory is wiped (docs/storage.md's procedure after damage) rejoins empty;
+/// the leader must notice and repair it, and no invariant may break meanwhile.
+@Suite("Lost log")
+struct LostLogTests {
+    @Test("a wiped follower is repaired by the leader that still counted its old match index")
+    func wipedFollowerCatchesUp() throws {
+        var cluster = Simulation.SimulatedCluster(setup: Simulation.ClusterSetup(voters: ["n1", "n2", "n3"]), seed: 3)
+        let leader = try ScenarioTests.electLeader(&cluster)
+        let timeout = cluster.setup.electionTimeout
+        for _ in 0..<20 { try cluster.propose(at: leader) }
+        let settled = try cluster.run(for: 5 * timeout) { cluster in
+            cluster.nodeIDs.allSatisfy { cluster.appliedIndex($0) >= 21 }
+        }
+        try #require(settled)
+        let follower = try #require(ScenarioTests.followers(of: leader, in: cluster).first)
+        let match = try #require(cluster.instance(leader)?.replicationState(of: follower)?.match)
+        #expect(match.rawValue >= 21)
+        cluster.wipe(follower, restartAfter: 10)
+        try cluster.run(for: 20)
+        #expect(cluster.instance(follower)?.lastLogIndex == .zero)
+        let repaired = try cluster.run(for: 5 * timeout) { $0.appliedIndex(follower) == $0.appliedIndex(leader) }
+        #expect(repaired, "\(cluster.lastSteps.joined(separator: "\n"))")
+        #expect(cluster.leader == leader)
+        #expect(cluster.durableImage(follower)?.lastIndex == cluster.durableImage(leader)?.lastIndex)
+    }
+
+    @Test("lost-log histories wipe voters that voted in the current term, and every invariant holds",
+          arguments: UInt64(200)..<206)
+    func lostLogHistories(seed: UInt64) {
+        let result = Simulation.HistoryRunner.run(Simulation.HistoryOptions(seed: seed, steps: 1_500, flavour: .lostLog))
+        #expect(result.passed, "\(result.report)")
+        #expect(result.statistics.wipes > 0, "\(result.report)")
+    }
+
+    @Test("across lost-log histories, wipes hit voters that had voted in the current term")
+    func wipesHitVotersThatVoted() {
+        var totals = Simulation.SimulatedCluster.Statistics()
+        for seed in UInt64(200)..<206 {
+            totals.add(Simulation.HistoryRunner.run(Simulation.HistoryOptions(seed: seed, steps: 1_500, flavour: .lostLog)).statistics)
+        }
+        #expect(totals.wipesAfterVoting > 0, "\(totals)")
+    }
+
+    #if QUORUM_SIM_MUTATIONS
+    @Test("mutation ignore-reject-hint is caught in lost-log histories")
+    func mutationCaught() {
+        let caught = (UInt64(1)...200).contains { seed in
+            !Simulation.HistoryRunner.run(
+                Simulation.HistoryOptions(seed: seed, flavour: .lostLog, mutation: "ignore-reject-hint")).passed
+        }
+        #expect(caught)
+    }
+
+    @Test("mutation wiped-voter-votes (no abstention) breaks election safety or leader completeness")
+    func wipedVoterVotingCaught() {
+        let caught = (UInt64(1)...400).contains { seed in
+            let result = Simulation.HistoryRunner.run(
+                Simulation.HistoryOptions(seed: seed, flavour: .lostLog, mutation: "wiped-voter-votes"))
+            return [.electionSafety, .leaderCompleteness].contains(result.failure?.violation.invariant)
+        }
+        #expect(caught)
+    }
+    #endif
+}
