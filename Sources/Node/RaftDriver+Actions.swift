@@ -79,7 +79,7 @@ extension RaftDriver {
     /// but only for `Options.proposalOutcomeTicks`: the index may stay empty for long.
     private func leadershipChanged(_ state: Raft.LeaderState) {
         logger.info("leadership changed", metadata: ["state": "\(state)"])
-        leadershipInput.yield(state)
+        leadership.publish(state)
         guard state.role != .leader else { return }
         let deadline = tickCount + UInt64(options.proposalOutcomeTicks)
         for (index, proposal) in proposals where proposal.deadlineTick == nil {

@@ -12,7 +12,7 @@ extension RaftDriver {
             throw RaftDriverFailure(message: "run() was already called on driver \(id); create a new driver to restart")
         }
         phase = .running
-        leadershipInput.yield(instance.leadershipState)
+        leadership.publish(instance.leadershipState)
         logger.info("raft driver started", metadata: ["status": "\(status)"])
         applierWakeupInput.yield()
         writerWakeupInput.yield()
@@ -51,7 +51,7 @@ extension RaftDriver {
         inboxInput.finish()
         writerWakeupInput.finish()
         applierWakeupInput.finish()
-        leadershipInput.finish()
+        leadership.finish()
     }
 
     // MARK: Loops (child tasks of run)

@@ -71,8 +71,9 @@ public actor RaftDriver {
     /// This node's id.
     public nonisolated let id: Raft.NodeID
     /// Every leadership change this node observes (term, leader, role), starting with the state
-    /// at `run()`. Single consumer; finishes when `run()` returns.
-    public nonisolated let leadershipChanges: AsyncStream<Raft.LeaderState>
+    /// at `run()`, for any number of consumers (``LeadershipBroadcast/subscribe()``); the streams
+    /// finish when `run()` returns.
+    public nonisolated let leadership = LeadershipBroadcast()
 
     var instance: Raft.Instance
     let store: any RaftLogStore
@@ -88,7 +89,6 @@ public actor RaftDriver {
     let writerWakeupInput: AsyncStream<Void>.Continuation
     let applierWakeups: AsyncStream<Void>
     let applierWakeupInput: AsyncStream<Void>.Continuation
-    let leadershipInput: AsyncStream<Raft.LeaderState>.Continuation
 
     var phase = Phase.idle
     var writes = LogWriteQueue()
@@ -144,8 +144,6 @@ public actor RaftDriver {
                                                      bufferingPolicy: .bufferingOldest(options.inboxCapacity))
         (writerWakeups, writerWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (applierWakeups, applierWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        (leadershipChanges, leadershipInput) = AsyncStream.makeStream(of: Raft.LeaderState.self,
-                                                                      bufferingPolicy: .bufferingNewest(64))
         if let snapshot { applyQueue.append(.restore(snapshot)) }
     }
 
@@ -214,7 +212,7 @@ public actor RaftDriver {
     }
 
     /// Starts handing leadership to `target` (thesis §3.10). Returns once the transfer started;
-    /// watch `leadershipChanges` or `status` for the outcome (it is abandoned after an election
+    /// watch `leadership` or `status` for the outcome (it is abandoned after an election
     /// timeout). Proposals are refused with `.refused`/`transfer-in-progress` meanwhile.
     public func transferLeadership(to target: Raft.NodeID) throws(RaftDriverError) {
         guard phase != .stopped else { throw .shuttingDown(id) }

@@ -31,6 +31,16 @@ struct ExecutorWatch: Sendable {
     let logger: Logger
 
     func run() async {
+        // A new leader is probed at once (its first proof of this executor comes a round trip
+        // later instead of up to a probe period later).
+        let prober = Task { [driver, link, settings, wallClock] in
+            for await change in driver.leadership.subscribe() {
+                guard let leader = change.leader, leader != driver.id else { continue }
+                let applied = await driver.status.appliedIndex
+                link.probeLease(of: leader, appliedIndex: applied, wallClock: wallClock(), legacyAfter: settings.executorLease / 2)
+            }
+        }
+        defer { prober.cancel() }
         let period = settings.executorLease / 8
         while !Task.isCancelled {
             do {

@@ -50,7 +50,15 @@ final class LeaderDuties: Sendable {
                 wakeupInput.yield()
             }
         }
-        defer { ticker.cancel() }
+        // Leadership is an event: a new leader starts its duties (and a deposed one stops) at
+        // once, not at the next tick.
+        let follower = Task { [driver, wakeupInput] in
+            for await _ in driver.leadership.subscribe() { wakeupInput.yield() }
+        }
+        defer {
+            ticker.cancel()
+            follower.cancel()
+        }
         var leadingSince: ContinuousClock.Instant?
         for await _ in wakeups {
             let status = await driver.status

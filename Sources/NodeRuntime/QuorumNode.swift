@@ -183,7 +183,7 @@ public final class QuorumNode: Sendable {
     /// Logs leader changes and counts them (`quorum_raft_leader_changes_total`).
     private func followLeadership() async {
         var leader: Raft.NodeID?
-        for await change in driver.leadershipChanges {
+        for await change in driver.leadership.subscribe() {
             guard let newLeader = change.leader, newLeader != leader else { continue }
             leader = newLeader
             metrics.leaderChanged()
