@@ -124,4 +124,18 @@ public enum ExecutorOrders {
             return boxed
         }
     }
+
+    /// The starts a node may carry out now — the one rule the running node and the scheduler
+    /// simulator share: nothing while `fenced` (the executor lease ran out); until a round trip
+    /// proves the lease (`proven`), nothing assigned before this process started
+    /// (``withoutStale(_:in:startedAt:)``); and every start time-boxed to the leader's deadline
+    /// when the wall clock is known (``timeBoxed(_:in:now:killGraceMs:)``). What is not started
+    /// is reported lost by reconciliation.
+    public static func admitted(_ starts: [AttemptOrder], in state: SchedulerState, fenced: Bool, proven: Bool,
+                                startedAt: Timestamp, now: Timestamp?, killGraceMs: Int64) -> [AttemptOrder] {
+        guard !starts.isEmpty, !fenced else { return [] }
+        let fresh = proven ? starts : withoutStale(starts, in: state, startedAt: startedAt)
+        guard let now else { return fresh }
+        return timeBoxed(fresh, in: state, now: now, killGraceMs: killGraceMs)
+    }
 }

@@ -131,12 +131,9 @@ public struct NodeCore: Sendable {
         }
         var (starts, stops) = ExecutorOrders.collect(from: live, for: executorID, in: state, mutations: mutations)
         if let clock {
-            if executorLease.mustFence(at: clock.now) {
-                starts = []  // fenced: nothing new starts; reconciliation reports them lost later
-            } else if !executorLease.isProven(at: clock.now) {
-                starts = ExecutorOrders.withoutStale(starts, in: state, startedAt: startedWall)
-            }
-            starts = ExecutorOrders.timeBoxed(starts, in: state, now: clock.wall, killGraceMs: settings.killGraceMs)
+            starts = ExecutorOrders.admitted(starts, in: state, fenced: executorLease.mustFence(at: clock.now),
+                                             proven: executorLease.isProven(at: clock.now), startedAt: startedWall,
+                                             now: clock.wall, killGraceMs: settings.killGraceMs)
         }
         // Stops first: with the batch's own start/stop pairs already cancelled out the keys are
         // disjoint, so the order only matters to the `start-after-stop` mutation, which keeps both.

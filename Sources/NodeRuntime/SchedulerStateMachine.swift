@@ -130,13 +130,9 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         }
         if let last = applied {
             var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
-            if !starts.isEmpty, leaseExpired() {
-                starts = []  // fenced: nothing new starts; the executor watch reports them lost later
-            } else if !starts.isEmpty, !leaseProven() {
-                starts = ExecutorOrders.withoutStale(starts, in: state, startedAt: startedWall)
-            }
-            if !starts.isEmpty, let wallClock {
-                starts = ExecutorOrders.timeBoxed(starts, in: state, now: wallClock(), killGraceMs: killGraceMs)
+            if !starts.isEmpty {
+                starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
+                                                 startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs)
             }
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,
