@@ -49,7 +49,7 @@ public enum MetricNames {
     /// raw values; another reason is still counted, its series appearing at its first drop).
     public static let raftDropReasons = [
         "forged_sender", "term_out_of_range", "index_out_of_range", "entries_not_contiguous", "entry_term_above_sender",
-        "truncates_committed", "commit_beyond_log", "snapshot_older_than_applied", "malformed_snapshot_transfer",
+        "truncates_committed", "snapshot_older_than_applied", "malformed_snapshot_transfer",
         "ack_beyond_log",
     ]
     /// The `reason` labels of ``transportDroppedFrames`` exported from 0 at start

@@ -23,8 +23,6 @@ extension Raft {
         case entryTermAboveSender = "entry_term_above_sender"
         /// An append that would truncate entries at or below this node's commit index.
         case truncatesCommitted = "truncates_committed"
-        /// A heartbeat whose commit index is beyond this node's last log index.
-        case commitBeyondLog = "commit_beyond_log"
         /// A snapshot older than what this node has already applied.
         case snapshotOlderThanApplied = "snapshot_older_than_applied"
         /// A snapshot chunk or snapshot answer with a negative or overflowing offset.

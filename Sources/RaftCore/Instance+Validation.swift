@@ -82,12 +82,10 @@ extension Raft.Instance {
     /// Runs after the term rules (a newer term is adopted first, as from any peer).
     func stateViolation(of message: Raft.Message) -> (Raft.DropReason, String)? {
         switch message.body {
-        case .heartbeat(let heartbeat) where role != .leader:
-            // The leader sends min(match, commit): a follower always holds what it acknowledged.
-            guard heartbeat.commit <= log.lastIndex else {
-                return (.commitBeyondLog, "commit \(heartbeat.commit) is beyond the last log index \(log.lastIndex)")
-            }
-            return nil
+        // A heartbeat committing beyond this follower's log is not dropped: the leader caps the
+        // commit at what the follower acknowledged, so it means the follower lost its log — the
+        // signal the leader needs to repair it (`handleHeartbeat` commits only what it holds and
+        // answers with `lostEntriesAfter`).
         case .installSnapshot(let chunk) where role != .leader:
             guard chunk.metadata.index >= appliedIndex else {
                 return (.snapshotOlderThanApplied, "snapshot \(chunk.metadata.index) is older than the applied index \(appliedIndex)")

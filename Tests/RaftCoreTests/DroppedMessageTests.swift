@@ -127,10 +127,21 @@ struct DroppedMessageTests {
         #expect(!actions.contains { if case .truncateLog = $0 { true } else { false } })
     }
 
-    @Test("commit_beyond_log: a heartbeat committing past the follower's last entry")
-    func commitBeyondLog() throws {
+    /// Dropping it (an earlier rule) hid the one signal that a follower lost its log.
+    @Test("a heartbeat committing past the follower's last entry is not dropped: the follower commits what it holds and reports the loss")
+    func commitBeyondLogIsTheLostLogSignal() throws {
         let cluster = try committedCluster()
-        expectDropped(cluster, .heartbeat(Raft.Heartbeat(commit: Raft.LogIndex(100))), reason: .commitBeyondLog)
+        var instance = cluster[n2]
+        let last = instance.lastLogIndex
+        let actions = instance.receive(Raft.Message(from: n1, to: n2, term: instance.term,
+                                                    body: .heartbeat(Raft.Heartbeat(commit: Raft.LogIndex(100)))))
+        #expect(!actions.contains { if case .droppedMessage = $0 { true } else { false } })
+        #expect(instance.commitIndex <= last)
+        let reported = actions.contains { action in
+            guard case .send(let message) = action, case .heartbeatResponse(let response) = message.body else { return false }
+            return response.lostEntriesAfter == last
+        }
+        #expect(reported)
     }
 
     @Test("snapshot_older_than_applied: not installed, answered with the commit index")
