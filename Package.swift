@@ -143,7 +143,8 @@ let package = Package(
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         .testTarget(
             name: "NodeRuntimeTests",
-            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom", logging, nioCore]),
+            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom",
+                           "Node", "RaftStorage", logging, nioCore]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",
