@@ -130,7 +130,7 @@ public final class QuorumNode: Sendable {
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
-                                  clock: clock, settings: settings)
+                                  clock: clock, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, logger: logger) { command in
             do {
                 _ = try await replica.propose(command)

@@ -16,6 +16,7 @@ public struct RaftReplica: Sendable {
     let clusterView: ClusterView
     let clock: @Sendable () -> Timestamp
     let settings: NodeSettings
+    let logger: Logger
 
     /// The proposer's wall clock.
     public func now() -> Timestamp { clock() }
@@ -28,11 +29,19 @@ public struct RaftReplica: Sendable {
         let bytes = CommandCodec.encode(command, at: clock())
         // Refused here, before a forward: an entry over the limit could not be replicated (a
         // peer frame holds at most 16 MiB), and the leader would refuse it anyway.
-        guard bytes.count <= driver.maxEntryBytes else {
-            throw .entryTooLarge(EntryTooLarge(size: bytes.count, limit: driver.maxEntryBytes))
+        do throws(ReplicaWriteError) {
+            guard bytes.count <= driver.maxEntryBytes else {
+                throw .entryTooLarge(EntryTooLarge(size: bytes.count, limit: driver.maxEntryBytes))
+            }
+            let index = try await proposeThroughLeader(bytes)
+            return await stateMachine.events(at: index) ?? []
+        } catch {
+            if case .entryTooLarge(let tooLarge) = error {
+                // Worth a line: before the limit, such a write stalled the cluster without one.
+                logger.warning("refused a write over max_entry_bytes", metadata: ["bytes": "\(tooLarge.size)", "limit": "\(tooLarge.limit)"])
+            }
+            throw error
         }
-        let index = try await proposeThroughLeader(bytes)
-        return await stateMachine.events(at: index) ?? []
     }
 
     /// Retries only where the command was certainly not proposed (no leader yet, not the
