@@ -143,10 +143,12 @@ let package = Package(
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         .testTarget(
             name: "NodeRuntimeTests",
-            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom", logging, nioCore]),
+            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom",
+                           "Node", "RaftStorage", logging, nioCore]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
-            name: "QuorumCLITests", dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore"]),
+            name: "QuorumCLITests",
+            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime"]),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(
             name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],

@@ -23,13 +23,19 @@ public struct ClusterConfig: Sendable, Equatable {
         public var heartbeatMilliseconds: Int
         /// The election timeout range in milliseconds, inclusive.
         public var electionTimeoutMilliseconds: ClosedRange<Int>
+        /// `max_entry_bytes`: the largest encoded command one log entry may hold; a write over it
+        /// is refused (413) before it is proposed, and the leader splits its own batches to fit.
+        /// Every entry must travel in one peer frame (see ``Limits``).
+        public var maxEntryBytes: Int
 
         public init(
             heartbeatMilliseconds: Int = Defaults.heartbeatMilliseconds,
-            electionTimeoutMilliseconds: ClosedRange<Int> = Defaults.electionTimeoutMilliseconds
+            electionTimeoutMilliseconds: ClosedRange<Int> = Defaults.electionTimeoutMilliseconds,
+            maxEntryBytes: Int = Defaults.maxEntryBytes
         ) {
             self.heartbeatMilliseconds = heartbeatMilliseconds
             self.electionTimeoutMilliseconds = electionTimeoutMilliseconds
+            self.maxEntryBytes = maxEntryBytes
         }
     }
 
@@ -134,11 +140,26 @@ public struct ClusterConfig: Sendable, Equatable {
     /// The voting members, in file order.
     public var voters: [Node] { nodes.filter(\.voter) }
 
+    /// Fixed sizes the configurable ones must fit under.
+    public enum Limits {
+        /// The longest frame a node sends or accepts on the peer transport (16 MiB). The node
+        /// passes this value to its transport, so the validator's check is the transport's.
+        public static let peerFrameBytes = 16 << 20
+        /// Room reserved beside one entry in a peer frame: the frame header, the AppendEntries
+        /// or forwarded-proposal fields and the entry's own header need far less than this.
+        public static let entryEnvelopeBytes = 64 << 10
+        /// The smallest allowed `max_entry_bytes`: one job of the largest single request (1 MiB
+        /// body) and the leader's single commands must still fit in an entry.
+        public static let minimumMaxEntryBytes = 1 << 20
+    }
+
     /// Default values of every optional key (documented in `docs/configuration.md`).
     public enum Defaults {
         public static let dataDir = "data/{id}"
         public static let heartbeatMilliseconds = 50
         public static let electionTimeoutMilliseconds = 300...600
+        /// 4 MiB: a quarter of the peer frame limit.
+        public static let maxEntryBytes = 4 << 20
         public static let tlsCA = "certs/ca.pem"
         public static let tlsCert = "certs/{id}.pem"
         public static let tlsKey = "certs/{id}.key"

@@ -56,6 +56,7 @@ public enum ConfigLoader {
                 }
                 raft.electionTimeoutMilliseconds = range[0]...range[1]
             }
+            if let maxEntry = try raftTable.int("max_entry_bytes") { raft.maxEntryBytes = maxEntry }
             try raftTable.finish()
         }
 

@@ -45,6 +45,18 @@ public enum ConfigValidator {
             throw fail("raft.election_timeout_ms", "the maximum \(election.upperBound) ms is above 600000")
         }
 
+        let maxEntry = config.raft.maxEntryBytes
+        let largestEntry = ClusterConfig.Limits.peerFrameBytes - ClusterConfig.Limits.entryEnvelopeBytes
+        guard maxEntry >= ClusterConfig.Limits.minimumMaxEntryBytes else {
+            throw fail("raft.max_entry_bytes", "\(maxEntry) is below \(ClusterConfig.Limits.minimumMaxEntryBytes) (1 MiB): "
+                + "a single job of the largest single request must fit in one entry")
+        }
+        guard maxEntry <= largestEntry else {
+            throw fail("raft.max_entry_bytes", "\(maxEntry) plus the \(ClusterConfig.Limits.entryEnvelopeBytes)-byte message "
+                + "envelope is above the \(ClusterConfig.Limits.peerFrameBytes)-byte peer frame limit: such an entry could "
+                + "never be sent to a follower; use at most \(largestEntry) (the default is \(ClusterConfig.Defaults.maxEntryBytes))")
+        }
+
         for (key, template) in [("tls.ca", config.tls.ca), ("tls.cert", config.tls.cert), ("tls.key", config.tls.key)]
         where template.isEmpty {
             throw fail(key, "must not be empty")

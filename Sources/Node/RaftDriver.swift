@@ -31,15 +31,27 @@ public actor RaftDriver {
         /// Called for every peer message dropped by validation (the core's rules or a forged
         /// sender), after it is logged, for `quorum_raft_dropped_messages_total`. Must not block.
         public var onDroppedMessage: (@Sendable (Raft.DroppedMessage) -> Void)?
+        /// `propose` refuses data longer than this with `.entryTooLarge` (`[raft] max_entry_bytes`).
+        ///
+        /// Why: an entry travels whole in one AppendEntries frame (at least one entry is always
+        /// sent), and a frame over the transport's limit is dropped by the sender — forever, so
+        /// the entry never commits and every later write waits behind it. Keep it, plus the
+        /// message envelope, under the peer frame limit (the config validator enforces it).
+        public var maxEntryBytes: Int
+
+        /// The default ``maxEntryBytes``: 4 MiB, well under the 16 MiB peer frame limit.
+        public static let defaultMaxEntryBytes = 4 << 20
 
         /// Creates options.
         public init(tickInterval: Duration = .milliseconds(100), readTimeoutTicks: Int = 30, proposalOutcomeTicks: Int = 50,
-                    inboxCapacity: Int = 8192, onLogWrite: (@Sendable (Duration) -> Void)? = nil,
+                    inboxCapacity: Int = 8192, maxEntryBytes: Int = Options.defaultMaxEntryBytes,
+                    onLogWrite: (@Sendable (Duration) -> Void)? = nil,
                     onDroppedMessage: (@Sendable (Raft.DroppedMessage) -> Void)? = nil) {
             self.tickInterval = tickInterval
             self.readTimeoutTicks = readTimeoutTicks
             self.proposalOutcomeTicks = proposalOutcomeTicks
             self.inboxCapacity = inboxCapacity
+            self.maxEntryBytes = maxEntryBytes
             self.onLogWrite = onLogWrite
             self.onDroppedMessage = onDroppedMessage
         }
@@ -70,6 +82,9 @@ public actor RaftDriver {
 
     /// This node's id.
     public nonisolated let id: Raft.NodeID
+    /// The largest data ``propose(_:)`` accepts (`Options.maxEntryBytes`), for callers that
+    /// refuse a too-large command before forwarding it.
+    public nonisolated let maxEntryBytes: Int
     /// Every leadership change this node observes (term, leader, role), starting with the state
     /// at `run()`, for any number of consumers (``LeadershipBroadcast/subscribe()``); the streams
     /// finish when `run()` returns.
@@ -132,6 +147,7 @@ public actor RaftDriver {
                                             bootstrapMembership: bootstrapMembership)
         self.instance = Raft.Instance(config: config, restoring: persisted, seed: seed)
         self.id = config.id
+        self.maxEntryBytes = options.maxEntryBytes
         self.store = store
         self.stateMachine = stateMachine
         self.messenger = messenger
@@ -160,12 +176,14 @@ public actor RaftDriver {
     /// local state machine** (Raft §5.3; a proposal is acknowledged only when an entry with its
     /// index and term is applied, §8).
     ///
-    /// - Throws: `.notLeader` (with `leaderHint`) or `.refused` at once; `.entryOverwritten` when a
+    /// - Throws: `.entryTooLarge` at once when `data` is over `Options.maxEntryBytes` (nothing is
+    ///   appended, on any node); `.notLeader` (with `leaderHint`) or `.refused` at once; `.entryOverwritten` when a
     ///   different entry was applied at its index; `.leadershipLost` when this node stopped leading
     ///   and no entry was applied at the index within `Options.proposalOutcomeTicks` (outcome
     ///   unknown); `.shuttingDown`. Cancelling the caller does not withdraw the proposal.
     public func propose(_ data: [UInt8]) async throws(RaftDriverError) -> Raft.LogIndex {
         guard phase != .stopped else { throw .shuttingDown(id) }
+        guard data.count <= maxEntryBytes else { throw .entryTooLarge(size: data.count, limit: maxEntryBytes) }
         let proposal: Raft.Proposal
         do {
             proposal = try instance.propose(data)

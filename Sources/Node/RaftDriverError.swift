@@ -22,6 +22,9 @@ public struct RaftDriverError: Error, Hashable, Sendable, CustomStringConvertibl
         case readTimedOut = "read-timed-out"
         /// The driver is stopping or stopped; the request's outcome is unknown.
         case shuttingDown = "shutting-down"
+        /// The proposal's data is over `Options.maxEntryBytes`: it was not proposed and never
+        /// will be; split the request.
+        case entryTooLarge = "entry-too-large"
     }
 
     /// The kind of failure.
@@ -46,7 +49,7 @@ public struct RaftDriverError: Error, Hashable, Sendable, CustomStringConvertibl
         switch code {
         case .notLeader, .leadershipLost, .entryOverwritten, .readFailed, .readTimedOut: true
         case .refused: raftError?.isRetriable ?? false
-        case .shuttingDown: false
+        case .shuttingDown, .entryTooLarge: false
         }
     }
 
@@ -56,6 +59,12 @@ public struct RaftDriverError: Error, Hashable, Sendable, CustomStringConvertibl
     init(_ error: Raft.RaftError) {
         self.init(code: error.code == .notLeader ? .notLeader : .refused, leaderHint: error.leaderHint, raftError: error,
                   message: error.message)
+    }
+
+    static func entryTooLarge(size: Int, limit: Int) -> RaftDriverError {
+        RaftDriverError(code: .entryTooLarge,
+                        message: "the entry is \(size) bytes, over max_entry_bytes (\(limit)); it was not proposed: "
+                            + "split the request into smaller ones")
     }
 
     static func shuttingDown(_ id: Raft.NodeID) -> RaftDriverError {

@@ -32,6 +32,8 @@ public struct NodeCore: Sendable {
         public var maxAssignments: Int = 1_024
         /// Added to an attempt's timeout for its deadline.
         public var deadlineSlackMs: Int64 = 10_000
+        /// `[raft] max_entry_bytes`: a duty round's commands are split into entries under it.
+        public var maxEntryBytes: Int = 4 << 20
         /// SIGTERM→SIGKILL of a stopped task (attempts are time-boxed to end this long before their deadline).
         public var killGraceMs: Int64 = 5_000
         /// Every voter.
@@ -197,8 +199,9 @@ public struct NodeCore: Sendable {
     /// This node took office (or lost it, with `nil`).
     public mutating func leadership(since: MonotonicTime?) { leadingSince = since }
 
-    /// One duty round while leading: the entry to propose, if anything is due. `nextRunID` makes
-    /// fresh run ids for cron fires.
+    /// One duty round while leading: the entries to propose, in order (one unless the round's
+    /// commands are over `Settings.maxEntryBytes` once encoded), if anything is due. `nextRunID`
+    /// makes fresh run ids for cron fires.
     public mutating func leaderTick(at now: MonotonicTime, wallClock: Timestamp, commitIndex: Raft.LogIndex,
                                     nextRunID: () -> RunID) -> [Directive] {
         guard let since = leadingSince else { return [] }
@@ -220,7 +223,6 @@ public struct NodeCore: Sendable {
         let commands = DutyPlanner.plan(state: state, now: stamp, executors: capacities, lost: lost,
                                         maxAssignments: settings.maxAssignments, deadlineSlackMs: settings.deadlineSlackMs,
                                         nextRunID: nextRunID)
-        guard !commands.isEmpty else { return [] }
-        return [.propose(commands.count == 1 ? commands[0] : .batch(commands), at: stamp)]
+        return EntrySplitter.entries(commands, maxEntryBytes: settings.maxEntryBytes).map { .propose($0, at: stamp) }
     }
 }

@@ -3,6 +3,7 @@ import NodeCore
 import Node
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
 
 /// The executor side of the lease, on every node, every lease/8:
 ///
@@ -73,10 +74,13 @@ struct ExecutorWatch: Sendable {
         logger.warning("reporting attempts lost: assigned here but not running in this process",
                        metadata: ["attempts": "\(orphans.map(\.description))"])
         let commands = orphans.map { Command.expireAttempt(ExpireAttempt(runID: $0.runID, attempt: $0.attempt, reason: .executorLost)) }
-        do {
-            _ = try await replica.propose(commands.count == 1 ? commands[0] : .batch(commands))
-        } catch {
-            logger.debug("could not report lost attempts yet", metadata: ["error": "\(error)"])
+        for entry in EntrySplitter.entries(commands, maxEntryBytes: driver.maxEntryBytes) {
+            do {
+                _ = try await replica.propose(entry)
+            } catch {
+                logger.debug("could not report lost attempts yet", metadata: ["error": "\(error)"])
+                return
+            }
         }
     }
 }

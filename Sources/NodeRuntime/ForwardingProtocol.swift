@@ -58,6 +58,13 @@ struct ForwardedOutcome: Hashable, Sendable {
         case notProposed(leaderHint: Raft.NodeID?, message: String)
         /// Proposed, but whether it committed is unknown (leadership lost, no answer in time).
         case outcomeUnknown(message: String)
+        /// Certainly not proposed, and never will be: the re-stamped command is `size` bytes,
+        /// over the leader's `max_entry_bytes` (`limit`). The follower answers 413, not 503.
+        ///
+        /// A separate tag (3) rather than `notProposed`, which a follower retries until its
+        /// leader wait runs out. A follower of an older build cannot decode it and answers
+        /// "outcome unknown" after its forward timeout, as it did for such a command before.
+        case entryTooLarge(size: Int, limit: Int)
     }
 
     var requestID: UInt64
@@ -77,6 +84,10 @@ struct ForwardedOutcome: Hashable, Sendable {
         case .outcomeUnknown(let message):
             w.write(UInt8(2))
             w.write(message)
+        case .entryTooLarge(let size, let limit):
+            w.write(UInt8(3))
+            w.write(UInt64(clamping: size))
+            w.write(UInt64(clamping: limit))
         }
         return w.bytes
     }
@@ -97,6 +108,9 @@ struct ForwardedOutcome: Hashable, Sendable {
             result = .notProposed(leaderHint: hint.isEmpty ? nil : Raft.NodeID(hint), message: try r.readString())
         case 2:
             result = .outcomeUnknown(message: try r.readString())
+        case 3:
+            let size = Int(clamping: try r.readUInt64())
+            result = .entryTooLarge(size: size, limit: Int(clamping: try r.readUInt64()))
         case let tag:
             throw DecodeError("unknown forwarded outcome tag \(tag)", offset: r.offset - 1)
         }

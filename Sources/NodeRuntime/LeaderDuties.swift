@@ -8,7 +8,8 @@ import Synchronization
 
 /// The leader's loop: whenever this node leads, it runs ``DutyPlanner`` on the current state
 /// and proposes what is due (cron fires, due runs, expired deadlines, lost executors'
-/// attempts, assignments) as one entry, waiting for it to apply before planning again.
+/// attempts, assignments) as one entry — or several, each under `max_entry_bytes` — waiting for
+/// them to apply before planning again.
 ///
 /// Nothing here survives a leader change, and nothing needs to: every timer is recomputed from
 /// the replicated state on each round, so a new leader picks up exactly where the old one was.
@@ -109,13 +110,20 @@ final class LeaderDuties: Sendable {
                              deadlineSlackMs: slack, nextRunID: { ids.next() })
         }
         guard !commands.isEmpty else { return }
-        let command: Command = commands.count == 1 ? commands[0] : .batch(commands)
-        do {
-            _ = try await driver.propose(CommandCodec.encode(command, at: clock()))
-            wake()  // more may be due (e.g. runs queued by this round's fires)
-        } catch {
-            logger.debug("leader duties round not applied", metadata: ["error": "\(error)"])
+        // Usually one entry; several when the round's commands would not fit max_entry_bytes
+        // (a cron storm, a large assignment round), proposed in order, each applied first.
+        for entry in EntrySplitter.entries(commands, maxEntryBytes: driver.maxEntryBytes) {
+            do {
+                _ = try await driver.propose(CommandCodec.encode(entry, at: clock()))
+            } catch where error.code == .entryTooLarge {
+                // One command alone over the limit: it can never be proposed; skip it, not the rest.
+                logger.error("a leader command is over max_entry_bytes and was skipped", metadata: ["error": "\(error)"])
+            } catch {
+                logger.debug("leader duties round not applied", metadata: ["error": "\(error)"])
+                return
+            }
         }
+        wake()  // more may be due (e.g. runs queued by this round's fires)
     }
 
     /// Whether `peer` proved a round trip within `limit` (the leader counts itself reachable; a

@@ -73,6 +73,8 @@ public final class QuorumNode: Sendable {
             configuration: Transport.Configuration(
                 credentials: credentials,
                 listen: Transport.PeerAddress(host: config.node.raft.host, port: config.node.raft.port),
+                // The value the config validator checks max_entry_bytes against.
+                maximumFrameLength: ClusterConfig.Limits.peerFrameBytes,
                 connectTimeout: .seconds(1),
                 onDroppedFrames: { metrics.transportFramesDropped($1, reason: $0.rawValue) }),
             logger: logger)
@@ -121,14 +123,14 @@ public final class QuorumNode: Sendable {
         let driver = try RaftDriver(
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
             stateMachine: stateMachine, messenger: link,
-            options: RaftDriver.Options(tickInterval: settings.tick,
+            options: RaftDriver.Options(tickInterval: settings.tick, maxEntryBytes: config.cluster.raft.maxEntryBytes,
                                         onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
                                         onDroppedMessage: { metrics.raftMessageDropped(reason: $0.reason.rawValue) }),
             logger: logger, seed: UInt64.random(in: .min ... .max))
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
-                                  clock: clock, settings: settings)
+                                  clock: clock, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, logger: logger) { command in
             do {
                 _ = try await replica.propose(command)
@@ -250,6 +252,8 @@ final class AppliedReactions: Sendable {
 
 /// The leader's side of forwarding: re-stamp the command with the leader's clock and propose it.
 enum ForwardHandler {
+    /// The outcome of proposing the forwarded `command`; a command over the driver's
+    /// `maxEntryBytes` is answered `.entryTooLarge` without being proposed.
     static func propose(_ command: [UInt8], on driver: RaftDriver, clock: @Sendable () -> Timestamp) async -> ForwardedOutcome.Result {
         let stamped: StampedCommand
         do {
@@ -257,10 +261,12 @@ enum ForwardHandler {
         } catch {
             return .notProposed(leaderHint: nil, message: "the forwarded command is not decodable by the leader: \(error)")
         }
+        let bytes = CommandCodec.encode(stamped.command, at: clock())
         do {
-            return .applied(try await driver.propose(CommandCodec.encode(stamped.command, at: clock())))
+            return .applied(try await driver.propose(bytes))
         } catch {
             switch error.code {
+            case .entryTooLarge: return .entryTooLarge(size: bytes.count, limit: driver.maxEntryBytes)
             case .notLeader, .refused: return .notProposed(leaderHint: error.leaderHint, message: error.message)
             default: return .outcomeUnknown(message: error.message)
             }

@@ -16,21 +16,38 @@ public struct RaftReplica: Sendable {
     let clusterView: ClusterView
     let clock: @Sendable () -> Timestamp
     let settings: NodeSettings
+    let logger: Logger
 
     /// The proposer's wall clock.
     public func now() -> Timestamp { clock() }
 
     /// Proposes through the leader and returns the entry's events as applied here.
-    public func propose(_ command: Command) async throws(ReplicaUnavailable) -> [SchedulerEvent] {
+    ///
+    /// - Throws: `.entryTooLarge` when the encoded command is over `[raft] max_entry_bytes`
+    ///   (checked here before forwarding, and again by the leader); `.unavailable` otherwise.
+    public func propose(_ command: Command) async throws(ReplicaWriteError) -> [SchedulerEvent] {
         let bytes = CommandCodec.encode(command, at: clock())
-        let index = try await proposeThroughLeader(bytes)
-        return await stateMachine.events(at: index) ?? []
+        // Refused here, before a forward: an entry over the limit could not be replicated (a
+        // peer frame holds at most 16 MiB), and the leader would refuse it anyway.
+        do throws(ReplicaWriteError) {
+            guard bytes.count <= driver.maxEntryBytes else {
+                throw .entryTooLarge(EntryTooLarge(size: bytes.count, limit: driver.maxEntryBytes))
+            }
+            let index = try await proposeThroughLeader(bytes)
+            return await stateMachine.events(at: index) ?? []
+        } catch {
+            if case .entryTooLarge(let tooLarge) = error {
+                // Worth a line: before the limit, such a write stalled the cluster without one.
+                logger.warning("refused a write over max_entry_bytes", metadata: ["bytes": "\(tooLarge.size)", "limit": "\(tooLarge.limit)"])
+            }
+            throw error
+        }
     }
 
     /// Retries only where the command was certainly not proposed (no leader yet, not the
     /// leader any more, could not reach it); an unknown outcome is thrown at once, for the
-    /// client to retry with its `Idempotency-Key`.
-    private func proposeThroughLeader(_ bytes: [UInt8]) async throws(ReplicaUnavailable) -> Raft.LogIndex {
+    /// client to retry with its `Idempotency-Key`; a too-large entry at once, for good.
+    private func proposeThroughLeader(_ bytes: [UInt8]) async throws(ReplicaWriteError) -> Raft.LogIndex {
         let deadline = ContinuousClock.now + settings.leaderWait
         var lastProblem = "no leader is known"
         while true {
@@ -39,10 +56,14 @@ public struct RaftReplica: Sendable {
                 do {
                     return try await driver.propose(bytes)
                 } catch {
+                    if error.code == .entryTooLarge {
+                        throw .entryTooLarge(EntryTooLarge(size: bytes.count, limit: driver.maxEntryBytes))
+                    }
                     if error.code != .notLeader {
                         let unknown = error.code == .leadershipLost || error.code == .shuttingDown
-                        throw ReplicaUnavailable(unknown ? "\(error.message); retry with the same Idempotency-Key" : error.message,
-                                                 outcomeUnknown: unknown)
+                        throw .unavailable(ReplicaUnavailable(
+                            unknown ? "\(error.message); retry with the same Idempotency-Key" : error.message,
+                            outcomeUnknown: unknown))
                     }
                     lastProblem = error.message
                 }
@@ -52,12 +73,14 @@ public struct RaftReplica: Sendable {
                     return index
                 case .notProposed(_, let message):
                     lastProblem = message
+                case .entryTooLarge(let size, let limit):
+                    throw .entryTooLarge(EntryTooLarge(size: size, limit: limit))
                 case .outcomeUnknown(let message):
-                    throw ReplicaUnavailable("\(message); retry with the same Idempotency-Key", outcomeUnknown: true)
+                    throw .unavailable(ReplicaUnavailable("\(message); retry with the same Idempotency-Key", outcomeUnknown: true))
                 }
             }
             guard ContinuousClock.now < deadline else {
-                throw ReplicaUnavailable("\(lastProblem); retry shortly")
+                throw .unavailable(ReplicaUnavailable("\(lastProblem); retry shortly"))
             }
             try? await Task.sleep(for: settings.leaderPoll)
         }

@@ -87,7 +87,7 @@ enum ConfigSummary {
         lines.append("\(file): valid")
         lines.append("cluster     \(config.cluster.name): \(config.voters.count) voters, \(learners) learners")
         lines.append(
-            "raft        heartbeat \(config.raft.heartbeatMilliseconds) ms, election timeout \(config.raft.electionTimeoutMilliseconds.lowerBound)-\(config.raft.electionTimeoutMilliseconds.upperBound) ms"
+            "raft        heartbeat \(config.raft.heartbeatMilliseconds) ms, election timeout \(config.raft.electionTimeoutMilliseconds.lowerBound)-\(config.raft.electionTimeoutMilliseconds.upperBound) ms, max entry \(config.raft.maxEntryBytes) bytes"
         )
         lines.append(
             "executor    \(config.executor.slots) slots per node, shell tasks \(config.executor.allowShell ? "allowed" : "refused")")

@@ -15,7 +15,7 @@ struct RaftAPIReplica: SchedulerReplica {
         do {
             return try await replica.propose(command)
         } catch {
-            throw Self.apiError(error)
+            throw Self.apiError(writing: error)
         }
     }
 
@@ -46,6 +46,15 @@ struct RaftAPIReplica: SchedulerReplica {
             try await replica.checkReady()
         } catch {
             throw Self.apiError(error)
+        }
+    }
+
+    /// A too-large write is 413 `payload_too_large` naming `max_entry_bytes`, the size and the
+    /// limit (retrying cannot help); anything else is an unavailability.
+    static func apiError(writing error: ReplicaWriteError) -> APIError {
+        switch error {
+        case .entryTooLarge(let tooLarge): APIError(.payloadTooLarge, tooLarge.message)
+        case .unavailable(let unavailable): apiError(unavailable)
         }
     }
 

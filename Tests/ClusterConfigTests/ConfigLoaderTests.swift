@@ -73,6 +73,7 @@ struct ConfigLoaderTests {
             """, file: "c.toml")
         #expect(config.cluster.dataDir == "data/{id}")
         #expect(config.raft == ClusterConfig.Raft())
+        #expect(config.raft.maxEntryBytes == 4 << 20)
         #expect(config.executor.slots == 4)
         #expect(config.executor.allowShell == false)
         #expect(config.executor.leaseMilliseconds == 5_000)
@@ -112,6 +113,10 @@ struct ConfigLoaderTests {
             ("[executor]\nlease_margin_ms = 2500", "executor.lease_margin_ms", "kill_grace_ms + the largest election timeout"),
             ("[executor]\nkill_grace_ms = 20000\nlease_margin_ms = 10000", "executor.lease_margin_ms", "(20000 + 600 = 20600)"),
             ("[tls]\ncert = \"certs/node.pem\"", "tls.cert", "must contain {id}"),
+            ("[raft]\nmax_entry_bytes = 16777216", "raft.max_entry_bytes", "above the 16777216-byte peer frame limit"),
+            ("[raft]\nmax_entry_bytes = 16711681", "raft.max_entry_bytes", "use at most 16711680"),
+            ("[raft]\nmax_entry_bytes = 1000", "raft.max_entry_bytes", "below 1048576"),
+            ("[raft]\nmax_entry_bytes = \"4MiB\"", "raft.max_entry_bytes", "expected an integer"),
         ] as [(String, String, String)])
     func brokenSections(section: String, key: String, reason: String) throws {
         let text = replaceOrAppend(section, in: validConfig)
@@ -140,6 +145,16 @@ struct ConfigLoaderTests {
         let error = try #require(configError(text), "expected an error for \(replacement)")
         #expect(error.key == key)
         #expect(error.reason.contains(reason), "\(error.reason)")
+    }
+
+    @Test("max_entry_bytes parses, and the largest value that fits a peer frame with its envelope is accepted")
+    func maxEntryBytes() throws {
+        let largest = ClusterConfig.Limits.peerFrameBytes - ClusterConfig.Limits.entryEnvelopeBytes
+        let text = replaceOrAppend("[raft]\nmax_entry_bytes = \(largest)", in: validConfig)
+        let config = try ConfigLoader.parse(text, file: "c.toml")
+        #expect(config.raft.maxEntryBytes == largest)
+        #expect(configError(text) == nil)
+        #expect(ClusterConfig.Defaults.maxEntryBytes + ClusterConfig.Limits.entryEnvelopeBytes <= ClusterConfig.Limits.peerFrameBytes)
     }
 
     @Test("missing required parts are named")

@@ -12,6 +12,7 @@ struct ForwardingProtocolTests {
         for result: ForwardedOutcome.Result in [
             .applied(Raft.LogIndex(7)), .notProposed(leaderHint: "n2", message: "not the leader"),
             .notProposed(leaderHint: nil, message: ""), .outcomeUnknown(message: "leadership lost"),
+            .entryTooLarge(size: 20_971_520, limit: 4_194_304), .entryTooLarge(size: 0, limit: 0),
         ] {
             let outcome = ForwardedOutcome(requestID: 9, result: result)
             #expect(try ForwardedOutcome(decoding: outcome.encoded()) == outcome)

@@ -101,17 +101,20 @@ final class TestCluster: @unchecked Sendable {
     private var members: [Raft.NodeID: Member] = [:]
     private var restarts: UInt64 = 0
 
-    init(size: Int = 3, stores: [Raft.NodeID: any RaftLogStore] = [:], snapshotInterval: Int? = nil, electionTicks: Int = 10)
+    init(size: Int = 3, stores: [Raft.NodeID: any RaftLogStore] = [:], snapshotInterval: Int? = nil, electionTicks: Int = 10,
+         maxEntryBytes: Int = RaftDriver.Options.defaultMaxEntryBytes)
         throws
     {
         ids = (1...size).map { Raft.NodeID("n\($0)") }
         self.snapshotInterval = snapshotInterval
         self.electionTicks = electionTicks
+        self.maxEntryBytes = maxEntryBytes
         for id in ids { try start(id, store: stores[id] ?? InMemoryLogStore()) }
     }
 
     private let snapshotInterval: Int?
     private let electionTicks: Int
+    private let maxEntryBytes: Int
 
     func start(_ id: Raft.NodeID, store: any RaftLogStore) throws {
         let stateMachine = RecordingStateMachine()
@@ -122,7 +125,8 @@ final class TestCluster: @unchecked Sendable {
         let driver = try RaftDriver(
             config: Raft.Config(id: id, electionTicks: electionTicks, heartbeatTicks: 1, snapshotInterval: snapshotInterval),
             bootstrapMembership: Raft.Membership(voters: Set(ids)), store: store, stateMachine: stateMachine,
-            messenger: network.messenger(for: id), options: RaftDriver.Options(tickInterval: Self.tick, readTimeoutTicks: 200, proposalOutcomeTicks: 200),
+            messenger: network.messenger(for: id), options: RaftDriver.Options(tickInterval: Self.tick, readTimeoutTicks: 200, proposalOutcomeTicks: 200,
+                                                                          maxEntryBytes: maxEntryBytes),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), seed: seed)
         network.attach(driver)
         let task = Task { try await driver.run() }

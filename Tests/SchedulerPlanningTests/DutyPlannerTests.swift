@@ -114,3 +114,55 @@ struct DutyPlannerTests {
         #expect(plan(SchedulerState(), executors([("n2", 4, false)])).isEmpty)
     }
 }
+
+@Suite("EntrySplitter: a leader's commands as entries under max_entry_bytes")
+struct EntrySplitterTests {
+    func expiries(_ count: Int, idLength: Int = 40) -> [Command] {
+        (0..<count).map { i in
+            let id = "run-\(i)-" + String(repeating: "x", count: idLength)
+            return .expireAttempt(ExpireAttempt(runID: RunID(id), attempt: 1, reason: .deadlinePassed))
+        }
+    }
+
+    /// Flattens entries back into the commands they carry.
+    func flattened(_ entries: [Command]) -> [Command] {
+        entries.flatMap { entry -> [Command] in
+            if case .batch(let inner) = entry { inner } else { [entry] }
+        }
+    }
+
+    @Test("commands over the limit become several entries, each encoded within it, in the original order",
+          arguments: [1_000, 4_096, 65_536])
+    func splitsUnderLimit(limit: Int) {
+        let commands = expiries(2_000)
+        let entries = EntrySplitter.entries(commands, maxEntryBytes: limit)
+        #expect(entries.count > 1)
+        #expect(flattened(entries) == commands)
+        let stamp = Timestamp(Int64.max)  // the longest stamp encoding
+        for entry in entries {
+            #expect(CommandCodec.encode(entry, at: stamp).count <= limit)
+            if case .batch(let inner) = entry { #expect(inner.count > 1) }
+        }
+        // Greedy: no two neighbours would have fitted together.
+        for (left, right) in zip(entries, entries.dropFirst()) {
+            let joined = flattened([left]) + flattened([right])
+            #expect(CommandCodec.encode(.batch(joined), at: .zero).count > limit - EntrySplitter.batchOverheadBytes)
+        }
+    }
+
+    @Test("commands that fit stay one entry (one command alone stays unbatched), nothing yields no entry")
+    func fitsInOne() {
+        let commands = expiries(10)
+        #expect(EntrySplitter.entries(commands, maxEntryBytes: 4 << 20) == [.batch(commands)])
+        #expect(EntrySplitter.entries([commands[0]], maxEntryBytes: 4 << 20) == [commands[0]])
+        #expect(EntrySplitter.entries([], maxEntryBytes: 4 << 20).isEmpty)
+    }
+
+    @Test("a command too large on its own is its own entry and does not hold back the others")
+    func oversizedAlone() {
+        let small = expiries(3, idLength: 1)
+        let huge = expiries(1, idLength: 2_000)[0]
+        let entries = EntrySplitter.entries([small[0], huge, small[1], small[2]], maxEntryBytes: 500)
+        #expect(entries == [small[0], huge, .batch([small[1], small[2]])])
+    }
+}
