@@ -239,6 +239,17 @@ final class TestCluster: Sendable {
         try await api(id).post("/api/jobs", json: job).expect(201, as: Created.self).id
     }
 
+    /// Submits `job` to node `id` as a client should right after a failover: with an
+    /// `Idempotency-Key`, retrying a 503 (no leader yet, no connection to the new one, or an
+    /// unknown outcome) until a 201, for at most `within`. Returns the job's id.
+    func submitRetrying(_ job: JobSubmission, to id: String, key: String, within: Duration = .seconds(15)) async throws -> String {
+        try await eventually("a 201 for \(key) from \(id)", timeout: within, poll: .milliseconds(200)) { () -> String? in
+            let response = try await api(id).post("/api/jobs", json: job, headers: ["Idempotency-Key": key], timeout: .seconds(10))
+            if response.status == 503 { return nil }
+            return try response.expect(201, as: Created.self).id
+        }
+    }
+
     /// `GET /api/jobs/{job}` on node `id` (optionally stale).
     func job(_ job: String, on id: String, stale: Bool = false) async throws -> Job {
         try await api(id).get("/api/jobs/\(job)\(stale ? "?stale=true" : "")").expect(200, as: Job.self)
