@@ -58,9 +58,10 @@ struct RaftAPIReplica: SchedulerReplica {
         }
     }
 
-    /// Every unavailability is a 503 with `Retry-After: 1`; the message says whether a retry
-    /// needs the same `Idempotency-Key` (outcome unknown).
+    /// Every unavailability is a 503 with `Retry-After: 1`: `outcome_unknown` when the write
+    /// may have committed (only a retry with the same `Idempotency-Key` is safe), else
+    /// `unavailable` (nothing was written).
     static func apiError(_ error: ReplicaUnavailable) -> APIError {
-        .unavailable(retryAfter: 1, error.message)
+        error.outcomeUnknown ? .outcomeUnknown(retryAfter: 1, error.message) : .unavailable(retryAfter: 1, error.message)
     }
 }

@@ -30,4 +30,14 @@ struct WriteErrorMappingTests {
         #expect(error.code == .unavailable)
         #expect(error.retryAfterSeconds == 1)
     }
+
+    @Test("a write whose outcome is unknown is 503 outcome_unknown, not unavailable: clients must not repeat it without a key")
+    func outcomeUnknown() {
+        let error = RaftAPIReplica.apiError(writing: .unavailable(ReplicaUnavailable(
+            "leader n2 did not answer; the outcome is unknown", outcomeUnknown: true)))
+        #expect(error.code == .outcomeUnknown)
+        #expect(error.code.rawValue == "outcome_unknown")
+        #expect(error.code.statusCode == 503)
+        #expect(error.retryAfterSeconds == 1)
+    }
 }

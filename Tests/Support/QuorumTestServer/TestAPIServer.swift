@@ -71,6 +71,18 @@ public enum TestAPIServer {
         return router
     }
 
+    /// A router that answers every write 503 `outcome_unknown` (proposed, commit unknown), as a
+    /// node does when the leader changed under a write, and every read 503 `unavailable`.
+    public static func makeOutcomeUnknownRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.on("**", method: .get) { _, _ -> Response in throw APIError.unavailable(retryAfter: 1) }
+        router.on("**", method: .post) { _, _ -> Response in
+            throw APIError.outcomeUnknown(retryAfter: 1, "leader n2 did not answer; the outcome is unknown")
+        }
+        return router
+    }
+
     /// Makes the first attempt of once job `jobID` fail for good, so its run lands in the DLQ
     /// (submit the job with `max_attempts` 1). Returns the run id.
     @discardableResult
