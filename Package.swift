@@ -82,7 +82,9 @@ let package = Package(
         // The node's decisions as a value: applied entries, ticks, probes in; directives out. Pure.
         .target(name: "NodeCore", dependencies: ["SchedulerCore", "SchedulerPlanning", "RaftCore", "BinaryCoding"]),
         // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
-        .target(name: "Executor", dependencies: [logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        // It runs SchedulerCore's `TaskSpec` and returns its `AttemptReport` as they are: one task
+        // type in Quorum (the arrow points down, to a pure module; SchedulerCore knows no executor).
+        .target(name: "Executor", dependencies: ["SchedulerCore", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
         .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", hummingbird, nioCore]),
         // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
@@ -132,7 +134,7 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron", "DeterministicRandom"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "SchedulerCore", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation"]),
         .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
@@ -168,7 +170,7 @@ let package = Package(
             path: "Benchmarks/TransportBenchmark"),
         .executableTarget(name: "SchedulerBenchmark", dependencies: ["SchedulerCore"], path: "Benchmarks/SchedulerBenchmark"),
         .executableTarget(name: "MetricsBenchmark", dependencies: ["NodeMetrics", "SchedulerCore"], path: "Benchmarks/MetricsBenchmark"),
-        .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", logging], path: "Benchmarks/ExecutorBenchmark"),
+        .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", "SchedulerCore", logging], path: "Benchmarks/ExecutorBenchmark"),
         // Fuzz drivers (scripts/check-fuzz-*.sh).
         .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),
         .executableTarget(

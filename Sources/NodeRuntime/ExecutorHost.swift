@@ -79,10 +79,9 @@ public final class ExecutorHost: Sendable {
             let task = Task { [self] in
                 var result: AttemptReport?
                 if !draining {
-                    let execution = await runner.run(ExecutionRequest(
-                        runID: order.runID.rawValue, attempt: order.attempt,
-                        task: TaskTranslation.executorTask(order.task), timeout: .milliseconds(order.timeoutMs)))
-                    result = TaskTranslation.report(execution)
+                    result = await runner.run(ExecutionRequest(
+                        runID: order.runID, attempt: order.attempt, task: order.task,
+                        timeout: .milliseconds(order.timeoutMs))).report
                 }
                 await finished(key, report: result)
             }

@@ -53,7 +53,7 @@ struct ExecutorHostTests {
         AppliedChanges(throughIndex: .zero, isReplay: false, events: [], starts: starts, stops: stops)
     }
 
-    func order(_ run: String, _ task: ScheduledTask, attempt: Int = 1) -> AttemptOrder {
+    func order(_ run: String, _ task: TaskSpec, attempt: Int = 1) -> AttemptOrder {
         AttemptOrder(runID: RunID(run), attempt: attempt, task: task, timeoutMs: 60_000)
     }
 
