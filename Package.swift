@@ -20,6 +20,7 @@ let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", p
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let clocks = Target.Dependency.product(name: "Clocks", package: "swift-clocks")
 
 let package = Package(
     name: "quorum",
@@ -56,6 +57,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Test-only: `TestClock` drives the node runtime's injected clock (NodeRuntimeTests).
+        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -146,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom",
-                           "Node", "RaftStorage", logging, nioCore]),
+                           "Node", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",

@@ -46,7 +46,7 @@ struct ExecutorHostTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
     func host(_ log: ReportLog) -> ExecutorHost {
-        ExecutorHost(slots: 2, runner: AttemptRunner(logger: logger), logger: logger) { log.report($0) }
+        ExecutorHost(slots: 2, runner: AttemptRunner(logger: logger), clock: .system(), logger: logger) { log.report($0) }
     }
 
     func changes(starts: [AttemptOrder] = [], stops: [AttemptKey] = []) -> AppliedChanges {
