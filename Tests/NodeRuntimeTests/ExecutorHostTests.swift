@@ -28,6 +28,8 @@ final class ReportLog: Sendable {
         }
     }
     var reports: [FinishAttempt] { state.withLock { $0.reports } }
+    /// How many more reports will be refused.
+    var refusalsLeft: Int { state.withLock { $0.refusals } }
 }
 
 func waitUntil(_ what: String, within limit: Duration = .seconds(30), _ condition: () -> Bool) async throws {

@@ -78,6 +78,38 @@ struct NodeClockTests {
         #expect(!link.executorLeaseProven())
     }
 
+    @Test("a refused report is retried after 50 ms, then 100 ms, of node time")
+    func reportRetriesBackOffOnTheNodeClock() async throws {
+        let (test, _, clock) = testClocks()
+        let log = ReportLog(refuseFirst: 2)
+        let host = ExecutorHost(slots: 2, runner: AttemptRunner(clock: test, logger: logger), clock: clock,
+                                logger: logger) { log.report($0) }
+        host.accept(AppliedChanges(throughIndex: .zero, isReplay: false, events: [],
+                                   starts: [AttemptOrder(runID: "r1", attempt: 1, task: .noop, timeoutMs: 60_000)], stops: []))
+
+        for (refusalsLeft, backoff) in [(1, Int64(50)), (0, 100)] {
+            try await waitUntil("report refusal, \(refusalsLeft) left") { log.refusalsLeft == refusalsLeft }
+            try await waitForSleeper(on: test)
+            await test.advance(by: .milliseconds(backoff - 1))
+            #expect(log.refusalsLeft == refusalsLeft && log.reports.isEmpty, "no retry before \(backoff) ms")
+            await test.advance(by: .milliseconds(1))
+        }
+        try await waitUntil("the report to be taken") { log.reports.count == 1 }
+        #expect(log.reports.first?.report.outcome == .succeeded)
+        try await waitUntil("the attempt to leave the host") { host.busy == 0 }
+    }
+
+    /// Waits (bounded, in real time) until something sleeps on `test`, so an advance reaches it.
+    private func waitForSleeper(on test: TestClock<Duration>) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? await test.checkSuspension()) != nil {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("nothing slept on the test clock within 30 s")
+                throw CancellationError()
+            }
+        }
+    }
+
     @Test("draining gives running attempts their grace on the node clock, then reports them lost")
     func drainWaitsForTheGraceOnTheNodeClock() async throws {
         let (test, _, clock) = testClocks()
