@@ -20,7 +20,7 @@ final class PeerLink: PeerMessenger, Sendable {
         var forwardHandler: ForwardHandler?
         var pending: [UInt64: CheckedContinuation<ForwardedOutcome.Result, Never>] = [:]
         var nextRequestID: UInt64 = 1
-        var lastHeard: [Raft.NodeID: ContinuousClock.Instant] = [:]
+        var lastHeard: [Raft.NodeID: MonotonicTime] = [:]
         /// Executor side: probes, echoes and when the lease runs out.
         var executorLease: ExecutorLease
         /// Leader side: which executors proved a round trip, and when.
@@ -37,20 +37,24 @@ final class PeerLink: PeerMessenger, Sendable {
     private let state: Mutex<State>
     private let lease: Duration
     private let margin: Duration
+    private let clock: NodeClock
     private let logger: Logger
 
     /// A link over `transport`; `lease` is the executor lease and `margin` the fencing margin; `clockTolerance` bounds how far
     /// ahead of its peers' clocks this node, leading, stamps commands (``boundedStamp(_:voters:)``),
     /// using reports at most `clockReportAge` old (default half the lease: probes come every eighth).
+    /// Every time it keeps or compares is read from `clock` (the node's ``NodeClock``).
     init(transport: Transport.PeerTransport, lease: Duration = .seconds(5), margin: Duration = .milliseconds(6_850),
-         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, logger: Logger) {
+         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, clock: NodeClock, logger: Logger) {
         self.transport = transport
         self.lease = lease
         self.margin = margin
+        self.clock = clock
         self.logger = logger
-        state = Mutex(State(executorLease: ExecutorLease(lease: lease, started: Monotonic.now()),
+        let started = clock.monotonic()
+        state = Mutex(State(executorLease: ExecutorLease(lease: lease, started: started),
                             clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge ?? lease / 2,
-                                               startClock: (StampClock.system(), Monotonic.now()))))
+                                               startClock: (clock.wall(), started))))
     }
 
     /// Connects the driver and the forward handler (they are created after this link).
@@ -72,7 +76,7 @@ final class PeerLink: PeerMessenger, Sendable {
     }
 
     /// When `peer` was last heard from, if ever since this process started.
-    func lastHeard(from peer: Raft.NodeID) -> ContinuousClock.Instant? {
+    func lastHeard(from peer: Raft.NodeID) -> MonotonicTime? {
         state.withLock { $0.lastHeard[peer] }
     }
 
@@ -85,7 +89,7 @@ final class PeerLink: PeerMessenger, Sendable {
     /// While `leader` has not answered a version-1 probe for `legacyAfter` (an older build), a
     /// legacy ping goes too, so an upgrade does not fence executors.
     func probeLease(of leader: Raft.NodeID, appliedIndex: Raft.LogIndex, wallClock: Timestamp, legacyAfter: Duration) {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         let (probe, sendLegacy) = state.withLock {
             $0.executorLease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock, legacyAfter: legacyAfter)
         }
@@ -102,14 +106,14 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Executor side: whether a round trip (or leading) proves this node's lease now.
     func executorLeaseProven() -> Bool {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         return state.withLock { $0.executorLease.isProven(at: now) }
     }
 
     /// Executor side: whether the lease ran out (no round trip with a leader, no term as leader,
     /// within the lease); `leading` records that this node leads now.
     func executorMustFence(leading: Bool) -> Bool {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         return state.withLock { state in
             if leading { state.executorLease.leading(at: now) }
             return state.executorLease.mustFence(at: now)
@@ -118,12 +122,10 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Leader side: whether `peer`'s executor lease holds at `now` (see ``LeaseLedger``). A peer
     /// that never sent a version-1 probe (an older build) is judged by the last frame heard.
-    func leaseHolds(_ peer: Raft.NodeID, at now: ContinuousClock.Instant, lease: Duration,
-                    leadingSince: ContinuousClock.Instant) -> Bool {
+    func leaseHolds(_ peer: Raft.NodeID, at now: MonotonicTime, lease: Duration, leadingSince: MonotonicTime) -> Bool {
         state.withLock { state in
             if state.probingPeers.contains(peer) {
-                return state.ledger.holds(peer, at: Monotonic.time(of: now), lease: lease,
-                                          leadingSince: Monotonic.time(of: leadingSince))
+                return state.ledger.holds(peer, at: now, lease: lease, leadingSince: leadingSince)
             }
             let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
             return now - heard <= lease
@@ -132,18 +134,17 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Leader side: this node took office at `since` (nil: it no longer leads). Echoes follow the
     /// ledger's policy only while leading.
-    func setLeading(since: ContinuousClock.Instant?) {
-        state.withLock { $0.leadingSince = since.map(Monotonic.time(of:)) }
+    func setLeading(since: MonotonicTime?) {
+        state.withLock { $0.leadingSince = since }
     }
 
     /// Leader side: whether `peer`'s attempts may be expired as lost (``NodeCore/LeaseLedger/isLost(_:at:lease:margin:leadingSince:)``);
     /// a peer that never sent a version-1 probe is judged by the last frame heard.
-    func executorLost(_ peer: Raft.NodeID, at now: ContinuousClock.Instant, lease: Duration, margin: Duration,
-                      leadingSince: ContinuousClock.Instant) -> Bool {
+    func executorLost(_ peer: Raft.NodeID, at now: MonotonicTime, lease: Duration, margin: Duration,
+                      leadingSince: MonotonicTime) -> Bool {
         state.withLock { state in
             if state.probingPeers.contains(peer) {
-                return state.ledger.isLost(peer, at: Monotonic.time(of: now), lease: lease, margin: margin,
-                                           leadingSince: Monotonic.time(of: leadingSince))
+                return state.ledger.isLost(peer, at: now, lease: lease, margin: margin, leadingSince: leadingSince)
             }
             let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
             return now - heard > lease + margin
@@ -159,27 +160,27 @@ final class PeerLink: PeerMessenger, Sendable {
     /// (see ``ClockBound``); `jumped` when the bound applied.
     func boundedStamp(_ own: Timestamp, voters: Set<Raft.NodeID>) -> (stamp: Timestamp, jumped: Bool) {
         let me = transport.configuration.nodeID
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         return state.withLock { $0.clocks.bound(own, at: now, voters: voters, self: me) }
     }
 
     /// A live entry stamped `stamp` was just applied while this node's wall clock read `own`
     /// (see ``NodeCore/ClockBound/observe(logStamp:own:at:)``).
     func observe(logStamp stamp: Timestamp, own: Timestamp) {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         state.withLock { $0.clocks.observe(logStamp: stamp, own: own, at: now) }
     }
 
     /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
     private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?) {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         state.withLock { $0.executorLease.echoed(sequence, by: peer, echoID: echoID, at: now) }
     }
 
     /// Leader side: records `peer`'s probe and returns the echo to send back, if any (the ledger
     /// stops echoing an executor whose probes show the echoes are not arriving).
     private func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID) -> LeaseEcho? {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         let lease = self.lease, margin = self.margin
         return state.withLock { state in
             state.probingPeers.insert(peer)
@@ -225,9 +226,9 @@ final class PeerLink: PeerMessenger, Sendable {
                 }
             }
             group.addTask {
-                let deadline = ContinuousClock.now + timeout
-                while ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: poll)
+                let deadline = self.clock.monotonic() + timeout
+                while self.clock.monotonic() < deadline {
+                    try? await self.clock.sleep(for: poll)
                     if Task.isCancelled { return nil }
                     if let driver, await driver.status.leader != leader { return nil }
                 }
@@ -255,8 +256,9 @@ final class PeerLink: PeerMessenger, Sendable {
     func runInbound() async {
         await withDiscardingTaskGroup { group in
             for await message in transport.inbound {
+                let heardAt = clock.monotonic()
                 let driver = state.withLock { state -> RaftDriver? in
-                    state.lastHeard[message.from] = .now
+                    state.lastHeard[message.from] = heardAt
                     return state.driver
                 }
                 let bytes = Array(message.payload.readableBytesView)

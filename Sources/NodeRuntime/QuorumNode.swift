@@ -3,6 +3,7 @@ import Executor
 import Foundation
 import Logging
 import Node
+import NodeCore
 import NodeMetrics
 import RaftCore
 import RaftStorage
@@ -82,7 +83,7 @@ public final class QuorumNode: Sendable {
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
         transport.setPeers(peers)
         let link = PeerLink(transport: transport, lease: settings.executorLease, margin: settings.leaseMargin,
-                            clockTolerance: settings.clockTolerance, logger: logger)
+                            clockTolerance: settings.clockTolerance, clock: settings.clock, logger: logger)
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -95,9 +96,9 @@ public final class QuorumNode: Sendable {
         }
         let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell,
                                                                            killGracePeriod: settings.killGrace),
-                                   logger: logger, processGroups: journal)
+                                   clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
-        let stampClock = StampClock(wallClock: StampClock.system, link: link, voters: voters, metrics: metrics, logger: logger)
+        let stampClock = StampClock(clock: settings.clock, link: link, voters: voters, metrics: metrics, logger: logger)
         let clock: @Sendable () -> Timestamp = { stampClock.now() }
         let ids = NodeIDGenerator(node: config.node.id, startMillis: stampClock.wall().milliseconds)
 
@@ -107,7 +108,7 @@ public final class QuorumNode: Sendable {
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence(leading: false) },
-                                                 wallClock: StampClock.system,
+                                                 wallClock: { stampClock.wall() },
                                                  killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
                                                  logger: logger) {
             if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
@@ -126,12 +127,12 @@ public final class QuorumNode: Sendable {
             options: RaftDriver.Options(tickInterval: settings.tick, maxEntryBytes: config.cluster.raft.maxEntryBytes,
                                         onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
                                         onDroppedMessage: { metrics.raftMessageDropped(reason: $0.reason.rawValue) }),
-            logger: logger, seed: UInt64.random(in: .min ... .max))
+            clock: settings.clock.monotonicClock, logger: logger, seed: UInt64.random(in: .min ... .max))
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, settings: settings, logger: logger)
-        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, logger: logger) { command in
+        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger) { command in
             do {
                 _ = try await replica.propose(command)
                 return true
@@ -148,7 +149,7 @@ public final class QuorumNode: Sendable {
             await ForwardHandler.propose(command, on: driver, clock: clock)
         }
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
-                                  settings: settings, executorID: executorID, wallClock: StampClock.system, logger: logger)
+                                  settings: settings, executorID: executorID, logger: logger)
         return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, driver: driver, store: store, link: link,
                           stateMachine: stateMachine, host: host, duties: duties, watch: watch, logger: logger)
     }
@@ -223,9 +224,9 @@ public final class QuorumNode: Sendable {
             logger.warning("leadership transfer not started", metadata: ["error": "\(error)"])
             return
         }
-        let deadline = ContinuousClock.now + .seconds(2)
-        while ContinuousClock.now < deadline, await driver.status.leader == driver.id {
-            try? await Task.sleep(for: .milliseconds(20))
+        let deadline = settings.clock.monotonic() + .seconds(2)
+        while settings.clock.monotonic() < deadline, await driver.status.leader == driver.id {
+            try? await settings.clock.sleep(for: .milliseconds(20))
         }
     }
 }

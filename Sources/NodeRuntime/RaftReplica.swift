@@ -1,5 +1,6 @@
 import Logging
 import Node
+import NodeCore
 import RaftCore
 import SchedulerCore
 
@@ -14,6 +15,7 @@ public struct RaftReplica: Sendable {
     let stateMachine: SchedulerStateMachine
     let link: PeerLink
     let clusterView: ClusterView
+    /// The stamp clock (``StampClock/now()``): what commands proposed here are stamped with.
     let clock: @Sendable () -> Timestamp
     let settings: NodeSettings
     let logger: Logger
@@ -48,7 +50,7 @@ public struct RaftReplica: Sendable {
     /// leader any more, could not reach it); an unknown outcome is thrown at once, for the
     /// client to retry with its `Idempotency-Key`; a too-large entry at once, for good.
     private func proposeThroughLeader(_ bytes: [UInt8]) async throws(ReplicaWriteError) -> Raft.LogIndex {
-        let deadline = ContinuousClock.now + settings.leaderWait
+        let deadline = settings.clock.monotonic() + settings.leaderWait
         var lastProblem = "no leader is known"
         while true {
             let status = await driver.status
@@ -79,27 +81,27 @@ public struct RaftReplica: Sendable {
                     throw .unavailable(ReplicaUnavailable("\(message); retry with the same Idempotency-Key", outcomeUnknown: true))
                 }
             }
-            guard ContinuousClock.now < deadline else {
+            guard settings.clock.monotonic() < deadline else {
                 throw .unavailable(ReplicaUnavailable("\(lastProblem); retry shortly"))
             }
-            try? await Task.sleep(for: settings.leaderPoll)
+            try? await settings.clock.sleep(for: settings.leaderPoll)
         }
     }
 
     /// Returns once this node's state holds every write acknowledged before the call (a ReadIndex
     /// round through the leader), waiting up to the leader wait for a leader.
     public func awaitLinearizable() async throws(ReplicaUnavailable) {
-        let deadline = ContinuousClock.now + settings.leaderWait
+        let deadline = settings.clock.monotonic() + settings.leaderWait
         while true {
             do {
                 _ = try await driver.linearizableRead()
                 return
             } catch {
-                guard error.isRetriable, ContinuousClock.now < deadline else {
+                guard error.isRetriable, settings.clock.monotonic() < deadline else {
                     throw ReplicaUnavailable("\(error.message); retry shortly or read with ?stale=true")
                 }
             }
-            try? await Task.sleep(for: settings.leaderPoll)
+            try? await settings.clock.sleep(for: settings.leaderPoll)
         }
     }
 

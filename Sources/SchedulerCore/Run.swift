@@ -86,7 +86,7 @@ public enum AttemptOutcome: UInt8, Hashable, Sendable, CustomStringConvertible {
 
 /// What an executor reports when an attempt ends.
 public struct AttemptReport: Hashable, Sendable {
-    /// `succeeded`, `failed` or `timedOut` (executors do not report `lost`/`cancelled`).
+    /// `succeeded`, `failed`, `timedOut` or `cancelled` (a stopped attempt); executors never report `lost`.
     public var outcome: AttemptOutcome
     /// The process exit code (shell tasks).
     public var exitCode: Int32?

@@ -12,16 +12,19 @@ import Transport
 struct LinkPair {
     let authority: Transport.DevCertificateAuthority
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    /// The links' clock: these tests run over real sockets, so on real time.
+    let clock = NodeClock.system()
 
     init() throws { authority = try .create(validity: .days(30, from: Date())) }
 
-    func link(_ id: Raft.NodeID) throws -> PeerLink {
+    func link(_ id: Raft.NodeID, lease: Duration = .seconds(5), clock: NodeClock? = nil) throws -> PeerLink {
         let issued = try authority.issueNodeCertificate(id: id, hosts: ["127.0.0.1"], validity: .days(30, from: Date()))
         let configuration = Transport.Configuration(
             credentials: try Transport.TLSCredentials(authority: authority, issued: issued),
             listen: .init(host: "127.0.0.1", port: 0),
             backoff: Transport.Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
-        return PeerLink(transport: try Transport.PeerTransport(configuration: configuration, logger: logger), logger: logger)
+        return PeerLink(transport: try Transport.PeerTransport(configuration: configuration, logger: logger), lease: lease,
+                        clock: clock ?? self.clock, logger: logger)
     }
 }
 
@@ -52,8 +55,8 @@ struct PeerLinkTests {
             n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
             #expect(n1.lastLeaderRoundTrip == nil)
-            n2.setLeading(since: .now)  // only a leader echoes
-            let before = Monotonic.now()
+            n2.setLeading(since: pair.clock.monotonic())  // only a leader echoes
+            let before = pair.clock.monotonic()
             try await waitUntil("an echoed lease probe") {
                 // The first probes may go out before the connection is up.
                 n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000), legacyAfter: .seconds(5))
@@ -78,13 +81,13 @@ struct PeerLinkTests {
             let port1 = try #require(try await n1.transport.listeningAddress().port)
             n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
-            let tookOffice = ContinuousClock.now - .seconds(60)  // n2 leads long enough: no benefit of the doubt
+            let tookOffice = pair.clock.monotonic() - .seconds(60)  // n2 leads long enough: no benefit of the doubt
             n2.setLeading(since: tookOffice)
-            #expect(!n2.leaseHolds("n1", at: .now, lease: .seconds(5), leadingSince: tookOffice))
+            #expect(!n2.leaseHolds("n1", at: pair.clock.monotonic(), lease: .seconds(5), leadingSince: tookOffice))
             try await waitUntil("n2 to hold a round-trip proof for n1") {
                 n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(9), wallClock: Timestamp(1_800_000_000_000),
                               legacyAfter: .seconds(5))
-                return n2.leaseHolds("n1", at: .now, lease: .seconds(5), leadingSince: tookOffice)
+                return n2.leaseHolds("n1", at: pair.clock.monotonic(), lease: .seconds(5), leadingSince: tookOffice)
             }
             #expect(n2.reportedAppliedIndex(of: "n1") == Raft.LogIndex(9))
         }
