@@ -19,6 +19,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case conflict
         /// 413: the body is over the limit.
         case payloadTooLarge = "payload_too_large"
+        /// 415: a body that is not declared `Content-Type: application/json`.
+        case unsupportedMediaType = "unsupported_media_type"
         /// 422: a bad value; `field` names it.
         case invalid
         /// 429.
@@ -41,6 +43,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .notFound: 404
             case .conflict: 409
             case .payloadTooLarge: 413
+            case .unsupportedMediaType: 415
             case .invalid: 422
             case .rateLimited: 429
             case .unavailable, .outcomeUnknown: 503

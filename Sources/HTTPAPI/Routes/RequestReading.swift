@@ -4,8 +4,14 @@ import NIOCore
 
 /// Reading requests strictly: bounded bodies, strict JSON, query parameters with named errors.
 enum RequestReading {
-    /// The body, at most `limit` bytes (413 beyond, before reading it all when the length is declared).
+    /// The JSON body, at most `limit` bytes (413 beyond, before reading it all when the length
+    /// is declared). The request must say `Content-Type: application/json` (parameters such as
+    /// `charset=utf-8` allowed), else 415 before anything is read: a browser on any web page can
+    /// send a cross-site "simple" POST (`text/plain`, form-encoded) without asking the server
+    /// first, but never one declared `application/json`, so this is what keeps a page in the
+    /// user's browser from submitting jobs to a node it can reach (docs/security.md).
     static func body(_ request: Request, limit: Int) async throws(APIError) -> [UInt8] {
+        try requireJSON(request)
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw .payloadTooLarge(limit: limit)
         }
@@ -16,6 +22,19 @@ enum RequestReading {
             throw .payloadTooLarge(limit: limit)
         } catch {
             throw .badRequest("the request body could not be read: \(error)")
+        }
+    }
+
+    /// Throws 415 unless the request declares `Content-Type: application/json`.
+    static func requireJSON(_ request: Request) throws(APIError) {
+        let declared = request.headers[.contentType] ?? ""
+        let mediaType = declared.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        guard mediaType == "application/json" else {
+            let shown = declared.isEmpty ? "no Content-Type" : "Content-Type '\(FieldProblem.shortened(declared))'"
+            throw APIError(.unsupportedMediaType, "the body must be JSON sent with Content-Type: application/json (got \(shown))",
+                           field: "Content-Type")
         }
     }
 
