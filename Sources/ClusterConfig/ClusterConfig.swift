@@ -99,6 +99,21 @@ public struct ClusterConfig: Sendable, Equatable {
         }
     }
 
+    /// `[api]`: who may use the HTTP API.
+    public struct API: Sendable, Equatable {
+        /// `tokens_file`: the bearer tokens file (`quorum tokens`); unset, the API takes no
+        /// tokens and every route is open (loopback development only; docs/security.md). A
+        /// template like the TLS paths (`{id}` allowed).
+        public var tokensFile: String?
+        /// `metrics_public`: `/metrics` without a token (for a Prometheus that cannot send one).
+        public var metricsPublic: Bool
+
+        public init(tokensFile: String? = nil, metricsPublic: Bool = false) {
+            self.tokensFile = tokensFile
+            self.metricsPublic = metricsPublic
+        }
+    }
+
     /// One `[[nodes]]` entry: a member of the cluster.
     public struct Node: Sendable, Equatable {
         /// The member id, also the identity in its TLS certificate. Never reused.
@@ -122,13 +137,16 @@ public struct ClusterConfig: Sendable, Equatable {
     public var raft: Raft
     public var tls: TLS
     public var executor: Executor
+    public var api: API
     public var nodes: [Node]
 
-    public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), nodes: [Node]) {
+    public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), api: API = API(),
+                nodes: [Node]) {
         self.cluster = cluster
         self.raft = raft
         self.tls = tls
         self.executor = executor
+        self.api = api
         self.nodes = nodes
     }
 

@@ -79,6 +79,16 @@ public enum ConfigLoader {
             try executorTable.finish()
         }
 
+        var api = ClusterConfig.API()
+        if var apiTable = try root.table("api") {
+            if let tokensFile = try apiTable.string("tokens_file") {
+                guard !tokensFile.isEmpty else { throw apiTable.error("tokens_file", "empty; give a path, or remove the key") }
+                api.tokensFile = tokensFile
+            }
+            if let metricsPublic = try apiTable.bool("metrics_public") { api.metricsPublic = metricsPublic }
+            try apiTable.finish()
+        }
+
         guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
             throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
         }
@@ -87,7 +97,7 @@ public enum ConfigLoader {
             nodes.append(try readNode(&nodeTable))
             try nodeTable.finish()
         }
-        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, nodes: nodes)
+        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, nodes: nodes)
     }
 
     private static func readNode(_ table: inout StrictTable) throws(ConfigError) -> ClusterConfig.Node {

@@ -28,9 +28,13 @@ public struct FailoverTransport: Sendable {
     /// The pause between two rounds of ``unavailableWait``.
     public static let roundPause: Duration = .milliseconds(500)
 
+    /// The bearer token sent with every request (`Authorization: Bearer …`), if any.
+    public let token: String?
+
     /// A transport over `httpClient` (see ``FailoverTransport/makeHTTPClient(connectTimeout:)``).
     public init(servers: ServerList, httpClient: HTTPClient, requestTimeout: Duration = .seconds(30),
-                unavailableWait: Duration = .zero, maxResponseBytes: Int = 64 << 20) {
+                unavailableWait: Duration = .zero, maxResponseBytes: Int = 64 << 20, token: String? = nil) {
+        self.token = token
         self.servers = servers
         self.httpClient = httpClient
         self.requestTimeout = requestTimeout
@@ -117,6 +121,7 @@ public struct FailoverTransport: Sendable {
             clientRequest.body = .bytes(ByteBuffer(bytes: body))
         }
         if let key = request.idempotencyKey { clientRequest.headers.add(name: "Idempotency-Key", value: key) }
+        if let token { clientRequest.headers.add(name: "Authorization", value: "Bearer \(token)") }
         do {
             let response = try await httpClient.execute(clientRequest, timeout: TimeAmount(requestTimeout))
             let body = try await response.body.collect(upTo: maxResponseBytes)

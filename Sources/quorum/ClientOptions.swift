@@ -23,6 +23,9 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "Keep retrying the servers for up to this many seconds while none can serve (e.g. during an election).")
     var wait: Double = 0
 
+    @Option(name: .long, help: "The API bearer token (default: $QUORUM_TOKEN); needed when the cluster sets [api] tokens_file.")
+    var token: String? = ProcessInfo.processInfo.environment["QUORUM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+
     @Flag(name: .long, help: "Print request details on stderr (the Idempotency-Key a creating command sends).")
     var verbose = false
 
@@ -42,7 +45,8 @@ struct ClientOptions: ParsableArguments {
             let list = try ServerList(parsing: servers)
             try await QuorumAPIClient.withClient(
                 servers: list, connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
-                requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), unavailableWait: .milliseconds(Int64(wait * 1000)), body)
+                requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), unavailableWait: .milliseconds(Int64(wait * 1000)),
+                token: token, body)
         } catch let error as QuorumClientError {
             throw CLIError(message: error.description, exitCode: error.isInvalidInput ? CLIError.invalidInputCode : CLIError.failureCode)
         }
@@ -55,7 +59,7 @@ struct ClientOptions: ParsableArguments {
     /// Printed on stderr with `--verbose`, so a user can repeat the command by hand with it.
     func idempotencyKey(_ given: String?) -> String {
         let key = given ?? UUID().uuidString.lowercased()
-        if verbose { FileHandle.standardError.write(Data("Idempotency-Key: \(key)\n".utf8)) }
+        if verbose { StandardError.write("Idempotency-Key: \(key)") }
         return key
     }
 

@@ -79,7 +79,33 @@ struct ConfigLoaderTests {
         #expect(config.executor.leaseMilliseconds == 5_000)
         #expect(config.executor.shutdownGraceMilliseconds == 10_000)
         #expect(config.executor.killGraceMilliseconds == 5_000)
+        #expect(config.api == ClusterConfig.API(tokensFile: nil, metricsPublic: false))
         #expect(try ConfigValidator.validate(config, file: "c.toml").isEmpty)
+    }
+
+    @Test("[api] takes tokens_file (a path template, resolved per node) and metrics_public; an unknown key is refused")
+    func apiSection() throws {
+        let text = """
+            [cluster]
+            name = "solo"
+            [api]
+            tokens_file = "secrets/{id}.tokens"
+            metrics_public = true
+            [[nodes]]
+            id = "n1"
+            raft = "127.0.0.1:7001"
+            api = "127.0.0.1:8080"
+            """
+        let config = try ConfigLoader.parse(text, file: "c.toml")
+        #expect(config.api == ClusterConfig.API(tokensFile: "secrets/{id}.tokens", metricsPublic: true))
+        let node = try NodeRuntimeConfig.resolve(config, id: "n1", file: "c.toml", environment: [:], workingDirectory: "/srv/q")
+        #expect(node.tokensFile == "/srv/q/secrets/n1.tokens")
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text.replacingOccurrences(of: "metrics_public", with: "metrics_open"), file: "c.toml")
+        }
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text.replacingOccurrences(of: "\"secrets/{id}.tokens\"", with: "\"\""), file: "c.toml")
+        }
     }
 
     /// The leader used to expire a silent executor's attempts 2.5 s after its lease while the

@@ -5,11 +5,11 @@ import Hummingbird
 /// (``QuorumRoutes/notYetImplemented``),
 /// with ``APIErrorMiddleware`` rendering every error. It starts no server; the node mounts it.
 public func makeQuorumRouter<Service: SchedulerService>(
-    service: Service, limits: APILimits = APILimits()
+    service: Service, limits: APILimits = APILimits(), authorizer: TokenAuthorizer? = nil
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
-    QuorumRoutes(service: service, limits: limits).register(on: router)
+    QuorumRoutes(service: service, limits: limits).register(on: router, authorizer: authorizer)
     return router
 }
 
@@ -57,13 +57,30 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     }
 
     /// Adds every route of ``all`` to `router` (add ``APIErrorMiddleware`` first to get the
-    /// API's error bodies).
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    /// API's error bodies). With `authorizer` (`[api] tokens_file` set), each route first checks
+    /// the request's bearer token against ``requiredRole(of:)``: 401 or 403 before anything runs.
+    public func register<Context: RequestContext>(on router: Router<Context>, authorizer: TokenAuthorizer? = nil) {
         for route in Self.all {
             let handler = self.handler(for: route, context: Context.self)
+            let required = Self.requiredRole(of: route)
             router.on(RouterPath(route.routerPath), method: HTTPRequest.Method(rawValue: route.method) ?? .get) { request, context in
-                try await handler(request, context)
+                if let authorizer, let required { _ = try authorizer.authorize(request, required: required) }
+                return try await handler(request, context)
             }
+        }
+    }
+
+    /// The role a route needs when tokens are configured, as the contract's table says; `nil`
+    /// for the open routes (`/healthz`, `/readyz`, the dashboard). Every other GET needs `read`;
+    /// creating and changing work needs `submit`; purging the DLQ needs `admin`.
+    public static func requiredRole(of route: APIRoute) -> APIRole? {
+        switch (route.method, route.path) {
+        case ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"): nil
+        case ("GET", _): .read
+        case ("DELETE", "/api/dlq/{run_id}"): .admin
+        case ("POST", let path) where path.hasPrefix("/api/cluster"): .admin
+        case ("DELETE", let path) where path.hasPrefix("/api/cluster"): .admin
+        default: .submit
         }
     }
 
