@@ -133,7 +133,8 @@ let package = Package(
         .testTarget(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
-        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation"]),
+        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation",
+                                                           "SchedulerPlanning", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
         .testTarget(
@@ -143,7 +144,7 @@ let package = Package(
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         .testTarget(
             name: "NodeRuntimeTests",
-            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom",
+            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
                            "Node", "RaftStorage", logging, nioCore]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
