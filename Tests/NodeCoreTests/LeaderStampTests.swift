@@ -46,6 +46,10 @@ struct LeaderStampTests {
         }
         #expect(resolved.spec.runAt == stamped.at.adding(milliseconds: 30_000))
         #expect(resolved.jobID == "j1" && resolved.runID == "r1")  // ids come from the follower
+        // Before issue #11 the follower planned with its own clock (still its fallback towards an
+        // older leader, which only re-stamps the entry): the job ran `skew` off.
+        guard case .submitJob(let old) = try unstamped.resolved(at: followerClock) else { return }
+        #expect(old.spec.runAt?.milliseconds(since: resolved.spec.runAt ?? .zero) == skew - 1_000)
     }
 
     @Test("an explicit run_at is kept as given whichever clock stamps")
