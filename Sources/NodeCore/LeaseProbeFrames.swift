@@ -97,6 +97,7 @@ public struct LeaseEcho: Hashable, Sendable {
     /// The lowest reported format version whose build decodes a version-2 echo.
     public static let minimumFormatVersionForFeatures: UInt32 = 2
 
+    /// Version 1 without features, version 2 with them.
     public func encoded() -> [UInt8] {
         var w = BinaryWriter(capacity: 28)
         w.write(features == nil ? UInt8(1) : UInt8(2))
@@ -106,6 +107,7 @@ public struct LeaseEcho: Hashable, Sendable {
         return w.bytes
     }
 
+    /// An echo; `features` makes it version 2 (send it only to a build that decodes it: ``answering(_:echoID:features:)``).
     public init(sequence: UInt64, echoID: UInt64, features: PeerFeatures? = nil) {
         self.sequence = sequence
         self.echoID = echoID

@@ -95,5 +95,6 @@ public struct FormatGateRefusal: Error, Hashable, Sendable, CustomStringConverti
             + "\(names); nothing was written — finish upgrading them (or wait for them to report), then retry"
     }
 
+    /// The ``message``.
     public var description: String { message }
 }

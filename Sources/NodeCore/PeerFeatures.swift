@@ -2,6 +2,7 @@
 /// version-2 ``LeaseEcho``. A follower uses a feature only while the leader it forwards to
 /// advertised it in its latest echo; an older leader sends version-1 echoes, which advertise nothing.
 public struct PeerFeatures: OptionSet, Hashable, Sendable {
+    /// The feature bits, as sent in a version-2 echo.
     public let rawValue: UInt64
 
     /// A feature set from its bits (unknown bits, from a newer build, are kept and ignored).
