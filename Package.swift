@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
-                           "Node", "RaftStorage", logging, nioCore]),
+                           "BinaryCoding", "Node", "RaftStorage", logging, nioCore]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",

@@ -251,7 +251,9 @@ final class PeerLink: PeerMessenger, Sendable {
         }
     }
 
-    private func forward(to leader: Raft.NodeID, timeout: Duration, poll: Duration,
+    /// Sends the frame `makeFrame` builds for a fresh request id to `leader` and waits for the
+    /// answer with that id (the two forwards above; tests send malformed frames through it).
+    func forward(to leader: Raft.NodeID, timeout: Duration, poll: Duration,
                          frame makeFrame: (UInt64) -> Transport.Frame) async -> ForwardedOutcome.Result {
         guard transport.isConnected(to: leader) else {
             return .notProposed(leaderHint: leader, message: "no connection to leader \(leader)")
@@ -337,8 +339,18 @@ final class PeerLink: PeerMessenger, Sendable {
                     }
                     answerForward(request.requestID, .stamped(request.command), to: message.from, in: &group)
                 case .forwardUnstamped:
-                    guard let request = try? ForwardedUnstamped(decoding: bytes) else {
-                        logger.warning("dropped an undecodable unstamped forward", metadata: ["from": "\(message.from)"])
+                    let request: ForwardedUnstamped
+                    do {
+                        request = try ForwardedUnstamped(decoding: bytes)
+                    } catch {
+                        // Answer when the request id is readable: the follower then retries or
+                        // answers 503 at once instead of waiting out its forward timeout.
+                        logger.warning("refused an undecodable unstamped forward", metadata: ["from": "\(message.from)", "error": "\(error)"])
+                        var r = BinaryReader(bytes)
+                        guard let requestID = try? r.readUInt64() else { continue }
+                        let answer = ForwardedOutcome(requestID: requestID, result: .notProposed(
+                            leaderHint: nil, message: "the leader could not decode the forwarded command (\(error)); is it an older build?"))
+                        transport.send(Transport.Frame(type: PeerFrameType.forwardOutcome.rawValue, bytes: answer.encoded()), to: message.from)
                         continue
                     }
                     answerForward(request.requestID, .unstamped(request.command), to: message.from, in: &group)

@@ -1,3 +1,4 @@
+import BinaryCoding
 import Foundation
 import Logging
 import NIOCore
@@ -130,6 +131,20 @@ struct PeerLinkTests {
                                                     .afterStamp(milliseconds: 30_000))
             let answer = await n1.forward(unstamped: unstamped, to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
             #expect(answer == .applied(Raft.LogIndex(1_001)))
+            // A frame 8 the leader cannot decode is answered at once (not proposed), not left to time out.
+            let started = ContinuousClock.now
+            let refused = await n1.forward(to: "n2", timeout: .seconds(30), poll: .milliseconds(10)) { requestID in
+                var w = BinaryWriter()
+                w.write(requestID)
+                w.write([UInt8(9), 1, 2])  // unstamped command version 9
+                return Transport.Frame(type: PeerFrameType.forwardUnstamped.rawValue, bytes: w.bytes)
+            }
+            guard case .notProposed(_, let message) = refused else {
+                Issue.record("expected notProposed, got \(refused)")
+                return
+            }
+            #expect(message.contains("could not decode"))
+            #expect(ContinuousClock.now - started < .seconds(20))
         }
     }
 }
