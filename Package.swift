@@ -140,7 +140,8 @@ let package = Package(
         .testTarget(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "SchedulerCore", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
-        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation"]),
+        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation",
+                                                           "SchedulerPlanning", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
         .testTarget(
@@ -150,12 +151,13 @@ let package = Package(
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         .testTarget(
             name: "NodeRuntimeTests",
-            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom",
-                           "Node", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
+            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
+                           "BinaryCoding", "Node", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",
-            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime"]),
+            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime",
+                           "SchedulerPlanning"]),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(
             name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],

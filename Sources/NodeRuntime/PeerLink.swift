@@ -6,14 +6,24 @@ import NodeCore
 import RaftCore
 import RaftWire
 import SchedulerCore
+import SchedulerPlanning
 import Synchronization
 import Transport
 
 /// This node's side of the peer transport: Raft messages out and in, proposals forwarded to
 /// the leader and answered, and when each peer was last heard from (the leader's lease view).
 final class PeerLink: PeerMessenger, Sendable {
+    /// What a follower forwarded: a stamped command (frame 2, any build) or one with relative
+    /// times (frame 8, this build on).
+    enum ForwardRequest: Sendable {
+        /// A ``ForwardedProposal``'s command bytes.
+        case stamped([UInt8])
+        /// A ``ForwardedUnstamped``'s command.
+        case unstamped(UnstampedCommand)
+    }
+
     /// Answers a forwarded proposal (set by the runtime: propose on the local driver).
-    typealias ForwardHandler = @Sendable (_ command: [UInt8]) async -> ForwardedOutcome.Result
+    typealias ForwardHandler = @Sendable (_ request: ForwardRequest) async -> ForwardedOutcome.Result
 
     private struct State {
         var driver: RaftDriver?
@@ -31,6 +41,10 @@ final class PeerLink: PeerMessenger, Sendable {
         var clocks: ClockBound
         /// Leader side: when this node took office (nil while it does not lead).
         var leadingSince: MonotonicTime?
+        /// Leader side: the build format version each member reported (the format gate).
+        var builds: MemberBuilds
+        /// Executor side: the features each leader advertised in its latest echo.
+        var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
     }
 
     let transport: Transport.PeerTransport
@@ -54,7 +68,8 @@ final class PeerLink: PeerMessenger, Sendable {
         let started = clock.monotonic()
         state = Mutex(State(executorLease: ExecutorLease(lease: lease, started: started),
                             clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge ?? lease / 2,
-                                               startClock: (clock.wall(), started))))
+                                               startClock: (clock.wall(), started)),
+                            builds: MemberBuilds(probeFreshness: lease / 2)))
     }
 
     /// Connects the driver and the forward handler (they are created after this link).
@@ -135,7 +150,21 @@ final class PeerLink: PeerMessenger, Sendable {
     /// Leader side: this node took office at `since` (nil: it no longer leads). Echoes follow the
     /// ledger's policy only while leading.
     func setLeading(since: MonotonicTime?) {
-        state.withLock { $0.leadingSince = since }
+        state.withLock { state in
+            // What members reported before this term may be stale (see ``MemberBuilds``).
+            if since != nil, state.leadingSince == nil { state.builds.forgetAll() }
+            state.leadingSince = since
+        }
+    }
+
+    /// Leader side: the build format versions members reported this term.
+    func memberBuilds() -> MemberBuilds {
+        state.withLock { $0.builds }
+    }
+
+    /// Executor side: whether `leader` advertised unstamped forwards in its latest echo.
+    func leaderTakesUnstamped(_ leader: Raft.NodeID) -> Bool {
+        state.withLock { $0.leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false }
     }
 
     /// Leader side: whether `peer`'s attempts may be expired as lost (``NodeCore/LeaseLedger/isLost(_:at:lease:margin:leadingSince:)``);
@@ -171,10 +200,14 @@ final class PeerLink: PeerMessenger, Sendable {
         state.withLock { $0.clocks.observe(logStamp: stamp, own: own, at: now) }
     }
 
-    /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
-    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?) {
+    /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong, which says nothing
+    /// about features; an echo's ``LeaseEcho/features`` replace what `peer` advertised before).
+    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures? = nil) {
         let now = clock.monotonic()
-        state.withLock { $0.executorLease.echoed(sequence, by: peer, echoID: echoID, at: now) }
+        state.withLock { state in
+            state.executorLease.echoed(sequence, by: peer, echoID: echoID, at: now)
+            if echoID != nil { state.leaderFeatures[peer] = features ?? [] }
+        }
     }
 
     /// Leader side: records `peer`'s probe and returns the echo to send back, if any (the ledger
@@ -186,10 +219,11 @@ final class PeerLink: PeerMessenger, Sendable {
             state.probingPeers.insert(peer)
             state.ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
             state.clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
+            state.builds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
             guard let since = state.leadingSince,
                   state.ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: lease, margin: margin)
             else { return nil }
-            return LeaseEcho(sequence: probe.sequence, echoID: state.ledger.echo(to: peer, at: now))
+            return LeaseEcho.answering(probe, echoID: state.ledger.echo(to: peer, at: now), features: .thisBuild)
         }
     }
 
@@ -202,6 +236,26 @@ final class PeerLink: PeerMessenger, Sendable {
     /// queueing would only wait for the timeout); gives up early, as outcome unknown, when this
     /// node learns of another leader meanwhile.
     func forward(_ command: [UInt8], to leader: Raft.NodeID, timeout: Duration, poll: Duration) async -> ForwardedOutcome.Result {
+        await forward(to: leader, timeout: timeout, poll: poll) { requestID in
+            Transport.Frame(type: PeerFrameType.forwardProposal.rawValue,
+                            bytes: ForwardedProposal(requestID: requestID, command: command).encoded())
+        }
+    }
+
+    /// Forwards a command with relative times to `leader` (frame 8), as ``forward(_:to:timeout:poll:)``.
+    /// Call only when ``leaderTakesUnstamped(_:)``: an older leader drops the frame.
+    func forward(unstamped command: UnstampedCommand, to leader: Raft.NodeID, timeout: Duration,
+                 poll: Duration) async -> ForwardedOutcome.Result {
+        await forward(to: leader, timeout: timeout, poll: poll) { requestID in
+            Transport.Frame(type: PeerFrameType.forwardUnstamped.rawValue,
+                            bytes: ForwardedUnstamped(requestID: requestID, command: command).encoded())
+        }
+    }
+
+    /// Sends the frame `makeFrame` builds for a fresh request id to `leader` and waits for the
+    /// answer with that id (the two forwards above; tests send malformed frames through it).
+    func forward(to leader: Raft.NodeID, timeout: Duration, poll: Duration,
+                         frame makeFrame: (UInt64) -> Transport.Frame) async -> ForwardedOutcome.Result {
         guard transport.isConnected(to: leader) else {
             return .notProposed(leaderHint: leader, message: "no connection to leader \(leader)")
         }
@@ -210,8 +264,7 @@ final class PeerLink: PeerMessenger, Sendable {
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
         }
-        let frame = Transport.Frame(type: PeerFrameType.forwardProposal.rawValue,
-                                    bytes: ForwardedProposal(requestID: requestID, command: command).encoded())
+        let frame = makeFrame(requestID)
         return await withTaskGroup(of: ForwardedOutcome.Result?.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
@@ -250,6 +303,18 @@ final class PeerLink: PeerMessenger, Sendable {
         continuation?.resume(returning: result)
     }
 
+    /// Answers a forward from `peer` with the handler's outcome, in a child task of `group`.
+    private func answerForward(_ requestID: UInt64, _ request: ForwardRequest, to peer: Raft.NodeID,
+                               in group: inout DiscardingTaskGroup) {
+        let handler = state.withLock { $0.forwardHandler }
+        group.addTask {
+            let result = await handler?(request)
+                ?? .notProposed(leaderHint: nil, message: "node \(self.transport.configuration.nodeID) is still starting")
+            let answer = ForwardedOutcome(requestID: requestID, result: result)
+            self.transport.send(Transport.Frame(type: PeerFrameType.forwardOutcome.rawValue, bytes: answer.encoded()), to: peer)
+        }
+    }
+
     // MARK: Inbound
 
     /// Handles every inbound frame until the transport's stream ends.
@@ -274,14 +339,23 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable forwarded proposal", metadata: ["from": "\(message.from)"])
                         continue
                     }
-                    let handler = state.withLock { $0.forwardHandler }
-                    group.addTask {
-                        let result = await handler?(request.command)
-                            ?? .notProposed(leaderHint: nil, message: "node \(self.transport.configuration.nodeID) is still starting")
-                        let answer = ForwardedOutcome(requestID: request.requestID, result: result)
-                        self.transport.send(Transport.Frame(type: PeerFrameType.forwardOutcome.rawValue, bytes: answer.encoded()),
-                                            to: message.from)
+                    answerForward(request.requestID, .stamped(request.command), to: message.from, in: &group)
+                case .forwardUnstamped:
+                    let request: ForwardedUnstamped
+                    do {
+                        request = try ForwardedUnstamped(decoding: bytes)
+                    } catch {
+                        // Answer when the request id is readable: the follower then retries or
+                        // answers 503 at once instead of waiting out its forward timeout.
+                        logger.warning("refused an undecodable unstamped forward", metadata: ["from": "\(message.from)", "error": "\(error)"])
+                        var r = BinaryReader(bytes)
+                        guard let requestID = try? r.readUInt64() else { continue }
+                        let answer = ForwardedOutcome(requestID: requestID, result: .notProposed(
+                            leaderHint: nil, message: "the leader could not decode the forwarded command (\(error)); is it an older build?"))
+                        transport.send(Transport.Frame(type: PeerFrameType.forwardOutcome.rawValue, bytes: answer.encoded()), to: message.from)
+                        continue
                     }
+                    answerForward(request.requestID, .unstamped(request.command), to: message.from, in: &group)
                 case .forwardOutcome:
                     guard let outcome = try? ForwardedOutcome(decoding: bytes) else {
                         logger.warning("dropped an undecodable forward answer", metadata: ["from": "\(message.from)"])
@@ -290,6 +364,8 @@ final class PeerLink: PeerMessenger, Sendable {
                     resolve(outcome.requestID, outcome.result)
                 case .leasePing:
                     // Echo at once: the prober only needs proof that both directions work.
+                    let now = clock.monotonic()
+                    state.withLock { $0.builds.legacyPing(from: message.from, at: now) }
                     transport.send(Transport.Frame(type: PeerFrameType.leasePong.rawValue, bytes: bytes), to: message.from)
                 case .leasePong:
                     var r = BinaryReader(bytes)
@@ -306,7 +382,7 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable lease echo", metadata: ["from": "\(message.from)"])
                         continue
                     }
-                    probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID)
+                    probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID, features: echo.features)
                 case nil:
                     logger.warning("dropped a frame of unknown type", metadata: ["from": "\(message.from)", "type": "\(message.type)"])
                 }

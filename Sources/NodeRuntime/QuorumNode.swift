@@ -130,8 +130,10 @@ public final class QuorumNode: Sendable {
             clock: settings.clock.monotonicClock, logger: logger, seed: UInt64.random(in: .min ... .max))
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)
+        let resolver = LeaderResolver(clock: clock, builds: { link.memberBuilds() },
+                                      members: Set(config.cluster.nodes.map { Raft.NodeID($0.id) }), selfID: id)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
-                                  clock: clock, settings: settings, logger: logger)
+                                  clock: clock, resolver: resolver, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger) { command in
             do {
                 _ = try await replica.propose(command)
@@ -145,8 +147,8 @@ public final class QuorumNode: Sendable {
         let duties = LeaderDuties(driver: driver, stateMachine: stateMachine, link: link, executors: slots, settings: settings,
                                   clock: clock, ids: RunIDSource(generator: ids), logger: logger)
         reactions.connect(host: host, duties: duties)
-        link.attach(driver: driver) { command in
-            await ForwardHandler.propose(command, on: driver, clock: clock)
+        link.attach(driver: driver) { request in
+            await ForwardHandler.propose(request, on: driver, resolver: resolver)
         }
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
                                   settings: settings, executorID: executorID, logger: logger)
@@ -248,29 +250,5 @@ final class AppliedReactions: Sendable {
         let (host, duties) = targets.withLock { ($0.host, $0.duties) }
         host?.accept(changes)
         duties?.wake()
-    }
-}
-
-/// The leader's side of forwarding: re-stamp the command with the leader's clock and propose it.
-enum ForwardHandler {
-    /// The outcome of proposing the forwarded `command`; a command over the driver's
-    /// `maxEntryBytes` is answered `.entryTooLarge` without being proposed.
-    static func propose(_ command: [UInt8], on driver: RaftDriver, clock: @Sendable () -> Timestamp) async -> ForwardedOutcome.Result {
-        let stamped: StampedCommand
-        do {
-            stamped = try CommandCodec.decode(command)
-        } catch {
-            return .notProposed(leaderHint: nil, message: "the forwarded command is not decodable by the leader: \(error)")
-        }
-        let bytes = CommandCodec.encode(stamped.command, at: clock())
-        do {
-            return .applied(try await driver.propose(bytes))
-        } catch {
-            switch error.code {
-            case .entryTooLarge: return .entryTooLarge(size: bytes.count, limit: driver.maxEntryBytes)
-            case .notLeader, .refused: return .notProposed(leaderHint: error.leaderHint, message: error.message)
-            default: return .outcomeUnknown(message: error.message)
-            }
-        }
     }
 }

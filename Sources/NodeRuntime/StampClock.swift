@@ -7,9 +7,10 @@ import Synchronization
 /// The one clock this node stamps commands with: its wall clock, bounded on the leader by the
 /// clocks its peers report (``ClockBound`` via ``PeerLink/boundedStamp(_:voters:)``).
 ///
-/// Only the leader's stamps reach the log (a follower's forwarded command is re-stamped by the
-/// leader), so on a follower, which receives no reports, this is just the wall clock. A jump is
-/// logged and counted (`quorum_clock_jumps_total`) once when it is first seen, not per stamp.
+/// Only the leader's stamps reach the log (a follower forwards its clients' commands unstamped,
+/// or, to an older leader, stamped and re-stamped there), so on a follower, which receives no
+/// reports, this is just the wall clock. A jump is logged and counted (`quorum_clock_jumps_total`)
+/// once when it is first seen, not per stamp.
 final class StampClock: Sendable {
     private let clock: NodeClock
     private let link: PeerLink

@@ -1,3 +1,4 @@
+import BinaryCoding
 import Foundation
 import Logging
 import NIOCore
@@ -5,6 +6,7 @@ import NodeCore
 @testable import NodeRuntime
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
 import Testing
 import Transport
 
@@ -63,6 +65,10 @@ struct PeerLinkTests {
                 return n1.lastLeaderRoundTrip != nil
             }
             let roundTrip = try #require(n1.lastLeaderRoundTrip)
+            // The echo was version 2: n1 knows n2 takes unstamped forwards; n2 knows n1's build.
+            #expect(n1.leaderTakesUnstamped("n2"))
+            #expect(!n2.leaderTakesUnstamped("n1"))
+            #expect(n2.memberBuilds().version(of: "n1") == CommandCodec.buildFormatVersion)
             #expect(roundTrip >= before)
             #expect(n1.lastHeard(from: "n2") != nil)
             #expect(n2.lastHeard(from: "n1") != nil)
@@ -110,7 +116,12 @@ struct PeerLinkTests {
     func forwardRoundTrip() async throws {
         let pair = try LinkPair()
         let (n1, n2) = (try pair.link("n1"), try pair.link("n2"))
-        n2.setForwardHandler { command in .applied(Raft.LogIndex(UInt64(command.count))) }
+        n2.setForwardHandler { request in
+            switch request {
+            case .stamped(let command): .applied(Raft.LogIndex(UInt64(command.count)))
+            case .unstamped(let command): .applied(Raft.LogIndex(UInt64(1_000 + command.times.count)))
+            }
+        }
         try await withRunning([n1, n2]) {
             let port2 = try #require(try await n2.transport.listeningAddress().port)
             let port1 = try #require(try await n1.transport.listeningAddress().port)
@@ -119,6 +130,24 @@ struct PeerLinkTests {
             try await waitUntil("n1 to connect to n2") { n1.transport.isConnected(to: "n2") }
             let result = await n1.forward([1, 2, 3, 4, 5], to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
             #expect(result == .applied(Raft.LogIndex(5)))
+            let unstamped = UnstampedCommand.submit(SubmitJob(jobID: "j", spec: JobSpec(name: "a"), runID: "r"),
+                                                    .afterStamp(milliseconds: 30_000))
+            let answer = await n1.forward(unstamped: unstamped, to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
+            #expect(answer == .applied(Raft.LogIndex(1_001)))
+            // A frame 8 the leader cannot decode is answered at once (not proposed), not left to time out.
+            let started = ContinuousClock.now
+            let refused = await n1.forward(to: "n2", timeout: .seconds(30), poll: .milliseconds(10)) { requestID in
+                var w = BinaryWriter()
+                w.write(requestID)
+                w.write([UInt8(9), 1, 2])  // unstamped command version 9
+                return Transport.Frame(type: PeerFrameType.forwardUnstamped.rawValue, bytes: w.bytes)
+            }
+            guard case .notProposed(_, let message) = refused else {
+                Issue.record("expected notProposed, got \(refused)")
+                return
+            }
+            #expect(message.contains("could not decode"))
+            #expect(ContinuousClock.now - started < .seconds(20))
         }
     }
 }
