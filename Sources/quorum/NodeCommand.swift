@@ -31,7 +31,7 @@ struct NodeCommand: AsyncParsableCommand {
                 ConfigError(file: config, key: missing.key, reason: "\(missing.path) does not exist; create certificates with `quorum certs init --config \(config) --out certs`").description)
         }
         // Before anything starts: a node told to check tokens never serves without them.
-        let tokens = try node.tokensFile.map { path throws(CLIError) in try TokenFileWatcher.load(path: path) }
+        let tokens = try node.tokensFile.map { path throws(CLIError) in try TokenFileWatcher.loadWithStamp(path: path) }
         LogSetup.bootstrap(level: level)
         let logger = Logger(label: "quorum.node")
         for warning in loaded.warnings { logger.warning("\(warning.description)") }

@@ -50,12 +50,12 @@ enum NodeServer {
 
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.
     /// `tokens` is the tokens file read at start (`[api] tokens_file`), watched from then on.
-    static func run(node: QuorumNode, tokens: TokenFile?, logger: Logger) async throws {
-        let authorizer = tokens.map(TokenAuthorizer.init)
+    static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, logger: Logger) async throws {
+        let authorizer = tokens.map { TokenAuthorizer($0.file) }
         let app = application(node: node, authorizer: authorizer, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: NodeService(node: node)), .init(service: app)]
-        if let authorizer, let path = node.config.tokensFile {
-            services.append(.init(service: TokenFileWatcher(path: path, authorizer: authorizer, logger: logger)))
+        if let authorizer, let tokens, let path = node.config.tokensFile {
+            services.append(.init(service: TokenFileWatcher(path: path, authorizer: authorizer, logger: logger, loadedStamp: tokens.stamp)))
         }
         // Services stop in reverse order: the API closes first, then the node drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

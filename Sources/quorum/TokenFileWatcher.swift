@@ -15,11 +15,26 @@ struct TokenFileWatcher: Service {
     /// How often the file's metadata is checked.
     static let pollInterval: Duration = .seconds(1)
 
+    /// A tokens file as read, with the metadata it had just before (``stamp(of:)``): a change
+    /// after that is seen by the watcher even if it happens before the watcher starts.
+    struct Loaded: Sendable {
+        var file: TokenFile
+        var stamp: [String]
+    }
+
     let path: String
     let authorizer: TokenAuthorizer
     let logger: Logger
+    /// The metadata of the file the authorizer holds now.
+    let loadedStamp: [String]
 
-    /// Reads the file for the first time.
+    /// Reads the file for the first time (metadata first, so no change can slip between).
+    static func loadWithStamp(path: String) throws(CLIError) -> Loaded {
+        let stamp = stamp(of: path)
+        return Loaded(file: try load(path: path), stamp: stamp)
+    }
+
+    /// Reads and parses the file.
     static func load(path: String) throws(CLIError) -> TokenFile {
         let text: String
         do {
@@ -36,7 +51,7 @@ struct TokenFileWatcher: Service {
     }
 
     func run() async throws {
-        var seen = Self.stamp(of: path)
+        var seen = loadedStamp
         while !Task.isShuttingDownGracefully {
             do {
                 try await Task.sleep(for: Self.pollInterval)
@@ -45,10 +60,10 @@ struct TokenFileWatcher: Service {
             }
             let now = Self.stamp(of: path)
             guard now != seen else { continue }
+            seen = now  // a broken file is reported once per change, not every second
             do {
                 let file = try Self.load(path: path)
                 authorizer.replace(file)
-                seen = now
                 logger.notice("re-read the API tokens file", metadata: ["file": "\(path)", "tokens": "\(file.entries.count)"])
             } catch {
                 logger.error("the API tokens file changed but cannot be used; keeping the tokens read before",

@@ -17,13 +17,14 @@ struct TokenFileWatcherTests {
             .init(name: "b", role: .admin, digest: TokenFile.digest(of: "qt_b")),
         ])
         try Data(both.text.utf8).write(to: URL(fileURLWithPath: path))
-        let authorizer = TokenAuthorizer(try TokenFileWatcher.load(path: path))
-        let watcher = TokenFileWatcher(path: path, authorizer: authorizer, logger: Logger(label: "test"))
-        let task = Task { try await watcher.run() }
-        defer { task.cancel() }
-
+        let loaded = try TokenFileWatcher.loadWithStamp(path: path)
+        let authorizer = TokenAuthorizer(loaded.file)
+        // The watcher starts after the first change below: it must still see it.
+        let watcher = TokenFileWatcher(path: path, authorizer: authorizer, logger: Logger(label: "test"), loadedStamp: loaded.stamp)
         let onlyB = TokenFile(entries: both.entries.filter { $0.name == "b" })
         try Data(onlyB.text.utf8).write(to: URL(fileURLWithPath: path))
+        let task = Task { try await watcher.run() }
+        defer { task.cancel() }
         try await waitUntil("the revocation of 'a' is read") { authorizer.entries.map(\.name) == ["b"] }
 
         try Data("b admin not-a-hash\n".utf8).write(to: URL(fileURLWithPath: path))
