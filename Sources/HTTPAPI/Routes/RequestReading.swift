@@ -51,11 +51,14 @@ enum RequestReading {
         request.uri.queryParameters.get("cursor")
     }
 
-    /// A path parameter (the router guarantees it; a missing one is a 404).
+    /// A path parameter, percent-decoded once (`%2F` → `/`; see ``PathParameterDecoding``).
+    /// The router guarantees it; a missing one is a 404, a malformed escape a 400.
     static func pathParameter(_ name: String, _ context: some RequestContext) throws(APIError) -> String {
-        guard let value = context.parameters.get(name), !value.isEmpty else {
+        guard let raw = context.parameters.get(name) else {
             throw .notFound("missing \(name) in the path")
         }
+        let value = try PathParameterDecoding.decode(raw, parameter: name)
+        guard !value.isEmpty else { throw .notFound("missing \(name) in the path") }
         return value
     }
 
