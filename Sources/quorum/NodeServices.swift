@@ -34,14 +34,16 @@ enum NodeServer {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
         router.add(middleware: APIErrorMiddleware())
+        let limits = APILimits()
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
-                    limits: APILimits()).register(on: router)
+                    limits: limits).register(on: router)
         router.get(RouterPath(MetricsRoute.path)) { _, _ in
             await node.refreshMetrics()
             return MetricsRoute.response(node.metrics)
         }
         let address = node.config.node.api
-        return Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port)),
+        return Application(router: router, server: limits.httpServer,
+                           configuration: limits.applicationConfiguration(address: .hostname(address.host, port: address.port)),
                            logger: logger)
     }
 
