@@ -9,16 +9,18 @@ import Foundation
 /// cursor logic in one place, the service's. A single item larger than the budget is still
 /// sent, alone on its page, since it cannot be split.
 enum ListResponseBudget {
-    /// The page `read(limit)` returns, or a shorter one whose JSON fits in `maxBytes`.
-    static func fitted<Item>(limit: Int, maxBytes: Int,
-                             _ read: (Int) async throws(APIError) -> ListPage<Item>) async throws(APIError) -> ListPage<Item> {
+    /// The JSON of the page `read(limit)` returns, or of a shorter one that fits in
+    /// `maxBytes`. A page that fits (the usual case) is encoded once; only an oversized one is
+    /// measured item by item.
+    static func fittedJSON<Item>(limit: Int, maxBytes: Int,
+                                 _ read: (Int) async throws(APIError) -> ListPage<Item>) async throws(APIError) -> Data {
         var limit = limit
         while true {
             let page = try await read(limit)
-            let fit = fittingCount(page.items, maxBytes: maxBytes)
+            let data = try RequestReading.encode(page)
+            guard data.count > maxBytes, page.items.count > 1 else { return data }
             // Each pass shrinks the limit (fit < count ≤ limit), so this ends.
-            guard fit < page.items.count, page.items.count > 1 else { return page }
-            limit = max(1, fit)
+            limit = max(1, min(fittingCount(page.items, maxBytes: maxBytes), page.items.count - 1))
         }
     }
 

@@ -89,7 +89,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 var query = JobListQuery(state: try Self.jobState(request), labels: try Self.labels(request),
                                          limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
                 let consistency = try R.consistency(request)
-                return try R.json(try await ListResponseBudget.fitted(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
                     query.limit = limit
                     return try await service.listJobs(query, consistency: consistency)
                 })
@@ -150,7 +150,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 var query = DAGListQuery(state: request.uri.queryParameters.get("state"),
                                          limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
                 let consistency = try R.consistency(request)
-                return try R.json(try await ListResponseBudget.fitted(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
                     query.limit = limit
                     return try await service.listDAGRuns(query, consistency: consistency)
                 })
@@ -165,7 +165,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, _ in
                 var query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
                 let consistency = try R.consistency(request)
-                return try R.json(try await ListResponseBudget.fitted(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
                     query.limit = limit
                     return try await service.listDeadLetters(query, consistency: consistency)
                 })

@@ -64,12 +64,21 @@ enum RequestReading {
 
     /// A JSON response.
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
+        json(encoded: try encode(value), status: status)
+    }
+
+    /// A response with JSON already encoded by ``encode(_:)``.
+    static func json(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `value` as the API writes JSON (slashes unescaped: ids and URLs stay readable).
+    static func encode<T: Encodable>(_ value: T) throws(APIError) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         do {
-            let data = try encoder.encode(value)
-            return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return try encoder.encode(value)
         } catch {
             throw APIError(.internal, "could not encode the response: \(error)")
         }
