@@ -18,6 +18,7 @@ let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
 let hummingbirdAuth = Target.Dependency.product(name: "HummingbirdAuth", package: "hummingbird-auth")
+let hummingbirdCore = Target.Dependency.product(name: "HummingbirdCore", package: "hummingbird")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
@@ -91,7 +92,7 @@ let package = Package(
         // type in Quorum (the arrow points down, to a pure module; SchedulerCore knows no executor).
         .target(name: "Executor", dependencies: ["SchedulerCore", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
-        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", hummingbird, hummingbirdAuth, crypto, nioCore]),
+        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore]),
         // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
         .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
         // The cluster TOML file: typed, strictly validated, resolved per node.

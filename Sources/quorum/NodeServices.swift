@@ -35,8 +35,9 @@ enum NodeServer {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
         router.add(middleware: APIErrorMiddleware())
+        let limits = APILimits()
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
-                    limits: APILimits()).register(on: router, authorizer: authorizer)
+                    limits: limits).register(on: router, authorizer: authorizer)
         let metricsAuthorizer = node.config.cluster.api.metricsPublic ? nil : authorizer
         router.get(RouterPath(MetricsRoute.path)) { request, _ in
             if let metricsAuthorizer { _ = try metricsAuthorizer.authorize(request, required: .read) }
@@ -44,7 +45,8 @@ enum NodeServer {
             return MetricsRoute.response(node.metrics)
         }
         let address = node.config.node.api
-        return Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port)),
+        return Application(router: router, server: limits.httpServer,
+                           configuration: limits.applicationConfiguration(address: .hostname(address.host, port: address.port)),
                            logger: logger)
     }
 

@@ -100,6 +100,9 @@ public enum SubmissionPlanner {
             guard let id = body.id, !id.isEmpty else {
                 throw .invalid(field: prefix + ".id", "required: a task id unique in this DAG")
             }
+            guard TaskIDRules.isValid(id) else {
+                throw .invalid(field: prefix + ".id", "'\(FieldProblem.shortened(id))' is not a valid task id: \(TaskIDRules.description)")
+            }
             tasks.append(DAGTaskSpec(id: id, dependsOn: body.dependsOn ?? [],
                                      task: try taskSpec(body.task, fieldPrefix: prefix),
                                      retry: try retryPolicy(body.retry, fieldPrefix: prefix),

@@ -96,15 +96,20 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBodyBytes)
                 let submission = try StrictJSON.decode(JobSubmission.self, from: body)
+                try SubmissionLimits(limits: limits).check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitJob(submission, idempotency: key)
                 return try R.json(created.value, status: created.isNew ? .created : .ok)
             }
         case ("GET", "/api/jobs"):
             return { request, _ in
-                let query = JobListQuery(state: try Self.jobState(request), labels: try Self.labels(request),
+                var query = JobListQuery(state: try Self.jobState(request), labels: try Self.labels(request),
                                          limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
-                return try R.json(try await service.listJobs(query, consistency: try R.consistency(request)))
+                let consistency = try R.consistency(request)
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                    query.limit = limit
+                    return try await service.listJobs(query, consistency: consistency)
+                })
             }
         case ("POST", "/api/jobs/batch"):
             return { request, _ in
@@ -113,6 +118,9 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 guard let jobs = batch.jobs else { throw APIError.invalid(field: "jobs", "required: an array of jobs") }
                 guard !jobs.isEmpty, jobs.count <= limits.maxBatchJobs else {
                     throw APIError.invalid(field: "jobs", "must hold 1 to \(limits.maxBatchJobs) jobs, got \(jobs.count)")
+                }
+                for (index, job) in jobs.enumerated() {
+                    try SubmissionLimits(limits: limits).check(job, fieldPrefix: "jobs[\(index)]")
                 }
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitBatch(jobs, idempotency: key)
@@ -145,6 +153,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBodyBytes)
                 let submission = try StrictJSON.decode(DAGSubmission.self, from: body)
+                try SubmissionLimits(limits: limits).check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitDAG(submission, idempotency: key)
                 let status: HTTPResponse.Status = created.isNew ? .created : .ok
@@ -155,9 +164,13 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             }
         case ("GET", "/api/dags"):
             return { request, _ in
-                let query = DAGListQuery(state: request.uri.queryParameters.get("state"),
+                var query = DAGListQuery(state: request.uri.queryParameters.get("state"),
                                          limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
-                return try R.json(try await service.listDAGRuns(query, consistency: try R.consistency(request)))
+                let consistency = try R.consistency(request)
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                    query.limit = limit
+                    return try await service.listDAGRuns(query, consistency: consistency)
+                })
             }
         case ("GET", "/api/dags/{id}"):
             return { request, context in
@@ -167,8 +180,12 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { _, context in try R.json(try await service.cancelDAGRun(try R.pathParameter("id", context))) }
         case ("GET", "/api/dlq"):
             return { request, _ in
-                let query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
-                return try R.json(try await service.listDeadLetters(query, consistency: try R.consistency(request)))
+                var query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
+                let consistency = try R.consistency(request)
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                    query.limit = limit
+                    return try await service.listDeadLetters(query, consistency: consistency)
+                })
             }
         case ("POST", "/api/dlq/{run_id}/requeue"):
             return { _, context in

@@ -70,22 +70,34 @@ enum RequestReading {
         request.uri.queryParameters.get("cursor")
     }
 
-    /// A path parameter (the router guarantees it; a missing one is a 404).
+    /// A path parameter, percent-decoded once (`%2F` → `/`; see ``PathParameterDecoding``).
+    /// The router guarantees it; a missing one is a 404, a malformed escape a 400.
     static func pathParameter(_ name: String, _ context: some RequestContext) throws(APIError) -> String {
-        guard let value = context.parameters.get(name), !value.isEmpty else {
+        guard let raw = context.parameters.get(name) else {
             throw .notFound("missing \(name) in the path")
         }
+        let value = try PathParameterDecoding.decode(raw, parameter: name)
+        guard !value.isEmpty else { throw .notFound("missing \(name) in the path") }
         return value
     }
 
     /// A JSON response.
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
+        json(encoded: try encode(value), status: status)
+    }
+
+    /// A response with JSON already encoded by ``encode(_:)``.
+    static func json(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `value` as the API writes JSON (slashes unescaped: ids and URLs stay readable).
+    static func encode<T: Encodable>(_ value: T) throws(APIError) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         do {
-            let data = try encoder.encode(value)
-            return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return try encoder.encode(value)
         } catch {
             throw APIError(.internal, "could not encode the response: \(error)")
         }

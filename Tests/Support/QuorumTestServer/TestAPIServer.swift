@@ -91,11 +91,25 @@ public enum TestAPIServer {
         guard let runID = job.runs.first?.runId else {
             throw TestServerError(message: "job \(jobID) has no run to kill")
         }
-        try await service.propose(.assignAttempt(AssignAttempt(
-            runID: RunID(runID), executor: "n2", attempt: 1, deadline: startOfTest.adding(milliseconds: 60_000))))
-        try await service.propose(.finishAttempt(FinishAttempt(
-            runID: RunID(runID), attempt: 1, report: AttemptReport(outcome: .failed, exitCode: 3, error: "exit 3"))))
+        try await killAttempt(attempt: 1, ofRun: runID, in: service)
         return runID
+    }
+
+    /// Assigns attempt `attempt` of queued run `runID` to n2 and reports it failed (exit 3): the
+    /// run is dead when that was its last allowed attempt.
+    public static func killAttempt(attempt: Int, ofRun runID: String, in service: LocalSchedulerService) async throws {
+        try await service.propose(.assignAttempt(AssignAttempt(
+            runID: RunID(runID), executor: "n2", attempt: attempt, deadline: startOfTest.adding(milliseconds: 60_000))))
+        try await service.propose(.finishAttempt(FinishAttempt(
+            runID: RunID(runID), attempt: attempt, report: AttemptReport(outcome: .failed, exitCode: 3, error: "exit 3"))))
+    }
+
+    /// Assigns attempt `attempt` of queued run `runID` to n2 and reports it succeeded.
+    public static func succeedAttempt(attempt: Int, ofRun runID: String, in service: LocalSchedulerService) async throws {
+        try await service.propose(.assignAttempt(AssignAttempt(
+            runID: RunID(runID), executor: "n2", attempt: attempt, deadline: startOfTest.adding(milliseconds: 60_000))))
+        try await service.propose(.finishAttempt(FinishAttempt(
+            runID: RunID(runID), attempt: attempt, report: AttemptReport(outcome: .succeeded, exitCode: 0))))
     }
 }
 
