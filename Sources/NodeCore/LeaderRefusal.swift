@@ -15,12 +15,14 @@ public enum LeaderRefusal: Error, Hashable, Sendable {
     /// node and the scheduler simulator share it.
     public static func resolve(_ unstamped: UnstampedCommand, at stamp: Timestamp, builds: MemberBuilds,
                                members: Set<Raft.NodeID>, self selfID: Raft.NodeID) throws(LeaderRefusal) -> StampedCommand {
-        let command: Command
+        var command: Command
         do {
             command = try unstamped.resolved(at: stamp)
         } catch {
             throw .invalid(error)
         }
+        // Spell what older members cannot decode the way they can, rather than refuse it.
+        command = command.compatible(withFormat: builds.commonFormat(members: members, self: selfID))
         if let refusal = builds.refusal(for: command, members: members, self: selfID) { throw .upgradeInProgress(refusal) }
         return StampedCommand(at: stamp, command: command)
     }

@@ -45,6 +45,14 @@ public struct MemberBuilds: Sendable {
         reports[peer]?.version ?? CommandCodec.baselineFormatVersion
     }
 
+    /// The highest format every one of `members` (and this build) can apply: what the leader
+    /// downgrades its commands to (``SchedulerCore/Command/compatible(withFormat:)``).
+    public func commonFormat(members: some Sequence<Raft.NodeID>, self selfID: Raft.NodeID) -> UInt32 {
+        var common = CommandCodec.buildFormatVersion
+        for member in members where member != selfID { common = min(common, version(of: member)) }
+        return common
+    }
+
     /// Whether `peer` has reported anything since ``forgetAll()``.
     public func hasReported(_ peer: Raft.NodeID) -> Bool { reports[peer] != nil }
 

@@ -112,7 +112,10 @@ final class LeaderDuties: Sendable {
         guard !commands.isEmpty else { return }
         // Usually one entry; several when the round's commands would not fit max_entry_bytes
         // (a cron storm, a large assignment round), proposed in order, each applied first.
-        for entry in EntrySplitter.entries(commands, maxEntryBytes: driver.maxEntryBytes) {
+        // Cron fires of DAG jobs in the spelling every member can decode (a rolling upgrade).
+        let format = link.memberBuilds().commonFormat(members: executors.keys.map { Raft.NodeID($0.rawValue) }, self: driver.id)
+        let compatible = commands.map { $0.compatible(withFormat: format) }
+        for entry in EntrySplitter.entries(compatible, maxEntryBytes: driver.maxEntryBytes) {
             do {
                 _ = try await driver.propose(CommandCodec.encode(entry, at: clock()))
             } catch where error.code == .entryTooLarge {

@@ -119,9 +119,9 @@ struct LeaderStampTests {
         // n3 was never heard from: it counts as the baseline.
         let command = Command.tick
         #expect(builds.refusal(for: command, members: members, self: "n1") == nil)  // every kind needs 1 today
-        let refusal = try #require(builds.refusal(for: command, required: 3, members: members, self: "n1"))
-        #expect(refusal.required == 3)
-        #expect(refusal.lagging.map(\.id) == ["n1", "n2", "n3"])  // this build (2) is too old as well
+        let refusal = try #require(builds.refusal(for: command, required: 4, members: members, self: "n1"))
+        #expect(refusal.required == 4)
+        #expect(refusal.lagging.map(\.id) == ["n1", "n2", "n3"])  // this build (3) is too old as well
         #expect(refusal.message.contains("n3 (not heard from yet, counted as format 1)"))
         #expect(refusal.message.contains("n2 (format 2)"))
         let needsTwo = try #require(builds.refusal(for: command, required: 2, members: members, self: "n1"))
@@ -130,6 +130,27 @@ struct LeaderStampTests {
         #expect(builds.refusal(for: command, required: 2, members: members, self: "n1") == nil)
         // A learner is a member too.
         #expect(builds.refusal(for: command, required: 2, members: members.union(["l4"]), self: "n1")?.lagging.map(\.id) == ["l4"])
+    }
+
+    @Test("a DAG submit goes out with legacy task run ids while a member runs a build before format 3, URL-safe ones after")
+    func downgradesForOlderMembers() throws {
+        let spec = try DAGSpec.validated(name: "etl", tasks: [DAGTaskSpec(id: "a"), DAGTaskSpec(id: "b", dependsOn: ["a"])])
+        let submit = Command.submitDAG(SubmitDAG(dagRunID: "d1", spec: spec))
+        #expect(submit.minimumFormatVersion == CommandCodec.urlSafeTaskRunIDs)
+        var builds = MemberBuilds(probeFreshness: .milliseconds(2_500))
+        builds.probe(from: "n2", formatVersion: CommandCodec.buildFormatVersion, at: t0)
+        builds.probe(from: "n3", formatVersion: 2, at: t0)
+        #expect(builds.commonFormat(members: members, self: "n1") == 2)
+        let older = try LeaderRefusal.resolve(UnstampedCommand(submit), at: trueTime, builds: builds, members: members, self: "n1")
+        guard case .submitDAG(let downgraded) = older.command else { Issue.record("not a DAG submit: \(older.command)"); return }
+        #expect(downgraded.taskRunIDStyle == .slash)  // not refused: spelled the way n3 decodes
+        #expect(older.command.minimumFormatVersion == CommandCodec.baselineFormatVersion)
+        #expect(Command.batch([submit, .tick]).compatible(withFormat: 2).minimumFormatVersion == CommandCodec.baselineFormatVersion)
+
+        builds.probe(from: "n3", formatVersion: CommandCodec.buildFormatVersion, at: t0)
+        let current = try LeaderRefusal.resolve(UnstampedCommand(submit), at: trueTime, builds: builds, members: members, self: "n1")
+        guard case .submitDAG(let kept) = current.command else { Issue.record("not a DAG submit"); return }
+        #expect(kept.taskRunIDStyle == .dot)
     }
 
     @Test("legacy pings count as format 1 unless the member probed recently; taking office forgets every report")
