@@ -114,13 +114,14 @@ public final class QuorumNode: Sendable {
             if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
             reactions.handle($0)
         }
+        let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
         let raftConfig = Raft.Config(
             id: id,
             electionTicks: max(2, config.cluster.raft.electionTimeoutMilliseconds.lowerBound / max(1, config.cluster.raft.heartbeatMilliseconds)),
             heartbeatTicks: 1,
-            snapshotInterval: settings.snapshotEntries,
-            snapshotIntervalBytes: settings.snapshotBytes)
-        let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
+            // Staggered per node so the replicas do not all snapshot at the same index.
+            snapshotInterval: SnapshotStagger.interval(settings.snapshotEntries, for: id, among: voters.union(learners)),
+            snapshotIntervalBytes: SnapshotStagger.interval(settings.snapshotBytes, for: id, among: voters.union(learners)))
         let driver = try RaftDriver(
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
             stateMachine: stateMachine, messenger: link,
