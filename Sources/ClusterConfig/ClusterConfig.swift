@@ -107,10 +107,14 @@ public struct ClusterConfig: Sendable, Equatable {
         public var tokensFile: String?
         /// `metrics_public`: `/metrics` without a token (for a Prometheus that cannot send one).
         public var metricsPublic: Bool
+        /// `cors_origins`: web origins (`https://ops.example.com`) whose pages may call the API
+        /// from a browser; any other origin but the node's own is refused (403).
+        public var corsOrigins: [String]
 
-        public init(tokensFile: String? = nil, metricsPublic: Bool = false) {
+        public init(tokensFile: String? = nil, metricsPublic: Bool = false, corsOrigins: [String] = []) {
             self.tokensFile = tokensFile
             self.metricsPublic = metricsPublic
+            self.corsOrigins = corsOrigins
         }
     }
 

@@ -86,6 +86,13 @@ public enum ConfigLoader {
                 api.tokensFile = tokensFile
             }
             if let metricsPublic = try apiTable.bool("metrics_public") { api.metricsPublic = metricsPublic }
+            if let origins = try apiTable.stringArray("cors_origins") {
+                for origin in origins where !Self.isWebOrigin(origin) {
+                    throw apiTable.error("cors_origins", "'\(origin)' is not a web origin: write scheme://host[:port], "
+                                         + "e.g. \"https://ops.example.com\" (no path, no trailing slash)")
+                }
+                api.corsOrigins = origins
+            }
             try apiTable.finish()
         }
 
@@ -98,6 +105,16 @@ public enum ConfigLoader {
             try nodeTable.finish()
         }
         return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, nodes: nodes)
+    }
+
+    /// `http(s)://host[:port]` with no path: what a browser sends as `Origin`.
+    static func isWebOrigin(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        guard let rest = ["http://", "https://"].first(where: lower.hasPrefix).map({ String(lower.dropFirst($0.count)) }) else {
+            return false
+        }
+        return !rest.isEmpty && !rest.contains("/") && !rest.contains("?") && !rest.contains("#") && !rest.contains("@")
+            && !rest.hasPrefix(":")
     }
 
     private static func readNode(_ table: inout StrictTable) throws(ConfigError) -> ClusterConfig.Node {

@@ -35,6 +35,15 @@ enum NodeServer {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
         router.add(middleware: APIErrorMiddleware())
+        // Browsers: foreign origins and (without tokens, on loopback) non-loopback Host names are
+        // refused before routing; listed origins get CORS headers, preflights included.
+        let apiConfig = node.config.cluster.api
+        router.add(middleware: BrowserGuard(allowedOrigins: apiConfig.corsOrigins,
+                                            loopbackHostsOnly: authorizer == nil && node.config.node.api.isLoopback))
+        router.add(middleware: BrowserGuard<BasicRequestContext>.corsMiddleware())
+        // Inside CORS, so that a route's error is already a response when CORS adds its headers
+        // (CORS would otherwise wrap the error in a type this API does not render).
+        router.add(middleware: APIErrorMiddleware())
         let limits = APILimits()
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
                     limits: limits).register(on: router, authorizer: authorizer)

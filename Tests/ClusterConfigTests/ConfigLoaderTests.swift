@@ -106,6 +106,12 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(text.replacingOccurrences(of: "\"secrets/{id}.tokens\"", with: "\"\""), file: "c.toml")
         }
+        let withOrigins = text.replacingOccurrences(of: "metrics_public = true", with: #"cors_origins = ["https://ops.example.com", "http://localhost:3000"]"#)
+        #expect(try ConfigLoader.parse(withOrigins, file: "c.toml").api.corsOrigins == ["https://ops.example.com", "http://localhost:3000"])
+        for bad in ["https://ops.example.com/", "ops.example.com", "https://ops.example.com/app", "ftp://x", "https://"] {
+            let config = text.replacingOccurrences(of: "metrics_public = true", with: "cors_origins = [\"\(bad)\"]")
+            #expect(throws: ConfigError.self, "\(bad)") { try ConfigLoader.parse(config, file: "c.toml") }
+        }
     }
 
     /// The leader used to expire a silent executor's attempts 2.5 s after its lease while the
