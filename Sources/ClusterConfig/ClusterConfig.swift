@@ -110,11 +110,15 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `cors_origins`: web origins (`https://ops.example.com`) whose pages may call the API
         /// from a browser; any other origin but the node's own is refused (403).
         public var corsOrigins: [String]
+        /// `rate_limit_per_token`: requests per second each token may make on one node (bursts of
+        /// as many); `nil`, no limit. Only with `tokens_file`.
+        public var rateLimitPerToken: Int?
 
-        public init(tokensFile: String? = nil, metricsPublic: Bool = false, corsOrigins: [String] = []) {
+        public init(tokensFile: String? = nil, metricsPublic: Bool = false, corsOrigins: [String] = [], rateLimitPerToken: Int? = nil) {
             self.tokensFile = tokensFile
             self.metricsPublic = metricsPublic
             self.corsOrigins = corsOrigins
+            self.rateLimitPerToken = rateLimitPerToken
         }
     }
 

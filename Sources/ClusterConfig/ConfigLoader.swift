@@ -86,6 +86,12 @@ public enum ConfigLoader {
                 api.tokensFile = tokensFile
             }
             if let metricsPublic = try apiTable.bool("metrics_public") { api.metricsPublic = metricsPublic }
+            if let rate = try apiTable.int("rate_limit_per_token") {
+                guard (1...1_000_000).contains(rate) else {
+                    throw apiTable.error("rate_limit_per_token", "\(rate) is out of range 1-1000000 requests per second; remove the key for no limit")
+                }
+                api.rateLimitPerToken = rate
+            }
             if let origins = try apiTable.stringArray("cors_origins") {
                 for origin in origins where !Self.isWebOrigin(origin) {
                     throw apiTable.error("cors_origins", "'\(origin)' is not a web origin: write scheme://host[:port], "

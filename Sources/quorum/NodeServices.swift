@@ -1,3 +1,4 @@
+import Foundation
 import HTTPAPI
 import Hummingbird
 import Logging
@@ -46,7 +47,10 @@ enum NodeServer {
         router.add(middleware: APIErrorMiddleware())
         let limits = APILimits()
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
-                    limits: limits).register(on: router, authorizer: authorizer)
+                    limits: limits).register(
+                        on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
+                        clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
+                        audit: { record in AuditLog.write(record) })
         let metricsAuthorizer = node.config.cluster.api.metricsPublic ? nil : authorizer
         router.get(RouterPath(MetricsRoute.path)) { request, _ in
             if let metricsAuthorizer { _ = try metricsAuthorizer.authorize(request, required: .read) }

@@ -106,6 +106,11 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(text.replacingOccurrences(of: "\"secrets/{id}.tokens\"", with: "\"\""), file: "c.toml")
         }
+        let limited = text.replacingOccurrences(of: "metrics_public = true", with: "rate_limit_per_token = 50")
+        #expect(try ConfigLoader.parse(limited, file: "c.toml").api.rateLimitPerToken == 50)
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text.replacingOccurrences(of: "metrics_public = true", with: "rate_limit_per_token = 0"), file: "c.toml")
+        }
         let withOrigins = text.replacingOccurrences(of: "metrics_public = true", with: #"cors_origins = ["https://ops.example.com", "http://localhost:3000"]"#)
         #expect(try ConfigLoader.parse(withOrigins, file: "c.toml").api.corsOrigins == ["https://ops.example.com", "http://localhost:3000"])
         for bad in ["https://ops.example.com/", "ops.example.com", "https://ops.example.com/app", "ftp://x", "https://"] {

@@ -3,6 +3,7 @@ import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
 import SchedulerCore
+import Synchronization
 import Testing
 
 /// Bearer tokens with roles: `read` < `submit` < `admin`, the contract's route table.
@@ -106,4 +107,50 @@ struct TokenFileTests {
             #expect(error.description.contains(message), "\(error.description)")
         }
     }
+}
+
+@Suite("Rate limits and the audit log")
+struct RateLimitAuditTests {
+    @Test("a token over its rate gets 429 with Retry-After; its bucket refills; other tokens are unaffected")
+    func rateLimit() throws {
+        let limiter = TokenRateLimiter(rate: 2)
+        try limiter.take(for: "a", nowMs: 1_000)
+        try limiter.take(for: "a", nowMs: 1_000)
+        let over = #expect(throws: APIError.self) { try limiter.take(for: "a", nowMs: 1_000) }
+        #expect(over?.code == .rateLimited && over?.code.statusCode == 429)
+        #expect(over?.retryAfterSeconds == 1)
+        try limiter.take(for: "b", nowMs: 1_000)  // buckets are per token
+        try limiter.take(for: "a", nowMs: 1_500)  // half a second refills one request at 2/s
+        #expect(throws: APIError.self) { try limiter.take(for: "a", nowMs: 1_500) }
+    }
+
+    @Test("every mutating request is audited with the token's name, route, id and status — refusals too; reads are not")
+    func audit() async throws {
+        let records = RecordBox()
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        QuorumRoutes(service: makeLocalService()).register(
+            on: router, authorizer: TokenAuthorizer(TokenAuthTests.file()), rateLimiter: TokenRateLimiter(rate: 1_000),
+            clockMs: { 0 }, audit: { records.append($0) })
+        try await Application(router: router).test(.router) { client in
+            let created = try await client.send(.post, "/api/jobs", json: #"{"name":"x"}"#, headers: TokenAuthTests.bearer("qt_submit"))
+            let id = try created.decoded(JobResource.self).id
+            _ = try await client.send(.get, "/api/jobs/\(id)", headers: TokenAuthTests.bearer("qt_read"))
+            _ = try await client.send(.delete, "/api/dlq/r9", headers: TokenAuthTests.bearer("qt_submit"))
+            _ = try await client.send(.post, "/api/jobs/\(id)/trigger")
+        }
+        #expect(records.all == [
+            AuditRecord(caller: "submitter", route: "POST /api/jobs", id: nil, status: 201),
+            AuditRecord(caller: "submitter", route: "DELETE /api/dlq/{run_id}", id: "r9", status: 403),
+            AuditRecord(caller: nil, route: "POST /api/jobs/{id}/trigger", id: records.all.last?.id, status: 401),
+        ])
+        #expect(records.all.last?.id?.isEmpty == false)
+    }
+}
+
+/// Collects audit records from the router's tasks.
+final class RecordBox: Sendable {
+    private let records = Mutex<[AuditRecord]>([])
+    func append(_ record: AuditRecord) { records.withLock { $0.append(record) } }
+    var all: [AuditRecord] { records.withLock { $0 } }
 }

@@ -32,15 +32,27 @@ public final class TokenAuthorizer: Sendable {
     /// The caller of `request` if its token allows `required`; 401 without a token or with an
     /// unknown one, 403 when the token's role is too low.
     public func authorize(_ request: Request, required: APIRole) throws(APIError) -> Caller {
+        let caller = try authenticate(request)
+        try Self.check(caller, allows: required)
+        return caller
+    }
+
+    /// 403 unless `caller`'s role allows `required`.
+    public static func check(_ caller: Caller, allows required: APIRole) throws(APIError) {
+        guard caller.role.allows(required) else {
+            throw APIError(.forbidden, "token '\(caller.name)' has role \(caller.role.rawValue); this route needs \(required.rawValue) or higher")
+        }
+    }
+
+    /// The caller `request`'s bearer token proves, whatever its role; 401 without a token or
+    /// with an unknown one.
+    public func authenticate(_ request: Request) throws(APIError) -> Caller {
         guard let token = request.headers.bearer?.token, !token.isEmpty else {
             throw APIError(.unauthorized, "this route needs a bearer token (Authorization: Bearer TOKEN; the CLI reads QUORUM_TOKEN "
                            + "or --token); an operator creates one with `quorum tokens create`")
         }
         guard let caller = caller(presenting: token) else {
             throw APIError(.unauthorized, "the bearer token is not known to this node (revoked, mistyped, or for another cluster)")
-        }
-        guard caller.role.allows(required) else {
-            throw APIError(.forbidden, "token '\(caller.name)' has role \(caller.role.rawValue); this route needs \(required.rawValue) or higher")
         }
         return caller
     }

@@ -59,15 +59,44 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     /// Adds every route of ``all`` to `router` (add ``APIErrorMiddleware`` first to get the
     /// API's error bodies). With `authorizer` (`[api] tokens_file` set), each route first checks
     /// the request's bearer token against ``requiredRole(of:)``: 401 or 403 before anything runs.
-    public func register<Context: RequestContext>(on router: Router<Context>, authorizer: TokenAuthorizer? = nil) {
+    ///
+    /// - Parameters:
+    ///   - rateLimiter: with tokens, each caller's requests are taken from its bucket (429 over it).
+    ///   - clockMs: the time the rate limiter reads (milliseconds).
+    ///   - audit: called once for every request to a mutating route (not GETs), after it was
+    ///     answered or refused, with the caller, the route, the path's id and the status.
+    public func register<Context: RequestContext>(
+        on router: Router<Context>, authorizer: TokenAuthorizer? = nil, rateLimiter: TokenRateLimiter? = nil,
+        clockMs: @escaping @Sendable () -> Int64 = { 0 }, audit: (@Sendable (AuditRecord) -> Void)? = nil
+    ) {
         for route in Self.all {
             let handler = self.handler(for: route, context: Context.self)
             let required = Self.requiredRole(of: route)
+            let audited = route.method != "GET" ? audit : nil
             router.on(RouterPath(route.routerPath), method: HTTPRequest.Method(rawValue: route.method) ?? .get) { request, context in
-                if let authorizer, let required { _ = try authorizer.authorize(request, required: required) }
-                return try await handler(request, context)
+                var caller: String?
+                do {
+                    if let authorizer, let required {
+                        let proved = try authorizer.authenticate(request)
+                        caller = proved.name
+                        try TokenAuthorizer.check(proved, allows: required)
+                        try rateLimiter?.take(for: proved.name, nowMs: clockMs())
+                    }
+                    let response = try await handler(request, context)
+                    audited?(AuditRecord(caller: caller, route: route.description, id: Self.pathID(context), status: Int(response.status.code)))
+                    return response
+                } catch {
+                    audited?(AuditRecord(caller: caller, route: route.description, id: Self.pathID(context),
+                                         status: APIError(mapping: error).code.statusCode))
+                    throw error
+                }
             }
         }
+    }
+
+    /// The id a route's path names (`{id}` or `{run_id}`), as the client sent it.
+    static func pathID<Context: RequestContext>(_ context: Context) -> String? {
+        context.parameters.get("id") ?? context.parameters.get("run_id")
     }
 
     /// The role a route needs when tokens are configured, as the contract's table says; `nil`
