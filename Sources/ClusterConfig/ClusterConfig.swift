@@ -113,8 +113,18 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `rate_limit_per_token`: requests per second each token may make on one node (bursts of
         /// as many); `nil`, no limit. Only with `tokens_file`.
         public var rateLimitPerToken: Int?
+        /// `tls_cert` and `tls_key`: serve the API over TLS with this certificate and key
+        /// (templates with `{id}`, re-read when they change); both or neither.
+        public var tlsCert: String?
+        public var tlsKey: String?
+        /// `client_ca`: with TLS, also require clients to present a certificate from this CA (mTLS).
+        public var clientCA: String?
 
-        public init(tokensFile: String? = nil, metricsPublic: Bool = false, corsOrigins: [String] = [], rateLimitPerToken: Int? = nil) {
+        public init(tokensFile: String? = nil, metricsPublic: Bool = false, corsOrigins: [String] = [], rateLimitPerToken: Int? = nil,
+                    tlsCert: String? = nil, tlsKey: String? = nil, clientCA: String? = nil) {
+            self.tlsCert = tlsCert
+            self.tlsKey = tlsKey
+            self.clientCA = clientCA
             self.tokensFile = tokensFile
             self.metricsPublic = metricsPublic
             self.corsOrigins = corsOrigins

@@ -86,6 +86,16 @@ public enum ConfigLoader {
                 api.tokensFile = tokensFile
             }
             if let metricsPublic = try apiTable.bool("metrics_public") { api.metricsPublic = metricsPublic }
+            api.tlsCert = try apiTable.string("tls_cert")
+            api.tlsKey = try apiTable.string("tls_key")
+            api.clientCA = try apiTable.string("client_ca")
+            if (api.tlsCert == nil) != (api.tlsKey == nil) {
+                throw apiTable.error(api.tlsCert == nil ? "tls_cert" : "tls_key",
+                                     "missing: give both tls_cert and tls_key to serve the API over TLS, or neither")
+            }
+            if api.clientCA != nil, api.tlsCert == nil {
+                throw apiTable.error("client_ca", "client certificates need TLS: set tls_cert and tls_key too")
+            }
             if let rate = try apiTable.int("rate_limit_per_token") {
                 guard (1...1_000_000).contains(rate) else {
                     throw apiTable.error("rate_limit_per_token", "\(rate) is out of range 1-1000000 requests per second; remove the key for no limit")

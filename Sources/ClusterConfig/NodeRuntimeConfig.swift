@@ -15,6 +15,10 @@ public struct NodeRuntimeConfig: Sendable, Equatable {
     public var tlsKey: String
     /// Absolute path of `[api] tokens_file`, if set.
     public var tokensFile: String?
+    /// Absolute paths of `[api] tls_cert`, `tls_key` and `client_ca`, if set.
+    public var apiTLSCert: String?
+    public var apiTLSKey: String?
+    public var apiClientCA: String?
 
     /// The other members, in file order.
     public var peers: [ClusterConfig.Node] { cluster.nodes.filter { $0.id != node.id } }
@@ -43,7 +47,8 @@ public struct NodeRuntimeConfig: Sendable, Equatable {
         return NodeRuntimeConfig(
             cluster: config, node: node, dataDirectory: dataDirectory,
             tlsCA: path(config.tls.ca), tlsCert: path(config.tls.cert), tlsKey: path(config.tls.key),
-            tokensFile: config.api.tokensFile.map(path))
+            tokensFile: config.api.tokensFile.map(path), apiTLSCert: config.api.tlsCert.map(path),
+            apiTLSKey: config.api.tlsKey.map(path), apiClientCA: config.api.clientCA.map(path))
     }
 
     /// The TLS files that do not exist, as (key, path) pairs. `quorum node` refuses to start with

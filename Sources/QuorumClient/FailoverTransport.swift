@@ -4,6 +4,7 @@ import HTTPAPI
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Sends an ``APIRequest`` to the first server of a ``ServerList`` that can serve it.
 ///
@@ -45,8 +46,9 @@ public struct FailoverTransport: Sendable {
     /// An HTTP client that gives up on a server quickly: connecting times out after
     /// `connectTimeout`, and a refused connection fails at once instead of being retried with
     /// backoff until that timeout (AsyncHTTPClient's default), so failover is fast.
-    public static func makeHTTPClient(connectTimeout: Duration = .seconds(1)) -> HTTPClient {
+    public static func makeHTTPClient(connectTimeout: Duration = .seconds(1), tls: TLSConfiguration? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
+        if let tls { configuration.tlsConfiguration = tls }
         configuration.timeout = .init(connect: TimeAmount(connectTimeout))
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow

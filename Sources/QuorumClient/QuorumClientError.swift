@@ -21,6 +21,8 @@ public struct ServerAttempt: Hashable, Sendable, CustomStringConvertible {
 public enum QuorumClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A `--server` entry is not a usable base URL.
     case invalidServer(String, reason: String)
+    /// The TLS flags (`--cacert`, `--cert`, `--key`) do not make a usable configuration.
+    case invalidTLS(String)
     /// Every server was unreachable or answered 503; one ``ServerAttempt`` per server, in order.
     case noServerAvailable([ServerAttempt])
     /// A write was sent but no answer came back, so it may or may not have been applied.
@@ -34,7 +36,7 @@ public enum QuorumClientError: Error, Hashable, Sendable, CustomStringConvertibl
     /// the CLI exits 2 for these.
     public var isInvalidInput: Bool {
         switch self {
-        case .invalidServer: true
+        case .invalidServer, .invalidTLS: true
         case .api(_, let status, _): status == 400 || status == 422
         case .noServerAvailable, .outcomeUnknown, .unexpectedResponse: false
         }
@@ -51,6 +53,8 @@ public enum QuorumClientError: Error, Hashable, Sendable, CustomStringConvertibl
         switch self {
         case .invalidServer(let entry, let reason):
             return "--server: '\(entry)': \(reason)"
+        case .invalidTLS(let reason):
+            return reason
         case .noServerAvailable(let attempts):
             let tried = attempts.map(\.description).joined(separator: ", ")
             return "no Quorum node could serve the request; tried \(tried). "

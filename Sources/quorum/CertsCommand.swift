@@ -1,4 +1,5 @@
 import ArgumentParser
+import HTTPAPI
 import ClusterConfig
 import Foundation
 import RaftCore
@@ -9,7 +10,7 @@ struct CertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
         abstract: "Create a development CA and node certificates for mutual TLS between peers.",
-        subcommands: [CertsInitCommand.self, CertsIssueCommand.self]
+        subcommands: [CertsInitCommand.self, CertsIssueCommand.self, CertsAPICommand.self]
     )
 }
 
@@ -100,6 +101,55 @@ struct CertsIssueCommand: AsyncParsableCommand {
             throw CLIError.failure("certs issue: \(error)")
         }
         print("wrote \(directory)/\(id).pem and \(directory)/\(id).key (valid \(days) days)")
+    }
+}
+
+/// `quorum certs api --ca DIR --host H… [--name api]`: a certificate for a node's HTTP API.
+struct CertsAPICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Issue a TLS certificate for the HTTP API ([api] tls_cert / tls_key) with an existing CA.",
+        discussion: """
+            Reads DIR/ca.pem and DIR/ca.key and writes DIR/<name>.pem and DIR/<name>.key (or into --out). The certificate \
+            is for serving the API only: no quorum://node/ identity and no client-auth usage, so its key cannot join the \
+            cluster as a peer. Clients trust DIR/ca.pem (quorum --cacert, curl --cacert).
+            """
+    )
+
+    @Option(name: .long, help: "The directory holding ca.pem and ca.key.")
+    var ca: String
+
+    @Option(name: .long, parsing: .singleValue, help: "A host name or IP clients use to reach the API (repeatable; at least one).")
+    var host: [String] = []
+
+    @Option(name: .long, help: "The files' base name (<name>.pem, <name>.key).")
+    var name: String = "api"
+
+    @Option(name: .long, help: "Where to write the files (default: the CA directory).")
+    var out: String?
+
+    @Option(name: .long, help: "Days the certificate is valid.")
+    var days: Int = 365
+
+    func run() async throws {
+        guard !host.isEmpty else { throw CLIError.invalidInput("--host: give at least one host name or IP that clients use") }
+        guard TokenFile.isValidName(name) else {
+            throw CLIError.invalidInput("--name: '\(name)' must be 1-64 letters, digits, '-', '_' or '.'")
+        }
+        let validity = try CertificateDays.validity(days)
+        let authority: Transport.DevCertificateAuthority
+        do {
+            authority = try Transport.DevCertificateAuthority(loadingFrom: ca)
+        } catch {
+            throw CLIError.invalidInput("--ca: \(error)")
+        }
+        let directory = out ?? ca
+        do {
+            try authority.issueAPICertificate(hosts: host, validity: validity).write(to: directory, name: name)
+        } catch {
+            throw CLIError.failure("certs api: \(error)")
+        }
+        print("wrote \(directory)/\(name).pem and \(directory)/\(name).key (valid \(days) days; hosts: \(host.joined(separator: ", ")))")
     }
 }
 

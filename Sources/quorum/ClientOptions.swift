@@ -26,6 +26,15 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "The API bearer token (default: $QUORUM_TOKEN); needed when the cluster sets [api] tokens_file.")
     var token: String? = ProcessInfo.processInfo.environment["QUORUM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
 
+    @Option(name: .long, help: ArgumentHelp("Trust this CA (PEM) for https:// servers, e.g. the cluster's certs/ca.pem.", valueName: "FILE"))
+    var cacert: String?
+
+    @Option(name: .long, help: ArgumentHelp("A client certificate (PEM) for nodes that require one ([api] client_ca); with --key.", valueName: "FILE"))
+    var cert: String?
+
+    @Option(name: .long, help: ArgumentHelp("The private key (PEM) of --cert.", valueName: "FILE"))
+    var key: String?
+
     @Flag(name: .long, help: "Print request details on stderr (the Idempotency-Key a creating command sends).")
     var verbose = false
 
@@ -46,7 +55,7 @@ struct ClientOptions: ParsableArguments {
             try await QuorumAPIClient.withClient(
                 servers: list, connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
                 requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), unavailableWait: .milliseconds(Int64(wait * 1000)),
-                token: token, body)
+                token: token, tls: ClientTLS(caFile: cacert, certificateFile: cert, keyFile: key), body)
         } catch let error as QuorumClientError {
             throw CLIError(message: error.description, exitCode: error.isInvalidInput ? CLIError.invalidInputCode : CLIError.failureCode)
         }

@@ -32,6 +32,10 @@ struct NodeCommand: AsyncParsableCommand {
         }
         // Before anything starts: a node told to check tokens never serves without them.
         let tokens = try node.tokensFile.map { path throws(CLIError) in try TokenFileWatcher.loadWithStamp(path: path) }
+        var tls: APITLS?
+        if let certificate = node.apiTLSCert, let key = node.apiTLSKey {
+            tls = try APITLS(certificate: certificate, key: key, clientCA: node.apiClientCA)
+        }
         LogSetup.bootstrap(level: level)
         let logger = Logger(label: "quorum.node")
         for warning in loaded.warnings { logger.warning("\(warning.description)") }
@@ -49,7 +53,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
         logger.info("node starting", metadata: ["raft": "\(node.node.raft)", "api": "\(node.node.api)"])
         do {
-            try await NodeServer.run(node: started, tokens: tokens, logger: logger)
+            try await NodeServer.run(node: started, tokens: tokens, tls: tls, logger: logger)
         } catch {
             if "\(error)".contains("Address already in use") {
                 throw CLIError.failure("quorum node \(id) could not listen: an address is already in use (api \(node.node.api), "

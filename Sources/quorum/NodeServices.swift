@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NodeMetrics
 import NodeRuntime
@@ -31,7 +32,7 @@ struct NodeService: Service {
 enum NodeServer {
     /// The HTTP application serving the API on the node's `api` address; with `authorizer`
     /// (`[api] tokens_file`), every route but the open ones checks the bearer token.
-    static func application(node: QuorumNode, authorizer: TokenAuthorizer?, logger: Logger) -> some ApplicationProtocol {
+    static func application(node: QuorumNode, authorizer: TokenAuthorizer?, tls: APITLS?, logger: Logger) throws -> some ApplicationProtocol {
         // Middleware applies to routes added after it: count requests first, then render errors.
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
@@ -58,20 +59,31 @@ enum NodeServer {
             return MetricsRoute.response(node.metrics)
         }
         let address = node.config.node.api
-        return Application(router: router, server: limits.httpServer,
+        var server = limits.httpServer
+        if let tls {
+            do {
+                server = try .tls(server, tlsConfiguration: try tls.serverConfiguration())
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw CLIError.invalidInput("[api] TLS could not be set up: \(error)")
+            }
+        }
+        return Application(router: router, server: server,
                            configuration: limits.applicationConfiguration(address: .hostname(address.host, port: address.port)),
                            logger: logger)
     }
 
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.
     /// `tokens` is the tokens file read at start (`[api] tokens_file`), watched from then on.
-    static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, logger: Logger) async throws {
+    static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, logger: Logger) async throws {
         let authorizer = tokens.map { TokenAuthorizer($0.file) }
-        let app = application(node: node, authorizer: authorizer, logger: logger)
+        let app = try application(node: node, authorizer: authorizer, tls: tls, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: NodeService(node: node)), .init(service: app)]
         if let authorizer, let tokens, let path = node.config.tokensFile {
             services.append(.init(service: TokenFileWatcher(path: path, authorizer: authorizer, logger: logger, loadedStamp: tokens.stamp)))
         }
+        if let tls { services.append(.init(service: APITLSWatcher(tls: tls, logger: logger))) }
         // Services stop in reverse order: the API closes first, then the node drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,

@@ -18,6 +18,8 @@ extension Transport {
             case keyMismatch
             /// A certificate does not name the node id it is used for.
             case identityMismatch
+            /// A certificate request names no host (API certificates need at least one).
+            case missingHost
         }
 
         /// What went wrong, for programs.
