@@ -119,6 +119,9 @@ public struct ClusterConfig: Sendable, Equatable {
         public var tlsKey: String?
         /// `client_ca`: with TLS, also require clients to present a certificate from this CA (mTLS).
         public var clientCA: String?
+        /// `insecure`: let a node whose API listens on a non-loopback address start without
+        /// tokens or TLS (it logs a warning at every start). Off: such a node refuses to start.
+        public var insecure: Bool = false
 
         public init(tokensFile: String? = nil, metricsPublic: Bool = false, corsOrigins: [String] = [], rateLimitPerToken: Int? = nil,
                     tlsCert: String? = nil, tlsKey: String? = nil, clientCA: String? = nil) {

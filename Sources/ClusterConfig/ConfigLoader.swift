@@ -86,6 +86,7 @@ public enum ConfigLoader {
                 api.tokensFile = tokensFile
             }
             if let metricsPublic = try apiTable.bool("metrics_public") { api.metricsPublic = metricsPublic }
+            if let insecure = try apiTable.bool("insecure") { api.insecure = insecure }
             api.tlsCert = try apiTable.string("tls_cert")
             api.tlsKey = try apiTable.string("tls_key")
             api.clientCA = try apiTable.string("client_ca")

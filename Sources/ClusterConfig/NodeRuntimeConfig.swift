@@ -51,6 +51,31 @@ public struct NodeRuntimeConfig: Sendable, Equatable {
             apiTLSKey: config.api.tlsKey.map(path), apiClientCA: config.api.clientCA.map(path))
     }
 
+    /// Why this node must not start as configured: its API listens beyond loopback without
+    /// tokens or without TLS, and `[api] insecure = true` does not say that is intended.
+    /// `nil` when it may start. (With `insecure`, ``insecureAPIWarning`` says what is open.)
+    public var unsafeAPIRefusal: String? {
+        guard !node.api.isLoopback, !cluster.api.insecure, let missing = missingAPIProtection else { return nil }
+        return "the API of \(node.id) listens on \(node.api), beyond this machine, without \(missing): anyone who can reach it could "
+            + "run jobs. Set [api] tokens_file (quorum tokens create) and tls_cert/tls_key (quorum certs api), listen on 127.0.0.1, "
+            + "or — on a network you trust — say [api] insecure = true"
+    }
+
+    /// The warning a node started with `[api] insecure = true` logs at every start, if it applies.
+    public var insecureAPIWarning: String? {
+        guard !node.api.isLoopback, cluster.api.insecure, let missing = missingAPIProtection else { return nil }
+        return "[api] insecure = true: the API on \(node.api) is served without \(missing)"
+    }
+
+    private var missingAPIProtection: String? {
+        switch (tokensFile == nil, apiTLSCert == nil) {
+        case (true, true): "tokens or TLS"
+        case (true, false): "tokens"
+        case (false, true): "TLS"
+        case (false, false): nil
+        }
+    }
+
     /// The TLS files that do not exist, as (key, path) pairs. `quorum node` refuses to start with
     /// any; `quorum config check` only warns, since certificates may not be made yet.
     public func missingTLSFiles(fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) })

@@ -30,6 +30,9 @@ struct NodeCommand: AsyncParsableCommand {
             throw CLIError.invalidInput(
                 ConfigError(file: config, key: missing.key, reason: "\(missing.path) does not exist; create certificates with `quorum certs init --config \(config) --out certs`").description)
         }
+        if let refusal = node.unsafeAPIRefusal {
+            throw CLIError.invalidInput(ConfigError(file: config, key: "api", reason: refusal).description)
+        }
         // Before anything starts: a node told to check tokens never serves without them.
         let tokens = try node.tokensFile.map { path throws(CLIError) in try TokenFileWatcher.loadWithStamp(path: path) }
         var tls: APITLS?
@@ -39,6 +42,7 @@ struct NodeCommand: AsyncParsableCommand {
         LogSetup.bootstrap(level: level)
         let logger = Logger(label: "quorum.node")
         for warning in loaded.warnings { logger.warning("\(warning.description)") }
+        if let warning = node.insecureAPIWarning { logger.warning("\(warning)") }
         logger.info(
             "configuration valid",
             metadata: ["node": "\(id)", "cluster": "\(loaded.config.cluster.name)", "data_dir": "\(node.dataDirectory)"])

@@ -83,6 +83,33 @@ struct ConfigLoaderTests {
         #expect(try ConfigValidator.validate(config, file: "c.toml").isEmpty)
     }
 
+    @Test("a node whose API listens beyond loopback needs tokens and TLS, or [api] insecure = true (then a warning)")
+    func safeByDefault() throws {
+        func node(api: String, extra: String) throws -> NodeRuntimeConfig {
+            let config = try ConfigLoader.parse("""
+                [cluster]
+                name = "solo"
+                [api]
+                \(extra)
+                [[nodes]]
+                id = "n1"
+                raft = "127.0.0.1:7001"
+                api = "\(api)"
+                """, file: "c.toml")
+            return try NodeRuntimeConfig.resolve(config, id: "n1", file: "c.toml", environment: [:], workingDirectory: "/q")
+        }
+        #expect(try node(api: "127.0.0.1:8080", extra: "").unsafeAPIRefusal == nil)
+        #expect(try node(api: "localhost:8080", extra: "").unsafeAPIRefusal == nil)
+        let open = try node(api: "0.0.0.0:8080", extra: "")
+        #expect(open.unsafeAPIRefusal?.contains("without tokens or TLS") == true)
+        #expect(try node(api: "10.0.0.5:8080", extra: #"tokens_file = "t""#).unsafeAPIRefusal?.contains("without TLS") == true)
+        let protected = try node(api: "10.0.0.5:8080", extra: "tokens_file = \"t\"\ntls_cert = \"c\"\ntls_key = \"k\"")
+        #expect(protected.unsafeAPIRefusal == nil && protected.insecureAPIWarning == nil)
+        let insecure = try node(api: "0.0.0.0:8080", extra: "insecure = true")
+        #expect(insecure.unsafeAPIRefusal == nil)
+        #expect(insecure.insecureAPIWarning == "[api] insecure = true: the API on 0.0.0.0:8080 is served without tokens or TLS")
+    }
+
     @Test("[api] takes tokens_file (a path template, resolved per node) and metrics_public; an unknown key is refused")
     func apiSection() throws {
         let text = """
