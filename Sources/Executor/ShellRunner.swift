@@ -79,6 +79,12 @@ struct ShellRunner: Sendable {
         let text: String
     }
 
+    /// What every shell task starts with before its own `env`.
+    static let baseEnvironment: [Environment.Key: String] = [
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": getenv("HOME").map { String(cString: $0) } ?? "/",
+    ]
+
     private func makeConfiguration(_ task: ShellTask, request: ExecutionRequest) -> Result<Subprocess.Configuration, Refusal> {
         guard let first = task.argv.first, !first.isEmpty else {
             return .failure(Refusal(text: "shell task has an empty argv: give the executable as argv[0]"))
@@ -86,7 +92,9 @@ struct ShellRunner: Sendable {
         if let bad = task.argv.first(where: { $0.utf8.contains(0) }) {
             return .failure(Refusal(text: "shell task argument \(quoted(bad)) contains a NUL byte"))
         }
-        var overrides: [Environment.Key: String?] = [:]
+        // A cleared environment: the node's own variables (tokens, credentials, proxies) are not the
+        // task's business. A minimal PATH and HOME, then the task's env, then QUORUM_RUN_ID/ATTEMPT.
+        var overrides: [Environment.Key: String] = Self.baseEnvironment
         // Sorted by key in the spec; a repeated key's last value wins.
         for (name, value) in task.environment.lazy.map({ ($0.key, $0.value) }) {
             guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0) else {
@@ -95,6 +103,8 @@ struct ShellRunner: Sendable {
             guard !value.utf8.contains(0) else {
                 return .failure(Refusal(text: "environment variable \(name) has a value containing a NUL byte"))
             }
+            // Refused at submission too; checked again here for entries an older build accepted.
+            guard !StartupVariables.isForbidden(name) else { return .failure(Refusal(text: StartupVariables.reason(name))) }
             overrides[Environment.Key(stringLiteral: name)] = value
         }
         overrides["QUORUM_RUN_ID"] = request.runID.rawValue
@@ -109,7 +119,7 @@ struct ShellRunner: Sendable {
         return .success(Subprocess.Configuration(
             executable: executable,
             arguments: Arguments(Array(task.argv.dropFirst())),
-            environment: .inherit.updating(overrides),
+            environment: .custom(overrides),
             workingDirectory: task.workingDirectory.map { FilePath($0) },
             platformOptions: platformOptions
         ))

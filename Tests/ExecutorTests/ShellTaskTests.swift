@@ -155,17 +155,29 @@ struct ShellTaskTests {
         #expect(!FileManager.default.fileExists(atPath: marker.path))
     }
 
-    @Test("the task's environment is set on top of the node's, with the run id and attempt")
+    @Test("a task sees a cleared environment — a minimal PATH, HOME, its own env, the run id and attempt — never the node's")
     func environment() async throws {
+        setenv("QUORUM_NODE_SECRET", "node-only", 1)
+        defer { unsetenv("QUORUM_NODE_SECRET") }
         let result = await run(["/usr/bin/env"], environment: [KeyValue("QUORUM_TEST_GREETING", "hello world"), KeyValue("LANG", "C")])
         #expect(result.report.outcome == .succeeded)
         let lines = Set(result.report.outputTail.split(separator: "\n").map(String.init))
-        #expect(lines.contains("QUORUM_TEST_GREETING=hello world"))
-        #expect(lines.contains("LANG=C"))
-        #expect(lines.contains("QUORUM_RUN_ID=run-1"))
-        #expect(lines.contains("QUORUM_ATTEMPT=2"))
-        let path = try #require(ProcessInfo.processInfo.environment["PATH"])
-        #expect(lines.contains("PATH=\(path)"))
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "/"
+        #expect(lines == ["QUORUM_TEST_GREETING=hello world", "LANG=C", "QUORUM_RUN_ID=run-1", "QUORUM_ATTEMPT=2",
+                          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=\(home)"])
+        #expect(!result.report.outputTail.contains("node-only"))
+    }
+
+    @Test("a task env that would run code before the program (LD_PRELOAD, BASH_ENV, …) is refused; the program never runs",
+          arguments: ["LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "ENV", "BASH_FUNC_x%%", "NODE_OPTIONS", "PERL5OPT"])
+    func startupVariablesRefused(name: String) async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let marker = directory.appendingPathComponent("ran")
+        let result = await run(["/usr/bin/touch", marker.path], environment: [KeyValue(name, "/tmp/x.so")])
+        #expect(result.report.outcome == .failed)
+        #expect(result.report.error?.contains("environment variable \(name) is not allowed") == true)
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
     }
 
     @Test("the program starts in the working directory")

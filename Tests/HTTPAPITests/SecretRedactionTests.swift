@@ -38,3 +38,21 @@ struct SecretRedactionTests {
         }
     }
 }
+
+@Suite("Startup variables in task env")
+struct StartupVariableTests {
+    @Test("an env that sets LD_*, BASH_ENV, ENV or another startup variable is 422 naming the field and the variable",
+          arguments: ["LD_PRELOAD", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "PYTHONSTARTUP"])
+    func refused(name: String) async throws {
+        try await withAPI(makeLocalService()) { client in
+            let job = #"{"name":"x","task":{"kind":"shell","command":["/bin/true"],"env":{"OK":"1","\#(name)":"/tmp/evil"}}}"#
+            let response = try await client.send(.post, "/api/jobs", json: job)
+            #expect(response.status == .unprocessableContent)
+            let error = try response.decoded(ErrorEnvelope.self).error
+            #expect(error.field == "task.env")
+            #expect(error.message.contains("environment variable \(name) is not allowed"))
+            let batch = #"{"jobs":[{"name":"a"},\#(job)]}"#
+            #expect(try await client.send(.post, "/api/jobs/batch", json: batch).decoded(ErrorEnvelope.self).error.field == "jobs[1].task.env")
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import SchedulerCore
+
 /// Checks a decoded submission against the size limits of ``APILimits`` before anything is
 /// planned or proposed, so a huge label map or argv is a 422 naming the exact field and the
 /// limit rather than a log entry every replica must carry.
@@ -61,6 +63,9 @@ struct SubmissionLimits {
             }
             guard let env else { return }
             let envField = FieldPath.join(prefix, "env")
+            if let forbidden = env.keys.sorted().first(where: { StartupVariables.isForbidden($0) }) {
+                throw .invalid(field: envField, StartupVariables.reason(forbidden))
+            }
             guard env.count <= limits.maxEnvEntries else {
                 throw .invalid(field: envField, "at most \(limits.maxEnvEntries) variables, got \(env.count)")
             }
