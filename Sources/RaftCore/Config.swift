@@ -40,6 +40,17 @@ extension Raft {
         /// durably holds). Default `false`. A stopgap until incarnations let the configuration
         /// tell such a node apart (see docs/raft.md, "Log repair").
         public var abstainsFromElections = false
+        /// This node's data-directory incarnation (`RaftStorage.DataDirectoryIncarnation`); 0 =
+        /// unknown, which switches incarnation checks off for this node (older shells, tests).
+        /// Outgoing messages carry it, the leader records it in the configuration, and the node
+        /// abstains from elections while the configuration records a different one
+        /// (docs/raft.md, "Incarnations").
+        public var incarnation: UInt64 = 0
+        /// The incarnation was created by this start (a new or wiped data directory). Such a
+        /// node also abstains once it has seen that the cluster has history, until a committed
+        /// configuration records its incarnation: it may have lost a vote and acknowledged
+        /// entries that its recorded-as-unrecorded (0) founding self gave.
+        public var incarnationIsNew = false
 
         #if QUORUM_SIM_MUTATIONS
         /// A deliberate bug, for proving the simulator catches it. Only exists in simulator builds.
@@ -137,9 +148,17 @@ public enum RaftMutation: String, CaseIterable, Hashable, Sendable {
     /// so it never lowers its match index for a follower whose data directory was wiped. The
     /// follower is never repaired: breaks `acknowledged-proposal-applied` (lost-log histories).
     case ignoreRejectHint = "ignore-reject-hint"
-    /// `abstainsFromElections` is ignored: a node restarted on a wiped data directory votes and
-    /// campaigns as if it had never voted or acknowledged anything. Breaks election safety or
-    /// leader completeness in lost-log histories — what incarnation ids must prevent.
+    /// Every reason to abstain is ignored (`abstainsFromElections`, a recorded incarnation that
+    /// differs, a new incarnation in a cluster with history) and incarnations are not checked
+    /// when counting: a node restarted on a wiped data directory votes and campaigns as if it had
+    /// never voted or acknowledged anything. Breaks election safety or leader completeness in
+    /// lost-log histories — what incarnation ids prevent.
     case wipedVoterVotes = "wiped-voter-votes"
+    /// Incarnation values are not compared: candidates and leaders count every grant and
+    /// acknowledgement whatever incarnation sent it, and a new node stops abstaining as soon as
+    /// the configuration records *any* incarnation for it (presence instead of equality). A
+    /// wiped voter whose old incarnation was recorded then votes at once and is counted. Breaks
+    /// election safety or leader completeness in lost-log histories.
+    case ignoreIncarnation = "ignore-incarnation"
 }
 #endif

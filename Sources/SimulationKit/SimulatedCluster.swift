@@ -54,8 +54,10 @@ extension Simulation {
         var latestAppliedMembership: Raft.Membership?
         /// In partitioned-reads histories: the cut-off leader whose clock was slowed.
         var slowedOldLeader: Int?
-        /// Nodes whose data directory was wiped: they abstain from elections for good.
+        /// Nodes whose data directory was wiped (they abstain until re-recorded with their new incarnation).
         public internal(set) var wipedNodes: Set<Raft.NodeID> = []
+        /// How many times each node's data directory was wiped (its incarnation generation).
+        var wipeCounts: [Int: Int] = [:]
 
         /// What a history did, for reports and for checking that faults really happened.
         public struct Statistics: Sendable, CustomStringConvertible {
@@ -129,6 +131,12 @@ extension Simulation {
                                          snapshotChunkBytes: setup.snapshotChunkBytes,
                                          snapshotInterval: setup.snapshotInterval)
                 Self.enableMutation(setup.mutation, in: &config)
+                // A first directory holds no earlier vote or acknowledgement, so founding nodes
+                // and spares start as not new (the operator's knowledge, like etcd's
+                // initial-cluster-state "new"). Treated as new, they would abstain until recorded,
+                // which costs a voter while it lasts (docs/raft.md, "Incarnations"). Only a wipe
+                // makes a node new here.
+                config.incarnation = Self.incarnation(of: position, generation: 0)
                 let membership = position < setup.voters.count ? founding : Raft.Membership(voters: [])
                 return SimulatedNode(id: id, config: config, bootstrapMembership: membership, tickPeriod: setup.tickPeriods[position])
             }
@@ -137,6 +145,12 @@ extension Simulation {
                                                          seed: random.next())
                 queue.schedule(.tick(node: position, epoch: 0), at: random.uniform(in: 1...nodes[position].tickPeriod))
             }
+        }
+
+        /// The incarnation of `position`'s data directory after `generation` wipes: distinct,
+        /// non-zero and readable in step logs (`0x2_00000001`: the third node, wiped once).
+        static func incarnation(of position: Int, generation: Int) -> UInt64 {
+            UInt64(position + 1) << 32 | UInt64(generation + 1)
         }
 
         /// Whether this build can enable mutations (it was compiled with `QUORUM_SIM_MUTATIONS`).

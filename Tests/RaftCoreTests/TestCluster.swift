@@ -224,6 +224,8 @@ struct TestCluster {
                                         bootstrapMembership: bootstrap)
         restarts += 1
         nodes[id] = Raft.Instance(config: config, restoring: state, seed: seed &+ 1000 &+ restarts)
+        // Its incarnation file exists now: a later start does not find a new one.
+        configs[id]?.incarnationIsNew = false
         // State machine rebuilt from the snapshot, then replayed through `.apply`.
         applied[id] = []
     }
@@ -231,9 +233,14 @@ struct TestCluster {
     /// An operator wiped `id`'s data directory and started it again: empty storage, a fresh
     /// instance with the bootstrap membership, nothing applied. Messages in flight stay in flight.
     /// With `abstaining`, the restarted node neither votes nor campaigns.
-    mutating func wipe(_ id: Raft.NodeID, abstaining: Bool = false) {
+    /// With `incarnation`, the new data directory has that new incarnation.
+    mutating func wipe(_ id: Raft.NodeID, abstaining: Bool = false, incarnation: UInt64? = nil) {
         crashed.remove(id)
         if abstaining { configs[id]?.abstainsFromElections = true }
+        if let incarnation {
+            configs[id]?.incarnation = incarnation
+            configs[id]?.incarnationIsNew = true
+        }
         guard let config = configs[id] else { return }
         storage[id] = Storage()
         restarts += 1
