@@ -31,7 +31,18 @@ final class PeerLink: PeerMessenger, Sendable {
         var clocks: ClockBound
         /// Leader side: when this node took office (nil while it does not lead).
         var leadingSince: MonotonicTime?
+        /// When this node last sent each peer a hello.
+        var helloSent: [Raft.NodeID: ContinuousClock.Instant] = [:]
+        /// When each peer's latest hello arrived: it reads stamped Raft frames until then + 5 s.
+        var helloHeard: [Raft.NodeID: ContinuousClock.Instant] = [:]
     }
+
+    /// This node's data-directory incarnation (0: stamp nothing, send no hello).
+    let incarnation: UInt64
+    /// How often a hello is repeated to a peer this node talks to.
+    static let helloInterval: Duration = .seconds(1)
+    /// How long a peer's hello lets this node send it stamped frames.
+    static let helloValidity: Duration = .seconds(5)
 
     let transport: Transport.PeerTransport
     private let state: Mutex<State>
@@ -42,9 +53,12 @@ final class PeerLink: PeerMessenger, Sendable {
     /// A link over `transport`; `lease` is the executor lease and `margin` the fencing margin; `clockTolerance` bounds how far
     /// ahead of its peers' clocks this node, leading, stamps commands (``boundedStamp(_:voters:)``),
     /// using reports at most `clockReportAge` old (default half the lease: probes come every eighth).
+    /// `incarnation` is this node's data-directory incarnation, carried with every Raft message
+    /// to peers that said they read it (docs/raft.md, "Incarnations").
     init(transport: Transport.PeerTransport, lease: Duration = .seconds(5), margin: Duration = .milliseconds(6_850),
-         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, logger: Logger) {
+         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, incarnation: UInt64 = 0, logger: Logger) {
         self.transport = transport
+        self.incarnation = incarnation
         self.lease = lease
         self.margin = margin
         self.logger = logger
@@ -67,8 +81,38 @@ final class PeerLink: PeerMessenger, Sendable {
     // MARK: Raft
 
     /// Sends a Raft message (best effort; Raft retries).
+    ///
+    /// The sender's incarnation travels in each frame (``PeerFrameType/raftStamped``) rather than
+    /// once per connection: a per-connection hello can be dropped by a full inbound queue, and a
+    /// dead process's connection can still deliver frames after its successor's hello, so a
+    /// receiver stamping "the latest hello" could credit a wiped node's vote to the directory
+    /// that had voted before. A per-frame stamp is never wrong; a missing one (0) only makes the
+    /// receiver more careful.
     func send(_ message: Raft.Message) {
-        transport.send(Transport.Frame(type: PeerFrameType.raft.rawValue, bytes: RaftWireCodec.encode(message)), to: message.to)
+        let peer = message.to
+        guard incarnation != 0 else {
+            transport.send(Transport.Frame(type: PeerFrameType.raft.rawValue, bytes: RaftWireCodec.encode(message)), to: peer)
+            return
+        }
+        let now = ContinuousClock.now
+        let (sayHello, stamp) = state.withLock { state -> (Bool, Bool) in
+            let due = state.helloSent[peer].map { now - $0 >= Self.helloInterval } ?? true
+            if due { state.helloSent[peer] = now }
+            return (due, state.helloHeard[peer].map { now - $0 < Self.helloValidity } ?? false)
+        }
+        if sayHello {
+            var hello = BinaryWriter(capacity: 10)
+            hello.write(incarnation)
+            transport.send(Transport.Frame(type: PeerFrameType.hello.rawValue, bytes: hello.bytes), to: peer)
+        }
+        if stamp {
+            var writer = BinaryWriter(capacity: 10)
+            writer.write(incarnation)
+            transport.send(Transport.Frame(type: PeerFrameType.raftStamped.rawValue, bytes: writer.bytes + RaftWireCodec.encode(message)),
+                           to: peer)
+        } else {
+            transport.send(Transport.Frame(type: PeerFrameType.raft.rawValue, bytes: RaftWireCodec.encode(message)), to: peer)
+        }
     }
 
     /// When `peer` was last heard from, if ever since this process started.
@@ -267,6 +311,23 @@ final class PeerLink: PeerMessenger, Sendable {
                     } catch {
                         logger.warning("dropped an undecodable Raft message", metadata: ["from": "\(message.from)", "error": "\(error)"])
                     }
+                case .raftStamped:
+                    var reader = BinaryReader(bytes)
+                    do {
+                        let stamp = try reader.readUInt64()
+                        var decoded = try RaftWireCodec.decode(Array(bytes[reader.offset...]))
+                        decoded.fromIncarnation = stamp
+                        driver?.receive(decoded, authenticatedAs: message.from)
+                    } catch {
+                        logger.warning("dropped an undecodable Raft message", metadata: ["from": "\(message.from)", "error": "\(error)"])
+                    }
+                case .hello:
+                    var reader = BinaryReader(bytes)
+                    guard (try? reader.readUInt64()) != nil else {
+                        logger.warning("dropped an undecodable peer hello", metadata: ["from": "\(message.from)"])
+                        continue
+                    }
+                    state.withLock { $0.helloHeard[message.from] = .now }
                 case .forwardProposal:
                     guard let request = try? ForwardedProposal(decoding: bytes) else {
                         logger.warning("dropped an undecodable forwarded proposal", metadata: ["from": "\(message.from)"])

@@ -67,6 +67,7 @@ public final class QuorumNode: Sendable {
         let credentials = try Transport.TLSCredentials(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
                                                        privateKeyFile: config.tlsKey, expectedID: id)
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let incarnation = try Self.openIncarnation(dataDirectory: config.dataDirectory, logger: logger)
         let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
                                                 options: FileLogStore.Options(logger: logger))
         let transport = try Transport.PeerTransport(
@@ -82,7 +83,7 @@ public final class QuorumNode: Sendable {
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
         transport.setPeers(peers)
         let link = PeerLink(transport: transport, lease: settings.executorLease, margin: settings.leaseMargin,
-                            clockTolerance: settings.clockTolerance, logger: logger)
+                            clockTolerance: settings.clockTolerance, incarnation: incarnation.id, logger: logger)
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -113,12 +114,14 @@ public final class QuorumNode: Sendable {
             if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
             reactions.handle($0)
         }
-        let raftConfig = Raft.Config(
+        var raftConfig = Raft.Config(
             id: id,
             electionTicks: max(2, config.cluster.raft.electionTimeoutMilliseconds.lowerBound / max(1, config.cluster.raft.heartbeatMilliseconds)),
             heartbeatTicks: 1,
             snapshotInterval: settings.snapshotEntries,
             snapshotIntervalBytes: settings.snapshotBytes)
+        raftConfig.incarnation = incarnation.id
+        raftConfig.incarnationIsNew = incarnation.isNew
         let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
         let driver = try RaftDriver(
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
