@@ -101,15 +101,11 @@ final class PeerLink: PeerMessenger, Sendable {
             return (due, state.helloHeard[peer].map { now - $0 < Self.helloValidity } ?? false)
         }
         if sayHello {
-            var hello = BinaryWriter(capacity: 10)
-            hello.write(incarnation)
-            transport.send(Transport.Frame(type: PeerFrameType.hello.rawValue, bytes: hello.bytes), to: peer)
+            transport.send(Transport.Frame(type: PeerFrameType.hello.rawValue, bytes: RaftFrames.hello(incarnation: incarnation)), to: peer)
         }
         if stamp {
-            var writer = BinaryWriter(capacity: 10)
-            writer.write(incarnation)
-            transport.send(Transport.Frame(type: PeerFrameType.raftStamped.rawValue, bytes: writer.bytes + RaftWireCodec.encode(message)),
-                           to: peer)
+            transport.send(Transport.Frame(type: PeerFrameType.raftStamped.rawValue,
+                                           bytes: RaftFrames.stamped(message, incarnation: incarnation)), to: peer)
         } else {
             transport.send(Transport.Frame(type: PeerFrameType.raft.rawValue, bytes: RaftWireCodec.encode(message)), to: peer)
         }
@@ -307,23 +303,18 @@ final class PeerLink: PeerMessenger, Sendable {
                 switch PeerFrameType(rawValue: message.type) {
                 case .raft:
                     do {
-                        driver?.receive(try RaftWireCodec.decode(bytes), authenticatedAs: message.from)
+                        driver?.receive(try RaftFrames.decodePlain(bytes), authenticatedAs: message.from)
                     } catch {
                         logger.warning("dropped an undecodable Raft message", metadata: ["from": "\(message.from)", "error": "\(error)"])
                     }
                 case .raftStamped:
-                    var reader = BinaryReader(bytes)
                     do {
-                        let stamp = try reader.readUInt64()
-                        var decoded = try RaftWireCodec.decode(Array(bytes[reader.offset...]))
-                        decoded.fromIncarnation = stamp
-                        driver?.receive(decoded, authenticatedAs: message.from)
+                        driver?.receive(try RaftFrames.decodeStamped(bytes), authenticatedAs: message.from)
                     } catch {
                         logger.warning("dropped an undecodable Raft message", metadata: ["from": "\(message.from)", "error": "\(error)"])
                     }
                 case .hello:
-                    var reader = BinaryReader(bytes)
-                    guard (try? reader.readUInt64()) != nil else {
+                    guard (try? RaftFrames.decodeHello(bytes)) != nil else {
                         logger.warning("dropped an undecodable peer hello", metadata: ["from": "\(message.from)"])
                         continue
                     }

@@ -144,21 +144,23 @@ public enum RaftMutation: String, CaseIterable, Hashable, Sendable {
     /// leader then serves reads older than writes already acknowledged elsewhere.
     case staleRead = "stale-read"
     /// The leader ignores a follower's evidence that it lost entries it had acknowledged (a
-    /// heartbeat answer with `lostEntriesAfter`, or the rejection of a probe at its match index),
-    /// so it never lowers its match index for a follower whose data directory was wiped. The
+    /// heartbeat answer with `lostEntriesAfter`, or the rejection of a probe at its match index,
+    /// or a new incarnation answering under the follower's id), so it never lowers its match
+    /// index for a follower whose data directory was wiped. The
     /// follower is never repaired: breaks `acknowledged-proposal-applied` (lost-log histories).
     case ignoreRejectHint = "ignore-reject-hint"
-    /// Every reason to abstain is ignored (`abstainsFromElections`, a recorded incarnation that
-    /// differs, a new incarnation in a cluster with history) and incarnations are not checked
-    /// when counting: a node restarted on a wiped data directory votes and campaigns as if it had
-    /// never voted or acknowledged anything. Breaks election safety or leader completeness in
-    /// lost-log histories — what incarnation ids prevent.
+    /// No incarnation protection at all, as before incarnations: every reason to abstain is
+    /// ignored (`abstainsFromElections`, a recorded incarnation that differs, a new incarnation
+    /// in a cluster with history) and candidates and leaders count grants and acknowledgements
+    /// of any incarnation. A node restarted on a wiped data directory votes and campaigns as if
+    /// it had never voted or acknowledged anything. Breaks election safety or leader
+    /// completeness in lost-log histories — the hazard incarnations remove.
     case wipedVoterVotes = "wiped-voter-votes"
-    /// Incarnation values are not compared: candidates and leaders count every grant and
-    /// acknowledgement whatever incarnation sent it, and a new node stops abstaining as soon as
-    /// the configuration records *any* incarnation for it (presence instead of equality). A
-    /// wiped voter whose old incarnation was recorded then votes at once and is counted. Breaks
-    /// election safety or leader completeness in lost-log histories.
+    /// Candidates and leaders count every grant and acknowledgement whatever incarnation sent it
+    /// (nodes still abstain on their own). Caught where a wiped node's own abstention cannot
+    /// protect: restarted again before its log holds its old record, it is neither new nor
+    /// told that another incarnation is recorded. Breaks election safety or leader completeness
+    /// in lost-log histories.
     case ignoreIncarnation = "ignore-incarnation"
 }
 #endif

@@ -24,9 +24,6 @@ extension Raft.Instance {
         let mine = config.incarnation
         guard mine != 0 else { return false }
         let recorded = membership.incarnation(of: id)
-        if mutated("ignore-incarnation") {
-            return config.incarnationIsNew && newcomerStanding == .joinedHistory && recorded == 0
-        }
         if recorded != 0 && recorded != mine { return true }
         return config.incarnationIsNew && newcomerStanding == .joinedHistory && !incarnationRecordCommitted
     }
@@ -77,10 +74,13 @@ extension Raft.Instance {
         } else {
             peersWithoutIncarnation.remove(message.from)
             let previous = peerIncarnations.updateValue(stamp, forKey: message.from)
-            if let previous, previous != stamp, role == .leader, var follower = progress[message.from] {
+            if let previous, previous != stamp, role == .leader, var follower = progress[message.from],
+               !mutated("ignore-reject-hint")
+            {
                 // Another data directory answers under this id: what the old one acknowledged
                 // says nothing about the new one. Forget its match and probe from the start
-                // (a late message of the old directory only causes one more probe round).
+                // (a late message of the old directory only causes one more probe round). The
+                // ignore-reject-hint bug ignores this evidence of a lost log too.
                 follower.restartAfterLogLoss(followerLastIndex: .zero)
                 progress[message.from] = follower
             }

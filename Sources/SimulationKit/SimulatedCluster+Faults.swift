@@ -199,6 +199,13 @@ extension Simulation.SimulatedCluster {
         statistics.wipes += 1
         log(.fault("wipe \(nodes[node].id)'s data directory"))
         scheduleRestart(node, after: delay)
+        if random.chance(0.5) {
+            // Restarted again before it is repaired: no longer new (its incarnation file exists)
+            // and its log may not hold its old record yet, so its own abstention may not cover
+            // it — candidates' and leaders' incarnation checks must (docs/raft.md, "Gaps").
+            queue.schedule(.crashAgain(node: node, epoch: nodes[node].epoch),
+                           at: now + delay + random.uniform(in: 1...(setup.electionTimeout / 2)))
+        }
     }
 
     /// Wipes `id`'s data directory now and restarts it after `delay` (scripted scenarios).

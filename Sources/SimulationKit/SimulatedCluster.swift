@@ -19,6 +19,8 @@ extension Simulation {
             case membership
             case healLink(Link)
             case endSlowdown(node: Int, period: Time, epoch: UInt64)
+            /// Crash `node` again if it has not crashed since (a wiped node restarted twice).
+            case crashAgain(node: Int, epoch: UInt64)
         }
 
         /// The setup the cluster was built from. Scenarios may change its fault knobs (crash
@@ -295,6 +297,10 @@ extension Simulation {
                 }
             case .endSlowdown(let node, let period, let epoch):
                 if nodes[node].epoch == epoch { nodes[node].tickPeriod = period }
+            case .crashAgain(let node, let epoch):
+                if nodes[node].epoch == epoch, nodes[node].instance != nil {
+                    crash(node, restartAfter: random.uniform(in: 1...(setup.electionTimeout / 2)))
+                }
             }
         }
 
