@@ -186,6 +186,25 @@ struct IncarnationTests {
         }
     }
 
+    @Test("a wiped voter restarted again before its record arrived votes, but its grant does not count")
+    func restartedTwiceIsNotCounted() throws {
+        var cluster = try incarnatedCluster { $0.preVote = false; $0.checkQuorum = false }
+        cluster.wipe(n3, incarnation: Self.wiped)
+        cluster.crash(n3)
+        cluster.restart(n3)
+        // Not new any more and holding no configuration that records it: the gap in its own
+        // abstention (docs/raft.md, "Gaps and costs").
+        #expect(!cluster[n3].abstainsFromElections)
+        cluster.crash(n1)
+        cluster.network.removeAll()
+        while cluster[n2].role != .candidate { cluster.tick(n2) }
+        cluster.deliver(cluster.take { $0.to == n3 })
+        let grants = cluster.take { $0.from == n3 && $0.isVoteResponse }
+        #expect(grants.map(\.body) == [.voteResponse(Raft.VoteResponse(granted: true, isPreVote: false))])
+        cluster.deliver(grants)
+        #expect(cluster[n2].role != .leader)
+    }
+
     @Test("a leader counts no acknowledgement sent by another incarnation than the recorded one")
     func ackFromOtherIncarnationNotCounted() throws {
         var cluster = try incarnatedCluster()

@@ -223,9 +223,11 @@ struct TestCluster {
         let state = Raft.PersistedState(hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries,
                                         bootstrapMembership: bootstrap)
         restarts += 1
-        nodes[id] = Raft.Instance(config: config, restoring: state, seed: seed &+ 1000 &+ restarts)
-        // Its incarnation file exists now: a later start does not find a new one.
-        configs[id]?.incarnationIsNew = false
+        // Its incarnation file exists (`wipe` started the instance that created it): not new.
+        var restarted = config
+        restarted.incarnationIsNew = false
+        configs[id] = restarted
+        nodes[id] = Raft.Instance(config: restarted, restoring: state, seed: seed &+ 1000 &+ restarts)
         // State machine rebuilt from the snapshot, then replayed through `.apply`.
         applied[id] = []
     }

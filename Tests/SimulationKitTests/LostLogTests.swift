@@ -83,7 +83,7 @@ struct LostLogTests {
 
     @Test("mutation ignore-incarnation (grants of any incarnation count) breaks election safety or leader completeness")
     func ignoreIncarnationCaught() {
-        let caught = (UInt64(1)...400).contains { seed in
+        let caught = (UInt64(1)...1_000).contains { seed in
             let result = Simulation.HistoryRunner.run(
                 Simulation.HistoryOptions(seed: seed, flavour: .lostLog, mutation: "ignore-incarnation"))
             return [.electionSafety, .leaderCompleteness].contains(result.failure?.violation.invariant)
