@@ -256,4 +256,10 @@ extension RaftDriver {
         if peer == id { return instance.role == .leader ? instance.lastLogIndex : nil }
         return instance.replicationState(of: peer)?.match
     }
+
+    /// The data-directory incarnation this node's configuration records for `member`; 0 when
+    /// unrecorded (docs/raft.md, "Incarnations").
+    public func recordedIncarnation(of member: Raft.NodeID) -> UInt64 {
+        instance.membership.incarnation(of: member)
+    }
 }

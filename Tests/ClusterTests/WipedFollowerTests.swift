@@ -63,6 +63,11 @@ extension RealClusterTests {
                     let demoted = log.contains("learners=[\"\(follower)\"]") || log.contains("learners=[\\\"\(follower)\\\"]")
                     return demoted && log.contains("\(follower):0x\(String(new, radix: 16))") ? true : nil
                 }
+                // /api/cluster shows the new incarnation.
+                try await eventually("/api/cluster to show \(follower)'s new incarnation", timeout: .seconds(10)) { () -> Bool? in
+                    let info = await cluster.clusterInfo(leader)
+                    return info?.nodes.first { $0.id == follower }?.incarnation == "0x\(String(new, radix: 16))" ? true : nil
+                }
                 // The cluster keeps writing with the re-promoted voter.
                 let last = try await cluster.submit(JobSubmission(name: "re-promoted", task: .sleep(0.05)), to: leader)
                 try await cluster.waitForJob(last, on: leader, state: "succeeded")
