@@ -110,6 +110,8 @@ public actor RaftDriver {
     var applyQueue: [ApplyWork] = []
     var stateMachineApplied = Raft.LogIndex.zero
     var snapshotRequested = false
+    /// Whether the instance abstained from elections when last checked (logged when it changes).
+    var reportedAbstaining = false
     var proposals: [Raft.LogIndex: PendingProposal] = [:]
     var reads: [Raft.ReadContext: PendingRead] = [:]
     var nextReadContext: UInt64 = 1

@@ -68,6 +68,11 @@ extension RealClusterTests {
                     let info = await cluster.clusterInfo(leader)
                     return info?.nodes.first { $0.id == follower }?.incarnation == "0x\(String(new, radix: 16))" ? true : nil
                 }
+                // The follower said why it did not vote, and when it votes again.
+                try await eventually("\(follower) to log that it votes again", timeout: .seconds(10)) { () -> Bool? in
+                    let log = (try? String(contentsOfFile: "\(cluster.directory)/logs/\(follower).log", encoding: .utf8)) ?? ""
+                    return log.contains("abstaining from elections") && log.contains("voting again") ? true : nil
+                }
                 // The cluster keeps writing with the re-promoted voter.
                 let last = try await cluster.submit(JobSubmission(name: "re-promoted", task: .sleep(0.05)), to: leader)
                 try await cluster.waitForJob(last, on: leader, state: "succeeded")
