@@ -114,6 +114,31 @@ struct IncarnationTests {
         for id in [n1, n2, n3] { #expect(!cluster[id].abstainsFromElections) }
     }
 
+    @Test("a founding node that missed the first leader's first append abstains only until it is recorded")
+    func lateFoundingNodeRecorded() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3]) { config in
+            config.incarnation = Self.founding[config.id] ?? 0
+            config.incarnationIsNew = true
+        }
+        cluster.isolated = [n3]
+        cluster.elect(n1)
+        _ = try cluster.propose(n1, "e0")
+        cluster.stabilize()
+        cluster.tick(n1, times: 2)
+        cluster.stabilize()
+        #expect(cluster[n1].commitIndex >= Raft.LogIndex(2))
+        cluster.isolated = []
+        // Its first telling message (an append from after the start, with a commit index) shows
+        // history: it cannot tell itself from a wiped voter, so it waits to be recorded.
+        cluster.tick(n1)
+        cluster.stabilize()
+        #expect(cluster[n3].abstainsFromElections)
+        #expect(cluster[n3].lastLogIndex == cluster[n1].lastLogIndex)
+        settle(&cluster)
+        #expect(cluster[n1].membership.incarnation(of: n3) == 0xA3)
+        #expect(!cluster[n3].abstainsFromElections)
+    }
+
     @Test("a wiped recorded voter refuses votes, is demoted, caught up and promoted with its new incarnation")
     func wipedVoterRepaired() throws {
         var cluster = try incarnatedCluster()
