@@ -17,9 +17,12 @@ let subprocess = Target.Dependency.product(name: "Subprocess", package: "swift-s
 let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
+let hummingbirdAuth = Target.Dependency.product(name: "HummingbirdAuth", package: "hummingbird-auth")
+let hummingbirdCore = Target.Dependency.product(name: "HummingbirdCore", package: "hummingbird")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let clocks = Target.Dependency.product(name: "Clocks", package: "swift-clocks")
 
 let package = Package(
     name: "quorum",
@@ -54,8 +57,11 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Test-only: `TestClock` drives the node runtime's injected clock (NodeRuntimeTests).
+        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
     ],
     targets: [
         // Consensus as a pure, deterministic state machine: no I/O, clocks or threads.
@@ -82,9 +88,11 @@ let package = Package(
         // The node's decisions as a value: applied entries, ticks, probes in; directives out. Pure.
         .target(name: "NodeCore", dependencies: ["SchedulerCore", "SchedulerPlanning", "RaftCore", "BinaryCoding"]),
         // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
-        .target(name: "Executor", dependencies: [logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        // It runs SchedulerCore's `TaskSpec` and returns its `AttemptReport` as they are: one task
+        // type in Quorum (the arrow points down, to a pure module; SchedulerCore knows no executor).
+        .target(name: "Executor", dependencies: ["SchedulerCore", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
-        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", hummingbird, nioCore]),
+        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore]),
         // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
         .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
@@ -132,8 +140,9 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron", "DeterministicRandom"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
-        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation"]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "SchedulerCore", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation",
+                                                           "SchedulerPlanning", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
         .testTarget(
@@ -143,12 +152,13 @@ let package = Package(
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
         .testTarget(
             name: "NodeRuntimeTests",
-            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "RaftCore", "Executor", "Transport", "DeterministicRandom",
-                           "Node", "RaftStorage", logging, nioCore]),
+            dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
+                           "BinaryCoding", "Node", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",
-            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime"]),
+            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime",
+                           "SchedulerPlanning"]),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(
             name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],
@@ -168,7 +178,7 @@ let package = Package(
             path: "Benchmarks/TransportBenchmark"),
         .executableTarget(name: "SchedulerBenchmark", dependencies: ["SchedulerCore"], path: "Benchmarks/SchedulerBenchmark"),
         .executableTarget(name: "MetricsBenchmark", dependencies: ["NodeMetrics", "SchedulerCore"], path: "Benchmarks/MetricsBenchmark"),
-        .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", logging], path: "Benchmarks/ExecutorBenchmark"),
+        .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", "SchedulerCore", logging], path: "Benchmarks/ExecutorBenchmark"),
         // Fuzz drivers (scripts/check-fuzz-*.sh).
         .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),
         .executableTarget(

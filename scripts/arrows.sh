@@ -42,3 +42,5 @@ if failures:
     sys.exit(1)
 print(f"arrows: {len(forbidden)} forbidden dependencies checked over {len(deps)} targets; none present")
 '
+# The node runtime's one clock: no NodeRuntime file but NodeClock.swift reads time directly.
+"$(dirname "${BASH_SOURCE[0]}")/check-node-clock.sh"

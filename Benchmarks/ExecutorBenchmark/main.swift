@@ -4,6 +4,7 @@
 // Run with scripts/bench-executor.sh (release build).
 
 import Executor
+import SchedulerCore
 import Foundation
 import Logging
 
@@ -39,8 +40,8 @@ func request(_ task: TaskSpec) -> ExecutionRequest {
 }
 
 func check(_ result: ExecutionResult, _ what: String) {
-    guard result.outcome == .succeeded else {
-        print("\(what) did not succeed: \(result.outcome) \(result.error ?? "")")
+    guard result.report.outcome == .succeeded else {
+        print("\(what) did not succeed: \(result.report.outcome) \(result.report.error ?? "")")
         exit(1)
     }
 }
@@ -73,5 +74,5 @@ let streamStart = clock.now
 let streamed = await executor.run(request(.shell(ShellTask(argv: ["/usr/bin/head", "-c", String(bytes), "/dev/zero"]))))
 check(streamed, "1 GiB output")
 let streamElapsed = seconds(streamStart.duration(to: clock.now))
-print("1 GiB of output:          \(String(format: "%.2f", streamElapsed)) s = \(Int(Double(bytes) / streamElapsed / 1_048_576)) MiB/s, tail kept \(streamed.outputTail.utf8.count) bytes")
+print("1 GiB of output:          \(String(format: "%.2f", streamElapsed)) s = \(Int(Double(bytes) / streamElapsed / 1_048_576)) MiB/s, tail kept \(streamed.report.outputTail.utf8.count) bytes")
 print("peak RSS:                 \(String(format: "%.1f", rssBefore)) MiB before, \(String(format: "%.1f", peakRSSMiB())) MiB after the 1 GiB job")

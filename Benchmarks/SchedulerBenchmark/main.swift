@@ -1,4 +1,5 @@
-// SchedulerBenchmark: apply throughput, memory of a million queued jobs, snapshot/restore time.
+// SchedulerBenchmark: apply throughput, memory of a million queued jobs, snapshot/restore time,
+// and the apply stall of a snapshot on and off the apply path.
 //
 //   SchedulerBenchmark [--jobs N] [--throughput-jobs N]
 //
@@ -120,4 +121,23 @@ if memoryJobs > 0 {
     let top = restored.runsToAssign(limit: 3).map(\.runID.rawValue)
     precondition(top == state.runsToAssign(limit: 3).map(\.runID.rawValue), "restored queue order differs")
     print("first to assign after restore: \(top.joined(separator: ", "))")
+
+    // 4. What an apply waits for when the node snapshots (issue #10). On the apply path, the
+    //    whole encoding above ran between two applies. Off it, the applier only freezes the state
+    //    (a copy of the value: O(1)) and the encoding runs on another task; the price is that
+    //    the first apply after the freeze copies the tables it touches (copy-on-write).
+    func extraJob(_ name: String) -> Command {
+        .submitJob(SubmitJob(jobID: JobID(name), spec: JobSpec(name: name, priority: 1, task: .shell(ShellTask(argv: ["/bin/true"]))),
+                             runID: RunID("\(name)-run")))
+    }
+    let (_, warmElapsed, _) = measure { state.apply(extraJob("before-freeze"), at: start, into: &events) }
+    let (frozen, freezeElapsed, _) = measure { state }
+    let (_, firstElapsed, firstCPU) = measure { state.apply(extraJob("after-freeze-1"), at: start, into: &events) }
+    let (_, secondElapsed, _) = measure { state.apply(extraJob("after-freeze-2"), at: start, into: &events) }
+    let (_, encodeElapsed, encodeCPU) = measure { frozen.snapshot() }
+    precondition(frozen.jobCount == state.jobCount - 2, "the frozen copy changed under later applies")
+    print(String(format: "apply stall at a snapshot: on the apply path %.2f s (the encoding); off it %.6f s freeze + %.3f s wall / %.3f s CPU "
+                     + "for the first apply after it (copies the touched tables; an apply before the freeze took %.6f s, the second after it %.6f s); "
+                     + "the encoding of the frozen copy (%.2f s wall / %.2f s CPU) runs on another task",
+                 snapElapsed, freezeElapsed, firstElapsed, firstCPU, warmElapsed, secondElapsed, encodeElapsed, encodeCPU))
 }

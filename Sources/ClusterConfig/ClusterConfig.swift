@@ -99,6 +99,25 @@ public struct ClusterConfig: Sendable, Equatable {
         }
     }
 
+    /// `[api]`: who may use the HTTP API.
+    public struct API: Sendable, Equatable {
+        /// `tokens_file`: the bearer tokens file (`quorum tokens`); unset, the API takes no
+        /// tokens and every route is open (loopback development only; docs/security.md). A
+        /// template like the TLS paths (`{id}` allowed).
+        public var tokensFile: String?
+        /// `metrics_public`: `/metrics` without a token (for a Prometheus that cannot send one).
+        public var metricsPublic: Bool
+        /// `cors_origins`: web origins (`https://ops.example.com`) whose pages may call the API
+        /// from a browser; any other origin but the node's own is refused (403).
+        public var corsOrigins: [String]
+
+        public init(tokensFile: String? = nil, metricsPublic: Bool = false, corsOrigins: [String] = []) {
+            self.tokensFile = tokensFile
+            self.metricsPublic = metricsPublic
+            self.corsOrigins = corsOrigins
+        }
+    }
+
     /// One `[[nodes]]` entry: a member of the cluster.
     public struct Node: Sendable, Equatable {
         /// The member id, also the identity in its TLS certificate. Never reused.
@@ -122,13 +141,16 @@ public struct ClusterConfig: Sendable, Equatable {
     public var raft: Raft
     public var tls: TLS
     public var executor: Executor
+    public var api: API
     public var nodes: [Node]
 
-    public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), nodes: [Node]) {
+    public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), api: API = API(),
+                nodes: [Node]) {
         self.cluster = cluster
         self.raft = raft
         self.tls = tls
         self.executor = executor
+        self.api = api
         self.nodes = nodes
     }
 

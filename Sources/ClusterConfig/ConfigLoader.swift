@@ -79,6 +79,23 @@ public enum ConfigLoader {
             try executorTable.finish()
         }
 
+        var api = ClusterConfig.API()
+        if var apiTable = try root.table("api") {
+            if let tokensFile = try apiTable.string("tokens_file") {
+                guard !tokensFile.isEmpty else { throw apiTable.error("tokens_file", "empty; give a path, or remove the key") }
+                api.tokensFile = tokensFile
+            }
+            if let metricsPublic = try apiTable.bool("metrics_public") { api.metricsPublic = metricsPublic }
+            if let origins = try apiTable.stringArray("cors_origins") {
+                for origin in origins where !Self.isWebOrigin(origin) {
+                    throw apiTable.error("cors_origins", "'\(origin)' is not a web origin: write scheme://host[:port], "
+                                         + "e.g. \"https://ops.example.com\" (no path, no trailing slash)")
+                }
+                api.corsOrigins = origins
+            }
+            try apiTable.finish()
+        }
+
         guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
             throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
         }
@@ -87,7 +104,17 @@ public enum ConfigLoader {
             nodes.append(try readNode(&nodeTable))
             try nodeTable.finish()
         }
-        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, nodes: nodes)
+        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, nodes: nodes)
+    }
+
+    /// `http(s)://host[:port]` with no path: what a browser sends as `Origin`.
+    static func isWebOrigin(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        guard let rest = ["http://", "https://"].first(where: lower.hasPrefix).map({ String(lower.dropFirst($0.count)) }) else {
+            return false
+        }
+        return !rest.isEmpty && !rest.contains("/") && !rest.contains("?") && !rest.contains("#") && !rest.contains("@")
+            && !rest.hasPrefix(":")
     }
 
     private static func readNode(_ table: inout StrictTable) throws(ConfigError) -> ClusterConfig.Node {

@@ -5,6 +5,14 @@ public struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
     /// The TCP port, 1–65535.
     public var port: Int
 
+    /// Whether `host` is a loopback address or `localhost` (the API is reachable only from this machine).
+    public var isLoopback: Bool {
+        let name = host.lowercased()
+        if name == "localhost" || name == "::1" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
     public init(host: String, port: Int) {
         self.host = host
         self.port = port

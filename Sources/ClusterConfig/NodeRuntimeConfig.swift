@@ -13,6 +13,8 @@ public struct NodeRuntimeConfig: Sendable, Equatable {
     public var tlsCA: String
     public var tlsCert: String
     public var tlsKey: String
+    /// Absolute path of `[api] tokens_file`, if set.
+    public var tokensFile: String?
 
     /// The other members, in file order.
     public var peers: [ClusterConfig.Node] { cluster.nodes.filter { $0.id != node.id } }
@@ -40,7 +42,8 @@ public struct NodeRuntimeConfig: Sendable, Equatable {
         }
         return NodeRuntimeConfig(
             cluster: config, node: node, dataDirectory: dataDirectory,
-            tlsCA: path(config.tls.ca), tlsCert: path(config.tls.cert), tlsKey: path(config.tls.key))
+            tlsCA: path(config.tls.ca), tlsCert: path(config.tls.cert), tlsKey: path(config.tls.key),
+            tokensFile: config.api.tokensFile.map(path))
     }
 
     /// The TLS files that do not exist, as (key, path) pairs. `quorum node` refuses to start with

@@ -63,6 +63,19 @@ struct StrictTable {
         return result
     }
 
+    mutating func stringArray(_ key: String) throws(ConfigError) -> [String]? {
+        guard let raw = value(key) else { return nil }
+        guard let array = raw.array else { throw typeMismatch(key, expected: "an array of strings", found: raw) }
+        var result: [String] = []
+        for element in array {
+            guard let string = element.string else {
+                throw error(key, "expected an array of strings, found an element that is a \(element.type.description)")
+            }
+            result.append(string)
+        }
+        return result
+    }
+
     mutating func table(_ key: String) throws(ConfigError) -> StrictTable? {
         guard let raw = value(key) else { return nil }
         guard let table = raw.table else { throw typeMismatch(key, expected: "a table ([\(keyPath(key))])", found: raw) }

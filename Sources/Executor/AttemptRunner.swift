@@ -1,12 +1,13 @@
 import AsyncHTTPClient
 import Logging
+import SchedulerCore
 
 /// Runs one attempt of a task and reports how it ended; never throws.
 ///
 /// The node calls ``run(_:)`` when it applies, live, an assignment addressed to it, and proposes
 /// the returned ``ExecutionResult`` through Raft. Cancelling the calling task stops the attempt
 /// (a shell task's process group gets SIGTERM, then SIGKILL after the grace period; an http
-/// request is cancelled) and the result is ``ExecutionResult/Outcome/cancelled``.
+/// request is cancelled) and the result is `cancelled`.
 ///
 /// Attempts are independent: one executor runs any number of them concurrently.
 ///
@@ -51,7 +52,7 @@ public struct AttemptRunner: Sendable {
     /// Runs one attempt to its end, its timeout or the caller's cancellation.
     ///
     /// Every failure is a result, never a thrown error: a refused shell task, a bad URL or a
-    /// missing executable is ``ExecutionResult/Outcome/failed`` with a message that says what to
+    /// missing executable is `failed` with a message that says what to
     /// fix. Nothing is started if the calling task is already cancelled.
     public func run(_ request: ExecutionRequest) async -> ExecutionResult {
         var logger = logger
@@ -67,8 +68,8 @@ public struct AttemptRunner: Sendable {
         result.duration = duration
 
         // Success is routine (thousands per second with noop jobs); anything else is worth a line.
-        logger.log(level: result.outcome == .succeeded ? .debug : .info, "attempt finished", metadata: [
-            "outcome": "\(result.outcome.rawValue)",
+        logger.log(level: result.report.outcome == .succeeded ? .debug : .info, "attempt finished", metadata: [
+            "outcome": "\(result.report.outcome)",
             "duration_ms": "\(result.durationMilliseconds)",
         ])
         return result
@@ -85,8 +86,8 @@ public struct AttemptRunner: Sendable {
         switch request.task {
         case .noop:
             return ExecutionResult(outcome: .succeeded)
-        case .sleep(let seconds):
-            return await runSleep(seconds: seconds, timeout: request.timeout)
+        case .sleep(let milliseconds):
+            return await runSleep(milliseconds: milliseconds, timeout: request.timeout)
         case .shell(let task):
             guard configuration.allowShell else {
                 return ExecutionResult(outcome: .failed,
@@ -100,15 +101,16 @@ public struct AttemptRunner: Sendable {
         }
     }
 
-    private func runSleep(seconds: Double, timeout: Duration) async -> ExecutionResult {
-        guard seconds.isFinite, seconds >= 0, seconds <= Double(Int64.max / 2) else {
+    private func runSleep(milliseconds: Int64, timeout: Duration) async -> ExecutionResult {
+        // The API refuses a negative sleep; this guards a log written by something else.
+        guard milliseconds >= 0 else {
             return ExecutionResult(outcome: .failed,
-                                   error: "sleep seconds must be a finite number ≥ 0, got \(seconds)")
+                                   error: "sleep must not be negative, got \(milliseconds) ms: give seconds ≥ 0")
         }
         let clock = clock
         let (_, interruption) = await withAttemptDeadline(timeout: timeout, clock: clock) {
             // A throw here is cancellation; `withAttemptDeadline` reports why.
-            try? await clock.sleep(for: .seconds(seconds))
+            try? await clock.sleep(for: .milliseconds(milliseconds))
         }
         switch interruption {
         case .timedOut(let limit):

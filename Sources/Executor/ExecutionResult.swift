@@ -1,46 +1,40 @@
-/// How one attempt ended. The node stamps wall-clock times and proposes it through Raft.
-public struct ExecutionResult: Sendable, Hashable {
-    /// The attempt's outcome, as the API's runs `outcome` field.
-    public enum Outcome: String, Sendable, Hashable, CaseIterable {
-        /// The task did its work: exit code 0, a 2xx answer, the sleep elapsed, or noop.
-        case succeeded
-        /// The task ran (or could not start) and did not succeed; ``ExecutionResult/error`` says why.
-        case failed
-        /// The attempt's timeout elapsed before it ended; it was stopped.
-        case timedOut = "timed_out"
-        /// The caller cancelled the attempt; it was stopped.
-        case cancelled
-    }
+import SchedulerCore
 
-    /// How the attempt ended.
-    public var outcome: Outcome
-    /// A shell task's exit code, when its process exited (not when killed by a signal).
-    public var exitCode: Int32?
-    /// An http task's response status, when a response arrived.
-    public var httpStatus: Int?
-    /// The last bytes (at most the configured tail size, 64 KiB by default) of a shell task's
-    /// interleaved stdout and stderr, or of an http response body. Valid UTF-8: the cut is on a
-    /// character boundary and invalid bytes are replaced with U+FFFD.
-    public var outputTail: String
-    /// A human message for anything but plain success, e.g. `exit code 3`.
-    public var error: String?
+/// How one attempt ended: the report the node proposes through Raft as it is, and how long the
+/// attempt took.
+///
+/// The report is `SchedulerCore`'s ``AttemptReport`` itself, so nothing is translated between
+/// the executor and the log; the duration is the executor's own measurement (the log's
+/// `duration_ms` comes from the leader's stamps).
+public struct ExecutionResult: Sendable, Hashable {
+    /// How the attempt ended: outcome (`succeeded`, `failed`, `timedOut` or `cancelled` — an
+    /// executor never reports `lost`), exit code, HTTP status, output tail and error message.
+    /// The output tail holds the last bytes (at most the configured tail size, 64 KiB by
+    /// default) of a shell task's interleaved stdout and stderr, or of an http response body,
+    /// as valid UTF-8: the cut is on a character boundary and invalid bytes become U+FFFD.
+    public var report: AttemptReport
     /// How long the attempt took, measured on the executor's clock.
     public var duration: Duration
 
     /// Creates a result.
+    ///
+    /// - Parameters:
+    ///   - outcome: how the attempt ended.
+    ///   - exitCode: a shell task's exit code, when its process exited (not when killed by a signal).
+    ///   - httpStatus: an http task's response status, when a response arrived.
+    ///   - outputTail: the last bytes of output or of the response body.
+    ///   - error: a human message for anything but plain success, e.g. `exit code 3`.
+    ///   - duration: how long it took.
     public init(
-        outcome: Outcome,
+        outcome: AttemptOutcome,
         exitCode: Int32? = nil,
-        httpStatus: Int? = nil,
+        httpStatus: Int32? = nil,
         outputTail: String = "",
         error: String? = nil,
         duration: Duration = .zero
     ) {
-        self.outcome = outcome
-        self.exitCode = exitCode
-        self.httpStatus = httpStatus
-        self.outputTail = outputTail
-        self.error = error
+        self.report = AttemptReport(outcome: outcome, exitCode: exitCode, httpStatus: httpStatus,
+                                    outputTail: outputTail, error: error)
         self.duration = duration
     }
 

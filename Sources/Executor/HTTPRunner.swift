@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SchedulerCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ struct HTTPRunner: Sendable {
     /// State shared with the request task, which may be cut short.
     private final class Capture: Sendable {
         let tail: Mutex<OutputTail>
-        let status = Mutex<Int?>(nil)
+        let status = Mutex<Int32?>(nil)
         init(limit: Int) { tail = Mutex(OutputTail(limit: limit)) }
     }
 
@@ -55,7 +56,7 @@ struct HTTPRunner: Sendable {
             do {
                 // No logger: AsyncHTTPClient's request logs would carry the URL, which may hold secrets.
                 let response = try await client.execute(clientRequest, timeout: backstop)
-                capture.status.withLock { $0 = Int(response.status.code) }
+                capture.status.withLock { $0 = Int32(response.status.code) }
                 for try await buffer in response.body {
                     buffer.withUnsafeReadableBytes { bytes in
                         capture.tail.withLock { $0.append(bytes) }
@@ -87,7 +88,7 @@ struct HTTPRunner: Sendable {
             if (200..<300).contains(status) {
                 return ExecutionResult(outcome: .succeeded, httpStatus: status, outputTail: body)
             }
-            let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+            let reason = HTTPResponseStatus(statusCode: Int(status)).reasonPhrase
             return ExecutionResult(outcome: .failed, httpStatus: status, outputTail: body,
                                    error: "HTTP \(status) \(reason) from \(target)")
         }
@@ -113,16 +114,17 @@ struct HTTPRunner: Sendable {
         var request = HTTPClientRequest(url: task.url)
         request.method = HTTPMethod(rawValue: method)
         for field in task.headers {
-            guard !field.name.isEmpty, field.name.utf8.allSatisfy(isTokenByte) else {
-                return .failure(Refusal(text: "http task header name \(quoted(field.name)) is invalid: use letters, digits and -"))
+            guard !field.key.isEmpty, field.key.utf8.allSatisfy(isTokenByte) else {
+                return .failure(Refusal(text: "http task header name \(quoted(field.key)) is invalid: use letters, digits and -"))
             }
             guard !field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
-                return .failure(Refusal(text: "http task header \(field.name) has a value containing CR, LF or NUL"))
+                return .failure(Refusal(text: "http task header \(field.key) has a value containing CR, LF or NUL"))
             }
-            request.headers.add(name: field.name, value: field.value)
+            request.headers.add(name: field.key, value: field.value)
         }
-        if let body = task.body {
-            request.body = .bytes(ByteBuffer(bytes: body))
+        // The replicated task has no "absent" body: an empty one is sent as none.
+        if !task.body.isEmpty {
+            request.body = .bytes(ByteBuffer(bytes: task.body))
         }
         return .success(request)
     }

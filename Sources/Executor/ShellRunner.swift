@@ -1,4 +1,5 @@
 import Logging
+import SchedulerCore
 import Subprocess
 import Synchronization
 
@@ -86,7 +87,8 @@ struct ShellRunner: Sendable {
             return .failure(Refusal(text: "shell task argument \(quoted(bad)) contains a NUL byte"))
         }
         var overrides: [Environment.Key: String?] = [:]
-        for (name, value) in task.environment.sorted(by: { $0.key < $1.key }) {
+        // Sorted by key in the spec; a repeated key's last value wins.
+        for (name, value) in task.environment.lazy.map({ ($0.key, $0.value) }) {
             guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0) else {
                 return .failure(Refusal(text: "environment variable name \(quoted(name)) is invalid: it must be non-empty and contain neither '=' nor NUL"))
             }
@@ -95,7 +97,7 @@ struct ShellRunner: Sendable {
             }
             overrides[Environment.Key(stringLiteral: name)] = value
         }
-        overrides["QUORUM_RUN_ID"] = request.runID
+        overrides["QUORUM_RUN_ID"] = request.runID.rawValue
         overrides["QUORUM_ATTEMPT"] = String(request.attempt)
 
         var platformOptions = PlatformOptions()

@@ -19,12 +19,18 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case conflict
         /// 413: the body is over the limit.
         case payloadTooLarge = "payload_too_large"
+        /// 415: a body that is not declared `Content-Type: application/json`.
+        case unsupportedMediaType = "unsupported_media_type"
         /// 422: a bad value; `field` names it.
         case invalid
         /// 429.
         case rateLimited = "rate_limited"
-        /// 503: no leader; `Retry-After` is set.
+        /// 503: no leader; `Retry-After` is set. Nothing was written: any retry is safe.
         case unavailable
+        /// 503: the write was proposed but this node cannot tell whether it committed (the leader
+        /// changed or did not answer in time). Only a retry with the same `Idempotency-Key` is
+        /// safe; without one, read first. `Retry-After` is set.
+        case outcomeUnknown = "outcome_unknown"
         /// 500: a bug. Never for bad input.
         case `internal`
 
@@ -37,9 +43,10 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .notFound: 404
             case .conflict: 409
             case .payloadTooLarge: 413
+            case .unsupportedMediaType: 415
             case .invalid: 422
             case .rateLimited: 429
-            case .unavailable: 503
+            case .unavailable, .outcomeUnknown: 503
             case .internal: 500
             }
         }
@@ -83,6 +90,11 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     /// 503 `unavailable` with `Retry-After: retryAfter` (seconds, at least 1).
     public static func unavailable(retryAfter: Int, _ message: String = "no leader is known right now; retry shortly or read with ?stale=true") -> APIError {
         APIError(.unavailable, message, retryAfterSeconds: max(1, retryAfter))
+    }
+
+    /// 503 `outcome_unknown` with `Retry-After: retryAfter` (seconds, at least 1).
+    public static func outcomeUnknown(retryAfter: Int, _ message: String) -> APIError {
+        APIError(.outcomeUnknown, message, retryAfterSeconds: max(1, retryAfter))
     }
 
     /// `code: message (field)`.

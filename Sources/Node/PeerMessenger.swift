@@ -8,11 +8,16 @@ public protocol PeerMessenger: Sendable {
     func send(_ message: Raft.Message)
 }
 
+/// Serialises a state machine's state as frozen by ``ReplicatedStateMachine/snapshotEncoder()``.
+/// Runs on the driver's snapshot task, concurrently with later applies.
+public typealias SnapshotEncoder = @Sendable () -> [UInt8]
+
 /// The replicated state machine the driver applies committed entries to (the scheduler, later).
 ///
 /// Calls come from one task, in log order, never concurrently: `restore` (at start or when the
-/// leader installs a snapshot), `apply` with the committed `.normal` entries, and `snapshot`
-/// between two `apply` calls (so the image is exactly the state through the last applied index).
+/// leader installs a snapshot), `apply` with the committed `.normal` entries, and
+/// `snapshotEncoder` between two `apply` calls (so the frozen state is exactly the state through
+/// the last applied index). The encoder it returns runs on another task while applies go on.
 public protocol ReplicatedStateMachine: Sendable {
     /// Applies committed `.normal` entries, in index order. `.noop` and `.configChange` entries
     /// are consumed by the driver and never passed here. A throw stops the node (an entry it
@@ -20,8 +25,25 @@ public protocol ReplicatedStateMachine: Sendable {
     func apply(_ entries: [Raft.Entry]) async throws
     /// Serialises the whole state as of the last applied entry.
     func snapshot() async -> [UInt8]
+    /// Freezes the state as of the last applied entry and returns a function that serialises
+    /// that frozen state (the bytes `snapshot()` would have returned at this point).
+    ///
+    /// Why: the driver calls this between two applies and runs the encoder on its snapshot task,
+    /// so applies wait only for the freeze, not for the whole encoding (issue #10). Freeze
+    /// cheaply — a value with copy-on-write tables copies in O(1) — and capture nothing that
+    /// later applies mutate. The default serialises right here (no gain, same bytes).
+    func snapshotEncoder() async -> SnapshotEncoder
     /// Replaces the whole state with a snapshot taken by `snapshot()` (on any node), which
     /// covers the log through `index`. A throw stops the node: its state would no longer match
     /// the log.
     func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws
+}
+
+extension ReplicatedStateMachine {
+    /// Serialises at once with `snapshot()` and hands the bytes out (for state machines that
+    /// cannot freeze their state cheaply).
+    public func snapshotEncoder() async -> SnapshotEncoder {
+        let image = await snapshot()
+        return { image }
+    }
 }

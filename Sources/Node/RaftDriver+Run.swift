@@ -4,8 +4,8 @@ import RaftStorage
 
 extension RaftDriver {
     /// Drives the node until the calling task is cancelled (returns normally) or storage or the
-    /// state machine fails (throws; the process must stop and recover on restart). Four child
-    /// tasks — ticks, inbox, writer, applier — all end with it; pending requests then fail with
+    /// state machine fails (throws; the process must stop and recover on restart). Five child
+    /// tasks — ticks, inbox, writer, applier, snapshots — all end with it; pending requests then fail with
     /// `.shuttingDown`. Call once.
     public func run() async throws(RaftDriverFailure) {
         guard phase == .idle else {
@@ -23,6 +23,7 @@ extension RaftDriver {
                 group.addTask { await self.inboxLoop() }
                 group.addTask { try await self.writerLoop() }
                 group.addTask { try await self.applierLoop() }
+                group.addTask { await self.snapshotLoop() }
                 // Every loop runs until cancellation, so the first to return means we stop.
                 _ = try await group.next()
                 group.cancelAll()
@@ -51,6 +52,7 @@ extension RaftDriver {
         inboxInput.finish()
         writerWakeupInput.finish()
         applierWakeupInput.finish()
+        snapshotWakeupInput.finish()
         leadership.finish()
     }
 
@@ -101,12 +103,17 @@ extension RaftDriver {
                         // A locally taken snapshot overtaken by a newer one (installed from the
                         // leader): nothing is lost, the newer one covers it.
                         logger.debug("skipped an outdated local snapshot", metadata: ["index": "\(snapshot.index)"])
+                        await localSnapshotSaved(through: snapshot.index, durable: false)
                         continue
                     } catch {
                         throw RaftDriverFailure(message: "saving the snapshot at \(snapshot.index) failed on \(id): \(error); "
                             + "the node must restart")
                     }
-                    if reportDurable { await snapshotBecameDurable(snapshot) }
+                    if reportDurable {
+                        await snapshotBecameDurable(snapshot)
+                    } else {
+                        await localSnapshotSaved(through: snapshot.index, durable: true)
+                    }
                 }
             }
         }
@@ -137,9 +144,21 @@ extension RaftDriver {
                     }
                     await snapshotRestored(snapshot.metadata)
                 case .takeSnapshot:
-                    let data = await stateMachine.snapshot()
-                    await snapshotCaptured(through: appliedIndex, data: data)
+                    // Only the freeze happens here; the encoding runs on the snapshot task.
+                    let encode = await stateMachine.snapshotEncoder()
+                    await snapshotFrozen(through: appliedIndex, encode: encode)
                 }
+            }
+        }
+    }
+
+    /// Encodes frozen states off the applier and the actor, one at a time, then hands the image
+    /// to the writer (issue #10: applies go on while a large state is serialised).
+    private nonisolated func snapshotLoop() async {
+        for await _ in snapshotWakeups {
+            while let (index, encode) = await takeSnapshotToEncode() {
+                let data = encode()
+                await snapshotEncoded(through: index, data: data)
             }
         }
     }
@@ -158,6 +177,12 @@ extension RaftDriver {
     }
 
     private func takeWriteBatch() -> StoreBatch? { writes.takeBatch() }
+
+    private func takeSnapshotToEncode() -> (Raft.LogIndex, SnapshotEncoder)? {
+        guard !snapshotsToEncode.isEmpty else { return nil }
+        let next = snapshotsToEncode.removeFirst()
+        return (next.index, next.encode)
+    }
 
     /// The next item for the applier, with the state machine's applied index before it.
     private func takeApplyWork() -> (ApplyWork, Raft.LogIndex)? {
@@ -206,21 +231,42 @@ extension RaftDriver {
         completeAppliedReads()
     }
 
-    private func snapshotCaptured(through index: Raft.LogIndex, data: [UInt8]) {
-        snapshotRequested = false
-        guard index > (instance.snapshotMetadata?.index ?? .zero) else { return }
-        let actions: [Raft.Action]
-        do {
-            actions = try instance.snapshotTaken(through: index, data: data)
-        } catch {
-            logger.debug("snapshot not taken", metadata: ["index": "\(index)", "reason": "\(error)"])
+    /// The applier froze the state at `index`: queue it for the snapshot task.
+    private func snapshotFrozen(through index: Raft.LogIndex, encode: @escaping SnapshotEncoder) {
+        guard index > (instance.snapshotMetadata?.index ?? .zero) else {
+            snapshotRequested = false
             return
         }
-        if let metadata = instance.snapshotMetadata, metadata.index == index {
-            writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(Raft.Snapshot(metadata: metadata, data: data)),
-                                     reportDurable: false))
-            writerWakeupInput.yield()
+        snapshotsToEncode.append((index, encode))
+        snapshotWakeupInput.yield()
+    }
+
+    /// The image through `index` is encoded: store it (with the membership as of `index`). The
+    /// core learns of it only once it is durable (`localSnapshotSaved`).
+    private func snapshotEncoded(through index: Raft.LogIndex, data: [UInt8]) {
+        guard let metadata = instance.snapshotMetadata(through: index) else {
+            // A snapshot from the leader covers it by now.
+            logger.debug("skipped an outdated local snapshot", metadata: ["index": "\(index)"])
+            snapshotRequested = false
+            return
         }
-        perform(actions)
+        localSnapshotSaving = (index, data)
+        writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(Raft.Snapshot(metadata: metadata, data: data)),
+                                 reportDurable: false))
+        writerWakeupInput.yield()
+    }
+
+    /// The writer saved (`durable`) or skipped the local snapshot through `index`: hand it to the
+    /// core, which compacts its log and serves it to followers from now on.
+    private func localSnapshotSaved(through index: Raft.LogIndex, durable: Bool) {
+        snapshotRequested = false
+        guard let saving = localSnapshotSaving, saving.index == index else { return }
+        localSnapshotSaving = nil
+        guard durable else { return }
+        do {
+            perform(try instance.snapshotTaken(through: index, data: saving.data))
+        } catch {
+            logger.debug("snapshot not taken", metadata: ["index": "\(index)", "reason": "\(error)"])
+        }
     }
 }

@@ -104,14 +104,21 @@ public actor RaftDriver {
     let writerWakeupInput: AsyncStream<Void>.Continuation
     let applierWakeups: AsyncStream<Void>
     let applierWakeupInput: AsyncStream<Void>.Continuation
+    let snapshotWakeups: AsyncStream<Void>
+    let snapshotWakeupInput: AsyncStream<Void>.Continuation
 
     var phase = Phase.idle
     var writes = LogWriteQueue()
     var applyQueue: [ApplyWork] = []
     var stateMachineApplied = Raft.LogIndex.zero
+    /// A local snapshot is under way (frozen, encoding or saving): further requests are ignored.
     var snapshotRequested = false
     /// Whether the instance abstained from elections when last checked (logged when it changes).
     var reportedAbstaining = false
+    /// Frozen states waiting for the snapshot task: the applied index and the encoder.
+    var snapshotsToEncode: [(index: Raft.LogIndex, encode: SnapshotEncoder)] = []
+    /// The local snapshot the writer is saving; the core learns of it once it is durable.
+    var localSnapshotSaving: (index: Raft.LogIndex, data: [UInt8])?
     var proposals: [Raft.LogIndex: PendingProposal] = [:]
     var reads: [Raft.ReadContext: PendingRead] = [:]
     var nextReadContext: UInt64 = 1
@@ -162,6 +169,7 @@ public actor RaftDriver {
                                                      bufferingPolicy: .bufferingOldest(options.inboxCapacity))
         (writerWakeups, writerWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (applierWakeups, applierWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (snapshotWakeups, snapshotWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         if let snapshot { applyQueue.append(.restore(snapshot)) }
     }
 

@@ -43,7 +43,7 @@ public struct ExecutorLease: Sendable {
         if probes.count > 64, let oldest = probes.keys.min() { probes[oldest] = nil }
         let legacy = lastVersionOneEcho.map { now - $0 > legacyAfter } ?? true
         let probe = LeaseProbe(sequence: sequence, lastEcho: lastEchoFrom[leader] ?? 0, appliedIndex: appliedIndex.rawValue,
-                               wallClockMilliseconds: wallClock.milliseconds, commandFormatVersion: UInt32(CommandCodec.version))
+                               wallClockMilliseconds: wallClock.milliseconds, commandFormatVersion: CommandCodec.buildFormatVersion)
         return (probe, legacy)
     }
 

@@ -26,7 +26,9 @@ public struct LeaseProbe: Hashable, Sendable {
     public var appliedIndex: UInt64
     /// The executor's wall clock, milliseconds since the epoch.
     public var wallClockMilliseconds: Int64
-    /// The highest command format version this build can apply.
+    /// The sender build's format version (``SchedulerCore/CommandCodec/buildFormatVersion``): the
+    /// leader proposes only commands every member's version can apply, and answers with a
+    /// version-2 ``LeaseEcho`` only from version 2 on.
     public var commandFormatVersion: UInt32
     /// Finish reports batched onto the probe (encoded commands); reserved, empty for now.
     public var finishReports: [[UInt8]] = []
@@ -78,34 +80,57 @@ public struct LeaseProbe: Hashable, Sendable {
     }
 }
 
-/// The leader's echo of a ``LeaseProbe`` (frame ``PeerFrameType/leaseEcho``), version 1.
+/// The leader's echo of a ``LeaseProbe`` (frame ``PeerFrameType/leaseEcho``), version 1 or 2.
+///
+/// Version 2 adds the leader's ``PeerFeatures``. Builds before it decode only version 1, so a
+/// leader sends version 2 only in answer to a probe whose ``LeaseProbe/commandFormatVersion`` is
+/// at least ``minimumFormatVersionForFeatures`` (``answering(_:echoID:features:)``); this build
+/// decodes both.
 public struct LeaseEcho: Hashable, Sendable {
     /// The probe's sequence.
     public var sequence: UInt64
     /// A leader-chosen id the executor names in its next probe (``LeaseProbe/lastEcho``).
     public var echoID: UInt64
+    /// The leader's features (version 2), or `nil` for a version-1 echo, which advertises none.
+    public var features: PeerFeatures?
 
+    /// The lowest reported format version whose build decodes a version-2 echo.
+    public static let minimumFormatVersionForFeatures: UInt32 = 2
+
+    /// Version 1 without features, version 2 with them.
     public func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 17)
-        w.write(LeaseProbe.currentVersion)
+        var w = BinaryWriter(capacity: 28)
+        w.write(features == nil ? UInt8(1) : UInt8(2))
         w.write(sequence)
         w.write(echoID)
+        if let features { w.write(features.rawValue) }
         return w.bytes
     }
 
-    public init(sequence: UInt64, echoID: UInt64) {
+    /// An echo; `features` makes it version 2 (send it only to a build that decodes it: ``answering(_:echoID:features:)``).
+    public init(sequence: UInt64, echoID: UInt64, features: PeerFeatures? = nil) {
         self.sequence = sequence
         self.echoID = echoID
+        self.features = features
     }
 
+    /// The echo of `probe`: version 2 with `features` when the prober's build decodes it,
+    /// version 1 otherwise (an older executor would drop a version-2 echo and fence itself).
+    public static func answering(_ probe: LeaseProbe, echoID: UInt64, features: PeerFeatures) -> LeaseEcho {
+        LeaseEcho(sequence: probe.sequence, echoID: echoID,
+                  features: probe.commandFormatVersion >= minimumFormatVersionForFeatures ? features : nil)
+    }
+
+    /// Decodes a version-1 or version-2 echo.
     public init(decoding bytes: [UInt8]) throws(DecodeError) {
         var r = BinaryReader(bytes)
         let version = try r.readByte()
-        guard version == LeaseProbe.currentVersion else {
-            throw DecodeError("lease echo version \(version) is not known to this build", offset: 0)
+        guard version == 1 || version == 2 else {
+            throw DecodeError("lease echo version \(version) is not known to this build (knows 1 and 2)", offset: 0)
         }
         sequence = try r.readUInt64()
         echoID = try r.readUInt64()
+        features = version == 2 ? PeerFeatures(rawValue: try r.readUInt64()) : nil
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after a lease echo", offset: r.offset) }
     }
 }

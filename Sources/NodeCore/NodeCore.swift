@@ -15,7 +15,9 @@ import SchedulerPlanning
 /// - **The leader's view of executors** (``LeaseLedger``, ``CommitHistory``): who proved a round
 ///   trip, who is caught up, whose attempts are lost.
 /// - **Stamps** (``ClockBound``): the time the leader writes into commands, bounded by a
-///   majority's clocks or by the log's own time.
+///   majority's clocks or by the log's own time; clients' commands arrive with relative times
+///   and the leader resolves them with that stamp (``resolve(_:followerClock:members:at:wallClock:)``),
+///   after the format gate (``MemberBuilds``).
 /// - **The leader's duties** (``SchedulerPlanning/DutyPlanner``): what to propose each round.
 public struct NodeCore: Sendable {
     /// Timing and shape, shared by every node of a cluster.
@@ -84,6 +86,10 @@ public struct NodeCore: Sendable {
     private var ledger: LeaseLedger
     private var clocks: ClockBound
     private var commits = CommitHistory()
+    /// Leader side: the build format version each member reported (the format gate).
+    public private(set) var memberBuilds: MemberBuilds
+    /// Executor side: the features each leader advertised in its latest echo.
+    private var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
     private let replayThrough: Raft.LogIndex
     private let startedWall: Timestamp
     private let mutations: MutationSwitch
@@ -102,6 +108,7 @@ public struct NodeCore: Sendable {
         state = SchedulerState(config: config)
         executorLease = ExecutorLease(lease: settings.lease, started: started)
         ledger = LeaseLedger(mutations: mutations)
+        memberBuilds = MemberBuilds(probeFreshness: settings.lease / 2)
         clocks = ClockBound(tolerance: settings.clockTolerance, maxReportAge: settings.clockReportAge,
                             startClock: startedWall == .zero ? nil : (startedWall, started))
     }
@@ -162,6 +169,13 @@ public struct NodeCore: Sendable {
     /// The leader echoed probe `echo.sequence`.
     public mutating func echoReceived(_ echo: LeaseEcho, from peer: Raft.NodeID, at now: MonotonicTime) {
         executorLease.echoed(echo.sequence, by: peer, echoID: echo.echoID, at: now)
+        leaderFeatures[peer] = echo.features ?? []
+    }
+
+    /// Whether `leader` advertised unstamped forwards in its latest echo (a version-1 echo, from
+    /// an older build, advertises nothing): only then does this node send it relative times.
+    public func takesUnstampedForwards(_ leader: Raft.NodeID) -> Bool {
+        leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false
     }
 
     /// Attempts the applied state says run on this node but its executor does not run (a restart
@@ -179,10 +193,11 @@ public struct NodeCore: Sendable {
     public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> [Directive] {
         ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
         clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
+        memberBuilds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
         guard let since = leadingSince,
               ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: settings.lease,
                                 margin: settings.leaseMargin) else { return [] }
-        return [.sendEcho(to: peer, LeaseEcho(sequence: probe.sequence, echoID: ledger.echo(to: peer, at: now)))]
+        return [.sendEcho(to: peer, LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: .thisBuild))]
     }
 
     /// The time to stamp at `now` given this node's `wallClock` (bounded; see ``ClockBound``).
@@ -190,14 +205,27 @@ public struct NodeCore: Sendable {
         clocks.bound(wallClock, at: now, voters: settings.voters, self: id)
     }
 
-    /// A command forwarded by a follower, stamped by this leader — never with the follower's time.
-    public mutating func stampForwarded(_ forwarded: StampedCommand, at now: MonotonicTime, wallClock: Timestamp) -> StampedCommand {
-        if mutations.isOn("follower-clock") { return forwarded }
-        return StampedCommand(at: stamp(at: now, wallClock: wallClock).stamp, command: forwarded.command)
+    /// The leader's one step from a client's command to an entry, for its own clients and for
+    /// forwards alike: the bounded stamp, every relative time resolved against it, and the
+    /// format gate over every voter and learner. `followerClock` is the forwarding node's wall
+    /// clock; only the `follower-clock` mutation (a leader that lets a follower's clock decide)
+    /// uses it.
+    ///
+    /// - Throws: ``LeaderRefusal``: the command is invalid at the stamp (422), or a member's
+    ///   build could not apply it (503).
+    public mutating func resolve(_ unstamped: UnstampedCommand, followerClock: Timestamp? = nil, members: Set<Raft.NodeID>,
+                                 at now: MonotonicTime, wallClock: Timestamp) throws(LeaderRefusal) -> StampedCommand {
+        var stamp = self.stamp(at: now, wallClock: wallClock).stamp
+        if mutations.isOn("follower-clock"), let followerClock { stamp = followerClock }
+        return try LeaderRefusal.resolve(unstamped, at: stamp, builds: memberBuilds, members: members, self: id)
     }
 
-    /// This node took office (or lost it, with `nil`).
-    public mutating func leadership(since: MonotonicTime?) { leadingSince = since }
+    /// This node took office (or lost it, with `nil`): taking office forgets what members
+    /// reported before (``MemberBuilds/forgetAll()``).
+    public mutating func leadership(since: MonotonicTime?) {
+        if since != nil, leadingSince == nil { memberBuilds.forgetAll() }
+        leadingSince = since
+    }
 
     /// One duty round while leading: the entries to propose, in order (one unless the round's
     /// commands are over `Settings.maxEntryBytes` once encoded), if anything is due. `nextRunID`

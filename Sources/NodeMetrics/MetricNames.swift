@@ -34,9 +34,9 @@ public enum MetricNames {
     public static let executorBusy = "quorum_executor_busy"
     /// `quorum_http_requests_total{route,status}` (counter): HTTP requests answered.
     public static let httpRequests = "quorum_http_requests_total"
-    /// `quorum_clock_jumps_total` (counter): times this node, leading, found its wall clock ahead
-    /// of the median of a majority's reported clocks by more than the bound and stamped the
-    /// bounded time instead.
+    /// `quorum_clock_jumps_total` (counter): times this node, leading, found its wall clock more
+    /// than 1 s ahead of its bound (the median of every voter's fresh report, or its monotonic
+    /// clock plus its trusted offset) and began stamping the bound instead; once per episode.
     public static let clockJumps = "quorum_clock_jumps_total"
     /// `quorum_raft_dropped_messages_total{reason}` (counter): peer Raft messages dropped by
     /// validation (`Raft.DropReason`).
@@ -108,7 +108,7 @@ enum MetricHelp {
         case MetricNames.executorSlots: "Executor slots this node offers."
         case MetricNames.executorBusy: "Executor slots of this node running an attempt."
         case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
-        case MetricNames.clockJumps: "Stamps this leader bounded because its wall clock ran ahead of the median of a majority of reported clocks."
+        case MetricNames.clockJumps: "Times this leader found its wall clock more than 1 s ahead of its bound (the median of every voter's reported clock, or its trusted offset) and began stamping the bound; once per episode."
         case MetricNames.raftDroppedMessages: "Peer Raft messages dropped by validation, by reason."
         case MetricNames.transportDroppedFrames: "Peer frames the transport could not send or deliver, by reason."
         default: ""

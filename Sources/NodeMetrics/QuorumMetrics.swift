@@ -33,8 +33,9 @@ public final class QuorumMetrics: Sendable {
     private let scheduleLagHistogram: ValueHistogram
     private let executorSlots: Gauge
     private let executorBusy: Gauge
-    /// The exported `quorum_queue_depth{priority}` series, by priority.
-    private let queueDepths: Mutex<[Int: Gauge]>
+    /// The exported `quorum_queue_depth{priority}` series, by label value (a priority or
+    /// `other`; see ``QueueDepthSeries``).
+    private let queueDepths: Mutex<[String: Gauge]>
     /// `quorum_http_requests_total` series by route and status, so a request costs one lookup
     /// here instead of the registry's name and label validation.
     private let httpRequestCounters = Mutex<[RouteStatus: Counter]>([:])
@@ -86,7 +87,7 @@ public final class QuorumMetrics: Sendable {
         executorBusy = registry.makeGauge(descriptor: Self.descriptor(N.executorBusy))
         let idle = registry.makeGauge(
             descriptor: Self.descriptor(N.queueDepth), labels: [("priority", String(Self.alwaysExportedPriority))])
-        queueDepths = Mutex([Self.alwaysExportedPriority: idle])
+        queueDepths = Mutex([String(Self.alwaysExportedPriority): idle])
         raftDrops = DropCounters(registry: registry, name: N.raftDroppedMessages, reasons: N.raftDropReasons)
         transportDrops = DropCounters(registry: registry, name: N.transportDroppedFrames, reasons: N.transportDropReasons)
     }
@@ -155,29 +156,32 @@ public final class QuorumMetrics: Sendable {
         scheduleLagHistogram.record(max(0, seconds))
     }
 
-    /// Sets `quorum_queue_depth{priority}` to the queued runs per priority.
+    /// Sets `quorum_queue_depth{priority}` to the queued runs per priority: at most
+    /// ``QueueDepthSeries/maxPrioritySeries`` priorities (the ones with the most queued runs)
+    /// and `priority="other"` for the rest (see ``QueueDepthSeries``).
     ///
-    /// A priority absent from `byPriority` (or at 0) has its series removed, except
-    /// ``alwaysExportedPriority``, which exports 0: user priorities are arbitrary integers, so
-    /// keeping a zero series for every priority ever seen would grow without bound, and a
-    /// removed series is marked stale by Prometheus at the next scrape.
+    /// A series no longer exported (or at 0) is removed, except ``alwaysExportedPriority``,
+    /// which exports 0: keeping a zero series for every priority ever seen would grow without
+    /// bound, and a removed series is marked stale by Prometheus at the next scrape.
     public func setQueueDepth(byPriority: [Int: Int]) {
+        let series = QueueDepthSeries.series(byPriority: byPriority, alwaysExported: Self.alwaysExportedPriority)
+        let always = String(Self.alwaysExportedPriority)
         queueDepths.withLock { gauges in
-            for (priority, gauge) in gauges where (byPriority[priority] ?? 0) == 0 {
-                if priority == Self.alwaysExportedPriority {
+            for (label, gauge) in gauges where (series[label] ?? 0) == 0 {
+                if label == always {
                     gauge.set(to: 0)
                 } else {
                     registry.unregisterGauge(gauge)
-                    gauges[priority] = nil
+                    gauges[label] = nil
                 }
             }
-            for (priority, count) in byPriority where count > 0 {
-                if let gauge = gauges[priority] {
+            for (label, count) in series where count > 0 {
+                if let gauge = gauges[label] {
                     gauge.set(to: Double(count))
                 } else {
                     let descriptor = MetricNameDescriptor(metricName: MetricNames.queueDepth, unitName: "", helpText: Self.queueDepthHelp)
-                    let gauge = registry.makeGauge(descriptor: descriptor, labels: [("priority", String(priority))])
-                    gauges[priority] = gauge
+                    let gauge = registry.makeGauge(descriptor: descriptor, labels: [("priority", label)])
+                    gauges[label] = gauge
                     gauge.set(to: Double(count))
                 }
             }

@@ -1,5 +1,6 @@
 import ClusterConfig
 import Node
+import NodeCore
 import RaftCore
 import SchedulerCore
 
@@ -68,7 +69,7 @@ struct ClusterView: Sendable {
             if id == driver.id {
                 reachable = true
             } else if let heard = link.lastHeard(from: id) {
-                reachable = ContinuousClock.now - heard <= settings.executorLease
+                reachable = settings.clock.monotonic() - heard <= settings.executorLease
             } else {
                 reachable = false
             }

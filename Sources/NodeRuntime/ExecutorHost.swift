@@ -34,15 +34,18 @@ public final class ExecutorHost: Sendable {
 
     private let runner: AttemptRunner
     private let reporter: Reporter
+    private let clock: NodeClock
     private let logger: Logger
     private let state = Mutex(State())
     /// The configured slots (the leader assigns at most this many attempts here).
     public let slots: Int
 
-    /// A host running attempts with `runner` and reporting through `reporter`.
-    public init(slots: Int, runner: AttemptRunner, logger: Logger, reporter: @escaping Reporter) {
+    /// A host running attempts with `runner` and reporting through `reporter`; its waits (report
+    /// retries, the drain's grace) are on `clock`.
+    public init(slots: Int, runner: AttemptRunner, clock: NodeClock, logger: Logger, reporter: @escaping Reporter) {
         self.slots = slots
         self.runner = runner
+        self.clock = clock
         self.reporter = reporter
         self.logger = logger
     }
@@ -79,10 +82,9 @@ public final class ExecutorHost: Sendable {
             let task = Task { [self] in
                 var result: AttemptReport?
                 if !draining {
-                    let execution = await runner.run(ExecutionRequest(
-                        runID: order.runID.rawValue, attempt: order.attempt,
-                        task: TaskTranslation.executorTask(order.task), timeout: .milliseconds(order.timeoutMs)))
-                    result = TaskTranslation.report(execution)
+                    result = await runner.run(ExecutionRequest(
+                        runID: order.runID, attempt: order.attempt, task: order.task,
+                        timeout: .milliseconds(order.timeoutMs))).report
                 }
                 await finished(key, report: result)
             }
@@ -110,7 +112,7 @@ public final class ExecutorHost: Sendable {
             while !(await reporter(command)) {
                 // The cluster has no leader right now: keep the result and try again.
                 do {
-                    try await Task.sleep(for: delay)
+                    try await clock.sleep(for: delay)
                 } catch {
                     break
                 }
@@ -149,9 +151,9 @@ public final class ExecutorHost: Sendable {
             state.draining = true
             return state.running.values.map(\.task)
         }
-        let deadline = ContinuousClock.now + grace
-        while busy > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        let deadline = clock.monotonic() + grace
+        while busy > 0, clock.monotonic() < deadline {
+            try? await clock.sleep(for: .milliseconds(20))
         }
         for task in state.withLock({ $0.running.values.map(\.task) }) { task.cancel() }
         for task in tasks { await task.value }

@@ -27,32 +27,31 @@ struct ExecutorWatch: Sendable {
     let replica: RaftReplica
     let settings: NodeSettings
     let executorID: ExecutorID
-    /// This host's wall clock (reported to the leader in every probe).
-    let wallClock: @Sendable () -> Timestamp
     let logger: Logger
 
     func run() async {
         // A new leader is probed at once (its first proof of this executor comes a round trip
         // later instead of up to a probe period later).
-        let prober = Task { [driver, link, settings, wallClock] in
+        let prober = Task { [driver, link, settings] in
             for await change in driver.leadership.subscribe() {
                 guard let leader = change.leader, leader != driver.id else { continue }
                 let applied = await driver.status.appliedIndex
-                link.probeLease(of: leader, appliedIndex: applied, wallClock: wallClock(), legacyAfter: settings.executorLease / 2)
+                link.probeLease(of: leader, appliedIndex: applied, wallClock: settings.clock.wall(),
+                                legacyAfter: settings.executorLease / 2)
             }
         }
         defer { prober.cancel() }
         let period = settings.executorLease / 8
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: period)
+                try await settings.clock.sleep(for: period)
             } catch {
                 return
             }
             let status = await driver.status
             let leading = status.leader == driver.id
             if !leading, let leader = status.leader {
-                link.probeLease(of: leader, appliedIndex: status.appliedIndex, wallClock: wallClock(),
+                link.probeLease(of: leader, appliedIndex: status.appliedIndex, wallClock: settings.clock.wall(),
                                 legacyAfter: settings.executorLease / 2)
             }
             if link.executorMustFence(leading: leading) {

@@ -1,5 +1,7 @@
 import BinaryCoding
+import NodeCore
 import RaftCore
+import SchedulerPlanning
 
 /// The frame types this node puts on the peer transport.
 enum PeerFrameType: UInt8 {
@@ -25,6 +27,45 @@ enum PeerFrameType: UInt8 {
     /// A Raft message with the sender's incarnation: a varint, then the ``RaftWire`` bytes.
     /// Sent only to peers whose hello arrived within the last 5 seconds; others get ``raft``.
     case raftStamped = 17
+    /// A follower asks the leader to resolve and propose a command with relative times
+    /// (``ForwardedUnstamped``); answered with ``forwardOutcome``. Sent only to a leader whose
+    /// latest echo advertised ``NodeCore/PeerFeatures/unstampedForwarding`` (older builds drop it).
+    case forwardUnstamped = 8
+}
+
+/// A command a follower forwards with its times still relative: the leader resolves them with
+/// its own stamp (``NodeCore/LeaderRefusal/resolve(_:at:builds:members:self:)``), proposes the
+/// result and answers with a ``ForwardedOutcome``.
+struct ForwardedUnstamped: Hashable, Sendable {
+    /// Matches the answer to the waiting request.
+    var requestID: UInt64
+    /// The command as the follower's client asked for it.
+    var command: UnstampedCommand
+
+    func encoded() -> [UInt8] {
+        let inner = command.encoded()
+        var w = BinaryWriter(capacity: inner.count + 16)
+        w.write(requestID)
+        w.write(inner)
+        return w.bytes
+    }
+
+    init(requestID: UInt64, command: UnstampedCommand) {
+        self.requestID = requestID
+        self.command = command
+    }
+
+    init(decoding bytes: [UInt8]) throws(DecodeError) {
+        var r = BinaryReader(bytes)
+        requestID = try r.readUInt64()
+        let innerOffset = r.offset
+        do {
+            command = try UnstampedCommand(decoding: try r.readBytes())
+        } catch {
+            throw DecodeError("forwarded unstamped command: \(error.message)", offset: innerOffset + error.offset)
+        }
+        guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after a forwarded unstamped command", offset: r.offset) }
+    }
 }
 
 /// A command a follower forwards to the leader: the leader stamps it with its own clock and
@@ -72,6 +113,13 @@ struct ForwardedOutcome: Hashable, Sendable {
         /// leader wait runs out. A follower of an older build cannot decode it and answers
         /// "outcome unknown" after its forward timeout, as it did for such a command before.
         case entryTooLarge(size: Int, limit: Int)
+        /// Certainly not proposed: invalid at the leader's stamp (tag 4; the follower answers 422
+        /// naming the field). Only in answer to a ``ForwardedUnstamped``, which older builds never send.
+        case invalid(UnstampedCommand.ResolveError)
+        /// Certainly not proposed: a member's build could not apply it (tag 5; the follower
+        /// answers 503 with the message). Only in answer to a ``ForwardedUnstamped``; an older
+        /// follower's ``ForwardedProposal`` gets `notProposed` with the same message instead.
+        case upgradeInProgress(message: String)
     }
 
     var requestID: UInt64
@@ -95,6 +143,14 @@ struct ForwardedOutcome: Hashable, Sendable {
             w.write(UInt8(3))
             w.write(UInt64(clamping: size))
             w.write(UInt64(clamping: limit))
+        case .invalid(let error):
+            w.write(UInt8(4))
+            w.write(error.batchIndex.map { UInt64(clamping: $0) &+ 1 } ?? 0)
+            w.write(error.field)
+            w.write(error.message)
+        case .upgradeInProgress(let message):
+            w.write(UInt8(5))
+            w.write(message)
         }
         return w.bytes
     }
@@ -118,6 +174,13 @@ struct ForwardedOutcome: Hashable, Sendable {
         case 3:
             let size = Int(clamping: try r.readUInt64())
             result = .entryTooLarge(size: size, limit: Int(clamping: try r.readUInt64()))
+        case 4:
+            let index = try r.readUInt64()
+            let field = try r.readString()
+            result = .invalid(UnstampedCommand.ResolveError(batchIndex: index == 0 ? nil : Int(clamping: index - 1), field: field,
+                                                            message: try r.readString()))
+        case 5:
+            result = .upgradeInProgress(message: try r.readString())
         case let tag:
             throw DecodeError("unknown forwarded outcome tag \(tag)", offset: r.offset - 1)
         }

@@ -19,6 +19,7 @@ final class LeaderDuties: Sendable {
     private let link: PeerLink
     private let executors: [ExecutorID: Int]
     private let settings: NodeSettings
+    /// The stamp clock (``StampClock/now()``); monotonic time and sleeps come from `settings.clock`.
     private let clock: @Sendable () -> Timestamp
     private let ids: RunIDSource
     private let logger: Logger
@@ -47,7 +48,7 @@ final class LeaderDuties: Sendable {
     func run() async {
         let ticker = Task { [wakeupInput, settings] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: settings.dutyPeriod)
+                try? await settings.clock.sleep(for: settings.dutyPeriod)
                 wakeupInput.yield()
             }
         }
@@ -60,7 +61,7 @@ final class LeaderDuties: Sendable {
             ticker.cancel()
             follower.cancel()
         }
-        var leadingSince: ContinuousClock.Instant?
+        var leadingSince: MonotonicTime?
         for await _ in wakeups {
             let status = await driver.status
             guard status.leader == driver.id, status.role == .leader else {
@@ -72,18 +73,17 @@ final class LeaderDuties: Sendable {
                 continue
             }
             if leadingSince == nil {
-                leadingSince = .now
+                leadingSince = settings.clock.monotonic()
                 link.setLeading(since: leadingSince)
                 logger.info("leader duties started: timers and dispatch rebuilt from the state", metadata: ["term": "\(status.term)"])
             }
-            await round(leadingSince: leadingSince ?? .now, commitIndex: status.commitIndex)
+            await round(leadingSince: leadingSince ?? settings.clock.monotonic(), commitIndex: status.commitIndex)
         }
     }
 
-    private func round(leadingSince: ContinuousClock.Instant, commitIndex: Raft.LogIndex) async {
+    private func round(leadingSince: MonotonicTime, commitIndex: Raft.LogIndex) async {
         let now = clock()
-        let instant = ContinuousClock.now
-        let monotonic = Monotonic.time(of: instant)
+        let monotonic = settings.clock.monotonic()
         let caughtUp = commits.withLock { history -> Set<ExecutorID> in
             history.record(commitIndex, at: monotonic)
             return Set(executors.keys.filter { id in
@@ -95,11 +95,11 @@ final class LeaderDuties: Sendable {
         let capacities = executors.keys.sorted().map { id in
             ExecutorCapacity(id: id, slots: executors[id] ?? 0, isLeader: id.rawValue == driver.id.rawValue,
                              isReachable: caughtUp.contains(id)
-                                && isReachable(id, since: leadingSince, within: settings.executorLease, at: instant))
+                                && isReachable(id, since: leadingSince, within: settings.executorLease, at: monotonic))
         }
         let lost = Set(executors.keys.filter { peer in
             peer.rawValue != driver.id.rawValue
-                && link.executorLost(Raft.NodeID(peer.rawValue), at: instant, lease: settings.executorLease,
+                && link.executorLost(Raft.NodeID(peer.rawValue), at: monotonic, lease: settings.executorLease,
                                      margin: settings.leaseMargin, leadingSince: leadingSince)
         })
         let maxAssignments = settings.maxAssignmentsPerEntry
@@ -112,7 +112,10 @@ final class LeaderDuties: Sendable {
         guard !commands.isEmpty else { return }
         // Usually one entry; several when the round's commands would not fit max_entry_bytes
         // (a cron storm, a large assignment round), proposed in order, each applied first.
-        for entry in EntrySplitter.entries(commands, maxEntryBytes: driver.maxEntryBytes) {
+        // Cron fires of DAG jobs in the spelling every member can decode (a rolling upgrade).
+        let format = link.memberBuilds().commonFormat(members: executors.keys.map { Raft.NodeID($0.rawValue) }, self: driver.id)
+        let compatible = commands.map { $0.compatible(withFormat: format) }
+        for entry in EntrySplitter.entries(compatible, maxEntryBytes: driver.maxEntryBytes) {
             do {
                 _ = try await driver.propose(CommandCodec.encode(entry, at: clock()))
             } catch where error.code == .entryTooLarge {
@@ -129,8 +132,8 @@ final class LeaderDuties: Sendable {
     /// Whether `peer` proved a round trip within `limit` (the leader counts itself reachable; a
     /// peer gets the benefit of the doubt for `limit` after this node took office). See
     /// ``LeaseLedger``: a probe that arrives proves nothing unless it names a recent echo.
-    private func isReachable(_ peer: ExecutorID, since leadingSince: ContinuousClock.Instant, within limit: Duration,
-                             at now: ContinuousClock.Instant) -> Bool {
+    private func isReachable(_ peer: ExecutorID, since leadingSince: MonotonicTime, within limit: Duration,
+                             at now: MonotonicTime) -> Bool {
         if peer.rawValue == driver.id.rawValue { return true }
         return link.leaseHolds(Raft.NodeID(peer.rawValue), at: now, lease: limit, leadingSince: leadingSince)
     }

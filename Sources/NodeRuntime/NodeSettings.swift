@@ -1,7 +1,11 @@
 import ClusterConfig
 
-/// The runtime's timing knobs, derived from the cluster config.
+/// The runtime's timing knobs, derived from the cluster config, and the one clock they are
+/// measured on.
 public struct NodeSettings: Sendable {
+    /// Where every part of the node reads time and sleeps (``NodeClock``): created once, with
+    /// these settings, and passed to every loop and component.
+    public var clock: NodeClock
     /// Raft's tick; heartbeat and election timeouts count in it.
     public var tick: Duration
     /// How long an API request waits for a leader (an election) before answering 503.
@@ -35,8 +39,9 @@ public struct NodeSettings: Sendable {
     /// …or after applied entries holding this many bytes, whichever comes first.
     public var snapshotBytes: Int
 
-    /// Settings for `config`.
-    public init(config: ClusterConfig) {
+    /// Settings for `config`, measured on `clock` (the system's clocks unless a test injects one).
+    public init(config: ClusterConfig, clock: NodeClock = .system()) {
+        self.clock = clock
         let heartbeat = max(1, config.raft.heartbeatMilliseconds)
         tick = .milliseconds(heartbeat)
         leaderWait = .milliseconds(max(2_000, 4 * config.raft.electionTimeoutMilliseconds.upperBound))

@@ -6,21 +6,31 @@ import NodeCore
 import RaftCore
 import RaftWire
 import SchedulerCore
+import SchedulerPlanning
 import Synchronization
 import Transport
 
 /// This node's side of the peer transport: Raft messages out and in, proposals forwarded to
 /// the leader and answered, and when each peer was last heard from (the leader's lease view).
 final class PeerLink: PeerMessenger, Sendable {
+    /// What a follower forwarded: a stamped command (frame 2, any build) or one with relative
+    /// times (frame 8, this build on).
+    enum ForwardRequest: Sendable {
+        /// A ``ForwardedProposal``'s command bytes.
+        case stamped([UInt8])
+        /// A ``ForwardedUnstamped``'s command.
+        case unstamped(UnstampedCommand)
+    }
+
     /// Answers a forwarded proposal (set by the runtime: propose on the local driver).
-    typealias ForwardHandler = @Sendable (_ command: [UInt8]) async -> ForwardedOutcome.Result
+    typealias ForwardHandler = @Sendable (_ request: ForwardRequest) async -> ForwardedOutcome.Result
 
     private struct State {
         var driver: RaftDriver?
         var forwardHandler: ForwardHandler?
         var pending: [UInt64: CheckedContinuation<ForwardedOutcome.Result, Never>] = [:]
         var nextRequestID: UInt64 = 1
-        var lastHeard: [Raft.NodeID: ContinuousClock.Instant] = [:]
+        var lastHeard: [Raft.NodeID: MonotonicTime] = [:]
         /// Executor side: probes, echoes and when the lease runs out.
         var executorLease: ExecutorLease
         /// Leader side: which executors proved a round trip, and when.
@@ -32,9 +42,13 @@ final class PeerLink: PeerMessenger, Sendable {
         /// Leader side: when this node took office (nil while it does not lead).
         var leadingSince: MonotonicTime?
         /// When this node last sent each peer a hello.
-        var helloSent: [Raft.NodeID: ContinuousClock.Instant] = [:]
+        var helloSent: [Raft.NodeID: MonotonicTime] = [:]
         /// When each peer's latest hello arrived: it reads stamped Raft frames until then + 5 s.
-        var helloHeard: [Raft.NodeID: ContinuousClock.Instant] = [:]
+        var helloHeard: [Raft.NodeID: MonotonicTime] = [:]
+        /// Leader side: the build format version each member reported (the format gate).
+        var builds: MemberBuilds
+        /// Executor side: the features each leader advertised in its latest echo.
+        var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
     }
 
     /// This node's data-directory incarnation (0: stamp nothing, send no hello).
@@ -48,23 +62,29 @@ final class PeerLink: PeerMessenger, Sendable {
     private let state: Mutex<State>
     private let lease: Duration
     private let margin: Duration
+    private let clock: NodeClock
     private let logger: Logger
 
     /// A link over `transport`; `lease` is the executor lease and `margin` the fencing margin; `clockTolerance` bounds how far
     /// ahead of its peers' clocks this node, leading, stamps commands (``boundedStamp(_:voters:)``),
     /// using reports at most `clockReportAge` old (default half the lease: probes come every eighth).
+    /// Every time it keeps or compares is read from `clock` (the node's ``NodeClock``).
     /// `incarnation` is this node's data-directory incarnation, carried with every Raft message
     /// to peers that said they read it (docs/raft.md, "Incarnations").
     init(transport: Transport.PeerTransport, lease: Duration = .seconds(5), margin: Duration = .milliseconds(6_850),
-         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, incarnation: UInt64 = 0, logger: Logger) {
+         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, clock: NodeClock, incarnation: UInt64 = 0,
+         logger: Logger) {
         self.transport = transport
         self.incarnation = incarnation
         self.lease = lease
         self.margin = margin
+        self.clock = clock
         self.logger = logger
-        state = Mutex(State(executorLease: ExecutorLease(lease: lease, started: Monotonic.now()),
+        let started = clock.monotonic()
+        state = Mutex(State(executorLease: ExecutorLease(lease: lease, started: started),
                             clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge ?? lease / 2,
-                                               startClock: (StampClock.system(), Monotonic.now()))))
+                                               startClock: (clock.wall(), started)),
+                            builds: MemberBuilds(probeFreshness: lease / 2)))
     }
 
     /// Connects the driver and the forward handler (they are created after this link).
@@ -94,7 +114,7 @@ final class PeerLink: PeerMessenger, Sendable {
             transport.send(Transport.Frame(type: PeerFrameType.raft.rawValue, bytes: RaftWireCodec.encode(message)), to: peer)
             return
         }
-        let now = ContinuousClock.now
+        let now = clock.monotonic()
         let (sayHello, stamp) = state.withLock { state -> (Bool, Bool) in
             let due = state.helloSent[peer].map { now - $0 >= Self.helloInterval } ?? true
             if due { state.helloSent[peer] = now }
@@ -112,7 +132,7 @@ final class PeerLink: PeerMessenger, Sendable {
     }
 
     /// When `peer` was last heard from, if ever since this process started.
-    func lastHeard(from peer: Raft.NodeID) -> ContinuousClock.Instant? {
+    func lastHeard(from peer: Raft.NodeID) -> MonotonicTime? {
         state.withLock { $0.lastHeard[peer] }
     }
 
@@ -125,7 +145,7 @@ final class PeerLink: PeerMessenger, Sendable {
     /// While `leader` has not answered a version-1 probe for `legacyAfter` (an older build), a
     /// legacy ping goes too, so an upgrade does not fence executors.
     func probeLease(of leader: Raft.NodeID, appliedIndex: Raft.LogIndex, wallClock: Timestamp, legacyAfter: Duration) {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         let (probe, sendLegacy) = state.withLock {
             $0.executorLease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock, legacyAfter: legacyAfter)
         }
@@ -142,14 +162,14 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Executor side: whether a round trip (or leading) proves this node's lease now.
     func executorLeaseProven() -> Bool {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         return state.withLock { $0.executorLease.isProven(at: now) }
     }
 
     /// Executor side: whether the lease ran out (no round trip with a leader, no term as leader,
     /// within the lease); `leading` records that this node leads now.
     func executorMustFence(leading: Bool) -> Bool {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         return state.withLock { state in
             if leading { state.executorLease.leading(at: now) }
             return state.executorLease.mustFence(at: now)
@@ -158,12 +178,10 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Leader side: whether `peer`'s executor lease holds at `now` (see ``LeaseLedger``). A peer
     /// that never sent a version-1 probe (an older build) is judged by the last frame heard.
-    func leaseHolds(_ peer: Raft.NodeID, at now: ContinuousClock.Instant, lease: Duration,
-                    leadingSince: ContinuousClock.Instant) -> Bool {
+    func leaseHolds(_ peer: Raft.NodeID, at now: MonotonicTime, lease: Duration, leadingSince: MonotonicTime) -> Bool {
         state.withLock { state in
             if state.probingPeers.contains(peer) {
-                return state.ledger.holds(peer, at: Monotonic.time(of: now), lease: lease,
-                                          leadingSince: Monotonic.time(of: leadingSince))
+                return state.ledger.holds(peer, at: now, lease: lease, leadingSince: leadingSince)
             }
             let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
             return now - heard <= lease
@@ -172,18 +190,31 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Leader side: this node took office at `since` (nil: it no longer leads). Echoes follow the
     /// ledger's policy only while leading.
-    func setLeading(since: ContinuousClock.Instant?) {
-        state.withLock { $0.leadingSince = since.map(Monotonic.time(of:)) }
+    func setLeading(since: MonotonicTime?) {
+        state.withLock { state in
+            // What members reported before this term may be stale (see ``MemberBuilds``).
+            if since != nil, state.leadingSince == nil { state.builds.forgetAll() }
+            state.leadingSince = since
+        }
+    }
+
+    /// Leader side: the build format versions members reported this term.
+    func memberBuilds() -> MemberBuilds {
+        state.withLock { $0.builds }
+    }
+
+    /// Executor side: whether `leader` advertised unstamped forwards in its latest echo.
+    func leaderTakesUnstamped(_ leader: Raft.NodeID) -> Bool {
+        state.withLock { $0.leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false }
     }
 
     /// Leader side: whether `peer`'s attempts may be expired as lost (``NodeCore/LeaseLedger/isLost(_:at:lease:margin:leadingSince:)``);
     /// a peer that never sent a version-1 probe is judged by the last frame heard.
-    func executorLost(_ peer: Raft.NodeID, at now: ContinuousClock.Instant, lease: Duration, margin: Duration,
-                      leadingSince: ContinuousClock.Instant) -> Bool {
+    func executorLost(_ peer: Raft.NodeID, at now: MonotonicTime, lease: Duration, margin: Duration,
+                      leadingSince: MonotonicTime) -> Bool {
         state.withLock { state in
             if state.probingPeers.contains(peer) {
-                return state.ledger.isLost(peer, at: Monotonic.time(of: now), lease: lease, margin: margin,
-                                           leadingSince: Monotonic.time(of: leadingSince))
+                return state.ledger.isLost(peer, at: now, lease: lease, margin: margin, leadingSince: leadingSince)
             }
             let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
             return now - heard > lease + margin
@@ -199,36 +230,41 @@ final class PeerLink: PeerMessenger, Sendable {
     /// (see ``ClockBound``); `jumped` when the bound applied.
     func boundedStamp(_ own: Timestamp, voters: Set<Raft.NodeID>) -> (stamp: Timestamp, jumped: Bool) {
         let me = transport.configuration.nodeID
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         return state.withLock { $0.clocks.bound(own, at: now, voters: voters, self: me) }
     }
 
     /// A live entry stamped `stamp` was just applied while this node's wall clock read `own`
     /// (see ``NodeCore/ClockBound/observe(logStamp:own:at:)``).
     func observe(logStamp stamp: Timestamp, own: Timestamp) {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         state.withLock { $0.clocks.observe(logStamp: stamp, own: own, at: now) }
     }
 
-    /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
-    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?) {
-        let now = Monotonic.now()
-        state.withLock { $0.executorLease.echoed(sequence, by: peer, echoID: echoID, at: now) }
+    /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong, which says nothing
+    /// about features; an echo's ``LeaseEcho/features`` replace what `peer` advertised before).
+    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures? = nil) {
+        let now = clock.monotonic()
+        state.withLock { state in
+            state.executorLease.echoed(sequence, by: peer, echoID: echoID, at: now)
+            if echoID != nil { state.leaderFeatures[peer] = features ?? [] }
+        }
     }
 
     /// Leader side: records `peer`'s probe and returns the echo to send back, if any (the ledger
     /// stops echoing an executor whose probes show the echoes are not arriving).
     private func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID) -> LeaseEcho? {
-        let now = Monotonic.now()
+        let now = clock.monotonic()
         let lease = self.lease, margin = self.margin
         return state.withLock { state in
             state.probingPeers.insert(peer)
             state.ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
             state.clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
+            state.builds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
             guard let since = state.leadingSince,
                   state.ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: lease, margin: margin)
             else { return nil }
-            return LeaseEcho(sequence: probe.sequence, echoID: state.ledger.echo(to: peer, at: now))
+            return LeaseEcho.answering(probe, echoID: state.ledger.echo(to: peer, at: now), features: .thisBuild)
         }
     }
 
@@ -241,6 +277,26 @@ final class PeerLink: PeerMessenger, Sendable {
     /// queueing would only wait for the timeout); gives up early, as outcome unknown, when this
     /// node learns of another leader meanwhile.
     func forward(_ command: [UInt8], to leader: Raft.NodeID, timeout: Duration, poll: Duration) async -> ForwardedOutcome.Result {
+        await forward(to: leader, timeout: timeout, poll: poll) { requestID in
+            Transport.Frame(type: PeerFrameType.forwardProposal.rawValue,
+                            bytes: ForwardedProposal(requestID: requestID, command: command).encoded())
+        }
+    }
+
+    /// Forwards a command with relative times to `leader` (frame 8), as ``forward(_:to:timeout:poll:)``.
+    /// Call only when ``leaderTakesUnstamped(_:)``: an older leader drops the frame.
+    func forward(unstamped command: UnstampedCommand, to leader: Raft.NodeID, timeout: Duration,
+                 poll: Duration) async -> ForwardedOutcome.Result {
+        await forward(to: leader, timeout: timeout, poll: poll) { requestID in
+            Transport.Frame(type: PeerFrameType.forwardUnstamped.rawValue,
+                            bytes: ForwardedUnstamped(requestID: requestID, command: command).encoded())
+        }
+    }
+
+    /// Sends the frame `makeFrame` builds for a fresh request id to `leader` and waits for the
+    /// answer with that id (the two forwards above; tests send malformed frames through it).
+    func forward(to leader: Raft.NodeID, timeout: Duration, poll: Duration,
+                         frame makeFrame: (UInt64) -> Transport.Frame) async -> ForwardedOutcome.Result {
         guard transport.isConnected(to: leader) else {
             return .notProposed(leaderHint: leader, message: "no connection to leader \(leader)")
         }
@@ -249,8 +305,7 @@ final class PeerLink: PeerMessenger, Sendable {
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
         }
-        let frame = Transport.Frame(type: PeerFrameType.forwardProposal.rawValue,
-                                    bytes: ForwardedProposal(requestID: requestID, command: command).encoded())
+        let frame = makeFrame(requestID)
         return await withTaskGroup(of: ForwardedOutcome.Result?.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
@@ -265,9 +320,9 @@ final class PeerLink: PeerMessenger, Sendable {
                 }
             }
             group.addTask {
-                let deadline = ContinuousClock.now + timeout
-                while ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: poll)
+                let deadline = self.clock.monotonic() + timeout
+                while self.clock.monotonic() < deadline {
+                    try? await self.clock.sleep(for: poll)
                     if Task.isCancelled { return nil }
                     if let driver, await driver.status.leader != leader { return nil }
                 }
@@ -289,14 +344,27 @@ final class PeerLink: PeerMessenger, Sendable {
         continuation?.resume(returning: result)
     }
 
+    /// Answers a forward from `peer` with the handler's outcome, in a child task of `group`.
+    private func answerForward(_ requestID: UInt64, _ request: ForwardRequest, to peer: Raft.NodeID,
+                               in group: inout DiscardingTaskGroup) {
+        let handler = state.withLock { $0.forwardHandler }
+        group.addTask {
+            let result = await handler?(request)
+                ?? .notProposed(leaderHint: nil, message: "node \(self.transport.configuration.nodeID) is still starting")
+            let answer = ForwardedOutcome(requestID: requestID, result: result)
+            self.transport.send(Transport.Frame(type: PeerFrameType.forwardOutcome.rawValue, bytes: answer.encoded()), to: peer)
+        }
+    }
+
     // MARK: Inbound
 
     /// Handles every inbound frame until the transport's stream ends.
     func runInbound() async {
         await withDiscardingTaskGroup { group in
             for await message in transport.inbound {
+                let heardAt = clock.monotonic()
                 let driver = state.withLock { state -> RaftDriver? in
-                    state.lastHeard[message.from] = .now
+                    state.lastHeard[message.from] = heardAt
                     return state.driver
                 }
                 let bytes = Array(message.payload.readableBytesView)
@@ -318,20 +386,29 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable peer hello", metadata: ["from": "\(message.from)"])
                         continue
                     }
-                    state.withLock { $0.helloHeard[message.from] = .now }
+                    state.withLock { $0.helloHeard[message.from] = heardAt }
                 case .forwardProposal:
                     guard let request = try? ForwardedProposal(decoding: bytes) else {
                         logger.warning("dropped an undecodable forwarded proposal", metadata: ["from": "\(message.from)"])
                         continue
                     }
-                    let handler = state.withLock { $0.forwardHandler }
-                    group.addTask {
-                        let result = await handler?(request.command)
-                            ?? .notProposed(leaderHint: nil, message: "node \(self.transport.configuration.nodeID) is still starting")
-                        let answer = ForwardedOutcome(requestID: request.requestID, result: result)
-                        self.transport.send(Transport.Frame(type: PeerFrameType.forwardOutcome.rawValue, bytes: answer.encoded()),
-                                            to: message.from)
+                    answerForward(request.requestID, .stamped(request.command), to: message.from, in: &group)
+                case .forwardUnstamped:
+                    let request: ForwardedUnstamped
+                    do {
+                        request = try ForwardedUnstamped(decoding: bytes)
+                    } catch {
+                        // Answer when the request id is readable: the follower then retries or
+                        // answers 503 at once instead of waiting out its forward timeout.
+                        logger.warning("refused an undecodable unstamped forward", metadata: ["from": "\(message.from)", "error": "\(error)"])
+                        var r = BinaryReader(bytes)
+                        guard let requestID = try? r.readUInt64() else { continue }
+                        let answer = ForwardedOutcome(requestID: requestID, result: .notProposed(
+                            leaderHint: nil, message: "the leader could not decode the forwarded command (\(error)); is it an older build?"))
+                        transport.send(Transport.Frame(type: PeerFrameType.forwardOutcome.rawValue, bytes: answer.encoded()), to: message.from)
+                        continue
                     }
+                    answerForward(request.requestID, .unstamped(request.command), to: message.from, in: &group)
                 case .forwardOutcome:
                     guard let outcome = try? ForwardedOutcome(decoding: bytes) else {
                         logger.warning("dropped an undecodable forward answer", metadata: ["from": "\(message.from)"])
@@ -340,6 +417,8 @@ final class PeerLink: PeerMessenger, Sendable {
                     resolve(outcome.requestID, outcome.result)
                 case .leasePing:
                     // Echo at once: the prober only needs proof that both directions work.
+                    let now = clock.monotonic()
+                    state.withLock { $0.builds.legacyPing(from: message.from, at: now) }
                     transport.send(Transport.Frame(type: PeerFrameType.leasePong.rawValue, bytes: bytes), to: message.from)
                 case .leasePong:
                     var r = BinaryReader(bytes)
@@ -356,7 +435,7 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable lease echo", metadata: ["from": "\(message.from)"])
                         continue
                     }
-                    probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID)
+                    probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID, features: echo.features)
                 case nil:
                     logger.warning("dropped a frame of unknown type", metadata: ["from": "\(message.from)", "type": "\(message.type)"])
                 }

@@ -3,6 +3,7 @@ import Executor
 import Foundation
 import Logging
 import Node
+import NodeCore
 import NodeMetrics
 import RaftCore
 import RaftStorage
@@ -83,7 +84,8 @@ public final class QuorumNode: Sendable {
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
         transport.setPeers(peers)
         let link = PeerLink(transport: transport, lease: settings.executorLease, margin: settings.leaseMargin,
-                            clockTolerance: settings.clockTolerance, incarnation: incarnation.id, logger: logger)
+                            clockTolerance: settings.clockTolerance, clock: settings.clock, incarnation: incarnation.id,
+                            logger: logger)
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -96,9 +98,9 @@ public final class QuorumNode: Sendable {
         }
         let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell,
                                                                            killGracePeriod: settings.killGrace),
-                                   logger: logger, processGroups: journal)
+                                   clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
-        let stampClock = StampClock(wallClock: StampClock.system, link: link, voters: voters, metrics: metrics, logger: logger)
+        let stampClock = StampClock(clock: settings.clock, link: link, voters: voters, metrics: metrics, logger: logger)
         let clock: @Sendable () -> Timestamp = { stampClock.now() }
         let ids = NodeIDGenerator(node: config.node.id, startMillis: stampClock.wall().milliseconds)
 
@@ -108,33 +110,36 @@ public final class QuorumNode: Sendable {
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence(leading: false) },
-                                                 wallClock: StampClock.system,
+                                                 wallClock: { stampClock.wall() },
                                                  killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
                                                  logger: logger) {
             if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
             reactions.handle($0)
         }
+        let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
         var raftConfig = Raft.Config(
             id: id,
             electionTicks: max(2, config.cluster.raft.electionTimeoutMilliseconds.lowerBound / max(1, config.cluster.raft.heartbeatMilliseconds)),
             heartbeatTicks: 1,
-            snapshotInterval: settings.snapshotEntries,
-            snapshotIntervalBytes: settings.snapshotBytes)
+            // Staggered per node so the replicas do not all snapshot at the same index.
+            snapshotInterval: SnapshotStagger.interval(settings.snapshotEntries, for: id, among: voters.union(learners)),
+            snapshotIntervalBytes: SnapshotStagger.interval(settings.snapshotBytes, for: id, among: voters.union(learners)))
         raftConfig.incarnation = incarnation.id
         raftConfig.incarnationIsNew = incarnation.isNew
-        let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
         let driver = try RaftDriver(
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
             stateMachine: stateMachine, messenger: link,
             options: RaftDriver.Options(tickInterval: settings.tick, maxEntryBytes: config.cluster.raft.maxEntryBytes,
                                         onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
                                         onDroppedMessage: { metrics.raftMessageDropped(reason: $0.reason.rawValue) }),
-            logger: logger, seed: UInt64.random(in: .min ... .max))
+            clock: settings.clock.monotonicClock, logger: logger, seed: UInt64.random(in: .min ... .max))
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)
+        let resolver = LeaderResolver(clock: clock, builds: { link.memberBuilds() },
+                                      members: Set(config.cluster.nodes.map { Raft.NodeID($0.id) }), selfID: id)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
-                                  clock: clock, settings: settings, logger: logger)
-        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, logger: logger) { command in
+                                  clock: clock, resolver: resolver, settings: settings, logger: logger)
+        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger) { command in
             do {
                 _ = try await replica.propose(command)
                 return true
@@ -147,11 +152,11 @@ public final class QuorumNode: Sendable {
         let duties = LeaderDuties(driver: driver, stateMachine: stateMachine, link: link, executors: slots, settings: settings,
                                   clock: clock, ids: RunIDSource(generator: ids), logger: logger)
         reactions.connect(host: host, duties: duties)
-        link.attach(driver: driver) { command in
-            await ForwardHandler.propose(command, on: driver, clock: clock)
+        link.attach(driver: driver) { request in
+            await ForwardHandler.propose(request, on: driver, resolver: resolver)
         }
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
-                                  settings: settings, executorID: executorID, wallClock: StampClock.system, logger: logger)
+                                  settings: settings, executorID: executorID, logger: logger)
         return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, driver: driver, store: store, link: link,
                           stateMachine: stateMachine, host: host, duties: duties, watch: watch, logger: logger)
     }
@@ -226,9 +231,9 @@ public final class QuorumNode: Sendable {
             logger.warning("leadership transfer not started", metadata: ["error": "\(error)"])
             return
         }
-        let deadline = ContinuousClock.now + .seconds(2)
-        while ContinuousClock.now < deadline, await driver.status.leader == driver.id {
-            try? await Task.sleep(for: .milliseconds(20))
+        let deadline = settings.clock.monotonic() + .seconds(2)
+        while settings.clock.monotonic() < deadline, await driver.status.leader == driver.id {
+            try? await settings.clock.sleep(for: .milliseconds(20))
         }
     }
 }
@@ -250,29 +255,5 @@ final class AppliedReactions: Sendable {
         let (host, duties) = targets.withLock { ($0.host, $0.duties) }
         host?.accept(changes)
         duties?.wake()
-    }
-}
-
-/// The leader's side of forwarding: re-stamp the command with the leader's clock and propose it.
-enum ForwardHandler {
-    /// The outcome of proposing the forwarded `command`; a command over the driver's
-    /// `maxEntryBytes` is answered `.entryTooLarge` without being proposed.
-    static func propose(_ command: [UInt8], on driver: RaftDriver, clock: @Sendable () -> Timestamp) async -> ForwardedOutcome.Result {
-        let stamped: StampedCommand
-        do {
-            stamped = try CommandCodec.decode(command)
-        } catch {
-            return .notProposed(leaderHint: nil, message: "the forwarded command is not decodable by the leader: \(error)")
-        }
-        let bytes = CommandCodec.encode(stamped.command, at: clock())
-        do {
-            return .applied(try await driver.propose(bytes))
-        } catch {
-            switch error.code {
-            case .entryTooLarge: return .entryTooLarge(size: bytes.count, limit: driver.maxEntryBytes)
-            case .notLeader, .refused: return .notProposed(leaderHint: error.leaderHint, message: error.message)
-            default: return .outcomeUnknown(message: error.message)
-            }
-        }
     }
 }

@@ -1,7 +1,9 @@
 import Logging
 import Node
+import NodeCore
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
 
 /// The node's replicated scheduler as its clients see it: writes go through the leader
 /// (proposed here when this node leads, forwarded otherwise), reads are ReadIndex-linearizable
@@ -14,7 +16,9 @@ public struct RaftReplica: Sendable {
     let stateMachine: SchedulerStateMachine
     let link: PeerLink
     let clusterView: ClusterView
+    /// The stamp clock (``StampClock/now()``): what commands proposed here are stamped with.
     let clock: @Sendable () -> Timestamp
+    let resolver: LeaderResolver
     let settings: NodeSettings
     let logger: Logger
 
@@ -26,14 +30,32 @@ public struct RaftReplica: Sendable {
     /// - Throws: `.entryTooLarge` when the encoded command is over `[raft] max_entry_bytes`
     ///   (checked here before forwarding, and again by the leader); `.unavailable` otherwise.
     public func propose(_ command: Command) async throws(ReplicaWriteError) -> [SchedulerEvent] {
-        let bytes = CommandCodec.encode(command, at: clock())
+        try await propose(UnstampedCommand(command))
+    }
+
+    /// Proposes a command whose relative times the leader resolves with its own stamp (see
+    /// ``SchedulerPlanning/UnstampedCommand``) and returns the entry's events as applied here.
+    ///
+    /// On the leader, and on a follower whose leader advertised unstamped forwards, no clock but
+    /// the leader's touches the command. A follower of an older leader resolves the times with its
+    /// own clock and forwards the stamped command, as builds before this one did.
+    ///
+    /// - Throws: `.entryTooLarge` (checked here before forwarding, and again by the leader),
+    ///   `.invalid` (a cron schedule with no fire after the leader's stamp), `.upgradeInProgress`
+    ///   (a member's build could not apply it), `.unavailable` otherwise.
+    public func propose(_ unstamped: UnstampedCommand) async throws(ReplicaWriteError) -> [SchedulerEvent] {
+        // The size the entry will have: relative times resolved against this node's clock take
+        // as many bytes, give or take a varint, as against the leader's (which checks again).
+        let now = clock()
+        let preview = (try? unstamped.resolved(at: now)) ?? unstamped.template
+        let size = CommandCodec.encode(preview, at: now).count
         // Refused here, before a forward: an entry over the limit could not be replicated (a
         // peer frame holds at most 16 MiB), and the leader would refuse it anyway.
         do throws(ReplicaWriteError) {
-            guard bytes.count <= driver.maxEntryBytes else {
-                throw .entryTooLarge(EntryTooLarge(size: bytes.count, limit: driver.maxEntryBytes))
+            guard size <= driver.maxEntryBytes else {
+                throw .entryTooLarge(EntryTooLarge(size: size, limit: driver.maxEntryBytes))
             }
-            let index = try await proposeThroughLeader(bytes)
+            let index = try await proposeThroughLeader(unstamped)
             return await stateMachine.events(at: index) ?? []
         } catch {
             if case .entryTooLarge(let tooLarge) = error {
@@ -46,13 +68,23 @@ public struct RaftReplica: Sendable {
 
     /// Retries only where the command was certainly not proposed (no leader yet, not the
     /// leader any more, could not reach it); an unknown outcome is thrown at once, for the
-    /// client to retry with its `Idempotency-Key`; a too-large entry at once, for good.
-    private func proposeThroughLeader(_ bytes: [UInt8]) async throws(ReplicaWriteError) -> Raft.LogIndex {
-        let deadline = ContinuousClock.now + settings.leaderWait
+    /// client to retry with its `Idempotency-Key`; a too-large entry, an invalid one or an
+    /// upgrade refusal at once.
+    private func proposeThroughLeader(_ unstamped: UnstampedCommand) async throws(ReplicaWriteError) -> Raft.LogIndex {
+        let deadline = settings.clock.monotonic() + settings.leaderWait
         var lastProblem = "no leader is known"
         while true {
             let status = await driver.status
             if status.leader == driver.id {
+                let bytes: [UInt8]
+                do {
+                    bytes = try resolver.entry(for: unstamped)
+                } catch {
+                    switch error {
+                    case .invalid(let problem): throw .invalid(problem)
+                    case .upgradeInProgress(let refusal): throw .upgradeInProgress(message: refusal.message)
+                    }
+                }
                 do {
                     return try await driver.propose(bytes)
                 } catch {
@@ -68,7 +100,7 @@ public struct RaftReplica: Sendable {
                     lastProblem = error.message
                 }
             } else if let leader = status.leader {
-                switch await link.forward(bytes, to: leader, timeout: settings.forwardTimeout, poll: settings.leaderPoll) {
+                switch try await forward(unstamped, to: leader) {
                 case .applied(let index):
                     return index
                 case .notProposed(_, let message):
@@ -77,29 +109,51 @@ public struct RaftReplica: Sendable {
                     throw .entryTooLarge(EntryTooLarge(size: size, limit: limit))
                 case .outcomeUnknown(let message):
                     throw .unavailable(ReplicaUnavailable("\(message); retry with the same Idempotency-Key", outcomeUnknown: true))
+                case .invalid(let problem):
+                    throw .invalid(problem)
+                case .upgradeInProgress(let message):
+                    throw .upgradeInProgress(message: message)
                 }
             }
-            guard ContinuousClock.now < deadline else {
+            guard settings.clock.monotonic() < deadline else {
                 throw .unavailable(ReplicaUnavailable("\(lastProblem); retry shortly"))
             }
-            try? await Task.sleep(for: settings.leaderPoll)
+            try? await settings.clock.sleep(for: settings.leaderPoll)
         }
+    }
+
+    /// Forwards to `leader`: unstamped when it advertised that it takes them, otherwise resolved
+    /// and stamped with this node's clock (the older leader re-stamps the time but keeps the rest).
+    private func forward(_ unstamped: UnstampedCommand, to leader: Raft.NodeID) async throws(ReplicaWriteError)
+        -> ForwardedOutcome.Result {
+        if link.leaderTakesUnstamped(leader) {
+            return await link.forward(unstamped: unstamped, to: leader, timeout: settings.forwardTimeout, poll: settings.leaderPoll)
+        }
+        let now = clock()
+        let command: Command
+        do {
+            command = try unstamped.resolved(at: now)
+        } catch {
+            throw .invalid(error)
+        }
+        return await link.forward(CommandCodec.encode(command, at: now), to: leader, timeout: settings.forwardTimeout,
+                                  poll: settings.leaderPoll)
     }
 
     /// Returns once this node's state holds every write acknowledged before the call (a ReadIndex
     /// round through the leader), waiting up to the leader wait for a leader.
     public func awaitLinearizable() async throws(ReplicaUnavailable) {
-        let deadline = ContinuousClock.now + settings.leaderWait
+        let deadline = settings.clock.monotonic() + settings.leaderWait
         while true {
             do {
                 _ = try await driver.linearizableRead()
                 return
             } catch {
-                guard error.isRetriable, ContinuousClock.now < deadline else {
+                guard error.isRetriable, settings.clock.monotonic() < deadline else {
                     throw ReplicaUnavailable("\(error.message); retry shortly or read with ?stale=true")
                 }
             }
-            try? await Task.sleep(for: settings.leaderPoll)
+            try? await settings.clock.sleep(for: settings.leaderPoll)
         }
     }
 

@@ -1,3 +1,5 @@
+import SchedulerPlanning
+
 /// A write this node refuses for good: its encoded command is over `[raft] max_entry_bytes`.
 /// Nothing was proposed; retrying the same request can never succeed. The API maps it to 413.
 public struct EntryTooLarge: Error, Hashable, Sendable, CustomStringConvertible {
@@ -28,4 +30,9 @@ public enum ReplicaWriteError: Error, Hashable, Sendable {
     case unavailable(ReplicaUnavailable)
     /// The command can never be written as it is: split it.
     case entryTooLarge(EntryTooLarge)
+    /// Invalid at the leader's stamp (a cron schedule with no fire after it); nothing was written.
+    case invalid(UnstampedCommand.ResolveError)
+    /// A member runs a build that could not apply the command (``NodeCore/FormatGateRefusal``'s
+    /// message names them); nothing was written. Retry once the upgrade is done.
+    case upgradeInProgress(message: String)
 }

@@ -42,7 +42,8 @@ public struct AppliedChanges: Sendable {
 /// an entry (here or, forwarded, on another node) learns what it did.
 ///
 /// Reads run a closure on this actor, so no reader ever holds a copy of the state (a copy
-/// would make the next apply copy every table).
+/// would make the next apply copy every table it touches). The one exception is the snapshot
+/// encoder, which holds a frozen copy while it serialises (``snapshotEncoder()``).
 public actor SchedulerStateMachine: ReplicatedStateMachine {
     private var state = SchedulerState()
     private let executorID: ExecutorID
@@ -148,6 +149,18 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
 
     /// The whole state.
     public func snapshot() async -> [UInt8] { state.snapshot() }
+
+    /// Freezes the state in O(1) — a copy of the value, whose tables are copy-on-write — and
+    /// returns its encoder, which the driver runs off the apply path (issue #10).
+    ///
+    /// The price: while the encoder holds the frozen copy, the first apply that touches a table
+    /// copies that table once (the tables it does not touch stay shared), and memory holds both
+    /// versions of the touched tables until the encoding ends. Both are far cheaper than making
+    /// every apply wait for the whole encoding (docs/benchmarks.md, "Snapshot off the apply path").
+    public func snapshotEncoder() async -> SnapshotEncoder {
+        let frozen = state
+        return { frozen.snapshot() }
+    }
 
     /// Replaces the state with a snapshot through `index`.
     public func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws {

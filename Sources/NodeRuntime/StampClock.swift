@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import NodeMetrics
 import RaftCore
@@ -8,20 +7,21 @@ import Synchronization
 /// The one clock this node stamps commands with: its wall clock, bounded on the leader by the
 /// clocks its peers report (``ClockBound`` via ``PeerLink/boundedStamp(_:voters:)``).
 ///
-/// Only the leader's stamps reach the log (a follower's forwarded command is re-stamped by the
-/// leader), so on a follower, which receives no reports, this is just the wall clock. A jump is
-/// logged and counted (`quorum_clock_jumps_total`) once when it is first seen, not per stamp.
+/// Only the leader's stamps reach the log (a follower forwards its clients' commands unstamped,
+/// or, to an older leader, stamped and re-stamped there), so on a follower, which receives no
+/// reports, this is just the wall clock. A jump is logged and counted (`quorum_clock_jumps_total`)
+/// once when it is first seen, not per stamp.
 final class StampClock: Sendable {
-    private let wallClock: @Sendable () -> Timestamp
+    private let clock: NodeClock
     private let link: PeerLink
     private let voters: Set<Raft.NodeID>
     private let metrics: QuorumMetrics?
     private let logger: Logger
     private let jumping = Mutex(false)
 
-    init(wallClock: @escaping @Sendable () -> Timestamp, link: PeerLink, voters: Set<Raft.NodeID>, metrics: QuorumMetrics?,
-         logger: Logger) {
-        self.wallClock = wallClock
+    /// Stamps from `clock`'s wall clock, bounded by what `link` heard from `voters`.
+    init(clock: NodeClock, link: PeerLink, voters: Set<Raft.NodeID>, metrics: QuorumMetrics?, logger: Logger) {
+        self.clock = clock
         self.link = link
         self.voters = voters
         self.metrics = metrics
@@ -29,11 +29,11 @@ final class StampClock: Sendable {
     }
 
     /// This host's wall clock, unbounded (for reports to the leader and for ids).
-    func wall() -> Timestamp { wallClock() }
+    func wall() -> Timestamp { clock.wall() }
 
     /// The time to stamp into a command now.
     func now() -> Timestamp {
-        let own = wallClock()
+        let own = clock.wall()
         let (stamp, jumped) = link.boundedStamp(own, voters: voters)
         let started = jumping.withLock { state -> Bool in
             defer { state = jumped }
@@ -49,10 +49,5 @@ final class StampClock: Sendable {
                                     "ahead_ms": "\(own.milliseconds - stamp.milliseconds)"])
         }
         return stamp
-    }
-
-    /// The system wall clock in milliseconds since the epoch.
-    static let system: @Sendable () -> Timestamp = {
-        Timestamp(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 }

@@ -8,10 +8,11 @@ import NIOPosix
 /// Sends an ``APIRequest`` to the first server of a ``ServerList`` that can serve it.
 ///
 /// The next server is tried when one refuses or cannot be reached (nothing was sent, so even a
-/// write is safe to repeat) or answers 503 (no leader: nothing was applied). A failure after
-/// the request was sent moves on only for requests that are safe to repeat
-/// (``APIRequest/isSafeToRepeat``); for any other write the outcome is unknown and is reported
-/// as such rather than risking a duplicate.
+/// write is safe to repeat) or answers 503 `unavailable` (no leader: nothing was applied). A
+/// failure after the request was sent — no answer, or a 503 `outcome_unknown` (proposed, commit
+/// unknown) — moves on only for requests that are safe to repeat (``APIRequest/isSafeToRepeat``:
+/// reads, and writes with an `Idempotency-Key`); for any other write the outcome is unknown and
+/// is reported as such rather than risking a duplicate.
 public struct FailoverTransport: Sendable {
     /// The servers, in the order tried.
     public let servers: ServerList
@@ -27,9 +28,13 @@ public struct FailoverTransport: Sendable {
     /// The pause between two rounds of ``unavailableWait``.
     public static let roundPause: Duration = .milliseconds(500)
 
+    /// The bearer token sent with every request (`Authorization: Bearer …`), if any.
+    public let token: String?
+
     /// A transport over `httpClient` (see ``FailoverTransport/makeHTTPClient(connectTimeout:)``).
     public init(servers: ServerList, httpClient: HTTPClient, requestTimeout: Duration = .seconds(30),
-                unavailableWait: Duration = .zero, maxResponseBytes: Int = 64 << 20) {
+                unavailableWait: Duration = .zero, maxResponseBytes: Int = 64 << 20, token: String? = nil) {
+        self.token = token
         self.servers = servers
         self.httpClient = httpClient
         self.requestTimeout = requestTimeout
@@ -78,7 +83,11 @@ public struct FailoverTransport: Sendable {
             let outcome = await sendOnce(request, to: server)
             switch outcome {
             case .answered(let response) where response.status == 503:
-                attempts.append(ServerAttempt(server: server, reason: Self.unavailableReason(response)))
+                let reason = Self.unavailableReason(response)
+                guard request.isSafeToRepeat || Self.errorCode(of: response) != "outcome_unknown" else {
+                    throw .outcomeUnknown(server: server, request: request.description, reason: reason)
+                }
+                attempts.append(ServerAttempt(server: server, reason: reason))
             case .answered(let response):
                 return response
             case .notConnected(let reason):
@@ -112,6 +121,7 @@ public struct FailoverTransport: Sendable {
             clientRequest.body = .bytes(ByteBuffer(bytes: body))
         }
         if let key = request.idempotencyKey { clientRequest.headers.add(name: "Idempotency-Key", value: key) }
+        if let token { clientRequest.headers.add(name: "Authorization", value: "Bearer \(token)") }
         do {
             let response = try await httpClient.execute(clientRequest, timeout: TimeAmount(requestTimeout))
             let body = try await response.body.collect(upTo: maxResponseBytes)
@@ -163,6 +173,11 @@ public struct FailoverTransport: Sendable {
     }
 
     /// `503 unavailable: <the server's message>`.
+    /// The `error.code` of an error answer, if its body is the API's error envelope.
+    static func errorCode(of response: APIResponse) -> String? {
+        (try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(response.body)))?.error.code
+    }
+
     static func unavailableReason(_ response: APIResponse) -> String {
         if let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(response.body)) {
             return "503 \(envelope.error.code): \(envelope.error.message)"

@@ -17,12 +17,12 @@ public struct QuorumAPIClient: Sendable {
     /// Runs `body` with a client over `servers` on its own HTTP client, shut down afterwards.
     public static func withClient<Result: Sendable>(
         servers: ServerList, connectTimeout: Duration = .seconds(1), requestTimeout: Duration = .seconds(30),
-        unavailableWait: Duration = .zero, _ body: (QuorumAPIClient) async throws -> Result
+        unavailableWait: Duration = .zero, token: String? = nil, _ body: (QuorumAPIClient) async throws -> Result
     ) async throws -> Result {
         let httpClient = FailoverTransport.makeHTTPClient(connectTimeout: connectTimeout)
         let client = QuorumAPIClient(
             transport: FailoverTransport(servers: servers, httpClient: httpClient, requestTimeout: requestTimeout,
-                                         unavailableWait: unavailableWait))
+                                         unavailableWait: unavailableWait, token: token))
         let result: Swift.Result<Result, any Error>
         do {
             result = .success(try await body(client))

@@ -36,6 +36,7 @@ extension Raft.Instance {
                 for peer in progress.keys { progress[peer]?.recentActive = false }
             }
         }
+        ageSnapshotChunks()
         if heartbeatElapsed >= config.heartbeatTicks {
             heartbeatElapsed = 0
             broadcastHeartbeat(readSequence: reads.latestSequenceInRound)

@@ -1,58 +1,82 @@
 extension Raft.Instance {
     // MARK: Leader side
 
-    /// Sends the next InstallSnapshot chunk to `peer` (Raft §7), starting over if the local
-    /// snapshot changed since the transfer began.
+    /// Sends `peer` the next InstallSnapshot chunk (Raft §7) if none is in flight, starting a
+    /// transfer of the current local snapshot if none is under way. A transfer keeps its snapshot
+    /// to the end, even when a newer one is taken meanwhile (see `SnapshotTransfer`).
     mutating func sendSnapshot(to peer: Raft.NodeID) {
-        guard var follower = progress[peer], let snapshot else { return }
-        let metadata = snapshot.metadata
-        if follower.state != .snapshot || follower.pendingSnapshot != metadata.index {
-            follower.becomeSnapshot(at: metadata.index)
+        guard var follower = progress[peer] else { return }
+        if follower.state != .snapshot || follower.transfer == nil {
+            guard let snapshot else { return }
+            follower.becomeSnapshot(sending: snapshot)
         }
-        let start = min(follower.snapshotOffset, snapshot.data.count)
-        let end = min(start + config.snapshotChunkBytes, snapshot.data.count)
-        let chunk = Raft.InstallSnapshot(metadata: metadata, offset: start, chunk: Array(snapshot.data[start..<end]),
-                                         isLast: end == snapshot.data.count)
+        let chunk = follower.transfer?.nextChunk(maxBytes: config.snapshotChunkBytes)
         progress[peer] = follower
-        send(to: peer, .installSnapshot(chunk))
+        if let chunk { send(to: peer, .installSnapshot(chunk)) }
     }
 
     mutating func handleSnapshotResponse(_ response: Raft.SnapshotResponse, from peer: Raft.NodeID) {
-        guard var follower = progress[peer], follower.state == .snapshot, let snapshot else { return }
-        if response.index == follower.pendingSnapshot {
-            // The follower's count is the truth (it may have restarted or seen duplicates); a
-            // stale answer only causes one redundant chunk, answered with the current count.
-            follower.snapshotOffset = min(response.receivedBytes, snapshot.data.count)
-            progress[peer] = follower
-            if response.receivedBytes < snapshot.data.count { sendSnapshot(to: peer) }
-        } else {
-            // The follower is assembling a different snapshot: restart from the beginning.
-            follower.snapshotOffset = 0
-            progress[peer] = follower
-            sendSnapshot(to: peer)
+        guard var follower = progress[peer], follower.state == .snapshot, var transfer = follower.transfer else { return }
+        let mayContinue = transfer.record(index: response.index, receivedBytes: response.receivedBytes)
+        follower.transfer = transfer
+        progress[peer] = follower
+        // A follower that holds every byte installs the snapshot on the last chunk and answers
+        // with an acknowledgement, so a full count needs no chunk (a heartbeat answer sends the
+        // empty last chunk if that acknowledgement never comes).
+        if mayContinue, !transfer.isAcknowledgedInFull { sendSnapshot(to: peer) }
+    }
+
+    /// Counts a tick for every chunk in flight (see `SnapshotTransfer.tick`): one unanswered for
+    /// an election timeout is sent again on the next heartbeat answer.
+    mutating func ageSnapshotChunks() {
+        for peer in Array(progress.keys) where progress[peer]?.transfer?.inFlight != nil {
+            progress[peer]?.transfer?.tick(lostAfterTicks: config.electionTicks)
         }
+    }
+
+    /// The metadata a snapshot through `index` would have — the entry's term and the membership
+    /// as of it — or `nil` if the log no longer (or not yet) holds that entry. Lets the shell
+    /// store a snapshot before it reports it with `snapshotTaken(through:data:)`.
+    public func snapshotMetadata(through index: Raft.LogIndex) -> Raft.SnapshotMetadata? {
+        guard index > log.snapshotIndex, index <= log.lastIndex, let entryTerm = log.term(at: index) else { return nil }
+        return Raft.SnapshotMetadata(index: index, term: entryTerm,
+                                     membership: log.latestMembership(atOrBelow: index) ?? baseMembership)
     }
 
     // MARK: Follower side
 
     mutating func handleSnapshotChunk(_ chunk: Raft.InstallSnapshot, from leaderID: Raft.NodeID) {
-        if chunk.offset == 0, incomingSnapshot?.metadata != chunk.metadata || incomingSnapshot?.data.isEmpty == true {
-            incomingSnapshot = Raft.Snapshot(metadata: chunk.metadata, data: chunk.chunk)
-        } else if var partial = incomingSnapshot, partial.metadata == chunk.metadata, partial.data.count == chunk.offset {
-            partial.data.append(contentsOf: chunk.chunk)
-            incomingSnapshot = partial
+        let metadata = chunk.metadata
+        if metadata.index <= commitIndex {
+            // Our log already holds everything it covers: typically the last chunk sent again
+            // while the install is being made durable. Say how far we are (once durable) instead
+            // of "0 bytes received", which made the leader restart the transfer from offset 0.
+            if incomingSnapshot?.metadata == metadata { incomingSnapshot = nil }
+            acknowledge(through: commitIndex, to: leaderID)
+            return
+        }
+        if chunk.offset == 0, incomingSnapshot?.metadata != metadata || incomingSnapshot?.data.isEmpty == true {
+            incomingSnapshot = Raft.Snapshot(metadata: metadata, data: chunk.chunk)
+        } else if incomingSnapshot?.metadata == metadata, incomingSnapshot?.data.count == chunk.offset {
+            // Appended in place. Copying the partial image out, appending and storing it back
+            // copied the whole image for every chunk: O(n²) bytes for a snapshot of n chunks.
+            incomingSnapshot?.data.append(contentsOf: chunk.chunk)
         } else {
-            let received = incomingSnapshot?.metadata == chunk.metadata ? incomingSnapshot?.data.count ?? 0 : 0
-            send(to: leaderID, .snapshotResponse(Raft.SnapshotResponse(index: chunk.metadata.index, receivedBytes: received)))
+            answerSnapshotChunk(metadata, to: leaderID)
             return
         }
         guard chunk.isLast, let complete = incomingSnapshot else {
-            let received = incomingSnapshot?.data.count ?? 0
-            send(to: leaderID, .snapshotResponse(Raft.SnapshotResponse(index: chunk.metadata.index, receivedBytes: received)))
+            answerSnapshotChunk(metadata, to: leaderID)
             return
         }
         incomingSnapshot = nil
         restore(complete, from: leaderID)
+    }
+
+    /// Tells the leader how many bytes of the snapshot at `metadata` we hold (the next offset).
+    mutating func answerSnapshotChunk(_ metadata: Raft.SnapshotMetadata, to leaderID: Raft.NodeID) {
+        let received = incomingSnapshot?.metadata == metadata ? incomingSnapshot?.data.count ?? 0 : 0
+        send(to: leaderID, .snapshotResponse(Raft.SnapshotResponse(index: metadata.index, receivedBytes: received)))
     }
 
     /// Installs a complete snapshot from the leader, unless our log already covers it.

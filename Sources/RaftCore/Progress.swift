@@ -20,9 +20,11 @@ struct Progress: Hashable, Sendable {
     var probeSent = false
     /// Heard from within the current CheckQuorum window.
     var recentActive = false
-    /// In `snapshot`: the snapshot being sent and how far the follower has got.
-    var pendingSnapshot: Raft.LogIndex = .zero
-    var snapshotOffset = 0
+    /// In `snapshot`: the transfer under way (its pinned image, the follower's offset, the one
+    /// chunk in flight).
+    var transfer: SnapshotTransfer?
+    /// In `snapshot`: the index of the snapshot being sent (0 otherwise).
+    var pendingSnapshot: Raft.LogIndex { transfer?.index ?? .zero }
     /// The highest commit index sent to this follower, so an acknowledgement can trigger a
     /// commit-only append when the follower is behind on the commit index.
     var sentCommit: Raft.LogIndex = .zero
@@ -49,7 +51,7 @@ struct Progress: Hashable, Sendable {
         }
         state = .probe
         probeSent = false
-        pendingSnapshot = .zero
+        transfer = nil
         inflights.reset()
     }
 
@@ -57,14 +59,14 @@ struct Progress: Hashable, Sendable {
         state = .replicate
         next = match + 1
         probeSent = false
-        pendingSnapshot = .zero
+        transfer = nil
         inflights.reset()
     }
 
-    mutating func becomeSnapshot(at index: Raft.LogIndex) {
+    /// Starts sending `snapshot` from offset 0; it stays the one sent until the state changes.
+    mutating func becomeSnapshot(sending snapshot: Raft.Snapshot) {
         state = .snapshot
-        pendingSnapshot = index
-        snapshotOffset = 0
+        transfer = SnapshotTransfer(sending: snapshot)
         probeSent = false
         inflights.reset()
     }
@@ -105,8 +107,7 @@ struct Progress: Hashable, Sendable {
         next = followerLastIndex + 1
         state = .probe
         probeSent = false
-        pendingSnapshot = .zero
-        snapshotOffset = 0
+        transfer = nil
         sentCommit = .zero
         inflights.reset()
     }

@@ -48,7 +48,9 @@ enum WALRecovery {
             throw damage
         }
         guard let state = analysis.state else {
-            preconditionFailure("analysis of \(directory) has neither damage nor state")
+            // The analyzer returns damage or a state; this is its contract, not a trap for input.
+            throw StorageError(code: .fatal, message: "the WAL analysis of \(directory) returned neither damage nor a state "
+                               + "(a bug in this build); the directory was not changed — report it with `quorum wal inspect` output")
         }
         for snapshot in analysis.snapshots where snapshot.problem != nil {
             logger.warning(

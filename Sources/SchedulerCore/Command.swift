@@ -95,13 +95,17 @@ public struct SubmitDAG: Hashable, Sendable {
     public var retentionMs: Int64
     /// Idempotency data, if the client sent a key.
     public var idempotency: IdempotencyStamp?
+    /// How the task run ids are spelled: ``TaskRunIDStyle/dot`` for new commands; entries
+    /// written before URL-safe ids decode as ``TaskRunIDStyle/slash``.
+    public var taskRunIDStyle: TaskRunIDStyle
     /// A DAG submit.
     public init(dagRunID: DAGRunID, spec: DAGSpec, retentionMs: Int64 = JobSpec.defaultRetentionMs,
-                idempotency: IdempotencyStamp? = nil) {
+                idempotency: IdempotencyStamp? = nil, taskRunIDStyle: TaskRunIDStyle = .dot) {
         self.dagRunID = dagRunID
         self.spec = spec
         self.retentionMs = retentionMs
         self.idempotency = idempotency
+        self.taskRunIDStyle = taskRunIDStyle
     }
 }
 
@@ -117,14 +121,17 @@ public struct FireCron: Hashable, Sendable {
     public var runID: RunID
     /// Earlier due times the leader collapsed into this fire (never fired); counted as missed.
     public var missedBefore: Int
+    /// For a DAG job: how the new DAG run spells its task run ids (see ``SubmitDAG/taskRunIDStyle``).
+    public var taskRunIDStyle: TaskRunIDStyle
     /// A fire.
     public init(jobID: JobID, scheduledAt: Timestamp, nextFireAt: Timestamp?, runID: RunID,
-                missedBefore: Int = 0) {
+                missedBefore: Int = 0, taskRunIDStyle: TaskRunIDStyle = .dot) {
         self.jobID = jobID
         self.scheduledAt = scheduledAt
         self.nextFireAt = nextFireAt
         self.runID = runID
         self.missedBefore = missedBefore
+        self.taskRunIDStyle = taskRunIDStyle
     }
 }
 
@@ -193,9 +200,12 @@ public struct TriggerJob: Hashable, Sendable {
     public var jobID: JobID
     /// The new run's id (cron jobs; DAG jobs use it as the DAG run id). Ignored for once jobs.
     public var runID: RunID
+    /// For a DAG job: how the new DAG run spells its task run ids (see ``SubmitDAG/taskRunIDStyle``).
+    public var taskRunIDStyle: TaskRunIDStyle
     /// A trigger.
-    public init(jobID: JobID, runID: RunID) {
+    public init(jobID: JobID, runID: RunID, taskRunIDStyle: TaskRunIDStyle = .dot) {
         self.jobID = jobID
         self.runID = runID
+        self.taskRunIDStyle = taskRunIDStyle
     }
 }

@@ -4,6 +4,12 @@ import BinaryCoding
 /// Layout: a format version byte (``CommandCodec/version``), the stamped time (zigzag varint
 /// milliseconds), then the command: a tag byte and its fields (see ``BinaryWriter``). A batch
 /// is a count followed by its commands (tag + fields, no nested batches).
+///
+/// The commands that create DAG runs have two tags each, one per ``TaskRunIDStyle``: the old
+/// tags (2 submit DAG, 3 cron fire, 11 trigger) mean `/` task run ids, the new ones (16, 17, 18,
+/// same fields) mean `.` ids. So an old entry re-encodes to its own bytes and replays to its
+/// old ids, and an old build meeting a new entry fails to decode it ("unknown command tag")
+/// rather than derive different ids than its peers.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -45,13 +51,13 @@ public enum CommandCodec {
             w.writeOptional(s.firstFireAt) { $0.write($1) }
             w.writeOptional(s.idempotency) { $0.write($1) }
         case .submitDAG(let s):
-            w.write(UInt8(2))
+            w.write(s.taskRunIDStyle == .slash ? UInt8(2) : UInt8(16))
             w.write(s.dagRunID.rawValue)
             w.write(s.spec)
             w.write(s.retentionMs)
             w.writeOptional(s.idempotency) { $0.write($1) }
         case .fireCron(let f):
-            w.write(UInt8(3))
+            w.write(f.taskRunIDStyle == .slash ? UInt8(3) : UInt8(17))
             w.write(f.jobID.rawValue)
             w.write(f.scheduledAt)
             w.writeOptional(f.nextFireAt) { $0.write($1) }
@@ -90,7 +96,7 @@ public enum CommandCodec {
             w.write(UInt8(10))
             w.write(id.rawValue)
         case .trigger(let t):
-            w.write(UInt8(11))
+            w.write(t.taskRunIDStyle == .slash ? UInt8(11) : UInt8(18))
             w.write(t.jobID.rawValue)
             w.write(t.runID.rawValue)
         case .requeue(let id):
@@ -118,19 +124,21 @@ public enum CommandCodec {
             let first = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
             let idem = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readIdempotencyStamp() }
             return .submitJob(SubmitJob(jobID: job, spec: spec, runID: run, firstFireAt: first, idempotency: idem))
-        case 2:
+        case 2, 16:
             let id = DAGRunID(try r.readString())
             let spec = try r.readDAGSpec()
             let retention = try r.readInt64()
             let idem = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readIdempotencyStamp() }
-            return .submitDAG(SubmitDAG(dagRunID: id, spec: spec, retentionMs: retention, idempotency: idem))
-        case 3:
+            return .submitDAG(SubmitDAG(dagRunID: id, spec: spec, retentionMs: retention, idempotency: idem,
+                                        taskRunIDStyle: tag == 2 ? .slash : .dot))
+        case 3, 17:
             let job = JobID(try r.readString())
             let scheduled = try r.readTimestamp()
             let next = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
             let run = RunID(try r.readString())
             let missed = try r.readInt()
-            return .fireCron(FireCron(jobID: job, scheduledAt: scheduled, nextFireAt: next, runID: run, missedBefore: missed))
+            return .fireCron(FireCron(jobID: job, scheduledAt: scheduled, nextFireAt: next, runID: run, missedBefore: missed,
+                                      taskRunIDStyle: tag == 3 ? .slash : .dot))
         case 4:
             let run = RunID(try r.readString())
             let exec = ExecutorID(try r.readString())
@@ -156,9 +164,9 @@ public enum CommandCodec {
         case 8: return .cancelDAG(DAGRunID(try r.readString()))
         case 9: return .pause(JobID(try r.readString()))
         case 10: return .resume(JobID(try r.readString()))
-        case 11:
+        case 11, 18:
             let job = JobID(try r.readString())
-            return .trigger(TriggerJob(jobID: job, runID: RunID(try r.readString())))
+            return .trigger(TriggerJob(jobID: job, runID: RunID(try r.readString()), taskRunIDStyle: tag == 11 ? .slash : .dot))
         case 12: return .requeue(RunID(try r.readString()))
         case 13: return .purge(RunID(try r.readString()))
         case 14: return .tick

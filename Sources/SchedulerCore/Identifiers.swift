@@ -50,8 +50,8 @@ public struct JobID: RawRepresentable, Hashable, Comparable, Sendable, CustomStr
 
 /// A run's id: one execution of a job (or of one DAG task), with one or more attempts.
 ///
-/// Runs of jobs get leader-stamped ids; a DAG task's run id is derived as
-/// `"<dag run id>/<task id>"` (see ``RunID/dagTask(_:taskID:)``).
+/// Runs of jobs get leader-stamped ids; a DAG task's run id is derived from its DAG run id and
+/// task id as ``TaskRunIDStyle`` says (see ``RunID/dagTask(_:taskID:style:)``).
 public struct RunID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
     ExpressibleByStringLiteral
 {
@@ -67,10 +67,34 @@ public struct RunID: RawRepresentable, Hashable, Comparable, Sendable, CustomStr
     public static func < (lhs: RunID, rhs: RunID) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The id text.
     public var description: String { rawValue }
-    /// The derived run id of task `taskID` in DAG run `dag`: `"<dag>/<task>"`. A pure function
-    /// of command data, so the leader need not stamp one id per task.
-    public static func dagTask(_ dag: DAGRunID, taskID: String) -> RunID {
-        RunID(dag.rawValue + "/" + taskID)
+    /// The derived run id of task `taskID` in DAG run `dag`: `"<dag>.<task>"` (or the legacy
+    /// `"<dag>/<task>"`). A pure function of command data, so the leader need not stamp one id
+    /// per task; `style` comes from the command that created the DAG run.
+    public static func dagTask(_ dag: DAGRunID, taskID: String, style: TaskRunIDStyle) -> RunID {
+        RunID(dag.rawValue + style.separator + taskID)
+    }
+}
+
+/// How a DAG run spells its task run ids: `<dag run id><separator><task id>`.
+///
+/// The style is part of the command that creates the DAG run (submit DAG, cron fire, trigger),
+/// never chosen by the replica applying it: log entries written before URL-safe ids existed
+/// decode to ``slash`` and keep their old ids on every replica, so replaying an old log gives
+/// the same state as before (a mixed-version cluster cannot silently disagree on ids; an old
+/// node stops on the new command tags instead).
+public enum TaskRunIDStyle: UInt8, Hashable, Sendable, CaseIterable {
+    /// `"<dag>/<task>"`: ids made before URL-safe ids. A `/` must be sent as `%2F` in a URL path.
+    case slash = 0
+    /// `"<dag>.<task>"`: URL-safe. Generated DAG run ids are `[a-z0-9-]` (no `.`), so the first
+    /// `.` always ends the DAG run id even when the task id holds dots.
+    case dot = 1
+
+    /// The text between the DAG run id and the task id.
+    public var separator: String {
+        switch self {
+        case .slash: "/"
+        case .dot: "."
+        }
     }
 }
 

@@ -56,7 +56,7 @@ extension SchedulerState {
             if let ref = run.dagTask, [.queued, .running, .succeeded].contains(run.state) {
                 if let d = dagIndex[ref.dagRunID] {
                     for dep in dags[d].spec.dependencies[ref.taskIndex] {
-                        let depRun = runIndex[RunID.dagTask(ref.dagRunID, taskID: dags[d].spec.tasks[dep].id)].map { runs[$0] }
+                        let depRun = runIndex[dags[d].taskRunID(dep)].map { runs[$0] }
                         if depRun?.state != .succeeded {
                             problems.append("DAG task \(run.id) is \(run.state) but dependency \(dags[d].spec.tasks[dep].id) is \(String(describing: depRun?.state))")
                         }

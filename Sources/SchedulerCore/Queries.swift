@@ -241,7 +241,7 @@ extension SchedulerState {
     public func dagTasks(_ id: DAGRunID) -> [DAGTaskView]? {
         guard let d = dagIndex[id] else { return nil }
         return dags[d].spec.tasks.enumerated().map { index, task in
-            let runID = RunID.dagTask(id, taskID: task.id)
+            let runID = dags[d].taskRunID(index)
             let run = runIndex[runID].map { runs[$0] }
             return DAGTaskView(id: task.id, state: run?.state ?? .cancelled, dependsOn: task.dependsOn,
                                attempt: run?.attempt ?? 0, startedAt: run?.startedAt,

@@ -86,7 +86,7 @@ public enum AttemptOutcome: UInt8, Hashable, Sendable, CustomStringConvertible {
 
 /// What an executor reports when an attempt ends.
 public struct AttemptReport: Hashable, Sendable {
-    /// `succeeded`, `failed` or `timedOut` (executors do not report `lost`/`cancelled`).
+    /// `succeeded`, `failed`, `timedOut` or `cancelled` (a stopped attempt); executors never report `lost`.
     public var outcome: AttemptOutcome
     /// The process exit code (shell tasks).
     public var exitCode: Int32?
@@ -235,7 +235,7 @@ public enum DAGState: UInt8, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// One run of a DAG. Task runs live in the run table under ``RunID/dagTask(_:taskID:)``.
+/// One run of a DAG. Task runs live in the run table under ``RunID/dagTask(_:taskID:style:)``.
 public struct DAGRun: Hashable, Sendable {
     /// The DAG run's id.
     public var id: DAGRunID
@@ -255,9 +255,15 @@ public struct DAGRun: Hashable, Sendable {
     public var createdSeq: UInt64
     /// How many of its task runs are in the DLQ (it is not removed while any are).
     public var dlqEntries: Int
+    /// How its task run ids are spelled (from the command that created it).
+    public var taskRunIDStyle: TaskRunIDStyle
     /// Task run ids, by task index.
     public var taskRunIDs: [RunID] {
-        spec.tasks.map { RunID.dagTask(id, taskID: $0.id) }
+        spec.tasks.map { RunID.dagTask(id, taskID: $0.id, style: taskRunIDStyle) }
+    }
+    /// The run id of task `index` (a valid index into `spec.tasks`).
+    public func taskRunID(_ index: Int) -> RunID {
+        RunID.dagTask(id, taskID: spec.tasks[index].id, style: taskRunIDStyle)
     }
 }
 

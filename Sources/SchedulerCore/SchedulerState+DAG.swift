@@ -7,37 +7,39 @@ extension SchedulerState {
         for (index, task) in s.spec.tasks.enumerated() where task.retry.maxAttempts < 1 || task.timeoutMs <= 0 {
             return reject(.invalid, "tasks[\(index)]: retry.max_attempts must be ≥ 1 and timeout_seconds positive", &events)
         }
-        guard !dagIDsTaken(s.dagRunID, spec: s.spec) else {
+        guard !dagIDsTaken(s.dagRunID, spec: s.spec, style: s.taskRunIDStyle) else {
             return reject(.conflict, "DAG run id \(s.dagRunID) (or one of its task run ids) already exists", &events)
         }
-        createDAGRun(id: s.dagRunID, spec: s.spec, jobID: nil, retentionMs: s.retentionMs, &events)
+        createDAGRun(id: s.dagRunID, spec: s.spec, jobID: nil, retentionMs: s.retentionMs,
+                     taskRunIDStyle: s.taskRunIDStyle, &events)
         rememberIdempotency(s.idempotency, targetID: s.dagRunID.rawValue)
     }
 
     /// Whether a DAG run id or any of its derived task run ids is in use.
-    func dagIDsTaken(_ id: DAGRunID, spec: DAGSpec) -> Bool {
-        idTaken(RunID(id.rawValue)) || spec.tasks.contains { runIndex[RunID.dagTask(id, taskID: $0.id)] != nil }
+    func dagIDsTaken(_ id: DAGRunID, spec: DAGSpec, style: TaskRunIDStyle) -> Bool {
+        idTaken(RunID(id.rawValue))
+            || spec.tasks.contains { runIndex[RunID.dagTask(id, taskID: $0.id, style: style)] != nil }
     }
 
     /// Creates a DAG run: every task gets a run; tasks without dependencies are queued.
-    /// The caller has checked ``dagIDsTaken(_:spec:)``.
+    /// The caller has checked ``dagIDsTaken(_:spec:style:)``.
     mutating func createDAGRun(id: DAGRunID, spec: DAGSpec, jobID: JobID?, retentionMs: Int64,
-                               _ events: inout [SchedulerEvent]) {
+                               taskRunIDStyle: TaskRunIDStyle, _ events: inout [SchedulerEvent]) {
         dagIndex[id] = dags.count
         dags.append(DAGRun(id: id, spec: spec, jobID: jobID, state: .running, createdAt: now,
                            finishedAt: nil, retentionMs: retentionMs, createdSeq: nextSequence(),
-                           dlqEntries: 0))
+                           dlqEntries: 0, taskRunIDStyle: taskRunIDStyle))
         events.append(.dagSubmitted(id))
         for (index, task) in spec.tasks.enumerated() {
             let ready = spec.dependencies[index].isEmpty
-            createRun(id: RunID.dagTask(id, taskID: task.id), jobID: jobID,
+            createRun(id: RunID.dagTask(id, taskID: task.id, style: taskRunIDStyle), jobID: jobID,
                       dagTask: DAGTaskRef(dagRunID: id, taskIndex: index), priority: spec.priority,
                       scheduledAt: now, dueAt: ready ? now : nil, &events)
         }
     }
 
     func taskRunIndex(_ d: Int, _ task: Int) -> Int? {
-        runIndex[RunID.dagTask(dags[d].id, taskID: dags[d].spec.tasks[task].id)]
+        runIndex[dags[d].taskRunID(task)]
     }
 
     /// A task reached a terminal state: queue dependents whose dependencies all succeeded, skip

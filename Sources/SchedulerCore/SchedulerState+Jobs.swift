@@ -157,7 +157,7 @@ extension SchedulerState {
         guard jobs[j].cronState != .cancelled else {
             return reject(.conflict, "job \(t.jobID) is cancelled", &events)
         }
-        guard !cronRunIDTaken(t.runID, job: j) else { return reject(.conflict, "run id \(t.runID) already exists", &events) }
+        guard !cronRunIDTaken(t.runID, job: j, style: t.taskRunIDStyle) else { return reject(.conflict, "run id \(t.runID) already exists", &events) }
         if !jobs[j].activeRuns.isEmpty {
             switch jobs[j].spec.concurrency {
             case .forbid:
@@ -168,7 +168,7 @@ extension SchedulerState {
                 break
             }
         }
-        startCronRun(jobID: t.jobID, runID: t.runID, scheduledAt: now, &events)
+        startCronRun(jobID: t.jobID, runID: t.runID, scheduledAt: now, taskRunIDStyle: t.taskRunIDStyle, &events)
     }
 
     func idTaken(_ runID: RunID) -> Bool {
@@ -176,13 +176,14 @@ extension SchedulerState {
     }
 
     /// Whether a new cron run (or DAG run, with its task runs) would reuse an id.
-    func cronRunIDTaken(_ runID: RunID, job j: Int) -> Bool {
-        if let dag = jobs[j].spec.dag { return dagIDsTaken(DAGRunID(runID.rawValue), spec: dag) }
+    func cronRunIDTaken(_ runID: RunID, job j: Int, style: TaskRunIDStyle) -> Bool {
+        if let dag = jobs[j].spec.dag { return dagIDsTaken(DAGRunID(runID.rawValue), spec: dag, style: style) }
         return idTaken(runID)
     }
 
     /// Starts a cron job's run (or DAG run) for `scheduledAt`.
-    mutating func startCronRun(jobID: JobID, runID: RunID, scheduledAt: Timestamp, _ events: inout [SchedulerEvent]) {
+    mutating func startCronRun(jobID: JobID, runID: RunID, scheduledAt: Timestamp, taskRunIDStyle: TaskRunIDStyle,
+                               _ events: inout [SchedulerEvent]) {
         guard let j = jobIndex[jobID] else { return }
         let spec = jobs[j].spec
         jobs[j].activeRuns.append(runID)
@@ -190,7 +191,7 @@ extension SchedulerState {
         jobs[j].updatedAt = now
         if let dag = spec.dag {
             createDAGRun(id: DAGRunID(runID.rawValue), spec: dag, jobID: jobID,
-                         retentionMs: spec.retentionMs, &events)
+                         retentionMs: spec.retentionMs, taskRunIDStyle: taskRunIDStyle, &events)
         } else {
             createRun(id: runID, jobID: jobID, dagTask: nil, priority: spec.priority,
                       scheduledAt: scheduledAt, dueAt: now, &events)
@@ -216,7 +217,7 @@ extension SchedulerState {
         case .paused: return reject(.conflict, "job \(f.jobID) is paused; resume it first", &events)
         case .scheduled: break
         }
-        guard !cronRunIDTaken(f.runID, job: j) else { return reject(.conflict, "run id \(f.runID) already exists", &events) }
+        guard !cronRunIDTaken(f.runID, job: j, style: f.taskRunIDStyle) else { return reject(.conflict, "run id \(f.runID) already exists", &events) }
         let spec = jobs[j].spec
         jobs[j].lastFireScheduledAt = f.scheduledAt
         jobs[j].nextFireAt = f.nextFireAt
@@ -248,6 +249,6 @@ extension SchedulerState {
                 break
             }
         }
-        startCronRun(jobID: f.jobID, runID: f.runID, scheduledAt: f.scheduledAt, &events)
+        startCronRun(jobID: f.jobID, runID: f.runID, scheduledAt: f.scheduledAt, taskRunIDStyle: f.taskRunIDStyle, &events)
     }
 }

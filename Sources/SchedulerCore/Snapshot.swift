@@ -6,9 +6,14 @@ import BinaryCoding
 /// command history, so two replicas produce identical bytes), then idempotency records sorted by
 /// key. Heaps and counts are not stored: they are rebuilt on restore, and because every heap
 /// entry is totally ordered, a rebuilt heap pops in the same order as the original.
+///
+/// Version 2 adds each DAG run's ``TaskRunIDStyle`` byte; a version 1 snapshot (written before
+/// URL-safe task run ids) still restores, its DAG runs keeping `/` ids.
 public enum SchedulerSnapshot {
     /// The current format version.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
+    /// The oldest format version this build restores.
+    public static let oldestReadableVersion: UInt8 = 1
     static let magic: [UInt8] = Array("QSCH".utf8)
 
     /// A 64-bit FNV-1a digest of snapshot bytes (for determinism checks and logs).
@@ -60,8 +65,8 @@ extension SchedulerState {
             guard try r.readByte() == expected else { throw DecodeError("not a scheduler snapshot (bad magic)", offset: 0) }
         }
         let v = try r.readByte()
-        guard v == SchedulerSnapshot.version else {
-            throw DecodeError("unsupported snapshot version \(v) (this build reads \(SchedulerSnapshot.version))", offset: 4)
+        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v) else {
+            throw DecodeError("unsupported snapshot version \(v) (this build reads \(SchedulerSnapshot.oldestReadableVersion) to \(SchedulerSnapshot.version))", offset: 4)
         }
         self.init(config: SchedulerConfig(attemptHistoryLimit: try r.readInt(), idempotencyWindowMs: try r.readInt64()))
         now = try r.readTimestamp()
@@ -74,7 +79,7 @@ extension SchedulerState {
         sequence = try r.readUInt64()
         jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob() }
         runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun() }
-        dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readDAGRun() }
+        dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readDAGRun(snapshotVersion: v) }
         let keyCount = try r.readCount()
         for _ in 0..<keyCount {
             let key = try r.readString()
@@ -224,6 +229,7 @@ extension BinaryWriter {
         write(dag.retentionMs)
         write(dag.createdSeq)
         write(dag.dlqEntries)
+        write(dag.taskRunIDStyle.rawValue)
     }
 }
 
@@ -288,10 +294,12 @@ extension BinaryReader {
                    createdSeq: try readUInt64())
     }
 
-    mutating func readDAGRun() throws(DecodeError) -> DAGRun {
-        DAGRun(id: DAGRunID(try readString()), spec: try readDAGSpec(),
-               jobID: try readStringOptional().map(JobID.init(rawValue:)), state: try readEnum(DAGState.self),
-               createdAt: try readTimestamp(), finishedAt: try readTimestampOptional(), retentionMs: try readInt64(),
-               createdSeq: try readUInt64(), dlqEntries: try readInt())
+    mutating func readDAGRun(snapshotVersion: UInt8) throws(DecodeError) -> DAGRun {
+        var dag = DAGRun(id: DAGRunID(try readString()), spec: try readDAGSpec(),
+                         jobID: try readStringOptional().map(JobID.init(rawValue:)), state: try readEnum(DAGState.self),
+                         createdAt: try readTimestamp(), finishedAt: try readTimestampOptional(), retentionMs: try readInt64(),
+                         createdSeq: try readUInt64(), dlqEntries: try readInt(), taskRunIDStyle: .slash)
+        if snapshotVersion >= 2 { dag.taskRunIDStyle = try readEnum(TaskRunIDStyle.self) }
+        return dag
     }
 }

@@ -73,7 +73,7 @@ struct SchedulerInvariants {
         }
         if let ref = run.dagTask, let dag = state.dagRun(ref.dagRunID) {
             for dependency in dag.spec.dependencies[ref.taskIndex] {
-                let id = RunID("\(ref.dagRunID.rawValue)/\(dag.spec.tasks[dependency].id)")
+                let id = dag.taskRunID(dependency)
                 guard state.run(id)?.state == .succeeded else {
                     throw world.violation("dag-order", "n\(i + 1) started \(key) before its dependency \(id) succeeded")
                 }

@@ -1,6 +1,7 @@
 import NodeCore
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
 
 // The abstract consensus layer: one committed log, a leader that can commit only while it
 // reaches a majority both ways, replication to the nodes the leader reaches, elections.
@@ -140,10 +141,9 @@ extension SchedulerWorld {
             try perform(echo, at: to)
         case .echo(let echo):
             nodes[to].core.echoReceived(echo, from: Self.nodeID(message.from), at: monotonic)
-        case .forward(let stamped):
+        case .forward(let unstamped, let followerClock):
             guard leader == to else { return }
-            let restamped = nodes[to].core.stampForwarded(stamped, at: monotonic, wallClock: wallClock(to))
-            try propose(restamped.command, at: restamped.at, by: to)
+            try resolveAndPropose(unstamped, followerClock: followerClock, by: to)
         }
     }
 
@@ -183,14 +183,36 @@ extension SchedulerWorld {
         }
     }
 
-    /// Sends `command` to the leader stamped with node `i`'s own wall clock — which the leader
-    /// must replace with its own bounded stamp (the `follower-clock` mutation keeps it).
+    /// Sends `command` to the leader with its times relative (a once job due at the stamp, a
+    /// cron job's first fire after it), as a running node does; the leader resolves them with its
+    /// own bounded stamp (the `follower-clock` mutation uses node `i`'s wall clock instead). The
+    /// leader's own submissions take the same step.
     mutating func forward(_ command: Command, from i: Int) throws(SchedulerViolation) {
         guard let current = leader else { return }
+        let unstamped = Self.unstamped(command)
         if current == i {
-            try propose(command, at: nodes[i].core.stamp(at: monotonic, wallClock: wallClock(i)).stamp, by: i)
+            try resolveAndPropose(unstamped, followerClock: nil, by: i)
         } else {
-            send(.forward(StampedCommand(at: wallClock(i), command: command)), from: i, to: current)
+            send(.forward(unstamped, followerClock: wallClock(i)), from: i, to: current)
         }
+    }
+
+    /// The leader `node` resolves `unstamped` (``NodeCore/NodeCore/resolve(_:followerClock:members:at:wallClock:)``)
+    /// and proposes it; a refusal drops it (the client retries).
+    mutating func resolveAndPropose(_ unstamped: UnstampedCommand, followerClock: Timestamp?, by node: Int) throws(SchedulerViolation) {
+        let members = Set(nodes.indices.map(Self.nodeID))
+        guard let stamped = try? nodes[node].core.resolve(unstamped, followerClock: followerClock, members: members,
+                                                          at: monotonic, wallClock: wallClock(node)) else {
+            step("n\(node + 1) refused a forwarded command")
+            return
+        }
+        try propose(stamped.command, at: stamped.at, by: node)
+    }
+
+    /// A workload command with its times made relative, as the API plans a submission.
+    static func unstamped(_ command: Command) -> UnstampedCommand {
+        guard case .submitJob(let submit) = command else { return UnstampedCommand(command) }
+        if submit.spec.schedule != nil { return .submit(submit, .firstFireAfterStamp) }
+        return submit.spec.runAt.map { .submit(submit, .at($0)) } ?? .submit(submit, .afterStamp(milliseconds: 0))
     }
 }

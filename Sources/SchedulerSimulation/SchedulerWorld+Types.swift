@@ -1,6 +1,7 @@
 import NodeCore
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
 
 /// A broken promise, with the seed that replays it and the last steps before it.
 public struct SchedulerViolation: Error, Sendable, CustomStringConvertible {
@@ -60,8 +61,9 @@ struct SimMessage {
     enum Body {
         case probe(LeaseProbe)
         case echo(LeaseEcho)
-        /// A command for the leader to propose, stamped by the sender.
-        case forward(StampedCommand)
+        /// A command for the leader to resolve with its own stamp and propose; `followerClock` is
+        /// the sender's wall clock, which only the `follower-clock` mutation lets the leader use.
+        case forward(UnstampedCommand, followerClock: Timestamp)
     }
     var from: Int
     var to: Int

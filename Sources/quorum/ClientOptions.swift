@@ -23,6 +23,12 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "Keep retrying the servers for up to this many seconds while none can serve (e.g. during an election).")
     var wait: Double = 0
 
+    @Option(name: .long, help: "The API bearer token (default: $QUORUM_TOKEN); needed when the cluster sets [api] tokens_file.")
+    var token: String? = ProcessInfo.processInfo.environment["QUORUM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+
+    @Flag(name: .long, help: "Print request details on stderr (the Idempotency-Key a creating command sends).")
+    var verbose = false
+
     /// Runs `body` with a client over `--server`, turning client errors into the CLI's exit codes
     /// (2 for a bad `--server` or a 400/422 answer, 1 otherwise).
     func withClient(_ body: (QuorumAPIClient) async throws -> Void) async throws {
@@ -39,10 +45,22 @@ struct ClientOptions: ParsableArguments {
             let list = try ServerList(parsing: servers)
             try await QuorumAPIClient.withClient(
                 servers: list, connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
-                requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), unavailableWait: .milliseconds(Int64(wait * 1000)), body)
+                requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), unavailableWait: .milliseconds(Int64(wait * 1000)),
+                token: token, body)
         } catch let error as QuorumClientError {
             throw CLIError(message: error.description, exitCode: error.isInvalidInput ? CLIError.invalidInputCode : CLIError.failureCode)
         }
+    }
+
+    /// The `Idempotency-Key` a creating command sends: `given` (`--idempotency-key`), else a new
+    /// random one. Always sending one is what makes the client's retries safe: a write whose
+    /// outcome is unknown (no answer, or 503 `outcome_unknown`) is repeated — on this or another
+    /// server — only with a key, and the repeat then returns the first job instead of a second.
+    /// Printed on stderr with `--verbose`, so a user can repeat the command by hand with it.
+    func idempotencyKey(_ given: String?) -> String {
+        let key = given ?? UUID().uuidString.lowercased()
+        if verbose { StandardError.write("Idempotency-Key: \(key)") }
+        return key
     }
 
     /// Prints `reply` as the server's JSON with `--json`, else as `render` makes it.

@@ -53,11 +53,13 @@ struct DAGsSubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The DAG as the API's JSON; - for stdin.", valueName: "FILE"))
     var file: String
 
-    @Option(name: .customLong("idempotency-key"), help: "Makes a retry return the first DAG run instead of starting another.")
+    @Option(name: .customLong("idempotency-key"),
+            help: "Makes a retry return the first DAG run instead of starting another; default: a new random key per run.")
     var idempotencyKey: String?
 
     func run() async throws {
         let body = try SubmitCommand.read(file, flag: "--file")
+        let idempotencyKey = client.idempotencyKey(self.idempotencyKey)
         try await client.withClient { api in
             let reply = try await api.submitDAG(json: body, idempotencyKey: idempotencyKey)
             let repeated = reply.status == 201 ? "" : " (already submitted with this idempotency key)"

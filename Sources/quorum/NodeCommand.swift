@@ -30,6 +30,8 @@ struct NodeCommand: AsyncParsableCommand {
             throw CLIError.invalidInput(
                 ConfigError(file: config, key: missing.key, reason: "\(missing.path) does not exist; create certificates with `quorum certs init --config \(config) --out certs`").description)
         }
+        // Before anything starts: a node told to check tokens never serves without them.
+        let tokens = try node.tokensFile.map { path throws(CLIError) in try TokenFileWatcher.loadWithStamp(path: path) }
         LogSetup.bootstrap(level: level)
         let logger = Logger(label: "quorum.node")
         for warning in loaded.warnings { logger.warning("\(warning.description)") }
@@ -47,7 +49,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
         logger.info("node starting", metadata: ["raft": "\(node.node.raft)", "api": "\(node.node.api)"])
         do {
-            try await NodeServer.run(node: started, logger: logger)
+            try await NodeServer.run(node: started, tokens: tokens, logger: logger)
         } catch {
             if "\(error)".contains("Address already in use") {
                 throw CLIError.failure("quorum node \(id) could not listen: an address is already in use (api \(node.node.api), "

@@ -28,29 +28,49 @@ struct NodeService: Service {
 
 /// Builds the API server and the service group of one node.
 enum NodeServer {
-    /// The HTTP application serving the API on the node's `api` address.
-    static func application(node: QuorumNode, logger: Logger) -> some ApplicationProtocol {
+    /// The HTTP application serving the API on the node's `api` address; with `authorizer`
+    /// (`[api] tokens_file`), every route but the open ones checks the bearer token.
+    static func application(node: QuorumNode, authorizer: TokenAuthorizer?, logger: Logger) -> some ApplicationProtocol {
         // Middleware applies to routes added after it: count requests first, then render errors.
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
         router.add(middleware: APIErrorMiddleware())
+        // Browsers: foreign origins and (without tokens, on loopback) non-loopback Host names are
+        // refused before routing; listed origins get CORS headers, preflights included.
+        let apiConfig = node.config.cluster.api
+        router.add(middleware: BrowserGuard(allowedOrigins: apiConfig.corsOrigins,
+                                            loopbackHostsOnly: authorizer == nil && node.config.node.api.isLoopback))
+        router.add(middleware: BrowserGuard<BasicRequestContext>.corsMiddleware())
+        // Inside CORS, so that a route's error is already a response when CORS adds its headers
+        // (CORS would otherwise wrap the error in a type this API does not render).
+        router.add(middleware: APIErrorMiddleware())
+        let limits = APILimits()
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
-                    limits: APILimits()).register(on: router)
-        router.get(RouterPath(MetricsRoute.path)) { _, _ in
+                    limits: limits).register(on: router, authorizer: authorizer)
+        let metricsAuthorizer = node.config.cluster.api.metricsPublic ? nil : authorizer
+        router.get(RouterPath(MetricsRoute.path)) { request, _ in
+            if let metricsAuthorizer { _ = try metricsAuthorizer.authorize(request, required: .read) }
             await node.refreshMetrics()
             return MetricsRoute.response(node.metrics)
         }
         let address = node.config.node.api
-        return Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port)),
+        return Application(router: router, server: limits.httpServer,
+                           configuration: limits.applicationConfiguration(address: .hostname(address.host, port: address.port)),
                            logger: logger)
     }
 
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.
-    static func run(node: QuorumNode, logger: Logger) async throws {
-        let app = application(node: node, logger: logger)
+    /// `tokens` is the tokens file read at start (`[api] tokens_file`), watched from then on.
+    static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, logger: Logger) async throws {
+        let authorizer = tokens.map { TokenAuthorizer($0.file) }
+        let app = application(node: node, authorizer: authorizer, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: NodeService(node: node)), .init(service: app)]
+        if let authorizer, let tokens, let path = node.config.tokensFile {
+            services.append(.init(service: TokenFileWatcher(path: path, authorizer: authorizer, logger: logger, loadedStamp: tokens.stamp)))
+        }
         // Services stop in reverse order: the API closes first, then the node drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: NodeService(node: node)), .init(service: app)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

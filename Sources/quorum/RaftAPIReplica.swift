@@ -1,6 +1,7 @@
 import HTTPAPI
 import NodeRuntime
 import SchedulerCore
+import SchedulerPlanning
 
 /// Where the API meets the runtime: the node's ``NodeRuntime/RaftReplica`` as the HTTP API's
 /// ``HTTPAPI/SchedulerReplica``. Neither module knows the other; only this executable sees both.
@@ -14,6 +15,15 @@ struct RaftAPIReplica: SchedulerReplica {
     func propose(_ command: Command) async throws(APIError) -> [SchedulerEvent] {
         do {
             return try await replica.propose(command)
+        } catch {
+            throw Self.apiError(writing: error)
+        }
+    }
+
+    /// The leader resolves the times with its stamp (see `RaftReplica.propose(_:)`).
+    func propose(_ unstamped: UnstampedCommand) async throws(APIError) -> [SchedulerEvent] {
+        do {
+            return try await replica.propose(unstamped)
         } catch {
             throw Self.apiError(writing: error)
         }
@@ -51,17 +61,22 @@ struct RaftAPIReplica: SchedulerReplica {
     }
 
     /// A too-large write is 413 `payload_too_large` naming `max_entry_bytes`, the size and the
-    /// limit (retrying cannot help); anything else is an unavailability.
+    /// limit (retrying cannot help); one invalid at the leader's stamp is 422 naming the field;
+    /// an upgrade refusal is 503 `unavailable` naming the members on older builds (`Retry-After: 5`:
+    /// an upgrade takes a while); anything else is an unavailability.
     static func apiError(writing error: ReplicaWriteError) -> APIError {
         switch error {
         case .entryTooLarge(let tooLarge): APIError(.payloadTooLarge, tooLarge.message)
+        case .invalid(let problem): APIError(resolving: problem)
+        case .upgradeInProgress(let message): .unavailable(retryAfter: 5, message)
         case .unavailable(let unavailable): apiError(unavailable)
         }
     }
 
-    /// Every unavailability is a 503 with `Retry-After: 1`; the message says whether a retry
-    /// needs the same `Idempotency-Key` (outcome unknown).
+    /// Every unavailability is a 503 with `Retry-After: 1`: `outcome_unknown` when the write
+    /// may have committed (only a retry with the same `Idempotency-Key` is safe), else
+    /// `unavailable` (nothing was written).
     static func apiError(_ error: ReplicaUnavailable) -> APIError {
-        .unavailable(retryAfter: 1, error.message)
+        error.outcomeUnknown ? .outcomeUnknown(retryAfter: 1, error.message) : .unavailable(retryAfter: 1, error.message)
     }
 }

@@ -27,7 +27,8 @@ struct SubmitCommand: AsyncParsableCommand {
             help: ArgumentHelp("{\"jobs\": [...]} as the API's JSON (POST /api/jobs/batch), sent verbatim; - for stdin.", valueName: "FILE"))
     var batchFile: String?
 
-    @Option(name: .customLong("idempotency-key"), help: "Makes a retry return the first job instead of creating another (kept 24 h).")
+    @Option(name: .customLong("idempotency-key"),
+            help: "Makes a retry return the first job instead of creating another (kept 24 h); default: a new random key per run.")
     var idempotencyKey: String?
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("A shell task's argv, after --.", valueName: "argv"))
@@ -50,6 +51,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         try check()
+        let idempotencyKey = client.idempotencyKey(self.idempotencyKey)
         if let batchFile {
             let body = try Self.read(batchFile, flag: "--batch-file")
             try await client.withClient { api in

@@ -79,7 +79,39 @@ struct ConfigLoaderTests {
         #expect(config.executor.leaseMilliseconds == 5_000)
         #expect(config.executor.shutdownGraceMilliseconds == 10_000)
         #expect(config.executor.killGraceMilliseconds == 5_000)
+        #expect(config.api == ClusterConfig.API(tokensFile: nil, metricsPublic: false))
         #expect(try ConfigValidator.validate(config, file: "c.toml").isEmpty)
+    }
+
+    @Test("[api] takes tokens_file (a path template, resolved per node) and metrics_public; an unknown key is refused")
+    func apiSection() throws {
+        let text = """
+            [cluster]
+            name = "solo"
+            [api]
+            tokens_file = "secrets/{id}.tokens"
+            metrics_public = true
+            [[nodes]]
+            id = "n1"
+            raft = "127.0.0.1:7001"
+            api = "127.0.0.1:8080"
+            """
+        let config = try ConfigLoader.parse(text, file: "c.toml")
+        #expect(config.api == ClusterConfig.API(tokensFile: "secrets/{id}.tokens", metricsPublic: true))
+        let node = try NodeRuntimeConfig.resolve(config, id: "n1", file: "c.toml", environment: [:], workingDirectory: "/srv/q")
+        #expect(node.tokensFile == "/srv/q/secrets/n1.tokens")
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text.replacingOccurrences(of: "metrics_public", with: "metrics_open"), file: "c.toml")
+        }
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(text.replacingOccurrences(of: "\"secrets/{id}.tokens\"", with: "\"\""), file: "c.toml")
+        }
+        let withOrigins = text.replacingOccurrences(of: "metrics_public = true", with: #"cors_origins = ["https://ops.example.com", "http://localhost:3000"]"#)
+        #expect(try ConfigLoader.parse(withOrigins, file: "c.toml").api.corsOrigins == ["https://ops.example.com", "http://localhost:3000"])
+        for bad in ["https://ops.example.com/", "ops.example.com", "https://ops.example.com/app", "ftp://x", "https://"] {
+            let config = text.replacingOccurrences(of: "metrics_public = true", with: "cors_origins = [\"\(bad)\"]")
+            #expect(throws: ConfigError.self, "\(bad)") { try ConfigLoader.parse(config, file: "c.toml") }
+        }
     }
 
     /// The leader used to expire a silent executor's attempts 2.5 s after its lease while the

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Executor
+import SchedulerCore
 import NIOPosix
 import Testing
 
@@ -34,22 +35,22 @@ struct HTTPTaskTests {
     @Test("a 2xx answer succeeds, with its status and body")
     func success() async throws {
         try await withServer { server, executor in
-            let result = await executor.run(request(HTTPTask(url: server.url("/ok"))))
-            #expect(result.outcome == .succeeded)
-            #expect(result.httpStatus == 200)
-            #expect(result.outputTail == "ok")
-            #expect(result.error == nil)
+            let result = await executor.run(request(HTTPTask(method: "GET", url: server.url("/ok"))))
+            #expect(result.report.outcome == .succeeded)
+            #expect(result.report.httpStatus == 200)
+            #expect(result.report.outputTail == "ok")
+            #expect(result.report.error == nil)
         }
     }
 
     @Test("another status fails with the status and the body")
     func serverError() async throws {
         try await withServer { server, executor in
-            let result = await executor.run(request(HTTPTask(url: server.url("/fail"))))
-            #expect(result.outcome == .failed)
-            #expect(result.httpStatus == 500)
-            #expect(result.outputTail == "boom")
-            #expect(result.error == "HTTP 500 Internal Server Error from GET \(server.url("/fail"))")
+            let result = await executor.run(request(HTTPTask(method: "GET", url: server.url("/fail"))))
+            #expect(result.report.outcome == .failed)
+            #expect(result.report.httpStatus == 500)
+            #expect(result.report.outputTail == "boom")
+            #expect(result.report.error == "HTTP 500 Internal Server Error from GET \(server.url("/fail"))")
         }
     }
 
@@ -57,53 +58,53 @@ struct HTTPTaskTests {
     func sendsMethodHeadersAndBody() async throws {
         try await withServer { server, executor in
             let task = HTTPTask(method: "post", url: server.url("/echo"),
-                                headers: [HTTPHeaderField(name: "X-Test", value: "42")],
+                                headers: [KeyValue("X-Test", "42")],
                                 body: Array("payload".utf8))
             let result = await executor.run(request(task))
-            #expect(result.outcome == .succeeded)
-            #expect(result.outputTail == "POST 42 payload")
+            #expect(result.report.outcome == .succeeded)
+            #expect(result.report.outputTail == "POST 42 payload")
         }
     }
 
     @Test("a large body keeps exactly its last 64 KiB")
     func largeBodyTail() async throws {
         try await withServer { server, executor in
-            let result = await executor.run(request(HTTPTask(url: server.url("/big"))))
-            #expect(result.outcome == .succeeded)
-            #expect(Array(result.outputTail.utf8) == Array(TestHTTPServer.bigBody.suffix(64 * 1024)))
+            let result = await executor.run(request(HTTPTask(method: "GET", url: server.url("/big"))))
+            #expect(result.report.outcome == .succeeded)
+            #expect(Array(result.report.outputTail.utf8) == Array(TestHTTPServer.bigBody.suffix(64 * 1024)))
         }
     }
 
     @Test("a server that does not answer in time times the attempt out")
     func timeout() async throws {
         try await withServer { server, executor in
-            let result = await executor.run(request(HTTPTask(url: server.url("/slow")), timeout: .milliseconds(300)))
-            #expect(result.outcome == .timedOut)
-            #expect(result.httpStatus == nil)
-            #expect(result.error == "no complete response from GET \(server.url("/slow")) within timeout 0.3s")
+            let result = await executor.run(request(HTTPTask(method: "GET", url: server.url("/slow")), timeout: .milliseconds(300)))
+            #expect(result.report.outcome == .timedOut)
+            #expect(result.report.httpStatus == nil)
+            #expect(result.report.error == "no complete response from GET \(server.url("/slow")) within timeout 0.3s")
         }
     }
 
     @Test("a body that stalls times out, keeping the status and what arrived")
     func stalledBody() async throws {
         try await withServer { server, executor in
-            let result = await executor.run(request(HTTPTask(url: server.url("/stall")), timeout: .milliseconds(500)))
-            #expect(result.outcome == .timedOut)
-            #expect(result.httpStatus == 200)
-            #expect(result.outputTail == "partial")
+            let result = await executor.run(request(HTTPTask(method: "GET", url: server.url("/stall")), timeout: .milliseconds(500)))
+            #expect(result.report.outcome == .timedOut)
+            #expect(result.report.httpStatus == 200)
+            #expect(result.report.outputTail == "partial")
         }
     }
 
     @Test("cancelling the caller cancels the request")
     func cancellation() async throws {
         try await withServer { server, executor in
-            let request = request(HTTPTask(url: server.url("/slow")), timeout: .seconds(60))
+            let request = request(HTTPTask(method: "GET", url: server.url("/slow")), timeout: .seconds(60))
             let attempt = Task { await executor.run(request) }
             try await waitUntil("the request to reach the server") { server.slowRequests.value == 1 }
             attempt.cancel()
             let result = try await value(of: attempt, within: .seconds(10))
-            #expect(result.outcome == .cancelled)
-            #expect(result.error == "cancelled")
+            #expect(result.report.outcome == .cancelled)
+            #expect(result.report.error == "cancelled")
         }
     }
 
@@ -112,29 +113,29 @@ struct HTTPTaskTests {
         let refusing = try RefusingPort()
         try await withServer { _, executor in
             let url = "http://127.0.0.1:\(refusing.port)/"
-            let result = await executor.run(request(HTTPTask(url: url)))
-            #expect(result.outcome == .failed)
-            #expect(result.httpStatus == nil)
-            #expect(result.error == "connection refused to \(url)")
+            let result = await executor.run(request(HTTPTask(method: "GET", url: url)))
+            #expect(result.report.outcome == .failed)
+            #expect(result.report.httpStatus == nil)
+            #expect(result.report.error == "connection refused to \(url)")
         }
         withExtendedLifetime(refusing) {}
     }
 
     @Test("invalid requests fail before anything is sent", arguments: [
-        (HTTPTask(url: "ftp://example.com/file"),
+        (HTTPTask(method: "GET", url: "ftp://example.com/file"),
          "http task url \"ftp://example.com/file\" is invalid: give an absolute http:// or https:// URL with a host"),
-        (HTTPTask(url: "not a url"),
+        (HTTPTask(method: "GET", url: "not a url"),
          "http task url \"not a url\" is invalid: give an absolute http:// or https:// URL with a host"),
         (HTTPTask(method: "GE T", url: "http://127.0.0.1/"),
          "http task method \"GE T\" is invalid: use a method such as GET or POST"),
-        (HTTPTask(url: "http://127.0.0.1/", headers: [HTTPHeaderField(name: "X-A", value: "a\r\nInjected: 1")]),
+        (HTTPTask(method: "GET", url: "http://127.0.0.1/", headers: [KeyValue("X-A", "a\r\nInjected: 1")]),
          "http task header X-A has a value containing CR, LF or NUL"),
     ])
     func invalidRequest(task: HTTPTask, message: String) async throws {
         try await withServer { _, executor in
             let result = await executor.run(request(task))
-            #expect(result.outcome == .failed)
-            #expect(result.error == message)
+            #expect(result.report.outcome == .failed)
+            #expect(result.report.error == message)
         }
     }
 }

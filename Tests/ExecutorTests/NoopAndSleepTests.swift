@@ -1,4 +1,5 @@
 import Executor
+import SchedulerCore
 import Testing
 
 @Suite("noop and sleep tasks")
@@ -10,9 +11,9 @@ struct NoopAndSleepTests {
     @Test("noop succeeds at once")
     func noop() async {
         let result = await executor().run(ExecutionRequest(runID: "r1", attempt: 1, task: .noop, timeout: .seconds(1)))
-        #expect(result.outcome == .succeeded)
-        #expect(result.error == nil)
-        #expect(result.exitCode == nil && result.httpStatus == nil && result.outputTail.isEmpty)
+        #expect(result.report.outcome == .succeeded)
+        #expect(result.report.error == nil)
+        #expect(result.report.exitCode == nil && result.report.httpStatus == nil && result.report.outputTail.isEmpty)
     }
 
     @Test("sleep waits on the given clock, and its duration is the clock's")
@@ -20,7 +21,7 @@ struct NoopAndSleepTests {
         let clock = ManualClock()
         let executor = executor(clock: clock)
         let attempt = Task {
-            await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .sleep(seconds: 30), timeout: .seconds(60)))
+            await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .sleep(milliseconds: 30_000), timeout: .seconds(60)))
         }
         // The attempt's deadline timer and the sleep itself.
         try await waitUntil("the sleep to start") { clock.sleeperCount == 2 }
@@ -28,7 +29,7 @@ struct NoopAndSleepTests {
         #expect(clock.sleeperCount == 2)
         clock.advance(by: .seconds(1))
         let result = try await value(of: attempt)
-        #expect(result.outcome == .succeeded)
+        #expect(result.report.outcome == .succeeded)
         #expect(result.duration == .seconds(30))
         #expect(result.durationMilliseconds == 30_000)
     }
@@ -38,13 +39,13 @@ struct NoopAndSleepTests {
         let clock = ManualClock()
         let executor = executor(clock: clock)
         let attempt = Task {
-            await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .sleep(seconds: 3600), timeout: .seconds(10)))
+            await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .sleep(milliseconds: 3_600_000), timeout: .seconds(10)))
         }
         try await waitUntil("the sleep to start") { clock.sleeperCount == 2 }
         clock.advance(by: .seconds(10))
         let result = try await value(of: attempt)
-        #expect(result.outcome == .timedOut)
-        #expect(result.error == "still sleeping at timeout 10s")
+        #expect(result.report.outcome == .timedOut)
+        #expect(result.report.error == "still sleeping at timeout 10s")
     }
 
     @Test("cancelling the caller stops a sleep and reports cancelled")
@@ -52,12 +53,12 @@ struct NoopAndSleepTests {
         let clock = ManualClock()
         let executor = executor(clock: clock)
         let attempt = Task {
-            await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .sleep(seconds: 3600), timeout: .seconds(7200)))
+            await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .sleep(milliseconds: 3_600_000), timeout: .seconds(7200)))
         }
         try await waitUntil("the sleep to start") { clock.sleeperCount == 2 }
         attempt.cancel()
         let result = try await value(of: attempt)
-        #expect(result.outcome == .cancelled)
+        #expect(result.report.outcome == .cancelled)
         #expect(clock.sleeperCount == 0)
     }
 
@@ -65,11 +66,11 @@ struct NoopAndSleepTests {
     func realClockSleepCancelled() async throws {
         let executor = executor()
         let attempt = Task {
-            await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .sleep(seconds: 3600), timeout: .seconds(7200)))
+            await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .sleep(milliseconds: 3_600_000), timeout: .seconds(7200)))
         }
         attempt.cancel()
         let result = try await value(of: attempt, within: .seconds(5))
-        #expect(result.outcome == .cancelled)
+        #expect(result.report.outcome == .cancelled)
     }
 
     @Test("an attempt whose caller is already cancelled starts nothing")
@@ -80,18 +81,18 @@ struct NoopAndSleepTests {
             return await executor.run(ExecutionRequest(runID: "r1", attempt: 1, task: .noop, timeout: .seconds(1)))
         }
         let result = try await value(of: attempt)
-        #expect(result.outcome == .cancelled)
-        #expect(result.error == "cancelled before it started")
+        #expect(result.report.outcome == .cancelled)
+        #expect(result.report.error == "cancelled before it started")
     }
 
     @Test("invalid sleeps and timeouts fail with a message", arguments: [
-        (TaskSpec.sleep(seconds: -1), Duration.seconds(1), "sleep seconds must be a finite number ≥ 0, got -1.0"),
-        (.sleep(seconds: .nan), .seconds(1), "sleep seconds must be a finite number ≥ 0, got nan"),
+        (TaskSpec.sleep(milliseconds: -1), Duration.seconds(1), "sleep must not be negative, got -1 ms: give seconds ≥ 0"),
+        (.sleep(milliseconds: .min), .seconds(1), "sleep must not be negative, got \(Int64.min) ms: give seconds ≥ 0"),
         (.noop, .zero, "timeout must be positive, got 0s: set timeout_seconds to at least 1"),
     ])
     func invalidInput(task: TaskSpec, timeout: Duration, message: String) async {
         let result = await executor().run(ExecutionRequest(runID: "r1", attempt: 1, task: task, timeout: timeout))
-        #expect(result.outcome == .failed)
-        #expect(result.error == message)
+        #expect(result.report.outcome == .failed)
+        #expect(result.report.error == message)
     }
 }

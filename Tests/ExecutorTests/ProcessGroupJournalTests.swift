@@ -1,4 +1,5 @@
 import Executor
+import SchedulerCore
 import Foundation
 import Testing
 
@@ -27,7 +28,7 @@ struct ProcessGroupJournalTests {
         let killed = try ProcessGroupJournal(directory: journalPath).killLeftovers()
         #expect(killed == [child])
         let result = try await value(of: attempt)
-        #expect(result.outcome == .failed)
+        #expect(result.report.outcome == .failed)
         try await waitUntil("child \(child) to be gone") { !processIsAlive(child) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: journalPath).isEmpty)
     }

@@ -1,4 +1,5 @@
 import Executor
+import SchedulerCore
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ struct ShellTaskTests {
         logger: silentLogger
     )
 
-    private func run(_ argv: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
+    private func run(_ argv: [String], environment: [KeyValue] = [], workingDirectory: String? = nil,
                      timeout: Duration = .seconds(20)) async -> ExecutionResult {
         await executor.run(ExecutionRequest(
             runID: "run-1", attempt: 2,
@@ -21,59 +22,59 @@ struct ShellTaskTests {
     @Test("a program that exits 0 succeeds, with its output")
     func success() async {
         let result = await run(["/bin/echo", "hello", "$HOME"])
-        #expect(result.outcome == .succeeded)
-        #expect(result.exitCode == 0)
-        #expect(result.error == nil)
+        #expect(result.report.outcome == .succeeded)
+        #expect(result.report.exitCode == 0)
+        #expect(result.report.error == nil)
         // No shell: "$HOME" is passed as it is.
-        #expect(result.outputTail == "hello $HOME\n")
+        #expect(result.report.outputTail == "hello $HOME\n")
     }
 
     @Test("a non-zero exit code fails with the code")
     func exitCode() async {
         let result = await run(["/bin/sh", "-c", "echo before; exit 3"])
-        #expect(result.outcome == .failed)
-        #expect(result.exitCode == 3)
-        #expect(result.error == "exit code 3")
-        #expect(result.outputTail == "before\n")
+        #expect(result.report.outcome == .failed)
+        #expect(result.report.exitCode == 3)
+        #expect(result.report.error == "exit code 3")
+        #expect(result.report.outputTail == "before\n")
     }
 
     @Test("stderr is captured, interleaved with stdout in write order")
     func stderrInterleaved() async {
         let result = await run(["/bin/sh", "-c", "echo out1; echo err1 >&2; echo out2; echo err2 >&2"])
-        #expect(result.outcome == .succeeded)
-        #expect(result.outputTail == "out1\nerr1\nout2\nerr2\n")
+        #expect(result.report.outcome == .succeeded)
+        #expect(result.report.outputTail == "out1\nerr1\nout2\nerr2\n")
     }
 
     @Test("a large output keeps exactly its last 64 KiB")
     func largeOutputTail() async {
         let result = await run(["/usr/bin/seq", "1", "200000"])
-        #expect(result.outcome == .succeeded)
+        #expect(result.report.outcome == .succeeded)
         let full = (1...200_000).map { "\($0)\n" }.joined()
         #expect(full.utf8.count > 1_000_000)
-        #expect(result.outputTail.utf8.count == 64 * 1024)
-        #expect(Array(result.outputTail.utf8) == Array(full.utf8.suffix(64 * 1024)))
+        #expect(result.report.outputTail.utf8.count == 64 * 1024)
+        #expect(Array(result.report.outputTail.utf8) == Array(full.utf8.suffix(64 * 1024)))
     }
 
     @Test("output that is not UTF-8 is kept with U+FFFD in place of the bad bytes")
     func invalidUTF8Output() async {
         let result = await run(["/usr/bin/printf", "ok \\377 done"])
-        #expect(result.outcome == .succeeded)
-        #expect(result.outputTail == "ok \u{FFFD} done")
+        #expect(result.report.outcome == .succeeded)
+        #expect(result.report.outputTail == "ok \u{FFFD} done")
     }
 
     @Test("standard input is empty, so a program reading it does not wait")
     func emptyStandardInput() async {
         let result = await run(["/bin/cat"], timeout: .seconds(10))
-        #expect(result.outcome == .succeeded)
-        #expect(result.outputTail.isEmpty)
+        #expect(result.report.outcome == .succeeded)
+        #expect(result.report.outputTail.isEmpty)
     }
 
     @Test("a process killed by a signal fails and names it")
     func killedBySignal() async {
         let result = await run(["/bin/sh", "-c", "kill -SEGV $$"])
-        #expect(result.outcome == .failed)
-        #expect(result.exitCode == nil)
-        #expect(result.error == "killed by SIGSEGV")
+        #expect(result.report.outcome == .failed)
+        #expect(result.report.exitCode == nil)
+        #expect(result.report.error == "killed by SIGSEGV")
     }
 
     @Test("the timeout terminates the whole process group, grandchildren included")
@@ -83,8 +84,8 @@ struct ShellTaskTests {
         let pidFile = directory.appendingPathComponent("grandchild.pid")
         let result = await run(["/bin/sh", "-c", "sleep 100 & echo $! > '\(pidFile.path)'; wait"],
                                timeout: .seconds(2))
-        #expect(result.outcome == .timedOut)
-        #expect(result.error == "killed by SIGTERM after timeout 2s")
+        #expect(result.report.outcome == .timedOut)
+        #expect(result.report.error == "killed by SIGTERM after timeout 2s")
         let grandchild = try await readPID(from: pidFile)
         try await waitUntil("grandchild \(grandchild) to be gone") { !processIsAlive(grandchild) }
     }
@@ -98,8 +99,8 @@ struct ShellTaskTests {
         let started = clock.now
         let result = await run(["/bin/sh", "-c", "trap '' TERM; sleep 100 & echo $! > '\(pidFile.path)'; wait"],
                                timeout: .seconds(2))
-        #expect(result.outcome == .timedOut)
-        #expect(result.error == "killed by SIGKILL after timeout 2s")
+        #expect(result.report.outcome == .timedOut)
+        #expect(result.report.error == "killed by SIGKILL after timeout 2s")
         // Timeout plus the 300 ms grace period, at least.
         #expect(started.duration(to: clock.now) >= .milliseconds(2300))
         let grandchild = try await readPID(from: pidFile)
@@ -112,7 +113,7 @@ struct ShellTaskTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let pidFile = directory.appendingPathComponent("orphan.pid")
         let result = await run(["/bin/sh", "-c", "sleep 100 & echo $! > '\(pidFile.path)'"])
-        #expect(result.outcome == .succeeded)
+        #expect(result.report.outcome == .succeeded)
         #expect(result.duration < .seconds(50))
         let orphan = try await readPID(from: pidFile)
         try await waitUntil("orphan \(orphan) to be gone") { !processIsAlive(orphan) }
@@ -134,9 +135,9 @@ struct ShellTaskTests {
         let child = try await readPID(from: pidFile)
         attempt.cancel()
         let result = try await value(of: attempt)
-        #expect(result.outcome == .cancelled)
-        #expect(result.error == "cancelled (killed by SIGTERM)")
-        #expect(result.outputTail == "started\n")
+        #expect(result.report.outcome == .cancelled)
+        #expect(result.report.error == "cancelled (killed by SIGTERM)")
+        #expect(result.report.outputTail == "started\n")
         try await waitUntil("child \(child) to be gone") { !processIsAlive(child) }
     }
 
@@ -149,16 +150,16 @@ struct ShellTaskTests {
         let result = await executor.run(ExecutionRequest(
             runID: "run-1", attempt: 1, task: .shell(ShellTask(argv: ["/usr/bin/touch", marker.path])), timeout: .seconds(5)
         ))
-        #expect(result.outcome == .failed)
-        #expect(result.error == "shell tasks are disabled on this cluster: set executor.allow_shell = true")
+        #expect(result.report.outcome == .failed)
+        #expect(result.report.error == "shell tasks are disabled on this cluster: set executor.allow_shell = true")
         #expect(!FileManager.default.fileExists(atPath: marker.path))
     }
 
     @Test("the task's environment is set on top of the node's, with the run id and attempt")
     func environment() async throws {
-        let result = await run(["/usr/bin/env"], environment: ["QUORUM_TEST_GREETING": "hello world", "LANG": "C"])
-        #expect(result.outcome == .succeeded)
-        let lines = Set(result.outputTail.split(separator: "\n").map(String.init))
+        let result = await run(["/usr/bin/env"], environment: [KeyValue("QUORUM_TEST_GREETING", "hello world"), KeyValue("LANG", "C")])
+        #expect(result.report.outcome == .succeeded)
+        let lines = Set(result.report.outputTail.split(separator: "\n").map(String.init))
         #expect(lines.contains("QUORUM_TEST_GREETING=hello world"))
         #expect(lines.contains("LANG=C"))
         #expect(lines.contains("QUORUM_RUN_ID=run-1"))
@@ -172,36 +173,36 @@ struct ShellTaskTests {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let result = await run(["/bin/pwd"], workingDirectory: directory.path)
-        #expect(result.outcome == .succeeded)
-        #expect(result.outputTail == directory.resolvingSymlinksInPath().path + "\n")
+        #expect(result.report.outcome == .succeeded)
+        #expect(result.report.outputTail == directory.resolvingSymlinksInPath().path + "\n")
     }
 
     @Test("a bare name is looked up in PATH")
     func pathLookup() async {
         let result = await run(["echo", "found"])
-        #expect(result.outcome == .succeeded)
-        #expect(result.outputTail == "found\n")
+        #expect(result.report.outcome == .succeeded)
+        #expect(result.report.outputTail == "found\n")
     }
 
     @Test("a missing executable fails with its name", arguments: ["/nonexistent/quorum-tool", "quorum-no-such-tool"])
     func missingExecutable(name: String) async {
         let result = await run([name, "arg"])
-        #expect(result.outcome == .failed)
-        #expect(result.exitCode == nil)
-        #expect(result.error == "no such executable: \(name)")
+        #expect(result.report.outcome == .failed)
+        #expect(result.report.exitCode == nil)
+        #expect(result.report.error == "no such executable: \(name)")
     }
 
     @Test("input the process cannot start with fails with a message naming it", arguments: [
-        ([String](), [String: String](), String?.none, "shell task has an empty argv: give the executable as argv[0]"),
-        (["/bin/true"], ["A=B": "x"], nil,
+        ([String](), [KeyValue](), String?.none, "shell task has an empty argv: give the executable as argv[0]"),
+        (["/bin/true"], [KeyValue("A=B", "x")], nil,
          "environment variable name \"A=B\" is invalid: it must be non-empty and contain neither '=' nor NUL"),
-        (["/bin/true"], [:], "/nonexistent/dir",
+        (["/bin/true"], [], "/nonexistent/dir",
          "cannot use working directory \"/nonexistent/dir\": it does not exist or is not accessible"),
     ])
-    func invalidInput(argv: [String], environment: [String: String], workingDirectory: String?, message: String) async {
+    func invalidInput(argv: [String], environment: [KeyValue], workingDirectory: String?, message: String) async {
         let result = await run(argv, environment: environment, workingDirectory: workingDirectory)
-        #expect(result.outcome == .failed)
-        #expect(result.error == message)
+        #expect(result.report.outcome == .failed)
+        #expect(result.report.error == message)
     }
 }
 
@@ -221,8 +222,8 @@ struct ShellTaskMoreTests {
             task: .shell(ShellTask(argv: ["./hello.sh"], workingDirectory: directory.path)),
             timeout: .seconds(20)
         ))
-        #expect(result.outcome == .succeeded)
-        #expect(result.outputTail == "from script\n")
+        #expect(result.report.outcome == .succeeded)
+        #expect(result.report.outputTail == "from script\n")
     }
 
     @Test("concurrent attempts keep their own output and exit codes")
@@ -232,7 +233,7 @@ struct ShellTaskMoreTests {
             for index in 0..<8 {
                 group.addTask {
                     let result = await executor.run(ExecutionRequest(
-                        runID: "run-\(index)", attempt: 1,
+                        runID: RunID("run-\(index)"), attempt: 1,
                         task: .shell(ShellTask(argv: ["/bin/sh", "-c", "echo $QUORUM_RUN_ID; exit \(index)"])),
                         timeout: .seconds(20)
                     ))
@@ -244,9 +245,9 @@ struct ShellTaskMoreTests {
             return results
         }
         for index in 0..<8 {
-            #expect(results[index]?.outputTail == "run-\(index)\n")
-            #expect(results[index]?.exitCode == Int32(index))
-            #expect(results[index]?.outcome == (index == 0 ? .succeeded : .failed))
+            #expect(results[index]?.report.outputTail == "run-\(index)\n")
+            #expect(results[index]?.report.exitCode == Int32(index))
+            #expect(results[index]?.report.outcome == (index == 0 ? .succeeded : .failed))
         }
     }
 }

@@ -1,5 +1,6 @@
 @testable import HTTPAPI
 import SchedulerCore
+import SchedulerPlanning
 import Testing
 
 @Suite("Submission planning")
@@ -27,6 +28,14 @@ struct SubmissionPlannerTests {
         #expect(planned.spec.priority == 1)
         #expect(planned.firstFireAt == startOfTest.adding(milliseconds: 3_600_000))
         #expect(planned.spec.schedule == CronSchedule(expression: "0 * * * *", timezone: "UTC"))
+        #expect(planned.start == .firstFireAfterStamp)  // the leader computes the first fire from its own stamp
+    }
+
+    @Test("a once job's start is what the user said: relative to the leader's stamp unless run_at is given")
+    func startIsRelative() throws {
+        #expect(try plan(#"{"name":"a"}"#).start == .afterStamp(milliseconds: 0))
+        #expect(try plan(#"{"name":"a","delay_seconds":30.5}"#).start == .afterStamp(milliseconds: 30_500))
+        #expect(try plan(#"{"name":"a","run_at":"2026-12-02T00:00:00Z"}"#).start == .at(try #require(RFC3339.parse("2026-12-02T00:00:00Z"))))
     }
 
     @Test("once jobs: run_at, delay_seconds, defaults")

@@ -28,6 +28,8 @@ final class ReportLog: Sendable {
         }
     }
     var reports: [FinishAttempt] { state.withLock { $0.reports } }
+    /// How many more reports will be refused.
+    var refusalsLeft: Int { state.withLock { $0.refusals } }
 }
 
 func waitUntil(_ what: String, within limit: Duration = .seconds(30), _ condition: () -> Bool) async throws {
@@ -46,14 +48,14 @@ struct ExecutorHostTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
     func host(_ log: ReportLog) -> ExecutorHost {
-        ExecutorHost(slots: 2, runner: AttemptRunner(logger: logger), logger: logger) { log.report($0) }
+        ExecutorHost(slots: 2, runner: AttemptRunner(logger: logger), clock: .system(), logger: logger) { log.report($0) }
     }
 
     func changes(starts: [AttemptOrder] = [], stops: [AttemptKey] = []) -> AppliedChanges {
         AppliedChanges(throughIndex: .zero, isReplay: false, events: [], starts: starts, stops: stops)
     }
 
-    func order(_ run: String, _ task: ScheduledTask, attempt: Int = 1) -> AttemptOrder {
+    func order(_ run: String, _ task: TaskSpec, attempt: Int = 1) -> AttemptOrder {
         AttemptOrder(runID: RunID(run), attempt: attempt, task: task, timeoutMs: 60_000)
     }
 

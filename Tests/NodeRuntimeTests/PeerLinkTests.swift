@@ -1,3 +1,4 @@
+import BinaryCoding
 import Foundation
 import Logging
 import NIOCore
@@ -5,6 +6,7 @@ import NodeCore
 @testable import NodeRuntime
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
 import Testing
 import Transport
 
@@ -12,16 +14,19 @@ import Transport
 struct LinkPair {
     let authority: Transport.DevCertificateAuthority
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    /// The links' clock: these tests run over real sockets, so on real time.
+    let clock = NodeClock.system()
 
     init() throws { authority = try .create(validity: .days(30, from: Date())) }
 
-    func link(_ id: Raft.NodeID) throws -> PeerLink {
+    func link(_ id: Raft.NodeID, lease: Duration = .seconds(5), clock: NodeClock? = nil) throws -> PeerLink {
         let issued = try authority.issueNodeCertificate(id: id, hosts: ["127.0.0.1"], validity: .days(30, from: Date()))
         let configuration = Transport.Configuration(
             credentials: try Transport.TLSCredentials(authority: authority, issued: issued),
             listen: .init(host: "127.0.0.1", port: 0),
             backoff: Transport.Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
-        return PeerLink(transport: try Transport.PeerTransport(configuration: configuration, logger: logger), logger: logger)
+        return PeerLink(transport: try Transport.PeerTransport(configuration: configuration, logger: logger), lease: lease,
+                        clock: clock ?? self.clock, logger: logger)
     }
 }
 
@@ -52,14 +57,18 @@ struct PeerLinkTests {
             n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
             #expect(n1.lastLeaderRoundTrip == nil)
-            n2.setLeading(since: .now)  // only a leader echoes
-            let before = Monotonic.now()
+            n2.setLeading(since: pair.clock.monotonic())  // only a leader echoes
+            let before = pair.clock.monotonic()
             try await waitUntil("an echoed lease probe") {
                 // The first probes may go out before the connection is up.
                 n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000), legacyAfter: .seconds(5))
                 return n1.lastLeaderRoundTrip != nil
             }
             let roundTrip = try #require(n1.lastLeaderRoundTrip)
+            // The echo was version 2: n1 knows n2 takes unstamped forwards; n2 knows n1's build.
+            #expect(n1.leaderTakesUnstamped("n2"))
+            #expect(!n2.leaderTakesUnstamped("n1"))
+            #expect(n2.memberBuilds().version(of: "n1") == CommandCodec.buildFormatVersion)
             #expect(roundTrip >= before)
             #expect(n1.lastHeard(from: "n2") != nil)
             #expect(n2.lastHeard(from: "n1") != nil)
@@ -78,13 +87,13 @@ struct PeerLinkTests {
             let port1 = try #require(try await n1.transport.listeningAddress().port)
             n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
-            let tookOffice = ContinuousClock.now - .seconds(60)  // n2 leads long enough: no benefit of the doubt
+            let tookOffice = pair.clock.monotonic() - .seconds(60)  // n2 leads long enough: no benefit of the doubt
             n2.setLeading(since: tookOffice)
-            #expect(!n2.leaseHolds("n1", at: .now, lease: .seconds(5), leadingSince: tookOffice))
+            #expect(!n2.leaseHolds("n1", at: pair.clock.monotonic(), lease: .seconds(5), leadingSince: tookOffice))
             try await waitUntil("n2 to hold a round-trip proof for n1") {
                 n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(9), wallClock: Timestamp(1_800_000_000_000),
                               legacyAfter: .seconds(5))
-                return n2.leaseHolds("n1", at: .now, lease: .seconds(5), leadingSince: tookOffice)
+                return n2.leaseHolds("n1", at: pair.clock.monotonic(), lease: .seconds(5), leadingSince: tookOffice)
             }
             #expect(n2.reportedAppliedIndex(of: "n1") == Raft.LogIndex(9))
         }
@@ -107,7 +116,12 @@ struct PeerLinkTests {
     func forwardRoundTrip() async throws {
         let pair = try LinkPair()
         let (n1, n2) = (try pair.link("n1"), try pair.link("n2"))
-        n2.setForwardHandler { command in .applied(Raft.LogIndex(UInt64(command.count))) }
+        n2.setForwardHandler { request in
+            switch request {
+            case .stamped(let command): .applied(Raft.LogIndex(UInt64(command.count)))
+            case .unstamped(let command): .applied(Raft.LogIndex(UInt64(1_000 + command.times.count)))
+            }
+        }
         try await withRunning([n1, n2]) {
             let port2 = try #require(try await n2.transport.listeningAddress().port)
             let port1 = try #require(try await n1.transport.listeningAddress().port)
@@ -116,6 +130,24 @@ struct PeerLinkTests {
             try await waitUntil("n1 to connect to n2") { n1.transport.isConnected(to: "n2") }
             let result = await n1.forward([1, 2, 3, 4, 5], to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
             #expect(result == .applied(Raft.LogIndex(5)))
+            let unstamped = UnstampedCommand.submit(SubmitJob(jobID: "j", spec: JobSpec(name: "a"), runID: "r"),
+                                                    .afterStamp(milliseconds: 30_000))
+            let answer = await n1.forward(unstamped: unstamped, to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
+            #expect(answer == .applied(Raft.LogIndex(1_001)))
+            // A frame 8 the leader cannot decode is answered at once (not proposed), not left to time out.
+            let started = ContinuousClock.now
+            let refused = await n1.forward(to: "n2", timeout: .seconds(30), poll: .milliseconds(10)) { requestID in
+                var w = BinaryWriter()
+                w.write(requestID)
+                w.write([UInt8(9), 1, 2])  // unstamped command version 9
+                return Transport.Frame(type: PeerFrameType.forwardUnstamped.rawValue, bytes: w.bytes)
+            }
+            guard case .notProposed(_, let message) = refused else {
+                Issue.record("expected notProposed, got \(refused)")
+                return
+            }
+            #expect(message.contains("could not decode"))
+            #expect(ContinuousClock.now - started < .seconds(20))
         }
     }
 }

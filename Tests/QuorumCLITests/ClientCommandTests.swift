@@ -43,6 +43,27 @@ struct ClientCommandTests {
         }
     }
 
+    @Test("submit always sends an Idempotency-Key: after an outcome_unknown 503 it moves on safely; the key repeats it")
+    func submitSendsIdempotencyKey() async throws {
+        let service = TestAPIServer.makeService()
+        try await TestAPIServer.withServer(router: TestAPIServer.makeOutcomeUnknownRouter()) { unknown in
+            try await TestAPIServer.withServer(service) { healthy in
+                let first = try await QuorumBinary.runAsync(["submit", "--server", "\(unknown),\(healthy)", "--name", "once", "--verbose"])
+                #expect(first.exitCode == 0, "\(first.standardError)")
+                let keyLine = try #require(first.standardError.split(separator: "\n").first { $0.hasPrefix("Idempotency-Key: ") })
+                let key = String(keyLine.dropFirst("Idempotency-Key: ".count))
+                #expect(!key.isEmpty)
+                let jobs = try await service.listJobs(JobListQuery(), consistency: .linearizable).items
+                #expect(jobs.map(\.name) == ["once"])
+
+                let again = try await QuorumBinary.runAsync(["submit", "--server", healthy, "--name", "once", "--idempotency-key", key])
+                #expect(again.exitCode == 0, "\(again.standardError)")
+                #expect(again.standardOutput.hasPrefix("job \(try #require(jobs.first).id) already existed (same idempotency key)"))
+                #expect(try await service.listJobs(JobListQuery(), consistency: .linearizable).items.count == 1)
+            }
+        }
+    }
+
     @Test("submit --file sends the API's JSON verbatim; --batch-file from stdin")
     func submitFile() async throws {
         let service = TestAPIServer.makeService()

@@ -51,6 +51,22 @@ struct ConfigCommandTests {
         #expect(node.standardError.contains("c.toml: tls.ca: \(directory)/certs/ca.pem does not exist"))
     }
 
+    @Test("a node whose [api] tokens_file is missing or invalid refuses to start, naming the file")
+    func tokensFileRequired() throws {
+        let directory = try temporaryDirectory()
+        let config = try String(contentsOfFile: "\(QuorumBinary.repoRoot)/cluster/local-3.toml", encoding: .utf8)
+        try Data((config + "\n[api]\ntokens_file = \"api.tokens\"\n").utf8).write(to: URL(fileURLWithPath: "\(directory)/c.toml"))
+        let certs = try QuorumBinary.run(["certs", "init", "--config", "c.toml", "--out", "certs"], in: directory)
+        #expect(certs.exitCode == 0, "\(certs.standardError)")
+        let missing = try QuorumBinary.run(["node", "--config", "c.toml", "--id", "n1"], in: directory)
+        #expect(missing.exitCode == 2)
+        #expect(missing.standardError.contains("[api] tokens_file \(directory)/api.tokens cannot be read"))
+        try Data("admin root abc\n".utf8).write(to: URL(fileURLWithPath: "\(directory)/api.tokens"))
+        let invalid = try QuorumBinary.run(["node", "--config", "c.toml", "--id", "n1"], in: directory)
+        #expect(invalid.exitCode == 2)
+        #expect(invalid.standardError.contains("tokens file line 1: role 'root' is not read, submit or admin"))
+    }
+
     @Test("usage errors exit 2, help exits 0")
     func usage() throws {
         #expect(try QuorumBinary.run(["config", "check"]).exitCode == 2)

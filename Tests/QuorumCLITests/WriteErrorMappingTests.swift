@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
 import NodeRuntime
+import SchedulerPlanning
 import Testing
 
 @testable import quorum
@@ -29,5 +30,33 @@ struct WriteErrorMappingTests {
         let error = RaftAPIReplica.apiError(writing: .unavailable(ReplicaUnavailable("no leader is known; retry shortly")))
         #expect(error.code == .unavailable)
         #expect(error.retryAfterSeconds == 1)
+    }
+
+    @Test("a write whose outcome is unknown is 503 outcome_unknown, not unavailable: clients must not repeat it without a key")
+    func outcomeUnknown() {
+        let error = RaftAPIReplica.apiError(writing: .unavailable(ReplicaUnavailable(
+            "leader n2 did not answer; the outcome is unknown", outcomeUnknown: true)))
+        #expect(error.code == .outcomeUnknown)
+        #expect(error.code.rawValue == "outcome_unknown")
+        #expect(error.code.statusCode == 503)
+        #expect(error.retryAfterSeconds == 1)
+    }
+
+    @Test("a write the leader finds invalid at its stamp is 422 naming the field (jobs[i]. inside a batch)")
+    func invalidAtTheStamp() {
+        let single = RaftAPIReplica.apiError(writing: .invalid(UnstampedCommand.ResolveError(batchIndex: nil, field: "schedule",
+                                                                                              message: "never fires after now")))
+        #expect(single.code == .invalid && single.field == "schedule" && single.message == "never fires after now")
+        let batch = RaftAPIReplica.apiError(writing: .invalid(UnstampedCommand.ResolveError(batchIndex: 3, field: "schedule",
+                                                                                             message: "x")))
+        #expect(batch.field == "jobs[3].schedule")
+    }
+
+    @Test("an upgrade refusal is 503 unavailable with the leader's message and Retry-After 5")
+    func upgradeInProgress() {
+        let error = RaftAPIReplica.apiError(writing: .upgradeInProgress(message: "upgrade in progress: n3 (format 1)"))
+        #expect(error.code == .unavailable)
+        #expect(error.retryAfterSeconds == 5)
+        #expect(error.message == "upgrade in progress: n3 (format 1)")
     }
 }

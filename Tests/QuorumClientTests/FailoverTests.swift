@@ -41,6 +41,29 @@ struct FailoverTests {
         }
     }
 
+    @Test("a 503 outcome_unknown ends a write without an idempotency key; with a key, the next server takes it")
+    func outcomeUnknownIsNotRepeated() async throws {
+        let box = LocalSchedulerServiceBox()
+        try await TestAPIServer.withServer(router: TestAPIServer.makeOutcomeUnknownRouter()) { unknown in
+            try await TestAPIServer.withServer(box.service) { healthy in
+                try await withClient([unknown, healthy]) { api in
+                    let error = await #expect(throws: QuorumClientError.self) { _ = try await api.submitJob(JobSubmission(name: "once")) }
+                    guard case .outcomeUnknown(let server, _, let reason) = error else {
+                        Issue.record("expected outcomeUnknown, got \(String(describing: error))")
+                        return
+                    }
+                    #expect(server == unknown)
+                    #expect(reason.hasPrefix("503 outcome_unknown"))
+                    #expect(try await box.service.listJobs(JobListQuery(), consistency: .linearizable).items.isEmpty)
+
+                    let keyed = try await api.submitJob(JobSubmission(name: "keyed"), idempotencyKey: "k1")
+                    #expect(keyed.server == healthy)
+                    #expect(try await box.service.listJobs(JobListQuery(), consistency: .linearizable).items.map(\.name) == ["keyed"])
+                }
+            }
+        }
+    }
+
     @Test("a 4xx is the answer: no failover to the next server")
     func clientErrorIsFinal() async throws {
         let second = TestAPIServer.makeService()

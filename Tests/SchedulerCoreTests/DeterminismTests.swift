@@ -29,7 +29,7 @@ struct DeterminismTests {
                     maxAttempt[run] = max(attempt, maxAttempt[run, default: 0])
                     if runState == .running, let ref = state.run(run)?.dagTask, let dag = state.dagRun(ref.dagRunID) {
                         for dep in dag.spec.dependencies[ref.taskIndex] {
-                            let depRun = RunID.dagTask(ref.dagRunID, taskID: dag.spec.tasks[dep].id)
+                            let depRun = dag.taskRunID(dep)
                             #expect(state.run(depRun)?.state == .succeeded,
                                     "seed \(seed) step \(step): \(run) started before \(depRun) succeeded")
                         }

@@ -70,13 +70,13 @@ struct LifecycleTests {
         var h = Harness()
         let spec = try DAGSpec.validated(name: "d", tasks: [DAGTaskSpec(id: "a")])
         h.apply(.submitDAG(SubmitDAG(dagRunID: "d1", spec: spec, retentionMs: 10_000)))
-        h.assign("d1/a")
-        h.finish("d1/a")
+        h.assign("d1.a")
+        h.finish("d1.a")
         h.advance(ms: 9_999)
         #expect(h.state.dagRun("d1") != nil)
         h.advance(ms: 1)
         #expect(h.state.dagRun("d1") == nil)
-        #expect(h.state.run("d1/a") == nil)
+        #expect(h.state.run("d1.a") == nil)
     }
 
     @Test("backoff: exponential, capped, jitter deterministic in [0.5, 1.0)")

@@ -19,14 +19,15 @@ private struct TestCluster {
 
     func transport(
         _ id: Raft.NodeID, port: Int = 0, sendQueue: Transport.SendQueueLimits = .init(),
-        handshakeTimeout: TimeAmount = .seconds(5)
+        handshakeTimeout: TimeAmount = .seconds(5),
+        backoff: Transport.Backoff = Transport.Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
     ) throws -> Transport.PeerTransport {
         let issued = try authority.issueNodeCertificate(id: id, hosts: ["127.0.0.1"], validity: .current())
         let configuration = Transport.Configuration(
             credentials: try Transport.TLSCredentials(authority: authority, issued: issued),
             listen: .init(host: "127.0.0.1", port: port),
             sendQueue: sendQueue,
-            backoff: Transport.Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)),
+            backoff: backoff,
             handshakeTimeout: handshakeTimeout)
         return try Transport.PeerTransport(configuration: configuration, logger: logs.logger("transport.\(id)"))
     }
@@ -280,6 +281,37 @@ struct LoopbackTLSTests {
             }
             let statistics = try #require(n1.statistics().peers["n2"])
             #expect(statistics.connections >= 2)
+        }
+    }
+
+    @Test("a peer that dials in while our connection to it waits out a long backoff is dialed at once",
+          .timeLimit(.minutes(1)))
+    func redialWhenThePeerDialsIn() async throws {
+        let cluster = try TestCluster()
+        // A backoff of at least 30 s after the first failure: without the redial, the frame
+        // queued while n2 was down would arrive only after the receive timeout below.
+        let n1 = try cluster.transport("n1", backoff: Transport.Backoff(initial: .seconds(60), maximum: .seconds(60)))
+        let firstN2 = try cluster.transport("n2")
+        try await withRunning([n1]) {
+            let n1Port = try await port(of: n1)
+            let n2Port = try await withRunning([firstN2]) {
+                let n2Port = try await port(of: firstN2)
+                firstN2.setPeers(["n1": .init(host: "127.0.0.1", port: n1Port)])
+                n1.setPeers(["n2": .init(host: "127.0.0.1", port: n2Port)])
+                n1.send(frame(1, "before"), to: "n2")
+                _ = try await receive(1, from: firstN2.inbound)
+                return n2Port
+            }
+            try await eventually("n1 notices that n2 went away") { n1.statistics().peers["n2"]?.connected == false }
+            n1.send(frame(2, "while down"), to: "n2")
+
+            let secondN2 = try cluster.transport("n2", port: n2Port)
+            try await withRunning([secondN2]) {
+                secondN2.setPeers(["n1": .init(host: "127.0.0.1", port: n1Port)])
+                secondN2.send(frame(3, "hello"), to: "n1")  // n2 dials n1: proof that n2 is up
+                let received = try await receive(1, from: secondN2.inbound, timeout: .seconds(15))
+                #expect(received.map { String(buffer: $0.payload) } == ["while down"])
+            }
         }
     }
 

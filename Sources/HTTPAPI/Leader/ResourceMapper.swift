@@ -103,7 +103,13 @@ public enum ResourceMapper {
                            deadAt: APITimestamp(entry.deadAt))
     }
 
-    /// A task spec as JSON.
+    /// What every `env` and `headers` value reads as: they are write-only (docs/security.md,
+    /// "Secrets"). The keys stay visible, so a user can see *which* variables and headers a task
+    /// sets without the API, the CLI or anything built on them (events, the dashboard) ever
+    /// showing a password or a bearer token that was put there.
+    public static let redactedSecret = "***"
+
+    /// A task spec as JSON, with ``redactedSecret`` for every `env` and `headers` value.
     public static func task(_ task: TaskSpec) -> TaskBody {
         switch task {
         case .noop: return .noop
@@ -111,11 +117,11 @@ public enum ResourceMapper {
             return .sleep(seconds: ms % 1000 == 0 ? .integer(ms / 1000) : .fractional(Double(ms) / 1000))
         case .shell(let shell):
             return .shell(command: shell.argv,
-                          env: shell.environment.isEmpty ? nil : Dictionary(shell.environment.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }),
+                          env: shell.environment.isEmpty ? nil : Dictionary(shell.environment.map { ($0.key, redactedSecret) }, uniquingKeysWith: { _, last in last }),
                           workdir: shell.workingDirectory)
         case .http(let http):
             return .http(method: http.method, url: http.url,
-                         headers: http.headers.isEmpty ? nil : Dictionary(http.headers.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }),
+                         headers: http.headers.isEmpty ? nil : Dictionary(http.headers.map { ($0.key, redactedSecret) }, uniquingKeysWith: { _, last in last }),
                          body: http.body.isEmpty ? nil : String(decoding: http.body, as: UTF8.self))
         }
     }

@@ -7,10 +7,14 @@ import SchedulerPlanning
 public enum SubmissionPlanner {
     /// A job ready to be stamped into a ``SubmitJob``.
     public struct PlannedJob: Hashable, Sendable {
-        /// The spec.
+        /// The spec (a once job's `runAt` as of the planning node's `now`: a preview).
         public var spec: JobSpec
-        /// Cron jobs: the first fire after `now`.
+        /// Cron jobs: the first fire after the planning node's `now` (a preview).
         public var firstFireAt: Timestamp?
+        /// When the job first becomes due, as the user said it: what the leader resolves with its
+        /// own stamp (``SchedulerPlanning/UnstampedCommand``), so the previews above, made with
+        /// the receiving node's clock, never reach the log.
+        public var start: SubmissionTime
     }
 
     /// What a DAG submission becomes.
@@ -52,28 +56,32 @@ public enum SubmissionPlanner {
                                priority: priority, task: task, retry: retry, timeoutMs: timeoutMs,
                                concurrency: try concurrency(s.concurrency, field: field("concurrency")),
                                misfire: try misfire(s.misfire, field: field("misfire")), labels: labels)
-            return PlannedJob(spec: spec, firstFireAt: first)
+            return PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp)
         }
         for (value, key) in [(s.schedule, "schedule"), (s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")]
         where value != nil {
             throw .invalid(field: field(key), "\(key) is for cron jobs; remove it or set \"type\": \"cron\"")
         }
         var runAt = now
+        var start = SubmissionTime.afterStamp(milliseconds: 0)
         if let at = s.runAt {
             if s.delaySeconds != nil {
                 throw .invalid(field: field("delay_seconds"), "give run_at or delay_seconds, not both")
             }
             runAt = at.time
+            start = .at(at.time)
         } else if let delay = s.delaySeconds {
             let seconds = delay.doubleValue
             guard seconds.isFinite, seconds >= 0, seconds <= 3_153_600_000 else {
                 throw .invalid(field: field("delay_seconds"), "must be a number of seconds between 0 and 100 years")
             }
-            runAt = now.adding(milliseconds: Int64((seconds * 1000).rounded()))
+            let delay = Int64((seconds * 1000).rounded())
+            runAt = now.adding(milliseconds: delay)
+            start = .afterStamp(milliseconds: delay)
         }
         let spec = JobSpec(name: name, runAt: runAt, priority: priority, task: task, retry: retry,
                            timeoutMs: timeoutMs, labels: labels)
-        return PlannedJob(spec: spec, firstFireAt: nil)
+        return PlannedJob(spec: spec, firstFireAt: nil, start: start)
     }
 
     /// Validates a DAG submission at `now`: every task, then the graph (unknown `depends_on` is
@@ -91,6 +99,9 @@ public enum SubmissionPlanner {
             let prefix = "tasks[\(index)]"
             guard let id = body.id, !id.isEmpty else {
                 throw .invalid(field: prefix + ".id", "required: a task id unique in this DAG")
+            }
+            guard TaskIDRules.isValid(id) else {
+                throw .invalid(field: prefix + ".id", "'\(FieldProblem.shortened(id))' is not a valid task id: \(TaskIDRules.description)")
             }
             tasks.append(DAGTaskSpec(id: id, dependsOn: body.dependsOn ?? [],
                                      task: try taskSpec(body.task, fieldPrefix: prefix),
@@ -118,7 +129,7 @@ public enum SubmissionPlanner {
                            priority: priority, dag: dag,
                            concurrency: try concurrency(s.concurrency, field: "concurrency"),
                            misfire: try misfire(s.misfire, field: "misfire"), labels: labels)
-        return .cronJob(PlannedJob(spec: spec, firstFireAt: first))
+        return .cronJob(PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp))
     }
 
     // MARK: Fields

@@ -15,6 +15,7 @@ extension APIError: HTTPResponseError {
     public func makeResponse() -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }  // RFC 6750 §3
         let body: ByteBuffer
         do {
             body = ByteBuffer(bytes: try JSONEncoder().encode(envelope))

@@ -1,4 +1,5 @@
-/// Request limits of the HTTP API.
+/// Request limits of the HTTP API: the one place their numbers live. `docs/api.md` ("Limits")
+/// lists every one with its status and field; tests check each at the limit and one past it.
 public struct APILimits: Hashable, Sendable {
     /// Largest body of a single-object request, in bytes. Default 1 MiB.
     public var maxBodyBytes: Int
@@ -12,8 +13,41 @@ public struct APILimits: Hashable, Sendable {
     public var maxPageSize: Int
     /// Longest `Idempotency-Key`, in bytes. Default 256.
     public var maxIdempotencyKeyBytes: Int
+    /// Most labels on a job or DAG. Default 64.
+    public var maxLabels: Int = 64
+    /// Longest label key, in UTF-8 bytes. Default 63.
+    public var maxLabelKeyBytes: Int = 63
+    /// Longest label value, in UTF-8 bytes. Default 256.
+    public var maxLabelValueBytes: Int = 256
+    /// Most items in a shell task's `command`. Default 1,024.
+    public var maxArgvItems: Int = 1024
+    /// Most bytes in a shell task's `command`, summed over the items. Default 128 KiB.
+    public var maxArgvBytes: Int = 128 << 10
+    /// Most entries in a shell task's `env`. Default 256.
+    public var maxEnvEntries: Int = 256
+    /// Most bytes in a shell task's `env`, summed over `name=value`. Default 64 KiB.
+    public var maxEnvBytes: Int = 64 << 10
+    /// Most headers on an http task. Default 64.
+    public var maxHTTPHeaders: Int = 64
+    /// Most bytes in an http task's headers, summed over names and values. Default 16 KiB.
+    public var maxHTTPHeaderBytes: Int = 16 << 10
+    /// Longest http task `body`, in UTF-8 bytes. Default 256 KiB.
+    public var maxHTTPBodyBytes: Int = 256 << 10
+    /// Most tasks in a DAG. Default 1,000.
+    public var maxDAGTasks: Int = 1000
+    /// Most `depends_on` edges in a DAG, summed over its tasks. Default 10,000.
+    public var maxDAGEdges: Int = 10_000
+    /// Largest JSON of one list page, in bytes: a page that would be larger ends early with a
+    /// `next_cursor`. Default 8 MiB.
+    public var maxListResponseBytes: Int = 8 << 20
+    /// How long a connection may sit with no request in flight before the server closes it.
+    /// A response being streamed (server-sent events) is not idle. Default 60 s.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Most open HTTP connections per node; past it the node stops accepting until one closes
+    /// (new connections wait in the listen backlog). Default 1,024.
+    public var maxConnections: Int = 1024
 
-    /// Limits; the defaults are the documented ones.
+    /// Limits; the defaults are the documented ones. Set the others by property.
     public init(maxBodyBytes: Int = 1 << 20, maxBatchBodyBytes: Int = 32 << 20, maxBatchJobs: Int = 10_000,
                 defaultPageSize: Int = 100, maxPageSize: Int = 1000, maxIdempotencyKeyBytes: Int = 256) {
         self.maxBodyBytes = maxBodyBytes

@@ -5,11 +5,11 @@ import Hummingbird
 /// (``QuorumRoutes/notYetImplemented``),
 /// with ``APIErrorMiddleware`` rendering every error. It starts no server; the node mounts it.
 public func makeQuorumRouter<Service: SchedulerService>(
-    service: Service, limits: APILimits = APILimits()
+    service: Service, limits: APILimits = APILimits(), authorizer: TokenAuthorizer? = nil
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
-    QuorumRoutes(service: service, limits: limits).register(on: router)
+    QuorumRoutes(service: service, limits: limits).register(on: router, authorizer: authorizer)
     return router
 }
 
@@ -57,13 +57,30 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     }
 
     /// Adds every route of ``all`` to `router` (add ``APIErrorMiddleware`` first to get the
-    /// API's error bodies).
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    /// API's error bodies). With `authorizer` (`[api] tokens_file` set), each route first checks
+    /// the request's bearer token against ``requiredRole(of:)``: 401 or 403 before anything runs.
+    public func register<Context: RequestContext>(on router: Router<Context>, authorizer: TokenAuthorizer? = nil) {
         for route in Self.all {
             let handler = self.handler(for: route, context: Context.self)
+            let required = Self.requiredRole(of: route)
             router.on(RouterPath(route.routerPath), method: HTTPRequest.Method(rawValue: route.method) ?? .get) { request, context in
-                try await handler(request, context)
+                if let authorizer, let required { _ = try authorizer.authorize(request, required: required) }
+                return try await handler(request, context)
             }
+        }
+    }
+
+    /// The role a route needs when tokens are configured, as the contract's table says; `nil`
+    /// for the open routes (`/healthz`, `/readyz`, the dashboard). Every other GET needs `read`;
+    /// creating and changing work needs `submit`; purging the DLQ needs `admin`.
+    public static func requiredRole(of route: APIRoute) -> APIRole? {
+        switch (route.method, route.path) {
+        case ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"): nil
+        case ("GET", _): .read
+        case ("DELETE", "/api/dlq/{run_id}"): .admin
+        case ("POST", let path) where path.hasPrefix("/api/cluster"): .admin
+        case ("DELETE", let path) where path.hasPrefix("/api/cluster"): .admin
+        default: .submit
         }
     }
 
@@ -79,15 +96,20 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBodyBytes)
                 let submission = try StrictJSON.decode(JobSubmission.self, from: body)
+                try SubmissionLimits(limits: limits).check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitJob(submission, idempotency: key)
                 return try R.json(created.value, status: created.isNew ? .created : .ok)
             }
         case ("GET", "/api/jobs"):
             return { request, _ in
-                let query = JobListQuery(state: try Self.jobState(request), labels: try Self.labels(request),
+                var query = JobListQuery(state: try Self.jobState(request), labels: try Self.labels(request),
                                          limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
-                return try R.json(try await service.listJobs(query, consistency: try R.consistency(request)))
+                let consistency = try R.consistency(request)
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                    query.limit = limit
+                    return try await service.listJobs(query, consistency: consistency)
+                })
             }
         case ("POST", "/api/jobs/batch"):
             return { request, _ in
@@ -96,6 +118,9 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 guard let jobs = batch.jobs else { throw APIError.invalid(field: "jobs", "required: an array of jobs") }
                 guard !jobs.isEmpty, jobs.count <= limits.maxBatchJobs else {
                     throw APIError.invalid(field: "jobs", "must hold 1 to \(limits.maxBatchJobs) jobs, got \(jobs.count)")
+                }
+                for (index, job) in jobs.enumerated() {
+                    try SubmissionLimits(limits: limits).check(job, fieldPrefix: "jobs[\(index)]")
                 }
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitBatch(jobs, idempotency: key)
@@ -128,6 +153,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBodyBytes)
                 let submission = try StrictJSON.decode(DAGSubmission.self, from: body)
+                try SubmissionLimits(limits: limits).check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitDAG(submission, idempotency: key)
                 let status: HTTPResponse.Status = created.isNew ? .created : .ok
@@ -138,9 +164,13 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             }
         case ("GET", "/api/dags"):
             return { request, _ in
-                let query = DAGListQuery(state: request.uri.queryParameters.get("state"),
+                var query = DAGListQuery(state: request.uri.queryParameters.get("state"),
                                          limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
-                return try R.json(try await service.listDAGRuns(query, consistency: try R.consistency(request)))
+                let consistency = try R.consistency(request)
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                    query.limit = limit
+                    return try await service.listDAGRuns(query, consistency: consistency)
+                })
             }
         case ("GET", "/api/dags/{id}"):
             return { request, context in
@@ -150,8 +180,12 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { _, context in try R.json(try await service.cancelDAGRun(try R.pathParameter("id", context))) }
         case ("GET", "/api/dlq"):
             return { request, _ in
-                let query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
-                return try R.json(try await service.listDeadLetters(query, consistency: try R.consistency(request)))
+                var query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
+                let consistency = try R.consistency(request)
+                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                    query.limit = limit
+                    return try await service.listDeadLetters(query, consistency: consistency)
+                })
             }
         case ("POST", "/api/dlq/{run_id}/requeue"):
             return { _, context in

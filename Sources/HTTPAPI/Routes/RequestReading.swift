@@ -4,8 +4,14 @@ import NIOCore
 
 /// Reading requests strictly: bounded bodies, strict JSON, query parameters with named errors.
 enum RequestReading {
-    /// The body, at most `limit` bytes (413 beyond, before reading it all when the length is declared).
+    /// The JSON body, at most `limit` bytes (413 beyond, before reading it all when the length
+    /// is declared). The request must say `Content-Type: application/json` (parameters such as
+    /// `charset=utf-8` allowed), else 415 before anything is read: a browser on any web page can
+    /// send a cross-site "simple" POST (`text/plain`, form-encoded) without asking the server
+    /// first, but never one declared `application/json`, so this is what keeps a page in the
+    /// user's browser from submitting jobs to a node it can reach (docs/security.md).
     static func body(_ request: Request, limit: Int) async throws(APIError) -> [UInt8] {
+        try requireJSON(request)
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw .payloadTooLarge(limit: limit)
         }
@@ -16,6 +22,19 @@ enum RequestReading {
             throw .payloadTooLarge(limit: limit)
         } catch {
             throw .badRequest("the request body could not be read: \(error)")
+        }
+    }
+
+    /// Throws 415 unless the request declares `Content-Type: application/json`.
+    static func requireJSON(_ request: Request) throws(APIError) {
+        let declared = request.headers[.contentType] ?? ""
+        let mediaType = declared.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        guard mediaType == "application/json" else {
+            let shown = declared.isEmpty ? "no Content-Type" : "Content-Type '\(FieldProblem.shortened(declared))'"
+            throw APIError(.unsupportedMediaType, "the body must be JSON sent with Content-Type: application/json (got \(shown))",
+                           field: "Content-Type")
         }
     }
 
@@ -51,22 +70,34 @@ enum RequestReading {
         request.uri.queryParameters.get("cursor")
     }
 
-    /// A path parameter (the router guarantees it; a missing one is a 404).
+    /// A path parameter, percent-decoded once (`%2F` → `/`; see ``PathParameterDecoding``).
+    /// The router guarantees it; a missing one is a 404, a malformed escape a 400.
     static func pathParameter(_ name: String, _ context: some RequestContext) throws(APIError) -> String {
-        guard let value = context.parameters.get(name), !value.isEmpty else {
+        guard let raw = context.parameters.get(name) else {
             throw .notFound("missing \(name) in the path")
         }
+        let value = try PathParameterDecoding.decode(raw, parameter: name)
+        guard !value.isEmpty else { throw .notFound("missing \(name) in the path") }
         return value
     }
 
     /// A JSON response.
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
+        json(encoded: try encode(value), status: status)
+    }
+
+    /// A response with JSON already encoded by ``encode(_:)``.
+    static func json(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `value` as the API writes JSON (slashes unescaped: ids and URLs stay readable).
+    static func encode<T: Encodable>(_ value: T) throws(APIError) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         do {
-            let data = try encoder.encode(value)
-            return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return try encoder.encode(value)
         } catch {
             throw APIError(.internal, "could not encode the response: \(error)")
         }

@@ -34,13 +34,18 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
         try Self.throwingRejection(try await replica.propose(command))
     }
 
+    private func proposeOrThrow(_ command: UnstampedCommand) async throws(APIError) -> [SchedulerEvent] {
+        try Self.throwingRejection(try await replica.propose(command))
+    }
+
     // MARK: Jobs
 
-    /// Validates, stamps and proposes a job submit.
+    /// Validates (at this node's clock, so a bad value is a 422 at once), stamps ids and proposes
+    /// a job submit; its `run_at` or first fire is resolved by the leader's stamp.
     public func submitJob(_ submission: JobSubmission, idempotency: IdempotencyKey?) async throws(APIError) -> Created<JobResource> {
         let planned = try SubmissionPlanner.planJob(submission, now: replica.now())
         let command = stamp { $0.submitJob(planned, idempotency: idempotency) }
-        let events = try await proposeOrThrow(.submitJob(command))
+        let events = try await proposeOrThrow(.submit(command, planned.start))
         for case .duplicateSubmit(_, let existing) in events {
             return Created(try await jobResource(existing), isNew: false)
         }
@@ -57,7 +62,7 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
             planned.append(try SubmissionPlanner.planJob(submission, now: now, fieldPrefix: "jobs[\(index)]"))
         }
         let commands = stamp { $0.submitBatch(planned, idempotency: idempotency) }
-        let events = try await replica.propose(.batch(commands.map(Command.submitJob)))
+        let events = try await replica.propose(UnstampedCommand.batch(Array(zip(commands, planned.map(\.start)))))
         var ids: [String] = []
         var duplicates = 0
         for event in events {
@@ -146,7 +151,7 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
             return Created(.run(try await dagResource(command.dagRunID.rawValue)), isNew: true)
         case .cronJob(let planned):
             let command = stamp { $0.submitJob(planned, idempotency: idempotency) }
-            let events = try await proposeOrThrow(.submitJob(command))
+            let events = try await proposeOrThrow(.submit(command, planned.start))
             for case .duplicateSubmit(_, let existing) in events {
                 return Created(try await existingResult(existing), isNew: false)
             }

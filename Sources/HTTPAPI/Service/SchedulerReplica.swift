@@ -1,4 +1,5 @@
 import SchedulerCore
+import SchedulerPlanning
 
 /// What ``ReplicatedSchedulerService`` needs from a copy of the scheduler state: a way to get a
 /// command into the (replicated) log and a way to read the state at a chosen consistency.
@@ -16,6 +17,11 @@ public protocol SchedulerReplica: Sendable {
     /// outcome is unknown after a leader change: the caller retries with its idempotency key).
     func propose(_ command: Command) async throws(APIError) -> [SchedulerEvent]
 
+    /// As ``propose(_:)``, for a command whose relative times (`delay_seconds`, "now", a cron
+    /// job's first fire) the leader resolves with its own stamp. A refusal at that stamp (a
+    /// schedule with no fire after it) throws 422 naming the field.
+    func propose(_ unstamped: UnstampedCommand) async throws(APIError) -> [SchedulerEvent]
+
     /// Runs `body` on the state once it is at least as fresh as `consistency` demands.
     /// Linearizable reads throw ``APIError/unavailable(retryAfter:_:)`` without a leader.
     func read<T: Sendable>(_ consistency: ReadConsistency,
@@ -26,4 +32,25 @@ public protocol SchedulerReplica: Sendable {
 
     /// Throws `unavailable` unless there is a leader and this replica has applied up to it.
     func checkReady() async throws(APIError)
+}
+
+extension SchedulerReplica {
+    /// A replica that leads itself resolves the times with its own clock, then proposes.
+    public func propose(_ unstamped: UnstampedCommand) async throws(APIError) -> [SchedulerEvent] {
+        let command: Command
+        do {
+            command = try unstamped.resolved(at: now())
+        } catch {
+            throw APIError(resolving: error)
+        }
+        return try await propose(command)
+    }
+}
+
+extension APIError {
+    /// 422 naming the field (`jobs[i].schedule` inside a batch) of a command invalid at the stamp.
+    public init(resolving error: UnstampedCommand.ResolveError) {
+        let field = error.batchIndex.map { FieldPath.join("jobs[\($0)]", error.field) } ?? error.field
+        self.init(.invalid, error.message, field: field)
+    }
 }

@@ -20,6 +20,8 @@ extension Transport {
         /// Yields when frames were queued or the connection changed; holds at most one pending signal.
         let wakeups: AsyncStream<Void>
         private let wakeupContinuation: AsyncStream<Void>.Continuation
+        /// Set when the peer dialed us while our own connection to it was down (``requestRedial()``).
+        private let redialRequested = Atomic<Bool>(false)
 
         init(id: Raft.NodeID, address: PeerAddress, limits: SendQueueLimits) {
             self.id = id
@@ -73,6 +75,15 @@ extension Transport {
 
         /// Wakes the dialer.
         func wake() { wakeupContinuation.yield() }
+
+        /// Asks the dialer to stop waiting out its backoff and dial now: the peer just proved it
+        /// is up by dialing us. While the peer was down the backoff grew (up to its maximum, 5 s
+        /// by default); without this a restarted node would wait that long for our connection —
+        /// and with it our answers to its vote requests and every write we forward to it.
+        func requestRedial() { redialRequested.store(true, ordering: .sequentiallyConsistent) }
+
+        /// Whether a redial was requested since the last call (and clears the request).
+        func takeRedialRequest() -> Bool { redialRequested.exchange(false, ordering: .sequentiallyConsistent) }
 
         /// Counts frames written to the connection.
         func recordSent(_ count: Int) { state.withLock { $0.statistics.sent += UInt64(count) } }

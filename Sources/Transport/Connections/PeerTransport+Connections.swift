@@ -103,6 +103,7 @@ extension Transport.PeerTransport {
                 let peer = try await connection.peer.get()
                 logger[metadataKey: "peer"] = "\(peer)"
                 logger.debug("inbound peer connection established")
+                peerDialedIn(peer)
                 for try await frame in inbound {
                     deliver(frame, from: peer)
                 }
@@ -144,6 +145,7 @@ extension Transport.PeerTransport {
                 try await connection.channel.executeThenClose { inbound, outbound in
                     _ = try await connection.peer.get()
                     connectedAt = clock.now
+                    _ = outbox.takeRedialRequest()  // connected: an older request is moot
                     outbox.recordConnected(true)
                     defer { outbox.recordConnected(false) }
                     logger.info("connected to peer", metadata: ["address": "\(address)"])
@@ -174,13 +176,29 @@ extension Transport.PeerTransport {
             let delay = configuration.backoff.delay(attempt: failures, using: &generator)
             failures += 1
             do {
-                try await Task.sleep(for: delay)
+                if try await waitOutBackoff(delay, of: outbox, clock: clock) { failures = 0 }
             } catch {
                 break
             }
         }
         outbox.recordConnected(false)
     }
+
+    /// Sleeps `delay`, or less if the peer dials us meanwhile (``Transport/Outbox/requestRedial()``).
+    /// Returns whether it was cut short. Polls a flag every ``redialPoll``: cheap, and only while
+    /// the connection is down.
+    private func waitOutBackoff(_ delay: Duration, of outbox: Transport.Outbox, clock: ContinuousClock) async throws -> Bool {
+        let deadline = clock.now + delay
+        while true {
+            if outbox.takeRedialRequest() { return true }
+            let left = deadline - clock.now
+            if left <= .zero { return false }
+            try await Task.sleep(for: min(left, Self.redialPoll))
+        }
+    }
+
+    /// How often a dialer waiting out its backoff checks whether the peer dialed in.
+    static var redialPoll: Duration { .milliseconds(20) }
 
     /// Writes queued frames to the connection while reading (and delivering) anything the peer
     /// sends on it, until either side ends it.

@@ -238,6 +238,13 @@ extension Transport {
             additionsContinuation.finish()
         }
 
+        /// An authenticated inbound connection from `peer`: if our own connection to it is down,
+        /// dial it now instead of at the end of the backoff (``Outbox/requestRedial()``).
+        func peerDialedIn(_ peer: Raft.NodeID) {
+            guard let outbox = state.withLock({ $0.peers[peer] }), !outbox.statistics.connected else { return }
+            outbox.requestRedial()
+        }
+
         func recordRejection(_ rejection: PeerRejection) {
             state.withLock { $0.rejections[rejection.code, default: 0] += 1 }
         }

@@ -71,6 +71,18 @@ public enum TestAPIServer {
         return router
     }
 
+    /// A router that answers every write 503 `outcome_unknown` (proposed, commit unknown), as a
+    /// node does when the leader changed under a write, and every read 503 `unavailable`.
+    public static func makeOutcomeUnknownRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.on("**", method: .get) { _, _ -> Response in throw APIError.unavailable(retryAfter: 1) }
+        router.on("**", method: .post) { _, _ -> Response in
+            throw APIError.outcomeUnknown(retryAfter: 1, "leader n2 did not answer; the outcome is unknown")
+        }
+        return router
+    }
+
     /// Makes the first attempt of once job `jobID` fail for good, so its run lands in the DLQ
     /// (submit the job with `max_attempts` 1). Returns the run id.
     @discardableResult
@@ -79,11 +91,25 @@ public enum TestAPIServer {
         guard let runID = job.runs.first?.runId else {
             throw TestServerError(message: "job \(jobID) has no run to kill")
         }
-        try await service.propose(.assignAttempt(AssignAttempt(
-            runID: RunID(runID), executor: "n2", attempt: 1, deadline: startOfTest.adding(milliseconds: 60_000))))
-        try await service.propose(.finishAttempt(FinishAttempt(
-            runID: RunID(runID), attempt: 1, report: AttemptReport(outcome: .failed, exitCode: 3, error: "exit 3"))))
+        try await killAttempt(attempt: 1, ofRun: runID, in: service)
         return runID
+    }
+
+    /// Assigns attempt `attempt` of queued run `runID` to n2 and reports it failed (exit 3): the
+    /// run is dead when that was its last allowed attempt.
+    public static func killAttempt(attempt: Int, ofRun runID: String, in service: LocalSchedulerService) async throws {
+        try await service.propose(.assignAttempt(AssignAttempt(
+            runID: RunID(runID), executor: "n2", attempt: attempt, deadline: startOfTest.adding(milliseconds: 60_000))))
+        try await service.propose(.finishAttempt(FinishAttempt(
+            runID: RunID(runID), attempt: attempt, report: AttemptReport(outcome: .failed, exitCode: 3, error: "exit 3"))))
+    }
+
+    /// Assigns attempt `attempt` of queued run `runID` to n2 and reports it succeeded.
+    public static func succeedAttempt(attempt: Int, ofRun runID: String, in service: LocalSchedulerService) async throws {
+        try await service.propose(.assignAttempt(AssignAttempt(
+            runID: RunID(runID), executor: "n2", attempt: attempt, deadline: startOfTest.adding(milliseconds: 60_000))))
+        try await service.propose(.finishAttempt(FinishAttempt(
+            runID: RunID(runID), attempt: attempt, report: AttemptReport(outcome: .succeeded, exitCode: 0))))
     }
 }
 

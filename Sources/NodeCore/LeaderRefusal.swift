@@ -1,0 +1,29 @@
+import RaftCore
+import SchedulerCore
+import SchedulerPlanning
+
+/// Why the leader did not propose a client's command. Nothing was written in either case.
+public enum LeaderRefusal: Error, Hashable, Sendable {
+    /// Invalid at the leader's stamp (a cron schedule with no fire after it): the API answers 422
+    /// naming the field.
+    case invalid(UnstampedCommand.ResolveError)
+    /// A member's build could not apply it (an upgrade is in progress): the API answers 503.
+    case upgradeInProgress(FormatGateRefusal)
+
+    /// The stamped command the leader proposes for `unstamped` at `stamp`, after the format gate
+    /// over `members` (``MemberBuilds/refusal(for:required:members:self:)``). Pure: the running
+    /// node and the scheduler simulator share it.
+    public static func resolve(_ unstamped: UnstampedCommand, at stamp: Timestamp, builds: MemberBuilds,
+                               members: Set<Raft.NodeID>, self selfID: Raft.NodeID) throws(LeaderRefusal) -> StampedCommand {
+        var command: Command
+        do {
+            command = try unstamped.resolved(at: stamp)
+        } catch {
+            throw .invalid(error)
+        }
+        // Spell what older members cannot decode the way they can, rather than refuse it.
+        command = command.compatible(withFormat: builds.commonFormat(members: members, self: selfID))
+        if let refusal = builds.refusal(for: command, members: members, self: selfID) { throw .upgradeInProgress(refusal) }
+        return StampedCommand(at: stamp, command: command)
+    }
+}

@@ -1,0 +1,17 @@
+/// What a leader's build offers its followers beyond the frames every build knows, sent in a
+/// version-2 ``LeaseEcho``. A follower uses a feature only while the leader it forwards to
+/// advertised it in its latest echo; an older leader sends version-1 echoes, which advertise nothing.
+public struct PeerFeatures: OptionSet, Hashable, Sendable {
+    /// The feature bits, as sent in a version-2 echo.
+    public let rawValue: UInt64
+
+    /// A feature set from its bits (unknown bits, from a newer build, are kept and ignored).
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// The leader takes forwards with relative times (frame `forwardUnstamped`) and resolves
+    /// them with its own stamp.
+    public static let unstampedForwarding = PeerFeatures(rawValue: 1 << 0)
+
+    /// What this build offers when it leads.
+    public static let thisBuild: PeerFeatures = [.unstampedForwarding]
+}

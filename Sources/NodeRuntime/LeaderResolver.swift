@@ -1,0 +1,73 @@
+import Node
+import NodeCore
+import RaftCore
+import SchedulerCore
+import SchedulerPlanning
+
+/// The leader's one step from a client's command to log-entry bytes — for its own clients
+/// (``RaftReplica``) and for followers' forwards (``ForwardHandler``) alike: stamp with the
+/// bounded clock, resolve every relative time against that stamp, and pass the format gate over
+/// every configured member (``NodeCore/LeaderRefusal/resolve(_:at:builds:members:self:)``).
+struct LeaderResolver: Sendable {
+    /// The bounded stamp clock (``StampClock/now()``).
+    let clock: @Sendable () -> Timestamp
+    /// The build versions members reported this term (``PeerLink/memberBuilds()``).
+    let builds: @Sendable () -> MemberBuilds
+    /// Every voter and learner of the cluster file (membership does not change at run time).
+    let members: Set<Raft.NodeID>
+    /// This node.
+    let selfID: Raft.NodeID
+
+    /// The encoded entry for `unstamped`, stamped now.
+    func entry(for unstamped: UnstampedCommand) throws(LeaderRefusal) -> [UInt8] {
+        let stamped = try LeaderRefusal.resolve(unstamped, at: clock(), builds: builds(), members: members, self: selfID)
+        return CommandCodec.encode(stamped)
+    }
+}
+
+/// The leader's side of forwarding: resolve the command with the leader's own stamp and propose it.
+enum ForwardHandler {
+    /// The outcome of proposing a forwarded command. A stamped one (frame 2, from any build) is
+    /// re-stamped; an unstamped one (frame 8) has its relative times resolved. Both pass the
+    /// format gate; a command over the driver's `maxEntryBytes` is answered `.entryTooLarge`
+    /// without being proposed.
+    static func propose(_ request: PeerLink.ForwardRequest, on driver: RaftDriver,
+                        resolver: LeaderResolver) async -> ForwardedOutcome.Result {
+        let unstamped: UnstampedCommand
+        let isUnstamped: Bool
+        switch request {
+        case .stamped(let bytes):
+            do {
+                unstamped = UnstampedCommand(try CommandCodec.decode(bytes).command)
+            } catch {
+                return .notProposed(leaderHint: nil, message: "the forwarded command is not decodable by the leader: \(error)")
+            }
+            isUnstamped = false
+        case .unstamped(let command):
+            unstamped = command
+            isUnstamped = true
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try resolver.entry(for: unstamped)
+        } catch {
+            switch error {
+            case .invalid(let problem):
+                return isUnstamped ? .invalid(problem) : .notProposed(leaderHint: nil, message: problem.description)
+            case .upgradeInProgress(let refusal):
+                // An older follower cannot decode tag 5: it retries `notProposed` until its wait ends.
+                return isUnstamped ? .upgradeInProgress(message: refusal.message)
+                    : .notProposed(leaderHint: nil, message: refusal.message)
+            }
+        }
+        do {
+            return .applied(try await driver.propose(bytes))
+        } catch {
+            switch error.code {
+            case .entryTooLarge: return .entryTooLarge(size: bytes.count, limit: driver.maxEntryBytes)
+            case .notLeader, .refused: return .notProposed(leaderHint: error.leaderHint, message: error.message)
+            default: return .outcomeUnknown(message: error.message)
+            }
+        }
+    }
+}

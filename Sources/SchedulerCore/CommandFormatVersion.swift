@@ -1,0 +1,69 @@
+/// Command format versions: which builds can apply which commands.
+///
+/// A build reports ``CommandCodec/buildFormatVersion`` in every lease probe; the leader proposes
+/// a command only when every member reported at least the command's
+/// ``Command/minimumFormatVersion`` (`NodeCore.FormatGate`). A new command kind gets the next
+/// version as its minimum, so a cluster in the middle of a rolling upgrade never commits an entry
+/// that an older member cannot decode (which would stop that member: see `docs/node.md`).
+///
+/// The entry header byte (``CommandCodec/version``) is a different thing: it names the binary
+/// layout and is still 1.
+extension CommandCodec {
+    /// The format version every build knows: what a member that never said otherwise (an older
+    /// build's legacy pings, or a member not heard from yet) is assumed to run.
+    public static let baselineFormatVersion: UInt32 = 1
+
+    /// This build's format version.
+    /// - 2 adds no command kind: it marks builds that decode version-2 lease echoes and take
+    ///   unstamped forwards, which a leader offers only to executors that report at least 2.
+    /// - 3: the commands that create DAG runs with URL-safe task run ids
+    ///   (``TaskRunIDStyle/dot``, entry tags 16–18; ``urlSafeTaskRunIDs``).
+    /// See `docs/node.md`, "Upgrades and the format gate".
+    public static let buildFormatVersion: UInt32 = 3
+
+    /// The first format version whose builds decode ``TaskRunIDStyle/dot`` commands.
+    public static let urlSafeTaskRunIDs: UInt32 = 3
+}
+
+extension Command {
+    /// The lowest build format version that can apply this command; a batch needs the highest of
+    /// its commands'. A DAG run created with ``TaskRunIDStyle/dot`` ids needs
+    /// ``CommandCodec/urlSafeTaskRunIDs``; everything else ``CommandCodec/baselineFormatVersion``.
+    public var minimumFormatVersion: UInt32 {
+        switch self {
+        case .batch(let commands):
+            commands.reduce(CommandCodec.baselineFormatVersion) { max($0, $1.minimumFormatVersion) }
+        case .submitDAG(let submit): Self.version(for: submit.taskRunIDStyle)
+        case .fireCron(let fire): Self.version(for: fire.taskRunIDStyle)
+        case .trigger(let trigger): Self.version(for: trigger.taskRunIDStyle)
+        case .submitJob, .assignAttempt, .finishAttempt, .expireAttempt, .cancelJob, .cancelDAG,
+             .pause, .resume, .requeue, .purge, .tick:
+            CommandCodec.baselineFormatVersion
+        }
+    }
+
+    private static func version(for style: TaskRunIDStyle) -> UInt32 {
+        style == .dot ? CommandCodec.urlSafeTaskRunIDs : CommandCodec.baselineFormatVersion
+    }
+
+    /// This command as members of format `version` can apply it: below
+    /// ``CommandCodec/urlSafeTaskRunIDs`` a new DAG run spells its task run ids the old way
+    /// (``TaskRunIDStyle/slash``; the API still finds them, percent-encoded). The leader applies
+    /// this to everything it proposes during a rolling upgrade instead of refusing the write.
+    public func compatible(withFormat version: UInt32) -> Command {
+        guard version < CommandCodec.urlSafeTaskRunIDs else { return self }
+        switch self {
+        case .batch(let commands): return .batch(commands.map { $0.compatible(withFormat: version) })
+        case .submitDAG(var submit):
+            submit.taskRunIDStyle = .slash
+            return .submitDAG(submit)
+        case .fireCron(var fire):
+            fire.taskRunIDStyle = .slash
+            return .fireCron(fire)
+        case .trigger(var trigger):
+            trigger.taskRunIDStyle = .slash
+            return .trigger(trigger)
+        default: return self
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import SchedulerCore
+import Testing
+
+/// Bearer tokens with roles: `read` < `submit` < `admin`, the contract's route table.
+@Suite("API tokens")
+struct TokenAuthTests {
+    static let tokens = ["reader": "qt_read", "submitter": "qt_submit", "operator": "qt_admin"]
+    static func file() -> TokenFile {
+        TokenFile(entries: [
+            .init(name: "reader", role: .read, digest: TokenFile.digest(of: "qt_read")),
+            .init(name: "submitter", role: .submit, digest: TokenFile.digest(of: "qt_submit")),
+            .init(name: "operator", role: .admin, digest: TokenFile.digest(of: "qt_admin")),
+        ])
+    }
+
+    func withAuthAPI(_ authorizer: TokenAuthorizer, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: makeQuorumRouter(service: makeLocalService(), authorizer: authorizer))
+        try await app.test(.router, body)
+    }
+
+    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+
+    @Test("every route needs the role the contract's table gives it; the open ones need none")
+    func routeTable() {
+        for route in QuorumRoutes<LocalSchedulerService>.all {
+            let role = QuorumRoutes<LocalSchedulerService>.requiredRole(of: route)
+            switch (route.method, route.path) {
+            case ("GET", "/healthz"), ("GET", "/readyz"): #expect(role == nil, "\(route)")
+            case ("GET", _): #expect(role == .read, "\(route)")
+            case ("DELETE", "/api/dlq/{run_id}"): #expect(role == .admin, "\(route)")
+            default: #expect(role == .submit, "\(route)")
+            }
+        }
+    }
+
+    @Test("no token or an unknown one is 401 with WWW-Authenticate; a low role is 403; each role can do its part")
+    func roles() async throws {
+        try await withAuthAPI(TokenAuthorizer(Self.file())) { client in
+            let missing = try await client.send(.get, "/api/jobs")
+            #expect(missing.status == .unauthorized)
+            #expect(missing.headers[.wwwAuthenticate] == "Bearer")
+            #expect(try missing.decoded(ErrorEnvelope.self).error.code == "unauthorized")
+            #expect(try await client.send(.get, "/api/jobs", headers: Self.bearer("qt_guess")).status == .unauthorized)
+            #expect(try await client.send(.get, "/api/jobs", headers: [.authorization: "Basic cXQ6cmVhZA=="]).status == .unauthorized)
+            #expect(try await client.send(.get, "/healthz").status == .ok)
+
+            #expect(try await client.send(.get, "/api/jobs", headers: Self.bearer("qt_read")).status == .ok)
+            let readerPost = try await client.send(.post, "/api/jobs", json: #"{"name":"x"}"#, headers: Self.bearer("qt_read"))
+            #expect(readerPost.status == .forbidden)
+            #expect(try readerPost.decoded(ErrorEnvelope.self).error.message.contains("needs submit"))
+
+            let created = try await client.send(.post, "/api/jobs", json: #"{"name":"x"}"#, headers: Self.bearer("qt_submit"))
+            #expect(created.status == .created)
+            #expect(try await client.send(.delete, "/api/dlq/r1", headers: Self.bearer("qt_submit")).status == .forbidden)
+            // admin passes the check; the run is simply not in the DLQ.
+            #expect(try await client.send(.delete, "/api/dlq/r1", headers: Self.bearer("qt_admin")).status == .notFound)
+            #expect(try await client.send(.get, "/api/jobs", headers: Self.bearer("qt_read"))
+                .decoded(ListPage<JobResource>.self).items.map(\.name) == ["x"])
+        }
+    }
+
+    @Test("a revoked token is refused by the next request: replace() swaps the entries")
+    func revoke() async throws {
+        let authorizer = TokenAuthorizer(Self.file())
+        try await withAuthAPI(authorizer) { client in
+            let before = try await client.send(.get, "/api/jobs", headers: Self.bearer("qt_read"))
+            #expect(before.status == .ok)
+            authorizer.replace(TokenFile(entries: Self.file().entries.filter { $0.name != "reader" }))
+            #expect(try await client.send(.get, "/api/jobs", headers: Self.bearer("qt_read")).status == .unauthorized)
+            #expect(try await client.send(.get, "/api/jobs", headers: Self.bearer("qt_admin")).status == .ok)
+        }
+    }
+}
+
+@Suite("Tokens file")
+struct TokenFileTests {
+    @Test("round trip: text → entries → text; comments and blank lines are ignored")
+    func roundTrip() throws {
+        let token = TokenFile.newToken()
+        #expect(token.hasPrefix("qt_") && token.count == 67)
+        #expect(TokenFile.newToken() != token)
+        let file = TokenFile(entries: [.init(name: "ci.deploy-1", role: .submit, digest: TokenFile.digest(of: token))])
+        let parsed = try TokenFile(parsing: "\n# hello\n" + file.text + "   \n")
+        #expect(parsed == file)
+        #expect(try TokenFile(parsing: parsed.text) == file)
+    }
+
+    @Test("each bad line is refused with its number and what is wrong",
+          arguments: [
+              ("a read", "line 1: expected NAME ROLE SHA256-HEX (3 fields), found 2"),
+              ("a owner \(String(repeating: "ab", count: 32))", "line 1: role 'owner' is not read, submit or admin"),
+              ("a read abc", "line 1: the third field must be the token's SHA-256 as 64 hex digits"),
+              ("a read \(String(repeating: "zz", count: 32))", "line 1: the third field must be the token's SHA-256 as 64 hex digits"),
+              ("# c\nb/c read \(String(repeating: "ab", count: 32))", "line 2: name 'b/c' must be 1-64 letters"),
+              ("a read \(String(repeating: "ab", count: 32))\na admin \(String(repeating: "cd", count: 32))", "line 2: name 'a' appears twice"),
+          ])
+    func refused(text: String, message: String) {
+        #expect(throws: TokenFile.ParseError.self) { try TokenFile(parsing: text) }
+        do {
+            _ = try TokenFile(parsing: text)
+        } catch {
+            #expect(error.description.contains(message), "\(error.description)")
+        }
+    }
+}

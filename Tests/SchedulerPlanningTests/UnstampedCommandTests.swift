@@ -1,0 +1,56 @@
+import SchedulerCore
+@testable import SchedulerPlanning
+import Testing
+
+@Suite("UnstampedCommand: relative times the leader resolves with its stamp")
+struct UnstampedCommandTests {
+    let stamp = Timestamp(1_800_000_000_000)  // 2027-01-15T08:00:00Z
+
+    @Test("the template carries no time of the receiving node: runAt and firstFireAt are dropped")
+    func templateIsUntimed() {
+        let preview = Timestamp(1_900_000_000_000)
+        let submit = SubmitJob(jobID: "j", spec: JobSpec(name: "a", runAt: preview, priority: 3), runID: "r", firstFireAt: preview)
+        let unstamped = UnstampedCommand.submit(submit, .afterStamp(milliseconds: 10))
+        guard case .submitJob(let template) = unstamped.template else {
+            Issue.record("not a submit")
+            return
+        }
+        #expect(template.spec.runAt == nil && template.firstFireAt == nil)
+        #expect(template.spec.priority == 3 && template.spec.name == "a")
+    }
+
+    @Test("a batch resolves each submit against the same stamp and leaves other commands alone")
+    func batch() throws {
+        let cron = JobSpec(name: "c", schedule: CronSchedule(expression: "0 9 * * *", timezone: "America/New_York"))
+        let unstamped = UnstampedCommand.batch([
+            (SubmitJob(jobID: "a", spec: JobSpec(name: "a"), runID: "ra"), .afterStamp(milliseconds: 0)),
+            (SubmitJob(jobID: "b", spec: JobSpec(name: "b"), runID: "rb"), .at(Timestamp(5))),
+            (SubmitJob(jobID: "c", spec: cron, runID: "u"), .firstFireAfterStamp),
+        ])
+        guard case .batch(let commands) = try unstamped.resolved(at: stamp), commands.count == 3,
+              case .submitJob(let a) = commands[0], case .submitJob(let b) = commands[1], case .submitJob(let c) = commands[2] else {
+            Issue.record("expected three submits")
+            return
+        }
+        #expect(a.spec.runAt == stamp)
+        #expect(b.spec.runAt == Timestamp(5))
+        // 08:00Z is 03:00 in New York (EST): the first 09:00 there is 14:00Z the same day.
+        #expect(c.firstFireAt == stamp.adding(milliseconds: 6 * 3_600_000))
+        #expect(c.spec.runAt == nil)
+    }
+
+    @Test("a command without times resolves to itself; times that do not match the submits are refused")
+    func passThroughAndMismatch() throws {
+        #expect(try UnstampedCommand(.cancelJob("j")).resolved(at: stamp) == .cancelJob("j"))
+        #expect(throws: UnstampedCommand.ResolveError.self) {
+            try UnstampedCommand.received(template: .tick, times: [.afterStamp(milliseconds: 1)])
+        }
+        #expect(throws: UnstampedCommand.ResolveError.self) {
+            try UnstampedCommand(template: .batch([.tick]), times: [.firstFireAfterStamp]).resolved(at: stamp)
+        }
+        #expect(throws: UnstampedCommand.ResolveError.self) {
+            try UnstampedCommand(template: .submitJob(SubmitJob(jobID: "a", spec: JobSpec(name: "a"), runID: "r")),
+                                 times: [.afterStamp(milliseconds: -1)]).resolved(at: stamp)
+        }
+    }
+}
