@@ -9,7 +9,7 @@ scripts/simulate.sh --seeds "$seeds"
 
 log=$(mktemp "${TMPDIR:-/tmp}/quorum-sim.XXXXXX")
 trap 'rm -f "$log"' EXIT
-for mutation in commit-old-term double-vote send-before-persist no-truncate stale-read ignore-reject-hint wiped-voter-votes; do
+for mutation in commit-old-term double-vote send-before-persist no-truncate stale-read ignore-reject-hint wiped-voter-votes ignore-incarnation; do
   set +e
   scripts/simulate.sh --seeds 2000 --mutation "$mutation" >"$log" 2>&1
   status=$?

@@ -52,6 +52,25 @@ extension RaftDriver {
         }
         if wroteLog { writerWakeupInput.yield() }
         if queuedApply { applierWakeupInput.yield() }
+        reportAbstentionChange()
+    }
+
+    /// Logs when this node starts or stops abstaining from elections (docs/raft.md,
+    /// "Incarnations"), so an operator can tell why a voter does not vote.
+    private func reportAbstentionChange() {
+        let abstaining = instance.abstainsFromElections
+        guard abstaining != reportedAbstaining else { return }
+        reportedAbstaining = abstaining
+        let incarnation = "0x" + String(instance.config.incarnation, radix: 16)
+        if abstaining {
+            logger.warning("abstaining from elections until the leader records this data directory's incarnation", metadata: [
+                "incarnation": "\(incarnation)",
+                "recorded": "0x\(String(instance.membership.incarnation(of: id), radix: 16))",
+            ])
+        } else {
+            logger.info("voting again: the configuration records this data directory's incarnation",
+                        metadata: ["incarnation": "\(incarnation)"])
+        }
     }
 
     /// Hands a message from the peer the transport authenticated as `peer` to the driver, after

@@ -113,6 +113,8 @@ public actor RaftDriver {
     var stateMachineApplied = Raft.LogIndex.zero
     /// A local snapshot is under way (frozen, encoding or saving): further requests are ignored.
     var snapshotRequested = false
+    /// Whether the instance abstained from elections when last checked (logged when it changes).
+    var reportedAbstaining = false
     /// Frozen states waiting for the snapshot task: the applied index and the encoder.
     var snapshotsToEncode: [(index: Raft.LogIndex, encode: SnapshotEncoder)] = []
     /// The local snapshot the writer is saving; the core learns of it once it is durable.
@@ -263,5 +265,11 @@ extension RaftDriver {
     public func matchIndex(of peer: Raft.NodeID) -> Raft.LogIndex? {
         if peer == id { return instance.role == .leader ? instance.lastLogIndex : nil }
         return instance.replicationState(of: peer)?.match
+    }
+
+    /// The data-directory incarnation this node's configuration records for `member`; 0 when
+    /// unrecorded (docs/raft.md, "Incarnations").
+    public func recordedIncarnation(of member: Raft.NodeID) -> UInt64 {
+        instance.membership.incarnation(of: member)
     }
 }

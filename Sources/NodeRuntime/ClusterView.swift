@@ -24,6 +24,8 @@ public struct ClusterStatus: Hashable, Sendable {
         public var slots: Int
         /// Attempts running there, by this node's state.
         public var busy: Int
+        /// Its data-directory incarnation as this node's configuration records it (0: unrecorded).
+        public var incarnation: UInt64 = 0
     }
     /// The leader this node believes in.
     public var leader: String?
@@ -74,7 +76,8 @@ struct ClusterView: Sendable {
             let match = await driver.matchIndex(of: id)
             members.append(ClusterStatus.Member(id: node.id, role: role, api: node.api.description, raft: node.raft.description,
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
-                                                slots: config.executor.slots, busy: busy[node.id] ?? 0))
+                                                slots: config.executor.slots, busy: busy[node.id] ?? 0,
+                                                incarnation: await driver.recordedIncarnation(of: id)))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
                              commitIndex: status.commitIndex.rawValue, members: members)

@@ -20,6 +20,13 @@ enum PeerFrameType: UInt8 {
     case leaseProbe = 6
     /// The leader's echo of a ``leaseProbe`` (``LeaseEcho``).
     case leaseEcho = 7
+    /// "I read ``raftStamped`` frames; my data directory's incarnation is X" (a varint). Sent
+    /// at most every second to each peer this node sends Raft messages to; older builds log it
+    /// as a frame of unknown type and ignore it (docs/raft.md, "Incarnations").
+    case hello = 16
+    /// A Raft message with the sender's incarnation: a varint, then the ``RaftWire`` bytes.
+    /// Sent only to peers whose hello arrived within the last 5 seconds; others get ``raft``.
+    case raftStamped = 17
     /// A follower asks the leader to resolve and propose a command with relative times
     /// (``ForwardedUnstamped``); answered with ``forwardOutcome``. Sent only to a leader whose
     /// latest echo advertised ``NodeCore/PeerFeatures/unstampedForwarding`` (older builds drop it).

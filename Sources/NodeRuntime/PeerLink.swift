@@ -41,11 +41,22 @@ final class PeerLink: PeerMessenger, Sendable {
         var clocks: ClockBound
         /// Leader side: when this node took office (nil while it does not lead).
         var leadingSince: MonotonicTime?
+        /// When this node last sent each peer a hello.
+        var helloSent: [Raft.NodeID: MonotonicTime] = [:]
+        /// When each peer's latest hello arrived: it reads stamped Raft frames until then + 5 s.
+        var helloHeard: [Raft.NodeID: MonotonicTime] = [:]
         /// Leader side: the build format version each member reported (the format gate).
         var builds: MemberBuilds
         /// Executor side: the features each leader advertised in its latest echo.
         var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
     }
+
+    /// This node's data-directory incarnation (0: stamp nothing, send no hello).
+    let incarnation: UInt64
+    /// How often a hello is repeated to a peer this node talks to.
+    static let helloInterval: Duration = .seconds(1)
+    /// How long a peer's hello lets this node send it stamped frames.
+    static let helloValidity: Duration = .seconds(5)
 
     let transport: Transport.PeerTransport
     private let state: Mutex<State>
@@ -58,9 +69,13 @@ final class PeerLink: PeerMessenger, Sendable {
     /// ahead of its peers' clocks this node, leading, stamps commands (``boundedStamp(_:voters:)``),
     /// using reports at most `clockReportAge` old (default half the lease: probes come every eighth).
     /// Every time it keeps or compares is read from `clock` (the node's ``NodeClock``).
+    /// `incarnation` is this node's data-directory incarnation, carried with every Raft message
+    /// to peers that said they read it (docs/raft.md, "Incarnations").
     init(transport: Transport.PeerTransport, lease: Duration = .seconds(5), margin: Duration = .milliseconds(6_850),
-         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, clock: NodeClock, logger: Logger) {
+         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, clock: NodeClock, incarnation: UInt64 = 0,
+         logger: Logger) {
         self.transport = transport
+        self.incarnation = incarnation
         self.lease = lease
         self.margin = margin
         self.clock = clock
@@ -86,8 +101,34 @@ final class PeerLink: PeerMessenger, Sendable {
     // MARK: Raft
 
     /// Sends a Raft message (best effort; Raft retries).
+    ///
+    /// The sender's incarnation travels in each frame (``PeerFrameType/raftStamped``) rather than
+    /// once per connection: a per-connection hello can be dropped by a full inbound queue, and a
+    /// dead process's connection can still deliver frames after its successor's hello, so a
+    /// receiver stamping "the latest hello" could credit a wiped node's vote to the directory
+    /// that had voted before. A per-frame stamp is never wrong; a missing one (0) only makes the
+    /// receiver more careful.
     func send(_ message: Raft.Message) {
-        transport.send(Transport.Frame(type: PeerFrameType.raft.rawValue, bytes: RaftWireCodec.encode(message)), to: message.to)
+        let peer = message.to
+        guard incarnation != 0 else {
+            transport.send(Transport.Frame(type: PeerFrameType.raft.rawValue, bytes: RaftWireCodec.encode(message)), to: peer)
+            return
+        }
+        let now = clock.monotonic()
+        let (sayHello, stamp) = state.withLock { state -> (Bool, Bool) in
+            let due = state.helloSent[peer].map { now - $0 >= Self.helloInterval } ?? true
+            if due { state.helloSent[peer] = now }
+            return (due, state.helloHeard[peer].map { now - $0 < Self.helloValidity } ?? false)
+        }
+        if sayHello {
+            transport.send(Transport.Frame(type: PeerFrameType.hello.rawValue, bytes: RaftFrames.hello(incarnation: incarnation)), to: peer)
+        }
+        if stamp {
+            transport.send(Transport.Frame(type: PeerFrameType.raftStamped.rawValue,
+                                           bytes: RaftFrames.stamped(message, incarnation: incarnation)), to: peer)
+        } else {
+            transport.send(Transport.Frame(type: PeerFrameType.raft.rawValue, bytes: RaftWireCodec.encode(message)), to: peer)
+        }
     }
 
     /// When `peer` was last heard from, if ever since this process started.
@@ -330,10 +371,22 @@ final class PeerLink: PeerMessenger, Sendable {
                 switch PeerFrameType(rawValue: message.type) {
                 case .raft:
                     do {
-                        driver?.receive(try RaftWireCodec.decode(bytes), authenticatedAs: message.from)
+                        driver?.receive(try RaftFrames.decodePlain(bytes), authenticatedAs: message.from)
                     } catch {
                         logger.warning("dropped an undecodable Raft message", metadata: ["from": "\(message.from)", "error": "\(error)"])
                     }
+                case .raftStamped:
+                    do {
+                        driver?.receive(try RaftFrames.decodeStamped(bytes), authenticatedAs: message.from)
+                    } catch {
+                        logger.warning("dropped an undecodable Raft message", metadata: ["from": "\(message.from)", "error": "\(error)"])
+                    }
+                case .hello:
+                    guard (try? RaftFrames.decodeHello(bytes)) != nil else {
+                        logger.warning("dropped an undecodable peer hello", metadata: ["from": "\(message.from)"])
+                        continue
+                    }
+                    state.withLock { $0.helloHeard[message.from] = heardAt }
                 case .forwardProposal:
                     guard let request = try? ForwardedProposal(decoding: bytes) else {
                         logger.warning("dropped an undecodable forwarded proposal", metadata: ["from": "\(message.from)"])

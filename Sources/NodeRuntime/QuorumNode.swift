@@ -68,6 +68,7 @@ public final class QuorumNode: Sendable {
         let credentials = try Transport.TLSCredentials(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
                                                        privateKeyFile: config.tlsKey, expectedID: id)
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let incarnation = try Self.openIncarnation(dataDirectory: config.dataDirectory, logger: logger)
         let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
                                                 options: FileLogStore.Options(logger: logger))
         let transport = try Transport.PeerTransport(
@@ -83,7 +84,8 @@ public final class QuorumNode: Sendable {
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
         transport.setPeers(peers)
         let link = PeerLink(transport: transport, lease: settings.executorLease, margin: settings.leaseMargin,
-                            clockTolerance: settings.clockTolerance, clock: settings.clock, logger: logger)
+                            clockTolerance: settings.clockTolerance, clock: settings.clock, incarnation: incarnation.id,
+                            logger: logger)
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -115,13 +117,15 @@ public final class QuorumNode: Sendable {
             reactions.handle($0)
         }
         let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
-        let raftConfig = Raft.Config(
+        var raftConfig = Raft.Config(
             id: id,
             electionTicks: max(2, config.cluster.raft.electionTimeoutMilliseconds.lowerBound / max(1, config.cluster.raft.heartbeatMilliseconds)),
             heartbeatTicks: 1,
             // Staggered per node so the replicas do not all snapshot at the same index.
             snapshotInterval: SnapshotStagger.interval(settings.snapshotEntries, for: id, among: voters.union(learners)),
             snapshotIntervalBytes: SnapshotStagger.interval(settings.snapshotBytes, for: id, among: voters.union(learners)))
+        raftConfig.incarnation = incarnation.id
+        raftConfig.incarnationIsNew = incarnation.isNew
         let driver = try RaftDriver(
             config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
             stateMachine: stateMachine, messenger: link,

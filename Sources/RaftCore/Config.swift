@@ -40,6 +40,17 @@ extension Raft {
         /// durably holds). Default `false`. A stopgap until incarnations let the configuration
         /// tell such a node apart (see docs/raft.md, "Log repair").
         public var abstainsFromElections = false
+        /// This node's data-directory incarnation (`RaftStorage.DataDirectoryIncarnation`); 0 =
+        /// unknown, which switches incarnation checks off for this node (older shells, tests).
+        /// Outgoing messages carry it, the leader records it in the configuration, and the node
+        /// abstains from elections while the configuration records a different one
+        /// (docs/raft.md, "Incarnations").
+        public var incarnation: UInt64 = 0
+        /// The incarnation was created by this start (a new or wiped data directory). Such a
+        /// node also abstains once it has seen that the cluster has history, until a committed
+        /// configuration records its incarnation: it may have lost a vote and acknowledged
+        /// entries that its recorded-as-unrecorded (0) founding self gave.
+        public var incarnationIsNew = false
 
         #if QUORUM_SIM_MUTATIONS
         /// A deliberate bug, for proving the simulator catches it. Only exists in simulator builds.
@@ -133,13 +144,23 @@ public enum RaftMutation: String, CaseIterable, Hashable, Sendable {
     /// leader then serves reads older than writes already acknowledged elsewhere.
     case staleRead = "stale-read"
     /// The leader ignores a follower's evidence that it lost entries it had acknowledged (a
-    /// heartbeat answer with `lostEntriesAfter`, or the rejection of a probe at its match index),
-    /// so it never lowers its match index for a follower whose data directory was wiped. The
+    /// heartbeat answer with `lostEntriesAfter`, or the rejection of a probe at its match index,
+    /// or a new incarnation answering under the follower's id), so it never lowers its match
+    /// index for a follower whose data directory was wiped. The
     /// follower is never repaired: breaks `acknowledged-proposal-applied` (lost-log histories).
     case ignoreRejectHint = "ignore-reject-hint"
-    /// `abstainsFromElections` is ignored: a node restarted on a wiped data directory votes and
-    /// campaigns as if it had never voted or acknowledged anything. Breaks election safety or
-    /// leader completeness in lost-log histories — what incarnation ids must prevent.
+    /// No incarnation protection at all, as before incarnations: every reason to abstain is
+    /// ignored (`abstainsFromElections`, a recorded incarnation that differs, a new incarnation
+    /// in a cluster with history) and candidates and leaders count grants and acknowledgements
+    /// of any incarnation. A node restarted on a wiped data directory votes and campaigns as if
+    /// it had never voted or acknowledged anything. Breaks election safety or leader
+    /// completeness in lost-log histories — the hazard incarnations remove.
     case wipedVoterVotes = "wiped-voter-votes"
+    /// Candidates and leaders count every grant and acknowledgement whatever incarnation sent it
+    /// (nodes still abstain on their own). Caught where a wiped node's own abstention cannot
+    /// protect: restarted again before its log holds its old record, it is neither new nor
+    /// told that another incarnation is recorded. Breaks election safety or leader completeness
+    /// in lost-log histories.
+    case ignoreIncarnation = "ignore-incarnation"
 }
 #endif

@@ -41,6 +41,7 @@ extension Raft.Instance {
             heartbeatElapsed = 0
             broadcastHeartbeat(readSequence: reads.latestSequenceInRound)
         }
+        maintainIncarnations()
     }
 
     func quorumIsActive() -> Bool {
@@ -159,10 +160,12 @@ extension Raft.Instance {
         }
     }
 
-    mutating func handleVoteResponse(_ response: Raft.VoteResponse, from voter: Raft.NodeID) {
+    mutating func handleVoteResponse(_ response: Raft.VoteResponse, from voter: Raft.NodeID, incarnation: UInt64) {
         let expected: Raft.Role = response.isPreVote ? .preCandidate : .candidate
         guard role == expected, membership.voters.contains(voter) else { return }
-        votes[voter] = response.granted
+        // A grant from another data directory than the recorded one (a wiped voter that votes
+        // anyway) counts as a refusal: its earlier vote in this term may have been lost.
+        votes[voter] = response.granted && counts(voter, incarnation: incarnation)
         evaluateVotes()
     }
 }

@@ -26,7 +26,7 @@ extension Raft.Instance {
                        requiresVote: Bool = false, requiresLog: LogRequirement? = nil)
     {
         guard peer != id else { return }
-        let message = Raft.Message(from: id, to: peer, term: messageTerm, body: body)
+        let message = Raft.Message(from: id, to: peer, term: messageTerm, body: body, fromIncarnation: config.incarnation)
         outbox.append(PendingMessage(message: message, term: term, vote: requiresVote ? vote : nil, log: requiresLog))
     }
 
@@ -67,6 +67,7 @@ extension Raft.Instance {
     /// Ends every input: records the hard state, releases durable messages, hands out newly
     /// committed durable entries, and reports role changes. Returns the actions in order.
     mutating func finish() -> [Raft.Action] {
+        noteCommittedIncarnationRecord()
         let current = hardStateForStorage
         if current != lastEmittedHardState {
             lastEmittedHardState = current

@@ -18,7 +18,10 @@ extension Raft.Instance {
     /// by counting an entry of the current term (Figure 8).
     mutating func maybeCommit() -> Bool {
         let candidate = Raft.Quorum.committedIndex(voters: membership.voters) { voter in
-            voter == id ? ownMatch : (progress[voter]?.match ?? .zero)
+            // Acknowledgements of a data directory other than the recorded one do not count
+            // (docs/raft.md, "Incarnations").
+            guard counts(voter, incarnation: knownIncarnation(of: voter)) else { return .zero }
+            return voter == id ? ownMatch : (progress[voter]?.match ?? .zero)
         }
         guard candidate > commitIndex else { return false }
         guard log.term(at: candidate) == term || mutated("commit-old-term") else { return false }

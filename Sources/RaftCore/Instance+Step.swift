@@ -6,6 +6,7 @@ extension Raft.Instance {
             drop(message, reason, detail)
             return
         }
+        observeIncarnation(of: message)
         if message.term > term {
             if case .voteRequest(let request) = message.body {
                 // Thesis §4.2.3: while a leader is active, ignore vote requests so a removed or
@@ -51,7 +52,7 @@ extension Raft.Instance {
         case .voteRequest(let request):
             handleVoteRequest(request, from: message.from, messageTerm: message.term)
         case .voteResponse(let response):
-            handleVoteResponse(response, from: message.from)
+            handleVoteResponse(response, from: message.from, incarnation: message.fromIncarnation)
         case .append(let append):
             guard acceptLeader(message.from) else { return }
             handleAppend(append, from: message.from)

@@ -63,6 +63,17 @@ extension Raft {
         var reads = ReadTracker()
         var forwardedReads: [ReadContext] = []
         var incomingSnapshot: Snapshot?
+        /// The latest non-zero incarnation each peer's messages carried (docs/raft.md, "Incarnations").
+        var peerIncarnations: [NodeID: UInt64] = [:]
+        /// Peers whose latest message carried no incarnation (an older build, or a shell that
+        /// could not stamp it): the leader records no incarnation while a member is one.
+        var peersWithoutIncarnation: Set<NodeID> = []
+        /// What a node with a new incarnation learned about the cluster from its first telling message.
+        var newcomerStanding: NewcomerStanding = .undecided
+        /// A committed configuration recorded this node's (new) incarnation: it may vote again.
+        var incarnationRecordCommitted = false
+        /// The log was searched for such a record through this index.
+        var incarnationCheckedThrough: LogIndex = .zero
 
         var outbox: [PendingMessage] = []
         var actions: [Action] = []
@@ -313,9 +324,6 @@ extension Raft.Instance {
                                  message: "leadership is moving from \(id) to \(transferTarget); retry in a moment")
         }
     }
-
-    /// `config.abstainsFromElections`, unless the `wiped-voter-votes` bug is switched on.
-    var abstainsFromElections: Bool { config.abstainsFromElections && !mutated("wiped-voter-votes") }
 
     /// Whether any deliberate bug is switched on (always false outside simulator builds).
     var anyMutationActive: Bool {

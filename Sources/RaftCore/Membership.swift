@@ -11,13 +11,25 @@ extension Raft {
         /// Ids removed from the cluster. They may never be added again (etcd: "a given ID MUST
         /// be used only once"), so a stale process with an old id cannot rejoin by accident.
         public var removed: Set<NodeID>
+        /// Each member's recorded data-directory incarnation (docs/raft.md, "Incarnations"). A
+        /// member missing here is *unrecorded* (0): founding voters start that way. A voter whose
+        /// running incarnation differs from its recorded one lost its directory: it must not
+        /// vote until the leader demoted it and promoted it again with the new one. Only
+        /// non-zero values of members are kept.
+        public var incarnations: [NodeID: UInt64]
 
         /// Creates a configuration; an id must not be both a voter and a learner.
-        public init(voters: Set<NodeID>, learners: Set<NodeID> = [], removed: Set<NodeID> = []) {
+        public init(voters: Set<NodeID>, learners: Set<NodeID> = [], removed: Set<NodeID> = [],
+                    incarnations: [NodeID: UInt64] = [:]) {
             self.voters = voters
             self.learners = learners.subtracting(voters)
             self.removed = removed.subtracting(voters).subtracting(learners)
+            let members = voters.union(learners)
+            self.incarnations = incarnations.filter { $0.value != 0 && members.contains($0.key) }
         }
+
+        /// `id`'s recorded incarnation, or 0 when unrecorded.
+        public func incarnation(of id: NodeID) -> UInt64 { incarnations[id] ?? 0 }
 
         /// Every member, voter or learner.
         public var members: Set<NodeID> { voters.union(learners) }
@@ -31,6 +43,8 @@ extension Raft {
         public var description: String {
             "voters=\(voters.sorted().map(\.rawValue)) learners=\(learners.sorted().map(\.rawValue))"
                 + (removed.isEmpty ? "" : " removed=\(removed.sorted().map(\.rawValue))")
+                + (incarnations.isEmpty ? "" : " incarnations=[" + incarnations.sorted { $0.key < $1.key }
+                    .map { "\($0.key.rawValue):0x\(String($0.value, radix: 16))" }.joined(separator: " ") + "]")
         }
     }
 
@@ -50,6 +64,14 @@ extension Raft {
         /// whose id is never re-added). For a voter whose data directory was wiped: demote it,
         /// let it catch up, promote it. Demoting the leader makes it step down once committed.
         case demote(NodeID)
+        /// Turn a learner into a voter and record `incarnation` as its data directory's id. The
+        /// leader proposes it for a voter it demoted because its directory was wiped, once it
+        /// has caught up (docs/raft.md, "Incarnations").
+        case promoteWithIncarnation(NodeID, incarnation: UInt64)
+        /// Record the incarnations of voters that have none recorded yet (founding voters). It
+        /// changes no quorum; the leader proposes it only for voters that hold every committed
+        /// entry. A recorded incarnation is never overwritten: demote and promote instead.
+        case recordIncarnations([NodeID: UInt64])
     }
 }
 
@@ -77,6 +99,31 @@ extension Raft.Membership {
             }
             next.learners.remove(id)
             next.voters.insert(id)
+        case .promoteWithIncarnation(let id, let incarnation):
+            guard learners.contains(id) else {
+                throw .invalidMembershipChange("\(id) is not a learner (\(self)); add it with addLearner first")
+            }
+            guard incarnation != 0 else {
+                throw .invalidMembershipChange("incarnation 0 means unknown; promote \(id) with the incarnation it reports")
+            }
+            next.learners.remove(id)
+            next.voters.insert(id)
+            next.incarnations[id] = incarnation
+        case .recordIncarnations(let recorded):
+            guard !recorded.isEmpty else { throw .invalidMembershipChange("no incarnation to record") }
+            for (id, incarnation) in recorded.sorted(by: { $0.key < $1.key }) {
+                guard voters.contains(id) else {
+                    throw .invalidMembershipChange("\(id) is not a voter (\(self)); only voters' incarnations are recorded")
+                }
+                guard incarnation != 0 else {
+                    throw .invalidMembershipChange("incarnation 0 means unknown; record \(id)'s with the value it reports")
+                }
+                guard self.incarnation(of: id) == 0 else {
+                    throw .invalidMembershipChange("\(id)'s incarnation is already recorded (\(self)); a different one "
+                        + "needs demote then promoteWithIncarnation, which the leader does on its own")
+                }
+                next.incarnations[id] = incarnation
+            }
         case .addVoter(let id):
             guard !voters.contains(id) else {
                 throw .invalidMembershipChange("\(id) is already a voter (\(self))")
@@ -102,6 +149,7 @@ extension Raft.Membership {
             next.voters.remove(id)
             next.learners.remove(id)
             next.removed.insert(id)
+            next.incarnations[id] = nil
         }
         return next
     }
@@ -109,14 +157,23 @@ extension Raft.Membership {
     /// The payload of a `.configChange` entry: the complete new configuration, so any node can
     /// rebuild its membership from the latest such entry alone (thesis §4.1: a server uses the
     /// latest configuration in its log, committed or not).
+    ///
+    /// Version 2 holds voters, learners and removed ids; version 3 adds the recorded
+    /// incarnations. Version 2 is still written while nothing is recorded, so nodes of the
+    /// previous build (which read versions 1 and 2 only) keep reading every configuration until
+    /// the leader records a first incarnation — which it does only once every member reports one,
+    /// i.e. runs this build (docs/raft.md, "Incarnations").
     public var encoded: [UInt8] {
-        var bytes: [UInt8] = [2]  // format version: voters, learners, removed
+        var bytes: [UInt8] = [incarnations.isEmpty ? 2 : 3]
         for group in [voters.sorted(), learners.sorted(), removed.sorted()] {
             bytes.append(contentsOf: Self.encodeLength(group.count))
-            for id in group {
-                let utf8 = Array(id.rawValue.utf8)
-                bytes.append(contentsOf: Self.encodeLength(utf8.count))
-                bytes.append(contentsOf: utf8)
+            for id in group { Self.appendID(id, to: &bytes) }
+        }
+        if !incarnations.isEmpty {
+            bytes.append(contentsOf: Self.encodeLength(incarnations.count))
+            for (id, incarnation) in incarnations.sorted(by: { $0.key < $1.key }) {
+                Self.appendID(id, to: &bytes)
+                for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: incarnation >> UInt64(shift))) }
             }
         }
         return bytes
@@ -125,7 +182,7 @@ extension Raft.Membership {
     /// Decodes `encoded`; `nil` if the bytes are not a configuration written by `encoded`.
     public init?(encoded bytes: [UInt8]) {
         var cursor = 0
-        guard let version = bytes.first, version == 1 || version == 2 else { return nil }
+        guard let version = bytes.first, (1...3).contains(version) else { return nil }
         cursor = 1
         func readLength() -> Int? {
             guard cursor + 4 <= bytes.count else { return nil }
@@ -145,8 +202,25 @@ extension Raft.Membership {
             }
             groups.append(group)
         }
+        var incarnations: [Raft.NodeID: UInt64] = [:]
+        if version >= 3 {
+            guard let count = readLength() else { return nil }
+            for _ in 0..<count {
+                guard let length = readLength(), cursor + length + 8 <= bytes.count else { return nil }
+                let id = Raft.NodeID(String(decoding: bytes[cursor..<cursor + length], as: UTF8.self))
+                cursor += length
+                incarnations[id] = bytes[cursor..<cursor + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                cursor += 8
+            }
+        }
         guard cursor == bytes.count else { return nil }
-        self.init(voters: groups[0], learners: groups[1], removed: groups.count > 2 ? groups[2] : [])
+        self.init(voters: groups[0], learners: groups[1], removed: groups.count > 2 ? groups[2] : [], incarnations: incarnations)
+    }
+
+    private static func appendID(_ id: Raft.NodeID, to bytes: inout [UInt8]) {
+        let utf8 = Array(id.rawValue.utf8)
+        bytes.append(contentsOf: encodeLength(utf8.count))
+        bytes.append(contentsOf: utf8)
     }
 
     private static func encodeLength(_ value: Int) -> [UInt8] {

@@ -10,13 +10,19 @@ extension Raft {
         public var term: Term
         /// What the message says.
         public var body: Body
+        /// The sender's data-directory incarnation (0 = unknown). The core sets its own on what
+        /// it sends; on the peer transport it does not travel inside the message: the receiving
+        /// shell fills in the incarnation from the sender's connection hello (docs/raft.md,
+        /// "Incarnations"). Not part of the validation rules: every value is acceptable.
+        public var fromIncarnation: UInt64
 
         /// Creates a message.
-        public init(from: NodeID, to: NodeID, term: Term, body: Body) {
+        public init(from: NodeID, to: NodeID, term: Term, body: Body, fromIncarnation: UInt64 = 0) {
             self.from = from
             self.to = to
             self.term = term
             self.body = body
+            self.fromIncarnation = fromIncarnation
         }
 
         public var description: String { "\(from)->\(to) \(term) \(body)" }

@@ -42,9 +42,15 @@ public struct RaftMessageSamples {
     }
 
     mutating func membership() -> Raft.Membership {
-        Raft.Membership(
-            voters: Set((0..<below(4)).map { _ in nodeID() }), learners: Set((0..<below(3)).map { _ in nodeID() }),
-            removed: Set((0..<below(3)).map { _ in nodeID() }))
+        let voters = Set((0..<below(4)).map { _ in nodeID() })
+        var incarnations: [Raft.NodeID: UInt64] = [:]
+        // Half the samples record incarnations (configuration format 3), half do not (format 2).
+        if below(2) == 0 {
+            for voter in voters.sorted() { incarnations[voter] = number() }
+        }
+        return Raft.Membership(
+            voters: voters, learners: Set((0..<below(3)).map { _ in nodeID() }),
+            removed: Set((0..<below(3)).map { _ in nodeID() }), incarnations: incarnations)
     }
 
     /// One message of a kind chosen at random, with fields drawn from the whole range.

@@ -222,6 +222,8 @@ extension Simulation.SimulatedCluster {
         let state = Raft.PersistedState(hardState: durable.hardState, snapshot: durable.snapshot, entries: durable.entries,
                                         bootstrapMembership: nodes[node].bootstrapMembership)
         nodes[node].instance = Raft.Instance(config: nodes[node].config, restoring: state, seed: random.next())
+        // The incarnation file now exists: the next start finds it.
+        nodes[node].config.incarnationIsNew = false
         nodes[node].restoreStateMachine(from: durable.snapshot)
         try checker.restarted(node, snapshotIndex: durable.snapshotIndex.rawValue, snapshotTerm: durable.snapshotTerm,
                               entries: durable.entries)

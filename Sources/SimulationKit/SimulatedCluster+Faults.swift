@@ -179,8 +179,9 @@ extension Simulation.SimulatedCluster {
 
     /// An operator wipes `node`'s data directory (docs/storage.md's procedure after damage) and
     /// starts it again after `delay`: it comes back with an empty disk — no log, no snapshot, no
-    /// term or vote. Until incarnations exist it abstains from elections for good (see
-    /// `Raft.Config.abstainsFromElections`).
+    /// term or vote — and a new incarnation. It abstains from elections until the leader has
+    /// demoted it and promoted it again with the new incarnation (or, if it was unrecorded,
+    /// recorded it), as `RaftCore` decides on its own (docs/raft.md, "Incarnations").
     mutating func wipe(_ node: Int, restartAfter delay: Simulation.Time) {
         let topTerm = nodes.compactMap(\.instance).map(\.term).max() ?? .zero
         if let instance = nodes[node].instance, instance.isVoter, instance.vote != nil, instance.term == topTerm {
@@ -188,7 +189,9 @@ extension Simulation.SimulatedCluster {
         }
         if nodes[node].instance != nil { crash(node, reason: "wipe") }
         nodes[node].disk = Simulation.SimulatedDisk()
-        nodes[node].config.abstainsFromElections = true
+        wipeCounts[node, default: 0] += 1
+        nodes[node].config.incarnation = Self.incarnation(of: node, generation: wipeCounts[node, default: 0])
+        nodes[node].config.incarnationIsNew = true
         nodes[node].appliedIndex = 0
         nodes[node].lastValue = 0
         checker.wiped(node)
@@ -196,6 +199,13 @@ extension Simulation.SimulatedCluster {
         statistics.wipes += 1
         log(.fault("wipe \(nodes[node].id)'s data directory"))
         scheduleRestart(node, after: delay)
+        if random.chance(0.5) {
+            // Restarted again before it is repaired: no longer new (its incarnation file exists)
+            // and its log may not hold its old record yet, so its own abstention may not cover
+            // it — candidates' and leaders' incarnation checks must (docs/raft.md, "Gaps").
+            queue.schedule(.crashAgain(node: node, epoch: nodes[node].epoch),
+                           at: now + delay + random.uniform(in: 1...(setup.electionTimeout / 2)))
+        }
     }
 
     /// Wipes `id`'s data directory now and restarts it after `delay` (scripted scenarios).

@@ -95,7 +95,8 @@ extension Simulation.SimulatedCluster {
         func isReflected(in membership: Raft.Membership) -> Bool {
             switch change {
             case .addLearner(let id): membership.contains(id)
-            case .promote(let id), .addVoter(let id): membership.voters.contains(id)
+            case .promote(let id), .addVoter(let id), .promoteWithIncarnation(let id, _): membership.voters.contains(id)
+            case .recordIncarnations(let recorded): recorded.allSatisfy { membership.incarnation(of: $0.key) == $0.value }
             case .remove(let id): !membership.contains(id)
             case .demote(let id): membership.learners.contains(id)
             }

@@ -19,6 +19,8 @@ extension Simulation {
             case membership
             case healLink(Link)
             case endSlowdown(node: Int, period: Time, epoch: UInt64)
+            /// Crash `node` again if it has not crashed since (a wiped node restarted twice).
+            case crashAgain(node: Int, epoch: UInt64)
         }
 
         /// The setup the cluster was built from. Scenarios may change its fault knobs (crash
@@ -54,8 +56,10 @@ extension Simulation {
         var latestAppliedMembership: Raft.Membership?
         /// In partitioned-reads histories: the cut-off leader whose clock was slowed.
         var slowedOldLeader: Int?
-        /// Nodes whose data directory was wiped: they abstain from elections for good.
+        /// Nodes whose data directory was wiped (they abstain until re-recorded with their new incarnation).
         public internal(set) var wipedNodes: Set<Raft.NodeID> = []
+        /// How many times each node's data directory was wiped (its incarnation generation).
+        var wipeCounts: [Int: Int] = [:]
 
         /// What a history did, for reports and for checking that faults really happened.
         public struct Statistics: Sendable, CustomStringConvertible {
@@ -129,6 +133,12 @@ extension Simulation {
                                          snapshotChunkBytes: setup.snapshotChunkBytes,
                                          snapshotInterval: setup.snapshotInterval)
                 Self.enableMutation(setup.mutation, in: &config)
+                // A first directory holds no earlier vote or acknowledgement, so founding nodes
+                // and spares start as not new (the operator's knowledge, like etcd's
+                // initial-cluster-state "new"). Treated as new, they would abstain until recorded,
+                // which costs a voter while it lasts (docs/raft.md, "Incarnations"). Only a wipe
+                // makes a node new here.
+                config.incarnation = Self.incarnation(of: position, generation: 0)
                 let membership = position < setup.voters.count ? founding : Raft.Membership(voters: [])
                 return SimulatedNode(id: id, config: config, bootstrapMembership: membership, tickPeriod: setup.tickPeriods[position])
             }
@@ -137,6 +147,12 @@ extension Simulation {
                                                          seed: random.next())
                 queue.schedule(.tick(node: position, epoch: 0), at: random.uniform(in: 1...nodes[position].tickPeriod))
             }
+        }
+
+        /// The incarnation of `position`'s data directory after `generation` wipes: distinct,
+        /// non-zero and readable in step logs (`0x2_00000001`: the third node, wiped once).
+        static func incarnation(of position: Int, generation: Int) -> UInt64 {
+            UInt64(position + 1) << 32 | UInt64(generation + 1)
         }
 
         /// Whether this build can enable mutations (it was compiled with `QUORUM_SIM_MUTATIONS`).
@@ -281,6 +297,10 @@ extension Simulation {
                 }
             case .endSlowdown(let node, let period, let epoch):
                 if nodes[node].epoch == epoch { nodes[node].tickPeriod = period }
+            case .crashAgain(let node, let epoch):
+                if nodes[node].epoch == epoch, nodes[node].instance != nil {
+                    crash(node, restartAfter: random.uniform(in: 1...(setup.electionTimeout / 2)))
+                }
             }
         }
 

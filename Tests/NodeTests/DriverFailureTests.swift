@@ -69,6 +69,10 @@ struct DriverFailureTests {
         let snapshot = Raft.Snapshot(metadata: Raft.SnapshotMetadata(index: Raft.LogIndex(7), term: Raft.Term(2), membership: membership),
                                      data: [1, 2, 3])
         #expect(try SnapshotEnvelope.raftSnapshot(SnapshotEnvelope.storeSnapshot(snapshot)) == snapshot)
+        // With recorded incarnations (configuration format 3, docs/raft.md "Incarnations").
+        var recorded = snapshot
+        recorded.metadata.membership.incarnations = ["n1": 0xA1, "n2": UInt64.max]
+        #expect(try SnapshotEnvelope.raftSnapshot(SnapshotEnvelope.storeSnapshot(recorded)) == recorded)
         #expect(throws: RaftDriverFailure.self) {
             try SnapshotEnvelope.raftSnapshot(RaftSnapshot(index: Raft.LogIndex(7), term: Raft.Term(2), data: [1, 2, 3]))
         }

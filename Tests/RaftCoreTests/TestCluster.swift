@@ -223,7 +223,11 @@ struct TestCluster {
         let state = Raft.PersistedState(hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries,
                                         bootstrapMembership: bootstrap)
         restarts += 1
-        nodes[id] = Raft.Instance(config: config, restoring: state, seed: seed &+ 1000 &+ restarts)
+        // Its incarnation file exists (`wipe` started the instance that created it): not new.
+        var restarted = config
+        restarted.incarnationIsNew = false
+        configs[id] = restarted
+        nodes[id] = Raft.Instance(config: restarted, restoring: state, seed: seed &+ 1000 &+ restarts)
         // State machine rebuilt from the snapshot, then replayed through `.apply`.
         applied[id] = []
     }
@@ -231,9 +235,14 @@ struct TestCluster {
     /// An operator wiped `id`'s data directory and started it again: empty storage, a fresh
     /// instance with the bootstrap membership, nothing applied. Messages in flight stay in flight.
     /// With `abstaining`, the restarted node neither votes nor campaigns.
-    mutating func wipe(_ id: Raft.NodeID, abstaining: Bool = false) {
+    /// With `incarnation`, the new data directory has that new incarnation.
+    mutating func wipe(_ id: Raft.NodeID, abstaining: Bool = false, incarnation: UInt64? = nil) {
         crashed.remove(id)
         if abstaining { configs[id]?.abstainsFromElections = true }
+        if let incarnation {
+            configs[id]?.incarnation = incarnation
+            configs[id]?.incarnationIsNew = true
+        }
         guard let config = configs[id] else { return }
         storage[id] = Storage()
         restarts += 1

@@ -29,6 +29,31 @@ struct LostLogTests {
         #expect(cluster.durableImage(follower)?.lastIndex == cluster.durableImage(leader)?.lastIndex)
     }
 
+    @Test("a wiped voter abstains, is demoted, caught up and promoted again with its new incarnation")
+    func wipedVoterIsReRecorded() throws {
+        var cluster = Simulation.SimulatedCluster(setup: Simulation.ClusterSetup(voters: ["n1", "n2", "n3"]), seed: 5)
+        let leader = try ScenarioTests.electLeader(&cluster)
+        let timeout = cluster.setup.electionTimeout
+        for _ in 0..<5 { try cluster.propose(at: leader) }
+        let recorded = try cluster.run(for: 5 * timeout) { cluster in
+            cluster.nodeIDs.allSatisfy { cluster.instance($0)?.membership.incarnations.count == 3 }
+        }
+        try #require(recorded, "\(cluster.lastSteps.joined(separator: "\n"))")
+        let follower = try #require(ScenarioTests.followers(of: leader, in: cluster).first)
+        let old = try #require(cluster.instance(leader)?.membership.incarnation(of: follower))
+        cluster.wipe(follower, restartAfter: 10)
+        try cluster.run(for: 20)
+        let fresh = try #require(cluster.instance(follower)?.config.incarnation)
+        #expect(fresh != old)
+        let repaired = try cluster.run(for: 10 * timeout) { cluster in
+            cluster.instance(leader)?.membership.incarnation(of: follower) == fresh
+                && cluster.instance(follower)?.abstainsFromElections == false
+                && cluster.instance(follower)?.membership.voters.contains(follower) == true
+        }
+        #expect(repaired, "\(cluster.lastSteps.joined(separator: "\n"))")
+        #expect(cluster.leader == leader)
+    }
+
     @Test("lost-log histories wipe voters that voted in the current term, and every invariant holds",
           arguments: UInt64(200)..<206)
     func lostLogHistories(seed: UInt64) {
@@ -52,6 +77,16 @@ struct LostLogTests {
         let caught = (UInt64(1)...200).contains { seed in
             !Simulation.HistoryRunner.run(
                 Simulation.HistoryOptions(seed: seed, flavour: .lostLog, mutation: "ignore-reject-hint")).passed
+        }
+        #expect(caught)
+    }
+
+    @Test("mutation ignore-incarnation (grants of any incarnation count) breaks election safety or leader completeness")
+    func ignoreIncarnationCaught() {
+        let caught = (UInt64(1)...1_000).contains { seed in
+            let result = Simulation.HistoryRunner.run(
+                Simulation.HistoryOptions(seed: seed, flavour: .lostLog, mutation: "ignore-incarnation"))
+            return [.electionSafety, .leaderCompleteness].contains(result.failure?.violation.invariant)
         }
         #expect(caught)
     }

@@ -126,10 +126,13 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     public var slots: Int
     /// Busy slots.
     public var busy: Int
+    /// Its data-directory incarnation as the answering node's configuration records it, as
+    /// `0x…` hex; absent while unrecorded (docs/raft.md, "Incarnations").
+    public var incarnation: String?
 
     /// A member.
     public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
-                slots: Int, busy: Int) {
+                slots: Int, busy: Int, incarnation: String? = nil) {
         self.id = id
         self.role = role
         self.api = api
@@ -138,13 +141,14 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
         self.matchIndex = matchIndex
         self.slots = slots
         self.busy = busy
+        self.incarnation = incarnation
     }
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case id, role, api, raft, reachable
         case matchIndex = "match_index"
-        case slots, busy
+        case slots, busy, incarnation
     }
 }
 

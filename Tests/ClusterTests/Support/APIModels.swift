@@ -46,6 +46,8 @@ struct ClusterInfo: Decodable, Sendable {
     struct Node: Decodable, Sendable {
         var id: String
         var role: String
+        /// The recorded data-directory incarnation (`"0x…"`), absent while unrecorded.
+        var incarnation: String?
     }
     var leader: String?
     var term: UInt64

@@ -1,0 +1,47 @@
+import BinaryCoding
+import RaftCore
+import RaftWire
+
+/// The payloads of the frames that carry Raft traffic: ``PeerFrameType/raft`` (the RaftWire
+/// bytes alone), ``PeerFrameType/raftStamped`` (the sender's incarnation as a varint, then the
+/// RaftWire bytes) and ``PeerFrameType/hello`` (the sender's incarnation). See docs/raft.md,
+/// "Incarnations".
+enum RaftFrames {
+    /// A `raftStamped` payload: `message` sent by the data directory `incarnation`.
+    static func stamped(_ message: Raft.Message, incarnation: UInt64) -> [UInt8] {
+        var writer = BinaryWriter(capacity: 10)
+        writer.write(incarnation)
+        return writer.bytes + RaftWireCodec.encode(message)
+    }
+
+    /// The message in a `raftStamped` payload, with `fromIncarnation` set from the stamp.
+    static func decodeStamped(_ bytes: [UInt8]) throws(DecodeError) -> Raft.Message {
+        var reader = BinaryReader(bytes)
+        let incarnation = try reader.readUInt64()
+        var message = try RaftWireCodec.decode(Array(bytes[reader.offset...]))
+        message.fromIncarnation = incarnation
+        return message
+    }
+
+    /// The message in a plain `raft` payload: its sender's incarnation is unknown (0).
+    static func decodePlain(_ bytes: [UInt8]) throws(DecodeError) -> Raft.Message {
+        var message = try RaftWireCodec.decode(bytes)
+        message.fromIncarnation = 0
+        return message
+    }
+
+    /// A `hello` payload.
+    static func hello(incarnation: UInt64) -> [UInt8] {
+        var writer = BinaryWriter(capacity: 10)
+        writer.write(incarnation)
+        return writer.bytes
+    }
+
+    /// The incarnation in a `hello` payload; nothing may follow it.
+    static func decodeHello(_ bytes: [UInt8]) throws(DecodeError) -> UInt64 {
+        var reader = BinaryReader(bytes)
+        let incarnation = try reader.readUInt64()
+        guard reader.isAtEnd else { throw DecodeError("\(reader.remaining) unexpected bytes after the hello", offset: reader.offset) }
+        return incarnation
+    }
+}
