@@ -24,7 +24,12 @@ struct ClientOptions: ParsableArguments {
     var wait: Double = 0
 
     @Option(name: .long, help: "The API bearer token (default: $QUORUM_TOKEN); needed when the cluster sets [api] tokens_file.")
-    var token: String? = ProcessInfo.processInfo.environment["QUORUM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    var token: String?
+
+    /// `--token`, else `$QUORUM_TOKEN` (empty counts as unset).
+    var effectiveToken: String? {
+        token ?? ProcessInfo.processInfo.environment["QUORUM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     @Option(name: .long, help: ArgumentHelp("Trust this CA (PEM) for https:// servers, e.g. the cluster's certs/ca.pem.", valueName: "FILE"))
     var cacert: String?
@@ -55,7 +60,7 @@ struct ClientOptions: ParsableArguments {
             try await QuorumAPIClient.withClient(
                 servers: list, connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
                 requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), unavailableWait: .milliseconds(Int64(wait * 1000)),
-                token: token, tls: ClientTLS(caFile: cacert, certificateFile: cert, keyFile: key), body)
+                token: effectiveToken, tls: ClientTLS(caFile: cacert, certificateFile: cert, keyFile: key), body)
         } catch let error as QuorumClientError {
             throw CLIError(message: error.description, exitCode: error.isInvalidInput ? CLIError.invalidInputCode : CLIError.failureCode)
         }
