@@ -10,6 +10,7 @@ public enum ResourceMapper {
     public static func job(_ job: Job, in state: SchedulerState) -> JobResource {
         let spec = job.spec
         let isCron = spec.kind == .cron
+        let currentRun = (job.runID ?? job.lastRun?.runID).flatMap { state.run($0) }
         var lastRun: AttemptResource?
         if isCron, let summary = job.lastRun {
             lastRun = state.run(summary.runID).map { self.run($0, in: state, history: job.history) }
@@ -28,7 +29,8 @@ public enum ResourceMapper {
             misfire: isCron ? (spec.misfire == .skip ? "skip" : "run_once") : nil,
             missedFires: isCron ? job.missedFires : nil,
             labels: Dictionary(spec.labels.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }),
-            attempt: state.currentAttempt(of: job), createdAt: APITimestamp(job.createdAt),
+            attempt: state.currentAttempt(of: job), tries: currentRun?.tries, lostAttempts: currentRun?.lostAttempts,
+            createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
             runs: attempts(ofJob: job, in: state, limit: recentRuns))
     }
@@ -53,6 +55,7 @@ public enum ResourceMapper {
 
     /// One attempt record, with its run's current state when it is the run's latest attempt.
     static func attempt(_ record: AttemptRecord, state run: Run?) -> AttemptResource {
+        let latest = run.flatMap { $0.attempt == record.attempt ? $0 : nil }  // the run's counts belong to its latest attempt
         let runState: RunState
         if let run, run.attempt == record.attempt {
             runState = run.state
@@ -67,7 +70,8 @@ public enum ResourceMapper {
             finishedAt: record.finishedAt.map(APITimestamp.init), exitCode: record.exitCode.map(Int.init),
             httpStatus: record.httpStatus.map(Int.init), durationMs: duration,
             outputTail: record.finishedAt == nil ? nil : record.outputTail, error: record.error,
-            dagId: record.dagRunID?.rawValue ?? run?.dagTask?.dagRunID.rawValue)
+            dagId: record.dagRunID?.rawValue ?? run?.dagTask?.dagRunID.rawValue,
+            tries: latest?.tries, lostAttempts: latest?.lostAttempts)
     }
 
     /// A run's latest attempt (from the history when it is there).
@@ -81,7 +85,8 @@ public enum ResourceMapper {
             outcome: run.lastOutcome?.description, scheduledAt: APITimestamp(run.scheduledAt),
             startedAt: run.startedAt.map(APITimestamp.init), finishedAt: run.finishedAt.map(APITimestamp.init),
             durationMs: duration, error: run.lastError,
-            dagId: run.dagTask?.dagRunID.rawValue ?? (state.dagRun(DAGRunID(run.id.rawValue)) != nil ? run.id.rawValue : nil))
+            dagId: run.dagTask?.dagRunID.rawValue ?? (state.dagRun(DAGRunID(run.id.rawValue)) != nil ? run.id.rawValue : nil),
+            tries: run.tries, lostAttempts: run.lostAttempts)
     }
 
     /// A DAG run with its tasks.
@@ -126,10 +131,10 @@ public enum ResourceMapper {
         }
     }
 
-    /// A retry policy as JSON (every field).
+    /// A retry policy as JSON (every field; `max_lost_attempts` only when the job has one).
     public static func retry(_ policy: RetryPolicy) -> RetryBody {
         RetryBody(maxAttempts: policy.maxAttempts, initialBackoffMs: policy.initialBackoffMs, multiplier: policy.multiplier,
-                  maxBackoffMs: policy.maxBackoffMs, jitter: policy.jitter)
+                  maxBackoffMs: policy.maxBackoffMs, jitter: policy.jitter, maxLostAttempts: policy.maxLostAttempts)
     }
 
     static func concurrency(_ policy: ConcurrencyPolicy) -> String {
