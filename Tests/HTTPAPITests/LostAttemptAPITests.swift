@@ -60,6 +60,10 @@ struct LostAttemptAPITests {
         #expect(resource.runs.map(\.tries) == [1, nil])  // counts belong to the run's latest attempt
         #expect(resource.runs.map(\.lostAttempts) == [1, nil])
         #expect(resource.runs.last?.outcome == "lost")
+        let status = ResourceMapper.status(job, in: state)
+        #expect(status.attempt == 2)
+        #expect(status.tries == 1)
+        #expect(status.lostAttempts == 1)
         let json = String(decoding: try JSONEncoder().encode(resource), as: UTF8.self)
         #expect(json.contains(#""tries":1"#))
         #expect(json.contains(#""lost_attempts":1"#))

@@ -10,7 +10,7 @@ public enum ResourceMapper {
     public static func job(_ job: Job, in state: SchedulerState) -> JobResource {
         let spec = job.spec
         let isCron = spec.kind == .cron
-        let currentRun = (job.runID ?? job.lastRun?.runID).flatMap { state.run($0) }
+        let current = currentRun(of: job, in: state)
         var lastRun: AttemptResource?
         if isCron, let summary = job.lastRun {
             lastRun = state.run(summary.runID).map { self.run($0, in: state, history: job.history) }
@@ -29,7 +29,7 @@ public enum ResourceMapper {
             misfire: isCron ? (spec.misfire == .skip ? "skip" : "run_once") : nil,
             missedFires: isCron ? job.missedFires : nil,
             labels: Dictionary(spec.labels.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }),
-            attempt: state.currentAttempt(of: job), tries: currentRun?.tries, lostAttempts: currentRun?.lostAttempts,
+            attempt: state.currentAttempt(of: job), tries: current?.tries, lostAttempts: current?.lostAttempts,
             createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
             runs: attempts(ofJob: job, in: state, limit: recentRuns))
@@ -37,8 +37,15 @@ public enum ResourceMapper {
 
     /// The coarse and fine status of a job.
     public static func status(_ job: Job, in state: SchedulerState) -> JobStatusResource {
-        JobStatusResource(id: job.id.rawValue, status: state.status(of: job).rawValue, state: state.fineState(of: job),
-                          attempt: state.currentAttempt(of: job), updatedAt: APITimestamp(job.updatedAt))
+        let current = currentRun(of: job, in: state)
+        return JobStatusResource(id: job.id.rawValue, status: state.status(of: job).rawValue, state: state.fineState(of: job),
+                                 attempt: state.currentAttempt(of: job), tries: current?.tries,
+                                 lostAttempts: current?.lostAttempts, updatedAt: APITimestamp(job.updatedAt))
+    }
+
+    /// The run whose attempt a job shows: a once job's run, a cron job's latest (while stored).
+    static func currentRun(of job: Job, in state: SchedulerState) -> Run? {
+        (job.runID ?? job.lastRun?.runID).flatMap { state.run($0) }
     }
 
     /// A job's attempts, newest first; a once job whose run has not started yet shows one item

@@ -168,12 +168,17 @@ public struct JobStatusResource: Codable, Hashable, Sendable {
     public var state: String
     /// The current attempt number.
     public var attempt: Int
+    /// The current run's tries (see ``JobResource/tries``), or null.
+    @ExplicitNull public var tries: Int? = nil
+    /// The current run's lost attempts (see ``JobResource/lostAttempts``), or null.
+    @ExplicitNull public var lostAttempts: Int? = nil
     /// When the job last changed.
     public var updatedAt: APITimestamp
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, status, state, attempt
+        case id, status, state, attempt, tries
+        case lostAttempts = "lost_attempts"
         case updatedAt = "updated_at"
     }
 }
