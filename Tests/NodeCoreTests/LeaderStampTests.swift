@@ -177,6 +177,23 @@ struct LeaderStampTests {
         }
     }
 
+    @Test("a follower forwards lost caps only to a leader whose echo advertised them")
+    func forwardsCapsOnlyToLeadersThatDecodeThem() throws {
+        let submit = Command.submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "j", retry: RetryPolicy(maxLostAttempts: 5)), runID: "r"))
+        let dag = Command.submitDAG(SubmitDAG(dagRunID: "d1", spec: try DAGSpec.validated(name: "d", tasks: [DAGTaskSpec(id: "a")])))
+        var follower = NodeCore(id: "n2", settings: leader().settings, started: t0, startedWall: trueTime)
+        #expect(!follower.forwardable(submit, to: "n1").carriesLostAttemptCaps)  // not heard from: assume an older build
+        let probe = LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 0, wallClockMilliseconds: trueTime.milliseconds,
+                               commandFormatVersion: CommandCodec.buildFormatVersion)
+        let older = LeaseEcho.answering(probe, echoID: 1, features: [.unstampedForwarding])  // a format-3 leader
+        follower.echoReceived(try LeaseEcho(decoding: older.encoded()), from: "n1", at: t0)
+        #expect(!follower.forwardable(submit, to: "n1").carriesLostAttemptCaps)
+        #expect(follower.forwardable(dag, to: "n1") == dag)  // task run id styles are not touched
+        let current = LeaseEcho.answering(probe, echoID: 2, features: .thisBuild)
+        follower.echoReceived(try LeaseEcho(decoding: current.encoded()), from: "n1", at: t0)
+        #expect(follower.forwardable(submit, to: "n1") == submit)
+    }
+
     @Test("legacy pings count as format 1 unless the member probed recently; taking office forgets every report")
     func legacyPingsAndNewTerms() {
         var builds = MemberBuilds(probeFreshness: .milliseconds(2_500))
