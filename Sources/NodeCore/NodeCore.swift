@@ -178,6 +178,16 @@ public struct NodeCore: Sendable {
         leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false
     }
 
+    /// `command` as `leader` can decode it when forwarded: without lost caps unless its latest echo
+    /// advertised ``PeerFeatures/lostAttemptCaps`` (a leader on a build before command format 4
+    /// would refuse the forward as undecodable; stripped, the job keeps the old retry rule, as
+    /// the leader's own downgrade would have given it). Everything else is unchanged.
+    public func forwardable(_ command: Command, to leader: Raft.NodeID) -> Command {
+        if leaderFeatures[leader]?.contains(.lostAttemptCaps) == true { return command }
+        // Format 3 is the newest without caps: only the caps go, task run id styles stay.
+        return command.compatible(withFormat: CommandCodec.lostAttemptCaps - 1)
+    }
+
     /// Attempts the applied state says run on this node but its executor does not run (a restart
     /// replayed them, a lost log replayed them live, or they were not started without a proven
     /// lease): report them lost so they retry at once. Call when applied up to the leader's commit.

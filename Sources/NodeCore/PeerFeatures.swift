@@ -12,6 +12,12 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// them with its own stamp.
     public static let unstampedForwarding = PeerFeatures(rawValue: 1 << 0)
 
+    /// The leader decodes forwarded submits carrying `retry.max_lost_attempts` (command format 4,
+    /// ``SchedulerCore/CommandCodec/lostAttemptCaps``). A follower forwarding to a leader without
+    /// it strips the caps first (``NodeCore/forwardable(_:to:)``) instead of having the write refused
+    /// as undecodable while the leader still runs an older build.
+    public static let lostAttemptCaps = PeerFeatures(rawValue: 1 << 1)
+
     /// What this build offers when it leads.
-    public static let thisBuild: PeerFeatures = [.unstampedForwarding]
+    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps]
 }

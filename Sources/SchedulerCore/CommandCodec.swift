@@ -10,6 +10,12 @@ import BinaryCoding
 /// same fields) mean `.` ids. So an old entry re-encodes to its own bytes and replays to its
 /// old ids, and an old build meeting a new entry fails to decode it ("unknown command tag")
 /// rather than derive different ids than its peers.
+///
+/// Tag 19 wraps a job or DAG submit (tags 1, 2, 16) whose specs use the
+/// ``SpecFormat/lostAttemptCaps`` layout (retry policies with `max_lost_attempts`); only
+/// commands that carry a lost cap are written this way, so entries without one keep their old
+/// bytes and an older build refuses a capped one ("unknown command tag 19") instead of
+/// applying it under the old retry rule.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -41,19 +47,24 @@ public enum CommandCodec {
         return StampedCommand(at: at, command: command)
     }
 
+    /// The tag that marks a submit whose specs carry lost caps (``SpecFormat/lostAttemptCaps``).
+    static let lostAttemptCapsTag: UInt8 = 19
+
     static func encode(_ command: Command, into w: inout BinaryWriter) {
+        let format: SpecFormat = command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
+        if format == .lostAttemptCaps { w.write(lostAttemptCapsTag) }
         switch command {
         case .submitJob(let s):
             w.write(UInt8(1))
             w.write(s.jobID.rawValue)
-            w.write(s.spec)
+            w.write(s.spec, format: format)
             w.write(s.runID.rawValue)
             w.writeOptional(s.firstFireAt) { $0.write($1) }
             w.writeOptional(s.idempotency) { $0.write($1) }
         case .submitDAG(let s):
             w.write(s.taskRunIDStyle == .slash ? UInt8(2) : UInt8(16))
             w.write(s.dagRunID.rawValue)
-            w.write(s.spec)
+            w.write(s.spec, format: format)
             w.write(s.retentionMs)
             w.writeOptional(s.idempotency) { $0.write($1) }
         case .fireCron(let f):
@@ -113,20 +124,25 @@ public enum CommandCodec {
         }
     }
 
-    static func decodeCommand(_ r: inout BinaryReader, allowBatch: Bool) throws(DecodeError) -> Command {
+    static func decodeCommand(_ r: inout BinaryReader, allowBatch: Bool,
+                              format: SpecFormat = .v1) throws(DecodeError) -> Command {
         let tagOffset = r.offset
         let tag = try r.readByte()
+        if format == .lostAttemptCaps, ![1, 2, 16].contains(tag) {
+            throw DecodeError("tag \(lostAttemptCapsTag) must wrap a job or DAG submit (tag 1, 2 or 16), not tag \(tag)",
+                              offset: tagOffset)
+        }
         switch tag {
         case 1:
             let job = JobID(try r.readString())
-            let spec = try r.readJobSpec()
+            let spec = try r.readJobSpec(format: format)
             let run = RunID(try r.readString())
             let first = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
             let idem = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readIdempotencyStamp() }
             return .submitJob(SubmitJob(jobID: job, spec: spec, runID: run, firstFireAt: first, idempotency: idem))
         case 2, 16:
             let id = DAGRunID(try r.readString())
-            let spec = try r.readDAGSpec()
+            let spec = try r.readDAGSpec(format: format)
             let retention = try r.readInt64()
             let idem = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readIdempotencyStamp() }
             return .submitDAG(SubmitDAG(dagRunID: id, spec: spec, retentionMs: retention, idempotency: idem,
@@ -176,6 +192,8 @@ public enum CommandCodec {
                 try decodeCommand(&r, allowBatch: false)
             }
             return .batch(commands)
+        case lostAttemptCapsTag:
+            return try decodeCommand(&r, allowBatch: false, format: .lostAttemptCaps)
         default:
             throw DecodeError("unknown command tag \(tag)", offset: tagOffset)
         }

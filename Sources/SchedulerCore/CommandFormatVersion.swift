@@ -18,19 +18,27 @@ extension CommandCodec {
     ///   unstamped forwards, which a leader offers only to executors that report at least 2.
     /// - 3: the commands that create DAG runs with URL-safe task run ids
     ///   (``TaskRunIDStyle/dot``, entry tags 16–18; ``urlSafeTaskRunIDs``).
+    /// - 4: job and DAG submits whose retry policies carry `max_lost_attempts` (entry tag 19;
+    ///   ``lostAttemptCaps``), under which a lost attempt does not spend `max_attempts`.
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 3
+    public static let buildFormatVersion: UInt32 = 4
 
     /// The first format version whose builds decode ``TaskRunIDStyle/dot`` commands.
     public static let urlSafeTaskRunIDs: UInt32 = 3
+
+    /// The first format version whose builds decode and apply lost caps
+    /// (``RetryPolicy/maxLostAttempts``).
+    public static let lostAttemptCaps: UInt32 = 4
 }
 
 extension Command {
     /// The lowest build format version that can apply this command; a batch needs the highest of
     /// its commands'. A DAG run created with ``TaskRunIDStyle/dot`` ids needs
-    /// ``CommandCodec/urlSafeTaskRunIDs``; everything else ``CommandCodec/baselineFormatVersion``.
+    /// ``CommandCodec/urlSafeTaskRunIDs``; a submit carrying a lost cap
+    /// ``CommandCodec/lostAttemptCaps``; everything else ``CommandCodec/baselineFormatVersion``.
     public var minimumFormatVersion: UInt32 {
-        switch self {
+        if carriesLostAttemptCaps { return CommandCodec.lostAttemptCaps }
+        return switch self {
         case .batch(let commands):
             commands.reduce(CommandCodec.baselineFormatVersion) { max($0, $1.minimumFormatVersion) }
         case .submitDAG(let submit): Self.version(for: submit.taskRunIDStyle)
@@ -48,11 +56,15 @@ extension Command {
 
     /// This command as members of format `version` can apply it: below
     /// ``CommandCodec/urlSafeTaskRunIDs`` a new DAG run spells its task run ids the old way
-    /// (``TaskRunIDStyle/slash``; the API still finds them, percent-encoded). The leader applies
-    /// this to everything it proposes during a rolling upgrade instead of refusing the write.
+    /// (``TaskRunIDStyle/slash``; the API still finds them, percent-encoded); below
+    /// ``CommandCodec/lostAttemptCaps`` submits lose their lost caps (the job keeps the old rule,
+    /// a lost attempt is a try, for its whole life). The leader applies this to everything it
+    /// proposes during a rolling upgrade instead of refusing the write.
     public func compatible(withFormat version: UInt32) -> Command {
-        guard version < CommandCodec.urlSafeTaskRunIDs else { return self }
-        switch self {
+        guard version < CommandCodec.lostAttemptCaps else { return self }
+        let uncapped = withoutLostAttemptCaps()
+        guard version < CommandCodec.urlSafeTaskRunIDs else { return uncapped }
+        switch uncapped {
         case .batch(let commands): return .batch(commands.map { $0.compatible(withFormat: version) })
         case .submitDAG(var submit):
             submit.taskRunIDStyle = .slash
@@ -63,7 +75,7 @@ extension Command {
         case .trigger(var trigger):
             trigger.taskRunIDStyle = .slash
             return .trigger(trigger)
-        default: return self
+        default: return uncapped
         }
     }
 }

@@ -42,7 +42,8 @@ public final class DAGSpec: Hashable, Sendable {
     /// Task indices in a topological order (dependencies first; ties by index).
     public let topologicalOrder: [Int]
 
-    private init(name: String, tasks: [DAGTaskSpec], priority: Int, labels: [KeyValue],
+    /// Unchecked: only for a graph already validated (``validated(name:tasks:priority:labels:)``).
+    init(name: String, tasks: [DAGTaskSpec], priority: Int, labels: [KeyValue],
                  dependencies: [[Int]], dependents: [[Int]], topologicalOrder: [Int]) {
         self.name = name
         self.tasks = tasks

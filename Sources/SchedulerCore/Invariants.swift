@@ -53,6 +53,9 @@ extension SchedulerState {
             if run.budgetBase > run.attempt || run.attempt < 0 {
                 problems.append("run \(run.id) attempt \(run.attempt) budget base \(run.budgetBase)")
             }
+            if run.lostAttempts < 0 || run.lostAttempts > run.attempt &- run.budgetBase {
+                problems.append("run \(run.id) has \(run.lostAttempts) lost attempts of \(run.attempt &- run.budgetBase) in its budget")
+            }
             if let ref = run.dagTask, [.queued, .running, .succeeded].contains(run.state) {
                 if let d = dagIndex[ref.dagRunID] {
                     for dep in dags[d].spec.dependencies[ref.taskIndex] {

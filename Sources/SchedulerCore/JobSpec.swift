@@ -61,17 +61,28 @@ public struct RetryPolicy: Hashable, Sendable {
     public var maxBackoffMs: Int64
     /// Whether the delay is scaled by a deterministic jitter factor. Default on.
     public var jitter: Bool
-    /// A retry policy; the defaults are the API's.
+    /// How many `lost` attempts (executor died, drained or cut off) a budget survives; a lost
+    /// attempt then does not spend ``maxAttempts``, and the run is dead once it has been lost
+    /// this many times. `nil` is the old rule, kept for every job submitted before command
+    /// format 4 (``CommandCodec/lostAttemptCaps``): a lost attempt counts as a try. The value
+    /// comes only from the replicated command (the API stamps
+    /// ``defaultMaxLostAttempts``), so every build applies the same rule to the same entry.
+    public var maxLostAttempts: Int?
+    /// A retry policy; the defaults are the API's, except ``maxLostAttempts`` (`nil`, the old
+    /// rule, unless given: the API stamps ``defaultMaxLostAttempts``).
     public init(maxAttempts: Int = 3, initialBackoffMs: Int64 = 1000, multiplier: Double = 2.0,
-                maxBackoffMs: Int64 = 300_000, jitter: Bool = true) {
+                maxBackoffMs: Int64 = 300_000, jitter: Bool = true, maxLostAttempts: Int? = nil) {
         self.maxAttempts = maxAttempts
         self.initialBackoffMs = initialBackoffMs
         self.multiplier = multiplier
         self.maxBackoffMs = maxBackoffMs
         self.jitter = jitter
+        self.maxLostAttempts = maxLostAttempts
     }
-    /// 3 attempts, 1 s, ×2, 5 min cap, jitter.
+    /// 3 attempts, 1 s, ×2, 5 min cap, jitter; lost attempts count as tries (no lost cap).
     public static let `default` = RetryPolicy()
+    /// The `retry.max_lost_attempts` the API stamps when a request leaves it out.
+    public static let defaultMaxLostAttempts = 5
 }
 
 /// What a cron fire does while a previous run of the same job is still active.

@@ -209,9 +209,16 @@ public struct Run: Hashable, Sendable {
     public var purged: Bool
     /// Creation order (a state-wide sequence).
     public var createdSeq: UInt64
+    /// Attempts of the current budget that ended `lost` and did not spend a try: counted only
+    /// when the run's policy has a ``RetryPolicy/maxLostAttempts`` (under the old rule a lost
+    /// attempt is a try and this stays 0). Requeue from the DLQ resets it with the budget.
+    public var lostAttempts: Int = 0
 
-    /// Attempts used in the current budget.
+    /// Attempts used in the current budget (tries and lost ones; ``attempt`` is the fencing token).
     public var attemptsInBudget: Int { attempt - budgetBase }
+    /// Attempts of the current budget counted against ``RetryPolicy/maxAttempts`` (the running
+    /// one included): every attempt that was not lost under a lost cap.
+    public var tries: Int { attemptsInBudget - lostAttempts }
 }
 
 /// A DAG run's state.

@@ -112,7 +112,20 @@ extension SchedulerState {
         }
         runs[i].lastError = report.error ?? describeFailure(report)
         let policy = retryPolicy(ofRun: runs[i])
-        if runs[i].attemptsInBudget < policy.maxAttempts {
+        // Under a lost cap an infrastructure failure spends its own budget, not a try; without
+        // one (jobs from older commands) it is a try, exactly as before format 4.
+        let retry: Bool
+        if report.outcome == .lost, let lostCap = policy.maxLostAttempts {
+            runs[i].lostAttempts += 1
+            retry = runs[i].lostAttempts < lostCap
+            if !retry {
+                runs[i].lastError = "lost \(runs[i].lostAttempts) times (node died, drained or cut off); "
+                    + "see retry.max_lost_attempts; last: \(runs[i].lastError ?? "executor lost")"
+            }
+        } else {
+            retry = runs[i].tries < policy.maxAttempts
+        }
+        if retry {
             let delay = Backoff.delayMs(policy: policy, runID: id, attempt: runs[i].attemptsInBudget)
             makePending(i, dueAt: now.adding(milliseconds: delay))
             events.append(.runChanged(id, runs[i].state, attempt: attempt))
@@ -198,6 +211,7 @@ extension SchedulerState {
         }
         let wasPurged = runs[i].purged
         runs[i].budgetBase = runs[i].attempt
+        runs[i].lostAttempts = 0
         runs[i].deadAt = nil
         runs[i].finishedAt = nil
         enqueue(i)

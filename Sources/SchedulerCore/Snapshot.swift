@@ -9,9 +9,16 @@ import BinaryCoding
 ///
 /// Version 2 adds each DAG run's ``TaskRunIDStyle`` byte; a version 1 snapshot (written before
 /// URL-safe task run ids) still restores, its DAG runs keeping `/` ids.
+///
+/// Version 3 writes specs in the ``SpecFormat/lostAttemptCaps`` layout and each run's
+/// ``Run/lostAttempts``. A state with no lost cap anywhere (every state built from commands
+/// before format 4) is still written as version 2, byte for byte as before: its digest does not
+/// change, and a member on an older build can still install it during a rolling upgrade.
 public enum SchedulerSnapshot {
-    /// The current format version.
-    public static let version: UInt8 = 2
+    /// The newest format version (what a state with lost caps is written as).
+    public static let version: UInt8 = 3
+    /// The version a state without lost caps is written as.
+    static let versionWithoutLostCaps: UInt8 = 2
     /// The oldest format version this build restores.
     public static let oldestReadableVersion: UInt8 = 1
     static let magic: [UInt8] = Array("QSCH".utf8)
@@ -32,7 +39,8 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
-        w.write(SchedulerSnapshot.version)
+        let format: SpecFormat = hasLostAttemptCaps ? .lostAttemptCaps : .v1
+        w.write(format == .lostAttemptCaps ? SchedulerSnapshot.version : SchedulerSnapshot.versionWithoutLostCaps)
         w.write(config.attemptHistoryLimit)
         w.write(config.idempotencyWindowMs)
         w.write(now)
@@ -43,9 +51,9 @@ extension SchedulerState {
         w.write(counters.jobsSubmitted)
         w.write(counters.commandsApplied)
         w.write(sequence)
-        w.writeArray(jobs) { $0.write($1) }
-        w.writeArray(runs) { $0.write($1) }
-        w.writeArray(dags) { $0.write($1) }
+        w.writeArray(jobs) { $0.write($1, format: format) }
+        w.writeArray(runs) { $0.write($1, format: format) }
+        w.writeArray(dags) { $0.write($1, format: format) }
         let keys = idempotency.keys.sorted()
         w.write(UInt64(keys.count))
         for key in keys {
@@ -77,9 +85,12 @@ extension SchedulerState {
         counters.jobsSubmitted = try r.readUInt64()
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
-        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob() }
-        runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun() }
-        dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readDAGRun(snapshotVersion: v) }
+        let format: SpecFormat = v >= 3 ? .lostAttemptCaps : .v1
+        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format) }
+        runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
+        dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in
+            try r.readDAGRun(snapshotVersion: v, format: format)
+        }
         let keyCount = try r.readCount()
         for _ in 0..<keyCount {
             let key = try r.readString()
@@ -171,9 +182,9 @@ extension BinaryWriter {
         writeOptional(r.dagRunID) { $0.write($1.rawValue) }
     }
 
-    mutating func write(_ job: Job) {
+    mutating func write(_ job: Job, format: SpecFormat) {
         write(job.id.rawValue)
-        write(job.spec)
+        write(job.spec, format: format)
         write(job.createdAt)
         write(job.createdSeq)
         write(job.updatedAt)
@@ -194,7 +205,7 @@ extension BinaryWriter {
         write(job.dlqEntries)
     }
 
-    mutating func write(_ run: Run) {
+    mutating func write(_ run: Run, format: SpecFormat) {
         write(run.id.rawValue)
         writeOptional(run.jobID) { $0.write($1.rawValue) }
         writeOptional(run.dagTask) {
@@ -217,11 +228,12 @@ extension BinaryWriter {
         writeOptional(run.deadAt) { $0.write($1) }
         write(run.purged)
         write(run.createdSeq)
+        if format == .lostAttemptCaps { write(run.lostAttempts) }
     }
 
-    mutating func write(_ dag: DAGRun) {
+    mutating func write(_ dag: DAGRun, format: SpecFormat) {
         write(dag.id.rawValue)
-        write(dag.spec)
+        write(dag.spec, format: format)
         writeOptional(dag.jobID) { $0.write($1.rawValue) }
         write(dag.state.rawValue)
         write(dag.createdAt)
@@ -252,9 +264,9 @@ extension BinaryReader {
             dagRunID: try readStringOptional().map(DAGRunID.init(rawValue:)))
     }
 
-    mutating func readJob() throws(DecodeError) -> Job {
+    mutating func readJob(format: SpecFormat) throws(DecodeError) -> Job {
         let id = JobID(try readString())
-        let spec = try readJobSpec()
+        let spec = try readJobSpec(format: format)
         let createdAt = try readTimestamp()
         let createdSeq = try readUInt64()
         let updatedAt = try readTimestamp()
@@ -277,13 +289,13 @@ extension BinaryReader {
                    finishedAt: finishedAt, dlqEntries: dlq)
     }
 
-    mutating func readRun() throws(DecodeError) -> Run {
+    mutating func readRun(format: SpecFormat) throws(DecodeError) -> Run {
         let id = RunID(try readString())
         let jobID = try readStringOptional().map(JobID.init(rawValue:))
         let dagTask = try readOptional { (r: inout BinaryReader) throws(DecodeError) in
             DAGTaskRef(dagRunID: DAGRunID(try r.readString()), taskIndex: try r.readInt())
         }
-        return Run(id: id, jobID: jobID, dagTask: dagTask, state: try readEnum(RunState.self), priority: try readInt(),
+        var run = Run(id: id, jobID: jobID, dagTask: dagTask, state: try readEnum(RunState.self), priority: try readInt(),
                    scheduledAt: try readTimestamp(), dueAt: try readTimestampOptional(), attempt: try readInt(),
                    budgetBase: try readInt(), stateSeq: try readUInt64(),
                    executor: try readStringOptional().map(ExecutorID.init(rawValue:)),
@@ -292,10 +304,19 @@ extension BinaryReader {
                    lastOutcome: try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readEnum(AttemptOutcome.self) },
                    lastError: try readStringOptional(), deadAt: try readTimestampOptional(), purged: try readBool(),
                    createdSeq: try readUInt64())
+        if format == .lostAttemptCaps {
+            let start = offset
+            run.lostAttempts = try readInt()
+            guard run.lostAttempts >= 0, run.lostAttempts <= run.attempt else {
+                throw DecodeError("run \(run.id) has \(run.lostAttempts) lost attempts but only \(run.attempt) attempts",
+                                  offset: start)
+            }
+        }
+        return run
     }
 
-    mutating func readDAGRun(snapshotVersion: UInt8) throws(DecodeError) -> DAGRun {
-        var dag = DAGRun(id: DAGRunID(try readString()), spec: try readDAGSpec(),
+    mutating func readDAGRun(snapshotVersion: UInt8, format: SpecFormat) throws(DecodeError) -> DAGRun {
+        var dag = DAGRun(id: DAGRunID(try readString()), spec: try readDAGSpec(format: format),
                          jobID: try readStringOptional().map(JobID.init(rawValue:)), state: try readEnum(DAGState.self),
                          createdAt: try readTimestamp(), finishedAt: try readTimestampOptional(), retentionMs: try readInt64(),
                          createdSeq: try readUInt64(), dlqEntries: try readInt(), taskRunIDStyle: .slash)

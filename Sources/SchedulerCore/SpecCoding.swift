@@ -1,6 +1,16 @@
 import BinaryCoding
 // Binary encoding of specs, shared by the command codec and the snapshot.
 
+/// Which spec layout bytes use. ``lostAttemptCaps`` appends each retry policy's optional
+/// ``RetryPolicy/maxLostAttempts``; the command codec uses it inside entry tag 19 and snapshots
+/// from version 3 on. Old entries and snapshots keep ``v1``, so they decode (and re-encode) unchanged.
+enum SpecFormat: Sendable {
+    /// Retry policies without a lost cap (every cap decodes as `nil`).
+    case v1
+    /// Retry policies with an optional lost cap.
+    case lostAttemptCaps
+}
+
 extension BinaryWriter {
     mutating func write(_ kv: KeyValue) {
         write(kv.key)
@@ -25,27 +35,28 @@ extension BinaryWriter {
             write(http.body)
         }
     }
-    mutating func write(_ retry: RetryPolicy) {
+    mutating func write(_ retry: RetryPolicy, format: SpecFormat) {
         write(retry.maxAttempts)
         write(retry.initialBackoffMs)
         write(retry.multiplier)
         write(retry.maxBackoffMs)
         write(retry.jitter)
+        if format == .lostAttemptCaps { writeOptional(retry.maxLostAttempts) { $0.write($1) } }
     }
-    mutating func write(_ task: DAGTaskSpec) {
+    mutating func write(_ task: DAGTaskSpec, format: SpecFormat) {
         write(task.id)
         writeArray(task.dependsOn) { $0.write($1) }
         write(task.task)
-        write(task.retry)
+        write(task.retry, format: format)
         write(task.timeoutMs)
     }
-    mutating func write(_ dag: DAGSpec) {
+    mutating func write(_ dag: DAGSpec, format: SpecFormat) {
         write(dag.name)
-        writeArray(dag.tasks) { $0.write($1) }
+        writeArray(dag.tasks) { $0.write($1, format: format) }
         write(dag.priority)
         writeArray(dag.labels) { $0.write($1) }
     }
-    mutating func write(_ spec: JobSpec) {
+    mutating func write(_ spec: JobSpec, format: SpecFormat) {
         write(spec.name)
         writeOptional(spec.schedule) {
             $0.write($1.expression)
@@ -54,8 +65,8 @@ extension BinaryWriter {
         writeOptional(spec.runAt) { $0.write($1) }
         write(spec.priority)
         write(spec.task)
-        writeOptional(spec.dag) { $0.write($1) }
-        write(spec.retry)
+        writeOptional(spec.dag) { $0.write($1, format: format) }
+        write(spec.retry, format: format)
         write(spec.timeoutMs)
         write(spec.concurrency.rawValue)
         write(spec.misfire.rawValue)
@@ -100,19 +111,23 @@ extension BinaryReader {
             throw DecodeError("unknown task kind tag \(tag)", offset: offset - 1)
         }
     }
-    mutating func readRetryPolicy() throws(DecodeError) -> RetryPolicy {
-        RetryPolicy(maxAttempts: try readInt(), initialBackoffMs: try readInt64(),
-                    multiplier: try readDouble(), maxBackoffMs: try readInt64(), jitter: try readBool())
+    mutating func readRetryPolicy(format: SpecFormat) throws(DecodeError) -> RetryPolicy {
+        var policy = RetryPolicy(maxAttempts: try readInt(), initialBackoffMs: try readInt64(),
+                                 multiplier: try readDouble(), maxBackoffMs: try readInt64(), jitter: try readBool())
+        if format == .lostAttemptCaps {
+            policy.maxLostAttempts = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt() }
+        }
+        return policy
     }
-    mutating func readDAGTaskSpec() throws(DecodeError) -> DAGTaskSpec {
+    mutating func readDAGTaskSpec(format: SpecFormat) throws(DecodeError) -> DAGTaskSpec {
         DAGTaskSpec(id: try readString(),
                     dependsOn: try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readString() },
-                    task: try readTaskSpec(), retry: try readRetryPolicy(), timeoutMs: try readInt64())
+                    task: try readTaskSpec(), retry: try readRetryPolicy(format: format), timeoutMs: try readInt64())
     }
-    mutating func readDAGSpec() throws(DecodeError) -> DAGSpec {
+    mutating func readDAGSpec(format: SpecFormat) throws(DecodeError) -> DAGSpec {
         let start = offset
         let name = try readString()
-        let tasks = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readDAGTaskSpec() }
+        let tasks = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readDAGTaskSpec(format: format) }
         let priority = try readInt()
         let labels = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readKeyValue() }
         do {
@@ -121,7 +136,7 @@ extension BinaryReader {
             throw DecodeError("invalid DAG: \(error)", offset: start)
         }
     }
-    mutating func readJobSpec() throws(DecodeError) -> JobSpec {
+    mutating func readJobSpec(format: SpecFormat) throws(DecodeError) -> JobSpec {
         let name = try readString()
         let schedule = try readOptional { (r: inout BinaryReader) throws(DecodeError) in
             CronSchedule(expression: try r.readString(), timezone: try r.readString())
@@ -129,8 +144,8 @@ extension BinaryReader {
         let runAt = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
         let priority = try readInt()
         let task = try readTaskSpec()
-        let dag = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readDAGSpec() }
-        let retry = try readRetryPolicy()
+        let dag = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readDAGSpec(format: format) }
+        let retry = try readRetryPolicy(format: format)
         let timeoutMs = try readInt64()
         let concurrency = try readEnum(ConcurrencyPolicy.self)
         let misfire = try readEnum(MisfirePolicy.self)

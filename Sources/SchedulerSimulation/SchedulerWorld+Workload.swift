@@ -59,7 +59,11 @@ extension SchedulerWorld {
     /// One once job (or now and then a diamond DAG) submitted to a random node.
     mutating func submitOnce() throws(SchedulerViolation) {
         nextID += 1
-        let retry = RetryPolicy(maxAttempts: 4, initialBackoffMs: 100, multiplier: 1, maxBackoffMs: 100, jitter: false)
+        // Every other job carries a lost cap (as the API stamps it since command format 4), the rest
+        // keep the old rule (jobs from older commands), so both retry rules meet the faults.
+        // Decided by the id, not drawn: each seed's random sequence is what it was before.
+        let retry = RetryPolicy(maxAttempts: 4, initialBackoffMs: 100, multiplier: 1, maxBackoffMs: 100, jitter: false,
+                                maxLostAttempts: nextID % 2 == 0 ? RetryPolicy.defaultMaxLostAttempts : nil)
         let command: Command
         let key: String
         if random.chance(12) {

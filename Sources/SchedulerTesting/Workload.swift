@@ -10,16 +10,21 @@ public struct SchedulerWorkload: Sendable {
     private var recentJobs: [JobID] = []
     private var recentCron: [JobID] = []
     private var recentDAGs: [DAGRunID] = []
+    /// Whether generated retry policies carry lost caps (command format 4). Off by default, so a
+    /// seed generates the same commands it did before format 4 (the replay digests stay valid).
+    public var lostAttemptCaps = false
 
     private static func remember<T>(_ id: T, in list: inout [T]) {
         list.append(id)
         if list.count > 40 { list.removeFirst() }
     }
 
-    /// A workload for `seed`, starting at `start`.
-    public init(seed: UInt64, start: Timestamp = Timestamp(1_700_000_000_000)) {
+    /// A workload for `seed`, starting at `start`; `lostAttemptCaps` makes most retry policies
+    /// carry a `max_lost_attempts` of 0…3 (the rest keep the old rule).
+    public init(seed: UInt64, start: Timestamp = Timestamp(1_700_000_000_000), lostAttemptCaps: Bool = false) {
         random = SplitMix64(seed: seed)
         clock = start
+        self.lostAttemptCaps = lostAttemptCaps
     }
 
     private mutating func freshID(_ prefix: String) -> String {
@@ -36,8 +41,11 @@ public struct SchedulerWorkload: Sendable {
     }
 
     private mutating func retry() -> RetryPolicy {
-        RetryPolicy(maxAttempts: 1 + random.below(3), initialBackoffMs: Int64(random.below(3_000)),
-                    multiplier: 1.5, maxBackoffMs: 20_000, jitter: random.chance(50))
+        var policy = RetryPolicy(maxAttempts: 1 + random.below(3), initialBackoffMs: Int64(random.below(3_000)),
+                                 multiplier: 1.5, maxBackoffMs: 20_000, jitter: random.chance(50))
+        // Drawn only in this mode: an old-mode seed's random sequence is untouched.
+        if lostAttemptCaps, random.chance(80) { policy.maxLostAttempts = random.below(4) }
+        return policy
     }
 
     private mutating func dagSpec() -> DAGSpec? {
@@ -143,9 +151,9 @@ public struct SchedulerWorkload: Sendable {
 
     /// Applies `count` generated commands to a fresh state (through the binary codec, as a
     /// replica would) and returns the state.
-    public static func replay(seed: UInt64, count: Int) -> SchedulerState {
+    public static func replay(seed: UInt64, count: Int, lostAttemptCaps: Bool = false) -> SchedulerState {
         var state = SchedulerState()
-        var workload = SchedulerWorkload(seed: seed)
+        var workload = SchedulerWorkload(seed: seed, lostAttemptCaps: lostAttemptCaps)
         for _ in 0..<count {
             let stamped = workload.next(for: state)
             let bytes = CommandCodec.encode(stamped)

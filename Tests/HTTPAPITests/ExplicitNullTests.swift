@@ -19,7 +19,7 @@ struct ExplicitNullTests {
             dagId: nil)
         #expect(
             try json(attempt)
-                == #"{"attempt":0,"dag_id":null,"duration_ms":null,"error":null,"executor":null,"exit_code":null,"finished_at":null,"http_status":null,"outcome":null,"output_tail":null,"run_id":"r1","scheduled_at":"1970-01-01T00:00:00.000Z","started_at":null,"state":"pending"}"#
+                == #"{"attempt":0,"dag_id":null,"duration_ms":null,"error":null,"executor":null,"exit_code":null,"finished_at":null,"http_status":null,"lost_attempts":null,"outcome":null,"output_tail":null,"run_id":"r1","scheduled_at":"1970-01-01T00:00:00.000Z","started_at":null,"state":"pending","tries":null}"#
         )
         let letter = DeadLetterResource(
             runId: "r1", jobId: nil, dagId: nil, taskId: nil, attempts: 3, error: "exit code 1", deadAt: APITimestamp(Timestamp(0)))

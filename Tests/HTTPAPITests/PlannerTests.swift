@@ -80,6 +80,8 @@ struct SubmissionPlannerTests {
         (#"{"name":"a","retry":{"multiplier":0.5}}"#, "retry.multiplier"),
         (#"{"name":"a","retry":{"initial_backoff_ms":-1}}"#, "retry.initial_backoff_ms"),
         (#"{"name":"a","retry":{"max_backoff_ms":-1}}"#, "retry.max_backoff_ms"),
+        (#"{"name":"a","retry":{"max_lost_attempts":-1}}"#, "retry.max_lost_attempts"),
+        (#"{"name":"a","retry":{"max_lost_attempts":1001}}"#, "retry.max_lost_attempts"),
         (#"{"name":"a","timeout_seconds":0}"#, "timeout_seconds"),
         (#"{"name":"a","task":{"kind":"shell","command":[]}}"#, "task.command"),
         (#"{"name":"a","task":{"kind":"shell","command":[""]}}"#, "task.command"),

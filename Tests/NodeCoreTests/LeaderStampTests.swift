@@ -119,9 +119,9 @@ struct LeaderStampTests {
         // n3 was never heard from: it counts as the baseline.
         let command = Command.tick
         #expect(builds.refusal(for: command, members: members, self: "n1") == nil)  // every kind needs 1 today
-        let refusal = try #require(builds.refusal(for: command, required: 4, members: members, self: "n1"))
-        #expect(refusal.required == 4)
-        #expect(refusal.lagging.map(\.id) == ["n1", "n2", "n3"])  // this build (3) is too old as well
+        let refusal = try #require(builds.refusal(for: command, required: 5, members: members, self: "n1"))
+        #expect(refusal.required == 5)
+        #expect(refusal.lagging.map(\.id) == ["n1", "n2", "n3"])  // this build (4) is too old as well
         #expect(refusal.message.contains("n3 (not heard from yet, counted as format 1)"))
         #expect(refusal.message.contains("n2 (format 2)"))
         let needsTwo = try #require(builds.refusal(for: command, required: 2, members: members, self: "n1"))
@@ -151,6 +151,47 @@ struct LeaderStampTests {
         let current = try LeaderRefusal.resolve(UnstampedCommand(submit), at: trueTime, builds: builds, members: members, self: "n1")
         guard case .submitDAG(let kept) = current.command else { Issue.record("not a DAG submit"); return }
         #expect(kept.taskRunIDStyle == .dot)
+    }
+
+    @Test("a submit with retry.max_lost_attempts goes out without it while a member runs format 3 (the old rule), with it after")
+    func stripsLostCapsForOlderMembers() throws {
+        let spec = JobSpec(name: "j", retry: RetryPolicy(maxAttempts: 2, maxLostAttempts: 5))
+        let dag = try DAGSpec.validated(name: "etl", tasks: [DAGTaskSpec(id: "a", retry: RetryPolicy(maxLostAttempts: 5))])
+        let submits: [Command] = [.submitJob(SubmitJob(jobID: "j", spec: spec, runID: "r")),
+                                  .submitDAG(SubmitDAG(dagRunID: "d1", spec: dag))]
+        var builds = MemberBuilds(probeFreshness: .milliseconds(2_500))
+        builds.probe(from: "n2", formatVersion: CommandCodec.buildFormatVersion, at: t0)
+        builds.probe(from: "n3", formatVersion: CommandCodec.urlSafeTaskRunIDs, at: t0)
+        for submit in submits {
+            #expect(submit.minimumFormatVersion == CommandCodec.lostAttemptCaps)
+            let older = try LeaderRefusal.resolve(UnstampedCommand(submit), at: trueTime, builds: builds, members: members, self: "n1")
+            #expect(!older.command.carriesLostAttemptCaps)  // not refused: the job keeps the old rule
+            #expect(older.command.minimumFormatVersion <= CommandCodec.urlSafeTaskRunIDs)
+            #expect(try CommandCodec.decode(CommandCodec.encode(older)) == older)
+            if case .submitDAG(let kept) = older.command { #expect(kept.taskRunIDStyle == .dot) }
+        }
+        builds.probe(from: "n3", formatVersion: CommandCodec.buildFormatVersion, at: t0)
+        for submit in submits {
+            let current = try LeaderRefusal.resolve(UnstampedCommand(submit), at: trueTime, builds: builds, members: members, self: "n1")
+            #expect(current.command == submit)
+        }
+    }
+
+    @Test("a follower forwards lost caps only to a leader whose echo advertised them")
+    func forwardsCapsOnlyToLeadersThatDecodeThem() throws {
+        let submit = Command.submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "j", retry: RetryPolicy(maxLostAttempts: 5)), runID: "r"))
+        let dag = Command.submitDAG(SubmitDAG(dagRunID: "d1", spec: try DAGSpec.validated(name: "d", tasks: [DAGTaskSpec(id: "a")])))
+        var follower = NodeCore(id: "n2", settings: leader().settings, started: t0, startedWall: trueTime)
+        #expect(!follower.forwardable(submit, to: "n1").carriesLostAttemptCaps)  // not heard from: assume an older build
+        let probe = LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 0, wallClockMilliseconds: trueTime.milliseconds,
+                               commandFormatVersion: CommandCodec.buildFormatVersion)
+        let older = LeaseEcho.answering(probe, echoID: 1, features: [.unstampedForwarding])  // a format-3 leader
+        follower.echoReceived(try LeaseEcho(decoding: older.encoded()), from: "n1", at: t0)
+        #expect(!follower.forwardable(submit, to: "n1").carriesLostAttemptCaps)
+        #expect(follower.forwardable(dag, to: "n1") == dag)  // task run id styles are not touched
+        let current = LeaseEcho.answering(probe, echoID: 2, features: .thisBuild)
+        follower.echoReceived(try LeaseEcho(decoding: current.encoded()), from: "n1", at: t0)
+        #expect(follower.forwardable(submit, to: "n1") == submit)
     }
 
     @Test("legacy pings count as format 1 unless the member probed recently; taking office forgets every report")

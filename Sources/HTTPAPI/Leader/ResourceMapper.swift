@@ -10,6 +10,7 @@ public enum ResourceMapper {
     public static func job(_ job: Job, in state: SchedulerState) -> JobResource {
         let spec = job.spec
         let isCron = spec.kind == .cron
+        let current = currentRun(of: job, in: state)
         var lastRun: AttemptResource?
         if isCron, let summary = job.lastRun {
             lastRun = state.run(summary.runID).map { self.run($0, in: state, history: job.history) }
@@ -28,15 +29,23 @@ public enum ResourceMapper {
             misfire: isCron ? (spec.misfire == .skip ? "skip" : "run_once") : nil,
             missedFires: isCron ? job.missedFires : nil,
             labels: Dictionary(spec.labels.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }),
-            attempt: state.currentAttempt(of: job), createdAt: APITimestamp(job.createdAt),
+            attempt: state.currentAttempt(of: job), tries: current?.tries, lostAttempts: current?.lostAttempts,
+            createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
             runs: attempts(ofJob: job, in: state, limit: recentRuns))
     }
 
     /// The coarse and fine status of a job.
     public static func status(_ job: Job, in state: SchedulerState) -> JobStatusResource {
-        JobStatusResource(id: job.id.rawValue, status: state.status(of: job).rawValue, state: state.fineState(of: job),
-                          attempt: state.currentAttempt(of: job), updatedAt: APITimestamp(job.updatedAt))
+        let current = currentRun(of: job, in: state)
+        return JobStatusResource(id: job.id.rawValue, status: state.status(of: job).rawValue, state: state.fineState(of: job),
+                                 attempt: state.currentAttempt(of: job), tries: current?.tries,
+                                 lostAttempts: current?.lostAttempts, updatedAt: APITimestamp(job.updatedAt))
+    }
+
+    /// The run whose attempt a job shows: a once job's run, a cron job's latest (while stored).
+    static func currentRun(of job: Job, in state: SchedulerState) -> Run? {
+        (job.runID ?? job.lastRun?.runID).flatMap { state.run($0) }
     }
 
     /// A job's attempts, newest first; a once job whose run has not started yet shows one item
@@ -53,6 +62,7 @@ public enum ResourceMapper {
 
     /// One attempt record, with its run's current state when it is the run's latest attempt.
     static func attempt(_ record: AttemptRecord, state run: Run?) -> AttemptResource {
+        let latest = run.flatMap { $0.attempt == record.attempt ? $0 : nil }  // the run's counts belong to its latest attempt
         let runState: RunState
         if let run, run.attempt == record.attempt {
             runState = run.state
@@ -67,7 +77,8 @@ public enum ResourceMapper {
             finishedAt: record.finishedAt.map(APITimestamp.init), exitCode: record.exitCode.map(Int.init),
             httpStatus: record.httpStatus.map(Int.init), durationMs: duration,
             outputTail: record.finishedAt == nil ? nil : record.outputTail, error: record.error,
-            dagId: record.dagRunID?.rawValue ?? run?.dagTask?.dagRunID.rawValue)
+            dagId: record.dagRunID?.rawValue ?? run?.dagTask?.dagRunID.rawValue,
+            tries: latest?.tries, lostAttempts: latest?.lostAttempts)
     }
 
     /// A run's latest attempt (from the history when it is there).
@@ -81,7 +92,8 @@ public enum ResourceMapper {
             outcome: run.lastOutcome?.description, scheduledAt: APITimestamp(run.scheduledAt),
             startedAt: run.startedAt.map(APITimestamp.init), finishedAt: run.finishedAt.map(APITimestamp.init),
             durationMs: duration, error: run.lastError,
-            dagId: run.dagTask?.dagRunID.rawValue ?? (state.dagRun(DAGRunID(run.id.rawValue)) != nil ? run.id.rawValue : nil))
+            dagId: run.dagTask?.dagRunID.rawValue ?? (state.dagRun(DAGRunID(run.id.rawValue)) != nil ? run.id.rawValue : nil),
+            tries: run.tries, lostAttempts: run.lostAttempts)
     }
 
     /// A DAG run with its tasks.
@@ -126,10 +138,10 @@ public enum ResourceMapper {
         }
     }
 
-    /// A retry policy as JSON (every field).
+    /// A retry policy as JSON (every field; `max_lost_attempts` only when the job has one).
     public static func retry(_ policy: RetryPolicy) -> RetryBody {
         RetryBody(maxAttempts: policy.maxAttempts, initialBackoffMs: policy.initialBackoffMs, multiplier: policy.multiplier,
-                  maxBackoffMs: policy.maxBackoffMs, jitter: policy.jitter)
+                  maxBackoffMs: policy.maxBackoffMs, jitter: policy.jitter, maxLostAttempts: policy.maxLostAttempts)
     }
 
     static func concurrency(_ policy: ConcurrencyPolicy) -> String {

@@ -185,14 +185,21 @@ public enum SubmissionPlanner {
         return labels.map { KeyValue($0.key, $0.value) }
     }
 
+    /// The policy a request's `retry` asks for, with every default stamped here, on the node
+    /// that takes the request: `max_lost_attempts` included, so apply never invents one.
     static func retryPolicy(_ body: RetryBody?, fieldPrefix prefix: String) throws(APIError) -> RetryPolicy {
-        guard let body else { return .default }
+        let body = body ?? RetryBody()
         func field(_ name: String) -> String { FieldPath.join(prefix, "retry." + name) }
         let policy = RetryPolicy(maxAttempts: body.maxAttempts ?? 3, initialBackoffMs: body.initialBackoffMs ?? 1000,
                                  multiplier: body.multiplier ?? 2.0, maxBackoffMs: body.maxBackoffMs ?? 300_000,
-                                 jitter: body.jitter ?? true)
+                                 jitter: body.jitter ?? true,
+                                 maxLostAttempts: body.maxLostAttempts ?? RetryPolicy.defaultMaxLostAttempts)
         guard policy.maxAttempts >= 1, policy.maxAttempts <= 1000 else {
             throw .invalid(field: field("max_attempts"), "must be between 1 and 1000, got \(policy.maxAttempts)")
+        }
+        if let lost = policy.maxLostAttempts, lost < 0 || lost > 1000 {
+            throw .invalid(field: field("max_lost_attempts"),
+                           "must be between 0 and 1000 (lost attempts a run survives without spending max_attempts), got \(lost)")
         }
         guard policy.initialBackoffMs >= 0 else { throw .invalid(field: field("initial_backoff_ms"), "must not be negative") }
         guard policy.multiplier.isFinite, policy.multiplier >= 1 else {

@@ -36,8 +36,14 @@ public struct JobResource: Codable, Hashable, Sendable {
     public var missedFires: Int?
     /// Labels.
     public var labels: [String: String]
-    /// The current attempt number (0 before the first).
+    /// The current attempt number (0 before the first): every attempt, the fencing token.
     public var attempt: Int
+    /// The current run's attempts counted against `max_attempts` in its budget; null when the
+    /// run is no longer stored (a finished cron run).
+    public var tries: Int?
+    /// The current run's attempts that ended `lost` without spending a try (always 0 for a job
+    /// submitted before command format 4); null like `tries`.
+    public var lostAttempts: Int?
     /// When it was submitted.
     public var createdAt: APITimestamp
     /// When it last changed.
@@ -57,7 +63,8 @@ public struct JobResource: Codable, Hashable, Sendable {
         case timeoutSeconds = "timeout_seconds"
         case concurrency, misfire
         case missedFires = "missed_fires"
-        case labels, attempt
+        case labels, attempt, tries
+        case lostAttempts = "lost_attempts"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case dag, runs
@@ -87,6 +94,8 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encodeIfPresent(missedFires, forKey: .missedFires)
         try c.encode(labels, forKey: .labels)
         try c.encode(attempt, forKey: .attempt)
+        try c.encode(tries, forKey: .tries)
+        try c.encode(lostAttempts, forKey: .lostAttempts)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
         try c.encodeIfPresent(dag, forKey: .dag)
@@ -124,6 +133,12 @@ public struct AttemptResource: Codable, Hashable, Sendable {
     @ExplicitNull public var error: String?
     /// The DAG run, for a scheduled DAG's runs, or null.
     @ExplicitNull public var dagId: String?
+    /// For the run's latest attempt: its attempts counted against `max_attempts` in the current
+    /// budget; null on earlier attempts and runs no longer stored.
+    @ExplicitNull public var tries: Int? = nil
+    /// For the run's latest attempt: its attempts that ended `lost` without spending a try;
+    /// null like `tries`.
+    @ExplicitNull public var lostAttempts: Int? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -138,6 +153,8 @@ public struct AttemptResource: Codable, Hashable, Sendable {
         case outputTail = "output_tail"
         case error
         case dagId = "dag_id"
+        case tries
+        case lostAttempts = "lost_attempts"
     }
 }
 
@@ -151,12 +168,17 @@ public struct JobStatusResource: Codable, Hashable, Sendable {
     public var state: String
     /// The current attempt number.
     public var attempt: Int
+    /// The current run's tries (see ``JobResource/tries``), or null.
+    @ExplicitNull public var tries: Int? = nil
+    /// The current run's lost attempts (see ``JobResource/lostAttempts``), or null.
+    @ExplicitNull public var lostAttempts: Int? = nil
     /// When the job last changed.
     public var updatedAt: APITimestamp
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, status, state, attempt
+        case id, status, state, attempt, tries
+        case lostAttempts = "lost_attempts"
         case updatedAt = "updated_at"
     }
 }

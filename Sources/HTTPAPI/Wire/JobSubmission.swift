@@ -114,6 +114,10 @@ public struct RetryBody: Codable, Hashable, Sendable {
     public var maxBackoffMs: Int64?
     /// Jitter on or off.
     public var jitter: Bool?
+    /// Lost attempts (node died, drained or cut off) a run survives without spending
+    /// `max_attempts` (0…1000; default 5). A job's resource leaves it out when the job was
+    /// submitted before command format 4: a lost attempt is a try for it.
+    public var maxLostAttempts: Int?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -122,16 +126,18 @@ public struct RetryBody: Codable, Hashable, Sendable {
         case multiplier
         case maxBackoffMs = "max_backoff_ms"
         case jitter
+        case maxLostAttempts = "max_lost_attempts"
     }
 
     /// A retry body.
     public init(maxAttempts: Int? = nil, initialBackoffMs: Int64? = nil, multiplier: Double? = nil,
-                maxBackoffMs: Int64? = nil, jitter: Bool? = nil) {
+                maxBackoffMs: Int64? = nil, jitter: Bool? = nil, maxLostAttempts: Int? = nil) {
         self.maxAttempts = maxAttempts
         self.initialBackoffMs = initialBackoffMs
         self.multiplier = multiplier
         self.maxBackoffMs = maxBackoffMs
         self.jitter = jitter
+        self.maxLostAttempts = maxLostAttempts
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -143,5 +149,6 @@ public struct RetryBody: Codable, Hashable, Sendable {
         multiplier = try c.decodeIfPresent(Double.self, forKey: .multiplier)
         maxBackoffMs = try c.decodeIfPresent(Int64.self, forKey: .maxBackoffMs)
         jitter = try c.decodeIfPresent(Bool.self, forKey: .jitter)
+        maxLostAttempts = try c.decodeIfPresent(Int.self, forKey: .maxLostAttempts)
     }
 }
