@@ -124,8 +124,10 @@ public struct RaftReplica: Sendable {
 
     /// Forwards to `leader`: unstamped when it advertised that it takes them, otherwise resolved
     /// and stamped with this node's clock (the older leader re-stamps the time but keeps the rest).
-    private func forward(_ unstamped: UnstampedCommand, to leader: Raft.NodeID) async throws(ReplicaWriteError)
+    private func forward(_ original: UnstampedCommand, to leader: Raft.NodeID) async throws(ReplicaWriteError)
         -> ForwardedOutcome.Result {
+        // Spelled the way the leader's build decodes it (URL-safe task run ids, lost caps).
+        let unstamped = original.compatible(withFormat: link.leaderFormat(leader))
         if link.leaderTakesUnstamped(leader) {
             return await link.forward(unstamped: unstamped, to: leader, timeout: settings.forwardTimeout, poll: settings.leaderPoll)
         }

@@ -61,6 +61,13 @@ public struct UnstampedCommand: Hashable, Sendable {
         times = []
     }
 
+    /// This command as a build of format `version` decodes it
+    /// (``SchedulerCore/Command/compatible(withFormat:)`` on the template; the times are kept:
+    /// the downgrade never adds or removes a submit).
+    public func compatible(withFormat version: UInt32) -> UnstampedCommand {
+        UnstampedCommand(template: template.compatible(withFormat: version), times: times)
+    }
+
     /// `template` and `times` as they are; ``resolved(at:)`` checks that they fit.
     init(template: Command, times: [SubmissionTime]) {
         self.template = template

@@ -19,6 +19,23 @@ struct UnstampedCommandTests {
         #expect(template.spec.priority == 3 && template.spec.name == "a")
     }
 
+    @Test("downgraded for an older leader, an unstamped submit loses its lost cap but keeps its relative time")
+    func downgradeKeepsTimes() throws {
+        let capped = JobSpec(name: "a", retry: RetryPolicy(maxLostAttempts: 5))
+        let unstamped = UnstampedCommand.submit(SubmitJob(jobID: "j", spec: capped, runID: "r"), .afterStamp(milliseconds: 1_000))
+        #expect(unstamped.template.minimumFormatVersion == CommandCodec.lostAttemptCaps)
+        let older = unstamped.compatible(withFormat: CommandCodec.lostAttemptCaps - 1)
+        #expect(older.times == unstamped.times)
+        #expect(older.template.minimumFormatVersion < CommandCodec.lostAttemptCaps)
+        guard case .submitJob(let resolved) = try older.resolved(at: stamp) else {
+            Issue.record("not a submit")
+            return
+        }
+        #expect(resolved.spec.retry.maxLostAttempts == nil)
+        #expect(resolved.spec.runAt == stamp.adding(milliseconds: 1_000))
+        #expect(unstamped.compatible(withFormat: CommandCodec.buildFormatVersion) == unstamped)
+    }
+
     @Test("a batch resolves each submit against the same stamp and leaves other commands alone")
     func batch() throws {
         let cron = JobSpec(name: "c", schedule: CronSchedule(expression: "0 9 * * *", timezone: "America/New_York"))
