@@ -46,7 +46,8 @@ enum NodeServer {
         // Inside CORS, so that a route's error is already a response when CORS adds its headers
         // (CORS would otherwise wrap the error in a type this API does not render).
         router.add(middleware: APIErrorMiddleware())
-        let limits = APILimits()
+        var limits = APILimits()
+        limits.shellTasksAllowed = node.config.cluster.executor.allowShell
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
                     limits: limits).register(
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),

@@ -56,3 +56,25 @@ struct StartupVariableTests {
         }
     }
 }
+
+@Suite("Shell tasks on a cluster that does not allow them")
+struct ShellRefusedTests {
+    @Test("with allow_shell off a shell job, batch job or DAG task is 422 naming the kind field; other kinds pass")
+    func refusedAtSubmission() async throws {
+        var limits = APILimits()
+        limits.shellTasksAllowed = false
+        try await withAPI(makeLocalService(), limits: limits) { client in
+            let shell = #"{"kind":"shell","command":["/bin/true"]}"#
+            let job = try await client.send(.post, "/api/jobs", json: #"{"name":"x","task":\#(shell)}"#)
+            #expect(job.status == .unprocessableContent)
+            #expect(try job.decoded(ErrorEnvelope.self).error.field == "task.kind")
+            let batch = try await client.send(.post, "/api/jobs/batch", json: #"{"jobs":[{"name":"a"},{"name":"b","task":\#(shell)}]}"#)
+            #expect(try batch.decoded(ErrorEnvelope.self).error.field == "jobs[1].task.kind")
+            let dag = try await client.send(.post, "/api/dags", json: #"{"name":"d","tasks":[{"id":"a"},{"id":"b","task":\#(shell)}]}"#)
+            #expect(dag.status == .unprocessableContent)
+            #expect(try dag.decoded(ErrorEnvelope.self).error.field == "tasks[1].task.kind")
+            #expect(try await client.send(.post, "/api/jobs", json: #"{"name":"y","task":{"kind":"sleep","seconds":1}}"#).status == .created)
+            #expect(try await client.send(.get, "/api/jobs").decoded(ListPage<JobResource>.self).items.map(\.name) == ["y"])
+        }
+    }
+}

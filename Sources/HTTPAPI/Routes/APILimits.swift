@@ -14,6 +14,9 @@ public struct APILimits: Hashable, Sendable {
     /// Longest `Idempotency-Key`, in bytes. Default 256.
     public var maxIdempotencyKeyBytes: Int
     /// Most labels on a job or DAG. Default 64.
+    /// Whether shell tasks are accepted (`[executor] allow_shell`): off, a job or DAG task of kind
+    /// `shell` is a 422 at submission instead of an attempt that fails on the executor.
+    public var shellTasksAllowed: Bool = true
     public var maxLabels: Int = 64
     /// Longest label key, in UTF-8 bytes. Default 63.
     public var maxLabelKeyBytes: Int = 63

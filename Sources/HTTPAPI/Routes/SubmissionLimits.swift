@@ -53,6 +53,11 @@ struct SubmissionLimits {
     func checkTask(_ task: TaskBody?, fieldPrefix prefix: String) throws(APIError) {
         switch task {
         case .shell(let command, let env, _)?:
+            guard limits.shellTasksAllowed else {
+                throw .invalid(field: FieldPath.join(prefix, "kind"),
+                               "shell tasks are disabled on this cluster ([executor] allow_shell = false): use an http, sleep or noop "
+                               + "task, or ask the operator to allow shell tasks")
+            }
             let field = FieldPath.join(prefix, "command")
             guard command.count <= limits.maxArgvItems else {
                 throw .invalid(field: field, "at most \(limits.maxArgvItems) arguments, got \(command.count)")
