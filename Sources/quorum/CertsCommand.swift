@@ -87,12 +87,7 @@ struct CertsIssueCommand: AsyncParsableCommand {
             throw CLIError.invalidInput("--id: \"\(id)\" is not a valid node id: \(NodeIDRules.description)")
         }
         let validity = try CertificateDays.validity(days)
-        let authority: Transport.DevCertificateAuthority
-        do {
-            authority = try Transport.DevCertificateAuthority(loadingFrom: ca)
-        } catch {
-            throw CLIError.invalidInput("--ca: \(error)")
-        }
+        let authority = try DevCertificateFiles.authority(in: ca)
         let directory = out ?? ca
         do {
             let issued = try authority.issueNodeCertificate(id: Raft.NodeID(id), hosts: host, validity: validity)
@@ -137,12 +132,7 @@ struct CertsAPICommand: AsyncParsableCommand {
             throw CLIError.invalidInput("--name: '\(name)' must be 1-64 letters, digits, '-', '_' or '.'")
         }
         let validity = try CertificateDays.validity(days)
-        let authority: Transport.DevCertificateAuthority
-        do {
-            authority = try Transport.DevCertificateAuthority(loadingFrom: ca)
-        } catch {
-            throw CLIError.invalidInput("--ca: \(error)")
-        }
+        let authority = try DevCertificateFiles.authority(in: ca)
         let directory = out ?? ca
         do {
             try authority.issueAPICertificate(hosts: host, validity: validity).write(to: directory, name: name)
@@ -153,8 +143,17 @@ struct CertsAPICommand: AsyncParsableCommand {
     }
 }
 
-/// File names `quorum certs` writes.
+/// File names `quorum certs` writes, and loading the CA they name.
 enum DevCertificateFiles {
+    /// The CA in `directory` (`ca.pem`, `ca.key`); exit 2 naming `--ca` when it does not load.
+    static func authority(in directory: String) throws(CLIError) -> Transport.DevCertificateAuthority {
+        do {
+            return try Transport.DevCertificateAuthority(loadingFrom: directory)
+        } catch {
+            throw .invalidInput("--ca: \(error)")
+        }
+    }
+
     static let caCertificate = Transport.DevCertificateAuthority.certificateFileName
     static let caKey = Transport.DevCertificateAuthority.privateKeyFileName
 }
