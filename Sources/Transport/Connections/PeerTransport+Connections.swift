@@ -83,17 +83,41 @@ extension Transport.PeerTransport {
     // MARK: Inbound
 
     /// Serves every accepted connection in its own child task until cancelled.
+    ///
+    /// Cancellation must not cut the loop over accepted connections short: a connection the
+    /// listener has already wrapped (its `NIOAsyncChannel`) has to be consumed with
+    /// `executeThenClose`, or NIO traps when it is dropped and then becomes active ("Deinited
+    /// NIOAsyncWriter without calling finish()" — seen when a peer dialed in just as a transport
+    /// stopped). So cancellation closes the listening channel, and the loop — in a task of its
+    /// own, which the caller's cancellation does not reach — runs on until the stream of accepted
+    /// connections ends, serving (and at once closing) whatever arrived meanwhile.
     func accept(on server: NIOAsyncChannel<Transport.PeerConnection, Never>) async throws {
+        let loop = Task { try await self.acceptUntilClosed(server) }
+        try await withTaskCancellationHandler {
+            try await loop.value
+        } onCancel: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private func acceptUntilClosed(_ server: NIOAsyncChannel<Transport.PeerConnection, Never>) async throws {
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in connections {
                     group.addTask { await self.serveAccepted(connection) }
                 }
+                // The listener is closed (the transport is stopping): stop serving what it accepted.
+                group.cancelAll()
             }
         }
     }
 
     private func serveAccepted(_ connection: Transport.PeerConnection) async {
+        if Task.isCancelled {
+            // Accepted while stopping: close it properly rather than serve it.
+            try? await connection.channel.executeThenClose { _, _ in }
+            return
+        }
         var logger = self.logger
         logger[metadataKey: "direction"] = "inbound"
         logger[metadataKey: "remote"] = "\(connection.channel.channel.remoteAddress.map { "\($0)" } ?? "?")"
