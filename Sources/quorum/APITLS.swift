@@ -19,12 +19,15 @@ final class APITLS: Sendable {
     let keyPath: String
     let clientCAPath: String?
     private let pair: Mutex<NIOSSLContextConfigurationOverride>
+    /// The metadata of ``watchedFiles`` just before they were loaded at start.
+    let loadedStamps: [[String]]
 
     /// Loads the files; a node whose API TLS files do not load does not start.
     init(certificate: String, key: String, clientCA: String?) throws(CLIError) {
         certificatePath = certificate
         keyPath = key
         clientCAPath = clientCA
+        loadedStamps = [certificate, key].map(FileChangePoller.stamp(of:))
         pair = Mutex(try Self.loadPair(certificate: certificate, key: key, clientCA: clientCA))
     }
 
@@ -98,16 +101,7 @@ struct APITLSWatcher: Service {
     let logger: Logger
 
     func run() async throws {
-        var seen = tls.watchedFiles.map(TokenFileWatcher.stamp(of:))
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await Task.sleep(for: TokenFileWatcher.pollInterval)
-            } catch {
-                return
-            }
-            let now = tls.watchedFiles.map(TokenFileWatcher.stamp(of:))
-            guard now != seen else { continue }
-            seen = now
+        await FileChangePoller.run(paths: tls.watchedFiles, initial: tls.loadedStamps) {
             do {
                 try tls.reload()
                 logger.notice("reloaded the API's TLS certificate", metadata: ["cert": "\(tls.certificatePath)"])

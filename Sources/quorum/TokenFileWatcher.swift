@@ -5,16 +5,13 @@ import ServiceLifecycle
 
 /// Keeps a ``TokenAuthorizer`` in step with `[api] tokens_file`: read once at start (a missing or
 /// invalid file stops the node with the file's error), then re-read whenever its size or
-/// modification time changes, checked every ``pollInterval`` — so `quorum tokens revoke` takes
+/// modification time changes (``FileChangePoller``) — so `quorum tokens revoke` takes
 /// effect on every node within about a second, without a restart.
 ///
 /// A file that becomes invalid is not applied: the node keeps the entries it had and logs an
 /// error every time it looks, because locking every client out (or letting a half-written file
 /// through) would be worse. Fix the file and the next look applies it.
 struct TokenFileWatcher: Service {
-    /// How often the file's metadata is checked.
-    static let pollInterval: Duration = .seconds(1)
-
     /// A tokens file as read, with the metadata it had just before (``stamp(of:)``): a change
     /// after that is seen by the watcher even if it happens before the watcher starts.
     struct Loaded: Sendable {
@@ -51,16 +48,7 @@ struct TokenFileWatcher: Service {
     }
 
     func run() async throws {
-        var seen = loadedStamp
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await Task.sleep(for: Self.pollInterval)
-            } catch {
-                return
-            }
-            let now = Self.stamp(of: path)
-            guard now != seen else { continue }
-            seen = now  // a broken file is reported once per change, not every second
+        await FileChangePoller.run(paths: [path], initial: [loadedStamp]) {
             do {
                 let file = try Self.load(path: path)
                 authorizer.replace(file)
@@ -72,11 +60,5 @@ struct TokenFileWatcher: Service {
         }
     }
 
-    /// What changes when the file is rewritten: size, modification time and inode (an atomic
-    /// rename-into-place changes the inode even within one timestamp tick).
-    static func stamp(of path: String) -> [String] {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return ["missing"] }
-        return ["\(attributes[.size] ?? "")", "\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)",
-                "\(attributes[.systemFileNumber] ?? "")"]
-    }
+    static func stamp(of path: String) -> [String] { FileChangePoller.stamp(of: path) }
 }

@@ -14,7 +14,9 @@ final class Gate: Sendable {
     /// Blocks the calling thread (the driver's snapshot task) until `open()`.
     func wait() {
         state.withLock { $0.waiting = true }
-        while !state.withLock({ $0.open }) { usleep(1_000) }
+        // Bounded: a test that never opens the gate fails on its own expectations, not by hanging.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !state.withLock({ $0.open }), ContinuousClock.now < deadline { usleep(1_000) }
     }
 }
 
