@@ -181,9 +181,15 @@ public struct ClusterConfig: Sendable, Equatable {
 
     /// Fixed sizes the configurable ones must fit under.
     public enum Limits {
-        /// The longest frame a node sends or accepts on the peer transport (16 MiB). The node
+        /// The longest frame a node sends or accepts on the peer transport (48 MiB). The node
         /// passes this value to its transport, so the validator's check is the transport's.
-        public static let peerFrameBytes = 16 << 20
+        ///
+        /// Far above the entries this build makes (`max_entry_bytes`, 4 MiB by default) on
+        /// purpose: builds before the entry limit accepted batches up to 32 MiB (whose binary
+        /// encoding can be a little larger than the JSON) as one entry, and with the old 16 MiB
+        /// frame such an entry could never reach a follower — every later write waited behind
+        /// it. At 48 MiB it replicates and commits like any other (docs/raft.md, "Entry size limit").
+        public static let peerFrameBytes = 48 << 20
         /// Room reserved beside one entry in a peer frame: the frame header, the AppendEntries
         /// or forwarded-proposal fields and the entry's own header need far less than this.
         public static let entryEnvelopeBytes = 64 << 10
@@ -197,7 +203,7 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let dataDir = "data/{id}"
         public static let heartbeatMilliseconds = 50
         public static let electionTimeoutMilliseconds = 300...600
-        /// 4 MiB: a quarter of the peer frame limit.
+        /// 4 MiB: a twelfth of the peer frame limit.
         public static let maxEntryBytes = 4 << 20
         public static let tlsCA = "certs/ca.pem"
         public static let tlsCert = "certs/{id}.pem"

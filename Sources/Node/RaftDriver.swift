@@ -39,7 +39,7 @@ public actor RaftDriver {
         /// message envelope, under the peer frame limit (the config validator enforces it).
         public var maxEntryBytes: Int
 
-        /// The default ``maxEntryBytes``: 4 MiB, well under the 16 MiB peer frame limit.
+        /// The default ``maxEntryBytes``: 4 MiB, well under the 48 MiB peer frame limit.
         public static let defaultMaxEntryBytes = 4 << 20
 
         /// Creates options.

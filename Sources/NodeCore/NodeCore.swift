@@ -77,19 +77,20 @@ public struct NodeCore: Sendable {
     public private(set) var state: SchedulerState
     /// The last applied log index.
     public private(set) var appliedIndex = Raft.LogIndex.zero
+    /// The executor's half: its lease and what leaders advertised (a running node's peer link
+    /// holds the same value).
+    public private(set) var executor: ExecutorSide
+    /// The leader's half: leases, clocks, builds and duty rounds (a running node's peer link
+    /// holds the same value).
+    public private(set) var leader: LeaderSide
     /// The executor side of the lease.
-    public private(set) var executorLease: ExecutorLease
+    public var executorLease: ExecutorLease { executor.lease }
     /// Wall clock minus monotonic clock when peers last confirmed this node's clock (see ``ClockBound``).
-    public var trustedClockOffset: Int64? { clocks.trustedOffset }
+    public var trustedClockOffset: Int64? { leader.trustedClockOffset }
     /// When this node took office, while it leads.
-    public private(set) var leadingSince: MonotonicTime?
-    private var ledger: LeaseLedger
-    private var clocks: ClockBound
-    private var commits = CommitHistory()
+    public var leadingSince: MonotonicTime? { leader.leadingSince }
     /// Leader side: the build format version each member reported (the format gate).
-    public private(set) var memberBuilds: MemberBuilds
-    /// Executor side: the features each leader advertised in its latest echo.
-    private var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
+    public var memberBuilds: MemberBuilds { leader.memberBuilds }
     private let replayThrough: Raft.LogIndex
     private let startedWall: Timestamp
     private let mutations: MutationSwitch
@@ -106,11 +107,8 @@ public struct NodeCore: Sendable {
         var config = SchedulerConfig()
         config.mutations = mutations
         state = SchedulerState(config: config)
-        executorLease = ExecutorLease(lease: settings.lease, started: started)
-        ledger = LeaseLedger(mutations: mutations)
-        memberBuilds = MemberBuilds(probeFreshness: settings.lease / 2)
-        clocks = ClockBound(tolerance: settings.clockTolerance, maxReportAge: settings.clockReportAge,
-                            startClock: startedWall == .zero ? nil : (startedWall, started))
+        executor = ExecutorSide(id: id, lease: settings.lease, started: started)
+        leader = LeaderSide(id: id, settings: settings, started: started, startedWall: startedWall, mutations: mutations)
     }
 
     private var executorID: ExecutorID { ExecutorID(id.rawValue) }
@@ -136,12 +134,12 @@ public struct NodeCore: Sendable {
             appliedIndex = index
         }
         if let clock, let last = entries.last, last.index > replayThrough {
-            clocks.observe(logStamp: last.command.at, own: clock.wall, at: clock.now)
+            leader.observe(logStamp: last.command.at, own: clock.wall, at: clock.now)
         }
         var (starts, stops) = ExecutorOrders.collect(from: live, for: executorID, in: state, mutations: mutations)
         if let clock {
-            starts = ExecutorOrders.admitted(starts, in: state, fenced: executorLease.mustFence(at: clock.now),
-                                             proven: executorLease.isProven(at: clock.now), startedAt: startedWall,
+            starts = ExecutorOrders.admitted(starts, in: state, fenced: executor.mustFence(at: clock.now),
+                                             proven: executor.isProven(at: clock.now), startedAt: startedWall,
                                              now: clock.wall, killGraceMs: settings.killGraceMs)
         }
         // Stops first: with the batch's own start/stop pairs already cancelled out the keys are
@@ -154,38 +152,26 @@ public struct NodeCore: Sendable {
     /// Every lease/8: probe the leader, or fence if the lease ran out. `leader` is who this node
     /// believes leads (itself when leading).
     public mutating func executorTick(at now: MonotonicTime, wallClock: Timestamp, leader: Raft.NodeID?) -> [Directive] {
+        let tick = executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex)
         var directives: [Directive] = []
-        if leader == id {
-            executorLease.leading(at: now)
-        } else if let leader {
-            let (probe, legacy) = executorLease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock,
-                                                      legacyAfter: settings.lease / 2)
-            directives.append(.sendProbe(to: leader, probe, legacy: legacy))
-        }
-        if executorLease.mustFence(at: now) { directives.append(.fence) }
+        if let probe = tick.probe { directives.append(.sendProbe(to: probe.to, probe.probe, legacy: probe.legacy)) }
+        if tick.fence { directives.append(.fence) }
         return directives
     }
 
     /// The leader echoed probe `echo.sequence`.
     public mutating func echoReceived(_ echo: LeaseEcho, from peer: Raft.NodeID, at now: MonotonicTime) {
-        executorLease.echoed(echo.sequence, by: peer, echoID: echo.echoID, at: now)
-        leaderFeatures[peer] = echo.features ?? []
+        executor.echoed(echo.sequence, by: peer, echoID: echo.echoID, features: echo.features, at: now)
     }
 
-    /// Whether `leader` advertised unstamped forwards in its latest echo (a version-1 echo, from
-    /// an older build, advertises nothing): only then does this node send it relative times.
+    /// Whether `leader` advertised unstamped forwards in its latest echo (see ``ExecutorSide``).
     public func takesUnstampedForwards(_ leader: Raft.NodeID) -> Bool {
-        leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false
+        executor.takesUnstampedForwards(leader)
     }
 
-    /// `command` as `leader` can decode it when forwarded: without lost caps unless its latest echo
-    /// advertised ``PeerFeatures/lostAttemptCaps`` (a leader on a build before command format 4
-    /// would refuse the forward as undecodable; stripped, the job keeps the old retry rule, as
-    /// the leader's own downgrade would have given it). Everything else is unchanged.
+    /// `command` as `leader` can decode it when forwarded (``ExecutorSide/forwardable(_:to:)``).
     public func forwardable(_ command: Command, to leader: Raft.NodeID) -> Command {
-        if leaderFeatures[leader]?.contains(.lostAttemptCaps) == true { return command }
-        // Format 3 is the newest without caps: only the caps go, task run id styles stay.
-        return command.compatible(withFormat: CommandCodec.lostAttemptCaps - 1)
+        executor.forwardable(command, to: leader)
     }
 
     /// Attempts the applied state says run on this node but its executor does not run (a restart
@@ -199,20 +185,15 @@ public struct NodeCore: Sendable {
     // MARK: Leading
 
     /// A probe from `peer`: record its proof, applied index and clock; echo it unless its probes
-    /// show the echoes are not arriving (``LeaseLedger/shouldEcho(_:lastEcho:at:leadingSince:lease:margin:)``).
+    /// show the echoes are not arriving (``LeaderSide/probeReceived(_:from:at:)``).
     public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> [Directive] {
-        ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
-        clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
-        memberBuilds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
-        guard let since = leadingSince,
-              ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: settings.lease,
-                                margin: settings.leaseMargin) else { return [] }
-        return [.sendEcho(to: peer, LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: .thisBuild))]
+        guard let echo = leader.probeReceived(probe, from: peer, at: now) else { return [] }
+        return [.sendEcho(to: peer, echo)]
     }
 
     /// The time to stamp at `now` given this node's `wallClock` (bounded; see ``ClockBound``).
     public mutating func stamp(at now: MonotonicTime, wallClock: Timestamp) -> (stamp: Timestamp, jumped: Bool) {
-        clocks.bound(wallClock, at: now, voters: settings.voters, self: id)
+        leader.stamp(at: now, wallClock: wallClock)
     }
 
     /// The leader's one step from a client's command to an entry, for its own clients and for
@@ -225,16 +206,15 @@ public struct NodeCore: Sendable {
     ///   build could not apply it (503).
     public mutating func resolve(_ unstamped: UnstampedCommand, followerClock: Timestamp? = nil, members: Set<Raft.NodeID>,
                                  at now: MonotonicTime, wallClock: Timestamp) throws(LeaderRefusal) -> StampedCommand {
-        var stamp = self.stamp(at: now, wallClock: wallClock).stamp
+        var stamp = leader.stamp(at: now, wallClock: wallClock).stamp
         if mutations.isOn("follower-clock"), let followerClock { stamp = followerClock }
-        return try LeaderRefusal.resolve(unstamped, at: stamp, builds: memberBuilds, members: members, self: id)
+        return try leader.resolve(unstamped, at: stamp, members: members)
     }
 
     /// This node took office (or lost it, with `nil`): taking office forgets what members
     /// reported before (``MemberBuilds/forgetAll()``).
     public mutating func leadership(since: MonotonicTime?) {
-        if since != nil, leadingSince == nil { memberBuilds.forgetAll() }
-        leadingSince = since
+        leader.leadership(since: since)
     }
 
     /// One duty round while leading: the entries to propose, in order (one unless the round's
@@ -242,25 +222,8 @@ public struct NodeCore: Sendable {
     /// makes fresh run ids for cron fires.
     public mutating func leaderTick(at now: MonotonicTime, wallClock: Timestamp, commitIndex: Raft.LogIndex,
                                     nextRunID: () -> RunID) -> [Directive] {
-        guard let since = leadingSince else { return [] }
-        commits.record(commitIndex, at: now)
-        let stamp = self.stamp(at: now, wallClock: wallClock).stamp
-        let capacities = settings.slots.keys.sorted().map { executor in
-            let peer = Raft.NodeID(executor.rawValue)
-            let isLeader = peer == id
-            let caughtUp = isLeader
-                || commits.isCaughtUp(applied: ledger.appliedIndex(of: peer).map { Raft.LogIndex($0) }, at: now, lag: settings.lease / 4)
-            let reachable = isLeader || ledger.holds(peer, at: now, lease: settings.lease, leadingSince: since)
-            return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
-                                    isReachable: caughtUp && reachable)
-        }
-        let lost = Set(settings.slots.keys.filter { executor in
-            let peer = Raft.NodeID(executor.rawValue)
-            return peer != id && ledger.isLost(peer, at: now, lease: settings.lease, margin: settings.leaseMargin, leadingSince: since)
-        })
-        let commands = DutyPlanner.plan(state: state, now: stamp, executors: capacities, lost: lost,
-                                        maxAssignments: settings.maxAssignments, deadlineSlackMs: settings.deadlineSlackMs,
-                                        nextRunID: nextRunID)
-        return EntrySplitter.entries(commands, maxEntryBytes: settings.maxEntryBytes).map { .propose($0, at: stamp) }
+        guard let round = leader.dutyRound(at: now, commitIndex: commitIndex) else { return [] }
+        let stamp = leader.stamp(at: now, wallClock: wallClock).stamp
+        return round.entries(state: state, stamp: stamp, nextRunID: nextRunID).map { .propose($0, at: stamp) }
     }
 }

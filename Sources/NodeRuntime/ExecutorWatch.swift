@@ -32,12 +32,13 @@ struct ExecutorWatch: Sendable {
     func run() async {
         // A new leader is probed at once (its first proof of this executor comes a round trip
         // later instead of up to a probe period later).
-        let prober = Task { [driver, link, settings] in
+        let prober = Task { [driver, link, settings, host] in
             for await change in driver.leadership.subscribe() {
                 guard let leader = change.leader, leader != driver.id else { continue }
                 let applied = await driver.status.appliedIndex
-                link.probeLease(of: leader, appliedIndex: applied, wallClock: settings.clock.wall(),
-                                legacyAfter: settings.executorLease / 2)
+                if link.executorTick(leader: leader, appliedIndex: applied, wallClock: settings.clock.wall()) {
+                    host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
+                }
             }
         }
         defer { prober.cancel() }
@@ -49,12 +50,9 @@ struct ExecutorWatch: Sendable {
                 return
             }
             let status = await driver.status
-            let leading = status.leader == driver.id
-            if !leading, let leader = status.leader {
-                link.probeLease(of: leader, appliedIndex: status.appliedIndex, wallClock: settings.clock.wall(),
-                                legacyAfter: settings.executorLease / 2)
-            }
-            if link.executorMustFence(leading: leading) {
+            // The same tick as the simulator's (``NodeCore/ExecutorSide``): probe the leader, or
+            // note that this node leads; fence when the lease ran out.
+            if link.executorTick(leader: status.leader, appliedIndex: status.appliedIndex, wallClock: settings.clock.wall()) {
                 host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
                 continue
             }

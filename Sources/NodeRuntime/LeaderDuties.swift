@@ -4,10 +4,11 @@ import NodeCore
 import RaftCore
 import SchedulerCore
 import SchedulerPlanning
-import Synchronization
 
-/// The leader's loop: whenever this node leads, it runs ``DutyPlanner`` on the current state
-/// and proposes what is due (cron fires, due runs, expired deadlines, lost executors'
+/// The leader's loop: whenever this node leads, it takes a duty round's inputs from the peer
+/// link's ``NodeCore/LeaderSide`` (the value the scheduler simulator runs: who may get work,
+/// whose attempts are lost, the common command format), plans it on the current state
+/// (``NodeCore/DutyRound/entries(state:stamp:nextRunID:)``) and proposes what is due (cron fires, due runs, expired deadlines, lost executors'
 /// attempts, assignments) as one entry — or several, each under `max_entry_bytes` — waiting for
 /// them to apply before planning again.
 ///
@@ -17,23 +18,20 @@ final class LeaderDuties: Sendable {
     private let driver: RaftDriver
     private let stateMachine: SchedulerStateMachine
     private let link: PeerLink
-    private let executors: [ExecutorID: Int]
     private let settings: NodeSettings
     /// The stamp clock (``StampClock/now()``); monotonic time and sleeps come from `settings.clock`.
     private let clock: @Sendable () -> Timestamp
     private let ids: RunIDSource
     private let logger: Logger
-    private let commits = Mutex(CommitHistory())
     private let wakeups: AsyncStream<Void>
     private let wakeupInput: AsyncStream<Void>.Continuation
 
-    /// Duties for `driver`'s node; `executors` maps every member to its slots.
-    init(driver: RaftDriver, stateMachine: SchedulerStateMachine, link: PeerLink, executors: [ExecutorID: Int],
-         settings: NodeSettings, clock: @escaping @Sendable () -> Timestamp, ids: RunIDSource, logger: Logger) {
+    /// Duties for `driver`'s node.
+    init(driver: RaftDriver, stateMachine: SchedulerStateMachine, link: PeerLink, settings: NodeSettings,
+         clock: @escaping @Sendable () -> Timestamp, ids: RunIDSource, logger: Logger) {
         self.driver = driver
         self.stateMachine = stateMachine
         self.link = link
-        self.executors = executors
         self.settings = settings
         self.clock = clock
         self.ids = ids
@@ -77,45 +75,21 @@ final class LeaderDuties: Sendable {
                 link.setLeading(since: leadingSince)
                 logger.info("leader duties started: timers and dispatch rebuilt from the state", metadata: ["term": "\(status.term)"])
             }
-            await round(leadingSince: leadingSince ?? settings.clock.monotonic(), commitIndex: status.commitIndex)
+            await round(commitIndex: status.commitIndex)
         }
     }
 
-    private func round(leadingSince: MonotonicTime, commitIndex: Raft.LogIndex) async {
+    private func round(commitIndex: Raft.LogIndex) async {
+        guard let round = link.dutyRound(commitIndex: commitIndex) else { return }
         let now = clock()
-        let monotonic = settings.clock.monotonic()
-        let caughtUp = commits.withLock { history -> Set<ExecutorID> in
-            history.record(commitIndex, at: monotonic)
-            return Set(executors.keys.filter { id in
-                id.rawValue == driver.id.rawValue
-                    || history.isCaughtUp(applied: link.reportedAppliedIndex(of: Raft.NodeID(id.rawValue)), at: monotonic,
-                                          lag: settings.executorLease / 4)
-            })
-        }
-        let capacities = executors.keys.sorted().map { id in
-            ExecutorCapacity(id: id, slots: executors[id] ?? 0, isLeader: id.rawValue == driver.id.rawValue,
-                             isReachable: caughtUp.contains(id)
-                                && isReachable(id, since: leadingSince, within: settings.executorLease, at: monotonic))
-        }
-        let lost = Set(executors.keys.filter { peer in
-            peer.rawValue != driver.id.rawValue
-                && link.executorLost(Raft.NodeID(peer.rawValue), at: monotonic, lease: settings.executorLease,
-                                     margin: settings.leaseMargin, leadingSince: leadingSince)
-        })
-        let maxAssignments = settings.maxAssignmentsPerEntry
-        let slack = settings.deadlineSlackMilliseconds
         let ids = self.ids
-        let commands = await stateMachine.read { state in
-            DutyPlanner.plan(state: state, now: now, executors: capacities, lost: lost, maxAssignments: maxAssignments,
-                             deadlineSlackMs: slack, nextRunID: { ids.next() })
+        let entries = await stateMachine.read { state in
+            round.entries(state: state, stamp: now, nextRunID: { ids.next() })
         }
-        guard !commands.isEmpty else { return }
+        guard !entries.isEmpty else { return }
         // Usually one entry; several when the round's commands would not fit max_entry_bytes
         // (a cron storm, a large assignment round), proposed in order, each applied first.
-        // Cron fires of DAG jobs in the spelling every member can decode (a rolling upgrade).
-        let format = link.memberBuilds().commonFormat(members: executors.keys.map { Raft.NodeID($0.rawValue) }, self: driver.id)
-        let compatible = commands.map { $0.compatible(withFormat: format) }
-        for entry in EntrySplitter.entries(compatible, maxEntryBytes: driver.maxEntryBytes) {
+        for entry in entries {
             do {
                 _ = try await driver.propose(CommandCodec.encode(entry, at: clock()))
             } catch where error.code == .entryTooLarge {
@@ -127,14 +101,5 @@ final class LeaderDuties: Sendable {
             }
         }
         wake()  // more may be due (e.g. runs queued by this round's fires)
-    }
-
-    /// Whether `peer` proved a round trip within `limit` (the leader counts itself reachable; a
-    /// peer gets the benefit of the doubt for `limit` after this node took office). See
-    /// ``LeaseLedger``: a probe that arrives proves nothing unless it names a recent echo.
-    private func isReachable(_ peer: ExecutorID, since leadingSince: MonotonicTime, within limit: Duration,
-                             at now: MonotonicTime) -> Bool {
-        if peer.rawValue == driver.id.rawValue { return true }
-        return link.leaseHolds(Raft.NodeID(peer.rawValue), at: now, lease: limit, leadingSince: leadingSince)
     }
 }

@@ -1,4 +1,7 @@
 import ClusterConfig
+import NodeCore
+import RaftCore
+import SchedulerCore
 
 /// The runtime's timing knobs, derived from the cluster config, and the one clock they are
 /// measured on.
@@ -58,5 +61,20 @@ public struct NodeSettings: Sendable {
         clockTolerance = .seconds(1)
         snapshotEntries = 10_000
         snapshotBytes = 64 << 20
+    }
+
+    /// The settings of this node's decisions (``NodeCore/Settings``: the same type the scheduler
+    /// simulator runs), from these knobs and `config`'s members and limits.
+    func coreSettings(for config: ClusterConfig) -> NodeCore.Settings {
+        var slots: [ExecutorID: Int] = [:]
+        for node in config.nodes { slots[ExecutorID(node.id)] = config.executor.slots }
+        var core = NodeCore.Settings(lease: executorLease, leaseMargin: leaseMargin,
+                                     voters: Set(config.voters.map { Raft.NodeID($0.id) }), slots: slots)
+        core.clockTolerance = clockTolerance
+        core.maxAssignments = maxAssignmentsPerEntry
+        core.deadlineSlackMs = deadlineSlackMilliseconds
+        core.maxEntryBytes = config.raft.maxEntryBytes
+        core.killGraceMs = Int64(config.executor.killGraceMilliseconds)
+        return core
     }
 }

@@ -31,24 +31,14 @@ final class PeerLink: PeerMessenger, Sendable {
         var pending: [UInt64: CheckedContinuation<ForwardedOutcome.Result, Never>] = [:]
         var nextRequestID: UInt64 = 1
         var lastHeard: [Raft.NodeID: MonotonicTime] = [:]
-        /// Executor side: probes, echoes and when the lease runs out.
-        var executorLease: ExecutorLease
-        /// Leader side: which executors proved a round trip, and when.
-        var ledger = LeaseLedger()
-        /// Leader side: peers that sent a version-1 probe (the others keep the any-frame rule).
-        var probingPeers: Set<Raft.NodeID> = []
-        /// Leader side: peers' reported wall clocks.
-        var clocks: ClockBound
-        /// Leader side: when this node took office (nil while it does not lead).
-        var leadingSince: MonotonicTime?
+        /// Executor side: the lease and what leaders advertised (the value the scheduler simulator runs).
+        var executor: ExecutorSide
+        /// Leader side: leases, clocks, builds and duty rounds (the value the scheduler simulator runs).
+        var leader: LeaderSide
         /// When this node last sent each peer a hello.
         var helloSent: [Raft.NodeID: MonotonicTime] = [:]
         /// When each peer's latest hello arrived: it reads stamped Raft frames until then + 5 s.
         var helloHeard: [Raft.NodeID: MonotonicTime] = [:]
-        /// Leader side: the build format version each member reported (the format gate).
-        var builds: MemberBuilds
-        /// Executor side: the features each leader advertised in its latest echo.
-        var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
     }
 
     /// This node's data-directory incarnation (0: stamp nothing, send no hello).
@@ -60,31 +50,24 @@ final class PeerLink: PeerMessenger, Sendable {
 
     let transport: Transport.PeerTransport
     private let state: Mutex<State>
-    private let lease: Duration
-    private let margin: Duration
     private let clock: NodeClock
     private let logger: Logger
 
-    /// A link over `transport`; `lease` is the executor lease and `margin` the fencing margin; `clockTolerance` bounds how far
-    /// ahead of its peers' clocks this node, leading, stamps commands (``boundedStamp(_:voters:)``),
-    /// using reports at most `clockReportAge` old (default half the lease: probes come every eighth).
-    /// Every time it keeps or compares is read from `clock` (the node's ``NodeClock``).
-    /// `incarnation` is this node's data-directory incarnation, carried with every Raft message
-    /// to peers that said they read it (docs/raft.md, "Incarnations").
-    init(transport: Transport.PeerTransport, lease: Duration = .seconds(5), margin: Duration = .milliseconds(6_850),
-         clockTolerance: Duration = .seconds(1), clockReportAge: Duration? = nil, clock: NodeClock, incarnation: UInt64 = 0,
+    /// A link over `transport` for a node whose decisions follow `settings` (``NodeCore/Settings``:
+    /// the executor lease, the fencing margin, the clock tolerance, every member's slots). Every
+    /// time it keeps or compares is read from `clock` (the node's ``NodeClock``). `incarnation` is
+    /// this node's data-directory incarnation, carried with every Raft message to peers that said
+    /// they read it (docs/raft.md, "Incarnations").
+    init(transport: Transport.PeerTransport, settings: NodeCore.Settings, clock: NodeClock, incarnation: UInt64 = 0,
          logger: Logger) {
         self.transport = transport
         self.incarnation = incarnation
-        self.lease = lease
-        self.margin = margin
         self.clock = clock
         self.logger = logger
         let started = clock.monotonic()
-        state = Mutex(State(executorLease: ExecutorLease(lease: lease, started: started),
-                            clocks: ClockBound(tolerance: clockTolerance, maxReportAge: clockReportAge ?? lease / 2,
-                                               startClock: (clock.wall(), started)),
-                            builds: MemberBuilds(probeFreshness: lease / 2)))
+        let id = transport.configuration.nodeID
+        state = Mutex(State(executor: ExecutorSide(id: id, lease: settings.lease, started: started),
+                            leader: LeaderSide(id: id, settings: settings, started: started, startedWall: clock.wall())))
     }
 
     /// Connects the driver and the forward handler (they are created after this link).
@@ -138,145 +121,113 @@ final class PeerLink: PeerMessenger, Sendable {
 
     // MARK: Lease probes
 
-    /// Sends a lease probe to `leader` carrying this node's applied index, wall clock and the
-    /// latest echo it received from `leader`. When it is echoed, ``lastLeaderRoundTrip``
-    /// becomes this probe's send time: proof that messages went both ways since then.
-    ///
-    /// While `leader` has not answered a version-1 probe for `legacyAfter` (an older build), a
-    /// legacy ping goes too, so an upgrade does not fence executors.
-    func probeLease(of leader: Raft.NodeID, appliedIndex: Raft.LogIndex, wallClock: Timestamp, legacyAfter: Duration) {
+    /// The executor's tick (``ExecutorSide/tick(at:wallClock:leader:appliedIndex:)``): sends the
+    /// probe it asks for — to `leader`, carrying this node's applied index, wall clock and the
+    /// latest echo it received from `leader` (and a legacy ping while `leader` has not answered
+    /// a version-1 probe for half a lease: an older build, so an upgrade does not fence
+    /// executors) — and returns whether the lease ran out (every running attempt must stop).
+    func executorTick(leader: Raft.NodeID?, appliedIndex: Raft.LogIndex, wallClock: Timestamp) -> Bool {
         let now = clock.monotonic()
-        let (probe, sendLegacy) = state.withLock {
-            $0.executorLease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock, legacyAfter: legacyAfter)
+        let tick = state.withLock { $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex) }
+        if let (to, probe, legacy) = tick.probe {
+            transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: to)
+            if legacy {
+                var w = BinaryWriter(capacity: 10)
+                w.write(probe.sequence)
+                transport.send(Transport.Frame(type: PeerFrameType.leasePing.rawValue, bytes: w.bytes), to: to)
+            }
         }
-        transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: leader)
-        if sendLegacy {
-            var w = BinaryWriter(capacity: 10)
-            w.write(probe.sequence)
-            transport.send(Transport.Frame(type: PeerFrameType.leasePing.rawValue, bytes: w.bytes), to: leader)
-        }
+        return tick.fence
     }
 
-    /// The send time of the latest lease probe a leader answered (see ``probeLease(of:appliedIndex:wallClock:legacyAfter:)``).
-    var lastLeaderRoundTrip: MonotonicTime? { state.withLock { $0.executorLease.lastRoundTrip } }
+    /// The send time of the latest lease probe a leader answered: proof that messages went both
+    /// ways since then.
+    var lastLeaderRoundTrip: MonotonicTime? { state.withLock { $0.executor.lease.lastRoundTrip } }
 
     /// Executor side: whether a round trip (or leading) proves this node's lease now.
     func executorLeaseProven() -> Bool {
         let now = clock.monotonic()
-        return state.withLock { $0.executorLease.isProven(at: now) }
+        return state.withLock { $0.executor.isProven(at: now) }
     }
 
     /// Executor side: whether the lease ran out (no round trip with a leader, no term as leader,
     /// within the lease); `leading` records that this node leads now.
-    func executorMustFence(leading: Bool) -> Bool {
+    func executorMustFence(leading: Bool = false) -> Bool {
         let now = clock.monotonic()
-        return state.withLock { state in
-            if leading { state.executorLease.leading(at: now) }
-            return state.executorLease.mustFence(at: now)
-        }
+        return state.withLock { $0.executor.mustFence(at: now, leading: leading) }
     }
 
-    /// Leader side: whether `peer`'s executor lease holds at `now` (see ``LeaseLedger``). A peer
-    /// that never sent a version-1 probe (an older build) is judged by the last frame heard.
-    func leaseHolds(_ peer: Raft.NodeID, at now: MonotonicTime, lease: Duration, leadingSince: MonotonicTime) -> Bool {
-        state.withLock { state in
-            if state.probingPeers.contains(peer) {
-                return state.ledger.holds(peer, at: now, lease: lease, leadingSince: leadingSince)
-            }
-            let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
-            return now - heard <= lease
-        }
+    /// Leader side: whether `peer`'s executor lease holds now (``LeaderSide/holds(_:at:)``).
+    func leaseHolds(_ peer: Raft.NodeID) -> Bool {
+        let now = clock.monotonic()
+        return state.withLock { $0.leader.holds(peer, at: now) }
     }
 
     /// Leader side: this node took office at `since` (nil: it no longer leads). Echoes follow the
     /// ledger's policy only while leading.
     func setLeading(since: MonotonicTime?) {
-        state.withLock { state in
-            // What members reported before this term may be stale (see ``MemberBuilds``).
-            if since != nil, state.leadingSince == nil { state.builds.forgetAll() }
-            state.leadingSince = since
-        }
+        state.withLock { $0.leader.leadership(since: since) }
     }
 
     /// Leader side: the build format versions members reported this term.
     func memberBuilds() -> MemberBuilds {
-        state.withLock { $0.builds }
+        state.withLock { $0.leader.memberBuilds }
+    }
+
+    /// Executor side: the newest command format `leader` is known to decode
+    /// (``ExecutorSide/leaderFormat(_:)``). Forwards are downgraded to it (``RaftReplica``), so a
+    /// rolling upgrade never sends a leader a command it cannot decode.
+    func leaderFormat(_ leader: Raft.NodeID) -> UInt32 {
+        state.withLock { $0.executor.leaderFormat(leader) }
     }
 
     /// Executor side: whether `leader` advertised unstamped forwards in its latest echo.
-    /// Executor side: the newest command format `leader` is known to decode, from the features
-    /// of its latest echo — a leader advertising ``NodeCore/PeerFeatures/lostAttemptCaps`` runs
-    /// this build's format; one advertising only unstamped forwards may run format 2, and one
-    /// that advertised nothing (an older build) format 1. Forwards are downgraded to it
-    /// (``RaftReplica``), so a rolling upgrade never sends a leader a command it cannot decode.
-    func leaderFormat(_ leader: Raft.NodeID) -> UInt32 {
-        let features = state.withLock { $0.leaderFeatures[leader] ?? [] }
-        if features.contains(.lostAttemptCaps) { return CommandCodec.buildFormatVersion }
-        return features.contains(.unstampedForwarding) ? 2 : CommandCodec.baselineFormatVersion
-    }
-
     func leaderTakesUnstamped(_ leader: Raft.NodeID) -> Bool {
-        state.withLock { $0.leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false }
+        state.withLock { $0.executor.takesUnstampedForwards(leader) }
     }
 
-    /// Leader side: whether `peer`'s attempts may be expired as lost (``NodeCore/LeaseLedger/isLost(_:at:lease:margin:leadingSince:)``);
-    /// a peer that never sent a version-1 probe is judged by the last frame heard.
-    func executorLost(_ peer: Raft.NodeID, at now: MonotonicTime, lease: Duration, margin: Duration,
-                      leadingSince: MonotonicTime) -> Bool {
-        state.withLock { state in
-            if state.probingPeers.contains(peer) {
-                return state.ledger.isLost(peer, at: now, lease: lease, margin: margin, leadingSince: leadingSince)
-            }
-            let heard = max(state.lastHeard[peer] ?? leadingSince, leadingSince)
-            return now - heard > lease + margin
-        }
+    /// Leader side: whether `peer`'s attempts may be expired as lost now (``LeaderSide/isLost(_:at:)``).
+    func executorLost(_ peer: Raft.NodeID) -> Bool {
+        let now = clock.monotonic()
+        return state.withLock { $0.leader.isLost(peer, at: now) }
     }
 
     /// Leader side: the applied index `peer` reported in its latest probe.
     func reportedAppliedIndex(of peer: Raft.NodeID) -> Raft.LogIndex? {
-        state.withLock { $0.ledger.appliedIndex(of: peer).map { Raft.LogIndex($0) } }
+        state.withLock { $0.leader.reportedAppliedIndex(of: peer) }
     }
 
-    /// Leader side: `own` (this node's wall clock now), bounded by the clocks `voters` reported
-    /// (see ``ClockBound``); `jumped` when the bound applied.
-    func boundedStamp(_ own: Timestamp, voters: Set<Raft.NodeID>) -> (stamp: Timestamp, jumped: Bool) {
-        let me = transport.configuration.nodeID
+    /// Leader side: the inputs of a duty round now (``LeaderSide/dutyRound(at:commitIndex:)``);
+    /// nil while this node does not lead.
+    func dutyRound(commitIndex: Raft.LogIndex) -> DutyRound? {
         let now = clock.monotonic()
-        return state.withLock { $0.clocks.bound(own, at: now, voters: voters, self: me) }
+        return state.withLock { $0.leader.dutyRound(at: now, commitIndex: commitIndex) }
+    }
+
+    /// Leader side: `own` (this node's wall clock now), bounded by the clocks the voters reported
+    /// (see ``ClockBound``); `jumped` when the bound applied.
+    func boundedStamp(_ own: Timestamp) -> (stamp: Timestamp, jumped: Bool) {
+        let now = clock.monotonic()
+        return state.withLock { $0.leader.stamp(at: now, wallClock: own) }
     }
 
     /// A live entry stamped `stamp` was just applied while this node's wall clock read `own`
     /// (see ``NodeCore/ClockBound/observe(logStamp:own:at:)``).
     func observe(logStamp stamp: Timestamp, own: Timestamp) {
         let now = clock.monotonic()
-        state.withLock { $0.clocks.observe(logStamp: stamp, own: own, at: now) }
+        state.withLock { $0.leader.observe(logStamp: stamp, own: own, at: now) }
     }
 
-    /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong, which says nothing
-    /// about features; an echo's ``LeaseEcho/features`` replace what `peer` advertised before).
+    /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
     private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures? = nil) {
         let now = clock.monotonic()
-        state.withLock { state in
-            state.executorLease.echoed(sequence, by: peer, echoID: echoID, at: now)
-            if echoID != nil { state.leaderFeatures[peer] = features ?? [] }
-        }
+        state.withLock { $0.executor.echoed(sequence, by: peer, echoID: echoID, features: features, at: now) }
     }
 
-    /// Leader side: records `peer`'s probe and returns the echo to send back, if any (the ledger
-    /// stops echoing an executor whose probes show the echoes are not arriving).
+    /// Leader side: records `peer`'s probe and returns the echo to send back, if any.
     private func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID) -> LeaseEcho? {
         let now = clock.monotonic()
-        let lease = self.lease, margin = self.margin
-        return state.withLock { state in
-            state.probingPeers.insert(peer)
-            state.ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
-            state.clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
-            state.builds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
-            guard let since = state.leadingSince,
-                  state.ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: lease, margin: margin)
-            else { return nil }
-            return LeaseEcho.answering(probe, echoID: state.ledger.echo(to: peer, at: now), features: .thisBuild)
-        }
+        return state.withLock { $0.leader.probeReceived(probe, from: peer, at: now) }
     }
 
     // MARK: Forwarding
@@ -376,6 +327,7 @@ final class PeerLink: PeerMessenger, Sendable {
                 let heardAt = clock.monotonic()
                 let driver = state.withLock { state -> RaftDriver? in
                     state.lastHeard[message.from] = heardAt
+                    state.leader.heard(from: message.from, at: heardAt)
                     return state.driver
                 }
                 let bytes = Array(message.payload.readableBytesView)
@@ -429,7 +381,7 @@ final class PeerLink: PeerMessenger, Sendable {
                 case .leasePing:
                     // Echo at once: the prober only needs proof that both directions work.
                     let now = clock.monotonic()
-                    state.withLock { $0.builds.legacyPing(from: message.from, at: now) }
+                    state.withLock { $0.leader.legacyPing(from: message.from, at: now) }
                     transport.send(Transport.Frame(type: PeerFrameType.leasePong.rawValue, bytes: bytes), to: message.from)
                 case .leasePong:
                     var r = BinaryReader(bytes)

@@ -15,7 +15,7 @@ import Transport
 /// One running member of a cluster: the Raft driver over the WAL, the peer transport, the
 /// scheduler state machine, the leader's duties, the executor and the API's replica.
 ///
-/// ``open(_:logger:)`` builds everything (and fails fast on a bad data dir or TLS file);
+/// ``open(_:clock:metrics:logger:)`` builds everything (and fails fast on a bad data dir or TLS file);
 /// ``run()`` runs it until the task is cancelled; ``drain()`` is the graceful part of a
 /// shutdown (stop taking attempts, let running ones finish, hand leadership over).
 public final class QuorumNode: Sendable {
@@ -60,10 +60,12 @@ public final class QuorumNode: Sendable {
     /// node together. Nothing listens until ``run()``.
     ///
     /// Bootstrap swift-metrics with `metrics.metricsFactory` before calling this, so the WAL's
-    /// fsync timer reports into `metrics`.
-    public static func open(_ config: NodeRuntimeConfig, metrics: QuorumMetrics = QuorumMetrics(),
+    /// fsync timer reports into `metrics`. Every part of the node reads time and sleeps on
+    /// `clock` (the system's clocks unless a test injects one).
+    public static func open(_ config: NodeRuntimeConfig, clock: NodeClock = .system(), metrics: QuorumMetrics = QuorumMetrics(),
                             logger: Logger) async throws -> QuorumNode {
-        let settings = NodeSettings(config: config.cluster)
+        let settings = NodeSettings(config: config.cluster, clock: clock)
+        let coreSettings = settings.coreSettings(for: config.cluster)
         let id = Raft.NodeID(config.node.id)
         let credentials = try Transport.TLSCredentials(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
                                                        privateKeyFile: config.tlsKey, expectedID: id)
@@ -83,8 +85,7 @@ public final class QuorumNode: Sendable {
         var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
         for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
         transport.setPeers(peers)
-        let link = PeerLink(transport: transport, lease: settings.executorLease, margin: settings.leaseMargin,
-                            clockTolerance: settings.clockTolerance, clock: settings.clock, incarnation: incarnation.id,
+        let link = PeerLink(transport: transport, settings: coreSettings, clock: settings.clock, incarnation: incarnation.id,
                             logger: logger)
 
         let executorID = ExecutorID(config.node.id)
@@ -100,7 +101,7 @@ public final class QuorumNode: Sendable {
                                                                            killGracePeriod: settings.killGrace),
                                    clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
-        let stampClock = StampClock(clock: settings.clock, link: link, voters: voters, metrics: metrics, logger: logger)
+        let stampClock = StampClock(clock: settings.clock, link: link, metrics: metrics, logger: logger)
         let clock: @Sendable () -> Timestamp = { stampClock.now() }
         let ids = NodeIDGenerator(node: config.node.id, startMillis: stampClock.wall().milliseconds)
 
@@ -109,7 +110,7 @@ public final class QuorumNode: Sendable {
         let reactions = AppliedReactions()
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
-                                                 leaseExpired: { link.executorMustFence(leading: false) },
+                                                 leaseExpired: { link.executorMustFence() },
                                                  wallClock: { stampClock.wall() },
                                                  killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
                                                  logger: logger) {
@@ -147,9 +148,7 @@ public final class QuorumNode: Sendable {
                 return false
             }
         }
-        var slots: [ExecutorID: Int] = [:]
-        for node in config.cluster.nodes { slots[ExecutorID(node.id)] = config.cluster.executor.slots }
-        let duties = LeaderDuties(driver: driver, stateMachine: stateMachine, link: link, executors: slots, settings: settings,
+        let duties = LeaderDuties(driver: driver, stateMachine: stateMachine, link: link, settings: settings,
                                   clock: clock, ids: RunIDSource(generator: ids), logger: logger)
         reactions.connect(host: host, duties: duties)
         link.attach(driver: driver) { request in

@@ -50,7 +50,7 @@ public struct RaftReplica: Sendable {
         let preview = (try? unstamped.resolved(at: now)) ?? unstamped.template
         let size = CommandCodec.encode(preview, at: now).count
         // Refused here, before a forward: an entry over the limit could not be replicated (a
-        // peer frame holds at most 16 MiB), and the leader would refuse it anyway.
+        // peer frame holds at most 48 MiB), and the leader would refuse it anyway.
         do throws(ReplicaWriteError) {
             guard size <= driver.maxEntryBytes else {
                 throw .entryTooLarge(EntryTooLarge(size: size, limit: driver.maxEntryBytes))

@@ -5,7 +5,7 @@ import SchedulerCore
 import Synchronization
 
 /// The one clock this node stamps commands with: its wall clock, bounded on the leader by the
-/// clocks its peers report (``ClockBound`` via ``PeerLink/boundedStamp(_:voters:)``).
+/// clocks the voters report (``ClockBound`` via ``PeerLink/boundedStamp(_:)``).
 ///
 /// Only the leader's stamps reach the log (a follower forwards its clients' commands unstamped,
 /// or, to an older leader, stamped and re-stamped there), so on a follower, which receives no
@@ -14,16 +14,14 @@ import Synchronization
 final class StampClock: Sendable {
     private let clock: NodeClock
     private let link: PeerLink
-    private let voters: Set<Raft.NodeID>
     private let metrics: QuorumMetrics?
     private let logger: Logger
     private let jumping = Mutex(false)
 
-    /// Stamps from `clock`'s wall clock, bounded by what `link` heard from `voters`.
-    init(clock: NodeClock, link: PeerLink, voters: Set<Raft.NodeID>, metrics: QuorumMetrics?, logger: Logger) {
+    /// Stamps from `clock`'s wall clock, bounded by what `link` heard from the voters.
+    init(clock: NodeClock, link: PeerLink, metrics: QuorumMetrics?, logger: Logger) {
         self.clock = clock
         self.link = link
-        self.voters = voters
         self.metrics = metrics
         self.logger = logger
     }
@@ -34,7 +32,7 @@ final class StampClock: Sendable {
     /// The time to stamp into a command now.
     func now() -> Timestamp {
         let own = clock.wall()
-        let (stamp, jumped) = link.boundedStamp(own, voters: voters)
+        let (stamp, jumped) = link.boundedStamp(own)
         let started = jumping.withLock { state -> Bool in
             defer { state = jumped }
             return jumped && !state

@@ -177,8 +177,8 @@ struct ConfigLoaderTests {
             ("[executor]\nlease_margin_ms = 2500", "executor.lease_margin_ms", "kill_grace_ms + the largest election timeout"),
             ("[executor]\nkill_grace_ms = 20000\nlease_margin_ms = 10000", "executor.lease_margin_ms", "(20000 + 600 = 20600)"),
             ("[tls]\ncert = \"certs/node.pem\"", "tls.cert", "must contain {id}"),
-            ("[raft]\nmax_entry_bytes = 16777216", "raft.max_entry_bytes", "above the 16777216-byte peer frame limit"),
-            ("[raft]\nmax_entry_bytes = 16711681", "raft.max_entry_bytes", "use at most 16711680"),
+            ("[raft]\nmax_entry_bytes = 50331648", "raft.max_entry_bytes", "above the 50331648-byte peer frame limit"),
+            ("[raft]\nmax_entry_bytes = 50266113", "raft.max_entry_bytes", "use at most 50266112"),
             ("[raft]\nmax_entry_bytes = 1000", "raft.max_entry_bytes", "below 1048576"),
             ("[raft]\nmax_entry_bytes = \"4MiB\"", "raft.max_entry_bytes", "expected an integer"),
         ] as [(String, String, String)])

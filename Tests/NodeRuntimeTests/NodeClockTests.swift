@@ -41,8 +41,8 @@ struct NodeClockTests {
         let start = Timestamp(1_800_000_000_000)
         let (test, wall, clock) = testClocks(wallStart: start)
         let metrics = QuorumMetrics()
-        let link = try LinkPair().link("n1", clock: clock)
-        let stamps = StampClock(clock: clock, link: link, voters: ["n1", "n2", "n3"], metrics: metrics, logger: logger)
+        let link = try LinkPair().link("n1", voters: ["n1", "n2", "n3"], clock: clock)
+        let stamps = StampClock(clock: clock, link: link, metrics: metrics, logger: logger)
         func jumps() -> Bool { metrics.exposition().contains("quorum_clock_jumps_total 1") }
 
         #expect(stamps.now() == start)

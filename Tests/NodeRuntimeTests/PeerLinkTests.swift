@@ -19,13 +19,14 @@ struct LinkPair {
 
     init() throws { authority = try .create(validity: .days(30, from: Date())) }
 
-    func link(_ id: Raft.NodeID, lease: Duration = .seconds(5), clock: NodeClock? = nil) throws -> PeerLink {
+    func link(_ id: Raft.NodeID, lease: Duration = .seconds(5), voters: Set<Raft.NodeID> = [], clock: NodeClock? = nil) throws -> PeerLink {
         let issued = try authority.issueNodeCertificate(id: id, hosts: ["127.0.0.1"], validity: .days(30, from: Date()))
         let configuration = Transport.Configuration(
             credentials: try Transport.TLSCredentials(authority: authority, issued: issued),
             listen: .init(host: "127.0.0.1", port: 0),
             backoff: Transport.Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
-        return PeerLink(transport: try Transport.PeerTransport(configuration: configuration, logger: logger), lease: lease,
+        return PeerLink(transport: try Transport.PeerTransport(configuration: configuration, logger: logger),
+                        settings: NodeCore.Settings(lease: lease, leaseMargin: .milliseconds(6_850), voters: voters, slots: [:]),
                         clock: clock ?? self.clock, logger: logger)
     }
 }
@@ -61,7 +62,7 @@ struct PeerLinkTests {
             let before = pair.clock.monotonic()
             try await waitUntil("an echoed lease probe") {
                 // The first probes may go out before the connection is up.
-                n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000), legacyAfter: .seconds(5))
+                _ = n1.executorTick(leader: "n2", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000))
                 return n1.lastLeaderRoundTrip != nil
             }
             let roundTrip = try #require(n1.lastLeaderRoundTrip)
@@ -73,7 +74,7 @@ struct PeerLinkTests {
             #expect(n1.lastHeard(from: "n2") != nil)
             #expect(n2.lastHeard(from: "n1") != nil)
             // A probe to a member that is not there is never answered.
-            n1.probeLease(of: "n3", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000), legacyAfter: .seconds(5))
+            _ = n1.executorTick(leader: "n3", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000))
             #expect(n1.lastLeaderRoundTrip == roundTrip)
         }
     }
@@ -89,11 +90,10 @@ struct PeerLinkTests {
             n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
             let tookOffice = pair.clock.monotonic() - .seconds(60)  // n2 leads long enough: no benefit of the doubt
             n2.setLeading(since: tookOffice)
-            #expect(!n2.leaseHolds("n1", at: pair.clock.monotonic(), lease: .seconds(5), leadingSince: tookOffice))
+            #expect(!n2.leaseHolds("n1"))
             try await waitUntil("n2 to hold a round-trip proof for n1") {
-                n1.probeLease(of: "n2", appliedIndex: Raft.LogIndex(9), wallClock: Timestamp(1_800_000_000_000),
-                              legacyAfter: .seconds(5))
-                return n2.leaseHolds("n1", at: pair.clock.monotonic(), lease: .seconds(5), leadingSince: tookOffice)
+                _ = n1.executorTick(leader: "n2", appliedIndex: Raft.LogIndex(9), wallClock: Timestamp(1_800_000_000_000))
+                return n2.leaseHolds("n1")
             }
             #expect(n2.reportedAppliedIndex(of: "n1") == Raft.LogIndex(9))
         }

@@ -25,6 +25,8 @@ final class TestCluster: Sendable {
         /// the largest election timeout + max(500, lease/4) = 2.1 s here).
         var killGraceMs = 1_000
         var slots = 4
+        /// `[raft] max_entry_bytes`, when not the default.
+        var maxEntryBytes: Int?
     }
 
     /// The node ids, `n1`…`nN`.
@@ -90,6 +92,7 @@ final class TestCluster: Sendable {
             [raft]
             heartbeat_ms = \(timing.heartbeatMs)
             election_timeout_ms = [\(timing.electionMs.0), \(timing.electionMs.1)]
+            \(timing.maxEntryBytes.map { "max_entry_bytes = \($0)" } ?? "")
 
             [tls]
             ca = "certs/ca.pem"

@@ -1,0 +1,87 @@
+import RaftCore
+import SchedulerCore
+
+/// The executor's half of a node's decisions: its lease (when to probe the leader, when to
+/// fence) and what each leader advertised (which forwards it takes, which command format).
+///
+/// A pure value. ``NodeCore`` holds one, and so does a running node's peer link (see
+/// ``LeaderSide`` for why it is one value for both).
+public struct ExecutorSide: Sendable {
+    /// This node.
+    public let id: Raft.NodeID
+    /// The lease.
+    public private(set) var lease: ExecutorLease
+    /// The features each leader advertised in its latest echo.
+    private var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
+
+    /// The executor side of node `id`, started at `started`, with lease `lease`.
+    public init(id: Raft.NodeID, lease: Duration, started: MonotonicTime) {
+        self.id = id
+        self.lease = ExecutorLease(lease: lease, started: started)
+    }
+
+    /// What a tick asks for.
+    public struct Tick: Sendable {
+        /// A probe to send to the leader (and whether a legacy ping goes too), if any.
+        public var probe: (to: Raft.NodeID, probe: LeaseProbe, legacy: Bool)?
+        /// Whether the lease ran out: every running attempt must stop.
+        public var fence: Bool
+    }
+
+    /// Every lease/8 (and when a new leader is seen): probe the leader, or fence if the lease ran
+    /// out. `leader` is who this node believes leads (itself when leading).
+    public mutating func tick(at now: MonotonicTime, wallClock: Timestamp, leader: Raft.NodeID?,
+                              appliedIndex: Raft.LogIndex) -> Tick {
+        var probe: (to: Raft.NodeID, probe: LeaseProbe, legacy: Bool)?
+        if leader == id {
+            lease.leading(at: now)
+        } else if let leader {
+            let (made, legacy) = lease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock,
+                                             legacyAfter: lease.lease / 2)
+            probe = (leader, made, legacy)
+        }
+        return Tick(probe: probe, fence: lease.mustFence(at: now))
+    }
+
+    /// `peer` echoed probe `sequence` (`echoID` nil for a legacy pong, which says nothing about
+    /// features; an echo's features replace what `peer` advertised before).
+    public mutating func echoed(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures?,
+                                at now: MonotonicTime) {
+        lease.echoed(sequence, by: peer, echoID: echoID, at: now)
+        if echoID != nil { leaderFeatures[peer] = features ?? [] }
+    }
+
+    /// Whether a round trip (or leading) proves this node's lease at `now`.
+    public func isProven(at now: MonotonicTime) -> Bool { lease.isProven(at: now) }
+
+    /// Whether the lease ran out at `now` (this node must not run attempts).
+    public func mustFence(at now: MonotonicTime) -> Bool { lease.mustFence(at: now) }
+
+    /// Records that this node leads at `now` and returns whether the lease ran out.
+    public mutating func mustFence(at now: MonotonicTime, leading: Bool) -> Bool {
+        if leading { lease.leading(at: now) }
+        return lease.mustFence(at: now)
+    }
+
+    /// Whether `leader` advertised unstamped forwards in its latest echo (a version-1 echo, from
+    /// an older build, advertises nothing): only then does this node send it relative times.
+    public func takesUnstampedForwards(_ leader: Raft.NodeID) -> Bool {
+        leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false
+    }
+
+    /// The newest command format `leader` is known to decode, from its latest echo's features:
+    /// one advertising ``PeerFeatures/lostAttemptCaps`` runs this build's format, one advertising
+    /// only unstamped forwards format 2, one that advertised nothing (an older build) format 1.
+    public func leaderFormat(_ leader: Raft.NodeID) -> UInt32 {
+        let features = leaderFeatures[leader] ?? []
+        if features.contains(.lostAttemptCaps) { return CommandCodec.buildFormatVersion }
+        return features.contains(.unstampedForwarding) ? 2 : CommandCodec.baselineFormatVersion
+    }
+
+    /// `command` as `leader` can decode it when forwarded (see ``leaderFormat(_:)``): a leader on
+    /// a build before command format 4 would refuse a forward carrying lost caps as undecodable;
+    /// downgraded, the job keeps the old retry rule, as the leader's own downgrade would give it.
+    public func forwardable(_ command: Command, to leader: Raft.NodeID) -> Command {
+        command.compatible(withFormat: leaderFormat(leader))
+    }
+}

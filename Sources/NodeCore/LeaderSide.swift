@@ -1,0 +1,173 @@
+import RaftCore
+import SchedulerCore
+import SchedulerPlanning
+
+/// The leader's half of a node's decisions, kept on every node so it is ready the moment the
+/// node takes office: which executors proved a round trip (``LeaseLedger``), what applied index
+/// and wall clock and build each one reported (``CommitHistory``, ``ClockBound``,
+/// ``MemberBuilds``), and from those the inputs of a duty round (``dutyRound(at:commitIndex:)``).
+///
+/// A pure value. ``NodeCore`` holds one, and so does a running node's peer link: the simulator
+/// and the real node decide with the same code, so what the scheduler simulator proves about
+/// leases, fencing and stamps holds for the runtime too.
+public struct LeaderSide: Sendable {
+    /// This node.
+    public let id: Raft.NodeID
+    /// Timing and shape.
+    public let settings: NodeCore.Settings
+    private var ledger: LeaseLedger
+    /// Peers that sent a lease probe (a build that probes). The others — an older build that
+    /// only pings — keep the older rule: any frame heard renews them.
+    private var probingPeers: Set<Raft.NodeID> = []
+    private var lastHeard: [Raft.NodeID: MonotonicTime] = [:]
+    private var clocks: ClockBound
+    private var commits = CommitHistory()
+    /// The build format version each member reported this term (the format gate).
+    public private(set) var memberBuilds: MemberBuilds
+    /// When this node took office, while it leads.
+    public private(set) var leadingSince: MonotonicTime?
+    private let mutations: MutationSwitch
+
+    /// The leader side of node `id`, started at `started` with wall clock `startedWall` (`.zero`:
+    /// unknown, so the clock bound waits for the log or for peers).
+    public init(id: Raft.NodeID, settings: NodeCore.Settings, started: MonotonicTime, startedWall: Timestamp = .zero,
+                mutations: MutationSwitch = MutationSwitch()) {
+        self.id = id
+        self.settings = settings
+        self.mutations = mutations
+        ledger = LeaseLedger(mutations: mutations)
+        memberBuilds = MemberBuilds(probeFreshness: settings.lease / 2)
+        clocks = ClockBound(tolerance: settings.clockTolerance, maxReportAge: settings.clockReportAge,
+                            startClock: startedWall == .zero ? nil : (startedWall, started))
+    }
+
+    /// Wall clock minus monotonic clock when peers last confirmed this node's clock (see ``ClockBound``).
+    public var trustedClockOffset: Int64? { clocks.trustedOffset }
+
+    // MARK: Facts
+
+    /// Any frame from `peer` arrived at `now` (renews only peers that never probed: older builds).
+    public mutating func heard(from peer: Raft.NodeID, at now: MonotonicTime) {
+        lastHeard[peer] = now
+    }
+
+    /// A lease probe from `peer`: records its proof, applied index, clock and build; returns the
+    /// echo to send back unless its probes show the echoes are not arriving
+    /// (``LeaseLedger/shouldEcho(_:lastEcho:at:leadingSince:lease:margin:)``), or this node does not lead.
+    public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> LeaseEcho? {
+        probingPeers.insert(peer)
+        ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
+        clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
+        memberBuilds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
+        guard let since = leadingSince,
+              ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: settings.lease,
+                                margin: settings.leaseMargin) else { return nil }
+        return LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: .thisBuild)
+    }
+
+    /// A legacy ping from `peer` (a build before lease probes): its build is the baseline format.
+    public mutating func legacyPing(from peer: Raft.NodeID, at now: MonotonicTime) {
+        memberBuilds.legacyPing(from: peer, at: now)
+    }
+
+    /// A live entry stamped `stamp` was applied while this node's wall clock read `own`
+    /// (see ``ClockBound/observe(logStamp:own:at:)``).
+    public mutating func observe(logStamp stamp: Timestamp, own: Timestamp, at now: MonotonicTime) {
+        clocks.observe(logStamp: stamp, own: own, at: now)
+    }
+
+    /// This node took office at `since` (nil: it no longer leads). Taking office forgets what
+    /// members reported before (``MemberBuilds/forgetAll()``): it may be stale.
+    public mutating func leadership(since: MonotonicTime?) {
+        if since != nil, leadingSince == nil { memberBuilds.forgetAll() }
+        leadingSince = since
+    }
+
+    // MARK: Judgements
+
+    /// Whether `peer`'s executor lease holds at `now` (see ``LeaseLedger``; the leader holds its own).
+    public func holds(_ peer: Raft.NodeID, at now: MonotonicTime) -> Bool {
+        guard peer != id else { return true }
+        guard let since = leadingSince else { return false }
+        if probingPeers.contains(peer) {
+            return ledger.holds(peer, at: now, lease: settings.lease, leadingSince: since)
+        }
+        return now - max(lastHeard[peer] ?? since, since) <= settings.lease
+    }
+
+    /// Whether `peer`'s attempts may be expired as lost at `now`
+    /// (``LeaseLedger/isLost(_:at:lease:margin:leadingSince:)``).
+    public func isLost(_ peer: Raft.NodeID, at now: MonotonicTime) -> Bool {
+        guard peer != id, let since = leadingSince else { return false }
+        if probingPeers.contains(peer) {
+            return ledger.isLost(peer, at: now, lease: settings.lease, margin: settings.leaseMargin, leadingSince: since)
+        }
+        return now - max(lastHeard[peer] ?? since, since) > settings.lease + settings.leaseMargin
+    }
+
+    /// The applied index `peer` reported in its latest probe.
+    public func reportedAppliedIndex(of peer: Raft.NodeID) -> Raft.LogIndex? {
+        ledger.appliedIndex(of: peer).map { Raft.LogIndex($0) }
+    }
+
+    /// The time to stamp at `now` given this node's `wallClock` (bounded; see ``ClockBound``);
+    /// `jumped` when the bound applied.
+    public mutating func stamp(at now: MonotonicTime, wallClock: Timestamp) -> (stamp: Timestamp, jumped: Bool) {
+        clocks.bound(wallClock, at: now, voters: settings.voters, self: id)
+    }
+
+    /// The leader's step from a client's command to an entry: every relative time resolved
+    /// against `stamp`, and the format gate over `members`.
+    ///
+    /// - Throws: ``LeaderRefusal`` (422: invalid at the stamp; 503: a member's build could not apply it).
+    public func resolve(_ unstamped: UnstampedCommand, at stamp: Timestamp, members: Set<Raft.NodeID>)
+        throws(LeaderRefusal) -> StampedCommand {
+        try LeaderRefusal.resolve(unstamped, at: stamp, builds: memberBuilds, members: members, self: id)
+    }
+
+    // MARK: Duty rounds
+
+    /// The inputs of a duty round at `now`, with the cluster's commit index `commitIndex`; nil
+    /// while this node does not lead. An executor gets work only while its lease holds and it
+    /// has applied the log up to what was committed a quarter lease ago (a node catching up,
+    /// a wiped one included, gets none).
+    public mutating func dutyRound(at now: MonotonicTime, commitIndex: Raft.LogIndex) -> DutyRound? {
+        guard leadingSince != nil else { return nil }
+        commits.record(commitIndex, at: now)
+        let capacities = settings.slots.keys.sorted().map { executor in
+            let peer = Raft.NodeID(executor.rawValue)
+            let isLeader = peer == id
+            let caughtUp = isLeader || commits.isCaughtUp(applied: reportedAppliedIndex(of: peer), at: now, lag: settings.lease / 4)
+            return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
+                                    isReachable: caughtUp && holds(peer, at: now))
+        }
+        let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
+        let members = settings.slots.keys.map { Raft.NodeID($0.rawValue) }
+        return DutyRound(executors: capacities, lost: lost, format: memberBuilds.commonFormat(members: members, self: id),
+                         settings: settings)
+    }
+}
+
+/// One duty round's inputs, taken from a ``LeaderSide``; ``entries(state:stamp:nextRunID:)``
+/// plans it on the applied state (the shell runs that where the state lives).
+public struct DutyRound: Sendable {
+    /// Every executor, its slots and whether it may get work now.
+    public let executors: [ExecutorCapacity]
+    /// Executors whose attempts are lost.
+    public let lost: Set<ExecutorID>
+    /// The newest command format every member decodes (commands are downgraded to it).
+    public let format: UInt32
+    /// Limits of a round.
+    public let settings: NodeCore.Settings
+
+    /// What to propose, as entries in order (one unless the round's commands are over
+    /// `max_entry_bytes` once encoded), stamped `stamp`; empty when nothing is due.
+    public func entries(state: SchedulerState, stamp: Timestamp, nextRunID: () -> RunID) -> [Command] {
+        let commands = DutyPlanner.plan(state: state, now: stamp, executors: executors, lost: lost,
+                                        maxAssignments: settings.maxAssignments, deadlineSlackMs: settings.deadlineSlackMs,
+                                        nextRunID: nextRunID)
+        guard !commands.isEmpty else { return [] }
+        // Cron fires of DAG jobs in the spelling every member can decode (a rolling upgrade).
+        return EntrySplitter.entries(commands.map { $0.compatible(withFormat: format) }, maxEntryBytes: settings.maxEntryBytes)
+    }
+}
