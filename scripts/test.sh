@@ -19,6 +19,17 @@ trap 'rm -f "$build_log"' EXIT
 log "checking the module arrows (Package.swift against docs/architecture.md)"
 bash scripts/arrows.sh >&2
 
+# The Python tools the check scripts use (PyPI), installed once, in the background of the build;
+# each script still installs what it needs when run on its own.
+pip_log=$(mktemp "${TMPDIR:-/tmp}/quorum-pip.XXXXXX")
+trap 'rm -f "$build_log" "$pip_log"' EXIT
+pip_pid=""
+if [ "${QUICK:-0}" != 1 ]; then
+  log "installing the check scripts' Python tools in the background (schemathesis, openapi-spec-validator)"
+  python3 -m pip install --quiet 'schemathesis>=4,<5' 'openapi-spec-validator>=0.7' 'PyYAML>=6' >"$pip_log" 2>&1 &
+  pip_pid=$!
+fi
+
 log "building (debug, with tests; a target may import only what it declares)"
 if ! swift build --build-tests --explicit-target-dependency-import-check error 2>&1 | tee "$build_log" | grep -E '(error|warning):|Build complete|Compiling [a-z]' | grep -vE 'Compiling' >&2; then
   :
@@ -51,6 +62,10 @@ swift test --skip-build --filter "$cluster_suites"
 
 if [ "${QUICK:-0}" = 1 ]; then
   log "QUICK=1: skipping the script checks"; exit 0
+fi
+
+if [ -n "$pip_pid" ] && ! wait "$pip_pid"; then
+  log "installing the Python tools failed (the scripts will try again):"; tail -5 "$pip_log" >&2
 fi
 
 for check in scripts/check-*.sh; do

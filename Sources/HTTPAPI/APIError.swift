@@ -15,6 +15,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case forbidden
         /// 404: unknown id or path.
         case notFound = "not_found"
+        /// 405: the path exists but not with this method; `Allow` lists the methods it has.
+        case methodNotAllowed = "method_not_allowed"
         /// 409: a DAG cycle, an idempotency-key clash, a state that forbids the action.
         case conflict
         /// 413: the body is over the limit.
@@ -41,6 +43,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .unauthorized: 401
             case .forbidden: 403
             case .notFound: 404
+            case .methodNotAllowed: 405
             case .conflict: 409
             case .payloadTooLarge: 413
             case .unsupportedMediaType: 415

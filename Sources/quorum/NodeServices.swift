@@ -36,7 +36,7 @@ enum NodeServer {
         // Middleware applies to routes added after it: count requests first, then render errors.
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
-        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: APIErrorMiddleware(routes: QuorumRoutes<ReplicatedSchedulerService<RaftAPIReplica>>.contract))
         // Browsers: foreign origins and (without tokens, on loopback) non-loopback Host names are
         // refused before routing; listed origins get CORS headers, preflights included.
         let apiConfig = node.config.cluster.api
@@ -45,7 +45,7 @@ enum NodeServer {
         router.add(middleware: BrowserGuard<BasicRequestContext>.corsMiddleware())
         // Inside CORS, so that a route's error is already a response when CORS adds its headers
         // (CORS would otherwise wrap the error in a type this API does not render).
-        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: APIErrorMiddleware(routes: QuorumRoutes<ReplicatedSchedulerService<RaftAPIReplica>>.contract))
         var limits = APILimits()
         limits.shellTasksAllowed = node.config.cluster.executor.allowShell
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),

@@ -30,7 +30,7 @@ public enum JobLister {
     /// Checks a cursor: the state machine's cursors are decimal sequence numbers.
     public static func cursor(_ text: String?) throws(APIError) -> String? {
         guard let text else { return nil }
-        guard !text.isEmpty, text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), UInt64(text) != nil else {
+        guard !text.isEmpty, text.utf8.count <= 19, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), UInt64(text) != nil else {
             throw .invalid(field: "cursor", "not a cursor from this API; pass next_cursor of the previous page")
         }
         return text

@@ -37,7 +37,7 @@ extension APIError: HTTPResponseError {
             switch http.status.code {
             case 400: self.init(.badRequest, http.body ?? "bad request")
             case 404: self.init(.notFound, "no such endpoint; see docs/api.md")
-            case 405: self.init(.notFound, "this endpoint does not accept that method; see docs/api.md")
+            case 405: self.init(.methodNotAllowed, "this endpoint does not accept that method; see docs/api.md")
             case 413: self.init(.payloadTooLarge, "the request body is over the limit")
             default:
                 if let code = Code.allCases.first(where: { $0.statusCode == http.status.code }) {
@@ -55,13 +55,30 @@ extension APIError: HTTPResponseError {
 /// Renders every error as the API's error object with its status: the one place errors become
 /// HTTP responses (unknown paths too).
 public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// A middleware.
-    public init() {}
+    private let routes: [APIRoute]
+
+    /// A middleware; `routes` (the contract's, ``QuorumRoutes/contract``) turn "no such route"
+    /// into 405 with `Allow` when the path exists with other methods.
+    public init(routes: [APIRoute] = []) { self.routes = routes }
 
     /// Runs the route and turns any thrown error into its response.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let http as HTTPError where http.status.code == 404 || http.status.code == 405 {
+            // The router found no route for this method and path: a path of the contract with
+            // other methods is 405 (RFC 9110 §15.5.6), anything else 404.
+            let allowed = APIRoute.methods(in: routes, matching: request.uri.path)
+            if allowed.contains(request.method.rawValue) {
+                // A route of the contract this build does not serve yet (QuorumRoutes.notYetImplemented).
+                return APIError(.notFound, "\(request.method.rawValue) \(request.uri.path) is not implemented by this build yet; "
+                    + "see docs/api.md").makeResponse()
+            }
+            guard !allowed.isEmpty else { return APIError(mapping: http).makeResponse() }
+            var response = APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on this path; it allows "
+                + "\(allowed.joined(separator: ", ")) (see docs/api.md)").makeResponse()
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch {
             return APIError(mapping: error).makeResponse()
         }

@@ -78,6 +78,31 @@ public struct APIRoute: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// `GET /api/jobs`.
     public var description: String { "\(method) \(path)" }
 
+    /// The methods of `routes` whose path template matches the concrete `path` (a `{name}`
+    /// segment matches any one non-empty segment), sorted; empty when none does. When several
+    /// templates match, only the most literal ones count, as in the router: `/api/jobs/batch`
+    /// is that path (POST), not `/api/jobs/{id}` with id `batch`.
+    public static func methods(in routes: [APIRoute], matching path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var best = -1
+        var methods: Set<String> = []
+        for route in routes {
+            let template = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            guard template.count == segments.count else { continue }
+            var literals = 0
+            let matches = zip(template, segments).allSatisfy { pattern, segment in
+                if pattern.hasPrefix("{") && pattern.hasSuffix("}") { return !segment.isEmpty }
+                literals += 1
+                return pattern == segment
+            }
+            guard matches, literals >= best else { continue }
+            if literals > best { methods = [] }
+            best = literals
+            methods.insert(route.method)
+        }
+        return methods.sorted()
+    }
+
     /// The path in Hummingbird's syntax (`/api/jobs/:id`).
     var routerPath: String {
         path.split(separator: "/", omittingEmptySubsequences: false).map { segment in

@@ -8,7 +8,7 @@ public func makeQuorumRouter<Service: SchedulerService>(
     service: Service, limits: APILimits = APILimits(), authorizer: TokenAuthorizer? = nil
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: APIErrorMiddleware())
+    router.add(middleware: APIErrorMiddleware(routes: QuorumRoutes<Service>.contract))
     QuorumRoutes(service: service, limits: limits).register(on: router, authorizer: authorizer)
     return router
 }
@@ -26,6 +26,10 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     public static var servedByNode: [APIRoute] {
         [APIRoute("GET", "/metrics")]
     }
+
+    /// Every route of the contract: those registered here, those the node adds, those not built
+    /// yet. A request for one of these paths with another method is a 405.
+    public static var contract: [APIRoute] { all + servedByNode + notYetImplemented }
 
     /// Every route this type registers.
     public static var all: [APIRoute] {
