@@ -115,12 +115,36 @@ struct ShellRunner: Sendable {
         platformOptions.teardownSequence = [
             .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: configuration.killGracePeriod)
         ]
-        let executable: Executable = first.contains("/") ? .path(FilePath(first)) : .name(first)
+        if let account = configuration.runAs {
+            platformOptions.userID = account.userID
+            platformOptions.groupID = account.groupID
+            // Empty, not nil: nil would keep the node's supplementary groups.
+            platformOptions.supplementaryGroups = []
+            overrides["HOME"] = account.home
+        }
+        var executable: Executable = first.contains("/") ? .path(FilePath(first)) : .name(first)
+        var arguments = Arguments(Array(task.argv.dropFirst()))
+        var workingDirectory = task.workingDirectory
+        if let policy = configuration.shellPolicy {
+            // Decided again here, on the disk as it is now: the program started is the resolved
+            // path that was judged, so a symlink swapped after this check changes nothing.
+            switch policy.executable(first) {
+            case .success(let resolved):
+                executable = .path(FilePath(resolved))
+                arguments = Arguments(executablePathOverride: first, remainingValues: Array(task.argv.dropFirst()))
+            case .failure(let refusal):
+                return .failure(Refusal(text: "refused by the node's shell policy: \(refusal.reason)"))
+            }
+            switch policy.workingDirectory(task.workingDirectory) {
+            case .success(let directory): workingDirectory = directory
+            case .failure(let refusal): return .failure(Refusal(text: "refused by the node's shell policy: \(refusal.reason)"))
+            }
+        }
         return .success(Subprocess.Configuration(
             executable: executable,
-            arguments: Arguments(Array(task.argv.dropFirst())),
+            arguments: arguments,
             environment: .custom(overrides),
-            workingDirectory: task.workingDirectory.map { FilePath($0) },
+            workingDirectory: workingDirectory.map { FilePath($0) },
             platformOptions: platformOptions
         ))
     }

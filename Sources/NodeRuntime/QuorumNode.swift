@@ -64,10 +64,12 @@ public final class QuorumNode: Sendable {
     public static func open(_ config: NodeRuntimeConfig, metrics: QuorumMetrics = QuorumMetrics(),
                             logger: Logger) async throws -> QuorumNode {
         let settings = NodeSettings(config: config.cluster)
+        // First: a node that cannot run shell tasks as configured (run_as) does not start at all.
+        let executorConfiguration = try ExecutorSetup.configuration(config, killGrace: settings.killGrace)
         let id = Raft.NodeID(config.node.id)
         let credentials = try Transport.TLSCredentials(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
                                                        privateKeyFile: config.tlsKey, expectedID: id)
-        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        try DataDirectory.create(config.dataDirectory)
         let incarnation = try Self.openIncarnation(dataDirectory: config.dataDirectory, logger: logger)
         let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
                                                 options: FileLogStore.Options(logger: logger))
@@ -96,8 +98,7 @@ public final class QuorumNode: Sendable {
             logger.warning("killed shell attempts left running by the previous run of this node",
                            metadata: ["process_groups": "\(leftovers)"])
         }
-        let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell,
-                                                                           killGracePeriod: settings.killGrace),
+        let runner = AttemptRunner(configuration: executorConfiguration,
                                    clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
         let stampClock = StampClock(clock: settings.clock, link: link, voters: voters, metrics: metrics, logger: logger)

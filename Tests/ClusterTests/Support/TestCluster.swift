@@ -99,6 +99,7 @@ final class TestCluster: Sendable {
             [executor]
             slots = \(timing.slots)
             allow_shell = true
+            shell_allow = ["/bin/*", "/usr/bin/*"]
             lease_ms = \(timing.leaseMs)
             shutdown_grace_ms = \(timing.shutdownGraceMs)
             kill_grace_ms = \(timing.killGraceMs)
