@@ -17,7 +17,7 @@ enum ExecutorSetup {
         if let name = executor.runAs {
             switch RunAsAccount.lookup(name) {
             case .success(let account): runAs = account
-            case .failure(let refusal): throw Failure(description: refusal.reason)
+            case .failure(let refusal): throw Failure(description: "[executor] run_as: \(refusal.reason)")
             }
         }
         // Without allow_shell the policy is never consulted; the validator requires

@@ -77,8 +77,8 @@ struct RunAsTests {
         let missing = try #require(RunAsAccount.lookup("quorum-no-such-user-xyz", processUserID: 0).failure)
         #expect(missing.reason.contains("there is no user \"quorum-no-such-user-xyz\" on this machine"))
         let root = try #require(RunAsAccount.lookup("root", processUserID: 0).failure)
-        #expect(root.reason.contains("is uid 0, the node's own or root's"))
+        #expect(root.reason.contains("\"root\" is uid 0, the node's own or root's"))
         let unprivileged = try #require(RunAsAccount.lookup("nobody", processUserID: 1000).failure)
-        #expect(unprivileged.reason.contains("needs the node to run as root to switch users, but it runs as uid 1000"))
+        #expect(unprivileged.reason.contains("\"nobody\" needs the node to run as root to switch users, but it runs as uid 1000"))
     }
 }

@@ -29,11 +29,11 @@ public struct RunAsAccount: Sendable, Hashable {
 
     /// The account named `name` from the user database, checked for use by this process: it
     /// must exist, must not be root or the node's own user, and this process must be root (only
-    /// root can switch users). Each failure says what to do.
+    /// root can switch users). Each failure says what to do (without naming the key: callers do).
     public static func lookup(_ name: String, processUserID: UInt32 = getuid()) -> Result<RunAsAccount, ShellPolicyRefusal> {
         guard processUserID == 0 else {
             return .failure(ShellPolicyRefusal(
-                "[executor] run_as = \(quoted(name)) needs the node to run as root to switch users, but it runs as uid "
+                "\(quoted(name)) needs the node to run as root to switch users, but it runs as uid "
                 + "\(processUserID): start it as root (systemd User=root), or remove run_as"))
         }
         var entry = passwd()
@@ -42,13 +42,13 @@ public struct RunAsAccount: Sendable, Hashable {
         let status = getpwnam_r(name, &entry, &buffer, buffer.count, &found)
         guard status == 0, let found else {
             return .failure(ShellPolicyRefusal(
-                "[executor] run_as: there is no user \(quoted(name)) on this machine: create it (useradd --system "
+                "there is no user \(quoted(name)) on this machine: create it (useradd --system "
                 + "--no-create-home \(name)) or name an existing unprivileged user"))
         }
         let userID = found.pointee.pw_uid
         guard userID != 0, userID != processUserID else {
             return .failure(ShellPolicyRefusal(
-                "[executor] run_as = \(quoted(name)) is uid \(userID), the node's own or root's: tasks would keep every "
+                "\(quoted(name)) is uid \(userID), the node's own or root's: tasks would keep every "
                 + "privilege of the node; name an unprivileged user"))
         }
         // A system user often has a home that was never created (useradd --no-create-home).

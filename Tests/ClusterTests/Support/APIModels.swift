@@ -75,6 +75,7 @@ struct ErrorObject: Decodable, Sendable {
     struct Detail: Decodable, Sendable {
         var code: String
         var message: String
+        var field: String?
     }
     var error: Detail
 }
