@@ -26,6 +26,7 @@ struct Attempt: Decodable, Sendable {
     var finishedAt: String?
     var exitCode: Int?
     var error: String?
+    var outputTail: String?
 }
 
 /// `{"items": […]}` lists.

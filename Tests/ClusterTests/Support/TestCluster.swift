@@ -25,6 +25,8 @@ final class TestCluster: Sendable {
         /// the largest election timeout + max(500, lease/4) = 2.1 s here).
         var killGraceMs = 1_000
         var slots = 4
+        /// `[executor] run_as`, if set (the node processes must run as root).
+        var runAs: String?
     }
 
     /// The node ids, `n1`…`nN`.
@@ -103,6 +105,7 @@ final class TestCluster: Sendable {
             lease_ms = \(timing.leaseMs)
             shutdown_grace_ms = \(timing.shutdownGraceMs)
             kill_grace_ms = \(timing.killGraceMs)
+            \(timing.runAs.map { "run_as = \"\($0)\"" } ?? "")
 
             """
         var apiPorts: [String: Int] = [:]
