@@ -95,6 +95,8 @@ struct ShellRunner: Sendable {
         // A cleared environment: the node's own variables (tokens, credentials, proxies) are not the
         // task's business. A minimal PATH and HOME, then the task's env, then QUORUM_RUN_ID/ATTEMPT.
         var overrides: [Environment.Key: String] = Self.baseEnvironment
+        // The run_as user's home, not the node's; a task's own HOME still wins below.
+        if let account = configuration.runAs { overrides["HOME"] = account.home }
         // Sorted by key in the spec; a repeated key's last value wins.
         for (name, value) in task.environment.lazy.map({ ($0.key, $0.value) }) {
             guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0) else {
@@ -120,7 +122,6 @@ struct ShellRunner: Sendable {
             platformOptions.groupID = account.groupID
             // Empty, not nil: nil would keep the node's supplementary groups.
             platformOptions.supplementaryGroups = []
-            overrides["HOME"] = account.home
         }
         var executable: Executable = first.contains("/") ? .path(FilePath(first)) : .name(first)
         var arguments = Arguments(Array(task.argv.dropFirst()))

@@ -49,7 +49,7 @@ public struct ShellPolicy: Sendable, Hashable {
         guard argv0.hasPrefix("/") else {
             return .failure(ShellPolicyRefusal(
                 "\(quoted(argv0)) is not an absolute path: with [executor] shell_allow set, argv[0] must name the program by its "
-                + "absolute path, e.g. \"/usr/bin/\(argv0.split(separator: "/").last.map(String.init) ?? "env")\""))
+                + "absolute path, e.g. \"/usr/bin/\(argv0.split(separator: "/").last.map(String.init) ?? "PROGRAM")\""))
         }
         guard !argv0.utf8.contains(0) else { return .failure(ShellPolicyRefusal("\(quoted(argv0)) contains a NUL byte")) }
         let canonical: String
