@@ -127,8 +127,10 @@ struct ShellRunner: Sendable {
         var arguments = Arguments(Array(task.argv.dropFirst()))
         var workingDirectory = task.workingDirectory
         if let policy = configuration.shellPolicy {
-            // Decided again here, on the disk as it is now: the program started is the resolved
-            // path that was judged, so a symlink swapped after this check changes nothing.
+            // Decided again here, on the disk as it is now, and the program started is the
+            // resolved path that was judged: a symlink re-pointed after submission (or after this
+            // check) cannot redirect it. Only replacing something on the resolved path itself
+            // could, which takes write access to an allowed directory (docs/security.md).
             switch policy.executable(first) {
             case .success(let resolved):
                 executable = .path(FilePath(resolved))

@@ -67,9 +67,11 @@ struct RunAsTests {
         #expect(taskListsData.report.outputTail.contains("Permission denied"))
         #expect(!taskListsData.report.outputTail.contains("wal-0001"))
 
-        // Its own uid and primary gid only (the node's supplementary groups dropped), HOME its own.
-        let identity = await run(asTask, ["/bin/sh", "-c", "id -u; id -G; echo \"$HOME\""])
-        #expect(identity.report.outputTail == "\(account.userID)\n\(account.groupID)\n\(account.home)\n")
+        // Its own uid and primary gid only (the node's supplementary groups dropped), HOME its own,
+        // and still a session of its own (the process-group kill depends on it).
+        let identity = await run(asTask, ["/bin/sh", "-c",
+                                          "id -u; id -G; echo \"$HOME\"; [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ] && echo session-leader"])
+        #expect(identity.report.outputTail == "\(account.userID)\n\(account.groupID)\n\(account.home)\nsession-leader\n")
     }
 
     @Test("run_as is refused for a missing user, for root, and when the node is not root")
