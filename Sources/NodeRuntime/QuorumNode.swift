@@ -69,7 +69,7 @@ public final class QuorumNode: Sendable {
         let id = Raft.NodeID(config.node.id)
         let credentials = try Transport.TLSCredentials(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
                                                        privateKeyFile: config.tlsKey, expectedID: id)
-        try DataDirectory.create(config.dataDirectory)
+        if let warning = try DataDirectory.create(config.dataDirectory) { logger.warning("\(warning)") }
         let incarnation = try Self.openIncarnation(dataDirectory: config.dataDirectory, logger: logger)
         let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
                                                 options: FileLogStore.Options(logger: logger))
