@@ -111,7 +111,7 @@ let package = Package(
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum",
-            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient",
+            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient", "Executor",
                            "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, hummingbirdTLS, nioSSL]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).

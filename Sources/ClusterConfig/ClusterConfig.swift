@@ -57,6 +57,13 @@ public struct ClusterConfig: Sendable, Equatable {
         public var slots: Int
         /// Shell tasks run arbitrary programs, so they are off unless the operator opts in.
         public var allowShell: Bool
+        /// `shell_allow`: absolute fnmatch(3) patterns of the programs shell tasks may run
+        /// (`"/usr/bin/*"`), matched against canonical paths. Required with `allow_shell = true`.
+        public var shellAllow: [String] = []
+        /// `workdir_root`: shell tasks run inside this directory (a template like the TLS paths).
+        public var workdirRoot: String?
+        /// `run_as`: the unprivileged user shell tasks run as; the node must run as root.
+        public var runAs: String?
         /// `lease_ms`: an executor cut off from the leader this long stops its attempts; the
         /// leader expires them (to retry elsewhere) only after this plus a margin.
         public var leaseMilliseconds: Int

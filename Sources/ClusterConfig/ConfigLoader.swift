@@ -72,6 +72,9 @@ public enum ConfigLoader {
         if var executorTable = try root.table("executor") {
             if let slots = try executorTable.int("slots") { executor.slots = slots }
             if let allowShell = try executorTable.bool("allow_shell") { executor.allowShell = allowShell }
+            if let patterns = try executorTable.stringArray("shell_allow") { executor.shellAllow = patterns }
+            executor.workdirRoot = try executorTable.string("workdir_root")
+            executor.runAs = try executorTable.string("run_as")
             if let lease = try executorTable.int("lease_ms") { executor.leaseMilliseconds = lease }
             if let grace = try executorTable.int("shutdown_grace_ms") { executor.shutdownGraceMilliseconds = grace }
             if let grace = try executorTable.int("kill_grace_ms") { executor.killGraceMilliseconds = grace }

@@ -83,6 +83,7 @@ public enum ConfigValidator {
         guard (0...600_000).contains(config.executor.killGraceMilliseconds) else {
             throw fail("executor.kill_grace_ms", "\(config.executor.killGraceMilliseconds) is out of range 0-600000")
         }
+        try ShellSettingsValidator.validate(config.executor, fail: fail)
         if let margin = config.executor.leaseMarginMilliseconds {
             let electionMax = config.raft.electionTimeoutMilliseconds.upperBound
             let least = config.executor.minimumFencingMarginMilliseconds(electionTimeoutMaxMilliseconds: electionMax)

@@ -19,6 +19,8 @@ public struct NodeRuntimeConfig: Sendable, Equatable {
     public var apiTLSCert: String?
     public var apiTLSKey: String?
     public var apiClientCA: String?
+    /// Absolute path of `[executor] workdir_root`, if set.
+    public var workdirRoot: String?
 
     /// The other members, in file order.
     public var peers: [ClusterConfig.Node] { cluster.nodes.filter { $0.id != node.id } }
@@ -48,7 +50,8 @@ public struct NodeRuntimeConfig: Sendable, Equatable {
             cluster: config, node: node, dataDirectory: dataDirectory,
             tlsCA: path(config.tls.ca), tlsCert: path(config.tls.cert), tlsKey: path(config.tls.key),
             tokensFile: config.api.tokensFile.map(path), apiTLSCert: config.api.tlsCert.map(path),
-            apiTLSKey: config.api.tlsKey.map(path), apiClientCA: config.api.clientCA.map(path))
+            apiTLSKey: config.api.tlsKey.map(path), apiClientCA: config.api.clientCA.map(path),
+            workdirRoot: config.executor.workdirRoot.map(path))
     }
 
     /// Why this node must not start as configured: its API listens beyond loopback without

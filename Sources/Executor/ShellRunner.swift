@@ -95,6 +95,8 @@ struct ShellRunner: Sendable {
         // A cleared environment: the node's own variables (tokens, credentials, proxies) are not the
         // task's business. A minimal PATH and HOME, then the task's env, then QUORUM_RUN_ID/ATTEMPT.
         var overrides: [Environment.Key: String] = Self.baseEnvironment
+        // The run_as user's home, not the node's; a task's own HOME still wins below.
+        if let account = configuration.runAs { overrides["HOME"] = account.home }
         // Sorted by key in the spec; a repeated key's last value wins.
         for (name, value) in task.environment.lazy.map({ ($0.key, $0.value) }) {
             guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0) else {
@@ -115,12 +117,37 @@ struct ShellRunner: Sendable {
         platformOptions.teardownSequence = [
             .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: configuration.killGracePeriod)
         ]
-        let executable: Executable = first.contains("/") ? .path(FilePath(first)) : .name(first)
+        if let account = configuration.runAs {
+            platformOptions.userID = account.userID
+            platformOptions.groupID = account.groupID
+            // Empty, not nil: nil would keep the node's supplementary groups.
+            platformOptions.supplementaryGroups = []
+        }
+        var executable: Executable = first.contains("/") ? .path(FilePath(first)) : .name(first)
+        var arguments = Arguments(Array(task.argv.dropFirst()))
+        var workingDirectory = task.workingDirectory
+        if let policy = configuration.shellPolicy {
+            // Decided again here, on the disk as it is now, and the program started is the
+            // resolved path that was judged: a symlink re-pointed after submission (or after this
+            // check) cannot redirect it. Only replacing something on the resolved path itself
+            // could, which takes write access to an allowed directory (docs/security.md).
+            switch policy.executable(first) {
+            case .success(let resolved):
+                executable = .path(FilePath(resolved))
+                arguments = Arguments(executablePathOverride: first, remainingValues: Array(task.argv.dropFirst()))
+            case .failure(let refusal):
+                return .failure(Refusal(text: "refused by the node's shell policy: \(refusal.reason)"))
+            }
+            switch policy.workingDirectory(task.workingDirectory) {
+            case .success(let directory): workingDirectory = directory
+            case .failure(let refusal): return .failure(Refusal(text: "refused by the node's shell policy: \(refusal.reason)"))
+            }
+        }
         return .success(Subprocess.Configuration(
             executable: executable,
-            arguments: Arguments(Array(task.argv.dropFirst())),
+            arguments: arguments,
             environment: .custom(overrides),
-            workingDirectory: task.workingDirectory.map { FilePath($0) },
+            workingDirectory: workingDirectory.map { FilePath($0) },
             platformOptions: platformOptions
         ))
     }

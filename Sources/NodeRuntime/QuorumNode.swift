@@ -66,10 +66,12 @@ public final class QuorumNode: Sendable {
                             logger: Logger) async throws -> QuorumNode {
         let settings = NodeSettings(config: config.cluster, clock: clock)
         let coreSettings = settings.coreSettings(for: config.cluster)
+        // First: a node that cannot run shell tasks as configured (run_as) does not start at all.
+        let executorConfiguration = try ExecutorSetup.configuration(config, killGrace: settings.killGrace)
         let id = Raft.NodeID(config.node.id)
         let credentials = try Transport.TLSCredentials(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
                                                        privateKeyFile: config.tlsKey, expectedID: id)
-        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        if let warning = try DataDirectory.create(config.dataDirectory) { logger.warning("\(warning)") }
         let incarnation = try Self.openIncarnation(dataDirectory: config.dataDirectory, logger: logger)
         let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
                                                 options: FileLogStore.Options(logger: logger))
@@ -97,8 +99,7 @@ public final class QuorumNode: Sendable {
             logger.warning("killed shell attempts left running by the previous run of this node",
                            metadata: ["process_groups": "\(leftovers)"])
         }
-        let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell,
-                                                                           killGracePeriod: settings.killGrace),
+        let runner = AttemptRunner(configuration: executorConfiguration,
                                    clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
         let stampClock = StampClock(clock: settings.clock, link: link, metrics: metrics, logger: logger)

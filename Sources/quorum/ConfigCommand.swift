@@ -89,8 +89,7 @@ enum ConfigSummary {
         lines.append(
             "raft        heartbeat \(config.raft.heartbeatMilliseconds) ms, election timeout \(config.raft.electionTimeoutMilliseconds.lowerBound)-\(config.raft.electionTimeoutMilliseconds.upperBound) ms, max entry \(config.raft.maxEntryBytes) bytes"
         )
-        lines.append(
-            "executor    \(config.executor.slots) slots per node, shell tasks \(config.executor.allowShell ? "allowed" : "refused")")
+        lines.append("executor    \(config.executor.slots) slots per node, shell tasks \(Self.shellSummary(config.executor))")
         lines.append("nodes")
         for node in resolved {
             let role = node.node.voter ? "voter" : "learner"
@@ -101,5 +100,14 @@ enum ConfigSummary {
             lines.append("         tls  ca \(node.tlsCA)  cert \(node.tlsCert)  key \(node.tlsKey)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `refused`, or `allowed: /bin/*, /usr/bin/*, in /srv/jobs, as quorum-task`.
+    static func shellSummary(_ executor: ClusterConfig.Executor) -> String {
+        guard executor.allowShell else { return "refused" }
+        var text = "allowed: " + executor.shellAllow.joined(separator: ", ")
+        if let root = executor.workdirRoot { text += ", in \(root)" }
+        text += ", as \(executor.runAs ?? "the node's user")"
+        return text
     }
 }

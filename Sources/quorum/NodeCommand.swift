@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClusterConfig
+import Executor
 import Foundation
 import Logging
 import Metrics
@@ -26,6 +27,10 @@ struct NodeCommand: AsyncParsableCommand {
         let level = try LogSetup.level(flag: logLevel, environment: ProcessInfo.processInfo.environment)
         let loaded = try LoadedConfig.load(file: config)
         let node = try loaded.resolve(id: id)
+        // Before anything else: shell tasks must never run as the node's user by mistake.
+        if let user = node.cluster.executor.runAs, case .failure(let refusal) = RunAsAccount.lookup(user) {
+            throw CLIError.invalidInput(ConfigError(file: config, key: "executor.run_as", reason: refusal.reason).description)
+        }
         if let missing = node.missingTLSFiles().first {
             throw CLIError.invalidInput(
                 ConfigError(file: config, key: missing.key, reason: "\(missing.path) does not exist; create certificates with `quorum certs init --config \(config) --out certs`").description)

@@ -1,3 +1,4 @@
+import Executor
 import Foundation
 import HTTPAPI
 import Hummingbird
@@ -48,8 +49,10 @@ enum NodeServer {
         router.add(middleware: APIErrorMiddleware(routes: QuorumRoutes<ReplicatedSchedulerService<RaftAPIReplica>>.contract))
         var limits = APILimits()
         limits.shellTasksAllowed = node.config.cluster.executor.allowShell
+        let shellPolicy = NodeShellCommandPolicy(policy: ShellPolicy(allowedExecutables: node.config.cluster.executor.shellAllow,
+                                                                     workdirRoot: node.config.workdirRoot))
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
-                    limits: limits).register(
+                    limits: limits, shellPolicy: shellPolicy).register(
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })

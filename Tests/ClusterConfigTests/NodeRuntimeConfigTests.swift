@@ -63,6 +63,7 @@ struct ShippedConfigTests {
         #expect(try ConfigValidator.validate(config, file: file).isEmpty)
         #expect(config.cluster.name == "local-\(size)")
         #expect(config.executor.allowShell)
+        #expect(config.executor.shellAllow == ["/bin/*", "/usr/bin/*"])
         #expect(config.nodes.map(\.id) == (1...size).map { "n\($0)" })
         #expect(config.nodes.map(\.api.port) == (0..<size).map { 8080 + $0 })
         #expect(config.nodes.map(\.raft.port) == (1...size).map { 7000 + $0 })

@@ -35,7 +35,24 @@ extension RealClusterTests {
                 for node in cluster.ids {
                     #expect(try await cluster.job(id, on: node).state == "succeeded", "as seen by \(node)")
                 }
+                try await Self.refusesOutsideShellAllow(cluster, on: follower)
             }
+        }
+
+        /// A program outside `shell_allow` (`/bin/*`, `/usr/bin/*`) is a 422 naming
+        /// `task.command[0]` and never runs; the node's data directory is 0700.
+        static func refusesOutsideShellAllow(_ cluster: TestCluster, on node: String) async throws {
+            let script = "\(cluster.directory)/outside.sh"
+            let marker = "\(cluster.directory)/outside-ran"
+            try "#!/bin/sh\ntouch \(marker)\n".write(toFile: script, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+            let refused = try await cluster.api(node).post("/api/jobs", json: JobSubmission(name: "outside", task: .shell([script])))
+            let error = try refused.expect(422, as: ErrorObject.self).error
+            #expect(error.field == "task.command[0]")
+            #expect(error.message.contains("is not allowed by [executor] shell_allow (/bin/*, /usr/bin/*)"), "\(error.message)")
+            #expect(!FileManager.default.fileExists(atPath: marker))
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(cluster.directory)/data/\(node)")[.posixPermissions] as? Int
+            #expect(mode == 0o700)
         }
 
         static func fillJob(_ index: Int) -> JobSubmission { JobSubmission(name: "fill-\(index)", task: .sleep(3)) }

@@ -21,10 +21,10 @@ func makeLocalService(clock: ManualClock = ManualClock(startOfTest)) -> LocalSch
 
 /// Runs `body` against the router over `service`, without sockets.
 func withAPI<Service: SchedulerService>(
-    _ service: Service, limits: APILimits = APILimits(),
+    _ service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let app = Application(router: makeQuorumRouter(service: service, limits: limits))
+    let app = Application(router: makeQuorumRouter(service: service, limits: limits, shellPolicy: shellPolicy))
     try await app.test(.router, body)
 }
 

@@ -67,6 +67,22 @@ struct ConfigCommandTests {
         #expect(invalid.standardError.contains("tokens file line 1: role 'root' is not read, submit or admin"))
     }
 
+    @Test("a node whose [executor] run_as names no user refuses to start, naming the key and what to do")
+    func runAsUnknownUser() throws {
+        let directory = try temporaryDirectory()
+        let config = try String(contentsOfFile: "\(QuorumBinary.repoRoot)/cluster/local-3.toml", encoding: .utf8)
+        let withRunAs = config.replacingOccurrences(of: "allow_shell = true\n", with: "allow_shell = true\nrun_as = \"quorum-no-such-user\"\n")
+        try Data(withRunAs.utf8).write(to: URL(fileURLWithPath: "\(directory)/c.toml"))
+        let result = try QuorumBinary.run(["node", "--config", "c.toml", "--id", "n1"], in: directory)
+        #expect(result.exitCode == 2)
+        if getuid() == 0 {
+            #expect(result.standardError.contains("c.toml: executor.run_as: there is no user \"quorum-no-such-user\" on this machine"))
+        } else {
+            #expect(result.standardError.contains("c.toml: executor.run_as: \"quorum-no-such-user\" needs the node to run as root"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/data/n1"), "nothing was created")
+    }
+
     @Test("usage errors exit 2, help exits 0")
     func usage() throws {
         #expect(try QuorumBinary.run(["config", "check"]).exitCode == 2)

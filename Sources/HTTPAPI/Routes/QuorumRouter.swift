@@ -5,11 +5,12 @@ import Hummingbird
 /// (``QuorumRoutes/notYetImplemented``),
 /// with ``APIErrorMiddleware`` rendering every error. It starts no server; the node mounts it.
 public func makeQuorumRouter<Service: SchedulerService>(
-    service: Service, limits: APILimits = APILimits(), authorizer: TokenAuthorizer? = nil
+    service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
+    authorizer: TokenAuthorizer? = nil
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: APIErrorMiddleware(routes: QuorumRoutes<Service>.contract))
-    QuorumRoutes(service: service, limits: limits).register(on: router, authorizer: authorizer)
+    QuorumRoutes(service: service, limits: limits, shellPolicy: shellPolicy).register(on: router, authorizer: authorizer)
     return router
 }
 
@@ -53,11 +54,14 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     public let service: Service
     /// Body and page limits.
     public let limits: APILimits
+    /// What shell tasks may run (`[executor] shell_allow`, `workdir_root`); `nil`, anything.
+    public let shellPolicy: (any ShellCommandPolicy)?
 
     /// Routes over `service`.
-    public init(service: Service, limits: APILimits = APILimits()) {
+    public init(service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil) {
         self.service = service
         self.limits = limits
+        self.shellPolicy = shellPolicy
     }
 
     /// Adds every route of ``all`` to `router` (add ``APIErrorMiddleware`` first to get the
@@ -123,13 +127,14 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     func handler<Context: RequestContext>(for route: APIRoute, context: Context.Type) -> Handler<Context> {
         let service = self.service
         let limits = self.limits
+        let submissionLimits = SubmissionLimits(limits: limits, shellPolicy: shellPolicy)
         typealias R = RequestReading
         switch (route.method, route.path) {
         case ("POST", "/api/jobs"):
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBodyBytes)
                 let submission = try StrictJSON.decode(JobSubmission.self, from: body)
-                try SubmissionLimits(limits: limits).check(submission)
+                try submissionLimits.check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitJob(submission, idempotency: key)
                 return try R.json(created.value, status: created.isNew ? .created : .ok)
@@ -153,7 +158,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                     throw APIError.invalid(field: "jobs", "must hold 1 to \(limits.maxBatchJobs) jobs, got \(jobs.count)")
                 }
                 for (index, job) in jobs.enumerated() {
-                    try SubmissionLimits(limits: limits).check(job, fieldPrefix: "jobs[\(index)]")
+                    try submissionLimits.check(job, fieldPrefix: "jobs[\(index)]")
                 }
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitBatch(jobs, idempotency: key)
@@ -186,7 +191,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBodyBytes)
                 let submission = try StrictJSON.decode(DAGSubmission.self, from: body)
-                try SubmissionLimits(limits: limits).check(submission)
+                try submissionLimits.check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitDAG(submission, idempotency: key)
                 let status: HTTPResponse.Status = created.isNew ? .created : .ok

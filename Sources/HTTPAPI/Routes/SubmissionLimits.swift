@@ -9,6 +9,8 @@ import SchedulerCore
 struct SubmissionLimits {
     /// The numbers.
     let limits: APILimits
+    /// What shell tasks may run; `nil` checks only sizes and `shellTasksAllowed`.
+    var shellPolicy: (any ShellCommandPolicy)? = nil
 
     /// Checks a job; fields are named under `prefix` (`jobs[3]`).
     func check(_ job: JobSubmission, fieldPrefix prefix: String = "") throws(APIError) {
@@ -52,11 +54,19 @@ struct SubmissionLimits {
 
     func checkTask(_ task: TaskBody?, fieldPrefix prefix: String) throws(APIError) {
         switch task {
-        case .shell(let command, let env, _)?:
+        case .shell(let command, let env, let workdir)?:
             guard limits.shellTasksAllowed else {
                 throw .invalid(field: FieldPath.join(prefix, "kind"),
                                "shell tasks are disabled on this cluster ([executor] allow_shell = false): use an http, sleep or noop "
                                + "task, or ask the operator to allow shell tasks")
+            }
+            if let shellPolicy, let program = command.first {
+                if let refusal = shellPolicy.refusal(executable: program) {
+                    throw .invalid(field: FieldPath.join(prefix, "command[0]"), refusal)
+                }
+                if let workdir, let refusal = shellPolicy.refusal(workdir: workdir) {
+                    throw .invalid(field: FieldPath.join(prefix, "workdir"), refusal)
+                }
             }
             let field = FieldPath.join(prefix, "command")
             guard command.count <= limits.maxArgvItems else {

@@ -26,6 +26,7 @@ struct Attempt: Decodable, Sendable {
     var finishedAt: String?
     var exitCode: Int?
     var error: String?
+    var outputTail: String?
 }
 
 /// `{"items": […]}` lists.
@@ -75,6 +76,7 @@ struct ErrorObject: Decodable, Sendable {
     struct Detail: Decodable, Sendable {
         var code: String
         var message: String
+        var field: String?
     }
     var error: Detail
 }

@@ -27,6 +27,8 @@ final class TestCluster: Sendable {
         var slots = 4
         /// `[raft] max_entry_bytes`, when not the default.
         var maxEntryBytes: Int?
+        /// `[executor] run_as`, if set (the node processes must run as root).
+        var runAs: String?
     }
 
     /// The node ids, `n1`…`nN`.
@@ -102,9 +104,11 @@ final class TestCluster: Sendable {
             [executor]
             slots = \(timing.slots)
             allow_shell = true
+            shell_allow = ["/bin/*", "/usr/bin/*"]
             lease_ms = \(timing.leaseMs)
             shutdown_grace_ms = \(timing.shutdownGraceMs)
             kill_grace_ms = \(timing.killGraceMs)
+            \(timing.runAs.map { "run_as = \"\($0)\"" } ?? "")
 
             """
         var apiPorts: [String: Int] = [:]
