@@ -83,4 +83,36 @@ struct LostAttemptAPITests {
         #expect(resource.retry.maxLostAttempts == nil)
         #expect(!String(decoding: try JSONEncoder().encode(resource.retry), as: UTF8.self).contains("max_lost_attempts"))
     }
+
+    @Test("a DAG task and a dead-letter item show tries and lost_attempts too")
+    func dagTasksAndDeadLetters() throws {
+        var state = SchedulerState()
+        let dag = try StrictJSON.decode(DAGSubmission.self, from: Array(
+            #"{"name":"d","tasks":[{"id":"a","retry":{"max_attempts":1,"max_lost_attempts":3,"initial_backoff_ms":0,"jitter":false}}]}"#.utf8))
+        guard case .run(let spec) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
+            Issue.record("not a DAG run")
+            return
+        }
+        _ = state.apply(.submitDAG(SubmitDAG(dagRunID: "d1", spec: spec, taskRunIDStyle: .dot)), at: startOfTest)
+        let run = RunID("d1.a")
+        let deadline = startOfTest.adding(milliseconds: 60_000)
+        _ = state.apply(.assignAttempt(AssignAttempt(runID: run, executor: "n2", attempt: 1, deadline: deadline)), at: startOfTest)
+        _ = state.apply(.expireAttempt(ExpireAttempt(runID: run, attempt: 1, reason: .executorLost)), at: startOfTest)
+        _ = state.apply(.tick, at: startOfTest)
+        _ = state.apply(.assignAttempt(AssignAttempt(runID: run, executor: "n3", attempt: 2, deadline: deadline)), at: startOfTest)
+        let dagRun = try #require(state.dagRun("d1"))
+        let task = try #require(ResourceMapper.dagRun(dagRun, in: state).tasks.first)
+        #expect(task.attempt == 2)
+        #expect(task.tries == 1)
+        #expect(task.lostAttempts == 1)
+        // The one try fails: dead, in the DLQ with 2 attempts, 1 try and 1 lost.
+        _ = state.apply(.finishAttempt(FinishAttempt(runID: run, attempt: 2, report: AttemptReport(outcome: .failed, error: "exit 1"))),
+                        at: startOfTest)
+        let letter = try ReplicatedSchedulerService<LocalReplica>.deadLetter(run.rawValue, in: state)
+        #expect(letter.attempts == 2)
+        #expect(letter.tries == 1)
+        #expect(letter.lostAttempts == 1)
+        let json = String(decoding: try JSONEncoder().encode(letter), as: UTF8.self)
+        #expect(json.contains(#""tries":1"#) && json.contains(#""lost_attempts":1"#))
+    }
 }

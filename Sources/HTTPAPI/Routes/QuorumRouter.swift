@@ -137,7 +137,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 try submissionLimits.check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitJob(submission, idempotency: key)
-                return try R.json(created.value, status: created.isNew ? .created : .ok)
+                return try R.created(created.value, status: created.isNew ? .created : .ok, at: "/api/jobs", id: created.value.id)
             }
         case ("GET", "/api/jobs"):
             return { request, _ in
@@ -196,8 +196,9 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 let created = try await service.submitDAG(submission, idempotency: key)
                 let status: HTTPResponse.Status = created.isNew ? .created : .ok
                 switch created.value {
-                case .run(let run): return try R.json(run, status: status)
-                case .cronJob(let job): return try R.json(job, status: status)
+                // Location says which: a DAG run, or the cron job a scheduled DAG is.
+                case .run(let run): return try R.created(run, status: status, at: "/api/dags", id: run.id)
+                case .cronJob(let job): return try R.created(job, status: status, at: "/api/jobs", id: job.id)
                 }
             }
         case ("GET", "/api/dags"):

@@ -86,6 +86,16 @@ enum RequestReading {
         json(encoded: try encode(value), status: status)
     }
 
+    /// A 201's body with `Location`: `collection` (`/api/jobs`) and the created resource's `id`,
+    /// percent-encoded as one path segment (RFC 9110 §10.2.2).
+    static func created<T: Encodable>(_ value: T, status: HTTPResponse.Status, at collection: String, id: String) throws(APIError) -> Response {
+        var response = try json(value, status: status)
+        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+        let segment = id.utf8.map { unreserved.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+        response.headers[.location] = collection + "/" + segment
+        return response
+    }
+
     /// A response with JSON already encoded by ``encode(_:)``.
     static func json(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],

@@ -207,7 +207,7 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
         let cursor = try JobLister.cursor(query.cursor)
         return try await replica.read(consistency) { state in
             let page = state.listDLQ(limit: query.limit, cursor: cursor)
-            return ListPage(items: page.items.map(ResourceMapper.deadLetter), nextCursor: page.nextCursor)
+            return ListPage(items: page.items.map { ResourceMapper.deadLetter($0, run: state.run($0.runID)) }, nextCursor: page.nextCursor)
         }
     }
 
@@ -260,7 +260,7 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
 
     static func deadLetter(_ runID: String, in state: SchedulerState) throws(APIError) -> DeadLetterResource {
         guard let run = state.run(RunID(runID)), run.state == .dead, !run.purged else { throw notInDLQ(runID) }
-        return ResourceMapper.deadLetter(state.dlqEntry(run))
+        return ResourceMapper.deadLetter(state.dlqEntry(run), run: run)
     }
 
     static func jobNotFound(_ id: String) -> APIError {

@@ -41,6 +41,10 @@ public struct DAGTaskResource: Codable, Hashable, Sendable {
     @ExplicitNull public var finishedAt: APITimestamp?
     /// The task's run id.
     public var runId: String
+    /// Its attempts counted against `max_attempts` in the current budget (as a job's `tries`).
+    @ExplicitNull public var tries: Int?
+    /// Its attempts that ended lost without spending a try (as a job's `lost_attempts`).
+    @ExplicitNull public var lostAttempts: Int?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -50,6 +54,8 @@ public struct DAGTaskResource: Codable, Hashable, Sendable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case runId = "run_id"
+        case tries
+        case lostAttempts = "lost_attempts"
     }
 }
 
@@ -65,6 +71,10 @@ public struct DeadLetterResource: Codable, Hashable, Sendable {
     @ExplicitNull public var taskId: String?
     /// Attempts made.
     public var attempts: Int
+    /// Of them, those counted against `max_attempts` in the run's last budget.
+    @ExplicitNull public var tries: Int?
+    /// Of them, those that ended lost without spending a try, in the run's last budget.
+    @ExplicitNull public var lostAttempts: Int?
     /// The last error.
     public var error: String
     /// When it died.
@@ -76,7 +86,9 @@ public struct DeadLetterResource: Codable, Hashable, Sendable {
         case jobId = "job_id"
         case dagId = "dag_id"
         case taskId = "task_id"
-        case attempts, error
+        case attempts, tries
+        case lostAttempts = "lost_attempts"
+        case error
         case deadAt = "dead_at"
     }
 }
