@@ -97,7 +97,8 @@ public final class QuorumNode: Sendable {
                            metadata: ["process_groups": "\(leftovers)"])
         }
         let runner = AttemptRunner(configuration: ExecutorConfiguration(allowShell: config.cluster.executor.allowShell,
-                                                                           killGracePeriod: settings.killGrace),
+                                                                           killGracePeriod: settings.killGrace,
+                                                                           httpPolicy: config.cluster.executor.httpAddressPolicy),
                                    clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
         let stampClock = StampClock(clock: settings.clock, link: link, voters: voters, metrics: metrics, logger: logger)

@@ -48,6 +48,7 @@ enum NodeServer {
         router.add(middleware: APIErrorMiddleware())
         var limits = APILimits()
         limits.shellTasksAllowed = node.config.cluster.executor.allowShell
+        limits.httpAddressPolicy = node.config.cluster.executor.httpAddressPolicy
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
                     limits: limits).register(
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
