@@ -110,9 +110,13 @@ struct HTTPRunner: Sendable {
                 let via = redirects == 0 ? "" : " (reached by redirect from \(first.url))"
                 return .failed(refusal.text + via)
             }
+            // Resolution cannot be interrupted; a deadline that passed meanwhile sends nothing.
+            if Task.isCancelled { return .failed("cancelled") }
             var settings = clients.configuration
             settings.dnsOverride = pin
             settings.redirectConfiguration = .disallow
+            // A proxy would resolve and connect on its own, past the pin.
+            settings.proxy = nil
             let client = HTTPClient(eventLoopGroup: clients.eventLoopGroup, configuration: settings)
             let step = await exchange(current, client: client, capture: capture, deadline: deadline, redirectsSoFar: redirects)
             try? await client.shutdown()
@@ -161,25 +165,27 @@ struct HTTPRunner: Sendable {
             return .failure(PinFailure(text: "http task url \(quoted(url)) has no host"))
         }
         let host = rawHost.hasPrefix("[") && rawHost.hasSuffix("]") ? String(rawHost.dropFirst().dropLast()) : rawHost
-        let address: IPAddress
         if let literal = IPAddress.parse(host) {
-            address = literal
-        } else {
-            switch await HostResolver.resolve(host) {
-            case .failure(let failure):
-                return .failure(PinFailure(text: "cannot resolve the host of \(url): \(failure.reason)"))
-            case .success(let addresses):
-                switch configuration.httpPolicy.choose(host: host, from: addresses) {
-                case .failure(let refusal): return .failure(PinFailure(text: refusal.text))
-                case .success(let chosen): address = chosen
-                }
+            // A strict literal is what AsyncHTTPClient connects to (it parses it with
+            // `inet_pton`, which takes exactly these forms): nothing to resolve or pin.
+            if let refusal = configuration.httpPolicy.refusal(host: host, address: literal) {
+                return .failure(PinFailure(text: refusal.text))
+            }
+            return .success([:])
+        }
+        // A name, or a numeric form only the resolver reads (`2130706433`, `0x7f.1`).
+        let address: IPAddress
+        switch await HostResolver.resolve(host) {
+        case .failure(let failure):
+            return .failure(PinFailure(text: "cannot resolve the host of \(url): \(failure.reason)"))
+        case .success(let addresses):
+            switch configuration.httpPolicy.choose(host: host, from: addresses) {
+            case .failure(let refusal): return .failure(PinFailure(text: refusal.text))
+            case .success(let chosen): address = chosen
             }
         }
-        if let refusal = configuration.httpPolicy.refusal(host: host, address: address) {
-            return .failure(PinFailure(text: refusal.text))
-        }
         // AsyncHTTPClient looks the override up by the host as its connection target writes it:
-        // an IPv6 literal in brackets, anything else as is. Both keys, so either form is pinned.
+        // a name as is, an IPv6 literal in brackets. Both keys, so either form is pinned.
         let pinned = address.description
         return .success([host: pinned, "[\(host)]": pinned])
     }
