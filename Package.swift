@@ -21,6 +21,7 @@ let hummingbirdAuth = Target.Dependency.product(name: "HummingbirdAuth", package
 let hummingbirdCore = Target.Dependency.product(name: "HummingbirdCore", package: "hummingbird")
 let hummingbirdTLS = Target.Dependency.product(name: "HummingbirdTLS", package: "hummingbird")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let clocks = Target.Dependency.product(name: "Clocks", package: "swift-clocks")
@@ -116,7 +117,8 @@ let package = Package(
         .executableTarget(
             name: "quorum",
             dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient",
-                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, hummingbirdTLS, nioSSL]),
+                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
+                           hummingbirdTLS, nioSSL]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
