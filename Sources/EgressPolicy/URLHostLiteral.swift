@@ -31,7 +31,30 @@ public enum URLHostLiteral {
             return Substring(hostAndPort[...close].lowercased())
         }
         let host = hostAndPort.prefix { $0 != ":" }
-        return host.isEmpty ? nil : Substring(host.lowercased())
+        // WHATWG URL parsers percent-decode the host (`127.0.0.%31` is 127.0.0.1).
+        return host.isEmpty ? nil : Substring(percentDecoded(host).lowercased())
+    }
+
+    /// `%XX` sequences decoded; anything else (a lone `%`, a non-ASCII result) left as it was.
+    static func percentDecoded(_ text: Substring) -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        var index = text.utf8.startIndex
+        let utf8 = text.utf8
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%"),
+               let high = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex), high < utf8.endIndex,
+               let low = utf8.index(index, offsetBy: 2, limitedBy: utf8.endIndex), low < utf8.endIndex,
+               let value = UInt8(String(decoding: [utf8[high], utf8[low]], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                index = utf8.index(after: low)
+            } else {
+                bytes.append(byte)
+                index = utf8.index(after: index)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `inet_aton`'s IPv4 forms: one to four parts of decimal, `0x` hex or `0` octal, the last

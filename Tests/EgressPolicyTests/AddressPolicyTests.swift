@@ -132,6 +132,8 @@ struct URLHostLiteralTests {
         ("http://127.0.0.1./", "127.0.0.1"),
         ("http://0/", "0.0.0.0"),
         ("http://0x/", "0.0.0.0"),
+        ("http://127.0.0.%31/", "127.0.0.1"),
+        ("http://%31%32%37.0.0.1:8080/", "127.0.0.1"),
     ])
     func literal(url: String, address: String) {
         #expect(URLHostLiteral.address(in: url) == IPAddress.parse(address))
@@ -140,7 +142,7 @@ struct URLHostLiteralTests {
     @Test("names and malformed hosts are not literals", arguments: [
         "http://example.com/", "http://localhost:8080", "http://1.2.3.4.example/", "http://4294967296/", "http://256.1.1.1/",
         "http://1.2.3.4.5/", "http://08.1.1.1/", "http://[::1/", "http://[not-v6]/", "no-scheme", "http:///path",
-        "http://127.0.0.1../",
+        "http://127.0.0.1../", "http://127.0.0.%/", "http://127.0.0.%3/", "http://127.0.0.%zz/",
     ])
     func notLiteral(url: String) {
         #expect(URLHostLiteral.address(in: url) == nil)

@@ -118,6 +118,33 @@ struct HTTPAddressPolicyTests {
         }
     }
 
+    @Test("credentials follow a redirect within the origin only")
+    func credentialsStayWithTheOrigin() async throws {
+        try await withServers(["127.0.0.1", "127.0.0.1"]) { servers in
+            let executor = Self.executor(AddressPolicy(allow: [Self.network("127.0.0.1")]))
+            func run(_ url: String) async -> ExecutionResult {
+                let task = HTTPTask(method: "GET", url: url, headers: [KeyValue("Authorization", "Bearer s3cret")])
+                return await executor.run(ExecutionRequest(runID: "run-1", attempt: 1, task: .http(task), timeout: .seconds(20)))
+            }
+            let sameOrigin = await run(servers[0].url("/redirect/302?to=/auth"))
+            #expect(sameOrigin.report.outputTail == "authorization=Bearer s3cret")
+            let otherOrigin = await run(servers[0].url("/redirect/302?to=\(servers[1].url("/auth"))"))
+            #expect(otherOrigin.report.outcome == .succeeded)
+            #expect(otherOrigin.report.outputTail == "authorization=")
+        }
+    }
+
+    @Test("a redirect to anything but http(s) is not followed")
+    func redirectToOtherScheme() async throws {
+        try await withServers(["127.0.0.1"]) { servers in
+            let start = servers[0].url("/redirect/302?to=file:///etc/passwd")
+            let result = await Self.executor(AddressPolicy(allow: [Self.network("127.0.0.1")])).run(Self.request(start))
+            #expect(result.report.outcome == .failed)
+            #expect(result.report.error == "\(start) redirected (302) to \"file:///etc/passwd\", which is not an http:// or https:// URL "
+                    + "with a host; not followed")
+        }
+    }
+
     @Test("redirects are bounded")
     func redirectLoopBounded() async throws {
         try await withServers(["127.0.0.1"]) { servers in

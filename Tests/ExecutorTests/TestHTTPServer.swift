@@ -15,7 +15,7 @@ final class RequestCounter: Sendable {
 ///
 /// Routes: `/ok` → 200 "ok"; `/fail` → 500 "boom"; `/echo` → 200 "METHOD x-test-header body";
 /// `/big` → 200 with ``bigBody``; `/stall` → 200 and "partial" of a 1000-byte body, then stalls;
-/// `/slow` → never answers; `/redirect/CODE?to=URL` → CODE with `Location: URL`.
+/// `/slow` → never answers; `/auth` → 200 "authorization=VALUE"; `/redirect/CODE?to=URL` → CODE with `Location: URL`.
 /// ``requests`` counts every request that arrived.
 struct TestHTTPServer {
     /// The body `/big` answers with: 200,000 bytes, so the kept tail is a strict suffix.
@@ -97,6 +97,8 @@ private final class RouteHandler: ChannelInboundHandler {
         case "/echo":
             let header = head.headers["x-test"].joined(separator: ",")
             send(.ok, Array("\(head.method.rawValue) \(header) ".utf8) + body, context: context)
+        case "/auth":
+            send(.ok, Array("authorization=\(head.headers["authorization"].joined(separator: ","))".utf8), context: context)
         case "/big":
             send(.ok, TestHTTPServer.bigBody, context: context)
         case "/stall":
