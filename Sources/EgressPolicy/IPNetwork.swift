@@ -76,6 +76,12 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the two blocks share an address (CIDR blocks are nested or disjoint, so one holds
+    /// the other's first address).
+    public func overlaps(_ other: IPNetwork) -> Bool {
+        contains(other.address) || other.contains(address)
+    }
+
     /// `10.0.0.0/8`.
     public var description: String { "\(address)/\(prefixLength)" }
 

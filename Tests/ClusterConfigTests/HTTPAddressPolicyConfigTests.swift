@@ -34,6 +34,17 @@ struct HTTPAddressPolicyConfigTests {
         #expect(configError(text) == nil)
     }
 
+    @Test("an http_allow entry that no deny rule covers is a warning: it changes nothing")
+    func uselessAllowWarns() throws {
+        let text = withExecutorKeys(#"http_allow = ["127.0.0.1", "8.8.8.0/24", "10.0.0.0/7", "2001:db8::/32"]"#)
+        let config = try ConfigLoader.parse(text, file: "c.toml")
+        let warnings = try ConfigValidator.validate(config, file: "c.toml").filter { $0.key.hasPrefix("executor.") }
+        #expect(warnings.map(\.key) == ["executor.http_allow[1]", "executor.http_allow[3]"])
+        #expect(warnings.first?.reason == "8.8.8.0/24 is in no denied range (built-in or http_deny), so allowing it changes nothing; remove it")
+        let denied = withExecutorKeys(#"http_deny = ["8.8.0.0/16"]\#nhttp_allow = ["8.8.8.0/24"]"#)
+        #expect(try ConfigValidator.validate(ConfigLoader.parse(denied, file: "c.toml"), file: "c.toml").filter { $0.key.hasPrefix("executor.") }.isEmpty)
+    }
+
     @Test("a bad entry is an error naming the key, the entry's index and why", arguments: [
         (#"http_deny = ["10.0.0.0/8", "10.0.0.1/8"]"#, "executor.http_deny[1]",
          #""10.0.0.1/8" is not a CIDR: '10.0.0.1' has bits set past the /8 prefix; did you mean 10.0.0.0/8?"#),
