@@ -91,6 +91,9 @@ enum ConfigSummary {
         )
         lines.append(
             "executor    \(config.executor.slots) slots per node, shell tasks \(config.executor.allowShell ? "allowed" : "refused")")
+        let deny = config.executor.httpDeny.map(\.description), allow = config.executor.httpAllow.map(\.description)
+        lines.append("http tasks  built-in deny list" + (deny.isEmpty ? "" : " + http_deny \(deny.joined(separator: ", "))")
+                     + (allow.isEmpty ? ", no exceptions" : "; allowed anyway: \(allow.joined(separator: ", "))"))
         lines.append("nodes")
         for node in resolved {
             let role = node.node.voter ? "voter" : "learner"
