@@ -157,7 +157,7 @@ let package = Package(
             dependencies: ["NodeMetrics", "SchedulerCore", "HTTPAPI", coreMetrics, hummingbirdTesting]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig", "EgressPolicy"]),
-        .testTarget(name: "EgressPolicyTests", dependencies: ["EgressPolicy"]),
+        .testTarget(name: "EgressPolicyTests", dependencies: ["EgressPolicy", "DeterministicRandom"]),
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
