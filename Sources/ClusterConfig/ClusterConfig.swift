@@ -1,3 +1,5 @@
+import EgressPolicy
+
 /// A cluster's configuration: one TOML file shared by every node (see `docs/configuration.md`).
 ///
 /// Paths here are templates as written in the file (`data/{id}`); `NodeRuntimeConfig` resolves
@@ -75,6 +77,18 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `lease_margin_ms`: how long the leader waits beyond `lease_ms` before it expires a
         /// silent executor's attempts. `nil` derives it (``fencingMarginMilliseconds(electionTimeoutMaxMilliseconds:)``).
         public var leaseMarginMilliseconds: Int?
+        /// `http_deny`: blocks http tasks may not connect to, on top of the built-in list
+        /// (``AddressPolicy/builtInDeny``: loopback, link-local incl. cloud metadata, private, …).
+        public var httpDeny: [IPNetwork] = []
+        /// `http_allow`: exceptions to every deny rule, built-in or listed; an address in both
+        /// lists is allowed.
+        public var httpAllow: [IPNetwork] = []
+
+        /// The policy the API (literal hosts, at submission) and the executor (resolved
+        /// addresses, at run time) judge http tasks' targets with.
+        public var httpAddressPolicy: AddressPolicy {
+            AddressPolicy(extraDeny: httpDeny, allow: httpAllow)
+        }
 
         public init(slots: Int = Defaults.executorSlots, allowShell: Bool = false,
                     leaseMilliseconds: Int = Defaults.executorLeaseMilliseconds,

@@ -1,3 +1,5 @@
+import EgressPolicy
+
 /// Semantic checks on a parsed `ClusterConfig`: what TOML's types cannot say.
 ///
 /// `validate` throws the first error (a node must not start on a config with any) and returns the
@@ -112,6 +114,14 @@ public enum ConfigValidator {
                 }
                 firstUseOfAddress[address] = "\(prefix).\(kind)"
             }
+        }
+
+        let denyRules = config.executor.httpAddressPolicy.deny
+        for (index, entry) in config.executor.httpAllow.enumerated() where !denyRules.contains(where: { $0.network.overlaps(entry) }) {
+            warnings.append(
+                ConfigWarning(
+                    file: file, key: "executor.http_allow[\(index)]",
+                    reason: "\(entry) is in no denied range (built-in or http_deny), so allowing it changes nothing; remove it"))
         }
 
         let voterCount = config.voters.count
