@@ -113,6 +113,12 @@ public enum ConfigLoader {
             try apiTable.finish()
         }
 
+        var scheduler = ClusterConfig.Scheduler()
+        if var schedulerTable = try root.table("scheduler") {
+            if let retention = try schedulerTable.int("retention_seconds") { scheduler.retentionSeconds = retention }
+            try schedulerTable.finish()
+        }
+
         guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
             throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
         }
@@ -121,7 +127,8 @@ public enum ConfigLoader {
             nodes.append(try readNode(&nodeTable))
             try nodeTable.finish()
         }
-        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, nodes: nodes)
+        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
+                             nodes: nodes)
     }
 
     /// `http(s)://host[:port]` with no path: what a browser sends as `Origin`.

@@ -67,6 +67,11 @@ public enum ConfigValidator {
             }
         }
 
+        let retention = ClusterConfig.Limits.retentionSeconds
+        guard retention.contains(config.scheduler.retentionSeconds) else {
+            throw fail("scheduler.retention_seconds", "\(config.scheduler.retentionSeconds) is out of range "
+                + "\(retention.lowerBound)-\(retention.upperBound) seconds (one minute to ten years)")
+        }
         guard (0...1024).contains(config.executor.slots) else {
             throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")
         }

@@ -42,6 +42,8 @@ public struct NodeCore: Sendable {
         public var voters: Set<Raft.NodeID>
         /// Every executor and its slots.
         public var slots: [ExecutorID: Int]
+        /// `[scheduler]`: what the leader stamps into submits that left a value to the cluster.
+        public var submissionDefaults = SubmissionDefaults.builtIn
 
         /// Settings.
         public init(lease: Duration, leaseMargin: Duration, voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
@@ -227,7 +229,8 @@ public struct NodeCore: Sendable {
                                  at now: MonotonicTime, wallClock: Timestamp) throws(LeaderRefusal) -> StampedCommand {
         var stamp = self.stamp(at: now, wallClock: wallClock).stamp
         if mutations.isOn("follower-clock"), let followerClock { stamp = followerClock }
-        return try LeaderRefusal.resolve(unstamped, at: stamp, builds: memberBuilds, members: members, self: id)
+        return try LeaderRefusal.resolve(unstamped, at: stamp, defaults: settings.submissionDefaults, builds: memberBuilds,
+                                         members: members, self: id)
     }
 
     /// This node took office (or lost it, with `nil`): taking office forgets what members

@@ -205,13 +205,15 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Executor side: whether `leader` advertised unstamped forwards in its latest echo.
     /// Executor side: the newest command format `leader` is known to decode, from the features
-    /// of its latest echo — a leader advertising ``NodeCore/PeerFeatures/lostAttemptCaps`` runs
-    /// this build's format; one advertising only unstamped forwards may run format 2, and one
-    /// that advertised nothing (an older build) format 1. Forwards are downgraded to it
+    /// of its latest echo — a leader advertising ``NodeCore/PeerFeatures/clusterDefaults`` runs
+    /// this build's format, one advertising ``NodeCore/PeerFeatures/lostAttemptCaps`` format 4;
+    /// one advertising only unstamped forwards may run format 2, and one that advertised nothing
+    /// (an older build) format 1. Forwards are downgraded to it
     /// (``RaftReplica``), so a rolling upgrade never sends a leader a command it cannot decode.
     func leaderFormat(_ leader: Raft.NodeID) -> UInt32 {
         let features = state.withLock { $0.leaderFeatures[leader] ?? [] }
-        if features.contains(.lostAttemptCaps) { return CommandCodec.buildFormatVersion }
+        if features.contains(.clusterDefaults) { return CommandCodec.buildFormatVersion }
+        if features.contains(.lostAttemptCaps) { return CommandCodec.lostAttemptCaps }
         return features.contains(.unstampedForwarding) ? 2 : CommandCodec.baselineFormatVersion
     }
 

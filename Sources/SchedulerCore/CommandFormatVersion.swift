@@ -20,8 +20,11 @@ extension CommandCodec {
     ///   (``TaskRunIDStyle/dot``, entry tags 16–18; ``urlSafeTaskRunIDs``).
     /// - 4: job and DAG submits whose retry policies carry `max_lost_attempts` (entry tag 19;
     ///   ``lostAttemptCaps``), under which a lost attempt does not spend `max_attempts`.
+    /// - 5 adds no command kind: a leader of format 5 stamps the cluster's defaults
+    ///   (`[scheduler] retention_seconds`) into forwarded submits that left them out
+    ///   (``leaderStampedDefaults``); a follower forwarding to an older leader stamps its own.
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 4
+    public static let buildFormatVersion: UInt32 = 5
 
     /// The first format version whose builds decode ``TaskRunIDStyle/dot`` commands.
     public static let urlSafeTaskRunIDs: UInt32 = 3
@@ -29,6 +32,10 @@ extension CommandCodec {
     /// The first format version whose builds decode and apply lost caps
     /// (``RetryPolicy/maxLostAttempts``).
     public static let lostAttemptCaps: UInt32 = 4
+
+    /// The first format version whose leaders replace ``JobSpec/clusterDefaultRetentionMs`` in a
+    /// forwarded command with their cluster default.
+    public static let leaderStampedDefaults: UInt32 = 5
 }
 
 extension Command {

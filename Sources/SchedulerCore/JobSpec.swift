@@ -151,8 +151,14 @@ public final class JobSpec: Hashable, Sendable {
     public static let defaultTimeoutMs: Int64 = 3_600_000
     /// Default starting deadline: 60 s.
     public static let defaultStartingDeadlineMs: Int64 = 60_000
-    /// Default retention: 7 days.
+    /// Default retention: 7 days (the cluster default when `[scheduler] retention_seconds` is unset).
     public static let defaultRetentionMs: Int64 = 7 * 24 * 3_600_000
+    /// The `retentionMs` of a submit whose client left `retention_seconds` out: "the cluster's
+    /// default". It appears only in a command that has not reached the leader yet (an
+    /// unstamped template); the leader replaces it with its `[scheduler] retention_seconds`, so
+    /// apply never reads a config. Apply refuses a negative retention, so one that escaped would
+    /// be refused, never applied.
+    public static let clusterDefaultRetentionMs: Int64 = -1
 
     /// A job spec. `labels` are sorted by key here.
     public init(name: String, schedule: CronSchedule? = nil, runAt: Timestamp? = nil,

@@ -81,6 +81,9 @@ public struct SchedulerState: Sendable {
     var fireHeap = BinaryHeap<FireEntry>()
     var deadlineHeap = BinaryHeap<DeadlineEntry>()
     var retentionHeap = BinaryHeap<RetentionEntry>()
+    /// Retention removals the entry being applied may still make (reset to
+    /// ``maxRetentionRemovalsPerEntry`` at each ``apply(_:at:into:)``; 0 between entries).
+    var retentionRemovalsLeft = 0
     var idempotencyHeap = BinaryHeap<IdempotencyEntry>()
 
     /// An empty scheduler.
@@ -120,6 +123,7 @@ public struct SchedulerState: Sendable {
 
     /// Applies a command, appending events to `events` (avoids an allocation per command).
     public mutating func apply(_ command: Command, at: Timestamp, into events: inout [SchedulerEvent]) {
+        retentionRemovalsLeft = Self.maxRetentionRemovalsPerEntry
         advance(to: at, events: &events)
         switch command {
         case .batch(let commands):
@@ -176,7 +180,8 @@ public struct SchedulerState: Sendable {
     // MARK: Time
 
     /// Moves the clock to `max(now, at)` and does what became due: pending runs are queued,
-    /// retained-out jobs and DAG runs are removed, idempotency keys expire.
+    /// retained-out jobs and DAG runs are removed (at most ``maxRetentionRemovalsPerEntry`` per
+    /// entry), idempotency keys expire.
     mutating func advance(to at: Timestamp, events: inout [SchedulerEvent]) {
         if at > now { now = at }
         while let top = dueHeap.first, top.dueAt <= now {
@@ -187,9 +192,11 @@ public struct SchedulerState: Sendable {
                 events.append(.runChanged(runs[i].id, .queued, attempt: runs[i].attempt))
             }
         }
-        while let top = retentionHeap.first, top.expiresAt <= now {
+        // Bounded per entry (see `maxRetentionRemovalsPerEntry`); what is left stays due at the
+        // heap's top, so `nextDueInstant` is in the past and the leader proposes a tick.
+        while retentionRemovalsLeft > 0, let top = retentionHeap.first, top.expiresAt <= now {
             retentionHeap.popFirst()
-            expireRetained(top, &events)
+            if expireRetained(top, &events) { retentionRemovalsLeft -= 1 }
         }
         while let top = idempotencyHeap.first, top.expiresAt <= now {
             idempotencyHeap.popFirst()

@@ -17,16 +17,20 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
     public var labels: [String: String]?
     /// The tasks (at least one).
     public var tasks: [DAGTaskBody]?
+    /// How long the DAG run (with `schedule`: the cron job, and each DAG run it starts) is kept
+    /// once finished, in whole seconds (60 s to 10 years); omitted, the cluster's default.
+    public var retentionSeconds: WireNumber?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case name, schedule, timezone, priority, concurrency, misfire, labels, tasks
+        case retentionSeconds = "retention_seconds"
     }
 
     /// A DAG submission.
     public init(name: String? = nil, schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
-                tasks: [DAGTaskBody]? = nil) {
+                tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil) {
         self.name = name
         self.schedule = schedule
         self.timezone = timezone
@@ -35,6 +39,7 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         self.misfire = misfire
         self.labels = labels
         self.tasks = tasks
+        self.retentionSeconds = retentionSeconds
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -49,6 +54,7 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         misfire = try c.decodeIfPresent(String.self, forKey: .misfire)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         tasks = try c.decodeIfPresent([DAGTaskBody].self, forKey: .tasks)
+        retentionSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .retentionSeconds)
     }
 }
 

@@ -52,6 +52,9 @@ public struct JobResource: Codable, Hashable, Sendable {
     public var dag: String?
     /// Its recent attempts, newest first.
     public var runs: [AttemptResource]
+    /// How long it is kept once finished, in seconds (null only from a server that predates
+    /// the field).
+    public var retentionSeconds: Int64? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -68,6 +71,7 @@ public struct JobResource: Codable, Hashable, Sendable {
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case dag, runs
+        case retentionSeconds = "retention_seconds"
     }
 
     /// Writes every key; `next_run_at` and `last_run` are null rather than absent on cron jobs.
@@ -100,6 +104,7 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encode(updatedAt, forKey: .updatedAt)
         try c.encodeIfPresent(dag, forKey: .dag)
         try c.encode(runs, forKey: .runs)
+        try c.encodeIfPresent(retentionSeconds, forKey: .retentionSeconds)
     }
 }
 

@@ -1,0 +1,62 @@
+import Foundation
+@testable import HTTPAPI
+import SchedulerCore
+import SchedulerPlanning
+import Testing
+
+/// `retention_seconds` on job and DAG submissions, the cluster default the leader stamps when a
+/// submit leaves it out, and what GET shows (issue #12).
+@Suite("Retention in the API")
+struct RetentionAPITests {
+    @Test("retention_seconds is kept and shown on jobs and DAG runs; omitted, the leader's default is stamped")
+    func shownAndDefaulted() async throws {
+        let service = LocalSchedulerService(clock: ManualClock(startOfTest).reader,
+                                            defaults: SubmissionDefaults(retentionMs: 3_600_000))
+        try await withAPI(service) { client in
+            let given = try await client.send(.post, "/api/jobs", json: #"{"name":"a","retention_seconds":120}"#)
+            #expect(given.status == .created)
+            #expect(try given.decoded(JobResource.self).retentionSeconds == 120)
+            let defaulted = try await client.send(.post, "/api/jobs", json: #"{"name":"b"}"#)
+            let job = try defaulted.decoded(JobResource.self)
+            #expect(job.retentionSeconds == 3_600)
+            let fetched = try await client.send(.get, "/api/jobs/\(job.id)")
+            #expect(fetched.text.contains(#""retention_seconds":3600"#))
+            let cron = try await client.send(.post, "/api/jobs", json: #"{"name":"c","schedule":"* * * * *","retention_seconds":86400}"#)
+            #expect(try cron.decoded(JobResource.self).retentionSeconds == 86_400)
+            let dag = try await client.send(.post, "/api/dags", json: #"{"name":"d","tasks":[{"id":"a"}],"retention_seconds":600}"#)
+            #expect(dag.status == .created)
+            #expect(try dag.decoded(DAGRunResource.self).retentionSeconds == 600)
+            let dagDefaulted = try await client.send(.post, "/api/dags", json: #"{"name":"e","tasks":[{"id":"a"}]}"#)
+            #expect(try dagDefaulted.decoded(DAGRunResource.self).retentionSeconds == 3_600)
+        }
+    }
+
+    @Test("out of 60 s…10 years, fractional or not a number: 422 naming retention_seconds (jobs[i]. in a batch)",
+          arguments: ["59", "0", "-5", "315360001", "120.5", "1e30"])
+    func validates(_ value: String) async throws {
+        try await withAPI(makeLocalService()) { client in
+            let job = try await client.send(.post, "/api/jobs", json: #"{"name":"a","retention_seconds":"# + value + "}")
+            #expect(job.status == .unprocessableContent)
+            #expect(job.apiError?.field == "retention_seconds")
+            #expect(job.apiError?.message.contains("60 (one minute)") == true)
+            let batch = try await client.send(.post, "/api/jobs/batch",
+                                              json: #"{"jobs":[{"name":"ok"},{"name":"a","retention_seconds":"# + value + "}]}")
+            #expect(batch.status == .unprocessableContent)
+            #expect(batch.apiError?.field == "jobs[1].retention_seconds")
+            let dag = try await client.send(.post, "/api/dags", json: #"{"name":"d","tasks":[{"id":"a"}],"retention_seconds":"# + value + "}")
+            #expect(dag.status == .unprocessableContent)
+            #expect(dag.apiError?.field == "retention_seconds")
+        }
+    }
+
+    @Test("the bounds themselves are accepted")
+    func bounds() throws {
+        for value in ["60", "315360000"] {
+            let submission = try StrictJSON.decode(JobSubmission.self, from: Array(#"{"name":"a","retention_seconds":\#(value)}"#.utf8))
+            let planned = try SubmissionPlanner.planJob(submission, now: startOfTest)
+            #expect(planned.spec.retentionMs == Int64(value).map { $0 * 1000 })
+        }
+        let omitted = try SubmissionPlanner.planJob(JobSubmission(name: "a"), now: startOfTest)
+        #expect(omitted.spec.retentionMs == JobSpec.clusterDefaultRetentionMs)
+    }
+}
