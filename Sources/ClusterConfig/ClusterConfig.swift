@@ -142,9 +142,13 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `retention_seconds`: how long a finished job or DAG run is kept when its submit has no
         /// `retention_seconds` (``Limits/retentionSeconds``).
         public var retentionSeconds: Int
+        /// `history_limit`: how many finished runs a job keeps when its submit has no
+        /// `history_limit` (``Limits/historyLimit``).
+        public var historyLimit: Int
 
-        public init(retentionSeconds: Int = Defaults.retentionSeconds) {
+        public init(retentionSeconds: Int = Defaults.retentionSeconds, historyLimit: Int = Defaults.historyLimit) {
             self.retentionSeconds = retentionSeconds
+            self.historyLimit = historyLimit
         }
     }
 
@@ -208,6 +212,8 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `retention_seconds`, in the config and on a submit: at least a minute (a job must stay
         /// readable after it finishes), at most ten years.
         public static let retentionSeconds: ClosedRange<Int> = 60...315_360_000
+        /// `history_limit`, in the config and on a submit.
+        public static let historyLimit: ClosedRange<Int> = 1...1_000
     }
 
     /// Default values of every optional key (documented in `docs/configuration.md`).
@@ -226,5 +232,7 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let killGraceMilliseconds = 5_000
         /// 7 days.
         public static let retentionSeconds = 604_800
+        /// 20 finished runs, as many attempts as a job's history kept before the limit existed.
+        public static let historyLimit = 20
     }
 }

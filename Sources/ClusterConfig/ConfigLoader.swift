@@ -116,6 +116,7 @@ public enum ConfigLoader {
         var scheduler = ClusterConfig.Scheduler()
         if var schedulerTable = try root.table("scheduler") {
             if let retention = try schedulerTable.int("retention_seconds") { scheduler.retentionSeconds = retention }
+            if let limit = try schedulerTable.int("history_limit") { scheduler.historyLimit = limit }
             try schedulerTable.finish()
         }
 

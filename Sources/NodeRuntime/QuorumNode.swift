@@ -137,7 +137,8 @@ public final class QuorumNode: Sendable {
                                       settings: settings)
         let resolver = LeaderResolver(clock: clock, builds: { link.memberBuilds() },
                                       members: Set(config.cluster.nodes.map { Raft.NodeID($0.id) }), selfID: id,
-                                      defaults: SubmissionDefaults(retentionMs: Int64(config.cluster.scheduler.retentionSeconds) * 1000))
+                                      defaults: SubmissionDefaults(retentionMs: Int64(config.cluster.scheduler.retentionSeconds) * 1000,
+                                                                   historyLimit: config.cluster.scheduler.historyLimit))
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, resolver: resolver, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger) { command in

@@ -128,9 +128,10 @@ public struct RaftReplica: Sendable {
         -> ForwardedOutcome.Result {
         // Spelled the way the leader's build decodes it (URL-safe task run ids, lost caps); a
         // leader too old to stamp the cluster defaults gets this node's.
+        // (Defaults first, so a downgrade strips a stamped history limit too.)
         let format = link.leaderFormat(leader)
-        var unstamped = original.compatible(withFormat: format)
-        if format < CommandCodec.leaderStampedDefaults { unstamped = unstamped.withDefaults(resolver.defaults) }
+        let stamped = format < CommandCodec.leaderStampedDefaults ? original.withDefaults(resolver.defaults) : original
+        let unstamped = stamped.compatible(withFormat: format)
         if link.leaderTakesUnstamped(leader) {
             return await link.forward(unstamped: unstamped, to: leader, timeout: settings.forwardTimeout, poll: settings.leaderPoll)
         }

@@ -35,6 +35,7 @@ extension SchedulerState {
 
     mutating func scheduleRetention(dag d: Int) {
         guard let finished = dags[d].finishedAt, dags[d].dlqEntries == 0 else { return }
+        noteFinishedDAGRun(d)
         retentionHeap.push(RetentionEntry(expiresAt: finished.adding(milliseconds: dags[d].retentionMs),
                                           kind: .dag, seq: dags[d].createdSeq, id: dags[d].id.rawValue))
     }
@@ -43,6 +44,15 @@ extension SchedulerState {
         guard let finished = jobs[j].finishedAt, jobs[j].dlqEntries == 0 else { return nil }
         if jobs[j].spec.kind == .cron, !jobs[j].activeRuns.isEmpty { return nil }
         return finished.adding(milliseconds: jobs[j].spec.retentionMs)
+    }
+
+    /// Removes DAG run `d` with its task runs.
+    mutating func removeDAGRun(at d: Int) {
+        let id = dags[d].id
+        for runID in dags[d].taskRunIDs {
+            if let i = runIndex[runID] { removeRun(at: i) }
+        }
+        if let d2 = dagIndex[id] { removeDAG(at: d2) }
     }
 
     func retentionExpiry(dag d: Int) -> Timestamp? {
@@ -68,10 +78,7 @@ extension SchedulerState {
             let id = DAGRunID(entry.id)
             guard let d = dagIndex[id], dags[d].createdSeq == entry.seq,
                   retentionExpiry(dag: d) == entry.expiresAt else { return false }
-            for runID in dags[d].taskRunIDs {
-                if let i = runIndex[runID] { removeRun(at: i) }
-            }
-            if let d2 = dagIndex[id] { removeDAG(at: d2) }
+            removeDAGRun(at: d)
             events.append(.removed(id: entry.id))
             return true
         }

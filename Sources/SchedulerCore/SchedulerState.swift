@@ -84,6 +84,12 @@ public struct SchedulerState: Sendable {
     /// Retention removals the entry being applied may still make (reset to
     /// ``maxRetentionRemovalsPerEntry`` at each ``apply(_:at:into:)``; 0 between entries).
     var retentionRemovalsLeft = 0
+    /// Per job with a history limit: its DAG runs that finished outside the DLQ (may hold stale
+    /// ids; filtered before use). Derived, rebuilt on restore; only read by key.
+    var finishedDAGRuns: [JobID: [DAGRunID]] = [:]
+    /// Jobs whose finished DAG runs may be over their history limit, in the order they went over
+    /// (trimmed at the end of the entry by `trimHistories`).
+    var historyToTrim: [JobID] = []
     var idempotencyHeap = BinaryHeap<IdempotencyEntry>()
 
     /// An empty scheduler.
@@ -143,6 +149,7 @@ public struct SchedulerState: Sendable {
         default:
             applyOne(command, events: &events)
         }
+        trimHistories(&events)
         cleanHeapTops()
     }
 
@@ -260,6 +267,7 @@ public struct SchedulerState: Sendable {
 
     mutating func removeJob(at i: Int) {
         heapsToClean.insert(.fire)
+        finishedDAGRuns[jobs[i].id] = nil
         jobIndex[jobs[i].id] = nil
         let last = jobs.count - 1
         if i != last {

@@ -8,23 +8,28 @@ public struct SubmissionDefaults: Hashable, Sendable {
     /// `[scheduler] retention_seconds`, in milliseconds: how long a finished job or DAG run is
     /// kept when its submit did not say.
     public var retentionMs: Int64
+    /// `[scheduler] history_limit`: how many finished runs a job keeps when its submit did not say.
+    public var historyLimit: Int
 
     /// Defaults.
-    public init(retentionMs: Int64 = JobSpec.defaultRetentionMs) {
+    public init(retentionMs: Int64 = JobSpec.defaultRetentionMs, historyLimit: Int = JobSpec.defaultHistoryLimit) {
         self.retentionMs = retentionMs
+        self.historyLimit = historyLimit
     }
 
-    /// The built-in values (7 days), for a node without a `[scheduler]` table and for tests.
+    /// The built-in values (7 days, 20 runs), for a node without a `[scheduler]` table and for tests.
     public static let builtIn = SubmissionDefaults()
 }
 
 extension Command {
-    /// This command with every "cluster default" placeholder (``JobSpec/clusterDefaultRetentionMs``)
-    /// in its submits replaced by `defaults`; explicit values are kept. Batches included.
+    /// This command with every "cluster default" placeholder (``JobSpec/clusterDefaultRetentionMs``,
+    /// ``JobSpec/clusterDefaultHistoryLimit``) in its submits replaced by `defaults`; explicit
+    /// values are kept. Batches included.
     public func withDefaults(_ defaults: SubmissionDefaults) -> Command {
         switch self {
-        case .submitJob(var submit) where submit.spec.retentionMs == JobSpec.clusterDefaultRetentionMs:
-            submit.spec = submit.spec.replacingRetention(defaults.retentionMs)
+        case .submitJob(var submit) where submit.spec.retentionMs == JobSpec.clusterDefaultRetentionMs
+            || submit.spec.historyLimit == JobSpec.clusterDefaultHistoryLimit:
+            submit.spec = submit.spec.replacingDefaults(defaults)
             return .submitJob(submit)
         case .submitDAG(var submit) where submit.retentionMs == JobSpec.clusterDefaultRetentionMs:
             submit.retentionMs = defaults.retentionMs
@@ -47,10 +52,13 @@ extension UnstampedCommand {
 }
 
 extension JobSpec {
-    /// This spec with `retentionMs` replaced (a spec is immutable and shared by reference).
-    public func replacingRetention(_ retentionMs: Int64) -> JobSpec {
+    /// This spec with its "cluster default" placeholders replaced by `defaults` (a spec is
+    /// immutable and shared by reference).
+    public func replacingDefaults(_ defaults: SubmissionDefaults) -> JobSpec {
         JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task, dag: dag, retry: retry,
                 timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire, startingDeadlineMs: startingDeadlineMs,
-                labels: labels, retentionMs: retentionMs)
+                labels: labels,
+                retentionMs: retentionMs == JobSpec.clusterDefaultRetentionMs ? defaults.retentionMs : retentionMs,
+                historyLimit: historyLimit == JobSpec.clusterDefaultHistoryLimit ? defaults.historyLimit : historyLimit)
     }
 }

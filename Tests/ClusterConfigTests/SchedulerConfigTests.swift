@@ -20,6 +20,15 @@ struct SchedulerConfigTests {
         #expect(error?.reason.contains("60-315360000") == true)
     }
 
+    @Test("history_limit defaults to 20 and must be 1…1000")
+    func historyLimit() throws {
+        #expect(try ConfigLoader.parse(validConfig, file: "c.toml").scheduler.historyLimit == 20)
+        #expect(try ConfigLoader.parse(validConfig + "\n[scheduler]\nhistory_limit = 5\n", file: "c.toml").scheduler.historyLimit == 5)
+        for bad in ["0", "1001"] {
+            #expect(configError(validConfig + "\n[scheduler]\nhistory_limit = \(bad)\n")?.key == "scheduler.history_limit")
+        }
+    }
+
     @Test("an unknown key in [scheduler] is refused")
     func unknownKey() {
         #expect(configError(validConfig + "\n[scheduler]\nretention = 60\n")?.key == "scheduler.retention")

@@ -49,6 +49,29 @@ struct RetentionAPITests {
         }
     }
 
+    @Test("history_limit is kept and shown; omitted, the leader's default; out of 1…1000 a 422; not on a one-off DAG")
+    func historyLimit() async throws {
+        let service = LocalSchedulerService(clock: ManualClock(startOfTest).reader,
+                                            defaults: SubmissionDefaults(historyLimit: 7))
+        try await withAPI(service) { client in
+            let given = try await client.send(.post, "/api/jobs", json: #"{"name":"a","schedule":"* * * * *","history_limit":3}"#)
+            #expect(try given.decoded(JobResource.self).historyLimit == 3)
+            let defaulted = try await client.send(.post, "/api/jobs", json: #"{"name":"b"}"#)
+            #expect(try defaulted.decoded(JobResource.self).historyLimit == 7)
+            let dagJob = try await client.send(.post, "/api/dags", json: #"{"name":"d","schedule":"* * * * *","tasks":[{"id":"a"}],"history_limit":2}"#)
+            #expect(dagJob.status == .created)
+            #expect(dagJob.text.contains(#""history_limit":2"#))
+            for bad in ["0", "1001", "2.5"] {
+                let response = try await client.send(.post, "/api/jobs", json: #"{"name":"a","history_limit":"# + bad + "}")
+                #expect(response.status == .unprocessableContent)
+                #expect(response.apiError?.field == "history_limit")
+            }
+            let oneOff = try await client.send(.post, "/api/dags", json: #"{"name":"d","tasks":[{"id":"a"}],"history_limit":2}"#)
+            #expect(oneOff.status == .unprocessableContent)
+            #expect(oneOff.apiError?.field == "history_limit")
+        }
+    }
+
     @Test("the bounds themselves are accepted")
     func bounds() throws {
         for value in ["60", "315360000"] {

@@ -104,6 +104,19 @@ struct UnstampedDefaultsTests {
         #expect(retention(forwarded.template) == [120_000] && forwarded.times == job.times)
     }
 
+    @Test("a history limit left to the cluster gets the leader's default; a given one is kept")
+    func stampsHistoryLimit() throws {
+        let defaults = SubmissionDefaults(historyLimit: 9)
+        func limit(_ spec: JobSpec) throws -> Int? {
+            let unstamped = UnstampedCommand.submit(SubmitJob(jobID: "j", spec: spec, runID: "r"), .afterStamp(milliseconds: 0))
+            guard case .submitJob(let submit) = try unstamped.resolved(at: stamp, defaults: defaults) else { return nil }
+            return submit.spec.historyLimit
+        }
+        #expect(try limit(JobSpec(name: "a", historyLimit: JobSpec.clusterDefaultHistoryLimit)) == 9)
+        #expect(try limit(JobSpec(name: "a", historyLimit: 3)) == 3)
+        #expect(try limit(JobSpec(name: "a")) == nil)
+    }
+
     @Test("a placeholder that reached apply is refused, never applied")
     func placeholderRefusedByApply() {
         var state = SchedulerState()

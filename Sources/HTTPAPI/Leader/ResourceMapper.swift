@@ -32,7 +32,8 @@ public enum ResourceMapper {
             attempt: state.currentAttempt(of: job), tries: current?.tries, lostAttempts: current?.lostAttempts,
             createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
-            runs: attempts(ofJob: job, in: state, limit: recentRuns), retentionSeconds: spec.retentionMs / 1000)
+            runs: attempts(ofJob: job, in: state, limit: recentRuns), retentionSeconds: spec.retentionMs / 1000,
+            historyLimit: spec.historyLimit ?? state.config.attemptHistoryLimit)
     }
 
     /// The coarse and fine status of a job.

@@ -20,17 +20,21 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
     /// How long the DAG run (with `schedule`: the cron job, and each DAG run it starts) is kept
     /// once finished, in whole seconds (60 s to 10 years); omitted, the cluster's default.
     public var retentionSeconds: WireNumber?
+    /// Only with `schedule`: how many finished DAG runs the cron job keeps (1–1000); omitted,
+    /// the cluster's default.
+    public var historyLimit: WireNumber?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case name, schedule, timezone, priority, concurrency, misfire, labels, tasks
         case retentionSeconds = "retention_seconds"
+        case historyLimit = "history_limit"
     }
 
     /// A DAG submission.
     public init(name: String? = nil, schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
-                tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil) {
+                tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil) {
         self.name = name
         self.schedule = schedule
         self.timezone = timezone
@@ -40,6 +44,7 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         self.labels = labels
         self.tasks = tasks
         self.retentionSeconds = retentionSeconds
+        self.historyLimit = historyLimit
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -55,6 +60,7 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         tasks = try c.decodeIfPresent([DAGTaskBody].self, forKey: .tasks)
         retentionSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .retentionSeconds)
+        historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
     }
 }
 

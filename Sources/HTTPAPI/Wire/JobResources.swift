@@ -55,6 +55,8 @@ public struct JobResource: Codable, Hashable, Sendable {
     /// How long it is kept once finished, in seconds (null only from a server that predates
     /// the field).
     public var retentionSeconds: Int64? = nil
+    /// How many finished runs it keeps (null only from a server that predates the field).
+    public var historyLimit: Int? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -72,6 +74,7 @@ public struct JobResource: Codable, Hashable, Sendable {
         case updatedAt = "updated_at"
         case dag, runs
         case retentionSeconds = "retention_seconds"
+        case historyLimit = "history_limit"
     }
 
     /// Writes every key; `next_run_at` and `last_run` are null rather than absent on cron jobs.
@@ -105,6 +108,7 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encodeIfPresent(dag, forKey: .dag)
         try c.encode(runs, forKey: .runs)
         try c.encodeIfPresent(retentionSeconds, forKey: .retentionSeconds)
+        try c.encodeIfPresent(historyLimit, forKey: .historyLimit)
     }
 }
 
