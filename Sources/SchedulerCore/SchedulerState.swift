@@ -82,7 +82,8 @@ public struct SchedulerState: Sendable {
     var deadlineHeap = BinaryHeap<DeadlineEntry>()
     var retentionHeap = BinaryHeap<RetentionEntry>()
     /// Retention removals the entry being applied may still make (reset to
-    /// ``maxRetentionRemovalsPerEntry`` at each ``apply(_:at:into:)``; 0 between entries).
+    /// ``maxRetentionRemovalsPerEntry`` at the start of each ``apply(_:at:into:)``; what is left
+    /// after an entry means nothing and is not in the snapshot).
     var retentionRemovalsLeft = 0
     /// Per job with a history limit: its DAG runs that finished outside the DLQ (may hold stale
     /// ids; filtered before use). Derived, rebuilt on restore; only read by key.
