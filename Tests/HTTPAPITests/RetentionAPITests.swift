@@ -83,3 +83,43 @@ struct RetentionAPITests {
         #expect(omitted.spec.retentionMs == JobSpec.clusterDefaultRetentionMs)
     }
 }
+
+@Suite("GET /api/jobs/{id}/runs/{run_id}/output")
+struct RunOutputRouteTests {
+    @Test("the attempt's tail from the replicated state; the latest attempt by default, ?attempt= picks one; 404 and 422 name what is wrong")
+    func output() async throws {
+        let service = makeLocalService()
+        try await withAPI(service) { client in
+            let created = try await client.send(.post, "/api/jobs",
+                                                json: #"{"name":"a","retry":{"max_attempts":2,"initial_backoff_ms":0,"jitter":false}}"#)
+            let job = try created.decoded(JobResource.self)
+            let runID = try #require(job.runs.first?.runId)
+            let deadline = startOfTest.adding(milliseconds: 60_000)
+            try await service.propose(.assignAttempt(AssignAttempt(runID: RunID(runID), executor: "n2", attempt: 1, deadline: deadline)))
+            try await service.propose(.finishAttempt(FinishAttempt(runID: RunID(runID), attempt: 1, report: AttemptReport(
+                outcome: .failed, exitCode: 1, outputTail: "first try\n", error: "exit 1"))))
+            try await service.propose(.assignAttempt(AssignAttempt(runID: RunID(runID), executor: "n3", attempt: 2, deadline: deadline)))
+            try await service.propose(.finishAttempt(FinishAttempt(runID: RunID(runID), attempt: 2, report: AttemptReport(
+                outcome: .succeeded, exitCode: 0, outputTail: "second try\n"))))
+
+            let latest = try await client.send(.get, "/api/jobs/\(job.id)/runs/\(runID)/output")
+            #expect(latest.status == .ok)
+            let output = try latest.decoded(AttemptOutputResource.self)
+            #expect(output.attempt == 2 && output.executor == "n3" && output.outcome == "succeeded")
+            #expect(output.outputTail == "second try\n")
+            let first = try await client.send(.get, "/api/jobs/\(job.id)/runs/\(runID)/output?attempt=1")
+            #expect(try first.decoded(AttemptOutputResource.self).outputTail == "first try\n")
+
+            let noSuchRun = try await client.send(.get, "/api/jobs/\(job.id)/runs/nope/output")
+            #expect(noSuchRun.status == .notFound)
+            #expect(noSuchRun.apiError?.message.contains("run nope") == true)
+            let noSuchAttempt = try await client.send(.get, "/api/jobs/\(job.id)/runs/\(runID)/output?attempt=3")
+            #expect(noSuchAttempt.status == .notFound)
+            let noSuchJob = try await client.send(.get, "/api/jobs/nope/runs/\(runID)/output")
+            #expect(noSuchJob.status == .notFound)
+            let bad = try await client.send(.get, "/api/jobs/\(job.id)/runs/\(runID)/output?attempt=0")
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.apiError?.field == "attempt")
+        }
+    }
+}
