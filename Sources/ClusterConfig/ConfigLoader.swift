@@ -119,6 +119,13 @@ public enum ConfigLoader {
             try apiTable.finish()
         }
 
+        var scheduler = ClusterConfig.Scheduler()
+        if var schedulerTable = try root.table("scheduler") {
+            if let retention = try schedulerTable.int("retention_seconds") { scheduler.retentionSeconds = retention }
+            if let limit = try schedulerTable.int("history_limit") { scheduler.historyLimit = limit }
+            try schedulerTable.finish()
+        }
+
         guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
             throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
         }
@@ -127,7 +134,8 @@ public enum ConfigLoader {
             nodes.append(try readNode(&nodeTable))
             try nodeTable.finish()
         }
-        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, nodes: nodes)
+        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
+                             nodes: nodes)
     }
 
     /// A list of CIDRs; a bad entry is an error naming the key, its index and the entry.

@@ -69,6 +69,14 @@ public enum ConfigValidator {
             }
         }
 
+        let retention = ClusterConfig.Limits.retentionSeconds
+        guard retention.contains(config.scheduler.retentionSeconds) else {
+            throw fail("scheduler.retention_seconds", "\(config.scheduler.retentionSeconds) is out of range "
+                + "\(retention.lowerBound)-\(retention.upperBound) seconds (one minute to ten years)")
+        }
+        guard ClusterConfig.Limits.historyLimit.contains(config.scheduler.historyLimit) else {
+            throw fail("scheduler.history_limit", "\(config.scheduler.historyLimit) is out of range 1-1000 finished runs per job")
+        }
         guard (0...1024).contains(config.executor.slots) else {
             throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")
         }

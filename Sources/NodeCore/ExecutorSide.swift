@@ -70,11 +70,13 @@ public struct ExecutorSide: Sendable {
     }
 
     /// The newest command format `leader` is known to decode, from its latest echo's features:
-    /// one advertising ``PeerFeatures/lostAttemptCaps`` runs this build's format, one advertising
-    /// only unstamped forwards format 2, one that advertised nothing (an older build) format 1.
+    /// one advertising ``PeerFeatures/clusterDefaults`` runs this build's format, one advertising
+    /// ``PeerFeatures/lostAttemptCaps`` format 4, one advertising only unstamped forwards format
+    /// 2, one that advertised nothing (an older build) format 1.
     public func leaderFormat(_ leader: Raft.NodeID) -> UInt32 {
         let features = leaderFeatures[leader] ?? []
-        if features.contains(.lostAttemptCaps) { return CommandCodec.buildFormatVersion }
+        if features.contains(.clusterDefaults) { return CommandCodec.buildFormatVersion }
+        if features.contains(.lostAttemptCaps) { return CommandCodec.lostAttemptCaps }
         return features.contains(.unstampedForwarding) ? 2 : CommandCodec.baselineFormatVersion
     }
 

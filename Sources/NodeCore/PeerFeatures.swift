@@ -18,6 +18,11 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// as undecodable while the leader still runs an older build.
     public static let lostAttemptCaps = PeerFeatures(rawValue: 1 << 1)
 
+    /// The leader stamps its cluster defaults (`[scheduler] retention_seconds`) into forwarded
+    /// submits that left them out (command format 5, ``SchedulerCore/CommandCodec/leaderStampedDefaults``).
+    /// A follower forwarding to a leader without it stamps its own defaults first.
+    public static let clusterDefaults = PeerFeatures(rawValue: 1 << 2)
+
     /// What this build offers when it leads.
-    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps]
+    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults]
 }

@@ -126,15 +126,19 @@ public struct RaftReplica: Sendable {
     /// and stamped with this node's clock (the older leader re-stamps the time but keeps the rest).
     private func forward(_ original: UnstampedCommand, to leader: Raft.NodeID) async throws(ReplicaWriteError)
         -> ForwardedOutcome.Result {
-        // Spelled the way the leader's build decodes it (URL-safe task run ids, lost caps).
-        let unstamped = original.compatible(withFormat: link.leaderFormat(leader))
+        // Spelled the way the leader's build decodes it (URL-safe task run ids, lost caps); a
+        // leader too old to stamp the cluster defaults gets this node's.
+        // (Defaults first, so a downgrade strips a stamped history limit too.)
+        let format = link.leaderFormat(leader)
+        let stamped = format < CommandCodec.leaderStampedDefaults ? original.withDefaults(resolver.defaults) : original
+        let unstamped = stamped.compatible(withFormat: format)
         if link.leaderTakesUnstamped(leader) {
             return await link.forward(unstamped: unstamped, to: leader, timeout: settings.forwardTimeout, poll: settings.leaderPoll)
         }
         let now = clock()
         let command: Command
         do {
-            command = try unstamped.resolved(at: now)
+            command = try unstamped.resolved(at: now, defaults: resolver.defaults)
         } catch {
             throw .invalid(error)
         }

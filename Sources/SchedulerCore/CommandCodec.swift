@@ -16,6 +16,10 @@ import BinaryCoding
 /// commands that carry a lost cap are written this way, so entries without one keep their old
 /// bytes and an older build refuses a capped one ("unknown command tag 19") instead of
 /// applying it under the old retry rule.
+///
+/// Tag 20 wraps a job submit (tag 1) whose spec uses the ``SpecFormat/historyLimits`` layout (lost
+/// caps as under tag 19, and the spec's `history_limit`); only submits with a history limit are
+/// written this way, for the same reason.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -49,10 +53,16 @@ public enum CommandCodec {
 
     /// The tag that marks a submit whose specs carry lost caps (``SpecFormat/lostAttemptCaps``).
     static let lostAttemptCapsTag: UInt8 = 19
+    /// The tag that marks a job submit whose spec carries a history limit (``SpecFormat/historyLimits``).
+    static let historyLimitsTag: UInt8 = 20
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
-        let format: SpecFormat = command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
-        if format == .lostAttemptCaps { w.write(lostAttemptCapsTag) }
+        let format: SpecFormat = command.carriesHistoryLimit ? .historyLimits : command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
+        switch format {
+        case .historyLimits: w.write(historyLimitsTag)
+        case .lostAttemptCaps: w.write(lostAttemptCapsTag)
+        case .v1: break
+        }
         switch command {
         case .submitJob(let s):
             w.write(UInt8(1))
@@ -132,6 +142,9 @@ public enum CommandCodec {
             throw DecodeError("tag \(lostAttemptCapsTag) must wrap a job or DAG submit (tag 1, 2 or 16), not tag \(tag)",
                               offset: tagOffset)
         }
+        if format == .historyLimits, tag != 1 {
+            throw DecodeError("tag \(historyLimitsTag) must wrap a job submit (tag 1), not tag \(tag)", offset: tagOffset)
+        }
         switch tag {
         case 1:
             let job = JobID(try r.readString())
@@ -192,8 +205,10 @@ public enum CommandCodec {
                 try decodeCommand(&r, allowBatch: false)
             }
             return .batch(commands)
-        case lostAttemptCapsTag:
+        case lostAttemptCapsTag where format == .v1:
             return try decodeCommand(&r, allowBatch: false, format: .lostAttemptCaps)
+        case historyLimitsTag where format == .v1:
+            return try decodeCommand(&r, allowBatch: false, format: .historyLimits)
         default:
             throw DecodeError("unknown command tag \(tag)", offset: tagOffset)
         }

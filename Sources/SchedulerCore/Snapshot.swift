@@ -14,9 +14,15 @@ import BinaryCoding
 /// ``Run/lostAttempts``. A state with no lost cap anywhere (every state built from commands
 /// before format 4) is still written as version 2, byte for byte as before: its digest does not
 /// change, and a member on an older build can still install it during a rolling upgrade.
+///
+/// Version 4 writes specs in the ``SpecFormat/historyLimits`` layout (each job spec's
+/// ``JobSpec/historyLimit``); only a state holding a job with a history limit (admitted once every
+/// member runs command format 5) is written so, the others as version 3 or 2 as before.
 public enum SchedulerSnapshot {
-    /// The newest format version (what a state with lost caps is written as).
-    public static let version: UInt8 = 3
+    /// The newest format version (what a state with history limits is written as).
+    public static let version: UInt8 = 4
+    /// The version a state with lost caps but no history limit is written as.
+    static let versionWithLostCaps: UInt8 = 3
     /// The version a state without lost caps is written as.
     static let versionWithoutLostCaps: UInt8 = 2
     /// The oldest format version this build restores.
@@ -39,8 +45,12 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
-        let format: SpecFormat = hasLostAttemptCaps ? .lostAttemptCaps : .v1
-        w.write(format == .lostAttemptCaps ? SchedulerSnapshot.version : SchedulerSnapshot.versionWithoutLostCaps)
+        let format: SpecFormat = hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
+        switch format {
+        case .historyLimits: w.write(SchedulerSnapshot.version)
+        case .lostAttemptCaps: w.write(SchedulerSnapshot.versionWithLostCaps)
+        case .v1: w.write(SchedulerSnapshot.versionWithoutLostCaps)
+        }
         w.write(config.attemptHistoryLimit)
         w.write(config.idempotencyWindowMs)
         w.write(now)
@@ -85,7 +95,7 @@ extension SchedulerState {
         counters.jobsSubmitted = try r.readUInt64()
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
-        let format: SpecFormat = v >= 3 ? .lostAttemptCaps : .v1
+        let format: SpecFormat = v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
         jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format) }
         runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
         dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in
@@ -159,7 +169,9 @@ extension SchedulerState {
             if let expiry = retentionExpiry(dag: d) {
                 retention.append(RetentionEntry(expiresAt: expiry, kind: .dag, seq: dags[d].createdSeq, id: dags[d].id.rawValue))
             }
+            noteFinishedDAGRun(d)
         }
+        historyToTrim = []  // a restored state is already within its limits
         fireHeap = BinaryHeap(fires)
         retentionHeap = BinaryHeap(retention)
         idempotencyHeap = BinaryHeap(idempotency.map { IdempotencyEntry(expiresAt: $0.value.expiresAt, key: $0.key) })
@@ -228,7 +240,7 @@ extension BinaryWriter {
         writeOptional(run.deadAt) { $0.write($1) }
         write(run.purged)
         write(run.createdSeq)
-        if format == .lostAttemptCaps { write(run.lostAttempts) }
+        if format.hasLostCaps { write(run.lostAttempts) }
     }
 
     mutating func write(_ dag: DAGRun, format: SpecFormat) {
@@ -304,7 +316,7 @@ extension BinaryReader {
                    lastOutcome: try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readEnum(AttemptOutcome.self) },
                    lastError: try readStringOptional(), deadAt: try readTimestampOptional(), purged: try readBool(),
                    createdSeq: try readUInt64())
-        if format == .lostAttemptCaps {
+        if format.hasLostCaps {
             let start = offset
             run.lostAttempts = try readInt()
             guard run.lostAttempts >= 0, run.lostAttempts <= run.attempt else {

@@ -2,6 +2,7 @@ import Foundation
 @testable import HTTPAPI
 import SchedulerCore
 import Testing
+import SchedulerPlanning
 
 /// `retry.max_lost_attempts` is stamped by the node that takes the request, and jobs and runs
 /// show `tries` and `lost_attempts` beside `attempt` (issue #12).
@@ -19,7 +20,7 @@ struct LostAttemptAPITests {
         #expect(try plan(#"{"name":"a","retry":{"max_lost_attempts":1000}}"#).spec.retry.maxLostAttempts == 1000)
         let dag = try StrictJSON.decode(DAGSubmission.self, from: Array(
             #"{"name":"d","tasks":[{"id":"a"},{"id":"b","retry":{"max_lost_attempts":2}}]}"#.utf8))
-        guard case .run(let spec) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
+        guard case .run(let spec, _) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
             Issue.record("not a DAG run")
             return
         }
@@ -43,7 +44,7 @@ struct LostAttemptAPITests {
     func resources() throws {
         var state = SchedulerState()
         let planned = try plan(#"{"name":"a","retry":{"max_attempts":2,"initial_backoff_ms":0,"jitter":false}}"#)
-        _ = state.apply(.submitJob(SubmitJob(jobID: "j", spec: planned.spec, runID: "r")), at: startOfTest)
+        _ = state.apply(Command.submitJob(SubmitJob(jobID: "j", spec: planned.spec, runID: "r")).withDefaults(.builtIn), at: startOfTest)
         _ = state.apply(.assignAttempt(AssignAttempt(runID: "r", executor: "n2", attempt: 1, deadline: startOfTest.adding(milliseconds: 60_000))),
                         at: startOfTest)
         _ = state.apply(.expireAttempt(ExpireAttempt(runID: "r", attempt: 1, reason: .executorLost)), at: startOfTest)

@@ -119,9 +119,10 @@ struct LeaderStampTests {
         // n3 was never heard from: it counts as the baseline.
         let command = Command.tick
         #expect(builds.refusal(for: command, members: members, self: "n1") == nil)  // every kind needs 1 today
-        let refusal = try #require(builds.refusal(for: command, required: 5, members: members, self: "n1"))
-        #expect(refusal.required == 5)
-        #expect(refusal.lagging.map(\.id) == ["n1", "n2", "n3"])  // this build (4) is too old as well
+        let beyond = CommandCodec.buildFormatVersion + 1
+        let refusal = try #require(builds.refusal(for: command, required: beyond, members: members, self: "n1"))
+        #expect(refusal.required == beyond)
+        #expect(refusal.lagging.map(\.id) == ["n1", "n2", "n3"])  // this build is too old as well
         #expect(refusal.message.contains("n3 (not heard from yet, counted as format 1)"))
         #expect(refusal.message.contains("n2 (format 2)"))
         let needsTwo = try #require(builds.refusal(for: command, required: 2, members: members, self: "n1"))

@@ -32,7 +32,8 @@ public enum ResourceMapper {
             attempt: state.currentAttempt(of: job), tries: current?.tries, lostAttempts: current?.lostAttempts,
             createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
-            runs: attempts(ofJob: job, in: state, limit: recentRuns))
+            runs: attempts(ofJob: job, in: state, limit: recentRuns), retentionSeconds: spec.retentionMs / 1000,
+            historyLimit: spec.historyLimit ?? state.config.attemptHistoryLimit)
     }
 
     /// The coarse and fine status of a job.
@@ -106,7 +107,8 @@ public enum ResourceMapper {
         }
         return DAGRunResource(id: dag.id.rawValue, name: dag.spec.name, state: dag.state.description,
                               jobId: dag.jobID?.rawValue, createdAt: APITimestamp(dag.createdAt),
-                              finishedAt: dag.finishedAt.map(APITimestamp.init), tasks: tasks)
+                              finishedAt: dag.finishedAt.map(APITimestamp.init), tasks: tasks,
+                              retentionSeconds: dag.retentionMs / 1000)
     }
 
     /// A DLQ item; `run` (the dead run, when the state still has it) gives its tries and lost attempts.

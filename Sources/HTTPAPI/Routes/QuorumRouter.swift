@@ -39,7 +39,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             APIRoute("POST", "/api/jobs/batch"),
             APIRoute("GET", "/api/jobs/{id}"), APIRoute("DELETE", "/api/jobs/{id}"),
             APIRoute("GET", "/api/job-status/{id}"),
-            APIRoute("GET", "/api/jobs/{id}/runs"),
+            APIRoute("GET", "/api/jobs/{id}/runs"), APIRoute("GET", "/api/jobs/{id}/runs/{run_id}/output"),
             APIRoute("POST", "/api/jobs/{id}/pause"), APIRoute("POST", "/api/jobs/{id}/resume"),
             APIRoute("POST", "/api/jobs/{id}/trigger"),
             APIRoute("POST", "/api/dags"), APIRoute("GET", "/api/dags"),
@@ -180,6 +180,14 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, context in
                 let items = try await service.runs(ofJob: try R.pathParameter("id", context), consistency: try R.consistency(request))
                 return try R.json(AttemptList(items: items))
+            }
+        case ("GET", "/api/jobs/{id}/runs/{run_id}/output"):
+            return { request, context in
+                let jobID = try R.pathParameter("id", context)
+                let runID = try R.pathParameter("run_id", context)
+                let attempt = try R.attempt(request)
+                let items = try await service.runs(ofJob: jobID, consistency: try R.consistency(request))
+                return try R.json(try AttemptOutputResource.find(jobID: jobID, runID: runID, attempt: attempt, in: items))
             }
         case ("POST", "/api/jobs/{id}/pause"):
             return { _, context in try R.json(try await service.pauseJob(try R.pathParameter("id", context))) }

@@ -65,6 +65,15 @@ enum RequestReading {
         return value
     }
 
+    /// `?attempt=`: an attempt number ≥ 1, or `nil` when absent.
+    static func attempt(_ request: Request) throws(APIError) -> Int? {
+        guard let text = request.uri.queryParameters.get("attempt") else { return nil }
+        guard let value = Int(text), value >= 1 else {
+            throw .invalid(field: "attempt", "must be an attempt number ≥ 1, got '\(FieldProblem.shortened(text))'")
+        }
+        return value
+    }
+
     /// `?cursor=`.
     static func cursor(_ request: Request) -> String? {
         request.uri.queryParameters.get("cursor")

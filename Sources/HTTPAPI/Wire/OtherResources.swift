@@ -14,6 +14,9 @@ public struct DAGRunResource: Codable, Hashable, Sendable {
     @ExplicitNull public var finishedAt: APITimestamp?
     /// Its tasks in submission order.
     public var tasks: [DAGTaskResource]
+    /// How long it is kept once finished, in seconds (null only from a server that predates
+    /// the field).
+    public var retentionSeconds: Int64? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -22,6 +25,7 @@ public struct DAGRunResource: Codable, Hashable, Sendable {
         case createdAt = "created_at"
         case finishedAt = "finished_at"
         case tasks
+        case retentionSeconds = "retention_seconds"
     }
 }
 
