@@ -2,6 +2,7 @@ import ClusterConfig
 import NodeCore
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
 
 /// The runtime's timing knobs, derived from the cluster config, and the one clock they are
 /// measured on.

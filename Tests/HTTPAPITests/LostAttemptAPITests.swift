@@ -90,7 +90,7 @@ struct LostAttemptAPITests {
         var state = SchedulerState()
         let dag = try StrictJSON.decode(DAGSubmission.self, from: Array(
             #"{"name":"d","tasks":[{"id":"a","retry":{"max_attempts":1,"max_lost_attempts":3,"initial_backoff_ms":0,"jitter":false}}]}"#.utf8))
-        guard case .run(let spec) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
+        guard case .run(let spec, _) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
             Issue.record("not a DAG run")
             return
         }
