@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
+import NodeMetrics
 import ServiceLifecycle
 import Synchronization
 
@@ -98,14 +99,18 @@ final class APITLS: Sendable {
 /// Re-reads the API's TLS files when they change (see ``APITLS``).
 struct APITLSWatcher: Service {
     let tls: APITLS
+    /// Counts each reload in `quorum_tls_reloads_total{target="api"}`.
+    let metrics: QuorumMetrics
     let logger: Logger
 
     func run() async throws {
         await FileChangePoller.run(paths: tls.watchedFiles, initial: tls.loadedStamps) {
             do {
                 try tls.reload()
+                metrics.tlsReloaded(.api, succeeded: true)
                 logger.notice("reloaded the API's TLS certificate", metadata: ["cert": "\(tls.certificatePath)"])
             } catch {
+                metrics.tlsReloaded(.api, succeeded: false)
                 logger.error("the API's TLS files changed but do not load; still serving the previous certificate",
                              metadata: ["error": "\(error)"])
             }

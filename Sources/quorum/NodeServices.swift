@@ -80,14 +80,17 @@ enum NodeServer {
 
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.
     /// `tokens` is the tokens file read at start (`[api] tokens_file`), watched from then on.
-    static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, logger: Logger) async throws {
+    /// `peerTLSStamps` are the metadata of the `[tls]` files taken just before the node loaded them.
+    static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, peerTLSStamps: [[String]],
+                    logger: Logger) async throws {
         let authorizer = tokens.map { TokenAuthorizer($0.file) }
         let app = try application(node: node, authorizer: authorizer, tls: tls, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: NodeService(node: node)), .init(service: app)]
         if let authorizer, let tokens, let path = node.config.tokensFile {
             services.append(.init(service: TokenFileWatcher(path: path, authorizer: authorizer, logger: logger, loadedStamp: tokens.stamp)))
         }
-        if let tls { services.append(.init(service: APITLSWatcher(tls: tls, logger: logger))) }
+        if let tls { services.append(.init(service: APITLSWatcher(tls: tls, metrics: node.metrics, logger: logger))) }
+        services.append(.init(service: PeerTLSWatcher(reload: node.peerTLS, loadedStamps: peerTLSStamps)))
         // Services stop in reverse order: the API closes first, then the node drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,
