@@ -91,6 +91,20 @@ struct CABundleTests {
         }
     }
 
+    @Test("a bundle whose second block is not base64 is refused, naming the block")
+    func corruptSecondBlock() throws {
+        let ca = try Transport.DevCertificateAuthority.create(validity: .current())
+        let issued = try ca.issueNodeCertificate(id: "n1", hosts: [], validity: .current())
+        let corrupt = "-----BEGIN CERTIFICATE-----\n@@not base64@@\n-----END CERTIFICATE-----\n"
+        let error = #expect(throws: Transport.CertificateError.self) {
+            try Transport.TLSCredentials(
+                authorityPEM: try ca.certificatePEM() + "\n" + corrupt, certificatePEM: issued.certificatePEM(),
+                privateKeyPEM: issued.privateKeyPEM(), expectedID: "n1")
+        }
+        #expect(error?.code == .malformedFile)
+        #expect(error?.message.hasPrefix("block 2 of 2 in ca certificate is not valid PEM") == true, "\(String(describing: error))")
+    }
+
     @Test("a node certificate from a CA not in the bundle is refused at load")
     func certificateFromAnotherCA() throws {
         let listed = try Transport.DevCertificateAuthority.create(validity: .current())

@@ -16,9 +16,12 @@ extension Transport {
             do {
                 documents = try PEMDocument.parseMultiple(pemString: pem)
             } catch {
+                let blocks = Self.blocks(of: pem)
+                let position = blocks.firstIndex { (try? PEMDocument(pemString: $0)) == nil }
+                    .map { "block \($0 + 1) of \(blocks.count) in " } ?? ""
                 throw CertificateError(
                     .malformedFile,
-                    "\(source) is not a PEM certificate bundle (\(error)): it must hold one or more "
+                    "\(position)\(source) is not valid PEM (\(error)): a CA bundle holds one or more "
                         + "-----BEGIN CERTIFICATE----- blocks, e.g. the ca.pem written by `quorum certs init`")
             }
             guard !documents.isEmpty else {
@@ -41,6 +44,23 @@ extension Transport {
                 }
             }
             return certificates
+        }
+
+        /// The text of each PEM block (from its `-----BEGIN` line to the end of its `-----END` line),
+        /// only to say which block of a file that does not parse is the broken one.
+        static func blocks(of pem: String) -> [String] {
+            var blocks: [String] = []
+            var current: [Substring]?
+            for line in pem.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("-----BEGIN ") { current = [] }
+                current?.append(line)
+                if line.hasPrefix("-----END "), let block = current {
+                    blocks.append(block.joined(separator: "\n"))
+                    current = nil
+                }
+            }
+            if let unterminated = current { blocks.append(unterminated.joined(separator: "\n")) }
+            return blocks
         }
 
         /// The first of `authorities` that issued `leaf` (its subject is the leaf's issuer and its key

@@ -102,10 +102,14 @@ extension Transport {
             // From the parsed certificates, not the text: BoringSSL's PEM reader misses a block that
             // starts on the line where the previous one ended (a bundle made without newlines).
             self.nioAuthorities = try authorities.enumerated().map { offset, authority in
-                try parse("certificate \(offset + 1) of \(authorities.count) in \(sources.authority)") {
+                do {
                     var serializer = DER.Serializer()
                     try serializer.serialize(authority)
                     return try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der)
+                } catch {
+                    throw CertificateError(
+                        .malformedFile,
+                        "certificate \(offset + 1) of \(authorities.count) in \(sources.authority) is refused by BoringSSL: \(error)")
                 }
             }
             self.nioCertificate = try parse(sources.certificate) {
