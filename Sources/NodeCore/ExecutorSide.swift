@@ -70,11 +70,14 @@ public struct ExecutorSide: Sendable {
     }
 
     /// The newest command format `leader` is known to decode, from its latest echo's features:
-    /// one advertising ``PeerFeatures/lostAttemptCaps`` runs this build's format, one advertising
-    /// only unstamped forwards format 2, one that advertised nothing (an older build) format 1.
+    /// one advertising ``PeerFeatures/jobEdits`` runs this build's format, one advertising
+    /// ``PeerFeatures/lostAttemptCaps`` at least format 4 (a trigger or requeue then goes without
+    /// its key, an edit is refused), one advertising only unstamped forwards format 2, one that
+    /// advertised nothing (an older build) format 1.
     public func leaderFormat(_ leader: Raft.NodeID) -> UInt32 {
         let features = leaderFeatures[leader] ?? []
-        if features.contains(.lostAttemptCaps) { return CommandCodec.buildFormatVersion }
+        if features.contains(.jobEdits) { return CommandCodec.buildFormatVersion }
+        if features.contains(.lostAttemptCaps) { return CommandCodec.lostAttemptCaps }
         return features.contains(.unstampedForwarding) ? 2 : CommandCodec.baselineFormatVersion
     }
 

@@ -127,7 +127,13 @@ public struct RaftReplica: Sendable {
     private func forward(_ original: UnstampedCommand, to leader: Raft.NodeID) async throws(ReplicaWriteError)
         -> ForwardedOutcome.Result {
         // Spelled the way the leader's build decodes it (URL-safe task run ids, lost caps).
-        let unstamped = original.compatible(withFormat: link.leaderFormat(leader))
+        let leaderFormat = link.leaderFormat(leader)
+        let unstamped = original.compatible(withFormat: leaderFormat)
+        if unstamped.template.minimumFormatVersion > leaderFormat {
+            throw .upgradeInProgress(message: "upgrade in progress: this write needs command format "
+                + "\(unstamped.template.minimumFormatVersion), and the leader \(leader) runs an older build; nothing was written — "
+                + "finish upgrading it, then retry")
+        }
         if link.leaderTakesUnstamped(leader) {
             return await link.forward(unstamped: unstamped, to: leader, timeout: settings.forwardTimeout, poll: settings.leaderPoll)
         }

@@ -16,6 +16,11 @@ import BinaryCoding
 /// commands that carry a lost cap are written this way, so entries without one keep their old
 /// bytes and an older build refuses a capped one ("unknown command tag 19") instead of
 /// applying it under the old retry rule.
+///
+/// Tag 20 is a job edit (``EditJob``; its spec always in the ``SpecFormat/lostAttemptCaps``
+/// layout). Tag 21 wraps a trigger (tag 11 or 18) or a requeue (tag 12) with the client's
+/// idempotency stamp. Both need command format 6 (``CommandCodec/jobEdits``): an older build
+/// stops at "unknown command tag" rather than apply something else.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -49,6 +54,10 @@ public enum CommandCodec {
 
     /// The tag that marks a submit whose specs carry lost caps (``SpecFormat/lostAttemptCaps``).
     static let lostAttemptCapsTag: UInt8 = 19
+    /// The tag of ``Command/editJob(_:)``.
+    static let editJobTag: UInt8 = 20
+    /// The tag of ``Command/idempotent(_:_:)``.
+    static let idempotentTag: UInt8 = 21
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
         let format: SpecFormat = command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
@@ -121,6 +130,16 @@ public enum CommandCodec {
         case .batch(let commands):
             w.write(UInt8(15))
             w.writeArray(commands) { w, c in encode(c, into: &w) }
+        case .editJob(let e):
+            w.write(editJobTag)
+            w.write(e.jobID.rawValue)
+            w.write(e.spec, format: .lostAttemptCaps)
+            w.write(e.expectedVersion)
+            w.writeOptional(e.nextFireAt) { $0.write($1) }
+        case .idempotent(let stamp, let inner):
+            w.write(idempotentTag)
+            w.write(stamp)
+            encode(inner, into: &w)
         }
     }
 
@@ -194,6 +213,21 @@ public enum CommandCodec {
             return .batch(commands)
         case lostAttemptCapsTag:
             return try decodeCommand(&r, allowBatch: false, format: .lostAttemptCaps)
+        case editJobTag:
+            let job = JobID(try r.readString())
+            let spec = try r.readJobSpec(format: .lostAttemptCaps)
+            let expected = try r.readInt()
+            let next = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
+            return .editJob(EditJob(jobID: job, spec: spec, expectedVersion: expected, nextFireAt: next))
+        case idempotentTag:
+            let stamp = try r.readIdempotencyStamp()
+            let innerOffset = r.offset
+            let inner = try decodeCommand(&r, allowBatch: false)
+            switch inner {
+            case .trigger, .requeue: return .idempotent(stamp, inner)
+            default:
+                throw DecodeError("tag \(idempotentTag) must wrap a trigger (tag 11 or 18) or a requeue (tag 12)", offset: innerOffset)
+            }
         default:
             throw DecodeError("unknown command tag \(tag)", offset: tagOffset)
         }

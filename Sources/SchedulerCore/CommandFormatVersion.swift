@@ -20,8 +20,11 @@ extension CommandCodec {
     ///   (``TaskRunIDStyle/dot``, entry tags 16–18; ``urlSafeTaskRunIDs``).
     /// - 4: job and DAG submits whose retry policies carry `max_lost_attempts` (entry tag 19;
     ///   ``lostAttemptCaps``), under which a lost attempt does not spend `max_attempts`.
+    /// - 5 is another change's (retention).
+    /// - 6: ``Command/editJob(_:)`` (entry tag 20) and idempotent trigger/requeue
+    ///   (``Command/idempotent(_:_:)``, entry tag 21); ``jobEdits``.
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 4
+    public static let buildFormatVersion: UInt32 = 6
 
     /// The first format version whose builds decode ``TaskRunIDStyle/dot`` commands.
     public static let urlSafeTaskRunIDs: UInt32 = 3
@@ -29,6 +32,11 @@ extension CommandCodec {
     /// The first format version whose builds decode and apply lost caps
     /// (``RetryPolicy/maxLostAttempts``).
     public static let lostAttemptCaps: UInt32 = 4
+
+    /// The first format version whose builds decode and apply job edits and idempotent
+    /// trigger/requeue. No downgrade exists for them: during an upgrade the gate refuses them
+    /// (503 "upgrade in progress").
+    public static let jobEdits: UInt32 = 6
 }
 
 extension Command {
@@ -44,6 +52,7 @@ extension Command {
         case .submitDAG(let submit): Self.version(for: submit.taskRunIDStyle)
         case .fireCron(let fire): Self.version(for: fire.taskRunIDStyle)
         case .trigger(let trigger): Self.version(for: trigger.taskRunIDStyle)
+        case .editJob, .idempotent: CommandCodec.jobEdits
         case .submitJob, .assignAttempt, .finishAttempt, .expireAttempt, .cancelJob, .cancelDAG,
              .pause, .resume, .requeue, .purge, .tick:
             CommandCodec.baselineFormatVersion
@@ -60,7 +69,19 @@ extension Command {
     /// ``CommandCodec/lostAttemptCaps`` submits lose their lost caps (the job keeps the old rule,
     /// a lost attempt is a try, for its whole life). The leader applies this to everything it
     /// proposes during a rolling upgrade instead of refusing the write.
+    ///
+    /// Below ``CommandCodec/jobEdits`` a trigger or requeue loses its idempotency key (it runs
+    /// unprotected, as before format 6, rather than fail during an upgrade); a job edit has no
+    /// older spelling and stays as it is, for the gate to refuse.
     public func compatible(withFormat version: UInt32) -> Command {
+        if version < CommandCodec.jobEdits {
+            switch self {
+            case .idempotent(_, let inner): return inner.compatible(withFormat: version)
+            case .batch(let commands) where commands.contains(where: { if case .idempotent = $0 { true } else { false } }):
+                return .batch(commands.map { $0.compatible(withFormat: version) })
+            default: break
+            }
+        }
         guard version < CommandCodec.lostAttemptCaps else { return self }
         let uncapped = withoutLostAttemptCaps()
         guard version < CommandCodec.urlSafeTaskRunIDs else { return uncapped }

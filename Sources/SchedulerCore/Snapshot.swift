@@ -14,9 +14,15 @@ import BinaryCoding
 /// ``Run/lostAttempts``. A state with no lost cap anywhere (every state built from commands
 /// before format 4) is still written as version 2, byte for byte as before: its digest does not
 /// change, and a member on an older build can still install it during a rolling upgrade.
+///
+/// Version 4 is version 3 plus each job's ``Job/version`` (after its DLQ count). It is written
+/// only once some job was edited (a version above 1), for the same reason: until then the bytes
+/// stay those of version 2 or 3. Older snapshots restore with every job at version 1.
 public enum SchedulerSnapshot {
-    /// The newest format version (what a state with lost caps is written as).
-    public static let version: UInt8 = 3
+    /// The newest format version (what a state with an edited job is written as).
+    public static let version: UInt8 = 4
+    /// The version a state with lost caps but no edited job is written as.
+    static let versionWithLostCaps: UInt8 = 3
     /// The version a state without lost caps is written as.
     static let versionWithoutLostCaps: UInt8 = 2
     /// The oldest format version this build restores.
@@ -39,8 +45,11 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
-        let format: SpecFormat = hasLostAttemptCaps ? .lostAttemptCaps : .v1
-        w.write(format == .lostAttemptCaps ? SchedulerSnapshot.version : SchedulerSnapshot.versionWithoutLostCaps)
+        let hasEdits = jobs.contains { $0.version != 1 }
+        let format: SpecFormat = hasEdits || hasLostAttemptCaps ? .lostAttemptCaps : .v1
+        let version = hasEdits ? SchedulerSnapshot.version
+            : format == .lostAttemptCaps ? SchedulerSnapshot.versionWithLostCaps : SchedulerSnapshot.versionWithoutLostCaps
+        w.write(version)
         w.write(config.attemptHistoryLimit)
         w.write(config.idempotencyWindowMs)
         w.write(now)
@@ -51,7 +60,7 @@ extension SchedulerState {
         w.write(counters.jobsSubmitted)
         w.write(counters.commandsApplied)
         w.write(sequence)
-        w.writeArray(jobs) { $0.write($1, format: format) }
+        w.writeArray(jobs) { $0.write($1, format: format, withVersion: hasEdits) }
         w.writeArray(runs) { $0.write($1, format: format) }
         w.writeArray(dags) { $0.write($1, format: format) }
         let keys = idempotency.keys.sorted()
@@ -86,7 +95,7 @@ extension SchedulerState {
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
         let format: SpecFormat = v >= 3 ? .lostAttemptCaps : .v1
-        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format) }
+        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 4) }
         runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
         dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in
             try r.readDAGRun(snapshotVersion: v, format: format)
@@ -182,7 +191,7 @@ extension BinaryWriter {
         writeOptional(r.dagRunID) { $0.write($1.rawValue) }
     }
 
-    mutating func write(_ job: Job, format: SpecFormat) {
+    mutating func write(_ job: Job, format: SpecFormat, withVersion: Bool) {
         write(job.id.rawValue)
         write(job.spec, format: format)
         write(job.createdAt)
@@ -203,6 +212,7 @@ extension BinaryWriter {
         writeArray(job.history) { $0.write($1) }
         writeOptional(job.finishedAt) { $0.write($1) }
         write(job.dlqEntries)
+        if withVersion { write(job.version) }
     }
 
     mutating func write(_ run: Run, format: SpecFormat) {
@@ -264,7 +274,7 @@ extension BinaryReader {
             dagRunID: try readStringOptional().map(DAGRunID.init(rawValue:)))
     }
 
-    mutating func readJob(format: SpecFormat) throws(DecodeError) -> Job {
+    mutating func readJob(format: SpecFormat, withVersion: Bool) throws(DecodeError) -> Job {
         let id = JobID(try readString())
         let spec = try readJobSpec(format: format)
         let createdAt = try readTimestamp()
@@ -283,10 +293,18 @@ extension BinaryReader {
         let history = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readAttemptRecord() }
         let finishedAt = try readTimestampOptional()
         let dlq = try readInt()
-        return Job(id: id, spec: spec, createdAt: createdAt, createdSeq: createdSeq, updatedAt: updatedAt, runID: runID,
-                   cronState: cronState, nextFireAt: nextFireAt, lastFireScheduledAt: lastFire, lastRun: lastRun,
-                   activeRuns: active, missedFires: missed, forbiddenFires: forbidden, history: history,
-                   finishedAt: finishedAt, dlqEntries: dlq)
+        var job = Job(id: id, spec: spec, createdAt: createdAt, createdSeq: createdSeq, updatedAt: updatedAt, runID: runID,
+                      cronState: cronState, nextFireAt: nextFireAt, lastFireScheduledAt: lastFire, lastRun: lastRun,
+                      activeRuns: active, missedFires: missed, forbiddenFires: forbidden, history: history,
+                      finishedAt: finishedAt, dlqEntries: dlq)
+        if withVersion {
+            let start = offset
+            job.version = try readInt()
+            guard job.version >= 1 else {
+                throw DecodeError("job \(id) has version \(job.version); versions start at 1", offset: start)
+            }
+        }
+        return job
     }
 
     mutating func readRun(format: SpecFormat) throws(DecodeError) -> Run {

@@ -119,9 +119,10 @@ struct LeaderStampTests {
         // n3 was never heard from: it counts as the baseline.
         let command = Command.tick
         #expect(builds.refusal(for: command, members: members, self: "n1") == nil)  // every kind needs 1 today
-        let refusal = try #require(builds.refusal(for: command, required: 5, members: members, self: "n1"))
-        #expect(refusal.required == 5)
-        #expect(refusal.lagging.map(\.id) == ["n1", "n2", "n3"])  // this build (4) is too old as well
+        let beyond = CommandCodec.buildFormatVersion + 1
+        let refusal = try #require(builds.refusal(for: command, required: beyond, members: members, self: "n1"))
+        #expect(refusal.required == beyond)
+        #expect(refusal.lagging.map(\.id) == ["n1", "n2", "n3"])  // this build is too old as well
         #expect(refusal.message.contains("n3 (not heard from yet, counted as format 1)"))
         #expect(refusal.message.contains("n2 (format 2)"))
         let needsTwo = try #require(builds.refusal(for: command, required: 2, members: members, self: "n1"))
@@ -175,6 +176,28 @@ struct LeaderStampTests {
             let current = try LeaderRefusal.resolve(UnstampedCommand(submit), at: trueTime, builds: builds, members: members, self: "n1")
             #expect(current.command == submit)
         }
+    }
+
+    @Test("while a member runs format 4 an edit is refused (503 upgrade) and a keyed trigger goes out without its key; the leader stamps an edit's next fire")
+    func gatesJobEdits() throws {
+        var builds = MemberBuilds(probeFreshness: .milliseconds(2_500))
+        builds.probe(from: "n2", formatVersion: CommandCodec.buildFormatVersion, at: t0)
+        builds.probe(from: "n3", formatVersion: CommandCodec.lostAttemptCaps, at: t0)
+        let spec = JobSpec(name: "c", schedule: CronSchedule(expression: "0 * * * *"))
+        let edit = UnstampedCommand.editRescheduling(EditJob(jobID: "c", spec: spec, expectedVersion: 1))
+        #expect(throws: LeaderRefusal.self) {
+            try LeaderRefusal.resolve(edit, at: trueTime, builds: builds, members: members, self: "n1")
+        }
+        let trigger = Command.trigger(TriggerJob(jobID: "c", runID: "r1"))
+        let keyed = Command.idempotent(IdempotencyStamp(key: "k", bodyDigest: 1), trigger)
+        let older = try LeaderRefusal.resolve(UnstampedCommand(keyed), at: trueTime, builds: builds, members: members, self: "n1")
+        #expect(older.command == trigger)
+        builds.probe(from: "n3", formatVersion: CommandCodec.buildFormatVersion, at: t0)
+        #expect(try LeaderRefusal.resolve(UnstampedCommand(keyed), at: trueTime, builds: builds, members: members, self: "n1").command == keyed)
+        let stamped = try LeaderRefusal.resolve(edit, at: trueTime, builds: builds, members: members, self: "n1")
+        guard case .editJob(let resolved) = stamped.command else { Issue.record("not an edit: \(stamped.command)"); return }
+        let next = try #require(resolved.nextFireAt)
+        #expect(next > trueTime && next.milliseconds(since: trueTime) <= 3_600_000, "the first fire of the new schedule after the stamp")
     }
 
     @Test("a follower forwards lost caps only to a leader whose echo advertised them")

@@ -32,7 +32,7 @@ public enum ResourceMapper {
             attempt: state.currentAttempt(of: job), tries: current?.tries, lostAttempts: current?.lostAttempts,
             createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
-            runs: attempts(ofJob: job, in: state, limit: recentRuns))
+            runs: attempts(ofJob: job, in: state, limit: recentRuns), version: job.version)
     }
 
     /// The coarse and fine status of a job.

@@ -1,0 +1,144 @@
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import SchedulerCore
+import Testing
+
+/// `PATCH /api/jobs/{id}`: validation like a submission, `If-Match`/`ETag`, secrets, cron-only fields.
+@Suite("Job edit route")
+struct JobEditRouteTests {
+    let cron = #"{"name":"hourly","schedule":"0 * * * *","priority":1}"#
+    let ifMatch = HTTPFields.Element.Name("If-Match")!
+
+    func create(_ client: some TestClientProtocol, _ body: String) async throws -> JobResource {
+        let created = try await client.send(.post, "/api/jobs", json: body)
+        #expect(created.status == .created, "\(created.text)")
+        return try created.decoded(JobResource.self)
+    }
+
+    @Test("a schedule and zone edit moves next_run_at, bumps version and ETag; GET shows the same ETag")
+    func editSchedule() async throws {
+        try await withAPI(makeLocalService()) { client in
+            let job = try await create(client, cron)
+            #expect(job.version == 1)
+            let got = try await client.send(.get, "/api/jobs/\(job.id)")
+            #expect(got.headers[.eTag] == #""1""#)
+            #expect(got.text.contains(#""version":1"#))
+            let patched = try await client.send(.patch, "/api/jobs/\(job.id)",
+                                                json: #"{"schedule":"30 12 * * *","timezone":"Asia/Tokyo","priority":5,"labels":{"team":"a"}}"#)
+            #expect(patched.status == .ok, "\(patched.text)")
+            #expect(patched.headers[.eTag] == #""2""#)
+            let edited = try patched.decoded(JobResource.self)
+            #expect(edited.version == 2)
+            #expect(edited.schedule == "30 12 * * *" && edited.timezone == "Asia/Tokyo")
+            // 12:30 in Tokyo is 03:30 UTC; the test clock is 2026-12-01T09:00Z, so the next is the 2nd.
+            #expect(edited.nextRunAt?.description == "2026-12-02T03:30:00.000Z")
+            #expect(edited.priority == 5 && edited.labels == ["team": "a"])
+            #expect(edited.name == "hourly", "fields left out keep their values")
+            #expect(try await client.send(.get, "/api/jobs/\(job.id)").headers[.eTag] == #""2""#)
+        }
+    }
+
+    @Test("If-Match with the current version edits; with another it is 412 precondition_failed and changes nothing")
+    func ifMatchPrecondition() async throws {
+        try await withAPI(makeLocalService()) { client in
+            let job = try await create(client, cron)
+            let ok = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":2}"#, headers: [ifMatch: #""1""#])
+            #expect(ok.status == .ok)
+            let stale = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":3}"#, headers: [ifMatch: #""1""#])
+            #expect(stale.status == .preconditionFailed)
+            #expect(stale.apiError?.code == "precondition_failed")
+            #expect(stale.apiError?.field == "If-Match")
+            #expect(stale.apiError?.message.contains("version 2") == true)
+            let bare = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":4}"#, headers: [ifMatch: "2"])
+            #expect(bare.status == .ok, "a bare number works too")
+            #expect(try bare.decoded(JobResource.self).priority == 4)
+            let garbage = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":4}"#, headers: [ifMatch: "soon"])
+            #expect(garbage.status == .badRequest)
+            #expect(garbage.apiError?.field == "If-Match")
+        }
+    }
+
+    @Test("a secret sent back as *** keeps the stored value; a new value replaces it; *** for an unknown key is 422")
+    func secretsKept() async throws {
+        let service = makeLocalService()
+        try await withAPI(service) { client in
+            let job = try await create(client, #"{"name":"b","delay_seconds":3600,"task":{"kind":"shell","command":["/bin/true"],"env":{"PW":"hunter2","X":"1"}}}"#)
+            // What a client read back (values are ***), with one value changed.
+            let patch = #"{"task":{"kind":"shell","command":["/bin/echo","hi"],"env":{"PW":"***","X":"2"}}}"#
+            let patched = try await client.send(.patch, "/api/jobs/\(job.id)", json: patch)
+            #expect(patched.status == .ok, "\(patched.text)")
+            #expect(!patched.text.contains("hunter2"))
+            let stored = try await service.replica.read(.stale) { state in state.job(JobID(job.id))?.spec.task }
+            #expect(stored == .shell(ShellTask(argv: ["/bin/echo", "hi"], environment: [KeyValue("PW", "hunter2"), KeyValue("X", "2")])))
+            let unknown = try await client.send(.patch, "/api/jobs/\(job.id)",
+                                                json: #"{"task":{"kind":"shell","command":["/bin/true"],"env":{"NEW":"***"}}}"#)
+            #expect(unknown.status == .unprocessableContent)
+            #expect(unknown.apiError?.field == "task.env")
+        }
+    }
+
+    @Test("validation as on submission: unknown fields 400, bad values 422 naming the field, cron fields on a once job 422")
+    func validation() async throws {
+        try await withAPI(makeLocalService()) { client in
+            let cronJob = try await create(client, cron)
+            let once = try await create(client, #"{"name":"o","delay_seconds":3600}"#)
+            let cases: [(String, String, HTTPResponse.Status, String?)] = [
+                (cronJob.id, #"{"name":"renamed"}"#, .badRequest, nil),
+                (cronJob.id, #"{"schedule":"99 * * * *"}"#, .unprocessableContent, "schedule"),
+                (cronJob.id, #"{"timezone":"Mars/Olympus"}"#, .unprocessableContent, "timezone"),
+                (cronJob.id, #"{"priority":1.5}"#, .unprocessableContent, "priority"),
+                (cronJob.id, #"{"retry":{"max_attempts":0}}"#, .unprocessableContent, "retry.max_attempts"),
+                (cronJob.id, #"{"timeout_seconds":-1}"#, .unprocessableContent, "timeout_seconds"),
+                (cronJob.id, #"{"concurrency":"sometimes"}"#, .unprocessableContent, "concurrency"),
+                (cronJob.id, #"{"task":{"kind":"http","url":"ftp://x"}}"#, .unprocessableContent, "task.url"),
+                (once.id, #"{"schedule":"0 * * * *"}"#, .unprocessableContent, "schedule"),
+                (once.id, #"{"misfire":"skip"}"#, .unprocessableContent, "misfire"),
+                (once.id, #"{"timezone":"UTC"}"#, .unprocessableContent, "timezone"),
+            ]
+            for (id, body, status, field) in cases {
+                let response = try await client.send(.patch, "/api/jobs/\(id)", json: body)
+                #expect(response.status == status, "\(body): \(response.text)")
+                if let field { #expect(response.apiError?.field == field, "\(body): \(response.text)") }
+            }
+            #expect(try await client.send(.get, "/api/jobs/\(cronJob.id)").decoded(JobResource.self).version == 1,
+                    "no refused edit changed the job")
+            #expect(try await client.send(.patch, "/api/jobs/nope", json: #"{"priority":1}"#).status == .notFound)
+        }
+    }
+
+    @Test("a cancelled cron job is 409; a finished once job is 409")
+    func finishedJobs() async throws {
+        try await withAPI(makeLocalService()) { client in
+            let job = try await create(client, cron)
+            #expect(try await client.send(.delete, "/api/jobs/\(job.id)").status == .ok)
+            let response = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":1}"#)
+            #expect(response.status == .conflict, "\(response.text)")
+        }
+    }
+
+    @Test("trigger twice with one Idempotency-Key: one run, the same run id both times; another job with the key is 409")
+    func idempotentTrigger() async throws {
+        let key = idempotencyKeyHeader
+        let runHeader = try #require(HTTPFields.Element.Name("Quorum-Run-Id"))
+        let service = makeLocalService()
+        try await withAPI(service) { client in
+            let job = try await create(client, cron)
+            let other = try await create(client, #"{"name":"other","schedule":"0 * * * *"}"#)
+            let first = try await client.send(.post, "/api/jobs/\(job.id)/trigger", headers: [key: "t-1"])
+            #expect(first.status == .ok, "\(first.text)")
+            let second = try await client.send(.post, "/api/jobs/\(job.id)/trigger", headers: [key: "t-1"])
+            #expect(second.status == .ok, "\(second.text)")
+            let runID = try #require(first.headers[runHeader])
+            #expect(second.headers[runHeader] == runID)
+            let runs = try await service.replica.read(.stale) { state in state.runCount }
+            #expect(runs == 1, "one run")
+            #expect(try second.decoded(JobResource.self).lastRun?.runId == runID)
+            let clash = try await client.send(.post, "/api/jobs/\(other.id)/trigger", headers: [key: "t-1"])
+            #expect(clash.status == .conflict)
+            let unkeyed = try await client.send(.post, "/api/jobs/\(job.id)/trigger")
+            #expect(unkeyed.status == .ok)
+            #expect(unkeyed.headers[runHeader] != runID)
+        }
+    }
+}
