@@ -29,6 +29,9 @@ public enum EditPlanner {
             }
         }
         if old.dag != nil {
+            if patch.priority != nil {
+                throw .invalid(field: "priority", "a scheduled DAG's runs take the DAG's own priority, which cannot be edited; submit the DAG again")
+            }
             if patch.task != nil { throw .invalid(field: "task", "a scheduled DAG's tasks cannot be edited; submit the DAG again") }
             if patch.retry != nil { throw .invalid(field: "retry", "a scheduled DAG's retry policies are per task and cannot be edited; submit the DAG again") }
             if patch.timeoutSeconds != nil {
