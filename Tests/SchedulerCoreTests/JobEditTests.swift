@@ -1,5 +1,6 @@
 import BinaryCoding
 import SchedulerCore
+import SchedulerTesting
 import Testing
 
 /// `editJob` and idempotent trigger/requeue (command format 6) in the state machine.
@@ -200,5 +201,41 @@ struct JobEditTests {
         let again = h.apply(.idempotent(stamp, .requeue(RunID("r-o"))))
         #expect(again == [.duplicateSubmit(key: "rq", existingID: "r-o")])
         #expect(h.state.run(RunID("r-o"))?.state == .running)
+    }
+}
+
+/// Edits and keyed triggers/requeues mixed into seeded random streams.
+@Suite("Job edits in random streams")
+struct JobEditStreamTests {
+    @Test("random streams with edits: invariants hold, snapshots restore exactly and continue identically",
+          arguments: [UInt64(6), 42, 2026])
+    func randomWithEdits(seed: UInt64) throws {
+        var state = SchedulerState()
+        var workload = SchedulerWorkload(seed: seed)
+        workload.jobEdits = true
+        var edits = 0
+        for step in 0..<1_500 {
+            let stamped = workload.next(for: state)
+            let decoded = try CommandCodec.decode(CommandCodec.encode(stamped))
+            #expect(decoded == stamped, "seed \(seed) step \(step): codec round trip changed the command")
+            let events = state.apply(decoded)
+            if case .editJob = decoded.command, !events.contains(where: { if case .rejected = $0 { true } else { false } }) { edits += 1 }
+            if step % 10 == 9 {
+                let problems = state.invariantViolations()
+                #expect(problems.isEmpty, "seed \(seed) step \(step): \(problems)")
+                if !problems.isEmpty { return }
+            }
+        }
+        #expect(edits > 10, "seed \(seed): only \(edits) edits applied; the stream does not exercise them")
+        let bytes = state.snapshot()
+        var restored = try SchedulerState(snapshot: bytes)
+        #expect(restored.snapshot() == bytes, "seed \(seed): restore changed the snapshot")
+        var w2 = workload
+        for _ in 0..<300 {
+            let a = workload.next(for: state)
+            let b = w2.next(for: restored)
+            #expect(state.apply(a) == restored.apply(b), "seed \(seed): continuing from a snapshot diverged")
+        }
+        #expect(state.snapshot() == restored.snapshot(), "seed \(seed)")
     }
 }
