@@ -2,6 +2,8 @@ import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
 import SchedulerCore
+import SchedulerPlanning
+import Synchronization
 import Testing
 
 /// `PATCH /api/jobs/{id}`: validation like a submission, `If-Match`/`ETag`, secrets, cron-only fields.
@@ -139,6 +141,79 @@ struct JobEditRouteTests {
             let unkeyed = try await client.send(.post, "/api/jobs/\(job.id)/trigger")
             #expect(unkeyed.status == .ok)
             #expect(unkeyed.headers[runHeader] != runID)
+        }
+    }
+}
+
+/// A replica where another client's edit lands between this node's read and its proposal, once:
+/// what a concurrent `PATCH` through another node looks like to this one.
+final class RacingEditReplica: SchedulerReplica {
+    let inner: LocalReplica
+    /// Labels the competing edit sets (and nothing else).
+    let competingLabels: [KeyValue]
+    private let raced = Mutex(false)
+
+    init(clock: @escaping @Sendable () -> Timestamp, competingLabels: [KeyValue]) {
+        inner = LocalReplica(clock: clock)
+        self.competingLabels = competingLabels
+    }
+
+    func now() -> Timestamp { inner.now() }
+    func propose(_ command: Command) async throws(APIError) -> [SchedulerEvent] { await inner.propose(command) }
+
+    func propose(_ unstamped: UnstampedCommand) async throws(APIError) -> [SchedulerEvent] {
+        if case .editJob(let edit) = unstamped.template, !raced.withLock({ let was = $0; $0 = true; return was }) {
+            let job = try await inner.read(.stale) { state throws(APIError) in
+                guard let job = state.job(edit.jobID) else { throw APIError.notFound("gone") }
+                return job
+            }
+            let old = job.spec
+            let other = JobSpec(name: old.name, schedule: old.schedule, runAt: old.runAt, priority: old.priority, task: old.task,
+                                dag: old.dag, retry: old.retry, timeoutMs: old.timeoutMs, concurrency: old.concurrency,
+                                misfire: old.misfire, startingDeadlineMs: old.startingDeadlineMs, labels: competingLabels,
+                                retentionMs: old.retentionMs)
+            _ = await inner.propose(.editJob(EditJob(jobID: edit.jobID, spec: other, expectedVersion: job.version)))
+        }
+        return try await inner.propose(unstamped)
+    }
+
+    func read<T: Sendable>(_ consistency: ReadConsistency,
+                           _ body: @Sendable (SchedulerState) throws(APIError) -> T) async throws(APIError) -> T {
+        try await inner.read(consistency, body)
+    }
+
+    func cluster() async throws(APIError) -> ClusterResource { await inner.cluster() }
+    func checkReady() async throws(APIError) {}
+}
+
+@Suite("Concurrent edits")
+struct ConcurrentEditTests {
+    func service() -> ReplicatedSchedulerService<RacingEditReplica> {
+        ReplicatedSchedulerService(replica: RacingEditReplica(clock: { startOfTest }, competingLabels: [KeyValue("team", "b")]),
+                                   ids: SequentialIDGenerator())
+    }
+
+    @Test("without If-Match an edit that lost a race is merged again onto the newer version: both edits' fields survive")
+    func mergedAgain() async throws {
+        let service = service()
+        let job = try await service.submitJob(JobSubmission(name: "x", schedule: "0 * * * *"), idempotency: nil).value
+        let edited = try await service.editJob(job.id, patch: JobPatch(priority: .integer(7)), ifMatch: nil)
+        #expect(edited.priority == 7)
+        #expect(edited.labels == ["team": "b"], "the competing edit's labels were not reverted")
+        #expect(edited.version == 3)
+    }
+
+    @Test("with If-Match an edit that lost a race is 412 and changes nothing")
+    func preconditionFailsOnRace() async throws {
+        let service = service()
+        let job = try await service.submitJob(JobSubmission(name: "x", schedule: "0 * * * *"), idempotency: nil).value
+        await #expect(throws: APIError.self) { try await service.editJob(job.id, patch: JobPatch(priority: .integer(7)), ifMatch: 1) }
+        let after = try await service.job(job.id, consistency: .linearizable)
+        #expect(after.priority == 0 && after.version == 2 && after.labels == ["team": "b"])
+        do {
+            _ = try await service.editJob(job.id, patch: JobPatch(priority: .integer(7)), ifMatch: 1)
+        } catch {
+            #expect(error.code == .preconditionFailed)
         }
     }
 }
