@@ -97,6 +97,8 @@ struct JobEditRouteTests {
                 (once.id, #"{"schedule":"0 * * * *"}"#, .unprocessableContent, "schedule"),
                 (once.id, #"{"misfire":"skip"}"#, .unprocessableContent, "misfire"),
                 (once.id, #"{"timezone":"UTC"}"#, .unprocessableContent, "timezone"),
+                (once.id, #"{"task":{"kind":"shell","command":["/bin/true"],"env":{"LD_PRELOAD":"/tmp/x.so"}}}"#, .unprocessableContent, "task.env"),
+                (once.id, #"{"labels":{"a:b":"c"}}"#, .unprocessableContent, "labels"),
             ]
             for (id, body, status, field) in cases {
                 let response = try await client.send(.patch, "/api/jobs/\(id)", json: body)
