@@ -55,9 +55,14 @@ struct JobEditRouteTests {
             let bare = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":4}"#, headers: [ifMatch: "2"])
             #expect(bare.status == .ok, "a bare number works too")
             #expect(try bare.decoded(JobResource.self).priority == 4)
-            let garbage = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":4}"#, headers: [ifMatch: "soon"])
-            #expect(garbage.status == .badRequest)
-            #expect(garbage.apiError?.field == "If-Match")
+            for garbage in ["soon", "0", "+4", "04", #""4"#, "W/4", "1234567890123456789"] {
+                let response = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":4}"#, headers: [ifMatch: garbage])
+                #expect(response.status == .badRequest, "If-Match: \(garbage)")
+                #expect(response.apiError?.field == "If-Match")
+            }
+            let weak = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":5}"#, headers: [ifMatch: #"W/"3""#])
+            #expect(weak.status == .ok, "\(weak.text)")
+            #expect(try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"priority":6}"#, headers: [ifMatch: "*"]).status == .ok)
         }
     }
 

@@ -57,13 +57,15 @@ enum RequestReading {
     static let runIDHeader = HTTPFields.Element.Name("Quorum-Run-Id")
 
     /// `If-Match: "7"` (or `7`, or a weak `W/"7"`) → 7; absent or `*` → `nil` (no precondition).
-    /// Anything else is a 400 naming the header: a version is a positive integer.
+    /// Exactly what `docs/openapi.yaml` allows: 1 to 18 digits without a leading zero or a sign.
+    /// Anything else is a 400 naming the header.
     static func ifMatch(_ request: Request) throws(APIError) -> Int? {
-        guard let raw = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), raw != "*" else { return nil }
+        guard let raw = request.headers[.ifMatch], raw != "*" else { return nil }
         var text = Substring(raw)
-        if text.hasPrefix("W/") { text = text.dropFirst(2) }
+        if text.hasPrefix("W/\"") { text = text.dropFirst(2) }
         if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
-        guard let version = Int(text), version >= 1 else {
+        guard (1...18).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), text.utf8.first != 48,
+              let version = Int(text) else {
             throw .badRequest("If-Match must be a job version as the ETag header gave it, e.g. \"3\" (got '\(FieldProblem.shortened(raw))')",
                               field: "If-Match")
         }
