@@ -21,6 +21,7 @@ let hummingbirdAuth = Target.Dependency.product(name: "HummingbirdAuth", package
 let hummingbirdCore = Target.Dependency.product(name: "HummingbirdCore", package: "hummingbird")
 let hummingbirdTLS = Target.Dependency.product(name: "HummingbirdTLS", package: "hummingbird")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let clocks = Target.Dependency.product(name: "Clocks", package: "swift-clocks")
@@ -44,6 +45,7 @@ let package = Package(
         .library(name: "NodeMetrics", targets: ["NodeMetrics"]),
         .library(name: "SchedulerPlanning", targets: ["SchedulerPlanning"]),
         .library(name: "NodeCore", targets: ["NodeCore"]),
+        .library(name: "EgressPolicy", targets: ["EgressPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -81,6 +83,9 @@ let package = Package(
         .target(name: "Transport", dependencies: ["RaftCore", "DeterministicRandom", nioCore, nioPosix, nioTLS, nioSSL, x509, crypto, asn1, logging]),
         // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
         .target(name: "Cron"),
+        // Which addresses http tasks may reach (CIDRs, the built-in deny list, URL host literals). Pure:
+        // the config, the API (at submission) and the executor (after resolution) all judge with it.
+        .target(name: "EgressPolicy"),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
         .target(name: "SchedulerCore", dependencies: ["BinaryCoding"]),
         // Pure planning: requests and time become commands (cron next fires, the leader's duties, ids).
@@ -91,13 +96,13 @@ let package = Package(
         // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
         // It runs SchedulerCore's `TaskSpec` and returns its `AttemptReport` as they are: one task
         // type in Quorum (the arrow points down, to a pure module; SchedulerCore knows no executor).
-        .target(name: "Executor", dependencies: ["SchedulerCore", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        .target(name: "Executor", dependencies: ["SchedulerCore", "EgressPolicy", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
-        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore]),
+        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", "EgressPolicy", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore]),
         // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
         .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
-        .target(name: "ClusterConfig", dependencies: ["TOMLKit"]),
+        .target(name: "ClusterConfig", dependencies: ["TOMLKit", "EgressPolicy"]),
         // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
         .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", logging]),
         // A running member: driver + WAL + transport + scheduler state machine + leader duties
@@ -112,7 +117,8 @@ let package = Package(
         .executableTarget(
             name: "quorum",
             dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient", "Executor",
-                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, hummingbirdTLS, nioSSL]),
+                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
+                           hummingbirdTLS, nioSSL]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),
@@ -141,16 +147,17 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron", "DeterministicRandom"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "SchedulerTesting", "scheduler-replay", "BinaryCoding", "DeterministicRandom"]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "SchedulerCore", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "SchedulerCore", "EgressPolicy", logging, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation",
                                                            "SchedulerPlanning", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "EgressPolicy", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
         .testTarget(
             name: "NodeMetricsTests",
             dependencies: ["NodeMetrics", "SchedulerCore", "HTTPAPI", coreMetrics, hummingbirdTesting]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
-        .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig"]),
+        .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig", "EgressPolicy"]),
+        .testTarget(name: "EgressPolicyTests", dependencies: ["EgressPolicy", "DeterministicRandom"]),
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",

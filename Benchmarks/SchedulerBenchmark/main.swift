@@ -2,6 +2,13 @@
 // and the apply stall of a snapshot on and off the apply path.
 //
 //   SchedulerBenchmark [--jobs N] [--throughput-jobs N]
+//   SchedulerBenchmark --jobs 0 --throughput-jobs 0 --retention-minutes M [--retention-seconds S] [--rate R]
+//
+// The retention mode (scripts/bench-retention.sh) replays M minutes of simulated time at R once
+// jobs per second (default 100), each submitted, assigned and finished with a 1 KiB output tail
+// and kept S seconds (default 60), one entry per second as the leader would batch them, and
+// prints once a simulated minute the jobs and runs held, the snapshot size and this process's RSS:
+// with a finite retention they level off (issue #12).
 //
 // Run it through scripts/bench-scheduler.sh (release build). Figures go in docs/benchmarks.md.
 import Foundation
@@ -140,4 +147,49 @@ if memoryJobs > 0 {
                      + "for the first apply after it (copies the touched tables; an apply before the freeze took %.6f s, the second after it %.6f s); "
                      + "the encoding of the frozen copy (%.2f s wall / %.2f s CPU) runs on another task",
                  snapElapsed, freezeElapsed, firstElapsed, firstCPU, warmElapsed, secondElapsed, encodeElapsed, encodeCPU))
+}
+
+// 5. Retention under steady submission: the state (and RSS) levels off at rate × (retention +
+//    run time) jobs. Simulated time, so 30 minutes take seconds; every replica applies the same.
+let retentionMinutes = argument("--retention-minutes", default: 0)
+if retentionMinutes > 0 {
+    let retentionMs = Int64(argument("--retention-seconds", default: 60)) * 1000
+    let rate = argument("--rate", default: 100)
+    let tail = String(repeating: "x", count: 1024)
+    let spec = JobSpec(name: "steady", task: .shell(ShellTask(argv: ["/bin/true"])), retentionMs: retentionMs, historyLimit: 20)
+    var state = SchedulerState()
+    var events: [SchedulerEvent] = []
+    var t = start
+    var next = 0
+    var removed = 0
+    let baseline = memoryMiB()
+    print(String(format: "retention %d s, %d jobs/s, %d simulated minutes; RSS before %.0f MiB", retentionMs / 1000, rate, retentionMinutes,
+                 baseline.rss))
+    print("minute  jobs_held  runs_held  snapshot_MiB  rss_MiB  peak_MiB  removed_total")
+    let (_, elapsed, cpu) = measure {
+        for minute in 1...retentionMinutes {
+            for _ in 0..<60 {
+                // One second: this second's submits, then last second's jobs assigned and finished.
+                let ids = (next..<(next + rate)).map { "s\($0)" }
+                next += rate
+                let submits = ids.map { Command.submitJob(SubmitJob(jobID: JobID($0), spec: spec, runID: RunID("r-" + $0))) }
+                let assigns = ids.map { Command.assignAttempt(AssignAttempt(runID: RunID("r-" + $0), executor: ExecutorID("n2"), attempt: 1,
+                                                                            deadline: t.adding(milliseconds: 60_000))) }
+                let finishes = ids.map { Command.finishAttempt(FinishAttempt(runID: RunID("r-" + $0), attempt: 1,
+                                                                              report: AttemptReport(outcome: .succeeded, outputTail: tail))) }
+                for entry in [submits, assigns, finishes] {
+                    events.removeAll(keepingCapacity: true)
+                    state.apply(.batch(entry), at: t, into: &events)
+                    removed += events.count { if case .removed = $0 { true } else { false } }
+                    t = t.adding(milliseconds: 300)
+                }
+                t = t.adding(milliseconds: 100)
+            }
+            let memory = memoryMiB()
+            let snapshot = minute % 5 == 0 || minute == retentionMinutes ? String(format: "%12.1f", Double(state.snapshot().count) / 1_048_576) : "           -"
+            print(String(format: "%6d  %9d  %9d  %@  %7.0f  %8.0f  %13d", minute, state.jobCount, state.runCount, snapshot, memory.rss,
+                         memory.peak, removed))
+        }
+    }
+    print(String(format: "%d jobs in %.1f s wall / %.1f s CPU", next, elapsed, cpu))
 }

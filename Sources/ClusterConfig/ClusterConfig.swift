@@ -1,3 +1,5 @@
+import EgressPolicy
+
 /// A cluster's configuration: one TOML file shared by every node (see `docs/configuration.md`).
 ///
 /// Paths here are templates as written in the file (`data/{id}`); `NodeRuntimeConfig` resolves
@@ -75,6 +77,18 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `lease_margin_ms`: how long the leader waits beyond `lease_ms` before it expires a
         /// silent executor's attempts. `nil` derives it (``fencingMarginMilliseconds(electionTimeoutMaxMilliseconds:)``).
         public var leaseMarginMilliseconds: Int?
+        /// `http_deny`: blocks http tasks may not connect to, on top of the built-in list
+        /// (``AddressPolicy/builtInDeny``: loopback, link-local incl. cloud metadata, private, …).
+        public var httpDeny: [IPNetwork] = []
+        /// `http_allow`: exceptions to every deny rule, built-in or listed; an address in both
+        /// lists is allowed.
+        public var httpAllow: [IPNetwork] = []
+
+        /// The policy the API (literal hosts, at submission) and the executor (resolved
+        /// addresses, at run time) judge http tasks' targets with.
+        public var httpAddressPolicy: AddressPolicy {
+            AddressPolicy(extraDeny: httpDeny, allow: httpAllow)
+        }
 
         public init(slots: Int = Defaults.executorSlots, allowShell: Bool = false,
                     leaseMilliseconds: Int = Defaults.executorLeaseMilliseconds,
@@ -142,6 +156,23 @@ public struct ClusterConfig: Sendable, Equatable {
         }
     }
 
+    /// `[scheduler]`: the cluster's values for what a submit leaves out. The leader stamps them
+    /// into the command it proposes, so every node should have the same values (a follower
+    /// forwarding to a leader on an older build stamps its own).
+    public struct Scheduler: Sendable, Equatable {
+        /// `retention_seconds`: how long a finished job or DAG run is kept when its submit has no
+        /// `retention_seconds` (``Limits/retentionSeconds``).
+        public var retentionSeconds: Int
+        /// `history_limit`: how many finished runs a job keeps when its submit has no
+        /// `history_limit` (``Limits/historyLimit``).
+        public var historyLimit: Int
+
+        public init(retentionSeconds: Int = Defaults.retentionSeconds, historyLimit: Int = Defaults.historyLimit) {
+            self.retentionSeconds = retentionSeconds
+            self.historyLimit = historyLimit
+        }
+    }
+
     /// One `[[nodes]]` entry: a member of the cluster.
     public struct Node: Sendable, Equatable {
         /// The member id, also the identity in its TLS certificate. Never reused.
@@ -166,15 +197,17 @@ public struct ClusterConfig: Sendable, Equatable {
     public var tls: TLS
     public var executor: Executor
     public var api: API
+    public var scheduler: Scheduler
     public var nodes: [Node]
 
     public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), api: API = API(),
-                nodes: [Node]) {
+                scheduler: Scheduler = Scheduler(), nodes: [Node]) {
         self.cluster = cluster
         self.raft = raft
         self.tls = tls
         self.executor = executor
         self.api = api
+        self.scheduler = scheduler
         self.nodes = nodes
     }
 
@@ -203,6 +236,11 @@ public struct ClusterConfig: Sendable, Equatable {
         /// The smallest allowed `max_entry_bytes`: one job of the largest single request (1 MiB
         /// body) and the leader's single commands must still fit in an entry.
         public static let minimumMaxEntryBytes = 1 << 20
+        /// `retention_seconds`, in the config and on a submit: at least a minute (a job must stay
+        /// readable after it finishes), at most ten years.
+        public static let retentionSeconds: ClosedRange<Int> = 60...315_360_000
+        /// `history_limit`, in the config and on a submit.
+        public static let historyLimit: ClosedRange<Int> = 1...1_000
     }
 
     /// Default values of every optional key (documented in `docs/configuration.md`).
@@ -219,5 +257,9 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let executorLeaseMilliseconds = 5_000
         public static let shutdownGraceMilliseconds = 10_000
         public static let killGraceMilliseconds = 5_000
+        /// 7 days.
+        public static let retentionSeconds = 604_800
+        /// 20 finished runs, as many attempts as a job's history kept before the limit existed.
+        public static let historyLimit = 20
     }
 }

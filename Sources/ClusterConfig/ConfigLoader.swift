@@ -1,3 +1,4 @@
+import EgressPolicy
 import Foundation
 import TOMLKit
 
@@ -79,6 +80,8 @@ public enum ConfigLoader {
             if let grace = try executorTable.int("shutdown_grace_ms") { executor.shutdownGraceMilliseconds = grace }
             if let grace = try executorTable.int("kill_grace_ms") { executor.killGraceMilliseconds = grace }
             if let margin = try executorTable.int("lease_margin_ms") { executor.leaseMarginMilliseconds = margin }
+            executor.httpDeny = try networks("http_deny", &executorTable)
+            executor.httpAllow = try networks("http_allow", &executorTable)
             try executorTable.finish()
         }
 
@@ -116,6 +119,13 @@ public enum ConfigLoader {
             try apiTable.finish()
         }
 
+        var scheduler = ClusterConfig.Scheduler()
+        if var schedulerTable = try root.table("scheduler") {
+            if let retention = try schedulerTable.int("retention_seconds") { scheduler.retentionSeconds = retention }
+            if let limit = try schedulerTable.int("history_limit") { scheduler.historyLimit = limit }
+            try schedulerTable.finish()
+        }
+
         guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
             throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
         }
@@ -124,7 +134,21 @@ public enum ConfigLoader {
             nodes.append(try readNode(&nodeTable))
             try nodeTable.finish()
         }
-        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, nodes: nodes)
+        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
+                             nodes: nodes)
+    }
+
+    /// A list of CIDRs; a bad entry is an error naming the key, its index and the entry.
+    private static func networks(_ key: String, _ table: inout StrictTable) throws(ConfigError) -> [IPNetwork] {
+        guard let entries = try table.stringArray(key) else { return [] }
+        var result: [IPNetwork] = []
+        for (index, entry) in entries.enumerated() {
+            switch IPNetwork.parse(entry) {
+            case .success(let network): result.append(network)
+            case .failure(let failure): throw table.error("\(key)[\(index)]", "\"\(entry)\" is not a CIDR: \(failure.reason)")
+            }
+        }
+        return result
     }
 
     /// `http(s)://host[:port]` with no path: what a browser sends as `Origin`.

@@ -1,3 +1,5 @@
+import EgressPolicy
+
 /// Semantic checks on a parsed `ClusterConfig`: what TOML's types cannot say.
 ///
 /// `validate` throws the first error (a node must not start on a config with any) and returns the
@@ -67,6 +69,14 @@ public enum ConfigValidator {
             }
         }
 
+        let retention = ClusterConfig.Limits.retentionSeconds
+        guard retention.contains(config.scheduler.retentionSeconds) else {
+            throw fail("scheduler.retention_seconds", "\(config.scheduler.retentionSeconds) is out of range "
+                + "\(retention.lowerBound)-\(retention.upperBound) seconds (one minute to ten years)")
+        }
+        guard ClusterConfig.Limits.historyLimit.contains(config.scheduler.historyLimit) else {
+            throw fail("scheduler.history_limit", "\(config.scheduler.historyLimit) is out of range 1-1000 finished runs per job")
+        }
         guard (0...1024).contains(config.executor.slots) else {
             throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")
         }
@@ -112,6 +122,14 @@ public enum ConfigValidator {
                 }
                 firstUseOfAddress[address] = "\(prefix).\(kind)"
             }
+        }
+
+        let denyRules = config.executor.httpAddressPolicy.deny
+        for (index, entry) in config.executor.httpAllow.enumerated() where !denyRules.contains(where: { $0.network.overlaps(entry) }) {
+            warnings.append(
+                ConfigWarning(
+                    file: file, key: "executor.http_allow[\(index)]",
+                    reason: "\(entry) is in no denied range (built-in or http_deny), so allowing it changes nothing; remove it"))
         }
 
         let voterCount = config.voters.count

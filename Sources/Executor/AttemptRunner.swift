@@ -16,9 +16,8 @@ import SchedulerCore
 public struct AttemptRunner: Sendable {
     /// Shell permission, output tail size, kill grace period.
     public let configuration: ExecutorConfiguration
-    /// Sends http tasks' requests. Owned by the caller, who shuts it down (``HTTPClient/shared``
-    /// needs no shutdown).
-    public let httpClient: HTTPClient
+    /// How http tasks' clients are made (see ``HTTPClientSettings``).
+    public let httpClients: HTTPClientSettings
     /// Measures durations, waits in sleep tasks and times attempts out.
     public let clock: any Clock<Duration>
     /// Logs attempt ids, kinds and outcomes — never argv, URLs, headers or bodies (secrets).
@@ -31,19 +30,19 @@ public struct AttemptRunner: Sendable {
     ///
     /// - Parameters:
     ///   - configuration: see ``ExecutorConfiguration``; shell tasks are refused by default.
-    ///   - httpClient: the client for http tasks; the caller owns it and shuts it down.
+    ///   - httpClients: see ``httpClients``.
     ///   - clock: for sleeps, timeouts and durations; `ContinuousClock()` in production.
     ///   - logger: where attempt starts and ends are logged.
     ///   - processGroups: see ``processGroups``.
     public init(
         configuration: ExecutorConfiguration = ExecutorConfiguration(),
-        httpClient: HTTPClient = .shared,
+        httpClients: HTTPClientSettings = HTTPClientSettings(),
         clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger,
         processGroups: ProcessGroupJournal? = nil
     ) {
         self.configuration = configuration
-        self.httpClient = httpClient
+        self.httpClients = httpClients
         self.clock = clock
         self.logger = logger
         self.processGroups = processGroups
@@ -96,7 +95,7 @@ public struct AttemptRunner: Sendable {
             return await ShellRunner(configuration: configuration, clock: clock, logger: logger, journal: processGroups)
                 .run(task, request: request)
         case .http(let task):
-            return await HTTPRunner(configuration: configuration, httpClient: httpClient, clock: clock)
+            return await HTTPRunner(configuration: configuration, clients: httpClients, clock: clock)
                 .run(task, request: request)
         }
     }

@@ -1,3 +1,5 @@
+import EgressPolicy
+
 /// How a node's ``AttemptRunner`` behaves; from the `[executor]` section of the cluster config.
 public struct ExecutorConfiguration: Sendable, Hashable {
     /// Whether shell tasks may run on this node (`executor.allow_shell`). Off by default: a shell
@@ -15,11 +17,15 @@ public struct ExecutorConfiguration: Sendable, Hashable {
     /// How long a shell task's process group has between SIGTERM and SIGKILL when it is stopped
     /// (timeout or cancellation); 5 s by default.
     public var killGracePeriod: Duration
+    /// Which addresses http tasks may connect to (`executor.http_deny` / `http_allow`); by
+    /// default the built-in deny list (loopback, private, link-local incl. cloud metadata, …).
+    public var httpPolicy: AddressPolicy
 
     /// Creates a configuration. `outputTailLimit` must not be negative and `killGracePeriod`
     /// must not be negative.
     public init(allowShell: Bool = false, shellPolicy: ShellPolicy? = nil, runAs: RunAsAccount? = nil,
-                outputTailLimit: Int = 64 * 1024, killGracePeriod: Duration = .seconds(5)) {
+                outputTailLimit: Int = 64 * 1024, killGracePeriod: Duration = .seconds(5),
+                httpPolicy: AddressPolicy = AddressPolicy()) {
         precondition(outputTailLimit >= 0, "outputTailLimit must not be negative, got \(outputTailLimit)")
         precondition(killGracePeriod >= .zero, "killGracePeriod must not be negative, got \(killGracePeriod)")
         self.allowShell = allowShell
@@ -27,5 +33,6 @@ public struct ExecutorConfiguration: Sendable, Hashable {
         self.runAs = runAs
         self.outputTailLimit = outputTailLimit
         self.killGracePeriod = killGracePeriod
+        self.httpPolicy = httpPolicy
     }
 }

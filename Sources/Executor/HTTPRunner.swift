@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EgressPolicy
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -21,11 +22,18 @@ import Foundation
 
 /// Sends an ``HTTPTask``'s request with AsyncHTTPClient and judges the answer: 2xx succeeds.
 ///
+/// Before any packet goes to a server, its host is resolved here and every address is judged by
+/// the node's ``AddressPolicy`` (`[executor] http_deny` / `http_allow`); the connection is then
+/// pinned to the judged address with AsyncHTTPClient's `dnsOverride`, so a second DNS answer
+/// cannot move it (TLS SNI, certificate checks and `Host` keep the URL's name). Redirects are
+/// followed here, each target judged and pinned the same way, at most ``HTTPRedirect/maximum``.
+///
 /// The response body streams through an ``OutputTail``. Cancelling the calling task (timeout or
 /// the caller's cancellation) cancels the request and closes its connection.
 struct HTTPRunner: Sendable {
     let configuration: ExecutorConfiguration
-    let httpClient: HTTPClient
+    /// The base client settings; each hop gets its own client with its pin and redirects off.
+    let clients: HTTPClientSettings
     let clock: any Clock<Duration>
 
     /// State shared with the request task, which may be cut short.
@@ -40,6 +48,12 @@ struct HTTPRunner: Sendable {
         case failed(String)
     }
 
+    /// What one request/response exchange led to.
+    private enum Step: Sendable {
+        case ended(Ending)
+        case redirect(HTTPClientRequest)
+    }
+
     func run(_ task: HTTPTask, request: ExecutionRequest) async -> ExecutionResult {
         let clientRequest: HTTPClientRequest
         switch Self.makeRequest(task) {
@@ -47,25 +61,13 @@ struct HTTPRunner: Sendable {
         case .failure(let refusal): return ExecutionResult(outcome: .failed, error: refusal.text)
         }
         let capture = Capture(limit: configuration.outputTailLimit)
-        let client = httpClient
         // AsyncHTTPClient's own deadline is only a backstop; the attempt's deadline (on `clock`)
         // cancels the request first.
-        let backstop = TimeAmount.nanoseconds(Self.nanoseconds(request.timeout + .seconds(1)))
+        let backstop = NIODeadline.now() + TimeAmount.nanoseconds(Self.nanoseconds(request.timeout + .seconds(1)))
         let target = task.method.uppercased() + " " + task.url
+        let runner = self
         let (ending, interruption) = await withAttemptDeadline(timeout: request.timeout, clock: clock) {
-            do {
-                // No logger: AsyncHTTPClient's request logs would carry the URL, which may hold secrets.
-                let response = try await client.execute(clientRequest, timeout: backstop)
-                capture.status.withLock { $0 = Int32(response.status.code) }
-                for try await buffer in response.body {
-                    buffer.withUnsafeReadableBytes { bytes in
-                        capture.tail.withLock { $0.append(bytes) }
-                    }
-                }
-                return Ending.completed
-            } catch {
-                return Ending.failed(Self.describe(error, url: task.url))
-            }
+            await runner.follow(clientRequest, capture: capture, deadline: backstop)
         }
         let status = capture.status.withLock { $0 }
         let body = capture.tail.withLock { $0.text }
@@ -83,7 +85,7 @@ struct HTTPRunner: Sendable {
             return ExecutionResult(outcome: .failed, httpStatus: status, outputTail: body, error: message)
         case .completed:
             guard let status else {
-                preconditionFailure("HTTPRunner: request to \(task.url) completed without a status")
+                return ExecutionResult(outcome: .failed, outputTail: body, error: "no response status from \(target)")
             }
             if (200..<300).contains(status) {
                 return ExecutionResult(outcome: .succeeded, httpStatus: status, outputTail: body)
@@ -92,6 +94,105 @@ struct HTTPRunner: Sendable {
             return ExecutionResult(outcome: .failed, httpStatus: status, outputTail: body,
                                    error: "HTTP \(status) \(reason) from \(target)")
         }
+    }
+
+    // MARK: - Hops
+
+    /// Sends `first`, then each redirect target, until a final answer or a refusal.
+    private func follow(_ first: HTTPClientRequest, capture: Capture, deadline: NIODeadline) async -> Ending {
+        var current = first
+        var redirects = 0
+        while true {
+            let pin: [String: String]
+            switch await pinning(current.url) {
+            case .success(let pinned): pin = pinned
+            case .failure(let refusal):
+                let via = redirects == 0 ? "" : " (reached by redirect from \(first.url))"
+                return .failed(refusal.text + via)
+            }
+            // Resolution cannot be interrupted; a deadline that passed meanwhile sends nothing.
+            if Task.isCancelled { return .failed("cancelled") }
+            var settings = clients.configuration
+            settings.dnsOverride = pin
+            settings.redirectConfiguration = .disallow
+            // A proxy would resolve and connect on its own, past the pin.
+            settings.proxy = nil
+            let client = HTTPClient(eventLoopGroup: clients.eventLoopGroup, configuration: settings)
+            let step = await exchange(current, client: client, capture: capture, deadline: deadline, redirectsSoFar: redirects)
+            try? await client.shutdown()
+            switch step {
+            case .ended(let ending): return ending
+            case .redirect(let next):
+                current = next
+                redirects += 1
+            }
+        }
+    }
+
+    /// One request on its own pinned client.
+    private func exchange(_ request: HTTPClientRequest, client: HTTPClient, capture: Capture, deadline: NIODeadline,
+                          redirectsSoFar: Int) async -> Step {
+        do {
+            // No logger: AsyncHTTPClient's request logs would carry the URL, which may hold secrets.
+            let response = try await client.execute(request, deadline: deadline)
+            if HTTPRedirect.isFollowed(response.status), let location = response.headers.first(name: "Location") {
+                // The redirect's own body is not the task's output.
+                for try await _ in response.body {}
+                guard redirectsSoFar < HTTPRedirect.maximum else {
+                    return .ended(.failed("more than \(HTTPRedirect.maximum) redirects, the last from \(request.url); not followed"))
+                }
+                switch HTTPRedirect.next(after: request, status: response.status, location: location) {
+                case .success(let next): return .redirect(next)
+                case .failure(let failure): return .ended(.failed(failure.text))
+                }
+            }
+            capture.status.withLock { $0 = Int32(response.status.code) }
+            for try await buffer in response.body {
+                buffer.withUnsafeReadableBytes { bytes in
+                    capture.tail.withLock { $0.append(bytes) }
+                }
+            }
+            return .ended(.completed)
+        } catch {
+            return .ended(.failed(Self.describe(error, url: request.url)))
+        }
+    }
+
+    /// The `dnsOverride` that sends `url`'s connection to the one address judged for its host,
+    /// or the refusal. No packet goes to the host before this returns success.
+    private func pinning(_ url: String) async -> Result<[String: String], PinFailure> {
+        guard let parsed = URL(string: url), let rawHost = parsed.host, !rawHost.isEmpty else {
+            return .failure(PinFailure(text: "http task url \(quoted(url)) has no host"))
+        }
+        let host = rawHost.hasPrefix("[") && rawHost.hasSuffix("]") ? String(rawHost.dropFirst().dropLast()) : rawHost
+        if let literal = IPAddress.parse(host) {
+            // A strict literal is what AsyncHTTPClient connects to (it parses it with
+            // `inet_pton`, which takes exactly these forms): nothing to resolve or pin.
+            if let refusal = configuration.httpPolicy.refusal(host: host, address: literal) {
+                return .failure(PinFailure(text: refusal.text))
+            }
+            return .success([:])
+        }
+        // A name, or a numeric form only the resolver reads (`2130706433`, `0x7f.1`).
+        let address: IPAddress
+        switch await HostResolver.resolve(host) {
+        case .failure(let failure):
+            return .failure(PinFailure(text: "cannot resolve the host of \(url): \(failure.reason)"))
+        case .success(let addresses):
+            switch configuration.httpPolicy.choose(host: host, from: addresses) {
+            case .failure(let refusal): return .failure(PinFailure(text: refusal.text))
+            case .success(let chosen): address = chosen
+            }
+        }
+        // AsyncHTTPClient looks the override up by the host as its connection target writes it:
+        // a name as is, an IPv6 literal in brackets. Both keys, so either form is pinned.
+        let pinned = address.description
+        return .success([host: pinned, "[\(host)]": pinned])
+    }
+
+    /// Why a hop's target may not be connected to: the attempt's error message.
+    private struct PinFailure: Error {
+        let text: String
     }
 
     // MARK: - Building the request

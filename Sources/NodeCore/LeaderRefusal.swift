@@ -10,14 +10,16 @@ public enum LeaderRefusal: Error, Hashable, Sendable {
     /// A member's build could not apply it (an upgrade is in progress): the API answers 503.
     case upgradeInProgress(FormatGateRefusal)
 
-    /// The stamped command the leader proposes for `unstamped` at `stamp`, after the format gate
-    /// over `members` (``MemberBuilds/refusal(for:required:members:self:)``). Pure: the running
-    /// node and the scheduler simulator share it.
-    public static func resolve(_ unstamped: UnstampedCommand, at stamp: Timestamp, builds: MemberBuilds,
-                               members: Set<Raft.NodeID>, self selfID: Raft.NodeID) throws(LeaderRefusal) -> StampedCommand {
+    /// The stamped command the leader proposes for `unstamped` at `stamp`, with the cluster's
+    /// `defaults` for what the client left out, after the format gate over `members`
+    /// (``MemberBuilds/refusal(for:required:members:self:)``). Pure: the running node and the
+    /// scheduler simulator share it.
+    public static func resolve(_ unstamped: UnstampedCommand, at stamp: Timestamp, defaults: SubmissionDefaults = .builtIn,
+                               builds: MemberBuilds, members: Set<Raft.NodeID>,
+                               self selfID: Raft.NodeID) throws(LeaderRefusal) -> StampedCommand {
         var command: Command
         do {
-            command = try unstamped.resolved(at: stamp)
+            command = try unstamped.resolved(at: stamp, defaults: defaults)
         } catch {
             throw .invalid(error)
         }

@@ -117,12 +117,14 @@ public struct LeaderSide: Sendable {
     }
 
     /// The leader's step from a client's command to an entry: every relative time resolved
-    /// against `stamp`, and the format gate over `members`.
+    /// against `stamp`, the cluster's defaults (`Settings.submissionDefaults`) stamped where the
+    /// client left them out, and the format gate over `members`.
     ///
     /// - Throws: ``LeaderRefusal`` (422: invalid at the stamp; 503: a member's build could not apply it).
     public func resolve(_ unstamped: UnstampedCommand, at stamp: Timestamp, members: Set<Raft.NodeID>)
         throws(LeaderRefusal) -> StampedCommand {
-        try LeaderRefusal.resolve(unstamped, at: stamp, builds: memberBuilds, members: members, self: id)
+        try LeaderRefusal.resolve(unstamped, at: stamp, defaults: settings.submissionDefaults, builds: memberBuilds,
+                                  members: members, self: id)
     }
 
     // MARK: Duty rounds

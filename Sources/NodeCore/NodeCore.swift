@@ -42,6 +42,8 @@ public struct NodeCore: Sendable {
         public var voters: Set<Raft.NodeID>
         /// Every executor and its slots.
         public var slots: [ExecutorID: Int]
+        /// `[scheduler]`: what the leader stamps into submits that left a value to the cluster.
+        public var submissionDefaults = SubmissionDefaults.builtIn
 
         /// Settings.
         public init(lease: Duration, leaseMargin: Duration, voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {

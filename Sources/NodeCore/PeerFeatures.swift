@@ -18,11 +18,16 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// as undecodable while the leader still runs an older build.
     public static let lostAttemptCaps = PeerFeatures(rawValue: 1 << 1)
 
+    /// The leader stamps its cluster defaults (`[scheduler] retention_seconds`) into forwarded
+    /// submits that left them out (command format 5, ``SchedulerCore/CommandCodec/leaderStampedDefaults``).
+    /// A follower forwarding to a leader without it stamps its own defaults first.
+    public static let clusterDefaults = PeerFeatures(rawValue: 1 << 2)
+
     /// The leader decodes job edits and idempotent trigger/requeue (command format 6,
     /// ``SchedulerCore/CommandCodec/jobEdits``). A follower forwarding to a leader without it
     /// sends a trigger or requeue without its key and refuses an edit (503 "upgrade in progress").
-    public static let jobEdits = PeerFeatures(rawValue: 1 << 2)
+    public static let jobEdits = PeerFeatures(rawValue: 1 << 3)
 
     /// What this build offers when it leads.
-    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .jobEdits]
+    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits]
 }

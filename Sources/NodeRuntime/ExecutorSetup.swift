@@ -25,6 +25,6 @@ enum ExecutorSetup {
         return ExecutorConfiguration(
             allowShell: executor.allowShell,
             shellPolicy: ShellPolicy(allowedExecutables: executor.shellAllow, workdirRoot: config.workdirRoot),
-            runAs: runAs, killGracePeriod: killGrace)
+            runAs: runAs, killGracePeriod: killGrace, httpPolicy: executor.httpAddressPolicy)
     }
 }

@@ -34,7 +34,7 @@ enum PeerFrameType: UInt8 {
 }
 
 /// A command a follower forwards with its times still relative: the leader resolves them with
-/// its own stamp (``NodeCore/LeaderRefusal/resolve(_:at:builds:members:self:)``), proposes the
+/// its own stamp (``NodeCore/LeaderRefusal/resolve(_:at:defaults:builds:members:self:)``), proposes the
 /// result and answers with a ``ForwardedOutcome``.
 struct ForwardedUnstamped: Hashable, Sendable {
     /// Matches the answer to the waiting request.

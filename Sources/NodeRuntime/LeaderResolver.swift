@@ -7,7 +7,7 @@ import SchedulerPlanning
 /// The leader's one step from a client's command to log-entry bytes — for its own clients
 /// (``RaftReplica``) and for followers' forwards (``ForwardHandler``) alike: stamp with the
 /// bounded clock, resolve every relative time against that stamp, and pass the format gate over
-/// every configured member (``NodeCore/LeaderRefusal/resolve(_:at:builds:members:self:)``).
+/// every configured member (``NodeCore/LeaderRefusal/resolve(_:at:defaults:builds:members:self:)``).
 struct LeaderResolver: Sendable {
     /// The bounded stamp clock (``StampClock/now()``).
     let clock: @Sendable () -> Timestamp
@@ -17,10 +17,13 @@ struct LeaderResolver: Sendable {
     let members: Set<Raft.NodeID>
     /// This node.
     let selfID: Raft.NodeID
+    /// `[scheduler]`: stamped into submits that left a value to the cluster.
+    var defaults = SubmissionDefaults.builtIn
 
     /// The encoded entry for `unstamped`, stamped now.
     func entry(for unstamped: UnstampedCommand) throws(LeaderRefusal) -> [UInt8] {
-        let stamped = try LeaderRefusal.resolve(unstamped, at: clock(), builds: builds(), members: members, self: selfID)
+        let stamped = try LeaderRefusal.resolve(unstamped, at: clock(), defaults: defaults, builds: builds(), members: members,
+                                                self: selfID)
         return CommandCodec.encode(stamped)
     }
 }

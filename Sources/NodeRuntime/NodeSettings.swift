@@ -2,6 +2,7 @@ import ClusterConfig
 import NodeCore
 import RaftCore
 import SchedulerCore
+import SchedulerPlanning
 
 /// The runtime's timing knobs, derived from the cluster config, and the one clock they are
 /// measured on.
@@ -75,6 +76,8 @@ public struct NodeSettings: Sendable {
         core.deadlineSlackMs = deadlineSlackMilliseconds
         core.maxEntryBytes = config.raft.maxEntryBytes
         core.killGraceMs = Int64(config.executor.killGraceMilliseconds)
+        core.submissionDefaults = SubmissionDefaults(retentionMs: Int64(config.scheduler.retentionSeconds) * 1000,
+                                                     historyLimit: config.scheduler.historyLimit)
         return core
     }
 }

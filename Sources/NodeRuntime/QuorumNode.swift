@@ -138,7 +138,8 @@ public final class QuorumNode: Sendable {
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       settings: settings)
         let resolver = LeaderResolver(clock: clock, builds: { link.memberBuilds() },
-                                      members: Set(config.cluster.nodes.map { Raft.NodeID($0.id) }), selfID: id)
+                                      members: Set(config.cluster.nodes.map { Raft.NodeID($0.id) }), selfID: id,
+                                      defaults: coreSettings.submissionDefaults)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, resolver: resolver, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger) { command in

@@ -126,10 +126,13 @@ public struct RaftReplica: Sendable {
     /// and stamped with this node's clock (the older leader re-stamps the time but keeps the rest).
     private func forward(_ original: UnstampedCommand, to leader: Raft.NodeID) async throws(ReplicaWriteError)
         -> ForwardedOutcome.Result {
-        // Spelled the way the leader's build decodes it (URL-safe task run ids, lost caps).
-        let leaderFormat = link.leaderFormat(leader)
-        let unstamped = original.compatible(withFormat: leaderFormat)
-        if unstamped.template.minimumFormatVersion > leaderFormat {
+        // Spelled the way the leader's build decodes it (URL-safe task run ids, lost caps); a
+        // leader too old to stamp the cluster defaults gets this node's.
+        // (Defaults first, so a downgrade strips a stamped history limit too.)
+        let format = link.leaderFormat(leader)
+        let stamped = format < CommandCodec.leaderStampedDefaults ? original.withDefaults(resolver.defaults) : original
+        let unstamped = stamped.compatible(withFormat: format)
+        if unstamped.template.minimumFormatVersion > format {
             throw .upgradeInProgress(message: "upgrade in progress: this write needs command format "
                 + "\(unstamped.template.minimumFormatVersion), and the leader \(leader) runs an older build; nothing was written — "
                 + "finish upgrading it, then retry")
@@ -140,7 +143,7 @@ public struct RaftReplica: Sendable {
         let now = clock()
         let command: Command
         do {
-            command = try unstamped.resolved(at: now)
+            command = try unstamped.resolved(at: now, defaults: resolver.defaults)
         } catch {
             throw .invalid(error)
         }

@@ -97,7 +97,8 @@ public struct SubmitDAG: Hashable, Sendable {
     public var dagRunID: DAGRunID
     /// The validated DAG.
     public var spec: DAGSpec
-    /// Retention after it finishes, in milliseconds.
+    /// Retention after it finishes, in milliseconds (``JobSpec/clusterDefaultRetentionMs`` until
+    /// the leader stamps the cluster default).
     public var retentionMs: Int64
     /// Idempotency data, if the client sent a key.
     public var idempotency: IdempotencyStamp?

@@ -17,10 +17,14 @@ import BinaryCoding
 /// bytes and an older build refuses a capped one ("unknown command tag 19") instead of
 /// applying it under the old retry rule.
 ///
-/// Tag 20 is a job edit (``EditJob``; its spec always in the ``SpecFormat/lostAttemptCaps``
-/// layout). Tag 21 wraps a trigger (tag 11 or 18) or a requeue (tag 12) with the client's
-/// idempotency stamp. Both need command format 6 (``CommandCodec/jobEdits``): an older build
-/// stops at "unknown command tag" rather than apply something else.
+/// Tag 20 wraps a job submit (tag 1) whose spec uses the ``SpecFormat/historyLimits`` layout (lost
+/// caps as under tag 19, and the spec's `history_limit`); only submits with a history limit are
+/// written this way, for the same reason.
+///
+/// Tag 21 is a job edit (``EditJob``; its spec always in the newest layout,
+/// ``SpecFormat/historyLimits``). Tag 22 wraps a trigger (tag 11 or 18) or a requeue (tag 12)
+/// with the client's idempotency stamp. Both need command format 6 (``CommandCodec/jobEdits``):
+/// an older build stops at "unknown command tag" rather than apply something else.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -54,14 +58,20 @@ public enum CommandCodec {
 
     /// The tag that marks a submit whose specs carry lost caps (``SpecFormat/lostAttemptCaps``).
     static let lostAttemptCapsTag: UInt8 = 19
+    /// The tag that marks a job submit whose spec carries a history limit (``SpecFormat/historyLimits``).
+    static let historyLimitsTag: UInt8 = 20
     /// The tag of ``Command/editJob(_:)``.
-    static let editJobTag: UInt8 = 20
+    static let editJobTag: UInt8 = 21
     /// The tag of ``Command/idempotent(_:_:)``.
-    static let idempotentTag: UInt8 = 21
+    static let idempotentTag: UInt8 = 22
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
-        let format: SpecFormat = command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
-        if format == .lostAttemptCaps { w.write(lostAttemptCapsTag) }
+        let format: SpecFormat = command.carriesHistoryLimit ? .historyLimits : command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
+        switch format {
+        case .historyLimits: w.write(historyLimitsTag)
+        case .lostAttemptCaps: w.write(lostAttemptCapsTag)
+        case .v1: break
+        }
         switch command {
         case .submitJob(let s):
             w.write(UInt8(1))
@@ -133,7 +143,7 @@ public enum CommandCodec {
         case .editJob(let e):
             w.write(editJobTag)
             w.write(e.jobID.rawValue)
-            w.write(e.spec, format: .lostAttemptCaps)
+            w.write(e.spec, format: .historyLimits)
             w.write(e.expectedVersion)
             w.writeOptional(e.nextFireAt) { $0.write($1) }
         case .idempotent(let stamp, let inner):
@@ -150,6 +160,9 @@ public enum CommandCodec {
         if format == .lostAttemptCaps, ![1, 2, 16].contains(tag) {
             throw DecodeError("tag \(lostAttemptCapsTag) must wrap a job or DAG submit (tag 1, 2 or 16), not tag \(tag)",
                               offset: tagOffset)
+        }
+        if format == .historyLimits, tag != 1 {
+            throw DecodeError("tag \(historyLimitsTag) must wrap a job submit (tag 1), not tag \(tag)", offset: tagOffset)
         }
         switch tag {
         case 1:
@@ -211,11 +224,13 @@ public enum CommandCodec {
                 try decodeCommand(&r, allowBatch: false)
             }
             return .batch(commands)
-        case lostAttemptCapsTag:
+        case lostAttemptCapsTag where format == .v1:
             return try decodeCommand(&r, allowBatch: false, format: .lostAttemptCaps)
+        case historyLimitsTag where format == .v1:
+            return try decodeCommand(&r, allowBatch: false, format: .historyLimits)
         case editJobTag:
             let job = JobID(try r.readString())
-            let spec = try r.readJobSpec(format: .lostAttemptCaps)
+            let spec = try r.readJobSpec(format: .historyLimits)
             let expected = try r.readInt()
             let next = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
             return .editJob(EditJob(jobID: job, spec: spec, expectedVersion: expected, nextFireAt: next))

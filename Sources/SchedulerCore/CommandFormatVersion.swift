@@ -20,9 +20,12 @@ extension CommandCodec {
     ///   (``TaskRunIDStyle/dot``, entry tags 16–18; ``urlSafeTaskRunIDs``).
     /// - 4: job and DAG submits whose retry policies carry `max_lost_attempts` (entry tag 19;
     ///   ``lostAttemptCaps``), under which a lost attempt does not spend `max_attempts`.
-    /// - 5 is another change's (retention).
-    /// - 6: ``Command/editJob(_:)`` (entry tag 20) and idempotent trigger/requeue
-    ///   (``Command/idempotent(_:_:)``, entry tag 21); ``jobEdits``.
+    /// - 5: job submits whose specs carry `history_limit` (entry tag 20; ``historyLimits``), and
+    ///   leaders that stamp the cluster's defaults (`[scheduler] retention_seconds`,
+    ///   `history_limit`) into forwarded submits that left them out (``leaderStampedDefaults``;
+    ///   a follower forwarding to an older leader stamps its own).
+    /// - 6: ``Command/editJob(_:)`` (entry tag 21) and idempotent trigger/requeue
+    ///   (``Command/idempotent(_:_:)``, entry tag 22); ``jobEdits``.
     /// See `docs/node.md`, "Upgrades and the format gate".
     public static let buildFormatVersion: UInt32 = 6
 
@@ -32,6 +35,14 @@ extension CommandCodec {
     /// The first format version whose builds decode and apply lost caps
     /// (``RetryPolicy/maxLostAttempts``).
     public static let lostAttemptCaps: UInt32 = 4
+
+    /// The first format version whose leaders replace ``JobSpec/clusterDefaultRetentionMs`` in a
+    /// forwarded command with their cluster default.
+    public static let leaderStampedDefaults: UInt32 = 5
+
+    /// The first format version whose builds decode and apply history limits
+    /// (``JobSpec/historyLimit``).
+    public static let historyLimits: UInt32 = 5
 
     /// The first format version whose builds decode and apply job edits and idempotent
     /// trigger/requeue. No downgrade exists for them: during an upgrade the gate refuses them
@@ -45,6 +56,7 @@ extension Command {
     /// ``CommandCodec/urlSafeTaskRunIDs``; a submit carrying a lost cap
     /// ``CommandCodec/lostAttemptCaps``; everything else ``CommandCodec/baselineFormatVersion``.
     public var minimumFormatVersion: UInt32 {
+        if carriesHistoryLimit { return CommandCodec.historyLimits }
         if carriesLostAttemptCaps { return CommandCodec.lostAttemptCaps }
         return switch self {
         case .batch(let commands):
@@ -67,7 +79,8 @@ extension Command {
     /// ``CommandCodec/urlSafeTaskRunIDs`` a new DAG run spells its task run ids the old way
     /// (``TaskRunIDStyle/slash``; the API still finds them, percent-encoded); below
     /// ``CommandCodec/lostAttemptCaps`` submits lose their lost caps (the job keeps the old rule,
-    /// a lost attempt is a try, for its whole life). The leader applies this to everything it
+    /// a lost attempt is a try, for its whole life); below ``CommandCodec/historyLimits`` job
+    /// submits lose their history limit (the job keeps the old history rule). The leader applies this to everything it
     /// proposes during a rolling upgrade instead of refusing the write.
     ///
     /// Below ``CommandCodec/jobEdits`` a trigger or requeue loses its idempotency key (it runs
@@ -82,8 +95,10 @@ extension Command {
             default: break
             }
         }
-        guard version < CommandCodec.lostAttemptCaps else { return self }
-        let uncapped = withoutLostAttemptCaps()
+        guard version < CommandCodec.historyLimits else { return self }
+        let unlimited = withoutHistoryLimits()
+        guard version < CommandCodec.lostAttemptCaps else { return unlimited }
+        let uncapped = unlimited.withoutLostAttemptCaps()
         guard version < CommandCodec.urlSafeTaskRunIDs else { return uncapped }
         switch uncapped {
         case .batch(let commands): return .batch(commands.map { $0.compatible(withFormat: version) })

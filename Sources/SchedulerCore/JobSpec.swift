@@ -146,13 +146,33 @@ public final class JobSpec: Hashable, Sendable {
     public let labels: [KeyValue]
     /// How long a finished job is kept before it is removed, in milliseconds. Default 7 days.
     public let retentionMs: Int64
+    /// How many finished runs the job keeps (`history_limit`): the attempts shown by
+    /// `/api/jobs/{id}/runs`, and a scheduled DAG's finished DAG runs; older ones are removed at
+    /// apply (docs/scheduling.md, "Retention and history"). `nil` for a job submitted before
+    /// command format 5: its history keeps ``SchedulerConfig/attemptHistoryLimit`` attempts and
+    /// its DAG runs stay for their retention.
+    public let historyLimit: Int?
 
     /// Default per-attempt timeout: 1 hour.
     public static let defaultTimeoutMs: Int64 = 3_600_000
     /// Default starting deadline: 60 s.
     public static let defaultStartingDeadlineMs: Int64 = 60_000
-    /// Default retention: 7 days.
+    /// Default retention: 7 days (the cluster default when `[scheduler] retention_seconds` is unset).
     public static let defaultRetentionMs: Int64 = 7 * 24 * 3_600_000
+    /// The `retentionMs` of a submit whose client left `retention_seconds` out: "the cluster's
+    /// default". It appears only in a command that has not reached the leader yet (an
+    /// unstamped template); the leader replaces it with its `[scheduler] retention_seconds`, so
+    /// apply never reads a config. Apply refuses a negative retention, so one that escaped would
+    /// be refused, never applied.
+    public static let clusterDefaultRetentionMs: Int64 = -1
+    /// The `historyLimit` of a submit whose client left `history_limit` out: "the cluster's
+    /// default", replaced by the leader like ``clusterDefaultRetentionMs`` (apply refuses it).
+    public static let clusterDefaultHistoryLimit = -1
+    /// The `history_limit` values a job may have.
+    public static let historyLimits: ClosedRange<Int> = 1...1_000
+    /// The built-in `[scheduler] history_limit`: 20, as many attempts as a job kept before the
+    /// limit existed.
+    public static let defaultHistoryLimit = 20
 
     /// A job spec. `labels` are sorted by key here.
     public init(name: String, schedule: CronSchedule? = nil, runAt: Timestamp? = nil,
@@ -160,7 +180,7 @@ public final class JobSpec: Hashable, Sendable {
                 retry: RetryPolicy = .default, timeoutMs: Int64 = JobSpec.defaultTimeoutMs,
                 concurrency: ConcurrencyPolicy = .allow, misfire: MisfirePolicy = .runOnce,
                 startingDeadlineMs: Int64 = JobSpec.defaultStartingDeadlineMs,
-                labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs) {
+                labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs, historyLimit: Int? = nil) {
         self.name = name
         self.schedule = schedule
         self.runAt = runAt
@@ -174,6 +194,7 @@ public final class JobSpec: Hashable, Sendable {
         self.startingDeadlineMs = startingDeadlineMs
         self.labels = labels.sorted { $0.key < $1.key }
         self.retentionMs = retentionMs
+        self.historyLimit = historyLimit
     }
 
     /// `once` or `cron`.
@@ -186,7 +207,7 @@ public final class JobSpec: Hashable, Sendable {
             && lhs.retry == rhs.retry && lhs.timeoutMs == rhs.timeoutMs
             && lhs.concurrency == rhs.concurrency && lhs.misfire == rhs.misfire
             && lhs.startingDeadlineMs == rhs.startingDeadlineMs && lhs.labels == rhs.labels
-            && lhs.retentionMs == rhs.retentionMs)
+            && lhs.retentionMs == rhs.retentionMs && lhs.historyLimit == rhs.historyLimit)
     }
     /// Hashes the identifying fields.
     public func hash(into hasher: inout Hasher) {

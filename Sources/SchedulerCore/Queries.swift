@@ -78,6 +78,10 @@ public struct DAGTaskView: Hashable, Sendable {
     public var finishedAt: Timestamp?
     /// The task's run id.
     public var runID: RunID
+    /// Its run's attempts counted against `max_attempts` in the current budget (nil before its run exists).
+    public var tries: Int?
+    /// Its run's attempts that ended lost without spending a try, in the current budget.
+    public var lostAttempts: Int?
 }
 
 /// Which jobs a list shows.
@@ -245,7 +249,7 @@ extension SchedulerState {
             let run = runIndex[runID].map { runs[$0] }
             return DAGTaskView(id: task.id, state: run?.state ?? .cancelled, dependsOn: task.dependsOn,
                                attempt: run?.attempt ?? 0, startedAt: run?.startedAt,
-                               finishedAt: run?.finishedAt, runID: runID)
+                               finishedAt: run?.finishedAt, runID: runID, tries: run?.tries, lostAttempts: run?.lostAttempts)
         }
     }
 

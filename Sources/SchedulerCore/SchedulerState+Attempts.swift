@@ -33,8 +33,9 @@ extension SchedulerState {
             let record = AttemptRecord(runID: a.runID, attempt: a.attempt, executor: a.executor,
                                        scheduledAt: runs[i].scheduledAt, startedAt: now,
                                        dagRunID: runs[i].dagTask?.dagRunID)
-            if jobs[j].history.count >= config.attemptHistoryLimit {
-                jobs[j].history.removeFirst(jobs[j].history.count - config.attemptHistoryLimit + 1)
+            let limit = historyLimit(ofJob: j)
+            if jobs[j].history.count >= limit {
+                jobs[j].history.removeFirst(jobs[j].history.count - limit + 1)
             }
             jobs[j].history.append(record)
             jobs[j].updatedAt = now

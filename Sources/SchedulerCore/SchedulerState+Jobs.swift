@@ -32,6 +32,9 @@ extension SchedulerState {
         if spec.timeoutMs <= 0 { return "timeout_seconds must be positive" }
         if spec.startingDeadlineMs < 0 { return "starting_deadline_seconds must not be negative" }
         if spec.retentionMs < 0 { return "retention_seconds must not be negative" }
+        if let limit = spec.historyLimit, !JobSpec.historyLimits.contains(limit) {
+            return "history_limit must be between \(JobSpec.historyLimits.lowerBound) and \(JobSpec.historyLimits.upperBound), got \(limit)"
+        }
         if spec.kind == .once && spec.dag != nil { return "a DAG job needs a schedule (submit a one-off DAG to /api/dags)" }
         return nil
     }

@@ -6,8 +6,27 @@
 // Removal happens in `advance(to:)`, i.e. as a side effect of applying any command whose
 // timestamp has passed the expiry, so every replica removes the same things at the same
 // log position.
+//
+// One entry removes at most `maxRetentionRemovalsPerEntry` jobs and DAG runs (a DAG run with its
+// task runs counts once): after a long time without a leader, or a burst of jobs finishing
+// together, the backlog is removed over several entries instead of one apply that stalls every
+// replica. Which ones go first is the retention heap's order (expiry, then creation), so every
+// replica removes the same ones in the same entry. What is left is still due, so the leader's
+// duty planner proposes a `tick` for it (`nextDueInstant` is in the past) until it is gone.
 
 extension SchedulerState {
+    /// The most jobs and DAG runs one applied entry removes by retention; the rest are removed
+    /// by later entries (the leader proposes ticks while any are due).
+    public static let maxRetentionRemovalsPerEntry = 10_000
+
+    /// Whether jobs or DAG runs are past their retention and wait for a later entry to remove
+    /// them (the previous entry reached ``maxRetentionRemovalsPerEntry``). Stale heap entries
+    /// can make this `true` for a moment; a tick clears them.
+    public var hasRetentionBacklog: Bool {
+        guard let top = retentionHeap.first else { return false }
+        return top.expiresAt <= now
+    }
+
     mutating func scheduleRetention(job j: Int) {
         guard let finished = jobs[j].finishedAt, jobs[j].dlqEntries == 0 else { return }
         retentionHeap.push(RetentionEntry(expiresAt: finished.adding(milliseconds: jobs[j].spec.retentionMs),
@@ -16,6 +35,7 @@ extension SchedulerState {
 
     mutating func scheduleRetention(dag d: Int) {
         guard let finished = dags[d].finishedAt, dags[d].dlqEntries == 0 else { return }
+        noteFinishedDAGRun(d)
         retentionHeap.push(RetentionEntry(expiresAt: finished.adding(milliseconds: dags[d].retentionMs),
                                           kind: .dag, seq: dags[d].createdSeq, id: dags[d].id.rawValue))
     }
@@ -26,31 +46,41 @@ extension SchedulerState {
         return finished.adding(milliseconds: jobs[j].spec.retentionMs)
     }
 
+    /// Removes DAG run `d` with its task runs.
+    mutating func removeDAGRun(at d: Int) {
+        let id = dags[d].id
+        for runID in dags[d].taskRunIDs {
+            if let i = runIndex[runID] { removeRun(at: i) }
+        }
+        if let d2 = dagIndex[id] { removeDAG(at: d2) }
+    }
+
     func retentionExpiry(dag d: Int) -> Timestamp? {
         guard dags[d].state != .running, let finished = dags[d].finishedAt, dags[d].dlqEntries == 0 else { return nil }
         return finished.adding(milliseconds: dags[d].retentionMs)
     }
 
-    mutating func expireRetained(_ entry: RetentionEntry, _ events: inout [SchedulerEvent]) {
+    /// Removes what `entry` names if it is still current; returns whether something was removed.
+    @discardableResult
+    mutating func expireRetained(_ entry: RetentionEntry, _ events: inout [SchedulerEvent]) -> Bool {
         switch entry.kind {
         case .job:
             let id = JobID(entry.id)
             // Only an entry matching the current expiry acts, so stale entries never reorder
             // removals (a state restored from a snapshot holds only current entries).
             guard let j = jobIndex[id], jobs[j].createdSeq == entry.seq,
-                  retentionExpiry(job: j) == entry.expiresAt else { return }
+                  retentionExpiry(job: j) == entry.expiresAt else { return false }
             if let runID = jobs[j].runID, let i = runIndex[runID] { removeRun(at: i) }
             if let j2 = jobIndex[id] { removeJob(at: j2) }
             events.append(.removed(id: entry.id))
+            return true
         case .dag:
             let id = DAGRunID(entry.id)
             guard let d = dagIndex[id], dags[d].createdSeq == entry.seq,
-                  retentionExpiry(dag: d) == entry.expiresAt else { return }
-            for runID in dags[d].taskRunIDs {
-                if let i = runIndex[runID] { removeRun(at: i) }
-            }
-            if let d2 = dagIndex[id] { removeDAG(at: d2) }
+                  retentionExpiry(dag: d) == entry.expiresAt else { return false }
+            removeDAGRun(at: d)
             events.append(.removed(id: entry.id))
+            return true
         }
     }
 }

@@ -81,6 +81,16 @@ public struct SchedulerState: Sendable {
     var fireHeap = BinaryHeap<FireEntry>()
     var deadlineHeap = BinaryHeap<DeadlineEntry>()
     var retentionHeap = BinaryHeap<RetentionEntry>()
+    /// Retention removals the entry being applied may still make (reset to
+    /// ``maxRetentionRemovalsPerEntry`` at the start of each ``apply(_:at:into:)``; what is left
+    /// after an entry means nothing and is not in the snapshot).
+    var retentionRemovalsLeft = 0
+    /// Per job with a history limit: its DAG runs that finished outside the DLQ (may hold stale
+    /// ids; filtered before use). Derived, rebuilt on restore; only read by key.
+    var finishedDAGRuns: [JobID: [DAGRunID]] = [:]
+    /// Jobs whose finished DAG runs may be over their history limit, in the order they went over
+    /// (trimmed at the end of the entry by `trimHistories`).
+    var historyToTrim: [JobID] = []
     var idempotencyHeap = BinaryHeap<IdempotencyEntry>()
 
     /// An empty scheduler.
@@ -120,6 +130,7 @@ public struct SchedulerState: Sendable {
 
     /// Applies a command, appending events to `events` (avoids an allocation per command).
     public mutating func apply(_ command: Command, at: Timestamp, into events: inout [SchedulerEvent]) {
+        retentionRemovalsLeft = Self.maxRetentionRemovalsPerEntry
         advance(to: at, events: &events)
         switch command {
         case .batch(let commands):
@@ -139,6 +150,7 @@ public struct SchedulerState: Sendable {
         default:
             applyOne(command, events: &events)
         }
+        trimHistories(&events)
         cleanHeapTops()
     }
 
@@ -178,7 +190,8 @@ public struct SchedulerState: Sendable {
     // MARK: Time
 
     /// Moves the clock to `max(now, at)` and does what became due: pending runs are queued,
-    /// retained-out jobs and DAG runs are removed, idempotency keys expire.
+    /// retained-out jobs and DAG runs are removed (at most ``maxRetentionRemovalsPerEntry`` per
+    /// entry), idempotency keys expire.
     mutating func advance(to at: Timestamp, events: inout [SchedulerEvent]) {
         if at > now { now = at }
         while let top = dueHeap.first, top.dueAt <= now {
@@ -189,9 +202,11 @@ public struct SchedulerState: Sendable {
                 events.append(.runChanged(runs[i].id, .queued, attempt: runs[i].attempt))
             }
         }
-        while let top = retentionHeap.first, top.expiresAt <= now {
+        // Bounded per entry (see `maxRetentionRemovalsPerEntry`); what is left stays due at the
+        // heap's top, so `nextDueInstant` is in the past and the leader proposes a tick.
+        while retentionRemovalsLeft > 0, let top = retentionHeap.first, top.expiresAt <= now {
             retentionHeap.popFirst()
-            expireRetained(top, &events)
+            if expireRetained(top, &events) { retentionRemovalsLeft -= 1 }
         }
         while let top = idempotencyHeap.first, top.expiresAt <= now {
             idempotencyHeap.popFirst()
@@ -255,6 +270,7 @@ public struct SchedulerState: Sendable {
 
     mutating func removeJob(at i: Int) {
         heapsToClean.insert(.fire)
+        finishedDAGRuns[jobs[i].id] = nil
         jobIndex[jobs[i].id] = nil
         let last = jobs.count - 1
         if i != last {

@@ -15,13 +15,20 @@ import BinaryCoding
 /// before format 4) is still written as version 2, byte for byte as before: its digest does not
 /// change, and a member on an older build can still install it during a rolling upgrade.
 ///
-/// Version 4 is version 3 plus each job's ``Job/version`` (after its DLQ count). It is written
-/// only once some job was edited (a version above 1), for the same reason: until then the bytes
-/// stay those of version 2 or 3. Older snapshots restore with every job at version 1.
+/// Version 4 writes specs in the ``SpecFormat/historyLimits`` layout (each job spec's
+/// ``JobSpec/historyLimit``); only a state holding a job with a history limit (admitted once every
+/// member runs command format 5) is written so, the others as version 3 or 2 as before.
+///
+/// Version 5 is version 4 plus each job's ``Job/version`` (after its DLQ count). It is written
+/// only once some job was edited (a version above 1, admitted once every member runs command
+/// format 6), for the same reason: until then the bytes stay those of version 2, 3 or 4. Older
+/// snapshots restore with every job at version 1.
 public enum SchedulerSnapshot {
     /// The newest format version (what a state with an edited job is written as).
-    public static let version: UInt8 = 4
-    /// The version a state with lost caps but no edited job is written as.
+    public static let version: UInt8 = 5
+    /// The version a state with history limits but no edited job is written as.
+    static let versionWithHistoryLimits: UInt8 = 4
+    /// The version a state with lost caps but no history limit is written as.
     static let versionWithLostCaps: UInt8 = 3
     /// The version a state without lost caps is written as.
     static let versionWithoutLostCaps: UInt8 = 2
@@ -46,10 +53,12 @@ extension SchedulerState {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
         let hasEdits = jobs.contains { $0.version != 1 }
-        let format: SpecFormat = hasEdits || hasLostAttemptCaps ? .lostAttemptCaps : .v1
-        let version = hasEdits ? SchedulerSnapshot.version
-            : format == .lostAttemptCaps ? SchedulerSnapshot.versionWithLostCaps : SchedulerSnapshot.versionWithoutLostCaps
-        w.write(version)
+        let format: SpecFormat = hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
+        switch format {
+        case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.version : SchedulerSnapshot.versionWithHistoryLimits)
+        case .lostAttemptCaps: w.write(SchedulerSnapshot.versionWithLostCaps)
+        case .v1: w.write(SchedulerSnapshot.versionWithoutLostCaps)
+        }
         w.write(config.attemptHistoryLimit)
         w.write(config.idempotencyWindowMs)
         w.write(now)
@@ -94,8 +103,8 @@ extension SchedulerState {
         counters.jobsSubmitted = try r.readUInt64()
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
-        let format: SpecFormat = v >= 3 ? .lostAttemptCaps : .v1
-        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 4) }
+        let format: SpecFormat = v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
+        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 5) }
         runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
         dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in
             try r.readDAGRun(snapshotVersion: v, format: format)
@@ -168,7 +177,9 @@ extension SchedulerState {
             if let expiry = retentionExpiry(dag: d) {
                 retention.append(RetentionEntry(expiresAt: expiry, kind: .dag, seq: dags[d].createdSeq, id: dags[d].id.rawValue))
             }
+            noteFinishedDAGRun(d)
         }
+        historyToTrim = []  // a restored state is already within its limits
         fireHeap = BinaryHeap(fires)
         retentionHeap = BinaryHeap(retention)
         idempotencyHeap = BinaryHeap(idempotency.map { IdempotencyEntry(expiresAt: $0.value.expiresAt, key: $0.key) })
@@ -238,7 +249,7 @@ extension BinaryWriter {
         writeOptional(run.deadAt) { $0.write($1) }
         write(run.purged)
         write(run.createdSeq)
-        if format == .lostAttemptCaps { write(run.lostAttempts) }
+        if format.hasLostCaps { write(run.lostAttempts) }
     }
 
     mutating func write(_ dag: DAGRun, format: SpecFormat) {
@@ -322,7 +333,7 @@ extension BinaryReader {
                    lastOutcome: try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readEnum(AttemptOutcome.self) },
                    lastError: try readStringOptional(), deadAt: try readTimestampOptional(), purged: try readBool(),
                    createdSeq: try readUInt64())
-        if format == .lostAttemptCaps {
+        if format.hasLostCaps {
             let start = offset
             run.lostAttempts = try readInt()
             guard run.lostAttempts >= 0, run.lostAttempts <= run.attempt else {

@@ -9,6 +9,12 @@ enum SpecFormat: Sendable {
     case v1
     /// Retry policies with an optional lost cap.
     case lostAttemptCaps
+    /// As ``lostAttemptCaps``, and each job spec ends with its optional
+    /// ``JobSpec/historyLimit`` (entry tag 20, snapshots from version 4).
+    case historyLimits
+
+    /// Whether retry policies carry the optional lost cap.
+    var hasLostCaps: Bool { self != .v1 }
 }
 
 extension BinaryWriter {
@@ -41,7 +47,7 @@ extension BinaryWriter {
         write(retry.multiplier)
         write(retry.maxBackoffMs)
         write(retry.jitter)
-        if format == .lostAttemptCaps { writeOptional(retry.maxLostAttempts) { $0.write($1) } }
+        if format.hasLostCaps { writeOptional(retry.maxLostAttempts) { $0.write($1) } }
     }
     mutating func write(_ task: DAGTaskSpec, format: SpecFormat) {
         write(task.id)
@@ -73,6 +79,7 @@ extension BinaryWriter {
         write(spec.startingDeadlineMs)
         writeArray(spec.labels) { $0.write($1) }
         write(spec.retentionMs)
+        if format == .historyLimits { writeOptional(spec.historyLimit) { $0.write($1) } }
     }
     mutating func write(_ stamp: IdempotencyStamp) {
         write(stamp.key)
@@ -114,7 +121,7 @@ extension BinaryReader {
     mutating func readRetryPolicy(format: SpecFormat) throws(DecodeError) -> RetryPolicy {
         var policy = RetryPolicy(maxAttempts: try readInt(), initialBackoffMs: try readInt64(),
                                  multiplier: try readDouble(), maxBackoffMs: try readInt64(), jitter: try readBool())
-        if format == .lostAttemptCaps {
+        if format.hasLostCaps {
             policy.maxLostAttempts = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt() }
         }
         return policy
@@ -152,10 +159,14 @@ extension BinaryReader {
         let deadline = try readInt64()
         let labels = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readKeyValue() }
         let retention = try readInt64()
+        var historyLimit: Int?
+        if format == .historyLimits {
+            historyLimit = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt() }
+        }
         return JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task,
                        dag: dag, retry: retry, timeoutMs: timeoutMs, concurrency: concurrency,
                        misfire: misfire, startingDeadlineMs: deadline, labels: labels,
-                       retentionMs: retention)
+                       retentionMs: retention, historyLimit: historyLimit)
     }
     mutating func readIdempotencyStamp() throws(DecodeError) -> IdempotencyStamp {
         IdempotencyStamp(key: try readString(), bodyDigest: try readUInt64())

@@ -105,11 +105,17 @@ public struct UnstampedCommand: Hashable, Sendable {
         return UnstampedCommand(template: template, times: times)
     }
 
-    /// The replicated command, with every relative time resolved against the leader's `stamp`.
+    /// The replicated command, with every relative time resolved against the leader's `stamp`
+    /// and every value the client left to the cluster (``SchedulerCore/JobSpec/clusterDefaultRetentionMs``)
+    /// replaced by the leader's `defaults`.
     ///
     /// - Throws: ``ResolveError`` for what depends on the time: a cron schedule with no fire
     ///   after `stamp` (422 `schedule`), or a time that does not fit its job's kind.
-    public func resolved(at stamp: Timestamp) throws(ResolveError) -> Command {
+    public func resolved(at stamp: Timestamp, defaults: SubmissionDefaults = .builtIn) throws(ResolveError) -> Command {
+        try resolvedTimes(at: stamp).withDefaults(defaults)
+    }
+
+    private func resolvedTimes(at stamp: Timestamp) throws(ResolveError) -> Command {
         guard !times.isEmpty else { return template }
         switch template {
         case .submitJob(let submit):
@@ -224,6 +230,6 @@ extension JobSpec {
     public func replacingRunAt(_ runAt: Timestamp?) -> JobSpec {
         JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task, dag: dag, retry: retry,
                 timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire, startingDeadlineMs: startingDeadlineMs,
-                labels: labels, retentionMs: retentionMs)
+                labels: labels, retentionMs: retentionMs, historyLimit: historyLimit)
     }
 }

@@ -101,14 +101,18 @@ struct APITLSWatcher: Service {
     let logger: Logger
 
     func run() async throws {
-        await FileChangePoller.run(paths: tls.watchedFiles, initial: tls.loadedStamps) {
-            do {
-                try tls.reload()
-                logger.notice("reloaded the API's TLS certificate", metadata: ["cert": "\(tls.certificatePath)"])
-            } catch {
-                logger.error("the API's TLS files changed but do not load; still serving the previous certificate",
-                             metadata: ["error": "\(error)"])
-            }
+        await FileChangePoller.run(paths: tls.watchedFiles, initial: tls.loadedStamps) { reload(trigger: "file change") }
+    }
+
+    /// Re-reads the pair now and serves it if it loads; `trigger` (`file change`, `SIGHUP`)
+    /// goes into the log line.
+    func reload(trigger: String) {
+        do {
+            try tls.reload()
+            logger.notice("reloaded the API's TLS certificate", metadata: ["cert": "\(tls.certificatePath)", "trigger": "\(trigger)"])
+        } catch {
+            logger.error("the API's TLS files do not load; still serving the previous certificate",
+                         metadata: ["error": "\(error)", "trigger": "\(trigger)"])
         }
     }
 }

@@ -90,6 +90,9 @@ enum ConfigSummary {
             "raft        heartbeat \(config.raft.heartbeatMilliseconds) ms, election timeout \(config.raft.electionTimeoutMilliseconds.lowerBound)-\(config.raft.electionTimeoutMilliseconds.upperBound) ms, max entry \(config.raft.maxEntryBytes) bytes"
         )
         lines.append("executor    \(config.executor.slots) slots per node, shell tasks \(Self.shellSummary(config.executor))")
+        let deny = config.executor.httpDeny.map(\.description), allow = config.executor.httpAllow.map(\.description)
+        lines.append("http tasks  built-in deny list" + (deny.isEmpty ? "" : " + http_deny \(deny.joined(separator: ", "))")
+                     + (allow.isEmpty ? ", no exceptions" : "; allowed anyway: \(allow.joined(separator: ", "))"))
         lines.append("nodes")
         for node in resolved {
             let role = node.node.voter ? "voter" : "learner"

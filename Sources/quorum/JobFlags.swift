@@ -72,6 +72,15 @@ struct JobFlags: ParsableArguments {
     @Option(name: .customLong("label"), help: ArgumentHelp("A label (repeatable).", valueName: "KEY=VALUE"))
     var labels: [String] = []
 
+    @Option(name: .customLong("retention"),
+            help: ArgumentHelp("How long the job is kept once finished, in whole seconds (60 to 315360000; server default [scheduler] retention_seconds).",
+                               valueName: "SECONDS"))
+    var retentionSeconds: Int64?
+
+    @Option(name: .customLong("history-limit"),
+            help: "Finished runs the job keeps, 1 to 1000 (server default [scheduler] history_limit).")
+    var historyLimit: Int64?
+
     /// The flags given, as the user wrote them (to refuse them next to `--file`).
     var flagsGiven: [String] {
         let given: [(String, Bool)] = [
@@ -81,6 +90,7 @@ struct JobFlags: ParsableArguments {
             ("--env", !environment.isEmpty), ("--workdir", workdir != nil), ("--max-attempts", maxAttempts != nil),
             ("--backoff-ms", backoffMilliseconds != nil), ("--timeout", timeoutSeconds != nil),
             ("--concurrency", concurrency != nil), ("--misfire", misfire != nil), ("--label", !labels.isEmpty),
+            ("--retention", retentionSeconds != nil), ("--history-limit", historyLimit != nil),
         ]
         return given.filter(\.1).map(\.0)
     }
@@ -103,7 +113,8 @@ struct JobFlags: ParsableArguments {
             delaySeconds: delaySeconds.map(Self.number), priority: priority.map { .integer(Int64($0)) },
             task: try task(command: command), retry: retry, timeoutSeconds: timeoutSeconds.map(Self.number),
             concurrency: concurrency, misfire: misfire,
-            labels: labels.isEmpty ? nil : try Self.pairs(labels, flag: "--label", separators: ["=", ":"]))
+            labels: labels.isEmpty ? nil : try Self.pairs(labels, flag: "--label", separators: ["=", ":"]),
+            retentionSeconds: retentionSeconds.map { .integer($0) }, historyLimit: historyLimit.map { .integer($0) })
     }
 
     /// The task: `--kind`, or the kind the flags imply; flags of another kind are refused.

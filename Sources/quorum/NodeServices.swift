@@ -7,6 +7,7 @@ import Logging
 import NodeMetrics
 import NodeRuntime
 import ServiceLifecycle
+import UnixSignals
 
 /// The node as a service-lifecycle `Service`: runs until a graceful shutdown (SIGTERM or
 /// SIGINT) is requested, then drains (no new attempts, running ones finish up to the grace,
@@ -51,6 +52,7 @@ enum NodeServer {
         limits.shellTasksAllowed = node.config.cluster.executor.allowShell
         let shellPolicy = NodeShellCommandPolicy(policy: ShellPolicy(allowedExecutables: node.config.cluster.executor.shellAllow,
                                                                      workdirRoot: node.config.workdirRoot))
+        limits.httpAddressPolicy = node.config.cluster.executor.httpAddressPolicy
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
                     limits: limits, shellPolicy: shellPolicy).register(
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
@@ -83,11 +85,21 @@ enum NodeServer {
     static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, logger: Logger) async throws {
         let authorizer = tokens.map { TokenAuthorizer($0.file) }
         let app = try application(node: node, authorizer: authorizer, tls: tls, logger: logger)
+        // Trapped before the API listens, so a SIGHUP sent once it answers never kills the node.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: NodeService(node: node)), .init(service: app)]
+        var reloads: [SIGHUPReloader.Reload] = []
         if let authorizer, let tokens, let path = node.config.tokensFile {
-            services.append(.init(service: TokenFileWatcher(path: path, authorizer: authorizer, logger: logger, loadedStamp: tokens.stamp)))
+            let watcher = TokenFileWatcher(path: path, authorizer: authorizer, logger: logger, loadedStamp: tokens.stamp)
+            services.append(.init(service: watcher))
+            reloads.append(watcher.reload(trigger:))
         }
-        if let tls { services.append(.init(service: APITLSWatcher(tls: tls, logger: logger))) }
+        if let tls {
+            let watcher = APITLSWatcher(tls: tls, logger: logger)
+            services.append(.init(service: watcher))
+            reloads.append(watcher.reload(trigger:))
+        }
+        services.append(.init(service: SIGHUPReloader(signals: hangups, reloads: reloads, logger: logger)))
         // Services stop in reverse order: the API closes first, then the node drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,

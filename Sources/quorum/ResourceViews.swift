@@ -26,6 +26,7 @@ enum ResourceViews {
         if let missed = job.missedFires, missed > 0 { block.append("missed fires", String(missed)) }
         block.append("labels", job.labels.isEmpty ? nil : labels(job.labels))
         block.append("attempt", String(job.attempt))
+        block.append("tries", Self.tries(job.tries, lost: job.lostAttempts))
         block.append("created", job.createdAt.description)
         block.append("updated", job.updatedAt.description)
         var runs = job.runs
@@ -111,24 +112,33 @@ enum ResourceViews {
         block.append("job", run.jobId)
         block.append("created", run.createdAt.description)
         block.append("finished", run.finishedAt?.description ?? "-")
-        var table = TextTable(["TASK", "STATE", "DEPENDS_ON", "ATTEMPT", "STARTED", "FINISHED", "RUN"])
+        var table = TextTable(["TASK", "STATE", "DEPENDS_ON", "ATTEMPT", "TRIES", "STARTED", "FINISHED", "RUN"])
         for task in run.tasks {
             table.append([task.id, task.state, task.dependsOn.joined(separator: ","), String(task.attempt),
-                          task.startedAt?.description, task.finishedAt?.description, task.runId])
+                          Self.tries(task.tries, lost: task.lostAttempts), task.startedAt?.description,
+                          task.finishedAt?.description, task.runId])
         }
         return block.render() + "\n\n" + table.render()
     }
 
     // MARK: DLQ and cluster
 
-    /// `RUN JOB DAG TASK ATTEMPTS DEAD_AT ERROR`.
+    /// `RUN JOB DAG TASK ATTEMPTS TRIES DEAD_AT ERROR`.
     static func deadLetters(_ items: [DeadLetterResource]) -> String {
-        var table = TextTable(["RUN", "JOB", "DAG", "TASK", "ATTEMPTS", "DEAD_AT", "ERROR"])
+        var table = TextTable(["RUN", "JOB", "DAG", "TASK", "ATTEMPTS", "TRIES", "DEAD_AT", "ERROR"])
         for item in items {
-            table.append([item.runId, item.jobId, item.dagId, item.taskId, String(item.attempts), item.deadAt.description,
-                          item.error])
+            table.append([item.runId, item.jobId, item.dagId, item.taskId, String(item.attempts),
+                          Self.tries(item.tries, lost: item.lostAttempts), item.deadAt.description, item.error])
         }
         return table.render()
+    }
+
+    /// `2 (+1 lost)`: tries against `max_attempts`, and the lost attempts that did not count;
+    /// nil (shown `-`) when the server did not say (a job from before command format 4).
+    static func tries(_ tries: Int?, lost: Int?) -> String? {
+        guard let tries else { return nil }
+        guard let lost, lost > 0 else { return String(tries) }
+        return "\(tries) (+\(lost) lost)"
     }
 
     /// `leader n1  term 3  commit 42` and `NODE ROLE API RAFT REACHABLE MATCH SLOTS BUSY`.

@@ -48,15 +48,20 @@ struct TokenFileWatcher: Service {
     }
 
     func run() async throws {
-        await FileChangePoller.run(paths: [path], initial: [loadedStamp]) {
-            do {
-                let file = try Self.load(path: path)
-                authorizer.replace(file)
-                logger.notice("re-read the API tokens file", metadata: ["file": "\(path)", "tokens": "\(file.entries.count)"])
-            } catch {
-                logger.error("the API tokens file changed but cannot be used; keeping the tokens read before",
-                             metadata: ["file": "\(path)", "error": "\(error)"])
-            }
+        await FileChangePoller.run(paths: [path], initial: [loadedStamp]) { reload(trigger: "file change") }
+    }
+
+    /// Re-reads the file now and applies it if it is valid; `trigger` (`file change`, `SIGHUP`)
+    /// goes into the log line.
+    func reload(trigger: String) {
+        do {
+            let file = try Self.load(path: path)
+            authorizer.replace(file)
+            logger.notice("re-read the API tokens file",
+                          metadata: ["file": "\(path)", "tokens": "\(file.entries.count)", "trigger": "\(trigger)"])
+        } catch {
+            logger.error("the API tokens file cannot be used; keeping the tokens read before",
+                         metadata: ["file": "\(path)", "error": "\(error)", "trigger": "\(trigger)"])
         }
     }
 

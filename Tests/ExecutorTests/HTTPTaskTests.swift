@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EgressPolicy
 import Executor
 import SchedulerCore
 import NIOPosix
@@ -6,8 +7,12 @@ import Testing
 
 @Suite("http tasks")
 struct HTTPTaskTests {
-    /// Runs `body` with a local server and an executor whose own HTTP client is shut down after.
+    /// Loopback is denied by default; these tests talk to a server on 127.0.0.1.
+    static let loopbackAllowed = AddressPolicy(allow: [IPNetwork(address: .v4(0x7F00_0001), prefixLength: 32)].compactMap { $0 })
+
+    /// Runs `body` with a local server and an executor under `policy`.
     private func withServer(
+        policy: AddressPolicy = loopbackAllowed,
         _ body: (TestHTTPServer, AttemptRunner) async throws -> Void
     ) async throws {
         let server = try await TestHTTPServer.start()
@@ -15,16 +20,14 @@ struct HTTPTaskTests {
         // default); 1 s keeps the refused-connection test short.
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(1)
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-        let executor = AttemptRunner(httpClient: client, logger: silentLogger)
+        let executor = AttemptRunner(configuration: ExecutorConfiguration(httpPolicy: policy),
+                                     httpClients: HTTPClientSettings(configuration: configuration), logger: silentLogger)
         do {
             try await body(server, executor)
         } catch {
-            try await client.shutdown()
             try await server.stop()
             throw error
         }
-        try await client.shutdown()
         try await server.stop()
     }
 

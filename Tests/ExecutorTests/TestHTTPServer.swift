@@ -10,33 +10,38 @@ final class RequestCounter: Sendable {
     func increment() { count.withLock { $0 += 1 } }
 }
 
-/// A tiny HTTP/1.1 server on 127.0.0.1 and a free port, for http task tests.
+/// A tiny HTTP/1.1 server on a loopback address (127.0.0.1 unless told) and a free port, for
+/// http task tests.
 ///
 /// Routes: `/ok` → 200 "ok"; `/fail` → 500 "boom"; `/echo` → 200 "METHOD x-test-header body";
 /// `/big` → 200 with ``bigBody``; `/stall` → 200 and "partial" of a 1000-byte body, then stalls;
-/// `/slow` → never answers.
+/// `/slow` → never answers; `/auth` → 200 "authorization=VALUE"; `/redirect/CODE?to=URL` → CODE with `Location: URL`.
+/// ``requests`` counts every request that arrived.
 struct TestHTTPServer {
     /// The body `/big` answers with: 200,000 bytes, so the kept tail is a strict suffix.
     static let bigBody: [UInt8] = (0..<200_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
 
     let channel: any Channel
     let slowRequests: RequestCounter
+    let requests: RequestCounter
+    let host: String
     var port: Int { channel.localAddress?.port ?? 0 }
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String { "http://\(host):\(port)\(path)" }
 
-    static func start() async throws -> TestHTTPServer {
+    static func start(host: String = "127.0.0.1") async throws -> TestHTTPServer {
         let slowRequests = RequestCounter()
+        let requests = RequestCounter()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(RouteHandler(slowRequests: slowRequests))
+                    try channel.pipeline.syncOperations.addHandler(RouteHandler(slowRequests: slowRequests, requests: requests))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            .bind(host: host, port: 0)
             .get()
-        return TestHTTPServer(channel: channel, slowRequests: slowRequests)
+        return TestHTTPServer(channel: channel, slowRequests: slowRequests, requests: requests, host: host)
     }
 
     func stop() async throws {
@@ -50,16 +55,19 @@ private final class RouteHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let slowRequests: RequestCounter
+    private let requests: RequestCounter
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
 
-    init(slowRequests: RequestCounter) {
+    init(slowRequests: RequestCounter, requests: RequestCounter) {
         self.slowRequests = slowRequests
+        self.requests = requests
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            requests.increment()
             self.head = head
             body = []
         case .body(let buffer):
@@ -71,6 +79,16 @@ private final class RouteHandler: ChannelInboundHandler {
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if head.uri.hasPrefix("/redirect/"), let query = head.uri.firstRange(of: "?to="),
+           let code = Int(head.uri[head.uri.index(head.uri.startIndex, offsetBy: 10)..<query.lowerBound]) {
+            var headers = HTTPHeaders()
+            headers.add(name: "location", value: String(head.uri[query.upperBound...]))
+            headers.add(name: "content-length", value: "0")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: code), headers: headers))),
+                          promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
         switch head.uri {
         case "/ok":
             send(.ok, Array("ok".utf8), context: context)
@@ -79,6 +97,8 @@ private final class RouteHandler: ChannelInboundHandler {
         case "/echo":
             let header = head.headers["x-test"].joined(separator: ",")
             send(.ok, Array("\(head.method.rawValue) \(header) ".utf8) + body, context: context)
+        case "/auth":
+            send(.ok, Array("authorization=\(head.headers["authorization"].joined(separator: ","))".utf8), context: context)
         case "/big":
             send(.ok, TestHTTPServer.bigBody, context: context)
         case "/stall":

@@ -22,10 +22,11 @@ struct ExplicitNullTests {
                 == #"{"attempt":0,"dag_id":null,"duration_ms":null,"error":null,"executor":null,"exit_code":null,"finished_at":null,"http_status":null,"lost_attempts":null,"outcome":null,"output_tail":null,"run_id":"r1","scheduled_at":"1970-01-01T00:00:00.000Z","started_at":null,"state":"pending","tries":null}"#
         )
         let letter = DeadLetterResource(
-            runId: "r1", jobId: nil, dagId: nil, taskId: nil, attempts: 3, error: "exit code 1", deadAt: APITimestamp(Timestamp(0)))
+            runId: "r1", jobId: nil, dagId: nil, taskId: nil, attempts: 3, tries: nil, lostAttempts: nil, error: "exit code 1",
+            deadAt: APITimestamp(Timestamp(0)))
         #expect(
             try json(letter)
-                == #"{"attempts":3,"dag_id":null,"dead_at":"1970-01-01T00:00:00.000Z","error":"exit code 1","job_id":null,"run_id":"r1","task_id":null}"#
+                == #"{"attempts":3,"dag_id":null,"dead_at":"1970-01-01T00:00:00.000Z","error":"exit code 1","job_id":null,"lost_attempts":null,"run_id":"r1","task_id":null,"tries":null}"#
         )
         #expect(try json(ErrorDetail(code: "not_found", message: "no job x", field: nil)) == #"{"code":"not_found","field":null,"message":"no job x"}"#)
         #expect(try json(ListPage<String>(items: [], nextCursor: nil)) == #"{"items":[],"next_cursor":null}"#)

@@ -9,7 +9,7 @@ import Testing
 /// `PATCH /api/jobs/{id}`: validation like a submission, `If-Match`/`ETag`, secrets, cron-only fields.
 @Suite("Job edit route")
 struct JobEditRouteTests {
-    let cron = #"{"name":"hourly","schedule":"0 * * * *","priority":1}"#
+    let cron = #"{"name":"hourly","schedule":"0 * * * *","priority":1,"retention_seconds":3600,"history_limit":7}"#
     let ifMatch = HTTPFields.Element.Name("If-Match")!
 
     func create(_ client: some TestClientProtocol, _ body: String) async throws -> JobResource {
@@ -37,6 +37,7 @@ struct JobEditRouteTests {
             #expect(edited.nextRunAt?.description == "2026-12-02T03:30:00.000Z")
             #expect(edited.priority == 5 && edited.labels == ["team": "a"])
             #expect(edited.name == "hourly", "fields left out keep their values")
+            #expect(edited.retentionSeconds == 3600 && edited.historyLimit == 7, "retention and history limit are kept")
             #expect(try await client.send(.get, "/api/jobs/\(job.id)").headers[.eTag] == #""2""#)
         }
     }
@@ -178,7 +179,7 @@ final class RacingEditReplica: SchedulerReplica {
             let other = JobSpec(name: old.name, schedule: old.schedule, runAt: old.runAt, priority: old.priority, task: old.task,
                                 dag: old.dag, retry: old.retry, timeoutMs: old.timeoutMs, concurrency: old.concurrency,
                                 misfire: old.misfire, startingDeadlineMs: old.startingDeadlineMs, labels: competingLabels,
-                                retentionMs: old.retentionMs)
+                                retentionMs: old.retentionMs, historyLimit: old.historyLimit)
             _ = await inner.propose(.editJob(EditJob(jobID: edit.jobID, spec: other, expectedVersion: job.version)))
         }
         return try await inner.propose(unstamped)

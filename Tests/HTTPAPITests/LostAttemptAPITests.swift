@@ -2,6 +2,7 @@ import Foundation
 @testable import HTTPAPI
 import SchedulerCore
 import Testing
+import SchedulerPlanning
 
 /// `retry.max_lost_attempts` is stamped by the node that takes the request, and jobs and runs
 /// show `tries` and `lost_attempts` beside `attempt` (issue #12).
@@ -19,7 +20,7 @@ struct LostAttemptAPITests {
         #expect(try plan(#"{"name":"a","retry":{"max_lost_attempts":1000}}"#).spec.retry.maxLostAttempts == 1000)
         let dag = try StrictJSON.decode(DAGSubmission.self, from: Array(
             #"{"name":"d","tasks":[{"id":"a"},{"id":"b","retry":{"max_lost_attempts":2}}]}"#.utf8))
-        guard case .run(let spec) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
+        guard case .run(let spec, _) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
             Issue.record("not a DAG run")
             return
         }
@@ -43,7 +44,7 @@ struct LostAttemptAPITests {
     func resources() throws {
         var state = SchedulerState()
         let planned = try plan(#"{"name":"a","retry":{"max_attempts":2,"initial_backoff_ms":0,"jitter":false}}"#)
-        _ = state.apply(.submitJob(SubmitJob(jobID: "j", spec: planned.spec, runID: "r")), at: startOfTest)
+        _ = state.apply(Command.submitJob(SubmitJob(jobID: "j", spec: planned.spec, runID: "r")).withDefaults(.builtIn), at: startOfTest)
         _ = state.apply(.assignAttempt(AssignAttempt(runID: "r", executor: "n2", attempt: 1, deadline: startOfTest.adding(milliseconds: 60_000))),
                         at: startOfTest)
         _ = state.apply(.expireAttempt(ExpireAttempt(runID: "r", attempt: 1, reason: .executorLost)), at: startOfTest)
@@ -82,5 +83,37 @@ struct LostAttemptAPITests {
         #expect(resource.lostAttempts == 0)
         #expect(resource.retry.maxLostAttempts == nil)
         #expect(!String(decoding: try JSONEncoder().encode(resource.retry), as: UTF8.self).contains("max_lost_attempts"))
+    }
+
+    @Test("a DAG task and a dead-letter item show tries and lost_attempts too")
+    func dagTasksAndDeadLetters() throws {
+        var state = SchedulerState()
+        let dag = try StrictJSON.decode(DAGSubmission.self, from: Array(
+            #"{"name":"d","tasks":[{"id":"a","retry":{"max_attempts":1,"max_lost_attempts":3,"initial_backoff_ms":0,"jitter":false}}]}"#.utf8))
+        guard case .run(let spec, _) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
+            Issue.record("not a DAG run")
+            return
+        }
+        _ = state.apply(.submitDAG(SubmitDAG(dagRunID: "d1", spec: spec, taskRunIDStyle: .dot)), at: startOfTest)
+        let run = RunID("d1.a")
+        let deadline = startOfTest.adding(milliseconds: 60_000)
+        _ = state.apply(.assignAttempt(AssignAttempt(runID: run, executor: "n2", attempt: 1, deadline: deadline)), at: startOfTest)
+        _ = state.apply(.expireAttempt(ExpireAttempt(runID: run, attempt: 1, reason: .executorLost)), at: startOfTest)
+        _ = state.apply(.tick, at: startOfTest)
+        _ = state.apply(.assignAttempt(AssignAttempt(runID: run, executor: "n3", attempt: 2, deadline: deadline)), at: startOfTest)
+        let dagRun = try #require(state.dagRun("d1"))
+        let task = try #require(ResourceMapper.dagRun(dagRun, in: state).tasks.first)
+        #expect(task.attempt == 2)
+        #expect(task.tries == 1)
+        #expect(task.lostAttempts == 1)
+        // The one try fails: dead, in the DLQ with 2 attempts, 1 try and 1 lost.
+        _ = state.apply(.finishAttempt(FinishAttempt(runID: run, attempt: 2, report: AttemptReport(outcome: .failed, error: "exit 1"))),
+                        at: startOfTest)
+        let letter = try ReplicatedSchedulerService<LocalReplica>.deadLetter(run.rawValue, in: state)
+        #expect(letter.attempts == 2)
+        #expect(letter.tries == 1)
+        #expect(letter.lostAttempts == 1)
+        let json = String(decoding: try JSONEncoder().encode(letter), as: UTF8.self)
+        #expect(json.contains(#""tries":1"#) && json.contains(#""lost_attempts":1"#))
     }
 }

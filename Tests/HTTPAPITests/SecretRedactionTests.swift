@@ -13,7 +13,7 @@ struct SecretRedactionTests {
     func redacted() async throws {
         try await withAPI(makeLocalService()) { client in
             let shell = #"{"name":"db-backup","task":{"kind":"shell","command":["/usr/bin/true"],"env":{"PGPASSWORD":"\#(Self.secret)"}}}"#
-            let http = #"{"name":"hook","task":{"kind":"http","url":"http://127.0.0.1:9/x","headers":{"Authorization":"Bearer \#(Self.secret)"}}}"#
+            let http = #"{"name":"hook","task":{"kind":"http","url":"http://hooks.example.com:9/x","headers":{"Authorization":"Bearer \#(Self.secret)"}}}"#
             let dag = #"{"name":"etl","tasks":[{"id":"a","task":{"kind":"shell","command":["/usr/bin/true"],"env":{"TOKEN":"\#(Self.secret)"}}}]}"#
             var answers: [String] = []
             for body in [shell, http] {
@@ -34,7 +34,7 @@ struct SecretRedactionTests {
             let jobs = try await client.send(.get, "/api/jobs").decoded(ListPage<JobResource>.self).items
             let tasks = Dictionary(uniqueKeysWithValues: jobs.map { ($0.name, $0.task) })
             #expect(tasks["db-backup"] == .shell(command: ["/usr/bin/true"], env: ["PGPASSWORD": "***"], workdir: nil))
-            #expect(tasks["hook"] == .http(method: "GET", url: "http://127.0.0.1:9/x", headers: ["Authorization": "***"], body: nil))
+            #expect(tasks["hook"] == .http(method: "GET", url: "http://hooks.example.com:9/x", headers: ["Authorization": "***"], body: nil))
         }
     }
 }

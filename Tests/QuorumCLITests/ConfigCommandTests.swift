@@ -51,6 +51,23 @@ struct ConfigCommandTests {
         #expect(node.standardError.contains("c.toml: tls.ca: \(directory)/certs/ca.pem does not exist"))
     }
 
+    @Test("config check shows the http task address policy and warns about an allow entry that changes nothing")
+    func httpAddressPolicy() throws {
+        let directory = try temporaryDirectory()
+        let shipped = try String(contentsOfFile: "\(QuorumBinary.repoRoot)/cluster/local-3.toml", encoding: .utf8)
+        let text = shipped.replacingOccurrences(of: "[executor]\n", with: "[executor]\nhttp_deny = [\"203.0.113.0/24\"]\nhttp_allow = [\"127.0.0.1\", \"8.8.8.8\"]\n")
+        try #require(text != shipped)
+        try text.write(toFile: "\(directory)/c.toml", atomically: true, encoding: .utf8)
+        let check = try QuorumBinary.run(["config", "check", "c.toml", "--id", "n1"], in: directory)
+        #expect(check.exitCode == 0)
+        #expect(check.standardOutput.contains("http tasks  built-in deny list + http_deny 203.0.113.0/24; allowed anyway: 127.0.0.1/32, 8.8.8.8/32"))
+        #expect(check.standardError.contains("warning: executor.http_allow[1]: 8.8.8.8/32 is in no denied range"))
+        try text.replacingOccurrences(of: "\"8.8.8.8\"", with: "\"8.8.8.8/8\"").write(toFile: "\(directory)/c.toml", atomically: true, encoding: .utf8)
+        let bad = try QuorumBinary.run(["config", "check", "c.toml"], in: directory)
+        #expect(bad.exitCode == 2)
+        #expect(bad.standardError.contains("c.toml: executor.http_allow[1]: \"8.8.8.8/8\" is not a CIDR: '8.8.8.8' has bits set past the /8 prefix; did you mean 8.0.0.0/8?"))
+    }
+
     @Test("a node whose [api] tokens_file is missing or invalid refuses to start, naming the file")
     func tokensFileRequired() throws {
         let directory = try temporaryDirectory()

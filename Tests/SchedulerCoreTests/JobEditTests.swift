@@ -11,7 +11,7 @@ struct JobEditTests {
         JobSpec(name: spec.name, schedule: schedule ?? spec.schedule, runAt: spec.runAt, priority: priority ?? spec.priority,
                 task: task ?? spec.task, dag: spec.dag, retry: spec.retry, timeoutMs: spec.timeoutMs,
                 concurrency: spec.concurrency, misfire: spec.misfire, startingDeadlineMs: spec.startingDeadlineMs,
-                labels: spec.labels, retentionMs: spec.retentionMs)
+                labels: spec.labels, retentionMs: spec.retentionMs, historyLimit: spec.historyLimit)
     }
 
     func rejection(_ events: [SchedulerEvent]) -> CommandRejection? {
@@ -124,7 +124,7 @@ struct JobEditTests {
         #expect(throws: DecodeError.self) { try CommandCodec.decode(bad) }
     }
 
-    @Test("a snapshot carries job versions (version 4); without edits it stays at the older version and restores version 1")
+    @Test("a snapshot carries job versions (version 5); without edits it stays at the older version and restores version 1")
     func snapshotRoundTrip() throws {
         var h = Harness()
         h.submitCron("c", firstFireAt: h.clock.adding(milliseconds: 60_000))

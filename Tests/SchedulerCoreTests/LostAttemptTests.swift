@@ -203,7 +203,7 @@ struct LostAttemptFormatTests {
         LostAttemptTests.nextAttempt(&h, "r-j")
         LostAttemptTests.lose(&h, "r-j")
         let bytes = h.state.snapshot()
-        #expect(bytes[4] == 3, "caps and no edited job: version 3")
+        #expect(bytes[4] == 3)  // lost caps, no history limit: version 3
         let restored = try SchedulerState(snapshot: bytes)
         #expect(restored.run("r-j")?.lostAttempts == 1)
         #expect(restored.job("j")?.spec.retry.maxLostAttempts == 5)

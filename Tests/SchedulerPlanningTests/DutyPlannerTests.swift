@@ -166,3 +166,25 @@ struct EntrySplitterTests {
         #expect(entries == [small[0], huge, .batch([small[1], small[2]])])
     }
 }
+
+@Suite("DutyPlanner: retention backlog")
+struct DutyPlannerRetentionTests {
+    @Test("while expired jobs wait for removal, the leader proposes a tick")
+    func tickDrainsBacklog() {
+        let t0 = Timestamp(1_800_000_000_000)
+        var state = SchedulerState()
+        let ids = (0..<(SchedulerState.maxRetentionRemovalsPerEntry + 5)).map { "j\($0)" }
+        _ = state.apply(.batch(ids.map { id in
+            .submitJob(SubmitJob(jobID: JobID(id), spec: JobSpec(name: id, runAt: t0, retentionMs: 60_000), runID: RunID("r-" + id)))
+        }), at: t0)
+        _ = state.apply(.batch(ids.map { .cancelJob(JobID($0)) }), at: t0)
+        let later = t0.adding(milliseconds: 60_001)
+        _ = state.apply(.tick, at: later)
+        #expect(state.hasRetentionBacklog)
+        let commands = DutyPlanner.plan(state: state, now: later, executors: [], lost: [], maxAssignments: 10) { RunID("unused") }
+        #expect(commands == [.tick])
+        _ = state.apply(.tick, at: later)
+        #expect(!state.hasRetentionBacklog)
+        #expect(state.jobCount == 0)
+    }
+}

@@ -71,3 +71,58 @@ struct UnstampedCommandTests {
         }
     }
 }
+
+@Suite("UnstampedCommand: cluster defaults the leader stamps")
+struct UnstampedDefaultsTests {
+    let stamp = Timestamp(1_800_000_000_000)
+    let defaults = SubmissionDefaults(retentionMs: 120_000)
+
+    func retention(_ command: Command) -> [Int64] {
+        switch command {
+        case .submitJob(let submit): [submit.spec.retentionMs]
+        case .submitDAG(let submit): [submit.retentionMs]
+        case .batch(let commands): commands.flatMap(retention)
+        default: []
+        }
+    }
+
+    @Test("a submit that left retention to the cluster gets the leader's default; a given one is kept")
+    func stampsRetention() throws {
+        let unset = JobSpec(name: "a", retentionMs: JobSpec.clusterDefaultRetentionMs)
+        let given = JobSpec(name: "b", retentionMs: 60_000)
+        let job = UnstampedCommand.submit(SubmitJob(jobID: "j", spec: unset, runID: "r"), .afterStamp(milliseconds: 0))
+        #expect(retention(try job.resolved(at: stamp, defaults: defaults)) == [120_000])
+        #expect(retention(try job.resolved(at: stamp)) == [JobSpec.defaultRetentionMs])
+        let batch = UnstampedCommand.batch([(SubmitJob(jobID: "a", spec: unset, runID: "ra"), .afterStamp(milliseconds: 0)),
+                                            (SubmitJob(jobID: "b", spec: given, runID: "rb"), .afterStamp(milliseconds: 0))])
+        #expect(retention(try batch.resolved(at: stamp, defaults: defaults)) == [120_000, 60_000])
+        let dag = try DAGSpec.validated(name: "d", tasks: [DAGTaskSpec(id: "t")])
+        let dagRun = UnstampedCommand(.submitDAG(SubmitDAG(dagRunID: "d1", spec: dag, retentionMs: JobSpec.clusterDefaultRetentionMs)))
+        #expect(retention(try dagRun.resolved(at: stamp, defaults: defaults)) == [120_000])
+        // What a follower sends a leader too old to stamp defaults: already stamped, times kept.
+        let forwarded = job.withDefaults(defaults)
+        #expect(retention(forwarded.template) == [120_000] && forwarded.times == job.times)
+    }
+
+    @Test("a history limit left to the cluster gets the leader's default; a given one is kept")
+    func stampsHistoryLimit() throws {
+        let defaults = SubmissionDefaults(historyLimit: 9)
+        func limit(_ spec: JobSpec) throws -> Int? {
+            let unstamped = UnstampedCommand.submit(SubmitJob(jobID: "j", spec: spec, runID: "r"), .afterStamp(milliseconds: 0))
+            guard case .submitJob(let submit) = try unstamped.resolved(at: stamp, defaults: defaults) else { return nil }
+            return submit.spec.historyLimit
+        }
+        #expect(try limit(JobSpec(name: "a", historyLimit: JobSpec.clusterDefaultHistoryLimit)) == 9)
+        #expect(try limit(JobSpec(name: "a", historyLimit: 3)) == 3)
+        #expect(try limit(JobSpec(name: "a")) == nil)
+    }
+
+    @Test("a placeholder that reached apply is refused, never applied")
+    func placeholderRefusedByApply() {
+        var state = SchedulerState()
+        let events = state.apply(.submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "a", retentionMs: JobSpec.clusterDefaultRetentionMs),
+                                                      runID: "r")), at: stamp)
+        #expect(events.contains { if case .rejected = $0 { true } else { false } })
+        #expect(state.jobCount == 0)
+    }
+}

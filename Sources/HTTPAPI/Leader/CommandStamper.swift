@@ -26,9 +26,12 @@ public struct CommandStamper: Sendable {
         }
     }
 
-    /// A DAG run submit.
-    public mutating func submitDAG(_ spec: DAGSpec, idempotency: IdempotencyKey?) -> SubmitDAG {
-        SubmitDAG(dagRunID: DAGRunID(ids.next(prefix: "d")), spec: spec, idempotency: idempotency.map(stamp))
+    /// A DAG run submit, kept `retentionMs` once finished (``SchedulerCore/JobSpec/clusterDefaultRetentionMs``
+    /// until the leader stamps its default).
+    public mutating func submitDAG(_ spec: DAGSpec, retentionMs: Int64 = JobSpec.clusterDefaultRetentionMs,
+                                   idempotency: IdempotencyKey?) -> SubmitDAG {
+        SubmitDAG(dagRunID: DAGRunID(ids.next(prefix: "d")), spec: spec, retentionMs: retentionMs,
+                  idempotency: idempotency.map(stamp))
     }
 
     /// A trigger with a fresh run id.

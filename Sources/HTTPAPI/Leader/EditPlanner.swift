@@ -62,7 +62,8 @@ public enum EditPlanner {
         let misfire = patch.misfire == nil ? old.misfire : try SubmissionPlanner.misfire(patch.misfire, field: "misfire")
         let spec = JobSpec(name: old.name, schedule: schedule, runAt: old.runAt, priority: priority, task: task, dag: old.dag,
                            retry: retry, timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire,
-                           startingDeadlineMs: old.startingDeadlineMs, labels: labels, retentionMs: old.retentionMs)
+                           startingDeadlineMs: old.startingDeadlineMs, labels: labels, retentionMs: old.retentionMs,
+                           historyLimit: old.historyLimit)
         return PlannedEdit(edit: EditJob(jobID: job.id, spec: spec, expectedVersion: job.version, nextFireAt: nextFire),
                            reschedules: nextFire != nil)
     }

@@ -32,7 +32,8 @@ public enum ResourceMapper {
             attempt: state.currentAttempt(of: job), tries: current?.tries, lostAttempts: current?.lostAttempts,
             createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
-            runs: attempts(ofJob: job, in: state, limit: recentRuns), version: job.version)
+            runs: attempts(ofJob: job, in: state, limit: recentRuns), retentionSeconds: spec.retentionMs / 1000,
+            historyLimit: spec.historyLimit ?? state.config.attemptHistoryLimit, version: job.version)
     }
 
     /// The coarse and fine status of a job.
@@ -101,18 +102,20 @@ public enum ResourceMapper {
         let tasks = (state.dagTasks(dag.id) ?? []).map { task in
             DAGTaskResource(id: task.id, state: task.state.description, dependsOn: task.dependsOn, attempt: task.attempt,
                             startedAt: task.startedAt.map(APITimestamp.init),
-                            finishedAt: task.finishedAt.map(APITimestamp.init), runId: task.runID.rawValue)
+                            finishedAt: task.finishedAt.map(APITimestamp.init), runId: task.runID.rawValue,
+                            tries: task.tries, lostAttempts: task.lostAttempts)
         }
         return DAGRunResource(id: dag.id.rawValue, name: dag.spec.name, state: dag.state.description,
                               jobId: dag.jobID?.rawValue, createdAt: APITimestamp(dag.createdAt),
-                              finishedAt: dag.finishedAt.map(APITimestamp.init), tasks: tasks)
+                              finishedAt: dag.finishedAt.map(APITimestamp.init), tasks: tasks,
+                              retentionSeconds: dag.retentionMs / 1000)
     }
 
-    /// A DLQ item.
-    public static func deadLetter(_ entry: DLQEntry) -> DeadLetterResource {
+    /// A DLQ item; `run` (the dead run, when the state still has it) gives its tries and lost attempts.
+    public static func deadLetter(_ entry: DLQEntry, run: Run?) -> DeadLetterResource {
         DeadLetterResource(runId: entry.runID.rawValue, jobId: entry.jobID?.rawValue, dagId: entry.dagRunID?.rawValue,
-                           taskId: entry.taskID, attempts: entry.attempts, error: entry.error,
-                           deadAt: APITimestamp(entry.deadAt))
+                           taskId: entry.taskID, attempts: entry.attempts, tries: run?.tries, lostAttempts: run?.lostAttempts,
+                           error: entry.error, deadAt: APITimestamp(entry.deadAt))
     }
 
     /// What every `env` and `headers` value reads as: they are write-only (docs/security.md,

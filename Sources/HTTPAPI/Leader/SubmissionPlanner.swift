@@ -19,8 +19,9 @@ public enum SubmissionPlanner {
 
     /// What a DAG submission becomes.
     public enum PlannedDAG: Hashable, Sendable {
-        /// A DAG run now.
-        case run(DAGSpec)
+        /// A DAG run now, kept `retentionMs` once finished (``SchedulerCore/JobSpec/clusterDefaultRetentionMs``:
+        /// the leader's default).
+        case run(DAGSpec, retentionMs: Int64)
         /// A cron job whose fires start DAG runs.
         case cronJob(PlannedJob)
     }
@@ -41,6 +42,8 @@ public enum SubmissionPlanner {
         let retry = try retryPolicy(s.retry, fieldPrefix: prefix)
         let timeoutMs = try timeout(s.timeoutSeconds, field: field("timeout_seconds"))
         let labels = try labelList(s.labels, field: field("labels"))
+        let retentionMs = try retention(s.retentionSeconds, field: field("retention_seconds"))
+        let historyLimit = try historyLimit(s.historyLimit, field: field("history_limit"))
         if isCron {
             if s.runAt != nil { throw .invalid(field: field("run_at"), "run_at is for once jobs; a cron job runs on its schedule") }
             if s.delaySeconds != nil { throw .invalid(field: field("delay_seconds"), "delay_seconds is for once jobs; a cron job runs on its schedule") }
@@ -55,7 +58,8 @@ public enum SubmissionPlanner {
             let spec = JobSpec(name: name, schedule: CronSchedule(expression: expression, timezone: timezone),
                                priority: priority, task: task, retry: retry, timeoutMs: timeoutMs,
                                concurrency: try concurrency(s.concurrency, field: field("concurrency")),
-                               misfire: try misfire(s.misfire, field: field("misfire")), labels: labels)
+                               misfire: try misfire(s.misfire, field: field("misfire")), labels: labels,
+                               retentionMs: retentionMs, historyLimit: historyLimit)
             return PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp)
         }
         for (value, key) in [(s.schedule, "schedule"), (s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")]
@@ -80,7 +84,7 @@ public enum SubmissionPlanner {
             start = .afterStamp(milliseconds: delay)
         }
         let spec = JobSpec(name: name, runAt: runAt, priority: priority, task: task, retry: retry,
-                           timeoutMs: timeoutMs, labels: labels)
+                           timeoutMs: timeoutMs, labels: labels, retentionMs: retentionMs, historyLimit: historyLimit)
         return PlannedJob(spec: spec, firstFireAt: nil, start: start)
     }
 
@@ -90,6 +94,8 @@ public enum SubmissionPlanner {
         let name = try requireName(s.name, field: "name")
         let priority = try integer(s.priority, field: "priority") ?? 0
         let labels = try labelList(s.labels, field: "labels")
+        let retentionMs = try retention(s.retentionSeconds, field: "retention_seconds")
+        let historyLimit = try historyLimit(s.historyLimit, field: "history_limit")
         guard let bodies = s.tasks, !bodies.isEmpty else {
             throw .invalid(field: "tasks", "a DAG needs at least one task")
         }
@@ -115,10 +121,13 @@ public enum SubmissionPlanner {
             throw APIError(dag: error)
         }
         guard let expression = s.schedule else {
+            if s.historyLimit != nil {
+                throw .invalid(field: "history_limit", "history_limit is only for a scheduled DAG (its finished DAG runs); add a schedule or remove it")
+            }
             for (value, key) in [(s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")] where value != nil {
                 throw .invalid(field: key, "\(key) is only for a scheduled DAG; add a schedule or remove it")
             }
-            return .run(dag)
+            return .run(dag, retentionMs: retentionMs)
         }
         let timezone = s.timezone ?? "UTC"
         let schedule = try CronValidation.schedule(expression: expression, timezone: timezone)
@@ -128,7 +137,8 @@ public enum SubmissionPlanner {
         let spec = JobSpec(name: name, schedule: CronSchedule(expression: expression, timezone: timezone),
                            priority: priority, dag: dag,
                            concurrency: try concurrency(s.concurrency, field: "concurrency"),
-                           misfire: try misfire(s.misfire, field: "misfire"), labels: labels)
+                           misfire: try misfire(s.misfire, field: "misfire"), labels: labels, retentionMs: retentionMs,
+                           historyLimit: historyLimit)
         return .cronJob(PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp))
     }
 
@@ -158,6 +168,34 @@ public enum SubmissionPlanner {
             throw .invalid(field: field, "must be a positive number of seconds (at most one year)")
         }
         return max(1, Int64((value * 1000).rounded()))
+    }
+
+    /// The smallest and largest `retention_seconds` a submit may give (as `[scheduler]
+    /// retention_seconds`): a minute, so a finished job can still be read, and ten years.
+    public static let retentionSeconds: ClosedRange<Int64> = 60...315_360_000
+
+    /// `retention_seconds` in milliseconds; omitted, ``SchedulerCore/JobSpec/clusterDefaultRetentionMs``
+    /// (the leader stamps its `[scheduler] retention_seconds`).
+    static func retention(_ seconds: WireNumber?, field: String) throws(APIError) -> Int64 {
+        guard let seconds else { return JobSpec.clusterDefaultRetentionMs }
+        let range = retentionSeconds
+        guard case .integer(let value) = seconds, let whole = Int64(exactly: value), range.contains(whole) else {
+            throw .invalid(field: field, "must be a whole number of seconds from \(range.lowerBound) (one minute) to "
+                           + "\(range.upperBound) (ten years); leave it out for the cluster's default")
+        }
+        return whole * 1000
+    }
+
+    /// `history_limit` (1–1000 finished runs); omitted, ``SchedulerCore/JobSpec/clusterDefaultHistoryLimit``
+    /// (the leader stamps its `[scheduler] history_limit`).
+    static func historyLimit(_ number: WireNumber?, field: String) throws(APIError) -> Int {
+        guard let number else { return JobSpec.clusterDefaultHistoryLimit }
+        let range = JobSpec.historyLimits
+        guard case .integer(let value) = number, let limit = Int(exactly: value), range.contains(limit) else {
+            throw .invalid(field: field, "must be a whole number of finished runs from \(range.lowerBound) to \(range.upperBound); "
+                           + "leave it out for the cluster's default")
+        }
+        return limit
     }
 
     static func concurrency(_ text: String?, field: String) throws(APIError) -> ConcurrencyPolicy {

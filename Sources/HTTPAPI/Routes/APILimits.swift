@@ -1,3 +1,5 @@
+import EgressPolicy
+
 /// Request limits of the HTTP API: the one place their numbers live. `docs/api.md` ("Limits")
 /// lists every one with its status and field; tests check each at the limit and one past it.
 public struct APILimits: Hashable, Sendable {
@@ -17,6 +19,10 @@ public struct APILimits: Hashable, Sendable {
     /// Whether shell tasks are accepted (`[executor] allow_shell`): off, a job or DAG task of kind
     /// `shell` is a 422 at submission instead of an attempt that fails on the executor.
     public var shellTasksAllowed: Bool = true
+    /// Which addresses http tasks may reach (`[executor] http_deny` / `http_allow`): an http task
+    /// whose URL host is a denied literal address is a 422 on its `url` at submission. Names
+    /// pass here; the executor checks what they resolve to. Default: the built-in deny list.
+    public var httpAddressPolicy = AddressPolicy()
     public var maxLabels: Int = 64
     /// Longest label key, in UTF-8 bytes. Default 63.
     public var maxLabelKeyBytes: Int = 63

@@ -39,7 +39,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             APIRoute("POST", "/api/jobs/batch"),
             APIRoute("GET", "/api/jobs/{id}"), APIRoute("DELETE", "/api/jobs/{id}"), APIRoute("PATCH", "/api/jobs/{id}"),
             APIRoute("GET", "/api/job-status/{id}"),
-            APIRoute("GET", "/api/jobs/{id}/runs"),
+            APIRoute("GET", "/api/jobs/{id}/runs"), APIRoute("GET", "/api/jobs/{id}/runs/{run_id}/output"),
             APIRoute("POST", "/api/jobs/{id}/pause"), APIRoute("POST", "/api/jobs/{id}/resume"),
             APIRoute("POST", "/api/jobs/{id}/trigger"),
             APIRoute("POST", "/api/dags"), APIRoute("GET", "/api/dags"),
@@ -137,7 +137,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 try submissionLimits.check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitJob(submission, idempotency: key)
-                return try R.json(created.value, status: created.isNew ? .created : .ok)
+                return try R.created(created.value, status: created.isNew ? .created : .ok, at: "/api/jobs", id: created.value.id)
             }
         case ("GET", "/api/jobs"):
             return { request, _ in
@@ -189,6 +189,14 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 let items = try await service.runs(ofJob: try R.pathParameter("id", context), consistency: try R.consistency(request))
                 return try R.json(AttemptList(items: items))
             }
+        case ("GET", "/api/jobs/{id}/runs/{run_id}/output"):
+            return { request, context in
+                let jobID = try R.pathParameter("id", context)
+                let runID = try R.pathParameter("run_id", context)
+                let attempt = try R.attempt(request)
+                let items = try await service.runs(ofJob: jobID, consistency: try R.consistency(request))
+                return try R.json(try AttemptOutputResource.find(jobID: jobID, runID: runID, attempt: attempt, in: items))
+            }
         case ("POST", "/api/jobs/{id}/pause"):
             return { _, context in try R.json(try await service.pauseJob(try R.pathParameter("id", context))) }
         case ("POST", "/api/jobs/{id}/resume"):
@@ -211,8 +219,9 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 let created = try await service.submitDAG(submission, idempotency: key)
                 let status: HTTPResponse.Status = created.isNew ? .created : .ok
                 switch created.value {
-                case .run(let run): return try R.json(run, status: status)
-                case .cronJob(let job): return try R.json(job, status: status)
+                // Location says which: a DAG run, or the cron job a scheduled DAG is.
+                case .run(let run): return try R.created(run, status: status, at: "/api/dags", id: run.id)
+                case .cronJob(let job): return try R.created(job, status: status, at: "/api/jobs", id: job.id)
                 }
             }
         case ("GET", "/api/dags"):

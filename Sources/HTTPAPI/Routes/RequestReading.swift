@@ -98,6 +98,15 @@ enum RequestReading {
         return value
     }
 
+    /// `?attempt=`: an attempt number ≥ 1, or `nil` when absent.
+    static func attempt(_ request: Request) throws(APIError) -> Int? {
+        guard let text = request.uri.queryParameters.get("attempt") else { return nil }
+        guard let value = Int(text), value >= 1 else {
+            throw .invalid(field: "attempt", "must be an attempt number ≥ 1, got '\(FieldProblem.shortened(text))'")
+        }
+        return value
+    }
+
     /// `?cursor=`.
     static func cursor(_ request: Request) -> String? {
         request.uri.queryParameters.get("cursor")
@@ -117,6 +126,16 @@ enum RequestReading {
     /// A JSON response.
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
         json(encoded: try encode(value), status: status)
+    }
+
+    /// A 201's body with `Location`: `collection` (`/api/jobs`) and the created resource's `id`,
+    /// percent-encoded as one path segment (RFC 9110 §10.2.2).
+    static func created<T: Encodable>(_ value: T, status: HTTPResponse.Status, at collection: String, id: String) throws(APIError) -> Response {
+        var response = try json(value, status: status)
+        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+        let segment = id.utf8.map { unreserved.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+        response.headers[.location] = collection + "/" + segment
+        return response
     }
 
     /// A response with JSON already encoded by ``encode(_:)``.

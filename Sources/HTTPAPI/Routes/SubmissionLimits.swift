@@ -1,3 +1,4 @@
+import EgressPolicy
 import SchedulerCore
 
 /// Checks a decoded submission against the size limits of ``APILimits`` before anything is
@@ -88,7 +89,11 @@ struct SubmissionLimits {
             guard envBytes <= limits.maxEnvBytes else {
                 throw .invalid(field: envField, "the variables total \(envBytes) bytes as name=value; at most \(limits.maxEnvBytes)")
             }
-        case .http(_, _, let headers, let body)?:
+        case .http(_, let url, let headers, let body)?:
+            if let address = URLHostLiteral.address(in: url),
+               let refusal = limits.httpAddressPolicy.refusal(host: address.description, address: address) {
+                throw .invalid(field: FieldPath.join(prefix, "url"), refusal.text)
+            }
             if let headers {
                 let field = FieldPath.join(prefix, "headers")
                 guard headers.count <= limits.maxHTTPHeaders else {

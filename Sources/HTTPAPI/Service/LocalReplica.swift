@@ -14,11 +14,15 @@ public actor LocalReplica: SchedulerReplica {
     private let nodeID: String
     private let apiAddress: String
     private var appliedCommands: UInt64 = 0
+    /// What this replica, as its own leader, stamps into submits that left a value to the cluster.
+    private let defaults: SubmissionDefaults
 
-    /// A replica over `state`, reading time from `clock` (milliseconds since the epoch).
+    /// A replica over `state`, reading time from `clock` (milliseconds since the epoch) and
+    /// stamping `defaults` (`[scheduler]`) into submits that leave them out.
     public init(state: SchedulerState = SchedulerState(), clock: @escaping @Sendable () -> Timestamp,
                 ids: any IDGenerator = SequentialIDGenerator(start: 1_000_000), nodeID: String = "local",
-                apiAddress: String = "") {
+                apiAddress: String = "", defaults: SubmissionDefaults = .builtIn) {
+        self.defaults = defaults
         self.state = state
         self.clock = clock
         self.stamper = CommandStamper(ids: ids)
@@ -36,6 +40,18 @@ public actor LocalReplica: SchedulerReplica {
     public func propose(_ command: Command) -> [SchedulerEvent] {
         runDueWork()
         return apply(command)
+    }
+
+    /// Resolves the times with this replica's clock and its ``SubmissionDefaults`` (it is its
+    /// own leader), then applies.
+    public func propose(_ unstamped: UnstampedCommand) throws(APIError) -> [SchedulerEvent] {
+        let command: Command
+        do {
+            command = try unstamped.resolved(at: now(), defaults: defaults)
+        } catch {
+            throw APIError(resolving: error)
+        }
+        return propose(command)
     }
 
     /// Runs `body` on the state (after doing the work that has come due).
@@ -59,7 +75,7 @@ public actor LocalReplica: SchedulerReplica {
 
     private func apply(_ command: Command) -> [SchedulerEvent] {
         appliedCommands += 1
-        return state.apply(command, at: clock())
+        return state.apply(command.withDefaults(defaults), at: clock())
     }
 
     /// One node that is its own leader.
@@ -82,8 +98,9 @@ extension ReplicatedSchedulerService where Replica == LocalReplica {
     /// A service over a fresh ``LocalReplica`` of `state`.
     public convenience init(state: SchedulerState = SchedulerState(), clock: @escaping @Sendable () -> Timestamp,
                             ids: any IDGenerator = SequentialIDGenerator(), nodeID: String = "local",
-                            apiAddress: String = "") {
-        self.init(replica: LocalReplica(state: state, clock: clock, nodeID: nodeID, apiAddress: apiAddress), ids: ids)
+                            apiAddress: String = "", defaults: SubmissionDefaults = .builtIn) {
+        self.init(replica: LocalReplica(state: state, clock: clock, nodeID: nodeID, apiAddress: apiAddress, defaults: defaults),
+                  ids: ids)
     }
 
     /// A copy of the replica's state.

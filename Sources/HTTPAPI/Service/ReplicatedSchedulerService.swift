@@ -191,8 +191,8 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
     /// A DAG run, or a cron job of a DAG.
     public func submitDAG(_ submission: DAGSubmission, idempotency: IdempotencyKey?) async throws(APIError) -> Created<DAGSubmissionResult> {
         switch try SubmissionPlanner.planDAG(submission, now: replica.now()) {
-        case .run(let spec):
-            let command = stamp { $0.submitDAG(spec, idempotency: idempotency) }
+        case .run(let spec, let retentionMs):
+            let command = stamp { $0.submitDAG(spec, retentionMs: retentionMs, idempotency: idempotency) }
             let events = try await proposeOrThrow(.submitDAG(command))
             for case .duplicateSubmit(_, let existing) in events {
                 return Created(try await existingResult(existing), isNew: false)
@@ -256,7 +256,7 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
         let cursor = try JobLister.cursor(query.cursor)
         return try await replica.read(consistency) { state in
             let page = state.listDLQ(limit: query.limit, cursor: cursor)
-            return ListPage(items: page.items.map(ResourceMapper.deadLetter), nextCursor: page.nextCursor)
+            return ListPage(items: page.items.map { ResourceMapper.deadLetter($0, run: state.run($0.runID)) }, nextCursor: page.nextCursor)
         }
     }
 
@@ -278,7 +278,7 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
         if let entry, !events.contains(where: { if case .duplicateSubmit = $0 { true } else { false } }) { return entry }
         return try await replica.read(.stale) { state throws(APIError) in
             guard let run = state.run(RunID(runID)) else { throw Self.notInDLQ(runID) }
-            return ResourceMapper.deadLetter(state.dlqEntry(run))
+            return ResourceMapper.deadLetter(state.dlqEntry(run), run: run)
         }
     }
 
@@ -324,7 +324,7 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
 
     static func deadLetter(_ runID: String, in state: SchedulerState) throws(APIError) -> DeadLetterResource {
         guard let run = state.run(RunID(runID)), run.state == .dead, !run.purged else { throw notInDLQ(runID) }
-        return ResourceMapper.deadLetter(state.dlqEntry(run))
+        return ResourceMapper.deadLetter(state.dlqEntry(run), run: run)
     }
 
     static func jobNotFound(_ id: String) -> APIError {

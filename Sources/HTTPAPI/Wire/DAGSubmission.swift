@@ -17,16 +17,24 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
     public var labels: [String: String]?
     /// The tasks (at least one).
     public var tasks: [DAGTaskBody]?
+    /// How long the DAG run (with `schedule`: the cron job, and each DAG run it starts) is kept
+    /// once finished, in whole seconds (60 s to 10 years); omitted, the cluster's default.
+    public var retentionSeconds: WireNumber?
+    /// Only with `schedule`: how many finished DAG runs the cron job keeps (1–1000); omitted,
+    /// the cluster's default.
+    public var historyLimit: WireNumber?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case name, schedule, timezone, priority, concurrency, misfire, labels, tasks
+        case retentionSeconds = "retention_seconds"
+        case historyLimit = "history_limit"
     }
 
     /// A DAG submission.
     public init(name: String? = nil, schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
-                tasks: [DAGTaskBody]? = nil) {
+                tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil) {
         self.name = name
         self.schedule = schedule
         self.timezone = timezone
@@ -35,6 +43,8 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         self.misfire = misfire
         self.labels = labels
         self.tasks = tasks
+        self.retentionSeconds = retentionSeconds
+        self.historyLimit = historyLimit
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -49,6 +59,8 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         misfire = try c.decodeIfPresent(String.self, forKey: .misfire)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         tasks = try c.decodeIfPresent([DAGTaskBody].self, forKey: .tasks)
+        retentionSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .retentionSeconds)
+        historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
     }
 }
 

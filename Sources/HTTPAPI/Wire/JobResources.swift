@@ -52,6 +52,11 @@ public struct JobResource: Codable, Hashable, Sendable {
     public var dag: String?
     /// Its recent attempts, newest first.
     public var runs: [AttemptResource]
+    /// How long it is kept once finished, in seconds (null only from a server that predates
+    /// the field).
+    public var retentionSeconds: Int64? = nil
+    /// How many finished runs it keeps (null only from a server that predates the field).
+    public var historyLimit: Int? = nil
     /// The job's edit counter (1 at creation, +1 per `PATCH`): what `If-Match` compares with
     /// and what the `ETag` header carries. `nil` only when decoding a server that predates it.
     public var version: Int? = nil
@@ -71,6 +76,8 @@ public struct JobResource: Codable, Hashable, Sendable {
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case dag, runs
+        case retentionSeconds = "retention_seconds"
+        case historyLimit = "history_limit"
     }
 
     /// Writes every key; `next_run_at` and `last_run` are null rather than absent on cron jobs.
@@ -104,6 +111,8 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encode(updatedAt, forKey: .updatedAt)
         try c.encodeIfPresent(dag, forKey: .dag)
         try c.encode(runs, forKey: .runs)
+        try c.encodeIfPresent(retentionSeconds, forKey: .retentionSeconds)
+        try c.encodeIfPresent(historyLimit, forKey: .historyLimit)
     }
 }
 

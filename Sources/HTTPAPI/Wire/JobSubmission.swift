@@ -30,6 +30,12 @@ public struct JobSubmission: Codable, Hashable, Sendable {
     public var misfire: String?
     /// Labels.
     public var labels: [String: String]?
+    /// How long the job is kept once finished, in whole seconds (60 s to 10 years); omitted, the
+    /// cluster's `[scheduler] retention_seconds`, stamped by the leader.
+    public var retentionSeconds: WireNumber?
+    /// How many finished runs the job keeps (1–1000); omitted, the cluster's `[scheduler]
+    /// history_limit`, stamped by the leader.
+    public var historyLimit: WireNumber?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -39,13 +45,16 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         case priority, task, retry
         case timeoutSeconds = "timeout_seconds"
         case concurrency, misfire, labels
+        case retentionSeconds = "retention_seconds"
+        case historyLimit = "history_limit"
     }
 
     /// A submission (every field optional, as in JSON).
     public init(name: String? = nil, type: String? = nil, schedule: String? = nil, timezone: String? = nil,
                 runAt: APITimestamp? = nil, delaySeconds: WireNumber? = nil, priority: WireNumber? = nil,
                 task: TaskBody? = nil, retry: RetryBody? = nil, timeoutSeconds: WireNumber? = nil,
-                concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil) {
+                concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
+                retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil) {
         self.name = name
         self.type = type
         self.schedule = schedule
@@ -59,6 +68,8 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         self.concurrency = concurrency
         self.misfire = misfire
         self.labels = labels
+        self.retentionSeconds = retentionSeconds
+        self.historyLimit = historyLimit
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -78,6 +89,8 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         concurrency = try c.decodeIfPresent(String.self, forKey: .concurrency)
         misfire = try c.decodeIfPresent(String.self, forKey: .misfire)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
+        retentionSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .retentionSeconds)
+        historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
     }
 }
 

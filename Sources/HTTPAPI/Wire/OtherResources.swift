@@ -14,6 +14,9 @@ public struct DAGRunResource: Codable, Hashable, Sendable {
     @ExplicitNull public var finishedAt: APITimestamp?
     /// Its tasks in submission order.
     public var tasks: [DAGTaskResource]
+    /// How long it is kept once finished, in seconds (null only from a server that predates
+    /// the field).
+    public var retentionSeconds: Int64? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -22,6 +25,7 @@ public struct DAGRunResource: Codable, Hashable, Sendable {
         case createdAt = "created_at"
         case finishedAt = "finished_at"
         case tasks
+        case retentionSeconds = "retention_seconds"
     }
 }
 
@@ -41,6 +45,10 @@ public struct DAGTaskResource: Codable, Hashable, Sendable {
     @ExplicitNull public var finishedAt: APITimestamp?
     /// The task's run id.
     public var runId: String
+    /// Its attempts counted against `max_attempts` in the current budget (as a job's `tries`).
+    @ExplicitNull public var tries: Int?
+    /// Its attempts that ended lost without spending a try (as a job's `lost_attempts`).
+    @ExplicitNull public var lostAttempts: Int?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -50,6 +58,8 @@ public struct DAGTaskResource: Codable, Hashable, Sendable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case runId = "run_id"
+        case tries
+        case lostAttempts = "lost_attempts"
     }
 }
 
@@ -65,6 +75,10 @@ public struct DeadLetterResource: Codable, Hashable, Sendable {
     @ExplicitNull public var taskId: String?
     /// Attempts made.
     public var attempts: Int
+    /// Of them, those counted against `max_attempts` in the run's last budget.
+    @ExplicitNull public var tries: Int?
+    /// Of them, those that ended lost without spending a try, in the run's last budget.
+    @ExplicitNull public var lostAttempts: Int?
     /// The last error.
     public var error: String
     /// When it died.
@@ -76,7 +90,9 @@ public struct DeadLetterResource: Codable, Hashable, Sendable {
         case jobId = "job_id"
         case dagId = "dag_id"
         case taskId = "task_id"
-        case attempts, error
+        case attempts, tries
+        case lostAttempts = "lost_attempts"
+        case error
         case deadAt = "dead_at"
     }
 }

@@ -1,0 +1,54 @@
+/// `GET /api/jobs/{id}/runs/{run_id}/output`: one attempt's output tail.
+///
+/// Today every node answers from its replicated state, where each attempt record keeps the
+/// executor's tail (up to 64 KiB): so any node serves it. A later design may keep only a short
+/// tail replicated and fetch the full one from the node that ran the attempt; this shape stays.
+public struct AttemptOutputResource: Codable, Hashable, Sendable {
+    /// The job.
+    public var jobId: String
+    /// The run.
+    public var runId: String
+    /// The attempt (the run's latest kept attempt unless `?attempt=` chose one).
+    public var attempt: Int
+    /// The node that ran it.
+    public var executor: String
+    /// How it ended, or null while it runs.
+    @ExplicitNull public var outcome: String?
+    /// The last bytes of its output (or of an http task's response body), as text.
+    public var outputTail: String
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case jobId = "job_id"
+        case runId = "run_id"
+        case attempt, executor, outcome
+        case outputTail = "output_tail"
+    }
+
+    /// An output.
+    public init(jobId: String, runId: String, attempt: Int, executor: String, outcome: String?, outputTail: String) {
+        self.jobId = jobId
+        self.runId = runId
+        self.attempt = attempt
+        self.executor = executor
+        self.outcome = outcome
+        self.outputTail = outputTail
+    }
+
+    /// The output of `runID`'s attempt `attempt` (its latest kept one when `nil`) among a job's
+    /// attempts (`/api/jobs/{id}/runs` items, newest first).
+    ///
+    /// - Throws: 404 naming the run when the job's history holds no such attempt (never run,
+    ///   or older than the job's `history_limit`).
+    public static func find(jobID: String, runID: String, attempt: Int?,
+                            in attempts: [AttemptResource]) throws(APIError) -> AttemptOutputResource {
+        let match = attempts.first { $0.runId == runID && (attempt == nil || $0.attempt == attempt) }
+        guard let match, let executor = match.executor, match.attempt >= 1 else {
+            let which = attempt.map { "attempt \($0) of run \(runID)" } ?? "run \(runID)"
+            throw .notFound("job \(jobID) keeps no output of \(which): it has not started, or it is older than the job's "
+                            + "history_limit; GET /api/jobs/\(jobID)/runs lists the attempts kept")
+        }
+        return AttemptOutputResource(jobId: jobID, runId: runID, attempt: match.attempt, executor: executor,
+                                     outcome: match.outcome, outputTail: match.outputTail ?? "")
+    }
+}

@@ -1,0 +1,36 @@
+import Testing
+
+@testable import ClusterConfig
+
+@Suite("Config: [scheduler]")
+struct SchedulerConfigTests {
+    @Test("retention_seconds defaults to 7 days and takes a value in range")
+    func retention() throws {
+        #expect(try ConfigLoader.parse(validConfig, file: "c.toml").scheduler.retentionSeconds == 604_800)
+        let text = validConfig + "\n[scheduler]\nretention_seconds = 3600\n"
+        let config = try ConfigLoader.parse(text, file: "c.toml")
+        #expect(config.scheduler.retentionSeconds == 3_600)
+        #expect(configError(text) == nil)
+    }
+
+    @Test("out of 60…315360000, or an unknown key: an error naming the key", arguments: ["59", "315360001", "-1"])
+    func outOfRange(_ value: String) {
+        let error = configError(validConfig + "\n[scheduler]\nretention_seconds = \(value)\n")
+        #expect(error?.key == "scheduler.retention_seconds")
+        #expect(error?.reason.contains("60-315360000") == true)
+    }
+
+    @Test("history_limit defaults to 20 and must be 1…1000")
+    func historyLimit() throws {
+        #expect(try ConfigLoader.parse(validConfig, file: "c.toml").scheduler.historyLimit == 20)
+        #expect(try ConfigLoader.parse(validConfig + "\n[scheduler]\nhistory_limit = 5\n", file: "c.toml").scheduler.historyLimit == 5)
+        for bad in ["0", "1001"] {
+            #expect(configError(validConfig + "\n[scheduler]\nhistory_limit = \(bad)\n")?.key == "scheduler.history_limit")
+        }
+    }
+
+    @Test("an unknown key in [scheduler] is refused")
+    func unknownKey() {
+        #expect(configError(validConfig + "\n[scheduler]\nretention = 60\n")?.key == "scheduler.retention")
+    }
+}
