@@ -44,6 +44,10 @@ public enum MetricNames {
     /// `quorum_transport_dropped_frames_total{reason}` (counter): frames the peer transport could
     /// not send or deliver (`Transport.FrameDropReason`).
     public static let transportDroppedFrames = "quorum_transport_dropped_frames_total"
+    /// `quorum_tls_reloads_total{target,outcome}` (counter): TLS files re-read without a restart
+    /// after they changed; `target` is `peer` (`[tls]`) or `api` (`[api] tls_cert`/`tls_key`),
+    /// `outcome` is `ok` (swapped in) or `error` (refused; the previous credentials stay).
+    public static let tlsReloads = "quorum_tls_reloads_total"
 
     /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
     /// raw values; another reason is still counted, its series appearing at its first drop).
@@ -65,7 +69,7 @@ public enum MetricNames {
         (jobsSubmitted, "counter"), (runsFinished, "counter"), (queueDepth, "gauge"), (dlqSize, "gauge"),
         (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
         (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
-        (transportDroppedFrames, "counter"),
+        (transportDroppedFrames, "counter"), (tlsReloads, "counter"),
     ]
 }
 
@@ -111,6 +115,7 @@ enum MetricHelp {
         case MetricNames.clockJumps: "Times this leader found its wall clock more than 1 s ahead of its bound (the median of every voter's reported clock, or its trusted offset) and began stamping the bound; once per episode."
         case MetricNames.raftDroppedMessages: "Peer Raft messages dropped by validation, by reason."
         case MetricNames.transportDroppedFrames: "Peer frames the transport could not send or deliver, by reason."
+        case MetricNames.tlsReloads: "TLS files re-read without a restart, by target (peer, api) and outcome (ok, error)."
         default: ""
         }
     }

@@ -46,3 +46,37 @@ extension QuorumMetrics {
         transportDrops.add(count, reason: reason)
     }
 }
+
+/// Which TLS credentials a reload without restart replaced: `target` of `quorum_tls_reloads_total`.
+public enum TLSReloadTarget: String, Sendable, CaseIterable {
+    /// The peer transport's `[tls] ca`, `cert`, `key`.
+    case peer
+    /// The HTTP API's `[api] tls_cert`, `tls_key`.
+    case api
+}
+
+extension QuorumMetrics {
+    /// Counts one reload of `target`'s TLS files in `quorum_tls_reloads_total{target,outcome}`:
+    /// `ok` when the new files were swapped in, `error` when they were refused (the node keeps
+    /// the previous credentials; a rising `error` count means a broken file is waiting on disk).
+    public func tlsReloaded(_ target: TLSReloadTarget, succeeded: Bool) {
+        tlsReloads.withLock { $0[Self.tlsReloadKey(target, succeeded)] }?.increment()
+    }
+
+    static func tlsReloadKey(_ target: TLSReloadTarget, _ succeeded: Bool) -> String {
+        "\(target.rawValue)/\(succeeded ? "ok" : "error")"
+    }
+
+    /// Every `quorum_tls_reloads_total` series, exported from 0 (the label sets are closed).
+    static func makeTLSReloadCounters(_ registry: PrometheusCollectorRegistry) -> [String: Counter] {
+        var counters: [String: Counter] = [:]
+        for target in TLSReloadTarget.allCases {
+            for succeeded in [true, false] {
+                counters[tlsReloadKey(target, succeeded)] = registry.makeCounter(
+                    descriptor: descriptor(MetricNames.tlsReloads),
+                    labels: [("target", target.rawValue), ("outcome", succeeded ? "ok" : "error")])
+            }
+        }
+        return counters
+    }
+}

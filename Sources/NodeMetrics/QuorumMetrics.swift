@@ -43,6 +43,8 @@ public final class QuorumMetrics: Sendable {
     let raftDrops: DropCounters
     /// `quorum_transport_dropped_frames_total{reason}`.
     let transportDrops: DropCounters
+    /// `quorum_tls_reloads_total{target,outcome}`, by ``tlsReloadKey(_:_:)``.
+    let tlsReloads: Mutex<[String: Counter]>
 
     private struct RouteStatus: Hashable {
         var route: String
@@ -90,6 +92,7 @@ public final class QuorumMetrics: Sendable {
         queueDepths = Mutex([String(Self.alwaysExportedPriority): idle])
         raftDrops = DropCounters(registry: registry, name: N.raftDroppedMessages, reasons: N.raftDropReasons)
         transportDrops = DropCounters(registry: registry, name: N.transportDroppedFrames, reasons: N.transportDropReasons)
+        tlsReloads = Mutex(Self.makeTLSReloadCounters(registry))
     }
 
     // MARK: Raft

@@ -37,6 +37,9 @@ public final class QuorumNode: Sendable {
     let duties: LeaderDuties
     let watch: ExecutorWatch
     let logger: Logger
+    /// Re-reads `[tls] ca`, `cert` and `key` into the running peer transport (see
+    /// ``PeerTLSReload``); the `quorum` executable calls it when one of ``PeerTLSReload/files`` changes.
+    public let peerTLS: PeerTLSReload
 
     private init(config: NodeRuntimeConfig, settings: NodeSettings, replica: RaftReplica, ids: NodeIDGenerator,
                  metrics: QuorumMetrics, driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
@@ -54,6 +57,8 @@ public final class QuorumNode: Sendable {
         self.duties = duties
         self.watch = watch
         self.logger = logger
+        self.peerTLS = PeerTLSReload(authorityFile: config.tlsCA, certificateFile: config.tlsCert,
+                                     privateKeyFile: config.tlsKey, transport: link.transport, metrics: metrics, logger: logger)
     }
 
     /// Opens the data directory (recovering the WAL), loads the TLS credentials and wires the

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
+import NodeMetrics
 import ServiceLifecycle
 import Synchronization
 
@@ -98,6 +99,8 @@ final class APITLS: Sendable {
 /// Re-reads the API's TLS files when they change (see ``APITLS``).
 struct APITLSWatcher: Service {
     let tls: APITLS
+    /// Counts each reload in `quorum_tls_reloads_total{target="api"}`.
+    let metrics: QuorumMetrics
     let logger: Logger
 
     func run() async throws {
@@ -109,8 +112,10 @@ struct APITLSWatcher: Service {
     func reload(trigger: String) {
         do {
             try tls.reload()
+            metrics.tlsReloaded(.api, succeeded: true)
             logger.notice("reloaded the API's TLS certificate", metadata: ["cert": "\(tls.certificatePath)", "trigger": "\(trigger)"])
         } catch {
+            metrics.tlsReloaded(.api, succeeded: false)
             logger.error("the API's TLS files do not load; still serving the previous certificate",
                          metadata: ["error": "\(error)", "trigger": "\(trigger)"])
         }

@@ -54,6 +54,8 @@ struct NodeCommand: AsyncParsableCommand {
         // Before the WAL exists: its fsync timer reports through swift-metrics into this node's registry.
         let metrics = QuorumMetrics()
         MetricsSystem.bootstrap(metrics.metricsFactory)
+        // Before the node loads them: a change from here on is picked up by the peer TLS watcher.
+        let peerTLSStamps = [node.tlsCA, node.tlsCert, node.tlsKey].map(FileChangePoller.stamp(of:))
         let started: QuorumNode
         do {
             started = try await QuorumNode.open(node, metrics: metrics, logger: logger)
@@ -62,7 +64,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
         logger.info("node starting", metadata: ["raft": "\(node.node.raft)", "api": "\(node.node.api)"])
         do {
-            try await NodeServer.run(node: started, tokens: tokens, tls: tls, logger: logger)
+            try await NodeServer.run(node: started, tokens: tokens, tls: tls, peerTLSStamps: peerTLSStamps, logger: logger)
         } catch {
             if "\(error)".contains("Address already in use") {
                 throw CLIError.failure("quorum node \(id) could not listen: an address is already in use (api \(node.node.api), "

@@ -82,7 +82,9 @@ enum NodeServer {
 
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.
     /// `tokens` is the tokens file read at start (`[api] tokens_file`), watched from then on.
-    static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, logger: Logger) async throws {
+    /// `peerTLSStamps` are the metadata of the `[tls]` files taken just before the node loaded them.
+    static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, peerTLSStamps: [[String]],
+                    logger: Logger) async throws {
         let authorizer = tokens.map { TokenAuthorizer($0.file) }
         let app = try application(node: node, authorizer: authorizer, tls: tls, logger: logger)
         // Trapped before the API listens, so a SIGHUP sent once it answers never kills the node.
@@ -95,10 +97,12 @@ enum NodeServer {
             reloads.append(watcher.reload(trigger:))
         }
         if let tls {
-            let watcher = APITLSWatcher(tls: tls, logger: logger)
+            let watcher = APITLSWatcher(tls: tls, metrics: node.metrics, logger: logger)
             services.append(.init(service: watcher))
             reloads.append(watcher.reload(trigger:))
         }
+        services.append(.init(service: PeerTLSWatcher(reload: node.peerTLS, loadedStamps: peerTLSStamps)))
+        reloads.append({ [peerTLS = node.peerTLS] _ in peerTLS.reload() })
         services.append(.init(service: SIGHUPReloader(signals: hangups, reloads: reloads, logger: logger)))
         // Services stop in reverse order: the API closes first, then the node drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -17,6 +17,7 @@ struct QuorumMetricsTests {
             "quorum_executor_busy": "gauge", "quorum_http_requests_total": "counter",
             "quorum_clock_jumps_total": "counter",
             "quorum_raft_dropped_messages_total": "counter", "quorum_transport_dropped_frames_total": "counter",
+            "quorum_tls_reloads_total": "counter",
         ]
         #expect(scrape.types == expected)
         #expect(Dictionary(uniqueKeysWithValues: MetricNames.all.map { ($0.name, $0.type) }) == expected)
@@ -169,4 +170,25 @@ struct QuorumMetricsTests {
         #expect(Exposition(a.exposition()).value("quorum_jobs_submitted_total") == 5)
         #expect(Exposition(b.exposition()).value("quorum_jobs_submitted_total") == 0)
     }
+
+    @Test("TLS reloads are counted by target and outcome, every series from 0")
+    func tlsReloads() {
+        let metrics = QuorumMetrics()
+        let fresh = Exposition(metrics.exposition())
+        for target in ["peer", "api"] {
+            for outcome in ["ok", "error"] {
+                #expect(fresh.value("quorum_tls_reloads_total", "target=\"\(target)\",outcome=\"\(outcome)\"") == 0)
+            }
+        }
+        metrics.tlsReloaded(.peer, succeeded: true)
+        metrics.tlsReloaded(.peer, succeeded: false)
+        metrics.tlsReloaded(.peer, succeeded: false)
+        metrics.tlsReloaded(.api, succeeded: true)
+        let scrape = Exposition(metrics.exposition())
+        #expect(scrape.value("quorum_tls_reloads_total", #"target="peer",outcome="ok""#) == 1)
+        #expect(scrape.value("quorum_tls_reloads_total", #"target="peer",outcome="error""#) == 2)
+        #expect(scrape.value("quorum_tls_reloads_total", #"target="api",outcome="ok""#) == 1)
+        #expect(scrape.value("quorum_tls_reloads_total", #"target="api",outcome="error""#) == 0)
+    }
+
 }

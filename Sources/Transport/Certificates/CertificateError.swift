@@ -18,6 +18,8 @@ extension Transport {
             case keyMismatch
             /// A certificate does not name the node id it is used for.
             case identityMismatch
+            /// A node certificate is not signed by any CA of the bundle it is loaded with.
+            case untrustedIssuer
             /// A certificate request names no host (API certificates need at least one).
             case missingHost
         }

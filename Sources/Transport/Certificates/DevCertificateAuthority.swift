@@ -51,17 +51,13 @@ extension Transport {
         }
 
         /// Loads `ca.pem` and `ca.key` from `directory`, checking that the key belongs to the certificate.
+        ///
+        /// `ca.pem` may be a bundle (several CA certificates, as during a CA rotation); the CA is
+        /// the bundle's certificate whose public key is `ca.key`'s.
         public init(loadingFrom directory: String) throws {
             let certificatePath = PEMFiles.path(directory, Self.certificateFileName)
             let keyPath = PEMFiles.path(directory, Self.privateKeyFileName)
-            let certificate: Certificate
-            do {
-                certificate = try Certificate(pemEncoded: try PEMFiles.read(certificatePath))
-            } catch let error as CertificateError {
-                throw error
-            } catch {
-                throw CertificateError(.malformedFile, "\(certificatePath) is not a PEM certificate: \(error)")
-            }
+            let bundle = try CertificateBundle.parse(try PEMFiles.read(certificatePath), source: certificatePath)
             let key: Certificate.PrivateKey
             do {
                 key = try Certificate.PrivateKey(pemEncoded: try PEMFiles.read(keyPath))
@@ -70,9 +66,11 @@ extension Transport {
             } catch {
                 throw CertificateError(.malformedFile, "\(keyPath) is not a PEM ECDSA P-256 private key: \(error)")
             }
-            guard key.publicKey == certificate.publicKey else {
+            guard let certificate = bundle.first(where: { $0.publicKey == key.publicKey }) else {
                 throw CertificateError(
-                    .keyMismatch, "\(keyPath) is not the key of \(certificatePath): restore the matching pair")
+                    .keyMismatch,
+                    "\(keyPath) is not the key of \(bundle.count == 1 ? "" : "any certificate in ")\(certificatePath): "
+                        + "restore the matching pair")
             }
             self.init(certificate: certificate, privateKey: key)
         }

@@ -6,13 +6,15 @@ import X509
 extension Transport {
     /// Decides whether a peer's certificate chain identifies a member of the cluster.
     ///
-    /// Pure: the time, the member set and the expected id are inputs. Quorum's trust model is one
+    /// Pure: the time, the member set and the expected id are inputs. Quorum's trust model is a
     /// cluster CA that signs node certificates directly, so the chain is exactly
-    /// `[leaf]` (anything after the leaf is ignored; intermediates are not trusted):
+    /// `[leaf]` (anything after the leaf is ignored; intermediates are not trusted). The CA file
+    /// may be a bundle of several CAs (to rotate the CA without downtime); a leaf is trusted when
+    /// one of them issued it:
     ///
     /// 1. a leaf certificate is present;
-    /// 2. its issuer is the cluster CA's subject and the CA's key verifies its signature;
-    /// 3. the CA and the leaf are within their validity windows at `now`;
+    /// 2. its issuer is a listed CA's subject and that CA's key verifies its signature;
+    /// 3. that CA and the leaf are within their validity windows at `now`;
     /// 4. the leaf is not a CA, allows `digitalSignature`, and its extended key usage allows this
     ///    side of the connection (`clientAuth` for a peer that dialed us, `serverAuth` for a peer
     ///    we dialed); it has no critical extension we do not understand;
@@ -32,12 +34,18 @@ extension Transport {
             case listener(expected: Raft.NodeID)
         }
 
-        /// The cluster CA certificate.
-        public let authority: Certificate
+        /// The cluster CA certificates; a leaf signed by any of them is trusted (several while a CA
+        /// is rotated).
+        public let authorities: [Certificate]
 
         /// Creates a policy trusting node certificates signed by `authority`.
         public init(authority: Certificate) {
-            self.authority = authority
+            self.authorities = [authority]
+        }
+
+        /// Creates a policy trusting node certificates signed by any of `authorities` (a CA bundle).
+        public init(authorities: [Certificate]) {
+            self.authorities = authorities
         }
 
         private static let understoodCriticalExtensions: Set<ASN1ObjectIdentifier> = [
@@ -56,9 +64,7 @@ extension Transport {
             chain: [Certificate], role: PeerRole, members: Set<Raft.NodeID>, now: Date
         ) -> Result<Raft.NodeID, PeerRejection> {
             guard let leaf = chain.first else { return .failure(.noCertificate) }
-            guard leaf.issuer == authority.subject,
-                authority.publicKey.isValidSignature(leaf.signature, for: leaf)
-            else {
+            guard let authority = CertificateBundle.issuer(of: leaf, among: authorities) else {
                 return .failure(.untrustedIssuer(issuer: leaf.issuer.description))
             }
             guard authority.notValidBefore <= now, now <= authority.notValidAfter else {

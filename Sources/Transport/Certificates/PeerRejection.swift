@@ -72,10 +72,12 @@ extension Transport {
             case .noCertificate:
                 "peer presented no certificate: configure [tls] cert and key on that node"
             case .untrustedIssuer(let issuer):
-                "peer certificate is not signed by the cluster CA (issuer \(issuer)): "
-                    + "issue it with `quorum certs issue --ca DIR` from this cluster's CA"
+                "peer certificate is not signed by any CA of this node's [tls] ca bundle (issuer \(issuer)): "
+                    + "issue it with `quorum certs issue --ca DIR` from this cluster's CA, or (rotating the CA) "
+                    + "add its CA to every node's bundle first"
             case .expired(let notAfter):
-                "peer certificate expired at \(notAfter): issue a new one and restart that node"
+                "peer certificate expired at \(notAfter): issue a new one and rename it into place on that node "
+                    + "(it is reloaded without a restart)"
             case .notYetValid(let notBefore):
                 "peer certificate is not valid before \(notBefore): check both nodes' clocks"
             case .authorityExpired(let notAfter):

@@ -2,19 +2,26 @@ import Crypto
 import Foundation
 import NIOSSL
 import RaftCore
+import SwiftASN1
 import X509
 
 extension Transport {
-    /// What a node needs to take part in peer TLS: the cluster CA it trusts, and its own
-    /// certificate and key. Loaded once at start; rotating means restarting with new files.
+    /// What a node needs to take part in peer TLS: the cluster CAs it trusts (a bundle of one or
+    /// more), and its own certificate and key.
+    ///
+    /// Loading checks the set as a whole — the key matches the certificate, the certificate names
+    /// the expected node id and is issued by one of the CAs — so a half-replaced set of files is
+    /// refused before it is used. ``PeerTransport/reloadCredentials(_:)`` swaps in a new set
+    /// without a restart.
     public struct TLSCredentials: Sendable {
-        /// The cluster CA certificate every peer must chain to.
-        public let authority: Certificate
+        /// The cluster CA certificates a peer's certificate may chain to, in file order. More than
+        /// one while a CA is being rotated (old and new both trusted).
+        public let authorities: [Certificate]
         /// This node's certificate.
         public let certificate: Certificate
         /// The node id this node's certificate names.
         public let nodeID: Raft.NodeID
-        let nioAuthority: NIOSSLCertificate
+        let nioAuthorities: [NIOSSLCertificate]
         let nioCertificate: NIOSSLCertificate
         let nioPrivateKey: NIOSSLPrivateKey
 
@@ -37,6 +44,15 @@ extension Transport {
                 sources: ("ca certificate", "\(issued.id) certificate", "\(issued.id) key"))
         }
 
+        /// Credentials for the node `issued` names, trusting every CA of `authorities` (a bundle,
+        /// in that order).
+        public init(authorities: [DevCertificateAuthority], issued: IssuedCertificate) throws {
+            try self.init(
+                authorityPEM: authorities.map { try $0.certificatePEM() }.joined(),
+                certificatePEM: issued.certificatePEM(), privateKeyPEM: try issued.privateKeyPEM(), expectedID: issued.id,
+                sources: ("ca bundle", "\(issued.id) certificate", "\(issued.id) key"))
+        }
+
         /// Credentials from PEM text.
         public init(
             authorityPEM: String, certificatePEM: String, privateKeyPEM: String, expectedID: Raft.NodeID
@@ -55,7 +71,7 @@ extension Transport {
                     throw CertificateError(.malformedFile, "\(what) is not valid PEM: \(error)")
                 }
             }
-            let authority = try parse(sources.authority) { try Certificate(pemEncoded: authorityPEM) }
+            let authorities = try CertificateBundle.parse(authorityPEM, source: sources.authority)
             let certificate = try parse(sources.certificate) { try Certificate(pemEncoded: certificatePEM) }
             let key = try parse(sources.key) { try Certificate.PrivateKey(pemEncoded: privateKeyPEM) }
             guard key.publicKey == certificate.publicKey else {
@@ -73,11 +89,28 @@ extension Transport {
                     "\(sources.certificate) names \(ids.map(\.rawValue)) but this node is \(expectedID): "
                         + "issue one with `quorum certs issue --id \(expectedID)`")
             }
-            self.authority = authority
+            guard CertificateBundle.issuer(of: certificate, among: authorities) != nil else {
+                throw CertificateError(
+                    .untrustedIssuer,
+                    "\(sources.certificate) (issued by \(certificate.issuer)) is not signed by any of the "
+                        + "\(authorities.count) CA certificate(s) in \(sources.authority): during a CA rotation add the "
+                        + "new CA to the bundle first, then replace the node certificate")
+            }
+            self.authorities = authorities
             self.certificate = certificate
             self.nodeID = expectedID
-            self.nioAuthority = try parse(sources.authority) {
-                try NIOSSLCertificate(bytes: Array(authorityPEM.utf8), format: .pem)
+            // From the parsed certificates, not the text: BoringSSL's PEM reader misses a block that
+            // starts on the line where the previous one ended (a bundle made without newlines).
+            self.nioAuthorities = try authorities.enumerated().map { offset, authority in
+                do {
+                    var serializer = DER.Serializer()
+                    try serializer.serialize(authority)
+                    return try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der)
+                } catch {
+                    throw CertificateError(
+                        .malformedFile,
+                        "certificate \(offset + 1) of \(authorities.count) in \(sources.authority) is refused by BoringSSL: \(error)")
+                }
             }
             self.nioCertificate = try parse(sources.certificate) {
                 try NIOSSLCertificate(bytes: Array(certificatePEM.utf8), format: .pem)
@@ -103,7 +136,7 @@ extension Transport {
             // Requires a peer certificate on both sides (SSL_VERIFY_FAIL_IF_NO_PEER_CERT); hostnames
             // are not checked because identity is the node id, checked by PeerCertificatePolicy.
             configuration.certificateVerification = .noHostnameVerification
-            configuration.trustRoots = .certificates([nioAuthority])
+            configuration.trustRoots = .certificates(nioAuthorities)
             configuration.renegotiationSupport = .none
             return configuration
         }

@@ -25,13 +25,14 @@ extension Transport.PeerTransport {
         // closed at once by the authentication handler.
         let limit = configuration.maximumPendingHandshakes
         let pending = pendingHandshakes.add(1, ordering: .relaxed).newValue
+        let current = activeCredentials()
         let authentication = makeAuthenticationHandler(
-            channel: channel, role: .dialer, logger: logger,
+            channel: channel, policy: current.policy, role: .dialer, logger: logger,
             refusal: pending > limit ? .tooManyPendingHandshakes(limit: limit) : nil)
         authentication.authenticated.futureResult.whenComplete { [weak self] _ in
             self?.pendingHandshakes.subtract(1, ordering: .relaxed)
         }
-        let tls = NIOSSLServerHandler(context: serverContext) { certificates, promise in
+        let tls = NIOSSLServerHandler(context: current.serverContext) { certificates, promise in
             authentication.verify(certificates, promise: promise)
         }
         try channel.pipeline.syncOperations.addHandlers([Transport.TLSRecordSniffer(), tls, authentication])
@@ -40,8 +41,10 @@ extension Transport.PeerTransport {
 
     /// TLS client → authentication gate (expecting `peer`) → frame decoder / encoder.
     func configureDialed(_ channel: any Channel, expecting peer: Raft.NodeID, logger: Logger) throws -> Transport.PeerConnection {
-        let authentication = makeAuthenticationHandler(channel: channel, role: .listener(expected: peer), logger: logger)
-        let tls = try NIOSSLClientHandler(context: clientContext, serverHostname: nil) { certificates, promise in
+        let current = activeCredentials()
+        let authentication = makeAuthenticationHandler(
+            channel: channel, policy: current.policy, role: .listener(expected: peer), logger: logger)
+        let tls = try NIOSSLClientHandler(context: current.clientContext, serverHostname: nil) { certificates, promise in
             authentication.verify(certificates, promise: promise)
         }
         try channel.pipeline.syncOperations.addHandlers([tls, authentication])
@@ -49,7 +52,8 @@ extension Transport.PeerTransport {
     }
 
     private func makeAuthenticationHandler(
-        channel: any Channel, role: Transport.PeerCertificatePolicy.PeerRole, logger: Logger,
+        channel: any Channel, policy: Transport.PeerCertificatePolicy, role: Transport.PeerCertificatePolicy.PeerRole,
+        logger: Logger,
         refusal: Transport.PeerRejection? = nil
     ) -> Transport.PeerAuthenticationHandler {
         Transport.PeerAuthenticationHandler(

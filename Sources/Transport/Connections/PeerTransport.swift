@@ -53,9 +53,8 @@ extension Transport {
         private let additions: AsyncStream<Outbox>
         private let additionsContinuation: AsyncStream<Outbox>.Continuation
         let eventLoopGroup: any EventLoopGroup
-        let serverContext: NIOSSLContext
-        let clientContext: NIOSSLContext
-        let policy: PeerCertificatePolicy
+        /// What new connections authenticate with; replaced by ``reloadCredentials(_:)``.
+        private let active: Mutex<ActiveCredentials>
         let logger: Logger
 
         /// The most frames written to a connection in one batch.
@@ -82,9 +81,7 @@ extension Transport {
             logger[metadataKey: "node"] = "\(configuration.nodeID)"
             self.logger = logger
             self.drops = FrameDropLedger(logger: logger, onDropped: configuration.onDroppedFrames)
-            self.policy = PeerCertificatePolicy(authority: configuration.credentials.authority)
-            self.serverContext = try NIOSSLContext(configuration: configuration.credentials.tlsConfiguration(asServer: true))
-            self.clientContext = try NIOSSLContext(configuration: configuration.credentials.tlsConfiguration(asServer: false))
+            self.active = Mutex(try ActiveCredentials(configuration.credentials))
             let (stream, continuation) = AsyncStream.makeStream(
                 of: InboundMessage.self, bufferingPolicy: .bufferingOldest(configuration.inboundBufferCapacity))
             inboundBudget = InboundBudget(bytesPerPeer: configuration.inboundBytesPerPeer)
@@ -142,6 +139,42 @@ extension Transport {
             case .frameTooLarge: drops.record(1, .frameTooLarge, peer: peer)
             }
             return outcome
+        }
+
+        /// Replaces the credentials (CA bundle, certificate, key) without a restart.
+        ///
+        /// Connections dialed or accepted from now on use `credentials`: their certificate is
+        /// presented, their CAs decide which peers are trusted. Connections already authenticated
+        /// are **not** torn down — they keep the keys their handshake agreed on, and keepalives
+        /// keep them open until the peer goes away, the transport stops, or the node restarts; an
+        /// operator who must cut them (a leaked key) restarts the node.
+        ///
+        /// Nothing changes if `credentials` cannot be used: they must name this transport's node
+        /// id (``Configuration/nodeID``) and BoringSSL must accept them (the key, certificate and
+        /// CA checks themselves are done when ``TLSCredentials`` is loaded).
+        public func reloadCredentials(_ credentials: TLSCredentials) throws {
+            guard credentials.nodeID == configuration.nodeID else {
+                throw CertificateError(
+                    .identityMismatch,
+                    "the new certificate names \(credentials.nodeID) but this node is \(configuration.nodeID): "
+                        + "issue one with `quorum certs issue --id \(configuration.nodeID)`")
+            }
+            let fresh = try ActiveCredentials(credentials)
+            active.withLock { $0 = fresh }
+            logger.notice(
+                "peer TLS credentials replaced; new connections use them",
+                metadata: ["authorities": "\(credentials.authorities.count)", "certificate_serial": "\(credentials.certificate.serialNumber)"])
+        }
+
+        /// The credentials new connections use now (``Configuration/credentials`` until the
+        /// first ``reloadCredentials(_:)``).
+        public func currentCredentials() -> TLSCredentials {
+            active.withLock { $0.credentials }
+        }
+
+        /// The contexts and policy for one new connection.
+        func activeCredentials() -> ActiveCredentials {
+            active.withLock { $0 }
         }
 
         /// Whether an authenticated outbound connection to `peer` is up right now (a frame sent

@@ -22,7 +22,8 @@ extension Transport {
 
     /// Settings of a ``PeerTransport``.
     public struct Configuration: Sendable {
-        /// This node's credentials; their node id is this node's id.
+        /// This node's credentials at start; their node id is this node's id.
+        /// ``PeerTransport/reloadCredentials(_:)`` replaces them later (``PeerTransport/currentCredentials()``).
         public var credentials: TLSCredentials
         /// The address to listen on (`port` 0 picks a free port; see ``PeerTransport/listeningAddress()``).
         public var listen: PeerAddress
