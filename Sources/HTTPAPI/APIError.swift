@@ -19,6 +19,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case methodNotAllowed = "method_not_allowed"
         /// 409: a DAG cycle, an idempotency-key clash, a state that forbids the action.
         case conflict
+        /// 412: `If-Match` names another version of the job than the current one.
+        case preconditionFailed = "precondition_failed"
         /// 413: the body is over the limit.
         case payloadTooLarge = "payload_too_large"
         /// 415: a body that is not declared `Content-Type: application/json`.
@@ -45,6 +47,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .notFound: 404
             case .methodNotAllowed: 405
             case .conflict: 409
+            case .preconditionFailed: 412
             case .payloadTooLarge: 413
             case .unsupportedMediaType: 415
             case .invalid: 422
@@ -145,6 +148,7 @@ extension APIError {
         case .notFound: self.init(.notFound, rejection.message)
         case .conflict: self.init(.conflict, rejection.message)
         case .invalid: self.init(.invalid, rejection.message)
+        case .preconditionFailed: self.init(.preconditionFailed, rejection.message, field: "If-Match")
         }
     }
 

@@ -70,12 +70,15 @@ public struct ExecutorSide: Sendable {
     }
 
     /// The newest command format `leader` is known to decode, from its latest echo's features:
-    /// one advertising ``PeerFeatures/clusterDefaults`` runs this build's format, one advertising
-    /// ``PeerFeatures/lostAttemptCaps`` format 4, one advertising only unstamped forwards format
-    /// 2, one that advertised nothing (an older build) format 1.
+    /// one advertising ``PeerFeatures/jobEdits`` runs this build's format, one advertising
+    /// ``PeerFeatures/clusterDefaults`` format 5, one advertising ``PeerFeatures/lostAttemptCaps``
+    /// format 4 (below 6 a trigger or requeue goes without its key, an edit is refused), one
+    /// advertising only unstamped forwards format 2, one that advertised nothing (an older build)
+    /// format 1.
     public func leaderFormat(_ leader: Raft.NodeID) -> UInt32 {
         let features = leaderFeatures[leader] ?? []
-        if features.contains(.clusterDefaults) { return CommandCodec.buildFormatVersion }
+        if features.contains(.jobEdits) { return CommandCodec.buildFormatVersion }
+        if features.contains(.clusterDefaults) { return CommandCodec.leaderStampedDefaults }
         if features.contains(.lostAttemptCaps) { return CommandCodec.lostAttemptCaps }
         return features.contains(.unstampedForwarding) ? 2 : CommandCodec.baselineFormatVersion
     }

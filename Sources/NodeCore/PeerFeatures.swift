@@ -23,6 +23,11 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// A follower forwarding to a leader without it stamps its own defaults first.
     public static let clusterDefaults = PeerFeatures(rawValue: 1 << 2)
 
+    /// The leader decodes job edits and idempotent trigger/requeue (command format 6,
+    /// ``SchedulerCore/CommandCodec/jobEdits``). A follower forwarding to a leader without it
+    /// sends a trigger or requeue without its key and refuses an edit (503 "upgrade in progress").
+    public static let jobEdits = PeerFeatures(rawValue: 1 << 3)
+
     /// What this build offers when it leads.
-    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults]
+    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits]
 }

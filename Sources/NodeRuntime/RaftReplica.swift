@@ -132,6 +132,11 @@ public struct RaftReplica: Sendable {
         let format = link.leaderFormat(leader)
         let stamped = format < CommandCodec.leaderStampedDefaults ? original.withDefaults(resolver.defaults) : original
         let unstamped = stamped.compatible(withFormat: format)
+        if unstamped.template.minimumFormatVersion > format {
+            throw .upgradeInProgress(message: "upgrade in progress: this write needs command format "
+                + "\(unstamped.template.minimumFormatVersion), and the leader \(leader) runs an older build; nothing was written — "
+                + "finish upgrading it, then retry")
+        }
         if link.leaderTakesUnstamped(leader) {
             return await link.forward(unstamped: unstamped, to: leader, timeout: settings.forwardTimeout, poll: settings.leaderPoll)
         }

@@ -10,6 +10,8 @@ public struct APIRequest: Hashable, Sendable, CustomStringConvertible {
         case post = "POST"
         /// Cancels and purges.
         case delete = "DELETE"
+        /// Edits.
+        case patch = "PATCH"
     }
 
     /// One `name=value` query parameter (unescaped).
@@ -35,20 +37,24 @@ public struct APIRequest: Hashable, Sendable, CustomStringConvertible {
     public var body: [UInt8]?
     /// The `Idempotency-Key` header, if any.
     public var idempotencyKey: String?
+    /// The `If-Match` header (a job version), if any.
+    public var ifMatch: Int?
 
     /// A request.
     public init(_ method: Method, _ pathSegments: [String], query: [QueryItem] = [], body: [UInt8]? = nil,
-                idempotencyKey: String? = nil) {
+                idempotencyKey: String? = nil, ifMatch: Int? = nil) {
         self.method = method
         self.pathSegments = pathSegments
         self.query = query
         self.body = body
         self.idempotencyKey = idempotencyKey
+        self.ifMatch = ifMatch
     }
 
     /// Whether sending it twice is harmless, so a failure after sending may be retried on the
-    /// next server: reads, and writes that carry an idempotency key.
-    public var isSafeToRepeat: Bool { method == .get || idempotencyKey != nil }
+    /// next server: reads, writes that carry an idempotency key, and a `PATCH` with `If-Match`
+    /// (a repeat of one that landed answers 412 instead of editing twice).
+    public var isSafeToRepeat: Bool { method == .get || idempotencyKey != nil || (method == .patch && ifMatch != nil) }
 
     /// The escaped path and query: `/api/jobs/a%2Fb?state=dead`.
     public var target: String {

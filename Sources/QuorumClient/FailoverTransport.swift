@@ -123,6 +123,7 @@ public struct FailoverTransport: Sendable {
             clientRequest.body = .bytes(ByteBuffer(bytes: body))
         }
         if let key = request.idempotencyKey { clientRequest.headers.add(name: "Idempotency-Key", value: key) }
+        if let version = request.ifMatch { clientRequest.headers.add(name: "If-Match", value: "\"\(version)\"") }
         if let token { clientRequest.headers.add(name: "Authorization", value: "Bearer \(token)") }
         do {
             let response = try await httpClient.execute(clientRequest, timeout: TimeAmount(requestTimeout))

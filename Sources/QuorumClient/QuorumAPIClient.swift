@@ -81,9 +81,22 @@ public struct QuorumAPIClient: Sendable {
         try await call(APIRequest(.delete, ["api", "jobs", id]))
     }
 
-    /// A job action: `POST /api/jobs/{id}/pause`, `/resume` or `/trigger`.
-    public func jobAction(_ action: JobAction, _ id: String) async throws(QuorumClientError) -> APIReply<JobResource> {
-        try await call(APIRequest(.post, ["api", "jobs", id, action.rawValue]))
+    /// A job action: `POST /api/jobs/{id}/pause`, `/resume` or `/trigger`. A trigger with a key
+    /// is answered from the first one when repeated (no second run).
+    public func jobAction(_ action: JobAction, _ id: String,
+                          idempotencyKey: String? = nil) async throws(QuorumClientError) -> APIReply<JobResource> {
+        try await call(APIRequest(.post, ["api", "jobs", id, action.rawValue], idempotencyKey: idempotencyKey))
+    }
+
+    /// `PATCH /api/jobs/{id}` with `json` (a ``JobPatch``) sent verbatim; with `ifMatch`, 412
+    /// unless the job is still at that version.
+    public func editJob(_ id: String, json: [UInt8], ifMatch: Int? = nil) async throws(QuorumClientError) -> APIReply<JobResource> {
+        try await call(APIRequest(.patch, ["api", "jobs", id], body: json, ifMatch: ifMatch))
+    }
+
+    /// `PATCH /api/jobs/{id}`.
+    public func editJob(_ id: String, _ patch: JobPatch, ifMatch: Int? = nil) async throws(QuorumClientError) -> APIReply<JobResource> {
+        try await editJob(id, json: Self.encode(patch), ifMatch: ifMatch)
     }
 
     /// The actions of ``jobAction(_:_:)``.
@@ -131,8 +144,8 @@ public struct QuorumAPIClient: Sendable {
     }
 
     /// `POST /api/dlq/{run_id}/requeue`: a fresh attempt budget; returns the item as it was.
-    public func requeueDeadLetter(_ runID: String) async throws(QuorumClientError) -> APIReply<DeadLetterResource> {
-        try await call(APIRequest(.post, ["api", "dlq", runID, "requeue"]))
+    public func requeueDeadLetter(_ runID: String, idempotencyKey: String? = nil) async throws(QuorumClientError) -> APIReply<DeadLetterResource> {
+        try await call(APIRequest(.post, ["api", "dlq", runID, "requeue"], idempotencyKey: idempotencyKey))
     }
 
     /// `DELETE /api/dlq/{run_id}` (204, no body).

@@ -37,7 +37,7 @@ public enum QuorumClientError: Error, Hashable, Sendable, CustomStringConvertibl
     public var isInvalidInput: Bool {
         switch self {
         case .invalidServer, .invalidTLS: true
-        case .api(_, let status, _): status == 400 || status == 422
+        case .api(_, let status, _): status == 400 || status == 412 || status == 422
         case .noServerAvailable, .outcomeUnknown, .unexpectedResponse: false
         }
     }

@@ -33,6 +33,12 @@ public indirect enum Command: Hashable, Sendable {
     case tick
     /// Many commands in one log entry, applied in order at the same timestamp. Not nested.
     case batch([Command])
+    /// Replace an existing job's spec (`PATCH /api/jobs/{id}`); needs command format 6.
+    case editJob(EditJob)
+    /// A ``trigger(_:)`` or ``requeue(_:)`` carrying the client's `Idempotency-Key`: a repeat
+    /// within the window is answered from the idempotency table and changes nothing. Needs
+    /// command format 6. Nothing else may be wrapped (apply refuses it).
+    case idempotent(IdempotencyStamp, Command)
 }
 
 /// A command with the proposer's clock reading; the unit the log carries.
@@ -208,5 +214,29 @@ public struct TriggerJob: Hashable, Sendable {
         self.jobID = jobID
         self.runID = runID
         self.taskRunIDStyle = taskRunIDStyle
+    }
+}
+
+/// Replace a job's spec, as `PATCH /api/jobs/{id}` asked. The API merges the patch onto the spec
+/// of version ``expectedVersion`` and the leader stamps ``nextFireAt``, so apply only compares
+/// versions and installs values (it reads no clock and evaluates no cron expression).
+public struct EditJob: Hashable, Sendable {
+    /// The job.
+    public var jobID: JobID
+    /// The whole new spec (same kind, same DAG presence, a once job's same `runAt`).
+    public var spec: JobSpec
+    /// The job version the spec was merged onto; apply refuses the edit
+    /// (``CommandRejection/Code/preconditionFailed``) when the job is at another version, so a
+    /// concurrent edit is never silently undone field by field.
+    public var expectedVersion: Int
+    /// A cron job's new next fire, computed by the leader from the new schedule strictly after
+    /// its stamp; `nil` keeps the current one (the schedule and zone did not change).
+    public var nextFireAt: Timestamp?
+    /// An edit.
+    public init(jobID: JobID, spec: JobSpec, expectedVersion: Int, nextFireAt: Timestamp? = nil) {
+        self.jobID = jobID
+        self.spec = spec
+        self.expectedVersion = expectedVersion
+        self.nextFireAt = nextFireAt
     }
 }

@@ -20,6 +20,11 @@ import BinaryCoding
 /// Tag 20 wraps a job submit (tag 1) whose spec uses the ``SpecFormat/historyLimits`` layout (lost
 /// caps as under tag 19, and the spec's `history_limit`); only submits with a history limit are
 /// written this way, for the same reason.
+///
+/// Tag 21 is a job edit (``EditJob``; its spec always in the newest layout,
+/// ``SpecFormat/historyLimits``). Tag 22 wraps a trigger (tag 11 or 18) or a requeue (tag 12)
+/// with the client's idempotency stamp. Both need command format 6 (``CommandCodec/jobEdits``):
+/// an older build stops at "unknown command tag" rather than apply something else.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -55,6 +60,10 @@ public enum CommandCodec {
     static let lostAttemptCapsTag: UInt8 = 19
     /// The tag that marks a job submit whose spec carries a history limit (``SpecFormat/historyLimits``).
     static let historyLimitsTag: UInt8 = 20
+    /// The tag of ``Command/editJob(_:)``.
+    static let editJobTag: UInt8 = 21
+    /// The tag of ``Command/idempotent(_:_:)``.
+    static let idempotentTag: UInt8 = 22
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
         let format: SpecFormat = command.carriesHistoryLimit ? .historyLimits : command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
@@ -131,6 +140,16 @@ public enum CommandCodec {
         case .batch(let commands):
             w.write(UInt8(15))
             w.writeArray(commands) { w, c in encode(c, into: &w) }
+        case .editJob(let e):
+            w.write(editJobTag)
+            w.write(e.jobID.rawValue)
+            w.write(e.spec, format: .historyLimits)
+            w.write(e.expectedVersion)
+            w.writeOptional(e.nextFireAt) { $0.write($1) }
+        case .idempotent(let stamp, let inner):
+            w.write(idempotentTag)
+            w.write(stamp)
+            encode(inner, into: &w)
         }
     }
 
@@ -209,6 +228,21 @@ public enum CommandCodec {
             return try decodeCommand(&r, allowBatch: false, format: .lostAttemptCaps)
         case historyLimitsTag where format == .v1:
             return try decodeCommand(&r, allowBatch: false, format: .historyLimits)
+        case editJobTag:
+            let job = JobID(try r.readString())
+            let spec = try r.readJobSpec(format: .historyLimits)
+            let expected = try r.readInt()
+            let next = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
+            return .editJob(EditJob(jobID: job, spec: spec, expectedVersion: expected, nextFireAt: next))
+        case idempotentTag:
+            let stamp = try r.readIdempotencyStamp()
+            let innerOffset = r.offset
+            let inner = try decodeCommand(&r, allowBatch: false)
+            switch inner {
+            case .trigger, .requeue: return .idempotent(stamp, inner)
+            default:
+                throw DecodeError("tag \(idempotentTag) must wrap a trigger (tag 11 or 18) or a requeue (tag 12)", offset: innerOffset)
+            }
         default:
             throw DecodeError("unknown command tag \(tag)", offset: tagOffset)
         }

@@ -24,8 +24,10 @@ extension CommandCodec {
     ///   leaders that stamp the cluster's defaults (`[scheduler] retention_seconds`,
     ///   `history_limit`) into forwarded submits that left them out (``leaderStampedDefaults``;
     ///   a follower forwarding to an older leader stamps its own).
+    /// - 6: ``Command/editJob(_:)`` (entry tag 21) and idempotent trigger/requeue
+    ///   (``Command/idempotent(_:_:)``, entry tag 22); ``jobEdits``.
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 5
+    public static let buildFormatVersion: UInt32 = 6
 
     /// The first format version whose builds decode ``TaskRunIDStyle/dot`` commands.
     public static let urlSafeTaskRunIDs: UInt32 = 3
@@ -41,6 +43,11 @@ extension CommandCodec {
     /// The first format version whose builds decode and apply history limits
     /// (``JobSpec/historyLimit``).
     public static let historyLimits: UInt32 = 5
+
+    /// The first format version whose builds decode and apply job edits and idempotent
+    /// trigger/requeue. No downgrade exists for them: during an upgrade the gate refuses them
+    /// (503 "upgrade in progress").
+    public static let jobEdits: UInt32 = 6
 }
 
 extension Command {
@@ -57,6 +64,7 @@ extension Command {
         case .submitDAG(let submit): Self.version(for: submit.taskRunIDStyle)
         case .fireCron(let fire): Self.version(for: fire.taskRunIDStyle)
         case .trigger(let trigger): Self.version(for: trigger.taskRunIDStyle)
+        case .editJob, .idempotent: CommandCodec.jobEdits
         case .submitJob, .assignAttempt, .finishAttempt, .expireAttempt, .cancelJob, .cancelDAG,
              .pause, .resume, .requeue, .purge, .tick:
             CommandCodec.baselineFormatVersion
@@ -74,7 +82,19 @@ extension Command {
     /// a lost attempt is a try, for its whole life); below ``CommandCodec/historyLimits`` job
     /// submits lose their history limit (the job keeps the old history rule). The leader applies this to everything it
     /// proposes during a rolling upgrade instead of refusing the write.
+    ///
+    /// Below ``CommandCodec/jobEdits`` a trigger or requeue loses its idempotency key (it runs
+    /// unprotected, as before format 6, rather than fail during an upgrade); a job edit has no
+    /// older spelling and stays as it is, for the gate to refuse.
     public func compatible(withFormat version: UInt32) -> Command {
+        if version < CommandCodec.jobEdits {
+            switch self {
+            case .idempotent(_, let inner): return inner.compatible(withFormat: version)
+            case .batch(let commands) where commands.contains(where: { if case .idempotent = $0 { true } else { false } }):
+                return .batch(commands.map { $0.compatible(withFormat: version) })
+            default: break
+            }
+        }
         guard version < CommandCodec.historyLimits else { return self }
         let unlimited = withoutHistoryLimits()
         guard version < CommandCodec.lostAttemptCaps else { return unlimited }

@@ -51,6 +51,8 @@ public struct CommandRejection: Hashable, Sendable, CustomStringConvertible {
         case conflict = 1
         /// A bad value (422).
         case invalid = 2
+        /// The job is not at the version the request expected (`If-Match`, 412).
+        case preconditionFailed = 3
     }
     /// The class of refusal.
     public var code: Code

@@ -342,4 +342,8 @@ public struct Job: Hashable, Sendable {
     public var finishedAt: Timestamp?
     /// How many of its runs are in the DLQ (it is not removed while any are).
     public var dlqEntries: Int
+    /// The job's edit counter: 1 at creation, one more for every applied ``EditJob``; what
+    /// `If-Match` on `PATCH /api/jobs/{id}` compares with. Pause, resume, fires and runs do not
+    /// change it: it versions what the user can edit, not the job's progress.
+    public var version: Int = 1
 }

@@ -172,6 +172,8 @@ public struct SchedulerState: Sendable {
         case .purge(let id): purge(id, &events)
         case .tick: break
         case .batch: reject(.invalid, "a batch may not contain a batch", &events)
+        case .editJob(let e): editJob(e, &events)
+        case .idempotent(let stamp, let inner): applyIdempotent(stamp, inner, &events)
         }
     }
 

@@ -18,9 +18,16 @@ import BinaryCoding
 /// Version 4 writes specs in the ``SpecFormat/historyLimits`` layout (each job spec's
 /// ``JobSpec/historyLimit``); only a state holding a job with a history limit (admitted once every
 /// member runs command format 5) is written so, the others as version 3 or 2 as before.
+///
+/// Version 5 is version 4 plus each job's ``Job/version`` (after its DLQ count). It is written
+/// only once some job was edited (a version above 1, admitted once every member runs command
+/// format 6), for the same reason: until then the bytes stay those of version 2, 3 or 4. Older
+/// snapshots restore with every job at version 1.
 public enum SchedulerSnapshot {
-    /// The newest format version (what a state with history limits is written as).
-    public static let version: UInt8 = 4
+    /// The newest format version (what a state with an edited job is written as).
+    public static let version: UInt8 = 5
+    /// The version a state with history limits but no edited job is written as.
+    static let versionWithHistoryLimits: UInt8 = 4
     /// The version a state with lost caps but no history limit is written as.
     static let versionWithLostCaps: UInt8 = 3
     /// The version a state without lost caps is written as.
@@ -45,9 +52,10 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
-        let format: SpecFormat = hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
+        let hasEdits = jobs.contains { $0.version != 1 }
+        let format: SpecFormat = hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
-        case .historyLimits: w.write(SchedulerSnapshot.version)
+        case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.version : SchedulerSnapshot.versionWithHistoryLimits)
         case .lostAttemptCaps: w.write(SchedulerSnapshot.versionWithLostCaps)
         case .v1: w.write(SchedulerSnapshot.versionWithoutLostCaps)
         }
@@ -61,7 +69,7 @@ extension SchedulerState {
         w.write(counters.jobsSubmitted)
         w.write(counters.commandsApplied)
         w.write(sequence)
-        w.writeArray(jobs) { $0.write($1, format: format) }
+        w.writeArray(jobs) { $0.write($1, format: format, withVersion: hasEdits) }
         w.writeArray(runs) { $0.write($1, format: format) }
         w.writeArray(dags) { $0.write($1, format: format) }
         let keys = idempotency.keys.sorted()
@@ -96,7 +104,7 @@ extension SchedulerState {
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
         let format: SpecFormat = v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
-        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format) }
+        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 5) }
         runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
         dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in
             try r.readDAGRun(snapshotVersion: v, format: format)
@@ -194,7 +202,7 @@ extension BinaryWriter {
         writeOptional(r.dagRunID) { $0.write($1.rawValue) }
     }
 
-    mutating func write(_ job: Job, format: SpecFormat) {
+    mutating func write(_ job: Job, format: SpecFormat, withVersion: Bool) {
         write(job.id.rawValue)
         write(job.spec, format: format)
         write(job.createdAt)
@@ -215,6 +223,7 @@ extension BinaryWriter {
         writeArray(job.history) { $0.write($1) }
         writeOptional(job.finishedAt) { $0.write($1) }
         write(job.dlqEntries)
+        if withVersion { write(job.version) }
     }
 
     mutating func write(_ run: Run, format: SpecFormat) {
@@ -276,7 +285,7 @@ extension BinaryReader {
             dagRunID: try readStringOptional().map(DAGRunID.init(rawValue:)))
     }
 
-    mutating func readJob(format: SpecFormat) throws(DecodeError) -> Job {
+    mutating func readJob(format: SpecFormat, withVersion: Bool) throws(DecodeError) -> Job {
         let id = JobID(try readString())
         let spec = try readJobSpec(format: format)
         let createdAt = try readTimestamp()
@@ -295,10 +304,18 @@ extension BinaryReader {
         let history = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readAttemptRecord() }
         let finishedAt = try readTimestampOptional()
         let dlq = try readInt()
-        return Job(id: id, spec: spec, createdAt: createdAt, createdSeq: createdSeq, updatedAt: updatedAt, runID: runID,
-                   cronState: cronState, nextFireAt: nextFireAt, lastFireScheduledAt: lastFire, lastRun: lastRun,
-                   activeRuns: active, missedFires: missed, forbiddenFires: forbidden, history: history,
-                   finishedAt: finishedAt, dlqEntries: dlq)
+        var job = Job(id: id, spec: spec, createdAt: createdAt, createdSeq: createdSeq, updatedAt: updatedAt, runID: runID,
+                      cronState: cronState, nextFireAt: nextFireAt, lastFireScheduledAt: lastFire, lastRun: lastRun,
+                      activeRuns: active, missedFires: missed, forbiddenFires: forbidden, history: history,
+                      finishedAt: finishedAt, dlqEntries: dlq)
+        if withVersion {
+            let start = offset
+            job.version = try readInt()
+            guard job.version >= 1 else {
+                throw DecodeError("job \(id) has version \(job.version); versions start at 1", offset: start)
+            }
+        }
+        return job
     }
 
     mutating func readRun(format: SpecFormat) throws(DecodeError) -> Run {

@@ -74,6 +74,15 @@ public struct UnstampedCommand: Hashable, Sendable {
         self.times = times
     }
 
+    /// A job edit whose cron job's next fire the leader computes from the edit's (new) schedule,
+    /// strictly after its stamp. An edit that keeps the schedule needs no time: pass it to
+    /// ``init(_:)``, and the job keeps its next fire.
+    public static func editRescheduling(_ edit: EditJob) -> UnstampedCommand {
+        var untimed = edit
+        untimed.nextFireAt = nil
+        return UnstampedCommand(template: .editJob(untimed), times: [.firstFireAfterStamp])
+    }
+
     /// One job submit due at `time`; the submit's own `runAt` and `firstFireAt` are dropped.
     public static func submit(_ submit: SubmitJob, _ time: SubmissionTime) -> UnstampedCommand {
         UnstampedCommand(template: .submitJob(untimed(submit)), times: [time])
@@ -112,6 +121,9 @@ public struct UnstampedCommand: Hashable, Sendable {
         case .submitJob(let submit):
             guard times.count == 1 else { throw Self.mismatch(1, times.count) }
             return .submitJob(try Self.resolve(submit, times[0], at: stamp, batchIndex: nil))
+        case .editJob(let edit):
+            guard times == [.firstFireAfterStamp] else { throw Self.mismatch(1, times.count) }
+            return .editJob(try Self.reschedule(edit, at: stamp))
         case .batch(let commands):
             var resolved: [Command] = []
             resolved.reserveCapacity(commands.count)
@@ -169,6 +181,26 @@ public struct UnstampedCommand: Hashable, Sendable {
         return resolved
     }
 
+    /// `edit` with its cron job's next fire: the first one of the new schedule after `stamp`.
+    static func reschedule(_ edit: EditJob, at stamp: Timestamp) throws(ResolveError) -> EditJob {
+        guard let stored = edit.spec.schedule else {
+            throw ResolveError(batchIndex: nil, field: "schedule", message: "a once job has no cron schedule to fire")
+        }
+        let schedule: CronPlanner.Schedule
+        do {
+            schedule = try CronPlanner.schedule(expression: stored.expression, timezone: stored.timezone)
+        } catch {
+            throw ResolveError(batchIndex: nil, field: error.field.rawValue, message: error.message)
+        }
+        guard let next = CronPlanner.nextFire(of: schedule, after: stamp) else {
+            throw ResolveError(batchIndex: nil, field: "schedule",
+                               message: "'\(CronPlanner.shortened(stored.expression))' never fires after now")
+        }
+        var resolved = edit
+        resolved.nextFireAt = next
+        return resolved
+    }
+
     static func untimed(_ submit: SubmitJob) -> SubmitJob {
         var untimed = submit
         if submit.spec.runAt != nil { untimed.spec = submit.spec.replacingRunAt(nil) }
@@ -178,7 +210,7 @@ public struct UnstampedCommand: Hashable, Sendable {
 
     static func submitCount(_ command: Command) -> Int {
         switch command {
-        case .submitJob: 1
+        case .submitJob, .editJob: 1
         case .batch(let commands): commands.count { if case .submitJob = $0 { true } else { false } }
         default: 0
         }

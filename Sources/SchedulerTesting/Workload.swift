@@ -13,6 +13,9 @@ public struct SchedulerWorkload: Sendable {
     /// Whether generated retry policies carry lost caps (command format 4). Off by default, so a
     /// seed generates the same commands it did before format 4 (the replay digests stay valid).
     public var lostAttemptCaps = false
+    /// Whether the stream also edits jobs (sometimes against a stale version) and sends keyed
+    /// triggers and requeues (command format 6). Off by default, for the same reason.
+    public var jobEdits = false
 
     private static func remember<T>(_ id: T, in list: inout [T]) {
         list.append(id)
@@ -60,6 +63,8 @@ public struct SchedulerWorkload: Sendable {
     }
 
     private mutating func pick(_ state: SchedulerState) -> Command {
+        // Drawn only in this mode: an old-mode seed's random sequence is untouched.
+        if jobEdits, random.chance(10) { return editOrKeyed(state) }
         let roll = random.below(100)
         switch roll {
         case 0..<14:
@@ -146,6 +151,34 @@ public struct SchedulerWorkload: Sendable {
         default:
             clock = clock.adding(milliseconds: Int64(random.below(120_000)))
             return .tick
+        }
+    }
+
+    /// A job edit (a new priority, timeout, task or labels; for a cron job sometimes a new next
+    /// fire; sometimes at a stale version) or a trigger/requeue under a key from a small pool.
+    private mutating func editOrKeyed(_ state: SchedulerState) -> Command {
+        let key = IdempotencyStamp(key: "e\(random.below(10))", bodyDigest: UInt64(random.below(2)))
+        switch random.below(4) {
+        case 0:
+            guard !recentCron.isEmpty else { return .tick }
+            return .idempotent(key, .trigger(TriggerJob(jobID: recentCron[random.below(recentCron.count)], runID: RunID(freshID("t")))))
+        case 1:
+            let dlq = state.listDLQ(limit: 10).items
+            guard !dlq.isEmpty else { return .tick }
+            return .idempotent(key, .requeue(dlq[random.below(dlq.count)].runID))
+        default:
+            guard !recentJobs.isEmpty, let job = state.job(recentJobs[random.below(recentJobs.count)]) else { return .tick }
+            let old = job.spec
+            let task: TaskSpec = random.chance(50) ? old.task : .sleep(milliseconds: Int64(random.below(100)))
+            let spec = JobSpec(name: old.name, schedule: old.schedule, runAt: old.runAt, priority: random.below(4), task: task,
+                               dag: old.dag, retry: random.chance(50) ? old.retry : retry(), timeoutMs: 10_000 + Int64(random.below(30_000)),
+                               concurrency: old.concurrency, misfire: old.misfire, startingDeadlineMs: old.startingDeadlineMs,
+                               labels: random.chance(30) ? [KeyValue("team", "t\(random.below(3))")] : old.labels,
+                               retentionMs: old.retentionMs, historyLimit: old.historyLimit)
+            let next: Timestamp? = old.kind == .cron && random.chance(50)
+                ? Timestamp(max(clock.milliseconds, job.lastFireScheduledAt?.milliseconds ?? 0) / 60_000 * 60_000 + 60_000) : nil
+            let version = random.chance(15) ? max(1, job.version - 1) : job.version
+            return .editJob(EditJob(jobID: job.id, spec: spec, expectedVersion: version, nextFireAt: next))
         }
     }
 

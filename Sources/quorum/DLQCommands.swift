@@ -38,9 +38,14 @@ struct DLQRequeueCommand: AsyncParsableCommand {
     @Argument(help: "The dead run's id (the RUN column of `quorum dlq`).")
     var runID: String
 
+    @Option(name: .customLong("idempotency-key"),
+            help: "Makes a retry answer the first requeue instead of failing or requeueing again (kept 24 h); default: a new random key per run.")
+    var idempotencyKey: String?
+
     func run() async throws {
+        let key = client.idempotencyKey(idempotencyKey)
         try await client.withClient { api in
-            client.output(try await api.requeueDeadLetter(runID)) { item in
+            client.output(try await api.requeueDeadLetter(runID, idempotencyKey: key)) { item in
                 "requeued run \(item.runId)" + (item.jobId.map { " of job \($0)" } ?? "") + (item.dagId.map { " of DAG run \($0)" } ?? "")
             }
         }

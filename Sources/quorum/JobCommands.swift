@@ -95,9 +95,18 @@ struct JobActionCommand<Action: JobActionName>: AsyncParsableCommand {
     @Argument(help: "The job id.")
     var id: String
 
+    @Option(name: .customLong("idempotency-key"),
+            help: "trigger only: makes a retry answer the first trigger instead of starting another run (kept 24 h); default: a new random key per run.")
+    var idempotencyKey: String?
+
     func run() async throws {
+        // A trigger creates a run: it always carries a key, so a retry never starts a second one.
+        let key = Action.action == .trigger ? client.idempotencyKey(idempotencyKey) : nil
+        if Action.action != .trigger, idempotencyKey != nil {
+            throw CLIError.invalidInput("--idempotency-key: only trigger takes one (\(Action.action.rawValue) is safe to repeat)")
+        }
         try await client.withClient { api in
-            client.output(try await api.jobAction(Action.action, id)) { "\(Action.done) job \($0.id)\n\n" + ResourceViews.job($0) }
+            client.output(try await api.jobAction(Action.action, id, idempotencyKey: key)) { "\(Action.done) job \($0.id)\n\n" + ResourceViews.job($0) }
         }
     }
 }

@@ -43,7 +43,7 @@ struct Quorum: AsyncParsableCommand {
         abstract: "A distributed job scheduler: run a node, or manage a Quorum cluster.",
         subcommands: [
             NodeCommand.self, ConfigCommand.self, CronCommand.self, WALCommand.self, CertsCommand.self,
-            SubmitCommand.self, StatusCommand.self, JobsCommand.self, RunsCommand.self, CancelCommand.self,
+            SubmitCommand.self, EditCommand.self, StatusCommand.self, JobsCommand.self, RunsCommand.self, CancelCommand.self,
             JobActionCommand<PauseAction>.self, JobActionCommand<ResumeAction>.self, JobActionCommand<TriggerAction>.self,
             DAGsCommand.self, DLQCommand.self, ClusterCommand.self, TokensCommand.self,
         ]

@@ -11,6 +11,7 @@ enum ResourceViews {
         block.append("id", job.id)
         block.append("name", job.name)
         block.append("type", job.type)
+        block.append("version", job.version.map(String.init))
         block.append("state", "\(job.state) (\(job.status))")
         if let schedule = job.schedule { block.append("schedule", "\(schedule) (\(job.timezone ?? "UTC"))") }
         if let dag = job.dag { block.append("dag", dag) }

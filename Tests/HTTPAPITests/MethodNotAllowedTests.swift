@@ -10,7 +10,7 @@ struct MethodNotAllowedTests {
     @Test("a known path with another method is 405 with Allow; a literal path wins over a template; unknown paths stay 404")
     func methodNotAllowed() async throws {
         try await withAPI(makeLocalService()) { client in
-            for (method, uri, allow) in [(HTTPRequest.Method.trace, "/metrics", "GET"), (.put, "/api/jobs/j-1", "DELETE, GET"),
+            for (method, uri, allow) in [(HTTPRequest.Method.trace, "/metrics", "GET"), (.put, "/api/jobs/j-1", "DELETE, GET, PATCH"),
                                          (.get, "/api/jobs/batch", "POST"), (.delete, "/api/dlq", "GET"),
                                          (.options, "/api/jobs", "GET, POST"), (.post, "/healthz", "GET")] {
                 let response = try await client.send(method, uri)

@@ -42,7 +42,8 @@ final class NoLeaderService: SchedulerService {
     func cancelJob(_ id: String) async throws(APIError) -> JobResource { throw .unavailable(retryAfter: 2) }
     func pauseJob(_ id: String) async throws(APIError) -> JobResource { throw .unavailable(retryAfter: 2) }
     func resumeJob(_ id: String) async throws(APIError) -> JobResource { throw .unavailable(retryAfter: 2) }
-    func triggerJob(_ id: String) async throws(APIError) -> JobResource { throw .unavailable(retryAfter: 2) }
+    func triggerJob(_ id: String, idempotency: IdempotencyKey?) async throws(APIError) -> Triggered { throw .unavailable(retryAfter: 2) }
+    func editJob(_ id: String, patch: JobPatch, ifMatch: Int?) async throws(APIError) -> JobResource { throw .unavailable(retryAfter: 2) }
     func submitDAG(_ submission: DAGSubmission, idempotency: IdempotencyKey?) async throws(APIError) -> Created<DAGSubmissionResult> {
         throw .unavailable(retryAfter: 2)
     }
@@ -59,7 +60,9 @@ final class NoLeaderService: SchedulerService {
         try read(consistency)
         return try await local.listDeadLetters(query, consistency: consistency)
     }
-    func requeueDeadLetter(_ runID: String) async throws(APIError) -> DeadLetterResource { throw .unavailable(retryAfter: 2) }
+    func requeueDeadLetter(_ runID: String, idempotency: IdempotencyKey?) async throws(APIError) -> DeadLetterResource {
+        throw .unavailable(retryAfter: 2)
+    }
     func purgeDeadLetter(_ runID: String) async throws(APIError) { throw .unavailable(retryAfter: 2) }
     func cluster() async throws(APIError) -> ClusterResource {
         ClusterResource(leader: nil, term: 7, commitIndex: 42, nodes: [

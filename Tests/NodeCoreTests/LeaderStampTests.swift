@@ -178,6 +178,28 @@ struct LeaderStampTests {
         }
     }
 
+    @Test("while a member runs format 4 an edit is refused (503 upgrade) and a keyed trigger goes out without its key; the leader stamps an edit's next fire")
+    func gatesJobEdits() throws {
+        var builds = MemberBuilds(probeFreshness: .milliseconds(2_500))
+        builds.probe(from: "n2", formatVersion: CommandCodec.buildFormatVersion, at: t0)
+        builds.probe(from: "n3", formatVersion: CommandCodec.lostAttemptCaps, at: t0)
+        let spec = JobSpec(name: "c", schedule: CronSchedule(expression: "0 * * * *"))
+        let edit = UnstampedCommand.editRescheduling(EditJob(jobID: "c", spec: spec, expectedVersion: 1))
+        #expect(throws: LeaderRefusal.self) {
+            try LeaderRefusal.resolve(edit, at: trueTime, builds: builds, members: members, self: "n1")
+        }
+        let trigger = Command.trigger(TriggerJob(jobID: "c", runID: "r1"))
+        let keyed = Command.idempotent(IdempotencyStamp(key: "k", bodyDigest: 1), trigger)
+        let older = try LeaderRefusal.resolve(UnstampedCommand(keyed), at: trueTime, builds: builds, members: members, self: "n1")
+        #expect(older.command == trigger)
+        builds.probe(from: "n3", formatVersion: CommandCodec.buildFormatVersion, at: t0)
+        #expect(try LeaderRefusal.resolve(UnstampedCommand(keyed), at: trueTime, builds: builds, members: members, self: "n1").command == keyed)
+        let stamped = try LeaderRefusal.resolve(edit, at: trueTime, builds: builds, members: members, self: "n1")
+        guard case .editJob(let resolved) = stamped.command else { Issue.record("not an edit: \(stamped.command)"); return }
+        let next = try #require(resolved.nextFireAt)
+        #expect(next > trueTime && next.milliseconds(since: trueTime) <= 3_600_000, "the first fire of the new schedule after the stamp")
+    }
+
     @Test("a follower forwards lost caps only to a leader whose echo advertised them")
     func forwardsCapsOnlyToLeadersThatDecodeThem() throws {
         let submit = Command.submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "j", retry: RetryPolicy(maxLostAttempts: 5)), runID: "r"))

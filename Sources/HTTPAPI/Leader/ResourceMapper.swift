@@ -33,7 +33,7 @@ public enum ResourceMapper {
             createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
             runs: attempts(ofJob: job, in: state, limit: recentRuns), retentionSeconds: spec.retentionMs / 1000,
-            historyLimit: spec.historyLimit ?? state.config.attemptHistoryLimit)
+            historyLimit: spec.historyLimit ?? state.config.attemptHistoryLimit, version: job.version)
     }
 
     /// The coarse and fine status of a job.

@@ -48,8 +48,9 @@ public struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
     /// refused any other), no credentials — tokens travel in `Authorization`, not cookies.
     public static func corsMiddleware() -> CORSMiddleware<Context> {
         CORSMiddleware(allowOrigin: .originBased,
-                       allowHeaders: [.accept, .authorization, .contentType] + [HTTPFields.Element.Name("Idempotency-Key")].compactMap { $0 },
-                       allowMethods: [.get, .post, .delete, .options])
+                       allowHeaders: [.accept, .authorization, .contentType, .ifMatch] + [HTTPFields.Element.Name("Idempotency-Key")].compactMap { $0 },
+                       allowMethods: [.get, .post, .patch, .delete, .options],
+                       exposedHeaders: ["ETag", "Quorum-Run-Id"])
     }
 
     func isAllowed(origin: String, host: String?) -> Bool {

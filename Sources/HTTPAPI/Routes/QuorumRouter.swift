@@ -37,7 +37,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
         [
             APIRoute("POST", "/api/jobs"), APIRoute("GET", "/api/jobs"),
             APIRoute("POST", "/api/jobs/batch"),
-            APIRoute("GET", "/api/jobs/{id}"), APIRoute("DELETE", "/api/jobs/{id}"),
+            APIRoute("GET", "/api/jobs/{id}"), APIRoute("DELETE", "/api/jobs/{id}"), APIRoute("PATCH", "/api/jobs/{id}"),
             APIRoute("GET", "/api/job-status/{id}"),
             APIRoute("GET", "/api/jobs/{id}/runs"), APIRoute("GET", "/api/jobs/{id}/runs/{run_id}/output"),
             APIRoute("POST", "/api/jobs/{id}/pause"), APIRoute("POST", "/api/jobs/{id}/resume"),
@@ -166,7 +166,15 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             }
         case ("GET", "/api/jobs/{id}"):
             return { request, context in
-                try R.json(try await service.job(try R.pathParameter("id", context), consistency: try R.consistency(request)))
+                try R.jobJSON(try await service.job(try R.pathParameter("id", context), consistency: try R.consistency(request)))
+            }
+        case ("PATCH", "/api/jobs/{id}"):
+            return { request, context in
+                let id = try R.pathParameter("id", context)
+                let body = try await R.body(request, limit: limits.maxBodyBytes)
+                let patch = try StrictJSON.decode(JobPatch.self, from: body)
+                try SubmissionLimits(limits: limits).check(patch.asSubmissionForLimits)
+                return try R.jobJSON(try await service.editJob(id, patch: patch, ifMatch: try R.ifMatch(request)))
             }
         case ("DELETE", "/api/jobs/{id}"):
             return { _, context in
@@ -194,7 +202,14 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
         case ("POST", "/api/jobs/{id}/resume"):
             return { _, context in try R.json(try await service.resumeJob(try R.pathParameter("id", context))) }
         case ("POST", "/api/jobs/{id}/trigger"):
-            return { _, context in try R.json(try await service.triggerJob(try R.pathParameter("id", context))) }
+            return { request, context in
+                let id = try R.pathParameter("id", context)
+                let key = try R.idempotencyKey(request, scope: "trigger \(id)", limits: limits)
+                let triggered = try await service.triggerJob(id, idempotency: key)
+                var response = try R.json(triggered.job)
+                if let runID = triggered.runID, let name = R.runIDHeader { response.headers[name] = runID }
+                return response
+            }
         case ("POST", "/api/dags"):
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBodyBytes)
@@ -235,8 +250,10 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 })
             }
         case ("POST", "/api/dlq/{run_id}/requeue"):
-            return { _, context in
-                try R.json(try await service.requeueDeadLetter(try R.pathParameter("run_id", context)))
+            return { request, context in
+                let runID = try R.pathParameter("run_id", context)
+                let key = try R.idempotencyKey(request, scope: "requeue \(runID)", limits: limits)
+                return try R.json(try await service.requeueDeadLetter(runID, idempotency: key))
             }
         case ("DELETE", "/api/dlq/{run_id}"):
             return { _, context in

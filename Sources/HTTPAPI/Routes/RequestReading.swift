@@ -47,6 +47,39 @@ enum RequestReading {
         return IdempotencyKey(key: key, bodyDigest: BodyDigest.fnv1a64(body))
     }
 
+    /// The `Idempotency-Key` of a request without a body (trigger, requeue), remembered with a
+    /// digest of `scope` (the action and its id): the same key on another job or run is a 409.
+    static func idempotencyKey(_ request: Request, scope: String, limits: APILimits) throws(APIError) -> IdempotencyKey? {
+        try idempotencyKey(request, body: Array(scope.utf8), limits: limits)
+    }
+
+    /// The response header naming the run a trigger started (`Quorum-Run-Id`).
+    static let runIDHeader = HTTPFields.Element.Name("Quorum-Run-Id")
+
+    /// `If-Match: "7"` (or `7`, or a weak `W/"7"`) → 7; absent or `*` → `nil` (no precondition).
+    /// Exactly what `docs/openapi.yaml` allows: 1 to 18 digits without a leading zero or a sign.
+    /// Anything else is a 400 naming the header.
+    static func ifMatch(_ request: Request) throws(APIError) -> Int? {
+        guard let raw = request.headers[.ifMatch], raw != "*" else { return nil }
+        var text = Substring(raw)
+        if text.hasPrefix("W/\"") { text = text.dropFirst(2) }
+        if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
+        guard (1...18).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), text.utf8.first != 48,
+              let version = Int(text) else {
+            throw .badRequest("If-Match must be a job version as the ETag header gave it, e.g. \"3\" (got '\(FieldProblem.shortened(raw))')",
+                              field: "If-Match")
+        }
+        return version
+    }
+
+    /// A job as JSON with `ETag: "<version>"` (GET and PATCH of a job): what a client sends
+    /// back in `If-Match`.
+    static func jobJSON(_ job: JobResource) throws(APIError) -> Response {
+        var response = try json(job)
+        if let version = job.version { response.headers[.eTag] = "\"\(version)\"" }
+        return response
+    }
+
     /// `?stale=true` → stale; absent or `false` → linearizable.
     static func consistency(_ request: Request) throws(APIError) -> ReadConsistency {
         switch request.uri.queryParameters.get("stale") {

@@ -122,10 +122,59 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
         try await control(.resume(JobID(id)), id)
     }
 
-    /// Runs a job now.
-    public func triggerJob(_ id: String) async throws(APIError) -> JobResource {
-        let command = stamp { $0.trigger(JobID(id)) }
-        return try await control(.trigger(command), id)
+    /// Runs a job now. With a key the trigger is proposed wrapped in it
+    /// (``SchedulerCore/Command/idempotent(_:_:)``): the state machine answers a repeat with the
+    /// first trigger's run and starts nothing.
+    public func triggerJob(_ id: String, idempotency: IdempotencyKey?) async throws(APIError) -> Triggered {
+        let trigger = stamp { $0.trigger(JobID(id)) }
+        let command: Command = idempotency.map { .idempotent(Self.stamp($0), .trigger(trigger)) } ?? .trigger(trigger)
+        let events = try await replica.propose(command)
+        for case .rejected(let rejection) in events {
+            if rejection.code == .notFound { throw Self.jobNotFound(id) }
+            throw APIError(rejection: rejection)
+        }
+        var runID: String? = trigger.runID.rawValue
+        for case .duplicateSubmit(_, let existing) in events { runID = existing }
+        let job = try await jobResource(id)
+        if job.type == "once" {
+            runID = try await replica.read(.stale) { state in state.job(JobID(id))?.runID?.rawValue }
+        }
+        return Triggered(job: job, runID: runID)
+    }
+
+    /// Edits a job: reads it (linearizable), merges the patch onto that version
+    /// (``EditPlanner``) and proposes the edit expecting that version. Without `ifMatch`, an
+    /// edit that lost a race with another is merged again onto the newer version (up to three
+    /// tries, then 409), so no field another client just set is silently reverted.
+    public func editJob(_ id: String, patch: JobPatch, ifMatch: Int?) async throws(APIError) -> JobResource {
+        for round in 1...Self.editTries {
+            let job = try await replica.read(.linearizable) { state throws(APIError) in try Self.storedJob(id, in: state) }
+            if let ifMatch, ifMatch != job.version { throw Self.versionMismatch(id, expected: ifMatch, actual: job.version) }
+            let planned = try EditPlanner.plan(patch, job: job, now: replica.now())
+            let command = planned.reschedules ? UnstampedCommand.editRescheduling(planned.edit) : UnstampedCommand(.editJob(planned.edit))
+            let events = try await replica.propose(command)
+            guard let rejection = events.lazy.compactMap({ if case .rejected(let r) = $0 { r } else { nil } }).first else {
+                return try await jobResource(id)
+            }
+            if rejection.code == .preconditionFailed, ifMatch == nil, round < Self.editTries { continue }
+            if rejection.code == .notFound { throw Self.jobNotFound(id) }
+            if rejection.code == .preconditionFailed, ifMatch == nil {
+                throw .conflict("job \(FieldProblem.shortened(id)) kept changing while this edit was applied; retry it")
+            }
+            throw APIError(rejection: rejection)
+        }
+        throw .conflict("job \(FieldProblem.shortened(id)) kept changing while this edit was applied; retry it")
+    }
+
+    static var editTries: Int { 3 }
+
+    static func stamp(_ key: IdempotencyKey) -> IdempotencyStamp {
+        IdempotencyStamp(key: key.key, bodyDigest: key.bodyDigest)
+    }
+
+    static func versionMismatch(_ id: String, expected: Int, actual: Int) -> APIError {
+        APIError(.preconditionFailed, "job \(FieldProblem.shortened(id)) is at version \(actual), not \(expected) (If-Match); "
+                 + "read it again with GET /api/jobs/\(FieldProblem.shortened(id)) and resend the edit", field: "If-Match")
     }
 
     private func control(_ command: Command, _ id: String) async throws(APIError) -> JobResource {
@@ -211,11 +260,26 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
         }
     }
 
-    /// Requeues a dead run; returns the item as it was.
-    public func requeueDeadLetter(_ runID: String) async throws(APIError) -> DeadLetterResource {
-        let entry = try await replica.read(.linearizable) { state throws(APIError) in try Self.deadLetter(runID, in: state) }
-        try await dlqCommand(.requeue(RunID(runID)), runID)
-        return entry
+    /// Requeues a dead run; returns the item as it was. With a key already taken, the read of
+    /// the item is skipped (the run is no longer dead after the first requeue) and the state
+    /// machine decides: a repeat answers the item rebuilt from the run, another body 409.
+    public func requeueDeadLetter(_ runID: String, idempotency: IdempotencyKey?) async throws(APIError) -> DeadLetterResource {
+        let key = idempotency.map(Self.stamp)
+        let entry = try await replica.read(.linearizable) { state throws(APIError) -> DeadLetterResource? in
+            if let key, state.hasIdempotencyKey(key.key) { return nil }
+            return try Self.deadLetter(runID, in: state)
+        }
+        let command: Command = key.map { .idempotent($0, .requeue(RunID(runID))) } ?? .requeue(RunID(runID))
+        let events = try await replica.propose(command)
+        for case .rejected(let rejection) in events {
+            if rejection.code == .notFound { throw Self.notInDLQ(runID) }
+            throw APIError(rejection: rejection)
+        }
+        if let entry, !events.contains(where: { if case .duplicateSubmit = $0 { true } else { false } }) { return entry }
+        return try await replica.read(.stale) { state throws(APIError) in
+            guard let run = state.run(RunID(runID)) else { throw Self.notInDLQ(runID) }
+            return ResourceMapper.deadLetter(state.dlqEntry(run), run: run)
+        }
     }
 
     /// Purges a dead run.

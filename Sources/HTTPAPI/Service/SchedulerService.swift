@@ -33,6 +33,20 @@ public struct Created<Value: Sendable>: Sendable {
     }
 }
 
+/// What `POST /api/jobs/{id}/trigger` did: the job, and the run the trigger started (a once
+/// job's own run), which a repeat with the same `Idempotency-Key` names again.
+public struct Triggered: Sendable {
+    /// The job after the trigger.
+    public var job: JobResource
+    /// The run started (or queued early); `nil` only if it could not be read back.
+    public var runID: String?
+    /// A trigger result.
+    public init(job: JobResource, runID: String?) {
+        self.job = job
+        self.runID = runID
+    }
+}
+
 /// What `POST /api/dags` created.
 public enum DAGSubmissionResult: Hashable, Sendable {
     /// A DAG run (no schedule).
@@ -128,8 +142,12 @@ public protocol SchedulerService: Sendable {
     func pauseJob(_ id: String) async throws(APIError) -> JobResource
     /// Resumes a paused cron job.
     func resumeJob(_ id: String) async throws(APIError) -> JobResource
-    /// Runs a job now.
-    func triggerJob(_ id: String) async throws(APIError) -> JobResource
+    /// Runs a job now; with a key, a repeat within the window starts nothing and answers the
+    /// run the first one started.
+    func triggerJob(_ id: String, idempotency: IdempotencyKey?) async throws(APIError) -> Triggered
+    /// Edits a job (`PATCH`): `ifMatch` is the version the client read (412 when the job is at
+    /// another); without it the last writer wins.
+    func editJob(_ id: String, patch: JobPatch, ifMatch: Int?) async throws(APIError) -> JobResource
     /// Submits a DAG run, or with a schedule a cron job of it.
     func submitDAG(_ submission: DAGSubmission, idempotency: IdempotencyKey?) async throws(APIError) -> Created<DAGSubmissionResult>
     /// DAG runs newest first.
@@ -140,8 +158,10 @@ public protocol SchedulerService: Sendable {
     func cancelDAGRun(_ id: String) async throws(APIError) -> DAGRunResource
     /// The dead-letter queue, most recently dead first.
     func listDeadLetters(_ query: PageQuery, consistency: ReadConsistency) async throws(APIError) -> ListPage<DeadLetterResource>
-    /// Requeues a dead run with a fresh attempt budget; returns the item as it was.
-    func requeueDeadLetter(_ runID: String) async throws(APIError) -> DeadLetterResource
+    /// Requeues a dead run with a fresh attempt budget; returns the item as it was. With a key,
+    /// a repeat within the window requeues nothing and answers the item again (rebuilt from the
+    /// run: the same ids, its attempts and error as they are now).
+    func requeueDeadLetter(_ runID: String, idempotency: IdempotencyKey?) async throws(APIError) -> DeadLetterResource
     /// Removes a dead run from the DLQ.
     func purgeDeadLetter(_ runID: String) async throws(APIError)
     /// The cluster as this node sees it (works without a leader).

@@ -57,10 +57,13 @@ public struct JobResource: Codable, Hashable, Sendable {
     public var retentionSeconds: Int64? = nil
     /// How many finished runs it keeps (null only from a server that predates the field).
     public var historyLimit: Int? = nil
+    /// The job's edit counter (1 at creation, +1 per `PATCH`): what `If-Match` compares with
+    /// and what the `ETag` header carries. `nil` only when decoding a server that predates it.
+    public var version: Int? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, name, type, state, status, schedule, timezone
+        case id, name, type, state, status, version, schedule, timezone
         case runAt = "run_at"
         case nextRunAt = "next_run_at"
         case lastRun = "last_run"
@@ -85,6 +88,7 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encode(type, forKey: .type)
         try c.encode(state, forKey: .state)
         try c.encode(status, forKey: .status)
+        try c.encodeIfPresent(version, forKey: .version)
         try c.encodeIfPresent(schedule, forKey: .schedule)
         try c.encodeIfPresent(timezone, forKey: .timezone)
         try c.encodeIfPresent(runAt, forKey: .runAt)

@@ -64,6 +64,11 @@ struct APIClient: Sendable {
         return try await send("POST", path, body: data, headers: headers, timeout: timeout)
     }
 
+    /// PATCH `path` with `json` sent as is.
+    func patch(_ path: String, json: String, headers: [String: String] = [:], timeout: Duration = .seconds(15)) async throws -> APIResponse {
+        try await send("PATCH", path, body: Data(json.utf8), headers: headers, timeout: timeout)
+    }
+
     /// POST `path` with `data` as a JSON body sent as is (for bodies too large to build as values).
     func post(_ path: String, data: Data, timeout: Duration = .seconds(15)) async throws -> APIResponse {
         try await send("POST", path, body: data, headers: [:], timeout: timeout)
