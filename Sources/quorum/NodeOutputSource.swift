@@ -15,8 +15,9 @@ import SchedulerCore
 ///   token exists to leak) and ``AttemptOutputRequest/proxiedHeader``, so the other node answers
 ///   from its own store and never proxies again.
 /// - With `[api] tls_cert`, the request is `https` and trusts the cluster CA (`[tls] ca`, which
-///   `quorum certs api` signs with); with `[api] client_ca`, it presents this node's API
-///   certificate as its client certificate.
+///   `quorum certs api` signs with); with `[api] client_ca`, it presents this node's peer
+///   certificate (`[tls] cert`, which has client-auth usage; API certificates have not), read at
+///   start: accepted when `client_ca` trusts the cluster CA.
 /// - Any failure (unreachable node, timeout, 404, an answer that is not the full tail) is
 ///   `nil`: the API then answers with the replicated short tail, never an error.
 struct NodeOutputSource: AttemptOutputSource {

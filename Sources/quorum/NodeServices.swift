@@ -84,15 +84,18 @@ enum NodeServer {
     }
 
     /// The source of full output tails: this node's store, and the other nodes' APIs (`https`
-    /// with `[api] tls_cert`, trusting `[tls] ca`; see ``NodeOutputSource``).
+    /// with `[api] tls_cert`, trusting `[tls] ca`; with `[api] client_ca`, presenting `[tls] cert`;
+    /// see ``NodeOutputSource``).
     static func outputSource(node: QuorumNode, apiTLS: Bool, logger: Logger) throws -> NodeOutputSource {
         let config = node.config
         var tls: TLSConfiguration?
         if apiTLS {
+            // With client_ca the other node wants a client certificate: the node's peer
+            // certificate (clientAuth usage; the API certificate is serverAuth only).
             let mutual = config.apiClientCA != nil
             do {
-                tls = try ClientTLS(caFile: config.tlsCA, certificateFile: mutual ? config.apiTLSCert : nil,
-                                    keyFile: mutual ? config.apiTLSKey : nil).configuration()
+                tls = try ClientTLS(caFile: config.tlsCA, certificateFile: mutual ? config.tlsCert : nil,
+                                    keyFile: mutual ? config.tlsKey : nil).configuration()
             } catch {
                 throw CLIError.invalidInput("[api] TLS for fetching outputs from other nodes could not be set up: \(error)")
             }

@@ -16,8 +16,11 @@ struct ProxiedOutputTLSTests {
     }
 
     /// `curl` against `https://127.0.0.1:port`, with the cluster CA and (if given) the token.
-    static func curl(_ directory: String, port: Int, _ path: String, token: String?, post json: String? = nil) throws -> Answer {
+    static func curl(_ directory: String, port: Int, _ path: String, token: String?, post json: String? = nil,
+                     clientCertificate: Bool) throws -> Answer {
         var arguments = ["-sS", "--max-time", "15", "--cacert", "certs/ca.pem", "-w", "\n%{http_code}"]
+        // Under client_ca, curl shows a certificate from the cluster CA (n1's peer certificate).
+        if clientCertificate { arguments += ["--cert", "certs/n1.pem", "--key", "certs/n1.key"] }
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
         arguments.append("https://127.0.0.1:\(port)\(path)")
@@ -35,8 +38,9 @@ struct ProxiedOutputTLSTests {
         return try decoder.decode(type, from: Data(answer.body.utf8))
     }
 
-    @Test("through a node that did not run it, the full output comes over https with the caller's token", .timeLimit(.minutes(3)))
-    func proxiedWithTokenOverTLS() async throws {
+    @Test("through a node that did not run it, the full output comes over https with the caller's token (and with client_ca)",
+          .timeLimit(.minutes(3)), arguments: [false, true])
+    func proxiedWithTokenOverTLS(mutualTLS: Bool) async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("this test sends its requests with curl: apt-get install curl")
             return
@@ -57,6 +61,7 @@ struct ProxiedOutputTLSTests {
             tokens_file = "tokens"
             tls_cert = "certs/api.pem"
             tls_key = "certs/api.key"
+            \(mutualTLS ? "client_ca = \"certs/ca.pem\"" : "")
             [executor]
             allow_shell = true
             shell_allow = ["/bin/*", "/usr/bin/*"]
@@ -87,13 +92,13 @@ struct ProxiedOutputTLSTests {
             + #""]}}"#
         let jobID = try await eventually("a job accepted over https with the token", timeout: .seconds(60), poll: .milliseconds(200)) { () -> String? in
             guard nodes.allSatisfy(\.isRunning) else { throw ClusterError("a node exited:\n\(logs())") }
-            let answer = try Self.curl(directory, port: apiPort["n1"] ?? 0, "/api/jobs", token: token, post: body)
+            let answer = try Self.curl(directory, port: apiPort["n1"] ?? 0, "/api/jobs", token: token, post: body, clientCertificate: mutualTLS)
             guard answer.status == 201 else { return nil }
             struct Created: Decodable { var id: String }
             return try Self.decode(Created.self, answer).id
         }
         let attempt = try await eventually("the job to succeed", timeout: .seconds(60), poll: .milliseconds(200)) { () -> Attempt? in
-            let answer = try Self.curl(directory, port: apiPort["n1"] ?? 0, "/api/jobs/\(jobID)/runs", token: token)
+            let answer = try Self.curl(directory, port: apiPort["n1"] ?? 0, "/api/jobs/\(jobID)/runs", token: token, clientCertificate: mutualTLS)
             guard answer.status == 200, let first = try Self.decode(Items<Attempt>.self, answer).items.first,
                   first.outcome == "succeeded" else { return nil }
             return first
@@ -102,9 +107,9 @@ struct ProxiedOutputTLSTests {
         let other = try #require(ids.first { $0 != executor })
         let path = "/api/jobs/\(jobID)/runs/\(attempt.runId)/output?attempt=\(attempt.attempt)"
 
-        let refused = try Self.curl(directory, port: apiPort[other] ?? 0, path, token: nil)
+        let refused = try Self.curl(directory, port: apiPort[other] ?? 0, path, token: nil, clientCertificate: mutualTLS)
         #expect(refused.status == 401, "\(refused.body)")
-        let answer = try Self.curl(directory, port: apiPort[other] ?? 0, path, token: token)
+        let answer = try Self.curl(directory, port: apiPort[other] ?? 0, path, token: token, clientCertificate: mutualTLS)
         #expect(answer.status == 200, "\(answer.body)")
         let output = try Self.decode(AttemptOutput.self, answer)
         #expect(output.source == "executor" && output.complete, "\(output.source)\n\(logs())")
