@@ -2,10 +2,10 @@
 // and the apply stall of a snapshot on and off the apply path.
 //
 //   SchedulerBenchmark [--jobs N] [--throughput-jobs N]
-//   SchedulerBenchmark --jobs 0 --throughput-jobs 0 --retention-minutes M [--retention-seconds S] [--rate R]
+//   SchedulerBenchmark --jobs 0 --throughput-jobs 0 --retention-minutes M [--retention-seconds S] [--rate R] [--tail-bytes B]
 //
 // The retention mode (scripts/bench-retention.sh) replays M minutes of simulated time at R once
-// jobs per second (default 100), each submitted, assigned and finished with a 1 KiB output tail
+// jobs per second (default 100), each submitted, assigned and finished with a B-byte output tail (default 1 KiB)
 // and kept S seconds (default 60), one entry per second as the leader would batch them, and
 // prints once a simulated minute the jobs and runs held, the snapshot size and this process's RSS:
 // with a finite retention they level off (issue #12).
@@ -155,7 +155,10 @@ let retentionMinutes = argument("--retention-minutes", default: 0)
 if retentionMinutes > 0 {
     let retentionMs = Int64(argument("--retention-seconds", default: 60)) * 1000
     let rate = argument("--rate", default: 100)
-    let tail = String(repeating: "x", count: 1024)
+    // Each finish carries its own tail (a distinct allocation, as a real report's is), of
+    // --tail-bytes: 4,096 is what an executor replicates now, 65,536 what it replicated before.
+    let tailBytes = argument("--tail-bytes", default: 1024)
+    func tail(_ id: String) -> String { String(repeating: "x", count: max(0, tailBytes - id.utf8.count)) + id }
     let spec = JobSpec(name: "steady", task: .shell(ShellTask(argv: ["/bin/true"])), retentionMs: retentionMs, historyLimit: 20)
     var state = SchedulerState()
     var events: [SchedulerEvent] = []
@@ -163,8 +166,8 @@ if retentionMinutes > 0 {
     var next = 0
     var removed = 0
     let baseline = memoryMiB()
-    print(String(format: "retention %d s, %d jobs/s, %d simulated minutes; RSS before %.0f MiB", retentionMs / 1000, rate, retentionMinutes,
-                 baseline.rss))
+    print(String(format: "retention %d s, %d jobs/s, %d simulated minutes, %d-byte output tails; RSS before %.0f MiB", retentionMs / 1000,
+                 rate, retentionMinutes, tailBytes, baseline.rss))
     print("minute  jobs_held  runs_held  snapshot_MiB  rss_MiB  peak_MiB  removed_total")
     let (_, elapsed, cpu) = measure {
         for minute in 1...retentionMinutes {
@@ -176,7 +179,7 @@ if retentionMinutes > 0 {
                 let assigns = ids.map { Command.assignAttempt(AssignAttempt(runID: RunID("r-" + $0), executor: ExecutorID("n2"), attempt: 1,
                                                                             deadline: t.adding(milliseconds: 60_000))) }
                 let finishes = ids.map { Command.finishAttempt(FinishAttempt(runID: RunID("r-" + $0), attempt: 1,
-                                                                              report: AttemptReport(outcome: .succeeded, outputTail: tail))) }
+                                                                              report: AttemptReport(outcome: .succeeded, outputTail: tail($0)))) }
                 for entry in [submits, assigns, finishes] {
                     events.removeAll(keepingCapacity: true)
                     state.apply(.batch(entry), at: t, into: &events)

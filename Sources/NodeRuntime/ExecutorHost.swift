@@ -36,14 +36,19 @@ public final class ExecutorHost: Sendable {
     private let reporter: Reporter
     private let clock: NodeClock
     private let logger: Logger
+    private let outputs: AttemptOutputStore?
     private let state = Mutex(State())
     /// The configured slots (the leader assigns at most this many attempts here).
     public let slots: Int
 
     /// A host running attempts with `runner` and reporting through `reporter`; its waits (report
-    /// retries, the drain's grace) are on `clock`.
-    public init(slots: Int, runner: AttemptRunner, clock: NodeClock, logger: Logger, reporter: @escaping Reporter) {
+    /// retries, the drain's grace) are on `clock`. With `outputs`, each finished attempt's full
+    /// output tail is kept there before its finish is reported, and the report carries only
+    /// the short ``ReplicatedOutputTail``; without, the report carries the tail as the runner made it.
+    public init(slots: Int, runner: AttemptRunner, clock: NodeClock, logger: Logger, outputs: AttemptOutputStore? = nil,
+                reporter: @escaping Reporter) {
         self.slots = slots
+        self.outputs = outputs
         self.runner = runner
         self.clock = clock
         self.reporter = reporter
@@ -103,7 +108,8 @@ public final class ExecutorHost: Sendable {
             logger.warning("attempt stopped by self-fencing; the leader will expire it", metadata: ["attempt": "\(key)"])
         } else {
             let command: Command
-            if let report, !(report.outcome == .cancelled && draining && !stopRequested) {
+            if var report, !(report.outcome == .cancelled && draining && !stopRequested) {
+                report.outputTail = keepOutput(report.outputTail, of: key)
                 command = .finishAttempt(FinishAttempt(runID: key.runID, attempt: key.attempt, report: report))
             } else {
                 command = .expireAttempt(ExpireAttempt(runID: key.runID, attempt: key.attempt, reason: .executorLost))
@@ -120,6 +126,20 @@ public final class ExecutorHost: Sendable {
             }
         }
         state.withLock { _ = $0.running.removeValue(forKey: key) }
+    }
+
+    /// Writes the full tail to the store (before the finish is reported, so whoever reads the
+    /// finish can fetch it from here) and returns the short tail to replicate. A failed write is
+    /// logged: the attempt's finish matters more than its output.
+    private func keepOutput(_ tail: String, of key: AttemptKey) -> String {
+        guard let outputs else { return tail }
+        do {
+            try outputs.write(tail, for: AttemptOutputStore.Key(runID: key.runID, attempt: key.attempt))
+        } catch {
+            logger.warning("the attempt's full output is not kept on this node; only its short tail is replicated",
+                           metadata: ["attempt": "\(key)", "error": "\(error)"])
+        }
+        return ReplicatedOutputTail.shortened(tail)
     }
 
     /// Stops every running attempt without reporting it (see the type's documentation).

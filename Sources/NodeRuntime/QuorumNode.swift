@@ -29,6 +29,9 @@ public final class QuorumNode: Sendable {
     public let ids: NodeIDGenerator
     /// This node's Prometheus metrics.
     public let metrics: QuorumMetrics
+    /// The full output tails of the attempts this node ran (`data/<id>/outputs/`); the
+    /// replicated state keeps only their short tails.
+    public let outputs: AttemptOutputStore
     let driver: RaftDriver
     let store: FileLogStore
     let link: PeerLink
@@ -43,7 +46,8 @@ public final class QuorumNode: Sendable {
 
     private init(config: NodeRuntimeConfig, settings: NodeSettings, replica: RaftReplica, ids: NodeIDGenerator,
                  metrics: QuorumMetrics, driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
-                 host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch, logger: Logger) {
+                 host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch, outputs: AttemptOutputStore, logger: Logger) {
+        self.outputs = outputs
         self.config = config
         self.settings = settings
         self.replica = replica
@@ -104,6 +108,7 @@ public final class QuorumNode: Sendable {
             logger.warning("killed shell attempts left running by the previous run of this node",
                            metadata: ["process_groups": "\(leftovers)"])
         }
+        let outputs = try AttemptOutputStore(directory: config.dataDirectory + "/outputs")
         let runner = AttemptRunner(configuration: executorConfiguration,
                                    clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
@@ -147,7 +152,8 @@ public final class QuorumNode: Sendable {
                                       defaults: coreSettings.submissionDefaults)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, resolver: resolver, settings: settings, logger: logger)
-        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger) { command in
+        let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger,
+                                outputs: outputs) { command in
             do {
                 _ = try await replica.propose(command)
                 return true
@@ -164,7 +170,7 @@ public final class QuorumNode: Sendable {
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
                                   settings: settings, executorID: executorID, logger: logger)
         return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, driver: driver, store: store, link: link,
-                          stateMachine: stateMachine, host: host, duties: duties, watch: watch, logger: logger)
+                          stateMachine: stateMachine, host: host, duties: duties, watch: watch, outputs: outputs, logger: logger)
     }
 
     /// Runs the node until the calling task is cancelled or the driver fails (throws).

@@ -5,7 +5,9 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NodeMetrics
+import NIOSSL
 import NodeRuntime
+import QuorumClient
 import ServiceLifecycle
 import UnixSignals
 
@@ -34,7 +36,8 @@ struct NodeService: Service {
 enum NodeServer {
     /// The HTTP application serving the API on the node's `api` address; with `authorizer`
     /// (`[api] tokens_file`), every route but the open ones checks the bearer token.
-    static func application(node: QuorumNode, authorizer: TokenAuthorizer?, tls: APITLS?, logger: Logger) throws -> some ApplicationProtocol {
+    static func application(node: QuorumNode, authorizer: TokenAuthorizer?, tls: APITLS?, outputSource: NodeOutputSource,
+                            logger: Logger) throws -> some ApplicationProtocol {
         // Middleware applies to routes added after it: count requests first, then render errors.
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: node.metrics))
@@ -54,7 +57,7 @@ enum NodeServer {
                                                                      workdirRoot: node.config.workdirRoot))
         limits.httpAddressPolicy = node.config.cluster.executor.httpAddressPolicy
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
-                    limits: limits, shellPolicy: shellPolicy).register(
+                    limits: limits, shellPolicy: shellPolicy, outputSource: outputSource).register(
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })
@@ -80,13 +83,41 @@ enum NodeServer {
                            logger: logger)
     }
 
+    /// The source of full output tails: this node's store, and the other nodes' APIs (`https`
+    /// with `[api] tls_cert`, trusting `[tls] ca`; with `[api] client_ca`, presenting `[tls] cert`;
+    /// see ``NodeOutputSource``).
+    static func outputSource(node: QuorumNode, apiTLS: Bool, logger: Logger) throws -> NodeOutputSource {
+        let config = node.config
+        var tls: TLSConfiguration?
+        if apiTLS {
+            // With client_ca the other node wants a client certificate: the node's peer
+            // certificate (clientAuth usage; the API certificate is serverAuth only).
+            let mutual = config.apiClientCA != nil
+            do {
+                tls = try ClientTLS(caFile: config.tlsCA, certificateFile: mutual ? config.tlsCert : nil,
+                                    keyFile: mutual ? config.tlsKey : nil).configuration()
+            } catch {
+                throw CLIError.invalidInput("[api] TLS for fetching outputs from other nodes could not be set up: \(error)")
+            }
+        }
+        var peers: [String: String] = [:]
+        for peer in config.cluster.nodes where peer.id != config.node.id {
+            let host = peer.api.host.contains(":") ? "[\(peer.api.host)]" : peer.api.host
+            peers[peer.id] = (apiTLS ? "https://" : "http://") + "\(host):\(peer.api.port)"
+        }
+        return NodeOutputSource(selfID: config.node.id, store: node.outputs, peerAPIs: peers,
+                                client: FailoverTransport.makeHTTPClient(connectTimeout: .seconds(1), tls: tls),
+                                timeout: .seconds(5), logger: logger)
+    }
+
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.
     /// `tokens` is the tokens file read at start (`[api] tokens_file`), watched from then on.
     /// `peerTLSStamps` are the metadata of the `[tls]` files taken just before the node loaded them.
     static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, peerTLSStamps: [[String]],
                     logger: Logger) async throws {
         let authorizer = tokens.map { TokenAuthorizer($0.file) }
-        let app = try application(node: node, authorizer: authorizer, tls: tls, logger: logger)
+        let outputSource = try outputSource(node: node, apiTLS: tls != nil, logger: logger)
+        let app = try application(node: node, authorizer: authorizer, tls: tls, outputSource: outputSource, logger: logger)
         // Trapped before the API listens, so a SIGHUP sent once it answers never kills the node.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: NodeService(node: node)), .init(service: app)]
@@ -109,6 +140,12 @@ enum NodeServer {
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await outputSource.client.shutdown()
+            throw error
+        }
+        try? await outputSource.client.shutdown()
     }
 }

@@ -6,11 +6,11 @@ import Hummingbird
 /// with ``APIErrorMiddleware`` rendering every error. It starts no server; the node mounts it.
 public func makeQuorumRouter<Service: SchedulerService>(
     service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
-    authorizer: TokenAuthorizer? = nil
+    authorizer: TokenAuthorizer? = nil, outputSource: (any AttemptOutputSource)? = nil
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: APIErrorMiddleware(routes: QuorumRoutes<Service>.contract))
-    QuorumRoutes(service: service, limits: limits, shellPolicy: shellPolicy).register(on: router, authorizer: authorizer)
+    QuorumRoutes(service: service, limits: limits, shellPolicy: shellPolicy, outputSource: outputSource).register(on: router, authorizer: authorizer)
     return router
 }
 
@@ -56,9 +56,14 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     public let limits: APILimits
     /// What shell tasks may run (`[executor] shell_allow`, `workdir_root`); `nil`, anything.
     public let shellPolicy: (any ShellCommandPolicy)?
+    /// Where full output tails come from (the node's store, or the executor node); `nil`, the
+    /// output endpoint answers from the replicated short tail.
+    public let outputSource: (any AttemptOutputSource)?
 
     /// Routes over `service`.
-    public init(service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil) {
+    public init(service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
+                outputSource: (any AttemptOutputSource)? = nil) {
+        self.outputSource = outputSource
         self.service = service
         self.limits = limits
         self.shellPolicy = shellPolicy
@@ -127,6 +132,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     func handler<Context: RequestContext>(for route: APIRoute, context: Context.Type) -> Handler<Context> {
         let service = self.service
         let limits = self.limits
+        let outputSource = self.outputSource
         let submissionLimits = SubmissionLimits(limits: limits, shellPolicy: shellPolicy)
         typealias R = RequestReading
         switch (route.method, route.path) {
@@ -195,7 +201,20 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 let runID = try R.pathParameter("run_id", context)
                 let attempt = try R.attempt(request)
                 let items = try await service.runs(ofJob: jobID, consistency: try R.consistency(request))
-                return try R.json(try AttemptOutputResource.find(jobID: jobID, runID: runID, attempt: attempt, in: items))
+                var output = try AttemptOutputResource.find(jobID: jobID, runID: runID, attempt: attempt, in: items)
+                // A running attempt has no output yet; a finished one's full tail is on its executor.
+                if output.outcome != nil, let outputSource {
+                    let fetch = AttemptOutputRequest(
+                        jobID: jobID, runID: runID, attempt: output.attempt, executor: output.executor,
+                        authorization: request.headers[.authorization],
+                        mayProxy: !request.headers.contains { $0.name.canonicalName == AttemptOutputRequest.proxiedHeader.lowercased() })
+                    if let fetched = await outputSource.fullOutput(fetch) {
+                        output.outputTail = fetched.text
+                        output.complete = true
+                        output.source = fetched.source
+                    }
+                }
+                return try R.json(output)
             }
         case ("POST", "/api/jobs/{id}/pause"):
             return { _, context in try R.json(try await service.pauseJob(try R.pathParameter("id", context))) }

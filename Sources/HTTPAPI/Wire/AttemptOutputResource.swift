@@ -1,9 +1,21 @@
 /// `GET /api/jobs/{id}/runs/{run_id}/output`: one attempt's output tail.
 ///
-/// Today every node answers from its replicated state, where each attempt record keeps the
-/// executor's tail (up to 64 KiB): so any node serves it. A later design may keep only a short
-/// tail replicated and fetch the full one from the node that ran the attempt; this shape stays.
+/// The replicated state keeps only the last 4 KiB of each attempt's output; the full tail (up to
+/// 64 KiB) stays on the node that ran it. Any node answers: from its own store when it ran the
+/// attempt (`source: "local"`), by proxying to the executor node (`"executor"`), or — when that
+/// node is unreachable or no longer keeps it — from the replicated short tail (`"replicated"`,
+/// `complete: false`).
 public struct AttemptOutputResource: Codable, Hashable, Sendable {
+    /// Where an answer's ``outputTail`` came from.
+    public enum Source: String, Codable, Hashable, Sendable, CaseIterable {
+        /// The answering node ran the attempt and kept its full tail.
+        case local
+        /// Fetched from the node that ran the attempt.
+        case executor
+        /// The replicated short tail (the last 4 KiB), because the full one could not be had.
+        case replicated
+    }
+
     /// The job.
     public var jobId: String
     /// The run.
@@ -16,6 +28,11 @@ public struct AttemptOutputResource: Codable, Hashable, Sendable {
     @ExplicitNull public var outcome: String?
     /// The last bytes of its output (or of an http task's response body), as text.
     public var outputTail: String
+    /// `true` when ``outputTail`` is the executor's full tail (its last 64 KiB); `false` when it
+    /// is the replicated short tail, which may be cut to the last 4 KiB.
+    public var complete: Bool
+    /// Where ``outputTail`` came from.
+    public var source: Source
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -23,10 +40,14 @@ public struct AttemptOutputResource: Codable, Hashable, Sendable {
         case runId = "run_id"
         case attempt, executor, outcome
         case outputTail = "output_tail"
+        case complete, source
     }
 
-    /// An output.
-    public init(jobId: String, runId: String, attempt: Int, executor: String, outcome: String?, outputTail: String) {
+    /// An output (by default the replicated short tail).
+    public init(jobId: String, runId: String, attempt: Int, executor: String, outcome: String?, outputTail: String,
+                complete: Bool = false, source: Source = .replicated) {
+        self.complete = complete
+        self.source = source
         self.jobId = jobId
         self.runId = runId
         self.attempt = attempt
