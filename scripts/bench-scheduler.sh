@@ -3,10 +3,19 @@
 # snapshot/restore of that state. Each part runs in its own process so RSS is not inflated by
 # the other. Prints wall and per-thread CPU time (the machine may be shared).
 # Usage: scripts/bench-scheduler.sh [JOBS] [THROUGHPUT_JOBS]   (defaults 1000000 200000)
+#        scripts/bench-scheduler.sh --views [JOBS...]          (reads: label-index pages and the
+#                                                              cost of a held view; default 100000 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+swift build -c release --product SchedulerBenchmark
+if [ "${1:-}" = "--views" ]; then
+  shift
+  for n in "${@:-100000 1000000}"; do
+    for m in $n; do .build/release/SchedulerBenchmark --jobs 0 --throughput-jobs 0 --view-jobs "$m"; done
+  done
+  exit 0
+fi
 jobs="${1:-1000000}"
 throughput="${2:-200000}"
-swift build -c release --product SchedulerBenchmark
 .build/release/SchedulerBenchmark --jobs 0 --throughput-jobs "$throughput"
 .build/release/SchedulerBenchmark --jobs "$jobs" --throughput-jobs 0

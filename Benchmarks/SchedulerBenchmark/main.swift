@@ -3,6 +3,11 @@
 //
 //   SchedulerBenchmark [--jobs N] [--throughput-jobs N]
 //   SchedulerBenchmark --jobs 0 --throughput-jobs 0 --retention-minutes M [--retention-seconds S] [--rate R] [--tail-bytes B]
+//   SchedulerBenchmark --jobs 0 --throughput-jobs 0 --view-jobs N
+//
+// The view mode (scripts/bench-scheduler.sh --views) holds N labelled once jobs and prints the
+// cost of a two-label `listJobs` page through the label index, then what a reader holding an
+// isolated view (a copy of the state value) costs apply and resident memory (issue #12).
 //
 // The retention mode (scripts/bench-retention.sh) replays M minutes of simulated time at R once
 // jobs per second (default 100), each submitted, assigned and finished with a B-byte output tail (default 1 KiB)
@@ -195,4 +200,64 @@ if retentionMinutes > 0 {
         }
     }
     print(String(format: "%d jobs in %.1f s wall / %.1f s CPU", next, elapsed, cpu))
+}
+
+// 6. Reads (issue #12): a two-label page through the label index, and what holding a view costs.
+let viewJobs = argument("--view-jobs", default: 0)
+if viewJobs > 0 {
+    var state = SchedulerState()
+    var events: [SchedulerEvent] = []
+    // team:tK and shard:sK with K = i % 10 and i % 10 again: team:t1 & shard:s1 is every job of
+    // team t1 (a common pair); team:t1 & shard:s2 never occurs (the walk reads all of team t1).
+    // zone:zK with K = i % 7 makes team:t3 & zone:z5 one job in 70.
+    for i in 0..<viewJobs {
+        events.removeAll(keepingCapacity: true)
+        let labels = [KeyValue("team", "t\(i % 10)"), KeyValue("shard", "s\(i % 10)"), KeyValue("zone", "z\(i % 7)")]
+        let job = SubmitJob(jobID: JobID("job-\(i)"), spec: JobSpec(name: "job-\(i)", priority: i % 4, task: .noop, labels: labels),
+                            runID: RunID("run-\(i)"))
+        state.apply(.submitJob(job), at: start, into: &events)
+    }
+    let held = memoryMiB()
+    print(String(format: "%d labelled once jobs; RSS %.0f MiB", state.jobCount, held.rss))
+    let pairs: [(String, [KeyValue])] = [
+        ("common pair (team:t1 & shard:s1)", [KeyValue("team", "t1"), KeyValue("shard", "s1")]),
+        ("1-in-70 pair (team:t3 & zone:z5)", [KeyValue("team", "t3"), KeyValue("zone", "z5")]),
+        ("disjoint pair (team:t1 & shard:s2)", [KeyValue("team", "t1"), KeyValue("shard", "s2")]),
+    ]
+    for (name, labels) in pairs {
+        let filter = JobFilter(labels: labels)
+        var count = 0
+        let rounds = 20
+        let (_, elapsed, cpu) = measure {
+            for _ in 0..<rounds { count = state.listJobs(filter: filter, limit: 50).items.count }
+        }
+        print(String(format: "two-label page, limit 50, %@: %d items, %.3f ms wall / %.3f ms CPU per page", name, count,
+                     elapsed * 1000 / Double(rounds), cpu * 1000 / Double(rounds)))
+    }
+    func submit(_ name: String) -> Command {
+        .submitJob(SubmitJob(jobID: JobID(name), spec: JobSpec(name: name, task: .noop, labels: [KeyValue("team", "t1")]),
+                             runID: RunID("\(name)-run")))
+    }
+    func applyTimes(_ prefix: String, _ n: Int) -> [Double] {
+        (0..<n).map { k in
+            events.removeAll(keepingCapacity: true)
+            return measure { state.apply(submit("\(prefix)-\(k)"), at: start, into: &events) }.1
+        }
+    }
+    func percentile(_ xs: [Double], _ p: Double) -> Double {
+        let sorted = xs.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+    let plain = applyTimes("plain", 2_000)
+    let before = memoryMiB()
+    let view = state  // what a reader holding an isolated view holds
+    let (_, firstElapsed, _) = measure { state.apply(submit("viewed-first"), at: start, into: &events) }
+    let viewed = applyTimes("viewed", 2_000)
+    let during = memoryMiB()
+    print(String(format: "apply submit without a view: p50 %.1f µs, p99 %.1f µs", percentile(plain, 0.5) * 1e6, percentile(plain, 0.99) * 1e6))
+    print(String(format: "apply while a reader holds a view: first apply %.1f ms (copies every table it touches), then p50 %.1f µs, p99 %.1f µs",
+                 firstElapsed * 1000, percentile(viewed, 0.5) * 1e6, percentile(viewed, 0.99) * 1e6))
+    print(String(format: "RSS with the view held: %.0f MiB (before %.0f MiB, +%.0f MiB = +%.0f %%)", during.rss, before.rss,
+                 during.rss - before.rss, (during.rss - before.rss) / max(1, before.rss) * 100))
+    precondition(view.jobCount == state.jobCount - 2_001, "the view changed under later applies")
 }

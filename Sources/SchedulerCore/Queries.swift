@@ -88,12 +88,22 @@ public struct DAGTaskView: Hashable, Sendable {
 public struct JobFilter: Hashable, Sendable {
     /// Only jobs in this fine state (`queued`, `scheduled`, …).
     public var state: String?
-    /// Only jobs with this label.
-    public var label: KeyValue?
-    /// A filter (no arguments: everything).
+    /// Only jobs carrying every one of these labels.
+    public var labels: [KeyValue]
+    /// The first label filtered on (`nil`: none); setting it replaces all of ``labels``.
+    public var label: KeyValue? {
+        get { labels.first }
+        set { labels = newValue.map { [$0] } ?? [] }
+    }
+    /// A filter on a state and at most one label (no arguments: everything).
     public init(state: String? = nil, label: KeyValue? = nil) {
         self.state = state
-        self.label = label
+        self.labels = label.map { [$0] } ?? []
+    }
+    /// A filter on a state and every one of `labels`.
+    public init(state: String? = nil, labels: [KeyValue]) {
+        self.state = state
+        self.labels = labels
     }
 }
 
@@ -207,29 +217,41 @@ extension SchedulerState {
 
     // MARK: For the API
 
-    /// Jobs newest first, filtered, `limit` per page. O(jobs) per page.
+    /// Jobs newest first, filtered, `limit` per page; `nextCursor` is set when another
+    /// matching job exists past the page.
+    ///
+    /// Walks the apply-maintained index (SchedulerState+ListIndexes.swift) backwards from the
+    /// cursor and stops once the page is full: with labels, only the jobs carrying the label
+    /// with the fewest jobs are visited. O(page + jobs skipped), no copy of the table, no sort.
     public func listJobs(filter: JobFilter = JobFilter(), limit: Int, cursor: String? = nil) -> Page<Job> {
-        let before = cursor.flatMap { UInt64($0) } ?? UInt64.max
-        let matching = jobs.filter { job in
-            job.createdSeq < before
-                && (filter.state.map { fineState(of: job) == $0 } ?? true)
-                && (filter.label.map { job.spec.labels.contains($0) } ?? true)
+        var source = jobOrder
+        for label in filter.labels {
+            guard let list = jobsByLabel[label] else { return Page(items: [], nextCursor: nil) }
+            if list.entries.count < source.entries.count { source = list }
         }
-        return page(matching, limit: limit, seq: \.createdSeq)
+        return walk(source, limit: limit, cursor: cursor, seq: \Job.createdSeq) { entry in
+            guard let j = jobIndex[entry.id], jobs[j].createdSeq == entry.seq else { return nil }
+            let job = jobs[j]
+            guard filter.labels.allSatisfy(job.spec.labels.contains),
+                  filter.state.map({ fineState(of: job) == $0 }) ?? true else { return nil }
+            return job
+        }
     }
 
-    /// DAG runs newest first, optionally only in `state`.
+    /// DAG runs newest first, optionally only in `state`. O(page + DAG runs skipped).
     public func listDAGRuns(state: DAGState? = nil, limit: Int, cursor: String? = nil) -> Page<DAGRun> {
-        let before = cursor.flatMap { UInt64($0) } ?? UInt64.max
-        let matching = dags.filter { dag in dag.createdSeq < before && (state.map { dag.state == $0 } ?? true) }
-        return page(matching, limit: limit, seq: \.createdSeq)
+        walk(dagOrder, limit: limit, cursor: cursor, seq: \DAGRun.createdSeq) { entry in
+            guard let d = dagIndex[entry.id], dags[d].createdSeq == entry.seq else { return nil }
+            return state.map { dags[d].state == $0 } ?? true ? dags[d] : nil
+        }
     }
 
-    /// The dead-letter queue, most recently dead first.
+    /// The dead-letter queue, most recently dead first. O(page + stale entries skipped).
     public func listDLQ(limit: Int, cursor: String? = nil) -> Page<DLQEntry> {
-        let before = cursor.flatMap { UInt64($0) } ?? UInt64.max
-        let matching = runs.filter { $0.state == .dead && !$0.purged && $0.stateSeq < before }
-        let p = page(matching, limit: limit, seq: \.stateSeq)
+        let p = walk(dlqOrder, limit: limit, cursor: cursor, seq: \Run.stateSeq) { entry in
+            guard let i = runIndex[entry.id], Self.isInDLQ(runs[i], seq: entry.seq) else { return nil }
+            return runs[i]
+        }
         return Page(items: p.items.map(dlqEntry), nextCursor: p.nextCursor)
     }
 
@@ -259,13 +281,25 @@ extension SchedulerState {
         return jobs[j].history.reversed()
     }
 
-    private func page<T>(_ items: [T], limit: Int, seq: KeyPath<T, UInt64>) -> Page<T> {
+    /// One page from `index`, newest first: entries below the cursor are resolved by `match`
+    /// (`nil`: stale or filtered out) until `limit` items are found and one more match shows
+    /// that a next page exists. A cursor that is not a number reads from the newest.
+    private func walk<ID, T>(_ index: SeqOrderedIndex<ID>, limit: Int, cursor: String?, seq: KeyPath<T, UInt64>,
+                             match: (SeqOrderedIndex<ID>.Entry) -> T?) -> Page<T> {
+        let before = cursor.flatMap { UInt64($0) } ?? UInt64.max
         let n = max(1, limit)
-        var sorted = items
-        sorted.sort { $0[keyPath: seq] > $1[keyPath: seq] }
-        guard sorted.count > n else { return Page(items: sorted, nextCursor: nil) }
-        let slice = Array(sorted.prefix(n))
-        return Page(items: slice, nextCursor: slice.last.map { String($0[keyPath: seq]) })
+        var items: [T] = []
+        var more = false
+        index.forEachNewestFirst(before: before) { entry in
+            guard let item = match(entry) else { return true }
+            if items.count == n {
+                more = true
+                return false
+            }
+            items.append(item)
+            return true
+        }
+        return Page(items: items, nextCursor: more ? items.last.map { String($0[keyPath: seq]) } : nil)
     }
 }
 

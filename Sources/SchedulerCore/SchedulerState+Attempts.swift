@@ -134,6 +134,7 @@ extension SchedulerState {
             setState(i, .dead)
             runs[i].deadAt = now
             runs[i].stateSeq = nextSequence()  // DLQ order
+            dlqOrder.append(seq: runs[i].stateSeq, id: id)
             events.append(.runChanged(id, .dead, attempt: attempt))
             runBecameTerminal(i, jobSlot: jobSlot, &events)
         }
@@ -267,6 +268,7 @@ extension SchedulerState {
 
     private mutating func setPurged(_ i: Int) {
         dlqCount -= 1
+        dlqOrder.noteRemoved()
         runs[i].purged = true
     }
 }

@@ -29,6 +29,7 @@ extension SchedulerState {
         dags.append(DAGRun(id: id, spec: spec, jobID: jobID, state: .running, createdAt: now,
                            finishedAt: nil, retentionMs: retentionMs, createdSeq: nextSequence(),
                            dlqEntries: 0, taskRunIDStyle: taskRunIDStyle))
+        dagOrder.append(seq: dags[dags.count - 1].createdSeq, id: id)
         events.append(.dagSubmitted(id))
         for (index, task) in spec.tasks.enumerated() {
             let ready = spec.dependencies[index].isEmpty

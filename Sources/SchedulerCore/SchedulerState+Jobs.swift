@@ -57,6 +57,7 @@ extension SchedulerState {
                         runID: isOnce ? s.runID : nil, cronState: .scheduled, nextFireAt: firstFire,
                         lastFireScheduledAt: nil, lastRun: nil, activeRuns: [], missedFires: 0,
                         forbiddenFires: 0, history: [], finishedAt: nil, dlqEntries: 0))
+        indexJob(at: jobs.count - 1)
         if let firstFire {
             fireHeap.push(FireEntry(fireAt: firstFire, jobSeq: seq, jobID: s.jobID))
         }

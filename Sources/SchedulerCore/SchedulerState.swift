@@ -93,6 +93,19 @@ public struct SchedulerState: Sendable {
     var historyToTrim: [JobID] = []
     var idempotencyHeap = BinaryHeap<IdempotencyEntry>()
 
+    // Read indexes for the API's lists (SchedulerState+ListIndexes.swift): derived, rebuilt on
+    // restore, not in the snapshot; the dictionary is only read by key.
+    /// Every job, by creation sequence.
+    var jobOrder = SeqOrderedIndex<JobID>()
+    /// The jobs carrying each `key:value` label, by creation sequence.
+    var jobsByLabel: [KeyValue: SeqOrderedIndex<JobID>] = [:]
+    /// Labels whose lists lost a job in the entry being applied (checked for compaction at its end).
+    var labelsToCompact: [KeyValue] = []
+    /// Every DAG run, by creation sequence.
+    var dagOrder = SeqOrderedIndex<DAGRunID>()
+    /// The runs in the DLQ, by the sequence number they died under.
+    var dlqOrder = SeqOrderedIndex<RunID>()
+
     /// An empty scheduler.
     public init(config: SchedulerConfig = SchedulerConfig()) {
         self.config = config
@@ -152,6 +165,7 @@ public struct SchedulerState: Sendable {
         }
         trimHistories(&events)
         cleanHeapTops()
+        compactListIndexes()
     }
 
     private mutating func applyOne(_ command: Command, events: inout [SchedulerEvent]) {
@@ -270,6 +284,7 @@ public struct SchedulerState: Sendable {
 
     mutating func removeJob(at i: Int) {
         heapsToClean.insert(.fire)
+        unindexJob(at: i)
         finishedDAGRuns[jobs[i].id] = nil
         jobIndex[jobs[i].id] = nil
         let last = jobs.count - 1
@@ -281,6 +296,7 @@ public struct SchedulerState: Sendable {
     }
 
     mutating func removeDAG(at i: Int) {
+        dagOrder.noteRemoved()
         dagIndex[dags[i].id] = nil
         let last = dags.count - 1
         if i != last {
@@ -301,7 +317,11 @@ public struct SchedulerState: Sendable {
             runningRunIDs.remove(id)
             heapsToClean.insert(.deadline)
         case .pending: heapsToClean.insert(.due)
-        case .dead: if !purged { dlqCount -= 1 }
+        case .dead:
+            if !purged {
+                dlqCount -= 1
+                dlqOrder.noteRemoved()
+            }
         default: break
         }
     }

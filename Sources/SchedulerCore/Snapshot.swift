@@ -183,6 +183,7 @@ extension SchedulerState {
         fireHeap = BinaryHeap(fires)
         retentionHeap = BinaryHeap(retention)
         idempotencyHeap = BinaryHeap(idempotency.map { IdempotencyEntry(expiresAt: $0.value.expiresAt, key: $0.key) })
+        rebuildListIndexes()
     }
 }
 

@@ -12,6 +12,9 @@ certificates, the data, the logs and one pid file per node under pids/):
   drain     submit N noop jobs in batches, time until none is pending, queued or running
   lag       schedule lag (started_at - scheduled_at) of sampled jobs, idle or under a
             background load of --load-rate jobs/s
+  reads     load --jobs labelled pending jobs, then time single-job writes on the leader for
+            --seconds without readers and again while --readers processes loop a two-label
+            GET /api/jobs?label=a:b3&label=x:y5&limit=50 on the leader (issue #12)
   failover  --kills times: SIGKILL the leader, time to the next 201 on a surviving node,
             restart the killed node, wait until it caught up
 
@@ -493,6 +496,81 @@ def cmd_lag(args):
     emit(args, result)
 
 
+# ---------------------------------------------------------------- reads
+
+READ_PATH = "/api/jobs?label=a:b3&label=x:y5&limit=50"
+
+
+def reader_loop(url, stop_at, counter):
+    """One reader process: the two-label query in a loop until stop_at (time.time())."""
+    client = Client(url, timeout=60)
+    n = 0
+    while time.time() < stop_at:
+        try:
+            status, _ = client.call("GET", READ_PATH)
+            if status == 200:
+                n += 1
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.05)
+    with counter.get_lock():
+        counter.value += n
+
+
+def timed_writes(url, seconds, tag):
+    """Sequential single-job POSTs on one keep-alive connection: latencies in ms."""
+    client = Client(url, timeout=60)
+    latencies, end, k = [], time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        body = {"name": f"w-{tag}-{k}", "task": {"kind": "noop"}, "delay_seconds": 86400,
+                "labels": {"a": f"b{k % 10}", "x": f"y{k % 7}"}}
+        t0 = time.monotonic()
+        status, _ = client.call("POST", "/api/jobs", body)
+        if status == 201:
+            latencies.append((time.monotonic() - t0) * 1000)
+        k += 1
+    return latencies
+
+
+def cmd_reads(args):
+    import multiprocessing
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    leader, _ = wait_leader(c, 30)
+    url = c["api"][leader]
+    client = Client(url, timeout=120)
+    t0 = time.monotonic()
+    for start in range(0, args.jobs, args.batch):
+        jobs = [{"name": f"l-{i}", "task": {"kind": "noop"}, "delay_seconds": 86400,
+                 "labels": {"a": f"b{i % 10}", "x": f"y{i % 7}"}} for i in range(start, min(args.jobs, start + args.batch))]
+        for _ in range(20):
+            status, _ = client.call("POST", "/api/jobs/batch", {"jobs": jobs})
+            if status == 201:
+                break
+            time.sleep(0.2)
+        else:
+            raise SystemExit(f"loading failed at job {start}: HTTP {status}")
+    log(f"loaded {args.jobs} labelled pending jobs in {time.monotonic() - t0:.1f} s")
+    status, page = client.call("GET", READ_PATH)
+    log(f"the two-label page: HTTP {status}, {len(page['items']) if page else 0} items")
+    result = {"phase": "reads", "label": args.label, "jobs": args.jobs, "readers": args.readers, "seconds": args.seconds,
+              "readers_on": args.readers_on}
+    quiet = timed_writes(url, args.seconds, "quiet")
+    counter = multiprocessing.Value("l", 0)
+    stop_at = time.time() + args.seconds + 2
+    read_url = url if args.readers_on == "leader" else next(u for n, u in c["api"].items() if n != leader)
+    readers = [multiprocessing.Process(target=reader_loop, args=(read_url, stop_at, counter)) for _ in range(args.readers)]
+    for r in readers:
+        r.start()
+    time.sleep(1.0)  # let the readers reach a steady state
+    loaded = timed_writes(url, args.seconds, "read")
+    for r in readers:
+        r.join(30)
+    for name, lat in (("without_readers", quiet), ("with_readers", loaded)):
+        result[name] = {"writes": len(lat), "p50_ms": round(percentile(lat, 50), 2), "p99_ms": round(percentile(lat, 99), 2)}
+    result["reads_per_s"] = round(counter.value / (args.seconds + 1), 1)
+    emit(args, result)
+
+
 # ---------------------------------------------------------------- failover
 
 def first_write_after_kill(url, pid, interval, attempt_timeout, max_s, tag):
@@ -618,6 +696,16 @@ def main():
     p.add_argument("--label", default="idle")
     p.add_argument("--max-s", type=float, default=120)
     p.add_argument("--results")
+    p = sub.add_parser("reads")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--jobs", type=int, default=100000)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--readers", type=int, default=4)
+    p.add_argument("--readers-on", choices=["leader", "follower"], default="leader",
+                   help="where the readers send their queries (the writer always writes on the leader)")
+    p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--label", default="")
+    p.add_argument("--results")
     p = sub.add_parser("failover")
     p.add_argument("--dir", required=True)
     p.add_argument("--kills", type=int, default=30)
@@ -629,7 +717,7 @@ def main():
     p.add_argument("--results")
     args = ap.parse_args()
     {"up": cmd_up, "down": cmd_down, "leader": cmd_leader, "terms": cmd_terms, "drain": cmd_drain,
-     "lag": cmd_lag, "failover": cmd_failover}[args.cmd](args)
+     "lag": cmd_lag, "reads": cmd_reads, "failover": cmd_failover}[args.cmd](args)
 
 
 if __name__ == "__main__":

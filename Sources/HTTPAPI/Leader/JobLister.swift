@@ -1,30 +1,15 @@
 import SchedulerCore
 
-/// `GET /api/jobs` over a ``SchedulerState``: the state machine filters by state and one
-/// label; further labels are applied here, reading on until the page is full.
+/// `GET /api/jobs` over a ``SchedulerState``: the state machine filters by state and every
+/// label through its label index, reading only as far as the page needs.
 public enum JobLister {
-    /// One page of jobs matching `query`, newest first.
+    /// One page of jobs matching `query`, newest first; `next_cursor` is set when another
+    /// matching job exists.
     public static func list(_ query: JobListQuery, in state: SchedulerState) throws(APIError) -> ListPage<JobResource> {
-        var cursor = try self.cursor(query.cursor)
-        let limit = max(1, query.limit)
-        let first = query.labels.first.map { KeyValue($0.key, $0.value) }
-        let rest = query.labels.dropFirst().map { KeyValue($0.key, $0.value) }
-        var items: [Job] = []
-        while true {
-            let page = state.listJobs(filter: JobFilter(state: query.state, label: first), limit: limit, cursor: cursor)
-            for (index, job) in page.items.enumerated() where rest.allSatisfy({ job.spec.labels.contains($0) }) {
-                items.append(job)
-                if items.count == limit {
-                    let more = index < page.items.count - 1 || page.nextCursor != nil
-                    return ListPage(items: items.map { ResourceMapper.job($0, in: state) },
-                                    nextCursor: more ? String(job.createdSeq) : nil)
-                }
-            }
-            guard let next = page.nextCursor else {
-                return ListPage(items: items.map { ResourceMapper.job($0, in: state) }, nextCursor: nil)
-            }
-            cursor = next
-        }
+        let cursor = try self.cursor(query.cursor)
+        let filter = JobFilter(state: query.state, labels: query.labels.map { KeyValue($0.key, $0.value) })
+        let page = state.listJobs(filter: filter, limit: max(1, query.limit), cursor: cursor)
+        return ListPage(items: page.items.map { ResourceMapper.job($0, in: state) }, nextCursor: page.nextCursor)
     }
 
     /// Checks a cursor: the state machine's cursors are decimal sequence numbers.
