@@ -132,7 +132,10 @@ public final class ExecutorHost: Sendable {
     /// finish can fetch it from here) and returns the short tail to replicate. A failed write is
     /// logged: the attempt's finish matters more than its output.
     private func keepOutput(_ tail: String, of key: AttemptKey) -> String {
-        guard let outputs else { return tail }
+        // A tail the short one holds whole needs no file: most attempts print little or nothing,
+        // and a file created and later evicted per attempt cost a third of a node's CPU per job
+        // (docs/benchmarks.md, "CPU per drained job").
+        guard let outputs, tail.utf8.count > ReplicatedOutputTail.limit else { return tail }
         do {
             try outputs.write(tail, for: AttemptOutputStore.Key(runID: key.runID, attempt: key.attempt))
         } catch {

@@ -41,4 +41,24 @@ struct ExecutorHostOutputTests {
         #expect(storedAtReport.withLock { $0 } == [expected], "the full output is on disk before the finish is reported")
         #expect(store.output(of: key) == expected)
     }
+
+    @Test("a short output is reported whole and gets no file (a file per noop attempt cost a third of a node's CPU per job)")
+    func shortOutputGetsNoFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("host-outputs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try AttemptOutputStore(directory: directory)
+        let log = ReportLog()
+        let host = ExecutorHost(slots: 2, runner: AttemptRunner(configuration: ExecutorConfiguration(allowShell: true), logger: logger),
+                                clock: .system(), logger: logger, outputs: store) { log.report($0) }
+        host.accept(AppliedChanges(throughIndex: .zero, isReplay: false, events: [], starts: [
+            AttemptOrder(runID: "r1", attempt: 1, task: .shell(ShellTask(argv: ["/bin/echo", "hi"])), timeoutMs: 60_000),
+            AttemptOrder(runID: "r2", attempt: 1, task: .noop, timeoutMs: 60_000),
+        ], stops: []))
+        try await waitUntil("both reports") { log.reports.count == 2 && host.busy == 0 }
+        #expect(Set(log.reports.map(\.report.outputTail)) == ["hi\n", ""])
+        #expect(store.output(of: AttemptOutputStore.Key(runID: "r1", attempt: 1)) == nil)
+        #expect(store.output(of: AttemptOutputStore.Key(runID: "r2", attempt: 1)) == nil)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        #expect(files.filter { !$0.hasPrefix(".") }.isEmpty, "\(files)")
+    }
 }

@@ -202,8 +202,11 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 let attempt = try R.attempt(request)
                 let items = try await service.runs(ofJob: jobID, consistency: try R.consistency(request))
                 var output = try AttemptOutputResource.find(jobID: jobID, runID: runID, attempt: attempt, in: items)
-                // A running attempt has no output yet; a finished one's full tail is on its executor.
-                if output.outcome != nil, let outputSource {
+                // A running attempt has no output yet; a finished one's full tail is on its executor
+                // unless the replicated tail is already all of it.
+                if output.outcome != nil, AttemptOutputResource.isWhole(replicated: output.outputTail) {
+                    output.complete = true
+                } else if output.outcome != nil, let outputSource {
                     let fetch = AttemptOutputRequest(
                         jobID: jobID, runID: runID, attempt: output.attempt, executor: output.executor,
                         authorization: request.headers[.authorization],

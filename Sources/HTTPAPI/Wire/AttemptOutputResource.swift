@@ -34,6 +34,15 @@ public struct AttemptOutputResource: Codable, Hashable, Sendable {
     /// Where ``outputTail`` came from.
     public var source: Source
 
+    /// The most UTF-8 bytes of an attempt's output the replicated state keeps
+    /// (`Executor.ReplicatedOutputTail.limit`). A replicated tail more than 3 bytes shorter was
+    /// not cut (a cut one starts at most 3 bytes after the limit, on a character boundary): it is
+    /// the whole output, and the executor keeps no file for it.
+    public static let replicatedLimit = 4 * 1024
+
+    /// Whether `tail`, a replicated tail, is surely the whole output (see ``replicatedLimit``).
+    public static func isWhole(replicated tail: String) -> Bool { tail.utf8.count < replicatedLimit - 3 }
+
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case jobId = "job_id"
