@@ -29,6 +29,8 @@ public final class QuorumNode: Sendable {
     public let ids: NodeIDGenerator
     /// This node's Prometheus metrics.
     public let metrics: QuorumMetrics
+    /// The events of this node's applied log and its leader changes (`GET /api/events`).
+    public let events: EventHub
     let driver: RaftDriver
     let store: FileLogStore
     let link: PeerLink
@@ -42,13 +44,14 @@ public final class QuorumNode: Sendable {
     public let peerTLS: PeerTLSReload
 
     private init(config: NodeRuntimeConfig, settings: NodeSettings, replica: RaftReplica, ids: NodeIDGenerator,
-                 metrics: QuorumMetrics, driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
+                 metrics: QuorumMetrics, events: EventHub, driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
                  host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch, logger: Logger) {
         self.config = config
         self.settings = settings
         self.replica = replica
         self.ids = ids
         self.metrics = metrics
+        self.events = events
         self.driver = driver
         self.store = store
         self.link = link
@@ -114,7 +117,8 @@ public final class QuorumNode: Sendable {
         // The state machine reports to the host and the duties, which need the replica, which
         // needs the driver, which needs the state machine: close the loop through a box.
         let reactions = AppliedReactions()
-        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics,
+        let events = EventHub()
+        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics, eventHub: events,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence() },
                                                  wallClock: { stampClock.wall() },
@@ -163,7 +167,7 @@ public final class QuorumNode: Sendable {
         }
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
                                   settings: settings, executorID: executorID, logger: logger)
-        return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, driver: driver, store: store, link: link,
+        return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, events: events, driver: driver, store: store, link: link,
                           stateMachine: stateMachine, host: host, duties: duties, watch: watch, logger: logger)
     }
 
@@ -196,10 +200,17 @@ public final class QuorumNode: Sendable {
         logger.info("node stopped; the WAL is closed")
     }
 
-    /// Logs leader changes and counts them (`quorum_raft_leader_changes_total`).
+    /// Logs leader changes and counts them (`quorum_raft_leader_changes_total`), and tells
+    /// event clients (a `leader` event whose state is the leader's id, or `none` when this
+    /// node lost it).
     private func followLeadership() async {
         var leader: Raft.NodeID?
+        var announced: Raft.NodeID??
         for await change in driver.leadership.subscribe() {
+            if announced != .some(change.leader) {
+                announced = .some(change.leader)
+                events.append([ChangeEvent(id: nil, kind: .leader, at: settings.clock.wall(), state: change.leader.map { "\($0)" } ?? "none")])
+            }
             guard let newLeader = change.leader, newLeader != leader else { continue }
             leader = newLeader
             metrics.leaderChanged()
