@@ -128,3 +128,45 @@ extension RealClusterTests {
         }
     }
 }
+
+extension RealClusterTests.EventStreamClusterTests {
+    @Test("quorum watch prints each event once and, when its node is killed, goes on from the next --server")
+    func watchFollowsAcrossNodes() async throws {
+        try await TestCluster.with(nodes: 3) { cluster in
+            let (leader, _) = try await cluster.waitForLeader()
+            let followers = cluster.others(than: leader)
+            try #require(followers.count == 2)
+            let servers = followers.map { cluster.api($0).baseURL }.joined(separator: ",")
+            let out = cluster.directory + "/watch.out"
+            let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+            let pid = try QuorumBinary.spawn(
+                ["/bin/sh", "-c", #"exec "$0" watch --server "$1" --types job,run --connect-timeout 0.5 >"$2" 2>"$2.err" </dev/null"#,
+                 QuorumBinary.path, servers, out], environment: env)
+            defer {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, 0)
+            }
+            func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+            func succeeded(_ job: String) -> Bool {
+                text(out).split(separator: "\n").contains { $0.contains("job=\(job)") && $0.contains("state=succeeded") && $0.contains(" run ") }
+            }
+            try await eventually("watch to connect") { text(out + ".err").contains("following") ? true : nil }
+
+            let first = try await cluster.submit(JobSubmission(name: "watch-1", task: .shell(["/bin/sh", "-c", "echo one"])), to: leader)
+            try await eventually("the first job's success in the watch output") { succeeded(first) ? true : nil }
+            try await cluster.kill(followers[0], SIGKILL)
+            let second = try await cluster.submit(JobSubmission(name: "watch-2", task: .shell(["/bin/sh", "-c", "echo two"])), to: leader)
+            try await eventually("the second job's success after the failover", timeout: .seconds(90)) { succeeded(second) ? true : nil }
+
+            #expect(text(out + ".err").contains("lost \(cluster.api(followers[0]).baseURL)"))
+            let ids = text(out).split(separator: "\n").compactMap { line -> UInt64? in
+                guard let open = line.range(of: "(id ") else { return nil }
+                return UInt64(line[open.upperBound...].dropLast())
+            }
+            #expect(!ids.isEmpty)
+            #expect(Set(ids).count == ids.count, "an event printed twice:\n\(text(out))")
+            #expect(ids == ids.sorted(), "events out of log order:\n\(text(out))")
+        }
+    }
+}
