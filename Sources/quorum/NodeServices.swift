@@ -91,7 +91,7 @@ enum NodeServer {
         // Trapped before the API listens, so a SIGHUP sent once it answers never kills the node.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: NodeService(node: node)), .init(service: app)]
-        services.append(.init(service: EventStreamCloser(hub: node.events)))
+        services.append(.init(service: EventStreamCloser(hub: node.events, logger: logger)))
         var reloads: [SIGHUPReloader.Reload] = []
         if let authorizer, let tokens, let path = node.config.tokensFile {
             let watcher = TokenFileWatcher(path: path, authorizer: authorizer, logger: logger, loadedStamp: tokens.stamp)

@@ -31,9 +31,11 @@ struct RaftEventFeed: EventFeed {
 /// stream would otherwise never end.
 struct EventStreamCloser: Service {
     let hub: EventHub
+    let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
+        logger.info("shutting down: ending the open event streams", metadata: ["clients": "\(hub.clients)"])
         hub.close()
     }
 }

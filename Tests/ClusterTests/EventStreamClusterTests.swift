@@ -18,8 +18,8 @@ struct StreamedEvent: Sendable, Equatable {
 final class EventStreamReader: Sendable {
     /// What arrived, shared with the reading task.
     final class Seen: Sendable {
-        let state = Mutex((events: [StreamedEvent](), opened: false, resets: 0))
-        func withLock<T>(_ body: (inout (events: [StreamedEvent], opened: Bool, resets: Int)) -> T) -> T { state.withLock { body(&$0) } }
+        let state = Mutex((events: [StreamedEvent](), opened: false, resets: 0, ended: false))
+        func withLock<T>(_ body: (inout (events: [StreamedEvent], opened: Bool, resets: Int, ended: Bool)) -> T) -> T { state.withLock { body(&$0) } }
     }
     private let seen = Seen()
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
@@ -29,6 +29,8 @@ final class EventStreamReader: Sendable {
     var events: [StreamedEvent] { seen.withLock { $0.events } }
     var opened: Bool { seen.withLock { $0.opened } }
     var resets: Int { seen.withLock { $0.resets } }
+    /// Whether the stream has ended (the server closed it or the reader stopped).
+    var ended: Bool { seen.withLock { $0.ended } }
 
     /// Starts reading `baseURL`'s stream, after `lastEventID` if given.
     init(baseURL: String, lastEventID: UInt64? = nil) {
@@ -49,6 +51,7 @@ final class EventStreamReader: Sendable {
             } catch {
                 // Cancelled or the node went away: keep what arrived.
             }
+            seen.withLock { $0.ended = true }
         }
         task.withLock { $0 = started }
     }
@@ -167,6 +170,28 @@ extension RealClusterTests.EventStreamClusterTests {
             #expect(!ids.isEmpty)
             #expect(Set(ids).count == ids.count, "an event printed twice:\n\(text(out))")
             #expect(ids == ids.sorted(), "events out of log order:\n\(text(out))")
+        }
+    }
+}
+
+extension RealClusterTests.EventStreamClusterTests {
+    @Test("SIGTERM a node with an open event stream: the stream ends and the node exits 0 promptly")
+    func openStreamDoesNotHoldShutdown() async throws {
+        try await TestCluster.with(nodes: 3) { cluster in
+            let (leader, _) = try await cluster.waitForLeader()
+            let follower = try #require(cluster.others(than: leader).first)
+            let reader = EventStreamReader(baseURL: cluster.api(follower).baseURL)
+            defer { reader.stop() }
+            try await eventually("the stream to open") { reader.opened ? true : nil }
+            try await cluster.kill(follower, SIGTERM)
+            try await eventually("the stream to end") { reader.ended ? true : nil }
+            do {
+                try await eventually("node \(follower) exited", timeout: .seconds(20)) { cluster.isRunning(follower) ? nil : true }
+            } catch {
+                Issue.record("\(error)\n\(cluster.logTails(lines: 12))")
+                return
+            }
+            #expect(cluster.exitStatus(follower) == 0)
         }
     }
 }

@@ -156,6 +156,31 @@ struct EventStreamRouteTests {
         #expect(feed.cutOffs.count == 1)
         #expect(!writer.text.contains("id: 9000004"))
     }
+
+    @Test("over a real socket: closing the feed ends the response")
+    func closeEndsLiveResponse() async throws {
+        let feed = TestEventFeed()
+        let router = Router(context: BasicRequestContext.self)
+        EventStreamRoute(feed: feed).register(on: router)
+        try await Application(router: router).test(.live) { client in
+            async let response = client.send(.get, "/api/events")
+            try await eventually("the client to register") { feed.clients == 1 }
+            feed.append([Self.run(3, 0)])
+            feed.close()
+            let text = try await response.text
+            #expect(text == ": open\n\n" + ServerSentEventText.block(Self.run(3, 0)))
+        }
+    }
+
+    @Test("closing the feed (the node shuts down) ends an open stream")
+    func closeEndsStream() async throws {
+        let feed = TestEventFeed()
+        let writer = RecordingWriter()
+        let pump = Task { try await EventStreamRoute(feed: feed).stream(to: writer, lastEventID: nil) }
+        try await eventually("the client to register") { feed.clients == 1 && writer.text.contains(": open") }
+        feed.close()
+        try await pump.value
+    }
 }
 
 /// A body writer that records what it is given and can hold writes, like a client that stops reading.

@@ -55,6 +55,8 @@ public struct EventStreamRoute<Feed: EventFeed>: Sendable {
         var writer = writer
         try await EventPump(feed: feed, settings: settings, filter: filter)
             .run(writer: &writer, wakes: wakes, cursor: cursor, reset: opening == .reset)
+        // Ends the chunked body; without it the server would hold the response open.
+        try await writer.finish(nil)
     }
 
     /// `?types=run,dag&job=ID&dag=ID&label=k:v` (labels may repeat; all must match).
