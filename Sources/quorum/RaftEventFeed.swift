@@ -1,5 +1,6 @@
 import HTTPAPI
 import Logging
+import NodeMetrics
 import NodeRuntime
 import SchedulerCore
 import ServiceLifecycle
@@ -8,6 +9,7 @@ import ServiceLifecycle
 /// knows the other). A client cut off for being slow is logged and counted.
 struct RaftEventFeed: EventFeed {
     let hub: EventHub
+    let metrics: QuorumMetrics
     let logger: Logger
 
     func open(lastEventID: UInt64?) -> (cursor: EventCursor, opening: EventOpening) { hub.open(lastEventID: lastEventID) }
@@ -20,6 +22,7 @@ struct RaftEventFeed: EventFeed {
 
     func clientCutOff(reason: String) {
         hub.countCutOff()
+        metrics.eventClientCutOff()
         logger.warning("closed a slow /api/events client; it may reconnect with Last-Event-ID", metadata: [
             "reason": "\(reason)", "cut_off_total": "\(hub.cutOffs)",
         ])
