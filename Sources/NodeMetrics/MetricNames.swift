@@ -38,6 +38,9 @@ public enum MetricNames {
     /// than 1 s ahead of its bound (the median of every voter's fresh report, or its monotonic
     /// clock plus its trusted offset) and began stamping the bound instead; once per episode.
     public static let clockJumps = "quorum_clock_jumps_total"
+    /// `quorum_events_clients_cut_off_total` (counter): `GET /api/events` clients closed for
+    /// falling too far behind (docs/api.md, "Events").
+    public static let eventClientsCutOff = "quorum_events_clients_cut_off_total"
     /// `quorum_raft_dropped_messages_total{reason}` (counter): peer Raft messages dropped by
     /// validation (`Raft.DropReason`).
     public static let raftDroppedMessages = "quorum_raft_dropped_messages_total"
@@ -69,7 +72,7 @@ public enum MetricNames {
         (jobsSubmitted, "counter"), (runsFinished, "counter"), (queueDepth, "gauge"), (dlqSize, "gauge"),
         (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
         (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
-        (transportDroppedFrames, "counter"), (tlsReloads, "counter"),
+        (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
     ]
 }
 
@@ -113,6 +116,7 @@ enum MetricHelp {
         case MetricNames.executorBusy: "Executor slots of this node running an attempt."
         case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
         case MetricNames.clockJumps: "Times this leader found its wall clock more than 1 s ahead of its bound (the median of every voter's reported clock, or its trusted offset) and began stamping the bound; once per episode."
+        case MetricNames.eventClientsCutOff: "Event-stream clients closed for falling too far behind."
         case MetricNames.raftDroppedMessages: "Peer Raft messages dropped by validation, by reason."
         case MetricNames.transportDroppedFrames: "Peer frames the transport could not send or deliver, by reason."
         case MetricNames.tlsReloads: "TLS files re-read without a restart, by target (peer, api) and outcome (ok, error)."

@@ -21,6 +21,7 @@ public final class QuorumMetrics: Sendable {
     private let raftAppliedIndex: Gauge
     private let leaderChanges: Counter
     private let clockJumps: Counter
+    private let eventClientsCutOff: Counter
     /// A `DurationHistogram` (not a value histogram) so that swift-metrics `Timer`s with the same
     /// label — RaftStorage's WAL writer records `quorum_wal_fsync_seconds` through one — can be
     /// routed to the very same histogram by ``metricsFactory``.
@@ -72,6 +73,7 @@ public final class QuorumMetrics: Sendable {
         raftAppliedIndex = registry.makeGauge(descriptor: Self.descriptor(N.raftAppliedIndex))
         leaderChanges = registry.makeCounter(descriptor: Self.descriptor(N.raftLeaderChanges))
         clockJumps = registry.makeCounter(descriptor: Self.descriptor(N.clockJumps))
+        eventClientsCutOff = registry.makeCounter(descriptor: Self.descriptor(N.eventClientsCutOff))
         raftAppend = registry.makeDurationHistogram(descriptor: Self.descriptor(N.raftAppend), buckets: MetricBuckets.storage)
         walFsync = registry.makeDurationHistogram(descriptor: Self.descriptor(N.walFsync), buckets: MetricBuckets.storage)
         jobsSubmittedCounter = registry.makeCounter(descriptor: Self.descriptor(N.jobsSubmitted))
@@ -118,6 +120,12 @@ public final class QuorumMetrics: Sendable {
     /// (`quorum_clock_jumps_total`).
     public func clockJumped() {
         clockJumps.increment()
+    }
+
+    /// Counts one `GET /api/events` client cut off for being slow
+    /// (`quorum_events_clients_cut_off_total`).
+    public func eventClientCutOff() {
+        eventClientsCutOff.increment()
     }
 
     /// Records one local log append (entries written to the log store, before the fsync is

@@ -32,6 +32,8 @@ public final class QuorumNode: Sendable {
     /// The full output tails of the attempts this node ran (`data/<id>/outputs/`); the
     /// replicated state keeps only their short tails.
     public let outputs: AttemptOutputStore
+    /// The events of this node's applied log and its leader changes (`GET /api/events`).
+    public let events: EventHub
     let driver: RaftDriver
     let store: FileLogStore
     let link: PeerLink
@@ -45,14 +47,16 @@ public final class QuorumNode: Sendable {
     public let peerTLS: PeerTLSReload
 
     private init(config: NodeRuntimeConfig, settings: NodeSettings, replica: RaftReplica, ids: NodeIDGenerator,
-                 metrics: QuorumMetrics, driver: RaftDriver, store: FileLogStore, link: PeerLink, stateMachine: SchedulerStateMachine,
-                 host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch, outputs: AttemptOutputStore, logger: Logger) {
+                 metrics: QuorumMetrics, events: EventHub, driver: RaftDriver, store: FileLogStore, link: PeerLink,
+                 stateMachine: SchedulerStateMachine, host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch,
+                 outputs: AttemptOutputStore, logger: Logger) {
         self.outputs = outputs
         self.config = config
         self.settings = settings
         self.replica = replica
         self.ids = ids
         self.metrics = metrics
+        self.events = events
         self.driver = driver
         self.store = store
         self.link = link
@@ -119,7 +123,8 @@ public final class QuorumNode: Sendable {
         // The state machine reports to the host and the duties, which need the replica, which
         // needs the driver, which needs the state machine: close the loop through a box.
         let reactions = AppliedReactions()
-        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics,
+        let events = EventHub()
+        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics, eventHub: events,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence() },
                                                  wallClock: { stampClock.wall() },
@@ -169,8 +174,9 @@ public final class QuorumNode: Sendable {
         }
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
                                   settings: settings, executorID: executorID, logger: logger)
-        return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, driver: driver, store: store, link: link,
-                          stateMachine: stateMachine, host: host, duties: duties, watch: watch, outputs: outputs, logger: logger)
+        return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, events: events, driver: driver,
+                          store: store, link: link, stateMachine: stateMachine, host: host, duties: duties, watch: watch,
+                          outputs: outputs, logger: logger)
     }
 
     /// Runs the node until the calling task is cancelled or the driver fails (throws).
@@ -202,10 +208,17 @@ public final class QuorumNode: Sendable {
         logger.info("node stopped; the WAL is closed")
     }
 
-    /// Logs leader changes and counts them (`quorum_raft_leader_changes_total`).
+    /// Logs leader changes and counts them (`quorum_raft_leader_changes_total`), and tells
+    /// event clients (a `leader` event whose state is the leader's id, or `none` when this
+    /// node lost it).
     private func followLeadership() async {
         var leader: Raft.NodeID?
+        var announced: Raft.NodeID??
         for await change in driver.leadership.subscribe() {
+            if announced != .some(change.leader) {
+                announced = .some(change.leader)
+                events.append([ChangeEvent(id: nil, kind: .leader, at: settings.clock.wall(), state: change.leader.map { "\($0)" } ?? "none")])
+            }
             guard let newLeader = change.leader, newLeader != leader else { continue }
             leader = newLeader
             metrics.leaderChanged()

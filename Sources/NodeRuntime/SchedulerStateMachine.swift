@@ -55,6 +55,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     private let killGraceMs: Int64
     private let onApplied: @Sendable (AppliedChanges) -> Void
     private let metrics: QuorumMetrics?
+    private let eventHub: EventHub?
     private let logger: Logger
     private(set) var appliedIndex = Raft.LogIndex.zero
 
@@ -72,13 +73,15 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///   - recentLimit: how many entries' events are kept for proposers that ask late.
     ///   - onApplied: called on this actor after each applied batch; must not block.
     ///   - metrics: counts jobs, finished runs, queue depth and the DLQ from every applied entry.
+    ///   - eventHub: receives each applied entry's client-visible events (`GET /api/events`),
+    ///     replayed entries included, so a restarted node can resume clients after its snapshot.
     ///   - leaseExpired: while the executor lease has run out (the node fences), nothing starts.
     ///   - startedWall, leaseProven: until `leaseProven()`, attempts assigned before `startedWall`
     ///     (this process's start) are not started (``NodeCore/ExecutorOrders/withoutStale(_:in:startedAt:)``).
     ///   - wallClock, killGraceMs: attempts are time-boxed to end, killed, before the leader's
     ///     deadline (``NodeCore/ExecutorOrders/timeBoxed(_:in:now:killGraceMs:)``).
     public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, recentLimit: Int = 16_384,
-                metrics: QuorumMetrics? = nil, startedWall: Timestamp = .zero, leaseProven: @escaping @Sendable () -> Bool = { true },
+                metrics: QuorumMetrics? = nil, eventHub: EventHub? = nil, startedWall: Timestamp = .zero, leaseProven: @escaping @Sendable () -> Bool = { true },
                 leaseExpired: @escaping @Sendable () -> Bool = { false }, wallClock: (@Sendable () -> Timestamp)? = nil, killGraceMs: Int64 = 5_000,
                 logger: Logger, onApplied: @escaping @Sendable (AppliedChanges) -> Void) {
         self.wallClock = wallClock
@@ -90,6 +93,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         self.leaseExpired = leaseExpired
         self.recentLimit = recentLimit
         self.metrics = metrics
+        self.eventHub = eventHub
         self.logger = logger
         self.onApplied = onApplied
     }
@@ -126,6 +130,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
                 lastLiveStamp = stamped.at
             }
             batchEvents.append(contentsOf: events)
+            eventHub?.append(ChangeEvents.derive(from: events, index: entry.index.rawValue, at: stamped.at, state: state))
             remember(events, at: entry.index)
             applied = entry.index
         }
@@ -167,6 +172,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         state = try SchedulerState(snapshot: snapshot)
         metrics?.recordGauges(of: state)
         appliedIndex = index
+        eventHub?.restart(after: index.rawValue)
         recentEvents = [:]
         recentOrder = []
         recentStart = 0

@@ -27,8 +27,9 @@ public enum SchedulerEvent: Hashable, Sendable {
     case fireSkipped(JobID, scheduledAt: Timestamp, reason: FireSkipReason)
     /// A finish or expire for an attempt that is not current; nothing changed.
     case staleReport(RunID, attempt: Int)
-    /// A job or DAG run was removed after its retention.
-    case removed(id: String)
+    /// A job or DAG run (`isDAG`) was removed after its retention, its history limit or a
+    /// purge. `isDAG` says which, since the id is no longer in the state to look up.
+    case removed(id: String, isDAG: Bool = false)
     /// The command was refused; nothing changed.
     case rejected(CommandRejection)
 }

@@ -53,7 +53,7 @@ extension SchedulerState {
             for old in current.prefix(excess) {
                 guard let d = dagIndex[old.id] else { continue }
                 removeDAGRun(at: d)
-                events.append(.removed(id: old.id.rawValue))
+                events.append(.removed(id: old.id.rawValue, isDAG: true))
             }
             finishedDAGRuns[jobID] = current.dropFirst(excess).map(\.id)
         }

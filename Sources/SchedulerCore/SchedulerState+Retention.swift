@@ -79,7 +79,7 @@ extension SchedulerState {
             guard let d = dagIndex[id], dags[d].createdSeq == entry.seq,
                   retentionExpiry(dag: d) == entry.expiresAt else { return false }
             removeDAGRun(at: d)
-            events.append(.removed(id: entry.id))
+            events.append(.removed(id: entry.id, isDAG: true))
             return true
         }
     }

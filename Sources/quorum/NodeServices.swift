@@ -61,6 +61,7 @@ enum NodeServer {
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })
+        EventStreamRoute(feed: RaftEventFeed(hub: node.events, metrics: node.metrics, logger: logger)).register(on: router, authorizer: authorizer)
         let metricsAuthorizer = node.config.cluster.api.metricsPublic ? nil : authorizer
         router.get(RouterPath(MetricsRoute.path)) { request, _ in
             if let metricsAuthorizer { _ = try metricsAuthorizer.authorize(request, required: .read) }
@@ -121,6 +122,7 @@ enum NodeServer {
         // Trapped before the API listens, so a SIGHUP sent once it answers never kills the node.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: NodeService(node: node)), .init(service: app)]
+        services.append(.init(service: EventStreamCloser(hub: node.events, logger: logger)))
         var reloads: [SIGHUPReloader.Reload] = []
         if let authorizer, let tokens, let path = node.config.tokensFile {
             let watcher = TokenFileWatcher(path: path, authorizer: authorizer, logger: logger, loadedStamp: tokens.stamp)

@@ -17,7 +17,7 @@ struct QuorumMetricsTests {
             "quorum_executor_busy": "gauge", "quorum_http_requests_total": "counter",
             "quorum_clock_jumps_total": "counter",
             "quorum_raft_dropped_messages_total": "counter", "quorum_transport_dropped_frames_total": "counter",
-            "quorum_tls_reloads_total": "counter",
+            "quorum_tls_reloads_total": "counter", "quorum_events_clients_cut_off_total": "counter",
         ]
         #expect(scrape.types == expected)
         #expect(Dictionary(uniqueKeysWithValues: MetricNames.all.map { ($0.name, $0.type) }) == expected)

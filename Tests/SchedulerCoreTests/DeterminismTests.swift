@@ -23,7 +23,7 @@ struct DeterminismTests {
             for event in events {
                 switch event {
                 case .jobSubmitted(let id): live.insert(id)
-                case .removed(let id): live.remove(JobID(id))
+                case .removed(let id, _): live.remove(JobID(id))
                 case .runChanged(let run, let runState, let attempt):
                     #expect(attempt >= maxAttempt[run, default: 0], "seed \(seed) step \(step): attempt of \(run) shrank")
                     maxAttempt[run] = max(attempt, maxAttempt[run, default: 0])

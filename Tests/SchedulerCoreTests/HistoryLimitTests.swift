@@ -29,7 +29,7 @@ struct HistoryLimitTests {
         Self.fireAndFinish(&h, "r3")
         #expect(h.state.dagCount == 3)  // r2 does not count: r1 and r3 are the two kept
         Self.fireAndFinish(&h, "r4")
-        #expect(h.lastEvents.contains(.removed(id: "r1")))
+        #expect(h.lastEvents.contains(.removed(id: "r1", isDAG: true)))
         #expect(h.state.dagRun("r1") == nil && h.state.run("r1.a") == nil)
         #expect(h.state.dagRun("r2") != nil && h.state.dagRun("r3") != nil && h.state.dagRun("r4") != nil)
         h.clock = h.clock + 60_000

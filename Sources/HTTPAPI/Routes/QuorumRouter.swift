@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// Builds the router of Quorum's HTTP API over `service`: every endpoint of the public contract
-/// except `/metrics` (``QuorumRoutes/servedByNode``), `/api/events` and the dashboard
+/// except `/metrics` and `/api/events` (``QuorumRoutes/servedByNode``) and the dashboard
 /// (``QuorumRoutes/notYetImplemented``),
 /// with ``APIErrorMiddleware`` rendering every error. It starts no server; the node mounts it.
 public func makeQuorumRouter<Service: SchedulerService>(
@@ -17,15 +17,15 @@ public func makeQuorumRouter<Service: SchedulerService>(
 /// The API's routes as data: the table the router is built from and that the OpenAPI test
 /// compares with `docs/openapi.yaml`.
 public struct QuorumRoutes<Service: SchedulerService>: Sendable {
-    /// Routes of the contract not served yet (later issues): server-sent events, dashboard.
+    /// Routes of the contract not served yet (later issues): the dashboard.
     public static var notYetImplemented: [APIRoute] {
-        [APIRoute("GET", "/api/events"), APIRoute("GET", "/")]
+        [APIRoute("GET", "/")]
     }
 
     /// Routes of the contract the node adds next to these (they need the node, not the
-    /// service): Prometheus metrics.
+    /// service): Prometheus metrics and server-sent events (``EventStreamRoute``).
     public static var servedByNode: [APIRoute] {
-        [APIRoute("GET", "/metrics")]
+        [APIRoute("GET", "/metrics"), APIRoute("GET", "/api/events")]
     }
 
     /// Every route of the contract: those registered here, those the node adds, those not built

@@ -57,7 +57,7 @@ enum QuorumBinary {
         return Result(exitCode: exitCode, output: text)
     }
 
-    private static func spawn(_ argv: [String], environment: [String]) throws -> pid_t {
+    static func spawn(_ argv: [String], environment: [String]) throws -> pid_t {
         var cArguments = argv.map { strdup($0) } + [nil]
         var cEnvironment = environment.map { strdup($0) } + [nil]
         defer {

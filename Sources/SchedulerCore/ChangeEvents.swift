@@ -1,0 +1,60 @@
+/// Turns the ``SchedulerEvent``s of one applied entry into the ``ChangeEvent``s clients see.
+/// Pure: every node derives the same events with the same ids from the same entry.
+public enum ChangeEvents {
+    /// The client-visible events of the entry at `index` stamped `at`, read against `state`
+    /// *after* the entry was applied (for a run's job and DAG, and labels). Scheduler events
+    /// that change nothing a client lists (duplicates, stale reports, rejections, skipped
+    /// fires, executor orders) produce none.
+    public static func derive(from events: [SchedulerEvent], index: UInt64, at: Timestamp, state: SchedulerState) -> [ChangeEvent] {
+        var derived: [ChangeEvent] = []
+        for event in events {
+            guard var change = change(for: event, at: at, state: state) else { continue }
+            change.id = ChangeEvent.id(index: index, position: derived.count)
+            derived.append(change)
+        }
+        return derived
+    }
+
+    static func change(for event: SchedulerEvent, at: Timestamp, state: SchedulerState) -> ChangeEvent? {
+        switch event {
+        case .jobSubmitted(let id), .jobChanged(let id):
+            let job = state.job(id)
+            return ChangeEvent(id: nil, kind: .job, at: at, jobID: id.rawValue, state: job.map { state.fineState(of: $0) } ?? "removed",
+                               labels: job?.spec.labels ?? [])
+        case .dagSubmitted(let id):
+            let dag = state.dagRun(id)
+            return ChangeEvent(id: nil, kind: .dag, at: at, jobID: dag?.jobID?.rawValue, dagID: id.rawValue,
+                               state: dag.map { "\($0.state)" } ?? "removed", labels: dag?.spec.labels ?? [])
+        case .dagChanged(let id, let dagState):
+            let dag = state.dagRun(id)
+            return ChangeEvent(id: nil, kind: .dag, at: at, jobID: dag?.jobID?.rawValue, dagID: id.rawValue,
+                               state: "\(dagState)", labels: dag?.spec.labels ?? [])
+        case .runChanged(let id, let runState, let attempt):
+            var change = runEvent(id, attempt: attempt, at: at, state: state)
+            change.state = "\(runState)"
+            return change
+        case .attemptFinished(let id, let attempt, let outcome):
+            var change = runEvent(id, attempt: attempt, at: at, state: state)
+            change.outcome = "\(outcome)"
+            return change
+        case .removed(let id, let isDAG):
+            if isDAG { return ChangeEvent(id: nil, kind: .dag, at: at, dagID: id, state: "removed") }
+            return ChangeEvent(id: nil, kind: .job, at: at, jobID: id, state: "removed")
+        case .duplicateSubmit, .startAttempt, .stopAttempt, .fireSkipped, .staleReport, .rejected:
+            return nil
+        }
+    }
+
+    private static func runEvent(_ id: RunID, attempt: Int, at: Timestamp, state: SchedulerState) -> ChangeEvent {
+        let run = state.run(id)
+        let dagID = run?.dagTask?.dagRunID
+        var labels: [KeyValue] = []
+        if let jobID = run?.jobID, let job = state.job(jobID) {
+            labels = job.spec.labels
+        } else if let dagID, let dag = state.dagRun(dagID) {
+            labels = dag.spec.labels
+        }
+        return ChangeEvent(id: nil, kind: .run, at: at, jobID: run?.jobID?.rawValue, runID: id.rawValue, dagID: dagID?.rawValue,
+                           attempt: attempt, labels: labels)
+    }
+}

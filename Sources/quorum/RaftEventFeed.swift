@@ -1,0 +1,44 @@
+import HTTPAPI
+import Logging
+import NodeMetrics
+import NodeRuntime
+import SchedulerCore
+import ServiceLifecycle
+
+/// The node's ``NodeRuntime/EventHub`` as the HTTP API's ``HTTPAPI/EventFeed`` (neither module
+/// knows the other). A client cut off for being slow is logged and counted.
+struct RaftEventFeed: EventFeed {
+    let hub: EventHub
+    let metrics: QuorumMetrics
+    let logger: Logger
+
+    func open(lastEventID: UInt64?) -> (cursor: EventCursor, opening: EventOpening) { hub.open(lastEventID: lastEventID) }
+
+    func read(_ cursor: EventCursor, limit: Int, clientBuffer: Int) -> EventRead {
+        hub.read(cursor, limit: limit, clientBuffer: clientBuffer)
+    }
+
+    func wakes() -> AsyncStream<Void> { hub.wakes() }
+
+    func clientCutOff(reason: String) {
+        hub.countCutOff()
+        metrics.eventClientCutOff()
+        logger.warning("closed a slow /api/events client; it may reconnect with Last-Event-ID", metadata: [
+            "reason": "\(reason)", "cut_off_total": "\(hub.cutOffs)",
+        ])
+    }
+}
+
+/// Ends the open event streams when a graceful shutdown starts. Listed after the API in the
+/// service group, so it stops first: the API's server waits for open responses, and an event
+/// stream would otherwise never end.
+struct EventStreamCloser: Service {
+    let hub: EventHub
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.info("shutting down: ending the open event streams", metadata: ["clients": "\(hub.clients)"])
+        hub.close()
+    }
+}
