@@ -27,7 +27,7 @@ extension RealClusterTests {
             try await TestCluster.with(nodes: 3) { cluster in
                 let (leader, _) = try await cluster.waitForLeader()
                 let follower = try #require(cluster.others(than: leader).first)
-                // The repro (≈ 20 MB, over the 16 MiB peer frame limit once encoded) to the leader, and
+                // The repro (≈ 20 MB: over the old 16 MiB peer frame once encoded, over max_entry_bytes) to the leader, and
                 // ≈ 6.4 MB (under the frame limit, over the 4 MiB max_entry_bytes) to a follower,
                 // which refuses it before forwarding. Both are under the 32 MiB request limit.
                 let repro = Self.batchBody(jobs: 9_000, argvBytes: 2_200)
