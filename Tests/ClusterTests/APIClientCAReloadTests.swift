@@ -44,10 +44,12 @@ struct APIClientCAReloadTests {
         try node.start()
         defer { node.send(SIGKILL) }
         let https = "https://127.0.0.1:\(ports[1])"
-        /// `quorum jobs` over https presenting `client` (a directory's n1 certificate), or none;
-        /// retrying for `wait` seconds while the node cannot serve (no --wait where a refusal is expected).
+        /// `quorum jobs` over https presenting `client` (a directory's n1 certificate, or the path
+        /// of a pair without its extension), or none; retrying for `wait` seconds while the node
+        /// cannot serve (no --wait where a refusal is expected).
         func listJobs(as client: String?, wait: Int = 5) throws -> QuorumBinary.Result {
-            let certificate = client.map { ["--cert", "\($0)/n1.pem", "--key", "\($0)/n1.key"] } ?? []
+            let pair = client.map { $0.contains("/") ? $0 : "\($0)/n1" }
+            let certificate = pair.map { ["--cert", "\($0).pem", "--key", "\($0).key"] } ?? []
             return try QuorumBinary.runToCompletion(
                 quorum, ["jobs", "--server", https, "--cacert", "a/ca.pem", "--wait", "\(wait)"] + certificate, in: directory)
         }
@@ -67,6 +69,8 @@ struct APIClientCAReloadTests {
         let fromB = try listJobs(as: "b", wait: 0)
         #expect(fromB.exitCode != 0, "a client certificate of CA B was accepted under client_ca = A: \(fromB.output)")
         #expect(try listJobs(as: nil, wait: 0).exitCode != 0, "a client without a certificate was accepted")
+        // From CA A but for serving only (no clientAuth usage): not a client certificate.
+        #expect(try listJobs(as: "a/api", wait: 0).exitCode != 0, "the API's server certificate was accepted as a client certificate")
 
         // The bundle A+B renamed into place: B's clients get in, A's still do, no restart.
         try replaceClientCA(with: caA + caB, in: directory)
@@ -82,6 +86,8 @@ struct APIClientCAReloadTests {
         #expect(try listJobs(as: "b").exitCode == 0, "the garbage client_ca replaced the trusted CAs")
         #expect(try listJobs(as: "a").exitCode == 0, "the garbage client_ca replaced the trusted CAs")
         #expect(node.isRunning)
+        #expect(node.logTail(lines: 400).contains("[api] client_ca \(directory)/client-ca.pem"),
+                "the error log line does not name the client_ca file: \(node.logTail())")
     }
 
     /// Writes `pem` next to `client-ca.pem` and renames it into place (what an operator does).
