@@ -118,7 +118,7 @@ let package = Package(
             name: "quorum",
             dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient", "Executor",
                            "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
-                           hummingbirdTLS, nioSSL, asyncHTTPClient, nioCore]),
+                           hummingbirdTLS, nioSSL, asyncHTTPClient, nioCore, x509, asn1]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
         .target(name: "SimulationKit", dependencies: ["RaftCore"]),

@@ -72,7 +72,7 @@ enum NodeServer {
         var server = limits.httpServer
         if let tls {
             do {
-                server = try .tls(server, tlsConfiguration: try tls.serverConfiguration())
+                server = try .tls(server, configuration: try tls.serverConfiguration())
             } catch let error as CLIError {
                 throw error
             } catch {

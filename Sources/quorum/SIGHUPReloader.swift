@@ -2,8 +2,8 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Reloads the API tokens file and the API's TLS pair at once when the node gets SIGHUP — the
-/// same reloads ``FileChangePoller`` triggers about a second after a file changes, for an
+/// Reloads the API tokens file and the API's TLS pair and `client_ca` at once when the node
+/// gets SIGHUP — the same reloads ``FileChangePoller`` triggers about a second after a file changes, for an
 /// operator (or a certificate renewer's hook) who wants them now, or whose change the poller
 /// cannot see (a file rewritten in place with its size and modification time kept).
 ///

@@ -5,13 +5,13 @@ extension Transport {
     /// The certificates of a CA bundle: one or more PEM `CERTIFICATE` blocks concatenated (what
     /// `cat old-ca.pem new-ca.pem` writes). A bundle lets the cluster trust an old and a new CA at
     /// the same time, which is what rotating the CA without downtime needs.
-    enum CertificateBundle {
+    public enum CertificateBundle {
         /// Every certificate in `pem`, in file order.
         ///
         /// Throws ``CertificateError/Code/malformedFile`` naming `source` when the text holds no
         /// certificate at all, or naming the position (1-based) of the block that is not a valid
         /// certificate, so an operator knows which part of a concatenated file to fix.
-        static func parse(_ pem: String, source: String) throws(CertificateError) -> [Certificate] {
+        public static func parse(_ pem: String, source: String) throws(CertificateError) -> [Certificate] {
             let documents: [PEMDocument]
             do {
                 documents = try PEMDocument.parseMultiple(pemString: pem)
