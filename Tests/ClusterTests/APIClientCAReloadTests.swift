@@ -8,28 +8,18 @@ struct APIClientCAReloadTests {
     @Test("a client of CA B is refused under client_ca A, accepted once client_ca is the bundle A+B, and a garbage client_ca keeps A+B",
           .timeLimit(.minutes(2)))
     func clientCAReloads() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-client-ca-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let ports = try LoopbackPorts.free(2)
-        let config = """
-            [cluster]
-            name = "client-ca"
-            data_dir = "data/{id}"
+        let scratch = try OneNodeDirectory(name: "client-ca", sections: """
             [api]
             tls_cert = "a/api.pem"
             tls_key = "a/api.key"
             client_ca = "client-ca.pem"
-            [[nodes]]
-            id = "n1"
-            raft = "127.0.0.1:\(ports[0])"
-            api = "127.0.0.1:\(ports[1])"
             [tls]
             ca = "a/ca.pem"
             cert = "a/n1.pem"
             key = "a/n1.key"
-            """
-        try config.write(toFile: "\(directory)/c.toml", atomically: true, encoding: .utf8)
+            """)
+        defer { scratch.remove() }
+        let (directory, ports) = (scratch.directory, scratch.ports)
         let quorum = QuorumBinary.path
         for step in [["certs", "init", "--config", "c.toml", "--out", "a"], ["certs", "init", "--config", "c.toml", "--out", "b"],
                      ["certs", "api", "--ca", "a", "--host", "127.0.0.1"]] {

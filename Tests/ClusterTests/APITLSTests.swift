@@ -12,23 +12,13 @@ struct APITLSTests {
             Issue.record("this test reads the served certificate with the openssl command: apt-get install openssl")
             return
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-api-tls-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let ports = try LoopbackPorts.free(2)
-        let config = """
-            [cluster]
-            name = "api-tls"
-            data_dir = "data/{id}"
+        let scratch = try OneNodeDirectory(name: "api-tls", sections: """
             [api]
             tls_cert = "certs/api.pem"
             tls_key = "certs/api.key"
-            [[nodes]]
-            id = "n1"
-            raft = "127.0.0.1:\(ports[0])"
-            api = "127.0.0.1:\(ports[1])"
-            """
-        try config.write(toFile: "\(directory)/c.toml", atomically: true, encoding: .utf8)
+            """)
+        defer { scratch.remove() }
+        let (directory, ports) = (scratch.directory, scratch.ports)
         let quorum = QuorumBinary.path
         let certs = try QuorumBinary.runToCompletion(quorum, ["certs", "init", "--config", "c.toml", "--out", "certs"], in: directory)
         #expect(certs.exitCode == 0, "\(certs.output)")

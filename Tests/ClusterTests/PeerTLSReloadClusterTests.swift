@@ -13,20 +13,9 @@ struct PeerTLSReloadClusterTests {
             Issue.record("this test reads the served certificate with the openssl command: apt-get install openssl")
             return
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-peer-tls-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let ports = try LoopbackPorts.free(2)
-        let config = """
-            [cluster]
-            name = "peer-tls"
-            data_dir = "data/{id}"
-            [[nodes]]
-            id = "n1"
-            raft = "127.0.0.1:\(ports[0])"
-            api = "127.0.0.1:\(ports[1])"
-            """
-        try config.write(toFile: "\(directory)/c.toml", atomically: true, encoding: .utf8)
+        let scratch = try OneNodeDirectory(name: "peer-tls")
+        defer { scratch.remove() }
+        let (directory, ports) = (scratch.directory, scratch.ports)
         let quorum = QuorumBinary.path
         func run(_ arguments: [String]) throws {
             let result = try QuorumBinary.runToCompletion(quorum, arguments, in: directory)

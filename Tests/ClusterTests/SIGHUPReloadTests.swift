@@ -16,24 +16,14 @@ struct SIGHUPReloadTests {
     @Test("SIGHUP re-reads the tokens file and the API TLS pair, even a change with size, inode and mtime kept",
           .timeLimit(.minutes(2)))
     func sighupReloads() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-sighup-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let ports = try LoopbackPorts.free(2)
-        let config = """
-            [cluster]
-            name = "sighup"
-            data_dir = "data/{id}"
+        let scratch = try OneNodeDirectory(name: "sighup", sections: """
             [api]
             tokens_file = "tokens"
             tls_cert = "certs/api.pem"
             tls_key = "certs/api.key"
-            [[nodes]]
-            id = "n1"
-            raft = "127.0.0.1:\(ports[0])"
-            api = "127.0.0.1:\(ports[1])"
-            """
-        try config.write(toFile: "\(directory)/c.toml", atomically: true, encoding: .utf8)
+            """)
+        defer { scratch.remove() }
+        let (directory, ports) = (scratch.directory, scratch.ports)
         let quorum = QuorumBinary.path
         for arguments in [["certs", "init", "--config", "c.toml", "--out", "certs"], ["certs", "api", "--ca", "certs", "--host", "127.0.0.1"]] {
             let result = try QuorumBinary.runToCompletion(quorum, arguments, in: directory)
