@@ -19,11 +19,16 @@ struct LeaderResolver: Sendable {
     let selfID: Raft.NodeID
     /// `[scheduler]`: stamped into submits that left a value to the cluster.
     var defaults = SubmissionDefaults.builtIn
+    /// The leader's own check of what the command would run (``QuorumNode/Admission``): the
+    /// node that took the request checked it with its copy of the policy; the leader checks
+    /// every command it proposes, its followers' forwards included, with its own.
+    var admission: QuorumNode.Admission?
 
     /// The encoded entry for `unstamped`, stamped now.
     func entry(for unstamped: UnstampedCommand) throws(LeaderRefusal) -> [UInt8] {
         let stamped = try LeaderRefusal.resolve(unstamped, at: clock(), defaults: defaults, builds: builds(), members: members,
                                                 self: selfID)
+        if let problem = admission?(stamped.command) { throw .invalid(problem) }
         return CommandCodec.encode(stamped)
     }
 }

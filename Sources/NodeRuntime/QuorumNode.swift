@@ -19,6 +19,12 @@ import Transport
 /// ``run()`` runs it until the task is cancelled; ``drain()`` is the graceful part of a
 /// shutdown (stop taking attempts, let running ones finish, hand leadership over).
 public final class QuorumNode: Sendable {
+    /// What the leader checks a client's command against before proposing it, beyond what
+    /// Raft and the scheduler check: `nil` to propose it, else why not (a 422 naming the
+    /// field). The `quorum` executable passes the executor policy (`[executor] allow_shell`,
+    /// `shell_allow`, `workdir_root`), which the runtime cannot evaluate without the API's types.
+    public typealias Admission = @Sendable (Command) -> UnstampedCommand.ResolveError?
+
     /// The resolved config.
     public let config: NodeRuntimeConfig
     /// The timing knobs.
@@ -76,7 +82,7 @@ public final class QuorumNode: Sendable {
     /// fsync timer reports into `metrics`. Every part of the node reads time and sleeps on
     /// `clock` (the system's clocks unless a test injects one).
     public static func open(_ config: NodeRuntimeConfig, clock: NodeClock = .system(), metrics: QuorumMetrics = QuorumMetrics(),
-                            logger: Logger) async throws -> QuorumNode {
+                            admission: Admission? = nil, logger: Logger) async throws -> QuorumNode {
         let settings = NodeSettings(config: config.cluster, clock: clock)
         let coreSettings = settings.coreSettings(for: config.cluster)
         // First: a node that cannot run shell tasks as configured (run_as) does not start at all.
@@ -154,7 +160,7 @@ public final class QuorumNode: Sendable {
                                       settings: settings)
         let resolver = LeaderResolver(clock: clock, builds: { link.memberBuilds() },
                                       members: Set(config.cluster.nodes.map { Raft.NodeID($0.id) }), selfID: id,
-                                      defaults: coreSettings.submissionDefaults)
+                                      defaults: coreSettings.submissionDefaults, admission: admission)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, resolver: resolver, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger,

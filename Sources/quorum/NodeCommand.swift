@@ -58,7 +58,7 @@ struct NodeCommand: AsyncParsableCommand {
         let peerTLSStamps = [node.tlsCA, node.tlsCert, node.tlsKey].map(FileChangePoller.stamp(of:))
         let started: QuorumNode
         do {
-            started = try await QuorumNode.open(node, metrics: metrics, logger: logger)
+            started = try await QuorumNode.open(node, metrics: metrics, admission: LeaderShellAdmission.admission(for: node), logger: logger)
         } catch {
             throw CLIError.failure("quorum node \(id) could not start: \(error)")
         }

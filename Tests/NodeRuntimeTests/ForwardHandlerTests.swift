@@ -79,6 +79,33 @@ struct ForwardHandlerTests {
         }
     }
 
+    @Test("the leader's admission check refuses a forward it would not run: 422 naming the field, nothing proposed")
+    func admissionRefusesForwards() async throws {
+        let (driver, _, run) = try await Self.leader()
+        defer { run.cancel() }
+        var resolver = Self.resolver()
+        resolver.admission = { command in
+            ShellTaskLocation.all(in: command).first.map {
+                UnstampedCommand.ResolveError(batchIndex: $0.batchIndex, field: $0.field + ".command[0]", message: "not allowed here")
+            }
+        }
+        let shell = Command.submitJob(SubmitJob(jobID: "s", spec: JobSpec(name: "s", task: .shell(ShellTask(argv: ["/opt/x"]))),
+                                                runID: "r-s"))
+        let before = await driver.status.lastLogIndex
+        let answer = await ForwardHandler.propose(.unstamped(UnstampedCommand(shell)), on: driver, resolver: resolver)
+        guard case .invalid(let problem) = answer else {
+            Issue.record("expected invalid, got \(answer)")
+            return
+        }
+        #expect(problem.field == "task.command[0]")
+        #expect(await driver.status.lastLogIndex == before)
+        let noop = Command.submitJob(SubmitJob(jobID: "n", spec: JobSpec(name: "n"), runID: "r-n"))
+        guard case .applied = await ForwardHandler.propose(.unstamped(UnstampedCommand(noop)), on: driver, resolver: resolver) else {
+            Issue.record("a command without shell tasks should be applied")
+            return
+        }
+    }
+
     @Test("an older follower's stamped forward (frame 2) is still accepted and re-stamped with the leader's clock")
     func oldFrameStillWorks() async throws {
         let (driver, machine, run) = try await Self.leader()
