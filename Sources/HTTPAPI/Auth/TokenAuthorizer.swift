@@ -57,23 +57,17 @@ public final class TokenAuthorizer: Sendable {
         return caller
     }
 
-    /// The entry whose digest is the token's, comparing against every entry in constant time.
+    /// The entry whose digest is the token's, compared with every entry (no early exit) by
+    /// swift-crypto's constant-time digest comparison (`Digest ==`, `safeCompare`).
     func caller(presenting token: String) -> Caller? {
         let presented = SHA256.hash(data: Array(token.utf8))
         let entries = self.entries
         var found: Caller?
         for entry in entries {
-            if Self.equalInConstantTime(presented, entry.digest), found == nil {
+            if presented == entry.digest, found == nil {
                 found = Caller(name: entry.name, role: entry.role)
             }
         }
         return found
-    }
-
-    private static func equalInConstantTime(_ digest: SHA256Digest, _ stored: [UInt8]) -> Bool {
-        guard stored.count == SHA256.byteCount else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(digest, stored) { difference |= a ^ b }
-        return difference == 0
     }
 }

@@ -143,6 +143,16 @@ final class TestCluster: Sendable {
         for id in ids { try node(id).start() }
         do {
             _ = try await waitForLeader(timeout: .seconds(30))
+            // A node that could not bind a port (another process took it after it was picked)
+            // exits at once, and the others can elect a leader without it: every node must answer.
+            _ = try await eventually("every node to answer /healthz", timeout: .seconds(30)) { () -> Bool? in
+                let exited = ids.filter { !node($0).isRunning }
+                guard exited.isEmpty else { throw ClusterError("nodes exited: \(exited)") }
+                for id in ids {
+                    guard (try? await api(id).get("/healthz", timeout: .seconds(2)))?.status == 200 else { return nil }
+                }
+                return true
+            }
         } catch {
             let exited = ids.filter { !node($0).isRunning }
             let clash = exited.contains { node($0).logTail(lines: 200).contains("in use") }
