@@ -44,18 +44,21 @@ struct APIClientCAReloadTests {
                 quorum, ["jobs", "--server", https, "--cacert", "a/ca.pem", "--wait", "\(wait)"] + certificate, in: directory)
         }
         let deadline = ContinuousClock.now + .seconds(60)
-        /// Waits until `condition` holds, or records `failure` at the deadline.
-        func eventually(_ failure: String, _ condition: () throws -> Bool) async throws -> Bool {
-            while try !condition() {
-                guard ContinuousClock.now < deadline, node.isRunning else {
-                    Issue.record("\(failure)\n\(node.logTail())")
-                    return false
+        /// Waits (``eventually(_:timeout:poll:_:)``) until `condition` holds, or records `failure`
+        /// when the node exits or the test's deadline passes.
+        func holds(_ failure: String, _ condition: () throws -> Bool) async throws -> Bool {
+            do {
+                _ = try await eventually(failure, timeout: max(.zero, deadline - .now), poll: .milliseconds(200)) { () -> Bool? in
+                    guard node.isRunning else { throw ClusterError("the node exited") }
+                    return try condition() ? true : nil
                 }
-                try await Task.sleep(for: .milliseconds(200))
+                return true
+            } catch is ClusterError {
+                Issue.record("\(failure)\n\(node.logTail())")
+                return false
             }
-            return true
         }
-        guard try await eventually("the node never accepted a client of CA A", { try listJobs(as: "a").exitCode == 0 }) else { return }
+        guard try await holds("the node never accepted a client of CA A", { try listJobs(as: "a").exitCode == 0 }) else { return }
         let fromB = try listJobs(as: "b", wait: 0)
         #expect(fromB.exitCode != 0, "a client certificate of CA B was accepted under client_ca = A: \(fromB.output)")
         #expect(try listJobs(as: nil, wait: 0).exitCode != 0, "a client without a certificate was accepted")
@@ -64,13 +67,13 @@ struct APIClientCAReloadTests {
 
         // The bundle A+B renamed into place: B's clients get in, A's still do, no restart.
         try replaceClientCA(with: caA + caB, in: directory)
-        guard try await eventually("a client of CA B is still refused after client_ca became A+B", { try listJobs(as: "b").exitCode == 0 })
+        guard try await holds("a client of CA B is still refused after client_ca became A+B", { try listJobs(as: "b").exitCode == 0 })
         else { return }
         #expect(try listJobs(as: "a").exitCode == 0)
 
         // Garbage: refused, counted as an error, and A+B stays trusted.
         try replaceClientCA(with: "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", in: directory)
-        guard try await eventually("the garbage client_ca was never counted as a failed reload", {
+        guard try await holds("the garbage client_ca was never counted as a failed reload", {
             try reloadErrors(port: ports[1], directory: directory) >= 1
         }) else { return }
         #expect(try listJobs(as: "b").exitCode == 0, "the garbage client_ca replaced the trusted CAs")

@@ -28,14 +28,17 @@ struct PeerTLSReloadClusterTests {
         defer { node.send(SIGKILL) }
         let api = APIClient(baseURL: "http://127.0.0.1:\(ports[1])")
         let deadline = ContinuousClock.now + .seconds(90)
-        /// Polls `condition` until it holds or the test's deadline passes.
+        /// Polls `condition` (``eventually(_:timeout:poll:_:)``) until it holds, the node exits, or
+        /// the test's deadline passes.
         func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-            while !(try await condition()) {
-                guard ContinuousClock.now < deadline, node.isRunning else {
-                    Issue.record("timed out waiting until \(what)\n\(node.logTail())")
-                    throw CancellationError()
+            do {
+                _ = try await eventually(what, timeout: max(.zero, deadline - .now), poll: .milliseconds(100)) { () -> Bool? in
+                    guard node.isRunning else { throw ClusterError("the node exited") }
+                    return try await condition() ? true : nil
                 }
-                try await Task.sleep(for: .milliseconds(100))
+            } catch let error as ClusterError {
+                Issue.record("timed out waiting until \(what) (\(error))\n\(node.logTail())")
+                throw CancellationError()
             }
         }
         func reloads(_ outcome: String) async -> Int? {
