@@ -19,14 +19,25 @@ trap 'rm -f "$build_log"' EXIT
 log "checking the module arrows (Package.swift against docs/architecture.md)"
 bash scripts/arrows.sh >&2
 
-# The Python tools the check scripts use (PyPI), installed once, in the background of the build;
-# each script still installs what it needs when run on its own.
+# The tools the check scripts use (Debian packages and PyPI), installed once, in one step, in the
+# background of the build; each script still installs what it needs when run on its own.
+apt_packages=()
+pip_packages=('schemathesis>=4,<5' 'openapi-spec-validator>=0.7' 'PyYAML>=6')
 pip_log=$(mktemp "${TMPDIR:-/tmp}/quorum-pip.XXXXXX")
 trap 'rm -f "$build_log" "$pip_log"' EXIT
 pip_pid=""
 if [ "${QUICK:-0}" != 1 ]; then
-  log "installing the check scripts' Python tools in the background (schemathesis, openapi-spec-validator)"
-  python3 -m pip install --quiet 'schemathesis>=4,<5' 'openapi-spec-validator>=0.7' 'PyYAML>=6' >"$pip_log" 2>&1 &
+  log "installing the check scripts' tools in the background (apt: ${apt_packages[*]:-none}; pip: ${pip_packages[*]})"
+  (
+    if [ "${#apt_packages[@]}" -gt 0 ]; then
+      missing=()
+      for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+      if [ "${#missing[@]}" -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+      fi
+    fi
+    python3 -m pip install --quiet "${pip_packages[@]}"
+  ) >"$pip_log" 2>&1 &
   pip_pid=$!
 fi
 
@@ -65,7 +76,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 fi
 
 if [ -n "$pip_pid" ] && ! wait "$pip_pid"; then
-  log "installing the Python tools failed (the scripts will try again):"; tail -5 "$pip_log" >&2
+  log "installing the tools failed (the scripts will try again):"; tail -5 "$pip_log" >&2
 fi
 
 for check in scripts/check-*.sh; do
