@@ -143,6 +143,8 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `insecure`: let a node whose API listens on a non-loopback address start without
         /// tokens or TLS (it logs a warning at every start). Off: such a node refuses to start.
         public var insecure: Bool = false
+        /// `[api.limits]`: request size and count limits (docs/api.md, "Limits").
+        public var limits = APIRequestLimits()
 
         public init(tokensFile: String? = nil, metricsPublic: Bool = false, corsOrigins: [String] = [], rateLimitPerToken: Int? = nil,
                     tlsCert: String? = nil, tlsKey: String? = nil, clientCA: String? = nil) {

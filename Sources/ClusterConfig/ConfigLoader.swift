@@ -116,6 +116,10 @@ public enum ConfigLoader {
                 }
                 api.corsOrigins = origins
             }
+            if var limitsTable = try apiTable.table("limits") {
+                api.limits = try requestLimits(&limitsTable)
+                try limitsTable.finish()
+            }
             try apiTable.finish()
         }
 
@@ -136,6 +140,24 @@ public enum ConfigLoader {
         }
         return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
                              nodes: nodes)
+    }
+
+    /// `[api.limits]`: each key within its allowed range; `default_page_size` at most `max_page_size`.
+    private static func requestLimits(_ table: inout StrictTable) throws(ConfigError) -> APIRequestLimits {
+        var limits = APIRequestLimits()
+        for limit in APIRequestLimit.allCases {
+            guard let value = try table.int(limit.key) else { continue }
+            guard limit.allowed.contains(value) else {
+                throw table.error(limit.key, "\(value) is out of range \(limit.allowed.lowerBound)-\(limit.allowed.upperBound) "
+                    + "(default \(limit.defaultValue)); remove the key for the default")
+            }
+            limits[limit] = value
+        }
+        guard limits[.defaultPageSize] <= limits[.maxPageSize] else {
+            throw table.error(APIRequestLimit.defaultPageSize.key, "\(limits[.defaultPageSize]) is above max_page_size "
+                + "(\(limits[.maxPageSize])): a page without `limit` must be a page the API allows")
+        }
+        return limits
     }
 
     /// A list of CIDRs; a bad entry is an error naming the key, its index and the entry.

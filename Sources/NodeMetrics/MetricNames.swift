@@ -41,6 +41,13 @@ public enum MetricNames {
     /// `quorum_events_clients_cut_off_total` (counter): `GET /api/events` clients closed for
     /// falling too far behind (docs/api.md, "Events").
     public static let eventClientsCutOff = "quorum_events_clients_cut_off_total"
+    /// `quorum_output_proxy_requests_total{outcome}` (counter): requests this node made to the
+    /// node that ran an attempt for its full output tail (`GET …/output`), by outcome: `ok`
+    /// (served the executor's tail) or `failed` (unreachable, timed out, refused or incomplete:
+    /// the caller got the replicated short tail instead).
+    public static let outputProxyRequests = "quorum_output_proxy_requests_total"
+    /// The `outcome` labels of ``outputProxyRequests``, exported from 0 at start.
+    public static let outputProxyOutcomes = ["ok", "failed"]
     /// `quorum_raft_dropped_messages_total{reason}` (counter): peer Raft messages dropped by
     /// validation (`Raft.DropReason`).
     public static let raftDroppedMessages = "quorum_raft_dropped_messages_total"
@@ -73,6 +80,7 @@ public enum MetricNames {
         (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
         (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
         (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
+        (outputProxyRequests, "counter"),
     ]
 }
 
@@ -117,6 +125,7 @@ enum MetricHelp {
         case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
         case MetricNames.clockJumps: "Times this leader found its wall clock more than 1 s ahead of its bound (the median of every voter's reported clock, or its trusted offset) and began stamping the bound; once per episode."
         case MetricNames.eventClientsCutOff: "Event-stream clients closed for falling too far behind."
+        case MetricNames.outputProxyRequests: "Requests to another node for an attempt's full output tail, by outcome (ok, failed)."
         case MetricNames.raftDroppedMessages: "Peer Raft messages dropped by validation, by reason."
         case MetricNames.transportDroppedFrames: "Peer frames the transport could not send or deliver, by reason."
         case MetricNames.tlsReloads: "TLS files re-read without a restart, by target (peer, api) and outcome (ok, error)."

@@ -22,6 +22,8 @@ public final class QuorumMetrics: Sendable {
     private let leaderChanges: Counter
     private let clockJumps: Counter
     private let eventClientsCutOff: Counter
+    /// `quorum_output_proxy_requests_total{outcome}`, by outcome label.
+    private let outputProxyRequests: [String: Counter]
     /// A `DurationHistogram` (not a value histogram) so that swift-metrics `Timer`s with the same
     /// label — RaftStorage's WAL writer records `quorum_wal_fsync_seconds` through one — can be
     /// routed to the very same histogram by ``metricsFactory``.
@@ -74,6 +76,12 @@ public final class QuorumMetrics: Sendable {
         leaderChanges = registry.makeCounter(descriptor: Self.descriptor(N.raftLeaderChanges))
         clockJumps = registry.makeCounter(descriptor: Self.descriptor(N.clockJumps))
         eventClientsCutOff = registry.makeCounter(descriptor: Self.descriptor(N.eventClientsCutOff))
+        var outputProxyRequests: [String: Counter] = [:]
+        for outcome in N.outputProxyOutcomes {
+            outputProxyRequests[outcome] = registry.makeCounter(
+                descriptor: Self.descriptor(N.outputProxyRequests), labels: [("outcome", outcome)])
+        }
+        self.outputProxyRequests = outputProxyRequests
         raftAppend = registry.makeDurationHistogram(descriptor: Self.descriptor(N.raftAppend), buckets: MetricBuckets.storage)
         walFsync = registry.makeDurationHistogram(descriptor: Self.descriptor(N.walFsync), buckets: MetricBuckets.storage)
         jobsSubmittedCounter = registry.makeCounter(descriptor: Self.descriptor(N.jobsSubmitted))
@@ -126,6 +134,12 @@ public final class QuorumMetrics: Sendable {
     /// (`quorum_events_clients_cut_off_total`).
     public func eventClientCutOff() {
         eventClientsCutOff.increment()
+    }
+
+    /// Counts one request to another node for an attempt's full output tail
+    /// (`quorum_output_proxy_requests_total{outcome="ok"|"failed"}`).
+    public func outputProxyRequested(succeeded: Bool) {
+        outputProxyRequests[succeeded ? "ok" : "failed"]?.increment()
     }
 
     /// Records one local log append (entries written to the log store, before the fsync is

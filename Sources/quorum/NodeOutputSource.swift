@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import Logging
 import NIOCore
+import NodeMetrics
 import SchedulerCore
 
 /// The API's ``AttemptOutputSource`` on a node: attempts this node ran are read from its
@@ -31,6 +32,8 @@ struct NodeOutputSource: AttemptOutputSource {
     let client: HTTPClient
     /// How long a proxied request may take in all.
     let timeout: Duration
+    /// Counts proxied requests by outcome (`quorum_output_proxy_requests_total`).
+    let metrics: QuorumMetrics
     let logger: Logger
 
     func fullOutput(_ request: AttemptOutputRequest) async -> FetchedAttemptOutput? {
@@ -39,6 +42,13 @@ struct NodeOutputSource: AttemptOutputSource {
             return store.output(of: key).map { FetchedAttemptOutput(text: $0, source: .local) }
         }
         guard request.mayProxy, let base = peerAPIs[request.executor] else { return nil }
+        let fetched = await proxy(request, base: base)
+        metrics.outputProxyRequested(succeeded: fetched != nil)
+        return fetched
+    }
+
+    /// Asks the executor node at `base` for its full tail; `nil` on any failure.
+    private func proxy(_ request: AttemptOutputRequest, base: String) async -> FetchedAttemptOutput? {
         let url = base + "/api/jobs/\(Self.pathSegment(request.jobID))/runs/\(Self.pathSegment(request.runID))/output"
             + "?attempt=\(request.attempt)"
         var outgoing = HTTPClientRequest(url: url)

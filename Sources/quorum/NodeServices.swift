@@ -51,7 +51,7 @@ enum NodeServer {
         // Inside CORS, so that a route's error is already a response when CORS adds its headers
         // (CORS would otherwise wrap the error in a type this API does not render).
         router.add(middleware: APIErrorMiddleware(routes: QuorumRoutes<ReplicatedSchedulerService<RaftAPIReplica>>.contract))
-        var limits = APILimits()
+        var limits = APILimits(node.config.cluster.api.limits)
         limits.shellTasksAllowed = node.config.cluster.executor.allowShell
         let shellPolicy = NodeShellCommandPolicy(policy: ShellPolicy(allowedExecutables: node.config.cluster.executor.shellAllow,
                                                                      workdirRoot: node.config.workdirRoot))
@@ -108,7 +108,7 @@ enum NodeServer {
         }
         return NodeOutputSource(selfID: config.node.id, store: node.outputs, peerAPIs: peers,
                                 client: FailoverTransport.makeHTTPClient(connectTimeout: .seconds(1), tls: tls),
-                                timeout: .seconds(5), logger: logger)
+                                timeout: .seconds(5), metrics: node.metrics, logger: logger)
     }
 
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.

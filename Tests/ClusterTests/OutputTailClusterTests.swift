@@ -51,6 +51,15 @@ extension RealClusterTests {
                 #expect(proxied.source == "executor" && proxied.complete, "\(proxied.source)")
                 #expect(proxied.outputTail == expected)
                 #expect(proxied.executor == executor)
+                // Counted on the node that proxied (and only there).
+                func proxyRequests(_ node: String, _ outcome: String) async throws -> Int? {
+                    let prefix = #"quorum_output_proxy_requests_total{outcome="\#(outcome)"} "#
+                    return try await cluster.api(node).get("/metrics").text.split(separator: "\n")
+                        .first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
+                }
+                #expect(try await proxyRequests(other, "ok") == 1)
+                #expect(try await proxyRequests(other, "failed") == 0)
+                #expect(try await proxyRequests(executor, "ok") == 0)
 
                 // The executor node is down: the short replicated tail, marked incomplete, never a 500.
                 try await cluster.kill(executor, SIGKILL)
@@ -62,6 +71,7 @@ extension RealClusterTests {
                 }
                 #expect(fallback.source == "replicated" && !fallback.complete)
                 #expect(fallback.outputTail == replicated)
+                #expect((try await proxyRequests(other, "failed") ?? 0) >= 1)
             }
         }
     }

@@ -18,9 +18,13 @@ struct QuorumMetricsTests {
             "quorum_clock_jumps_total": "counter",
             "quorum_raft_dropped_messages_total": "counter", "quorum_transport_dropped_frames_total": "counter",
             "quorum_tls_reloads_total": "counter", "quorum_events_clients_cut_off_total": "counter",
+            "quorum_output_proxy_requests_total": "counter",
         ]
         #expect(scrape.types == expected)
         #expect(Dictionary(uniqueKeysWithValues: MetricNames.all.map { ($0.name, $0.type) }) == expected)
+        for outcome in ["ok", "failed"] {
+            #expect(scrape.value("quorum_output_proxy_requests_total", "outcome=\"\(outcome)\"") == 0)
+        }
         for outcome in ["succeeded", "failed", "timed_out", "cancelled", "lost"] {
             #expect(scrape.value("quorum_runs_finished_total", "outcome=\"\(outcome)\"") == 0)
         }

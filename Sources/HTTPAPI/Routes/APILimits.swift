@@ -1,7 +1,9 @@
 import EgressPolicy
 
-/// Request limits of the HTTP API: the one place their numbers live. `docs/api.md` ("Limits")
-/// lists every one with its status and field; tests check each at the limit and one past it.
+/// Request limits of the HTTP API. `docs/api.md` ("Limits") lists every one with its status and
+/// field; tests check each at the limit and one past it. A node sets them from its config's
+/// `[api.limits]` (`ClusterConfig.APIRequestLimit`, which this module cannot see): the defaults
+/// here and there must agree, and `APILimitsConfigMappingTests` checks that they do.
 public struct APILimits: Hashable, Sendable {
     /// Largest body of a single-object request, in bytes. Default 1 MiB.
     public var maxBodyBytes: Int
@@ -15,7 +17,6 @@ public struct APILimits: Hashable, Sendable {
     public var maxPageSize: Int
     /// Longest `Idempotency-Key`, in bytes. Default 256.
     public var maxIdempotencyKeyBytes: Int
-    /// Most labels on a job or DAG. Default 64.
     /// Whether shell tasks are accepted (`[executor] allow_shell`): off, a job or DAG task of kind
     /// `shell` is a 422 at submission instead of an attempt that fails on the executor.
     public var shellTasksAllowed: Bool = true
@@ -23,6 +24,7 @@ public struct APILimits: Hashable, Sendable {
     /// whose URL host is a denied literal address is a 422 on its `url` at submission. Names
     /// pass here; the executor checks what they resolve to. Default: the built-in deny list.
     public var httpAddressPolicy = AddressPolicy()
+    /// Most labels on a job or DAG. Default 64.
     public var maxLabels: Int = 64
     /// Longest label key, in UTF-8 bytes. Default 63.
     public var maxLabelKeyBytes: Int = 63
