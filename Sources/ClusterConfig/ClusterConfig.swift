@@ -74,6 +74,11 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `kill_grace_ms`: a stopped shell task's process group has this long between SIGTERM
         /// and SIGKILL.
         public var killGraceMilliseconds: Int
+        /// `output_files` and `output_bytes`: how many full output tails (≤ 64 KiB each) of the
+        /// attempts this node ran it keeps under `data/<id>/outputs/`, and their total size;
+        /// oldest evicted first (``Limits/outputFiles``, ``Limits/outputBytes``).
+        public var outputFiles: Int = Defaults.outputFiles
+        public var outputBytes: Int = Defaults.outputBytes
         /// `lease_margin_ms`: how long the leader waits beyond `lease_ms` before it expires a
         /// silent executor's attempts. `nil` derives it (``fencingMarginMilliseconds(electionTimeoutMaxMilliseconds:)``).
         public var leaseMarginMilliseconds: Int?
@@ -243,6 +248,10 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let retentionSeconds: ClosedRange<Int> = 60...315_360_000
         /// `history_limit`, in the config and on a submit.
         public static let historyLimit: ClosedRange<Int> = 1...1_000
+        /// `[executor] output_files`.
+        public static let outputFiles: ClosedRange<Int> = 1...1_000_000
+        /// `[executor] output_bytes`: at least one full tail (64 KiB), at most 64 GiB.
+        public static let outputBytes: ClosedRange<Int> = (64 << 10)...(64 << 30)
     }
 
     /// Default values of every optional key (documented in `docs/configuration.md`).
@@ -259,6 +268,10 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let executorLeaseMilliseconds = 5_000
         public static let shutdownGraceMilliseconds = 10_000
         public static let killGraceMilliseconds = 5_000
+        /// The last thousand attempts' full output tails…
+        public static let outputFiles = 1_000
+        /// …within 64 MiB.
+        public static let outputBytes = 64 << 20
         /// 7 days.
         public static let retentionSeconds = 604_800
         /// 20 finished runs, as many attempts as a job's history kept before the limit existed.

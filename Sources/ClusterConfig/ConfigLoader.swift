@@ -80,6 +80,8 @@ public enum ConfigLoader {
             if let grace = try executorTable.int("shutdown_grace_ms") { executor.shutdownGraceMilliseconds = grace }
             if let grace = try executorTable.int("kill_grace_ms") { executor.killGraceMilliseconds = grace }
             if let margin = try executorTable.int("lease_margin_ms") { executor.leaseMarginMilliseconds = margin }
+            if let files = try executorTable.int("output_files") { executor.outputFiles = files }
+            if let bytes = try executorTable.int("output_bytes") { executor.outputBytes = bytes }
             executor.httpDeny = try networks("http_deny", &executorTable)
             executor.httpAllow = try networks("http_allow", &executorTable)
             try executorTable.finish()

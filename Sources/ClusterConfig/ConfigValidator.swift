@@ -94,6 +94,16 @@ public enum ConfigValidator {
             throw fail("executor.kill_grace_ms", "\(config.executor.killGraceMilliseconds) is out of range 0-600000")
         }
         try ShellSettingsValidator.validate(config.executor, fail: fail)
+        let outputFiles = ClusterConfig.Limits.outputFiles
+        guard outputFiles.contains(config.executor.outputFiles) else {
+            throw fail("executor.output_files", "\(config.executor.outputFiles) is out of range "
+                + "\(outputFiles.lowerBound)-\(outputFiles.upperBound) stored output tails")
+        }
+        let outputBytes = ClusterConfig.Limits.outputBytes
+        guard outputBytes.contains(config.executor.outputBytes) else {
+            throw fail("executor.output_bytes", "\(config.executor.outputBytes) is out of range "
+                + "\(outputBytes.lowerBound)-\(outputBytes.upperBound) bytes (64 KiB, one full tail, to 64 GiB)")
+        }
         if let margin = config.executor.leaseMarginMilliseconds {
             let electionMax = config.raft.electionTimeoutMilliseconds.upperBound
             let least = config.executor.minimumFencingMarginMilliseconds(electionTimeoutMaxMilliseconds: electionMax)

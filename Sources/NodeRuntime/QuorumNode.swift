@@ -118,7 +118,9 @@ public final class QuorumNode: Sendable {
             logger.warning("killed shell attempts left running by the previous run of this node",
                            metadata: ["process_groups": "\(leftovers)"])
         }
-        let outputs = try AttemptOutputStore(directory: config.dataDirectory + "/outputs")
+        let outputs = try AttemptOutputStore(
+            directory: config.dataDirectory + "/outputs",
+            bounds: AttemptOutputStore.Bounds(maxFiles: config.cluster.executor.outputFiles, maxBytes: config.cluster.executor.outputBytes))
         let runner = AttemptRunner(configuration: executorConfiguration,
                                    clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
         let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })

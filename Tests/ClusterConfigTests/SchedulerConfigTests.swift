@@ -34,3 +34,29 @@ struct SchedulerConfigTests {
         #expect(configError(validConfig + "\n[scheduler]\nretention = 60\n")?.key == "scheduler.retention")
     }
 }
+
+@Suite("Config: [executor] output_files, output_bytes")
+struct OutputStoreConfigTests {
+    @Test("defaults 1,000 files and 64 MiB; values in range are taken")
+    func defaultsAndValues() throws {
+        let plain = try ConfigLoader.parse(validConfig, file: "c.toml").executor
+        #expect(plain.outputFiles == 1_000 && plain.outputBytes == 64 << 20)
+        let set = try ConfigLoader.parse(executorConfig("output_files = 10\noutput_bytes = 65536"), file: "c.toml").executor
+        #expect(set.outputFiles == 10 && set.outputBytes == 65_536)
+    }
+
+    @Test("one past either end: refused, naming the key and the range")
+    func outOfRange() {
+        for (key, value, range) in [("output_files", "0", "1-1000000"), ("output_files", "1000001", "1-1000000"),
+                                    ("output_bytes", "65535", "65536-68719476736"), ("output_bytes", "68719476737", "65536-68719476736")] {
+            let error = configError(executorConfig("\(key) = \(value)"))
+            #expect(error?.key == "executor.\(key)", "\(key) = \(value)")
+            #expect(error?.reason.contains(range) == true, "\(error?.reason ?? "no error")")
+        }
+    }
+}
+
+/// `validConfig` with `lines` added to its `[executor]` table.
+private func executorConfig(_ lines: String) -> String {
+    validConfig.replacingOccurrences(of: "allow_shell = false", with: "allow_shell = false\n" + lines)
+}
