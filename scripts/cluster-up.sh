@@ -6,7 +6,8 @@
 #
 # Builds the release binary if it is missing (QUORUM_BIN=path uses another, e.g. a debug build),
 # creates dev certificates in certs/ if missing, writes each node's pid to data/<id>/quorum.pid
-# and its log to data/<id>/quorum.log. Stop the cluster with scripts/cluster-down.sh.
+# and its log to data/<id>/quorum.log, and the Prometheus targets of cluster/prometheus.yml to
+# data/prometheus-targets.json. Stop the cluster with scripts/cluster-down.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 size="${1:-3}"
@@ -46,6 +47,9 @@ for id in $ids; do
 done
 
 apis=$(grep -E '^api = ' "$config" | sed -E 's/api = "(.*)"/\1/')
+# The scrape targets of cluster/prometheus.yml (file_sd_configs): this cluster's API addresses.
+printf '[{"targets": [%s], "labels": {"cluster": "local-%s"}}]\n' \
+  "$(printf '"%s", ' $apis | sed 's/, $//')" "$size" > data/prometheus-targets.json
 deadline=$(( $(date +%s) + 60 ))
 while :; do
   for api in $apis; do

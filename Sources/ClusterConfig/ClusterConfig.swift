@@ -205,16 +205,19 @@ public struct ClusterConfig: Sendable, Equatable {
     public var executor: Executor
     public var api: API
     public var scheduler: Scheduler
+    /// `[events]`: the event stream's window, client buffer and heartbeat.
+    public var events: Events
     public var nodes: [Node]
 
     public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), api: API = API(),
-                scheduler: Scheduler = Scheduler(), nodes: [Node]) {
+                scheduler: Scheduler = Scheduler(), events: Events = Events(), nodes: [Node]) {
         self.cluster = cluster
         self.raft = raft
         self.tls = tls
         self.executor = executor
         self.api = api
         self.scheduler = scheduler
+        self.events = events
         self.nodes = nodes
     }
 

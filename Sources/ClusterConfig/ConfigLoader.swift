@@ -132,6 +132,14 @@ public enum ConfigLoader {
             try schedulerTable.finish()
         }
 
+        var events = ClusterConfig.Events()
+        if var eventsTable = try root.table("events") {
+            if let window = try eventsTable.int("window") { events.window = window }
+            if let buffer = try eventsTable.int("buffer") { events.buffer = buffer }
+            if let heartbeat = try eventsTable.int("heartbeat_seconds") { events.heartbeatSeconds = heartbeat }
+            try eventsTable.finish()
+        }
+
         guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
             throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
         }
@@ -141,7 +149,7 @@ public enum ConfigLoader {
             try nodeTable.finish()
         }
         return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
-                             nodes: nodes)
+                             events: events, nodes: nodes)
     }
 
     /// `[api.limits]`: each key within its allowed range; `default_page_size` at most `max_page_size`.

@@ -131,7 +131,7 @@ public final class QuorumNode: Sendable {
         // The state machine reports to the host and the duties, which need the replica, which
         // needs the driver, which needs the state machine: close the loop through a box.
         let reactions = AppliedReactions()
-        let events = EventHub()
+        let events = EventHub(capacity: config.cluster.events.window)
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics, eventHub: events,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence() },
@@ -204,6 +204,10 @@ public final class QuorumNode: Sendable {
                 group.addTask { await self.duties.run() }
                 group.addTask { await self.watch.run() }
                 group.addTask { await self.followLeadership() }
+                group.addTask {
+                    await NodeHealthEvents(link: self.link, peers: self.config.peers.map(\.id), ownID: self.config.node.id,
+                                           events: self.events, settings: self.settings).run()
+                }
                 _ = try await group.next()
                 group.cancelAll()
                 try await group.waitForAll()
@@ -233,6 +237,9 @@ public final class QuorumNode: Sendable {
             logger.info("leader is \(newLeader)", metadata: ["term": "\(change.term)"])
         }
     }
+
+    /// The highest log index this node knows is committed.
+    public func committedIndex() async -> UInt64 { await driver.status.commitIndex.rawValue }
 
     /// Brings the gauges that are read, not counted, up to date (call before a scrape).
     public func refreshMetrics() async {

@@ -33,16 +33,19 @@ public struct ChangeEvent: Hashable, Sendable {
     /// The run's attempt, for `run` events.
     public var attempt: Int?
     /// The new state (`queued`, `running`, a DAG's `succeeded`, a job's fine state, `removed`;
-    /// for `leader`, the leader's node id or `none`).
+    /// for `leader`, the leader's node id or `none`; for `node`, `reachable`, `unreachable`,
+    /// `lease_lost` or `lease_renewed`).
     public var state: String?
     /// How an attempt ended (`succeeded`, `failed`, `timed_out`, `cancelled`, `lost`).
     public var outcome: String?
+    /// For `node` events, the member the news is about (a peer, or this node for its lease).
+    public var node: String?
     /// The labels of the job or DAG the event is about, for `?label=k:v` (not sent).
     public var labels: [KeyValue]
 
     /// An event.
     public init(id: UInt64?, kind: Kind, at: Timestamp, jobID: String? = nil, runID: String? = nil, dagID: String? = nil,
-                attempt: Int? = nil, state: String? = nil, outcome: String? = nil, labels: [KeyValue] = []) {
+                attempt: Int? = nil, state: String? = nil, outcome: String? = nil, labels: [KeyValue] = [], node: String? = nil) {
         self.id = id
         self.kind = kind
         self.at = at
@@ -52,6 +55,7 @@ public struct ChangeEvent: Hashable, Sendable {
         self.attempt = attempt
         self.state = state
         self.outcome = outcome
+        self.node = node
         self.labels = labels
     }
 

@@ -77,11 +77,20 @@ public struct EventWindow: Sendable {
 
     /// A cursor for a new client: after `lastEventID` when the window can resume there with no
     /// gap (``EventOpening/resumed``), else at the newest event (``EventOpening/reset`` when an
-    /// id was given, ``EventOpening/live`` when not).
+    /// id was given, ``EventOpening/live`` when not; ``EventOpening/ahead(entry:)`` when the id
+    /// is past every event applied here, skipping events up to it).
     public func open(lastEventID: UInt64?) -> (cursor: EventCursor, opening: EventOpening) {
         let live = EventCursor(next: nextSequence, generation: generation, liveFrom: nextSequence, caughtUp: true)
         guard let lastEventID else { return (live, .live) }
         guard lastEventID >= completeAfter else { return (live, .reset) }
+        // An id past every event this node has applied: from a node further along, or from
+        // another cluster. Events up to it are skipped (the client has them); the caller
+        // decides, from what this node knows is committed, whether to wait for them or reset.
+        if lastEventID > lastID {
+            var ahead = live
+            ahead.skipThrough = lastEventID
+            return (ahead, .ahead(entry: lastEventID / ChangeEvent.idsPerEntry))
+        }
         // The first held slot whose throughID passes lastEventID: the first numbered event after it.
         var low = oldestSequence
         var high = nextSequence
@@ -113,8 +122,13 @@ public struct EventWindow: Sendable {
         let end = next.next + min(behind, UInt64(max(1, limit)))
         while next.next < end {
             let event = slot(next.next).event
-            // Events with no id (leader, node) are live news only: not replayed to a resume.
-            if event.id != nil || next.next >= cursor.liveFrom { events.append(event) }
+            if let id = event.id {
+                // A client resumed ahead of this node already has the events up to its id.
+                if cursor.skipThrough.map({ id > $0 }) ?? true { events.append(event) }
+            } else if next.next >= cursor.liveFrom {
+                // Events with no id (leader, node) are live news only: not replayed to a resume.
+                events.append(event)
+            }
             next.next += 1
         }
         if next.next == nextSequence { next.caughtUp = true }
@@ -138,6 +152,18 @@ public struct EventCursor: Hashable, Sendable {
     public var liveFrom: UInt64
     /// Whether the client has read up to the newest event at least once.
     public var caughtUp: Bool
+    /// Numbered events with an id up to this one are not delivered: the client resumed with a
+    /// `Last-Event-ID` this node had not applied yet (``EventOpening/ahead(entry:)``).
+    public var skipThrough: UInt64? = nil
+
+    /// A cursor (``EventWindow/open(lastEventID:)`` makes them).
+    public init(next: UInt64, generation: UInt64, liveFrom: UInt64, caughtUp: Bool, skipThrough: UInt64? = nil) {
+        self.next = next
+        self.generation = generation
+        self.liveFrom = liveFrom
+        self.caughtUp = caughtUp
+        self.skipThrough = skipThrough
+    }
 }
 
 /// How a new client's stream starts.
@@ -149,6 +175,11 @@ public enum EventOpening: Hashable, Sendable {
     /// The id is older than the window, or from before a snapshot install or restart: send
     /// `event: reset` (re-list), then live events.
     case reset
+    /// The id is past every event this node has applied; it names log index `entry`. The
+    /// cursor skips events up to the id. If this node knows `entry` is committed, the events
+    /// after it follow once it applies them; if not (another cluster's id, or a node cut off
+    /// from the leader), the stream waits a bounded time, then resets (docs/api.md, "Events").
+    case ahead(entry: UInt64)
 }
 
 /// What one read of an ``EventWindow`` gave.

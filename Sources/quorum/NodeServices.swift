@@ -61,7 +61,13 @@ enum NodeServer {
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })
-        EventStreamRoute(feed: RaftEventFeed(hub: node.events, metrics: node.metrics, logger: logger)).register(on: router, authorizer: authorizer)
+        var eventSettings = EventStreamSettings()
+        eventSettings.clientBuffer = node.config.cluster.events.buffer
+        eventSettings.heartbeat = .seconds(node.config.cluster.events.heartbeatSeconds)
+        let feed = RaftEventFeed(hub: node.events, metrics: node.metrics, logger: logger,
+                                 committedIndex: { await node.committedIndex() })
+        EventStreamRoute(feed: feed, settings: eventSettings)
+            .register(on: router, authorizer: authorizer)
         let metricsAuthorizer = node.config.cluster.api.metricsPublic ? nil : authorizer
         router.get(RouterPath(MetricsRoute.path)) { request, _ in
             if let metricsAuthorizer { _ = try metricsAuthorizer.authorize(request, required: .read) }

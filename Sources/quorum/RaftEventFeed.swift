@@ -11,6 +11,8 @@ struct RaftEventFeed: EventFeed {
     let hub: EventHub
     let metrics: QuorumMetrics
     let logger: Logger
+    /// The highest log index this node knows is committed (the Raft driver's status).
+    let committedIndex: @Sendable () async -> UInt64
 
     func open(lastEventID: UInt64?) -> (cursor: EventCursor, opening: EventOpening) { hub.open(lastEventID: lastEventID) }
 
@@ -19,6 +21,16 @@ struct RaftEventFeed: EventFeed {
     }
 
     func wakes() -> AsyncStream<Void> { hub.wakes() }
+
+    /// Polls the commit index (every 50 ms, rare: only a client resuming ahead of this node)
+    /// until it reaches `entry` or `limit` passes.
+    func awaitCommitted(entry: UInt64, within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            if await committedIndex() >= entry { return true }
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(50))) != nil else { return false }
+        }
+    }
 
     func clientCutOff(reason: String) {
         hub.countCutOff()

@@ -22,7 +22,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Only this DAG run's events.")
     var dag: String?
 
-    @Option(help: ArgumentHelp("Event types, comma-separated: job, run, dag, leader.", valueName: "TYPES"))
+    @Option(help: ArgumentHelp("Event types, comma-separated: job, run, dag, leader, node.", valueName: "TYPES"))
     var types: String?
 
     @Option(help: ArgumentHelp("Only events of jobs or DAGs with this label (repeatable).", valueName: "KEY:VALUE"))
@@ -70,9 +70,10 @@ enum EventLine {
         var attempt: Int?
         var state: String?
         var outcome: String?
+        var node: String?
 
         enum CodingKeys: String, CodingKey {
-            case type, at, attempt, state, outcome
+            case type, at, attempt, state, outcome, node
             case jobID = "job_id", runID = "run_id", dagID = "dag_id"
         }
     }
@@ -84,6 +85,7 @@ enum EventLine {
         }
         var parts = [data.at ?? "-", event.event.padding(toLength: 6, withPad: " ", startingAt: 0)]
         if let job = data.jobID { parts.append("job=\(job)") }
+        if let node = data.node { parts.append("node=\(node)") }
         if let dag = data.dagID { parts.append("dag=\(dag)") }
         if let run = data.runID { parts.append("run=\(run)") }
         if let attempt = data.attempt { parts.append("attempt=\(attempt)") }

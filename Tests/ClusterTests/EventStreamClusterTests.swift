@@ -12,6 +12,10 @@ struct StreamedEvent: Sendable, Equatable {
     var jobID: String?
     var state: String?
     var outcome: String?
+    var runID: String?
+    var dagID: String?
+    var node: String?
+    var attempt: Int?
 }
 
 /// Follows one node's `GET /api/events` in the background and keeps what arrives.
@@ -72,7 +76,9 @@ final class EventStreamReader: Sendable {
         if type == "reset" { seen.withLock { $0.resets += 1; $0.opened = true } }
         guard !type.isEmpty, type != "reset" else { return }
         let event = StreamedEvent(id: id, type: type, jobID: data["job_id"] as? String, state: data["state"] as? String,
-                                  outcome: data["outcome"] as? String)
+                                  outcome: data["outcome"] as? String, runID: data["run_id"] as? String,
+                                  dagID: data["dag_id"] as? String, node: data["node"] as? String,
+                                  attempt: data["attempt"] as? Int)
         seen.withLock { $0.events.append(event) }
     }
 

@@ -44,6 +44,10 @@ extension RealClusterTests {
             #expect(up.output.contains("leader elected"), "\(up.output)")
             let pids = Self.pids(in: directory)
             #expect(pids.count == 3, "pid files: \(pids)")
+            // cluster/prometheus.yml's targets (file_sd_configs): every node's API, labelled.
+            let targets = try JSONDecoder().decode([ScrapeTargets].self,
+                                                   from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/data/prometheus-targets.json")))
+            #expect(targets == [ScrapeTargets(targets: ["127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8082"], labels: ["cluster": "local-3"])])
 
             let bodyFile = "\(directory)/seed-response.json"
             let curl = try QuorumBinary.runToCompletion(
@@ -63,6 +67,12 @@ extension RealClusterTests {
             }
             #expect(!down.output.contains("SIGKILL"), "a node needed SIGKILL: \(down.output)")
             passed = true
+        }
+
+        /// One group of a Prometheus file_sd targets file.
+        private struct ScrapeTargets: Decodable, Equatable {
+            var targets: [String]
+            var labels: [String: String]
         }
 
         private struct ReadmeJob: Decodable {

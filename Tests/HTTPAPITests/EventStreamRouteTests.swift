@@ -15,8 +15,21 @@ final class TestEventFeed: EventFeed {
         var next = 0
         var closed = false
         var cutOffs: [String] = []
+        var committed: UInt64 = .max
+        var commitWaits: [UInt64] = []
     }
     private let guarded = Mutex(Guarded())
+
+    /// What ``awaitCommitted(entry:within:)`` answers: entries up to this one are committed.
+    func setCommitted(_ index: UInt64) { guarded.withLock { $0.committed = index } }
+    /// The entries clients waited for.
+    var commitWaits: [UInt64] { guarded.withLock { $0.commitWaits } }
+    func awaitCommitted(entry: UInt64, within limit: Duration) async -> Bool {
+        guarded.withLock { g in
+            g.commitWaits.append(entry)
+            return entry <= g.committed
+        }
+    }
 
     func append(_ events: [ChangeEvent]) {
         guarded.withLock { g in
@@ -97,7 +110,7 @@ struct EventStreamRouteTests {
             #expect(all.status == .ok)
             #expect(all.headers[.contentType]?.hasPrefix("text/event-stream") == true)
             #expect(all.text.contains("id: 5000000\nevent: job\ndata: {\"type\":\"job\",\"at\":\"1970-01-01T00:00:00.000Z\",\"job_id\":\"j1\","
-                + "\"run_id\":null,\"dag_id\":null,\"attempt\":null,\"state\":\"queued\",\"outcome\":null}\n\n"))
+                + "\"run_id\":null,\"dag_id\":null,\"attempt\":null,\"state\":\"queued\",\"outcome\":null,\"node\":null}\n\n"))
             #expect(all.text.contains("id: 5000001\nevent: run\n"))
             let runs = try await client.send(.get, "/api/events?types=run", headers: before)
             #expect(!runs.text.contains("event: job") && runs.text.contains("event: run"))
@@ -130,6 +143,24 @@ struct EventStreamRouteTests {
             #expect(reset.text.components(separatedBy: "event: reset").count == 2)
             #expect(!reset.text.contains("id: "))
         }
+    }
+
+    @Test("a Last-Event-ID ahead of the node: resumed when its entry is committed here, else one reset and live events")
+    func aheadOfTheNode() async throws {
+        let feed = TestEventFeed()
+        for index in UInt64(1)...3 { feed.append([Self.run(index, 0)]) }
+        feed.setCommitted(5)
+        feed.close()
+        try await Self.withEvents(feed) { client in
+            // Entry 5 is committed here, not yet applied: no reset, nothing old.
+            let waiting = try await client.send(.get, "/api/events", headers: [lastEventIDHeader: "5000001"])
+            #expect(waiting.text == ": open\n\n")
+            // Entry 9 is beyond what this node knows is committed (another cluster, a lagging node).
+            let beyond = try await client.send(.get, "/api/events", headers: [lastEventIDHeader: "9000000"])
+            #expect(beyond.text.components(separatedBy: "event: reset").count == 2)
+            #expect(!beyond.text.contains("id: "))
+        }
+        #expect(feed.commitWaits == [5, 9])
     }
 
     @Test("live: new events and heartbeats reach an open stream; a slow client is cut off")

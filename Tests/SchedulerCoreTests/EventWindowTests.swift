@@ -66,9 +66,10 @@ struct EventWindowTests {
         #expect(window.open(lastEventID: 2_000_000).opening == .resumed)
         #expect(window.open(lastEventID: 1_000_001).opening == .reset)
         #expect(window.open(lastEventID: nil).opening == .live)
-        // Ahead of this node (the client came from a node further along): wait, no reset.
+        // Ahead of this node (the client came from a node further along): the caller decides
+        // between waiting and a reset (EventStreamRoute); nothing old is read.
         var (ahead, aheadOpening) = window.open(lastEventID: 6_000_000)
-        #expect(aheadOpening == .resumed && Self.readAll(window, &ahead).isEmpty)
+        #expect(aheadOpening == .ahead(entry: 6) && Self.readAll(window, &ahead).isEmpty)
 
         var (cursor, _) = window.open(lastEventID: 3_000_000)
         window.restart(after: 100)
@@ -81,6 +82,29 @@ struct EventWindowTests {
         #expect(Self.readAll(window, &cursor).compactMap(\.id) == [101_000_000])
         #expect(window.open(lastEventID: 4_000_001).opening == .reset)
         #expect(window.open(lastEventID: 100_999_999).opening == .resumed)
+    }
+
+    @Test("a resume ahead of this node skips the events up to its id as the node applies them, not the live leader news")
+    func aheadSkipsWhatTheClientHas() {
+        var window = EventWindow(capacity: 100)
+        window.append(Self.event(1, 0))
+        window.append(Self.event(2, 0))
+        var (cursor, opening) = window.open(lastEventID: 4_000_001)
+        #expect(opening == .ahead(entry: 4))
+        #expect(cursor.skipThrough == 4_000_001)
+        // Entry 3 and entry 4 as far as the client saw it: it has them.
+        window.append(Self.event(3, 0))
+        window.append(Self.event(4, 0))
+        window.append(ChangeEvent(id: nil, kind: .leader, at: Timestamp(5), state: "n2"))
+        window.append(Self.event(4, 1))
+        window.append(Self.event(4, 2))
+        window.append(Self.event(5, 0))
+        let read = Self.readAll(window, &cursor)
+        #expect(read.map(\.kind) == [.leader, .run, .run])
+        #expect(read.compactMap(\.id) == [4_000_002, 5_000_000])
+        // An id just at the newest applied one is an ordinary resume.
+        #expect(window.open(lastEventID: 5_000_000).opening == .resumed)
+        #expect(window.open(lastEventID: 5_000_001).opening == .ahead(entry: 5))
     }
 
     @Test("leader events reach live clients but are not replayed to a resume")

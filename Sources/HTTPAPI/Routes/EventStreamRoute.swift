@@ -48,10 +48,19 @@ public struct EventStreamRoute<Feed: EventFeed>: Sendable {
     /// Streams to `writer` (what the response body does): `event: reset` first when
     /// `lastEventID` cannot be resumed here, then the events after it. Returns when the client
     /// goes away (a write throws), the feed closes (the node stops) or the client is cut off.
+    ///
+    /// An id past everything this node applied is resumed (events up to it skipped) when the
+    /// node knows its entry is committed within ``EventStreamSettings/aheadWait``; otherwise the
+    /// client gets a reset and live events: waiting for an entry that may never come here (an
+    /// id from another cluster) would hold the client forever.
     public func stream(to writer: any ResponseBodyWriter, lastEventID: UInt64?, filter: EventFilter = EventFilter()) async throws {
         // Registered before the cursor is taken, so no event appended in between is missed.
         let wakes = feed.wakes()
-        let (cursor, opening) = feed.open(lastEventID: lastEventID)
+        var (cursor, opening) = feed.open(lastEventID: lastEventID)
+        if case .ahead(let entry) = opening, !(await feed.awaitCommitted(entry: entry, within: settings.aheadWait)) {
+            (cursor, _) = feed.open(lastEventID: nil)
+            opening = .reset
+        }
         var writer = writer
         try await EventPump(feed: feed, settings: settings, filter: filter)
             .run(writer: &writer, wakes: wakes, cursor: cursor, reset: opening == .reset)

@@ -5,7 +5,8 @@ import SchedulerCore
 public enum ServerSentEventText {
     /// `id:` (when the event has one), `event:` and `data:` with the JSON object of the
     /// contract: keys `type`, `at`, `job_id`, `run_id`, `dag_id`, `attempt`, `state`,
-    /// `outcome`, always all of them, `null` where they do not apply.
+    /// `outcome` and `node` (the member of a `node` event), always all of them, `null` where
+    /// they do not apply.
     public static func block(_ event: ChangeEvent) -> String {
         var text = ""
         if let id = event.id { text += "id: \(id)\n" }
@@ -25,7 +26,7 @@ public enum ServerSentEventText {
         "{\"type\":\(quoted(event.kind.rawValue)),\"at\":\(quoted(RFC3339.format(event.at))),"
             + "\"job_id\":\(quoted(event.jobID)),\"run_id\":\(quoted(event.runID)),\"dag_id\":\(quoted(event.dagID)),"
             + "\"attempt\":\(event.attempt.map { String($0) } ?? "null"),\"state\":\(quoted(event.state)),"
-            + "\"outcome\":\(quoted(event.outcome))}"
+            + "\"outcome\":\(quoted(event.outcome)),\"node\":\(quoted(event.node))}"
     }
 
     /// A JSON string literal (or `null`): quotes, backslashes and every control character
