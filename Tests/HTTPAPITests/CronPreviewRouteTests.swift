@@ -19,6 +19,9 @@ struct CronPreviewRouteTests {
             #expect(preview.tz == "Europe/Berlin")
             let three = try await client.send(.get, "/api/cron/next?expr=@hourly&count=3&from=2026-01-01T00:00:00Z")
             #expect(try three.decoded(CronPreviewResource.self).times == ["2026-01-01T01:00:00+00:00", "2026-01-01T02:00:00+00:00", "2026-01-01T03:00:00+00:00"])
+            // Spaces form-encoded as "+" (HTML forms, URLSearchParams) read as spaces.
+            let plus = try await client.send(.get, "/api/cron/next?expr=0+12+*+*+*&count=1&from=2026-01-01T00:00:00Z")
+            #expect(try plus.decoded(CronPreviewResource.self).times == ["2026-01-01T12:00:00+00:00"])
             let hundred = try await client.send(.get, "/api/cron/next?expr=*%20*%20*%20*%20*&count=100")
             #expect(try hundred.decoded(CronPreviewResource.self).times.count == 100)
         }

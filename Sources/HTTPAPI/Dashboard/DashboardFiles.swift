@@ -174,6 +174,7 @@ function setupToken() {
     say("");
     events.restart();
     route();
+    guarded(nodeName);
   });
   $("token-forget").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); events.restart(); });
 }
@@ -620,11 +621,12 @@ const cluster = {
 
 const cron = {
   async preview() {
-    const params = new URLSearchParams({ expr: $("cron-expr").value, tz: $("cron-tz").value || "UTC", count: "5" });
+    // encodeURIComponent: spaces as %20 (URLSearchParams would write "+").
+    const query = "expr=" + encodeURIComponent($("cron-expr").value) + "&tz=" + encodeURIComponent($("cron-tz").value || "UTC") + "&count=5";
     const list = $("cron-times");
     clear(list);
     try {
-      const p = await api("GET", "/api/cron/next?" + params.toString());
+      const p = await api("GET", "/api/cron/next?" + query);
       for (const t of p.times) list.appendChild(el("li", t));
       if (!p.times.length) list.appendChild(el("li", "never fires again"));
     } catch (e) {
@@ -709,10 +711,19 @@ function setup() {
   window.addEventListener("hashchange", route);
   events.start();
   route();
-  guarded(async () => { const c = await api("GET", "/api/cluster"); $("node-name").textContent = c.node ? "node " + c.node : ""; });
+  guarded(nodeName);
+}
+
+/** Shows which node served the page (its event stream is the one followed). */
+async function nodeName() {
+  const c = await api("GET", "/api/cluster");
+  $("node-name").textContent = c.node ? "node " + c.node : "";
 }
 
 document.addEventListener("DOMContentLoaded", setup);
+"""## + "\n"),
+        DashboardAsset(name: "favicon.svg", contentType: "image/svg+xml", text: ##"""
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#2858b8"/><circle cx="8" cy="8" r="3" fill="#fff"/></svg>
 """## + "\n"),
         DashboardAsset(name: "index.html", contentType: "text/html; charset=utf-8", text: ##"""
 <!doctype html>
@@ -722,6 +733,7 @@ document.addEventListener("DOMContentLoaded", setup);
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Quorum</title>
 <link rel="stylesheet" href="/dashboard/dashboard.css">
+<link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml">
 <script src="/dashboard/dashboard.js" defer></script>
 </head>
 <body>

@@ -16,7 +16,8 @@ enum CronPreview {
     ///   `count` (not an integer in 1…100) or `from` (not ISO 8601).
     static func preview(_ request: Request, now: Date) throws(APIError) -> CronPreviewResource {
         let query = request.uri.queryParameters
-        guard let expr = query.get("expr"), !expr.trimmingCharacters(in: .whitespaces).isEmpty else {
+        // A form-encoded space ("+") is a space: cron syntax has no "+" (a zone name may, so `tz` is left as sent).
+        guard let expr = query.get("expr")?.replacingOccurrences(of: "+", with: " "), !expr.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw .invalid(field: "expr", "required: a 5-field cron expression or a macro such as @daily (URL-encoded)")
         }
         let tz = query.get("tz").flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"

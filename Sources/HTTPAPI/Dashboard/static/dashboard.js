@@ -114,6 +114,7 @@ function setupToken() {
     say("");
     events.restart();
     route();
+    guarded(nodeName);
   });
   $("token-forget").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); events.restart(); });
 }
@@ -560,11 +561,12 @@ const cluster = {
 
 const cron = {
   async preview() {
-    const params = new URLSearchParams({ expr: $("cron-expr").value, tz: $("cron-tz").value || "UTC", count: "5" });
+    // encodeURIComponent: spaces as %20 (URLSearchParams would write "+").
+    const query = "expr=" + encodeURIComponent($("cron-expr").value) + "&tz=" + encodeURIComponent($("cron-tz").value || "UTC") + "&count=5";
     const list = $("cron-times");
     clear(list);
     try {
-      const p = await api("GET", "/api/cron/next?" + params.toString());
+      const p = await api("GET", "/api/cron/next?" + query);
       for (const t of p.times) list.appendChild(el("li", t));
       if (!p.times.length) list.appendChild(el("li", "never fires again"));
     } catch (e) {
@@ -649,7 +651,13 @@ function setup() {
   window.addEventListener("hashchange", route);
   events.start();
   route();
-  guarded(async () => { const c = await api("GET", "/api/cluster"); $("node-name").textContent = c.node ? "node " + c.node : ""; });
+  guarded(nodeName);
+}
+
+/** Shows which node served the page (its event stream is the one followed). */
+async function nodeName() {
+  const c = await api("GET", "/api/cluster");
+  $("node-name").textContent = c.node ? "node " + c.node : "";
 }
 
 document.addEventListener("DOMContentLoaded", setup);
