@@ -10,7 +10,8 @@ operator does:
   1. the page asks for a token and then follows the event stream ("live");
   2. a job submitted through the form goes from a waiting state to Completed without a reload;
   3. a DAG's graph shows its tasks and their live states;
-  4. a dead run (a job that fails with max_attempts 1) is requeued from the DLQ view;
+  4. a dead run (a job that fails with max_attempts 1) is requeued from the DLQ view, and a
+     DAG's dead task is resumed from the DAG's view;
   5. the cluster view shows three nodes, the leader, and the leader's view from a follower;
   6. the cron preview lists 5 fire times;
   7. a job named <img src=x onerror=alert(1)> renders as text: no img element, no alert;
@@ -291,6 +292,23 @@ def run(args):
                    lambda: len(api.call("GET", f"/api/jobs/{failing['id']}/runs")[1]["items"]) >= 2)
         log(f"job {failing['id']}: dead, requeued from the DLQ view, ran again")
 
+        # ... and a DAG's dead task resumed from the DAG's own view: the DAG run continues.
+        status, failing_dag = api.call("POST", "/api/dags", {"name": "dashboard-dag-fails", "tasks": [
+            {"id": "first", "task": {"kind": "noop"}},
+            {"id": "flaky", "task": {"kind": "shell", "command": ["/bin/false"]}, "depends_on": ["first"], "retry": {"max_attempts": 1}},
+            {"id": "last", "task": {"kind": "noop"}, "depends_on": ["flaky"]}]})
+        assert status == 201, (status, failing_dag)
+        page.go("#/dags/" + failing_dag["id"])
+        resume = page.wait("Resume from DLQ on the dead task",
+                           lambda: next(iter(page.css('#dag-tasks tr[data-task="flaky"] button.requeue')), None))
+        assert "st-dead" in page.css('#dag-graph g.dag-node[data-task="flaky"]')[0].get_attribute("class")
+        page.shot("04b-dag-dead-task")
+        resume.click()
+        page.wait("the resume confirmed", lambda: "the DAG run continues" in page.text("message"))
+        page.wait("the task's second attempt, live",
+                  lambda: "attempt 2" in page.css('#dag-graph g.dag-node[data-task="flaky"] text.task-state')[0].text)
+        log(f"DAG {failing_dag['id']}: dead task resumed from the DAG view, attempt 2 ran")
+
         # 5. The cluster view from a follower: three nodes, the leader, the leader's view.
         page.go("#/cluster")
         page.wait("three nodes", lambda: len(page.css("#cluster-table tbody tr")) == 3)
@@ -315,11 +333,15 @@ def run(args):
         page.no_alert()
         page.shot("09-hostile-name")
 
+        page.go("#/jobs")
+        page.wait("every job listed", lambda: len(page.css("#jobs-table tbody tr")) >= 4)
+        page.shot("10-jobs-all")
+
         problems = [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
         assert not problems, f"CSP violations: {problems}"
         elapsed = time.monotonic() - started
         log(f"{len(page.shots)} screenshots in {out}")
-        print(f"dashboard: 7 passed, 0 failed ({elapsed:.0f} s; screenshots in {out})")
+        print(f"dashboard: 8 passed, 0 failed ({elapsed:.0f} s; screenshots in {out})")
         return 0
     except Exception:
         if driver is not None:

@@ -42,7 +42,8 @@ td.state, td.status { font-weight: 600; }
 .st-queued { color: #8a6d00; }
 .st-running { color: #2858b8; }
 .st-succeeded, .st-Completed { color: #1e7a3c; }
-.st-dead, .st-Failed { color: #a01c1c; }
+.st-dead, .st-Failed, .st-failed { color: #a01c1c; }
+.st-skipped { color: #9aa3ae; }
 .st-cancelled, .st-paused { color: #7a5a9a; }
 .graph-box { background: #fff; border: 1px solid var(--line); overflow: auto; padding: .5em; margin: .8em 0; }
 #dag-graph .edge { stroke: #8d97a5; stroke-width: 1.5; fill: none; }
@@ -55,6 +56,7 @@ td.state, td.status { font-weight: 600; }
 #dag-graph .dag-node.st-succeeded rect { stroke: #1e7a3c; fill: #eaf6ec; }
 #dag-graph .dag-node.st-dead rect { stroke: #a01c1c; fill: #fdecec; }
 #dag-graph .dag-node.st-cancelled rect { stroke: #7a5a9a; fill: #f4eefa; }
+#dag-graph .dag-node.st-skipped rect { stroke-dasharray: 4 3; }
 .legend { list-style: none; padding: 0; display: flex; gap: 1em; font-weight: 600; }
 """## + "\n"),
         DashboardAsset(name: "dashboard.js", contentType: "text/javascript; charset=utf-8", text: ##"""
@@ -814,7 +816,7 @@ document.addEventListener("DOMContentLoaded", setup);
   <dl id="dag-fields" class="fields"></dl>
   <div class="graph-box"><svg id="dag-graph" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="the DAG's tasks"></svg></div>
   <ul class="legend"><li class="st-pending">pending</li><li class="st-queued">queued</li><li class="st-running">running</li>
-    <li class="st-succeeded">succeeded</li><li class="st-dead">dead</li><li class="st-cancelled">cancelled</li></ul>
+    <li class="st-succeeded">succeeded</li><li class="st-dead">dead</li><li class="st-skipped">skipped</li><li class="st-cancelled">cancelled</li></ul>
   <table id="dag-tasks">
     <thead><tr><th>Task</th><th>State</th><th>Depends on</th><th>Attempt</th><th>Run</th><th>Started</th><th>Finished</th><th></th></tr></thead>
     <tbody></tbody>
