@@ -15,6 +15,7 @@ operator does:
   5. the cluster view shows three nodes, the leader, and the leader's view from a follower;
   6. the cron preview lists 5 fire times;
   7. a job named <img src=x onerror=alert(1)> renders as text: no img element, no alert;
+  8. the leader is killed: the page shows the new leader and a job submitted then completes;
   and the browser logged no Content-Security-Policy violation.
 
 Screenshots of each view go to the output folder (printed; kept). Every wait is a condition
@@ -25,6 +26,7 @@ with a deadline (WebDriverWait); nodes are stopped by their PIDs.
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -337,11 +339,34 @@ def run(args):
         page.wait("every job listed", lambda: len(page.css("#jobs-table tbody tr")) >= 4)
         page.shot("10-jobs-all")
 
+        # 8. The leader dies: the page, loaded from a follower, shows the new leader and goes on.
+        pid = cb.node_pid(d, leader)
+        assert cb.is_our_node(d, leader, pid), f"{leader}'s pid {pid}"
+        os.kill(pid, signal.SIGKILL)
+        log(f"killed the leader {leader} (pid {pid})")
+        page.go("#/cluster")
+        shown = lambda: driver.execute_script("return document.querySelector('#cluster-fields dd').textContent")  # noqa: E731
+        new_leader = page.wait("a new leader in the cluster view", lambda: (lambda v: v if v not in ("", "none", leader) else None)(shown()))
+        page.wait("still live", lambda: page.text("live-status") == "live")
+        page.shot("11-after-failover")
+        page.go("#/submit")
+        Select(driver.find_element(By.ID, "submit-kind")).select_by_value("job")
+        body = driver.find_element(By.ID, "submit-body")
+        body.clear()
+        body.send_keys(json.dumps({"name": "after-failover", "task": {"kind": "noop"}}))
+        driver.find_element(By.ID, "submit-button").click()
+        after = page.wait("the job submitted after the failover", lambda: (page.css("#submit-link") or [None])[0]).text
+        page.go("#/jobs")
+        page.wait("the job after the failover Completed, live",
+                  lambda: [c.text for c in page.css(f'#jobs-table tr[data-job-id="{after}"] td.status')] == ["Completed"])
+        assert driver.execute_script("return window.__noReload") == 1, "the page reloaded"
+        log(f"leader {leader} killed; the page shows {new_leader} leading and a new job completed")
+
         problems = [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
         assert not problems, f"CSP violations: {problems}"
         elapsed = time.monotonic() - started
         log(f"{len(page.shots)} screenshots in {out}")
-        print(f"dashboard: 8 passed, 0 failed ({elapsed:.0f} s; screenshots in {out})")
+        print(f"dashboard: 9 passed, 0 failed ({elapsed:.0f} s; screenshots in {out})")
         return 0
     except Exception:
         if driver is not None:
