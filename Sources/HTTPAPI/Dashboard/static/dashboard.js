@@ -31,7 +31,10 @@ async function api(method, path, body) {
   const init = { method, headers: authHeaders(body === undefined ? {} : { "Content-Type": "application/json" }) };
   if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
   const response = await fetch(path, init);
-  if (response.status === 401) showTokenForm();
+  if (response.status === 401) {
+    showTokenForm();
+    throw new APIError(401, { error: { message: token() ? "this node refused the token: enter another above" : "this node asks for an API token: enter one above" } });
+  }
   if (response.status === 204) return null;
   let json = null;
   try { json = await response.json(); } catch (_) { json = null; }
@@ -132,9 +135,9 @@ const events = {
 
   restart() { if (this.controller) this.controller.abort(); this.controller = null; this.lastId = ""; this.start(); },
 
-  status(live) {
+  status(live, text) {
     const badge = $("live-status");
-    badge.textContent = live ? "live" : "reconnecting";
+    badge.textContent = text || (live ? "live" : "reconnecting");
     badge.className = live ? "badge on" : "badge off";
   },
 
@@ -145,7 +148,7 @@ const events = {
       const headers = authHeaders({ "Accept": "text/event-stream" });
       if (this.lastId) headers["Last-Event-ID"] = this.lastId;
       const response = await fetch("/api/events", { headers, signal: controller.signal, cache: "no-store" });
-      if (response.status === 401) { showTokenForm(); this.status(false); return; }
+      if (response.status === 401) { showTokenForm(); this.status(false, "needs a token"); return; }
       if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
       this.status(true);
       this.retry = 500;
