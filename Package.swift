@@ -98,7 +98,9 @@ let package = Package(
         // type in Quorum (the arrow points down, to a pure module; SchedulerCore knows no executor).
         .target(name: "Executor", dependencies: ["SchedulerCore", "EgressPolicy", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
-        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", "EgressPolicy", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore]),
+        // The dashboard's files (Dashboard/static) are compiled in (DashboardFiles.swift, scripts/dashboard/embed.py).
+        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", "EgressPolicy", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore],
+                exclude: ["Dashboard/static"]),
         // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
         .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
         // The cluster TOML file: typed, strictly validated, resolved per node.

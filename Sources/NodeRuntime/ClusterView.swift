@@ -26,6 +26,11 @@ public struct ClusterStatus: Hashable, Sendable {
         public var busy: Int
         /// Its data-directory incarnation as this node's configuration records it (0: unrecorded).
         public var incarnation: UInt64 = 0
+        /// Its applied index: this node's own; on the leader, what each peer last reported in
+        /// its lease probe; `nil` when unknown (a follower does not know its peers').
+        public var appliedIndex: UInt64?
+        /// The leader's commit index minus ``appliedIndex`` (on the leader only; `nil` elsewhere).
+        public var lag: UInt64?
     }
     /// The leader this node believes in.
     public var leader: String?
@@ -35,6 +40,10 @@ public struct ClusterStatus: Hashable, Sendable {
     public var commitIndex: UInt64
     /// Every configured member.
     public var members: [Member]
+    /// This node's id.
+    public var node: String = ""
+    /// This node's applied index.
+    public var appliedIndex: UInt64 = 0
 }
 
 /// Builds ``ClusterStatus`` from the driver, the state and the peer link (works without a leader).
@@ -74,13 +83,20 @@ struct ClusterView: Sendable {
                 reachable = false
             }
             let match = await driver.matchIndex(of: id)
+            let leading = status.role == .leader
+            let applied: UInt64? = id == driver.id ? status.appliedIndex.rawValue
+                : leading ? link.reportedAppliedIndex(of: id)?.rawValue : nil
+            let commit = status.commitIndex.rawValue
             members.append(ClusterStatus.Member(id: node.id, role: role, api: node.api.description, raft: node.raft.description,
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
                                                 slots: config.executor.slots, busy: busy[node.id] ?? 0,
-                                                incarnation: await driver.recordedIncarnation(of: id)))
+                                                incarnation: await driver.recordedIncarnation(of: id),
+                                                appliedIndex: applied,
+                                                lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
-                             commitIndex: status.commitIndex.rawValue, members: members)
+                             commitIndex: status.commitIndex.rawValue, members: members,
+                             node: driver.id.rawValue, appliedIndex: status.appliedIndex.rawValue)
     }
 
     static func roleName(_ role: Raft.Role) -> String {

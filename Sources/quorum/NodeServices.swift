@@ -56,8 +56,10 @@ enum NodeServer {
         let shellPolicy = NodeShellCommandPolicy(policy: ShellPolicy(allowedExecutables: node.config.cluster.executor.shellAllow,
                                                                      workdirRoot: node.config.workdirRoot))
         limits.httpAddressPolicy = node.config.cluster.executor.httpAddressPolicy
+        let clusterSource = NodeLeaderClusterSource(peerAPIs: outputSource.peerAPIs, client: outputSource.client,
+                                                    timeout: .seconds(2), logger: logger)
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
-                    limits: limits, shellPolicy: shellPolicy, outputSource: outputSource).register(
+                    limits: limits, shellPolicy: shellPolicy, outputSource: outputSource, clusterSource: clusterSource).register(
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })

@@ -21,10 +21,9 @@ struct MethodNotAllowedTests {
             let unknown = try await client.send(.get, "/api/nothing-here")
             #expect(unknown.status == .notFound)
             #expect(unknown.apiError?.message.contains("no such endpoint") == true)
-            // A contract route this build does not serve yet: 404, saying so.
-            let dashboard = try await client.send(.get, "/")
-            #expect(dashboard.status == .notFound)
-            #expect(dashboard.apiError?.message.contains("not implemented by this build yet") == true)
+            // The dashboard's page takes GET only.
+            let dashboard = try await client.send(.post, "/")
+            #expect(dashboard.status == .methodNotAllowed)
         }
     }
 

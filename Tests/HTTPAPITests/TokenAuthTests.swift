@@ -30,7 +30,7 @@ struct TokenAuthTests {
         for route in QuorumRoutes<LocalSchedulerService>.all {
             let role = QuorumRoutes<LocalSchedulerService>.requiredRole(of: route)
             switch (route.method, route.path) {
-            case ("GET", "/healthz"), ("GET", "/readyz"): #expect(role == nil, "\(route)")
+            case ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"), ("GET", "/dashboard/{file}"): #expect(role == nil, "\(route)")
             case ("GET", _): #expect(role == .read, "\(route)")
             case ("DELETE", "/api/dlq/{run_id}"): #expect(role == .admin, "\(route)")
             default: #expect(role == .submit, "\(route)")

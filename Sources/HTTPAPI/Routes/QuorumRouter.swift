@@ -1,26 +1,26 @@
+import Foundation
 import Hummingbird
 
 /// Builds the router of Quorum's HTTP API over `service`: every endpoint of the public contract
-/// except `/metrics` and `/api/events` (``QuorumRoutes/servedByNode``) and the dashboard
-/// (``QuorumRoutes/notYetImplemented``),
+/// except `/metrics` and `/api/events` (``QuorumRoutes/servedByNode``), the dashboard included,
 /// with ``APIErrorMiddleware`` rendering every error. It starts no server; the node mounts it.
 public func makeQuorumRouter<Service: SchedulerService>(
     service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
-    authorizer: TokenAuthorizer? = nil, outputSource: (any AttemptOutputSource)? = nil
+    authorizer: TokenAuthorizer? = nil, outputSource: (any AttemptOutputSource)? = nil,
+    clusterSource: (any LeaderClusterSource)? = nil
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: APIErrorMiddleware(routes: QuorumRoutes<Service>.contract))
-    QuorumRoutes(service: service, limits: limits, shellPolicy: shellPolicy, outputSource: outputSource).register(on: router, authorizer: authorizer)
+    QuorumRoutes(service: service, limits: limits, shellPolicy: shellPolicy, outputSource: outputSource,
+                 clusterSource: clusterSource).register(on: router, authorizer: authorizer)
     return router
 }
 
 /// The API's routes as data: the table the router is built from and that the OpenAPI test
 /// compares with `docs/openapi.yaml`.
 public struct QuorumRoutes<Service: SchedulerService>: Sendable {
-    /// Routes of the contract not served yet (later issues): the dashboard.
-    public static var notYetImplemented: [APIRoute] {
-        [APIRoute("GET", "/")]
-    }
+    /// Routes of the contract not served yet (later issues): none today.
+    public static var notYetImplemented: [APIRoute] { [] }
 
     /// Routes of the contract the node adds next to these (they need the node, not the
     /// service): Prometheus metrics and server-sent events (``EventStreamRoute``).
@@ -47,6 +47,8 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             APIRoute("GET", "/api/dlq"), APIRoute("POST", "/api/dlq/{run_id}/requeue"),
             APIRoute("DELETE", "/api/dlq/{run_id}"),
             APIRoute("GET", "/api/cluster"), APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
+            APIRoute("GET", "/api/cron/next"),
+            APIRoute("GET", "/"), APIRoute("GET", "/dashboard/{file}"),
         ]
     }
 
@@ -59,11 +61,19 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     /// Where full output tails come from (the node's store, or the executor node); `nil`, the
     /// output endpoint answers from the replicated short tail.
     public let outputSource: (any AttemptOutputSource)?
+    /// Where a follower gets the leader's view of the members (``LeaderClusterSource``); `nil`,
+    /// `/api/cluster` answers with this node's own view.
+    public let clusterSource: (any LeaderClusterSource)?
+    /// The wall clock the cron preview starts from.
+    public let now: @Sendable () -> Date
 
     /// Routes over `service`.
     public init(service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
-                outputSource: (any AttemptOutputSource)? = nil) {
+                outputSource: (any AttemptOutputSource)? = nil, clusterSource: (any LeaderClusterSource)? = nil,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.outputSource = outputSource
+        self.clusterSource = clusterSource
+        self.now = now
         self.service = service
         self.limits = limits
         self.shellPolicy = shellPolicy
@@ -113,11 +123,12 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     }
 
     /// The role a route needs when tokens are configured, as the contract's table says; `nil`
-    /// for the open routes (`/healthz`, `/readyz`, the dashboard). Every other GET needs `read`;
+    /// for the open routes (`/healthz`, `/readyz`, the dashboard's page and files: they hold no
+    /// data, the page asks for a token before it reads any). Every other GET needs `read`;
     /// creating and changing work needs `submit`; purging the DLQ needs `admin`.
     public static func requiredRole(of route: APIRoute) -> APIRole? {
         switch (route.method, route.path) {
-        case ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"): nil
+        case ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"), ("GET", "/dashboard/{file}"): nil
         case ("GET", _): .read
         case ("DELETE", "/api/dlq/{run_id}"): .admin
         case ("POST", let path) where path.hasPrefix("/api/cluster"): .admin
@@ -133,6 +144,8 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
         let service = self.service
         let limits = self.limits
         let outputSource = self.outputSource
+        let clusterSource = self.clusterSource
+        let now = self.now
         let submissionLimits = SubmissionLimits(limits: limits, shellPolicy: shellPolicy)
         typealias R = RequestReading
         switch (route.method, route.path) {
@@ -283,7 +296,29 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 return Response(status: .noContent)
             }
         case ("GET", "/api/cluster"):
-            return { _, _ in try R.json(try await service.cluster()) }
+            return { request, _ in
+                var view = try await service.cluster()
+                view.source = .local
+                view.viewAgeMs = 0
+                // A follower answers with the leader's members (only the leader knows how far each
+                // one got), unless the request came from another node (never asked on).
+                let proxied = request.headers.contains { $0.name.canonicalName == AttemptOutputRequest.proxiedHeader.lowercased() }
+                if let clusterSource, !proxied, let leader = view.leader, leader != view.node,
+                   let fetched = await clusterSource.leaderView(of: leader, authorization: request.headers[.authorization]) {
+                    view.nodes = fetched.view.nodes
+                    view.source = .leader
+                    view.viewAgeMs = fetched.ageMs
+                }
+                return try R.json(view)
+            }
+        case ("GET", "/api/cron/next"):
+            return { request, _ in try R.json(try CronPreview.preview(request, now: now())) }
+        case ("GET", "/"):
+            return { request, _ in try DashboardAssets.response(for: "index.html", request: request) }
+        case ("GET", "/dashboard/{file}"):
+            return { request, context in
+                try DashboardAssets.response(for: try R.pathParameter("file", context), request: request)
+            }
         case ("GET", "/healthz"):
             return { _, _ in try R.json(["status": "ok"]) }
         case ("GET", "/readyz"):

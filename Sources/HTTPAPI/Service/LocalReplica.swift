@@ -82,8 +82,9 @@ public actor LocalReplica: SchedulerReplica {
     public func cluster() -> ClusterResource {
         ClusterResource(leader: nodeID, term: 1, commitIndex: appliedCommands, nodes: [
             ClusterNodeResource(id: nodeID, role: "leader", api: apiAddress, raft: "", reachable: true,
-                                matchIndex: appliedCommands, slots: 0, busy: state.runningCount),
-        ])
+                                matchIndex: appliedCommands, slots: 0, busy: state.runningCount,
+                                appliedIndex: appliedCommands, lag: 0),
+        ], node: nodeID, appliedIndex: appliedCommands)
     }
 
     /// Always ready.

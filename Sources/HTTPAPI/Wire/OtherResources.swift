@@ -105,22 +105,50 @@ public struct ClusterResource: Codable, Hashable, Sendable {
     public var term: UInt64
     /// The node's commit index.
     public var commitIndex: UInt64
-    /// Every member.
+    /// Every member: as the leader sees them when ``source`` is `leader` (match and applied
+    /// index, lag, busy slots), else as this node does.
     public var nodes: [ClusterNodeResource]
+    /// The answering node's id.
+    public var node: String?
+    /// The answering node's applied index.
+    public var appliedIndex: UInt64?
+    /// Whose view ``nodes`` is: ``Source/local`` (this node's: on the leader, or when the
+    /// leader's could not be had) or ``Source/leader`` (fetched from the leader by a follower).
+    public var source: Source?
+    /// How old ``nodes`` is, in milliseconds: 0 for this node's own view; for the leader's, the
+    /// time since the leader answered (a follower keeps the leader's view up to a second, and
+    /// up to 30 s while the leader does not answer).
+    public var viewAgeMs: Int64?
+
+    /// Whose view the members are.
+    public enum Source: String, Codable, Hashable, Sendable {
+        /// The answering node's own.
+        case local
+        /// The leader's, fetched by this follower.
+        case leader
+    }
 
     /// A cluster view.
-    public init(leader: String?, term: UInt64, commitIndex: UInt64, nodes: [ClusterNodeResource]) {
+    public init(leader: String?, term: UInt64, commitIndex: UInt64, nodes: [ClusterNodeResource], node: String? = nil,
+                appliedIndex: UInt64? = nil, source: Source? = nil, viewAgeMs: Int64? = nil) {
         self.leader = leader
         self.term = term
         self.commitIndex = commitIndex
         self.nodes = nodes
+        self.node = node
+        self.appliedIndex = appliedIndex
+        self.source = source
+        self.viewAgeMs = viewAgeMs
     }
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case leader, term
         case commitIndex = "commit_index"
-        case nodes
+        case nodes, node
+        case appliedIndex = "applied_index"
+        case source
+        case viewAgeMs = "view_age_ms"
     }
 }
 
@@ -145,10 +173,18 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     /// Its data-directory incarnation as the answering node's configuration records it, as
     /// `0x…` hex; absent while unrecorded (docs/raft.md, "Incarnations").
     public var incarnation: String?
+    /// Its applied index: on the leader's view, as it last reported it (its lease probe, every
+    /// few hundred milliseconds); the answering node's own always; absent when unknown.
+    public var appliedIndex: UInt64?
+    /// The leader's commit index minus ``appliedIndex``: committed entries it has yet to apply
+    /// (the leader's view only; absent when unknown).
+    public var lag: UInt64?
 
     /// A member.
     public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
-                slots: Int, busy: Int, incarnation: String? = nil) {
+                slots: Int, busy: Int, incarnation: String? = nil, appliedIndex: UInt64? = nil, lag: UInt64? = nil) {
+        self.appliedIndex = appliedIndex
+        self.lag = lag
         self.id = id
         self.role = role
         self.api = api
@@ -165,6 +201,8 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
         case id, role, api, raft, reachable
         case matchIndex = "match_index"
         case slots, busy, incarnation
+        case appliedIndex = "applied_index"
+        case lag
     }
 }
 

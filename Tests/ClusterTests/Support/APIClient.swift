@@ -50,8 +50,8 @@ struct APIClient: Sendable {
     }()
 
     /// GET `path` (with its query).
-    func get(_ path: String, timeout: Duration = .seconds(15)) async throws -> APIResponse {
-        try await send("GET", path, body: nil, headers: [:], timeout: timeout)
+    func get(_ path: String, headers: [String: String] = [:], timeout: Duration = .seconds(15)) async throws -> APIResponse {
+        try await send("GET", path, body: nil, headers: headers, timeout: timeout)
     }
 
     /// POST `path` with `body` as JSON (or no body).
