@@ -24,7 +24,7 @@ trap cleanup EXIT
 
 # The server: aiosmtpd's Controller on a free port; each message saved with its envelope.
 python3 - "$dir" >"$dir/server.log" 2>&1 <<'PY' &
-import json, os, signal, socket, sys, threading
+import base64, json, os, signal, socket, sys, threading
 from aiosmtpd.controller import Controller
 
 out = sys.argv[1]
@@ -34,7 +34,7 @@ class Save:
         Save.count += 1
         with open(os.path.join(out, "msg-%d.json" % Save.count), "w") as f:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos,
-                       "content": envelope.original_content.decode("utf-8")}, f)
+                       "content": base64.b64encode(envelope.original_content).decode("ascii")}, f)
         return "250 Message accepted for delivery"
 
 with socket.socket() as s:
@@ -63,17 +63,19 @@ done
 port=$(cat "$dir/port")
 log "aiosmtpd on 127.0.0.1:$port; sending one notification"
 
-QUORUM_TEST_SMTP="127.0.0.1:$port" swift test --skip-build --filter 'NotifyTests.AiosmtpdDeliveryTests' 2>&1 | tail -5 >&2
-[ "${PIPESTATUS[0]}" -eq 0 ] || { log "the delivery test failed"; exit 1; }
+if ! QUORUM_TEST_SMTP="127.0.0.1:$port" swift test --skip-build --filter 'NotifyTests.AiosmtpdDeliveryTests' >"$dir/test.log" 2>&1; then
+  log "the delivery test failed:"; tail -30 "$dir/test.log" >&2; exit 1
+fi
+grep -q 'Test run with 1 test' "$dir/test.log" || { log "the delivery test did not run:"; tail -30 "$dir/test.log" >&2; exit 1; }
 
 python3 - "$dir" <<'PY'
-import email, email.policy, glob, json, sys
+import base64, email, email.policy, glob, json, sys
 files = sorted(glob.glob(sys.argv[1] + "/msg-*.json"))
 assert len(files) == 1, "expected exactly one message, got %d" % len(files)
 saved = json.load(open(files[0]))
 assert saved["from"] == "quorum@example.com", saved["from"]
 assert saved["to"] == ["ops@example.com"], saved["to"]
-msg = email.message_from_string(saved["content"], policy=email.policy.default)
+msg = email.message_from_bytes(base64.b64decode(saved["content"]), policy=email.policy.default)
 assert msg["Subject"] == "[quorum] dead: nightly-report (attempt 3/3)", msg["Subject"]
 assert msg["Message-ID"] == "<ev-0000000000000042@check>", msg["Message-ID"]
 assert msg["Date"] == "Sun, 06 Dec 2026 04:25:00 +0000", msg["Date"]
