@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(name: "EgressPolicyTests", dependencies: ["EgressPolicy", "DeterministicRandom"]),
         .testTarget(
             name: "NotifyTests",
-            dependencies: ["Notify", "EgressPolicy", "DeterministicRandom", crypto, asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL, logging]),
+            dependencies: ["Notify", "EgressPolicy", "DeterministicRandom", "Transport", crypto, asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL, logging]),
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A scripted SMTP server on 127.0.0.1 and a free port: answers each command as ``Script`` says
@@ -16,6 +17,8 @@ struct FakeSMTPServer {
         var closeOn: String?
         /// Accept the connection and never say anything.
         var silent = false
+        /// Answer STARTTLS with 220 and then speak TLS with this context (else 220 and stay in clear).
+        var tls: NIOSSLContext?
     }
 
     /// What the server saw.
@@ -125,6 +128,14 @@ private final class FakeSMTPHandler: ChannelInboundHandler {
         case "STARTTLS":
             send(["220 2.0.0 go ahead"], context: context)
             if script.closeOn == "STARTTLS-OK" { context.close(promise: nil) }
+            // The 220 went out in clear; everything after it is TLS, below this handler.
+            if let tls = script.tls {
+                do {
+                    try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+                } catch {
+                    context.close(promise: nil)
+                }
+            }
         case "AUTH":
             let words = line.split(separator: " ")
             if words.count == 3, words[1].uppercased() == "PLAIN" {

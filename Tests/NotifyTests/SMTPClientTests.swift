@@ -1,5 +1,8 @@
+import Foundation
+import NIOSSL
 import Notify
 import Testing
+import Transport
 
 @Suite("SMTP client against a scripted loopback server")
 struct SMTPClientTests {
@@ -162,5 +165,53 @@ struct SMTPClientTests {
             Issue.record("a header injection was not refused"); return
         }
         #expect(server.record.connections == 0)
+    }
+}
+
+@Suite("SMTP client: STARTTLS with a real handshake")
+struct SMTPStartTLSTests {
+    /// A CA and a server certificate for `localhost` and `127.0.0.1`, from Transport's dev CA.
+    struct Certificates {
+        let server: NIOSSLContext
+        let trustingClient: TLSConfiguration
+
+        init() throws {
+            let ca = try Transport.DevCertificateAuthority.create(validity: .days(1, from: Date()))
+            let issued = try ca.issueAPICertificate(hosts: ["localhost", "127.0.0.1"], validity: .days(1, from: Date()))
+            let chain = try NIOSSLCertificate(bytes: Array(issued.certificatePEM().utf8), format: .pem)
+            let key = try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM().utf8), format: .pem)
+            server = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: [.certificate(chain)], privateKey: .privateKey(key)))
+            var client = TLSConfiguration.makeClientConfiguration()
+            client.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(ca.certificatePEM().utf8), format: .pem)])
+            trustingClient = client
+        }
+    }
+
+    @Test("STARTTLS, EHLO again over TLS, AUTH and the message inside TLS; a server the client does not trust is retryable")
+    func overTLS() async throws {
+        let certificates = try Certificates()
+        var script = FakeSMTPServer.Script()
+        script.ehlo = ["250-fake.test", "250-STARTTLS", "250 AUTH PLAIN"]
+        script.tls = certificates.server
+        let server = try await FakeSMTPServer.start(script)
+        defer { Task { try? await server.stop() } }
+        let settings = SMTPSettings(host: "127.0.0.1", port: server.port, from: try EmailAddress("quorum@example.com", field: "from"),
+                                    startTLS: true, username: "quorum", password: "secret", timeout: .seconds(10))
+        let ops = try EmailAddress("ops@example.com", field: "email")
+        let outcome = await SMTPClient(settings: settings, tlsConfiguration: certificates.trustingClient)
+            .send(NotificationPayloadTests.dead, to: [ops], cluster: "prod", unixMilliseconds: 0)
+        #expect(outcome == .delivered)
+        let commands = server.record.commands
+        #expect(Array(commands.prefix(3)) == ["EHLO quorum", "STARTTLS", "EHLO quorum"])
+        #expect(server.record.auth == ["quorum:secret"])
+        #expect(server.record.message.contains("Subject: [quorum] dead: nightly-report (attempt 3/3)"))
+
+        // The system's roots do not include the test CA: the handshake fails before AUTH.
+        let untrusting = SMTPClient(settings: settings)
+        guard case .retryable = await untrusting.send(NotificationPayloadTests.dead, to: [ops], cluster: "prod", unixMilliseconds: 0) else {
+            Issue.record("an untrusted server certificate was not retryable")
+            return
+        }
+        #expect(server.record.auth == ["quorum:secret"], "credentials were sent to an untrusted server")
     }
 }
