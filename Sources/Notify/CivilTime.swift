@@ -25,6 +25,17 @@ enum CivilTime {
                      second: ms / 1000 % 60, millisecond: ms % 1000, weekday: Int(weekday))
     }
 
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    /// For years 0–9999 as parsers pass them: no overflow.
+    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     /// `2026-12-06T04:25:00.123Z` (RFC 3339, UTC, always milliseconds).
     static func rfc3339(unixMilliseconds: Int64) -> String {
         let p = parts(unixMilliseconds: unixMilliseconds)

@@ -27,9 +27,9 @@ import Foundation
 /// permanent failure naming the `Location`, so a webhook can never be bounced to an internal
 /// address, and the operator configures the final URL.
 ///
-/// Classification: 2xx delivered; 408, 429 and 5xx retryable (`Retry-After` in seconds is
-/// honoured up to ``Settings/retryAfterCap``); other statuses permanent; timeouts, refused or
-/// dropped connections and resolver failures retryable; a denied address permanent.
+/// Classification: 2xx delivered; 408, 429 and 5xx retryable (`Retry-After`, in seconds or as
+/// an HTTP-date, honoured up to ``Settings/retryAfterCap``); other statuses permanent; timeouts,
+/// refused or dropped connections and resolver failures retryable; a denied address permanent.
 public struct WebhookSender: Sendable {
     /// How requests are made.
     public struct Settings: Sendable {
@@ -136,19 +136,11 @@ public struct WebhookSender: Sendable {
             let location = headers.first(name: "Location").map { " to \($0)" } ?? ""
             return .permanent(reason: "\(answered)\(location); webhooks do not follow redirects: configure the final URL")
         case 408, 429, 500...:
-            let advice = headers.first(name: "Retry-After").flatMap(Self.retryAfter)
+            let advice = headers.first(name: "Retry-After").flatMap { RetryAfterHeader.delay($0, now: settings.now()) }
             return .retryable(reason: answered, retryAfter: advice.map { min($0, settings.retryAfterCap) })
         default:
             return .permanent(reason: "\(answered); fix the URL or the receiver, then send a test notification")
         }
-    }
-
-    /// `Retry-After` as delta-seconds (`120`). An HTTP-date is not read: the schedule's own backoff applies.
-    static func retryAfter(_ value: String) -> Duration? {
-        let trimmed = value.filter { $0 != " " && $0 != "\t" }
-        guard !trimmed.isEmpty, trimmed.utf8.count <= 12, trimmed.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-              let seconds = Int64(trimmed) else { return nil }
-        return .seconds(seconds)
     }
 
     /// Ids and types come from the cluster, but a header must never carry CR or LF.

@@ -48,3 +48,23 @@ struct RetryScheduleTests {
         #expect(zero.delay(afterTries: 1, seed: 1) == .zero)
     }
 }
+
+@Suite("Retry-After header")
+struct RetryAfterHeaderTests {
+    /// 2026-12-06T04:25:00Z.
+    let now: Int64 = 1_796_531_100
+
+    @Test("delta-seconds and IMF-fixdate are read; a past date is zero; other forms are ignored")
+    func forms() {
+        #expect(RetryAfterHeader.delay("120", now: now) == .seconds(120))
+        #expect(RetryAfterHeader.delay(" 0 ", now: now) == .zero)
+        #expect(RetryAfterHeader.delay("Sun, 06 Dec 2026 04:27:00 GMT", now: now) == .seconds(120))
+        #expect(RetryAfterHeader.delay("Thu, 29 Feb 2024 00:00:00 GMT", now: now) == .zero)
+        #expect(RetryAfterHeader.delay("Mon, 01 Jan 2100 00:00:00 GMT", now: 0) == .seconds(4_102_444_800))
+        for ignored in ["", "-5", "1.5", "soon", "99999999999999999999", "Sunday, 06-Dec-26 04:27:00 GMT", "Sun Dec  6 04:27:00 2026",
+                        "Sun, 06 Dec 2026 04:27:00 UTC", "Sun, 32 Dec 2026 04:27:00 GMT", "Sun, 06 Dex 2026 04:27:00 GMT",
+                        "Sun, 06 Dec 2026 24:00:00 GMT"] {
+            #expect(RetryAfterHeader.delay(ignored, now: now) == nil, "\(ignored)")
+        }
+    }
+}
