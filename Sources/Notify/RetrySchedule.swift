@@ -60,6 +60,12 @@ public struct RetrySchedule: Sendable, Hashable {
         return z ^ (z >> 31)
     }
 
+    /// A timeout in whole milliseconds, at least 1 and at most a day: NIO's `TimeAmount` counts
+    /// nanoseconds in an Int64 and would overflow (trap) on a huge configured value.
+    static func timeoutMilliseconds(_ duration: Duration) -> Int64 {
+        min(max(milliseconds(duration), 1), 86_400_000)
+    }
+
     /// Whole milliseconds of a duration, 0 for a negative one, saturating.
     static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components

@@ -63,7 +63,7 @@ public struct SMTPClient: Sendable {
     /// Sends an already composed message (headers, blank line, body; not dot-stuffed).
     public func send(message: String, to recipients: [EmailAddress]) async -> DeliveryOutcome {
         let server = "SMTP server \(settings.host):\(settings.port)"
-        let timeoutMs = RetrySchedule.milliseconds(settings.timeout)
+        let timeoutMs = RetrySchedule.timeoutMilliseconds(settings.timeout)
         let deadline = NIODeadline.now() + .milliseconds(timeoutMs)
         let channel: NIOAsyncChannel<SMTPReply, ByteBuffer>
         do {

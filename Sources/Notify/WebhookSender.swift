@@ -101,7 +101,7 @@ public struct WebhookSender: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
 
         var configuration = EgressPin.configuration(settings.clientConfiguration, pinnedTo: pin)
-        let timeout = TimeAmount.milliseconds(RetrySchedule.milliseconds(settings.timeout))
+        let timeout = TimeAmount.milliseconds(RetrySchedule.timeoutMilliseconds(settings.timeout))
         configuration.timeout.connect = min(configuration.timeout.connect ?? timeout, timeout)
         let client = HTTPClient(eventLoopGroup: settings.eventLoopGroup, configuration: configuration)
         let outcome = await exchange(request, client: client, deadline: .now() + timeout, url: url)
