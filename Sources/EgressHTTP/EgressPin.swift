@@ -18,6 +18,18 @@ import Foundation
 public enum EgressPin {
     /// Why a URL's host may not be connected to; ``text`` is the whole message.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
+        /// Why, as a caller deciding whether to try again needs it.
+        public enum Kind: Sendable, Hashable {
+            /// The URL has no host: fix the URL.
+            case noHost
+            /// The resolver gave no answer (it may later).
+            case unresolved
+            /// An address the host names is denied by the policy: change the URL or the policy.
+            case denied
+        }
+
+        /// Why, in short.
+        public let kind: Kind
         /// Which URL or address, why, and what to do.
         public let text: String
         /// ``text``.
@@ -31,14 +43,14 @@ public enum EgressPin {
         -> Result<[String: String], Refusal>
     {
         guard let parsed = URL(string: url), let rawHost = parsed.host, !rawHost.isEmpty else {
-            return .failure(Refusal(text: "\(what) url \"\(url)\" has no host"))
+            return .failure(Refusal(kind: .noHost, text: "\(what) url \"\(url)\" has no host"))
         }
         let host = rawHost.hasPrefix("[") && rawHost.hasSuffix("]") ? String(rawHost.dropFirst().dropLast()) : rawHost
         if let literal = IPAddress.parse(host) {
             // A strict literal is what AsyncHTTPClient connects to (it parses it with
             // `inet_pton`, which takes exactly these forms): nothing to resolve or pin.
             if let refusal = policy.refusal(host: host, address: literal) {
-                return .failure(Refusal(text: refusal.text))
+                return .failure(Refusal(kind: .denied, text: refusal.text))
             }
             return .success([:])
         }
@@ -46,10 +58,12 @@ public enum EgressPin {
         let address: IPAddress
         switch await HostResolver.resolve(host) {
         case .failure(let failure):
-            return .failure(Refusal(text: "cannot resolve the host of \(url): \(failure.reason)"))
+            return .failure(Refusal(kind: .unresolved, text: "cannot resolve the host of \(url): \(failure.reason)"))
         case .success(let addresses):
             switch policy.choose(host: host, from: addresses) {
-            case .failure(let refusal): return .failure(Refusal(text: refusal.text))
+            case .failure(let refusal):
+                // No rule: the name resolved to no address at all, which may change.
+                return .failure(Refusal(kind: refusal.rule == nil ? .unresolved : .denied, text: refusal.text))
             case .success(let chosen): address = chosen
             }
         }

@@ -85,7 +85,7 @@ public struct WebhookSender: Sendable {
         case .success(let pinned): pin = pinned
         case .failure(let refusal):
             // A resolver failure may pass; a denied address will not until the config changes.
-            if refusal.text.hasPrefix("cannot resolve") { return .retryable(reason: refusal.text, retryAfter: nil) }
+            if refusal.kind == .unresolved { return .retryable(reason: refusal.text, retryAfter: nil) }
             return .permanent(reason: "webhook refused: \(refusal.text)")
         }
         var request = HTTPClientRequest(url: url)
