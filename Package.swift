@@ -46,6 +46,8 @@ let package = Package(
         .library(name: "SchedulerPlanning", targets: ["SchedulerPlanning"]),
         .library(name: "NodeCore", targets: ["NodeCore"]),
         .library(name: "EgressPolicy", targets: ["EgressPolicy"]),
+        .library(name: "EgressHTTP", targets: ["EgressHTTP"]),
+        .library(name: "Notify", targets: ["Notify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -86,6 +88,12 @@ let package = Package(
         // Which addresses http tasks may reach (CIDRs, the built-in deny list, URL host literals). Pure:
         // the config, the API (at submission) and the executor (after resolution) all judge with it.
         .target(name: "EgressPolicy"),
+        // Resolves a URL's host, judges every address with an AddressPolicy and pins the connection
+        // to the judged one: what http tasks and webhooks share (getaddrinfo, AsyncHTTPClient settings).
+        .target(name: "EgressHTTP", dependencies: ["EgressPolicy", asyncHTTPClient, nioCore, nioPosix]),
+        // Notification delivery: event payloads, signed webhooks, an SMTP client, retry schedules.
+        // Knows no scheduler: the integration maps scheduler events to NotificationEvent.
+        .target(name: "Notify", dependencies: ["EgressPolicy", "EgressHTTP", crypto, asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL, nioTLS, logging]),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
         .target(name: "SchedulerCore", dependencies: ["BinaryCoding"]),
         // Pure planning: requests and time become commands (cron next fires, the leader's duties, ids).
@@ -96,7 +104,7 @@ let package = Package(
         // Runs one attempt of a task (noop, sleep, shell argv, http) and reports how it ended.
         // It runs SchedulerCore's `TaskSpec` and returns its `AttemptReport` as they are: one task
         // type in Quorum (the arrow points down, to a pure module; SchedulerCore knows no executor).
-        .target(name: "Executor", dependencies: ["SchedulerCore", "EgressPolicy", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
+        .target(name: "Executor", dependencies: ["SchedulerCore", "EgressPolicy", "EgressHTTP", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
         // The dashboard's files (Dashboard/static) are compiled in (DashboardFiles.swift, scripts/dashboard/embed.py).
         .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", "EgressPolicy", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore],
@@ -160,6 +168,9 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig", "EgressPolicy"]),
         .testTarget(name: "EgressPolicyTests", dependencies: ["EgressPolicy", "DeterministicRandom"]),
+        .testTarget(
+            name: "NotifyTests",
+            dependencies: ["Notify", "EgressPolicy", "DeterministicRandom", "Transport", crypto, asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL, logging]),
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",

@@ -22,7 +22,7 @@ bash scripts/arrows.sh >&2
 # The tools the check scripts use (Debian packages and PyPI), installed once, in one step, in the
 # background of the build; each script still installs what it needs when run on its own.
 apt_packages=(prometheus chromium chromium-driver)
-pip_packages=('schemathesis>=4,<5' 'openapi-spec-validator>=0.7' 'PyYAML>=6' 'selenium>=4.11,<5')
+pip_packages=('schemathesis>=4,<5' 'openapi-spec-validator>=0.7' 'PyYAML>=6' 'selenium>=4.11,<5' 'aiosmtpd>=1.4,<2')
 pip_log=$(mktemp "${TMPDIR:-/tmp}/quorum-pip.XXXXXX")
 trap 'rm -f "$build_log" "$pip_log"' EXIT
 pip_pid=""
@@ -61,9 +61,9 @@ fi
 # their bounded waits starved and expired. Each group still runs in parallel within itself.
 # ClusterTests come last and alone: each test runs 3–5 `quorum node` processes that need the
 # CPU themselves (Raft heartbeats every 50 ms), so they neither starve nor get starved by others.
-real_time_suites='^(ExecutorTests|NodeTests|NodeRuntimeTests|TransportTests|QuorumCLITests|QuorumClientTests)\.'
+real_time_suites='^(ExecutorTests|NotifyTests|NodeTests|NodeRuntimeTests|TransportTests|QuorumCLITests|QuorumClientTests)\.'
 cluster_suites='^ClusterTests\.'
-not_cpu_bound='^(ExecutorTests|NodeTests|NodeRuntimeTests|TransportTests|QuorumCLITests|QuorumClientTests|ClusterTests)\.'
+not_cpu_bound='^(ExecutorTests|NotifyTests|NodeTests|NodeRuntimeTests|TransportTests|QuorumCLITests|QuorumClientTests|ClusterTests)\.'
 log "swift test: CPU-bound suites"
 swift test --skip-build --skip "$not_cpu_bound"
 log "swift test: suites that wait on real time (processes, sockets, clocks)"

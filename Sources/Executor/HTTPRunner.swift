@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EgressHTTP
 import EgressPolicy
 import NIOCore
 import NIOHTTP1
@@ -104,7 +105,7 @@ struct HTTPRunner: Sendable {
         var redirects = 0
         while true {
             let pin: [String: String]
-            switch await pinning(current.url) {
+            switch await EgressPin.pin(current.url, policy: configuration.httpPolicy) {
             case .success(let pinned): pin = pinned
             case .failure(let refusal):
                 let via = redirects == 0 ? "" : " (reached by redirect from \(first.url))"
@@ -112,11 +113,7 @@ struct HTTPRunner: Sendable {
             }
             // Resolution cannot be interrupted; a deadline that passed meanwhile sends nothing.
             if Task.isCancelled { return .failed("cancelled") }
-            var settings = clients.configuration
-            settings.dnsOverride = pin
-            settings.redirectConfiguration = .disallow
-            // A proxy would resolve and connect on its own, past the pin.
-            settings.proxy = nil
+            let settings = EgressPin.configuration(clients.configuration, pinnedTo: pin)
             let client = HTTPClient(eventLoopGroup: clients.eventLoopGroup, configuration: settings)
             let step = await exchange(current, client: client, capture: capture, deadline: deadline, redirectsSoFar: redirects)
             try? await client.shutdown()
@@ -156,43 +153,6 @@ struct HTTPRunner: Sendable {
         } catch {
             return .ended(.failed(Self.describe(error, url: request.url)))
         }
-    }
-
-    /// The `dnsOverride` that sends `url`'s connection to the one address judged for its host,
-    /// or the refusal. No packet goes to the host before this returns success.
-    private func pinning(_ url: String) async -> Result<[String: String], PinFailure> {
-        guard let parsed = URL(string: url), let rawHost = parsed.host, !rawHost.isEmpty else {
-            return .failure(PinFailure(text: "http task url \(quoted(url)) has no host"))
-        }
-        let host = rawHost.hasPrefix("[") && rawHost.hasSuffix("]") ? String(rawHost.dropFirst().dropLast()) : rawHost
-        if let literal = IPAddress.parse(host) {
-            // A strict literal is what AsyncHTTPClient connects to (it parses it with
-            // `inet_pton`, which takes exactly these forms): nothing to resolve or pin.
-            if let refusal = configuration.httpPolicy.refusal(host: host, address: literal) {
-                return .failure(PinFailure(text: refusal.text))
-            }
-            return .success([:])
-        }
-        // A name, or a numeric form only the resolver reads (`2130706433`, `0x7f.1`).
-        let address: IPAddress
-        switch await HostResolver.resolve(host) {
-        case .failure(let failure):
-            return .failure(PinFailure(text: "cannot resolve the host of \(url): \(failure.reason)"))
-        case .success(let addresses):
-            switch configuration.httpPolicy.choose(host: host, from: addresses) {
-            case .failure(let refusal): return .failure(PinFailure(text: refusal.text))
-            case .success(let chosen): address = chosen
-            }
-        }
-        // AsyncHTTPClient looks the override up by the host as its connection target writes it:
-        // a name as is, an IPv6 literal in brackets. Both keys, so either form is pinned.
-        let pinned = address.description
-        return .success([host: pinned, "[\(host)]": pinned])
-    }
-
-    /// Why a hop's target may not be connected to: the attempt's error message.
-    private struct PinFailure: Error {
-        let text: String
     }
 
     // MARK: - Building the request

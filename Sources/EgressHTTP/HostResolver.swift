@@ -9,20 +9,20 @@ import Musl
 import Darwin
 #endif
 
-/// Resolves an http task's host with the system resolver (`getaddrinfo`) before anything
-/// connects, so the executor can judge every address and then connect to the one it judged.
-enum HostResolver {
+/// Resolves an http task's or webhook's host with the system resolver (`getaddrinfo`) before
+/// anything connects, so the caller can judge every address and then connect to the one it judged.
+public enum HostResolver {
     /// Why a host did not resolve.
-    struct Failure: Error, Sendable {
+    public struct Failure: Error, Sendable {
         /// `getaddrinfo`'s message, e.g. `Name or service not known`.
-        let reason: String
+        public let reason: String
     }
 
     /// Every address `host` resolves to, in the resolver's order, without duplicates.
     ///
     /// `getaddrinfo` blocks (for as long as the resolver's own timeouts), so it runs on NIO's
     /// blocking-I/O thread pool, never on an event loop or the cooperative pool.
-    static func resolve(_ host: String) async -> Result<[IPAddress], Failure> {
+    public static func resolve(_ host: String) async -> Result<[IPAddress], Failure> {
         do {
             return try await NIOThreadPool.singleton.runIfActive { blockingResolve(host) }
         } catch {
