@@ -33,7 +33,8 @@ pure = ["RaftCore", "SchedulerCore", "SchedulerPlanning", "NodeCore"]
 io_modules = ["NIOCore", "NIOPosix", "NIOSSL", "Hummingbird", "AsyncHTTPClient", "Subprocess", "Logging", "Metrics",
               "TOMLKit", "Node", "NodeRuntime", "HTTPAPI", "Transport", "RaftStorage", "Executor"]
 forbidden = [("NodeRuntime", "HTTPAPI"), ("HTTPAPI", "NodeRuntime"), ("HTTPAPI", "Node"), ("SchedulerCore", "Cron"),
-             ("SchedulerPlanning", "HTTPAPI"), ("NodeCore", "HTTPAPI"), ("Executor", "NodeRuntime"), ("QuorumClient", "NodeRuntime")]
+             ("SchedulerPlanning", "HTTPAPI"), ("NodeCore", "HTTPAPI"), ("Executor", "NodeRuntime"), ("QuorumClient", "NodeRuntime"),
+             ("Chaos", "NodeRuntime"), ("Chaos", "HTTPAPI"), ("Chaos", "Node")]
 forbidden += [(p, m) for p in pure for m in io_modules]
 failures = [(a, b, path(a, b)) for a, b in forbidden if a in deps and path(a, b)]
 for a, b, trail in failures:
