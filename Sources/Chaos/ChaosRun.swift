@@ -84,7 +84,13 @@ public enum ChaosRun {
 
         let checked = ChaosChecker.check(operations, observations)
         let line = checked.verdict.line(jobs: checked.ackedJobs, dags: checked.ackedDAGs, faults: faults.count, seed: options.seed)
-        var report = "seed \(options.seed)\nfaults:\n" + faults.map { "  \($0.description) \($0.start)s–\($0.end)s\n" }.joined()
+        var report = "seed \(options.seed)\nfaults:\n"
+            + faults.map { "  \($0.description) \(String(format: "%.1f", $0.start))s–\(String(format: "%.1f", $0.end))s\n" }.joined()
+        report += "digests (node: samples, highest applied index and its digest):\n"
+        for (node, byIndex) in observations.digests.sorted(by: { $0.key < $1.key }) {
+            let top = byIndex.keys.max()
+            report += "  \(node): \(byIndex.count), \(top.map(String.init) ?? "none") \(top.flatMap { byIndex[$0] } ?? "")\n"
+        }
         report += "findings:\n" + checked.verdict.findings.map { "  \($0)\n" }.joined()
         report += line + "\n"
         try? report.write(toFile: out + "/report.txt", atomically: true, encoding: .utf8)

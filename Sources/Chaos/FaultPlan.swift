@@ -61,7 +61,8 @@ public struct PlannedFault: Hashable, Sendable {
     private func format(_ seconds: Double) -> String { String(Double(Int(seconds * 10)) / 10) }
 }
 
-/// The seeded nemesis schedule: faults one at a time, each followed by a calm period, so at most
+/// The seeded nemesis schedule: faults one at a time (the enabled nemeses in turn, a seeded
+/// order each round), each followed by a calm period, so at most
 /// one minority is faulty at any moment (a cluster of N survives (N-1)/2 faulty members). With
 /// `unsafe`, kills, stops and partitions may take a majority (quorum loss, healed at the window's end).
 public enum FaultPlan {
@@ -73,8 +74,15 @@ public enum FaultPlan {
         let most = unsafe ? nodes / 2 + 1 : minority
         var faults: [PlannedFault] = []
         var time = 3.0 + Double(random.below(20)) / 10
+        var bag: [NemesisKind] = []
         while true {
-            let kind = kinds[random.below(kinds.count)]
+            // Every enabled nemesis in turn, in a seeded order per round: a short run still
+            // exercises each of them.
+            if bag.isEmpty {
+                bag = kinds
+                for index in bag.indices.reversed() where index > 0 { bag.swapAt(index, random.below(index + 1)) }
+            }
+            let kind = bag.removeFirst()
             let length = kind == .restartAll ? 0.5 : 3.0 + Double(random.below(40)) / 10
             guard time + length < duration - 2 else { break }
             let targetsLeader = kind != .restartAll && random.chance(40)

@@ -24,6 +24,14 @@ struct FaultPlanTests {
         }
     }
 
+    @Test("every enabled nemesis takes its turn, so a 60 s run exercises each of three", arguments: [1, 7, 20261206] as [UInt64])
+    func everyKind(seed: UInt64) {
+        let kinds: [NemesisKind] = [.kill, .stop, .partition]
+        let plan = FaultPlan.make(seed: seed, nodes: 3, duration: 60, kinds: kinds, unsafe: false)
+        #expect(Set(plan.map(\.kind)) == Set(kinds), "seed \(seed): \(plan.map(\.kind))")
+        #expect(Set(plan.prefix(3).map(\.kind)).count == 3, "seed \(seed)")
+    }
+
     @Test("an unknown nemesis is refused naming it and the known ones")
     func parse() throws {
         #expect(try NemesisKind.parseList("kill, stop,partition,kill") == [.kill, .stop, .partition])
