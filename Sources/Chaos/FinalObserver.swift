@@ -52,12 +52,20 @@ struct FinalObserver: Sendable {
         return items.compactMap { $0["id"] as? String }
     }
 
-    /// Samples every node's `/api/cluster/digest` for `duration`: per node, digest by applied index.
+    /// Samples every node's `/api/cluster/digest` until each node has reported an applied index
+    /// that another node reported too, or `duration` passes: per node, digest by applied index.
+    /// (A digest encodes the whole state: on a debug build with a few thousand jobs one takes
+    /// most of a second, so a fixed short window may leave a node with no common index.)
     func digests(for duration: Duration) async -> [String: [UInt64: String]] {
         var seen: [String: [UInt64: String]] = [:]
         for id in ids { seen[id] = [:] }
         let deadline = ContinuousClock.now + duration
         while ContinuousClock.now < deadline {
+            let indexes = seen.mapValues { Set($0.keys) }
+            let everyNodeComparable = ids.allSatisfy { id in
+                ids.contains { other in other != id && !(indexes[id] ?? []).isDisjoint(with: indexes[other] ?? []) }
+            }
+            if everyNodeComparable { break }
             for id in ids {
                 let outcome = await http.send(.GET, "\(urls[id] ?? "")/api/cluster/digest", timeout: .seconds(2))
                 if let object = outcome.object, let index = Self.unsigned(object["applied_index"]),
