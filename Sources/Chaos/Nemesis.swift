@@ -47,6 +47,10 @@ struct Nemesis: Sendable {
             chosen.removeAll { $0 == leader }
             chosen.insert(leader, at: 0)
         }
+        if chosen.isEmpty {
+            // Aimed at the leader while none was known: hit a node the schedule picks instead.
+            chosen = [ids[Int(fault.start * 10) % ids.count]]
+        }
         let limit = fault.kind == .restartAll ? ids.count : unsafe ? ids.count / 2 + 1 : max(1, (ids.count - 1) / 2)
         return Array(chosen.prefix(limit))
     }

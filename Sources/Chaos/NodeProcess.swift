@@ -37,7 +37,7 @@ final class NodeProcess: @unchecked Sendable {
     func start() throws(ChaosError) {
         lock.lock()
         defer { lock.unlock() }
-        if let pid, Self.alive(pid) { return }
+        if livePID() != nil { return }
         let script = #"cd "$1" && log="$2" && shift 2 && exec "$@" >>"$log" 2>&1 </dev/null"#
         let argv = ["/bin/sh", "-c", script, "sh", directory, logPath, executable] + arguments
         var environment = ProcessInfo.processInfo.environment
@@ -48,16 +48,26 @@ final class NodeProcess: @unchecked Sendable {
         everStarted.append(started)
     }
 
-    /// Sends `signal` if the node runs.
+    /// Sends `signal` if the node runs (never to a pid already reaped: it may belong to another process by now).
     func send(_ signal: Int32) {
         lock.withLock {
-            if let pid, Self.alive(pid) { _ = kill(pid, signal) }
+            if let pid = livePID() { _ = kill(pid, signal) }
         }
     }
 
     /// Whether the process is alive (a stopped process is alive). Reaps it if it exited.
     var isRunning: Bool {
-        lock.withLock { pid.map(Self.alive) ?? false }
+        lock.withLock { livePID() != nil }
+    }
+
+    /// The child's pid while it has not been reaped; reaps it (WNOHANG) once it has exited and
+    /// forgets the pid. Call under `lock`.
+    private func livePID() -> pid_t? {
+        guard let current = pid else { return nil }
+        var status: Int32 = 0
+        if waitpid(current, &status, WNOHANG) == 0 { return current }
+        pid = nil
+        return nil
     }
 
     /// SIGKILLs the node (SIGCONT first, in case it is stopped) and waits up to `timeout` for it to be reaped.
@@ -68,15 +78,6 @@ final class NodeProcess: @unchecked Sendable {
         while isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-    }
-
-    /// Whether `pid` still runs; reaps it (WNOHANG) when it has exited.
-    private static func alive(_ pid: pid_t) -> Bool {
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        if result == 0 { return true }
-        if result == pid { return false }
-        return kill(pid, 0) == 0
     }
 
     static func spawn(_ argv: [String], environment: [String]) throws(ChaosError) -> pid_t {
