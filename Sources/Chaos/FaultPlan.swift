@@ -13,6 +13,9 @@ public enum NemesisKind: String, CaseIterable, Hashable, Sendable {
     case oneWay = "one-way"
     /// SIGKILL every node and start them all again at once.
     case restartAll = "restart-all"
+    /// SIGKILL a follower and delete its data directory; start it empty at the end of the window
+    /// (the documented repair: the leader brings it back with a new incarnation on its own).
+    case wipe
 
     /// Parses `kill,stop,partition`; an unknown name throws naming it and the known ones.
     public static func parseList(_ text: String) throws(ChaosError) -> [NemesisKind] {
@@ -21,7 +24,7 @@ public enum NemesisKind: String, CaseIterable, Hashable, Sendable {
             guard let kind = NemesisKind(rawValue: name) else {
                 throw ChaosError.invalid("--nemesis: unknown nemesis '\(name)'; known: "
                                          + NemesisKind.allCases.map(\.rawValue).joined(separator: ", ")
-                                         + " (clock and wipe are not implemented yet)")
+                                         + " (clock is not implemented yet)")
             }
             if !kinds.contains(kind) { kinds.append(kind) }
         }
@@ -85,12 +88,12 @@ public enum FaultPlan {
             let kind = bag.removeFirst()
             let length = kind == .restartAll ? 0.5 : 3.0 + Double(random.below(40)) / 10
             guard time + length < duration - 2 else { break }
-            let targetsLeader = kind != .restartAll && random.chance(40)
+            let targetsLeader = kind != .restartAll && kind != .wipe && random.chance(40)
             var targets: [Int] = []
             switch kind {
             case .restartAll:
                 targets = Array(0..<nodes)
-            case .oneWay:
+            case .oneWay, .wipe:
                 targets = [random.below(nodes)]
             case .kill, .stop, .partition:
                 let count = 1 + random.below(most)

@@ -131,6 +131,11 @@ final class LocalCluster: Sendable {
     /// SIGKILLs node `id` and waits until it is reaped.
     func kill(_ id: String) async { await node(id)?.killAndWait() }
 
+    /// Deletes node `id`'s data directory (the node must be stopped).
+    func wipe(_ id: String) {
+        try? FileManager.default.removeItem(atPath: directory + "/data/\(id)")
+    }
+
     /// Whether node `id` runs.
     func isRunning(_ id: String) -> Bool { node(id)?.isRunning ?? false }
 
