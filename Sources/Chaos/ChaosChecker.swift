@@ -52,10 +52,16 @@ public enum ChaosChecker {
         return acked
     }
 
-    /// An unresolved submit (outcome never known) may have created a job, but never two.
+    /// An unresolved submit (outcome never known) may have created a job, but never two; a key
+    /// whose jobs could not be listed is undecided.
     private static func checkUnresolvedKeys(_ observations: FinalObservations, _ verdict: inout ChaosVerdict) {
         for (key, found) in observations.jobsByUnresolvedKey.sorted(by: { $0.key < $1.key }) {
-            guard let found, found.count > 1 else { continue }
+            guard let found else {
+                verdict.unknown += 1
+                verdict.findings.append("unknown: the jobs of unresolved idempotency key \(key) could not be listed")
+                continue
+            }
+            guard found.count > 1 else { continue }
             verdict.duplicates += found.count - 1
             verdict.findings.append("duplicate: unresolved idempotency key \(key) created \(found.sorted())")
         }

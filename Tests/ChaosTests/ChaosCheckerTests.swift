@@ -111,12 +111,14 @@ struct ChaosCheckerTests {
         #expect(result.verdict.unknown == 1)
     }
 
-    @Test("a job not terminal after healing is stuck; an unreadable one is unknown")
+    @Test("a job not terminal after healing is stuck; an unreadable one, or an unresolved key's unlistable jobs, is unknown")
     func stuckAndUnknown() {
         let result = ChaosChecker.check([submit(1, "j1", key: "k1"), submit(2, "j2", key: "k2")], FinalObservations(
-            jobs: ["j1": JobObservation(state: "running", attempts: ["running"]), "j2": JobObservation?.none]))
+            jobs: ["j1": JobObservation(state: "running", attempts: ["running"]), "j2": JobObservation?.none],
+            jobsByUnresolvedKey: ["k3": [String]?.none, "k4": ["j9"]]))
         #expect(result.verdict.stuck == 1)
-        #expect(result.verdict.unknown == 1)
+        #expect(result.verdict.unknown == 2, "\(result.verdict.findings)")
+        #expect(result.verdict.duplicates == 0)
     }
 
     @Test("the history file's lines pair into operations; nemesis lines are skipped")
