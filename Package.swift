@@ -48,6 +48,7 @@ let package = Package(
         .library(name: "EgressPolicy", targets: ["EgressPolicy"]),
         .library(name: "EgressHTTP", targets: ["EgressHTTP"]),
         .library(name: "Notify", targets: ["Notify"]),
+        .library(name: "Chaos", targets: ["Chaos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -123,11 +124,14 @@ let package = Package(
                            "SchedulerPlanning", "Executor", "ClusterConfig", "BinaryCoding", logging, nioCore]),
         // The API client the CLI uses: typed requests and replies, failover across nodes.
         .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL]),
+        // `quorum chaos`: a generated local cluster, fault-injecting link proxies, the workload, the
+        // nemesis, the history and its checker (the checker is pure). Talks to nodes over HTTP only.
+        .target(name: "Chaos", dependencies: ["DeterministicRandom", asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum",
             dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient", "Executor",
-                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
+                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", "Chaos", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
                            hummingbirdTLS, nioSSL, asyncHTTPClient, nioCore, x509, asn1]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
@@ -166,6 +170,7 @@ let package = Package(
             name: "NodeMetricsTests",
             dependencies: ["NodeMetrics", "SchedulerCore", "HTTPAPI", coreMetrics, hummingbirdTesting]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
+        .testTarget(name: "ChaosTests", dependencies: ["Chaos"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig", "EgressPolicy"]),
         .testTarget(name: "EgressPolicyTests", dependencies: ["EgressPolicy", "DeterministicRandom"]),
         .testTarget(

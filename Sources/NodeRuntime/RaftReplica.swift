@@ -174,6 +174,13 @@ public struct RaftReplica: Sendable {
         try await stateMachine.read(body)
     }
 
+    /// This node's applied index and the digest of its state there (its own view: no leader
+    /// needed). Encodes the whole state once (see ``SchedulerStateMachine/stateDigest()``).
+    public func stateDigest() async -> (appliedIndex: UInt64, digest: UInt64) {
+        let taken = await stateMachine.stateDigest()
+        return (taken.appliedIndex.rawValue, taken.digest)
+    }
+
     /// The cluster as this node sees it (works without a leader).
     public func cluster() async -> ClusterStatus {
         await clusterView.status()

@@ -182,6 +182,13 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
 
     // MARK: Queries
 
+    /// The applied index and the FNV-1a digest of the state's snapshot encoding, taken together
+    /// inside the actor (no apply can fall between them). Costs one full snapshot encoding:
+    /// O(state size) time and a transient buffer of the snapshot's size, during which applies wait.
+    public func stateDigest() -> (appliedIndex: Raft.LogIndex, digest: UInt64) {
+        (appliedIndex, SchedulerSnapshot.digest(state.snapshot()))
+    }
+
     /// Runs `body` on the current state.
     public func read<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) throws(E) -> T {
         try body(state)

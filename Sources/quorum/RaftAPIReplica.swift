@@ -53,6 +53,12 @@ struct RaftAPIReplica: SchedulerReplica {
             }, node: status.node, appliedIndex: status.appliedIndex)
     }
 
+    /// This node's own digest at its applied index (no leader needed).
+    func stateDigest() async throws(APIError) -> StateDigestResource {
+        let taken = await replica.stateDigest()
+        return StateDigestResource(appliedIndex: taken.appliedIndex, digest: taken.digest)
+    }
+
     func checkReady() async throws(APIError) {
         do {
             try await replica.checkReady()

@@ -46,7 +46,8 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             APIRoute("GET", "/api/dags/{id}"), APIRoute("DELETE", "/api/dags/{id}"),
             APIRoute("GET", "/api/dlq"), APIRoute("POST", "/api/dlq/{run_id}/requeue"),
             APIRoute("DELETE", "/api/dlq/{run_id}"),
-            APIRoute("GET", "/api/cluster"), APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
+            APIRoute("GET", "/api/cluster"), APIRoute("GET", "/api/cluster/digest"),
+            APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
             APIRoute("GET", "/api/cron/next"),
             APIRoute("GET", "/"), APIRoute("GET", "/dashboard/{file}"),
         ]
@@ -319,6 +320,8 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, context in
                 try DashboardAssets.response(for: try R.pathParameter("file", context), request: request)
             }
+        case ("GET", "/api/cluster/digest"):
+            return { _, _ in try R.json(try await service.stateDigest()) }
         case ("GET", "/healthz"):
             return { _, _ in try R.json(["status": "ok"]) }
         case ("GET", "/readyz"):

@@ -1,0 +1,82 @@
+/// What the tool saw after healing, the checker's second input beside the history.
+public struct FinalObservations: Hashable, Sendable {
+    /// Each acknowledged job's final state as a linearizable read showed it (`nil`: could not be read).
+    public var jobs: [String: JobObservation?]
+    /// Each acknowledged DAG run's final state (`nil`: could not be read).
+    public var dags: [String: DAGObservation?]
+    /// Jobs found by their `chaos_key` label for each idempotency key whose submit stayed unknown
+    /// (`nil`: the list could not be read).
+    public var jobsByUnresolvedKey: [String: [String]?]
+    /// The ledger file's lines in order: one per real execution of a shell task (its tag).
+    public var ledger: [String]
+    /// For every node, the digests it reported, by applied index.
+    public var digests: [String: [UInt64: String]]
+    /// Which ledger tag each job and DAG task writes (job id or `dagID/taskID` → tag).
+    public var tags: [String: String]
+
+    /// Observations.
+    public init(jobs: [String: JobObservation?] = [:], dags: [String: DAGObservation?] = [:],
+                jobsByUnresolvedKey: [String: [String]?] = [:], ledger: [String] = [], digests: [String: [UInt64: String]] = [:],
+                tags: [String: String] = [:]) {
+        self.jobs = jobs
+        self.dags = dags
+        self.jobsByUnresolvedKey = jobsByUnresolvedKey
+        self.ledger = ledger
+        self.digests = digests
+        self.tags = tags
+    }
+}
+
+/// A once job as read after healing: its fine state and the outcome of each attempt.
+public struct JobObservation: Hashable, Sendable {
+    /// `pending`, `queued`, `running`, `succeeded`, `dead`, `cancelled`.
+    public var state: String
+    /// One outcome per attempt (`succeeded`, `failed`, `timed_out`, `cancelled`, `lost`, or `running`).
+    public var attempts: [String]
+
+    /// An observation.
+    public init(state: String, attempts: [String]) {
+        self.state = state
+        self.attempts = attempts
+    }
+}
+
+/// A DAG run as read after healing.
+public struct DAGObservation: Hashable, Sendable {
+    /// `running`, `succeeded`, `failed` or `cancelled`.
+    public var state: String
+    /// Its tasks.
+    public var tasks: [DAGTaskObservation]
+
+    /// An observation.
+    public init(state: String, tasks: [DAGTaskObservation]) {
+        self.state = state
+        self.tasks = tasks
+    }
+}
+
+/// One task of a DAG run as read after healing (times are those of its latest attempt).
+public struct DAGTaskObservation: Hashable, Sendable {
+    /// The task id.
+    public var id: String
+    /// Its state.
+    public var state: String
+    /// The tasks it waits for.
+    public var dependsOn: [String]
+    /// Its latest attempt number (0: never started).
+    public var attempt: Int
+    /// When its latest attempt started (milliseconds since the epoch).
+    public var startedAt: Int64?
+    /// When its latest attempt finished.
+    public var finishedAt: Int64?
+
+    /// An observation.
+    public init(id: String, state: String, dependsOn: [String], attempt: Int, startedAt: Int64?, finishedAt: Int64?) {
+        self.id = id
+        self.state = state
+        self.dependsOn = dependsOn
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}
