@@ -1,28 +1,36 @@
-/// An array stored as fixed-size chunks, so that a copy of it shares every chunk and the first
-/// writes after a copy duplicate only the chunks they touch (issue #12: readers hold a view of
-/// the state while apply goes on).
+/// An array stored as fixed-size chunks grouped in pages, so that a copy of it shares every
+/// chunk and the first writes after a copy duplicate only what they touch (issue #12: readers
+/// hold a view of the state while apply goes on).
 ///
 /// A plain `Array` is copy-on-write as a whole: once a reader holds a copy, the next write copies
-/// every element (3 s at 1M jobs, docs/benchmarks.md). Here a copy holds the same chunk
-/// buffers; a write after a copy duplicates the list of chunk references (one pointer per
-/// ``chunkSize`` elements) once, then each chunk it touches (``chunkSize`` elements) once. Memory
-/// grows only by the touched chunks while the copy lives.
+/// every element (3 s at 1M jobs, docs/benchmarks.md). Here a copy shares the same buffers; a
+/// write after a copy duplicates the page list (one reference per ``elementsPerPage`` elements:
+/// 123 at 1M), the page it lands in (``chunksPerPage`` references) and the chunk
+/// (``chunkSize`` elements), each once. Memory grows only by those while the copy lives.
 ///
 /// Otherwise it behaves as an array: random access by `Int` position from 0, append and
 /// remove at the end, in the same order an `Array` would keep (the scheduler's slab order, which
 /// the snapshot writes, does not change). A position out of range traps, as with `Array`; the
 /// scheduler only uses positions its own indexes hold.
 struct ChunkedArray<Element> {
-    /// Elements per chunk: a power of two, so a position splits with a shift and a mask. 512
-    /// balances the two costs of a write after a copy: the chunk list (1M / 512 = 2,048
-    /// references) and the chunk itself (512 elements).
-    static var chunkShift: Int { 9 }
+    /// log2 of the elements per chunk (64): small, because a write after a copy duplicates a
+    /// whole chunk, retaining every reference its elements hold.
+    static var chunkShift: Int { 6 }
+    /// log2 of the chunks per page (128).
+    static var pageShift: Int { 7 }
     /// Elements per chunk.
     static var chunkSize: Int { 1 << chunkShift }
+    /// Chunks per page.
+    static var chunksPerPage: Int { 1 << pageShift }
+    /// Elements per page (8,192).
+    static var elementsPerPage: Int { 1 << (chunkShift + pageShift) }
     private static var chunkMask: Int { chunkSize - 1 }
+    private static var pageMask: Int { chunksPerPage - 1 }
+    private static var elementsPerPageMask: Int { elementsPerPage - 1 }
 
-    /// Every chunk but the last is full (``chunkSize`` elements); the last is not empty.
-    private var chunks: [[Element]] = []
+    /// Pages of chunks. Every page but the last holds ``chunksPerPage`` full chunks; every chunk
+    /// but the last is full; the last page and the last chunk are not empty.
+    private var pages: [[[Element]]] = []
     /// Number of elements.
     private(set) var count = 0
 
@@ -34,15 +42,25 @@ struct ChunkedArray<Element> {
         for element in elements { append(element) }
     }
 
-    /// Adds `element` at the end (a new chunk, with room for ``chunkSize``, when the last is full).
+    /// Adds `element` at the end (a new chunk, with room for ``chunkSize``, when the last is full;
+    /// a new page when the last page is full).
     mutating func append(_ element: Element) {
-        if count & Self.chunkMask == 0 {
+        var chunk: [Element] {
             var chunk: [Element] = []
             chunk.reserveCapacity(Self.chunkSize)
             chunk.append(element)
-            chunks.append(chunk)
+            return chunk
+        }
+        if count & Self.elementsPerPageMask == 0 {
+            var page: [[Element]] = []
+            page.reserveCapacity(Self.chunksPerPage)
+            page.append(chunk)
+            pages.append(page)
+        } else if count & Self.chunkMask == 0 {
+            pages[pages.count - 1].append(chunk)
         } else {
-            chunks[chunks.count - 1].append(element)
+            let p = pages.count - 1
+            pages[p][pages[p].count - 1].append(element)
         }
         count += 1
     }
@@ -50,9 +68,13 @@ struct ChunkedArray<Element> {
     /// Removes and returns the last element; traps when empty (as `Array.removeLast()`).
     @discardableResult
     mutating func removeLast() -> Element {
-        let last = chunks.count - 1
-        let element = chunks[last].removeLast()
-        if chunks[last].isEmpty { chunks.removeLast() }
+        let p = pages.count - 1
+        let c = pages[p].count - 1
+        let element = pages[p][c].removeLast()
+        if pages[p][c].isEmpty {
+            pages[p].removeLast()
+            if pages[p].isEmpty { pages.removeLast() }
+        }
         count -= 1
         return element
     }
@@ -66,7 +88,7 @@ struct ChunkedArray<Element> {
 
     /// Removes every element.
     mutating func removeAll() {
-        chunks = []
+        pages = []
         count = 0
     }
 
@@ -90,15 +112,15 @@ extension ChunkedArray: RandomAccessCollection, MutableCollection {
 
     /// The element at position `i`. Writing through it duplicates the chunk when a copy shares it.
     subscript(i: Int) -> Element {
-        get { chunks[i >> Self.chunkShift][i & Self.chunkMask] }
-        _modify { yield &chunks[i >> Self.chunkShift][i & Self.chunkMask] }
-        set { chunks[i >> Self.chunkShift][i & Self.chunkMask] = newValue }
+        get { pages[i >> (Self.chunkShift + Self.pageShift)][(i >> Self.chunkShift) & Self.pageMask][i & Self.chunkMask] }
+        _modify { yield &pages[i >> (Self.chunkShift + Self.pageShift)][(i >> Self.chunkShift) & Self.pageMask][i & Self.chunkMask] }
+        set { pages[i >> (Self.chunkShift + Self.pageShift)][(i >> Self.chunkShift) & Self.pageMask][i & Self.chunkMask] = newValue }
     }
 
     /// The last element, if any (without going through the generic `BidirectionalCollection` path).
-    var last: Element? { chunks.last?.last }
+    var last: Element? { pages.last?.last?.last }
     /// The first element, if any.
-    var first: Element? { chunks.first?.first }
+    var first: Element? { pages.first?.first?.first }
     /// Whether there is no element.
     var isEmpty: Bool { count == 0 }
 }

@@ -19,7 +19,7 @@ struct StateViewTests {
         var chunked = ChunkedArray<Int>()
         var model: [Int] = []
         var frozen: [(ChunkedArray<Int>, [Int])] = []
-        for step in 0..<20_000 {
+        for step in 0..<40_000 {
             switch random.below(100) {
             case 0..<55:
                 chunked.append(step)
