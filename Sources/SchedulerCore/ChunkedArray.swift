@@ -125,4 +125,38 @@ extension ChunkedArray: RandomAccessCollection, MutableCollection {
     var isEmpty: Bool { count == 0 }
 }
 
+extension ChunkedArray {
+    /// Walks the chunks in order (a full walk — the snapshot encoder, a restore's rebuild — reads
+    /// each chunk directly instead of splitting every position into page, chunk and slot).
+    struct Iterator: IteratorProtocol {
+        private let pages: [[[Element]]]
+        private var page = 0
+        private var chunk = 0
+        private var slot = 0
+
+        fileprivate init(_ pages: [[[Element]]]) { self.pages = pages }
+
+        /// The next element, or `nil` after the last.
+        mutating func next() -> Element? {
+            while page < pages.count {
+                let chunks = pages[page]
+                while chunk < chunks.count {
+                    if slot < chunks[chunk].count {
+                        defer { slot += 1 }
+                        return chunks[chunk][slot]
+                    }
+                    chunk += 1
+                    slot = 0
+                }
+                page += 1
+                chunk = 0
+            }
+            return nil
+        }
+    }
+
+    /// An iterator over the elements in order.
+    func makeIterator() -> Iterator { Iterator(pages) }
+}
+
 extension ChunkedArray: Sendable where Element: Sendable {}
