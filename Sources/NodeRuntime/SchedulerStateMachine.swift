@@ -43,7 +43,7 @@ public struct AppliedChanges: Sendable {
 ///
 /// Reads run off this actor (issue #12): after each applied batch the state is published as an
 /// isolated view (``PublishedStateView``), and ``read(_:)`` runs its closure on that value on the
-/// caller's task, so a scan never delays an apply. A copy of the state is O(1) and the apply
+/// reader thread (``ReadExecutor``), so a scan never delays an apply. A copy of the state is O(1) and the apply
 /// after it duplicates only what it touches (the tables are persistent: `ChunkedArray`,
 /// `TreeDictionary`); the snapshot encoder holds such a copy too (``snapshotEncoder()``).
 public actor SchedulerStateMachine: ReplicatedStateMachine {
@@ -199,8 +199,12 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// task, with its own view of the state, so applies go on while `body` runs (and `body` sees
     /// none of them). The view holds every entry applied before this call began, so a read after a
     /// write's reply, or after a ReadIndex round (``RaftReplica/awaitLinearizable()``), sees it.
+    ///
+    /// The closure runs on ``ReadExecutor`` (its own thread, not the concurrency pool the applier
+    /// and the driver need).
     public nonisolated func read<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) async throws(E) -> T {
-        try body(await view().state)
+        let view = await view()
+        return try await withTaskExecutorPreference(ReadExecutor.shared) { () async throws(E) -> T in try body(view.state) }
     }
 
     /// The published view, or, while an apply is in progress, the state after it (taken on this
