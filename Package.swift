@@ -25,6 +25,7 @@ let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift
 let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let clocks = Target.Dependency.product(name: "Clocks", package: "swift-clocks")
+let hashTrees = Target.Dependency.product(name: "HashTreeCollections", package: "swift-collections")
 
 let package = Package(
     name: "quorum",
@@ -66,6 +67,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // TreeDictionary: the scheduler's id indexes, copied in O(1) for readers' views (issue #12).
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Test-only: `TestClock` drives the node runtime's injected clock (NodeRuntimeTests).
         .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
     ],
@@ -96,7 +99,7 @@ let package = Package(
         // Knows no scheduler: the integration maps scheduler events to NotificationEvent.
         .target(name: "Notify", dependencies: ["EgressPolicy", "EgressHTTP", crypto, asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL, nioTLS, logging]),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
-        .target(name: "SchedulerCore", dependencies: ["BinaryCoding"]),
+        .target(name: "SchedulerCore", dependencies: ["BinaryCoding", hashTrees]),
         // Pure planning: requests and time become commands (cron next fires, the leader's duties, ids).
         // No HTTP types, no I/O: the API and the runtime both build on it.
         .target(name: "SchedulerPlanning", dependencies: ["SchedulerCore", "Cron"]),
