@@ -107,6 +107,21 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///   differ from those that can decode it, and guessing is worse than stopping.
     public func apply(_ entries: [Raft.Entry]) async throws {
         guard !entries.isEmpty else { return }
+        if let failure = apply(entries, to: &state) {
+            logger.critical("stopping: a committed log entry cannot be decoded by this build",
+                            metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
+            throw failure
+        }
+    }
+
+    /// Applies `entries` to `state` — the actor's own state, passed `inout` so that every read
+    /// below (metrics, change events, start orders) borrows it in place. Read from the actor's
+    /// property instead, each of those calls copied the whole state first (every table retained
+    /// and released, several times per entry; docs/benchmarks.md, "CPU per drained job").
+    /// Must not touch `self.state` (it is being modified through `state`).
+    ///
+    /// - Returns: the entry that could not be decoded, after applying the ones before it.
+    private func apply(_ entries: [Raft.Entry], to state: inout SchedulerState) -> UndecodableEntry? {
         var events: [SchedulerEvent] = []
         var batchEvents: [SchedulerEvent] = []
         var liveEvents: [SchedulerEvent] = []
@@ -124,7 +139,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
                 break
             }
             let replaying = entry.index <= replayThrough
-            metrics?.recordApplied(events, state: state, replaying: replaying)
+            metrics?.recordApplied(events, state: state, replaying: replaying, gauges: false)
             if !replaying {
                 liveEvents.append(contentsOf: events)
                 lastLiveStamp = stamped.at
@@ -135,6 +150,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             applied = entry.index
         }
         if let last = applied {
+            metrics?.recordGauges(of: state)  // once per batch: the gauges follow the state after it
             var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
             if !starts.isEmpty {
                 starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
@@ -145,11 +161,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
                                      starts: starts, stops: stops, lastLiveStamp: lastLiveStamp))
             resumeWaiters(through: last)
         }
-        if let failure {
-            logger.critical("stopping: a committed log entry cannot be decoded by this build",
-                            metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
-            throw failure
-        }
+        return failure
     }
 
     /// The whole state.
