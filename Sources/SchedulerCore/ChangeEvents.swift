@@ -24,18 +24,18 @@ public enum ChangeEvents {
         case .dagSubmitted(let id):
             let dag = state.dagRun(id)
             return ChangeEvent(id: nil, kind: .dag, at: at, jobID: dag?.jobID?.rawValue, dagID: id.rawValue,
-                               state: dag.map { "\($0.state)" } ?? "removed", labels: dag?.spec.labels ?? [])
+                               state: dag.map { $0.state.description } ?? "removed", labels: dag?.spec.labels ?? [])
         case .dagChanged(let id, let dagState):
             let dag = state.dagRun(id)
             return ChangeEvent(id: nil, kind: .dag, at: at, jobID: dag?.jobID?.rawValue, dagID: id.rawValue,
-                               state: "\(dagState)", labels: dag?.spec.labels ?? [])
+                               state: dagState.description, labels: dag?.spec.labels ?? [])
         case .runChanged(let id, let runState, let attempt):
             var change = runEvent(id, attempt: attempt, at: at, state: state)
-            change.state = "\(runState)"
+            change.state = runState.description
             return change
         case .attemptFinished(let id, let attempt, let outcome):
             var change = runEvent(id, attempt: attempt, at: at, state: state)
-            change.outcome = "\(outcome)"
+            change.outcome = outcome.description
             return change
         case .removed(let id, let isDAG):
             if isDAG { return ChangeEvent(id: nil, kind: .dag, at: at, dagID: id, state: "removed") }
