@@ -58,7 +58,7 @@ extension RaftDriver {
     /// Logs when this node starts or stops abstaining from elections (docs/raft.md,
     /// "Incarnations"), so an operator can tell why a voter does not vote.
     private func reportAbstentionChange() {
-        let abstaining = instance.abstainsFromElections
+        let abstaining = instance.abstainsFromElectionsReadInPlace()
         guard abstaining != reportedAbstaining else { return }
         reportedAbstaining = abstaining
         let incarnation = "0x" + String(instance.config.incarnation, radix: 16)

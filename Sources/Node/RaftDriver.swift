@@ -255,7 +255,7 @@ public actor RaftDriver {
     public var status: RaftStatus {
         RaftStatus(id: id, term: instance.term, leader: instance.leader, role: instance.role,
                    commitIndex: instance.commitIndex, appliedIndex: stateMachineApplied,
-                   lastLogIndex: instance.lastLogIndex, durableIndex: instance.durableIndex)
+                   lastLogIndex: instance.lastLogIndexReadInPlace(), durableIndex: instance.durableIndex)
     }
 }
 

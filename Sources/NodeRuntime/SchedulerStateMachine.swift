@@ -114,6 +114,27 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         // Unpublished while it changes: with no reader holding a view, the tables are mutated in
         // place (a published copy would make this apply duplicate what it touches).
         published.withdraw()
+        let (applied, failure) = apply(entries, to: &state)
+        // Published before any proposer learns its entry applied (resumeWaiters) and before the
+        // driver counts it applied (this call returns), so a read that follows sees it.
+        published.publish(state, through: appliedIndex)
+        if let last = applied { resumeWaiters(through: last) }
+        if let failure {
+            logger.critical("stopping: a committed log entry cannot be decoded by this build",
+                            metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
+            throw failure
+        }
+    }
+
+    /// Applies `entries` to `state` — the actor's own state, passed `inout` so that every read
+    /// below (metrics, change events, start orders) borrows it in place. Read from the actor's
+    /// property instead, each of those calls copied the whole state first (every table retained
+    /// and released, several times per entry; docs/benchmarks.md, "CPU per drained job").
+    /// Must not touch `self.state` (it is being modified through `state`).
+    ///
+    /// - Returns: the last entry applied, and the entry that could not be decoded (after applying
+    ///   the ones before it). The caller publishes the state, then resumes the waiters.
+    private func apply(_ entries: [Raft.Entry], to state: inout SchedulerState) -> (applied: Raft.LogIndex?, failure: UndecodableEntry?) {
         var events: [SchedulerEvent] = []
         var batchEvents: [SchedulerEvent] = []
         var liveEvents: [SchedulerEvent] = []
@@ -131,7 +152,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
                 break
             }
             let replaying = entry.index <= replayThrough
-            metrics?.recordApplied(events, state: state, replaying: replaying)
+            metrics?.recordApplied(events, state: state, replaying: replaying, gauges: false)
             if !replaying {
                 liveEvents.append(contentsOf: events)
                 lastLiveStamp = stamped.at
@@ -142,6 +163,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             applied = entry.index
         }
         if let last = applied {
+            metrics?.recordGauges(of: state)  // once per batch: the gauges follow the state after it
             var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
             if !starts.isEmpty {
                 starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
@@ -151,15 +173,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,
                                      starts: starts, stops: stops, lastLiveStamp: lastLiveStamp))
         }
-        // Published before any proposer learns its entry applied (resumeWaiters) and before the
-        // driver counts it applied (this call returns), so a read that follows sees it.
-        published.publish(state, through: appliedIndex)
-        if let last = applied { resumeWaiters(through: last) }
-        if let failure {
-            logger.critical("stopping: a committed log entry cannot be decoded by this build",
-                            metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
-            throw failure
-        }
+        return (applied, failure)
     }
 
     /// The whole state.

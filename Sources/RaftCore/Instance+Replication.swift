@@ -16,13 +16,23 @@ extension Raft.Instance {
 
     /// Raft §5.3–§5.4.2: advance the commit index to what a majority of voters holds, but only
     /// by counting an entry of the current term (Figure 8).
+    ///
+    /// The matches are gathered in a loop, not in a closure passed to `Quorum`: a closure that
+    /// reads `self` inside a mutating method copies the whole instance (every table retained and
+    /// released) on each call, and this runs on every acknowledgement (docs/benchmarks.md).
     mutating func maybeCommit() -> Bool {
-        let candidate = Raft.Quorum.committedIndex(voters: membership.voters) { voter in
+        var matches: [Raft.LogIndex] = []
+        matches.reserveCapacity(membership.voters.count)
+        for voter in membership.voters {
             // Acknowledgements of a data directory other than the recorded one do not count
             // (docs/raft.md, "Incarnations").
-            guard counts(voter, incarnation: knownIncarnation(of: voter)) else { return .zero }
-            return voter == id ? ownMatch : (progress[voter]?.match ?? .zero)
+            guard counts(voter, incarnation: knownIncarnation(of: voter)) else {
+                matches.append(.zero)
+                continue
+            }
+            matches.append(voter == id ? ownMatch : (progress[voter]?.match ?? .zero))
         }
+        let candidate = Raft.Quorum.committedIndex(matches: matches)
         guard candidate > commitIndex else { return false }
         guard log.term(at: candidate) == term || mutated("commit-old-term") else { return false }
         commitIndex = candidate
