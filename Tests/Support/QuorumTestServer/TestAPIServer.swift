@@ -232,3 +232,40 @@ struct UnavailableFirst<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+extension TestAPIServer {
+    /// What a ``makeDoctorTargetRouter(cluster:gate:)`` node does on `GET /api/cluster`.
+    public enum ClusterAnswer: Sendable {
+        /// 401, as a node with tokens answers a request without one.
+        case unauthorized
+        /// 200 with a body that is not a cluster view.
+        case garbage(String)
+    }
+
+    /// A node as `quorum doctor` meets it: `/healthz` and `/readyz` 200 and `/api/cluster` as
+    /// `cluster` says. With `gate`, every answer sends its status line and headers, then waits at
+    /// the gate before its body: a node that stops answering halfway.
+    public static func makeDoctorTargetRouter(cluster: ClusterAnswer, gate: RequestGate? = nil) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        @Sendable func answer(_ text: String) -> Response {
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            let body = ResponseBody { writer in
+                if let gate { await gate.wait() }
+                try await writer.write(ByteBuffer(string: text))
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: headers, body: body)
+        }
+        router.get("/healthz") { _, _ in answer(#"{"status":"ok"}"#) }
+        router.get("/readyz") { _, _ in answer(#"{"status":"ready"}"#) }
+        router.get("/api/cluster") { _, _ -> Response in
+            switch cluster {
+            case .unauthorized: throw APIError(.unauthorized, "this route needs a bearer token")
+            case .garbage(let text): return answer(text)
+            }
+        }
+        return router
+    }
+}
