@@ -1,3 +1,4 @@
+import Foundation
 import HTTPAPI
 import Hummingbird
 import Logging
@@ -265,6 +266,35 @@ extension TestAPIServer {
             case .unauthorized: throw APIError(.unauthorized, "this route needs a bearer token")
             case .garbage(let text): return answer(text)
             }
+        }
+        return router
+    }
+}
+
+extension TestAPIServer {
+    /// A leader `leader` as a follower's cluster view meets it: `GET /api/cluster` counts the
+    /// request in `count`, waits at `gate`, and answers the leader's own view. With
+    /// `stallBody`, it sends the status line and headers first and waits at the gate before the
+    /// body (a leader that stops answering halfway).
+    public static func makeLeaderViewRouter(leader: String, count: RequestCounter, gate: RequestGate,
+                                            stallBody: Bool = false) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.get("/api/cluster") { _, _ -> Response in
+            _ = count.increment()
+            if !stallBody { await gate.wait() }
+            let view = ClusterResource(leader: leader, term: 2, commitIndex: 9, nodes: [
+                ClusterNodeResource(id: leader, role: "leader", api: "", raft: "", reachable: true, matchIndex: 9, slots: 1, busy: 0,
+                                    appliedIndex: 9, lag: 0),
+            ], node: leader, appliedIndex: 9, source: .local)
+            let json = try JSONEncoder().encode(view)
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                if stallBody { await gate.wait() }
+                try await writer.write(ByteBuffer(bytes: json))
+                try await writer.finish(nil)
+            })
         }
         return router
     }
