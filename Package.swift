@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "QuorumCLITests",
             dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime",
-                           "SchedulerPlanning", "ClusterConfig", "Transport"]),
+                           "SchedulerPlanning", "ClusterConfig", "Transport", asyncHTTPClient, logging]),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(
             name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],

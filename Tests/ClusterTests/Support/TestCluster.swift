@@ -29,6 +29,8 @@ final class TestCluster: Sendable {
         var maxEntryBytes: Int?
         /// `[executor] run_as`, if set (the node processes must run as root).
         var runAs: String?
+        /// More TOML tables, written after `[executor]` (say `[api.limits]`).
+        var extraConfig = ""
     }
 
     /// The node ids, `n1`…`nN`.
@@ -109,6 +111,8 @@ final class TestCluster: Sendable {
             shutdown_grace_ms = \(timing.shutdownGraceMs)
             kill_grace_ms = \(timing.killGraceMs)
             \(timing.runAs.map { "run_as = \"\($0)\"" } ?? "")
+
+            \(timing.extraConfig)
 
             """
         var apiPorts: [String: Int] = [:]
