@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import Logging
 import NIOCore
+import QuorumClient
 import Synchronization
 
 /// The API's ``LeaderClusterSource`` on a node: a follower asks the leader's API for
@@ -87,18 +88,13 @@ struct NodeLeaderClusterSource: LeaderClusterSource {
         if let authorization { outgoing.headers.add(name: "Authorization", value: authorization) }
         let client = self.client, timeout = self.timeout, request = outgoing
         do {
-            // One deadline for the head and the body: AsyncHTTPClient's own ends at the head.
-            let answer = try await withThrowingTaskGroup(of: (status: UInt, body: ByteBuffer)?.self) { group in
-                group.addTask {
-                    let response = try await client.execute(request, timeout: TimeAmount(timeout))
-                    return (response.status.code, try await response.body.collect(upTo: 1024 * 1024))
-                }
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
+            // One deadline for the head and the body (AsyncHTTPClient's own ends at the head).
+            let answer: (status: Int, body: ByteBuffer)?
+            do {
+                let fetched = try await BoundedFetch.fetch(request, with: client, timeout: timeout, upTo: 1024 * 1024)
+                answer = (fetched.status, fetched.body)
+            } catch is BoundedFetch.Timeout {
+                answer = nil
             }
             guard let (status, body) = answer else {
                 logger.debug("the leader did not answer its cluster view in time", metadata: ["leader": "\(leader)", "timeout": "\(timeout)"])

@@ -5,6 +5,7 @@ import HTTPAPI
 import Logging
 import NIOCore
 import NodeMetrics
+import QuorumClient
 import SchedulerCore
 
 /// The API's ``AttemptOutputSource`` on a node: attempts this node ran are read from its
@@ -55,11 +56,13 @@ struct NodeOutputSource: AttemptOutputSource {
         outgoing.headers.add(name: AttemptOutputRequest.proxiedHeader, value: "1")
         if let authorization = request.authorization { outgoing.headers.add(name: "Authorization", value: authorization) }
         do {
-            let response = try await client.execute(outgoing, timeout: TimeAmount(timeout))
-            let body = try await response.body.collect(upTo: 1024 * 1024)
-            guard response.status.code == 200 else {
+            // One deadline for the head and the body: a node that sends its headers and then
+            // nothing must not hold the caller (AsyncHTTPClient's own deadline ends at the head).
+            let response = try await BoundedFetch.fetch(outgoing, with: client, timeout: timeout, upTo: 1024 * 1024)
+            let body = response.body
+            guard response.status == 200 else {
                 logger.debug("the executor node did not serve an attempt's output",
-                             metadata: ["node": "\(request.executor)", "status": "\(response.status.code)"])
+                             metadata: ["node": "\(request.executor)", "status": "\(response.status)"])
                 return nil
             }
             let output = try JSONDecoder().decode(AttemptOutputResource.self, from: Data(String(buffer: body).utf8))

@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import NIOCore
 import NIOHTTP1
+import QuorumClient
 
 /// Asks one node's API what doctor needs: `/healthz`, `/readyz`, `/api/cluster` (with the token)
 /// and `/api/cluster/digest`, noting its clock from the `Date` header.
@@ -72,26 +73,14 @@ struct ClusterProbe {
         return (status, headers)
     }
 
-    /// The status, headers and body of `GET url`, all within ``timeout``: AsyncHTTPClient's own
-    /// deadline stops at the headers, so a node that sends them and then nothing would hold
-    /// doctor forever (the body read is cancelled at the deadline).
+    /// The status, headers and body of `GET url`, all within ``timeout`` (``BoundedFetch``: a node
+    /// that sends its headers and then nothing must not hold doctor forever).
     private func fetchWithHeaders(_ url: String, upTo limit: Int) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
-        let client = self.client, request = self.request(url), timeout = self.timeout
-        return try await withThrowingTaskGroup(of: (status: Int, headers: HTTPHeaders, body: [UInt8])?.self) { group in
-            group.addTask {
-                let response = try await client.execute(request, timeout: TimeAmount(timeout))
-                let body = try await response.body.collect(upTo: limit)
-                return (Int(response.status.code), response.headers, Array(buffer: body))
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let answer = first else {
-                throw ProbeTimeout(url: url, timeout: timeout)
-            }
-            return answer
+        do {
+            let answer = try await BoundedFetch.fetch(request(url), with: client, timeout: timeout, upTo: limit)
+            return (answer.status, answer.headers, Array(buffer: answer.body))
+        } catch is BoundedFetch.Timeout {
+            throw ProbeTimeout(url: url, timeout: timeout)
         }
     }
 
