@@ -116,7 +116,7 @@ let package = Package(
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum",
-            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient", "Executor",
+            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeCore", "NodeMetrics", "QuorumClient", "Executor",
                            "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
                            hummingbirdTLS, nioSSL, asyncHTTPClient, nioCore, x509, asn1]),
 

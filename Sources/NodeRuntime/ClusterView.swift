@@ -33,7 +33,7 @@ public struct ClusterStatus: Hashable, Sendable {
     public var term: UInt64
     /// This node's commit index.
     public var commitIndex: UInt64
-    /// Every configured member.
+    /// Every member of the latest configuration, sorted by id.
     public var members: [Member]
 }
 
@@ -43,6 +43,8 @@ struct ClusterView: Sendable {
     let stateMachine: SchedulerStateMachine
     let link: PeerLink
     let config: ClusterConfig
+    /// The members to list: the latest configuration's, not the file's.
+    let membership: MembershipView
     let settings: NodeSettings
 
     func status() async -> ClusterStatus {
@@ -53,12 +55,12 @@ struct ClusterView: Sendable {
             return counts
         }
         var members: [ClusterStatus.Member] = []
-        for node in config.nodes {
-            let id = Raft.NodeID(node.id)
+        for member in membership.members {
+            let id = member.id
             let role: String
             if id == status.leader {
                 role = "leader"
-            } else if !node.voter {
+            } else if !member.voter {
                 role = "learner"
             } else if id == driver.id {
                 role = Self.roleName(status.role)
@@ -74,9 +76,10 @@ struct ClusterView: Sendable {
                 reachable = false
             }
             let match = await driver.matchIndex(of: id)
-            members.append(ClusterStatus.Member(id: node.id, role: role, api: node.api.description, raft: node.raft.description,
+            members.append(ClusterStatus.Member(id: id.rawValue, role: role, api: member.record?.api.description ?? "",
+                                                raft: member.record?.raft.description ?? "",
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
-                                                slots: config.executor.slots, busy: busy[node.id] ?? 0,
+                                                slots: config.executor.slots, busy: busy[id.rawValue] ?? 0,
                                                 incarnation: await driver.recordedIncarnation(of: id)))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,

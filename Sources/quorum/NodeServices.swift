@@ -61,6 +61,8 @@ enum NodeServer {
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })
+        ClusterAdministrationRoutes(admin: NodeClusterAdministration(node: node), limits: limits)
+            .register(on: router, authorizer: authorizer, audit: { record in AuditLog.write(record) })
         var eventSettings = EventStreamSettings()
         eventSettings.clientBuffer = node.config.cluster.events.buffer
         eventSettings.heartbeat = .seconds(node.config.cluster.events.heartbeatSeconds)
@@ -107,10 +109,13 @@ enum NodeServer {
                 throw CLIError.invalidInput("[api] TLS for fetching outputs from other nodes could not be set up: \(error)")
             }
         }
-        var peers: [String: String] = [:]
-        for peer in config.cluster.nodes where peer.id != config.node.id {
-            let host = peer.api.host.contains(":") ? "[\(peer.api.host)]" : peer.api.host
-            peers[peer.id] = (apiTLS ? "https://" : "http://") + "\(host):\(peer.api.port)"
+        let scheme = apiTLS ? "https://" : "http://"
+        let peers: @Sendable () -> [String: String] = { [membership = node.membership, selfID = config.node.id] in
+            var peers: [String: String] = [:]
+            for member in membership.members where member.id.rawValue != selfID {
+                if let api = member.record?.api { peers[member.id.rawValue] = scheme + api.description }
+            }
+            return peers
         }
         return NodeOutputSource(selfID: config.node.id, store: node.outputs, peerAPIs: peers,
                                 client: FailoverTransport.makeHTTPClient(connectTimeout: .seconds(1), tls: tls),
