@@ -132,11 +132,26 @@ struct MembershipAdministration: Sendable {
         }
     }
 
+    /// Proposes `change`, waiting up to one election timeout for an uncommitted configuration
+    /// entry (another operator's change, or the leader's own incarnation record right after a
+    /// promotion) to commit first; still one change at a time, then 409 `change_in_progress`.
     private func propose(_ change: Raft.MembershipChange, directory: [UInt8]?) async throws(MembershipRefusal) {
-        do {
-            _ = try await driver.changeMembership(change, directory: directory)
-        } catch {
-            throw Self.refusal(error)
+        let deadline = settings.clock.monotonic() + settings.electionTimeout
+        while true {
+            do {
+                _ = try await driver.changeMembership(change, directory: directory)
+                return
+            } catch {
+                let refusal = Self.refusal(error)
+                guard case .changeInProgress = refusal, error.raftError?.code == .membershipChangePending,
+                      settings.clock.monotonic() < deadline
+                else { throw refusal }
+            }
+            do {
+                try await settings.clock.sleep(for: settings.leaderPoll)
+            } catch {
+                throw .changeInProgress("interrupted while waiting for the configuration change in flight to commit; retry")
+            }
         }
     }
 

@@ -19,6 +19,9 @@ public final class MembershipView: Sendable {
         var directory: MemberDirectory
         /// Members whose file entry disagreement was already logged (once per difference).
         var warned: Set<String> = []
+        /// Just-removed members the transport still reaches for ``linger`` (by removal index
+        /// order): the leader's last append to one (RaftCore's farewell) tells it it was removed.
+        var lingering: [Raft.NodeID: Transport.PeerAddress] = [:]
     }
 
     /// This node.
@@ -30,12 +33,20 @@ public final class MembershipView: Sendable {
     private let logger: Logger
     private let onRemoved: @Sendable () -> Void
     private let onChange: @Sendable (Raft.Membership) -> Void
+    /// How long a removed member stays reachable (not accepted as a member by Raft) so the
+    /// leader's farewell append reaches it.
+    private let linger: Duration
+    private let sleep: @Sendable (Duration) async throws -> Void
 
     /// A view starting at `membership`. `transport` (if any) is kept pointed at the members;
     /// `onChange` sees every configuration; `onRemoved` runs when one lists this node as removed.
     init(selfID: Raft.NodeID, seed: MemberDirectory, membership: Raft.Membership, transport: Transport.PeerTransport?,
-         logger: Logger, onChange: @escaping @Sendable (Raft.Membership) -> Void = { _ in },
+         logger: Logger, linger: Duration = .seconds(2),
+         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+         onChange: @escaping @Sendable (Raft.Membership) -> Void = { _ in },
          onRemoved: @escaping @Sendable () -> Void = {}) {
+        self.linger = linger
+        self.sleep = sleep
         self.onChange = onChange
         self.selfID = selfID
         self.seed = seed
@@ -77,20 +88,45 @@ public final class MembershipView: Sendable {
             guard let filed = seed[id], filed.raft != record.raft || filed.api != record.api else { return nil }
             return "\(id): file raft=\(filed.raft) api=\(filed.api), log raft=\(record.raft) api=\(record.api)"
         }
-        let newWarnings = state.withLock { state -> [String] in
+        let (newWarnings, peers, justRemoved) = state.withLock { state -> ([String], [Raft.NodeID: Transport.PeerAddress], [Raft.NodeID]) in
+            var justRemoved: [Raft.NodeID] = []
+            for id in membership.removed where state.membership.contains(id) && id != selfID {
+                if let record = state.directory[id] {
+                    state.lingering[id] = Transport.PeerAddress(host: record.raft.host, port: record.raft.port)
+                    justRemoved.append(id)
+                }
+            }
             state.membership = membership
             state.directory = directory
             let fresh = disagreements.filter { !state.warned.contains($0) }
             state.warned.formUnion(fresh)
-            return fresh
+            return (fresh, peersLocked(state), justRemoved)
         }
         for warning in newWarnings.sorted() {
             logger.warning("the config file's [[nodes]] entry disagrees with the replicated configuration; the log wins (edit the file to match, it is only read at bootstrap)",
                            metadata: ["member": "\(warning)"])
         }
-        transport?.setPeers(peerAddresses(membership: membership, directory: directory))
+        transport?.setPeers(peers)
+        if !justRemoved.isEmpty { endLingering(justRemoved) }
         onChange(membership)
         if membership.removed.contains(selfID) { onRemoved() }
+    }
+
+    /// The transport's peers for `state`: the members and the lingering removed ones.
+    private func peersLocked(_ state: State) -> [Raft.NodeID: Transport.PeerAddress] {
+        peerAddresses(membership: state.membership, directory: state.directory).merging(state.lingering) { member, _ in member }
+    }
+
+    /// Drops `ids` from the transport once ``linger`` has passed.
+    private func endLingering(_ ids: [Raft.NodeID]) {
+        Task { [self] in
+            try? await sleep(linger)
+            let peers = state.withLock { state -> [Raft.NodeID: Transport.PeerAddress] in
+                for id in ids { state.lingering[id] = nil }
+                return peersLocked(state)
+            }
+            transport?.setPeers(peers)
+        }
     }
 
     /// Whom the transport dials and accepts: every member but this node; a node with no
@@ -99,7 +135,8 @@ public final class MembershipView: Sendable {
     private func peerAddresses(membership: Raft.Membership, directory: MemberDirectory) -> [Raft.NodeID: Transport.PeerAddress] {
         var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
         let source = membership.members.isEmpty ? seed : directory
-        for (id, record) in source.records where id != selfID && !membership.removed.contains(id) {
+        for (id, record) in source.records where id != selfID && !membership.removed.contains(id)
+            && (membership.members.isEmpty || membership.contains(id)) {
             peers[id] = Transport.PeerAddress(host: record.raft.host, port: record.raft.port)
         }
         return peers

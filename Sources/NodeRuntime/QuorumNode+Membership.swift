@@ -20,9 +20,11 @@ extension QuorumNode {
     /// the leader has not committed in its term yet.
     func recordDirectoryWhenLeading() async {
         while !Task.isCancelled {
+            var pending = false
             if await driver.status.leader == driver.id {
                 let current = await driver.membership
                 if current.directory.isEmpty {
+                    pending = true
                     let directory = membership.seed.keeping(only: current.members)
                     do {
                         let index = try await driver.recordDirectory(directory.encoded)
@@ -33,7 +35,8 @@ extension QuorumNode {
                 }
             }
             do {
-                try await settings.clock.sleep(for: settings.electionTimeout)
+                // Soon after taking office (before an operator's first change, ideally); rarely after.
+                try await settings.clock.sleep(for: pending ? settings.leaderPoll * 4 : settings.electionTimeout)
             } catch {
                 return
             }

@@ -124,7 +124,7 @@ public final class QuorumNode: Sendable {
         // at the log's members once the driver recovered or replicated a configuration.
         let membershipView = MembershipView(
             selfID: id, seed: MembershipView.seed(from: config.cluster.nodes), membership: founding, transport: transport,
-            logger: logger,
+            logger: logger, linger: settings.electionTimeout * 2, sleep: { [clock = settings.clock] in try await clock.sleep(for: $0) },
             onChange: { membership in
                 var slots: [ExecutorID: Int] = [:]
                 for removed in membership.removed { slots[ExecutorID(removed.rawValue)] = 0 }

@@ -274,6 +274,22 @@ extension Raft.Instance {
         syncProgressWithMembership()
     }
 
+    /// Leader, about to stop replicating to `peer` because the latest configuration removes it:
+    /// one last append, from its match index through that configuration entry, so it learns of
+    /// its removal (the shell stops it) instead of waiting forever for a leader. Best effort,
+    /// ignoring flow control: nothing is sent when the entries do not fit in one append (a
+    /// follower that far behind learns nothing, as before), and nothing waits for an answer.
+    mutating func sendFarewell(to peer: Raft.NodeID) {
+        guard let follower = progress[peer], follower.state == .replicate || follower.match > .zero,
+              membershipIndex > follower.match, let prevTerm = log.term(at: follower.match),
+              let entries = log.entries(from: follower.match + 1, maxCount: config.maxEntriesPerAppend,
+                                        maxBytes: config.maxBytesPerAppend),
+              let last = entries.last, last.index >= membershipIndex
+        else { return }
+        send(to: peer, .append(Raft.Append(prevLogIndex: follower.match, prevLogTerm: prevTerm, entries: entries,
+                                           leaderCommit: min(commitIndex, follower.match))))
+    }
+
     /// On the leader, track exactly the current members (and stop replicating to removed ones).
     mutating func syncProgressWithMembership() {
         guard role == .leader else { return }
@@ -283,6 +299,7 @@ extension Raft.Instance {
             progress[member] = peer
         }
         for peer in progress.keys where !membership.contains(peer) {
+            if membership.removed.contains(peer) { sendFarewell(to: peer) }
             progress[peer] = nil
         }
         if let target = transferTarget, !membership.voters.contains(target) { transferTarget = nil }

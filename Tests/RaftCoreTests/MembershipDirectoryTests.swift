@@ -86,4 +86,19 @@ struct MembershipDirectoryTests {
         #expect(removed.directory == directory, "the shell replaces the directory; RaftCore keeps it")
         #expect(Raft.Membership(encoded: removed.encoded)?.removed == [n3, n4])
     }
+
+    @Test("a removed follower gets one last append with its removal, so it learns it was removed")
+    func farewell() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        _ = try cluster.propose(n1, "a")
+        cluster.stabilize()
+        var leader = cluster[n1]
+        let removal = try leader.proposeMembershipChange(.remove(n3))
+        cluster.nodes[n1] = leader
+        cluster.perform(removal.actions, on: n1)
+        cluster.stabilize()
+        #expect(cluster[n3].membership.removed.contains(n3), "n3: \(cluster[n3].membership)")
+        #expect(cluster[n1].membership.voters == [n1, n2])
+    }
 }
