@@ -8,7 +8,7 @@ public struct NodeRemovedError: Error, Sendable, CustomStringConvertible {
     public var id: String
     public var description: String {
         "node \(id) was removed from the cluster (its id is in the configuration's removed set and can never rejoin); "
-            + "to bring this machine back, wipe its data directory and add it under a new id (docs/operations.md, "
+            + "to bring this machine back, wipe its data directory and add it under a new id (docs/node.md, "
             + "\"Replacing a machine\")"
     }
 }
