@@ -153,6 +153,11 @@ public final class MembershipView: Sendable {
     /// The directory in use (the log's, completed from the file).
     public var directory: MemberDirectory { state.withLock { $0.directory } }
 
+    /// Member `id`'s API address, if the directory knows it.
+    public func apiAddress(of id: String) -> MemberDirectory.Endpoint? {
+        state.withLock { $0.directory[Raft.NodeID(id)]?.api }
+    }
+
     /// Every member's id (voters and learners).
     public var memberIDs: Set<Raft.NodeID> { state.withLock { $0.membership.members } }
 

@@ -58,6 +58,10 @@ extension Raft {
 
         var votes: [NodeID: Bool] = [:]
         var progress: [NodeID: Progress] = [:]
+        /// Leader: members just removed, with their last replication state, and how many more
+        /// heartbeats repeat the farewell append that tells each of its removal.
+        /// `through` is the removing entry's index: nothing after it is ever sent to a removed node.
+        var farewells: [NodeID: (progress: Progress, through: LogIndex, heartbeatsLeft: Int)] = [:]
         var transferTarget: NodeID?
         var transferElapsed = 0
         var reads = ReadTracker()

@@ -8,6 +8,15 @@ import NodeRuntime
 /// refusals to HTTP and answers with the cluster as it stands afterwards.
 struct NodeClusterAdministration: ClusterAdministration {
     let node: QuorumNode
+    /// `http://` or `https://` (the API's TLS), for the leader's base URL.
+    let apiScheme: String
+
+    func leaderAPIBase() async -> String? {
+        let status = await node.replica.cluster()
+        guard let leader = status.leader, leader != node.config.node.id,
+              let api = node.membership.apiAddress(of: leader) else { return nil }
+        return apiScheme + api.description
+    }
 
     func addNode(_ request: AddNodeRequest) async throws(APIError) -> ClusterResource {
         guard NodeIDRules.isValid(request.id) else {

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Executor
 import Foundation
 import HTTPAPI
@@ -5,6 +6,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NodeMetrics
+import NIOCore
 import NIOSSL
 import NodeRuntime
 import QuorumClient
@@ -61,7 +63,24 @@ enum NodeServer {
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })
-        ClusterAdministrationRoutes(admin: NodeClusterAdministration(node: node), limits: limits)
+        let client = outputSource.client
+        ClusterAdministrationRoutes(
+            admin: NodeClusterAdministration(node: node, apiScheme: tls != nil ? "https://" : "http://"), limits: limits,
+            forwarder: { method, path, body, authorization, leader in
+                // Like other writes, a follower sends a membership change on to the leader; the
+                // mark keeps the leader (or a node that just lost leadership) from sending it on again.
+                var outgoing = HTTPClientRequest(url: leader + path)
+                outgoing.method = .init(rawValue: method)
+                outgoing.headers.add(name: ClusterAdministrationRoutes.forwardedHeader, value: "1")
+                if let authorization { outgoing.headers.add(name: "Authorization", value: authorization) }
+                if let body {
+                    outgoing.headers.add(name: "Content-Type", value: "application/json")
+                    outgoing.body = .bytes(body)
+                }
+                let response = try await client.execute(outgoing, timeout: .seconds(30))
+                let bytes = try await response.body.collect(upTo: 4 << 20)
+                return (Int(response.status.code), Array(buffer: bytes))
+            })
             .register(on: router, authorizer: authorizer, audit: { record in AuditLog.write(record) })
         var eventSettings = EventStreamSettings()
         eventSettings.clientBuffer = node.config.cluster.events.buffer

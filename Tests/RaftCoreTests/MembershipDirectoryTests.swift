@@ -101,4 +101,38 @@ struct MembershipDirectoryTests {
         #expect(cluster[n3].membership.removed.contains(n3), "n3: \(cluster[n3].membership)")
         #expect(cluster[n1].membership.voters == [n1, n2])
     }
+
+    @Test("a lost farewell is repeated with the next heartbeats; a busy follower's farewell continues after the appends in flight")
+    func farewellRepeatedAndPipelined() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        _ = try cluster.propose(n1, "a")
+        cluster.stabilize()
+        // Appends in flight (not yet acknowledged) when the removal is proposed.
+        _ = try cluster.propose(n1, "b")
+        _ = try cluster.propose(n1, "c")
+        var leader = cluster[n1]
+        let removal = try leader.proposeMembershipChange(.remove(n3))
+        cluster.nodes[n1] = leader
+        cluster.perform(removal.actions, on: n1)
+        // Lose every message to n3 after the removal: the first farewell included.
+        let lost = cluster.take { $0.to == n3 && $0.body.isAppendCarrying(removal.index) }
+        #expect(!lost.isEmpty, "the first farewell was sent")
+        cluster.stabilize()
+        #expect(!cluster[n3].membership.removed.contains(n3))
+        for _ in 0..<3 {
+            cluster.tick(n1)
+            cluster.stabilize()
+        }
+        #expect(cluster[n3].membership.removed.contains(n3), "n3: \(cluster[n3].membership)")
+        #expect(cluster.appliedData(n2) == ["a", "b", "c"])
+    }
+}
+
+extension Raft.Body {
+    /// Whether this is an append whose entries reach `index`.
+    func isAppendCarrying(_ index: Raft.LogIndex) -> Bool {
+        if case .append(let append) = self { return append.entries.contains { $0.index == index } }
+        return false
+    }
 }

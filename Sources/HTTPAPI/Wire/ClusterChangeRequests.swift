@@ -70,4 +70,12 @@ public protocol ClusterAdministration: Sendable {
     func removeNode(_ id: String) async throws(APIError) -> ClusterResource
     /// Hands leadership to voter `to`; returns once it leads (or fails).
     func transferLeadership(to: String) async throws(APIError) -> ClusterResource
+    /// The leader's API base URL (`http(s)://host:port`) while another node leads; `nil` on the
+    /// leader or without a known leader. Writes that reach a follower go there.
+    func leaderAPIBase() async -> String?
+}
+
+extension ClusterAdministration {
+    /// No forwarding: writes are carried out (or refused) here.
+    public func leaderAPIBase() async -> String? { nil }
 }
