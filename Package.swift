@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
-                           "BinaryCoding", "Node", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
+                           "BinaryCoding", "Node", "ClusterConfig", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",
