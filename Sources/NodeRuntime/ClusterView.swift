@@ -26,6 +26,10 @@ public struct ClusterStatus: Hashable, Sendable {
         public var busy: Int
         /// Its data-directory incarnation as this node's configuration records it (0: unrecorded).
         public var incarnation: UInt64 = 0
+        /// Whether it votes in the latest configuration.
+        public var voter = true
+        /// Its labels from the replicated member directory.
+        public var labels: [String: String] = [:]
     }
     /// The leader this node believes in.
     public var leader: String?
@@ -80,7 +84,8 @@ struct ClusterView: Sendable {
                                                 raft: member.record?.raft.description ?? "",
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
                                                 slots: config.executor.slots, busy: busy[id.rawValue] ?? 0,
-                                                incarnation: await driver.recordedIncarnation(of: id)))
+                                                incarnation: await driver.recordedIncarnation(of: id),
+                                                voter: member.voter, labels: member.record?.labels ?? [:]))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
                              commitIndex: status.commitIndex.rawValue, members: members)

@@ -197,6 +197,8 @@ extension RealClusterTests {
                 try await eventually("n4 lists 4 members with itself a learner") { () -> Bool? in
                     await cluster.roles(on: "n4")?["n4"] == "learner" ? true : nil
                 }
+                let view = try #require(await cluster.clusterInfo(leader))
+                #expect(view.nodes.map { "\($0.id):\($0.voter.map(String.init) ?? "-")" } == ["n1:true", "n2:true", "n3:true", "n4:false"])
                 // Enough jobs at once that the leader spreads them over every executor, n4 included.
                 var ranOnLearner = false
                 for round in 0..<10 where !ranOnLearner {

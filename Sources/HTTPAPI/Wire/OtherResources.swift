@@ -145,10 +145,16 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     /// Its data-directory incarnation as the answering node's configuration records it, as
     /// `0x…` hex; absent while unrecorded (docs/raft.md, "Incarnations").
     public var incarnation: String?
+    /// Whether it votes (a learner does not); absent from builds before membership changes.
+    public var voter: Bool?
+    /// Its labels from the replicated member directory; absent from builds before membership changes.
+    public var labels: [String: String]?
 
     /// A member.
     public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
-                slots: Int, busy: Int, incarnation: String? = nil) {
+                slots: Int, busy: Int, incarnation: String? = nil, voter: Bool? = nil, labels: [String: String]? = nil) {
+        self.voter = voter
+        self.labels = labels
         self.id = id
         self.role = role
         self.api = api
@@ -164,7 +170,7 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case id, role, api, raft, reachable
         case matchIndex = "match_index"
-        case slots, busy, incarnation
+        case slots, busy, incarnation, voter, labels
     }
 }
 
