@@ -133,7 +133,7 @@ let package = Package(
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum",
-            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient", "Executor",
+            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeCore", "NodeMetrics", "QuorumClient", "Executor",
                            "HTTPAPI", "SchedulerPlanning", "SchedulerCore", "Chaos", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
                            hummingbirdTLS, nioSSL, asyncHTTPClient, nioCore, x509, asn1]),
 
@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
-                           "BinaryCoding", "Node", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
+                           "BinaryCoding", "Node", "ClusterConfig", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",

@@ -19,6 +19,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case methodNotAllowed = "method_not_allowed"
         /// 409: a DAG cycle, an idempotency-key clash, a state that forbids the action.
         case conflict
+        /// 409: another membership change is not committed yet; retry once it is (one at a time).
+        case changeInProgress = "change_in_progress"
         /// 412: `If-Match` names another version of the job than the current one.
         case preconditionFailed = "precondition_failed"
         /// 413: the body is over the limit.
@@ -46,7 +48,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .forbidden: 403
             case .notFound: 404
             case .methodNotAllowed: 405
-            case .conflict: 409
+            case .conflict, .changeInProgress: 409
             case .preconditionFailed: 412
             case .payloadTooLarge: 413
             case .unsupportedMediaType: 415

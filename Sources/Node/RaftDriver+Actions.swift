@@ -46,6 +46,7 @@ extension RaftDriver {
                          message: "the leader could not confirm read \(context) (leadership changed); retry")
             case .membershipChanged(let membership):
                 logger.info("membership changed", metadata: ["membership": "\(membership)"])
+                options.onMembershipChanged?(membership)
             case .droppedMessage(let dropped):
                 reportDropped(dropped)
             }

@@ -13,8 +13,8 @@ struct LeaderResolver: Sendable {
     let clock: @Sendable () -> Timestamp
     /// The build versions members reported this term (``PeerLink/memberBuilds()``).
     let builds: @Sendable () -> MemberBuilds
-    /// Every voter and learner of the cluster file (membership does not change at run time).
-    let members: Set<Raft.NodeID>
+    /// Every voter and learner of the latest configuration (``MembershipView/memberIDs``).
+    let members: @Sendable () -> Set<Raft.NodeID>
     /// This node.
     let selfID: Raft.NodeID
     /// `[scheduler]`: stamped into submits that left a value to the cluster.
@@ -26,7 +26,7 @@ struct LeaderResolver: Sendable {
 
     /// The encoded entry for `unstamped`, stamped now.
     func entry(for unstamped: UnstampedCommand) throws(LeaderRefusal) -> [UInt8] {
-        let stamped = try LeaderRefusal.resolve(unstamped, at: clock(), defaults: defaults, builds: builds(), members: members,
+        let stamped = try LeaderRefusal.resolve(unstamped, at: clock(), defaults: defaults, builds: builds(), members: members(),
                                                 self: selfID)
         if let problem = admission?(stamped.command) { throw .invalid(problem) }
         return CommandCodec.encode(stamped)

@@ -27,8 +27,9 @@ struct NodeOutputSource: AttemptOutputSource {
     let selfID: String
     /// This node's store of full tails.
     let store: AttemptOutputStore
-    /// `http://host:port` or `https://host:port` of every other node's API, by node id.
-    let peerAPIs: [String: String]
+    /// `http://host:port` or `https://host:port` of every other member's API, by node id, as
+    /// the latest replicated configuration says (read per request: members come and go).
+    let peerAPIs: @Sendable () -> [String: String]
     /// The client for proxied requests; shut down by ``NodeServer/run``.
     let client: HTTPClient
     /// How long a proxied request may take in all.
@@ -42,7 +43,7 @@ struct NodeOutputSource: AttemptOutputSource {
             let key = AttemptOutputStore.Key(runID: RunID(request.runID), attempt: request.attempt)
             return store.output(of: key).map { FetchedAttemptOutput(text: $0, source: .local) }
         }
-        guard request.mayProxy, let base = peerAPIs[request.executor] else { return nil }
+        guard request.mayProxy, let base = peerAPIs()[request.executor] else { return nil }
         let fetched = await proxy(request, base: base)
         metrics.outputProxyRequested(succeeded: fetched != nil)
         return fetched

@@ -49,7 +49,8 @@ struct RaftAPIReplica: SchedulerReplica {
                 ClusterNodeResource(id: $0.id, role: $0.role, api: $0.api, raft: $0.raft, reachable: $0.reachable,
                                     matchIndex: $0.matchIndex, slots: $0.slots, busy: $0.busy,
                                     incarnation: $0.incarnation == 0 ? nil : "0x" + String($0.incarnation, radix: 16),
-                                    appliedIndex: $0.appliedIndex, lag: $0.lag)
+                                    appliedIndex: $0.appliedIndex, lag: $0.lag,
+                                    voter: $0.voter, labels: $0.labels)
             }, node: status.node, appliedIndex: status.appliedIndex)
     }
 

@@ -30,7 +30,7 @@ struct ForwardHandlerTests {
 
     static func resolver(members: Set<Raft.NodeID> = ["n1"], builds: MemberBuilds = MemberBuilds(probeFreshness: .seconds(1)))
         -> LeaderResolver {
-        LeaderResolver(clock: { leaderTime }, builds: { builds }, members: members, selfID: "n1")
+        LeaderResolver(clock: { leaderTime }, builds: { builds }, members: { members }, selfID: "n1")
     }
 
     /// A single-voter driver that leads, with `maxEntryBytes`, and what it applies.

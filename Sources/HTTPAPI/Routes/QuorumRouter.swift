@@ -23,9 +23,10 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     public static var notYetImplemented: [APIRoute] { [] }
 
     /// Routes of the contract the node adds next to these (they need the node, not the
-    /// service): Prometheus metrics and server-sent events (``EventStreamRoute``).
+    /// service): Prometheus metrics, server-sent events (``EventStreamRoute``) and the
+    /// membership writes (``ClusterAdministrationRoutes``).
     public static var servedByNode: [APIRoute] {
-        [APIRoute("GET", "/metrics"), APIRoute("GET", "/api/events")]
+        [APIRoute("GET", "/metrics"), APIRoute("GET", "/api/events")] + ClusterAdministrationRoutes.all
     }
 
     /// Every route of the contract: those registered here, those the node adds, those not built
