@@ -23,7 +23,7 @@ import Synchronization
 /// bounds the whole answer, body included.
 struct NodeLeaderClusterSource: LeaderClusterSource {
     /// `http(s)://host:port` of every other node's API, by node id.
-    let peerAPIs: [String: String]
+    let peerAPIs: @Sendable () -> [String: String]
     /// The client (``NodeOutputSource``'s; shut down with it).
     let client: HTTPClient
     /// How long one request to the leader may take.
@@ -82,7 +82,7 @@ struct NodeLeaderClusterSource: LeaderClusterSource {
     }
 
     private func fetch(from leader: String, authorization: String?) async -> ClusterResource? {
-        guard let base = peerAPIs[leader] else { return nil }
+        guard let base = peerAPIs()[leader] else { return nil }
         var outgoing = HTTPClientRequest(url: base + "/api/cluster")
         outgoing.headers.add(name: AttemptOutputRequest.proxiedHeader, value: "1")
         if let authorization { outgoing.headers.add(name: "Authorization", value: authorization) }

@@ -11,7 +11,7 @@ import Testing
 @Suite("the leader's cluster view as a follower fetches it")
 struct NodeLeaderClusterSourceTests {
     func source(leaderURL: String, client: HTTPClient, timeout: Duration = .seconds(2)) -> NodeLeaderClusterSource {
-        NodeLeaderClusterSource(peerAPIs: ["n1": leaderURL], client: client, timeout: timeout, logger: Logger(label: "test"))
+        NodeLeaderClusterSource(peerAPIs: { ["n1": leaderURL] }, client: client, timeout: timeout, logger: Logger(label: "test"))
     }
 
     @Test("20 dashboards asking a follower at once: one request to the leader, every one of them gets its view")
