@@ -35,7 +35,8 @@ final class LocalCluster: Sendable {
 
     /// Writes the configs and certificates for `count` nodes under `directory` and starts the
     /// link proxies (not the nodes: ``startAll()``).
-    static func create(count: Int, directory: String, binary: String, group: any EventLoopGroup) async throws -> LocalCluster {
+    static func create(count: Int, directory: String, binary: String, linkQuality: LinkQuality = LinkQuality(),
+                       group: any EventLoopGroup) async throws -> LocalCluster {
         let ids = (1...count).map { "n\($0)" }
         try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
         let ports = try freePorts(2 * count)
@@ -49,7 +50,7 @@ final class LocalCluster: Sendable {
         var proxyPort: [String: Int] = [:]
         for from in ids {
             for to in ids where to != from {
-                let proxy = try await LinkProxy.start(from: from, to: to, targetPort: raft[to] ?? 0, group: group)
+                let proxy = try await LinkProxy.start(from: from, to: to, targetPort: raft[to] ?? 0, quality: linkQuality, group: group)
                 proxies.append(proxy)
                 proxyPort["\(from)>\(to)"] = proxy.port
             }

@@ -56,7 +56,7 @@ struct Nemesis: Sendable {
             // Aimed at the leader while none was known: hit a node the schedule picks instead.
             chosen = [ids[Int(fault.start * 10) % ids.count]]
         }
-        let limit = fault.kind == .restartAll ? ids.count : unsafe ? ids.count / 2 + 1 : max(1, (ids.count - 1) / 2)
+        let limit = fault.kind == .restartAll || fault.kind == .bridge ? ids.count : unsafe ? ids.count / 2 + 1 : max(1, (ids.count - 1) / 2)
         return Array(chosen.prefix(limit))
     }
 
@@ -121,6 +121,11 @@ struct Nemesis: Sendable {
             for a in victims {
                 for b in cluster.ids where b != a { cluster.link(a, b)?.cut() }
             }
+        case .bridge:
+            for (a, b) in FaultPlan.bridgeCuts(ring: victims) {
+                cluster.link(a, b)?.cut()
+                cluster.link(b, a)?.cut()
+            }
         case .restartAll:
             for id in cluster.ids { await cluster.kill(id) }
             restart(cluster.ids)
@@ -141,7 +146,7 @@ struct Nemesis: Sendable {
             // incarnation recorded and caught up: only then may the next fault start.
             for id in victims { await waitRepaired(id, oldIncarnation: incarnationsBefore[id], timeout: .seconds(30)) }
         case .stop: for id in victims { cluster.signal(id, SIGCONT) }
-        case .partition, .oneWay: cluster.healLinks()
+        case .partition, .oneWay, .bridge: cluster.healLinks()
         case .restartAll: restart(cluster.ids)
         }
     }

@@ -11,6 +11,8 @@ struct ChaosCommandTests {
             (["--nemesis", "kill,clock"], "unknown nemesis 'clock'"),
             (["--nemesis", ","], "--nemesis names no nemesis"),
             (["--duration", "2"], "--duration must be 10"),
+            (["--link-delay-ms", "9000"], "--link-delay-ms must be 0…5000 milliseconds, got 9000"),
+            (["--link-loss", "0.9"], "--link-loss must be a probability 0…0.5"),
         ])
     func badOptions(arguments: [String], message: String) throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-chaos-cli-\(UUID().uuidString)").path
