@@ -22,7 +22,8 @@ public enum ChaosRun {
         let cluster: LocalCluster
         do {
             cluster = try await LocalCluster.create(count: options.nodes, directory: out + "/cluster", binary: options.binary,
-                                                 linkQuality: options.linkQuality, group: group)
+                                                 linkQuality: options.linkQuality, fakeClock: options.nemeses.contains(.clock),
+                                                 group: group)
         } catch {
             await http.shutdown()
             try? await group.shutdownGracefully()

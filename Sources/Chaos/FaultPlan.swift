@@ -14,6 +14,8 @@ public enum NemesisKind: String, CaseIterable, Hashable, Sendable {
     /// Cut every link between nodes that are not neighbours on a seeded ring (a line for 3 nodes):
     /// every node still sees a majority counting itself, but no majority sees one another.
     case bridge
+    /// Skew one node's wall clock (libfaketime): a jump ahead or back, or a fast clock; real time again at the end.
+    case clock
     /// SIGKILL every node and start them all again at once.
     case restartAll = "restart-all"
     /// SIGKILL a follower and delete its data directory; start it empty at the end of the window
@@ -26,8 +28,7 @@ public enum NemesisKind: String, CaseIterable, Hashable, Sendable {
         for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let kind = NemesisKind(rawValue: name) else {
                 throw ChaosError.invalid("--nemesis: unknown nemesis '\(name)'; known: "
-                                         + NemesisKind.allCases.map(\.rawValue).joined(separator: ", ")
-                                         + " (clock is not implemented yet)")
+                                         + NemesisKind.allCases.map(\.rawValue).joined(separator: ", "))
             }
             if !kinds.contains(kind) { kinds.append(kind) }
         }
@@ -101,7 +102,7 @@ public enum FaultPlan {
                 // The ring order: every node, shuffled.
                 targets = Array(0..<nodes)
                 for index in targets.indices.reversed() where index > 0 { targets.swapAt(index, random.below(index + 1)) }
-            case .oneWay, .wipe:
+            case .oneWay, .wipe, .clock:
                 targets = [random.below(nodes)]
             case .kill, .stop, .partition:
                 let count = 1 + random.below(most)

@@ -25,10 +25,11 @@ struct Nemesis: Sendable {
             let victims = await victims(of: fault)
             let description = "\(fault.kind.rawValue) [\(victims.joined(separator: ","))]"
                 + (fault.targetsLeader ? " (leader)" : "")
+                + (fault.kind == .clock ? " " + FakeClock.skew(forFaultAt: fault.start).description : "")
             let op = recorder.invoke(process: -1, "nemesis", node: victims.joined(separator: ","), detail: "start " + description)
             let started = recorder.now()
             let incarnations = fault.kind == .wipe ? await leaderView().incarnations : [:]
-            await apply(fault.kind, victims)
+            await apply(fault.kind, victims, at: fault.start)
             recorder.complete(op, .ok, process: -1, "nemesis", node: victims.joined(separator: ","), detail: "applied " + description)
             try? await Task.sleep(for: .milliseconds(Int(fault.length * 1000)))
             let healOp = recorder.invoke(process: -1, "nemesis", node: victims.joined(separator: ","), detail: "heal " + description)
@@ -103,8 +104,10 @@ struct Nemesis: Sendable {
         return nil
     }
 
-    private func apply(_ kind: NemesisKind, _ victims: [String]) async {
+    private func apply(_ kind: NemesisKind, _ victims: [String], at start: Double) async {
         switch kind {
+        case .clock:
+            for id in victims { cluster.setClock(id, FakeClock.skew(forFaultAt: start).spec) }
         case .kill:
             for id in victims { await cluster.kill(id) }
         case .stop:
@@ -147,6 +150,7 @@ struct Nemesis: Sendable {
             for id in victims { await waitRepaired(id, oldIncarnation: incarnationsBefore[id], timeout: .seconds(30)) }
         case .stop: for id in victims { cluster.signal(id, SIGCONT) }
         case .partition, .oneWay, .bridge: cluster.healLinks()
+        case .clock: cluster.resetClocks()
         case .restartAll: restart(cluster.ids)
         }
     }
@@ -165,6 +169,7 @@ struct Nemesis: Sendable {
     /// Undoes everything: links restored, stopped nodes continued, exited nodes started.
     func healAll() {
         cluster.healLinks()
+        cluster.resetClocks()
         for id in cluster.ids { cluster.signal(id, SIGCONT) }
         restart(cluster.ids.filter { !cluster.isRunning($0) })
     }

@@ -20,7 +20,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "The seed of the nemesis schedule and the workload's choices (random when omitted; printed first).")
     var seed: UInt64?
 
-    @Option(help: "Comma-separated nemeses: kill, stop, partition, one-way, bridge, restart-all, wipe.")
+    @Option(help: "Comma-separated nemeses: kill, stop, partition, one-way, bridge, clock, restart-all, wipe.")
     var nemesis = "kill,stop,partition"
 
     @Option(help: "Directory for the history, report, picture, cluster files and node logs (default: a new temporary one).")

@@ -8,7 +8,7 @@ struct ChaosCommandTests {
         "a bad option exits 2 with a message naming it and starts nothing",
         arguments: [
             (["--nodes", "4"], "--nodes must be 3 or 5, got 4"),
-            (["--nemesis", "kill,clock"], "unknown nemesis 'clock'"),
+            (["--nemesis", "kill,clok"], "unknown nemesis 'clok'"),
             (["--nemesis", ","], "--nemesis names no nemesis"),
             (["--duration", "2"], "--duration must be 10"),
             (["--link-delay-ms", "9000"], "--link-delay-ms must be 0…5000 milliseconds, got 9000"),
