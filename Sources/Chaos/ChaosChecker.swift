@@ -2,11 +2,9 @@
 /// the cluster says about itself beyond what a client can see: acknowledgements in the history,
 /// final linearizable reads, the ledger that shell tasks append to, and per-node digests.
 ///
-/// What it does not do yet: a Wing–Gong (Porcupine-style) search over all interleavings. Status
-/// reads are checked per job against a partial order (``StatusOrder``): a read invoked after
-/// another completed must not show an earlier position, and a read invoked after an acknowledged
-/// submit (or cancel) must see the job (cancelled or otherwise terminal). That finds stale and
-/// lost-write reads, but not anomalies that only a search over concurrent operations exposes.
+/// Status reads are checked per job by a bounded Wing–Gong search (``LinearizabilitySearch``)
+/// against ``JobModel``: the job's states form a partial order (``StatusOrder``), submits and
+/// cancels are the clients' writes, and the cluster's own transitions are unobserved writes.
 public enum ChaosChecker {
     /// The verdict with the numbers the verdict line needs.
     public struct Result: Hashable, Sendable {
@@ -18,8 +16,10 @@ public enum ChaosChecker {
         public var ackedDAGs: Int
     }
 
-    /// Checks `operations` (paired history, nemesis lines excluded) against `observations`.
-    public static func check(_ operations: [Operation], _ observations: FinalObservations) -> Result {
+    /// Checks `operations` (paired history, nemesis lines excluded) against `observations`;
+    /// `processEnds` (``Operation/processEnds(_:)``) splits each node's stale reads into sessions.
+    public static func check(_ operations: [Operation], _ observations: FinalObservations,
+                             processEnds: [String: [Double]] = [:]) -> Result {
         var verdict = ChaosVerdict()
         let jobs = acknowledged(operations.filter { $0.kind == .submitJob }, &verdict)
         let dags = acknowledged(operations.filter { $0.kind == .submitDAG }, &verdict)
@@ -27,7 +27,9 @@ public enum ChaosChecker {
         checkJobs(jobs, observations, &verdict)
         checkDAGs(dags, observations, &verdict)
         checkReads(operations, jobs, &verdict)
+        checkStaleReads(operations, processEnds, &verdict)
         checkDigests(observations.digests, &verdict)
+        checkForbid(observations.forbidRuns, &verdict)
         return Result(verdict: verdict, ackedJobs: jobs.count, ackedDAGs: dags.count)
     }
 
@@ -159,25 +161,99 @@ public enum ChaosChecker {
         return nil
     }
 
+    /// Each job's submits, cancels and reads go through ``LinearizabilitySearch`` (one count per
+    /// job without a linearization, one unknown per job whose search ran out of its bound). The
+    /// finding names the reads that a pairwise check (``readViolation``) can already blame, if any.
     private static func checkReads(_ operations: [Operation], _ jobs: [String: Operation], _ verdict: inout ChaosVerdict) {
         var reads: [String: [Operation]] = [:]
         var cancels: [String: [Operation]] = [:]
+        var submitsByKey: [String: [Operation]] = [:]
         for operation in operations {
-            guard let id = operation.id, operation.completion == .ok else { continue }
             switch operation.kind {
-            case .read where operation.state != nil: reads[id, default: []].append(operation)
-            case .cancel: cancels[id, default: []].append(operation)
+            case .read where operation.completion == .ok && operation.state != nil:
+                if let id = operation.id { reads[id, default: []].append(operation) }
+            case .cancel where operation.completion == .ok || operation.completion == .info:
+                if let id = operation.id { cancels[id, default: []].append(operation) }
+            case .submitJob where operation.completion == .ok || operation.completion == .info:
+                if let key = operation.key { submitsByKey[key, default: []].append(operation) }
             default: break
             }
         }
         for (id, jobReads) in reads.sorted(by: { $0.key < $1.key }) {
-            for read in jobReads {
-                if let reason = readViolation(read, jobReads, submit: jobs[id], cancels: cancels[id] ?? []) {
-                    verdict.nonLinearizable += 1
-                    verdict.findings.append("non-linearizable: read op \(read.op) of \(id) on \(read.node) at \(read.invokedAt)s: \(reason)")
+            let submits = jobs[id].map { submit in submit.key.map { submitsByKey[$0] ?? [] } ?? [submit] } ?? []
+            let entries = searchEntries(id: id, submits: submits, cancels: cancels[id] ?? [], reads: jobReads)
+            switch LinearizabilitySearch.check(entries) {
+            case .linearizable: continue
+            case .unknown:
+                verdict.unknown += 1
+                verdict.findings.append("unknown: the linearizability search over the \(entries.count) operations of job \(id) ran out of its bound")
+            case .notLinearizable:
+                verdict.nonLinearizable += 1
+                let blamed = jobReads.compactMap { read in
+                    readViolation(read, jobReads, submit: jobs[id], cancels: (cancels[id] ?? []).filter { $0.completion == .ok })
+                        .map { "read op \(read.op) on \(read.node) at \(read.invokedAt)s: \($0)" }
                 }
+                let why = blamed.isEmpty ? "no order of its operations explains every read" : blamed.joined(separator: "; ")
+                verdict.findings.append("non-linearizable: job \(id) (ops \(entries.map(\.op).sorted())): \(why)")
             }
         }
+    }
+
+    /// A stale read answers from the asked node's own state, which only moves forward while the
+    /// node's process lives: on one node, a stale read invoked after another completed must not show
+    /// an earlier point of the job's life (nor 404 after the job was seen), unless the node's process
+    /// was ended (killed, wiped) in between. Nothing is asked across nodes or sessions. Each
+    /// such read counts as non-linearizable.
+    private static func checkStaleReads(_ operations: [Operation], _ processEnds: [String: [Double]], _ verdict: inout ChaosVerdict) {
+        var byNodeAndJob: [String: [Operation]] = [:]
+        for read in operations where read.kind == .staleRead && read.completion == .ok && read.state != nil {
+            guard let id = read.id else { continue }
+            byNodeAndJob["\(read.node) \(id)", default: []].append(read)
+        }
+        for (_, reads) in byNodeAndJob.sorted(by: { $0.key < $1.key }) {
+            for read in reads {
+                let ends = processEnds[read.node] ?? []
+                let sameSession = reads.filter { earlier in
+                    guard let done = earlier.completedAt, done < read.invokedAt else { return false }
+                    return !ends.contains { $0 >= earlier.invokedAt && $0 <= (read.completedAt ?? .infinity) }
+                }
+                guard let reason = staleViolation(read, after: sameSession) else { continue }
+                verdict.nonLinearizable += 1
+                verdict.findings.append("non-monotonic stale read: op \(read.op) of \(read.id ?? "?") on \(read.node) at \(read.invokedAt)s: \(reason)")
+            }
+        }
+    }
+
+    private static func staleViolation(_ read: Operation, after earlier: [Operation]) -> String? {
+        let state = read.state ?? "missing"
+        for seen in earlier {
+            guard let shown = seen.state, shown != "missing" else { continue }
+            if state == "missing" { return "not found, but op \(seen.op) on the same node saw \(shown)" }
+            if !StatusOrder.mayFollow((state, read.attempt ?? 0), (shown, seen.attempt ?? 0)) {
+                return "shows \(state) (attempt \(read.attempt ?? 0)) after op \(seen.op) on the same node saw \(shown) (attempt \(seen.attempt ?? 0))"
+            }
+        }
+        return nil
+    }
+
+    /// The search's input for one job: acknowledged operations must take effect between their
+    /// invocation and completion; unknown ones (submits under the job's key, cancels) may take effect
+    /// at any time after their invocation or never. A submit acknowledged with another id is not this job's.
+    private static func searchEntries(id: String, submits: [Operation], cancels: [Operation], reads: [Operation]) -> [LinearizabilitySearch.Entry] {
+        var entries: [LinearizabilitySearch.Entry] = []
+        for submit in submits where submit.completion == .info || submit.id == id {
+            entries.append(.init(op: submit.op, step: .submit, invokedAt: submit.invokedAt,
+                                 completedAt: submit.completion == .ok ? submit.completedAt : nil))
+        }
+        for cancel in cancels {
+            entries.append(.init(op: cancel.op, step: .cancel, invokedAt: cancel.invokedAt,
+                                 completedAt: cancel.completion == .ok ? cancel.completedAt : nil))
+        }
+        for read in reads {
+            let seen: JobModel.State = read.state == "missing" ? .missing : .at(state: read.state ?? "", attempt: read.attempt ?? 0)
+            entries.append(.init(op: read.op, step: .read(seen), invokedAt: read.invokedAt, completedAt: read.completedAt))
+        }
+        return entries
     }
 
     private static func readViolation(_ read: Operation, _ all: [Operation], submit: Operation?, cancels: [Operation]) -> String? {
@@ -201,6 +277,29 @@ public enum ChaosChecker {
             }
         }
         return nil
+    }
+
+    /// A `concurrency: forbid` job never has two attempts running at once: by start time, each
+    /// attempt starts no earlier than the one before finished. An attempt the cluster gave up as
+    /// `lost` is excused (its executor may still be running it: at-least-once, not a scheduling
+    /// error). Each overlap counts as an order violation.
+    private static func checkForbid(_ runs: [String: [RunObservation]?], _ verdict: inout ChaosVerdict) {
+        for (id, seen) in runs.sorted(by: { $0.key < $1.key }) {
+            guard let seen else {
+                verdict.unknown += 1
+                verdict.findings.append("unknown: the runs of forbid job \(id) could not be read")
+                continue
+            }
+            let started = seen.filter { $0.startedAt != nil }.sorted { ($0.startedAt ?? 0) < ($1.startedAt ?? 0) }
+            for (earlier, later) in zip(started, started.dropFirst()) where earlier.outcome != "lost" {
+                guard let start = later.startedAt else { continue }
+                if let end = earlier.finishedAt, end <= start { continue }
+                verdict.orderViolations += 1
+                let end = earlier.finishedAt.map { "finished at \($0)" } ?? "never finished"
+                verdict.findings.append("forbid: job \(id) run \(later.runID) attempt \(later.attempt) started at \(start) "
+                    + "while run \(earlier.runID) attempt \(earlier.attempt) (started \(earlier.startedAt ?? 0)) \(end)")
+            }
+        }
     }
 
     private static func checkDigests(_ digests: [String: [UInt64: String]], _ verdict: inout ChaosVerdict) {

@@ -18,6 +18,8 @@ public struct ChaosOptions: Sendable {
     public var clients = 4
     /// Seconds to wait after healing for every acknowledged job and DAG run to finish.
     public var settle = 60.0
+    /// Delay and loss on every peer link for the whole run (`--link-delay-ms`, `--link-loss`).
+    public var linkQuality = LinkQuality()
 
     /// Options writing to `outDirectory`, running nodes from `binary`.
     public init(outDirectory: String, binary: String) {
@@ -31,5 +33,11 @@ public struct ChaosOptions: Sendable {
         guard duration >= 10, duration <= 86_400 else { throw .invalid("--duration must be 10…86400 seconds, got \(duration)") }
         guard (1...64).contains(clients) else { throw .invalid("--clients must be 1…64, got \(clients)") }
         guard settle >= 5, settle <= 3_600 else { throw .invalid("--settle must be 5…3600 seconds, got \(settle)") }
+        guard (0...5_000).contains(linkQuality.delayMilliseconds) else {
+            throw .invalid("--link-delay-ms must be 0…5000 milliseconds, got \(linkQuality.delayMilliseconds)")
+        }
+        guard linkQuality.loss >= 0, linkQuality.loss <= 0.5 else {
+            throw .invalid("--link-loss must be a probability 0…0.5 per relayed chunk, got \(linkQuality.loss)")
+        }
     }
 }

@@ -21,7 +21,9 @@ public enum ChaosRun {
         let http = ChaosHTTP(group: group)
         let cluster: LocalCluster
         do {
-            cluster = try await LocalCluster.create(count: options.nodes, directory: out + "/cluster", binary: options.binary, group: group)
+            cluster = try await LocalCluster.create(count: options.nodes, directory: out + "/cluster", binary: options.binary,
+                                                 linkQuality: options.linkQuality, fakeClock: options.nemeses.contains(.clock),
+                                                 group: group)
         } catch {
             await http.shutdown()
             try? await group.shutdownGracefully()
@@ -58,10 +60,15 @@ public enum ChaosRun {
         let nemesis = Nemesis(cluster: cluster, http: http, recorder: recorder, unsafe: options.unsafe, pidFile: pidFile)
         let plan = FaultPlan.make(seed: options.seed, nodes: options.nodes, duration: options.duration, kinds: options.nemeses,
                                   unsafe: options.unsafe)
+        let cronID = await workload.submitCron(options.clients)
+        if cronID == nil { say("chaos: the forbid cron job could not be created; no forbid check this run") }
         let end = recorder.now() + options.duration
         let faults = await withTaskGroup(of: [(description: String, start: Double, end: Double)].self) { tasks in
             for client in 0..<options.clients {
                 tasks.addTask { await workload.runClient(client, until: end); return [] }
+            }
+            if let cronID {
+                tasks.addTask { await workload.runTriggers(options.clients, cronID: cronID, until: end); return [] }
             }
             tasks.addTask { await nemesis.run(plan) }
             var all: [(description: String, start: Double, end: Double)] = []
@@ -81,8 +88,9 @@ public enum ChaosRun {
         observations.ledger = ((try? String(contentsOfFile: cluster.ledgerPath, encoding: .utf8)) ?? "")
             .split(separator: "\n").map(String.init)
         observations.digests = await observer.digests(for: .seconds(20))
+        if let cronID { observations.forbidRuns[cronID] = .some(await observer.runs(cronID)) }
 
-        let checked = ChaosChecker.check(operations, observations)
+        let checked = ChaosChecker.check(operations, observations, processEnds: Operation.processEnds(recorder.entries))
         let line = checked.verdict.line(jobs: checked.ackedJobs, dags: checked.ackedDAGs, faults: faults.count, seed: options.seed)
         var report = "seed \(options.seed)\nfaults:\n"
             + faults.map { "  \($0.description) \(String(format: "%.1f", $0.start))s–\(String(format: "%.1f", $0.end))s\n" }.joined()

@@ -11,6 +11,11 @@ public enum NemesisKind: String, CaseIterable, Hashable, Sendable {
     case partition
     /// Cut a node's outgoing links only: it hears everyone, nobody hears it.
     case oneWay = "one-way"
+    /// Cut every link between nodes that are not neighbours on a seeded ring (a line for 3 nodes):
+    /// every node still sees a majority counting itself, but no majority sees one another.
+    case bridge
+    /// Skew one node's wall clock (libfaketime): a jump ahead or back, or a fast clock; real time again at the end.
+    case clock
     /// SIGKILL every node and start them all again at once.
     case restartAll = "restart-all"
     /// SIGKILL a follower and delete its data directory; start it empty at the end of the window
@@ -23,8 +28,7 @@ public enum NemesisKind: String, CaseIterable, Hashable, Sendable {
         for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let kind = NemesisKind(rawValue: name) else {
                 throw ChaosError.invalid("--nemesis: unknown nemesis '\(name)'; known: "
-                                         + NemesisKind.allCases.map(\.rawValue).joined(separator: ", ")
-                                         + " (clock is not implemented yet)")
+                                         + NemesisKind.allCases.map(\.rawValue).joined(separator: ", "))
             }
             if !kinds.contains(kind) { kinds.append(kind) }
         }
@@ -36,7 +40,8 @@ public enum NemesisKind: String, CaseIterable, Hashable, Sendable {
 public struct PlannedFault: Hashable, Sendable {
     /// The nemesis.
     public var kind: NemesisKind
-    /// The nodes it hits (indexes into the node list; for a partition, the minority side).
+    /// The nodes it hits (indexes into the node list; for a partition, the minority side; for a
+    /// bridge, every node in ring order).
     public var targets: [Int]
     /// Whether the target is "whoever leads when the fault starts" rather than `targets`.
     public var targetsLeader: Bool
@@ -88,12 +93,16 @@ public enum FaultPlan {
             let kind = bag.removeFirst()
             let length = kind == .restartAll ? 0.5 : 3.0 + Double(random.below(40)) / 10
             guard time + length < duration - 2 else { break }
-            let targetsLeader = kind != .restartAll && kind != .wipe && random.chance(40)
+            let targetsLeader = kind != .restartAll && kind != .wipe && kind != .bridge && random.chance(40)
             var targets: [Int] = []
             switch kind {
             case .restartAll:
                 targets = Array(0..<nodes)
-            case .oneWay, .wipe:
+            case .bridge:
+                // The ring order: every node, shuffled.
+                targets = Array(0..<nodes)
+                for index in targets.indices.reversed() where index > 0 { targets.swapAt(index, random.below(index + 1)) }
+            case .oneWay, .wipe, .clock:
                 targets = [random.below(nodes)]
             case .kill, .stop, .partition:
                 let count = 1 + random.below(most)
@@ -108,5 +117,20 @@ public enum FaultPlan {
             time += length + 2.0 + Double(random.below(30)) / 10
         }
         return faults
+    }
+
+    /// The node pairs a bridge cuts (both ways): those not neighbours on `ring` — for 5 nodes a
+    /// ring, each node keeping its two neighbours; for 3 a line, the two ends cut from each other
+    /// and the middle node the bridge (a 3-ring would cut nothing).
+    public static func bridgeCuts(ring: [String]) -> [(String, String)] {
+        var cuts: [(String, String)] = []
+        for i in ring.indices {
+            for j in ring.indices where j > i {
+                let distance = j - i
+                let neighbours = distance == 1 || (ring.count > 3 && distance == ring.count - 1)
+                if !neighbours { cuts.append((ring[i], ring[j])) }
+            }
+        }
+        return cuts
     }
 }

@@ -31,6 +31,17 @@ struct FinalObserver: Sendable {
         return JobObservation(state: state, attempts: attempts)
     }
 
+    /// Every attempt of job `id`, newest first as listed (`nil` when unreadable).
+    func runs(_ id: String) async -> [RunObservation]? {
+        guard let outcome = await get("/api/jobs/\(id)/runs"), outcome.status == 200,
+              let items = outcome.object?["items"] as? [[String: Any]] else { return nil }
+        return items.map { item in
+            RunObservation(runID: item["run_id"] as? String ?? "?", attempt: item["attempt"] as? Int ?? 0,
+                           outcome: item["outcome"] as? String, startedAt: Self.milliseconds(item["started_at"]),
+                           finishedAt: Self.milliseconds(item["finished_at"]))
+        }
+    }
+
     /// A DAG run's final state (`missing` on 404; `nil` when unreadable).
     func dag(_ id: String) async -> DAGObservation? {
         guard let outcome = await get("/api/dags/\(id)") else { return nil }

@@ -55,6 +55,13 @@ public enum OperationKind: String, Codable, Hashable, Sendable {
     case cancel
     /// `GET /api/job-status/{id}`, linearizable.
     case read
+    /// `GET /api/job-status/{id}?stale=true`: the asked node's own state, monotonic per node process only.
+    case staleRead = "read-stale"
+    /// `POST /api/jobs` of the run's one cron job (`concurrency: forbid`); not a once job, so the
+    /// job checks leave it out and the `forbid` check reads its runs.
+    case submitCron = "submit-cron"
+    /// `POST /api/jobs/{id}/trigger` of the cron job (409 while a run is active: `fail`).
+    case trigger
 }
 
 /// How an operation ended.
@@ -106,6 +113,19 @@ public struct Operation: Hashable, Sendable {
         self.id = id
         self.state = state
         self.attempt = attempt
+    }
+
+    /// For every node, the times the nemesis started a fault that ends its process (kill,
+    /// restart-all, wipe): a restarted node may show an older state than before its crash until it
+    /// catches up, so stale reads are compared only within one process's lifetime.
+    public static func processEnds(_ entries: [HistoryEntry]) -> [String: [Double]] {
+        var ends: [String: [Double]] = [:]
+        for entry in entries where entry.f == "nemesis" && entry.type == "invoke" {
+            guard let detail = entry.detail,
+                  ["start kill", "start restart-all", "start wipe"].contains(where: detail.hasPrefix) else { continue }
+            for node in entry.node.split(separator: ",") { ends[String(node), default: []].append(entry.time) }
+        }
+        return ends
     }
 
     /// Pairs invocations with completions by `op` (nemesis lines and unknown kinds are skipped),

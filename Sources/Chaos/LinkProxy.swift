@@ -12,6 +12,12 @@ import Synchronization
 /// fault: Quorum's transport sends on its own outbound connection per peer, so `to` still
 /// reaches `from` over the link in the other direction. No backpressure: the relay forwards as
 /// fast as it reads (loopback, Raft-sized traffic).
+///
+/// ``LinkQuality`` slows or breaks a healthy link for the whole run: every chunk read is held
+/// `delay` before it is written on (in order: one event loop per connection, deadlines only
+/// grow), and with probability `loss` a chunk is "lost". TCP under TLS cannot lose a segment
+/// without breaking the stream, so a loss closes the connection (both sides), as a retransmission
+/// timeout would; the transport redials.
 final class LinkProxy: Sendable {
     /// The dialling node's id.
     let from: String
@@ -33,14 +39,15 @@ final class LinkProxy: Sendable {
     }
 
     /// Starts a proxy on a free loopback port that relays to 127.0.0.1:`targetPort`.
-    static func start(from: String, to: String, targetPort: Int, group: any EventLoopGroup) async throws -> LinkProxy {
+    static func start(from: String, to: String, targetPort: Int, quality: LinkQuality = LinkQuality(),
+                      group: any EventLoopGroup) async throws -> LinkProxy {
         let state = LinkSwitch()
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { inbound in
                 guard state.mutex.withLock({ $0.open }) else { return inbound.close() }
                 return ClientBootstrap(group: inbound.eventLoop)
-                    .channelInitializer { outbound in outbound.pipeline.addHandler(Relay(partner: inbound)) }
+                    .channelInitializer { outbound in outbound.pipeline.addHandler(Relay(partner: inbound, quality: quality)) }
                     .connect(host: "127.0.0.1", port: targetPort)
                     .flatMap { outbound in
                         let keep = state.mutex.withLock { link -> Bool in
@@ -53,7 +60,7 @@ final class LinkProxy: Sendable {
                             outbound.close(promise: nil)
                             return inbound.close()
                         }
-                        return inbound.pipeline.addHandler(Relay(partner: outbound))
+                        return inbound.pipeline.addHandler(Relay(partner: outbound, quality: quality))
                     }
                     .flatMapError { _ in inbound.close() }
             }
@@ -97,17 +104,49 @@ private final class LinkSwitch: Sendable {
     let mutex = Mutex(LinkState())
 }
 
-/// Writes what one side reads to the other side; closes the other side when this one ends.
+/// How a healthy link behaves (`--link-delay-ms`, `--link-loss`): the defaults relay untouched.
+public struct LinkQuality: Hashable, Sendable {
+    /// Milliseconds each chunk is held before it is passed on (0–5000).
+    public var delayMilliseconds: Int
+    /// The probability (0–0.5) that a chunk is lost, which closes its connection.
+    public var loss: Double
+
+    /// A link quality.
+    public init(delayMilliseconds: Int = 0, loss: Double = 0) {
+        self.delayMilliseconds = delayMilliseconds
+        self.loss = loss
+    }
+}
+
+/// Writes what one side reads to the other side (after the link's delay, unless lost); closes
+/// the other side when this one ends.
 private final class Relay: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let partner: any Channel
+    private let quality: LinkQuality
 
-    init(partner: any Channel) { self.partner = partner }
+    init(partner: any Channel, quality: LinkQuality) {
+        self.partner = partner
+        self.quality = quality
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        partner.writeAndFlush(unwrapInboundIn(data), promise: nil)
+        let bytes = unwrapInboundIn(data)
+        if quality.loss > 0, Double.random(in: 0..<1) < quality.loss {
+            context.close(promise: nil)
+            partner.close(promise: nil)
+            return
+        }
+        guard quality.delayMilliseconds > 0 else {
+            partner.writeAndFlush(bytes, promise: nil)
+            return
+        }
+        let partner = self.partner
+        context.eventLoop.scheduleTask(in: .milliseconds(Int64(quality.delayMilliseconds))) {
+            partner.writeAndFlush(bytes, promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -22,9 +22,12 @@ final class LocalCluster: Sendable {
     let ledgerPath: String
     private let nodes: [String: NodeProcess]
     private let proxies: [LinkProxy]
+    /// The nodes' faked wall clocks, when the clock nemesis is on.
+    private let clock: FakeClock?
 
     private init(ids: [String], directory: String, apiURLs: [String: String], ledgerPath: String, nodes: [String: NodeProcess],
-                 proxies: [LinkProxy]) {
+                 proxies: [LinkProxy], clock: FakeClock?) {
+        self.clock = clock
         self.ids = ids
         self.directory = directory
         self.apiURLs = apiURLs
@@ -35,8 +38,10 @@ final class LocalCluster: Sendable {
 
     /// Writes the configs and certificates for `count` nodes under `directory` and starts the
     /// link proxies (not the nodes: ``startAll()``).
-    static func create(count: Int, directory: String, binary: String, group: any EventLoopGroup) async throws -> LocalCluster {
+    static func create(count: Int, directory: String, binary: String, linkQuality: LinkQuality = LinkQuality(),
+                       fakeClock: Bool = false, group: any EventLoopGroup) async throws -> LocalCluster {
         let ids = (1...count).map { "n\($0)" }
+        let clock = fakeClock ? try FakeClock.prepare(directory: directory + "/clock", ids: ids) : nil
         try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
         let ports = try freePorts(2 * count)
         var raft: [String: Int] = [:]
@@ -49,7 +54,7 @@ final class LocalCluster: Sendable {
         var proxyPort: [String: Int] = [:]
         for from in ids {
             for to in ids where to != from {
-                let proxy = try await LinkProxy.start(from: from, to: to, targetPort: raft[to] ?? 0, group: group)
+                let proxy = try await LinkProxy.start(from: from, to: to, targetPort: raft[to] ?? 0, quality: linkQuality, group: group)
                 proxies.append(proxy)
                 proxyPort["\(from)>\(to)"] = proxy.port
             }
@@ -69,10 +74,12 @@ final class LocalCluster: Sendable {
         var urls: [String: String] = [:]
         for id in ids {
             nodes[id] = NodeProcess(id: id, executable: binary, arguments: ["node", "--config", "\(id).toml", "--id", id],
-                                    directory: directory, logPath: directory + "/logs/\(id).log")
+                                    directory: directory, logPath: directory + "/logs/\(id).log",
+                                    extraEnvironment: clock?.environment(for: id) ?? [:])
             urls[id] = "http://127.0.0.1:\(api[id] ?? 0)"
         }
-        return LocalCluster(ids: ids, directory: directory, apiURLs: urls, ledgerPath: ledgerPath, nodes: nodes, proxies: proxies)
+        return LocalCluster(ids: ids, directory: directory, apiURLs: urls, ledgerPath: ledgerPath, nodes: nodes, proxies: proxies,
+                            clock: clock)
     }
 
     /// A config with the shipped Raft timing and short leases (lost attempts are noticed in
@@ -146,6 +153,12 @@ final class LocalCluster: Sendable {
 
     /// The link proxy `from → to`.
     func link(_ from: String, _ to: String) -> LinkProxy? { proxies.first { $0.from == from && $0.to == to } }
+
+    /// Sets node `id`'s wall clock to libfaketime `spec` (nothing without the clock nemesis).
+    func setClock(_ id: String, _ spec: String) { clock?.set(id, spec) }
+
+    /// Every node's wall clock back to real time.
+    func resetClocks() { for id in ids { clock?.set(id, "+0") } }
 
     /// Restores every link.
     func healLinks() { for proxy in proxies { proxy.heal() } }

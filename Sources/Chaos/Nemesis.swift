@@ -25,10 +25,11 @@ struct Nemesis: Sendable {
             let victims = await victims(of: fault)
             let description = "\(fault.kind.rawValue) [\(victims.joined(separator: ","))]"
                 + (fault.targetsLeader ? " (leader)" : "")
+                + (fault.kind == .clock ? " " + FakeClock.skew(forFaultAt: fault.start).description : "")
             let op = recorder.invoke(process: -1, "nemesis", node: victims.joined(separator: ","), detail: "start " + description)
             let started = recorder.now()
             let incarnations = fault.kind == .wipe ? await leaderView().incarnations : [:]
-            await apply(fault.kind, victims)
+            await apply(fault.kind, victims, at: fault.start)
             recorder.complete(op, .ok, process: -1, "nemesis", node: victims.joined(separator: ","), detail: "applied " + description)
             try? await Task.sleep(for: .milliseconds(Int(fault.length * 1000)))
             let healOp = recorder.invoke(process: -1, "nemesis", node: victims.joined(separator: ","), detail: "heal " + description)
@@ -56,7 +57,7 @@ struct Nemesis: Sendable {
             // Aimed at the leader while none was known: hit a node the schedule picks instead.
             chosen = [ids[Int(fault.start * 10) % ids.count]]
         }
-        let limit = fault.kind == .restartAll ? ids.count : unsafe ? ids.count / 2 + 1 : max(1, (ids.count - 1) / 2)
+        let limit = fault.kind == .restartAll || fault.kind == .bridge ? ids.count : unsafe ? ids.count / 2 + 1 : max(1, (ids.count - 1) / 2)
         return Array(chosen.prefix(limit))
     }
 
@@ -103,8 +104,10 @@ struct Nemesis: Sendable {
         return nil
     }
 
-    private func apply(_ kind: NemesisKind, _ victims: [String]) async {
+    private func apply(_ kind: NemesisKind, _ victims: [String], at start: Double) async {
         switch kind {
+        case .clock:
+            for id in victims { cluster.setClock(id, FakeClock.skew(forFaultAt: start).spec) }
         case .kill:
             for id in victims { await cluster.kill(id) }
         case .stop:
@@ -120,6 +123,11 @@ struct Nemesis: Sendable {
         case .oneWay:
             for a in victims {
                 for b in cluster.ids where b != a { cluster.link(a, b)?.cut() }
+            }
+        case .bridge:
+            for (a, b) in FaultPlan.bridgeCuts(ring: victims) {
+                cluster.link(a, b)?.cut()
+                cluster.link(b, a)?.cut()
             }
         case .restartAll:
             for id in cluster.ids { await cluster.kill(id) }
@@ -141,7 +149,8 @@ struct Nemesis: Sendable {
             // incarnation recorded and caught up: only then may the next fault start.
             for id in victims { await waitRepaired(id, oldIncarnation: incarnationsBefore[id], timeout: .seconds(30)) }
         case .stop: for id in victims { cluster.signal(id, SIGCONT) }
-        case .partition, .oneWay: cluster.healLinks()
+        case .partition, .oneWay, .bridge: cluster.healLinks()
+        case .clock: cluster.resetClocks()
         case .restartAll: restart(cluster.ids)
         }
     }
@@ -160,6 +169,7 @@ struct Nemesis: Sendable {
     /// Undoes everything: links restored, stopped nodes continued, exited nodes started.
     func healAll() {
         cluster.healLinks()
+        cluster.resetClocks()
         for id in cluster.ids { cluster.signal(id, SIGCONT) }
         restart(cluster.ids.filter { !cluster.isRunning($0) })
     }

@@ -18,12 +18,15 @@ final class NodeProcess: @unchecked Sendable {
     private let executable: String
     private let arguments: [String]
     private let directory: String
+    private let extraEnvironment: [String: String]
     private let lock = NSLock()
     private var pid: pid_t?
     private var everStarted: [pid_t] = []
 
-    init(id: String, executable: String, arguments: [String], directory: String, logPath: String) {
+    init(id: String, executable: String, arguments: [String], directory: String, logPath: String,
+         extraEnvironment: [String: String] = [:]) {
         self.id = id
+        self.extraEnvironment = extraEnvironment
         self.executable = executable
         self.arguments = arguments
         self.directory = directory
@@ -43,6 +46,7 @@ final class NodeProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["QUORUM_LOG_LEVEL"] = environment["QUORUM_CHAOS_LOG_LEVEL"] ?? "info"
         environment.removeValue(forKey: "QUORUM_DATA_DIR")
+        environment.merge(extraEnvironment) { _, extra in extra }
         let started = try Self.spawn(argv, environment: environment.map { "\($0.key)=\($0.value)" })
         pid = started
         everStarted.append(started)

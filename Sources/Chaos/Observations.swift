@@ -13,17 +13,20 @@ public struct FinalObservations: Hashable, Sendable {
     public var digests: [String: [UInt64: String]]
     /// Which ledger tag each job and DAG task writes (job id or `dagID/taskID` → tag).
     public var tags: [String: String]
+    /// The attempts of each `concurrency: forbid` cron job (`nil`: its runs could not be read).
+    public var forbidRuns: [String: [RunObservation]?]
 
     /// Observations.
     public init(jobs: [String: JobObservation?] = [:], dags: [String: DAGObservation?] = [:],
                 jobsByUnresolvedKey: [String: [String]?] = [:], ledger: [String] = [], digests: [String: [UInt64: String]] = [:],
-                tags: [String: String] = [:]) {
+                tags: [String: String] = [:], forbidRuns: [String: [RunObservation]?] = [:]) {
         self.jobs = jobs
         self.dags = dags
         self.jobsByUnresolvedKey = jobsByUnresolvedKey
         self.ledger = ledger
         self.digests = digests
         self.tags = tags
+        self.forbidRuns = forbidRuns
     }
 }
 
@@ -76,6 +79,29 @@ public struct DAGTaskObservation: Hashable, Sendable {
         self.state = state
         self.dependsOn = dependsOn
         self.attempt = attempt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}
+
+/// One attempt of a job as `GET /api/jobs/{id}/runs` lists it (times in milliseconds since the epoch).
+public struct RunObservation: Hashable, Sendable {
+    /// The run it belongs to.
+    public var runID: String
+    /// Its attempt number within the run.
+    public var attempt: Int
+    /// `succeeded`, `failed`, `timed_out`, `cancelled`, `lost`; `nil` while it runs.
+    public var outcome: String?
+    /// When it started (`nil`: not started).
+    public var startedAt: Int64?
+    /// When it finished (`nil`: still running).
+    public var finishedAt: Int64?
+
+    /// An observation.
+    public init(runID: String, attempt: Int, outcome: String?, startedAt: Int64?, finishedAt: Int64?) {
+        self.runID = runID
+        self.attempt = attempt
+        self.outcome = outcome
         self.startedAt = startedAt
         self.finishedAt = finishedAt
     }

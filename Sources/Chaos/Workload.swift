@@ -53,8 +53,10 @@ struct Workload: Sendable {
                 await submitJob(process, key: key, task: task, random: &random)
             case 30..<40: await submitDAG(process, key: key, diamond: random.chance(50), random: &random)
             case 40..<46: await submitAndCancel(process, key: key, random: &random)
+            case 46..<73:
+                if let id = registry.randomJob(&random) { await read(process, id, stale: false, random: &random) }
             default:
-                if let id = registry.randomJob(&random) { await read(process, id, random: &random) }
+                if let id = registry.randomJob(&random) { await read(process, id, stale: true, random: &random) }
             }
             try? await Task.sleep(for: .milliseconds(50 + random.below(200)))
         }
@@ -114,21 +116,48 @@ struct Workload: Sendable {
         recorder.complete(op, completion, process: process, OperationKind.cancel.rawValue, node: target, id: id, detail: detail)
     }
 
-    private func read(_ process: Int, _ id: String, random: inout SplitMix64) async {
+    /// Creates the run's one cron job: every minute, `concurrency: forbid`, a 1.5 s sleep, every
+    /// run kept (`history_limit` 1000) so the checker can compare all attempts' times. Cron has no
+    /// seconds field, so ``runTriggers(_:cronID:until:)`` fires it every second by hand.
+    func submitCron(_ process: Int) async -> String? {
+        var random = SplitMix64(seed: seed ^ 0xc0ff_ee00)
+        let key = "s\(seed)-cron"
+        let body: [String: Any] = ["name": "chaos-\(key)", "type": "cron", "schedule": "* * * * *", "concurrency": "forbid",
+                                   "task": ["kind": "sleep", "seconds": 1.5], "history_limit": 1000, "labels": ["chaos_key": key]]
+        return await create(process, .submitCron, "/api/jobs", body, key: key, random: &random)
+    }
+
+    /// Triggers the cron job on a random node once a second until `end`: under `forbid` a trigger
+    /// while a run is active is a 409 (`fail`), so runs follow each other back to back.
+    func runTriggers(_ process: Int, cronID: String, until end: Double) async {
+        var random = SplitMix64(seed: seed ^ 0x7419_9e70)
+        while recorder.now() < end, !Task.isCancelled {
+            let target = node(&random)
+            let op = recorder.invoke(process: process, OperationKind.trigger.rawValue, node: target, id: cronID)
+            let outcome = await http.send(.POST, "\(urls[target] ?? "")/api/jobs/\(cronID)/trigger")
+            let (completion, detail) = Self.classify(outcome)
+            recorder.complete(op, completion, process: process, OperationKind.trigger.rawValue, node: target, id: cronID, detail: detail)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// A status read of `id` on a random node: linearizable, or `stale` (`?stale=true`, the node's own state).
+    private func read(_ process: Int, _ id: String, stale: Bool, random: inout SplitMix64) async {
         let target = node(&random)
-        let op = recorder.invoke(process: process, OperationKind.read.rawValue, node: target, id: id)
-        let outcome = await http.send(.GET, "\(urls[target] ?? "")/api/job-status/\(id)")
+        let kind = (stale ? OperationKind.staleRead : .read).rawValue
+        let op = recorder.invoke(process: process, kind, node: target, id: id)
+        let outcome = await http.send(.GET, "\(urls[target] ?? "")/api/job-status/\(id)" + (stale ? "?stale=true" : ""))
         switch outcome.status {
         case 200:
             let object = outcome.object
-            recorder.complete(op, .ok, process: process, OperationKind.read.rawValue, node: target, id: id,
+            recorder.complete(op, .ok, process: process, kind, node: target, id: id,
                               state: object?["state"] as? String, attempt: object?["attempt"] as? Int)
         case 404:
-            recorder.complete(op, .ok, process: process, OperationKind.read.rawValue, node: target, id: id, state: "missing")
+            recorder.complete(op, .ok, process: process, kind, node: target, id: id, state: "missing")
         default:
             // A read changes nothing: failed and unknown reads alike carry no information.
             let (_, detail) = Self.classify(outcome)
-            recorder.complete(op, .fail, process: process, OperationKind.read.rawValue, node: target, id: id, detail: detail)
+            recorder.complete(op, .fail, process: process, kind, node: target, id: id, detail: detail)
         }
     }
 

@@ -20,7 +20,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "The seed of the nemesis schedule and the workload's choices (random when omitted; printed first).")
     var seed: UInt64?
 
-    @Option(help: "Comma-separated nemeses: kill, stop, partition, one-way, restart-all, wipe.")
+    @Option(help: "Comma-separated nemeses: kill, stop, partition, one-way, bridge, clock, restart-all, wipe.")
     var nemesis = "kill,stop,partition"
 
     @Option(help: "Directory for the history, report, picture, cluster files and node logs (default: a new temporary one).")
@@ -31,6 +31,12 @@ struct ChaosCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds to wait after healing for every acknowledged job to finish.")
     var settle = 60.0
+
+    @Option(help: "Milliseconds every peer link holds each chunk of bytes for the whole run (0–5000).")
+    var linkDelayMs = 0
+
+    @Option(help: "Probability (0–0.5) that a peer link loses a chunk, which drops its connection, for the whole run.")
+    var linkLoss = 0.0
 
     @Flag(help: "Allow faults that take a majority (quorum loss until healed).")
     var unsafe = false
@@ -46,6 +52,7 @@ struct ChaosCommand: AsyncParsableCommand {
         options.clients = clients
         options.settle = settle
         options.unsafe = unsafe
+        options.linkQuality = LinkQuality(delayMilliseconds: linkDelayMs, loss: linkLoss)
         let passed: Bool
         do {
             options.nemeses = try NemesisKind.parseList(nemesis)

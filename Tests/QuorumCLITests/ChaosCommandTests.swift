@@ -8,9 +8,11 @@ struct ChaosCommandTests {
         "a bad option exits 2 with a message naming it and starts nothing",
         arguments: [
             (["--nodes", "4"], "--nodes must be 3 or 5, got 4"),
-            (["--nemesis", "kill,clock"], "unknown nemesis 'clock'"),
+            (["--nemesis", "kill,clok"], "unknown nemesis 'clok'"),
             (["--nemesis", ","], "--nemesis names no nemesis"),
             (["--duration", "2"], "--duration must be 10"),
+            (["--link-delay-ms", "9000"], "--link-delay-ms must be 0…5000 milliseconds, got 9000"),
+            (["--link-loss", "0.9"], "--link-loss must be a probability 0…0.5"),
         ])
     func badOptions(arguments: [String], message: String) throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-chaos-cli-\(UUID().uuidString)").path
