@@ -29,6 +29,8 @@ final class TestCluster: Sendable {
         var maxEntryBytes: Int?
         /// `[executor] run_as`, if set (the node processes must run as root).
         var runAs: String?
+        /// More tables appended to the cluster file verbatim (e.g. `[quotas]`).
+        var extraTables = ""
     }
 
     /// The node ids, `n1`…`nN`.
@@ -109,6 +111,7 @@ final class TestCluster: Sendable {
             shutdown_grace_ms = \(timing.shutdownGraceMs)
             kill_grace_ms = \(timing.killGraceMs)
             \(timing.runAs.map { "run_as = \"\($0)\"" } ?? "")
+            \(timing.extraTables)
 
             """
         var apiPorts: [String: Int] = [:]
