@@ -207,6 +207,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var scheduler: Scheduler
     /// `[events]`: the event stream's window, client buffer and heartbeat.
     public var events: Events
+    /// `[quotas]`: admission limits on creating requests (QuotasConfig.swift).
+    public var quotas = Quotas()
     public var nodes: [Node]
 
     public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), api: API = API(),

@@ -31,6 +31,12 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalid
         /// 429.
         case rateLimited = "rate_limited"
+        /// 429: a `[quotas]` limit refuses a creating request (`max_pending_jobs`,
+        /// `submissions_per_second_per_token`); nothing was written. `Retry-After` is set.
+        case quotaExceeded = "quota_exceeded"
+        /// 507: `[quotas] max_state_bytes` refuses a creating request; nothing was written.
+        /// Retrying helps only once jobs are purged or expire, or the quota is raised.
+        case insufficientStorage = "insufficient_storage"
         /// 503: no leader; `Retry-After` is set. Nothing was written: any retry is safe.
         case unavailable
         /// 503: the write was proposed but this node cannot tell whether it committed (the leader
@@ -53,7 +59,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .payloadTooLarge: 413
             case .unsupportedMediaType: 415
             case .invalid: 422
-            case .rateLimited: 429
+            case .rateLimited, .quotaExceeded: 429
+            case .insufficientStorage: 507
             case .unavailable, .outcomeUnknown: 503
             case .internal: 500
             }

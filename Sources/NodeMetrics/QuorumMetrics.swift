@@ -48,6 +48,8 @@ public final class QuorumMetrics: Sendable {
     let transportDrops: DropCounters
     /// `quorum_tls_reloads_total{target,outcome}`, by ``tlsReloadKey(_:_:)``.
     let tlsReloads: Mutex<[String: Counter]>
+    /// `quorum_quota_refusals_total{quota}`, `quorum_pending_jobs`, `quorum_state_bytes`.
+    let quotaMetrics: QuotaMetrics
 
     private struct RouteStatus: Hashable {
         var route: String
@@ -103,6 +105,7 @@ public final class QuorumMetrics: Sendable {
         raftDrops = DropCounters(registry: registry, name: N.raftDroppedMessages, reasons: N.raftDropReasons)
         transportDrops = DropCounters(registry: registry, name: N.transportDroppedFrames, reasons: N.transportDropReasons)
         tlsReloads = Mutex(Self.makeTLSReloadCounters(registry))
+        quotaMetrics = QuotaMetrics(registry: registry)
     }
 
     // MARK: Raft

@@ -186,9 +186,13 @@ public final class QuorumNode: Sendable {
         membershipView.update(driver.initialMembership)
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
                                       membership: membershipView, settings: settings)
+        let quotas = config.cluster.quotas
         let resolver = LeaderResolver(clock: clock, builds: { link.memberBuilds() },
                                       members: { membershipView.memberIDs }, selfID: id,
-                                      defaults: coreSettings.submissionDefaults, admission: admission)
+                                      defaults: coreSettings.submissionDefaults, admission: admission,
+                                      quotas: (AdmissionQuotas(maxPendingJobs: quotas.maxPendingJobs, maxStateBytes: quotas.maxStateBytes),
+                                               stateMachine.admissionGauges),
+                                      onQuotaRefusal: { metrics.quotaRefused($0.quota.rawValue) })
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, resolver: resolver, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger,

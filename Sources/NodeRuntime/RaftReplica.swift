@@ -83,6 +83,7 @@ public struct RaftReplica: Sendable {
                     switch error {
                     case .invalid(let problem): throw .invalid(problem)
                     case .upgradeInProgress(let refusal): throw .upgradeInProgress(message: refusal.message)
+                    case .quotaExceeded(let refusal): throw .quotaExceeded(refusal)
                     }
                 }
                 do {
@@ -113,6 +114,8 @@ public struct RaftReplica: Sendable {
                     throw .invalid(problem)
                 case .upgradeInProgress(let message):
                     throw .upgradeInProgress(message: message)
+                case .quotaExceeded(let refusal):
+                    throw .quotaExceeded(refusal)
                 }
             }
             guard settings.clock.monotonic() < deadline else {

@@ -50,6 +50,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     private var state = SchedulerState()
     /// The state as of the last applied batch, for ``read(_:)``.
     private let published = PublishedStateView()
+    /// The unfinished-run count and state-size estimate the leader's quota check reads.
+    public nonisolated let admissionGauges = AdmissionGauges()
     private let executorID: ExecutorID
     private let replayThrough: Raft.LogIndex
     private let startedWall: Timestamp
@@ -141,6 +143,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         var applied: Raft.LogIndex?
         var lastLiveStamp: Timestamp?
         var failure: UndecodableEntry?
+        var appliedBytes = 0
         for entry in entries {
             events.removeAll(keepingCapacity: true)
             let stamped: StampedCommand
@@ -161,7 +164,10 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             eventHub?.append(ChangeEvents.derive(from: events, index: entry.index.rawValue, at: stamped.at, state: state))
             remember(events, at: entry.index)
             applied = entry.index
+            appliedBytes += entry.data.count
         }
+        admissionGauges.noteApplied(unfinishedRuns: state.unfinishedRunCount, entryBytes: appliedBytes)
+        metrics?.setQuotaGauges(pendingJobs: state.unfinishedRunCount, stateBytes: admissionGauges.stateBytes)
         if let last = applied {
             metrics?.recordGauges(of: state)  // once per batch: the gauges follow the state after it
             var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
@@ -188,7 +194,13 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// every apply wait for the whole encoding (docs/benchmarks.md, "Snapshot off the apply path").
     public func snapshotEncoder() async -> SnapshotEncoder {
         let frozen = state
-        return { frozen.snapshot() }
+        let gauges = admissionGauges
+        let mark = gauges.freezeMark()
+        return {
+            let image = frozen.snapshot()
+            gauges.noteEncoded(bytes: image.count, mark: mark)
+            return image
+        }
     }
 
     /// Replaces the state with a snapshot through `index`.
@@ -196,6 +208,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         let restored = try SchedulerState(snapshot: snapshot)
         published.withdraw()
         state = restored
+        admissionGauges.noteRestored(unfinishedRuns: state.unfinishedRunCount, snapshotBytes: snapshot.count)
+        metrics?.setQuotaGauges(pendingJobs: state.unfinishedRunCount, stateBytes: admissionGauges.stateBytes)
         metrics?.recordGauges(of: state)
         appliedIndex = index
         eventHub?.restart(after: index.rawValue)

@@ -72,6 +72,8 @@ public struct SchedulerState: Sendable {
 
     /// Live counts, maintained on every run transition.
     public internal(set) var queuedCount = 0
+    /// Runs in state `pending` (waiting for their due time or their DAG dependencies).
+    public internal(set) var pendingCount = 0
     /// Runs in state `running`.
     public internal(set) var runningCount = 0
     /// Runs in the DLQ (dead, not purged).
@@ -128,6 +130,9 @@ public struct SchedulerState: Sendable {
     public var runCount: Int { runs.count }
     /// Number of DAG runs held.
     public var dagCount: Int { dags.count }
+    /// Runs not yet finished — pending, queued or running: what `[quotas] max_pending_jobs`
+    /// bounds. O(1): the three counts are maintained on every run transition.
+    public var unfinishedRunCount: Int { pendingCount + queuedCount + runningCount }
 
     // MARK: Apply
 
@@ -327,7 +332,9 @@ public struct SchedulerState: Sendable {
             runningCount -= 1
             runningRunIDs.remove(id)
             heapsToClean.insert(.deadline)
-        case .pending: heapsToClean.insert(.due)
+        case .pending:
+            pendingCount -= 1
+            heapsToClean.insert(.due)
         case .dead:
             if !purged {
                 dlqCount -= 1
@@ -345,6 +352,7 @@ public struct SchedulerState: Sendable {
         case .running:
             runningCount += 1
             runningRunIDs.insert(id)
+        case .pending: pendingCount += 1
         case .dead: if !purged { dlqCount += 1 }
         default: break
         }

@@ -147,6 +147,7 @@ extension SchedulerState {
                 noteQueued(priority: run.priority, delta: 1)
                 queue.append(QueueEntry(priority: run.priority, seq: run.stateSeq, slot: i))
             case .pending:
+                pendingCount += 1
                 if let dueAt = run.dueAt { due.append(DueEntry(dueAt: dueAt, seq: run.stateSeq, slot: i)) }
             case .running:
                 runningCount += 1

@@ -62,7 +62,10 @@ enum NodeServer {
                                                     timeout: .seconds(2), logger: logger)
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
                     limits: limits, shellPolicy: shellPolicy, outputSource: outputSource, clusterSource: clusterSource).register(
-                        on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
+                        on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map { TokenRateLimiter(rate: $0) },
+                        submissionLimiter: node.config.cluster.quotas.submissionsPerSecondPerToken.map { rate in
+                            TokenRateLimiter.submissions(rate: rate) { node.metrics.quotaRefused("submissions_per_second_per_token") }
+                        },
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })
         let client = outputSource.client

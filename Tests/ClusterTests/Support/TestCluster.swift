@@ -31,6 +31,8 @@ final class TestCluster: Sendable {
         var runAs: String?
         /// More TOML tables, written after `[executor]` (say `[api.limits]`).
         var extraConfig = ""
+        /// More tables appended to the cluster file verbatim (e.g. `[quotas]`).
+        var extraTables = ""
     }
 
     /// The founding node ids, `n1`…`nN`.
@@ -117,6 +119,7 @@ final class TestCluster: Sendable {
             shutdown_grace_ms = \(timing.shutdownGraceMs)
             kill_grace_ms = \(timing.killGraceMs)
             \(timing.runAs.map { "run_as = \"\($0)\"" } ?? "")
+            \(timing.extraTables)
 
             \(timing.extraConfig)
 
