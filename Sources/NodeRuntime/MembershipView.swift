@@ -40,9 +40,10 @@ public final class MembershipView: Sendable {
 
     /// A view starting at `membership`. `transport` (if any) is kept pointed at the members;
     /// `onChange` sees every configuration; `onRemoved` runs when one lists this node as removed.
+    /// `sleep` waits on the node's clock (`NodeClock.sleep`): the linger after a removal.
     init(selfID: Raft.NodeID, seed: MemberDirectory, membership: Raft.Membership, transport: Transport.PeerTransport?,
          logger: Logger, linger: Duration = .seconds(2),
-         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+         sleep: @escaping @Sendable (Duration) async throws -> Void,
          onChange: @escaping @Sendable (Raft.Membership) -> Void = { _ in },
          onRemoved: @escaping @Sendable () -> Void = {}) {
         self.linger = linger

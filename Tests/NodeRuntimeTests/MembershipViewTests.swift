@@ -46,7 +46,7 @@ struct MembershipViewTests {
         let warnings = WarningLog()
         let seed = MembershipView.seed(from: Self.fileNodes)
         let view = MembershipView(selfID: "n1", seed: seed, membership: Raft.Membership(voters: ["n1", "n2", "n3"]),
-                                  transport: nil, logger: warnings.logger)
+                                  transport: nil, logger: warnings.logger, sleep: { try await Task.sleep(for: $0) })
         #expect(view.apiAddress(of: "n2")?.port == 8081, "before the log has a directory, the file seeds it")
         let membership = Raft.Membership(voters: ["n1", "n2", "n3"], learners: ["n4"],
                                          directory: Self.logged(["n1": (7001, 8080), "n2": (7102, 8181), "n3": (7003, 8082), "n4": (7004, 8083)]))
@@ -67,6 +67,7 @@ struct MembershipViewTests {
         let view = MembershipView(selfID: "n3", seed: MembershipView.seed(from: Self.fileNodes),
                                   membership: Raft.Membership(voters: ["n1", "n2", "n3"]), transport: nil,
                                   logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                                  sleep: { try await Task.sleep(for: $0) },
                                   onChange: { membership in changes.withLock { $0.append(membership) } },
                                   onRemoved: { removedCalls.withLock { $0 += 1 } })
         view.update(Raft.Membership(voters: ["n1", "n2", "n3"], removed: ["n9"]))
