@@ -1,6 +1,7 @@
 import Node
 import NodeCore
 import RaftCore
+import SchedulerCore
 
 /// Why a membership write was not done. The `quorum` executable maps it to HTTP.
 public enum MembershipRefusal: Error, Hashable, Sendable, CustomStringConvertible {
@@ -34,6 +35,9 @@ struct MembershipAdministration: Sendable {
     let driver: RaftDriver
     let membership: MembershipView
     let settings: NodeSettings
+    /// The members' reported build formats (``PeerLink/memberBuilds()``): a change that writes
+    /// a member directory waits until every member reads directories.
+    let builds: @Sendable () -> MemberBuilds
 
     /// A learner is promotable when its log matches the leader's through at least the commit
     /// index less this many entries (and it answered within the current election timeout).
@@ -136,6 +140,11 @@ struct MembershipAdministration: Sendable {
     /// entry (another operator's change, or the leader's own incarnation record right after a
     /// promotion) to commit first; still one change at a time, then 409 `change_in_progress`.
     private func propose(_ change: Raft.MembershipChange, directory: [UInt8]?) async throws(MembershipRefusal) {
+        if directory != nil {
+            if let refusal = Self.directoryRefusal(members: await driver.membership.members, self: driver.id, builds: builds()) {
+                throw refusal
+            }
+        }
         let deadline = settings.clock.monotonic() + settings.electionTimeout
         while true {
             do {
@@ -153,6 +162,19 @@ struct MembershipAdministration: Sendable {
                 throw .changeInProgress("interrupted while waiting for the configuration change in flight to commit; retry")
             }
         }
+    }
+
+    /// Why a change that writes a member directory must wait: a member (not `selfID`) reports —
+    /// or, unheard since this leader took office, counts as — a build below
+    /// ``SchedulerCore/CommandCodec/memberDirectories``, which would ignore the entry and keep
+    /// its older member list. `nil` when every member reads directories.
+    static func directoryRefusal(members: Set<Raft.NodeID>, self selfID: Raft.NodeID, builds: MemberBuilds) -> MembershipRefusal? {
+        let lagging = members.filter { $0 != selfID && builds.version(of: $0) < CommandCodec.memberDirectories }
+            .sorted().map { "\($0) at format \(builds.version(of: $0))" }
+        guard !lagging.isEmpty else { return nil }
+        return .changeInProgress("not every member runs a build that reads member directories (format "
+            + "\(CommandCodec.memberDirectories)) yet: \(lagging.joined(separator: ", ")); nothing was changed: finish "
+            + "upgrading every node, wait for a restarted one to report, or remove a member that is gone for good, then retry")
     }
 
     static func refusal(_ error: RaftDriverError) -> MembershipRefusal {
@@ -173,7 +195,8 @@ struct MembershipAdministration: Sendable {
 
 extension QuorumNode {
     private var administration: MembershipAdministration {
-        MembershipAdministration(driver: driver, membership: membership, settings: settings)
+        MembershipAdministration(driver: driver, membership: membership, settings: settings,
+                                 builds: { [link] in link.memberBuilds() })
     }
 
     /// Adds `id` as a learner listening at `raft` and `api` (leader only).

@@ -1,6 +1,7 @@
 import Node
 import NodeCore
 import RaftCore
+import SchedulerCore
 
 /// Why a node stopped: the replicated configuration lists it as removed.
 public struct NodeRemovedError: Error, Sendable, CustomStringConvertible {
@@ -23,7 +24,13 @@ extension QuorumNode {
             var pending = false
             if await driver.status.leader == driver.id {
                 let current = await driver.membership
-                if current.directory.isEmpty {
+                let common = link.memberBuilds().commonFormat(members: current.members, self: driver.id)
+                if current.directory.isEmpty, common < CommandCodec.memberDirectories {
+                    // An older member would ignore the entry and keep its old member list.
+                    pending = true
+                    logger.debug("member directory waits until every member runs a build that reads it",
+                                 metadata: ["common_format": "\(common)", "needed": "\(CommandCodec.memberDirectories)"])
+                } else if current.directory.isEmpty {
                     pending = true
                     let directory = membership.seed.keeping(only: current.members)
                     do {

@@ -26,8 +26,18 @@ extension CommandCodec {
     ///   a follower forwarding to an older leader stamps its own).
     /// - 6: ``Command/editJob(_:)`` (entry tag 21) and idempotent trigger/requeue
     ///   (``Command/idempotent(_:_:)``, entry tag 22); ``jobEdits``.
+    /// - 7 adds no command kind: it marks builds that read member directories (Raft
+    ///   configuration format 4: every member's addresses and labels in the log) and serve the
+    ///   membership-change API; a leader writes a directory only when every member reports at
+    ///   least 7 (``memberDirectories``), since an older build would ignore the entry.
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 6
+    public static let buildFormatVersion: UInt32 = 7
+
+    /// The first format version whose builds read member directories (Raft configuration
+    /// format 4). Below it a member would skip the configuration entry that carries one and keep
+    /// its older member list, so the leader neither records the seed directory nor adds a member
+    /// with addresses until every member reports at least this.
+    public static let memberDirectories: UInt32 = 7
 
     /// The first format version whose builds decode ``TaskRunIDStyle/dot`` commands.
     public static let urlSafeTaskRunIDs: UInt32 = 3
