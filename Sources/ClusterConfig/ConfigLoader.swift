@@ -137,6 +137,8 @@ public enum ConfigLoader {
             if let window = try eventsTable.int("window") { events.window = window }
             if let buffer = try eventsTable.int("buffer") { events.buffer = buffer }
             if let heartbeat = try eventsTable.int("heartbeat_seconds") { events.heartbeatSeconds = heartbeat }
+            if let streams = try eventsTable.int("max_streams") { events.maxStreams = streams }
+            if let streams = try eventsTable.int("max_streams_per_token") { events.maxStreamsPerToken = streams }
             try eventsTable.finish()
         }
 

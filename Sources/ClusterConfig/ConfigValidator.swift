@@ -78,6 +78,11 @@ public enum ConfigValidator {
             throw fail("scheduler.history_limit", "\(config.scheduler.historyLimit) is out of range 1-1000 finished runs per job")
         }
         if let problem = EventsValidator.problem(config.events) { throw fail(problem.key, problem.reason) }
+        let connections = config.api.limits[.maxConnections]
+        guard config.events.maxStreams < connections else {
+            throw fail("events.max_streams", "\(config.events.maxStreams) must be below api.limits.max_connections (\(connections)), "
+                + "or event streams alone could take every connection and the node would stop answering requests")
+        }
         if let problem = QuotasValidator.problem(config.quotas) { throw fail(problem.key, problem.reason) }
         guard (0...1024).contains(config.executor.slots) else {
             throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")

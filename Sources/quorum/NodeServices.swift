@@ -92,7 +92,9 @@ enum NodeServer {
         eventSettings.heartbeat = .seconds(node.config.cluster.events.heartbeatSeconds)
         let feed = RaftEventFeed(hub: node.events, metrics: node.metrics, logger: logger,
                                  committedIndex: { await node.committedIndex() })
-        EventStreamRoute(feed: feed, settings: eventSettings)
+        let eventSlots = EventStreamSlots(maxStreams: node.config.cluster.events.maxStreams,
+                                          maxStreamsPerToken: node.config.cluster.events.maxStreamsPerToken)
+        EventStreamRoute(feed: feed, settings: eventSettings, slots: eventSlots)
             .register(on: router, authorizer: authorizer)
         let metricsAuthorizer = node.config.cluster.api.metricsPublic ? nil : authorizer
         router.get(RouterPath(MetricsRoute.path)) { request, _ in

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPAPI
+import RaftCore
 @testable import quorum
 import Testing
 import Transport
@@ -44,6 +45,12 @@ struct DoctorTests {
         #expect(check((n1.ca, n1.cert, other.key)).map(\.severity) == [.failure])
         let foreignCA = check((other.ca, n1.cert, n1.key))
         #expect(foreignCA.map(\.severity) == [.failure] && foreignCA[0].advice?.contains("quorum certs issue") == true)
+    }
+
+    @Test("a log with nothing after its snapshot reads as such, not as a backwards range")
+    func emptyLogRange() {
+        #expect(DataDirectoryCheck.logRange(first: Raft.LogIndex(1), last: Raft.LogIndex(0)) == "no entries after the snapshot (next index 1)")
+        #expect(DataDirectoryCheck.logRange(first: Raft.LogIndex(5), last: Raft.LogIndex(9)) == "entries 5–9")
     }
 
     @Test("disk space: ok above 10 % and 1 GiB; a warning below either; a failure below 2 % or 256 MiB")
