@@ -151,8 +151,9 @@ enum NodeServer {
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.
     /// `tokens` is the tokens file read at start (`[api] tokens_file`), watched from then on.
     /// `peerTLSStamps` are the metadata of the `[tls]` files taken just before the node loaded them.
+    /// `extraServices` run beside the node (the join request of `quorum node --join`).
     static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, peerTLSStamps: [[String]],
-                    logger: Logger) async throws {
+                    extraServices: [ServiceGroupConfiguration.ServiceConfiguration] = [], logger: Logger) async throws {
         let authorizer = tokens.map { TokenAuthorizer($0.file) }
         let outputSource = try outputSource(node: node, apiTLS: tls != nil, logger: logger)
         let app = try application(node: node, authorizer: authorizer, tls: tls, outputSource: outputSource, logger: logger)
@@ -174,6 +175,7 @@ enum NodeServer {
         services.append(.init(service: PeerTLSWatcher(reload: node.peerTLS, loadedStamps: peerTLSStamps)))
         reloads.append({ [peerTLS = node.peerTLS] _ in peerTLS.reload() })
         services.append(.init(service: SIGHUPReloader(signals: hangups, reloads: reloads, logger: logger)))
+        services.append(contentsOf: extraServices)
         // Services stop in reverse order: the API closes first, then the node drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,

@@ -200,9 +200,10 @@ final class TestCluster: Sendable {
         try node(id).start()
     }
 
-    /// Starts spare node `id` with `quorum node --config join.toml --id ID --join URLS`.
-    func startSpare(_ id: String) throws {
-        try node(id).start()
+    /// Starts spare node `id` with `quorum node --config join.toml --id ID --join URLS` and `more`
+    /// arguments (say `--voter`).
+    func startSpare(_ id: String, adding more: [String] = []) throws {
+        try node(id).start(adding: more)
     }
 
     /// Node `id`'s raft and API addresses (`127.0.0.1:PORT`), as `join.toml` lists them.
