@@ -147,8 +147,13 @@ extension Raft.Instance {
             || (vote == nil && leader == nil)
             || (request.isPreVote && messageTerm > term)
         let upToDate = log.isUpToDate(lastIndex: request.lastLogIndex, lastTerm: request.lastLogTerm)
-        if canVote && upToDate && !abstainsFromElections {
+        if canVote && upToDate && !abstainsFromElections && yieldsPreVote(request, to: candidate) {
             if request.isPreVote {
+                if role == .preCandidate {
+                    // Stands aside: a pre-candidate that granted another and went on to
+                    // campaign itself would split the vote of the next term.
+                    becomeFollower(term: term, leader: nil)
+                }
                 send(to: candidate, term: messageTerm, .voteResponse(Raft.VoteResponse(granted: true, isPreVote: true)))
             } else {
                 vote = candidate
@@ -160,6 +165,21 @@ extension Raft.Instance {
         } else {
             send(to: candidate, .voteResponse(Raft.VoteResponse(granted: false, isPreVote: request.isPreVote)))
         }
+    }
+
+    /// Whether this node lets `candidate` have its pre-vote as far as its own campaign goes:
+    /// always, unless both are pre-candidates. Two nodes that time out within one round trip
+    /// (after a leader dies, with two survivors) would otherwise grant each other's pre-votes,
+    /// both stand in the same term, each vote for itself and split it — an extra election
+    /// timeout, the slow failovers in docs/benchmarks.md. Between two pre-candidates the one
+    /// with the more up-to-date log, or on equal logs the lower id, gets the grant, so exactly
+    /// one of them stands. Pre-votes change no term and no vote, so this affects only who
+    /// campaigns first, never safety (the other still campaigns after its own timeout if the
+    /// first fails).
+    func yieldsPreVote(_ request: Raft.VoteRequest, to candidate: Raft.NodeID) -> Bool {
+        guard request.isPreVote, role == .preCandidate else { return true }
+        let theirs = (request.lastLogTerm, request.lastLogIndex), ours = (log.lastTerm, log.lastIndex)
+        return theirs > ours || (theirs == ours && candidate < id)
     }
 
     mutating func handleVoteResponse(_ response: Raft.VoteResponse, from voter: Raft.NodeID, incarnation: UInt64) {
