@@ -1,3 +1,4 @@
+import ClusterConfig
 import Foundation
 import Logging
 import RaftStorage
@@ -24,5 +25,29 @@ extension QuorumNode {
             "incarnation": "0x\(String(incarnation.id, radix: 16))", "new": "\(isNew)",
         ])
         return (incarnation.id, isNew)
+    }
+
+    /// Reads the data directory's cluster id (`CLUSTER_ID`, docs/security.md, "Cluster
+    /// identity"). A directory without one gets the id derived from the config
+    /// (``ClusterIdentity/derived(from:)``), written before anything else: the founding nodes
+    /// agree on it without talking, and a directory upgraded from a build without cluster ids
+    /// gets the same one as its peers. A joining node's new directory (`--join`, empty WAL) gets
+    /// none: it adopts the one its cluster presents, since its config file need not list the
+    /// founding members.
+    static func openClusterIdentity(_ config: NodeRuntimeConfig, joining: Bool, logger: Logger) throws -> ClusterIdentity {
+        let directory = config.dataDirectory
+        if let stored = try ClusterIdentityFile.read(directory: directory) {
+            logger.info("cluster id", metadata: ["cluster_id": "\(stored)"])
+            return ClusterIdentity(stored, directory: directory, logger: logger)
+        }
+        let walIsEmpty = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/wal")) ?? []).isEmpty
+        if joining && walIsEmpty {
+            logger.info("no cluster id yet: adopting the one the cluster presents")
+            return ClusterIdentity(nil, directory: directory, logger: logger)
+        }
+        let derived = try ClusterIdentity.derived(from: config)
+        try ClusterIdentityFile.write(derived, directory: directory)
+        logger.info("cluster id derived from the config's cluster name, CA and [[nodes]]", metadata: ["cluster_id": "\(derived)"])
+        return ClusterIdentity(derived, directory: directory, logger: logger)
     }
 }
