@@ -122,8 +122,9 @@ final class PeerLink: PeerMessenger, Sendable {
             return (due, state.helloHeard[peer].map { now - $0 < Self.helloValidity } ?? false)
         }
         if sayHello {
-            if let cluster = clusterIdentity?.current {
-                transport.send(Transport.Frame(type: PeerFrameType.clusterHello.rawValue, bytes: cluster.bytes), to: peer)
+            if let identity = clusterIdentity, let cluster = identity.current {
+                transport.send(Transport.Frame(type: PeerFrameType.clusterHello.rawValue,
+                                               bytes: RaftFrames.clusterHello(cluster, provisional: identity.isProvisional)), to: peer)
             }
             transport.send(Transport.Frame(type: PeerFrameType.hello.rawValue, bytes: RaftFrames.hello(incarnation: incarnation)), to: peer)
         }
@@ -445,26 +446,26 @@ final class PeerLink: PeerMessenger, Sendable {
     // MARK: Cluster identity
 
     /// A peer said which cluster it belongs to: remember it as foreign (and drop its frames)
-    /// when that is not ours, forget an earlier verdict when it is. A node without an id yet
-    /// (joining) adopts the first one presented.
+    /// when ``ClusterIdentity/judge(_:provisional:)`` refuses it, forget an earlier verdict when
+    /// it accepts it.
     private func clusterHelloArrived(_ bytes: [UInt8], from peer: Raft.NodeID, at now: MonotonicTime) {
         guard let identity = clusterIdentity else { return }
-        guard let presented = ClusterID(bytes: bytes) else {
+        guard let (presented, provisional) = RaftFrames.decodeClusterHello(bytes) else {
             logger.warning("dropped an undecodable cluster hello", metadata: ["from": "\(peer)", "bytes": "\(bytes.count)"])
             return
         }
-        let ours = identity.current ?? identity.adopt(presented)
-        if presented == ours {
+        switch identity.judge(presented, provisional: provisional) {
+        case .accept:
             let wasForeign = state.withLock { $0.foreign.removeValue(forKey: peer) != nil }
-            if wasForeign { logger.notice("peer presents this cluster's id again; its frames are accepted", metadata: ["peer": "\(peer)"]) }
-            return
+            if wasForeign { logger.notice("peer presents an id this node accepts again; its frames are read", metadata: ["peer": "\(peer)"]) }
+        case .refuse:
+            let isNew = state.withLock { state -> Bool in
+                defer { state.foreign[peer] = presented }
+                return state.foreign[peer] != presented
+            }
+            if isNew { state.withLock { $0.foreignLogged[peer] = nil } }
+            refuseForeign(peer, cluster: presented, at: now)
         }
-        let isNew = state.withLock { state -> Bool in
-            defer { state.foreign[peer] = presented }
-            return state.foreign[peer] != presented
-        }
-        if isNew { state.withLock { $0.foreignLogged[peer] = nil } }
-        refuseForeign(peer, cluster: presented, at: now)
     }
 
     /// Drops a frame of a peer of another cluster: counted, and logged at most every ten seconds.

@@ -28,12 +28,16 @@ extension QuorumNode {
     }
 
     /// Reads the data directory's cluster id (`CLUSTER_ID`, docs/security.md, "Cluster
-    /// identity"). A directory without one gets the id derived from the config
-    /// (``ClusterIdentity/derived(from:)``), written before anything else: the founding nodes
-    /// agree on it without talking, and a directory upgraded from a build without cluster ids
-    /// gets the same one as its peers. A joining node's new directory (`--join`, empty WAL) gets
-    /// none: it adopts the one its cluster presents, since its config file need not list the
-    /// founding members.
+    /// identity"). A directory without one:
+    ///
+    /// - with a log (upgraded from a build without cluster ids, or new and stopped before its
+    ///   id was confirmed) gets the id derived from the config (``ClusterIdentity/derived(from:)``),
+    ///   written at once: its log belongs to the cluster the config describes, and it must never
+    ///   take another cluster's id (that is what would let an old node's log into a new cluster);
+    /// - without a log (new or wiped) starts with the derived id as a *provisional* one, which
+    ///   the first confirmed peer's replaces (a wiped node of a cluster whose config changed since
+    ///   its founding) and an election confirms (``ClusterIdentity/confirmLeading()``);
+    /// - without a log and with `--join` starts with none and takes its cluster's.
     static func openClusterIdentity(_ config: NodeRuntimeConfig, joining: Bool, logger: Logger) throws -> ClusterIdentity {
         let directory = config.dataDirectory
         if let stored = try ClusterIdentityFile.read(directory: directory) {
@@ -46,8 +50,13 @@ extension QuorumNode {
             return ClusterIdentity(nil, directory: directory, logger: logger)
         }
         let derived = try ClusterIdentity.derived(from: config)
-        try ClusterIdentityFile.write(derived, directory: directory)
-        logger.info("cluster id derived from the config's cluster name, CA and [[nodes]]", metadata: ["cluster_id": "\(derived)"])
-        return ClusterIdentity(derived, directory: directory, logger: logger)
+        guard walIsEmpty else {
+            try ClusterIdentityFile.write(derived, directory: directory)
+            logger.notice("this data directory has a log but no cluster id: the one derived from the config is now its own", metadata: ["cluster_id": "\(derived)"])
+            return ClusterIdentity(derived, directory: directory, logger: logger)
+        }
+        logger.info("provisional cluster id derived from the config; an election or the cluster's first hello confirms or replaces it",
+                    metadata: ["cluster_id": "\(derived)"])
+        return ClusterIdentity(derived, provisional: true, directory: directory, logger: logger)
     }
 }

@@ -273,6 +273,7 @@ public final class QuorumNode: Sendable {
             }
             guard let newLeader = change.leader, newLeader != leader else { continue }
             leader = newLeader
+            if newLeader == driver.id { clusterIdentity.confirmLeading() }
             metrics.leaderChanged()
             logger.info("leader is \(newLeader)", metadata: ["term": "\(change.term)"])
         }

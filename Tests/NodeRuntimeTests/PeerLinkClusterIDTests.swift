@@ -62,13 +62,14 @@ struct PeerLinkClusterIDTests {
         }
     }
 
-    @Test("peers of one cluster hear each other and count nothing; a joining node adopts the id and writes it")
+    @Test("peers of one cluster hear each other and count nothing; a node without a file adopts a confirmed peer's id and writes it")
     func sameClusterAndAdoption() async throws {
         let directory = NSTemporaryDirectory() + "adopt-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let id = ClusterID.random()
         let (foreign1, foreign2) = (Counter(), Counter())
-        let joining = ClusterIdentity(nil, directory: directory, logger: pair.logger)
+        // A wiped node whose config derives another id than the cluster's.
+        let joining = ClusterIdentity(.random(), provisional: true, directory: directory, logger: pair.logger)
         let n1 = try link("n1", cluster: ClusterIdentity(id, directory: nil, logger: pair.logger), foreign: foreign1)
         let n2 = try link("n2", cluster: joining, foreign: foreign2)
         try await withRunning([n1, n2]) {
