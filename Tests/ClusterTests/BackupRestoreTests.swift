@@ -99,8 +99,12 @@ extension RealClusterTests {
                     #expect(dlq.map(\.jobId) == [dead])
                     // The attempt running in the old cluster has no process here: its executor
                     // reports it lost and it is retried (docs/operations.md).
-                    let retried = try await new.job(running, on: newLeader)
-                    #expect(["running", "pending", "queued", "lost", "failed"].contains(retried.state), "\(retried.state)")
+                    let retried = try await eventually("the restored running attempt lost and retried", timeout: .seconds(20)) {
+                        () -> [Attempt]? in
+                        let attempts = try await new.attempts(of: running, on: newLeader)
+                        return attempts.first?.outcome == "lost" && attempts.count >= 2 ? attempts : nil
+                    }
+                    #expect(retried[1].attempt == 2)
                     let fresh = try await new.submitRetrying(JobSubmission(name: "after-restore", task: .noop), to: newLeader, key: "after")
                     try await new.waitForJob(fresh, on: newLeader, state: "succeeded")
 
