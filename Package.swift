@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "NodeRuntime",
             dependencies: ["Node", "NodeCore", "NodeMetrics", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore",
-                           "SchedulerPlanning", "Executor", "ClusterConfig", "BinaryCoding", logging, nioCore]),
+                           "SchedulerPlanning", "Executor", "ClusterConfig", "BinaryCoding", logging, nioCore, crypto]),
         // The API client the CLI uses: typed requests and replies, failover across nodes.
         .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL]),
         // `quorum chaos`: a generated local cluster, fault-injecting link proxies, the workload, the

@@ -77,6 +77,7 @@ public enum MetricNames {
     /// (`Transport.FrameDropReason`'s raw values).
     public static let transportDropReasons = [
         "frame_too_large", "unknown_peer", "queue_full", "peer_removed", "connection_lost", "inbound_queue_full",
+        "foreign_cluster",
     ]
 
     /// Every name with its Prometheus type, in the order of `docs/api.md`.

@@ -4,6 +4,7 @@ import NIOCore
 import Node
 import NodeCore
 import RaftCore
+import RaftStorage
 import RaftWire
 import SchedulerCore
 import SchedulerPlanning
@@ -39,7 +40,18 @@ final class PeerLink: PeerMessenger, Sendable {
         var helloSent: [Raft.NodeID: MonotonicTime] = [:]
         /// When each peer's latest hello arrived: it reads stamped Raft frames until then + 5 s.
         var helloHeard: [Raft.NodeID: MonotonicTime] = [:]
+        /// Peers whose latest cluster hello named another cluster: every frame of theirs is dropped.
+        var foreign: [Raft.NodeID: ClusterID] = [:]
+        /// When a foreign peer was last logged about (at most once per ``foreignLogInterval``).
+        var foreignLogged: [Raft.NodeID: MonotonicTime] = [:]
     }
+
+    /// The cluster this node belongs to (`nil`: none presented, none checked — unit tests).
+    let clusterIdentity: ClusterIdentity?
+    /// Counts one frame dropped because its sender belongs to another cluster.
+    private let onForeignFrame: @Sendable () -> Void
+    /// How often a peer of another cluster is logged about while it keeps sending.
+    static let foreignLogInterval: Duration = .seconds(10)
 
     /// This node's data-directory incarnation (0: stamp nothing, send no hello).
     let incarnation: UInt64
@@ -58,9 +70,15 @@ final class PeerLink: PeerMessenger, Sendable {
     /// time it keeps or compares is read from `clock` (the node's ``NodeClock``). `incarnation` is
     /// this node's data-directory incarnation, carried with every Raft message to peers that said
     /// they read it (docs/raft.md, "Incarnations").
+    ///
+    /// `clusterIdentity` is presented to every peer with the hello (``PeerFrameType/clusterHello``);
+    /// a peer presenting another cluster's id is refused (its frames dropped, `onForeignFrame`
+    /// called for each, a warning logged).
     init(transport: Transport.PeerTransport, settings: NodeCore.Settings, clock: NodeClock, incarnation: UInt64 = 0,
-         logger: Logger) {
+         clusterIdentity: ClusterIdentity? = nil, onForeignFrame: @escaping @Sendable () -> Void = {}, logger: Logger) {
         self.transport = transport
+        self.clusterIdentity = clusterIdentity
+        self.onForeignFrame = onForeignFrame
         self.incarnation = incarnation
         self.clock = clock
         self.logger = logger
@@ -104,6 +122,10 @@ final class PeerLink: PeerMessenger, Sendable {
             return (due, state.helloHeard[peer].map { now - $0 < Self.helloValidity } ?? false)
         }
         if sayHello {
+            if let identity = clusterIdentity, let cluster = identity.current {
+                transport.send(Transport.Frame(type: PeerFrameType.clusterHello.rawValue,
+                                               bytes: RaftFrames.clusterHello(cluster, provisional: identity.isProvisional)), to: peer)
+            }
             transport.send(Transport.Frame(type: PeerFrameType.hello.rawValue, bytes: RaftFrames.hello(incarnation: incarnation)), to: peer)
         }
         if stamp {
@@ -330,6 +352,14 @@ final class PeerLink: PeerMessenger, Sendable {
         await withDiscardingTaskGroup { group in
             for await message in transport.inbound {
                 let heardAt = clock.monotonic()
+                if message.type == PeerFrameType.clusterHello.rawValue {
+                    clusterHelloArrived(Array(message.payload.readableBytesView), from: message.from, at: heardAt)
+                    continue
+                }
+                if let foreign = state.withLock({ $0.foreign[message.from] }) {
+                    refuseForeign(message.from, cluster: foreign, at: heardAt)
+                    continue
+                }
                 let driver = state.withLock { state -> RaftDriver? in
                     state.lastHeard[message.from] = heardAt
                     state.leader.heard(from: message.from, at: heardAt)
@@ -404,10 +434,53 @@ final class PeerLink: PeerMessenger, Sendable {
                         continue
                     }
                     probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID, features: echo.features)
+                case .clusterHello:
+                    continue  // handled above, before any other frame of its sender
                 case nil:
                     logger.warning("dropped a frame of unknown type", metadata: ["from": "\(message.from)", "type": "\(message.type)"])
                 }
             }
         }
+    }
+
+    // MARK: Cluster identity
+
+    /// A peer said which cluster it belongs to: remember it as foreign (and drop its frames)
+    /// when ``ClusterIdentity/judge(_:provisional:)`` refuses it, forget an earlier verdict when
+    /// it accepts it.
+    private func clusterHelloArrived(_ bytes: [UInt8], from peer: Raft.NodeID, at now: MonotonicTime) {
+        guard let identity = clusterIdentity else { return }
+        guard let (presented, provisional) = RaftFrames.decodeClusterHello(bytes) else {
+            logger.warning("dropped an undecodable cluster hello", metadata: ["from": "\(peer)", "bytes": "\(bytes.count)"])
+            return
+        }
+        switch identity.judge(presented, provisional: provisional) {
+        case .accept:
+            let wasForeign = state.withLock { $0.foreign.removeValue(forKey: peer) != nil }
+            if wasForeign { logger.notice("peer presents an id this node accepts again; its frames are read", metadata: ["peer": "\(peer)"]) }
+        case .refuse:
+            let isNew = state.withLock { state -> Bool in
+                defer { state.foreign[peer] = presented }
+                return state.foreign[peer] != presented
+            }
+            if isNew { state.withLock { $0.foreignLogged[peer] = nil } }
+            refuseForeign(peer, cluster: presented, at: now)
+        }
+    }
+
+    /// Drops a frame of a peer of another cluster: counted, and logged at most every ten seconds.
+    private func refuseForeign(_ peer: Raft.NodeID, cluster: ClusterID, at now: MonotonicTime) {
+        onForeignFrame()
+        let log = state.withLock { state -> Bool in
+            if let last = state.foreignLogged[peer], now - last < Self.foreignLogInterval { return false }
+            state.foreignLogged[peer] = now
+            return true
+        }
+        guard log else { return }
+        let ours = clusterIdentity?.current.map { "\($0)" } ?? "?"
+        let message = "refusing peer \(peer): it belongs to cluster \(cluster), this node to cluster \(ours); "
+            + "its frames are dropped. A node of another cluster (or of this cluster before a restore or --force-new-cluster) "
+            + "is configured with this cluster's addresses: stop it or fix its config (docs/operations.md)"
+        logger.warning("\(message)", metadata: ["peer": "\(peer)", "peer_cluster_id": "\(cluster)"])
     }
 }

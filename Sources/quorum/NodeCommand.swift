@@ -39,6 +39,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: QUORUM_LOG_LEVEL, else info).")
     var logLevel: String?
 
+    @Flag(name: .customLong("force-new-cluster"), help: ArgumentHelp(
+        "DISASTER RECOVERY ONLY, after a permanent loss of quorum: make this node the only voter of a NEW cluster, keeping "
+            + "its log and state. Entries the lost nodes committed that never reached this node are lost; the lost nodes "
+            + "can never rejoin (new cluster id). Run it on one survivor, once. See docs/operations.md."))
+    var forceNewCluster = false
+
     func run() async throws {
         let level = try LogSetup.level(flag: logLevel, environment: ProcessInfo.processInfo.environment)
         let loaded = try LoadedConfig.load(file: config)
@@ -60,8 +66,24 @@ struct NodeCommand: AsyncParsableCommand {
         if let certificate = node.apiTLSCert, let key = node.apiTLSKey {
             tls = try APITLS(certificate: certificate, key: key, clientCA: node.apiClientCA)
         }
-        LogSetup.bootstrap(level: level)
+        if forceNewCluster && join != nil {
+            throw CLIError.invalidInput("--force-new-cluster and --join exclude each other: a forced node starts a new cluster alone")
+        }
+        LogSetup.bootstrap(level: level, forcedNewCluster: forceNewCluster)
         let logger = Logger(label: "quorum.node")
+        if forceNewCluster {
+            do {
+                let outcome = try await ClusterRebuild.forceNewCluster(node, logger: logger)
+                logger.warning("""
+                    this node is the only voter of a new cluster; add new members with `quorum cluster add` and `quorum node --join`, \
+                    never restart the lost nodes with their old data directories
+                    """,
+                               metadata: ["cluster_id": "\(outcome.clusterID)", "index": "\(outcome.index)"])
+            } catch {
+                throw CLIError.failure("quorum node \(id) --force-new-cluster failed; the data directory is unchanged unless the log says "
+                    + "otherwise: \(error)")
+            }
+        }
         for warning in loaded.warnings { logger.warning("\(warning.description)") }
         if let warning = node.insecureAPIWarning { logger.warning("\(warning)") }
         logger.info(
@@ -149,11 +171,16 @@ enum LogSetup {
         return level
     }
 
-    /// Installs the process-wide log handler once.
-    static func bootstrap(level: Logger.Level) {
+    /// Installs the process-wide log handler once. `forcedNewCluster` (`quorum node
+    /// --force-new-cluster`) puts a warning on every line this process logs, so nobody reading
+    /// any part of the log can miss that the cluster was forced.
+    static func bootstrap(level: Logger.Level, forcedNewCluster: Bool = false) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
+            if forcedNewCluster {
+                handler.metadata["FORCE_NEW_CLUSTER"] = "started with --force-new-cluster: the only voter of a new cluster, data the lost nodes committed may be gone"
+            }
             return handler
         }
     }

@@ -87,6 +87,7 @@ enum NodeServer {
                 return (Int(response.status.code), Array(buffer: bytes))
             })
             .register(on: router, authorizer: authorizer, audit: { record in AuditLog.write(record) })
+        ClusterSnapshotRoute.register(on: router, node: node, authorizer: authorizer, audit: { record in AuditLog.write(record) })
         var eventSettings = EventStreamSettings()
         eventSettings.clientBuffer = node.config.cluster.events.buffer
         eventSettings.heartbeat = .seconds(node.config.cluster.events.heartbeatSeconds)

@@ -56,12 +56,17 @@ final class TestCluster: Sendable {
     /// Runs `body` with a started `count`-node cluster that has a leader; stops every process
     /// afterwards. A bind clash at start (another process took a picked port) starts over with
     /// new ports, up to three times.
+    ///
+    /// `beforeStart` runs once the directory, config and certificates exist and before any node
+    /// starts (a restore test builds the data directories there).
     static func with<T>(nodes count: Int, spares: Int = 0, timing: Timing = Timing(),
+                        beforeStart: (TestCluster) throws -> Void = { _ in },
                         _ body: (TestCluster) async throws -> T) async throws -> T {
         var lastError: (any Error)?
         for _ in 1...3 {
             let cluster = try create(count: count, spares: spares, timing: timing)
             do {
+                try beforeStart(cluster)
                 try await cluster.startAll()
             } catch let error as StartFailure where error.portClash {
                 cluster.killAll()
