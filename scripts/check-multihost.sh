@@ -221,6 +221,12 @@ members_ok() {
 }
 wait_for 30 "the member list without $victim" members_ok
 step "members: $(cat "$work/members"); leader $(cluster_json | json 'd["leader"]')"
+live="$(for id in n1 n2 n3 n4 n5 n6; do [ "$id" != "$victim" ] && printf 'https://%s.1%s:8080,' "$subnet" "${id#n}"; done)"
+if "$bin" doctor --server "${live%,}" --cacert "$work/certs/ca.pem" >"$work/doctor.out" 2>&1; then
+  step "quorum doctor over the five members: no check failed ($(grep -c '^ok' "$work/doctor.out" || true) ok, $(grep -c '^WARN' "$work/doctor.out" || true) warnings)"
+else
+  cat "$work/doctor.out"; echo "check-multihost: quorum doctor failed" >&2; exit 1
+fi
 
 # Keep the load on a while with the new member, then stop it.
 before=$(wc -l <"$work/acked")
