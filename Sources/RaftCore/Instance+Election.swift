@@ -97,13 +97,18 @@ extension Raft.Instance {
     mutating func requestVotes(term requestTerm: Raft.Term, isPreVote: Bool, isLeadershipTransfer: Bool) {
         let request = Raft.VoteRequest(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm,
                                        isPreVote: isPreVote, isLeadershipTransfer: isLeadershipTransfer)
-        for voter in membership.voters.sorted() where voter != id {
+        let electorate = mutated("learner-votes") ? membership.members : membership.voters
+        for voter in electorate.sorted() where voter != id {
             send(to: voter, term: requestTerm, .voteRequest(request))
         }
     }
 
     mutating func evaluateVotes() {
-        switch Raft.Quorum.voteResult(voters: membership.voters, votes: votes) {
+        var result = Raft.Quorum.voteResult(voters: membership.voters, votes: votes)
+        if mutated("learner-votes"), result == .pending, votes.values.filter({ $0 }).count >= membership.quorum {
+            result = .won  // the bug: every member's grant counts toward the voters' quorum
+        }
+        switch result {
         case .won:
             if role == .preCandidate {
                 becomeCandidate(isLeadershipTransfer: false)
@@ -184,7 +189,7 @@ extension Raft.Instance {
 
     mutating func handleVoteResponse(_ response: Raft.VoteResponse, from voter: Raft.NodeID, incarnation: UInt64) {
         let expected: Raft.Role = response.isPreVote ? .preCandidate : .candidate
-        guard role == expected, membership.voters.contains(voter) else { return }
+        guard role == expected, membership.voters.contains(voter) || (mutated("learner-votes") && membership.contains(voter)) else { return }
         // A grant from another data directory than the recorded one (a wiped voter that votes
         // anyway) counts as a refusal: its earlier vote in this term may have been lost.
         votes[voter] = response.granted && counts(voter, incarnation: incarnation)

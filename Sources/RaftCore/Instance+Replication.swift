@@ -32,7 +32,12 @@ extension Raft.Instance {
             }
             matches.append(voter == id ? ownMatch : (progress[voter]?.match ?? .zero))
         }
-        let candidate = Raft.Quorum.committedIndex(matches: matches)
+        var candidate = Raft.Quorum.committedIndex(matches: matches)
+        if mutated("learner-acks"), !membership.voters.isEmpty {
+            // The bug: learners' acknowledgements count toward the voters' quorum.
+            let all = (matches + membership.learners.map { progress[$0]?.match ?? .zero }).sorted(by: >)
+            candidate = all[min(membership.quorum, all.count) - 1]
+        }
         guard candidate > commitIndex else { return false }
         guard log.term(at: candidate) == term || mutated("commit-old-term") else { return false }
         commitIndex = candidate

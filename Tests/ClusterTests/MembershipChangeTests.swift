@@ -185,6 +185,34 @@ extension RealClusterTests {
             }
         }
 
+        @Test("replace a SIGKILLed leader: its successor, which never heard its build, refuses an add naming it, removes it, then adds and promotes a new node")
+        func replaceKilledLeader() async throws {
+            try await TestCluster.with(nodes: 3, spares: 1) { cluster in
+                let (dead, _) = try await cluster.waitForLeader()
+                try await cluster.kill(dead, SIGKILL)
+                let (leader, _) = try await cluster.waitForLeader(among: cluster.others(than: dead))
+                let (raft, api) = try cluster.addresses(of: "n4")
+                let refused = try await cluster.api(leader).post("/api/cluster/nodes", json: AddNode(id: "n4", raft: raft, api: api))
+                #expect(refused.status == 409 && refused.text.contains("\(dead) at format"), "\(refused.text)")
+                // Before directoryGateMembers the removal was refused the same way, for good.
+                let removed = try await cluster.retryingChange("remove \(dead)") {
+                    try await cluster.api(leader).delete("/api/cluster/nodes/\(dead)")
+                }
+                #expect(removed.status == 200, "\(removed.text)")
+                let added = try await cluster.retryingChange("add n4") {
+                    try await cluster.api(leader).post("/api/cluster/nodes", json: AddNode(id: "n4", raft: raft, api: api))
+                }
+                #expect(added.status == 201, "\(added.text)")
+                try cluster.startSpare("n4")
+                try await cluster.promoteWhenCaughtUp("n4", via: leader)
+                let roles = try #require(await cluster.roles(on: leader))
+                #expect(Set(roles.keys) == Set(cluster.others(than: dead) + ["n4"]), "\(roles)")
+                let job = try await cluster.submitRetrying(JobSubmission(name: "after-leader-replacement", task: .noop), to: leader,
+                                                           key: "after-leader-replacement", within: .seconds(15))
+                try await cluster.waitForJob(job, on: "n4", state: "succeeded", stale: true)
+            }
+        }
+
         @Test("removing the leader hands leadership over first, then the new leader removes it (forwarded) and it exits")
         func removeLeader() async throws {
             try await TestCluster.with(nodes: 3) { cluster in
