@@ -97,8 +97,9 @@ final class LocalCluster: Sendable {
         let configDirectory = (existing.configPath as NSString).deletingLastPathComponent
         var nodes: [String: NodeProcess] = [:]
         for id in existing.ids {
-            let command = existing.startCommand.map { "exec " + $0.replacingOccurrences(of: "{id}", with: id) } ?? "exit 127"
-            nodes[id] = NodeProcess(id: id, executable: "/bin/sh", arguments: ["-c", command],
+            // Without a start command the node cannot be started (an empty executable says so).
+            let command = existing.startCommand.map { ["-c", "exec " + $0.replacingOccurrences(of: "{id}", with: id)] }
+            nodes[id] = NodeProcess(id: id, executable: command == nil ? "" : "/bin/sh", arguments: command ?? [],
                                     directory: configDirectory.isEmpty ? "." : configDirectory, logPath: absolute + "/logs/\(id).log",
                                     pidFile: existing.pidFile?.replacingOccurrences(of: "{id}", with: id))
         }

@@ -51,6 +51,9 @@ final class NodeProcess: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if livePID() != nil { return }
+        guard !executable.isEmpty else {
+            throw .setup("node \(id) is not running, and no --start-command was given to start it again")
+        }
         let script = #"cd "$1" && log="$2" && shift 2 && exec "$@" >>"$log" 2>&1 </dev/null"#
         let argv = ["/bin/sh", "-c", script, "sh", directory, logPath, executable] + arguments
         var environment = ProcessInfo.processInfo.environment

@@ -66,11 +66,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pidFile = directory + "/n1.pid"
         try "\(sleeper.processIdentifier)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
-        let node = NodeProcess(id: "n1", executable: "/bin/sh", arguments: ["-c", "exit 127"], directory: directory,
+        let node = NodeProcess(id: "n1", executable: "", arguments: [], directory: directory,
                                logPath: directory + "/n1.log", pidFile: pidFile)
         #expect(node.isRunning)
         await node.killAndWait(timeout: .seconds(10))
         #expect(!node.isRunning, "a SIGKILLed adopted node still counted as running")
         #expect(node.pids.isEmpty, "an adopted pid is not one the tool started")
+        // No start command: starting it again is refused, and the pid file is left as it was.
+        #expect(throws: ChaosError.self) { try node.start() }
+        #expect(try String(contentsOfFile: pidFile, encoding: .utf8) == "\(sleeper.processIdentifier)\n")
     }
 }
