@@ -35,6 +35,20 @@ public struct ClusterStatus: Hashable, Sendable {
         public var voter = true
         /// Its labels from the replicated member directory.
         public var labels: [String: String] = [:]
+        /// The command format version its build reported (the leader's view; this node's own build
+        /// for itself; `nil` when unknown): what a rolling upgrade watches (docs/upgrades.md).
+        public var formatVersion: UInt32?
+        /// The replica check of it (the leader's view only; `nil` elsewhere, for the leader itself,
+        /// or with the check off).
+        public var replicaCheck: ReplicaCheck?
+    }
+
+    /// What the leader's replica check says of one member (docs/guarantees.md, "Replica checks").
+    public struct ReplicaCheck: Hashable, Sendable {
+        /// The latest checkpoint index its digest was compared at (`nil`: none yet this term).
+        public var verifiedIndex: UInt64?
+        /// Its first disagreement, while it is held back from dispatch (`nil`: none).
+        public var mismatch: DigestMismatch?
     }
     /// The leader this node believes in.
     public var leader: String?
@@ -68,6 +82,7 @@ struct ClusterView: Sendable {
             return counts
         }
         var members: [ClusterStatus.Member] = []
+        let replicaCheck = status.role == .leader && config.cluster.digestIntervalEntries > 0 ? link.replicaCheck() : nil
         for member in membership.members {
             let id = member.id
             let role: String
@@ -93,6 +108,10 @@ struct ClusterView: Sendable {
             let applied: UInt64? = id == driver.id ? status.appliedIndex.rawValue
                 : leading ? link.reportedAppliedIndex(of: id)?.rawValue : nil
             let commit = status.commitIndex.rawValue
+            let builds = leading ? link.memberBuilds() : nil
+            let format: UInt32? = id == driver.id ? CommandCodec.buildFormatVersion
+                : builds.flatMap { $0.hasReported(id) ? $0.version(of: id) : nil }
+            let check = id != driver.id ? replicaCheck : nil
             members.append(ClusterStatus.Member(id: id.rawValue, role: role, api: member.record?.api.description ?? "",
                                                 raft: member.record?.raft.description ?? "",
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
@@ -100,7 +119,10 @@ struct ClusterView: Sendable {
                                                 incarnation: await driver.recordedIncarnation(of: id),
                                                 appliedIndex: applied,
                                                 lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil,
-                                                voter: member.voter, labels: member.record?.labels ?? [:]))
+                                                voter: member.voter, labels: member.record?.labels ?? [:],
+                                                formatVersion: format,
+                                                replicaCheck: check.map { ClusterStatus.ReplicaCheck(verifiedIndex: $0.lastVerified[id],
+                                                                                                      mismatch: $0.diverged[id]) }))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
                              commitIndex: status.commitIndex.rawValue, members: members,

@@ -39,6 +39,10 @@ final class PeerLink: PeerMessenger, Sendable {
         var helloSent: [Raft.NodeID: MonotonicTime] = [:]
         /// When each peer's latest hello arrived: it reads stamped Raft frames until then + 5 s.
         var helloHeard: [Raft.NodeID: MonotonicTime] = [:]
+        /// This node's latest state digest (its probes carry it to leaders that read it).
+        var ownDigest: ReplicaDigest?
+        /// Told of every replica-check mismatch (logs are written here; the node counts it).
+        var onDigestMismatch: (@Sendable (DigestMismatch) -> Void)?
     }
 
     /// This node's data-directory incarnation (0: stamp nothing, send no hello).
@@ -128,7 +132,9 @@ final class PeerLink: PeerMessenger, Sendable {
     /// executors) — and returns whether the lease ran out (every running attempt must stop).
     func executorTick(leader: Raft.NodeID?, appliedIndex: Raft.LogIndex, wallClock: Timestamp) -> Bool {
         let now = clock.monotonic()
-        let tick = state.withLock { $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex) }
+        let tick = state.withLock {
+            $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex, digest: $0.ownDigest)
+        }
         if let (to, probe, legacy) = tick.probe {
             transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: to)
             if legacy {
@@ -221,6 +227,52 @@ final class PeerLink: PeerMessenger, Sendable {
     func observe(logStamp stamp: Timestamp, own: Timestamp) {
         let now = clock.monotonic()
         state.withLock { $0.leader.observe(logStamp: stamp, own: own, at: now) }
+    }
+
+    // MARK: Replica checks
+
+    /// Sets what is told of each digest mismatch (the node counts `quorum_replica_digest_mismatch_total`).
+    func setDigestMismatchHandler(_ handler: @escaping @Sendable (DigestMismatch) -> Void) {
+        state.withLock { $0.onDigestMismatch = handler }
+    }
+
+    /// This node computed its state digest at a checkpoint: its next probes carry it, and the
+    /// leader side compares the reports that waited for it (``LeaderSide/ownDigest(_:)``).
+    func ownDigest(_ digest: ReplicaDigest) {
+        let (found, handler) = state.withLock { state in
+            state.ownDigest = digest
+            return (state.leader.ownDigest(digest), state.onDigestMismatch)
+        }
+        for mismatch in found { reportMismatch(mismatch, handler) }
+    }
+
+    /// Leader side: the replica check as it stands (who diverged, the leader's own digests).
+    func replicaCheck() -> ReplicaDigestCheck {
+        state.withLock { $0.leader.replicaCheck }
+    }
+
+    /// Leader side: an operator repaired `peer` (``LeaderSide/clearDivergence(of:)``); the mismatch cleared, if any.
+    func clearDivergence(of peer: Raft.NodeID) -> DigestMismatch? {
+        let cleared = state.withLock { $0.leader.clearDivergence(of: peer) }
+        if let cleared {
+            logger.notice("replica check cleared by an operator: work is dispatched to the member again",
+                          metadata: ["member": "\(peer)", "index": "\(cleared.index)"])
+        }
+        return cleared
+    }
+
+    private func digestReported(_ digest: ReplicaDigest, from peer: Raft.NodeID) {
+        let (outcome, handler) = state.withLock { ($0.leader.digestReported(digest, from: peer), $0.onDigestMismatch) }
+        if case .mismatch(let mismatch) = outcome { reportMismatch(mismatch, handler) }
+    }
+
+    private func reportMismatch(_ mismatch: DigestMismatch, _ handler: (@Sendable (DigestMismatch) -> Void)?) {
+        logger.error("replica digest mismatch: a member's scheduler state diverged from the leader's",
+                     metadata: ["member": "\(mismatch.member)", "index": "\(mismatch.index)",
+                                "leader_digest": "\(ReplicaDigest(index: mismatch.index, value: mismatch.leaderDigest).hex)",
+                                "member_digest": "\(ReplicaDigest(index: mismatch.index, value: mismatch.memberDigest).hex)",
+                                "action": "\(mismatch)"])
+        handler?(mismatch)
     }
 
     /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
@@ -396,6 +448,7 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable lease probe", metadata: ["from": "\(message.from)"])
                         continue
                     }
+                    if let digest = probe.digest { digestReported(digest, from: message.from) }
                     guard let echo = probeReceived(probe, from: message.from) else { continue }
                     transport.send(Transport.Frame(type: PeerFrameType.leaseEcho.rawValue, bytes: echo.encoded()), to: message.from)
                 case .leaseEcho:

@@ -66,3 +66,12 @@ extension QuorumNode {
         }
     }
 }
+
+extension QuorumNode {
+    /// Leader side: an operator repaired member `id` after the replica check found its state
+    /// diverged; work is dispatched to it again (``NodeCore/LeaderSide/clearDivergence(of:)``).
+    /// Returns the mismatch cleared, or `nil` when none was held.
+    public func clearDivergence(of id: String) -> DigestMismatch? {
+        link.clearDivergence(of: Raft.NodeID(id))
+    }
+}
