@@ -9,7 +9,8 @@
 #
 # Environment:
 #   CONFIGURATION=release|debug  how both builds are made (default release, as the issue asks;
-#                                debug reuses this worktree's .build and is much faster to build)
+#                                debug builds faster, and with NEW_BIN unset reuses this
+#                                worktree's debug build)
 #   NEW_BIN=path                 the current build's quorum binary (default: build it)
 #   OLD_BIN=path                 OLD_REF's binary (default: build it in the temp clone)
 #   KEEP=1                       keep the temp directory (logs, data) after the run
@@ -41,9 +42,6 @@ if [ -z "${OLD_BIN:-}" ]; then
   log "building $old_ref ($old_commit) in a temp clone ($configuration)"
   git clone -q --no-checkout "$root" "$work/old-src"
   git -C "$work/old-src" checkout -q "$old_commit"
-  # Start from this worktree's build products when they are the same configuration: SwiftPM
-  # rebuilds only what changed between the two commits.
-  if [ -d "$root/.build/$configuration" ]; then cp -a "$root/.build" "$work/old-src/.build"; fi
   (cd "$work/old-src" && swift build -c "$configuration" --product quorum) >"$work/build-old.log" 2>&1 \
     || { tail -20 "$work/build-old.log"; fail "building $old_ref failed"; }
   OLD_BIN="$work/old-bin/quorum"

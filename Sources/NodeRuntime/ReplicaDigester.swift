@@ -55,8 +55,10 @@ public final class ReplicaDigester: Sendable {
             latestDigest.withLock { current in
                 if current.map({ $0.index < taken.index }) ?? true { current = taken }
             }
-            inFlight.store(false, ordering: .releasing)
+            // Cleared after `onDigest`, so a slow consumer delays the next digest rather than
+            // letting them pile up.
             onDigest(taken, took)
+            inFlight.store(false, ordering: .releasing)
         }
     }
 }
