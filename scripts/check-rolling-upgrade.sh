@@ -97,6 +97,10 @@ start() { # id binary
   pids+=("$!")
 }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# "n1=7 n2=6 …": each member's format_version in a cluster view ("?" when it has none).
+formats() { python3 -c 'import json,sys
+d=json.load(sys.stdin)
+print(" ".join("%s=%s" % (n["id"], n.get("format_version","?")) for n in d["nodes"]))'; }
 wait_for() { # what seconds command...
   local what=$1 seconds=$2; shift 2
   local deadline=$(( $(date +%s) + seconds ))
@@ -168,7 +172,7 @@ for id in n1 n2 n3; do
   mark=$(acked_count)
   wait_for "acknowledged submissions after upgrading $id" 60 more_acked_than $(( mark + 20 ))
   cluster=$(curl -fsS "${api[$id]}/api/cluster")
-  log "$id upgraded: leader $(printf '%s' "$cluster" | json 'd["leader"]'), $(( $(acked_count) - before )) acknowledged during its step; formats seen by $id: $(printf '%s' "$cluster" | json '" ".join(f"{n[\"id\"]}={n.get(\"format_version\",\"?\")}" for n in d["nodes"])')"
+  log "$id upgraded: leader $(printf '%s' "$cluster" | json 'd["leader"]'), $(( $(acked_count) - before )) acknowledged during its step; formats seen by $id: $(printf '%s' "$cluster" | formats)"
 done
 
 # 5. Stop the load, then check: nothing acknowledged is lost, every member reports the new
@@ -186,14 +190,19 @@ for id in n1 n2 n3; do
   done <"$work/acked.txt"
 done
 leader=$(curl -fsS "${api[n1]}/api/cluster" | json 'd["leader"]')
-formats=$(curl -fsS "${api[$leader]}/api/cluster" | json '" ".join(str(n.get("format_version","?")) for n in d["nodes"])')
-new_format=$(curl -fsS "${api[$leader]}/api/cluster" | json '[n for n in d["nodes"] if n["id"]==d["node"]][0].get("format_version","?")')
+# Every member reports its format in its next lease probe (an eighth of lease_ms).
+one_format() { [ "$(curl -fsS "${api[$leader]}/api/cluster" | formats | tr ' ' '\n' | sed 's/.*=//' | sort -u | wc -l)" = 1 ] \
+  && ! curl -fsS "${api[$leader]}/api/cluster" | formats | grep -q '?'; }
+wait_for "one format reported by every member" 30 one_format
+view=$(curl -fsS "${api[$leader]}/api/cluster")
+formats=$(printf '%s' "$view" | formats)
+new_format=$(printf '%s' "$view" | json '[n for n in d["nodes"] if n["id"] == d["node"]][0].get("format_version", "?")')
 final=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
   -d '{"name":"after-upgrade","task":{"kind":"noop"}}' "${api[n2]}/api/jobs")
 log "leader $leader; member formats: $formats (this build: $new_format); a submit after the upgrade: $final"
 [ "$missing" = 0 ] || fail "$missing acknowledged jobs missing on some node"
 [ "$failed" = 0 ] || { cat "$work/failed.txt" | head -5; fail "$failed submissions were never acknowledged (the cluster stopped serving)"; }
 [ "$final" = 201 ] || fail "a submit after the upgrade answered $final"
-for f in $formats; do [ "$f" = "$new_format" ] || fail "a member still reports format $f"; done
+for f in $formats; do [ "${f#*=}" = "$new_format" ] || fail "member ${f%%=*} reports format ${f#*=}, not $new_format"; done
 grep -l "cannot be decoded" "$work"/n*.log && fail "a node stopped on an undecodable entry"
 log "PASS: $old_ref → current build, one node at a time under load: $total jobs acknowledged, all on every node, none refused for good"
