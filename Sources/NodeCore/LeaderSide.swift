@@ -42,6 +42,7 @@ public struct LeaderSide: Sendable {
         ledger = LeaseLedger(mutations: mutations)
         memberBuilds = MemberBuilds(probeFreshness: settings.lease / 2)
         replicaCheck = ReplicaDigestCheck(interval: settings.digestInterval)
+        replicaCheck.majority = settings.voters.count / 2 + 1
         clocks = ClockBound(tolerance: settings.clockTolerance, maxReportAge: settings.clockReportAge,
                             startClock: startedWall == .zero ? nil : (startedWall, started))
     }
@@ -55,6 +56,7 @@ public struct LeaderSide: Sendable {
     public mutating func membersChanged(voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
         settings.voters = voters
         settings.slots = slots
+        replicaCheck.majority = voters.count / 2 + 1
     }
 
     // MARK: Facts
@@ -92,10 +94,11 @@ public struct LeaderSide: Sendable {
         replicaCheck.recordOwn(digest)
     }
 
-    /// An operator repaired `peer`: it gets work again (``ReplicaDigestCheck/clear(_:)``).
+    /// An operator repaired `peer`: it gets work again (``ReplicaDigestCheck/clear(_:)``; this
+    /// node's own id clears ``ReplicaDigestCheck/leaderOutvoted``). Whether anything was held.
     @discardableResult
-    public mutating func clearDivergence(of peer: Raft.NodeID) -> DigestMismatch? {
-        replicaCheck.clear(peer)
+    public mutating func clearDivergence(of peer: Raft.NodeID) -> Bool {
+        peer == id ? replicaCheck.clearLeader() != nil : replicaCheck.clear(peer) != nil
     }
 
     /// A legacy ping from `peer` (a build before lease probes): its build is the baseline format.
@@ -166,7 +169,8 @@ public struct LeaderSide: Sendable {
     /// while this node does not lead. An executor gets work only while its lease holds and it
     /// has applied the log up to what was committed a quarter lease ago (a node catching up,
     /// a wiped one included, gets none) and its state digest never disagreed with this leader's
-    /// (``ReplicaDigestCheck/diverged``: until an operator clears it).
+    /// (``ReplicaDigestCheck/diverged``: until an operator clears it); the leader itself gets none
+    /// once a majority agreed against its digest (``ReplicaDigestCheck/leaderOutvoted``).
     public mutating func dutyRound(at now: MonotonicTime, commitIndex: Raft.LogIndex) -> DutyRound? {
         guard leadingSince != nil else { return nil }
         commits.record(commitIndex, at: now)
@@ -174,8 +178,9 @@ public struct LeaderSide: Sendable {
             let peer = Raft.NodeID(executor.rawValue)
             let isLeader = peer == id
             let caughtUp = isLeader || commits.isCaughtUp(applied: reportedAppliedIndex(of: peer), at: now, lag: settings.lease / 4)
+            let diverged = isLeader ? replicaCheck.leaderOutvoted != nil : replicaCheck.isDiverged(peer)
             return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
-                                    isReachable: caughtUp && holds(peer, at: now) && !replicaCheck.isDiverged(peer))
+                                    isReachable: caughtUp && holds(peer, at: now) && !diverged)
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
         let members = settings.slots.filter { $0.value > 0 }.keys.map { Raft.NodeID($0.rawValue) }

@@ -61,6 +61,27 @@ public struct DigestMismatch: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// The leader's digest at one index disagrees with a majority of the voters that agree with each
+/// other there: the leader's state, not theirs, is the odd one out.
+public struct LeaderOutvoted: Hashable, Sendable, CustomStringConvertible {
+    /// The index of the disagreement.
+    public var index: UInt64
+    /// The leader's digest there.
+    public var leaderDigest: UInt64
+    /// The digest the members below agree on.
+    public var majorityDigest: UInt64
+    /// The members that reported ``majorityDigest``, by id.
+    public var members: [Raft.NodeID]
+
+    /// Names the index, both digests and what to do.
+    public var description: String {
+        "this leader's state digest at applied index \(index) is \(ReplicaDigest(index: index, value: leaderDigest).hex), while "
+            + "\(members.map(\.rawValue).joined(separator: ", ")) agree on \(ReplicaDigest(index: index, value: majorityDigest).hex): "
+            + "this node's state diverged, so it dispatches no work to itself; hand leadership over (quorum cluster transfer), "
+            + "then wipe this node and let it rejoin (docs/guarantees.md, \"Replica checks\")"
+    }
+}
+
 /// The leader's comparison of its followers' state digests with its own (issue #19, "replica
 /// checks"). A pure value: the shell feeds it the leader's own digests as they are computed
 /// (``recordOwn(_:)``) and each member's latest report (``report(_:from:)``, from its lease
@@ -72,6 +93,11 @@ public struct DigestMismatch: Hashable, Sendable, CustomStringConvertible {
 /// would stop a healthy node. A report ahead of the leader's newest digest waits (one per member)
 /// until the leader computes its own there. Each (member, index) is judged once: the same report
 /// arrives with every probe.
+///
+/// The leader is not taken as right blindly: when members that together are a majority of the
+/// voters (``majority``) report the same digest at an index and it differs from the leader's, the
+/// leader is the odd one out (``leaderOutvoted``) — those members are not held back, and the shell
+/// stops dispatching to the leader itself instead.
 ///
 /// A mismatch is sticky: the member stays in ``diverged`` until an operator clears it
 /// (``clear(_:)``) — a later matching digest does not prove the state that disagreed was repaired,
@@ -92,6 +118,9 @@ public struct ReplicaDigestCheck: Sendable {
         case unverifiable
         /// Already judged (the same report again), or not a checkpoint index of this cluster.
         case ignored
+        /// Different, but this report made a majority of the voters agree against the leader
+        /// (``leaderOutvoted``): the leader diverged, not the members.
+        case leaderOutvoted(LeaderOutvoted)
     }
 
     /// How many of its own digests the leader keeps.
@@ -107,6 +136,13 @@ public struct ReplicaDigestCheck: Sendable {
     /// Members whose digest disagreed with the leader's, and the first disagreement; no work is
     /// dispatched to them until ``clear(_:)``.
     public private(set) var diverged: [Raft.NodeID: DigestMismatch] = [:]
+    /// How many agreeing members outvote the leader: a majority of the voters (set from the
+    /// configuration by ``LeaderSide``; `Int.max`, never, until then).
+    public var majority = Int.max
+    /// Set once a majority agreed against the leader's digest (sticky until ``clearLeader()``).
+    public private(set) var leaderOutvoted: LeaderOutvoted?
+    /// The digests members reported at the leader's kept indexes (to count who agrees).
+    private var reportedAt: [UInt64: [Raft.NodeID: UInt64]] = [:]
 
     /// A check keeping the leader's last `keep` digests (at least 1), taken every `interval` entries.
     public init(interval: UInt64, keep: Int = 8) {
@@ -121,6 +157,7 @@ public struct ReplicaDigestCheck: Sendable {
         if let newest = own.last, digest.index <= newest.index { return [] }
         own.append(digest)
         if own.count > keep { own.removeFirst(own.count - keep) }
+        if let oldest = own.first?.index { reportedAt = reportedAt.filter { $0.key >= oldest } }
         var found: [DigestMismatch] = []
         for (member, report) in pending.sorted(by: { $0.key < $1.key }) where report.index <= digest.index {
             pending[member] = nil
@@ -151,9 +188,28 @@ public struct ReplicaDigestCheck: Sendable {
         guard let mine = own.first(where: { $0.index == digest.index }) else { return .unverifiable }
         lastVerified[member] = digest.index
         if mine.value == digest.value { return .matched }
+        reportedAt[digest.index, default: [:]][member] = digest.value
+        let agreeing = (reportedAt[digest.index] ?? [:]).filter { $0.value == digest.value }.keys.sorted()
+        if agreeing.count >= majority {
+            let outvoted = LeaderOutvoted(index: digest.index, leaderDigest: mine.value, majorityDigest: digest.value, members: agreeing)
+            if leaderOutvoted == nil { leaderOutvoted = outvoted }
+            // They were right: lift the holds this disagreement put on them.
+            for other in agreeing where diverged[other].map({ $0.index == digest.index && $0.memberDigest == digest.value }) == true {
+                diverged[other] = nil
+            }
+            return .leaderOutvoted(outvoted)
+        }
         let mismatch = DigestMismatch(member: member, index: digest.index, leaderDigest: mine.value, memberDigest: digest.value)
         if diverged[member] == nil { diverged[member] = mismatch }
         return .mismatch(mismatch)
+    }
+
+    /// An operator repaired the leader's own state (or it will hand leadership over): it
+    /// dispatches to itself again. Returns what was cleared, if anything.
+    @discardableResult
+    public mutating func clearLeader() -> LeaderOutvoted? {
+        defer { leaderOutvoted = nil }
+        return leaderOutvoted
     }
 
     /// Whether `member` is held back from dispatch.

@@ -111,7 +111,7 @@ struct ClusterView: Sendable {
             let builds = leading ? link.memberBuilds() : nil
             let format: UInt32? = id == driver.id ? CommandCodec.buildFormatVersion
                 : builds.flatMap { $0.hasReported(id) ? $0.version(of: id) : nil }
-            let check = id != driver.id ? replicaCheck : nil
+            let check = replicaCheck
             members.append(ClusterStatus.Member(id: id.rawValue, role: role, api: member.record?.api.description ?? "",
                                                 raft: member.record?.raft.description ?? "",
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
@@ -121,12 +121,22 @@ struct ClusterView: Sendable {
                                                 lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil,
                                                 voter: member.voter, labels: member.record?.labels ?? [:],
                                                 formatVersion: format,
-                                                replicaCheck: check.map { ClusterStatus.ReplicaCheck(verifiedIndex: $0.lastVerified[id],
-                                                                                                      mismatch: $0.diverged[id]) }))
+                                                replicaCheck: check.flatMap { Self.replicaCheck($0, of: id, leader: driver.id) }))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
                              commitIndex: status.commitIndex.rawValue, members: members,
                              node: driver.id.rawValue, appliedIndex: status.appliedIndex.rawValue)
+    }
+
+    /// What the leader's check says of `id`: the members' holds; for the leader itself only its
+    /// being outvoted (its `mismatch` then holds its own digest as the leader's and the majority's
+    /// as the member's), and nothing while it is not.
+    static func replicaCheck(_ check: ReplicaDigestCheck, of id: Raft.NodeID, leader: Raft.NodeID) -> ClusterStatus.ReplicaCheck? {
+        guard id == leader else { return ClusterStatus.ReplicaCheck(verifiedIndex: check.lastVerified[id], mismatch: check.diverged[id]) }
+        return check.leaderOutvoted.map { outvoted in
+            ClusterStatus.ReplicaCheck(verifiedIndex: nil, mismatch: DigestMismatch(
+                member: id, index: outvoted.index, leaderDigest: outvoted.leaderDigest, memberDigest: outvoted.majorityDigest))
+        }
     }
 
     static func roleName(_ role: Raft.Role) -> String {

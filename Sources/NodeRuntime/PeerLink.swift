@@ -41,8 +41,9 @@ final class PeerLink: PeerMessenger, Sendable {
         var helloHeard: [Raft.NodeID: MonotonicTime] = [:]
         /// This node's latest state digest (its probes carry it to leaders that read it).
         var ownDigest: ReplicaDigest?
-        /// Told of every replica-check mismatch (logs are written here; the node counts it).
-        var onDigestMismatch: (@Sendable (DigestMismatch) -> Void)?
+        /// Told of every replica-check mismatch, the leader's own included (logs are written
+        /// here; the node counts it).
+        var onDigestMismatch: (@Sendable () -> Void)?
     }
 
     /// This node's data-directory incarnation (0: stamp nothing, send no hello).
@@ -232,18 +233,22 @@ final class PeerLink: PeerMessenger, Sendable {
     // MARK: Replica checks
 
     /// Sets what is told of each digest mismatch (the node counts `quorum_replica_digest_mismatch_total`).
-    func setDigestMismatchHandler(_ handler: @escaping @Sendable (DigestMismatch) -> Void) {
+    func setDigestMismatchHandler(_ handler: @escaping @Sendable () -> Void) {
         state.withLock { $0.onDigestMismatch = handler }
     }
 
     /// This node computed its state digest at a checkpoint: its next probes carry it, and the
     /// leader side compares the reports that waited for it (``LeaderSide/ownDigest(_:)``).
     func ownDigest(_ digest: ReplicaDigest) {
-        let (found, handler) = state.withLock { state in
+        let (found, outvoted, handler) = state.withLock { state in
             state.ownDigest = digest
-            return (state.leader.ownDigest(digest), state.onDigestMismatch)
+            let before = state.leader.replicaCheck.leaderOutvoted
+            let found = state.leader.ownDigest(digest)
+            let after = state.leader.replicaCheck.leaderOutvoted
+            return (found, before == nil ? after : nil, state.onDigestMismatch)
         }
         for mismatch in found { reportMismatch(mismatch, handler) }
+        if let outvoted { reportOutvoted(outvoted, handler) }
     }
 
     /// Leader side: the replica check as it stands (who diverged, the leader's own digests).
@@ -251,28 +256,44 @@ final class PeerLink: PeerMessenger, Sendable {
         state.withLock { $0.leader.replicaCheck }
     }
 
-    /// Leader side: an operator repaired `peer` (``LeaderSide/clearDivergence(of:)``); the mismatch cleared, if any.
-    func clearDivergence(of peer: Raft.NodeID) -> DigestMismatch? {
+    /// Leader side: an operator repaired `peer` (``LeaderSide/clearDivergence(of:)``; this node's
+    /// own id: the leader itself); whether anything was held.
+    func clearDivergence(of peer: Raft.NodeID) -> Bool {
         let cleared = state.withLock { $0.leader.clearDivergence(of: peer) }
-        if let cleared {
-            logger.notice("replica check cleared by an operator: work is dispatched to the member again",
-                          metadata: ["member": "\(peer)", "index": "\(cleared.index)"])
+        if cleared {
+            logger.notice("replica check cleared by an operator: work is dispatched to the member again", metadata: ["member": "\(peer)"])
         }
         return cleared
     }
 
     private func digestReported(_ digest: ReplicaDigest, from peer: Raft.NodeID) {
-        let (outcome, handler) = state.withLock { ($0.leader.digestReported(digest, from: peer), $0.onDigestMismatch) }
-        if case .mismatch(let mismatch) = outcome { reportMismatch(mismatch, handler) }
+        let (outcome, wasOutvoted, handler) = state.withLock {
+            let was = $0.leader.replicaCheck.leaderOutvoted != nil
+            return ($0.leader.digestReported(digest, from: peer), was, $0.onDigestMismatch)
+        }
+        switch outcome {
+        case .mismatch(let mismatch): reportMismatch(mismatch, handler)
+        case .leaderOutvoted(let outvoted) where !wasOutvoted: reportOutvoted(outvoted, handler)
+        default: break
+        }
     }
 
-    private func reportMismatch(_ mismatch: DigestMismatch, _ handler: (@Sendable (DigestMismatch) -> Void)?) {
+    private func reportOutvoted(_ outvoted: LeaderOutvoted, _ handler: (@Sendable () -> Void)?) {
+        logger.critical("replica digest mismatch: this leader's scheduler state diverged from a majority of the voters",
+                        metadata: ["index": "\(outvoted.index)",
+                                   "leader_digest": "\(ReplicaDigest(index: outvoted.index, value: outvoted.leaderDigest).hex)",
+                                   "majority_digest": "\(ReplicaDigest(index: outvoted.index, value: outvoted.majorityDigest).hex)",
+                                   "members": "\(outvoted.members.map(\.rawValue))", "action": "\(outvoted)"])
+        handler?()
+    }
+
+    private func reportMismatch(_ mismatch: DigestMismatch, _ handler: (@Sendable () -> Void)?) {
         logger.error("replica digest mismatch: a member's scheduler state diverged from the leader's",
                      metadata: ["member": "\(mismatch.member)", "index": "\(mismatch.index)",
                                 "leader_digest": "\(ReplicaDigest(index: mismatch.index, value: mismatch.leaderDigest).hex)",
                                 "member_digest": "\(ReplicaDigest(index: mismatch.index, value: mismatch.memberDigest).hex)",
                                 "action": "\(mismatch)"])
-        handler?(mismatch)
+        handler?()
     }
 
     /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).

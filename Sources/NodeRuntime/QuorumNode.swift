@@ -156,7 +156,7 @@ public final class QuorumNode: Sendable {
         // needs the driver, which needs the state machine: close the loop through a box.
         let reactions = AppliedReactions()
         let events = EventHub(capacity: config.cluster.events.window)
-        link.setDigestMismatchHandler { _ in metrics.replicaDigestMismatched() }
+        link.setDigestMismatchHandler { metrics.replicaDigestMismatched() }
         let digester = ReplicaDigester(interval: coreSettings.digestInterval, clock: settings.clock) { digest, took in
             logger.debug("state digest at a checkpoint", metadata: ["index": "\(digest.index)", "digest": "\(digest.hex)",
                                                                     "took": "\(took)"])

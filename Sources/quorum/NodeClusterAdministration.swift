@@ -53,7 +53,7 @@ struct NodeClusterAdministration: ClusterAdministration {
             throw .unavailable(retryAfter: 1, "this node does not lead: the replica check is held by the leader; ask it "
                 + "(the CLI moves on to it)")
         }
-        guard node.clearDivergence(of: id) != nil else {
+        guard node.clearDivergence(of: id) else {
             throw .notFound("the replica check does not hold \(id) back: nothing to clear (GET /api/cluster shows each "
                 + "member's replica_check)")
         }

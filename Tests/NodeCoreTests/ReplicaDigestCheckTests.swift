@@ -105,6 +105,50 @@ struct ReplicaDigestCheckTests {
         #expect(check.clear(n3) == nil)
     }
 
+    /// The leader is not right by fiat: a corrupt leader would otherwise hold back every
+    /// healthy follower and run all the work itself.
+    @Test("when a majority of the voters agree against the leader's digest, the leader is outvoted: they are not held back, the leader gets no work")
+    func leaderOutvoted() throws {
+        var check = ReplicaDigestCheck(interval: 10)
+        check.majority = 2  // 3 voters: the two followers agreeing are a majority without the leader
+        _ = check.recordOwn(digest(10, 0xBAD))
+        guard case .mismatch = check.report(digest(10, 0x600D), from: n2) else {
+            Issue.record("the first disagreement alone is a mismatch")
+            return
+        }
+        #expect(check.isDiverged(n2))
+        let outcome = check.report(digest(10, 0x600D), from: n3)
+        let expected = LeaderOutvoted(index: 10, leaderDigest: 0xBAD, majorityDigest: 0x600D, members: [n2, n3])
+        #expect(outcome == .leaderOutvoted(expected))
+        #expect(check.leaderOutvoted == expected)
+        #expect(!check.isDiverged(n2) && !check.isDiverged(n3))
+        #expect(expected.description.contains("quorum cluster transfer"))
+        // Two followers that disagree with each other outvote no one: each is held back.
+        var split = ReplicaDigestCheck(interval: 10)
+        split.majority = 2
+        _ = split.recordOwn(digest(10, 1))
+        _ = split.report(digest(10, 2), from: n2)
+        _ = split.report(digest(10, 3), from: n3)
+        #expect(split.leaderOutvoted == nil && split.isDiverged(n2) && split.isDiverged(n3))
+
+        let n1 = Raft.NodeID("n1")
+        var settings = NodeCore.Settings(lease: .seconds(4), leaseMargin: .seconds(1), voters: [n1, n2, n3],
+                                         slots: [ExecutorID("n1"): 2, ExecutorID("n2"): 2, ExecutorID("n3"): 2])
+        settings.digestInterval = 10
+        var leader = LeaderSide(id: n1, settings: settings, started: t0)
+        leader.leadership(since: t0)
+        _ = leader.ownDigest(digest(10, 0xBAD))
+        _ = leader.digestReported(digest(10, 0x600D), from: n2)
+        _ = leader.digestReported(digest(10, 0x600D), from: n3)
+        let planned = leader.dutyRound(at: t0 + .seconds(1), commitIndex: .zero)
+        let round = try #require(planned)
+        #expect(Dictionary(uniqueKeysWithValues: round.executors.map { ($0.id.rawValue, $0.isReachable) })
+                == ["n1": false, "n2": true, "n3": true])
+        let clearedLeader = leader.clearDivergence(of: n1)
+        #expect(clearedLeader)
+        #expect(leader.replicaCheck.leaderOutvoted == nil)
+    }
+
     @Test("a probe with a digest is version 2 and round-trips; without one it stays version 1, byte for byte")
     func probeVersions() throws {
         var probe = LeaseProbe(sequence: 3, lastEcho: 2, appliedIndex: 500, wallClockMilliseconds: 1_000,
@@ -160,7 +204,8 @@ struct ReplicaDigestCheckTests {
             Dictionary(uniqueKeysWithValues: (round?.executors ?? []).map { ($0.id.rawValue, $0.isReachable) })
         }
         #expect(reachable(leader.dutyRound(at: at, commitIndex: .zero)) == ["n1": true, "n2": true, "n3": false])
-        #expect(leader.clearDivergence(of: n3) != nil)
+        let clearedN3 = leader.clearDivergence(of: n3)
+        #expect(clearedN3)
         #expect(reachable(leader.dutyRound(at: at, commitIndex: .zero)) == ["n1": true, "n2": true, "n3": true])
     }
 }
