@@ -42,7 +42,8 @@ public enum ConfigLoader {
             throw clusterTable.error("name", "missing; give the cluster a name")
         }
         let cluster = ClusterConfig.Cluster(
-            name: name, dataDir: try clusterTable.string("data_dir") ?? ClusterConfig.Defaults.dataDir)
+            name: name, dataDir: try clusterTable.string("data_dir") ?? ClusterConfig.Defaults.dataDir,
+            digestIntervalEntries: try clusterTable.int("digest_interval_entries") ?? ClusterConfig.Defaults.digestIntervalEntries)
         try clusterTable.finish()
 
         var raft = ClusterConfig.Raft()

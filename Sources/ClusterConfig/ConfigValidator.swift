@@ -19,6 +19,13 @@ public enum ConfigValidator {
 
         if config.cluster.name.isEmpty { throw fail("cluster.name", "must not be empty") }
         if config.cluster.dataDir.isEmpty { throw fail("cluster.data_dir", "must not be empty") }
+        let digestInterval = config.cluster.digestIntervalEntries
+        let minimumDigestInterval = ClusterConfig.Defaults.minimumDigestIntervalEntries
+        if digestInterval != 0 && !(minimumDigestInterval...1_000_000_000).contains(digestInterval) {
+            throw fail("cluster.digest_interval_entries", "is \(digestInterval); use 0 (no replica check) or "
+                + "\(minimumDigestInterval)–1000000000 applied entries between digests (the default is "
+                + "\(ClusterConfig.Defaults.digestIntervalEntries))")
+        }
         if config.nodes.count > 1 && !config.cluster.dataDir.contains("{id}") {
             warnings.append(
                 ConfigWarning(

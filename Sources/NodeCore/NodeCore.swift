@@ -44,6 +44,9 @@ public struct NodeCore: Sendable {
         public var slots: [ExecutorID: Int]
         /// `[scheduler]`: what the leader stamps into submits that left a value to the cluster.
         public var submissionDefaults = SubmissionDefaults.builtIn
+        /// `[cluster] digest_interval_entries`: every member digests its state at applied indexes
+        /// that are multiples of it, and the leader compares them (``ReplicaDigestCheck``); 0 = off.
+        public var digestInterval: UInt64 = 0
 
         /// Settings.
         public init(lease: Duration, leaseMargin: Duration, voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {

@@ -65,6 +65,10 @@ public enum MetricNames {
     public static let pendingJobs = "quorum_pending_jobs"
     /// `quorum_state_bytes` (gauge): this node's scheduler-state size estimate (what `max_state_bytes` bounds).
     public static let stateBytes = "quorum_state_bytes"
+    /// `quorum_replica_digest_mismatch_total` (counter, on the leader): members whose state
+    /// digest disagreed with the leader's at the same applied index (the replica check; each
+    /// member and index counted once). Any increase needs an operator (docs/guarantees.md).
+    public static let replicaDigestMismatches = "quorum_replica_digest_mismatch_total"
 
     /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
     /// raw values; another reason is still counted, its series appearing at its first drop).
@@ -89,6 +93,7 @@ public enum MetricNames {
         (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
         (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
         (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
+        (replicaDigestMismatches, "counter"),
     ]
 }
 
@@ -140,6 +145,7 @@ enum MetricHelp {
         case MetricNames.quotaRefusals: "Creating requests refused by a [quotas] limit, by quota key."
         case MetricNames.pendingJobs: "Runs pending, queued or running (bounded by [quotas] max_pending_jobs)."
         case MetricNames.stateBytes: "Estimated scheduler state size in bytes: last snapshot plus entries applied since (bounded by [quotas] max_state_bytes)."
+        case MetricNames.replicaDigestMismatches: "Members whose scheduler-state digest disagreed with the leader's at the same applied index (no work is dispatched to them until an operator clears it)."
         default: ""
         }
     }

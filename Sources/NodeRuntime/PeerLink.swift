@@ -44,6 +44,11 @@ final class PeerLink: PeerMessenger, Sendable {
         var foreign: [Raft.NodeID: ClusterID] = [:]
         /// When a foreign peer was last logged about (at most once per ``foreignLogInterval``).
         var foreignLogged: [Raft.NodeID: MonotonicTime] = [:]
+        /// This node's latest state digest (its probes carry it to leaders that read it).
+        var ownDigest: ReplicaDigest?
+        /// Told of every replica-check mismatch, the leader's own included (logs are written
+        /// here; the node counts it).
+        var onDigestMismatch: (@Sendable () -> Void)?
     }
 
     /// The cluster this node belongs to (`nil`: none presented, none checked — unit tests).
@@ -150,7 +155,9 @@ final class PeerLink: PeerMessenger, Sendable {
     /// executors) — and returns whether the lease ran out (every running attempt must stop).
     func executorTick(leader: Raft.NodeID?, appliedIndex: Raft.LogIndex, wallClock: Timestamp) -> Bool {
         let now = clock.monotonic()
-        let tick = state.withLock { $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex) }
+        let tick = state.withLock {
+            $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex, digest: $0.ownDigest)
+        }
         if let (to, probe, legacy) = tick.probe {
             transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: to)
             if legacy {
@@ -243,6 +250,72 @@ final class PeerLink: PeerMessenger, Sendable {
     func observe(logStamp stamp: Timestamp, own: Timestamp) {
         let now = clock.monotonic()
         state.withLock { $0.leader.observe(logStamp: stamp, own: own, at: now) }
+    }
+
+    // MARK: Replica checks
+
+    /// Sets what is told of each digest mismatch (the node counts `quorum_replica_digest_mismatch_total`).
+    func setDigestMismatchHandler(_ handler: @escaping @Sendable () -> Void) {
+        state.withLock { $0.onDigestMismatch = handler }
+    }
+
+    /// This node computed its state digest at a checkpoint: its next probes carry it, and the
+    /// leader side compares the reports that waited for it (``LeaderSide/ownDigest(_:)``).
+    func ownDigest(_ digest: ReplicaDigest) {
+        let (found, outvoted, handler) = state.withLock { state in
+            state.ownDigest = digest
+            let before = state.leader.replicaCheck.leaderOutvoted
+            let found = state.leader.ownDigest(digest)
+            let after = state.leader.replicaCheck.leaderOutvoted
+            return (found, before == nil ? after : nil, state.onDigestMismatch)
+        }
+        for mismatch in found { reportMismatch(mismatch, handler) }
+        if let outvoted { reportOutvoted(outvoted, handler) }
+    }
+
+    /// Leader side: the replica check as it stands (who diverged, the leader's own digests).
+    func replicaCheck() -> ReplicaDigestCheck {
+        state.withLock { $0.leader.replicaCheck }
+    }
+
+    /// Leader side: an operator repaired `peer` (``LeaderSide/clearDivergence(of:)``; this node's
+    /// own id: the leader itself); whether anything was held.
+    func clearDivergence(of peer: Raft.NodeID) -> Bool {
+        let cleared = state.withLock { $0.leader.clearDivergence(of: peer) }
+        if cleared {
+            logger.notice("replica check cleared by an operator: work is dispatched to the member again", metadata: ["member": "\(peer)"])
+        }
+        return cleared
+    }
+
+    private func digestReported(_ digest: ReplicaDigest, from peer: Raft.NodeID) {
+        let (outcome, wasOutvoted, handler) = state.withLock {
+            let was = $0.leader.replicaCheck.leaderOutvoted != nil
+            return ($0.leader.digestReported(digest, from: peer), was, $0.onDigestMismatch)
+        }
+        switch outcome {
+        case .mismatch(let mismatch): reportMismatch(mismatch, handler)
+        case .leaderOutvoted(let outvoted) where !wasOutvoted: reportOutvoted(outvoted, handler)
+        default: break
+        }
+    }
+
+    private func reportOutvoted(_ outvoted: LeaderOutvoted, _ handler: (@Sendable () -> Void)?) {
+        logger.critical("replica digest mismatch: this leader's scheduler state diverged from a majority of the voters",
+                        metadata: ["index": "\(outvoted.index)",
+                                   "leader_digest": "\(ReplicaDigest(index: outvoted.index, value: outvoted.leaderDigest).hex)",
+                                   "majority_digest": "\(ReplicaDigest(index: outvoted.index, value: outvoted.majorityDigest).hex)",
+                                   "members": "\(outvoted.members.map(\.rawValue))", "action": "\(outvoted)"])
+        handler?()
+    }
+
+    private func reportMismatch(_ mismatch: DigestMismatch, _ handler: (@Sendable () -> Void)?) {
+        logger.error("replica digest mismatch: a member's scheduler state diverged from the leader's",
+                     metadata: ["member": "\(mismatch.member)", "index": "\(mismatch.index)",
+                                "leader_digest": "\(ReplicaDigest(index: mismatch.index, value: mismatch.leaderDigest).hex)",
+                                "member_digest": "\(ReplicaDigest(index: mismatch.index, value: mismatch.memberDigest).hex)",
+                                "action": "\(mismatch)"])
+        handler?()
     }
 
     /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
@@ -426,6 +499,7 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable lease probe", metadata: ["from": "\(message.from)"])
                         continue
                     }
+                    if let digest = probe.digest { digestReported(digest, from: message.from) }
                     guard let echo = probeReceived(probe, from: message.from) else { continue }
                     transport.send(Transport.Frame(type: PeerFrameType.leaseEcho.rawValue, bytes: echo.encoded()), to: message.from)
                 case .leaseEcho:

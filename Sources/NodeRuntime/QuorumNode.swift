@@ -162,12 +162,18 @@ public final class QuorumNode: Sendable {
         // needs the driver, which needs the state machine: close the loop through a box.
         let reactions = AppliedReactions()
         let events = EventHub(capacity: config.cluster.events.window)
+        link.setDigestMismatchHandler { metrics.replicaDigestMismatched() }
+        let digester = ReplicaDigester(interval: coreSettings.digestInterval, clock: settings.clock) { digest, took in
+            logger.debug("state digest at a checkpoint", metadata: ["index": "\(digest.index)", "digest": "\(digest.hex)",
+                                                                    "took": "\(took)"])
+            link.ownDigest(digest)
+        }
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics, eventHub: events,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence() },
                                                  wallClock: { stampClock.wall() },
                                                  killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
-                                                 logger: logger) {
+                                                 digester: digester, logger: logger) {
             if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
             reactions.handle($0)
         }

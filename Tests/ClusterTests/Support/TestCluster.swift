@@ -33,6 +33,8 @@ final class TestCluster: Sendable {
         var extraConfig = ""
         /// More tables appended to the cluster file verbatim (e.g. `[quotas]`).
         var extraTables = ""
+        /// `[cluster] digest_interval_entries`, when not the default.
+        var digestIntervalEntries: Int?
     }
 
     /// The founding node ids, `n1`…`nN`.
@@ -105,6 +107,7 @@ final class TestCluster: Sendable {
             [cluster]
             name = "test-\(count)"
             data_dir = "data/{id}"
+            \(timing.digestIntervalEntries.map { "digest_interval_entries = \($0)" } ?? "")
 
             [raft]
             heartbeat_ms = \(timing.heartbeatMs)
