@@ -70,7 +70,7 @@ struct JoinRequester: Service {
                 logger.notice("joining: the cluster refused to \(what) without an admin token (\(message)); \(advice)")
                 return false
             case .conflict(let message):
-                if await listsThisNode() {
+                if await isListed() {
                     logger.notice("joining: no need to \(what): the cluster already lists \(id) (\(message))")
                     return true
                 }
@@ -101,7 +101,26 @@ struct JoinRequester: Service {
         }
     }
 
-    /// Whether the cluster's `/api/cluster` lists this node (so a 409 meant "already added").
+    /// Whether this node is a member after a 409 `conflict` (so it meant "already added", not
+    /// "removed for good"): its own log lists it, or the cluster's `/api/cluster` does. Asked for
+    /// a while, because the answering node's view may lag the leader's by a second or so (a
+    /// follower caches the leader's view) and the leader may not have replicated to us yet.
+    private func isListed() async -> Bool {
+        for attempt in 0..<10 {
+            if isMember() { return true }
+            if await listsThisNode() { return true }
+            if attempt < 9 {
+                do {
+                    try await Task.sleep(for: .seconds(1))
+                } catch {
+                    return false
+                }
+            }
+        }
+        return false
+    }
+
+    /// Whether the cluster's `/api/cluster` lists this node.
     private func listsThisNode() async -> Bool {
         do {
             return try await QuorumAPIClient.withClient(servers: servers, connectTimeout: .seconds(2), requestTimeout: .seconds(15),
