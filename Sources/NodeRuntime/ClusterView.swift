@@ -35,6 +35,8 @@ public struct ClusterStatus: Hashable, Sendable {
         public var voter = true
         /// Its labels from the replicated member directory.
         public var labels: [String: String] = [:]
+        /// Whether the replicated member directory marks it draining.
+        public var draining = false
     }
     /// The leader this node believes in.
     public var leader: String?
@@ -100,7 +102,8 @@ struct ClusterView: Sendable {
                                                 incarnation: await driver.recordedIncarnation(of: id),
                                                 appliedIndex: applied,
                                                 lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil,
-                                                voter: member.voter, labels: member.record?.labels ?? [:]))
+                                                voter: member.voter, labels: member.record?.labels ?? [:],
+                                                draining: member.record?.draining ?? false))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
                              commitIndex: status.commitIndex.rawValue, members: members,

@@ -7,7 +7,8 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Show the leader, term, commit index and every node (GET /api/cluster; works without a leader).",
-        subcommands: [ClusterAddCommand.self, ClusterPromoteCommand.self, ClusterRemoveCommand.self, ClusterTransferCommand.self])
+        subcommands: [ClusterAddCommand.self, ClusterPromoteCommand.self, ClusterRemoveCommand.self, ClusterTransferCommand.self,
+                      ClusterDrainCommand.self, ClusterUndrainCommand.self])
 
     @OptionGroup var client: ClientOptions
 
@@ -91,6 +92,38 @@ struct ClusterTransferCommand: AsyncParsableCommand {
     func run() async throws {
         try await client.withClient { [id] api in
             client.output(try await api.transferLeadership(to: id), render: ResourceViews.cluster)
+        }
+    }
+}
+
+/// `quorum cluster drain ID`: no new attempts on a member; its running ones finish.
+struct ClusterDrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain",
+        abstract: "Stop new attempts on a node; its running ones finish (POST /api/cluster/nodes/ID/drain).")
+
+    @Argument(help: "The member's id.") var id: String
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await client.withClient { [id] api in
+            client.output(try await api.setDraining(id, true), render: ResourceViews.cluster)
+        }
+    }
+}
+
+/// `quorum cluster undrain ID`: the member takes new attempts again.
+struct ClusterUndrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undrain",
+        abstract: "Let a drained node take new attempts again (DELETE /api/cluster/nodes/ID/drain).")
+
+    @Argument(help: "The member's id.") var id: String
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await client.withClient { [id] api in
+            client.output(try await api.setDraining(id, false), render: ResourceViews.cluster)
         }
     }
 }

@@ -50,7 +50,7 @@ struct RaftAPIReplica: SchedulerReplica {
                                     matchIndex: $0.matchIndex, slots: $0.slots, busy: $0.busy,
                                     incarnation: $0.incarnation == 0 ? nil : "0x" + String($0.incarnation, radix: 16),
                                     appliedIndex: $0.appliedIndex, lag: $0.lag,
-                                    voter: $0.voter, labels: $0.labels)
+                                    voter: $0.voter, labels: $0.labels, draining: $0.draining)
             }, node: status.node, appliedIndex: status.appliedIndex)
     }
 

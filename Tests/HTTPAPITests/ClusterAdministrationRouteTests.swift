@@ -24,6 +24,9 @@ private final class RecordingAdmin: ClusterAdministration {
     func promoteNode(_ id: String) async throws(APIError) -> ClusterResource { try record("promote \(id)") }
     func removeNode(_ id: String) async throws(APIError) -> ClusterResource { try record("remove \(id)") }
     func transferLeadership(to: String) async throws(APIError) -> ClusterResource { try record("transfer \(to)") }
+    func setDraining(_ id: String, _ draining: Bool) async throws(APIError) -> ClusterResource {
+        try record((draining ? "drain " : "undrain ") + id)
+    }
 }
 
 @Suite("Membership routes (/api/cluster/* writes)")
@@ -48,6 +51,18 @@ struct ClusterAdministrationRouteTests {
             #expect(try await client.send(.post, "/api/cluster/leader", json: #"{"to":"n2"}"#).status == .ok)
         }
         #expect(admin.calls.withLock { $0 } == ["add n4 10.0.0.14:7001 10.0.0.14:8080 [\"zone\": \"b\"]", "promote n4", "remove n3", "transfer n2"])
+    }
+
+    @Test("POST …/drain drains, DELETE …/drain undrains, with no body")
+    func drain() async throws {
+        let admin = RecordingAdmin()
+        try await withRoutes(admin) { client in
+            let drained = try await client.send(.post, "/api/cluster/nodes/n3/drain")
+            #expect(drained.status == .ok)
+            let undrained = try await client.send(.delete, "/api/cluster/nodes/n3/drain")
+            #expect(undrained.status == .ok)
+        }
+        #expect(admin.calls.withLock { $0 } == ["drain n3", "undrain n3"])
     }
 
     @Test("bad bodies name the field: voter true and a missing id are 422, an unknown field 400; nothing reaches the backend")

@@ -73,9 +73,17 @@ public protocol ClusterAdministration: Sendable {
     /// The leader's API base URL (`http(s)://host:port`) while another node leads; `nil` on the
     /// leader or without a known leader. Writes that reach a follower go there.
     func leaderAPIBase() async -> String?
+    /// Marks member `id` draining (`true`: no new attempts there, its running ones finish) or
+    /// takes the mark off. 404 for a non-member; 409 until every member's build reads drain marks.
+    func setDraining(_ id: String, _ draining: Bool) async throws(APIError) -> ClusterResource
 }
 
 extension ClusterAdministration {
     /// No forwarding: writes are carried out (or refused) here.
     public func leaderAPIBase() async -> String? { nil }
+
+    /// No draining: a 404 naming the feature (an administration that predates placement).
+    public func setDraining(_ id: String, _ draining: Bool) async throws(APIError) -> ClusterResource {
+        throw .notFound("draining is not supported by this server")
+    }
 }

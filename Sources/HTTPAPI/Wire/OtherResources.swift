@@ -183,11 +183,14 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     public var voter: Bool?
     /// Its labels from the replicated member directory; absent from builds before membership changes.
     public var labels: [String: String]?
+    /// Whether an operator drains it (no new attempts there); absent from builds before placement.
+    public var draining: Bool?
 
     /// A member.
     public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
                 slots: Int, busy: Int, incarnation: String? = nil, appliedIndex: UInt64? = nil, lag: UInt64? = nil,
-                voter: Bool? = nil, labels: [String: String]? = nil) {
+                voter: Bool? = nil, labels: [String: String]? = nil, draining: Bool? = nil) {
+        self.draining = draining
         self.appliedIndex = appliedIndex
         self.lag = lag
         self.voter = voter
@@ -209,7 +212,7 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
         case matchIndex = "match_index"
         case slots, busy, incarnation
         case appliedIndex = "applied_index"
-        case lag, voter, labels
+        case lag, voter, labels, draining
     }
 }
 
