@@ -26,7 +26,7 @@ enum ResourceViews {
         if let missed = job.missedFires, missed > 0 { block.append("missed fires", String(missed)) }
         block.append("labels", job.labels.isEmpty ? nil : labels(job.labels))
         block.append("constraints", job.constraints.map { labels($0) })
-        block.append("max per node", job.maxPerNode.map(String.init))
+        block.append("max/node", job.maxPerNode.map(String.init))
         block.append("waiting", job.reason)
         block.append("attempt", String(job.attempt))
         block.append("tries", Self.tries(job.tries, lost: job.lostAttempts))
