@@ -83,6 +83,11 @@ struct PlacementAPITests {
         #expect(JobWaitReasons.annotate([queued], cluster: cluster([node("n1", labels: ["gpu": "true"], draining: true)])).first?.reason
                 == "all nodes with gpu=true are draining")
         #expect(JobWaitReasons.annotate([queued], cluster: cluster([node("n1", labels: ["gpu": "true"])])).first?.reason == nil)
+        var limited = queued
+        limited.maxPerNode = 1
+        #expect(JobWaitReasons.annotate([limited], cluster: cluster([node("n1", labels: ["gpu": "true"])]),
+                                        running: [limited.id: ["n1": 1]]).first?.reason
+                == "every live node with gpu=true with a free slot already runs max_per_node=1 of its attempts")
         var running = queued
         running.state = "running"
         #expect(JobWaitReasons.annotate([running], cluster: cluster([])).first?.reason == nil)

@@ -314,7 +314,14 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
     /// queued or the cluster view is unavailable.
     private func withWaitReasons(_ jobs: [JobResource]) async -> [JobResource] {
         guard JobWaitReasons.needsCluster(jobs), let cluster = try? await replica.cluster() else { return jobs }
-        return JobWaitReasons.annotate(jobs, cluster: cluster)
+        let limited = jobs.filter { JobWaitReasons.isWaiting($0) && $0.maxPerNode != nil }.map(\.id)
+        var running: [String: [String: Int]] = [:]
+        if !limited.isEmpty {
+            running = (try? await replica.read(.stale) { state throws(APIError) in
+                JobWaitReasons.runningByNode(ofJobs: limited, in: state)
+            }) ?? [:]
+        }
+        return JobWaitReasons.annotate(jobs, cluster: cluster, running: running)
     }
 
     private func jobResource(_ id: String, _ consistency: ReadConsistency = .stale) async throws(APIError) -> JobResource {
