@@ -37,4 +37,18 @@ struct MemberDirectoryGateTests {
                                                                 builds: builds(["n2": CommandCodec.memberDirectories]))
         #expect(unheard?.description.contains("n3 at format 1") == true, "\(String(describing: unheard))")
     }
+
+    @Test("a drain waits until every member reads drain marks (format 9), naming the ones that do not")
+    func drainGate() {
+        let current = CommandCodec.placement
+        #expect(MembershipAdministration.drainRefusal(members: Self.members, self: "n1",
+                                                      builds: builds(["n2": current, "n3": current])) == nil)
+        let refusal = MembershipAdministration.drainRefusal(members: Self.members, self: "n1",
+                                                            builds: builds(["n2": current, "n3": CommandCodec.memberDirectories]))
+        guard case .changeInProgress(let message)? = refusal else {
+            Issue.record("expected change_in_progress, got \(String(describing: refusal))")
+            return
+        }
+        #expect(message.contains("n3 at format 7") && !message.contains("n2 at"), "\(message)")
+    }
 }
