@@ -96,18 +96,40 @@ struct MembershipAdministration: Sendable {
     /// which only builds of ``SchedulerCore/CommandCodec/placement`` read, so setting one waits
     /// (409) until every member reports that. Idempotent: a member already so marked is left as is.
     func setDraining(_ id: Raft.NodeID, _ draining: Bool) async throws(MembershipRefusal) {
+        try await updateRecord(of: id) { record throws(MembershipRefusal) in
+            if draining, let refusal = Self.drainRefusal(members: await driver.membership.members, self: driver.id, builds: builds()) {
+                throw refusal
+            }
+            record.draining = draining
+        }
+    }
+
+    /// Replaces `id`'s labels in the member directory (same members, one directory entry, like
+    /// a drain). Writing a directory at all waits for every member to read directories
+    /// (``directoryRefusal(members:self:builds:)``).
+    func setLabels(_ id: Raft.NodeID, _ labels: [String: String]) async throws(MembershipRefusal) {
+        try await updateRecord(of: id) { record throws(MembershipRefusal) in
+            if let refusal = Self.directoryRefusal(members: await driver.membership.members, self: driver.id, builds: builds()) {
+                throw refusal
+            }
+            record.labels = labels
+        }
+    }
+
+    /// Applies `change` to member `id`'s directory record and writes the directory
+    /// (``RaftDriver/recordDirectory(_:)``) unless nothing changed. Idempotent.
+    private func updateRecord(of id: Raft.NodeID,
+                              _ change: (inout MemberDirectory.Record) async throws(MembershipRefusal) -> Void) async throws(MembershipRefusal) {
         try await requireLeader()
         let current = await driver.membership
         guard current.contains(id) else { throw .notFound("\(id) is not a member (\(current))") }
         var directory = membership.directory.keeping(only: current.members)
-        guard var record = directory[id] else {
+        guard let old = directory[id] else {
             throw .changeInProgress("\(id)'s addresses are not in the member directory yet; retry in a moment")
         }
-        guard record.draining != draining else { return }
-        if draining, let refusal = Self.drainRefusal(members: current.members, self: driver.id, builds: builds()) {
-            throw refusal
-        }
-        record.draining = draining
+        var record = old
+        try await change(&record)
+        guard record != old else { return }
         directory[id] = record
         let deadline = settings.clock.monotonic() + settings.electionTimeout
         while true {
@@ -265,6 +287,11 @@ extension QuorumNode {
     /// Marks member `id` draining (no new attempts; running ones finish) or not (leader only).
     public func setDraining(_ id: String, _ draining: Bool) async throws(MembershipRefusal) {
         try await administration.setDraining(Raft.NodeID(id), draining)
+    }
+
+    /// Replaces member `id`'s labels (leader only).
+    public func setLabels(_ id: String, _ labels: [String: String]) async throws(MembershipRefusal) {
+        try await administration.setLabels(Raft.NodeID(id), labels)
     }
 
     /// Hands leadership to voter `id` and returns once it leads (leader only).

@@ -49,6 +49,14 @@ struct NodeClusterAdministration: ClusterAdministration {
         return try await cluster()
     }
 
+    func setLabels(_ id: String, _ labels: [String: String]) async throws(APIError) -> ClusterResource {
+        if let problem = NodeLabelRules.problem(labels: labels) {
+            throw .invalid(field: problem.key.map { "labels.\($0)" } ?? "labels", problem.message)
+        }
+        try await perform { () async throws(MembershipRefusal) in try await node.setLabels(id, labels) }
+        return try await cluster()
+    }
+
     func transferLeadership(to: String) async throws(APIError) -> ClusterResource {
         try await perform { () async throws(MembershipRefusal) in try await node.transferLeadership(to: to) }
         return try await cluster()

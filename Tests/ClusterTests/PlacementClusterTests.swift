@@ -1,6 +1,11 @@
 import Foundation
 import Testing
 
+/// `PUT /api/cluster/nodes/{id}/labels` bodies.
+private struct Relabel: Encodable {
+    var labels: [String: String]
+}
+
 /// `POST /api/cluster/nodes` bodies with labels.
 private struct AddLabelledNode: Encodable {
     var id: String
@@ -98,6 +103,27 @@ extension RealClusterTests {
                 #expect(undrained.status == 200, "\(undrained.text)")
                 try await cluster.waitForJob(next, on: leader, state: "succeeded")
                 #expect(try await cluster.executors(of: next, on: leader) == ["n3"])
+            }
+        }
+
+        @Test("a job nobody matches runs once a member is relabelled to match; a bad label is 422")
+        func runsOnceRelabelled() async throws {
+            try await TestCluster.with(nodes: 3) { cluster in
+                let (leader, _) = try await cluster.waitForLeader()
+                let job = try await cluster.submit(JobSubmission(name: "zoned", task: .noop, constraints: ["zone": "z7"]), to: leader)
+                let waiting = try await eventually("the reason") { () -> Job? in
+                    guard let found = try? await cluster.job(job, on: leader), found.reason != nil else { return nil }
+                    return found
+                }
+                #expect(waiting.reason == "no node with zone=z7")
+                let target = cluster.others(than: leader).first ?? leader
+                let bad = try await cluster.api(leader).put("/api/cluster/nodes/\(target)/labels", json: Relabel(labels: ["zone": ""]))
+                #expect(bad.status == 422, "\(bad.text)")
+                let follower = cluster.others(than: leader).last ?? leader
+                let relabelled = try await cluster.api(follower).put("/api/cluster/nodes/\(target)/labels", json: Relabel(labels: ["zone": "z7"]))
+                #expect(relabelled.status == 200, "sent through a follower: \(relabelled.text)")
+                try await cluster.waitForJob(job, on: leader, state: "succeeded")
+                #expect(try await cluster.executors(of: job, on: leader) == [target])
             }
         }
 

@@ -27,6 +27,9 @@ private final class RecordingAdmin: ClusterAdministration {
     func setDraining(_ id: String, _ draining: Bool) async throws(APIError) -> ClusterResource {
         try record((draining ? "drain " : "undrain ") + id)
     }
+    func setLabels(_ id: String, _ labels: [String: String]) async throws(APIError) -> ClusterResource {
+        try record("label \(id) \(labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+    }
 }
 
 @Suite("Membership routes (/api/cluster/* writes)")
@@ -63,6 +66,18 @@ struct ClusterAdministrationRouteTests {
             #expect(undrained.status == .ok)
         }
         #expect(admin.calls.withLock { $0 } == ["drain n3", "undrain n3"])
+    }
+
+    @Test("PUT …/labels reaches the backend with the new labels; an unknown field is 400 and does not")
+    func relabel() async throws {
+        let admin = RecordingAdmin()
+        try await withRoutes(admin) { client in
+            let relabelled = try await client.send(.put, "/api/cluster/nodes/n3/labels", json: #"{"labels":{"zone":"b","gpu":"true"}}"#)
+            #expect(relabelled.status == .ok)
+            let unknown = try await client.send(.put, "/api/cluster/nodes/n3/labels", json: #"{"labels":{},"drain":true}"#)
+            #expect(unknown.status == .badRequest)
+        }
+        #expect(admin.calls.withLock { $0 } == ["label n3 [\"gpu=true\", \"zone=b\"]"])
     }
 
     @Test("bad bodies name the field: voter true and a missing id are 422, an unknown field 400; nothing reaches the backend")

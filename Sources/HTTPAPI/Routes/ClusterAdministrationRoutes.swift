@@ -16,6 +16,7 @@ public struct ClusterAdministrationRoutes: Sendable {
             APIRoute("POST", "/api/cluster/nodes"), APIRoute("POST", "/api/cluster/nodes/{id}/promote"),
             APIRoute("DELETE", "/api/cluster/nodes/{id}"), APIRoute("POST", "/api/cluster/leader"),
             APIRoute("POST", "/api/cluster/nodes/{id}/drain"), APIRoute("DELETE", "/api/cluster/nodes/{id}/drain"),
+            APIRoute("PUT", "/api/cluster/nodes/{id}/labels"),
         ]
     }
 
@@ -68,6 +69,10 @@ public struct ClusterAdministrationRoutes: Sendable {
                         let body = try await R.body(request, limit: limits.maxBodyBytes)
                         let added = try StrictJSON.decode(AddNodeRequest.self, from: body)
                         response = try R.json(try await admin.addNode(added), status: .created)
+                    case ("PUT", "/api/cluster/nodes/{id}/labels"):
+                        let body = try await R.body(request, limit: limits.maxBodyBytes)
+                        let relabel = try StrictJSON.decode(SetLabelsRequest.self, from: body)
+                        response = try R.json(try await admin.setLabels(try R.pathParameter("id", context), relabel.labels))
                     case ("POST", "/api/cluster/nodes/{id}/drain"):
                         response = try R.json(try await admin.setDraining(try R.pathParameter("id", context), true))
                     case ("DELETE", "/api/cluster/nodes/{id}/drain"):
