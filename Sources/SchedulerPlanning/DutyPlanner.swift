@@ -86,7 +86,10 @@ public enum DutyPlanner {
         let totalFree = free.reduce(0) { $0 + $1.free }
         let budget = min(totalFree, maxAssignments)
         guard budget > 0 else { return [] }
-        let candidates = state.runsToAssign(limit: budget + placementWindow)
+        // Unconstrained runs all fit while a slot is free: only a head with a placement needs the
+        // wider window (so a cluster without placements pays what it paid before).
+        let head = state.runsToAssign(limit: budget)
+        let candidates = head.allSatisfy(\.placement.isNone) ? head : state.runsToAssign(limit: budget + placementWindow)
         // Attempts per max_per_node group and executor, counted only when some candidate has a limit.
         var perGroup: [String: [ExecutorID: Int]] = [:]
         if candidates.contains(where: { $0.placement.maxPerNode != nil }) {
