@@ -36,6 +36,8 @@ public enum SchedulerSnapshot {
     public static let versionWithPlacement: UInt8 = 7
     /// The version a state with an edited job but no placement is written as.
     public static let versionWithEdits: UInt8 = 5
+    /// Reserved for notifications (another branch): not a layout this build reads.
+    static let reservedVersion: UInt8 = 6
     /// The version a state with history limits but no edited job is written as.
     static let versionWithHistoryLimits: UInt8 = 4
     /// The version a state with lost caps but no history limit is written as.
@@ -104,7 +106,7 @@ extension SchedulerState {
             guard try r.readByte() == expected else { throw DecodeError("not a scheduler snapshot (bad magic)", offset: 0) }
         }
         let v = try r.readByte()
-        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v), v != 6 else {
+        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v), v != SchedulerSnapshot.reservedVersion else {
             throw DecodeError("unsupported snapshot version \(v) (this build reads \(SchedulerSnapshot.oldestReadableVersion) to \(SchedulerSnapshot.version))", offset: 4)
         }
         self.init(config: SchedulerConfig(attemptHistoryLimit: try r.readInt(), idempotencyWindowMs: try r.readInt64()))
