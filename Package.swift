@@ -119,7 +119,7 @@ let package = Package(
         // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
         .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
         // The cluster TOML file: typed, strictly validated, resolved per node.
-        .target(name: "ClusterConfig", dependencies: ["TOMLKit", "EgressPolicy"]),
+        .target(name: "ClusterConfig", dependencies: ["TOMLKit", "EgressPolicy", "SchedulerCore"]),
         // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
         .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", logging]),
         // A running member: driver + WAL + transport + scheduler state machine + leader duties

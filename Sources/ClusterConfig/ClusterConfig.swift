@@ -195,12 +195,17 @@ public struct ClusterConfig: Sendable, Equatable {
         public var api: NodeAddress
         /// `false` makes an executor-only learner: it replicates the log but does not vote.
         public var voter: Bool
+        /// `labels = {zone = "a", gpu = "true"}`: what placement constraints match
+        /// (``SchedulerCore/NodeLabelRules``). Only seed the member directory: once the log holds
+        /// one, the log's labels win.
+        public var labels: [String: String]
 
-        public init(id: String, raft: NodeAddress, api: NodeAddress, voter: Bool = true) {
+        public init(id: String, raft: NodeAddress, api: NodeAddress, voter: Bool = true, labels: [String: String] = [:]) {
             self.id = id
             self.raft = raft
             self.api = api
             self.voter = voter
+            self.labels = labels
         }
     }
 

@@ -1,5 +1,6 @@
 import EgressPolicy
 import Foundation
+import SchedulerCore
 import TOMLKit
 
 /// Turns a cluster TOML file into a `ClusterConfig`, rejecting unknown keys, wrong types and
@@ -222,7 +223,11 @@ public enum ConfigLoader {
         let raft = try address("raft", &table)
         let api = try address("api", &table)
         let voter = try table.bool("voter") ?? true
-        return ClusterConfig.Node(id: id, raft: raft, api: api, voter: voter)
+        let labels = try table.stringTable("labels") ?? [:]
+        if let problem = NodeLabelRules.problem(labels: labels) {
+            throw table.error(problem.key.map { "labels.\($0)" } ?? "labels", problem.message)
+        }
+        return ClusterConfig.Node(id: id, raft: raft, api: api, voter: voter, labels: labels)
     }
 
     private static func describe(_ error: any Error) -> String {

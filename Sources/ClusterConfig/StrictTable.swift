@@ -76,6 +76,20 @@ struct StrictTable {
         return result
     }
 
+    /// An inline table of strings (`labels = {zone = "a"}`).
+    mutating func stringTable(_ key: String) throws(ConfigError) -> [String: String]? {
+        guard let raw = value(key) else { return nil }
+        guard let table = raw.table else { throw typeMismatch(key, expected: "a table of strings ({key = \"value\"})", found: raw) }
+        var result: [String: String] = [:]
+        for name in table.keys.sorted() {
+            guard let string = table[name]?.string else {
+                throw error("\(key).\(name)", "expected a string (write it quoted, e.g. \(name) = \"true\")")
+            }
+            result[name] = string
+        }
+        return result
+    }
+
     mutating func table(_ key: String) throws(ConfigError) -> StrictTable? {
         guard let raw = value(key) else { return nil }
         guard let table = raw.table else { throw typeMismatch(key, expected: "a table ([\(keyPath(key))])", found: raw) }

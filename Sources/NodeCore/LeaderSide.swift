@@ -16,6 +16,8 @@ public struct LeaderSide: Sendable {
     /// Timing and shape. The voters and executor slots follow the replicated configuration
     /// (``membersChanged(voters:slots:)``).
     public private(set) var settings: NodeCore.Settings
+    /// The latest configuration's member directory: labels and drain marks duty rounds place by.
+    public private(set) var directory = MemberDirectory()
     private var ledger: LeaseLedger
     /// Peers that sent a lease probe (a build that probes). The others — an older build that
     /// only pings — keep the older rule: any frame heard renews them.
@@ -52,11 +54,14 @@ public struct LeaderSide: Sendable {
 
     /// The configuration changed: `voters` bound the clock, `slots` are the executors duty rounds
     /// place work on. Give a removed member 0 slots rather than dropping it, so its running
-    /// attempts are still expired as lost once its lease runs out.
-    public mutating func membersChanged(voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
+    /// attempts are still expired as lost once its lease runs out. `directory` gives each
+    /// member's labels and drain mark (placement).
+    public mutating func membersChanged(voters: Set<Raft.NodeID>, slots: [ExecutorID: Int],
+                                        directory: MemberDirectory = MemberDirectory()) {
         settings.voters = voters
         settings.slots = slots
         replicaCheck.majority = voters.count / 2 + 1
+        self.directory = directory
     }
 
     // MARK: Facts
@@ -179,8 +184,10 @@ public struct LeaderSide: Sendable {
             let isLeader = peer == id
             let caughtUp = isLeader || commits.isCaughtUp(applied: reportedAppliedIndex(of: peer), at: now, lag: settings.lease / 4)
             let diverged = isLeader ? replicaCheck.leaderOutvoted != nil : replicaCheck.isDiverged(peer)
+            let record = directory[peer]
             return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
-                                    isReachable: caughtUp && holds(peer, at: now) && !diverged)
+                                    isReachable: caughtUp && holds(peer, at: now) && !diverged, labels: record?.labels ?? [:],
+                                    isDraining: record?.draining ?? false)
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
         let members = settings.slots.filter { $0.value > 0 }.keys.map { Raft.NodeID($0.rawValue) }

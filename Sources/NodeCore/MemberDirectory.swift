@@ -31,19 +31,28 @@ public struct MemberDirectory: Hashable, Sendable {
         public var raft: Endpoint
         /// Where its HTTP API listens.
         public var api: Endpoint
-        /// Free-form labels (`zone = "a"`), kept for placement; empty when none.
+        /// Labels (`zone = "a"`) placement constraints match (``SchedulerCore/NodeLabelRules``); empty when none.
         public var labels: [String: String]
+        /// Whether an operator drains it (`POST /api/cluster/nodes/{id}/drain`): it gets no new
+        /// attempts and finishes its running ones.
+        public var draining: Bool
 
         /// A record.
-        public init(raft: Endpoint, api: Endpoint, labels: [String: String] = [:]) {
+        public init(raft: Endpoint, api: Endpoint, labels: [String: String] = [:], draining: Bool = false) {
             self.raft = raft
             self.api = api
             self.labels = labels
+            self.draining = draining
         }
     }
 
-    /// The format written by ``encoded``. Readers refuse a newer one with a message to upgrade.
+    /// The format written by ``encoded`` while no member drains: what builds of command format
+    /// 7 and 8 read, so a directory without a drain mark stays readable by them.
     public static let formatVersion: UInt8 = 1
+    /// The format written once a member drains: each record ends with a draining byte. Only
+    /// builds of ``SchedulerCore/CommandCodec/placement`` read it (the leader refuses a drain
+    /// until every member reports that format).
+    public static let drainingFormatVersion: UInt8 = 2
 
     /// Each member's record. Ids of removed members are dropped (``keeping(only:)``).
     public var records: [Raft.NodeID: Record]
@@ -66,7 +75,8 @@ public struct MemberDirectory: Hashable, Sendable {
     /// configuration entry is compared byte for byte by no one, but tests and replays like it).
     public var encoded: [UInt8] {
         var writer = BinaryWriter()
-        writer.write(Self.formatVersion)
+        let withDraining = records.values.contains { $0.draining }
+        writer.write(withDraining ? Self.drainingFormatVersion : Self.formatVersion)
         writer.writeArray(records.sorted { $0.key < $1.key }) { writer, element in
             writer.write(element.key.rawValue)
             for endpoint in [element.value.raft, element.value.api] {
@@ -77,6 +87,7 @@ public struct MemberDirectory: Hashable, Sendable {
                 writer.write(label.key)
                 writer.write(label.value)
             }
+            if withDraining { writer.write(element.value.draining) }
         }
         return writer.bytes
     }
@@ -87,9 +98,9 @@ public struct MemberDirectory: Hashable, Sendable {
     public init(decoding bytes: [UInt8]) throws(DecodeError) {
         var reader = BinaryReader(bytes)
         let version = try reader.readByte()
-        guard version == Self.formatVersion else {
-            throw DecodeError("member directory format \(version) is not known to this build (it reads \(Self.formatVersion)); "
-                + "upgrade this node", offset: 0)
+        guard version == Self.formatVersion || version == Self.drainingFormatVersion else {
+            throw DecodeError("member directory format \(version) is not known to this build (it reads \(Self.formatVersion) "
+                + "and \(Self.drainingFormatVersion)); upgrade this node", offset: 0)
         }
         var records: [Raft.NodeID: Record] = [:]
         let count = try reader.readCount()
@@ -112,8 +123,9 @@ public struct MemberDirectory: Hashable, Sendable {
                 let key = try reader.readString()
                 labels[key] = try reader.readString()
             }
+            let draining = version == Self.drainingFormatVersion ? try reader.readBool() : false
             guard records[id] == nil else { throw DecodeError("member \(id) appears twice", offset: idOffset) }
-            records[id] = Record(raft: endpoints[0], api: endpoints[1], labels: labels)
+            records[id] = Record(raft: endpoints[0], api: endpoints[1], labels: labels, draining: draining)
         }
         guard reader.isAtEnd else { throw DecodeError("\(reader.remaining) bytes after the member directory", offset: reader.offset) }
         self.records = records

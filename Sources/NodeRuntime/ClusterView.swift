@@ -35,6 +35,8 @@ public struct ClusterStatus: Hashable, Sendable {
         public var voter = true
         /// Its labels from the replicated member directory.
         public var labels: [String: String] = [:]
+        /// Whether the replicated member directory marks it draining.
+        public var draining = false
         /// The command format version its build reported (the leader's view; this node's own build
         /// for itself; `nil` when unknown): what a rolling upgrade watches (docs/upgrades.md).
         public var formatVersion: UInt32?
@@ -120,6 +122,7 @@ struct ClusterView: Sendable {
                                                 appliedIndex: applied,
                                                 lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil,
                                                 voter: member.voter, labels: member.record?.labels ?? [:],
+                                                draining: member.record?.draining ?? false,
                                                 formatVersion: format,
                                                 replicaCheck: check.flatMap { Self.replicaCheck($0, of: id, leader: driver.id) }))
         }

@@ -91,6 +91,75 @@ struct MembershipAdministration: Sendable {
         try await propose(.remove(id), directory: membership.directory.keeping(only: current.members.subtracting([id])).encoded)
     }
 
+    /// Marks `id` draining (or not) in the member directory: the same members, one directory
+    /// entry (``RaftDriver/recordDirectory(_:)``). A directory with a drain mark is format 2,
+    /// which only builds of ``SchedulerCore/CommandCodec/placement`` read, so setting one waits
+    /// (409) until every member reports that. Idempotent: a member already so marked is left as is.
+    func setDraining(_ id: Raft.NodeID, _ draining: Bool) async throws(MembershipRefusal) {
+        try await updateRecord(of: id) { record throws(MembershipRefusal) in
+            if draining, let refusal = Self.drainRefusal(members: await driver.membership.members, self: driver.id, builds: builds()) {
+                throw refusal
+            }
+            record.draining = draining
+        }
+    }
+
+    /// Replaces `id`'s labels in the member directory (same members, one directory entry, like
+    /// a drain). Writing a directory at all waits for every member to read directories
+    /// (``directoryRefusal(members:self:builds:)``).
+    func setLabels(_ id: Raft.NodeID, _ labels: [String: String]) async throws(MembershipRefusal) {
+        try await updateRecord(of: id) { record throws(MembershipRefusal) in
+            if let refusal = Self.directoryRefusal(members: await driver.membership.members, self: driver.id, builds: builds()) {
+                throw refusal
+            }
+            record.labels = labels
+        }
+    }
+
+    /// Applies `change` to member `id`'s directory record and writes the directory
+    /// (``RaftDriver/recordDirectory(_:)``) unless nothing changed. Idempotent.
+    private func updateRecord(of id: Raft.NodeID,
+                              _ change: (inout MemberDirectory.Record) async throws(MembershipRefusal) -> Void) async throws(MembershipRefusal) {
+        try await requireLeader()
+        let current = await driver.membership
+        guard current.contains(id) else { throw .notFound("\(id) is not a member (\(current))") }
+        var directory = membership.directory.keeping(only: current.members)
+        guard let old = directory[id] else {
+            throw .changeInProgress("\(id)'s addresses are not in the member directory yet; retry in a moment")
+        }
+        var record = old
+        try await change(&record)
+        guard record != old else { return }
+        directory[id] = record
+        let deadline = settings.clock.monotonic() + settings.electionTimeout
+        while true {
+            do {
+                _ = try await driver.recordDirectory(directory.encoded)
+                return
+            } catch {
+                let refusal = Self.refusal(error)
+                guard case .changeInProgress = refusal, error.raftError?.code == .membershipChangePending,
+                      settings.clock.monotonic() < deadline
+                else { throw refusal }
+            }
+            do {
+                try await settings.clock.sleep(for: settings.leaderPoll)
+            } catch {
+                throw .changeInProgress("interrupted while waiting for the configuration change in flight to commit; retry")
+            }
+        }
+    }
+
+    /// Why a drain must wait: a member (not `selfID`) reports a build below
+    /// ``SchedulerCore/CommandCodec/placement``, which cannot read a directory with drain marks.
+    static func drainRefusal(members: Set<Raft.NodeID>, self selfID: Raft.NodeID, builds: MemberBuilds) -> MembershipRefusal? {
+        let lagging = members.filter { $0 != selfID && builds.version(of: $0) < CommandCodec.placement }
+            .sorted().map { "\($0) at format \(builds.version(of: $0))" }
+        guard !lagging.isEmpty else { return nil }
+        return .changeInProgress("not every member runs a build that reads drain marks (format \(CommandCodec.placement)) yet: "
+            + "\(lagging.joined(separator: ", ")); nothing was changed: finish upgrading every node, then retry")
+    }
+
     /// Hands leadership to `target` and waits (two election timeouts at most) until it leads.
     func transfer(to target: Raft.NodeID) async throws(MembershipRefusal) {
         try await requireLeader()
@@ -224,6 +293,16 @@ extension QuorumNode {
     /// Removes member `id` for good (leader only; removing itself hands leadership over first).
     public func remove(_ id: String) async throws(MembershipRefusal) {
         try await administration.remove(Raft.NodeID(id))
+    }
+
+    /// Marks member `id` draining (no new attempts; running ones finish) or not (leader only).
+    public func setDraining(_ id: String, _ draining: Bool) async throws(MembershipRefusal) {
+        try await administration.setDraining(Raft.NodeID(id), draining)
+    }
+
+    /// Replaces member `id`'s labels (leader only).
+    public func setLabels(_ id: String, _ labels: [String: String]) async throws(MembershipRefusal) {
+        try await administration.setLabels(Raft.NodeID(id), labels)
     }
 
     /// Hands leadership to voter `id` and returns once it leads (leader only).

@@ -32,19 +32,19 @@ public final class MembershipView: Sendable {
     private let transport: Transport.PeerTransport?
     private let logger: Logger
     private let onRemoved: @Sendable () -> Void
-    private let onChange: @Sendable (Raft.Membership) -> Void
+    private let onChange: @Sendable (Raft.Membership, MemberDirectory) -> Void
     /// How long a removed member stays reachable (not accepted as a member by Raft) so the
     /// leader's farewell append reaches it.
     private let linger: Duration
     private let sleep: @Sendable (Duration) async throws -> Void
 
     /// A view starting at `membership`. `transport` (if any) is kept pointed at the members;
-    /// `onChange` sees every configuration; `onRemoved` runs when one lists this node as removed.
+    /// `onChange` sees every configuration and its directory; `onRemoved` runs when one lists this node as removed.
     /// `sleep` waits on the node's clock (`NodeClock.sleep`): the linger after a removal.
     init(selfID: Raft.NodeID, seed: MemberDirectory, membership: Raft.Membership, transport: Transport.PeerTransport?,
          logger: Logger, linger: Duration = .seconds(2),
          sleep: @escaping @Sendable (Duration) async throws -> Void,
-         onChange: @escaping @Sendable (Raft.Membership) -> Void = { _ in },
+         onChange: @escaping @Sendable (Raft.Membership, MemberDirectory) -> Void = { _, _ in },
          onRemoved: @escaping @Sendable () -> Void = {}) {
         self.linger = linger
         self.sleep = sleep
@@ -64,7 +64,7 @@ public final class MembershipView: Sendable {
         for node in nodes {
             directory[Raft.NodeID(node.id)] = MemberDirectory.Record(
                 raft: MemberDirectory.Endpoint(host: node.raft.host, port: node.raft.port),
-                api: MemberDirectory.Endpoint(host: node.api.host, port: node.api.port))
+                api: MemberDirectory.Endpoint(host: node.api.host, port: node.api.port), labels: node.labels)
         }
         return directory
     }
@@ -109,7 +109,7 @@ public final class MembershipView: Sendable {
         }
         transport?.setPeers(peers)
         if !justRemoved.isEmpty { endLingering(justRemoved) }
-        onChange(membership)
+        onChange(membership, directory)
         if membership.removed.contains(selfID) { onRemoved() }
     }
 

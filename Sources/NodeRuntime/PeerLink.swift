@@ -186,9 +186,9 @@ final class PeerLink: PeerMessenger, Sendable {
         return state.withLock { $0.executor.mustFence(at: now, leading: leading) }
     }
 
-    /// The configuration changed (``LeaderSide/membersChanged(voters:slots:)``).
-    func membersChanged(voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
-        state.withLock { $0.leader.membersChanged(voters: voters, slots: slots) }
+    /// The configuration changed (``LeaderSide/membersChanged(voters:slots:directory:)``).
+    func membersChanged(voters: Set<Raft.NodeID>, slots: [ExecutorID: Int], directory: MemberDirectory) {
+        state.withLock { $0.leader.membersChanged(voters: voters, slots: slots, directory: directory) }
     }
 
     /// Leader side: whether `peer`'s executor lease holds now (``LeaderSide/holds(_:at:)``).

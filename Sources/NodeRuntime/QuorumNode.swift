@@ -131,11 +131,11 @@ public final class QuorumNode: Sendable {
         let membershipView = MembershipView(
             selfID: id, seed: MembershipView.seed(from: config.cluster.nodes), membership: founding, transport: transport,
             logger: logger, linger: settings.electionTimeout * 2, sleep: { [clock = settings.clock] in try await clock.sleep(for: $0) },
-            onChange: { membership in
+            onChange: { membership, directory in
                 var slots: [ExecutorID: Int] = [:]
                 for removed in membership.removed { slots[ExecutorID(removed.rawValue)] = 0 }
                 for member in membership.members { slots[ExecutorID(member.rawValue)] = slotsPerNode }
-                link.membersChanged(voters: membership.voters, slots: slots)
+                link.membersChanged(voters: membership.voters, slots: slots, directory: directory)
             },
             onRemoved: { removalInput.yield() })
 

@@ -12,6 +12,8 @@ public struct APIRequest: Hashable, Sendable, CustomStringConvertible {
         case delete = "DELETE"
         /// Edits.
         case patch = "PATCH"
+        /// Replacements (a member's labels).
+        case put = "PUT"
     }
 
     /// One `name=value` query parameter (unescaped).

@@ -186,6 +186,18 @@ public struct QuorumAPIClient: Sendable {
         try await call(APIRequest(.delete, ["api", "cluster", "nodes", id]))
     }
 
+    /// `POST /api/cluster/nodes/{id}/drain` (`draining`) or `DELETE …/drain`: marks a member
+    /// draining — no new attempts there, its running ones finish — or takes the mark off (admin).
+    public func setDraining(_ id: String, _ draining: Bool) async throws(QuorumClientError) -> APIReply<ClusterResource> {
+        try await call(APIRequest(draining ? .post : .delete, ["api", "cluster", "nodes", id, "drain"]))
+    }
+
+    /// `PUT /api/cluster/nodes/{id}/labels`: replaces a member's labels (admin).
+    public func setLabels(_ id: String, _ labels: [String: String]) async throws(QuorumClientError) -> APIReply<ClusterResource> {
+        let json = (try? JSONEncoder().encode(["labels": labels])).map { [UInt8]($0) } ?? []
+        return try await call(APIRequest(.put, ["api", "cluster", "nodes", id, "labels"], body: json))
+    }
+
     /// `POST /api/cluster/leader`: hands leadership to voter `to` (admin).
     public func transferLeadership(to: String) async throws(QuorumClientError) -> APIReply<ClusterResource> {
         let json = (try? JSONEncoder().encode(["to": to])).map { [UInt8]($0) } ?? []

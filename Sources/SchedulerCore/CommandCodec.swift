@@ -25,6 +25,11 @@ import BinaryCoding
 /// ``SpecFormat/historyLimits``). Tag 22 wraps a trigger (tag 11 or 18) or a requeue (tag 12)
 /// with the client's idempotency stamp. Both need command format 6 (``CommandCodec/jobEdits``):
 /// an older build stops at "unknown command tag" rather than apply something else.
+///
+/// Tag 23 wraps a job submit (tag 1), a DAG submit (tag 2 or 16) or a job edit (tag 21) whose
+/// specs use the ``SpecFormat/placement`` layout (each job and DAG task spec ends with its
+/// ``Placement``); only commands that carry a placement are written this way. It needs command
+/// format 9 (``CommandCodec/placement``).
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -64,10 +69,14 @@ public enum CommandCodec {
     static let editJobTag: UInt8 = 21
     /// The tag of ``Command/idempotent(_:_:)``.
     static let idempotentTag: UInt8 = 22
+    /// The tag that marks a submit or edit whose specs carry a placement (``SpecFormat/placement``).
+    static let placementTag: UInt8 = 23
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
-        let format: SpecFormat = command.carriesHistoryLimit ? .historyLimits : command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
+        let format: SpecFormat = command.carriesPlacement ? .placement
+            : command.carriesHistoryLimit ? .historyLimits : command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
+        case .placement: w.write(placementTag)
         case .historyLimits: w.write(historyLimitsTag)
         case .lostAttemptCaps: w.write(lostAttemptCapsTag)
         case .v1: break
@@ -143,7 +152,7 @@ public enum CommandCodec {
         case .editJob(let e):
             w.write(editJobTag)
             w.write(e.jobID.rawValue)
-            w.write(e.spec, format: .historyLimits)
+            w.write(e.spec, format: format == .placement ? .placement : .historyLimits)
             w.write(e.expectedVersion)
             w.writeOptional(e.nextFireAt) { $0.write($1) }
         case .idempotent(let stamp, let inner):
@@ -160,6 +169,10 @@ public enum CommandCodec {
         if format == .lostAttemptCaps, ![1, 2, 16].contains(tag) {
             throw DecodeError("tag \(lostAttemptCapsTag) must wrap a job or DAG submit (tag 1, 2 or 16), not tag \(tag)",
                               offset: tagOffset)
+        }
+        if format == .placement, ![1, 2, 16, editJobTag].contains(tag) {
+            throw DecodeError("tag \(placementTag) must wrap a job or DAG submit (tag 1, 2 or 16) or a job edit (tag \(editJobTag)), "
+                + "not tag \(tag)", offset: tagOffset)
         }
         if format == .historyLimits, tag != 1 {
             throw DecodeError("tag \(historyLimitsTag) must wrap a job submit (tag 1), not tag \(tag)", offset: tagOffset)
@@ -228,9 +241,11 @@ public enum CommandCodec {
             return try decodeCommand(&r, allowBatch: false, format: .lostAttemptCaps)
         case historyLimitsTag where format == .v1:
             return try decodeCommand(&r, allowBatch: false, format: .historyLimits)
+        case placementTag where format == .v1:
+            return try decodeCommand(&r, allowBatch: false, format: .placement)
         case editJobTag:
             let job = JobID(try r.readString())
-            let spec = try r.readJobSpec(format: .historyLimits)
+            let spec = try r.readJobSpec(format: format == .placement ? .placement : .historyLimits)
             let expected = try r.readInt()
             let next = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
             return .editJob(EditJob(jobID: job, spec: spec, expectedVersion: expected, nextFireAt: next))

@@ -30,8 +30,17 @@ extension CommandCodec {
     ///   configuration format 4: every member's addresses and labels in the log) and serve the
     ///   membership-change API; a leader writes a directory only when every member reports at
     ///   least 7 (``memberDirectories``), since an older build would ignore the entry.
+    /// - 9: submits and edits whose specs carry a ``Placement`` (entry tag 23; ``placement``),
+    ///   and member directories that mark draining members (directory format 2). (8 is
+    ///   reserved for notifications.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 7
+    public static let buildFormatVersion: UInt32 = 9
+
+    /// The first format version whose builds decode placements (``JobSpec/placement``,
+    /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
+    /// No downgrade exists: during an upgrade the gate refuses such a write (503), and the leader
+    /// refuses a drain (409) until every member reports at least this.
+    public static let placement: UInt32 = 9
 
     /// The first format version whose builds read member directories (Raft configuration
     /// format 4). Below it a member would skip the configuration entry that carries one and keep
@@ -66,6 +75,7 @@ extension Command {
     /// ``CommandCodec/urlSafeTaskRunIDs``; a submit carrying a lost cap
     /// ``CommandCodec/lostAttemptCaps``; everything else ``CommandCodec/baselineFormatVersion``.
     public var minimumFormatVersion: UInt32 {
+        if carriesPlacement { return CommandCodec.placement }
         if carriesHistoryLimit { return CommandCodec.historyLimits }
         if carriesLostAttemptCaps { return CommandCodec.lostAttemptCaps }
         return switch self {

@@ -10,9 +10,12 @@ public struct DAGTaskSpec: Hashable, Sendable {
     public var retry: RetryPolicy
     /// The task's per-attempt timeout in milliseconds.
     public var timeoutMs: Int64
+    /// Which nodes may run its attempts (``Placement``); ``Placement/none`` for any node.
+    public var placement: Placement
     /// A DAG task.
     public init(id: String, dependsOn: [String] = [], task: TaskSpec = .noop,
-                retry: RetryPolicy = .default, timeoutMs: Int64 = JobSpec.defaultTimeoutMs) {
+                retry: RetryPolicy = .default, timeoutMs: Int64 = JobSpec.defaultTimeoutMs, placement: Placement = .none) {
+        self.placement = placement
         self.id = id
         self.dependsOn = dependsOn
         self.task = task

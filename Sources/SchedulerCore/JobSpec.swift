@@ -152,6 +152,9 @@ public final class JobSpec: Hashable, Sendable {
     /// command format 5: its history keeps ``SchedulerConfig/attemptHistoryLimit`` attempts and
     /// its DAG runs stay for their retention.
     public let historyLimit: Int?
+    /// Which nodes may run its attempts (``Placement``); ``Placement/none`` for any node. For a
+    /// cron DAG job each task carries its own (``DAGTaskSpec/placement``).
+    public let placement: Placement
 
     /// Default per-attempt timeout: 1 hour.
     public static let defaultTimeoutMs: Int64 = 3_600_000
@@ -180,7 +183,8 @@ public final class JobSpec: Hashable, Sendable {
                 retry: RetryPolicy = .default, timeoutMs: Int64 = JobSpec.defaultTimeoutMs,
                 concurrency: ConcurrencyPolicy = .allow, misfire: MisfirePolicy = .runOnce,
                 startingDeadlineMs: Int64 = JobSpec.defaultStartingDeadlineMs,
-                labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs, historyLimit: Int? = nil) {
+                labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs, historyLimit: Int? = nil,
+                placement: Placement = .none) {
         self.name = name
         self.schedule = schedule
         self.runAt = runAt
@@ -195,6 +199,7 @@ public final class JobSpec: Hashable, Sendable {
         self.labels = labels.sorted { $0.key < $1.key }
         self.retentionMs = retentionMs
         self.historyLimit = historyLimit
+        self.placement = placement
     }
 
     /// `once` or `cron`.
@@ -207,7 +212,8 @@ public final class JobSpec: Hashable, Sendable {
             && lhs.retry == rhs.retry && lhs.timeoutMs == rhs.timeoutMs
             && lhs.concurrency == rhs.concurrency && lhs.misfire == rhs.misfire
             && lhs.startingDeadlineMs == rhs.startingDeadlineMs && lhs.labels == rhs.labels
-            && lhs.retentionMs == rhs.retentionMs && lhs.historyLimit == rhs.historyLimit)
+            && lhs.retentionMs == rhs.retentionMs && lhs.historyLimit == rhs.historyLimit
+            && lhs.placement == rhs.placement)
     }
     /// Hashes the identifying fields.
     public func hash(into hasher: inout Hasher) {

@@ -14,6 +14,10 @@ public struct AssignableRun: Hashable, Sendable {
     public var task: TaskSpec
     /// The per-attempt timeout (deadline = assignment time + this).
     public var timeoutMs: Int64
+    /// Which nodes may run it (``Placement/none``: any).
+    public var placement: Placement = .none
+    /// What its ``Placement/maxPerNode`` counts attempts of (``SchedulerState/placementGroup(ofRun:)``).
+    public var placementGroup: String = ""
 }
 
 /// A running attempt.
@@ -152,6 +156,25 @@ extension SchedulerState {
         return (.noop, JobSpec.defaultTimeoutMs)
     }
 
+    /// Which nodes may run `run`: its DAG task's placement, or its job's.
+    public func placement(ofRun run: Run) -> Placement {
+        if let ref = run.dagTask, let d = dagIndex[ref.dagRunID] { return dags[d].spec.tasks[ref.taskIndex].placement }
+        if let jobID = run.jobID, let j = jobIndex[jobID] { return jobs[j].spec.placement }
+        return .none
+    }
+
+    /// What ``Placement/maxPerNode`` counts for the run `id`: the attempts of the same job (a
+    /// cron DAG's task runs count for their job), else of the same DAG run. `nil` for an unknown run.
+    public func placementGroup(ofRun id: RunID) -> String? {
+        runIndex[id].map { Self.placementGroup(of: runs[$0]) }
+    }
+
+    static func placementGroup(of run: Run) -> String {
+        if let job = run.jobID { return "job:" + job.rawValue }
+        if let ref = run.dagTask { return "dag:" + ref.dagRunID.rawValue }
+        return "run:" + run.id.rawValue
+    }
+
     // MARK: For the leader
 
     /// The earliest instant at which something becomes due: a pending run's due time, a cron
@@ -187,7 +210,8 @@ extension SchedulerState {
             let i = entry.slot
             let exec = execution(ofRun: runs[i])
             return AssignableRun(runID: runs[i].id, nextAttempt: runs[i].attempt &+ 1,
-                                 priority: runs[i].priority, task: exec.task, timeoutMs: exec.timeoutMs)
+                                 priority: runs[i].priority, task: exec.task, timeoutMs: exec.timeoutMs,
+                                 placement: placement(ofRun: runs[i]), placementGroup: Self.placementGroup(of: runs[i]))
         }
     }
 

@@ -24,9 +24,20 @@ import HashTreeCollections
 /// only once some job was edited (a version above 1, admitted once every member runs command
 /// format 6), for the same reason: until then the bytes stay those of version 2, 3 or 4. Older
 /// snapshots restore with every job at version 1.
+///
+/// Version 7 is version 5 in the ``SpecFormat/placement`` layout (each job and DAG task spec
+/// ends with its ``Placement``). It is written only once some job or DAG run carries a placement
+/// (admitted once every member runs command format 9). Version 6 is reserved for notifications
+/// and not read by this build.
 public enum SchedulerSnapshot {
-    /// The newest format version (what a state with an edited job is written as).
-    public static let version: UInt8 = 5
+    /// The newest format version (what a state with a placement is written as).
+    public static let version: UInt8 = versionWithPlacement
+    /// The version a state with a placement is written as (with job versions, as version 5).
+    public static let versionWithPlacement: UInt8 = 7
+    /// The version a state with an edited job but no placement is written as.
+    public static let versionWithEdits: UInt8 = 5
+    /// Reserved for notifications (another branch): not a layout this build reads.
+    static let reservedVersion: UInt8 = 6
     /// The version a state with history limits but no edited job is written as.
     static let versionWithHistoryLimits: UInt8 = 4
     /// The version a state with lost caps but no history limit is written as.
@@ -53,10 +64,13 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
-        let hasEdits = jobs.contains { $0.version != 1 }
-        let format: SpecFormat = hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
+        let placed = hasPlacement
+        let hasEdits = placed || jobs.contains { $0.version != 1 }
+        let format: SpecFormat = placed ? .placement
+            : hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
-        case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.version : SchedulerSnapshot.versionWithHistoryLimits)
+        case .placement: w.write(SchedulerSnapshot.versionWithPlacement)
+        case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.versionWithEdits : SchedulerSnapshot.versionWithHistoryLimits)
         case .lostAttemptCaps: w.write(SchedulerSnapshot.versionWithLostCaps)
         case .v1: w.write(SchedulerSnapshot.versionWithoutLostCaps)
         }
@@ -92,7 +106,7 @@ extension SchedulerState {
             guard try r.readByte() == expected else { throw DecodeError("not a scheduler snapshot (bad magic)", offset: 0) }
         }
         let v = try r.readByte()
-        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v) else {
+        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v), v != SchedulerSnapshot.reservedVersion else {
             throw DecodeError("unsupported snapshot version \(v) (this build reads \(SchedulerSnapshot.oldestReadableVersion) to \(SchedulerSnapshot.version))", offset: 4)
         }
         self.init(config: SchedulerConfig(attemptHistoryLimit: try r.readInt(), idempotencyWindowMs: try r.readInt64()))
@@ -104,7 +118,8 @@ extension SchedulerState {
         counters.jobsSubmitted = try r.readUInt64()
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
-        let format: SpecFormat = v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
+        let format: SpecFormat = v >= SchedulerSnapshot.versionWithPlacement ? .placement
+            : v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
         jobs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 5) }
         runs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
         dags = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in

@@ -12,9 +12,16 @@ enum SpecFormat: Sendable {
     /// As ``lostAttemptCaps``, and each job spec ends with its optional
     /// ``JobSpec/historyLimit`` (entry tag 20, snapshots from version 4).
     case historyLimits
+    /// As ``historyLimits``, and each job spec and DAG task spec ends with its ``Placement``
+    /// (entry tag 23, snapshots from ``SchedulerSnapshot/versionWithPlacement``).
+    case placement
 
     /// Whether retry policies carry the optional lost cap.
     var hasLostCaps: Bool { self != .v1 }
+    /// Whether job specs end with the optional history limit.
+    var hasHistoryLimit: Bool { self == .historyLimits || self == .placement }
+    /// Whether job and DAG task specs end with their placement.
+    var hasPlacement: Bool { self == .placement }
 }
 
 extension BinaryWriter {
@@ -55,6 +62,11 @@ extension BinaryWriter {
         write(task.task)
         write(task.retry, format: format)
         write(task.timeoutMs)
+        if format.hasPlacement { write(task.placement) }
+    }
+    mutating func write(_ placement: Placement) {
+        writeArray(placement.constraints) { $0.write($1) }
+        writeOptional(placement.maxPerNode) { $0.write($1) }
     }
     mutating func write(_ dag: DAGSpec, format: SpecFormat) {
         write(dag.name)
@@ -79,7 +91,8 @@ extension BinaryWriter {
         write(spec.startingDeadlineMs)
         writeArray(spec.labels) { $0.write($1) }
         write(spec.retentionMs)
-        if format == .historyLimits { writeOptional(spec.historyLimit) { $0.write($1) } }
+        if format.hasHistoryLimit { writeOptional(spec.historyLimit) { $0.write($1) } }
+        if format.hasPlacement { write(spec.placement) }
     }
     mutating func write(_ stamp: IdempotencyStamp) {
         write(stamp.key)
@@ -127,9 +140,16 @@ extension BinaryReader {
         return policy
     }
     mutating func readDAGTaskSpec(format: SpecFormat) throws(DecodeError) -> DAGTaskSpec {
-        DAGTaskSpec(id: try readString(),
-                    dependsOn: try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readString() },
-                    task: try readTaskSpec(), retry: try readRetryPolicy(format: format), timeoutMs: try readInt64())
+        var task = DAGTaskSpec(id: try readString(),
+                               dependsOn: try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readString() },
+                               task: try readTaskSpec(), retry: try readRetryPolicy(format: format), timeoutMs: try readInt64())
+        if format.hasPlacement { task.placement = try readPlacement() }
+        return task
+    }
+    mutating func readPlacement() throws(DecodeError) -> Placement {
+        let constraints = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readKeyValue() }
+        let maxPerNode = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt() }
+        return Placement(constraints: constraints, maxPerNode: maxPerNode)
     }
     mutating func readDAGSpec(format: SpecFormat) throws(DecodeError) -> DAGSpec {
         let start = offset
@@ -160,13 +180,14 @@ extension BinaryReader {
         let labels = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readKeyValue() }
         let retention = try readInt64()
         var historyLimit: Int?
-        if format == .historyLimits {
+        if format.hasHistoryLimit {
             historyLimit = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt() }
         }
+        let placement = format.hasPlacement ? try readPlacement() : .none
         return JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task,
                        dag: dag, retry: retry, timeoutMs: timeoutMs, concurrency: concurrency,
                        misfire: misfire, startingDeadlineMs: deadline, labels: labels,
-                       retentionMs: retention, historyLimit: historyLimit)
+                       retentionMs: retention, historyLimit: historyLimit, placement: placement)
     }
     mutating func readIdempotencyStamp() throws(DecodeError) -> IdempotencyStamp {
         IdempotencyStamp(key: try readString(), bodyDigest: try readUInt64())

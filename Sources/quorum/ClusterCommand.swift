@@ -9,7 +9,8 @@ struct ClusterCommand: AsyncParsableCommand {
         commandName: "cluster",
         abstract: "Show the leader, term, commit index and every node (GET /api/cluster; works without a leader).",
         subcommands: [ClusterAddCommand.self, ClusterPromoteCommand.self, ClusterRemoveCommand.self, ClusterTransferCommand.self,
-                      ClusterClearDivergenceCommand.self])
+                      ClusterClearDivergenceCommand.self, ClusterDrainCommand.self, ClusterUndrainCommand.self,
+                      ClusterLabelCommand.self])
 
     @OptionGroup var client: ClientOptions
 
@@ -110,6 +111,66 @@ struct ClusterTransferCommand: AsyncParsableCommand {
     func run() async throws {
         try await client.withClient { [id] api in
             client.output(try await api.transferLeadership(to: id), render: ResourceViews.cluster)
+        }
+    }
+}
+
+/// `quorum cluster drain ID`: no new attempts on a member; its running ones finish.
+struct ClusterDrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain",
+        abstract: "Stop new attempts on a node; its running ones finish (POST /api/cluster/nodes/ID/drain).")
+
+    @Argument(help: "The member's id.") var id: String
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await client.withClient { [id] api in
+            client.output(try await api.setDraining(id, true), render: ResourceViews.cluster)
+        }
+    }
+}
+
+/// `quorum cluster undrain ID`: the member takes new attempts again.
+struct ClusterUndrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undrain",
+        abstract: "Let a drained node take new attempts again (DELETE /api/cluster/nodes/ID/drain).")
+
+    @Argument(help: "The member's id.") var id: String
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await client.withClient { [id] api in
+            client.output(try await api.setDraining(id, false), render: ResourceViews.cluster)
+        }
+    }
+}
+
+/// `quorum cluster label ID KEY=VALUE…`: replaces a member's labels.
+struct ClusterLabelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "label",
+        abstract: "Replace a node's labels (PUT /api/cluster/nodes/ID/labels); --clear removes them all.")
+
+    @Argument(help: "The member's id.") var id: String
+    @Argument(help: "Its new labels, KEY=VALUE (all of them: the old ones are replaced).") var labels: [String] = []
+    @Flag(help: "Remove every label (instead of giving none by mistake).") var clear = false
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        guard clear != !labels.isEmpty else {
+            throw ValidationError(clear ? "--clear takes no KEY=VALUE" : "give the labels as KEY=VALUE, or --clear to remove them all")
+        }
+        var parsed: [String: String] = [:]
+        for label in labels {
+            guard let equals = label.firstIndex(of: "="), equals != label.startIndex else {
+                throw ValidationError("\(label): write KEY=VALUE")
+            }
+            parsed[String(label[..<equals])] = String(label[label.index(after: equals)...])
+        }
+        try await client.withClient { [id, parsed] api in
+            client.output(try await api.setLabels(id, parsed), render: ResourceViews.cluster)
         }
     }
 }

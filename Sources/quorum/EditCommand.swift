@@ -37,8 +37,9 @@ struct EditCommand: AsyncParsableCommand {
 
     /// The flags an edit cannot use, and a patch that says nothing (exit 2).
     func check() throws(CLIError) {
-        for (flag, given) in [("--name", job.name != nil), ("--run-at", job.runAt != nil), ("--delay", job.delaySeconds != nil)] where given {
-            throw .invalidInput("\(flag): a job's name and start cannot be edited; cancel it and submit a new one")
+        for (flag, given) in [("--name", job.name != nil), ("--run-at", job.runAt != nil), ("--delay", job.delaySeconds != nil),
+                              ("--constraint", !job.constraints.isEmpty), ("--max-per-node", job.maxPerNode != nil)] where given {
+            throw .invalidInput("\(flag): a job's name, start and placement cannot be edited; cancel it and submit a new one")
         }
         if file != nil {
             let used = job.flagsGiven + (command.isEmpty ? [] : ["the argv after --"])

@@ -81,6 +81,13 @@ struct JobFlags: ParsableArguments {
             help: "Finished runs the job keeps, 1 to 1000 (server default [scheduler] history_limit).")
     var historyLimit: Int64?
 
+    @Option(name: .customLong("constraint"),
+            help: ArgumentHelp("A node label the job's node must carry (repeatable; docs/scheduling.md, Placement).", valueName: "KEY=VALUE"))
+    var constraints: [String] = []
+
+    @Option(name: .customLong("max-per-node"), help: "At most this many of the job's attempts on one node, 1 to 1024.")
+    var maxPerNode: Int64?
+
     /// The flags given, as the user wrote them (to refuse them next to `--file`).
     var flagsGiven: [String] {
         let given: [(String, Bool)] = [
@@ -91,6 +98,7 @@ struct JobFlags: ParsableArguments {
             ("--backoff-ms", backoffMilliseconds != nil), ("--timeout", timeoutSeconds != nil),
             ("--concurrency", concurrency != nil), ("--misfire", misfire != nil), ("--label", !labels.isEmpty),
             ("--retention", retentionSeconds != nil), ("--history-limit", historyLimit != nil),
+            ("--constraint", !constraints.isEmpty), ("--max-per-node", maxPerNode != nil),
         ]
         return given.filter(\.1).map(\.0)
     }
@@ -114,7 +122,9 @@ struct JobFlags: ParsableArguments {
             task: try task(command: command), retry: retry, timeoutSeconds: timeoutSeconds.map(Self.number),
             concurrency: concurrency, misfire: misfire,
             labels: labels.isEmpty ? nil : try Self.pairs(labels, flag: "--label", separators: ["=", ":"]),
-            retentionSeconds: retentionSeconds.map { .integer($0) }, historyLimit: historyLimit.map { .integer($0) })
+            retentionSeconds: retentionSeconds.map { .integer($0) }, historyLimit: historyLimit.map { .integer($0) },
+            constraints: constraints.isEmpty ? nil : try Self.pairs(constraints, flag: "--constraint", separators: ["="]),
+            maxPerNode: maxPerNode.map { .integer($0) })
     }
 
     /// The task: `--kind`, or the kind the flags imply; flags of another kind are refused.

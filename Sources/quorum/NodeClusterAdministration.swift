@@ -2,6 +2,7 @@ import ClusterConfig
 import HTTPAPI
 import NodeCore
 import NodeRuntime
+import SchedulerCore
 
 /// The API's membership writes over the running node (docs/api.md, "Membership changes"):
 /// validates the request's fields, asks the node's leader-side administration, maps its
@@ -24,8 +25,8 @@ struct NodeClusterAdministration: ClusterAdministration {
         }
         let raft = try Self.endpoint(request.raft, field: "raft")
         let api = try Self.endpoint(request.api, field: "api")
-        for key in request.labels.keys where key.isEmpty {
-            throw .invalid(field: "labels", "label names must not be empty")
+        if let problem = NodeLabelRules.problem(labels: request.labels) {
+            throw .invalid(field: problem.key.map { "labels.\($0)" } ?? "labels", problem.message)
         }
         try await perform { () async throws(MembershipRefusal) in
             try await node.addLearner(request.id, raft: raft, api: api, labels: request.labels)
@@ -40,6 +41,19 @@ struct NodeClusterAdministration: ClusterAdministration {
 
     func removeNode(_ id: String) async throws(APIError) -> ClusterResource {
         try await perform { () async throws(MembershipRefusal) in try await node.remove(id) }
+        return try await cluster()
+    }
+
+    func setDraining(_ id: String, _ draining: Bool) async throws(APIError) -> ClusterResource {
+        try await perform { () async throws(MembershipRefusal) in try await node.setDraining(id, draining) }
+        return try await cluster()
+    }
+
+    func setLabels(_ id: String, _ labels: [String: String]) async throws(APIError) -> ClusterResource {
+        if let problem = NodeLabelRules.problem(labels: labels) {
+            throw .invalid(field: problem.key.map { "labels.\($0)" } ?? "labels", problem.message)
+        }
+        try await perform { () async throws(MembershipRefusal) in try await node.setLabels(id, labels) }
         return try await cluster()
     }
 

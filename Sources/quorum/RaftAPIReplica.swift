@@ -52,7 +52,7 @@ struct RaftAPIReplica: SchedulerReplica {
                                     incarnation: $0.incarnation == 0 ? nil : "0x" + String($0.incarnation, radix: 16),
                                     appliedIndex: $0.appliedIndex, lag: $0.lag,
                                     voter: $0.voter, labels: $0.labels, formatVersion: $0.formatVersion,
-                                    replicaCheck: $0.replicaCheck.map(Self.replicaCheck))
+                                    replicaCheck: $0.replicaCheck.map(Self.replicaCheck), draining: $0.draining)
             }, node: status.node, appliedIndex: status.appliedIndex)
     }
 

@@ -25,6 +25,9 @@ enum ResourceViews {
         block.append("misfire", job.misfire)
         if let missed = job.missedFires, missed > 0 { block.append("missed fires", String(missed)) }
         block.append("labels", job.labels.isEmpty ? nil : labels(job.labels))
+        block.append("constraints", job.constraints.map { labels($0) })
+        block.append("max/node", job.maxPerNode.map(String.init))
+        block.append("waiting", job.reason)
         block.append("attempt", String(job.attempt))
         block.append("tries", Self.tries(job.tries, lost: job.lostAttempts))
         block.append("created", job.createdAt.description)
@@ -144,10 +147,11 @@ enum ResourceViews {
     /// `leader n1  term 3  commit 42` and `NODE ROLE API RAFT REACHABLE MATCH SLOTS BUSY`.
     static func cluster(_ cluster: ClusterResource) -> String {
         let summary = "leader \(cluster.leader ?? "none")  term \(cluster.term)  commit \(cluster.commitIndex)"
-        var table = TextTable(["NODE", "ROLE", "API", "RAFT", "REACHABLE", "MATCH", "SLOTS", "BUSY"])
+        var table = TextTable(["NODE", "ROLE", "API", "RAFT", "REACHABLE", "MATCH", "SLOTS", "BUSY", "DRAINING", "LABELS"])
         for node in cluster.nodes {
             table.append([node.id, node.role, node.api, node.raft, node.reachable ? "yes" : "no", String(node.matchIndex),
-                          String(node.slots), String(node.busy)])
+                          String(node.slots), String(node.busy), node.draining == true ? "yes" : "no",
+                          labels(node.labels ?? [:])])
         }
         var notes: [String] = []
         let formats = cluster.nodes.compactMap { node in node.formatVersion.map { (node.id, $0) } }

@@ -24,6 +24,12 @@ private final class RecordingAdmin: ClusterAdministration {
     func promoteNode(_ id: String) async throws(APIError) -> ClusterResource { try record("promote \(id)") }
     func removeNode(_ id: String) async throws(APIError) -> ClusterResource { try record("remove \(id)") }
     func transferLeadership(to: String) async throws(APIError) -> ClusterResource { try record("transfer \(to)") }
+    func setDraining(_ id: String, _ draining: Bool) async throws(APIError) -> ClusterResource {
+        try record((draining ? "drain " : "undrain ") + id)
+    }
+    func setLabels(_ id: String, _ labels: [String: String]) async throws(APIError) -> ClusterResource {
+        try record("label \(id) \(labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+    }
 }
 
 @Suite("Membership routes (/api/cluster/* writes)")
@@ -48,6 +54,30 @@ struct ClusterAdministrationRouteTests {
             #expect(try await client.send(.post, "/api/cluster/leader", json: #"{"to":"n2"}"#).status == .ok)
         }
         #expect(admin.calls.withLock { $0 } == ["add n4 10.0.0.14:7001 10.0.0.14:8080 [\"zone\": \"b\"]", "promote n4", "remove n3", "transfer n2"])
+    }
+
+    @Test("POST …/drain drains, DELETE …/drain undrains, with no body")
+    func drain() async throws {
+        let admin = RecordingAdmin()
+        try await withRoutes(admin) { client in
+            let drained = try await client.send(.post, "/api/cluster/nodes/n3/drain")
+            #expect(drained.status == .ok)
+            let undrained = try await client.send(.delete, "/api/cluster/nodes/n3/drain")
+            #expect(undrained.status == .ok)
+        }
+        #expect(admin.calls.withLock { $0 } == ["drain n3", "undrain n3"])
+    }
+
+    @Test("PUT …/labels reaches the backend with the new labels; an unknown field is 400 and does not")
+    func relabel() async throws {
+        let admin = RecordingAdmin()
+        try await withRoutes(admin) { client in
+            let relabelled = try await client.send(.put, "/api/cluster/nodes/n3/labels", json: #"{"labels":{"zone":"b","gpu":"true"}}"#)
+            #expect(relabelled.status == .ok)
+            let unknown = try await client.send(.put, "/api/cluster/nodes/n3/labels", json: #"{"labels":{},"drain":true}"#)
+            #expect(unknown.status == .badRequest)
+        }
+        #expect(admin.calls.withLock { $0 } == ["label n3 [\"gpu=true\", \"zone=b\"]"])
     }
 
     @Test("bad bodies name the field: voter true and a missing id are 422, an unknown field 400; nothing reaches the backend")

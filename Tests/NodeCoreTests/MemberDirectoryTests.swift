@@ -24,10 +24,25 @@ struct MemberDirectoryTests {
         #expect(Self.sample.keeping(only: ["n2"]).records.keys.sorted() == ["n2"])
     }
 
+    @Test("a drain mark writes format 2 (read back with the mark); without one the bytes stay format 1")
+    func drainingFormat() throws {
+        var drained = Self.sample
+        drained["n2"]?.draining = true
+        let bytes = drained.encoded
+        #expect(bytes.first == MemberDirectory.drainingFormatVersion)
+        let decoded = try MemberDirectory(decoding: bytes)
+        #expect(decoded == drained)
+        #expect(decoded["n2"]?.draining == true)
+        #expect(decoded["n1"]?.draining == false)
+        drained["n2"]?.draining = false
+        #expect(drained.encoded == Self.sample.encoded, "undrained, the directory is byte for byte the format-1 one")
+        #expect(throws: DecodeError.self) { try MemberDirectory(decoding: Array(bytes.dropLast())) }
+    }
+
     @Test("refuses a newer format, a bad port, a repeated id and trailing bytes, naming each")
     func refusals() {
         var newer = Self.sample.encoded
-        newer[0] = MemberDirectory.formatVersion + 1
+        newer[0] = MemberDirectory.drainingFormatVersion + 1
         #expect(throws: DecodeError.self) { try MemberDirectory(decoding: newer) }
         do {
             _ = try MemberDirectory(decoding: newer)

@@ -57,4 +57,18 @@ struct MemberDirectoryGateTests {
         #expect(MembershipAdministration.directoryRefusal(members: other, self: "n1", builds: heard)?.description
             .contains("n3 at format 1") == true)
     }
+
+    @Test("a drain waits until every member reads drain marks (format 9), naming the ones that do not")
+    func drainGate() {
+        let current = CommandCodec.placement
+        #expect(MembershipAdministration.drainRefusal(members: Self.members, self: "n1",
+                                                      builds: builds(["n2": current, "n3": current])) == nil)
+        let refusal = MembershipAdministration.drainRefusal(members: Self.members, self: "n1",
+                                                            builds: builds(["n2": current, "n3": CommandCodec.memberDirectories]))
+        guard case .changeInProgress(let message)? = refusal else {
+            Issue.record("expected change_in_progress, got \(String(describing: refusal))")
+            return
+        }
+        #expect(message.contains("n3 at format 7") && !message.contains("n2 at"), "\(message)")
+    }
 }

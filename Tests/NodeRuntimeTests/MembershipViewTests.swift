@@ -68,7 +68,7 @@ struct MembershipViewTests {
                                   membership: Raft.Membership(voters: ["n1", "n2", "n3"]), transport: nil,
                                   logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
                                   sleep: { try await Task.sleep(for: $0) },
-                                  onChange: { membership in changes.withLock { $0.append(membership) } },
+                                  onChange: { membership, _ in changes.withLock { $0.append(membership) } },
                                   onRemoved: { removedCalls.withLock { $0 += 1 } })
         view.update(Raft.Membership(voters: ["n1", "n2", "n3"], removed: ["n9"]))
         #expect(removedCalls.withLock { $0 } == 0)

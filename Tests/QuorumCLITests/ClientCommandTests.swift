@@ -14,7 +14,7 @@ struct ClientCommandTests {
             let result = try await QuorumBinary.runAsync([
                 "submit", "--server", url, "--name", "nightly", "--schedule", "0 2 * * *", "--tz", "Europe/Berlin",
                 "--priority", "3", "--max-attempts", "5", "--timeout", "60", "--label", "team=data",
-                "--retention", "3600", "--history-limit", "5",
+                "--retention", "3600", "--history-limit", "5", "--constraint", "gpu=true", "--max-per-node", "2",
                 "--idempotency-key", "k-1", "--", "/usr/bin/env", "echo", "hi",
             ])
             #expect(result.exitCode == 0, "\(result.standardError)")
@@ -29,6 +29,7 @@ struct ClientCommandTests {
             #expect(job.timeoutSeconds == 60)
             #expect(job.labels == ["team": "data"])
             #expect(job.retentionSeconds == 3_600 && job.historyLimit == 5)
+            #expect(job.constraints == ["gpu": "true"] && job.maxPerNode == 2)
             #expect(job.task == .shell(command: ["/usr/bin/env", "echo", "hi"], env: nil, workdir: nil))
             #expect(result.standardOutput.hasPrefix("submitted job \(job.id)\n"))
             #expect(result.standardOutput.contains("task         shell /usr/bin/env echo hi"))

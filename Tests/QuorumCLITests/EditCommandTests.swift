@@ -34,6 +34,9 @@ struct EditCommandTests {
 
             let nothing = try await QuorumBinary.runAsync(["edit", job.id, "--server", url])
             #expect(nothing.exitCode == 2)
+            let placement = try await QuorumBinary.runAsync(["edit", job.id, "--constraint", "gpu=true", "--server", url])
+            #expect(placement.exitCode == 2)
+            #expect(placement.standardError.contains("--constraint"), "\(placement.standardError)")
         }
     }
 

@@ -18,7 +18,7 @@ public enum ResourceMapper {
                                    state: summary.state.description, outcome: nil,
                                    scheduledAt: APITimestamp(summary.scheduledAt))
         }
-        return JobResource(
+        var resource = JobResource(
             id: job.id.rawValue, name: spec.name, type: isCron ? "cron" : "once",
             state: state.fineState(of: job), status: state.status(of: job).rawValue,
             schedule: spec.schedule?.expression, timezone: spec.schedule?.timezone,
@@ -34,6 +34,11 @@ public enum ResourceMapper {
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
             runs: attempts(ofJob: job, in: state, limit: recentRuns), retentionSeconds: spec.retentionMs / 1000,
             historyLimit: spec.historyLimit ?? state.config.attemptHistoryLimit, version: job.version)
+        if !spec.placement.constraints.isEmpty {
+            resource.constraints = Dictionary(spec.placement.constraints.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        }
+        resource.maxPerNode = spec.placement.maxPerNode
+        return resource
     }
 
     /// The coarse and fine status of a job.

@@ -44,6 +44,7 @@ public enum SubmissionPlanner {
         let labels = try labelList(s.labels, field: field("labels"))
         let retentionMs = try retention(s.retentionSeconds, field: field("retention_seconds"))
         let historyLimit = try historyLimit(s.historyLimit, field: field("history_limit"))
+        let placement = try placement(s.constraints, s.maxPerNode, fieldPrefix: prefix)
         if isCron {
             if s.runAt != nil { throw .invalid(field: field("run_at"), "run_at is for once jobs; a cron job runs on its schedule") }
             if s.delaySeconds != nil { throw .invalid(field: field("delay_seconds"), "delay_seconds is for once jobs; a cron job runs on its schedule") }
@@ -59,7 +60,7 @@ public enum SubmissionPlanner {
                                priority: priority, task: task, retry: retry, timeoutMs: timeoutMs,
                                concurrency: try concurrency(s.concurrency, field: field("concurrency")),
                                misfire: try misfire(s.misfire, field: field("misfire")), labels: labels,
-                               retentionMs: retentionMs, historyLimit: historyLimit)
+                               retentionMs: retentionMs, historyLimit: historyLimit, placement: placement)
             return PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp)
         }
         for (value, key) in [(s.schedule, "schedule"), (s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")]
@@ -84,7 +85,8 @@ public enum SubmissionPlanner {
             start = .afterStamp(milliseconds: delay)
         }
         let spec = JobSpec(name: name, runAt: runAt, priority: priority, task: task, retry: retry,
-                           timeoutMs: timeoutMs, labels: labels, retentionMs: retentionMs, historyLimit: historyLimit)
+                           timeoutMs: timeoutMs, labels: labels, retentionMs: retentionMs, historyLimit: historyLimit,
+                           placement: placement)
         return PlannedJob(spec: spec, firstFireAt: nil, start: start)
     }
 
@@ -96,6 +98,7 @@ public enum SubmissionPlanner {
         let labels = try labelList(s.labels, field: "labels")
         let retentionMs = try retention(s.retentionSeconds, field: "retention_seconds")
         let historyLimit = try historyLimit(s.historyLimit, field: "history_limit")
+        let dagPlacement = try placement(s.constraints, s.maxPerNode, fieldPrefix: "")
         guard let bodies = s.tasks, !bodies.isEmpty else {
             throw .invalid(field: "tasks", "a DAG needs at least one task")
         }
@@ -112,7 +115,9 @@ public enum SubmissionPlanner {
             tasks.append(DAGTaskSpec(id: id, dependsOn: body.dependsOn ?? [],
                                      task: try taskSpec(body.task, fieldPrefix: prefix),
                                      retry: try retryPolicy(body.retry, fieldPrefix: prefix),
-                                     timeoutMs: try timeout(body.timeoutSeconds, field: prefix + ".timeout_seconds")))
+                                     timeoutMs: try timeout(body.timeoutSeconds, field: prefix + ".timeout_seconds"),
+                                     placement: try placement(body.constraints, body.maxPerNode, fieldPrefix: prefix,
+                                                              inheriting: dagPlacement)))
         }
         let dag: DAGSpec
         do {
@@ -213,6 +218,42 @@ public enum SubmissionPlanner {
         case "skip"?: return .skip
         case let other?: throw .invalid(field: field, "unknown policy '\(FieldProblem.shortened(other))'; use skip or run_once")
         }
+    }
+
+    /// The placement a request's `constraints` and `max_per_node` ask for (422 naming the field:
+    /// a key or value outside ``SchedulerCore/NodeLabelRules``, too many, a limit out of range).
+    /// `inheriting` (a DAG's own) is the default: the task's constraints add to it, its own
+    /// value winning for the same key, and its `max_per_node` replaces it.
+    static func placement(_ constraints: [String: String]?, _ maxPerNode: WireNumber?, fieldPrefix prefix: String,
+                          inheriting base: Placement = .none) throws(APIError) -> Placement {
+        var merged: [String: String] = [:]
+        for constraint in base.constraints { merged[constraint.key] = constraint.value }
+        if let constraints {
+            let field = FieldPath.join(prefix, "constraints")
+            guard constraints.count <= Placement.maxConstraints else {
+                throw .invalid(field: field, "at most \(Placement.maxConstraints) constraints, got \(constraints.count)")
+            }
+            for key in constraints.keys.sorted() {
+                if let problem = NodeLabelRules.problem(key: key, value: constraints[key] ?? "") {
+                    throw .invalid(field: field + "." + FieldProblem.shortened(key), problem)
+                }
+                merged[key] = constraints[key]
+            }
+            guard merged.count <= Placement.maxConstraints else {
+                throw .invalid(field: field, "at most \(Placement.maxConstraints) constraints with the DAG's, got \(merged.count)")
+            }
+        }
+        var limit = base.maxPerNode
+        if let maxPerNode {
+            let field = FieldPath.join(prefix, "max_per_node")
+            let range = Placement.maxPerNodeRange
+            guard let value = try integer(maxPerNode, field: field), range.contains(value) else {
+                throw .invalid(field: field, "must be a whole number of attempts from \(range.lowerBound) to \(range.upperBound); "
+                               + "leave it out for no limit beyond the node's slots")
+            }
+            limit = value
+        }
+        return Placement(constraints: merged.map { KeyValue($0.key, $0.value) }, maxPerNode: limit)
     }
 
     static func labelList(_ labels: [String: String]?, field: String) throws(APIError) -> [KeyValue] {

@@ -17,6 +17,8 @@ public struct ClusterAdministrationRoutes: Sendable {
             APIRoute("POST", "/api/cluster/nodes"), APIRoute("POST", "/api/cluster/nodes/{id}/promote"),
             APIRoute("DELETE", "/api/cluster/nodes/{id}"), APIRoute("POST", "/api/cluster/leader"),
             APIRoute("POST", "/api/cluster/nodes/{id}/clear-divergence"),
+            APIRoute("POST", "/api/cluster/nodes/{id}/drain"), APIRoute("DELETE", "/api/cluster/nodes/{id}/drain"),
+            APIRoute("PUT", "/api/cluster/nodes/{id}/labels"),
         ]
     }
 
@@ -58,7 +60,7 @@ public struct ClusterAdministrationRoutes: Sendable {
                     let mayForward = !request.headers.contains { $0.name.canonicalName == Self.forwardedHeader.lowercased() }
                     if let forwarder, mayForward, let leader = await admin.leaderAPIBase() {
                         let body = route.method == "DELETE" || route.path.hasSuffix("/promote")
-                            || route.path.hasSuffix("/clear-divergence") ? nil
+                            || route.path.hasSuffix("/clear-divergence") || route.path.hasSuffix("/drain") ? nil
                             : try await R.body(request, limit: limits.maxBodyBytes)
                         let response = try await Self.forward(request, body: body, to: leader, with: forwarder)
                         audit?(AuditRecord(caller: caller, route: route.description, id: id, status: Int(response.status.code)))
@@ -70,6 +72,14 @@ public struct ClusterAdministrationRoutes: Sendable {
                         let body = try await R.body(request, limit: limits.maxBodyBytes)
                         let added = try StrictJSON.decode(AddNodeRequest.self, from: body)
                         response = try R.json(try await admin.addNode(added), status: .created)
+                    case ("PUT", "/api/cluster/nodes/{id}/labels"):
+                        let body = try await R.body(request, limit: limits.maxBodyBytes)
+                        let relabel = try StrictJSON.decode(SetLabelsRequest.self, from: body)
+                        response = try R.json(try await admin.setLabels(try R.pathParameter("id", context), relabel.labels))
+                    case ("POST", "/api/cluster/nodes/{id}/drain"):
+                        response = try R.json(try await admin.setDraining(try R.pathParameter("id", context), true))
+                    case ("DELETE", "/api/cluster/nodes/{id}/drain"):
+                        response = try R.json(try await admin.setDraining(try R.pathParameter("id", context), false))
                     case ("POST", "/api/cluster/nodes/{id}/promote"):
                         response = try R.json(try await admin.promoteNode(try R.pathParameter("id", context)))
                     case ("POST", "/api/cluster/nodes/{id}/clear-divergence"):

@@ -91,7 +91,8 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
 
     /// A job.
     public func job(_ id: String, consistency: ReadConsistency) async throws(APIError) -> JobResource {
-        try await jobResource(id, consistency)
+        let job = try await jobResource(id, consistency)
+        return await withWaitReasons([job]).first ?? job
     }
 
     /// A job's status.
@@ -103,7 +104,9 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
 
     /// Jobs newest first.
     public func listJobs(_ query: JobListQuery, consistency: ReadConsistency) async throws(APIError) -> ListPage<JobResource> {
-        try await replica.read(consistency) { state throws(APIError) in try JobLister.list(query, in: state) }
+        var page = try await replica.read(consistency) { state throws(APIError) in try JobLister.list(query, in: state) }
+        page.items = await withWaitReasons(page.items)
+        return page
     }
 
     /// A job's attempts.
@@ -312,6 +315,20 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
     public func stateDigest() async throws(APIError) -> StateDigestResource { try await replica.stateDigest() }
 
     // MARK: Lookups
+
+    /// `jobs` with each queued one's `reason` (``JobWaitReasons``); unchanged when none is
+    /// queued or the cluster view is unavailable.
+    private func withWaitReasons(_ jobs: [JobResource]) async -> [JobResource] {
+        guard JobWaitReasons.needsCluster(jobs), let cluster = try? await replica.cluster() else { return jobs }
+        let limited = jobs.filter { JobWaitReasons.isWaiting($0) && $0.maxPerNode != nil }.map(\.id)
+        var running: [String: [String: Int]] = [:]
+        if !limited.isEmpty {
+            running = (try? await replica.read(.stale) { state throws(APIError) in
+                JobWaitReasons.runningByNode(ofJobs: limited, in: state)
+            }) ?? [:]
+        }
+        return JobWaitReasons.annotate(jobs, cluster: cluster, running: running)
+    }
 
     private func jobResource(_ id: String, _ consistency: ReadConsistency = .stale) async throws(APIError) -> JobResource {
         try await replica.read(consistency) { state throws(APIError) in

@@ -59,6 +59,26 @@ public struct TransferLeaderRequest: Decodable, Hashable, Sendable {
     }
 }
 
+/// The body of `PUT /api/cluster/nodes/{id}/labels`: the member's new labels, replacing all of
+/// its old ones (`{}` removes them).
+public struct SetLabelsRequest: Decodable, Hashable, Sendable {
+    /// The labels.
+    public var labels: [String: String]
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable { case labels }
+
+    /// A request.
+    public init(labels: [String: String]) { self.labels = labels }
+
+    /// Strict: unknown keys are a 400.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        labels = try container.decode([String: String].self, forKey: .labels)
+    }
+}
+
 /// The cluster's membership writes, served by the node (they need Raft, not the scheduler).
 /// Each returns the cluster as the node sees it once the change is done.
 public protocol ClusterAdministration: Sendable {
@@ -77,6 +97,12 @@ public protocol ClusterAdministration: Sendable {
     /// diverged and an operator repaired it (docs/guarantees.md, "Replica checks"). 404 when the
     /// leader holds no divergence of `id`; 503 off the leader.
     func clearDivergence(_ id: String) async throws(APIError) -> ClusterResource
+    /// Marks member `id` draining (`true`: no new attempts there, its running ones finish) or
+    /// takes the mark off. 404 for a non-member; 409 until every member's build reads drain marks.
+    func setDraining(_ id: String, _ draining: Bool) async throws(APIError) -> ClusterResource
+    /// Replaces member `id`'s labels (what placement constraints match). 404 for a non-member;
+    /// 422 `labels.KEY` for a label outside the rules.
+    func setLabels(_ id: String, _ labels: [String: String]) async throws(APIError) -> ClusterResource
 }
 
 extension ClusterAdministration {
@@ -86,5 +112,15 @@ extension ClusterAdministration {
     /// No replica check here: nothing to clear (404).
     public func clearDivergence(_ id: String) async throws(APIError) -> ClusterResource {
         throw .notFound("no replica check holds \(id) back from dispatch")
+    }
+
+    /// No draining: a 404 naming the feature (an administration that predates placement).
+    public func setDraining(_ id: String, _ draining: Bool) async throws(APIError) -> ClusterResource {
+        throw .notFound("draining is not supported by this server")
+    }
+
+    /// No relabelling: a 404 naming the feature (an administration that predates placement).
+    public func setLabels(_ id: String, _ labels: [String: String]) async throws(APIError) -> ClusterResource {
+        throw .notFound("relabelling is not supported by this server")
     }
 }

@@ -23,18 +23,28 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
     /// Only with `schedule`: how many finished DAG runs the cron job keeps (1–1000); omitted,
     /// the cluster's default.
     public var historyLimit: WireNumber?
+    /// Node labels every task's node must carry; a task's own `constraints` add to them (its
+    /// value wins for the same key).
+    public var constraints: [String: String]?
+    /// Every task's `max_per_node` unless the task gives its own.
+    public var maxPerNode: WireNumber?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case name, schedule, timezone, priority, concurrency, misfire, labels, tasks
         case retentionSeconds = "retention_seconds"
         case historyLimit = "history_limit"
+        case constraints
+        case maxPerNode = "max_per_node"
     }
 
     /// A DAG submission.
     public init(name: String? = nil, schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
-                tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil) {
+                tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil,
+                constraints: [String: String]? = nil, maxPerNode: WireNumber? = nil) {
+        self.constraints = constraints
+        self.maxPerNode = maxPerNode
         self.name = name
         self.schedule = schedule
         self.timezone = timezone
@@ -61,6 +71,8 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         tasks = try c.decodeIfPresent([DAGTaskBody].self, forKey: .tasks)
         retentionSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .retentionSeconds)
         historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
+        constraints = try c.decodeIfPresent([String: String].self, forKey: .constraints)
+        maxPerNode = try c.decodeIfPresent(WireNumber.self, forKey: .maxPerNode)
     }
 }
 
@@ -76,6 +88,10 @@ public struct DAGTaskBody: Codable, Hashable, Sendable {
     public var retry: RetryBody?
     /// Per-attempt timeout in seconds.
     public var timeoutSeconds: WireNumber?
+    /// Node labels an attempt's node must carry (`{"gpu": "true"}`); docs/scheduling.md, "Placement".
+    public var constraints: [String: String]?
+    /// At most this many of its attempts on one node at a time (1–1024).
+    public var maxPerNode: WireNumber?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -83,11 +99,15 @@ public struct DAGTaskBody: Codable, Hashable, Sendable {
         case dependsOn = "depends_on"
         case retry
         case timeoutSeconds = "timeout_seconds"
+        case constraints
+        case maxPerNode = "max_per_node"
     }
 
     /// A DAG task.
     public init(id: String? = nil, task: TaskBody? = nil, dependsOn: [String]? = nil, retry: RetryBody? = nil,
-                timeoutSeconds: WireNumber? = nil) {
+                timeoutSeconds: WireNumber? = nil, constraints: [String: String]? = nil, maxPerNode: WireNumber? = nil) {
+        self.constraints = constraints
+        self.maxPerNode = maxPerNode
         self.id = id
         self.task = task
         self.dependsOn = dependsOn
@@ -104,5 +124,7 @@ public struct DAGTaskBody: Codable, Hashable, Sendable {
         dependsOn = try c.decodeIfPresent([String].self, forKey: .dependsOn)
         retry = try c.decodeIfPresent(RetryBody.self, forKey: .retry)
         timeoutSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .timeoutSeconds)
+        constraints = try c.decodeIfPresent([String: String].self, forKey: .constraints)
+        maxPerNode = try c.decodeIfPresent(WireNumber.self, forKey: .maxPerNode)
     }
 }

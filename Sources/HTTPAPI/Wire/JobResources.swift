@@ -60,6 +60,13 @@ public struct JobResource: Codable, Hashable, Sendable {
     /// The job's edit counter (1 at creation, +1 per `PATCH`): what `If-Match` compares with
     /// and what the `ETag` header carries. `nil` only when decoding a server that predates it.
     public var version: Int? = nil
+    /// Node labels its attempts' nodes must carry (absent when none); docs/scheduling.md, "Placement".
+    public var constraints: [String: String]? = nil
+    /// At most this many of its attempts on one node (absent when unlimited).
+    public var maxPerNode: Int? = nil
+    /// Why a queued job waits (`no node with gpu=true`, `all nodes are draining`), computed when
+    /// it is read from the members as the answering node sees them; absent when nothing stops it.
+    public var reason: String? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -78,6 +85,9 @@ public struct JobResource: Codable, Hashable, Sendable {
         case dag, runs
         case retentionSeconds = "retention_seconds"
         case historyLimit = "history_limit"
+        case constraints
+        case maxPerNode = "max_per_node"
+        case reason
     }
 
     /// Writes every key; `next_run_at` and `last_run` are null rather than absent on cron jobs.
@@ -113,6 +123,9 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encode(runs, forKey: .runs)
         try c.encodeIfPresent(retentionSeconds, forKey: .retentionSeconds)
         try c.encodeIfPresent(historyLimit, forKey: .historyLimit)
+        try c.encodeIfPresent(constraints, forKey: .constraints)
+        try c.encodeIfPresent(maxPerNode, forKey: .maxPerNode)
+        try c.encodeIfPresent(reason, forKey: .reason)
     }
 }
 

@@ -36,6 +36,10 @@ public struct JobSubmission: Codable, Hashable, Sendable {
     /// How many finished runs the job keeps (1–1000); omitted, the cluster's `[scheduler]
     /// history_limit`, stamped by the leader.
     public var historyLimit: WireNumber?
+    /// Node labels an attempt's node must carry (`{"gpu": "true"}`); docs/scheduling.md, "Placement".
+    public var constraints: [String: String]?
+    /// At most this many of its attempts on one node at a time (1–1024).
+    public var maxPerNode: WireNumber?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -47,6 +51,8 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         case concurrency, misfire, labels
         case retentionSeconds = "retention_seconds"
         case historyLimit = "history_limit"
+        case constraints
+        case maxPerNode = "max_per_node"
     }
 
     /// A submission (every field optional, as in JSON).
@@ -54,7 +60,10 @@ public struct JobSubmission: Codable, Hashable, Sendable {
                 runAt: APITimestamp? = nil, delaySeconds: WireNumber? = nil, priority: WireNumber? = nil,
                 task: TaskBody? = nil, retry: RetryBody? = nil, timeoutSeconds: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
-                retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil) {
+                retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil,
+                constraints: [String: String]? = nil, maxPerNode: WireNumber? = nil) {
+        self.constraints = constraints
+        self.maxPerNode = maxPerNode
         self.name = name
         self.type = type
         self.schedule = schedule
@@ -91,6 +100,8 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         retentionSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .retentionSeconds)
         historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
+        constraints = try c.decodeIfPresent([String: String].self, forKey: .constraints)
+        maxPerNode = try c.decodeIfPresent(WireNumber.self, forKey: .maxPerNode)
     }
 }
 

@@ -190,14 +190,17 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     /// The leader's replica check of it; absent outside the leader's view, for the leader itself,
     /// with `[cluster] digest_interval_entries = 0`, and from older builds.
     public var replicaCheck: ReplicaCheckResource?
+    /// Whether an operator drains it (no new attempts there); absent from builds before placement.
+    public var draining: Bool?
 
     /// A member.
     public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
                 slots: Int, busy: Int, incarnation: String? = nil, appliedIndex: UInt64? = nil, lag: UInt64? = nil,
                 voter: Bool? = nil, labels: [String: String]? = nil, formatVersion: UInt32? = nil,
-                replicaCheck: ReplicaCheckResource? = nil) {
+                replicaCheck: ReplicaCheckResource? = nil, draining: Bool? = nil) {
         self.formatVersion = formatVersion
         self.replicaCheck = replicaCheck
+        self.draining = draining
         self.appliedIndex = appliedIndex
         self.lag = lag
         self.voter = voter
@@ -219,7 +222,7 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
         case matchIndex = "match_index"
         case slots, busy, incarnation
         case appliedIndex = "applied_index"
-        case lag, voter, labels
+        case lag, voter, labels, draining
         case formatVersion = "format_version"
         case replicaCheck = "replica_check"
     }

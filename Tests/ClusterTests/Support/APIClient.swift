@@ -74,6 +74,11 @@ struct APIClient: Sendable {
         try await send("POST", path, body: data, headers: [:], timeout: timeout)
     }
 
+    /// PUT `path` with `body` as JSON.
+    func put(_ path: String, json body: some Encodable, timeout: Duration = .seconds(15)) async throws -> APIResponse {
+        try await send("PUT", path, body: try JSONEncoder().encode(body), headers: [:], timeout: timeout)
+    }
+
     /// DELETE `path`.
     func delete(_ path: String, timeout: Duration = .seconds(15)) async throws -> APIResponse {
         try await send("DELETE", path, body: nil, headers: [:], timeout: timeout)

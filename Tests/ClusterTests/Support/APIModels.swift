@@ -12,6 +12,8 @@ struct Job: Decodable, Sendable {
     var status: String
     var attempt: Int
     var runs: [Attempt]
+    /// Why a queued job waits (placement), absent otherwise.
+    var reason: String?
 }
 
 /// One attempt (`/api/jobs/{id}/runs` items, a job's `runs`).
@@ -51,6 +53,12 @@ struct ClusterInfo: Decodable, Sendable {
         var incarnation: String?
         /// Whether it votes (absent from older builds).
         var voter: Bool?
+        /// Its labels (absent from older builds).
+        var labels: [String: String]?
+        /// Whether it is drained (absent from older builds).
+        var draining: Bool?
+        /// Attempts running there.
+        var busy: Int?
     }
     var leader: String?
     var term: UInt64
@@ -92,10 +100,13 @@ struct JobSubmission: Encodable, Sendable {
     var task: TaskSpec
     var retry: RetrySpec?
     var timeoutSeconds: Double?
+    /// Node labels its attempts' node must carry.
+    var constraints: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case name, type, schedule, priority, task, retry
         case timeoutSeconds = "timeout_seconds"
+        case constraints
     }
 }
 

@@ -35,6 +35,9 @@ final class TestCluster: Sendable {
         var extraTables = ""
         /// `[cluster] digest_interval_entries`, when not the default.
         var digestIntervalEntries: Int?
+        /// `labels = {…}` of a node's `[[nodes]]` entry, by node id (the inline table's inside:
+        /// `gpu = "true"`).
+        var nodeLabels: [String: String] = [:]
     }
 
     /// The founding node ids, `n1`…`nN`.
@@ -142,6 +145,7 @@ final class TestCluster: Sendable {
                 id = "\(id)"
                 raft = "127.0.0.1:\(ports[2 * index])"
                 api = "127.0.0.1:\(ports[2 * index + 1])"
+                \(timing.nodeLabels[id].map { "labels = {\($0)}" } ?? "")
 
                 """
             if index < count { config += entry }

@@ -328,7 +328,7 @@ const job = {
     $("job-title").textContent = j.name + " (" + j.id + ")";
     const pairs = [["id", j.id], ["name", j.name], ["type", j.type], ["state", j.state], ["status", j.status],
       ["priority", j.priority], ["task", j.task], ["retry", j.retry], ["timeout", j.timeout_seconds + " s"],
-      ["labels", j.labels], ["attempt", j.attempt], ["tries", j.tries], ["created", time(j.created_at)], ["updated", time(j.updated_at)]];
+      ["labels", j.labels], ["constraints", j.constraints], ["max per node", j.max_per_node], ["waiting", j.reason], ["attempt", j.attempt], ["tries", j.tries], ["created", time(j.created_at)], ["updated", time(j.updated_at)]];
     if (j.type === "cron") pairs.push(["schedule", j.schedule + " (" + j.timezone + ")"], ["next run", time(j.next_run_at)], ["concurrency", j.concurrency]);
     else pairs.push(["run at", time(j.run_at)]);
     fields($("job-fields"), pairs);
@@ -559,6 +559,8 @@ const cluster = {
       cell(tr, n.lag === undefined ? "—" : n.lag);
       cell(tr, n.slots);
       cell(tr, n.busy);
+      cell(tr, n.draining ? "yes" : "no", n.draining ? "st-dead" : "");
+      cell(tr, Object.entries(n.labels || {}).map(([k, v]) => k + "=" + v).join(" "));
       cell(tr, n.api, "muted");
       cell(tr, n.format_version === undefined ? "—" : n.format_version);
       // The leader's replica check (docs/guarantees.md): diverged members get no work until cleared.
