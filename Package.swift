@@ -127,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "quorum",
             dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient", "Executor",
-                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
+                           "Notify", "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
                            hummingbirdTLS, nioSSL, asyncHTTPClient, nioCore, x509, asn1]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).

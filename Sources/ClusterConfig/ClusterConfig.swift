@@ -207,10 +207,13 @@ public struct ClusterConfig: Sendable, Equatable {
     public var scheduler: Scheduler
     /// `[events]`: the event stream's window, client buffer and heartbeat.
     public var events: Events
+    /// `[notify]`: notification defaults, delivery limits and SMTP (docs/notifications.md).
+    public var notify: Notify
     public var nodes: [Node]
 
     public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), api: API = API(),
-                scheduler: Scheduler = Scheduler(), events: Events = Events(), nodes: [Node]) {
+                scheduler: Scheduler = Scheduler(), events: Events = Events(), notify: Notify = Notify(),
+                nodes: [Node]) {
         self.cluster = cluster
         self.raft = raft
         self.tls = tls
@@ -218,6 +221,7 @@ public struct ClusterConfig: Sendable, Equatable {
         self.api = api
         self.scheduler = scheduler
         self.events = events
+        self.notify = notify
         self.nodes = nodes
     }
 

@@ -139,6 +139,7 @@ public enum ConfigLoader {
             if let heartbeat = try eventsTable.int("heartbeat_seconds") { events.heartbeatSeconds = heartbeat }
             try eventsTable.finish()
         }
+        let notify = try readNotify(&root)
 
         guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
             throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
@@ -149,7 +150,7 @@ public enum ConfigLoader {
             try nodeTable.finish()
         }
         return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
-                             events: events, nodes: nodes)
+                             events: events, notify: notify, nodes: nodes)
     }
 
     /// `[api.limits]`: each key within its allowed range; `default_page_size` at most `max_page_size`.

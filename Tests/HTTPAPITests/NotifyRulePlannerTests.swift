@@ -1,0 +1,63 @@
+import Foundation
+import HTTPAPI
+import SchedulerCore
+import Testing
+
+@Suite("notify rules on submissions: decoding and 422s naming the field")
+struct NotifyRulePlannerTests {
+    private func plan(_ json: String, prefix: String = "") throws -> [NotificationRule] {
+        let bodies = try JSONDecoder().decode([NotifyRuleBody].self, from: Data(json.utf8))
+        return try NotifyRulePlanner.rules(bodies, fieldPrefix: prefix)
+    }
+
+    private func problem(_ json: String, prefix: String = "") -> APIError? {
+        do {
+            _ = try plan(json, prefix: prefix)
+            return nil
+        } catch let error as APIError {
+            return error
+        } catch {
+            Issue.record("not an APIError: \(error)")
+            return nil
+        }
+    }
+
+    @Test("the issue's example becomes two rules; repeats are dropped and recipients sorted")
+    func example() throws {
+        let rules = try plan(#"[{"on":["dead","dag_failed","dead"],"webhook":"https://hooks.example.com/q"},"#
+                             + #"{"on":["dead"],"email":["z@example.com","ops@example.com"]}]"#)
+        #expect(rules == [NotificationRule(on: [.dead, .dagFailed], webhook: "https://hooks.example.com/q"),
+                          NotificationRule(on: [.dead], email: ["ops@example.com", "z@example.com"])])
+        #expect(try NotifyRulePlanner.rules(nil).isEmpty)
+    }
+
+    @Test("a bad value is a 422 naming the field", arguments: [
+        (#"[{"on":["dead","exploded"],"webhook":"https://h/x"}]"#, "jobs[2].notify[0].on[1]"),
+        (#"[{"webhook":"https://h/x"}]"#, "jobs[2].notify[0].on"),
+        (#"[{"on":[],"webhook":"https://h/x"}]"#, "jobs[2].notify[0].on"),
+        (#"[{"on":["dead"]}]"#, "jobs[2].notify[0]"),
+        (#"[{"on":["dead"],"webhook":"ftp://h/x"}]"#, "jobs[2].notify[0].webhook"),
+        (#"[{"on":["dead"],"webhook":"https://h/a b"}]"#, "jobs[2].notify[0].webhook"),
+        (#"[{"on":["dead"],"email":["ok@x.org","Ops <o@x.org>"]}]"#, "jobs[2].notify[0].email[1]"),
+    ])
+    func invalid(_ json: String, _ field: String) {
+        let error = problem(json, prefix: "jobs[2]")
+        #expect(error?.code == .invalid)
+        #expect(error?.field == field, "\(String(describing: error))")
+    }
+
+    @Test("limits: at most 10 rules and 20 recipients per rule")
+    func limits() {
+        let rule = #"{"on":["dead"],"webhook":"https://h/x"}"#
+        #expect(problem("[" + Array(repeating: rule, count: 11).joined(separator: ",") + "]")?.field == "notify")
+        let many = (0..<21).map { "\"a\($0)@x.org\"" }.joined(separator: ",")
+        #expect(problem(#"[{"on":["dead"],"email":["# + many + "]}]")?.field == "notify[0].email")
+        let long = "https://h/" + String(repeating: "a", count: 2_048)
+        #expect(problem(#"[{"on":["dead"],"webhook":""# + long + #""}]"#)?.field == "notify[0].webhook")
+    }
+
+    @Test("an unknown key in a rule is refused at decoding")
+    func unknownKey() {
+        #expect(throws: (any Error).self) { try plan(#"[{"on":["dead"],"webhook":"https://h/x","url":"x"}]"#) }
+    }
+}
