@@ -25,6 +25,11 @@ import BinaryCoding
 /// ``SpecFormat/historyLimits``). Tag 22 wraps a trigger (tag 11 or 18) or a requeue (tag 12)
 /// with the client's idempotency stamp. Both need command format 6 (``CommandCodec/jobEdits``):
 /// an older build stops at "unknown command tag" rather than apply something else.
+///
+/// Tag 23 wraps a job submit (tag 1) whose spec uses the ``SpecFormat/notifyRules`` layout (as
+/// tag 20, then the spec's `notify` rules); tag 24 is a job edit whose spec has rules, in that
+/// layout. Only specs with rules are written so; both need command format 7
+/// (``CommandCodec/notifyRules``).
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -64,10 +69,16 @@ public enum CommandCodec {
     static let editJobTag: UInt8 = 21
     /// The tag of ``Command/idempotent(_:_:)``.
     static let idempotentTag: UInt8 = 22
+    /// The tag that marks a job submit whose spec carries `notify` rules (``SpecFormat/notifyRules``).
+    static let notifyRulesTag: UInt8 = 23
+    /// The tag of a ``Command/editJob(_:)`` whose spec carries `notify` rules.
+    static let editJobWithNotifyTag: UInt8 = 24
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
-        let format: SpecFormat = command.carriesHistoryLimit ? .historyLimits : command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
+        let format: SpecFormat = command.carriesNotifyRulesInSubmit ? .notifyRules
+            : command.carriesHistoryLimit ? .historyLimits : command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
+        case .notifyRules: w.write(notifyRulesTag)
         case .historyLimits: w.write(historyLimitsTag)
         case .lostAttemptCaps: w.write(lostAttemptCapsTag)
         case .v1: break
@@ -141,9 +152,10 @@ public enum CommandCodec {
             w.write(UInt8(15))
             w.writeArray(commands) { w, c in encode(c, into: &w) }
         case .editJob(let e):
-            w.write(editJobTag)
+            let withRules = !e.spec.notify.isEmpty
+            w.write(withRules ? editJobWithNotifyTag : editJobTag)
             w.write(e.jobID.rawValue)
-            w.write(e.spec, format: .historyLimits)
+            w.write(e.spec, format: withRules ? .notifyRules : .historyLimits)
             w.write(e.expectedVersion)
             w.writeOptional(e.nextFireAt) { $0.write($1) }
         case .idempotent(let stamp, let inner):
@@ -163,6 +175,9 @@ public enum CommandCodec {
         }
         if format == .historyLimits, tag != 1 {
             throw DecodeError("tag \(historyLimitsTag) must wrap a job submit (tag 1), not tag \(tag)", offset: tagOffset)
+        }
+        if format == .notifyRules, tag != 1 {
+            throw DecodeError("tag \(notifyRulesTag) must wrap a job submit (tag 1), not tag \(tag)", offset: tagOffset)
         }
         switch tag {
         case 1:
@@ -228,9 +243,11 @@ public enum CommandCodec {
             return try decodeCommand(&r, allowBatch: false, format: .lostAttemptCaps)
         case historyLimitsTag where format == .v1:
             return try decodeCommand(&r, allowBatch: false, format: .historyLimits)
-        case editJobTag:
+        case notifyRulesTag where format == .v1:
+            return try decodeCommand(&r, allowBatch: false, format: .notifyRules)
+        case editJobTag, editJobWithNotifyTag:
             let job = JobID(try r.readString())
-            let spec = try r.readJobSpec(format: .historyLimits)
+            let spec = try r.readJobSpec(format: tag == editJobTag ? .historyLimits : .notifyRules)
             let expected = try r.readInt()
             let next = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
             return .editJob(EditJob(jobID: job, spec: spec, expectedVersion: expected, nextFireAt: next))

@@ -26,8 +26,10 @@ extension CommandCodec {
     ///   a follower forwarding to an older leader stamps its own).
     /// - 6: ``Command/editJob(_:)`` (entry tag 21) and idempotent trigger/requeue
     ///   (``Command/idempotent(_:_:)``, entry tag 22); ``jobEdits``.
+    /// - 7: job submits and edits whose specs carry `notify` rules (entry tags 23 and 24;
+    ///   ``notifyRules``).
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 6
+    public static let buildFormatVersion: UInt32 = 7
 
     /// The first format version whose builds decode ``TaskRunIDStyle/dot`` commands.
     public static let urlSafeTaskRunIDs: UInt32 = 3
@@ -48,6 +50,11 @@ extension CommandCodec {
     /// trigger/requeue. No downgrade exists for them: during an upgrade the gate refuses them
     /// (503 "upgrade in progress").
     public static let jobEdits: UInt32 = 6
+
+    /// The first format version whose builds decode job specs with `notify` rules
+    /// (``JobSpec/notify``). No downgrade exists: dropping a team's rules would silently stop
+    /// its notifications, so during an upgrade the gate refuses such writes (503).
+    public static let notifyRules: UInt32 = 7
 }
 
 extension Command {
@@ -56,6 +63,7 @@ extension Command {
     /// ``CommandCodec/urlSafeTaskRunIDs``; a submit carrying a lost cap
     /// ``CommandCodec/lostAttemptCaps``; everything else ``CommandCodec/baselineFormatVersion``.
     public var minimumFormatVersion: UInt32 {
+        if carriesNotifyRules { return CommandCodec.notifyRules }
         if carriesHistoryLimit { return CommandCodec.historyLimits }
         if carriesLostAttemptCaps { return CommandCodec.lostAttemptCaps }
         return switch self {
@@ -87,6 +95,8 @@ extension Command {
     /// unprotected, as before format 6, rather than fail during an upgrade); a job edit has no
     /// older spelling and stays as it is, for the gate to refuse.
     public func compatible(withFormat version: UInt32) -> Command {
+        // Rules have no older spelling: left as they are, for the gate to refuse.
+        if version < CommandCodec.notifyRules, containsNotifyRules { return self }
         if version < CommandCodec.jobEdits {
             switch self {
             case .idempotent(_, let inner): return inner.compatible(withFormat: version)

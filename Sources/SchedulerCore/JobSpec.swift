@@ -152,6 +152,9 @@ public final class JobSpec: Hashable, Sendable {
     /// command format 5: its history keeps ``SchedulerConfig/attemptHistoryLimit`` attempts and
     /// its DAG runs stay for their retention.
     public let historyLimit: Int?
+    /// Who is told about what (`notify`, docs/notifications.md); empty for a job submitted
+    /// before command format 7 (``CommandCodec/notifyRules``) or that asked for nothing.
+    public let notify: [NotificationRule]
 
     /// Default per-attempt timeout: 1 hour.
     public static let defaultTimeoutMs: Int64 = 3_600_000
@@ -180,7 +183,8 @@ public final class JobSpec: Hashable, Sendable {
                 retry: RetryPolicy = .default, timeoutMs: Int64 = JobSpec.defaultTimeoutMs,
                 concurrency: ConcurrencyPolicy = .allow, misfire: MisfirePolicy = .runOnce,
                 startingDeadlineMs: Int64 = JobSpec.defaultStartingDeadlineMs,
-                labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs, historyLimit: Int? = nil) {
+                labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs, historyLimit: Int? = nil,
+                notify: [NotificationRule] = []) {
         self.name = name
         self.schedule = schedule
         self.runAt = runAt
@@ -195,6 +199,7 @@ public final class JobSpec: Hashable, Sendable {
         self.labels = labels.sorted { $0.key < $1.key }
         self.retentionMs = retentionMs
         self.historyLimit = historyLimit
+        self.notify = notify
     }
 
     /// `once` or `cron`.
@@ -207,7 +212,8 @@ public final class JobSpec: Hashable, Sendable {
             && lhs.retry == rhs.retry && lhs.timeoutMs == rhs.timeoutMs
             && lhs.concurrency == rhs.concurrency && lhs.misfire == rhs.misfire
             && lhs.startingDeadlineMs == rhs.startingDeadlineMs && lhs.labels == rhs.labels
-            && lhs.retentionMs == rhs.retentionMs && lhs.historyLimit == rhs.historyLimit)
+            && lhs.retentionMs == rhs.retentionMs && lhs.historyLimit == rhs.historyLimit
+            && lhs.notify == rhs.notify)
     }
     /// Hashes the identifying fields.
     public func hash(into hasher: inout Hasher) {

@@ -23,9 +23,14 @@ import BinaryCoding
 /// only once some job was edited (a version above 1, admitted once every member runs command
 /// format 6), for the same reason: until then the bytes stay those of version 2, 3 or 4. Older
 /// snapshots restore with every job at version 1.
+///
+/// Version 6 is version 5 with each job spec's `notify` rules (``SpecFormat/notifyRules``),
+/// written only once some job has rules (command format 7).
 public enum SchedulerSnapshot {
-    /// The newest format version (what a state with an edited job is written as).
-    public static let version: UInt8 = 5
+    /// The newest format version (what a state with `notify` rules in some job is written as).
+    public static let version: UInt8 = 6
+    /// The version a state with an edited job but no `notify` rules is written as.
+    public static let versionWithEdits: UInt8 = 5
     /// The version a state with history limits but no edited job is written as.
     static let versionWithHistoryLimits: UInt8 = 4
     /// The version a state with lost caps but no history limit is written as.
@@ -52,10 +57,13 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
-        let hasEdits = jobs.contains { $0.version != 1 }
-        let format: SpecFormat = hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
+        let hasNotifyRules = self.hasNotifyRules
+        let hasEdits = hasNotifyRules || jobs.contains { $0.version != 1 }
+        let format: SpecFormat = hasNotifyRules ? .notifyRules
+            : hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
-        case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.version : SchedulerSnapshot.versionWithHistoryLimits)
+        case .notifyRules: w.write(SchedulerSnapshot.version)
+        case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.versionWithEdits : SchedulerSnapshot.versionWithHistoryLimits)
         case .lostAttemptCaps: w.write(SchedulerSnapshot.versionWithLostCaps)
         case .v1: w.write(SchedulerSnapshot.versionWithoutLostCaps)
         }
@@ -103,7 +111,7 @@ extension SchedulerState {
         counters.jobsSubmitted = try r.readUInt64()
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
-        let format: SpecFormat = v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
+        let format: SpecFormat = v >= 6 ? .notifyRules : v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
         jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 5) }
         runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
         dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in

@@ -12,9 +12,14 @@ enum SpecFormat: Sendable {
     /// As ``lostAttemptCaps``, and each job spec ends with its optional
     /// ``JobSpec/historyLimit`` (entry tag 20, snapshots from version 4).
     case historyLimits
+    /// As ``historyLimits``, and each job spec then ends with its ``JobSpec/notify`` rules
+    /// (entry tags 23 and 24, snapshots from version 6).
+    case notifyRules
 
     /// Whether retry policies carry the optional lost cap.
     var hasLostCaps: Bool { self != .v1 }
+    /// Whether job specs carry the optional history limit.
+    var hasHistoryLimit: Bool { self == .historyLimits || self == .notifyRules }
 }
 
 extension BinaryWriter {
@@ -79,7 +84,13 @@ extension BinaryWriter {
         write(spec.startingDeadlineMs)
         writeArray(spec.labels) { $0.write($1) }
         write(spec.retentionMs)
-        if format == .historyLimits { writeOptional(spec.historyLimit) { $0.write($1) } }
+        if format.hasHistoryLimit { writeOptional(spec.historyLimit) { $0.write($1) } }
+        if format == .notifyRules { writeArray(spec.notify) { $0.write($1) } }
+    }
+    mutating func write(_ rule: NotificationRule) {
+        writeArray(rule.on) { $0.write($1.rawValue) }
+        writeOptional(rule.webhook) { $0.write($1) }
+        writeArray(rule.email) { $0.write($1) }
     }
     mutating func write(_ stamp: IdempotencyStamp) {
         write(stamp.key)
@@ -160,13 +171,23 @@ extension BinaryReader {
         let labels = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readKeyValue() }
         let retention = try readInt64()
         var historyLimit: Int?
-        if format == .historyLimits {
+        if format.hasHistoryLimit {
             historyLimit = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt() }
+        }
+        var notify: [NotificationRule] = []
+        if format == .notifyRules {
+            notify = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationRule() }
         }
         return JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task,
                        dag: dag, retry: retry, timeoutMs: timeoutMs, concurrency: concurrency,
                        misfire: misfire, startingDeadlineMs: deadline, labels: labels,
-                       retentionMs: retention, historyLimit: historyLimit)
+                       retentionMs: retention, historyLimit: historyLimit, notify: notify)
+    }
+    mutating func readNotificationRule() throws(DecodeError) -> NotificationRule {
+        let on = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readEnum(NotificationTrigger.self) }
+        let webhook = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readString() }
+        let email = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readString() }
+        return NotificationRule(on: on, webhook: webhook, email: email)
     }
     mutating func readIdempotencyStamp() throws(DecodeError) -> IdempotencyStamp {
         IdempotencyStamp(key: try readString(), bodyDigest: try readUInt64())

@@ -59,6 +59,7 @@ extension JobSpec {
                 timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire, startingDeadlineMs: startingDeadlineMs,
                 labels: labels,
                 retentionMs: retentionMs == JobSpec.clusterDefaultRetentionMs ? defaults.retentionMs : retentionMs,
-                historyLimit: historyLimit == JobSpec.clusterDefaultHistoryLimit ? defaults.historyLimit : historyLimit)
+                historyLimit: historyLimit == JobSpec.clusterDefaultHistoryLimit ? defaults.historyLimit : historyLimit,
+                notify: notify)
     }
 }

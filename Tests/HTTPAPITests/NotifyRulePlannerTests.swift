@@ -60,4 +60,16 @@ struct NotifyRulePlannerTests {
     func unknownKey() {
         #expect(throws: (any Error).self) { try plan(#"[{"on":["dead"],"webhook":"https://h/x","url":"x"}]"#) }
     }
+
+    @Test("a job submission's notify lands in the planned spec; a bad one is a 422 under its item's prefix")
+    func submission() throws {
+        let body = #"{"name":"etl","notify":[{"on":["dead"],"webhook":"https://h.example.com/x"}]}"#
+        let submission = try JSONDecoder().decode(JobSubmission.self, from: Data(body.utf8))
+        let planned = try SubmissionPlanner.planJob(submission, now: Timestamp(milliseconds: 1_000))
+        #expect(planned.spec.notify == [NotificationRule(on: [.dead], webhook: "https://h.example.com/x")])
+        let bad = try JSONDecoder().decode(JobSubmission.self, from: Data(#"{"name":"etl","notify":[{"on":["dead"]}]}"#.utf8))
+        #expect(throws: APIError.invalid(field: "jobs[1].notify[0]", "names no destination: give a webhook URL, email recipients, or both")) {
+            try SubmissionPlanner.planJob(bad, now: Timestamp(milliseconds: 1_000), fieldPrefix: "jobs[1]")
+        }
+    }
 }

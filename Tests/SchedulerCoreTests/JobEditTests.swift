@@ -137,7 +137,7 @@ struct JobEditTests {
             h.apply(.editJob(EditJob(jobID: JobID("c"), spec: Self.edited(spec, priority: version), expectedVersion: version)))
         }
         let bytes = h.state.snapshot()
-        #expect(bytes[4] == SchedulerSnapshot.version)
+        #expect(bytes[4] == SchedulerSnapshot.versionWithEdits)
         let restored = try SchedulerState(snapshot: bytes)
         #expect(restored.job(JobID("c"))?.version == 4)
         #expect(restored.job(JobID("o"))?.version == 1)

@@ -63,7 +63,7 @@ public enum EditPlanner {
         let spec = JobSpec(name: old.name, schedule: schedule, runAt: old.runAt, priority: priority, task: task, dag: old.dag,
                            retry: retry, timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire,
                            startingDeadlineMs: old.startingDeadlineMs, labels: labels, retentionMs: old.retentionMs,
-                           historyLimit: old.historyLimit)
+                           historyLimit: old.historyLimit, notify: old.notify)
         return PlannedEdit(edit: EditJob(jobID: job.id, spec: spec, expectedVersion: job.version, nextFireAt: nextFire),
                            reschedules: nextFire != nil)
     }

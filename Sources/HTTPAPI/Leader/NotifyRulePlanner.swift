@@ -33,7 +33,8 @@ public enum NotifyRulePlanner {
         }
         if let webhook = body.webhook {
             let lower = webhook.lowercased()
-            guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), webhook.utf8.count > 8 else {
+            let scheme = ["https://", "http://"].first { lower.hasPrefix($0) }
+            guard let scheme, webhook.utf8.count > scheme.utf8.count else {
                 throw .invalid(field: field + ".webhook", "'\(FieldProblem.shortened(webhook))' is not an http:// or https:// URL")
             }
             guard webhook.utf8.count <= NotificationRule.maxURLBytes else {

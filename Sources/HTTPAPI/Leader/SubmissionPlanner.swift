@@ -30,6 +30,7 @@ public enum SubmissionPlanner {
     public static func planJob(_ s: JobSubmission, now: Timestamp, fieldPrefix prefix: String = "") throws(APIError) -> PlannedJob {
         func field(_ name: String) -> String { FieldPath.join(prefix, name) }
         let name = try requireName(s.name, field: field("name"))
+        let notify = try NotifyRulePlanner.rules(s.notify, fieldPrefix: prefix)
         let isCron: Bool
         switch s.type {
         case nil: isCron = s.schedule != nil
@@ -59,7 +60,7 @@ public enum SubmissionPlanner {
                                priority: priority, task: task, retry: retry, timeoutMs: timeoutMs,
                                concurrency: try concurrency(s.concurrency, field: field("concurrency")),
                                misfire: try misfire(s.misfire, field: field("misfire")), labels: labels,
-                               retentionMs: retentionMs, historyLimit: historyLimit)
+                               retentionMs: retentionMs, historyLimit: historyLimit, notify: notify)
             return PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp)
         }
         for (value, key) in [(s.schedule, "schedule"), (s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")]
@@ -84,7 +85,8 @@ public enum SubmissionPlanner {
             start = .afterStamp(milliseconds: delay)
         }
         let spec = JobSpec(name: name, runAt: runAt, priority: priority, task: task, retry: retry,
-                           timeoutMs: timeoutMs, labels: labels, retentionMs: retentionMs, historyLimit: historyLimit)
+                           timeoutMs: timeoutMs, labels: labels, retentionMs: retentionMs, historyLimit: historyLimit,
+                           notify: notify)
         return PlannedJob(spec: spec, firstFireAt: nil, start: start)
     }
 

@@ -36,6 +36,9 @@ public struct JobSubmission: Codable, Hashable, Sendable {
     /// How many finished runs the job keeps (1–1000); omitted, the cluster's `[scheduler]
     /// history_limit`, stamped by the leader.
     public var historyLimit: WireNumber?
+    /// Who is told about what (``NotifyRuleBody``; checked by ``NotifyRulePlanner``); omitted,
+    /// only the cluster's `[notify] on` defaults apply.
+    public var notify: [NotifyRuleBody]?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -47,6 +50,7 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         case concurrency, misfire, labels
         case retentionSeconds = "retention_seconds"
         case historyLimit = "history_limit"
+        case notify
     }
 
     /// A submission (every field optional, as in JSON).
@@ -54,7 +58,7 @@ public struct JobSubmission: Codable, Hashable, Sendable {
                 runAt: APITimestamp? = nil, delaySeconds: WireNumber? = nil, priority: WireNumber? = nil,
                 task: TaskBody? = nil, retry: RetryBody? = nil, timeoutSeconds: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
-                retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil) {
+                retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil, notify: [NotifyRuleBody]? = nil) {
         self.name = name
         self.type = type
         self.schedule = schedule
@@ -70,6 +74,7 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         self.labels = labels
         self.retentionSeconds = retentionSeconds
         self.historyLimit = historyLimit
+        self.notify = notify
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -91,6 +96,7 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         retentionSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .retentionSeconds)
         historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
+        notify = try c.decodeIfPresent([NotifyRuleBody].self, forKey: .notify)
     }
 }
 
