@@ -73,3 +73,22 @@ struct NotifyRulePlannerTests {
         }
     }
 }
+
+@Suite("notify rules in job resources")
+struct NotifyRuleResourceTests {
+    @Test("a stored rule shows as submitted (normalised); a job without rules has no notify key")
+    func resource() throws {
+        let rule = NotificationRule(on: [.dead, .timedOut], webhook: "https://h.example.com/x", email: ["b@x.org", "a@x.org"])
+        let body = NotifyRuleBody(rule: rule)
+        #expect(body == NotifyRuleBody(on: ["dead", "timed_out"], webhook: "https://h.example.com/x", email: ["a@x.org", "b@x.org"]))
+        #expect(try NotifyRulePlanner.rules([body]) == [rule])
+        var state = SchedulerState()
+        _ = state.apply(.submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "j", notify: [rule]), runID: "r")), at: Timestamp(milliseconds: 5))
+        _ = state.apply(.submitJob(SubmitJob(jobID: "k", spec: JobSpec(name: "k"), runID: "s")), at: Timestamp(milliseconds: 5))
+        let withRules = ResourceMapper.job(try #require(state.job("j")), in: state)
+        let without = ResourceMapper.job(try #require(state.job("k")), in: state)
+        #expect(withRules.notify == [body])
+        let json = String(decoding: try JSONEncoder().encode(without), as: UTF8.self)
+        #expect(!json.contains("\"notify\""))
+    }
+}

@@ -60,10 +60,13 @@ public struct JobResource: Codable, Hashable, Sendable {
     /// The job's edit counter (1 at creation, +1 per `PATCH`): what `If-Match` compares with
     /// and what the `ETag` header carries. `nil` only when decoding a server that predates it.
     public var version: Int? = nil
+    /// Its `notify` rules as submitted (normalised: repeats dropped, recipients sorted); absent
+    /// when it has none, so responses for jobs without rules are unchanged.
+    public var notify: [NotifyRuleBody]? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, name, type, state, status, version, schedule, timezone
+        case id, name, type, state, status, version, schedule, timezone, notify
         case runAt = "run_at"
         case nextRunAt = "next_run_at"
         case lastRun = "last_run"
@@ -113,6 +116,7 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encode(runs, forKey: .runs)
         try c.encodeIfPresent(retentionSeconds, forKey: .retentionSeconds)
         try c.encodeIfPresent(historyLimit, forKey: .historyLimit)
+        try c.encodeIfPresent(notify, forKey: .notify)
     }
 }
 

@@ -1,3 +1,5 @@
+import SchedulerCore
+
 /// One entry of a submission's `notify`: `{"on": ["dead"], "webhook": "https://…"}` or
 /// `{"on": ["dead"], "email": ["ops@example.com"]}` (docs/notifications.md). Decoding checks the
 /// shape only; ``NotifyRulePlanner`` checks the values and names the field in a 422.
@@ -19,6 +21,11 @@ public struct NotifyRuleBody: Codable, Hashable, Sendable {
         self.on = on
         self.webhook = webhook
         self.email = email
+    }
+
+    /// The body that shows a stored rule.
+    public init(rule: NotificationRule) {
+        self.init(on: rule.on.map(\.description), webhook: rule.webhook, email: rule.email.isEmpty ? nil : rule.email)
     }
 
     /// Decodes strictly: unknown fields are rejected.
