@@ -92,3 +92,20 @@ struct NotifyRuleResourceTests {
         #expect(!json.contains("\"notify\""))
     }
 }
+
+@Suite("notify rules in PATCH /api/jobs/{id}")
+struct NotifyRulePatchTests {
+    @Test("a patch without notify keeps the rules; notify replaces them whole; [] removes them; a bad one is a 422")
+    func patch() throws {
+        let rule = NotificationRule(on: [.dead], webhook: "https://h.example.com/x")
+        var state = SchedulerState()
+        _ = state.apply(.submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "j", notify: [rule]), runID: "r")), at: Timestamp(milliseconds: 5))
+        let job = try #require(state.job("j"))
+        let now = Timestamp(milliseconds: 10)
+        #expect(try EditPlanner.plan(JobPatch(priority: .integer(3)), job: job, now: now).edit.spec.notify == [rule])
+        let replaced = try EditPlanner.plan(JobPatch(notify: [NotifyRuleBody(on: ["succeeded"], email: ["a@x.org"])]), job: job, now: now)
+        #expect(replaced.edit.spec.notify == [NotificationRule(on: [.succeeded], email: ["a@x.org"])])
+        #expect(try EditPlanner.plan(JobPatch(notify: []), job: job, now: now).edit.spec.notify.isEmpty)
+        #expect(throws: APIError.self) { try EditPlanner.plan(JobPatch(notify: [NotifyRuleBody(on: ["nope"], webhook: "https://h/x")]), job: job, now: now) }
+    }
+}
