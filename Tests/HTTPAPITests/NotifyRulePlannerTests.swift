@@ -109,3 +109,25 @@ struct NotifyRulePatchTests {
         #expect(throws: APIError.self) { try EditPlanner.plan(JobPatch(notify: [NotifyRuleBody(on: ["nope"], webhook: "https://h/x")]), job: job, now: now) }
     }
 }
+
+@Suite("notify rules on DAG submissions")
+struct NotifyRuleDAGTests {
+    @Test("a scheduled DAG's cron job carries the rules; a one-off DAG run with rules is a 422 naming notify")
+    func dag() throws {
+        let rules = [NotifyRuleBody(on: ["dag_failed"], webhook: "https://h.example.com/x")]
+        let tasks = [DAGTaskBody(id: "a")]
+        let now = Timestamp(milliseconds: 1_000)
+        let scheduled = try SubmissionPlanner.planDAG(DAGSubmission(name: "etl", schedule: "0 * * * *", tasks: tasks, notify: rules), now: now)
+        guard case .cronJob(let job) = scheduled else {
+            Issue.record("not a cron job: \(scheduled)")
+            return
+        }
+        #expect(job.spec.notify == [NotificationRule(on: [.dagFailed], webhook: "https://h.example.com/x")])
+        #expect(throws: APIError.self) { try SubmissionPlanner.planDAG(DAGSubmission(name: "etl", tasks: tasks, notify: rules), now: now) }
+        do {
+            _ = try SubmissionPlanner.planDAG(DAGSubmission(name: "etl", tasks: tasks, notify: rules), now: now)
+        } catch {
+            #expect(error.field == "notify")
+        }
+    }
+}

@@ -122,7 +122,12 @@ public enum SubmissionPlanner {
         } catch {
             throw APIError(dag: error)
         }
+        let notify = try NotifyRulePlanner.rules(s.notify)
         guard let expression = s.schedule else {
+            if !notify.isEmpty {
+                throw .invalid(field: "notify", "notify is only for a scheduled DAG in this build (a one-off DAG run does not "
+                               + "carry rules yet); add a schedule, or rely on the cluster's [notify] on")
+            }
             if s.historyLimit != nil {
                 throw .invalid(field: "history_limit", "history_limit is only for a scheduled DAG (its finished DAG runs); add a schedule or remove it")
             }
@@ -140,7 +145,7 @@ public enum SubmissionPlanner {
                            priority: priority, dag: dag,
                            concurrency: try concurrency(s.concurrency, field: "concurrency"),
                            misfire: try misfire(s.misfire, field: "misfire"), labels: labels, retentionMs: retentionMs,
-                           historyLimit: historyLimit)
+                           historyLimit: historyLimit, notify: notify)
         return .cronJob(PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp))
     }
 

@@ -23,18 +23,23 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
     /// Only with `schedule`: how many finished DAG runs the cron job keeps (1–1000); omitted,
     /// the cluster's default.
     public var historyLimit: WireNumber?
+    /// Only with `schedule`: the cron job's `notify` rules (``NotifyRuleBody``); a one-off DAG
+    /// run does not carry rules yet (422).
+    public var notify: [NotifyRuleBody]?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case name, schedule, timezone, priority, concurrency, misfire, labels, tasks
         case retentionSeconds = "retention_seconds"
         case historyLimit = "history_limit"
+        case notify
     }
 
     /// A DAG submission.
     public init(name: String? = nil, schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
-                tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil) {
+                tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil,
+                notify: [NotifyRuleBody]? = nil) {
         self.name = name
         self.schedule = schedule
         self.timezone = timezone
@@ -45,6 +50,7 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         self.tasks = tasks
         self.retentionSeconds = retentionSeconds
         self.historyLimit = historyLimit
+        self.notify = notify
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -61,6 +67,7 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         tasks = try c.decodeIfPresent([DAGTaskBody].self, forKey: .tasks)
         retentionSeconds = try c.decodeIfPresent(WireNumber.self, forKey: .retentionSeconds)
         historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
+        notify = try c.decodeIfPresent([NotifyRuleBody].self, forKey: .notify)
     }
 }
 
