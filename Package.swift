@@ -25,6 +25,7 @@ let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift
 let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let clocks = Target.Dependency.product(name: "Clocks", package: "swift-clocks")
+let hashTrees = Target.Dependency.product(name: "HashTreeCollections", package: "swift-collections")
 
 let package = Package(
     name: "quorum",
@@ -48,6 +49,7 @@ let package = Package(
         .library(name: "EgressPolicy", targets: ["EgressPolicy"]),
         .library(name: "EgressHTTP", targets: ["EgressHTTP"]),
         .library(name: "Notify", targets: ["Notify"]),
+        .library(name: "Chaos", targets: ["Chaos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,6 +67,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // TreeDictionary: the scheduler's id indexes, copied in O(1) for readers' views (issue #12).
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Test-only: `TestClock` drives the node runtime's injected clock (NodeRuntimeTests).
         .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
     ],
@@ -95,7 +99,7 @@ let package = Package(
         // Knows no scheduler: the integration maps scheduler events to NotificationEvent.
         .target(name: "Notify", dependencies: ["EgressPolicy", "EgressHTTP", crypto, asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL, nioTLS, logging]),
         // The replicated scheduler state machine: pure and deterministic, time comes from commands.
-        .target(name: "SchedulerCore", dependencies: ["BinaryCoding"]),
+        .target(name: "SchedulerCore", dependencies: ["BinaryCoding", hashTrees]),
         // Pure planning: requests and time become commands (cron next fires, the leader's duties, ids).
         // No HTTP types, no I/O: the API and the runtime both build on it.
         .target(name: "SchedulerPlanning", dependencies: ["SchedulerCore", "Cron"]),
@@ -123,11 +127,14 @@ let package = Package(
                            "SchedulerPlanning", "Executor", "ClusterConfig", "BinaryCoding", logging, nioCore]),
         // The API client the CLI uses: typed requests and replies, failover across nodes.
         .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL]),
+        // `quorum chaos`: a generated local cluster, fault-injecting link proxies, the workload, the
+        // nemesis, the history and its checker (the checker is pure). Talks to nodes over HTTP only.
+        .target(name: "Chaos", dependencies: ["DeterministicRandom", asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(
             name: "quorum",
-            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeMetrics", "QuorumClient", "Executor",
-                           "Notify", "HTTPAPI", "SchedulerPlanning", "SchedulerCore", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
+            dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeCore", "NodeMetrics", "QuorumClient", "Executor",
+                           "Notify", "HTTPAPI", "SchedulerPlanning", "SchedulerCore", "Chaos", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
                            hummingbirdTLS, nioSSL, asyncHTTPClient, nioCore, x509, asn1]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
@@ -166,6 +173,7 @@ let package = Package(
             name: "NodeMetricsTests",
             dependencies: ["NodeMetrics", "SchedulerCore", "HTTPAPI", coreMetrics, hummingbirdTesting]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "RaftCore", "RaftStorage", "DeterministicRandom", logging]),
+        .testTarget(name: "ChaosTests", dependencies: ["Chaos"]),
         .testTarget(name: "ClusterConfigTests", dependencies: ["ClusterConfig", "EgressPolicy"]),
         .testTarget(name: "EgressPolicyTests", dependencies: ["EgressPolicy", "DeterministicRandom"]),
         .testTarget(
@@ -174,12 +182,12 @@ let package = Package(
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
-                           "BinaryCoding", "Node", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
+                           "BinaryCoding", "Node", "ClusterConfig", "RaftStorage", "NodeMetrics", logging, nioCore, clocks]),
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",
-            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime",
-                           "SchedulerPlanning", "ClusterConfig", "Transport"]),
+            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime", "NodeCore",
+                           "SchedulerPlanning", "ClusterConfig", "Transport", asyncHTTPClient, logging]),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(
             name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],

@@ -35,7 +35,8 @@ io_modules = ["NIOCore", "NIOPosix", "NIOSSL", "Hummingbird", "AsyncHTTPClient",
 forbidden = [("NodeRuntime", "HTTPAPI"), ("HTTPAPI", "NodeRuntime"), ("HTTPAPI", "Node"), ("SchedulerCore", "Cron"),
              ("SchedulerPlanning", "HTTPAPI"), ("NodeCore", "HTTPAPI"), ("Executor", "NodeRuntime"), ("QuorumClient", "NodeRuntime"),
              ("Notify", "SchedulerCore"), ("Notify", "HTTPAPI"), ("Notify", "NodeRuntime"), ("Notify", "Executor"),
-             ("EgressHTTP", "SchedulerCore"), ("EgressPolicy", "EgressHTTP")]
+             ("EgressHTTP", "SchedulerCore"), ("EgressPolicy", "EgressHTTP"),
+             ("Chaos", "NodeRuntime"), ("Chaos", "HTTPAPI"), ("Chaos", "Node")]
 forbidden += [(p, m) for p in pure for m in io_modules]
 failures = [(a, b, path(a, b)) for a, b in forbidden if a in deps and path(a, b)]
 for a, b, trail in failures:

@@ -4,7 +4,8 @@
 # processes loop `GET /api/jobs?label=a:b3&label=x:y5&limit=50` on the leader (1 job in 70
 # carries both labels). Not CI: a few minutes of the whole machine. Results in docs/benchmarks.md.
 #
-#   scripts/bench-reads.sh [QUORUM_BIN] [LABEL]     (env: JOBS [100000] READERS [4] SECONDS_EACH [30] READERS_ON [leader|follower])
+#   scripts/bench-reads.sh [QUORUM_BIN] [LABEL]     (env: JOBS [100000] READERS [4] SECONDS_EACH [30] READERS_ON [leader|follower]
+#                                                    READ_PATH [/api/jobs?label=a:b3&label=x:y5&limit=50])
 #
 # Each phase runs SECONDS_EACH; with loading, one run takes about 2 × SECONDS_EACH plus the load (≤ 3 min).
 # Stops exactly its own nodes (scripts/bench/cluster_bench.py down) and removes its temp dir.

@@ -94,11 +94,14 @@ public struct BinaryReader: Sendable {
         offset += n
         return s
     }
-    /// Reads a presence byte, then the value if present.
+    /// Reads a presence byte, then the value if present (`@inlinable`, as
+    /// ``BinaryWriter/writeOptional(_:_:)``: specialised in the caller's module).
+    @inlinable
     public mutating func readOptional<T>(_ body: (inout BinaryReader) throws(DecodeError) -> T) throws(DecodeError) -> T? {
         try readBool() ? try body(&self) : nil
     }
-    /// Reads a count, then that many elements.
+    /// Reads a count, then that many elements (`@inlinable`: specialised in the caller's module).
+    @inlinable
     public mutating func readArray<T>(_ body: (inout BinaryReader) throws(DecodeError) -> T) throws(DecodeError) -> [T] {
         let n = try readCount()
         var result: [T] = []

@@ -209,6 +209,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var events: Events
     /// `[notify]`: notification defaults, delivery limits and SMTP (docs/notifications.md).
     public var notify: Notify
+    /// `[quotas]`: admission limits on creating requests (QuotasConfig.swift).
+    public var quotas = Quotas()
     public var nodes: [Node]
 
     public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), api: API = API(),

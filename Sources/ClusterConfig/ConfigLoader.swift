@@ -141,6 +141,14 @@ public enum ConfigLoader {
         }
         let notify = try readNotify(&root)
 
+        var quotas = ClusterConfig.Quotas()
+        if var quotasTable = try root.table("quotas") {
+            if let pending = try quotasTable.int("max_pending_jobs") { quotas.maxPendingJobs = pending }
+            if let bytes = try quotasTable.int("max_state_bytes") { quotas.maxStateBytes = bytes }
+            if let rate = try quotasTable.int("submissions_per_second_per_token") { quotas.submissionsPerSecondPerToken = rate }
+            try quotasTable.finish()
+        }
+
         guard let nodeTables = try root.tableArray("nodes"), !nodeTables.isEmpty else {
             throw ConfigError(file: file, key: "nodes", reason: "missing; add one [[nodes]] table per member")
         }
@@ -149,8 +157,10 @@ public enum ConfigLoader {
             nodes.append(try readNode(&nodeTable))
             try nodeTable.finish()
         }
-        return ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
-                             events: events, notify: notify, nodes: nodes)
+        var config = ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
+                                   events: events, notify: notify, nodes: nodes)
+        config.quotas = quotas
+        return config
     }
 
     /// `[api.limits]`: each key within its allowed range; `default_page_size` at most `max_page_size`.

@@ -79,6 +79,7 @@ public enum ConfigValidator {
         }
         if let problem = EventsValidator.problem(config.events) { throw fail(problem.key, problem.reason) }
         if let problem = NotifyValidator.problem(config.notify) { throw fail(problem.key, problem.reason) }
+        if let problem = QuotasValidator.problem(config.quotas) { throw fail(problem.key, problem.reason) }
         guard (0...1024).contains(config.executor.slots) else {
             throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")
         }

@@ -19,6 +19,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case methodNotAllowed = "method_not_allowed"
         /// 409: a DAG cycle, an idempotency-key clash, a state that forbids the action.
         case conflict
+        /// 409: another membership change is not committed yet; retry once it is (one at a time).
+        case changeInProgress = "change_in_progress"
         /// 412: `If-Match` names another version of the job than the current one.
         case preconditionFailed = "precondition_failed"
         /// 413: the body is over the limit.
@@ -29,6 +31,12 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalid
         /// 429.
         case rateLimited = "rate_limited"
+        /// 429: a `[quotas]` limit refuses a creating request (`max_pending_jobs`,
+        /// `submissions_per_second_per_token`); nothing was written. `Retry-After` is set.
+        case quotaExceeded = "quota_exceeded"
+        /// 507: `[quotas] max_state_bytes` refuses a creating request; nothing was written.
+        /// Retrying helps only once jobs are purged or expire, or the quota is raised.
+        case insufficientStorage = "insufficient_storage"
         /// 503: no leader; `Retry-After` is set. Nothing was written: any retry is safe.
         case unavailable
         /// 503: the write was proposed but this node cannot tell whether it committed (the leader
@@ -46,12 +54,13 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .forbidden: 403
             case .notFound: 404
             case .methodNotAllowed: 405
-            case .conflict: 409
+            case .conflict, .changeInProgress: 409
             case .preconditionFailed: 412
             case .payloadTooLarge: 413
             case .unsupportedMediaType: 415
             case .invalid: 422
-            case .rateLimited: 429
+            case .rateLimited, .quotaExceeded: 429
+            case .insufficientStorage: 507
             case .unavailable, .outcomeUnknown: 503
             case .internal: 500
             }

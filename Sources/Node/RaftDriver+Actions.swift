@@ -46,6 +46,7 @@ extension RaftDriver {
                          message: "the leader could not confirm read \(context) (leadership changed); retry")
             case .membershipChanged(let membership):
                 logger.info("membership changed", metadata: ["membership": "\(membership)"])
+                options.onMembershipChanged?(membership)
             case .droppedMessage(let dropped):
                 reportDropped(dropped)
             }
@@ -58,7 +59,7 @@ extension RaftDriver {
     /// Logs when this node starts or stops abstaining from elections (docs/raft.md,
     /// "Incarnations"), so an operator can tell why a voter does not vote.
     private func reportAbstentionChange() {
-        let abstaining = instance.abstainsFromElections
+        let abstaining = instance.abstainsFromElectionsReadInPlace()
         guard abstaining != reportedAbstaining else { return }
         reportedAbstaining = abstaining
         let incarnation = "0x" + String(instance.config.incarnation, radix: 16)

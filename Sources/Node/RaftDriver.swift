@@ -31,6 +31,10 @@ public actor RaftDriver {
         /// Called for every peer message dropped by validation (the core's rules or a forged
         /// sender), after it is logged, for `quorum_raft_dropped_messages_total`. Must not block.
         public var onDroppedMessage: (@Sendable (Raft.DroppedMessage) -> Void)?
+        /// Called with the configuration in use whenever it changes (an entry appended or
+        /// truncated away, a snapshot installed), before the entry commits: the transport must
+        /// reach a new member as soon as the leader starts replicating to it. Must not block.
+        public var onMembershipChanged: (@Sendable (Raft.Membership) -> Void)?
         /// `propose` refuses data longer than this with `.entryTooLarge` (`[raft] max_entry_bytes`).
         ///
         /// Why: an entry travels whole in one AppendEntries frame (at least one entry is always
@@ -46,7 +50,9 @@ public actor RaftDriver {
         public init(tickInterval: Duration = .milliseconds(100), readTimeoutTicks: Int = 30, proposalOutcomeTicks: Int = 50,
                     inboxCapacity: Int = 8192, maxEntryBytes: Int = Options.defaultMaxEntryBytes,
                     onLogWrite: (@Sendable (Duration) -> Void)? = nil,
-                    onDroppedMessage: (@Sendable (Raft.DroppedMessage) -> Void)? = nil) {
+                    onDroppedMessage: (@Sendable (Raft.DroppedMessage) -> Void)? = nil,
+                    onMembershipChanged: (@Sendable (Raft.Membership) -> Void)? = nil) {
+            self.onMembershipChanged = onMembershipChanged
             self.tickInterval = tickInterval
             self.readTimeoutTicks = readTimeoutTicks
             self.proposalOutcomeTicks = proposalOutcomeTicks
@@ -89,6 +95,9 @@ public actor RaftDriver {
     /// at `run()`, for any number of consumers (``LeadershipBroadcast/subscribe()``); the streams
     /// finish when `run()` returns.
     public nonisolated let leadership = LeadershipBroadcast()
+    /// The configuration in use when the driver was created (from the snapshot and log it
+    /// recovered, else the bootstrap one); later ones arrive through `Options.onMembershipChanged`.
+    public nonisolated let initialMembership: Raft.Membership
 
     var instance: Raft.Instance
     let store: any RaftLogStore
@@ -155,6 +164,7 @@ public actor RaftDriver {
         let persisted = Raft.PersistedState(hardState: store.hardState, snapshot: snapshot, entries: entries,
                                             bootstrapMembership: bootstrapMembership)
         self.instance = Raft.Instance(config: config, restoring: persisted, seed: seed)
+        self.initialMembership = instance.membership
         self.id = config.id
         self.maxEntryBytes = options.maxEntryBytes
         self.store = store
@@ -200,6 +210,11 @@ public actor RaftDriver {
         } catch {
             throw RaftDriverError(error)
         }
+        return try await awaitApplied(proposal)
+    }
+
+    /// Waits until the entry `proposal` appended is applied (or its outcome is known otherwise).
+    func awaitApplied(_ proposal: Raft.Proposal) async throws(RaftDriverError) -> Raft.LogIndex {
         if let earlier = proposals.removeValue(forKey: proposal.index) {
             // An earlier term's proposal at this index, still waiting after a step-down: this
             // node now leads with a different entry there, so it cannot learn that outcome.
@@ -255,7 +270,7 @@ public actor RaftDriver {
     public var status: RaftStatus {
         RaftStatus(id: id, term: instance.term, leader: instance.leader, role: instance.role,
                    commitIndex: instance.commitIndex, appliedIndex: stateMachineApplied,
-                   lastLogIndex: instance.lastLogIndex, durableIndex: instance.durableIndex)
+                   lastLogIndex: instance.lastLogIndexReadInPlace(), durableIndex: instance.durableIndex)
     }
 }
 

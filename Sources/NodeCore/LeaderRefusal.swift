@@ -9,6 +9,9 @@ public enum LeaderRefusal: Error, Hashable, Sendable {
     case invalid(UnstampedCommand.ResolveError)
     /// A member's build could not apply it (an upgrade is in progress): the API answers 503.
     case upgradeInProgress(FormatGateRefusal)
+    /// A `[quotas]` limit refuses a creating command (``AdmissionQuotas``): the API answers 429
+    /// or 507. Thrown by the leader's shell, which holds the counts; never by ``resolve``.
+    case quotaExceeded(QuotaRefusal)
 
     /// The stamped command the leader proposes for `unstamped` at `stamp`, with the cluster's
     /// `defaults` for what the client left out, after the format gate over `members`

@@ -13,8 +13,9 @@ import SchedulerPlanning
 public struct LeaderSide: Sendable {
     /// This node.
     public let id: Raft.NodeID
-    /// Timing and shape.
-    public let settings: NodeCore.Settings
+    /// Timing and shape. The voters and executor slots follow the replicated configuration
+    /// (``membersChanged(voters:slots:)``).
+    public private(set) var settings: NodeCore.Settings
     private var ledger: LeaseLedger
     /// Peers that sent a lease probe (a build that probes). The others — an older build that
     /// only pings — keep the older rule: any frame heard renews them.
@@ -43,6 +44,14 @@ public struct LeaderSide: Sendable {
 
     /// Wall clock minus monotonic clock when peers last confirmed this node's clock (see ``ClockBound``).
     public var trustedClockOffset: Int64? { clocks.trustedOffset }
+
+    /// The configuration changed: `voters` bound the clock, `slots` are the executors duty rounds
+    /// place work on. Give a removed member 0 slots rather than dropping it, so its running
+    /// attempts are still expired as lost once its lease runs out.
+    public mutating func membersChanged(voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
+        settings.voters = voters
+        settings.slots = slots
+    }
 
     // MARK: Facts
 
@@ -144,7 +153,7 @@ public struct LeaderSide: Sendable {
                                     isReachable: caughtUp && holds(peer, at: now))
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
-        let members = settings.slots.keys.map { Raft.NodeID($0.rawValue) }
+        let members = settings.slots.filter { $0.value > 0 }.keys.map { Raft.NodeID($0.rawValue) }
         return DutyRound(executors: capacities, lost: lost, format: memberBuilds.commonFormat(members: members, self: id),
                          settings: settings)
     }

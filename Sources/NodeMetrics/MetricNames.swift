@@ -58,6 +58,13 @@ public enum MetricNames {
     /// after they changed; `target` is `peer` (`[tls]`) or `api` (`[api] tls_cert`/`tls_key`),
     /// `outcome` is `ok` (swapped in) or `error` (refused; the previous credentials stay).
     public static let tlsReloads = "quorum_tls_reloads_total"
+    /// `quorum_quota_refusals_total{quota}` (counter): creating requests refused by a `[quotas]`
+    /// limit, by its key (`max_pending_jobs`, `max_state_bytes`, `submissions_per_second_per_token`).
+    public static let quotaRefusals = "quorum_quota_refusals_total"
+    /// `quorum_pending_jobs` (gauge): runs pending, queued or running (what `max_pending_jobs` bounds).
+    public static let pendingJobs = "quorum_pending_jobs"
+    /// `quorum_state_bytes` (gauge): this node's scheduler-state size estimate (what `max_state_bytes` bounds).
+    public static let stateBytes = "quorum_state_bytes"
 
     /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
     /// raw values; another reason is still counted, its series appearing at its first drop).
@@ -80,7 +87,7 @@ public enum MetricNames {
         (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
         (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
         (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
-        (outputProxyRequests, "counter"),
+        (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
     ]
 }
 
@@ -129,6 +136,9 @@ enum MetricHelp {
         case MetricNames.raftDroppedMessages: "Peer Raft messages dropped by validation, by reason."
         case MetricNames.transportDroppedFrames: "Peer frames the transport could not send or deliver, by reason."
         case MetricNames.tlsReloads: "TLS files re-read without a restart, by target (peer, api) and outcome (ok, error)."
+        case MetricNames.quotaRefusals: "Creating requests refused by a [quotas] limit, by quota key."
+        case MetricNames.pendingJobs: "Runs pending, queued or running (bounded by [quotas] max_pending_jobs)."
+        case MetricNames.stateBytes: "Estimated scheduler state size in bytes: last snapshot plus entries applied since (bounded by [quotas] max_state_bytes)."
         default: ""
         }
     }

@@ -18,6 +18,21 @@ public enum QueueDepthSeries {
     /// Deterministic: the same input always gives the same series.
     public static func series(byPriority: [Int: Int], alwaysExported: Int,
                               maxSeries: Int = maxPrioritySeries) -> [String: Int] {
+        // The common case (few priorities, so none is ranked out and nothing sums to "other")
+        // without sorting: the state machine calls this after every applied batch.
+        if byPriority.count < maxSeries || (byPriority.count == maxSeries && byPriority[alwaysExported] != nil) {
+            var result: [String: Int] = [:]
+            for (priority, count) in byPriority where count > 0 { result[String(priority)] = count }
+            let always = String(alwaysExported)
+            if result[always] == nil { result[always] = max(0, byPriority[alwaysExported] ?? 0) }
+            return result
+        }
+        return rankedSeries(byPriority: byPriority, alwaysExported: alwaysExported, maxSeries: maxSeries)
+    }
+
+    /// ``series(byPriority:alwaysExported:maxSeries:)`` by ranking every priority: the general
+    /// case, and the reference the fast path is tested against.
+    static func rankedSeries(byPriority: [Int: Int], alwaysExported: Int, maxSeries: Int) -> [String: Int] {
         let ranked = byPriority.filter { $0.value > 0 }.sorted { lhs, rhs in
             lhs.value != rhs.value ? lhs.value > rhs.value : lhs.key > rhs.key
         }

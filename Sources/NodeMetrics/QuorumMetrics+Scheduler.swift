@@ -20,24 +20,29 @@ extension QuorumMetrics {
     ///   not timed: their lag would measure the backoff or the upstream tasks, not the scheduler.
     /// - `quorum_queue_depth{priority}`, `quorum_dlq_size`: from `state`, O(priorities).
     ///
-    /// - Parameter replaying: `true` while the node replays its log at start-up. Replayed
-    ///   commands are history: they update the gauges but not the counters and histograms, which
-    ///   would otherwise jump by everything since the snapshot and show as a burst in `rate()`.
-    public func recordApplied(_ events: [SchedulerEvent], state: SchedulerState, replaying: Bool = false) {
+    /// - Parameters:
+    ///   - replaying: `true` while the node replays its log at start-up. Replayed commands are
+    ///     history: they update the gauges but not the counters and histograms, which would
+    ///     otherwise jump by everything since the snapshot and show as a burst in `rate()`.
+    ///   - gauges: `false` leaves the gauges to one ``recordGauges(of:)`` call after a batch of
+    ///     entries (the state machine does so: the gauges only need the state after the batch,
+    ///     and ranking the priorities per entry cost measurable CPU in a drain).
+    public func recordApplied(_ events: [SchedulerEvent], state: SchedulerState, replaying: Bool = false,
+                              gauges: Bool = true) {
         guard !events.isEmpty else { return }
         if !replaying {
             var submitted = 0
             // An expired attempt gets both a stop (for its executor) and its own outcome: count
             // a stop as `cancelled` only when the entry ends the attempt no other way.
-            var ended = Set<String>()
-            for case .attemptFinished(let runID, let attempt, _) in events { ended.insert("\(runID)#\(attempt)") }
+            var ended = Set<EndedAttempt>()
+            for case .attemptFinished(let runID, let attempt, _) in events { ended.insert(EndedAttempt(run: runID, attempt: attempt)) }
             for event in events {
                 switch event {
                 case .jobSubmitted:
                     submitted += 1
                 case .attemptFinished(let runID, let attempt, let outcome):
                     runFinished(outcome: outcome, durationSeconds: Self.attemptSeconds(runID, attempt, events, state))
-                case .stopAttempt(let runID, let attempt, _) where !ended.contains("\(runID)#\(attempt)"):
+                case .stopAttempt(let runID, let attempt, _) where !ended.contains(EndedAttempt(run: runID, attempt: attempt)):
                     runFinished(outcome: .cancelled, durationSeconds: Self.attemptSeconds(runID, attempt, events, state))
                 case .runChanged(let runID, .running, let attempt):
                     if let lag = Self.lagSeconds(runID, attempt, state) { scheduleLag(seconds: lag) }
@@ -47,11 +52,11 @@ extension QuorumMetrics {
             }
             jobsSubmitted(submitted)
         }
-        recordGauges(of: state)
+        if gauges { recordGauges(of: state) }
     }
 
     /// Sets the gauges that follow the scheduler state (`quorum_queue_depth{priority}`,
-    /// `quorum_dlq_size`). ``recordApplied(_:state:replaying:)`` calls it; call it directly after
+    /// `quorum_dlq_size`). ``recordApplied(_:state:replaying:gauges:)`` calls it; call it directly after
     /// restoring a snapshot. O(priorities).
     public func recordGauges(of state: SchedulerState) {
         setQueueDepth(byPriority: state.queuedCountByPriority)
@@ -75,7 +80,7 @@ extension QuorumMetrics {
     }
 
     /// The schedule lag of a run's first attempt, or `nil` when it is not timed (see
-    /// ``recordApplied(_:state:replaying:)``).
+    /// ``recordApplied(_:state:replaying:gauges:)``).
     static func lagSeconds(_ runID: RunID, _ attempt: Int, _ state: SchedulerState) -> Double? {
         guard attempt == 1, let run = state.run(runID), run.attempt == 1, let start = run.startedAt else { return nil }
         if let ref = run.dagTask {
@@ -88,4 +93,10 @@ extension QuorumMetrics {
     private static func seconds(from start: Timestamp, to end: Timestamp) -> Double {
         Double(end.milliseconds(since: start)) / 1_000
     }
+}
+
+/// An attempt one applied entry ended (``QuorumMetrics/recordApplied(_:state:replaying:gauges:)``).
+private struct EndedAttempt: Hashable {
+    var run: RunID
+    var attempt: Int
 }

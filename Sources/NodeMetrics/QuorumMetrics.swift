@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Nothing here is process-global, so tests and several in-process nodes each have their own.
 /// The node runtime calls the typed methods (Raft status, log appends, executor slots), the
-/// scheduler adapter (``recordApplied(_:state:replaying:)``) updates the scheduler metrics from
+/// scheduler adapter (``recordApplied(_:state:replaying:gauges:)``) updates the scheduler metrics from
 /// applied commands, ``RequestMetricsMiddleware`` counts HTTP requests, and ``MetricsRoute``
 /// serves ``exposition()`` at `GET /metrics`. Every method is thread-safe and cheap (a lock and
 /// an add), so it may be called on hot paths.
@@ -48,6 +48,8 @@ public final class QuorumMetrics: Sendable {
     let transportDrops: DropCounters
     /// `quorum_tls_reloads_total{target,outcome}`, by ``tlsReloadKey(_:_:)``.
     let tlsReloads: Mutex<[String: Counter]>
+    /// `quorum_quota_refusals_total{quota}`, `quorum_pending_jobs`, `quorum_state_bytes`.
+    let quotaMetrics: QuotaMetrics
 
     private struct RouteStatus: Hashable {
         var route: String
@@ -103,6 +105,7 @@ public final class QuorumMetrics: Sendable {
         raftDrops = DropCounters(registry: registry, name: N.raftDroppedMessages, reasons: N.raftDropReasons)
         transportDrops = DropCounters(registry: registry, name: N.transportDroppedFrames, reasons: N.transportDropReasons)
         tlsReloads = Mutex(Self.makeTLSReloadCounters(registry))
+        quotaMetrics = QuotaMetrics(registry: registry)
     }
 
     // MARK: Raft
@@ -174,7 +177,7 @@ public final class QuorumMetrics: Sendable {
     }
 
     /// Records one attempt's start minus its due time in `quorum_schedule_lag_seconds` (negative
-    /// lags — a run triggered before its `run_at` — count as 0). ``recordApplied(_:state:replaying:)``
+    /// lags — a run triggered before its `run_at` — count as 0). ``recordApplied(_:state:replaying:gauges:)``
     /// calls this for the attempts it can time; call it directly only for attempts it does not see.
     public func scheduleLag(seconds: Double) {
         guard !seconds.isNaN else { return }

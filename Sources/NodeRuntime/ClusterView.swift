@@ -31,6 +31,10 @@ public struct ClusterStatus: Hashable, Sendable {
         public var appliedIndex: UInt64?
         /// The leader's commit index minus ``appliedIndex`` (on the leader only; `nil` elsewhere).
         public var lag: UInt64?
+        /// Whether it votes in the latest configuration.
+        public var voter = true
+        /// Its labels from the replicated member directory.
+        public var labels: [String: String] = [:]
     }
     /// The leader this node believes in.
     public var leader: String?
@@ -38,7 +42,7 @@ public struct ClusterStatus: Hashable, Sendable {
     public var term: UInt64
     /// This node's commit index.
     public var commitIndex: UInt64
-    /// Every configured member.
+    /// Every member of the latest configuration, sorted by id.
     public var members: [Member]
     /// This node's id.
     public var node: String = ""
@@ -52,6 +56,8 @@ struct ClusterView: Sendable {
     let stateMachine: SchedulerStateMachine
     let link: PeerLink
     let config: ClusterConfig
+    /// The members to list: the latest configuration's, not the file's.
+    let membership: MembershipView
     let settings: NodeSettings
 
     func status() async -> ClusterStatus {
@@ -62,12 +68,12 @@ struct ClusterView: Sendable {
             return counts
         }
         var members: [ClusterStatus.Member] = []
-        for node in config.nodes {
-            let id = Raft.NodeID(node.id)
+        for member in membership.members {
+            let id = member.id
             let role: String
             if id == status.leader {
                 role = "leader"
-            } else if !node.voter {
+            } else if !member.voter {
                 role = "learner"
             } else if id == driver.id {
                 role = Self.roleName(status.role)
@@ -87,12 +93,14 @@ struct ClusterView: Sendable {
             let applied: UInt64? = id == driver.id ? status.appliedIndex.rawValue
                 : leading ? link.reportedAppliedIndex(of: id)?.rawValue : nil
             let commit = status.commitIndex.rawValue
-            members.append(ClusterStatus.Member(id: node.id, role: role, api: node.api.description, raft: node.raft.description,
+            members.append(ClusterStatus.Member(id: id.rawValue, role: role, api: member.record?.api.description ?? "",
+                                                raft: member.record?.raft.description ?? "",
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
-                                                slots: config.executor.slots, busy: busy[node.id] ?? 0,
+                                                slots: config.executor.slots, busy: busy[id.rawValue] ?? 0,
                                                 incarnation: await driver.recordedIncarnation(of: id),
                                                 appliedIndex: applied,
-                                                lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil))
+                                                lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil,
+                                                voter: member.voter, labels: member.record?.labels ?? [:]))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
                              commitIndex: status.commitIndex.rawValue, members: members,

@@ -120,6 +120,9 @@ struct ForwardedOutcome: Hashable, Sendable {
         /// answers 503 with the message). Only in answer to a ``ForwardedUnstamped``; an older
         /// follower's ``ForwardedProposal`` gets `notProposed` with the same message instead.
         case upgradeInProgress(message: String)
+        /// Certainly not proposed: a `[quotas]` limit refused it (tag 6; the follower answers
+        /// 429 or 507 with the leader's numbers). Only in answer to a ``ForwardedUnstamped``.
+        case quotaExceeded(QuotaRefusal)
     }
 
     var requestID: UInt64
@@ -151,6 +154,12 @@ struct ForwardedOutcome: Hashable, Sendable {
         case .upgradeInProgress(let message):
             w.write(UInt8(5))
             w.write(message)
+        case .quotaExceeded(let refusal):
+            w.write(UInt8(6))
+            w.write(refusal.quota.rawValue)
+            w.write(UInt64(clamping: refusal.current))
+            w.write(UInt64(clamping: refusal.adding))
+            w.write(UInt64(clamping: refusal.limit))
         }
         return w.bytes
     }
@@ -181,6 +190,14 @@ struct ForwardedOutcome: Hashable, Sendable {
                                                             message: try r.readString()))
         case 5:
             result = .upgradeInProgress(message: try r.readString())
+        case 6:
+            let name = try r.readString()
+            guard let quota = QuotaRefusal.Quota(rawValue: name) else {
+                throw DecodeError("unknown quota '\(name)' in a forwarded outcome", offset: r.offset)
+            }
+            let current = Int(clamping: try r.readUInt64())
+            let adding = Int(clamping: try r.readUInt64())
+            result = .quotaExceeded(QuotaRefusal(quota: quota, current: current, adding: adding, limit: Int(clamping: try r.readUInt64())))
         case let tag:
             throw DecodeError("unknown forwarded outcome tag \(tag)", offset: r.offset - 1)
         }

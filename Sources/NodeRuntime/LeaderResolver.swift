@@ -13,8 +13,8 @@ struct LeaderResolver: Sendable {
     let clock: @Sendable () -> Timestamp
     /// The build versions members reported this term (``PeerLink/memberBuilds()``).
     let builds: @Sendable () -> MemberBuilds
-    /// Every voter and learner of the cluster file (membership does not change at run time).
-    let members: Set<Raft.NodeID>
+    /// Every voter and learner of the latest configuration (``MembershipView/memberIDs``).
+    let members: @Sendable () -> Set<Raft.NodeID>
     /// This node.
     let selfID: Raft.NodeID
     /// `[scheduler]`: stamped into submits that left a value to the cluster.
@@ -23,13 +23,25 @@ struct LeaderResolver: Sendable {
     /// node that took the request checked it with its copy of the policy; the leader checks
     /// every command it proposes, its followers' forwards included, with its own.
     var admission: QuorumNode.Admission?
+    /// `[quotas]` as this leader has them, and the counts they are checked against (the state
+    /// machine's, O(1)); `nil`, no quota check (tests that do not configure one).
+    var quotas: (limits: AdmissionQuotas, gauges: AdmissionGauges)?
+    /// Called with each quota refusal (counts `quorum_quota_refusals_total`).
+    var onQuotaRefusal: @Sendable (QuotaRefusal) -> Void = { _ in }
 
     /// The encoded entry for `unstamped`, stamped now.
     func entry(for unstamped: UnstampedCommand) throws(LeaderRefusal) -> [UInt8] {
-        let stamped = try LeaderRefusal.resolve(unstamped, at: clock(), defaults: defaults, builds: builds(), members: members,
+        let stamped = try LeaderRefusal.resolve(unstamped, at: clock(), defaults: defaults, builds: builds(), members: members(),
                                                 self: selfID)
         if let problem = admission?(stamped.command) { throw .invalid(problem) }
-        return CommandCodec.encode(stamped)
+        let bytes = CommandCodec.encode(stamped)
+        if let (limits, gauges) = quotas,
+           let refusal = limits.refusal(for: stamped.command, entryBytes: bytes.count, unfinishedRuns: gauges.unfinishedRuns,
+                                        stateBytes: gauges.stateBytes) {
+            onQuotaRefusal(refusal)
+            throw .quotaExceeded(refusal)
+        }
+        return bytes
     }
 }
 
@@ -66,6 +78,9 @@ enum ForwardHandler {
                 // An older follower cannot decode tag 5: it retries `notProposed` until its wait ends.
                 return isUnstamped ? .upgradeInProgress(message: refusal.message)
                     : .notProposed(leaderHint: nil, message: refusal.message)
+            case .quotaExceeded(let refusal):
+                // Tag 6 only to followers that send unstamped forwards (builds that know it).
+                return isUnstamped ? .quotaExceeded(refusal) : .notProposed(leaderHint: nil, message: refusal.message)
             }
         }
         do {

@@ -31,7 +31,8 @@ struct NodeHealth: Hashable, Sendable {
 /// matter of time passing without a message, so there is no event to wait on.
 struct NodeHealthEvents: Sendable {
     let link: PeerLink
-    let peers: [String]
+    /// The current members' ids (this node's included; it is skipped), read at every poll.
+    let peers: @Sendable () -> [String]
     let ownID: String
     let events: EventHub
     let settings: NodeSettings
@@ -40,7 +41,7 @@ struct NodeHealthEvents: Sendable {
     func observe() -> NodeHealth {
         let now = settings.clock.monotonic()
         var reachable: [String: Bool] = [:]
-        for peer in peers {
+        for peer in peers() where peer != ownID {
             reachable[peer] = link.lastHeard(from: Raft.NodeID(peer)).map { now - $0 <= settings.executorLease } ?? false
         }
         return NodeHealth(reachable: reachable, leaseHeld: link.executorLeaseProven())

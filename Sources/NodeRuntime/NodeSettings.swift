@@ -38,6 +38,9 @@ public struct NodeSettings: Sendable {
     public var clockTolerance: Duration
     /// How long running attempts may finish on SIGTERM before they are stopped.
     public var shutdownGrace: Duration
+    /// The longest election timeout (`[raft] election_timeout_ms`'s upper bound): how long a
+    /// removal must stand before a removed node exits, and the promotion rule's window.
+    public var electionTimeout: Duration
     /// A snapshot is taken after this many applied entries…
     public var snapshotEntries: Int
     /// …or after applied entries holding this many bytes, whichever comes first.
@@ -50,6 +53,7 @@ public struct NodeSettings: Sendable {
         tick = .milliseconds(heartbeat)
         leaderWait = .milliseconds(max(2_000, 4 * config.raft.electionTimeoutMilliseconds.upperBound))
         leaderPoll = .milliseconds(max(5, heartbeat / 2))
+        electionTimeout = .milliseconds(max(1, config.raft.electionTimeoutMilliseconds.upperBound))
         forwardTimeout = .seconds(5)
         executorLease = .milliseconds(config.executor.leaseMilliseconds)
         leaseMargin = .milliseconds(config.executor.fencingMarginMilliseconds(

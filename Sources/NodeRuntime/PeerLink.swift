@@ -157,6 +157,11 @@ final class PeerLink: PeerMessenger, Sendable {
         return state.withLock { $0.executor.mustFence(at: now, leading: leading) }
     }
 
+    /// The configuration changed (``LeaderSide/membersChanged(voters:slots:)``).
+    func membersChanged(voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
+        state.withLock { $0.leader.membersChanged(voters: voters, slots: slots) }
+    }
+
     /// Leader side: whether `peer`'s executor lease holds now (``LeaderSide/holds(_:at:)``).
     func leaseHolds(_ peer: Raft.NodeID) -> Bool {
         let now = clock.monotonic()

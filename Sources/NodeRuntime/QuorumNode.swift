@@ -48,6 +48,10 @@ public final class QuorumNode: Sendable {
     let duties: LeaderDuties
     let watch: ExecutorWatch
     let logger: Logger
+    /// The members as the latest configuration in the log says (the config file only seeds it).
+    public let membership: MembershipView
+    /// Yields once the replicated configuration lists this node as removed.
+    let removals: AsyncStream<Void>
     /// Re-reads `[tls] ca`, `cert` and `key` into the running peer transport (see
     /// ``PeerTLSReload``); the `quorum` executable calls it when one of ``PeerTLSReload/files`` changes.
     public let peerTLS: PeerTLSReload
@@ -55,8 +59,10 @@ public final class QuorumNode: Sendable {
     private init(config: NodeRuntimeConfig, settings: NodeSettings, replica: RaftReplica, ids: NodeIDGenerator,
                  metrics: QuorumMetrics, events: EventHub, driver: RaftDriver, store: FileLogStore, link: PeerLink,
                  stateMachine: SchedulerStateMachine, host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch,
-                 outputs: AttemptOutputStore, logger: Logger) {
+                 outputs: AttemptOutputStore, membership: MembershipView, removals: AsyncStream<Void>, logger: Logger) {
         self.outputs = outputs
+        self.membership = membership
+        self.removals = removals
         self.config = config
         self.settings = settings
         self.replica = replica
@@ -81,8 +87,12 @@ public final class QuorumNode: Sendable {
     /// Bootstrap swift-metrics with `metrics.metricsFactory` before calling this, so the WAL's
     /// fsync timer reports into `metrics`. Every part of the node reads time and sleeps on
     /// `clock` (the system's clocks unless a test injects one).
+    ///
+    /// `joining`: this node is not a founding member (`quorum node --join`): it starts with no
+    /// configuration, so it never campaigns, and waits for the leader an operator told to add
+    /// it (`POST /api/cluster/nodes`) to replicate to it.
     public static func open(_ config: NodeRuntimeConfig, clock: NodeClock = .system(), metrics: QuorumMetrics = QuorumMetrics(),
-                            admission: Admission? = nil, logger: Logger) async throws -> QuorumNode {
+                            admission: Admission? = nil, joining: Bool = false, logger: Logger) async throws -> QuorumNode {
         let settings = NodeSettings(config: config.cluster, clock: clock)
         let coreSettings = settings.coreSettings(for: config.cluster)
         // First: a node that cannot run shell tasks as configured (run_as) does not start at all.
@@ -103,11 +113,25 @@ public final class QuorumNode: Sendable {
                 connectTimeout: .seconds(1),
                 onDroppedFrames: { metrics.transportFramesDropped($1, reason: $0.rawValue) }),
             logger: logger)
-        var peers: [Raft.NodeID: Transport.PeerAddress] = [:]
-        for peer in config.peers { peers[Raft.NodeID(peer.id)] = Transport.PeerAddress(host: peer.raft.host, port: peer.raft.port) }
-        transport.setPeers(peers)
+        let founding = joining ? Raft.Membership(voters: [])
+            : Raft.Membership(voters: Set(config.cluster.voters.map { Raft.NodeID($0.id) }),
+                              learners: Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) }))
         let link = PeerLink(transport: transport, settings: coreSettings, clock: settings.clock, incarnation: incarnation.id,
                             logger: logger)
+        let (removals, removalInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let slotsPerNode = config.cluster.executor.slots
+        // Points the transport and the leader's executor slots at the founding members now, and
+        // at the log's members once the driver recovered or replicated a configuration.
+        let membershipView = MembershipView(
+            selfID: id, seed: MembershipView.seed(from: config.cluster.nodes), membership: founding, transport: transport,
+            logger: logger, linger: settings.electionTimeout * 2, sleep: { [clock = settings.clock] in try await clock.sleep(for: $0) },
+            onChange: { membership in
+                var slots: [ExecutorID: Int] = [:]
+                for removed in membership.removed { slots[ExecutorID(removed.rawValue)] = 0 }
+                for member in membership.members { slots[ExecutorID(member.rawValue)] = slotsPerNode }
+                link.membersChanged(voters: membership.voters, slots: slots)
+            },
+            onRemoved: { removalInput.yield() })
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -123,7 +147,7 @@ public final class QuorumNode: Sendable {
             bounds: AttemptOutputStore.Bounds(maxFiles: config.cluster.executor.outputFiles, maxBytes: config.cluster.executor.outputBytes))
         let runner = AttemptRunner(configuration: executorConfiguration,
                                    clock: settings.clock.monotonicClock, logger: logger, processGroups: journal)
-        let voters = Set(config.cluster.voters.map { Raft.NodeID($0.id) })
+        let voters = founding.voters
         let stampClock = StampClock(clock: settings.clock, link: link, metrics: metrics, logger: logger)
         let clock: @Sendable () -> Timestamp = { stampClock.now() }
         let ids = NodeIDGenerator(node: config.node.id, startMillis: stampClock.wall().milliseconds)
@@ -141,7 +165,7 @@ public final class QuorumNode: Sendable {
             if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
             reactions.handle($0)
         }
-        let learners = Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) })
+        let learners = founding.learners
         var raftConfig = Raft.Config(
             id: id,
             electionTicks: max(2, config.cluster.raft.electionTimeoutMilliseconds.lowerBound / max(1, config.cluster.raft.heartbeatMilliseconds)),
@@ -152,17 +176,23 @@ public final class QuorumNode: Sendable {
         raftConfig.incarnation = incarnation.id
         raftConfig.incarnationIsNew = incarnation.isNew
         let driver = try RaftDriver(
-            config: raftConfig, bootstrapMembership: Raft.Membership(voters: voters, learners: learners), store: store,
+            config: raftConfig, bootstrapMembership: founding, store: store,
             stateMachine: stateMachine, messenger: link,
             options: RaftDriver.Options(tickInterval: settings.tick, maxEntryBytes: config.cluster.raft.maxEntryBytes,
                                         onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
-                                        onDroppedMessage: { metrics.raftMessageDropped(reason: $0.reason.rawValue) }),
+                                        onDroppedMessage: { metrics.raftMessageDropped(reason: $0.reason.rawValue) },
+                                        onMembershipChanged: { membershipView.update($0) }),
             clock: settings.clock.monotonicClock, logger: logger, seed: UInt64.random(in: .min ... .max))
+        membershipView.update(driver.initialMembership)
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
-                                      settings: settings)
+                                      membership: membershipView, settings: settings)
+        let quotas = config.cluster.quotas
         let resolver = LeaderResolver(clock: clock, builds: { link.memberBuilds() },
-                                      members: Set(config.cluster.nodes.map { Raft.NodeID($0.id) }), selfID: id,
-                                      defaults: coreSettings.submissionDefaults, admission: admission)
+                                      members: { membershipView.memberIDs }, selfID: id,
+                                      defaults: coreSettings.submissionDefaults, admission: admission,
+                                      quotas: (AdmissionQuotas(maxPendingJobs: quotas.maxPendingJobs, maxStateBytes: quotas.maxStateBytes),
+                                               stateMachine.admissionGauges),
+                                      onQuotaRefusal: { metrics.quotaRefused($0.quota.rawValue) })
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, resolver: resolver, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger,
@@ -184,7 +214,7 @@ public final class QuorumNode: Sendable {
                                   settings: settings, executorID: executorID, logger: logger)
         return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, events: events, driver: driver,
                           store: store, link: link, stateMachine: stateMachine, host: host, duties: duties, watch: watch,
-                          outputs: outputs, logger: logger)
+                          outputs: outputs, membership: membershipView, removals: removals, logger: logger)
     }
 
     /// Runs the node until the calling task is cancelled or the driver fails (throws).
@@ -204,8 +234,11 @@ public final class QuorumNode: Sendable {
                 group.addTask { await self.duties.run() }
                 group.addTask { await self.watch.run() }
                 group.addTask { await self.followLeadership() }
+                group.addTask { await self.recordDirectoryWhenLeading() }
+                group.addTask { try await self.exitOnceRemoved() }
                 group.addTask {
-                    await NodeHealthEvents(link: self.link, peers: self.config.peers.map(\.id), ownID: self.config.node.id,
+                    await NodeHealthEvents(link: self.link, peers: { [membership = self.membership] in membership.memberIDs.map(\.rawValue) },
+                                           ownID: self.config.node.id,
                                            events: self.events, settings: self.settings).run()
                 }
                 _ = try await group.next()
@@ -257,8 +290,7 @@ public final class QuorumNode: Sendable {
         let status = await driver.status
         guard status.leader == driver.id else { return }
         var best: (id: Raft.NodeID, match: Raft.LogIndex)?
-        for node in config.cluster.voters where node.id != config.node.id {
-            let id = Raft.NodeID(node.id)
+        for id in membership.voterIDs.sorted() where id != driver.id {
             guard let match = await driver.matchIndex(of: id) else { continue }
             if let current = best, current.match >= match { continue }
             best = (id, match)

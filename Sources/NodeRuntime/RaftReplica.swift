@@ -83,6 +83,7 @@ public struct RaftReplica: Sendable {
                     switch error {
                     case .invalid(let problem): throw .invalid(problem)
                     case .upgradeInProgress(let refusal): throw .upgradeInProgress(message: refusal.message)
+                    case .quotaExceeded(let refusal): throw .quotaExceeded(refusal)
                     }
                 }
                 do {
@@ -113,6 +114,8 @@ public struct RaftReplica: Sendable {
                     throw .invalid(problem)
                 case .upgradeInProgress(let message):
                     throw .upgradeInProgress(message: message)
+                case .quotaExceeded(let refusal):
+                    throw .quotaExceeded(refusal)
                 }
             }
             guard settings.clock.monotonic() < deadline else {
@@ -172,6 +175,13 @@ public struct RaftReplica: Sendable {
     /// linearizable read).
     public func read<T: Sendable, E: Error>(_ body: @Sendable (SchedulerState) throws(E) -> T) async throws(E) -> T {
         try await stateMachine.read(body)
+    }
+
+    /// This node's applied index and the digest of its state there (its own view: no leader
+    /// needed). Encodes the whole state once (see ``SchedulerStateMachine/stateDigest()``).
+    public func stateDigest() async -> (appliedIndex: UInt64, digest: UInt64) {
+        let taken = await stateMachine.stateDigest()
+        return (taken.appliedIndex.rawValue, taken.digest)
     }
 
     /// The cluster as this node sees it (works without a leader).

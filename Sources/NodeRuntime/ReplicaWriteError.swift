@@ -1,3 +1,4 @@
+import NodeCore
 import SchedulerPlanning
 
 /// A write this node refuses for good: its encoded command is over `[raft] max_entry_bytes`.
@@ -35,4 +36,7 @@ public enum ReplicaWriteError: Error, Hashable, Sendable {
     /// A member runs a build that could not apply the command (``NodeCore/FormatGateRefusal``'s
     /// message names them); nothing was written. Retry once the upgrade is done.
     case upgradeInProgress(message: String)
+    /// A `[quotas]` limit on the leader refused it; nothing was written. The API answers 429
+    /// (`max_pending_jobs`, retry later) or 507 (`max_state_bytes`).
+    case quotaExceeded(QuotaRefusal)
 }

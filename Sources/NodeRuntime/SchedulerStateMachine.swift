@@ -41,11 +41,17 @@ public struct AppliedChanges: Sendable {
 /// to one ``SchedulerState`` and keeps the events of recent entries so that whoever proposed
 /// an entry (here or, forwarded, on another node) learns what it did.
 ///
-/// Reads run a closure on this actor, so no reader ever holds a copy of the state (a copy
-/// would make the next apply copy every table it touches). The one exception is the snapshot
-/// encoder, which holds a frozen copy while it serialises (``snapshotEncoder()``).
+/// Reads run off this actor (issue #12): after each applied batch the state is published as an
+/// isolated view (``PublishedStateView``), and ``read(_:)`` runs its closure on that value on the
+/// reader thread (``ReadExecutor``), so a scan never delays an apply. A copy of the state is O(1) and the apply
+/// after it duplicates only what it touches (the tables are persistent: `ChunkedArray`,
+/// `TreeDictionary`); the snapshot encoder holds such a copy too (``snapshotEncoder()``).
 public actor SchedulerStateMachine: ReplicatedStateMachine {
     private var state = SchedulerState()
+    /// The state as of the last applied batch, for ``read(_:)``.
+    private let published = PublishedStateView()
+    /// The unfinished-run count and state-size estimate the leader's quota check reads.
+    public nonisolated let admissionGauges = AdmissionGauges()
     private let executorID: ExecutorID
     private let replayThrough: Raft.LogIndex
     private let startedWall: Timestamp
@@ -107,12 +113,37 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///   differ from those that can decode it, and guessing is worse than stopping.
     public func apply(_ entries: [Raft.Entry]) async throws {
         guard !entries.isEmpty else { return }
+        // Unpublished while it changes: with no reader holding a view, the tables are mutated in
+        // place (a published copy would make this apply duplicate what it touches).
+        published.withdraw()
+        let (applied, failure) = apply(entries, to: &state)
+        // Published before any proposer learns its entry applied (resumeWaiters) and before the
+        // driver counts it applied (this call returns), so a read that follows sees it.
+        published.publish(state, through: appliedIndex)
+        if let last = applied { resumeWaiters(through: last) }
+        if let failure {
+            logger.critical("stopping: a committed log entry cannot be decoded by this build",
+                            metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
+            throw failure
+        }
+    }
+
+    /// Applies `entries` to `state` — the actor's own state, passed `inout` so that every read
+    /// below (metrics, change events, start orders) borrows it in place. Read from the actor's
+    /// property instead, each of those calls copied the whole state first (every table retained
+    /// and released, several times per entry; docs/benchmarks.md, "CPU per drained job").
+    /// Must not touch `self.state` (it is being modified through `state`).
+    ///
+    /// - Returns: the last entry applied, and the entry that could not be decoded (after applying
+    ///   the ones before it). The caller publishes the state, then resumes the waiters.
+    private func apply(_ entries: [Raft.Entry], to state: inout SchedulerState) -> (applied: Raft.LogIndex?, failure: UndecodableEntry?) {
         var events: [SchedulerEvent] = []
         var batchEvents: [SchedulerEvent] = []
         var liveEvents: [SchedulerEvent] = []
         var applied: Raft.LogIndex?
         var lastLiveStamp: Timestamp?
         var failure: UndecodableEntry?
+        var appliedBytes = 0
         for entry in entries {
             events.removeAll(keepingCapacity: true)
             let stamped: StampedCommand
@@ -124,7 +155,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
                 break
             }
             let replaying = entry.index <= replayThrough
-            metrics?.recordApplied(events, state: state, replaying: replaying)
+            metrics?.recordApplied(events, state: state, replaying: replaying, gauges: false)
             if !replaying {
                 liveEvents.append(contentsOf: events)
                 lastLiveStamp = stamped.at
@@ -133,8 +164,12 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             eventHub?.append(ChangeEvents.derive(from: events, index: entry.index.rawValue, at: stamped.at, state: state))
             remember(events, at: entry.index)
             applied = entry.index
+            appliedBytes += entry.data.count
         }
+        admissionGauges.noteApplied(unfinishedRuns: state.unfinishedRunCount, entryBytes: appliedBytes)
+        metrics?.setQuotaGauges(pendingJobs: state.unfinishedRunCount, stateBytes: admissionGauges.stateBytes)
         if let last = applied {
+            metrics?.recordGauges(of: state)  // once per batch: the gauges follow the state after it
             var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
             if !starts.isEmpty {
                 starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
@@ -143,13 +178,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,
                                      starts: starts, stops: stops, lastLiveStamp: lastLiveStamp))
-            resumeWaiters(through: last)
         }
-        if let failure {
-            logger.critical("stopping: a committed log entry cannot be decoded by this build",
-                            metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
-            throw failure
-        }
+        return (applied, failure)
     }
 
     /// The whole state.
@@ -164,12 +194,22 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// every apply wait for the whole encoding (docs/benchmarks.md, "Snapshot off the apply path").
     public func snapshotEncoder() async -> SnapshotEncoder {
         let frozen = state
-        return { frozen.snapshot() }
+        let gauges = admissionGauges
+        let mark = gauges.freezeMark()
+        return {
+            let image = frozen.snapshot()
+            gauges.noteEncoded(bytes: image.count, mark: mark)
+            return image
+        }
     }
 
     /// Replaces the state with a snapshot through `index`.
     public func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws {
-        state = try SchedulerState(snapshot: snapshot)
+        let restored = try SchedulerState(snapshot: snapshot)
+        published.withdraw()
+        state = restored
+        admissionGauges.noteRestored(unfinishedRuns: state.unfinishedRunCount, snapshotBytes: snapshot.count)
+        metrics?.setQuotaGauges(pendingJobs: state.unfinishedRunCount, stateBytes: admissionGauges.stateBytes)
         metrics?.recordGauges(of: state)
         appliedIndex = index
         eventHub?.restart(after: index.rawValue)
@@ -177,14 +217,44 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         recentOrder = []
         recentStart = 0
         onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: []))
+        published.publish(state, through: index)
         resumeWaiters(through: index)
     }
 
     // MARK: Queries
 
-    /// Runs `body` on the current state.
-    public func read<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) throws(E) -> T {
-        try body(state)
+    /// The applied index and the FNV-1a digest of the state's snapshot encoding, both of one
+    /// published view (no apply can fall between them), computed off this actor like any read.
+    /// Costs one full snapshot encoding: O(state size) time and a transient buffer of the
+    /// snapshot's size; applies go on meanwhile.
+    public nonisolated func stateDigest() async -> (appliedIndex: Raft.LogIndex, digest: UInt64) {
+        let view = await view()
+        return await withTaskExecutorPreference(ReadExecutor.shared) {
+            (view.index, SchedulerSnapshot.digest(view.state.snapshot()))
+        }
+    }
+
+    /// Runs `body` on the state as of the last applied batch, off this actor: on the caller's
+    /// task, with its own view of the state, so applies go on while `body` runs (and `body` sees
+    /// none of them). The view holds every entry applied before this call began, so a read after a
+    /// write's reply, or after a ReadIndex round (``RaftReplica/awaitLinearizable()``), sees it.
+    ///
+    /// The closure runs on ``ReadExecutor`` (its own thread, not the concurrency pool the applier
+    /// and the driver need).
+    public nonisolated func read<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) async throws(E) -> T {
+        let view = await view()
+        return try await withTaskExecutorPreference(ReadExecutor.shared) { () async throws(E) -> T in try body(view.state) }
+    }
+
+    /// The published view, or, while an apply is in progress, the state after it (taken on this
+    /// actor, once the apply is done).
+    nonisolated func view() async -> PublishedStateView.View {
+        if let view = published.view() { return view }
+        return await currentView()
+    }
+
+    private func currentView() -> PublishedStateView.View {
+        PublishedStateView.View(state: state, index: appliedIndex)
     }
 
     /// The events of the entry at `index` once it is applied here; `nil` when they are no

@@ -126,9 +126,11 @@ public struct FailoverTransport: Sendable {
         if let version = request.ifMatch { clientRequest.headers.add(name: "If-Match", value: "\"\(version)\"") }
         if let token { clientRequest.headers.add(name: "Authorization", value: "Bearer \(token)") }
         do {
-            let response = try await httpClient.execute(clientRequest, timeout: TimeAmount(requestTimeout))
-            let body = try await response.body.collect(upTo: maxResponseBytes)
-            return .answered(APIResponse(server: server, status: Int(response.status.code), body: Array(buffer: body)))
+            // The request timeout bounds the whole answer, body included (``BoundedFetch``).
+            let response = try await BoundedFetch.fetch(clientRequest, with: httpClient, timeout: requestTimeout, upTo: maxResponseBytes)
+            return .answered(APIResponse(server: server, status: response.status, body: Array(buffer: response.body)))
+        } catch is BoundedFetch.Timeout {
+            return .noAnswer("no complete answer within the request timeout")
         } catch {
             if let reason = Self.connectFailure(error) { return .notConnected(reason) }
             return .noAnswer(Self.describe(error))

@@ -161,6 +161,47 @@ public struct QuorumAPIClient: Sendable {
         try await call(APIRequest(.get, ["api", "cluster"]))
     }
 
+    /// `POST /api/cluster/nodes`: adds `id` as a learner listening at `raft` and `api` (admin).
+    public func addNode(id: String, raft: String, api: String, labels: [String: String] = [:])
+        async throws(QuorumClientError) -> APIReply<ClusterResource> {
+        var body: [String: AnyEncodableValue] = ["id": .string(id), "raft": .string(raft), "api": .string(api), "voter": .bool(false)]
+        if !labels.isEmpty { body["labels"] = .labels(labels) }
+        let json = (try? JSONEncoder().encode(body)).map { [UInt8]($0) } ?? []
+        return try await call(APIRequest(.post, ["api", "cluster", "nodes"], body: json))
+    }
+
+    /// `POST /api/cluster/nodes/{id}/promote`: a caught-up learner becomes a voter (admin).
+    public func promoteNode(_ id: String) async throws(QuorumClientError) -> APIReply<ClusterResource> {
+        try await call(APIRequest(.post, ["api", "cluster", "nodes", id, "promote"]))
+    }
+
+    /// `DELETE /api/cluster/nodes/{id}`: removes a member for good (admin).
+    public func removeNode(_ id: String) async throws(QuorumClientError) -> APIReply<ClusterResource> {
+        try await call(APIRequest(.delete, ["api", "cluster", "nodes", id]))
+    }
+
+    /// `POST /api/cluster/leader`: hands leadership to voter `to` (admin).
+    public func transferLeadership(to: String) async throws(QuorumClientError) -> APIReply<ClusterResource> {
+        let json = (try? JSONEncoder().encode(["to": to])).map { [UInt8]($0) } ?? []
+        return try await call(APIRequest(.post, ["api", "cluster", "leader"], body: json))
+    }
+
+    /// A JSON value of the add-node body.
+    enum AnyEncodableValue: Encodable {
+        case string(String)
+        case bool(Bool)
+        case labels([String: String])
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .string(let value): try container.encode(value)
+            case .bool(let value): try container.encode(value)
+            case .labels(let value): try container.encode(value)
+            }
+        }
+    }
+
     /// What `POST /api/dags` created.
     public enum SubmittedDAG: Decodable, Sendable {
         /// A DAG run (no schedule).

@@ -40,6 +40,7 @@ extension Raft.Instance {
         if heartbeatElapsed >= config.heartbeatTicks {
             heartbeatElapsed = 0
             broadcastHeartbeat(readSequence: reads.latestSequenceInRound)
+            repeatFarewells()
         }
         maintainIncarnations()
     }
@@ -62,6 +63,7 @@ extension Raft.Instance {
         leader = newLeader
         votes = [:]
         progress = [:]
+        farewells = [:]
         transferTarget = nil
         resetElectionTimer()
     }

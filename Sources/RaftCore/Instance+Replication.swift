@@ -16,13 +16,23 @@ extension Raft.Instance {
 
     /// Raft §5.3–§5.4.2: advance the commit index to what a majority of voters holds, but only
     /// by counting an entry of the current term (Figure 8).
+    ///
+    /// The matches are gathered in a loop, not in a closure passed to `Quorum`: a closure that
+    /// reads `self` inside a mutating method copies the whole instance (every table retained and
+    /// released) on each call, and this runs on every acknowledgement (docs/benchmarks.md).
     mutating func maybeCommit() -> Bool {
-        let candidate = Raft.Quorum.committedIndex(voters: membership.voters) { voter in
+        var matches: [Raft.LogIndex] = []
+        matches.reserveCapacity(membership.voters.count)
+        for voter in membership.voters {
             // Acknowledgements of a data directory other than the recorded one do not count
             // (docs/raft.md, "Incarnations").
-            guard counts(voter, incarnation: knownIncarnation(of: voter)) else { return .zero }
-            return voter == id ? ownMatch : (progress[voter]?.match ?? .zero)
+            guard counts(voter, incarnation: knownIncarnation(of: voter)) else {
+                matches.append(.zero)
+                continue
+            }
+            matches.append(voter == id ? ownMatch : (progress[voter]?.match ?? .zero))
         }
+        let candidate = Raft.Quorum.committedIndex(matches: matches)
         guard candidate > commitIndex else { return false }
         guard log.term(at: candidate) == term || mutated("commit-old-term") else { return false }
         commitIndex = candidate
@@ -274,6 +284,40 @@ extension Raft.Instance {
         syncProgressWithMembership()
     }
 
+    /// Leader, stopping replication to `peer` because the latest configuration removes it:
+    /// appends from its last known position through that configuration entry, so it learns of
+    /// its removal (the shell stops it) instead of waiting forever for a leader. Sent at once and
+    /// again with each heartbeat for two election timeouts (a message may be lost; its answers
+    /// are ignored). Best effort, ignoring flow control: nothing is sent when the entries do not
+    /// fit in one append (a follower that far behind learns nothing, as before).
+    mutating func sendFarewell(to peer: Raft.NodeID, first: Bool) {
+        guard let farewell = farewells[peer], farewell.progress.state == .replicate || farewell.progress.match > .zero else { return }
+        let follower = farewell.progress
+        // The first time, everything before `next` is already on its way, in order on the one
+        // connection: continue from there (a busy follower's match lags by the appends in
+        // flight). Repeats start from the match, in case those were lost.
+        let prevIndex = first && follower.state == .replicate ? min(follower.next - 1, log.lastIndex) : follower.match
+        guard farewell.through > prevIndex, log.term(at: farewell.through) != nil, let prevTerm = log.term(at: prevIndex),
+              let entries = log.entries(from: prevIndex + 1, through: farewell.through, maxCount: config.maxEntriesPerAppend,
+                                        maxBytes: config.maxBytesPerAppend),
+              let last = entries.last, last.index == farewell.through, last.membership?.removed.contains(peer) == true
+        else { return }
+        send(to: peer, .append(Raft.Append(prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries,
+                                           leaderCommit: min(commitIndex, prevIndex))))
+    }
+
+    /// Leader heartbeat: repeats the farewells still due.
+    mutating func repeatFarewells() {
+        for (peer, farewell) in farewells {
+            guard farewell.heartbeatsLeft > 0, !membership.contains(peer) else {
+                farewells[peer] = nil
+                continue
+            }
+            farewells[peer]?.heartbeatsLeft = farewell.heartbeatsLeft - 1
+            sendFarewell(to: peer, first: false)
+        }
+    }
+
     /// On the leader, track exactly the current members (and stop replicating to removed ones).
     mutating func syncProgressWithMembership() {
         guard role == .leader else { return }
@@ -283,6 +327,10 @@ extension Raft.Instance {
             progress[member] = peer
         }
         for peer in progress.keys where !membership.contains(peer) {
+            if membership.removed.contains(peer), let last = progress[peer] {
+                farewells[peer] = (last, membershipIndex, 2 * config.electionTicks / max(1, config.heartbeatTicks))
+                sendFarewell(to: peer, first: true)
+            }
             progress[peer] = nil
         }
         if let target = transferTarget, !membership.voters.contains(target) { transferTarget = nil }

@@ -58,6 +58,10 @@ extension Raft {
 
         var votes: [NodeID: Bool] = [:]
         var progress: [NodeID: Progress] = [:]
+        /// Leader: members just removed, with their last replication state, and how many more
+        /// heartbeats repeat the farewell append that tells each of its removal.
+        /// `through` is the removing entry's index: nothing after it is ever sent to a removed node.
+        var farewells: [NodeID: (progress: Progress, through: LogIndex, heartbeatsLeft: Int)] = [:]
         var transferTarget: NodeID?
         var transferElapsed = 0
         var reads = ReadTracker()
@@ -151,7 +155,8 @@ extension Raft {
         public func replicationState(of peer: NodeID) -> ReplicationState? {
             guard let progress = progress[peer] else { return nil }
             return ReplicationState(match: progress.match, next: progress.next, mode: progress.state.rawValue,
-                                    inflightAppends: progress.inflights.count, inflightBytes: progress.inflights.bytes)
+                                    inflightAppends: progress.inflights.count, inflightBytes: progress.inflights.bytes,
+                                    recentlyActive: progress.recentActive)
         }
 
         // MARK: Inputs
@@ -222,8 +227,29 @@ extension Raft {
         }
 
         /// Proposes a single-server membership change (thesis §4.1). Refused unless this leader has
-        /// committed an entry of its own term and no other change is uncommitted.
-        public mutating func proposeMembershipChange(_ change: MembershipChange) throws(RaftError) -> Proposal {
+        /// committed an entry of its own term and no other change is uncommitted. `directory`, when
+        /// given, replaces the configuration's member directory in the same entry (the new
+        /// member's addresses travel with its addition); otherwise the current one is kept.
+        public mutating func proposeMembershipChange(_ change: MembershipChange, directory: [UInt8]? = nil) throws(RaftError) -> Proposal {
+            try checkCanProposeConfiguration()
+            var next = try membership.applying(change)
+            if let directory { next.directory = directory }
+            return proposeConfiguration(next)
+        }
+
+        /// Proposes the current member set with a new member directory (no quorum changes). The
+        /// shell uses it to write the founding members' addresses into the log once, so from then
+        /// on the log, not each node's file, says where members are. Same rules as a membership
+        /// change: one uncommitted configuration at a time.
+        public mutating func proposeDirectory(_ directory: [UInt8]) throws(RaftError) -> Proposal {
+            try checkCanProposeConfiguration()
+            var next = membership
+            next.directory = directory
+            return proposeConfiguration(next)
+        }
+
+        /// Whether a configuration entry of this leader's may be proposed now.
+        private func checkCanProposeConfiguration() throws(RaftError) {
             try checkCanPropose()
             guard log.term(at: commitIndex) == term else {
                 throw RaftError(code: .membershipChangePending,
@@ -233,7 +259,9 @@ extension Raft {
                 throw RaftError(code: .membershipChangePending,
                                 message: "the change at \(membershipIndex) is not committed yet (commit \(commitIndex)); retry after it commits")
             }
-            let next = try membership.applying(change)
+        }
+
+        private mutating func proposeConfiguration(_ next: Membership) -> Proposal {
             let entry = Entry(term: term, index: log.lastIndex + 1, kind: .configChange, data: next.encoded)
             appendAsLeader([entry])
             return Proposal(index: entry.index, term: term, actions: finish())
@@ -308,6 +336,9 @@ extension Raft {
         public var inflightAppends: Int
         /// Bytes in unacknowledged appends.
         public var inflightBytes: Int
+        /// Whether the peer answered since the start of the current election-timeout window
+        /// (CheckQuorum's activity flag, which the leader clears every election timeout).
+        public var recentlyActive: Bool
     }
 }
 

@@ -17,10 +17,16 @@ extension Raft {
         /// vote until the leader demoted it and promoted it again with the new one. Only
         /// non-zero values of members are kept.
         public var incarnations: [NodeID: UInt64]
+        /// The shell's member directory (each member's addresses and labels), opaque to Raft.
+        /// It rides in the configuration entry so the addresses change in the same entry, at the
+        /// same index, as the member set they describe, and every snapshot keeps them; RaftCore
+        /// never reads it, and a change that gives no new directory keeps the previous one.
+        public var directory: [UInt8]
 
         /// Creates a configuration; an id must not be both a voter and a learner.
         public init(voters: Set<NodeID>, learners: Set<NodeID> = [], removed: Set<NodeID> = [],
-                    incarnations: [NodeID: UInt64] = [:]) {
+                    incarnations: [NodeID: UInt64] = [:], directory: [UInt8] = []) {
+            self.directory = directory
             self.voters = voters
             self.learners = learners.subtracting(voters)
             self.removed = removed.subtracting(voters).subtracting(learners)
@@ -162,19 +168,26 @@ extension Raft.Membership {
     /// incarnations. Version 2 is still written while nothing is recorded, so nodes of the
     /// previous build (which read versions 1 and 2 only) keep reading every configuration until
     /// the leader records a first incarnation — which it does only once every member reports one,
-    /// i.e. runs this build (docs/raft.md, "Incarnations").
+    /// i.e. runs this build (docs/raft.md, "Incarnations"). Version 4 adds the opaque member
+    /// directory (always with the incarnation group, possibly empty); it is written only when a
+    /// directory is set, so configurations without one keep the older, smaller versions.
     public var encoded: [UInt8] {
-        var bytes: [UInt8] = [incarnations.isEmpty ? 2 : 3]
+        let version: UInt8 = !directory.isEmpty ? 4 : incarnations.isEmpty ? 2 : 3
+        var bytes: [UInt8] = [version]
         for group in [voters.sorted(), learners.sorted(), removed.sorted()] {
             bytes.append(contentsOf: Self.encodeLength(group.count))
             for id in group { Self.appendID(id, to: &bytes) }
         }
-        if !incarnations.isEmpty {
+        if version >= 3 {
             bytes.append(contentsOf: Self.encodeLength(incarnations.count))
             for (id, incarnation) in incarnations.sorted(by: { $0.key < $1.key }) {
                 Self.appendID(id, to: &bytes)
                 for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: incarnation >> UInt64(shift))) }
             }
+        }
+        if version >= 4 {
+            bytes.append(contentsOf: Self.encodeLength(directory.count))
+            bytes.append(contentsOf: directory)
         }
         return bytes
     }
@@ -182,7 +195,7 @@ extension Raft.Membership {
     /// Decodes `encoded`; `nil` if the bytes are not a configuration written by `encoded`.
     public init?(encoded bytes: [UInt8]) {
         var cursor = 0
-        guard let version = bytes.first, (1...3).contains(version) else { return nil }
+        guard let version = bytes.first, (1...4).contains(version) else { return nil }
         cursor = 1
         func readLength() -> Int? {
             guard cursor + 4 <= bytes.count else { return nil }
@@ -213,8 +226,15 @@ extension Raft.Membership {
                 cursor += 8
             }
         }
+        var directory: [UInt8] = []
+        if version >= 4 {
+            guard let length = readLength(), length <= bytes.count - cursor else { return nil }
+            directory = Array(bytes[cursor..<cursor + length])
+            cursor += length
+        }
         guard cursor == bytes.count else { return nil }
-        self.init(voters: groups[0], learners: groups[1], removed: groups.count > 2 ? groups[2] : [], incarnations: incarnations)
+        self.init(voters: groups[0], learners: groups[1], removed: groups.count > 2 ? groups[2] : [], incarnations: incarnations,
+                  directory: directory)
     }
 
     private static func appendID(_ id: Raft.NodeID, to bytes: inout [UInt8]) {

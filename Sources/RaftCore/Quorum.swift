@@ -15,9 +15,14 @@ extension Raft {
         /// The highest index that a majority of `voters` has acknowledged; `acknowledged` maps a
         /// voter to its match index (missing voters count as 0). With no voters, returns `.zero`.
         public static func committedIndex(voters: Set<NodeID>, acknowledged: (NodeID) -> LogIndex) -> LogIndex {
-            guard !voters.isEmpty else { return .zero }
-            let matches = voters.map(acknowledged).sorted(by: >)
-            return matches[voters.count / 2]
+            committedIndex(matches: voters.map(acknowledged))
+        }
+
+        /// The highest index that a majority acknowledged, given one match index per voter (in
+        /// any order). With no voters, returns `.zero`.
+        public static func committedIndex(matches: [LogIndex]) -> LogIndex {
+            guard !matches.isEmpty else { return .zero }
+            return matches.sorted(by: >)[matches.count / 2]
         }
 
         /// Whether `votes` (voter → granted) decides an election among `voters`. Votes from

@@ -9,8 +9,11 @@
 /// Elements must be totally ordered (no two equal), so the pop order — the only thing that
 /// decides anything — never depends on the array layout. That is why a heap rebuilt from a
 /// snapshot behaves exactly like the original.
+///
+/// The storage is a ``ChunkedArray``: a copy of the heap (inside a reader's view of the state)
+/// shares it, and a push or pop after the copy duplicates only the chunks on its sift path.
 struct BinaryHeap<Element: Comparable & Sendable>: Sendable {
-    private(set) var storage: [Element] = []
+    private(set) var storage = ChunkedArray<Element>()
 
     var count: Int { storage.count }
     var isEmpty: Bool { storage.isEmpty }
@@ -20,7 +23,7 @@ struct BinaryHeap<Element: Comparable & Sendable>: Sendable {
 
     /// Builds a heap from arbitrary elements in O(n).
     init(_ elements: [Element]) {
-        storage = elements
+        storage = ChunkedArray(elements)
         heapify()
     }
 

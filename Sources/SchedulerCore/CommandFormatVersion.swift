@@ -26,10 +26,20 @@ extension CommandCodec {
     ///   a follower forwarding to an older leader stamps its own).
     /// - 6: ``Command/editJob(_:)`` (entry tag 21) and idempotent trigger/requeue
     ///   (``Command/idempotent(_:_:)``, entry tag 22); ``jobEdits``.
-    /// - 7: job submits and edits whose specs carry `notify` rules (entry tags 23 and 24;
+    /// - 7 adds no command kind: it marks builds that read member directories (Raft
+    ///   configuration format 4: every member's addresses and labels in the log) and serve the
+    ///   membership-change API; a leader writes a directory only when every member reports at
+    ///   least 7 (``memberDirectories``), since an older build would ignore the entry.
+    /// - 8: job submits and edits whose specs carry `notify` rules (entry tags 23 and 24;
     ///   ``notifyRules``).
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 7
+    public static let buildFormatVersion: UInt32 = 8
+
+    /// The first format version whose builds read member directories (Raft configuration
+    /// format 4). Below it a member would skip the configuration entry that carries one and keep
+    /// its older member list, so the leader neither records the seed directory nor adds a member
+    /// with addresses until every member reports at least this.
+    public static let memberDirectories: UInt32 = 7
 
     /// The first format version whose builds decode ``TaskRunIDStyle/dot`` commands.
     public static let urlSafeTaskRunIDs: UInt32 = 3
@@ -54,7 +64,7 @@ extension CommandCodec {
     /// The first format version whose builds decode job specs with `notify` rules
     /// (``JobSpec/notify``). No downgrade exists: dropping a team's rules would silently stop
     /// its notifications, so during an upgrade the gate refuses such writes (503).
-    public static let notifyRules: UInt32 = 7
+    public static let notifyRules: UInt32 = 8
 }
 
 extension Command {

@@ -28,6 +28,8 @@ extension SchedulerState {
         if (queued, running, dlq) != (queuedCount, runningCount, dlqCount) {
             problems.append("counts queued/running/dlq \(queuedCount)/\(runningCount)/\(dlqCount) != actual \(queued)/\(running)/\(dlq)")
         }
+        let pending = runs.filter { $0.state == .pending }.count
+        if pending != pendingCount { problems.append("pending count \(pendingCount) != actual \(pending)") }
         let runningIDs = Set(runs.filter { $0.state == .running }.map(\.id))
         if runningIDs != runningRunIDs {
             problems.append("running-run index \(runningRunIDs.sorted()) != running runs \(runningIDs.sorted())")

@@ -153,7 +153,7 @@ public final class JobSpec: Hashable, Sendable {
     /// its DAG runs stay for their retention.
     public let historyLimit: Int?
     /// Who is told about what (`notify`, docs/notifications.md); empty for a job submitted
-    /// before command format 7 (``CommandCodec/notifyRules``) or that asked for nothing.
+    /// before command format 8 (``CommandCodec/notifyRules``) or that asked for nothing.
     public let notify: [NotificationRule]
 
     /// Default per-attempt timeout: 1 hour.

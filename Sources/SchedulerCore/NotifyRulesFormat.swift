@@ -1,4 +1,4 @@
-// Which commands and states carry `notify` rules (command format 7). Unlike the earlier format
+// Which commands and states carry `notify` rules (command format 8). Unlike the earlier format
 // steps there is no downgrade: the gate refuses them while an older build is a member.
 
 extension Command {

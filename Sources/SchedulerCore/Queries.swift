@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 // Pure queries: for the leader's timers and dispatcher, and for the API's views.
 
 /// A queued run the leader may assign, with what the executor needs.

@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 // The all-or-none check of a batch's submits.
 
 extension SchedulerState {

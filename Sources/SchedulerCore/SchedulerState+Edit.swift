@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 // Editing a job (`PATCH /api/jobs/{id}`) and trigger/requeue under an `Idempotency-Key`.
 
 extension SchedulerState {

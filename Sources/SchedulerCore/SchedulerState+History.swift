@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 // The history limit: how many finished runs a job keeps (`history_limit`, ``JobSpec/historyLimit``).
 //
 // A job's attempt history (`/api/jobs/{id}/runs`) keeps its newest `historyLimit` attempts. A

@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 // Submitting, cancelling and controlling jobs; cron fires and their policies.
 
 extension SchedulerState {

@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 // The read indexes behind the API's lists (`/api/jobs`, `/api/dags`, `/api/dlq`).
 //
 // Each list is shown newest first with a cursor (the sequence number of the last item shown).
@@ -83,7 +85,7 @@ extension SchedulerState {
                 byLabel[label, default: []].append(.init(seq: job.createdSeq, id: job.id))
             }
         }
-        jobsByLabel = byLabel.mapValues { SeqOrderedIndex(unsorted: $0) }
+        jobsByLabel = TreeDictionary(byLabel.mapValues { SeqOrderedIndex(unsorted: $0) })
         labelsToCompact = []
         dagOrder = SeqOrderedIndex(unsorted: dags.map { .init(seq: $0.createdSeq, id: $0.id) })
         dlqOrder = SeqOrderedIndex(unsorted: runs.filter { $0.state == .dead && !$0.purged }.map { .init(seq: $0.stateSeq, id: $0.id) })

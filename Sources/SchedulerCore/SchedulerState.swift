@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 /// Tunables that every replica must share (they are part of the snapshot).
 public struct SchedulerConfig: Hashable, Sendable {
     /// Attempts kept per job in its history (older ones are dropped). Default 20.
@@ -39,8 +41,12 @@ struct IdempotencyRecord: Hashable, Sendable {
 /// Quorum's replicated scheduler: jobs, runs, the ready queue, cron state, DAG runs, the DLQ.
 ///
 /// A value type driven only by ``apply(_:at:)``. Apply is deterministic: no clock, no
-/// randomness, no dictionary iteration order decides anything (tables are slabs — arrays with
-/// a dictionary index — whose order depends only on the command history).
+/// randomness, no dictionary iteration order decides anything (tables are slabs — chunked
+/// arrays with a hash-trie index — whose order depends only on the command history).
+///
+/// A copy is O(1) and shares every table: readers take one as an isolated view
+/// (`SchedulerStateMachine.read`) while apply goes on, and the next apply duplicates only what it
+/// touches (``ChunkedArray``, `TreeDictionary`).
 public struct SchedulerState: Sendable {
     /// Tunables.
     public internal(set) var config: SchedulerConfig
@@ -51,16 +57,23 @@ public struct SchedulerState: Sendable {
     /// The next value of the state-wide sequence (creation order, queue FIFO order).
     var sequence: UInt64 = 1
 
-    var jobs: [Job] = []
-    var jobIndex: [JobID: Int] = [:]
-    var runs: [Run] = []
-    var runIndex: [RunID: Int] = [:]
-    var dags: [DAGRun] = []
-    var dagIndex: [DAGRunID: Int] = [:]
-    var idempotency: [String: IdempotencyRecord] = [:]
+    // The tables: slabs (positions in slab order, which the snapshot writes) with an id index.
+    // Both are persistent (ChunkedArray, TreeDictionary): a copy of the state — a reader's view,
+    // the snapshot encoder's frozen state — costs O(1), and the applies that follow duplicate
+    // only the chunks and index paths they touch (issue #12). The indexes are never iterated by
+    // apply: a TreeDictionary's order is its hash order.
+    var jobs = ChunkedArray<Job>()
+    var jobIndex = TreeDictionary<JobID, Int>()
+    var runs = ChunkedArray<Run>()
+    var runIndex = TreeDictionary<RunID, Int>()
+    var dags = ChunkedArray<DAGRun>()
+    var dagIndex = TreeDictionary<DAGRunID, Int>()
+    var idempotency = TreeDictionary<String, IdempotencyRecord>()
 
     /// Live counts, maintained on every run transition.
     public internal(set) var queuedCount = 0
+    /// Runs in state `pending` (waiting for their due time or their DAG dependencies).
+    public internal(set) var pendingCount = 0
     /// Runs in state `running`.
     public internal(set) var runningCount = 0
     /// Runs in the DLQ (dead, not purged).
@@ -87,7 +100,7 @@ public struct SchedulerState: Sendable {
     var retentionRemovalsLeft = 0
     /// Per job with a history limit: its DAG runs that finished outside the DLQ (may hold stale
     /// ids; filtered before use). Derived, rebuilt on restore; only read by key.
-    var finishedDAGRuns: [JobID: [DAGRunID]] = [:]
+    var finishedDAGRuns = TreeDictionary<JobID, [DAGRunID]>()
     /// Jobs whose finished DAG runs may be over their history limit, in the order they went over
     /// (trimmed at the end of the entry by `trimHistories`).
     var historyToTrim: [JobID] = []
@@ -98,7 +111,7 @@ public struct SchedulerState: Sendable {
     /// Every job, by creation sequence.
     var jobOrder = SeqOrderedIndex<JobID>()
     /// The jobs carrying each `key:value` label, by creation sequence.
-    var jobsByLabel: [KeyValue: SeqOrderedIndex<JobID>] = [:]
+    var jobsByLabel = TreeDictionary<KeyValue, SeqOrderedIndex<JobID>>()
     /// Labels whose lists lost a job in the entry being applied (checked for compaction at its end).
     var labelsToCompact: [KeyValue] = []
     /// Every DAG run, by creation sequence.
@@ -117,6 +130,9 @@ public struct SchedulerState: Sendable {
     public var runCount: Int { runs.count }
     /// Number of DAG runs held.
     public var dagCount: Int { dags.count }
+    /// Runs not yet finished — pending, queued or running: what `[quotas] max_pending_jobs`
+    /// bounds. O(1): the three counts are maintained on every run transition.
+    public var unfinishedRunCount: Int { pendingCount + queuedCount + runningCount }
 
     // MARK: Apply
 
@@ -316,7 +332,9 @@ public struct SchedulerState: Sendable {
             runningCount -= 1
             runningRunIDs.remove(id)
             heapsToClean.insert(.deadline)
-        case .pending: heapsToClean.insert(.due)
+        case .pending:
+            pendingCount -= 1
+            heapsToClean.insert(.due)
         case .dead:
             if !purged {
                 dlqCount -= 1
@@ -334,6 +352,7 @@ public struct SchedulerState: Sendable {
         case .running:
             runningCount += 1
             runningRunIDs.insert(id)
+        case .pending: pendingCount += 1
         case .dead: if !purged { dlqCount += 1 }
         default: break
         }

@@ -14,8 +14,9 @@ struct SeqOrderedIndex<ID: Hashable & Sendable>: Sendable {
         var id: ID
     }
 
-    /// Entries in ascending `seq`; some may be stale.
-    private(set) var entries: [Entry] = []
+    /// Entries in ascending `seq`; some may be stale. Chunked, so a reader's view shares them
+    /// and the next append after a copy duplicates only the last chunk.
+    private(set) var entries = ChunkedArray<Entry>()
     /// How many entries are live (appends minus noted removals).
     private(set) var live = 0
 
@@ -44,7 +45,7 @@ struct SeqOrderedIndex<ID: Hashable & Sendable>: Sendable {
 
     /// Builds an index from entries in any order (restore).
     init(unsorted: [Entry]) {
-        entries = unsorted.sorted { $0.seq < $1.seq }
+        entries = ChunkedArray(unsorted.sorted { $0.seq < $1.seq })
         live = entries.count
     }
 

@@ -1,4 +1,5 @@
 import BinaryCoding
+import HashTreeCollections
 /// The versioned snapshot format: the whole scheduler state as bytes.
 ///
 /// Layout: magic `QSCH`, a format version byte, then config, clock, counters, sequence, and the
@@ -112,9 +113,9 @@ extension SchedulerState {
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
         let format: SpecFormat = v >= 6 ? .notifyRules : v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
-        jobs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 5) }
-        runs = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
-        dags = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in
+        jobs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 5) }
+        runs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
+        dags = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in
             try r.readDAGRun(snapshotVersion: v, format: format)
         }
         let keyCount = try r.readCount()
@@ -132,15 +133,12 @@ extension SchedulerState {
 
     /// Rebuilds id indexes, live counts and heaps from the tables, validating references.
     mutating func rebuildIndexes() throws(DecodeError) {
-        jobIndex.reserveCapacity(jobs.count)
         for (i, job) in jobs.enumerated() {
             guard jobIndex.updateValue(i, forKey: job.id) == nil else { throw DecodeError("duplicate job id \(job.id)", offset: 0) }
         }
-        dagIndex.reserveCapacity(dags.count)
         for (i, dag) in dags.enumerated() {
             guard dagIndex.updateValue(i, forKey: dag.id) == nil else { throw DecodeError("duplicate DAG run id \(dag.id)", offset: 0) }
         }
-        runIndex.reserveCapacity(runs.count)
         var queue: [QueueEntry] = []
         var due: [DueEntry] = []
         var deadlines: [DeadlineEntry] = []
@@ -157,6 +155,7 @@ extension SchedulerState {
                 noteQueued(priority: run.priority, delta: 1)
                 queue.append(QueueEntry(priority: run.priority, seq: run.stateSeq, slot: i))
             case .pending:
+                pendingCount += 1
                 if let dueAt = run.dueAt { due.append(DueEntry(dueAt: dueAt, seq: run.stateSeq, slot: i)) }
             case .running:
                 runningCount += 1

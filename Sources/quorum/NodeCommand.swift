@@ -20,6 +20,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "This node's id, one of the config's [[nodes]].")
     var id: String
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Join a running cluster: start with no configuration (never campaign) and wait for its leader, told by "
+            + "`quorum cluster add`, to replicate to this node. URL[,URL…] are the cluster's API addresses, for the log.",
+        valueName: "URL[,URL…]"))
+    var join: String?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: QUORUM_LOG_LEVEL, else info).")
     var logLevel: String?
 
@@ -58,11 +64,17 @@ struct NodeCommand: AsyncParsableCommand {
         let peerTLSStamps = [node.tlsCA, node.tlsCert, node.tlsKey].map(FileChangePoller.stamp(of:))
         let started: QuorumNode
         do {
-            started = try await QuorumNode.open(node, metrics: metrics, admission: LeaderShellAdmission.admission(for: node), logger: logger)
+            started = try await QuorumNode.open(node, metrics: metrics, admission: LeaderShellAdmission.admission(for: node),
+                                                joining: join != nil, logger: logger)
         } catch {
             throw CLIError.failure("quorum node \(id) could not start: \(error)")
         }
         logger.info("node starting", metadata: ["raft": "\(node.node.raft)", "api": "\(node.node.api)"])
+        if let join, started.membership.membership.members.isEmpty {
+            let hint = "quorum cluster add \(id) --raft \(node.node.raft) --api \(node.node.api)"
+            logger.notice("joining: waiting for the leader to replicate to this node; an operator must first run `\(hint)` against the cluster",
+                          metadata: ["cluster": "\(join)"])
+        }
         do {
             try await NodeServer.run(node: started, tokens: tokens, tls: tls, peerTLSStamps: peerTLSStamps, logger: logger)
         } catch {
@@ -70,6 +82,7 @@ struct NodeCommand: AsyncParsableCommand {
                 throw CLIError.failure("quorum node \(id) could not listen: an address is already in use (api \(node.node.api), "
                     + "raft \(node.node.raft)); stop the other process or change the address in \(config)")
             }
+            if let removed = error as? NodeRemovedError { throw CLIError.failure("quorum node \(id) stopped: \(removed)") }
             throw CLIError.failure("quorum node \(id) stopped: \(error)")
         }
         logger.info("node exited cleanly")

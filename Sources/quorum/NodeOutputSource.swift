@@ -5,6 +5,7 @@ import HTTPAPI
 import Logging
 import NIOCore
 import NodeMetrics
+import QuorumClient
 import SchedulerCore
 
 /// The API's ``AttemptOutputSource`` on a node: attempts this node ran are read from its
@@ -26,8 +27,9 @@ struct NodeOutputSource: AttemptOutputSource {
     let selfID: String
     /// This node's store of full tails.
     let store: AttemptOutputStore
-    /// `http://host:port` or `https://host:port` of every other node's API, by node id.
-    let peerAPIs: [String: String]
+    /// `http://host:port` or `https://host:port` of every other member's API, by node id, as
+    /// the latest replicated configuration says (read per request: members come and go).
+    let peerAPIs: @Sendable () -> [String: String]
     /// The client for proxied requests; shut down by ``NodeServer/run``.
     let client: HTTPClient
     /// How long a proxied request may take in all.
@@ -41,7 +43,7 @@ struct NodeOutputSource: AttemptOutputSource {
             let key = AttemptOutputStore.Key(runID: RunID(request.runID), attempt: request.attempt)
             return store.output(of: key).map { FetchedAttemptOutput(text: $0, source: .local) }
         }
-        guard request.mayProxy, let base = peerAPIs[request.executor] else { return nil }
+        guard request.mayProxy, let base = peerAPIs()[request.executor] else { return nil }
         let fetched = await proxy(request, base: base)
         metrics.outputProxyRequested(succeeded: fetched != nil)
         return fetched
@@ -55,11 +57,13 @@ struct NodeOutputSource: AttemptOutputSource {
         outgoing.headers.add(name: AttemptOutputRequest.proxiedHeader, value: "1")
         if let authorization = request.authorization { outgoing.headers.add(name: "Authorization", value: authorization) }
         do {
-            let response = try await client.execute(outgoing, timeout: TimeAmount(timeout))
-            let body = try await response.body.collect(upTo: 1024 * 1024)
-            guard response.status.code == 200 else {
+            // One deadline for the head and the body: a node that sends its headers and then
+            // nothing must not hold the caller (AsyncHTTPClient's own deadline ends at the head).
+            let response = try await BoundedFetch.fetch(outgoing, with: client, timeout: timeout, upTo: 1024 * 1024)
+            let body = response.body
+            guard response.status == 200 else {
                 logger.debug("the executor node did not serve an attempt's output",
-                             metadata: ["node": "\(request.executor)", "status": "\(response.status.code)"])
+                             metadata: ["node": "\(request.executor)", "status": "\(response.status)"])
                 return nil
             }
             let output = try JSONDecoder().decode(AttemptOutputResource.self, from: Data(String(buffer: body).utf8))

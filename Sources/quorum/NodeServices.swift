@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Executor
 import Foundation
 import HTTPAPI
@@ -5,6 +6,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NodeMetrics
+import NIOCore
 import NIOSSL
 import NodeRuntime
 import QuorumClient
@@ -60,9 +62,31 @@ enum NodeServer {
                                                     timeout: .seconds(2), logger: logger)
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
                     limits: limits, shellPolicy: shellPolicy, outputSource: outputSource, clusterSource: clusterSource).register(
-                        on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map(TokenRateLimiter.init(rate:)),
+                        on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map { TokenRateLimiter(rate: $0) },
+                        submissionLimiter: node.config.cluster.quotas.submissionsPerSecondPerToken.map { rate in
+                            TokenRateLimiter.submissions(rate: rate) { node.metrics.quotaRefused("submissions_per_second_per_token") }
+                        },
                         clockMs: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                         audit: { record in AuditLog.write(record) })
+        let client = outputSource.client
+        ClusterAdministrationRoutes(
+            admin: NodeClusterAdministration(node: node, apiScheme: tls != nil ? "https://" : "http://"), limits: limits,
+            forwarder: { method, path, body, authorization, leader in
+                // Like other writes, a follower sends a membership change on to the leader; the
+                // mark keeps the leader (or a node that just lost leadership) from sending it on again.
+                var outgoing = HTTPClientRequest(url: leader + path)
+                outgoing.method = .init(rawValue: method)
+                outgoing.headers.add(name: ClusterAdministrationRoutes.forwardedHeader, value: "1")
+                if let authorization { outgoing.headers.add(name: "Authorization", value: authorization) }
+                if let body {
+                    outgoing.headers.add(name: "Content-Type", value: "application/json")
+                    outgoing.body = .bytes(body)
+                }
+                let response = try await client.execute(outgoing, timeout: .seconds(30))
+                let bytes = try await response.body.collect(upTo: 4 << 20)
+                return (Int(response.status.code), Array(buffer: bytes))
+            })
+            .register(on: router, authorizer: authorizer, audit: { record in AuditLog.write(record) })
         var eventSettings = EventStreamSettings()
         eventSettings.clientBuffer = node.config.cluster.events.buffer
         eventSettings.heartbeat = .seconds(node.config.cluster.events.heartbeatSeconds)
@@ -109,10 +133,13 @@ enum NodeServer {
                 throw CLIError.invalidInput("[api] TLS for fetching outputs from other nodes could not be set up: \(error)")
             }
         }
-        var peers: [String: String] = [:]
-        for peer in config.cluster.nodes where peer.id != config.node.id {
-            let host = peer.api.host.contains(":") ? "[\(peer.api.host)]" : peer.api.host
-            peers[peer.id] = (apiTLS ? "https://" : "http://") + "\(host):\(peer.api.port)"
+        let scheme = apiTLS ? "https://" : "http://"
+        let peers: @Sendable () -> [String: String] = { [membership = node.membership, selfID = config.node.id] in
+            var peers: [String: String] = [:]
+            for member in membership.members where member.id.rawValue != selfID {
+                if let api = member.record?.api { peers[member.id.rawValue] = scheme + api.description }
+            }
+            return peers
         }
         return NodeOutputSource(selfID: config.node.id, store: node.outputs, peerAPIs: peers,
                                 client: FailoverTransport.makeHTTPClient(connectTimeout: .seconds(1), tls: tls),

@@ -49,8 +49,15 @@ struct RaftAPIReplica: SchedulerReplica {
                 ClusterNodeResource(id: $0.id, role: $0.role, api: $0.api, raft: $0.raft, reachable: $0.reachable,
                                     matchIndex: $0.matchIndex, slots: $0.slots, busy: $0.busy,
                                     incarnation: $0.incarnation == 0 ? nil : "0x" + String($0.incarnation, radix: 16),
-                                    appliedIndex: $0.appliedIndex, lag: $0.lag)
+                                    appliedIndex: $0.appliedIndex, lag: $0.lag,
+                                    voter: $0.voter, labels: $0.labels)
             }, node: status.node, appliedIndex: status.appliedIndex)
+    }
+
+    /// This node's own digest at its applied index (no leader needed).
+    func stateDigest() async throws(APIError) -> StateDigestResource {
+        let taken = await replica.stateDigest()
+        return StateDigestResource(appliedIndex: taken.appliedIndex, digest: taken.digest)
     }
 
     func checkReady() async throws(APIError) {
@@ -64,12 +71,18 @@ struct RaftAPIReplica: SchedulerReplica {
     /// A too-large write is 413 `payload_too_large` naming `max_entry_bytes`, the size and the
     /// limit (retrying cannot help); one invalid at the leader's stamp is 422 naming the field;
     /// an upgrade refusal is 503 `unavailable` naming the members on older builds (`Retry-After: 5`:
-    /// an upgrade takes a while); anything else is an unavailability.
+    /// an upgrade takes a while); a quota refusal is 429 `quota_exceeded` (`Retry-After: 5`: runs
+    /// finish) or 507 `insufficient_storage`; anything else is an unavailability.
     static func apiError(writing error: ReplicaWriteError) -> APIError {
         switch error {
         case .entryTooLarge(let tooLarge): APIError(.payloadTooLarge, tooLarge.message)
         case .invalid(let problem): APIError(resolving: problem)
         case .upgradeInProgress(let message): .unavailable(retryAfter: 5, message)
+        case .quotaExceeded(let refusal):
+            switch refusal.quota {
+            case .maxPendingJobs: APIError(.quotaExceeded, refusal.message, retryAfterSeconds: 5)
+            case .maxStateBytes: APIError(.insufficientStorage, refusal.message)
+            }
         case .unavailable(let unavailable): apiError(unavailable)
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `notify` rules on real node processes: every member runs this build (command format 7), so
+/// `notify` rules on real node processes: every member runs this build (command format 8), so
 /// the leader's gate admits a submit with rules (entry tag 23), and every node stores them.
 @Suite("notify rules on a real cluster")
 struct NotifyRulesClusterTests {

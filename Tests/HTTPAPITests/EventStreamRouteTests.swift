@@ -145,6 +145,26 @@ struct EventStreamRouteTests {
         }
     }
 
+    @Test("hostile Last-Event-IDs: negative, fractional, hex, lists, past UInt64 are 422 naming the header; UInt64.max is one reset, no trap")
+    func hostileLastEventIDs() async throws {
+        let feed = TestEventFeed()
+        feed.append([Self.run(1, 0)])
+        feed.setCommitted(1)
+        feed.close()
+        try await Self.withEvents(feed) { client in
+            for text in ["-1", "1e6", "1.5", "0x10", "+", "5,6", "18446744073709551616", String(repeating: "9", count: 5_000)] {
+                let bad = try await client.send(.get, "/api/events", headers: [lastEventIDHeader: text])
+                #expect(bad.status == .unprocessableContent, "\(text.prefix(30))")
+                #expect(bad.apiError?.field == "Last-Event-ID", "\(text.prefix(30))")
+            }
+            // The largest id: its entry (id / 1,000,000) is far past anything committed here.
+            let largest = try await client.send(.get, "/api/events", headers: [lastEventIDHeader: String(UInt64.max)])
+            #expect(largest.status == .ok)
+            #expect(largest.text.components(separatedBy: "event: reset").count == 2)
+        }
+        #expect(feed.commitWaits == [UInt64.max / 1_000_000])
+    }
+
     @Test("a Last-Event-ID ahead of the node: resumed when its entry is committed here, else one reset and live events")
     func aheadOfTheNode() async throws {
         let feed = TestEventFeed()

@@ -4,21 +4,21 @@ import SchedulerCore
 import SchedulerPlanning
 import Testing
 
-/// The format gate for `notify` rules (command format 7): no downgrade exists, so a submit with
-/// rules is refused while a member runs an older build, and admitted once every member reports 7.
+/// The format gate for `notify` rules (command format 8): no downgrade exists, so a submit with
+/// rules is refused while a member runs an older build, and admitted once every member reports it.
 @Suite("format gate: notify rules")
 struct NotifyRulesGateTests {
     let t0 = MonotonicTime(.seconds(100))
     let stamp = Timestamp(1_800_000_000_000)
     let members: Set<Raft.NodeID> = ["n1", "n2", "n3"]
 
-    @Test("a submit with rules is refused (503) while n3 runs format 6, never sent without them; admitted once n3 reports 7")
+    @Test("a submit with rules is refused (503) while n3 runs the format before it, never sent without them; admitted once n3 reports it")
     func refusedThenAdmitted() throws {
         let spec = JobSpec(name: "etl", notify: [NotificationRule(on: [.dead], webhook: "https://h.example.com/x")])
         let submit = Command.submitJob(SubmitJob(jobID: "j", spec: spec, runID: "r"))
         var builds = MemberBuilds(probeFreshness: .milliseconds(2_500))
         builds.probe(from: "n2", formatVersion: CommandCodec.buildFormatVersion, at: t0)
-        builds.probe(from: "n3", formatVersion: CommandCodec.jobEdits, at: t0)
+        builds.probe(from: "n3", formatVersion: CommandCodec.notifyRules - 1, at: t0)
         #expect(throws: LeaderRefusal.self) {
             try LeaderRefusal.resolve(UnstampedCommand(submit), at: stamp, builds: builds, members: members, self: "n1")
         }

@@ -1,4 +1,4 @@
-import NodeMetrics
+@testable import NodeMetrics
 import Testing
 
 /// Issue #12: priorities are any integer, so `quorum_queue_depth` exports at most 16 priority
@@ -34,5 +34,28 @@ struct QueueDepthSeriesTests {
         let zeroBusy = QueueDepthSeries.series(byPriority: [0: 1, 9: 5, 8: 4, 7: 3], alwaysExported: 0, maxSeries: 3)
         #expect(zeroBusy == ["9": 5, "8": 4, "0": 1, "other": 3])
         #expect(QueueDepthSeries.series(byPriority: [:], alwaysExported: 0) == ["0": 0])
+    }
+
+    @Test("the fast path for few priorities gives what ranking every priority gives", arguments: [UInt64(0x51), 0xC0FFEE])
+    func fastPathMatchesRanking(seed: UInt64) {
+        var state = seed
+        func next() -> UInt64 {  // SplitMix64, inline (this target does not depend on DeterministicRandom)
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        for round in 0..<2_000 {
+            let maxSeries = Int(next() % 5) + 1
+            var byPriority: [Int: Int] = [:]
+            for _ in 0..<Int(next() % UInt64(maxSeries + 2)) {
+                byPriority[Int(next() % 7) - 3] = Int(next() % 4)
+            }
+            let fast = QueueDepthSeries.series(byPriority: byPriority, alwaysExported: 0, maxSeries: maxSeries)
+            let ranked = QueueDepthSeries.rankedSeries(byPriority: byPriority, alwaysExported: 0, maxSeries: maxSeries)
+            #expect(fast == ranked, "seed \(seed) round \(round): \(byPriority) with at most \(maxSeries) series")
+            if fast != ranked { return }
+        }
     }
 }

@@ -19,6 +19,7 @@ struct QuorumMetricsTests {
             "quorum_raft_dropped_messages_total": "counter", "quorum_transport_dropped_frames_total": "counter",
             "quorum_tls_reloads_total": "counter", "quorum_events_clients_cut_off_total": "counter",
             "quorum_output_proxy_requests_total": "counter",
+            "quorum_quota_refusals_total": "counter", "quorum_pending_jobs": "gauge", "quorum_state_bytes": "gauge",
         ]
         #expect(scrape.types == expected)
         #expect(Dictionary(uniqueKeysWithValues: MetricNames.all.map { ($0.name, $0.type) }) == expected)
@@ -29,6 +30,24 @@ struct QuorumMetricsTests {
             #expect(scrape.value("quorum_runs_finished_total", "outcome=\"\(outcome)\"") == 0)
         }
         #expect(scrape.value("quorum_queue_depth", "priority=\"0\"") == 0)
+        for quota in ["max_pending_jobs", "max_state_bytes", "submissions_per_second_per_token"] {
+            #expect(scrape.value("quorum_quota_refusals_total", "quota=\"\(quota)\"") == 0)
+        }
+    }
+
+    @Test("a quota refusal counts under its key; the quota gauges take their values")
+    func quotaMetrics() {
+        let metrics = QuorumMetrics()
+        metrics.quotaRefused("max_pending_jobs")
+        metrics.quotaRefused("max_pending_jobs")
+        metrics.quotaRefused("max_state_bytes")
+        metrics.setQuotaGauges(pendingJobs: 7, stateBytes: 12_345)
+        let scrape = Exposition(metrics.exposition())
+        #expect(scrape.value("quorum_quota_refusals_total", "quota=\"max_pending_jobs\"") == 2)
+        #expect(scrape.value("quorum_quota_refusals_total", "quota=\"max_state_bytes\"") == 1)
+        #expect(scrape.value("quorum_quota_refusals_total", "quota=\"submissions_per_second_per_token\"") == 0)
+        #expect(scrape.value("quorum_pending_jobs") == 7)
+        #expect(scrape.value("quorum_state_bytes") == 12_345)
     }
 
     @Test("families are sorted by name, each TYPE before its samples, each declared once")

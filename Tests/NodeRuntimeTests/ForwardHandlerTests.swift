@@ -6,6 +6,7 @@ import RaftCore
 import RaftStorage
 import SchedulerCore
 import SchedulerPlanning
+import Synchronization
 import Testing
 
 /// A state machine that keeps the commands it applied.
@@ -30,7 +31,7 @@ struct ForwardHandlerTests {
 
     static func resolver(members: Set<Raft.NodeID> = ["n1"], builds: MemberBuilds = MemberBuilds(probeFreshness: .seconds(1)))
         -> LeaderResolver {
-        LeaderResolver(clock: { leaderTime }, builds: { builds }, members: members, selfID: "n1")
+        LeaderResolver(clock: { leaderTime }, builds: { builds }, members: { members }, selfID: "n1")
     }
 
     /// A single-voter driver that leads, with `maxEntryBytes`, and what it applies.
@@ -102,6 +103,35 @@ struct ForwardHandlerTests {
         let noop = Command.submitJob(SubmitJob(jobID: "n", spec: JobSpec(name: "n"), runID: "r-n"))
         guard case .applied = await ForwardHandler.propose(.unstamped(UnstampedCommand(noop)), on: driver, resolver: resolver) else {
             Issue.record("a command without shell tasks should be applied")
+            return
+        }
+    }
+
+    @Test("the leader's quota check refuses a forward over max_pending_jobs: quotaExceeded to frame 8, notProposed to frame 2, counted, nothing proposed")
+    func quotaRefusesForwards() async throws {
+        let (driver, _, run) = try await Self.leader()
+        defer { run.cancel() }
+        let gauges = AdmissionGauges()
+        gauges.noteApplied(unfinishedRuns: 2, entryBytes: 0)
+        let refusals = Mutex<[QuotaRefusal]>([])
+        var resolver = Self.resolver()
+        resolver.quotas = (AdmissionQuotas(maxPendingJobs: 2, maxStateBytes: 1 << 30), gauges)
+        resolver.onQuotaRefusal = { refusal in refusals.withLock { $0.append(refusal) } }
+        let submit = Command.submitJob(SubmitJob(jobID: "q", spec: JobSpec(name: "q"), runID: "r-q"))
+        let before = await driver.status.lastLogIndex
+        let answer = await ForwardHandler.propose(.unstamped(UnstampedCommand(submit)), on: driver, resolver: resolver)
+        #expect(answer == .quotaExceeded(QuotaRefusal(quota: .maxPendingJobs, current: 2, adding: 1, limit: 2)))
+        guard case .notProposed(_, let message) = await ForwardHandler.propose(.stamped(CommandCodec.encode(submit, at: .zero)),
+                                                                               on: driver, resolver: resolver) else {
+            Issue.record("a frame-2 forward over the quota should be notProposed")
+            return
+        }
+        #expect(message.contains("max_pending_jobs (2)"))
+        #expect(refusals.withLock { $0.count } == 2)
+        #expect(await driver.status.lastLogIndex == before)
+        // A cancel creates nothing: never refused, however far over the quota.
+        guard case .applied = await ForwardHandler.propose(.unstamped(UnstampedCommand(.cancelJob("q"))), on: driver, resolver: resolver) else {
+            Issue.record("a cancel should be applied")
             return
         }
     }

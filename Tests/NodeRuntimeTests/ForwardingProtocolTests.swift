@@ -1,4 +1,5 @@
 import DeterministicRandom
+import NodeCore
 @testable import NodeRuntime
 import RaftCore
 import SchedulerCore
@@ -19,6 +20,8 @@ struct ForwardingProtocolTests {
             .invalid(UnstampedCommand.ResolveError(batchIndex: 0, field: "schedule", message: "")),
             .invalid(UnstampedCommand.ResolveError(batchIndex: 9_999, field: "run_at", message: "x")),
             .upgradeInProgress(message: "upgrade in progress: n3 (format 1)"),
+            .quotaExceeded(QuotaRefusal(quota: .maxPendingJobs, current: 10, adding: 3, limit: 12)),
+            .quotaExceeded(QuotaRefusal(quota: .maxStateBytes, current: 2 << 30, adding: 512, limit: 2 << 30)),
         ] {
             let outcome = ForwardedOutcome(requestID: 9, result: result)
             #expect(try ForwardedOutcome(decoding: outcome.encoded()) == outcome)
@@ -49,6 +52,7 @@ struct ForwardingProtocolTests {
         for result: ForwardedOutcome.Result in [
             .notProposed(leaderHint: "n1", message: "x"), .upgradeInProgress(message: "y"),
             .invalid(UnstampedCommand.ResolveError(batchIndex: 2, field: "schedule", message: "z")),
+            .quotaExceeded(QuotaRefusal(quota: .maxPendingJobs, current: 1, adding: 1, limit: 1)),
         ] {
             let valid = ForwardedOutcome(requestID: 3, result: result).encoded()
             for cut in 0..<valid.count {

@@ -21,7 +21,7 @@ struct LeaderDefaultsTests {
     @Test("a forward that left retention_seconds out gets the leader's [scheduler] retention_seconds; a given one is kept")
     func stampsRetention() throws {
         let resolver = LeaderResolver(clock: { Self.leaderTime }, builds: { MemberBuilds(probeFreshness: .seconds(1)) },
-                                      members: ["n1"], selfID: "n1", defaults: SubmissionDefaults(retentionMs: 120_000))
+                                      members: { ["n1"] }, selfID: "n1", defaults: SubmissionDefaults(retentionMs: 120_000))
         let unset = SubmitJob(jobID: "j", spec: JobSpec(name: "a", retentionMs: JobSpec.clusterDefaultRetentionMs), runID: "r")
         #expect(try retention(resolver.entry(for: .submit(unset, .afterStamp(milliseconds: 0)))) == 120_000)
         let given = SubmitJob(jobID: "k", spec: JobSpec(name: "b", retentionMs: 60_000), runID: "s")

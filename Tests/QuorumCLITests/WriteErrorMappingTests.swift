@@ -1,5 +1,6 @@
 import Foundation
 import HTTPAPI
+import NodeCore
 import NodeRuntime
 import SchedulerPlanning
 import Testing
@@ -50,6 +51,19 @@ struct WriteErrorMappingTests {
         let batch = RaftAPIReplica.apiError(writing: .invalid(UnstampedCommand.ResolveError(batchIndex: 3, field: "schedule",
                                                                                              message: "x")))
         #expect(batch.field == "jobs[3].schedule")
+    }
+
+    @Test("a pending-jobs quota refusal is 429 quota_exceeded with Retry-After 5; a state-bytes one is 507 insufficient_storage")
+    func quotaExceeded() {
+        let pending = RaftAPIReplica.apiError(writing: .quotaExceeded(QuotaRefusal(quota: .maxPendingJobs, current: 5, adding: 1, limit: 5)))
+        #expect(pending.code == .quotaExceeded && pending.code.statusCode == 429 && pending.code.rawValue == "quota_exceeded")
+        #expect(pending.retryAfterSeconds == 5)
+        #expect(pending.message.contains("[quotas] max_pending_jobs (5)") && pending.message.contains("5 runs"))
+        let bytes = RaftAPIReplica.apiError(writing: .quotaExceeded(QuotaRefusal(quota: .maxStateBytes, current: 3_000_000,
+                                                                                   adding: 200, limit: 2_000_000)))
+        #expect(bytes.code == .insufficientStorage && bytes.code.statusCode == 507 && bytes.code.rawValue == "insufficient_storage")
+        #expect(bytes.retryAfterSeconds == nil)
+        #expect(bytes.message.contains("[quotas] max_state_bytes (2000000)") && bytes.message.contains("3000000 bytes"))
     }
 
     @Test("an upgrade refusal is 503 unavailable with the leader's message and Retry-After 5")

@@ -143,7 +143,7 @@ struct MembershipTests {
         }
     }
 
-    @Test("§4.1 a removed follower receives no more appends")
+    @Test("§4.1 a removed follower receives no entry after its removal (only the farewell through it)")
     func removedFollowerGetsNothing() throws {
         var cluster = TestCluster(voters: [n1, n2, n3])
         cluster.elect(n1)
@@ -152,10 +152,17 @@ struct MembershipTests {
         cluster.tick(n1)
         cluster.stabilize()
         #expect(cluster[n1].membership.voters == [n1, n2])
+        let removal = cluster[n1].lastLogIndex
         cluster.sent = []
         _ = try cluster.propose(n1, "x")
         settle(&cluster)
-        #expect(!cluster.sent.contains { $0.to == n3 && $0.from == n1 })
+        settle(&cluster, rounds: 40)
+        let toRemoved = cluster.sent.filter { $0.to == n3 && $0.from == n1 }
+        #expect(toRemoved.allSatisfy {
+            if case .append(let append) = $0.body { return append.entries.allSatisfy { $0.index <= removal } }
+            return false
+        }, "only farewell appends through the removal at \(removal): \(toRemoved)")
+        #expect(cluster[n3].lastLogIndex <= removal)
         #expect(cluster.appliedData(n2) == ["x"])
     }
 

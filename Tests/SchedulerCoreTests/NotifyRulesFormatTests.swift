@@ -2,7 +2,7 @@ import BinaryCoding
 import SchedulerCore
 import Testing
 
-@Suite("notify rules in job specs: command format 7, tags 23 and 24, snapshot version 6")
+@Suite("notify rules in job specs: command format 8, tags 23 and 24, snapshot version 6")
 struct NotifyRulesFormatTests {
     private static let rules = [NotificationRule(on: [.dead, .dagFailed], webhook: "https://hooks.example.com/q"),
                                 NotificationRule(on: [.missed], email: ["ops@example.com"])]
@@ -12,7 +12,7 @@ struct NotifyRulesFormatTests {
                              runID: "r"))
     }
 
-    @Test("a submit with rules needs format 7 (tag 23), round-trips, and is never stripped for older members")
+    @Test("a submit with rules needs format 8 (tag 23), round-trips, and is never stripped for older members")
     func submitFormat() throws {
         let job = submit()
         #expect(job.minimumFormatVersion == CommandCodec.notifyRules)

@@ -498,7 +498,9 @@ def cmd_lag(args):
 
 # ---------------------------------------------------------------- reads
 
-READ_PATH = "/api/jobs?label=a:b3&label=x:y5&limit=50"
+# READ_PATH overrides it, e.g. a disjoint pair (a:b1&a:b2: no job has both, so every page walks
+# all 10,000 jobs of a:b1) to make each read a long scan.
+READ_PATH = os.environ.get("READ_PATH", "/api/jobs?label=a:b3&label=x:y5&limit=50")
 
 
 def reader_loop(url, stop_at, counter):

@@ -237,6 +237,11 @@ def run(args):
         assert driver.execute_script("return localStorage.length") == 0, "nothing in localStorage"
         driver.execute_script("window.__noReload = 1")
 
+        # A crafted link with a malformed %-escape: the page says so and shows the list (it threw).
+        page.go("#/jobs/%E0%A4%A")
+        page.wait("the malformed-address message", lambda: "malformed" in page.text("message"))
+        assert driver.find_element(By.ID, "view-jobs").is_displayed(), "the jobs list after a malformed link"
+
         # 2. A job submitted through the form goes from waiting to Completed without a reload.
         page.go("#/submit")
         Select(driver.find_element(By.ID, "submit-kind")).select_by_value("job")

@@ -12,10 +12,29 @@ public final class TokenRateLimiter: Sendable {
 
     /// Requests per second per token (also the burst).
     public let rate: Int
+    /// The config key the refusal names (`[api] rate_limit_per_token` or `[quotas]
+    /// submissions_per_second_per_token`), and the code it answers with.
+    private let key: String
+    private let code: APIError.Code
+    /// Called with each refusal (the quota's metric).
+    private let onRefusal: @Sendable () -> Void
     private let buckets = Mutex<[String: Bucket]>([:])
 
-    /// A limiter of `rate` requests per second per token (at least 1).
-    public init(rate: Int) { self.rate = max(1, rate) }
+    /// A limiter of `rate` requests per second per token (at least 1), refusing with `code`
+    /// (429 either way) and a message naming `key`.
+    public init(rate: Int, key: String = "[api] rate_limit_per_token", code: APIError.Code = .rateLimited,
+                onRefusal: @escaping @Sendable () -> Void = {}) {
+        self.rate = max(1, rate)
+        self.key = key
+        self.code = code
+        self.onRefusal = onRefusal
+    }
+
+    /// `[quotas] submissions_per_second_per_token`: 429 `quota_exceeded`, separate from the
+    /// general limit (each limiter holds its own buckets).
+    public static func submissions(rate: Int, onRefusal: @escaping @Sendable () -> Void = {}) -> TokenRateLimiter {
+        TokenRateLimiter(rate: rate, key: "[quotas] submissions_per_second_per_token", code: .quotaExceeded, onRefusal: onRefusal)
+    }
 
     /// Takes one request for `caller` at `nowMs`; throws 429 when its bucket is empty.
     public func take(for caller: String, nowMs: Int64) throws(APIError) {
@@ -31,7 +50,8 @@ public final class TokenRateLimiter: Sendable {
             return nil
         }
         if let waitMs {
-            throw APIError(.rateLimited, "token '\(caller)' is over [api] rate_limit_per_token (\(self.rate) requests/s); slow down and "
+            onRefusal()
+            throw APIError(code, "token '\(caller)' is over \(key) (\(self.rate) requests/s); slow down and "
                            + "retry after the Retry-After seconds", retryAfterSeconds: Int(max(1, (waitMs + 999) / 1000)))
         }
     }

@@ -275,14 +275,22 @@ function show(view) {
 function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
   const name = parts[0] || "jobs";
-  const id = parts.length > 1 ? decodeURIComponent(parts.slice(1).join("/")) : "";
+  // A hand-edited or crafted link may hold a malformed %-escape: decodeURIComponent throws on
+  // it, which would leave the page on the previous view with nothing said.
+  let id = "", problem = "";
+  try {
+    id = parts.length > 1 ? decodeURIComponent(parts.slice(1).join("/")) : "";
+  } catch (_) {
+    problem = "the address after # has a malformed %-escape: showing the list instead";
+  }
   let view = name;
+  if (problem) view = name === "dags" ? "dags" : "jobs";
   if (name === "jobs" && id) view = "job";
   if (name === "dags" && id) view = "dag";
   if (!views.includes(view)) view = "jobs";
   current = { view, id };
   show(view);
-  say("");
+  say(problem);
   if (clusterTimer) { clearInterval(clusterTimer); clusterTimer = null; }
   switch (view) {
     case "jobs": return guarded(() => jobs.list(false));

@@ -23,9 +23,10 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     public static var notYetImplemented: [APIRoute] { [] }
 
     /// Routes of the contract the node adds next to these (they need the node, not the
-    /// service): Prometheus metrics and server-sent events (``EventStreamRoute``).
+    /// service): Prometheus metrics, server-sent events (``EventStreamRoute``) and the
+    /// membership writes (``ClusterAdministrationRoutes``).
     public static var servedByNode: [APIRoute] {
-        [APIRoute("GET", "/metrics"), APIRoute("GET", "/api/events")]
+        [APIRoute("GET", "/metrics"), APIRoute("GET", "/api/events")] + ClusterAdministrationRoutes.all
     }
 
     /// Every route of the contract: those registered here, those the node adds, those not built
@@ -46,7 +47,8 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             APIRoute("GET", "/api/dags/{id}"), APIRoute("DELETE", "/api/dags/{id}"),
             APIRoute("GET", "/api/dlq"), APIRoute("POST", "/api/dlq/{run_id}/requeue"),
             APIRoute("DELETE", "/api/dlq/{run_id}"),
-            APIRoute("GET", "/api/cluster"), APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
+            APIRoute("GET", "/api/cluster"), APIRoute("GET", "/api/cluster/digest"),
+            APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
             APIRoute("GET", "/api/cron/next"),
             APIRoute("GET", "/"), APIRoute("GET", "/dashboard/{file}"),
         ]
@@ -85,17 +87,20 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     ///
     /// - Parameters:
     ///   - rateLimiter: with tokens, each caller's requests are taken from its bucket (429 over it).
-    ///   - clockMs: the time the rate limiter reads (milliseconds).
+    ///   - submissionLimiter: with tokens, each caller's creating requests (``isCreating(_:)``)
+    ///     are also taken from its bucket here (`[quotas] submissions_per_second_per_token`).
+    ///   - clockMs: the time the rate limiters read (milliseconds).
     ///   - audit: called once for every request to a mutating route (not GETs), after it was
     ///     answered or refused, with the caller, the route, the path's id and the status.
     public func register<Context: RequestContext>(
         on router: Router<Context>, authorizer: TokenAuthorizer? = nil, rateLimiter: TokenRateLimiter? = nil,
-        clockMs: @escaping @Sendable () -> Int64 = { 0 }, audit: (@Sendable (AuditRecord) -> Void)? = nil
+        submissionLimiter: TokenRateLimiter? = nil, clockMs: @escaping @Sendable () -> Int64 = { 0 }, audit: (@Sendable (AuditRecord) -> Void)? = nil
     ) {
         for route in Self.all {
             let handler = self.handler(for: route, context: Context.self)
             let required = Self.requiredRole(of: route)
             let audited = route.method != "GET" ? audit : nil
+            let submissions = Self.isCreating(route) ? submissionLimiter : nil
             router.on(RouterPath(route.routerPath), method: HTTPRequest.Method(rawValue: route.method) ?? .get) { request, context in
                 var caller: String?
                 do {
@@ -104,6 +109,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                         caller = proved.name
                         try TokenAuthorizer.check(proved, allows: required)
                         try rateLimiter?.take(for: proved.name, nowMs: clockMs())
+                        try submissions?.take(for: proved.name, nowMs: clockMs())
                     }
                     let response = try await handler(request, context)
                     audited?(AuditRecord(caller: caller, route: route.description, id: Self.pathID(context), status: Int(response.status.code)))
@@ -114,6 +120,16 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                     throw error
                 }
             }
+        }
+    }
+
+    /// Whether `route` creates work — a job, a batch, a DAG run, a triggered or requeued run —
+    /// which `[quotas] submissions_per_second_per_token` limits.
+    public static func isCreating(_ route: APIRoute) -> Bool {
+        switch (route.method, route.path) {
+        case ("POST", "/api/jobs"), ("POST", "/api/jobs/batch"), ("POST", "/api/dags"), ("POST", "/api/jobs/{id}/trigger"),
+             ("POST", "/api/dlq/{run_id}/requeue"): true
+        default: false
         }
     }
 
@@ -319,6 +335,8 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, context in
                 try DashboardAssets.response(for: try R.pathParameter("file", context), request: request)
             }
+        case ("GET", "/api/cluster/digest"):
+            return { _, _ in try R.json(try await service.stateDigest()) }
         case ("GET", "/healthz"):
             return { _, _ in try R.json(["status": "ok"]) }
         case ("GET", "/readyz"):

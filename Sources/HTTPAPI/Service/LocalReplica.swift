@@ -89,6 +89,12 @@ public actor LocalReplica: SchedulerReplica {
 
     /// Always ready.
     public func checkReady() {}
+
+    /// The digest of the state as it is (no due work is done first: observing changes nothing),
+    /// at the count of commands applied so far (this replica's log index).
+    public func stateDigest() -> StateDigestResource {
+        StateDigestResource(appliedIndex: appliedCommands, digest: SchedulerSnapshot.digest(state.snapshot()))
+    }
 }
 
 /// The in-memory twin of a node: the HTTP semantics of ``ReplicatedSchedulerService`` over a

@@ -302,6 +302,9 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
     /// Ready when the replica is.
     public func checkReady() async throws(APIError) { try await replica.checkReady() }
 
+    /// The replica's state digest at its applied index.
+    public func stateDigest() async throws(APIError) -> StateDigestResource { try await replica.stateDigest() }
+
     // MARK: Lookups
 
     private func jobResource(_ id: String, _ consistency: ReadConsistency = .stale) async throws(APIError) -> JobResource {

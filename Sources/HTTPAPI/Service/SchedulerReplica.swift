@@ -32,6 +32,17 @@ public protocol SchedulerReplica: Sendable {
 
     /// Throws `unavailable` unless there is a leader and this replica has applied up to it.
     func checkReady() async throws(APIError)
+
+    /// The digest of this replica's own state with the index it had applied, both taken at one
+    /// instant (never a state and an index from either side of an apply). No leader is needed.
+    func stateDigest() async throws(APIError) -> StateDigestResource
+}
+
+extension SchedulerReplica {
+    /// Replicas that keep no applied index (test doubles) report no digest: 503.
+    public func stateDigest() async throws(APIError) -> StateDigestResource {
+        throw .unavailable(retryAfter: 1, "this replica keeps no applied index to report a digest at")
+    }
 }
 
 extension SchedulerReplica {

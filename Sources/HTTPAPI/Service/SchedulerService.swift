@@ -168,4 +168,13 @@ public protocol SchedulerService: Sendable {
     func cluster() async throws(APIError) -> ClusterResource
     /// Throws `unavailable` unless there is a leader and this node has applied up to it.
     func checkReady() async throws(APIError)
+    /// This node's own state digest at its applied index (`GET /api/cluster/digest`; no leader needed).
+    func stateDigest() async throws(APIError) -> StateDigestResource
+}
+
+extension SchedulerService {
+    /// Services without a replica behind them (test doubles) report no digest: 503.
+    public func stateDigest() async throws(APIError) -> StateDigestResource {
+        throw .unavailable(retryAfter: 1, "this service keeps no applied index to report a digest at")
+    }
 }

@@ -179,12 +179,19 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     /// The leader's commit index minus ``appliedIndex``: committed entries it has yet to apply
     /// (the leader's view only; absent when unknown).
     public var lag: UInt64?
+    /// Whether it votes (a learner does not); absent from builds before membership changes.
+    public var voter: Bool?
+    /// Its labels from the replicated member directory; absent from builds before membership changes.
+    public var labels: [String: String]?
 
     /// A member.
     public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
-                slots: Int, busy: Int, incarnation: String? = nil, appliedIndex: UInt64? = nil, lag: UInt64? = nil) {
+                slots: Int, busy: Int, incarnation: String? = nil, appliedIndex: UInt64? = nil, lag: UInt64? = nil,
+                voter: Bool? = nil, labels: [String: String]? = nil) {
         self.appliedIndex = appliedIndex
         self.lag = lag
+        self.voter = voter
+        self.labels = labels
         self.id = id
         self.role = role
         self.api = api
@@ -202,7 +209,7 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
         case matchIndex = "match_index"
         case slots, busy, incarnation
         case appliedIndex = "applied_index"
-        case lag
+        case lag, voter, labels
     }
 }
 

@@ -76,10 +76,12 @@ extension Decoder {
     /// (sorted, so the answer does not depend on hash order).
     func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
         let container = try self.container(keyedBy: AnyCodingKey.self)
-        let known = Set(Keys.allCases.map(\.stringValue))
-        let unknown = container.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
+        // `Keys(stringValue:)` is the membership test (every key type here is a `String` enum):
+        // no set built and no key-path reads per decoded object — this runs for every job of a
+        // batch submission (docs/benchmarks.md, "CPU per drained job").
+        let unknown = container.allKeys.lazy.map { $0.stringValue }.filter { Keys(stringValue: $0) == nil }.sorted()
         if let first = unknown.first {
-            let allowed = Keys.allCases.map(\.stringValue).joined(separator: ", ")
+            let allowed = Keys.allCases.map { $0.stringValue }.joined(separator: ", ")
             throw FieldProblem(.badRequest, path: codingPath + [AnyCodingKey(stringValue: first)],
                                message: "unknown field '\(FieldProblem.shortened(first))'; allowed here: \(allowed)")
         }

@@ -75,8 +75,8 @@ extension Transport.PeerTransport {
         try channel.pipeline.syncOperations.addHandlers([
             ByteToMessageHandler(Transport.FrameDecoder(maximumFrameLength: configuration.maximumFrameLength)),
             MessageToByteHandler(Transport.FrameEncoder()),
-            IdleStateHandler(readTimeout: idle, writeTimeout: .nanoseconds(idle.nanoseconds / 3)),
-            Transport.KeepaliveHandler(idleTimeout: idle, logger: logger) { [weak self] in
+            IdleStateHandler(readTimeout: idle),
+            Transport.KeepaliveHandler(idleTimeout: idle, writeIdle: .nanoseconds(idle.nanoseconds / 3), logger: logger) { [weak self] in
                 self?.keepalivesReceived.add(1, ordering: .relaxed)
             },
         ])

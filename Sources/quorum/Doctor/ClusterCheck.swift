@@ -13,8 +13,11 @@ struct NodeObservation: Sendable {
     var ready = false
     /// Its `GET /api/cluster`, when it answered.
     var cluster: ClusterResource?
-    /// Why `/api/cluster` did not answer (a 401 without a token, say).
+    /// Why `/api/cluster` did not answer (a 401 without a token, say), or answered with
+    /// something that is not a cluster view.
     var clusterProblem: String?
+    /// The status `/api/cluster` answered with, when it answered at all.
+    var clusterStatus: Int?
     /// Its `GET /api/cluster/digest`: the applied index and the state digest there.
     var digest: (appliedIndex: UInt64, digest: String)?
     /// Its clock minus ours, from the response's `Date` header (1-second resolution) against
@@ -46,14 +49,24 @@ enum ClusterCheck {
                 findings.append(.ok("node \(node.id)", "\(node.url) up and ready"))
             }
             if let problem = node.clusterProblem {
-                findings.append(.warning("node \(node.id)", "GET /api/cluster: \(problem)",
-                                         advice: "give a token with the read role (--token or $QUORUM_TOKEN) so doctor can check replication"))
+                findings.append(.warning("node \(node.id)", "GET /api/cluster: \(problem)", advice: clusterAdvice(status: node.clusterStatus)))
             }
         }
         findings += leadership(answering, unreachable: Set(observations.filter { $0.unreachable != nil }.map(\.id)))
         findings += clocks(answering)
         findings += digests(answering)
         return findings
+    }
+
+    /// What to do when `/api/cluster` answered `status` (`nil`: no answer) instead of a view:
+    /// a token only helps a 401 or 403.
+    static func clusterAdvice(status: Int?) -> String {
+        switch status {
+        case 401, 403: "give a token with the read role (--token or $QUORUM_TOKEN) so doctor can check replication"
+        case nil: "the node answered /healthz but not this: look at its log; run doctor again"
+        default: "check that the URL is a Quorum node's API, not a proxy's or another service's, and that the node runs "
+            + "the same version as this CLI"
+        }
     }
 
     /// One leader everyone agrees on, and the leader's view of each member. A member doctor

@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import NIOCore
 import NIOHTTP1
+import QuorumClient
 
 /// Asks one node's API what doctor needs: `/healthz`, `/readyz`, `/api/cluster` (with the token)
 /// and `/api/cluster/digest`, noting its clock from the `Date` header.
@@ -16,16 +17,15 @@ struct ClusterProbe {
         let clock = ContinuousClock()
         let sent = Date()
         let started = clock.now
-        let health: HTTPClientResponse
+        let health: (status: Int, headers: HTTPHeaders)
         do {
-            health = try await client.execute(request(url + "/healthz"), timeout: TimeAmount(timeout))
-            _ = try await health.body.collect(upTo: 64 << 10)
+            health = try await fetch(url + "/healthz", upTo: 64 << 10)
         } catch {
             observation.unreachable = "\(error)"
             return observation
         }
-        guard health.status == .ok else {
-            observation.unreachable = "/healthz answered \(health.status.code)"
+        guard health.status == 200 else {
+            observation.unreachable = "/healthz answered \(health.status)"
             return observation
         }
         let middle = sent.addingTimeInterval((clock.now - started).seconds / 2)
@@ -35,8 +35,13 @@ struct ClusterProbe {
         observation.ready = (try? await fetch(url + "/readyz"))?.status == 200
         do {
             let (status, body) = try await fetch(url + "/api/cluster")
+            observation.clusterStatus = status
             if status == 200 {
-                observation.cluster = try JSONDecoder().decode(ClusterResource.self, from: Data(body))
+                do {
+                    observation.cluster = try JSONDecoder().decode(ClusterResource.self, from: Data(body))
+                } catch {
+                    observation.clusterProblem = "the answer is not a Quorum cluster view (\(Self.decodingProblem(error)))"
+                }
             } else {
                 observation.clusterProblem = "answered \(status)"
             }
@@ -59,9 +64,35 @@ struct ClusterProbe {
     }
 
     private func fetch(_ url: String) async throws -> (status: Int, body: [UInt8]) {
-        let response = try await client.execute(request(url), timeout: TimeAmount(timeout))
-        let body = try await response.body.collect(upTo: 8 << 20)
-        return (Int(response.status.code), Array(buffer: body))
+        let (status, _, body) = try await fetchWithHeaders(url, upTo: 8 << 20)
+        return (status, body)
+    }
+
+    private func fetch(_ url: String, upTo limit: Int) async throws -> (status: Int, headers: HTTPHeaders) {
+        let (status, headers, _) = try await fetchWithHeaders(url, upTo: limit)
+        return (status, headers)
+    }
+
+    /// The status, headers and body of `GET url`, all within ``timeout`` (``BoundedFetch``: a node
+    /// that sends its headers and then nothing must not hold doctor forever).
+    private func fetchWithHeaders(_ url: String, upTo limit: Int) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        do {
+            let answer = try await BoundedFetch.fetch(request(url), with: client, timeout: timeout, upTo: limit)
+            return (answer.status, answer.headers, Array(buffer: answer.body))
+        } catch is BoundedFetch.Timeout {
+            throw ProbeTimeout(url: url, timeout: timeout)
+        }
+    }
+
+    /// What is wrong with a body that is not a ``ClusterResource``, in one short line.
+    static func decodingProblem(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted: "not JSON"
+        case DecodingError.keyNotFound(let key, _): "no \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+        default: "\(error)"
+        }
     }
 
     private func request(_ url: String) -> HTTPClientRequest {
@@ -78,6 +109,13 @@ struct ClusterProbe {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: text)
     }
+}
+
+/// A node that did not answer completely within doctor's `--timeout`.
+struct ProbeTimeout: Error, CustomStringConvertible {
+    let url: String
+    let timeout: Duration
+    var description: String { "no complete answer from \(url) within \(timeout.seconds) s (--timeout)" }
 }
 
 extension Duration {

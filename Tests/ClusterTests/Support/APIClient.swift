@@ -74,6 +74,11 @@ struct APIClient: Sendable {
         try await send("POST", path, body: data, headers: [:], timeout: timeout)
     }
 
+    /// DELETE `path`.
+    func delete(_ path: String, timeout: Duration = .seconds(15)) async throws -> APIResponse {
+        try await send("DELETE", path, body: nil, headers: [:], timeout: timeout)
+    }
+
     /// POST `path` with no body.
     func post(_ path: String, timeout: Duration = .seconds(15)) async throws -> APIResponse {
         try await send("POST", path, body: nil, headers: [:], timeout: timeout)

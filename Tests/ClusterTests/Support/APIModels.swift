@@ -49,6 +49,8 @@ struct ClusterInfo: Decodable, Sendable {
         var role: String
         /// The recorded data-directory incarnation (`"0x…"`), absent while unrecorded.
         var incarnation: String?
+        /// Whether it votes (absent from older builds).
+        var voter: Bool?
     }
     var leader: String?
     var term: UInt64

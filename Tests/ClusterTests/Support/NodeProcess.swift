@@ -14,10 +14,12 @@ final class NodeProcess: @unchecked Sendable {
     let logPath: String
     private let directory: String
     private let configFile: String
+    private let extraArguments: [String]
     private let lock = NSLock()
     private var process: Process?
 
-    init(id: String, directory: String, configFile: String) {
+    init(id: String, directory: String, configFile: String, extraArguments: [String] = []) {
+        self.extraArguments = extraArguments
         self.id = id
         self.directory = directory
         self.configFile = configFile
@@ -46,7 +48,7 @@ final class NodeProcess: @unchecked Sendable {
         try log.write(contentsOf: Data(marker.utf8))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: QuorumBinary.path)
-        process.arguments = ["node", "--config", configFile, "--id", id]
+        process.arguments = ["node", "--config", configFile, "--id", id] + extraArguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var environment = ProcessInfo.processInfo.environment
         environment["QUORUM_LOG_LEVEL"] = environment["QUORUM_CLUSTER_TEST_LOG_LEVEL"] ?? "info"

@@ -29,17 +29,25 @@ final class TestCluster: Sendable {
         var maxEntryBytes: Int?
         /// `[executor] run_as`, if set (the node processes must run as root).
         var runAs: String?
+        /// More TOML tables, written after `[executor]` (say `[api.limits]`).
+        var extraConfig = ""
+        /// More tables appended to the cluster file verbatim (e.g. `[quotas]`).
+        var extraTables = ""
     }
 
-    /// The node ids, `n1`…`nN`.
+    /// The founding node ids, `n1`…`nN`.
     let ids: [String]
+    /// Spare nodes (`nN+1`…): certificates and an `[[nodes]]` entry in `join.toml` (which lists
+    /// every node), not in the founders' `c.toml`; ``startSpare(_:)`` starts one with `--join`.
+    let spareIDs: [String]
     /// The temporary directory (config, certs, data, logs; shell jobs' scratch files).
     let directory: String
     private let nodes: [String: NodeProcess]
     private let apiPorts: [String: Int]
 
-    private init(ids: [String], directory: String, nodes: [String: NodeProcess], apiPorts: [String: Int]) {
+    private init(ids: [String], spareIDs: [String], directory: String, nodes: [String: NodeProcess], apiPorts: [String: Int]) {
         self.ids = ids
+        self.spareIDs = spareIDs
         self.directory = directory
         self.nodes = nodes
         self.apiPorts = apiPorts
@@ -48,10 +56,11 @@ final class TestCluster: Sendable {
     /// Runs `body` with a started `count`-node cluster that has a leader; stops every process
     /// afterwards. A bind clash at start (another process took a picked port) starts over with
     /// new ports, up to three times.
-    static func with<T>(nodes count: Int, timing: Timing = Timing(), _ body: (TestCluster) async throws -> T) async throws -> T {
+    static func with<T>(nodes count: Int, spares: Int = 0, timing: Timing = Timing(),
+                        _ body: (TestCluster) async throws -> T) async throws -> T {
         var lastError: (any Error)?
         for _ in 1...3 {
-            let cluster = try create(count: count, timing: timing)
+            let cluster = try create(count: count, spares: spares, timing: timing)
             do {
                 try await cluster.startAll()
             } catch let error as StartFailure where error.portClash {
@@ -81,11 +90,12 @@ final class TestCluster: Sendable {
         throw ClusterError("could not start a cluster after 3 tries: \(lastError.map { "\($0)" } ?? "?")")
     }
 
-    private static func create(count: Int, timing: Timing) throws -> TestCluster {
+    private static func create(count: Int, spares: Int, timing: Timing) throws -> TestCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-cluster-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let ids = (1...count).map { "n\($0)" }
-        let ports = try LoopbackPorts.free(2 * count)
+        let spareIDs = (0..<spares).map { "n\(count + 1 + $0)" }
+        let ports = try LoopbackPorts.free(2 * (count + spares))
         var config = """
             [cluster]
             name = "test-\(count)"
@@ -109,12 +119,16 @@ final class TestCluster: Sendable {
             shutdown_grace_ms = \(timing.shutdownGraceMs)
             kill_grace_ms = \(timing.killGraceMs)
             \(timing.runAs.map { "run_as = \"\($0)\"" } ?? "")
+            \(timing.extraTables)
+
+            \(timing.extraConfig)
 
             """
         var apiPorts: [String: Int] = [:]
-        for (index, id) in ids.enumerated() {
+        var joinConfig = config
+        for (index, id) in (ids + spareIDs).enumerated() {
             apiPorts[id] = ports[2 * index + 1]
-            config += """
+            let entry = """
 
                 [[nodes]]
                 id = "\(id)"
@@ -122,16 +136,23 @@ final class TestCluster: Sendable {
                 api = "127.0.0.1:\(ports[2 * index + 1])"
 
                 """
+            if index < count { config += entry }
+            joinConfig += entry
         }
         try config.write(toFile: "\(directory)/c.toml", atomically: true, encoding: .utf8)
-        let certs = try QuorumBinary.runToCompletion(QuorumBinary.path, ["certs", "init", "--config", "c.toml", "--out", "certs"],
+        try joinConfig.write(toFile: "\(directory)/join.toml", atomically: true, encoding: .utf8)
+        let certs = try QuorumBinary.runToCompletion(QuorumBinary.path, ["certs", "init", "--config", "join.toml", "--out", "certs"],
                                                      in: directory)
         guard certs.exitCode == 0 else {
             throw ClusterError("quorum certs init exited \(certs.exitCode): \(certs.output)")
         }
         var nodes: [String: NodeProcess] = [:]
         for id in ids { nodes[id] = NodeProcess(id: id, directory: directory, configFile: "c.toml") }
-        return TestCluster(ids: ids, directory: directory, nodes: nodes, apiPorts: apiPorts)
+        let joinURLs = ids.compactMap { apiPorts[$0].map { "http://127.0.0.1:\($0)" } }.joined(separator: ",")
+        for id in spareIDs {
+            nodes[id] = NodeProcess(id: id, directory: directory, configFile: "join.toml", extraArguments: ["--join", joinURLs])
+        }
+        return TestCluster(ids: ids, spareIDs: spareIDs, directory: directory, nodes: nodes, apiPorts: apiPorts)
     }
 
     private struct StartFailure: Error, CustomStringConvertible {
@@ -179,6 +200,22 @@ final class TestCluster: Sendable {
         try node(id).start()
     }
 
+    /// Starts spare node `id` with `quorum node --config join.toml --id ID --join URLS`.
+    func startSpare(_ id: String) throws {
+        try node(id).start()
+    }
+
+    /// Node `id`'s raft and API addresses (`127.0.0.1:PORT`), as `join.toml` lists them.
+    func addresses(of id: String) throws -> (raft: String, api: String) {
+        let text = try String(contentsOfFile: "\(directory)/join.toml", encoding: .utf8)
+        guard let range = text.range(of: "id = \"\(id)\"\n") else { throw ClusterError("no [[nodes]] entry for \(id)") }
+        let lines = text[range.upperBound...].split(separator: "\n").prefix(2)
+        func value(_ line: Substring?) -> String {
+            String(line?.split(separator: "\"").dropFirst().first ?? "")
+        }
+        return (value(lines.first), value(lines.dropFirst().first))
+    }
+
     /// Whether node `id`'s process runs (stopped counts as running).
     func isRunning(_ id: String) -> Bool { node(id).isRunning }
 
@@ -191,6 +228,7 @@ final class TestCluster: Sendable {
     /// Kills every process this cluster started (SIGCONT first, in case one is stopped) and
     /// waits for each to be reaped.
     func killAll() {
+        let ids = self.ids + spareIDs
         for id in ids {
             node(id).send(SIGCONT)
             node(id).send(SIGKILL)
@@ -213,9 +251,12 @@ final class TestCluster: Sendable {
         return APIClient(baseURL: "http://127.0.0.1:\(port)")
     }
 
+    /// The last `lines` lines of node `id`'s log.
+    func logTail(_ id: String, lines: Int = 200) -> String { node(id).logTail(lines: lines) }
+
     /// The last lines of every node's log, for failure messages.
     func logTails(lines: Int = 30) -> String {
-        ids.map { id in
+        (ids + spareIDs).map { id in
             let state = node(id).isRunning ? "running" : "exited \(node(id).exitStatus.map(String.init) ?? "?")"
             return "----- \(id) (\(state)) \(node(id).logPath) -----\n\(node(id).logTail(lines: lines))"
         }.joined(separator: "\n")

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPAPI
 import Hummingbird
 import Logging
@@ -230,5 +231,71 @@ struct UnavailableFirst<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if counter.increment() <= limit { throw APIError.unavailable(retryAfter: 1) }
         return try await next(request, context)
+    }
+}
+
+extension TestAPIServer {
+    /// What a ``makeDoctorTargetRouter(cluster:gate:)`` node does on `GET /api/cluster`.
+    public enum ClusterAnswer: Sendable {
+        /// 401, as a node with tokens answers a request without one.
+        case unauthorized
+        /// 200 with a body that is not a cluster view.
+        case garbage(String)
+    }
+
+    /// A node as `quorum doctor` meets it: `/healthz` and `/readyz` 200 and `/api/cluster` as
+    /// `cluster` says. With `gate`, every answer sends its status line and headers, then waits at
+    /// the gate before its body: a node that stops answering halfway.
+    public static func makeDoctorTargetRouter(cluster: ClusterAnswer, gate: RequestGate? = nil) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        @Sendable func answer(_ text: String) -> Response {
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            let body = ResponseBody { writer in
+                if let gate { await gate.wait() }
+                try await writer.write(ByteBuffer(string: text))
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: headers, body: body)
+        }
+        router.get("/healthz") { _, _ in answer(#"{"status":"ok"}"#) }
+        router.get("/readyz") { _, _ in answer(#"{"status":"ready"}"#) }
+        router.get("/api/cluster") { _, _ -> Response in
+            switch cluster {
+            case .unauthorized: throw APIError(.unauthorized, "this route needs a bearer token")
+            case .garbage(let text): return answer(text)
+            }
+        }
+        return router
+    }
+}
+
+extension TestAPIServer {
+    /// A leader `leader` as a follower's cluster view meets it: `GET /api/cluster` counts the
+    /// request in `count`, waits at `gate`, and answers the leader's own view. With
+    /// `stallBody`, it sends the status line and headers first and waits at the gate before the
+    /// body (a leader that stops answering halfway).
+    public static func makeLeaderViewRouter(leader: String, count: RequestCounter, gate: RequestGate,
+                                            stallBody: Bool = false) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.get("/api/cluster") { _, _ -> Response in
+            _ = count.increment()
+            if !stallBody { await gate.wait() }
+            let view = ClusterResource(leader: leader, term: 2, commitIndex: 9, nodes: [
+                ClusterNodeResource(id: leader, role: "leader", api: "", raft: "", reachable: true, matchIndex: 9, slots: 1, busy: 0,
+                                    appliedIndex: 9, lag: 0),
+            ], node: leader, appliedIndex: 9, source: .local)
+            let json = try JSONEncoder().encode(view)
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                if stallBody { await gate.wait() }
+                try await writer.write(ByteBuffer(bytes: json))
+                try await writer.finish(nil)
+            })
+        }
+        return router
     }
 }

@@ -1,0 +1,68 @@
+import Node
+import NodeCore
+import RaftCore
+import SchedulerCore
+
+/// Why a node stopped: the replicated configuration lists it as removed.
+public struct NodeRemovedError: Error, Sendable, CustomStringConvertible {
+    /// The removed node.
+    public var id: String
+    public var description: String {
+        "node \(id) was removed from the cluster (its id is in the configuration's removed set and can never rejoin); "
+            + "to bring this machine back, wipe its data directory and add it under a new id (docs/node.md, "
+            + "\"Replacing a machine\")"
+    }
+}
+
+extension QuorumNode {
+    /// Leader: writes the member directory into the log once, if the configuration has none
+    /// (a new cluster, or a log from a build without directories): from then on every node
+    /// takes addresses from the log, not from its file. Retries while a change is in flight or
+    /// the leader has not committed in its term yet.
+    func recordDirectoryWhenLeading() async {
+        while !Task.isCancelled {
+            var pending = false
+            if await driver.status.leader == driver.id {
+                let current = await driver.membership
+                let common = link.memberBuilds().commonFormat(members: current.members, self: driver.id)
+                if current.directory.isEmpty, common < CommandCodec.memberDirectories {
+                    // An older member would ignore the entry and keep its old member list.
+                    pending = true
+                    logger.debug("member directory waits until every member runs a build that reads it",
+                                 metadata: ["common_format": "\(common)", "needed": "\(CommandCodec.memberDirectories)"])
+                } else if current.directory.isEmpty {
+                    pending = true
+                    let directory = membership.seed.keeping(only: current.members)
+                    do {
+                        let index = try await driver.recordDirectory(directory.encoded)
+                        logger.info("recorded the member directory in the log", metadata: ["index": "\(index)"])
+                    } catch {
+                        logger.debug("member directory not recorded yet", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            do {
+                // Soon after taking office (before an operator's first change, ideally); rarely after.
+                try await settings.clock.sleep(for: pending ? settings.leaderPoll * 4 : settings.electionTimeout)
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Throws ``NodeRemovedError`` once the configuration has listed this node as removed for a
+    /// whole election timeout and a bit (an uncommitted removal may still be truncated away by
+    /// a new leader, and a removed follower never learns its removal committed: the leader
+    /// stops replicating to it).
+    func exitOnceRemoved() async throws {
+        for await _ in removals {
+            let deadline = settings.clock.monotonic() + settings.electionTimeout * 2
+            while settings.clock.monotonic() < deadline {
+                try await settings.clock.sleep(for: .milliseconds(100))
+            }
+            guard membership.membership.removed.contains(driver.id) else { continue }
+            logger.error("this node was removed from the cluster; stopping", metadata: ["node": "\(driver.id)"])
+            throw NodeRemovedError(id: driver.id.rawValue)
+        }
+    }
+}

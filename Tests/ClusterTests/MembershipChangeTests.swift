@@ -1,0 +1,234 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `POST /api/cluster/nodes` bodies.
+private struct AddNode: Encodable {
+    var id: String
+    var raft: String
+    var api: String
+    var voter = false
+}
+
+/// `POST /api/cluster/leader` bodies.
+private struct TransferTo: Encodable {
+    var to: String
+}
+
+/// `{"error": {"code", "message"}}`.
+private struct ErrorBody: Decodable {
+    struct Detail: Decodable {
+        var code: String
+        var message: String
+    }
+    var error: Detail
+}
+
+extension TestCluster {
+    /// Adds spare `id` as a learner through `leader`'s API (201 expected).
+    fileprivate func addLearner(_ id: String, via leader: String) async throws {
+        let (raft, api) = try addresses(of: id)
+        let response = try await self.api(leader).post("/api/cluster/nodes", json: AddNode(id: id, raft: raft, api: api))
+        guard response.status == 201 else { throw ClusterError("add \(id): \(response.status) \(response.text)") }
+    }
+
+    /// Promotes `id` through `leader`, retrying while it answers 409 `change_in_progress` (the
+    /// learner is catching up); returns how many 409s came first.
+    @discardableResult
+    fileprivate func promoteWhenCaughtUp(_ id: String, via leader: String, timeout: Duration = .seconds(30)) async throws -> Int {
+        var refusals = 0
+        try await eventually("\(id) promoted", timeout: timeout, poll: .milliseconds(200)) { () -> Bool? in
+            let response = try await api(leader).post("/api/cluster/nodes/\(id)/promote")
+            if response.status == 200 { return true }
+            guard response.status == 409, (try? response.decode(ErrorBody.self))?.error.code == "change_in_progress" else {
+                throw ClusterError("promote \(id): \(response.status) \(response.text)")
+            }
+            refusals += 1
+            return nil
+        }
+        return refusals
+    }
+
+    /// Sends a membership write to `node` until it is not a 409 `change_in_progress` (a change
+    /// in flight, e.g. the leader recording a new voter's incarnation); returns the answer.
+    fileprivate func retryingChange(_ what: String, _ send: () async throws -> APIResponse) async throws -> APIResponse {
+        try await eventually(what, timeout: .seconds(15), poll: .milliseconds(100)) { () -> APIResponse? in
+            let response = try await send()
+            if response.status == 409, (try? response.decode(ErrorBody.self))?.error.code == "change_in_progress" { return nil }
+            return response
+        }
+    }
+
+    /// The roles `id` reports for every member (`/api/cluster`).
+    fileprivate func roles(on id: String) async -> [String: String]? {
+        guard let info = await clusterInfo(id) else { return nil }
+        return Dictionary(uniqueKeysWithValues: info.nodes.map { ($0.id, $0.role) })
+    }
+}
+
+extension RealClusterTests {
+    @Suite("membership changes at run time (issue #16)")
+    struct MembershipChangeTests {
+        @Test("grow 3 → 4 (add a learner, join, catch up, promote) and back (remove) under a trickle of writes; nothing acknowledged is lost")
+        func growAndShrink() async throws {
+            try await TestCluster.with(nodes: 3, spares: 1) { cluster in
+                let (leader, _) = try await cluster.waitForLeader()
+                let stream = SubmissionStream(cluster: cluster)
+                let submitting = Task { await stream.run(clients: 2) }
+                defer { submitting.cancel() }
+                try await eventually("5 acknowledged writes") { stream.acks.count >= 5 ? true : nil }
+
+                try await cluster.addLearner("n4", via: leader)
+                let again = try await cluster.api(leader).post("/api/cluster/nodes",
+                                                                json: AddNode(id: "n4", raft: "127.0.0.1:1", api: "127.0.0.1:2"))
+                #expect(again.status == 409, "adding an existing id: \(again.status) \(again.text)")
+                // Not started yet: nothing replicated, so promotion is refused.
+                let early = try await cluster.api(leader).post("/api/cluster/nodes/n4/promote")
+                #expect(early.status == 409, "\(early.text)")
+                #expect((try? early.decode(ErrorBody.self))?.error.code == "change_in_progress")
+
+                try cluster.startSpare("n4")
+                let refusals = try await cluster.promoteWhenCaughtUp("n4", via: leader)
+                try await eventually("n4 sees itself as a voter among 4") { () -> Bool? in
+                    guard let roles = await cluster.roles(on: "n4"), roles.count == 4, roles["n4"] != "learner" else { return nil }
+                    return true
+                }
+                try await eventually("10 more writes with 4 voters") { stream.acks.count >= 15 ? true : nil }
+
+                let removed = try await cluster.retryingChange("remove n4") { try await cluster.api(leader).delete("/api/cluster/nodes/n4") }
+                #expect(removed.status == 200, "\(removed.text)")
+                try await eventually("n4 exits, saying it was removed", timeout: .seconds(20)) { () -> Bool? in
+                    cluster.isRunning("n4") ? nil : true
+                }
+                #expect(cluster.exitStatus("n4") != 0)
+                #expect(cluster.logTail("n4").contains("was removed from the cluster"), "\(cluster.logTail("n4", lines: 20))")
+                let readd = try await cluster.api(leader).post("/api/cluster/nodes",
+                                                                json: AddNode(id: "n4", raft: "127.0.0.1:1", api: "127.0.0.1:2"))
+                #expect(readd.status == 409, "a removed id came back: \(readd.status) \(readd.text)")
+                let roles = try #require(await cluster.roles(on: leader))
+                #expect(Set(roles.keys) == ["n1", "n2", "n3"], "\(roles)")
+
+                let before = stream.acks.count
+                try await eventually("writes go on after the removal") { stream.acks.count >= before + 5 ? true : nil }
+                stream.stop()
+                await submitting.value
+                let acks = stream.acks
+                for ack in acks {
+                    try await cluster.waitForJob(ack.jobID, on: leader, state: "succeeded", timeout: .seconds(60))
+                }
+                print("membership grow/shrink: \(acks.count) acknowledged, refused by status \(stream.refused), promote refused \(refusals)× while catching up")
+            }
+        }
+
+        @Test("replace a SIGKILLed follower by a new node with a new id; the new voter then carries the quorum")
+        func replaceKilledFollower() async throws {
+            try await TestCluster.with(nodes: 3, spares: 1) { cluster in
+                let (leader, _) = try await cluster.waitForLeader()
+                let followers = cluster.others(than: leader)
+                let dead = followers[0]
+                let survivor = followers[1]
+                try await cluster.kill(dead, SIGKILL)
+                let during = try await cluster.submit(JobSubmission(name: "while-one-is-dead", task: .noop), to: leader)
+
+                try await cluster.addLearner("n4", via: leader)
+                try cluster.startSpare("n4")
+                try await cluster.promoteWhenCaughtUp("n4", via: leader)
+                let removed = try await cluster.retryingChange("remove \(dead)") {
+                    try await cluster.api(leader).delete("/api/cluster/nodes/\(dead)")
+                }
+                #expect(removed.status == 200, "\(removed.text)")
+                let roles = try #require(await cluster.roles(on: leader))
+                #expect(Set(roles.keys) == Set([leader, survivor, "n4"]), "\(roles)")
+
+                // n4 is a real voter: with the other original follower gone too, leader + n4 commit.
+                try await cluster.kill(survivor, SIGKILL)
+                let after = try await cluster.submitRetrying(JobSubmission(name: "after-replacement", task: .noop), to: leader,
+                                                             key: "after-replacement", within: .seconds(15))
+                try await cluster.waitForJob(after, on: leader, state: "succeeded")
+                try await cluster.waitForJob(during, on: "n4", state: "succeeded", stale: true)
+            }
+        }
+
+        @Test("removing the leader hands leadership over first, then the new leader removes it (forwarded) and it exits")
+        func removeLeader() async throws {
+            try await TestCluster.with(nodes: 3) { cluster in
+                let (oldLeader, _) = try await cluster.waitForLeader()
+                let removed = try await cluster.retryingChange("remove the leader") {
+                    try await cluster.api(oldLeader).delete("/api/cluster/nodes/\(oldLeader)")
+                }
+                #expect(removed.status == 200, "\(removed.text)")
+                let (newLeader, _) = try await cluster.waitForLeader(among: cluster.others(than: oldLeader))
+                #expect(newLeader != oldLeader)
+                try await eventually("the removed node exits", timeout: .seconds(20)) { cluster.isRunning(oldLeader) ? nil : true }
+                let roles = try #require(await cluster.roles(on: newLeader))
+                #expect(Set(roles.keys) == Set(cluster.ids).subtracting([oldLeader]), "\(roles)")
+                let job = try await cluster.submit(JobSubmission(name: "two-voters", task: .noop), to: newLeader)
+                try await cluster.waitForJob(job, on: newLeader, state: "succeeded")
+            }
+        }
+
+        @Test("POST /api/cluster/leader, sent to a follower, hands leadership to the named voter")
+        func transferToNamedNode() async throws {
+            try await TestCluster.with(nodes: 3) { cluster in
+                let (leader, term) = try await cluster.waitForLeader()
+                let (follower, target) = (cluster.others(than: leader)[0], cluster.others(than: leader)[1])
+                // Sent to a follower: forwarded to the leader like other writes.
+                let response = try await cluster.api(follower).post("/api/cluster/leader", json: TransferTo(to: target))
+                #expect(response.status == 200, "\(response.text)")
+                let (now, newTerm) = try await cluster.waitForLeader()
+                #expect(now == target)
+                #expect(newTerm > term)
+                let unknown = try await cluster.api(target).post("/api/cluster/leader", json: TransferTo(to: "n9"))
+                #expect(unknown.status == 422, "\(unknown.text)")
+            }
+        }
+
+        @Test("a learner runs jobs but does not vote: with two of three voters killed, writes stop though it is up")
+        func learnerDoesNotVote() async throws {
+            try await TestCluster.with(nodes: 3, spares: 1) { cluster in
+                let (leader, _) = try await cluster.waitForLeader()
+                try await cluster.addLearner("n4", via: leader)
+                try cluster.startSpare("n4")
+                try await eventually("n4 lists 4 members with itself a learner") { () -> Bool? in
+                    await cluster.roles(on: "n4")?["n4"] == "learner" ? true : nil
+                }
+                let view = try #require(await cluster.clusterInfo(leader))
+                #expect(view.nodes.map { "\($0.id):\($0.voter.map(String.init) ?? "-")" } == ["n1:true", "n2:true", "n3:true", "n4:false"])
+                // Enough jobs at once that the leader spreads them over every executor, n4 included.
+                var ranOnLearner = false
+                for round in 0..<10 where !ranOnLearner {
+                    var jobs: [String] = []
+                    for index in 0..<16 {
+                        jobs.append(try await cluster.submit(JobSubmission(name: "spread-\(round)-\(index)", task: .sleep(0.5)), to: leader))
+                    }
+                    for job in jobs {
+                        let done = try await cluster.waitForJob(job, on: leader, state: "succeeded")
+                        if done.runs.contains(where: { $0.executor == "n4" }) { ranOnLearner = true }
+                    }
+                }
+                #expect(ranOnLearner, "no job ran on the learner n4")
+
+                for voter in cluster.others(than: leader) where voter != "n4" {
+                    try await cluster.kill(voter, SIGKILL)
+                }
+                // Observe for a few election timeouts: no write is acknowledged anywhere.
+                let window = ContinuousClock.now + .seconds(3)
+                var acknowledged: [Int] = []
+                while ContinuousClock.now < window {
+                    for node in [leader, "n4"] {
+                        let response = try? await cluster.api(node).post("/api/jobs", json: JobSubmission(name: "no-quorum", task: .noop),
+                                                                         timeout: .seconds(2))
+                        if let status = response?.status, status == 201 || status == 200 { acknowledged.append(status) }
+                    }
+                }
+                #expect(acknowledged.isEmpty, "a write was acknowledged with one voter of three and a learner up")
+                #expect(cluster.isRunning("n4"))
+            }
+        }
+    }
+}
