@@ -196,7 +196,7 @@ let package = Package(
             name: "QuorumClientTests",
             dependencies: ["QuorumClient", "QuorumTestServer", "HTTPAPI", "SchedulerCore", asyncHTTPClient]),
         // Real clusters of `quorum node` processes on loopback: failover, DLQ, DAGs, cron, the README flow.
-        .testTarget(name: "ClusterTests", dependencies: ["quorum", asyncHTTPClient, nioCore, nioPosix]),
+        .testTarget(name: "ClusterTests", dependencies: ["quorum", "Notify", "QuorumTestServer", hummingbird, asyncHTTPClient, nioCore, nioPosix]),
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),

@@ -56,6 +56,9 @@ extension ClusterConfig {
         public var email: [String]
         /// `max_pending`: most notifications waiting for delivery (``Limits/notifyMaxPending``).
         public var maxPending: Int
+        /// `retry_base_ms`: the first retry's backoff bound, doubling per try up to 10 minutes
+        /// (``Limits/notifyRetryBaseMs``; docs/notifications.md, "Delivery outcomes and retries").
+        public var retryBaseMs = Defaults.notifyRetryBaseMs
         /// `[notify.smtp]`.
         public var smtp: SMTP?
 
@@ -80,11 +83,15 @@ extension ClusterConfig {
 extension ClusterConfig.Limits {
     /// `[notify] max_pending`: 1 to a million notifications waiting for delivery.
     public static let notifyMaxPending: ClosedRange<Int> = 1...1_000_000
+    /// `[notify] retry_base_ms`: 100 ms to 10 minutes.
+    public static let notifyRetryBaseMs: ClosedRange<Int> = 100...600_000
 }
 
 extension ClusterConfig.Defaults {
     /// 10,000 notifications.
     public static let notifyMaxPending = 10_000
+    /// 10 seconds.
+    public static let notifyRetryBaseMs = 10_000
 }
 
 extension ConfigLoader {
@@ -105,6 +112,7 @@ extension ConfigLoader {
         }
         if let email = try table.stringArray("email") { notify.email = email }
         if let maxPending = try table.int("max_pending") { notify.maxPending = maxPending }
+        if let base = try table.int("retry_base_ms") { notify.retryBaseMs = base }
         if var smtpTable = try table.table("smtp") {
             guard let host = try smtpTable.string("host") else {
                 throw smtpTable.error("host", "missing; name the SMTP server, e.g. \"smtp.example.com\"")
@@ -138,6 +146,10 @@ enum NotifyValidator {
         let range = ClusterConfig.Limits.notifyMaxPending
         guard range.contains(notify.maxPending) else {
             return ("notify.max_pending", "\(notify.maxPending) is out of range \(range.lowerBound)-\(range.upperBound) notifications")
+        }
+        let bases = ClusterConfig.Limits.notifyRetryBaseMs
+        guard bases.contains(notify.retryBaseMs) else {
+            return ("notify.retry_base_ms", "\(notify.retryBaseMs) is out of range \(bases.lowerBound)-\(bases.upperBound) milliseconds")
         }
         if let webhook = notify.webhook {
             let lower = webhook.lowercased()

@@ -65,6 +65,11 @@ public enum MetricNames {
     public static let pendingJobs = "quorum_pending_jobs"
     /// `quorum_state_bytes` (gauge): this node's scheduler-state size estimate (what `max_state_bytes` bounds).
     public static let stateBytes = "quorum_state_bytes"
+    /// `quorum_notifications_total{channel,outcome}` (counter): notification tries this node made
+    /// as leader, by channel (`webhook`, `email`) and outcome (`delivered`, `retry`, `failed`).
+    public static let notifications = "quorum_notifications_total"
+    /// `quorum_notifications_pending` (gauge): notifications waiting for delivery (replicated).
+    public static let notificationsPending = "quorum_notifications_pending"
 
     /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
     /// raw values; another reason is still counted, its series appearing at its first drop).
@@ -88,6 +93,7 @@ public enum MetricNames {
         (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
         (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
         (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
+        (notifications, "counter"), (notificationsPending, "gauge"),
     ]
 }
 
@@ -138,6 +144,8 @@ enum MetricHelp {
         case MetricNames.tlsReloads: "TLS files re-read without a restart, by target (peer, api) and outcome (ok, error)."
         case MetricNames.quotaRefusals: "Creating requests refused by a [quotas] limit, by quota key."
         case MetricNames.pendingJobs: "Runs pending, queued or running (bounded by [quotas] max_pending_jobs)."
+        case MetricNames.notifications: "Notification tries this node made as leader, by channel and outcome."
+        case MetricNames.notificationsPending: "Notifications waiting for delivery (the replicated table)."
         case MetricNames.stateBytes: "Estimated scheduler state size in bytes: last snapshot plus entries applied since (bounded by [quotas] max_state_bytes)."
         default: ""
         }

@@ -28,8 +28,9 @@ import BinaryCoding
 ///
 /// Tag 23 wraps a job submit (tag 1) whose spec uses the ``SpecFormat/notifyRules`` layout (as
 /// tag 20, then the spec's `notify` rules); tag 24 is a job edit whose spec has rules, in that
-/// layout. Only specs with rules are written so; both need command format 7
-/// (``CommandCodec/notifyRules``).
+/// layout. Only specs with rules are written so; both need command format 8
+/// (``CommandCodec/notifyRules``). Tag 25 is the leader's notification settings, tag 26 its
+/// delivery outcomes (``NotificationCoding.swift``); both need ``CommandCodec/notifications``.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -73,6 +74,10 @@ public enum CommandCodec {
     static let notifyRulesTag: UInt8 = 23
     /// The tag of a ``Command/editJob(_:)`` whose spec carries `notify` rules.
     static let editJobWithNotifyTag: UInt8 = 24
+    /// The tag of ``Command/notificationSettings(_:)``.
+    static let notificationSettingsTag: UInt8 = 25
+    /// The tag of ``Command/notificationOutcomes(_:)``.
+    static let notificationOutcomesTag: UInt8 = 26
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
         let format: SpecFormat = command.carriesNotifyRulesInSubmit ? .notifyRules
@@ -162,6 +167,12 @@ public enum CommandCodec {
             w.write(idempotentTag)
             w.write(stamp)
             encode(inner, into: &w)
+        case .notificationSettings(let settings):
+            w.write(notificationSettingsTag)
+            w.write(settings)
+        case .notificationOutcomes(let outcomes):
+            w.write(notificationOutcomesTag)
+            w.writeArray(outcomes) { $0.write($1) }
         }
     }
 
@@ -260,6 +271,10 @@ public enum CommandCodec {
             default:
                 throw DecodeError("tag \(idempotentTag) must wrap a trigger (tag 11 or 18) or a requeue (tag 12)", offset: innerOffset)
             }
+        case notificationSettingsTag:
+            return .notificationSettings(try r.readNotificationSettings())
+        case notificationOutcomesTag:
+            return .notificationOutcomes(try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationOutcome() })
         default:
             throw DecodeError("unknown command tag \(tag)", offset: tagOffset)
         }

@@ -30,8 +30,9 @@ extension CommandCodec {
     ///   configuration format 4: every member's addresses and labels in the log) and serve the
     ///   membership-change API; a leader writes a directory only when every member reports at
     ///   least 7 (``memberDirectories``), since an older build would ignore the entry.
-    /// - 8: job submits and edits whose specs carry `notify` rules (entry tags 23 and 24;
-    ///   ``notifyRules``).
+    /// - 8: notifications (``notifications``): job submits and edits whose specs carry `notify`
+    ///   rules (entry tags 23 and 24; ``notifyRules``), the leader's notification settings and
+    ///   delivery outcomes (entry tags 25 and 26).
     /// See `docs/node.md`, "Upgrades and the format gate".
     public static let buildFormatVersion: UInt32 = 8
 
@@ -64,7 +65,11 @@ extension CommandCodec {
     /// The first format version whose builds decode job specs with `notify` rules
     /// (``JobSpec/notify``). No downgrade exists: dropping a team's rules would silently stop
     /// its notifications, so during an upgrade the gate refuses such writes (503).
-    public static let notifyRules: UInt32 = 8
+    public static let notifyRules: UInt32 = notifications
+
+    /// The command format of notifications (issue #17): rules in specs, settings and delivery
+    /// outcomes. The one place its number is written; ``notifyRules`` follows it.
+    public static let notifications: UInt32 = 8
 }
 
 extension Command {
@@ -83,6 +88,7 @@ extension Command {
         case .fireCron(let fire): Self.version(for: fire.taskRunIDStyle)
         case .trigger(let trigger): Self.version(for: trigger.taskRunIDStyle)
         case .editJob, .idempotent: CommandCodec.jobEdits
+        case .notificationSettings, .notificationOutcomes: CommandCodec.notifications
         case .submitJob, .assignAttempt, .finishAttempt, .expireAttempt, .cancelJob, .cancelDAG,
              .pause, .resume, .requeue, .purge, .tick:
             CommandCodec.baselineFormatVersion

@@ -21,6 +21,22 @@ public struct NotificationTable: Hashable, Sendable {
     /// An empty table.
     public init() {}
 
+    /// A table restored from a snapshot (``NotificationCoding.swift`` checks the parts).
+    init(pending: [NotificationKey: NotificationRecord], settled: [NotificationRecord], dropped: UInt64,
+         deliveredTotal: UInt64, failedTotal: UInt64) {
+        self.pending = pending
+        self.settled = settled
+        self.dropped = dropped
+        self.deliveredTotal = deliveredTotal
+        self.failedTotal = failedTotal
+    }
+
+    /// Whether the table holds nothing and counted nothing: a state with such a table (and
+    /// default settings) keeps its older snapshot version.
+    public var isEmpty: Bool {
+        pending.isEmpty && settled.isEmpty && dropped == 0 && deliveredTotal == 0 && failedTotal == 0
+    }
+
     /// Records `records` as pending, in order, while fewer than `maxPending` wait; the rest are
     /// counted in ``dropped``. A key already present is left alone (a replayed entry adds nothing).
     public mutating func record(_ records: [NotificationRecord], maxPending: Int) {

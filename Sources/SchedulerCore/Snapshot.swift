@@ -25,8 +25,10 @@ import HashTreeCollections
 /// format 6), for the same reason: until then the bytes stay those of version 2, 3 or 4. Older
 /// snapshots restore with every job at version 1.
 ///
-/// Version 6 is version 5 with each job spec's `notify` rules (``SpecFormat/notifyRules``),
-/// written only once some job has rules (command format 7).
+/// Version 6 is version 5 with each job spec's `notify` rules (``SpecFormat/notifyRules``) and,
+/// after the idempotency records, the notification settings and table (``NotificationCoding.swift``),
+/// written only once some job has rules or the notification part is not a fresh state's
+/// (command format 8, ``CommandCodec/notifications``).
 public enum SchedulerSnapshot {
     /// The newest format version (what a state with `notify` rules in some job is written as).
     public static let version: UInt8 = 6
@@ -58,7 +60,7 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
-        let hasNotifyRules = self.hasNotifyRules
+        let hasNotifyRules = self.hasNotifyRules || hasNotificationState
         let hasEdits = hasNotifyRules || jobs.contains { $0.version != 1 }
         let format: SpecFormat = hasNotifyRules ? .notifyRules
             : hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
@@ -89,6 +91,10 @@ extension SchedulerState {
             w.write(record.targetID)
             w.write(record.bodyDigest)
             w.write(record.expiresAt)
+        }
+        if format == .notifyRules {
+            w.write(notificationSettings)
+            w.write(notifications)
         }
         return w.bytes
     }
@@ -126,6 +132,10 @@ extension SchedulerState {
             guard idempotency.updateValue(record, forKey: key) == nil else {
                 throw DecodeError("duplicate idempotency key '\(key)'", offset: r.offset)
             }
+        }
+        if v >= 6 {
+            notificationSettings = try r.readNotificationSettings()
+            notifications = try r.readNotificationTable()
         }
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after the snapshot", offset: r.offset) }
         try rebuildIndexes()
