@@ -105,6 +105,13 @@ struct NotificationDeliveryClusterTests {
                 }
                 #expect(sink.requests(to: "/loud").count == 1)
                 #expect(sink.requests(to: "/quiet").isEmpty)
+                // Every node shows it delivered (GET /api/notifications), with the event_id the sink saw.
+                for node in cluster.ids {
+                    let listed = try await cluster.api(node).get("/api/notifications?state=delivered&job=\(loud)")
+                    #expect(listed.status == 200, "\(listed.text)")
+                    #expect(listed.text.contains(#""event_id":"\#(payload.event_id)""#) && listed.text.contains(#""tries":1"#),
+                            "on \(node): \(listed.text)")
+                }
             }
         }
     }

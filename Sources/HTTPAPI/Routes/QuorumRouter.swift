@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SchedulerCore
 
 /// Builds the router of Quorum's HTTP API over `service`: every endpoint of the public contract
 /// except `/metrics` and `/api/events` (``QuorumRoutes/servedByNode``), the dashboard included,
@@ -49,7 +50,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             APIRoute("DELETE", "/api/dlq/{run_id}"),
             APIRoute("GET", "/api/cluster"), APIRoute("GET", "/api/cluster/digest"),
             APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
-            APIRoute("GET", "/api/cron/next"),
+            APIRoute("GET", "/api/cron/next"), APIRoute("GET", "/api/notifications"),
             APIRoute("GET", "/"), APIRoute("GET", "/dashboard/{file}"),
         ]
     }
@@ -291,6 +292,12 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             }
         case ("DELETE", "/api/dags/{id}"):
             return { _, context in try R.json(try await service.cancelDAGRun(try R.pathParameter("id", context))) }
+        case ("GET", "/api/notifications"):
+            return { request, _ in
+                let query = NotificationQuery(state: try Self.notificationState(request), jobID: request.uri.queryParameters.get("job"),
+                                              limit: try R.limit(request, limits: limits))
+                return try R.json(try await service.notifications(query, consistency: try R.consistency(request)))
+            }
         case ("GET", "/api/dlq"):
             return { request, _ in
                 var query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
@@ -351,6 +358,15 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
 
     /// The job states a list can filter by.
     static var jobStates: [String] { ["pending", "queued", "running", "succeeded", "dead", "cancelled", "scheduled", "paused"] }
+
+    /// `?state=` of `GET /api/notifications`: `pending`, `delivered` or `failed`, or absent.
+    static func notificationState(_ request: Request) throws(APIError) -> NotificationRecord.State? {
+        guard let text = request.uri.queryParameters.get("state") else { return nil }
+        guard let state = NotificationRecord.State.allCases.first(where: { $0.description == text }) else {
+            throw .invalid(field: "state", "unknown notification state '\(FieldProblem.shortened(text))'; use pending, delivered or failed")
+        }
+        return state
+    }
 
     static func jobState(_ request: Request) throws(APIError) -> String? {
         guard let state = request.uri.queryParameters.get("state") else { return nil }

@@ -249,6 +249,17 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
         return try await dagResource(id)
     }
 
+    // MARK: Notifications
+
+    /// The replicated notifications the query selects: pending ones in key order, then the
+    /// settled ones (the latest 1,000) in the order they settled.
+    public func notifications(_ query: NotificationQuery, consistency: ReadConsistency) async throws(APIError)
+        -> ListPage<NotificationResource> {
+        try await replica.read(consistency) { state in
+            ListPage(items: query.select(from: state.notifications).map(NotificationResource.init), nextCursor: nil)
+        }
+    }
+
     // MARK: DLQ
 
     /// The DLQ.
