@@ -70,6 +70,15 @@ struct NotificationDeliveryClusterTests {
         var attempt: Int?
     }
 
+    /// `GET /api/jobs/{id}`'s notifications.
+    struct JobNotifications: Decodable {
+        struct Item: Decodable {
+            var event_id: String
+            var state: String
+        }
+        var notifications: [Item]?
+    }
+
     /// Submits a once job that fails its only attempt, with `notify` rules to `url`.
     static func submitDoomed(_ name: String, on: [String], url: String, via api: APIClient) async throws -> String {
         let body = #"{"name":"\#(name)","task":{"kind":"shell","command":["/bin/false"]},"retry":{"max_attempts":1},"#
@@ -111,6 +120,9 @@ struct NotificationDeliveryClusterTests {
                     #expect(listed.status == 200, "\(listed.text)")
                     #expect(listed.text.contains(#""event_id":"\#(payload.event_id)""#) && listed.text.contains(#""tries":1"#),
                             "on \(node): \(listed.text)")
+                    let job = try await cluster.api(node).get("/api/jobs/\(loud)")
+                    let shown = try JSONDecoder().decode(JobNotifications.self, from: Data(job.text.utf8)).notifications
+                    #expect(shown?.map(\.event_id) == [payload.event_id] && shown?.first?.state == "delivered", "on \(node): \(job.text)")
                 }
             }
         }

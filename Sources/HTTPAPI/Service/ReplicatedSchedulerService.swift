@@ -84,8 +84,14 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
     }
 
     /// A job.
+    /// `GET /api/jobs/{id}` also carries the job's notifications (``JobResource/notifications``).
     public func job(_ id: String, consistency: ReadConsistency) async throws(APIError) -> JobResource {
-        try await jobResource(id, consistency)
+        try await replica.read(consistency) { state throws(APIError) in
+            var resource = ResourceMapper.job(try Self.storedJob(id, in: state), in: state)
+            let records = state.notifications.records(forJob: JobID(id))
+            if !records.isEmpty { resource.notifications = records.map(NotificationResource.init) }
+            return resource
+        }
     }
 
     /// A job's status.

@@ -63,10 +63,13 @@ public struct JobResource: Codable, Hashable, Sendable {
     /// Its `notify` rules as submitted (normalised: repeats dropped, recipients sorted); absent
     /// when it has none, so responses for jobs without rules are unchanged.
     public var notify: [NotifyRuleBody]? = nil
+    /// `GET /api/jobs/{id}` only: the job's notifications, pending first then the latest settled
+    /// (``NotificationResource``); absent when it has none, and in lists and write responses.
+    public var notifications: [NotificationResource]? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, name, type, state, status, version, schedule, timezone, notify
+        case id, name, type, state, status, version, schedule, timezone, notify, notifications
         case runAt = "run_at"
         case nextRunAt = "next_run_at"
         case lastRun = "last_run"
@@ -117,6 +120,7 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encodeIfPresent(retentionSeconds, forKey: .retentionSeconds)
         try c.encodeIfPresent(historyLimit, forKey: .historyLimit)
         try c.encodeIfPresent(notify, forKey: .notify)
+        try c.encodeIfPresent(notifications, forKey: .notifications)
     }
 }
 
