@@ -14,50 +14,63 @@ enum NodeNotificationSender {
     /// Longest error text recorded in the log per outcome (the rest is cut).
     static let errorLimit = 512
 
-    /// The sender for `config`. The webhook secret and the SMTP password are read here, at node
-    /// start, so a missing file stops the node with an error naming the key instead of failing
-    /// every delivery later.
-    static func make(_ config: NodeRuntimeConfig, logger: Logger) throws -> NotificationSender {
-        let notify = config.cluster.notify.notifyConfiguration
-        let secret: WebhookSecret? = switch notify.webhookSecret {
-        case .value(let text): try WebhookSecret(text)
-        case .file(let path): try WebhookSecret.load(file: path)
-        case nil: nil
+    /// What a node sends with: the webhook sender under the egress rules and its secret, the
+    /// SMTP client when `[notify.smtp]` is set, the cluster's name (for `Message-ID`s).
+    struct Channels: Sendable {
+        var webhooks: WebhookSender
+        var secret: WebhookSecret?
+        var smtp: SMTPClient?
+        var cluster: String
+
+        /// The channels of `config`. The webhook secret and the SMTP password are read here, at
+        /// node start, so a missing file stops the node with an error naming the key instead of
+        /// failing every delivery later.
+        init(_ config: NodeRuntimeConfig) throws {
+            let notify = config.cluster.notify.notifyConfiguration
+            secret = switch notify.webhookSecret {
+            case .value(let text): try WebhookSecret(text)
+            case .file(let path): try WebhookSecret.load(file: path)
+            case nil: nil
+            }
+            if let table = notify.smtp {
+                let password = try table.passwordFile.map { path in
+                    do {
+                        return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .newlines)
+                    } catch {
+                        throw NotifyConfigurationError(field: "[notify.smtp] password_file", reason: "\(path) cannot be read: \(error)")
+                    }
+                }
+                smtp = SMTPClient(settings: try notify.smtpSettings(password: password))
+            }
+            webhooks = WebhookSender(settings: WebhookSender.Settings(policy: config.cluster.executor.httpAddressPolicy))
+            cluster = config.cluster.cluster.name
         }
-        var smtpClient: SMTPClient?
-        if let table = notify.smtp {
-            let password = try table.passwordFile.map { path in
+
+        /// One try of `event` to `destination`.
+        func send(_ event: NotificationEvent, to destination: NotificationDestination, now: Timestamp) async -> DeliveryOutcome {
+            switch destination {
+            case .webhook(let url):
+                return await webhooks.send(event, to: url, secret: secret)
+            case .email(let to):
+                guard let smtp else { return .permanent(reason: "no [notify.smtp] table in the cluster file: add one to send email") }
                 do {
-                    return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .newlines)
+                    let recipients = try to.map { address throws(NotifyConfigurationError) in try EmailAddress(address, field: "notify email") }
+                    return await smtp.send(event, to: recipients, cluster: cluster, unixMilliseconds: now.milliseconds)
                 } catch {
-                    throw NotifyConfigurationError(field: "[notify.smtp] password_file", reason: "\(path) cannot be read: \(error)")
+                    return .permanent(reason: "\(error)")
                 }
             }
-            smtpClient = SMTPClient(settings: try notify.smtpSettings(password: password))
         }
-        let smtp = smtpClient
-        let webhooks = WebhookSender(settings: WebhookSender.Settings(policy: config.cluster.executor.httpAddressPolicy))
-        let cluster = config.cluster.cluster.name
+    }
+
+    /// The sender for `config` (see ``Channels/init(_:)`` for what is read at start).
+    static func make(_ config: NodeRuntimeConfig, logger: Logger) throws -> NotificationSender {
+        let channels = try Channels(config)
         let schedule = RetrySchedule(base: .milliseconds(config.cluster.notify.retryBaseMs))
         return { delivery, now in
             let record = delivery.record
             let event = self.event(for: delivery)
-            let result: DeliveryOutcome
-            switch record.destination {
-            case .webhook(let url):
-                result = await webhooks.send(event, to: url, secret: secret)
-            case .email(let to):
-                if let smtp {
-                    do {
-                        let recipients = try to.map { address throws(NotifyConfigurationError) in try EmailAddress(address, field: "notify email") }
-                        result = await smtp.send(event, to: recipients, cluster: cluster, unixMilliseconds: now.milliseconds)
-                    } catch {
-                        result = .permanent(reason: "\(error)")
-                    }
-                } else {
-                    result = .permanent(reason: "no [notify.smtp] table in the cluster file: add one to send email")
-                }
-            }
+            let result = await channels.send(event, to: record.destination, now: now)
             let outcome = self.outcome(of: result, record: record, now: now, schedule: schedule)
             if case .delivered = outcome {
                 logger.debug("notification delivered", metadata: ["key": "\(record.key)", "to": "\(record.destination.channel)"])

@@ -14,7 +14,10 @@ struct NotificationDeliveryClusterTests {
     static let secret = "test-webhook-secret-0123456789"
 
     /// `[executor] http_allow` for the loopback sink, a fast retry schedule and the secret.
-    static var timing: TestCluster.Timing {
+    static var timing: TestCluster.Timing { timing(webhook: nil) }
+
+    /// The same with a cluster default `webhook` (and `on` left empty, so only tests use it).
+    static func timing(webhook: String?) -> TestCluster.Timing {
         var timing = TestCluster.Timing()
         timing.extraTables = """
             http_allow = ["127.0.0.0/8"]
@@ -22,6 +25,7 @@ struct NotificationDeliveryClusterTests {
             [notify]
             webhook_secret = "\(secret)"
             retry_base_ms = 200
+            \(webhook.map { "webhook = \"\($0)\"" } ?? "")
             """
         return timing
     }
@@ -90,9 +94,18 @@ struct NotificationDeliveryClusterTests {
     func deadJobNotifiesOnce() async throws {
         let sink = Sink()
         try await TestAPIServer.withServer(router: sink.router) { base in
-            try await TestCluster.with(nodes: 3, timing: Self.timing) { cluster in
+            try await TestCluster.with(nodes: 3, timing: Self.timing(webhook: base + "/default")) { cluster in
                 let (leader, _) = try await cluster.waitForLeader()
                 let follower = try #require(cluster.others(than: leader).first)
+                // The test endpoint: one signed try to the configured default webhook, recorded nowhere.
+                let tested = try await cluster.api(follower).post("/api/notifications/test", data: Data(#"{"channel":"webhook"}"#.utf8))
+                #expect(tested.status == 200 && tested.text.contains(#""delivered":true"#), "\(tested.text)")
+                let test = try #require(sink.requests(to: "/default").first)
+                #expect(test.eventID?.hasPrefix("test-") == true)
+                #expect((try? WebhookSignature.verify(header: test.signature ?? "", body: test.body, secret: try WebhookSecret(Self.secret),
+                                                      now: Int64(Date().timeIntervalSince1970)).get()) != nil)
+                let noEmail = try await cluster.api(follower).post("/api/notifications/test", data: Data(#"{"channel":"email"}"#.utf8))
+                #expect(noEmail.status == 409, "\(noEmail.text)")
                 let quiet = try await Self.submitDoomed("quiet", on: ["succeeded"], url: base + "/quiet", via: cluster.api(follower))
                 try await cluster.waitForJob(quiet, on: leader, state: "dead")
                 let loud = try await Self.submitDoomed("loud", on: ["dead"], url: base + "/loud", via: cluster.api(follower))

@@ -50,7 +50,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             APIRoute("DELETE", "/api/dlq/{run_id}"),
             APIRoute("GET", "/api/cluster"), APIRoute("GET", "/api/cluster/digest"),
             APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
-            APIRoute("GET", "/api/cron/next"), APIRoute("GET", "/api/notifications"),
+            APIRoute("GET", "/api/cron/next"), APIRoute("GET", "/api/notifications"), APIRoute("POST", "/api/notifications/test"),
             APIRoute("GET", "/"), APIRoute("GET", "/dashboard/{file}"),
         ]
     }
@@ -69,11 +69,14 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     public let clusterSource: (any LeaderClusterSource)?
     /// The wall clock the cron preview starts from.
     public let now: @Sendable () -> Date
+    /// Sends test notifications (``NotificationTester``); `nil`, the test endpoint answers 503.
+    public let notificationTester: (any NotificationTester)?
 
     /// Routes over `service`.
     public init(service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
                 outputSource: (any AttemptOutputSource)? = nil, clusterSource: (any LeaderClusterSource)? = nil,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Date() }, notificationTester: (any NotificationTester)? = nil) {
+        self.notificationTester = notificationTester
         self.outputSource = outputSource
         self.clusterSource = clusterSource
         self.now = now
@@ -148,6 +151,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
         case ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"), ("GET", "/dashboard/{file}"): nil
         case ("GET", _): .read
         case ("DELETE", "/api/dlq/{run_id}"): .admin
+        case ("POST", "/api/notifications/test"): .admin
         case ("POST", let path) where path.hasPrefix("/api/cluster"): .admin
         case ("DELETE", let path) where path.hasPrefix("/api/cluster"): .admin
         default: .submit
@@ -297,6 +301,17 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 let query = NotificationQuery(state: try Self.notificationState(request), jobID: request.uri.queryParameters.get("job"),
                                               limit: try R.limit(request, limits: limits))
                 return try R.json(try await service.notifications(query, consistency: try R.consistency(request)))
+            }
+        case ("POST", "/api/notifications/test"):
+            let tester = notificationTester
+            return { request, _ in
+                let body = try await R.body(request, limit: limits.maxBodyBytes)
+                let test = try StrictJSON.decode(NotificationTestRequest.self, from: body)
+                guard test.channel == "webhook" || test.channel == "email" else {
+                    throw APIError.invalid(field: "channel", "unknown channel '\(FieldProblem.shortened(test.channel))'; use webhook or email")
+                }
+                guard let tester else { throw APIError.unavailable(retryAfter: 1, "this server sends no notifications") }
+                return try R.json(try await tester.sendTest(channel: test.channel))
             }
         case ("GET", "/api/dlq"):
             return { request, _ in
