@@ -186,7 +186,7 @@ let package = Package(
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",
-            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime", "NodeCore",
+            dependencies: ["quorum", "Notify", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime", "NodeCore",
                            "SchedulerPlanning", "ClusterConfig", "Transport", asyncHTTPClient, logging]),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(

@@ -101,8 +101,13 @@ enum NodeNotificationSender {
         }
     }
 
+    /// `text` in at most ``errorLimit`` bytes, cut at a character boundary (a byte cut inside a
+    /// character would decode to a replacement character and grow past the limit).
     static func cut(_ text: String) -> String {
-        text.utf8.count <= errorLimit ? text : String(decoding: text.utf8.prefix(errorLimit), as: UTF8.self)
+        guard text.utf8.count > errorLimit else { return text }
+        var end = text.utf8.index(text.utf8.startIndex, offsetBy: errorLimit)
+        while end > text.utf8.startIndex, text.utf8[end] & 0xC0 == 0x80 { end = text.utf8.index(before: end) }
+        return String(text.utf8[..<end]) ?? ""
     }
 
     /// The payload's event from the replicated record and what the round read from the state.
