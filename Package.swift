@@ -50,6 +50,9 @@ let package = Package(
         .library(name: "EgressHTTP", targets: ["EgressHTTP"]),
         .library(name: "Notify", targets: ["Notify"]),
         .library(name: "Chaos", targets: ["Chaos"]),
+        // The `clock` nemesis's LD_PRELOAD (libChaosWallClock.so beside the quorum binary): never a
+        // dependency of another target, since linking it in would skew that program's own clock.
+        .library(name: "ChaosWallClock", type: .dynamic, targets: ["ChaosWallClock"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -124,11 +127,13 @@ let package = Package(
         .target(
             name: "NodeRuntime",
             dependencies: ["Node", "NodeCore", "NodeMetrics", "RaftCore", "RaftWire", "RaftStorage", "Transport", "SchedulerCore",
-                           "SchedulerPlanning", "Executor", "ClusterConfig", "BinaryCoding", logging, nioCore]),
+                           "SchedulerPlanning", "Executor", "ClusterConfig", "BinaryCoding", logging, nioCore, crypto]),
         // The API client the CLI uses: typed requests and replies, failover across nodes.
         .target(name: "QuorumClient", dependencies: ["HTTPAPI", asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL]),
         // `quorum chaos`: a generated local cluster, fault-injecting link proxies, the workload, the
         // nemesis, the history and its checker (the checker is pure). Talks to nodes over HTTP only.
+        // Skews only the wall clock of a process it is preloaded into (docs/chaos.md, "How clocks are skewed").
+        .target(name: "ChaosWallClock", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Chaos", dependencies: ["DeterministicRandom", asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The one executable: node, config, cron, certs, wal, and the client commands.
         .executableTarget(

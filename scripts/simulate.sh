@@ -7,7 +7,8 @@
 # Builds ONLY the simulator (RaftCore + SimulationKit + quorum-sim) in its own scratch directory,
 # with the deliberate bugs compiled in (selected at run time by --mutation or QUORUM_SIM_MUTATION;
 # none is active by default; the names are RaftMutation's: commit-old-term, double-vote,
-# send-before-persist, no-truncate, stale-read, ignore-reject-hint, wiped-voter-votes, ignore-incarnation). Defaults: 5000 histories of
+# send-before-persist, no-truncate, stale-read, ignore-reject-hint, wiped-voter-votes, ignore-incarnation,
+# two-changes-in-flight, learner-votes, learner-acks). Defaults: 5000 histories of
 # 1000 steps each.
 # Exit status: 0 when every invariant held, 1 with the failing seed and its last steps, 2 on usage errors.
 set -euo pipefail

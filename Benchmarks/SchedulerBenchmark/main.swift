@@ -128,6 +128,9 @@ if memoryJobs > 0 {
                  state.queuedCount, submitElapsed, submitCPU, after.rss, before.rss, after.rss - before.rss, after.peak))
     let (bytes, snapElapsed, snapCPU) = measure { state.snapshot() }
     print(String(format: "snapshot: %.1f MiB in %.2f s wall / %.2f s CPU", Double(bytes.count) / 1_048_576, snapElapsed, snapCPU))
+    // The replica check's digest (issue #19) is that encoding plus this hash over it.
+    let (digest, hashElapsed, hashCPU) = measure { SchedulerSnapshot.digest(bytes) }
+    print(String(format: "replica-check hash of that image (FNV-1a): %.2f s wall / %.2f s CPU (digest %016llx)", hashElapsed, hashCPU, digest))
     let (restored, restoreElapsed, restoreCPU) = try measure { try SchedulerState(snapshot: bytes) }
     print(String(format: "restore: %.2f s wall / %.2f s CPU (%d jobs, %d queued)", restoreElapsed, restoreCPU, restored.jobCount, restored.queuedCount))
     let top = restored.runsToAssign(limit: 3).map(\.runID.rawValue)

@@ -290,14 +290,22 @@ public enum ChaosChecker {
                 verdict.findings.append("unknown: the runs of forbid job \(id) could not be read")
                 continue
             }
-            let started = seen.filter { $0.startedAt != nil }.sorted { ($0.startedAt ?? 0) < ($1.startedAt ?? 0) }
+            // Ties on the start stamp are ordered by finish (unfinished last): stamps are
+            // milliseconds of scheduler time, which stands still while a leader whose wall clock
+            // jumped ahead stamps the majority's time (docs/guarantees.md), so an attempt can
+            // start and end within one stamp, just before the next starts at that same stamp.
+            let started = seen.filter { $0.startedAt != nil }.sorted {
+                ($0.startedAt ?? 0, $0.finishedAt ?? Int64.max) < ($1.startedAt ?? 0, $1.finishedAt ?? Int64.max)
+            }
             for (earlier, later) in zip(started, started.dropFirst()) where earlier.outcome != "lost" {
                 guard let start = later.startedAt else { continue }
                 if let end = earlier.finishedAt, end <= start { continue }
                 verdict.orderViolations += 1
                 let end = earlier.finishedAt.map { "finished at \($0)" } ?? "never finished"
                 verdict.findings.append("forbid: job \(id) run \(later.runID) attempt \(later.attempt) started at \(start) "
-                    + "while run \(earlier.runID) attempt \(earlier.attempt) (started \(earlier.startedAt ?? 0)) \(end)")
+                    + "while run \(earlier.runID) attempt \(earlier.attempt) (started \(earlier.startedAt ?? 0)) \(end) "
+                    + "(outcomes \(earlier.outcome ?? "none") then \(later.outcome ?? "none"), "
+                    + "the later finished at \(later.finishedAt.map(String.init) ?? "never"))")
             }
         }
     }

@@ -20,6 +20,8 @@ public struct ChaosOptions: Sendable {
     public var settle = 60.0
     /// Delay and loss on every peer link for the whole run (`--link-delay-ms`, `--link-loss`).
     public var linkQuality = LinkQuality()
+    /// `--config`: drive this running cluster instead of generating one (`nodes` is then its size).
+    public var existing: ExistingCluster?
 
     /// Options writing to `outDirectory`, running nodes from `binary`.
     public init(outDirectory: String, binary: String) {
@@ -29,7 +31,13 @@ public struct ChaosOptions: Sendable {
 
     /// Throws naming the first option out of range.
     public func validate() throws(ChaosError) {
-        guard nodes == 3 || nodes == 5 else { throw .invalid("--nodes must be 3 or 5, got \(nodes)") }
+        if let existing {
+            try existing.validate(nemeses: nemeses)
+            guard linkQuality == LinkQuality() else {
+                throw .invalid("--link-delay-ms and --link-loss need the tool's link proxies: not with --config")
+            }
+        }
+        guard existing != nil || nodes == 3 || nodes == 5 else { throw .invalid("--nodes must be 3 or 5, got \(nodes)") }
         guard duration >= 10, duration <= 86_400 else { throw .invalid("--duration must be 10…86400 seconds, got \(duration)") }
         guard (1...64).contains(clients) else { throw .invalid("--clients must be 1…64, got \(clients)") }
         guard settle >= 5, settle <= 3_600 else { throw .invalid("--settle must be 5…3600 seconds, got \(settle)") }

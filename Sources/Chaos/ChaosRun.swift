@@ -10,7 +10,8 @@ public enum ChaosRun {
     public static func run(_ options: ChaosOptions, say: @escaping @Sendable (String) -> Void) async throws -> Bool {
         try options.validate()
         let out = options.outDirectory
-        say("chaos: seed \(options.seed), \(options.nodes) nodes, \(Int(options.duration))s, nemesis "
+        let which = options.existing.map { "existing cluster \($0.configPath) of " } ?? ""
+        say("chaos: seed \(options.seed), \(which)\(options.nodes) nodes, \(Int(options.duration))s, nemesis "
             + "\(options.nemeses.map(\.rawValue).joined(separator: ",")), output in \(out)")
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -21,9 +22,13 @@ public enum ChaosRun {
         let http = ChaosHTTP(group: group)
         let cluster: LocalCluster
         do {
-            cluster = try await LocalCluster.create(count: options.nodes, directory: out + "/cluster", binary: options.binary,
-                                                 linkQuality: options.linkQuality, fakeClock: options.nemeses.contains(.clock),
-                                                 group: group)
+            if let existing = options.existing {
+                cluster = try LocalCluster.attach(existing, directory: out + "/cluster")
+            } else {
+                cluster = try await LocalCluster.create(count: options.nodes, directory: out + "/cluster", binary: options.binary,
+                                                    linkQuality: options.linkQuality, fakeClock: options.nemeses.contains(.clock),
+                                                    group: group)
+            }
         } catch {
             await http.shutdown()
             try? await group.shutdownGracefully()

@@ -14,7 +14,7 @@ public enum NemesisKind: String, CaseIterable, Hashable, Sendable {
     /// Cut every link between nodes that are not neighbours on a seeded ring (a line for 3 nodes):
     /// every node still sees a majority counting itself, but no majority sees one another.
     case bridge
-    /// Skew one node's wall clock (libfaketime): a jump ahead or back, or a fast clock; real time again at the end.
+    /// Skew one node's wall clock (the ChaosWallClock preload): a jump ahead or back, or a fast clock; real time again at the end.
     case clock
     /// SIGKILL every node and start them all again at once.
     case restartAll = "restart-all"

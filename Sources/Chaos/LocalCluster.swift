@@ -10,7 +10,8 @@ import Darwin
 
 /// The cluster `quorum chaos` starts for itself: `n1`…`nN` on free loopback ports, one config
 /// per node (each peer dialled through that link's ``LinkProxy``), dev certificates from
-/// `quorum certs init`, data and logs under one directory.
+/// `quorum certs init`, data and logs under one directory — or, with `--config`, an existing
+/// cluster it attached to (``attach(_:directory:)``): no proxies, no clock, its nodes left running.
 final class LocalCluster: Sendable {
     /// The node ids in order.
     let ids: [String]
@@ -24,10 +25,13 @@ final class LocalCluster: Sendable {
     private let proxies: [LinkProxy]
     /// The nodes' faked wall clocks, when the clock nemesis is on.
     private let clock: FakeClock?
+    /// Whether the tool started this cluster (its nodes are killed at the end) or attached to the user's (left running).
+    let owned: Bool
 
     private init(ids: [String], directory: String, apiURLs: [String: String], ledgerPath: String, nodes: [String: NodeProcess],
-                 proxies: [LinkProxy], clock: FakeClock?) {
+                 proxies: [LinkProxy], clock: FakeClock?, owned: Bool = true) {
         self.clock = clock
+        self.owned = owned
         self.ids = ids
         self.directory = directory
         self.apiURLs = apiURLs
@@ -82,6 +86,27 @@ final class LocalCluster: Sendable {
                             clock: clock)
     }
 
+    /// The user's running cluster (`--config`): nodes found through `existing.pidFile`, restarted with
+    /// `existing.startCommand` (logging to `directory/logs/<id>.log`), the ledger in `directory`
+    /// (the nodes must run on this machine and allow `/bin/sh` shell jobs for the ledger checks).
+    static func attach(_ existing: ExistingCluster, directory: String) throws -> LocalCluster {
+        let absolute = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+        try FileManager.default.createDirectory(atPath: absolute + "/logs", withIntermediateDirectories: true)
+        let ledgerPath = absolute + "/ledger.txt"
+        _ = FileManager.default.createFile(atPath: ledgerPath, contents: nil)
+        let configDirectory = (existing.configPath as NSString).deletingLastPathComponent
+        var nodes: [String: NodeProcess] = [:]
+        for id in existing.ids {
+            // Without a start command the node cannot be started (an empty executable says so).
+            let command = existing.startCommand.map { ["-c", "exec " + $0.replacingOccurrences(of: "{id}", with: id)] }
+            nodes[id] = NodeProcess(id: id, executable: command == nil ? "" : "/bin/sh", arguments: command ?? [],
+                                    directory: configDirectory.isEmpty ? "." : configDirectory, logPath: absolute + "/logs/\(id).log",
+                                    pidFile: existing.pidFile?.replacingOccurrences(of: "{id}", with: id))
+        }
+        return LocalCluster(ids: existing.ids, directory: absolute, apiURLs: existing.apiURLs, ledgerPath: ledgerPath, nodes: nodes,
+                            proxies: [], clock: nil, owned: false)
+    }
+
     /// A config with the shipped Raft timing and short leases (lost attempts are noticed in
     /// about two seconds), shell tasks allowed for `/bin/*`.
     private static func config(ids: [String], raft: (String) -> Int, api: [String: Int]) -> String {
@@ -124,8 +149,13 @@ final class LocalCluster: Sendable {
 
     private func node(_ id: String) -> NodeProcess? { nodes[id] }
 
-    /// Starts every node that is not running.
+    /// Starts every node that is not running; an attached cluster's nodes are only looked up
+    /// (the user's cluster is not changed before the run: a node that is down stays down).
     func startAll() throws(ChaosError) {
+        guard owned else {
+            for id in ids { _ = isRunning(id) }
+            return
+        }
         for id in ids { try node(id)?.start() }
     }
 
@@ -154,17 +184,22 @@ final class LocalCluster: Sendable {
     /// The link proxy `from → to`.
     func link(_ from: String, _ to: String) -> LinkProxy? { proxies.first { $0.from == from && $0.to == to } }
 
-    /// Sets node `id`'s wall clock to libfaketime `spec` (nothing without the clock nemesis).
+    /// Sets node `id`'s wall clock to `spec` (FakeClock's syntax; nothing without the clock nemesis).
     func setClock(_ id: String, _ spec: String) { clock?.set(id, spec) }
 
     /// Every node's wall clock back to real time.
-    func resetClocks() { for id in ids { clock?.set(id, "+0") } }
+    func resetClocks() { for id in ids { clock?.set(id, FakeClock.realTime) } }
 
     /// Restores every link.
     func healLinks() { for proxy in proxies { proxy.heal() } }
 
-    /// Kills every node (SIGCONT first) and closes the proxies.
+    /// Kills every node (SIGCONT first) and closes the proxies; an attached cluster's nodes only
+    /// get SIGCONT and keep running (those the tool restarted are left running too).
     func shutdown() async {
+        guard owned else {
+            for id in ids { signal(id, SIGCONT) }
+            return
+        }
         for id in ids { await node(id)?.killAndWait() }
         for proxy in proxies { await proxy.stop() }
     }

@@ -9,6 +9,11 @@ import Darwin
 /// One `quorum node` child: started through `/bin/sh -c 'exec …'` (so the pid is the node's own),
 /// its output appended to a log file, signalled and reaped by pid only.
 ///
+/// With a `pidFile` (`--config`, a node this tool did not start) the running node's pid is read
+/// from that file and *adopted*: signalled, but never reaped (its parent does that), and alive
+/// while `/proc/<pid>` shows it not a zombie. A restart spawns the start command as this tool's
+/// child and writes the new pid back to the file.
+///
 /// Not `Foundation.Process`: on Linux it notices a child's exit only when an inherited pipe
 /// closes, and this tool must know at once that a SIGKILLed node is gone before restarting it.
 final class NodeProcess: @unchecked Sendable {
@@ -19,13 +24,18 @@ final class NodeProcess: @unchecked Sendable {
     private let arguments: [String]
     private let directory: String
     private let extraEnvironment: [String: String]
+    /// Where an existing node's pid is read from and a restarted one's written (`--pid-file`).
+    private let pidFile: String?
     private let lock = NSLock()
     private var pid: pid_t?
+    /// Whether `pid` came from `pidFile` (not this tool's child: never waited for).
+    private var adopted = false
     private var everStarted: [pid_t] = []
 
     init(id: String, executable: String, arguments: [String], directory: String, logPath: String,
-         extraEnvironment: [String: String] = [:]) {
+         extraEnvironment: [String: String] = [:], pidFile: String? = nil) {
         self.id = id
+        self.pidFile = pidFile
         self.extraEnvironment = extraEnvironment
         self.executable = executable
         self.arguments = arguments
@@ -41,6 +51,9 @@ final class NodeProcess: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if livePID() != nil { return }
+        guard !executable.isEmpty else {
+            throw .setup("node \(id) is not running, and no --start-command was given to start it again")
+        }
         let script = #"cd "$1" && log="$2" && shift 2 && exec "$@" >>"$log" 2>&1 </dev/null"#
         let argv = ["/bin/sh", "-c", script, "sh", directory, logPath, executable] + arguments
         var environment = ProcessInfo.processInfo.environment
@@ -49,7 +62,9 @@ final class NodeProcess: @unchecked Sendable {
         environment.merge(extraEnvironment) { _, extra in extra }
         let started = try Self.spawn(argv, environment: environment.map { "\($0.key)=\($0.value)" })
         pid = started
+        adopted = false
         everStarted.append(started)
+        if let pidFile { try? "\(started)\n".write(toFile: pidFile, atomically: true, encoding: .utf8) }
     }
 
     /// Sends `signal` if the node runs (never to a pid already reaped: it may belong to another process by now).
@@ -67,11 +82,34 @@ final class NodeProcess: @unchecked Sendable {
     /// The child's pid while it has not been reaped; reaps it (WNOHANG) once it has exited and
     /// forgets the pid. Call under `lock`.
     private func livePID() -> pid_t? {
-        guard let current = pid else { return nil }
+        guard let current = pid else { return adoptFromFile() }
+        if adopted {
+            if Self.isAlive(current) { return current }
+            pid = nil
+            adopted = false
+            return nil
+        }
         var status: Int32 = 0
         if waitpid(current, &status, WNOHANG) == 0 { return current }
         pid = nil
         return nil
+    }
+
+    /// The live pid named by `pidFile`, adopted; nil without a file, a pid in it, or a live process. Call under `lock`.
+    private func adoptFromFile() -> pid_t? {
+        guard let pidFile, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let found = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), found > 1, Self.isAlive(found) else { return nil }
+        pid = found
+        adopted = true
+        return found
+    }
+
+    /// Whether process `pid` exists and has not exited (a zombie waiting for its parent has).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != nil && state != "Z" && state != "X"
     }
 
     /// SIGKILLs the node (SIGCONT first, in case it is stopped) and waits up to `timeout` for it to be reaped.

@@ -11,10 +11,15 @@ public struct ClusterConfig: Sendable, Equatable {
         public var name: String
         /// Data directory template; `{id}` is replaced by the node id.
         public var dataDir: String
+        /// `digest_interval_entries`: every member digests its scheduler state at applied indexes
+        /// that are multiples of this, and the leader compares them (the replica check); 0 = off.
+        /// Every member must use the same value (the file is the cluster's).
+        public var digestIntervalEntries: Int
 
-        public init(name: String, dataDir: String = Defaults.dataDir) {
+        public init(name: String, dataDir: String = Defaults.dataDir, digestIntervalEntries: Int = Defaults.digestIntervalEntries) {
             self.name = name
             self.dataDir = dataDir
+            self.digestIntervalEntries = digestIntervalEntries
         }
     }
 
@@ -266,6 +271,11 @@ public struct ClusterConfig: Sendable, Equatable {
     /// Default values of every optional key (documented in `docs/configuration.md`).
     public enum Defaults {
         public static let dataDir = "data/{id}"
+        /// The replica check every 10,000 applied entries (docs/guarantees.md, "Replica checks").
+        public static let digestIntervalEntries = 10_000
+        /// The smallest non-zero `digest_interval_entries`: below it the digests (each a full
+        /// encoding of the state) would be taken more often than they can finish on a large state.
+        public static let minimumDigestIntervalEntries = 16
         public static let heartbeatMilliseconds = 50
         public static let electionTimeoutMilliseconds = 300...600
         /// 4 MiB: a twelfth of the peer frame limit.

@@ -42,7 +42,8 @@ public enum ConfigLoader {
             throw clusterTable.error("name", "missing; give the cluster a name")
         }
         let cluster = ClusterConfig.Cluster(
-            name: name, dataDir: try clusterTable.string("data_dir") ?? ClusterConfig.Defaults.dataDir)
+            name: name, dataDir: try clusterTable.string("data_dir") ?? ClusterConfig.Defaults.dataDir,
+            digestIntervalEntries: try clusterTable.int("digest_interval_entries") ?? ClusterConfig.Defaults.digestIntervalEntries)
         try clusterTable.finish()
 
         var raft = ClusterConfig.Raft()
@@ -137,6 +138,8 @@ public enum ConfigLoader {
             if let window = try eventsTable.int("window") { events.window = window }
             if let buffer = try eventsTable.int("buffer") { events.buffer = buffer }
             if let heartbeat = try eventsTable.int("heartbeat_seconds") { events.heartbeatSeconds = heartbeat }
+            if let streams = try eventsTable.int("max_streams") { events.maxStreams = streams }
+            if let streams = try eventsTable.int("max_streams_per_token") { events.maxStreamsPerToken = streams }
             try eventsTable.finish()
         }
         let notify = try readNotify(&root)

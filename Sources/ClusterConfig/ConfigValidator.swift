@@ -19,6 +19,13 @@ public enum ConfigValidator {
 
         if config.cluster.name.isEmpty { throw fail("cluster.name", "must not be empty") }
         if config.cluster.dataDir.isEmpty { throw fail("cluster.data_dir", "must not be empty") }
+        let digestInterval = config.cluster.digestIntervalEntries
+        let minimumDigestInterval = ClusterConfig.Defaults.minimumDigestIntervalEntries
+        if digestInterval != 0 && !(minimumDigestInterval...1_000_000_000).contains(digestInterval) {
+            throw fail("cluster.digest_interval_entries", "is \(digestInterval); use 0 (no replica check) or "
+                + "\(minimumDigestInterval)–1000000000 applied entries between digests (the default is "
+                + "\(ClusterConfig.Defaults.digestIntervalEntries))")
+        }
         if config.nodes.count > 1 && !config.cluster.dataDir.contains("{id}") {
             warnings.append(
                 ConfigWarning(
@@ -79,6 +86,11 @@ public enum ConfigValidator {
         }
         if let problem = EventsValidator.problem(config.events) { throw fail(problem.key, problem.reason) }
         if let problem = NotifyValidator.problem(config.notify) { throw fail(problem.key, problem.reason) }
+        let connections = config.api.limits[.maxConnections]
+        guard config.events.maxStreams < connections else {
+            throw fail("events.max_streams", "\(config.events.maxStreams) must be below api.limits.max_connections (\(connections)), "
+                + "or event streams alone could take every connection and the node would stop answering requests")
+        }
         if let problem = QuotasValidator.problem(config.quotas) { throw fail(problem.key, problem.reason) }
         guard (0...1024).contains(config.executor.slots) else {
             throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")

@@ -12,13 +12,23 @@ extension ClusterConfig {
         /// `heartbeat_seconds`: a comment line after this long without an event, so proxies and
         /// clients see a live connection (``Limits/eventHeartbeatSeconds``).
         public var heartbeatSeconds: Int
+        /// `max_streams`: event streams the node holds open at once (``Limits/eventStreams``).
+        /// Each holds a connection, so it must stay below `[api.limits] max_connections`, or
+        /// streams alone could take every connection the node accepts.
+        public var maxStreams: Int
+        /// `max_streams_per_token`: event streams one token may hold open on the node at once
+        /// (``Limits/eventStreams``, at most `max_streams`; only with `[api] tokens_file`).
+        public var maxStreamsPerToken: Int
 
         /// The defaults, or the given values (checked by the validator, not here).
         public init(window: Int = Defaults.eventWindow, buffer: Int = Defaults.eventBuffer,
-                    heartbeatSeconds: Int = Defaults.eventHeartbeatSeconds) {
+                    heartbeatSeconds: Int = Defaults.eventHeartbeatSeconds,
+                    maxStreams: Int = Defaults.eventMaxStreams, maxStreamsPerToken: Int = Defaults.eventMaxStreamsPerToken) {
             self.window = window
             self.buffer = buffer
             self.heartbeatSeconds = heartbeatSeconds
+            self.maxStreams = maxStreams
+            self.maxStreamsPerToken = maxStreamsPerToken
         }
     }
 }
@@ -33,6 +43,8 @@ extension ClusterConfig.Limits {
     /// `[events] heartbeat_seconds`: 1 s to 5 minutes (proxies commonly close a connection
     /// silent for 60 s or more).
     public static let eventHeartbeatSeconds: ClosedRange<Int> = 1...300
+    /// `[events] max_streams` and `max_streams_per_token`: 1 to 100,000 open streams.
+    public static let eventStreams: ClosedRange<Int> = 1...100_000
 }
 
 extension ClusterConfig.Defaults {
@@ -42,6 +54,11 @@ extension ClusterConfig.Defaults {
     public static let eventBuffer = 10_000
     /// 15 seconds.
     public static let eventHeartbeatSeconds = 15
+    /// 256 streams: a quarter of `[api.limits] max_connections`' default, so streams never
+    /// crowd out submissions and reads.
+    public static let eventMaxStreams = 256
+    /// 32 streams per token.
+    public static let eventMaxStreamsPerToken = 32
 }
 
 /// Checks `[events]`.
@@ -61,6 +78,14 @@ enum EventsValidator {
         guard heartbeat.contains(events.heartbeatSeconds) else {
             return ("events.heartbeat_seconds", "\(events.heartbeatSeconds) is out of range "
                 + "\(heartbeat.lowerBound)-\(heartbeat.upperBound) seconds")
+        }
+        let streams = ClusterConfig.Limits.eventStreams
+        guard streams.contains(events.maxStreams) else {
+            return ("events.max_streams", "\(events.maxStreams) is out of range \(streams.lowerBound)-\(streams.upperBound) streams")
+        }
+        guard streams.contains(events.maxStreamsPerToken), events.maxStreamsPerToken <= events.maxStreams else {
+            return ("events.max_streams_per_token", "\(events.maxStreamsPerToken) is out of range "
+                + "\(streams.lowerBound)-\(events.maxStreams) streams (at most events.max_streams)")
         }
         return nil
     }

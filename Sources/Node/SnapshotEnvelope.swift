@@ -7,11 +7,11 @@ import RaftStorage
 /// Layout: `"QNS2"`, a `u32` little-endian length, the membership in RaftCore's configuration
 /// encoding (`Raft.Membership.encoded`, the same bytes a config-change entry carries), then the
 /// state machine image to the end.
-enum SnapshotEnvelope {
+public enum SnapshotEnvelope {
     private static let magic: [UInt8] = Array("QNS2".utf8)
 
     /// Encodes `snapshot` for the log store.
-    static func storeSnapshot(_ snapshot: Raft.Snapshot) -> RaftSnapshot {
+    public static func storeSnapshot(_ snapshot: Raft.Snapshot) -> RaftSnapshot {
         let membership = snapshot.metadata.membership.encoded
         var bytes = magic
         bytes.reserveCapacity(magic.count + 4 + membership.count + snapshot.data.count)
@@ -22,7 +22,7 @@ enum SnapshotEnvelope {
     }
 
     /// Decodes a stored snapshot; throws if the bytes were not written by `storeSnapshot`.
-    static func raftSnapshot(_ stored: RaftSnapshot) throws(RaftDriverFailure) -> Raft.Snapshot {
+    public static func raftSnapshot(_ stored: RaftSnapshot) throws(RaftDriverFailure) -> Raft.Snapshot {
         let bytes = stored.data
         func damaged(_ what: String) -> RaftDriverFailure {
             RaftDriverFailure(message: "snapshot at index \(stored.index.rawValue) is not a Quorum node snapshot (\(what)); "

@@ -82,7 +82,7 @@ public struct QuotaRefusal: Error, Hashable, Sendable, CustomStringConvertible {
             "quota exceeded: \(current) runs are pending, queued or running and this request adds \(adding), over "
                 + "[quotas] max_pending_jobs (\(limit)); nothing was written: retry after some finish, or cancel some"
         case .maxStateBytes:
-            "insufficient storage: the leader's scheduler state is estimated at \(current) bytes and this request adds up to "
+            "insufficient storage: the scheduler state is estimated at \(current) bytes and this request adds up to "
                 + "\(adding), over [quotas] max_state_bytes (\(limit)); nothing was written: purge or cancel jobs, lower "
                 + "retention, or ask the operator to raise the quota"
         }

@@ -29,15 +29,18 @@ public struct ExecutorSide: Sendable {
     }
 
     /// Every lease/8 (and when a new leader is seen): probe the leader, or fence if the lease ran
-    /// out. `leader` is who this node believes leads (itself when leading).
+    /// out. `leader` is who this node believes leads (itself when leading). `digest`, this node's
+    /// latest state digest, rides on the probe when the leader advertised
+    /// ``PeerFeatures/replicaDigests`` in its latest echo (an older leader would drop the probe).
     public mutating func tick(at now: MonotonicTime, wallClock: Timestamp, leader: Raft.NodeID?,
-                              appliedIndex: Raft.LogIndex) -> Tick {
+                              appliedIndex: Raft.LogIndex, digest: ReplicaDigest? = nil) -> Tick {
         var probe: (to: Raft.NodeID, probe: LeaseProbe, legacy: Bool)?
         if leader == id {
             lease.leading(at: now)
         } else if let leader {
-            let (made, legacy) = lease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock,
+            var (made, legacy) = lease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock,
                                              legacyAfter: lease.lease / 2)
+            if leaderFeatures[leader]?.contains(.replicaDigests) ?? false { made.digest = digest }
             probe = (leader, made, legacy)
         }
         return Tick(probe: probe, fence: lease.mustFence(at: now))

@@ -25,6 +25,9 @@ public struct LeaderSide: Sendable {
     private var commits = CommitHistory()
     /// The build format version each member reported this term (the format gate).
     public private(set) var memberBuilds: MemberBuilds
+    /// The replica check: the leader's own state digests and its members' reports
+    /// (``ReplicaDigestCheck``); a member it holds as diverged gets no work.
+    public private(set) var replicaCheck: ReplicaDigestCheck
     /// When this node took office, while it leads.
     public private(set) var leadingSince: MonotonicTime?
     private let mutations: MutationSwitch
@@ -38,6 +41,8 @@ public struct LeaderSide: Sendable {
         self.mutations = mutations
         ledger = LeaseLedger(mutations: mutations)
         memberBuilds = MemberBuilds(probeFreshness: settings.lease / 2)
+        replicaCheck = ReplicaDigestCheck(interval: settings.digestInterval)
+        replicaCheck.majority = settings.voters.count / 2 + 1
         clocks = ClockBound(tolerance: settings.clockTolerance, maxReportAge: settings.clockReportAge,
                             startClock: startedWall == .zero ? nil : (startedWall, started))
     }
@@ -51,6 +56,7 @@ public struct LeaderSide: Sendable {
     public mutating func membersChanged(voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {
         settings.voters = voters
         settings.slots = slots
+        replicaCheck.majority = voters.count / 2 + 1
     }
 
     // MARK: Facts
@@ -72,6 +78,27 @@ public struct LeaderSide: Sendable {
               ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: settings.lease,
                                 margin: settings.leaseMargin) else { return nil }
         return LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: .thisBuild)
+    }
+
+    /// The digest a probe from `peer` carried (``LeaseProbe/digest``), judged against this
+    /// node's own (``ReplicaDigestCheck/report(_:from:)``). Judged on every node, leading or
+    /// not: the digests say nothing about leadership, and a follower that takes office then
+    /// already knows what it heard (a probe goes only to the node its sender believes leads).
+    public mutating func digestReported(_ digest: ReplicaDigest, from peer: Raft.NodeID) -> ReplicaDigestCheck.Outcome {
+        replicaCheck.report(digest, from: peer)
+    }
+
+    /// This node computed its own digest (``ReplicaDigestCheck/recordOwn(_:)``): the mismatches
+    /// among the reports that waited for it.
+    public mutating func ownDigest(_ digest: ReplicaDigest) -> [DigestMismatch] {
+        replicaCheck.recordOwn(digest)
+    }
+
+    /// An operator repaired `peer`: it gets work again (``ReplicaDigestCheck/clear(_:)``; this
+    /// node's own id clears ``ReplicaDigestCheck/leaderOutvoted``). Whether anything was held.
+    @discardableResult
+    public mutating func clearDivergence(of peer: Raft.NodeID) -> Bool {
+        peer == id ? replicaCheck.clearLeader() != nil : replicaCheck.clear(peer) != nil
     }
 
     /// A legacy ping from `peer` (a build before lease probes): its build is the baseline format.
@@ -141,7 +168,9 @@ public struct LeaderSide: Sendable {
     /// The inputs of a duty round at `now`, with the cluster's commit index `commitIndex`; nil
     /// while this node does not lead. An executor gets work only while its lease holds and it
     /// has applied the log up to what was committed a quarter lease ago (a node catching up,
-    /// a wiped one included, gets none).
+    /// a wiped one included, gets none) and its state digest never disagreed with this leader's
+    /// (``ReplicaDigestCheck/diverged``: until an operator clears it); the leader itself gets none
+    /// once a majority agreed against its digest (``ReplicaDigestCheck/leaderOutvoted``).
     public mutating func dutyRound(at now: MonotonicTime, commitIndex: Raft.LogIndex) -> DutyRound? {
         guard leadingSince != nil else { return nil }
         commits.record(commitIndex, at: now)
@@ -149,8 +178,9 @@ public struct LeaderSide: Sendable {
             let peer = Raft.NodeID(executor.rawValue)
             let isLeader = peer == id
             let caughtUp = isLeader || commits.isCaughtUp(applied: reportedAppliedIndex(of: peer), at: now, lag: settings.lease / 4)
+            let diverged = isLeader ? replicaCheck.leaderOutvoted != nil : replicaCheck.isDiverged(peer)
             return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
-                                    isReachable: caughtUp && holds(peer, at: now))
+                                    isReachable: caughtUp && holds(peer, at: now) && !diverged)
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
         let members = settings.slots.filter { $0.value > 0 }.keys.map { Raft.NodeID($0.rawValue) }

@@ -1,7 +1,7 @@
 import BinaryCoding
 import RaftCore
 
-/// An executor's lease probe to the leader (frame ``PeerFrameType/leaseProbe``), version 1.
+/// An executor's lease probe to the leader (frame ``PeerFrameType/leaseProbe``), version 1 or 2.
 ///
 /// The leader echoes every probe (``LeaseEcho``). The executor renews its own lease from the
 /// echo of a probe it sent; the leader renews the executor's lease only from a probe that
@@ -11,12 +11,19 @@ import RaftCore
 /// its wall clock (the leader bounds its own stamps by the majority's clocks) and its build's
 /// command format version (a new command kind is proposed only when every member knows it).
 ///
+/// Version 2 appends the executor's latest state digest (``digest``, the replica check). Builds
+/// before it decode only version 1 — and drop a probe they cannot decode, which would fence the
+/// executor — so a probe carries a digest only to a leader whose latest echo advertised
+/// ``PeerFeatures/replicaDigests`` (``ExecutorSide/tick(at:wallClock:leader:appliedIndex:digest:)``).
+///
 /// Versioned by its first byte. Older builds sent a bare sequence number (``PeerFrameType/leasePing``);
 /// those are still echoed, and a peer that only sends them keeps the older rule on the leader
 /// (any inbound frame renews its lease) until it runs this build.
 public struct LeaseProbe: Hashable, Sendable {
-    /// The encoding written by this build.
+    /// The encoding written by this build without a digest (every build decodes it).
     public static let currentVersion: UInt8 = 1
+    /// The encoding with a digest (``digest``); decoded from this build on.
+    public static let digestVersion: UInt8 = 2
 
     /// Matches the echo to the probe (the executor's own counter).
     public var sequence: UInt64
@@ -32,10 +39,13 @@ public struct LeaseProbe: Hashable, Sendable {
     public var commandFormatVersion: UInt32
     /// Finish reports batched onto the probe (encoded commands); reserved, empty for now.
     public var finishReports: [[UInt8]] = []
+    /// The executor's latest state digest at a checkpoint index (version 2), or `nil` (version 1).
+    public var digest: ReplicaDigest?
 
+    /// Version 1, or version 2 when it carries a ``digest``.
     public func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 48)
-        w.write(Self.currentVersion)
+        var w = BinaryWriter(capacity: 64)
+        w.write(digest == nil ? Self.currentVersion : Self.digestVersion)
         w.write(sequence)
         w.write(lastEcho)
         w.write(appliedIndex)
@@ -43,11 +53,17 @@ public struct LeaseProbe: Hashable, Sendable {
         w.write(UInt64(commandFormatVersion))
         w.write(UInt64(finishReports.count))
         for report in finishReports { w.write(report) }
+        if let digest {
+            w.write(digest.index)
+            w.write(digest.value)
+        }
         return w.bytes
     }
 
+    /// A probe; a `digest` makes it version 2 (send it only to a leader that decodes it).
     public init(sequence: UInt64, lastEcho: UInt64, appliedIndex: UInt64, wallClockMilliseconds: Int64,
-         commandFormatVersion: UInt32, finishReports: [[UInt8]] = []) {
+         commandFormatVersion: UInt32, finishReports: [[UInt8]] = [], digest: ReplicaDigest? = nil) {
+        self.digest = digest
         self.sequence = sequence
         self.lastEcho = lastEcho
         self.appliedIndex = appliedIndex
@@ -56,13 +72,13 @@ public struct LeaseProbe: Hashable, Sendable {
         self.finishReports = finishReports
     }
 
-    /// Decodes a version-1 probe.
+    /// Decodes a version-1 or version-2 probe.
     public init(decoding bytes: [UInt8]) throws(DecodeError) {
         var r = BinaryReader(bytes)
         let version = try r.readByte()
-        guard version == Self.currentVersion else {
-            throw DecodeError("lease probe version \(version) is not known to this build (knows \(Self.currentVersion))",
-                              offset: 0)
+        guard version == Self.currentVersion || version == Self.digestVersion else {
+            throw DecodeError("lease probe version \(version) is not known to this build (knows \(Self.currentVersion) "
+                              + "and \(Self.digestVersion))", offset: 0)
         }
         sequence = try r.readUInt64()
         lastEcho = try r.readUInt64()
@@ -76,6 +92,7 @@ public struct LeaseProbe: Hashable, Sendable {
         var reports: [[UInt8]] = []
         for _ in 0..<count { reports.append(try r.readBytes()) }
         finishReports = reports
+        digest = version == Self.digestVersion ? ReplicaDigest(index: try r.readUInt64(), value: try r.readUInt64()) : nil
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after a lease probe", offset: r.offset) }
     }
 }

@@ -47,6 +47,9 @@ public struct NodeCore: Sendable {
         /// This node's `[notify]` defaults and cap: what it stamps into the state while it leads
         /// (``NotificationDuty``).
         public var notificationSettings = NotificationSettings()
+        /// `[cluster] digest_interval_entries`: every member digests its state at applied indexes
+        /// that are multiples of it, and the leader compares them (``ReplicaDigestCheck``); 0 = off.
+        public var digestInterval: UInt64 = 0
 
         /// Settings.
         public init(lease: Duration, leaseMargin: Duration, voters: Set<Raft.NodeID>, slots: [ExecutorID: Int]) {

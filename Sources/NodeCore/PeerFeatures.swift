@@ -28,6 +28,12 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// sends a trigger or requeue without its key and refuses an edit (503 "upgrade in progress").
     public static let jobEdits = PeerFeatures(rawValue: 1 << 3)
 
+    /// The leader decodes version-2 lease probes, which carry the executor's state digest for the
+    /// replica check (``LeaseProbe/digest``). An executor sends a digest only to a leader with it:
+    /// an older leader would drop the whole probe, and the executor's lease with it.
+    public static let replicaDigests = PeerFeatures(rawValue: 1 << 4)
+
     /// What this build offers when it leads.
-    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits]
+    public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits,
+                                                 .replicaDigests]
 }

@@ -70,6 +70,10 @@ public enum MetricNames {
     public static let notifications = "quorum_notifications_total"
     /// `quorum_notifications_pending` (gauge): notifications waiting for delivery (replicated).
     public static let notificationsPending = "quorum_notifications_pending"
+    /// `quorum_replica_digest_mismatch_total` (counter, on the leader): members whose state
+    /// digest disagreed with the leader's at the same applied index (the replica check; each
+    /// member and index counted once). Any increase needs an operator (docs/guarantees.md).
+    public static let replicaDigestMismatches = "quorum_replica_digest_mismatch_total"
 
     /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
     /// raw values; another reason is still counted, its series appearing at its first drop).
@@ -82,6 +86,7 @@ public enum MetricNames {
     /// (`Transport.FrameDropReason`'s raw values).
     public static let transportDropReasons = [
         "frame_too_large", "unknown_peer", "queue_full", "peer_removed", "connection_lost", "inbound_queue_full",
+        "foreign_cluster",
     ]
 
     /// Every name with its Prometheus type, in the order of `docs/api.md`.
@@ -94,6 +99,7 @@ public enum MetricNames {
         (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
         (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
         (notifications, "counter"), (notificationsPending, "gauge"),
+        (replicaDigestMismatches, "counter"),
     ]
 }
 
@@ -147,6 +153,7 @@ enum MetricHelp {
         case MetricNames.notifications: "Notification tries this node made as leader, by channel and outcome."
         case MetricNames.notificationsPending: "Notifications waiting for delivery (the replicated table)."
         case MetricNames.stateBytes: "Estimated scheduler state size in bytes: last snapshot plus entries applied since (bounded by [quotas] max_state_bytes)."
+        case MetricNames.replicaDigestMismatches: "Members whose scheduler-state digest disagreed with the leader's at the same applied index (no work is dispatched to them until an operator clears it)."
         default: ""
         }
     }

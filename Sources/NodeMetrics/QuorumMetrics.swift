@@ -51,6 +51,8 @@ public final class QuorumMetrics: Sendable {
     /// `quorum_quota_refusals_total{quota}`, `quorum_pending_jobs`, `quorum_state_bytes`.
     let quotaMetrics: QuotaMetrics
     let notificationMetrics: NotificationMetrics
+    /// `quorum_replica_digest_mismatch_total`.
+    let replicaDigestMismatches: Counter
 
     private struct RouteStatus: Hashable {
         var route: String
@@ -108,6 +110,7 @@ public final class QuorumMetrics: Sendable {
         tlsReloads = Mutex(Self.makeTLSReloadCounters(registry))
         quotaMetrics = QuotaMetrics(registry: registry)
         notificationMetrics = NotificationMetrics(registry: registry)
+        replicaDigestMismatches = registry.makeCounter(descriptor: Self.descriptor(N.replicaDigestMismatches))
     }
 
     // MARK: Raft

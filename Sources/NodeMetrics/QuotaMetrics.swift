@@ -39,3 +39,11 @@ extension QuorumMetrics {
         quotaMetrics.stateBytes.set(to: Double(stateBytes))
     }
 }
+
+extension QuorumMetrics {
+    /// Counts one member whose state digest disagreed with this leader's
+    /// (`quorum_replica_digest_mismatch_total`).
+    public func replicaDigestMismatched() {
+        replicaDigestMismatches.increment()
+    }
+}

@@ -35,6 +35,20 @@ public struct ClusterStatus: Hashable, Sendable {
         public var voter = true
         /// Its labels from the replicated member directory.
         public var labels: [String: String] = [:]
+        /// The command format version its build reported (the leader's view; this node's own build
+        /// for itself; `nil` when unknown): what a rolling upgrade watches (docs/upgrades.md).
+        public var formatVersion: UInt32?
+        /// The replica check of it (the leader's view only; `nil` elsewhere, for the leader itself,
+        /// or with the check off).
+        public var replicaCheck: ReplicaCheck?
+    }
+
+    /// What the leader's replica check says of one member (docs/guarantees.md, "Replica checks").
+    public struct ReplicaCheck: Hashable, Sendable {
+        /// The latest checkpoint index its digest was compared at (`nil`: none yet this term).
+        public var verifiedIndex: UInt64?
+        /// Its first disagreement, while it is held back from dispatch (`nil`: none).
+        public var mismatch: DigestMismatch?
     }
     /// The leader this node believes in.
     public var leader: String?
@@ -68,6 +82,7 @@ struct ClusterView: Sendable {
             return counts
         }
         var members: [ClusterStatus.Member] = []
+        let replicaCheck = status.role == .leader && config.cluster.digestIntervalEntries > 0 ? link.replicaCheck() : nil
         for member in membership.members {
             let id = member.id
             let role: String
@@ -93,6 +108,10 @@ struct ClusterView: Sendable {
             let applied: UInt64? = id == driver.id ? status.appliedIndex.rawValue
                 : leading ? link.reportedAppliedIndex(of: id)?.rawValue : nil
             let commit = status.commitIndex.rawValue
+            let builds = leading ? link.memberBuilds() : nil
+            let format: UInt32? = id == driver.id ? CommandCodec.buildFormatVersion
+                : builds.flatMap { $0.hasReported(id) ? $0.version(of: id) : nil }
+            let check = replicaCheck
             members.append(ClusterStatus.Member(id: id.rawValue, role: role, api: member.record?.api.description ?? "",
                                                 raft: member.record?.raft.description ?? "",
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
@@ -100,11 +119,24 @@ struct ClusterView: Sendable {
                                                 incarnation: await driver.recordedIncarnation(of: id),
                                                 appliedIndex: applied,
                                                 lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil,
-                                                voter: member.voter, labels: member.record?.labels ?? [:]))
+                                                voter: member.voter, labels: member.record?.labels ?? [:],
+                                                formatVersion: format,
+                                                replicaCheck: check.flatMap { Self.replicaCheck($0, of: id, leader: driver.id) }))
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
                              commitIndex: status.commitIndex.rawValue, members: members,
                              node: driver.id.rawValue, appliedIndex: status.appliedIndex.rawValue)
+    }
+
+    /// What the leader's check says of `id`: the members' holds; for the leader itself only its
+    /// being outvoted (its `mismatch` then holds its own digest as the leader's and the majority's
+    /// as the member's), and nothing while it is not.
+    static func replicaCheck(_ check: ReplicaDigestCheck, of id: Raft.NodeID, leader: Raft.NodeID) -> ClusterStatus.ReplicaCheck? {
+        guard id == leader else { return ClusterStatus.ReplicaCheck(verifiedIndex: check.lastVerified[id], mismatch: check.diverged[id]) }
+        return check.leaderOutvoted.map { outvoted in
+            ClusterStatus.ReplicaCheck(verifiedIndex: nil, mismatch: DigestMismatch(
+                member: id, index: outvoted.index, leaderDigest: outvoted.leaderDigest, memberDigest: outvoted.majorityDigest))
+        }
     }
 
     static func roleName(_ role: Raft.Role) -> String {

@@ -27,6 +27,12 @@ enum PeerFrameType: UInt8 {
     /// A Raft message with the sender's incarnation: a varint, then the ``RaftWire`` bytes.
     /// Sent only to peers whose hello arrived within the last 5 seconds; others get ``raft``.
     case raftStamped = 17
+    /// "My data directory belongs to cluster X": the 16 bytes of the sender's ``RaftStorage/ClusterID``
+    /// and a flags byte (bit 0: provisional, see ``ClusterIdentity``). Sent with every ``hello``.
+    /// A confirmed receiver of another confirmed cluster drops every frame of that peer until a
+    /// hello it accepts arrives (docs/security.md, "Cluster identity"); older builds log it as a
+    /// frame of unknown type and ignore it.
+    case clusterHello = 18
     /// A follower asks the leader to resolve and propose a command with relative times
     /// (``ForwardedUnstamped``); answered with ``forwardOutcome``. Sent only to a leader whose
     /// latest echo advertised ``NodeCore/PeerFeatures/unstampedForwarding`` (older builds drop it).

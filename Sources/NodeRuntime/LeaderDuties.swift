@@ -4,6 +4,7 @@ import NodeCore
 import RaftCore
 import SchedulerCore
 import SchedulerPlanning
+import Synchronization
 
 /// The leader's loop: whenever this node leads, it takes a duty round's inputs from the peer
 /// link's ``NodeCore/LeaderSide`` (the value the scheduler simulator runs: who may get work,
@@ -11,6 +12,11 @@ import SchedulerPlanning
 /// (``NodeCore/DutyRound/entries(state:stamp:nextRunID:)``) and proposes what is due (cron fires, due runs, expired deadlines, lost executors'
 /// attempts, assignments) as one entry — or several, each under `max_entry_bytes` — waiting for
 /// them to apply before planning again.
+///
+/// Rounds run when something was applied, every ``NodeSettings/dutyPeriod``, and at the state's
+/// next due instant (``SchedulerCore/SchedulerState/nextDueInstant``: a delayed run, a cron fire,
+/// a deadline) when that comes before the next period: a job due in 120 ms is queued at 120 ms,
+/// not at the next 50 ms boundary after it.
 ///
 /// Nothing here survives a leader change, and nothing needs to: every timer is recomputed from
 /// the replicated state on each round, so a new leader picks up exactly where the old one was.
@@ -28,6 +34,8 @@ final class LeaderDuties: Sendable {
     private let courier: NotificationCourier?
     private let wakeups: AsyncStream<Void>
     private let wakeupInput: AsyncStream<Void>.Continuation
+    /// The wake-up armed for the state's next due instant (replaced by each round).
+    private let dueTimer = Mutex<Task<Void, Never>?>(nil)
 
     /// Duties for `driver`'s node.
     init(driver: RaftDriver, stateMachine: SchedulerStateMachine, link: PeerLink, settings: NodeSettings,
@@ -63,6 +71,7 @@ final class LeaderDuties: Sendable {
         defer {
             ticker.cancel()
             follower.cancel()
+            dueTimer.withLock { $0?.cancel() }
         }
         var leadingSince: MonotonicTime?
         for await _ in wakeups {
@@ -89,10 +98,13 @@ final class LeaderDuties: Sendable {
         let now = clock()
         let ids = self.ids
         let inFlight = await courier?.keysInFlight() ?? []
-        let (entries, notifications) = await stateMachine.read { state in
+        let (entries, notifications, nextDue) = await stateMachine.read { state in
             (round.entries(state: state, stamp: now, nextRunID: { ids.next() }),
-             round.notifications(state: state, stamp: now, inFlight: inFlight))
+             round.notifications(state: state, stamp: now, inFlight: inFlight),
+             // A notification's retry is due work too: wake for whichever comes first.
+             [state.nextDueInstant, state.notifications.nextDueAt].compactMap { $0 }.min())
         }
+        armDueTimer(at: nextDue, now: now)
         if let settings = notifications.settings {
             do {
                 _ = try await driver.propose(CommandCodec.encode(settings, at: clock()))
@@ -117,5 +129,33 @@ final class LeaderDuties: Sendable {
             }
         }
         wake()  // more may be due (e.g. runs queued by this round's fires)
+    }
+
+    /// Wakes a round at `due` if that is in the future and before the next periodic round
+    /// would come (a later instant is re-armed by that round). Replaces the previous timer: the
+    /// state's earliest due instant is the only one that matters.
+    private func armDueTimer(at due: Timestamp?, now: Timestamp) {
+        guard let delay = Self.dueWakeDelay(due: due, now: now, period: settings.dutyPeriod) else { return }
+        let timer = Task { [settings, wakeupInput] in
+            do {
+                try await settings.clock.sleep(for: delay)
+                wakeupInput.yield()
+            } catch {
+                // Replaced or stopped: nothing to wake.
+            }
+        }
+        dueTimer.withLock { armed in
+            armed?.cancel()
+            armed = timer
+        }
+    }
+
+    /// How long to wait for `due` (nil: nothing to arm — no due instant, one already past,
+    /// which this round handled, or one no sooner than the next periodic round).
+    static func dueWakeDelay(due: Timestamp?, now: Timestamp, period: Duration) -> Duration? {
+        guard let due, due > now else { return nil }
+        let (gap, overflow) = due.milliseconds.subtractingReportingOverflow(now.milliseconds)
+        guard !overflow, Duration.milliseconds(gap) < period else { return nil }
+        return .milliseconds(gap)
     }
 }

@@ -141,7 +141,8 @@ struct MembershipAdministration: Sendable {
     /// promotion) to commit first; still one change at a time, then 409 `change_in_progress`.
     private func propose(_ change: Raft.MembershipChange, directory: [UInt8]?) async throws(MembershipRefusal) {
         if directory != nil {
-            if let refusal = Self.directoryRefusal(members: await driver.membership.members, self: driver.id, builds: builds()) {
+            let gated = Self.directoryGateMembers(for: change, current: await driver.membership.members)
+            if let refusal = Self.directoryRefusal(members: gated, self: driver.id, builds: builds()) {
                 throw refusal
             }
         }
@@ -162,6 +163,16 @@ struct MembershipAdministration: Sendable {
                 throw .changeInProgress("interrupted while waiting for the configuration change in flight to commit; retry")
             }
         }
+    }
+
+    /// The members whose builds must read directories before `change` may carry one: the
+    /// current members, less the one a removal takes out. A removed member need not read the
+    /// entry (it leaves, and the leader stops replicating to it), and counting it would make a
+    /// dead member that this leader never heard from — a former leader, or any member that died
+    /// before this leader took office — impossible to remove, and with it every later add.
+    static func directoryGateMembers(for change: Raft.MembershipChange, current: Set<Raft.NodeID>) -> Set<Raft.NodeID> {
+        guard case .remove(let removed) = change else { return current }
+        return current.subtracting([removed])
     }
 
     /// Why a change that writes a member directory must wait: a member (not `selfID`) reports —

@@ -4,6 +4,7 @@ import NIOCore
 import Node
 import NodeCore
 import RaftCore
+import RaftStorage
 import RaftWire
 import SchedulerCore
 import SchedulerPlanning
@@ -39,7 +40,23 @@ final class PeerLink: PeerMessenger, Sendable {
         var helloSent: [Raft.NodeID: MonotonicTime] = [:]
         /// When each peer's latest hello arrived: it reads stamped Raft frames until then + 5 s.
         var helloHeard: [Raft.NodeID: MonotonicTime] = [:]
+        /// Peers whose latest cluster hello named another cluster: every frame of theirs is dropped.
+        var foreign: [Raft.NodeID: ClusterID] = [:]
+        /// When a foreign peer was last logged about (at most once per ``foreignLogInterval``).
+        var foreignLogged: [Raft.NodeID: MonotonicTime] = [:]
+        /// This node's latest state digest (its probes carry it to leaders that read it).
+        var ownDigest: ReplicaDigest?
+        /// Told of every replica-check mismatch, the leader's own included (logs are written
+        /// here; the node counts it).
+        var onDigestMismatch: (@Sendable () -> Void)?
     }
+
+    /// The cluster this node belongs to (`nil`: none presented, none checked — unit tests).
+    let clusterIdentity: ClusterIdentity?
+    /// Counts one frame dropped because its sender belongs to another cluster.
+    private let onForeignFrame: @Sendable () -> Void
+    /// How often a peer of another cluster is logged about while it keeps sending.
+    static let foreignLogInterval: Duration = .seconds(10)
 
     /// This node's data-directory incarnation (0: stamp nothing, send no hello).
     let incarnation: UInt64
@@ -58,9 +75,15 @@ final class PeerLink: PeerMessenger, Sendable {
     /// time it keeps or compares is read from `clock` (the node's ``NodeClock``). `incarnation` is
     /// this node's data-directory incarnation, carried with every Raft message to peers that said
     /// they read it (docs/raft.md, "Incarnations").
+    ///
+    /// `clusterIdentity` is presented to every peer with the hello (``PeerFrameType/clusterHello``);
+    /// a peer presenting another cluster's id is refused (its frames dropped, `onForeignFrame`
+    /// called for each, a warning logged).
     init(transport: Transport.PeerTransport, settings: NodeCore.Settings, clock: NodeClock, incarnation: UInt64 = 0,
-         logger: Logger) {
+         clusterIdentity: ClusterIdentity? = nil, onForeignFrame: @escaping @Sendable () -> Void = {}, logger: Logger) {
         self.transport = transport
+        self.clusterIdentity = clusterIdentity
+        self.onForeignFrame = onForeignFrame
         self.incarnation = incarnation
         self.clock = clock
         self.logger = logger
@@ -104,6 +127,10 @@ final class PeerLink: PeerMessenger, Sendable {
             return (due, state.helloHeard[peer].map { now - $0 < Self.helloValidity } ?? false)
         }
         if sayHello {
+            if let identity = clusterIdentity, let cluster = identity.current {
+                transport.send(Transport.Frame(type: PeerFrameType.clusterHello.rawValue,
+                                               bytes: RaftFrames.clusterHello(cluster, provisional: identity.isProvisional)), to: peer)
+            }
             transport.send(Transport.Frame(type: PeerFrameType.hello.rawValue, bytes: RaftFrames.hello(incarnation: incarnation)), to: peer)
         }
         if stamp {
@@ -128,7 +155,9 @@ final class PeerLink: PeerMessenger, Sendable {
     /// executors) — and returns whether the lease ran out (every running attempt must stop).
     func executorTick(leader: Raft.NodeID?, appliedIndex: Raft.LogIndex, wallClock: Timestamp) -> Bool {
         let now = clock.monotonic()
-        let tick = state.withLock { $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex) }
+        let tick = state.withLock {
+            $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex, digest: $0.ownDigest)
+        }
         if let (to, probe, legacy) = tick.probe {
             transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: to)
             if legacy {
@@ -221,6 +250,72 @@ final class PeerLink: PeerMessenger, Sendable {
     func observe(logStamp stamp: Timestamp, own: Timestamp) {
         let now = clock.monotonic()
         state.withLock { $0.leader.observe(logStamp: stamp, own: own, at: now) }
+    }
+
+    // MARK: Replica checks
+
+    /// Sets what is told of each digest mismatch (the node counts `quorum_replica_digest_mismatch_total`).
+    func setDigestMismatchHandler(_ handler: @escaping @Sendable () -> Void) {
+        state.withLock { $0.onDigestMismatch = handler }
+    }
+
+    /// This node computed its state digest at a checkpoint: its next probes carry it, and the
+    /// leader side compares the reports that waited for it (``LeaderSide/ownDigest(_:)``).
+    func ownDigest(_ digest: ReplicaDigest) {
+        let (found, outvoted, handler) = state.withLock { state in
+            state.ownDigest = digest
+            let before = state.leader.replicaCheck.leaderOutvoted
+            let found = state.leader.ownDigest(digest)
+            let after = state.leader.replicaCheck.leaderOutvoted
+            return (found, before == nil ? after : nil, state.onDigestMismatch)
+        }
+        for mismatch in found { reportMismatch(mismatch, handler) }
+        if let outvoted { reportOutvoted(outvoted, handler) }
+    }
+
+    /// Leader side: the replica check as it stands (who diverged, the leader's own digests).
+    func replicaCheck() -> ReplicaDigestCheck {
+        state.withLock { $0.leader.replicaCheck }
+    }
+
+    /// Leader side: an operator repaired `peer` (``LeaderSide/clearDivergence(of:)``; this node's
+    /// own id: the leader itself); whether anything was held.
+    func clearDivergence(of peer: Raft.NodeID) -> Bool {
+        let cleared = state.withLock { $0.leader.clearDivergence(of: peer) }
+        if cleared {
+            logger.notice("replica check cleared by an operator: work is dispatched to the member again", metadata: ["member": "\(peer)"])
+        }
+        return cleared
+    }
+
+    private func digestReported(_ digest: ReplicaDigest, from peer: Raft.NodeID) {
+        let (outcome, wasOutvoted, handler) = state.withLock {
+            let was = $0.leader.replicaCheck.leaderOutvoted != nil
+            return ($0.leader.digestReported(digest, from: peer), was, $0.onDigestMismatch)
+        }
+        switch outcome {
+        case .mismatch(let mismatch): reportMismatch(mismatch, handler)
+        case .leaderOutvoted(let outvoted) where !wasOutvoted: reportOutvoted(outvoted, handler)
+        default: break
+        }
+    }
+
+    private func reportOutvoted(_ outvoted: LeaderOutvoted, _ handler: (@Sendable () -> Void)?) {
+        logger.critical("replica digest mismatch: this leader's scheduler state diverged from a majority of the voters",
+                        metadata: ["index": "\(outvoted.index)",
+                                   "leader_digest": "\(ReplicaDigest(index: outvoted.index, value: outvoted.leaderDigest).hex)",
+                                   "majority_digest": "\(ReplicaDigest(index: outvoted.index, value: outvoted.majorityDigest).hex)",
+                                   "members": "\(outvoted.members.map(\.rawValue))", "action": "\(outvoted)"])
+        handler?()
+    }
+
+    private func reportMismatch(_ mismatch: DigestMismatch, _ handler: (@Sendable () -> Void)?) {
+        logger.error("replica digest mismatch: a member's scheduler state diverged from the leader's",
+                     metadata: ["member": "\(mismatch.member)", "index": "\(mismatch.index)",
+                                "leader_digest": "\(ReplicaDigest(index: mismatch.index, value: mismatch.leaderDigest).hex)",
+                                "member_digest": "\(ReplicaDigest(index: mismatch.index, value: mismatch.memberDigest).hex)",
+                                "action": "\(mismatch)"])
+        handler?()
     }
 
     /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
@@ -330,6 +425,14 @@ final class PeerLink: PeerMessenger, Sendable {
         await withDiscardingTaskGroup { group in
             for await message in transport.inbound {
                 let heardAt = clock.monotonic()
+                if message.type == PeerFrameType.clusterHello.rawValue {
+                    clusterHelloArrived(Array(message.payload.readableBytesView), from: message.from, at: heardAt)
+                    continue
+                }
+                if let foreign = state.withLock({ $0.foreign[message.from] }) {
+                    refuseForeign(message.from, cluster: foreign, at: heardAt)
+                    continue
+                }
                 let driver = state.withLock { state -> RaftDriver? in
                     state.lastHeard[message.from] = heardAt
                     state.leader.heard(from: message.from, at: heardAt)
@@ -396,6 +499,7 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable lease probe", metadata: ["from": "\(message.from)"])
                         continue
                     }
+                    if let digest = probe.digest { digestReported(digest, from: message.from) }
                     guard let echo = probeReceived(probe, from: message.from) else { continue }
                     transport.send(Transport.Frame(type: PeerFrameType.leaseEcho.rawValue, bytes: echo.encoded()), to: message.from)
                 case .leaseEcho:
@@ -404,10 +508,53 @@ final class PeerLink: PeerMessenger, Sendable {
                         continue
                     }
                     probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID, features: echo.features)
+                case .clusterHello:
+                    continue  // handled above, before any other frame of its sender
                 case nil:
                     logger.warning("dropped a frame of unknown type", metadata: ["from": "\(message.from)", "type": "\(message.type)"])
                 }
             }
         }
+    }
+
+    // MARK: Cluster identity
+
+    /// A peer said which cluster it belongs to: remember it as foreign (and drop its frames)
+    /// when ``ClusterIdentity/judge(_:provisional:)`` refuses it, forget an earlier verdict when
+    /// it accepts it.
+    private func clusterHelloArrived(_ bytes: [UInt8], from peer: Raft.NodeID, at now: MonotonicTime) {
+        guard let identity = clusterIdentity else { return }
+        guard let (presented, provisional) = RaftFrames.decodeClusterHello(bytes) else {
+            logger.warning("dropped an undecodable cluster hello", metadata: ["from": "\(peer)", "bytes": "\(bytes.count)"])
+            return
+        }
+        switch identity.judge(presented, provisional: provisional) {
+        case .accept:
+            let wasForeign = state.withLock { $0.foreign.removeValue(forKey: peer) != nil }
+            if wasForeign { logger.notice("peer presents an id this node accepts again; its frames are read", metadata: ["peer": "\(peer)"]) }
+        case .refuse:
+            let isNew = state.withLock { state -> Bool in
+                defer { state.foreign[peer] = presented }
+                return state.foreign[peer] != presented
+            }
+            if isNew { state.withLock { $0.foreignLogged[peer] = nil } }
+            refuseForeign(peer, cluster: presented, at: now)
+        }
+    }
+
+    /// Drops a frame of a peer of another cluster: counted, and logged at most every ten seconds.
+    private func refuseForeign(_ peer: Raft.NodeID, cluster: ClusterID, at now: MonotonicTime) {
+        onForeignFrame()
+        let log = state.withLock { state -> Bool in
+            if let last = state.foreignLogged[peer], now - last < Self.foreignLogInterval { return false }
+            state.foreignLogged[peer] = now
+            return true
+        }
+        guard log else { return }
+        let ours = clusterIdentity?.current.map { "\($0)" } ?? "?"
+        let message = "refusing peer \(peer): it belongs to cluster \(cluster), this node to cluster \(ours); "
+            + "its frames are dropped. A node of another cluster (or of this cluster before a restore or --force-new-cluster) "
+            + "is configured with this cluster's addresses: stop it or fix its config (docs/operations.md)"
+        logger.warning("\(message)", metadata: ["peer": "\(peer)", "peer_cluster_id": "\(cluster)"])
     }
 }

@@ -1,3 +1,4 @@
+import ClusterConfig
 import Foundation
 import Logging
 import RaftStorage
@@ -24,5 +25,38 @@ extension QuorumNode {
             "incarnation": "0x\(String(incarnation.id, radix: 16))", "new": "\(isNew)",
         ])
         return (incarnation.id, isNew)
+    }
+
+    /// Reads the data directory's cluster id (`CLUSTER_ID`, docs/security.md, "Cluster
+    /// identity"). A directory without one:
+    ///
+    /// - with a log (upgraded from a build without cluster ids, or new and stopped before its
+    ///   id was confirmed) gets the id derived from the config (``ClusterIdentity/derived(from:)``),
+    ///   written at once: its log belongs to the cluster the config describes, and it must never
+    ///   take another cluster's id (that is what would let an old node's log into a new cluster);
+    /// - without a log (new or wiped) starts with the derived id as a *provisional* one, which
+    ///   the first confirmed peer's replaces (a wiped node of a cluster whose config changed since
+    ///   its founding) and an election confirms (``ClusterIdentity/confirmLeading()``);
+    /// - without a log and with `--join` starts with none and takes its cluster's.
+    static func openClusterIdentity(_ config: NodeRuntimeConfig, joining: Bool, logger: Logger) throws -> ClusterIdentity {
+        let directory = config.dataDirectory
+        if let stored = try ClusterIdentityFile.read(directory: directory) {
+            logger.info("cluster id", metadata: ["cluster_id": "\(stored)"])
+            return ClusterIdentity(stored, directory: directory, logger: logger)
+        }
+        let walIsEmpty = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/wal")) ?? []).isEmpty
+        if joining && walIsEmpty {
+            logger.info("no cluster id yet: adopting the one the cluster presents")
+            return ClusterIdentity(nil, directory: directory, logger: logger)
+        }
+        let derived = try ClusterIdentity.derived(from: config)
+        guard walIsEmpty else {
+            try ClusterIdentityFile.write(derived, directory: directory)
+            logger.notice("this data directory has a log but no cluster id: the one derived from the config is now its own", metadata: ["cluster_id": "\(derived)"])
+            return ClusterIdentity(derived, directory: directory, logger: logger)
+        }
+        logger.info("provisional cluster id derived from the config; an election or the cluster's first hello confirms or replaces it",
+                    metadata: ["cluster_id": "\(derived)"])
+        return ClusterIdentity(derived, provisional: true, directory: directory, logger: logger)
     }
 }

@@ -66,3 +66,12 @@ extension QuorumNode {
         }
     }
 }
+
+extension QuorumNode {
+    /// Leader side: an operator repaired member `id` (this node's own id: the leader itself) after
+    /// the replica check found its state diverged; work is dispatched to it again
+    /// (``NodeCore/LeaderSide/clearDivergence(of:)``). Whether anything was held.
+    public func clearDivergence(of id: String) -> Bool {
+        link.clearDivergence(of: Raft.NodeID(id))
+    }
+}

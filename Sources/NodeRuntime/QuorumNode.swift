@@ -55,11 +55,15 @@ public final class QuorumNode: Sendable {
     /// Re-reads `[tls] ca`, `cert` and `key` into the running peer transport (see
     /// ``PeerTLSReload``); the `quorum` executable calls it when one of ``PeerTLSReload/files`` changes.
     public let peerTLS: PeerTLSReload
+    /// The cluster this node's data directory belongs to (`CLUSTER_ID`; docs/security.md).
+    public let clusterIdentity: ClusterIdentity
 
     private init(config: NodeRuntimeConfig, settings: NodeSettings, replica: RaftReplica, ids: NodeIDGenerator,
                  metrics: QuorumMetrics, events: EventHub, driver: RaftDriver, store: FileLogStore, link: PeerLink,
                  stateMachine: SchedulerStateMachine, host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch,
-                 outputs: AttemptOutputStore, membership: MembershipView, removals: AsyncStream<Void>, logger: Logger) {
+                 outputs: AttemptOutputStore, membership: MembershipView, removals: AsyncStream<Void>,
+                 clusterIdentity: ClusterIdentity, logger: Logger) {
+        self.clusterIdentity = clusterIdentity
         self.outputs = outputs
         self.membership = membership
         self.removals = removals
@@ -103,6 +107,7 @@ public final class QuorumNode: Sendable {
                                                        privateKeyFile: config.tlsKey, expectedID: id)
         if let warning = try DataDirectory.create(config.dataDirectory) { logger.warning("\(warning)") }
         let incarnation = try Self.openIncarnation(dataDirectory: config.dataDirectory, logger: logger)
+        let clusterIdentity = try Self.openClusterIdentity(config, joining: joining, logger: logger)
         let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
                                                 options: FileLogStore.Options(logger: logger))
         let transport = try Transport.PeerTransport(
@@ -118,7 +123,8 @@ public final class QuorumNode: Sendable {
             : Raft.Membership(voters: Set(config.cluster.voters.map { Raft.NodeID($0.id) }),
                               learners: Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) }))
         let link = PeerLink(transport: transport, settings: coreSettings, clock: settings.clock, incarnation: incarnation.id,
-                            logger: logger)
+                            clusterIdentity: clusterIdentity,
+                            onForeignFrame: { metrics.transportFramesDropped(1, reason: "foreign_cluster") }, logger: logger)
         let (removals, removalInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let slotsPerNode = config.cluster.executor.slots
         // Points the transport and the leader's executor slots at the founding members now, and
@@ -157,12 +163,18 @@ public final class QuorumNode: Sendable {
         // needs the driver, which needs the state machine: close the loop through a box.
         let reactions = AppliedReactions()
         let events = EventHub(capacity: config.cluster.events.window)
+        link.setDigestMismatchHandler { metrics.replicaDigestMismatched() }
+        let digester = ReplicaDigester(interval: coreSettings.digestInterval, clock: settings.clock) { digest, took in
+            logger.debug("state digest at a checkpoint", metadata: ["index": "\(digest.index)", "digest": "\(digest.hex)",
+                                                                    "took": "\(took)"])
+            link.ownDigest(digest)
+        }
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics, eventHub: events,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence() },
                                                  wallClock: { stampClock.wall() },
                                                  killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
-                                                 logger: logger) {
+                                                 digester: digester, logger: logger) {
             if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
             reactions.handle($0)
         }
@@ -225,7 +237,8 @@ public final class QuorumNode: Sendable {
                                   settings: settings, executorID: executorID, logger: logger)
         return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, events: events, driver: driver,
                           store: store, link: link, stateMachine: stateMachine, host: host, duties: duties, watch: watch,
-                          outputs: outputs, membership: membershipView, removals: removals, logger: logger)
+                          outputs: outputs, membership: membershipView, removals: removals,
+                          clusterIdentity: clusterIdentity, logger: logger)
     }
 
     /// Runs the node until the calling task is cancelled or the driver fails (throws).
@@ -277,6 +290,7 @@ public final class QuorumNode: Sendable {
             }
             guard let newLeader = change.leader, newLeader != leader else { continue }
             leader = newLeader
+            if newLeader == driver.id { clusterIdentity.confirmLeading() }
             metrics.leaderChanged()
             logger.info("leader is \(newLeader)", metadata: ["term": "\(change.term)"])
         }

@@ -1,5 +1,6 @@
 import BinaryCoding
 import RaftCore
+import RaftStorage
 import RaftWire
 
 /// The payloads of the frames that carry Raft traffic: ``PeerFrameType/raft`` (the RaftWire
@@ -43,5 +44,18 @@ enum RaftFrames {
         let incarnation = try reader.readUInt64()
         guard reader.isAtEnd else { throw DecodeError("\(reader.remaining) unexpected bytes after the hello", offset: reader.offset) }
         return incarnation
+    }
+
+    /// A ``PeerFrameType/clusterHello`` payload: the 16 bytes of the id, then a flags byte
+    /// (bit 0: the id is provisional, see ``ClusterIdentity``).
+    static func clusterHello(_ id: ClusterID, provisional: Bool) -> [UInt8] {
+        id.bytes + [provisional ? 1 : 0]
+    }
+
+    /// The id and its provisional flag in a cluster hello; `nil` unless it is 16 bytes and a
+    /// flags byte with no unknown bit.
+    static func decodeClusterHello(_ bytes: [UInt8]) -> (ClusterID, Bool)? {
+        guard bytes.count == 17, bytes[16] & ~1 == 0, let id = ClusterID(bytes: Array(bytes[0..<16])) else { return nil }
+        return (id, bytes[16] == 1)
     }
 }

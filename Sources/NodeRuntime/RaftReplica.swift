@@ -55,6 +55,7 @@ public struct RaftReplica: Sendable {
             guard size <= driver.maxEntryBytes else {
                 throw .entryTooLarge(EntryTooLarge(size: size, limit: driver.maxEntryBytes))
             }
+            try precheckQuotas(preview, entryBytes: size)
             let index = try await proposeThroughLeader(unstamped)
             return await stateMachine.events(at: index) ?? []
         } catch {
@@ -64,6 +65,25 @@ public struct RaftReplica: Sendable {
             }
             throw error
         }
+    }
+
+    /// `[quotas]` checked on the node that took the request, from its own applied view, before
+    /// anything is forwarded: a flood that reaches a follower is refused there with the same 429
+    /// or 507 the leader would answer, and costs the leader nothing (issue #19). The leader checks
+    /// again with its own counts (``LeaderResolver/entry(for:)``), so this only refuses earlier.
+    ///
+    /// The follower's view is stale by its apply lag (entries committed but not yet applied here:
+    /// typically milliseconds, at most what a caught-up executor may lag), so near the limit it can
+    /// let through a write the leader then refuses, or refuse one the leader would still have taken
+    /// — runs that finished on the leader but are not applied here yet; its state-size estimate
+    /// also counts the entries since *its own* last snapshot (snapshots are staggered per node).
+    /// Either way nothing acknowledged is lost: a refusal here writes nothing.
+    private func precheckQuotas(_ command: Command, entryBytes: Int) throws(ReplicaWriteError) {
+        guard let (limits, gauges) = resolver.quotas,
+              let refusal = limits.refusal(for: command, entryBytes: entryBytes, unfinishedRuns: gauges.unfinishedRuns,
+                                           stateBytes: gauges.stateBytes) else { return }
+        resolver.onQuotaRefusal(refusal)
+        throw .quotaExceeded(refusal)
     }
 
     /// Retries only where the command was certainly not proposed (no leader yet, not the

@@ -62,6 +62,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     private let onApplied: @Sendable (AppliedChanges) -> Void
     private let metrics: QuorumMetrics?
     private let eventHub: EventHub?
+    /// Digests the state at checkpoint indexes for the replica check (``ReplicaDigester``).
+    private let digester: ReplicaDigester?
     private let logger: Logger
     private(set) var appliedIndex = Raft.LogIndex.zero
 
@@ -86,10 +88,13 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///     (this process's start) are not started (``NodeCore/ExecutorOrders/withoutStale(_:in:startedAt:)``).
     ///   - wallClock, killGraceMs: attempts are time-boxed to end, killed, before the leader's
     ///     deadline (``NodeCore/ExecutorOrders/timeBoxed(_:in:now:killGraceMs:)``).
+    ///   - digester: given the state after each checkpoint index (the replica check).
     public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, recentLimit: Int = 16_384,
                 metrics: QuorumMetrics? = nil, eventHub: EventHub? = nil, startedWall: Timestamp = .zero, leaseProven: @escaping @Sendable () -> Bool = { true },
                 leaseExpired: @escaping @Sendable () -> Bool = { false }, wallClock: (@Sendable () -> Timestamp)? = nil, killGraceMs: Int64 = 5_000,
+                digester: ReplicaDigester? = nil,
                 logger: Logger, onApplied: @escaping @Sendable (AppliedChanges) -> Void) {
+        self.digester = digester
         self.wallClock = wallClock
         self.killGraceMs = killGraceMs
         self.executorID = executorID
@@ -163,6 +168,10 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             batchEvents.append(contentsOf: events)
             eventHub?.append(ChangeEvents.derive(from: events, index: entry.index.rawValue, at: stamped.at, state: state))
             remember(events, at: entry.index)
+            if let digester, digester.isCheckpoint(entry.index.rawValue) {
+                // An O(1) copy of the state as of this entry; encoded on the digester's thread.
+                digester.digest(state, at: entry.index.rawValue)
+            }
             applied = entry.index
             appliedBytes += entry.data.count
         }

@@ -184,6 +184,12 @@ public struct QuorumAPIClient: Sendable {
         try await call(APIRequest(.post, ["api", "cluster", "nodes", id, "promote"]))
     }
 
+    /// `POST /api/cluster/nodes/{id}/clear-divergence`: the leader dispatches to a member its
+    /// replica check held back again, once an operator repaired it (admin).
+    public func clearDivergence(_ id: String) async throws(QuorumClientError) -> APIReply<ClusterResource> {
+        try await call(APIRequest(.post, ["api", "cluster", "nodes", id, "clear-divergence"]))
+    }
+
     /// `DELETE /api/cluster/nodes/{id}`: removes a member for good (admin).
     public func removeNode(_ id: String) async throws(QuorumClientError) -> APIReply<ClusterResource> {
         try await call(APIRequest(.delete, ["api", "cluster", "nodes", id]))

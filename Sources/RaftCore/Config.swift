@@ -162,5 +162,17 @@ public enum RaftMutation: String, CaseIterable, Hashable, Sendable {
     /// told that another incarnation is recorded. Breaks election safety or leader completeness
     /// in lost-log histories.
     case ignoreIncarnation = "ignore-incarnation"
+    /// A leader proposes a configuration change while its previous one is still uncommitted
+    /// (the single-server rule of thesis §4.1 skipped), so two changes are in flight and the
+    /// old and newest configurations' majorities need not overlap. Caught by
+    /// `one-configuration-change-in-flight` in membership histories (an impatient operator
+    /// proposes the next step at once).
+    case twoChangesInFlight = "two-changes-in-flight"
+    /// Candidates ask learners for votes too and count their grants toward the voters' quorum.
+    /// Caught by `quorum-of-voters` (or election safety) once a learner's grant decides an election.
+    case learnerVotes = "learner-votes"
+    /// The leader counts learners' acknowledgements toward the voters' commit quorum. Caught by
+    /// `quorum-of-voters` once an entry commits on a voter minority plus learners.
+    case learnerAcks = "learner-acks"
 }
 #endif

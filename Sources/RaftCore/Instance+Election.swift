@@ -97,13 +97,18 @@ extension Raft.Instance {
     mutating func requestVotes(term requestTerm: Raft.Term, isPreVote: Bool, isLeadershipTransfer: Bool) {
         let request = Raft.VoteRequest(lastLogIndex: log.lastIndex, lastLogTerm: log.lastTerm,
                                        isPreVote: isPreVote, isLeadershipTransfer: isLeadershipTransfer)
-        for voter in membership.voters.sorted() where voter != id {
+        let electorate = mutated("learner-votes") ? membership.members : membership.voters
+        for voter in electorate.sorted() where voter != id {
             send(to: voter, term: requestTerm, .voteRequest(request))
         }
     }
 
     mutating func evaluateVotes() {
-        switch Raft.Quorum.voteResult(voters: membership.voters, votes: votes) {
+        var result = Raft.Quorum.voteResult(voters: membership.voters, votes: votes)
+        if mutated("learner-votes"), result == .pending, votes.values.filter({ $0 }).count >= membership.quorum {
+            result = .won  // the bug: every member's grant counts toward the voters' quorum
+        }
+        switch result {
         case .won:
             if role == .preCandidate {
                 becomeCandidate(isLeadershipTransfer: false)
@@ -147,8 +152,13 @@ extension Raft.Instance {
             || (vote == nil && leader == nil)
             || (request.isPreVote && messageTerm > term)
         let upToDate = log.isUpToDate(lastIndex: request.lastLogIndex, lastTerm: request.lastLogTerm)
-        if canVote && upToDate && !abstainsFromElections {
+        if canVote && upToDate && !abstainsFromElections && yieldsPreVote(request, to: candidate) {
             if request.isPreVote {
+                if role == .preCandidate {
+                    // Stands aside: a pre-candidate that granted another and went on to
+                    // campaign itself would split the vote of the next term.
+                    becomeFollower(term: term, leader: nil)
+                }
                 send(to: candidate, term: messageTerm, .voteResponse(Raft.VoteResponse(granted: true, isPreVote: true)))
             } else {
                 vote = candidate
@@ -162,9 +172,24 @@ extension Raft.Instance {
         }
     }
 
+    /// Whether this node lets `candidate` have its pre-vote as far as its own campaign goes:
+    /// always, unless both are pre-candidates. Two nodes that time out within one round trip
+    /// (after a leader dies, with two survivors) would otherwise grant each other's pre-votes,
+    /// both stand in the same term, each vote for itself and split it — an extra election
+    /// timeout, the slow failovers in docs/benchmarks.md. Between two pre-candidates the one
+    /// with the more up-to-date log, or on equal logs the lower id, gets the grant, so exactly
+    /// one of them stands. Pre-votes change no term and no vote, so this affects only who
+    /// campaigns first, never safety (the other still campaigns after its own timeout if the
+    /// first fails).
+    func yieldsPreVote(_ request: Raft.VoteRequest, to candidate: Raft.NodeID) -> Bool {
+        guard request.isPreVote, role == .preCandidate else { return true }
+        let theirs = (request.lastLogTerm, request.lastLogIndex), ours = (log.lastTerm, log.lastIndex)
+        return theirs > ours || (theirs == ours && candidate < id)
+    }
+
     mutating func handleVoteResponse(_ response: Raft.VoteResponse, from voter: Raft.NodeID, incarnation: UInt64) {
         let expected: Raft.Role = response.isPreVote ? .preCandidate : .candidate
-        guard role == expected, membership.voters.contains(voter) else { return }
+        guard role == expected, membership.voters.contains(voter) || (mutated("learner-votes") && membership.contains(voter)) else { return }
         // A grant from another data directory than the recorded one (a wiped voter that votes
         // anyway) counts as a refusal: its earlier vote in this term may have been lost.
         votes[voter] = response.granted && counts(voter, incarnation: incarnation)

@@ -32,7 +32,12 @@ extension Raft.Instance {
             }
             matches.append(voter == id ? ownMatch : (progress[voter]?.match ?? .zero))
         }
-        let candidate = Raft.Quorum.committedIndex(matches: matches)
+        var candidate = Raft.Quorum.committedIndex(matches: matches)
+        if mutated("learner-acks"), !membership.voters.isEmpty {
+            // The bug: learners' acknowledgements count toward the voters' quorum.
+            let all = (matches + membership.learners.map { progress[$0]?.match ?? .zero }).sorted(by: >)
+            candidate = all[min(membership.quorum, all.count) - 1]
+        }
         guard candidate > commitIndex else { return false }
         guard log.term(at: candidate) == term || mutated("commit-old-term") else { return false }
         commitIndex = candidate
@@ -287,9 +292,13 @@ extension Raft.Instance {
     /// Leader, stopping replication to `peer` because the latest configuration removes it:
     /// appends from its last known position through that configuration entry, so it learns of
     /// its removal (the shell stops it) instead of waiting forever for a leader. Sent at once and
-    /// again with each heartbeat for two election timeouts (a message may be lost; its answers
-    /// are ignored). Best effort, ignoring flow control: nothing is sent when the entries do not
-    /// fit in one append (a follower that far behind learns nothing, as before).
+    /// again with each heartbeat for two election timeouts (a message may be lost). Best effort,
+    /// ignoring flow control, one append at a time: a follower further behind than one append
+    /// gets the first part, and each success it answers brings the next part at once
+    /// (``continueFarewell(to:acknowledged:)``), so within the window it can catch up through
+    /// its removal from as far back as the log still holds. One whose entries were compacted
+    /// away learns nothing (it would need a snapshot; it goes on waiting, and the operator stops
+    /// it: docs/raft.md).
     mutating func sendFarewell(to peer: Raft.NodeID, first: Bool) {
         guard let farewell = farewells[peer], farewell.progress.state == .replicate || farewell.progress.match > .zero else { return }
         let follower = farewell.progress
@@ -300,10 +309,19 @@ extension Raft.Instance {
         guard farewell.through > prevIndex, log.term(at: farewell.through) != nil, let prevTerm = log.term(at: prevIndex),
               let entries = log.entries(from: prevIndex + 1, through: farewell.through, maxCount: config.maxEntriesPerAppend,
                                         maxBytes: config.maxBytesPerAppend),
-              let last = entries.last, last.index == farewell.through, last.membership?.removed.contains(peer) == true
+              let last = entries.last, last.index < farewell.through || last.membership?.removed.contains(peer) == true
         else { return }
         send(to: peer, .append(Raft.Append(prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries,
                                            leaderCommit: min(commitIndex, prevIndex))))
+    }
+
+    /// Leader: a removed peer acknowledged part of its farewell; the next part follows at once
+    /// (duplicated or stale acknowledgements only move the position forward).
+    mutating func continueFarewell(to peer: Raft.NodeID, acknowledged matchIndex: Raft.LogIndex) {
+        guard var farewell = farewells[peer], matchIndex > farewell.progress.match, matchIndex < farewell.through else { return }
+        farewell.progress.match = matchIndex
+        farewells[peer] = farewell
+        sendFarewell(to: peer, first: false)
     }
 
     /// Leader heartbeat: repeats the farewells still due.

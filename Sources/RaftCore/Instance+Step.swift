@@ -63,7 +63,12 @@ extension Raft.Instance {
             guard acceptLeader(message.from) else { return }
             handleSnapshotChunk(chunk, from: message.from)
         case .appendResponse(let response):
-            guard role == .leader, progress[message.from] != nil else { return }
+            guard role == .leader else { return }
+            guard progress[message.from] != nil else {
+                // A removed peer answering its farewell: the next part follows.
+                if case .success(let matchIndex) = response { continueFarewell(to: message.from, acknowledged: matchIndex) }
+                return
+            }
             progress[message.from]?.recentActive = true
             handleAppendResponse(response, from: message.from)
         case .heartbeatResponse(let response):

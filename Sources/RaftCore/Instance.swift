@@ -255,7 +255,7 @@ extension Raft {
                 throw RaftError(code: .membershipChangePending,
                                 message: "leader has not committed an entry of term \(term) yet (commit \(commitIndex)); retry shortly")
             }
-            guard membershipIndex <= commitIndex else {
+            guard membershipIndex <= commitIndex || mutated("two-changes-in-flight") else {
                 throw RaftError(code: .membershipChangePending,
                                 message: "the change at \(membershipIndex) is not committed yet (commit \(commitIndex)); retry after it commits")
             }

@@ -44,6 +44,12 @@ extension Simulation {
         /// Probability to cut the leader off right after it applies newly committed entries, so
         /// what it sends next (its no-op, the new commit index) is lost.
         public var isolateLeaderAfterCommitProbability = 0.0
+        /// Probability that the operator proposes the plan's next change right after one is
+        /// accepted, before it commits (RaftCore must refuse it: one change in flight).
+        public var eagerSecondChangeProbability = 0.0
+        /// Time between two tries of the membership plan's current step (`nil`: a quarter
+        /// election timeout).
+        public var membershipStepInterval: Time? = nil
         /// Whether to add a learner, promote it, and remove a voter mid-run.
         public var membershipChanges = true
         /// The mutation enabled in every node, by name.
@@ -72,7 +78,8 @@ extension Simulation {
             let flavour = options.flavour ?? random.pick(Flavour.allCases)
             let count = options.nodeCount ?? ([.crashBeforeSync, .leaderChurn].contains(flavour) ? 3 : (random.chance(0.5) ? 3 : 5))
             let voters = (1...count).map { Raft.NodeID("n\($0)") }
-            let spares = options.membershipChanges ? [Raft.NodeID("n\(count + 1)")] : []
+            let spareCount = options.membershipChanges ? (flavour == .membership ? 2 : 1) : 0
+            let spares = (0..<spareCount).map { Raft.NodeID("n\(count + 1 + $0)") }
             self.init(voters: voters, spares: spares, flavour: flavour)
             membershipChanges = options.membershipChanges
             mutation = options.mutation
@@ -83,6 +90,11 @@ extension Simulation {
                                    maximumDelay: random.uniform(in: UInt64(10)...60))
             if random.chance(0.4) { snapshotInterval = Int(random.uniform(in: UInt64(10)...40)) }
             switch flavour {
+            case .membership:
+                maxEntriesPerAppend = Int(random.uniform(in: UInt64(1)...8))
+                faultInterval = 1_200
+                eagerSecondChangeProbability = 0.5
+                membershipStepInterval = electionTimeout / 10
             case .chaos:
                 maxEntriesPerAppend = Int(random.uniform(in: UInt64(1)...8))
             case .leaderChurn:

@@ -17,6 +17,12 @@ extension Simulation {
         /// damage), often a voter that voted in the current term; aimed at a leader that never
         /// repairs a follower whose log went back (`ignore-reject-hint`).
         case lostLog = "lost-log"
+        /// An operator's membership plan under partitions, crashes and message loss: add a
+        /// learner, promote it, transfer leadership, remove the leader mid-change, add and
+        /// promote a second one, remove a founding voter — and sometimes propose the next change
+        /// before the previous one commits. Aimed at two changes in flight and at learners or
+        /// removed nodes counted in a quorum.
+        case membership
 
         /// The flavour's name.
         public var description: String { rawValue }

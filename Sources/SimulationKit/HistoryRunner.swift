@@ -69,6 +69,14 @@ extension Simulation {
             while cluster.steps < target {
                 try cluster.step()
             }
+            // Membership histories keep their faults on until the whole plan is done (bounded),
+            // so its later steps (the leader's removal, the second spare) happen under faults too.
+            if cluster.setup.flavour == .membership {
+                let limit = cluster.steps + 4 * steps
+                while !cluster.membershipPlanDone, cluster.steps < limit {
+                    try cluster.step()
+                }
+            }
             try heal(&cluster)
         }
 

@@ -25,6 +25,13 @@ extension Simulation {
         /// While a quorum stays connected, a rejoining node causes no leader change
         /// (PreVote and CheckQuorum, Raft thesis §9.6).
         case noDisruption = "no-disruptive-rejoin"
+        /// Only the voters of the configuration in a leader's log decide its election and its
+        /// commits: the winner's votes and every entry it commits come from a quorum of them
+        /// (thesis §4.1). A learner or a removed node never counts.
+        case quorumOfVoters = "quorum-of-voters"
+        /// A leader appends a configuration change only when every earlier one in its log is
+        /// committed: at most one uncommitted change in flight (thesis §4.1, single-server changes).
+        case oneChangeInFlight = "one-configuration-change-in-flight"
 
         /// The invariant's name, as printed in failure reports.
         public var description: String { rawValue }

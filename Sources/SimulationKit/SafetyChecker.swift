@@ -11,7 +11,7 @@ extension Simulation {
         /// The node ids, indexed by node number.
         public let names: [Raft.NodeID]
 
-        private struct MirroredLog: Sendable {
+        struct MirroredLog: Sendable {
             /// The index before the first mirrored entry (the snapshot index, or 0).
             var baseIndex: UInt64 = 0
             /// The chain hash at `baseIndex`.
@@ -36,22 +36,40 @@ extension Simulation {
             var term: UInt64
         }
 
-        private var logs: [MirroredLog]
+        var logs: [MirroredLog]
         private var chainOfEntry: [IndexAndTerm: (chain: UInt64, holder: Int)] = [:]
-        private var leaderOfTerm: [Raft.Term: Int] = [:]
+        var leaderOfTerm: [Raft.Term: Int] = [:]
         /// Per committed index: the entry's term, its content hash, its chain hash, and who applied it first.
         private var committed: [(term: Raft.Term, content: UInt64, chain: UInt64?, node: Int)] = []
         private var appliedIndex: [UInt64]
-        private var runtimeCommit: [UInt64]
+        var runtimeCommit: [UInt64]
         private var durableCommit: [UInt64]
         /// The newest state any client has seen acknowledged: a write's index or a read's state.
         public private(set) var acknowledgedFloor: UInt64 = 0
         /// The highest index any node has applied (every index up to it is committed).
         public var highestCommitted: UInt64 { UInt64(committed.count) }
 
-        /// A checker for nodes named `names` (node number = position).
-        public init(names: [Raft.NodeID]) {
+        /// Each node's configurations as its log holds them (the membership invariants).
+        var configurations: [ConfigurationMirror]
+        /// Each node's configuration before its log has any (what it starts with on an empty disk).
+        let bootstrap: [Raft.Membership]
+        /// Node numbers by id, for the voters a configuration names.
+        let numberOf: [Raft.NodeID: Int]
+        /// Nodes whose data directory was wiped at least once: what they acknowledged or granted
+        /// before is gone, so the quorum checks cannot hold them to it.
+        var everWiped: Set<Int> = []
+
+        /// A checker for nodes named `names` (node number = position), each starting with the
+        /// configuration `bootstrap` gives it (founding voters the founding one, spares none;
+        /// `nil`: nobody has one, so the quorum checks see no voters until a configuration entry).
+        public init(names: [Raft.NodeID], bootstrap: [Raft.Membership]? = nil) {
             self.names = names
+            let bootstrap = bootstrap ?? Array(repeating: Raft.Membership(voters: []), count: names.count)
+            self.bootstrap = bootstrap
+            configurations = bootstrap.map { ConfigurationMirror(base: $0) }
+            var numberOf: [Raft.NodeID: Int] = [:]
+            for (number, name) in names.enumerated() { numberOf[name] = number }
+            self.numberOf = numberOf
             logs = Array(repeating: MirroredLog(), count: names.count)
             appliedIndex = Array(repeating: 0, count: names.count)
             runtimeCommit = Array(repeating: 0, count: names.count)
@@ -98,6 +116,7 @@ extension Simulation {
                 if !rest.isEmpty { try entriesWritten(node, rest) }
                 return
             }
+            configurations[node].written(entries)
             // Move the log out so it is uniquely referenced and appends happen in place.
             var log = logs[node]
             logs[node] = MirroredLog()
@@ -123,6 +142,7 @@ extension Simulation {
 
         /// `node` dropped every entry after `index`.
         public mutating func logTruncated(_ node: Int, after index: UInt64) {
+            configurations[node].dropEntries(after: index)
             guard index < logs[node].lastIndex else { return }
             let keep = index > logs[node].baseIndex ? Int(index - logs[node].baseIndex) : 0
             logs[node].slots.removeLast(logs[node].slots.count - keep)
@@ -131,11 +151,14 @@ extension Simulation {
         /// `node`'s log now starts after a snapshot at `index` (compaction or installed snapshot).
         /// Entries after it are kept only when the node's entry at `index` has `term` and the
         /// snapshot does not replace the whole log (`discardLog`, a snapshot from the leader).
-        public mutating func snapshotTaken(_ node: Int, index: UInt64, term: Raft.Term, discardLog: Bool) {
+        /// `membership` is the snapshot's configuration (`nil`: the latest one at or below `index`).
+        public mutating func snapshotTaken(_ node: Int, index: UInt64, term: Raft.Term, discardLog: Bool,
+                                           membership: Raft.Membership? = nil) {
             var log = logs[node]
             logs[node] = MirroredLog()
             defer { logs[node] = log }
             guard index > log.baseIndex || discardLog else { return }
+            configurations[node].snapshot(at: index, membership: membership, keepsLog: !discardLog && log.term(at: index) == term)
             let chainHere: UInt64
             if index <= highestCommitted, let known = committed[Int(index - 1)].chain {
                 chainHere = known
@@ -153,8 +176,11 @@ extension Simulation {
 
         /// `node` crashed and restarted: its log is what was durable (`snapshotIndex` then `entries`),
         /// its state machine starts again from its snapshot, and its runtime commit index resets.
-        public mutating func restarted(_ node: Int, snapshotIndex: UInt64, snapshotTerm: Raft.Term, entries: [Raft.Entry]) throws(InvariantViolation) {
+        /// `snapshotMembership` is the durable snapshot's configuration (`nil`: none, the bootstrap's).
+        public mutating func restarted(_ node: Int, snapshotIndex: UInt64, snapshotTerm: Raft.Term, entries: [Raft.Entry],
+                                       snapshotMembership: Raft.Membership? = nil) throws(InvariantViolation) {
             logs[node] = MirroredLog()
+            configurations[node] = ConfigurationMirror(base: snapshotMembership ?? bootstrap[node])
             if snapshotIndex > 0 {
                 logs[node].baseIndex = snapshotIndex
                 logs[node].baseChain = snapshotIndex <= highestCommitted
@@ -169,6 +195,8 @@ extension Simulation {
         /// persisted commit index starts again from zero.
         public mutating func wiped(_ node: Int) {
             logs[node] = MirroredLog()
+            configurations[node] = ConfigurationMirror(base: bootstrap[node])
+            everWiped.insert(node)
             appliedIndex[node] = 0
             runtimeCommit[node] = 0
             durableCommit[node] = 0
@@ -176,8 +204,13 @@ extension Simulation {
 
         // MARK: Commit and apply
 
-        /// `node` reports commit index `index` (`durable` when it comes from a fsynced hard state).
-        public mutating func commitObserved(_ node: Int, _ index: UInt64, durable: Bool) throws(InvariantViolation) {
+        /// `node` reports commit index `index` (`durable` when it comes from a fsynced hard state)
+        /// in `term`. A leader's own commit decision (`term` is the one it leads) must rest on a
+        /// quorum of its configuration's voters (`quorumOfVoters`).
+        public mutating func commitObserved(_ node: Int, _ index: UInt64, durable: Bool, term: Raft.Term? = nil) throws(InvariantViolation) {
+            if !durable, let term, index > runtimeCommit[node], leaderOfTerm[term] == node {
+                try leaderCommitted(node, through: index, term: term)
+            }
             if durable {
                 if index < durableCommit[node] {
                     throw InvariantViolation(.commitMonotonic, "\(names[node]) persisted commit i\(index) after having persisted i\(durableCommit[node])")

@@ -9,6 +9,7 @@ extension Simulation.SimulatedCluster {
         for case .leadershipChanged(let state) in initial where state.role == .leader {
             statistics.elections += 1
             try checker.leaderElected(node, term: state.term)
+            try checker.electionQuorum(node, term: state.term, grantedBy: grantsDelivered[state.term]?[node] ?? [])
             if randomFaults, random.chance(setup.isolateNewLeaderProbability) {
                 isolate(node, for: random.uniform(in: (setup.electionTimeout / 4)...(setup.electionTimeout * 2)))
             }
@@ -22,11 +23,18 @@ extension Simulation.SimulatedCluster {
             switch action {
             case .persistHardState(let hardState):
                 write(.hardState(hardState), at: node)
-                try checker.commitObserved(node, hardState.commit.rawValue, durable: false)
+                try checker.commitObserved(node, hardState.commit.rawValue, durable: false, term: hardState.term)
             case .truncateLog(let from):
                 write(.truncate(after: Raft.LogIndex(from.rawValue - 1)), at: node)
                 checker.logTruncated(node, after: from.rawValue - 1)
             case .appendLog(let entries):
+                if let instance = nodes[node].instance, instance.role == .leader {
+                    // The leader's commit index as it stands: the one its hard state reports is
+                    // held back to its own durable log and comes after the appends of a call.
+                    for entry in entries where entry.kind == .configChange && entry.term == instance.term {
+                        try checker.configurationProposed(node, at: entry.index.rawValue, commitReached: instance.commitIndex.rawValue)
+                    }
+                }
                 write(.entries(entries), at: node)
                 try checker.entriesWritten(node, entries)
             case .send(let message):
@@ -35,7 +43,8 @@ extension Simulation.SimulatedCluster {
                 pending += try apply(entries, at: node)
             case .installSnapshot(let snapshot):
                 write(.snapshot(snapshot, discardLog: true), at: node)
-                checker.snapshotTaken(node, index: snapshot.metadata.index.rawValue, term: snapshot.metadata.term, discardLog: true)
+                checker.snapshotTaken(node, index: snapshot.metadata.index.rawValue, term: snapshot.metadata.term, discardLog: true,
+                                      membership: snapshot.metadata.membership)
                 try checker.snapshotApplied(node, index: snapshot.metadata.index.rawValue)
                 nodes[node].restoreStateMachine(from: snapshot)
                 statistics.snapshots += 1
@@ -50,6 +59,7 @@ extension Simulation.SimulatedCluster {
                 if state.role == .leader && cursor > initial.count {  // leaders in `initial` were checked above
                     statistics.elections += 1
                     try checker.leaderElected(node, term: state.term)
+                    try checker.electionQuorum(node, term: state.term, grantedBy: grantsDelivered[state.term]?[node] ?? [])
                 }
             case .readReady(let readState):
                 guard let floor = nodes[node].reads.removeValue(forKey: readState.context) else { break }
@@ -183,7 +193,7 @@ extension Simulation.SimulatedCluster {
         }
         guard let metadata = nodes[node].instance?.snapshotMetadata, metadata.index == index else { return actions }
         write(.snapshot(Raft.Snapshot(metadata: metadata, data: data), discardLog: false), at: node)
-        checker.snapshotTaken(node, index: index.rawValue, term: metadata.term, discardLog: false)
+        checker.snapshotTaken(node, index: index.rawValue, term: metadata.term, discardLog: false, membership: metadata.membership)
         statistics.snapshots += 1
         log(.snapshot(nodes[node].id, "taken through \(index)"))
         return actions
@@ -226,7 +236,7 @@ extension Simulation.SimulatedCluster {
         nodes[node].config.incarnationIsNew = false
         nodes[node].restoreStateMachine(from: durable.snapshot)
         try checker.restarted(node, snapshotIndex: durable.snapshotIndex.rawValue, snapshotTerm: durable.snapshotTerm,
-                              entries: durable.entries)
+                              entries: durable.entries, snapshotMembership: durable.snapshot?.metadata.membership)
         log(.restarted(nodes[node].id, hardState: durable.hardState, lastIndex: durable.lastIndex))
         queue.schedule(.tick(node: node, epoch: nodes[node].epoch), at: now + nodes[node].tickPeriod)
     }

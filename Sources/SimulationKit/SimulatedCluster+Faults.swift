@@ -80,7 +80,7 @@ extension Simulation.SimulatedCluster {
         let timeout = setup.electionTimeout
         let everyone = Array(nodes.indices)
         switch setup.flavour {
-        case .chaos:
+        case .chaos, .membership:
             switch random.below(6) {
             case 0:
                 isolate(random.pick(everyone), for: random.uniform(in: (timeout / 2)...(timeout * 3)))

@@ -85,40 +85,82 @@ extension Simulation.SimulatedCluster {
         removedNodes = everMembers.subtracting(membership.members)
     }
 
-    /// Takes the next step of the membership plan through the current leader: add the spare as
-    /// a learner, promote it, remove a founding voter (possibly the leader itself).
+    /// Takes the next step of the membership plan through the current leader (see
+    /// `MembershipStep.plan`). A change is retried every `membershipStepInterval` until the
+    /// newest applied configuration reflects it; in membership histories the next change is
+    /// sometimes proposed at once after one is accepted, which RaftCore must refuse.
     mutating func advanceMembershipPlan() throws(Simulation.InvariantViolation) {
-        guard let change = membershipPlan.first else { return }
+        guard let step = membershipPlan.first else { return }
         defer {
-            if !membershipPlan.isEmpty { queue.schedule(.membership, at: now + setup.electionTimeout / 4) }
+            if !membershipPlan.isEmpty { queue.schedule(.membership, at: now + (setup.membershipStepInterval ?? setup.electionTimeout / 4)) }
         }
-        func isReflected(in membership: Raft.Membership) -> Bool {
-            switch change {
-            case .addLearner(let id): membership.contains(id)
-            case .promote(let id), .addVoter(let id), .promoteWithIncarnation(let id, _): membership.voters.contains(id)
-            case .recordIncarnations(let recorded): recorded.allSatisfy { membership.incarnation(of: $0.key) == $0.value }
-            case .remove(let id): !membership.contains(id)
-            case .demote(let id): membership.learners.contains(id)
+        guard let leaderID = leader, let node = indexOf[leaderID], let instance = nodes[node].instance else { return }
+        let change: Raft.MembershipChange
+        switch step {
+        case .transferLeadership:
+            let targets = instance.membership.voters.subtracting([leaderID]).sorted()
+            guard !targets.isEmpty else { return }
+            let target = random.pick(targets)
+            membershipPlan.removeFirst()
+            statistics.transfers += 1
+            let actions: [Raft.Action]
+            do {
+                actions = try nodes[node].instance?.transferLeadership(to: target) ?? []
+            } catch {
+                log(.fault("transfer leadership \(leaderID) → \(target) refused: \(error.code.rawValue)"))
+                return
             }
+            log(.fault("transfer leadership \(leaderID) → \(target)"))
+            try perform(actions, at: node)
+            return
+        case .removeLeader:
+            guard instance.isVoter, instance.membership.voters.count > 1 else { return }
+            change = .remove(leaderID)
+            membershipPlan[0] = .change(change)
+        case .change(let planned):
+            change = planned
         }
-        if let applied = latestAppliedMembership, isReflected(in: applied) {
+        if let applied = latestAppliedMembership, Self.isReflected(change, in: applied) {
             membershipPlan.removeFirst()
             statistics.membershipChanges += 1
             log(.fault("membership change \(change) is committed and applied"))
             return
         }
-        guard let leaderID = leader, let node = indexOf[leaderID], let instance = nodes[node].instance,
-              !isReflected(in: instance.membership)
-        else { return }
+        guard !Self.isReflected(change, in: instance.membership) else { return }
+        guard try proposeChange(change, at: node) else { return }
+        // An impatient operator: the next change at once, while this one is uncommitted.
+        if membershipPlan.count > 1, case .change(let next) = membershipPlan[1],
+           random.chance(setup.eagerSecondChangeProbability),
+           let current = nodes[node].instance?.membership, !Self.isReflected(next, in: current)
+        {
+            if try !proposeChange(next, at: node) { statistics.refusedSecondChanges += 1 }
+        }
+    }
+
+    /// Proposes `change` at `node`; false when RaftCore refuses it (logged).
+    mutating func proposeChange(_ change: Raft.MembershipChange, at node: Int) throws(Simulation.InvariantViolation) -> Bool {
         let proposal: Raft.Proposal?
         do {
             proposal = try nodes[node].instance?.proposeMembershipChange(change)
         } catch {
-            log(.fault("membership change \(change) refused: \(error.code.rawValue)"))
-            return
+            log(.fault("membership change \(change) refused at \(nodes[node].id): \(error.code.rawValue)"))
+            return false
         }
-        log(.fault("propose membership change \(change) at \(leaderID)"))
-        if let proposal { try perform(proposal.actions, at: node) }
+        guard let proposal else { return false }
+        log(.fault("propose membership change \(change) at \(nodes[node].id)"))
+        try perform(proposal.actions, at: node)
+        return true
+    }
+
+    /// Whether `membership` already shows `change` done.
+    static func isReflected(_ change: Raft.MembershipChange, in membership: Raft.Membership) -> Bool {
+        switch change {
+        case .addLearner(let id): membership.contains(id) || membership.removed.contains(id)
+        case .promote(let id), .addVoter(let id), .promoteWithIncarnation(let id, _): membership.voters.contains(id)
+        case .recordIncarnations(let recorded): recorded.allSatisfy { membership.incarnation(of: $0.key) == $0.value }
+        case .remove(let id): !membership.contains(id)
+        case .demote(let id): membership.learners.contains(id)
+        }
     }
 }
 

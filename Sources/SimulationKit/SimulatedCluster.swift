@@ -48,12 +48,17 @@ extension Simulation {
         public internal(set) var statistics = Statistics()
         var nextValue: UInt64 = 1
         var nextReadID: UInt64 = 1
-        var membershipPlan: [Raft.MembershipChange] = []
+        var membershipPlan: [MembershipStep] = []
+        /// Whether every step of the membership plan is done (or there was none).
+        public var membershipPlanDone: Bool { membershipPlan.isEmpty }
         /// Which nodes have ever been removed from the configuration (they may not rejoin).
         public internal(set) var removedNodes: Set<Raft.NodeID> = []
         var everMembers: Set<Raft.NodeID>
         var latestConfigurationIndex: UInt64 = 0
         var latestAppliedMembership: Raft.Membership?
+        /// Real (not PreVote) vote grants delivered to each candidate, by term: what the checker
+        /// holds an election to (`quorum-of-voters`).
+        var grantsDelivered: [Raft.Term: [Int: Set<Raft.NodeID>]] = [:]
         /// In partitioned-reads histories: the cut-off leader whose clock was slowed.
         var slowedOldLeader: Int?
         /// Nodes whose data directory was wiped (they abstain until re-recorded with their new incarnation).
@@ -77,6 +82,10 @@ extension Simulation {
             public var snapshots = 0
             /// Membership changes committed.
             public var membershipChanges = 0
+            /// Leadership transfers asked for (membership histories).
+            public var transfers = 0
+            /// Second changes proposed while one was in flight, and refused (membership histories).
+            public var refusedSecondChanges = 0
             /// Messages sent.
             public var messages = 0
             /// AppendEntries messages carrying entries.
@@ -100,6 +109,8 @@ extension Simulation {
                 partitions += other.partitions
                 snapshots += other.snapshots
                 membershipChanges += other.membershipChanges
+                transfers += other.transfers
+                refusedSecondChanges += other.refusedSecondChanges
                 messages += other.messages
                 appendsWithEntries += other.appendsWithEntries
                 appendedEntries += other.appendedEntries
@@ -109,6 +120,7 @@ extension Simulation {
             /// `elections=… writes=… reads=… crashes=… partitions=… snapshots=… membership=… messages=…`.
             public var description: String {
                 "elections=\(elections) writes=\(acknowledgedWrites) reads=\(servedReads) crashes=\(crashes) partitions=\(partitions) snapshots=\(snapshots) membership=\(membershipChanges) messages=\(messages)"
+                    + (transfers + refusedSecondChanges > 0 ? " transfers=\(transfers) refused-second-changes=\(refusedSecondChanges)" : "")
                     + (wipes > 0 ? " wipes=\(wipes) (\(wipesAfterVoting) after voting)" : "")
             }
         }
@@ -123,9 +135,9 @@ extension Simulation {
             for (position, id) in all.enumerated() { indexOf[id] = position }
             self.indexOf = indexOf
             self.everMembers = Set(setup.voters)
-            self.checker = SafetyChecker(names: all)
-            self.stepLog = StepLog(capacity: reportedSteps)
             let founding = Raft.Membership(voters: Set(setup.voters))
+            self.checker = SafetyChecker(names: all, bootstrap: all.indices.map { $0 < setup.voters.count ? founding : Raft.Membership(voters: []) })
+            self.stepLog = StepLog(capacity: reportedSteps)
             nodes = all.enumerated().map { position, id in
                 var config = Raft.Config(id: id, electionTicks: setup.electionTicks, heartbeatTicks: setup.heartbeatTicks,
                                          maxEntriesPerAppend: setup.maxEntriesPerAppend,
@@ -272,6 +284,9 @@ extension Simulation {
                     return
                 }
                 log(.delivered(message))
+                if case .voteResponse(let response) = message.body, response.granted, !response.isPreVote {
+                    grantsDelivered[message.term, default: [:]][node, default: []].insert(message.from)
+                }
                 let actions = nodes[node].instance?.receive(message) ?? []
                 try perform(actions, at: node)
             case .sync(let node, let epoch):
@@ -313,17 +328,8 @@ extension Simulation {
                 network.faults = setup.faults
                 queue.schedule(.fault, at: now + setup.faultInterval)
             }
-            if setup.membershipChanges, let spare = setup.spares.first {
-                let removable = random.pick(setup.voters)
-                membershipPlan = [.addLearner(spare), .promote(spare), .remove(removable)]
-                if setup.flavour == .lostLog {
-                    // No removal: a voter whose log holds its own uncommitted removal does not
-                    // campaign, and with a wiped voter abstaining for good the rest could then
-                    // lack a quorum that accepts any candidate's log.
-                    membershipPlan.removeLast()
-                }
-                queue.schedule(.membership, at: now + setup.electionTimeout)
-            }
+            membershipPlan = MembershipStep.plan(for: setup, random: &random)
+            if !membershipPlan.isEmpty { queue.schedule(.membership, at: now + setup.electionTimeout) }
         }
     }
 }

@@ -26,7 +26,7 @@ struct Arguments {
 
     static let usage = """
         usage: quorum-sim [simulate] [--seeds N] [--first-seed S] [--seed S] [--steps K] [--mutation NAME]
-                          [--flavour chaos|leader-churn|crash-before-sync|partitioned-reads|lost-log] [--nodes 3|5]
+                          [--flavour chaos|leader-churn|crash-before-sync|partitioned-reads|lost-log|membership] [--nodes 3|5]
                           [--jobs J] [--verbose] [--keep-going]
                quorum-sim bench [--entries N]
           --seeds N       histories to run (default 5000), seeds S, S+1, … S+N-1

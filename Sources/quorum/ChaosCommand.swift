@@ -1,5 +1,6 @@
 import ArgumentParser
 import Chaos
+import ClusterConfig
 import Foundation
 
 /// `quorum chaos`: starts its own local cluster of this executable's nodes, runs a workload
@@ -41,6 +42,18 @@ struct ChaosCommand: AsyncParsableCommand {
     @Flag(help: "Allow faults that take a majority (quorum loss until healed).")
     var unsafe = false
 
+    @Option(help: ArgumentHelp("Run against this existing cluster (its config file) instead of starting one: nemeses kill, stop and restart-all only.",
+                               valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("With --config: the file holding each node's pid, {id} for the node (needed by stop, kill, restart-all).",
+                               valueName: "path"))
+    var pidFile: String?
+
+    @Option(help: ArgumentHelp("With --config: the command that starts node {id} in the foreground, run by /bin/sh in the config's directory (needed by kill, restart-all).",
+                               valueName: "command"))
+    var startCommand: String?
+
     func run() async throws {
         let seed = seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let directory = out ?? FileManager.default.temporaryDirectory.appendingPathComponent("quorum-chaos-\(seed)-\(UUID().uuidString.prefix(8))").path
@@ -55,6 +68,12 @@ struct ChaosCommand: AsyncParsableCommand {
         options.linkQuality = LinkQuality(delayMilliseconds: linkDelayMs, loss: linkLoss)
         let passed: Bool
         do {
+            if let config {
+                options.existing = try Self.existingCluster(config, pidFile: pidFile, startCommand: startCommand)
+                options.nodes = options.existing?.ids.count ?? 0
+            } else if pidFile != nil || startCommand != nil {
+                throw ChaosError.invalid("--pid-file and --start-command are for --config (an existing cluster)")
+            }
             options.nemeses = try NemesisKind.parseList(nemesis)
             guard !options.nemeses.isEmpty else { throw ChaosError.invalid("--nemesis names no nemesis") }
             passed = try await ChaosRun.run(options) { line in
@@ -69,5 +88,32 @@ struct ChaosCommand: AsyncParsableCommand {
         guard passed else {
             throw CLIError.failure("chaos: checks failed; the report is \(directory)/report.txt")
         }
+    }
+
+    /// The cluster in config file `path`, reached at its members' API addresses: refused when
+    /// the API needs a token or TLS (this tool sends neither) or listens off loopback (chaos
+    /// traffic stays on this machine).
+    static func existingCluster(_ path: String, pidFile: String?, startCommand: String?) throws -> ExistingCluster {
+        let config: ClusterConfig
+        do {
+            config = try ConfigLoader.load(path: path)
+        } catch {
+            throw ChaosError.invalid("--config \(path): \(error)")
+        }
+        if config.api.tokensFile != nil || config.api.tlsCert != nil {
+            throw ChaosError.invalid("--config \(path): the cluster's API needs a token or TLS ([api] tokens_file or tls_cert), "
+                + "and quorum chaos sends plain HTTP without a token; run it against a loopback development cluster without them")
+        }
+        var urls: [String: String] = [:]
+        for node in config.nodes {
+            guard node.api.isLoopback else {
+                throw ChaosError.invalid("--config \(path): node \(node.id)'s API \(node.api) is not a loopback address; "
+                    + "quorum chaos only drives nodes on this machine")
+            }
+            let host = node.api.host.contains(":") ? "[\(node.api.host)]" : node.api.host
+            urls[node.id] = "http://\(host):\(node.api.port)"
+        }
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return ExistingCluster(ids: config.nodes.map(\.id), apiURLs: urls, configPath: absolute, pidFile: pidFile, startCommand: startCommand)
     }
 }

@@ -2,12 +2,14 @@ import ArgumentParser
 import QuorumClient
 
 /// `quorum cluster`: the members as the answering node sees them, and the membership changes
-/// (`add`, `promote`, `remove`, `transfer`; admin role with tokens; docs/cli.md).
+/// (`add`, `promote`, `remove`, `transfer`; admin role with tokens; docs/cli.md), and clearing a
+/// replica check (`clear-divergence`).
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Show the leader, term, commit index and every node (GET /api/cluster; works without a leader).",
-        subcommands: [ClusterAddCommand.self, ClusterPromoteCommand.self, ClusterRemoveCommand.self, ClusterTransferCommand.self])
+        subcommands: [ClusterAddCommand.self, ClusterPromoteCommand.self, ClusterRemoveCommand.self, ClusterTransferCommand.self,
+                      ClusterClearDivergenceCommand.self])
 
     @OptionGroup var client: ClientOptions
 
@@ -59,6 +61,23 @@ struct ClusterPromoteCommand: AsyncParsableCommand {
     func run() async throws {
         try await client.withClient { [id] api in
             client.output(try await api.promoteNode(id), render: ResourceViews.cluster)
+        }
+    }
+}
+
+/// `quorum cluster clear-divergence ID`: the leader dispatches to a repaired member again.
+struct ClusterClearDivergenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clear-divergence",
+        abstract: "Dispatch to a member again after the replica check held it back and it was repaired "
+            + "(POST /api/cluster/nodes/ID/clear-divergence; docs/guarantees.md, Replica checks).")
+
+    @Argument(help: "The member's id.") var id: String
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await client.withClient { [id] api in
+            client.output(try await api.clearDivergence(id), render: ResourceViews.cluster)
         }
     }
 }

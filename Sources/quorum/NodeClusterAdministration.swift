@@ -48,6 +48,18 @@ struct NodeClusterAdministration: ClusterAdministration {
         return try await cluster()
     }
 
+    func clearDivergence(_ id: String) async throws(APIError) -> ClusterResource {
+        guard await node.replica.cluster().leader == node.config.node.id else {
+            throw .unavailable(retryAfter: 1, "this node does not lead: the replica check is held by the leader; ask it "
+                + "(the CLI moves on to it)")
+        }
+        guard node.clearDivergence(of: id) else {
+            throw .notFound("the replica check does not hold \(id) back: nothing to clear (GET /api/cluster shows each "
+                + "member's replica_check)")
+        }
+        return try await cluster()
+    }
+
     private func cluster() async throws(APIError) -> ClusterResource {
         try await RaftAPIReplica(node.replica).cluster()
     }

@@ -6,6 +6,8 @@ import Logging
 import Metrics
 import NodeMetrics
 import NodeRuntime
+import QuorumClient
+import ServiceLifecycle
 
 /// `quorum node --config FILE --id ID`: run one member of a cluster.
 struct NodeCommand: AsyncParsableCommand {
@@ -21,13 +23,27 @@ struct NodeCommand: AsyncParsableCommand {
     var id: String
 
     @Option(name: .long, help: ArgumentHelp(
-        "Join a running cluster: start with no configuration (never campaign) and wait for its leader, told by "
-            + "`quorum cluster add`, to replicate to this node. URL[,URL…] are the cluster's API addresses, for the log.",
+        "Join a running cluster: start with no configuration (never campaign), ask the cluster at URL[,URL…] (its API "
+            + "addresses) to add this node as a learner — with an admin token (QUORUM_TOKEN or --token-file) when the "
+            + "cluster has tokens, else after an operator's `quorum cluster add` — and wait for its leader to replicate to it.",
         valueName: "URL[,URL…]"))
     var join: String?
 
+    @Flag(name: .long, help: "With --join: ask the cluster to promote this node to a voter once it has caught up.")
+    var voter = false
+
+    @Option(name: .long, help: ArgumentHelp("With --join: a file holding the admin token to ask with (default: $QUORUM_TOKEN).",
+                                            valueName: "FILE"))
+    var tokenFile: String?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: QUORUM_LOG_LEVEL, else info).")
     var logLevel: String?
+
+    @Flag(name: .customLong("force-new-cluster"), help: ArgumentHelp(
+        "DISASTER RECOVERY ONLY, after a permanent loss of quorum: make this node the only voter of a NEW cluster, keeping "
+            + "its log and state. Entries the lost nodes committed that never reached this node are lost; the lost nodes "
+            + "can never rejoin (new cluster id). Run it on one survivor, once. See docs/operations.md."))
+    var forceNewCluster = false
 
     func run() async throws {
         let level = try LogSetup.level(flag: logLevel, environment: ProcessInfo.processInfo.environment)
@@ -50,8 +66,24 @@ struct NodeCommand: AsyncParsableCommand {
         if let certificate = node.apiTLSCert, let key = node.apiTLSKey {
             tls = try APITLS(certificate: certificate, key: key, clientCA: node.apiClientCA)
         }
-        LogSetup.bootstrap(level: level)
+        if forceNewCluster && join != nil {
+            throw CLIError.invalidInput("--force-new-cluster and --join exclude each other: a forced node starts a new cluster alone")
+        }
+        LogSetup.bootstrap(level: level, forcedNewCluster: forceNewCluster)
         let logger = Logger(label: "quorum.node")
+        if forceNewCluster {
+            do {
+                let outcome = try await ClusterRebuild.forceNewCluster(node, logger: logger)
+                logger.warning("""
+                    this node is the only voter of a new cluster; add new members with `quorum cluster add` and `quorum node --join`, \
+                    never restart the lost nodes with their old data directories
+                    """,
+                               metadata: ["cluster_id": "\(outcome.clusterID)", "index": "\(outcome.index)"])
+            } catch {
+                throw CLIError.failure("quorum node \(id) --force-new-cluster failed; the data directory is unchanged unless the log says "
+                    + "otherwise: \(error)")
+            }
+        }
         for warning in loaded.warnings { logger.warning("\(warning.description)") }
         if let warning = node.insecureAPIWarning { logger.warning("\(warning)") }
         logger.info(
@@ -76,22 +108,60 @@ struct NodeCommand: AsyncParsableCommand {
             throw CLIError.failure("quorum node \(id) could not start: \(error)")
         }
         logger.info("node starting", metadata: ["raft": "\(node.node.raft)", "api": "\(node.node.api)"])
-        if let join, started.membership.membership.members.isEmpty {
-            let hint = "quorum cluster add \(id) --raft \(node.node.raft) --api \(node.node.api)"
-            logger.notice("joining: waiting for the leader to replicate to this node; an operator must first run `\(hint)` against the cluster",
-                          metadata: ["cluster": "\(join)"])
+        var extraServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let requester = try joinRequester(node: node, started: started, logger: logger) {
+            // Done asking is not done running: the node goes on.
+            extraServices.append(.init(service: requester, successTerminationBehavior: .ignore))
         }
         do {
-            try await NodeServer.run(node: started, tokens: tokens, tls: tls, peerTLSStamps: peerTLSStamps, logger: logger)
+            try await NodeServer.run(node: started, tokens: tokens, tls: tls, peerTLSStamps: peerTLSStamps,
+                                     extraServices: extraServices, logger: logger)
         } catch {
             if "\(error)".contains("Address already in use") {
                 throw CLIError.failure("quorum node \(id) could not listen: an address is already in use (api \(node.node.api), "
                     + "raft \(node.node.raft)); stop the other process or change the address in \(config)")
             }
             if let removed = error as? NodeRemovedError { throw CLIError.failure("quorum node \(id) stopped: \(removed)") }
+            if let refused = error as? JoinRefusedError { throw CLIError.failure("quorum node \(id) could not join: \(refused)") }
             throw CLIError.failure("quorum node \(id) stopped: \(error)")
         }
         logger.info("node exited cleanly")
+    }
+
+    /// The join request of `--join` (nil without it). Checked before the node serves: a bad URL
+    /// or token file is a usage error, not a retry loop.
+    private func joinRequester(node: NodeRuntimeConfig, started: QuorumNode, logger: Logger) throws -> JoinRequester? {
+        guard let join else {
+            if voter || tokenFile != nil { throw CLIError.invalidInput("--voter and --token-file only apply with --join") }
+            return nil
+        }
+        let servers: ServerList
+        do {
+            servers = try ServerList(parsing: join)
+        } catch {
+            throw CLIError.invalidInput("--join: \(error)")
+        }
+        var token = ProcessInfo.processInfo.environment["QUORUM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw CLIError.invalidInput("--token-file: cannot read \(tokenFile)")
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw CLIError.invalidInput("--token-file: \(tokenFile) is empty; put the admin token in it") }
+            token = trimmed
+        }
+        // https:// servers present the cluster's API certificate, signed by [tls] ca; one that
+        // wants a client certificate ([api] client_ca) gets this node's.
+        let mutual = node.apiClientCA != nil
+        let tls = ClientTLS(caFile: node.tlsCA, certificateFile: mutual ? node.tlsCert : nil, keyFile: mutual ? node.tlsKey : nil)
+        let membership = started.membership
+        let selfID = node.node.id
+        return JoinRequester(
+            id: selfID, raft: node.node.raft.description, api: node.node.api.description, servers: servers, token: token, tls: tls,
+            voter: voter,
+            isMember: { membership.membership.members.contains { $0.rawValue == selfID } },
+            isVoter: { membership.membership.voters.contains { $0.rawValue == selfID } },
+            logger: logger)
     }
 }
 
@@ -107,11 +177,16 @@ enum LogSetup {
         return level
     }
 
-    /// Installs the process-wide log handler once.
-    static func bootstrap(level: Logger.Level) {
+    /// Installs the process-wide log handler once. `forcedNewCluster` (`quorum node
+    /// --force-new-cluster`) puts a warning on every line this process logs, so nobody reading
+    /// any part of the log can miss that the cluster was forced.
+    static func bootstrap(level: Logger.Level, forcedNewCluster: Bool = false) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
+            if forcedNewCluster {
+                handler.metadata["FORCE_NEW_CLUSTER"] = "started with --force-new-cluster: the only voter of a new cluster, data the lost nodes committed may be gone"
+            }
             return handler
         }
     }

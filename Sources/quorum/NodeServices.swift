@@ -88,12 +88,15 @@ enum NodeServer {
                 return (Int(response.status.code), Array(buffer: bytes))
             })
             .register(on: router, authorizer: authorizer, audit: { record in AuditLog.write(record) })
+        ClusterSnapshotRoute.register(on: router, node: node, authorizer: authorizer, audit: { record in AuditLog.write(record) })
         var eventSettings = EventStreamSettings()
         eventSettings.clientBuffer = node.config.cluster.events.buffer
         eventSettings.heartbeat = .seconds(node.config.cluster.events.heartbeatSeconds)
         let feed = RaftEventFeed(hub: node.events, metrics: node.metrics, logger: logger,
                                  committedIndex: { await node.committedIndex() })
-        EventStreamRoute(feed: feed, settings: eventSettings)
+        let eventSlots = EventStreamSlots(maxStreams: node.config.cluster.events.maxStreams,
+                                          maxStreamsPerToken: node.config.cluster.events.maxStreamsPerToken)
+        EventStreamRoute(feed: feed, settings: eventSettings, slots: eventSlots)
             .register(on: router, authorizer: authorizer)
         let metricsAuthorizer = node.config.cluster.api.metricsPublic ? nil : authorizer
         router.get(RouterPath(MetricsRoute.path)) { request, _ in
@@ -150,8 +153,9 @@ enum NodeServer {
     /// Runs the node and its API until SIGTERM/SIGINT (exit 0 after draining) or a failure.
     /// `tokens` is the tokens file read at start (`[api] tokens_file`), watched from then on.
     /// `peerTLSStamps` are the metadata of the `[tls]` files taken just before the node loaded them.
+    /// `extraServices` run beside the node (the join request of `quorum node --join`).
     static func run(node: QuorumNode, tokens: TokenFileWatcher.Loaded?, tls: APITLS?, peerTLSStamps: [[String]],
-                    logger: Logger) async throws {
+                    extraServices: [ServiceGroupConfiguration.ServiceConfiguration] = [], logger: Logger) async throws {
         let authorizer = tokens.map { TokenAuthorizer($0.file) }
         let outputSource = try outputSource(node: node, apiTLS: tls != nil, logger: logger)
         let app = try application(node: node, authorizer: authorizer, tls: tls, outputSource: outputSource, logger: logger)
@@ -173,6 +177,7 @@ enum NodeServer {
         services.append(.init(service: PeerTLSWatcher(reload: node.peerTLS, loadedStamps: peerTLSStamps)))
         reloads.append({ [peerTLS = node.peerTLS] _ in peerTLS.reload() })
         services.append(.init(service: SIGHUPReloader(signals: hangups, reloads: reloads, logger: logger)))
+        services.append(contentsOf: extraServices)
         // Services stop in reverse order: the API closes first, then the node drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,

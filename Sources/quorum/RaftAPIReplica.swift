@@ -1,4 +1,5 @@
 import HTTPAPI
+import NodeCore
 import NodeRuntime
 import SchedulerCore
 import SchedulerPlanning
@@ -50,8 +51,17 @@ struct RaftAPIReplica: SchedulerReplica {
                                     matchIndex: $0.matchIndex, slots: $0.slots, busy: $0.busy,
                                     incarnation: $0.incarnation == 0 ? nil : "0x" + String($0.incarnation, radix: 16),
                                     appliedIndex: $0.appliedIndex, lag: $0.lag,
-                                    voter: $0.voter, labels: $0.labels)
+                                    voter: $0.voter, labels: $0.labels, formatVersion: $0.formatVersion,
+                                    replicaCheck: $0.replicaCheck.map(Self.replicaCheck))
             }, node: status.node, appliedIndex: status.appliedIndex)
+    }
+
+    /// The wire form of the leader's replica check of one member.
+    static func replicaCheck(_ check: ClusterStatus.ReplicaCheck) -> ReplicaCheckResource {
+        guard let mismatch = check.mismatch else { return ReplicaCheckResource(state: "ok", verifiedIndex: check.verifiedIndex) }
+        return ReplicaCheckResource(state: "diverged", verifiedIndex: check.verifiedIndex, mismatchIndex: mismatch.index,
+                                    leaderDigest: ReplicaDigest(index: mismatch.index, value: mismatch.leaderDigest).hex,
+                                    memberDigest: ReplicaDigest(index: mismatch.index, value: mismatch.memberDigest).hex)
     }
 
     /// This node's own digest at its applied index (no leader needed).

@@ -160,7 +160,19 @@ enum ResourceViews {
             table.append([node.id, node.role, node.api, node.raft, node.reachable ? "yes" : "no", String(node.matchIndex),
                           String(node.slots), String(node.busy)])
         }
-        return summary + "\n\n" + table.render()
+        var notes: [String] = []
+        let formats = cluster.nodes.compactMap { node in node.formatVersion.map { (node.id, $0) } }
+        if Set(formats.map(\.1)).count > 1 {
+            notes.append("mixed builds (an upgrade in progress): "
+                + formats.map { "\($0.0) format \($0.1)" }.joined(separator: ", "))
+        }
+        for node in cluster.nodes {
+            guard let check = node.replicaCheck, check.state == "diverged" else { continue }
+            notes.append("replica check: \(node.id) DIVERGED at index \(check.mismatchIndex.map(String.init) ?? "?") (leader "
+                + "\(check.leaderDigest ?? "?"), \(node.id) \(check.memberDigest ?? "?")): no work is dispatched to it; wipe and "
+                + "rejoin it, then `quorum cluster clear-divergence \(node.id)`")
+        }
+        return summary + "\n\n" + table.render() + notes.map { "\n" + $0 }.joined()
     }
 
     // MARK: Helpers

@@ -158,6 +158,28 @@ struct ChaosCheckerTests {
         #expect(clean.verdict.passed, "\(clean.verdict.findings)")
     }
 
+    @Test("attempts of a forbid job that share a start stamp overlap only if the first to finish ended after it")
+    func forbidTiesOnTheStartStamp() {
+        // Scheduler time stands still while a jumped leader stamps the majority's time: r1 ran
+        // and ended within stamp 5000, then r2 started at 5000. Listed either way round.
+        let touching = [
+            RunObservation(runID: "r2", attempt: 1, outcome: "succeeded", startedAt: 5_000, finishedAt: 6_600),
+            RunObservation(runID: "r1", attempt: 1, outcome: "failed", startedAt: 5_000, finishedAt: 5_000),
+        ]
+        for runs in [touching, touching.reversed()] {
+            let result = ChaosChecker.check([], FinalObservations(forbidRuns: ["c1": runs]))
+            #expect(result.verdict.passed, "\(result.verdict.findings)")
+        }
+        let overlapping = [
+            RunObservation(runID: "r1", attempt: 1, outcome: "succeeded", startedAt: 5_000, finishedAt: 5_100),
+            RunObservation(runID: "r2", attempt: 1, outcome: "succeeded", startedAt: 5_000, finishedAt: 6_600),
+        ]
+        let result = ChaosChecker.check([], FinalObservations(forbidRuns: ["c1": overlapping]))
+        #expect(result.verdict.orderViolations == 1, "\(result.verdict.findings)")
+        #expect(result.verdict.findings.first?.contains("outcomes succeeded then succeeded, the later finished at 6600") == true,
+                "\(result.verdict.findings)")
+    }
+
     @Test("stale reads are monotonic per node process: a step back on one node is reported, across nodes or a restart it is not")
     func staleReadSessions() {
         func stale(_ op: Int, _ node: String, _ state: String, attempt: Int = 1, at: Double) -> Operation {

@@ -181,6 +181,8 @@ struct ConfigLoaderTests {
             ("[raft]\nmax_entry_bytes = 50266113", "raft.max_entry_bytes", "use at most 50266112"),
             ("[raft]\nmax_entry_bytes = 1000", "raft.max_entry_bytes", "below 1048576"),
             ("[raft]\nmax_entry_bytes = \"4MiB\"", "raft.max_entry_bytes", "expected an integer"),
+            ("[cluster]\nname = \"t\"\ndigest_interval_entries = 8", "cluster.digest_interval_entries", "use 0 (no replica check) or 16–1000000000"),
+            ("[cluster]\nname = \"t\"\ndigest_interval_entries = -1", "cluster.digest_interval_entries", "is -1"),
         ] as [(String, String, String)])
     func brokenSections(section: String, key: String, reason: String) throws {
         let text = replaceOrAppend(section, in: validConfig)
@@ -219,6 +221,16 @@ struct ConfigLoaderTests {
         #expect(config.raft.maxEntryBytes == largest)
         #expect(configError(text) == nil)
         #expect(ClusterConfig.Defaults.maxEntryBytes + ClusterConfig.Limits.entryEnvelopeBytes <= ClusterConfig.Limits.peerFrameBytes)
+    }
+
+    @Test("digest_interval_entries: 10000 by default, 0 turns the replica check off, 16 is the smallest interval")
+    func digestInterval() throws {
+        #expect(try ConfigLoader.parse(validConfig, file: "c.toml").cluster.digestIntervalEntries == 10_000)
+        for value in [0, 16, 1_000_000_000] {
+            let text = replaceOrAppend("[cluster]\nname = \"t\"\ndigest_interval_entries = \(value)", in: validConfig)
+            #expect(try ConfigLoader.parse(text, file: "c.toml").cluster.digestIntervalEntries == value)
+            #expect(configError(text) == nil)
+        }
     }
 
     @Test("missing required parts are named")

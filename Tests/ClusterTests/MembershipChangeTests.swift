@@ -125,6 +125,37 @@ extension RealClusterTests {
             }
         }
 
+        @Test("`quorum node --join URLS --voter` asks to be added, catches up and is promoted with no operator step; removed, its id cannot come back with a wiped data directory")
+        func joinAsksAndPromotes() async throws {
+            try await TestCluster.with(nodes: 3, spares: 1) { cluster in
+                let (leader, _) = try await cluster.waitForLeader()
+                let before = try await cluster.submit(JobSubmission(name: "before-join", task: .noop), to: leader)
+                try cluster.startSpare("n4", adding: ["--voter"])
+                try await eventually("n4 added itself and became a voter", timeout: .seconds(40)) { () -> Bool? in
+                    guard let roles = await cluster.roles(on: leader), roles.count == 4, let role = roles["n4"], role != "learner" else {
+                        return nil
+                    }
+                    return true
+                }
+                #expect(cluster.logTail("n4").contains("the cluster accepted: add n4 as a learner"), "\(cluster.logTail("n4", lines: 30))")
+                try await cluster.waitForJob(before, on: "n4", state: "succeeded", stale: true)
+
+                let removed = try await cluster.retryingChange("remove n4") { try await cluster.api(leader).delete("/api/cluster/nodes/n4") }
+                #expect(removed.status == 200, "\(removed.text)")
+                try await eventually("n4 exits after its removal", timeout: .seconds(20)) { cluster.isRunning("n4") ? nil : true }
+                // The same id on a wiped machine asks again: the cluster refuses, and the node says so and stops.
+                try FileManager.default.removeItem(atPath: "\(cluster.directory)/data/n4")
+                try cluster.startSpare("n4", adding: ["--voter"])
+                try await eventually("the re-joining n4 stops", timeout: .seconds(30)) { cluster.isRunning("n4") ? nil : true }
+                #expect(cluster.exitStatus("n4") != 0)
+                #expect(cluster.logTail("n4").contains("could not join: the cluster refused to add n4 as a learner"),
+                        "\(cluster.logTail("n4", lines: 20))")
+                #expect(cluster.logTail("n4").contains("never reused"), "\(cluster.logTail("n4", lines: 20))")
+                let roles = try #require(await cluster.roles(on: leader))
+                #expect(Set(roles.keys) == ["n1", "n2", "n3"], "\(roles)")
+            }
+        }
+
         @Test("replace a SIGKILLed follower by a new node with a new id; the new voter then carries the quorum")
         func replaceKilledFollower() async throws {
             try await TestCluster.with(nodes: 3, spares: 1) { cluster in
@@ -151,6 +182,34 @@ extension RealClusterTests {
                                                              key: "after-replacement", within: .seconds(15))
                 try await cluster.waitForJob(after, on: leader, state: "succeeded")
                 try await cluster.waitForJob(during, on: "n4", state: "succeeded", stale: true)
+            }
+        }
+
+        @Test("replace a SIGKILLed leader: its successor, which never heard its build, refuses an add naming it, removes it, then adds and promotes a new node")
+        func replaceKilledLeader() async throws {
+            try await TestCluster.with(nodes: 3, spares: 1) { cluster in
+                let (dead, _) = try await cluster.waitForLeader()
+                try await cluster.kill(dead, SIGKILL)
+                let (leader, _) = try await cluster.waitForLeader(among: cluster.others(than: dead))
+                let (raft, api) = try cluster.addresses(of: "n4")
+                let refused = try await cluster.api(leader).post("/api/cluster/nodes", json: AddNode(id: "n4", raft: raft, api: api))
+                #expect(refused.status == 409 && refused.text.contains("\(dead) at format"), "\(refused.text)")
+                // Before directoryGateMembers the removal was refused the same way, for good.
+                let removed = try await cluster.retryingChange("remove \(dead)") {
+                    try await cluster.api(leader).delete("/api/cluster/nodes/\(dead)")
+                }
+                #expect(removed.status == 200, "\(removed.text)")
+                let added = try await cluster.retryingChange("add n4") {
+                    try await cluster.api(leader).post("/api/cluster/nodes", json: AddNode(id: "n4", raft: raft, api: api))
+                }
+                #expect(added.status == 201, "\(added.text)")
+                try cluster.startSpare("n4")
+                try await cluster.promoteWhenCaughtUp("n4", via: leader)
+                let roles = try #require(await cluster.roles(on: leader))
+                #expect(Set(roles.keys) == Set(cluster.others(than: dead) + ["n4"]), "\(roles)")
+                let job = try await cluster.submitRetrying(JobSubmission(name: "after-leader-replacement", task: .noop), to: leader,
+                                                           key: "after-leader-replacement", within: .seconds(15))
+                try await cluster.waitForJob(job, on: "n4", state: "succeeded", stale: true)
             }
         }
 

@@ -37,4 +37,24 @@ struct MemberDirectoryGateTests {
                                                                 builds: builds(["n2": CommandCodec.memberDirectories]))
         #expect(unheard?.description.contains("n3 at format 1") == true, "\(String(describing: unheard))")
     }
+
+    @Test("a dead member this leader never heard from does not hold up its own removal, and then the add goes through")
+    func deadMemberCanBeRemoved() {
+        // n3 led and died; n1 leads since and never heard n3's build (it counts as format 1).
+        let heard = builds(["n2": CommandCodec.memberDirectories])
+        let removal = MembershipAdministration.directoryGateMembers(for: .remove("n3"), current: Self.members)
+        #expect(removal == ["n1", "n2"])
+        #expect(MembershipAdministration.directoryRefusal(members: removal, self: "n1", builds: heard) == nil)
+        // Before the removal an add is refused naming n3 (the message says to remove it first) …
+        let add = MembershipAdministration.directoryGateMembers(for: .addLearner("n6"), current: Self.members)
+        #expect(MembershipAdministration.directoryRefusal(members: add, self: "n1", builds: heard)?.description
+            .contains("n3 at format 1") == true)
+        // … and after it, the add goes through.
+        let after = MembershipAdministration.directoryGateMembers(for: .addLearner("n6"), current: ["n1", "n2"])
+        #expect(MembershipAdministration.directoryRefusal(members: after, self: "n1", builds: heard) == nil)
+        // Removing a live member still waits for the others.
+        let other = MembershipAdministration.directoryGateMembers(for: .remove("n2"), current: Self.members)
+        #expect(MembershipAdministration.directoryRefusal(members: other, self: "n1", builds: heard)?.description
+            .contains("n3 at format 1") == true)
+    }
 }

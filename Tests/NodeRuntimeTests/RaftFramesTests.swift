@@ -1,5 +1,6 @@
 @testable import NodeRuntime
 import RaftCore
+import RaftStorage
 import RaftWire
 import Testing
 
@@ -29,5 +30,18 @@ struct RaftFramesTests {
         #expect(try RaftFrames.decodeHello(RaftFrames.hello(incarnation: 42)) == 42)
         #expect(throws: (any Error).self) { try RaftFrames.decodeHello([]) }
         #expect(throws: (any Error).self) { try RaftFrames.decodeHello(RaftFrames.hello(incarnation: 42) + [0]) }
+    }
+
+    @Test("a cluster hello is the id and a flags byte; any other length or an unknown flag is undecodable")
+    func clusterHello() throws {
+        let id = ClusterID.random()
+        let confirmed = try #require(RaftFrames.decodeClusterHello(RaftFrames.clusterHello(id, provisional: false)))
+        #expect(confirmed.0 == id && !confirmed.1)
+        let provisional = try #require(RaftFrames.decodeClusterHello(RaftFrames.clusterHello(id, provisional: true)))
+        #expect(provisional.0 == id && provisional.1)
+        #expect(RaftFrames.decodeClusterHello(id.bytes) == nil)
+        #expect(RaftFrames.decodeClusterHello(id.bytes + [0, 0]) == nil)
+        #expect(RaftFrames.decodeClusterHello(id.bytes + [2]) == nil)
+        #expect(RaftFrames.decodeClusterHello([]) == nil)
     }
 }

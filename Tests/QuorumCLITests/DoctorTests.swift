@@ -1,5 +1,6 @@
 import Foundation
 import HTTPAPI
+import RaftCore
 @testable import quorum
 import Testing
 import Transport
@@ -44,6 +45,12 @@ struct DoctorTests {
         #expect(check((n1.ca, n1.cert, other.key)).map(\.severity) == [.failure])
         let foreignCA = check((other.ca, n1.cert, n1.key))
         #expect(foreignCA.map(\.severity) == [.failure] && foreignCA[0].advice?.contains("quorum certs issue") == true)
+    }
+
+    @Test("a log with nothing after its snapshot reads as such, not as a backwards range")
+    func emptyLogRange() {
+        #expect(DataDirectoryCheck.logRange(first: Raft.LogIndex(1), last: Raft.LogIndex(0)) == "no entries after the snapshot (next index 1)")
+        #expect(DataDirectoryCheck.logRange(first: Raft.LogIndex(5), last: Raft.LogIndex(9)) == "entries 5–9")
     }
 
     @Test("disk space: ok above 10 % and 1 GiB; a warning below either; a failure below 2 % or 256 MiB")
@@ -123,6 +130,24 @@ struct DoctorTests {
         #expect(replicas([(10, "a"), (11, "b")])[0].message.contains("not compared"))
         #expect(DoctorCommand.needsAnotherDigestRound([node("n1", leader: "n1", digest: (10, "a")), node("n2", leader: "n1", digest: (11, "a"))]))
         #expect(!DoctorCommand.needsAnotherDigestRound([node("n1", leader: "n1", digest: (10, "a")), node("n2", leader: "n1", digest: (10, "a"))]))
+    }
+
+    @Test("replica check: a member the leader holds as diverged fails naming both digests; mixed builds warn; all well adds nothing")
+    func replicaChecks() {
+        var n3 = member("n3")
+        n3.replicaCheck = ReplicaCheckResource(state: "diverged", verifiedIndex: 32, mismatchIndex: 32, leaderDigest: "aa", memberDigest: "bb")
+        n3.formatVersion = 7
+        var n2 = member("n2")
+        n2.replicaCheck = ReplicaCheckResource(state: "ok", verifiedIndex: 32)
+        n2.formatVersion = 6
+        let findings = ClusterCheck.replicaChecks([node("n1", leader: "n1", members: [member("n1", role: "leader"), n2, n3])])
+        #expect(findings.map(\.severity) == [.failure, .warning], "\(findings)")
+        #expect(findings[0].message.contains("n3 diverged at applied index 32") && findings[0].message.contains("aa")
+                && findings[0].message.contains("bb"), "\(findings[0].message)")
+        #expect(findings[1].message.contains("n2 format 6, n3 format 7"), "\(findings[1].message)")
+        n3.replicaCheck = ReplicaCheckResource(state: "ok", verifiedIndex: 48)
+        n2.formatVersion = 7
+        #expect(ClusterCheck.replicaChecks([node("n1", leader: "n1", members: [n2, n3])]).isEmpty)
     }
 
     @Test("clocks: within 2 s ok; beyond, a warning naming the node; the Date header parses")

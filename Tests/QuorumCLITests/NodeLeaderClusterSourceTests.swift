@@ -20,7 +20,9 @@ struct NodeLeaderClusterSourceTests {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let answers = try await TestAPIServer.withServer(router: TestAPIServer.makeLeaderViewRouter(leader: "n1", count: count, gate: gate)) { url in
             defer { gate.open() }
-            let source = source(leaderURL: url, client: client)
+            // A timeout far beyond the test's own waits: on a loaded machine the gate may open
+            // seconds after the first request, and this test is about sharing, not about timing out.
+            let source = source(leaderURL: url, client: client, timeout: .seconds(60))
             return await withTaskGroup(of: String?.self) { group in
                 for _ in 0..<20 {
                     group.addTask { await source.leaderView(of: "n1", authorization: "Bearer t")?.view.node }

@@ -24,6 +24,45 @@ struct PreVoteCheckQuorumTests {
         #expect(cluster[n3].leader == n1)
     }
 
+    /// Both survivors of a dead leader time out before either hears the other's pre-vote.
+    static func simultaneousPreCandidates(_ configure: (inout Raft.Config) -> Void = { _ in }) -> TestCluster {
+        var cluster = TestCluster(voters: [n1, n2, n3], configure: configure)
+        cluster.elect(n1)
+        cluster.crashed = [n1]
+        for survivor in [n2, n3] {
+            while cluster[survivor].role != .preCandidate { cluster.tick(survivor) }
+        }
+        return cluster
+    }
+
+    @Test("PreVote: two pre-candidates that time out together do not both stand: one leader in the next term, no split vote")
+    func simultaneousPreCandidatesElectOne() {
+        var cluster = Self.simultaneousPreCandidates()
+        cluster.stabilize()
+        #expect(cluster.leaders.count == 1, "\(cluster.leaders)")
+        #expect(cluster.leaders.first == n2, "equal logs: the lower id stands")
+        #expect(cluster[n2].term == Raft.Term(2) && cluster[n3].term == Raft.Term(2))
+        #expect(cluster[n3].role == .follower && cluster[n3].leader == n2)
+    }
+
+    @Test("PreVote: between two pre-candidates the more up-to-date log stands, whatever the ids")
+    func simultaneousPreCandidatesPreferTheLongerLog() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3])
+        cluster.elect(n1)
+        // n3 gets an entry n2 does not.
+        cluster.cutLinks = [[n1, n2]]
+        _ = try cluster.propose(n1, "only-n3")
+        cluster.stabilize()
+        cluster.crashed = [n1]
+        cluster.cutLinks = []
+        for survivor in [n2, n3] {
+            while cluster[survivor].role != .preCandidate { cluster.tick(survivor) }
+        }
+        cluster.stabilize()
+        #expect(cluster.leaders == [n3], "\(cluster.leaders)")
+        #expect(cluster[n3].term == Raft.Term(2))
+    }
+
     @Test("PreVote: a pre-vote changes neither the voter's term nor its vote")
     func preVoteIsStateless() {
         var node = Raft.Instance(config: Raft.Config(id: n1), membership: Raft.Membership(voters: [n1, n2, n3]), seed: 1)

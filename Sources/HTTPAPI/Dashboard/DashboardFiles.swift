@@ -622,6 +622,14 @@ const cluster = {
       cell(tr, n.slots);
       cell(tr, n.busy);
       cell(tr, n.api, "muted");
+      cell(tr, n.format_version === undefined ? "—" : n.format_version);
+      // The leader's replica check (docs/guarantees.md): diverged members get no work until cleared.
+      const check = n.replica_check;
+      cell(tr, check === undefined ? "—"
+        : check.state === "diverged" ? "diverged at " + check.mismatch_index + " (leader " + check.leader_digest + ", this "
+          + check.member_digest + "): no work until quorum cluster clear-divergence " + n.id
+        : "ok" + (check.verified_index === undefined ? "" : " at " + check.verified_index),
+        check !== undefined && check.state === "diverged" ? "st-dead" : "");
       body.appendChild(tr);
     }
     $("cluster-note").textContent = c.source === "leader" || c.leader === c.node
@@ -847,7 +855,7 @@ document.addEventListener("DOMContentLoaded", setup);
   <h2>Cluster</h2>
   <dl id="cluster-fields" class="fields"></dl>
   <table id="cluster-table">
-    <thead><tr><th>Node</th><th>Role</th><th>Reachable</th><th>Match</th><th>Applied</th><th>Lag</th><th>Slots</th><th>Busy</th><th>API</th></tr></thead>
+    <thead><tr><th>Node</th><th>Role</th><th>Reachable</th><th>Match</th><th>Applied</th><th>Lag</th><th>Slots</th><th>Busy</th><th>API</th><th>Format</th><th>Replica check</th></tr></thead>
     <tbody></tbody>
   </table>
   <p class="muted" id="cluster-note"></p>

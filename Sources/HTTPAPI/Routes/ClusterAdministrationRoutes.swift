@@ -6,7 +6,8 @@ import NIOCore
 public typealias ClusterWriteForwarder = @Sendable (_ method: String, _ path: String, _ body: [UInt8]?,
                                                     _ authorization: String?, _ leaderBase: String) async throws -> (status: Int, body: [UInt8])
 
-/// The membership writes of the API (`/api/cluster/nodes…`, `/api/cluster/leader`), registered
+/// The membership writes of the API (`/api/cluster/nodes…`, `/api/cluster/leader`) and clearing a
+/// replica check (`/api/cluster/nodes/{id}/clear-divergence`), registered
 /// by the node next to ``QuorumRoutes`` (docs/api.md, "Membership changes"). Every one needs
 /// the `admin` role when tokens are on, and is audited like the other writes.
 public struct ClusterAdministrationRoutes: Sendable {
@@ -15,6 +16,7 @@ public struct ClusterAdministrationRoutes: Sendable {
         [
             APIRoute("POST", "/api/cluster/nodes"), APIRoute("POST", "/api/cluster/nodes/{id}/promote"),
             APIRoute("DELETE", "/api/cluster/nodes/{id}"), APIRoute("POST", "/api/cluster/leader"),
+            APIRoute("POST", "/api/cluster/nodes/{id}/clear-divergence"),
         ]
     }
 
@@ -55,7 +57,8 @@ public struct ClusterAdministrationRoutes: Sendable {
                     }
                     let mayForward = !request.headers.contains { $0.name.canonicalName == Self.forwardedHeader.lowercased() }
                     if let forwarder, mayForward, let leader = await admin.leaderAPIBase() {
-                        let body = route.method == "DELETE" || route.path.hasSuffix("/promote") ? nil
+                        let body = route.method == "DELETE" || route.path.hasSuffix("/promote")
+                            || route.path.hasSuffix("/clear-divergence") ? nil
                             : try await R.body(request, limit: limits.maxBodyBytes)
                         let response = try await Self.forward(request, body: body, to: leader, with: forwarder)
                         audit?(AuditRecord(caller: caller, route: route.description, id: id, status: Int(response.status.code)))
@@ -69,6 +72,8 @@ public struct ClusterAdministrationRoutes: Sendable {
                         response = try R.json(try await admin.addNode(added), status: .created)
                     case ("POST", "/api/cluster/nodes/{id}/promote"):
                         response = try R.json(try await admin.promoteNode(try R.pathParameter("id", context)))
+                    case ("POST", "/api/cluster/nodes/{id}/clear-divergence"):
+                        response = try R.json(try await admin.clearDivergence(try R.pathParameter("id", context)))
                     case ("DELETE", "/api/cluster/nodes/{id}"):
                         let removed = try R.pathParameter("id", context)
                         do {

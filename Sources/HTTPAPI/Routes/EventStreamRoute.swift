@@ -17,26 +17,35 @@ public struct EventStreamRoute<Feed: EventFeed>: Sendable {
     /// Heartbeat, buffer and batch.
     public let settings: EventStreamSettings
 
-    /// The route over `feed`.
-    public init(feed: Feed, settings: EventStreamSettings = EventStreamSettings()) {
+    /// How many streams may be open at once (shared by every registration of the route).
+    public let slots: EventStreamSlots
+
+    /// The route over `feed`, holding at most what `slots` allows open at once.
+    public init(feed: Feed, settings: EventStreamSettings = EventStreamSettings(), slots: EventStreamSlots = EventStreamSlots()) {
         self.feed = feed
         self.settings = settings
+        self.slots = slots
     }
 
     /// Adds the route to `router`; with `authorizer`, the caller needs the `read` role.
     public func register<Context: RequestContext>(on router: Router<Context>, authorizer: TokenAuthorizer? = nil) {
         router.get(RouterPath(Self.path)) { request, _ -> Response in
-            if let authorizer { _ = try authorizer.authorize(request, required: .read) }
-            return try response(to: request)
+            let caller = try authorizer?.authorize(request, required: .read)
+            return try response(to: request, token: caller?.name)
         }
     }
 
-    /// The streaming response for `request` (filters and `Last-Event-ID` checked first: 422).
-    func response(to request: Request) throws(APIError) -> Response {
+    /// The streaming response for `request` (filters and `Last-Event-ID` checked first: 422;
+    /// then a slot for `token`'s stream: 429 when the node or the token has too many open).
+    func response(to request: Request, token: String?) throws(APIError) -> Response {
         let filter = try Self.filter(request)
         let lastEventID = try Self.lastEventID(request)
+        let slot = try slots.acquire(token: token)
         let route = self
+        // The body holds the slot: it is given back when the stream ends, or when the response
+        // is dropped unsent (the client went away first).
         let body = ResponseBody { writer in
+            defer { slot.release() }
             try await route.stream(to: writer, lastEventID: lastEventID, filter: filter)
         }
         var headers = HTTPFields()

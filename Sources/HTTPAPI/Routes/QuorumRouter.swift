@@ -25,9 +25,11 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
 
     /// Routes of the contract the node adds next to these (they need the node, not the
     /// service): Prometheus metrics, server-sent events (``EventStreamRoute``) and the
-    /// membership writes (``ClusterAdministrationRoutes``).
+    /// membership writes (``ClusterAdministrationRoutes``) and the backup stream
+    /// (`GET /api/cluster/snapshot`, admin).
     public static var servedByNode: [APIRoute] {
-        [APIRoute("GET", "/metrics"), APIRoute("GET", "/api/events")] + ClusterAdministrationRoutes.all
+        [APIRoute("GET", "/metrics"), APIRoute("GET", "/api/events"), APIRoute("GET", "/api/cluster/snapshot")]
+            + ClusterAdministrationRoutes.all
     }
 
     /// Every route of the contract: those registered here, those the node adds, those not built

@@ -45,6 +45,12 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
     public func submitJob(_ submission: JobSubmission, idempotency: IdempotencyKey?) async throws(APIError) -> Created<JobResource> {
         let planned = try SubmissionPlanner.planJob(submission, now: replica.now())
         let command = stamp { $0.submitJob(planned, idempotency: idempotency) }
+        #if QUORUM_MUTATION_ACK_BEFORE_COMMIT
+        // The planted bug of the chaos mutation check: never compiled without the flag (AckBeforeCommitMutation.swift).
+        if let acknowledged = try await acknowledgeBeforeCommit(.submit(command, planned.start), jobID: command.jobID.rawValue) {
+            return acknowledged
+        }
+        #endif
         let events = try await proposeOrThrow(.submit(command, planned.start))
         for case .duplicateSubmit(_, let existing) in events {
             return Created(try await jobResource(existing), isNew: false)

@@ -73,9 +73,18 @@ public protocol ClusterAdministration: Sendable {
     /// The leader's API base URL (`http(s)://host:port`) while another node leads; `nil` on the
     /// leader or without a known leader. Writes that reach a follower go there.
     func leaderAPIBase() async -> String?
+    /// Lets the leader dispatch to member `id` again after its replica check found its state
+    /// diverged and an operator repaired it (docs/guarantees.md, "Replica checks"). 404 when the
+    /// leader holds no divergence of `id`; 503 off the leader.
+    func clearDivergence(_ id: String) async throws(APIError) -> ClusterResource
 }
 
 extension ClusterAdministration {
     /// No forwarding: writes are carried out (or refused) here.
     public func leaderAPIBase() async -> String? { nil }
+
+    /// No replica check here: nothing to clear (404).
+    public func clearDivergence(_ id: String) async throws(APIError) -> ClusterResource {
+        throw .notFound("no replica check holds \(id) back from dispatch")
+    }
 }

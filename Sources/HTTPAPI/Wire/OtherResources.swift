@@ -183,11 +183,21 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     public var voter: Bool?
     /// Its labels from the replicated member directory; absent from builds before membership changes.
     public var labels: [String: String]?
+    /// The command format version its build reported (the leader's view; the answering node's own
+    /// build always); absent when unknown (not heard from this term) and from older builds. A
+    /// rolling upgrade is done when every member shows the new build's (docs/upgrades.md).
+    public var formatVersion: UInt32?
+    /// The leader's replica check of it; absent outside the leader's view, for the leader itself,
+    /// with `[cluster] digest_interval_entries = 0`, and from older builds.
+    public var replicaCheck: ReplicaCheckResource?
 
     /// A member.
     public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
                 slots: Int, busy: Int, incarnation: String? = nil, appliedIndex: UInt64? = nil, lag: UInt64? = nil,
-                voter: Bool? = nil, labels: [String: String]? = nil) {
+                voter: Bool? = nil, labels: [String: String]? = nil, formatVersion: UInt32? = nil,
+                replicaCheck: ReplicaCheckResource? = nil) {
+        self.formatVersion = formatVersion
+        self.replicaCheck = replicaCheck
         self.appliedIndex = appliedIndex
         self.lag = lag
         self.voter = voter
@@ -210,6 +220,43 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
         case slots, busy, incarnation
         case appliedIndex = "applied_index"
         case lag, voter, labels
+        case formatVersion = "format_version"
+        case replicaCheck = "replica_check"
+    }
+}
+
+/// The leader's replica check of one member in ``ClusterNodeResource`` (docs/guarantees.md,
+/// "Replica checks"): its state digest compared with the leader's at the same applied index.
+public struct ReplicaCheckResource: Codable, Hashable, Sendable {
+    /// `ok` (no disagreement; see ``verifiedIndex``) or `diverged` (no work is dispatched to it
+    /// until an operator clears it: `POST /api/cluster/nodes/{id}/clear-divergence`).
+    public var state: String
+    /// The latest checkpoint index its digest was compared at; absent before the first this term.
+    public var verifiedIndex: UInt64?
+    /// While `diverged`: the index of the first disagreement.
+    public var mismatchIndex: UInt64?
+    /// While `diverged`: the leader's digest there (16 hex digits).
+    public var leaderDigest: String?
+    /// While `diverged`: the member's digest there (16 hex digits).
+    public var memberDigest: String?
+
+    /// A check's state.
+    public init(state: String, verifiedIndex: UInt64? = nil, mismatchIndex: UInt64? = nil, leaderDigest: String? = nil,
+                memberDigest: String? = nil) {
+        self.state = state
+        self.verifiedIndex = verifiedIndex
+        self.mismatchIndex = mismatchIndex
+        self.leaderDigest = leaderDigest
+        self.memberDigest = memberDigest
+    }
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case state
+        case verifiedIndex = "verified_index"
+        case mismatchIndex = "mismatch_index"
+        case leaderDigest = "leader_digest"
+        case memberDigest = "member_digest"
     }
 }
 

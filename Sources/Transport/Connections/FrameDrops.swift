@@ -18,6 +18,9 @@ extension Transport {
         case connectionLost = "connection_lost"
         /// Inbound frames dropped because the consumer of ``PeerTransport/inbound`` fell behind.
         case inboundQueueFull = "inbound_queue_full"
+        /// Inbound frames the node dropped above the transport because their sender presented
+        /// another cluster's id (the node's peer link; docs/security.md, "Cluster identity").
+        case foreignCluster = "foreign_cluster"
 
         public var description: String { rawValue }
     }

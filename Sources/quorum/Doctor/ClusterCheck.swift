@@ -55,6 +55,36 @@ enum ClusterCheck {
         findings += leadership(answering, unreachable: Set(observations.filter { $0.unreachable != nil }.map(\.id)))
         findings += clocks(answering)
         findings += digests(answering)
+        findings += replicaChecks(answering)
+        return findings
+    }
+
+    /// The leader's replica check and the members' builds as the answering nodes' cluster views
+    /// show them (the leader's view carries both): a member held back as diverged fails, mixed
+    /// build formats warn (an upgrade in progress: new command kinds wait). Nothing when all is well.
+    static func replicaChecks(_ nodes: [NodeObservation]) -> [DoctorFinding] {
+        var findings: [DoctorFinding] = []
+        var diverged: [String: ReplicaCheckResource] = [:]
+        var formats: [String: UInt32] = [:]
+        for view in nodes.compactMap(\.cluster) {
+            for member in view.nodes {
+                if let check = member.replicaCheck, check.state == "diverged" { diverged[member.id] = check }
+                if let format = member.formatVersion { formats[member.id] = formats[member.id].map { max($0, format) } ?? format }
+            }
+        }
+        for (id, check) in diverged.sorted(by: { $0.key < $1.key }) {
+            findings.append(.failure("replica check", "\(id) diverged at applied index \(check.mismatchIndex.map(String.init) ?? "?"): "
+                                        + "the leader's digest \(check.leaderDigest ?? "?"), \(id)'s \(check.memberDigest ?? "?"); "
+                                        + "no work is dispatched to it",
+                                     advice: "stop \(id), move its data directory aside for a report, start it empty so it installs "
+                                        + "the leader's snapshot, then `quorum cluster clear-divergence \(id)` (docs/guarantees.md)"))
+        }
+        if Set(formats.values).count > 1 {
+            let listed = formats.sorted { $0.key < $1.key }.map { "\($0.key) format \($0.value)" }.joined(separator: ", ")
+            findings.append(.warning("upgrade", "members run different builds: \(listed)",
+                                     advice: "finish the rolling upgrade one node at a time (docs/upgrades.md); writes needing "
+                                        + "the newer format are refused with 503 until then"))
+        }
         return findings
     }
 

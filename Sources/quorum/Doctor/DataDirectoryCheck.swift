@@ -1,4 +1,5 @@
 import Foundation
+import RaftCore
 import RaftStorage
 
 /// Checks one node's data directory on this machine: free space, how fast it syncs, and
@@ -81,13 +82,20 @@ enum DataDirectoryCheck {
                             advice: "the node refuses to start from it; `quorum wal inspect \(report.directory)` shows where, "
                                 + "docs/storage.md says how to rebuild the node from its peers")
         }
-        let range = report.logIndexes.map { "entries \($0.first)–\($0.last)" } ?? "no entries"
+        let range = report.logIndexes.map { Self.logRange(first: $0.first, last: $0.last) } ?? "no entries"
         let text = "\(report.directory): \(report.segments.count) segments, \(range), \(report.snapshots.count) snapshots"
         if let torn = report.tornTail {
             return .warning(area, text + "; torn tail: \(torn.length) bytes at \(torn.segment) offset \(torn.offset) (\(torn.reason))",
                             advice: "left by a crash mid-write; the node cuts it off when it opens the WAL (nothing acknowledged is lost)")
         }
         return .ok(area, text)
+    }
+
+    /// A compacted or fresh log has `last == first - 1` (nothing after the snapshot): say so
+    /// instead of printing a backwards range.
+    static func logRange(first: Raft.LogIndex, last: Raft.LogIndex) -> String {
+        last < first ? "no entries after the snapshot (next index \(first.rawValue))"
+            : "entries \(first.rawValue)–\(last.rawValue)"
     }
 
     private static func size(_ bytes: UInt64) -> String {

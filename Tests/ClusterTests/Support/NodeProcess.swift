@@ -34,8 +34,8 @@ final class NodeProcess: @unchecked Sendable {
     /// Whether the process runs (a stopped process runs too).
     var isRunning: Bool { pid != nil }
 
-    /// Starts `quorum node --config c.toml --id ID` (precondition: not running).
-    func start() throws {
+    /// Starts `quorum node --config c.toml --id ID` and `more` arguments (precondition: not running).
+    func start(adding more: [String] = []) throws {
         try FileManager.default.createDirectory(atPath: "\(directory)/logs", withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: logPath) {
             guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
@@ -48,7 +48,7 @@ final class NodeProcess: @unchecked Sendable {
         try log.write(contentsOf: Data(marker.utf8))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: QuorumBinary.path)
-        process.arguments = ["node", "--config", configFile, "--id", id] + extraArguments
+        process.arguments = ["node", "--config", configFile, "--id", id] + extraArguments + more
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var environment = ProcessInfo.processInfo.environment
         environment["QUORUM_LOG_LEVEL"] = environment["QUORUM_CLUSTER_TEST_LOG_LEVEL"] ?? "info"

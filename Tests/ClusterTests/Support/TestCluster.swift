@@ -33,6 +33,8 @@ final class TestCluster: Sendable {
         var extraConfig = ""
         /// More tables appended to the cluster file verbatim (e.g. `[quotas]`).
         var extraTables = ""
+        /// `[cluster] digest_interval_entries`, when not the default.
+        var digestIntervalEntries: Int?
     }
 
     /// The founding node ids, `n1`…`nN`.
@@ -56,12 +58,17 @@ final class TestCluster: Sendable {
     /// Runs `body` with a started `count`-node cluster that has a leader; stops every process
     /// afterwards. A bind clash at start (another process took a picked port) starts over with
     /// new ports, up to three times.
+    ///
+    /// `beforeStart` runs once the directory, config and certificates exist and before any node
+    /// starts (a restore test builds the data directories there).
     static func with<T>(nodes count: Int, spares: Int = 0, timing: Timing = Timing(),
+                        beforeStart: (TestCluster) throws -> Void = { _ in },
                         _ body: (TestCluster) async throws -> T) async throws -> T {
         var lastError: (any Error)?
         for _ in 1...3 {
             let cluster = try create(count: count, spares: spares, timing: timing)
             do {
+                try beforeStart(cluster)
                 try await cluster.startAll()
             } catch let error as StartFailure where error.portClash {
                 cluster.killAll()
@@ -100,6 +107,7 @@ final class TestCluster: Sendable {
             [cluster]
             name = "test-\(count)"
             data_dir = "data/{id}"
+            \(timing.digestIntervalEntries.map { "digest_interval_entries = \($0)" } ?? "")
 
             [raft]
             heartbeat_ms = \(timing.heartbeatMs)
@@ -200,9 +208,10 @@ final class TestCluster: Sendable {
         try node(id).start()
     }
 
-    /// Starts spare node `id` with `quorum node --config join.toml --id ID --join URLS`.
-    func startSpare(_ id: String) throws {
-        try node(id).start()
+    /// Starts spare node `id` with `quorum node --config join.toml --id ID --join URLS` and `more`
+    /// arguments (say `--voter`).
+    func startSpare(_ id: String, adding more: [String] = []) throws {
+        try node(id).start(adding: more)
     }
 
     /// Node `id`'s raft and API addresses (`127.0.0.1:PORT`), as `join.toml` lists them.

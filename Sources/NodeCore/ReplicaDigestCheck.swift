@@ -1,0 +1,226 @@
+import RaftCore
+
+/// A fingerprint of one replica's scheduler state at one applied index: the 64-bit FNV-1a digest
+/// of the state's snapshot encoding (``SchedulerCore/SchedulerSnapshot/digest(_:)``). Two
+/// replicas at the same index must have the same one; at different indexes they say nothing.
+public struct ReplicaDigest: Hashable, Sendable, CustomStringConvertible {
+    /// The applied index the state was encoded at.
+    public var index: UInt64
+    /// The digest.
+    public var value: UInt64
+
+    /// The digest `value` of a state at `index`.
+    public init(index: UInt64, value: UInt64) {
+        self.index = index
+        self.value = value
+    }
+
+    /// The digest as 16 lowercase hex digits (as `GET /api/cluster/digest` shows it).
+    public var hex: String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    }
+
+    /// `index:hex`.
+    public var description: String { "\(index):\(hex)" }
+
+    /// Whether a replica computes its digest after applying `index`, every `interval` entries
+    /// (`[cluster] digest_interval_entries`; 0 = never). Every node uses the same rule, so their
+    /// digests fall on the same indexes and can be compared.
+    public static func isCheckpoint(_ index: UInt64, interval: UInt64) -> Bool {
+        interval > 0 && index > 0 && index % interval == 0
+    }
+}
+
+/// Two replicas that disagree at the same applied index (etcd's corruption check): one of them
+/// applied the log differently, or its state was damaged since.
+public struct DigestMismatch: Hashable, Sendable, CustomStringConvertible {
+    /// The member whose report disagreed with the leader's own digest.
+    public var member: Raft.NodeID
+    /// The index both digests were taken at.
+    public var index: UInt64
+    /// The leader's digest there.
+    public var leaderDigest: UInt64
+    /// The member's digest there.
+    public var memberDigest: UInt64
+
+    /// A mismatch of `member` at `index`.
+    public init(member: Raft.NodeID, index: UInt64, leaderDigest: UInt64, memberDigest: UInt64) {
+        self.member = member
+        self.index = index
+        self.leaderDigest = leaderDigest
+        self.memberDigest = memberDigest
+    }
+
+    /// Names the member, the index and both digests, and what to do.
+    public var description: String {
+        "replica \(member) reported digest \(ReplicaDigest(index: index, value: memberDigest).hex) at applied index \(index), "
+            + "the leader has \(ReplicaDigest(index: index, value: leaderDigest).hex): its scheduler state diverged, so no work "
+            + "is dispatched to it; wipe its data directory and let it rejoin (docs/operations.md), then clear the check "
+            + "(quorum cluster clear-divergence \(member))"
+    }
+}
+
+/// The leader's digest at one index disagrees with a majority of the voters that agree with each
+/// other there: the leader's state, not theirs, is the odd one out.
+public struct LeaderOutvoted: Hashable, Sendable, CustomStringConvertible {
+    /// The index of the disagreement.
+    public var index: UInt64
+    /// The leader's digest there.
+    public var leaderDigest: UInt64
+    /// The digest the members below agree on.
+    public var majorityDigest: UInt64
+    /// The members that reported ``majorityDigest``, by id.
+    public var members: [Raft.NodeID]
+
+    /// Names the index, both digests and what to do.
+    public var description: String {
+        "this leader's state digest at applied index \(index) is \(ReplicaDigest(index: index, value: leaderDigest).hex), while "
+            + "\(members.map(\.rawValue).joined(separator: ", ")) agree on \(ReplicaDigest(index: index, value: majorityDigest).hex): "
+            + "this node's state diverged, so it dispatches no work to itself; hand leadership over (quorum cluster transfer), "
+            + "then wipe this node and let it rejoin (docs/guarantees.md, \"Replica checks\")"
+    }
+}
+
+/// The leader's comparison of its followers' state digests with its own (issue #19, "replica
+/// checks"). A pure value: the shell feeds it the leader's own digests as they are computed
+/// (``recordOwn(_:)``) and each member's latest report (``report(_:from:)``, from its lease
+/// probe), and stops dispatch to every member in ``diverged``.
+///
+/// Only digests at the same index are compared. The leader keeps its last ``keep`` digests; a
+/// report at an index it no longer keeps (a follower far behind, or one that lies about an index
+/// long gone) is *unverifiable*, never a mismatch — the leader cannot judge it, and a false alarm
+/// would stop a healthy node. A report ahead of the leader's newest digest waits (one per member)
+/// until the leader computes its own there. Each (member, index) is judged once: the same report
+/// arrives with every probe.
+///
+/// The leader is not taken as right blindly: when members that together are a majority of the
+/// voters (``majority``) report the same digest at an index and it differs from the leader's, the
+/// leader is the odd one out (``leaderOutvoted``) — those members are not held back, and the shell
+/// stops dispatching to the leader itself instead.
+///
+/// A mismatch is sticky: the member stays in ``diverged`` until an operator clears it
+/// (``clear(_:)``) — a later matching digest does not prove the state that disagreed was repaired,
+/// and flapping dispatch on a damaged replica is worse than waiting for a person. The record lives
+/// on the leader only, in memory: a new leader starts clean and finds a still-diverged replica
+/// again at its next common checkpoint.
+public struct ReplicaDigestCheck: Sendable {
+    /// What one report came to.
+    public enum Outcome: Hashable, Sendable {
+        /// Equal to the leader's digest at that index.
+        case matched
+        /// Different: the member is now in ``diverged``.
+        case mismatch(DigestMismatch)
+        /// Ahead of the leader's newest digest: kept until the leader has its own there.
+        case pending
+        /// At an index the leader holds no digest for (older than what it keeps, or one it skipped):
+        /// nothing can be said.
+        case unverifiable
+        /// Already judged (the same report again), or not a checkpoint index of this cluster.
+        case ignored
+        /// Different, but this report made a majority of the voters agree against the leader
+        /// (``leaderOutvoted``): the leader diverged, not the members.
+        case leaderOutvoted(LeaderOutvoted)
+    }
+
+    /// How many of its own digests the leader keeps.
+    public let keep: Int
+    /// The checkpoint interval every member computes at (``ReplicaDigest/isCheckpoint(_:interval:)``).
+    public let interval: UInt64
+    /// The leader's own digests, oldest first, at most ``keep``.
+    public private(set) var own: [ReplicaDigest] = []
+    private var pending: [Raft.NodeID: ReplicaDigest] = [:]
+    private var judged: [Raft.NodeID: UInt64] = [:]
+    /// Each member's latest judged index and whether it matched (for `/api/cluster`).
+    public private(set) var lastVerified: [Raft.NodeID: UInt64] = [:]
+    /// Members whose digest disagreed with the leader's, and the first disagreement; no work is
+    /// dispatched to them until ``clear(_:)``.
+    public private(set) var diverged: [Raft.NodeID: DigestMismatch] = [:]
+    /// How many agreeing members outvote the leader: a majority of the voters (set from the
+    /// configuration by ``LeaderSide``; `Int.max`, never, until then).
+    public var majority = Int.max
+    /// Set once a majority agreed against the leader's digest (sticky until ``clearLeader()``).
+    public private(set) var leaderOutvoted: LeaderOutvoted?
+    /// The digests members reported at the leader's kept indexes (to count who agrees).
+    private var reportedAt: [UInt64: [Raft.NodeID: UInt64]] = [:]
+
+    /// A check keeping the leader's last `keep` digests (at least 1), taken every `interval` entries.
+    public init(interval: UInt64, keep: Int = 8) {
+        self.interval = interval
+        self.keep = max(1, keep)
+    }
+
+    /// The leader's own digest at `digest.index` was computed; answers the mismatches among the
+    /// reports that were waiting for it. Digests must arrive in increasing index order (an older
+    /// one is ignored: the state machine computes them in apply order, but one may be skipped).
+    public mutating func recordOwn(_ digest: ReplicaDigest) -> [DigestMismatch] {
+        if let newest = own.last, digest.index <= newest.index { return [] }
+        own.append(digest)
+        if own.count > keep { own.removeFirst(own.count - keep) }
+        if let oldest = own.first?.index { reportedAt = reportedAt.filter { $0.key >= oldest } }
+        var found: [DigestMismatch] = []
+        for (member, report) in pending.sorted(by: { $0.key < $1.key }) where report.index <= digest.index {
+            pending[member] = nil
+            if case .mismatch(let mismatch) = judge(report, from: member) { found.append(mismatch) }
+        }
+        return found
+    }
+
+    /// `member`'s latest report (it may repeat with every probe).
+    public mutating func report(_ digest: ReplicaDigest, from member: Raft.NodeID) -> Outcome {
+        guard ReplicaDigest.isCheckpoint(digest.index, interval: interval) else { return .ignored }
+        if let done = judged[member], digest.index <= done { return .ignored }
+        if let newest = own.last, digest.index > newest.index {
+            // One waiting report per member: a newer one replaces it (the older can no longer be
+            // the member's latest state anyway).
+            pending[member] = digest
+            return .pending
+        }
+        if own.isEmpty {
+            pending[member] = digest
+            return .pending
+        }
+        return judge(digest, from: member)
+    }
+
+    private mutating func judge(_ digest: ReplicaDigest, from member: Raft.NodeID) -> Outcome {
+        judged[member] = max(judged[member] ?? 0, digest.index)
+        guard let mine = own.first(where: { $0.index == digest.index }) else { return .unverifiable }
+        lastVerified[member] = digest.index
+        if mine.value == digest.value { return .matched }
+        reportedAt[digest.index, default: [:]][member] = digest.value
+        let agreeing = (reportedAt[digest.index] ?? [:]).filter { $0.value == digest.value }.keys.sorted()
+        if agreeing.count >= majority {
+            let outvoted = LeaderOutvoted(index: digest.index, leaderDigest: mine.value, majorityDigest: digest.value, members: agreeing)
+            if leaderOutvoted == nil { leaderOutvoted = outvoted }
+            // They were right: lift the holds this disagreement put on them.
+            for other in agreeing where diverged[other].map({ $0.index == digest.index && $0.memberDigest == digest.value }) == true {
+                diverged[other] = nil
+            }
+            return .leaderOutvoted(outvoted)
+        }
+        let mismatch = DigestMismatch(member: member, index: digest.index, leaderDigest: mine.value, memberDigest: digest.value)
+        if diverged[member] == nil { diverged[member] = mismatch }
+        return .mismatch(mismatch)
+    }
+
+    /// An operator repaired the leader's own state (or it will hand leadership over): it
+    /// dispatches to itself again. Returns what was cleared, if anything.
+    @discardableResult
+    public mutating func clearLeader() -> LeaderOutvoted? {
+        defer { leaderOutvoted = nil }
+        return leaderOutvoted
+    }
+
+    /// Whether `member` is held back from dispatch.
+    public func isDiverged(_ member: Raft.NodeID) -> Bool { diverged[member] != nil }
+
+    /// An operator repaired `member` (wiped and rejoined it, or checked it): it gets work again and
+    /// its next report is judged afresh. Returns the mismatch that was cleared, if any.
+    @discardableResult
+    public mutating func clear(_ member: Raft.NodeID) -> DigestMismatch? {
+        judged[member] = nil
+        pending[member] = nil
+        return diverged.removeValue(forKey: member)
+    }
+}

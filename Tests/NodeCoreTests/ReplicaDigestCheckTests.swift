@@ -1,0 +1,211 @@
+@testable import NodeCore
+import RaftCore
+import SchedulerCore
+import Testing
+
+@Suite("Replica checks: the leader compares its followers' state digests with its own at the same index")
+struct ReplicaDigestCheckTests {
+    let n2 = Raft.NodeID("n2")
+    let n3 = Raft.NodeID("n3")
+    let t0 = MonotonicTime(.seconds(100))
+
+    private func digest(_ index: UInt64, _ value: UInt64) -> ReplicaDigest { ReplicaDigest(index: index, value: value) }
+
+    @Test("checkpoints are the multiples of the interval; 0 turns the check off")
+    func checkpoints() {
+        #expect(ReplicaDigest.isCheckpoint(100, interval: 100))
+        #expect(ReplicaDigest.isCheckpoint(300, interval: 100))
+        #expect(!ReplicaDigest.isCheckpoint(150, interval: 100))
+        #expect(!ReplicaDigest.isCheckpoint(0, interval: 100))
+        #expect(!ReplicaDigest.isCheckpoint(100, interval: 0))
+        #expect(ReplicaDigest(index: 1, value: 0xab).hex == "00000000000000ab")
+    }
+
+    @Test("an equal digest at the same index matches; a different one is a mismatch naming both, and the member is held back")
+    func matchAndMismatch() throws {
+        var check = ReplicaDigestCheck(interval: 10)
+        #expect(check.recordOwn(digest(10, 0xAAAA)).isEmpty)
+        #expect(check.report(digest(10, 0xAAAA), from: n2) == .matched)
+        #expect(!check.isDiverged(n2))
+        let outcome = check.report(digest(10, 0xBBBB), from: n3)
+        let expected = DigestMismatch(member: n3, index: 10, leaderDigest: 0xAAAA, memberDigest: 0xBBBB)
+        #expect(outcome == .mismatch(expected))
+        #expect(check.diverged[n3] == expected)
+        #expect(check.isDiverged(n3))
+        #expect(expected.description.contains("n3") && expected.description.contains("000000000000bbbb")
+                && expected.description.contains("000000000000aaaa") && expected.description.contains("index 10"))
+    }
+
+    @Test("the same report arriving with every probe is judged once: one mismatch, not one per probe")
+    func judgedOnce() {
+        var check = ReplicaDigestCheck(interval: 10)
+        _ = check.recordOwn(digest(10, 1))
+        var mismatches = 0
+        for _ in 0..<50 {
+            if case .mismatch = check.report(digest(10, 2), from: n2) { mismatches += 1 }
+        }
+        #expect(mismatches == 1)
+        // An older report after a newer one (a restarted member) is not judged again either.
+        _ = check.recordOwn(digest(20, 5))
+        #expect(check.report(digest(20, 5), from: n3) == .matched)
+        #expect(check.report(digest(10, 9), from: n3) == .ignored)
+    }
+
+    @Test("a report ahead of the leader waits (one per member) and is judged when the leader's own digest there arrives")
+    func aheadWaits() {
+        var check = ReplicaDigestCheck(interval: 10)
+        #expect(check.report(digest(10, 7), from: n2) == .pending)  // the leader has no digest yet
+        _ = check.recordOwn(digest(10, 7))
+        #expect(check.lastVerified[n2] == 10)
+        #expect(check.report(digest(20, 8), from: n2) == .pending)
+        #expect(check.report(digest(30, 9), from: n2) == .pending)  // replaces the one at 20
+        #expect(check.recordOwn(digest(20, 1)).isEmpty)  // nothing waits at 20 any more
+        let found = check.recordOwn(digest(30, 3))
+        #expect(found == [DigestMismatch(member: n2, index: 30, leaderDigest: 3, memberDigest: 9)])
+        #expect(check.isDiverged(n2))
+    }
+
+    /// A follower far behind, or one that lies, reports an index the leader no longer keeps a
+    /// digest for: the leader cannot judge it, and a false alarm would stop a healthy node.
+    @Test("a report at an index the leader compacted away, or skipped, is unverifiable: never a mismatch")
+    func compactedIsUnverifiable() {
+        var check = ReplicaDigestCheck(interval: 10, keep: 3)
+        for index in stride(from: UInt64(10), through: 60, by: 10) { _ = check.recordOwn(digest(index, index)) }
+        #expect(check.own.map(\.index) == [40, 50, 60])
+        #expect(check.report(digest(20, 0xDEAD), from: n2) == .unverifiable)
+        #expect(!check.isDiverged(n2))
+        // The leader skipped 70 (a digest still in progress): a report there says nothing either.
+        _ = check.recordOwn(digest(80, 80))
+        #expect(check.report(digest(70, 0xDEAD), from: n3) == .unverifiable)
+        #expect(!check.isDiverged(n3))
+        #expect(check.diverged.isEmpty)
+    }
+
+    @Test("a report at an index that is no checkpoint of this cluster is ignored, not judged")
+    func notACheckpoint() {
+        var check = ReplicaDigestCheck(interval: 10)
+        _ = check.recordOwn(digest(10, 1))
+        #expect(check.report(digest(15, 2), from: n2) == .ignored)
+        #expect(check.report(digest(0, 2), from: n2) == .ignored)
+        #expect(!check.isDiverged(n2))
+    }
+
+    @Test("a mismatch is sticky until an operator clears it; a cleared member is judged afresh")
+    func stickyUntilCleared() {
+        var check = ReplicaDigestCheck(interval: 10)
+        _ = check.recordOwn(digest(10, 1))
+        _ = check.recordOwn(digest(20, 2))
+        #expect(check.report(digest(10, 9), from: n2) != .matched)
+        #expect(check.report(digest(20, 2), from: n2) == .matched)
+        #expect(check.isDiverged(n2))  // a later match does not undo it
+        #expect(check.clear(n2)?.index == 10)
+        #expect(!check.isDiverged(n2))
+        #expect(check.report(digest(20, 3), from: n2) == .mismatch(
+            DigestMismatch(member: n2, index: 20, leaderDigest: 2, memberDigest: 3)))
+        #expect(check.clear(n3) == nil)
+    }
+
+    /// The leader is not right by fiat: a corrupt leader would otherwise hold back every
+    /// healthy follower and run all the work itself.
+    @Test("when a majority of the voters agree against the leader's digest, the leader is outvoted: they are not held back, the leader gets no work")
+    func leaderOutvoted() throws {
+        var check = ReplicaDigestCheck(interval: 10)
+        check.majority = 2  // 3 voters: the two followers agreeing are a majority without the leader
+        _ = check.recordOwn(digest(10, 0xBAD))
+        guard case .mismatch = check.report(digest(10, 0x600D), from: n2) else {
+            Issue.record("the first disagreement alone is a mismatch")
+            return
+        }
+        #expect(check.isDiverged(n2))
+        let outcome = check.report(digest(10, 0x600D), from: n3)
+        let expected = LeaderOutvoted(index: 10, leaderDigest: 0xBAD, majorityDigest: 0x600D, members: [n2, n3])
+        #expect(outcome == .leaderOutvoted(expected))
+        #expect(check.leaderOutvoted == expected)
+        #expect(!check.isDiverged(n2) && !check.isDiverged(n3))
+        #expect(expected.description.contains("quorum cluster transfer"))
+        // Two followers that disagree with each other outvote no one: each is held back.
+        var split = ReplicaDigestCheck(interval: 10)
+        split.majority = 2
+        _ = split.recordOwn(digest(10, 1))
+        _ = split.report(digest(10, 2), from: n2)
+        _ = split.report(digest(10, 3), from: n3)
+        #expect(split.leaderOutvoted == nil && split.isDiverged(n2) && split.isDiverged(n3))
+
+        let n1 = Raft.NodeID("n1")
+        var settings = NodeCore.Settings(lease: .seconds(4), leaseMargin: .seconds(1), voters: [n1, n2, n3],
+                                         slots: [ExecutorID("n1"): 2, ExecutorID("n2"): 2, ExecutorID("n3"): 2])
+        settings.digestInterval = 10
+        var leader = LeaderSide(id: n1, settings: settings, started: t0)
+        leader.leadership(since: t0)
+        _ = leader.ownDigest(digest(10, 0xBAD))
+        _ = leader.digestReported(digest(10, 0x600D), from: n2)
+        _ = leader.digestReported(digest(10, 0x600D), from: n3)
+        let planned = leader.dutyRound(at: t0 + .seconds(1), commitIndex: .zero)
+        let round = try #require(planned)
+        #expect(Dictionary(uniqueKeysWithValues: round.executors.map { ($0.id.rawValue, $0.isReachable) })
+                == ["n1": false, "n2": true, "n3": true])
+        let clearedLeader = leader.clearDivergence(of: n1)
+        #expect(clearedLeader)
+        #expect(leader.replicaCheck.leaderOutvoted == nil)
+    }
+
+    @Test("a probe with a digest is version 2 and round-trips; without one it stays version 1, byte for byte")
+    func probeVersions() throws {
+        var probe = LeaseProbe(sequence: 3, lastEcho: 2, appliedIndex: 500, wallClockMilliseconds: 1_000,
+                               commandFormatVersion: CommandCodec.buildFormatVersion)
+        let plain = probe.encoded()
+        #expect(plain[0] == 1)
+        #expect(try LeaseProbe(decoding: plain) == probe)
+        probe.digest = digest(500, .max)
+        let bytes = probe.encoded()
+        #expect(bytes[0] == 2)
+        #expect(Array(bytes[1..<plain.count]) == Array(plain[1...]))  // version 1's fields, then the digest
+        #expect(try LeaseProbe(decoding: bytes) == probe)
+        for cut in plain.count..<bytes.count {
+            #expect(throws: (any Error).self) { try LeaseProbe(decoding: Array(bytes[..<cut])) }
+        }
+    }
+
+    @Test("an executor sends its digest only to a leader that advertised replica digests (an older one would drop the probe)")
+    func digestOnlyToLeadersThatReadIt() throws {
+        var side = ExecutorSide(id: n2, lease: .seconds(4), started: t0)
+        let mine = digest(40, 4)
+        let first = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40), digest: mine).probe)
+        #expect(first.probe.digest == nil)
+        side.echoed(first.probe.sequence, by: "n1", echoID: 1, features: [.unstampedForwarding, .jobEdits], at: t0)
+        let second = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40), digest: mine).probe)
+        #expect(second.probe.digest == nil)
+        side.echoed(second.probe.sequence, by: "n1", echoID: 2, features: .thisBuild, at: t0)
+        let third = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40), digest: mine).probe)
+        #expect(third.probe.digest == mine)
+        #expect(try LeaseProbe(decoding: third.probe.encoded()).digest == mine)
+    }
+
+    @Test("the leader dispatches nothing to a diverged member until it is cleared; the others keep getting work")
+    func divergedGetsNoWork() throws {
+        let n1 = Raft.NodeID("n1")
+        var settings = NodeCore.Settings(lease: .seconds(4), leaseMargin: .seconds(1), voters: [n1, n2, n3],
+                                         slots: [ExecutorID("n1"): 2, ExecutorID("n2"): 2, ExecutorID("n3"): 2])
+        settings.digestInterval = 10
+        var leader = LeaderSide(id: n1, settings: settings, started: t0)
+        leader.leadership(since: t0)
+        for peer in [n2, n3] {
+            _ = leader.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 10, wallClockMilliseconds: 0,
+                                                commandFormatVersion: CommandCodec.buildFormatVersion), from: peer, at: t0)
+        }
+        #expect(leader.ownDigest(digest(10, 0xC0FFEE)).isEmpty)
+        #expect(leader.digestReported(digest(10, 0xC0FFEE), from: n2) == .matched)
+        guard case .mismatch = leader.digestReported(digest(10, 0xBAD), from: n3) else {
+            Issue.record("a different digest at the same index must be a mismatch")
+            return
+        }
+        let at = t0 + .seconds(1)
+        func reachable(_ round: DutyRound?) -> [String: Bool] {
+            Dictionary(uniqueKeysWithValues: (round?.executors ?? []).map { ($0.id.rawValue, $0.isReachable) })
+        }
+        #expect(reachable(leader.dutyRound(at: at, commitIndex: .zero)) == ["n1": true, "n2": true, "n3": false])
+        let clearedN3 = leader.clearDivergence(of: n3)
+        #expect(clearedN3)
+        #expect(reachable(leader.dutyRound(at: at, commitIndex: .zero)) == ["n1": true, "n2": true, "n3": true])
+    }
+}

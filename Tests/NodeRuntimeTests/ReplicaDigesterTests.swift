@@ -1,0 +1,113 @@
+import Dispatch
+import Logging
+import NodeCore
+@testable import NodeRuntime
+import RaftCore
+import SchedulerCore
+import Synchronization
+import Testing
+
+/// Collects the digests a ``ReplicaDigester`` computed.
+final class DigestLog: Sendable {
+    private let digests = Mutex<[ReplicaDigest]>([])
+    func append(_ digest: ReplicaDigest) { digests.withLock { $0.append(digest) } }
+    var all: [ReplicaDigest] { digests.withLock { $0 } }
+}
+
+@Suite("ReplicaDigester: state digests at checkpoint indexes, off the apply path")
+struct ReplicaDigesterTests {
+    let t0 = Timestamp(1_800_000_000_000)
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    func entry(_ index: UInt64, _ command: Command) -> Raft.Entry {
+        Raft.Entry(term: Raft.Term(1), index: Raft.LogIndex(index), data: CommandCodec.encode(command, at: t0))
+    }
+
+    func submit(_ id: String) -> Command {
+        .submitJob(SubmitJob(jobID: JobID(id), spec: JobSpec(name: id), runID: RunID("r-" + id)))
+    }
+
+    /// Waits (with a deadline, never a fixed sleep) until `log` holds a digest at `index`.
+    func digest(at index: UInt64, in log: DigestLog) async throws -> ReplicaDigest {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let found = log.all.first(where: { $0.index == index }) { return found }
+            await Task.yield()
+        }
+        throw DigestTimeout(index: index)
+    }
+
+    struct DigestTimeout: Error { var index: UInt64 }
+
+    func machine(_ log: DigestLog, interval: UInt64 = 4) -> SchedulerStateMachine {
+        let digester = ReplicaDigester(interval: interval, clock: nil) { digest, _ in log.append(digest) }
+        return SchedulerStateMachine(executorID: "n2", replayThrough: .zero, digester: digester, logger: logger) { _ in }
+    }
+
+    @Test("two replicas applying the same entries digest the same state at the same checkpoint, equal to GET /api/cluster/digest's")
+    func replicasAgree() async throws {
+        let (logA, logB) = (DigestLog(), DigestLog())
+        let (a, b) = (machine(logA), machine(logB))
+        let entries = (1...4).map { entry(UInt64($0), submit("job-\($0)")) }
+        try await a.apply(entries)
+        for one in entries { try await b.apply([one]) }  // other batch boundaries: same checkpoint
+        let digestA = try await digest(at: 4, in: logA)
+        let digestB = try await digest(at: 4, in: logB)
+        #expect(digestA == digestB)
+        let endpoint = await a.stateDigest()
+        #expect(endpoint.appliedIndex == Raft.LogIndex(4) && endpoint.digest == digestA.value)
+        #expect(logA.all.allSatisfy { $0.index % 4 == 0 })
+    }
+
+    /// The issue's test: one node's state edited behind the log's back is found at the next
+    /// checkpoint by the leader's comparison.
+    @Test("a replica whose state was edited digests differently at the next checkpoint, and the check flags it")
+    func editedReplicaIsFlagged() async throws {
+        let (logLeader, logEdited) = (DigestLog(), DigestLog())
+        let (leader, edited) = (machine(logLeader), machine(logEdited))
+        let first = (1...2).map { entry(UInt64($0), submit("job-\($0)")) }
+        try await leader.apply(first)
+        try await edited.apply(first)
+        // "Edit" the replica: its state gains a job no entry created (a damaged disk, a bug).
+        var damaged = SchedulerState()
+        var events: [SchedulerEvent] = []
+        for command in [submit("job-1"), submit("job-2"), submit("ghost")] { damaged.apply(command, at: t0, into: &events) }
+        try await edited.restore(damaged.snapshot(), through: Raft.LogIndex(2))
+        let rest = (3...4).map { entry(UInt64($0), submit("job-\($0)")) }
+        try await leader.apply(rest)
+        try await edited.apply(rest)
+        var check = ReplicaDigestCheck(interval: 4)
+        #expect(check.recordOwn(try await digest(at: 4, in: logLeader)).isEmpty)
+        let outcome = check.report(try await digest(at: 4, in: logEdited), from: "n3")
+        guard case .mismatch(let mismatch) = outcome else {
+            Issue.record("the edited replica must be a mismatch, got \(outcome)")
+            return
+        }
+        #expect(mismatch.index == 4 && mismatch.member == "n3")
+        #expect(check.isDiverged("n3"))
+    }
+
+    @Test("at most one digest is computed at a time: checkpoints reached meanwhile are skipped, never queued")
+    func oneAtATime() throws {
+        let log = DigestLog()
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let digester = ReplicaDigester(interval: 1, clock: nil) { digest, _ in
+            log.append(digest)
+            if digest.index == 1 {
+                entered.signal()
+                _ = release.wait(timeout: .now() + 10)
+            }
+        }
+        var state = SchedulerState()
+        var events: [SchedulerEvent] = []
+        state.apply(submit("a"), at: t0, into: &events)
+        digester.digest(state, at: 1)
+        #expect(entered.wait(timeout: .now() + 10) == .success)
+        for index in 2...11 { digester.digest(state, at: UInt64(index)) }  // the first is still in progress
+        #expect(digester.skipped == 10)
+        release.signal()
+        #expect(digester.latest?.index == 1)
+        #expect(log.all.map(\.index) == [1])
+    }
+}
