@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "quorum",
             dependencies: ["ClusterConfig", "Cron", "RaftStorage", "Transport", "NodeRuntime", "NodeCore", "NodeMetrics", "QuorumClient", "Executor",
-                           "HTTPAPI", "SchedulerPlanning", "SchedulerCore", "Chaos", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
+                           "Notify", "HTTPAPI", "SchedulerPlanning", "SchedulerCore", "Chaos", argumentParser, logging, metrics, hummingbird, serviceLifecycle, unixSignals,
                            hummingbirdTLS, nioSSL, asyncHTTPClient, nioCore, x509, asn1]),
 
         // Test-only: the seeded cluster simulator (network, disks, clocks, invariant checkers).
@@ -191,7 +191,7 @@ let package = Package(
         // Runs the built `quorum` binary as a user would (exit codes, messages).
         .testTarget(
             name: "QuorumCLITests",
-            dependencies: ["quorum", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime", "NodeCore",
+            dependencies: ["quorum", "Notify", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime", "NodeCore",
                            "SchedulerPlanning", "ClusterConfig", "Transport", asyncHTTPClient, logging]),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(
@@ -201,7 +201,7 @@ let package = Package(
             name: "QuorumClientTests",
             dependencies: ["QuorumClient", "QuorumTestServer", "HTTPAPI", "SchedulerCore", asyncHTTPClient]),
         // Real clusters of `quorum node` processes on loopback: failover, DLQ, DAGs, cron, the README flow.
-        .testTarget(name: "ClusterTests", dependencies: ["quorum", asyncHTTPClient, nioCore, nioPosix]),
+        .testTarget(name: "ClusterTests", dependencies: ["quorum", "Notify", "QuorumTestServer", hummingbird, asyncHTTPClient, nioCore, nioPosix]),
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),

@@ -217,12 +217,15 @@ public struct ClusterConfig: Sendable, Equatable {
     public var scheduler: Scheduler
     /// `[events]`: the event stream's window, client buffer and heartbeat.
     public var events: Events
+    /// `[notify]`: notification defaults, delivery limits and SMTP (docs/notifications.md).
+    public var notify: Notify
     /// `[quotas]`: admission limits on creating requests (QuotasConfig.swift).
     public var quotas = Quotas()
     public var nodes: [Node]
 
     public init(cluster: Cluster, raft: Raft = Raft(), tls: TLS = TLS(), executor: Executor = Executor(), api: API = API(),
-                scheduler: Scheduler = Scheduler(), events: Events = Events(), nodes: [Node]) {
+                scheduler: Scheduler = Scheduler(), events: Events = Events(), notify: Notify = Notify(),
+                nodes: [Node]) {
         self.cluster = cluster
         self.raft = raft
         self.tls = tls
@@ -230,6 +233,7 @@ public struct ClusterConfig: Sendable, Equatable {
         self.api = api
         self.scheduler = scheduler
         self.events = events
+        self.notify = notify
         self.nodes = nodes
     }
 

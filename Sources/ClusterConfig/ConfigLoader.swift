@@ -143,6 +143,7 @@ public enum ConfigLoader {
             if let streams = try eventsTable.int("max_streams_per_token") { events.maxStreamsPerToken = streams }
             try eventsTable.finish()
         }
+        let notify = try readNotify(&root)
 
         var quotas = ClusterConfig.Quotas()
         if var quotasTable = try root.table("quotas") {
@@ -161,7 +162,7 @@ public enum ConfigLoader {
             try nodeTable.finish()
         }
         var config = ClusterConfig(cluster: cluster, raft: raft, tls: tls, executor: executor, api: api, scheduler: scheduler,
-                                   events: events, nodes: nodes)
+                                   events: events, notify: notify, nodes: nodes)
         config.quotas = quotas
         return config
     }

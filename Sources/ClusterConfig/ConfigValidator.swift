@@ -85,6 +85,7 @@ public enum ConfigValidator {
             throw fail("scheduler.history_limit", "\(config.scheduler.historyLimit) is out of range 1-1000 finished runs per job")
         }
         if let problem = EventsValidator.problem(config.events) { throw fail(problem.key, problem.reason) }
+        if let problem = NotifyValidator.problem(config.notify) { throw fail(problem.key, problem.reason) }
         let connections = config.api.limits[.maxConnections]
         guard config.events.maxStreams < connections else {
             throw fail("events.max_streams", "\(config.events.maxStreams) must be below api.limits.max_connections (\(connections)), "

@@ -44,6 +44,9 @@ public struct NodeCore: Sendable {
         public var slots: [ExecutorID: Int]
         /// `[scheduler]`: what the leader stamps into submits that left a value to the cluster.
         public var submissionDefaults = SubmissionDefaults.builtIn
+        /// This node's `[notify]` defaults and cap: what it stamps into the state while it leads
+        /// (``NotificationDuty``).
+        public var notificationSettings = NotificationSettings()
         /// `[cluster] digest_interval_entries`: every member digests its state at applied indexes
         /// that are multiples of it, and the leader compares them (``ReplicaDigestCheck``); 0 = off.
         public var digestInterval: UInt64 = 0
@@ -72,6 +75,9 @@ public struct NodeCore: Sendable {
         case sendProbe(to: Raft.NodeID, LeaseProbe, legacy: Bool)
         /// Send this echo back to a probing executor.
         case sendEcho(to: Raft.NodeID, LeaseEcho)
+        /// Deliver these notifications (the leader's; the shell sends them and proposes one
+        /// ``SchedulerCore/Command/notificationOutcomes(_:)`` entry with what happened).
+        case deliver([NotificationDelivery])
     }
 
     /// This node.
@@ -133,7 +139,7 @@ public struct NodeCore: Sendable {
         var perEntry: [[SchedulerEvent]] = []
         for (index, stamped) in entries {
             var events: [SchedulerEvent] = []
-            state.apply(stamped.command, at: stamped.at, into: &events)
+            state.apply(stamped.command, at: stamped.at, index: index.rawValue, into: &events)
             if index > replayThrough { live.append(contentsOf: events) }
             perEntry.append(events)
             appliedIndex = index
@@ -229,6 +235,10 @@ public struct NodeCore: Sendable {
                                     nextRunID: () -> RunID) -> [Directive] {
         guard let round = leader.dutyRound(at: now, commitIndex: commitIndex) else { return [] }
         let stamp = leader.stamp(at: now, wallClock: wallClock).stamp
-        return round.entries(state: state, stamp: stamp, nextRunID: nextRunID).map { .propose($0, at: stamp) }
+        var directives: [Directive] = round.entries(state: state, stamp: stamp, nextRunID: nextRunID).map { .propose($0, at: stamp) }
+        let notifications = round.notifications(state: state, stamp: stamp, inFlight: [])
+        if let settings = notifications.settings { directives.append(.propose(settings, at: stamp)) }
+        if !notifications.deliveries.isEmpty { directives.append(.deliver(notifications.deliveries)) }
+        return directives
     }
 }

@@ -65,6 +65,11 @@ public enum MetricNames {
     public static let pendingJobs = "quorum_pending_jobs"
     /// `quorum_state_bytes` (gauge): this node's scheduler-state size estimate (what `max_state_bytes` bounds).
     public static let stateBytes = "quorum_state_bytes"
+    /// `quorum_notifications_total{channel,outcome}` (counter): notification tries this node made
+    /// as leader, by channel (`webhook`, `email`) and outcome (`delivered`, `retry`, `failed`).
+    public static let notifications = "quorum_notifications_total"
+    /// `quorum_notifications_pending` (gauge): notifications waiting for delivery (replicated).
+    public static let notificationsPending = "quorum_notifications_pending"
     /// `quorum_replica_digest_mismatch_total` (counter, on the leader): members whose state
     /// digest disagreed with the leader's at the same applied index (the replica check; each
     /// member and index counted once). Any increase needs an operator (docs/guarantees.md).
@@ -93,6 +98,7 @@ public enum MetricNames {
         (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
         (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
         (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
+        (notifications, "counter"), (notificationsPending, "gauge"),
         (replicaDigestMismatches, "counter"),
     ]
 }
@@ -144,6 +150,8 @@ enum MetricHelp {
         case MetricNames.tlsReloads: "TLS files re-read without a restart, by target (peer, api) and outcome (ok, error)."
         case MetricNames.quotaRefusals: "Creating requests refused by a [quotas] limit, by quota key."
         case MetricNames.pendingJobs: "Runs pending, queued or running (bounded by [quotas] max_pending_jobs)."
+        case MetricNames.notifications: "Notification tries this node made as leader, by channel and outcome."
+        case MetricNames.notificationsPending: "Notifications waiting for delivery (the replicated table)."
         case MetricNames.stateBytes: "Estimated scheduler state size in bytes: last snapshot plus entries applied since (bounded by [quotas] max_state_bytes)."
         case MetricNames.replicaDigestMismatches: "Members whose scheduler-state digest disagreed with the leader's at the same applied index (no work is dispatched to them until an operator clears it)."
         default: ""

@@ -61,6 +61,7 @@ extension QuorumMetrics {
     public func recordGauges(of state: SchedulerState) {
         setQueueDepth(byPriority: state.queuedCountByPriority)
         setDLQSize(state.dlqCount)
+        notificationMetrics.pending.set(to: Double(state.notifications.pending.count))
     }
 
     /// Seconds from the start to the end of attempt `attempt` of `runID`, from the run or — for a

@@ -50,6 +50,7 @@ public final class QuorumMetrics: Sendable {
     let tlsReloads: Mutex<[String: Counter]>
     /// `quorum_quota_refusals_total{quota}`, `quorum_pending_jobs`, `quorum_state_bytes`.
     let quotaMetrics: QuotaMetrics
+    let notificationMetrics: NotificationMetrics
     /// `quorum_replica_digest_mismatch_total`.
     let replicaDigestMismatches: Counter
 
@@ -108,6 +109,7 @@ public final class QuorumMetrics: Sendable {
         transportDrops = DropCounters(registry: registry, name: N.transportDroppedFrames, reasons: N.transportDropReasons)
         tlsReloads = Mutex(Self.makeTLSReloadCounters(registry))
         quotaMetrics = QuotaMetrics(registry: registry)
+        notificationMetrics = NotificationMetrics(registry: registry)
         replicaDigestMismatches = registry.makeCounter(descriptor: Self.descriptor(N.replicaDigestMismatches))
     }
 

@@ -29,6 +29,9 @@ final class LeaderDuties: Sendable {
     private let clock: @Sendable () -> Timestamp
     private let ids: RunIDSource
     private let logger: Logger
+    /// Sends the notifications each round finds due (nil: this node sends none, but still
+    /// stamps its `[notify]` settings).
+    private let courier: NotificationCourier?
     private let wakeups: AsyncStream<Void>
     private let wakeupInput: AsyncStream<Void>.Continuation
     /// The wake-up armed for the state's next due instant (replaced by each round).
@@ -36,7 +39,9 @@ final class LeaderDuties: Sendable {
 
     /// Duties for `driver`'s node.
     init(driver: RaftDriver, stateMachine: SchedulerStateMachine, link: PeerLink, settings: NodeSettings,
-         clock: @escaping @Sendable () -> Timestamp, ids: RunIDSource, logger: Logger) {
+         clock: @escaping @Sendable () -> Timestamp, ids: RunIDSource, logger: Logger,
+         courier: NotificationCourier? = nil) {
+        self.courier = courier
         self.driver = driver
         self.stateMachine = stateMachine
         self.link = link
@@ -92,10 +97,23 @@ final class LeaderDuties: Sendable {
         guard let round = link.dutyRound(commitIndex: commitIndex) else { return }
         let now = clock()
         let ids = self.ids
-        let (entries, nextDue) = await stateMachine.read { state in
-            (round.entries(state: state, stamp: now, nextRunID: { ids.next() }), state.nextDueInstant)
+        let inFlight = await courier?.keysInFlight() ?? []
+        let (entries, notifications, nextDue) = await stateMachine.read { state in
+            (round.entries(state: state, stamp: now, nextRunID: { ids.next() }),
+             round.notifications(state: state, stamp: now, inFlight: inFlight),
+             // A notification's retry is due work too: wake for whichever comes first.
+             [state.nextDueInstant, state.notifications.nextDueAt].compactMap { $0 }.min())
         }
         armDueTimer(at: nextDue, now: now)
+        if let settings = notifications.settings {
+            do {
+                _ = try await driver.propose(CommandCodec.encode(settings, at: clock()))
+                logger.info("stamped this node's [notify] settings into the replicated state")
+            } catch {
+                logger.debug("notification settings not applied", metadata: ["error": "\(error)"])
+            }
+        }
+        if let courier, !notifications.deliveries.isEmpty { await courier.start(notifications.deliveries) }
         guard !entries.isEmpty else { return }
         // Usually one entry; several when the round's commands would not fit max_entry_bytes
         // (a cron storm, a large assignment round), proposed in order, each applied first.

@@ -83,6 +83,15 @@ public struct NodeSettings: Sendable {
         core.digestInterval = UInt64(max(0, config.cluster.digestIntervalEntries))
         core.submissionDefaults = SubmissionDefaults(retentionMs: Int64(config.scheduler.retentionSeconds) * 1000,
                                                      historyLimit: config.scheduler.historyLimit)
+        core.notificationSettings = Self.notificationSettings(config.notify)
         return core
+    }
+
+    /// `[notify] on/webhook/email/max_pending` as the settings a leader stamps into the state
+    /// (the config check has already refused an unknown event name; one here would be skipped).
+    static func notificationSettings(_ notify: ClusterConfig.Notify) -> NotificationSettings {
+        NotificationSettings(defaults: NotificationRule(on: notify.on.compactMap { NotificationTrigger(name: $0) },
+                                                        webhook: notify.webhook, email: notify.email),
+                             maxPending: notify.maxPending)
     }
 }

@@ -96,7 +96,8 @@ public final class QuorumNode: Sendable {
     /// configuration, so it never campaigns, and waits for the leader an operator told to add
     /// it (`POST /api/cluster/nodes`) to replicate to it.
     public static func open(_ config: NodeRuntimeConfig, clock: NodeClock = .system(), metrics: QuorumMetrics = QuorumMetrics(),
-                            admission: Admission? = nil, joining: Bool = false, logger: Logger) async throws -> QuorumNode {
+                            admission: Admission? = nil, joining: Bool = false, notificationSender: NotificationSender? = nil,
+                            logger: Logger) async throws -> QuorumNode {
         let settings = NodeSettings(config: config.cluster, clock: clock)
         let coreSettings = settings.coreSettings(for: config.cluster)
         // First: a node that cannot run shell tasks as configured (run_as) does not start at all.
@@ -216,8 +217,18 @@ public final class QuorumNode: Sendable {
                 return false
             }
         }
+        let courier = notificationSender.map { send in
+            NotificationCourier(send: send, propose: { outcomes in
+                do {
+                    _ = try await driver.propose(CommandCodec.encode(.notificationOutcomes(outcomes), at: clock()))
+                    return true
+                } catch {
+                    return false
+                }
+            }, clock: clock, logger: logger, onOutcome: { metrics.notificationTried($0, channel: $1.channel) })
+        }
         let duties = LeaderDuties(driver: driver, stateMachine: stateMachine, link: link, settings: settings,
-                                  clock: clock, ids: RunIDSource(generator: ids), logger: logger)
+                                  clock: clock, ids: RunIDSource(generator: ids), logger: logger, courier: courier)
         reactions.connect(host: host, duties: duties)
         link.attach(driver: driver) { request in
             await ForwardHandler.propose(request, on: driver, resolver: resolver)

@@ -154,7 +154,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             let stamped: StampedCommand
             do {
                 stamped = try CommandCodec.decode(entry.data)
-                state.apply(stamped.command, at: stamped.at, into: &events)
+                state.apply(stamped.command, at: stamped.at, index: entry.index.rawValue, into: &events)
             } catch {
                 failure = UndecodableEntry(index: entry.index, reason: "\(error)")
                 break

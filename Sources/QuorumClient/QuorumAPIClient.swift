@@ -143,6 +143,15 @@ public struct QuorumAPIClient: Sendable {
         try await call(APIRequest(.get, ["api", "dlq"], query: Self.pageQuery(limit: limit, cursor: cursor, stale: stale)))
     }
 
+    /// `GET /api/notifications?state=&job=&limit=`: the replicated notifications and their delivery.
+    public func notifications(state: String? = nil, job: String? = nil, limit: Int? = nil,
+                              stale: Bool = false) async throws(QuorumClientError) -> APIReply<ListPage<NotificationResource>> {
+        var query = Self.pageQuery(limit: limit, cursor: nil, stale: stale)
+        if let state { query.append(.init("state", state)) }
+        if let job { query.append(.init("job", job)) }
+        return try await call(APIRequest(.get, ["api", "notifications"], query: query))
+    }
+
     /// `POST /api/dlq/{run_id}/requeue`: a fresh attempt budget; returns the item as it was.
     public func requeueDeadLetter(_ runID: String, idempotencyKey: String? = nil) async throws(QuorumClientError) -> APIReply<DeadLetterResource> {
         try await call(APIRequest(.post, ["api", "dlq", runID, "requeue"], idempotencyKey: idempotencyKey))

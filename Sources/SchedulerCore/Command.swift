@@ -39,6 +39,13 @@ public indirect enum Command: Hashable, Sendable {
     /// within the window is answered from the idempotency table and changes nothing. Needs
     /// command format 6. Nothing else may be wrapped (apply refuses it).
     case idempotent(IdempotencyStamp, Command)
+    /// The cluster's `[notify]` defaults and pending cap, stamped by the leader when the
+    /// replicated ones differ from its file (apply never reads the file). Needs command format
+    /// ``CommandCodec/notifications``.
+    case notificationSettings(NotificationSettings)
+    /// The leader's delivery outcomes of one round (delivered, failed after N tries, or retry at
+    /// a time): outcomes, not each try. Needs command format ``CommandCodec/notifications``.
+    case notificationOutcomes([NotificationOutcome])
 }
 
 /// A command with the proposer's clock reading; the unit the log carries.

@@ -28,8 +28,14 @@ import BinaryCoding
 ///
 /// Tag 23 wraps a job submit (tag 1), a DAG submit (tag 2 or 16) or a job edit (tag 21) whose
 /// specs use the ``SpecFormat/placement`` layout (each job and DAG task spec ends with its
-/// ``Placement``); only commands that carry a placement are written this way. It needs command
-/// format 9 (``CommandCodec/placement``).
+/// ``Placement``); only commands that carry a placement (and no `notify` rules) are written this
+/// way. It needs command format 9 (``CommandCodec/placement``).
+///
+/// Tag 24 wraps a job submit (tag 1) whose spec uses the ``SpecFormat/notifyRules`` layout (the
+/// placement layout, then the spec's `notify` rules); tag 25 is a job edit whose spec has rules,
+/// in that layout. Only specs with rules are written so; both need command format 10
+/// (``CommandCodec/notifyRules``). Tag 26 is the leader's notification settings, tag 27 its
+/// delivery outcomes (``NotificationCoding.swift``); both need ``CommandCodec/notifications``.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -71,11 +77,22 @@ public enum CommandCodec {
     static let idempotentTag: UInt8 = 22
     /// The tag that marks a submit or edit whose specs carry a placement (``SpecFormat/placement``).
     static let placementTag: UInt8 = 23
+    /// The tag that marks a job submit whose spec carries `notify` rules (``SpecFormat/notifyRules``).
+    static let notifyRulesTag: UInt8 = 24
+    /// The tag of a ``Command/editJob(_:)`` whose spec carries `notify` rules.
+    static let editJobWithNotifyTag: UInt8 = 25
+    /// The tag of ``Command/notificationSettings(_:)``.
+    static let notificationSettingsTag: UInt8 = 26
+    /// The tag of ``Command/notificationOutcomes(_:)``.
+    static let notificationOutcomesTag: UInt8 = 27
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
-        let format: SpecFormat = command.carriesPlacement ? .placement
+        // An edit with rules has its own tag (25) in the rules layout, never the placement wrapper.
+        let format: SpecFormat = command.carriesNotifyRulesInSubmit ? .notifyRules
+            : command.carriesPlacement && !command.isEditWithNotifyRules ? .placement
             : command.carriesHistoryLimit ? .historyLimits : command.carriesLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
+        case .notifyRules: w.write(notifyRulesTag)
         case .placement: w.write(placementTag)
         case .historyLimits: w.write(historyLimitsTag)
         case .lostAttemptCaps: w.write(lostAttemptCapsTag)
@@ -150,15 +167,22 @@ public enum CommandCodec {
             w.write(UInt8(15))
             w.writeArray(commands) { w, c in encode(c, into: &w) }
         case .editJob(let e):
-            w.write(editJobTag)
+            let withRules = !e.spec.notify.isEmpty
+            w.write(withRules ? editJobWithNotifyTag : editJobTag)
             w.write(e.jobID.rawValue)
-            w.write(e.spec, format: format == .placement ? .placement : .historyLimits)
+            w.write(e.spec, format: withRules ? .notifyRules : format == .placement ? .placement : .historyLimits)
             w.write(e.expectedVersion)
             w.writeOptional(e.nextFireAt) { $0.write($1) }
         case .idempotent(let stamp, let inner):
             w.write(idempotentTag)
             w.write(stamp)
             encode(inner, into: &w)
+        case .notificationSettings(let settings):
+            w.write(notificationSettingsTag)
+            w.write(settings)
+        case .notificationOutcomes(let outcomes):
+            w.write(notificationOutcomesTag)
+            w.writeArray(outcomes) { $0.write($1) }
         }
     }
 
@@ -176,6 +200,9 @@ public enum CommandCodec {
         }
         if format == .historyLimits, tag != 1 {
             throw DecodeError("tag \(historyLimitsTag) must wrap a job submit (tag 1), not tag \(tag)", offset: tagOffset)
+        }
+        if format == .notifyRules, tag != 1 {
+            throw DecodeError("tag \(notifyRulesTag) must wrap a job submit (tag 1), not tag \(tag)", offset: tagOffset)
         }
         switch tag {
         case 1:
@@ -243,9 +270,12 @@ public enum CommandCodec {
             return try decodeCommand(&r, allowBatch: false, format: .historyLimits)
         case placementTag where format == .v1:
             return try decodeCommand(&r, allowBatch: false, format: .placement)
-        case editJobTag:
+        case notifyRulesTag where format == .v1:
+            return try decodeCommand(&r, allowBatch: false, format: .notifyRules)
+        case editJobTag, editJobWithNotifyTag:
             let job = JobID(try r.readString())
-            let spec = try r.readJobSpec(format: format == .placement ? .placement : .historyLimits)
+            let spec = try r.readJobSpec(format: tag == editJobWithNotifyTag ? .notifyRules
+                                            : format == .placement ? .placement : .historyLimits)
             let expected = try r.readInt()
             let next = try r.readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readTimestamp() }
             return .editJob(EditJob(jobID: job, spec: spec, expectedVersion: expected, nextFireAt: next))
@@ -258,6 +288,10 @@ public enum CommandCodec {
             default:
                 throw DecodeError("tag \(idempotentTag) must wrap a trigger (tag 11 or 18) or a requeue (tag 12)", offset: innerOffset)
             }
+        case notificationSettingsTag:
+            return .notificationSettings(try r.readNotificationSettings())
+        case notificationOutcomesTag:
+            return .notificationOutcomes(try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationOutcome() })
         default:
             throw DecodeError("unknown command tag \(tag)", offset: tagOffset)
         }

@@ -31,10 +31,14 @@ extension CommandCodec {
     ///   membership-change API; a leader writes a directory only when every member reports at
     ///   least 7 (``memberDirectories``), since an older build would ignore the entry.
     /// - 9: submits and edits whose specs carry a ``Placement`` (entry tag 23; ``placement``),
-    ///   and member directories that mark draining members (directory format 2). (8 is
-    ///   reserved for notifications.)
+    ///   and member directories that mark draining members (directory format 2).
+    /// - 10: notifications (``notifications``): job submits and edits whose specs carry `notify`
+    ///   rules (entry tags 24 and 25; ``notifyRules``), the leader's notification settings and
+    ///   delivery outcomes (entry tags 26 and 27).
+    /// (8 is skipped: notifications were developed as 8 beside placement's 9 and became 10 when
+    /// both landed; no build ever reported 8.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 9
+    public static let buildFormatVersion: UInt32 = 10
 
     /// The first format version whose builds decode placements (``JobSpec/placement``,
     /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
@@ -67,6 +71,15 @@ extension CommandCodec {
     /// trigger/requeue. No downgrade exists for them: during an upgrade the gate refuses them
     /// (503 "upgrade in progress").
     public static let jobEdits: UInt32 = 6
+
+    /// The first format version whose builds decode job specs with `notify` rules
+    /// (``JobSpec/notify``). No downgrade exists: dropping a team's rules would silently stop
+    /// its notifications, so during an upgrade the gate refuses such writes (503).
+    public static let notifyRules: UInt32 = notifications
+
+    /// The command format of notifications (issue #17): rules in specs, settings and delivery
+    /// outcomes. The one place its number is written; ``notifyRules`` follows it.
+    public static let notifications: UInt32 = 10
 }
 
 extension Command {
@@ -75,6 +88,7 @@ extension Command {
     /// ``CommandCodec/urlSafeTaskRunIDs``; a submit carrying a lost cap
     /// ``CommandCodec/lostAttemptCaps``; everything else ``CommandCodec/baselineFormatVersion``.
     public var minimumFormatVersion: UInt32 {
+        if carriesNotifyRules { return CommandCodec.notifyRules }
         if carriesPlacement { return CommandCodec.placement }
         if carriesHistoryLimit { return CommandCodec.historyLimits }
         if carriesLostAttemptCaps { return CommandCodec.lostAttemptCaps }
@@ -85,6 +99,7 @@ extension Command {
         case .fireCron(let fire): Self.version(for: fire.taskRunIDStyle)
         case .trigger(let trigger): Self.version(for: trigger.taskRunIDStyle)
         case .editJob, .idempotent: CommandCodec.jobEdits
+        case .notificationSettings, .notificationOutcomes: CommandCodec.notifications
         case .submitJob, .assignAttempt, .finishAttempt, .expireAttempt, .cancelJob, .cancelDAG,
              .pause, .resume, .requeue, .purge, .tick:
             CommandCodec.baselineFormatVersion
@@ -107,6 +122,8 @@ extension Command {
     /// unprotected, as before format 6, rather than fail during an upgrade); a job edit has no
     /// older spelling and stays as it is, for the gate to refuse.
     public func compatible(withFormat version: UInt32) -> Command {
+        // Rules have no older spelling: left as they are, for the gate to refuse.
+        if version < CommandCodec.notifyRules, containsNotifyRules { return self }
         if version < CommandCodec.jobEdits {
             switch self {
             case .idempotent(_, let inner): return inner.compatible(withFormat: version)

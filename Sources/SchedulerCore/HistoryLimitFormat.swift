@@ -8,7 +8,7 @@ extension JobSpec {
         guard historyLimit != nil else { return self }
         return JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task, dag: dag,
                        retry: retry, timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire,
-                       startingDeadlineMs: startingDeadlineMs, labels: labels, retentionMs: retentionMs, placement: placement)
+                       startingDeadlineMs: startingDeadlineMs, labels: labels, retentionMs: retentionMs, placement: placement, notify: notify)
     }
 }
 

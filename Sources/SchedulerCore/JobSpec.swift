@@ -155,6 +155,9 @@ public final class JobSpec: Hashable, Sendable {
     /// Which nodes may run its attempts (``Placement``); ``Placement/none`` for any node. For a
     /// cron DAG job each task carries its own (``DAGTaskSpec/placement``).
     public let placement: Placement
+    /// Who is told about what (`notify`, docs/notifications.md); empty for a job submitted
+    /// before command format 10 (``CommandCodec/notifyRules``) or that asked for nothing.
+    public let notify: [NotificationRule]
 
     /// Default per-attempt timeout: 1 hour.
     public static let defaultTimeoutMs: Int64 = 3_600_000
@@ -184,7 +187,7 @@ public final class JobSpec: Hashable, Sendable {
                 concurrency: ConcurrencyPolicy = .allow, misfire: MisfirePolicy = .runOnce,
                 startingDeadlineMs: Int64 = JobSpec.defaultStartingDeadlineMs,
                 labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs, historyLimit: Int? = nil,
-                placement: Placement = .none) {
+                placement: Placement = .none, notify: [NotificationRule] = []) {
         self.name = name
         self.schedule = schedule
         self.runAt = runAt
@@ -200,6 +203,7 @@ public final class JobSpec: Hashable, Sendable {
         self.retentionMs = retentionMs
         self.historyLimit = historyLimit
         self.placement = placement
+        self.notify = notify
     }
 
     /// `once` or `cron`.
@@ -213,7 +217,7 @@ public final class JobSpec: Hashable, Sendable {
             && lhs.concurrency == rhs.concurrency && lhs.misfire == rhs.misfire
             && lhs.startingDeadlineMs == rhs.startingDeadlineMs && lhs.labels == rhs.labels
             && lhs.retentionMs == rhs.retentionMs && lhs.historyLimit == rhs.historyLimit
-            && lhs.placement == rhs.placement)
+            && lhs.placement == rhs.placement && lhs.notify == rhs.notify)
     }
     /// Hashes the identifying fields.
     public func hash(into hasher: inout Hasher) {

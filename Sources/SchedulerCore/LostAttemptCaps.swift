@@ -38,7 +38,7 @@ extension JobSpec {
         return JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task,
                        dag: dag?.withoutLostAttemptCaps(), retry: retry.withoutLostCap, timeoutMs: timeoutMs,
                        concurrency: concurrency, misfire: misfire, startingDeadlineMs: startingDeadlineMs,
-                       labels: labels, retentionMs: retentionMs, historyLimit: historyLimit, placement: placement)
+                       labels: labels, retentionMs: retentionMs, historyLimit: historyLimit, placement: placement, notify: notify)
     }
 }
 

@@ -69,6 +69,12 @@ public struct SchedulerState: Sendable {
     var dags = ChunkedArray<DAGRun>()
     var dagIndex = TreeDictionary<DAGRunID, Int>()
     var idempotency = TreeDictionary<String, IdempotencyRecord>()
+    /// The replicated notifications (docs/notifications.md): pending ones with their tries and
+    /// next due time, the most recent settled ones, and the counts.
+    public internal(set) var notifications = NotificationTable()
+    /// The cluster's `[notify]` defaults and pending cap as the leader last stamped them
+    /// (``Command/notificationSettings(_:)``): apply reads these, never a config file.
+    public internal(set) var notificationSettings = NotificationSettings()
 
     /// Live counts, maintained on every run transition.
     public internal(set) var queuedCount = 0
@@ -204,6 +210,8 @@ public struct SchedulerState: Sendable {
         case .batch: reject(.invalid, "a batch may not contain a batch", &events)
         case .editJob(let e): editJob(e, &events)
         case .idempotent(let stamp, let inner): applyIdempotent(stamp, inner, &events)
+        case .notificationSettings(let settings): applyNotificationSettings(settings, &events)
+        case .notificationOutcomes(let outcomes): applyNotificationOutcomes(outcomes)
         }
     }
 

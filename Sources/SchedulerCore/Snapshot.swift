@@ -27,16 +27,22 @@ import HashTreeCollections
 ///
 /// Version 7 is version 5 in the ``SpecFormat/placement`` layout (each job and DAG task spec
 /// ends with its ``Placement``). It is written only once some job or DAG run carries a placement
-/// (admitted once every member runs command format 9). Version 6 is reserved for notifications
-/// and not read by this build.
+/// (admitted once every member runs command format 9). Version 8 is version 7 in the
+/// ``SpecFormat/notifyRules`` layout (each job spec then ends with its `notify` rules) and, after
+/// the idempotency records, the notification settings and table (``NotificationCoding.swift``),
+/// written only once some job has rules or the notification part is not a fresh state's
+/// (command format 10, ``CommandCodec/notifications``). Version 6 was never written by a
+/// released build (notifications were developed as 6 beside placement's 7) and is not read.
 public enum SchedulerSnapshot {
-    /// The newest format version (what a state with a placement is written as).
-    public static let version: UInt8 = versionWithPlacement
-    /// The version a state with a placement is written as (with job versions, as version 5).
+    /// The newest format version (what a state with `notify` rules or notifications is written as).
+    public static let version: UInt8 = versionWithNotifications
+    /// The version a state with notification rules or records is written as (with placements).
+    public static let versionWithNotifications: UInt8 = 8
+    /// The version a state with a placement (and no notifications) is written as.
     public static let versionWithPlacement: UInt8 = 7
-    /// The version a state with an edited job but no placement is written as.
+    /// The version a state with an edited job but no placement or notifications is written as.
     public static let versionWithEdits: UInt8 = 5
-    /// Reserved for notifications (another branch): not a layout this build reads.
+    /// Never written by a released build: not a layout this build reads.
     static let reservedVersion: UInt8 = 6
     /// The version a state with history limits but no edited job is written as.
     static let versionWithHistoryLimits: UInt8 = 4
@@ -64,11 +70,13 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
+        let hasNotifyRules = self.hasNotifyRules || hasNotificationState
         let placed = hasPlacement
-        let hasEdits = placed || jobs.contains { $0.version != 1 }
-        let format: SpecFormat = placed ? .placement
+        let hasEdits = hasNotifyRules || placed || jobs.contains { $0.version != 1 }
+        let format: SpecFormat = hasNotifyRules ? .notifyRules : placed ? .placement
             : hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
+        case .notifyRules: w.write(SchedulerSnapshot.versionWithNotifications)
         case .placement: w.write(SchedulerSnapshot.versionWithPlacement)
         case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.versionWithEdits : SchedulerSnapshot.versionWithHistoryLimits)
         case .lostAttemptCaps: w.write(SchedulerSnapshot.versionWithLostCaps)
@@ -96,6 +104,10 @@ extension SchedulerState {
             w.write(record.bodyDigest)
             w.write(record.expiresAt)
         }
+        if format == .notifyRules {
+            w.write(notificationSettings)
+            w.write(notifications)
+        }
         return w.bytes
     }
 
@@ -118,7 +130,8 @@ extension SchedulerState {
         counters.jobsSubmitted = try r.readUInt64()
         counters.commandsApplied = try r.readUInt64()
         sequence = try r.readUInt64()
-        let format: SpecFormat = v >= SchedulerSnapshot.versionWithPlacement ? .placement
+        let format: SpecFormat = v >= SchedulerSnapshot.versionWithNotifications ? .notifyRules
+            : v >= SchedulerSnapshot.versionWithPlacement ? .placement
             : v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
         jobs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 5) }
         runs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
@@ -133,6 +146,10 @@ extension SchedulerState {
             guard idempotency.updateValue(record, forKey: key) == nil else {
                 throw DecodeError("duplicate idempotency key '\(key)'", offset: r.offset)
             }
+        }
+        if format == .notifyRules {
+            notificationSettings = try r.readNotificationSettings()
+            notifications = try r.readNotificationTable()
         }
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after the snapshot", offset: r.offset) }
         try rebuildIndexes()

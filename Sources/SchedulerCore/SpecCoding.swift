@@ -15,13 +15,16 @@ enum SpecFormat: Sendable {
     /// As ``historyLimits``, and each job spec and DAG task spec ends with its ``Placement``
     /// (entry tag 23, snapshots from ``SchedulerSnapshot/versionWithPlacement``).
     case placement
+    /// As ``placement``, and each job spec then ends with its ``JobSpec/notify`` rules (entry
+    /// tags 24 and 25, snapshots from ``SchedulerSnapshot/versionWithNotifications``).
+    case notifyRules
 
     /// Whether retry policies carry the optional lost cap.
     var hasLostCaps: Bool { self != .v1 }
     /// Whether job specs end with the optional history limit.
-    var hasHistoryLimit: Bool { self == .historyLimits || self == .placement }
+    var hasHistoryLimit: Bool { self == .historyLimits || self == .placement || self == .notifyRules }
     /// Whether job and DAG task specs end with their placement.
-    var hasPlacement: Bool { self == .placement }
+    var hasPlacement: Bool { self == .placement || self == .notifyRules }
 }
 
 extension BinaryWriter {
@@ -93,6 +96,12 @@ extension BinaryWriter {
         write(spec.retentionMs)
         if format.hasHistoryLimit { writeOptional(spec.historyLimit) { $0.write($1) } }
         if format.hasPlacement { write(spec.placement) }
+        if format == .notifyRules { writeArray(spec.notify) { $0.write($1) } }
+    }
+    mutating func write(_ rule: NotificationRule) {
+        writeArray(rule.on) { $0.write($1.rawValue) }
+        writeOptional(rule.webhook) { $0.write($1) }
+        writeArray(rule.email) { $0.write($1) }
     }
     mutating func write(_ stamp: IdempotencyStamp) {
         write(stamp.key)
@@ -184,10 +193,20 @@ extension BinaryReader {
             historyLimit = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readInt() }
         }
         let placement = format.hasPlacement ? try readPlacement() : .none
+        var notify: [NotificationRule] = []
+        if format == .notifyRules {
+            notify = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationRule() }
+        }
         return JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task,
                        dag: dag, retry: retry, timeoutMs: timeoutMs, concurrency: concurrency,
                        misfire: misfire, startingDeadlineMs: deadline, labels: labels,
-                       retentionMs: retention, historyLimit: historyLimit, placement: placement)
+                       retentionMs: retention, historyLimit: historyLimit, placement: placement, notify: notify)
+    }
+    mutating func readNotificationRule() throws(DecodeError) -> NotificationRule {
+        let on = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readEnum(NotificationTrigger.self) }
+        let webhook = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readString() }
+        let email = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readString() }
+        return NotificationRule(on: on, webhook: webhook, email: email)
     }
     mutating func readIdempotencyStamp() throws(DecodeError) -> IdempotencyStamp {
         IdempotencyStamp(key: try readString(), bodyDigest: try readUInt64())

@@ -60,6 +60,6 @@ extension JobSpec {
                 labels: labels,
                 retentionMs: retentionMs == JobSpec.clusterDefaultRetentionMs ? defaults.retentionMs : retentionMs,
                 historyLimit: historyLimit == JobSpec.clusterDefaultHistoryLimit ? defaults.historyLimit : historyLimit,
-                placement: placement)
+                placement: placement, notify: notify)
     }
 }

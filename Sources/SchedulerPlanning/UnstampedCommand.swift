@@ -230,6 +230,6 @@ extension JobSpec {
     public func replacingRunAt(_ runAt: Timestamp?) -> JobSpec {
         JobSpec(name: name, schedule: schedule, runAt: runAt, priority: priority, task: task, dag: dag, retry: retry,
                 timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire, startingDeadlineMs: startingDeadlineMs,
-                labels: labels, retentionMs: retentionMs, historyLimit: historyLimit, placement: placement)
+                labels: labels, retentionMs: retentionMs, historyLimit: historyLimit, placement: placement, notify: notify)
     }
 }

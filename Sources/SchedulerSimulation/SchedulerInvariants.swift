@@ -29,7 +29,7 @@ struct SchedulerInvariants {
         var finishes: [RunID: Int] = [:]
         Self.collectFinishes(stamped.command, into: &finishes)
         var events: [SchedulerEvent] = []
-        oracle.apply(stamped.command, at: stamped.at, into: &events)
+        oracle.apply(stamped.command, at: stamped.at, index: UInt64(max(0, index)), into: &events)
         for event in events {
             switch event {
             case .startAttempt(let runID, let attempt, _):

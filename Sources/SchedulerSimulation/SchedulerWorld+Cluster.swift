@@ -122,6 +122,9 @@ extension SchedulerWorld {
                 try propose(command, at: stamp, by: i)
             case .sendProbe(let to, let probe, _):
                 if let target = nodes.indices.first(where: { Self.nodeID($0) == to }) { send(.probe(probe), from: i, to: target) }
+            case .deliver:
+                // The simulated workload asks for no notifications; nothing to send.
+                break
             case .sendEcho(let to, let echo):
                 if let target = nodes.indices.first(where: { Self.nodeID($0) == to }) {
                     nodes[target].lastEchoSentToIt = now

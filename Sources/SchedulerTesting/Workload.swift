@@ -174,7 +174,7 @@ public struct SchedulerWorkload: Sendable {
                                dag: old.dag, retry: random.chance(50) ? old.retry : retry(), timeoutMs: 10_000 + Int64(random.below(30_000)),
                                concurrency: old.concurrency, misfire: old.misfire, startingDeadlineMs: old.startingDeadlineMs,
                                labels: random.chance(30) ? [KeyValue("team", "t\(random.below(3))")] : old.labels,
-                               retentionMs: old.retentionMs, historyLimit: old.historyLimit)
+                               retentionMs: old.retentionMs, historyLimit: old.historyLimit, notify: old.notify)
             let next: Timestamp? = old.kind == .cron && random.chance(50)
                 ? Timestamp(max(clock.milliseconds, job.lastFireScheduledAt?.milliseconds ?? 0) / 60_000 * 60_000 + 60_000) : nil
             let version = random.chance(15) ? max(1, job.version - 1) : job.version

@@ -60,6 +60,7 @@ struct LoadedConfig {
         do {
             let config = try ConfigLoader.load(path: file)
             let warnings = try ConfigValidator.validate(config, file: file)
+            try config.notify.validateForNotify(file: file)
             return LoadedConfig(file: file, config: config, warnings: warnings)
         } catch {
             throw CLIError.invalidInput(error.description)

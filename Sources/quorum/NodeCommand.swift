@@ -94,10 +94,16 @@ struct NodeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(metrics.metricsFactory)
         // Before the node loads them: a change from here on is picked up by the peer TLS watcher.
         let peerTLSStamps = [node.tlsCA, node.tlsCert, node.tlsKey].map(FileChangePoller.stamp(of:))
+        let notificationSender: NotificationSender
+        do {
+            notificationSender = try NodeNotificationSender.make(node, logger: logger)
+        } catch {
+            throw CLIError.invalidInput("quorum node \(id): [notify] in \(config): \(error)")
+        }
         let started: QuorumNode
         do {
             started = try await QuorumNode.open(node, metrics: metrics, admission: LeaderShellAdmission.admission(for: node),
-                                                joining: join != nil, logger: logger)
+                                                joining: join != nil, notificationSender: notificationSender, logger: logger)
         } catch {
             throw CLIError.failure("quorum node \(id) could not start: \(error)")
         }

@@ -61,7 +61,8 @@ enum NodeServer {
         let clusterSource = NodeLeaderClusterSource(peerAPIs: outputSource.peerAPIs, client: outputSource.client,
                                                     timeout: .seconds(2), logger: logger)
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
-                    limits: limits, shellPolicy: shellPolicy, outputSource: outputSource, clusterSource: clusterSource).register(
+                    limits: limits, shellPolicy: shellPolicy, outputSource: outputSource, clusterSource: clusterSource,
+                    notificationTester: try? NodeNotificationTester(node.config)).register(
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map { TokenRateLimiter(rate: $0) },
                         submissionLimiter: node.config.cluster.quotas.submissionsPerSecondPerToken.map { rate in
                             TokenRateLimiter.submissions(rate: rate) { node.metrics.quotaRefused("submissions_per_second_per_token") }

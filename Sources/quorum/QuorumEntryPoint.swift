@@ -45,7 +45,7 @@ struct Quorum: AsyncParsableCommand {
             NodeCommand.self, ConfigCommand.self, CronCommand.self, WALCommand.self, SnapshotCommand.self, CertsCommand.self,
             SubmitCommand.self, EditCommand.self, StatusCommand.self, JobsCommand.self, RunsCommand.self, CancelCommand.self,
             JobActionCommand<PauseAction>.self, JobActionCommand<ResumeAction>.self, JobActionCommand<TriggerAction>.self,
-            DAGsCommand.self, DLQCommand.self, ClusterCommand.self, WatchCommand.self, TokensCommand.self, DoctorCommand.self, ChaosCommand.self,
+            DAGsCommand.self, DLQCommand.self, NotificationsCommand.self, ClusterCommand.self, WatchCommand.self, TokensCommand.self, DoctorCommand.self, ChaosCommand.self,
         ]
     )
 }

@@ -136,6 +136,17 @@ enum ResourceViews {
         return table.render()
     }
 
+    /// `quorum notifications`: one row per notification, its target the URL or the recipients.
+    static func notifications(_ items: [NotificationResource]) -> String {
+        var table = TextTable(["EVENT", "TYPE", "STATE", "TO", "JOB", "RUN", "TRIES", "NEXT", "ERROR"])
+        for item in items {
+            let to = item.webhook ?? item.email?.joined(separator: ",")
+            table.append([item.eventId + "/" + String(item.destination), item.type, item.state, to, item.jobId, item.runId,
+                          String(item.tries), item.nextAttemptAt?.description, item.lastError])
+        }
+        return table.render()
+    }
+
     /// `2 (+1 lost)`: tries against `max_attempts`, and the lost attempts that did not count;
     /// nil (shown `-`) when the server did not say (a job from before command format 4).
     static func tries(_ tries: Int?, lost: Int?) -> String? {

@@ -33,6 +33,7 @@ struct TokenAuthTests {
             case ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"), ("GET", "/dashboard/{file}"): #expect(role == nil, "\(route)")
             case ("GET", _): #expect(role == .read, "\(route)")
             case ("DELETE", "/api/dlq/{run_id}"): #expect(role == .admin, "\(route)")
+            case ("POST", "/api/notifications/test"): #expect(role == .admin, "the contract: test notification is admin")
             default: #expect(role == .submit, "\(route)")
             }
         }

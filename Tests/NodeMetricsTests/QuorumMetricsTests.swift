@@ -20,6 +20,7 @@ struct QuorumMetricsTests {
             "quorum_tls_reloads_total": "counter", "quorum_events_clients_cut_off_total": "counter",
             "quorum_output_proxy_requests_total": "counter",
             "quorum_quota_refusals_total": "counter", "quorum_pending_jobs": "gauge", "quorum_state_bytes": "gauge",
+            "quorum_notifications_total": "counter", "quorum_notifications_pending": "gauge",
             "quorum_replica_digest_mismatch_total": "counter",
         ]
         #expect(scrape.types == expected)

@@ -60,10 +60,11 @@ public enum EditPlanner {
         let concurrency = patch.concurrency == nil ? old.concurrency
             : try SubmissionPlanner.concurrency(patch.concurrency, field: "concurrency")
         let misfire = patch.misfire == nil ? old.misfire : try SubmissionPlanner.misfire(patch.misfire, field: "misfire")
+        let notify = try patch.notify.map { bodies throws(APIError) in try NotifyRulePlanner.rules(bodies) } ?? old.notify
         let spec = JobSpec(name: old.name, schedule: schedule, runAt: old.runAt, priority: priority, task: task, dag: old.dag,
                            retry: retry, timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire,
                            startingDeadlineMs: old.startingDeadlineMs, labels: labels, retentionMs: old.retentionMs,
-                           historyLimit: old.historyLimit, placement: old.placement)
+                           historyLimit: old.historyLimit, placement: old.placement, notify: notify)
         return PlannedEdit(edit: EditJob(jobID: job.id, spec: spec, expectedVersion: job.version, nextFireAt: nextFire),
                            reschedules: nextFire != nil)
     }

@@ -33,7 +33,8 @@ public enum ResourceMapper {
             createdAt: APITimestamp(job.createdAt),
             updatedAt: APITimestamp(job.updatedAt), dag: spec.dag?.name,
             runs: attempts(ofJob: job, in: state, limit: recentRuns), retentionSeconds: spec.retentionMs / 1000,
-            historyLimit: spec.historyLimit ?? state.config.attemptHistoryLimit, version: job.version)
+            historyLimit: spec.historyLimit ?? state.config.attemptHistoryLimit, version: job.version,
+            notify: spec.notify.isEmpty ? nil : spec.notify.map(NotifyRuleBody.init(rule:)))
         if !spec.placement.constraints.isEmpty {
             resource.constraints = Dictionary(spec.placement.constraints.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         }

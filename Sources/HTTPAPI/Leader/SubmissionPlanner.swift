@@ -30,6 +30,7 @@ public enum SubmissionPlanner {
     public static func planJob(_ s: JobSubmission, now: Timestamp, fieldPrefix prefix: String = "") throws(APIError) -> PlannedJob {
         func field(_ name: String) -> String { FieldPath.join(prefix, name) }
         let name = try requireName(s.name, field: field("name"))
+        let notify = try NotifyRulePlanner.rules(s.notify, fieldPrefix: prefix)
         let isCron: Bool
         switch s.type {
         case nil: isCron = s.schedule != nil
@@ -60,7 +61,7 @@ public enum SubmissionPlanner {
                                priority: priority, task: task, retry: retry, timeoutMs: timeoutMs,
                                concurrency: try concurrency(s.concurrency, field: field("concurrency")),
                                misfire: try misfire(s.misfire, field: field("misfire")), labels: labels,
-                               retentionMs: retentionMs, historyLimit: historyLimit, placement: placement)
+                               retentionMs: retentionMs, historyLimit: historyLimit, placement: placement, notify: notify)
             return PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp)
         }
         for (value, key) in [(s.schedule, "schedule"), (s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")]
@@ -86,7 +87,7 @@ public enum SubmissionPlanner {
         }
         let spec = JobSpec(name: name, runAt: runAt, priority: priority, task: task, retry: retry,
                            timeoutMs: timeoutMs, labels: labels, retentionMs: retentionMs, historyLimit: historyLimit,
-                           placement: placement)
+                           placement: placement, notify: notify)
         return PlannedJob(spec: spec, firstFireAt: nil, start: start)
     }
 
@@ -125,7 +126,12 @@ public enum SubmissionPlanner {
         } catch {
             throw APIError(dag: error)
         }
+        let notify = try NotifyRulePlanner.rules(s.notify)
         guard let expression = s.schedule else {
+            if !notify.isEmpty {
+                throw .invalid(field: "notify", "notify is only for a scheduled DAG in this build (a one-off DAG run does not "
+                               + "carry rules yet); add a schedule, or rely on the cluster's [notify] on")
+            }
             if s.historyLimit != nil {
                 throw .invalid(field: "history_limit", "history_limit is only for a scheduled DAG (its finished DAG runs); add a schedule or remove it")
             }
@@ -143,7 +149,7 @@ public enum SubmissionPlanner {
                            priority: priority, dag: dag,
                            concurrency: try concurrency(s.concurrency, field: "concurrency"),
                            misfire: try misfire(s.misfire, field: "misfire"), labels: labels, retentionMs: retentionMs,
-                           historyLimit: historyLimit)
+                           historyLimit: historyLimit, notify: notify)
         return .cronJob(PlannedJob(spec: spec, firstFireAt: first, start: .firstFireAfterStamp))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SchedulerCore
 
 /// Builds the router of Quorum's HTTP API over `service`: every endpoint of the public contract
 /// except `/metrics` and `/api/events` (``QuorumRoutes/servedByNode``), the dashboard included,
@@ -51,7 +52,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             APIRoute("DELETE", "/api/dlq/{run_id}"),
             APIRoute("GET", "/api/cluster"), APIRoute("GET", "/api/cluster/digest"),
             APIRoute("GET", "/healthz"), APIRoute("GET", "/readyz"),
-            APIRoute("GET", "/api/cron/next"),
+            APIRoute("GET", "/api/cron/next"), APIRoute("GET", "/api/notifications"), APIRoute("POST", "/api/notifications/test"),
             APIRoute("GET", "/"), APIRoute("GET", "/dashboard/{file}"),
         ]
     }
@@ -70,11 +71,14 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     public let clusterSource: (any LeaderClusterSource)?
     /// The wall clock the cron preview starts from.
     public let now: @Sendable () -> Date
+    /// Sends test notifications (``NotificationTester``); `nil`, the test endpoint answers 503.
+    public let notificationTester: (any NotificationTester)?
 
     /// Routes over `service`.
     public init(service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
                 outputSource: (any AttemptOutputSource)? = nil, clusterSource: (any LeaderClusterSource)? = nil,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Date() }, notificationTester: (any NotificationTester)? = nil) {
+        self.notificationTester = notificationTester
         self.outputSource = outputSource
         self.clusterSource = clusterSource
         self.now = now
@@ -149,6 +153,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
         case ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"), ("GET", "/dashboard/{file}"): nil
         case ("GET", _): .read
         case ("DELETE", "/api/dlq/{run_id}"): .admin
+        case ("POST", "/api/notifications/test"): .admin
         case ("POST", let path) where path.hasPrefix("/api/cluster"): .admin
         case ("DELETE", let path) where path.hasPrefix("/api/cluster"): .admin
         default: .submit
@@ -293,6 +298,23 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             }
         case ("DELETE", "/api/dags/{id}"):
             return { _, context in try R.json(try await service.cancelDAGRun(try R.pathParameter("id", context))) }
+        case ("GET", "/api/notifications"):
+            return { request, _ in
+                let query = NotificationQuery(state: try Self.notificationState(request), jobID: request.uri.queryParameters.get("job"),
+                                              limit: try R.limit(request, limits: limits))
+                return try R.json(try await service.notifications(query, consistency: try R.consistency(request)))
+            }
+        case ("POST", "/api/notifications/test"):
+            let tester = notificationTester
+            return { request, _ in
+                let body = try await R.body(request, limit: limits.maxBodyBytes)
+                let test = try StrictJSON.decode(NotificationTestRequest.self, from: body)
+                guard test.channel == "webhook" || test.channel == "email" else {
+                    throw APIError.invalid(field: "channel", "unknown channel '\(FieldProblem.shortened(test.channel))'; use webhook or email")
+                }
+                guard let tester else { throw APIError.unavailable(retryAfter: 1, "this server sends no notifications") }
+                return try R.json(try await tester.sendTest(channel: test.channel))
+            }
         case ("GET", "/api/dlq"):
             return { request, _ in
                 var query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
@@ -353,6 +375,15 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
 
     /// The job states a list can filter by.
     static var jobStates: [String] { ["pending", "queued", "running", "succeeded", "dead", "cancelled", "scheduled", "paused"] }
+
+    /// `?state=` of `GET /api/notifications`: `pending`, `delivered` or `failed`, or absent.
+    static func notificationState(_ request: Request) throws(APIError) -> NotificationRecord.State? {
+        guard let text = request.uri.queryParameters.get("state") else { return nil }
+        guard let state = NotificationRecord.State.allCases.first(where: { $0.description == text }) else {
+            throw .invalid(field: "state", "unknown notification state '\(FieldProblem.shortened(text))'; use pending, delivered or failed")
+        }
+        return state
+    }
 
     static func jobState(_ request: Request) throws(APIError) -> String? {
         guard let state = request.uri.queryParameters.get("state") else { return nil }

@@ -75,7 +75,10 @@ public actor LocalReplica: SchedulerReplica {
 
     private func apply(_ command: Command) -> [SchedulerEvent] {
         appliedCommands += 1
-        return state.apply(command.withDefaults(defaults), at: clock())
+        // The count of applied commands is this replica's log index: notifications derive from it.
+        var events: [SchedulerEvent] = []
+        state.apply(command.withDefaults(defaults), at: clock(), index: UInt64(max(0, appliedCommands)), into: &events)
+        return events
     }
 
     /// One node that is its own leader.

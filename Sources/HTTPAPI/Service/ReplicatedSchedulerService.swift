@@ -90,8 +90,14 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
     }
 
     /// A job.
+    /// `GET /api/jobs/{id}` also carries the job's notifications (``JobResource/notifications``).
     public func job(_ id: String, consistency: ReadConsistency) async throws(APIError) -> JobResource {
-        let job = try await jobResource(id, consistency)
+        let job = try await replica.read(consistency) { state throws(APIError) in
+            var resource = ResourceMapper.job(try Self.storedJob(id, in: state), in: state)
+            let records = state.notifications.records(forJob: JobID(id))
+            if !records.isEmpty { resource.notifications = records.map(NotificationResource.init) }
+            return resource
+        }
         return await withWaitReasons([job]).first ?? job
     }
 
@@ -256,6 +262,17 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
             throw APIError(rejection: rejection)
         }
         return try await dagResource(id)
+    }
+
+    // MARK: Notifications
+
+    /// The replicated notifications the query selects: pending ones in key order, then the
+    /// settled ones (the latest 1,000) in the order they settled.
+    public func notifications(_ query: NotificationQuery, consistency: ReadConsistency) async throws(APIError)
+        -> ListPage<NotificationResource> {
+        try await replica.read(consistency) { state in
+            ListPage(items: query.select(from: state.notifications).map(NotificationResource.init), nextCursor: nil)
+        }
     }
 
     // MARK: DLQ

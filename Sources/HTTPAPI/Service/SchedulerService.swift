@@ -170,11 +170,19 @@ public protocol SchedulerService: Sendable {
     func checkReady() async throws(APIError)
     /// This node's own state digest at its applied index (`GET /api/cluster/digest`; no leader needed).
     func stateDigest() async throws(APIError) -> StateDigestResource
+    /// The replicated notifications the query selects (`GET /api/notifications`).
+    func notifications(_ query: NotificationQuery, consistency: ReadConsistency) async throws(APIError) -> ListPage<NotificationResource>
 }
 
 extension SchedulerService {
     /// Services without a replica behind them (test doubles) report no digest: 503.
     public func stateDigest() async throws(APIError) -> StateDigestResource {
         throw .unavailable(retryAfter: 1, "this service keeps no applied index to report a digest at")
+    }
+
+    /// Services without a replicated state (test doubles) hold no notifications: 503.
+    public func notifications(_ query: NotificationQuery, consistency: ReadConsistency) async throws(APIError)
+        -> ListPage<NotificationResource> {
+        throw .unavailable(retryAfter: 1, "this service keeps no replicated notifications")
     }
 }

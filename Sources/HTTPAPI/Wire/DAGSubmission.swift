@@ -28,6 +28,9 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
     public var constraints: [String: String]?
     /// Every task's `max_per_node` unless the task gives its own.
     public var maxPerNode: WireNumber?
+    /// Only with `schedule`: the cron job's `notify` rules (``NotifyRuleBody``); a one-off DAG
+    /// run does not carry rules yet (422).
+    public var notify: [NotifyRuleBody]?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -36,13 +39,14 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         case historyLimit = "history_limit"
         case constraints
         case maxPerNode = "max_per_node"
+        case notify
     }
 
     /// A DAG submission.
     public init(name: String? = nil, schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
                 tasks: [DAGTaskBody]? = nil, retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil,
-                constraints: [String: String]? = nil, maxPerNode: WireNumber? = nil) {
+                constraints: [String: String]? = nil, maxPerNode: WireNumber? = nil, notify: [NotifyRuleBody]? = nil) {
         self.constraints = constraints
         self.maxPerNode = maxPerNode
         self.name = name
@@ -55,6 +59,7 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         self.tasks = tasks
         self.retentionSeconds = retentionSeconds
         self.historyLimit = historyLimit
+        self.notify = notify
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -73,6 +78,7 @@ public struct DAGSubmission: Codable, Hashable, Sendable {
         historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
         constraints = try c.decodeIfPresent([String: String].self, forKey: .constraints)
         maxPerNode = try c.decodeIfPresent(WireNumber.self, forKey: .maxPerNode)
+        notify = try c.decodeIfPresent([NotifyRuleBody].self, forKey: .notify)
     }
 }
 

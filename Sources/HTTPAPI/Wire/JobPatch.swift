@@ -21,18 +21,20 @@ public struct JobPatch: Codable, Hashable, Sendable {
     public var concurrency: String?
     /// Cron only: `skip` or `run_once`.
     public var misfire: String?
+    /// The new `notify` rules (the whole list; `[]` removes every rule).
+    public var notify: [NotifyRuleBody]?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case schedule, timezone, priority, retry
         case timeoutSeconds = "timeout_seconds"
-        case task, labels, concurrency, misfire
+        case task, labels, concurrency, misfire, notify
     }
 
     /// A patch (every field optional, as in JSON).
     public init(schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil, retry: RetryBody? = nil,
                 timeoutSeconds: WireNumber? = nil, task: TaskBody? = nil, labels: [String: String]? = nil,
-                concurrency: String? = nil, misfire: String? = nil) {
+                concurrency: String? = nil, misfire: String? = nil, notify: [NotifyRuleBody]? = nil) {
         self.schedule = schedule
         self.timezone = timezone
         self.priority = priority
@@ -42,6 +44,7 @@ public struct JobPatch: Codable, Hashable, Sendable {
         self.labels = labels
         self.concurrency = concurrency
         self.misfire = misfire
+        self.notify = notify
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -57,6 +60,7 @@ public struct JobPatch: Codable, Hashable, Sendable {
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         concurrency = try c.decodeIfPresent(String.self, forKey: .concurrency)
         misfire = try c.decodeIfPresent(String.self, forKey: .misfire)
+        notify = try c.decodeIfPresent([NotifyRuleBody].self, forKey: .notify)
     }
 
     /// Whether the patch changes when a cron job fires (the leader then stamps a new next fire).

@@ -67,10 +67,16 @@ public struct JobResource: Codable, Hashable, Sendable {
     /// Why a queued job waits (`no node with gpu=true`, `all nodes are draining`), computed when
     /// it is read from the members as the answering node sees them; absent when nothing stops it.
     public var reason: String? = nil
+    /// Its `notify` rules as submitted (normalised: repeats dropped, recipients sorted); absent
+    /// when it has none, so responses for jobs without rules are unchanged.
+    public var notify: [NotifyRuleBody]? = nil
+    /// `GET /api/jobs/{id}` only: the job's notifications, pending first then the latest settled
+    /// (``NotificationResource``); absent when it has none, and in lists and write responses.
+    public var notifications: [NotificationResource]? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, name, type, state, status, version, schedule, timezone
+        case id, name, type, state, status, version, schedule, timezone, notify, notifications
         case runAt = "run_at"
         case nextRunAt = "next_run_at"
         case lastRun = "last_run"
@@ -126,6 +132,8 @@ public struct JobResource: Codable, Hashable, Sendable {
         try c.encodeIfPresent(constraints, forKey: .constraints)
         try c.encodeIfPresent(maxPerNode, forKey: .maxPerNode)
         try c.encodeIfPresent(reason, forKey: .reason)
+        try c.encodeIfPresent(notify, forKey: .notify)
+        try c.encodeIfPresent(notifications, forKey: .notifications)
     }
 }
 

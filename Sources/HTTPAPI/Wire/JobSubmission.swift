@@ -40,6 +40,9 @@ public struct JobSubmission: Codable, Hashable, Sendable {
     public var constraints: [String: String]?
     /// At most this many of its attempts on one node at a time (1–1024).
     public var maxPerNode: WireNumber?
+    /// Who is told about what (``NotifyRuleBody``; checked by ``NotifyRulePlanner``); omitted,
+    /// only the cluster's `[notify] on` defaults apply.
+    public var notify: [NotifyRuleBody]?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -53,6 +56,7 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         case historyLimit = "history_limit"
         case constraints
         case maxPerNode = "max_per_node"
+        case notify
     }
 
     /// A submission (every field optional, as in JSON).
@@ -61,7 +65,7 @@ public struct JobSubmission: Codable, Hashable, Sendable {
                 task: TaskBody? = nil, retry: RetryBody? = nil, timeoutSeconds: WireNumber? = nil,
                 concurrency: String? = nil, misfire: String? = nil, labels: [String: String]? = nil,
                 retentionSeconds: WireNumber? = nil, historyLimit: WireNumber? = nil,
-                constraints: [String: String]? = nil, maxPerNode: WireNumber? = nil) {
+                constraints: [String: String]? = nil, maxPerNode: WireNumber? = nil, notify: [NotifyRuleBody]? = nil) {
         self.constraints = constraints
         self.maxPerNode = maxPerNode
         self.name = name
@@ -79,6 +83,7 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         self.labels = labels
         self.retentionSeconds = retentionSeconds
         self.historyLimit = historyLimit
+        self.notify = notify
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -102,6 +107,7 @@ public struct JobSubmission: Codable, Hashable, Sendable {
         historyLimit = try c.decodeIfPresent(WireNumber.self, forKey: .historyLimit)
         constraints = try c.decodeIfPresent([String: String].self, forKey: .constraints)
         maxPerNode = try c.decodeIfPresent(WireNumber.self, forKey: .maxPerNode)
+        notify = try c.decodeIfPresent([NotifyRuleBody].self, forKey: .notify)
     }
 }
 
