@@ -1,7 +1,7 @@
 import BinaryCoding
 
 // The binary layout of notification settings, outcomes (entry tags 25 and 26) and the table (the
-// tail of snapshot version 6). Decoding never traps: a bad byte is a DecodeError naming it.
+// tail of snapshot version 8). Decoding never traps: a bad byte is a DecodeError naming it.
 
 extension BinaryWriter {
     mutating func write(_ settings: NotificationSettings) {

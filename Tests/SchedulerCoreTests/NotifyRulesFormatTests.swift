@@ -70,4 +70,34 @@ struct NotifyRulesFormatTests {
         _ = plain.apply(submit(rules: []), at: Timestamp(5))
         #expect(plain.snapshot()[4] == 4)
     }
+
+    @Test("rules and a placement together: the submit (tag 24), the edit (tag 25, never under the placement wrapper) and a cron DAG's task placements round-trip; the snapshot is version 8 and keeps both")
+    func rulesWithPlacement() throws {
+        let gpu = Placement(constraints: [KeyValue("gpu", "true")], maxPerNode: 2)
+        let dag = try DAGSpec.validated(name: "d", tasks: [DAGTaskSpec(id: "a", placement: Placement(constraints: [KeyValue("zone", "b")], maxPerNode: nil))])
+        let spec = JobSpec(name: "j", schedule: CronSchedule(expression: "*/5 * * * *"), dag: dag, historyLimit: 7,
+                           placement: gpu, notify: Self.rules)
+        let submit = Command.submitJob(SubmitJob(jobID: "j", spec: spec, runID: "r", firstFireAt: Timestamp(60_000)))
+        let submitBytes = CommandCodec.encode(submit, at: Timestamp(5))
+        #expect(submitBytes[2] == 24)
+        #expect(try CommandCodec.decode(submitBytes).command == submit)
+        #expect(submit.minimumFormatVersion == CommandCodec.notifyRules)
+        let edit = Command.editJob(EditJob(jobID: "j", spec: spec, expectedVersion: 1))
+        let editBytes = CommandCodec.encode(edit, at: Timestamp(5))
+        #expect(editBytes[2] == 25)
+        #expect(try CommandCodec.decode(editBytes).command == edit)
+        // A placement without rules keeps the placement wrapper (tag 23) around the plain edit tag.
+        let placedOnly = Command.editJob(EditJob(jobID: "j", spec: JobSpec(name: "j", placement: gpu), expectedVersion: 1))
+        let placedBytes = CommandCodec.encode(placedOnly, at: Timestamp(5))
+        #expect(placedBytes[2] == 23 && placedBytes[3] == 21)
+        #expect(try CommandCodec.decode(placedBytes).command == placedOnly)
+
+        var state = SchedulerState()
+        _ = state.apply(submit, at: Timestamp(5))
+        let bytes = state.snapshot()
+        #expect(bytes[4] == 8)
+        let restored = try SchedulerState(snapshot: bytes)
+        #expect(restored.job("j")?.spec == spec)
+        #expect(restored.snapshot() == bytes)
+    }
 }
