@@ -15,6 +15,11 @@ public struct NotificationDelivery: Hashable, Sendable {
     public var error: String?
     /// The end of the attempt's output, when the job's history still holds that attempt.
     public var outputTail: String?
+    /// For an event of a DAG run: the scheduled DAG's cron job id, else the DAG run's own id (a
+    /// one-off run is its own DAG).
+    public var dagID: String?
+    /// For an event of a DAG run: the DAG's name.
+    public var dagName: String?
 
     /// A delivery.
     public init(record: NotificationRecord, jobName: String? = nil, maxAttempts: Int? = nil, outcome: String? = nil,
@@ -75,6 +80,10 @@ public struct NotificationDuty: Hashable, Sendable {
         var delivery = NotificationDelivery(record: record)
         let job = record.jobID.flatMap { state.job($0) }
         delivery.jobName = job?.spec.name
+        if let dagRunID = record.dagRunID, let dag = state.dagRun(dagRunID) {
+            delivery.dagID = dag.jobID?.rawValue ?? dag.id.rawValue
+            delivery.dagName = dag.spec.name
+        }
         guard let runID = record.runID else { return delivery }
         let run = state.run(runID)
         delivery.maxAttempts = job?.spec.retry.maxAttempts

@@ -116,7 +116,7 @@ enum NodeNotificationSender {
         return NotificationEvent(
             eventID: record.eventID, type: NotificationEventType(name: record.trigger.description) ?? .dead,
             atUnixMilliseconds: record.at.milliseconds, jobID: record.jobID?.rawValue, jobName: delivery.jobName,
-            runID: record.runID?.rawValue, dagID: nil, dagName: nil, dagRunID: record.dagRunID?.rawValue,
+            runID: record.runID?.rawValue, dagID: delivery.dagID, dagName: delivery.dagName, dagRunID: record.dagRunID?.rawValue,
             attempt: record.attempt, maxAttempts: delivery.maxAttempts, outcome: delivery.outcome, error: delivery.error,
             outputTail: delivery.outputTail)
     }

@@ -63,4 +63,26 @@ struct NotificationDutyTests {
                                             now: Self.t0.adding(milliseconds: 30_000), inFlight: [])
         #expect(resumed.deliveries.map(\.record.tries) == [1], "a new leader resumes with the replicated tries")
     }
+
+    @Test("a DAG run's notification names its DAG: a one-off run is its own DAG (dag_id = the run id), with its name")
+    func dagFacts() throws {
+        var state = SchedulerState()
+        let dag = try DAGSpec.validated(name: "etl", tasks: [DAGTaskSpec(id: "a", retry: RetryPolicy(maxAttempts: 1, jitter: false))])
+        let task = RunID.dagTask("d1", taskID: "a", style: .dot)
+        let log: [Command] = [
+            .notificationSettings(NotificationSettings(defaults: NotificationRule(on: [.dagFailed], webhook: Self.hook))),
+            .submitDAG(SubmitDAG(dagRunID: "d1", spec: dag)),
+            .assignAttempt(AssignAttempt(runID: task, executor: "n1", attempt: 1, deadline: Self.t0.adding(milliseconds: 60_000))),
+            .finishAttempt(FinishAttempt(runID: task, attempt: 1, report: AttemptReport(outcome: .failed, exitCode: 1, outputTail: "", error: "exit 1"))),
+        ]
+        for (n, command) in log.enumerated() {
+            var events: [SchedulerEvent] = []
+            state.apply(command, at: Self.t0.adding(milliseconds: Int64(n) * 1_000), index: UInt64(n + 1), into: &events)
+        }
+        let duty = NotificationDuty.plan(state: state, desired: state.notificationSettings, format: CommandCodec.notifications,
+                                         now: Self.t0.adding(milliseconds: 10_000), inFlight: [])
+        let delivery = try #require(duty.deliveries.first { $0.record.trigger == .dagFailed }, "\(duty.deliveries)")
+        #expect(delivery.dagID == "d1" && delivery.dagName == "etl")
+        #expect(delivery.record.dagRunID == "d1")
+    }
 }
