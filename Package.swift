@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(name: "EgressPolicyTests", dependencies: ["EgressPolicy", "DeterministicRandom"]),
         .testTarget(
             name: "NotifyTests",
-            dependencies: ["Notify", "EgressPolicy", "DeterministicRandom", "Transport", crypto, asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL, logging]),
+            dependencies: ["Notify", "SMTPTestServer", "EgressPolicy", "DeterministicRandom", "Transport", crypto, asyncHTTPClient, nioCore, nioPosix, nioHTTP1, nioSSL, logging]),
         .testTarget(
             name: "NodeRuntimeTests",
             dependencies: ["NodeRuntime", "NodeCore", "SchedulerCore", "SchedulerPlanning", "RaftCore", "Executor", "Transport", "DeterministicRandom",
@@ -193,6 +193,9 @@ let package = Package(
             name: "QuorumCLITests",
             dependencies: ["quorum", "Notify", "RaftStorage", "RaftCore", "QuorumTestServer", "HTTPAPI", "SchedulerCore", "NodeRuntime", "NodeCore",
                            "SchedulerPlanning", "ClusterConfig", "Transport", asyncHTTPClient, logging]),
+        // Test-only: a scripted SMTP server on a free loopback port (Notify's client tests, the
+        // email delivery cluster test).
+        .target(name: "SMTPTestServer", dependencies: [nioCore, nioPosix, nioSSL], path: "Tests/Support/SMTPTestServer"),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(
             name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],
@@ -201,7 +204,7 @@ let package = Package(
             name: "QuorumClientTests",
             dependencies: ["QuorumClient", "QuorumTestServer", "HTTPAPI", "SchedulerCore", asyncHTTPClient]),
         // Real clusters of `quorum node` processes on loopback: failover, DLQ, DAGs, cron, the README flow.
-        .testTarget(name: "ClusterTests", dependencies: ["quorum", "Notify", "QuorumTestServer", hummingbird, asyncHTTPClient, nioCore, nioPosix]),
+        .testTarget(name: "ClusterTests", dependencies: ["quorum", "Notify", "QuorumTestServer", "SMTPTestServer", hummingbird, asyncHTTPClient, nioCore, nioPosix]),
 
         // Benchmarks: small release executables run by scripts/bench-*.sh.
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "Benchmarks/CronBenchmark"),

@@ -3,13 +3,14 @@ import Hummingbird
 import NIOCore
 import Notify
 import QuorumTestServer
+import SMTPTestServer
 import Synchronization
 import Testing
 
 /// Notifications delivered by real node processes to a loopback webhook sink (issue #17): the
 /// leader derives them from applied entries, sends them signed, records the outcome in the log,
 /// and a new leader resumes what the old one had not finished.
-@Suite("notification delivery on a real cluster")
+@Suite("notification delivery on a real cluster", .serialized)
 struct NotificationDeliveryClusterTests {
     static let secret = "test-webhook-secret-0123456789"
 
@@ -138,6 +139,44 @@ struct NotificationDeliveryClusterTests {
                     #expect(shown?.map(\.event_id) == [payload.event_id] && shown?.first?.state == "delivered", "on \(node): \(job.text)")
                 }
             }
+        }
+    }
+
+    @Test("a dead job with an email rule is mailed once over SMTP: subject, Message-ID with the event_id, the job in the body")
+    func deadJobMailed() async throws {
+        let smtp = try await FakeSMTPServer.start()
+        defer { Task { try? await smtp.stop() } }
+        var timing = Self.timing
+        timing.extraTables += """
+
+            [notify.smtp]
+            host = "127.0.0.1"
+            port = \(smtp.port)
+            from = "quorum@cluster.test"
+            starttls = false
+            """
+        try await TestCluster.with(nodes: 3, timing: timing) { cluster in
+            let (leader, _) = try await cluster.waitForLeader()
+            let body = #"{"name":"mailed","task":{"kind":"shell","command":["/bin/false"]},"retry":{"max_attempts":1},"#
+                + #""notify":[{"on":["dead"],"email":["ops@example.com"]}]}"#
+            let job = try await cluster.api(leader).post("/api/jobs", data: Data(body.utf8)).expect(201, as: Created.self).id
+            try await cluster.waitForJob(job, on: leader, state: "dead")
+            try await eventually("the mail", timeout: .seconds(30), poll: .milliseconds(100)) {
+                smtp.record.message.contains { $0.hasPrefix("Message-ID: ") } ? true : nil
+            }
+            try await eventually("the notification recorded as delivered", timeout: .seconds(15)) { () -> Bool? in
+                let text = try await cluster.api(leader).get("/metrics").text
+                return text.contains(#"quorum_notifications_total{channel="email",outcome="delivered"} 1"#) ? true : nil
+            }
+            let message = smtp.record.message
+            #expect(message.contains("Subject: [quorum] dead: mailed (attempt 1/1)"), "\(message.prefix(12))")
+            let messageID = try #require(message.first { $0.hasPrefix("Message-ID: <ev-") }, "\(message.prefix(12))")
+            #expect(message.contains { $0.contains(job) }, "the body names the job")
+            #expect(smtp.record.commands.contains { $0.uppercased().hasPrefix("RCPT TO:<OPS@EXAMPLE.COM>") })
+            #expect(smtp.record.commands.filter { $0.uppercased().hasPrefix("DATA") }.count == 1, "mailed once")
+            let listed = try await cluster.api(leader).get("/api/notifications?state=delivered&job=\(job)")
+            let eventID = messageID.dropFirst("Message-ID: <".count).prefix { $0 != "@" }
+            #expect(listed.text.contains(#""event_id":"\#(eventID)""#), "\(listed.text)")
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOSSL
 import Notify
+import SMTPTestServer
 import Testing
 import Transport
 

@@ -6,41 +6,48 @@ import Synchronization
 
 /// A scripted SMTP server on 127.0.0.1 and a free port: answers each command as ``Script`` says
 /// and records the conversation, the AUTH credentials and the (un-dot-stuffed) message.
-struct FakeSMTPServer {
+public struct FakeSMTPServer: Sendable {
     /// How the server answers. Replies are whole lines without CRLF; several lines make a multi-line reply.
-    struct Script: Sendable {
-        var greeting = ["220 fake.test ESMTP ready"]
-        var ehlo = ["250-fake.test greets you", "250-PIPELINING", "250-AUTH PLAIN LOGIN", "250-8BITMIME", "250 SIZE 1000000"]
+    public struct Script: Sendable {
+        public var greeting = ["220 fake.test ESMTP ready"]
+        public var ehlo = ["250-fake.test greets you", "250-PIPELINING", "250-AUTH PLAIN LOGIN", "250-8BITMIME", "250 SIZE 1000000"]
         /// Replies by verb (`MAIL`, `RCPT`, `DATA`, `AUTH`, `STARTTLS`) or `END` (after the message).
-        var replies: [String: [String]] = [:]
+        public var replies: [String: [String]] = [:]
         /// Close the connection instead of answering this verb (or `STARTTLS-OK`: after answering 220).
-        var closeOn: String?
+        public var closeOn: String?
         /// Accept the connection and never say anything.
-        var silent = false
+        public var silent = false
         /// Answer STARTTLS with 220 and then speak TLS with this context (else 220 and stay in clear).
-        var tls: NIOSSLContext?
+        public var tls: NIOSSLContext?
+
+        /// The default script: a server that accepts everything.
+        public init() {}
     }
 
     /// What the server saw.
-    final class Record: Sendable {
+    public final class Record: Sendable {
         private let state = Mutex<(connections: Int, commands: [String], message: [String], auth: [String])>((0, [], [], []))
-        var connections: Int { state.withLock { $0.connections } }
-        var commands: [String] { state.withLock { $0.commands } }
+        public var connections: Int { state.withLock { $0.connections } }
+        public var commands: [String] { state.withLock { $0.commands } }
         /// The message's lines after the server removed dot-stuffing.
-        var message: [String] { state.withLock { $0.message } }
+        public var message: [String] { state.withLock { $0.message } }
         /// Decoded credentials: `user:password` per AUTH.
-        var auth: [String] { state.withLock { $0.auth } }
+        public var auth: [String] { state.withLock { $0.auth } }
         func connected() { state.withLock { $0.connections += 1 } }
         func command(_ line: String) { state.withLock { $0.commands.append(line) } }
         func messageLine(_ line: String) { state.withLock { $0.message.append(line) } }
         func credentials(_ text: String) { state.withLock { $0.auth.append(text) } }
     }
 
-    let channel: any Channel
-    let record: Record
-    var port: Int { channel.localAddress?.port ?? 0 }
+    /// The listening channel.
+    public let channel: any Channel
+    /// What the server saw.
+    public let record: Record
+    /// The port it listens on.
+    public var port: Int { channel.localAddress?.port ?? 0 }
 
-    static func start(_ script: Script = Script()) async throws -> FakeSMTPServer {
+    /// Starts a server on 127.0.0.1 and a free port.
+    public static func start(_ script: Script = Script()) async throws -> FakeSMTPServer {
         let record = Record()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -54,7 +61,8 @@ struct FakeSMTPServer {
         return FakeSMTPServer(channel: channel, record: record)
     }
 
-    func stop() async throws {
+    /// Closes the listening channel.
+    public func stop() async throws {
         try await channel.close().get()
     }
 }
