@@ -182,7 +182,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
             if !starts.isEmpty {
                 starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
-                                                 startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs)
+                                                 startedWithoutLog: replayThrough == .zero, startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs)
             }
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,
