@@ -65,6 +65,24 @@ struct WipedNodeCatchUpTests {
         #expect(node.state.run("r-a")?.state == .succeeded)
     }
 
+    /// The gap the fix leaves (found by the scheduler simulator with catch-ups applied in batches
+    /// of 8 and an "an attempt runs at most once" invariant, seed 82): the cut-off allows a
+    /// second for clock differences, and a leader's stamp may lead true time by up to ~1.15 s, so
+    /// an assignment the previous incarnation started less than about a second before it was
+    /// wiped and restarted looks fresh — and it is started again if it is still running in the
+    /// state (the leader has not yet expired it). Closing it needs a rule that does not lean on
+    /// clocks (for instance the leader expiring a member's attempts when it sees its incarnation
+    /// change); see docs/chaos.md, the `wipe` finding.
+    @Test("an attempt assigned within a second before a quick wipe and restart is not started",
+          .disabled("known gap (issue #15 wipe): the stale cut-off allows a second of clock difference"))
+    func assignmentJustBeforeAQuickWipe() throws {
+        let assigned = restartedWall.adding(milliseconds: -700)  // restarted 0.7 s after the assignment
+        var node = try provenNode(replayThrough: .zero)
+        let entries = history(at: assigned)
+        let first = node.apply(Array(entries[0 ..< 2]), clock: (started, restartedWall.adding(milliseconds: 200)))
+        #expect(starts(first.directives).isEmpty)
+    }
+
     @Test("an attempt assigned after a node without a log started is started")
     func freshAssignmentIsStarted() throws {
         var node = try provenNode(replayThrough: .zero)
