@@ -126,15 +126,27 @@ public enum ExecutorOrders {
     }
 
     /// The starts a node may carry out now — the one rule the running node and the scheduler
-    /// simulator share: nothing while `fenced` (the executor lease ran out); until a round trip
-    /// proves the lease (`proven`), nothing assigned before this process started
-    /// (``withoutStale(_:in:startedAt:)``); and every start time-boxed to the leader's deadline
-    /// when the wall clock is known (``timeBoxed(_:in:now:killGraceMs:)``). What is not started
-    /// is reported lost by reconciliation.
+    /// simulator share: nothing while `fenced` (the executor lease ran out); nothing assigned
+    /// before this process started (``withoutStale(_:in:startedAt:)``) until a round trip proves
+    /// the lease (`proven`) — and never, whatever the lease, when the process started without a
+    /// log (`startedWithoutLog`: a new or wiped data directory); and every start time-boxed to
+    /// the leader's deadline when the wall clock is known (``timeBoxed(_:in:now:killGraceMs:)``).
+    /// What is not started is reported lost by reconciliation.
+    ///
+    /// Why a node without a log never lifts the cut-off (issue #15, the `wipe` finding): it
+    /// applies the whole history live, in many batches, and its lease is proven by its first
+    /// round trip, long before it has caught up. An assignment its previous incarnation ran and
+    /// finished then looks running at the end of the batch that applied it whenever the entry
+    /// that finished it falls into a later batch — and was started a second time. Such a process
+    /// can have been given nothing before it existed; what its predecessor left running is
+    /// reported lost. A node that kept its log replays what its previous process ran from disk
+    /// (nothing past its log was ever started there), so for it the proven lease still lifts the
+    /// cut-off, which a wall clock ahead of the cluster's stamps would otherwise hold too long.
     public static func admitted(_ starts: [AttemptOrder], in state: SchedulerState, fenced: Bool, proven: Bool,
-                                startedAt: Timestamp, now: Timestamp?, killGraceMs: Int64) -> [AttemptOrder] {
+                                startedWithoutLog: Bool = false, startedAt: Timestamp, now: Timestamp?,
+                                killGraceMs: Int64) -> [AttemptOrder] {
         guard !starts.isEmpty, !fenced else { return [] }
-        let fresh = proven ? starts : withoutStale(starts, in: state, startedAt: startedAt)
+        let fresh = proven && !startedWithoutLog ? starts : withoutStale(starts, in: state, startedAt: startedAt)
         guard let now else { return fresh }
         return timeBoxed(fresh, in: state, now: now, killGraceMs: killGraceMs)
     }

@@ -150,7 +150,8 @@ public struct NodeCore: Sendable {
         var (starts, stops) = ExecutorOrders.collect(from: live, for: executorID, in: state, mutations: mutations)
         if let clock {
             starts = ExecutorOrders.admitted(starts, in: state, fenced: executor.mustFence(at: clock.now),
-                                             proven: executor.isProven(at: clock.now), startedAt: startedWall,
+                                             proven: executor.isProven(at: clock.now),
+                                             startedWithoutLog: replayThrough == .zero, startedAt: startedWall,
                                              now: clock.wall, killGraceMs: settings.killGraceMs)
         }
         // Stops first: with the batch's own start/stop pairs already cancelled out the keys are

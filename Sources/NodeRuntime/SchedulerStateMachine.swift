@@ -85,7 +85,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///     replayed entries included, so a restarted node can resume clients after its snapshot.
     ///   - leaseExpired: while the executor lease has run out (the node fences), nothing starts.
     ///   - startedWall, leaseProven: until `leaseProven()`, attempts assigned before `startedWall`
-    ///     (this process's start) are not started (``NodeCore/ExecutorOrders/withoutStale(_:in:startedAt:)``).
+    ///     (this process's start) are not started (``NodeCore/ExecutorOrders/withoutStale(_:in:startedAt:)``);
+    ///     with `replayThrough` zero (no log on disk: a new or wiped directory) never, proven or not.
     ///   - wallClock, killGraceMs: attempts are time-boxed to end, killed, before the leader's
     ///     deadline (``NodeCore/ExecutorOrders/timeBoxed(_:in:now:killGraceMs:)``).
     ///   - digester: given the state after each checkpoint index (the replica check).
@@ -182,7 +183,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
             if !starts.isEmpty {
                 starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
-                                                 startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs)
+                                                 startedWithoutLog: replayThrough == .zero, startedAt: startedWall,
+                                                 now: wallClock?(), killGraceMs: killGraceMs)
             }
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,

@@ -113,6 +113,21 @@ struct SchedulerStateMachineTests {
         #expect(log.all.map(\.stops.count) == [0, 1])
     }
 
+    /// Issue #15 (`wipe`): a node that lost its log applies the whole history live and proves
+    /// its lease long before it has caught up; the batch that applied its previous incarnation's
+    /// assignment ended before the entry that finished it, and the attempt ran a second time.
+    @Test("a node started without a log, lease proven, never starts an attempt assigned before it started")
+    func startedWithoutLogSkipsOldAssignments() async throws {
+        let log = ChangeLog()
+        let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, startedWall: t0.adding(milliseconds: 30_000),
+                                            leaseProven: { true }, logger: logger) { log.append($0) }
+        try await machine.apply([entry(1, submit("a")), entry(2, assign("a", to: "n2"))])
+        #expect(log.all.flatMap(\.starts).isEmpty)
+        let fresh = t0.adding(milliseconds: 30_500)
+        try await machine.apply([entry(3, submit("b"), at: fresh), entry(4, assign("b", to: "n2"), at: fresh)])
+        #expect(log.all.flatMap(\.starts).map(\.runID) == ["r-b"])
+    }
+
     @Test("an undecodable entry stops the node: the entries before it apply, it and those after it never do")
     func undecodable() async throws {
         let log = ChangeLog()
