@@ -131,23 +131,8 @@ struct MembershipAdministration: Sendable {
         try await change(&record)
         guard record != old else { return }
         directory[id] = record
-        let deadline = settings.clock.monotonic() + settings.electionTimeout
-        while true {
-            do {
-                _ = try await driver.recordDirectory(directory.encoded)
-                return
-            } catch {
-                let refusal = Self.refusal(error)
-                guard case .changeInProgress = refusal, error.raftError?.code == .membershipChangePending,
-                      settings.clock.monotonic() < deadline
-                else { throw refusal }
-            }
-            do {
-                try await settings.clock.sleep(for: settings.leaderPoll)
-            } catch {
-                throw .changeInProgress("interrupted while waiting for the configuration change in flight to commit; retry")
-            }
-        }
+        let encoded = directory.encoded
+        try await retryingWhileChangePending { () async throws(RaftDriverError) in _ = try await driver.recordDirectory(encoded) }
     }
 
     /// Why a drain must wait: a member (not `selfID`) reports a build below
@@ -195,6 +180,29 @@ struct MembershipAdministration: Sendable {
         return best?.id
     }
 
+    /// Runs `propose`, again every leader poll for up to one election timeout while another
+    /// configuration change is still uncommitted (an operator's, or the leader's own incarnation
+    /// record); any other refusal, or the same one past the deadline, is thrown.
+    private func retryingWhileChangePending(_ propose: () async throws(RaftDriverError) -> Void) async throws(MembershipRefusal) {
+        let deadline = settings.clock.monotonic() + settings.electionTimeout
+        while true {
+            do {
+                try await propose()
+                return
+            } catch {
+                let refusal = Self.refusal(error)
+                guard case .changeInProgress = refusal, error.raftError?.code == .membershipChangePending,
+                      settings.clock.monotonic() < deadline
+                else { throw refusal }
+            }
+            do {
+                try await settings.clock.sleep(for: settings.leaderPoll)
+            } catch {
+                throw .changeInProgress("interrupted while waiting for the configuration change in flight to commit; retry")
+            }
+        }
+    }
+
     private func requireLeader() async throws(MembershipRefusal) {
         let status = await driver.status
         guard status.leader == driver.id else {
@@ -215,22 +223,8 @@ struct MembershipAdministration: Sendable {
                 throw refusal
             }
         }
-        let deadline = settings.clock.monotonic() + settings.electionTimeout
-        while true {
-            do {
-                _ = try await driver.changeMembership(change, directory: directory)
-                return
-            } catch {
-                let refusal = Self.refusal(error)
-                guard case .changeInProgress = refusal, error.raftError?.code == .membershipChangePending,
-                      settings.clock.monotonic() < deadline
-                else { throw refusal }
-            }
-            do {
-                try await settings.clock.sleep(for: settings.leaderPoll)
-            } catch {
-                throw .changeInProgress("interrupted while waiting for the configuration change in flight to commit; retry")
-            }
+        try await retryingWhileChangePending { () async throws(RaftDriverError) in
+            _ = try await driver.changeMembership(change, directory: directory)
         }
     }
 
