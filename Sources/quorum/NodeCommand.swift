@@ -47,6 +47,7 @@ struct NodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = try LogSetup.level(flag: logLevel, environment: ProcessInfo.processInfo.environment)
+        let joining = try joinOptions()
         let loaded = try LoadedConfig.load(file: config)
         let node = try loaded.resolve(id: id)
         // Before anything else: shell tasks must never run as the node's user by mistake.
@@ -109,9 +110,10 @@ struct NodeCommand: AsyncParsableCommand {
         }
         logger.info("node starting", metadata: ["raft": "\(node.node.raft)", "api": "\(node.node.api)"])
         var extraServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let requester = try joinRequester(node: node, started: started, logger: logger) {
+        if let joining {
             // Done asking is not done running: the node goes on.
-            extraServices.append(.init(service: requester, successTerminationBehavior: .ignore))
+            extraServices.append(.init(service: joinRequester(joining, node: node, started: started, logger: logger),
+                                       successTerminationBehavior: .ignore))
         }
         do {
             try await NodeServer.run(node: started, tokens: tokens, tls: tls, peerTLSStamps: peerTLSStamps,
@@ -128,9 +130,9 @@ struct NodeCommand: AsyncParsableCommand {
         logger.info("node exited cleanly")
     }
 
-    /// The join request of `--join` (nil without it). Checked before the node serves: a bad URL
-    /// or token file is a usage error, not a retry loop.
-    private func joinRequester(node: NodeRuntimeConfig, started: QuorumNode, logger: Logger) throws -> JoinRequester? {
+    /// `--join`'s servers and admin token (nil without `--join`), checked before anything
+    /// starts: a bad URL or token file is a usage error, not a node that opened its WAL first.
+    private func joinOptions() throws -> (servers: ServerList, token: String?)? {
         guard let join else {
             if voter || tokenFile != nil { throw CLIError.invalidInput("--voter and --token-file only apply with --join") }
             return nil
@@ -150,6 +152,12 @@ struct NodeCommand: AsyncParsableCommand {
             guard !trimmed.isEmpty else { throw CLIError.invalidInput("--token-file: \(tokenFile) is empty; put the admin token in it") }
             token = trimmed
         }
+        return (servers, token)
+    }
+
+    /// The join request for `options` (``joinOptions()``) once the node is open.
+    private func joinRequester(_ options: (servers: ServerList, token: String?), node: NodeRuntimeConfig, started: QuorumNode,
+                               logger: Logger) -> JoinRequester {
         // https:// servers present the cluster's API certificate, signed by [tls] ca; one that
         // wants a client certificate ([api] client_ca) gets this node's.
         let mutual = node.apiClientCA != nil
@@ -157,8 +165,8 @@ struct NodeCommand: AsyncParsableCommand {
         let membership = started.membership
         let selfID = node.node.id
         return JoinRequester(
-            id: selfID, raft: node.node.raft.description, api: node.node.api.description, servers: servers, token: token, tls: tls,
-            voter: voter,
+            id: selfID, raft: node.node.raft.description, api: node.node.api.description, servers: options.servers,
+            token: options.token, tls: tls, voter: voter,
             isMember: { membership.membership.members.contains { $0.rawValue == selfID } },
             isVoter: { membership.membership.voters.contains { $0.rawValue == selfID } },
             logger: logger)
