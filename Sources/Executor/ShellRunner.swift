@@ -117,13 +117,9 @@ struct ShellRunner: Sendable {
         platformOptions.teardownSequence = [
             .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: configuration.killGracePeriod)
         ]
-        if let account = configuration.runAs {
-            platformOptions.userID = account.userID
-            platformOptions.groupID = account.groupID
-            // Empty, not nil: nil would keep the node's supplementary groups.
-            platformOptions.supplementaryGroups = []
-        }
         var executable: Executable = first.contains("/") ? .path(FilePath(first)) : .name(first)
+        // What is executed: argv[0], or the path a shell policy resolved it to.
+        var program = first
         var arguments = Arguments(Array(task.argv.dropFirst()))
         var workingDirectory = task.workingDirectory
         if let policy = configuration.shellPolicy {
@@ -134,6 +130,7 @@ struct ShellRunner: Sendable {
             switch policy.executable(first) {
             case .success(let resolved):
                 executable = .path(FilePath(resolved))
+                program = resolved
                 arguments = Arguments(executablePathOverride: first, remainingValues: Array(task.argv.dropFirst()))
             case .failure(let refusal):
                 return .failure(Refusal(text: "refused by the node's shell policy: \(refusal.reason)"))
@@ -142,6 +139,14 @@ struct ShellRunner: Sendable {
             case .success(let directory): workingDirectory = directory
             case .failure(let refusal): return .failure(Refusal(text: "refused by the node's shell policy: \(refusal.reason)"))
             }
+        }
+        if let account = configuration.runAs {
+            // setpriv switches user and executes the task (RunAsAccount says why the spawn does
+            // not switch itself): it gets the program as judged above — the resolved path under
+            // a shell policy — so a symlink re-pointed now still cannot redirect it.
+            let argv = account.switchedArgv(program: program, arguments: Array(task.argv.dropFirst()))
+            executable = .path(FilePath(account.switcher))
+            arguments = Arguments(Array(argv.dropFirst()))
         }
         return .success(Subprocess.Configuration(
             executable: executable,

@@ -74,7 +74,7 @@ struct RunAsTests {
         #expect(identity.report.outputTail == "\(account.userID)\n\(account.groupID)\n\(account.home)\nsession-leader\n")
     }
 
-    @Test("run_as is refused for a missing user, for root, and when the node is not root")
+    @Test("run_as is refused for a missing user, for root, when the node is not root, and without setpriv")
     func lookupRefusals() throws {
         let missing = try #require(RunAsAccount.lookup("quorum-no-such-user-xyz", processUserID: 0).failure)
         #expect(missing.reason.contains("there is no user \"quorum-no-such-user-xyz\" on this machine"))
@@ -82,5 +82,88 @@ struct RunAsTests {
         #expect(root.reason.contains("\"root\" is uid 0, the node's own or root's"))
         let unprivileged = try #require(RunAsAccount.lookup("nobody", processUserID: 1000).failure)
         #expect(unprivileged.reason.contains("\"nobody\" needs the node to run as root to switch users, but it runs as uid 1000"))
+        let noSwitcher = try #require(RunAsAccount.lookup("nobody", processUserID: 0, switcherCandidates: ["/nonexistent/setpriv"]).failure)
+        #expect(noSwitcher.reason.contains("needs util-linux's setpriv, which is not at /nonexistent/setpriv"))
     }
+
+    /// Before the fix the task's child switched users itself in a raw clone of this
+    /// multithreaded process; a thread created or exiting at that instant left the child waiting
+    /// forever before `exec` (glibc's set*id calls wait for every thread the parent had). With
+    /// threads churning, that hung within a few starts; the churn makes the rare case common.
+    @Test("run_as starts never hang while other threads are created and exit")
+    func startsWhileThreadsComeAndGo() async throws {
+        guard getuid() == 0 else {
+            print("RunAsTests skipped: not root (uid \(getuid())), so no user can be switched to")
+            return
+        }
+        let account = try Self.ensureUser()
+        let asTask = ExecutorConfiguration(allowShell: true, runAs: account)
+        let churn = ThreadChurn()
+        churn.start(threads: 2)
+        defer { churn.stop() }
+        for start in 1...40 {
+            let finished = await Self.finishes(within: .seconds(15)) {
+                await AttemptRunner(configuration: asTask, logger: silentLogger)
+                    .run(ExecutionRequest(runID: RunID(rawValue: "run-\(start)"), attempt: 1, task: .shell(ShellTask(argv: ["/bin/true"])),
+                                          timeout: .seconds(10)))
+            }
+            let result = try #require(finished, "start \(start) as \(account.name) did not finish within 15 s: the child hung before exec")
+            #expect(result.report.outcome == .succeeded, "start \(start): \(result.report)")
+        }
+    }
+
+    /// `work`'s result, or nil if it does not finish within `limit` (the work is then abandoned:
+    /// a hung spawn cannot be cancelled).
+    private static func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> ExecutionResult) async -> ExecutionResult? {
+        let box = FirstResult()
+        return await withCheckedContinuation { continuation in
+            box.install(continuation)
+            Task { box.resolve(await work()) }
+            Task {
+                try? await Task.sleep(for: limit)
+                box.resolve(nil)
+            }
+        }
+    }
+}
+
+/// Resolves a continuation once, with whichever answer comes first.
+private final class FirstResult: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<ExecutionResult?, Never>?
+
+    func install(_ continuation: CheckedContinuation<ExecutionResult?, Never>) {
+        lock.withLock { self.continuation = continuation }
+    }
+
+    func resolve(_ value: ExecutionResult?) {
+        let waiting = lock.withLock { () -> CheckedContinuation<ExecutionResult?, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        waiting?.resume(returning: value)
+    }
+}
+
+/// Threads that keep starting and finishing short-lived threads, until stopped.
+private final class ThreadChurn: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = true
+    private var churners: [Thread] = []
+
+    func start(threads: Int) {
+        for _ in 0..<threads {
+            let churner = Thread { [self] in
+                while lock.withLock({ running }) {
+                    let done = DispatchSemaphore(value: 0)
+                    Thread { done.signal() }.start()
+                    done.wait()
+                }
+            }
+            churners.append(churner)
+            churner.start()
+        }
+    }
+
+    func stop() { lock.withLock { running = false } }
 }
