@@ -51,7 +51,12 @@ extension RealClusterTests {
                 }
                 #expect(known.nodes.count == 3)
 
-                let seen = try await cluster.api(follower).get("/api/cluster").decode(View.self)
+                // The follower serves the leader's view as it last fetched it (up to a second old),
+                // which may predate the leader learning every match index: wait for a fresh one.
+                let seen = try await eventually("the follower to serve a leader's view with every match index") { () -> View? in
+                    let view = try await cluster.api(follower).get("/api/cluster").decode(View.self)
+                    return view.nodes.allSatisfy { $0.matchIndex > 0 } ? view : nil
+                }
                 #expect(seen.node == follower)
                 #expect(seen.leader == leader)
                 #expect(seen.source == "leader", "a follower answers with the leader's members")
