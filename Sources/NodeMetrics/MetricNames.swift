@@ -74,6 +74,12 @@ public enum MetricNames {
     /// digest disagreed with the leader's at the same applied index (the replica check; each
     /// member and index counted once). Any increase needs an operator (docs/guarantees.md).
     public static let replicaDigestMismatches = "quorum_replica_digest_mismatch_total"
+    /// `quorum_node_draining{node}` (gauge): 1 for each member the member directory marks
+    /// draining, 0 for the others.
+    public static let nodeDraining = "quorum_node_draining"
+    /// `quorum_jobs_unplaceable` (gauge, the leader's count): queued runs that no live, undrained
+    /// member with slots can take (their constraints match no open node).
+    public static let jobsUnplaceable = "quorum_jobs_unplaceable"
 
     /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
     /// raw values; another reason is still counted, its series appearing at its first drop).
@@ -99,7 +105,7 @@ public enum MetricNames {
         (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
         (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
         (notifications, "counter"), (notificationsPending, "gauge"),
-        (replicaDigestMismatches, "counter"),
+        (replicaDigestMismatches, "counter"), (nodeDraining, "gauge"), (jobsUnplaceable, "gauge"),
     ]
 }
 
@@ -154,6 +160,8 @@ enum MetricHelp {
         case MetricNames.notificationsPending: "Notifications waiting for delivery (the replicated table)."
         case MetricNames.stateBytes: "Estimated scheduler state size in bytes: last snapshot plus entries applied since (bounded by [quotas] max_state_bytes)."
         case MetricNames.replicaDigestMismatches: "Members whose scheduler-state digest disagreed with the leader's at the same applied index (no work is dispatched to them until an operator clears it)."
+        case MetricNames.nodeDraining: "1 if the member directory marks this member draining (no new attempts), else 0."
+        case MetricNames.jobsUnplaceable: "Queued runs no live, undrained member with slots can take (their constraints match no open node); counted by the leader."
         default: ""
         }
     }

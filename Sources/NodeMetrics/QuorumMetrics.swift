@@ -53,6 +53,7 @@ public final class QuorumMetrics: Sendable {
     let notificationMetrics: NotificationMetrics
     /// `quorum_replica_digest_mismatch_total`.
     let replicaDigestMismatches: Counter
+    let placementMetrics: PlacementMetrics
 
     private struct RouteStatus: Hashable {
         var route: String
@@ -111,6 +112,7 @@ public final class QuorumMetrics: Sendable {
         quotaMetrics = QuotaMetrics(registry: registry)
         notificationMetrics = NotificationMetrics(registry: registry)
         replicaDigestMismatches = registry.makeCounter(descriptor: Self.descriptor(N.replicaDigestMismatches))
+        placementMetrics = PlacementMetrics(registry: registry)
     }
 
     // MARK: Raft

@@ -305,6 +305,22 @@ public final class QuorumNode: Sendable {
         metrics.raftStatusChanged(term: status.term.rawValue, isLeader: status.leader == driver.id,
                                   commitIndex: status.commitIndex.rawValue, appliedIndex: status.appliedIndex.rawValue)
         metrics.setExecutor(slots: host.slots, busy: host.busy)
+        await refreshPlacementMetrics(leading: status.leader == driver.id)
+    }
+
+    /// `quorum_node_draining{node}` from the member directory (every node knows it) and
+    /// `quorum_jobs_unplaceable`, counted only on the leader: only it knows which members are
+    /// live (a follower hears from the leader alone), so other nodes export 0 and
+    /// `max(quorum_jobs_unplaceable)` is the cluster's figure.
+    private func refreshPlacementMetrics(leading: Bool) async {
+        let cluster = await replica.cluster()
+        metrics.setDraining(byNode: Dictionary(cluster.members.map { ($0.id, $0.draining) }, uniquingKeysWith: { _, last in last }))
+        guard leading else { return metrics.setUnplaceable(0) }
+        let nodes = cluster.members.map {
+            PlacementReason.Node(id: $0.id, labels: $0.labels, isDraining: $0.draining, isReachable: $0.reachable,
+                                 slots: $0.slots, busy: $0.busy)
+        }
+        metrics.setUnplaceable(await stateMachine.read { UnplaceableRuns.count(in: $0, nodes: nodes) })
     }
 
     /// The graceful part of shutting down: stop taking attempts and let running ones finish

@@ -296,16 +296,19 @@ extension Raft.Instance {
     /// ignoring flow control, one append at a time: a follower further behind than one append
     /// gets the first part, and each success it answers brings the next part at once
     /// (``continueFarewell(to:acknowledged:)``), so within the window it can catch up through
-    /// its removal from as far back as the log still holds. One whose entries were compacted
-    /// away learns nothing (it would need a snapshot; it goes on waiting, and the operator stops
-    /// it: docs/raft.md).
+    /// its removal from as far back as the log still holds. One whose next entries were compacted
+    /// away gets the leader's snapshot first (``sendFarewellSnapshot(to:)``).
     mutating func sendFarewell(to peer: Raft.NodeID, first: Bool) {
-        guard let farewell = farewells[peer], farewell.progress.state == .replicate || farewell.progress.match > .zero else { return }
+        guard let farewell = farewells[peer],
+              farewell.progress.state != .probe || farewell.progress.match > .zero else { return }
         let follower = farewell.progress
         // The first time, everything before `next` is already on its way, in order on the one
         // connection: continue from there (a busy follower's match lags by the appends in
         // flight). Repeats start from the match, in case those were lost.
         let prevIndex = first && follower.state == .replicate ? min(follower.next - 1, log.lastIndex) : follower.match
+        if follower.state == .snapshot || (farewell.through > prevIndex && log.term(at: prevIndex) == nil && prevIndex < log.snapshotIndex) {
+            return sendFarewellSnapshot(to: peer)
+        }
         guard farewell.through > prevIndex, log.term(at: farewell.through) != nil, let prevTerm = log.term(at: prevIndex),
               let entries = log.entries(from: prevIndex + 1, through: farewell.through, maxCount: config.maxEntriesPerAppend,
                                         maxBytes: config.maxBytesPerAppend),
@@ -316,13 +319,55 @@ extension Raft.Instance {
     }
 
     /// Leader: a removed peer acknowledged part of its farewell; the next part follows at once
-    /// (duplicated or stale acknowledgements only move the position forward).
+    /// (duplicated or stale acknowledgements only move the position forward). An acknowledgement
+    /// at or past the removing entry (an installed snapshot that holds it) ends the farewell.
     mutating func continueFarewell(to peer: Raft.NodeID, acknowledged matchIndex: Raft.LogIndex) {
-        guard var farewell = farewells[peer], matchIndex > farewell.progress.match, matchIndex < farewell.through else { return }
+        guard var farewell = farewells[peer], matchIndex > farewell.progress.match else { return }
+        guard matchIndex < farewell.through else {
+            farewells[peer] = nil
+            return
+        }
         farewell.progress.match = matchIndex
+        // An installed snapshot is acknowledged like an append: go on with appends from it.
+        if farewell.progress.state == .snapshot, matchIndex >= farewell.progress.pendingSnapshot { farewell.progress.becomeReplicate() }
         farewells[peer] = farewell
         sendFarewell(to: peer, first: false)
     }
+
+    /// Leader: a removed peer whose next entries were compacted away learns of its removal from
+    /// the leader's snapshot (Raft §7), chunk by chunk as for a member (``SnapshotTransfer``,
+    /// pinned to the image it started with), then from appends through the removing entry.
+    ///
+    /// When the snapshot was taken after the removing entry, it holds the removal — and the
+    /// entries committed between the removal and the snapshot: the one exception to "never an
+    /// entry after its removal", bounded by the farewell window (two election timeouts; the
+    /// snapshot is the one the leader has when the farewell is sent). Without it the node would
+    /// wait for a leader forever and never exit (docs/raft.md, "Removal").
+    mutating func sendFarewellSnapshot(to peer: Raft.NodeID) {
+        guard var farewell = farewells[peer] else { return }
+        if farewell.progress.state != .snapshot || farewell.progress.transfer == nil {
+            guard let snapshot else { return }
+            farewell.progress.becomeSnapshot(sending: snapshot)
+        }
+        let chunk = farewell.progress.transfer?.nextChunk(maxBytes: config.snapshotChunkBytes)
+        farewells[peer] = farewell
+        if let chunk { send(to: peer, .installSnapshot(chunk)) }
+    }
+
+    /// Leader: a removed peer answered a chunk of its farewell snapshot; the next chunk follows
+    /// at once. Each answer that shows progress renews the farewell's window, so a snapshot
+    /// longer to send than two election timeouts still arrives.
+    mutating func continueFarewellSnapshot(to peer: Raft.NodeID, _ response: Raft.SnapshotResponse) {
+        guard var farewell = farewells[peer], var transfer = farewell.progress.transfer else { return }
+        let mayContinue = transfer.record(index: response.index, receivedBytes: response.receivedBytes)
+        farewell.progress.transfer = transfer
+        if mayContinue { farewell.heartbeatsLeft = max(farewell.heartbeatsLeft, farewellHeartbeats) }
+        farewells[peer] = farewell
+        if mayContinue, !transfer.isAcknowledgedInFull { sendFarewellSnapshot(to: peer) }
+    }
+
+    /// Heartbeats a farewell is repeated for: two election timeouts.
+    var farewellHeartbeats: Int { 2 * config.electionTicks / max(1, config.heartbeatTicks) }
 
     /// Leader heartbeat: repeats the farewells still due.
     mutating func repeatFarewells() {
@@ -332,6 +377,8 @@ extension Raft.Instance {
                 continue
             }
             farewells[peer]?.heartbeatsLeft = farewell.heartbeatsLeft - 1
+            // A snapshot chunk unanswered for two heartbeats is taken as lost and sent again.
+            farewells[peer]?.progress.transfer?.tick(lostAfterTicks: 2)
             sendFarewell(to: peer, first: false)
         }
     }
@@ -346,7 +393,7 @@ extension Raft.Instance {
         }
         for peer in progress.keys where !membership.contains(peer) {
             if membership.removed.contains(peer), let last = progress[peer] {
-                farewells[peer] = (last, membershipIndex, 2 * config.electionTicks / max(1, config.heartbeatTicks))
+                farewells[peer] = (last, membershipIndex, farewellHeartbeats)
                 sendFarewell(to: peer, first: true)
             }
             progress[peer] = nil

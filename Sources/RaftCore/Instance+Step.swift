@@ -76,7 +76,11 @@ extension Raft.Instance {
             progress[message.from]?.recentActive = true
             handleHeartbeatResponse(response, from: message.from)
         case .snapshotResponse(let response):
-            guard role == .leader, progress[message.from] != nil else { return }
+            guard role == .leader else { return }
+            guard progress[message.from] != nil else {
+                // A removed peer answering a chunk of its farewell snapshot: the next follows.
+                return continueFarewellSnapshot(to: message.from, response)
+            }
             progress[message.from]?.recentActive = true
             handleSnapshotResponse(response, from: message.from)
         case .readIndexRequest(let context):

@@ -121,7 +121,10 @@ enum ResourceViews {
                           Self.tries(task.tries, lost: task.lostAttempts), task.startedAt?.description,
                           task.finishedAt?.description, task.runId])
         }
-        return block.render() + "\n\n" + table.render()
+        // Why a queued task waits for a node, one line each under the table (a column would be
+        // empty for nearly every task, and the text is long).
+        let waiting = run.tasks.compactMap { task in task.reason.map { "waiting: \(task.id): \($0)" } }
+        return block.render() + "\n\n" + table.render() + (waiting.isEmpty ? "" : "\n" + waiting.joined(separator: "\n"))
     }
 
     // MARK: DLQ and cluster

@@ -92,4 +92,96 @@ struct PlacementAPITests {
         running.state = "running"
         #expect(JobWaitReasons.annotate([running], cluster: cluster([])).first?.reason == nil)
     }
+
+    /// What the duty planner assigns now on `nodes` (run id → node): the placement is read from
+    /// the job's spec each round, so an edit reaches runs already queued.
+    static func placed(_ service: LocalSchedulerService, on nodes: [ExecutorCapacity]) async throws -> [String: String] {
+        try await service.replica.read(.stale) { state in
+            var result: [String: String] = [:]
+            for command in DutyPlanner.plan(state: state, now: startOfTest, executors: nodes, lost: [], maxAssignments: 10, nextRunID: { RunID("fire") }) {
+                if case .assignAttempt(let a) = command { result[a.runID.rawValue] = a.executor.rawValue }
+            }
+            return result
+        }
+    }
+
+    @Test("a queued job waiting for 'no node with gpu=true' is placed once PATCH edits its constraints; If-Match is honoured")
+    func editedConstraintsPlace() async throws {
+        let service = makeLocalService()
+        let plain = [ExecutorCapacity(id: "n1", slots: 2, isLeader: false, isReachable: true, labels: ["zone": "a"], isDraining: false)]
+        let members = ClusterResource(leader: "n1", term: 1, commitIndex: 1, nodes: [
+            ClusterNodeResource(id: "n1", role: "leader", api: "", raft: "", reachable: true, matchIndex: 0, slots: 2, busy: 0,
+                                labels: ["zone": "a"], draining: false),
+        ])
+        let queued = Mutex<JobResource?>(nil)
+        try await withAPI(service) { client in
+            let created = try await client.send(.post, "/api/jobs", json: #"{"name":"train","constraints":{"gpu":"true"},"max_per_node":1}"#)
+            let job = try created.decoded(JobResource.self)
+            queued.withLock { $0 = job }
+            #expect(job.state == "queued")
+            #expect(JobWaitReasons.annotate([job], cluster: members).first?.reason == "no node with gpu=true")
+            #expect(try await Self.placed(service, on: plain).isEmpty)
+
+            let stale = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"constraints":{"zone":"a"}}"#,
+                                              headers: [.init("If-Match")!: #""7""#])
+            #expect(stale.status == .preconditionFailed, "\(stale.text)")
+            let patched = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"constraints":{"zone":"a"}}"#,
+                                                headers: [.init("If-Match")!: #""1""#])
+            #expect(patched.status == .ok, "\(patched.text)")
+            let edited = try patched.decoded(JobResource.self)
+            #expect(edited.constraints == ["zone": "a"] && edited.maxPerNode == 1 && edited.version == 2,
+                    "constraints replaced whole, max_per_node kept")
+            #expect(JobWaitReasons.annotate([edited], cluster: members).first?.reason == nil)
+            #expect(Array(try await Self.placed(service, on: plain).values) == ["n1"], "the queued run goes to n1 now")
+
+            let limit = try await client.send(.patch, "/api/jobs/\(job.id)", json: #"{"max_per_node":3,"constraints":{}}"#)
+            #expect(limit.status == .ok, "\(limit.text)")
+            let unconstrained = try limit.decoded(JobResource.self)
+            #expect(unconstrained.constraints == nil && unconstrained.maxPerNode == 3, "{} removes every constraint")
+        }
+        #expect(queued.withLock { $0 } != nil)
+    }
+
+    @Test("a PATCH of constraints or max_per_node is checked as on submission (422 naming the field); a scheduled DAG's is refused",
+          arguments: [
+            (#""constraints":{"g pu":"true"}"#, "constraints.g pu"),
+            (#""constraints":{"gpu":""}"#, "constraints.gpu"),
+            (#""max_per_node":0"#, "max_per_node"),
+            (#""max_per_node":1025"#, "max_per_node"),
+            (#""max_per_node":1.5"#, "max_per_node"),
+          ])
+    func editValidates(_ fragment: String, _ field: String) async throws {
+        try await withAPI(makeLocalService()) { client in
+            let job = try await client.send(.post, "/api/jobs", json: #"{"name":"a","schedule":"0 * * * *"}"#).decoded(JobResource.self)
+            let patched = try await client.send(.patch, "/api/jobs/\(job.id)", json: "{" + fragment + "}")
+            #expect(patched.status == .unprocessableContent, "\(patched.text)")
+            #expect(patched.apiError?.field == field)
+            let dag = try await client.send(.post, "/api/dags", json: #"{"name":"d","schedule":"0 * * * *","tasks":[{"id":"a"}]}"#)
+            let dagJob = try dag.decoded(JobResource.self)
+            let refused = try await client.send(.patch, "/api/jobs/\(dagJob.id)", json: #"{"constraints":{"gpu":"true"}}"#)
+            #expect(refused.status == .unprocessableContent, "\(refused.text)")
+            #expect(refused.apiError?.field == "constraints")
+        }
+    }
+
+    @Test("a queued DAG task carries the reason a job would, from its own placement, in GET /api/dags/{id} and the list")
+    func dagTaskReasons() async throws {
+        try await withAPI(makeLocalService()) { client in
+            let body = #"{"name":"d","tasks":[{"id":"train","constraints":{"gpu":"true"}},{"id":"after","depends_on":["train"]}]}"#
+            let created = try await client.send(.post, "/api/dags", json: body)
+            #expect(created.status == .created, "\(created.text)")
+            let dag = try created.decoded(DAGRunResource.self)
+            let read = try await client.send(.get, "/api/dags/\(dag.id)").decoded(DAGRunResource.self)
+            let train = try #require(read.tasks.first { $0.id == "train" })
+            #expect(train.state == "queued")
+            // The local service is one node without labels: nothing carries gpu=true.
+            #expect(train.reason == "no node with gpu=true")
+            #expect(read.tasks.first { $0.id == "after" }?.reason == nil, "a pending task waits for its dependency, not a node")
+            let list = try await client.send(.get, "/api/dags").decoded(ListPage<DAGRunResource>.self)
+            #expect(list.items.first?.tasks.first { $0.id == "train" }?.reason == "no node with gpu=true")
+            let job = try await client.send(.post, "/api/jobs", json: #"{"name":"j","constraints":{"gpu":"true"}}"#).decoded(JobResource.self)
+            let jobRead = try await client.send(.get, "/api/jobs/\(job.id)").decoded(JobResource.self)
+            #expect(jobRead.reason == train.reason, "the same text as a job's")
+        }
+    }
 }

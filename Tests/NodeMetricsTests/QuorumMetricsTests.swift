@@ -22,6 +22,7 @@ struct QuorumMetricsTests {
             "quorum_quota_refusals_total": "counter", "quorum_pending_jobs": "gauge", "quorum_state_bytes": "gauge",
             "quorum_notifications_total": "counter", "quorum_notifications_pending": "gauge",
             "quorum_replica_digest_mismatch_total": "counter",
+            "quorum_node_draining": "gauge", "quorum_jobs_unplaceable": "gauge",
         ]
         #expect(scrape.types == expected)
         #expect(Dictionary(uniqueKeysWithValues: MetricNames.all.map { ($0.name, $0.type) }) == expected)
@@ -50,6 +51,26 @@ struct QuorumMetricsTests {
         #expect(scrape.value("quorum_quota_refusals_total", "quota=\"submissions_per_second_per_token\"") == 0)
         #expect(scrape.value("quorum_pending_jobs") == 7)
         #expect(scrape.value("quorum_state_bytes") == 12_345)
+    }
+
+    @Test("quorum_node_draining is 1 for a draining member, 0 for the others, and a removed member's series leaves; quorum_jobs_unplaceable holds the count")
+    func placementGauges() {
+        let metrics = QuorumMetrics()
+        #expect(Exposition(metrics.exposition()).value("quorum_jobs_unplaceable") == 0)
+        metrics.setDraining(byNode: ["n1": false, "n2": true, "n3": false])
+        metrics.setUnplaceable(4)
+        var scrape = Exposition(metrics.exposition())
+        #expect(scrape.value("quorum_node_draining", "node=\"n1\"") == 0)
+        #expect(scrape.value("quorum_node_draining", "node=\"n2\"") == 1)
+        #expect(scrape.value("quorum_node_draining", "node=\"n3\"") == 0)
+        #expect(scrape.value("quorum_jobs_unplaceable") == 4)
+        metrics.setDraining(byNode: ["n1": true, "n2": false])
+        metrics.setUnplaceable(0)
+        scrape = Exposition(metrics.exposition())
+        #expect(scrape.value("quorum_node_draining", "node=\"n1\"") == 1)
+        #expect(scrape.value("quorum_node_draining", "node=\"n2\"") == 0)
+        #expect(scrape.value("quorum_node_draining", "node=\"n3\"") == nil, "n3 was removed")
+        #expect(scrape.value("quorum_jobs_unplaceable") == 0)
     }
 
     @Test("families are sorted by name, each TYPE before its samples, each declared once")

@@ -34,9 +34,34 @@ struct EditCommandTests {
 
             let nothing = try await QuorumBinary.runAsync(["edit", job.id, "--server", url])
             #expect(nothing.exitCode == 2)
-            let placement = try await QuorumBinary.runAsync(["edit", job.id, "--constraint", "gpu=true", "--server", url])
-            #expect(placement.exitCode == 2)
-            #expect(placement.standardError.contains("--constraint"), "\(placement.standardError)")
+            let name = try await QuorumBinary.runAsync(["edit", job.id, "--name", "other", "--server", url])
+            #expect(name.exitCode == 2)
+            #expect(name.standardError.contains("--name"), "\(name.standardError)")
+        }
+    }
+
+    @Test("`quorum edit --constraint --max-per-node` replaces the placement; --no-constraints removes the constraints, keeping the limit")
+    func editPlacement() async throws {
+        let service = TestAPIServer.makeService()
+        let job = try await service.submitJob(JobSubmission(name: "gpu", schedule: "0 * * * *", constraints: ["gpu": "true"]),
+                                              idempotency: nil).value
+        try await TestAPIServer.withServer(service) { url in
+            let edit = try await QuorumBinary.runAsync(["edit", job.id, "--constraint", "zone=a", "--max-per-node", "2",
+                                                        "--if-match", "1", "--server", url])
+            #expect(edit.exitCode == 0, "\(edit.standardError)")
+            var edited = try await service.job(job.id, consistency: .linearizable)
+            #expect(edited.constraints == ["zone": "a"] && edited.maxPerNode == 2 && edited.version == 2)
+
+            let cleared = try await QuorumBinary.runAsync(["edit", job.id, "--no-constraints", "--server", url])
+            #expect(cleared.exitCode == 0, "\(cleared.standardError)")
+            edited = try await service.job(job.id, consistency: .linearizable)
+            #expect(edited.constraints == nil && edited.maxPerNode == 2)
+
+            let both = try await QuorumBinary.runAsync(["edit", job.id, "--no-constraints", "--constraint", "a=b", "--server", url])
+            #expect(both.exitCode == 2)
+            let bad = try await QuorumBinary.runAsync(["edit", job.id, "--max-per-node", "0", "--server", url])
+            #expect(bad.exitCode == 2, "\(bad.standardOutput)")
+            #expect(bad.standardError.contains("max_per_node"), "\(bad.standardError)")
         }
     }
 

@@ -126,6 +126,58 @@ struct MembershipDirectoryTests {
         #expect(cluster[n3].lastLogIndex == removal.index, "never an entry after its removal")
     }
 
+    @Test("a removed follower behind the leader's snapshot gets the snapshot, then appends through its removal, never beyond")
+    func farewellAfterCompaction() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3]) { $0.snapshotChunkBytes = 4 }
+        cluster.elect(n1)
+        _ = try cluster.propose(n1, "a")
+        cluster.stabilize()
+        cluster.cutLinks = [[n1, n3]]
+        for index in 0..<10 { _ = try cluster.propose(n1, "e\(index)") }
+        cluster.stabilize()
+        // The leader compacts past everything n3 has: its farewell needs the snapshot.
+        try cluster.takeSnapshot(n1, through: cluster[n1].commitIndex, data: Array("image-before-removal".utf8))
+        var leader = cluster[n1]
+        let removal = try leader.proposeMembershipChange(.remove(n3))
+        cluster.nodes[n1] = leader
+        cluster.perform(removal.actions, on: n1)
+        cluster.stabilize()
+        #expect(!cluster[n3].membership.removed.contains(n3))
+        cluster.cutLinks = []
+        cluster.tick(n1, times: cluster[n1].config.heartbeatTicks)
+        cluster.stabilize()
+        #expect(cluster[n3].membership.removed.contains(n3), "n3 at \(cluster[n3].lastLogIndex) of \(removal.index)")
+        #expect(cluster[n3].lastLogIndex == removal.index, "never an entry after its removal")
+    }
+
+    @Test("a removed follower whose removal was compacted into the leader's snapshot learns it from that snapshot")
+    func farewellThroughSnapshot() throws {
+        var cluster = TestCluster(voters: [n1, n2, n3]) { $0.snapshotChunkBytes = 4 }
+        cluster.elect(n1)
+        _ = try cluster.propose(n1, "a")
+        cluster.stabilize()
+        cluster.cutLinks = [[n1, n3]]
+        for index in 0..<5 { _ = try cluster.propose(n1, "e\(index)") }
+        var leader = cluster[n1]
+        let removal = try leader.proposeMembershipChange(.remove(n3))
+        cluster.nodes[n1] = leader
+        cluster.perform(removal.actions, on: n1)
+        cluster.stabilize()
+        _ = try cluster.propose(n1, "after")
+        cluster.stabilize()
+        // The removing entry is compacted: only a snapshot can tell n3.
+        try cluster.takeSnapshot(n1, through: cluster[n1].commitIndex, data: Array("image-with-the-removal".utf8))
+        #expect(cluster[n1].snapshotMetadata?.membership.removed.contains(n3) == true)
+        #expect(!cluster[n3].membership.removed.contains(n3))
+        cluster.cutLinks = []
+        for _ in 0..<2 {
+            cluster.tick(n1, times: cluster[n1].config.heartbeatTicks)
+            cluster.stabilize()
+        }
+        #expect(cluster[n3].membership.removed.contains(n3), "n3: \(cluster[n3].membership) at \(cluster[n3].lastLogIndex)")
+        #expect(cluster[n3].membership.voters == [n1, n2])
+    }
+
     @Test("a lost farewell is repeated with the next heartbeats; a busy follower's farewell continues after the appends in flight")
     func farewellRepeatedAndPipelined() throws {
         var cluster = TestCluster(voters: [n1, n2, n3])

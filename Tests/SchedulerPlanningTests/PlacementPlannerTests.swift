@@ -132,4 +132,20 @@ struct PlacementPlannerTests {
         #expect(NodeLabelRules.problem(labels: many)?.message == "at most 16 labels, got 17")
         #expect(NodeLabelRules.problem(labels: ["ok": "1", "bad key": "2"])?.key == "bad key")
     }
+
+    @Test("quorum_jobs_unplaceable counts queued runs no live, undrained node with slots matches; a full node is load, not placement")
+    func unplaceableCount() {
+        let state = state([("train", gpu), ("plain", .none), ("zone", Placement(constraints: [KeyValue("zone", "b")]))])
+        func reasonNode(_ id: String, labels: [String: String] = [:], draining: Bool = false, reachable: Bool = true,
+                        slots: Int = 2, busy: Int = 0) -> PlacementReason.Node {
+            PlacementReason.Node(id: id, labels: labels, isDraining: draining, isReachable: reachable, slots: slots, busy: busy)
+        }
+        #expect(UnplaceableRuns.count(in: state, nodes: [reasonNode("n1")]) == 2, "gpu and zone match no node")
+        #expect(UnplaceableRuns.count(in: state, nodes: [reasonNode("n1"), reasonNode("n2", labels: ["gpu": "true"], busy: 2)]) == 1,
+                "a full GPU node still places the GPU run once a slot frees")
+        #expect(UnplaceableRuns.count(in: state, nodes: [reasonNode("n1"), reasonNode("n2", labels: ["gpu": "true"], draining: true)]) == 2)
+        #expect(UnplaceableRuns.count(in: state, nodes: [reasonNode("n1"), reasonNode("n2", labels: ["gpu": "true"], reachable: false)]) == 2)
+        #expect(UnplaceableRuns.count(in: state, nodes: [reasonNode("n1", draining: true)]) == 3, "every node draining: nothing places")
+        #expect(UnplaceableRuns.count(in: state, nodes: [reasonNode("n1")], limit: 1) == 1, "only the first runs in queue order are examined")
+    }
 }

@@ -37,6 +37,10 @@ public enum EditPlanner {
             if patch.timeoutSeconds != nil {
                 throw .invalid(field: "timeout_seconds", "a scheduled DAG's timeouts are per task and cannot be edited; submit the DAG again")
             }
+            if patch.changesPlacement {
+                throw .invalid(field: patch.constraints != nil ? "constraints" : "max_per_node",
+                               "a scheduled DAG's placements are per task and cannot be edited; submit the DAG again")
+            }
         }
         let priority = try SubmissionPlanner.integer(patch.priority, field: "priority") ?? old.priority
         var task = old.task
@@ -61,12 +65,26 @@ public enum EditPlanner {
             : try SubmissionPlanner.concurrency(patch.concurrency, field: "concurrency")
         let misfire = patch.misfire == nil ? old.misfire : try SubmissionPlanner.misfire(patch.misfire, field: "misfire")
         let notify = try patch.notify.map { bodies throws(APIError) in try NotifyRulePlanner.rules(bodies) } ?? old.notify
+        let placement = try placement(patch, old: old.placement)
         let spec = JobSpec(name: old.name, schedule: schedule, runAt: old.runAt, priority: priority, task: task, dag: old.dag,
                            retry: retry, timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire,
                            startingDeadlineMs: old.startingDeadlineMs, labels: labels, retentionMs: old.retentionMs,
-                           historyLimit: old.historyLimit, placement: old.placement, notify: notify)
+                           historyLimit: old.historyLimit, placement: placement, notify: notify)
         return PlannedEdit(edit: EditJob(jobID: job.id, spec: spec, expectedVersion: job.version, nextFireAt: nextFire),
                            reschedules: nextFire != nil)
+    }
+
+    /// The placement after `patch`: `constraints` given replace the stored ones whole (`{}` none),
+    /// `max_per_node` given replaces the stored limit; each left out is kept. Checked exactly as
+    /// on submission (``SubmissionPlanner/placement(_:_:fieldPrefix:inheriting:)``), so the
+    /// same 422 names the same field. The runs already queued are placed by the new one from the
+    /// next duty round on: the planner reads a run's placement from its job's spec.
+    static func placement(_ patch: JobPatch, old: Placement) throws(APIError) -> Placement {
+        guard patch.changesPlacement else { return old }
+        let constraints = patch.constraints
+            ?? Dictionary(old.constraints.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        let maxPerNode = patch.maxPerNode ?? old.maxPerNode.map { .integer(Int64($0)) }
+        return try SubmissionPlanner.placement(constraints, maxPerNode, fieldPrefix: "")
     }
 
     /// `task` with every ``ResourceMapper/redactedSecret`` value of `env` (shell) or `headers`

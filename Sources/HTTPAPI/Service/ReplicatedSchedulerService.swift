@@ -243,15 +243,18 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
             throw .invalid(field: "state", "unknown DAG state '\(FieldProblem.shortened(other))'; use running, succeeded, failed or cancelled")
         }
         let cursor = try JobLister.cursor(query.cursor)
-        return try await replica.read(consistency) { state in
+        var page = try await replica.read(consistency) { state in
             let page = state.listDAGRuns(state: filter, limit: query.limit, cursor: cursor)
             return ListPage(items: page.items.map { ResourceMapper.dagRun($0, in: state) }, nextCursor: page.nextCursor)
         }
+        page.items = await withWaitReasons(page.items)
+        return page
     }
 
-    /// A DAG run.
+    /// A DAG run, each queued task with its `reason`.
     public func dagRun(_ id: String, consistency: ReadConsistency) async throws(APIError) -> DAGRunResource {
-        try await dagResource(id, consistency)
+        let dag = try await dagResource(id, consistency)
+        return await withWaitReasons([dag]).first ?? dag
     }
 
     /// Cancels a DAG run.
@@ -345,6 +348,14 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
             }) ?? [:]
         }
         return JobWaitReasons.annotate(jobs, cluster: cluster, running: running)
+    }
+
+    /// `dags` with each queued task's `reason` (``JobWaitReasons``); unchanged when no task is
+    /// queued or the cluster view is unavailable.
+    private func withWaitReasons(_ dags: [DAGRunResource]) async -> [DAGRunResource] {
+        guard JobWaitReasons.needsCluster(dags), let cluster = try? await replica.cluster() else { return dags }
+        let nodes = JobWaitReasons.nodes(cluster)
+        return (try? await replica.read(.stale) { state throws(APIError) in JobWaitReasons.annotate(dags, nodes: nodes, in: state) }) ?? dags
     }
 
     private func jobResource(_ id: String, _ consistency: ReadConsistency = .stale) async throws(APIError) -> JobResource {

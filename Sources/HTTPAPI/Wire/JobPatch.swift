@@ -1,6 +1,6 @@
 /// The body of `PATCH /api/jobs/{id}`: the fields to change, exactly as the user wrote them.
 /// A field left out (or null) keeps its stored value; a field given replaces it whole (a `task`,
-/// a `retry` object, the `labels` map). Decoding checks only the shape (unknown fields are
+/// a `retry` object, the `labels` map, the `constraints` map). Decoding checks only the shape (unknown fields are
 /// `bad_request`, like a submission); ``EditPlanner`` checks the values and names the field.
 public struct JobPatch: Codable, Hashable, Sendable {
     /// Cron only: the new expression.
@@ -23,18 +23,25 @@ public struct JobPatch: Codable, Hashable, Sendable {
     public var misfire: String?
     /// The new `notify` rules (the whole list; `[]` removes every rule).
     public var notify: [NotifyRuleBody]?
+    /// The new placement constraints (the whole map; `{}` removes every constraint).
+    public var constraints: [String: String]?
+    /// The new per-node limit of the job's attempts (1–1024). There is no value that removes a
+    /// limit: null keeps it, as for every field; 1024, the most slots a node has, limits nothing.
+    public var maxPerNode: WireNumber?
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case schedule, timezone, priority, retry
         case timeoutSeconds = "timeout_seconds"
-        case task, labels, concurrency, misfire, notify
+        case task, labels, concurrency, misfire, notify, constraints
+        case maxPerNode = "max_per_node"
     }
 
     /// A patch (every field optional, as in JSON).
     public init(schedule: String? = nil, timezone: String? = nil, priority: WireNumber? = nil, retry: RetryBody? = nil,
                 timeoutSeconds: WireNumber? = nil, task: TaskBody? = nil, labels: [String: String]? = nil,
-                concurrency: String? = nil, misfire: String? = nil, notify: [NotifyRuleBody]? = nil) {
+                concurrency: String? = nil, misfire: String? = nil, notify: [NotifyRuleBody]? = nil,
+                constraints: [String: String]? = nil, maxPerNode: WireNumber? = nil) {
         self.schedule = schedule
         self.timezone = timezone
         self.priority = priority
@@ -45,6 +52,8 @@ public struct JobPatch: Codable, Hashable, Sendable {
         self.concurrency = concurrency
         self.misfire = misfire
         self.notify = notify
+        self.constraints = constraints
+        self.maxPerNode = maxPerNode
     }
 
     /// Decodes strictly: unknown fields are rejected.
@@ -61,7 +70,12 @@ public struct JobPatch: Codable, Hashable, Sendable {
         concurrency = try c.decodeIfPresent(String.self, forKey: .concurrency)
         misfire = try c.decodeIfPresent(String.self, forKey: .misfire)
         notify = try c.decodeIfPresent([NotifyRuleBody].self, forKey: .notify)
+        constraints = try c.decodeIfPresent([String: String].self, forKey: .constraints)
+        maxPerNode = try c.decodeIfPresent(WireNumber.self, forKey: .maxPerNode)
     }
+
+    /// Whether the patch changes where the job's attempts may run (`constraints`, `max_per_node`).
+    public var changesPlacement: Bool { constraints != nil || maxPerNode != nil }
 
     /// Whether the patch changes when a cron job fires (the leader then stamps a new next fire).
     public var reschedules: Bool { schedule != nil || timezone != nil }

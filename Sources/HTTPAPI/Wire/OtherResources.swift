@@ -49,6 +49,9 @@ public struct DAGTaskResource: Codable, Hashable, Sendable {
     @ExplicitNull public var tries: Int?
     /// Its attempts that ended lost without spending a try (as a job's `lost_attempts`).
     @ExplicitNull public var lostAttempts: Int?
+    /// Why a `queued` task waits for a node (as a job's ``JobResource/reason``); absent when
+    /// some node may take it, or the task is not queued. Computed when read, never replicated.
+    public var reason: String? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -60,6 +63,7 @@ public struct DAGTaskResource: Codable, Hashable, Sendable {
         case runId = "run_id"
         case tries
         case lostAttempts = "lost_attempts"
+        case reason
     }
 }
 
