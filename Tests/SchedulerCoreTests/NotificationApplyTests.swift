@@ -76,7 +76,7 @@ struct NotificationApplyTests {
         #expect(a.snapshot() == b.snapshot())
         let restored = try SchedulerState(snapshot: a.snapshot())
         #expect(restored.notifications == a.notifications && restored.notificationSettings == a.notificationSettings)
-        #expect(a.snapshot()[4] == SchedulerSnapshot.version)
+        #expect(a.snapshot()[4] == SchedulerSnapshot.versionWithNotifications)
     }
 
     @Test("outcomes: retry moves next_attempt_at and tries, delivered settles once; a late outcome changes nothing")
