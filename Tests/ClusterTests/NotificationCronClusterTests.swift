@@ -25,10 +25,10 @@ struct NotificationCronClusterTests {
         var attempt: Int?
     }
 
-    /// `GET /api/notifications` items.
+    /// `GET /api/notifications` items (the test client decodes snake_case keys into camelCase).
     struct Listed: Decodable {
         struct Item: Decodable {
-            var event_id: String
+            var eventId: String
             var type: String
             var state: String
         }
@@ -96,7 +96,7 @@ struct NotificationCronClusterTests {
                 for node in cluster.ids {
                     try await eventually("both delivered on \(node)", timeout: .seconds(15), poll: .milliseconds(100)) { () -> Bool? in
                         let listed = try await cluster.api(node).get("/api/notifications?state=delivered").expect(200, as: Listed.self).items
-                        let ids = Set(listed.map(\.event_id))
+                        let ids = Set(listed.map(\.eventId))
                         return ids.contains(missedPayload.event_id) && ids.contains(overlapPayload.event_id) ? true : nil
                     }
                 }
