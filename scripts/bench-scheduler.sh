@@ -5,6 +5,8 @@
 # Usage: scripts/bench-scheduler.sh [JOBS] [THROUGHPUT_JOBS]   (defaults 1000000 200000)
 #        scripts/bench-scheduler.sh --views [JOBS...]          (reads: label-index pages and the
 #                                                              cost of a held view; default 100000 1000000)
+#        scripts/bench-scheduler.sh --notifications [N...]     (the leader's notification round and the
+#                                                              derivation with N pending; default 0 10000 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product SchedulerBenchmark
@@ -12,6 +14,13 @@ if [ "${1:-}" = "--views" ]; then
   shift
   for n in "${@:-100000 1000000}"; do
     for m in $n; do .build/release/SchedulerBenchmark --jobs 0 --throughput-jobs 0 --view-jobs "$m"; done
+  done
+  exit 0
+fi
+if [ "${1:-}" = "--notifications" ]; then
+  shift
+  for n in "${@:-0 10000 100000}"; do
+    for m in $n; do .build/release/SchedulerBenchmark --jobs 0 --throughput-jobs 0 --notification-pending "$m"; done
   done
   exit 0
 fi

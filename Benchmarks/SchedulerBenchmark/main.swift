@@ -4,6 +4,12 @@
 //   SchedulerBenchmark [--jobs N] [--throughput-jobs N]
 //   SchedulerBenchmark --jobs 0 --throughput-jobs 0 --retention-minutes M [--retention-seconds S] [--rate R] [--tail-bytes B]
 //   SchedulerBenchmark --jobs 0 --throughput-jobs 0 --view-jobs N
+//   SchedulerBenchmark --jobs 0 --throughput-jobs 0 --notification-pending N
+//
+// The notification mode (scripts/bench-scheduler.sh --notifications) builds a state holding N
+// pending notifications (N dead once jobs with a `dead` webhook rule) and prints what the
+// leader's duty round costs on it — the due ones (at most 32), the next due time, and applying
+// that round's outcome entry — and what deriving one notification on apply costs (issue #17).
 //
 // The view mode (scripts/bench-scheduler.sh --views) holds N labelled once jobs and prints the
 // cost of a two-label `listJobs` page through the label index, then what a reader holding an
@@ -278,4 +284,59 @@ if viewJobs > 0 {
     print(String(format: "apply with a fresh view taken before each one: wall p50 %.1f µs, p99 %.1f µs, max %.1f µs; CPU p50 %.1f µs, p99 %.1f µs",
                  percentile(fresh, 0.5) * 1e6, percentile(fresh, 0.99) * 1e6, (fresh.max() ?? 0) * 1e6,
                  percentile(freshCPU, 0.5) * 1e6, percentile(freshCPU, 0.99) * 1e6))
+}
+
+// 7. Notifications (issue #17): the leader's round and the derivation on apply, with N pending.
+let notificationPending = argument("--notification-pending", default: -1)
+if notificationPending >= 0 {
+    var state = SchedulerState()
+    var events: [SchedulerEvent] = []
+    var index: UInt64 = 0
+    var clock = start
+    func apply(_ command: Command) {
+        events.removeAll(keepingCapacity: true)
+        index += 1
+        clock = clock.adding(milliseconds: 1)
+        state.apply(command, at: clock, index: index, into: &events)
+    }
+    let rule = NotificationRule(on: [.dead], webhook: "https://hooks.example.com/q")
+    apply(.notificationSettings(NotificationSettings(maxPending: max(1, notificationPending + 10_000))))
+    /// Submits, assigns and fails once job `i` (its one attempt): one `dead` notification.
+    func deadJob(_ i: Int) -> [Command] {
+        let job = JobID("job-\(i)"), run = RunID("run-\(i)")
+        return [
+            .submitJob(SubmitJob(jobID: job, spec: JobSpec(name: "job-\(i)", task: .noop, retry: RetryPolicy(maxAttempts: 1, jitter: false),
+                                                          notify: [rule]), runID: run)),
+            .assignAttempt(AssignAttempt(runID: run, executor: "n1", attempt: 1, deadline: clock.adding(milliseconds: 3_600_000))),
+            .finishAttempt(FinishAttempt(runID: run, attempt: 1, report: AttemptReport(outcome: .failed, exitCode: 1, outputTail: "", error: "exit 1"))),
+        ]
+    }
+    for i in 0..<notificationPending { deadJob(i).forEach(apply) }
+    precondition(state.notifications.pending.count == notificationPending, "expected \(notificationPending) pending")
+    func percentile(_ xs: [Double], _ p: Double) -> Double {
+        let sorted = xs.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+    // A round: the due ones (as NotificationDuty asks: 32), the next due time, then the outcome
+    // entry for them (each retried 10 s later, so the pending count stays the same).
+    var roundCPU: [Double] = []
+    var outcomeCPU: [Double] = []
+    for _ in 0..<200 {
+        let ((due, _), _, cpu) = measure { (state.notifications.due(at: clock, limit: 32), state.notifications.nextDueAt) }
+        roundCPU.append(cpu)
+        let outcomes = due.map { NotificationOutcome.retry($0.key, tries: $0.tries + 1, nextAttemptAt: clock.adding(milliseconds: 10_000), error: "HTTP 503") }
+        outcomeCPU.append(measure { apply(.notificationOutcomes(outcomes)) }.2)
+    }
+    // Derivation: the finish entry of a job that dies, deriving one notification.
+    var deriveCPU: [Double] = []
+    for k in 0..<500 {
+        let commands = deadJob(notificationPending + k)
+        commands.dropLast().forEach(apply)
+        deriveCPU.append(measure { apply(commands[commands.count - 1]) }.2)
+    }
+    print(String(format: "%d pending notifications: round (due 32 + next due) CPU p50 %.1f µs, p99 %.1f µs; outcome entry (32 retries) p50 %.1f µs, p99 %.1f µs; "
+                 + "deriving one on apply (the finish entry) p50 %.1f µs, p99 %.1f µs",
+                 notificationPending, percentile(roundCPU, 0.5) * 1e6, percentile(roundCPU, 0.99) * 1e6,
+                 percentile(outcomeCPU, 0.5) * 1e6, percentile(outcomeCPU, 0.99) * 1e6,
+                 percentile(deriveCPU, 0.5) * 1e6, percentile(deriveCPU, 0.99) * 1e6))
 }

@@ -106,6 +106,14 @@ public struct LeaderSide: Sendable {
         peer == id ? replicaCheck.clearLeader() != nil : replicaCheck.clear(peer) != nil
     }
 
+    /// The members' formats as the applied state records them
+    /// (``SchedulerCore/SchedulerState/memberFormats``): a member not heard from since this node
+    /// took office counts as its record (``MemberBuilds/version(of:)``). The shell passes them
+    /// before each duty round.
+    public mutating func recordMemberFormats(_ formats: [String: UInt32]) {
+        if formats != memberBuilds.recorded.reduce(into: [:], { $0[$1.key.rawValue] = $1.value }) { memberBuilds.record(formats) }
+    }
+
     /// A legacy ping from `peer` (a build before lease probes): its build is the baseline format.
     public mutating func legacyPing(from peer: Raft.NodeID, at now: MonotonicTime) {
         memberBuilds.legacyPing(from: peer, at: now)
@@ -191,8 +199,11 @@ public struct LeaderSide: Sendable {
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
         let members = settings.slots.filter { $0.value > 0 }.keys.map { Raft.NodeID($0.rawValue) }
+        let everyMember = settings.voters.union(members)
         return DutyRound(executors: capacities, lost: lost, format: memberBuilds.commonFormat(members: members, self: id),
-                         settings: settings)
+                         settings: settings,
+                         memberFormats: memberBuilds.commonFormat(members: everyMember, self: id) >= CommandCodec.memberFormatRecords
+                             ? memberBuilds.reported(self: id) : [:])
     }
 }
 
@@ -207,6 +218,17 @@ public struct DutyRound: Sendable {
     public let format: UInt32
     /// Limits of a round.
     public let settings: NodeCore.Settings
+    /// What members reported this term (and this node's own build), by node id, when every
+    /// member can decode a record of it (``SchedulerCore/CommandCodec/memberFormatRecords``);
+    /// empty otherwise.
+    public let memberFormats: [String: UInt32]
+
+    /// The record of members' formats to propose this round, if any member reported more than
+    /// the state records (docs/upgrades.md, "Recorded builds").
+    public func memberFormatRecord(state: SchedulerState) -> Command? {
+        let records = state.memberFormatsToRecord(memberFormats)
+        return records.isEmpty ? nil : .recordMemberFormats(records)
+    }
 
     /// What to propose, as entries in order (one unless the round's commands are over
     /// `max_entry_bytes` once encoded), stamped `stamp`; empty when nothing is due.

@@ -10,9 +10,11 @@ import SchedulerCore
 /// - ``SchedulerCore/CommandCodec/baselineFormatVersion`` (1) if it sends only legacy pings (a
 ///   build before probes) — a ping is ignored while the member's probes are fresh, because this
 ///   build sends pings next to its probes when the leader is slow to answer;
-/// - the baseline too if it was never heard from since this node took office (``forgetAll()``):
-///   a member that is down may come back running any build, and the baseline is what every
-///   build applies.
+/// - if it was never heard from since this node took office (``forgetAll()``), the format
+///   recorded for it in the replicated state (``SchedulerCore/SchedulerState/memberFormats``,
+///   ``record(_:)``): a node refuses to start a build below its own record, so a member that is
+///   down comes back running at least that. Without a record, the baseline: such a member may
+///   come back running any build, and the baseline is what every build applies.
 public struct MemberBuilds: Sendable {
     private struct Report: Sendable {
         var version: UInt32
@@ -20,6 +22,8 @@ public struct MemberBuilds: Sendable {
     }
 
     private var reports: [Raft.NodeID: Report] = [:]
+    /// The replicated records (``SchedulerCore/SchedulerState/memberFormats``); kept through ``forgetAll()``.
+    public private(set) var recorded: [Raft.NodeID: UInt32] = [:]
     /// A ping does not lower a member whose last probe is at most this old.
     public let probeFreshness: Duration
 
@@ -38,11 +42,26 @@ public struct MemberBuilds: Sendable {
     }
 
     /// Forgets every report (this node just took office: what it heard before may be stale).
+    /// The replicated records stay.
     public mutating func forgetAll() { reports.removeAll() }
 
-    /// The version `peer` counts as (the baseline when unknown).
+    /// The members' formats as the applied state records them (``SchedulerCore/SchedulerState/memberFormats``).
+    public mutating func record(_ formats: [String: UInt32]) {
+        recorded = Dictionary(uniqueKeysWithValues: formats.map { (Raft.NodeID($0.key), $0.value) })
+    }
+
+    /// The version `peer` counts as: its report, else its record, else the baseline.
     public func version(of peer: Raft.NodeID) -> UInt32 {
-        reports[peer]?.version ?? CommandCodec.baselineFormatVersion
+        reports[peer]?.version ?? max(CommandCodec.baselineFormatVersion, recorded[peer] ?? 0)
+    }
+
+    /// What members reported since this node took office, by node id, with this node's own build:
+    /// what the leader records once every member can decode the record
+    /// (``SchedulerCore/Command/recordMemberFormats(_:)``).
+    public func reported(self selfID: Raft.NodeID) -> [String: UInt32] {
+        var result = Dictionary(uniqueKeysWithValues: reports.map { ($0.key.rawValue, $0.value.version) })
+        result[selfID.rawValue] = CommandCodec.buildFormatVersion
+        return result
     }
 
     /// The highest format every one of `members` (and this build) can apply: what the leader
@@ -97,7 +116,9 @@ public struct FormatGateRefusal: Error, Hashable, Sendable, CustomStringConverti
     /// Names the members, their versions and what to do.
     public var message: String {
         let names = lagging.map { member in
-            "\(member.id) (\(member.reported ? "format \(member.version)" : "not heard from yet, counted as format \(member.version)"))"
+            let recorded = member.version > CommandCodec.baselineFormatVersion ? ", its recorded build" : ""
+            let shown = member.reported ? "format \(member.version)" : "not heard from yet, counted as format \(member.version)\(recorded)"
+            return "\(member.id) (\(shown))"
         }.joined(separator: ", ")
         return "upgrade in progress: this write needs command format \(required), and these members run an older build: "
             + "\(names); nothing was written — finish upgrading them (or wait for them to report), then retry"

@@ -234,9 +234,11 @@ public struct NodeCore: Sendable {
     /// makes fresh run ids for cron fires.
     public mutating func leaderTick(at now: MonotonicTime, wallClock: Timestamp, commitIndex: Raft.LogIndex,
                                     nextRunID: () -> RunID) -> [Directive] {
+        leader.recordMemberFormats(state.memberFormats)
         guard let round = leader.dutyRound(at: now, commitIndex: commitIndex) else { return [] }
         let stamp = leader.stamp(at: now, wallClock: wallClock).stamp
         var directives: [Directive] = round.entries(state: state, stamp: stamp, nextRunID: nextRunID).map { .propose($0, at: stamp) }
+        if let record = round.memberFormatRecord(state: state) { directives.append(.propose(record, at: stamp)) }
         let notifications = round.notifications(state: state, stamp: stamp, inFlight: [])
         if let settings = notifications.settings { directives.append(.propose(settings, at: stamp)) }
         if !notifications.deliveries.isEmpty { directives.append(.deliver(notifications.deliveries)) }

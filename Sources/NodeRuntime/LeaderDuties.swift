@@ -94,17 +94,28 @@ final class LeaderDuties: Sendable {
     }
 
     private func round(commitIndex: Raft.LogIndex) async {
+        // The recorded builds first: a member that is down counts as its record (MemberBuilds).
+        link.recordMemberFormats(await stateMachine.read { $0.memberFormats })
         guard let round = link.dutyRound(commitIndex: commitIndex) else { return }
         let now = clock()
         let ids = self.ids
         let inFlight = await courier?.keysInFlight() ?? []
-        let (entries, notifications, nextDue) = await stateMachine.read { state in
+        let (entries, notifications, nextDue, record) = await stateMachine.read { state in
             (round.entries(state: state, stamp: now, nextRunID: { ids.next() }),
              round.notifications(state: state, stamp: now, inFlight: inFlight),
              // A notification's retry is due work too: wake for whichever comes first.
-             [state.nextDueInstant, state.notifications.nextDueAt].compactMap { $0 }.min())
+             [state.nextDueInstant, state.notifications.nextDueAt].compactMap { $0 }.min(),
+             round.memberFormatRecord(state: state))
         }
         armDueTimer(at: nextDue, now: now)
+        if let record {
+            do {
+                _ = try await driver.propose(CommandCodec.encode(record, at: clock()))
+                logger.info("recorded members' builds in the replicated state", metadata: ["record": "\(record)"])
+            } catch {
+                logger.debug("member build record not applied", metadata: ["error": "\(error)"])
+            }
+        }
         if let settings = notifications.settings {
             do {
                 _ = try await driver.propose(CommandCodec.encode(settings, at: clock()))

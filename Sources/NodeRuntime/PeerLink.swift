@@ -203,6 +203,11 @@ final class PeerLink: PeerMessenger, Sendable {
         state.withLock { $0.leader.leadership(since: since) }
     }
 
+    /// Leader side: the members' formats the applied state records (``LeaderSide/recordMemberFormats(_:)``).
+    func recordMemberFormats(_ formats: [String: UInt32]) {
+        state.withLock { $0.leader.recordMemberFormats(formats) }
+    }
+
     /// Leader side: the build format versions members reported this term.
     func memberBuilds() -> MemberBuilds {
         state.withLock { $0.leader.memberBuilds }

@@ -132,6 +132,14 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
                             metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
             throw failure
         }
+        try refuseDowngrade()
+    }
+
+    /// Stops the node when the state records a newer build for it than this one (``BuildBelowRecord``).
+    private func refuseDowngrade() throws {
+        guard let refusal = BuildBelowRecord.check(state, node: executorID.rawValue) else { return }
+        logger.critical("stopping: \(refusal)")
+        throw refusal
     }
 
     /// Applies `entries` to `state` — the actor's own state, passed `inout` so that every read
@@ -230,6 +238,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: []))
         published.publish(state, through: index)
         resumeWaiters(through: index)
+        try refuseDowngrade()
     }
 
     // MARK: Queries

@@ -68,12 +68,15 @@ struct BinaryHeap<Element: Comparable & Sendable>: Sendable {
 
     /// The first `k` live elements in order, without modifying the heap: a best-first walk
     /// of the heap tree with a small frontier heap. O((k + stale) log(k + stale)).
-    func smallest(_ k: Int, where isLive: (Element) -> Bool) -> [Element] {
+    /// `until` (monotone, like ``prefix(while:)``'s negation) stops the walk at the first element
+    /// it holds for: "the ones due by now" reads only those.
+    func smallest(_ k: Int, where isLive: (Element) -> Bool, until isPast: (Element) -> Bool = { _ in false }) -> [Element] {
         guard k > 0, !storage.isEmpty else { return [] }
         var result: [Element] = []
         var frontier = BinaryHeap<IndexedEntry>()
         frontier.push(IndexedEntry(element: storage[0], index: 0))
         while result.count < k, let top = frontier.popFirst() {
+            if isPast(top.element) { break }
             if isLive(top.element) { result.append(top.element) }
             let l = 2 * top.index + 1
             if l < storage.count { frontier.push(IndexedEntry(element: storage[l], index: l)) }

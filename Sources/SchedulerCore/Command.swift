@@ -46,6 +46,10 @@ public indirect enum Command: Hashable, Sendable {
     /// The leader's delivery outcomes of one round (delivered, failed after N tries, or retry at
     /// a time): outcomes, not each try. Needs command format ``CommandCodec/notifications``.
     case notificationOutcomes([NotificationOutcome])
+    /// The leader records the command format members reported (``MemberFormat``), so that a
+    /// later leader counts a member it has not heard from (one that is down) as at least that
+    /// rather than as the oldest build. Needs command format ``CommandCodec/memberFormatRecords``.
+    case recordMemberFormats([MemberFormat])
 }
 
 /// A command with the proposer's clock reading; the unit the log carries.
@@ -112,9 +116,14 @@ public struct SubmitDAG: Hashable, Sendable {
     /// How the task run ids are spelled: ``TaskRunIDStyle/dot`` for new commands; entries
     /// written before URL-safe ids decode as ``TaskRunIDStyle/slash``.
     public var taskRunIDStyle: TaskRunIDStyle
+    /// Who is told about this DAG run's events (`dag_succeeded`, `dag_failed`, its tasks' run
+    /// events), beside the cluster's `[notify]` defaults. A submit with rules is encoded under
+    /// entry tag 30 and needs ``CommandCodec/dagNotifyRules``.
+    public var notify: [NotificationRule]
     /// A DAG submit.
     public init(dagRunID: DAGRunID, spec: DAGSpec, retentionMs: Int64 = JobSpec.defaultRetentionMs,
-                idempotency: IdempotencyStamp? = nil, taskRunIDStyle: TaskRunIDStyle = .dot) {
+                idempotency: IdempotencyStamp? = nil, taskRunIDStyle: TaskRunIDStyle = .dot, notify: [NotificationRule] = []) {
+        self.notify = notify
         self.dagRunID = dagRunID
         self.spec = spec
         self.retentionMs = retentionMs

@@ -36,6 +36,11 @@ import BinaryCoding
 /// in that layout. Only specs with rules are written so; both need command format 10
 /// (``CommandCodec/notifyRules``). Tag 26 is the leader's notification settings, tag 27 its
 /// delivery outcomes (``NotificationCoding.swift``); both need ``CommandCodec/notifications``.
+///
+/// Tag 30 is a one-off DAG submit whose run has `notify` rules: the DAG submit (tag 2 or 16) in
+/// the ``SpecFormat/placement`` layout, then the rules. It needs ``CommandCodec/dagNotifyRules``.
+/// Tag 31 is the leader's record of members' formats (``MemberFormat``); it needs
+/// ``CommandCodec/memberFormatRecords``.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -85,8 +90,18 @@ public enum CommandCodec {
     static let notificationSettingsTag: UInt8 = 26
     /// The tag of ``Command/notificationOutcomes(_:)``.
     static let notificationOutcomesTag: UInt8 = 27
+    /// The tag of a ``Command/submitDAG(_:)`` whose run carries `notify` rules (``SubmitDAG/notify``).
+    static let dagNotifyRulesTag: UInt8 = 30
+    /// The tag of ``Command/recordMemberFormats(_:)``.
+    static let memberFormatsTag: UInt8 = 31
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
+        if case .submitDAG(let s) = command, !s.notify.isEmpty {
+            w.write(dagNotifyRulesTag)
+            encodeSubmitDAG(s, format: .placement, into: &w)
+            w.writeArray(s.notify) { $0.write($1) }
+            return
+        }
         // An edit with rules has its own tag (25) in the rules layout, never the placement wrapper.
         let format: SpecFormat = command.carriesNotifyRulesInSubmit ? .notifyRules
             : command.carriesPlacement && !command.isEditWithNotifyRules ? .placement
@@ -107,11 +122,7 @@ public enum CommandCodec {
             w.writeOptional(s.firstFireAt) { $0.write($1) }
             w.writeOptional(s.idempotency) { $0.write($1) }
         case .submitDAG(let s):
-            w.write(s.taskRunIDStyle == .slash ? UInt8(2) : UInt8(16))
-            w.write(s.dagRunID.rawValue)
-            w.write(s.spec, format: format)
-            w.write(s.retentionMs)
-            w.writeOptional(s.idempotency) { $0.write($1) }
+            encodeSubmitDAG(s, format: format, into: &w)
         case .fireCron(let f):
             w.write(f.taskRunIDStyle == .slash ? UInt8(3) : UInt8(17))
             w.write(f.jobID.rawValue)
@@ -183,7 +194,19 @@ public enum CommandCodec {
         case .notificationOutcomes(let outcomes):
             w.write(notificationOutcomesTag)
             w.writeArray(outcomes) { $0.write($1) }
+        case .recordMemberFormats(let records):
+            w.write(memberFormatsTag)
+            w.writeArray(records) { $0.write($1) }
         }
+    }
+
+    /// A DAG submit's tag (2 or 16) and fields, its spec in `format`.
+    private static func encodeSubmitDAG(_ s: SubmitDAG, format: SpecFormat, into w: inout BinaryWriter) {
+        w.write(s.taskRunIDStyle == .slash ? UInt8(2) : UInt8(16))
+        w.write(s.dagRunID.rawValue)
+        w.write(s.spec, format: format)
+        w.write(s.retentionMs)
+        w.writeOptional(s.idempotency) { $0.write($1) }
     }
 
     static func decodeCommand(_ r: inout BinaryReader, allowBatch: Bool,
@@ -272,6 +295,17 @@ public enum CommandCodec {
             return try decodeCommand(&r, allowBatch: false, format: .placement)
         case notifyRulesTag where format == .v1:
             return try decodeCommand(&r, allowBatch: false, format: .notifyRules)
+        case dagNotifyRulesTag where format == .v1:
+            let innerOffset = r.offset
+            guard case .submitDAG(var submit) = try decodeCommand(&r, allowBatch: false, format: .placement) else {
+                throw DecodeError("tag \(dagNotifyRulesTag) must wrap a DAG submit (tag 2 or 16)", offset: innerOffset)
+            }
+            let rulesOffset = r.offset
+            submit.notify = try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationRule() }
+            guard !submit.notify.isEmpty else {
+                throw DecodeError("tag \(dagNotifyRulesTag) needs at least one notify rule", offset: rulesOffset)
+            }
+            return .submitDAG(submit)
         case editJobTag, editJobWithNotifyTag:
             let job = JobID(try r.readString())
             let spec = try r.readJobSpec(format: tag == editJobWithNotifyTag ? .notifyRules
@@ -290,6 +324,8 @@ public enum CommandCodec {
             }
         case notificationSettingsTag:
             return .notificationSettings(try r.readNotificationSettings())
+        case memberFormatsTag:
+            return .recordMemberFormats(try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readMemberFormat() })
         case notificationOutcomesTag:
             return .notificationOutcomes(try r.readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationOutcome() })
         default:

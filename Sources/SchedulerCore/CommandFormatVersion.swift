@@ -35,10 +35,13 @@ extension CommandCodec {
     /// - 10: notifications (``notifications``): job submits and edits whose specs carry `notify`
     ///   rules (entry tags 24 and 25; ``notifyRules``), the leader's notification settings and
     ///   delivery outcomes (entry tags 26 and 27).
+    /// - 12: one-off DAG submits whose runs carry `notify` rules (entry tag 30;
+    ///   ``dagNotifyRules``), and the leader's records of members' formats (entry tag 31;
+    ///   ``memberFormatRecords``).
     /// (8 is skipped: notifications were developed as 8 beside placement's 9 and became 10 when
     /// both landed; no build ever reported 8.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 10
+    public static let buildFormatVersion: UInt32 = dagNotifyRules
 
     /// The first format version whose builds decode placements (``JobSpec/placement``,
     /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
@@ -80,6 +83,17 @@ extension CommandCodec {
     /// The command format of notifications (issue #17): rules in specs, settings and delivery
     /// outcomes. The one place its number is written; ``notifyRules`` follows it.
     public static let notifications: UInt32 = 10
+
+    /// The first format version whose builds decode one-off DAG submits with `notify` rules
+    /// (``SubmitDAG/notify``, entry tag 30) and derive their runs' notifications from them. No
+    /// downgrade exists (dropping the rules would silently send nothing): during an upgrade the
+    /// gate refuses such a submit (503). The one place its number is written.
+    public static let dagNotifyRules: UInt32 = 12
+
+    /// The first format version whose builds decode the leader's records of members' formats
+    /// (``Command/recordMemberFormats(_:)``, entry tag 31): the leader writes one only once every
+    /// member reported at least this. Same number as ``dagNotifyRules`` (one change).
+    public static let memberFormatRecords: UInt32 = dagNotifyRules
 }
 
 extension Command {
@@ -88,6 +102,7 @@ extension Command {
     /// ``CommandCodec/urlSafeTaskRunIDs``; a submit carrying a lost cap
     /// ``CommandCodec/lostAttemptCaps``; everything else ``CommandCodec/baselineFormatVersion``.
     public var minimumFormatVersion: UInt32 {
+        if carriesDAGNotifyRules { return CommandCodec.dagNotifyRules }
         if carriesNotifyRules { return CommandCodec.notifyRules }
         if carriesPlacement { return CommandCodec.placement }
         if carriesHistoryLimit { return CommandCodec.historyLimits }
@@ -100,6 +115,7 @@ extension Command {
         case .trigger(let trigger): Self.version(for: trigger.taskRunIDStyle)
         case .editJob, .idempotent: CommandCodec.jobEdits
         case .notificationSettings, .notificationOutcomes: CommandCodec.notifications
+        case .recordMemberFormats: CommandCodec.memberFormatRecords
         case .submitJob, .assignAttempt, .finishAttempt, .expireAttempt, .cancelJob, .cancelDAG,
              .pause, .resume, .requeue, .purge, .tick:
             CommandCodec.baselineFormatVersion

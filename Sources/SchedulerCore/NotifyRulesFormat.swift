@@ -26,10 +26,17 @@ extension Command {
         }
     }
 
+    /// Whether this (unbatched) command is a one-off DAG submit with rules: it is encoded under
+    /// entry tag 30 and needs ``CommandCodec/dagNotifyRules``.
+    public var carriesDAGNotifyRules: Bool {
+        if case .submitDAG(let submit) = self { return !submit.notify.isEmpty }
+        return false
+    }
+
     /// Whether this command, or any command of this batch, carries rules.
     var containsNotifyRules: Bool {
-        if case .batch(let commands) = self { return commands.contains { $0.carriesNotifyRules } }
-        return carriesNotifyRules
+        if case .batch(let commands) = self { return commands.contains { $0.carriesNotifyRules || $0.carriesDAGNotifyRules } }
+        return carriesNotifyRules || carriesDAGNotifyRules
     }
 }
 
@@ -37,4 +44,8 @@ extension SchedulerState {
     /// Whether any job has `notify` rules: such a state needs snapshot version 8
     /// (``SchedulerSnapshot/versionWithNotifications``). O(jobs).
     var hasNotifyRules: Bool { jobs.contains { !$0.spec.notify.isEmpty } }
+
+    /// Whether any DAG run has its own `notify` rules: such a state needs snapshot version 10
+    /// (``SchedulerSnapshot/versionWithDAGNotifyRules``). O(DAG runs).
+    var hasDAGNotifyRules: Bool { dags.contains { !$0.notify.isEmpty } }
 }

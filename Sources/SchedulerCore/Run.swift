@@ -264,6 +264,9 @@ public struct DAGRun: Hashable, Sendable {
     public var dlqEntries: Int
     /// How its task run ids are spelled (from the command that created it).
     public var taskRunIDStyle: TaskRunIDStyle
+    /// A one-off DAG run's own `notify` rules (``SubmitDAG/notify``); empty for a scheduled DAG's
+    /// run, whose rules are its cron job's.
+    public var notify: [NotificationRule] = []
     /// Task run ids, by task index.
     public var taskRunIDs: [RunID] {
         spec.tasks.map { RunID.dagTask(id, taskID: $0.id, style: taskRunIDStyle) }

@@ -12,6 +12,7 @@ extension SchedulerState {
         }
         createDAGRun(id: s.dagRunID, spec: s.spec, jobID: nil, retentionMs: s.retentionMs,
                      taskRunIDStyle: s.taskRunIDStyle, &events)
+        if !s.notify.isEmpty, let d = dagIndex[s.dagRunID] { dags[d].notify = s.notify }
         rememberIdempotency(s.idempotency, targetID: s.dagRunID.rawValue)
     }
 

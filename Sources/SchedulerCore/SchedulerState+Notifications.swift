@@ -22,7 +22,8 @@ extension SchedulerState {
         guard events.contains(where: { NotificationDerivation.mayTrigger($0) }) else { return }
         let records = NotificationDerivation.derive(from: events, index: index, at: now, state: self,
                                                     settings: notificationSettings) { subject in
-            subject.jobID.flatMap { self.job($0)?.spec.notify } ?? []
+            // A scheduled DAG's runs have their cron job's rules; a one-off DAG run its own.
+            (subject.jobID.flatMap { self.job($0)?.spec.notify } ?? []) + (subject.dagRunID.flatMap { self.dagRun($0)?.notify } ?? [])
         }
         guard !records.isEmpty else { return }
         notifications.record(records, maxPending: notificationSettings.maxPending)

@@ -75,6 +75,10 @@ public struct SchedulerState: Sendable {
     /// The cluster's `[notify]` defaults and pending cap as the leader last stamped them
     /// (``Command/notificationSettings(_:)``): apply reads these, never a config file.
     public internal(set) var notificationSettings = NotificationSettings()
+    /// The highest command format each member reported to a leader, by node id
+    /// (``Command/recordMemberFormats(_:)``; docs/upgrades.md): a leader counts a member it has
+    /// not heard from as this, and a node refuses to start a build below its own record.
+    public internal(set) var memberFormats: [String: UInt32] = [:]
 
     /// Live counts, maintained on every run transition.
     public internal(set) var queuedCount = 0
@@ -212,6 +216,7 @@ public struct SchedulerState: Sendable {
         case .idempotent(let stamp, let inner): applyIdempotent(stamp, inner, &events)
         case .notificationSettings(let settings): applyNotificationSettings(settings, &events)
         case .notificationOutcomes(let outcomes): applyNotificationOutcomes(outcomes)
+        case .recordMemberFormats(let records): recordMemberFormats(records, &events)
         }
     }
 

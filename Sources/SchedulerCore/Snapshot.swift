@@ -33,9 +33,18 @@ import HashTreeCollections
 /// written only once some job has rules or the notification part is not a fresh state's
 /// (command format 10, ``CommandCodec/notifications``). Version 6 was never written by a
 /// released build (notifications were developed as 6 beside placement's 7) and is not read.
+///
+/// Version 10 is version 8 plus, at the end of each DAG run, its own `notify` rules
+/// (``DAGRun/notify``), and at the very end the members' recorded formats
+/// (``SchedulerState/memberFormats``, sorted by member). It is written only once some one-off DAG
+/// run carries rules or a member's format is recorded (both admitted once every member runs
+/// command format 12, ``CommandCodec/dagNotifyRules``). Version 9 belongs to another change and is
+/// not read by this build.
 public enum SchedulerSnapshot {
-    /// The newest format version (what a state with `notify` rules or notifications is written as).
-    public static let version: UInt8 = versionWithNotifications
+    /// The newest format version (what a state with a DAG run's `notify` rules is written as).
+    public static let version: UInt8 = versionWithDAGNotifyRules
+    /// The version a state with a one-off DAG run that carries `notify` rules is written as.
+    public static let versionWithDAGNotifyRules: UInt8 = 10
     /// The version a state with notification rules or records is written as (with placements).
     public static let versionWithNotifications: UInt8 = 8
     /// The version a state with a placement (and no notifications) is written as.
@@ -44,6 +53,8 @@ public enum SchedulerSnapshot {
     public static let versionWithEdits: UInt8 = 5
     /// Never written by a released build: not a layout this build reads.
     static let reservedVersion: UInt8 = 6
+    /// Another change's version (reserved for it), not a layout this build reads.
+    static let otherChangeVersion: UInt8 = 9
     /// The version a state with history limits but no edited job is written as.
     static let versionWithHistoryLimits: UInt8 = 4
     /// The version a state with lost caps but no history limit is written as.
@@ -70,13 +81,15 @@ extension SchedulerState {
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
         for b in SchedulerSnapshot.magic { w.write(b) }
-        let hasNotifyRules = self.hasNotifyRules || hasNotificationState
+        // Version 10: DAG runs' own rules or recorded member formats.
+        let dagRules = hasDAGNotifyRules || !memberFormats.isEmpty
+        let hasNotifyRules = self.hasNotifyRules || hasNotificationState || dagRules
         let placed = hasPlacement
         let hasEdits = hasNotifyRules || placed || jobs.contains { $0.version != 1 }
         let format: SpecFormat = hasNotifyRules ? .notifyRules : placed ? .placement
             : hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
-        case .notifyRules: w.write(SchedulerSnapshot.versionWithNotifications)
+        case .notifyRules: w.write(dagRules ? SchedulerSnapshot.versionWithDAGNotifyRules : SchedulerSnapshot.versionWithNotifications)
         case .placement: w.write(SchedulerSnapshot.versionWithPlacement)
         case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.versionWithEdits : SchedulerSnapshot.versionWithHistoryLimits)
         case .lostAttemptCaps: w.write(SchedulerSnapshot.versionWithLostCaps)
@@ -94,7 +107,7 @@ extension SchedulerState {
         w.write(sequence)
         w.writeArray(jobs) { $0.write($1, format: format, withVersion: hasEdits) }
         w.writeArray(runs) { $0.write($1, format: format) }
-        w.writeArray(dags) { $0.write($1, format: format) }
+        w.writeArray(dags) { $0.write($1, format: format, withRules: dagRules) }
         let keys = idempotency.keys.sorted()
         w.write(UInt64(keys.count))
         for key in keys {
@@ -108,6 +121,7 @@ extension SchedulerState {
             w.write(notificationSettings)
             w.write(notifications)
         }
+        if dagRules { w.write(memberFormats: memberFormats) }
         return w.bytes
     }
 
@@ -118,7 +132,8 @@ extension SchedulerState {
             guard try r.readByte() == expected else { throw DecodeError("not a scheduler snapshot (bad magic)", offset: 0) }
         }
         let v = try r.readByte()
-        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v), v != SchedulerSnapshot.reservedVersion else {
+        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v), v != SchedulerSnapshot.reservedVersion,
+              v != SchedulerSnapshot.otherChangeVersion else {
             throw DecodeError("unsupported snapshot version \(v) (this build reads \(SchedulerSnapshot.oldestReadableVersion) to \(SchedulerSnapshot.version))", offset: 4)
         }
         self.init(config: SchedulerConfig(attemptHistoryLimit: try r.readInt(), idempotencyWindowMs: try r.readInt64()))
@@ -151,6 +166,7 @@ extension SchedulerState {
             notificationSettings = try r.readNotificationSettings()
             notifications = try r.readNotificationTable()
         }
+        if v >= SchedulerSnapshot.versionWithDAGNotifyRules { memberFormats = try r.readMemberFormats() }
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after the snapshot", offset: r.offset) }
         try rebuildIndexes()
     }
@@ -284,7 +300,7 @@ extension BinaryWriter {
         if format.hasLostCaps { write(run.lostAttempts) }
     }
 
-    mutating func write(_ dag: DAGRun, format: SpecFormat) {
+    mutating func write(_ dag: DAGRun, format: SpecFormat, withRules: Bool) {
         write(dag.id.rawValue)
         write(dag.spec, format: format)
         writeOptional(dag.jobID) { $0.write($1.rawValue) }
@@ -295,6 +311,7 @@ extension BinaryWriter {
         write(dag.createdSeq)
         write(dag.dlqEntries)
         write(dag.taskRunIDStyle.rawValue)
+        if withRules { writeArray(dag.notify) { $0.write($1) } }
     }
 }
 
@@ -382,6 +399,9 @@ extension BinaryReader {
                          createdAt: try readTimestamp(), finishedAt: try readTimestampOptional(), retentionMs: try readInt64(),
                          createdSeq: try readUInt64(), dlqEntries: try readInt(), taskRunIDStyle: .slash)
         if snapshotVersion >= 2 { dag.taskRunIDStyle = try readEnum(TaskRunIDStyle.self) }
+        if snapshotVersion >= SchedulerSnapshot.versionWithDAGNotifyRules {
+            dag.notify = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationRule() }
+        }
         return dag
     }
 }

@@ -34,7 +34,8 @@ public struct ShellTaskLocation: Hashable, Sendable {
             return commands.enumerated().flatMap { index, inner in locations(in: inner, batchIndex: index) }
         case .idempotent(_, let inner): return locations(in: inner, batchIndex: batchIndex)
         case .fireCron, .assignAttempt, .finishAttempt, .expireAttempt, .cancelJob, .cancelDAG, .pause, .resume, .trigger,
-             .requeue, .purge, .tick, .notificationSettings, .notificationOutcomes:
+             .requeue, .purge, .tick, .notificationSettings, .notificationOutcomes,
+             .recordMemberFormats:
             return []
         }
     }

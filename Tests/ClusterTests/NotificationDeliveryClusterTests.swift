@@ -226,4 +226,45 @@ struct NotificationDeliveryClusterTests {
             }
         }
     }
+
+    /// The DAG fields of a payload.
+    struct DAGPayload: Decodable {
+        var event_id: String
+        var type: String
+        var dag_id: String?
+        var dag_name: String?
+        var dag_run_id: String?
+        var job_id: String?
+    }
+
+    @Test("a one-off DAG run's own notify rules: its dead task and dag_failed are delivered; a bad rule is a 422 naming the field")
+    func oneOffDAGNotifies() async throws {
+        let sink = Sink()
+        try await TestAPIServer.withServer(router: sink.router) { base in
+            try await TestCluster.with(nodes: 3, timing: Self.timing) { cluster in
+                let (leader, _) = try await cluster.waitForLeader()
+                let follower = try #require(cluster.others(than: leader).first)
+                let bad = #"{"name":"etl-once","tasks":[{"id":"a"}],"notify":[{"on":["dag_exploded"],"webhook":"\#(base)/dag"}]}"#
+                let refused = try await cluster.api(follower).post("/api/dags", data: Data(bad.utf8))
+                #expect(refused.status == 422 && refused.text.contains("notify[0].on[0]"), "\(refused.text)")
+                let body = #"{"name":"etl-once","tasks":[{"id":"a","task":{"kind":"shell","command":["/bin/false"]},"retry":{"max_attempts":1}},"#
+                    + #"{"id":"b","depends_on":["a"]}],"notify":[{"on":["dag_failed","dead"],"webhook":"\#(base)/dag"}]}"#
+                let id = try await cluster.api(follower).post("/api/dags", data: Data(body.utf8)).expect(201, as: Created.self).id
+                let shown = try await cluster.api(leader).get("/api/dags/\(id)").expect(200, as: NotifyRulesClusterTests.JobWithRules.self)
+                #expect(shown.notify == [.init(on: ["dag_failed", "dead"], webhook: base + "/dag", email: nil)])
+                let requests = try await eventually("the DAG's two notifications", timeout: .seconds(30), poll: .milliseconds(100)) {
+                    sink.requests(to: "/dag").count >= 2 ? sink.requests(to: "/dag") : nil
+                }
+                let payloads = try requests.map { try JSONDecoder().decode(DAGPayload.self, from: Data($0.body)) }
+                #expect(Set(payloads.map(\.type)) == ["dead", "dag_failed"], "\(payloads.map(\.type))")
+                #expect(payloads.allSatisfy { $0.dag_id == id && $0.dag_run_id == id && $0.dag_name == "etl-once" && $0.job_id == nil })
+                #expect(Set(payloads.map(\.event_id)).count == 2)
+                try await eventually("both recorded as delivered", timeout: .seconds(15)) { () -> Bool? in
+                    let text = try await cluster.api(leader).get("/metrics").text
+                    return text.contains(#"quorum_notifications_total{channel="webhook",outcome="delivered"} 2"#) ? true : nil
+                }
+                #expect(sink.requests(to: "/dag").count == 2)
+            }
+        }
+    }
 }

@@ -40,4 +40,36 @@ struct NotifyRulesClusterTests {
             #expect(refused.text.contains("notify[0].on[1]"), "\(refused.text)")
         }
     }
+
+    @Test("a follower stopped, the leader killed and restarted: the new leader admits a rule submit (the stopped member counts as its recorded build)")
+    func downMemberDoesNotBlockRules() async throws {
+        try await TestCluster.with(nodes: 3) { cluster in
+            let (leader, _) = try await cluster.waitForLeader()
+            // The leader records every member's build once all reported (entry tag 31).
+            try await eventually("the members' builds recorded", timeout: .seconds(30), poll: .milliseconds(100)) {
+                cluster.logTail(leader, lines: 400).contains("recorded members' builds in the replicated state") ? true : nil
+            }
+            let others = cluster.others(than: leader)
+            let stopped = try #require(others.first)
+            let survivor = try #require(others.last)
+            // The record must have reached the survivor before its leader goes: a rule submit
+            // through it is applied there only after the record (one log).
+            let first = #"{"name":"before","delay_seconds":3600,"notify":[{"on":["dead"],"webhook":"https://hooks.example.com/q"}]}"#
+            _ = try await cluster.api(survivor).post("/api/jobs", data: Data(first.utf8)).expect(201, as: Created.self)
+            try await cluster.kill(stopped, SIGSTOP)
+            try await cluster.kill(leader, SIGKILL)
+            try cluster.restart(leader)
+            let (next, _) = try await cluster.waitForLeader(among: [leader, survivor], timeout: .seconds(60))
+            let body = #"{"name":"after","delay_seconds":3600,"notify":[{"on":["dead"],"webhook":"https://hooks.example.com/q"}]}"#
+            // Before the record a new leader answered 503 "upgrade in progress" until the stopped
+            // member reported, i.e. for as long as it stayed down.
+            let created = try await eventually("a rule submit admitted by \(next) with \(stopped) stopped", timeout: .seconds(30),
+                                               poll: .milliseconds(200)) { () -> APIResponse? in
+                let response = try await cluster.api(next).post("/api/jobs", data: Data(body.utf8))
+                return response.status == 201 ? response : nil
+            }
+            #expect(created.status == 201)
+            try await cluster.kill(stopped, SIGCONT)
+        }
+    }
 }

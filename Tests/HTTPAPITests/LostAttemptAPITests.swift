@@ -20,7 +20,7 @@ struct LostAttemptAPITests {
         #expect(try plan(#"{"name":"a","retry":{"max_lost_attempts":1000}}"#).spec.retry.maxLostAttempts == 1000)
         let dag = try StrictJSON.decode(DAGSubmission.self, from: Array(
             #"{"name":"d","tasks":[{"id":"a"},{"id":"b","retry":{"max_lost_attempts":2}}]}"#.utf8))
-        guard case .run(let spec, _) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
+        guard case .run(let spec, _, _) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
             Issue.record("not a DAG run")
             return
         }
@@ -90,7 +90,7 @@ struct LostAttemptAPITests {
         var state = SchedulerState()
         let dag = try StrictJSON.decode(DAGSubmission.self, from: Array(
             #"{"name":"d","tasks":[{"id":"a","retry":{"max_attempts":1,"max_lost_attempts":3,"initial_backoff_ms":0,"jitter":false}}]}"#.utf8))
-        guard case .run(let spec, _) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
+        guard case .run(let spec, _, _) = try SubmissionPlanner.planDAG(dag, now: startOfTest) else {
             Issue.record("not a DAG run")
             return
         }

@@ -112,7 +112,7 @@ struct NotifyRulePatchTests {
 
 @Suite("notify rules on DAG submissions")
 struct NotifyRuleDAGTests {
-    @Test("a scheduled DAG's cron job carries the rules; a one-off DAG run with rules is a 422 naming notify")
+    @Test("a scheduled DAG's cron job carries the rules; a one-off DAG run carries its own; a bad rule names notify[i]")
     func dag() throws {
         let rules = [NotifyRuleBody(on: ["dag_failed"], webhook: "https://h.example.com/x")]
         let tasks = [DAGTaskBody(id: "a")]
@@ -123,11 +123,25 @@ struct NotifyRuleDAGTests {
             return
         }
         #expect(job.spec.notify == [NotificationRule(on: [.dagFailed], webhook: "https://h.example.com/x")])
-        #expect(throws: APIError.self) { try SubmissionPlanner.planDAG(DAGSubmission(name: "etl", tasks: tasks, notify: rules), now: now) }
-        do {
-            _ = try SubmissionPlanner.planDAG(DAGSubmission(name: "etl", tasks: tasks, notify: rules), now: now)
-        } catch {
-            #expect(error.field == "notify")
+        let oneOff = try SubmissionPlanner.planDAG(DAGSubmission(name: "etl", tasks: tasks, notify: rules), now: now)
+        guard case .run(_, _, let notify) = oneOff else {
+            Issue.record("not a DAG run: \(oneOff)")
+            return
+        }
+        #expect(notify == [NotificationRule(on: [.dagFailed], webhook: "https://h.example.com/x")])
+        let cases: [([NotifyRuleBody], String)] = [
+            ([NotifyRuleBody(on: ["dag_exploded"], webhook: "https://h.example.com/x")], "notify[0].on[0]"),
+            ([NotifyRuleBody(on: ["dead"], webhook: "https://h.example.com/x"), NotifyRuleBody(on: ["dead"], webhook: "ftp://h/x")],
+             "notify[1].webhook"),
+            ([NotifyRuleBody(on: ["dag_failed"], email: ["not-an-address"])], "notify[0].email[0]"),
+        ]
+        for (bad, field) in cases {
+            do {
+                _ = try SubmissionPlanner.planDAG(DAGSubmission(name: "etl", tasks: tasks, notify: bad), now: now)
+                Issue.record("accepted \(bad)")
+            } catch {
+                #expect(error.field == field, "\(error)")
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ struct PlacementAPITests {
             DAGSubmission(name: "d", tasks: [DAGTaskBody(id: "a"), DAGTaskBody(id: "b", constraints: ["zone": "b", "gpu": "false"], maxPerNode: .integer(1))],
                           constraints: ["gpu": "true"], maxPerNode: .integer(3)),
             now: startOfTest)
-        guard case .run(let dag, _) = planned else {
+        guard case .run(let dag, _, _) = planned else {
             Issue.record("not a DAG run")
             return
         }

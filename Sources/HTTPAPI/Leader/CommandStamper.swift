@@ -26,12 +26,12 @@ public struct CommandStamper: Sendable {
         }
     }
 
-    /// A DAG run submit, kept `retentionMs` once finished (``SchedulerCore/JobSpec/clusterDefaultRetentionMs``
+    /// A DAG run submit with its own `notify` rules, kept `retentionMs` once finished (``SchedulerCore/JobSpec/clusterDefaultRetentionMs``
     /// until the leader stamps its default).
     public mutating func submitDAG(_ spec: DAGSpec, retentionMs: Int64 = JobSpec.clusterDefaultRetentionMs,
-                                   idempotency: IdempotencyKey?) -> SubmitDAG {
+                                   notify: [NotificationRule] = [], idempotency: IdempotencyKey?) -> SubmitDAG {
         SubmitDAG(dagRunID: DAGRunID(ids.next(prefix: "d")), spec: spec, retentionMs: retentionMs,
-                  idempotency: idempotency.map(stamp))
+                  idempotency: idempotency.map(stamp), notify: notify)
     }
 
     /// A trigger with a fresh run id.

@@ -114,7 +114,8 @@ public enum ResourceMapper {
         return DAGRunResource(id: dag.id.rawValue, name: dag.spec.name, state: dag.state.description,
                               jobId: dag.jobID?.rawValue, createdAt: APITimestamp(dag.createdAt),
                               finishedAt: dag.finishedAt.map(APITimestamp.init), tasks: tasks,
-                              retentionSeconds: dag.retentionMs / 1000)
+                              retentionSeconds: dag.retentionMs / 1000,
+                              notify: dag.notify.isEmpty ? nil : dag.notify.map(NotifyRuleBody.init(rule:)))
     }
 
     /// A DLQ item; `run` (the dead run, when the state still has it) gives its tries and lost attempts.

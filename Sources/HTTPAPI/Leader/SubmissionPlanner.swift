@@ -20,8 +20,8 @@ public enum SubmissionPlanner {
     /// What a DAG submission becomes.
     public enum PlannedDAG: Hashable, Sendable {
         /// A DAG run now, kept `retentionMs` once finished (``SchedulerCore/JobSpec/clusterDefaultRetentionMs``:
-        /// the leader's default).
-        case run(DAGSpec, retentionMs: Int64)
+        /// the leader's default), with its own `notify` rules (empty: only the cluster's defaults).
+        case run(DAGSpec, retentionMs: Int64, notify: [NotificationRule])
         /// A cron job whose fires start DAG runs.
         case cronJob(PlannedJob)
     }
@@ -128,17 +128,13 @@ public enum SubmissionPlanner {
         }
         let notify = try NotifyRulePlanner.rules(s.notify)
         guard let expression = s.schedule else {
-            if !notify.isEmpty {
-                throw .invalid(field: "notify", "notify is only for a scheduled DAG in this build (a one-off DAG run does not "
-                               + "carry rules yet); add a schedule, or rely on the cluster's [notify] on")
-            }
             if s.historyLimit != nil {
                 throw .invalid(field: "history_limit", "history_limit is only for a scheduled DAG (its finished DAG runs); add a schedule or remove it")
             }
             for (value, key) in [(s.timezone, "timezone"), (s.concurrency, "concurrency"), (s.misfire, "misfire")] where value != nil {
                 throw .invalid(field: key, "\(key) is only for a scheduled DAG; add a schedule or remove it")
             }
-            return .run(dag, retentionMs: retentionMs)
+            return .run(dag, retentionMs: retentionMs, notify: notify)
         }
         let timezone = s.timezone ?? "UTC"
         let schedule = try CronValidation.schedule(expression: expression, timezone: timezone)

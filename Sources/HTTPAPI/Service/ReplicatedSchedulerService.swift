@@ -206,8 +206,8 @@ public final class ReplicatedSchedulerService<Replica: SchedulerReplica>: Schedu
     /// A DAG run, or a cron job of a DAG.
     public func submitDAG(_ submission: DAGSubmission, idempotency: IdempotencyKey?) async throws(APIError) -> Created<DAGSubmissionResult> {
         switch try SubmissionPlanner.planDAG(submission, now: replica.now()) {
-        case .run(let spec, let retentionMs):
-            let command = stamp { $0.submitDAG(spec, retentionMs: retentionMs, idempotency: idempotency) }
+        case .run(let spec, let retentionMs, let notify):
+            let command = stamp { $0.submitDAG(spec, retentionMs: retentionMs, notify: notify, idempotency: idempotency) }
             let events = try await proposeOrThrow(.submitDAG(command))
             for case .duplicateSubmit(_, let existing) in events {
                 return Created(try await existingResult(existing), isNew: false)

@@ -17,6 +17,9 @@ public struct DAGRunResource: Codable, Hashable, Sendable {
     /// How long it is kept once finished, in seconds (null only from a server that predates
     /// the field).
     public var retentionSeconds: Int64? = nil
+    /// A one-off DAG run's own `notify` rules (normalised); absent when it has none (a scheduled
+    /// DAG's rules are its cron job's, `GET /api/jobs/{id}`).
+    public var notify: [NotifyRuleBody]? = nil
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -26,6 +29,7 @@ public struct DAGRunResource: Codable, Hashable, Sendable {
         case finishedAt = "finished_at"
         case tasks
         case retentionSeconds = "retention_seconds"
+        case notify
     }
 }
 

@@ -15,11 +15,13 @@ final class NodeProcess: @unchecked Sendable {
     private let directory: String
     private let configFile: String
     private let extraArguments: [String]
+    private let extraEnvironment: [String: String]
     private let lock = NSLock()
     private var process: Process?
 
-    init(id: String, directory: String, configFile: String, extraArguments: [String] = []) {
+    init(id: String, directory: String, configFile: String, extraArguments: [String] = [], environment: [String: String] = [:]) {
         self.extraArguments = extraArguments
+        self.extraEnvironment = environment
         self.id = id
         self.directory = directory
         self.configFile = configFile
@@ -53,6 +55,7 @@ final class NodeProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["QUORUM_LOG_LEVEL"] = environment["QUORUM_CLUSTER_TEST_LOG_LEVEL"] ?? "info"
         environment.removeValue(forKey: "QUORUM_DATA_DIR")
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         process.standardOutput = log
         process.standardError = log

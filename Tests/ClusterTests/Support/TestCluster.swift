@@ -38,6 +38,10 @@ final class TestCluster: Sendable {
         /// `labels = {…}` of a node's `[[nodes]]` entry, by node id (the inline table's inside:
         /// `gpu = "true"`).
         var nodeLabels: [String: String] = [:]
+        /// A spec file of the wall-clock preload (`libChaosWallClock.so`, beside the `quorum`
+        /// binary) that every node reads: the test moves all the nodes' wall clocks at once by
+        /// rewriting it (``WallClockFile``). `nil`: real time, no preload.
+        var wallClockFile: String?
     }
 
     /// The founding node ids, `n1`…`nN`.
@@ -159,10 +163,12 @@ final class TestCluster: Sendable {
             throw ClusterError("quorum certs init exited \(certs.exitCode): \(certs.output)")
         }
         var nodes: [String: NodeProcess] = [:]
-        for id in ids { nodes[id] = NodeProcess(id: id, directory: directory, configFile: "c.toml") }
+        let environment = timing.wallClockFile.map(WallClockFile.environment(spec:)) ?? [:]
+        for id in ids { nodes[id] = NodeProcess(id: id, directory: directory, configFile: "c.toml", environment: environment) }
         let joinURLs = ids.compactMap { apiPorts[$0].map { "http://127.0.0.1:\($0)" } }.joined(separator: ",")
         for id in spareIDs {
-            nodes[id] = NodeProcess(id: id, directory: directory, configFile: "join.toml", extraArguments: ["--join", joinURLs])
+            nodes[id] = NodeProcess(id: id, directory: directory, configFile: "join.toml", extraArguments: ["--join", joinURLs],
+                                    environment: environment)
         }
         return TestCluster(ids: ids, spareIDs: spareIDs, directory: directory, nodes: nodes, apiPorts: apiPorts)
     }
