@@ -17,6 +17,13 @@ final class NodeProcess: @unchecked Sendable {
     private let extraArguments: [String]
     private let lock = NSLock()
     private var process: Process?
+    /// Variables added to the node's environment at its next start (say a test-only hook's).
+    private var addedEnvironment: [String: String] = [:]
+
+    /// Sets the variables added to the environment of the node's next start (`[:]`: none).
+    func setEnvironment(_ added: [String: String]) {
+        lock.withLock { addedEnvironment = added }
+    }
 
     init(id: String, directory: String, configFile: String, extraArguments: [String] = []) {
         self.extraArguments = extraArguments
@@ -53,6 +60,7 @@ final class NodeProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["QUORUM_LOG_LEVEL"] = environment["QUORUM_CLUSTER_TEST_LOG_LEVEL"] ?? "info"
         environment.removeValue(forKey: "QUORUM_DATA_DIR")
+        environment.merge(lock.withLock { addedEnvironment }) { $1 }
         process.environment = environment
         process.standardOutput = log
         process.standardError = log
