@@ -1,24 +1,43 @@
 #!/usr/bin/env bash
-# A rolling upgrade under load (issue #19, docs/upgrades.md): builds OLD_REF from git in a temp
-# clone, starts 3 nodes of it, submits jobs through every node without pause, replaces the nodes
+# A rolling upgrade under load (issue #19, docs/upgrades.md): builds the previous release (a git
+# ref) from git in a temp clone, starts 3 nodes of it, submits jobs through every node without pause, replaces the nodes
 # one at a time with the current build (SIGTERM, wait, restart on the same data directory), and
 # checks that the cluster kept serving, that every acknowledged job is on every node afterwards,
 # and that every member reports the new build's format. Manual, not in CI (two builds).
 #
-#   scripts/check-rolling-upgrade.sh OLD_REF
+#   scripts/check-rolling-upgrade.sh [--from REF]
+#
+# REF (also accepted as the only positional argument) defaults to the commit named in
+# scripts/previous-release: the repository has no release tags, so "the previous release" is
+# pinned there, in one place, with why it was chosen.
 #
 # Environment:
 #   CONFIGURATION=release|debug  how both builds are made (default release, as the issue asks;
 #                                debug builds faster, and with NEW_BIN unset reuses this
 #                                worktree's debug build)
 #   NEW_BIN=path                 the current build's quorum binary (default: build it)
-#   OLD_BIN=path                 OLD_REF's binary (default: build it in the temp clone)
+#   OLD_BIN=path                 REF's binary (default: build it in the temp clone)
 #   KEEP=1                       keep the temp directory (logs, data) after the run
 # Prints one line per step and a verdict; exits non-zero when a check fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
-old_ref="${1:?usage: scripts/check-rolling-upgrade.sh OLD_REF}"
+usage="usage: scripts/check-rolling-upgrade.sh [--from REF]"
+old_ref=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --from) [ $# -ge 2 ] || { echo "$usage: --from needs a git ref" >&2; exit 2; }; old_ref=$2; shift 2 ;;
+    --from=*) old_ref=${1#--from=}; shift ;;
+    -h|--help) echo "$usage"; exit 0 ;;
+    -*) echo "$usage: unknown option $1" >&2; exit 2 ;;
+    *) [ -z "$old_ref" ] || { echo "$usage: one ref only" >&2; exit 2; }; old_ref=$1; shift ;;
+  esac
+done
+if [ -z "$old_ref" ]; then
+  # The first line of scripts/previous-release that is not a comment or blank.
+  old_ref=$(grep -v -e '^#' -e '^[[:space:]]*$' scripts/previous-release | head -1 | tr -d '[:space:]')
+  [ -n "$old_ref" ] || { echo "scripts/previous-release names no commit; give --from REF" >&2; exit 2; }
+fi
 configuration="${CONFIGURATION:-release}"
 log() { printf '[rolling-upgrade %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 fail() { log "FAIL: $*"; exit 1; }
@@ -38,10 +57,19 @@ if [ -z "${NEW_BIN:-}" ]; then
   swift build -c "$configuration" --product quorum >"$work/build-new.log" 2>&1 || { tail -20 "$work/build-new.log"; fail "the current build failed"; }
   NEW_BIN="$root/.build/$configuration/quorum"
 fi
+# A copy: a build in this worktree during the run must not swap the binary under the nodes.
+mkdir -p "$work/new-bin"
+cp "$NEW_BIN" "$work/new-bin/quorum" || fail "no current build at $NEW_BIN"
+NEW_BIN="$work/new-bin/quorum"
+new_commit=$(git rev-parse HEAD)
+log "old: $old_ref = $old_commit; new: $new_commit$(git diff --quiet HEAD -- Sources Package.swift || echo ' + uncommitted changes')"
+
 if [ -z "${OLD_BIN:-}" ]; then
   log "building $old_ref ($old_commit) in a temp clone ($configuration)"
   git clone -q --no-checkout "$root" "$work/old-src"
   git -C "$work/old-src" checkout -q "$old_commit"
+  # The same dependency versions as this tree, when both name the same packages (saves resolving).
+  [ -f "$root/Package.resolved" ] && cp "$root/Package.resolved" "$work/old-src/" || true
   (cd "$work/old-src" && swift build -c "$configuration" --product quorum) >"$work/build-old.log" 2>&1 \
     || { tail -20 "$work/build-old.log"; fail "building $old_ref failed"; }
   OLD_BIN="$work/old-bin/quorum"
@@ -205,4 +233,4 @@ log "leader $leader; member formats: $formats (this build: $new_format); a submi
 [ "$final" = 201 ] || fail "a submit after the upgrade answered $final"
 for f in $formats; do [ "${f#*=}" = "$new_format" ] || fail "member ${f%%=*} reports format ${f#*=}, not $new_format"; done
 grep -l "cannot be decoded" "$work"/n*.log && fail "a node stopped on an undecodable entry"
-log "PASS: $old_ref → current build, one node at a time under load: $total jobs acknowledged, all on every node, none refused for good"
+log "PASS: $old_ref ($old_commit) → current build ($new_commit), one node at a time under load: $total jobs acknowledged, all on every node, none refused for good"

@@ -76,6 +76,7 @@ public struct LeaderSide: Sendable {
     /// (``LeaseLedger/shouldEcho(_:lastEcho:at:leadingSince:lease:margin:)``), or this node does not lead.
     public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> LeaseEcho? {
         probingPeers.insert(peer)
+        replicaCheck.heard(from: peer)
         ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
         clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
         memberBuilds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
@@ -116,6 +117,7 @@ public struct LeaderSide: Sendable {
 
     /// A legacy ping from `peer` (a build before lease probes): its build is the baseline format.
     public mutating func legacyPing(from peer: Raft.NodeID, at now: MonotonicTime) {
+        replicaCheck.heard(from: peer)
         memberBuilds.legacyPing(from: peer, at: now)
     }
 
@@ -126,9 +128,14 @@ public struct LeaderSide: Sendable {
     }
 
     /// This node took office at `since` (nil: it no longer leads). Taking office forgets what
-    /// members reported before (``MemberBuilds/forgetAll()``): it may be stale.
+    /// members reported before (``MemberBuilds/forgetAll()``): it may be stale; and judges every
+    /// member's digest afresh (``ReplicaDigestCheck/tookOffice()``), so a member another leader
+    /// held as diverged is held again at its first probe.
     public mutating func leadership(since: MonotonicTime?) {
-        if since != nil, leadingSince == nil { memberBuilds.forgetAll() }
+        if since != nil, leadingSince == nil {
+            memberBuilds.forgetAll()
+            replicaCheck.tookOffice()
+        }
         leadingSince = since
     }
 
@@ -182,7 +189,9 @@ public struct LeaderSide: Sendable {
     /// while this node does not lead. An executor gets work only while its lease holds and it
     /// has applied the log up to what was committed a quarter lease ago (a node catching up,
     /// a wiped one included, gets none) and its state digest never disagreed with this leader's
-    /// (``ReplicaDigestCheck/diverged``: until an operator clears it); the leader itself gets none
+    /// (``ReplicaDigestCheck/diverged``: until an operator clears it), nor, with the check on,
+    /// before its first probe since this node took office — which carries its digest, judged first —
+    /// or while that first check waits (``ReplicaDigestCheck/isAwaitingCheck(_:)``); the leader itself gets none
     /// once a majority agreed against its digest (``ReplicaDigestCheck/leaderOutvoted``).
     public mutating func dutyRound(at now: MonotonicTime, commitIndex: Raft.LogIndex) -> DutyRound? {
         guard leadingSince != nil else { return nil }
@@ -191,7 +200,8 @@ public struct LeaderSide: Sendable {
             let peer = Raft.NodeID(executor.rawValue)
             let isLeader = peer == id
             let caughtUp = isLeader || commits.isCaughtUp(applied: reportedAppliedIndex(of: peer), at: now, lag: settings.lease / 4)
-            let diverged = isLeader ? replicaCheck.leaderOutvoted != nil : replicaCheck.isDiverged(peer)
+            let diverged = isLeader ? replicaCheck.leaderOutvoted != nil
+                : settings.digestInterval > 0 && replicaCheck.isHeld(peer)
             let record = directory[peer]
             return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
                                     isReachable: caughtUp && holds(peer, at: now) && !diverged, labels: record?.labels ?? [:],

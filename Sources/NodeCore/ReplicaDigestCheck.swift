@@ -102,8 +102,15 @@ public struct LeaderOutvoted: Hashable, Sendable, CustomStringConvertible {
 /// A mismatch is sticky: the member stays in ``diverged`` until an operator clears it
 /// (``clear(_:)``) — a later matching digest does not prove the state that disagreed was repaired,
 /// and flapping dispatch on a damaged replica is worse than waiting for a person. The record lives
-/// on the leader only, in memory: a new leader starts clean and finds a still-diverged replica
-/// again at its next common checkpoint.
+/// on the leader only, in memory; what carries a hold across a leader change is the first check
+/// after taking office (``tookOffice()``): every node digests the same checkpoints, so the new
+/// leader holds its own digest at the index a member's probes report (the member's latest), and
+/// judges that report when the member's first probe arrives. Until that first probe
+/// (``heard(from:)``) the member gets no work (a new leader would otherwise give every executor
+/// the benefit of the doubt for a lease), so a still-diverged member is held again before it can
+/// get any. A report the new leader cannot judge yet because the member is ahead of it (pending)
+/// holds the member back until it can (``isAwaitingCheck(_:)``). docs/operations.md, "Divergence holds
+/// across a leader change", says why no replicated record is needed and what is not covered.
 public struct ReplicaDigestCheck: Sendable {
     /// What one report came to.
     public enum Outcome: Hashable, Sendable {
@@ -143,6 +150,11 @@ public struct ReplicaDigestCheck: Sendable {
     public private(set) var leaderOutvoted: LeaderOutvoted?
     /// The digests members reported at the leader's kept indexes (to count who agrees).
     private var reportedAt: [UInt64: [Raft.NodeID: UInt64]] = [:]
+    /// Members whose report was judged (matched, or unverifiable) since this node last took
+    /// office: only a member's first check after a leader change holds it back while it waits.
+    private var checkedSinceOffice: Set<Raft.NodeID> = []
+    /// Members whose lease probe (or legacy ping) arrived since this node last took office.
+    private var heardSinceOffice: Set<Raft.NodeID> = []
 
     /// A check keeping the leader's last `keep` digests (at least 1), taken every `interval` entries.
     public init(interval: UInt64, keep: Int = 8) {
@@ -185,6 +197,7 @@ public struct ReplicaDigestCheck: Sendable {
 
     private mutating func judge(_ digest: ReplicaDigest, from member: Raft.NodeID) -> Outcome {
         judged[member] = max(judged[member] ?? 0, digest.index)
+        checkedSinceOffice.insert(member)
         guard let mine = own.first(where: { $0.index == digest.index }) else { return .unverifiable }
         lastVerified[member] = digest.index
         if mine.value == digest.value { return .matched }
@@ -212,8 +225,38 @@ public struct ReplicaDigestCheck: Sendable {
         return leaderOutvoted
     }
 
-    /// Whether `member` is held back from dispatch.
+    /// Whether `member` diverged (until an operator clears it).
     public func isDiverged(_ member: Raft.NodeID) -> Bool { diverged[member] != nil }
+
+    /// Whether `member` waits for its first check since this node took office: no lease probe of
+    /// it arrived yet (the probe carries the digest, judged first), or its report is ahead of this
+    /// node's newest digest (``Outcome/pending``) while this node has digests of its own (a node
+    /// that has none yet — a process that has not reached a checkpoint since it started — could
+    /// not judge it for up to a whole interval, and does not hold it meanwhile).
+    public func isAwaitingCheck(_ member: Raft.NodeID) -> Bool {
+        guard diverged[member] == nil else { return false }
+        guard heardSinceOffice.contains(member) else { return true }
+        return !checkedSinceOffice.contains(member) && pending[member] != nil && !own.isEmpty
+    }
+
+    /// A lease probe (or a legacy ping) of `member` arrived, after its digest, if it carried one,
+    /// was reported (``report(_:from:)``).
+    public mutating func heard(from member: Raft.NodeID) {
+        heardSinceOffice.insert(member)
+    }
+
+    /// Whether `member` gets no work: it diverged, or it waits for its first check since this
+    /// node took office (``isAwaitingCheck(_:)``).
+    public func isHeld(_ member: Raft.NodeID) -> Bool { isDiverged(member) || isAwaitingCheck(member) }
+
+    /// This node took office: every member's next report is judged afresh (a member this node
+    /// judged while it led before may have diverged since, under another leader), and each
+    /// member's first probe and check count again for ``isAwaitingCheck(_:)``. Holds (``diverged``) stay.
+    public mutating func tookOffice() {
+        judged = [:]
+        checkedSinceOffice = []
+        heardSinceOffice = []
+    }
 
     /// An operator repaired `member` (wiped and rejoined it, or checked it): it gets work again and
     /// its next report is judged afresh. Returns the mismatch that was cleared, if any.

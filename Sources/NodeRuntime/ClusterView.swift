@@ -51,6 +51,9 @@ public struct ClusterStatus: Hashable, Sendable {
         public var verifiedIndex: UInt64?
         /// Its first disagreement, while it is held back from dispatch (`nil`: none).
         public var mismatch: DigestMismatch?
+        /// Whether it gets no work because its first check since this leader took office waits
+        /// (``NodeCore/ReplicaDigestCheck/isAwaitingCheck(_:)``).
+        public var awaitingCheck = false
     }
     /// The leader this node believes in.
     public var leader: String?
@@ -64,6 +67,11 @@ public struct ClusterStatus: Hashable, Sendable {
     public var node: String = ""
     /// This node's applied index.
     public var appliedIndex: UInt64 = 0
+    /// The cluster id this node holds (`CLUSTER_ID`, or the provisional one derived from the
+    /// config before the first election confirms it), as 32 hex digits; `nil` while a joining
+    /// node has not adopted one. Nodes of one cluster all show the same (docs/operations.md,
+    /// "Cluster identity"); `quorum doctor` compares them.
+    public var clusterID: String?
 }
 
 /// Builds ``ClusterStatus`` from the driver, the state and the peer link (works without a leader).
@@ -75,6 +83,8 @@ struct ClusterView: Sendable {
     /// The members to list: the latest configuration's, not the file's.
     let membership: MembershipView
     let settings: NodeSettings
+    /// The cluster this node belongs to (`nil` in tests that build a view without one).
+    var clusterIdentity: ClusterIdentity?
 
     func status() async -> ClusterStatus {
         let status = await driver.status
@@ -128,14 +138,18 @@ struct ClusterView: Sendable {
         }
         return ClusterStatus(leader: status.leader?.rawValue, term: status.term.rawValue,
                              commitIndex: status.commitIndex.rawValue, members: members,
-                             node: driver.id.rawValue, appliedIndex: status.appliedIndex.rawValue)
+                             node: driver.id.rawValue, appliedIndex: status.appliedIndex.rawValue,
+                             clusterID: clusterIdentity?.current.map { "\($0)" })
     }
 
     /// What the leader's check says of `id`: the members' holds; for the leader itself only its
     /// being outvoted (its `mismatch` then holds its own digest as the leader's and the majority's
     /// as the member's), and nothing while it is not.
     static func replicaCheck(_ check: ReplicaDigestCheck, of id: Raft.NodeID, leader: Raft.NodeID) -> ClusterStatus.ReplicaCheck? {
-        guard id == leader else { return ClusterStatus.ReplicaCheck(verifiedIndex: check.lastVerified[id], mismatch: check.diverged[id]) }
+        guard id == leader else {
+            return ClusterStatus.ReplicaCheck(verifiedIndex: check.lastVerified[id], mismatch: check.diverged[id],
+                                              awaitingCheck: check.isAwaitingCheck(id))
+        }
         return check.leaderOutvoted.map { outvoted in
             ClusterStatus.ReplicaCheck(verifiedIndex: nil, mismatch: DigestMismatch(
                 member: id, index: outvoted.index, leaderDigest: outvoted.leaderDigest, memberDigest: outvoted.majorityDigest))

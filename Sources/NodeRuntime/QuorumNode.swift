@@ -198,7 +198,7 @@ public final class QuorumNode: Sendable {
             clock: settings.clock.monotonicClock, logger: logger, seed: UInt64.random(in: .min ... .max))
         membershipView.update(driver.initialMembership)
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,
-                                      membership: membershipView, settings: settings)
+                                      membership: membershipView, settings: settings, clusterIdentity: clusterIdentity)
         let quotas = config.cluster.quotas
         let resolver = LeaderResolver(clock: clock, builds: { link.memberBuilds() },
                                       members: { membershipView.memberIDs }, selfID: id,

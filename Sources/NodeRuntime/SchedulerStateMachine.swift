@@ -65,6 +65,10 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// Digests the state at checkpoint indexes for the replica check (``ReplicaDigester``).
     private let digester: ReplicaDigester?
     private let logger: Logger
+    #if DEBUG
+    /// Test only: `QUORUM_TEST_ONLY_DIVERGE_AT_INDEX` (``TestOnlyStatePerturbation``).
+    private var perturbation = TestOnlyStatePerturbation.fromProcessEnvironment()
+    #endif
     private(set) var appliedIndex = Raft.LogIndex.zero
 
     /// Events of recent entries by index, and the order to forget them in.
@@ -164,6 +168,12 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             do {
                 stamped = try CommandCodec.decode(entry.data)
                 state.apply(stamped.command, at: stamped.at, index: entry.index.rawValue, into: &events)
+                #if DEBUG
+                if perturbation?.perturb(&state, after: entry.index.rawValue, at: stamped.at) == true {
+                    logger.critical("TEST ONLY: this node's scheduler state was perturbed on purpose (\(TestOnlyStatePerturbation.environmentVariable)); its replica digests now differ from its peers'",
+                                    metadata: ["index": "\(entry.index)"])
+                }
+                #endif
             } catch {
                 failure = UndecodableEntry(index: entry.index, reason: "\(error)")
                 break

@@ -53,12 +53,14 @@ struct RaftAPIReplica: SchedulerReplica {
                                     appliedIndex: $0.appliedIndex, lag: $0.lag,
                                     voter: $0.voter, labels: $0.labels, formatVersion: $0.formatVersion,
                                     replicaCheck: $0.replicaCheck.map(Self.replicaCheck), draining: $0.draining)
-            }, node: status.node, appliedIndex: status.appliedIndex)
+            }, node: status.node, appliedIndex: status.appliedIndex, clusterID: status.clusterID)
     }
 
     /// The wire form of the leader's replica check of one member.
     static func replicaCheck(_ check: ClusterStatus.ReplicaCheck) -> ReplicaCheckResource {
-        guard let mismatch = check.mismatch else { return ReplicaCheckResource(state: "ok", verifiedIndex: check.verifiedIndex) }
+        guard let mismatch = check.mismatch else {
+            return ReplicaCheckResource(state: "ok", verifiedIndex: check.verifiedIndex, awaitingCheck: check.awaitingCheck ? true : nil)
+        }
         return ReplicaCheckResource(state: "diverged", verifiedIndex: check.verifiedIndex, mismatchIndex: mismatch.index,
                                     leaderDigest: ReplicaDigest(index: mismatch.index, value: mismatch.leaderDigest).hex,
                                     memberDigest: ReplicaDigest(index: mismatch.index, value: mismatch.memberDigest).hex)

@@ -158,9 +158,11 @@ enum ResourceViews {
         return "\(tries) (+\(lost) lost)"
     }
 
-    /// `leader n1  term 3  commit 42` and `NODE ROLE API RAFT REACHABLE MATCH SLOTS BUSY`.
+    /// `leader n1  term 3  commit 42  cluster 6f02…` (the answering node's cluster id, when its
+    /// build shows one) and `NODE ROLE API RAFT REACHABLE MATCH SLOTS BUSY`.
     static func cluster(_ cluster: ClusterResource) -> String {
         let summary = "leader \(cluster.leader ?? "none")  term \(cluster.term)  commit \(cluster.commitIndex)"
+            + (cluster.clusterID.map { "  cluster \($0)" } ?? "")
         var table = TextTable(["NODE", "ROLE", "API", "RAFT", "REACHABLE", "MATCH", "SLOTS", "BUSY", "DRAINING", "LABELS"])
         for node in cluster.nodes {
             table.append([node.id, node.role, node.api, node.raft, node.reachable ? "yes" : "no", String(node.matchIndex),

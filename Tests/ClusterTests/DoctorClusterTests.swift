@@ -31,5 +31,33 @@ extension RealClusterTests {
                 #expect(degraded.output.contains("one more failure stops writes"), "\(degraded.output)")
             }
         }
+
+        @Test("every node shows the same cluster_id on /api/cluster (and quorum cluster prints it); doctor without --config or --server asks $QUORUM_SERVER's nodes and finds that id on all of them")
+        func clusterIDAndQuorumServer() async throws {
+            try await TestCluster.with(nodes: 3) { cluster in
+                _ = try await cluster.waitForLeader()
+                var shown: Set<String> = []
+                var urls: [String] = []
+                for id in cluster.ids {
+                    let body = try await cluster.api(id).get("/api/cluster").body
+                    let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+                    let clusterID = try #require(json["cluster_id"] as? String, "\(json)")
+                    #expect(clusterID.count == 32 && clusterID.allSatisfy(\.isHexDigit), "\(clusterID)")
+                    shown.insert(clusterID)
+                    urls.append("http://" + (try cluster.addresses(of: id)).api)
+                }
+                #expect(shown.count == 1, "\(shown)")
+                let clusterID = try #require(shown.first)
+                let environment = ["QUORUM_SERVER": urls.joined(separator: ",")]
+                let status = try QuorumBinary.runToCompletion(QuorumBinary.path, ["cluster"], in: cluster.directory, environment: environment)
+                #expect(status.exitCode == 0 && status.output.contains("  cluster \(clusterID)"), "\(status.output)")
+                // No --config here and none in the directory doctor could use: only $QUORUM_SERVER names the nodes.
+                let doctor = try QuorumBinary.runToCompletion(QuorumBinary.path, ["doctor"], in: cluster.directory, environment: environment)
+                #expect(doctor.exitCode == 0, "\(doctor.output)")
+                #expect(doctor.output.contains("ok   cluster id") && doctor.output.contains("  3 nodes hold cluster id \(clusterID)"),
+                        "\(doctor.output)")
+                for url in urls { #expect(doctor.output.contains("\(url) up and ready"), "\(doctor.output)") }
+            }
+        }
     }
 }

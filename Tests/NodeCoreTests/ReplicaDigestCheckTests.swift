@@ -140,6 +140,10 @@ struct ReplicaDigestCheckTests {
         _ = leader.ownDigest(digest(10, 0xBAD))
         _ = leader.digestReported(digest(10, 0x600D), from: n2)
         _ = leader.digestReported(digest(10, 0x600D), from: n3)
+        for peer in [n2, n3] {
+            _ = leader.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 10, wallClockMilliseconds: 0,
+                                                commandFormatVersion: CommandCodec.buildFormatVersion), from: peer, at: t0)
+        }
         let planned = leader.dutyRound(at: t0 + .seconds(1), commitIndex: .zero)
         let round = try #require(planned)
         #expect(Dictionary(uniqueKeysWithValues: round.executors.map { ($0.id.rawValue, $0.isReachable) })
@@ -207,5 +211,103 @@ struct ReplicaDigestCheckTests {
         let clearedN3 = leader.clearDivergence(of: n3)
         #expect(clearedN3)
         #expect(reachable(leader.dutyRound(at: at, commitIndex: .zero)) == ["n1": true, "n2": true, "n3": true])
+    }
+
+    /// Node `id`'s leader side in a cluster of `members` (2 slots each, checkpoints every 10 entries).
+    private func leaderSide(_ id: Raft.NodeID, members: [Raft.NodeID]) -> LeaderSide {
+        var settings = NodeCore.Settings(lease: .seconds(4), leaseMargin: .seconds(1), voters: Set(members),
+                                         slots: Dictionary(uniqueKeysWithValues: members.map { (ExecutorID($0.rawValue), 2) }))
+        settings.digestInterval = 10
+        return LeaderSide(id: id, settings: settings, started: t0)
+    }
+
+    private func probe(_ leader: inout LeaderSide, from peer: Raft.NodeID, at time: MonotonicTime) {
+        _ = leader.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 20, wallClockMilliseconds: 0,
+                                            commandFormatVersion: CommandCodec.buildFormatVersion), from: peer, at: time)
+    }
+
+    private func reachable(_ round: DutyRound?) -> [String: Bool] {
+        Dictionary(uniqueKeysWithValues: (round?.executors ?? []).map { ($0.id.rawValue, $0.isReachable) })
+    }
+
+    @Test("a leader change keeps the hold: the new leader, which digested the same checkpoints as a follower, judges a diverged member's first probe and gives it no work")
+    func holdSurvivesLeaderChange() {
+        let n1 = Raft.NodeID("n1")
+        // n2 follows n1, which found n3 diverged at 20 (n1's memory dies with it).
+        var n2Side = leaderSide(n2, members: [n1, n2, n3])
+        _ = n2Side.ownDigest(digest(10, 0xA))
+        _ = n2Side.ownDigest(digest(20, 0xB))
+        // n1 is gone; n2 takes office. n3's first probe carries its latest digest, the bad one.
+        let took = t0 + .seconds(5)
+        n2Side.leadership(since: took)
+        let outcome = n2Side.digestReported(digest(20, 0xBAD), from: n3)
+        #expect(outcome == .mismatch(DigestMismatch(member: n3, index: 20, leaderDigest: 0xB, memberDigest: 0xBAD)))
+        probe(&n2Side, from: n3, at: took)
+        probe(&n2Side, from: n1, at: took)
+        #expect(reachable(n2Side.dutyRound(at: took + .seconds(1), commitIndex: .zero)) == ["n1": true, "n2": true, "n3": false])
+    }
+
+    @Test("taking office again judges every member afresh: a report this node judged while it led before is not ignored")
+    func tookOfficeJudgesAfresh() {
+        var check = ReplicaDigestCheck(interval: 10)
+        _ = check.recordOwn(digest(10, 0xA))
+        #expect(check.report(digest(10, 0xA), from: n3) == .matched)
+        #expect(check.report(digest(10, 0xA), from: n3) == .ignored)
+        check.tookOffice()
+        #expect(check.report(digest(10, 0xA), from: n3) == .matched)
+        // A hold stays across it.
+        #expect(check.report(digest(10, 0xBAD), from: n2) != .matched)
+        check.tookOffice()
+        #expect(check.isDiverged(n2) && check.isHeld(n2))
+    }
+
+    @Test("a member whose first report after a leader change is ahead of the new leader is held until the leader can judge it, then works; later waits do not hold it")
+    func awaitingFirstCheck() {
+        var check = ReplicaDigestCheck(interval: 10)
+        // A leader with no digest of its own cannot judge for a whole interval: it does not hold.
+        check.tookOffice()
+        #expect(check.isAwaitingCheck(n3), "no probe of it yet this term")
+        #expect(check.report(digest(10, 0xA), from: n3) == .pending)
+        check.heard(from: n3)
+        #expect(!check.isHeld(n3) && !check.isAwaitingCheck(n3))
+        #expect(check.recordOwn(digest(10, 0xA)).isEmpty)
+        // Next term: the member is ahead of this leader's newest digest.
+        check.tookOffice()
+        #expect(check.report(digest(20, 0xB), from: n3) == .pending)
+        check.heard(from: n3)
+        #expect(check.isAwaitingCheck(n3) && check.isHeld(n3) && !check.isDiverged(n3))
+        #expect(check.recordOwn(digest(20, 0xB)).isEmpty)
+        #expect(!check.isHeld(n3))
+        // Its next report ahead of the leader waits without a hold: it was checked this term.
+        #expect(check.report(digest(30, 0xC), from: n3) == .pending)
+        #expect(!check.isHeld(n3))
+        // A first report the leader then cannot judge (it skipped the index) lifts the wait.
+        check.tookOffice()
+        #expect(check.report(digest(40, 0xD), from: n2) == .pending)
+        check.heard(from: n2)
+        #expect(check.isHeld(n2))
+        _ = check.recordOwn(digest(50, 0xE))
+        #expect(!check.isHeld(n2))
+    }
+
+    @Test("a new leader gives a member no work before its first probe of the term (which carries the digest, judged first); a member that never probed before is no exception")
+    func noWorkBeforeFirstProbe() {
+        let n1 = Raft.NodeID("n1")
+        var n2Side = leaderSide(n2, members: [n1, n2, n3])
+        _ = n2Side.ownDigest(digest(10, 0xA))
+        let took = t0 + .seconds(5)
+        n2Side.leadership(since: took)
+        // Within the lease a new leader trusts every executor, and nothing says n3 lags: only the
+        // missing probe holds it back.
+        #expect(reachable(n2Side.dutyRound(at: took + .milliseconds(100), commitIndex: .zero)) == ["n1": false, "n2": true, "n3": false])
+        probe(&n2Side, from: n3, at: took + .milliseconds(150))
+        #expect(reachable(n2Side.dutyRound(at: took + .milliseconds(200), commitIndex: .zero)) == ["n1": false, "n2": true, "n3": true])
+        // With the check off, nothing changes from before.
+        var settings = NodeCore.Settings(lease: .seconds(4), leaseMargin: .seconds(1), voters: [n1, n2],
+                                         slots: [ExecutorID("n1"): 2, ExecutorID("n2"): 2])
+        settings.digestInterval = 0
+        var off = LeaderSide(id: n2, settings: settings, started: t0)
+        off.leadership(since: took)
+        #expect(reachable(off.dutyRound(at: took + .milliseconds(100), commitIndex: .zero)) == ["n1": true, "n2": true])
     }
 }

@@ -132,6 +132,39 @@ struct DoctorTests {
         #expect(!DoctorCommand.needsAnotherDigestRound([node("n1", leader: "n1", digest: (10, "a")), node("n2", leader: "n1", digest: (10, "a"))]))
     }
 
+    @Test("cluster id: one id on every node is ok; a node holding another fails naming it and what to do; nodes without one are left out")
+    func clusterIdentity() {
+        func observed(_ id: String, cluster: String?) -> NodeObservation {
+            var observation = node(id, leader: "n1")
+            observation.cluster?.clusterID = cluster
+            return observation
+        }
+        let same = "6f029b11756fb6e4c84876d393c30df2", other = "3c1d0000000000000000000000000000"
+        let agreed = ClusterCheck.clusterIdentity([observed("n1", cluster: same), observed("n2", cluster: same), observed("n3", cluster: nil)])
+        #expect(agreed.map(\.severity) == [.ok] && agreed[0].message == "2 nodes hold cluster id \(same)", "\(agreed)")
+        let mixed = ClusterCheck.clusterIdentity([observed("n1", cluster: same), observed("n2", cluster: other), observed("n3", cluster: same)])
+        #expect(mixed.map(\.severity) == [.failure], "\(mixed)")
+        #expect(mixed.first?.message.contains("\(same): n1, n3; \(other): n2") == true, "\(mixed)")
+        #expect(mixed.first?.advice?.hasPrefix("stop n2:") == true, "\(mixed)")
+        #expect(ClusterCheck.clusterIdentity([observed("n1", cluster: nil)]).isEmpty)
+        // And it is part of the cluster findings.
+        #expect(ClusterCheck.findings([observed("n1", cluster: same), observed("n2", cluster: other)])
+            .contains { $0.area == "cluster id" && $0.severity == .failure })
+    }
+
+    @Test("doctor's servers: --server, else every node of --config, else $QUORUM_SERVER (as the other commands read it), else the local cluster")
+    func targets() throws {
+        let fromFlag = try DoctorCommand.targets(servers: "http://a:1", environment: "http://b:2,http://c:3", loaded: nil)
+        #expect(fromFlag.map(\.url) == ["http://a:1"])
+        let fromEnvironment = try DoctorCommand.targets(servers: nil, environment: "http://b:2,http://c:3", loaded: nil)
+        #expect(fromEnvironment.map(\.url) == ["http://b:2", "http://c:3"])
+        let local = try DoctorCommand.targets(servers: nil, environment: "", loaded: nil)
+        let unset = try DoctorCommand.targets(servers: nil, environment: nil, loaded: nil)
+        #expect(local.map(\.url) == unset.map(\.url))
+        #expect(!local.contains { $0.url == "http://b:2" })
+        #expect(throws: CLIError.self) { try DoctorCommand.targets(servers: nil, environment: "ftp://x", loaded: nil) }
+    }
+
     @Test("replica check: a member the leader holds as diverged fails naming both digests; mixed builds warn; all well adds nothing")
     func replicaChecks() {
         var n3 = member("n3")

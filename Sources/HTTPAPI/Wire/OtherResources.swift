@@ -127,6 +127,11 @@ public struct ClusterResource: Codable, Hashable, Sendable {
     /// time since the leader answered (a follower keeps the leader's view up to a second, and
     /// up to 30 s while the leader does not answer).
     public var viewAgeMs: Int64?
+    /// The answering node's cluster id (32 hex digits; docs/operations.md, "Cluster identity"):
+    /// every node of one cluster answers the same. Always the answering node's own, also when
+    /// ``nodes`` is the leader's view. Absent while a node started with `--join` has not adopted
+    /// one yet, and from builds before this field.
+    public var clusterID: String?
 
     /// Whose view the members are.
     public enum Source: String, Codable, Hashable, Sendable {
@@ -138,7 +143,8 @@ public struct ClusterResource: Codable, Hashable, Sendable {
 
     /// A cluster view.
     public init(leader: String?, term: UInt64, commitIndex: UInt64, nodes: [ClusterNodeResource], node: String? = nil,
-                appliedIndex: UInt64? = nil, source: Source? = nil, viewAgeMs: Int64? = nil) {
+                appliedIndex: UInt64? = nil, source: Source? = nil, viewAgeMs: Int64? = nil, clusterID: String? = nil) {
+        self.clusterID = clusterID
         self.leader = leader
         self.term = term
         self.commitIndex = commitIndex
@@ -157,6 +163,7 @@ public struct ClusterResource: Codable, Hashable, Sendable {
         case appliedIndex = "applied_index"
         case source
         case viewAgeMs = "view_age_ms"
+        case clusterID = "cluster_id"
     }
 }
 
@@ -250,10 +257,16 @@ public struct ReplicaCheckResource: Codable, Hashable, Sendable {
     public var leaderDigest: String?
     /// While `diverged`: the member's digest there (16 hex digits).
     public var memberDigest: String?
+    /// `true` while it gets no work because the leader has not yet compared its digest since it
+    /// took office (no lease probe of it arrived yet this term, or its report is ahead of the
+    /// leader's newest digest); absent otherwise
+    /// (docs/operations.md, "Divergence holds across a leader change").
+    public var awaitingCheck: Bool?
 
     /// A check's state.
     public init(state: String, verifiedIndex: UInt64? = nil, mismatchIndex: UInt64? = nil, leaderDigest: String? = nil,
-                memberDigest: String? = nil) {
+                memberDigest: String? = nil, awaitingCheck: Bool? = nil) {
+        self.awaitingCheck = awaitingCheck
         self.state = state
         self.verifiedIndex = verifiedIndex
         self.mismatchIndex = mismatchIndex
@@ -268,6 +281,7 @@ public struct ReplicaCheckResource: Codable, Hashable, Sendable {
         case mismatchIndex = "mismatch_index"
         case leaderDigest = "leader_digest"
         case memberDigest = "member_digest"
+        case awaitingCheck = "awaiting_check"
     }
 }
 

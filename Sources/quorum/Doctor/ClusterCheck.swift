@@ -52,10 +52,45 @@ enum ClusterCheck {
                 findings.append(.warning("node \(node.id)", "GET /api/cluster: \(problem)", advice: clusterAdvice(status: node.clusterStatus)))
             }
         }
+        findings += clusterIdentity(answering)
         findings += leadership(answering, unreachable: Set(observations.filter { $0.unreachable != nil }.map(\.id)))
         findings += clocks(answering)
         findings += digests(answering)
         findings += replicaChecks(answering)
+        return findings
+    }
+
+    /// Every answering node must hold the same cluster id (`cluster_id` of its `/api/cluster`):
+    /// nodes of two clusters refuse each other's frames, so a node showing another id never
+    /// replicates this cluster's log — typically an old node started on its pre-restore (or
+    /// pre-`--force-new-cluster`) data directory, or one restored from another backup or config.
+    /// The odd ones out are the nodes outside the largest group (on a tie none is named). Nodes
+    /// that show no id (a build before the field, or a node started with `--join` that has not
+    /// heard from the cluster yet) are left out; nothing when no node shows one.
+    static func clusterIdentity(_ nodes: [NodeObservation]) -> [DoctorFinding] {
+        let views = nodes.compactMap { node in node.cluster.map { (id: node.id, view: $0) } }
+        var byCluster: [String: [String]] = [:]
+        for (id, view) in views {
+            // Absent: a build before the field, or a joining node that has no id yet.
+            guard let shown = view.clusterID else { continue }
+            byCluster[shown, default: []].append(id)
+        }
+        var findings: [DoctorFinding] = []
+        guard !byCluster.isEmpty else { return findings }
+        if byCluster.count == 1, let only = byCluster.first {
+            findings.append(.ok("cluster id", "\(only.value.count) nodes hold cluster id \(only.key)"))
+            return findings
+        }
+        let largest = byCluster.values.map(\.count).max() ?? 0
+        let groups = byCluster.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+        let listed = groups.map { "\($0.key): \($0.value.sorted().joined(separator: ", "))" }.joined(separator: "; ")
+        let odd = groups.filter { $0.value.count < largest }.flatMap(\.value).sorted()
+        let named = odd.isEmpty ? "the nodes of the group that is not the cluster you mean" : odd.joined(separator: ", ")
+        findings.append(.failure("cluster id", "nodes hold different cluster ids (\(listed)); nodes of different clusters refuse "
+                                    + "each other's frames, so the odd ones take no part in this cluster",
+                                 advice: "stop \(named): usually an old node started on its data directory from before a restore or "
+                                    + "a --force-new-cluster; wipe its data directory and bring it back with `quorum cluster add` "
+                                    + "and `quorum node --join` (docs/operations.md, \"Cluster identity\")"))
         return findings
     }
 

@@ -30,7 +30,7 @@ struct DoctorCommand: AsyncParsableCommand {
     var id: String?
 
     @Option(name: .customLong("server"), help: ArgumentHelp(
-        "API base URLs to check, comma-separated (default: every node of --config, else the local cluster's).",
+        "API base URLs to check, comma-separated (default: every node of --config, else $QUORUM_SERVER, else the local cluster's).",
         valueName: "URL[,URL…]"))
     var servers: String?
 
@@ -175,11 +175,26 @@ struct DoctorCommand: AsyncParsableCommand {
     }
 
     private func targets(_ loaded: LoadedConfig?) throws -> [(id: String, url: String)] {
+        try Self.targets(servers: servers, environment: ProcessInfo.processInfo.environment["QUORUM_SERVER"], loaded: loaded)
+    }
+
+    /// Which APIs to ask: `--server`; else every node of `--config` (by id: the config names
+    /// every member, while `$QUORUM_SERVER` often lists only a few, or a load balancer); else
+    /// `$QUORUM_SERVER` (`environment`; empty counts as unset), as every other client command
+    /// reads it; else the local cluster's.
+    static func targets(servers: String?, environment: String?, loaded: LoadedConfig?) throws -> [(id: String, url: String)] {
         if let servers {
             do {
                 return try ServerList(parsing: servers).urls.map { ($0, $0) }
             } catch {
                 throw CLIError.invalidInput("--server: \(error)")
+            }
+        }
+        if loaded == nil, let environment, !environment.isEmpty {
+            do {
+                return try ServerList(parsing: environment).urls.map { ($0, $0) }
+            } catch {
+                throw CLIError.invalidInput("$QUORUM_SERVER: \(error)")
             }
         }
         if let loaded {

@@ -18,6 +18,13 @@ final class NodeProcess: @unchecked Sendable {
     private let extraEnvironment: [String: String]
     private let lock = NSLock()
     private var process: Process?
+    /// Variables added to the node's environment at its next start (say a test-only hook's).
+    private var addedEnvironment: [String: String] = [:]
+
+    /// Sets the variables added to the environment of the node's next start (`[:]`: none).
+    func setEnvironment(_ added: [String: String]) {
+        lock.withLock { addedEnvironment = added }
+    }
 
     init(id: String, directory: String, configFile: String, extraArguments: [String] = [], environment: [String: String] = [:]) {
         self.extraArguments = extraArguments
@@ -56,6 +63,7 @@ final class NodeProcess: @unchecked Sendable {
         environment["QUORUM_LOG_LEVEL"] = environment["QUORUM_CLUSTER_TEST_LOG_LEVEL"] ?? "info"
         environment.removeValue(forKey: "QUORUM_DATA_DIR")
         environment.merge(extraEnvironment) { $1 }
+        environment.merge(lock.withLock { addedEnvironment }) { $1 }
         process.environment = environment
         process.standardOutput = log
         process.standardError = log

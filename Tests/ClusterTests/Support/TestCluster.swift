@@ -42,6 +42,9 @@ final class TestCluster: Sendable {
         /// binary) that every node reads: the test moves all the nodes' wall clocks at once by
         /// rewriting it (``WallClockFile``). `nil`: real time, no preload.
         var wallClockFile: String?
+        /// Variables added to a node's environment, by node id (a test-only hook's, say);
+        /// ``TestCluster/setEnvironment(of:_:)`` changes them for a restart.
+        var nodeEnvironment: [String: [String: String]] = [:]
     }
 
     /// The founding node ids, `n1`…`nN`.
@@ -164,7 +167,10 @@ final class TestCluster: Sendable {
         }
         var nodes: [String: NodeProcess] = [:]
         let environment = timing.wallClockFile.map(WallClockFile.environment(spec:)) ?? [:]
-        for id in ids { nodes[id] = NodeProcess(id: id, directory: directory, configFile: "c.toml", environment: environment) }
+        for id in ids {
+            nodes[id] = NodeProcess(id: id, directory: directory, configFile: "c.toml", environment: environment)
+            nodes[id]?.setEnvironment(timing.nodeEnvironment[id] ?? [:])
+        }
         let joinURLs = ids.compactMap { apiPorts[$0].map { "http://127.0.0.1:\($0)" } }.joined(separator: ",")
         for id in spareIDs {
             nodes[id] = NodeProcess(id: id, directory: directory, configFile: "join.toml", extraArguments: ["--join", joinURLs],
@@ -211,6 +217,11 @@ final class TestCluster: Sendable {
     func kill(_ id: String, _ signal: Int32) async throws {
         node(id).send(signal)
         if signal == SIGKILL { try await node(id).waitForExit(timeout: .seconds(10)) }
+    }
+
+    /// Sets the variables added to node `id`'s environment from its next start on.
+    func setEnvironment(of id: String, _ added: [String: String]) {
+        node(id).setEnvironment(added)
     }
 
     /// Starts node `id` again (it must not be running) with its data directory as it was left.
