@@ -159,12 +159,19 @@ public struct AssignAttempt: Hashable, Sendable {
     public var attempt: Int
     /// When the attempt times out (the leader adds the task's timeout to its clock).
     public var deadline: Timestamp
+    /// The executor's data directory incarnation the leader knew when it assigned (entry tag 34,
+    /// ``CommandCodec/assignmentIncarnations``); 0 = not named (an older leader, or an older
+    /// member in the cluster). The executor starts a named attempt only when it is its own
+    /// incarnation: a wiped node's new directory never starts what was given to its predecessor,
+    /// whatever the clocks say (issue #15; `NodeCore.ExecutorOrders`).
+    public var executorIncarnation: UInt64
     /// An assignment.
-    public init(runID: RunID, executor: ExecutorID, attempt: Int, deadline: Timestamp) {
+    public init(runID: RunID, executor: ExecutorID, attempt: Int, deadline: Timestamp, executorIncarnation: UInt64 = 0) {
         self.runID = runID
         self.executor = executor
         self.attempt = attempt
         self.deadline = deadline
+        self.executorIncarnation = executorIncarnation
     }
 }
 

@@ -36,6 +36,10 @@ import BinaryCoding
 /// in that layout. Only specs with rules are written so; both need command format 10
 /// (``CommandCodec/notifyRules``). Tag 26 is the leader's notification settings, tag 27 its
 /// delivery outcomes (``NotificationCoding.swift``); both need ``CommandCodec/notifications``.
+///
+/// Tag 34 is an assignment that names its executor's data directory incarnation (tag 4's
+/// fields, then the incarnation, never 0); it needs ``CommandCodec/assignmentIncarnations``, and
+/// below it the leader writes tag 4 (``Command/compatible(withFormat:)``).
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -85,6 +89,9 @@ public enum CommandCodec {
     static let notificationSettingsTag: UInt8 = 26
     /// The tag of ``Command/notificationOutcomes(_:)``.
     static let notificationOutcomesTag: UInt8 = 27
+    /// The tag of an ``AssignAttempt`` that names its executor's incarnation (tag 4's fields, then
+    /// the incarnation; ``CommandCodec/assignmentIncarnations``). One naming none keeps tag 4.
+    static let assignToIncarnationTag: UInt8 = 34
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
         // An edit with rules has its own tag (25) in the rules layout, never the placement wrapper.
@@ -120,11 +127,12 @@ public enum CommandCodec {
             w.write(f.runID.rawValue)
             w.write(f.missedBefore)
         case .assignAttempt(let a):
-            w.write(UInt8(4))
+            w.write(a.executorIncarnation == 0 ? UInt8(4) : assignToIncarnationTag)
             w.write(a.runID.rawValue)
             w.write(a.executor.rawValue)
             w.write(a.attempt)
             w.write(a.deadline)
+            if a.executorIncarnation != 0 { w.write(a.executorIncarnation) }
         case .finishAttempt(let f):
             w.write(UInt8(5))
             w.write(f.runID.rawValue)
@@ -227,12 +235,22 @@ public enum CommandCodec {
             let missed = try r.readInt()
             return .fireCron(FireCron(jobID: job, scheduledAt: scheduled, nextFireAt: next, runID: run, missedBefore: missed,
                                       taskRunIDStyle: tag == 3 ? .slash : .dot))
-        case 4:
+        case 4, assignToIncarnationTag:
             let run = RunID(try r.readString())
             let exec = ExecutorID(try r.readString())
             let attempt = try r.readInt()
             let deadline = try r.readTimestamp()
-            return .assignAttempt(AssignAttempt(runID: run, executor: exec, attempt: attempt, deadline: deadline))
+            var incarnation: UInt64 = 0
+            if tag == assignToIncarnationTag {
+                let incarnationOffset = r.offset
+                incarnation = try r.readUInt64()
+                guard incarnation != 0 else {
+                    throw DecodeError("tag \(assignToIncarnationTag) names incarnation 0 (unknown is written as tag 4)",
+                                      offset: incarnationOffset)
+                }
+            }
+            return .assignAttempt(AssignAttempt(runID: run, executor: exec, attempt: attempt, deadline: deadline,
+                                                executorIncarnation: incarnation))
         case 5:
             let run = RunID(try r.readString())
             let attempt = try r.readInt()

@@ -35,10 +35,13 @@ extension CommandCodec {
     /// - 10: notifications (``notifications``): job submits and edits whose specs carry `notify`
     ///   rules (entry tags 24 and 25; ``notifyRules``), the leader's notification settings and
     ///   delivery outcomes (entry tags 26 and 27).
+    /// - 14: assignments that name the executor's data directory incarnation (entry tag 34;
+    ///   ``assignmentIncarnations``): a wiped node never starts what its predecessor was given.
+    /// (11–13 are other features' numbers, not in this build.)
     /// (8 is skipped: notifications were developed as 8 beside placement's 9 and became 10 when
     /// both landed; no build ever reported 8.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = 10
+    public static let buildFormatVersion: UInt32 = assignmentIncarnations
 
     /// The first format version whose builds decode placements (``JobSpec/placement``,
     /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
@@ -77,6 +80,12 @@ extension CommandCodec {
     /// its notifications, so during an upgrade the gate refuses such writes (503).
     public static let notifyRules: UInt32 = notifications
 
+    /// The first format version whose builds decode assignments naming the executor's data
+    /// directory incarnation (``AssignAttempt/executorIncarnation``, entry tag 34). Below it the
+    /// leader writes them without (tag 4: the executor falls back to the clock cut-off for a node
+    /// that started without a log). The one place its number is written.
+    public static let assignmentIncarnations: UInt32 = 14
+
     /// The command format of notifications (issue #17): rules in specs, settings and delivery
     /// outcomes. The one place its number is written; ``notifyRules`` follows it.
     public static let notifications: UInt32 = 10
@@ -89,6 +98,7 @@ extension Command {
     /// ``CommandCodec/lostAttemptCaps``; everything else ``CommandCodec/baselineFormatVersion``.
     public var minimumFormatVersion: UInt32 {
         if carriesNotifyRules { return CommandCodec.notifyRules }
+        if namesExecutorIncarnation { return CommandCodec.assignmentIncarnations }
         if carriesPlacement { return CommandCodec.placement }
         if carriesHistoryLimit { return CommandCodec.historyLimits }
         if carriesLostAttemptCaps { return CommandCodec.lostAttemptCaps }
@@ -122,6 +132,9 @@ extension Command {
     /// unprotected, as before format 6, rather than fail during an upgrade); a job edit has no
     /// older spelling and stays as it is, for the gate to refuse.
     public func compatible(withFormat version: UInt32) -> Command {
+        if version < CommandCodec.assignmentIncarnations, namesExecutorIncarnation {
+            return withoutExecutorIncarnations().compatible(withFormat: version)
+        }
         // Rules have no older spelling: left as they are, for the gate to refuse.
         if version < CommandCodec.notifyRules, containsNotifyRules { return self }
         if version < CommandCodec.jobEdits {
@@ -149,6 +162,28 @@ extension Command {
             trigger.taskRunIDStyle = .slash
             return .trigger(trigger)
         default: return uncapped
+        }
+    }
+}
+
+extension Command {
+    /// `true` for an assignment (or a batch holding one) that names its executor's incarnation.
+    var namesExecutorIncarnation: Bool {
+        switch self {
+        case .assignAttempt(let a): a.executorIncarnation != 0
+        case .batch(let commands): commands.contains { $0.namesExecutorIncarnation }
+        default: false
+        }
+    }
+
+    /// This command with every assignment's incarnation left out (tag 4, the older spelling).
+    func withoutExecutorIncarnations() -> Command {
+        switch self {
+        case .assignAttempt(var a):
+            a.executorIncarnation = 0
+            return .assignAttempt(a)
+        case .batch(let commands): return .batch(commands.map { $0.withoutExecutorIncarnations() })
+        default: return self
         }
     }
 }
