@@ -164,19 +164,20 @@ public enum ExecutorOrders {
                                 now: Timestamp?, killGraceMs: Int64) -> [AttemptOrder] {
         guard !starts.isEmpty, !fenced else { return [] }
         var fresh: [AttemptOrder] = []
-        var unnamed: [AttemptOrder] = []
+        // Unnamed, or named for this directory before the lease is proven: the clock rule decides.
+        var clockJudged: [AttemptOrder] = []
         for order in starts {
             if order.assignedIncarnation == 0 || incarnation == 0 {
-                unnamed.append(order)
+                clockJudged.append(order)
             } else if order.assignedIncarnation == incarnation {
                 // Named for this directory: given after the leader heard from it, so it is
                 // this process's (or, for a node that kept its log, one its predecessor never
                 // started: it is past the log on disk). The proven-lease rule still applies.
-                if proven { fresh.append(order) } else { unnamed.append(order) }
+                if proven { fresh.append(order) } else { clockJudged.append(order) }
             }
             // Named for another directory under this id: its predecessor's. Never started.
         }
-        let clockRuled = proven && !startedWithoutLog ? unnamed : withoutStale(unnamed, in: state, startedAt: startedAt)
+        let clockRuled = proven && !startedWithoutLog ? clockJudged : withoutStale(clockJudged, in: state, startedAt: startedAt)
         let admittedKeys = Set((fresh + clockRuled).map { AttemptKey(runID: $0.runID, attempt: $0.attempt) })
         let allowed = starts.filter { admittedKeys.contains(AttemptKey(runID: $0.runID, attempt: $0.attempt)) }
         guard let now else { return allowed }
