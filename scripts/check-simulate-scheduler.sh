@@ -11,7 +11,7 @@ scripts/simulate.sh --scheduler --seeds "$seeds"
 
 log=$(mktemp "${TMPDIR:-/tmp}/quorum-scheduler-sim.XXXXXX")
 trap 'rm -f "$log"' EXIT
-for mutation in start-after-stop no-fencing one-way-lease follower-clock; do
+for mutation in start-after-stop no-fencing one-way-lease follower-clock unnamed-assignments; do
   set +e
   scripts/simulate.sh --scheduler --seeds 2000 --mutation "$mutation" >"$log" 2>&1
   status=$?

@@ -75,7 +75,7 @@ public enum ChaosRun {
             if let cronID {
                 tasks.addTask { await workload.runTriggers(options.clients, cronID: cronID, until: end); return [] }
             }
-            tasks.addTask { await nemesis.run(plan) }
+            tasks.addTask { await nemesis.run(plan, until: end) }
             var all: [(description: String, start: Double, end: Double)] = []
             for await applied in tasks { all += applied }
             return all

@@ -15,13 +15,19 @@ struct Nemesis: Sendable {
     let unsafe: Bool
     let pidFile: String
 
-    /// Runs `plan`; returns the descriptions of the faults applied, in order, with their windows.
-    func run(_ plan: [PlannedFault]) async -> [(description: String, start: Double, end: Double)] {
+    /// Runs `plan` until the workload ends at `end` (the recorder's clock; no fault starts
+    /// after it); returns the descriptions of the faults applied, in order, with their windows.
+    ///
+    /// A fault can start later than planned — a `wipe` window lasts until the node is repaired
+    /// — and a fault started after the clients stopped measures nothing but an idle cluster: in
+    /// a `wipe` run with slow repairs, faults went on for 150 s after the workload, and their
+    /// "write gaps" of 27–35 s were such windows (docs/chaos.md, the `wipe` findings).
+    func run(_ plan: [PlannedFault], until end: Double = .infinity) async -> [(description: String, start: Double, end: Double)] {
         var applied: [(description: String, start: Double, end: Double)] = []
         for fault in plan {
             let wait = fault.start - recorder.now()
             if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-            if Task.isCancelled { break }
+            if Task.isCancelled || recorder.now() >= end { break }
             let victims = await victims(of: fault)
             let description = "\(fault.kind.rawValue) [\(victims.joined(separator: ","))]"
                 + (fault.targetsLeader ? " (leader)" : "")

@@ -122,17 +122,41 @@ final class NodeProcess: @unchecked Sendable {
         }
     }
 
+    /// Starts `argv` with only stdin, stdout and stderr inherited (``closingInheritedDescriptors()``).
     static func spawn(_ argv: [String], environment: [String]) throws(ChaosError) -> pid_t {
         var cArguments = argv.map { strdup($0) } + [nil]
         var cEnvironment = environment.map { strdup($0) } + [nil]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
         defer {
+            posix_spawn_file_actions_destroy(&actions)
             for pointer in cArguments { free(pointer) }
             for pointer in cEnvironment { free(pointer) }
         }
+        closingInheritedDescriptors(&actions)
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, argv[0], nil, nil, &cArguments, &cEnvironment)
+        let result = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
         guard result == 0 else { throw ChaosError.setup("could not start \(argv[0]): posix_spawn error \(result)") }
         return pid
+    }
+
+    /// The child closes every descriptor from 3 up before it runs (glibc's
+    /// `posix_spawn_file_actions_addclosefrom_np`, 2.34+, looked up at run time: Swift's Glibc
+    /// module does not declare it).
+    ///
+    /// Why (issue #15, the `wipe` write stall): SwiftNIO opens sockets without `CLOEXEC`, so a
+    /// node started by a plain `posix_spawn` inherited this tool's open sockets — the link
+    /// proxies' connections among them. Closing a proxy connection whose descriptor a node also
+    /// holds sends no FIN, so when a node was killed, its peers' connections through the proxies
+    /// stayed half-open: they kept sending into them, unanswered, until the transport's 30 s read
+    /// idle timeout, and the restarted node heard from no leader for that long (15–27 s repairs).
+    /// Without the function (an older glibc) the child inherits them, as before.
+    private static func closingInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        #if canImport(Glibc)
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        #endif
     }
 
     /// Runs `argv` to completion in `directory` and returns its exit code and output (short commands only).

@@ -287,4 +287,11 @@ extension RaftDriver {
     public func recordedIncarnation(of member: Raft.NodeID) -> UInt64 {
         instance.membership.incarnation(of: member)
     }
+
+    /// The data-directory incarnation each member (voters, learners and this node) runs as far
+    /// as this node knows — the latest a peer's stamped message carried; 0 when unknown.
+    public func knownIncarnations() -> [Raft.NodeID: UInt64] {
+        let members = instance.membership.voters.union(instance.membership.learners).union([id])
+        return Dictionary(uniqueKeysWithValues: members.map { ($0, instance.knownIncarnation(of: $0)) })
+    }
 }

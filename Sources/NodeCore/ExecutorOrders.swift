@@ -10,12 +10,16 @@ public struct AttemptOrder: Hashable, Sendable {
     public var task: TaskSpec
     /// The per-attempt timeout.
     public var timeoutMs: Int64
+    /// The executor incarnation the assignment named (``SchedulerCore/AssignAttempt/executorIncarnation``);
+    /// 0 = none.
+    public var assignedIncarnation: UInt64
     /// An order.
-    public init(runID: RunID, attempt: Int, task: TaskSpec, timeoutMs: Int64) {
+    public init(runID: RunID, attempt: Int, task: TaskSpec, timeoutMs: Int64, assignedIncarnation: UInt64 = 0) {
         self.runID = runID
         self.attempt = attempt
         self.task = task
         self.timeoutMs = timeoutMs
+        self.assignedIncarnation = assignedIncarnation
     }
 }
 
@@ -50,11 +54,14 @@ public enum ExecutorOrders {
                                mutations: MutationSwitch = MutationSwitch()) -> (starts: [AttemptOrder], stops: [AttemptKey]) {
         if mutations.isOn("start-after-stop") { return stopsBeforeStarts(events, for: executor, in: state) }
         var startKeys: [AttemptKey] = []
+        var incarnations: [AttemptKey: UInt64] = [:]
         var stops: [AttemptKey] = []
         for event in events {
             switch event {
-            case .startAttempt(let runID, let attempt, let target) where target == executor:
-                startKeys.append(AttemptKey(runID: runID, attempt: attempt))
+            case .startAttempt(let runID, let attempt, let target, let incarnation) where target == executor:
+                let key = AttemptKey(runID: runID, attempt: attempt)
+                startKeys.append(key)
+                incarnations[key] = incarnation
             case .stopAttempt(let runID, let attempt, let target) where target == executor:
                 let key = AttemptKey(runID: runID, attempt: attempt)
                 if let pending = startKeys.firstIndex(of: key) {
@@ -72,7 +79,7 @@ public enum ExecutorOrders {
                   run.attempt == key.attempt else { continue }
             let execution = state.execution(ofRun: run)
             starts.append(AttemptOrder(runID: key.runID, attempt: key.attempt, task: execution.task,
-                                       timeoutMs: execution.timeoutMs))
+                                       timeoutMs: execution.timeoutMs, assignedIncarnation: incarnations[key] ?? 0))
         }
         return (starts, stops)
     }
@@ -85,7 +92,7 @@ public enum ExecutorOrders {
         var stops: [AttemptKey] = []
         for event in events {
             switch event {
-            case .startAttempt(let runID, let attempt, let target) where target == executor:
+            case .startAttempt(let runID, let attempt, let target, _) where target == executor:
                 guard let run = state.run(runID) else { continue }
                 let execution = state.execution(ofRun: run)
                 starts.append(AttemptOrder(runID: runID, attempt: attempt, task: execution.task, timeoutMs: execution.timeoutMs))
@@ -126,28 +133,54 @@ public enum ExecutorOrders {
     }
 
     /// The starts a node may carry out now — the one rule the running node and the scheduler
-    /// simulator share: nothing while `fenced` (the executor lease ran out); nothing assigned
-    /// before this process started (``withoutStale(_:in:startedAt:)``) until a round trip proves
-    /// the lease (`proven`) — and never, whatever the lease, when the process started without a
-    /// log (`startedWithoutLog`: a new or wiped data directory); and every start time-boxed to
-    /// the leader's deadline when the wall clock is known (``timeBoxed(_:in:now:killGraceMs:)``).
-    /// What is not started is reported lost by reconciliation.
+    /// simulator share: nothing while `fenced` (the executor lease ran out); nothing assigned to
+    /// another data directory incarnation than this process's own (`incarnation`, when both are
+    /// known: ``AttemptOrder/assignedIncarnation``); of the rest, nothing assigned before this
+    /// process started (``withoutStale(_:in:startedAt:)``) until a round trip proves the lease
+    /// (`proven`) — and, for an assignment that names no incarnation, never, whatever the lease,
+    /// when the process started without a log (`startedWithoutLog`: a new or wiped data
+    /// directory); and every start time-boxed to the leader's deadline when the wall clock is
+    /// known (``timeBoxed(_:in:now:killGraceMs:)``). What is not started is reported lost by
+    /// reconciliation.
     ///
-    /// Why a node without a log never lifts the cut-off (issue #15, the `wipe` finding): it
-    /// applies the whole history live, in many batches, and its lease is proven by its first
-    /// round trip, long before it has caught up. An assignment its previous incarnation ran and
-    /// finished then looks running at the end of the batch that applied it whenever the entry
-    /// that finished it falls into a later batch — and was started a second time. Such a process
-    /// can have been given nothing before it existed; what its predecessor left running is
-    /// reported lost. A node that kept its log replays what its previous process ran from disk
-    /// (nothing past its log was ever started there), so for it the proven lease still lifts the
-    /// cut-off, which a wall clock ahead of the cluster's stamps would otherwise hold too long.
+    /// Why the incarnation (issue #15, the `wipe` finding): a node without a log applies the
+    /// whole history live, in many batches, and its lease is proven by its first round trip,
+    /// long before it has caught up. An assignment its previous incarnation ran and finished then
+    /// looks running at the end of the batch that applied it whenever the entry that finished it
+    /// falls into a later batch. The leader names in each assignment the incarnation it last
+    /// heard from the executor; it can name this process's only after hearing from it, so an
+    /// assignment naming it was never given to the predecessor — and one naming another was,
+    /// or to nobody alive. No clock is involved.
+    ///
+    /// Assignments that name none (a leader of an older build, or a cluster mid-upgrade) keep the
+    /// clock rule: a process without a log never starts one stamped before it started (less a
+    /// second for clock differences — the known gap: one assigned within about a second before a
+    /// quick wipe and restart can run twice). A node that kept its log replays what its previous
+    /// process ran from disk (nothing past its log was ever started there), so for it the proven
+    /// lease lifts the cut-off, which a wall clock ahead of the cluster's stamps would otherwise
+    /// hold too long.
     public static func admitted(_ starts: [AttemptOrder], in state: SchedulerState, fenced: Bool, proven: Bool,
-                                startedWithoutLog: Bool = false, startedAt: Timestamp, now: Timestamp?,
-                                killGraceMs: Int64) -> [AttemptOrder] {
+                                startedWithoutLog: Bool = false, incarnation: UInt64 = 0, startedAt: Timestamp,
+                                now: Timestamp?, killGraceMs: Int64) -> [AttemptOrder] {
         guard !starts.isEmpty, !fenced else { return [] }
-        let fresh = proven && !startedWithoutLog ? starts : withoutStale(starts, in: state, startedAt: startedAt)
-        guard let now else { return fresh }
-        return timeBoxed(fresh, in: state, now: now, killGraceMs: killGraceMs)
+        var fresh: [AttemptOrder] = []
+        // Unnamed, or named for this directory before the lease is proven: the clock rule decides.
+        var clockJudged: [AttemptOrder] = []
+        for order in starts {
+            if order.assignedIncarnation == 0 || incarnation == 0 {
+                clockJudged.append(order)
+            } else if order.assignedIncarnation == incarnation {
+                // Named for this directory: given after the leader heard from it, so it is
+                // this process's (or, for a node that kept its log, one its predecessor never
+                // started: it is past the log on disk). The proven-lease rule still applies.
+                if proven { fresh.append(order) } else { clockJudged.append(order) }
+            }
+            // Named for another directory under this id: its predecessor's. Never started.
+        }
+        let clockRuled = proven && !startedWithoutLog ? clockJudged : withoutStale(clockJudged, in: state, startedAt: startedAt)
+        let admittedKeys = Set((fresh + clockRuled).map { AttemptKey(runID: $0.runID, attempt: $0.attempt) })
+        let allowed = starts.filter { admittedKeys.contains(AttemptKey(runID: $0.runID, attempt: $0.attempt)) }
+        guard let now else { return allowed }
+        return timeBoxed(allowed, in: state, now: now, killGraceMs: killGraceMs)
     }
 }

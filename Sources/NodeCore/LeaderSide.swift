@@ -5,7 +5,7 @@ import SchedulerPlanning
 /// The leader's half of a node's decisions, kept on every node so it is ready the moment the
 /// node takes office: which executors proved a round trip (``LeaseLedger``), what applied index
 /// and wall clock and build each one reported (``CommitHistory``, ``ClockBound``,
-/// ``MemberBuilds``), and from those the inputs of a duty round (``dutyRound(at:commitIndex:)``).
+/// ``MemberBuilds``), and from those the inputs of a duty round (``dutyRound(at:commitIndex:incarnations:)``).
 ///
 /// A pure value. ``NodeCore`` holds one, and so does a running node's peer link: the simulator
 /// and the real node decide with the same code, so what the scheduler simulator proves about
@@ -193,24 +193,41 @@ public struct LeaderSide: Sendable {
     /// before its first probe since this node took office — which carries its digest, judged first —
     /// or while that first check waits (``ReplicaDigestCheck/isAwaitingCheck(_:)``); the leader itself gets none
     /// once a majority agreed against its digest (``ReplicaDigestCheck/leaderOutvoted``).
-    public mutating func dutyRound(at now: MonotonicTime, commitIndex: Raft.LogIndex) -> DutyRound? {
+    ///
+    /// `incarnations` is each member's data directory incarnation as the consensus layer last
+    /// saw it (the leader's own included), named in the round's assignments; `nil` when the
+    /// caller does not track incarnations (assignments then name none). They are named once
+    /// every member heard from this term decodes them (``SchedulerCore/CommandCodec/assignmentIncarnations``;
+    /// ``MemberBuilds/reportedFormat(members:self:)``: a member that is down does not hold it
+    /// up — were it counted as the baseline, as the format gate does, every outage would reopen
+    /// the clock rule's gap for a wiped node). While they are named, an executor whose
+    /// incarnation is unknown gets no work: an assignment naming none would leave a wiped node
+    /// only the clock cut-off to tell its predecessor's work from its own.
+    public mutating func dutyRound(at now: MonotonicTime, commitIndex: Raft.LogIndex,
+                                   incarnations: [Raft.NodeID: UInt64]? = nil) -> DutyRound? {
         guard leadingSince != nil else { return nil }
         commits.record(commitIndex, at: now)
+        let members = settings.slots.filter { $0.value > 0 }.keys.map { Raft.NodeID($0.rawValue) }
+        let format = memberBuilds.commonFormat(members: members, self: id)
+        let namesIncarnations = incarnations != nil
+            && memberBuilds.reportedFormat(members: members, self: id) >= CommandCodec.assignmentIncarnations
         let capacities = settings.slots.keys.sorted().map { executor in
             let peer = Raft.NodeID(executor.rawValue)
             let isLeader = peer == id
             let caughtUp = isLeader || commits.isCaughtUp(applied: reportedAppliedIndex(of: peer), at: now, lag: settings.lease / 4)
             let diverged = isLeader ? replicaCheck.leaderOutvoted != nil
                 : settings.digestInterval > 0 && replicaCheck.isHeld(peer)
+            let incarnation = incarnations?[peer] ?? 0
+            let nameable = !namesIncarnations || incarnation != 0
             let record = directory[peer]
             return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
-                                    isReachable: caughtUp && holds(peer, at: now) && !diverged, labels: record?.labels ?? [:],
-                                    isDraining: record?.draining ?? false)
+                                    isReachable: caughtUp && holds(peer, at: now) && !diverged && nameable,
+                                    labels: record?.labels ?? [:], isDraining: record?.draining ?? false,
+                                    incarnation: namesIncarnations ? incarnation : 0)
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
-        let members = settings.slots.filter { $0.value > 0 }.keys.map { Raft.NodeID($0.rawValue) }
         let everyMember = settings.voters.union(members)
-        return DutyRound(executors: capacities, lost: lost, format: memberBuilds.commonFormat(members: members, self: id),
+        return DutyRound(executors: capacities, lost: lost, format: format,
                          settings: settings,
                          memberFormats: memberBuilds.commonFormat(members: everyMember, self: id) >= CommandCodec.memberFormatRecords
                              ? memberBuilds.reported(self: id) : [:])
@@ -248,6 +265,12 @@ public struct DutyRound: Sendable {
                                         nextRunID: nextRunID)
         guard !commands.isEmpty else { return [] }
         // Cron fires of DAG jobs in the spelling every member can decode (a rolling upgrade).
-        return EntrySplitter.entries(commands.map { $0.compatible(withFormat: format) }, maxEntryBytes: settings.maxEntryBytes)
+        // Assignments name an incarnation only when ``LeaderSide/dutyRound(at:commitIndex:incarnations:)``
+        // found every member heard from able to decode it; they have nothing else to downgrade.
+        let downgraded = commands.map { command -> Command in
+            if case .assignAttempt = command { return command }
+            return command.compatible(withFormat: format)
+        }
+        return EntrySplitter.entries(downgraded, maxEntryBytes: settings.maxEntryBytes)
     }
 }

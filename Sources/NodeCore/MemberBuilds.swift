@@ -72,6 +72,20 @@ public struct MemberBuilds: Sendable {
         return common
     }
 
+    /// The highest format every one of `members` that reported since ``forgetAll()`` (and this
+    /// build) can apply; members not heard from do not hold it down. For a spelling an older
+    /// build meets only as a stop (it names the entry and asks for a newer build) and whose
+    /// absence costs correctness: the assignment incarnations (``LeaderSide/dutyRound(at:commitIndex:incarnations:)``).
+    /// A member down on an older build stops at such an entry when it comes back: upgrade it
+    /// before starting it again, as for the Raft incarnation records (docs/raft.md).
+    public func reportedFormat(members: some Sequence<Raft.NodeID>, self selfID: Raft.NodeID) -> UInt32 {
+        var common = CommandCodec.buildFormatVersion
+        for member in members where member != selfID {
+            if let report = reports[member] { common = min(common, report.version) }
+        }
+        return common
+    }
+
     /// Whether `peer` has reported anything since ``forgetAll()``.
     public func hasReported(_ peer: Raft.NodeID) -> Bool { reports[peer] != nil }
 

@@ -103,14 +103,19 @@ public struct NodeCore: Sendable {
     /// Leader side: the build format version each member reported (the format gate).
     public var memberBuilds: MemberBuilds { leader.memberBuilds }
     private let replayThrough: Raft.LogIndex
+    /// This process's data directory incarnation (0 = unknown).
+    public let incarnation: UInt64
     private let startedWall: Timestamp
     private let mutations: MutationSwitch
 
     /// A node that started at `started` (its wall clock then: `startedWall`) with entries through
-    /// `replayThrough` on its own disk (they replay without starting anything).
+    /// `replayThrough` on its own disk (they replay without starting anything), its data
+    /// directory's incarnation `incarnation` (0 = unknown: assignments naming one are judged by
+    /// the clock rule, ``ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:startedAt:now:killGraceMs:)``).
     public init(id: Raft.NodeID, settings: Settings, started: MonotonicTime, startedWall: Timestamp = .zero,
-                replayThrough: Raft.LogIndex = .zero, mutations: MutationSwitch = MutationSwitch()) {
+                replayThrough: Raft.LogIndex = .zero, incarnation: UInt64 = 0, mutations: MutationSwitch = MutationSwitch()) {
         self.id = id
+        self.incarnation = incarnation
         self.startedWall = startedWall
         self.settings = settings
         self.replayThrough = replayThrough
@@ -151,8 +156,8 @@ public struct NodeCore: Sendable {
         if let clock {
             starts = ExecutorOrders.admitted(starts, in: state, fenced: executor.mustFence(at: clock.now),
                                              proven: executor.isProven(at: clock.now),
-                                             startedWithoutLog: replayThrough == .zero, startedAt: startedWall,
-                                             now: clock.wall, killGraceMs: settings.killGraceMs)
+                                             startedWithoutLog: replayThrough == .zero, incarnation: incarnation,
+                                             startedAt: startedWall, now: clock.wall, killGraceMs: settings.killGraceMs)
         }
         // Stops first: with the batch's own start/stop pairs already cancelled out the keys are
         // disjoint, so the order only matters to the `start-after-stop` mutation, which keeps both.
@@ -231,11 +236,13 @@ public struct NodeCore: Sendable {
 
     /// One duty round while leading: the entries to propose, in order (one unless the round's
     /// commands are over `Settings.maxEntryBytes` once encoded), if anything is due. `nextRunID`
-    /// makes fresh run ids for cron fires.
+    /// makes fresh run ids for cron fires. `incarnations`: each member's data directory
+    /// incarnation as the consensus layer last saw it, named in assignments
+    /// (``LeaderSide/dutyRound(at:commitIndex:incarnations:)``; `nil`: not tracked).
     public mutating func leaderTick(at now: MonotonicTime, wallClock: Timestamp, commitIndex: Raft.LogIndex,
-                                    nextRunID: () -> RunID) -> [Directive] {
+                                    incarnations: [Raft.NodeID: UInt64]? = nil, nextRunID: () -> RunID) -> [Directive] {
         leader.recordMemberFormats(state.memberFormats)
-        guard let round = leader.dutyRound(at: now, commitIndex: commitIndex) else { return [] }
+        guard let round = leader.dutyRound(at: now, commitIndex: commitIndex, incarnations: incarnations) else { return [] }
         let stamp = leader.stamp(at: now, wallClock: wallClock).stamp
         var directives: [Directive] = round.entries(state: state, stamp: stamp, nextRunID: nextRunID).map { .propose($0, at: stamp) }
         if let record = round.memberFormatRecord(state: state) { directives.append(.propose(record, at: stamp)) }

@@ -96,7 +96,10 @@ final class LeaderDuties: Sendable {
     private func round(commitIndex: Raft.LogIndex) async {
         // The recorded builds first: a member that is down counts as its record (MemberBuilds).
         link.recordMemberFormats(await stateMachine.read { $0.memberFormats })
-        guard let round = link.dutyRound(commitIndex: commitIndex) else { return }
+        // Assignments name each executor's data directory incarnation (a wiped node never
+        // starts what its predecessor was given: docs/node.md, "Executors, leases and fencing").
+        let incarnations = await driver.knownIncarnations()
+        guard let round = link.dutyRound(commitIndex: commitIndex, incarnations: incarnations) else { return }
         let now = clock()
         let ids = self.ids
         let inFlight = await courier?.keysInFlight() ?? []

@@ -236,11 +236,12 @@ final class PeerLink: PeerMessenger, Sendable {
         state.withLock { $0.leader.reportedAppliedIndex(of: peer) }
     }
 
-    /// Leader side: the inputs of a duty round now (``LeaderSide/dutyRound(at:commitIndex:)``);
+    /// Leader side: the inputs of a duty round now (``LeaderSide/dutyRound(at:commitIndex:incarnations:)``),
+    /// assignments naming the executors' `incarnations` (nil: none);
     /// nil while this node does not lead.
-    func dutyRound(commitIndex: Raft.LogIndex) -> DutyRound? {
+    func dutyRound(commitIndex: Raft.LogIndex, incarnations: [Raft.NodeID: UInt64]? = nil) -> DutyRound? {
         let now = clock.monotonic()
-        return state.withLock { $0.leader.dutyRound(at: now, commitIndex: commitIndex) }
+        return state.withLock { $0.leader.dutyRound(at: now, commitIndex: commitIndex, incarnations: incarnations) }
     }
 
     /// Leader side: `own` (this node's wall clock now), bounded by the clocks the voters reported

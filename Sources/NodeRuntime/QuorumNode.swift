@@ -169,7 +169,8 @@ public final class QuorumNode: Sendable {
                                                                     "took": "\(took)"])
             link.ownDigest(digest)
         }
-        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, metrics: metrics, eventHub: events,
+        let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, incarnation: incarnation.id,
+                                                 metrics: metrics, eventHub: events,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence() },
                                                  wallClock: { stampClock.wall() },

@@ -54,6 +54,9 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     public nonisolated let admissionGauges = AdmissionGauges()
     private let executorID: ExecutorID
     private let replayThrough: Raft.LogIndex
+    /// This process's data directory incarnation (0 = unknown), against which named assignments
+    /// are checked (``NodeCore/ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:startedAt:now:killGraceMs:)``).
+    private let incarnation: UInt64
     private let startedWall: Timestamp
     private let leaseProven: @Sendable () -> Bool
     private let leaseExpired: @Sendable () -> Bool
@@ -94,7 +97,9 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///   - wallClock, killGraceMs: attempts are time-boxed to end, killed, before the leader's
     ///     deadline (``NodeCore/ExecutorOrders/timeBoxed(_:in:now:killGraceMs:)``).
     ///   - digester: given the state after each checkpoint index (the replica check).
-    public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, recentLimit: Int = 16_384,
+    ///   - incarnation: this process's data directory incarnation; an assignment naming another
+    ///     one (its predecessor under this id, before a wipe) is never started.
+    public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, incarnation: UInt64 = 0, recentLimit: Int = 16_384,
                 metrics: QuorumMetrics? = nil, eventHub: EventHub? = nil, startedWall: Timestamp = .zero, leaseProven: @escaping @Sendable () -> Bool = { true },
                 leaseExpired: @escaping @Sendable () -> Bool = { false }, wallClock: (@Sendable () -> Timestamp)? = nil, killGraceMs: Int64 = 5_000,
                 digester: ReplicaDigester? = nil,
@@ -104,6 +109,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         self.killGraceMs = killGraceMs
         self.executorID = executorID
         self.replayThrough = replayThrough
+        self.incarnation = incarnation
         self.startedWall = startedWall
         self.leaseProven = leaseProven
         self.leaseExpired = leaseExpired
@@ -201,8 +207,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             var (starts, stops) = ExecutorOrders.collect(from: liveEvents, for: executorID, in: state)
             if !starts.isEmpty {
                 starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
-                                                 startedWithoutLog: replayThrough == .zero, startedAt: startedWall,
-                                                 now: wallClock?(), killGraceMs: killGraceMs)
+                                                 startedWithoutLog: replayThrough == .zero, incarnation: incarnation,
+                                                 startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs)
             }
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,

@@ -61,8 +61,9 @@ extension Raft.Instance {
     }
 
     /// The incarnation `member` runs as far as this node knows (its own, or the latest a peer's
-    /// message carried); 0 when unknown.
-    func knownIncarnation(of member: Raft.NodeID) -> UInt64 {
+    /// message carried); 0 when unknown. The leader names it in assignments, so a wiped
+    /// executor's new directory never starts what its predecessor was given.
+    public func knownIncarnation(of member: Raft.NodeID) -> UInt64 {
         member == id ? config.incarnation : peerIncarnations[member] ?? 0
     }
 

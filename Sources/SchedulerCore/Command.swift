@@ -118,7 +118,7 @@ public struct SubmitDAG: Hashable, Sendable {
     public var taskRunIDStyle: TaskRunIDStyle
     /// Who is told about this DAG run's events (`dag_succeeded`, `dag_failed`, its tasks' run
     /// events), beside the cluster's `[notify]` defaults. A submit with rules is encoded under
-    /// entry tag 30 and needs ``CommandCodec/dagNotifyRules``.
+    /// entry tag 28 and needs ``CommandCodec/dagNotifyRules``.
     public var notify: [NotificationRule]
     /// A DAG submit.
     public init(dagRunID: DAGRunID, spec: DAGSpec, retentionMs: Int64 = JobSpec.defaultRetentionMs,
@@ -168,12 +168,19 @@ public struct AssignAttempt: Hashable, Sendable {
     public var attempt: Int
     /// When the attempt times out (the leader adds the task's timeout to its clock).
     public var deadline: Timestamp
+    /// The executor's data directory incarnation the leader knew when it assigned (entry tag 30,
+    /// ``CommandCodec/assignmentIncarnations``); 0 = not named (an older leader, or an older
+    /// member in the cluster). The executor starts a named attempt only when it is its own
+    /// incarnation: a wiped node's new directory never starts what was given to its predecessor,
+    /// whatever the clocks say (issue #15; `NodeCore.ExecutorOrders`).
+    public var executorIncarnation: UInt64
     /// An assignment.
-    public init(runID: RunID, executor: ExecutorID, attempt: Int, deadline: Timestamp) {
+    public init(runID: RunID, executor: ExecutorID, attempt: Int, deadline: Timestamp, executorIncarnation: UInt64 = 0) {
         self.runID = runID
         self.executor = executor
         self.attempt = attempt
         self.deadline = deadline
+        self.executorIncarnation = executorIncarnation
     }
 }
 

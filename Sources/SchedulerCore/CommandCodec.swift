@@ -37,10 +37,14 @@ import BinaryCoding
 /// (``CommandCodec/notifyRules``). Tag 26 is the leader's notification settings, tag 27 its
 /// delivery outcomes (``NotificationCoding.swift``); both need ``CommandCodec/notifications``.
 ///
-/// Tag 30 is a one-off DAG submit whose run has `notify` rules: the DAG submit (tag 2 or 16) in
+/// Tag 28 is a one-off DAG submit whose run has `notify` rules: the DAG submit (tag 2 or 16) in
 /// the ``SpecFormat/placement`` layout, then the rules. It needs ``CommandCodec/dagNotifyRules``.
-/// Tag 31 is the leader's record of members' formats (``MemberFormat``); it needs
+/// Tag 29 is the leader's record of members' formats (``MemberFormat``); it needs
 /// ``CommandCodec/memberFormatRecords``.
+///
+/// Tag 30 is an assignment that names its executor's data directory incarnation (tag 4's
+/// fields, then the incarnation, never 0); it needs ``CommandCodec/assignmentIncarnations``, and
+/// below it the leader writes tag 4 (``Command/compatible(withFormat:)``).
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -91,9 +95,12 @@ public enum CommandCodec {
     /// The tag of ``Command/notificationOutcomes(_:)``.
     static let notificationOutcomesTag: UInt8 = 27
     /// The tag of a ``Command/submitDAG(_:)`` whose run carries `notify` rules (``SubmitDAG/notify``).
-    static let dagNotifyRulesTag: UInt8 = 30
+    static let dagNotifyRulesTag: UInt8 = 28
     /// The tag of ``Command/recordMemberFormats(_:)``.
-    static let memberFormatsTag: UInt8 = 31
+    static let memberFormatsTag: UInt8 = 29
+    /// The tag of an ``AssignAttempt`` that names its executor's incarnation (tag 4's fields, then
+    /// the incarnation; ``CommandCodec/assignmentIncarnations``). One naming none keeps tag 4.
+    static let assignToIncarnationTag: UInt8 = 30
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
         if case .submitDAG(let s) = command, !s.notify.isEmpty {
@@ -131,11 +138,12 @@ public enum CommandCodec {
             w.write(f.runID.rawValue)
             w.write(f.missedBefore)
         case .assignAttempt(let a):
-            w.write(UInt8(4))
+            w.write(a.executorIncarnation == 0 ? UInt8(4) : assignToIncarnationTag)
             w.write(a.runID.rawValue)
             w.write(a.executor.rawValue)
             w.write(a.attempt)
             w.write(a.deadline)
+            if a.executorIncarnation != 0 { w.write(a.executorIncarnation) }
         case .finishAttempt(let f):
             w.write(UInt8(5))
             w.write(f.runID.rawValue)
@@ -250,12 +258,22 @@ public enum CommandCodec {
             let missed = try r.readInt()
             return .fireCron(FireCron(jobID: job, scheduledAt: scheduled, nextFireAt: next, runID: run, missedBefore: missed,
                                       taskRunIDStyle: tag == 3 ? .slash : .dot))
-        case 4:
+        case 4, assignToIncarnationTag:
             let run = RunID(try r.readString())
             let exec = ExecutorID(try r.readString())
             let attempt = try r.readInt()
             let deadline = try r.readTimestamp()
-            return .assignAttempt(AssignAttempt(runID: run, executor: exec, attempt: attempt, deadline: deadline))
+            var incarnation: UInt64 = 0
+            if tag == assignToIncarnationTag {
+                let incarnationOffset = r.offset
+                incarnation = try r.readUInt64()
+                guard incarnation != 0 else {
+                    throw DecodeError("tag \(assignToIncarnationTag) names incarnation 0 (unknown is written as tag 4)",
+                                      offset: incarnationOffset)
+                }
+            }
+            return .assignAttempt(AssignAttempt(runID: run, executor: exec, attempt: attempt, deadline: deadline,
+                                                executorIncarnation: incarnation))
         case 5:
             let run = RunID(try r.readString())
             let attempt = try r.readInt()

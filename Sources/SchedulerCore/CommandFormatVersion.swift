@@ -35,13 +35,15 @@ extension CommandCodec {
     /// - 10: notifications (``notifications``): job submits and edits whose specs carry `notify`
     ///   rules (entry tags 24 and 25; ``notifyRules``), the leader's notification settings and
     ///   delivery outcomes (entry tags 26 and 27).
-    /// - 12: one-off DAG submits whose runs carry `notify` rules (entry tag 30;
-    ///   ``dagNotifyRules``), and the leader's records of members' formats (entry tag 31;
+    /// - 11: one-off DAG submits whose runs carry `notify` rules (entry tag 28;
+    ///   ``dagNotifyRules``), and the leader's records of members' formats (entry tag 29;
     ///   ``memberFormatRecords``).
+    /// - 12: assignments that name the executor's data directory incarnation (entry tag 28;
+    ///   ``assignmentIncarnations``): a wiped node never starts what its predecessor was given.
     /// (8 is skipped: notifications were developed as 8 beside placement's 9 and became 10 when
     /// both landed; no build ever reported 8.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = dagNotifyRules
+    public static let buildFormatVersion: UInt32 = assignmentIncarnations
 
     /// The first format version whose builds decode placements (``JobSpec/placement``,
     /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
@@ -80,18 +82,24 @@ extension CommandCodec {
     /// its notifications, so during an upgrade the gate refuses such writes (503).
     public static let notifyRules: UInt32 = notifications
 
+    /// The first format version whose builds decode assignments naming the executor's data
+    /// directory incarnation (``AssignAttempt/executorIncarnation``, entry tag 30). Below it the
+    /// leader writes them without (tag 4: the executor falls back to the clock cut-off for a node
+    /// that started without a log). The one place its number is written.
+    public static let assignmentIncarnations: UInt32 = 12
+
     /// The command format of notifications (issue #17): rules in specs, settings and delivery
     /// outcomes. The one place its number is written; ``notifyRules`` follows it.
     public static let notifications: UInt32 = 10
 
     /// The first format version whose builds decode one-off DAG submits with `notify` rules
-    /// (``SubmitDAG/notify``, entry tag 30) and derive their runs' notifications from them. No
+    /// (``SubmitDAG/notify``, entry tag 28) and derive their runs' notifications from them. No
     /// downgrade exists (dropping the rules would silently send nothing): during an upgrade the
     /// gate refuses such a submit (503). The one place its number is written.
-    public static let dagNotifyRules: UInt32 = 12
+    public static let dagNotifyRules: UInt32 = 11
 
     /// The first format version whose builds decode the leader's records of members' formats
-    /// (``Command/recordMemberFormats(_:)``, entry tag 31): the leader writes one only once every
+    /// (``Command/recordMemberFormats(_:)``, entry tag 29): the leader writes one only once every
     /// member reported at least this. Same number as ``dagNotifyRules`` (one change).
     public static let memberFormatRecords: UInt32 = dagNotifyRules
 }
@@ -104,6 +112,7 @@ extension Command {
     public var minimumFormatVersion: UInt32 {
         if carriesDAGNotifyRules { return CommandCodec.dagNotifyRules }
         if carriesNotifyRules { return CommandCodec.notifyRules }
+        if namesExecutorIncarnation { return CommandCodec.assignmentIncarnations }
         if carriesPlacement { return CommandCodec.placement }
         if carriesHistoryLimit { return CommandCodec.historyLimits }
         if carriesLostAttemptCaps { return CommandCodec.lostAttemptCaps }
@@ -138,6 +147,9 @@ extension Command {
     /// unprotected, as before format 6, rather than fail during an upgrade); a job edit has no
     /// older spelling and stays as it is, for the gate to refuse.
     public func compatible(withFormat version: UInt32) -> Command {
+        if version < CommandCodec.assignmentIncarnations, namesExecutorIncarnation {
+            return withoutExecutorIncarnations().compatible(withFormat: version)
+        }
         // Rules have no older spelling: left as they are, for the gate to refuse.
         if version < CommandCodec.notifyRules, containsNotifyRules { return self }
         if version < CommandCodec.jobEdits {
@@ -165,6 +177,28 @@ extension Command {
             trigger.taskRunIDStyle = .slash
             return .trigger(trigger)
         default: return uncapped
+        }
+    }
+}
+
+extension Command {
+    /// `true` for an assignment (or a batch holding one) that names its executor's incarnation.
+    var namesExecutorIncarnation: Bool {
+        switch self {
+        case .assignAttempt(let a): a.executorIncarnation != 0
+        case .batch(let commands): commands.contains { $0.namesExecutorIncarnation }
+        default: false
+        }
+    }
+
+    /// This command with every assignment's incarnation left out (tag 4, the older spelling).
+    func withoutExecutorIncarnations() -> Command {
+        switch self {
+        case .assignAttempt(var a):
+            a.executorIncarnation = 0
+            return .assignAttempt(a)
+        case .batch(let commands): return .batch(commands.map { $0.withoutExecutorIncarnations() })
+        default: return self
         }
     }
 }

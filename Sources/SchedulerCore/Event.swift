@@ -1,5 +1,5 @@
 /// What applying a command changed, in order: for SSE, metrics and notifications. The shell
-/// acts on ``SchedulerEvent/startAttempt(runID:attempt:executor:)`` and
+/// acts on ``SchedulerEvent/startAttempt(runID:attempt:executor:incarnation:)`` and
 /// ``SchedulerEvent/stopAttempt(runID:attempt:executor:)``, in the order they come.
 public enum SchedulerEvent: Hashable, Sendable {
     /// A job was created.
@@ -20,7 +20,8 @@ public enum SchedulerEvent: Hashable, Sendable {
     /// An attempt was assigned: its executor should start it — when it applies the entry live
     /// (never from a replay of its own log) and only if no later event of the same applied batch
     /// stops it again (a node catching up can apply the assignment and its expiry together).
-    case startAttempt(runID: RunID, attempt: Int, executor: ExecutorID)
+    /// `incarnation` is the executor's data directory incarnation the assignment named (0 = none).
+    case startAttempt(runID: RunID, attempt: Int, executor: ExecutorID, incarnation: UInt64)
     /// A running attempt was cancelled, replaced or expired: its executor should stop it.
     case stopAttempt(runID: RunID, attempt: Int, executor: ExecutorID)
     /// A cron fire did not start a run.

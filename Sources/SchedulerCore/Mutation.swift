@@ -39,5 +39,9 @@ public enum SchedulerMutation: String, CaseIterable, Hashable, Sendable {
     case oneWayLease = "one-way-lease"
     /// The leader keeps a forwarded command's time as the follower stamped it.
     case followerClock = "follower-clock"
+    /// The leader names no executor incarnation in its assignments (as before command format
+    /// 14): a node wiped and restarted within the clock cut-off's second of slack after an
+    /// assignment starts its predecessor's attempt again (issue #15, the quick-wipe duplicate).
+    case unnamedAssignments = "unnamed-assignments"
 }
 #endif

@@ -27,7 +27,7 @@ extension Command {
     }
 
     /// Whether this (unbatched) command is a one-off DAG submit with rules: it is encoded under
-    /// entry tag 30 and needs ``CommandCodec/dagNotifyRules``.
+    /// entry tag 28 and needs ``CommandCodec/dagNotifyRules``.
     public var carriesDAGNotifyRules: Bool {
         if case .submitDAG(let submit) = self { return !submit.notify.isEmpty }
         return false
@@ -45,7 +45,7 @@ extension SchedulerState {
     /// (``SchedulerSnapshot/versionWithNotifications``). O(jobs).
     var hasNotifyRules: Bool { jobs.contains { !$0.spec.notify.isEmpty } }
 
-    /// Whether any DAG run has its own `notify` rules: such a state needs snapshot version 10
+    /// Whether any DAG run has its own `notify` rules: such a state needs snapshot version 9
     /// (``SchedulerSnapshot/versionWithDAGNotifyRules``). O(DAG runs).
     var hasDAGNotifyRules: Bool { dags.contains { !$0.notify.isEmpty } }
 }

@@ -41,7 +41,8 @@ extension SchedulerState {
             jobs[j].updatedAt = now
         }
         events.append(.runChanged(a.runID, .running, attempt: a.attempt))
-        events.append(.startAttempt(runID: a.runID, attempt: a.attempt, executor: a.executor))
+        events.append(.startAttempt(runID: a.runID, attempt: a.attempt, executor: a.executor,
+                                    incarnation: a.executorIncarnation))
     }
 
     mutating func finish(_ f: FinishAttempt, _ events: inout [SchedulerEvent]) {

@@ -34,17 +34,16 @@ import HashTreeCollections
 /// (command format 10, ``CommandCodec/notifications``). Version 6 was never written by a
 /// released build (notifications were developed as 6 beside placement's 7) and is not read.
 ///
-/// Version 10 is version 8 plus, at the end of each DAG run, its own `notify` rules
+/// Version 9 is version 8 plus, at the end of each DAG run, its own `notify` rules
 /// (``DAGRun/notify``), and at the very end the members' recorded formats
 /// (``SchedulerState/memberFormats``, sorted by member). It is written only once some one-off DAG
 /// run carries rules or a member's format is recorded (both admitted once every member runs
-/// command format 12, ``CommandCodec/dagNotifyRules``). Version 9 belongs to another change and is
-/// not read by this build.
+/// command format 11, ``CommandCodec/dagNotifyRules``).
 public enum SchedulerSnapshot {
     /// The newest format version (what a state with a DAG run's `notify` rules is written as).
     public static let version: UInt8 = versionWithDAGNotifyRules
     /// The version a state with a one-off DAG run that carries `notify` rules is written as.
-    public static let versionWithDAGNotifyRules: UInt8 = 10
+    public static let versionWithDAGNotifyRules: UInt8 = 9
     /// The version a state with notification rules or records is written as (with placements).
     public static let versionWithNotifications: UInt8 = 8
     /// The version a state with a placement (and no notifications) is written as.
@@ -53,8 +52,6 @@ public enum SchedulerSnapshot {
     public static let versionWithEdits: UInt8 = 5
     /// Never written by a released build: not a layout this build reads.
     static let reservedVersion: UInt8 = 6
-    /// Another change's version (reserved for it), not a layout this build reads.
-    static let otherChangeVersion: UInt8 = 9
     /// The version a state with history limits but no edited job is written as.
     static let versionWithHistoryLimits: UInt8 = 4
     /// The version a state with lost caps but no history limit is written as.
@@ -132,8 +129,7 @@ extension SchedulerState {
             guard try r.readByte() == expected else { throw DecodeError("not a scheduler snapshot (bad magic)", offset: 0) }
         }
         let v = try r.readByte()
-        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v), v != SchedulerSnapshot.reservedVersion,
-              v != SchedulerSnapshot.otherChangeVersion else {
+        guard (SchedulerSnapshot.oldestReadableVersion...SchedulerSnapshot.version).contains(v), v != SchedulerSnapshot.reservedVersion else {
             throw DecodeError("unsupported snapshot version \(v) (this build reads \(SchedulerSnapshot.oldestReadableVersion) to \(SchedulerSnapshot.version))", offset: 4)
         }
         self.init(config: SchedulerConfig(attemptHistoryLimit: try r.readInt(), idempotencyWindowMs: try r.readInt64()))

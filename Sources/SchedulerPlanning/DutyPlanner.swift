@@ -14,9 +14,13 @@ public struct ExecutorCapacity: Hashable, Sendable {
     public var labels: [String: String]
     /// `true` while an operator drains it: it gets no new attempts, its running ones finish.
     public var isDraining: Bool
+    /// Its data directory incarnation as the leader knows it, named in its assignments
+    /// (``AssignAttempt/executorIncarnation``); 0 = unknown, named as none.
+    public var incarnation: UInt64
     /// A capacity.
     public init(id: ExecutorID, slots: Int, isLeader: Bool, isReachable: Bool, labels: [String: String] = [:],
-                isDraining: Bool = false) {
+                isDraining: Bool = false, incarnation: UInt64 = 0) {
+        self.incarnation = incarnation
         self.id = id
         self.slots = slots
         self.isLeader = isLeader
@@ -119,7 +123,8 @@ public enum DutyPlanner {
             let executor = free[chosen].capacity.id
             commands.append(.assignAttempt(AssignAttempt(runID: run.runID, executor: executor,
                                                          attempt: run.nextAttempt,
-                                                         deadline: now.adding(milliseconds: run.timeoutMs + deadlineSlackMs))))
+                                                         deadline: now.adding(milliseconds: run.timeoutMs + deadlineSlackMs),
+                                                         executorIncarnation: free[chosen].capacity.incarnation)))
             if limit != nil { perGroup[run.placementGroup, default: [:]][executor, default: 0] += 1 }
             free[chosen].free -= 1
             if free[chosen].free == 0 { free.remove(at: chosen) }

@@ -32,7 +32,7 @@ struct SchedulerInvariants {
         oracle.apply(stamped.command, at: stamped.at, index: UInt64(max(0, index)), into: &events)
         for event in events {
             switch event {
-            case .startAttempt(let runID, let attempt, _):
+            case .startAttempt(let runID, let attempt, _, _):
                 assigned[runID] = attempt
             case .attemptFinished(let runID, _, _):
                 if let reported = finishes[runID], let current = assigned[runID], reported != current {
@@ -79,6 +79,15 @@ struct SchedulerInvariants {
                 }
             }
         }
+    }
+
+    /// An attempt's task is started at most once: a retry is a new attempt number, and no node
+    /// — restarted, wiped, catching up in batches — starts an attempt a second time (issue #15:
+    /// a wiped node re-ran its predecessor's attempt).
+    func checkOnce(_ key: AttemptKey, on i: Int, world: SchedulerWorld) throws(SchedulerViolation) {
+        guard let earlier = world.processes.first(where: { $0.key == key }) else { return }
+        throw world.violation("attempt-ran-twice", "n\(i + 1) starts \(key), which n\(earlier.node + 1) already started "
+            + "(its process epoch \(earlier.epoch), now n\(i + 1) is at epoch \(world.nodes[i].epoch))")
     }
 
     /// Process `id` is live: no other live process of the same run — or of the same `forbid`

@@ -34,22 +34,35 @@ extension SchedulerWorld {
         }
     }
 
-    /// Every node the leader reaches applies what it is missing, as one batch.
+    /// Every node the leader reaches applies what it is missing; the leader hears the
+    /// incarnation of every node whose messages reach it (they answer its appends).
     mutating func replicate() throws(SchedulerViolation) {
         guard let leader, nodes[leader].up, !nodes[leader].paused else { return }
+        for i in nodes.indices where i != leader && nodes[i].up && !nodes[i].paused && canReach(i, leader) {
+            nodes[leader].heardIncarnations[i] = nodes[i].incarnation
+        }
         for i in nodes.indices where applied[i] < log.count && canReach(leader, i) {
             try applyPending(i)
         }
     }
 
-    /// Node `i` applies entries `applied[i]+1 ... log.count` as one batch and acts on the result.
+    /// How many entries a node catching up applies at once. A real node applies a long
+    /// catch-up in many batches (appends are bounded, snapshots aside), and acts on each: a
+    /// batch can end between an old assignment and the entry that finished it (issue #15, the
+    /// wipe finding), which one batch for the whole catch-up never shows.
+    static let catchUpBatch = 8
+
+    /// Node `i` applies entries `applied[i]+1 ... log.count`, in batches of at most
+    /// ``catchUpBatch``, and acts on each batch's result before applying the next.
     mutating func applyPending(_ i: Int) throws(SchedulerViolation) {
-        guard applied[i] < log.count else { return }
-        let batch = (applied[i] ..< log.count).map { (index: Raft.LogIndex(UInt64($0 + 1)), command: log[$0]) }
-        let (directives, _) = nodes[i].core.apply(batch, clock: (monotonic, wallClock(i)))
-        applied[i] = log.count
-        nodes[i].persisted = log.count
-        try perform(directives, at: i)
+        while applied[i] < log.count, nodes[i].up {
+            let end = min(log.count, applied[i] + Self.catchUpBatch)
+            let batch = (applied[i] ..< end).map { (index: Raft.LogIndex(UInt64($0 + 1)), command: log[$0]) }
+            let (directives, _) = nodes[i].core.apply(batch, clock: (monotonic, wallClock(i)))
+            applied[i] = end
+            nodes[i].persisted = max(nodes[i].persisted, end)
+            try perform(directives, at: i)
+        }
     }
 
     mutating func electionCheck() throws(SchedulerViolation) {
@@ -98,8 +111,14 @@ extension SchedulerWorld {
     mutating func leaderTick() throws(SchedulerViolation) {
         guard let current = leader, nodes[current].up, !nodes[current].paused else { return }
         var ids: [RunID] = []
+        // The incarnations the leader last heard (its own included), named in its assignments;
+        // the `unnamed-assignments` mutation names none (the clock cut-off alone, as before).
+        var heard = [Self.nodeID(current): nodes[current].incarnation]
+        for (node, incarnation) in nodes[current].heardIncarnations { heard[Self.nodeID(node)] = incarnation }
+        let incarnations = settings.mutations.isOn("unnamed-assignments") ? nil : heard
         let directives = nodes[current].core.leaderTick(at: monotonic, wallClock: wallClock(current),
-                                                        commitIndex: Raft.LogIndex(UInt64(log.count))) {
+                                                        commitIndex: Raft.LogIndex(UInt64(log.count)),
+                                                        incarnations: incarnations) {
             nextID += 1
             let id = RunID("cr\(nextID)")
             ids.append(id)

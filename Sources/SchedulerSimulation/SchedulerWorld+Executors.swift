@@ -9,6 +9,7 @@ extension SchedulerWorld {
         let key = AttemptKey(runID: order.runID, attempt: order.attempt)
         try invariants.starting(key, on: i, world: self)
         guard !nodes[i].running.contains(key) else { return }
+        try invariants.checkOnce(key, on: i, world: self)
         let state = nodes[i].core.state
         let run = state.run(order.runID)
         var forbid: JobID?
@@ -91,6 +92,7 @@ extension SchedulerWorld {
         nodes[i].epoch += 1
         nodes[i].pendingReports = [:]
         nodes[i].running = []
+        nodes[i].heardIncarnations = [:]  // the consensus layer's memory of its peers dies with it
         // In-process tasks die with the node.
         for id in processes.indices where processes[id].alive && processes[id].node == i { kill(id) }
         if leader == i { depose() }
@@ -106,9 +108,14 @@ extension SchedulerWorld {
 
     mutating func restart(_ i: Int, lostLog: Bool) throws(SchedulerViolation) {
         let replay = lostLog ? 0 : nodes[i].persisted
+        if lostLog {
+            // A new data directory: a new incarnation (the consensus layer's `INCARNATION`).
+            lastIncarnation += 1
+            nodes[i].incarnation = lastIncarnation
+        }
         nodes[i].core = NodeCore(id: Self.nodeID(i), settings: settings.coreSettings(), started: monotonic,
                                  startedWall: wallClock(i), replayThrough: Raft.LogIndex(UInt64(replay)),
-                                 mutations: settings.mutations)
+                                 incarnation: nodes[i].incarnation, mutations: settings.mutations)
         applied[i] = 0
         nodes[i].persisted = replay
         nodes[i].up = true

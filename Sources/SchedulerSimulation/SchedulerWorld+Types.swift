@@ -107,6 +107,11 @@ struct SimNode {
     var believedLeader: Int?
     /// When a leader last sent this node an echo (the node may extend its lease with it).
     var lastEchoSentToIt: Duration = .zero
+    /// Its data directory incarnation: a new one each time it restarts without its log.
+    var incarnation: UInt64
+    /// The incarnation each node's messages last carried to this one (node index → incarnation),
+    /// as the consensus layer tracks it: what this node names in assignments when it leads.
+    var heardIncarnations: [Int: UInt64] = [:]
 }
 
 /// A tiny binary min-heap of events by (time, sequence).

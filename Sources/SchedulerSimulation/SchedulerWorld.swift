@@ -43,6 +43,8 @@ public struct SchedulerWorld {
     var outstanding: [String: Command] = [:]
     /// Submissions seen committed.
     var acknowledged: Set<String> = []
+    /// The last data directory incarnation handed out (a node that loses its log gets the next).
+    var lastIncarnation: UInt64 = 0
     /// True wall clock at simulated time zero.
     let epochMs: Int64 = 1_800_000_000_000
 
@@ -56,10 +58,13 @@ public struct SchedulerWorld {
         let core = settings.coreSettings()
         for i in 0..<settings.nodes {
             let skew = Int64(random.below(101)) - 50
+            let incarnation = UInt64(i + 1)
             nodes.append(SimNode(core: NodeCore(id: Self.nodeID(i), settings: core, started: MonotonicTime(.zero),
-                                                startedWall: Timestamp(epochMs + skew), mutations: settings.mutations),
-                                 skewMs: skew))
+                                                startedWall: Timestamp(epochMs + skew), incarnation: incarnation,
+                                                mutations: settings.mutations),
+                                 skewMs: skew, incarnation: incarnation))
         }
+        lastIncarnation = UInt64(settings.nodes)
         invariants.oracle = SchedulerState(config: Self.config(settings.mutations))
     }
 

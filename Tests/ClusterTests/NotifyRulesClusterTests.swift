@@ -45,7 +45,7 @@ struct NotifyRulesClusterTests {
     func downMemberDoesNotBlockRules() async throws {
         try await TestCluster.with(nodes: 3) { cluster in
             let (leader, _) = try await cluster.waitForLeader()
-            // The leader records every member's build once all reported (entry tag 31).
+            // The leader records every member's build once all reported (entry tag 29).
             try await eventually("the members' builds recorded", timeout: .seconds(30), poll: .milliseconds(100)) {
                 cluster.logTail(leader, lines: 400).contains("recorded members' builds in the replicated state") ? true : nil
             }

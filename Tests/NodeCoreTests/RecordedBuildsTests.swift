@@ -4,7 +4,7 @@ import SchedulerCore
 import SchedulerPlanning
 import Testing
 
-/// Members' builds recorded in the replicated state (command format 12, entry tag 31): after a
+/// Members' builds recorded in the replicated state (command format 11, entry tag 29): after a
 /// failover, a member that is down counts as its recorded build, so it does not block writes that
 /// need a newer format (docs/upgrades.md, "Recorded builds").
 @Suite("recorded member builds: a down member does not block rule submits after a failover")

@@ -2,7 +2,7 @@ import BinaryCoding
 import SchedulerCore
 import Testing
 
-/// A one-off DAG run's own `notify` rules (command format 12, entry tag 30, snapshot version 10):
+/// A one-off DAG run's own `notify` rules (command format 11, entry tag 28, snapshot version 9):
 /// its `dag_failed` and its tasks' run events notify, through the log encoding and snapshots.
 @Suite("notify rules on one-off DAG runs")
 struct DAGNotifyRulesTests {
@@ -48,7 +48,7 @@ struct DAGNotifyRulesTests {
         #expect(quiet.notifications.isEmpty)
     }
 
-    @Test("a submit with rules needs format 12 and has its own tag; without rules its bytes are unchanged")
+    @Test("a submit with rules needs format 11 and has its own tag; without rules its bytes are unchanged")
     func encoding() throws {
         let log = try Self.failingDAGLog(rules: Self.rules)
         let withRules = log[0].command
@@ -56,17 +56,17 @@ struct DAGNotifyRulesTests {
         #expect(CommandCodec.buildFormatVersion >= CommandCodec.dagNotifyRules)
         // The version byte and the stamp come before the tag: as long as a tick's entry without its tag.
         let header = CommandCodec.encode(StampedCommand(at: Self.t0, command: .tick)).count - 1
-        #expect(CommandCodec.encode(log[0])[header] == 30, "entry tag 30")
+        #expect(CommandCodec.encode(log[0])[header] == 28, "entry tag 28")
         let plain = try Self.failingDAGLog(rules: [])[0]
         #expect(plain.command.minimumFormatVersion < CommandCodec.dagNotifyRules)
         #expect(CommandCodec.encode(plain)[header] == 16, "the old DAG submit tag")
-        // A hand-made tag 30 around a job submit is refused, not applied.
+        // A hand-made tag 28 around a job submit is refused, not applied.
         var bytes = CommandCodec.encode(StampedCommand(at: Self.t0, command: .submitJob(SubmitJob(jobID: "j", spec: JobSpec(name: "x"), runID: "r"))))
         bytes.insert(30, at: header)
         #expect(throws: DecodeError.self) { try CommandCodec.decode(bytes) }
     }
 
-    @Test("snapshot version 10 keeps a DAG run's rules; a state without them keeps its older version")
+    @Test("snapshot version 9 keeps a DAG run's rules; a state without them keeps its older version")
     func snapshots() throws {
         var state = SchedulerState()
         let log = try Self.failingDAGLog(rules: Self.rules)
