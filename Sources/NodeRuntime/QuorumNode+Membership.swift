@@ -54,14 +54,26 @@ extension QuorumNode {
     /// whole election timeout and a bit (an uncommitted removal may still be truncated away by
     /// a new leader, and a removed follower never learns its removal committed: the leader
     /// stops replicating to it).
+    ///
+    /// The executor stops taking new attempts the moment the removal is seen (taken back if the
+    /// removal is truncated away), and before exiting the running ones get what a SIGTERM gives
+    /// them (``ExecutorHost/drain(grace:)``: finish within `shutdown_grace`, else reported lost).
     func exitOnceRemoved() async throws {
         for await _ in removals {
+            host.stopTakingAttempts()
+            logger.warning("this node is listed as removed; it takes no new attempts", metadata: ["node": "\(driver.id)"])
             let deadline = settings.clock.monotonic() + settings.electionTimeout * 2
             while settings.clock.monotonic() < deadline {
                 try await settings.clock.sleep(for: .milliseconds(100))
             }
-            guard membership.membership.removed.contains(driver.id) else { continue }
+            guard membership.membership.removed.contains(driver.id) else {
+                logger.notice("the removal of this node was undone before it committed; taking attempts again",
+                              metadata: ["node": "\(driver.id)"])
+                host.resumeTakingAttempts()
+                continue
+            }
             logger.error("this node was removed from the cluster; stopping", metadata: ["node": "\(driver.id)"])
+            await host.drain(grace: settings.shutdownGrace)
             throw NodeRemovedError(id: driver.id.rawValue)
         }
     }
