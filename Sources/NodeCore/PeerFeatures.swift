@@ -33,6 +33,13 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// an older leader would drop the whole probe, and the executor's lease with it.
     public static let replicaDigests = PeerFeatures(rawValue: 1 << 4)
 
+    /// The node understands a ``removalNotice`` frame (kind 19: "you were removed from cluster X
+    /// at index I"), so a member may answer it with one when it connects with a removed id.
+    /// This build reads such notices (NodeRuntime `RemovalNotice`); advertising the bit in a
+    /// hello and sending notices from the refusing side are not built yet (docs/raft.md,
+    /// "Removal"), so the bit is not in ``thisBuild``.
+    public static let removalNotices = PeerFeatures(rawValue: 1 << 7)
+
     /// What this build offers when it leads.
     public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits,
                                                  .replicaDigests]

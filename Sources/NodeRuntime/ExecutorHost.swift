@@ -30,6 +30,9 @@ public final class ExecutorHost: Sendable {
     private struct State {
         var running: [AttemptKey: Running] = [:]
         var draining = false
+        /// New assignments are reported lost instead of run (``stopTakingAttempts()``); unlike
+        /// `draining` this can be undone, and it leaves running attempts alone.
+        var refusingNew = false
     }
 
     private let runner: AttemptRunner
@@ -64,6 +67,24 @@ public final class ExecutorHost: Sendable {
     /// Whether ``drain(grace:)`` has begun.
     public var isDraining: Bool { state.withLock { $0.draining } }
 
+    /// Whether new assignments are refused (``stopTakingAttempts()`` or a drain).
+    public var isRefusingNewAttempts: Bool { state.withLock { $0.refusingNew || $0.draining } }
+
+    /// From now on every new assignment is reported lost at once (it retries on another node)
+    /// instead of run; attempts already running go on and report as usual. Called the moment the
+    /// node sees a configuration that lists it as removed: the leader stops renewing its lease
+    /// anyway, but until that lapses an assignment applied here would start work nobody can
+    /// collect (docs/raft.md, "Removal").
+    public func stopTakingAttempts() {
+        state.withLock { $0.refusingNew = true }
+    }
+
+    /// Undoes ``stopTakingAttempts()``: the removal this node saw was truncated away by a new
+    /// leader before it committed, so the node is a member again. A drain stays in force.
+    public func resumeTakingAttempts() {
+        state.withLock { $0.refusingNew = false }
+    }
+
     /// Starts the attempts assigned here and stops the cancelled ones. Never blocks.
     public func accept(_ changes: AppliedChanges) {
         for key in changes.stops {
@@ -83,10 +104,10 @@ public final class ExecutorHost: Sendable {
         let key = AttemptKey(runID: order.runID, attempt: order.attempt)
         state.withLock { state in
             guard state.running[key] == nil else { return }
-            let draining = state.draining
+            let refused = state.draining || state.refusingNew
             let task = Task { [self] in
                 var result: AttemptReport?
-                if !draining {
+                if !refused {
                     result = await runner.run(ExecutionRequest(
                         runID: order.runID, attempt: order.attempt, task: order.task,
                         timeout: .milliseconds(order.timeoutMs))).report

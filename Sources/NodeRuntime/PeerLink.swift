@@ -49,6 +49,8 @@ final class PeerLink: PeerMessenger, Sendable {
         /// Told of every replica-check mismatch, the leader's own included (logs are written
         /// here; the node counts it).
         var onDigestMismatch: (@Sendable () -> Void)?
+        /// Told of every decodable removal notice, with its sender (``setRemovalNoticeHandler(_:)``).
+        var onRemovalNotice: (@Sendable (RemovalNotice, Raft.NodeID) -> Void)?
     }
 
     /// The cluster this node belongs to (`nil`: none presented, none checked — unit tests).
@@ -263,6 +265,11 @@ final class PeerLink: PeerMessenger, Sendable {
     /// Sets what is told of each digest mismatch (the node counts `quorum_replica_digest_mismatch_total`).
     func setDigestMismatchHandler(_ handler: @escaping @Sendable () -> Void) {
         state.withLock { $0.onDigestMismatch = handler }
+    }
+
+    /// Sets who judges a member's "you were removed" notice (the node: ``RemovalNotice/isBelieved(from:by:ownCluster:members:)``).
+    func setRemovalNoticeHandler(_ handler: @escaping @Sendable (RemovalNotice, Raft.NodeID) -> Void) {
+        state.withLock { $0.onRemovalNotice = handler }
     }
 
     /// This node computed its state digest at a checkpoint: its next probes carry it, and the
@@ -516,6 +523,13 @@ final class PeerLink: PeerMessenger, Sendable {
                     probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID, features: echo.features)
                 case .clusterHello:
                     continue  // handled above, before any other frame of its sender
+                case .removalNotice:
+                    do {
+                        let notice = try RemovalNotice(decoding: bytes)
+                        state.withLock { $0.onRemovalNotice }?(notice, message.from)
+                    } catch {
+                        logger.warning("dropped an undecodable removal notice", metadata: ["from": "\(message.from)", "error": "\(error)"])
+                    }
                 case nil:
                     logger.warning("dropped a frame of unknown type", metadata: ["from": "\(message.from)", "type": "\(message.type)"])
                 }

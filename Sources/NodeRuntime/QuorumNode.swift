@@ -50,8 +50,9 @@ public final class QuorumNode: Sendable {
     let logger: Logger
     /// The members as the latest configuration in the log says (the config file only seeds it).
     public let membership: MembershipView
-    /// Yields once the replicated configuration lists this node as removed.
-    let removals: AsyncStream<Void>
+    /// Yields once the replicated configuration lists this node as removed, or a member's
+    /// removal notice was believed.
+    let removals: AsyncStream<RemovalSignal>
     /// Re-reads `[tls] ca`, `cert` and `key` into the running peer transport (see
     /// ``PeerTLSReload``); the `quorum` executable calls it when one of ``PeerTLSReload/files`` changes.
     public let peerTLS: PeerTLSReload
@@ -61,7 +62,7 @@ public final class QuorumNode: Sendable {
     private init(config: NodeRuntimeConfig, settings: NodeSettings, replica: RaftReplica, ids: NodeIDGenerator,
                  metrics: QuorumMetrics, events: EventHub, driver: RaftDriver, store: FileLogStore, link: PeerLink,
                  stateMachine: SchedulerStateMachine, host: ExecutorHost, duties: LeaderDuties, watch: ExecutorWatch,
-                 outputs: AttemptOutputStore, membership: MembershipView, removals: AsyncStream<Void>,
+                 outputs: AttemptOutputStore, membership: MembershipView, removals: AsyncStream<RemovalSignal>,
                  clusterIdentity: ClusterIdentity, logger: Logger) {
         self.clusterIdentity = clusterIdentity
         self.outputs = outputs
@@ -125,7 +126,7 @@ public final class QuorumNode: Sendable {
         let link = PeerLink(transport: transport, settings: coreSettings, clock: settings.clock, incarnation: incarnation.id,
                             clusterIdentity: clusterIdentity,
                             onForeignFrame: { metrics.transportFramesDropped(1, reason: "foreign_cluster") }, logger: logger)
-        let (removals, removalInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (removals, removalInput) = AsyncStream.makeStream(of: RemovalSignal.self, bufferingPolicy: .bufferingNewest(4))
         let slotsPerNode = config.cluster.executor.slots
         // Points the transport and the leader's executor slots at the founding members now, and
         // at the log's members once the driver recovered or replicated a configuration.
@@ -138,7 +139,7 @@ public final class QuorumNode: Sendable {
                 for member in membership.members { slots[ExecutorID(member.rawValue)] = slotsPerNode }
                 link.membersChanged(voters: membership.voters, slots: slots, directory: directory)
             },
-            onRemoved: { removalInput.yield() })
+            onRemoved: { removalInput.yield(.configuration) })
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -164,6 +165,16 @@ public final class QuorumNode: Sendable {
         let reactions = AppliedReactions()
         let events = EventHub(capacity: config.cluster.events.window)
         link.setDigestMismatchHandler { metrics.replicaDigestMismatched() }
+        link.setRemovalNoticeHandler { notice, sender in
+            let ownCluster = clusterIdentity.isProvisional ? nil : clusterIdentity.current
+            guard notice.isBelieved(from: sender, by: id, ownCluster: ownCluster, members: membershipView.memberIDs) else {
+                logger.warning("ignored a removal notice: not from a member of this node's own cluster",
+                               metadata: ["from": "\(sender)", "notice_cluster_id": "\(notice.cluster)",
+                                          "cluster_id": "\(ownCluster.map { "\($0)" } ?? "unknown")"])
+                return
+            }
+            removalInput.yield(.notice(notice, from: sender))
+        }
         let digester = ReplicaDigester(interval: coreSettings.digestInterval, clock: settings.clock) { digest, took in
             logger.debug("state digest at a checkpoint", metadata: ["index": "\(digest.index)", "digest": "\(digest.hex)",
                                                                     "took": "\(took)"])

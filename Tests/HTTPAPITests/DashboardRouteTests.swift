@@ -21,6 +21,19 @@ struct DashboardRouteTests {
         }
     }
 
+    @Test("the DAG page's task table has a 'Waiting for' column filled from each task's reason")
+    func dagTaskReasonColumn() throws {
+        let page = try #require(DashboardAssets.files.first { $0.name == "index.html" }).text
+        let script = try #require(DashboardAssets.files.first { $0.name == "dashboard.js" }).text
+        #expect(page.contains("<th>Task</th><th>State</th><th>Waiting for</th><th>Depends on</th>"))
+        // The cell after the state, in the same order as the header.
+        #expect(script.contains("""
+                cell(tr, t.state, "state " + stateClass(t.state));
+                      // Why a queued task waits for a node ("no node with gpu=true"); absent otherwise.
+                      cell(tr, t.reason || "", "reason");
+                """))
+    }
+
     @Test("/ is the page; its script and style have their content types; every answer carries CSP, nosniff, no-cache and an ETag")
     func servesFiles() async throws {
         try await withAPI(makeLocalService()) { client in

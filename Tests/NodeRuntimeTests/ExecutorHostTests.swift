@@ -138,4 +138,33 @@ struct ExecutorHostTests {
         #expect(outcomes["r1"] == .succeeded)
         #expect(outcomes["r2"] == .lost)
     }
+
+    @Test("a removed node stops taking attempts at once: a new assignment is reported lost unrun, a running one finishes")
+    func stopTakingAttemptsOnRemoval() async throws {
+        let log = ReportLog()
+        let host = host(log)
+        host.accept(changes(starts: [order("running", .sleep(milliseconds: 200))]))
+        host.stopTakingAttempts()
+        #expect(host.isRefusingNewAttempts)
+        host.accept(changes(starts: [order("new", .sleep(milliseconds: 3_600_000))]))
+        // Reported lost without being run: the hour-long sleep would never report otherwise.
+        try await waitUntil("the new assignment's report") { log.reports.contains { $0.runID.rawValue == "new" } }
+        try await waitUntil("the running attempt's report") { log.reports.count == 2 }
+        let outcomes = Dictionary(uniqueKeysWithValues: log.reports.map { ($0.runID.rawValue, $0.report.outcome) })
+        #expect(outcomes["new"] == .lost)
+        #expect(outcomes["running"] == .succeeded)
+        #expect(!host.isDraining)
+    }
+
+    @Test("a removal truncated before it committed gives the node its work back")
+    func resumeTakingAttempts() async throws {
+        let log = ReportLog()
+        let host = host(log)
+        host.stopTakingAttempts()
+        host.resumeTakingAttempts()
+        #expect(!host.isRefusingNewAttempts)
+        host.accept(changes(starts: [order("r1", .noop)]))
+        try await waitUntil("the report") { log.reports.count == 1 }
+        #expect(log.reports.first?.report.outcome == .succeeded)
+    }
 }

@@ -488,6 +488,8 @@ const dag = {
       tr.dataset.task = t.id;
       cell(tr, t.id);
       cell(tr, t.state, "state " + stateClass(t.state));
+      // Why a queued task waits for a node ("no node with gpu=true"); absent otherwise.
+      cell(tr, t.reason || "", "reason");
       cell(tr, (t.depends_on || []).join(", "));
       cell(tr, t.attempt);
       cell(tr, t.run_id);
@@ -839,7 +841,7 @@ document.addEventListener("DOMContentLoaded", setup);
   <ul class="legend"><li class="st-pending">pending</li><li class="st-queued">queued</li><li class="st-running">running</li>
     <li class="st-succeeded">succeeded</li><li class="st-dead">dead</li><li class="st-skipped">skipped</li><li class="st-cancelled">cancelled</li></ul>
   <table id="dag-tasks">
-    <thead><tr><th>Task</th><th>State</th><th>Depends on</th><th>Attempt</th><th>Run</th><th>Started</th><th>Finished</th><th></th></tr></thead>
+    <thead><tr><th>Task</th><th>State</th><th>Waiting for</th><th>Depends on</th><th>Attempt</th><th>Run</th><th>Started</th><th>Finished</th><th></th></tr></thead>
     <tbody></tbody>
   </table>
 </section>

@@ -426,6 +426,8 @@ const dag = {
       tr.dataset.task = t.id;
       cell(tr, t.id);
       cell(tr, t.state, "state " + stateClass(t.state));
+      // Why a queued task waits for a node ("no node with gpu=true"); absent otherwise.
+      cell(tr, t.reason || "", "reason");
       cell(tr, (t.depends_on || []).join(", "));
       cell(tr, t.attempt);
       cell(tr, t.run_id);
