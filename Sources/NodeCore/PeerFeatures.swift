@@ -38,7 +38,7 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// This build reads such notices (NodeRuntime `RemovalNotice`); advertising the bit in a
     /// hello and sending notices from the refusing side are not built yet (docs/raft.md,
     /// "Removal"), so the bit is not in ``thisBuild``.
-    public static let removalNotices = PeerFeatures(rawValue: 1 << 7)
+    public static let removalNotices = PeerFeatures(rawValue: 1 << 5)
 
     /// What this build offers when it leads.
     public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits,
