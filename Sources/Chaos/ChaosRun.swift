@@ -108,6 +108,8 @@ public enum ChaosRun {
         }
         let measures = Self.measures(operations, recorder.entries, observations, nodes: cluster.ids, end: end)
         report += measures.map { "\($0)\n" }.joined()
+        // Lets a reader turn the cancelled jobs' timed ledger lines into history times.
+        report += "ledger clock (/proc/uptime) at time zero: \(ledgerClockOrigin.map { ChaosChecker.format($0) } ?? "unknown") s\n"
         report += "findings:\n" + checked.verdict.findings.map { "  \($0)\n" }.joined()
         report += line + "\n"
         try? report.write(toFile: out + "/report.txt", atomically: true, encoding: .utf8)
