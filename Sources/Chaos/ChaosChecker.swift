@@ -30,6 +30,7 @@ public enum ChaosChecker {
         checkStaleReads(operations, processEnds, &verdict)
         checkDigests(observations.digests, &verdict)
         checkForbid(observations.forbidRuns, &verdict)
+        checkCancels(operations, observations, &verdict)
         return Result(verdict: verdict, ackedJobs: jobs.count, ackedDAGs: dags.count)
     }
 
@@ -71,7 +72,7 @@ public enum ChaosChecker {
 
     private static func ledgerCounts(_ ledger: [String]) -> [String: Int] {
         var counts: [String: Int] = [:]
-        for line in ledger { counts[line, default: 0] += 1 }
+        for line in ledger { counts[LedgerLine(line).tag, default: 0] += 1 }
         return counts
     }
 
@@ -108,7 +109,10 @@ public enum ChaosChecker {
     private static func checkDAGs(_ dags: [String: Operation], _ observations: FinalObservations, _ verdict: inout ChaosVerdict) {
         let executions = ledgerCounts(observations.ledger)
         var firstLine: [String: Int] = [:]
-        for (index, line) in observations.ledger.enumerated() where firstLine[line] == nil { firstLine[line] = index }
+        for (index, line) in observations.ledger.enumerated() {
+            let tag = LedgerLine(line).tag
+            if firstLine[tag] == nil { firstLine[tag] = index }
+        }
         for (id, submit) in dags.sorted(by: { $0.key < $1.key }) {
             guard let seen = observations.dags[id], let dag = seen else {
                 verdict.unknown += 1
@@ -334,4 +338,49 @@ public enum ChaosChecker {
             verdict.findings.append("unknown: \(node) never reported a digest at an applied index another node reported")
         }
     }
+
+    /// How much later than the acknowledgement a ledger start may be read and still count as
+    /// before it: both clocks are `/proc/uptime`, read with 10 ms resolution.
+    static let cancelClockSlack = 0.05
+
+    /// The at-most-once side of cancels: no execution starts after its job's cancel was
+    /// acknowledged. A timed ledger line (``LedgerLine``) of a job whose cancel completed `ok`
+    /// earlier (on the history's clock, through `ledgerClockOrigin`) is an order violation
+    /// (finding `order: cancelled job …`). An attempt already running when the cancel commits may
+    /// still write its line before it is stopped: only a start after the acknowledgement counts.
+    private static func checkCancels(_ operations: [Operation], _ observations: FinalObservations, _ verdict: inout ChaosVerdict) {
+        guard let origin = observations.ledgerClockOrigin else { return }
+        var acknowledged: [String: Operation] = [:]
+        for cancel in operations where cancel.kind == .cancel && cancel.completion == .ok {
+            guard let id = cancel.id, let at = cancel.completedAt else { continue }
+            if let earlier = acknowledged[id], let earlierAt = earlier.completedAt, earlierAt <= at { continue }
+            acknowledged[id] = cancel
+        }
+        var idByTag: [String: String] = [:]
+        for (id, tag) in observations.tags where acknowledged[id] != nil { idByTag[tag] = id }
+        for line in observations.ledger {
+            let entry = LedgerLine(line)
+            guard let started = entry.startedAt, let id = idByTag[entry.tag], let cancel = acknowledged[id],
+                  let cancelledAt = cancel.completedAt else { continue }
+            let startedAt = started - origin
+            guard startedAt > cancelledAt + cancelClockSlack else { continue }
+            // An attempt assigned before the cancel applied (a cancelled run gets no assignment)
+            // may start on an executor that applies the assignment before the cancel; the cancel
+            // then stops it (`cancelled`). That is the contract (docs/guarantees.md): noted, not
+            // a violation. An execution the cancel did not stop is one.
+            if observations.jobs[id]??.attempts.contains("cancelled") == true {
+                verdict.findings.append(
+                    "note: cancelled job \(id) started an attempt assigned before its cancel (ledger \(entry.tag)) at \(format(startedAt))s, "
+                        + "\(format(startedAt - cancelledAt))s after cancel op \(cancel.op) was acknowledged; the cancel stopped it")
+                continue
+            }
+            verdict.orderViolations += 1
+            verdict.findings.append(
+                "order: cancelled job \(id) started an execution (ledger \(entry.tag)) at \(format(startedAt))s, "
+                    + "\(format(startedAt - cancelledAt))s after its cancel op \(cancel.op) on \(cancel.node) was acknowledged at \(format(cancelledAt))s")
+        }
+    }
+
+    /// Seconds rounded to hundredths, for findings.
+    static func format(_ seconds: Double) -> String { "\((seconds * 100).rounded() / 100)" }
 }

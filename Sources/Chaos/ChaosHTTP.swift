@@ -5,8 +5,8 @@ import NIOHTTP1
 
 /// What one request to a node came to.
 enum HTTPOutcome: Sendable {
-    /// The node answered.
-    case response(status: Int, body: Data)
+    /// The node answered; `runID` is its `Quorum-Run-Id` header (the run a trigger started).
+    case response(status: Int, body: Data, runID: String? = nil)
     /// The connection was refused: the request was never received (nothing happened).
     case refused
     /// Anything else (timeout, reset, a node that stopped mid-request): it may or may not have happened.
@@ -14,13 +14,13 @@ enum HTTPOutcome: Sendable {
 
     /// The body as a JSON object, if it is one.
     var object: [String: Any]? {
-        guard case .response(_, let body) = self else { return nil }
+        guard case .response(_, let body, _) = self else { return nil }
         return (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
     }
 
     /// The status, if the node answered.
     var status: Int? {
-        guard case .response(let status, _) = self else { return nil }
+        guard case .response(let status, _, _) = self else { return nil }
         return status
     }
 
@@ -53,7 +53,8 @@ final class ChaosHTTP: Sendable {
             let seconds = Int64(timeout.components.seconds)
             let response = try await client.execute(request, timeout: .seconds(max(1, seconds)))
             let body = try await response.body.collect(upTo: 4 << 20)
-            return .response(status: Int(response.status.code), body: Data(body.readableBytesView))
+            return .response(status: Int(response.status.code), body: Data(body.readableBytesView),
+                             runID: response.headers.first(name: "Quorum-Run-Id"))
         } catch {
             let text = "\(error)"
             if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED") {

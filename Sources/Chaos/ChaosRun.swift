@@ -59,6 +59,7 @@ public enum ChaosRun {
 
         let recorder = HistoryRecorder(path: out + "/history.jsonl")
         defer { recorder.close() }
+        let ledgerClockOrigin = recorder.uptimeOrigin()
         let registry = WorkloadRegistry()
         let workload = Workload(http: http, ids: cluster.ids, urls: cluster.apiURLs, recorder: recorder, registry: registry,
                                 ledgerPath: cluster.ledgerPath, seed: options.seed)
@@ -94,6 +95,7 @@ public enum ChaosRun {
             .split(separator: "\n").map(String.init)
         observations.digests = await observer.digests(for: .seconds(20))
         if let cronID { observations.forbidRuns[cronID] = .some(await observer.runs(cronID)) }
+        observations.ledgerClockOrigin = ledgerClockOrigin
 
         let checked = ChaosChecker.check(operations, observations, processEnds: Operation.processEnds(recorder.entries))
         let line = checked.verdict.line(jobs: checked.ackedJobs, dags: checked.ackedDAGs, faults: faults.count, seed: options.seed)
@@ -104,15 +106,40 @@ public enum ChaosRun {
             let top = byIndex.keys.max()
             report += "  \(node): \(byIndex.count), \(top.map(String.init) ?? "none") \(top.flatMap { byIndex[$0] } ?? "")\n"
         }
+        let measures = Self.measures(operations, recorder.entries, observations, nodes: cluster.ids, end: end)
+        report += measures.map { "\($0)\n" }.joined()
+        // Lets a reader turn the cancelled jobs' timed ledger lines into history times.
+        report += "ledger clock (/proc/uptime) at time zero: \(ledgerClockOrigin.map { ChaosChecker.format($0) } ?? "unknown") s\n"
         report += "findings:\n" + checked.verdict.findings.map { "  \($0)\n" }.joined()
         report += line + "\n"
         try? report.write(toFile: out + "/report.txt", atomically: true, encoding: .utf8)
         try? LatencyPlot.svg(operations, faults: faults.map { ($0.start, $0.end) })
             .write(toFile: out + "/latency.svg", atomically: true, encoding: .utf8)
+        for line in measures { say("chaos: " + line) }
         for finding in checked.verdict.findings.prefix(30) { say("chaos: " + finding) }
         if checked.verdict.findings.count > 30 { say("chaos: … \(checked.verdict.findings.count - 30) more in \(out)/report.txt") }
         say(line)
         return checked.verdict.passed
+    }
+
+    /// The report's measurements (not counts): each node's longest window of refused writes
+    /// (``WriteRefusals``) and how far scheduler time fell behind (``SchedulerLag``), printed and
+    /// written to `report.txt`.
+    static func measures(_ operations: [Operation], _ entries: [HistoryEntry], _ observations: FinalObservations,
+                         nodes: [String], end: Double) -> [String] {
+        let windows = WriteRefusals.longest(operations, end: end)
+        let worst = windows.values.max(by: { $0.seconds < $1.seconds })
+        var lines = ["writes refused per node (longest window; max \(ChaosChecker.format(worst?.seconds ?? 0)) s):"]
+        lines += WriteRefusals.report(windows, nodes: nodes).map { "  " + $0 }
+        let runs = observations.forbidRuns.values.compactMap { $0 }.flatMap { $0 }
+        let lag = SchedulerLag.worst(entries, runs: runs)
+        if let sample = lag.worst {
+            lines.append("scheduler time behind real time: max \(ChaosChecker.format(sample.seconds)) s at "
+                + "\(ChaosChecker.format(sample.at)) s (run \(sample.run); \(lag.samples) triggered runs)")
+        } else {
+            lines.append("scheduler time behind real time: not measured (no triggered run of the forbid job was read)")
+        }
+        return lines
     }
 
     /// Reads the final state until every acknowledged job and DAG run is terminal, or `seconds` pass.

@@ -27,10 +27,16 @@ public struct HistoryEntry: Codable, Hashable, Sendable {
     public var attempt: Int?
     /// Anything else worth reading (an HTTP status, an error, a fault's description).
     public var detail: String?
+    /// The run an accepted trigger started (its `Quorum-Run-Id`).
+    public var run: String?
+    /// The tool's wall clock (milliseconds since the epoch, never skewed) when an accepted trigger
+    /// was answered.
+    public var wallMs: Int64?
 
     /// An entry.
     public init(type: String, op: Int, process: Int, f: String, node: String, time: Double, key: String? = nil,
-                id: String? = nil, state: String? = nil, attempt: Int? = nil, detail: String? = nil) {
+                id: String? = nil, state: String? = nil, attempt: Int? = nil, detail: String? = nil, run: String? = nil,
+                wallMs: Int64? = nil) {
         self.type = type
         self.op = op
         self.process = process
@@ -42,6 +48,8 @@ public struct HistoryEntry: Codable, Hashable, Sendable {
         self.state = state
         self.attempt = attempt
         self.detail = detail
+        self.run = run
+        self.wallMs = wallMs
     }
 }
 

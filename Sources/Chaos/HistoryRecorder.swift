@@ -37,9 +37,18 @@ final class HistoryRecorder: Sendable {
 
     /// Records how op `op` ended.
     func complete(_ op: Int, _ completion: Completion, process: Int, _ f: String, node: String, id: String? = nil,
-                  state readState: String? = nil, attempt: Int? = nil, detail: String? = nil) {
+                  state readState: String? = nil, attempt: Int? = nil, detail: String? = nil, run: String? = nil, wallMs: Int64? = nil) {
         append(HistoryEntry(type: completion.rawValue, op: op, process: process, f: f, node: node, time: now(), id: id,
-                            state: readState, attempt: attempt, detail: detail))
+                            state: readState, attempt: attempt, detail: detail, run: run, wallMs: wallMs))
+    }
+
+    /// The boot-time clock (`/proc/uptime`, seconds) at the run's start, the origin of the
+    /// history's times on the clock the timed ledger lines use (``LedgerLine``); `nil` if unreadable.
+    /// Both readings have 10 ms resolution.
+    func uptimeOrigin() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+              let first = text.split(separator: " ").first, let uptime = Double(first) else { return nil }
+        return uptime - now()
     }
 
     /// Every entry so far.

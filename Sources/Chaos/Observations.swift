@@ -15,11 +15,14 @@ public struct FinalObservations: Hashable, Sendable {
     public var tags: [String: String]
     /// The attempts of each `concurrency: forbid` cron job (`nil`: its runs could not be read).
     public var forbidRuns: [String: [RunObservation]?]
+    /// The boot-time clock's reading (`/proc/uptime`) at the history's time zero: timed ledger
+    /// lines (``LedgerLine``) minus this are history times (`nil`: not known, no cancel check).
+    public var ledgerClockOrigin: Double?
 
     /// Observations.
     public init(jobs: [String: JobObservation?] = [:], dags: [String: DAGObservation?] = [:],
                 jobsByUnresolvedKey: [String: [String]?] = [:], ledger: [String] = [], digests: [String: [UInt64: String]] = [:],
-                tags: [String: String] = [:], forbidRuns: [String: [RunObservation]?] = [:]) {
+                tags: [String: String] = [:], forbidRuns: [String: [RunObservation]?] = [:], ledgerClockOrigin: Double? = nil) {
         self.jobs = jobs
         self.dags = dags
         self.jobsByUnresolvedKey = jobsByUnresolvedKey
@@ -27,6 +30,7 @@ public struct FinalObservations: Hashable, Sendable {
         self.digests = digests
         self.tags = tags
         self.forbidRuns = forbidRuns
+        self.ledgerClockOrigin = ledgerClockOrigin
     }
 }
 

@@ -104,10 +104,17 @@ struct Workload: Sendable {
         for name in names { registry.tag("\(id)/\(name)", "\(key)/\(name)") }
     }
 
+    /// A 3 s job cancelled 0.1–0.5 s later. Its shell body first appends `key` and the time it
+    /// started (``LedgerLine``: `/proc/uptime`, the boot-time clock, which the wall-clock preload
+    /// of the `clock` nemesis does not skew) so the checker can tell an execution that started
+    /// after the cancel was acknowledged.
     private func submitAndCancel(_ process: Int, key: String, random: inout SplitMix64) async {
-        let body: [String: Any] = ["name": "chaos-\(key)", "task": ["kind": "sleep", "seconds": 3], "labels": ["chaos_key": key]]
+        let script = "read up rest < /proc/uptime; echo \"\(key) $up\" >> '\(ledgerPath)'; sleep 3"
+        let body: [String: Any] = ["name": "chaos-\(key)", "task": ["kind": "shell", "command": ["/bin/sh", "-c", script]],
+                                   "labels": ["chaos_key": key]]
         guard let id = await create(process, .submitJob, "/api/jobs", body, key: key, random: &random) else { return }
         registry.acked(job: id)
+        registry.tag(id, key)
         try? await Task.sleep(for: .milliseconds(100 + random.below(400)))
         let target = node(&random)
         let op = recorder.invoke(process: process, OperationKind.cancel.rawValue, node: target, id: id)
@@ -136,7 +143,14 @@ struct Workload: Sendable {
             let op = recorder.invoke(process: process, OperationKind.trigger.rawValue, node: target, id: cronID)
             let outcome = await http.send(.POST, "\(urls[target] ?? "")/api/jobs/\(cronID)/trigger")
             let (completion, detail) = Self.classify(outcome)
-            recorder.complete(op, completion, process: process, OperationKind.trigger.rawValue, node: target, id: cronID, detail: detail)
+            // The tool's own wall clock (never skewed) at the answer, beside the run it started:
+            // ``SchedulerLag`` compares it with that run's start stamp.
+            let wall = Int64((Date().timeIntervalSince1970 * 1_000).rounded())
+            let runID: String? = completion == .ok ? {
+                if case .response(_, _, let runID) = outcome { return runID } else { return nil }
+            }() : nil
+            recorder.complete(op, completion, process: process, OperationKind.trigger.rawValue, node: target, id: cronID, detail: detail,
+                              run: runID, wallMs: runID == nil ? nil : wall)
             try? await Task.sleep(for: .seconds(1))
         }
     }
@@ -191,7 +205,7 @@ struct Workload: Sendable {
         switch outcome {
         case .refused: return (.fail, "connection refused")
         case .unknown(let error): return (.info, String(error.prefix(200)))
-        case .response(let status, _):
+        case .response(let status, _, _):
             if (200..<300).contains(status) { return (.ok, nil) }
             let detail = "\(status) \(outcome.errorCode ?? "")"
             if status == 503, outcome.errorCode == "outcome_unknown" { return (.info, detail) }

@@ -1,23 +1,25 @@
 import RaftCore
 import SchedulerCore
 
-/// Bounds the leader's stamps by its peers' clocks and by its own monotonic clock, so that a
-/// forward jump of the leader's wall clock cannot move scheduler time for good (a stamp far in
-/// the future would make every cron fire and retry wait for real time to catch up, and expire
-/// running attempts early).
+/// Bounds the leader's stamps, from above and from below, by its peers' clocks and by its own
+/// monotonic clock, so that a jump of the leader's wall clock cannot move scheduler time: a stamp
+/// far in the future would move it on for good (every cron fire and retry would wait for real time
+/// to catch up, and running attempts would expire early), and a stamp in the past would hold it
+/// still (a command applies at `max(its stamp, the last applied time)`, so cron fires, delayed runs,
+/// retry backoffs and attempt deadlines would wait for up to the skew — issue #15's `clock` finding).
 ///
 /// A pure value. Followers report their wall clock in every lease probe (``record(_:wallClock:at:)``);
 /// each report ages with the leader's monotonic clock.
 /// - When every voter's clock is known (its own and a fresh report from each peer), the stamp is
-///   at most their **median** plus ``tolerance``: a minority of wrong clocks, fast or slow,
+///   within ``tolerance`` of their **median**: a minority of wrong clocks, fast or slow,
 ///   cannot move the median.
 /// - The **trusted offset** (wall clock minus monotonic clock) is confirmed whenever a majority of
 ///   voters' clocks, this node's included, agree within the tolerance, or a live entry's stamp
 ///   agrees with this node's clock (``observe(logStamp:own:at:)``) — so a follower has one when it
 ///   is elected.
-/// - Otherwise (a peer is down or cut off, the leader is new) the stamp is at most the
-///   monotonic clock plus the trusted offset plus the tolerance: a wall clock that jumped since
-///   it was last confirmed shows as a changed offset. The bound moves with the monotonic clock,
+/// - Otherwise (a peer is down or cut off, the leader is new) the stamp is within the tolerance of
+///   the monotonic clock plus the trusted offset: a wall clock that jumped (either way) since it
+///   was last confirmed shows as a changed offset. The bound moves with the monotonic clock,
 ///   not with the stamps, so it cannot ratchet scheduler time forward or hold it back.
 /// - A process trusts its clock as it was at start until something confirms it. So only a process
 ///   that *started* with a wrong clock and was elected before applying a live entry or hearing
@@ -59,9 +61,10 @@ public struct ClockBound: Sendable {
         trustedOffset = own.milliseconds &- Self.milliseconds(now.sinceOrigin)
     }
 
-    /// The time to stamp: `own` (this node's wall clock, read at `now`) unless a bound (see the
-    /// type) is lower. `voters` are every voter's id, this node's included; `self` is this node.
-    /// `jumped` says a bound applied.
+    /// The time to stamp: `own` (this node's wall clock, read at `now`) unless it is more than the
+    /// tolerance ahead of or behind the reference (see the type), when it is the reference plus or
+    /// minus the tolerance. `voters` are every voter's id, this node's included; `self` is this
+    /// node. `jumped` says a bound applied (the stamp is above `own` when the clock is behind).
     public mutating func bound(_ own: Timestamp, at now: MonotonicTime, voters: Set<Raft.NodeID>,
                                self selfID: Raft.NodeID) -> (stamp: Timestamp, jumped: Bool) {
         var estimates: [Int64] = [own.milliseconds]
@@ -77,19 +80,23 @@ public struct ClockBound: Sendable {
         if estimates.count(where: { abs($0 &- own.milliseconds) <= tolerance }) >= majority {
             trustedOffset = offset  // a majority of voters, this one included, agree with its clock
         }
-        let limit: Int64
+        let reference: Int64
         if estimates.count == voters.count || (!voters.contains(selfID) && estimates.count == voters.count + 1) {
             estimates.sort()
             let median = estimates[(estimates.count - 1) / 2]
             if abs(own.milliseconds &- median) <= tolerance { trustedOffset = offset }
-            limit = median &+ tolerance
+            reference = median
         } else if let trustedOffset {
-            limit = Self.milliseconds(now.sinceOrigin) &+ trustedOffset &+ tolerance
+            reference = Self.milliseconds(now.sinceOrigin) &+ trustedOffset
         } else {
             return (own, false)
         }
-        guard own.milliseconds > limit else { return (own, false) }
-        return (Timestamp(limit), true)
+        // Symmetric: a clock behind the reference would hold scheduler time still (a command applies
+        // at `max(its stamp, the last applied time)`), delaying cron fires, retries and deadlines by
+        // the skew; a clock ahead would move it on for good.
+        if own.milliseconds > reference &+ tolerance { return (Timestamp(reference &+ tolerance), true) }
+        if own.milliseconds < reference &- tolerance { return (Timestamp(reference &- tolerance), true) }
+        return (own, false)
     }
 
     public static func milliseconds(_ duration: Duration) -> Int64 {

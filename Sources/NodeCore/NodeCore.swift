@@ -26,7 +26,7 @@ public struct NodeCore: Sendable {
         public var lease: Duration
         /// How long past the lease the leader waits before expiring a silent executor's attempts.
         public var leaseMargin: Duration
-        /// How far ahead of the majority's clocks a stamp may be.
+        /// How far ahead of or behind the majority's clocks a stamp may be (``ClockBound``).
         public var clockTolerance: Duration = .seconds(1)
         /// Clock reports older than this are ignored (half the lease: probes come every eighth).
         public var clockReportAge: Duration

@@ -38,6 +38,9 @@ public enum MetricNames {
     /// than 1 s ahead of its bound (the median of every voter's fresh report, or its monotonic
     /// clock plus its trusted offset) and began stamping the bound instead; once per episode.
     public static let clockJumps = "quorum_clock_jumps_total"
+    /// `quorum_clock_behind_total` (counter): the sibling of ``clockJumps`` for a wall clock more
+    /// than 1 s *behind* the bound, which would otherwise hold scheduler time still; once per episode.
+    public static let clockBehind = "quorum_clock_behind_total"
     /// `quorum_events_clients_cut_off_total` (counter): `GET /api/events` clients closed for
     /// falling too far behind (docs/api.md, "Events").
     public static let eventClientsCutOff = "quorum_events_clients_cut_off_total"
@@ -101,7 +104,8 @@ public enum MetricNames {
         (raftLeaderChanges, "counter"), (raftAppend, "histogram"), (walFsync, "histogram"),
         (jobsSubmitted, "counter"), (runsFinished, "counter"), (queueDepth, "gauge"), (dlqSize, "gauge"),
         (runDuration, "histogram"), (scheduleLag, "histogram"), (executorSlots, "gauge"),
-        (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (raftDroppedMessages, "counter"),
+        (executorBusy, "gauge"), (httpRequests, "counter"), (clockJumps, "counter"), (clockBehind, "counter"),
+        (raftDroppedMessages, "counter"),
         (transportDroppedFrames, "counter"), (tlsReloads, "counter"), (eventClientsCutOff, "counter"),
         (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
         (notifications, "counter"), (notificationsPending, "gauge"),
@@ -149,6 +153,7 @@ enum MetricHelp {
         case MetricNames.executorBusy: "Executor slots of this node running an attempt."
         case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
         case MetricNames.clockJumps: "Times this leader found its wall clock more than 1 s ahead of its bound (the median of every voter's reported clock, or its trusted offset) and began stamping the bound; once per episode."
+        case MetricNames.clockBehind: "Times this leader found its wall clock more than 1 s behind its bound (the median of every voter's reported clock, or its trusted offset) and began stamping the bound; once per episode."
         case MetricNames.eventClientsCutOff: "Event-stream clients closed for falling too far behind."
         case MetricNames.outputProxyRequests: "Requests to another node for an attempt's full output tail, by outcome (ok, failed)."
         case MetricNames.raftDroppedMessages: "Peer Raft messages dropped by validation, by reason."

@@ -21,6 +21,7 @@ public final class QuorumMetrics: Sendable {
     private let raftAppliedIndex: Gauge
     private let leaderChanges: Counter
     private let clockJumps: Counter
+    private let clockBehind: Counter
     private let eventClientsCutOff: Counter
     /// `quorum_output_proxy_requests_total{outcome}`, by outcome label.
     private let outputProxyRequests: [String: Counter]
@@ -81,6 +82,7 @@ public final class QuorumMetrics: Sendable {
         raftAppliedIndex = registry.makeGauge(descriptor: Self.descriptor(N.raftAppliedIndex))
         leaderChanges = registry.makeCounter(descriptor: Self.descriptor(N.raftLeaderChanges))
         clockJumps = registry.makeCounter(descriptor: Self.descriptor(N.clockJumps))
+        clockBehind = registry.makeCounter(descriptor: Self.descriptor(N.clockBehind))
         eventClientsCutOff = registry.makeCounter(descriptor: Self.descriptor(N.eventClientsCutOff))
         var outputProxyRequests: [String: Counter] = [:]
         for outcome in N.outputProxyOutcomes {
@@ -138,6 +140,12 @@ public final class QuorumMetrics: Sendable {
     /// (`quorum_clock_jumps_total`).
     public func clockJumped() {
         clockJumps.increment()
+    }
+
+    /// Counts one stamp the leader raised because its clock fell behind its peers'
+    /// (`quorum_clock_behind_total`).
+    public func clockFellBehind() {
+        clockBehind.increment()
     }
 
     /// Counts one `GET /api/events` client cut off for being slow

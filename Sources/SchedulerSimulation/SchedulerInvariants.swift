@@ -13,17 +13,25 @@ struct SchedulerInvariants {
     private var succeededRuns: Set<RunID> = []
     /// Attempts running in the oracle whose task is dead and unreported, since when.
     private var orphanedSince: [AttemptKey: Duration] = [:]
-    /// How far ahead of true time a stamp may be: the leader's bound (1 s) plus honest skew.
+    /// How far ahead of or behind true time a stamp may be: the leader's bound (1 s) plus honest skew.
     let stampSlackMs: Int64 = 1_000 + 50 + 100
 
-    /// A committed entry: stamp within the bound; a finish report ends only the current attempt;
-    /// a run succeeds once.
+    /// A committed entry (the abstract log commits a proposal at once, so true time now is its
+    /// proposal's): stamp within the bound both ways — a stamp behind holds scheduler time still,
+    /// so cron fires and retries would wait (`stamp-behind`); a finish report ends only the
+    /// current attempt; a run succeeds once.
     mutating func committed(_ stamped: StampedCommand, index: Int, world: SchedulerWorld) throws(SchedulerViolation) {
         let limit = world.trueTime.milliseconds + stampSlackMs
         if stamped.at.milliseconds > limit, world.nodes.filter({ $0.jumpMs == 0 }).count > world.nodes.count / 2 {
             throw world.violation("stamp-ahead", "entry \(index) is stamped \(stamped.at.milliseconds - world.trueTime.milliseconds) ms "
                 + "ahead of true time (bound \(stampSlackMs) ms while a majority of clocks are right), proposed by leader "
                 + "n\(world.proposer + 1) (clock \(world.nodes[world.proposer].jumpMs / 3_600_000) h ahead, trusted offset "
+                + "\(world.nodes[world.proposer].core.trustedClockOffset.map { "\($0 - world.epochMs)" } ?? "none")): \(Self.describe(stamped.command))")
+        }
+        if stamped.at.milliseconds < world.trueTime.milliseconds - stampSlackMs, world.nodes.filter({ $0.jumpMs == 0 }).count > world.nodes.count / 2 {
+            throw world.violation("stamp-behind", "entry \(index) is stamped \(world.trueTime.milliseconds - stamped.at.milliseconds) ms "
+                + "behind true time (bound \(stampSlackMs) ms while a majority of clocks are right), proposed by leader "
+                + "n\(world.proposer + 1) (clock \(world.nodes[world.proposer].jumpMs / 60_000) min off, trusted offset "
                 + "\(world.nodes[world.proposer].core.trustedClockOffset.map { "\($0 - world.epochMs)" } ?? "none")): \(Self.describe(stamped.command))")
         }
         var finishes: [RunID: Int] = [:]

@@ -6,7 +6,7 @@ import SchedulerPlanning
 /// A broken promise, with the seed that replays it and the last steps before it.
 public struct SchedulerViolation: Error, Sendable, CustomStringConvertible {
     /// Which invariant (`fenced-completion`, `start-after-end`, `overlap`, `stuck-attempt`,
-    /// `stamp-ahead`, `dag-order`, `lost-job`, `not-terminal`, `double-success`).
+    /// `stamp-ahead`, `stamp-behind`, `dag-order`, `lost-job`, `not-terminal`, `double-success`).
     public var invariant: String
     /// What happened.
     public var message: String

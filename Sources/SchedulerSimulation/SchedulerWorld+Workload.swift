@@ -27,10 +27,12 @@ extension SchedulerWorld {
             // One wrong clock at a time (its reports stay fresh for half a lease after it is
             // fixed): a majority of wrong clocks can move scheduler time, and no bound can tell
             // which clocks are right then.
-            let jump = Int64(3_600_000 * (1 + random.below(9)))
+            // 1–9 hours ahead, or 1–9 hours behind (a leader behind would hold scheduler time still).
+            let hours = random.below(18)
+            let jump = hours < 9 ? Int64(3_600_000 * (1 + hours)) : -Int64(3_600_000 * (hours - 8))
             nodes[i].jumpMs = jump
             queue.schedule(.clockRevert(node: i), at: now + .milliseconds(3_000 + random.below(15_000)))
-            step("n\(i + 1) clock jumps \(jump / 3_600_000) h ahead")
+            step("n\(i + 1) clock jumps \(abs(jump) / 3_600_000) h \(jump > 0 ? "ahead" : "behind")")
         default:
             stats.faults -= 1
         }

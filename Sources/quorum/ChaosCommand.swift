@@ -57,7 +57,10 @@ struct ChaosCommand: AsyncParsableCommand {
     func run() async throws {
         let seed = seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let directory = out ?? FileManager.default.temporaryDirectory.appendingPathComponent("quorum-chaos-\(seed)-\(UUID().uuidString.prefix(8))").path
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        // QUORUM_CHAOS_NODE_BINARY runs the nodes from another build (an A/B of a node change under
+        // the same tool and checker; docs/chaos.md). The preload is still looked up beside this tool.
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let binary = ProcessInfo.processInfo.environment["QUORUM_CHAOS_NODE_BINARY"].flatMap { $0.isEmpty ? nil : $0 } ?? own
         var options = ChaosOptions(outDirectory: directory, binary: binary)
         options.nodes = nodes
         options.duration = duration

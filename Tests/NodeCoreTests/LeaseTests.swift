@@ -83,6 +83,45 @@ struct LeaseTests {
         #expect(!fine.jumped && fine.stamp == real.adding(milliseconds: 1_200))
     }
 
+    /// A backward jump used to hold scheduler time still: a command applies at `max(its stamp,
+    /// the last applied time)`, so cron fires, retries and deadlines waited for up to the skew
+    /// (issue #15, the chaos run's `clock` finding).
+    @Test("a leader whose clock is behind a majority stamps the majority's time minus the tolerance")
+    func backwardJumpIsBounded() {
+        let voters: Set<Raft.NodeID> = ["n1", "n2", "n3"]
+        var bound = ClockBound(tolerance: .seconds(1), maxReportAge: .seconds(10))
+        let real = Timestamp(1_800_000_000_000)
+        bound.record("n2", wallClock: real, at: t0)
+        bound.record("n3", wallClock: real.adding(milliseconds: 20), at: t0)
+        let behind = real.adding(milliseconds: -300_000)
+        let result = bound.bound(behind, at: t0 + .milliseconds(500), voters: voters, self: "n1")
+        #expect(result.jumped)
+        #expect(result.stamp == real.adding(milliseconds: 500 - 1_000))
+        // Within the tolerance, the leader's own clock stands.
+        let fine = bound.bound(real.adding(milliseconds: -400), at: t0 + .milliseconds(500), voters: voters, self: "n1")
+        #expect(!fine.jumped && fine.stamp == real.adding(milliseconds: -400))
+    }
+
+    /// With a peer silent there is no median; the offset the majority last confirmed moves on with
+    /// the monotonic clock, so a clock stepped back after it was confirmed is still caught.
+    @Test("a clock stepped back after its offset was confirmed is bounded by the monotonic clock while a peer is silent")
+    func backwardJumpWithoutMedian() {
+        let voters: Set<Raft.NodeID> = ["n1", "n2", "n3"]
+        var bound = ClockBound(tolerance: .seconds(1), maxReportAge: .seconds(10))
+        let real = Timestamp(1_800_000_000_000)
+        bound.record("n2", wallClock: real, at: t0)
+        bound.record("n3", wallClock: real, at: t0)
+        #expect(bound.bound(real, at: t0, voters: voters, self: "n1") == (real, false))  // confirms the offset
+        // n3 falls silent; 20 s later n1's wall clock reads five minutes behind.
+        bound.record("n2", wallClock: real.adding(milliseconds: 20_000), at: t0 + .seconds(20))
+        let now = t0 + .seconds(20)
+        let result = bound.bound(real.adding(milliseconds: 20_000 - 300_000), at: now, voters: voters, self: "n1")
+        #expect(result == (real.adding(milliseconds: 20_000 - 1_000), true))
+        // Scheduler time keeps moving while the clock stays behind.
+        let later = bound.bound(real.adding(milliseconds: 25_000 - 300_000), at: now + .seconds(5), voters: voters, self: "n1")
+        #expect(later == (real.adding(milliseconds: 25_000 - 1_000), true))
+    }
+
     @Test("one wrong peer clock cannot move the stamp; without a majority of fresh reports the own clock is used")
     func minorityCannotMoveTheStamp() {
         let voters: Set<Raft.NodeID> = ["n1", "n2", "n3"]

@@ -59,6 +59,27 @@ struct NodeClockTests {
         #expect(jumps(), "one jump is counted once, not per stamp")
     }
 
+    @Test("a backward wall-clock step on a leader that hears from no peer is bounded from below by its monotonic clock, counted once")
+    func stampBoundedAfterBackwardStep() async throws {
+        let start = Timestamp(1_800_000_000_000)
+        let (test, wall, clock) = testClocks(wallStart: start)
+        let metrics = QuorumMetrics()
+        let link = try LinkPair().link("n1", voters: ["n1", "n2", "n3"], clock: clock)
+        let stamps = StampClock(clock: clock, link: link, metrics: metrics, logger: logger)
+        func behind() -> Bool { metrics.exposition().contains("quorum_clock_behind_total 1") }
+
+        #expect(stamps.now() == start)
+        await pass(10_000, test, wall)
+        wall.advance(milliseconds: -300_000)  // five minutes back; the monotonic clock does not move
+        #expect(stamps.now() == Timestamp(start.milliseconds + 9_000), "monotonic + trusted offset - 1 s tolerance")
+        #expect(behind())
+        #expect(!metrics.exposition().contains("quorum_clock_jumps_total 1"), "a clock behind is not counted as ahead")
+
+        await pass(5_000, test, wall)
+        #expect(stamps.now() == Timestamp(start.milliseconds + 14_000), "scheduler time moves on with the monotonic clock")
+        #expect(behind(), "one episode is counted once, not per stamp")
+    }
+
     @Test("the executor lease runs out on the node clock: exactly after the lease without contact, renewed by leading")
     func executorLeaseExpiresOnTheNodeClock() async throws {
         let (test, wall, clock) = testClocks()
