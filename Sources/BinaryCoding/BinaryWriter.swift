@@ -12,6 +12,9 @@ public struct BinaryWriter: Sendable {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
+    /// Forgets the bytes written so far, keeping the buffer (a streaming encoder hands them out
+    /// in pieces and reuses one buffer).
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
     /// Appends one byte.
     public mutating func write(_ byte: UInt8) { bytes.append(byte) }
     /// Appends an unsigned varint.

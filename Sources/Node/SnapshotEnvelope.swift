@@ -10,20 +10,22 @@ import RaftStorage
 public enum SnapshotEnvelope {
     private static let magic: [UInt8] = Array("QNS2".utf8)
 
-    /// Encodes `snapshot` for the log store.
+    /// Encodes `snapshot` for the log store: the envelope header is the stored snapshot's
+    /// `dataPrefix` and the image its `data`, the same array as `snapshot.data` (no copy of the
+    /// image: it can be hundreds of MiB, and the core keeps its own reference, issue #18).
     public static func storeSnapshot(_ snapshot: Raft.Snapshot) -> RaftSnapshot {
         let membership = snapshot.metadata.membership.encoded
-        var bytes = magic
-        bytes.reserveCapacity(magic.count + 4 + membership.count + snapshot.data.count)
-        for shift in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: membership.count >> (8 * shift))) }
-        bytes.append(contentsOf: membership)
-        bytes.append(contentsOf: snapshot.data)
-        return RaftSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term, data: bytes)
+        var header = magic
+        header.reserveCapacity(magic.count + 4 + membership.count)
+        for shift in 0..<4 { header.append(UInt8(truncatingIfNeeded: membership.count >> (8 * shift))) }
+        header.append(contentsOf: membership)
+        return RaftSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term, dataPrefix: header,
+                            data: snapshot.data)
     }
 
     /// Decodes a stored snapshot; throws if the bytes were not written by `storeSnapshot`.
     public static func raftSnapshot(_ stored: RaftSnapshot) throws(RaftDriverFailure) -> Raft.Snapshot {
-        let bytes = stored.data
+        let bytes = stored.storedData
         func damaged(_ what: String) -> RaftDriverFailure {
             RaftDriverFailure(message: "snapshot at index \(stored.index.rawValue) is not a Quorum node snapshot (\(what)); "
                 + "move the data directory aside and let the node rejoin from a peer")

@@ -50,7 +50,7 @@ public final class ReplicaDigester: Sendable {
         }
         queue.async { [self] in
             let started = clock?.monotonic()
-            let taken = ReplicaDigest(index: index, value: SchedulerSnapshot.digest(state.snapshot()))
+            let taken = ReplicaDigest(index: index, value: state.snapshotDigest())
             let took = started.map { start in clock.map { $0.monotonic() - start } ?? .zero } ?? .zero
             latestDigest.withLock { current in
                 if current.map({ $0.index < taken.index }) ?? true { current = taken }

@@ -261,12 +261,12 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
 
     /// The applied index and the FNV-1a digest of the state's snapshot encoding, both of one
     /// published view (no apply can fall between them), computed off this actor like any read.
-    /// Costs one full snapshot encoding: O(state size) time and a transient buffer of the
-    /// snapshot's size; applies go on meanwhile.
+    /// Costs one full snapshot encoding: O(state size) time, hashed in pieces as it is encoded
+    /// (one 1 MiB buffer, never the whole image); applies go on meanwhile.
     public nonisolated func stateDigest() async -> (appliedIndex: Raft.LogIndex, digest: UInt64) {
         let view = await view()
         return await withTaskExecutorPreference(ReadExecutor.shared) {
-            (view.index, SchedulerSnapshot.digest(view.state.snapshot()))
+            (view.index, view.state.snapshotDigest())
         }
     }
 

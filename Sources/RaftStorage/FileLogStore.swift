@@ -101,7 +101,11 @@ public final class FileLogStore: RaftLogStore {
         } else {
             try writer.startSegment(hardState: recovered.state.hardState)
         }
-        return FileLogStore(directory: directory, queue: queue, state: recovered.state, writer: writer, logger: options.logger)
+        // The recovered snapshot's data was read and verified; the caller reads it once (through
+        // `snapshot`, from the file again), so holding it here would only cost memory.
+        var state = recovered.state
+        state.keepSnapshotDataOnDiskOnly()
+        return FileLogStore(directory: directory, queue: queue, state: state, writer: writer, logger: options.logger)
     }
 
     // MARK: Writes
@@ -145,8 +149,35 @@ public final class FileLogStore: RaftLogStore {
     public var firstIndex: Raft.LogIndex { published.withLock { $0.firstIndex } }
     /// See `RaftLogStore`.
     public var lastIndex: Raft.LogIndex { published.withLock { $0.lastIndex } }
-    /// See `RaftLogStore`.
-    public var snapshot: RaftSnapshot? { published.withLock { $0.snapshot } }
+    /// See `RaftLogStore`. The data is not held in memory (after the open or a save): it is read
+    /// back from the snapshot file and verified on each call, so callers read it once. `nil` —
+    /// logged at error level with the file and the reason — when that file cannot be read or
+    /// does not verify any more.
+    public var snapshot: RaftSnapshot? {
+        // Twice: a save on the store's queue may replace the snapshot (and delete its file)
+        // between reading the index and reading the file.
+        for _ in 0..<2 {
+            let (held, onDisk) = published.withLock { ($0.snapshot, $0.snapshotDataOnDisk) }
+            guard let held, onDisk else { return held }
+            let path = directory + "/" + SnapshotFile.name(index: held.index, term: held.term)
+            let problem: String
+            do throws(StorageError) {
+                switch SnapshotFile.decode(try writer.fileSystem.readFile(path)) {
+                case .success(let read) where read.index == held.index && read.term == held.term: return read
+                case .success(let read): problem = "it holds the snapshot at \(read.index.rawValue) in \(read.term.rawValue)"
+                case .failure(let failure): problem = failure.reason
+                }
+            } catch {
+                problem = "\(error)"
+            }
+            if published.withLock({ $0.snapshot?.index }) != held.index {
+                continue
+            }
+            logger.error("cannot read the saved snapshot back", metadata: ["file": "\(path)", "reason": "\(problem)"])
+            return nil
+        }
+        return nil
+    }
     /// Counters of commits, bytes and time spent, since open.
     public var statistics: WALStatistics { writer.statistics.snapshot }
     /// The error that stopped the store, if it failed or was closed.
@@ -280,7 +311,9 @@ public final class FileLogStore: RaftLogStore {
             }
             return .failure(error)
         }
-        published.withLock { $0.install(snapshot) }
+        // The data stays in the file only: the caller holds the image it saved (the node's Raft
+        // core serves followers from it), so a copy here would be a second one (issue #18).
+        published.withLock { $0.installKeepingDataOnDisk(snapshot) }
         writer.deleteObsolete(snapshotIndex: snapshot.index)
         logger.info("saved snapshot", metadata: ["index": "\(snapshot.index.rawValue)", "term": "\(snapshot.term.rawValue)"])
         return .success(())

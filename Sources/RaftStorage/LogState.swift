@@ -15,8 +15,12 @@ struct LogState: Sendable {
     private(set) var entries: [Raft.Entry] = []
     /// The durable hard state.
     var hardState = Raft.HardState()
-    /// The latest snapshot (its data is kept in memory).
+    /// The latest snapshot; its data is kept in memory unless `snapshotDataOnDisk`.
     var snapshot: RaftSnapshot?
+    /// Whether `snapshot` holds only the index and term, its data being in its file (the file
+    /// store after a save: the node keeps the image elsewhere, and a second copy here cost a
+    /// whole image of resident memory, issue #18).
+    private(set) var snapshotDataOnDisk = false
 
     init() {}
 
@@ -76,6 +80,20 @@ struct LogState: Sendable {
     mutating func install(_ snapshot: RaftSnapshot) {
         compact(through: snapshot.index, term: snapshot.term)
         self.snapshot = snapshot
+        snapshotDataOnDisk = false
+    }
+
+    /// Installs a durable snapshot whose data stays in its file only (see `snapshotDataOnDisk`).
+    mutating func installKeepingDataOnDisk(_ snapshot: RaftSnapshot) {
+        install(snapshot)
+        keepSnapshotDataOnDiskOnly()
+    }
+
+    /// Drops the snapshot's data from memory: its file holds it (see `snapshotDataOnDisk`).
+    mutating func keepSnapshotDataOnDiskOnly() {
+        guard let snapshot, !snapshotDataOnDisk else { return }
+        self.snapshot = RaftSnapshot(index: snapshot.index, term: snapshot.term, data: [])
+        snapshotDataOnDisk = true
     }
 
     /// Raft §7: keep the entries after `index` if the log holds `index` with `term`; otherwise

@@ -8,12 +8,44 @@ public struct RaftSnapshot: Hashable, Sendable {
     public var term: Raft.Term
     /// The state machine image and membership, opaque to the store.
     public var data: [UInt8]
+    /// Bytes stored in front of `data` (the stored data is `dataPrefix + data`; empty for a
+    /// snapshot read back from a store).
+    ///
+    /// Why: a caller that adds a small header to a large image (the node's envelope with the
+    /// membership) would otherwise copy the whole image to prepend it; the store writes both parts
+    /// in turn to the same file instead (docs/storage.md, "Snapshot rules").
+    public var dataPrefix: [UInt8]
 
     /// Creates a snapshot.
     public init(index: Raft.LogIndex, term: Raft.Term, data: [UInt8]) {
+        self.init(index: index, term: term, dataPrefix: [], data: data)
+    }
+
+    /// Creates a snapshot whose stored data is `dataPrefix` followed by `data`.
+    public init(index: Raft.LogIndex, term: Raft.Term, dataPrefix: [UInt8], data: [UInt8]) {
         self.index = index
         self.term = term
+        self.dataPrefix = dataPrefix
         self.data = data
+    }
+
+    /// The number of bytes stored: the prefix and the data.
+    public var storedCount: Int { dataPrefix.count + data.count }
+
+    /// The stored bytes in one array (a copy of both parts when there is a prefix).
+    public var storedData: [UInt8] { dataPrefix.isEmpty ? data : dataPrefix + data }
+
+    /// Equal when index, term and the stored bytes are: where the prefix ends does not matter.
+    public static func == (lhs: RaftSnapshot, rhs: RaftSnapshot) -> Bool {
+        lhs.index == rhs.index && lhs.term == rhs.term && lhs.storedCount == rhs.storedCount
+            && [lhs.dataPrefix, lhs.data].joined().elementsEqual([rhs.dataPrefix, rhs.data].joined())
+    }
+
+    /// Hashes the position and the size, not the (possibly large) image.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(index)
+        hasher.combine(term)
+        hasher.combine(storedCount)
     }
 }
 

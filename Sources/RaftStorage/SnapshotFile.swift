@@ -27,18 +27,53 @@ enum SnapshotFile {
         return (Raft.LogIndex(index), Raft.Term(term))
     }
 
-    /// The bytes of a snapshot file.
+    /// The bytes of a snapshot file (tests; the store writes with ``write(_:to:)``).
     static func encode(_ snapshot: RaftSnapshot) -> [UInt8] {
-        var writer = ByteWriter(capacity: headerSize + snapshot.data.count + 4)
-        writer.write(bytes: magic)
-        writer.write(version)
-        writer.write(UInt16(0))
-        writer.write(snapshot.index.rawValue)
-        writer.write(snapshot.term.rawValue)
-        writer.write(UInt64(snapshot.data.count))
-        writer.write(bytes: snapshot.data)
-        writer.write(CRC32C.checksum(writer.bytes))
-        return writer.bytes
+        var file: [UInt8] = []
+        file.reserveCapacity(headerSize + snapshot.storedCount + 4)
+        write(snapshot) { file.append(contentsOf: $0) }
+        return file
+    }
+
+    /// Hands the bytes of `snapshot`'s file to `sink` in pieces — the header, the data prefix,
+    /// the data, the checksum — computing the CRC32C as they pass.
+    ///
+    /// Why pieces: a snapshot image can be hundreds of MiB; building the file in one buffer held
+    /// a second copy of it while it was written (issue #18, "Memory"). The pieces are the
+    /// caller's own arrays, never copied.
+    static func write<E: Error>(_ snapshot: RaftSnapshot, to sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        var header = ByteWriter(capacity: headerSize)
+        header.write(bytes: magic)
+        header.write(version)
+        header.write(UInt16(0))
+        header.write(snapshot.index.rawValue)
+        header.write(snapshot.term.rawValue)
+        header.write(UInt64(snapshot.storedCount))
+        var crc = CRC32C.start
+        for part in [header.bytes, snapshot.dataPrefix, snapshot.data] where !part.isEmpty {
+            // `withUnsafeBytes` rethrows untyped errors: carry the sink's error out as a value.
+            let written: Result<Void, E> = part.withUnsafeBytes { raw in
+                crc = CRC32C.update(crc, raw)
+                do throws(E) {
+                    try sink(raw)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            try written.get()
+        }
+        var checksum = ByteWriter(capacity: 4)
+        checksum.write(CRC32C.finish(crc))
+        let written: Result<Void, E> = checksum.bytes.withUnsafeBytes { raw in
+            do throws(E) {
+                try sink(raw)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try written.get()
     }
 
     /// The snapshot in `bytes`, or why they are not a valid snapshot.

@@ -17,7 +17,7 @@ final class WALWriter: @unchecked Sendable {
     }
 
     let directory: String
-    private let fileSystem: any WALFileSystem
+    let fileSystem: any WALFileSystem
     private let segmentSize: Int
     private let logger: Logger
     let statistics: WALStatisticsRecorder
@@ -150,7 +150,10 @@ final class WALWriter: @unchecked Sendable {
         let handle = try fileSystem.openForAppend(temporary, create: true)
         do throws(StorageError) {
             try fileSystem.truncate(handle, to: 0)
-            try fileSystem.write(handle, SnapshotFile.encode(snapshot))
+            // Streamed from the caller's buffers: no copy of the image is made to write it.
+            try SnapshotFile.write(snapshot) { (piece: UnsafeRawBufferPointer) throws(StorageError) in
+                try fileSystem.write(handle, piece)
+            }
         } catch {
             fileSystem.close(handle, afterFailureLoggingTo: logger)
             removeQuietly(temporary)

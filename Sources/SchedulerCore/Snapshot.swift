@@ -64,21 +64,71 @@ public enum SchedulerSnapshot {
 
     /// A 64-bit FNV-1a digest of snapshot bytes (for determinism checks and logs).
     public static func digest(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var digester = SnapshotDigester()
+        digester.update(bytes)
+        return digester.value
+    }
+}
+
+/// A running FNV-1a hash over bytes given in pieces: the same value as
+/// ``SchedulerSnapshot/digest(_:)`` over their concatenation.
+public struct SnapshotDigester: Sendable {
+    /// The hash so far (FNV-1a's offset basis before any byte).
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// A digester that has seen no byte.
+    public init() {}
+    /// Continues the hash over `bytes`.
+    public mutating func update(_ bytes: [UInt8]) {
+        var hash = value
         for byte in bytes {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }
-        return hash
+        value = hash
     }
 }
 
 extension SchedulerState {
-    /// Encodes the whole state (see ``SchedulerSnapshot``).
+    /// The size of the pieces ``snapshot(chunkBytes:into:)`` hands out by default (1 MiB).
+    public static let snapshotChunkBytes = 1 << 20
+
+    /// Encodes the whole state (see ``SchedulerSnapshot``) into one array.
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 64 + jobs.count * 96 + runs.count * 64)
+        encodeSnapshot(into: &w) { _ in }
+        return w.bytes
+    }
+
+    /// Encodes the whole state and hands the bytes to `sink` in pieces of about `chunkBytes`
+    /// (one record more at most), in order; their concatenation is ``snapshot()``'s bytes.
+    ///
+    /// Why: the image of 1M pending jobs is ~150 MiB. Encoding it into one array held that much
+    /// beside the state (and, for a digest, only to hash it once); a caller that writes or hashes
+    /// the pieces as they come holds one piece at a time (issue #18, "Memory").
+    public func snapshot(chunkBytes: Int = SchedulerState.snapshotChunkBytes, into sink: ([UInt8]) -> Void) {
+        let limit = max(1, chunkBytes)
+        var w = BinaryWriter(capacity: limit + limit / 4)
+        encodeSnapshot(into: &w) { w in
+            guard w.bytes.count >= limit else { return }
+            sink(w.bytes)
+            w.removeAll()
+        }
+        if !w.bytes.isEmpty { sink(w.bytes) }
+    }
+
+    /// The FNV-1a digest of ``snapshot()``'s bytes (``SchedulerSnapshot/digest(_:)``), computed
+    /// over pieces so the image is never held whole.
+    public func snapshotDigest() -> UInt64 {
+        var digester = SnapshotDigester()
+        snapshot { digester.update($0) }
+        return digester.value
+    }
+
+    /// Writes the snapshot into `w`, calling `flush` after each record of the large tables (jobs,
+    /// runs, DAG runs, idempotency records) so a streaming caller can take the bytes so far.
+    private func encodeSnapshot(into w: inout BinaryWriter, flush: (inout BinaryWriter) -> Void) {
         for b in SchedulerSnapshot.magic { w.write(b) }
-        // Version 10: DAG runs' own rules or recorded member formats.
+        // Version 9: DAG runs' own rules or recorded member formats.
         let dagRules = hasDAGNotifyRules || !memberFormats.isEmpty
         let hasNotifyRules = self.hasNotifyRules || hasNotificationState || dagRules
         let placed = hasPlacement
@@ -102,9 +152,23 @@ extension SchedulerState {
         w.write(counters.jobsSubmitted)
         w.write(counters.commandsApplied)
         w.write(sequence)
-        w.writeArray(jobs) { $0.write($1, format: format, withVersion: hasEdits) }
-        w.writeArray(runs) { $0.write($1, format: format) }
-        w.writeArray(dags) { $0.write($1, format: format, withRules: dagRules) }
+        // Each table as `writeArray` writes it (a count, then the elements), flushing between
+        // elements.
+        w.write(UInt64(jobs.count))
+        for job in jobs {
+            w.write(job, format: format, withVersion: hasEdits)
+            flush(&w)
+        }
+        w.write(UInt64(runs.count))
+        for run in runs {
+            w.write(run, format: format)
+            flush(&w)
+        }
+        w.write(UInt64(dags.count))
+        for dag in dags {
+            w.write(dag, format: format, withRules: dagRules)
+            flush(&w)
+        }
         let keys = idempotency.keys.sorted()
         w.write(UInt64(keys.count))
         for key in keys {
@@ -113,13 +177,13 @@ extension SchedulerState {
             w.write(record.targetID)
             w.write(record.bodyDigest)
             w.write(record.expiresAt)
+            flush(&w)
         }
         if format == .notifyRules {
             w.write(notificationSettings)
             w.write(notifications)
         }
         if dagRules { w.write(memberFormats: memberFormats) }
-        return w.bytes
     }
 
     /// Restores a state from ``snapshot()`` bytes. Bad input is a ``DecodeError``, never a trap.
@@ -165,6 +229,22 @@ extension SchedulerState {
         if v >= SchedulerSnapshot.versionWithDAGNotifyRules { memberFormats = try r.readMemberFormats() }
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after the snapshot", offset: r.offset) }
         try rebuildIndexes()
+        shareDAGSpecs()
+    }
+
+    /// Points each DAG run of a cron job at its job's ``DAGSpec`` object when they are equal.
+    ///
+    /// Why: a cron job's runs share its spec object (``DAGSpec`` is a class) as long as the state
+    /// is built by applies, but the image stores the spec once per run, so a restored state held
+    /// one copy per run — a DAG of 1,000 tasks fired every minute and kept for a day meant 1,440
+    /// copies (issue #18, "Memory"). The bytes of the image do not change. A run whose job was
+    /// edited since it fired keeps its own spec.
+    mutating func shareDAGSpecs() {
+        for d in dags.indices {
+            guard let jobID = dags[d].jobID, let j = jobIndex[jobID], let shared = jobs[j].spec.dag,
+                  shared !== dags[d].spec, shared == dags[d].spec else { continue }
+            dags[d].spec = shared
+        }
     }
 
     /// Rebuilds id indexes, live counts and heaps from the tables, validating references.

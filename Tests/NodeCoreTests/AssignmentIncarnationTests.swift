@@ -38,8 +38,8 @@ struct AssignmentIncarnationTests {
         var bytes = CommandCodec.encode(unnamed, at: Timestamp(5))
         let firstDifference = (0 ..< min(bytes.count, namedBytes.count)).first { bytes[$0] != namedBytes[$0] }
         let tagOffset = try #require(firstDifference)
-        #expect(bytes[tagOffset] == 4 && namedBytes[tagOffset] == 34)
-        bytes[tagOffset] = 34
+        #expect(bytes[tagOffset] == 4 && namedBytes[tagOffset] == 30)
+        bytes[tagOffset] = 30
         bytes.append(0)
         #expect(throws: DecodeError.self) { try CommandCodec.decode(bytes) }
         // Every cut of a named assignment is refused, never a trap.

@@ -77,4 +77,20 @@ struct DriverFailureTests {
             try SnapshotEnvelope.raftSnapshot(RaftSnapshot(index: Raft.LogIndex(7), term: Raft.Term(2), data: [1, 2, 3]))
         }
     }
+
+    @Test("the envelope is a prefix: the stored snapshot shares the image's buffer, and reads back in one array")
+    func envelopeDoesNotCopyTheImage() throws {
+        let image = [UInt8](repeating: 7, count: 1 << 20)
+        let snapshot = Raft.Snapshot(
+            metadata: Raft.SnapshotMetadata(index: Raft.LogIndex(9), term: Raft.Term(3), membership: Raft.Membership(voters: ["n1"])),
+            data: image)
+        let stored = SnapshotEnvelope.storeSnapshot(snapshot)
+        // Issue #18: prepending the envelope used to copy the whole image.
+        let sameBuffer = stored.data.withUnsafeBufferPointer { a in image.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+        #expect(sameBuffer)
+        #expect(!stored.dataPrefix.isEmpty && stored.dataPrefix.count < 64)
+        // As a file store reads it back: one array, no prefix.
+        let readBack = RaftSnapshot(index: stored.index, term: stored.term, data: stored.storedData)
+        #expect(try SnapshotEnvelope.raftSnapshot(readBack) == snapshot)
+    }
 }

@@ -17,6 +17,12 @@ certificates, the data, the logs and one pid file per node under pids/):
             GET /api/jobs?label=a:b3&label=x:y5&limit=50 on the leader (issue #12)
   failover  --kills times: SIGKILL the leader, time to the next 201 on a surviving node,
             restart the killed node, wait until it caught up
+  memory    load --jobs pending jobs (delayed a day) in batches, then sample every node's
+            resident size (/proc/PID/statm, every --sample-ms) while idle and while single
+            submissions go on until every node has written a new snapshot file; prints the idle
+            RSS and the peak during the snapshot per node (issues #12 and #18)
+  retention submit --rate noop jobs/s with a short --retention-s for --minutes and print every
+            node's resident size each minute (issue #12: it must level off)
 
 Every loop is bounded by a count and a deadline. Results are printed as one JSON line
 prefixed with RESULT and appended to --results (JSON lines) when given.
@@ -233,7 +239,7 @@ key = "{d}/certs/{{id}}.key"
 slots = {args.slots}
 shutdown_grace_ms = 1000
 
-""" + "\n".join(nodes_toml)
+""" + (f"[quotas]\nmax_pending_jobs = {args.max_pending_jobs}\n\n" if args.max_pending_jobs else "") + "\n".join(nodes_toml)
     with open(os.path.join(d, "cluster.toml"), "w") as f:
         f.write(toml)
     with open(cluster_file(d), "w") as f:
@@ -663,6 +669,197 @@ def cmd_failover(args):
     emit(args, result)
 
 
+# ---------------------------------------------------------------- memory
+
+def rss_mib(pid):
+    """Resident size of `pid` in MiB (second field of /proc/PID/statm, in pages), or None."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class RSSSampler:
+    """Samples the resident size of the given pids every `interval_s` on its own thread; keeps
+    the peak per pid of the current window (`reset` starts a new one) and the latest value."""
+
+    def __init__(self, pids, interval_s):
+        self.pids, self.interval_s = pids, interval_s
+        self.lock = threading.Lock()
+        self.peak = {n: 0.0 for n in pids}
+        self.latest = {n: 0.0 for n in pids}
+        self.samples = 0
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            for node, pid in self.pids.items():
+                value = rss_mib(pid)
+                if value is not None:
+                    with self.lock:
+                        self.latest[node] = value
+                        self.peak[node] = max(self.peak[node], value)
+            with self.lock:
+                self.samples += 1
+            self.stop_flag.wait(self.interval_s)
+
+    def reset(self):
+        with self.lock:
+            self.peak = dict(self.latest)
+            self.samples = 0
+
+    def read(self):
+        with self.lock:
+            return dict(self.peak), dict(self.latest), self.samples
+
+    def stop(self):
+        self.stop_flag.set()
+        self.thread.join()
+
+
+def snapshot_files(d, node):
+    """The names of the snapshot files in `node`'s data directory."""
+    found = set()
+    for root, _, files in os.walk(os.path.join(d, "data", node)):
+        found.update(f for f in files if f.startswith("snapshot-") and f.endswith(".snap"))
+    return found
+
+
+def load_pending(c, url, jobs, batch, conns, deadline):
+    """Loads `jobs` pending jobs (noop, delayed a day) in batches over `conns` connections."""
+    starts = iter(range(0, jobs, batch))
+    lock = threading.Lock()
+    failures = []
+
+    def worker():
+        client = Client(url, timeout=120)
+        while time.monotonic() < deadline:
+            with lock:
+                start = next(starts, None)
+            if start is None:
+                return
+            body = {"jobs": [{"name": f"m-{i}", "task": {"kind": "noop"}, "delay_seconds": 86400}
+                             for i in range(start, min(jobs, start + batch))]}
+            for _ in range(50):
+                status, _ = client.call("POST", "/api/jobs/batch", body)
+                if status == 201:
+                    break
+                time.sleep(0.2)
+            else:
+                with lock:
+                    failures.append((start, status))
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(f"loading failed: {failures[:3]}")
+
+
+def cmd_memory(args):
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    leader, _ = wait_leader(c, 30)
+    url = c["api"][leader]
+    pids = {n: node_pid(d, n) for n in NODE_IDS}
+    sampler = RSSSampler(pids, args.sample_ms / 1000)
+    t0 = time.monotonic()
+    load_pending(c, url, args.jobs, args.batch, args.conns, t0 + args.max_s)
+    loaded_s = time.monotonic() - t0
+    load_peak, _, _ = sampler.read()
+    log(f"loaded {args.jobs} pending jobs in {loaded_s:.1f} s; peak RSS while loading "
+        + " ".join(f"{n}={v:.0f}" for n, v in load_peak.items()) + " MiB")
+    # Idle: nothing submitted; wait until the nodes' snapshot files stop changing, then sample.
+    quiet_since, files = time.monotonic(), {n: snapshot_files(d, n) for n in NODE_IDS}
+    while time.monotonic() - quiet_since < args.settle_s and time.monotonic() < t0 + args.max_s:
+        time.sleep(0.5)
+        now = {n: snapshot_files(d, n) for n in NODE_IDS}
+        if now != files:
+            files, quiet_since = now, time.monotonic()
+    sampler.reset()
+    time.sleep(args.idle_s)
+    idle_peak, idle_latest, idle_samples = sampler.read()
+    log("idle RSS " + " ".join(f"{n}={v:.0f}" for n, v in idle_latest.items()) + " MiB")
+    # A snapshot of the full state on every node: single submissions until each wrote a new file.
+    sampler.reset()
+    before = {n: snapshot_files(d, n) for n in NODE_IDS}
+    started, stop, counts = time.monotonic(), threading.Event(), []
+
+    def submitter(k):
+        client, sent = Client(url, timeout=30), 0
+        while not stop.is_set():
+            client.call("POST", "/api/jobs/batch",
+                        {"jobs": [{"name": f"s-{k}-{sent}-{j}", "task": {"kind": "noop"}, "delay_seconds": 86400}
+                                  for j in range(4)]})
+            sent += 4
+        counts.append(sent)
+
+    threads = [threading.Thread(target=submitter, args=(k,)) for k in range(args.conns * 4)]
+    for t in threads:
+        t.start()
+    while time.monotonic() < t0 + args.max_s:
+        if all(snapshot_files(d, n) - before[n] for n in NODE_IDS):
+            break
+        time.sleep(0.2)
+    stop.set()
+    for t in threads:
+        t.join()
+    extra = sum(counts)
+    if not all(snapshot_files(d, n) - before[n] for n in NODE_IDS):
+        raise SystemExit("not every node wrote a snapshot before --max-s")
+    time.sleep(args.idle_s)  # the encoding and the write end after the file appears
+    snap_peak, snap_latest, snap_samples = sampler.read()
+    sampler.stop()
+    result = {"phase": "memory", "label": args.label, "jobs": args.jobs + extra, "load_s": round(loaded_s, 1),
+              "sample_ms": args.sample_ms, "leader": leader,
+              "rss_mib_peak_while_loading": {n: round(v) for n, v in load_peak.items()},
+              "rss_mib_idle": {n: round(v) for n, v in idle_latest.items()},
+              "rss_mib_idle_peak": {n: round(v) for n, v in idle_peak.items()},
+              "rss_mib_peak_during_snapshot": {n: round(v) for n, v in snap_peak.items()},
+              "rss_mib_after_snapshot": {n: round(v) for n, v in snap_latest.items()},
+              "snapshot_phase_s": round(time.monotonic() - started, 1), "snapshot_phase_samples": snap_samples,
+              "snapshot_files": {n: sorted(snapshot_files(d, n)) for n in NODE_IDS}}
+    emit(args, result)
+
+
+def cmd_retention(args):
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    leader, _ = wait_leader(c, 30)
+    url = c["api"][leader]
+    pids = {n: node_pid(d, n) for n in NODE_IDS}
+    client = Client(url, timeout=30)
+    t0 = time.monotonic()
+    end = t0 + args.minutes * 60
+    per_tick = max(1, round(args.rate / 10))
+    ticks, rows, minute, errors = 0, [], 0, 0
+    log(f"submitting {args.rate} jobs/s (batches of {per_tick} every 0.1 s), retention {args.retention_s} s, "
+        f"for {args.minutes} min")
+    while time.monotonic() < end:
+        body = {"jobs": [{"name": f"r-{ticks}-{j}", "task": {"kind": "noop"}, "retention_seconds": args.retention_s}
+                         for j in range(per_tick)]}
+        status, _ = client.call("POST", "/api/jobs/batch", body)
+        if status != 201:
+            errors += 1
+        ticks += 1
+        next_at = t0 + ticks * 0.1
+        if time.monotonic() >= t0 + (minute + 1) * args.sample_every_s:
+            minute += 1
+            rss = {n: round(rss_mib(p) or 0) for n, p in pids.items()}
+            row = {"t_s": round(time.monotonic() - t0), "submitted": ticks * per_tick, "rss_mib": rss}
+            rows.append(row)
+            log(json.dumps(row))
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    emit(args, {"phase": "retention", "label": args.label, "rate": args.rate, "retention_s": args.retention_s,
+                "minutes": args.minutes, "errors": errors, "rows": rows})
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -675,6 +872,8 @@ def main():
     p.add_argument("--heartbeat-ms", type=int, default=50)
     p.add_argument("--election-min-ms", type=int, default=300)
     p.add_argument("--election-max-ms", type=int, default=600)
+    p.add_argument("--max-pending-jobs", type=int, default=None,
+                   help="[quotas] max_pending_jobs (default: the node's, 1,000,000); the memory benchmark loads more")
     p = sub.add_parser("down")
     p.add_argument("--dir", required=True)
     p.add_argument("--grace", type=float, default=10)
@@ -717,9 +916,29 @@ def main():
     p.add_argument("--settle-s", type=float, default=6.0,
                    help="pause after the restarted node caught up: over 5 s lets peers' redial backoff reset")
     p.add_argument("--results")
+    p = sub.add_parser("memory")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--jobs", type=int, default=1000000)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--conns", type=int, default=4)
+    p.add_argument("--sample-ms", type=float, default=20)
+    p.add_argument("--settle-s", type=float, default=10, help="no new snapshot file for this long before the idle sample")
+    p.add_argument("--idle-s", type=float, default=5)
+    p.add_argument("--max-s", type=float, default=3600)
+    p.add_argument("--label", default="")
+    p.add_argument("--results")
+    p = sub.add_parser("retention")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--rate", type=float, default=100)
+    p.add_argument("--retention-s", type=int, default=60)
+    p.add_argument("--minutes", type=float, default=12)
+    p.add_argument("--sample-every-s", type=float, default=60)
+    p.add_argument("--label", default="")
+    p.add_argument("--results")
     args = ap.parse_args()
     {"up": cmd_up, "down": cmd_down, "leader": cmd_leader, "terms": cmd_terms, "drain": cmd_drain,
-     "lag": cmd_lag, "reads": cmd_reads, "failover": cmd_failover}[args.cmd](args)
+     "lag": cmd_lag, "reads": cmd_reads, "failover": cmd_failover, "memory": cmd_memory,
+     "retention": cmd_retention}[args.cmd](args)
 
 
 if __name__ == "__main__":

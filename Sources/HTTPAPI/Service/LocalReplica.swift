@@ -96,7 +96,7 @@ public actor LocalReplica: SchedulerReplica {
     /// The digest of the state as it is (no due work is done first: observing changes nothing),
     /// at the count of commands applied so far (this replica's log index).
     public func stateDigest() -> StateDigestResource {
-        StateDigestResource(appliedIndex: appliedCommands, digest: SchedulerSnapshot.digest(state.snapshot()))
+        StateDigestResource(appliedIndex: appliedCommands, digest: state.snapshotDigest())
     }
 }
 
