@@ -76,8 +76,13 @@ public struct LeaderSide: Sendable {
     /// (``LeaseLedger/shouldEcho(_:lastEcho:at:leadingSince:lease:margin:)``), or this node does not lead.
     public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> LeaseEcho? {
         probingPeers.insert(peer)
-        replicaCheck.heard(from: peer)
         ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
+        // For the replica check a probe counts once it carries a digest (judged before this
+        // call) or proves an echo of this term: a member adds its digest only for a leader whose
+        // echo advertised `replicaDigests`, so its first probe to a new leader carries none, and
+        // counting that one would give a diverged member work until its next probe.
+        let provesThisTerm = leadingSince.map { since in ledger.proof(of: peer).map { $0 >= since } ?? false } ?? false
+        if probe.digest != nil || provesThisTerm { replicaCheck.heard(from: peer) }
         clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
         memberBuilds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
         guard let since = leadingSince,

@@ -67,12 +67,7 @@ extension RealClusterTests {
             }
         }
 
-        @Test("the hold survives a leader change: with the leader killed after the hold, the new leader holds the diverged replica again, and no job submitted after it took office runs there",
-              .disabled("""
-                  passes on its own branch (ops-finish), fails every run once the placement branch is merged: \
-                  the new leader dispatches the first jobs to the diverged node before it judges that node's digest \
-                  (docs/operations.md, "Divergence holds across a leader change", known gap); not diagnosed yet
-                  """))
+        @Test("the hold survives a leader change: with the leader killed after the hold, the new leader holds the diverged replica again, and no job submitted after it took office runs there")
         func holdSurvivesLeaderKill() async throws {
             try await TestCluster.with(nodes: 3, timing: Self.timing) { cluster in
                 let leader = try await Self.leaderOtherThanDiverged(cluster)

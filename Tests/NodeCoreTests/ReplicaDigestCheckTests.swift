@@ -141,8 +141,7 @@ struct ReplicaDigestCheckTests {
         _ = leader.digestReported(digest(10, 0x600D), from: n2)
         _ = leader.digestReported(digest(10, 0x600D), from: n3)
         for peer in [n2, n3] {
-            _ = leader.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 10, wallClockMilliseconds: 0,
-                                                commandFormatVersion: CommandCodec.buildFormatVersion), from: peer, at: t0)
+            Self.proveProbe(&leader, from: peer, appliedIndex: 10, at: t0)
         }
         let planned = leader.dutyRound(at: t0 + .seconds(1), commitIndex: .zero)
         let round = try #require(planned)
@@ -194,8 +193,7 @@ struct ReplicaDigestCheckTests {
         var leader = LeaderSide(id: n1, settings: settings, started: t0)
         leader.leadership(since: t0)
         for peer in [n2, n3] {
-            _ = leader.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 10, wallClockMilliseconds: 0,
-                                                commandFormatVersion: CommandCodec.buildFormatVersion), from: peer, at: t0)
+            Self.proveProbe(&leader, from: peer, appliedIndex: 10, at: t0)
         }
         #expect(leader.ownDigest(digest(10, 0xC0FFEE)).isEmpty)
         #expect(leader.digestReported(digest(10, 0xC0FFEE), from: n2) == .matched)
@@ -222,7 +220,16 @@ struct ReplicaDigestCheckTests {
     }
 
     private func probe(_ leader: inout LeaderSide, from peer: Raft.NodeID, at time: MonotonicTime) {
-        _ = leader.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 20, wallClockMilliseconds: 0,
+        Self.proveProbe(&leader, from: peer, appliedIndex: 20, at: time)
+    }
+
+    /// A member's first probe to a leader (no echo named, so no digest: the member does not yet
+    /// know this leader reads digests) and the next, naming the echo it got: only the second
+    /// counts for the replica check (``LeaderSide/probeReceived(_:from:at:)``).
+    static func proveProbe(_ leader: inout LeaderSide, from peer: Raft.NodeID, appliedIndex: UInt64, at time: MonotonicTime) {
+        let echo = leader.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: appliedIndex, wallClockMilliseconds: 0,
+                                                   commandFormatVersion: CommandCodec.buildFormatVersion), from: peer, at: time)
+        _ = leader.probeReceived(LeaseProbe(sequence: 2, lastEcho: echo?.echoID ?? 0, appliedIndex: appliedIndex, wallClockMilliseconds: 0,
                                             commandFormatVersion: CommandCodec.buildFormatVersion), from: peer, at: time)
     }
 
@@ -288,6 +295,29 @@ struct ReplicaDigestCheckTests {
         #expect(check.isHeld(n2))
         _ = check.recordOwn(digest(50, 0xE))
         #expect(!check.isHeld(n2))
+    }
+
+    /// The member learns that a new leader reads digests from that leader's first echo, so its
+    /// first probe carries none; counting it let a diverged member get work until its next probe
+    /// (the `holdSurvivesLeaderKill` cluster test, failing before).
+    @Test("a member's first probe to a new leader, with no digest and no echo of this term, does not count; the next one does")
+    func firstProbeWithoutDigestDoesNotCount() {
+        let n1 = Raft.NodeID("n1")
+        var n2Side = leaderSide(n2, members: [n1, n2, n3])
+        _ = n2Side.ownDigest(digest(10, 0xA))
+        let took = t0 + .seconds(5)
+        n2Side.leadership(since: took)
+        let echo = n2Side.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 20, wallClockMilliseconds: 0,
+                                                   commandFormatVersion: CommandCodec.buildFormatVersion), from: n3, at: took + .milliseconds(50))
+        #expect(reachable(n2Side.dutyRound(at: took + .milliseconds(100), commitIndex: .zero))["n3"] == false)
+        // The next probe names the echo and carries the diverged digest: judged, held.
+        _ = n2Side.digestReported(digest(10, 0xBAD), from: n3)
+        var second = LeaseProbe(sequence: 2, lastEcho: echo?.echoID ?? 0, appliedIndex: 20, wallClockMilliseconds: 0,
+                                commandFormatVersion: CommandCodec.buildFormatVersion)
+        second.digest = digest(10, 0xBAD)
+        _ = n2Side.probeReceived(second, from: n3, at: took + .milliseconds(150))
+        #expect(reachable(n2Side.dutyRound(at: took + .milliseconds(200), commitIndex: .zero))["n3"] == false)
+        #expect(n2Side.replicaCheck.isDiverged(n3))
     }
 
     @Test("a new leader gives a member no work before its first probe of the term (which carries the digest, judged first); a member that never probed before is no exception")
