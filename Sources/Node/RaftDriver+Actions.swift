@@ -54,6 +54,16 @@ extension RaftDriver {
         if wroteLog { writerWakeupInput.yield() }
         if queuedApply { applierWakeupInput.yield() }
         reportAbstentionChange()
+        reportCommittedMembership()
+    }
+
+    /// Tells `Options.onMembershipCommitted` once the configuration in use is committed here.
+    private func reportCommittedMembership() {
+        guard let report = options.onMembershipCommitted else { return }
+        let index = instance.membershipIndexReadInPlace
+        guard index <= instance.commitIndex, index != reportedCommittedMembership else { return }
+        reportedCommittedMembership = index
+        report(instance.membership, index)
     }
 
     /// Logs when this node starts or stops abstaining from elections (docs/raft.md,

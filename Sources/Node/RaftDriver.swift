@@ -35,6 +35,12 @@ public actor RaftDriver {
         /// truncated away, a snapshot installed), before the entry commits: the transport must
         /// reach a new member as soon as the leader starts replicating to it. Must not block.
         public var onMembershipChanged: (@Sendable (Raft.Membership) -> Void)?
+        /// Called once with each configuration in use when it is known committed on this node,
+        /// with the index of the entry that set it (the snapshot's index when it came from one).
+        /// A committed configuration is never truncated away, so what it says — an id removed,
+        /// say — is final: the peer link answers a removed node with a removal notice only then.
+        /// Must not block.
+        public var onMembershipCommitted: (@Sendable (Raft.Membership, Raft.LogIndex) -> Void)?
         /// `propose` refuses data longer than this with `.entryTooLarge` (`[raft] max_entry_bytes`).
         ///
         /// Why: an entry travels whole in one AppendEntries frame (at least one entry is always
@@ -51,8 +57,10 @@ public actor RaftDriver {
                     inboxCapacity: Int = 8192, maxEntryBytes: Int = Options.defaultMaxEntryBytes,
                     onLogWrite: (@Sendable (Duration) -> Void)? = nil,
                     onDroppedMessage: (@Sendable (Raft.DroppedMessage) -> Void)? = nil,
-                    onMembershipChanged: (@Sendable (Raft.Membership) -> Void)? = nil) {
+                    onMembershipChanged: (@Sendable (Raft.Membership) -> Void)? = nil,
+                    onMembershipCommitted: (@Sendable (Raft.Membership, Raft.LogIndex) -> Void)? = nil) {
             self.onMembershipChanged = onMembershipChanged
+            self.onMembershipCommitted = onMembershipCommitted
             self.tickInterval = tickInterval
             self.readTimeoutTicks = readTimeoutTicks
             self.proposalOutcomeTicks = proposalOutcomeTicks
@@ -124,6 +132,8 @@ public actor RaftDriver {
     var snapshotRequested = false
     /// Whether the instance abstained from elections when last checked (logged when it changes).
     var reportedAbstaining = false
+    /// The index of the configuration last reported committed (`Options.onMembershipCommitted`).
+    var reportedCommittedMembership: Raft.LogIndex?
     /// Frozen states waiting for the snapshot task: the applied index and the encoder.
     var snapshotsToEncode: [(index: Raft.LogIndex, encode: SnapshotEncoder)] = []
     /// The local snapshot the writer is saving; the core learns of it once it is durable.

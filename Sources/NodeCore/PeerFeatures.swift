@@ -33,11 +33,12 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// an older leader would drop the whole probe, and the executor's lease with it.
     public static let replicaDigests = PeerFeatures(rawValue: 1 << 4)
 
-    /// The node understands a ``removalNotice`` frame (kind 19: "you were removed from cluster X
-    /// at index I"), so a member may answer it with one when it connects with a removed id.
-    /// This build reads such notices (NodeRuntime `RemovalNotice`); advertising the bit in a
-    /// hello and sending notices from the refusing side are not built yet (docs/raft.md,
-    /// "Removal"), so the bit is not in ``thisBuild``.
+    /// Reserved for "the node understands a removal notice" (peer frame kind 19, "you were
+    /// removed from cluster X at index I"); never advertised and never consulted, so not in
+    /// ``thisBuild``. A member sends the notice to any removed id that dials it without asking
+    /// first: it reads nothing from a removed node, so it could not learn that node's features,
+    /// and a build without notices only logs the unknown frame kind and drops it (docs/raft.md,
+    /// "Removal"). The bit stays taken so it is never given another meaning.
     public static let removalNotices = PeerFeatures(rawValue: 1 << 5)
 
     /// What this build offers when it leads.

@@ -33,11 +33,12 @@ enum PeerFrameType: UInt8 {
     /// hello it accepts arrives (docs/security.md, "Cluster identity"); older builds log it as a
     /// frame of unknown type and ignore it.
     case clusterHello = 18
-    /// "You were removed from cluster X at index I" (``RemovalNotice``): a member answers a node
-    /// its configuration lists as removed with it. The receiver exits as on a farewell if it
-    /// believes it (``RemovalNotice/isBelieved(from:by:ownCluster:members:)``). Meant only for
-    /// peers advertising ``NodeCore/PeerFeatures/removalNotices``; older builds log it as a frame of
-    /// unknown type and ignore it.
+    /// "You were removed from cluster X at index I" (``RemovalNotice``): the only frame a member
+    /// writes on a connection a node whose removal committed (and whose farewell window passed)
+    /// dials in on, before closing it (``Transport/PeerTransport/setRemovalNotices(_:)``). The
+    /// receiver exits as on a farewell if it believes it
+    /// (``RemovalNotice/isBelieved(from:by:ownCluster:members:)``). Sent without asking for a
+    /// feature bit: older builds log it as a frame of unknown type and ignore it.
     case removalNotice = 19
     /// A follower asks the leader to resolve and propose a command with relative times
     /// (``ForwardedUnstamped``); answered with ``forwardOutcome``. Sent only to a leader whose

@@ -22,6 +22,10 @@ public final class MembershipView: Sendable {
         /// Just-removed members the transport still reaches for ``linger`` (by removal index
         /// order): the leader's last append to one (RaftCore's farewell) tells it it was removed.
         var lingering: [Raft.NodeID: Transport.PeerAddress] = [:]
+        /// Every id a committed configuration listed as removed, with the index of the first such
+        /// configuration this node saw (the removing entry, or a later one or a snapshot's index
+        /// when the removing entry itself was not seen). Only grows: a committed removal is final.
+        var committedRemovals: [Raft.NodeID: Raft.LogIndex] = [:]
     }
 
     /// This node.
@@ -111,6 +115,27 @@ public final class MembershipView: Sendable {
         if !justRemoved.isEmpty { endLingering(justRemoved) }
         onChange(membership, directory)
         if membership.removed.contains(selfID) { onRemoved() }
+    }
+
+    /// Takes a configuration the driver knows committed (at `index`): its removed ids are
+    /// removed for good, and may be sent a removal notice once they are no longer lingering.
+    func committed(_ membership: Raft.Membership, at index: Raft.LogIndex) {
+        state.withLock { state in
+            for id in membership.removed where id != selfID && state.committedRemovals[id] == nil {
+                state.committedRemovals[id] = index
+            }
+        }
+    }
+
+    /// The index at which `id`'s removal committed (``committed(_:at:)``), if it did and `id` is
+    /// neither a member of the configuration in use nor still lingering: the ids a member
+    /// answers with a removal notice instead of a refusal (docs/raft.md, "Removal").
+    func finalRemoval(of id: Raft.NodeID) -> Raft.LogIndex? {
+        state.withLock { state in
+            guard let index = state.committedRemovals[id], state.lingering[id] == nil,
+                  !state.membership.contains(id) else { return nil }
+            return index
+        }
     }
 
     /// The transport's peers for `state`: the members and the lingering removed ones.

@@ -140,6 +140,11 @@ public final class QuorumNode: Sendable {
                 link.membersChanged(voters: membership.voters, slots: slots, directory: directory)
             },
             onRemoved: { removalInput.yield(.configuration) })
+        // A removed node that dials in after its farewell window is told so, not refused.
+        transport.setRemovalNotices { removed in
+            RemovalNotice.frame(cluster: clusterIdentity.isProvisional ? nil : clusterIdentity.current,
+                                removedAt: membershipView.finalRemoval(of: removed))
+        }
 
         let executorID = ExecutorID(config.node.id)
         // Shell attempts a crashed predecessor left running are killed before anything starts:
@@ -206,7 +211,8 @@ public final class QuorumNode: Sendable {
             options: RaftDriver.Options(tickInterval: settings.tick, maxEntryBytes: config.cluster.raft.maxEntryBytes,
                                         onLogWrite: { metrics.observeAppend(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
                                         onDroppedMessage: { metrics.raftMessageDropped(reason: $0.reason.rawValue) },
-                                        onMembershipChanged: { membershipView.update($0) }),
+                                        onMembershipChanged: { membershipView.update($0) },
+                                        onMembershipCommitted: { membershipView.committed($0, at: $1) }),
             clock: settings.clock.monotonicClock, logger: logger, seed: UInt64.random(in: .min ... .max))
         membershipView.update(driver.initialMembership)
         let clusterView = ClusterView(driver: driver, stateMachine: stateMachine, link: link, config: config.cluster,

@@ -1,6 +1,7 @@
 import BinaryCoding
 import RaftCore
 import RaftStorage
+import Transport
 
 /// "You were removed from cluster X at index I": what a member tells a node whose id its
 /// configuration lists as removed when that node connects after the farewell window
@@ -38,6 +39,17 @@ struct RemovalNotice: Hashable, Sendable {
     init(cluster: ClusterID, index: UInt64) {
         self.cluster = cluster
         self.index = index
+    }
+
+    /// The frame a member sends a removed node that dials it, or `nil` when it must not (the
+    /// transport then refuses the handshake as for any non-member): only for an id whose removal
+    /// committed at `removedAt` and whose farewell window is over (``MembershipView/finalRemoval(of:)``),
+    /// and only once the sender's cluster id is confirmed (`cluster`; `nil` while provisional),
+    /// so a receiver can check it against its own.
+    static func frame(cluster: ClusterID?, removedAt: Raft.LogIndex?) -> Transport.Frame? {
+        guard let cluster, let removedAt else { return nil }
+        return Transport.Frame(type: PeerFrameType.removalNotice.rawValue,
+                               bytes: RemovalNotice(cluster: cluster, index: removedAt.rawValue).encoded)
     }
 
     /// Whether a node believes the notice: a node must not be talked into exiting by a stranger.

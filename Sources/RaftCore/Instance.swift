@@ -30,6 +30,9 @@ extension Raft {
         public internal(set) var commitIndex: LogIndex
         /// The configuration in use: the latest one in the log, committed or not (thesis §4.1).
         public internal(set) var membership: Membership
+        /// The index of the entry that set ``membership`` (the snapshot's index when it came from
+        /// a snapshot): the configuration is committed once ``commitIndex`` reaches it.
+        public var membershipIndexReadInPlace: LogIndex { membershipIndex }
         /// The highest index the shell reported as applied.
         public internal(set) var appliedIndex: LogIndex
         /// The highest log index known to be durable on this node.

@@ -244,6 +244,44 @@ extension RealClusterTests {
             }
         }
 
+        @Test("a follower removed while dead and restarted on its old data after the farewell window is sent a removal notice and exits")
+        func removedWhileDeadIsToldOnReturn() async throws {
+            let timing = TestCluster.Timing()
+            try await TestCluster.with(nodes: 4, timing: timing) { cluster in
+                _ = try await cluster.waitForLeader()
+                try await cluster.kill("n4", SIGKILL)
+                let (leader, _) = try await cluster.waitForLeader(among: ["n1", "n2", "n3"])
+                let removed = try await cluster.retryingChange("remove n4") { try await cluster.api(leader).delete("/api/cluster/nodes/n4") }
+                #expect(removed.status == 200, "\(removed.text)")
+                // The members linger two election timeouts (the longest) after they see the
+                // removal; past that no farewell reaches n4 and only the notice can tell it.
+                let lingerEnds = ContinuousClock.now + .milliseconds(2 * timing.electionMs.1)
+                try await eventually("every member's configuration left n4 out and the farewell window passed",
+                                     timeout: .seconds(20), poll: .milliseconds(100)) { () -> Bool? in
+                    for member in ["n1", "n2", "n3"] {
+                        guard let roles = await cluster.roles(on: member), roles["n4"] == nil else { return nil }
+                    }
+                    return ContinuousClock.now >= lingerEnds ? true : nil
+                }
+
+                let restarted = ContinuousClock.now
+                try cluster.restart("n4")
+                try await eventually("n4 exits, told it was removed", timeout: .seconds(15)) { () -> Bool? in
+                    cluster.isRunning("n4") ? nil : true
+                }
+                let took = ContinuousClock.now - restarted
+                let tail = cluster.logTail("n4", lines: 40)
+                #expect(cluster.exitStatus("n4") != 0)
+                #expect(tail.contains("says this node was removed from the cluster"), "\(tail)")
+                #expect(tail.contains("was removed from the cluster"), "\(tail)")
+                let told = ["n1", "n2", "n3"].filter { cluster.logTail($0, lines: 400).contains("sent it a removal notice") }
+                #expect(!told.isEmpty, "no member logged sending the notice")
+                let roles = try #require(await cluster.roles(on: leader))
+                #expect(Set(roles.keys) == ["n1", "n2", "n3"], "\(roles)")
+                print("removal notice: n4 exited \(took) after its restart; told by \(told)")
+            }
+        }
+
         @Test("replace a SIGKILLed follower by a new node with a new id; the new voter then carries the quorum")
         func replaceKilledFollower() async throws {
             try await TestCluster.with(nodes: 3, spares: 1) { cluster in

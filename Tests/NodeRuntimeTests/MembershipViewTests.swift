@@ -77,4 +77,31 @@ struct MembershipViewTests {
         #expect(view.memberIDs == ["n1", "n2"])
         #expect(changes.withLock { $0.last?.removed } == ["n3", "n9"])
     }
+
+    @Test("a removed id is answered with a notice only once its removal committed and its linger ended, and never while it is a member")
+    func finalRemoval() async throws {
+        // The linger's sleep returns only when the test lets it.
+        let (lingerEnds, endLinger) = AsyncStream.makeStream(of: Void.self)
+        let view = MembershipView(selfID: "n1", seed: MembershipView.seed(from: Self.fileNodes),
+                                  membership: Raft.Membership(voters: ["n1", "n2", "n3"]), transport: nil,
+                                  logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                                  sleep: { _ in for await _ in lingerEnds { return } })
+        #expect(view.finalRemoval(of: "n3") == nil, "a member")
+        let removing = Raft.Membership(voters: ["n1", "n2"], removed: ["n3"])
+        view.update(removing)
+        #expect(view.finalRemoval(of: "n3") == nil, "removed, but not committed (a new leader may truncate it)")
+        view.committed(removing, at: Raft.LogIndex(7))
+        #expect(view.finalRemoval(of: "n3") == nil, "committed, but still lingering for the farewell")
+        endLinger.yield()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while view.finalRemoval(of: "n3") == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(view.finalRemoval(of: "n3") == Raft.LogIndex(7))
+        // A later committed configuration keeps the first index; ids never removed get nothing.
+        view.committed(Raft.Membership(voters: ["n1", "n2"], learners: ["n5"], removed: ["n3"]), at: Raft.LogIndex(9))
+        #expect(view.finalRemoval(of: "n3") == Raft.LogIndex(7))
+        #expect(view.finalRemoval(of: "n9") == nil)
+        #expect(view.finalRemoval(of: "n1") == nil)
+    }
 }

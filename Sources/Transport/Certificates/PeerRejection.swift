@@ -27,6 +27,10 @@ extension Transport {
         case ambiguousNodeID([Raft.NodeID])
         /// The certificate names an id that is not a member of this cluster.
         case unknownMember(Raft.NodeID)
+        /// The certificate names an id this cluster removed: the handshake completed only so the
+        /// peer could be sent its removal notice (``PeerTransport/setRemovalNotices(_:)``), and
+        /// the connection was closed after it; nothing the peer sent was read.
+        case removedMember(Raft.NodeID)
         /// This node dialed `expected` but the certificate names `presented`.
         case unexpectedPeer(expected: Raft.NodeID, presented: Raft.NodeID)
         /// The certificate could not be parsed.
@@ -54,6 +58,7 @@ extension Transport {
             case .missingNodeID: "missing_node_id"
             case .ambiguousNodeID: "ambiguous_node_id"
             case .unknownMember: "unknown_member"
+            case .removedMember: "removed_member"
             case .unexpectedPeer: "unexpected_peer"
             case .malformedCertificate: "malformed_certificate"
             case .handshakeFailed: "handshake_failed"
@@ -92,6 +97,9 @@ extension Transport {
                 "peer certificate names several node ids \(ids.map(\.rawValue)): issue one certificate per node"
             case .unknownMember(let id):
                 "peer certificate names \(id), which is not a member of this cluster"
+            case .removedMember(let id):
+                "peer certificate names \(id), which was removed from this cluster: it was sent a removal notice "
+                    + "and disconnected (stop that node; a replacement machine joins under a new id)"
             case .unexpectedPeer(let expected, let presented):
                 "dialed \(expected) but the peer's certificate names \(presented): "
                     + "check the raft address of \(expected) in the config"

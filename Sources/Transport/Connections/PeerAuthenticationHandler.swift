@@ -24,11 +24,19 @@ extension Transport {
             case rejected
         }
 
+        /// A removed peer allowed through the handshake only to be sent `notice`.
+        private struct RemovedPeer {
+            var id: Raft.NodeID
+            var notice: Frame
+        }
+
         /// Completed with the peer's id once the handshake and identity check succeed.
         let authenticated: EventLoopPromise<Raft.NodeID>
         private let policy: PeerCertificatePolicy
         private let role: PeerCertificatePolicy.PeerRole
         private let members: @Sendable () -> Set<Raft.NodeID>
+        /// The notice for a removed id that dials in (``PeerTransport/setRemovalNotices(_:)``).
+        private let removalNotice: @Sendable (Raft.NodeID) -> Frame?
         private let now: @Sendable () -> Date
         private let handshakeTimeout: TimeAmount
         /// Set when the connection must be refused as soon as it is active (over a limit).
@@ -37,6 +45,7 @@ extension Transport {
         private var logger: Logger
         private var state = State.handshaking
         private var verifiedID: Raft.NodeID?
+        private var removedPeer: RemovedPeer?
         private var pendingRejection: PeerRejection?
         private var timeout: Scheduled<Void>?
 
@@ -45,6 +54,7 @@ extension Transport {
             policy: PeerCertificatePolicy,
             role: PeerCertificatePolicy.PeerRole,
             members: @escaping @Sendable () -> Set<Raft.NodeID>,
+            removalNotice: @escaping @Sendable (Raft.NodeID) -> Frame? = { _ in nil },
             now: @escaping @Sendable () -> Date,
             handshakeTimeout: TimeAmount,
             refusal: PeerRejection? = nil,
@@ -55,6 +65,7 @@ extension Transport {
             self.policy = policy
             self.role = role
             self.members = members
+            self.removalNotice = removalNotice
             self.now = now
             self.handshakeTimeout = handshakeTimeout
             self.refusal = refusal
@@ -77,6 +88,16 @@ extension Transport {
             case .success(let id):
                 verifiedID = id
                 promise.succeed(.certificateVerified)
+            case .failure(.unknownMember(let id)) where role == .dialer:
+                // Everything but membership checked out: a removed id is let through the
+                // handshake only to be told, never authenticated (see `tellRemoved`).
+                if let notice = removalNotice(id) {
+                    removedPeer = RemovedPeer(id: id, notice: notice)
+                    promise.succeed(.certificateVerified)
+                } else {
+                    pendingRejection = .unknownMember(id)
+                    promise.succeed(.failed)
+                }
             case .failure(let rejection):
                 pendingRejection = rejection
                 promise.succeed(.failed)
@@ -109,6 +130,10 @@ extension Transport {
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if case .handshakeCompleted = event as? TLSUserEvent, case .handshaking = state {
                 timeout?.cancel()
+                if let removedPeer {
+                    tellRemoved(removedPeer, context: context)
+                    return
+                }
                 if let id = verifiedID {
                     state = .authenticated(id)
                     logger[metadataKey: "peer"] = "\(id)"
@@ -158,6 +183,27 @@ extension Transport {
                 state = .rejected
                 authenticated.fail(PeerRejection.closedDuringHandshake)
             }
+        }
+
+        /// Writes a removed peer its notice and closes the connection once it is written. The
+        /// connection never counts as authenticated: nothing the peer sends is passed on (this
+        /// handler drops every read outside `.authenticated`), no frame of ours but the notice is
+        /// written, and the handshake event is not passed on either.
+        private func tellRemoved(_ peer: RemovedPeer, context: ChannelHandlerContext) {
+            state = .rejected
+            logger[metadataKey: "peer"] = "\(peer.id)"
+            logger.notice("a removed node connected; sent it a removal notice and closed the connection",
+                          metadata: ["reason": "\(PeerRejection.removedMember(peer.id).code)"])
+            var buffer = context.channel.allocator.buffer(capacity: FrameFormat.lengthPrefixBytes + peer.notice.encodedLength)
+            FrameEncoder.write(peer.notice, into: &buffer)
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            // Written before `authenticated` fails, so the connection's owner, closing it on that
+            // failure, closes it behind the notice.
+            context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in
+                loopBound.value.close(promise: nil)
+            }
+            onRejection(.removedMember(peer.id))
+            authenticated.fail(PeerRejection.removedMember(peer.id))
         }
 
         private func reject(_ rejection: PeerRejection, context: ChannelHandlerContext) {

@@ -61,6 +61,7 @@ extension Transport.PeerTransport {
             policy: policy,
             role: role,
             members: { [weak self] in self?.currentMembers() ?? [] },
+            removalNotice: { [weak self] in self?.removalNotice(for: $0) },
             now: configuration.now,
             handshakeTimeout: configuration.handshakeTimeout,
             refusal: refusal,

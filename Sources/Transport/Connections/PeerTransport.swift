@@ -32,6 +32,8 @@ extension Transport {
 
         private struct State {
             var peers: [Raft.NodeID: Outbox] = [:]
+            /// Says which removed ids are answered with a frame instead of refused (``setRemovalNotices(_:)``).
+            var removalNotices: (@Sendable (Raft.NodeID) -> Frame?)?
             var rejections: [String: UInt64] = [:]
             var listeningAddress: SocketAddress?
             var listeningWaiters: [CheckedContinuation<SocketAddress, any Error>] = []
@@ -115,6 +117,27 @@ extension Transport {
             }
             for outbox in removed { drops.record(outbox.stop(), .peerRemoved, peer: outbox.id) }
             for outbox in added { additionsContinuation.yield(outbox) }
+        }
+
+        /// Sets who answers which dialing ids this cluster removed, and with what frame: `notice`
+        /// returns the frame for an id to be told, `nil` for one to refuse as today. It is asked
+        /// on the connection's event loop during the handshake, so it must be quick and not block.
+        ///
+        /// A dialing peer whose certificate is valid but names one of these ids (and no current
+        /// peer) completes its TLS handshake instead of being refused; the transport writes it
+        /// exactly its frame, closes the connection and reads nothing it sent (no frame reaches
+        /// ``inbound``): a removed node learns it was removed and gets no data. It is counted as
+        /// a rejection with reason `removed_member`. Any other non-member is still refused during
+        /// the handshake. The caller decides who is listed: only ids whose removal is final (the
+        /// node lists committed removals, after the farewell window; docs/raft.md, "Removal").
+        public func setRemovalNotices(_ notice: @escaping @Sendable (Raft.NodeID) -> Frame?) {
+            state.withLock { $0.removalNotices = notice }
+        }
+
+        /// The frame a dialing removed peer `id` is sent, if it is to be told and is no peer.
+        func removalNotice(for id: Raft.NodeID) -> Frame? {
+            let notice = state.withLock { $0.peers[id] == nil ? $0.removalNotices : nil }
+            return notice?(id)
         }
 
         /// Queues `frame` for `peer` without waiting. Raft tolerates the loss of any message, so a
