@@ -35,13 +35,24 @@ public struct NotificationEvent: Sendable, Hashable {
     public var outputTail: String?
     /// A link to the job, run or DAG in the dashboard, if the cluster has one configured.
     public var dashboardURL: String?
+    /// For a `missed` notification of the fires a late leader folded into one: how many were
+    /// folded; `nil` for every other event (and for a fire the misfire policy skipped).
+    public var missedCount: Int?
+    /// The first folded due time, milliseconds since the Unix epoch (with ``missedCount``).
+    public var missedFromUnixMilliseconds: Int64?
+    /// The last folded due time, milliseconds since the Unix epoch (with ``missedCount``).
+    public var missedUntilUnixMilliseconds: Int64?
 
     /// An event; everything but the id, type and time is optional.
     public init(eventID: String, type: NotificationEventType, atUnixMilliseconds: Int64,
                 jobID: String? = nil, jobName: String? = nil, runID: String? = nil,
                 dagID: String? = nil, dagName: String? = nil, dagRunID: String? = nil,
                 attempt: Int? = nil, maxAttempts: Int? = nil, outcome: String? = nil,
-                error: String? = nil, outputTail: String? = nil, dashboardURL: String? = nil) {
+                error: String? = nil, outputTail: String? = nil, dashboardURL: String? = nil,
+                missedCount: Int? = nil, missedFromUnixMilliseconds: Int64? = nil, missedUntilUnixMilliseconds: Int64? = nil) {
+        self.missedCount = missedCount
+        self.missedFromUnixMilliseconds = missedFromUnixMilliseconds
+        self.missedUntilUnixMilliseconds = missedUntilUnixMilliseconds
         self.eventID = eventID
         self.type = type
         self.atUnixMilliseconds = atUnixMilliseconds

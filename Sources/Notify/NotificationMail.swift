@@ -51,6 +51,14 @@ public enum NotificationMail {
         if let attempt = event.attempt { lines.append("Attempt:   \(attempt)" + (event.maxAttempts.map { " of \($0)" } ?? "")) }
         if let outcome = event.outcome { lines.append("Outcome:   \(outcome)") }
         if let error = event.error { lines.append("Error:     \(error)") }
+        if let count = event.missedCount {
+            let range = event.missedFromUnixMilliseconds.flatMap { from in
+                event.missedUntilUnixMilliseconds.map { until in
+                    ", due from \(CivilTime.rfc3339(unixMilliseconds: from)) to \(CivilTime.rfc3339(unixMilliseconds: until))"
+                }
+            } ?? ""
+            lines.append("Missed:    \(count) fire\(count == 1 ? "" : "s") folded into one" + range)
+        }
         if let link = event.dashboardURL { lines.append("Dashboard: \(link)") }
         if let tail = event.outputTail, !tail.isEmpty {
             lines.append("")

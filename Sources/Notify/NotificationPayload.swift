@@ -2,7 +2,8 @@
 ///
 /// ```
 /// payload_version, event_id, type, at, job_id, job_name, run_id, dag_id, dag_name, dag_run_id,
-/// attempt, max_attempts, outcome, error, output_tail, dashboard_url
+/// attempt, max_attempts, outcome, error, output_tail, dashboard_url, missed_count, missed_from,
+/// missed_until
 /// ```
 ///
 /// Written by hand rather than by `JSONEncoder`, so the bytes are the same on every platform and
@@ -41,6 +42,9 @@ public enum NotificationPayload {
             ("error", string(event.error)),
             ("output_tail", string(event.outputTail.map { tail($0, limit: outputTailLimit) })),
             ("dashboard_url", string(event.dashboardURL)),
+            ("missed_count", number(event.missedCount)),
+            ("missed_from", string(event.missedFromUnixMilliseconds.map { CivilTime.rfc3339(unixMilliseconds: $0) })),
+            ("missed_until", string(event.missedUntilUnixMilliseconds.map { CivilTime.rfc3339(unixMilliseconds: $0) })),
         ]
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }

@@ -43,7 +43,7 @@ public enum ChangeEvents {
         case .removed(let id, let isDAG):
             if isDAG { return ChangeEvent(id: nil, kind: .dag, at: at, dagID: id, state: "removed") }
             return ChangeEvent(id: nil, kind: .job, at: at, jobID: id, state: "removed")
-        case .duplicateSubmit, .startAttempt, .stopAttempt, .fireSkipped, .staleReport, .rejected:
+        case .duplicateSubmit, .startAttempt, .stopAttempt, .fireSkipped, .firesFolded, .staleReport, .rejected:
             return nil
         }
     }

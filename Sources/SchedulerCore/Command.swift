@@ -146,9 +146,15 @@ public struct FireCron: Hashable, Sendable {
     public var missedBefore: Int
     /// For a DAG job: how the new DAG run spells its task run ids (see ``SubmitDAG/taskRunIDStyle``).
     public var taskRunIDStyle: TaskRunIDStyle
+    /// The first and last of the ``missedBefore`` folded due times, stamped by a leader whose
+    /// members all decode it (entry tag 31, ``CommandCodec/missedFireNotices``): apply then
+    /// derives one `missed` notification for them. `nil` (the older spelling, tags 3 and 17)
+    /// notifies nothing for the folded fires. Only meaningful with `missedBefore > 0`.
+    public var missedRange: MissedFireRange?
     /// A fire.
     public init(jobID: JobID, scheduledAt: Timestamp, nextFireAt: Timestamp?, runID: RunID,
-                missedBefore: Int = 0, taskRunIDStyle: TaskRunIDStyle = .dot) {
+                missedBefore: Int = 0, taskRunIDStyle: TaskRunIDStyle = .dot, missedRange: MissedFireRange? = nil) {
+        self.missedRange = missedRange
         self.jobID = jobID
         self.scheduledAt = scheduledAt
         self.nextFireAt = nextFireAt

@@ -45,6 +45,10 @@ import BinaryCoding
 /// Tag 30 is an assignment that names its executor's data directory incarnation (tag 4's
 /// fields, then the incarnation, never 0); it needs ``CommandCodec/assignmentIncarnations``, and
 /// below it the leader writes tag 4 (``Command/compatible(withFormat:)``).
+///
+/// Tag 31 is a cron fire that carries the due times a late leader folded into it (tag 3's or
+/// 17's bytes, then the first and last folded time); it needs ``CommandCodec/missedFireNotices``,
+/// and below it the leader writes the fire without them.
 public enum CommandCodec {
     /// The current format version.
     public static let version: UInt8 = 1
@@ -101,6 +105,11 @@ public enum CommandCodec {
     /// The tag of an ``AssignAttempt`` that names its executor's incarnation (tag 4's fields, then
     /// the incarnation; ``CommandCodec/assignmentIncarnations``). One naming none keeps tag 4.
     static let assignToIncarnationTag: UInt8 = 30
+    /// The tag of a ``FireCron`` that carries its folded due times (``FireCron/missedRange``): the
+    /// fire as tag 3 or 17 writes it, then the first and last folded due time
+    /// (``CommandCodec/missedFireNotices``). A fire without a range (or with `missedBefore` 0)
+    /// keeps tag 3 or 17.
+    static let fireWithMissedRangeTag: UInt8 = 31
 
     static func encode(_ command: Command, into w: inout BinaryWriter) {
         if case .submitDAG(let s) = command, !s.notify.isEmpty {
@@ -130,7 +139,15 @@ public enum CommandCodec {
             w.writeOptional(s.idempotency) { $0.write($1) }
         case .submitDAG(let s):
             encodeSubmitDAG(s, format: format, into: &w)
-        case .fireCron(let f):
+        case .fireCron(var f):
+            if let range = f.missedRange, f.missedBefore > 0 {
+                w.write(fireWithMissedRangeTag)
+                f.missedRange = nil
+                encode(.fireCron(f), into: &w)
+                w.write(range.first)
+                w.write(range.last)
+                return
+            }
             w.write(f.taskRunIDStyle == .slash ? UInt8(3) : UInt8(17))
             w.write(f.jobID.rawValue)
             w.write(f.scheduledAt)
@@ -340,6 +357,20 @@ public enum CommandCodec {
             default:
                 throw DecodeError("tag \(idempotentTag) must wrap a trigger (tag 11 or 18) or a requeue (tag 12)", offset: innerOffset)
             }
+        case fireWithMissedRangeTag:
+            let innerOffset = r.offset
+            guard case .fireCron(var fire) = try decodeCommand(&r, allowBatch: false), fire.missedBefore > 0 else {
+                throw DecodeError("tag \(fireWithMissedRangeTag) must wrap a cron fire (tag 3 or 17) with missed fires before it",
+                                  offset: innerOffset)
+            }
+            let rangeOffset = r.offset
+            let range = MissedFireRange(first: try r.readTimestamp(), last: try r.readTimestamp())
+            guard range.first <= range.last, range.last < fire.scheduledAt else {
+                throw DecodeError("missed fire range \(range.first)...\(range.last) must be ordered and before the fire's "
+                    + "scheduled time \(fire.scheduledAt)", offset: rangeOffset)
+            }
+            fire.missedRange = range
+            return .fireCron(fire)
         case notificationSettingsTag:
             return .notificationSettings(try r.readNotificationSettings())
         case memberFormatsTag:

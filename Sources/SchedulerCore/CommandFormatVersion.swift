@@ -40,10 +40,12 @@ extension CommandCodec {
     ///   ``memberFormatRecords``).
     /// - 12: assignments that name the executor's data directory incarnation (entry tag 28;
     ///   ``assignmentIncarnations``): a wiped node never starts what its predecessor was given.
+    /// - 13: cron fires that carry the due times a late leader folded into them (entry tag 31;
+    ///   ``missedFireNotices``), from which apply derives one `missed` notification.
     /// (8 is skipped: notifications were developed as 8 beside placement's 9 and became 10 when
     /// both landed; no build ever reported 8.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = assignmentIncarnations
+    public static let buildFormatVersion: UInt32 = missedFireNotices
 
     /// The first format version whose builds decode placements (``JobSpec/placement``,
     /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
@@ -88,6 +90,13 @@ extension CommandCodec {
     /// that started without a log). The one place its number is written.
     public static let assignmentIncarnations: UInt32 = 12
 
+    /// The first format version whose builds decode cron fires carrying their folded due times
+    /// (``FireCron/missedRange``, entry tag 31) and derive a `missed` notification from them.
+    /// Below it the leader writes the fire without the range (tags 3 and 17) and the folded
+    /// fires notify nothing, so replicas of different builds never derive different tables.
+    /// The one place its number is written.
+    public static let missedFireNotices: UInt32 = 13
+
     /// The command format of notifications (issue #17): rules in specs, settings and delivery
     /// outcomes. The one place its number is written; ``notifyRules`` follows it.
     public static let notifications: UInt32 = 10
@@ -112,6 +121,7 @@ extension Command {
     public var minimumFormatVersion: UInt32 {
         if carriesDAGNotifyRules { return CommandCodec.dagNotifyRules }
         if carriesNotifyRules { return CommandCodec.notifyRules }
+        if carriesMissedRange { return CommandCodec.missedFireNotices }
         if namesExecutorIncarnation { return CommandCodec.assignmentIncarnations }
         if carriesPlacement { return CommandCodec.placement }
         if carriesHistoryLimit { return CommandCodec.historyLimits }
@@ -147,6 +157,9 @@ extension Command {
     /// unprotected, as before format 6, rather than fail during an upgrade); a job edit has no
     /// older spelling and stays as it is, for the gate to refuse.
     public func compatible(withFormat version: UInt32) -> Command {
+        if version < CommandCodec.missedFireNotices, carriesMissedRange {
+            return withoutMissedRanges().compatible(withFormat: version)
+        }
         if version < CommandCodec.assignmentIncarnations, namesExecutorIncarnation {
             return withoutExecutorIncarnations().compatible(withFormat: version)
         }
@@ -188,6 +201,27 @@ extension Command {
         case .assignAttempt(let a): a.executorIncarnation != 0
         case .batch(let commands): commands.contains { $0.namesExecutorIncarnation }
         default: false
+        }
+    }
+
+    /// `true` for a cron fire (or a batch holding one) that carries its folded due times.
+    var carriesMissedRange: Bool {
+        switch self {
+        case .fireCron(let f): f.missedRange != nil && f.missedBefore > 0
+        case .batch(let commands): commands.contains { $0.carriesMissedRange }
+        default: false
+        }
+    }
+
+    /// This command with every fire's folded range left out (tags 3 and 17, the older spelling:
+    /// the folded fires are still counted in `missed_fires`, and notify nothing).
+    func withoutMissedRanges() -> Command {
+        switch self {
+        case .fireCron(var f):
+            f.missedRange = nil
+            return .fireCron(f)
+        case .batch(let commands): return .batch(commands.map { $0.withoutMissedRanges() })
+        default: return self
         }
     }
 

@@ -26,6 +26,9 @@ public enum SchedulerEvent: Hashable, Sendable {
     case stopAttempt(runID: RunID, attempt: Int, executor: ExecutorID)
     /// A cron fire did not start a run.
     case fireSkipped(JobID, scheduledAt: Timestamp, reason: FireSkipReason)
+    /// A cron fire carrying its folded range (``FireCron/missedRange``) applied: these earlier
+    /// due times were never fired (they are in ``Job/missedFires``); notifies `missed` once.
+    case firesFolded(JobID, MissedFires)
     /// A finish or expire for an attempt that is not current; nothing changed.
     case staleReport(RunID, attempt: Int)
     /// A job or DAG run (`isDAG`) was removed after its retention, its history limit or a

@@ -47,7 +47,8 @@ extension BinaryWriter {
         }
     }
 
-    mutating func write(_ record: NotificationRecord) {
+    /// A record; with `withMissedFires` (snapshot version 10) its folded fires follow at the end.
+    mutating func write(_ record: NotificationRecord, withMissedFires: Bool) {
         write(record.key)
         write(record.trigger.rawValue)
         write(record.destination)
@@ -60,13 +61,20 @@ extension BinaryWriter {
         write(record.tries)
         write(record.nextAttemptAt)
         writeOptional(record.lastError) { $0.write($1) }
+        if withMissedFires {
+            writeOptional(record.missedFires) { w, missed in
+                w.write(missed.count)
+                w.write(missed.first)
+                w.write(missed.last)
+            }
+        }
     }
 
     /// Pending records in key order (the table's dictionary order is never written), then the
     /// settled ones in settle order, then the counts.
-    mutating func write(_ table: NotificationTable) {
-        writeArray(table.records(in: .pending)) { $0.write($1) }
-        writeArray(table.settled) { $0.write($1) }
+    mutating func write(_ table: NotificationTable, withMissedFires: Bool) {
+        writeArray(table.records(in: .pending)) { $0.write($1, withMissedFires: withMissedFires) }
+        writeArray(table.settled) { $0.write($1, withMissedFires: withMissedFires) }
         write(table.dropped)
         write(table.deliveredTotal)
         write(table.failedTotal)
@@ -115,7 +123,7 @@ extension BinaryReader {
         }
     }
 
-    mutating func readNotificationRecord() throws(DecodeError) -> NotificationRecord {
+    mutating func readNotificationRecord(withMissedFires: Bool) throws(DecodeError) -> NotificationRecord {
         let key = try readNotificationKey()
         let trigger = try readEnum(NotificationTrigger.self)
         let destination = try readNotificationDestination()
@@ -130,13 +138,28 @@ extension BinaryReader {
         record.tries = try readInt()
         record.nextAttemptAt = try readTimestamp()
         record.lastError = try readOptional { (r: inout BinaryReader) throws(DecodeError) in try r.readString() }
+        if withMissedFires {
+            record.missedFires = try readOptional { (r: inout BinaryReader) throws(DecodeError) in
+                let offset = r.offset
+                let missed = MissedFires(count: try r.readInt(), first: try r.readTimestamp(), last: try r.readTimestamp())
+                guard missed.count >= 1, missed.first <= missed.last else {
+                    throw DecodeError("notification \(key): \(missed.count) missed fires from \(missed.first) to \(missed.last) "
+                        + "(needs at least 1, the first not after the last)", offset: offset)
+                }
+                return missed
+            }
+        }
         return record
     }
 
-    mutating func readNotificationTable() throws(DecodeError) -> NotificationTable {
+    mutating func readNotificationTable(withMissedFires: Bool) throws(DecodeError) -> NotificationTable {
         let offset = self.offset
-        let pending = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationRecord() }
-        let settled = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readNotificationRecord() }
+        let pending = try readArray { (r: inout BinaryReader) throws(DecodeError) in
+            try r.readNotificationRecord(withMissedFires: withMissedFires)
+        }
+        let settled = try readArray { (r: inout BinaryReader) throws(DecodeError) in
+            try r.readNotificationRecord(withMissedFires: withMissedFires)
+        }
         var byKey: [NotificationKey: NotificationRecord] = [:]
         for record in pending {
             guard record.state == .pending, byKey.updateValue(record, forKey: record.key) == nil else {

@@ -35,10 +35,13 @@ public enum NotificationDerivation {
                     destinations.append(destination)
                 }
             }
+            let missedFires: MissedFires? = if case .firesFolded(_, let folded) = event { folded } else { nil }
             for (number, destination) in destinations.enumerated() {
-                records.append(NotificationRecord(
+                var record = NotificationRecord(
                     key: NotificationKey(event: eventNumber, destination: number), trigger: trigger, destination: destination,
-                    at: at, jobID: subject.jobID, runID: runID, dagRunID: subject.dagRunID, attempt: attempt))
+                    at: at, jobID: subject.jobID, runID: runID, dagRunID: subject.dagRunID, attempt: attempt)
+                record.missedFires = missedFires
+                records.append(record)
             }
         }
         return records
@@ -72,6 +75,8 @@ public enum NotificationDerivation {
             return (.dagFailed, Subject(jobID: state.dagRun(id)?.jobID, dagRunID: id), nil, nil)
         case .fireSkipped(let job, _, let reason):
             return (reason == .missed ? .missed : .overlapSkipped, Subject(jobID: job), nil, nil)
+        case .firesFolded(let job, _):
+            return (.missed, Subject(jobID: job), nil, nil)
         case .runChanged, .dagChanged, .jobSubmitted, .dagSubmitted, .duplicateSubmit, .jobChanged, .startAttempt, .stopAttempt,
              .staleReport, .removed, .rejected:
             return nil

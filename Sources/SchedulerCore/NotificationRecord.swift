@@ -68,6 +68,10 @@ public struct NotificationRecord: Hashable, Sendable {
     public var nextAttemptAt: Timestamp
     /// The last try's error, if it failed.
     public var lastError: String?
+    /// For a `missed` notification of the due times a late leader folded into one fire: how many
+    /// and which (``MissedFires``); `nil` for every other notification, and for a `missed` fire
+    /// the misfire policy skipped. Kept in snapshots from version 10.
+    public var missedFires: MissedFires?
 
     /// A pending notification, due at once.
     public init(key: NotificationKey, trigger: NotificationTrigger, destination: NotificationDestination, at: Timestamp,
@@ -84,6 +88,7 @@ public struct NotificationRecord: Hashable, Sendable {
         self.tries = 0
         self.nextAttemptAt = at
         self.lastError = nil
+        self.missedFires = nil
     }
 
     /// The stable `event_id` receivers deduplicate on: `ev-` and the event number in at least 16 digits.

@@ -89,6 +89,12 @@ public struct NotificationTable: Hashable, Sendable {
         pending.isEmpty && settled.isEmpty && dropped == 0 && deliveredTotal == 0 && failedTotal == 0
     }
 
+    /// Whether some record tells of folded missed fires (``NotificationRecord/missedFires``): such a
+    /// table needs snapshot version 10. A scan, as is writing the snapshot it decides.
+    public var hasMissedFires: Bool {
+        pending.values.contains { $0.missedFires != nil } || settled.contains { $0.missedFires != nil }
+    }
+
     /// Records `records` as pending, in order, while fewer than `maxPending` wait; the rest are
     /// counted in ``dropped``. A key already present is left alone (a replayed entry adds nothing).
     public mutating func record(_ records: [NotificationRecord], maxPending: Int) {

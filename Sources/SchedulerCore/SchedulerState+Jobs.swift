@@ -229,6 +229,9 @@ extension SchedulerState {
         jobs[j].nextFireAt = f.nextFireAt
         heapsToClean.insert(.fire)
         jobs[j].missedFires = jobs[j].missedFires.saturatingAdd(max(0, f.missedBefore))
+        if let range = f.missedRange, f.missedBefore > 0 {
+            events.append(.firesFolded(f.jobID, MissedFires(count: f.missedBefore, first: range.first, last: range.last)))
+        }
         jobs[j].updatedAt = now
         if let next = f.nextFireAt {
             fireHeap.push(FireEntry(fireAt: next, jobSeq: jobs[j].createdSeq, jobID: f.jobID))

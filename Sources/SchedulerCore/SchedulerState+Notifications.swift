@@ -59,7 +59,7 @@ extension NotificationDerivation {
     static func mayTrigger(_ event: SchedulerEvent) -> Bool {
         switch event {
         case .runChanged(_, .succeeded, _), .runChanged(_, .dead, _), .attemptFinished, .dagChanged(_, .succeeded),
-             .dagChanged(_, .failed), .fireSkipped:
+             .dagChanged(_, .failed), .fireSkipped, .firesFolded:
             true
         default:
             false

@@ -39,9 +39,16 @@ import HashTreeCollections
 /// (``SchedulerState/memberFormats``, sorted by member). It is written only once some one-off DAG
 /// run carries rules or a member's format is recorded (both admitted once every member runs
 /// command format 11, ``CommandCodec/dagNotifyRules``).
+///
+/// Version 10 is version 9 plus, at the end of each notification record, its folded missed fires
+/// (``NotificationRecord/missedFires``, optional). It is written only once some record has them
+/// (derived from entry tag 31, admitted once every member runs command format 13,
+/// ``CommandCodec/missedFireNotices``); until then the bytes stay those of version 9 or older.
 public enum SchedulerSnapshot {
-    /// The newest format version (what a state with a DAG run's `notify` rules is written as).
-    public static let version: UInt8 = versionWithDAGNotifyRules
+    /// The newest format version (what a state with a notification of folded fires is written as).
+    public static let version: UInt8 = versionWithMissedFires
+    /// The version a state with a notification of folded missed fires is written as.
+    public static let versionWithMissedFires: UInt8 = 10
     /// The version a state with a one-off DAG run that carries `notify` rules is written as.
     public static let versionWithDAGNotifyRules: UInt8 = 9
     /// The version a state with notification rules or records is written as (with placements).
@@ -129,14 +136,18 @@ extension SchedulerState {
     private func encodeSnapshot(into w: inout BinaryWriter, flush: (inout BinaryWriter) -> Void) {
         for b in SchedulerSnapshot.magic { w.write(b) }
         // Version 9: DAG runs' own rules or recorded member formats.
-        let dagRules = hasDAGNotifyRules || !memberFormats.isEmpty
+        // Version 10: a notification of folded missed fires (implies version 9's parts).
+        let missedFires = notifications.hasMissedFires
+        let dagRules = hasDAGNotifyRules || !memberFormats.isEmpty || missedFires
         let hasNotifyRules = self.hasNotifyRules || hasNotificationState || dagRules
         let placed = hasPlacement
         let hasEdits = hasNotifyRules || placed || jobs.contains { $0.version != 1 }
         let format: SpecFormat = hasNotifyRules ? .notifyRules : placed ? .placement
             : hasEdits || hasHistoryLimits ? .historyLimits : hasLostAttemptCaps ? .lostAttemptCaps : .v1
         switch format {
-        case .notifyRules: w.write(dagRules ? SchedulerSnapshot.versionWithDAGNotifyRules : SchedulerSnapshot.versionWithNotifications)
+        case .notifyRules:
+            w.write(missedFires ? SchedulerSnapshot.versionWithMissedFires
+                : dagRules ? SchedulerSnapshot.versionWithDAGNotifyRules : SchedulerSnapshot.versionWithNotifications)
         case .placement: w.write(SchedulerSnapshot.versionWithPlacement)
         case .historyLimits: w.write(hasEdits ? SchedulerSnapshot.versionWithEdits : SchedulerSnapshot.versionWithHistoryLimits)
         case .lostAttemptCaps: w.write(SchedulerSnapshot.versionWithLostCaps)
@@ -181,7 +192,7 @@ extension SchedulerState {
         }
         if format == .notifyRules {
             w.write(notificationSettings)
-            w.write(notifications)
+            w.write(notifications, withMissedFires: missedFires)
         }
         if dagRules { w.write(memberFormats: memberFormats) }
     }
@@ -224,7 +235,7 @@ extension SchedulerState {
         }
         if format == .notifyRules {
             notificationSettings = try r.readNotificationSettings()
-            notifications = try r.readNotificationTable()
+            notifications = try r.readNotificationTable(withMissedFires: v >= SchedulerSnapshot.versionWithMissedFires)
         }
         if v >= SchedulerSnapshot.versionWithDAGNotifyRules { memberFormats = try r.readMemberFormats() }
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after the snapshot", offset: r.offset) }

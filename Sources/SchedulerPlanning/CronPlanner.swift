@@ -66,20 +66,25 @@ public enum CronPlanner {
 
     /// The fire command for a due cron job at `now`: the latest due time at or before `now`
     /// (earlier ones collapse into `missedBefore`, at most `maxCollapsed` are walked) and the
-    /// next fire after `now`.
+    /// next fire after `now`. With collapsed fires it carries their first and last due time
+    /// (``FireCron/missedRange``); a leader whose members do not all decode that drops it
+    /// (``SchedulerCore/Command/compatible(withFormat:)``).
     public static func fire(_ due: DueFire, now: Timestamp, runID: RunID, maxCollapsed: Int = 100_000) -> FireCron {
         guard let schedule = try? Self.schedule(expression: due.schedule.expression, timezone: due.schedule.timezone) else {
             return FireCron(jobID: due.jobID, scheduledAt: due.fireAt, nextFireAt: nil, runID: runID)
         }
         var scheduledAt = due.fireAt
+        var lastMissed = due.fireAt
         var missed = 0
         while missed < maxCollapsed, let next = nextFire(of: schedule, after: scheduledAt), next <= now {
+            lastMissed = scheduledAt
             scheduledAt = next
             missed += 1
         }
         let after = max(now, scheduledAt)
         return FireCron(jobID: due.jobID, scheduledAt: scheduledAt, nextFireAt: nextFire(of: schedule, after: after),
-                        runID: runID, missedBefore: missed)
+                        runID: runID, missedBefore: missed,
+                        missedRange: missed > 0 ? MissedFireRange(first: due.fireAt, last: lastMissed) : nil)
     }
 
     static func date(_ time: Timestamp) -> Date {

@@ -118,6 +118,8 @@ enum NodeNotificationSender {
             atUnixMilliseconds: record.at.milliseconds, jobID: record.jobID?.rawValue, jobName: delivery.jobName,
             runID: record.runID?.rawValue, dagID: delivery.dagID, dagName: delivery.dagName, dagRunID: record.dagRunID?.rawValue,
             attempt: record.attempt, maxAttempts: delivery.maxAttempts, outcome: delivery.outcome, error: delivery.error,
-            outputTail: delivery.outputTail)
+            outputTail: delivery.outputTail, missedCount: record.missedFires?.count,
+            missedFromUnixMilliseconds: record.missedFires?.first.milliseconds,
+            missedUntilUnixMilliseconds: record.missedFires?.last.milliseconds)
     }
 }

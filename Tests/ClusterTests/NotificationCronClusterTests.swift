@@ -5,7 +5,8 @@ import Testing
 
 /// "A cron misfire notifies" (issue #17) on three real nodes: a cron fire skipped by its misfire
 /// policy sends `missed`, a `forbid` fire skipped because the previous run is still going sends
-/// `overlap_skipped`, each once, with a stable `event_id`.
+/// `overlap_skipped`, each once, with a stable `event_id`; the due times a late leader folds into
+/// one fire send one `missed` with `missed_count` and their range (command format 13).
 ///
 /// Cron fires are at least a minute apart, so the test does not wait for them: every node runs
 /// under the wall-clock preload (``WallClockFile``), and the test moves all their wall clocks
@@ -23,6 +24,9 @@ struct NotificationCronClusterTests {
         var job_name: String?
         var run_id: String?
         var attempt: Int?
+        var missed_count: Int?
+        var missed_from: String?
+        var missed_until: String?
     }
 
     /// `GET /api/notifications` items (the test client decodes snake_case keys into camelCase).
@@ -56,6 +60,10 @@ struct NotificationCronClusterTests {
                     + #""task":{"kind":"shell","command":["/bin/sleep","600"]},"#
                     + #""notify":[{"on":["overlap_skipped"],"webhook":"\#(base)/overlap"}]}"#
                 let forbidJob = try await cluster.api(follower).post("/api/jobs", data: Data(minutely.utf8)).expect(201, as: Created.self).id
+                // Every five minutes under `run_once`: the jump below folds at least two due times into one fire.
+                let fiveMinutely = #"{"name":"five-minutely","schedule":"*/5 * * * *","misfire":"run_once","task":{"kind":"noop"},"#
+                    + #""notify":[{"on":["missed"],"webhook":"\#(base)/folded"}]}"#
+                let foldedJob = try await cluster.api(follower).post("/api/jobs", data: Data(fiveMinutely.utf8)).expect(201, as: Created.self).id
 
                 // Every wall clock to ten minutes past the next hour: the hourly fire is 600 s late.
                 let real = Date().timeIntervalSince1970
@@ -75,6 +83,20 @@ struct NotificationCronClusterTests {
                 let fakeNow = Int64(Date().timeIntervalSince1970 + offset)
                 #expect((try? WebhookSignature.verify(header: signature, body: missed.body, secret: try WebhookSecret(NotificationDeliveryClusterTests.secret),
                                                       now: fakeNow).get()) != nil, "signature \(signature) does not verify")
+
+                // The five-minute job's earlier due times (up to hour + 300 s) fold into its fire for
+                // hour + 600 s, which runs (run_once); the folded ones send one `missed`.
+                let folded = try await eventually("the folded `missed` webhook", timeout: .seconds(30), poll: .milliseconds(100)) {
+                    sink.requests(to: "/folded").first
+                }
+                let foldedPayload = try JSONDecoder().decode(Payload.self, from: Data(folded.body))
+                #expect(foldedPayload.type == "missed" && foldedPayload.job_id == foldedJob && foldedPayload.run_id == nil)
+                #expect((foldedPayload.missed_count ?? 0) >= 2, "count \(String(describing: foldedPayload.missed_count))")
+                let foldedUntil = try APITime.parse(try #require(foldedPayload.missed_until)).timeIntervalSince1970
+                #expect(foldedUntil == hour + 300, "the last folded due time is the one before the stamped fire")
+                let foldedFrom = try APITime.parse(try #require(foldedPayload.missed_from)).timeIntervalSince1970
+                #expect(foldedFrom <= hour && foldedFrom > real - 300, "the first folded due time is the first after the submit")
+                #expect(missedPayload.missed_count == nil, "a fire the misfire policy skipped carries no count")
 
                 // The forbid job ran once for its latest due minute; a minute later its run is still going.
                 _ = try await eventually("the forbid job's run", timeout: .seconds(30), poll: .milliseconds(100)) { () -> Attempt? in
@@ -97,9 +119,11 @@ struct NotificationCronClusterTests {
                     try await eventually("both delivered on \(node)", timeout: .seconds(15), poll: .milliseconds(100)) { () -> Bool? in
                         let listed = try await cluster.api(node).get("/api/notifications?state=delivered").expect(200, as: Listed.self).items
                         let ids = Set(listed.map(\.eventId))
-                        return ids.contains(missedPayload.event_id) && ids.contains(overlapPayload.event_id) ? true : nil
+                        return ids.contains(missedPayload.event_id) && ids.contains(overlapPayload.event_id)
+                            && ids.contains(foldedPayload.event_id) ? true : nil
                     }
                 }
+                #expect(sink.requests(to: "/folded").count == 1, "the folded fires notify once")
                 #expect(sink.requests(to: "/missed").count == 1, "the hourly job neither fired again nor ran (its rule asks for succeeded too)")
                 let overlaps = sink.requests(to: "/overlap")
                 #expect(Set(overlaps.map(\.eventID)).count == overlaps.count, "one request per event")

@@ -12,6 +12,14 @@ struct NotificationMailTests {
         ops = try EmailAddress("Ops@Example.COM", field: "email")
     }
 
+    @Test("a notification of folded missed fires says how many and their due times")
+    func missedFiresBody() {
+        let event = NotificationEvent(eventID: "ev-2", type: .missed, atUnixMilliseconds: 0, jobID: "c", jobName: "nightly",
+                                      missedCount: 9, missedFromUnixMilliseconds: 60_000, missedUntilUnixMilliseconds: 540_000)
+        #expect(NotificationMail.body(for: event).contains(
+            "Missed:    9 fires folded into one, due from 1970-01-01T00:01:00.000Z to 1970-01-01T00:09:00.000Z"))
+    }
+
     @Test("subject, Message-ID, Date and the plain-text body")
     func composed() throws {
         let message = try NotificationMail.compose(NotificationPayloadTests.dead, from: from, to: [ops], cluster: "prod-eu",

@@ -13,9 +13,20 @@ struct NotificationPayloadTests {
         let expected = #"{"payload_version":1,"event_id":"ev-0000000000000042","type":"dead","at":"2026-12-06T04:25:00.123Z","#
             + #""job_id":"job-7","job_name":"nightly-report","run_id":"run-9","dag_id":null,"dag_name":null,"dag_run_id":null,"#
             + #""attempt":3,"max_attempts":3,"outcome":"failed","error":"exit status 2","#
-            + #""output_tail":"line 1\nsaid \"no\" \\ done\u0001","dashboard_url":"https://quorum.example.com/jobs/job-7"}"#
+            + #""output_tail":"line 1\nsaid \"no\" \\ done\u0001","dashboard_url":"https://quorum.example.com/jobs/job-7","#
+            + #""missed_count":null,"missed_from":null,"missed_until":null}"#
         #expect(NotificationPayload.json(Self.dead) == expected)
         #expect(NotificationPayload.encode(Self.dead) == Array(expected.utf8))
+    }
+
+    @Test("folded missed fires: missed_count and the range of due times, RFC 3339")
+    func missedFires() {
+        let event = NotificationEvent(eventID: "ev-0000000002000000", type: .missed, atUnixMilliseconds: 1_796_531_100_000,
+                                      jobID: "job-7", jobName: "nightly-report", missedCount: 9,
+                                      missedFromUnixMilliseconds: 1_796_500_800_000, missedUntilUnixMilliseconds: 1_796_529_600_000)
+        let json = NotificationPayload.json(event)
+        #expect(json.contains(#""type":"missed""#))
+        #expect(json.hasSuffix(#""missed_count":9,"missed_from":"2026-12-05T20:00:00.000Z","missed_until":"2026-12-06T04:00:00.000Z"}"#))
     }
 
     @Test("a DAG event: job fields null, type names as the config writes them")

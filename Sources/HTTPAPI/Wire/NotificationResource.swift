@@ -32,6 +32,12 @@ public struct NotificationResource: Codable, Hashable, Sendable {
     @ExplicitNull public var nextAttemptAt: APITimestamp?
     /// The last try's error, if one failed.
     @ExplicitNull public var lastError: String?
+    /// For a `missed` notification of the fires a late leader folded into one: how many; null otherwise.
+    @ExplicitNull public var missedCount: Int?
+    /// The first folded due time (with ``missedCount``).
+    @ExplicitNull public var missedFrom: APITimestamp?
+    /// The last folded due time (with ``missedCount``).
+    @ExplicitNull public var missedUntil: APITimestamp?
 
     /// The resource of a replicated record.
     public init(_ record: NotificationRecord) {
@@ -52,6 +58,9 @@ public struct NotificationResource: Codable, Hashable, Sendable {
         tries = record.tries
         nextAttemptAt = record.state == .pending ? APITimestamp(record.nextAttemptAt) : nil
         lastError = record.lastError
+        missedCount = record.missedFires?.count
+        missedFrom = record.missedFires.map { APITimestamp($0.first) }
+        missedUntil = record.missedFires.map { APITimestamp($0.last) }
     }
 
     /// The JSON keys.
@@ -64,6 +73,9 @@ public struct NotificationResource: Codable, Hashable, Sendable {
         case attempt, tries
         case nextAttemptAt = "next_attempt_at"
         case lastError = "last_error"
+        case missedCount = "missed_count"
+        case missedFrom = "missed_from"
+        case missedUntil = "missed_until"
     }
 }
 
