@@ -23,7 +23,11 @@ struct CommittedMembershipTests {
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), seed: 1)
         let running = Task { try await driver.run() }
         defer { running.cancel() }
-        try await waitUntil("n1 leads") { await driver.status.leader == "n1" }
+        // A membership change waits for an entry of the leader's term to commit (its no-op).
+        try await waitUntil("n1 leads and committed an entry of its term") {
+            let status = await driver.status
+            return status.leader == "n1" && status.commitIndex > .zero
+        }
 
         let added = try await driver.changeMembership(.addLearner("n2"))
         try await waitUntil("the add reported committed") { committed.withLock { $0.contains { $0.1 == added } } }
