@@ -153,6 +153,12 @@ public struct ReplicaDigestCheck: Sendable {
     /// Members whose report was judged (matched, or unverifiable) since this node last took
     /// office: only a member's first check after a leader change holds it back while it waits.
     private var checkedSinceOffice: Set<Raft.NodeID> = []
+    /// This node's newest own checkpoint when it took office: a member's report judged at an
+    /// older index says nothing about its state since (it may have diverged after it), so it
+    /// does not end the member's wait (``behindSinceOffice``).
+    private var officeIndex: UInt64 = 0
+    /// Members whose reports since this node took office were all judged below ``officeIndex``.
+    private var behindSinceOffice: Set<Raft.NodeID> = []
     /// Members whose lease probe (or legacy ping) arrived since this node last took office.
     private var heardSinceOffice: Set<Raft.NodeID> = []
 
@@ -197,7 +203,12 @@ public struct ReplicaDigestCheck: Sendable {
 
     private mutating func judge(_ digest: ReplicaDigest, from member: Raft.NodeID) -> Outcome {
         judged[member] = max(judged[member] ?? 0, digest.index)
-        checkedSinceOffice.insert(member)
+        if digest.index >= officeIndex {
+            checkedSinceOffice.insert(member)
+            behindSinceOffice.remove(member)
+        } else if !checkedSinceOffice.contains(member) {
+            behindSinceOffice.insert(member)
+        }
         guard let mine = own.first(where: { $0.index == digest.index }) else { return .unverifiable }
         lastVerified[member] = digest.index
         if mine.value == digest.value { return .matched }
@@ -236,6 +247,7 @@ public struct ReplicaDigestCheck: Sendable {
     public func isAwaitingCheck(_ member: Raft.NodeID) -> Bool {
         guard diverged[member] == nil else { return false }
         guard heardSinceOffice.contains(member) else { return true }
+        if behindSinceOffice.contains(member) { return true }
         return !checkedSinceOffice.contains(member) && pending[member] != nil && !own.isEmpty
     }
 
@@ -256,6 +268,8 @@ public struct ReplicaDigestCheck: Sendable {
         judged = [:]
         checkedSinceOffice = []
         heardSinceOffice = []
+        behindSinceOffice = []
+        officeIndex = own.last?.index ?? 0
     }
 
     /// An operator repaired `member` (wiped and rejoined it, or checked it): it gets work again and

@@ -297,6 +297,31 @@ struct ReplicaDigestCheckTests {
         #expect(!check.isHeld(n2))
     }
 
+    /// A member that diverged at the new leader's newest checkpoint may still report a matching
+    /// digest of an older one (its newer digest is computed off the apply path, later); a match
+    /// there says nothing about its state since, so it waits (the cluster test failed this way).
+    @Test("a new leader does not end a member's wait on a match older than its own newest checkpoint")
+    func olderMatchDoesNotEndTheWait() {
+        var check = ReplicaDigestCheck(interval: 10)
+        _ = check.recordOwn(digest(10, 0xA))
+        _ = check.recordOwn(digest(20, 0xB))
+        check.tookOffice()
+        check.heard(from: n3)
+        #expect(check.report(digest(10, 0xA), from: n3) == .matched)
+        #expect(check.isHeld(n3), "a match at 10 says nothing about 20")
+        guard case .mismatch = check.report(digest(20, 0xBAD), from: n3) else {
+            Issue.record("the report at 20 must be judged a mismatch")
+            return
+        }
+        #expect(check.isHeld(n3) && check.isDiverged(n3))
+        // A healthy member is released by its report at the newest checkpoint.
+        check.heard(from: n2)
+        _ = check.report(digest(10, 0xA), from: n2)
+        #expect(check.isHeld(n2))
+        #expect(check.report(digest(20, 0xB), from: n2) == .matched)
+        #expect(!check.isHeld(n2))
+    }
+
     /// The member learns that a new leader reads digests from that leader's first echo, so its
     /// first probe carries none; counting it let a diverged member get work until its next probe
     /// (the `holdSurvivesLeaderKill` cluster test, failing before).
