@@ -51,21 +51,19 @@ enum SnapshotFile {
         header.write(UInt64(snapshot.storedCount))
         var crc = CRC32C.start
         for part in [header.bytes, snapshot.dataPrefix, snapshot.data] where !part.isEmpty {
-            // `withUnsafeBytes` rethrows untyped errors: carry the sink's error out as a value.
-            let written: Result<Void, E> = part.withUnsafeBytes { raw in
-                crc = CRC32C.update(crc, raw)
-                do throws(E) {
-                    try sink(raw)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }
-            try written.get()
+            try hand(part, to: sink) { crc = CRC32C.update(crc, $0) }
         }
         var checksum = ByteWriter(capacity: 4)
         checksum.write(CRC32C.finish(crc))
-        let written: Result<Void, E> = checksum.bytes.withUnsafeBytes { raw in
+        try hand(checksum.bytes, to: sink) { _ in }
+    }
+
+    /// Passes `part`'s bytes to `seen`, then to `sink`. `withUnsafeBytes` rethrows untyped
+    /// errors, so the sink's typed error is carried out as a value.
+    private static func hand<E: Error>(_ part: [UInt8], to sink: (UnsafeRawBufferPointer) throws(E) -> Void,
+                                       seen: (UnsafeRawBufferPointer) -> Void) throws(E) {
+        let written: Result<Void, E> = part.withUnsafeBytes { raw in
+            seen(raw)
             do throws(E) {
                 try sink(raw)
                 return .success(())

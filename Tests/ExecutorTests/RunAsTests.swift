@@ -102,46 +102,14 @@ struct RunAsTests {
         churn.start(threads: 2)
         defer { churn.stop() }
         for start in 1...40 {
-            let finished = await Self.finishes(within: .seconds(15)) {
+            let finished = try? await value(of: Task {
                 await AttemptRunner(configuration: asTask, logger: silentLogger)
                     .run(ExecutionRequest(runID: RunID(rawValue: "run-\(start)"), attempt: 1, task: .shell(ShellTask(argv: ["/bin/true"])),
                                           timeout: .seconds(10)))
-            }
+            }, within: .seconds(15))
             let result = try #require(finished, "start \(start) as \(account.name) did not finish within 15 s: the child hung before exec")
             #expect(result.report.outcome == .succeeded, "start \(start): \(result.report)")
         }
-    }
-
-    /// `work`'s result, or nil if it does not finish within `limit` (the work is then abandoned:
-    /// a hung spawn cannot be cancelled).
-    private static func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> ExecutionResult) async -> ExecutionResult? {
-        let box = FirstResult()
-        return await withCheckedContinuation { continuation in
-            box.install(continuation)
-            Task { box.resolve(await work()) }
-            Task {
-                try? await Task.sleep(for: limit)
-                box.resolve(nil)
-            }
-        }
-    }
-}
-
-/// Resolves a continuation once, with whichever answer comes first.
-private final class FirstResult: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<ExecutionResult?, Never>?
-
-    func install(_ continuation: CheckedContinuation<ExecutionResult?, Never>) {
-        lock.withLock { self.continuation = continuation }
-    }
-
-    func resolve(_ value: ExecutionResult?) {
-        let waiting = lock.withLock { () -> CheckedContinuation<ExecutionResult?, Never>? in
-            defer { continuation = nil }
-            return continuation
-        }
-        waiting?.resume(returning: value)
     }
 }
 

@@ -93,10 +93,7 @@ struct MembershipViewTests {
         view.committed(removing, at: Raft.LogIndex(7))
         #expect(view.finalRemoval(of: "n3") == nil, "committed, but still lingering for the farewell")
         endLinger.yield()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while view.finalRemoval(of: "n3") == nil, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await waitUntil("the linger to end", within: .seconds(10)) { view.finalRemoval(of: "n3") != nil }
         #expect(view.finalRemoval(of: "n3") == Raft.LogIndex(7))
         // A later committed configuration keeps the first index; ids never removed get nothing.
         view.committed(Raft.Membership(voters: ["n1", "n2"], learners: ["n5"], removed: ["n3"]), at: Raft.LogIndex(9))

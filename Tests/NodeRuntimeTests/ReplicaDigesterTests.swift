@@ -27,16 +27,13 @@ struct ReplicaDigesterTests {
         .submitJob(SubmitJob(jobID: JobID(id), spec: JobSpec(name: id), runID: RunID("r-" + id)))
     }
 
-    /// Waits (with a deadline, never a fixed sleep) until `log` holds a digest at `index`,
-    /// polling every 5 ms: spinning with `Task.yield()` kept a core busy and, with other suites
-    /// running on 2 cores, starved the digester's utility-priority thread past the deadline.
+    /// Waits (``waitUntil(_:within:_:)``: a deadline, polling every 5 ms) until `log` holds a
+    /// digest at `index`. Spinning with `Task.yield()` instead kept a core busy and, with other
+    /// suites running on 2 cores, starved the digester's utility-priority thread past the deadline.
     func digest(at index: UInt64, in log: DigestLog) async throws -> ReplicaDigest {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let found = log.all.first(where: { $0.index == index }) { return found }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        throw DigestTimeout(index: index)
+        try await waitUntil("a digest at index \(index)") { log.all.contains { $0.index == index } }
+        guard let found = log.all.first(where: { $0.index == index }) else { throw DigestTimeout(index: index) }
+        return found
     }
 
     struct DigestTimeout: Error { var index: UInt64 }
