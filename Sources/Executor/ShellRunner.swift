@@ -144,6 +144,11 @@ struct ShellRunner: Sendable {
             // setpriv switches user and executes the task (RunAsAccount says why the spawn does
             // not switch itself): it gets the program as judged above — the resolved path under
             // a shell policy — so a symlink re-pointed now still cannot redirect it.
+            // setpriv would report a missing program only as exit 127 in the output: say it as a
+            // spawn does (the task's PATH for a bare name, as setpriv's execvp searches it).
+            if let problem = Self.unrunnable(program, searchPath: overrides["PATH"] ?? "") {
+                return .failure(Refusal(text: problem))
+            }
             let argv = account.switchedArgv(program: program, arguments: Array(task.argv.dropFirst()))
             executable = .path(FilePath(account.switcher))
             arguments = Arguments(Array(argv.dropFirst()))
@@ -155,6 +160,16 @@ struct ShellRunner: Sendable {
             workingDirectory: workingDirectory.map { FilePath($0) },
             platformOptions: platformOptions
         ))
+    }
+
+    /// Why `program` cannot be run, in the words of ``describeStartFailure(_:executable:workingDirectory:)``;
+    /// nil when a file by that name exists and is executable (by the node: whether the `run_as`
+    /// user may execute it is left to `setpriv`, whose message is then in the output).
+    private static func unrunnable(_ program: String, searchPath: String) -> String? {
+        let candidates = program.contains("/") ? [program]
+            : searchPath.split(separator: ":").map { "\($0.isEmpty ? "." : String($0))/\(program)" }
+        guard let found = candidates.first(where: { access($0, F_OK) == 0 }) else { return "no such executable: \(program)" }
+        return access(found, X_OK) == 0 ? nil : "cannot run \(program): permission denied (is it executable?)"
     }
 
     // MARK: - Running

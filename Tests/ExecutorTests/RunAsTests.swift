@@ -72,6 +72,13 @@ struct RunAsTests {
         let identity = await run(asTask, ["/bin/sh", "-c",
                                           "id -u; id -G; echo \"$HOME\"; [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ] && echo session-leader"])
         #expect(identity.report.outputTail == "\(account.userID)\n\(account.groupID)\n\(account.home)\nsession-leader\n")
+
+        // A missing program is named as without run_as, not left to setpriv's exit 127.
+        let unrestricted = ExecutorConfiguration(allowShell: true, runAs: account)
+        let missing = await run(unrestricted, ["/no/such/program"])
+        #expect(missing.report.outcome == .failed && missing.report.error == "no such executable: /no/such/program", "\(missing.report)")
+        let missingName = await run(unrestricted, ["quorum-no-such-program"])
+        #expect(missingName.report.error == "no such executable: quorum-no-such-program", "\(missingName.report)")
     }
 
     @Test("run_as is refused for a missing user, for root, when the node is not root, and without setpriv")
