@@ -45,6 +45,18 @@ extension Raft.Instance {
         maintainIncarnations()
     }
 
+    /// `linkLost(from:)`: a follower whose leader's connection closed campaigns soon. The delay
+    /// stays randomized so survivors rarely stand in the same tick (and when they do, the
+    /// pre-candidate yield picks one of them).
+    mutating func noticeLinkLost(from peer: Raft.NodeID) {
+        guard config.preVote, config.checkQuorum,
+              role == .follower, leader == peer, isVoter, !abstainsFromElections else { return }
+        failForwardedReads()
+        leader = nil
+        electionElapsed = 0
+        randomizedElectionTimeout = 1 + random.below(max(1, config.electionTicks / 2))
+    }
+
     func quorumIsActive() -> Bool {
         let active = membership.voters.filter { $0 == id || progress[$0]?.recentActive == true }
         return active.count >= membership.quorum

@@ -181,6 +181,23 @@ extension Raft {
             return finish()
         }
 
+        /// Reports that the connection on which `peer` sends to this node has closed (the shell
+        /// saw end-of-file or a reset; a killed process's sockets are closed by its kernel at
+        /// once). If `peer` is this follower's leader, the follower stops counting it as live —
+        /// it forgets the leader, so it also grants other pre-candidates' PreVotes — and
+        /// campaigns through PreVote after a short randomized delay (`1...max(1, electionTicks
+        /// / 2)` ticks) instead of a whole election timeout. Anything else is ignored.
+        ///
+        /// Safe against a link that merely blipped: PreVote changes no term, and every voter that
+        /// still hears the leader (and the leader itself) ignores vote requests within its
+        /// election timeout (CheckQuorum's lease rule), so such a follower cannot win, and the
+        /// leader's next message makes it a follower again. Only with both PreVote and
+        /// CheckQuorum on (the defaults); docs/raft.md, "Leader link loss".
+        public mutating func linkLost(from peer: NodeID) -> [Action] {
+            noticeLinkLost(from: peer)
+            return finish()
+        }
+
         /// Appends `data` as a new entry if this node leads. Throws `.notLeader` (with the leader
         /// hint) on a follower, `.transferInProgress` during a leadership transfer.
         public mutating func propose(_ data: [UInt8]) throws(RaftError) -> Proposal {

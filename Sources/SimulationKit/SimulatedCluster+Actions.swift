@@ -217,6 +217,12 @@ extension Simulation.SimulatedCluster {
         nodes[node].tickPeriod = setup.tickPeriods[node]
         statistics.crashes += 1
         log(.crashed(nodes[node].id, lostWrites: lost, reason: reason))
+        // The dead process's kernel closes its sockets: every peer it could reach sees the
+        // connection end almost at once (a cut link carries no reset).
+        let id = nodes[node].id
+        for other in nodes.indices where other != node && nodes[other].instance != nil && network.isOpen(from: id, to: nodes[other].id) {
+            queue.schedule(.linkLost(node: other, peer: id, epoch: nodes[other].epoch), at: now + 1)
+        }
     }
 
     mutating func scheduleRestart(_ node: Int, after delay: Simulation.Time) {

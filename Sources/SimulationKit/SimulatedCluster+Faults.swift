@@ -81,7 +81,7 @@ extension Simulation.SimulatedCluster {
         let everyone = Array(nodes.indices)
         switch setup.flavour {
         case .chaos, .membership:
-            switch random.below(6) {
+            switch random.below(7) {
             case 0:
                 isolate(random.pick(everyone), for: random.uniform(in: (timeout / 2)...(timeout * 3)))
             case 1:
@@ -102,6 +102,8 @@ extension Simulation.SimulatedCluster {
                 crash(random.pick(everyone), restartAfter: random.uniform(in: 1...(timeout * 2)))
             case 4:
                 if let leaderIndex { crash(leaderIndex, restartAfter: random.uniform(in: (timeout / 4)...(timeout * 2))) }
+            case 5:
+                linkBlip(random.pick(everyone))
             default:
                 let node = random.pick(everyone)
                 slowDown(node, factor: random.uniform(in: UInt64(2)...4), for: random.uniform(in: timeout...(timeout * 3)))
@@ -212,6 +214,16 @@ extension Simulation.SimulatedCluster {
     public mutating func wipe(_ id: Raft.NodeID, restartAfter delay: Simulation.Time) {
         guard let node = indexOf[id] else { return }
         wipe(node, restartAfter: delay)
+    }
+
+    /// `node`'s connection from its leader (or, without one, from a random peer) closes while
+    /// that peer is alive — a reset or a restarted connection — and is redialed: the report must
+    /// not let `node` disrupt a leader the others still hear.
+    mutating func linkBlip(_ node: Int) {
+        guard let instance = nodes[node].instance else { return }
+        let peers = nodeIDs.filter { $0 != nodes[node].id }
+        guard let peer = instance.leader.flatMap({ $0 == nodes[node].id ? nil : $0 }) ?? (peers.isEmpty ? nil : random.pick(peers)) else { return }
+        queue.schedule(.linkLost(node: node, peer: peer, epoch: nodes[node].epoch), at: now + 1)
     }
 
     mutating func slowDown(_ node: Int, factor: UInt64, for duration: Simulation.Time) {

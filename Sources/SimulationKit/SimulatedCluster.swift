@@ -21,6 +21,9 @@ extension Simulation {
             case endSlowdown(node: Int, period: Time, epoch: UInt64)
             /// Crash `node` again if it has not crashed since (a wiped node restarted twice).
             case crashAgain(node: Int, epoch: UInt64)
+            /// `node`'s shell sees `peer`'s connection close (`Raft.Instance.linkLost(from:)`):
+            /// after a crash, or a spurious blip while `peer` is alive.
+            case linkLost(node: Int, peer: Raft.NodeID, epoch: UInt64)
         }
 
         /// The setup the cluster was built from. Scenarios may change its fault knobs (crash
@@ -78,6 +81,8 @@ extension Simulation {
             public var crashes = 0
             /// Partition or link faults.
             public var partitions = 0
+            /// Closed connections reported to a node (after a crash, or a spurious blip).
+            public var linkLosses = 0
             /// Snapshots taken or installed.
             public var snapshots = 0
             /// Membership changes committed.
@@ -107,6 +112,7 @@ extension Simulation {
                 servedReads += other.servedReads
                 crashes += other.crashes
                 partitions += other.partitions
+                linkLosses += other.linkLosses
                 snapshots += other.snapshots
                 membershipChanges += other.membershipChanges
                 transfers += other.transfers
@@ -119,7 +125,7 @@ extension Simulation {
             }
             /// `elections=… writes=… reads=… crashes=… partitions=… snapshots=… membership=… messages=…`.
             public var description: String {
-                "elections=\(elections) writes=\(acknowledgedWrites) reads=\(servedReads) crashes=\(crashes) partitions=\(partitions) snapshots=\(snapshots) membership=\(membershipChanges) messages=\(messages)"
+                "elections=\(elections) writes=\(acknowledgedWrites) reads=\(servedReads) crashes=\(crashes) partitions=\(partitions) link-losses=\(linkLosses) snapshots=\(snapshots) membership=\(membershipChanges) messages=\(messages)"
                     + (transfers + refusedSecondChanges > 0 ? " transfers=\(transfers) refused-second-changes=\(refusedSecondChanges)" : "")
                     + (wipes > 0 ? " wipes=\(wipes) (\(wipesAfterVoting) after voting)" : "")
             }
@@ -316,6 +322,12 @@ extension Simulation {
                 if nodes[node].epoch == epoch, nodes[node].instance != nil {
                     crash(node, restartAfter: random.uniform(in: 1...(setup.electionTimeout / 2)))
                 }
+            case .linkLost(let node, let peer, let epoch):
+                guard nodes[node].epoch == epoch, nodes[node].instance != nil else { return }
+                log(.fault("\(nodes[node].id) sees \(peer)'s connection close"))
+                statistics.linkLosses += 1
+                let actions = nodes[node].instance?.linkLost(from: peer) ?? []
+                try perform(actions, at: node)
             }
         }
 
