@@ -74,8 +74,11 @@ extension RaftDriver {
     }
 
     private nonisolated func inboxLoop() async {
-        for await message in inbox {
-            await handle(message)
+        for await input in inbox {
+            switch input {
+            case .message(let message): await handle(message)
+            case .linkLost(let peer): await handleLinkLost(from: peer)
+            }
         }
     }
 
@@ -174,6 +177,14 @@ extension RaftDriver {
 
     private func handle(_ message: Raft.Message) {
         perform(instance.receive(message))
+    }
+
+    private func handleLinkLost(from peer: Raft.NodeID) {
+        let before = instance.leader
+        perform(instance.linkLost(from: peer))
+        if before == peer, instance.leader == nil {
+            logger.info("the leader's connection closed; campaigning early", metadata: ["leader": "\(peer)"])
+        }
     }
 
     private func takeWriteBatch() -> StoreBatch? { writes.takeBatch() }

@@ -73,6 +73,13 @@ public actor RaftDriver {
 
     enum Phase { case idle, running, stopped }
 
+    /// What the inbox carries, in arrival order: a peer's message, or the news that a peer's
+    /// connection closed (which must not overtake that peer's last messages).
+    enum PeerInput: Sendable {
+        case message(Raft.Message)
+        case linkLost(Raft.NodeID)
+    }
+
     /// What the applier task does next, in log order.
     enum ApplyWork: Sendable {
         case entries([Raft.Entry])
@@ -115,8 +122,8 @@ public actor RaftDriver {
     let options: Options
     let logger: Logger
 
-    let inbox: AsyncStream<Raft.Message>
-    let inboxInput: AsyncStream<Raft.Message>.Continuation
+    let inbox: AsyncStream<PeerInput>
+    let inboxInput: AsyncStream<PeerInput>.Continuation
     let writerWakeups: AsyncStream<Void>
     let writerWakeupInput: AsyncStream<Void>.Continuation
     let applierWakeups: AsyncStream<Void>
@@ -185,7 +192,7 @@ public actor RaftDriver {
         var logger = logger
         logger[metadataKey: "node"] = "\(config.id)"
         self.logger = logger
-        (inbox, inboxInput) = AsyncStream.makeStream(of: Raft.Message.self,
+        (inbox, inboxInput) = AsyncStream.makeStream(of: PeerInput.self,
                                                      bufferingPolicy: .bufferingOldest(options.inboxCapacity))
         (writerWakeups, writerWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (applierWakeups, applierWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -199,7 +206,15 @@ public actor RaftDriver {
     /// messages for another node, or beyond `Options.inboxCapacity`, are dropped.
     public nonisolated func receive(_ message: Raft.Message) {
         guard message.to == id else { return }
-        inboxInput.yield(message)
+        inboxInput.yield(.message(message))
+    }
+
+    /// Tells the driver that `peer`'s connection to this node closed (its process died or the
+    /// connection broke), in order with the messages handed to ``receive(_:)`` before it: a
+    /// follower whose leader it was campaigns soon instead of after an election timeout
+    /// (`Raft.Instance.linkLost(from:)`). Never blocks.
+    public nonisolated func linkLost(from peer: Raft.NodeID) {
+        inboxInput.yield(.linkLost(peer))
     }
 
     /// Proposes `data` and returns its index once the entry is committed **and applied by the

@@ -437,6 +437,10 @@ final class PeerLink: PeerMessenger, Sendable {
     func runInbound() async {
         await withDiscardingTaskGroup { group in
             for await message in transport.inbound {
+                if message.type == Transport.FrameFormat.connectionClosedType {
+                    state.withLock { $0.driver }?.linkLost(from: message.from)
+                    continue
+                }
                 let heardAt = clock.monotonic()
                 if message.type == PeerFrameType.clusterHello.rawValue {
                     clusterHelloArrived(Array(message.payload.readableBytesView), from: message.from, at: heardAt)

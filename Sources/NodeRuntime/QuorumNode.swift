@@ -111,15 +111,16 @@ public final class QuorumNode: Sendable {
         let clusterIdentity = try Self.openClusterIdentity(config, joining: joining, logger: logger)
         let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
                                                 options: FileLogStore.Options(logger: logger))
-        let transport = try Transport.PeerTransport(
-            configuration: Transport.Configuration(
-                credentials: credentials,
-                listen: Transport.PeerAddress(host: config.node.raft.host, port: config.node.raft.port),
-                // The value the config validator checks max_entry_bytes against.
-                maximumFrameLength: ClusterConfig.Limits.peerFrameBytes,
-                connectTimeout: .seconds(1),
-                onDroppedFrames: { metrics.transportFramesDropped($1, reason: $0.rawValue) }),
-            logger: logger)
+        var transportConfiguration = Transport.Configuration(
+            credentials: credentials,
+            listen: Transport.PeerAddress(host: config.node.raft.host, port: config.node.raft.port),
+            // The value the config validator checks max_entry_bytes against.
+            maximumFrameLength: ClusterConfig.Limits.peerFrameBytes,
+            connectTimeout: .seconds(1),
+            onDroppedFrames: { metrics.transportFramesDropped($1, reason: $0.rawValue) })
+        // A follower learns of a killed leader from its closed connection, not an election timeout.
+        transportConfiguration.announcesClosedConnections = true
+        let transport = try Transport.PeerTransport(configuration: transportConfiguration, logger: logger)
         let founding = joining ? Raft.Membership(voters: [])
             : Raft.Membership(voters: Set(config.cluster.voters.map { Raft.NodeID($0.id) }),
                               learners: Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) }))

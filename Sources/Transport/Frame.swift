@@ -52,6 +52,11 @@ extension Transport {
         /// The frame type the transport reserves for keepalives (``Configuration/idleTimeout``):
         /// such frames are swallowed by the receiving transport and never delivered.
         public static let keepaliveType: UInt8 = 0xFF
+        /// The frame type the transport reserves for its own notice that an authenticated inbound
+        /// connection ended (``Configuration/announcesClosedConnections``): an empty frame it
+        /// delivers locally from that peer after the connection's last frame. Never sent; a
+        /// peer's frame of this type is dropped, so no peer can forge the notice.
+        public static let connectionClosedType: UInt8 = 0xFE
     }
 
     /// Why a peer's byte stream is not a valid sequence of frames. Each closes that connection.

@@ -95,6 +95,8 @@ extension Transport {
                 onKeepalive()
                 return
             }
+            // Reserved for the transport's own local notice; a peer cannot send one.
+            guard frame.type != FrameFormat.connectionClosedType else { return }
             context.fireChannelRead(data)
         }
 

@@ -126,10 +126,17 @@ extension Transport.PeerTransport {
         var logger = self.logger
         logger[metadataKey: "direction"] = "inbound"
         logger[metadataKey: "remote"] = "\(connection.channel.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        var authenticated: Raft.NodeID?
+        defer {
+            if let authenticated, configuration.announcesClosedConnections, !Task.isCancelled {
+                deliver(Transport.Frame(type: Transport.FrameFormat.connectionClosedType, bytes: []), from: authenticated)
+            }
+        }
         do {
             try await connection.channel.executeThenClose { inbound, _ in
                 // A rejected peer fails this future; the authentication handler has logged why.
                 let peer = try await connection.peer.get()
+                authenticated = peer
                 logger[metadataKey: "peer"] = "\(peer)"
                 logger.debug("inbound peer connection established")
                 peerDialedIn(peer)

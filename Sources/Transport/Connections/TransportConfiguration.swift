@@ -53,6 +53,11 @@ extension Transport {
         /// redials). Each side sends a keepalive frame after a third of it without writing, so
         /// only a dead or silent peer is cut off. Default 30 s.
         public var idleTimeout: TimeAmount
+        /// Deliver a ``FrameFormat/connectionClosedType`` notice on ``PeerTransport/inbound`` after
+        /// the last frame of every authenticated inbound connection that ends, so the consumer
+        /// learns at once (in order with that connection's frames) that a peer's process died or
+        /// its connection broke. Default `false` (the consumer sees only real frames).
+        public var announcesClosedConnections = false
         /// Called with every frame the transport loses and why, for
         /// `quorum_transport_dropped_frames_total`. Must not block.
         public var onDroppedFrames: (@Sendable (FrameDropReason, Int) -> Void)?
