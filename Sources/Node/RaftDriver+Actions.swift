@@ -28,6 +28,8 @@ extension RaftDriver {
                 break  // the store compacts when it saves the snapshot (Raft §7)
             case .send(let message):
                 messenger.send(message)
+            case .sendSnapshotChunk(let read):
+                if let message = snapshotChunks.fill(read, from: store, logger: logger) { messenger.send(message) }
             case .apply(let entries):
                 applyQueue.append(.entries(entries))
                 queuedApply = true
@@ -51,6 +53,7 @@ extension RaftDriver {
                 reportDropped(dropped)
             }
         }
+        snapshotChunks.keep(only: instance.snapshotsInTransfer)
         if wroteLog { writerWakeupInput.yield() }
         if queuedApply { applierWakeupInput.yield() }
         reportAbstentionChange()

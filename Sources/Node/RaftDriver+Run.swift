@@ -261,7 +261,7 @@ extension RaftDriver {
             snapshotRequested = false
             return
         }
-        localSnapshotSaving = (index, data)
+        localSnapshotSaving = (index, data.count)
         writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(Raft.Snapshot(metadata: metadata, data: data)),
                                  reportDurable: false))
         writerWakeupInput.yield()
@@ -275,7 +275,7 @@ extension RaftDriver {
         localSnapshotSaving = nil
         guard durable else { return }
         do {
-            perform(try instance.snapshotTaken(through: index, data: saving.data))
+            perform(try instance.snapshotTaken(through: index, byteCount: saving.byteCount))
         } catch {
             logger.debug("snapshot not taken", metadata: ["index": "\(index)", "reason": "\(error)"])
         }

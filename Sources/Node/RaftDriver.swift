@@ -143,8 +143,11 @@ public actor RaftDriver {
     var reportedCommittedMembership: Raft.LogIndex?
     /// Frozen states waiting for the snapshot task: the applied index and the encoder.
     var snapshotsToEncode: [(index: Raft.LogIndex, encode: SnapshotEncoder)] = []
-    /// The local snapshot the writer is saving; the core learns of it once it is durable.
-    var localSnapshotSaving: (index: Raft.LogIndex, data: [UInt8])?
+    /// The local snapshot the writer is saving (its index and image size); the core learns of it
+    /// once it is durable.
+    var localSnapshotSaving: (index: Raft.LogIndex, byteCount: Int)?
+    /// Reads the chunks of snapshots sent to followers from their files.
+    var snapshotChunks = SnapshotChunkServer()
     var proposals: [Raft.LogIndex: PendingProposal] = [:]
     var reads: [Raft.ReadContext: PendingRead] = [:]
     var nextReadContext: UInt64 = 1

@@ -23,23 +23,35 @@ public enum SnapshotEnvelope {
                             data: snapshot.data)
     }
 
+    /// The bytes before the membership: the magic and the membership's length.
+    static let fixedHeaderSize = magic.count + 4
+
     /// Decodes a stored snapshot; throws if the bytes were not written by `storeSnapshot`.
     public static func raftSnapshot(_ stored: RaftSnapshot) throws(RaftDriverFailure) -> Raft.Snapshot {
         let bytes = stored.storedData
-        func damaged(_ what: String) -> RaftDriverFailure {
-            RaftDriverFailure(message: "snapshot at index \(stored.index.rawValue) is not a Quorum node snapshot (\(what)); "
-                + "move the data directory aside and let the node rejoin from a peer")
-        }
-        let header = magic.count + 4
-        guard bytes.count >= header, Array(bytes[0..<magic.count]) == magic else { throw damaged("bad magic") }
-        var length = 0
-        for shift in 0..<4 { length |= Int(bytes[magic.count + shift]) << (8 * shift) }
-        guard length <= bytes.count - header else { throw damaged("membership overruns the data") }
-        guard let membership = Raft.Membership(encoded: Array(bytes[header..<header + length])) else {
-            throw damaged("membership is not a valid configuration")
+        let start = try imageOffset(header: Array(bytes.prefix(fixedHeaderSize)), storedCount: bytes.count, index: stored.index)
+        guard let membership = Raft.Membership(encoded: Array(bytes[fixedHeaderSize..<start])) else {
+            throw damaged(stored.index, "membership is not a valid configuration")
         }
         return Raft.Snapshot(
             metadata: Raft.SnapshotMetadata(index: stored.index, term: stored.term, membership: membership),
-            data: Array(bytes[(header + length)...]))
+            data: Array(bytes[start...]))
+    }
+
+    /// Where the state machine image starts in a stored snapshot of `storedCount` bytes whose
+    /// first bytes are `header` (at least ``fixedHeaderSize`` of them): after the membership.
+    static func imageOffset(header: [UInt8], storedCount: Int, index: Raft.LogIndex) throws(RaftDriverFailure) -> Int {
+        guard header.count >= fixedHeaderSize, storedCount >= fixedHeaderSize, Array(header[0..<magic.count]) == magic else {
+            throw damaged(index, "bad magic")
+        }
+        var length = 0
+        for shift in 0..<4 { length |= Int(header[magic.count + shift]) << (8 * shift) }
+        guard length <= storedCount - fixedHeaderSize else { throw damaged(index, "membership overruns the data") }
+        return fixedHeaderSize + length
+    }
+
+    private static func damaged(_ index: Raft.LogIndex, _ what: String) -> RaftDriverFailure {
+        RaftDriverFailure(message: "snapshot at index \(index.rawValue) is not a Quorum node snapshot (\(what)); "
+            + "move the data directory aside and let the node rejoin from a peer")
     }
 }

@@ -56,8 +56,21 @@ public struct RaftReplica: Sendable {
                 throw .entryTooLarge(EntryTooLarge(size: size, limit: driver.maxEntryBytes))
             }
             try precheckQuotas(preview, entryBytes: size)
-            let index = try await proposeThroughLeader(unstamped)
-            return await stateMachine.events(at: index) ?? []
+            // Claimed before proposing: the entry's events are kept only while a claim covers it.
+            let claim = await stateMachine.claimEvents()
+            let index: Raft.LogIndex
+            do throws(ReplicaWriteError) {
+                index = try await proposeThroughLeader(unstamped)
+            } catch {
+                await stateMachine.releaseEvents(claim)
+                throw error
+            }
+            guard let events = await stateMachine.events(at: index, claim: claim) else {
+                throw .unavailable(ReplicaUnavailable(
+                    "the write was committed at \(index.rawValue), but this node no longer knows what it did (a snapshot "
+                        + "from the leader replaced its state); retry with the same Idempotency-Key", outcomeUnknown: true))
+            }
+            return events
         } catch {
             if case .entryTooLarge(let tooLarge) = error {
                 // Worth a line: before the limit, such a write stalled the cluster without one.

@@ -38,8 +38,8 @@ public struct AppliedChanges: Sendable {
 }
 
 /// The scheduler as the Raft driver's state machine: decodes each committed entry, applies it
-/// to one ``SchedulerState`` and keeps the events of recent entries so that whoever proposed
-/// an entry (here or, forwarded, on another node) learns what it did.
+/// to one ``SchedulerState`` and keeps the events of the entries a proposer on this node (which
+/// proposed here or forwarded to the leader) may still ask for, so it learns what its entry did.
 ///
 /// Reads run off this actor (issue #12): after each applied batch the state is published as an
 /// isolated view (``PublishedStateView``), and ``read(_:)`` runs its closure on that value on the
@@ -74,18 +74,16 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     #endif
     private(set) var appliedIndex = Raft.LogIndex.zero
 
-    /// Events of recent entries by index, and the order to forget them in.
-    private var recentEvents: [Raft.LogIndex: [SchedulerEvent]] = [:]
-    private var recentOrder: [Raft.LogIndex] = []
-    private var recentStart = 0
-    private let recentLimit: Int
+    /// The events of the entries a local proposer may still ask for (``ProposerEvents``).
+    private var proposerEvents: ProposerEvents
     private var waiters: [Raft.LogIndex: [CheckedContinuation<[SchedulerEvent]?, Never>]] = [:]
 
     /// A state machine for node `executorID`.
     ///
     /// - Parameters:
     ///   - replayThrough: the last log index on disk at start-up; entries up to it are replay.
-    ///   - recentLimit: how many entries' events are kept for proposers that ask late.
+    ///   - recentLimit: the most entries whose events are kept for proposers at once (a ceiling:
+    ///     they are kept only while a proposer's claim covers them, ``claimEvents()``).
     ///   - onApplied: called on this actor after each applied batch; must not block.
     ///   - metrics: counts jobs, finished runs, queue depth and the DLQ from every applied entry.
     ///   - eventHub: receives each applied entry's client-visible events (`GET /api/events`),
@@ -113,7 +111,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         self.startedWall = startedWall
         self.leaseProven = leaseProven
         self.leaseExpired = leaseExpired
-        self.recentLimit = recentLimit
+        self.proposerEvents = ProposerEvents(ceiling: recentLimit)
         self.metrics = metrics
         self.eventHub = eventHub
         self.logger = logger
@@ -192,7 +190,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             }
             batchEvents.append(contentsOf: events)
             eventHub?.append(ChangeEvents.derive(from: events, index: entry.index.rawValue, at: stamped.at, state: state))
-            remember(events, at: entry.index)
+            proposerEvents.remember(events, at: entry.index)
             if let digester, digester.isCheckpoint(entry.index.rawValue) {
                 // An O(1) copy of the state as of this entry; encoded on the digester's thread.
                 digester.digest(state, at: entry.index.rawValue)
@@ -248,9 +246,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         metrics?.recordGauges(of: state)
         appliedIndex = index
         eventHub?.restart(after: index.rawValue)
-        recentEvents = [:]
-        recentOrder = []
-        recentStart = 0
+        proposerEvents.forgetAll()
         onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: []))
         published.publish(state, through: index)
         resumeWaiters(through: index)
@@ -293,35 +289,50 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         PublishedStateView.View(state: state, index: appliedIndex)
     }
 
-    /// The events of the entry at `index` once it is applied here; `nil` when they are no
-    /// longer known (applied long ago, or covered by an installed snapshot).
-    public func events(at index: Raft.LogIndex) async -> [SchedulerEvent]? {
-        if index <= appliedIndex { return recentEvents[index] }
-        return await withCheckedContinuation { continuation in
-            waiters[index, default: []].append(continuation)
-        }
+    /// Claims the events of the entries applied from now on, for a proposer about to propose
+    /// (its entry will be one of them). End the claim with ``events(at:claim:)``, or with
+    /// ``releaseEvents(_:)`` if the proposal failed.
+    public func claimEvents() -> ProposerEventsClaim {
+        ProposerEventsClaim(claim: proposerEvents.claim(after: appliedIndex))
     }
 
-    // MARK: Internals
+    /// Ends a claim whose proposal failed.
+    public func releaseEvents(_ claim: ProposerEventsClaim) {
+        proposerEvents.release(claim.claim)
+    }
 
-    private func remember(_ events: [SchedulerEvent], at index: Raft.LogIndex) {
-        recentEvents[index] = events
-        recentOrder.append(index)
-        if recentOrder.count - recentStart > recentLimit {
-            recentEvents[recentOrder[recentStart]] = nil
-            recentStart += 1
-            if recentStart > recentLimit {
-                recentOrder.removeFirst(recentStart)
-                recentStart = 0
+    /// The events of the entry at `index` once it is applied here, and ends `claim`; `nil` when
+    /// they are not known (a snapshot from the leader covered the entry, or `claim` was taken
+    /// after it was applied): the outcome is unknown, never "nothing happened".
+    public func events(at index: Raft.LogIndex, claim: ProposerEventsClaim) async -> [SchedulerEvent]? {
+        let events: [SchedulerEvent]?
+        if index <= appliedIndex {
+            events = proposerEvents.events(at: index)
+        } else {
+            events = await withCheckedContinuation { continuation in
+                waiters[index, default: []].append(continuation)
             }
         }
+        proposerEvents.release(claim.claim)
+        return events
     }
+
+    /// The number of entries whose events are kept for proposers (tests, benchmarks).
+    var keptEventEntries: Int { proposerEvents.count }
+
+    // MARK: Internals
 
     private func resumeWaiters(through index: Raft.LogIndex) {
         guard !waiters.isEmpty else { return }
         for waiting in waiters.keys where waiting <= index {
-            let events = recentEvents[waiting]
+            let events = proposerEvents.events(at: waiting)
             for continuation in waiters.removeValue(forKey: waiting) ?? [] { continuation.resume(returning: events) }
         }
     }
+}
+
+/// A proposer's claim on the events of the entries applied after it was taken
+/// (``SchedulerStateMachine/claimEvents()``).
+public struct ProposerEventsClaim: Hashable, Sendable {
+    fileprivate let claim: ProposerEvents.Claim
 }

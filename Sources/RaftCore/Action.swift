@@ -15,6 +15,12 @@ extension Raft {
         case appendLog([Entry])
         /// Transmit this message (best effort; loss is fine).
         case send(Message)
+        /// Read `length` bytes at the chunk's offset from the image of the local snapshot at the
+        /// chunk's index, put them in it (`message(filledWith:)`) and transmit it (best effort).
+        /// The image must stay readable while `Instance.snapshotsInTransfer` holds its index,
+        /// even after a newer snapshot replaced it. One that cannot be read is dropped: the chunk
+        /// counts as lost and is asked for again after an election timeout.
+        case sendSnapshotChunk(SnapshotChunkRead)
         /// Apply these committed, locally durable entries to the state machine, in order.
         /// `.configChange` and `.noop` entries are included so the applied index stays contiguous.
         case apply([Entry])
@@ -23,7 +29,7 @@ extension Raft {
         case installSnapshot(Snapshot)
         /// Log entries at or below this index are covered by a snapshot and may be deleted.
         case compactLog(through: LogIndex)
-        /// Suggestion: the log has grown; call `snapshotTaken(through:data:)` when convenient.
+        /// Suggestion: the log has grown; call `snapshotTaken(through:byteCount:)` when convenient.
         case takeSnapshot(through: LogIndex)
         /// The leader or this node's role changed.
         case leadershipChanged(LeaderState)

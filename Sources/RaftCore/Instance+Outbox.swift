@@ -13,21 +13,25 @@ struct PendingMessage: Hashable, Sendable {
     /// The vote this message reports must be durable (vote grants).
     var vote: Raft.NodeID?
     var log: LogRequirement?
+    /// For a snapshot chunk: how many bytes of the image the shell reads into it when it leaves.
+    var chunkLength: Int?
 }
 
 extension Raft.Instance {
     /// Queues a message in the current term.
-    mutating func send(to peer: Raft.NodeID, _ body: Raft.Body, requiresVote: Bool = false, requiresLog: LogRequirement? = nil) {
-        send(to: peer, term: term, body, requiresVote: requiresVote, requiresLog: requiresLog)
+    mutating func send(to peer: Raft.NodeID, _ body: Raft.Body, requiresVote: Bool = false, requiresLog: LogRequirement? = nil,
+                       chunkLength: Int? = nil) {
+        send(to: peer, term: term, body, requiresVote: requiresVote, requiresLog: requiresLog, chunkLength: chunkLength)
     }
 
     /// Queues a message; it leaves (as `.send`) once what it depends on is durable.
     mutating func send(to peer: Raft.NodeID, term messageTerm: Raft.Term, _ body: Raft.Body,
-                       requiresVote: Bool = false, requiresLog: LogRequirement? = nil)
+                       requiresVote: Bool = false, requiresLog: LogRequirement? = nil, chunkLength: Int? = nil)
     {
         guard peer != id else { return }
         let message = Raft.Message(from: id, to: peer, term: messageTerm, body: body, fromIncarnation: config.incarnation)
-        outbox.append(PendingMessage(message: message, term: term, vote: requiresVote ? vote : nil, log: requiresLog))
+        outbox.append(PendingMessage(message: message, term: term, vote: requiresVote ? vote : nil, log: requiresLog,
+                                     chunkLength: chunkLength))
     }
 
     /// The hard state to hand to storage. Its commit index never exceeds the durable log, so a
@@ -80,7 +84,11 @@ extension Raft.Instance {
         var held: [PendingMessage] = []
         for pending in outbox where !isObsolete(pending) {
             if isDurable(pending) {
-                actions.append(.send(pending.message))
+                if let length = pending.chunkLength {
+                    actions.append(.sendSnapshotChunk(Raft.SnapshotChunkRead(message: pending.message, length: length)))
+                } else {
+                    actions.append(.send(pending.message))
+                }
             } else {
                 held.append(pending)
             }

@@ -351,7 +351,7 @@ extension Raft.Instance {
         }
         let chunk = farewell.progress.transfer?.nextChunk(maxBytes: config.snapshotChunkBytes)
         farewells[peer] = farewell
-        if let chunk { send(to: peer, .installSnapshot(chunk)) }
+        if let chunk { sendSnapshotChunk(chunk.chunk, length: chunk.length, to: peer) }
     }
 
     /// Leader: a removed peer answered a chunk of its farewell snapshot; the next chunk follows

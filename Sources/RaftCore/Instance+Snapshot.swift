@@ -12,7 +12,23 @@ extension Raft.Instance {
         }
         let chunk = follower.transfer?.nextChunk(maxBytes: config.snapshotChunkBytes)
         progress[peer] = follower
-        if let chunk { send(to: peer, .installSnapshot(chunk)) }
+        if let chunk { sendSnapshotChunk(chunk.chunk, length: chunk.length, to: peer) }
+    }
+
+    /// Queues a chunk whose bytes the shell reads from the snapshot's image when it leaves
+    /// (`Action.sendSnapshotChunk`).
+    mutating func sendSnapshotChunk(_ chunk: Raft.InstallSnapshot, length: Int, to peer: Raft.NodeID) {
+        send(to: peer, .installSnapshot(chunk), chunkLength: length)
+    }
+
+    /// The indexes of the snapshots this leader is sending (to members and to removed peers'
+    /// farewells). The shell must keep each one's image readable while its index is here, even
+    /// after a newer snapshot replaced it: a transfer keeps the snapshot it started with.
+    public var snapshotsInTransfer: Set<Raft.LogIndex> {
+        var indexes = Set<Raft.LogIndex>()
+        for follower in progress.values { if let transfer = follower.transfer { indexes.insert(transfer.index) } }
+        for farewell in farewells.values { if let transfer = farewell.progress.transfer { indexes.insert(transfer.index) } }
+        return indexes
     }
 
     mutating func handleSnapshotResponse(_ response: Raft.SnapshotResponse, from peer: Raft.NodeID) {
@@ -94,7 +110,7 @@ extension Raft.Instance {
             return
         }
         log.reset(toSnapshotAt: metadata.index, term: metadata.term)
-        self.snapshot = snapshot
+        self.snapshot = Raft.LocalSnapshot(metadata: metadata, byteCount: snapshot.data.count)
         baseMembership = metadata.membership
         commitIndex = metadata.index
         applyCursor = metadata.index

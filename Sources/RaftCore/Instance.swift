@@ -43,8 +43,9 @@ extension Raft {
         var baseMembership: Membership
         /// Index of the entry that set `membership` (the snapshot index when it came from there).
         var membershipIndex: LogIndex
-        /// The latest local snapshot, served to followers that are too far behind.
-        var snapshot: Snapshot?
+        /// The latest local snapshot, served to followers that are too far behind (its bytes stay
+        /// with the shell, which reads each chunk sent: `Action.sendSnapshotChunk`).
+        var snapshot: LocalSnapshot?
         var durableHardState: HardState
         var lastEmittedHardState: HardState
         /// The last index handed to the shell in `.apply` (or installed by snapshot).
@@ -111,7 +112,7 @@ extension Raft {
             // Storage may still hold entries the snapshot covers (compaction is lazy): skip them.
             let entries = state.entries.filter { $0.index > (base?.index ?? .zero) }
             self.log = RaftLog(snapshotIndex: base?.index ?? .zero, snapshotTerm: base?.term ?? .zero, entries: entries)
-            self.snapshot = state.snapshot
+            self.snapshot = state.snapshot.map { LocalSnapshot(metadata: $0.metadata, byteCount: $0.data.count) }
             self.baseMembership = base?.membership ?? state.bootstrapMembership
             self.membership = baseMembership
             self.membershipIndex = base?.index ?? .zero
@@ -328,14 +329,16 @@ extension Raft {
         }
 
         /// Records a snapshot the shell took (and made durable) of the state machine through
-        /// `index` (at most the applied index), and compacts the log behind it (Raft §7).
-        public mutating func snapshotTaken(through index: LogIndex, data: [UInt8]) throws(RaftError) -> [Action] {
+        /// `index` (at most the applied index), whose image has `byteCount` bytes, and compacts the
+        /// log behind it (Raft §7). The shell keeps the image and reads the chunks sent from it.
+        public mutating func snapshotTaken(through index: LogIndex, byteCount: Int) throws(RaftError) -> [Action] {
             guard index > log.snapshotIndex, index <= applyCursor, let entryTerm = log.term(at: index) else {
                 throw RaftError(code: .invalidSnapshot,
                                 message: "snapshot index \(index) must be above the current snapshot \(log.snapshotIndex) and at most the applied index \(applyCursor)")
             }
             let snapshotMembership = log.latestMembership(atOrBelow: index) ?? baseMembership
-            snapshot = Snapshot(metadata: SnapshotMetadata(index: index, term: entryTerm, membership: snapshotMembership), data: data)
+            snapshot = LocalSnapshot(metadata: SnapshotMetadata(index: index, term: entryTerm, membership: snapshotMembership),
+                                     byteCount: byteCount)
             baseMembership = snapshotMembership
             if membershipIndex < index { membershipIndex = index }
             log.compact(through: index)

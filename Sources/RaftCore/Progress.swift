@@ -20,7 +20,7 @@ struct Progress: Hashable, Sendable {
     var probeSent = false
     /// Heard from within the current CheckQuorum window.
     var recentActive = false
-    /// In `snapshot`: the transfer under way (its pinned image, the follower's offset, the one
+    /// In `snapshot`: the transfer under way (its pinned snapshot, the follower's offset, the one
     /// chunk in flight).
     var transfer: SnapshotTransfer?
     /// In `snapshot`: the index of the snapshot being sent (0 otherwise).
@@ -64,7 +64,7 @@ struct Progress: Hashable, Sendable {
     }
 
     /// Starts sending `snapshot` from offset 0; it stays the one sent until the state changes.
-    mutating func becomeSnapshot(sending snapshot: Raft.Snapshot) {
+    mutating func becomeSnapshot(sending snapshot: Raft.LocalSnapshot) {
         state = .snapshot
         transfer = SnapshotTransfer(sending: snapshot)
         probeSent = false

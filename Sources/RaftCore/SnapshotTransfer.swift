@@ -1,5 +1,7 @@
-/// One InstallSnapshot transfer from the leader to one follower (Raft §7): the image being sent,
-/// how much of it the follower holds, and the one chunk in flight.
+/// One InstallSnapshot transfer from the leader to one follower (Raft §7): the snapshot being
+/// sent (its metadata and size: the shell reads each chunk's bytes from its own copy of the
+/// image, `Action.sendSnapshotChunk`), how much of it the follower holds, and the one chunk in
+/// flight.
 ///
 /// Why one chunk: every chunk is answered, and before issue #10 every answer *and* every
 /// heartbeat answer (so every tick and every ReadIndex round) sent a chunk. Each extra send
@@ -11,7 +13,8 @@
 ///
 /// Why pinned: the transfer keeps the snapshot it started with even when the leader takes a newer
 /// one. Restarting on every local snapshot meant that a follower whose transfer took longer than
-/// the leader's snapshot interval (under load) never finished one.
+/// the leader's snapshot interval (under load) never finished one. The shell keeps that image
+/// readable while its index is in `Instance.snapshotsInTransfer`.
 struct SnapshotTransfer: Hashable, Sendable {
     /// A chunk sent and not yet answered.
     struct ChunkInFlight: Hashable, Sendable {
@@ -24,31 +27,30 @@ struct SnapshotTransfer: Hashable, Sendable {
     }
 
     /// The snapshot being sent, kept for the whole transfer.
-    let snapshot: Raft.Snapshot
+    let snapshot: Raft.LocalSnapshot
     /// The bytes the follower reported holding: the offset of the next chunk.
     private(set) var acknowledgedBytes = 0
     /// The chunk in flight, if any.
     private(set) var inFlight: ChunkInFlight?
 
-    init(sending snapshot: Raft.Snapshot) {
+    init(sending snapshot: Raft.LocalSnapshot) {
         self.snapshot = snapshot
     }
 
     /// The snapshot's index.
     var index: Raft.LogIndex { snapshot.metadata.index }
     /// Whether the follower reported holding every byte.
-    var isAcknowledgedInFull: Bool { acknowledgedBytes >= snapshot.data.count }
+    var isAcknowledgedInFull: Bool { acknowledgedBytes >= snapshot.byteCount }
 
     /// The next chunk (at most `maxBytes`), from the acknowledged offset, or `nil` while one is
-    /// in flight. Copies only the chunk's bytes.
-    mutating func nextChunk(maxBytes: Int) -> Raft.InstallSnapshot? {
+    /// in flight: the chunk without its bytes, and how many bytes the shell is to read into it.
+    mutating func nextChunk(maxBytes: Int) -> (chunk: Raft.InstallSnapshot, length: Int)? {
         guard inFlight == nil else { return nil }
-        let size = snapshot.data.count
+        let size = snapshot.byteCount
         let start = min(acknowledgedBytes, size)
         let end = start + min(maxBytes, size - start)
         inFlight = ChunkInFlight(start: start, end: end)
-        return Raft.InstallSnapshot(metadata: snapshot.metadata, offset: start, chunk: Array(snapshot.data[start..<end]),
-                                    isLast: end == size)
+        return (Raft.InstallSnapshot(metadata: snapshot.metadata, offset: start, chunk: [], isLast: end == size), end - start)
     }
 
     /// Records the follower's answer — it holds `receivedBytes` of the snapshot at `index` — and
@@ -60,7 +62,7 @@ struct SnapshotTransfer: Hashable, Sendable {
     /// own count with that count, so the answer to the chunk in flight is still to come.
     mutating func record(index answered: Raft.LogIndex, receivedBytes: Int) -> Bool {
         // An answer about another snapshot: the follower holds nothing of this one.
-        let received = answered == index ? min(max(0, receivedBytes), snapshot.data.count) : 0
+        let received = answered == index ? min(max(0, receivedBytes), snapshot.byteCount) : 0
         if let chunk = inFlight, received < chunk.end, received == acknowledgedBytes {
             return false
         }
@@ -77,17 +79,5 @@ struct SnapshotTransfer: Hashable, Sendable {
         guard var chunk = inFlight else { return }
         chunk.ticks += 1
         inFlight = chunk.ticks >= lostAfterTicks ? nil : chunk
-    }
-
-    static func == (lhs: SnapshotTransfer, rhs: SnapshotTransfer) -> Bool {
-        lhs.snapshot.metadata == rhs.snapshot.metadata && lhs.acknowledgedBytes == rhs.acknowledgedBytes
-            && lhs.inFlight == rhs.inFlight && lhs.snapshot.data == rhs.snapshot.data
-    }
-
-    /// Hashes the position, not the (possibly large) image.
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(snapshot.metadata)
-        hasher.combine(acknowledgedBytes)
-        hasher.combine(inFlight)
     }
 }

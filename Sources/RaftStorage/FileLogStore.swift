@@ -178,6 +178,28 @@ public final class FileLogStore: RaftLogStore {
         }
         return nil
     }
+    /// See `RaftLogStore`: holds the snapshot file open (reading it with `pread`), so a later
+    /// save that deletes the file leaves this reader working. `nil` — logged — when the file
+    /// cannot be opened or its header names another snapshot.
+    public func openSnapshotReader() -> (any SnapshotDataReader)? {
+        guard writer.fileSystem is POSIXFileSystem else { return snapshot.map { InMemorySnapshotReader($0) } }
+        // Twice, as for `snapshot`: a save may delete the file between reading its name and opening it.
+        for _ in 0..<2 {
+            let (held, onDisk) = published.withLock { ($0.snapshot, $0.snapshotDataOnDisk) }
+            guard let held else { return nil }
+            guard onDisk else { return InMemorySnapshotReader(held) }
+            let path = directory + "/" + SnapshotFile.name(index: held.index, term: held.term)
+            do throws(StorageError) {
+                return try SnapshotFileReader(path: path, index: held.index, term: held.term)
+            } catch {
+                if published.withLock({ $0.snapshot?.index }) != held.index { continue }
+                logger.error("cannot open the saved snapshot", metadata: ["file": "\(path)", "reason": "\(error)"])
+                return nil
+            }
+        }
+        return nil
+    }
+
     /// Counters of commits, bytes and time spent, since open.
     public var statistics: WALStatistics { writer.statistics.snapshot }
     /// The error that stopped the store, if it failed or was closed.

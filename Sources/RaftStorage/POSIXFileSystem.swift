@@ -44,25 +44,7 @@ public struct POSIXFileSystem: WALFileSystem {
         defer { _ = systemClose(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .system("fstat", path: path, errno: errno) }
-        let size = Int(status.st_size)
-        var failure: Int32?
-        // Uninitialised capacity: a 64 MiB segment is not zero-filled before it is read.
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var done = 0
-            while done < size {
-                let count = pread(descriptor, buffer.baseAddress.map { $0 + done }, size - done, off_t(done))
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if count == 0 { break }
-                done += count
-            }
-            initialized = done
-        }
-        if let failure { throw .system("read", path: path, errno: failure) }
-        return bytes
+        return try preadBytes(descriptor, count: Int(status.st_size), at: 0, path: path)
     }
 
     /// Opens for appending.
@@ -175,6 +157,28 @@ public struct POSIXFileSystem: WALFileSystem {
     public func removeFile(_ path: String) throws(StorageError) {
         guard unlink(path) == 0 else { throw .system("unlink", path: path, errno: errno) }
     }
+}
+
+/// Reads up to `count` bytes of an open file from `offset` (fewer at the end of the file).
+func preadBytes(_ descriptor: Int32, count: Int, at offset: Int, path: String) throws(StorageError) -> [UInt8] {
+    var failure: Int32?
+    // Uninitialised capacity: a 64 MiB segment is not zero-filled before it is read.
+    let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, buffer.baseAddress.map { $0 + done }, count - done, off_t(offset + done))
+            if got < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+            if got == 0 { break }
+            done += got
+        }
+        initialized = done
+    }
+    if let failure { throw .system("read", path: path, errno: failure) }
+    return bytes
 }
 
 #if canImport(Glibc)

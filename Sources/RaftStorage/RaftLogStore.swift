@@ -85,6 +85,9 @@ public protocol RaftLogStore: AnyObject, Sendable {
     var lastIndex: Raft.LogIndex { get }
     /// The latest durable snapshot, if any.
     var snapshot: RaftSnapshot? { get }
+    /// A reader of the latest durable snapshot's stored data, which stays readable after a newer
+    /// snapshot replaced it; `nil` without a snapshot or when it cannot be read.
+    func openSnapshotReader() -> (any SnapshotDataReader)?
     /// The term of the entry at `index`, the snapshot's term at the snapshot index, and `nil`
     /// outside `snapshotIndex...lastIndex`.
     func term(at index: Raft.LogIndex) -> Raft.Term?

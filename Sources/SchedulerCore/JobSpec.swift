@@ -117,47 +117,54 @@ public struct CronSchedule: Hashable, Sendable {
     }
 }
 
-/// Everything a user said about a job. Immutable once submitted and shared by reference, so a
-/// million jobs cost one allocation each.
+/// Everything a user said about a job. Immutable once submitted and shared by reference.
+///
+/// The name is the job's own; everything else lives in a ``JobSettings`` object that jobs
+/// submitted alike share (issue #18): a batch of a thousand jobs that differ only in their names
+/// holds one settings object, not a thousand (a spec cost ~300 bytes per job; 1,000,000 pending
+/// jobs). The state shares them as it stores jobs (``sharingSettings(with:)``); equality, hashing
+/// and every encoding read the fields and are unchanged.
 public final class JobSpec: Hashable, Sendable {
     /// A display name.
     public let name: String
+    /// Everything but the name, possibly shared with other jobs' specs.
+    let settings: JobSettings
     /// The cron schedule, or `nil` for a once job.
-    public let schedule: CronSchedule?
+    public var schedule: CronSchedule? { settings.schedule }
     /// When a once job first becomes due (the leader resolves `delay_seconds` and "now").
-    public let runAt: Timestamp?
+    public var runAt: Timestamp? { settings.runAt }
     /// Higher runs first; FIFO within a priority.
-    public let priority: Int
+    public var priority: Int { settings.priority }
     /// What each attempt runs (ignored when `dag` is set).
-    public let task: TaskSpec
+    public var task: TaskSpec { settings.task }
     /// A cron-scheduled DAG: each fire starts a new DAG run of it.
-    public let dag: DAGSpec?
+    public var dag: DAGSpec? { settings.dag }
     /// Retry policy per run.
-    public let retry: RetryPolicy
+    public var retry: RetryPolicy { settings.retry }
     /// Per-attempt timeout in milliseconds (the leader stamps the deadline at assignment).
-    public let timeoutMs: Int64
+    public var timeoutMs: Int64 { settings.timeoutMs }
     /// Cron only: what a fire does while a run is active.
-    public let concurrency: ConcurrencyPolicy
+    public var concurrency: ConcurrencyPolicy { settings.concurrency }
     /// Cron only: what happens to fires later than `startingDeadlineMs`.
-    public let misfire: MisfirePolicy
+    public var misfire: MisfirePolicy { settings.misfire }
     /// Cron only: a fire later than this still runs normally. Default 60 s.
-    public let startingDeadlineMs: Int64
+    public var startingDeadlineMs: Int64 { settings.startingDeadlineMs }
     /// Labels, sorted by key, unique keys.
-    public let labels: [KeyValue]
+    public var labels: [KeyValue] { settings.labels }
     /// How long a finished job is kept before it is removed, in milliseconds. Default 7 days.
-    public let retentionMs: Int64
+    public var retentionMs: Int64 { settings.retentionMs }
     /// How many finished runs the job keeps (`history_limit`): the attempts shown by
     /// `/api/jobs/{id}/runs`, and a scheduled DAG's finished DAG runs; older ones are removed at
     /// apply (docs/scheduling.md, "Retention and history"). `nil` for a job submitted before
     /// command format 5: its history keeps ``SchedulerConfig/attemptHistoryLimit`` attempts and
     /// its DAG runs stay for their retention.
-    public let historyLimit: Int?
+    public var historyLimit: Int? { settings.historyLimit }
     /// Which nodes may run its attempts (``Placement``); ``Placement/none`` for any node. For a
     /// cron DAG job each task carries its own (``DAGTaskSpec/placement``).
-    public let placement: Placement
+    public var placement: Placement { settings.placement }
     /// Who is told about what (`notify`, docs/notifications.md); empty for a job submitted
     /// before command format 10 (``CommandCodec/notifyRules``) or that asked for nothing.
-    public let notify: [NotificationRule]
+    public var notify: [NotificationRule] { settings.notify }
 
     /// Default per-attempt timeout: 1 hour.
     public static let defaultTimeoutMs: Int64 = 3_600_000
@@ -189,6 +196,65 @@ public final class JobSpec: Hashable, Sendable {
                 labels: [KeyValue] = [], retentionMs: Int64 = JobSpec.defaultRetentionMs, historyLimit: Int? = nil,
                 placement: Placement = .none, notify: [NotificationRule] = []) {
         self.name = name
+        self.settings = JobSettings(schedule: schedule, runAt: runAt, priority: priority, task: task, dag: dag, retry: retry,
+                                    timeoutMs: timeoutMs, concurrency: concurrency, misfire: misfire,
+                                    startingDeadlineMs: startingDeadlineMs, labels: labels, retentionMs: retentionMs,
+                                    historyLimit: historyLimit, placement: placement, notify: notify)
+    }
+
+    init(name: String, settings: JobSettings) {
+        self.name = name
+        self.settings = settings
+    }
+
+    /// How many recently stored jobs' specs a new one is compared with (``sharingSettings(with:)``):
+    /// enough for jobs submitted alike with a few priorities or labels in turn.
+    public static let settingsSharingWindow = 4
+
+    /// This spec holding `other`'s settings object, or `nil` when their settings differ. Equal
+    /// settings are the same value, so nothing a reader sees changes; jobs submitted alike then
+    /// share one object.
+    public func sharingSettings(with other: JobSpec) -> JobSpec? {
+        if settings === other.settings { return self }
+        return settings == other.settings ? JobSpec(name: name, settings: other.settings) : nil
+    }
+
+    /// `once` or `cron`.
+    public var kind: JobKind { schedule == nil ? .once : .cron }
+
+    /// Value equality of every field.
+    public static func == (lhs: JobSpec, rhs: JobSpec) -> Bool {
+        lhs === rhs || (lhs.name == rhs.name && lhs.settings == rhs.settings)
+    }
+    /// Hashes the identifying fields.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(priority)
+        hasher.combine(task)
+    }
+}
+
+/// A ``JobSpec`` without its name: what jobs submitted alike have in common (see ``JobSpec``).
+final class JobSettings: Equatable, Sendable {
+    let schedule: CronSchedule?
+    let runAt: Timestamp?
+    let priority: Int
+    let task: TaskSpec
+    let dag: DAGSpec?
+    let retry: RetryPolicy
+    let timeoutMs: Int64
+    let concurrency: ConcurrencyPolicy
+    let misfire: MisfirePolicy
+    let startingDeadlineMs: Int64
+    let labels: [KeyValue]
+    let retentionMs: Int64
+    let historyLimit: Int?
+    let placement: Placement
+    let notify: [NotificationRule]
+
+    init(schedule: CronSchedule?, runAt: Timestamp?, priority: Int, task: TaskSpec, dag: DAGSpec?, retry: RetryPolicy,
+         timeoutMs: Int64, concurrency: ConcurrencyPolicy, misfire: MisfirePolicy, startingDeadlineMs: Int64,
+         labels: [KeyValue], retentionMs: Int64, historyLimit: Int?, placement: Placement, notify: [NotificationRule]) {
         self.schedule = schedule
         self.runAt = runAt
         self.priority = priority
@@ -206,24 +272,15 @@ public final class JobSpec: Hashable, Sendable {
         self.notify = notify
     }
 
-    /// `once` or `cron`.
-    public var kind: JobKind { schedule == nil ? .once : .cron }
-
     /// Value equality of every field.
-    public static func == (lhs: JobSpec, rhs: JobSpec) -> Bool {
-        lhs === rhs || (lhs.name == rhs.name && lhs.schedule == rhs.schedule && lhs.runAt == rhs.runAt
-            && lhs.priority == rhs.priority && lhs.task == rhs.task && lhs.dag == rhs.dag
-            && lhs.retry == rhs.retry && lhs.timeoutMs == rhs.timeoutMs
-            && lhs.concurrency == rhs.concurrency && lhs.misfire == rhs.misfire
-            && lhs.startingDeadlineMs == rhs.startingDeadlineMs && lhs.labels == rhs.labels
-            && lhs.retentionMs == rhs.retentionMs && lhs.historyLimit == rhs.historyLimit
-            && lhs.placement == rhs.placement && lhs.notify == rhs.notify)
-    }
-    /// Hashes the identifying fields.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(name)
-        hasher.combine(priority)
-        hasher.combine(task)
+    static func == (lhs: JobSettings, rhs: JobSettings) -> Bool {
+        lhs === rhs || (lhs.schedule == rhs.schedule && lhs.runAt == rhs.runAt && lhs.priority == rhs.priority
+            && lhs.task == rhs.task && lhs.dag == rhs.dag && lhs.retry == rhs.retry
+            && lhs.timeoutMs == rhs.timeoutMs && lhs.concurrency == rhs.concurrency
+            && lhs.misfire == rhs.misfire && lhs.startingDeadlineMs == rhs.startingDeadlineMs
+            && lhs.labels == rhs.labels && lhs.retentionMs == rhs.retentionMs
+            && lhs.historyLimit == rhs.historyLimit && lhs.placement == rhs.placement
+            && lhs.notify == rhs.notify)
     }
 }
 

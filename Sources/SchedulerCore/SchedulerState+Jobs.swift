@@ -55,7 +55,15 @@ extension SchedulerState {
         }
         let seq = nextSequence()
         let firstFire = isOnce ? nil : s.firstFireAt
-        jobs.append(Job(id: s.jobID, spec: s.spec, createdAt: now, createdSeq: seq, updatedAt: now,
+        // Jobs submitted alike (a batch, a client's stream) share one settings object (issue #18).
+        var spec = s.spec
+        for k in stride(from: jobs.count - 1, through: max(0, jobs.count - JobSpec.settingsSharingWindow), by: -1) {
+            if let shared = spec.sharingSettings(with: jobs[k].spec) {
+                spec = shared
+                break
+            }
+        }
+        jobs.append(Job(id: s.jobID, spec: spec, createdAt: now, createdSeq: seq, updatedAt: now,
                         runID: isOnce ? s.runID : nil, cronState: .scheduled, nextFireAt: firstFire,
                         lastFireScheduledAt: nil, lastRun: nil, activeRuns: [], missedFires: 0,
                         forbiddenFires: 0, history: [], finishedAt: nil, dlqEntries: 0))

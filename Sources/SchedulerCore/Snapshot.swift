@@ -219,7 +219,20 @@ extension SchedulerState {
         let format: SpecFormat = v >= SchedulerSnapshot.versionWithNotifications ? .notifyRules
             : v >= SchedulerSnapshot.versionWithPlacement ? .placement
             : v >= 4 ? .historyLimits : v == 3 ? .lostAttemptCaps : .v1
-        jobs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readJob(format: format, withVersion: v >= 5) }
+        // Jobs with equal settings share them again, as they did when applied (issue #18).
+        var recent: [JobSpec] = []
+        jobs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in
+            var job = try r.readJob(format: format, withVersion: v >= 5)
+            for other in recent.reversed() {
+                if let shared = job.spec.sharingSettings(with: other) {
+                    job.spec = shared
+                    break
+                }
+            }
+            if recent.count == JobSpec.settingsSharingWindow { recent.removeFirst() }
+            recent.append(job.spec)
+            return job
+        }
         runs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
         dags = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in
             try r.readDAGRun(snapshotVersion: v, format: format)

@@ -39,6 +39,11 @@ extension Simulation.SimulatedCluster {
                 try checker.entriesWritten(node, entries)
             case .send(let message):
                 send(message, from: node)
+            case .sendSnapshotChunk(let read):
+                // Filled from the image the shell kept; one it no longer has is lost (resent later).
+                guard let chunk = read.chunk, let image = nodes[node].snapshotImages[chunk.metadata.index],
+                      chunk.offset + read.length <= image.count else { break }
+                send(read.message(filledWith: Array(image[chunk.offset..<chunk.offset + read.length])), from: node)
             case .apply(let entries):
                 pending += try apply(entries, at: node)
             case .installSnapshot(let snapshot):
@@ -47,6 +52,7 @@ extension Simulation.SimulatedCluster {
                                       membership: snapshot.metadata.membership)
                 try checker.snapshotApplied(node, index: snapshot.metadata.index.rawValue)
                 nodes[node].restoreStateMachine(from: snapshot)
+                nodes[node].snapshotImages[snapshot.metadata.index] = snapshot.data
                 statistics.snapshots += 1
                 log(.snapshot(nodes[node].id, "installed \(snapshot.metadata)"))
                 try serveWaitingReads(at: node)
@@ -71,6 +77,10 @@ extension Simulation.SimulatedCluster {
             case .membershipChanged, .droppedMessage:
                 break
             }
+        }
+        if let instance = nodes[node].instance, nodes[node].snapshotImages.count > 1 {
+            let kept = instance.snapshotsInTransfer.union(instance.snapshotMetadata.map { [$0.index] } ?? [])
+            nodes[node].snapshotImages = nodes[node].snapshotImages.filter { kept.contains($0.key) }
         }
     }
 
@@ -186,12 +196,13 @@ extension Simulation.SimulatedCluster {
         let data = nodes[node].stateMachineData
         let actions: [Raft.Action]
         do {
-            actions = try nodes[node].instance?.snapshotTaken(through: index, data: data) ?? []
+            actions = try nodes[node].instance?.snapshotTaken(through: index, byteCount: data.count) ?? []
         } catch {
             log(.snapshot(nodes[node].id, "refused at \(index): \(error)"))
             return []
         }
         guard let metadata = nodes[node].instance?.snapshotMetadata, metadata.index == index else { return actions }
+        nodes[node].snapshotImages[index] = data
         write(.snapshot(Raft.Snapshot(metadata: metadata, data: data), discardLog: false), at: node)
         checker.snapshotTaken(node, index: index.rawValue, term: metadata.term, discardLog: false, membership: metadata.membership)
         statistics.snapshots += 1
@@ -241,6 +252,7 @@ extension Simulation.SimulatedCluster {
         // The incarnation file now exists: the next start finds it.
         nodes[node].config.incarnationIsNew = false
         nodes[node].restoreStateMachine(from: durable.snapshot)
+        nodes[node].snapshotImages = durable.snapshot.map { [$0.metadata.index: $0.data] } ?? [:]
         try checker.restarted(node, snapshotIndex: durable.snapshotIndex.rawValue, snapshotTerm: durable.snapshotTerm,
                               entries: durable.entries, snapshotMembership: durable.snapshot?.metadata.membership)
         log(.restarted(nodes[node].id, hardState: durable.hardState, lastIndex: durable.lastIndex))

@@ -20,6 +20,11 @@ extension Simulation {
         /// Crash as soon as the current event is handled (set by crash-before-sync hooks).
         var crashRequested = false
 
+        /// The images of the snapshots this node may be asked to send chunks of
+        /// (`Action.sendSnapshotChunk`): its latest and those still in transfer, as a shell keeps
+        /// their files.
+        var snapshotImages: [Raft.LogIndex: [UInt8]] = [:]
+
         /// The state machine: an append-only register; `lastValue` is the last value written.
         var appliedIndex: UInt64 = 0
         var lastValue: UInt64 = 0

@@ -34,9 +34,11 @@ struct SchedulerStateMachineTests {
     @Test("a proposer learns its entry's events, also when it asks before the entry is applied")
     func eventsByIndex() async throws {
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { _ in }
+        let first = await machine.claimEvents()
         try await machine.apply([entry(1, submit("a"))])
-        #expect(await machine.events(at: Raft.LogIndex(1))?.contains(.jobSubmitted("a")) == true)
-        async let waiting = machine.events(at: Raft.LogIndex(2))
+        #expect(await machine.events(at: Raft.LogIndex(1), claim: first)?.contains(.jobSubmitted("a")) == true)
+        let second = await machine.claimEvents()
+        async let waiting = machine.events(at: Raft.LogIndex(2), claim: second)
         try await machine.apply([entry(2, submit("a"))])
         let events = await waiting
         #expect(events?.contains { if case .rejected = $0 { true } else { false } } == true)
@@ -150,18 +152,40 @@ struct SchedulerStateMachineTests {
         try await machine.apply([entry(1, submit("a")), entry(2, submit("b"))])
         let image = await machine.snapshot()
         let other = SchedulerStateMachine(executorID: "n3", replayThrough: .zero, logger: logger) { _ in }
-        async let waiting = other.events(at: Raft.LogIndex(2))
+        let claim = await other.claimEvents()
+        async let waiting = other.events(at: Raft.LogIndex(2), claim: claim)
         try await other.restore(image, through: Raft.LogIndex(2))
         #expect(await waiting == nil)
         #expect(await other.read { $0.jobCount } == 2)
         #expect(await other.appliedIndex == Raft.LogIndex(2))
     }
 
-    @Test("only the most recent entries' events are kept")
-    func boundedMemory() async throws {
+    @Test("events are kept only while a proposer's claim covers them, and a dropped entry reads nil, never []")
+    func eventsKeptWhileClaimed() async throws {
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, recentLimit: 4, logger: logger) { _ in }
-        for i in 1...20 { try await machine.apply([entry(UInt64(i), .tick)]) }
-        #expect(await machine.events(at: Raft.LogIndex(1)) == nil)
-        #expect(await machine.events(at: Raft.LogIndex(20)) != nil)
+        // Nobody proposing: nothing kept (before claims, every entry's events were, up to 16,384).
+        for i in 1...10 { try await machine.apply([entry(UInt64(i), .tick)]) }
+        #expect(await machine.keptEventEntries == 0)
+        // A claim covers the entries applied after it; a second claim only the later ones.
+        let early = await machine.claimEvents()
+        for i in 11...12 { try await machine.apply([entry(UInt64(i), .tick)]) }
+        let late = await machine.claimEvents()
+        try await machine.apply([entry(13, .tick)])
+        #expect(await machine.keptEventEntries == 3)
+        #expect(await machine.events(at: Raft.LogIndex(11), claim: early) != nil)
+        #expect(await machine.keptEventEntries == 1, "11 and 12 are covered by no open claim any more")
+        #expect(await machine.events(at: Raft.LogIndex(13), claim: late) != nil)
+        #expect(await machine.keptEventEntries == 0)
+        // The ceiling: a claim held over more entries than `recentLimit` loses the oldest, which read nil.
+        let held = await machine.claimEvents()
+        for i in 14...23 { try await machine.apply([entry(UInt64(i), .tick)]) }
+        #expect(await machine.keptEventEntries == 4)
+        #expect(await machine.events(at: Raft.LogIndex(14), claim: held) == nil)
+        #expect(await machine.keptEventEntries == 0)
+        // A released claim (failed proposal) frees what it covered.
+        let failed = await machine.claimEvents()
+        try await machine.apply([entry(24, .tick)])
+        await machine.releaseEvents(failed)
+        #expect(await machine.keptEventEntries == 0)
     }
 }

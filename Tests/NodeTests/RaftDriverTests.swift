@@ -84,6 +84,33 @@ struct RaftDriverTests {
         try await cluster.stopAll()
     }
 
+    @Test("on FileLogStore, a lagging node is caught up by InstallSnapshot chunks the leader reads from its snapshot file")
+    func snapshotsFromFiles() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("node-tests-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var stores: [Raft.NodeID: any RaftLogStore] = [:]
+        for id in ["n1", "n2", "n3"] as [Raft.NodeID] {
+            let path = root.appendingPathComponent(id.rawValue).path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            stores[id] = try await FileLogStore.open(directory: path)
+        }
+        let cluster = try TestCluster(stores: stores, snapshotInterval: 4)
+        let leader = try await cluster.waitForLeader()
+        let victim = try #require(cluster.ids.first { $0 != leader })
+        let store = try await cluster.stop(victim)
+        for i in 0..<20 { _ = try await cluster.driver(leader).propose(command("s\(i)")) }
+        // The leader sends from its file (no image in memory): its store holds the data on disk only.
+        let leaderReader = try #require(try cluster.store(leader).openSnapshotReader())
+        #expect(leaderReader.index > Raft.LogIndex(4))
+        try cluster.start(victim, store: store)
+        let applied = try await cluster.waitForCommands(count: 20)
+        let expected = (0..<20).map { "s\($0)" }
+        for id in cluster.ids { #expect(applied[id] == expected, "node \(id)") }
+        #expect(store.snapshot != nil, "the lagging node was caught up by appends, not by a snapshot")
+        try await cluster.stopAll()
+        for store in stores.values { await store.close() }
+    }
+
     @Test("a linearizable read returns an index at or above the last acknowledged write, on leader and follower")
     func linearizableRead() async throws {
         let cluster = try TestCluster()

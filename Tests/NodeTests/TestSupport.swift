@@ -149,6 +149,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     func driver(_ id: Raft.NodeID) throws -> RaftDriver { try #require(lock.withLock { _ in members[id]?.driver }) }
+    func store(_ id: Raft.NodeID) throws -> any RaftLogStore { try #require(lock.withLock { _ in members[id]?.store }) }
     func stateMachine(_ id: Raft.NodeID) throws -> RecordingStateMachine {
         try #require(lock.withLock { _ in members[id]?.stateMachine })
     }

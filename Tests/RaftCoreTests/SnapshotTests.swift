@@ -98,7 +98,7 @@ struct SnapshotTests {
         cluster.elect(n1)
         var node = cluster[n1]
         do {
-            _ = try node.snapshotTaken(through: Raft.LogIndex(9), data: [])
+            _ = try node.snapshotTaken(through: Raft.LogIndex(9), byteCount: 0)
             Issue.record("accepted a snapshot beyond the applied index")
         } catch {
             #expect(error.code == .invalidSnapshot)

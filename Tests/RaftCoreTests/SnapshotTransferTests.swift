@@ -137,6 +137,41 @@ struct SnapshotTransferTests {
         #expect(cluster[n3].commitIndex == Raft.LogIndex(8))
     }
 
+    @Test("the leader keeps no image: the shell reads each chunk, and keeps a replaced snapshot readable until its transfer ends")
+    func chunksReadFromTheShellsImage() throws {
+        var cluster = try laggingFollower()
+        cluster.tick(n1)
+        let first = try #require(takeNextChunk(&cluster, to: n3))
+        #expect(first.snapshotChunk?.chunk == Array("e0,".utf8))
+        #expect(cluster[n1].snapshotsInTransfer == [Raft.LogIndex(6)])
+        cluster.deliver([first])
+        cluster.isolated = [n3]
+        for index in 5..<7 { _ = try cluster.propose(n1, "e\(index)") }
+        cluster.stabilize()
+        cluster.tick(n1)
+        cluster.stabilize()
+        try cluster.takeSnapshot(n1, through: Raft.LogIndex(8), data: Array(cluster.appliedData(n1).joined(separator: ",").utf8))
+        // Snapshot 8 replaced 6, whose transfer goes on: its image must stay readable.
+        #expect(cluster[n1].snapshotMetadata?.index == Raft.LogIndex(8))
+        #expect(cluster[n1].snapshotsInTransfer == [Raft.LogIndex(6)])
+        cluster.isolated = []
+        for _ in 0..<40 where cluster[n3].commitIndex < Raft.LogIndex(8) {
+            cluster.tick(n1)
+            deliverAnswersFirst(&cluster, to: n3)
+        }
+        #expect(cluster[n3].commitIndex == Raft.LogIndex(8))
+        // Snapshot 6 was sent to its end, then 8 (the leader's log no longer reaches 6).
+        #expect(chunks(cluster, to: n3).contains { $0.metadata.index == Raft.LogIndex(6) && $0.isLast })
+        #expect(cluster.storage[n3]?.snapshot.map { String(decoding: $0.data, as: UTF8.self) } == "e0,e1,e2,e3,e4,e5,e6")
+        #expect(cluster[n1].snapshotsInTransfer.isEmpty, "the shell would keep \(cluster[n1].snapshotsInTransfer) open")
+        // Every chunk sent carries exactly its image's bytes at its offset.
+        let images = [Raft.LogIndex(6): Array("e0,e1,e2,e3,e4".utf8), Raft.LogIndex(8): Array("e0,e1,e2,e3,e4,e5,e6".utf8)]
+        for chunk in chunks(cluster, to: n3) {
+            let image = try #require(images[chunk.metadata.index])
+            #expect(chunk.chunk == Array(image[chunk.offset..<min(image.count, chunk.offset + 3)]))
+        }
+    }
+
     @Test("a lost chunk is sent again within two election timeouts, from the follower's offset")
     func lostChunkResent() throws {
         var cluster = try laggingFollower()

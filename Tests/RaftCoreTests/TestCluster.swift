@@ -7,6 +7,9 @@ struct TestCluster {
         var hardState = Raft.HardState()
         var entries: [Raft.Entry] = []
         var snapshot: Raft.Snapshot?
+        /// Every snapshot image this node took or installed, by index: what a shell's kept
+        /// files would serve `.sendSnapshotChunk` from.
+        var images: [Raft.LogIndex: [UInt8]] = [:]
         /// Persistence actions written but not yet durable.
         var pending: [Raft.Action] = []
     }
@@ -91,8 +94,14 @@ struct TestCluster {
         for action in actions {
             switch action {
             case .persistHardState, .truncateLog, .appendLog, .installSnapshot, .compactLog:
+                if case .installSnapshot(let snapshot) = action { storage[id, default: Storage()].images[snapshot.metadata.index] = snapshot.data }
                 storage[id, default: Storage()].pending.append(action)
             case .send(let message):
+                sent.append(message)
+                network.append(message)
+            case .sendSnapshotChunk(let read):
+                guard let chunk = read.chunk, let image = storage[id]?.images[chunk.metadata.index] else { break }
+                let message = read.message(filledWith: Array(image[chunk.offset..<chunk.offset + read.length]))
                 sent.append(message)
                 network.append(message)
             case .apply(let entries):
@@ -199,10 +208,11 @@ struct TestCluster {
     /// The shell takes a snapshot of `id`'s state machine through `index` and stores it durably.
     mutating func takeSnapshot(_ id: Raft.NodeID, through index: Raft.LogIndex, data: [UInt8]) throws(Raft.RaftError) {
         guard var node = nodes[id] else { return }
-        let actions = try node.snapshotTaken(through: index, data: data)
+        let actions = try node.snapshotTaken(through: index, byteCount: data.count)
         nodes[id] = node
         if let metadata = node.snapshotMetadata {
             storage[id]?.snapshot = Raft.Snapshot(metadata: metadata, data: data)
+            storage[id]?.images[metadata.index] = data
         }
         perform(actions, on: id)
     }
@@ -222,6 +232,7 @@ struct TestCluster {
         guard let disk = storage[id], let config = configs[id] else { return }
         let state = Raft.PersistedState(hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries,
                                         bootstrapMembership: bootstrap)
+        if let snapshot = disk.snapshot { storage[id]?.images[snapshot.metadata.index] = snapshot.data }
         restarts += 1
         // Its incarnation file exists (`wipe` started the instance that created it): not new.
         var restarted = config

@@ -48,6 +48,31 @@ struct StreamedSnapshotTests {
         }
     }
 
+    @Test("a snapshot reader reads the stored data in pieces from the file, and keeps reading after a newer snapshot deleted it")
+    func readerOutlivesItsFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await store(directory)
+            let image = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            try await store.saveSnapshot(RaftSnapshot(index: 10, term: 1, dataPrefix: [1, 2, 3], data: image))
+            let reader = try #require(store.openSnapshotReader())
+            #expect(reader is SnapshotFileReader)
+            #expect(reader.index == 10 && reader.term == 1 && reader.count == 3 + image.count)
+            #expect(try reader.read(offset: 0, length: 5) == [1, 2, 3] + image[0..<2])
+            try await store.saveSnapshot(RaftSnapshot(index: 15, term: 1, data: [42]))
+            #expect(try snapshotFiles(in: directory).count == 1, "the older file was not deleted: nothing is pinned by name")
+            var pieces: [UInt8] = []
+            var offset = 0
+            while offset < reader.count {
+                pieces += try reader.read(offset: offset, length: 4_096)
+                offset += 4_096
+            }
+            #expect(pieces == [1, 2, 3] + image)
+            #expect(try reader.read(offset: reader.count + 10, length: 4).isEmpty)
+            #expect(store.openSnapshotReader()?.index == 15)
+            await store.close()
+        }
+    }
+
     @Test("the in-memory store keeps the stored bytes as one array")
     func inMemoryStoreJoinsThePrefix() async throws {
         let store = InMemoryLogStore()

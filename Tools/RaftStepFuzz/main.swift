@@ -219,7 +219,7 @@ while iteration < count {
             case .truncateLog: effects["truncated", default: 0] += 1
             case .installSnapshot: effects["snapshot installed", default: 0] += 1
             case .leadershipChanged: effects["role changed", default: 0] += 1
-            case .send: effects["answered", default: 0] += 1
+            case .send, .sendSnapshotChunk: effects["answered", default: 0] += 1
             default: break
             }
         }
