@@ -11,14 +11,16 @@ import Synchronization
 ///   sees the assignment). Assignments replayed at start-up are not started: the leader learns
 ///   they are lost from ``attemptsNotRunningHere(_:)`` reconciliation.
 /// - The finish is proposed through the leader, retried across leader changes; a duplicate or a
-///   late report is harmless because the state machine fences by attempt number.
+///   late report is harmless because the state machine fences by attempt number. Finishes that
+///   end while another round's proposal is in flight go together in the next round, as one
+///   entry (``FinishRounds``).
 /// - ``fence(reason:)`` stops every running attempt without reporting (the node lost touch
 ///   with the leader for its lease: the leader will expire those attempts and retry them, so
 ///   they must not keep running — that is what keeps `forbid` true across a partition).
 public final class ExecutorHost: Sendable {
     /// Proposes how an attempt ended — a `finishAttempt`, or an `expireAttempt` with reason
-    /// `executorLost` when this node gave it up — and returns `true` once it is applied (or is
-    /// moot), `false` to retry.
+    /// `executorLost` when this node gave it up, or a `.batch` of them (a round of several) — and
+    /// returns `true` once it is applied (or is moot), `false` to retry.
     public typealias Reporter = @Sendable (Command) async -> Bool
 
     private struct Running {
@@ -36,7 +38,7 @@ public final class ExecutorHost: Sendable {
     }
 
     private let runner: AttemptRunner
-    private let reporter: Reporter
+    private let rounds: FinishRounds
     private let clock: NodeClock
     private let logger: Logger
     private let outputs: AttemptOutputStore?
@@ -48,13 +50,14 @@ public final class ExecutorHost: Sendable {
     /// retries, the drain's grace) are on `clock`. With `outputs`, each finished attempt's full
     /// output tail is kept there before its finish is reported, and the report carries only
     /// the short ``ReplicatedOutputTail``; without, the report carries the tail as the runner made it.
+    /// A round of reports holds about `maxRoundBytes` at most (keep it well under `max_entry_bytes`).
     public init(slots: Int, runner: AttemptRunner, clock: NodeClock, logger: Logger, outputs: AttemptOutputStore? = nil,
-                reporter: @escaping Reporter) {
+                maxRoundBytes: Int = 512 << 10, reporter: @escaping Reporter) {
         self.slots = slots
         self.outputs = outputs
         self.runner = runner
         self.clock = clock
-        self.reporter = reporter
+        self.rounds = FinishRounds(maxBytes: maxRoundBytes, proposer: reporter)
         self.logger = logger
     }
 
@@ -63,6 +66,9 @@ public final class ExecutorHost: Sendable {
 
     /// How many attempts run here now.
     public var busy: Int { state.withLock { $0.running.count } }
+
+    /// How many finish reports wait for the round in flight to return (they go together next).
+    var reportsAwaitingRound: Int { rounds.waitingCount }
 
     /// Whether ``drain(grace:)`` has begun.
     public var isDraining: Bool { state.withLock { $0.draining } }
@@ -136,7 +142,7 @@ public final class ExecutorHost: Sendable {
                 command = .expireAttempt(ExpireAttempt(runID: key.runID, attempt: key.attempt, reason: .executorLost))
             }
             var delay = Duration.milliseconds(50)
-            while !(await reporter(command)) {
+            while !(await rounds.report(command)) {
                 // The cluster has no leader right now: keep the result and try again.
                 do {
                     try await clock.sleep(for: delay)

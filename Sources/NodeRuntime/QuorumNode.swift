@@ -228,7 +228,7 @@ public final class QuorumNode: Sendable {
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, resolver: resolver, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger,
-                                outputs: outputs) { command in
+                                outputs: outputs, maxRoundBytes: config.cluster.raft.maxEntryBytes / 2) { command in
             do {
                 _ = try await replica.propose(command)
                 return true

@@ -17,14 +17,20 @@ final class ReportLog: Sendable {
                 state.refusals -= 1
                 return false
             }
-            switch command {
-            case .finishAttempt(let finish): state.reports.append(finish)
-            case .expireAttempt(let expire):
-                state.reports.append(FinishAttempt(runID: expire.runID, attempt: expire.attempt,
-                                                   report: AttemptReport(outcome: .lost)))
-            default: Issue.record("unexpected report \(command)")
-            }
+            Self.record(command, in: &state.reports)
             return true
+        }
+    }
+    /// A round of several reports arrives as one `.batch`.
+    private static func record(_ command: Command, in reports: inout [FinishAttempt]) {
+        switch command {
+        case .finishAttempt(let finish): reports.append(finish)
+        case .expireAttempt(let expire):
+            reports.append(FinishAttempt(runID: expire.runID, attempt: expire.attempt,
+                                         report: AttemptReport(outcome: .lost)))
+        case .batch(let round):
+            for inner in round { record(inner, in: &reports) }
+        default: Issue.record("unexpected report \(command)")
         }
     }
     var reports: [FinishAttempt] { state.withLock { $0.reports } }
@@ -167,4 +173,49 @@ struct ExecutorHostTests {
         try await waitUntil("the report") { log.reports.count == 1 }
         #expect(log.reports.first?.report.outcome == .succeeded)
     }
+
+    @Test("finishes that end while a round's proposal is in flight are proposed together, as one .batch entry")
+    func finishesOfARoundGoAsOneProposal() async throws {
+        let proposals = HeldProposals()
+        let host = ExecutorHost(slots: 4, runner: AttemptRunner(logger: logger), clock: .system(), logger: logger) {
+            await proposals.propose($0)
+        }
+        host.accept(changes(starts: [order("r1", .noop)]))
+        try await waitUntil("the first round to be proposed") { proposals.count == 1 }
+        host.accept(changes(starts: [order("r2", .noop), order("r3", .noop), order("r4", .noop)]))
+        try await waitUntil("three reports to wait for the next round") { host.reportsAwaitingRound == 3 }
+        proposals.release()
+        try await waitUntil("every report applied") { host.busy == 0 }
+        let sent = proposals.all
+        #expect(sent.count == 2)
+        #expect(sent.first.map(Self.finishedRuns) == ["r1"])  // alone: the plain finish, not a batch of one
+        guard case .batch = sent.last else {
+            Issue.record("the second round is not one batch: \(sent)")
+            return
+        }
+        #expect(sent.last.map { Set(Self.finishedRuns($0)) } == ["r2", "r3", "r4"])
+    }
+
+    /// The runs a bare finish or a batch of finishes reports.
+    static func finishedRuns(_ command: Command) -> [String] {
+        switch command {
+        case .finishAttempt(let finish): [finish.runID.rawValue]
+        case .batch(let commands): commands.flatMap(finishedRuns)
+        default: []
+        }
+    }
+}
+
+/// Records each proposal and holds it unanswered until ``release()`` (a slow leader), then
+/// answers every one as applied.
+final class HeldProposals: Sendable {
+    private let state = Mutex<(proposals: [Command], released: Bool)>(([], false))
+    func propose(_ command: Command) async -> Bool {
+        state.withLock { $0.proposals.append(command) }
+        try? await waitUntil("the proposal to be released") { state.withLock { $0.released } }
+        return true
+    }
+    func release() { state.withLock { $0.released = true } }
+    var count: Int { state.withLock { $0.proposals.count } }
+    var all: [Command] { state.withLock { $0.proposals } }
 }

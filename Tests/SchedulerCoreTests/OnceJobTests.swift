@@ -309,3 +309,37 @@ struct OnceJobTests {
         #expect(h.state.nextDueInstant == nil)
     }
 }
+
+@Suite("Finish reports batched in one entry (an executor's round)")
+struct BatchedFinishTests {
+    @Test("fencing in a batch: a stale finish is counted stale while its neighbours apply")
+    func staleFinishInABatchLeavesItsNeighbours() {
+        var h = Harness()
+        h.submitOnce("a")
+        h.submitOnce("b")
+        h.submitOnce("c")
+        h.assign("r-a")
+        h.assign("r-b")
+        h.assign("r-c")
+        h.apply(.expireAttempt(ExpireAttempt(runID: "r-b", attempt: 1, reason: .executorLost)))
+        let events = h.apply(.batch([
+            .finishAttempt(FinishAttempt(runID: "r-a", attempt: 1, report: .success)),
+            .finishAttempt(FinishAttempt(runID: "r-b", attempt: 1, report: .success)),  // its attempt was expired
+            .finishAttempt(FinishAttempt(runID: "r-c", attempt: 1, report: AttemptReport(outcome: .failed, exitCode: 1))),
+        ]))
+        #expect(events.contains(.staleReport("r-b", attempt: 1)))
+        #expect(h.runState("r-a") == .succeeded)
+        #expect(h.runState("r-b") == .pending)
+        #expect(h.runState("r-c") != .running)
+        #expect(h.state.counters.staleReports == 1)
+        // The same round resent (its answer was lost) changes nothing.
+        let before = (h.state.run("r-a"), h.state.run("r-c"))
+        h.apply(.batch([
+            .finishAttempt(FinishAttempt(runID: "r-a", attempt: 1, report: .success)),
+            .finishAttempt(FinishAttempt(runID: "r-c", attempt: 1, report: AttemptReport(outcome: .failed, exitCode: 1))),
+        ]))
+        #expect(h.state.run("r-a") == before.0)
+        #expect(h.state.run("r-c") == before.1)
+        #expect(h.state.counters.staleReports == 3)
+    }
+}
