@@ -216,6 +216,7 @@ let package = Package(
         .executableTarget(name: "SchedulerBenchmark", dependencies: ["SchedulerCore"], path: "Benchmarks/SchedulerBenchmark"),
         .executableTarget(name: "MetricsBenchmark", dependencies: ["NodeMetrics", "SchedulerCore"], path: "Benchmarks/MetricsBenchmark"),
         .executableTarget(name: "ExecutorBenchmark", dependencies: ["Executor", "SchedulerCore", logging], path: "Benchmarks/ExecutorBenchmark"),
+        .executableTarget(name: "JSONBenchmark", dependencies: ["HTTPAPI", nioCore], path: "Benchmarks/JSONBenchmark"),
         // Fuzz drivers (scripts/check-fuzz-*.sh).
         .executableTarget(name: "TransportFuzz", dependencies: ["Transport"], path: "Tools/TransportFuzz"),
         .executableTarget(

@@ -19,6 +19,7 @@
 #   DRAIN_JOBS [20000] DRAIN_BATCH [1000] DRAIN_SLOTS ["4 32": one drain per slots-per-node value] LAG_SAMPLES [100] LAG_LOAD_RATE [half the drain rate at SLOTS, else 300]
 #   FAILOVERS [30] FAILOVER_SETTLE_S [6: pause after the restarted node caught up] STABLE_S [60] PROFILE_S [10]
 #   ETCD_RUNS [3] ETCD_FAILOVERS [10] ETCD_CONNS ["1 16 64"] ETCD_DURATION [10]
+#   PREFER [empty]: the Prefer header of submissions (PREFER=return=minimal: minimal 201 bodies)
 #   DOCS [1: append a dated section to docs/benchmarks.md when the run covered every phase]
 #   OUT [$TMPDIR/quorum-bench/<timestamp>] KEEP [0: 1 keeps the temp clusters' directories]
 #   QUIET_WAIT_S [0] QUIET_BUSY [30]: wait up to QUIET_WAIT_S s for CPU busy% < QUIET_BUSY before
@@ -52,6 +53,7 @@ ETCD_FAILOVERS=${ETCD_FAILOVERS:-10}
 ETCD_CONNS=${ETCD_CONNS:-"1 16 64"}
 ETCD_DURATION=${ETCD_DURATION:-10}
 DOCS=${DOCS:-1}
+export QB_PREFER=${PREFER:-}
 KEEP=${KEEP:-0}
 OUT=${OUT:-${TMPDIR:-/tmp}/quorum-bench/$(date +%Y%m%d-%H%M%S)}
 RESULTS=$OUT/results.jsonl

@@ -4,7 +4,9 @@
 --
 -- Thread i talks to address i mod #QB_ADDRS (round-robin over the nodes; a connection is bound
 -- to one address). QB_BATCH=0 sends one job per request to /api/jobs; QB_BATCH=N > 0 sends
--- {"jobs":[N jobs]} to /api/jobs/batch. Prints one RESULT line (latencies in ms).
+-- {"jobs":[N jobs]} to /api/jobs/batch. QB_PREFER, when set, is sent as the Prefer header
+-- (QB_PREFER=return=minimal: 201s with the id, state and links only). Prints one RESULT line
+-- (latencies in ms).
 local addrs = {}
 local counter_threads = 0
 
@@ -26,6 +28,8 @@ function init(args)
   local batch = tonumber(os.getenv("QB_BATCH") or "0")
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  local prefer = os.getenv("QB_PREFER") or ""
+  if prefer ~= "" then wrk.headers["Prefer"] = prefer end
   if batch > 0 then
     local jobs = {}
     for i = 1, batch do jobs[i] = '{"name":"b","task":{"kind":"noop"}}' end

@@ -175,11 +175,11 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
         case ("POST", "/api/jobs"):
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBodyBytes)
-                let submission = try StrictJSON.decode(JobSubmission.self, from: body)
+                let submission = try StrictJSON.decodeSubmission(from: body)
                 try submissionLimits.check(submission)
                 let key = try R.idempotencyKey(request, body: body, limits: limits)
                 let created = try await service.submitJob(submission, idempotency: key)
-                return try R.created(created.value, status: created.isNew ? .created : .ok, at: "/api/jobs", id: created.value.id)
+                return try R.createdJob(created.value, status: created.isNew ? .created : .ok, preference: ReturnPreference(request.headers))
             }
         case ("GET", "/api/jobs"):
             return { request, _ in
@@ -194,7 +194,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
         case ("POST", "/api/jobs/batch"):
             return { request, _ in
                 let body = try await R.body(request, limit: limits.maxBatchBodyBytes)
-                let batch = try StrictJSON.decode(BatchSubmission.self, from: body)
+                let batch = try StrictJSON.decodeBatch(from: body)
                 guard let jobs = batch.jobs else { throw APIError.invalid(field: "jobs", "required: an array of jobs") }
                 guard !jobs.isEmpty, jobs.count <= limits.maxBatchJobs else {
                     throw APIError.invalid(field: "jobs", "must hold 1 to \(limits.maxBatchJobs) jobs, got \(jobs.count)")
@@ -279,7 +279,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 switch created.value {
                 // Location says which: a DAG run, or the cron job a scheduled DAG is.
                 case .run(let run): return try R.created(run, status: status, at: "/api/dags", id: run.id)
-                case .cronJob(let job): return try R.created(job, status: status, at: "/api/jobs", id: job.id)
+                case .cronJob(let job): return try R.createdJob(job, status: status, preference: .representation)
                 }
             }
         case ("GET", "/api/dags"):

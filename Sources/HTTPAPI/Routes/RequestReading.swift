@@ -75,7 +75,7 @@ enum RequestReading {
     /// A job as JSON with `ETag: "<version>"` (GET and PATCH of a job): what a client sends
     /// back in `If-Match`.
     static func jobJSON(_ job: JobResource) throws(APIError) -> Response {
-        var response = try json(job)
+        var response = try json(job: job)
         if let version = job.version { response.headers[.eTag] = "\"\(version)\"" }
         return response
     }
@@ -132,16 +132,66 @@ enum RequestReading {
     /// percent-encoded as one path segment (RFC 9110 §10.2.2).
     static func created<T: Encodable>(_ value: T, status: HTTPResponse.Status, at collection: String, id: String) throws(APIError) -> Response {
         var response = try json(value, status: status)
-        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
-        let segment = id.utf8.map { unreserved.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
-        response.headers[.location] = collection + "/" + segment
+        response.headers[.location] = location(collection, id: id)
         return response
+    }
+
+    /// A created (or idempotently replayed) job: the whole job, or with `Prefer: return=minimal`
+    /// its id, state and `links.self` with `Preference-Applied: return=minimal`.
+    static func createdJob(_ job: JobResource, status: HTTPResponse.Status, preference: ReturnPreference) throws(APIError) -> Response {
+        let location = location("/api/jobs", id: job.id)
+        var response: Response
+        switch preference {
+        case .representation:
+            response = try json(job: job, status: status)
+        case .minimal:
+            var writer = JSONBufferWriter(buffer: ByteBuffer())
+            writer.beginObject()
+            writer.key("id"); writer.string(job.id)
+            writer.key("state"); writer.string(job.state)
+            writer.key("links")
+            writer.beginObject()
+            writer.key("self"); writer.string(location)
+            writer.endObject()
+            writer.endObject()
+            response = json(buffer: writer.buffer, status: status)
+            if let name = ReturnPreference.appliedHeader { response.headers[name] = "return=minimal" }
+        }
+        response.headers[.location] = location
+        return response
+    }
+
+    /// `collection/id` with `id` percent-encoded as one path segment (RFC 9110 §10.2.2).
+    static func location(_ collection: String, id: String) -> String {
+        var segment = ""
+        for byte in id.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                segment.unicodeScalars.append(UnicodeScalar(byte))
+            default:
+                segment += String(format: "%%%02X", byte)
+            }
+        }
+        return collection + "/" + segment
+    }
+
+    /// A job as JSON, through the hand-written encoder when it can write it
+    /// (``JobResource/canWriteJSON``), else through `JSONEncoder`.
+    static func json(job: JobResource, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
+        guard let buffer = job.handWrittenJSON() else { return try json(job, status: status) }
+        return json(buffer: buffer, status: status)
+    }
+
+    /// A response with JSON already written into a buffer.
+    static func json(buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: buffer))
     }
 
     /// A response with JSON already encoded by ``encode(_:)``.
     static func json(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        json(buffer: ByteBuffer(bytes: data), status: status)
     }
 
     /// `value` as the API writes JSON (slashes unescaped: ids and URLs stay readable).

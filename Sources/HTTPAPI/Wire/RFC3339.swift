@@ -1,3 +1,4 @@
+import NIOCore
 import SchedulerCore
 
 /// RFC 3339 timestamps in UTC with milliseconds (`2026-12-01T09:00:00.123Z`), without
@@ -11,15 +12,43 @@ public enum RFC3339 {
     /// `2026-12-01T09:00:00.123Z` for `time` (years 0000–9999; outside that range the year is
     /// written with as many digits as it needs).
     public static func format(_ time: Timestamp) -> String {
+        let f = fields(time)
+        return "\(pad(f.year, 4))-\(pad(f.month, 2))-\(pad(f.day, 2))T\(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2)).\(pad(f.millis, 3))Z"
+    }
+
+    /// Writes ``format(_:)``'s text into `buffer` without building a `String` (years 0000–9999;
+    /// other years through ``format(_:)``).
+    static func write(_ time: Timestamp, into buffer: inout ByteBuffer) {
+        let f = fields(time)
+        guard (0...9999).contains(f.year) else {
+            buffer.writeString(format(time))
+            return
+        }
+        func digits(_ value: Int64, _ width: Int, then separator: UInt8) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                buffer.writeInteger(UInt8(48 + (value / divisor) % 10))
+                divisor /= 10
+            }
+            buffer.writeInteger(separator)
+        }
+        digits(f.year, 4, then: 45)
+        digits(f.month, 2, then: 45)
+        digits(f.day, 2, then: 84)
+        digits(f.hour, 2, then: 58)
+        digits(f.minute, 2, then: 58)
+        digits(f.second, 2, then: 46)
+        digits(f.millis, 3, then: 90)
+    }
+
+    /// The calendar fields of `time` in UTC.
+    private static func fields(_ time: Timestamp) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64, millis: Int64) {
         let ms = time.milliseconds
         let days = floorDiv(ms, 86_400_000)
         let msOfDay = ms - days * 86_400_000
         let (year, month, day) = civil(fromDays: days)
-        let hour = msOfDay / 3_600_000
-        let minute = (msOfDay / 60_000) % 60
-        let second = (msOfDay / 1000) % 60
-        let millis = msOfDay % 1000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
+        return (year, month, day, msOfDay / 3_600_000, (msOfDay / 60_000) % 60, (msOfDay / 1000) % 60, msOfDay % 1000)
     }
 
     /// Parses an RFC 3339 date-time; `nil` when `text` is not one.
