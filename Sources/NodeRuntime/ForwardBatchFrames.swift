@@ -45,7 +45,7 @@ struct ForwardBatch: Sendable {
     /// Each item's command, or why it could not be decoded (answered `notProposed` on its own).
     func decodedCommands() -> [(requestID: UInt64, command: Result<UnstampedCommand, DecodeError>)] {
         items.map { item -> (requestID: UInt64, command: Result<UnstampedCommand, DecodeError>) in
-            do {
+            do throws(DecodeError) {
                 return (item.requestID, .success(try UnstampedCommand(decoding: item.command)))
             } catch {
                 return (item.requestID, .failure(error))
@@ -81,7 +81,7 @@ struct ForwardBatchOutcome: Sendable {
         let items = try r.readArray { (r: inout BinaryReader) throws(DecodeError) -> [UInt8] in try r.readBytes() }
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after a forward batch answer", offset: r.offset) }
         return items.map { item -> Result<ForwardedOutcome, UndecodableOutcome> in
-            do {
+            do throws(DecodeError) {
                 return .success(try ForwardedOutcome(decoding: item))
             } catch {
                 var reader = BinaryReader(item)
