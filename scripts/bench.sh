@@ -12,6 +12,8 @@
 #   failover  FAILOVERS x: SIGKILL the leader, time to the next 201 on a surviving node, restart
 #   stable    STABLE_S s of wrk at 64 connections with no faults: leader changes (terms) before/after
 #   profile   perf record on the leader during single submissions (64 conns) and during a drain
+#   profile-forward  perf record on the leader and on one follower at once during single
+#             submissions (64 conns): what a forwarded submission costs on each side
 #   etcd      ../shared/bench/etcd/bench.sh all, at etcd's defaults and at Quorum's timeouts
 #
 # Knobs (defaults in brackets): QUORUM_BIN [.build/release/quorum, built if missing]
@@ -216,16 +218,18 @@ phase_stable() {
 }
 
 # profile_leader LABEL: perf record the leader for PROFILE_S s; top symbols (self time) to $OUT
-profile_leader() {
-  local label=$1 pid
-  pid=$(leader_field 3)
+profile_leader() { profile_pid "$1" "$(leader_field 3)"; }
+
+# profile_pid LABEL PID: perf record PID for PROFILE_S s into $OUT/perf-LABEL.data, and its reports
+profile_pid() {
+  local label=$1 pid=$2
   timeout $((PROFILE_S + 30)) perf record -F 499 -g -o "$OUT/perf-$label.data" -p "$pid" -- sleep "$PROFILE_S" \
     >"$OUT/perf-$label.log" 2>&1 || true
   perf report -i "$OUT/perf-$label.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null \
     | grep -v '^#' | grep '%' | head -40 | swift demangle --simplified >"$OUT/perf-$label-top.txt" || true
   perf report -i "$OUT/perf-$label.data" --children --sort sym --stdio -g caller,2,callee --percent-limit 3 2>/dev/null \
     | swift demangle --simplified >"$OUT/perf-$label-callers.txt" || true
-  log "profile $label (leader pid $pid): top symbols in $OUT/perf-$label-top.txt"
+  log "profile $label (pid $pid): top symbols in $OUT/perf-$label-top.txt"
   head -15 "$OUT/perf-$label-top.txt" >&2 || true
 }
 
@@ -246,6 +250,23 @@ phase_profile() {
   sleep 3
   profile_leader drain
   wait "$wrk_pid" || true
+  cluster_down
+}
+
+phase_profile-forward() {
+  local wrk_pid leader follower f
+  cluster_up
+  QB_ADDRS=$(for a in "${APIS[@]}"; do addr_of "$a"; done | paste -sd,) QB_BATCH=0 \
+    timeout $((PROFILE_S + 40)) wrk -t16 -c64 -d"$((PROFILE_S + 4))s" --timeout 10s -s "$LUA" "${APIS[0]}" \
+    >"$OUT/wrk-profile-forward.txt" 2>&1 &
+  wrk_pid=$!; BG_PIDS+=("$wrk_pid")
+  sleep 2
+  leader=$(leader_field 3)
+  for f in "$CL"/pids/*; do [ "$(cat "$f")" = "$leader" ] || { follower=$(cat "$f"); break; }; done
+  profile_pid forward-leader "$leader" &
+  profile_pid forward-follower "$follower"
+  wait "$wrk_pid" || true
+  wait
   cluster_down
 }
 
@@ -272,7 +293,7 @@ phase_etcd() {
 
 for phase in "${PHASES[@]}"; do
   case "$phase" in
-    submit|drain|lag|failover|stable|profile|etcd) log "phase $phase"; "phase_$phase" ;;
+    submit|drain|lag|failover|stable|profile|profile-forward|etcd) log "phase $phase"; "phase_$phase" ;;
     *) die "unknown phase $phase (submit drain lag failover stable profile etcd all)" ;;
   esac
 done

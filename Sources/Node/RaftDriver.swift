@@ -91,7 +91,7 @@ public actor RaftDriver {
         var term: Raft.Term
         /// Set when this node stops leading: fail as `.leadershipLost` at this tick.
         var deadlineTick: UInt64?
-        var continuation: CheckedContinuation<Result<Raft.LogIndex, RaftDriverError>, Never>
+        var continuation: ProposalWaiter
     }
 
     struct PendingRead {
@@ -243,19 +243,55 @@ public actor RaftDriver {
 
     /// Waits until the entry `proposal` appended is applied (or its outcome is known otherwise).
     func awaitApplied(_ proposal: Raft.Proposal) async throws(RaftDriverError) -> Raft.LogIndex {
-        if let earlier = proposals.removeValue(forKey: proposal.index) {
-            // An earlier term's proposal at this index, still waiting after a step-down: this
-            // node now leads with a different entry there, so it cannot learn that outcome.
-            earlier.continuation.resume(returning: .failure(RaftDriverError(
-                code: .leadershipLost, leaderHint: instance.leader,
-                message: "the proposal at \(proposal.index) in \(earlier.term) was superseded locally by an entry of "
-                    + "\(proposal.term); its outcome is unknown, retry idempotently")))
-        }
+        supersede(at: proposal.index, by: proposal.term)
         let result = await withCheckedContinuation { continuation in
-            proposals[proposal.index] = PendingProposal(term: proposal.term, deadlineTick: nil, continuation: continuation)
+            proposals[proposal.index] = PendingProposal(term: proposal.term, deadlineTick: nil,
+                                                        continuation: ProposalWaiter(continuation))
             perform(proposal.actions)
         }
         return try result.get()
+    }
+
+    /// Proposes each of `batch` as its own entry, appended together (one log write, one
+    /// AppendEntries per follower), and returns each entry's outcome in order once every one is
+    /// known — each as ``propose(_:)`` would have: an index once applied here, or its own error
+    /// (`.entryOverwritten`, `.leadershipLost`, `.shuttingDown`).
+    ///
+    /// - Throws: for the whole batch at once, before anything is appended: `.entryTooLarge` when
+    ///   any data is over `Options.maxEntryBytes` (callers check each first), `.notLeader`,
+    ///   `.refused`, `.shuttingDown`.
+    public func propose(batch: [[UInt8]]) async throws(RaftDriverError) -> [Result<Raft.LogIndex, RaftDriverError>] {
+        guard phase != .stopped else { throw .shuttingDown(id) }
+        guard !batch.isEmpty else { return [] }
+        if let tooLarge = batch.first(where: { $0.count > maxEntryBytes }) {
+            throw .entryTooLarge(size: tooLarge.count, limit: maxEntryBytes)
+        }
+        let proposal: Raft.Proposal
+        do {
+            proposal = try instance.propose(batch: batch)
+        } catch {
+            throw RaftDriverError(error)
+        }
+        return await withCheckedContinuation { continuation in
+            let outcomes = BatchOutcomes(count: batch.count, continuation: continuation)
+            for slot in batch.indices {
+                let index = Raft.LogIndex(proposal.index.rawValue + UInt64(slot))
+                supersede(at: index, by: proposal.term)
+                proposals[index] = PendingProposal(term: proposal.term, deadlineTick: nil,
+                                                   continuation: ProposalWaiter(slot: slot, of: outcomes))
+            }
+            perform(proposal.actions)
+        }
+    }
+
+    /// Fails an earlier term's proposal still waiting at `index` after a step-down: this node now
+    /// leads with a different entry there (of `term`), so it cannot learn that outcome.
+    private func supersede(at index: Raft.LogIndex, by term: Raft.Term) {
+        guard let earlier = proposals.removeValue(forKey: index) else { return }
+        earlier.continuation.resume(returning: .failure(RaftDriverError(
+            code: .leadershipLost, leaderHint: instance.leader,
+            message: "the proposal at \(index) in \(earlier.term) was superseded locally by an entry of "
+                + "\(term); its outcome is unknown, retry idempotently")))
     }
 
     /// Returns a read index once leadership was confirmed by a quorum (ReadIndex, thesis §6.4)

@@ -72,6 +72,12 @@ public struct ExecutorSide: Sendable {
         leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false
     }
 
+    /// Whether `leader` advertised batched forwards (``PeerFeatures/batchedForwarding``) in its
+    /// latest echo: only then does this node coalesce its forwards into frame 20.
+    public func takesBatchedForwards(_ leader: Raft.NodeID) -> Bool {
+        leaderFeatures[leader]?.isSuperset(of: [.unstampedForwarding, .batchedForwarding]) ?? false
+    }
+
     /// The newest command format `leader` is known to decode, from its latest echo's features:
     /// one advertising ``PeerFeatures/jobEdits`` runs this build's format, one advertising
     /// ``PeerFeatures/clusterDefaults`` format 5, one advertising ``PeerFeatures/lostAttemptCaps``

@@ -32,6 +32,9 @@ public struct LeaderSide: Sendable {
     public private(set) var replicaCheck: ReplicaDigestCheck
     /// When this node took office, while it leads.
     public private(set) var leadingSince: MonotonicTime?
+    /// What this node's echoes advertise: this build's features (tests take some away to play a
+    /// leader of an older build).
+    public var advertisedFeatures: PeerFeatures = .thisBuild
     private let mutations: MutationSwitch
 
     /// The leader side of node `id`, started at `started` with wall clock `startedWall` (`.zero`:
@@ -88,7 +91,7 @@ public struct LeaderSide: Sendable {
         guard let since = leadingSince,
               ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: settings.lease,
                                 margin: settings.leaseMargin) else { return nil }
-        return LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: .thisBuild)
+        return LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: advertisedFeatures)
     }
 
     /// The digest a probe from `peer` carried (``LeaseProbe/digest``), judged against this

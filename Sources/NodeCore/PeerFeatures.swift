@@ -41,7 +41,13 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// "Removal"). The bit stays taken so it is never given another meaning.
     public static let removalNotices = PeerFeatures(rawValue: 1 << 5)
 
+    /// The leader takes many forwarded commands in one frame (peer frame 20, ``forwardBatch``) and
+    /// answers them in one (frame 21): a follower coalesces the forwards waiting for the same
+    /// leader instead of sending one frame 8 each. Implies ``unstampedForwarding`` (the batch holds
+    /// unstamped commands). A follower of a leader without it sends frame 8 as before.
+    public static let batchedForwarding = PeerFeatures(rawValue: 1 << 6)
+
     /// What this build offers when it leads.
     public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits,
-                                                 .replicaDigests]
+                                                 .replicaDigests, .batchedForwarding]
 }

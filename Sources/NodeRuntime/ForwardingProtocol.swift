@@ -44,6 +44,12 @@ enum PeerFrameType: UInt8 {
     /// (``ForwardedUnstamped``); answered with ``forwardOutcome``. Sent only to a leader whose
     /// latest echo advertised ``NodeCore/PeerFeatures/unstampedForwarding`` (older builds drop it).
     case forwardUnstamped = 8
+    /// Many forwarded commands with relative times in one frame (``ForwardBatch``), answered with
+    /// ``forwardBatchOutcome``. Sent only to a leader whose latest echo advertised
+    /// ``NodeCore/PeerFeatures/batchedForwarding`` (older builds log it as unknown and drop it).
+    case forwardBatch = 20
+    /// The leader's answer to a ``forwardBatch``: every request's outcome (``ForwardBatchOutcome``).
+    case forwardBatchOutcome = 21
 }
 
 /// A command a follower forwards with its times still relative: the leader resolves them with

@@ -53,6 +53,64 @@ enum ForwardHandler {
     /// without being proposed.
     static func propose(_ request: PeerLink.ForwardRequest, on driver: RaftDriver,
                         resolver: LeaderResolver) async -> ForwardedOutcome.Result {
+        let bytes: [UInt8]
+        switch entry(for: request, resolver: resolver) {
+        case .entry(let entry): bytes = entry
+        case .answered(let result): return result
+        }
+        do {
+            return .applied(try await driver.propose(bytes))
+        } catch {
+            return result(of: error, entryBytes: bytes.count, on: driver)
+        }
+    }
+
+    /// The outcomes of proposing a batch of forwarded commands (frame 20), in order: each is
+    /// resolved and checked on its own (one refused or too large is answered so without failing
+    /// its neighbours), and the rest are appended together (``Node/RaftDriver/propose(batch:)``):
+    /// one log write and one AppendEntries per follower for the batch, each entry's own outcome.
+    static func propose(batch requests: [PeerLink.ForwardRequest], on driver: RaftDriver,
+                        resolver: LeaderResolver) async -> [ForwardedOutcome.Result] {
+        var results = [ForwardedOutcome.Result](repeating: .outcomeUnknown(message: "the forwarded batch was abandoned"),
+                                                count: requests.count)
+        var entries: [[UInt8]] = []
+        var slots: [Int] = []
+        for (slot, request) in requests.enumerated() {
+            switch entry(for: request, resolver: resolver) {
+            case .entry(let bytes) where bytes.count > driver.maxEntryBytes:
+                results[slot] = .entryTooLarge(size: bytes.count, limit: driver.maxEntryBytes)
+            case .entry(let bytes):
+                entries.append(bytes)
+                slots.append(slot)
+            case .answered(let result):
+                results[slot] = result
+            }
+        }
+        guard !entries.isEmpty else { return results }
+        do {
+            let outcomes = try await driver.propose(batch: entries)
+            for (position, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .success(let index): results[slots[position]] = .applied(index)
+                case .failure(let error): results[slots[position]] = result(of: error, entryBytes: entries[position].count, on: driver)
+                }
+            }
+        } catch {
+            for (position, slot) in slots.enumerated() {
+                results[slot] = result(of: error, entryBytes: entries[position].count, on: driver)
+            }
+        }
+        return results
+    }
+
+    /// A forward's entry bytes, or the answer that refuses it.
+    private enum Prepared {
+        case entry([UInt8])
+        case answered(ForwardedOutcome.Result)
+    }
+
+    /// Resolves `request` with the leader's stamp into its entry's bytes, or the refusal to answer.
+    private static func entry(for request: PeerLink.ForwardRequest, resolver: LeaderResolver) -> Prepared {
         let unstamped: UnstampedCommand
         let isUnstamped: Bool
         switch request {
@@ -60,37 +118,36 @@ enum ForwardHandler {
             do {
                 unstamped = UnstampedCommand(try CommandCodec.decode(bytes).command)
             } catch {
-                return .notProposed(leaderHint: nil, message: "the forwarded command is not decodable by the leader: \(error)")
+                return .answered(.notProposed(leaderHint: nil, message: "the forwarded command is not decodable by the leader: \(error)"))
             }
             isUnstamped = false
         case .unstamped(let command):
             unstamped = command
             isUnstamped = true
         }
-        let bytes: [UInt8]
         do {
-            bytes = try resolver.entry(for: unstamped)
+            return .entry(try resolver.entry(for: unstamped))
         } catch {
             switch error {
             case .invalid(let problem):
-                return isUnstamped ? .invalid(problem) : .notProposed(leaderHint: nil, message: problem.description)
+                return .answered(isUnstamped ? .invalid(problem) : .notProposed(leaderHint: nil, message: problem.description))
             case .upgradeInProgress(let refusal):
                 // An older follower cannot decode tag 5: it retries `notProposed` until its wait ends.
-                return isUnstamped ? .upgradeInProgress(message: refusal.message)
-                    : .notProposed(leaderHint: nil, message: refusal.message)
+                return .answered(isUnstamped ? .upgradeInProgress(message: refusal.message)
+                    : .notProposed(leaderHint: nil, message: refusal.message))
             case .quotaExceeded(let refusal):
                 // Tag 6 only to followers that send unstamped forwards (builds that know it).
-                return isUnstamped ? .quotaExceeded(refusal) : .notProposed(leaderHint: nil, message: refusal.message)
+                return .answered(isUnstamped ? .quotaExceeded(refusal) : .notProposed(leaderHint: nil, message: refusal.message))
             }
         }
-        do {
-            return .applied(try await driver.propose(bytes))
-        } catch {
-            switch error.code {
-            case .entryTooLarge: return .entryTooLarge(size: bytes.count, limit: driver.maxEntryBytes)
-            case .notLeader, .refused: return .notProposed(leaderHint: error.leaderHint, message: error.message)
-            default: return .outcomeUnknown(message: error.message)
-            }
+    }
+
+    /// The answer for a proposal the driver refused or could not see through.
+    private static func result(of error: RaftDriverError, entryBytes: Int, on driver: RaftDriver) -> ForwardedOutcome.Result {
+        switch error.code {
+        case .entryTooLarge: .entryTooLarge(size: entryBytes, limit: driver.maxEntryBytes)
+        case .notLeader, .refused: .notProposed(leaderHint: error.leaderHint, message: error.message)
+        default: .outcomeUnknown(message: error.message)
         }
     }
 }

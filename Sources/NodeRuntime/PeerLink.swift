@@ -25,10 +25,16 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// Answers a forwarded proposal (set by the runtime: propose on the local driver).
     typealias ForwardHandler = @Sendable (_ request: ForwardRequest) async -> ForwardedOutcome.Result
+    /// Answers a batch of forwarded proposals, one outcome per request in order (set by the
+    /// runtime: propose them together). Without one, each goes to the ``ForwardHandler``.
+    typealias BatchForwardHandler = @Sendable (_ requests: [ForwardRequest]) async -> [ForwardedOutcome.Result]
 
     private struct State {
         var driver: RaftDriver?
         var forwardHandler: ForwardHandler?
+        var batchHandler: BatchForwardHandler?
+        /// Follower side: forwards coalesced per leader (frame 20).
+        var coalescer = ForwardCoalescer()
         var pending: [UInt64: CheckedContinuation<ForwardedOutcome.Result, Never>] = [:]
         var nextRequestID: UInt64 = 1
         var lastHeard: [Raft.NodeID: MonotonicTime] = [:]
@@ -95,15 +101,23 @@ final class PeerLink: PeerMessenger, Sendable {
                             leader: LeaderSide(id: id, settings: settings, started: started, startedWall: clock.wall())))
     }
 
-    /// Connects the driver and the forward handler (they are created after this link).
-    func attach(driver: RaftDriver, forwardHandler: @escaping ForwardHandler) {
+    /// Connects the driver and the forward handlers (they are created after this link).
+    func attach(driver: RaftDriver, forwardHandler: @escaping ForwardHandler, batchHandler: BatchForwardHandler? = nil) {
         state.withLock { $0.driver = driver }
-        setForwardHandler(forwardHandler)
+        setForwardHandler(forwardHandler, batchHandler: batchHandler)
     }
 
-    /// Sets what answers forwarded proposals.
-    func setForwardHandler(_ handler: @escaping ForwardHandler) {
-        state.withLock { $0.forwardHandler = handler }
+    /// Sets what answers forwarded proposals, one at a time and in batches.
+    func setForwardHandler(_ handler: @escaping ForwardHandler, batchHandler: BatchForwardHandler? = nil) {
+        state.withLock {
+            $0.forwardHandler = handler
+            $0.batchHandler = batchHandler
+        }
+    }
+
+    /// Leader side: what this node's echoes advertise (tests take features away to play an older leader).
+    func setAdvertisedFeatures(_ features: PeerFeatures) {
+        state.withLock { $0.leader.advertisedFeatures = features }
     }
 
     // MARK: Raft
@@ -225,6 +239,16 @@ final class PeerLink: PeerMessenger, Sendable {
     /// Executor side: whether `leader` advertised unstamped forwards in its latest echo.
     func leaderTakesUnstamped(_ leader: Raft.NodeID) -> Bool {
         state.withLock { $0.executor.takesUnstampedForwards(leader) }
+    }
+
+    /// Executor side: whether `leader` advertised batched forwards (frame 20) in its latest echo.
+    func leaderTakesBatches(_ leader: Raft.NodeID) -> Bool {
+        state.withLock { $0.executor.takesBatchedForwards(leader) }
+    }
+
+    /// Follower side: forwards to `leader` waiting in the coalescer, and in its batch in flight.
+    func coalescedForwards(to leader: Raft.NodeID) -> (waiting: Int, inFlight: Int) {
+        state.withLock { $0.coalescer.count(for: leader) }
     }
 
     /// Leader side: whether `peer`'s attempts may be expired as lost now (``LeaderSide/isLost(_:at:)``).
@@ -358,20 +382,39 @@ final class PeerLink: PeerMessenger, Sendable {
         }
     }
 
-    /// Forwards a command with relative times to `leader` (frame 8), as ``forward(_:to:timeout:poll:)``.
-    /// Call only when ``leaderTakesUnstamped(_:)``: an older leader drops the frame.
+    /// Forwards a command with relative times to `leader`, as ``forward(_:to:timeout:poll:)``:
+    /// coalesced with the other forwards waiting for it into frame 20 when it advertised
+    /// ``NodeCore/PeerFeatures/batchedForwarding``, else alone in frame 8. Call only when
+    /// ``leaderTakesUnstamped(_:)``: an older leader drops both frames.
     func forward(unstamped command: UnstampedCommand, to leader: Raft.NodeID, timeout: Duration,
                  poll: Duration) async -> ForwardedOutcome.Result {
-        await forward(to: leader, timeout: timeout, poll: poll) { requestID in
-            Transport.Frame(type: PeerFrameType.forwardUnstamped.rawValue,
-                            bytes: ForwardedUnstamped(requestID: requestID, command: command).encoded())
+        guard leaderTakesBatches(leader) else {
+            return await forward(to: leader, timeout: timeout, poll: poll) { requestID in
+                Transport.Frame(type: PeerFrameType.forwardUnstamped.rawValue,
+                                bytes: ForwardedUnstamped(requestID: requestID, command: command).encoded())
+            }
         }
+        let encoded = command.encoded()
+        return await forward(to: leader, timeout: timeout, poll: poll) { .batched(ForwardBatch.Item(requestID: $0, command: encoded)) }
     }
 
     /// Sends the frame `makeFrame` builds for a fresh request id to `leader` and waits for the
-    /// answer with that id (the two forwards above; tests send malformed frames through it).
+    /// answer with that id (the forwards above; tests send malformed frames through it).
     func forward(to leader: Raft.NodeID, timeout: Duration, poll: Duration,
-                         frame makeFrame: (UInt64) -> Transport.Frame) async -> ForwardedOutcome.Result {
+                 frame makeFrame: (UInt64) -> Transport.Frame) async -> ForwardedOutcome.Result {
+        await forward(to: leader, timeout: timeout, poll: poll) { .alone(makeFrame($0)) }
+    }
+
+    /// How a forward leaves this node: in a frame of its own, or coalesced into a batch.
+    private enum Dispatch: Sendable {
+        case alone(Transport.Frame)
+        case batched(ForwardBatch.Item)
+    }
+
+    /// Dispatches what `dispatch` builds for a fresh request id to `leader` and waits for the
+    /// answer with that id, at most `timeout`, and no longer than `leader` leads as this node sees it.
+    private func forward(to leader: Raft.NodeID, timeout: Duration, poll: Duration,
+                         dispatch makeDispatch: (UInt64) -> Dispatch) async -> ForwardedOutcome.Result {
         guard transport.isConnected(to: leader) else {
             return .notProposed(leaderHint: leader, message: "no connection to leader \(leader)")
         }
@@ -380,11 +423,23 @@ final class PeerLink: PeerMessenger, Sendable {
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
         }
-        let frame = makeFrame(requestID)
+        let dispatch = makeDispatch(requestID)
         return await withTaskGroup(of: ForwardedOutcome.Result?.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
-                    self.state.withLock { $0.pending[requestID] = continuation }
+                    let frame: Transport.Frame
+                    switch dispatch {
+                    case .alone(let alone):
+                        frame = alone
+                        self.state.withLock { $0.pending[requestID] = continuation }
+                    case .batched(let item):
+                        let batch = self.state.withLock { state -> ForwardCoalescer.Batch? in
+                            state.pending[requestID] = continuation
+                            return state.coalescer.enqueue(item, to: leader)
+                        }
+                        if let batch { self.send(batch) }
+                        return
+                    }
                     let outcome = self.transport.send(frame, to: leader)
                     switch outcome {
                     case .queued, .queuedDroppingOldest: return
@@ -409,14 +464,39 @@ final class PeerLink: PeerMessenger, Sendable {
                 return first
             }
             resolve(requestID, .outcomeUnknown(message: "leader \(leader) did not answer (within \(timeout), or before another "
-                + "leader took over); the outcome is unknown"))
+                + "leader took over); the outcome is unknown"),
+                    ifUnsent: .notProposed(leaderHint: nil, message: "the request waited for leader \(leader)'s previous batch to be "
+                        + "answered (for \(timeout), or until another leader took over); it was not sent"))
             return await group.next().flatMap { $0 } ?? .outcomeUnknown(message: "the forwarded request was abandoned")
         }
     }
 
-    private func resolve(_ requestID: UInt64, _ result: ForwardedOutcome.Result) {
-        let continuation = state.withLock { $0.pending.removeValue(forKey: requestID) }
-        continuation?.resume(returning: result)
+    /// Hands `result` to the forward waiting for `requestID` (`unsent` instead when it was still
+    /// waiting in the coalescer, never sent), and sends the next batch to its leader when it was
+    /// the last of the batch in flight.
+    private func resolve(_ requestID: UInt64, _ result: ForwardedOutcome.Result, ifUnsent unsent: ForwardedOutcome.Result? = nil) {
+        let (continuation, settled, next) = state.withLock { state in
+            let continuation = state.pending.removeValue(forKey: requestID)
+            let (settled, next) = state.coalescer.settle(requestID)
+            return (continuation, settled, next)
+        }
+        continuation?.resume(returning: settled == .unsent ? unsent ?? result : result)
+        if let next { send(next) }
+    }
+
+    /// Sends a coalesced batch (frame 20); when the transport cannot queue it, every forward in it
+    /// is answered as not proposed (which sends the next batch, if any).
+    private func send(_ batch: ForwardCoalescer.Batch) {
+        let outcome = transport.send(Transport.Frame(type: PeerFrameType.forwardBatch.rawValue,
+                                                     bytes: ForwardBatch(items: batch.items).encoded()), to: batch.leader)
+        switch outcome {
+        case .queued, .queuedDroppingOldest: return
+        default: break
+        }
+        for item in batch.items {
+            resolve(item.requestID, .notProposed(leaderHint: batch.leader,
+                                                 message: "could not queue the request for leader \(batch.leader) (\(outcome))"))
+        }
     }
 
     /// Answers a forward from `peer` with the handler's outcome, in a child task of `group`.
@@ -428,6 +508,57 @@ final class PeerLink: PeerMessenger, Sendable {
                 ?? .notProposed(leaderHint: nil, message: "node \(self.transport.configuration.nodeID) is still starting")
             let answer = ForwardedOutcome(requestID: requestID, result: result)
             self.transport.send(Transport.Frame(type: PeerFrameType.forwardOutcome.rawValue, bytes: answer.encoded()), to: peer)
+        }
+    }
+
+    /// Answers a batch of forwards from `peer` in one frame 21, in a child task of `group`: the
+    /// decodable ones through the batch handler (each through the single handler without one), the
+    /// others `notProposed` each, without failing their neighbours.
+    private func answerForwardBatch(_ batch: ForwardBatch, to peer: Raft.NodeID, in group: inout DiscardingTaskGroup) {
+        let (handler, batchHandler) = state.withLock { ($0.forwardHandler, $0.batchHandler) }
+        let starting = ForwardedOutcome.Result.notProposed(leaderHint: nil, message: "node \(transport.configuration.nodeID) is still starting")
+        group.addTask {
+            let decoded = batch.decodedCommands()
+            var results = decoded.map { item -> ForwardedOutcome.Result in
+                guard case .failure(let error) = item.command else { return starting }
+                return .notProposed(leaderHint: nil, message: "the leader could not decode the forwarded command (\(error)); is it an older build?")
+            }
+            let slots = decoded.indices.filter { if case .success = decoded[$0].command { true } else { false } }
+            let requests = slots.compactMap { slot -> ForwardRequest? in
+                guard case .success(let command) = decoded[slot].command else { return nil }
+                return .unstamped(command)
+            }
+            if let batchHandler {
+                for (slot, result) in zip(slots, await batchHandler(requests)) { results[slot] = result }
+            } else if let handler {
+                await withTaskGroup(of: (Int, ForwardedOutcome.Result).self) { each in
+                    for (slot, request) in zip(slots, requests) { each.addTask { (slot, await handler(request)) } }
+                    for await (slot, result) in each { results[slot] = result }
+                }
+            }
+            let answer = ForwardBatchOutcome(outcomes: zip(decoded, results).map { ForwardedOutcome(requestID: $0.0.requestID, result: $0.1) })
+            self.transport.send(Transport.Frame(type: PeerFrameType.forwardBatchOutcome.rawValue, bytes: answer.encoded()), to: peer)
+        }
+    }
+
+    /// Resolves every forward a frame 21 answers; one this build cannot read is answered "outcome unknown".
+    private func batchAnswered(_ bytes: [UInt8], from peer: Raft.NodeID) {
+        let outcomes: [Result<ForwardedOutcome, ForwardBatchOutcome.UndecodableOutcome>]
+        do {
+            outcomes = try ForwardBatchOutcome.decode(bytes)
+        } catch {
+            logger.warning("dropped an undecodable forward batch answer", metadata: ["from": "\(peer)", "error": "\(error)"])
+            return
+        }
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let answer):
+                resolve(answer.requestID, answer.result)
+            case .failure(let undecodable):
+                logger.warning("could not read one answer of a forward batch", metadata: ["from": "\(peer)", "error": "\(undecodable.error)"])
+                guard let requestID = undecodable.requestID else { continue }
+                resolve(requestID, .outcomeUnknown(message: "the leader's answer could not be read (\(undecodable.error)); the outcome is unknown"))
+            }
         }
     }
 
@@ -497,6 +628,14 @@ final class PeerLink: PeerMessenger, Sendable {
                         continue
                     }
                     answerForward(request.requestID, .unstamped(request.command), to: message.from, in: &group)
+                case .forwardBatch:
+                    do {
+                        answerForwardBatch(try ForwardBatch(decoding: bytes), to: message.from, in: &group)
+                    } catch {
+                        logger.warning("dropped an undecodable forward batch", metadata: ["from": "\(message.from)", "error": "\(error)"])
+                    }
+                case .forwardBatchOutcome:
+                    batchAnswered(bytes, from: message.from)
                 case .forwardOutcome:
                     guard let outcome = try? ForwardedOutcome(decoding: bytes) else {
                         logger.warning("dropped an undecodable forward answer", metadata: ["from": "\(message.from)"])

@@ -249,9 +249,11 @@ public final class QuorumNode: Sendable {
         let duties = LeaderDuties(driver: driver, stateMachine: stateMachine, link: link, settings: settings,
                                   clock: clock, ids: RunIDSource(generator: ids), logger: logger, courier: courier)
         reactions.connect(host: host, duties: duties)
-        link.attach(driver: driver) { request in
+        link.attach(driver: driver, forwardHandler: { request in
             await ForwardHandler.propose(request, on: driver, resolver: resolver)
-        }
+        }, batchHandler: { requests in
+            await ForwardHandler.propose(batch: requests, on: driver, resolver: resolver)
+        })
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
                                   settings: settings, executorID: executorID, logger: logger)
         return QuorumNode(config: config, settings: settings, replica: replica, ids: ids, metrics: metrics, events: events, driver: driver,

@@ -208,6 +208,23 @@ extension Raft {
             return Proposal(index: entry.index, term: term, actions: finish())
         }
 
+        /// Appends each of `batch` as a new entry, in order, with one append to the log and one
+        /// AppendEntries per follower for them all (a leader proposing forwarded commands that
+        /// arrived together). The entries sit at `index`, `index + 1`, …, `index + batch.count - 1`
+        /// of the returned proposal; an empty batch appends nothing. Throws as ``propose(_:)``.
+        public mutating func propose(batch: [[UInt8]]) throws(RaftError) -> Proposal {
+            try checkCanPropose()
+            let first = log.lastIndex + 1
+            // A loop, not a closure over `self` (which would copy the instance: see maybeCommit).
+            var entries: [Entry] = []
+            entries.reserveCapacity(batch.count)
+            for data in batch {
+                entries.append(Entry(term: term, index: first + UInt64(entries.count), kind: .normal, data: data))
+            }
+            if !entries.isEmpty { appendAsLeader(entries) }
+            return Proposal(index: first, term: term, actions: finish())
+        }
+
         /// Asks for a linearizable read (thesis §6.4). The answer arrives later as `.readReady`
         /// (serve once applied through its index) or `.readFailed` (retry). On a follower the
         /// request is forwarded to the leader; without a known leader this throws `.notLeader`.
