@@ -58,6 +58,7 @@ extension RaftDriver {
         if queuedApply { applierWakeupInput.yield() }
         reportAbstentionChange()
         reportCommittedMembership()
+        startQueuedReadRound()
     }
 
     /// Tells `Options.onMembershipCommitted` once the configuration in use is committed here.
@@ -133,6 +134,7 @@ extension RaftDriver {
     }
 
     private func readConfirmed(_ read: Raft.ReadState) {
+        if readRoundInFlight == read.context { readRoundInFlight = nil }
         guard var pending = reads[read.context] else { return }
         pending.readIndex = read.index
         reads[read.context] = pending
@@ -144,7 +146,7 @@ extension RaftDriver {
         for (context, read) in reads {
             guard let index = read.readIndex, index <= stateMachineApplied else { continue }
             reads[context] = nil
-            read.continuation.resume(returning: .success(index))
+            for waiter in read.continuations { waiter.resume(returning: .success(index)) }
         }
     }
 
@@ -155,10 +157,13 @@ extension RaftDriver {
             failRead(context, code: .readTimedOut,
                      message: "read \(context) was not confirmed and applied within \(options.readTimeoutTicks) ticks; retry")
         }
+        startQueuedReadRound()
     }
 
     private func failRead(_ context: Raft.ReadContext, code: RaftDriverError.Code, message: String) {
+        if readRoundInFlight == context { readRoundInFlight = nil }
         guard let read = reads.removeValue(forKey: context) else { return }
-        read.continuation.resume(returning: .failure(RaftDriverError(code: code, leaderHint: instance.leader, message: message)))
+        let failure = RaftDriverError(code: code, leaderHint: instance.leader, message: message)
+        for waiter in read.continuations { waiter.resume(returning: .failure(failure)) }
     }
 }

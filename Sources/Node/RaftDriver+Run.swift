@@ -47,8 +47,13 @@ extension RaftDriver {
         let error = RaftDriverError.shuttingDown(id)
         for (_, proposal) in proposals { proposal.continuation.resume(returning: .failure(error)) }
         proposals = [:]
-        for (_, read) in reads { read.continuation.resume(returning: .failure(error)) }
+        for (_, read) in reads {
+            for waiter in read.continuations { waiter.resume(returning: .failure(error)) }
+        }
         reads = [:]
+        for waiter in readsForNextRound { waiter.resume(returning: .failure(error)) }
+        readsForNextRound = []
+        readRoundInFlight = nil
         inboxInput.finish()
         writerWakeupInput.finish()
         applierWakeupInput.finish()

@@ -94,11 +94,14 @@ public actor RaftDriver {
         var continuation: ProposalWaiter
     }
 
+    typealias ReadWaiter = CheckedContinuation<Result<Raft.LogIndex, RaftDriverError>, Never>
+
+    /// One ReadIndex round and the reads it answers.
     struct PendingRead {
         /// Set once the leader confirmed the read.
         var readIndex: Raft.LogIndex?
         var deadlineTick: UInt64
-        var continuation: CheckedContinuation<Result<Raft.LogIndex, RaftDriverError>, Never>
+        var continuations: [ReadWaiter]
     }
 
     /// This node's id.
@@ -151,6 +154,11 @@ public actor RaftDriver {
     var proposals: [Raft.LogIndex: PendingProposal] = [:]
     var reads: [Raft.ReadContext: PendingRead] = [:]
     var nextReadContext: UInt64 = 1
+    /// The ReadIndex round this node started and that is not confirmed or failed yet, if any.
+    var readRoundInFlight: Raft.ReadContext?
+    /// Reads that arrived while ``readRoundInFlight`` was out: they share the next round, started
+    /// once that one ends (``startQueuedReadRound()``).
+    var readsForNextRound: [ReadWaiter] = []
     var tickCount: UInt64 = 0
 
     /// Creates the driver from what `store` recovered (hard state, latest snapshot, log), so a
@@ -300,22 +308,53 @@ public actor RaftDriver {
     ///
     /// - Throws: `.notLeader` without a known leader, `.readFailed` when leadership changed,
     ///   `.readTimedOut` after `Options.readTimeoutTicks`, `.shuttingDown`.
+    ///
+    /// Concurrent reads share rounds, as etcd's read loop does: while one round is out, the reads
+    /// that arrive wait for the next, which starts when it ends — so every read waits for a round
+    /// that started after it arrived (what makes it linearizable), and a burst of reads costs two
+    /// heartbeat rounds, not one each.
     public func linearizableRead() async throws(RaftDriverError) -> Raft.LogIndex {
         guard phase != .stopped else { throw .shuttingDown(id) }
+        let result = await withCheckedContinuation { continuation in
+            if readRoundInFlight != nil {
+                readsForNextRound.append(continuation)
+            } else {
+                startReadRound(for: [continuation])
+            }
+        }
+        return try result.get()
+    }
+
+    /// Starts one ReadIndex round answering `waiters`; fails them all if the instance refuses
+    /// (no leader known).
+    private func startReadRound(for waiters: [ReadWaiter]) {
         let context = Raft.ReadContext(nextReadContext)
         nextReadContext += 1
         let actions: [Raft.Action]
         do {
             actions = try instance.readIndex(context: context)
         } catch {
-            throw RaftDriverError(error)
+            let failure = RaftDriverError(error)
+            for waiter in waiters { waiter.resume(returning: .failure(failure)) }
+            return
         }
-        let result = await withCheckedContinuation { continuation in
-            reads[context] = PendingRead(readIndex: nil, deadlineTick: tickCount + UInt64(options.readTimeoutTicks),
-                                         continuation: continuation)
-            perform(actions)
-        }
-        return try result.get()
+        reads[context] = PendingRead(readIndex: nil, deadlineTick: tickCount + UInt64(options.readTimeoutTicks),
+                                     continuations: waiters)
+        readRoundInFlight = context
+        perform(actions)
+    }
+
+    /// ReadIndex rounds this node has started (tests: concurrent reads share them).
+    var readRoundsStarted: UInt64 { nextReadContext - 1 }
+
+    /// Starts the round for the reads that queued behind the last one, once it has ended. Called
+    /// after every batch of actions is carried out (never in the middle of one, so the round's
+    /// messages go out after everything the batch sent).
+    func startQueuedReadRound() {
+        guard readRoundInFlight == nil, !readsForNextRound.isEmpty, phase != .stopped else { return }
+        let waiters = readsForNextRound
+        readsForNextRound = []
+        startReadRound(for: waiters)
     }
 
     /// Starts handing leadership to `target` (thesis §3.10). Returns once the transfer started;
