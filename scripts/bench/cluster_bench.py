@@ -509,8 +509,12 @@ def cmd_lag(args):
 READ_PATH = os.environ.get("READ_PATH", "/api/jobs?label=a:b3&label=x:y5&limit=50")
 
 
-def reader_loop(url, stop_at, counter):
-    """One reader process: the two-label query in a loop until stop_at (time.time())."""
+def reader_loop(url, stop_at, counter, nice=0):
+    """One reader process: the two-label query in a loop until stop_at (time.time()). With
+    nice > 0 the process lowers its own CPU priority first (READER_NICE: models readers on
+    other machines, whose JSON parsing does not take the nodes' and the writer's CPU)."""
+    if nice > 0:
+        os.nice(nice)
     client = Client(url, timeout=60)
     n = 0
     while time.time() < stop_at:
@@ -522,6 +526,21 @@ def reader_loop(url, stop_at, counter):
             time.sleep(0.05)
     with counter.get_lock():
         counter.value += n
+
+
+def cpu_seconds(pid):
+    """utime + stime of `pid` (all its threads) in seconds, or 0.0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def node_cpu(d):
+    """Each node's CPU seconds so far."""
+    return {n: cpu_seconds(node_pid(d, n)) for n in NODE_IDS}
 
 
 def timed_writes(url, seconds, tag):
@@ -561,21 +580,33 @@ def cmd_reads(args):
     status, page = client.call("GET", READ_PATH)
     log(f"the two-label page: HTTP {status}, {len(page['items']) if page else 0} items")
     result = {"phase": "reads", "label": args.label, "jobs": args.jobs, "readers": args.readers, "seconds": args.seconds,
-              "readers_on": args.readers_on}
+              "readers_on": args.readers_on, "reader_nice": args.reader_nice}
+    cpu0, t0 = node_cpu(d), time.monotonic()
     quiet = timed_writes(url, args.seconds, "quiet")
+    cpu1, t1 = node_cpu(d), time.monotonic()
     counter = multiprocessing.Value("l", 0)
     stop_at = time.time() + args.seconds + 2
     read_url = url if args.readers_on == "leader" else next(u for n, u in c["api"].items() if n != leader)
-    readers = [multiprocessing.Process(target=reader_loop, args=(read_url, stop_at, counter)) for _ in range(args.readers)]
+    readers = [multiprocessing.Process(target=reader_loop, args=(read_url, stop_at, counter, args.reader_nice))
+               for _ in range(args.readers)]
     for r in readers:
         r.start()
     time.sleep(1.0)  # let the readers reach a steady state
+    cpu2, t2 = node_cpu(d), time.monotonic()
     loaded = timed_writes(url, args.seconds, "read")
+    cpu3, t3 = node_cpu(d), time.monotonic()
     for r in readers:
         r.join(30)
     for name, lat in (("without_readers", quiet), ("with_readers", loaded)):
         result[name] = {"writes": len(lat), "p50_ms": round(percentile(lat, 50), 2), "p99_ms": round(percentile(lat, 99), 2)}
     result["reads_per_s"] = round(counter.value / (args.seconds + 1), 1)
+    # CPU of each node per second of each phase (cores busy): what the reads cost the nodes,
+    # less disturbed by other load on the machine than the latencies.
+    result["leader"] = leader
+    result["node_cpu_per_s"] = {
+        "without_readers": {n: round((cpu1[n] - cpu0[n]) / (t1 - t0), 3) for n in NODE_IDS},
+        "with_readers": {n: round((cpu3[n] - cpu2[n]) / (t3 - t2), 3) for n in NODE_IDS},
+    }
     emit(args, result)
 
 
@@ -902,6 +933,8 @@ def main():
     p.add_argument("--jobs", type=int, default=100000)
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--readers", type=int, default=4)
+    p.add_argument("--reader-nice", type=int, default=0,
+                   help="nice value the reader processes run at (0: as the writer; 19: as if on other machines)")
     p.add_argument("--readers-on", choices=["leader", "follower"], default="leader",
                    help="where the readers send their queries (the writer always writes on the leader)")
     p.add_argument("--seconds", type=float, default=30)
