@@ -153,6 +153,12 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `insecure`: let a node whose API listens on a non-loopback address start without
         /// tokens or TLS (it logs a warning at every start). Off: such a node refuses to start.
         public var insecure: Bool = false
+        /// `max_concurrent_reads`: list reads (`GET /api/jobs`, `/api/dags`, `/api/dlq`,
+        /// `/api/notifications`) this node serves at once, on its low-priority reader thread;
+        /// the others wait (docs/api.md, "Limits"). 1–1024.
+        public var maxConcurrentReads: Int = Defaults.maxConcurrentReads
+        /// `max_queued_reads`: list reads waiting for a place; one more is 429 `rate_limited`. 0–100000.
+        public var maxQueuedReads: Int = Defaults.maxQueuedReads
         /// `[api.limits]`: request size and count limits (docs/api.md, "Limits").
         public var limits = APIRequestLimits()
 
@@ -271,11 +277,20 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let outputFiles: ClosedRange<Int> = 1...1_000_000
         /// `[executor] output_bytes`: at least one full tail (64 KiB), at most 64 GiB.
         public static let outputBytes: ClosedRange<Int> = (64 << 10)...(64 << 30)
+        /// `[api] max_concurrent_reads`.
+        public static let concurrentReads: ClosedRange<Int> = 1...1_024
+        /// `[api] max_queued_reads`.
+        public static let queuedReads: ClosedRange<Int> = 0...100_000
     }
 
     /// Default values of every optional key (documented in `docs/configuration.md`).
     public enum Defaults {
         public static let dataDir = "data/{id}"
+        /// 2 list reads at once: one walking on the reader thread while the next waits for its
+        /// ReadIndex round (docs/benchmarks.md, "Reads cannot starve writes").
+        public static let maxConcurrentReads = 2
+        /// 64 list reads waiting: a burst of dashboards and scripts, not an unbounded pile.
+        public static let maxQueuedReads = 64
         /// The replica check every 10,000 applied entries (docs/guarantees.md, "Replica checks").
         public static let digestIntervalEntries = 10_000
         /// The smallest non-zero `digest_interval_entries`: below it the digests (each a full

@@ -113,6 +113,18 @@ public enum ConfigLoader {
                 }
                 api.rateLimitPerToken = rate
             }
+            if let reads = try apiTable.int("max_concurrent_reads") {
+                guard ClusterConfig.Limits.concurrentReads.contains(reads) else {
+                    throw apiTable.error("max_concurrent_reads", "\(reads) is out of range 1-1024 list reads at once")
+                }
+                api.maxConcurrentReads = reads
+            }
+            if let reads = try apiTable.int("max_queued_reads") {
+                guard ClusterConfig.Limits.queuedReads.contains(reads) else {
+                    throw apiTable.error("max_queued_reads", "\(reads) is out of range 0-100000 waiting list reads")
+                }
+                api.maxQueuedReads = reads
+            }
             if let origins = try apiTable.stringArray("cors_origins") {
                 for origin in origins where !Self.isWebOrigin(origin) {
                     throw apiTable.error("cors_origins", "'\(origin)' is not a web origin: write scheme://host[:port], "

@@ -83,6 +83,13 @@ public enum MetricNames {
     /// `quorum_jobs_unplaceable` (gauge, the leader's count): queued runs that no live, undrained
     /// member with slots can take (their constraints match no open node).
     public static let jobsUnplaceable = "quorum_jobs_unplaceable"
+    /// `quorum_api_reads_in_flight` (gauge): list reads this node serves now (at most
+    /// `[api] max_concurrent_reads`; the read admission gate, docs/api.md "Limits").
+    public static let apiReadsInFlight = "quorum_api_reads_in_flight"
+    /// `quorum_api_reads_queued` (gauge): list reads waiting for a place (at most `[api] max_queued_reads`).
+    public static let apiReadsQueued = "quorum_api_reads_queued"
+    /// `quorum_api_reads_rejected_total` (counter): list reads refused with 429 because the gate was full.
+    public static let apiReadsRejected = "quorum_api_reads_rejected_total"
 
     /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
     /// raw values; another reason is still counted, its series appearing at its first drop).
@@ -110,6 +117,7 @@ public enum MetricNames {
         (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
         (notifications, "counter"), (notificationsPending, "gauge"),
         (replicaDigestMismatches, "counter"), (nodeDraining, "gauge"), (jobsUnplaceable, "gauge"),
+        (apiReadsInFlight, "gauge"), (apiReadsQueued, "gauge"), (apiReadsRejected, "counter"),
     ]
 }
 
@@ -167,6 +175,9 @@ enum MetricHelp {
         case MetricNames.replicaDigestMismatches: "Members whose scheduler-state digest disagreed with the leader's at the same applied index (no work is dispatched to them until an operator clears it)."
         case MetricNames.nodeDraining: "1 if the member directory marks this member draining (no new attempts), else 0."
         case MetricNames.jobsUnplaceable: "Queued runs no live, undrained member with slots can take (their constraints match no open node); counted by the leader."
+        case MetricNames.apiReadsInFlight: "List reads this node serves now (bounded by [api] max_concurrent_reads)."
+        case MetricNames.apiReadsQueued: "List reads waiting for a place (bounded by [api] max_queued_reads)."
+        case MetricNames.apiReadsRejected: "List reads refused with 429 because max_concurrent_reads were running and max_queued_reads waiting."
         default: ""
         }
     }

@@ -55,6 +55,8 @@ public final class QuorumMetrics: Sendable {
     /// `quorum_replica_digest_mismatch_total`.
     let replicaDigestMismatches: Counter
     let placementMetrics: PlacementMetrics
+    /// `quorum_api_reads_in_flight`, `quorum_api_reads_queued`, `quorum_api_reads_rejected_total`.
+    let readAdmissionMetrics: ReadAdmissionMetrics
 
     private struct RouteStatus: Hashable {
         var route: String
@@ -115,6 +117,7 @@ public final class QuorumMetrics: Sendable {
         notificationMetrics = NotificationMetrics(registry: registry)
         replicaDigestMismatches = registry.makeCounter(descriptor: Self.descriptor(N.replicaDigestMismatches))
         placementMetrics = PlacementMetrics(registry: registry)
+        readAdmissionMetrics = ReadAdmissionMetrics(registry: registry)
     }
 
     // MARK: Raft

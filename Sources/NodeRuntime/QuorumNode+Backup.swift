@@ -7,7 +7,7 @@ extension QuorumNode {
     /// after a ReadIndex round through the leader, this node's state as of one applied index
     /// that holds every write acknowledged before the call — the same guarantee a linearizable
     /// read has, so a follower's backup is as good as the leader's. The image is encoded off the
-    /// applier (``ReadExecutor``); applies go on meanwhile and are not in it.
+    /// applier (``ReadExecutor/encodings``); applies go on meanwhile and are not in it.
     ///
     /// Throws ``ReplicaUnavailable`` without a leader or while this (joining) node has no cluster id.
     public func backup() async throws(ReplicaUnavailable) -> ClusterBackup {
@@ -16,7 +16,7 @@ extension QuorumNode {
         }
         try await replica.awaitLinearizable()
         let view = await stateMachine.view()
-        let image = await withTaskExecutorPreference(ReadExecutor.shared) { view.state.snapshot() }
+        let image = await withTaskExecutorPreference(ReadExecutor.encodings) { view.state.snapshot() }
         let status = await driver.status
         let term = store.term(at: view.index) ?? store.snapshot.flatMap { $0.index == view.index ? $0.term : nil } ?? status.term
         let header = ClusterBackup.Header(

@@ -1,20 +1,89 @@
 import Dispatch
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Where readers' closures run (issue #12): one serial Dispatch queue, outside the Swift
-/// concurrency pool. A page scan is synchronous CPU work; on the cooperative pool (one thread per
-/// core, 2 on the benchmark machine) four readers' scans would take every thread and the applier,
-/// the Raft driver and the HTTP handlers would wait for one as if the scans still ran on the
-/// applying actor. On their own thread they share the CPU with those through the OS scheduler, and
-/// one read scans at a time.
-final class ReadExecutor: TaskExecutor {
-    /// The node's one reader queue.
-    static let shared = ReadExecutor()
+/// Where list reads run (issue #12): one thread of their own, outside the Swift concurrency
+/// pool, at the lowest CPU priority the OS gives without privileges.
+///
+/// Outside the pool: a page scan is synchronous CPU work, and the cooperative pool has one thread
+/// per core (2 on the benchmark machine); four readers' scans there would take every thread the
+/// applier, the Raft driver and the HTTP handlers need. On one thread of its own, one read runs at
+/// a time.
+///
+/// Low priority: on Linux the thread sets its own nice value to ``niceValue`` (19) when it starts
+/// (`setpriority(PRIO_PROCESS, 0, 19)`: Linux keeps the nice value per thread, and who 0 is the
+/// calling thread). When the node's other threads want the CPU — applying, replicating,
+/// answering writes — the scheduler
+/// gives them about 98 % of it against this thread (CFS weights 1024 against 15), and reads use
+/// what is idle. Not `SCHED_IDLE` (weight 3): on a machine that is never idle a read would then
+/// wait for seconds and clients would time out; nice 19 still guarantees reads a trickle. Not a
+/// Dispatch queue (as before): its worker threads are shared with other queues, and an
+/// unprivileged thread can lower its priority but never raise it back.
+///
+/// A task pinned here with `withTaskExecutorPreference` runs its synchronous stretches on this
+/// thread; the actors it calls still run on their own executors.
+///
+/// A second instance, ``encodings``, runs whole-state encodings (`/api/cluster/digest`, backups)
+/// on a thread of its own at the default priority: they are rare, take up to seconds, and their
+/// callers have deadlines (the chaos checker samples digests with a 2 s timeout).
+public final class ReadExecutor: TaskExecutor, Sendable {
+    /// The list reads' thread, at nice ``niceValue``: the HTTP API's read admission gate runs
+    /// every admitted list read here.
+    public static let lists = ReadExecutor(name: "quorum.list-reads", nice: niceValue)
 
-    private let queue = DispatchQueue(label: "quorum.scheduler-reads", qos: .userInitiated)
+    /// Whole-state encodings of a published view (state digests, backups), at the default priority.
+    public static let encodings = ReadExecutor(name: "quorum.state-encodings", nice: nil)
 
-    /// Runs `job` on the reader queue.
-    func enqueue(_ job: consuming ExecutorJob) {
+    /// The nice value the list reads' thread runs at (Linux; elsewhere the default).
+    public static let niceValue: Int32 = 19
+
+    /// Jobs waiting for the thread, oldest first (a handful: one per read in flight).
+    private let jobs = Mutex<[UnownedJob]>([])
+    /// Signalled once per enqueued job.
+    private let wake = DispatchSemaphore(value: 0)
+
+    /// Starts the thread named `name`, at nice `nice` where the OS allows (`nil`: the default).
+    /// The thread lives as long as the process (there are two, ``lists`` and ``encodings``).
+    private init(name: String, nice: Int32?) {
+        let thread = Thread { [self] in
+            if let nice { Self.lowerOwnPriority(to: nice) }
+            while true {
+                wake.wait()
+                guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+                job.runSynchronously(on: asUnownedTaskExecutor())
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Runs `job` on the reader thread, after the jobs enqueued before it.
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        jobs.withLock { $0.append(job) }
+        wake.signal()
+    }
+
+    /// The nice value of the thread running the caller, as the OS reports it (Linux only; `nil`
+    /// elsewhere). Tests read it on the reader thread to check the priority is really set.
+    public static func currentThreadNice() -> Int32? {
+        #if os(Linux)
+        errno = 0
+        let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        return errno == 0 ? value : nil
+        #else
+        return nil
+        #endif
+    }
+
+    /// Sets the calling thread's nice value (raising a nice value needs no privilege). If the OS
+    /// refuses, reads run at the default priority: slower writes under read load, nothing worse.
+    private static func lowerOwnPriority(to nice: Int32) {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+        #endif
     }
 }

@@ -43,7 +43,8 @@ public struct AppliedChanges: Sendable {
 ///
 /// Reads run off this actor (issue #12): after each applied batch the state is published as an
 /// isolated view (``PublishedStateView``), and ``read(_:)`` runs its closure on that value on the
-/// reader thread (``ReadExecutor``), so a scan never delays an apply. A copy of the state is O(1) and the apply
+/// caller's executor — the low-priority reader thread (``ReadExecutor/lists``) for list reads, which the
+/// API's read admission gate puts there — so a scan never delays an apply. A copy of the state is O(1) and the apply
 /// after it duplicates only what it touches (the tables are persistent: `ChunkedArray`,
 /// `TreeDictionary`); the snapshot encoder holds such a copy too (``snapshotEncoder()``).
 public actor SchedulerStateMachine: ReplicatedStateMachine {
@@ -261,7 +262,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// (one 1 MiB buffer, never the whole image); applies go on meanwhile.
     public nonisolated func stateDigest() async -> (appliedIndex: Raft.LogIndex, digest: UInt64) {
         let view = await view()
-        return await withTaskExecutorPreference(ReadExecutor.shared) {
+        return await withTaskExecutorPreference(ReadExecutor.encodings) {
             (view.index, view.state.snapshotDigest())
         }
     }
@@ -271,11 +272,14 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// none of them). The view holds every entry applied before this call began, so a read after a
     /// write's reply, or after a ReadIndex round (``RaftReplica/awaitLinearizable()``), sees it.
     ///
-    /// The closure runs on ``ReadExecutor`` (its own thread, not the concurrency pool the applier
-    /// and the driver need).
+    /// The closure runs on the calling task's executor. Table walks come through the HTTP API's
+    /// read admission gate, which runs them on ``ReadExecutor/lists`` (a low-priority thread of its own,
+    /// not the concurrency pool the applier and the driver need); the other reads — leader duties,
+    /// a write's read-back of its resource, single resources — are short and run where they are
+    /// called, at normal priority, never queued behind a list.
     public nonisolated func read<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) async throws(E) -> T {
         let view = await view()
-        return try await withTaskExecutorPreference(ReadExecutor.shared) { () async throws(E) -> T in try body(view.state) }
+        return try body(view.state)
     }
 
     /// The published view, or, while an apply is in progress, the state after it (taken on this

@@ -60,9 +60,12 @@ enum NodeServer {
         limits.httpAddressPolicy = node.config.cluster.executor.httpAddressPolicy
         let clusterSource = NodeLeaderClusterSource(peerAPIs: outputSource.peerAPIs, client: outputSource.client,
                                                     timeout: .seconds(2), logger: logger)
+        // List reads wait their turn and run on the low-priority reader thread (issue #12).
+        let readAdmission = ReadAdmission(maxInFlight: apiConfig.maxConcurrentReads, maxQueued: apiConfig.maxQueuedReads,
+                                          executor: ReadExecutor.lists, onRejected: { node.metrics.readRejected() })
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
                     limits: limits, shellPolicy: shellPolicy, outputSource: outputSource, clusterSource: clusterSource,
-                    notificationTester: try? NodeNotificationTester(node.config)).register(
+                    notificationTester: try? NodeNotificationTester(node.config), readAdmission: readAdmission).register(
                         on: router, authorizer: authorizer, rateLimiter: apiConfig.rateLimitPerToken.map { TokenRateLimiter(rate: $0) },
                         submissionLimiter: node.config.cluster.quotas.submissionsPerSecondPerToken.map { rate in
                             TokenRateLimiter.submissions(rate: rate) { node.metrics.quotaRefused("submissions_per_second_per_token") }
@@ -102,6 +105,8 @@ enum NodeServer {
         router.get(RouterPath(MetricsRoute.path)) { request, _ in
             if let metricsAuthorizer { _ = try metricsAuthorizer.authorize(request, required: .read) }
             await node.refreshMetrics()
+            let reads = readAdmission.counts
+            node.metrics.setReadAdmission(inFlight: reads.inFlight, queued: reads.queued)
             return MetricsRoute.response(node.metrics)
         }
         let address = node.config.node.api

@@ -138,6 +138,15 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(text.replacingOccurrences(of: "metrics_public = true", with: "rate_limit_per_token = 0"), file: "c.toml")
         }
+        #expect(config.api.maxConcurrentReads == 2 && config.api.maxQueuedReads == 64)
+        let gated = text.replacingOccurrences(of: "metrics_public = true", with: "max_concurrent_reads = 4\nmax_queued_reads = 0")
+        #expect(try ConfigLoader.parse(gated, file: "c.toml").api.maxConcurrentReads == 4)
+        #expect(try ConfigLoader.parse(gated, file: "c.toml").api.maxQueuedReads == 0)
+        for bad in ["max_concurrent_reads = 0", "max_concurrent_reads = 1025", "max_queued_reads = -1", "max_queued_reads = 100001"] {
+            #expect(throws: ConfigError.self, "\(bad)") {
+                try ConfigLoader.parse(text.replacingOccurrences(of: "metrics_public = true", with: bad), file: "c.toml")
+            }
+        }
         let withOrigins = text.replacingOccurrences(of: "metrics_public = true", with: #"cors_origins = ["https://ops.example.com", "http://localhost:3000"]"#)
         #expect(try ConfigLoader.parse(withOrigins, file: "c.toml").api.corsOrigins == ["https://ops.example.com", "http://localhost:3000"])
         for bad in ["https://ops.example.com/", "ops.example.com", "https://ops.example.com/app", "ftp://x", "https://"] {

@@ -52,6 +52,28 @@ struct JobResourceJSONTests {
         try expectSameJSON(job, "early time, notify rules")
     }
 
+    @Test("a page of random jobs (GET /api/jobs) encodes like JSONEncoder, with and without next_cursor",
+          arguments: Array(UInt64(1)...8))
+    func randomPages(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        for count in [0, 1, 50] {
+            let jobs = (0..<count).map { _ in RandomResources.job(&random) }
+            for cursor in [nil, "18446744073709551615"] {
+                let page = ListPage(items: jobs, nextCursor: cursor)
+                let fast = Data(try #require(page.handWrittenJSON()).readableBytesView)
+                let codable = try RequestReading.encode(page)
+                let fastObject = try #require(try JSONSerialization.jsonObject(with: fast) as? NSDictionary)
+                let codableObject = try #require(try JSONSerialization.jsonObject(with: codable) as? NSDictionary)
+                #expect(fastObject == codableObject, "seed \(seed), \(count) jobs, cursor \(cursor ?? "null")")
+                #expect(try canonical(fast) == canonical(codable), "seed \(seed), \(count) jobs")
+            }
+        }
+        var awkward = RandomResources.job(&random)
+        awkward.notifications = []
+        #expect(ListPage(items: [RandomResources.job(&random), awkward], nextCursor: nil).handWrittenJSON() == nil,
+                "a page with a job the hand-written encoder does not write goes through JSONEncoder")
+    }
+
     @Test("a job the hand-written encoder does not write goes through JSONEncoder, which keeps its error")
     func fallbacks() throws {
         var job = RandomResources.job(seed: 3)

@@ -23,6 +23,8 @@ struct QuorumMetricsTests {
             "quorum_notifications_total": "counter", "quorum_notifications_pending": "gauge",
             "quorum_replica_digest_mismatch_total": "counter",
             "quorum_node_draining": "gauge", "quorum_jobs_unplaceable": "gauge",
+            "quorum_api_reads_in_flight": "gauge", "quorum_api_reads_queued": "gauge",
+            "quorum_api_reads_rejected_total": "counter",
         ]
         #expect(scrape.types == expected)
         #expect(Dictionary(uniqueKeysWithValues: MetricNames.all.map { ($0.name, $0.type) }) == expected)
@@ -36,6 +38,19 @@ struct QuorumMetricsTests {
         for quota in ["max_pending_jobs", "max_state_bytes", "submissions_per_second_per_token"] {
             #expect(scrape.value("quorum_quota_refusals_total", "quota=\"\(quota)\"") == 0)
         }
+        #expect(scrape.value("quorum_api_reads_rejected_total") == 0)
+    }
+
+    @Test("the read admission gate's series: refusals count up, the gauges follow the gate")
+    func readAdmission() {
+        let metrics = QuorumMetrics()
+        metrics.readRejected()
+        metrics.readRejected()
+        metrics.setReadAdmission(inFlight: 2, queued: 5)
+        let scrape = Exposition(metrics.exposition())
+        #expect(scrape.value("quorum_api_reads_rejected_total") == 2)
+        #expect(scrape.value("quorum_api_reads_in_flight") == 2)
+        #expect(scrape.value("quorum_api_reads_queued") == 5)
     }
 
     @Test("a quota refusal counts under its key; the quota gauges take their values")

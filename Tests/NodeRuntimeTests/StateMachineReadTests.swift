@@ -24,12 +24,16 @@ struct StateMachineReadTests {
         let (started, startedSignal) = AsyncStream.makeStream(of: Void.self)
         let applied = DispatchSemaphore(value: 0)
         let reader = Task.detached {
-            await machine.read { state in
-                startedSignal.yield()
-                // Blocks this reader (not the actor) until the apply below is done, or 20 s: on the
-                // old actor-bound read the apply could not run, and this gave up.
-                let appliedMeanwhile = applied.wait(timeout: .now() + 20) == .success
-                return (jobs: state.jobCount, appliedMeanwhile: appliedMeanwhile)
+            // On the reader thread, as list reads run (the read admission gate puts them there):
+            // blocking it holds no thread of the concurrency pool the applier needs.
+            await withTaskExecutorPreference(ReadExecutor.lists) {
+                await machine.read { state in
+                    startedSignal.yield()
+                    // Blocks this reader (not the actor) until the apply below is done, or 20 s: on the
+                    // old actor-bound read the apply could not run, and this gave up.
+                    let appliedMeanwhile = applied.wait(timeout: .now() + 20) == .success
+                    return (jobs: state.jobCount, appliedMeanwhile: appliedMeanwhile)
+                }
             }
         }
         for await _ in started { break }

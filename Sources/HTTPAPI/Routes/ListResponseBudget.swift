@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Keeps a list page's JSON under ``APILimits/maxListResponseBytes``.
 ///
@@ -13,12 +14,29 @@ enum ListResponseBudget {
     /// `maxBytes`. A page that fits (the usual case) is encoded once; only an oversized one is
     /// measured item by item.
     static func fittedJSON<Item>(limit: Int, maxBytes: Int,
-                                 _ read: (Int) async throws(APIError) -> ListPage<Item>) async throws(APIError) -> Data {
+                                 _ read: (Int) async throws(APIError) -> ListPage<Item>) async throws(APIError) -> ByteBuffer {
+        try await fitted(limit: limit, maxBytes: maxBytes, encode: { page throws(APIError) in
+            ByteBuffer(bytes: try RequestReading.encode(page))
+        }, read)
+    }
+
+    /// ``fittedJSON(limit:maxBytes:_:)`` for `GET /api/jobs`, whose pages go through the
+    /// hand-written job encoder (the same JSON; ``ListPage/handWrittenJSON()``).
+    static func fittedJobsJSON(limit: Int, maxBytes: Int,
+                               _ read: (Int) async throws(APIError) -> ListPage<JobResource>) async throws(APIError) -> ByteBuffer {
+        try await fitted(limit: limit, maxBytes: maxBytes, encode: { page throws(APIError) in
+            if let buffer = page.handWrittenJSON() { return buffer }
+            return ByteBuffer(bytes: try RequestReading.encode(page))
+        }, read)
+    }
+
+    private static func fitted<Item>(limit: Int, maxBytes: Int, encode: (ListPage<Item>) throws(APIError) -> ByteBuffer,
+                                     _ read: (Int) async throws(APIError) -> ListPage<Item>) async throws(APIError) -> ByteBuffer {
         var limit = limit
         while true {
             let page = try await read(limit)
-            let data = try RequestReading.encode(page)
-            guard data.count > maxBytes, page.items.count > 1 else { return data }
+            let json = try encode(page)
+            guard json.readableBytes > maxBytes, page.items.count > 1 else { return json }
             // Each pass shrinks the limit (fit < count ≤ limit), so this ends.
             limit = max(1, min(fittingCount(page.items, maxBytes: maxBytes), page.items.count - 1))
         }

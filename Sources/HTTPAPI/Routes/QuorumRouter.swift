@@ -73,11 +73,15 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
     public let now: @Sendable () -> Date
     /// Sends test notifications (``NotificationTester``); `nil`, the test endpoint answers 503.
     public let notificationTester: (any NotificationTester)?
+    /// The gate every list read passes (``ReadAdmission``, ``isListRead(_:)``); `nil`, none.
+    public let readAdmission: ReadAdmission?
 
     /// Routes over `service`.
     public init(service: Service, limits: APILimits = APILimits(), shellPolicy: (any ShellCommandPolicy)? = nil,
                 outputSource: (any AttemptOutputSource)? = nil, clusterSource: (any LeaderClusterSource)? = nil,
-                now: @escaping @Sendable () -> Date = { Date() }, notificationTester: (any NotificationTester)? = nil) {
+                now: @escaping @Sendable () -> Date = { Date() }, notificationTester: (any NotificationTester)? = nil,
+                readAdmission: ReadAdmission? = nil) {
+        self.readAdmission = readAdmission
         self.notificationTester = notificationTester
         self.outputSource = outputSource
         self.clusterSource = clusterSource
@@ -103,7 +107,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
         submissionLimiter: TokenRateLimiter? = nil, clockMs: @escaping @Sendable () -> Int64 = { 0 }, audit: (@Sendable (AuditRecord) -> Void)? = nil
     ) {
         for route in Self.all {
-            let handler = self.handler(for: route, context: Context.self)
+            let handler = self.admitted(self.handler(for: route, context: Context.self), route: route)
             let required = Self.requiredRole(of: route)
             let audited = route.method != "GET" ? audit : nil
             let submissions = Self.isCreating(route) ? submissionLimiter : nil
@@ -137,6 +141,23 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
              ("POST", "/api/dlq/{run_id}/requeue"): true
         default: false
         }
+    }
+
+    /// Whether `route` walks a table — a list of jobs, DAG runs, dead letters or notifications —
+    /// and so passes ``readAdmission``. Single resources, writes, health checks and the event
+    /// stream never do.
+    public static func isListRead(_ route: APIRoute) -> Bool {
+        switch (route.method, route.path) {
+        case ("GET", "/api/jobs"), ("GET", "/api/dags"), ("GET", "/api/dlq"), ("GET", "/api/notifications"): true
+        default: false
+        }
+    }
+
+    /// `handler` behind ``readAdmission`` when `route` is a list read: the whole request —
+    /// ReadIndex round, walk, rendering and encoding — runs once admitted, on the gate's executor.
+    func admitted<Context: RequestContext>(_ handler: @escaping Handler<Context>, route: APIRoute) -> Handler<Context> {
+        guard let gate = readAdmission, Self.isListRead(route) else { return handler }
+        return { request, context in try await gate.run { try await handler(request, context) } }
     }
 
     /// The id a route's path names (`{id}` or `{run_id}`), as the client sent it.
@@ -186,7 +207,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 var query = JobListQuery(state: try Self.jobState(request), labels: try Self.labels(request),
                                          limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
                 let consistency = try R.consistency(request)
-                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                return R.json(buffer: try await ListResponseBudget.fittedJobsJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
                     query.limit = limit
                     return try await service.listJobs(query, consistency: consistency)
                 })
@@ -287,7 +308,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                 var query = DAGListQuery(state: request.uri.queryParameters.get("state"),
                                          limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
                 let consistency = try R.consistency(request)
-                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                return R.json(buffer: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
                     query.limit = limit
                     return try await service.listDAGRuns(query, consistency: consistency)
                 })
@@ -319,7 +340,7 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
             return { request, _ in
                 var query = PageQuery(limit: try R.limit(request, limits: limits), cursor: R.cursor(request))
                 let consistency = try R.consistency(request)
-                return R.json(encoded: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
+                return R.json(buffer: try await ListResponseBudget.fittedJSON(limit: query.limit, maxBytes: limits.maxListResponseBytes) { limit throws(APIError) in
                     query.limit = limit
                     return try await service.listDeadLetters(query, consistency: consistency)
                 })

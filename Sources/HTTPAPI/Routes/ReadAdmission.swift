@@ -1,0 +1,154 @@
+import Synchronization
+
+/// The read admission gate (issue #12): how many list reads — the requests that walk a table,
+/// `GET /api/jobs`, `/api/dags`, `/api/dlq`, `/api/notifications` — a node serves at once, how
+/// many wait, and where they run.
+///
+/// Reads must not starve writes. A list page costs CPU (a ReadIndex round, the walk, rendering
+/// and encoding up to 1,000 items) on the same cores the node applies, replicates and answers
+/// writes with, and a few clients looping over pages can take all of it. At most
+/// ``maxInFlight`` run at once (`[api] max_concurrent_reads`); up to ``maxQueued`` more wait
+/// in arrival order (`[api] max_queued_reads`); beyond that the request is refused at once with
+/// 429 `rate_limited` and `Retry-After: 1`, naming both keys, so a client backs off instead of
+/// piling up. An admitted read runs on ``executor`` (the node's low-priority reader thread),
+/// its walk, rendering and JSON encoding included, so the OS gives the CPU to writes first.
+///
+/// Writes, event streams, health checks and single-resource GETs never pass the gate: what it
+/// bounds is the reads that can be expensive, and nothing it holds is needed by anything else.
+public final class ReadAdmission: Sendable {
+    /// List reads served at once (`[api] max_concurrent_reads`).
+    public let maxInFlight: Int
+    /// List reads waiting for a place (`[api] max_queued_reads`); more are refused with 429.
+    public let maxQueued: Int
+    /// Where admitted reads run; `nil`, on the caller's executor.
+    public let executor: (any TaskExecutor)?
+    /// Called once for each refused read (the node counts `quorum_api_reads_rejected_total`).
+    private let onRejected: @Sendable () -> Void
+
+    /// How a read's turn came out.
+    private enum Turn {
+        case admitted
+        case cancelled
+        case refused(inFlight: Int, queued: Int)
+    }
+
+    private struct Waiter {
+        var id: UInt64
+        var continuation: CheckedContinuation<Turn, Never>
+    }
+
+    private struct State {
+        var inFlight = 0
+        var queue: [Waiter] = []
+        var nextID: UInt64 = 0
+        var rejected = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// A gate admitting `maxInFlight` reads at once with `maxQueued` waiting (each at least 0,
+    /// `maxInFlight` at least 1), running them on `executor`.
+    public init(maxInFlight: Int = 2, maxQueued: Int = 64, executor: (any TaskExecutor)? = nil,
+                onRejected: @escaping @Sendable () -> Void = {}) {
+        self.maxInFlight = max(1, maxInFlight)
+        self.maxQueued = max(0, maxQueued)
+        self.executor = executor
+        self.onRejected = onRejected
+    }
+
+    /// What the gate holds now, for metrics and tests.
+    public struct Counts: Hashable, Sendable {
+        /// Reads running.
+        public var inFlight: Int
+        /// Reads waiting for a place.
+        public var queued: Int
+        /// Reads refused since start.
+        public var rejected: Int
+
+        /// Counts (tests compare whole values).
+        public init(inFlight: Int, queued: Int, rejected: Int) {
+            self.inFlight = inFlight
+            self.queued = queued
+            self.rejected = rejected
+        }
+    }
+
+    /// What the gate holds now.
+    public var counts: Counts {
+        state.withLock { Counts(inFlight: $0.inFlight, queued: $0.queue.count, rejected: $0.rejected) }
+    }
+
+    /// Runs `read` once admitted, on ``executor``; throws 429 `rate_limited` at once when
+    /// ``maxInFlight`` reads run and ``maxQueued`` wait. A read cancelled while it waits
+    /// leaves the queue and throws `CancellationError`.
+    public func run<T>(_ read: () async throws -> T) async throws -> T {
+        try await admit()
+        defer { release() }
+        return try await withTaskExecutorPreference(executor) { try await read() }
+    }
+
+    /// Takes a place, waiting in line for one when all are taken. Deciding and queueing happen
+    /// under one lock, so a place freed meanwhile is never missed and the queue never passes
+    /// ``maxQueued``.
+    private func admit() async throws {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        let turn = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
+                let decided: Turn? = self.state.withLock { state in
+                    if state.inFlight < self.maxInFlight {
+                        state.inFlight += 1
+                        return .admitted
+                    }
+                    // Cancelled before it could queue: onCancel found nothing to remove.
+                    guard !Task.isCancelled else { return .cancelled }
+                    guard state.queue.count < self.maxQueued else {
+                        state.rejected += 1
+                        return .refused(inFlight: state.inFlight, queued: state.queue.count)
+                    }
+                    state.queue.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let decided { continuation.resume(returning: decided) }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { state -> Waiter? in
+                guard let position = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.queue.remove(at: position)
+            }
+            waiter?.continuation.resume(returning: .cancelled)
+        }
+        switch turn {
+        case .admitted:
+            return
+        case .cancelled:
+            throw CancellationError()
+        case .refused(let inFlight, let queued):
+            onRejected()
+            throw Self.refusal(inFlight: inFlight, queued: queued, maxInFlight: maxInFlight, maxQueued: maxQueued)
+        }
+    }
+
+    /// Hands the place to the oldest waiter, or frees it.
+    private func release() {
+        let next = state.withLock { state -> Waiter? in
+            guard !state.queue.isEmpty else {
+                state.inFlight -= 1
+                return nil
+            }
+            return state.queue.removeFirst()
+        }
+        next?.continuation.resume(returning: .admitted)
+    }
+
+    /// 429 naming the keys, with what to do.
+    static func refusal(inFlight: Int, queued: Int, maxInFlight: Int, maxQueued: Int) -> APIError {
+        APIError(.rateLimited,
+                 "this node is serving \(inFlight) list reads with \(queued) more waiting, the most [api] max_concurrent_reads "
+                     + "(\(maxInFlight)) and max_queued_reads (\(maxQueued)) allow; retry after Retry-After, read from another node, "
+                     + "or ask for fewer pages",
+                 retryAfterSeconds: 1)
+    }
+}
