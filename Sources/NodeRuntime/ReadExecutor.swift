@@ -49,6 +49,9 @@ public final class ReadExecutor: TaskExecutor, Sendable {
     /// The thread lives as long as the process (there are two, ``lists`` and ``encodings``).
     private init(name: String, nice: Int32?) {
         let thread = Thread { [self] in
+            // Named from inside: on Linux a name set before start is not given to the OS thread,
+            // which would keep its creator's (a Dispatch worker's) name in `top -H` and perf.
+            Thread.current.name = name
             if let nice { Self.lowerOwnPriority(to: nice) }
             while true {
                 wake.wait()
@@ -56,7 +59,6 @@ public final class ReadExecutor: TaskExecutor, Sendable {
                 job.runSynchronously(on: asUnownedTaskExecutor())
             }
         }
-        thread.name = name
         thread.start()
     }
 
