@@ -16,9 +16,8 @@ import Glibc
 /// Low priority: on Linux the thread sets its own nice value to ``niceValue`` (19) when it starts
 /// (`setpriority(PRIO_PROCESS, 0, 19)`: Linux keeps the nice value per thread, and who 0 is the
 /// calling thread). When the node's other threads want the CPU — applying, replicating,
-/// answering writes — the scheduler
-/// gives them about 98 % of it against this thread (CFS weights 1024 against 15), and reads use
-/// what is idle. Not `SCHED_IDLE` (weight 3): on a machine that is never idle a read would then
+/// answering writes — the scheduler gives them about 98 % of it against this thread (CFS
+/// weights 1024 against 15), and reads use what is idle. Not `SCHED_IDLE` (weight 3): on a machine that is never idle a read would then
 /// wait for seconds and clients would time out; nice 19 still guarantees reads a trickle. Not a
 /// Dispatch queue (as before): its worker threads are shared with other queues, and an
 /// unprivileged thread can lower its priority but never raise it back.
@@ -32,10 +31,10 @@ import Glibc
 public final class ReadExecutor: TaskExecutor, Sendable {
     /// The list reads' thread, at nice ``niceValue``: the HTTP API's read admission gate runs
     /// every admitted list read here.
-    public static let lists = ReadExecutor(name: "quorum.list-reads", nice: niceValue)
+    public static let lists = ReadExecutor(name: "quorum.lists", nice: niceValue)
 
     /// Whole-state encodings of a published view (state digests, backups), at the default priority.
-    public static let encodings = ReadExecutor(name: "quorum.state-encodings", nice: nil)
+    public static let encodings = ReadExecutor(name: "quorum.encode", nice: nil)
 
     /// The nice value the list reads' thread runs at (Linux; elsewhere the default).
     public static let niceValue: Int32 = 19
@@ -45,7 +44,7 @@ public final class ReadExecutor: TaskExecutor, Sendable {
     /// Signalled once per enqueued job.
     private let wake = DispatchSemaphore(value: 0)
 
-    /// Starts the thread named `name`, at nice `nice` where the OS allows (`nil`: the default).
+    /// Starts the thread named `name` (at most 15 bytes: Linux's limit), at nice `nice` where the OS allows (`nil`: the default).
     /// The thread lives as long as the process (there are two, ``lists`` and ``encodings``).
     private init(name: String, nice: Int32?) {
         let thread = Thread { [self] in
