@@ -38,6 +38,12 @@ public final class LeadershipBroadcast: Sendable {
         return stream
     }
 
+    /// The latest change published (`nil` before the driver runs): who leads as the driver last
+    /// said, read under a lock — no hop onto the driver's actor, as its `status` takes.
+    public var latest: Raft.LeaderState? {
+        state.withLock { $0.latest }
+    }
+
     /// Publishes a change to every subscriber.
     func publish(_ change: Raft.LeaderState) {
         let subscribers = state.withLock { state -> [AsyncStream<Raft.LeaderState>.Continuation] in

@@ -26,10 +26,20 @@ enum StoreBatch: Sendable {
 
 /// The writes queued while the previous batch was being made durable. Taking a batch merges
 /// everything up to the next snapshot, so N messages arriving during one fsync cost one fsync.
+///
+/// A batch that would only advance the hard state's `commit` (same term and vote as the last
+/// hard state written, no entries) is not written on its own: it is held and rides with the
+/// next write. The commit index is advisory (the store clamps it to the log on open, and a
+/// node learns the real one from its leader, or commits an entry of its own term), and the
+/// Raft core waits only for the term and vote to be durable — so an fsync for it alone would
+/// buy nothing. etcd's `MustSync` makes the same choice. On the leader every replication round
+/// advanced the commit index after its append, so this halves the rounds' fsyncs.
 struct LogWriteQueue: Sendable {
     private var pending: [LogWrite] = []
+    /// The hard state of the last batch handed out (nil: none yet, so the first is written).
+    private var lastWrittenHardState: Raft.HardState?
 
-    /// Whether nothing is queued.
+    /// Whether nothing is queued (a held commit-only hard state counts as queued).
     var isEmpty: Bool { pending.isEmpty }
 
     /// Queues a write.
@@ -69,6 +79,14 @@ struct LogWriteQueue: Sendable {
             }
         }
         pending.removeFirst(taken)
+        if entries.isEmpty, pending.isEmpty, let hardState, let written = lastWrittenHardState,
+           hardState.term == written.term, hardState.vote == written.vote
+        {
+            // Commit-only: hold it for the next write (see the type's comment).
+            pending.append(.hardState(hardState))
+            return nil
+        }
+        if let hardState { lastWrittenHardState = hardState }
         return .log(hardState: hardState, entries: entries)
     }
 }

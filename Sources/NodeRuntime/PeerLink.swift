@@ -35,7 +35,10 @@ final class PeerLink: PeerMessenger, Sendable {
         var batchHandler: BatchForwardHandler?
         /// Follower side: forwards coalesced per leader (frame 20).
         var coalescer = ForwardCoalescer()
-        var pending: [UInt64: CheckedContinuation<ForwardedOutcome.Result, Never>] = [:]
+        /// Follower side: forwards waiting for their answer (``watchForwards()`` gives up on them).
+        var pending: [UInt64: PendingForward] = [:]
+        /// Follower side: resumes ``watchForwards()`` when a forward starts waiting while none did.
+        var forwardWatchIdle: CheckedContinuation<Void, Never>?
         var nextRequestID: UInt64 = 1
         var lastHeard: [Raft.NodeID: MonotonicTime] = [:]
         /// Executor side: the lease and what leaders advertised (the value the scheduler simulator runs).
@@ -411,63 +414,110 @@ final class PeerLink: PeerMessenger, Sendable {
         case batched(ForwardBatch.Item)
     }
 
+    /// A forward waiting for its leader's answer.
+    private struct PendingForward {
+        var continuation: CheckedContinuation<ForwardedOutcome.Result, Never>
+        var leader: Raft.NodeID
+        var timeout: Duration
+        /// When it stops waiting (its outcome is then unknown, or "not proposed" if never sent).
+        var deadline: MonotonicTime
+        /// How often ``watchForwards()`` looks at it.
+        var poll: Duration
+    }
+
     /// Dispatches what `dispatch` builds for a fresh request id to `leader` and waits for the
-    /// answer with that id, at most `timeout`, and no longer than `leader` leads as this node sees it.
+    /// answer with that id, at most `timeout`, and no longer than `leader` leads as this node sees
+    /// it (checked every `poll` by ``watchForwards()``, which runs with ``runInbound()``) or the
+    /// calling task runs.
+    ///
+    /// One continuation per forward and one watch for all of them: a polling task and a timer per
+    /// forward cost about 5 % of a follower's CPU under single submissions (docs/benchmarks.md,
+    /// "Where a submission's CPU goes").
     private func forward(to leader: Raft.NodeID, timeout: Duration, poll: Duration,
                          dispatch makeDispatch: (UInt64) -> Dispatch) async -> ForwardedOutcome.Result {
         guard transport.isConnected(to: leader) else {
             return .notProposed(leaderHint: leader, message: "no connection to leader \(leader)")
         }
-        let driver = state.withLock { $0.driver }
         let requestID = state.withLock { state -> UInt64 in
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
         }
         let dispatch = makeDispatch(requestID)
-        return await withTaskGroup(of: ForwardedOutcome.Result?.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let frame: Transport.Frame
-                    switch dispatch {
-                    case .alone(let alone):
-                        frame = alone
-                        self.state.withLock { $0.pending[requestID] = continuation }
-                    case .batched(let item):
-                        let batch = self.state.withLock { state -> ForwardCoalescer.Batch? in
-                            state.pending[requestID] = continuation
-                            return state.coalescer.enqueue(item, to: leader)
-                        }
-                        if let batch { self.send(batch) }
-                        return
-                    }
-                    let outcome = self.transport.send(frame, to: leader)
+        let deadline = clock.monotonic() + timeout
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let waiting = PendingForward(continuation: continuation, leader: leader, timeout: timeout, deadline: deadline, poll: poll)
+                let (batch, idleWatch) = state.withLock { state -> (ForwardCoalescer.Batch?, CheckedContinuation<Void, Never>?) in
+                    state.pending[requestID] = waiting
+                    let idleWatch = state.forwardWatchIdle
+                    state.forwardWatchIdle = nil
+                    guard case .batched(let item) = dispatch else { return (nil, idleWatch) }
+                    return (state.coalescer.enqueue(item, to: leader), idleWatch)
+                }
+                idleWatch?.resume()
+                switch dispatch {
+                case .batched:
+                    if let batch { send(batch) }
+                case .alone(let frame):
+                    let outcome = transport.send(frame, to: leader)
                     switch outcome {
-                    case .queued, .queuedDroppingOldest: return
-                    default: break
+                    case .queued, .queuedDroppingOldest: break
+                    default:
+                        resolve(requestID, .notProposed(leaderHint: leader,
+                                                        message: "could not queue the request for leader \(leader) (\(outcome))"))
                     }
-                    self.resolve(requestID, .notProposed(leaderHint: leader,
-                                                         message: "could not queue the request for leader \(leader) (\(outcome))"))
                 }
+                // Cancelled before the cancellation handler could find it waiting: give up now.
+                if Task.isCancelled { giveUp(requestID) }
             }
-            group.addTask {
-                let deadline = self.clock.monotonic() + timeout
-                while self.clock.monotonic() < deadline {
-                    try? await self.clock.sleep(for: poll)
-                    if Task.isCancelled { return nil }
-                    if let driver, await driver.status.leader != leader { return nil }
+        } onCancel: {
+            giveUp(requestID)
+        }
+    }
+
+    /// Stops waiting for `requestID`'s answer (its time ran out, its leader no longer leads, or
+    /// its caller was cancelled): its outcome is unknown if it was sent, "not proposed" if it still
+    /// waited in the coalescer. Does nothing once it was answered.
+    private func giveUp(_ requestID: UInt64) {
+        guard let waiting = state.withLock({ $0.pending[requestID] }) else { return }
+        let (leader, timeout) = (waiting.leader, waiting.timeout)
+        resolve(requestID, .outcomeUnknown(message: "leader \(leader) did not answer (within \(timeout), or before another "
+            + "leader took over); the outcome is unknown"),
+                ifUnsent: .notProposed(leaderHint: nil, message: "the request waited for leader \(leader)'s previous batch to be "
+                    + "answered (for \(timeout), or until another leader took over); it was not sent"))
+    }
+
+    /// Gives up on every forward whose deadline passed or whose leader no longer leads as the
+    /// driver sees it, looking every `poll` (the smallest of the waiting forwards') while any
+    /// waits, and sleeping until one does otherwise. Runs until cancelled (with ``runInbound()``).
+    private func watchForwards() async {
+        while !Task.isCancelled {
+            guard let poll = state.withLock({ $0.pending.values.lazy.map(\.poll).min() }) else {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let waitsAlready = state.withLock { state -> Bool in
+                            guard state.pending.isEmpty, !Task.isCancelled else { return true }
+                            state.forwardWatchIdle = continuation
+                            return false
+                        }
+                        if waitsAlready { continuation.resume() }
+                    }
+                } onCancel: {
+                    state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        defer { state.forwardWatchIdle = nil }
+                        return state.forwardWatchIdle
+                    }?.resume()
                 }
-                return nil
+                continue
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            if let first {
-                return first
+            try? await clock.sleep(for: poll)
+            let driver = state.withLock { $0.driver }
+            let leading = await driver?.status.leader
+            let now = clock.monotonic()
+            let overdue = state.withLock { state in
+                state.pending.filter { now >= $0.value.deadline || (driver != nil && leading != $0.value.leader) }.map(\.key)
             }
-            resolve(requestID, .outcomeUnknown(message: "leader \(leader) did not answer (within \(timeout), or before another "
-                + "leader took over); the outcome is unknown"),
-                    ifUnsent: .notProposed(leaderHint: nil, message: "the request waited for leader \(leader)'s previous batch to be "
-                        + "answered (for \(timeout), or until another leader took over); it was not sent"))
-            return await group.next().flatMap { $0 } ?? .outcomeUnknown(message: "the forwarded request was abandoned")
+            for requestID in overdue { giveUp(requestID) }
         }
     }
 
@@ -476,7 +526,7 @@ final class PeerLink: PeerMessenger, Sendable {
     /// the last of the batch in flight.
     private func resolve(_ requestID: UInt64, _ result: ForwardedOutcome.Result, ifUnsent unsent: ForwardedOutcome.Result? = nil) {
         let (continuation, settled, next) = state.withLock { state in
-            let continuation = state.pending.removeValue(forKey: requestID)
+            let continuation = state.pending.removeValue(forKey: requestID)?.continuation
             let (settled, next) = state.coalescer.settle(requestID)
             return (continuation, settled, next)
         }
@@ -564,8 +614,18 @@ final class PeerLink: PeerMessenger, Sendable {
 
     // MARK: Inbound
 
-    /// Handles every inbound frame until the transport's stream ends.
+    /// Handles every inbound frame until the transport's stream ends, and gives up on forwards
+    /// that wait too long meanwhile (``watchForwards()``).
     func runInbound() async {
+        await withDiscardingTaskGroup { watch in
+            watch.addTask { await self.watchForwards() }
+            await receiveFrames()
+            watch.cancelAll()
+        }
+    }
+
+    /// Handles every inbound frame until the transport's stream ends.
+    private func receiveFrames() async {
         await withDiscardingTaskGroup { group in
             for await message in transport.inbound {
                 if message.type == Transport.FrameFormat.connectionClosedType {

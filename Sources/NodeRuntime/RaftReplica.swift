@@ -103,12 +103,16 @@ public struct RaftReplica: Sendable {
     /// leader any more, could not reach it); an unknown outcome is thrown at once, for the
     /// client to retry with its `Idempotency-Key`; a too-large entry, an invalid one or an
     /// upgrade refusal at once.
+    ///
+    /// Who leads is read from the driver's leadership broadcast, not its actor-isolated status:
+    /// one hop less per write. A stale answer costs a retry, never a wrong outcome: the driver
+    /// refuses a proposal when this node does not lead, and another node refuses a forward.
     private func proposeThroughLeader(_ unstamped: UnstampedCommand) async throws(ReplicaWriteError) -> Raft.LogIndex {
         let deadline = settings.clock.monotonic() + settings.leaderWait
         var lastProblem = "no leader is known"
         while true {
-            let status = await driver.status
-            if status.leader == driver.id {
+            let leader = driver.leadership.latest?.leader
+            if leader == driver.id {
                 let bytes: [UInt8]
                 do {
                     bytes = try resolver.entry(for: unstamped)
@@ -133,7 +137,7 @@ public struct RaftReplica: Sendable {
                     }
                     lastProblem = error.message
                 }
-            } else if let leader = status.leader {
+            } else if let leader {
                 switch try await forward(unstamped, to: leader) {
                 case .applied(let index):
                     return index

@@ -282,6 +282,16 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         return try body(view.state)
     }
 
+    /// Runs `body` on the same view as ``read(_:)``, but on the caller's own executor: for the
+    /// node's short, bounded internal reads on hot paths (a leader's duty round, the executor's
+    /// reconcile), where hopping to ``ReadExecutor`` and back would cost two thread wake-ups per
+    /// call — on the 2-core benchmark machine a measurable share of a drained job's CPU
+    /// (docs/benchmarks.md). Clients' reads, which can scan, keep using ``read(_:)``.
+    nonisolated func readInPlace<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) async throws(E) -> T {
+        let view = await view()
+        return try body(view.state)
+    }
+
     /// The published view, or, while an apply is in progress, the state after it (taken on this
     /// actor, once the apply is done).
     nonisolated func view() async -> PublishedStateView.View {

@@ -1,4 +1,5 @@
-import HTTPAPI
+import Foundation
+@testable import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -25,6 +26,18 @@ struct ContentTypeTests {
             }
             #expect(try await client.send(.get, "/api/jobs").decoded(ListPage<JobResource>.self).items.isEmpty)
         }
+    }
+
+    @Test("the byte-wise check decides every value as the Foundation one does: parameters, case, blanks, look-alikes, non-ASCII",
+          arguments: ["application/json", "APPLICATION/JSON", " application/json ", "\tapplication/json;charset=utf-8",
+                      "application/json ; x=y", "application/jsonp", "application/jso", "applicationXjson", "application\u{0F}json",
+                      "aPPlication/Json", "application/json\u{00A0}", "\u{00A0}application/json", "application/jsön", "",
+                      ";application/json", ";;application/json", " ;application/json", "application/json;", "text/json", "application/json\r", "a\u{2003}pplication/json"])
+    func byteWiseCheck(contentType: String) {
+        let general = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } == "application/json"
+        #expect(RequestReading.declaresJSON(contentType) == general, "\(contentType.debugDescription)")
     }
 
     @Test("application/json with parameters and in any case is accepted")

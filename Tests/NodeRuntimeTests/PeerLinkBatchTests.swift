@@ -142,4 +142,43 @@ struct PeerLinkBatchTests {
             release.withLock { $0 = true }
         }
     }
+
+    @Test("a forward whose caller is cancelled ends at once, long before its timeout: outcome unknown if sent, not proposed if it waited; the next forward still goes")
+    func cancelledForwards() async throws {
+        let pair = try LinkPair()
+        let (n1, n2) = (try pair.link("n1"), try pair.link("n2"))
+        let release = Mutex(false)
+        let answered = Mutex(0)
+        n2.setForwardHandler({ Self.answer($0) }, batchHandler: { requests in
+            // The first batch is answered only after the test is over; later ones at once.
+            if answered.withLock({ $0 += 1; return $0 == 1 }) {
+                try? await waitUntil("the test to end", within: .seconds(60)) { release.withLock { $0 } }
+            }
+            return requests.map(Self.answer)
+        })
+        try await withRunning([n1, n2]) {
+            try await Self.connect(n1, to: n2, clock: pair.clock)
+            let started = pair.clock.monotonic()
+            let sent = Task { await n1.forward(unstamped: Self.submit(1), to: "n2", timeout: .seconds(60), poll: .milliseconds(10)) }
+            try await waitUntil("the first batch in flight") { n1.coalescedForwards(to: "n2").inFlight == 1 }
+            let waiting = Task { await n1.forward(unstamped: Self.submit(2), to: "n2", timeout: .seconds(60), poll: .milliseconds(10)) }
+            try await waitUntil("the second forward to wait") { n1.coalescedForwards(to: "n2").waiting == 1 }
+            waiting.cancel()
+            guard case .notProposed = await waiting.value else {
+                Issue.record("expected the cancelled unsent forward to be not proposed")
+                return
+            }
+            sent.cancel()
+            guard case .outcomeUnknown = await sent.value else {
+                Issue.record("expected the cancelled sent forward's outcome to be unknown")
+                return
+            }
+            #expect(pair.clock.monotonic() - started < .seconds(30))
+            #expect(n1.coalescedForwards(to: "n2") == (waiting: 0, inFlight: 0))
+            // Nothing is left in flight, so the next forward goes at once and is answered.
+            let next = await n1.forward(unstamped: Self.submit(4), to: "n2", timeout: .seconds(30), poll: .milliseconds(10))
+            #expect(next == Self.answer(.unstamped(Self.submit(4))))
+            release.withLock { $0 = true }
+        }
+    }
 }

@@ -30,4 +30,16 @@ struct LeadershipBroadcastTests {
         for await change in broadcast.subscribe() { afterFinish.append(change) }
         #expect(afterFinish.isEmpty)
     }
+
+    @Test("latest is nil before the first change, then the latest one published, also after finishing")
+    func latestIsTheLastChange() {
+        let broadcast = LeadershipBroadcast()
+        #expect(broadcast.latest == nil)
+        broadcast.publish(state("n1", 1))
+        broadcast.publish(state(nil, 2))
+        #expect(broadcast.latest == state(nil, 2))
+        broadcast.publish(state("n3", 2))
+        broadcast.finish()
+        #expect(broadcast.latest == state("n3", 2))
+    }
 }
