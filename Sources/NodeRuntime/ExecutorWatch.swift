@@ -63,7 +63,7 @@ struct ExecutorWatch: Sendable {
 
     private func reconcile() async {
         let executorID = self.executorID
-        let assigned = await stateMachine.readInPlace { state in
+        let assigned = await stateMachine.read { state in
             state.activeAttempts(on: executorID).map { AttemptKey(runID: $0.runID, attempt: $0.attempt) }
         }
         let orphans = host.attemptsNotRunningHere(assigned)

@@ -95,7 +95,7 @@ final class LeaderDuties: Sendable {
 
     private func round(commitIndex: Raft.LogIndex) async {
         // The recorded builds first: a member that is down counts as its record (MemberBuilds).
-        link.recordMemberFormats(await stateMachine.readInPlace { $0.memberFormats })
+        link.recordMemberFormats(await stateMachine.read { $0.memberFormats })
         // Assignments name each executor's data directory incarnation (a wiped node never
         // starts what its predecessor was given: docs/node.md, "Executors, leases and fencing").
         let incarnations = await driver.knownIncarnations()
@@ -103,7 +103,7 @@ final class LeaderDuties: Sendable {
         let now = clock()
         let ids = self.ids
         let inFlight = await courier?.keysInFlight() ?? []
-        let (entries, notifications, nextDue, record) = await stateMachine.readInPlace { state in
+        let (entries, notifications, nextDue, record) = await stateMachine.read { state in
             (round.entries(state: state, stamp: now, nextRunID: { ids.next() }),
              round.notifications(state: state, stamp: now, inFlight: inFlight),
              // A notification's retry is due work too: wake for whichever comes first.

@@ -341,7 +341,7 @@ public final class QuorumNode: Sendable {
             PlacementReason.Node(id: $0.id, labels: $0.labels, isDraining: $0.draining, isReachable: $0.reachable,
                                  slots: $0.slots, busy: $0.busy)
         }
-        metrics.setUnplaceable(await stateMachine.readInPlace { UnplaceableRuns.count(in: $0, nodes: nodes) })
+        metrics.setUnplaceable(await stateMachine.read { UnplaceableRuns.count(in: $0, nodes: nodes) })
     }
 
     /// The graceful part of shutting down: stop taking attempts and let running ones finish

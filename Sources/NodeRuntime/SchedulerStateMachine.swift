@@ -276,18 +276,10 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// read admission gate, which runs them on ``ReadExecutor/lists`` (a low-priority thread of its own,
     /// not the concurrency pool the applier and the driver need); the other reads — leader duties,
     /// a write's read-back of its resource, single resources — are short and run where they are
-    /// called, at normal priority, never queued behind a list.
+    /// called, at normal priority, never queued behind a list (and without two thread wake-ups
+    /// per call for a hop to a reader thread and back: a measurable share of a drained job's CPU
+    /// on the 2-core benchmark machine, docs/benchmarks.md).
     public nonisolated func read<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) async throws(E) -> T {
-        let view = await view()
-        return try body(view.state)
-    }
-
-    /// Runs `body` on the same view as ``read(_:)``, but on the caller's own executor: for the
-    /// node's short, bounded internal reads on hot paths (a leader's duty round, the executor's
-    /// reconcile), where hopping to ``ReadExecutor`` and back would cost two thread wake-ups per
-    /// call — on the 2-core benchmark machine a measurable share of a drained job's CPU
-    /// (docs/benchmarks.md). Clients' reads, which can scan, keep using ``read(_:)``.
-    nonisolated func readInPlace<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) async throws(E) -> T {
         let view = await view()
         return try body(view.state)
     }
