@@ -214,6 +214,13 @@ public struct RaftReplica: Sendable {
         try await stateMachine.read(body)
     }
 
+    /// ``read(_:)`` with `body` — synchronous, so no actor is entered from it — run on
+    /// `executor` (a list read's low-priority thread); the view is taken here first.
+    public func read<T: Sendable, E: Error>(on executor: (any TaskExecutor)?,
+                                            _ body: @Sendable (SchedulerState) throws(E) -> T) async throws(E) -> T {
+        try await stateMachine.read(on: executor, body)
+    }
+
     /// This node's applied index and the digest of its state there (its own view: no leader
     /// needed). Encodes the whole state once (see ``SchedulerStateMachine/stateDigest()``).
     public func stateDigest() async -> (appliedIndex: UInt64, digest: UInt64) {

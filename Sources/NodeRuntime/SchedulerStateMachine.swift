@@ -284,6 +284,16 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         return try body(view.state)
     }
 
+    /// ``read(_:)`` with `body` run on `executor` (nil: here). The view is taken first, on the
+    /// caller's executor: only the synchronous `body` moves, so this actor is never entered
+    /// from `executor`'s thread.
+    public nonisolated func read<T: Sendable, E: Error>(on executor: (any TaskExecutor)?,
+                                                        _ body: (SchedulerState) throws(E) -> T) async throws(E) -> T {
+        let view = await view()
+        guard let executor else { return try body(view.state) }
+        return try await withTaskExecutorPreference(executor) { () async throws(E) -> T in try body(view.state) }
+    }
+
     /// The published view, or, while an apply is in progress, the state after it (taken on this
     /// actor, once the apply is done).
     nonisolated func view() async -> PublishedStateView.View {

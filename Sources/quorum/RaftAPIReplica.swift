@@ -39,7 +39,9 @@ struct RaftAPIReplica: SchedulerReplica {
                 throw Self.apiError(error)
             }
         }
-        return try await replica.read(body)
+        // Inside an admitted list read, the walk and rendering run on the gate's low-priority
+        // thread; the ReadIndex wait above and taking the view stay here (ReadAdmission.offloadExecutor).
+        return try await replica.read(on: ReadAdmission.offloadExecutor, body)
     }
 
     func cluster() async throws(APIError) -> ClusterResource {

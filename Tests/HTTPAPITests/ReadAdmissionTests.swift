@@ -82,16 +82,23 @@ struct ReadAdmissionTests {
         try await gate.run {}
     }
 
-    @Test("an admitted read runs on the gate's executor")
+    @Test("an admitted read's synchronous work runs on the gate's executor; its awaits do not")
     func runsOnTheExecutor() async throws {
         let executor = CountingExecutor()
         let gate = ReadAdmission(maxInFlight: 1, maxQueued: 0, executor: executor)
         let answer = try await gate.run { () async -> Int in
+            // An await inside the read (an actor, a ReadIndex round) is not sent to the executor:
+            // an actor entered from there would run on the low-priority thread (priority inversion).
             await Task.yield()
-            return 42
+            #expect(executor.jobs.load(ordering: .relaxed) == 0)
+            return await ReadAdmission.offloaded { 42 }
         }
         #expect(answer == 42)
         #expect(executor.jobs.load(ordering: .relaxed) > 0)
+        // Outside an admitted read, offloaded work runs where it is called.
+        let before = executor.jobs.load(ordering: .relaxed)
+        #expect(await ReadAdmission.offloaded { 7 } == 7)
+        #expect(executor.jobs.load(ordering: .relaxed) == before)
     }
 
     @Test("with the gate full, list routes answer 429 while writes, single-job reads and health checks are served")

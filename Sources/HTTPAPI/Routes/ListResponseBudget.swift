@@ -35,7 +35,8 @@ enum ListResponseBudget {
         var limit = limit
         while true {
             let page = try await read(limit)
-            let json = try encode(page)
+            // Encoding is synchronous CPU work: the admitted read's low-priority thread, if any.
+            let json = try await ReadAdmission.offloaded { () throws(APIError) -> ByteBuffer in try encode(page) }
             guard json.readableBytes > maxBytes, page.items.count > 1 else { return json }
             // Each pass shrinks the limit (fit < count ≤ limit), so this ends.
             limit = max(1, min(fittingCount(page.items, maxBytes: maxBytes), page.items.count - 1))

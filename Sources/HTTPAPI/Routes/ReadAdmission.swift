@@ -84,7 +84,23 @@ public final class ReadAdmission: Sendable {
     public func run<T>(_ read: () async throws -> T) async throws -> T {
         try await admit()
         defer { release() }
-        return try await withTaskExecutorPreference(executor) { try await read() }
+        return try await Self.$offloadExecutor.withValue(executor) { try await read() }
+    }
+
+    /// The gate's executor while an admitted read runs (nil outside one, or for a gate without
+    /// an executor). Only *synchronous* work goes there, through ``offloaded(_:)``: the walk and
+    /// rendering (the node's replica reads a view on it) and the page's encoding. The read's
+    /// awaits — the ReadIndex round, the state machine's view — stay on the cooperative pool,
+    /// because a default actor entered from a task with an executor preference runs on that
+    /// executor: the Raft driver or the applier would then hold their actor on the low-priority
+    /// reader thread, and a write waiting for either would wait for that thread to be scheduled
+    /// again (a priority inversion: write p99 10–25× with 4 readers on a busy machine).
+    @TaskLocal public static var offloadExecutor: (any TaskExecutor)?
+
+    /// Runs synchronous `work` on ``offloadExecutor`` when inside an admitted read, else here.
+    public static func offloaded<T: Sendable, E: Error>(_ work: () throws(E) -> T) async throws(E) -> T {
+        guard let executor = offloadExecutor else { return try work() }
+        return try await withTaskExecutorPreference(executor) { () async throws(E) -> T in try work() }
     }
 
     /// Takes a place, waiting in line for one when all are taken. Deciding and queueing happen
