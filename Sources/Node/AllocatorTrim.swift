@@ -1,0 +1,20 @@
+import CAllocator
+
+/// Hands the memory the C allocator holds free back to the system (`malloc_trim(0)` on glibc;
+/// nothing elsewhere).
+///
+/// Why: glibc returns freed memory to the system only from the top of its heaps. After a
+/// snapshot, the old versions of the tables that applies copied while the frozen state was
+/// encoded are freed all over the heap and stay resident until reused; `malloc_trim` releases
+/// every whole free page (`MADV_DONTNEED`). It walks the heaps under their locks (milliseconds
+/// on a GiB heap), so it runs once per snapshot, on the snapshot thread (docs/node.md,
+/// "Snapshots"; figures in docs/benchmarks.md).
+enum AllocatorTrim {
+    /// Trims, and returns the bytes the allocator held free before (0 where unknown).
+    @discardableResult
+    static func returnFreeMemory() -> Int {
+        let free = Int(quorum_allocator_free_bytes())
+        _ = quorum_allocator_trim()
+        return free
+    }
+}
