@@ -1,5 +1,8 @@
 #include "CAllocator.h"
 
+#include <stdio.h>
+#include <unistd.h>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -12,10 +15,13 @@ int quorum_allocator_trim(void) {
 #endif
 }
 
-size_t quorum_allocator_free_bytes(void) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-    return mallinfo2().fordblks;
-#else
-    return 0;
-#endif
+size_t quorum_resident_bytes(void) {
+    FILE *file = fopen("/proc/self/statm", "r");
+    if (file == NULL) return 0;
+    unsigned long size = 0, resident = 0;
+    int read = fscanf(file, "%lu %lu", &size, &resident);
+    fclose(file);
+    if (read != 2) return 0;
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? (size_t)resident * (size_t)page : 0;
 }

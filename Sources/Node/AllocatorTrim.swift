@@ -10,11 +10,12 @@ import CAllocator
 /// on a GiB heap), so it runs once per snapshot, on the snapshot thread (docs/node.md,
 /// "Snapshots"; figures in docs/benchmarks.md).
 enum AllocatorTrim {
-    /// Trims, and returns the bytes the allocator held free before (0 where unknown).
+    /// Trims, and returns the resident bytes it released (what `/proc/self/statm` says before
+    /// minus after; 0 where unknown, and possibly off by what other threads allocated meanwhile).
     @discardableResult
     static func returnFreeMemory() -> Int {
-        let free = Int(quorum_allocator_free_bytes())
+        let before = Int(quorum_resident_bytes())
         _ = quorum_allocator_trim()
-        return free
+        return max(0, before - Int(quorum_resident_bytes()))
     }
 }

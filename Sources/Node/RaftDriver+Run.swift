@@ -179,8 +179,8 @@ extension RaftDriver {
             // the applies copied meanwhile: hand the pages they leave free back to the system.
             let logger = logger
             snapshotQueue.async {
-                let free = AllocatorTrim.returnFreeMemory()
-                logger.info("returned the allocator's free memory after a snapshot", metadata: ["free_mib": "\(free >> 20)"])
+                let released = AllocatorTrim.returnFreeMemory()
+                logger.info("returned the allocator's free memory after a snapshot", metadata: ["released_mib": "\(released >> 20)"])
             }
         }
     }

@@ -7,8 +7,7 @@
 /// Returns 1 if memory was released, 0 if not or on another C library.
 int quorum_allocator_trim(void);
 
-/// The bytes the C allocator holds free (glibc's `mallinfo2().fordblks`: free chunks in its
-/// heaps, which count as resident once touched), or 0 on another C library.
-size_t quorum_allocator_free_bytes(void);
+/// This process's resident size in bytes (`/proc/self/statm`), or 0 where it cannot be read.
+size_t quorum_resident_bytes(void);
 
 #endif
