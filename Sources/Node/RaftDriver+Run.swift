@@ -151,6 +151,8 @@ extension RaftDriver {
                             + "\(snapshot.metadata.index): \(error); the node must restart")
                     }
                     await snapshotRestored(snapshot.metadata)
+                    // The image and the decoder's scratch are freed now, scattered over the heap.
+                    trimAllocator(after: "a restore")
                 case .takeSnapshot:
                     // Only the freeze happens here; the encoding runs on the snapshot task.
                     let encode = await stateMachine.snapshotEncoder()
@@ -177,11 +179,17 @@ extension RaftDriver {
             }
             // The frozen state is released by now, and with it the old versions of every table
             // the applies copied meanwhile: hand the pages they leave free back to the system.
-            let logger = logger
-            snapshotQueue.async {
-                let released = AllocatorTrim.returnFreeMemory()
-                logger.info("returned the allocator's free memory after a snapshot", metadata: ["released_mib": "\(released >> 20)"])
-            }
+            trimAllocator(after: "a snapshot")
+        }
+    }
+
+    /// Hands the allocator's free pages back to the system on the snapshot thread, after work
+    /// that freed much memory all over the heap (a snapshot written, a snapshot restored).
+    private nonisolated func trimAllocator(after what: String) {
+        let logger = logger
+        snapshotQueue.async {
+            let released = AllocatorTrim.returnFreeMemory()
+            logger.info("returned the allocator's free memory", metadata: ["after": "\(what)", "released_mib": "\(released >> 20)"])
         }
     }
 
