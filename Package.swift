@@ -121,7 +121,10 @@ let package = Package(
         // The cluster TOML file: typed, strictly validated, resolved per node.
         .target(name: "ClusterConfig", dependencies: ["TOMLKit", "EgressPolicy", "SchedulerCore"]),
         // The node runtime: the Raft driver (persist before send, apply in order, proposals and reads).
-        .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", logging]),
+        // glibc's malloc_trim and mallinfo2 (not in Swift's Glibc module): the driver returns the
+        // memory a snapshot freed (docs/node.md, "Snapshots").
+        .target(name: "CAllocator"),
+        .target(name: "Node", dependencies: ["RaftCore", "RaftStorage", "CAllocator", logging]),
         // A running member: driver + WAL + transport + scheduler state machine + leader duties
         // + executor, wired together. Never imports HTTPAPI: the two meet only in `quorum`.
         .target(

@@ -7,13 +7,15 @@
 #       load JOBS (default 1000000) pending jobs (noop, delayed a day) through the leader in
 #       batches of 1,000, then sample every node's RSS (/proc/PID/statm, every SAMPLE_MS, default
 #       20) idle, and while single submissions go on until every node has written a new snapshot
-#       of the full state; prints the idle RSS and the peak during the snapshot per node.
+#       of the full state; prints the idle RSS and the peak during the snapshot per node; then
+#       (RESTART=1, the default) stops a follower, starts it again and prints its peak RSS while
+#       it restores that snapshot and catches up.
 #   scripts/bench-memory.sh retention [MINUTES] [RETENTION_SECONDS] [RATE]
 #       submit RATE (default 100) noop jobs/s with retention_seconds RETENTION_SECONDS (default
 #       60, the shortest allowed, so the state converges within minutes) for MINUTES (default
 #       12) and print every node's RSS each minute: the curve must level off.
 #
-# Knobs: QUORUM_BIN [.build/release/quorum, built if missing] SAMPLE_MS [20]
+# Knobs: QUORUM_BIN [.build/release/quorum, built if missing] SAMPLE_MS [20] RESTART [1]
 #   OUT [$TMPDIR/quorum-bench-memory/<timestamp>] KEEP [0: 1 keeps the cluster's directory]
 # Stops exactly the node pids it started (checked against their argv), also on failure.
 set -euo pipefail
@@ -49,7 +51,7 @@ log "load before: $(cut -d' ' -f1-3 /proc/loadavg); binary $BIN"
 python3 "$HELPER" up --dir "$CL" --bin "$BIN" --max-pending-jobs 2000000 >/dev/null
 if [ "$MODE" = pending ]; then
   python3 "$HELPER" memory --dir "$CL" --jobs "${2:-1000000}" --sample-ms "$SAMPLE_MS" \
-    --label "$(basename "$BIN")" --results "$OUT/results.jsonl" | tee "$OUT/result.txt"
+    --restart "${RESTART:-1}" --label "$(basename "$BIN")" --results "$OUT/results.jsonl" | tee "$OUT/result.txt"
 else
   python3 "$HELPER" retention --dir "$CL" --minutes "${2:-12}" --retention-s "${3:-60}" --rate "${4:-100}" \
     --label "$(basename "$BIN")" --results "$OUT/results.jsonl" | tee "$OUT/result.txt"

@@ -174,6 +174,9 @@ struct NoSyncFileSystem: WALFileSystem {
     func openForAppend(_ path: String, create: Bool) throws(StorageError) -> WALFileHandle { try real.openForAppend(path, create: create) }
     func size(of file: WALFileHandle) throws(StorageError) -> Int { try real.size(of: file) }
     func write(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer) throws(StorageError) { try real.write(file, bytes) }
+    func overwrite(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) {
+        try real.overwrite(file, bytes, at: offset)
+    }
     func truncate(_ file: WALFileHandle, to size: Int) throws(StorageError) { try real.truncate(file, to: size) }
     func syncData(_ file: WALFileHandle) throws(StorageError) {}
     func sync(_ file: WALFileHandle) throws(StorageError) {}

@@ -10,9 +10,10 @@ enum LogWrite: Sendable {
     case truncate(from: Raft.LogIndex)
     /// `appendLog`.
     case append([Raft.Entry])
-    /// A snapshot to save: installed from the leader (`reportDurable`: report it as persisted
-    /// through its index) or taken locally.
-    case snapshot(RaftSnapshot, reportDurable: Bool)
+    /// A snapshot installed from the leader, to save and report as persisted through its index.
+    case snapshot(RaftSnapshot)
+    /// A snapshot taken locally, already written to its draft, to save.
+    case localSnapshot(any SnapshotDraft)
 }
 
 /// What the writer task hands the store in one call.
@@ -21,7 +22,9 @@ enum StoreBatch: Sendable {
     /// batch, merged (the latest hard state wins; a later append replaces the suffix it overlaps).
     case log(hardState: Raft.HardState?, entries: [Raft.Entry])
     /// One `saveSnapshot`: a barrier, never merged with log writes around it.
-    case snapshot(RaftSnapshot, reportDurable: Bool)
+    case snapshot(RaftSnapshot)
+    /// One `saveSnapshot` of a local snapshot's draft: a barrier too.
+    case localSnapshot(any SnapshotDraft)
 }
 
 /// The writes queued while the previous batch was being made durable. Taking a batch merges
@@ -49,15 +52,21 @@ struct LogWriteQueue: Sendable {
     /// alone if it is first. `nil` when nothing is queued.
     mutating func takeBatch() -> StoreBatch? {
         guard let first = pending.first else { return nil }
-        if case .snapshot(let snapshot, let reportDurable) = first {
+        switch first {
+        case .snapshot(let snapshot):
             pending.removeFirst()
-            return .snapshot(snapshot, reportDurable: reportDurable)
+            return .snapshot(snapshot)
+        case .localSnapshot(let draft):
+            pending.removeFirst()
+            return .localSnapshot(draft)
+        case .hardState, .truncate, .append:
+            break
         }
         var hardState: Raft.HardState?
         var entries: [Raft.Entry] = []
         var taken = 0
         for write in pending {
-            if case .snapshot = write { break }
+            if write.isSnapshot { break }
             taken += 1
             switch write {
             case .hardState(let state):
@@ -74,7 +83,7 @@ struct LogWriteQueue: Sendable {
                                  "log writes must be contiguous: buffered through \(last.index), next append starts at \(start)")
                 }
                 entries.append(contentsOf: appended)
-            case .snapshot:
+            case .snapshot, .localSnapshot:
                 break
             }
         }
@@ -88,5 +97,15 @@ struct LogWriteQueue: Sendable {
         }
         if let hardState { lastWrittenHardState = hardState }
         return .log(hardState: hardState, entries: entries)
+    }
+}
+
+extension LogWrite {
+    /// Whether this is a snapshot (a barrier between batches).
+    var isSnapshot: Bool {
+        switch self {
+        case .snapshot, .localSnapshot: true
+        case .hardState, .truncate, .append: false
+        }
     }
 }

@@ -8,9 +8,14 @@ public protocol PeerMessenger: Sendable {
     func send(_ message: Raft.Message)
 }
 
-/// Serialises a state machine's state as frozen by ``ReplicatedStateMachine/snapshotEncoder()``.
-/// Runs on the driver's snapshot task, concurrently with later applies.
-public typealias SnapshotEncoder = @Sendable () -> [UInt8]
+/// Serialises a state machine's state as frozen by ``ReplicatedStateMachine/snapshotEncoder()``,
+/// handing the bytes to `write` in pieces, in order (their concatenation is the image). Runs on
+/// the driver's snapshot thread, concurrently with later applies.
+///
+/// Why pieces: the driver streams them to the snapshot file, so the image (~150 MiB with
+/// 1,000,000 pending jobs) is never held whole (issue #18). An encoder may hand the whole image
+/// as one piece; it then costs that memory while it is written.
+public typealias SnapshotEncoder = @Sendable (_ write: ([UInt8]) -> Void) -> Void
 
 /// The replicated state machine the driver applies committed entries to (the scheduler, later).
 ///
@@ -26,7 +31,8 @@ public protocol ReplicatedStateMachine: Sendable {
     /// Serialises the whole state as of the last applied entry.
     func snapshot() async -> [UInt8]
     /// Freezes the state as of the last applied entry and returns a function that serialises
-    /// that frozen state (the bytes `snapshot()` would have returned at this point).
+    /// that frozen state (in pieces whose concatenation is what `snapshot()` would have returned
+    /// at this point).
     ///
     /// Why: the driver calls this between two applies and runs the encoder on its snapshot task,
     /// so applies wait only for the freeze, not for the whole encoding (issue #10). Freeze
@@ -44,6 +50,6 @@ extension ReplicatedStateMachine {
     /// cannot freeze their state cheaply).
     public func snapshotEncoder() async -> SnapshotEncoder {
         let image = await snapshot()
-        return { image }
+        return { write in write(image) }
     }
 }

@@ -20,7 +20,7 @@ extension RaftDriver {
                 writes.enqueue(.append(entries))
                 wroteLog = true
             case .installSnapshot(let snapshot):
-                writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(snapshot), reportDurable: true))
+                writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(snapshot)))
                 applyQueue.append(.restore(snapshot))
                 wroteLog = true
                 queuedApply = true

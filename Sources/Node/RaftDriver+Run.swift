@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import RaftCore
 import RaftStorage
@@ -23,7 +24,7 @@ extension RaftDriver {
                 group.addTask { await self.inboxLoop() }
                 group.addTask { try await self.writerLoop() }
                 group.addTask { try await self.applierLoop() }
-                group.addTask { await self.snapshotLoop() }
+                group.addTask { try await self.snapshotLoop() }
                 // Every loop runs until cancellation, so the first to return means we stop.
                 _ = try await group.next()
                 group.cancelAll()
@@ -104,24 +105,28 @@ extension RaftDriver {
                             + "\(entries.first?.index.description ?? "-")): \(error); the node must restart")
                     }
                     await logBecameDurable(hardState: hardState, through: last, term: store.term(at: last))
-                case .snapshot(let snapshot, let reportDurable):
+                case .snapshot(let snapshot):
                     do {
                         try await store.saveSnapshot(snapshot)
-                    } catch where !reportDurable && error.code == .invalidArgument {
-                        // A locally taken snapshot overtaken by a newer one (installed from the
-                        // leader): nothing is lost, the newer one covers it.
-                        logger.debug("skipped an outdated local snapshot", metadata: ["index": "\(snapshot.index)"])
-                        await localSnapshotSaved(through: snapshot.index, durable: false)
-                        continue
                     } catch {
                         throw RaftDriverFailure(message: "saving the snapshot at \(snapshot.index) failed on \(id): \(error); "
                             + "the node must restart")
                     }
-                    if reportDurable {
-                        await snapshotBecameDurable(snapshot)
-                    } else {
-                        await localSnapshotSaved(through: snapshot.index, durable: true)
+                    await snapshotBecameDurable(snapshot)
+                case .localSnapshot(let draft):
+                    do {
+                        try await store.saveSnapshot(draft)
+                    } catch where error.code == .invalidArgument {
+                        // A locally taken snapshot overtaken by a newer one (installed from the
+                        // leader): nothing is lost, the newer one covers it.
+                        logger.debug("skipped an outdated local snapshot", metadata: ["index": "\(draft.index)"])
+                        await localSnapshotSaved(through: draft.index, durable: false)
+                        continue
+                    } catch {
+                        throw RaftDriverFailure(message: "saving the snapshot at \(draft.index) failed on \(id): \(error); "
+                            + "the node must restart")
                     }
+                    await localSnapshotSaved(through: draft.index, durable: true)
                 }
             }
         }
@@ -151,6 +156,8 @@ extension RaftDriver {
                             + "\(snapshot.metadata.index): \(error); the node must restart")
                     }
                     await snapshotRestored(snapshot.metadata)
+                    // The image and the decoder's scratch are freed now, scattered over the heap.
+                    trimAllocator(after: "a restore")
                 case .takeSnapshot:
                     // Only the freeze happens here; the encoding runs on the snapshot task.
                     let encode = await stateMachine.snapshotEncoder()
@@ -160,13 +167,74 @@ extension RaftDriver {
         }
     }
 
-    /// Encodes frozen states off the applier and the actor, one at a time, then hands the image
-    /// to the writer (issue #10: applies go on while a large state is serialised).
-    private nonisolated func snapshotLoop() async {
+    /// Encodes frozen states off the applier and the actor, one at a time, straight into a
+    /// snapshot draft of the store, then hands the draft to the writer (issue #10: applies go on
+    /// while a large state is serialised; issue #18: the image is never held whole).
+    private nonisolated func snapshotLoop() async throws {
         for await _ in snapshotWakeups {
             while let (index, encode) = await takeSnapshotToEncode() {
-                let data = encode()
-                await snapshotEncoded(through: index, data: data)
+                guard let metadata = await metadataToEncode(through: index) else { continue }
+                switch await Self.writeSnapshot(metadata, encodedBy: encode, to: store, on: snapshotQueue) {
+                case .success(let written):
+                    await snapshotWritten(written.draft, imageBytes: written.imageBytes)
+                case .failure(let error):
+                    throw RaftDriverFailure(message: "writing the snapshot at \(index) failed on \(id): \(error); "
+                        + "the node must restart")
+                }
+            }
+            // The frozen state is released by now, and with it the old versions of every table
+            // the applies copied meanwhile: hand the pages they leave free back to the system.
+            trimAllocator(after: "a snapshot")
+        }
+    }
+
+    /// Hands the allocator's free pages back to the system on the snapshot thread, after work
+    /// that freed much memory all over the heap (a snapshot written, a snapshot restored).
+    private nonisolated func trimAllocator(after what: String) {
+        let logger = logger
+        snapshotQueue.async {
+            let released = AllocatorTrim.returnFreeMemory()
+            logger.info("returned the allocator's free memory", metadata: ["after": "\(what)", "released_mib": "\(released >> 20)"])
+        }
+    }
+
+    /// Encodes the frozen state into a sealed draft of `store`: the envelope header first, then
+    /// the image's pieces as `encode` hands them out. Runs on `queue`, a thread of its own: the
+    /// encoding is CPU for a second or more on a large state, and the writes and the `fsync` block,
+    /// neither of which belongs on the cooperative pool.
+    private static func writeSnapshot(_ metadata: Raft.SnapshotMetadata, encodedBy encode: @escaping SnapshotEncoder,
+                                      to store: any RaftLogStore, on queue: DispatchQueue) async -> Result<WrittenSnapshot, StorageError> {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(StorageError) -> WrittenSnapshot in
+                    let draft = try store.beginSnapshot(index: metadata.index, term: metadata.term)
+                    var failure: StorageError?
+                    var imageBytes = 0
+                    do throws(StorageError) {
+                        try draft.write(SnapshotEnvelope.header(membership: metadata.membership))
+                    } catch {
+                        failure = error
+                    }
+                    encode { piece in
+                        // After a failed write the rest of the encoding is skipped, not stopped:
+                        // the encoder cannot be interrupted, and the failure stops the node.
+                        guard failure == nil else { return }
+                        do throws(StorageError) {
+                            try draft.write(piece)
+                            imageBytes += piece.count
+                        } catch {
+                            failure = error
+                        }
+                    }
+                    if failure == nil {
+                        do throws(StorageError) { try draft.seal() } catch { failure = error }
+                    }
+                    if let failure {
+                        draft.discard()
+                        throw failure
+                    }
+                    return WrittenSnapshot(draft: draft, imageBytes: imageBytes)
+                })
             }
         }
     }
@@ -257,18 +325,29 @@ extension RaftDriver {
         snapshotWakeupInput.yield()
     }
 
-    /// The image through `index` is encoded: store it (with the membership as of `index`). The
-    /// core learns of it only once it is durable (`localSnapshotSaved`).
-    private func snapshotEncoded(through index: Raft.LogIndex, data: [UInt8]) {
-        guard let metadata = instance.snapshotMetadata(through: index) else {
-            // A snapshot from the leader covers it by now.
+    /// The metadata (with the membership as of `index`) of the snapshot through `index` about to
+    /// be encoded, or `nil` — the request withdrawn — when a snapshot from the leader covers it.
+    private func metadataToEncode(through index: Raft.LogIndex) -> Raft.SnapshotMetadata? {
+        guard phase != .stopped, let metadata = instance.snapshotMetadata(through: index) else {
             logger.debug("skipped an outdated local snapshot", metadata: ["index": "\(index)"])
+            snapshotRequested = false
+            return nil
+        }
+        return metadata
+    }
+
+    /// The snapshot through `draft.index` is written and synced: queue its save. The core learns
+    /// of it only once that is durable (`localSnapshotSaved`).
+    private func snapshotWritten(_ draft: any SnapshotDraft, imageBytes: Int) {
+        guard phase != .stopped, instance.snapshotMetadata(through: draft.index) != nil else {
+            // A snapshot from the leader covers it by now (or the driver stopped meanwhile).
+            logger.debug("skipped an outdated local snapshot", metadata: ["index": "\(draft.index)"])
+            draft.discard()
             snapshotRequested = false
             return
         }
-        localSnapshotSaving = (index, data.count)
-        writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(Raft.Snapshot(metadata: metadata, data: data)),
-                                 reportDurable: false))
+        localSnapshotSaving = (draft.index, imageBytes)
+        writes.enqueue(.localSnapshot(draft))
         writerWakeupInput.yield()
     }
 
@@ -285,4 +364,11 @@ extension RaftDriver {
             logger.debug("snapshot not taken", metadata: ["index": "\(index)", "reason": "\(error)"])
         }
     }
+}
+
+/// A local snapshot written to a sealed draft, and the size of its image (the data after the
+/// envelope), which the core records (`snapshotTaken(through:byteCount:)`).
+struct WrittenSnapshot: Sendable {
+    var draft: any SnapshotDraft
+    var imageBytes: Int
 }

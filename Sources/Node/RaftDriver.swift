@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import RaftCore
 import RaftStorage
@@ -146,6 +147,8 @@ public actor RaftDriver {
     var reportedCommittedMembership: Raft.LogIndex?
     /// Frozen states waiting for the snapshot task: the applied index and the encoder.
     var snapshotsToEncode: [(index: Raft.LogIndex, encode: SnapshotEncoder)] = []
+    /// Where the snapshot task encodes and writes a snapshot (off the cooperative pool).
+    nonisolated let snapshotQueue = DispatchQueue(label: "quorum.snapshot")
     /// The local snapshot the writer is saving (its index and image size); the core learns of it
     /// once it is durable.
     var localSnapshotSaving: (index: Raft.LogIndex, byteCount: Int)?

@@ -14,13 +14,18 @@ public enum SnapshotEnvelope {
     /// `dataPrefix` and the image its `data`, the same array as `snapshot.data` (no copy of the
     /// image: it can be hundreds of MiB, and the core keeps its own reference, issue #18).
     public static func storeSnapshot(_ snapshot: Raft.Snapshot) -> RaftSnapshot {
-        let membership = snapshot.metadata.membership.encoded
+        RaftSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term,
+                     dataPrefix: header(membership: snapshot.metadata.membership), data: snapshot.data)
+    }
+
+    /// The bytes before the image: the magic, the membership's length and the membership.
+    static func header(membership: Raft.Membership) -> [UInt8] {
+        let encoded = membership.encoded
         var header = magic
-        header.reserveCapacity(magic.count + 4 + membership.count)
-        for shift in 0..<4 { header.append(UInt8(truncatingIfNeeded: membership.count >> (8 * shift))) }
-        header.append(contentsOf: membership)
-        return RaftSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term, dataPrefix: header,
-                            data: snapshot.data)
+        header.reserveCapacity(magic.count + 4 + encoded.count)
+        for shift in 0..<4 { header.append(UInt8(truncatingIfNeeded: encoded.count >> (8 * shift))) }
+        header.append(contentsOf: encoded)
+        return header
     }
 
     /// The bytes before the membership: the magic and the membership's length.

@@ -230,10 +230,14 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         let frozen = state
         let gauges = admissionGauges
         let mark = gauges.freezeMark()
-        return {
-            let image = frozen.snapshot()
-            gauges.noteEncoded(bytes: image.count, mark: mark)
-            return image
+        return { write in
+            var bytes = 0
+            // In 1 MiB pieces the driver writes to the snapshot file as they come (issue #18).
+            frozen.snapshot { piece in
+                bytes += piece.count
+                write(piece)
+            }
+            gauges.noteEncoded(bytes: bytes, mark: mark)
         }
     }
 

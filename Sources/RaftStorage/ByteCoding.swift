@@ -80,3 +80,19 @@ struct ByteReader {
         return Value(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Value.self))
     }
 }
+
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` for a body with a typed error (`withUnsafeBytes` itself rethrows untyped
+    /// errors, so the body's error is carried out as a value).
+    func withBytes<E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        let result: Result<Void, E> = withUnsafeBytes { raw in
+            do throws(E) {
+                try body(raw)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+}

@@ -48,6 +48,7 @@ public final class FileLogStore: RaftLogStore {
     private enum Operation {
         case persist(hardState: Raft.HardState?, entries: [Raft.Entry], completion: Completion)
         case snapshot(RaftSnapshot, completion: Completion)
+        case draft(SnapshotFileDraft, completion: Completion)
         case close(completion: Completion)
     }
 
@@ -131,6 +132,28 @@ public final class FileLogStore: RaftLogStore {
         let result = await withCheckedContinuation { continuation in
             submit(.snapshot(snapshot) { continuation.resume(returning: $0) })
         }
+        _ = try result.get()
+    }
+
+    /// See `RaftLogStore.beginSnapshot(index:term:)`: the draft streams to the snapshot's
+    /// temporary file in the data directory, written by the caller's task, not this store's queue.
+    public func beginSnapshot(index: Raft.LogIndex, term: Raft.Term) throws(StorageError) -> any SnapshotDraft {
+        if let terminal = intake.withLock({ $0.terminal }) { throw terminal }
+        return try writer.beginSnapshot(index: index, term: term)
+    }
+
+    /// See `RaftLogStore.saveSnapshot(_:)` for drafts: renames the sealed file into place (no
+    /// data is written on the store's queue), then as for a snapshot.
+    public func saveSnapshot(_ draft: any SnapshotDraft) async throws(StorageError) {
+        guard let draft = draft as? SnapshotFileDraft, draft.path.hasPrefix(directory + "/") else {
+            draft.discard()
+            throw StorageError(code: .invalidArgument, message: "the snapshot draft at \(draft.index.rawValue) was begun on "
+                + "another store; begin it on the store that saves it.")
+        }
+        let result = await withCheckedContinuation { continuation in
+            submit(.draft(draft) { continuation.resume(returning: $0) })
+        }
+        if case .failure = result { draft.discard() }
         _ = try result.get()
     }
 
@@ -279,6 +302,10 @@ public final class FileLogStore: RaftLogStore {
                 commit(&group)
                 completion(saveSnapshot(snapshot).map { published.withLock { $0.lastIndex } })
                 group = Group(bounds: published.withLock { $0.bounds })
+            case .draft(let draft, let completion):
+                commit(&group)
+                completion(saveDraft(draft).map { published.withLock { $0.lastIndex } })
+                group = Group(bounds: published.withLock { $0.bounds })
             case .close(let completion):
                 commit(&group)
                 writer.close()
@@ -323,21 +350,37 @@ public final class FileLogStore: RaftLogStore {
     }
 
     private func saveSnapshot(_ snapshot: RaftSnapshot) -> Result<Void, StorageError> {
-        do throws(StorageError) {
-            try SnapshotRules.check(snapshot, against: published.withLock { $0.bounds })
-            let (keptLog, hardState) = published.withLock { ($0.term(at: snapshot.index) == snapshot.term, $0.hardState) }
+        save(index: snapshot.index, term: snapshot.term) { keptLog, hardState throws(StorageError) in
             try writer.writeSnapshot(snapshot, keptLog: keptLog, hardState: hardState)
+        }
+    }
+
+    private func saveDraft(_ draft: SnapshotFileDraft) -> Result<Void, StorageError> {
+        save(index: draft.index, term: draft.term) { keptLog, hardState throws(StorageError) in
+            try writer.publishSnapshot(draft, keptLog: keptLog, hardState: hardState)
+        }
+    }
+
+    /// Checks the snapshot at `index` in `term` against the log, has `write` make it durable
+    /// with its WAL marker, then installs it and deletes what it made obsolete.
+    private func save(index: Raft.LogIndex, term: Raft.Term,
+                      write: (_ keptLog: Bool, _ hardState: Raft.HardState) throws(StorageError) -> Void) -> Result<Void, StorageError> {
+        do throws(StorageError) {
+            try SnapshotRules.check(index: index, against: published.withLock { $0.bounds })
+            let (keptLog, hardState) = published.withLock { ($0.term(at: index) == term, $0.hardState) }
+            try write(keptLog, hardState)
         } catch {
             if error.code == .fatal {
                 fail([], with: error)
             }
             return .failure(error)
         }
-        // The data stays in the file only: the caller holds the image it saved (the node's Raft
-        // core serves followers from it), so a copy here would be a second one (issue #18).
-        published.withLock { $0.installKeepingDataOnDisk(snapshot) }
-        writer.deleteObsolete(snapshotIndex: snapshot.index)
-        logger.info("saved snapshot", metadata: ["index": "\(snapshot.index.rawValue)", "term": "\(snapshot.term.rawValue)"])
+        // The data stays in the file only: the caller holds what it needs of the image (the
+        // node's Raft core serves followers from the file), so a copy here would cost one more
+        // image of memory (issue #18).
+        published.withLock { $0.installKeepingDataOnDisk(RaftSnapshot(index: index, term: term, data: [])) }
+        writer.deleteObsolete(snapshotIndex: index)
+        logger.info("saved snapshot", metadata: ["index": "\(index.rawValue)", "term": "\(term.rawValue)"])
         return .success(())
     }
 
@@ -366,7 +409,8 @@ public final class FileLogStore: RaftLogStore {
 
     private static func completion(of operation: Operation) -> Completion {
         switch operation {
-        case .persist(_, _, let completion), .snapshot(_, let completion), .close(let completion): completion
+        case .persist(_, _, let completion), .snapshot(_, let completion), .draft(_, let completion), .close(let completion):
+            completion
         }
     }
 }

@@ -24,7 +24,7 @@ public final class InMemoryLogStore: RaftLogStore {
     public func saveSnapshot(_ snapshot: RaftSnapshot) async throws(StorageError) {
         try checkOpen()
         try state.withLock { state throws(StorageError) in
-            try SnapshotRules.check(snapshot, against: state.bounds)
+            try SnapshotRules.check(index: snapshot.index, against: state.bounds)
             // One array, as a file store reads it back.
             state.install(RaftSnapshot(index: snapshot.index, term: snapshot.term, data: snapshot.storedData))
         }
@@ -57,11 +57,11 @@ public final class InMemoryLogStore: RaftLogStore {
 
 /// Checks shared by both stores for a snapshot before it is saved.
 enum SnapshotRules {
-    static func check(_ snapshot: RaftSnapshot, against bounds: LogBounds) throws(StorageError) {
-        guard snapshot.index > bounds.snapshotIndex else {
+    static func check(index: Raft.LogIndex, against bounds: LogBounds) throws(StorageError) {
+        guard index > bounds.snapshotIndex else {
             throw StorageError(
                 code: .invalidArgument,
-                message: "snapshot at index \(snapshot.index.rawValue) is not newer than the current snapshot at "
+                message: "snapshot at index \(index.rawValue) is not newer than the current snapshot at "
                     + "\(bounds.snapshotIndex.rawValue); take snapshots at increasing indexes.")
         }
     }

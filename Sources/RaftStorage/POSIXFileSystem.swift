@@ -76,6 +76,29 @@ public struct POSIXFileSystem: WALFileSystem {
         }
     }
 
+    /// `pwrite`, retrying short writes and `EINTR`, with `O_APPEND` cleared meanwhile (Linux's
+    /// `pwrite` ignores the offset of a descriptor opened for appending).
+    public func overwrite(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) {
+        guard let base = bytes.baseAddress else { return }
+        let flags = fcntl(file.descriptor, F_GETFL)
+        guard flags >= 0, fcntl(file.descriptor, F_SETFL, flags & ~O_APPEND) == 0 else {
+            throw .system("fcntl(F_SETFL)", path: file.path, errno: errno)
+        }
+        var done = 0
+        var failure: Int32?
+        while done < bytes.count {
+            let count = pwrite(file.descriptor, base + done, bytes.count - done, off_t(offset + done))
+            if count < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+            done += count
+        }
+        guard fcntl(file.descriptor, F_SETFL, flags) == 0 else { throw .system("fcntl(F_SETFL)", path: file.path, errno: errno) }
+        if let failure { throw .system("pwrite", path: file.path, errno: failure) }
+    }
+
     /// `ftruncate`.
     public func truncate(_ file: WALFileHandle, to size: Int) throws(StorageError) {
         guard ftruncate(file.descriptor, off_t(size)) == 0 else { throw .system("ftruncate", path: file.path, errno: errno) }

@@ -74,6 +74,17 @@ public protocol RaftLogStore: AnyObject, Sendable {
     /// discarded (Raft §7). The index must be above the current snapshot's.
     func saveSnapshot(_ snapshot: RaftSnapshot) async throws(StorageError)
 
+    /// Starts a snapshot at `index` in `term` whose stored data the caller writes piece by piece
+    /// (``SnapshotDraft``), so the data need never be held whole; save it with
+    /// ``saveSnapshot(_:)-(SnapshotDraft)``. May be called from any task, while other writes go on.
+    func beginSnapshot(index: Raft.LogIndex, term: Raft.Term) throws(StorageError) -> any SnapshotDraft
+
+    /// Saves a draft begun with ``beginSnapshot(index:term:)``, exactly as
+    /// ``saveSnapshot(_:)-(RaftSnapshot)`` saves a snapshot with the draft's data (in call order
+    /// with the other writes). Seal the draft first to keep its sync off the store's writes; a
+    /// draft that was not sealed is sealed here. On a failure the draft is discarded.
+    func saveSnapshot(_ draft: any SnapshotDraft) async throws(StorageError)
+
     /// Stops the store; later writes fail with `.closed`. Waits for earlier writes to finish.
     func close() async
 

@@ -27,7 +27,8 @@ enum SnapshotFile {
         return (Raft.LogIndex(index), Raft.Term(term))
     }
 
-    /// The bytes of a snapshot file (tests; the store writes with ``write(_:to:)``).
+    /// The bytes of a snapshot file in one array (tests; the store streams the file with a
+    /// ``SnapshotFileDraft``, which writes the same bytes).
     static func encode(_ snapshot: RaftSnapshot) -> [UInt8] {
         var file: [UInt8] = []
         file.reserveCapacity(headerSize + snapshot.storedCount + 4)
@@ -42,15 +43,9 @@ enum SnapshotFile {
     /// a second copy of it while it was written (issue #18, "Memory"). The pieces are the
     /// caller's own arrays, never copied.
     static func write<E: Error>(_ snapshot: RaftSnapshot, to sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
-        var header = ByteWriter(capacity: headerSize)
-        header.write(bytes: magic)
-        header.write(version)
-        header.write(UInt16(0))
-        header.write(snapshot.index.rawValue)
-        header.write(snapshot.term.rawValue)
-        header.write(UInt64(snapshot.storedCount))
+        let header = header(index: snapshot.index, term: snapshot.term, dataLength: snapshot.storedCount)
         var crc = CRC32C.start
-        for part in [header.bytes, snapshot.dataPrefix, snapshot.data] where !part.isEmpty {
+        for part in [header, snapshot.dataPrefix, snapshot.data] where !part.isEmpty {
             try hand(part, to: sink) { crc = CRC32C.update(crc, $0) }
         }
         var checksum = ByteWriter(capacity: 4)
@@ -58,20 +53,26 @@ enum SnapshotFile {
         try hand(checksum.bytes, to: sink) { _ in }
     }
 
-    /// Passes `part`'s bytes to `seen`, then to `sink`. `withUnsafeBytes` rethrows untyped
-    /// errors, so the sink's typed error is carried out as a value.
+    /// The ``headerSize`` bytes before the data of a snapshot at `index` in `term` holding
+    /// `dataLength` bytes.
+    static func header(index: Raft.LogIndex, term: Raft.Term, dataLength: Int) -> [UInt8] {
+        var header = ByteWriter(capacity: headerSize)
+        header.write(bytes: magic)
+        header.write(version)
+        header.write(UInt16(0))
+        header.write(index.rawValue)
+        header.write(term.rawValue)
+        header.write(UInt64(dataLength))
+        return header.bytes
+    }
+
+    /// Passes `part`'s bytes to `seen`, then to `sink`.
     private static func hand<E: Error>(_ part: [UInt8], to sink: (UnsafeRawBufferPointer) throws(E) -> Void,
                                        seen: (UnsafeRawBufferPointer) -> Void) throws(E) {
-        let written: Result<Void, E> = part.withUnsafeBytes { raw in
+        try part.withBytes { raw throws(E) in
             seen(raw)
-            do throws(E) {
-                try sink(raw)
-                return .success(())
-            } catch {
-                return .failure(error)
-            }
+            try sink(raw)
         }
-        try written.get()
     }
 
     /// The snapshot in `bytes`, or why they are not a valid snapshot.

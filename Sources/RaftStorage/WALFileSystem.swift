@@ -32,6 +32,12 @@ public protocol WALFileSystem: Sendable {
     func size(of file: WALFileHandle) throws(StorageError) -> Int
     /// Writes all of `bytes` at the end of the file (may have written part of them on error).
     func write(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer) throws(StorageError)
+    /// Writes all of `bytes` at `offset`, over what the file holds there (the file must already
+    /// reach `offset`). The next `write` still appends at the end.
+    ///
+    /// Why: a snapshot file is streamed before its data length is known; the header that holds
+    /// the length is written last, over a placeholder (docs/storage.md, "Snapshot file").
+    func overwrite(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError)
     /// Cuts the open file to `size` bytes.
     func truncate(_ file: WALFileHandle, to size: Int) throws(StorageError)
     /// Makes the file's data durable (`fdatasync`: enough for appends, whose size change it also
@@ -56,15 +62,7 @@ public protocol WALFileSystem: Sendable {
 extension WALFileSystem {
     /// Writes all of `bytes` at the end of the file.
     func write(_ file: WALFileHandle, _ bytes: [UInt8]) throws(StorageError) {
-        let result: Result<Void, StorageError> = bytes.withUnsafeBytes { buffer in
-            do throws(StorageError) {
-                try write(file, buffer)
-                return .success(())
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
+        try bytes.withBytes { buffer throws(StorageError) in try write(file, buffer) }
     }
 
     /// Closes `file` after another failure, which is the error that matters; a failure to close

@@ -144,28 +144,32 @@ final class WALWriter: @unchecked Sendable {
     /// snapshot marker in the WAL. If the marker cannot be written the snapshot file is removed
     /// again, so disk and memory agree.
     func writeSnapshot(_ snapshot: RaftSnapshot, keptLog: Bool, hardState: Raft.HardState) throws(StorageError) {
-        let name = SnapshotFile.name(index: snapshot.index, term: snapshot.term)
-        let path = directory + "/" + name
-        let temporary = path + ".tmp"
-        let handle = try fileSystem.openForAppend(temporary, create: true)
+        let draft = try beginSnapshot(index: snapshot.index, term: snapshot.term)
         do throws(StorageError) {
-            try fileSystem.truncate(handle, to: 0)
             // Streamed from the caller's buffers: no copy of the image is made to write it.
-            try SnapshotFile.write(snapshot) { (piece: UnsafeRawBufferPointer) throws(StorageError) in
-                try fileSystem.write(handle, piece)
-            }
+            for part in [snapshot.dataPrefix, snapshot.data] { try draft.write(part) }
+            try draft.seal()
         } catch {
-            fileSystem.close(handle, afterFailureLoggingTo: logger)
-            removeQuietly(temporary)
+            draft.discard()
             throw error
         }
-        do throws(StorageError) { try fileSystem.sync(handle) } catch {
-            fileSystem.close(handle, afterFailureLoggingTo: logger)
-            throw StorageError.fatal(error)
-        }
-        try fileSystem.close(handle)
-        do throws(StorageError) { try fileSystem.rename(temporary, to: path) } catch {
-            removeQuietly(temporary)
+        try publishSnapshot(draft, keptLog: keptLog, hardState: hardState)
+    }
+
+    /// A draft of the snapshot at `index` in `term`, streamed to its temporary file.
+    func beginSnapshot(index: Raft.LogIndex, term: Raft.Term) throws(StorageError) -> SnapshotFileDraft {
+        try SnapshotFileDraft(directory: directory, index: index, term: term, fileSystem: fileSystem, logger: logger)
+    }
+
+    /// Renames the sealed `draft` into place and syncs the directory, then records a snapshot
+    /// marker in the WAL. If the marker cannot be written the snapshot file is removed again, so
+    /// disk and memory agree. The draft is discarded on any failure.
+    func publishSnapshot(_ draft: SnapshotFileDraft, keptLog: Bool, hardState: Raft.HardState) throws(StorageError) {
+        do throws(StorageError) {
+            try draft.seal()
+            try fileSystem.rename(draft.temporaryPath, to: draft.path)
+        } catch {
+            draft.discard()
             throw error
         }
         do throws(StorageError) { try fileSystem.syncDirectory(directory) } catch { throw StorageError.fatal(error) }
@@ -173,11 +177,11 @@ final class WALWriter: @unchecked Sendable {
             // The hard state rides along so it survives the deletion of older segments even if
             // the open segment lost its head (a crash while it was being created).
             try commit(
-                [.hardState(hardState), .snapshotMarker(index: snapshot.index, term: snapshot.term, keptLog: keptLog)],
+                [.hardState(hardState), .snapshotMarker(index: draft.index, term: draft.term, keptLog: keptLog)],
                 hardState: hardState)
         } catch where error.code != .fatal {
             do throws(StorageError) {
-                try fileSystem.removeFile(path)
+                try fileSystem.removeFile(draft.path)
                 try fileSystem.syncDirectory(directory)
             } catch let cleanup {
                 throw StorageError.fatal(cleanup)

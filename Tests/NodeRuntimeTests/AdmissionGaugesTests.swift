@@ -40,7 +40,8 @@ struct AdmissionGaugesTests {
         let encode = await machine.snapshotEncoder()
         let later = entry(21, submit("late"))
         try await machine.apply([later])
-        let image = encode()
+        var image: [UInt8] = []
+        encode { image += $0 }
         #expect(gauges.stateBytes == image.count + later.data.count)
 
         let restored = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { _ in }

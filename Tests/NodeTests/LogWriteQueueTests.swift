@@ -36,11 +36,11 @@ struct LogWriteQueueTests {
     func snapshotBarrier() {
         var queue = LogWriteQueue()
         queue.enqueue(.append(entries(1...1, term: 1)))
-        queue.enqueue(.snapshot(RaftSnapshot(index: Raft.LogIndex(9), term: Raft.Term(2), data: []), reportDurable: true))
+        queue.enqueue(.snapshot(RaftSnapshot(index: Raft.LogIndex(9), term: Raft.Term(2), data: [])))
         queue.enqueue(.append(entries(10...10, term: 2)))
         guard case .log(_, let first) = queue.takeBatch() else { Issue.record("expected a log batch"); return }
         #expect(first == entries(1...1, term: 1))
-        guard case .snapshot(let snapshot, true) = queue.takeBatch() else { Issue.record("expected the snapshot"); return }
+        guard case .snapshot(let snapshot) = queue.takeBatch() else { Issue.record("expected the snapshot"); return }
         #expect(snapshot.index == Raft.LogIndex(9))
         guard case .log(_, let last) = queue.takeBatch() else { Issue.record("expected a log batch"); return }
         #expect(last == entries(10...10, term: 2))

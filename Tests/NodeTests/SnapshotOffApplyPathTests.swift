@@ -34,9 +34,9 @@ actor GatedSnapshotMachine: ReplicatedStateMachine {
     func snapshotEncoder() async -> SnapshotEncoder {
         let frozen = commands
         let gate = gate
-        return {
+        return { write in
             gate.wait()
-            return Array(frozen.joined(separator: "\n").utf8)
+            write(Array(frozen.joined(separator: "\n").utf8))
         }
     }
 
@@ -49,6 +49,16 @@ struct NoPeers: PeerMessenger {
     func send(_ message: Raft.Message) {}
 }
 
+/// A driver of a one-voter cluster ticking every 5 ms that snapshots every `interval` entries.
+func singleNodeDriver(snapshottingEvery interval: Int, store: any RaftLogStore,
+                      machine: any ReplicatedStateMachine) throws -> RaftDriver {
+    try RaftDriver(
+        config: Raft.Config(id: "n1", electionTicks: 10, heartbeatTicks: 1, snapshotInterval: interval),
+        bootstrapMembership: Raft.Membership(voters: ["n1"]), store: store, stateMachine: machine, messenger: NoPeers(),
+        options: RaftDriver.Options(tickInterval: .milliseconds(5)),
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), seed: 1)
+}
+
 @Suite("Snapshots off the apply path and staggered (issue #10)")
 struct SnapshotOffApplyPathTests {
     // The encoder blocks one thread of the cooperative pool; everything else needs another.
@@ -57,11 +67,7 @@ struct SnapshotOffApplyPathTests {
     func appliesContinueWhileEncoding() async throws {
         let machine = GatedSnapshotMachine()
         let store = InMemoryLogStore()
-        let driver = try RaftDriver(
-            config: Raft.Config(id: "n1", electionTicks: 10, heartbeatTicks: 1, snapshotInterval: 5),
-            bootstrapMembership: Raft.Membership(voters: ["n1"]), store: store, stateMachine: machine, messenger: NoPeers(),
-            options: RaftDriver.Options(tickInterval: .milliseconds(5)),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), seed: 1)
+        let driver = try singleNodeDriver(snapshottingEvery: 5, store: store, machine: machine)
         let task = Task { try await driver.run() }
         defer {
             machine.gate.open()

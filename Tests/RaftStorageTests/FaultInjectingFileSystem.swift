@@ -78,6 +78,13 @@ final class FaultInjectingFileSystem: WALFileSystem {
         try real.write(file, bytes)
     }
 
+    func overwrite(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) {
+        try step(file.path)
+        counters.withLock { $0.writes += 1 }
+        if let number = faults.withLock({ $0.write }) { throw .system("pwrite", path: file.path, errno: number) }
+        try real.overwrite(file, bytes, at: offset)
+    }
+
     func truncate(_ file: WALFileHandle, to size: Int) throws(StorageError) {
         try step(file.path)
         try real.truncate(file, to: size)

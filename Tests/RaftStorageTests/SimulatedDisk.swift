@@ -175,6 +175,16 @@ final class SimulatedDisk: WALFileSystem {
         try withInode(file) { $0.volatile.append(contentsOf: bytes) }
     }
 
+    func overwrite(_ file: WALFileHandle, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) {
+        try step(file.path)
+        try withInode(file) { node in
+            if node.volatile.count < offset + bytes.count {
+                node.volatile += [UInt8](repeating: 0, count: offset + bytes.count - node.volatile.count)
+            }
+            node.volatile.replaceSubrange(offset..<offset + bytes.count, with: bytes)
+        }
+    }
+
     func truncate(_ file: WALFileHandle, to size: Int) throws(StorageError) {
         try step(file.path)
         try withInode(file) { node in

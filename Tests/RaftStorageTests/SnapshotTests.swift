@@ -6,16 +6,6 @@ import Testing
 
 @Suite("Snapshots on disk")
 struct SnapshotTests {
-    /// A store with 100 entries of term 1 in many small segments.
-    private func filledStore(_ directory: String) async throws -> FileLogStore {
-        let store = try await FileLogStore.open(directory: directory, options: testOptions(segmentSize: 400))
-        for start in stride(from: 1, through: 91, by: 10) {
-            try await store.append(makeEntries(from: UInt64(start), count: 10))
-        }
-        try await store.setHardState(Raft.HardState(term: 1, vote: "n1", commit: 100))
-        return store
-    }
-
     @Test("older segments and snapshots are deleted only once the newer snapshot is durable")
     func deletesObsoleteFiles() async throws {
         try await withTemporaryDirectory { directory in
@@ -107,40 +97,12 @@ struct CrashPointTests {
     @Test("a crash at every step of saving a snapshot recovers the old or the new snapshot and every acknowledged entry")
     func crashDuringSnapshot() async throws {
         try await withTemporaryDirectory { directory in
-            var crashPoint = 0
-            var completedWithoutCrash = false
-            while !completedWithoutCrash {
-                try? FileManager.default.removeItem(atPath: directory)
-                let files = FaultInjectingFileSystem(skipSyncs: true)
-                let store = try await FileLogStore.open(directory: directory, options: testOptions(segmentSize: 400, fileSystem: files))
-                for start in stride(from: 1, through: 91, by: 10) {
-                    try await store.append(makeEntries(from: UInt64(start), count: 10))
-                }
-                let hardState = Raft.HardState(term: 1, vote: "n1", commit: 100)
-                try await store.setHardState(hardState)
-                try await store.saveSnapshot(RaftSnapshot(index: 30, term: 1, data: [30]))
-                files.faults.withLock { $0.operationsBeforeCrash = crashPoint }
-                do {
-                    try await store.saveSnapshot(RaftSnapshot(index: 60, term: 1, data: [60]))
-                    completedWithoutCrash = files.faults.withLock { ($0.operationsBeforeCrash ?? 0) >= 0 }
-                } catch {
-                    // The simulated crash; what is on disk now is what a restart finds.
-                }
-                await store.close()
-
-                let reopened = try await FileLogStore.open(directory: directory, options: testOptions(segmentSize: 400))
-                let snapshotIndex = reopened.snapshot?.index
-                #expect(snapshotIndex == 30 || snapshotIndex == 60, "crash point \(crashPoint)")
-                #expect(reopened.hardState == hardState, "crash point \(crashPoint)")
-                #expect(reopened.lastIndex == 100, "crash point \(crashPoint)")
-                let first = reopened.firstIndex.rawValue
-                #expect(try reopened.entries(from: reopened.firstIndex, through: 100) == makeEntries(from: first, count: Int(101 - first)),
-                    "crash point \(crashPoint)")
-                await reopened.close()
-                crashPoint += 1
-                try #require(crashPoint < 100, "the snapshot never completed")
+            let crashPoints = try await expectOldOrNewAfterEveryCrashPoint(
+                in: directory, old: RaftSnapshot(index: 30, term: 1, data: [30]), new: RaftSnapshot(index: 60, term: 1, data: [60])
+            ) { store in
+                try await store.saveSnapshot(RaftSnapshot(index: 60, term: 1, data: [60]))
             }
-            #expect(crashPoint > 5)
+            #expect(crashPoints > 5)
         }
     }
 }

@@ -49,6 +49,54 @@ func writeBytes(_ bytes: [UInt8], to path: String) throws {
     try files.close(file)
 }
 
+/// A store with 100 entries of term 1 in many small segments (400 bytes) and a hard state
+/// committing them.
+func filledStore(_ directory: String, fileSystem: any WALFileSystem = POSIXFileSystem()) async throws -> FileLogStore {
+    let store = try await FileLogStore.open(directory: directory, options: testOptions(segmentSize: 400, fileSystem: fileSystem))
+    for start in stride(from: 1, through: 91, by: 10) {
+        try await store.append(makeEntries(from: UInt64(start), count: 10))
+    }
+    try await store.setHardState(Raft.HardState(term: 1, vote: "n1", commit: 100))
+    return store
+}
+
+/// Crashes `save` (a snapshot save on a ``filledStore(_:fileSystem:)`` holding `old`) after every
+/// number of file-system steps in turn, until a save completes without a crash. After each, a
+/// reopened store must hold `old` or `new`, the hard state and every entry. Returns the number of
+/// crash points tried.
+func expectOldOrNewAfterEveryCrashPoint(in directory: String, old: RaftSnapshot, new: RaftSnapshot,
+                                        save: (FileLogStore) async throws -> Void) async throws -> Int {
+    var crashPoint = 0
+    var completedWithoutCrash = false
+    while !completedWithoutCrash {
+        try? FileManager.default.removeItem(atPath: directory)
+        let files = FaultInjectingFileSystem(skipSyncs: true)
+        let store = try await filledStore(directory, fileSystem: files)
+        try await store.saveSnapshot(old)
+        files.faults.withLock { $0.operationsBeforeCrash = crashPoint }
+        do {
+            try await save(store)
+            completedWithoutCrash = files.faults.withLock { ($0.operationsBeforeCrash ?? 0) >= 0 }
+        } catch {
+            // The simulated crash; what is on disk now is what a restart finds.
+        }
+        await store.close()
+
+        let reopened = try await FileLogStore.open(directory: directory, options: testOptions(segmentSize: 400))
+        let snapshot = reopened.snapshot
+        #expect(snapshot == old || snapshot == new, "crash point \(crashPoint)")
+        #expect(reopened.hardState == Raft.HardState(term: 1, vote: "n1", commit: 100), "crash point \(crashPoint)")
+        #expect(reopened.lastIndex == 100, "crash point \(crashPoint)")
+        let first = reopened.firstIndex.rawValue
+        #expect(try reopened.entries(from: reopened.firstIndex, through: 100) == makeEntries(from: first, count: Int(101 - first)),
+                "crash point \(crashPoint)")
+        await reopened.close()
+        crashPoint += 1
+        try #require(crashPoint < 100, "the snapshot was never saved")
+    }
+    return crashPoint
+}
+
 /// Options with small segments so tests roll often, and no log output.
 func testOptions(segmentSize: Int = 4096, fileSystem: any WALFileSystem = POSIXFileSystem()) -> FileLogStore.Options {
     FileLogStore.Options(

@@ -856,7 +856,31 @@ def cmd_memory(args):
               "rss_mib_after_snapshot": {n: round(v) for n, v in snap_latest.items()},
               "snapshot_phase_s": round(time.monotonic() - started, 1), "snapshot_phase_samples": snap_samples,
               "snapshot_files": {n: sorted(snapshot_files(d, n)) for n in NODE_IDS}}
+    if args.restart:
+        result.update(restart_peak(d, c, leader, args))
     emit(args, result)
+
+
+def restart_peak(d, c, leader, args):
+    """Stops a follower (SIGTERM), starts it again and samples its RSS from the start until it
+    has caught up with the leader and `idle_s` more: the peak while it restores the snapshot of
+    the whole state and replays the log after it."""
+    node = next(n for n in NODE_IDS if n != leader)
+    stop_pid(d, node, node_pid(d, node), 30)
+    t0 = time.monotonic()
+    proc = start_node(d, c, node)
+    sampler = RSSSampler({node: proc.pid}, args.sample_ms / 1000)
+    deadline = t0 + args.max_s
+    while time.monotonic() < deadline and not caught_up(c, node, leader):
+        time.sleep(0.1)
+    restored_s = time.monotonic() - t0
+    time.sleep(args.idle_s)
+    peak, latest, samples = sampler.read()
+    sampler.stop()
+    log(f"restarted {node}: caught up in {restored_s:.1f} s; peak RSS {peak[node]:.0f} MiB, then {latest[node]:.0f} MiB")
+    return {"restarted": node, "restore_s": round(restored_s, 1),
+            "rss_mib_peak_restart": round(peak[node]), "rss_mib_after_restart": round(latest[node]),
+            "restart_samples": samples}
 
 
 def cmd_retention(args):
@@ -958,6 +982,8 @@ def main():
     p.add_argument("--settle-s", type=float, default=10, help="no new snapshot file for this long before the idle sample")
     p.add_argument("--idle-s", type=float, default=5)
     p.add_argument("--max-s", type=float, default=3600)
+    p.add_argument("--restart", type=int, default=1,
+                   help="1: then restart a follower and sample its RSS while it restores (0: skip)")
     p.add_argument("--label", default="")
     p.add_argument("--results")
     p = sub.add_parser("retention")
