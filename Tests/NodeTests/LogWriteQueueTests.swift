@@ -88,7 +88,7 @@ struct LogWriteQueueTests {
         _ = queue.takeBatch()
         queue.enqueue(.hardState(Raft.HardState(term: Raft.Term(2), commit: Raft.LogIndex(2))))
         #expect(queue.takeBatch() == nil)
-        queue.enqueue(.snapshot(RaftSnapshot(index: Raft.LogIndex(9), term: Raft.Term(2), data: []), reportDurable: true))
+        queue.enqueue(.snapshot(RaftSnapshot(index: Raft.LogIndex(9), term: Raft.Term(2), data: [])))
         guard case .log(let held, _) = queue.takeBatch() else { Issue.record("expected the held hard state first"); return }
         #expect(held?.commit == Raft.LogIndex(2))
         guard case .snapshot = queue.takeBatch() else { Issue.record("expected the snapshot"); return }
