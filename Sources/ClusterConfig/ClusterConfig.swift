@@ -155,7 +155,8 @@ public struct ClusterConfig: Sendable, Equatable {
         public var insecure: Bool = false
         /// `max_concurrent_reads`: list reads (`GET /api/jobs`, `/api/dags`, `/api/dlq`,
         /// `/api/notifications`) this node serves at once, on its low-priority reader thread;
-        /// the others wait (docs/api.md, "Limits"). 1–1024.
+        /// the others wait (docs/api.md, "Limits"). 1–1024; 1 by default: on the 2-core benchmark
+        /// a second concurrent list doubled the writes' p99 under readers (docs/benchmarks.md).
         public var maxConcurrentReads: Int = Defaults.maxConcurrentReads
         /// `max_queued_reads`: list reads waiting for a place; one more is 429 `rate_limited`. 0–100000.
         public var maxQueuedReads: Int = Defaults.maxQueuedReads
@@ -288,7 +289,7 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let dataDir = "data/{id}"
         /// 2 list reads at once: one walking on the reader thread while the next waits for its
         /// ReadIndex round (docs/benchmarks.md, "Reads cannot starve writes").
-        public static let maxConcurrentReads = 2
+        public static let maxConcurrentReads = 1
         /// 64 list reads waiting: a burst of dashboards and scripts, not an unbounded pile.
         public static let maxQueuedReads = 64
         /// The replica check every 10,000 applied entries (docs/guarantees.md, "Replica checks").

@@ -138,7 +138,7 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(text.replacingOccurrences(of: "metrics_public = true", with: "rate_limit_per_token = 0"), file: "c.toml")
         }
-        #expect(config.api.maxConcurrentReads == 2 && config.api.maxQueuedReads == 64)
+        #expect(config.api.maxConcurrentReads == 1 && config.api.maxQueuedReads == 64)
         let gated = text.replacingOccurrences(of: "metrics_public = true", with: "max_concurrent_reads = 4\nmax_queued_reads = 0")
         #expect(try ConfigLoader.parse(gated, file: "c.toml").api.maxConcurrentReads == 4)
         #expect(try ConfigLoader.parse(gated, file: "c.toml").api.maxQueuedReads == 0)

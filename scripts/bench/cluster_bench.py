@@ -24,6 +24,10 @@ certificates, the data, the logs and one pid file per node under pids/):
   retention submit --rate noop jobs/s with a short --retention-s for --minutes and print every
             node's resident size each minute (issue #12: it must level off)
 
+`up` appends the environment's BENCH_EXTRA_TOML (TOML text; a literal \\n is a newline) to the
+config before the node list, for sections the script does not write itself, e.g.
+BENCH_EXTRA_TOML='[api]\\nmax_concurrent_reads = 1'.
+
 Every loop is bounded by a count and a deadline. Results are printed as one JSON line
 prefixed with RESULT and appended to --results (JSON lines) when given.
 """
@@ -239,7 +243,9 @@ key = "{d}/certs/{{id}}.key"
 slots = {args.slots}
 shutdown_grace_ms = 1000
 
-""" + (f"[quotas]\nmax_pending_jobs = {args.max_pending_jobs}\n\n" if args.max_pending_jobs else "") + "\n".join(nodes_toml)
+""" + (f"[quotas]\nmax_pending_jobs = {args.max_pending_jobs}\n\n" if args.max_pending_jobs else "") \
+        + (os.environ.get("BENCH_EXTRA_TOML", "").replace("\\n", "\n") + "\n\n" if os.environ.get("BENCH_EXTRA_TOML") else "") \
+        + "\n".join(nodes_toml)
     with open(os.path.join(d, "cluster.toml"), "w") as f:
         f.write(toml)
     with open(cluster_file(d), "w") as f:

@@ -48,7 +48,7 @@ public final class ReadAdmission: Sendable {
 
     /// A gate admitting `maxInFlight` reads at once with `maxQueued` waiting (each at least 0,
     /// `maxInFlight` at least 1), running them on `executor`.
-    public init(maxInFlight: Int = 2, maxQueued: Int = 64, executor: (any TaskExecutor)? = nil,
+    public init(maxInFlight: Int = 1, maxQueued: Int = 64, executor: (any TaskExecutor)? = nil,
                 onRejected: @escaping @Sendable () -> Void = {}) {
         self.maxInFlight = max(1, maxInFlight)
         self.maxQueued = max(0, maxQueued)
