@@ -211,7 +211,7 @@ public struct RaftReplica: Sendable {
     /// Runs `body` on this node's current state (call ``awaitLinearizable()`` first for a
     /// linearizable read).
     public func read<T: Sendable, E: Error>(_ body: @Sendable (SchedulerState) throws(E) -> T) async throws(E) -> T {
-        try await stateMachine.read(body)
+        try await read(on: nil, body)
     }
 
     /// ``read(_:)`` with `body` — synchronous, so no actor is entered from it — run on

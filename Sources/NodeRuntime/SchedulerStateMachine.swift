@@ -284,8 +284,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     /// per call for a hop to a reader thread and back: a measurable share of a drained job's CPU
     /// on the 2-core benchmark machine, docs/benchmarks.md).
     public nonisolated func read<T: Sendable, E: Error>(_ body: (SchedulerState) throws(E) -> T) async throws(E) -> T {
-        let view = await view()
-        return try body(view.state)
+        try await read(on: nil, body)
     }
 
     /// ``read(_:)`` with `body` run on `executor` (nil: here). The view is taken first, on the
