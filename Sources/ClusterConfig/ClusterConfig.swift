@@ -160,6 +160,10 @@ public struct ClusterConfig: Sendable, Equatable {
         public var maxConcurrentReads: Int = Defaults.maxConcurrentReads
         /// `max_queued_reads`: list reads waiting for a place; one more is 429 `rate_limited`. 0–100000.
         public var maxQueuedReads: Int = Defaults.maxQueuedReads
+        /// `max_read_cpu_percent`: the CPU list reads' walks, rendering and encoding may use on
+        /// average, in percent of one core; over it the next list read waits (docs/api.md,
+        /// "Reads and writes share a node"). 0 (no budget) or 1–6400.
+        public var maxReadCPUPercent: Int = Defaults.maxReadCPUPercent
         /// `[api.limits]`: request size and count limits (docs/api.md, "Limits").
         public var limits = APIRequestLimits()
 
@@ -282,14 +286,19 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let concurrentReads: ClosedRange<Int> = 1...1_024
         /// `[api] max_queued_reads`.
         public static let queuedReads: ClosedRange<Int> = 0...100_000
+        /// `[api] max_read_cpu_percent` (0: no budget; 6400: 64 cores).
+        public static let readCPUPercent: ClosedRange<Int> = 0...6_400
     }
 
     /// Default values of every optional key (documented in `docs/configuration.md`).
     public enum Defaults {
         public static let dataDir = "data/{id}"
-        /// 2 list reads at once: one walking on the reader thread while the next waits for its
-        /// ReadIndex round (docs/benchmarks.md, "Reads cannot starve writes").
+        /// 1 list read at a time: on the 2-core benchmark two at once raised the writes' p99 under
+        /// 4 looping readers 2.9–4.4×, one 1.8–2.4× (docs/benchmarks.md, "One list read at a time").
         public static let maxConcurrentReads = 1
+        /// List reads use at most a quarter of one core on average (docs/benchmarks.md,
+        /// "A CPU budget for list reads").
+        public static let maxReadCPUPercent = 25
         /// 64 list reads waiting: a burst of dashboards and scripts, not an unbounded pile.
         public static let maxQueuedReads = 64
         /// The replica check every 10,000 applied entries (docs/guarantees.md, "Replica checks").

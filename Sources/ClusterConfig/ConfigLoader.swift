@@ -125,6 +125,13 @@ public enum ConfigLoader {
                 }
                 api.maxQueuedReads = reads
             }
+            if let percent = try apiTable.int("max_read_cpu_percent") {
+                guard ClusterConfig.Limits.readCPUPercent.contains(percent) else {
+                    throw apiTable.error("max_read_cpu_percent", "\(percent) is out of range 0-6400 percent of one core "
+                                         + "(0: no CPU budget for list reads)")
+                }
+                api.maxReadCPUPercent = percent
+            }
             if let origins = try apiTable.stringArray("cors_origins") {
                 for origin in origins where !Self.isWebOrigin(origin) {
                     throw apiTable.error("cors_origins", "'\(origin)' is not a web origin: write scheme://host[:port], "

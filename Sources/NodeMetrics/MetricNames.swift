@@ -90,6 +90,9 @@ public enum MetricNames {
     public static let apiReadsQueued = "quorum_api_reads_queued"
     /// `quorum_api_reads_rejected_total` (counter): list reads refused with 429 because the gate was full.
     public static let apiReadsRejected = "quorum_api_reads_rejected_total"
+    /// `quorum_api_reads_budget_wait_seconds_total` (counter): seconds list reads waited, holding their
+    /// place, for the list reads' CPU budget (`[api] max_read_cpu_percent`).
+    public static let apiReadsBudgetWait = "quorum_api_reads_budget_wait_seconds_total"
 
     /// The `reason` labels of ``raftDroppedMessages`` exported from 0 at start (`Raft.DropReason`'s
     /// raw values; another reason is still counted, its series appearing at its first drop).
@@ -117,7 +120,7 @@ public enum MetricNames {
         (outputProxyRequests, "counter"), (quotaRefusals, "counter"), (pendingJobs, "gauge"), (stateBytes, "gauge"),
         (notifications, "counter"), (notificationsPending, "gauge"),
         (replicaDigestMismatches, "counter"), (nodeDraining, "gauge"), (jobsUnplaceable, "gauge"),
-        (apiReadsInFlight, "gauge"), (apiReadsQueued, "gauge"), (apiReadsRejected, "counter"),
+        (apiReadsInFlight, "gauge"), (apiReadsQueued, "gauge"), (apiReadsRejected, "counter"), (apiReadsBudgetWait, "counter"),
     ]
 }
 
@@ -178,6 +181,7 @@ enum MetricHelp {
         case MetricNames.apiReadsInFlight: "List reads this node serves now (bounded by [api] max_concurrent_reads)."
         case MetricNames.apiReadsQueued: "List reads waiting for a place (bounded by [api] max_queued_reads)."
         case MetricNames.apiReadsRejected: "List reads refused with 429 because max_concurrent_reads were running and max_queued_reads waiting."
+        case MetricNames.apiReadsBudgetWait: "Seconds list reads waited for the list reads' CPU budget ([api] max_read_cpu_percent)."
         default: ""
         }
     }

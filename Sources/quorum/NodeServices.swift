@@ -61,8 +61,14 @@ enum NodeServer {
         let clusterSource = NodeLeaderClusterSource(peerAPIs: outputSource.peerAPIs, client: outputSource.client,
                                                     timeout: .seconds(2), logger: logger)
         // List reads wait their turn and run on the low-priority reader thread (issue #12).
+        // Within [api] max_read_cpu_percent of the reader thread's CPU.
+        let readBudget = apiConfig.maxReadCPUPercent == 0 ? nil
+            : ReadAdmission.Budget(budget: ReadCPUBudget(share: Double(apiConfig.maxReadCPUPercent) / 100),
+                                   spent: { ReadExecutor.lists.cpuTime() })
         let readAdmission = ReadAdmission(maxInFlight: apiConfig.maxConcurrentReads, maxQueued: apiConfig.maxQueuedReads,
-                                          executor: ReadExecutor.lists, onRejected: { node.metrics.readRejected() })
+                                          executor: ReadExecutor.lists, budget: readBudget,
+                                          onRejected: { node.metrics.readRejected() },
+                                          onBudgetWait: { node.metrics.readWaitedForBudget($0) })
         QuorumRoutes(service: ReplicatedSchedulerService(replica: RaftAPIReplica(node.replica), ids: node.ids),
                     limits: limits, shellPolicy: shellPolicy, outputSource: outputSource, clusterSource: clusterSource,
                     notificationTester: try? NodeNotificationTester(node.config), readAdmission: readAdmission).register(

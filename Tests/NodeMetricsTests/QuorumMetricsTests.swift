@@ -24,7 +24,7 @@ struct QuorumMetricsTests {
             "quorum_replica_digest_mismatch_total": "counter",
             "quorum_node_draining": "gauge", "quorum_jobs_unplaceable": "gauge",
             "quorum_api_reads_in_flight": "gauge", "quorum_api_reads_queued": "gauge",
-            "quorum_api_reads_rejected_total": "counter",
+            "quorum_api_reads_rejected_total": "counter", "quorum_api_reads_budget_wait_seconds_total": "counter",
         ]
         #expect(scrape.types == expected)
         #expect(Dictionary(uniqueKeysWithValues: MetricNames.all.map { ($0.name, $0.type) }) == expected)
@@ -39,6 +39,7 @@ struct QuorumMetricsTests {
             #expect(scrape.value("quorum_quota_refusals_total", "quota=\"\(quota)\"") == 0)
         }
         #expect(scrape.value("quorum_api_reads_rejected_total") == 0)
+        #expect(scrape.value("quorum_api_reads_budget_wait_seconds_total") == 0)
     }
 
     @Test("the read admission gate's series: refusals count up, the gauges follow the gate")
@@ -47,7 +48,10 @@ struct QuorumMetricsTests {
         metrics.readRejected()
         metrics.readRejected()
         metrics.setReadAdmission(inFlight: 2, queued: 5)
+        metrics.readWaitedForBudget(.milliseconds(250))
+        metrics.readWaitedForBudget(.milliseconds(500))
         let scrape = Exposition(metrics.exposition())
+        #expect(scrape.value("quorum_api_reads_budget_wait_seconds_total") == 0.75)
         #expect(scrape.value("quorum_api_reads_rejected_total") == 2)
         #expect(scrape.value("quorum_api_reads_in_flight") == 2)
         #expect(scrape.value("quorum_api_reads_queued") == 5)

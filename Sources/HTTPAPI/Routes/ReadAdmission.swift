@@ -13,9 +13,35 @@ import Synchronization
 /// piling up. An admitted read runs on ``executor`` (the node's low-priority reader thread),
 /// its walk, rendering and JSON encoding included, so the OS gives the CPU to writes first.
 ///
+/// With a ``Budget`` (`[api] max_read_cpu_percent`), an admitted read also waits, holding its
+/// place, while the list reads' CPU is over budget (``ReadCPUBudget``): the count bounds reads
+/// at once, the budget bounds what they cost per second.
+///
 /// Writes, event streams, health checks and single-resource GETs never pass the gate: what it
 /// bounds is the reads that can be expensive, and nothing it holds is needed by anything else.
 public final class ReadAdmission: Sendable {
+    /// The CPU budget of list reads and where its inputs come from.
+    public struct Budget: Sendable {
+        /// The budget (its share of a core and burst).
+        public var budget: ReadCPUBudget
+        /// The list reads' CPU so far: the node passes its reader thread's CPU clock.
+        public var spent: @Sendable () -> Duration
+        /// A monotonic clock (tests pass their own).
+        public var now: @Sendable () -> Duration
+        /// Waits that long (tests pass their own; it throws when the read is cancelled).
+        public var sleep: @Sendable (Duration) async throws -> Void
+
+        /// A budget read from `spent`, on the continuous clock unless `now` and `sleep` are given.
+        public init(budget: ReadCPUBudget, spent: @escaping @Sendable () -> Duration,
+                    now: (@Sendable () -> Duration)? = nil, sleep: (@Sendable (Duration) async throws -> Void)? = nil) {
+            self.budget = budget
+            self.spent = spent
+            let origin = ContinuousClock.now
+            self.now = now ?? { ContinuousClock.now - origin }
+            self.sleep = sleep ?? { duration in try await Task.sleep(for: duration) }
+        }
+    }
+
     /// List reads served at once (`[api] max_concurrent_reads`).
     public let maxInFlight: Int
     /// List reads waiting for a place (`[api] max_queued_reads`); more are refused with 429.
@@ -24,6 +50,10 @@ public final class ReadAdmission: Sendable {
     public let executor: (any TaskExecutor)?
     /// Called once for each refused read (the node counts `quorum_api_reads_rejected_total`).
     private let onRejected: @Sendable () -> Void
+    /// The CPU budget's inputs; `nil`, no budget.
+    private let budgetInputs: Budget?
+    /// Called with each wait for the budget (the node counts `quorum_api_reads_budget_wait_seconds_total`).
+    private let onBudgetWait: @Sendable (Duration) -> Void
 
     /// How a read's turn came out.
     private enum Turn {
@@ -42,18 +72,22 @@ public final class ReadAdmission: Sendable {
         var queue: [Waiter] = []
         var nextID: UInt64 = 0
         var rejected = 0
+        var budget: ReadCPUBudget?
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// A gate admitting `maxInFlight` reads at once with `maxQueued` waiting (each at least 0,
-    /// `maxInFlight` at least 1), running them on `executor`.
-    public init(maxInFlight: Int = 1, maxQueued: Int = 64, executor: (any TaskExecutor)? = nil,
-                onRejected: @escaping @Sendable () -> Void = {}) {
+    /// `maxInFlight` at least 1), running them on `executor`, within `budget` if one is given.
+    public init(maxInFlight: Int = 1, maxQueued: Int = 64, executor: (any TaskExecutor)? = nil, budget: Budget? = nil,
+                onRejected: @escaping @Sendable () -> Void = {}, onBudgetWait: @escaping @Sendable (Duration) -> Void = { _ in }) {
         self.maxInFlight = max(1, maxInFlight)
         self.maxQueued = max(0, maxQueued)
         self.executor = executor
         self.onRejected = onRejected
+        self.budgetInputs = budget
+        self.onBudgetWait = onBudgetWait
+        state = Mutex(State(budget: budget?.budget))
     }
 
     /// What the gate holds now, for metrics and tests.
@@ -78,13 +112,26 @@ public final class ReadAdmission: Sendable {
         state.withLock { Counts(inFlight: $0.inFlight, queued: $0.queue.count, rejected: $0.rejected) }
     }
 
-    /// Runs `read` once admitted, on ``executor``; throws 429 `rate_limited` at once when
-    /// ``maxInFlight`` reads run and ``maxQueued`` wait. A read cancelled while it waits
-    /// leaves the queue and throws `CancellationError`.
+    /// Runs `read` once admitted and within the CPU budget, on ``executor``; throws 429
+    /// `rate_limited` at once when ``maxInFlight`` reads run and ``maxQueued`` wait. A read
+    /// cancelled while it waits leaves the queue and throws `CancellationError`.
     public func run<T>(_ read: () async throws -> T) async throws -> T {
         try await admit()
         defer { release() }
+        try await awaitBudget()
         return try await Self.$offloadExecutor.withValue(executor) { try await read() }
+    }
+
+    /// Waits, holding the place, until the list reads' CPU is back within the budget. Bounded:
+    /// each pass sleeps as long as the overdraft needs, and the reads that overdrew it are over.
+    private func awaitBudget() async throws {
+        guard let inputs = budgetInputs else { return }
+        while true {
+            let wait = state.withLock { state in state.budget?.wait(now: inputs.now(), spent: inputs.spent()) }
+            guard let wait else { return }
+            onBudgetWait(wait)
+            try await inputs.sleep(wait)
+        }
     }
 
     /// The gate's executor while an admitted read runs (nil outside one, or for a gate without
