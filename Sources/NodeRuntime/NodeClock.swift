@@ -50,3 +50,34 @@ public struct NodeClock: Sendable {
         try await monotonicClock.sleep(for: duration)
     }
 }
+
+/// The CPU time one thread has used (Linux: `pthread_getcpuclockid`). Not a clock of the node's
+/// time — nothing waits on it or stamps with it — but it is read here, beside ``NodeClock``, so
+/// that this file stays the only one in `NodeRuntime` reading an OS clock (`scripts/arrows.sh`).
+/// The list reads' CPU budget reads the reader thread's (``ReadExecutor/cpuTime()``).
+struct ThreadCPUClock: Sendable {
+    #if os(Linux)
+    private let id: clockid_t
+    #endif
+
+    /// The calling thread's CPU clock; nil where the OS has none.
+    static func current() -> ThreadCPUClock? {
+        #if os(Linux)
+        var id = clockid_t()
+        return pthread_getcpuclockid(pthread_self(), &id) == 0 ? ThreadCPUClock(id: id) : nil
+        #else
+        return nil
+        #endif
+    }
+
+    /// CPU time the thread has used since it started (`.zero` if the OS refuses to say).
+    func elapsed() -> Duration {
+        #if os(Linux)
+        var time = timespec()
+        guard clock_gettime(id, &time) == 0 else { return .zero }
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+        #else
+        return .zero
+        #endif
+    }
+}

@@ -42,7 +42,7 @@ public final class ReadExecutor: TaskExecutor, Sendable {
     /// Jobs waiting for the thread, oldest first (a handful: one per read in flight).
     private let jobs = Mutex<[UnownedJob]>([])
     /// The thread's CPU clock, once the thread has started (Linux).
-    private let cpuClock = Mutex<clockid_t?>(nil)
+    private let cpuClock = Mutex<ThreadCPUClock?>(nil)
     /// Signalled once per enqueued job.
     private let wake = DispatchSemaphore(value: 0)
 
@@ -54,7 +54,7 @@ public final class ReadExecutor: TaskExecutor, Sendable {
             // which would keep its creator's (a Dispatch worker's) name in `top -H` and perf.
             Thread.current.name = name
             if let nice { Self.lowerOwnPriority(to: nice) }
-            cpuClock.withLock { $0 = Self.currentThreadCPUClock() }
+            cpuClock.withLock { $0 = ThreadCPUClock.current() }
             while true {
                 wake.wait()
                 guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
@@ -75,20 +75,7 @@ public final class ReadExecutor: TaskExecutor, Sendable {
     /// OS has no per-thread CPU clock): what list reads cost, for their budget
     /// (`[api] max_read_cpu_percent`; ReadCPUBudget in HTTPAPI).
     public func cpuTime() -> Duration {
-        guard let clock = cpuClock.withLock({ $0 }) else { return .zero }
-        var time = timespec()
-        guard clock_gettime(clock, &time) == 0 else { return .zero }
-        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
-    }
-
-    /// The calling thread's CPU clock, or nil where there is none.
-    private static func currentThreadCPUClock() -> clockid_t? {
-        #if os(Linux)
-        var clock = clockid_t()
-        return pthread_getcpuclockid(pthread_self(), &clock) == 0 ? clock : nil
-        #else
-        return nil
-        #endif
+        cpuClock.withLock { $0 }?.elapsed() ?? .zero
     }
 
     /// The nice value of the thread running the caller, as the OS reports it (Linux only; `nil`
