@@ -7,6 +7,7 @@
 # far better than throughput does. Not CI. Stops exactly its own nodes.
 #
 #   scripts/bench-request-counts.sh [QUORUM_BIN] [CONNS (16)] [all|leader (all)]
+#   EXTRA_EVENTS: more perf events to count, comma-separated (e.g. a uprobe made with `perf probe -x BIN`)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${1:-$ROOT/.build/release/quorum}
@@ -31,7 +32,7 @@ switches() { # context switches of all threads of pid $1
 cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
 declare -A SW0 CPU0
 for f in "$DIR"/pids/*; do p=$(cat "$f"); SW0[$p]=$(switches "$p"); CPU0[$p]=$(cpu_ticks "$p"); done
-EVENTS=syscalls:sys_enter_fdatasync,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_read,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait
+EVENTS=syscalls:sys_enter_fdatasync,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_read,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait${EXTRA_EVENTS:+,$EXTRA_EVENTS}
 perf stat -e "$EVENTS" -p "$PIDS" -o "$DIR/perf.txt" -- sleep 11 &
 PERF=$!
 QB_ADDRS=$APIS QB_BATCH=0 wrk -t"$CONNS" -c"$CONNS" -d10s --timeout 10s --latency -s "$ROOT/scripts/bench/submit.lua" \
@@ -47,4 +48,4 @@ for f in "$DIR"/pids/*; do
   line="$line switches/req=$(awk -v a="${SW0[$p]}" -v b="$(switches "$p")" -v r="$REQUESTS" 'BEGIN{printf "%.2f", (b-a)/r}')"
 done
 echo "$line"
-awk -v r="$REQUESTS" '/syscalls:sys_enter_/ {gsub(",", "", $1); sub("syscalls:sys_enter_", "", $2); printf "  %s/req=%.2f", $2, $1 / r} END {print ""}' "$DIR/perf.txt"
+awk -v r="$REQUESTS" '/(syscalls:sys_enter_|probe)/ {gsub(",", "", $1); sub("syscalls:sys_enter_", "", $2); printf "  %s/req=%.2f", $2, $1 / r} END {print ""}' "$DIR/perf.txt"
