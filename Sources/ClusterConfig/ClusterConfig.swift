@@ -162,7 +162,7 @@ public struct ClusterConfig: Sendable, Equatable {
         public var maxQueuedReads: Int = Defaults.maxQueuedReads
         /// `max_read_cpu_percent`: the CPU list reads' walks, rendering and encoding may use on
         /// average, in percent of one core; over it the next list read waits (docs/api.md,
-        /// "Reads and writes share a node"). 0 (no budget) or 1–6400.
+        /// "Reads and writes share a node"). 0 (no budget) or 1–100 (the reads run on one thread).
         public var maxReadCPUPercent: Int = Defaults.maxReadCPUPercent
         /// `[api.limits]`: request size and count limits (docs/api.md, "Limits").
         public var limits = APIRequestLimits()
@@ -286,8 +286,8 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let concurrentReads: ClosedRange<Int> = 1...1_024
         /// `[api] max_queued_reads`.
         public static let queuedReads: ClosedRange<Int> = 0...100_000
-        /// `[api] max_read_cpu_percent` (0: no budget; 6400: 64 cores).
-        public static let readCPUPercent: ClosedRange<Int> = 0...6_400
+        /// `[api] max_read_cpu_percent` (0: no budget; 100: the reader thread may run flat out).
+        public static let readCPUPercent: ClosedRange<Int> = 0...100
     }
 
     /// Default values of every optional key (documented in `docs/configuration.md`).

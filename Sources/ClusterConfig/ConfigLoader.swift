@@ -127,8 +127,8 @@ public enum ConfigLoader {
             }
             if let percent = try apiTable.int("max_read_cpu_percent") {
                 guard ClusterConfig.Limits.readCPUPercent.contains(percent) else {
-                    throw apiTable.error("max_read_cpu_percent", "\(percent) is out of range 0-6400 percent of one core "
-                                         + "(0: no CPU budget for list reads)")
+                    throw apiTable.error("max_read_cpu_percent", "\(percent) is out of range 0-100 percent of one core "
+                                         + "(list reads run on one thread; 0: no CPU budget for list reads)")
                 }
                 api.maxReadCPUPercent = percent
             }

@@ -17,7 +17,8 @@ import Glibc
 /// (`setpriority(PRIO_PROCESS, 0, 19)`: Linux keeps the nice value per thread, and who 0 is the
 /// calling thread). When the node's other threads want the CPU — applying, replicating,
 /// answering writes — the scheduler gives them about 98 % of it against this thread (CFS
-/// weights 1024 against 15), and reads use what is idle. Not `SCHED_IDLE` (weight 3): on a machine that is never idle a read would then
+/// weights 1024 against 15), and reads use what is idle (within their CPU budget, `[api]
+/// max_read_cpu_percent`, which the HTTP API's gate charges with ``cpuTime()``). Not `SCHED_IDLE` (weight 3): on a machine that is never idle a read would then
 /// wait for seconds and clients would time out; nice 19 still guarantees reads a trickle. Not a
 /// Dispatch queue (as before): its worker threads are shared with other queues, and an
 /// unprivileged thread can lower its priority but never raise it back.

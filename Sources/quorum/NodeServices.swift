@@ -61,10 +61,12 @@ enum NodeServer {
         let clusterSource = NodeLeaderClusterSource(peerAPIs: outputSource.peerAPIs, client: outputSource.client,
                                                     timeout: .seconds(2), logger: logger)
         // List reads wait their turn and run on the low-priority reader thread (issue #12).
-        // Within [api] max_read_cpu_percent of the reader thread's CPU.
+        // Within [api] max_read_cpu_percent of a core, charged with the reader thread's CPU.
+        let nodeClock = node.settings.clock
         let readBudget = apiConfig.maxReadCPUPercent == 0 ? nil
-            : ReadAdmission.Budget(budget: ReadCPUBudget(share: Double(apiConfig.maxReadCPUPercent) / 100),
-                                   spent: { ReadExecutor.lists.cpuTime() })
+            : ReadAdmission.Budget(bucket: ReadCPUBudget(percentOfCore: apiConfig.maxReadCPUPercent),
+                                   spent: { ReadExecutor.lists.cpuTime() }, now: { nodeClock.monotonic().sinceOrigin },
+                                   sleep: { try await nodeClock.sleep(for: $0) })
         let readAdmission = ReadAdmission(maxInFlight: apiConfig.maxConcurrentReads, maxQueued: apiConfig.maxQueuedReads,
                                           executor: ReadExecutor.lists, budget: readBudget,
                                           onRejected: { node.metrics.readRejected() },

@@ -8,9 +8,9 @@ import Testing
 struct ReadCPUBudgetTests {
     @Test("starts full; a read that overdraws it makes the next one wait exactly as long as the share needs to repay it")
     func overdraftIsRepaidAtTheShare() {
-        var budget = ReadCPUBudget(share: 0.25, burst: .milliseconds(100))
+        var budget = ReadCPUBudget(percentOfCore: 25, burst: .milliseconds(100), perRead: .zero)
         #expect(budget.wait(now: .zero, spent: .zero) == nil)
-        // A read used 150 ms of CPU: 50 ms over the burst, repaid at 0.25 s/s in 200 ms.
+        // A read used 150 ms of CPU at once: 50 ms over the burst, repaid at 0.25 s/s in 200 ms.
         #expect(budget.wait(now: .zero, spent: .milliseconds(150)) == .milliseconds(200))
         #expect(budget.wait(now: .milliseconds(100), spent: .milliseconds(150)) == .milliseconds(100))
         #expect(budget.wait(now: .milliseconds(200), spent: .milliseconds(150)) == nil)
@@ -18,37 +18,78 @@ struct ReadCPUBudgetTests {
 
     @Test("idle time refills it up to the burst, never beyond")
     func refillStopsAtTheBurst() {
-        var budget = ReadCPUBudget(share: 0.5, burst: .milliseconds(100))
+        var budget = ReadCPUBudget(percentOfCore: 50, burst: .milliseconds(100), perRead: .zero)
         #expect(budget.wait(now: .zero, spent: .zero) == nil)
-        // An hour idle buys 100 ms, not 30 minutes: 120 ms of reads then owe 20 ms, 40 ms at 0.5.
+        // An hour idle then 120 ms of reads in an instant: the hour bought 100 ms, not 30 minutes.
+        #expect(budget.wait(now: .seconds(3600), spent: .zero) == nil)
         #expect(budget.wait(now: .seconds(3600), spent: .milliseconds(120)) == .milliseconds(40))
     }
 
-    @Test("under a steady overload the reads get the share: CPU served per second of wall time converges to it")
-    func steadyStateIsTheShare() {
-        var budget = ReadCPUBudget(share: 0.25, burst: .milliseconds(100))
-        var now = Duration.zero
-        var spent = Duration.zero
-        // Each read costs 2 ms of CPU and 1 ms of wall time; reads run back to back when allowed.
-        for _ in 0..<10_000 {
-            if let wait = budget.wait(now: now, spent: spent) {
-                now += wait
-                continue
-            }
-            spent += .milliseconds(2)
-            now += .milliseconds(1)
-        }
-        let share = Double(spent.components.seconds * 1_000 + spent.components.attoseconds / 1_000_000_000_000_000)
-            / Double(now.components.seconds * 1_000 + now.components.attoseconds / 1_000_000_000_000_000)
-        #expect(abs(share - 0.25) < 0.01, "reads used \(share) of a core")
+    @Test("a long read that used its share while it ran owes nothing: refill and charge are netted before the cap")
+    func longReadsAtTheShareOweNothing() {
+        var budget = ReadCPUBudget(percentOfCore: 100, burst: .milliseconds(100), perRead: .zero)
+        #expect(budget.wait(now: .zero, spent: .zero) == nil)
+        // One read ran 1 s on a full core: at 100 % that is exactly the budget.
+        #expect(budget.wait(now: .seconds(1), spent: .seconds(1)) == nil)
+        // At 25 %, a read of 1 s wall and 1 s CPU owes 0.75 s less the burst, repaid in 2.6 s — capped at 1 s.
+        var quarter = ReadCPUBudget(percentOfCore: 25, burst: .milliseconds(100), perRead: .zero)
+        #expect(quarter.wait(now: .zero, spent: .zero) == nil)
+        #expect(quarter.wait(now: .seconds(1), spent: .seconds(1)) == .seconds(1))
     }
 
-    @Test("a clock or counter that goes backwards refills and charges nothing")
+    @Test("under a steady overload the reads get the share, per-read charge included")
+    func steadyStateIsTheShare() {
+        for (percent, perRead) in [(25, Duration.zero), (25, .microseconds(500)), (100, .zero), (10, .milliseconds(1))] {
+            var budget = ReadCPUBudget(percentOfCore: percent, burst: .milliseconds(100), perRead: perRead)
+            var now = Duration.zero
+            var spent = Duration.zero
+            var charged = Duration.zero
+            // Each read costs 2 ms of CPU and 1 ms of wall time; reads run back to back when allowed.
+            for _ in 0..<20_000 {
+                if let wait = budget.wait(now: now, spent: spent) {
+                    now += wait
+                    continue
+                }
+                spent += .milliseconds(2)
+                charged += .milliseconds(2) + perRead
+                now += .milliseconds(1)
+            }
+            let share = Self.seconds(charged) / Self.seconds(now)
+            #expect(abs(share - Double(percent) / 100) < 0.02 * Double(percent) / 100 + 0.005,
+                    "at \(percent) % with \(perRead) per read, reads were charged \(share) of a core")
+        }
+    }
+
+    @Test("one very expensive read delays the next by at most maxWait")
+    func overdraftIsCapped() {
+        var budget = ReadCPUBudget(percentOfCore: 1, burst: .milliseconds(100), perRead: .zero, maxWait: .seconds(1))
+        #expect(budget.wait(now: .zero, spent: .zero) == nil)
+        // 30 s of CPU at 1 % would be 50 minutes of waiting.
+        #expect(budget.wait(now: .zero, spent: .seconds(30)) == .seconds(1))
+        #expect(budget.wait(now: .seconds(1), spent: .seconds(30)) == nil)
+    }
+
+    @Test("a clock or counter that goes backwards refills and charges nothing, and is not a new baseline")
     func backwardsInputsAreIgnored() {
-        var budget = ReadCPUBudget(share: 1, burst: .milliseconds(10))
+        var budget = ReadCPUBudget(percentOfCore: 100, burst: .milliseconds(10), perRead: .zero)
         #expect(budget.wait(now: .seconds(5), spent: .milliseconds(50)) == nil)
-        #expect(budget.wait(now: .seconds(4), spent: .milliseconds(40)) == nil)
-        #expect(budget.wait(now: .seconds(4), spent: .milliseconds(60)) == .milliseconds(10))
+        // A counter read as zero (its clock failed) then back: nothing charged either way.
+        #expect(budget.wait(now: .seconds(5), spent: .zero) == nil)
+        #expect(budget.wait(now: .seconds(5), spent: .milliseconds(50)) == nil)
+        // A clock going back: no refill; 20 ms of reads then owe 10 ms.
+        #expect(budget.wait(now: .seconds(4), spent: .milliseconds(70)) == .milliseconds(10))
+    }
+
+    @Test("percentages out of 1–100 are clamped (the config refuses them; the type never traps)")
+    func sharesAreClamped() {
+        #expect(ReadCPUBudget(percentOfCore: 0).share == 0.01)
+        #expect(ReadCPUBudget(percentOfCore: -5).share == 0.01)
+        #expect(ReadCPUBudget(percentOfCore: 6_400).share == 1)
+        #expect(ReadCPUBudget(percentOfCore: 25).share == 0.25)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
@@ -59,9 +100,9 @@ private final class FakeTime: Sendable {
     let sleeps = Mutex<[Duration]>([])
     let waited = Mutex<[Duration]>([])
 
-    func budget(share: Double, burst: Duration) -> ReadAdmission.Budget {
-        ReadAdmission.Budget(budget: ReadCPUBudget(share: share, burst: burst), spent: { self.spent.withLock { $0 } },
-                             now: { self.now.withLock { $0 } },
+    func budget(percent: Int, burst: Duration) -> ReadAdmission.Budget {
+        ReadAdmission.Budget(bucket: ReadCPUBudget(percentOfCore: percent, burst: burst, perRead: .zero),
+                             spent: { self.spent.withLock { $0 } }, now: { self.now.withLock { $0 } },
                              sleep: { duration in
                                  try Task.checkCancellation()
                                  self.sleeps.withLock { $0.append(duration) }
@@ -72,14 +113,14 @@ private final class FakeTime: Sendable {
 
 @Suite("Read admission with a CPU budget")
 struct ReadAdmissionBudgetTests {
-    @Test("a read after one that overdrew the budget waits, holding its place, then runs; the wait is reported")
+    @Test("a read after one that overdrew the budget waits, holding its place, then runs; the time waited is reported")
     func overBudgetReadsWait() async throws {
         let time = FakeTime()
-        let gate = ReadAdmission(maxInFlight: 1, maxQueued: 4, budget: time.budget(share: 0.5, burst: .milliseconds(100)),
+        let gate = ReadAdmission(maxInFlight: 1, maxQueued: 4, budget: time.budget(percent: 50, burst: .milliseconds(100)),
                                  onBudgetWait: { wait in time.waited.withLock { $0.append(wait) } })
         // The first read costs 300 ms of CPU: 200 ms over, repaid at 0.5 in 400 ms.
         try await gate.run { time.spent.withLock { $0 += .milliseconds(300) } }
-        #expect(time.sleeps.withLock { $0 }.isEmpty)
+        #expect(time.sleeps.withLock { $0 }.isEmpty && time.waited.withLock { $0 }.isEmpty)
         let ran = try await gate.run { true }
         #expect(ran)
         #expect(time.sleeps.withLock { $0 } == [.milliseconds(400)])
@@ -90,9 +131,11 @@ struct ReadAdmissionBudgetTests {
     @Test("a read cancelled while it waits for the budget gives its place back and does not run")
     func cancelledWhileWaitingForBudget() async throws {
         let spent = Mutex(Duration.zero)
-        // The real clock and sleep: the first read's 1 s of CPU takes 100 s to repay at 1 %.
+        // The real clock and sleep: the first read's 1 s of CPU takes up to maxWait (1 s) to repay at 1 %.
+        let origin = ContinuousClock.now
         let gate = ReadAdmission(maxInFlight: 1, maxQueued: 4, budget: ReadAdmission.Budget(
-            budget: ReadCPUBudget(share: 0.01, burst: .zero), spent: { spent.withLock { $0 } }))
+            bucket: ReadCPUBudget(percentOfCore: 1, burst: .zero, maxWait: .seconds(60)), spent: { spent.withLock { $0 } },
+            now: { ContinuousClock.now - origin }, sleep: { try await Task.sleep(for: $0) }))
         try await gate.run { spent.withLock { $0 += .seconds(1) } }
         let waiting = Task { try await gate.run { Issue.record("a cancelled read ran") } }
         try await eventually("the read holds its place while it waits for the budget") { gate.counts.inFlight == 1 }

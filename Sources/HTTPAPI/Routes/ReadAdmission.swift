@@ -22,23 +22,22 @@ import Synchronization
 public final class ReadAdmission: Sendable {
     /// The CPU budget of list reads and where its inputs come from.
     public struct Budget: Sendable {
-        /// The budget (its share of a core and burst).
-        public var budget: ReadCPUBudget
+        /// The token bucket (its share of a core, burst, per-read charge and longest wait).
+        public var bucket: ReadCPUBudget
         /// The list reads' CPU so far: the node passes its reader thread's CPU clock.
         public var spent: @Sendable () -> Duration
-        /// A monotonic clock (tests pass their own).
+        /// A monotonic clock: the node passes its own (tests a fake one).
         public var now: @Sendable () -> Duration
-        /// Waits that long (tests pass their own; it throws when the read is cancelled).
+        /// Waits that long on the same clock; throws when the read is cancelled.
         public var sleep: @Sendable (Duration) async throws -> Void
 
-        /// A budget read from `spent`, on the continuous clock unless `now` and `sleep` are given.
-        public init(budget: ReadCPUBudget, spent: @escaping @Sendable () -> Duration,
-                    now: (@Sendable () -> Duration)? = nil, sleep: (@Sendable (Duration) async throws -> Void)? = nil) {
-            self.budget = budget
+        /// The budget `bucket`, charged from `spent`, timed by `now` and `sleep`.
+        public init(bucket: ReadCPUBudget, spent: @escaping @Sendable () -> Duration, now: @escaping @Sendable () -> Duration,
+                    sleep: @escaping @Sendable (Duration) async throws -> Void) {
+            self.bucket = bucket
             self.spent = spent
-            let origin = ContinuousClock.now
-            self.now = now ?? { ContinuousClock.now - origin }
-            self.sleep = sleep ?? { duration in try await Task.sleep(for: duration) }
+            self.now = now
+            self.sleep = sleep
         }
     }
 
@@ -52,7 +51,8 @@ public final class ReadAdmission: Sendable {
     private let onRejected: @Sendable () -> Void
     /// The CPU budget's inputs; `nil`, no budget.
     private let budgetInputs: Budget?
-    /// Called with each wait for the budget (the node counts `quorum_api_reads_budget_wait_seconds_total`).
+    /// Called with how long a read waited for the budget (the node counts
+    /// `quorum_api_reads_budget_wait_seconds_total`).
     private let onBudgetWait: @Sendable (Duration) -> Void
 
     /// How a read's turn came out.
@@ -87,7 +87,7 @@ public final class ReadAdmission: Sendable {
         self.onRejected = onRejected
         self.budgetInputs = budget
         self.onBudgetWait = onBudgetWait
-        state = Mutex(State(budget: budget?.budget))
+        state = Mutex(State(budget: budget?.bucket))
     }
 
     /// What the gate holds now, for metrics and tests.
@@ -123,13 +123,20 @@ public final class ReadAdmission: Sendable {
     }
 
     /// Waits, holding the place, until the list reads' CPU is back within the budget. Bounded:
-    /// each pass sleeps as long as the overdraft needs, and the reads that overdrew it are over.
+    /// each pass sleeps as long as the overdraft needs (at most the bucket's `maxWait`), and
+    /// the reads that overdrew it are over unless several run at once.
     private func awaitBudget() async throws {
         guard let inputs = budgetInputs else { return }
+        let start = inputs.now()
+        defer {
+            let waited = inputs.now() - start
+            if waited > .zero { onBudgetWait(waited) }
+        }
         while true {
-            let wait = state.withLock { state in state.budget?.wait(now: inputs.now(), spent: inputs.spent()) }
-            guard let wait else { return }
-            onBudgetWait(wait)
+            // Read outside the lock: the CPU clock is a system call.
+            let now = inputs.now()
+            let spent = inputs.spent()
+            guard let wait = state.withLock({ state in state.budget?.wait(now: now, spent: spent) }) else { return }
             try await inputs.sleep(wait)
         }
     }
@@ -210,8 +217,8 @@ public final class ReadAdmission: Sendable {
     static func refusal(inFlight: Int, queued: Int, maxInFlight: Int, maxQueued: Int) -> APIError {
         APIError(.rateLimited,
                  "this node is serving \(inFlight) list reads with \(queued) more waiting, the most [api] max_concurrent_reads "
-                     + "(\(maxInFlight)) and max_queued_reads (\(maxQueued)) allow; retry after Retry-After, read from another node, "
-                     + "or ask for fewer pages",
+                     + "(\(maxInFlight)) and max_queued_reads (\(maxQueued)) allow (list reads also wait for their CPU budget, "
+                     + "max_read_cpu_percent); retry after Retry-After, read from another node, or ask for fewer pages",
                  retryAfterSeconds: 1)
     }
 }
