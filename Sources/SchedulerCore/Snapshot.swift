@@ -200,6 +200,20 @@ extension SchedulerState {
     /// Restores a state from ``snapshot()`` bytes. Bad input is a ``DecodeError``, never a trap.
     public init(snapshot bytes: [UInt8]) throws(DecodeError) {
         var r = BinaryReader(bytes)
+        try self.init(reading: &r)
+    }
+
+    /// Restores a state from ``snapshot()`` bytes read from `source` in windows of about
+    /// `windowBytes` (a snapshot file, read by the storage shell): the same state and the same
+    /// errors as ``init(snapshot:)-([UInt8])`` over the whole array, without ever holding the
+    /// image whole (~150 MiB at 1M pending jobs, issue #18).
+    public init(snapshot source: any BinaryByteSource, windowBytes: Int = SchedulerState.snapshotChunkBytes) throws(DecodeError) {
+        var r = BinaryReader(source: source, windowBytes: windowBytes)
+        try self.init(reading: &r)
+    }
+
+    /// Decodes a whole snapshot from `r`, which must end where the snapshot ends.
+    private init(reading r: inout BinaryReader) throws(DecodeError) {
         for expected in SchedulerSnapshot.magic {
             guard try r.readByte() == expected else { throw DecodeError("not a scheduler snapshot (bad magic)", offset: 0) }
         }
