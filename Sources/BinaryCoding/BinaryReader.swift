@@ -142,9 +142,30 @@ public struct BinaryReader: Sendable {
     }
     /// Reads a length-prefixed UTF-8 string (invalid UTF-8 is an error).
     public mutating func readString() throws(DecodeError) -> String {
+        try readString(sharing: nil)
+    }
+    /// Reads a length-prefixed UTF-8 string, returning `candidate` itself when the bytes are its
+    /// UTF-8: no new buffer, the decoded value shares the candidate's.
+    ///
+    /// Why: applied commands give a job's id, its run's `jobID`, its `runID` and active runs one
+    /// shared buffer each; decoded field by field, a snapshot gave every copy its own (ids of
+    /// 16+ bytes are heap strings, ~64 B each), so a restored node held ~3 more per pending job
+    /// than one that applied the same log (issue #18).
+    public mutating func readString(sharing candidate: String?) throws(DecodeError) -> String {
         let start = offset
         let n = try readCount()
         try require(n, "unexpected end of data")
+        if var candidate, candidate.utf8.count == n {
+            let same = candidate.withUTF8 { expected in
+                bytes.withUnsafeBufferPointer { [position] buffer in
+                    UnsafeBufferPointer(rebasing: buffer[position..<(position + n)]).elementsEqual(expected)
+                }
+            }
+            if same {
+                position += n
+                return candidate
+            }
+        }
         let s: String? = bytes.withUnsafeBufferPointer { [position] buffer in
             let slice = UnsafeBufferPointer(rebasing: buffer[position..<(position + n)])
             // ASCII (the common case: ids, names) is valid UTF-8; skip the generic validator.

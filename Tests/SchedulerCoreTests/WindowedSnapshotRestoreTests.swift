@@ -138,3 +138,39 @@ struct WindowedBinaryReaderTests {
         }
     }
 }
+
+@Suite("Restored ids share their strings")
+struct RestoredIDSharingTests {
+    /// Whether two strings use one buffer (ids here are longer than 15 bytes: heap strings).
+    static func sameBuffer(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in b.withUTF8 { y in x.baseAddress == y.baseAddress } }
+    }
+
+    @Test("a restored job's id and its run's job id share one buffer, and so do its run id and its run's id, as after applies")
+    func idsShared() throws {
+        var h = Harness()
+        let ids = (0..<50).map { "job-with-a-long-id-\($0)" }
+        for id in ids { h.submitOnce(id, runAt: h.clock.adding(milliseconds: 86_400_000)) }
+        // A job without runs in between must not stop the sharing of the runs after it.
+        h.submitCron("cron-with-a-long-id", firstFireAt: h.clock.adding(milliseconds: 86_400_000))
+        for id in ids.map({ "later-" + $0 }) { h.submitOnce(id, runAt: h.clock.adding(milliseconds: 86_400_000)) }
+        let image = h.state.snapshot()
+        for windowBytes in [nil, 7] as [Int?] {
+            let restored = try windowBytes.map { try SchedulerState(snapshot: ArrayByteSource(image), windowBytes: $0) }
+                ?? SchedulerState(snapshot: image)
+            #expect(restored.snapshot() == image)
+            // The run right after the job without runs is where the cursor resynchronises: it
+            // may keep its own strings; every later one shares again.
+            for id in ids + ids.dropFirst().map({ "later-" + $0 }) {
+                let job = try #require(restored.job(JobID(id)))
+                let runID = try #require(job.runID)
+                let run = try #require(restored.run(runID))
+                #expect(Self.sameBuffer(job.id.rawValue, try #require(run.jobID).rawValue), "\(id): job id")
+                #expect(Self.sameBuffer(runID.rawValue, run.id.rawValue), "\(id): run id")
+                for active in job.activeRuns { #expect(Self.sameBuffer(runID.rawValue, active.rawValue), "\(id): active run") }
+            }
+        }
+    }
+}
