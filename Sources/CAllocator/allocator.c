@@ -25,3 +25,16 @@ size_t quorum_resident_bytes(void) {
     long page = sysconf(_SC_PAGESIZE);
     return page > 0 ? (size_t)resident * (size_t)page : 0;
 }
+
+void quorum_allocator_usage(size_t *in_use, size_t *free_bytes, size_t *mapped) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 info = mallinfo2();
+    *in_use = info.uordblks + info.hblkhd;
+    *free_bytes = info.fordblks;
+    *mapped = info.hblkhd;
+#else
+    *in_use = 0;
+    *free_bytes = 0;
+    *mapped = 0;
+#endif
+}

@@ -19,4 +19,14 @@ enum AllocatorTrim {
         _ = quorum_allocator_trim()
         return max(0, before - Int(quorum_resident_bytes()))
     }
+
+    /// The allocator's account after a trim, for the log: what the heap holds live against what
+    /// it holds free, so a resident size above another node's says which of the two it is.
+    static func usage() -> (inUse: Int, free: Int, mapped: Int) {
+        var inUse = 0
+        var free = 0
+        var mapped = 0
+        quorum_allocator_usage(&inUse, &free, &mapped)
+        return (inUse, free, mapped)
+    }
 }

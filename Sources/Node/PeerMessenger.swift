@@ -43,9 +43,18 @@ public protocol ReplicatedStateMachine: Sendable {
     /// covers the log through `index`. A throw stops the node: its state would no longer match
     /// the log.
     func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws
+    /// ``restore(_:through:)`` from an image read in pieces (the driver's restores: from the
+    /// snapshot file after a restart, from memory after an install). The default reads the image
+    /// whole; a state machine with a large state decodes it piece by piece (issue #18).
+    func restore(from image: any SnapshotImage, through index: Raft.LogIndex) async throws
 }
 
 extension ReplicatedStateMachine {
+    /// Reads the whole image, then ``restore(_:through:)``.
+    public func restore(from image: any SnapshotImage, through index: Raft.LogIndex) async throws {
+        try await restore(image.read(offset: 0, length: image.count), through: index)
+    }
+
     /// Serialises at once with `snapshot()` and hands the bytes out (for state machines that
     /// cannot freeze their state cheaply).
     public func snapshotEncoder() async -> SnapshotEncoder {

@@ -21,7 +21,7 @@ extension RaftDriver {
                 wroteLog = true
             case .installSnapshot(let snapshot):
                 writes.enqueue(.snapshot(SnapshotEnvelope.storeSnapshot(snapshot)))
-                applyQueue.append(.restore(snapshot))
+                applyQueue.append(.restore(snapshot.metadata, InMemorySnapshotImage(snapshot.data)))
                 wroteLog = true
                 queuedApply = true
             case .compactLog:

@@ -148,14 +148,14 @@ extension RaftDriver {
                         }
                     }
                     await entriesApplied(entries)
-                case .restore(let snapshot):
+                case .restore(let metadata, let image):
                     do {
-                        try await stateMachine.restore(snapshot.data, through: snapshot.metadata.index)
+                        try await stateMachine.restore(from: image, through: metadata.index)
                     } catch {
                         throw RaftDriverFailure(message: "the state machine of \(id) refused the snapshot at "
-                            + "\(snapshot.metadata.index): \(error); the node must restart")
+                            + "\(metadata.index): \(error); the node must restart")
                     }
-                    await snapshotRestored(snapshot.metadata)
+                    await snapshotRestored(metadata)
                     // The image and the decoder's scratch are freed now, scattered over the heap.
                     trimAllocator(after: "a restore")
                 case .takeSnapshot:
@@ -194,7 +194,11 @@ extension RaftDriver {
         let logger = logger
         snapshotQueue.async {
             let released = AllocatorTrim.returnFreeMemory()
-            logger.info("returned the allocator's free memory", metadata: ["after": "\(what)", "released_mib": "\(released >> 20)"])
+            let heap = AllocatorTrim.usage()
+            logger.info("returned the allocator's free memory", metadata: [
+                "after": "\(what)", "released_mib": "\(released >> 20)", "heap_in_use_mib": "\(heap.inUse >> 20)",
+                "heap_free_mib": "\(heap.free >> 20)", "heap_mapped_mib": "\(heap.mapped >> 20)",
+            ])
         }
     }
 

@@ -84,7 +84,8 @@ public actor RaftDriver {
     /// What the applier task does next, in log order.
     enum ApplyWork: Sendable {
         case entries([Raft.Entry])
-        case restore(Raft.Snapshot)
+        /// The image is read in pieces by the state machine: from the file after a restart.
+        case restore(Raft.SnapshotMetadata, any SnapshotImage)
         case takeSnapshot
     }
 
@@ -182,8 +183,9 @@ public actor RaftDriver {
         } catch {
             throw RaftDriverFailure(message: "invalid Raft configuration: \(error.field) \(error.message)")
         }
-        var snapshot: Raft.Snapshot?
-        if let stored = store.snapshot { snapshot = try SnapshotEnvelope.raftSnapshot(stored) }
+        // The image stays in the file: the core needs its size, the restore reads it in windows.
+        var restore: (metadata: Raft.SnapshotMetadata, image: any SnapshotImage)?
+        if let reader = store.openSnapshotReader() { restore = try SnapshotEnvelope.storedImage(reader) }
         var entries: [Raft.Entry] = []
         if store.lastIndex >= store.firstIndex {
             do {
@@ -192,8 +194,10 @@ public actor RaftDriver {
                 throw RaftDriverFailure(message: "cannot read the recovered log of \(config.id): \(error)")
             }
         }
-        let persisted = Raft.PersistedState(hardState: store.hardState, snapshot: snapshot, entries: entries,
-                                            bootstrapMembership: bootstrapMembership)
+        var persisted = Raft.PersistedState(hardState: store.hardState,
+                                            snapshot: restore.map { Raft.Snapshot(metadata: $0.metadata, data: []) },
+                                            entries: entries, bootstrapMembership: bootstrapMembership)
+        persisted.snapshotImageBytes = restore?.image.count
         self.instance = Raft.Instance(config: config, restoring: persisted, seed: seed)
         self.initialMembership = instance.membership
         self.id = config.id
@@ -211,7 +215,7 @@ public actor RaftDriver {
         (writerWakeups, writerWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (applierWakeups, applierWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (snapshotWakeups, snapshotWakeupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        if let snapshot { applyQueue.append(.restore(snapshot)) }
+        if let restore { applyQueue.append(.restore(restore.metadata, restore.image)) }
     }
 
     // MARK: Inputs

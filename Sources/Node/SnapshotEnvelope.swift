@@ -43,6 +43,31 @@ public enum SnapshotEnvelope {
             data: Array(bytes[start...]))
     }
 
+    /// The metadata and the image of the stored snapshot `reader` reads, without reading the
+    /// image: the file is verified first (its CRC32C, streamed in 1 MiB pieces), then only the
+    /// envelope is read. The restore reads the image from the file in windows (issue #18).
+    static func storedImage(_ reader: any SnapshotDataReader) throws(RaftDriverFailure)
+        -> (metadata: Raft.SnapshotMetadata, image: any SnapshotImage) {
+        func read(_ offset: Int, _ length: Int) throws(RaftDriverFailure) -> [UInt8] {
+            do {
+                return try reader.read(offset: offset, length: length)
+            } catch {
+                throw unreadable(reader.index, error)
+            }
+        }
+        do {
+            try reader.verify()
+        } catch {
+            throw unreadable(reader.index, error)
+        }
+        let start = try imageOffset(header: read(0, fixedHeaderSize), storedCount: reader.count, index: reader.index)
+        guard let membership = Raft.Membership(encoded: try read(fixedHeaderSize, start - fixedHeaderSize)) else {
+            throw damaged(reader.index, "membership is not a valid configuration")
+        }
+        return (Raft.SnapshotMetadata(index: reader.index, term: reader.term, membership: membership),
+                StoredSnapshotImage(reader: reader, start: start))
+    }
+
     /// Where the state machine image starts in a stored snapshot of `storedCount` bytes whose
     /// first bytes are `header` (at least ``fixedHeaderSize`` of them): after the membership.
     static func imageOffset(header: [UInt8], storedCount: Int, index: Raft.LogIndex) throws(RaftDriverFailure) -> Int {
@@ -53,6 +78,11 @@ public enum SnapshotEnvelope {
         for shift in 0..<4 { length |= Int(header[magic.count + shift]) << (8 * shift) }
         guard length <= storedCount - fixedHeaderSize else { throw damaged(index, "membership overruns the data") }
         return fixedHeaderSize + length
+    }
+
+    private static func unreadable(_ index: Raft.LogIndex, _ error: StorageError) -> RaftDriverFailure {
+        RaftDriverFailure(message: "the snapshot at index \(index.rawValue) cannot be read: \(error); "
+            + "move the data directory aside and let the node rejoin from a peer")
     }
 
     private static func damaged(_ index: Raft.LogIndex, _ what: String) -> RaftDriverFailure {

@@ -1,3 +1,4 @@
+import BinaryCoding
 import Logging
 import NodeCore
 import Node
@@ -243,10 +244,21 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
 
     /// Replaces the state with a snapshot through `index`.
     public func restore(_ snapshot: [UInt8], through index: Raft.LogIndex) async throws {
-        let restored = try SchedulerState(snapshot: snapshot)
+        try install(SchedulerState(snapshot: snapshot), imageBytes: snapshot.count, through: index)
+    }
+
+    /// Replaces the state with a snapshot through `index`, decoded from `image` in 1 MiB windows:
+    /// the image is never held whole beside the state it becomes (issue #18). Nothing is
+    /// installed unless the whole image decodes.
+    public func restore(from image: any SnapshotImage, through index: Raft.LogIndex) async throws {
+        try install(SchedulerState(snapshot: SnapshotImageSource(image: image)), imageBytes: image.count, through: index)
+    }
+
+    /// Makes `restored` the state, as of `index`.
+    private func install(_ restored: SchedulerState, imageBytes: Int, through index: Raft.LogIndex) throws {
         published.withdraw()
         state = restored
-        admissionGauges.noteRestored(unfinishedRuns: state.unfinishedRunCount, snapshotBytes: snapshot.count)
+        admissionGauges.noteRestored(unfinishedRuns: state.unfinishedRunCount, snapshotBytes: imageBytes)
         metrics?.setQuotaGauges(pendingJobs: state.unfinishedRunCount, stateBytes: admissionGauges.stateBytes)
         metrics?.recordGauges(of: state)
         appliedIndex = index

@@ -109,6 +109,10 @@ extension Raft {
         public var hardState: HardState
         /// The latest durable snapshot, if any.
         public var snapshot: Snapshot?
+        /// The size of the snapshot's image when the shell left it in storage (`snapshot.data`
+        /// empty): the core keeps only the size (``LocalSnapshot``), and the shell restores the
+        /// state machine from its file in windows (issue #18). `nil`: `snapshot.data.count`.
+        public var snapshotImageBytes: Int?
         /// The durable log entries after the snapshot (or from index 1), contiguous.
         public var entries: [Entry]
         /// The configuration the cluster was created with; used when neither the snapshot nor

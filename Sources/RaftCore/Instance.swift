@@ -112,7 +112,8 @@ extension Raft {
             // Storage may still hold entries the snapshot covers (compaction is lazy): skip them.
             let entries = state.entries.filter { $0.index > (base?.index ?? .zero) }
             self.log = RaftLog(snapshotIndex: base?.index ?? .zero, snapshotTerm: base?.term ?? .zero, entries: entries)
-            self.snapshot = state.snapshot.map { LocalSnapshot(metadata: $0.metadata, byteCount: $0.data.count) }
+            self.snapshot = state.snapshot.map { LocalSnapshot(metadata: $0.metadata,
+                                                                      byteCount: state.snapshotImageBytes ?? $0.data.count) }
             self.baseMembership = base?.membership ?? state.bootstrapMembership
             self.membership = baseMembership
             self.membershipIndex = base?.index ?? .zero

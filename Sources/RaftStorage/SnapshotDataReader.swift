@@ -20,6 +20,9 @@ public protocol SnapshotDataReader: AnyObject, Sendable {
     var count: Int { get }
     /// The stored bytes `offset ..< offset + length` (clamped to `count`).
     func read(offset: Int, length: Int) throws(StorageError) -> [UInt8]
+    /// Checks what is read against what was written (a file's CRC32C, streamed over the whole
+    /// file in 1 MiB pieces); `.damaged` when they differ. A restore verifies before it decodes.
+    func verify() throws(StorageError)
 }
 
 extension RaftLogStore {
@@ -48,13 +51,17 @@ final class InMemorySnapshotReader: SnapshotDataReader {
         let start = min(max(0, offset), data.count)
         return Array(data[start..<min(data.count, start + max(0, length))])
     }
+
+    /// Nothing to check: the store verified the data when it read it into memory.
+    func verify() throws(StorageError) {}
 }
 
 /// A snapshot file held open: its data is read with `pread` at the data's offset in the file.
 ///
-/// The file's checksum is not verified here (it covers the whole file): the file was verified
-/// when the store opened it, or written and synced by this process. A follower decodes what it
-/// installs, and stops on an image it cannot decode.
+/// Reads do not verify the file's checksum (it covers the whole file): the file was verified
+/// when the store opened it, or written and synced by this process, and a follower decodes what
+/// it installs, stopping on an image it cannot decode. A restore from the file calls
+/// ``verify()`` first, a streamed pass over the file.
 final class SnapshotFileReader: SnapshotDataReader {
     let index: Raft.LogIndex
     let term: Raft.Term
@@ -89,6 +96,33 @@ final class SnapshotFileReader: SnapshotDataReader {
     }
 
     deinit { _ = close(descriptor) }
+
+    /// The size of the pieces ``verify()`` reads.
+    static let verifyPieceBytes = 1 << 20
+
+    func verify() throws(StorageError) {
+        let covered = SnapshotFile.headerSize + count
+        var crc = CRC32C.start
+        var offset = 0
+        while offset < covered {
+            let size = min(Self.verifyPieceBytes, covered - offset)
+            let piece = try preadBytes(descriptor, count: size, at: offset, path: path)
+            guard piece.count == size else {
+                throw .damaged(file: path, offset: offset + piece.count, reason: "the file ends before its data")
+            }
+            crc = piece.withUnsafeBytes { CRC32C.update(crc, $0) }
+            offset += size
+        }
+        // One byte more than the checksum: a longer file is as damaged as a shorter one.
+        let trailer = try preadBytes(descriptor, count: 5, at: covered, path: path)
+        guard trailer.count == 4 else {
+            throw .damaged(file: path, offset: covered, reason: "\(trailer.count) bytes follow the data, not its 4-byte checksum")
+        }
+        let stored = trailer.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        guard CRC32C.finish(crc) == stored else {
+            throw .damaged(file: path, offset: covered, reason: "checksum mismatch over \(covered) bytes")
+        }
+    }
 
     func read(offset: Int, length: Int) throws(StorageError) -> [UInt8] {
         let start = min(max(0, offset), count)

@@ -200,6 +200,20 @@ extension SchedulerState {
     /// Restores a state from ``snapshot()`` bytes. Bad input is a ``DecodeError``, never a trap.
     public init(snapshot bytes: [UInt8]) throws(DecodeError) {
         var r = BinaryReader(bytes)
+        try self.init(reading: &r)
+    }
+
+    /// Restores a state from ``snapshot()`` bytes read from `source` in windows of about
+    /// `windowBytes` (a snapshot file, read by the storage shell): the same state and the same
+    /// errors as ``init(snapshot:)-([UInt8])`` over the whole array, without ever holding the
+    /// image whole (~150 MiB at 1M pending jobs, issue #18).
+    public init(snapshot source: any BinaryByteSource, windowBytes: Int = SchedulerState.snapshotChunkBytes) throws(DecodeError) {
+        var r = BinaryReader(source: source, windowBytes: windowBytes)
+        try self.init(reading: &r)
+    }
+
+    /// Decodes a whole snapshot from `r`, which must end where the snapshot ends.
+    private init(reading r: inout BinaryReader) throws(DecodeError) {
         for expected in SchedulerSnapshot.magic {
             guard try r.readByte() == expected else { throw DecodeError("not a scheduler snapshot (bad magic)", offset: 0) }
         }
@@ -233,7 +247,22 @@ extension SchedulerState {
             recent.append(job.spec)
             return job
         }
-        runs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in try r.readRun(format: format) }
+        // A run shares its id and its job's id with the job's strings, as applies left them
+        // (issue #18). Runs and jobs are both in slab order, so the job of the next run is
+        // usually the one after the last matched: a cursor finds it without an index.
+        let decodedJobs = jobs
+        var cursor = decodedJobs.startIndex
+        runs = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in
+            let job = cursor < decodedJobs.endIndex ? decodedJobs[cursor] : nil
+            let run = try r.readRun(format: format, sharingWith: job)
+            if let jobID = run.jobID, jobID != job?.id {
+                // Resynchronise: a job without runs (or runs of a job out of order) moved it.
+                let ahead = decodedJobs[cursor..<min(decodedJobs.endIndex, cursor + 8)]
+                if let found = ahead.firstIndex(where: { $0.id == jobID }) { cursor = found }
+            }
+            if cursor < decodedJobs.endIndex, run.jobID == decodedJobs[cursor].id { cursor += 1 }
+            return run
+        }
         dags = try r.readChunkedArray { (r: inout BinaryReader) throws(DecodeError) in
             try r.readDAGRun(snapshotVersion: v, format: format)
         }
@@ -444,10 +473,15 @@ extension BinaryReader {
         let cronState = try readEnum(CronState.self)
         let nextFireAt = try readTimestampOptional()
         let lastFire = try readTimestampOptional()
+        // The current run's id, its summary's and its entry among the active runs share one
+        // string, as applies left them (``readString(sharing:)``).
         let lastRun = try readOptional { (r: inout BinaryReader) throws(DecodeError) in
-            RunSummary(runID: RunID(try r.readString()), scheduledAt: try r.readTimestamp(), state: try r.readEnum(RunState.self))
+            RunSummary(runID: RunID(try r.readString(sharing: runID?.rawValue)), scheduledAt: try r.readTimestamp(),
+                       state: try r.readEnum(RunState.self))
         }
-        let active = try readArray { (r: inout BinaryReader) throws(DecodeError) in RunID(try r.readString()) }
+        let active = try readArray { (r: inout BinaryReader) throws(DecodeError) in
+            RunID(try r.readString(sharing: runID?.rawValue))
+        }
         let missed = try readInt()
         let forbidden = try readInt()
         let history = try readArray { (r: inout BinaryReader) throws(DecodeError) in try r.readAttemptRecord() }
@@ -467,9 +501,12 @@ extension BinaryReader {
         return job
     }
 
-    mutating func readRun(format: SpecFormat) throws(DecodeError) -> Run {
-        let id = RunID(try readString())
-        let jobID = try readStringOptional().map(JobID.init(rawValue:))
+    /// A run; its id and job id share `job`'s strings when equal (``readString(sharing:)``).
+    mutating func readRun(format: SpecFormat, sharingWith job: Job?) throws(DecodeError) -> Run {
+        let id = RunID(try readString(sharing: job?.runID?.rawValue))
+        let jobID = try readOptional { (r: inout BinaryReader) throws(DecodeError) in
+            JobID(try r.readString(sharing: job?.id.rawValue))
+        }
         let dagTask = try readOptional { (r: inout BinaryReader) throws(DecodeError) in
             DAGTaskRef(dagRunID: DAGRunID(try r.readString()), taskIndex: try r.readInt())
         }

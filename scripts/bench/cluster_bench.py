@@ -883,10 +883,35 @@ def restart_peak(d, c, leader, args):
     time.sleep(args.idle_s)
     peak, latest, samples = sampler.read()
     sampler.stop()
-    log(f"restarted {node}: caught up in {restored_s:.1f} s; peak RSS {peak[node]:.0f} MiB, then {latest[node]:.0f} MiB")
+    # The same moment on every node, with the kernel's split of each one's memory: the restored
+    # node set against the ones that built their state by applies.
+    now = {n: node_pid(d, n) for n in NODE_IDS}
+    now[node] = proc.pid
+    settled = {n: rss_mib(pid) for n, pid in now.items()}
+    rollup = {n: smaps_rollup_mib(pid) for n, pid in now.items()}
+    log(f"restarted {node}: caught up in {restored_s:.1f} s; peak RSS {peak[node]:.0f} MiB, then {latest[node]:.0f} MiB; "
+        + "now " + " ".join(f"{n}={v:.0f}" for n, v in settled.items() if v is not None) + " MiB")
+    for n, fields in rollup.items():
+        log(f"  {n} smaps_rollup: " + " ".join(f"{k}={v:.0f}" for k, v in fields.items()) + " MiB")
     return {"restarted": node, "restore_s": round(restored_s, 1),
             "rss_mib_peak_restart": round(peak[node]), "rss_mib_after_restart": round(latest[node]),
-            "restart_samples": samples}
+            "rss_mib_all_after_restart": {n: round(v) for n, v in settled.items() if v is not None},
+            "smaps_rollup_mib_after_restart": rollup, "restart_samples": samples}
+
+
+def smaps_rollup_mib(pid):
+    """The resident kinds of /proc/PID/smaps_rollup in MiB (Rss, Anonymous, Private_Dirty, …), or {}."""
+    fields = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3 and parts[2] == "kB" and parts[0].rstrip(":") in (
+                        "Rss", "Anonymous", "Private_Dirty", "Private_Clean", "Shared_Clean", "Swap"):
+                    fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return fields
 
 
 def cmd_retention(args):
