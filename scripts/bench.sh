@@ -18,7 +18,7 @@
 #
 # Knobs (defaults in brackets): QUORUM_BIN [.build/release/quorum, built if missing]
 #   DURATION [10] CONNS ["1 16 64"] BATCH_CONNS ["1 16"] BATCH_SIZE [100] SLOTS [4]
-#   DRAIN_JOBS [20000] DRAIN_BATCH [1000] DRAIN_SLOTS ["4 32": one drain per slots-per-node value] LAG_SAMPLES [100] LAG_LOAD_RATE [half the drain rate at SLOTS, else 300]
+#   DRAIN_JOBS [20000] DRAIN_BATCH [1000] DRAIN_SLOTS ["4 32": one drain per slots-per-node value] LAG_SAMPLES [100] LAG_LOAD_RATE [half the drain rate at SLOTS, else 300] LAG_LOAD_TICK_MS [100: the load arrives as one batch per 100 ms; 10 spreads it]
 #   FAILOVERS [30] FAILOVER_SETTLE_S [6: pause after the restarted node caught up] STABLE_S [60] PROFILE_S [10]
 #   ETCD_RUNS [3] ETCD_FAILOVERS [10] ETCD_CONNS ["1 16 64"] ETCD_DURATION [10]
 #   PREFER [empty]: the Prefer header of submissions (PREFER=return=minimal: minimal 201 bodies)
@@ -191,7 +191,7 @@ phase_lag() {
   python3 "$HELPER" lag --dir "$CL" --samples "$LAG_SAMPLES" --label idle --results "$RESULTS"
   cluster_down
   cluster_up; log "lag under load: load $(load_json)"
-  python3 "$HELPER" lag --dir "$CL" --samples "$LAG_SAMPLES" --load-rate "$rate" --label "load" --results "$RESULTS"
+  python3 "$HELPER" lag --dir "$CL" --samples "$LAG_SAMPLES" --load-rate "$rate" --load-tick-ms "${LAG_LOAD_TICK_MS:-100}" --label "load" --results "$RESULTS"
   cluster_down
 }
 

@@ -450,9 +450,11 @@ def cmd_lag(args):
     load_count = [0]
 
     def background():
-        # --load-rate jobs/s as batches every 100 ms, round-robin over the nodes.
+        # --load-rate jobs/s as a batch every --load-tick-ms (100 by default: bursts of a tenth of
+        # a second's jobs; 10 spreads them out), round-robin over the nodes.
         clients = [Client(u, timeout=30) for u in urls]
-        per_tick = max(1, int(args.load_rate / 10))
+        tick_s = args.load_tick_ms / 1000
+        per_tick = max(1, int(round(args.load_rate * tick_s)))
         k, next_at = 0, time.monotonic()
         while not stop.is_set() and time.monotonic() < deadline:
             body = {"jobs": [{"name": f"load-{k}-{j}", "task": {"kind": "noop"}} for j in range(per_tick)]}
@@ -463,7 +465,7 @@ def cmd_lag(args):
             except (OSError, http.client.HTTPException):
                 pass
             k += 1
-            next_at += 0.1
+            next_at += tick_s
             time.sleep(max(0.0, next_at - time.monotonic()))
 
     bg = None
@@ -492,7 +494,7 @@ def cmd_lag(args):
         bg.join(5)
     wait_all_finished(c, deadline)
     result = {"phase": "lag", "load_rate_target": args.load_rate, "load_rate_achieved": round(load_rate, 1),
-              "label": args.label}
+              "load_tick_ms": args.load_tick_ms, "label": args.label}
     client = Client(urls[0])
     for kind, ids in sampled.items():
         lags = []
@@ -980,6 +982,8 @@ def main():
     p.add_argument("--samples", type=int, default=100)
     p.add_argument("--interval-s", type=float, default=0.05)
     p.add_argument("--load-rate", type=float, default=0)
+    p.add_argument("--load-tick-ms", type=float, default=100,
+                   help="the background load arrives as one batch every this many ms (100: bursts; 10: spread out)")
     p.add_argument("--label", default="idle")
     p.add_argument("--max-s", type=float, default=120)
     p.add_argument("--results")
