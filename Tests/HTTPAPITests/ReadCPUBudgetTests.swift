@@ -131,11 +131,17 @@ struct ReadAdmissionBudgetTests {
     @Test("a read cancelled while it waits for the budget gives its place back and does not run")
     func cancelledWhileWaitingForBudget() async throws {
         let spent = Mutex(Duration.zero)
-        // The real clock and sleep: the first read's 1 s of CPU takes up to maxWait (1 s) to repay at 1 %.
-        let origin = ContinuousClock.now
+        // The first read's 1 s of CPU is repaid at 1 % in (at most) 60 s; the gate's wait here
+        // ends only when the read is cancelled.
         let gate = ReadAdmission(maxInFlight: 1, maxQueued: 4, budget: ReadAdmission.Budget(
             bucket: ReadCPUBudget(percentOfCore: 1, burst: .zero, maxWait: .seconds(60)), spent: { spent.withLock { $0 } },
-            now: { ContinuousClock.now - origin }, sleep: { try await Task.sleep(for: $0) }))
+            now: { .zero }, sleep: { _ in
+                // A stream nothing is sent on: iterating it ends when the task is cancelled.
+                let (stream, continuation) = AsyncStream<Void>.makeStream()
+                for await _ in stream {}
+                withExtendedLifetime(continuation) {}
+                try Task.checkCancellation()
+            }))
         try await gate.run { spent.withLock { $0 += .seconds(1) } }
         let waiting = Task { try await gate.run { Issue.record("a cancelled read ran") } }
         try await eventually("the read holds its place while it waits for the budget") { gate.counts.inFlight == 1 }

@@ -10,21 +10,13 @@ struct DriverFailureTests {
         func send(_ message: Raft.Message) {}
     }
 
-    private final class FailingStore: RaftLogStore {
+    private final class FailingStore: InMemoryBackedLogStore {
         let base = InMemoryLogStore()
         func persist(hardState: Raft.HardState?, entries: [Raft.Entry]) async throws(StorageError) -> Raft.LogIndex {
             throw StorageError(code: .fatal, message: "fdatasync failed (EIO)")
         }
         func saveSnapshot(_ snapshot: RaftSnapshot) async throws(StorageError) { try await base.saveSnapshot(snapshot) }
         func close() async {}
-        var hardState: Raft.HardState { base.hardState }
-        var firstIndex: Raft.LogIndex { base.firstIndex }
-        var lastIndex: Raft.LogIndex { base.lastIndex }
-        var snapshot: RaftSnapshot? { base.snapshot }
-        func term(at index: Raft.LogIndex) -> Raft.Term? { base.term(at: index) }
-        func entries(from: Raft.LogIndex, through: Raft.LogIndex) throws(StorageError) -> [Raft.Entry] {
-            try base.entries(from: from, through: through)
-        }
     }
 
     private actor RefusingStateMachine: ReplicatedStateMachine {

@@ -27,7 +27,7 @@ actor PieceSnapshotMachine: ReplicatedStateMachine {
 }
 
 /// A store that records how snapshots reach it: drafts piece by piece, or whole images.
-final class DraftRecordingStore: RaftLogStore {
+final class DraftRecordingStore: InMemoryBackedLogStore {
     final class Draft: SnapshotDraft {
         let inner: any SnapshotDraft
         let pieces = Mutex<[Int]>([])
@@ -63,14 +63,6 @@ final class DraftRecordingStore: RaftLogStore {
         try await base.saveSnapshot(draft.inner)
     }
     func close() async { await base.close() }
-    var hardState: Raft.HardState { base.hardState }
-    var firstIndex: Raft.LogIndex { base.firstIndex }
-    var lastIndex: Raft.LogIndex { base.lastIndex }
-    var snapshot: RaftSnapshot? { base.snapshot }
-    func term(at index: Raft.LogIndex) -> Raft.Term? { base.term(at: index) }
-    func entries(from: Raft.LogIndex, through: Raft.LogIndex) throws(StorageError) -> [Raft.Entry] {
-        try base.entries(from: from, through: through)
-    }
 }
 
 @Suite("Local snapshots streamed to the store (issue #18)")

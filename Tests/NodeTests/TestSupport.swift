@@ -186,7 +186,7 @@ final class TestCluster: @unchecked Sendable {
 }
 
 /// Wraps a store: every `persist` takes `latency` (a simulated fsync) and is counted.
-final class SlowStore: RaftLogStore {
+final class SlowStore: InMemoryBackedLogStore {
     let base = InMemoryLogStore()
     let latency: Duration
     private let calls = Mutex(0)
@@ -206,6 +206,15 @@ final class SlowStore: RaftLogStore {
 
     func saveSnapshot(_ snapshot: RaftSnapshot) async throws(StorageError) { try await base.saveSnapshot(snapshot) }
     func close() async { await base.close() }
+}
+
+/// A test store that changes some of an in-memory store's operations: the reads it does not
+/// change go to ``base``.
+protocol InMemoryBackedLogStore: RaftLogStore {
+    var base: InMemoryLogStore { get }
+}
+
+extension InMemoryBackedLogStore {
     var hardState: Raft.HardState { base.hardState }
     var firstIndex: Raft.LogIndex { base.firstIndex }
     var lastIndex: Raft.LogIndex { base.lastIndex }
