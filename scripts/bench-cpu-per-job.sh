@@ -3,7 +3,7 @@
 # the machine disturbs much less than jobs/s (docs/benchmarks.md, "CPU per drained job").
 #
 #   scripts/bench-cpu-per-job.sh [QUORUM_BIN] [LABEL]
-#     env: JOBS [40000] SLOTS [4] POLL [metrics|list] COUNT [ticks|perf] PROFILE [unset|DIR]
+#     env: JOBS [40000] SLOTS [4] PREFETCH [0] POLL [metrics|list] COUNT [ticks|perf] PROFILE [unset|DIR]
 #
 # Starts a fresh local 3-node cluster with scripts/bench/cluster_bench.py in a temp dir, reads
 # utime+stime of the three nodes from /proc, drains JOBS noop jobs (batches of 1,000, 4
@@ -20,6 +20,7 @@ BIN=${1:-$ROOT/.build/release/quorum}
 LABEL=${2:-$(basename "$BIN")}
 JOBS=${JOBS:-40000}
 SLOTS=${SLOTS:-4}
+PREFETCH=${PREFETCH:-0}  # [executor] prefetch (0: the key is not written)
 POLL=${POLL:-metrics}  # metrics: /metrics counter (no job-table scan); list: as scripts/bench.sh drain
 COUNT=${COUNT:-ticks}  # ticks: /proc utime+stime only; perf: also perf stat over the drain
 PROFILE=${PROFILE:-}
@@ -39,7 +40,7 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
-python3 "$HELPER" up --dir "$DIR" --bin "$BIN" --slots "$SLOTS" >/dev/null
+python3 "$HELPER" up --dir "$DIR" --bin "$BIN" --slots "$SLOTS" --prefetch "$PREFETCH" >/dev/null
 ticks() {
   local total=0 pid
   for f in "$DIR"/pids/*; do
@@ -92,4 +93,4 @@ print(" ".join(out))
 PY
 )
 fi
-python3 -c "print(f'$LABEL poll=$POLL jobs={int($JOBS)} jobs_per_s=$rate cpu_s_per_1000_jobs={($after - $before) / $hz / ($JOBS / 1000):.3f} $extra'.rstrip())"
+python3 -c "print(f'$LABEL poll=$POLL prefetch=$PREFETCH jobs={int($JOBS)} jobs_per_s=$rate cpu_s_per_1000_jobs={($after - $before) / $hz / ($JOBS / 1000):.3f} $extra'.rstrip())"

@@ -18,6 +18,7 @@
 #
 # Knobs (defaults in brackets): QUORUM_BIN [.build/release/quorum, built if missing]
 #   DURATION [10] CONNS ["1 16 64"] BATCH_CONNS ["1 16"] BATCH_SIZE [100] SLOTS [4]
+#   PREFETCH [0]: [executor] prefetch of every cluster (held assignments beyond the slots)
 #   DRAIN_JOBS [20000] DRAIN_BATCH [1000] DRAIN_SLOTS ["4 32": one drain per slots-per-node value] LAG_SAMPLES [100] LAG_LOAD_RATE [half the drain rate at SLOTS, else 300] LAG_LOAD_TICK_MS [100: the load arrives as one batch per 100 ms; 10 spreads it]
 #   FAILOVERS [30] FAILOVER_SETTLE_S [6: pause after the restarted node caught up] STABLE_S [60] PROFILE_S [10]
 #   ETCD_RUNS [3] ETCD_FAILOVERS [10] ETCD_CONNS ["1 16 64"] ETCD_DURATION [10]
@@ -42,6 +43,7 @@ CONNS=${CONNS:-"1 16 64"}
 BATCH_CONNS=${BATCH_CONNS:-"1 16"}
 BATCH_SIZE=${BATCH_SIZE:-100}
 SLOTS=${SLOTS:-4}
+PREFETCH=${PREFETCH:-0}
 DRAIN_JOBS=${DRAIN_JOBS:-20000}
 DRAIN_BATCH=${DRAIN_BATCH:-1000}
 DRAIN_SLOTS=${DRAIN_SLOTS:-"4 32"}
@@ -93,7 +95,7 @@ cluster_up() {
   CL=$(mktemp -d "${TMPDIR:-/tmp}/quorum-bench-cluster.XXXXXX")
   CLUSTERS+=("$CL")
   local line
-  line=$(python3 "$HELPER" up --dir "$CL" --bin "$BIN" --slots "$SLOTS") || die "the cluster in $CL did not start; logs in $CL/logs"
+  line=$(python3 "$HELPER" up --dir "$CL" --bin "$BIN" --slots "$SLOTS" --prefetch "$PREFETCH") || die "the cluster in $CL did not start; logs in $CL/logs"
   read -r -a APIS <<<"$line"
   [ ${#APIS[@]} -eq 3 ] || die "expected 3 API addresses, got '$line'"
 }

@@ -62,6 +62,11 @@ public struct ClusterConfig: Sendable, Equatable {
     /// `[executor]`: how many attempts a node runs at once and whether shell tasks are allowed.
     public struct Executor: Sendable, Equatable {
         public var slots: Int
+        /// `prefetch`: how many assignments beyond its slots the leader may give an executor
+        /// whose slots are all busy; the executor holds them and starts each the moment a slot
+        /// frees, so a stream of short jobs does not wait a replication round trip between one
+        /// attempt and the next. 0 (the default): off; at most `slots`.
+        public var prefetch: Int = Defaults.executorPrefetch
         /// Shell tasks run arbitrary programs, so they are off unless the operator opts in.
         public var allowShell: Bool
         /// `shell_allow`: absolute fnmatch(3) patterns of the programs shell tasks may run
@@ -317,6 +322,7 @@ public struct ClusterConfig: Sendable, Equatable {
         public static let executorLeaseMilliseconds = 5_000
         public static let shutdownGraceMilliseconds = 10_000
         public static let killGraceMilliseconds = 5_000
+        public static let executorPrefetch = 0
         /// The last thousand attempts' full output tails…
         public static let outputFiles = 1_000
         /// …within 64 MiB.

@@ -74,6 +74,7 @@ public enum ConfigLoader {
         var executor = ClusterConfig.Executor()
         if var executorTable = try root.table("executor") {
             if let slots = try executorTable.int("slots") { executor.slots = slots }
+            if let prefetch = try executorTable.int("prefetch") { executor.prefetch = prefetch }
             if let allowShell = try executorTable.bool("allow_shell") { executor.allowShell = allowShell }
             if let patterns = try executorTable.stringArray("shell_allow") { executor.shellAllow = patterns }
             executor.workdirRoot = try executorTable.string("workdir_root")

@@ -95,6 +95,14 @@ public enum ConfigValidator {
         guard (0...1024).contains(config.executor.slots) else {
             throw fail("executor.slots", "\(config.executor.slots) is out of range 0-1024")
         }
+        guard (0...1024).contains(config.executor.prefetch) else {
+            throw fail("executor.prefetch", "\(config.executor.prefetch) is out of range 0-1024 held assignments per executor")
+        }
+        guard config.executor.prefetch <= config.executor.slots else {
+            // The leader bounds a held attempt's wait by one attempt per slot ahead of it.
+            throw fail("executor.prefetch", "\(config.executor.prefetch) is more than executor.slots (\(config.executor.slots)); "
+                + "an executor holds at most one assignment per slot: lower prefetch or raise slots")
+        }
         guard (500...600_000).contains(config.executor.leaseMilliseconds) else {
             throw fail("executor.lease_ms", "\(config.executor.leaseMilliseconds) is out of range 500-600000")
         }

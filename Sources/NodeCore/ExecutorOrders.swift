@@ -13,8 +13,13 @@ public struct AttemptOrder: Hashable, Sendable {
     /// The executor incarnation the assignment named (``SchedulerCore/AssignAttempt/executorIncarnation``);
     /// 0 = none.
     public var assignedIncarnation: UInt64
+    /// The leader's deadline for the attempt, when known: a held order is time-boxed to it again
+    /// when it finally starts (``ExecutorOrders/timeBoxed(_:now:killGraceMs:)``).
+    public var deadline: Timestamp?
     /// An order.
-    public init(runID: RunID, attempt: Int, task: TaskSpec, timeoutMs: Int64, assignedIncarnation: UInt64 = 0) {
+    public init(runID: RunID, attempt: Int, task: TaskSpec, timeoutMs: Int64, assignedIncarnation: UInt64 = 0,
+                deadline: Timestamp? = nil) {
+        self.deadline = deadline
         self.runID = runID
         self.attempt = attempt
         self.task = task
@@ -79,7 +84,8 @@ public enum ExecutorOrders {
                   run.attempt == key.attempt else { continue }
             let execution = state.execution(ofRun: run)
             starts.append(AttemptOrder(runID: key.runID, attempt: key.attempt, task: execution.task,
-                                       timeoutMs: execution.timeoutMs, assignedIncarnation: incarnations[key] ?? 0))
+                                       timeoutMs: execution.timeoutMs, assignedIncarnation: incarnations[key] ?? 0,
+                                       deadline: run.deadline))
         }
         return (starts, stops)
     }
@@ -130,6 +136,18 @@ public enum ExecutorOrders {
             boxed.timeoutMs = min(order.timeoutMs, left)
             return boxed
         }
+    }
+
+    /// `order` time-boxed to its own deadline at `now` (see ``timeBoxed(_:in:now:killGraceMs:)``),
+    /// or nil when no time is left: what an executor does when it starts an order it held for a
+    /// slot (``AttemptSlots``). An order without a deadline is returned as it is.
+    public static func timeBoxed(_ order: AttemptOrder, now: Timestamp, killGraceMs: Int64) -> AttemptOrder? {
+        guard let deadline = order.deadline else { return order }
+        let until = deadline.milliseconds(since: now)  // saturating
+        guard until > max(0, killGraceMs) + 1_000 else { return nil }
+        var boxed = order
+        boxed.timeoutMs = min(order.timeoutMs, until - max(0, killGraceMs) - 1_000)
+        return boxed
     }
 
     /// The starts a node may carry out now — the one rule the running node and the scheduler

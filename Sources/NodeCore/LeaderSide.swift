@@ -228,10 +228,14 @@ public struct LeaderSide: Sendable {
             let incarnation = incarnations?[peer] ?? 0
             let nameable = !namesIncarnations || incarnation != 0
             let record = directory[peer]
-            return ExecutorCapacity(id: executor, slots: settings.slots[executor] ?? 0, isLeader: isLeader,
+            let slots = settings.slots[executor] ?? 0
+            // An older build would start held assignments at once, over its slots.
+            let holdsAssignments = isLeader || memberBuilds.version(of: peer) >= CommandCodec.heldAssignments
+            return ExecutorCapacity(id: executor, slots: slots, isLeader: isLeader,
                                     isReachable: caughtUp && holds(peer, at: now) && !diverged && nameable,
                                     labels: record?.labels ?? [:], isDraining: record?.draining ?? false,
-                                    incarnation: namesIncarnations ? incarnation : 0)
+                                    incarnation: namesIncarnations ? incarnation : 0,
+                                    prefetch: holdsAssignments ? min(max(0, settings.prefetch), slots) : 0)
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
         let everyMember = settings.voters.union(members)
@@ -270,7 +274,7 @@ public struct DutyRound: Sendable {
     public func entries(state: SchedulerState, stamp: Timestamp, nextRunID: () -> RunID) -> [Command] {
         let commands = DutyPlanner.plan(state: state, now: stamp, executors: executors, lost: lost,
                                         maxAssignments: settings.maxAssignments, deadlineSlackMs: settings.deadlineSlackMs,
-                                        nextRunID: nextRunID)
+                                        killGraceMs: settings.killGraceMs, nextRunID: nextRunID)
         guard !commands.isEmpty else { return [] }
         // Cron fires of DAG jobs in the spelling every member can decode (a rolling upgrade).
         // Assignments name an incarnation only when ``LeaderSide/dutyRound(at:commitIndex:incarnations:)``

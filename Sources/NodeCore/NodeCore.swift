@@ -42,6 +42,9 @@ public struct NodeCore: Sendable {
         public var voters: Set<Raft.NodeID>
         /// Every executor and its slots.
         public var slots: [ExecutorID: Int]
+        /// `[executor] prefetch`: assignments beyond its slots the leader may give each executor
+        /// to hold (at most its slots; only to members whose build holds them).
+        public var prefetch: Int = 0
         /// `[scheduler]`: what the leader stamps into submits that left a value to the cluster.
         public var submissionDefaults = SubmissionDefaults.builtIn
         /// This node's `[notify]` defaults and cap: what it stamps into the state while it leads

@@ -32,6 +32,8 @@ public enum MetricNames {
     public static let executorSlots = "quorum_executor_slots"
     /// `quorum_executor_busy` (gauge): executor slots running an attempt now.
     public static let executorBusy = "quorum_executor_busy"
+    /// `quorum_executor_held` (gauge): assignments waiting on this node for a slot (`[executor] prefetch`).
+    public static let executorHeld = "quorum_executor_held"
     /// `quorum_http_requests_total{route,status}` (counter): HTTP requests answered.
     public static let httpRequests = "quorum_http_requests_total"
     /// `quorum_clock_jumps_total` (counter): times this node, leading, found its wall clock more
@@ -121,6 +123,7 @@ public enum MetricNames {
         (notifications, "counter"), (notificationsPending, "gauge"),
         (replicaDigestMismatches, "counter"), (nodeDraining, "gauge"), (jobsUnplaceable, "gauge"),
         (apiReadsInFlight, "gauge"), (apiReadsQueued, "gauge"), (apiReadsRejected, "counter"), (apiReadsBudgetWait, "counter"),
+        (executorHeld, "gauge"),
     ]
 }
 
@@ -162,6 +165,7 @@ enum MetricHelp {
         case MetricNames.scheduleLag: "Attempt start minus the time the run was due, in seconds."
         case MetricNames.executorSlots: "Executor slots this node offers."
         case MetricNames.executorBusy: "Executor slots of this node running an attempt."
+        case MetricNames.executorHeld: "Assignments waiting on this node for a free slot ([executor] prefetch)."
         case MetricNames.httpRequests: "HTTP requests answered, by route pattern and status."
         case MetricNames.clockJumps: "Times this leader found its wall clock more than 1 s ahead of its bound (the median of every voter's reported clock, or its trusted offset) and began stamping the bound; once per episode."
         case MetricNames.clockBehind: "Times this leader found its wall clock more than 1 s behind its bound (the median of every voter's reported clock, or its trusted offset) and began stamping the bound; once per episode."

@@ -37,6 +37,7 @@ public final class QuorumMetrics: Sendable {
     private let scheduleLagHistogram: ValueHistogram
     private let executorSlots: Gauge
     private let executorBusy: Gauge
+    private let executorHeld: Gauge
     /// The exported `quorum_queue_depth{priority}` series, by label value (a priority or
     /// `other`; see ``QueueDepthSeries``).
     private let queueDepths: Mutex<[String: Gauge]>
@@ -107,6 +108,7 @@ public final class QuorumMetrics: Sendable {
             descriptor: Self.descriptor(N.scheduleLag), buckets: MetricBuckets.scheduleLag)
         executorSlots = registry.makeGauge(descriptor: Self.descriptor(N.executorSlots))
         executorBusy = registry.makeGauge(descriptor: Self.descriptor(N.executorBusy))
+        executorHeld = registry.makeGauge(descriptor: Self.descriptor(N.executorHeld))
         let idle = registry.makeGauge(
             descriptor: Self.descriptor(N.queueDepth), labels: [("priority", String(Self.alwaysExportedPriority))])
         queueDepths = Mutex([String(Self.alwaysExportedPriority): idle])
@@ -243,9 +245,10 @@ public final class QuorumMetrics: Sendable {
 
     /// Sets `quorum_executor_slots` (slots this node's executor offers) and
     /// `quorum_executor_busy` (slots running an attempt now).
-    public func setExecutor(slots: Int, busy: Int) {
+    public func setExecutor(slots: Int, busy: Int, held: Int = 0) {
         executorSlots.set(to: Double(slots))
         executorBusy.set(to: Double(busy))
+        executorHeld.set(to: Double(held))
     }
 
     /// Counts one answered request in `quorum_http_requests_total{route,status}`. `route` must be

@@ -17,6 +17,9 @@ import Synchronization
 /// - ``fence(reason:)`` stops every running attempt without reporting (the node lost touch
 ///   with the leader for its lease: the leader will expire those attempts and retry them, so
 ///   they must not keep running — that is what keeps `forbid` true across a partition).
+/// - At most ``slots`` attempts execute at once; an assignment beyond them (`[executor]
+///   prefetch`) is held and starts the moment a slot frees — when the attempt before it ends,
+///   not when its finish is applied — time-boxed to its deadline then (``NodeCore/AttemptSlots``).
 public final class ExecutorHost: Sendable {
     /// Proposes how an attempt ended — a `finishAttempt`, or an `expireAttempt` with reason
     /// `executorLost` when this node gave it up, or a `.batch` of them (a round of several) — and
@@ -30,7 +33,10 @@ public final class ExecutorHost: Sendable {
     }
 
     private struct State {
+        /// Every attempt this process has taken and not yet reported, executing or reporting.
         var running: [AttemptKey: Running] = [:]
+        /// Which of them occupy a slot, and the assignments held for one.
+        var slots: AttemptSlots
         var draining = false
         /// New assignments are reported lost instead of run (``stopTakingAttempts()``); unlike
         /// `draining` this can be undone, and it leaves running attempts alone.
@@ -42,8 +48,10 @@ public final class ExecutorHost: Sendable {
     private let clock: NodeClock
     private let logger: Logger
     private let outputs: AttemptOutputStore?
-    private let state = Mutex(State())
-    /// The configured slots (the leader assigns at most this many attempts here).
+    private let state: Mutex<State>
+    /// A held attempt is time-boxed to end this long (plus a second) before its deadline.
+    private let killGraceMs: Int64
+    /// The configured slots: at most this many attempts execute here at once.
     public let slots: Int
 
     /// A host running attempts with `runner` and reporting through `reporter`; its waits (report
@@ -51,9 +59,16 @@ public final class ExecutorHost: Sendable {
     /// output tail is kept there before its finish is reported, and the report carries only
     /// the short ``ReplicatedOutputTail``; without, the report carries the tail as the runner made it.
     /// A round of reports holds about `maxRoundBytes` at most (keep it well under `max_entry_bytes`).
+    /// `killGraceMs` is the runner's kill grace: a held attempt starts only with that much (and a
+    /// second) left before its deadline.
+    /// With `holdsAssignments` (`[executor] prefetch` above 0) at most `slots` attempts execute
+    /// at once and the rest wait (``NodeCore/AttemptSlots``); without, every assignment starts at once.
     public init(slots: Int, runner: AttemptRunner, clock: NodeClock, logger: Logger, outputs: AttemptOutputStore? = nil,
-                maxRoundBytes: Int = 512 << 10, reporter: @escaping Reporter) {
+                maxRoundBytes: Int = 512 << 10, killGraceMs: Int64 = 5_000, holdsAssignments: Bool = false,
+                reporter: @escaping Reporter) {
         self.slots = slots
+        self.killGraceMs = killGraceMs
+        self.state = Mutex(State(slots: AttemptSlots(slots: slots, holds: holdsAssignments)))
         self.outputs = outputs
         self.runner = runner
         self.clock = clock
@@ -61,11 +76,17 @@ public final class ExecutorHost: Sendable {
         self.logger = logger
     }
 
-    /// The attempts running here now.
+    /// The attempts running here now (executing, or reporting how they ended).
     public var runningKeys: Set<AttemptKey> { state.withLock { Set($0.running.keys) } }
 
-    /// How many attempts run here now.
+    /// How many attempts run here now (executing, or reporting how they ended).
     public var busy: Int { state.withLock { $0.running.count } }
+
+    /// How many slots an attempt occupies now (its report may still be on its way after).
+    public var executing: Int { state.withLock { $0.slots.executing.count } }
+
+    /// How many assignments wait here for a slot (`[executor] prefetch`).
+    public var held: Int { state.withLock { $0.slots.held.count } }
 
     /// How many finish reports wait for the round in flight to return (they go together next).
     var reportsAwaitingRound: Int { rounds.waitingCount }
@@ -82,7 +103,11 @@ public final class ExecutorHost: Sendable {
     /// anyway, but until that lapses an assignment applied here would start work nobody can
     /// collect (docs/raft.md, "Removal").
     public func stopTakingAttempts() {
-        state.withLock { $0.refusingNew = true }
+        state.withLock { state in
+            state.refusingNew = true
+            // Held ones have not started: they go back at once too.
+            for order in state.slots.dropAllHeld() { launch(order, refused: true, occupiesSlot: false, in: &state) }
+        }
     }
 
     /// Undoes ``stopTakingAttempts()``: the removal this node saw was truncated away by a new
@@ -91,10 +116,19 @@ public final class ExecutorHost: Sendable {
         state.withLock { $0.refusingNew = false }
     }
 
-    /// Starts the attempts assigned here and stops the cancelled ones. Never blocks.
+    /// Starts the attempts assigned here (or holds them for a slot) and stops the cancelled
+    /// ones. Never blocks.
     public func accept(_ changes: AppliedChanges) {
+        if let active = changes.restoredActiveHere {
+            // A snapshot replaced the state: its stops were never events.
+            state.withLock { state in
+                for order in state.slots.held where !active.contains(order.key) { _ = state.slots.dropHeld(order.key) }
+            }
+        }
         for key in changes.stops {
             let task = state.withLock { state -> Task<Void, Never>? in
+                // A held attempt never started: the entry that stopped it ended it, nothing to report.
+                if state.slots.dropHeld(key) { return nil }
                 state.running[key]?.stopRequested = true
                 return state.running[key]?.task
             }
@@ -107,20 +141,54 @@ public final class ExecutorHost: Sendable {
     }
 
     private func start(_ order: AttemptOrder) {
-        let key = AttemptKey(runID: order.runID, attempt: order.attempt)
         state.withLock { state in
-            guard state.running[key] == nil else { return }
-            let refused = state.draining || state.refusingNew
-            let task = Task { [self] in
-                var result: AttemptReport?
-                if !refused {
-                    result = await runner.run(ExecutionRequest(
-                        runID: order.runID, attempt: order.attempt, task: order.task,
-                        timeout: .milliseconds(order.timeoutMs))).report
-                }
-                await finished(key, report: result)
+            guard state.running[order.key] == nil else { return }
+            if state.draining || state.refusingNew {
+                launch(order, refused: true, occupiesSlot: false, in: &state)
+            } else if let now = state.slots.take(order) {
+                launch(now, refused: false, occupiesSlot: true, in: &state)
             }
-            state.running[key] = Running(task: task)
+        }
+    }
+
+    /// Runs `order` (or, `refused`, reports it lost at once) as a task registered in `state`.
+    /// A task that `occupiesSlot` frees it when its runner returns — before its report — and
+    /// starts what was held for it. `timeCut`: its timeout was cut to its deadline after it was
+    /// held, so a time-out is this node's doing, not the task's: it is reported lost (it retries;
+    /// under `max_lost_attempts` it does not spend `max_attempts`).
+    private func launch(_ order: AttemptOrder, refused: Bool, occupiesSlot: Bool, timeCut: Bool = false,
+                        in state: inout State) {
+        let key = order.key
+        let task = Task { [self] in
+            var result: AttemptReport?
+            if !refused {
+                result = await runner.run(ExecutionRequest(
+                    runID: order.runID, attempt: order.attempt, task: order.task,
+                    timeout: .milliseconds(order.timeoutMs))).report
+                if timeCut, result?.outcome == .timedOut { result = nil }
+            }
+            if occupiesSlot { slotFreed(by: key) }
+            await finished(key, report: result)
+        }
+        state.running[key] = Running(task: task)
+    }
+
+    /// `key` left its slot: start the held attempts that take it, each time-boxed to its deadline
+    /// now (one with no time left, or arriving while the node drains, is reported lost instead).
+    private func slotFreed(by key: AttemptKey) {
+        let now = clock.wall()
+        state.withLock { state in
+            var starts = state.slots.ended(key)
+            while !starts.isEmpty {
+                let order = starts.removeFirst()
+                if !(state.draining || state.refusingNew), let boxed = ExecutorOrders.timeBoxed(order, now: now, killGraceMs: killGraceMs) {
+                    launch(boxed, refused: false, occupiesSlot: true, timeCut: boxed.timeoutMs < order.timeoutMs, in: &state)
+                } else {
+                    // Not run: its slot is free again at once.
+                    launch(order, refused: true, occupiesSlot: false, in: &state)
+                    starts += state.slots.ended(order.key)
+                }
+            }
         }
     }
 
@@ -172,9 +240,12 @@ public final class ExecutorHost: Sendable {
         return ReplicatedOutputTail.shortened(tail)
     }
 
-    /// Stops every running attempt without reporting it (see the type's documentation).
+    /// Stops every running attempt without reporting it, and drops the held ones (see the type's
+    /// documentation).
     public func fence(reason: String) {
         let tasks = state.withLock { state -> [Task<Void, Never>] in
+            // Never started, never reported: the leader expires them with the rest.
+            _ = state.slots.dropAllHeld()
             var tasks: [Task<Void, Never>] = []
             for key in state.running.keys where !(state.running[key]?.fenced ?? true) {
                 state.running[key]?.fenced = true
@@ -190,7 +261,7 @@ public final class ExecutorHost: Sendable {
     /// Of `assigned` (attempts the state says run here), those this process is not running:
     /// they were started by a previous incarnation of this node and are lost.
     public func attemptsNotRunningHere(_ assigned: [AttemptKey]) -> [AttemptKey] {
-        state.withLock { state in assigned.filter { state.running[$0] == nil } }
+        state.withLock { state in assigned.filter { state.running[$0] == nil && !state.slots.isHeld($0) } }
     }
 
     /// Stops taking attempts (new assignments are reported lost at once), waits up to `grace`
@@ -199,6 +270,8 @@ public final class ExecutorHost: Sendable {
     public func drain(grace: Duration) async {
         let tasks = state.withLock { state in
             state.draining = true
+            // Held ones have not started: reported lost at once, they retry elsewhere.
+            for order in state.slots.dropAllHeld() { launch(order, refused: true, occupiesSlot: false, in: &state) }
             return state.running.values.map(\.task)
         }
         let deadline = clock.monotonic() + grace

@@ -80,6 +80,7 @@ public struct NodeSettings: Sendable {
         core.deadlineSlackMs = deadlineSlackMilliseconds
         core.maxEntryBytes = config.raft.maxEntryBytes
         core.killGraceMs = Int64(config.executor.killGraceMilliseconds)
+        core.prefetch = config.executor.prefetch
         core.digestInterval = UInt64(max(0, config.cluster.digestIntervalEntries))
         core.submissionDefaults = SubmissionDefaults(retentionMs: Int64(config.scheduler.retentionSeconds) * 1000,
                                                      historyLimit: config.scheduler.historyLimit)

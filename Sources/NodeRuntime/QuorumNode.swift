@@ -228,7 +228,9 @@ public final class QuorumNode: Sendable {
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
                                   clock: clock, resolver: resolver, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger,
-                                outputs: outputs, maxRoundBytes: config.cluster.raft.maxEntryBytes / 2) { command in
+                                outputs: outputs, maxRoundBytes: config.cluster.raft.maxEntryBytes / 2,
+                                killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
+                                holdsAssignments: config.cluster.executor.prefetch > 0) { command in
             do {
                 _ = try await replica.propose(command)
                 return true
@@ -325,7 +327,7 @@ public final class QuorumNode: Sendable {
         let status = await driver.status
         metrics.raftStatusChanged(term: status.term.rawValue, isLeader: status.leader == driver.id,
                                   commitIndex: status.commitIndex.rawValue, appliedIndex: status.appliedIndex.rawValue)
-        metrics.setExecutor(slots: host.slots, busy: host.busy)
+        metrics.setExecutor(slots: host.slots, busy: host.executing, held: host.held)
         await refreshPlacementMetrics(leading: status.leader == driver.id)
     }
 

@@ -36,6 +36,10 @@ public struct AppliedChanges: Sendable {
     public var stops: [AttemptKey]
     /// The stamp of the last entry, when it was applied live (it may confirm this node's clock).
     public var lastLiveStamp: Timestamp?
+    /// Set when a snapshot replaced the state: the attempts it has running on this node. A stop
+    /// inside the snapshot is never seen as an event, so an attempt held for a slot and not
+    /// among these is dropped (``ExecutorHost``).
+    public var restoredActiveHere: Set<AttemptKey>?
 }
 
 /// The scheduler as the Raft driver's state machine: decodes each committed entry, applies it
@@ -264,7 +268,9 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         appliedIndex = index
         eventHub?.restart(after: index.rawValue)
         proposerEvents.forgetAll()
-        onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: []))
+        let activeHere = Set(state.activeAttempts(on: executorID).map { AttemptKey(runID: $0.runID, attempt: $0.attempt) })
+        onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: [],
+                                 restoredActiveHere: activeHere))
         published.publish(state, through: index)
         resumeWaiters(through: index)
         try refuseDowngrade()

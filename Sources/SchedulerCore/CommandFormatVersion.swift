@@ -42,10 +42,13 @@ extension CommandCodec {
     ///   ``assignmentIncarnations``): a wiped node never starts what its predecessor was given.
     /// - 13: cron fires that carry the due times a late leader folded into them (entry tag 31;
     ///   ``missedFireNotices``), from which apply derives one `missed` notification.
+    /// - 14 adds no command kind: it marks builds whose executors hold assignments beyond their
+    ///   slots until a slot frees (``heldAssignments``); a leader prefetches onto an executor
+    ///   only once it reports at least 14, since an older one would run them all at once.
     /// (8 is skipped: notifications were developed as 8 beside placement's 9 and became 10 when
     /// both landed; no build ever reported 8.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = missedFireNotices
+    public static let buildFormatVersion: UInt32 = heldAssignments
 
     /// The first format version whose builds decode placements (``JobSpec/placement``,
     /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
@@ -96,6 +99,11 @@ extension CommandCodec {
     /// fires notify nothing, so replicas of different builds never derive different tables.
     /// The one place its number is written.
     public static let missedFireNotices: UInt32 = 13
+
+    /// The first format version whose executors hold assignments beyond their slots (`[executor]
+    /// prefetch`) and start each when a slot frees; an older build starts every assignment at
+    /// once, so a leader gives one nothing beyond its slots.
+    public static let heldAssignments: UInt32 = 14
 
     /// The command format of notifications (issue #17): rules in specs, settings and delivery
     /// outcomes. The one place its number is written; ``notifyRules`` follows it.

@@ -17,10 +17,14 @@ public struct ExecutorCapacity: Hashable, Sendable {
     /// Its data directory incarnation as the leader knows it, named in its assignments
     /// (``AssignAttempt/executorIncarnation``); 0 = unknown, named as none.
     public var incarnation: UInt64
+    /// How many assignments beyond its slots it may hold (`[executor] prefetch`, at most
+    /// `slots`; 0 when some member's build would run them instead of holding them).
+    public var prefetch: Int
     /// A capacity.
     public init(id: ExecutorID, slots: Int, isLeader: Bool, isReachable: Bool, labels: [String: String] = [:],
-                isDraining: Bool = false, incarnation: UInt64 = 0) {
+                isDraining: Bool = false, incarnation: UInt64 = 0, prefetch: Int = 0) {
         self.incarnation = incarnation
+        self.prefetch = prefetch
         self.id = id
         self.slots = slots
         self.isLeader = isLeader
@@ -45,9 +49,12 @@ public enum DutyPlanner {
     ///   - deadlineSlackMs: added to each attempt's timeout for its deadline, so the executor —
     ///     which times the attempt out itself, kills it within its grace period and reports with
     ///     the output — normally reports before the leader gives up on it.
+    ///   - killGraceMs: how long a stopped or timed-out task may take to die; a held (prefetched)
+    ///     assignment's deadline allows for its wait (``heldDeadline(now:timeoutMs:slackMs:waitMs:)``).
     ///   - nextRunID: fresh run ids for cron fires.
     public static func plan(state: SchedulerState, now: Timestamp, executors: [ExecutorCapacity], lost: Set<ExecutorID>,
-                            maxAssignments: Int, deadlineSlackMs: Int64 = 0, nextRunID: () -> RunID) -> [Command] {
+                            maxAssignments: Int, deadlineSlackMs: Int64 = 0, killGraceMs: Int64 = 0,
+                            nextRunID: () -> RunID) -> [Command] {
         var commands: [Command] = []
         for due in state.cronFiresDue(atOrBefore: now) {
             commands.append(.fireCron(CronPlanner.fire(due, now: now, runID: nextRunID())))
@@ -66,7 +73,8 @@ public enum DutyPlanner {
             running.removeAll { lost.contains($0.executor) }
         }
         commands.append(contentsOf: assignments(state: state, now: now, executors: executors, running: running,
-                                                maxAssignments: maxAssignments, deadlineSlackMs: deadlineSlackMs))
+                                                maxAssignments: maxAssignments, deadlineSlackMs: deadlineSlackMs,
+                                                killGraceMs: killGraceMs))
         return commands
     }
 
@@ -78,17 +86,24 @@ public enum DutyPlanner {
     /// first) among those their ``Placement`` allows: live, not draining, labels matching,
     /// under `max_per_node`; followers and learners first, the leader only when none of them
     /// has a free slot. A run no executor may take now is skipped and stays queued.
+    ///
+    /// With prefetch, once no allowed executor has a free slot, a run goes to one with room to
+    /// hold it (``ExecutorCapacity/prefetch``): it waits on that executor and starts the moment
+    /// a slot frees there, instead of a replication round trip later. Its deadline allows for
+    /// that wait (``heldDeadline(now:timeoutMs:slackMs:waitMs:)``).
     static func assignments(state: SchedulerState, now: Timestamp, executors: [ExecutorCapacity], running: [AttemptRef],
-                            maxAssignments: Int, deadlineSlackMs: Int64) -> [Command] {
+                            maxAssignments: Int, deadlineSlackMs: Int64, killGraceMs: Int64 = 0) -> [Command] {
         var busy: [ExecutorID: Int] = [:]
         for attempt in running { busy[attempt.executor, default: 0] += 1 }
-        var free: [(capacity: ExecutorCapacity, free: Int)] = executors.compactMap { capacity in
+        var rooms: [ExecutorRoom] = executors.compactMap { capacity in
             guard capacity.isReachable, !capacity.isDraining else { return nil }
-            let count = capacity.slots - busy[capacity.id, default: 0]
-            return count > 0 ? (capacity, count) : nil
+            let used = busy[capacity.id, default: 0]
+            let room = ExecutorRoom(capacity: capacity, free: max(0, capacity.slots - used),
+                                    held: max(0, min(capacity.prefetch, capacity.slots) - max(0, used - capacity.slots)))
+            return room.free + room.held > 0 ? room : nil
         }
-        let totalFree = free.reduce(0) { $0 + $1.free }
-        let budget = min(totalFree, maxAssignments)
+        let totalRoom = rooms.reduce(0) { $0 + $1.free + $1.held }
+        let budget = min(totalRoom, maxAssignments)
         guard budget > 0 else { return [] }
         // Unconstrained runs all fit while a slot is free: only a head with a placement needs the
         // wider window (so a cluster without placements pays what it paid before).
@@ -102,33 +117,84 @@ public enum DutyPlanner {
                 perGroup[group, default: [:]][attempt.executor, default: 0] += 1
             }
         }
+        // The longest timeout among each executor's attempts: those running (looked up only once
+        // it is asked to hold) and this round's.
+        var longestRunning: [ExecutorID: Int64] = [:]
+        var longestAssigned: [ExecutorID: Int64] = [:]
         var commands: [Command] = []
         for run in candidates {
-            guard commands.count < budget, !free.isEmpty else { break }
+            guard commands.count < budget, !rooms.isEmpty else { break }
             let limit = run.placement.maxPerNode
             let placed = perGroup[run.placementGroup] ?? [:]
-            // Prefer a non-leader with the most free slots; ties by id, so the plan is deterministic.
-            let allowed = free.indices.filter { index in
-                let capacity = free[index].capacity
+            let allowed = rooms.indices.filter { index in
+                let capacity = rooms[index].capacity
                 guard run.placement.matches(capacity.labels) else { return false }
                 guard let limit else { return true }
                 return placed[capacity.id, default: 0] < limit
             }
+            // A free slot before a held place; then a non-leader; then the most room; ties by id,
+            // so the plan is deterministic.
             guard let chosen = allowed.max(by: { a, b in
-                let (x, y) = (free[a], free[b])
+                let (x, y) = (rooms[a], rooms[b])
+                if (x.free > 0) != (y.free > 0) { return y.free > 0 }
                 if x.capacity.isLeader != y.capacity.isLeader { return x.capacity.isLeader }
-                if x.free != y.free { return x.free < y.free }
+                if x.room != y.room { return x.room < y.room }
                 return x.capacity.id > y.capacity.id
             }) else { continue }
-            let executor = free[chosen].capacity.id
+            let executor = rooms[chosen].capacity.id
+            var deadline = now.adding(milliseconds: run.timeoutMs + deadlineSlackMs)
+            if rooms[chosen].free == 0 {
+                let alreadyRunning = longestRunning[executor] ?? longestTimeoutRunning(on: executor, running, in: state)
+                longestRunning[executor] = alreadyRunning
+                let longest = max(alreadyRunning, longestAssigned[executor] ?? 0)
+                deadline = heldDeadline(now: now, timeoutMs: run.timeoutMs, slackMs: deadlineSlackMs,
+                                        waitMs: longest + killGraceMs)
+                rooms[chosen].held -= 1
+            } else {
+                rooms[chosen].free -= 1
+            }
+            longestAssigned[executor] = max(longestAssigned[executor] ?? 0, run.timeoutMs)
             commands.append(.assignAttempt(AssignAttempt(runID: run.runID, executor: executor,
-                                                         attempt: run.nextAttempt,
-                                                         deadline: now.adding(milliseconds: run.timeoutMs + deadlineSlackMs),
-                                                         executorIncarnation: free[chosen].capacity.incarnation)))
+                                                         attempt: run.nextAttempt, deadline: deadline,
+                                                         executorIncarnation: rooms[chosen].capacity.incarnation)))
             if limit != nil { perGroup[run.placementGroup, default: [:]][executor, default: 0] += 1 }
-            free[chosen].free -= 1
-            if free[chosen].free == 0 { free.remove(at: chosen) }
+            if rooms[chosen].room == 0 { rooms.remove(at: chosen) }
         }
         return commands
     }
+
+    /// The deadline of an assignment the executor holds until a slot frees. It holds at most
+    /// one per slot, so by the time every attempt in its slots has ended — at the latest the
+    /// longest of their timeouts plus the kill grace (`waitMs`) — each held one has started;
+    /// from its start it has its full timeout and the usual slack. Counted from the timeouts,
+    /// not from earlier deadlines, so a steady stream of held assignments never pushes the
+    /// deadlines further out.
+    ///
+    /// This bound is what lets a held attempt keep its whole timeout in the usual case; it is
+    /// not what keeps it from overlapping its retry. The leader cannot see everything in a
+    /// node's slots (a stopped task still inside its kill grace, a job edited to a shorter
+    /// timeout while it ran, a node configured with fewer slots), so the executor time-boxes
+    /// every held attempt to its deadline again when it starts it — and reports one cut short
+    /// as lost rather than as the task's time-out (`ExecutorHost`, `AttemptSlots`).
+    public static func heldDeadline(now: Timestamp, timeoutMs: Int64, slackMs: Int64, waitMs: Int64) -> Timestamp {
+        now.adding(milliseconds: timeoutMs).adding(milliseconds: slackMs).adding(milliseconds: waitMs)
+    }
+
+    /// The longest timeout among the attempts `running` says `executor` runs (0: none).
+    private static func longestTimeoutRunning(on executor: ExecutorID, _ running: [AttemptRef], in state: SchedulerState) -> Int64 {
+        var longest: Int64 = 0
+        for attempt in running where attempt.executor == executor {
+            guard let run = state.run(attempt.runID) else { continue }
+            longest = max(longest, state.execution(ofRun: run).timeoutMs)
+        }
+        return longest
+    }
+}
+
+/// What one executor can still take in a duty round: free slots, then held places.
+private struct ExecutorRoom {
+    var capacity: ExecutorCapacity
+    var free: Int
+    var held: Int
+    var room: Int { free + held }
 }

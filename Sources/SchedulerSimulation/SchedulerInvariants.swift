@@ -125,6 +125,14 @@ struct SchedulerInvariants {
     /// report it must be expired within the lease, the margin and a little, once a leader is
     /// steady: otherwise the job sits `running` until its timeout.
     mutating func checkStuckAttempts(_ world: SchedulerWorld) throws(SchedulerViolation) {
+        // Every occupied slot has a live task: a slot whose task ended and was never freed
+        // would shrink the node for good (and keep its held attempts "waiting" forever).
+        for node in world.nodes.indices where world.nodes[node].up {
+            for key in world.nodes[node].slots.executing
+            where !world.processes.contains(where: { $0.alive && $0.key == key && $0.node == node && $0.epoch == world.nodes[node].epoch }) {
+                throw world.violation("slot-leak", "n\(node + 1) counts \(key) in a slot, but no task of it runs there")
+            }
+        }
         var seen: Set<AttemptKey> = []
         for attempt in oracle.runningAttempts() {
             let key = AttemptKey(runID: attempt.runID, attempt: attempt.attempt)
@@ -132,10 +140,14 @@ struct SchedulerInvariants {
             else { continue }
             let alive = world.processes.contains { $0.alive && $0.key == key && $0.node == node }
             let reporting = world.nodes[node].up && world.nodes[node].pendingReports[key] != nil
+            // Held for a slot (prefetch) while every slot runs a task: it starts when one ends. A
+            // held attempt beside a free slot is an orphan like any other.
+            let slots = world.nodes[node].slots
+            let held = world.nodes[node].up && slots.isHeld(key) && slots.executing.count >= slots.slots
             // A node that has not applied its assignment yet is not an orphan while it can still learn of it.
             let willStart = world.nodes[node].up && world.nodes[node].core.state.run(key.runID)?.attempt ?? 0 < key.attempt
                 && world.leader.map { world.canReach($0, node) } == true
-            guard !alive, !reporting, !willStart else { continue }
+            guard !alive, !reporting, !held, !willStart else { continue }
             seen.insert(key)
             let since = orphanedSince[key] ?? world.now
             orphanedSince[key] = since

@@ -183,7 +183,8 @@ extension SchedulerWorld {
         // Reporting an attempt this node applied but does not run is safe at any point: it never
         // starts it later (starts happen only as an assignment is applied).
         guard let current = leader, canReach(current, i) else { return }
-        for key in nodes[i].core.lostAttempts(runningHere: nodes[i].running) {
+        let here = nodes[i].running.union(nodes[i].slots.held.map(\.key))
+        for key in nodes[i].core.lostAttempts(runningHere: here) {
             guard nodes[i].pendingReports[key] == nil else { continue }
             step("n\(i + 1) reports \(key) lost (not running here)")
             nodes[i].pendingReports[key] = .expireAttempt(ExpireAttempt(runID: key.runID, attempt: key.attempt, reason: .executorLost))

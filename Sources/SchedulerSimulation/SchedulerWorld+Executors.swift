@@ -5,10 +5,40 @@ import SchedulerCore
 // Simulated executors: task bodies that take time, succeed or fail, freeze with their node,
 // die with it, and are killed (after up to the kill grace) when stopped or fenced.
 extension SchedulerWorld {
+    /// An applied assignment: it starts now, or waits for a slot (``AttemptSlots``).
     mutating func startProcess(_ order: AttemptOrder, on i: Int) throws(SchedulerViolation) {
-        let key = AttemptKey(runID: order.runID, attempt: order.attempt)
+        let key = order.key
         try invariants.starting(key, on: i, world: self)
         guard !nodes[i].running.contains(key) else { return }
+        guard let order = nodes[i].slots.take(order) else {
+            stats.attemptsHeld += 1
+            step("n\(i + 1) holds \(key) for a slot")
+            return
+        }
+        try launchProcess(order, on: i)
+    }
+
+    /// `key` left its slot on node `i`: the held attempts that take it start, time-boxed to their
+    /// deadlines by the node's clock; one with no time left is reported lost.
+    mutating func slotFreed(by key: AttemptKey, on i: Int) throws(SchedulerViolation) {
+        var starts = nodes[i].slots.ended(key)
+        while !starts.isEmpty {
+            let order = starts.removeFirst()
+            if let boxed = ExecutorOrders.timeBoxed(order, now: wallClock(i), killGraceMs: Self.ms(settings.killGrace)) {
+                try invariants.starting(order.key, on: i, world: self)
+                try launchProcess(boxed, on: i, timeCut: boxed.timeoutMs < order.timeoutMs)
+            } else {
+                stats.heldGivenBack += 1
+                step("n\(i + 1) reports held \(order.key) lost (no time left before its deadline)")
+                nodes[i].pendingReports[order.key] = .expireAttempt(ExpireAttempt(runID: order.runID, attempt: order.attempt,
+                                                                                  reason: .executorLost))
+                starts += nodes[i].slots.ended(order.key)
+            }
+        }
+    }
+
+    private mutating func launchProcess(_ order: AttemptOrder, on i: Int, timeCut: Bool = false) throws(SchedulerViolation) {
+        let key = order.key
         try invariants.checkOnce(key, on: i, world: self)
         let state = nodes[i].core.state
         let run = state.run(order.runID)
@@ -22,7 +52,8 @@ extension SchedulerWorld {
         // The executor times the attempt out itself (then it fails).
         let duration = min(natural, timeout)
         let process = SimProcess(node: i, epoch: nodes[i].epoch, key: key, jobID: run?.jobID, forbidJob: forbid,
-                                 succeeds: natural <= timeout && draw.below(100) < 70, endsAt: now + duration)
+                                 succeeds: natural <= timeout && draw.below(100) < 70, cutShort: timeCut && natural > timeout,
+                                 endsAt: now + duration)
         processes.append(process)
         nodes[i].running.insert(key)
         stats.attemptsStarted += 1
@@ -39,15 +70,25 @@ extension SchedulerWorld {
         let i = process.node
         guard nodes[i].epoch == process.epoch else { return }
         nodes[i].running.remove(process.key)
-        let report = AttemptReport(outcome: process.succeeds ? .succeeded : .failed, exitCode: process.succeeds ? 0 : 1)
-        nodes[i].pendingReports[process.key] = .finishAttempt(FinishAttempt(runID: process.key.runID, attempt: process.key.attempt,
-                                                                            report: report))
+        try slotFreed(by: process.key, on: i)
+        if process.cutShort {
+            nodes[i].pendingReports[process.key] = .expireAttempt(ExpireAttempt(runID: process.key.runID, attempt: process.key.attempt,
+                                                                                reason: .executorLost))
+        } else {
+            let report = AttemptReport(outcome: process.succeeds ? .succeeded : .failed, exitCode: process.succeeds ? 0 : 1)
+            nodes[i].pendingReports[process.key] = .finishAttempt(FinishAttempt(runID: process.key.runID, attempt: process.key.attempt,
+                                                                                report: report))
+        }
         step("n\(i + 1) \(process.key) ended \(process.succeeds ? "ok" : "failed")")
         try resendReports(i)
     }
 
     /// Stop an attempt: it dies within the kill grace (SIGTERM, then SIGKILL); not reported.
     mutating func stopProcess(_ key: AttemptKey, on i: Int) {
+        if nodes[i].slots.dropHeld(key) {
+            step("n\(i + 1) drops held \(key)")
+            return
+        }
         // Still `running` here until it is dead: a node reports an attempt lost only once its
         // task is gone (as ExecutorHost keeps a stopping task until it ends).
         for id in processes.indices where processes[id].alive && processes[id].node == i && processes[id].key == key {
@@ -58,13 +99,18 @@ extension SchedulerWorld {
     }
 
     mutating func fence(_ i: Int) {
+        // Held attempts never started: dropped unreported (the leader expires them).
+        _ = nodes[i].slots.dropAllHeld()
         guard !nodes[i].running.isEmpty else { return }
         step("n\(i + 1) fences \(nodes[i].running.count) attempts")
         if resuming == i {
             // The paused-node gap (docs/guarantees.md): a node cannot fence while paused, so on
             // resume its tasks may run on for up to the kill grace next to their retries. Not a
             // promise Quorum makes; the simulator kills them at once so it checks the rest.
-            for id in processes.indices where processes[id].alive && processes[id].node == i { kill(id) }
+            for id in processes.indices where processes[id].alive && processes[id].node == i {
+                kill(id)
+                _ = nodes[i].slots.ended(processes[id].key)  // nothing is held any more: starts nothing
+            }
         } else {
             for key in nodes[i].running.sorted(by: SchedulerWorld.ordered) { stopProcess(key, on: i) }
         }
@@ -83,6 +129,14 @@ extension SchedulerWorld {
         if nodes[node].epoch == processes[id].epoch { nodes[node].running.remove(processes[id].key) }
     }
 
+    /// A stopped task died (its kill grace ran out, or it ended at SIGTERM): its slot is free.
+    mutating func killed(_ id: Int) throws(SchedulerViolation) {
+        let node = processes[id].node
+        let wasHere = processes[id].alive && nodes[node].epoch == processes[id].epoch
+        kill(id)
+        if wasHere { try slotFreed(by: processes[id].key, on: node) }
+    }
+
     // MARK: Node faults
 
     mutating func crash(_ i: Int, for downtime: Duration, lostLog: Bool) {
@@ -92,6 +146,7 @@ extension SchedulerWorld {
         nodes[i].epoch += 1
         nodes[i].pendingReports = [:]
         nodes[i].running = []
+        nodes[i].slots = AttemptSlots(slots: settings.slots, holds: settings.prefetch > 0)
         nodes[i].heardIncarnations = [:]  // the consensus layer's memory of its peers dies with it
         // In-process tasks die with the node.
         for id in processes.indices where processes[id].alive && processes[id].node == i { kill(id) }

@@ -29,6 +29,10 @@ public struct SchedulerHistoryStats: Sendable {
     public var submitted = 0
     /// Attempts started on simulated executors.
     public var attemptsStarted = 0
+    /// Assignments an executor held for a slot (prefetch), and those of them it gave back lost
+    /// because no time was left before their deadline when a slot freed.
+    public var attemptsHeld = 0
+    public var heldGivenBack = 0
     /// Faults injected.
     public var faults = 0
     /// Log entries committed.
@@ -84,6 +88,9 @@ struct SimProcess {
     var wasFrozen = false
     var generation = 0
     var succeeds: Bool
+    /// It ends at its (time-boxed) timeout, and the box cut that timeout after the attempt was
+    /// held: its node reports it lost, not failed (as ``ExecutorHost`` does).
+    var cutShort = false
     var endsAt: Duration
     var endedAt: Duration?
 }
@@ -103,6 +110,8 @@ struct SimNode {
     var pendingReports: [AttemptKey: Command] = [:]
     /// Attempts running here.
     var running: Set<AttemptKey> = []
+    /// Which of them occupy a slot, and the assignments held for one (as ``ExecutorHost`` keeps them).
+    var slots: AttemptSlots
     /// The leader this node last heard from.
     var believedLeader: Int?
     /// When a leader last sent this node an echo (the node may extend its lease with it).

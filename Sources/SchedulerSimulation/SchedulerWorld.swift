@@ -62,7 +62,7 @@ public struct SchedulerWorld {
             nodes.append(SimNode(core: NodeCore(id: Self.nodeID(i), settings: core, started: MonotonicTime(.zero),
                                                 startedWall: Timestamp(epochMs + skew), incarnation: incarnation,
                                                 mutations: settings.mutations),
-                                 skewMs: skew, incarnation: incarnation))
+                                 skewMs: skew, slots: AttemptSlots(slots: settings.slots, holds: settings.prefetch > 0), incarnation: incarnation))
         }
         lastIncarnation = UInt64(settings.nodes)
         invariants.oracle = SchedulerState(config: Self.config(settings.mutations))
@@ -131,7 +131,7 @@ public struct SchedulerWorld {
         case .processEnd(let id, let generation):
             try processEnded(id, generation: generation)
         case .processKilled(let id):
-            kill(id)
+            try killed(id)
         case .restart(let node, let lostLog):
             try restart(node, lostLog: lostLog)
         case .resume(let node):

@@ -9,6 +9,8 @@ public struct SchedulerSimulationSettings: Sendable {
     public var nodes = 3
     /// Executor slots per node.
     public var slots = 2
+    /// Assignments an executor may hold beyond its slots (`[executor] prefetch`, at most `slots`).
+    public var prefetch = 2
     /// The executor lease.
     public var lease: Duration = .seconds(2)
     /// SIGTERM→SIGKILL of a stopped task.
@@ -37,6 +39,7 @@ public struct SchedulerSimulationSettings: Sendable {
         var settings = NodeCore.Settings(lease: lease, leaseMargin: leaseMargin, voters: Set(ids), slots: slotsByExecutor)
         settings.deadlineSlackMs = 10_000
         settings.killGraceMs = SchedulerWorld.ms(killGrace)
+        settings.prefetch = prefetch
         return settings
     }
 }

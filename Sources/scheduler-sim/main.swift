@@ -17,6 +17,7 @@ let usage = """
                       (needs the simulator build, -DQUORUM_SIM_MUTATIONS; env QUORUM_SIM_MUTATION)
       --nodes N       cluster size (default 3)
       --jobs J        parallel workers (default: the number of cores)
+      --prefetch P    assignments each executor may hold beyond its 2 slots (default 2; 0 = off)
     exit status: 0 every invariant held, 1 an invariant broke, 2 usage error
     """
 
@@ -26,7 +27,13 @@ struct Options {
     var single: UInt64?
     var mutation: String?
     var nodes = 3
+    var prefetch = SchedulerSimulationSettings().prefetch
     var jobs = ProcessInfo.processInfo.activeProcessorCount
+}
+
+/// The `--prefetch` flag a replay needs (none at the default).
+func prefetchFlag(_ options: Options) -> String {
+    options.prefetch == SchedulerSimulationSettings().prefetch ? "" : " --prefetch \(options.prefetch)"
 }
 
 func fail(_ message: String) -> Never {
@@ -57,6 +64,11 @@ func parse(_ arguments: [String]) -> Options {
             options.nodes = Int(number())
             guard options.nodes == 3 || options.nodes == 5 else { fail("--nodes must be 3 or 5") }
         case "--jobs": options.jobs = Int(number())
+        case "--prefetch":
+            options.prefetch = Int(number())
+            guard (0...SchedulerSimulationSettings().slots).contains(options.prefetch) else {
+                fail("--prefetch must be 0-\(SchedulerSimulationSettings().slots) (at most the slots)")
+            }
         case "-h", "--help":
             print(usage)
             exit(0)
@@ -82,6 +94,7 @@ let options = parse(Array(CommandLine.arguments.dropFirst()))
 let settings: SchedulerSimulationSettings = {
     var settings = SchedulerSimulationSettings()
     settings.nodes = options.nodes
+    settings.prefetch = options.prefetch
     settings.mutations = mutationSwitch(options.mutation)
     return settings
 }()
@@ -93,49 +106,61 @@ if let seed = options.single {
     do throws(SchedulerViolation) {
         let stats = try world.run()
         print("scheduler simulate: seed \(seed)\(label): every invariant held — \(stats.submitted) submitted, "
-            + "\(stats.attemptsStarted) attempts, \(stats.faults) faults, \(stats.entries) entries, \(stats.events) events")
+            + "\(stats.attemptsStarted) attempts (\(stats.attemptsHeld) held for a slot, \(stats.heldGivenBack) of them given back), \(stats.faults) faults, \(stats.entries) entries, \(stats.events) events")
         exit(0)
     } catch {
         print(error.description)
-        print("replay: scripts/simulate.sh --scheduler --seed \(seed)\(options.mutation.map { " --mutation \($0)" } ?? "")")
+        print("replay: scripts/simulate.sh --scheduler --seed \(seed)\(options.mutation.map { " --mutation \($0)" } ?? "")\(prefetchFlag(options))")
         exit(1)
     }
 }
 
+/// What the histories of a run add up to.
+struct Totals: Sendable {
+    var histories = 0, attempts = 0, held = 0, givenBack = 0, faults = 0, events = 0
+
+    mutating func add(_ other: Totals) {
+        histories += other.histories
+        attempts += other.attempts
+        held += other.held
+        givenBack += other.givenBack
+        faults += other.faults
+        events += other.events
+    }
+}
+
 /// Runs every seed on `jobs` workers; stops at the first violation (lowest seed wins the report).
-func runAll(_ options: Options, _ settings: SchedulerSimulationSettings) async
-    -> (violation: SchedulerViolation?, histories: Int, attempts: Int, faults: Int, events: Int) {
+func runAll(_ options: Options, _ settings: SchedulerSimulationSettings) async -> (violation: SchedulerViolation?, totals: Totals) {
     let seeds = (0..<UInt64(options.seeds)).map { options.firstSeed + $0 }
     let workers = max(1, options.jobs)
-    return await withTaskGroup(of: (SchedulerViolation?, Int, Int, Int, Int).self) { group in
+    return await withTaskGroup(of: (SchedulerViolation?, Totals).self) { group in
         for worker in 0..<workers {
             group.addTask {
-                var attempts = 0, faults = 0, events = 0, runs = 0
+                var totals = Totals()
                 for (position, seed) in seeds.enumerated() where position % workers == worker {
                     var world = SchedulerWorld(seed: seed, settings: settings)
                     do throws(SchedulerViolation) {
                         let stats = try world.run()
-                        attempts += stats.attemptsStarted
-                        faults += stats.faults
-                        events += stats.events
-                        runs += 1
+                        totals.attempts += stats.attemptsStarted
+                        totals.held += stats.attemptsHeld
+                        totals.givenBack += stats.heldGivenBack
+                        totals.faults += stats.faults
+                        totals.events += stats.events
+                        totals.histories += 1
                     } catch {
-                        return (error, runs, attempts, faults, events)
+                        return (error, totals)
                     }
                 }
-                return (nil, runs, attempts, faults, events)
+                return (nil, totals)
             }
         }
         var first: SchedulerViolation?
-        var totals = (0, 0, 0, 0)
-        for await (violation, runs, attempts, faults, events) in group {
-            totals.0 += runs
-            totals.1 += attempts
-            totals.2 += faults
-            totals.3 += events
+        var totals = Totals()
+        for await (violation, part) in group {
+            totals.add(part)
             if let violation, first.map({ violation.seed < $0.seed }) ?? true { first = violation }
         }
-        return (first, totals.0, totals.1, totals.2, totals.3)
+        return (first, totals)
     }
 }
 
@@ -144,10 +169,12 @@ let result = await runAll(options, settings)
 let seconds = Date().timeIntervalSince(started)
 if let violation = result.violation {
     print(violation.description)
-    print("replay: scripts/simulate.sh --scheduler --seed \(violation.seed)\(options.mutation.map { " --mutation \($0)" } ?? "")")
+    print("replay: scripts/simulate.sh --scheduler --seed \(violation.seed)\(options.mutation.map { " --mutation \($0)" } ?? "")\(prefetchFlag(options))")
     exit(1)
 }
-print("scheduler simulate: \(result.histories) histories\(label) (seeds \(options.firstSeed)…\(options.firstSeed + UInt64(options.seeds) - 1)), "
-    + "\(result.attempts) attempts, \(result.faults) faults, \(result.events) events in \(String(format: "%.1f", seconds)) s: "
+let totals = result.totals
+print("scheduler simulate: \(totals.histories) histories\(label) (seeds \(options.firstSeed)…\(options.firstSeed + UInt64(options.seeds) - 1)), "
+    + "\(totals.attempts) attempts (\(totals.held) held for a slot, \(totals.givenBack) of them given back), "
+    + "\(totals.faults) faults, \(totals.events) events in \(String(format: "%.1f", seconds)) s: "
     + "every invariant held")
 exit(0)

@@ -14,7 +14,7 @@ struct QuorumMetricsTests {
             "quorum_jobs_submitted_total": "counter", "quorum_runs_finished_total": "counter",
             "quorum_queue_depth": "gauge", "quorum_dlq_size": "gauge", "quorum_run_duration_seconds": "histogram",
             "quorum_schedule_lag_seconds": "histogram", "quorum_executor_slots": "gauge",
-            "quorum_executor_busy": "gauge", "quorum_http_requests_total": "counter",
+            "quorum_executor_busy": "gauge", "quorum_executor_held": "gauge", "quorum_http_requests_total": "counter",
             "quorum_clock_jumps_total": "counter", "quorum_clock_behind_total": "counter",
             "quorum_raft_dropped_messages_total": "counter", "quorum_transport_dropped_frames_total": "counter",
             "quorum_tls_reloads_total": "counter", "quorum_events_clients_cut_off_total": "counter",

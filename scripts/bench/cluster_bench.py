@@ -242,7 +242,7 @@ key = "{d}/certs/{{id}}.key"
 [executor]
 slots = {args.slots}
 shutdown_grace_ms = 1000
-
+""" + (f"prefetch = {args.prefetch}\n" if args.prefetch else "") + """
 """ + (f"[quotas]\nmax_pending_jobs = {args.max_pending_jobs}\n\n" if args.max_pending_jobs else "") \
         + (os.environ.get("BENCH_EXTRA_TOML", "").replace("\\n", "\n") + "\n\n" if os.environ.get("BENCH_EXTRA_TOML") else "") \
         + "\n".join(nodes_toml)
@@ -957,6 +957,8 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--bin", required=True)
     p.add_argument("--slots", type=int, default=4)
+    p.add_argument("--prefetch", type=int, default=0,
+                   help="[executor] prefetch (0: the key is left out, so builds before it run too)")
     p.add_argument("--heartbeat-ms", type=int, default=50)
     p.add_argument("--election-min-ms", type=int, default=300)
     p.add_argument("--election-max-ms", type=int, default=600)

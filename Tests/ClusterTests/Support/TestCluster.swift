@@ -25,6 +25,8 @@ final class TestCluster: Sendable {
         /// the largest election timeout + max(500, lease/4) = 2.1 s here).
         var killGraceMs = 1_000
         var slots = 4
+        /// `[executor] prefetch`, when set.
+        var prefetch: Int?
         /// `[raft] max_entry_bytes`, when not the default.
         var maxEntryBytes: Int?
         /// `[executor] run_as`, if set (the node processes must run as root).
@@ -131,6 +133,7 @@ final class TestCluster: Sendable {
 
             [executor]
             slots = \(timing.slots)
+            \(timing.prefetch.map { "prefetch = \($0)" } ?? "")
             allow_shell = true
             shell_allow = ["/bin/*", "/usr/bin/*"]
             lease_ms = \(timing.leaseMs)
