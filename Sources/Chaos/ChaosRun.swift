@@ -27,7 +27,7 @@ public enum ChaosRun {
             } else {
                 cluster = try await LocalCluster.create(count: options.nodes, directory: out + "/cluster", binary: options.binary,
                                                     linkQuality: options.linkQuality, fakeClock: options.nemeses.contains(.clock),
-                                                    group: group)
+                                                    prefetch: options.prefetch, group: group)
             }
         } catch {
             await http.shutdown()

@@ -43,7 +43,7 @@ final class LocalCluster: Sendable {
     /// Writes the configs and certificates for `count` nodes under `directory` and starts the
     /// link proxies (not the nodes: ``startAll()``).
     static func create(count: Int, directory: String, binary: String, linkQuality: LinkQuality = LinkQuality(),
-                       fakeClock: Bool = false, group: any EventLoopGroup) async throws -> LocalCluster {
+                       fakeClock: Bool = false, prefetch: Int = 0, group: any EventLoopGroup) async throws -> LocalCluster {
         let ids = (1...count).map { "n\($0)" }
         let clock = fakeClock ? try FakeClock.prepare(directory: directory + "/clock", ids: ids) : nil
         try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
@@ -67,9 +67,10 @@ final class LocalCluster: Sendable {
         _ = FileManager.default.createFile(atPath: ledgerPath, contents: nil)
         // The base config (real addresses) is what certificates are made from; each node's own
         // config differs only in the peers' Raft addresses.
-        try config(ids: ids, raft: { raft[$0] ?? 0 }, api: api).write(toFile: directory + "/cluster.toml", atomically: true, encoding: .utf8)
+        try config(ids: ids, raft: { raft[$0] ?? 0 }, api: api, prefetch: prefetch).write(toFile: directory + "/cluster.toml", atomically: true, encoding: .utf8)
         for id in ids {
-            let text = config(ids: ids, raft: { peer in peer == id ? raft[peer] ?? 0 : proxyPort["\(id)>\(peer)"] ?? 0 }, api: api)
+            let text = config(ids: ids, raft: { peer in peer == id ? raft[peer] ?? 0 : proxyPort["\(id)>\(peer)"] ?? 0 }, api: api,
+                              prefetch: prefetch)
             try text.write(toFile: directory + "/\(id).toml", atomically: true, encoding: .utf8)
         }
         let certs = try NodeProcess.run([binary, "certs", "init", "--config", "cluster.toml", "--out", "certs"], in: directory)
@@ -109,7 +110,7 @@ final class LocalCluster: Sendable {
 
     /// A config with the shipped Raft timing and short leases (lost attempts are noticed in
     /// about two seconds), shell tasks allowed for `/bin/*`.
-    private static func config(ids: [String], raft: (String) -> Int, api: [String: Int]) -> String {
+    private static func config(ids: [String], raft: (String) -> Int, api: [String: Int], prefetch: Int) -> String {
         var text = """
             # Written by quorum chaos.
             [cluster]
@@ -132,7 +133,7 @@ final class LocalCluster: Sendable {
             lease_ms = 1500
             shutdown_grace_ms = 200
             kill_grace_ms = 1000
-
+            \(prefetch > 0 ? "prefetch = \(prefetch)\n" : "")
             """
         for id in ids {
             text += """

@@ -30,6 +30,9 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Concurrent workload clients.")
     var clients = 4
 
+    @Option(help: "[executor] prefetch of the generated cluster: assignments each node holds beyond its 4 slots (0–4).")
+    var prefetch = 0
+
     @Option(help: "Seconds to wait after healing for every acknowledged job to finish.")
     var settle = 60.0
 
@@ -66,6 +69,7 @@ struct ChaosCommand: AsyncParsableCommand {
         options.duration = duration
         options.seed = seed
         options.clients = clients
+        options.prefetch = prefetch
         options.settle = settle
         options.unsafe = unsafe
         options.linkQuality = LinkQuality(delayMilliseconds: linkDelayMs, loss: linkLoss)

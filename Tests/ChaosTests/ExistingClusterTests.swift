@@ -53,6 +53,19 @@ import Testing
         try options.validate()
     }
 
+    @Test func prefetchIsForTheGeneratedClusterAndAtMostItsSlots() throws {
+        var options = ChaosOptions(outDirectory: "/tmp/x", binary: "/bin/true")
+        options.prefetch = 4
+        try options.validate()
+        options.prefetch = 5
+        #expect(throws: ChaosError.self) { try options.validate() }
+        options.prefetch = 2
+        options.existing = cluster(pidFile: "/run/{id}.pid")
+        options.nemeses = [.stop]
+        options.nodes = 3
+        #expect(throws: ChaosError.self) { try options.validate() }
+    }
+
     /// A process this tool did not spawn as a node: adopted from its pid file, alive until
     /// killed, and not alive once it is a zombie its real parent (here the test) has not reaped.
     @Test func aNodeFoundByItsPidFileIsSignalledAndSeenGone() async throws {
