@@ -88,6 +88,12 @@ public final class ExecutorHost: Sendable {
     /// How many assignments wait here for a slot (`[executor] prefetch`).
     public var held: Int { state.withLock { $0.slots.held.count } }
 
+    /// ``executing`` and ``held`` read together (one lock: a held attempt that starts between two
+    /// reads is counted once), for the gauges.
+    public var occupancy: (executing: Int, held: Int) {
+        state.withLock { ($0.slots.executing.count, $0.slots.held.count) }
+    }
+
     /// How many finish reports wait for the round in flight to return (they go together next).
     var reportsAwaitingRound: Int { rounds.waitingCount }
 

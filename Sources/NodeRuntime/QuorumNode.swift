@@ -327,7 +327,8 @@ public final class QuorumNode: Sendable {
         let status = await driver.status
         metrics.raftStatusChanged(term: status.term.rawValue, isLeader: status.leader == driver.id,
                                   commitIndex: status.commitIndex.rawValue, appliedIndex: status.appliedIndex.rawValue)
-        metrics.setExecutor(slots: host.slots, busy: host.executing, held: host.held)
+        let occupancy = host.occupancy
+        metrics.setExecutor(slots: host.slots, busy: occupancy.executing, held: occupancy.held)
         await refreshPlacementMetrics(leading: status.leader == driver.id)
     }
 
