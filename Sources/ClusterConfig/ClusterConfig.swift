@@ -65,7 +65,7 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `prefetch`: how many assignments beyond its slots the leader may give an executor
         /// whose slots are all busy; the executor holds them and starts each the moment a slot
         /// frees, so a stream of short jobs does not wait a replication round trip between one
-        /// attempt and the next. 0 (the default): off; at most `slots`.
+        /// attempt and the next. 0 (the default): off; at most ``Limits/prefetchPerSlot`` × `slots`.
         public var prefetch: Int = Defaults.executorPrefetch
         /// Shell tasks run arbitrary programs, so they are off unless the operator opts in.
         public var allowShell: Bool
@@ -263,6 +263,9 @@ public struct ClusterConfig: Sendable, Equatable {
 
     /// Fixed sizes the configurable ones must fit under.
     public enum Limits {
+        /// `prefetch` is at most this many times `slots` (the leader's planner, which cannot see
+        /// this module, holds the same number: `SchedulerPlanning.DutyPlanner.maxHeldPerSlot`).
+        public static let prefetchPerSlot = 4
         /// The longest frame a node sends or accepts on the peer transport (48 MiB). The node
         /// passes this value to its transport, so the validator's check is the transport's.
         ///

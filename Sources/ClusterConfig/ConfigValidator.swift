@@ -98,10 +98,13 @@ public enum ConfigValidator {
         guard (0...1024).contains(config.executor.prefetch) else {
             throw fail("executor.prefetch", "\(config.executor.prefetch) is out of range 0-1024 held assignments per executor")
         }
-        guard config.executor.prefetch <= config.executor.slots else {
-            // The leader bounds a held attempt's wait by one attempt per slot ahead of it.
-            throw fail("executor.prefetch", "\(config.executor.prefetch) is more than executor.slots (\(config.executor.slots)); "
-                + "an executor holds at most one assignment per slot: lower prefetch or raise slots")
+        let heldPerSlot = ClusterConfig.Limits.prefetchPerSlot
+        guard config.executor.prefetch <= heldPerSlot * config.executor.slots else {
+            // Each held round of slots ahead of an assignment adds to the deadline the leader
+            // stamps for it (docs/node.md, "Held assignments").
+            throw fail("executor.prefetch", "\(config.executor.prefetch) is more than \(heldPerSlot) × executor.slots "
+                + "(\(heldPerSlot * config.executor.slots)); an executor holds at most \(heldPerSlot) assignments per slot: "
+                + "lower prefetch or raise slots")
         }
         guard (500...600_000).contains(config.executor.leaseMilliseconds) else {
             throw fail("executor.lease_ms", "\(config.executor.leaseMilliseconds) is out of range 500-600000")

@@ -7,7 +7,7 @@ import SchedulerCore
 /// Why hold: with a stream of short jobs an executor otherwise idles for a replication round
 /// trip between one attempt's end and the next assignment's arrival (the finish report, its
 /// entry, the duty round, the assignment's entry). A held assignment starts the moment its slot
-/// frees. The leader gives an executor at most one held assignment per slot and stamps each
+/// frees. The leader gives an executor at most 4 held assignments per slot and stamps each
 /// with a deadline that allows for the wait (`SchedulerPlanning.DutyPlanner.heldDeadline`); the
 /// executor still time-boxes a held attempt to its deadline when it finally starts it
 /// (``ExecutorOrders/timeBoxed(_:now:killGraceMs:)``), so a held attempt never outlives the

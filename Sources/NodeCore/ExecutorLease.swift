@@ -23,6 +23,10 @@ public struct ExecutorLease: Sendable {
     private var lastVersionOneEcho: MonotonicTime?
     /// The send time of the latest probe a leader echoed.
     public private(set) var lastRoundTrip: MonotonicTime?
+    /// When the lease last came back after running out: the send time of the first probe echoed
+    /// (or the leading that began) more than a lease after the contact before it. The leader may
+    /// have expired as lost anything assigned here before then (``ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:startedAt:now:killGraceMs:lapseEnded:)``).
+    public private(set) var lastLapseEnded: MonotonicTime?
 
     /// A lease of `lease` for a node started at `started`.
     public init(lease: Duration, started: MonotonicTime) {
@@ -31,7 +35,16 @@ public struct ExecutorLease: Sendable {
     }
 
     /// This node leads at `now`: its own attempts need no probe.
-    public mutating func leading(at now: MonotonicTime) { ledAt = now }
+    public mutating func leading(at now: MonotonicTime) {
+        noteContact(at: now)
+        ledAt = now
+    }
+
+    /// Records a lapse that contact at `now` ends (the lease ran out since the previous contact).
+    private mutating func noteContact(at now: MonotonicTime) {
+        let previous = [started, ledAt, lastRoundTrip].compactMap { $0 }.max() ?? started
+        if now - previous > lease, lastLapseEnded.map({ $0 < now }) ?? true { lastLapseEnded = now }
+    }
 
     /// A probe to `leader` sent at `now`, and whether a legacy ping should go too (the leader has
     /// not answered a version-1 probe for `legacyAfter`: it may run an older build).
@@ -57,7 +70,10 @@ public struct ExecutorLease: Sendable {
             lastVersionOneEcho = now
         }
         guard let probe = probes.removeValue(forKey: sequence), probe.leader == peer else { return }
-        if lastRoundTrip.map({ $0 < probe.sentAt }) ?? true { lastRoundTrip = probe.sentAt }
+        if lastRoundTrip.map({ $0 < probe.sentAt }) ?? true {
+            noteContact(at: probe.sentAt)
+            lastRoundTrip = probe.sentAt
+        }
     }
 
     /// Whether a round trip with a leader (or this node's own leadership) proves, at `now`, that

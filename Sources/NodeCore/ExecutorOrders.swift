@@ -150,6 +150,13 @@ public enum ExecutorOrders {
         return boxed
     }
 
+    /// `starts` without those assigned before `lapseEnded` plus a second (all of them when nil).
+    static func notAssignedBefore(_ lapseEnded: Timestamp?, _ starts: [AttemptOrder], in state: SchedulerState) -> [AttemptOrder] {
+        guard let lapseEnded else { return starts }
+        let cutoff = lapseEnded.adding(milliseconds: 1_000)
+        return starts.filter { order in (state.run(order.runID)?.startedAt).map { $0 >= cutoff } ?? false }
+    }
+
     /// The starts a node may carry out now — the one rule the running node and the scheduler
     /// simulator share: nothing while `fenced` (the executor lease ran out); nothing assigned to
     /// another data directory incarnation than this process's own (`incarnation`, when both are
@@ -177,10 +184,19 @@ public enum ExecutorOrders {
     /// process ran from disk (nothing past its log was ever started there), so for it the proven
     /// lease lifts the cut-off, which a wall clock ahead of the cluster's stamps would otherwise
     /// hold too long.
+    ///
+    /// And nothing assigned before the lease last came back after running out (`lapseEnded`,
+    /// less a second for clock differences): while it was out the leader may have expired the
+    /// attempt as lost and retried it elsewhere, and a node that applies the assignment only
+    /// now — it was cut off from the log, or paused — would run it beside its retry. Those
+    /// are reported lost by reconciliation too (the scheduler simulator found this with
+    /// held assignments, which leave more work assigned to a node when it is cut off).
     public static func admitted(_ starts: [AttemptOrder], in state: SchedulerState, fenced: Bool, proven: Bool,
                                 startedWithoutLog: Bool = false, incarnation: UInt64 = 0, startedAt: Timestamp,
-                                now: Timestamp?, killGraceMs: Int64) -> [AttemptOrder] {
+                                now: Timestamp?, killGraceMs: Int64, lapseEnded: Timestamp? = nil) -> [AttemptOrder] {
         guard !starts.isEmpty, !fenced else { return [] }
+        let starts = notAssignedBefore(lapseEnded, starts, in: state)
+        guard !starts.isEmpty else { return [] }
         var fresh: [AttemptOrder] = []
         // Unnamed, or named for this directory before the lease is proven: the clock rule decides.
         var clockJudged: [AttemptOrder] = []

@@ -60,6 +60,15 @@ public struct ExecutorSide: Sendable {
     /// Whether the lease ran out at `now` (this node must not run attempts).
     public func mustFence(at now: MonotonicTime) -> Bool { lease.mustFence(at: now) }
 
+    /// When the lease last came back after running out (``ExecutorLease/lastLapseEnded``), as a
+    /// wall-clock time given this node's monotonic `now` and wall clock `wall`.
+    public func lastLapseEnded(now: MonotonicTime, wall: Timestamp) -> Timestamp? {
+        guard let ended = lease.lastLapseEnded else { return nil }
+        let ago = now - ended
+        let (seconds, attoseconds) = ago.components
+        return wall.adding(milliseconds: -(seconds * 1_000 + attoseconds / 1_000_000_000_000_000))
+    }
+
     /// Records that this node leads at `now` and returns whether the lease ran out.
     public mutating func mustFence(at now: MonotonicTime, leading: Bool) -> Bool {
         if leading { lease.leading(at: now) }

@@ -235,7 +235,7 @@ public struct LeaderSide: Sendable {
                                     isReachable: caughtUp && holds(peer, at: now) && !diverged && nameable,
                                     labels: record?.labels ?? [:], isDraining: record?.draining ?? false,
                                     incarnation: namesIncarnations ? incarnation : 0,
-                                    prefetch: holdsAssignments ? min(max(0, settings.prefetch), slots) : 0)
+                                    prefetch: holdsAssignments ? max(0, settings.prefetch) : 0)
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })
         let everyMember = settings.voters.union(members)

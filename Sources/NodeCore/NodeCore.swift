@@ -43,7 +43,8 @@ public struct NodeCore: Sendable {
         /// Every executor and its slots.
         public var slots: [ExecutorID: Int]
         /// `[executor] prefetch`: assignments beyond its slots the leader may give each executor
-        /// to hold (at most its slots; only to members whose build holds them).
+        /// to hold (at most `DutyPlanner.maxHeldPerSlot` × its slots; only to members whose build
+        /// holds them).
         public var prefetch: Int = 0
         /// `[scheduler]`: what the leader stamps into submits that left a value to the cluster.
         public var submissionDefaults = SubmissionDefaults.builtIn
@@ -160,7 +161,8 @@ public struct NodeCore: Sendable {
             starts = ExecutorOrders.admitted(starts, in: state, fenced: executor.mustFence(at: clock.now),
                                              proven: executor.isProven(at: clock.now),
                                              startedWithoutLog: replayThrough == .zero, incarnation: incarnation,
-                                             startedAt: startedWall, now: clock.wall, killGraceMs: settings.killGraceMs)
+                                             startedAt: startedWall, now: clock.wall, killGraceMs: settings.killGraceMs,
+                                             lapseEnded: executor.lastLapseEnded(now: clock.now, wall: clock.wall))
         }
         // Stops first: with the batch's own start/stop pairs already cancelled out the keys are
         // disjoint, so the order only matters to the `start-after-stop` mutation, which keeps both.

@@ -193,6 +193,14 @@ final class PeerLink: PeerMessenger, Sendable {
     var lastLeaderRoundTrip: MonotonicTime? { state.withLock { $0.executor.lease.lastRoundTrip } }
 
     /// Executor side: whether a round trip (or leading) proves this node's lease now.
+    /// Executor side: when the lease last came back after running out, as a wall-clock time
+    /// (``NodeCore/ExecutorSide/lastLapseEnded(now:wall:)``); nil if it never ran out.
+    func executorLapseEnded() -> Timestamp? {
+        let now = clock.monotonic()
+        let wall = clock.wall()
+        return state.withLock { $0.executor.lastLapseEnded(now: now, wall: wall) }
+    }
+
     func executorLeaseProven() -> Bool {
         let now = clock.monotonic()
         return state.withLock { $0.executor.isProven(at: now) }

@@ -190,6 +190,7 @@ public final class QuorumNode: Sendable {
                                                  metrics: metrics, eventHub: events,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence() },
+                                                 leaseLapseEnded: { link.executorLapseEnded() },
                                                  wallClock: { stampClock.wall() },
                                                  killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
                                                  digester: digester, logger: logger) {

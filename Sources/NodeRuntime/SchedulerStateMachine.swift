@@ -66,6 +66,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     private let startedWall: Timestamp
     private let leaseProven: @Sendable () -> Bool
     private let leaseExpired: @Sendable () -> Bool
+    private let leaseLapseEnded: @Sendable () -> Timestamp?
     private let wallClock: (@Sendable () -> Timestamp)?
     private let killGraceMs: Int64
     private let onApplied: @Sendable (AppliedChanges) -> Void
@@ -95,6 +96,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///   - eventHub: receives each applied entry's client-visible events (`GET /api/events`),
     ///     replayed entries included, so a restarted node can resume clients after its snapshot.
     ///   - leaseExpired: while the executor lease has run out (the node fences), nothing starts.
+    ///   - leaseLapseEnded: when the lease last came back after running out; nothing assigned
+    ///     before it starts (``NodeCore/ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:startedAt:now:killGraceMs:lapseEnded:)``).
     ///   - startedWall, leaseProven: until `leaseProven()`, attempts assigned before `startedWall`
     ///     (this process's start) are not started (``NodeCore/ExecutorOrders/withoutStale(_:in:startedAt:)``);
     ///     with `replayThrough` zero (no log on disk: a new or wiped directory) never, proven or not.
@@ -105,7 +108,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///     one (its predecessor under this id, before a wipe) is never started.
     public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, incarnation: UInt64 = 0, recentLimit: Int = 16_384,
                 metrics: QuorumMetrics? = nil, eventHub: EventHub? = nil, startedWall: Timestamp = .zero, leaseProven: @escaping @Sendable () -> Bool = { true },
-                leaseExpired: @escaping @Sendable () -> Bool = { false }, wallClock: (@Sendable () -> Timestamp)? = nil, killGraceMs: Int64 = 5_000,
+                leaseExpired: @escaping @Sendable () -> Bool = { false },
+                leaseLapseEnded: @escaping @Sendable () -> Timestamp? = { nil }, wallClock: (@Sendable () -> Timestamp)? = nil, killGraceMs: Int64 = 5_000,
                 digester: ReplicaDigester? = nil,
                 logger: Logger, onApplied: @escaping @Sendable (AppliedChanges) -> Void) {
         self.digester = digester
@@ -117,6 +121,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         self.startedWall = startedWall
         self.leaseProven = leaseProven
         self.leaseExpired = leaseExpired
+        self.leaseLapseEnded = leaseLapseEnded
         self.proposerEvents = ProposerEvents(ceiling: recentLimit)
         self.metrics = metrics
         self.eventHub = eventHub
@@ -212,7 +217,8 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             if !starts.isEmpty {
                 starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
                                                  startedWithoutLog: replayThrough == .zero, incarnation: incarnation,
-                                                 startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs)
+                                                 startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs,
+                                                 lapseEnded: leaseLapseEnded())
             }
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,

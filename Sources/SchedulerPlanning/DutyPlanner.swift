@@ -18,7 +18,8 @@ public struct ExecutorCapacity: Hashable, Sendable {
     /// (``AssignAttempt/executorIncarnation``); 0 = unknown, named as none.
     public var incarnation: UInt64
     /// How many assignments beyond its slots it may hold (`[executor] prefetch`, at most
-    /// `slots`; 0 when some member's build would run them instead of holding them).
+    /// ``DutyPlanner/maxHeldPerSlot`` × `slots`; 0 when its build would run them instead of
+    /// holding them).
     public var prefetch: Int
     /// A capacity.
     public init(id: ExecutorID, slots: Int, isLeader: Bool, isReachable: Bool, labels: [String: String] = [:],
@@ -99,7 +100,7 @@ public enum DutyPlanner {
             guard capacity.isReachable, !capacity.isDraining else { return nil }
             let used = busy[capacity.id, default: 0]
             let room = ExecutorRoom(capacity: capacity, free: max(0, capacity.slots - used),
-                                    held: max(0, min(capacity.prefetch, capacity.slots) - max(0, used - capacity.slots)))
+                                    held: max(0, heldLimit(capacity) - max(0, used - capacity.slots)))
             return room.free + room.held > 0 ? room : nil
         }
         let totalRoom = rooms.reduce(0) { $0 + $1.free + $1.held }
@@ -147,8 +148,11 @@ public enum DutyPlanner {
                 let alreadyRunning = longestRunning[executor] ?? longestTimeoutRunning(on: executor, running, in: state)
                 longestRunning[executor] = alreadyRunning
                 let longest = max(alreadyRunning, longestAssigned[executor] ?? 0)
+                // Its place among the held ones (1 = next to start).
+                let position = heldLimit(rooms[chosen].capacity) - rooms[chosen].held + 1
                 deadline = heldDeadline(now: now, timeoutMs: run.timeoutMs, slackMs: deadlineSlackMs,
-                                        waitMs: longest + killGraceMs)
+                                        waitMs: heldWait(position: position, slots: rooms[chosen].capacity.slots,
+                                                         longestTimeoutMs: longest, killGraceMs: killGraceMs))
                 rooms[chosen].held -= 1
             } else {
                 rooms[chosen].free -= 1
@@ -163,12 +167,33 @@ public enum DutyPlanner {
         return commands
     }
 
-    /// The deadline of an assignment the executor holds until a slot frees. It holds at most
-    /// one per slot, so by the time every attempt in its slots has ended — at the latest the
-    /// longest of their timeouts plus the kill grace (`waitMs`) — each held one has started;
-    /// from its start it has its full timeout and the usual slack. Counted from the timeouts,
-    /// not from earlier deadlines, so a steady stream of held assignments never pushes the
-    /// deadlines further out.
+    /// Held assignments an executor may have per slot: `[executor] prefetch` is at most this
+    /// many times `slots` (the config refuses more), so a held one waits for at most this many
+    /// rounds of its node's slots.
+    public static let maxHeldPerSlot = 4
+
+    /// How many assignments `capacity` may hold beyond its slots.
+    static func heldLimit(_ capacity: ExecutorCapacity) -> Int {
+        max(0, min(capacity.prefetch, maxHeldPerSlot * capacity.slots))
+    }
+
+    /// The longest a held assignment at `position` (1 = the next to start) waits for a slot:
+    /// the held ones start in order as slots free, so the first `slots` of them start once the
+    /// attempts now in the slots have ended — at the latest the longest timeout on the node plus
+    /// the kill grace — the next `slots` once those have, and so on: one such round per `slots`
+    /// places ahead. Saturating.
+    public static func heldWait(position: Int, slots: Int, longestTimeoutMs: Int64, killGraceMs: Int64) -> Int64 {
+        let rounds = Int64((max(1, position) - 1) / max(1, slots) + 1)
+        let (round, overflow) = longestTimeoutMs.addingReportingOverflow(max(0, killGraceMs))
+        guard !overflow else { return .max }
+        let (wait, tooLong) = rounds.multipliedReportingOverflow(by: round)
+        return tooLong ? .max : wait
+    }
+
+    /// The deadline of an assignment the executor holds until a slot frees: it starts within
+    /// `waitMs` (``heldWait(position:slots:longestTimeoutMs:killGraceMs:)``) and from its start
+    /// has its full timeout and the usual slack. Counted from the timeouts, not from earlier
+    /// deadlines, so a steady stream of held assignments never pushes the deadlines further out.
     ///
     /// This bound is what lets a held attempt keep its whole timeout in the usual case; it is
     /// not what keeps it from overlapping its retry. The leader cannot see everything in a

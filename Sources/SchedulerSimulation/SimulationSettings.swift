@@ -9,8 +9,9 @@ public struct SchedulerSimulationSettings: Sendable {
     public var nodes = 3
     /// Executor slots per node.
     public var slots = 2
-    /// Assignments an executor may hold beyond its slots (`[executor] prefetch`, at most `slots`).
-    public var prefetch = 2
+    /// Assignments an executor may hold beyond its slots (`[executor] prefetch`, at most 4 ×
+    /// `slots`): 4 by default, so a held attempt may wait for two rounds of slots.
+    public var prefetch = 4
     /// The executor lease.
     public var lease: Duration = .seconds(2)
     /// SIGTERM→SIGKILL of a stopped task.

@@ -17,7 +17,7 @@ let usage = """
                       (needs the simulator build, -DQUORUM_SIM_MUTATIONS; env QUORUM_SIM_MUTATION)
       --nodes N       cluster size (default 3)
       --jobs J        parallel workers (default: the number of cores)
-      --prefetch P    assignments each executor may hold beyond its 2 slots (default 2; 0 = off)
+      --prefetch P    assignments each executor may hold beyond its 2 slots, 0-8 (default 4; 0 = off)
     exit status: 0 every invariant held, 1 an invariant broke, 2 usage error
     """
 
@@ -65,10 +65,11 @@ func parse(_ arguments: [String]) -> Options {
             guard options.nodes == 3 || options.nodes == 5 else { fail("--nodes must be 3 or 5") }
         case "--jobs": options.jobs = Int(number())
         case "--prefetch":
-            options.prefetch = Int(number())
-            guard (0...SchedulerSimulationSettings().slots).contains(options.prefetch) else {
-                fail("--prefetch must be 0-\(SchedulerSimulationSettings().slots) (at most the slots)")
-            }
+            let text = value()
+            guard let prefetch = Int(text) else { fail("--prefetch needs an integer, got \(text)") }
+            options.prefetch = prefetch
+            let most = 4 * SchedulerSimulationSettings().slots
+            guard (0...most).contains(options.prefetch) else { fail("--prefetch must be 0-\(most) (4 × the slots)") }
         case "-h", "--help":
             print(usage)
             exit(0)

@@ -35,6 +35,21 @@ struct ExecutorOrdersTests {
                                         killGraceMs: 1_000) == [order])
     }
 
+    /// A node cut off from the log (or paused) past its lease applies an old assignment only after
+    /// its lease came back; the leader may have expired it as lost and retried it meanwhile.
+    @Test("nothing assigned before the lease last came back after running out (less a second) starts")
+    func nothingAssignedBeforeALapse() {
+        let (state, order) = assigned()
+        func admitted(lapseEnded: Timestamp?) -> [AttemptOrder] {
+            ExecutorOrders.admitted([order], in: state, fenced: false, proven: true, startedAt: t0, now: nil,
+                                    killGraceMs: 1_000, lapseEnded: lapseEnded)
+        }
+        #expect(admitted(lapseEnded: t0.adding(milliseconds: 3_000)).isEmpty)
+        #expect(admitted(lapseEnded: t0.adding(milliseconds: -500)).isEmpty, "within the second for clock differences")
+        #expect(admitted(lapseEnded: t0.adding(milliseconds: -1_000)) == [order])
+        #expect(admitted(lapseEnded: nil) == [order])
+    }
+
     /// A node that applies its assignment late would run the task past the leader's deadline,
     /// next to the retry the leader starts elsewhere.
     @Test("a late start is time-boxed to end, killed, before the leader's deadline; one with no time left is not started")

@@ -186,6 +186,29 @@ struct LeaseLossTests {
         #expect(ledger.shouldEcho(n2, lastEcho: first, at: t0 + .milliseconds(5_200), leadingSince: t0, lease: lease, margin: margin))
     }
 
+    @Test("a round trip more than a lease after the contact before it marks when the lease came back; one within it does not")
+    func lapseEnded() {
+        var lease = ExecutorLease(lease: .seconds(2), started: t0)
+        func roundTrip(at time: MonotonicTime) {
+            let sent = lease.probe("n1", at: time, appliedIndex: Raft.LogIndex(1), wallClock: Timestamp(0), legacyAfter: .seconds(1))
+            lease.echoed(sent.probe.sequence, by: "n1", echoID: sent.probe.sequence, at: time + .milliseconds(5))
+        }
+        roundTrip(at: t0 + .seconds(1))
+        #expect(lease.lastLapseEnded == nil)
+        roundTrip(at: t0 + .seconds(2))
+        #expect(lease.lastLapseEnded == nil)
+        roundTrip(at: t0 + .seconds(5))  // 3 s without contact: the lease ran out in between
+        #expect(lease.lastLapseEnded == t0 + .seconds(5))
+        roundTrip(at: t0 + .seconds(6))
+        #expect(lease.lastLapseEnded == t0 + .seconds(5))
+        lease.leading(at: t0 + .seconds(9))  // elected after 3 s without contact
+        #expect(lease.lastLapseEnded == t0 + .seconds(9))
+        var side = ExecutorSide(id: "n2", lease: .seconds(2), started: t0)
+        #expect(side.lastLapseEnded(now: t0, wall: Timestamp(50_000)) == nil)
+        _ = side.mustFence(at: t0 + .seconds(3), leading: true)
+        #expect(side.lastLapseEnded(now: t0 + .seconds(4), wall: Timestamp(50_000)) == Timestamp(49_000))
+    }
+
     @Test("an executor's lease keeps the latest echo id, so a restarted leader's ids (from 1 again) still prove it")
     func restartedLeaderEchoIDs() {
         var lease = ExecutorLease(lease: .seconds(2), started: t0)

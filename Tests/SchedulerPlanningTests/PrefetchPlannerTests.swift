@@ -51,15 +51,32 @@ struct PrefetchPlannerTests {
         #expect(plan.count == 4)
     }
 
-    @Test("at most one held assignment per slot, whatever prefetch says; a full executor gets nothing")
-    func cappedAtSlots() {
-        #expect(assignments(queued(10), [executor("n2", slots: 2, prefetch: 9)]).count == 4)
+    @Test("at most 4 held assignments per slot, whatever prefetch says; a full executor gets nothing")
+    func cappedPerSlot() {
+        #expect(assignments(queued(20), [executor("n2", slots: 2, prefetch: 99)]).count == 2 + 8)
         var state = queued(6)
         for id in ["r-j0", "r-j1", "r-j2", "r-j3"] {
             _ = state.apply(.assignAttempt(AssignAttempt(runID: RunID(id), executor: "n2", attempt: 1,
                                                          deadline: t0.adding(milliseconds: 60_000))), at: t0)
         }
         #expect(assignments(state, [executor("n2", slots: 2, prefetch: 2)]).isEmpty)
+    }
+
+    @Test("a held assignment waits one round of the slots per slots' worth of held ones ahead of it")
+    func deeperHeldWaitLonger() {
+        let plan = assignments(queued(7), [executor("n2", slots: 2, prefetch: 5)])
+        #expect(plan.count == 7)
+        let round = 1_000 + graceMs
+        let waits = plan.map { $0.deadline.milliseconds(since: t0) - 1_000 - slackMs }
+        // 2 in the slots, then held places 1–2 (one round), 3–4 (two), 5 (three).
+        #expect(waits == [0, 0, round, round, 2 * round, 2 * round, 3 * round])
+    }
+
+    @Test("the held wait saturates instead of trapping")
+    func heldWaitSaturates() {
+        #expect(DutyPlanner.heldWait(position: 8, slots: 2, longestTimeoutMs: .max, killGraceMs: 5_000) == .max)
+        #expect(DutyPlanner.heldWait(position: .max, slots: 1, longestTimeoutMs: .max / 2, killGraceMs: 0) == .max)
+        #expect(DutyPlanner.heldWait(position: 0, slots: 0, longestTimeoutMs: 10, killGraceMs: 5) == 15)
     }
 
     @Test("a held assignment's deadline allows for the longest timeout ahead of it plus the kill grace")
