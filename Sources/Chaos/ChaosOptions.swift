@@ -41,7 +41,7 @@ public struct ChaosOptions: Sendable {
         }
         guard existing != nil || nodes == 3 || nodes == 5 else { throw .invalid("--nodes must be 3 or 5, got \(nodes)") }
         guard duration >= 10, duration <= 86_400 else { throw .invalid("--duration must be 10…86400 seconds, got \(duration)") }
-        guard (0...16).contains(prefetch) else { throw .invalid("--prefetch must be 0…16 (4 × the generated nodes' 4 slots), got \(prefetch)") }
+        guard (0...4).contains(prefetch) else { throw .invalid("--prefetch must be 0…4 (the generated nodes' slots), got \(prefetch)") }
         if existing != nil, prefetch != 0 { throw .invalid("--prefetch sets the generated cluster's config: not with --config") }
         guard (1...64).contains(clients) else { throw .invalid("--clients must be 1…64, got \(clients)") }
         guard settle >= 5, settle <= 3_600 else { throw .invalid("--settle must be 5…3600 seconds, got \(settle)") }

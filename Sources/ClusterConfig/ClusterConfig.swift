@@ -265,7 +265,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public enum Limits {
         /// `prefetch` is at most this many times `slots` (the leader's planner, which cannot see
         /// this module, holds the same number: `SchedulerPlanning.DutyPlanner.maxHeldPerSlot`).
-        public static let prefetchPerSlot = 4
+        public static let prefetchPerSlot = 1
         /// The longest frame a node sends or accepts on the peer transport (48 MiB). The node
         /// passes this value to its transport, so the validator's check is the transport's.
         ///

@@ -102,9 +102,8 @@ public enum ConfigValidator {
         guard config.executor.prefetch <= heldPerSlot * config.executor.slots else {
             // Each held round of slots ahead of an assignment adds to the deadline the leader
             // stamps for it (docs/node.md, "Held assignments").
-            throw fail("executor.prefetch", "\(config.executor.prefetch) is more than \(heldPerSlot) × executor.slots "
-                + "(\(heldPerSlot * config.executor.slots)); an executor holds at most \(heldPerSlot) assignments per slot: "
-                + "lower prefetch or raise slots")
+            throw fail("executor.prefetch", "\(config.executor.prefetch) is more than \(heldPerSlot * config.executor.slots) "
+                + "(executor.slots × \(heldPerSlot): an executor holds at most \(heldPerSlot) per slot); lower prefetch or raise slots")
         }
         guard (500...600_000).contains(config.executor.leaseMilliseconds) else {
             throw fail("executor.lease_ms", "\(config.executor.leaseMilliseconds) is out of range 500-600000")

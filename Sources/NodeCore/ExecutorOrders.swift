@@ -150,19 +150,22 @@ public enum ExecutorOrders {
         return boxed
     }
 
-    /// `starts` without those assigned before `lapseEnded` plus a second (all of them when nil).
+    /// `starts` without those assigned more than a second before `lapseEnded` (all of them when
+    /// nil). The second leans towards starting, as ``withoutStale(_:in:startedAt:)`` does: a
+    /// margin the other way dropped the first second of work after every lapse — including a
+    /// fresh node's first round trip after a slow election — as lost.
     static func notAssignedBefore(_ lapseEnded: Timestamp?, _ starts: [AttemptOrder], in state: SchedulerState) -> [AttemptOrder] {
         guard let lapseEnded else { return starts }
-        let cutoff = lapseEnded.adding(milliseconds: 1_000)
+        let cutoff = lapseEnded.adding(milliseconds: -1_000)
         return starts.filter { order in (state.run(order.runID)?.startedAt).map { $0 >= cutoff } ?? false }
     }
 
     /// The starts a node may carry out now — the one rule the running node and the scheduler
     /// simulator share: nothing while `fenced` (the executor lease ran out); nothing assigned to
     /// another data directory incarnation than this process's own (`incarnation`, when both are
-    /// known: ``AttemptOrder/assignedIncarnation``); nothing named for this directory until a
-    /// round trip proves the lease (`proven`); of the unnamed, nothing assigned before this
-    /// process started (``withoutStale(_:in:startedAt:)``) until the lease is proven — and never, whatever the lease,
+    /// known: ``AttemptOrder/assignedIncarnation``); of the rest, nothing assigned before this
+    /// process started (``withoutStale(_:in:startedAt:)``) until a round trip proves the lease
+    /// (`proven`) — and, for an assignment that names no incarnation, never, whatever the lease,
     /// when the process started without a log (`startedWithoutLog`: a new or wiped data
     /// directory); and every start time-boxed to the leader's deadline when the wall clock is
     /// known (``timeBoxed(_:in:now:killGraceMs:)``). What is not started is reported lost by
@@ -185,8 +188,8 @@ public enum ExecutorOrders {
     /// lease lifts the cut-off, which a wall clock ahead of the cluster's stamps would otherwise
     /// hold too long.
     ///
-    /// And nothing assigned before the lease last came back after running out (`lapseEnded`,
-    /// less a second for clock differences): while it was out the leader may have expired the
+    /// And nothing assigned more than a second (for clock differences, as the start rule
+    /// above) before the lease last came back after running out (`lapseEnded`): while it was out the leader may have expired the
     /// attempt as lost and retried it elsewhere, and a node that applies the assignment only
     /// now — it was cut off from the log, or paused — would run it beside its retry. Those
     /// are reported lost by reconciliation too (the scheduler simulator found this with
@@ -206,13 +209,8 @@ public enum ExecutorOrders {
             } else if order.assignedIncarnation == incarnation {
                 // Named for this directory: given after the leader heard from it, so it is
                 // this process's (or, for a node that kept its log, one its predecessor never
-                // started: it is past the log on disk). Until a round trip proves the lease it
-                // waits for nothing and is not started: the leader may have given it while this
-                // node was down, and, not hearing from the new process in time, expire it as
-                // lost and retry it elsewhere (the scheduler simulator found this on five nodes
-                // with held assignments: the clock rule let one stamped 0.7 s before the
-                // restart start). Reconciliation reports it lost.
-                if proven { fresh.append(order) }
+                // started: it is past the log on disk). The proven-lease rule still applies.
+                if proven { fresh.append(order) } else { clockJudged.append(order) }
             }
             // Named for another directory under this id: its predecessor's. Never started.
         }

@@ -169,8 +169,9 @@ public enum DutyPlanner {
 
     /// Held assignments an executor may have per slot: `[executor] prefetch` is at most this
     /// many times `slots` (the config refuses more), so a held one waits for at most this many
-    /// rounds of its node's slots.
-    public static let maxHeldPerSlot = 4
+    /// rounds of its node's slots. 1: with 2 per slot the scheduler simulator found attempts
+    /// started late beside their retries (docs/benchmarks.md, "Held assignments").
+    public static let maxHeldPerSlot = 1
 
     /// How many assignments `capacity` may hold beyond its slots.
     static func heldLimit(_ capacity: ExecutorCapacity) -> Int {

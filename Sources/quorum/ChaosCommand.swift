@@ -30,7 +30,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Concurrent workload clients.")
     var clients = 4
 
-    @Option(help: "[executor] prefetch of the generated cluster: assignments each node holds beyond its 4 slots (0–16).")
+    @Option(help: "[executor] prefetch of the generated cluster: assignments each node holds beyond its 4 slots (0–4).")
     var prefetch = 0
 
     @Option(help: "Seconds to wait after healing for every acknowledged job to finish.")

@@ -17,7 +17,8 @@ let usage = """
                       (needs the simulator build, -DQUORUM_SIM_MUTATIONS; env QUORUM_SIM_MUTATION)
       --nodes N       cluster size (default 3)
       --jobs J        parallel workers (default: the number of cores)
-      --prefetch P    assignments each executor may hold beyond its 2 slots, 0-8 (default 4; 0 = off)
+      --prefetch P    assignments each executor may hold beyond its 2 slots, 0-8 (default 2; 0 = off;
+                      above 2 is deeper than a running node allows)
     exit status: 0 every invariant held, 1 an invariant broke, 2 usage error
     """
 
@@ -68,6 +69,7 @@ func parse(_ arguments: [String]) -> Options {
             let text = value()
             guard let prefetch = Int(text) else { fail("--prefetch needs an integer, got \(text)") }
             options.prefetch = prefetch
+            // Up to 4 × the slots: deeper than the running node allows, to study it.
             let most = 4 * SchedulerSimulationSettings().slots
             guard (0...most).contains(options.prefetch) else { fail("--prefetch must be 0-\(most) (4 × the slots)") }
         case "-h", "--help":

@@ -55,9 +55,9 @@ import Testing
 
     @Test func prefetchIsForTheGeneratedClusterAndAtMostItsSlots() throws {
         var options = ChaosOptions(outDirectory: "/tmp/x", binary: "/bin/true")
-        options.prefetch = 16
+        options.prefetch = 4
         try options.validate()
-        options.prefetch = 17
+        options.prefetch = 5
         #expect(throws: ChaosError.self) { try options.validate() }
         options.prefetch = 2
         options.existing = cluster(pidFile: "/run/{id}.pid")

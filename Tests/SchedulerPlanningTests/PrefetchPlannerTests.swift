@@ -51,9 +51,10 @@ struct PrefetchPlannerTests {
         #expect(plan.count == 4)
     }
 
-    @Test("at most 4 held assignments per slot, whatever prefetch says; a full executor gets nothing")
+    @Test("at most one held assignment per slot, whatever prefetch says; a full executor gets nothing")
     func cappedPerSlot() {
-        #expect(assignments(queued(20), [executor("n2", slots: 2, prefetch: 99)]).count == 2 + 8)
+        #expect(DutyPlanner.maxHeldPerSlot == 1)
+        #expect(assignments(queued(20), [executor("n2", slots: 2, prefetch: 99)]).count == 2 + 2)
         var state = queued(6)
         for id in ["r-j0", "r-j1", "r-j2", "r-j3"] {
             _ = state.apply(.assignAttempt(AssignAttempt(runID: RunID(id), executor: "n2", attempt: 1,
@@ -64,12 +65,13 @@ struct PrefetchPlannerTests {
 
     @Test("a held assignment waits one round of the slots per slots' worth of held ones ahead of it")
     func deeperHeldWaitLonger() {
-        let plan = assignments(queued(7), [executor("n2", slots: 2, prefetch: 5)])
-        #expect(plan.count == 7)
+        let plan = assignments(queued(7), [executor("n2", slots: 2, prefetch: 2)])
+        #expect(plan.count == 4)
         let round = 1_000 + graceMs
         let waits = plan.map { $0.deadline.milliseconds(since: t0) - 1_000 - slackMs }
-        // 2 in the slots, then held places 1–2 (one round), 3–4 (two), 5 (three).
-        #expect(waits == [0, 0, round, round, 2 * round, 2 * round, 3 * round])
+        #expect(waits == [0, 0, round, round])  // 2 in the slots, then held places 1–2: one round
+        #expect(DutyPlanner.heldWait(position: 3, slots: 2, longestTimeoutMs: 1_000, killGraceMs: graceMs) == 2 * round)
+        #expect(DutyPlanner.heldWait(position: 5, slots: 2, longestTimeoutMs: 1_000, killGraceMs: graceMs) == 3 * round)
     }
 
     @Test("the held wait saturates instead of trapping")
