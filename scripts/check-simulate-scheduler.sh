@@ -11,9 +11,14 @@ scripts/simulate.sh --scheduler --seeds "$seeds"
 
 log=$(mktemp "${TMPDIR:-/tmp}/quorum-scheduler-sim.XXXXXX")
 trap 'rm -f "$log"' EXIT
-for mutation in start-after-stop no-fencing one-way-lease follower-clock unnamed-assignments; do
+# Each mutation with the options its bug needs to show: a leader naming data directories instead
+# of processes (before command format 15) shows on five nodes with held assignments two deep.
+for spec in start-after-stop no-fencing one-way-lease follower-clock unnamed-assignments \
+            "directory-named-assignments --nodes 5 --prefetch 4"; do
+  read -r mutation options <<<"$spec"
   set +e
-  scripts/simulate.sh --scheduler --seeds 2000 --mutation "$mutation" >"$log" 2>&1
+  # shellcheck disable=SC2086  # options are words
+  scripts/simulate.sh --scheduler --seeds 2000 --mutation "$mutation" $options >"$log" 2>&1
   status=$?
   set -e
   if [ "$status" -ne 1 ]; then

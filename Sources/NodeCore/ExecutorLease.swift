@@ -25,7 +25,7 @@ public struct ExecutorLease: Sendable {
     public private(set) var lastRoundTrip: MonotonicTime?
     /// When the lease last came back after running out: the send time of the first probe echoed
     /// (or the leading that began) more than a lease after the contact before it. The leader may
-    /// have expired as lost anything assigned here before then (``ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:startedAt:now:killGraceMs:lapseEnded:)``).
+    /// have expired as lost anything assigned here before then (``ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:process:startedAt:now:killGraceMs:lapseEnded:)``).
     public private(set) var lastLapseEnded: MonotonicTime?
 
     /// A lease of `lease` for a node started at `started`.

@@ -10,8 +10,8 @@ public struct AttemptOrder: Hashable, Sendable {
     public var task: TaskSpec
     /// The per-attempt timeout.
     public var timeoutMs: Int64
-    /// The executor incarnation the assignment named (``SchedulerCore/AssignAttempt/executorIncarnation``);
-    /// 0 = none.
+    /// The executor incarnation the assignment named (``SchedulerCore/AssignAttempt/executorIncarnation``):
+    /// a process (format 15) or a data directory (12–14); 0 = none.
     public var assignedIncarnation: UInt64
     /// The leader's deadline for the attempt, when known: a held order is time-boxed to it again
     /// when it finally starts (``ExecutorOrders/timeBoxed(_:now:killGraceMs:)``).
@@ -161,15 +161,28 @@ public enum ExecutorOrders {
     }
 
     /// The starts a node may carry out now — the one rule the running node and the scheduler
-    /// simulator share: nothing while `fenced` (the executor lease ran out); nothing assigned to
-    /// another data directory incarnation than this process's own (`incarnation`, when both are
-    /// known: ``AttemptOrder/assignedIncarnation``); of the rest, nothing assigned before this
+    /// simulator share: nothing while `fenced` (the executor lease ran out); an assignment naming
+    /// this **process** (`process`, command format 15) is this process's own, whatever the
+    /// clocks say; nothing assigned to another incarnation — another process, or another data
+    /// directory than this process's (`incarnation`, when both are known:
+    /// ``AttemptOrder/assignedIncarnation``); of the rest, nothing assigned before this
     /// process started (``withoutStale(_:in:startedAt:)``) until a round trip proves the lease
     /// (`proven`) — and, for an assignment that names no incarnation, never, whatever the lease,
     /// when the process started without a log (`startedWithoutLog`: a new or wiped data
     /// directory); and every start time-boxed to the leader's deadline when the wall clock is
     /// known (``timeBoxed(_:in:now:killGraceMs:)``). What is not started is reported lost by
     /// reconciliation.
+    ///
+    /// Why the process (command format 15): a node that restarted with its log catches up in
+    /// batches, and its first round trip proves its lease long before it has. An assignment
+    /// given to its previous process just before or while it was down, which the leader then
+    /// expired as lost and retried elsewhere, looks running here at the end of the batch that
+    /// applied it whenever the expiry falls into a later batch; named for the directory it was
+    /// started (the scheduler simulator, seed 1058 with five nodes and `--prefetch 4`), and the
+    /// clock rule's second of margin let one given within a second before a restart start too
+    /// (seed 1214). The leader names a process only after a probe from it proved a round trip,
+    /// so an assignment naming this one was given to it and is covered by its own lease; the
+    /// lapse rule below still applies.
     ///
     /// Why the incarnation (issue #15, the `wipe` finding): a node without a log applies the
     /// whole history live, in many batches, and its lease is proven by its first round trip,
@@ -195,7 +208,8 @@ public enum ExecutorOrders {
     /// are reported lost by reconciliation too (the scheduler simulator found this with
     /// held assignments, which leave more work assigned to a node when it is cut off).
     public static func admitted(_ starts: [AttemptOrder], in state: SchedulerState, fenced: Bool, proven: Bool,
-                                startedWithoutLog: Bool = false, incarnation: UInt64 = 0, startedAt: Timestamp,
+                                startedWithoutLog: Bool = false, incarnation: UInt64 = 0, process: UInt64 = 0,
+                                startedAt: Timestamp,
                                 now: Timestamp?, killGraceMs: Int64, lapseEnded: Timestamp? = nil) -> [AttemptOrder] {
         guard !starts.isEmpty, !fenced else { return [] }
         let starts = notAssignedBefore(lapseEnded, starts, in: state)
@@ -204,7 +218,9 @@ public enum ExecutorOrders {
         // Unnamed, or named for this directory before the lease is proven: the clock rule decides.
         var clockJudged: [AttemptOrder] = []
         for order in starts {
-            if order.assignedIncarnation == 0 || incarnation == 0 {
+            if process != 0, order.assignedIncarnation == process {
+                fresh.append(order)  // given to this very process after it proved a round trip
+            } else if order.assignedIncarnation == 0 || incarnation == 0 {
                 clockJudged.append(order)
             } else if order.assignedIncarnation == incarnation {
                 // Named for this directory: given after the leader heard from it, so it is

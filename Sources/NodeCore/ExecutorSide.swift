@@ -13,10 +13,15 @@ public struct ExecutorSide: Sendable {
     public private(set) var lease: ExecutorLease
     /// The features each leader advertised in its latest echo.
     private var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
+    /// This process's incarnation (drawn at start, never reused; 0 = none): sent in probes to a
+    /// leader that advertised ``PeerFeatures/processIncarnations``, which names it in assignments.
+    public let processIncarnation: UInt64
 
-    /// The executor side of node `id`, started at `started`, with lease `lease`.
-    public init(id: Raft.NodeID, lease: Duration, started: MonotonicTime) {
+    /// The executor side of node `id`, started at `started`, with lease `lease`, whose process
+    /// incarnation is `processIncarnation` (0: none, never sent).
+    public init(id: Raft.NodeID, lease: Duration, started: MonotonicTime, processIncarnation: UInt64 = 0) {
         self.id = id
+        self.processIncarnation = processIncarnation
         self.lease = ExecutorLease(lease: lease, started: started)
     }
 
@@ -31,7 +36,8 @@ public struct ExecutorSide: Sendable {
     /// Every lease/8 (and when a new leader is seen): probe the leader, or fence if the lease ran
     /// out. `leader` is who this node believes leads (itself when leading). `digest`, this node's
     /// latest state digest, rides on the probe when the leader advertised
-    /// ``PeerFeatures/replicaDigests`` in its latest echo (an older leader would drop the probe).
+    /// ``PeerFeatures/replicaDigests`` in its latest echo (an older leader would drop the probe),
+    /// and this process's incarnation when it advertised ``PeerFeatures/processIncarnations``.
     public mutating func tick(at now: MonotonicTime, wallClock: Timestamp, leader: Raft.NodeID?,
                               appliedIndex: Raft.LogIndex, digest: ReplicaDigest? = nil) -> Tick {
         var probe: (to: Raft.NodeID, probe: LeaseProbe, legacy: Bool)?
@@ -40,18 +46,29 @@ public struct ExecutorSide: Sendable {
         } else if let leader {
             var (made, legacy) = lease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock,
                                              legacyAfter: lease.lease / 2)
-            if leaderFeatures[leader]?.contains(.replicaDigests) ?? false { made.digest = digest }
+            let features = leaderFeatures[leader] ?? []
+            if features.contains(.replicaDigests) { made.digest = digest }
+            if features.contains(.processIncarnations), processIncarnation != 0 { made.processIncarnation = processIncarnation }
             probe = (leader, made, legacy)
         }
         return Tick(probe: probe, fence: lease.mustFence(at: now))
     }
 
     /// `peer` echoed probe `sequence` (`echoID` nil for a legacy pong, which says nothing about
-    /// features; an echo's features replace what `peer` advertised before).
+    /// features; an echo's features replace what `peer` advertised before). Returns whether to
+    /// probe `peer` again at once rather than at the next tick: this echo is the first to
+    /// advertise ``PeerFeatures/processIncarnations``, so the probes so far went without this
+    /// process, and the leader gives this executor no work until a probe carrying it proves a
+    /// round trip — after every election and restart, a round trip instead of a probe period.
+    @discardableResult
     public mutating func echoed(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures?,
-                                at now: MonotonicTime) {
+                                at now: MonotonicTime) -> Bool {
         lease.echoed(sequence, by: peer, echoID: echoID, at: now)
-        if echoID != nil { leaderFeatures[peer] = features ?? [] }
+        guard echoID != nil else { return false }
+        let before = leaderFeatures[peer] ?? []
+        let after = features ?? []
+        leaderFeatures[peer] = after
+        return processIncarnation != 0 && after.contains(.processIncarnations) && !before.contains(.processIncarnations)
     }
 
     /// Whether a round trip (or leading) proves this node's lease at `now`.

@@ -30,6 +30,12 @@ public struct LeaderSide: Sendable {
     /// The replica check: the leader's own state digests and its members' reports
     /// (``ReplicaDigestCheck``); a member it holds as diverged gets no work.
     public private(set) var replicaCheck: ReplicaDigestCheck
+    /// Each executor's process incarnation, from its latest probe that proved a round trip
+    /// (``LeaseProbe/processIncarnation``): named in its assignments from command format 15.
+    /// Forgotten when a probe names another process (or none) until that one proves itself.
+    private var processes: [Raft.NodeID: UInt64] = [:]
+    /// This node's own process incarnation (0: none; then assignments never name processes).
+    public let processIncarnation: UInt64
     /// When this node took office, while it leads.
     public private(set) var leadingSince: MonotonicTime?
     /// What this node's echoes advertise: this build's features (tests take some away to play a
@@ -38,10 +44,12 @@ public struct LeaderSide: Sendable {
     private let mutations: MutationSwitch
 
     /// The leader side of node `id`, started at `started` with wall clock `startedWall` (`.zero`:
-    /// unknown, so the clock bound waits for the log or for peers).
+    /// unknown, so the clock bound waits for the log or for peers), in the process whose
+    /// incarnation is `processIncarnation` (0: none; assignments then never name processes).
     public init(id: Raft.NodeID, settings: NodeCore.Settings, started: MonotonicTime, startedWall: Timestamp = .zero,
-                mutations: MutationSwitch = MutationSwitch()) {
+                processIncarnation: UInt64 = 0, mutations: MutationSwitch = MutationSwitch()) {
         self.id = id
+        self.processIncarnation = processIncarnation
         self.settings = settings
         self.mutations = mutations
         ledger = LeaseLedger(mutations: mutations)
@@ -79,7 +87,18 @@ public struct LeaderSide: Sendable {
     /// (``LeaseLedger/shouldEcho(_:lastEcho:at:leadingSince:lease:margin:)``), or this node does not lead.
     public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> LeaseEcho? {
         probingPeers.insert(peer)
-        ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
+        // Another process than the one recorded (or a probe without one, which the process that
+        // sent the recorded one never sends this leader): the node restarted.
+        let recorded = processes[peer]
+        let restarted = recorded != nil && probe.processIncarnation != recorded
+        let roundTrip = ledger.probe(from: peer, lastEcho: probe.lastEcho, appliedIndex: probe.appliedIndex, at: now)
+        // A process is named only once it proved a round trip with this leader: an assignment
+        // naming it is then covered by its own lease, never by its predecessor's.
+        if let process = probe.processIncarnation, roundTrip {
+            processes[peer] = process
+        } else if processes[peer] != probe.processIncarnation {
+            processes[peer] = nil
+        }
         // For the replica check a probe counts once it carries a digest (judged before this
         // call) or proves an echo of this term: a member adds its digest only for a leader whose
         // echo advertised `replicaDigests`, so its first probe to a new leader carries none, and
@@ -88,9 +107,16 @@ public struct LeaderSide: Sendable {
         if probe.digest != nil || provesThisTerm { replicaCheck.heard(from: peer) }
         clocks.record(peer, wallClock: Timestamp(probe.wallClockMilliseconds), at: now)
         memberBuilds.probe(from: peer, formatVersion: probe.commandFormatVersion, at: now)
+        // A restarted node's first probe names no echo, so the ledger would wait out a lease, the
+        // margin and half a lease before echoing it again (its rule for echoes that do not
+        // arrive). It is echoed at once instead: the process that was not answered is gone (its
+        // shell tasks killed by its successor before anything starts), its assignments name it
+        // and never start in the new one, and the one echo per restart delays expiring them by at
+        // most a lease and the margin — while the new process proves itself a round trip later,
+        // reports them lost and gets work. Once per restart: the record is forgotten above.
         guard let since = leadingSince,
-              ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since, lease: settings.lease,
-                                margin: settings.leaseMargin) else { return nil }
+              restarted || ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since,
+                                             lease: settings.lease, margin: settings.leaseMargin) else { return nil }
         return LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: advertisedFeatures)
     }
 
@@ -142,6 +168,7 @@ public struct LeaderSide: Sendable {
     public mutating func leadership(since: MonotonicTime?) {
         if since != nil, leadingSince == nil {
             memberBuilds.forgetAll()
+            processes.removeAll()
             replicaCheck.tookOffice()
         }
         leadingSince = since
@@ -202,9 +229,18 @@ public struct LeaderSide: Sendable {
     /// or while that first check waits (``ReplicaDigestCheck/isAwaitingCheck(_:)``); the leader itself gets none
     /// once a majority agreed against its digest (``ReplicaDigestCheck/leaderOutvoted``).
     ///
-    /// `incarnations` is each member's data directory incarnation as the consensus layer last
-    /// saw it (the leader's own included), named in the round's assignments; `nil` when the
-    /// caller does not track incarnations (assignments then name none). They are named once
+    /// Assignments name the executor they are for, so that only it starts them. Once every member
+    /// heard from this term reports command format 15 (``SchedulerCore/CommandCodec/assignmentProcesses``)
+    /// and this node has a process incarnation, they name the executor's **process**, as its
+    /// latest probe that proved a round trip reported it: a restarted process never starts what
+    /// was given to the one before it — which the leader may have expired as lost and retried
+    /// elsewhere while the new process was still catching up — and no clock is involved. An
+    /// executor whose process is not known yet gets no work (until its second probe to this
+    /// leader: the first goes out before it has seen this leader's features).
+    ///
+    /// Below 15, `incarnations` is each member's data directory incarnation as the consensus
+    /// layer last saw it (the leader's own included), named in the round's assignments; `nil` when
+    /// the caller does not track incarnations (assignments then name none). They are named once
     /// every member heard from this term decodes them (``SchedulerCore/CommandCodec/assignmentIncarnations``;
     /// ``MemberBuilds/reportedFormat(members:self:)``: a member that is down does not hold it
     /// up — were it counted as the baseline, as the format gate does, every outage would reopen
@@ -217,16 +253,18 @@ public struct LeaderSide: Sendable {
         commits.record(commitIndex, at: now)
         let members = settings.slots.filter { $0.value > 0 }.keys.map { Raft.NodeID($0.rawValue) }
         let format = memberBuilds.commonFormat(members: members, self: id)
-        let namesIncarnations = incarnations != nil
-            && memberBuilds.reportedFormat(members: members, self: id) >= CommandCodec.assignmentIncarnations
+        let reported = memberBuilds.reportedFormat(members: members, self: id)
+        let namesProcesses = processIncarnation != 0 && reported >= CommandCodec.assignmentProcesses
+        let namesIncarnations = !namesProcesses && incarnations != nil && reported >= CommandCodec.assignmentIncarnations
         let capacities = settings.slots.keys.sorted().map { executor in
             let peer = Raft.NodeID(executor.rawValue)
             let isLeader = peer == id
             let caughtUp = isLeader || commits.isCaughtUp(applied: reportedAppliedIndex(of: peer), at: now, lag: settings.lease / 4)
             let diverged = isLeader ? replicaCheck.leaderOutvoted != nil
                 : settings.digestInterval > 0 && replicaCheck.isHeld(peer)
-            let incarnation = incarnations?[peer] ?? 0
-            let nameable = !namesIncarnations || incarnation != 0
+            let name = namesProcesses ? (isLeader ? processIncarnation : processes[peer] ?? 0)
+                : namesIncarnations ? incarnations?[peer] ?? 0 : 0
+            let nameable = !(namesProcesses || namesIncarnations) || name != 0
             let record = directory[peer]
             let slots = settings.slots[executor] ?? 0
             // An older build would start held assignments at once, over its slots.
@@ -234,7 +272,7 @@ public struct LeaderSide: Sendable {
             return ExecutorCapacity(id: executor, slots: slots, isLeader: isLeader,
                                     isReachable: caughtUp && holds(peer, at: now) && !diverged && nameable,
                                     labels: record?.labels ?? [:], isDraining: record?.draining ?? false,
-                                    incarnation: namesIncarnations ? incarnation : 0,
+                                    incarnation: name,
                                     prefetch: holdsAssignments ? max(0, settings.prefetch) : 0)
         }
         let lost = Set(settings.slots.keys.filter { isLost(Raft.NodeID($0.rawValue), at: now) })

@@ -16,6 +16,7 @@ import SchedulerCore
 ///   the proofs say. To let that time come in a one-way partition, the leader stops echoing an
 ///   executor whose probes name no echo sent within half a lease (its echoes are not arriving);
 ///   it tries one again once the lease, the margin and half a lease have passed since the last.
+///   (``LeaderSide`` also answers a restarted executor's first probe at once: another process.)
 public struct LeaseLedger: Sendable {
     private struct SentEcho: Sendable {
         var id: UInt64
@@ -58,15 +59,18 @@ public struct LeaseLedger: Sendable {
         return id
     }
 
-    /// Records a probe from `peer` naming the latest echo it received (0: none yet).
-    public mutating func probe(from peer: Raft.NodeID, lastEcho: UInt64, appliedIndex: UInt64, at now: MonotonicTime) {
+    /// Records a probe from `peer` naming the latest echo it received (0: none yet); whether it
+    /// proves a round trip (it names an echo this leader sent `peer`, recently enough to be kept).
+    @discardableResult
+    public mutating func probe(from peer: Raft.NodeID, lastEcho: UInt64, appliedIndex: UInt64, at now: MonotonicTime) -> Bool {
         applied[peer] = appliedIndex
         if mutations.isOn("one-way-lease") {
             proofs[peer] = now  // the bug: hearing the peer is taken as proof it hears us
-            return
+            return true
         }
-        guard lastEcho != 0, let echo = sent[peer]?.last(where: { $0.id == lastEcho }) else { return }
+        guard lastEcho != 0, let echo = sent[peer]?.last(where: { $0.id == lastEcho }) else { return false }
         if proofs[peer].map({ $0 < echo.sentAt }) ?? true { proofs[peer] = echo.sentAt }
+        return true
     }
 
     /// The latest instant `peer` is known to have heard from this leader, proven by its probe.

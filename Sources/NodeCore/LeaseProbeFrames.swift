@@ -1,7 +1,7 @@
 import BinaryCoding
 import RaftCore
 
-/// An executor's lease probe to the leader (frame ``PeerFrameType/leaseProbe``), version 1 or 2.
+/// An executor's lease probe to the leader (frame ``PeerFrameType/leaseProbe``), version 1, 2 or 3.
 ///
 /// The leader echoes every probe (``LeaseEcho``). The executor renews its own lease from the
 /// echo of a probe it sent; the leader renews the executor's lease only from a probe that
@@ -16,6 +16,10 @@ import RaftCore
 /// executor — so a probe carries a digest only to a leader whose latest echo advertised
 /// ``PeerFeatures/replicaDigests`` (``ExecutorSide/tick(at:wallClock:leader:appliedIndex:digest:)``).
 ///
+/// Version 3 carries the executor's process incarnation (``processIncarnation``), which the
+/// leader names in its assignments (command format 15), and the digest only when there is one.
+/// It goes only to a leader whose latest echo advertised ``PeerFeatures/processIncarnations``.
+///
 /// Versioned by its first byte. Older builds sent a bare sequence number (``PeerFrameType/leasePing``);
 /// those are still echoed, and a peer that only sends them keeps the older rule on the leader
 /// (any inbound frame renews its lease) until it runs this build.
@@ -24,6 +28,8 @@ public struct LeaseProbe: Hashable, Sendable {
     public static let currentVersion: UInt8 = 1
     /// The encoding with a digest (``digest``); decoded from this build on.
     public static let digestVersion: UInt8 = 2
+    /// The encoding with a process incarnation (``processIncarnation``) and an optional digest.
+    public static let processVersion: UInt8 = 3
 
     /// Matches the echo to the probe (the executor's own counter).
     public var sequence: UInt64
@@ -39,13 +45,23 @@ public struct LeaseProbe: Hashable, Sendable {
     public var commandFormatVersion: UInt32
     /// Finish reports batched onto the probe (encoded commands); reserved, empty for now.
     public var finishReports: [[UInt8]] = []
-    /// The executor's latest state digest at a checkpoint index (version 2), or `nil` (version 1).
+    /// The executor's latest state digest at a checkpoint index (version 2 or 3), or `nil`.
     public var digest: ReplicaDigest?
+    /// The executor's process incarnation (version 3): a random number drawn when the process
+    /// started, never 0. The leader names it in assignments to this executor, and only this
+    /// process starts them; `nil` in versions 1 and 2.
+    public var processIncarnation: UInt64?
 
-    /// Version 1, or version 2 when it carries a ``digest``.
+    /// The version this probe encodes as: 3 with a process incarnation, else 2 with a digest, else 1.
+    public var version: UInt8 {
+        processIncarnation != nil ? Self.processVersion : digest == nil ? Self.currentVersion : Self.digestVersion
+    }
+
+    /// Version 1, 2 or 3 (``version``).
     public func encoded() -> [UInt8] {
         var w = BinaryWriter(capacity: 64)
-        w.write(digest == nil ? Self.currentVersion : Self.digestVersion)
+        let version = self.version
+        w.write(version)
         w.write(sequence)
         w.write(lastEcho)
         w.write(appliedIndex)
@@ -53,17 +69,22 @@ public struct LeaseProbe: Hashable, Sendable {
         w.write(UInt64(commandFormatVersion))
         w.write(UInt64(finishReports.count))
         for report in finishReports { w.write(report) }
+        if version == Self.processVersion { w.write(UInt8(digest == nil ? 0 : 1)) }
         if let digest {
             w.write(digest.index)
             w.write(digest.value)
         }
+        if let processIncarnation { w.write(processIncarnation) }
         return w.bytes
     }
 
-    /// A probe; a `digest` makes it version 2 (send it only to a leader that decodes it).
+    /// A probe; a `processIncarnation` makes it version 3, else a `digest` version 2 (send
+    /// either only to a leader that decodes it).
     public init(sequence: UInt64, lastEcho: UInt64, appliedIndex: UInt64, wallClockMilliseconds: Int64,
-         commandFormatVersion: UInt32, finishReports: [[UInt8]] = [], digest: ReplicaDigest? = nil) {
+                commandFormatVersion: UInt32, finishReports: [[UInt8]] = [], digest: ReplicaDigest? = nil,
+                processIncarnation: UInt64? = nil) {
         self.digest = digest
+        self.processIncarnation = processIncarnation
         self.sequence = sequence
         self.lastEcho = lastEcho
         self.appliedIndex = appliedIndex
@@ -72,13 +93,13 @@ public struct LeaseProbe: Hashable, Sendable {
         self.finishReports = finishReports
     }
 
-    /// Decodes a version-1 or version-2 probe.
+    /// Decodes a version-1, 2 or 3 probe.
     public init(decoding bytes: [UInt8]) throws(DecodeError) {
         var r = BinaryReader(bytes)
         let version = try r.readByte()
-        guard version == Self.currentVersion || version == Self.digestVersion else {
+        guard (Self.currentVersion...Self.processVersion).contains(version) else {
             throw DecodeError("lease probe version \(version) is not known to this build (knows \(Self.currentVersion) "
-                              + "and \(Self.digestVersion))", offset: 0)
+                              + "to \(Self.processVersion))", offset: 0)
         }
         sequence = try r.readUInt64()
         lastEcho = try r.readUInt64()
@@ -92,7 +113,20 @@ public struct LeaseProbe: Hashable, Sendable {
         var reports: [[UInt8]] = []
         for _ in 0..<count { reports.append(try r.readBytes()) }
         finishReports = reports
-        digest = version == Self.digestVersion ? ReplicaDigest(index: try r.readUInt64(), value: try r.readUInt64()) : nil
+        var hasDigest = version == Self.digestVersion
+        if version == Self.processVersion {
+            let flag = try r.readByte()
+            guard flag <= 1 else { throw DecodeError("digest flag \(flag) in a lease probe (0 or 1)", offset: r.offset - 1) }
+            hasDigest = flag == 1
+        }
+        digest = hasDigest ? ReplicaDigest(index: try r.readUInt64(), value: try r.readUInt64()) : nil
+        if version == Self.processVersion {
+            let process = try r.readUInt64()
+            guard process != 0 else { throw DecodeError("process incarnation 0 in a lease probe (never drawn)", offset: r.offset - 8) }
+            processIncarnation = process
+        } else {
+            processIncarnation = nil
+        }
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after a lease probe", offset: r.offset) }
     }
 }

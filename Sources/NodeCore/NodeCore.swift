@@ -109,15 +109,21 @@ public struct NodeCore: Sendable {
     private let replayThrough: Raft.LogIndex
     /// This process's data directory incarnation (0 = unknown).
     public let incarnation: UInt64
+    /// This process's incarnation (0 = none), reported in lease probes and named by the leader in
+    /// assignments from command format 15 (``LeaderSide/dutyRound(at:commitIndex:incarnations:)``).
+    public var processIncarnation: UInt64 { executor.processIncarnation }
     private let startedWall: Timestamp
     private let mutations: MutationSwitch
 
     /// A node that started at `started` (its wall clock then: `startedWall`) with entries through
     /// `replayThrough` on its own disk (they replay without starting anything), its data
     /// directory's incarnation `incarnation` (0 = unknown: assignments naming one are judged by
-    /// the clock rule, ``ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:startedAt:now:killGraceMs:)``).
+    /// the clock rule, ``ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:process:startedAt:now:killGraceMs:lapseEnded:)``),
+    /// and `processIncarnation` this process's (drawn afresh at every start, never 0 in a running
+    /// node; 0 here: none, and assignments never name processes).
     public init(id: Raft.NodeID, settings: Settings, started: MonotonicTime, startedWall: Timestamp = .zero,
-                replayThrough: Raft.LogIndex = .zero, incarnation: UInt64 = 0, mutations: MutationSwitch = MutationSwitch()) {
+                replayThrough: Raft.LogIndex = .zero, incarnation: UInt64 = 0, processIncarnation: UInt64 = 0,
+                mutations: MutationSwitch = MutationSwitch()) {
         self.id = id
         self.incarnation = incarnation
         self.startedWall = startedWall
@@ -127,8 +133,9 @@ public struct NodeCore: Sendable {
         var config = SchedulerConfig()
         config.mutations = mutations
         state = SchedulerState(config: config)
-        executor = ExecutorSide(id: id, lease: settings.lease, started: started)
-        leader = LeaderSide(id: id, settings: settings, started: started, startedWall: startedWall, mutations: mutations)
+        executor = ExecutorSide(id: id, lease: settings.lease, started: started, processIncarnation: processIncarnation)
+        leader = LeaderSide(id: id, settings: settings, started: started, startedWall: startedWall,
+                            processIncarnation: processIncarnation, mutations: mutations)
     }
 
     private var executorID: ExecutorID { ExecutorID(id.rawValue) }
@@ -161,7 +168,7 @@ public struct NodeCore: Sendable {
             starts = ExecutorOrders.admitted(starts, in: state, fenced: executor.mustFence(at: clock.now),
                                              proven: executor.isProven(at: clock.now),
                                              startedWithoutLog: replayThrough == .zero, incarnation: incarnation,
-                                             startedAt: startedWall, now: clock.wall, killGraceMs: settings.killGraceMs,
+                                             process: processIncarnation, startedAt: startedWall, now: clock.wall, killGraceMs: settings.killGraceMs,
                                              lapseEnded: executor.lastLapseEnded(now: clock.now, wall: clock.wall))
         }
         // Stops first: with the batch's own start/stop pairs already cancelled out the keys are

@@ -47,7 +47,12 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// unstamped commands). A follower of a leader without it sends frame 8 as before.
     public static let batchedForwarding = PeerFeatures(rawValue: 1 << 6)
 
+    /// The leader decodes version-3 lease probes, which carry the executor's process incarnation
+    /// (``LeaseProbe/processIncarnation``), and names it in assignments (command format 15). An
+    /// executor sends one only to a leader with it: an older leader would drop the probe.
+    public static let processIncarnations = PeerFeatures(rawValue: 1 << 7)
+
     /// What this build offers when it leads.
     public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits,
-                                                 .replicaDigests, .batchedForwarding]
+                                                 .replicaDigests, .batchedForwarding, .processIncarnations]
 }

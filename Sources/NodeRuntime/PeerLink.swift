@@ -43,6 +43,8 @@ final class PeerLink: PeerMessenger, Sendable {
         var lastHeard: [Raft.NodeID: MonotonicTime] = [:]
         /// Executor side: the lease and what leaders advertised (the value the scheduler simulator runs).
         var executor: ExecutorSide
+        /// The highest applied index a probe carried (what an immediate re-probe carries).
+        var lastProbedAppliedIndex = Raft.LogIndex.zero
         /// Leader side: leases, clocks, builds and duty rounds (the value the scheduler simulator runs).
         var leader: LeaderSide
         /// When this node last sent each peer a hello.
@@ -85,13 +87,15 @@ final class PeerLink: PeerMessenger, Sendable {
     /// the executor lease, the fencing margin, the clock tolerance, every member's slots). Every
     /// time it keeps or compares is read from `clock` (the node's ``NodeClock``). `incarnation` is
     /// this node's data-directory incarnation, carried with every Raft message to peers that said
-    /// they read it (docs/raft.md, "Incarnations").
+    /// they read it (docs/raft.md, "Incarnations"). `processIncarnation` is this process's,
+    /// reported in lease probes to a leader that takes it and named by this node's duty rounds
+    /// when it leads (``NodeCore/LeaderSide/dutyRound(at:commitIndex:incarnations:)``).
     ///
     /// `clusterIdentity` is presented to every peer with the hello (``PeerFrameType/clusterHello``);
     /// a peer presenting another cluster's id is refused (its frames dropped, `onForeignFrame`
     /// called for each, a warning logged).
     init(transport: Transport.PeerTransport, settings: NodeCore.Settings, clock: NodeClock, incarnation: UInt64 = 0,
-         clusterIdentity: ClusterIdentity? = nil, onForeignFrame: @escaping @Sendable () -> Void = {}, logger: Logger) {
+         processIncarnation: UInt64 = 0, clusterIdentity: ClusterIdentity? = nil, onForeignFrame: @escaping @Sendable () -> Void = {}, logger: Logger) {
         self.transport = transport
         self.clusterIdentity = clusterIdentity
         self.onForeignFrame = onForeignFrame
@@ -100,8 +104,10 @@ final class PeerLink: PeerMessenger, Sendable {
         self.logger = logger
         let started = clock.monotonic()
         let id = transport.configuration.nodeID
-        state = Mutex(State(executor: ExecutorSide(id: id, lease: settings.lease, started: started),
-                            leader: LeaderSide(id: id, settings: settings, started: started, startedWall: clock.wall())))
+        state = Mutex(State(executor: ExecutorSide(id: id, lease: settings.lease, started: started,
+                                                   processIncarnation: processIncarnation),
+                            leader: LeaderSide(id: id, settings: settings, started: started, startedWall: clock.wall(),
+                                               processIncarnation: processIncarnation)))
     }
 
     /// Connects the driver and the forward handlers (they are created after this link).
@@ -175,7 +181,8 @@ final class PeerLink: PeerMessenger, Sendable {
     func executorTick(leader: Raft.NodeID?, appliedIndex: Raft.LogIndex, wallClock: Timestamp) -> Bool {
         let now = clock.monotonic()
         let tick = state.withLock {
-            $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex, digest: $0.ownDigest)
+            $0.lastProbedAppliedIndex = max($0.lastProbedAppliedIndex, appliedIndex)
+            return $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex, digest: $0.ownDigest)
         }
         if let (to, probe, legacy) = tick.probe {
             transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: to)
@@ -369,7 +376,14 @@ final class PeerLink: PeerMessenger, Sendable {
     /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
     private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures? = nil) {
         let now = clock.monotonic()
-        state.withLock { $0.executor.echoed(sequence, by: peer, echoID: echoID, features: features, at: now) }
+        let (again, applied) = state.withLock {
+            ($0.executor.echoed(sequence, by: peer, echoID: echoID, features: features, at: now), $0.lastProbedAppliedIndex)
+        }
+        // The first echo advertising process incarnations: probe again now, carrying this process
+        // (``NodeCore/ExecutorSide/echoed(_:by:echoID:features:at:)``). The applied index is the
+        // last one probed with, which can only be behind: the leader judges it as it would a
+        // probe sent a moment earlier.
+        if again { _ = executorTick(leader: peer, appliedIndex: applied, wallClock: clock.wall()) }
     }
 
     /// Leader side: records `peer`'s probe and returns the echo to send back, if any.

@@ -108,6 +108,9 @@ public final class QuorumNode: Sendable {
                                                        privateKeyFile: config.tlsKey, expectedID: id)
         if let warning = try DataDirectory.create(config.dataDirectory) { logger.warning("\(warning)") }
         let incarnation = try Self.openIncarnation(dataDirectory: config.dataDirectory, logger: logger)
+        // Drawn afresh at every start: assignments name it, so a restarted process never starts
+        // what was given to the one before it (docs/node.md, "Executors, leases and fencing").
+        let processIncarnation = UInt64.random(in: 1...UInt64.max)
         let clusterIdentity = try Self.openClusterIdentity(config, joining: joining, logger: logger)
         let store = try await FileLogStore.open(directory: config.dataDirectory + "/wal",
                                                 options: FileLogStore.Options(logger: logger))
@@ -125,7 +128,7 @@ public final class QuorumNode: Sendable {
             : Raft.Membership(voters: Set(config.cluster.voters.map { Raft.NodeID($0.id) }),
                               learners: Set(config.cluster.nodes.filter { !$0.voter }.map { Raft.NodeID($0.id) }))
         let link = PeerLink(transport: transport, settings: coreSettings, clock: settings.clock, incarnation: incarnation.id,
-                            clusterIdentity: clusterIdentity,
+                            processIncarnation: processIncarnation, clusterIdentity: clusterIdentity,
                             onForeignFrame: { metrics.transportFramesDropped(1, reason: "foreign_cluster") }, logger: logger)
         let (removals, removalInput) = AsyncStream.makeStream(of: RemovalSignal.self, bufferingPolicy: .bufferingNewest(4))
         let slotsPerNode = config.cluster.executor.slots
@@ -187,6 +190,7 @@ public final class QuorumNode: Sendable {
             link.ownDigest(digest)
         }
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, incarnation: incarnation.id,
+                                                 processIncarnation: processIncarnation,
                                                  metrics: metrics, eventHub: events,
                                                  startedWall: stampClock.wall(), leaseProven: { link.executorLeaseProven() },
                                                  leaseExpired: { link.executorMustFence() },

@@ -61,8 +61,10 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     private let executorID: ExecutorID
     private let replayThrough: Raft.LogIndex
     /// This process's data directory incarnation (0 = unknown), against which named assignments
-    /// are checked (``NodeCore/ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:startedAt:now:killGraceMs:)``).
+    /// are checked (``NodeCore/ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:process:startedAt:now:killGraceMs:lapseEnded:)``).
     private let incarnation: UInt64
+    /// This process's incarnation (0 = none): an assignment naming it is this process's own.
+    private let processIncarnation: UInt64
     private let startedWall: Timestamp
     private let leaseProven: @Sendable () -> Bool
     private let leaseExpired: @Sendable () -> Bool
@@ -97,7 +99,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///     replayed entries included, so a restarted node can resume clients after its snapshot.
     ///   - leaseExpired: while the executor lease has run out (the node fences), nothing starts.
     ///   - leaseLapseEnded: when the lease last came back after running out; nothing assigned
-    ///     before it starts (``NodeCore/ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:startedAt:now:killGraceMs:lapseEnded:)``).
+    ///     before it starts (``NodeCore/ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:process:startedAt:now:killGraceMs:lapseEnded:)``).
     ///   - startedWall, leaseProven: until `leaseProven()`, attempts assigned before `startedWall`
     ///     (this process's start) are not started (``NodeCore/ExecutorOrders/withoutStale(_:in:startedAt:)``);
     ///     with `replayThrough` zero (no log on disk: a new or wiped directory) never, proven or not.
@@ -106,7 +108,11 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     ///   - digester: given the state after each checkpoint index (the replica check).
     ///   - incarnation: this process's data directory incarnation; an assignment naming another
     ///     one (its predecessor under this id, before a wipe) is never started.
-    public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, incarnation: UInt64 = 0, recentLimit: Int = 16_384,
+    ///   - processIncarnation: this process's incarnation (the node's peer link reports it in
+    ///     lease probes); an assignment naming it is started whatever the clocks say, one naming
+    ///     another process (this node's before a restart) never.
+    public init(executorID: ExecutorID, replayThrough: Raft.LogIndex, incarnation: UInt64 = 0, processIncarnation: UInt64 = 0,
+                recentLimit: Int = 16_384,
                 metrics: QuorumMetrics? = nil, eventHub: EventHub? = nil, startedWall: Timestamp = .zero, leaseProven: @escaping @Sendable () -> Bool = { true },
                 leaseExpired: @escaping @Sendable () -> Bool = { false },
                 leaseLapseEnded: @escaping @Sendable () -> Timestamp? = { nil }, wallClock: (@Sendable () -> Timestamp)? = nil, killGraceMs: Int64 = 5_000,
@@ -118,6 +124,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         self.executorID = executorID
         self.replayThrough = replayThrough
         self.incarnation = incarnation
+        self.processIncarnation = processIncarnation
         self.startedWall = startedWall
         self.leaseProven = leaseProven
         self.leaseExpired = leaseExpired
@@ -217,7 +224,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             if !starts.isEmpty {
                 starts = ExecutorOrders.admitted(starts, in: state, fenced: leaseExpired(), proven: leaseProven(),
                                                  startedWithoutLog: replayThrough == .zero, incarnation: incarnation,
-                                                 startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs,
+                                                 process: processIncarnation, startedAt: startedWall, now: wallClock?(), killGraceMs: killGraceMs,
                                                  lapseEnded: leaseLapseEnded())
             }
             appliedIndex = last

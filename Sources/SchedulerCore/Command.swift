@@ -174,11 +174,13 @@ public struct AssignAttempt: Hashable, Sendable {
     public var attempt: Int
     /// When the attempt times out (the leader adds the task's timeout to its clock).
     public var deadline: Timestamp
-    /// The executor's data directory incarnation the leader knew when it assigned (entry tag 30,
+    /// The executor incarnation the leader knew when it assigned (entry tag 30,
     /// ``CommandCodec/assignmentIncarnations``); 0 = not named (an older leader, or an older
-    /// member in the cluster). The executor starts a named attempt only when it is its own
-    /// incarnation: a wiped node's new directory never starts what was given to its predecessor,
-    /// whatever the clocks say (issue #15; `NodeCore.ExecutorOrders`).
+    /// member in the cluster). From format 15 (``CommandCodec/assignmentProcesses``) it names the
+    /// executor's **process** (from its lease probes); from 12 to 14 its data directory. The
+    /// executor starts a named attempt only when the name is its own: a restarted process never
+    /// starts what was given to the one before it, nor a wiped node's new directory what was
+    /// given to its predecessor, whatever the clocks say (issue #15; `NodeCore.ExecutorOrders`).
     public var executorIncarnation: UInt64
     /// An assignment.
     public init(runID: RunID, executor: ExecutorID, attempt: Int, deadline: Timestamp, executorIncarnation: UInt64 = 0) {

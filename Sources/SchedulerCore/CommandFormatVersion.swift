@@ -45,10 +45,15 @@ extension CommandCodec {
     /// - 14 adds no command kind: it marks builds whose executors hold assignments beyond their
     ///   slots until a slot frees (``heldAssignments``); a leader prefetches onto an executor
     ///   only once it reports at least 14, since an older one would run them all at once.
+    /// - 15 adds no command kind: it marks builds whose executors send their **process
+    ///   incarnation** in lease probes and start an assignment naming it (``assignmentProcesses``).
+    ///   Once every member heard from reports at least 15 the leader names the executor's process
+    ///   in an assignment's incarnation field (entry tag 30) instead of its data directory, so a
+    ///   restarted process never starts what was given to the one before it.
     /// (8 is skipped: notifications were developed as 8 beside placement's 9 and became 10 when
     /// both landed; no build ever reported 8.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = heldAssignments
+    public static let buildFormatVersion: UInt32 = assignmentProcesses
 
     /// The first format version whose builds decode placements (``JobSpec/placement``,
     /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
@@ -104,6 +109,14 @@ extension CommandCodec {
     /// prefetch`) and start each when a slot frees; an older build starts every assignment at
     /// once, so a leader gives one nothing beyond its slots.
     public static let heldAssignments: UInt32 = 14
+
+    /// The first format version whose executors report a process incarnation in their lease
+    /// probes (``NodeCore``'s `LeaseProbe.processIncarnation`, probe version 3) and start an
+    /// assignment whose incarnation field (``AssignAttempt/executorIncarnation``, entry tag 30,
+    /// unchanged) names that process. An older executor compares the field with its data
+    /// directory's incarnation and would start nothing, so a leader names processes only once
+    /// every member heard from reports at least this. The one place its number is written.
+    public static let assignmentProcesses: UInt32 = 15
 
     /// The command format of notifications (issue #17): rules in specs, settings and delivery
     /// outcomes. The one place its number is written; ``notifyRules`` follows it.

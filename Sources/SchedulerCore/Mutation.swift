@@ -40,8 +40,13 @@ public enum SchedulerMutation: String, CaseIterable, Hashable, Sendable {
     /// The leader keeps a forwarded command's time as the follower stamped it.
     case followerClock = "follower-clock"
     /// The leader names no executor incarnation in its assignments (as before command format
-    /// 14): a node wiped and restarted within the clock cut-off's second of slack after an
+    /// 12): a node wiped and restarted within the clock cut-off's second of slack after an
     /// assignment starts its predecessor's attempt again (issue #15, the quick-wipe duplicate).
     case unnamedAssignments = "unnamed-assignments"
+    /// The leader names the executor's data directory in its assignments, not its process (as
+    /// before command format 15): a node that restarts with its log and proves its lease before
+    /// it has caught up starts an assignment its previous process was given, which the leader
+    /// already expired and retried elsewhere (seed 1058 with five nodes and `--prefetch 4`).
+    case directoryNamedAssignments = "directory-named-assignments"
 }
 #endif

@@ -14,8 +14,8 @@ public struct ExecutorCapacity: Hashable, Sendable {
     public var labels: [String: String]
     /// `true` while an operator drains it: it gets no new attempts, its running ones finish.
     public var isDraining: Bool
-    /// Its data directory incarnation as the leader knows it, named in its assignments
-    /// (``AssignAttempt/executorIncarnation``); 0 = unknown, named as none.
+    /// The incarnation named in its assignments (``AssignAttempt/executorIncarnation``): its
+    /// process from command format 15, its data directory from 12; 0 = named as none.
     public var incarnation: UInt64
     /// How many assignments beyond its slots it may hold (`[executor] prefetch`, at most
     /// ``DutyPlanner/maxHeldPerSlot`` × `slots`; 0 when its build would run them instead of

@@ -111,8 +111,11 @@ extension SchedulerWorld {
     mutating func leaderTick() throws(SchedulerViolation) {
         guard let current = leader, nodes[current].up, !nodes[current].paused else { return }
         var ids: [RunID] = []
-        // The incarnations the leader last heard (its own included), named in its assignments;
-        // the `unnamed-assignments` mutation names none (the clock cut-off alone, as before).
+        // The directory incarnations the leader last heard (its own included), named in its
+        // assignments below command format 15 — with the processes, this build names processes:
+        // the `directory-named-assignments` mutation runs nodes without process incarnations, so
+        // directories are named (as before format 15), and `unnamed-assignments` names nothing
+        // (the clock cut-off alone, as before format 12).
         var heard = [Self.nodeID(current): nodes[current].incarnation]
         for (node, incarnation) in nodes[current].heardIncarnations { heard[Self.nodeID(node)] = incarnation }
         let incarnations = settings.mutations.isOn("unnamed-assignments") ? nil : heard

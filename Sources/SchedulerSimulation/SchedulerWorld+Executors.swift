@@ -161,6 +161,12 @@ extension SchedulerWorld {
         queue.schedule(.restart(node: i, lostLog: lostLog), at: now + downtime)
     }
 
+    /// The process incarnation a node's process runs with: `next`, or none under the mutations
+    /// whose leaders name directories or nothing (then no process is ever named).
+    static func process(_ next: UInt64, _ mutations: MutationSwitch) -> UInt64 {
+        mutations.isOn("unnamed-assignments") || mutations.isOn("directory-named-assignments") ? 0 : next
+    }
+
     mutating func restart(_ i: Int, lostLog: Bool) throws(SchedulerViolation) {
         let replay = lostLog ? 0 : nodes[i].persisted
         if lostLog {
@@ -168,9 +174,11 @@ extension SchedulerWorld {
             lastIncarnation += 1
             nodes[i].incarnation = lastIncarnation
         }
+        lastProcess += 1  // a new process: a new process incarnation
         nodes[i].core = NodeCore(id: Self.nodeID(i), settings: settings.coreSettings(), started: monotonic,
                                  startedWall: wallClock(i), replayThrough: Raft.LogIndex(UInt64(replay)),
-                                 incarnation: nodes[i].incarnation, mutations: settings.mutations)
+                                 incarnation: nodes[i].incarnation,
+                                 processIncarnation: Self.process(lastProcess, settings.mutations), mutations: settings.mutations)
         applied[i] = 0
         nodes[i].persisted = replay
         nodes[i].up = true

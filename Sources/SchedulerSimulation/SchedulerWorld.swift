@@ -45,6 +45,9 @@ public struct SchedulerWorld {
     var acknowledged: Set<String> = []
     /// The last data directory incarnation handed out (a node that loses its log gets the next).
     var lastIncarnation: UInt64 = 0
+    /// The last process incarnation handed out (every start of a node draws the next; far from
+    /// the directory incarnations, so the two never coincide).
+    var lastProcess: UInt64 = 1 << 32
     /// True wall clock at simulated time zero.
     let epochMs: Int64 = 1_800_000_000_000
 
@@ -59,8 +62,10 @@ public struct SchedulerWorld {
         for i in 0..<settings.nodes {
             let skew = Int64(random.below(101)) - 50
             let incarnation = UInt64(i + 1)
+            lastProcess += 1
             nodes.append(SimNode(core: NodeCore(id: Self.nodeID(i), settings: core, started: MonotonicTime(.zero),
                                                 startedWall: Timestamp(epochMs + skew), incarnation: incarnation,
+                                                processIncarnation: Self.process(lastProcess, settings.mutations),
                                                 mutations: settings.mutations),
                                  skewMs: skew, slots: AttemptSlots(slots: settings.slots, holds: settings.prefetch > 0), incarnation: incarnation))
         }

@@ -13,7 +13,8 @@ let usage = """
       --seeds N       histories to run (default 2000): seeds S, S+1, …, S+N-1
       --first-seed S  the first seed (default 1)
       --seed S        run exactly this seed and print its statistics
-      --mutation NAME a deliberate bug in every node: start-after-stop, no-fencing, one-way-lease, follower-clock
+      --mutation NAME a deliberate bug in every node: start-after-stop, no-fencing, one-way-lease, follower-clock,
+                      unnamed-assignments, directory-named-assignments
                       (needs the simulator build, -DQUORUM_SIM_MUTATIONS; env QUORUM_SIM_MUTATION)
       --nodes N       cluster size (default 3)
       --jobs J        parallel workers (default: the number of cores)

@@ -16,6 +16,20 @@ struct SchedulerSimulationTests {
         #expect(stats.faults > 10, "seed \(seed) injected only \(stats.faults) faults")
     }
 
+    /// Found with held assignments two rounds deep: n4 restarted with its log, proved its lease
+    /// to a new leader before it had caught up, and started an assignment given to its previous
+    /// process 14 s earlier, which the leader had expired as lost and retried on n5. Assignments
+    /// now name the executor's process (command format 15).
+    @Test("seed 1058 on five nodes with held assignments two deep: a restarted node starts nothing of its predecessor's")
+    func restartedNodeStartsNothingOfItsPredecessors() throws {
+        var settings = SchedulerSimulationSettings()
+        settings.nodes = 5
+        settings.prefetch = 4
+        var world = SchedulerWorld(seed: 1058, settings: settings)
+        let stats = try world.run()
+        #expect(stats.faults > 10)
+    }
+
     @Test("the same seed gives the same history")
     func deterministic() throws {
         var first = SchedulerWorld(seed: 42)
