@@ -201,7 +201,7 @@ let package = Package(
         .target(name: "SMTPTestServer", dependencies: [nioCore, nioPosix, nioSSL], path: "Tests/Support/SMTPTestServer"),
         // Test-only: a real Hummingbird server on a free loopback port over the in-memory service.
         .target(
-            name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore],
+            name: "QuorumTestServer", dependencies: ["HTTPAPI", "SchedulerCore", hummingbird, nioCore, serviceLifecycle],
             path: "Tests/Support/QuorumTestServer"),
         .testTarget(
             name: "QuorumClientTests",

@@ -28,6 +28,8 @@ struct ExecutorWatch: Sendable {
     let settings: NodeSettings
     let executorID: ExecutorID
     let logger: Logger
+    /// How often the start-up waits for a leader and the applied log before its first reconciliation.
+    static let firstReconciliationPoll = Duration.milliseconds(20)
 
     func run() async {
         // A new leader is probed at once (its first proof of this executor comes a round trip
@@ -42,6 +44,31 @@ struct ExecutorWatch: Sendable {
             }
         }
         defer { prober.cancel() }
+        // Once this node, after its start, knows a leader and has applied what it knows
+        // committed: a probe carrying that applied index, and the first reconciliation — not a
+        // probe period (lease/8: 625 ms by default) later. The leader gives a node work only once
+        // a probe shows it caught up, and counts the attempts its previous process left in its
+        // slots until they are reported lost. The same probe and reconciliation as the loop's.
+        let firstReconciliation = Task { [driver, link, settings, host] in
+            let deadline = settings.clock.monotonic() + settings.executorLease
+            while !Task.isCancelled, settings.clock.monotonic() < deadline {
+                let status = await driver.status
+                if let leader = status.leader, status.appliedIndex >= status.commitIndex {
+                    if leader != driver.id,
+                       link.executorTick(leader: leader, appliedIndex: status.appliedIndex, wallClock: settings.clock.wall()) {
+                        host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
+                    }
+                    await reconcile()
+                    return
+                }
+                do {
+                    try await settings.clock.sleep(for: Self.firstReconciliationPoll)
+                } catch {
+                    return
+                }
+            }
+        }
+        defer { firstReconciliation.cancel() }
         let period = settings.executorLease / 8
         while !Task.isCancelled {
             do {

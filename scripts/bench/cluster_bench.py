@@ -23,6 +23,9 @@ certificates, the data, the logs and one pid file per node under pids/):
             RSS and the peak during the snapshot per node (issues #12 and #18)
   retention submit --rate noop jobs/s with a short --retention-s for --minutes and print every
             node's resident size each minute (issue #12: it must level off)
+  rejoin    under a steady load of short sleep jobs (--rate jobs/s, --task-s each), --kills
+            times: SIGKILL a follower, start it again at once, and time from its start to its
+            first running attempt (quorum_executor_busy > 0 on its /metrics, polled every 10 ms)
 
 `up` appends the environment's BENCH_EXTRA_TOML (TOML text; a literal \\n is a newline) to the
 config before the node list, for sections the script does not write itself, e.g.
@@ -708,6 +711,85 @@ def cmd_failover(args):
     emit(args, result)
 
 
+# ---------------------------------------------------------------- rejoin
+
+def executor_busy(url):
+    """quorum_executor_busy on one node's /metrics (None if unreadable)."""
+    try:
+        with urllib.request.urlopen(url + "/metrics", timeout=2) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith("quorum_executor_busy"):
+                    return float(line.split()[-1])
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    return None
+
+
+def cmd_rejoin(args):
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    stop = threading.Event()
+    job = {"name": "rejoin", "task": {"kind": "sleep", "seconds": args.task_s}}
+
+    def load():
+        period = 0.05
+        per_tick = max(1, round(args.rate * period))
+        while not stop.is_set():
+            began = time.monotonic()
+            for url in c["api"].values():
+                try:
+                    status, _ = request(url, "POST", "/api/jobs/batch", {"jobs": [job] * per_tick}, timeout=5)
+                    if status == 201:
+                        break
+                except (OSError, http.client.HTTPException):
+                    continue
+            stop.wait(max(0.0, period - (time.monotonic() - began)))
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    samples, rows = [], []
+    try:
+        time.sleep(2)
+        for k in range(1, args.kills + 1):
+            leader, _ = wait_leader(c, 30)
+            node = [n for n in NODE_IDS if n != leader][k % 2]
+            pid = node_pid(d, node)
+            if not is_our_node(d, node, pid):
+                raise SystemExit(f"{node} pid {pid} is not a node this benchmark started")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not (executor_busy(c["api"][node]) or 0) > 0:
+                time.sleep(0.01)
+            os.kill(pid, signal.SIGKILL)
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            while is_our_node(d, node, pid):
+                time.sleep(0.005)
+            started = time.monotonic()
+            start_node(d, c, node)
+            busy_ms = None
+            deadline = started + args.max_s
+            while time.monotonic() < deadline:
+                if (executor_busy(c["api"][node]) or 0) > 0:
+                    busy_ms = (time.monotonic() - started) * 1000
+                    break
+                time.sleep(0.01)
+            row = {"kill": k, "node": node, "leader": leader, "first_busy_ms": None if busy_ms is None else round(busy_ms)}
+            rows.append(row)
+            log(f"rejoin {k}/{args.kills}: {json.dumps(row)}")
+            if busy_ms is not None:
+                samples.append(busy_ms)
+            time.sleep(args.settle_s)
+    finally:
+        stop.set()
+        loader.join(timeout=10)
+    result = {"phase": "rejoin", "kills": args.kills, "ok": len(samples),
+              "median_ms": round(statistics.median(samples)) if samples else None,
+              "max_ms": round(max(samples)) if samples else None, "all_ms": [r["first_busy_ms"] for r in rows]}
+    emit(args, result)
+
+
 # ---------------------------------------------------------------- memory
 
 def rss_mib(pid):
@@ -1031,8 +1113,17 @@ def main():
     p.add_argument("--sample-every-s", type=float, default=60)
     p.add_argument("--label", default="")
     p.add_argument("--results")
+    p = sub.add_parser("rejoin")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--kills", type=int, default=10)
+    p.add_argument("--rate", type=float, default=40, help="sleep jobs submitted per second")
+    p.add_argument("--task-s", type=float, default=0.5, help="each job's sleep")
+    p.add_argument("--max-s", type=float, default=60, help="give up on one rejoin after this long")
+    p.add_argument("--settle-s", type=float, default=3)
+    p.add_argument("--label", default="")
+    p.add_argument("--results")
     args = ap.parse_args()
-    {"up": cmd_up, "down": cmd_down, "leader": cmd_leader, "terms": cmd_terms, "drain": cmd_drain,
+    {"rejoin": cmd_rejoin, "up": cmd_up, "down": cmd_down, "leader": cmd_leader, "terms": cmd_terms, "drain": cmd_drain,
      "lag": cmd_lag, "reads": cmd_reads, "failover": cmd_failover, "memory": cmd_memory,
      "retention": cmd_retention}[args.cmd](args)
 

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SchedulerCore
+import ServiceLifecycle
 import Synchronization
 
 /// Real HTTP servers on free loopback ports for the client and CLI tests.
@@ -24,7 +25,11 @@ public enum TestAPIServer {
         try await withServer(router: makeQuorumRouter(service: service), body)
     }
 
-    /// Serves `router` on 127.0.0.1 at a free port while `body` runs with its base URL.
+    /// Serves `router` on 127.0.0.1 at a free port while `body` runs with its base URL, then
+    /// shuts the server down gracefully: its connections end their requests and close. (Cancelling
+    /// the server instead could deinit a connection's `NIOAsyncWriter` unfinished, a fatal error
+    /// in NIO's debug build that took the whole test process down, once, in `DoctorHostileNodeTests`.)
+    /// A shutdown that does not end within ``shutdownTimeout`` is cancelled after all.
     public static func withServer<Result: Sendable>(
         router: Router<BasicRequestContext>, _ body: @Sendable (String) async throws -> Result
     ) async throws -> Result {
@@ -39,11 +44,12 @@ public enum TestAPIServer {
                 continuation.finish()
             },
             logger: logger)
+        let services = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // If the server cannot start, end the stream so the wait below ends too.
                 defer { continuation.finish() }
-                try await app.run()
+                try await services.run()
             }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else {
@@ -51,16 +57,25 @@ public enum TestAPIServer {
                 try await group.waitForAll()
                 throw TestServerError(message: "the test server stopped before it listened")
             }
+            let outcome: Swift.Result<Result, any Error>
             do {
-                let result = try await body("http://127.0.0.1:\(port)")
-                group.cancelAll()
-                return result
+                outcome = .success(try await body("http://127.0.0.1:\(port)"))
             } catch {
-                group.cancelAll()
-                throw error
+                outcome = .failure(error)
             }
+            await services.triggerGracefulShutdown()
+            group.addTask {
+                try await Task.sleep(for: shutdownTimeout)
+                throw TestServerError(message: "the test server did not shut down within \(shutdownTimeout)")
+            }
+            _ = try? await group.next()  // the server ended (or the timeout: then it is cancelled)
+            group.cancelAll()
+            return try outcome.get()
         }
     }
+
+    /// How long a graceful shutdown of a test server may take before it is cancelled.
+    public static let shutdownTimeout = Duration.seconds(10)
 
     /// A router that answers every request with the API's 503 (a node without a leader).
     public static func makeUnavailableRouter() -> Router<BasicRequestContext> {
