@@ -13,6 +13,9 @@ public struct ExecutorSide: Sendable {
     public private(set) var lease: ExecutorLease
     /// The features each leader advertised in its latest echo.
     private var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
+    /// The leader the latest probe went to, and whether an echo from it has come since this
+    /// node began probing it (the first one asks for a second probe at once: ``echoed(_:by:echoID:features:at:)``).
+    private var probing: (leader: Raft.NodeID, echoed: Bool)?
     /// This process's incarnation (drawn at start, never reused; 0 = none): sent in probes to a
     /// leader that advertised ``PeerFeatures/processIncarnations``, which names it in assignments.
     public let processIncarnation: UInt64
@@ -46,6 +49,7 @@ public struct ExecutorSide: Sendable {
         } else if let leader {
             var (made, legacy) = lease.probe(leader, at: now, appliedIndex: appliedIndex, wallClock: wallClock,
                                              legacyAfter: lease.lease / 2)
+            if probing?.leader != leader { probing = (leader, false) }
             let features = leaderFeatures[leader] ?? []
             if features.contains(.replicaDigests) { made.digest = digest }
             if features.contains(.processIncarnations), processIncarnation != 0 { made.processIncarnation = processIncarnation }
@@ -56,19 +60,21 @@ public struct ExecutorSide: Sendable {
 
     /// `peer` echoed probe `sequence` (`echoID` nil for a legacy pong, which says nothing about
     /// features; an echo's features replace what `peer` advertised before). Returns whether to
-    /// probe `peer` again at once rather than at the next tick: this echo is the first to
-    /// advertise ``PeerFeatures/processIncarnations``, so the probes so far went without this
-    /// process, and the leader gives this executor no work until a probe carrying it proves a
-    /// round trip — after every election and restart, a round trip instead of a probe period.
+    /// probe `peer` again at once rather than at the next tick: this is the first echo from the
+    /// leader this node now probes. The probes before it named no echo of that leader's (a new
+    /// leader, or a leader or executor that restarted) and may have gone without this process
+    /// or digest (its features were not known yet); the leader gives this executor no work until
+    /// a probe carrying them proves a round trip — after every election and restart, that takes
+    /// a round trip instead of a probe period (lease/8).
     @discardableResult
     public mutating func echoed(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures?,
                                 at now: MonotonicTime) -> Bool {
         lease.echoed(sequence, by: peer, echoID: echoID, at: now)
         guard echoID != nil else { return false }
-        let before = leaderFeatures[peer] ?? []
-        let after = features ?? []
-        leaderFeatures[peer] = after
-        return processIncarnation != 0 && after.contains(.processIncarnations) && !before.contains(.processIncarnations)
+        leaderFeatures[peer] = features ?? []
+        guard let current = probing, current.leader == peer, !current.echoed else { return false }
+        probing = (peer, true)
+        return true
     }
 
     /// Whether a round trip (or leading) proves this node's lease at `now`.

@@ -189,7 +189,10 @@ public struct NodeCore: Sendable {
     }
 
     /// The leader echoed probe `echo.sequence`.
-    public mutating func echoReceived(_ echo: LeaseEcho, from peer: Raft.NodeID, at now: MonotonicTime) {
+    /// Returns whether to probe `peer` again at once (``ExecutorSide/echoed(_:by:echoID:features:at:)``:
+    /// the first echo from the leader this node now probes).
+    @discardableResult
+    public mutating func echoReceived(_ echo: LeaseEcho, from peer: Raft.NodeID, at now: MonotonicTime) -> Bool {
         executor.echoed(echo.sequence, by: peer, echoID: echo.echoID, features: echo.features, at: now)
     }
 

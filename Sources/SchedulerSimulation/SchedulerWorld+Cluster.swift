@@ -165,6 +165,12 @@ extension SchedulerWorld {
             let echo = nodes[to].core.probeReceived(probe, from: Self.nodeID(message.from), at: monotonic)
             try perform(echo, at: to)
         case .echo(let echo):
+            // Probes go out on the tick only, never at once on a leader's first echo as a running
+            // node's peer link sends them (``NodeCore/ExecutorSide/echoed(_:by:echoID:features:at:)``):
+            // any probe timing is legal, and the slower one leaves open the windows between a
+            // restart or an election and the second probe in which the directory-named
+            // assignments of the `directory-named-assignments` mutation start (with the early
+            // probe that mutation was not caught in 4,000 five-node histories).
             nodes[to].core.echoReceived(echo, from: Self.nodeID(message.from), at: monotonic)
         case .forward(let unstamped, let followerClock):
             guard leader == to else { return }

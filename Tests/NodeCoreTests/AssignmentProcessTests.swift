@@ -58,7 +58,7 @@ struct AssignmentProcessTests {
         #expect(throws: DecodeError.self) { try LeaseProbe(decoding: unknown) }
     }
 
-    @Test("an executor sends its process only to a leader that advertised it")
+    @Test("an executor sends its process only to a leader that advertised it, and probes a new leader twice at once")
     func executorSendsProcessOnlyWhenAdvertised() throws {
         var side = ExecutorSide(id: "n2", lease: .seconds(5), started: t0, processIncarnation: 0x51)
         let first = side.tick(at: t0, wallClock: Timestamp(wall), leader: "n1", appliedIndex: .zero)
@@ -66,17 +66,25 @@ struct AssignmentProcessTests {
         let sequence = try #require(first.probe?.probe.sequence)
         let firstAgain = side.echoed(sequence, by: "n1", echoID: 1,
                                      features: PeerFeatures.thisBuild.subtracting(.processIncarnations), at: t0)
-        #expect(!firstAgain, "no reason to probe again early")
+        #expect(firstAgain, "the first echo from the leader it probes: probe again at once, naming it")
         let older = side.tick(at: t0 + .milliseconds(10), wallClock: Timestamp(wall), leader: "n1", appliedIndex: .zero)
         #expect(older.probe?.probe.processIncarnation == nil, "an older leader would drop a version-3 probe")
         let olderSequence = try #require(older.probe?.probe.sequence)
         let again = side.echoed(olderSequence, by: "n1", echoID: 2, features: .thisBuild, at: t0 + .milliseconds(10))
-        #expect(again, "the first echo advertising processes: probe again at once, so the leader can name this process")
+        #expect(!again, "not the first echo from n1: the next probe waits for the tick")
         let current = side.tick(at: t0 + .milliseconds(20), wallClock: Timestamp(wall), leader: "n1", appliedIndex: .zero)
         #expect(current.probe?.probe.processIncarnation == 0x51)
         let currentSequence = try #require(current.probe?.probe.sequence)
         let laterAgain = side.echoed(currentSequence, by: "n1", echoID: 3, features: .thisBuild, at: t0 + .milliseconds(20))
         #expect(!laterAgain, "later echoes wait for the tick")
+        // A new leader: its first echo asks for a second probe at once again.
+        let toN3 = side.tick(at: t0 + .milliseconds(30), wallClock: Timestamp(wall), leader: "n3", appliedIndex: .zero)
+        let toN3Sequence = try #require(toN3.probe?.probe.sequence)
+        #expect(toN3.probe?.probe.processIncarnation == nil, "n3's features are not known yet")
+        let n3Again = side.echoed(toN3Sequence, by: "n3", echoID: 1, features: .thisBuild, at: t0 + .milliseconds(31))
+        #expect(n3Again)
+        let second = side.tick(at: t0 + .milliseconds(32), wallClock: Timestamp(wall), leader: "n3", appliedIndex: .zero)
+        #expect(second.probe?.probe.lastEcho == 1 && second.probe?.probe.processIncarnation == 0x51)
     }
 
     // MARK: The leader
