@@ -19,7 +19,8 @@ struct LinkPair {
 
     init() throws { authority = try .create(validity: .days(30, from: Date())) }
 
-    func link(_ id: Raft.NodeID, lease: Duration = .seconds(5), voters: Set<Raft.NodeID> = [], clock: NodeClock? = nil) throws -> PeerLink {
+    func link(_ id: Raft.NodeID, lease: Duration = .seconds(5), voters: Set<Raft.NodeID> = [], clock: NodeClock? = nil,
+              processIncarnation: UInt64 = 0) throws -> PeerLink {
         let issued = try authority.issueNodeCertificate(id: id, hosts: ["127.0.0.1"], validity: .days(30, from: Date()))
         let configuration = Transport.Configuration(
             credentials: try Transport.TLSCredentials(authority: authority, issued: issued),
@@ -27,7 +28,7 @@ struct LinkPair {
             backoff: Transport.Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
         return PeerLink(transport: try Transport.PeerTransport(configuration: configuration, logger: logger),
                         settings: NodeCore.Settings(lease: lease, leaseMargin: .milliseconds(6_850), voters: voters, slots: [:]),
-                        clock: clock ?? self.clock, logger: logger)
+                        clock: clock ?? self.clock, processIncarnation: processIncarnation, logger: logger)
     }
 }
 
@@ -76,6 +77,35 @@ struct PeerLinkTests {
             // A probe to a member that is not there is never answered.
             _ = n1.executorTick(leader: "n3", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000))
             #expect(n1.lastLeaderRoundTrip == roundTrip)
+        }
+    }
+
+    /// Command format 15 over real links: the executor's first probe goes out before it knows the
+    /// leader's features; the leader's echo makes it probe again at once (not at the next tick),
+    /// carrying its process, and the leader's duty round names that process.
+    @Test("the leader names the executor's process from its second probe, sent at once on the first echo")
+    func processNamedAfterOneEcho() async throws {
+        let pair = try LinkPair()
+        let (n1, n2) = (try pair.link("n1", processIncarnation: 0x11), try pair.link("n2", processIncarnation: 0x22))
+        try await withRunning([n1, n2]) {
+            let port2 = try #require(try await n2.transport.listeningAddress().port)
+            let port1 = try #require(try await n1.transport.listeningAddress().port)
+            n1.transport.setPeers(["n2": .init(host: "127.0.0.1", port: port2)])
+            n2.transport.setPeers(["n1": .init(host: "127.0.0.1", port: port1)])
+            n2.membersChanged(voters: ["n1", "n2"], slots: ["n1": 2, "n2": 2], directory: MemberDirectory())
+            n2.setLeading(since: pair.clock.monotonic())
+            try await waitUntil("an echoed lease probe") {
+                // The first probes may go out before the connection is up.
+                _ = n1.executorTick(leader: "n2", appliedIndex: Raft.LogIndex(5), wallClock: Timestamp(1_800_000_000_000))
+                return n1.lastLeaderRoundTrip != nil
+            }
+            // No more ticks: the second probe is the one the echo triggered.
+            try await waitUntil("n1's process named in the leader's duty round") {
+                n2.dutyRound(commitIndex: .zero)?.executors.first { $0.id == "n1" }?.incarnation == 0x11
+            }
+            let round = try #require(n2.dutyRound(commitIndex: .zero))
+            #expect(round.executors.first { $0.id == "n2" }?.incarnation == 0x22, "the leader names its own process")
+            #expect(round.executors.first { $0.id == "n1" }?.isReachable == true)
         }
     }
 
