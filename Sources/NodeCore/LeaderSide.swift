@@ -96,7 +96,7 @@ public struct LeaderSide: Sendable {
         // naming it is then covered by its own lease, never by its predecessor's.
         if let process = probe.processIncarnation, roundTrip {
             processes[peer] = process
-        } else if processes[peer] != probe.processIncarnation {
+        } else if recorded != probe.processIncarnation {
             processes[peer] = nil
         }
         // For the replica check a probe counts once it carries a digest (judged before this

@@ -34,31 +34,24 @@ struct ExecutorWatch: Sendable {
     func run() async {
         // A new leader is probed at once (its first proof of this executor comes a round trip
         // later instead of up to a probe period later).
-        let prober = Task { [driver, link, settings, host] in
+        let prober = Task {
             for await change in driver.leadership.subscribe() {
                 guard let leader = change.leader, leader != driver.id else { continue }
-                let applied = await driver.status.appliedIndex
-                if link.executorTick(leader: leader, appliedIndex: applied, wallClock: settings.clock.wall()) {
-                    host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
-                }
+                tick(leader: leader, applied: await driver.status.appliedIndex)
             }
         }
         defer { prober.cancel() }
         // Once this node, after its start, knows a leader and has applied what it knows
-        // committed: a probe carrying that applied index, and the first reconciliation — not a
-        // probe period (lease/8: 625 ms by default) later. The leader gives a node work only once
-        // a probe shows it caught up, and counts the attempts its previous process left in its
-        // slots until they are reported lost. The same probe and reconciliation as the loop's.
-        let firstReconciliation = Task { [driver, link, settings, host] in
+        // committed: a round (a probe carrying that applied index, and the first reconciliation)
+        // at once, not a probe period (lease/8: 625 ms by default) later. The leader gives a node
+        // work only once a probe shows it caught up, and counts the attempts its previous process
+        // left in its slots until they are reported lost.
+        let firstRound = Task {
             let deadline = settings.clock.monotonic() + settings.executorLease
             while !Task.isCancelled, settings.clock.monotonic() < deadline {
                 let status = await driver.status
-                if let leader = status.leader, status.appliedIndex >= status.commitIndex {
-                    if leader != driver.id,
-                       link.executorTick(leader: leader, appliedIndex: status.appliedIndex, wallClock: settings.clock.wall()) {
-                        host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
-                    }
-                    await reconcile()
+                if Self.isCaughtUp(status) {
+                    await round(status)
                     return
                 }
                 do {
@@ -68,7 +61,7 @@ struct ExecutorWatch: Sendable {
                 }
             }
         }
-        defer { firstReconciliation.cancel() }
+        defer { firstRound.cancel() }
         let period = settings.executorLease / 8
         while !Task.isCancelled {
             do {
@@ -76,16 +69,29 @@ struct ExecutorWatch: Sendable {
             } catch {
                 return
             }
-            let status = await driver.status
-            // The same tick as the simulator's (``NodeCore/ExecutorSide``): probe the leader, or
-            // note that this node leads; fence when the lease ran out.
-            if link.executorTick(leader: status.leader, appliedIndex: status.appliedIndex, wallClock: settings.clock.wall()) {
-                host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
-                continue
-            }
-            guard status.leader != nil, status.appliedIndex >= status.commitIndex else { continue }
-            await reconcile()
+            await round(await driver.status)
         }
+    }
+
+    /// The same tick as the simulator's (``NodeCore/ExecutorSide``): probes `leader` with
+    /// `applied` (or notes that this node leads); fences when the lease ran out. Whether it fenced.
+    @discardableResult
+    private func tick(leader: Raft.NodeID?, applied: Raft.LogIndex) -> Bool {
+        guard link.executorTick(leader: leader, appliedIndex: applied, wallClock: settings.clock.wall()) else { return false }
+        host.fence(reason: "no round trip with a leader for \(settings.executorLease)")
+        return true
+    }
+
+    /// One round of the watch: the tick, then — unless it fenced — reconciliation, once this node
+    /// knows a leader and has applied what it knows committed.
+    private func round(_ status: RaftStatus) async {
+        guard !tick(leader: status.leader, applied: status.appliedIndex), Self.isCaughtUp(status) else { return }
+        await reconcile()
+    }
+
+    /// Whether a leader is known and everything this node knows committed is applied.
+    private static func isCaughtUp(_ status: RaftStatus) -> Bool {
+        status.leader != nil && status.appliedIndex >= status.commitIndex
     }
 
     private func reconcile() async {

@@ -29,7 +29,8 @@ public enum TestAPIServer {
     /// shuts the server down gracefully: its connections end their requests and close. (Cancelling
     /// the server instead could deinit a connection's `NIOAsyncWriter` unfinished, a fatal error
     /// in NIO's debug build that took the whole test process down, once, in `DoctorHostileNodeTests`.)
-    /// A shutdown that does not end within ``shutdownTimeout`` is cancelled after all.
+    /// A shutdown that does not end within ``shutdownTimeout`` is cancelled after all (by the
+    /// service group: `maximumGracefulShutdownDuration`).
     public static func withServer<Result: Sendable>(
         router: Router<BasicRequestContext>, _ body: @Sendable (String) async throws -> Result
     ) async throws -> Result {
@@ -44,7 +45,9 @@ public enum TestAPIServer {
                 continuation.finish()
             },
             logger: logger)
-        let services = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: logger))
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownTimeout  // then the group cancels the server
+        let services = ServiceGroup(configuration: configuration)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // If the server cannot start, end the stream so the wait below ends too.
@@ -64,12 +67,7 @@ public enum TestAPIServer {
                 outcome = .failure(error)
             }
             await services.triggerGracefulShutdown()
-            group.addTask {
-                try await Task.sleep(for: shutdownTimeout)
-                throw TestServerError(message: "the test server did not shut down within \(shutdownTimeout)")
-            }
-            _ = try? await group.next()  // the server ended (or the timeout: then it is cancelled)
-            group.cancelAll()
+            _ = try? await group.next()  // the server ended, gracefully or cancelled by the group
             return try outcome.get()
         }
     }
