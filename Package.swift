@@ -88,8 +88,11 @@ let package = Package(
         .target(name: "CCRC32C"),
         // The crash-safe write-ahead log, hard state and snapshots on disk.
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CCRC32C", logging, metrics]),
+        // A server's accepted NIOAsyncChannel in a box that closes it if NIO or a stopping server
+        // drops it unserved (instead of trapping): shared by the peer listener and the HTTP API.
+        .target(name: "AcceptedChannels", dependencies: [nioCore]),
         // Peer-to-peer transport: mutually authenticated TLS 1.3, framing, cluster certificates.
-        .target(name: "Transport", dependencies: ["RaftCore", "DeterministicRandom", nioCore, nioPosix, nioTLS, nioSSL, x509, crypto, asn1, logging]),
+        .target(name: "Transport", dependencies: ["AcceptedChannels", "RaftCore", "DeterministicRandom", nioCore, nioPosix, nioTLS, nioSSL, x509, crypto, asn1, logging]),
         // Cron expressions and next-fire times in IANA time zones, with cronie's semantics. Pure.
         .target(name: "Cron"),
         // Which addresses http tasks may reach (CIDRs, the built-in deny list, URL host literals). Pure:
@@ -114,7 +117,7 @@ let package = Package(
         .target(name: "Executor", dependencies: ["SchedulerCore", "EgressPolicy", "EgressHTTP", logging, subprocess, asyncHTTPClient, nioCore, nioPosix, nioHTTP1]),
         // The HTTP API: strict JSON wire types, the SchedulerService protocol and its in-memory twin, routes.
         // The dashboard's files (Dashboard/static) are compiled in (DashboardFiles.swift, scripts/dashboard/embed.py).
-        .target(name: "HTTPAPI", dependencies: ["SchedulerCore", "SchedulerPlanning", "Cron", "EgressPolicy", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore],
+        .target(name: "HTTPAPI", dependencies: ["AcceptedChannels", "SchedulerCore", "SchedulerPlanning", "Cron", "EgressPolicy", hummingbird, hummingbirdCore, hummingbirdAuth, crypto, nioCore],
                 exclude: ["Dashboard/static"]),
         // A node's Prometheus metrics (api.md names), the scheduler-event adapter, /metrics and HTTP request counting.
         .target(name: "NodeMetrics", dependencies: ["SchedulerCore", hummingbird, prometheus, coreMetrics]),
@@ -163,6 +166,7 @@ let package = Package(
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "DeterministicRandom"]),
         .testTarget(name: "SimulationKitTests", dependencies: ["SimulationKit", "RaftCore"]),
+        .testTarget(name: "AcceptedChannelsTests", dependencies: ["AcceptedChannels", nioCore, nioPosix]),
         .testTarget(name: "RaftWireTests", dependencies: ["RaftWire", "RaftCore", "BinaryCoding"]),
         .testTarget(
             name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "WALCrashChild", "DeterministicRandom", logging]),
@@ -176,7 +180,8 @@ let package = Package(
         .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "SchedulerCore", "RaftCore", "SchedulerSimulation",
                                                            "SchedulerPlanning", "BinaryCoding", "DeterministicRandom"]),
         .testTarget(name: "SchedulerPlanningTests", dependencies: ["SchedulerPlanning", "SchedulerCore", "Cron"]),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "EgressPolicy", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "SchedulerCore", "EgressPolicy", "SchedulerPlanning", "DeterministicRandom", hummingbirdTesting,
+                                                          hummingbirdCore, nioCore, nioPosix, logging]),
         .testTarget(
             name: "NodeMetricsTests",
             dependencies: ["NodeMetrics", "SchedulerCore", "HTTPAPI", coreMetrics, hummingbirdTesting]),

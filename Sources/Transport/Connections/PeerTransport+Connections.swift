@@ -1,3 +1,4 @@
+import AcceptedChannels
 import Logging
 import NIOCore
 import NIOPosix
@@ -11,13 +12,21 @@ extension Transport {
         let channel: NIOAsyncChannel<Transport.Frame, Transport.Frame>
         let peer: EventLoopFuture<Raft.NodeID>
     }
+
+    /// An accepted connection on its way to ``PeerTransport`` 's serving loop: boxed, so NIO's
+    /// server may drop it unserved when the listener stops without trapping (see
+    /// `AcceptedChannel`).
+    struct AcceptedPeerConnection: Sendable {
+        let accepted: AcceptedChannel<Transport.Frame, Transport.Frame>
+        let peer: EventLoopFuture<Raft.NodeID>
+    }
 }
 
 extension Transport.PeerTransport {
     // MARK: Pipelines
 
     /// TLS record sniffer → TLS server → authentication gate → frame decoder / encoder.
-    func configureAccepted(_ channel: any Channel) throws -> Transport.PeerConnection {
+    func configureAccepted(_ channel: any Channel) throws -> Transport.AcceptedPeerConnection {
         var logger = self.logger
         logger[metadataKey: "direction"] = "inbound"
         logger[metadataKey: "remote"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
@@ -36,7 +45,8 @@ extension Transport.PeerTransport {
             authentication.verify(certificates, promise: promise)
         }
         try channel.pipeline.syncOperations.addHandlers([Transport.TLSRecordSniffer(), tls, authentication])
-        return try wrap(channel, authentication: authentication, logger: logger)
+        let connection = try wrap(channel, authentication: authentication, logger: logger)
+        return Transport.AcceptedPeerConnection(accepted: AcceptedChannel(connection.channel), peer: connection.peer)
     }
 
     /// TLS client → authentication gate (expecting `peer`) → frame decoder / encoder.
@@ -89,14 +99,12 @@ extension Transport.PeerTransport {
 
     /// Serves every accepted connection in its own child task until cancelled.
     ///
-    /// Cancellation must not cut the loop over accepted connections short: a connection the
-    /// listener has already wrapped (its `NIOAsyncChannel`) has to be consumed with
-    /// `executeThenClose`, or NIO traps when it is dropped and then becomes active ("Deinited
-    /// NIOAsyncWriter without calling finish()" — seen when a peer dialed in just as a transport
-    /// stopped). So cancellation closes the listening channel, and the loop — in a task of its
-    /// own, which the caller's cancellation does not reach — runs on until the stream of accepted
-    /// connections ends, serving (and at once closing) whatever arrived meanwhile.
-    func accept(on server: NIOAsyncChannel<Transport.PeerConnection, Never>) async throws {
+    /// Cancellation closes the listening channel, and the loop — in a task of its own, which the
+    /// caller's cancellation does not reach — runs on until the stream of accepted connections
+    /// ends, closing whatever arrived meanwhile. A connection NIO drops without handing it to
+    /// this loop (its initializer still ran as the listener closed) closes itself: it travels in
+    /// an `AcceptedChannel`.
+    func accept(on server: NIOAsyncChannel<Transport.AcceptedPeerConnection, Never>) async throws {
         let loop = Task { try await self.acceptUntilClosed(server) }
         try await withTaskCancellationHandler {
             try await loop.value
@@ -105,7 +113,7 @@ extension Transport.PeerTransport {
         }
     }
 
-    private func acceptUntilClosed(_ server: NIOAsyncChannel<Transport.PeerConnection, Never>) async throws {
+    private func acceptUntilClosed(_ server: NIOAsyncChannel<Transport.AcceptedPeerConnection, Never>) async throws {
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in connections {
@@ -117,7 +125,9 @@ extension Transport.PeerTransport {
         }
     }
 
-    private func serveAccepted(_ connection: Transport.PeerConnection) async {
+    private func serveAccepted(_ accepted: Transport.AcceptedPeerConnection) async {
+        guard let channel = accepted.accepted.take() else { return }
+        let connection = Transport.PeerConnection(channel: channel, peer: accepted.peer)
         if Task.isCancelled {
             // Accepted while stopping: close it properly rather than serve it.
             try? await connection.channel.executeThenClose { _, _ in }

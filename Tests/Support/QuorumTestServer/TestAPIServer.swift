@@ -26,11 +26,10 @@ public enum TestAPIServer {
     }
 
     /// Serves `router` on 127.0.0.1 at a free port while `body` runs with its base URL, then
-    /// shuts the server down gracefully: its connections end their requests and close. (Cancelling
-    /// the server instead could deinit a connection's `NIOAsyncWriter` unfinished, a fatal error
-    /// in NIO's debug build that took the whole test process down, once, in `DoctorHostileNodeTests`.)
-    /// A shutdown that does not end within ``shutdownTimeout`` is cancelled after all (by the
-    /// service group: `maximumGracefulShutdownDuration`).
+    /// shuts the server down gracefully: its connections end their requests and close. A shutdown
+    /// that does not end within ``shutdownTimeout`` is cancelled after all (by the service group:
+    /// `maximumGracefulShutdownDuration`). The server is the API's (`http1ClosingUnserved`): a
+    /// connection it drops unserved as it stops is closed, not a trap of the test process.
     public static func withServer<Result: Sendable>(
         router: Router<BasicRequestContext>, _ body: @Sendable (String) async throws -> Result
     ) async throws -> Result {
@@ -39,6 +38,7 @@ public enum TestAPIServer {
         logger.logLevel = .critical
         let app = Application(
             router: router,
+            server: .http1ClosingUnserved(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 if let port = channel.localAddress?.port { continuation.yield(port) }
