@@ -181,6 +181,18 @@ class Page:
                 return False
         return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(attempt, message=what)
 
+    def click(self, what, locate, timeout=WAIT):
+        """Clicks the element `locate()` finds, finding it again whenever a live re-render (an SSE
+        update redraws tables and graphs) replaced it between finding and clicking; returns it.
+        A stale element is not clicked, so the click happens once."""
+        def attempt():
+            element = locate()
+            if element is None:
+                return None
+            element.click()
+            return element
+        return self.wait(what, attempt, timeout)
+
     def css(self, selector):
         return self.d.find_elements(By.CSS_SELECTOR, selector)
 
@@ -282,7 +294,8 @@ def run(args):
         driver.find_element(By.ID, "submit-button").click()  # the example DAG the form fills in
         link = page.wait("the created DAG's link", lambda: next((a for a in page.css("#submit-link") if a.text.startswith("d")), None))
         dag_id = link.text
-        link.click()
+        page.click("the created DAG's link, clicked",
+                   lambda: next((a for a in page.css("#submit-link") if a.text == dag_id), None))
         page.wait("four task nodes in the graph", lambda: len(page.css("#dag-graph g.dag-node")) == 4)
         page.wait("every task succeeded, live",
                   lambda: all("st-succeeded" in g.get_attribute("class") for g in page.css("#dag-graph g.dag-node")))
@@ -299,9 +312,13 @@ def run(args):
         def dead_row():
             page.go("#/dlq") if not page.css("#dlq-table tbody tr") else None
             return next((r for r in page.css("#dlq-table tbody tr") if failing["id"] in r.text), None)
-        dead = page.wait("the failed job in the DLQ", dead_row)
+        page.wait("the failed job in the DLQ", dead_row)
         page.shot("05-dlq")
-        dead.find_element(By.CSS_SELECTOR, "button.requeue").click()
+
+        def requeue_button():
+            row = dead_row()
+            return next(iter(row.find_elements(By.CSS_SELECTOR, "button.requeue")), None) if row else None
+        page.click("the failed job's requeue button, clicked", requeue_button)
         page.wait("the requeue confirmed", lambda: "requeued" in page.text("message"))
         eventually("a second attempt after the requeue",
                    lambda: len(api.call("GET", f"/api/jobs/{failing['id']}/runs")[1]["items"]) >= 2)
@@ -314,11 +331,13 @@ def run(args):
             {"id": "last", "task": {"kind": "noop"}, "depends_on": ["flaky"]}]})
         assert status == 201, (status, failing_dag)
         page.go("#/dags/" + failing_dag["id"])
-        resume = page.wait("Resume from DLQ on the dead task",
-                           lambda: next(iter(page.css('#dag-tasks tr[data-task="flaky"] button.requeue')), None))
-        assert "st-dead" in page.css('#dag-graph g.dag-node[data-task="flaky"]')[0].get_attribute("class")
+        page.wait("Resume from DLQ on the dead task",
+                  lambda: next(iter(page.css('#dag-tasks tr[data-task="flaky"] button.requeue')), None))
+        page.wait("the dead task drawn dead",
+                  lambda: "st-dead" in page.css('#dag-graph g.dag-node[data-task="flaky"]')[0].get_attribute("class"))
         page.shot("04b-dag-dead-task")
-        resume.click()
+        page.click("Resume from DLQ on the dead task, clicked",
+                   lambda: next(iter(page.css('#dag-tasks tr[data-task="flaky"] button.requeue')), None))
         page.wait("the resume confirmed", lambda: "the DAG run continues" in page.text("message"))
         page.wait("the task's second attempt, live",
                   lambda: "attempt 2" in page.css('#dag-graph g.dag-node[data-task="flaky"] text.task-state')[0].text)
