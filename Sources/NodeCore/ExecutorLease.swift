@@ -27,6 +27,9 @@ public struct ExecutorLease: Sendable {
     /// (or the leading that began) more than a lease after the contact before it. The leader may
     /// have expired as lost anything assigned here before then (``ExecutorOrders/admitted(_:in:fenced:proven:startedWithoutLog:incarnation:process:startedAt:now:killGraceMs:lapseEnded:)``).
     public private(set) var lastLapseEnded: MonotonicTime?
+    /// The leader's stamp in the echo that ended the latest lapse (``LeaseEcho/leaderStamp``);
+    /// `nil` when that echo carried none (an older leader) or this node's leadership ended it.
+    public private(set) var lastLapseEndedStamp: Timestamp?
 
     /// A lease of `lease` for a node started at `started`.
     public init(lease: Duration, started: MonotonicTime) {
@@ -41,9 +44,13 @@ public struct ExecutorLease: Sendable {
     }
 
     /// Records a lapse that contact at `now` ends (the lease ran out since the previous contact).
-    private mutating func noteContact(at now: MonotonicTime) {
+    /// `leaderStamp` is the stamp of the echo that made the contact, if any.
+    private mutating func noteContact(at now: MonotonicTime, leaderStamp: Timestamp? = nil) {
         let previous = [started, ledAt, lastRoundTrip].compactMap { $0 }.max() ?? started
-        if now - previous > lease, lastLapseEnded.map({ $0 < now }) ?? true { lastLapseEnded = now }
+        if now - previous > lease, lastLapseEnded.map({ $0 < now }) ?? true {
+            lastLapseEnded = now
+            lastLapseEndedStamp = leaderStamp
+        }
     }
 
     /// A probe to `leader` sent at `now`, and whether a legacy ping should go too (the leader has
@@ -60,8 +67,10 @@ public struct ExecutorLease: Sendable {
         return (probe, legacy)
     }
 
-    /// `peer` echoed probe `sequence` at `now` (`echoID` is nil for a legacy pong).
-    public mutating func echoed(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, at now: MonotonicTime) {
+    /// `peer` echoed probe `sequence` at `now` (`echoID` is nil for a legacy pong), with its
+    /// stamp (``LeaseEcho/leaderStamp``) if the echo carried one.
+    public mutating func echoed(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, leaderStamp: Timestamp? = nil,
+                                at now: MonotonicTime) {
         if let echoID {
             // The latest, not the largest: a leader that restarted counts its echo ids from 1 again
             // (keeping the largest would name an id the new process never sent, and no probe would
@@ -71,7 +80,7 @@ public struct ExecutorLease: Sendable {
         }
         guard let probe = probes.removeValue(forKey: sequence), probe.leader == peer else { return }
         if lastRoundTrip.map({ $0 < probe.sentAt }) ?? true {
-            noteContact(at: probe.sentAt)
+            noteContact(at: probe.sentAt, leaderStamp: leaderStamp)
             lastRoundTrip = probe.sentAt
         }
     }

@@ -14,7 +14,7 @@ public struct ExecutorSide: Sendable {
     /// The features each leader advertised in its latest echo.
     private var leaderFeatures: [Raft.NodeID: PeerFeatures] = [:]
     /// The leader the latest probe went to, and whether an echo from it has come since this
-    /// node began probing it (the first one asks for a second probe at once: ``echoed(_:by:echoID:features:at:)``).
+    /// node began probing it (the first one asks for a second probe at once: ``echoed(_:by:echoID:features:leaderStamp:at:)``).
     private var probing: (leader: Raft.NodeID, echoed: Bool)?
     /// This process's incarnation (drawn at start, never reused; 0 = none): sent in probes to a
     /// leader that advertised ``PeerFeatures/processIncarnations``, which names it in assignments.
@@ -68,8 +68,8 @@ public struct ExecutorSide: Sendable {
     /// a round trip instead of a probe period (lease/8).
     @discardableResult
     public mutating func echoed(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures?,
-                                at now: MonotonicTime) -> Bool {
-        lease.echoed(sequence, by: peer, echoID: echoID, at: now)
+                                leaderStamp: Timestamp? = nil, at now: MonotonicTime) -> Bool {
+        lease.echoed(sequence, by: peer, echoID: echoID, leaderStamp: leaderStamp, at: now)
         guard echoID != nil else { return false }
         leaderFeatures[peer] = features ?? []
         guard let current = probing, current.leader == peer, !current.echoed else { return false }
@@ -83,9 +83,19 @@ public struct ExecutorSide: Sendable {
     /// Whether the lease ran out at `now` (this node must not run attempts).
     public func mustFence(at now: MonotonicTime) -> Bool { lease.mustFence(at: now) }
 
-    /// When the lease last came back after running out (``ExecutorLease/lastLapseEnded``), as a
+    /// When the lease last came back after running out (``ExecutorLease/lastLapseEnded``), in
+    /// scheduler time: the leader's stamp in the echo that brought it back
+    /// (``ExecutorLease/lastLapseEndedStamp``), or — from a leader of a build before command
+    /// format 16, or when this node's own leadership ended the lapse — that moment as a
     /// wall-clock time given this node's monotonic `now` and wall clock `wall`.
+    ///
+    /// Why the leader's stamp: assignments are stamped by the leader, and a node cut off from
+    /// it may come back with its wall clock stepped far behind (a VM resumed, an NTP step); the
+    /// conversion then placed the lapse's end before assignments the leader made, and expired,
+    /// while it was out, so the node started them beside their retries (the scheduler simulator,
+    /// seed 4209 with five nodes: a node cut off for 11 s with its clock an hour behind).
     public func lastLapseEnded(now: MonotonicTime, wall: Timestamp) -> Timestamp? {
+        if let stamp = lease.lastLapseEndedStamp { return stamp }
         guard let ended = lease.lastLapseEnded else { return nil }
         let ago = now - ended
         let (seconds, attoseconds) = ago.components

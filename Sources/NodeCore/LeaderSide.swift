@@ -38,6 +38,10 @@ public struct LeaderSide: Sendable {
     public let processIncarnation: UInt64
     /// When this node took office, while it leads.
     public private(set) var leadingSince: MonotonicTime?
+    /// The latest scheduler time this node has stamped or seen applied (``stamp(at:wallClock:)``,
+    /// ``observe(logStamp:own:at:)``): an entry applies at the later of its stamp and the time
+    /// before it, so an echo's ``LeaseEcho/leaderStamp`` is at least this.
+    private var latestStamp: Timestamp?
     /// What this node's echoes advertise: this build's features (tests take some away to play a
     /// leader of an older build).
     public var advertisedFeatures: PeerFeatures = .thisBuild
@@ -85,7 +89,12 @@ public struct LeaderSide: Sendable {
     /// A lease probe from `peer`: records its proof, applied index, clock and build; returns the
     /// echo to send back unless its probes show the echoes are not arriving
     /// (``LeaseLedger/shouldEcho(_:lastEcho:at:leadingSince:lease:margin:)``), or this node does not lead.
-    public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> LeaseEcho? {
+    ///
+    /// The echo carries the leader's scheduler time (``LeaseEcho/leaderStamp``, to builds that
+    /// decode it): this node's stamp for `wallClock` at `now`, and no earlier than any time it
+    /// stamped or saw applied — so every assignment it made before echoing applies no later.
+    public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime,
+                                       wallClock: Timestamp) -> LeaseEcho? {
         probingPeers.insert(peer)
         // Another process than the one recorded (or a probe without one, which the process that
         // sent the recorded one never sends this leader): the node restarted.
@@ -117,7 +126,9 @@ public struct LeaderSide: Sendable {
         guard let since = leadingSince,
               restarted || ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since,
                                              lease: settings.lease, margin: settings.leaseMargin) else { return nil }
-        return LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: advertisedFeatures)
+        let bounded = stamp(at: now, wallClock: wallClock).stamp
+        return LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: advertisedFeatures,
+                                   leaderStamp: latestStamp ?? bounded)
     }
 
     /// The digest a probe from `peer` carried (``LeaseProbe/digest``), judged against this
@@ -159,6 +170,7 @@ public struct LeaderSide: Sendable {
     /// (see ``ClockBound/observe(logStamp:own:at:)``).
     public mutating func observe(logStamp stamp: Timestamp, own: Timestamp, at now: MonotonicTime) {
         clocks.observe(logStamp: stamp, own: own, at: now)
+        latestStamp = max(latestStamp ?? stamp, stamp)
     }
 
     /// This node took office at `since` (nil: it no longer leads). Taking office forgets what
@@ -204,7 +216,9 @@ public struct LeaderSide: Sendable {
     /// The time to stamp at `now` given this node's `wallClock` (bounded; see ``ClockBound``);
     /// `jumped` when the bound applied.
     public mutating func stamp(at now: MonotonicTime, wallClock: Timestamp) -> (stamp: Timestamp, jumped: Bool) {
-        clocks.bound(wallClock, at: now, voters: settings.voters, self: id)
+        let bounded = clocks.bound(wallClock, at: now, voters: settings.voters, self: id)
+        latestStamp = max(latestStamp ?? bounded.stamp, bounded.stamp)
+        return bounded
     }
 
     /// The leader's step from a client's command to an entry: every relative time resolved

@@ -1,4 +1,5 @@
 import BinaryCoding
+import SchedulerCore
 import RaftCore
 
 /// An executor's lease probe to the leader (frame ``PeerFrameType/leaseProbe``), version 1, 2 or 3.
@@ -131,57 +132,76 @@ public struct LeaseProbe: Hashable, Sendable {
     }
 }
 
-/// The leader's echo of a ``LeaseProbe`` (frame ``PeerFrameType/leaseEcho``), version 1 or 2.
+/// The leader's echo of a ``LeaseProbe`` (frame ``PeerFrameType/leaseEcho``), version 1, 2 or 3.
 ///
-/// Version 2 adds the leader's ``PeerFeatures``. Builds before it decode only version 1, so a
-/// leader sends version 2 only in answer to a probe whose ``LeaseProbe/commandFormatVersion`` is
-/// at least ``minimumFormatVersionForFeatures`` (``answering(_:echoID:features:)``); this build
-/// decodes both.
+/// Version 2 adds the leader's ``PeerFeatures``; version 3 also the leader's stamp when it
+/// echoed (``leaderStamp``). Builds before version 2 decode only version 1, and builds before
+/// command format 16 only versions 1 and 2 — and drop an echo they cannot decode, which would
+/// fence them — so a leader picks the version from the probe's
+/// ``LeaseProbe/commandFormatVersion`` (``answering(_:echoID:features:leaderStamp:)``); this
+/// build decodes all three.
 public struct LeaseEcho: Hashable, Sendable {
     /// The probe's sequence.
     public var sequence: UInt64
     /// A leader-chosen id the executor names in its next probe (``LeaseProbe/lastEcho``).
     public var echoID: UInt64
-    /// The leader's features (version 2), or `nil` for a version-1 echo, which advertises none.
+    /// The leader's features (versions 2 and 3), or `nil` for a version-1 echo, which advertises none.
     public var features: PeerFeatures?
+    /// The leader's scheduler time when it echoed (version 3): no earlier than any time an
+    /// assignment it had made by then applies at. An executor whose lease this echo brings back
+    /// after a lapse judges what was assigned before the lapse against it, rather than against
+    /// its own wall clock, which may have jumped while it was cut off
+    /// (``ExecutorSide/lastLapseEnded(now:wall:)``).
+    public var leaderStamp: Timestamp?
 
     /// The lowest reported format version whose build decodes a version-2 echo.
     public static let minimumFormatVersionForFeatures: UInt32 = 2
 
-    /// Version 1 without features, version 2 with them.
+    /// Version 1 without features, version 2 with them, version 3 with features and a stamp.
     public func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 28)
-        w.write(features == nil ? UInt8(1) : UInt8(2))
+        var w = BinaryWriter(capacity: 36)
+        let version: UInt8 = features == nil ? 1 : leaderStamp == nil ? 2 : 3
+        w.write(version)
         w.write(sequence)
         w.write(echoID)
         if let features { w.write(features.rawValue) }
+        if version == 3, let leaderStamp { w.write(UInt64(bitPattern: leaderStamp.milliseconds)) }
         return w.bytes
     }
 
-    /// An echo; `features` makes it version 2 (send it only to a build that decodes it: ``answering(_:echoID:features:)``).
-    public init(sequence: UInt64, echoID: UInt64, features: PeerFeatures? = nil) {
+    /// An echo; `features` makes it version 2, `features` and `leaderStamp` version 3 (send it
+    /// only to a build that decodes it: ``answering(_:echoID:features:leaderStamp:)``). A stamp
+    /// without features is not encoded.
+    public init(sequence: UInt64, echoID: UInt64, features: PeerFeatures? = nil, leaderStamp: Timestamp? = nil) {
         self.sequence = sequence
         self.echoID = echoID
         self.features = features
+        self.leaderStamp = features == nil ? nil : leaderStamp
     }
 
-    /// The echo of `probe`: version 2 with `features` when the prober's build decodes it,
-    /// version 1 otherwise (an older executor would drop a version-2 echo and fence itself).
-    public static func answering(_ probe: LeaseProbe, echoID: UInt64, features: PeerFeatures) -> LeaseEcho {
-        LeaseEcho(sequence: probe.sequence, echoID: echoID,
-                  features: probe.commandFormatVersion >= minimumFormatVersionForFeatures ? features : nil)
+    /// The echo of `probe`: version 3 with `features` and `leaderStamp` when the prober's build
+    /// decodes it, version 2 with `features` when it decodes that, version 1 otherwise (an older
+    /// executor would drop an echo it cannot decode and fence itself).
+    public static func answering(_ probe: LeaseProbe, echoID: UInt64, features: PeerFeatures,
+                                 leaderStamp: Timestamp? = nil) -> LeaseEcho {
+        guard probe.commandFormatVersion >= minimumFormatVersionForFeatures else {
+            return LeaseEcho(sequence: probe.sequence, echoID: echoID)
+        }
+        return LeaseEcho(sequence: probe.sequence, echoID: echoID, features: features,
+                         leaderStamp: probe.commandFormatVersion >= CommandCodec.leaderStampedEchoes ? leaderStamp : nil)
     }
 
-    /// Decodes a version-1 or version-2 echo.
+    /// Decodes a version-1, 2 or 3 echo.
     public init(decoding bytes: [UInt8]) throws(DecodeError) {
         var r = BinaryReader(bytes)
         let version = try r.readByte()
-        guard version == 1 || version == 2 else {
-            throw DecodeError("lease echo version \(version) is not known to this build (knows 1 and 2)", offset: 0)
+        guard (1...3).contains(version) else {
+            throw DecodeError("lease echo version \(version) is not known to this build (knows 1 to 3)", offset: 0)
         }
         sequence = try r.readUInt64()
         echoID = try r.readUInt64()
-        features = version == 2 ? PeerFeatures(rawValue: try r.readUInt64()) : nil
+        features = version >= 2 ? PeerFeatures(rawValue: try r.readUInt64()) : nil
+        leaderStamp = version == 3 ? Timestamp(Int64(bitPattern: try r.readUInt64())) : nil
         guard r.isAtEnd else { throw DecodeError("\(r.remaining) trailing bytes after a lease echo", offset: r.offset) }
     }
 }

@@ -189,11 +189,12 @@ public struct NodeCore: Sendable {
     }
 
     /// The leader echoed probe `echo.sequence`.
-    /// Returns whether to probe `peer` again at once (``ExecutorSide/echoed(_:by:echoID:features:at:)``:
+    /// Returns whether to probe `peer` again at once (``ExecutorSide/echoed(_:by:echoID:features:leaderStamp:at:)``:
     /// the first echo from the leader this node now probes).
     @discardableResult
     public mutating func echoReceived(_ echo: LeaseEcho, from peer: Raft.NodeID, at now: MonotonicTime) -> Bool {
-        executor.echoed(echo.sequence, by: peer, echoID: echo.echoID, features: echo.features, at: now)
+        executor.echoed(echo.sequence, by: peer, echoID: echo.echoID, features: echo.features,
+                        leaderStamp: echo.leaderStamp, at: now)
     }
 
     /// Whether `leader` advertised unstamped forwards in its latest echo (see ``ExecutorSide``).
@@ -217,9 +218,10 @@ public struct NodeCore: Sendable {
     // MARK: Leading
 
     /// A probe from `peer`: record its proof, applied index and clock; echo it unless its probes
-    /// show the echoes are not arriving (``LeaderSide/probeReceived(_:from:at:)``).
-    public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime) -> [Directive] {
-        guard let echo = leader.probeReceived(probe, from: peer, at: now) else { return [] }
+    /// show the echoes are not arriving (``LeaderSide/probeReceived(_:from:at:wallClock:)``).
+    public mutating func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID, at now: MonotonicTime,
+                                       wallClock: Timestamp) -> [Directive] {
+        guard let echo = leader.probeReceived(probe, from: peer, at: now, wallClock: wallClock) else { return [] }
         return [.sendEcho(to: peer, echo)]
     }
 

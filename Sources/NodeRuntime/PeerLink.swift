@@ -374,13 +374,15 @@ final class PeerLink: PeerMessenger, Sendable {
     }
 
     /// Records a probe's echo from `peer` (`echoID` nil for a legacy pong).
-    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures? = nil) {
+    private func probeAnswered(_ sequence: UInt64, by peer: Raft.NodeID, echoID: UInt64?, features: PeerFeatures? = nil,
+                               leaderStamp: Timestamp? = nil) {
         let now = clock.monotonic()
         let (again, applied) = state.withLock {
-            ($0.executor.echoed(sequence, by: peer, echoID: echoID, features: features, at: now), $0.lastProbedAppliedIndex)
+            ($0.executor.echoed(sequence, by: peer, echoID: echoID, features: features, leaderStamp: leaderStamp, at: now),
+             $0.lastProbedAppliedIndex)
         }
         // The first echo advertising process incarnations: probe again now, carrying this process
-        // (``NodeCore/ExecutorSide/echoed(_:by:echoID:features:at:)``). The applied index is the
+        // (``NodeCore/ExecutorSide/echoed(_:by:echoID:features:leaderStamp:at:)``). The applied index is the
         // last one probed with, which can only be behind: the leader judges it as it would a
         // probe sent a moment earlier.
         if again { _ = executorTick(leader: peer, appliedIndex: applied, wallClock: clock.wall()) }
@@ -389,7 +391,8 @@ final class PeerLink: PeerMessenger, Sendable {
     /// Leader side: records `peer`'s probe and returns the echo to send back, if any.
     private func probeReceived(_ probe: LeaseProbe, from peer: Raft.NodeID) -> LeaseEcho? {
         let now = clock.monotonic()
-        return state.withLock { $0.leader.probeReceived(probe, from: peer, at: now) }
+        let wall = clock.wall()
+        return state.withLock { $0.leader.probeReceived(probe, from: peer, at: now, wallClock: wall) }
     }
 
     // MARK: Forwarding
@@ -745,7 +748,8 @@ final class PeerLink: PeerMessenger, Sendable {
                         logger.warning("dropped an undecodable lease echo", metadata: ["from": "\(message.from)"])
                         continue
                     }
-                    probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID, features: echo.features)
+                    probeAnswered(echo.sequence, by: message.from, echoID: echo.echoID, features: echo.features,
+                                  leaderStamp: echo.leaderStamp)
                 case .clusterHello:
                     continue  // handled above, before any other frame of its sender
                 case .removalNotice:

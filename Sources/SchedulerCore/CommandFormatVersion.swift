@@ -50,10 +50,14 @@ extension CommandCodec {
     ///   Once every member heard from reports at least 15 the leader names the executor's process
     ///   in an assignment's incarnation field (entry tag 30) instead of its data directory, so a
     ///   restarted process never starts what was given to the one before it.
+    /// - 16 adds no command kind: it marks builds that decode version-3 lease echoes, which carry
+    ///   the leader's stamp (``leaderStampedEchoes``). An executor whose lease comes back on such
+    ///   an echo judges what was assigned before the lapse against the leader's stamp, not its
+    ///   own wall clock.
     /// (8 is skipped: notifications were developed as 8 beside placement's 9 and became 10 when
     /// both landed; no build ever reported 8.)
     /// See `docs/node.md`, "Upgrades and the format gate".
-    public static let buildFormatVersion: UInt32 = assignmentProcesses
+    public static let buildFormatVersion: UInt32 = leaderStampedEchoes
 
     /// The first format version whose builds decode placements (``JobSpec/placement``,
     /// ``DAGTaskSpec/placement``: entry tag 23) and read draining marks in the member directory.
@@ -117,6 +121,12 @@ extension CommandCodec {
     /// directory's incarnation and would start nothing, so a leader names processes only once
     /// every member heard from reports at least this. The one place its number is written.
     public static let assignmentProcesses: UInt32 = 15
+
+    /// The first format version whose builds decode version-3 lease echoes (``NodeCore``'s
+    /// `LeaseEcho.leaderStamp`): a leader sends one only to an executor whose probe reports at
+    /// least this, since an older build drops an echo it cannot decode (and fences). The one
+    /// place its number is written.
+    public static let leaderStampedEchoes: UInt32 = 16
 
     /// The command format of notifications (issue #17): rules in specs, settings and delivery
     /// outcomes. The one place its number is written; ``notifyRules`` follows it.

@@ -162,11 +162,11 @@ extension SchedulerWorld {
         switch message.body {
         case .probe(let probe):
             guard leader == to else { return }
-            let echo = nodes[to].core.probeReceived(probe, from: Self.nodeID(message.from), at: monotonic)
+            let echo = nodes[to].core.probeReceived(probe, from: Self.nodeID(message.from), at: monotonic, wallClock: wallClock(to))
             try perform(echo, at: to)
         case .echo(let echo):
             // Probes go out on the tick only, never at once on a leader's first echo as a running
-            // node's peer link sends them (``NodeCore/ExecutorSide/echoed(_:by:echoID:features:at:)``):
+            // node's peer link sends them (``NodeCore/ExecutorSide/echoed(_:by:echoID:features:leaderStamp:at:)``):
             // any probe timing is legal, and the slower one leaves open the windows between a
             // restart or an election and the second probe in which the directory-named
             // assignments of the `directory-named-assignments` mutation start (with the early

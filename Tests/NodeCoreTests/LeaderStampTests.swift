@@ -268,7 +268,8 @@ struct LeaderStampTests {
           arguments: [UInt64(1), 2, 3])
     func encodings(seed: UInt64) throws {
         for echo in [LeaseEcho(sequence: 5, echoID: 6), LeaseEcho(sequence: .max, echoID: 0, features: .thisBuild),
-                     LeaseEcho(sequence: 1, echoID: 2, features: PeerFeatures(rawValue: 0xff00))] {
+                     LeaseEcho(sequence: 1, echoID: 2, features: PeerFeatures(rawValue: 0xff00)),
+                     LeaseEcho(sequence: 3, echoID: 4, features: .thisBuild, leaderStamp: Timestamp(1_800_000_000_000))] {
             #expect(try LeaseEcho(decoding: echo.encoded()) == echo)
         }
         let spec = JobSpec(name: "c", schedule: CronSchedule(expression: "*/5 * * * *", timezone: "Asia/Tokyo"))

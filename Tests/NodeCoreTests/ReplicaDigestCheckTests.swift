@@ -225,7 +225,7 @@ struct ReplicaDigestCheckTests {
 
     /// A member's first probe to a leader (no echo named, so no digest: the member does not yet
     /// know this leader reads digests) and the next, naming the echo it got: only the second
-    /// counts for the replica check (``LeaderSide/probeReceived(_:from:at:)``).
+    /// counts for the replica check (``LeaderSide/probeReceived(_:from:at:wallClock:)``).
     static func proveProbe(_ leader: inout LeaderSide, from peer: Raft.NodeID, appliedIndex: UInt64, at time: MonotonicTime) {
         let echo = leader.probeReceived(LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: appliedIndex, wallClockMilliseconds: 0,
                                                    commandFormatVersion: CommandCodec.buildFormatVersion), from: peer, at: time)
