@@ -57,12 +57,12 @@ public struct RaftReplica: Sendable {
             }
             try precheckQuotas(preview, entryBytes: size)
             // Claimed before proposing: the entry's events are kept only while a claim covers it.
-            let claim = await stateMachine.claimEvents()
+            let claim = stateMachine.claimEvents()
             let index: Raft.LogIndex
             do throws(ReplicaWriteError) {
                 index = try await proposeThroughLeader(unstamped)
             } catch {
-                await stateMachine.releaseEvents(claim)
+                stateMachine.releaseEvents(claim)
                 throw error
             }
             guard let events = await stateMachine.events(at: index, claim: claim) else {

@@ -83,9 +83,9 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
     #endif
     private(set) var appliedIndex = Raft.LogIndex.zero
 
-    /// The events of the entries a local proposer may still ask for (``ProposerEvents``).
-    private var proposerEvents: ProposerEvents
-    private var waiters: [Raft.LogIndex: [CheckedContinuation<[SchedulerEvent]?, Never>]] = [:]
+    /// The events of the entries a local proposer may still ask for, and the proposers waiting
+    /// (``ProposerEventsBoard``: a lock, not this actor).
+    private let proposerEvents: ProposerEventsBoard
 
     /// A state machine for node `executorID`.
     ///
@@ -129,7 +129,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         self.leaseProven = leaseProven
         self.leaseExpired = leaseExpired
         self.leaseLapseEnded = leaseLapseEnded
-        self.proposerEvents = ProposerEvents(ceiling: recentLimit)
+        self.proposerEvents = ProposerEventsBoard(ceiling: recentLimit)
         self.metrics = metrics
         self.eventHub = eventHub
         self.logger = logger
@@ -149,10 +149,10 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         // place (a published copy would make this apply duplicate what it touches).
         published.withdraw()
         let (applied, failure) = apply(entries, to: &state)
-        // Published before any proposer learns its entry applied (resumeWaiters) and before the
+        // Published before any proposer learns its entry applied (`ProposerEventsBoard.applied`) and before the
         // driver counts it applied (this call returns), so a read that follows sees it.
         published.publish(state, through: appliedIndex)
-        if let last = applied { resumeWaiters(through: last) }
+        if let last = applied { proposerEvents.applied(through: last) }
         if let failure {
             logger.critical("stopping: a committed log entry cannot be decoded by this build",
                             metadata: ["index": "\(failure.index)", "error": "\(failure.reason)"])
@@ -280,12 +280,11 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         metrics?.recordGauges(of: state)
         appliedIndex = index
         eventHub?.restart(after: index.rawValue)
-        proposerEvents.forgetAll()
         let activeHere = Set(state.activeAttempts(on: executorID).map { AttemptKey(runID: $0.runID, attempt: $0.attempt) })
         onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: [],
                                  restoredActiveHere: activeHere))
         published.publish(state, through: index)
-        resumeWaiters(through: index)
+        proposerEvents.restored(through: index)
         try refuseDowngrade()
     }
 
@@ -341,48 +340,30 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
 
     /// Claims the events of the entries applied from now on, for a proposer about to propose
     /// (its entry will be one of them). End the claim with ``events(at:claim:)``, or with
-    /// ``releaseEvents(_:)`` if the proposal failed.
-    public func claimEvents() -> ProposerEventsClaim {
-        ProposerEventsClaim(claim: proposerEvents.claim(after: appliedIndex))
+    /// ``releaseEvents(_:)`` if the proposal failed. Off the actor (``ProposerEventsBoard``).
+    public nonisolated func claimEvents() -> ProposerEventsClaim {
+        ProposerEventsClaim(claim: proposerEvents.claim())
     }
 
     /// Ends a claim whose proposal failed.
-    public func releaseEvents(_ claim: ProposerEventsClaim) {
+    public nonisolated func releaseEvents(_ claim: ProposerEventsClaim) {
         proposerEvents.release(claim.claim)
     }
 
     /// The events of the entry at `index` once it is applied here, and ends `claim`; `nil` when
     /// they are not known (a snapshot from the leader covered the entry, or `claim` was taken
-    /// after it was applied): the outcome is unknown, never "nothing happened".
-    public func events(at index: Raft.LogIndex, claim: ProposerEventsClaim) async -> [SchedulerEvent]? {
-        let events: [SchedulerEvent]?
-        if index <= appliedIndex {
-            events = proposerEvents.events(at: index)
-        } else {
-            events = await withCheckedContinuation { continuation in
-                waiters[index, default: []].append(continuation)
-            }
-        }
-        proposerEvents.release(claim.claim)
-        return events
+    /// after it was applied): the outcome is unknown, never "nothing happened". Off the actor:
+    /// the caller is resumed once, from the apply that published its entry.
+    public nonisolated func events(at index: Raft.LogIndex, claim: ProposerEventsClaim) async -> [SchedulerEvent]? {
+        await proposerEvents.events(at: index, claim: claim.claim)
     }
 
     /// The number of entries whose events are kept for proposers (tests, benchmarks).
-    var keptEventEntries: Int { proposerEvents.count }
-
-    // MARK: Internals
-
-    private func resumeWaiters(through index: Raft.LogIndex) {
-        guard !waiters.isEmpty else { return }
-        for waiting in waiters.keys where waiting <= index {
-            let events = proposerEvents.events(at: waiting)
-            for continuation in waiters.removeValue(forKey: waiting) ?? [] { continuation.resume(returning: events) }
-        }
-    }
+    nonisolated var keptEventEntries: Int { proposerEvents.keptEntries }
 }
 
 /// A proposer's claim on the events of the entries applied after it was taken
 /// (``SchedulerStateMachine/claimEvents()``).
 public struct ProposerEventsClaim: Hashable, Sendable {
-    fileprivate let claim: ProposerEvents.Claim
+    let claim: ProposerEvents.Claim
 }

@@ -34,10 +34,10 @@ struct SchedulerStateMachineTests {
     @Test("a proposer learns its entry's events, also when it asks before the entry is applied")
     func eventsByIndex() async throws {
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { _ in }
-        let first = await machine.claimEvents()
+        let first = machine.claimEvents()
         try await machine.apply([entry(1, submit("a"))])
         #expect(await machine.events(at: Raft.LogIndex(1), claim: first)?.contains(.jobSubmitted("a")) == true)
-        let second = await machine.claimEvents()
+        let second = machine.claimEvents()
         async let waiting = machine.events(at: Raft.LogIndex(2), claim: second)
         try await machine.apply([entry(2, submit("a"))])
         let events = await waiting
@@ -152,7 +152,7 @@ struct SchedulerStateMachineTests {
         try await machine.apply([entry(1, submit("a")), entry(2, submit("b"))])
         let image = await machine.snapshot()
         let other = SchedulerStateMachine(executorID: "n3", replayThrough: .zero, logger: logger) { _ in }
-        let claim = await other.claimEvents()
+        let claim = other.claimEvents()
         async let waiting = other.events(at: Raft.LogIndex(2), claim: claim)
         try await other.restore(image, through: Raft.LogIndex(2))
         #expect(await waiting == nil)
@@ -165,27 +165,62 @@ struct SchedulerStateMachineTests {
         let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, recentLimit: 4, logger: logger) { _ in }
         // Nobody proposing: nothing kept (before claims, every entry's events were, up to 16,384).
         for i in 1...10 { try await machine.apply([entry(UInt64(i), .tick)]) }
-        #expect(await machine.keptEventEntries == 0)
+        #expect(machine.keptEventEntries == 0)
         // A claim covers the entries applied after it; a second claim only the later ones.
-        let early = await machine.claimEvents()
+        let early = machine.claimEvents()
         for i in 11...12 { try await machine.apply([entry(UInt64(i), .tick)]) }
-        let late = await machine.claimEvents()
+        let late = machine.claimEvents()
         try await machine.apply([entry(13, .tick)])
-        #expect(await machine.keptEventEntries == 3)
+        #expect(machine.keptEventEntries == 3)
         #expect(await machine.events(at: Raft.LogIndex(11), claim: early) != nil)
-        #expect(await machine.keptEventEntries == 1, "11 and 12 are covered by no open claim any more")
+        #expect(machine.keptEventEntries == 1, "11 and 12 are covered by no open claim any more")
         #expect(await machine.events(at: Raft.LogIndex(13), claim: late) != nil)
-        #expect(await machine.keptEventEntries == 0)
+        #expect(machine.keptEventEntries == 0)
         // The ceiling: a claim held over more entries than `recentLimit` loses the oldest, which read nil.
-        let held = await machine.claimEvents()
+        let held = machine.claimEvents()
         for i in 14...23 { try await machine.apply([entry(UInt64(i), .tick)]) }
-        #expect(await machine.keptEventEntries == 4)
+        #expect(machine.keptEventEntries == 4)
         #expect(await machine.events(at: Raft.LogIndex(14), claim: held) == nil)
-        #expect(await machine.keptEventEntries == 0)
+        #expect(machine.keptEventEntries == 0)
         // A released claim (failed proposal) frees what it covered.
-        let failed = await machine.claimEvents()
+        let failed = machine.claimEvents()
         try await machine.apply([entry(24, .tick)])
-        await machine.releaseEvents(failed)
-        #expect(await machine.keptEventEntries == 0)
+        machine.releaseEvents(failed)
+        #expect(machine.keptEventEntries == 0)
+    }
+}
+
+/// Claims and waits run off the actor (``ProposerEventsBoard``): a proposer that registers while
+/// its entry is being applied must still be resumed, once, with its events.
+@Suite("Proposers wait on the board, not the actor")
+struct ProposerEventsBoardTests {
+    let logger = Logger(label: "board-test")
+
+    @Test("proposers waiting while batches apply concurrently all learn their entries' events", .timeLimit(.minutes(1)))
+    func concurrentWaitersAllResumed() async throws {
+        let machine = SchedulerStateMachine(executorID: "n2", replayThrough: .zero, logger: logger) { _ in }
+        let count = 400
+        let claims = (1...count).map { _ in machine.claimEvents() }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for (offset, claim) in claims.enumerated() {
+                group.addTask { await machine.events(at: Raft.LogIndex(UInt64(offset + 1)), claim: claim) != nil }
+            }
+            group.addTask {
+                // Batches of 7 entries, interleaved with the waiters registering.
+                var next: UInt64 = 1
+                while next <= UInt64(count) {
+                    let last = min(next + 6, UInt64(count))
+                    try await machine.apply((next...last).map { Raft.Entry(term: Raft.Term(1), index: Raft.LogIndex($0),
+                                                                             data: CommandCodec.encode(.tick, at: Timestamp(1_000))) })
+                    next = last + 1
+                    await Task.yield()
+                }
+                return true
+            }
+            var known = 0
+            for try await found in group where found { known += 1 }
+            #expect(known == count + 1, "every proposer learned its entry's events")
+        }
+        #expect(machine.keptEventEntries == 0, "every claim ended")
     }
 }
