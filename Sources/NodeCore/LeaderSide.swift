@@ -39,8 +39,10 @@ public struct LeaderSide: Sendable {
     /// When this node took office, while it leads.
     public private(set) var leadingSince: MonotonicTime?
     /// The latest scheduler time this node has stamped or seen applied (``stamp(at:wallClock:)``,
-    /// ``observe(logStamp:own:at:)``): an entry applies at the later of its stamp and the time
-    /// before it, so an echo's ``LeaseEcho/leaderStamp`` is at least this.
+    /// ``noteApplied(time:)``, ``observe(logStamp:own:at:)``): an entry applies at the later of
+    /// its stamp and the time before it, so an echo's ``LeaseEcho/leaderStamp`` is at least this
+    /// — also when this node's own clock is behind what earlier leaders stamped (replayed from
+    /// its log, or installed from a snapshot).
     private var latestStamp: Timestamp?
     /// What this node's echoes advertise: this build's features (tests take some away to play a
     /// leader of an older build).
@@ -171,6 +173,12 @@ public struct LeaderSide: Sendable {
     public mutating func observe(logStamp stamp: Timestamp, own: Timestamp, at now: MonotonicTime) {
         clocks.observe(logStamp: stamp, own: own, at: now)
         latestStamp = max(latestStamp ?? stamp, stamp)
+    }
+
+    /// The applied state's scheduler time after a batch, a replay or a snapshot
+    /// (`SchedulerState.now`): echoes carry no earlier time.
+    public mutating func noteApplied(time: Timestamp) {
+        latestStamp = max(latestStamp ?? time, time)
     }
 
     /// This node took office at `since` (nil: it no longer leads). Taking office forgets what

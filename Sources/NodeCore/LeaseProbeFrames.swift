@@ -146,13 +146,13 @@ public struct LeaseEcho: Hashable, Sendable {
     /// A leader-chosen id the executor names in its next probe (``LeaseProbe/lastEcho``).
     public var echoID: UInt64
     /// The leader's features (versions 2 and 3), or `nil` for a version-1 echo, which advertises none.
-    public var features: PeerFeatures?
+    public private(set) var features: PeerFeatures?
     /// The leader's scheduler time when it echoed (version 3): no earlier than any time an
     /// assignment it had made by then applies at. An executor whose lease this echo brings back
     /// after a lapse judges what was assigned before the lapse against it, rather than against
     /// its own wall clock, which may have jumped while it was cut off
     /// (``ExecutorSide/lastLapseEnded(now:wall:)``).
-    public var leaderStamp: Timestamp?
+    public private(set) var leaderStamp: Timestamp?
 
     /// The lowest reported format version whose build decodes a version-2 echo.
     public static let minimumFormatVersionForFeatures: UInt32 = 2

@@ -163,6 +163,7 @@ public struct NodeCore: Sendable {
         if let clock, let last = entries.last, last.index > replayThrough {
             leader.observe(logStamp: last.command.at, own: clock.wall, at: clock.now)
         }
+        if !entries.isEmpty { leader.noteApplied(time: state.now) }
         var (starts, stops) = ExecutorOrders.collect(from: live, for: executorID, in: state, mutations: mutations)
         if let clock {
             starts = ExecutorOrders.admitted(starts, in: state, fenced: executor.mustFence(at: clock.now),

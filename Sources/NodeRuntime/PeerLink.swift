@@ -302,6 +302,12 @@ final class PeerLink: PeerMessenger, Sendable {
         state.withLock { $0.leader.observe(logStamp: stamp, own: own, at: now) }
     }
 
+    /// The scheduler time after an applied batch, replay or snapshot: this node's lease echoes,
+    /// when it leads, carry no earlier time (``NodeCore/LeaderSide/noteApplied(time:)``).
+    func noteApplied(time: Timestamp) {
+        state.withLock { $0.leader.noteApplied(time: time) }
+    }
+
     // MARK: Replica checks
 
     /// Sets what is told of each digest mismatch (the node counts `quorum_replica_digest_mismatch_total`).

@@ -199,6 +199,7 @@ public final class QuorumNode: Sendable {
                                                  killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
                                                  digester: digester, logger: logger) {
             if let stamp = $0.lastLiveStamp { link.observe(logStamp: stamp, own: stampClock.wall()) }
+            link.noteApplied(time: $0.appliedTime)
             reactions.handle($0)
         }
         let learners = founding.learners

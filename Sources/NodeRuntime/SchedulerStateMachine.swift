@@ -40,6 +40,9 @@ public struct AppliedChanges: Sendable {
     /// inside the snapshot is never seen as an event, so an attempt held for a slot and not
     /// among these is dropped (``ExecutorHost``).
     public var restoredActiveHere: Set<AttemptKey>?
+    /// The scheduler time after the batch (or the snapshot): no entry applied so far applies
+    /// later. A leader's lease echoes carry no earlier time (``NodeCore/LeaderSide/noteApplied(time:)``).
+    public var appliedTime: Timestamp = .zero
 }
 
 /// The scheduler as the Raft driver's state machine: decodes each committed entry, applies it
@@ -229,7 +232,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             }
             appliedIndex = last
             onApplied(AppliedChanges(throughIndex: last, isReplay: last <= replayThrough, events: batchEvents,
-                                     starts: starts, stops: stops, lastLiveStamp: lastLiveStamp))
+                                     starts: starts, stops: stops, lastLiveStamp: lastLiveStamp, appliedTime: state.now))
         }
         return (applied, failure)
     }
@@ -282,7 +285,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         eventHub?.restart(after: index.rawValue)
         let activeHere = Set(state.activeAttempts(on: executorID).map { AttemptKey(runID: $0.runID, attempt: $0.attempt) })
         onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: [],
-                                 restoredActiveHere: activeHere))
+                                 restoredActiveHere: activeHere, appliedTime: state.now))
         published.publish(state, through: index)
         proposerEvents.restored(through: index)
         try refuseDowngrade()

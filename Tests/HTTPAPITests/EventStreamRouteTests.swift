@@ -213,7 +213,7 @@ struct EventStreamRouteTests {
         let feed = TestEventFeed()
         let router = Router(context: BasicRequestContext.self)
         EventStreamRoute(feed: feed).register(on: router)
-        try await Application(router: router).test(.live) { client in
+        try await Application(router: router, server: .http1ClosingUnserved()).test(.live) { client in
             async let response = client.send(.get, "/api/events")
             try await eventually("the client to register") { feed.clients == 1 }
             feed.append([Self.run(3, 0)])

@@ -112,6 +112,28 @@ struct LapseStampTests {
         let older = try #require(olderEcho)
         #expect(older.leaderStamp == nil)
         #expect(older.encoded().first == 2)
+        // Replayed or restored state ahead of this leader's clock (earlier leaders stamped it):
+        // the echo carries the applied time, never less.
+        leader.noteApplied(time: clusterTime.adding(milliseconds: 60_000))
+        let aheadEcho = leader.probeReceived(probe(1, format: CommandCodec.leaderStampedEchoes, lastEcho: later.echoID), from: "n3",
+                                             at: t0 + .seconds(3), wallClock: clusterTime.adding(milliseconds: 3_000))
+        #expect(try #require(aheadEcho).leaderStamp == clusterTime.adding(milliseconds: 60_000))
+    }
+
+    @Test("a node's applied state sets the floor of its echoes' stamps, replayed entries included")
+    func appliedTimeFloorsEchoes() throws {
+        var core = NodeCore(id: "n1", settings: settings, started: t0, startedWall: clusterTime, replayThrough: Raft.LogIndex(1))
+        // Replayed from disk: stamped by an earlier leader whose clock ran ahead of this node's.
+        _ = core.apply([(Raft.LogIndex(1), StampedCommand(at: clusterTime.adding(milliseconds: 90_000), command: .tick))],
+                       clock: (t0, clusterTime))
+        core.leadership(since: t0)
+        let probe = LeaseProbe(sequence: 1, lastEcho: 0, appliedIndex: 1, wallClockMilliseconds: clusterTime.milliseconds,
+                               commandFormatVersion: CommandCodec.leaderStampedEchoes)
+        guard case .sendEcho(_, let echo)? = core.probeReceived(probe, from: "n2", at: t0, wallClock: clusterTime).first else {
+            Issue.record("expected an echo")
+            return
+        }
+        #expect(echo.leaderStamp == clusterTime.adding(milliseconds: 90_000))
     }
 
     @Test("a version-3 echo cut anywhere, or with a byte more, is an error, never a trap")

@@ -334,7 +334,7 @@ def run(args):
         page.wait("Resume from DLQ on the dead task",
                   lambda: next(iter(page.css('#dag-tasks tr[data-task="flaky"] button.requeue')), None))
         page.wait("the dead task drawn dead",
-                  lambda: "st-dead" in page.css('#dag-graph g.dag-node[data-task="flaky"]')[0].get_attribute("class"))
+                  lambda: any("st-dead" in g.get_attribute("class") for g in page.css('#dag-graph g.dag-node[data-task="flaky"]')))
         page.shot("04b-dag-dead-task")
         page.click("Resume from DLQ on the dead task, clicked",
                    lambda: next(iter(page.css('#dag-tasks tr[data-task="flaky"] button.requeue')), None))
