@@ -36,6 +36,14 @@ public struct LeaderSide: Sendable {
     private var processes: [Raft.NodeID: UInt64] = [:]
     /// This node's own process incarnation (0: none; then assignments never name processes).
     public let processIncarnation: UInt64
+
+    /// The process incarnation this node knows for `peer` — its own for itself — and names in
+    /// `peer`'s assignments once the cluster runs command format 15; `nil` while unknown (a
+    /// leader gives an executor whose process it does not know no work).
+    public func knownProcess(of peer: Raft.NodeID) -> UInt64? {
+        guard peer != id else { return processIncarnation == 0 ? nil : processIncarnation }
+        return processes[peer]
+    }
     /// When this node took office, while it leads.
     public private(set) var leadingSince: MonotonicTime?
     /// The latest scheduler time this node has stamped or seen applied (``stamp(at:wallClock:)``,

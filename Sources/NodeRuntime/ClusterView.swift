@@ -26,6 +26,10 @@ public struct ClusterStatus: Hashable, Sendable {
         public var busy: Int
         /// Its data-directory incarnation as this node's configuration records it (0: unrecorded).
         public var incarnation: UInt64 = 0
+        /// Its process incarnation: this node's own; on the leader, the one it learned from the
+        /// member's latest probe that proved a round trip and names in its assignments; `nil`
+        /// when unknown (such a member gets no work) and on a follower for the others.
+        public var process: UInt64?
         /// Its applied index: this node's own; on the leader, what each peer last reported in
         /// its lease probe; `nil` when unknown (a follower does not know its peers').
         public var appliedIndex: UInt64?
@@ -129,6 +133,7 @@ struct ClusterView: Sendable {
                                                 reachable: reachable, matchIndex: match?.rawValue ?? 0,
                                                 slots: config.executor.slots, busy: busy[id.rawValue] ?? 0,
                                                 incarnation: await driver.recordedIncarnation(of: id),
+                                                process: id == driver.id || leading ? link.knownProcess(of: id) : nil,
                                                 appliedIndex: applied,
                                                 lag: leading ? applied.map { commit > $0 ? commit - $0 : 0 } : nil,
                                                 voter: member.voter, labels: member.record?.labels ?? [:],

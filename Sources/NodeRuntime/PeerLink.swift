@@ -242,6 +242,11 @@ final class PeerLink: PeerMessenger, Sendable {
         state.withLock { $0.leader.recordMemberFormats(formats) }
     }
 
+    /// Leader side: the process incarnation known for `peer` (``LeaderSide/knownProcess(of:)``).
+    func knownProcess(of peer: Raft.NodeID) -> UInt64? {
+        state.withLock { $0.leader.knownProcess(of: peer) }
+    }
+
     /// Leader side: the build format versions members reported this term.
     func memberBuilds() -> MemberBuilds {
         state.withLock { $0.leader.memberBuilds }

@@ -52,6 +52,7 @@ struct RaftAPIReplica: SchedulerReplica {
                 ClusterNodeResource(id: $0.id, role: $0.role, api: $0.api, raft: $0.raft, reachable: $0.reachable,
                                     matchIndex: $0.matchIndex, slots: $0.slots, busy: $0.busy,
                                     incarnation: $0.incarnation == 0 ? nil : "0x" + String($0.incarnation, radix: 16),
+                                    process: $0.process.map { "0x" + String($0, radix: 16) },
                                     appliedIndex: $0.appliedIndex, lag: $0.lag,
                                     voter: $0.voter, labels: $0.labels, formatVersion: $0.formatVersion,
                                     replicaCheck: $0.replicaCheck.map(Self.replicaCheck), draining: $0.draining)

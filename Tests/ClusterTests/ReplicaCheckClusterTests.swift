@@ -43,7 +43,26 @@ extension RealClusterTests {
                 }
                 let metrics = try await cluster.api(leader).get("/metrics").text
                 #expect(metrics.contains("quorum_replica_digest_mismatch_total 0"), "\(metrics.prefix(200))")
+                // Every member's process, as the leader names it in assignments, is the one that
+                // member reports for itself (all of them ran jobs, so the leader knew each).
+                let leaderView = try await RealClusterTests.processes(in: cluster.api(leader).get("/api/cluster").body)
+                #expect(leaderView.count == followers.count + 1 && Set(leaderView.values).count == leaderView.count, "\(leaderView)")
+                for follower in followers {
+                    let own = try await RealClusterTests.processes(in: cluster.api(follower).get("/api/cluster").body)[follower]
+                    #expect(own != nil && own == leaderView[follower], "\(follower): \(String(describing: own)) vs \(leaderView)")
+                }
             }
         }
+    }
+
+    /// The `process` of each node in an `/api/cluster` answer (only those that have one).
+    static func processes(in body: Data) throws -> [String: String] {
+        let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        let nodes = try #require(json["nodes"] as? [[String: Any]])
+        var found: [String: String] = [:]
+        for node in nodes {
+            if let id = node["id"] as? String, let process = node["process"] as? String, process.hasPrefix("0x") { found[id] = process }
+        }
+        return found
     }
 }

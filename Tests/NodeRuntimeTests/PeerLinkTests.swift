@@ -106,6 +106,8 @@ struct PeerLinkTests {
             let round = try #require(n2.dutyRound(commitIndex: .zero))
             #expect(round.executors.first { $0.id == "n2" }?.incarnation == 0x22, "the leader names its own process")
             #expect(round.executors.first { $0.id == "n1" }?.isReachable == true)
+            #expect(n2.knownProcess(of: "n1") == 0x11, "what /api/cluster shows as n1's process on the leader")
+            #expect(n2.knownProcess(of: "n2") == 0x22)
         }
     }
 

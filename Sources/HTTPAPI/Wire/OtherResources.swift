@@ -188,6 +188,12 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
     /// Its data-directory incarnation as the answering node's configuration records it, as
     /// `0x…` hex; absent while unrecorded (docs/raft.md, "Incarnations").
     public var incarnation: String?
+    /// Its process incarnation (`0x…` hex, new at every start): the answering node's own; on the
+    /// leader's view, the one the leader learned from the member's latest lease probe that proved
+    /// a round trip and names in its assignments. Absent when unknown — a member whose process the
+    /// leader does not know gets no work (docs/node.md, "Executors, leases and fencing") — on a
+    /// follower's view for the others, and from older builds.
+    public var process: String?
     /// Its applied index: on the leader's view, as it last reported it (its lease probe, every
     /// few hundred milliseconds); the answering node's own always; absent when unknown.
     public var appliedIndex: UInt64?
@@ -210,7 +216,7 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
 
     /// A member.
     public init(id: String, role: String, api: String, raft: String, reachable: Bool, matchIndex: UInt64,
-                slots: Int, busy: Int, incarnation: String? = nil, appliedIndex: UInt64? = nil, lag: UInt64? = nil,
+                slots: Int, busy: Int, incarnation: String? = nil, process: String? = nil, appliedIndex: UInt64? = nil, lag: UInt64? = nil,
                 voter: Bool? = nil, labels: [String: String]? = nil, formatVersion: UInt32? = nil,
                 replicaCheck: ReplicaCheckResource? = nil, draining: Bool? = nil) {
         self.formatVersion = formatVersion
@@ -229,13 +235,14 @@ public struct ClusterNodeResource: Codable, Hashable, Sendable {
         self.slots = slots
         self.busy = busy
         self.incarnation = incarnation
+        self.process = process
     }
 
     /// The JSON keys.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case id, role, api, raft, reachable
         case matchIndex = "match_index"
-        case slots, busy, incarnation
+        case slots, busy, incarnation, process
         case appliedIndex = "applied_index"
         case lag, voter, labels, draining
         case formatVersion = "format_version"
