@@ -36,14 +36,6 @@ public struct LeaderSide: Sendable {
     private var processes: [Raft.NodeID: UInt64] = [:]
     /// This node's own process incarnation (0: none; then assignments never name processes).
     public let processIncarnation: UInt64
-
-    /// The process incarnation this node knows for `peer` — its own for itself — and names in
-    /// `peer`'s assignments once the cluster runs command format 15; `nil` while unknown (a
-    /// leader gives an executor whose process it does not know no work).
-    public func knownProcess(of peer: Raft.NodeID) -> UInt64? {
-        guard peer != id else { return processIncarnation == 0 ? nil : processIncarnation }
-        return processes[peer]
-    }
     /// When this node took office, while it leads.
     public private(set) var leadingSince: MonotonicTime?
     /// The latest scheduler time this node has stamped or seen applied (``stamp(at:wallClock:)``,
@@ -136,7 +128,7 @@ public struct LeaderSide: Sendable {
         guard let since = leadingSince,
               restarted || ledger.shouldEcho(peer, lastEcho: probe.lastEcho, at: now, leadingSince: since,
                                              lease: settings.lease, margin: settings.leaseMargin) else { return nil }
-        let bounded = stamp(at: now, wallClock: wallClock).stamp
+        let bounded = stamp(at: now, wallClock: wallClock).stamp  // raises `latestStamp` to it
         return LeaseEcho.answering(probe, echoID: ledger.echo(to: peer, at: now), features: advertisedFeatures,
                                    leaderStamp: latestStamp ?? bounded)
     }
@@ -222,6 +214,14 @@ public struct LeaderSide: Sendable {
             return ledger.isLost(peer, at: now, lease: settings.lease, margin: settings.leaseMargin, leadingSince: since)
         }
         return now - max(lastHeard[peer] ?? since, since) > settings.lease + settings.leaseMargin
+    }
+
+    /// The process incarnation this node knows for `peer` — its own for itself — and names in
+    /// `peer`'s assignments once the cluster runs command format 15; `nil` while unknown (a
+    /// leader gives an executor whose process it does not know no work).
+    public func knownProcess(of peer: Raft.NodeID) -> UInt64? {
+        guard peer != id else { return processIncarnation == 0 ? nil : processIncarnation }
+        return processes[peer]
     }
 
     /// The applied index `peer` reported in its latest probe.

@@ -20,9 +20,10 @@ final class ProposerEventsBoard: Sendable {
         var events: ProposerEvents
         /// The last index whose events were handed in (proposers' claims start after it).
         var appliedIndex = Raft.LogIndex.zero
-        var waiters: [Raft.LogIndex: [CheckedContinuation<[SchedulerEvent]?, Never>]] = [:]
+        var waiters: [Raft.LogIndex: [Waiter]] = [:]
     }
 
+    private typealias Waiter = CheckedContinuation<[SchedulerEvent]?, Never>
     private let board: Mutex<Board>
 
     /// A board keeping at most `ceiling` entries' events at once (``ProposerEvents/ceiling``).
@@ -66,38 +67,38 @@ final class ProposerEventsBoard: Sendable {
     /// Everything through `last` is applied and published: claims from now on start after it,
     /// and the proposers waiting for an entry up to it are resumed.
     func applied(through last: Raft.LogIndex) {
-        let ready = board.withLock { board in
+        advance { board in
             board.appliedIndex = max(board.appliedIndex, last)
-            return Self.takeWaiters(through: last, from: &board)
-        }
-        for (continuations, events) in ready {
-            for continuation in continuations { continuation.resume(returning: events) }
+            return last
         }
     }
 
     /// A snapshot replaced the state as of `index`: every kept entry's events are forgotten, and
     /// the proposers waiting for an entry it covers learn that its events are not known.
     func restored(through index: Raft.LogIndex) {
-        let ready = board.withLock { board in
+        advance { board in
             board.events.forgetAll()
             board.appliedIndex = index
-            return Self.takeWaiters(through: index, from: &board)
-        }
-        for (continuations, events) in ready {
-            for continuation in continuations { continuation.resume(returning: events) }
+            return index
         }
     }
 
     /// The number of entries whose events are kept (tests, benchmarks).
     var keptEntries: Int { board.withLock { $0.events.count } }
 
-    private static func takeWaiters(through index: Raft.LogIndex, from board: inout Board)
-        -> [([CheckedContinuation<[SchedulerEvent]?, Never>], [SchedulerEvent]?)] {
-        guard !board.waiters.isEmpty else { return [] }
-        var ready: [([CheckedContinuation<[SchedulerEvent]?, Never>], [SchedulerEvent]?)] = []
-        for waiting in board.waiters.keys where waiting <= index {
-            ready.append((board.waiters.removeValue(forKey: waiting) ?? [], board.events.events(at: waiting)))
+    /// Runs `change` under the lock — it returns the index applied through — and resumes, outside
+    /// the lock, every proposer waiting for an entry up to that index.
+    private func advance(_ change: (inout Board) -> Raft.LogIndex) {
+        let ready = board.withLock { board in
+            let through = change(&board)
+            var ready: [(waiters: [Waiter], events: [SchedulerEvent]?)] = []
+            for waiting in board.waiters.keys where waiting <= through {
+                ready.append((board.waiters.removeValue(forKey: waiting) ?? [], board.events.events(at: waiting)))
+            }
+            return ready
         }
-        return ready
+        for (waiters, events) in ready {
+            for waiter in waiters { waiter.resume(returning: events) }
+        }
     }
 }

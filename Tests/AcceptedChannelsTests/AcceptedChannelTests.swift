@@ -37,13 +37,14 @@ import Testing
         }
     }
 
-    /// Whether `channel` closes within `limit` (closing it after all if not, so nothing leaks).
-    static func closes(_ channel: any Channel, within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while channel.isActive, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        let closed = !channel.isActive
+    /// Whether `channel` closes within `limit`: its close future raced against a timer on its
+    /// event loop (closed after all when the timer wins, so nothing leaks).
+    static func closes(_ channel: any Channel, within limit: TimeAmount) async -> Bool {
+        let outcome = channel.eventLoop.makePromise(of: Bool.self)
+        channel.closeFuture.whenComplete { _ in outcome.succeed(true) }
+        let timer = channel.eventLoop.scheduleTask(in: limit) { outcome.succeed(false) }
+        let closed = (try? await outcome.futureResult.get()) ?? false
+        timer.cancel()
         if !closed { try? await channel.close() }
         return closed
     }
