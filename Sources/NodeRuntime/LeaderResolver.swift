@@ -77,8 +77,6 @@ enum ForwardHandler {
         var slots: [Int] = []
         for (slot, request) in requests.enumerated() {
             switch entry(for: request, resolver: resolver) {
-            case .entry(let bytes) where bytes.count > driver.maxEntryBytes:
-                results[slot] = .entryTooLarge(size: bytes.count, limit: driver.maxEntryBytes)
             case .entry(let bytes):
                 entries.append(bytes)
                 slots.append(slot)
@@ -87,17 +85,10 @@ enum ForwardHandler {
             }
         }
         guard !entries.isEmpty else { return results }
-        do {
-            let outcomes = try await driver.propose(batch: entries)
-            for (position, outcome) in outcomes.enumerated() {
-                switch outcome {
-                case .success(let index): results[slots[position]] = .applied(index)
-                case .failure(let error): results[slots[position]] = result(of: error, entryBytes: entries[position].count, on: driver)
-                }
-            }
-        } catch {
-            for (position, slot) in slots.enumerated() {
-                results[slot] = result(of: error, entryBytes: entries[position].count, on: driver)
+        for (position, outcome) in await driver.proposeEach(entries).enumerated() where position < slots.count {
+            switch outcome {
+            case .success(let index): results[slots[position]] = .applied(index)
+            case .failure(let error): results[slots[position]] = result(of: error, entryBytes: entries[position].count, on: driver)
             }
         }
         return results

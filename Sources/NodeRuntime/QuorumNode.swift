@@ -232,7 +232,9 @@ public final class QuorumNode: Sendable {
                                                stateMachine.admissionGauges),
                                       onQuotaRefusal: { metrics.quotaRefused($0.quota.rawValue) })
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
-                                  clock: clock, resolver: resolver, settings: settings, logger: logger)
+                                  clock: clock, resolver: resolver,
+                                  leaderProposals: LeaderProposals.batcher(driver: driver, resolver: resolver),
+                                  settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger,
                                 outputs: outputs, maxRoundBytes: config.cluster.raft.maxEntryBytes / 2,
                                 killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),

@@ -19,6 +19,8 @@ public struct RaftReplica: Sendable {
     /// The stamp clock (``StampClock/now()``): what commands proposed here are stamped with.
     let clock: @Sendable () -> Timestamp
     let resolver: LeaderResolver
+    /// This node's own clients' writes while it leads, proposed in batches.
+    let leaderProposals: ProposalBatcher<LeaderProposal, LeaderProposalOutcome>
     let settings: NodeSettings
     let logger: Logger
 
@@ -60,7 +62,7 @@ public struct RaftReplica: Sendable {
             let claim = stateMachine.claimEvents()
             let index: Raft.LogIndex
             do throws(ReplicaWriteError) {
-                index = try await proposeThroughLeader(unstamped)
+                index = try await proposeThroughLeader(unstamped, entryBytes: size)
             } catch {
                 stateMachine.releaseEvents(claim)
                 throw error
@@ -104,30 +106,31 @@ public struct RaftReplica: Sendable {
     /// client to retry with its `Idempotency-Key`; a too-large entry, an invalid one or an
     /// upgrade refusal at once.
     ///
+    /// On the leader the write goes through ``leaderProposals``: with the other writes of this
+    /// node's clients that arrived while a batch was in flight, one hop to the driver and one
+    /// AppendEntries per follower for them all (docs/node.md, "Batched proposals").
+    ///
     /// Who leads is read from the driver's leadership broadcast, not its actor-isolated status:
     /// one hop less per write. A stale answer costs a retry, never a wrong outcome: the driver
     /// refuses a proposal when this node does not lead, and another node refuses a forward.
-    private func proposeThroughLeader(_ unstamped: UnstampedCommand) async throws(ReplicaWriteError) -> Raft.LogIndex {
+    private func proposeThroughLeader(_ unstamped: UnstampedCommand, entryBytes: Int) async throws(ReplicaWriteError) -> Raft.LogIndex {
         let deadline = settings.clock.monotonic() + settings.leaderWait
         var lastProblem = "no leader is known"
         while true {
             let leader = driver.leadership.latest?.leader
             if leader == driver.id {
-                let bytes: [UInt8]
-                do {
-                    bytes = try resolver.entry(for: unstamped)
-                } catch {
-                    switch error {
+                switch await leaderProposals.propose(LeaderProposal(command: unstamped, entryBytes: entryBytes)) {
+                case .refused(let refusal):
+                    switch refusal {
                     case .invalid(let problem): throw .invalid(problem)
                     case .upgradeInProgress(let refusal): throw .upgradeInProgress(message: refusal.message)
                     case .quotaExceeded(let refusal): throw .quotaExceeded(refusal)
                     }
-                }
-                do {
-                    return try await driver.propose(bytes)
-                } catch {
+                case .proposed(.success(let index), _):
+                    return index
+                case .proposed(.failure(let error), let entryBytes):
                     if error.code == .entryTooLarge {
-                        throw .entryTooLarge(EntryTooLarge(size: bytes.count, limit: driver.maxEntryBytes))
+                        throw .entryTooLarge(EntryTooLarge(size: entryBytes, limit: driver.maxEntryBytes))
                     }
                     if error.code != .notLeader {
                         let unknown = error.code == .leadershipLost || error.code == .shuttingDown

@@ -13,17 +13,7 @@ struct ForwardHandlerBatchTests {
     func perProposalOutcomes() async throws {
         let (driver, machine, run) = try await ForwardHandlerTests.leader(maxEntryBytes: 2_000)
         defer { run.cancel() }
-        var resolver = ForwardHandlerTests.resolver()
-        resolver.admission = { command in
-            ShellTaskLocation.all(in: command).first.map {
-                UnstampedCommand.ResolveError(batchIndex: $0.batchIndex, field: $0.field + ".command[0]", message: "not allowed here")
-            }
-        }
-        let first = UnstampedCommand.submit(SubmitJob(jobID: "b1", spec: JobSpec(name: "a"), runID: "r-b1"), .afterStamp(milliseconds: 0))
-        let shell = UnstampedCommand(.submitJob(SubmitJob(jobID: "b2", spec: JobSpec(name: "s", task: .shell(ShellTask(argv: ["/opt/x"]))),
-                                                          runID: "r-b2")))
-        let big = UnstampedCommand(.submitJob(SubmitJob(jobID: "b3", spec: JobSpec(name: String(repeating: "x", count: 3_000)), runID: "r-b3")))
-        let last = UnstampedCommand.submit(SubmitJob(jobID: "b4", spec: JobSpec(name: "d"), runID: "r-b4"), .afterStamp(milliseconds: 5_000))
+        let (resolver, first, shell, big, last) = Self.mixedBatch(prefix: "b")
         let before = await driver.status.lastLogIndex
         let results = await ForwardHandler.propose(batch: [.unstamped(first), .unstamped(shell), .unstamped(big), .unstamped(last)],
                                                    on: driver, resolver: resolver)
@@ -51,10 +41,7 @@ struct ForwardHandlerBatchTests {
 
     @Test("a batch on a node that does not lead is answered notProposed for every command, nothing appended")
     func notLeader() async throws {
-        // One of two voters, the other never there: it never leads.
-        let driver = try RaftDriver(config: Raft.Config(id: "n1", electionTicks: 2), bootstrapMembership: Raft.Membership(voters: ["n1", "n2"]),
-                                    store: InMemoryLogStore(), stateMachine: RecordingStateMachine(), messenger: Unreachable(),
-                                    logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), seed: 1)
+        let driver = try Self.follower()
         let results = await ForwardHandler.propose(batch: [.unstamped(UnstampedCommand(.tick)), .stamped([0xFF]), .unstamped(UnstampedCommand(.tick))],
                                                    on: driver, resolver: ForwardHandlerTests.resolver())
         #expect(results.count == 3)
@@ -65,6 +52,36 @@ struct ForwardHandlerBatchTests {
             }
         }
         #expect(await driver.status.lastLogIndex == .zero)
+    }
+}
+
+extension ForwardHandlerBatchTests {
+    /// A resolver whose admission check refuses shell tasks, and four submissions for a leader
+    /// with `maxEntryBytes` 2,000: one due at once, one shell task (refused), one too large, one
+    /// due 5 s after the stamp; ids start with `prefix`.
+    static func mixedBatch(prefix: String)
+        -> (resolver: LeaderResolver, first: UnstampedCommand, shell: UnstampedCommand, big: UnstampedCommand, last: UnstampedCommand) {
+        var resolver = ForwardHandlerTests.resolver()
+        resolver.admission = { command in
+            ShellTaskLocation.all(in: command).first.map {
+                UnstampedCommand.ResolveError(batchIndex: $0.batchIndex, field: $0.field + ".command[0]", message: "not allowed here")
+            }
+        }
+        func ids(_ number: Int) -> (JobID, RunID) { (JobID("\(prefix)\(number)"), RunID("r-\(prefix)\(number)")) }
+        let first = UnstampedCommand.submit(SubmitJob(jobID: ids(1).0, spec: JobSpec(name: "a"), runID: ids(1).1), .afterStamp(milliseconds: 0))
+        let shell = UnstampedCommand(.submitJob(SubmitJob(jobID: ids(2).0, spec: JobSpec(name: "s", task: .shell(ShellTask(argv: ["/opt/x"]))),
+                                                          runID: ids(2).1)))
+        let big = UnstampedCommand(.submitJob(SubmitJob(jobID: ids(3).0, spec: JobSpec(name: String(repeating: "x", count: 3_000)),
+                                                        runID: ids(3).1)))
+        let last = UnstampedCommand.submit(SubmitJob(jobID: ids(4).0, spec: JobSpec(name: "d"), runID: ids(4).1), .afterStamp(milliseconds: 5_000))
+        return (resolver, first, shell, big, last)
+    }
+
+    /// One of two voters, the other never there: it never leads.
+    static func follower() throws -> RaftDriver {
+        try RaftDriver(config: Raft.Config(id: "n1", electionTicks: 2), bootstrapMembership: Raft.Membership(voters: ["n1", "n2"]),
+                       store: InMemoryLogStore(), stateMachine: RecordingStateMachine(), messenger: Unreachable(),
+                       logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), seed: 1)
     }
 }
 
