@@ -29,7 +29,11 @@ extension RaftDriver {
             case .send(let message):
                 messenger.send(message)
             case .sendSnapshotChunk(let read):
-                if let message = snapshotChunks.fill(read, from: store, logger: logger) { messenger.send(message) }
+                if let message = snapshotChunks.fill(read, from: store, logger: logger) {
+                    messenger.send(message)
+                } else if let index = read.chunk?.metadata.index {
+                    unreadableSnapshots.insert(index)
+                }
             case .apply(let entries):
                 applyQueue.append(.entries(entries))
                 queuedApply = true
@@ -52,6 +56,13 @@ extension RaftDriver {
             case .droppedMessage(let dropped):
                 reportDropped(dropped)
             }
+        }
+        // After the loop, so the restarted transfers' chunks are carried out as a batch of their
+        // own (a chunk of the current snapshot that fails too is not restarted again).
+        if !unreadableSnapshots.isEmpty {
+            let unreadable = unreadableSnapshots
+            unreadableSnapshots = []
+            for index in unreadable.sorted() { perform(instance.snapshotUnreadable(through: index)) }
         }
         snapshotChunks.keep(only: instance.snapshotsInTransfer)
         if wroteLog { writerWakeupInput.yield() }

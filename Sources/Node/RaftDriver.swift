@@ -155,6 +155,10 @@ public actor RaftDriver {
     var localSnapshotSaving: (index: Raft.LogIndex, byteCount: Int)?
     /// Reads the chunks of snapshots sent to followers from their files.
     var snapshotChunks = SnapshotChunkServer()
+    /// Snapshots whose chunks could not be read while carrying out a batch of actions: their
+    /// transfers start over from the current snapshot once the batch is done
+    /// (`Raft.Instance.snapshotUnreadable(through:)`).
+    var unreadableSnapshots: Set<Raft.LogIndex> = []
     var proposals: [Raft.LogIndex: PendingProposal] = [:]
     var reads: [Raft.ReadContext: PendingRead] = [:]
     var nextReadContext: UInt64 = 1

@@ -9,8 +9,10 @@ import RaftStorage
 /// core no longer sends that snapshot (`Instance.snapshotsInTransfer`): a transfer keeps the
 /// snapshot it started with, and a newer snapshot deletes the older file (an open file stays
 /// readable). A chunk of a snapshot that is not the store's current one and has no reader
-/// (this node restarted mid-transfer, or the core installed it before it was durable) is not
-/// sent; the core takes it as lost and asks again after an election timeout.
+/// (a newer snapshot was saved before the transfer's first chunk was read, or this node
+/// restarted mid-transfer) is not sent: the driver tells the core, which starts the transfer over
+/// from its current snapshot (`Raft.Instance.snapshotUnreadable(through:)`) — or, if that is the
+/// unreadable one, takes the chunk as lost and asks again after an election timeout.
 struct SnapshotChunkServer {
     /// An open snapshot file and where the state machine image starts in its stored data
     /// (after the envelope, `SnapshotEnvelope`).
@@ -41,7 +43,7 @@ struct SnapshotChunkServer {
             return read.message(filledWith: bytes)
         } catch {
             sources[metadata.index] = nil
-            logger.warning("cannot read a snapshot chunk; it is sent again after an election timeout", metadata: [
+            logger.warning("cannot read a snapshot chunk; the transfer starts over from the current snapshot, or the chunk is sent again after an election timeout", metadata: [
                 "snapshot": "\(metadata.index)", "offset": "\(chunk.offset)", "reason": "\(error.message)",
             ])
             return nil

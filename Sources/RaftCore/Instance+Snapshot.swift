@@ -42,6 +42,29 @@ extension Raft.Instance {
         if mayContinue, !transfer.isAcknowledgedInFull { sendSnapshot(to: peer) }
     }
 
+    /// The shell cannot read the image of the snapshot through `index` any more: its file was
+    /// replaced by a newer snapshot before any transfer held it open (the leader had written the
+    /// newer snapshot but not yet reported it when the transfer began), or reading it failed.
+    /// Every transfer pinned to it — to members and to removed peers' farewells — starts over
+    /// from this node's current snapshot and sends its first chunk now, if that one is another.
+    ///
+    /// Without it such a transfer asked for the same unreadable image forever (one chunk per
+    /// election timeout, each unsent), and the follower was never caught up while this node led.
+    /// If the current snapshot is the unreadable one, nothing changes: the chunk is taken as lost
+    /// and asked for again after an election timeout, by when a newer snapshot may be reported.
+    public mutating func snapshotUnreadable(through index: Raft.LogIndex) -> [Raft.Action] {
+        guard role == .leader, let snapshot, snapshot.metadata.index != index else { return finish() }
+        for peer in progress.keys.sorted() where progress[peer]?.transfer?.index == index {
+            progress[peer]?.becomeSnapshot(sending: snapshot)
+            sendSnapshot(to: peer)
+        }
+        for peer in farewells.keys.sorted() where farewells[peer]?.progress.transfer?.index == index {
+            farewells[peer]?.progress.becomeSnapshot(sending: snapshot)
+            sendFarewellSnapshot(to: peer)
+        }
+        return finish()
+    }
+
     /// Counts a tick for every chunk in flight (see `SnapshotTransfer.tick`): one unanswered for
     /// an election timeout is sent again on the next heartbeat answer.
     mutating func ageSnapshotChunks() {

@@ -176,12 +176,37 @@ final class TestCluster: @unchecked Sendable {
     /// Waits until every running node's state machine applied `count` commands, and returns them.
     func waitForCommands(count: Int, timeout: Duration = .seconds(30)) async throws -> [Raft.NodeID: [String]] {
         var result: [Raft.NodeID: [String]] = [:]
-        try await waitUntil("\(count) commands applied on \(running)", timeout: timeout) {
-            result = [:]
-            for id in running { result[id] = try await stateMachine(id).commands }
-            return result.values.allSatisfy { $0.count >= count }
+        do {
+            try await waitUntil("\(count) commands applied on \(running)", timeout: timeout) {
+                result = [:]
+                for id in running { result[id] = try await stateMachine(id).commands }
+                return result.values.allSatisfy { $0.count >= count }
+            }
+        } catch let timedOut as TimedOut {
+            throw TimedOut(description: "\(timedOut.description); \(await diagnosis())")
         }
         return result
+    }
+
+    /// Each running node's Raft status and applied command count, and on the leader each peer's
+    /// match index: what a timed-out wait prints.
+    func diagnosis() async -> String {
+        var lines: [String] = []
+        for id in running {
+            guard let driver = try? driver(id) else { continue }
+            let status = await driver.status
+            let commands = (try? await stateMachine(id).commands.count) ?? -1
+            var line = "\(id): \(status.role) term \(status.term.rawValue) leader \(status.leader?.rawValue ?? "-") "
+                + "commit \(status.commitIndex.rawValue) applied \(status.appliedIndex.rawValue) last \(status.lastLogIndex.rawValue) "
+                + "durable \(status.durableIndex.rawValue) commands \(commands)"
+            if status.role == .leader {
+                for peer in ids where peer != id {
+                    line += "; match[\(peer)] \(await driver.matchIndex(of: peer)?.rawValue ?? 0)"
+                }
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: " | ")
     }
 }
 

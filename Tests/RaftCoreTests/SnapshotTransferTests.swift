@@ -54,6 +54,18 @@ struct SnapshotTransferTests {
         return nil
     }
 
+    /// With n3 cut off, n1 commits two more entries and snapshots through 8 (replacing 6); n3 is
+    /// then reachable again.
+    func snapshotAtEightWhileIsolated(_ cluster: inout TestCluster) throws {
+        cluster.isolated = [n3]
+        for index in 5..<7 { _ = try cluster.propose(n1, "e\(index)") }
+        cluster.stabilize()
+        cluster.tick(n1)
+        cluster.stabilize()
+        try cluster.takeSnapshot(n1, through: Raft.LogIndex(8), data: Array(cluster.appliedData(n1).joined(separator: ",").utf8))
+        cluster.isolated = []
+    }
+
     func chunks(_ cluster: TestCluster, to peer: Raft.NodeID) -> [Raft.InstallSnapshot] {
         cluster.sent.filter { $0.to == peer }.compactMap(\.snapshotChunk)
     }
@@ -118,14 +130,8 @@ struct SnapshotTransferTests {
             cluster.deliver([chunk])
         }
         let held = try #require(takeNextChunk(&cluster, to: n3))
-        cluster.isolated = [n3]
-        for index in 5..<7 { _ = try cluster.propose(n1, "e\(index)") }
-        cluster.stabilize()
-        cluster.tick(n1)
-        cluster.stabilize()
+        try snapshotAtEightWhileIsolated(&cluster)
         try #require(cluster[n1].commitIndex == Raft.LogIndex(8))
-        try cluster.takeSnapshot(n1, through: Raft.LogIndex(8), data: Array(cluster.appliedData(n1).joined(separator: ",").utf8))
-        cluster.isolated = []
         cluster.deliver([held])
         for _ in 0..<40 where cluster[n3].commitIndex < Raft.LogIndex(8) {
             cluster.tick(n1)
@@ -145,16 +151,10 @@ struct SnapshotTransferTests {
         #expect(first.snapshotChunk?.chunk == Array("e0,".utf8))
         #expect(cluster[n1].snapshotsInTransfer == [Raft.LogIndex(6)])
         cluster.deliver([first])
-        cluster.isolated = [n3]
-        for index in 5..<7 { _ = try cluster.propose(n1, "e\(index)") }
-        cluster.stabilize()
-        cluster.tick(n1)
-        cluster.stabilize()
-        try cluster.takeSnapshot(n1, through: Raft.LogIndex(8), data: Array(cluster.appliedData(n1).joined(separator: ",").utf8))
+        try snapshotAtEightWhileIsolated(&cluster)
         // Snapshot 8 replaced 6, whose transfer goes on: its image must stay readable.
         #expect(cluster[n1].snapshotMetadata?.index == Raft.LogIndex(8))
         #expect(cluster[n1].snapshotsInTransfer == [Raft.LogIndex(6)])
-        cluster.isolated = []
         for _ in 0..<40 where cluster[n3].commitIndex < Raft.LogIndex(8) {
             cluster.tick(n1)
             deliverAnswersFirst(&cluster, to: n3)
@@ -170,6 +170,34 @@ struct SnapshotTransferTests {
             let image = try #require(images[chunk.metadata.index])
             #expect(chunk.chunk == Array(image[chunk.offset..<min(image.count, chunk.offset + 3)]))
         }
+    }
+
+    @Test("a transfer whose image the shell can no longer read starts over from the leader's current snapshot at once; the current one unreadable changes nothing")
+    func unreadableImageRestartsFromTheCurrentSnapshot() throws {
+        var cluster = try laggingFollower()
+        cluster.tick(n1)
+        // The first chunk of snapshot 6 is asked for — and, as when the leader had already
+        // replaced 6's file with a newer snapshot it had not yet reported, never sent.
+        _ = try #require(takeNextChunk(&cluster, to: n3))
+        try snapshotAtEightWhileIsolated(&cluster)
+        #expect(cluster[n1].snapshotsInTransfer == [Raft.LogIndex(6)])
+        let before = cluster.sent.count
+        cluster.input(n1) { $0.snapshotUnreadable(through: Raft.LogIndex(6)) }
+        // Snapshot 8's first chunk goes now, not after an election timeout; 6 is let go.
+        let restarted = cluster.sent[before...].compactMap { $0.to == n3 ? $0.snapshotChunk : nil }
+        #expect(restarted.map(\.metadata.index) == [Raft.LogIndex(8)] && restarted.first?.offset == 0, "\(restarted)")
+        #expect(cluster[n1].snapshotsInTransfer == [Raft.LogIndex(8)])
+        // The current snapshot unreadable: nothing changes (the chunk is asked for again later).
+        let unchanged = cluster.sent.count
+        cluster.input(n1) { $0.snapshotUnreadable(through: Raft.LogIndex(8)) }
+        #expect(cluster.sent.count == unchanged)
+        #expect(cluster[n1].snapshotsInTransfer == [Raft.LogIndex(8)])
+        for _ in 0..<40 where cluster[n3].commitIndex < Raft.LogIndex(8) {
+            cluster.tick(n1)
+            deliverAnswersFirst(&cluster, to: n3)
+        }
+        #expect(cluster[n3].commitIndex == Raft.LogIndex(8))
+        #expect(cluster.storage[n3]?.snapshot.map { String(decoding: $0.data, as: UTF8.self) } == "e0,e1,e2,e3,e4,e5,e6")
     }
 
     @Test("a lost chunk is sent again within two election timeouts, from the follower's offset")
