@@ -53,8 +53,8 @@ struct APIClientCAReloadTests {
                     return try condition() ? true : nil
                 }
                 return true
-            } catch is ClusterError {
-                Issue.record("\(failure)\n\(node.logTail())")
+            } catch let error as ClusterError {
+                Issue.record("\(failure): \(error) (node running: \(node.isRunning))\n\(node.logTail())")
                 return false
             }
         }
