@@ -51,26 +51,39 @@ enum ForwardHandler {
     /// re-stamped; an unstamped one (frame 8) has its relative times resolved. Both pass the
     /// format gate; a command over the driver's `maxEntryBytes` is answered `.entryTooLarge`
     /// without being proposed.
-    static func propose(_ request: PeerLink.ForwardRequest, on driver: RaftDriver,
-                        resolver: LeaderResolver) async -> ForwardedOutcome.Result {
+    ///
+    /// `appends` is where the entry goes (the node's ``LeaderAppendGate``, batched with the
+    /// leader's other appends); nil, straight to `driver`.
+    static func propose(_ request: PeerLink.ForwardRequest, on driver: RaftDriver, resolver: LeaderResolver,
+                        through appends: LeaderAppendGate? = nil) async -> ForwardedOutcome.Result {
         let bytes: [UInt8]
         switch entry(for: request, resolver: resolver) {
         case .entry(let entry): bytes = entry
         case .answered(let result): return result
         }
-        do {
-            return .applied(try await driver.propose(bytes))
-        } catch {
-            return result(of: error, entryBytes: bytes.count, on: driver)
+        let outcome: Result<Raft.LogIndex, RaftDriverError>
+        if let appends {
+            outcome = await appends.append(bytes)
+        } else {
+            do {
+                outcome = .success(try await driver.propose(bytes))
+            } catch {
+                outcome = .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let index): return .applied(index)
+        case .failure(let error): return result(of: error, entryBytes: bytes.count, on: driver)
         }
     }
 
     /// The outcomes of proposing a batch of forwarded commands (frame 20), in order: each is
     /// resolved and checked on its own (one refused or too large is answered so without failing
     /// its neighbours), and the rest are appended together (``Node/RaftDriver/propose(batch:)``):
-    /// one log write and one AppendEntries per follower for the batch, each entry's own outcome.
-    static func propose(batch requests: [PeerLink.ForwardRequest], on driver: RaftDriver,
-                        resolver: LeaderResolver) async -> [ForwardedOutcome.Result] {
+    /// one log write and one AppendEntries per follower for the batch, each entry's own outcome —
+    /// through `appends` (the node's ``LeaderAppendGate``) when given, else straight to `driver`.
+    static func propose(batch requests: [PeerLink.ForwardRequest], on driver: RaftDriver, resolver: LeaderResolver,
+                        through appends: LeaderAppendGate? = nil) async -> [ForwardedOutcome.Result] {
         var results = [ForwardedOutcome.Result](repeating: .outcomeUnknown(message: "the forwarded batch was abandoned"),
                                                 count: requests.count)
         var entries: [[UInt8]] = []
@@ -85,7 +98,8 @@ enum ForwardHandler {
             }
         }
         guard !entries.isEmpty else { return results }
-        for (position, outcome) in await driver.proposeEach(entries).enumerated() where position < slots.count {
+        let outcomes = if let appends { await appends.append(entries) } else { await driver.proposeEach(entries) }
+        for (position, outcome) in outcomes.enumerated() where position < slots.count {
             switch outcome {
             case .success(let index): results[slots[position]] = .applied(index)
             case .failure(let error): results[slots[position]] = result(of: error, entryBytes: entries[position].count, on: driver)

@@ -8,8 +8,8 @@ import Synchronization
 ///
 /// Why: each proposal made alone is an actor hop to the driver, an append and one
 /// AppendEntries per follower — each of which the follower receives, persists and answers on
-/// its own. Batched, a leader's own clients' writes cost one of each per batch, as forwarded
-/// ones do (docs/node.md, "Batched proposals").
+/// its own. Batched, they cost one of each per batch (``LeaderAppendGate``; docs/node.md,
+/// "Batched proposals").
 ///
 /// Order is kept: a batch holds proposals in the order they arrived, and batches go in order.
 /// Each proposal gets its own outcome from `proposeTogether`, which returns one per item, in

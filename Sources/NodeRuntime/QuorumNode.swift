@@ -231,10 +231,9 @@ public final class QuorumNode: Sendable {
                                       quotas: (AdmissionQuotas(maxPendingJobs: quotas.maxPendingJobs, maxStateBytes: quotas.maxStateBytes),
                                                stateMachine.admissionGauges),
                                       onQuotaRefusal: { metrics.quotaRefused($0.quota.rawValue) })
+        let appends = LeaderAppendGate(driver: driver)
         let replica = RaftReplica(driver: driver, stateMachine: stateMachine, link: link, clusterView: clusterView,
-                                  clock: clock, resolver: resolver,
-                                  leaderProposals: LeaderProposals.batcher(driver: driver, resolver: resolver),
-                                  settings: settings, logger: logger)
+                                  clock: clock, resolver: resolver, appends: appends, settings: settings, logger: logger)
         let host = ExecutorHost(slots: config.cluster.executor.slots, runner: runner, clock: settings.clock, logger: logger,
                                 outputs: outputs, maxRoundBytes: config.cluster.raft.maxEntryBytes / 2,
                                 killGraceMs: Int64(config.cluster.executor.killGraceMilliseconds),
@@ -260,9 +259,9 @@ public final class QuorumNode: Sendable {
                                   clock: clock, ids: RunIDSource(generator: ids), logger: logger, courier: courier)
         reactions.connect(host: host, duties: duties)
         link.attach(driver: driver, forwardHandler: { request in
-            await ForwardHandler.propose(request, on: driver, resolver: resolver)
+            await ForwardHandler.propose(request, on: driver, resolver: resolver, through: appends)
         }, batchHandler: { requests in
-            await ForwardHandler.propose(batch: requests, on: driver, resolver: resolver)
+            await ForwardHandler.propose(batch: requests, on: driver, resolver: resolver, through: appends)
         })
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
                                   settings: settings, executorID: executorID, logger: logger)

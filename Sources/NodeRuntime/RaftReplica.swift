@@ -19,8 +19,9 @@ public struct RaftReplica: Sendable {
     /// The stamp clock (``StampClock/now()``): what commands proposed here are stamped with.
     let clock: @Sendable () -> Timestamp
     let resolver: LeaderResolver
-    /// This node's own clients' writes while it leads, proposed in batches.
-    let leaderProposals: ProposalBatcher<LeaderProposal, LeaderProposalOutcome>
+    /// Where this node appends its clients' writes while it leads, batched with its followers'
+    /// forwards.
+    let appends: LeaderAppendGate
     let settings: NodeSettings
     let logger: Logger
 
@@ -62,7 +63,7 @@ public struct RaftReplica: Sendable {
             let claim = stateMachine.claimEvents()
             let index: Raft.LogIndex
             do throws(ReplicaWriteError) {
-                index = try await proposeThroughLeader(unstamped, entryBytes: size)
+                index = try await proposeThroughLeader(unstamped)
             } catch {
                 stateMachine.releaseEvents(claim)
                 throw error
@@ -106,31 +107,36 @@ public struct RaftReplica: Sendable {
     /// client to retry with its `Idempotency-Key`; a too-large entry, an invalid one or an
     /// upgrade refusal at once.
     ///
-    /// On the leader the write goes through ``leaderProposals``: with the other writes of this
-    /// node's clients that arrived while a batch was in flight, one hop to the driver and one
-    /// AppendEntries per follower for them all (docs/node.md, "Batched proposals").
+    /// On the leader the write goes through ``appends``: with the other writes of this node's
+    /// clients and the followers' forwards that arrived while a batch was in flight, one hop to
+    /// the driver and one AppendEntries per follower for them all (docs/node.md, "Batched
+    /// proposals").
     ///
     /// Who leads is read from the driver's leadership broadcast, not its actor-isolated status:
     /// one hop less per write. A stale answer costs a retry, never a wrong outcome: the driver
     /// refuses a proposal when this node does not lead, and another node refuses a forward.
-    private func proposeThroughLeader(_ unstamped: UnstampedCommand, entryBytes: Int) async throws(ReplicaWriteError) -> Raft.LogIndex {
+    private func proposeThroughLeader(_ unstamped: UnstampedCommand) async throws(ReplicaWriteError) -> Raft.LogIndex {
         let deadline = settings.clock.monotonic() + settings.leaderWait
         var lastProblem = "no leader is known"
         while true {
             let leader = driver.leadership.latest?.leader
             if leader == driver.id {
-                switch await leaderProposals.propose(LeaderProposal(command: unstamped, entryBytes: entryBytes)) {
-                case .refused(let refusal):
-                    switch refusal {
+                let bytes: [UInt8]
+                do {
+                    bytes = try resolver.entry(for: unstamped)
+                } catch {
+                    switch error {
                     case .invalid(let problem): throw .invalid(problem)
                     case .upgradeInProgress(let refusal): throw .upgradeInProgress(message: refusal.message)
                     case .quotaExceeded(let refusal): throw .quotaExceeded(refusal)
                     }
-                case .proposed(.success(let index), _):
+                }
+                switch await appends.append(bytes) {
+                case .success(let index):
                     return index
-                case .proposed(.failure(let error), let entryBytes):
+                case .failure(let error):
                     if error.code == .entryTooLarge {
-                        throw .entryTooLarge(EntryTooLarge(size: entryBytes, limit: driver.maxEntryBytes))
+                        throw .entryTooLarge(EntryTooLarge(size: bytes.count, limit: driver.maxEntryBytes))
                     }
                     if error.code != .notLeader {
                         let unknown = error.code == .leadershipLost || error.code == .shuttingDown
