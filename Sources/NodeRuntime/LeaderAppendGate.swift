@@ -40,8 +40,7 @@ final class LeaderAppendGate: Sendable {
     /// outcome, in order.
     func append(_ entries: [[UInt8]]) async -> [Outcome] {
         guard !entries.isEmpty else { return [] }
-        let outcomes = await batcher.propose(entries)
-        return outcomes.count == entries.count ? outcomes : entries.map { _ in .failure(Self.abandoned) }
+        return await batcher.propose(entries)
     }
 
     /// Appends `entry` and returns its outcome.
@@ -49,15 +48,15 @@ final class LeaderAppendGate: Sendable {
         await append([entry]).first ?? .failure(Self.abandoned)
     }
 
-    /// One proposal to the driver for every group's entries, split back per group.
+    /// One proposal to the driver for every group's entries, split back per group (each group
+    /// gets exactly one outcome per entry).
     private static func append(_ groups: [[[UInt8]]], on driver: RaftDriver) async -> [[Outcome]] {
         let outcomes = await driver.proposeEach(groups.flatMap { $0 })
         var split: [[Outcome]] = []
         split.reserveCapacity(groups.count)
         var start = 0
         for group in groups {
-            let end = min(outcomes.count, start + group.count)
-            split.append(start < end ? Array(outcomes[start..<end]) : [])
+            split.append((start..<start + group.count).map { $0 < outcomes.count ? outcomes[$0] : .failure(Self.abandoned) })
             start += group.count
         }
         return split

@@ -52,28 +52,18 @@ enum ForwardHandler {
     /// format gate; a command over the driver's `maxEntryBytes` is answered `.entryTooLarge`
     /// without being proposed.
     ///
-    /// `appends` is where the entry goes (the node's ``LeaderAppendGate``, batched with the
-    /// leader's other appends); nil, straight to `driver`.
-    static func propose(_ request: PeerLink.ForwardRequest, on driver: RaftDriver, resolver: LeaderResolver,
-                        through appends: LeaderAppendGate? = nil) async -> ForwardedOutcome.Result {
+    /// The entry goes through `appends` (the node's ``LeaderAppendGate``), batched with the
+    /// leader's other appends.
+    static func propose(_ request: PeerLink.ForwardRequest, through appends: LeaderAppendGate,
+                        resolver: LeaderResolver) async -> ForwardedOutcome.Result {
         let bytes: [UInt8]
         switch entry(for: request, resolver: resolver) {
         case .entry(let entry): bytes = entry
         case .answered(let result): return result
         }
-        let outcome: Result<Raft.LogIndex, RaftDriverError>
-        if let appends {
-            outcome = await appends.append(bytes)
-        } else {
-            do {
-                outcome = .success(try await driver.propose(bytes))
-            } catch {
-                outcome = .failure(error)
-            }
-        }
-        switch outcome {
+        switch await appends.append(bytes) {
         case .success(let index): return .applied(index)
-        case .failure(let error): return result(of: error, entryBytes: bytes.count, on: driver)
+        case .failure(let error): return result(of: error, entryBytes: bytes.count, on: appends.driver)
         }
     }
 
@@ -81,9 +71,9 @@ enum ForwardHandler {
     /// resolved and checked on its own (one refused or too large is answered so without failing
     /// its neighbours), and the rest are appended together (``Node/RaftDriver/propose(batch:)``):
     /// one log write and one AppendEntries per follower for the batch, each entry's own outcome —
-    /// through `appends` (the node's ``LeaderAppendGate``) when given, else straight to `driver`.
-    static func propose(batch requests: [PeerLink.ForwardRequest], on driver: RaftDriver, resolver: LeaderResolver,
-                        through appends: LeaderAppendGate? = nil) async -> [ForwardedOutcome.Result] {
+    /// through `appends` (the node's ``LeaderAppendGate``).
+    static func propose(batch requests: [PeerLink.ForwardRequest], through appends: LeaderAppendGate,
+                        resolver: LeaderResolver) async -> [ForwardedOutcome.Result] {
         var results = [ForwardedOutcome.Result](repeating: .outcomeUnknown(message: "the forwarded batch was abandoned"),
                                                 count: requests.count)
         var entries: [[UInt8]] = []
@@ -98,11 +88,10 @@ enum ForwardHandler {
             }
         }
         guard !entries.isEmpty else { return results }
-        let outcomes = if let appends { await appends.append(entries) } else { await driver.proposeEach(entries) }
-        for (position, outcome) in outcomes.enumerated() where position < slots.count {
+        for (position, outcome) in await appends.append(entries).enumerated() where position < slots.count {
             switch outcome {
             case .success(let index): results[slots[position]] = .applied(index)
-            case .failure(let error): results[slots[position]] = result(of: error, entryBytes: entries[position].count, on: driver)
+            case .failure(let error): results[slots[position]] = result(of: error, entryBytes: entries[position].count, on: appends.driver)
             }
         }
         return results

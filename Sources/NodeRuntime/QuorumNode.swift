@@ -259,9 +259,9 @@ public final class QuorumNode: Sendable {
                                   clock: clock, ids: RunIDSource(generator: ids), logger: logger, courier: courier)
         reactions.connect(host: host, duties: duties)
         link.attach(driver: driver, forwardHandler: { request in
-            await ForwardHandler.propose(request, on: driver, resolver: resolver, through: appends)
+            await ForwardHandler.propose(request, through: appends, resolver: resolver)
         }, batchHandler: { requests in
-            await ForwardHandler.propose(batch: requests, on: driver, resolver: resolver, through: appends)
+            await ForwardHandler.propose(batch: requests, through: appends, resolver: resolver)
         })
         let watch = ExecutorWatch(driver: driver, stateMachine: stateMachine, link: link, host: host, replica: replica,
                                   settings: settings, executorID: executorID, logger: logger)

@@ -9,16 +9,14 @@ import Testing
 
 @Suite("The leader's answer to a batch of forwarded proposals (frame 20)", .timeLimit(.minutes(1)))
 struct ForwardHandlerBatchTests {
-    @Test("each command keeps its own outcome: the valid ones are appended together at consecutive indexes, in order; an inadmissible and a too-large one are refused without failing their neighbours (straight to the driver, and through the node's LeaderAppendGate)",
-          arguments: [false, true])
-    func perProposalOutcomes(throughGate: Bool) async throws {
+    @Test("each command keeps its own outcome: the valid ones are appended together at consecutive indexes, in order; an inadmissible and a too-large one are refused without failing their neighbours")
+    func perProposalOutcomes() async throws {
         let (driver, machine, run) = try await ForwardHandlerTests.leader(maxEntryBytes: 2_000)
         defer { run.cancel() }
         let (resolver, first, shell, big, last) = Self.mixedBatch(prefix: "b")
         let before = await driver.status.lastLogIndex
         let results = await ForwardHandler.propose(batch: [.unstamped(first), .unstamped(shell), .unstamped(big), .unstamped(last)],
-                                                   on: driver, resolver: resolver,
-                                                   through: throughGate ? LeaderAppendGate(driver: driver) : nil)
+                                                   through: LeaderAppendGate(driver: driver), resolver: resolver)
         #expect(results.count == 4)
         #expect(results[0] == .applied(Raft.LogIndex(before.rawValue + 1)))
         guard case .invalid(let problem) = results[1] else {
@@ -45,7 +43,7 @@ struct ForwardHandlerBatchTests {
     func notLeader() async throws {
         let driver = try Self.follower()
         let results = await ForwardHandler.propose(batch: [.unstamped(UnstampedCommand(.tick)), .stamped([0xFF]), .unstamped(UnstampedCommand(.tick))],
-                                                   on: driver, resolver: ForwardHandlerTests.resolver())
+                                                   through: LeaderAppendGate(driver: driver), resolver: ForwardHandlerTests.resolver())
         #expect(results.count == 3)
         for result in results {
             guard case .notProposed = result else {

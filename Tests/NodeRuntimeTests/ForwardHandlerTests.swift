@@ -65,7 +65,7 @@ struct ForwardHandlerTests {
         let big = Command.submitJob(SubmitJob(jobID: JobID("big"), spec: JobSpec(name: String(repeating: "x", count: 3_000)),
                                               runID: RunID("run-big")))
         let before = await driver.status.lastLogIndex
-        let answer = await ForwardHandler.propose(.stamped(CommandCodec.encode(big, at: .zero)), on: driver, resolver: Self.resolver())
+        let answer = await ForwardHandler.propose(.stamped(CommandCodec.encode(big, at: .zero)), through: LeaderAppendGate(driver: driver), resolver: Self.resolver())
         guard case .entryTooLarge(let size, let limit) = answer else {
             Issue.record("expected entryTooLarge, got \(answer)")
             return
@@ -73,7 +73,7 @@ struct ForwardHandlerTests {
         #expect(size == CommandCodec.encode(big, at: Self.leaderTime).count)
         #expect(limit == 2_000)
         #expect(await driver.status.lastLogIndex == before)
-        let small = await ForwardHandler.propose(.stamped(CommandCodec.encode(.tick, at: .zero)), on: driver, resolver: Self.resolver())
+        let small = await ForwardHandler.propose(.stamped(CommandCodec.encode(.tick, at: .zero)), through: LeaderAppendGate(driver: driver), resolver: Self.resolver())
         guard case .applied = small else {
             Issue.record("expected applied, got \(small)")
             return
@@ -93,7 +93,7 @@ struct ForwardHandlerTests {
         let shell = Command.submitJob(SubmitJob(jobID: "s", spec: JobSpec(name: "s", task: .shell(ShellTask(argv: ["/opt/x"]))),
                                                 runID: "r-s"))
         let before = await driver.status.lastLogIndex
-        let answer = await ForwardHandler.propose(.unstamped(UnstampedCommand(shell)), on: driver, resolver: resolver)
+        let answer = await ForwardHandler.propose(.unstamped(UnstampedCommand(shell)), through: LeaderAppendGate(driver: driver), resolver: resolver)
         guard case .invalid(let problem) = answer else {
             Issue.record("expected invalid, got \(answer)")
             return
@@ -101,7 +101,7 @@ struct ForwardHandlerTests {
         #expect(problem.field == "task.command[0]")
         #expect(await driver.status.lastLogIndex == before)
         let noop = Command.submitJob(SubmitJob(jobID: "n", spec: JobSpec(name: "n"), runID: "r-n"))
-        guard case .applied = await ForwardHandler.propose(.unstamped(UnstampedCommand(noop)), on: driver, resolver: resolver) else {
+        guard case .applied = await ForwardHandler.propose(.unstamped(UnstampedCommand(noop)), through: LeaderAppendGate(driver: driver), resolver: resolver) else {
             Issue.record("a command without shell tasks should be applied")
             return
         }
@@ -119,10 +119,10 @@ struct ForwardHandlerTests {
         resolver.onQuotaRefusal = { refusal in refusals.withLock { $0.append(refusal) } }
         let submit = Command.submitJob(SubmitJob(jobID: "q", spec: JobSpec(name: "q"), runID: "r-q"))
         let before = await driver.status.lastLogIndex
-        let answer = await ForwardHandler.propose(.unstamped(UnstampedCommand(submit)), on: driver, resolver: resolver)
+        let answer = await ForwardHandler.propose(.unstamped(UnstampedCommand(submit)), through: LeaderAppendGate(driver: driver), resolver: resolver)
         #expect(answer == .quotaExceeded(QuotaRefusal(quota: .maxPendingJobs, current: 2, adding: 1, limit: 2)))
         guard case .notProposed(_, let message) = await ForwardHandler.propose(.stamped(CommandCodec.encode(submit, at: .zero)),
-                                                                               on: driver, resolver: resolver) else {
+                                                                               through: LeaderAppendGate(driver: driver), resolver: resolver) else {
             Issue.record("a frame-2 forward over the quota should be notProposed")
             return
         }
@@ -130,7 +130,7 @@ struct ForwardHandlerTests {
         #expect(refusals.withLock { $0.count } == 2)
         #expect(await driver.status.lastLogIndex == before)
         // A cancel creates nothing: never refused, however far over the quota.
-        guard case .applied = await ForwardHandler.propose(.unstamped(UnstampedCommand(.cancelJob("q"))), on: driver, resolver: resolver) else {
+        guard case .applied = await ForwardHandler.propose(.unstamped(UnstampedCommand(.cancelJob("q"))), through: LeaderAppendGate(driver: driver), resolver: resolver) else {
             Issue.record("a cancel should be applied")
             return
         }
@@ -142,7 +142,7 @@ struct ForwardHandlerTests {
         defer { run.cancel() }
         let followerTime = Self.leaderTime.adding(milliseconds: 3_600_000)
         let submit = SubmitJob(jobID: "j-old", spec: JobSpec(name: "a", runAt: followerTime), runID: "r-old")
-        let answer = await ForwardHandler.propose(.stamped(CommandCodec.encode(.submitJob(submit), at: followerTime)), on: driver,
+        let answer = await ForwardHandler.propose(.stamped(CommandCodec.encode(.submitJob(submit), at: followerTime)), through: LeaderAppendGate(driver: driver),
                                                   resolver: Self.resolver())
         guard case .applied = answer else {
             Issue.record("expected applied, got \(answer)")
@@ -166,7 +166,7 @@ struct ForwardHandlerTests {
         let cron = SubmitJob(jobID: "c-new", spec: JobSpec(name: "c", schedule: CronSchedule(expression: "15 * * * *")), runID: "u",
                              firstFireAt: followerTime.adding(milliseconds: 900_000))
         let command = UnstampedCommand.batch([(delayed, .afterStamp(milliseconds: 30_000)), (cron, .firstFireAfterStamp)])
-        let answer = await ForwardHandler.propose(.unstamped(try UnstampedCommand(decoding: command.encoded())), on: driver,
+        let answer = await ForwardHandler.propose(.unstamped(try UnstampedCommand(decoding: command.encoded())), through: LeaderAppendGate(driver: driver),
                                                   resolver: Self.resolver())
         guard case .applied = answer else {
             Issue.record("expected applied, got \(answer)")
@@ -190,7 +190,7 @@ struct ForwardHandlerTests {
         defer { run.cancel() }
         // Every kind needs format 1 today, which every member counts as: nothing is refused.
         let members: Set<Raft.NodeID> = ["n1", "n2"]
-        let fine = await ForwardHandler.propose(.unstamped(UnstampedCommand(.tick)), on: driver, resolver: Self.resolver(members: members))
+        let fine = await ForwardHandler.propose(.unstamped(UnstampedCommand(.tick)), through: LeaderAppendGate(driver: driver), resolver: Self.resolver(members: members))
         guard case .applied = fine else {
             Issue.record("expected applied, got \(fine)")
             return
