@@ -47,6 +47,10 @@ struct HTTPRunner: Sendable {
     private enum Ending: Sendable {
         case completed
         case failed(String)
+        /// AsyncHTTPClient's backstop deadline (a second after the attempt's) passed first. On a
+        /// starved cooperative pool the attempt's own timer can be late, so this is still the
+        /// attempt's timeout, never a plain failure (a CI run saw it reported `failed`).
+        case backstopReached
     }
 
     /// What one request/response exchange led to.
@@ -67,21 +71,24 @@ struct HTTPRunner: Sendable {
         let backstop = NIODeadline.now() + TimeAmount.nanoseconds(Self.nanoseconds(request.timeout + .seconds(1)))
         let target = task.method.uppercased() + " " + task.url
         let runner = self
-        let (ending, interruption) = await withAttemptDeadline(timeout: request.timeout, clock: clock) {
+        let (ending, stopped) = await withAttemptDeadline(timeout: request.timeout, clock: clock) {
             await runner.follow(clientRequest, capture: capture, deadline: backstop)
         }
         let status = capture.status.withLock { $0 }
         let body = capture.tail.withLock { $0.text }
-        switch interruption {
-        case .timedOut(let timeout):
-            return ExecutionResult(outcome: .timedOut, httpStatus: status, outputTail: body,
-                                   error: "no complete response from \(target) within timeout \(DurationText.seconds(timeout))")
+        let timedOut = ExecutionResult(outcome: .timedOut, httpStatus: status, outputTail: body,
+                                       error: "no complete response from \(target) within timeout \(DurationText.seconds(request.timeout))")
+        switch stopped {
+        case .timedOut:
+            return timedOut
         case .cancelled:
             return ExecutionResult(outcome: .cancelled, httpStatus: status, outputTail: body, error: "cancelled")
         case nil:
             break
         }
         switch ending {
+        case .backstopReached:
+            return timedOut
         case .failed(let message):
             return ExecutionResult(outcome: .failed, httpStatus: status, outputTail: body, error: message)
         case .completed:
@@ -150,6 +157,8 @@ struct HTTPRunner: Sendable {
                 }
             }
             return .ended(.completed)
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            return .ended(.backstopReached)
         } catch {
             return .ended(.failed(Self.describe(error, url: request.url)))
         }
@@ -219,8 +228,6 @@ struct HTTPRunner: Sendable {
                 return "connection to \(url) timed out"
             case .remoteConnectionClosed:
                 return "the server closed the connection before answering: \(url)"
-            case .deadlineExceeded:
-                return "no complete response from \(url) before the deadline"
             default:
                 return "request to \(url) failed: \(clientError)"
             }

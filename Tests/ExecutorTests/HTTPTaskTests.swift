@@ -13,6 +13,7 @@ struct HTTPTaskTests {
     /// Runs `body` with a local server and an executor under `policy`.
     private func withServer(
         policy: AddressPolicy = loopbackAllowed,
+        clock: any Clock<Duration> = ContinuousClock(),
         _ body: (TestHTTPServer, AttemptRunner) async throws -> Void
     ) async throws {
         let server = try await TestHTTPServer.start()
@@ -21,7 +22,8 @@ struct HTTPTaskTests {
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(1)
         let executor = AttemptRunner(configuration: ExecutorConfiguration(httpPolicy: policy),
-                                     httpClients: HTTPClientSettings(configuration: configuration), logger: silentLogger)
+                                     httpClients: HTTPClientSettings(configuration: configuration), clock: clock,
+                                     logger: silentLogger)
         do {
             try await body(server, executor)
         } catch {
@@ -84,6 +86,19 @@ struct HTTPTaskTests {
             let result = await executor.run(request(HTTPTask(method: "GET", url: server.url("/slow")), timeout: .milliseconds(300)))
             #expect(result.report.outcome == .timedOut)
             #expect(result.report.httpStatus == nil)
+            #expect(result.report.error == "no complete response from GET \(server.url("/slow")) within timeout 0.3s")
+        }
+    }
+
+    /// The attempt's timer runs on the cooperative pool; AsyncHTTPClient's backstop, a second
+    /// later, on an event loop. A starved pool once let the backstop fire first, and the attempt
+    /// was reported `failed` instead of `timed_out`. A clock that never moves stands in for a
+    /// timer that is late.
+    @Test("when the attempt's own timer is late, the client's backstop deadline still times the attempt out")
+    func backstopIsATimeout() async throws {
+        try await withServer(clock: ManualClock()) { server, executor in
+            let result = await executor.run(request(HTTPTask(method: "GET", url: server.url("/slow")), timeout: .milliseconds(300)))
+            #expect(result.report.outcome == .timedOut)
             #expect(result.report.error == "no complete response from GET \(server.url("/slow")) within timeout 0.3s")
         }
     }
