@@ -8,7 +8,8 @@ import Synchronization
 /// state) and never below the truth for long: an entry's effect on the state is roughly its size,
 /// and entries that shrink the state (cancel, purge, retention) are counted as growth until the
 /// next snapshot resets the estimate to a measured size. So it overestimates between snapshots,
-/// by at most what `[raft] snapshot_every` entries weigh; docs/configuration.md, `[quotas]`.
+/// by at most the log between two snapshots (about one image, 64 MiB at most: docs/node.md,
+/// "Snapshots"); docs/configuration.md, `[quotas]`.
 public final class AdmissionGauges: Sendable {
     private struct Values {
         var unfinishedRuns = 0

@@ -45,6 +45,14 @@ public struct NodeSettings: Sendable {
     public var snapshotEntries: Int
     /// …or after applied entries holding this many bytes, whichever comes first.
     public var snapshotBytes: Int
+    /// A snapshot due by `snapshotEntries` waits until the entries since the last one hold at
+    /// least the last image's size over this (`Raft.Config.snapshotImageDivisor`). With 1, a
+    /// state is encoded and written at most once per its own size in log, not every 10,000
+    /// entries whatever it weighs, and a restart replays at most about one image's worth of log.
+    public var snapshotImageDivisor: Int
+    /// …but never more entries than this beyond the last snapshot (the log's entry count in
+    /// memory; etcd's default `--snapshot-count`).
+    public var snapshotMaxEntries: Int
 
     /// Settings for `config`, measured on `clock` (the system's clocks unless a test injects one).
     public init(config: ClusterConfig, clock: NodeClock = .system()) {
@@ -66,6 +74,8 @@ public struct NodeSettings: Sendable {
         clockTolerance = .seconds(1)
         snapshotEntries = 10_000
         snapshotBytes = 64 << 20
+        snapshotImageDivisor = 1
+        snapshotMaxEntries = 100_000
     }
 
     /// The settings of this node's decisions (``NodeCore/Settings``: the same type the scheduler

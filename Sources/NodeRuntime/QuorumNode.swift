@@ -209,7 +209,9 @@ public final class QuorumNode: Sendable {
             heartbeatTicks: 1,
             // Staggered per node so the replicas do not all snapshot at the same index.
             snapshotInterval: SnapshotStagger.interval(settings.snapshotEntries, for: id, among: voters.union(learners)),
-            snapshotIntervalBytes: SnapshotStagger.interval(settings.snapshotBytes, for: id, among: voters.union(learners)))
+            snapshotIntervalBytes: SnapshotStagger.interval(settings.snapshotBytes, for: id, among: voters.union(learners)),
+            snapshotImageDivisor: settings.snapshotImageDivisor,
+            snapshotMaxInterval: SnapshotStagger.interval(settings.snapshotMaxEntries, for: id, among: voters.union(learners)))
         raftConfig.incarnation = incarnation.id
         raftConfig.incarnationIsNew = incarnation.isNew
         let driver = try RaftDriver(

@@ -329,21 +329,30 @@ extension Raft {
         public mutating func applied(through index: LogIndex) -> [Action] {
             let previous = appliedIndex
             appliedIndex = max(appliedIndex, min(index, applyCursor))
-            if config.snapshotIntervalBytes != nil, appliedIndex > previous {
+            if config.snapshotIntervalBytes != nil || config.snapshotImageDivisor != nil, appliedIndex > previous {
                 var next = previous.rawValue + 1
                 while next <= appliedIndex.rawValue {
                     appliedBytesSinceSnapshot += log.entry(at: LogIndex(next))?.data.count ?? 0
                     next += 1
                 }
             }
-            let dueByCount = config.snapshotInterval.map { appliedIndex.rawValue >= log.snapshotIndex.rawValue + UInt64($0) } ?? false
-            let dueBySize = config.snapshotIntervalBytes.map { appliedBytesSinceSnapshot >= $0 } ?? false
-            if dueByCount || dueBySize, appliedIndex > snapshotRequestedThrough {
+            if snapshotDue(), appliedIndex > snapshotRequestedThrough {
                 snapshotRequestedThrough = appliedIndex
                 appliedBytesSinceSnapshot = 0
                 actions.append(.takeSnapshot(through: appliedIndex))
             }
             return finish()
+        }
+
+        /// Whether the entries applied beyond the last snapshot call for a new one (`Config`'s
+        /// `snapshotInterval`, `snapshotIntervalBytes`, `snapshotImageDivisor`, `snapshotMaxInterval`).
+        private func snapshotDue() -> Bool {
+            let entries = appliedIndex.rawValue &- min(appliedIndex.rawValue, log.snapshotIndex.rawValue)
+            if let bytes = config.snapshotIntervalBytes, appliedBytesSinceSnapshot >= bytes { return true }
+            if let most = config.snapshotMaxInterval, entries >= UInt64(most) { return true }
+            guard let interval = config.snapshotInterval, entries >= UInt64(interval) else { return false }
+            guard let divisor = config.snapshotImageDivisor, let image = snapshot?.byteCount else { return true }
+            return appliedBytesSinceSnapshot >= image / divisor
         }
 
         /// Records a snapshot the shell took (and made durable) of the state machine through

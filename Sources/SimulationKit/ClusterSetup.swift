@@ -20,6 +20,10 @@ extension Simulation {
         public var maxInflightAppends = 4
         /// Snapshot every this many applied entries (`nil`: never).
         public var snapshotInterval: Int? = nil
+        /// `Raft.Config.snapshotImageDivisor` (`nil`: the count alone decides).
+        public var snapshotImageDivisor: Int? = nil
+        /// `Raft.Config.snapshotMaxInterval`.
+        public var snapshotMaxInterval: Int? = nil
         /// InstallSnapshot chunk size (small, so snapshots take several chunks).
         public var snapshotChunkBytes = 8
         /// Simulated time per tick of each node's clock, by node position (skewed clocks).
@@ -89,6 +93,14 @@ extension Simulation {
             faults = NetworkFaults(lossRate: loss, duplicationRate: duplication, minimumDelay: 2,
                                    maximumDelay: random.uniform(in: UInt64(10)...60))
             if random.chance(0.4) { snapshotInterval = Int(random.uniform(in: UInt64(10)...40)) }
+            // Half of those pace snapshots by the image's size (the node's rule), derived without a
+            // new draw so every seed keeps the history it had. The images here are about as long
+            // as the log behind them, so a divisor of 1 roughly doubles each interval until the
+            // max interval (4×) takes over.
+            if let interval = snapshotInterval, interval % 2 == 0 {
+                snapshotImageDivisor = 1
+                snapshotMaxInterval = 4 * interval
+            }
             switch flavour {
             case .membership:
                 maxEntriesPerAppend = Int(random.uniform(in: UInt64(1)...8))

@@ -149,7 +149,9 @@ extension Simulation {
                                          maxEntriesPerAppend: setup.maxEntriesPerAppend,
                                          maxInflightAppends: setup.maxInflightAppends,
                                          snapshotChunkBytes: setup.snapshotChunkBytes,
-                                         snapshotInterval: setup.snapshotInterval)
+                                         snapshotInterval: setup.snapshotInterval,
+                                         snapshotImageDivisor: setup.snapshotImageDivisor,
+                                         snapshotMaxInterval: setup.snapshotMaxInterval)
                 Self.enableMutation(setup.mutation, in: &config)
                 // A first directory holds no earlier vote or acknowledgement, so founding nodes
                 // and spares start as not new (the operator's knowledge, like etcd's

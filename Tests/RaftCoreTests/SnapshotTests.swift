@@ -135,6 +135,65 @@ struct SnapshotTests {
         #expect(node.applied(through: Raft.LogIndex(4)).isEmpty)  // the count starts again
     }
 
+    /// A single-voter leader whose log holds its election's entry (index 1); `propose` appends
+    /// `bytes`, makes it durable and returns the actions of applying through it.
+    private struct SnapshotPacer {
+        var node: Raft.Instance
+        init(_ config: Raft.Config) {
+            node = Raft.Instance(config: config, membership: Raft.Membership(voters: [n1]), seed: 1)
+            for _ in 0..<node.randomizedElectionTimeout { _ = node.tick() }
+            _ = node.persisted(hardState: node.hardState)
+        }
+        mutating func apply(_ bytes: Int) throws -> [Raft.Action] {
+            _ = try node.propose(Array(repeating: 7, count: bytes))
+            let last = node.lastLogIndex
+            _ = node.persisted(through: last, term: node.term)
+            return node.applied(through: last)
+        }
+    }
+
+    @Test("§7 with an image divisor, a count-due snapshot waits until the log since the last one holds image / divisor bytes")
+    func snapshotPacedByImageSize() throws {
+        var pacer = SnapshotPacer(Raft.Config(id: n1, snapshotInterval: 2, snapshotImageDivisor: 2))
+        // No snapshot yet: the count alone decides.
+        #expect(try pacer.apply(10) == [.takeSnapshot(through: Raft.LogIndex(2))])
+        _ = try pacer.node.snapshotTaken(through: Raft.LogIndex(2), byteCount: 1_000)
+        // A 1,000-byte image: due by count at 4, but 20 bytes since are under 500.
+        #expect(try pacer.apply(10).isEmpty)
+        #expect(try pacer.apply(10).isEmpty)
+        #expect(try pacer.apply(400).isEmpty)  // 420
+        #expect(try pacer.apply(80) == [.takeSnapshot(through: Raft.LogIndex(6))])  // 500
+        // A small image again: the count decides as before.
+        _ = try pacer.node.snapshotTaken(through: Raft.LogIndex(6), byteCount: 4)
+        #expect(try pacer.apply(1).isEmpty)
+        #expect(try pacer.apply(1) == [.takeSnapshot(through: Raft.LogIndex(8))])
+    }
+
+    @Test("§7 the max interval asks whatever the image; the byte interval still asks before the count")
+    func snapshotMaxIntervalAndBytes() throws {
+        var pacer = SnapshotPacer(Raft.Config(id: n1, snapshotInterval: 2, snapshotIntervalBytes: 300,
+                                              snapshotImageDivisor: 1, snapshotMaxInterval: 4))
+        #expect(try pacer.apply(1) == [.takeSnapshot(through: Raft.LogIndex(2))])
+        _ = try pacer.node.snapshotTaken(through: Raft.LogIndex(2), byteCount: 1_000_000)
+        #expect(try pacer.apply(1).isEmpty)
+        #expect(try pacer.apply(1).isEmpty)
+        #expect(try pacer.apply(1).isEmpty)
+        #expect(try pacer.apply(1) == [.takeSnapshot(through: Raft.LogIndex(6))])  // 4 entries beyond 2
+        _ = try pacer.node.snapshotTaken(through: Raft.LogIndex(6), byteCount: 1_000_000)
+        #expect(try pacer.apply(299).isEmpty)
+        #expect(try pacer.apply(1) == [.takeSnapshot(through: Raft.LogIndex(8))])  // 300 bytes
+    }
+
+    @Test("§7 a max interval below the interval is refused, naming both")
+    func snapshotMaxIntervalValidated() {
+        #expect(throws: Raft.ConfigError(field: "snapshotMaxInterval", message: "must be at least snapshotInterval (10), got 5")) {
+            try Raft.Config(id: n1, snapshotInterval: 10, snapshotMaxInterval: 5).validate()
+        }
+        #expect(throws: Raft.ConfigError(field: "snapshotImageDivisor", message: "must be positive, got 0")) {
+            try Raft.Config(id: n1, snapshotImageDivisor: 0).validate()
+        }
+    }
+
     @Test("§7 a duplicated first chunk does not restart a transfer in progress")
     func duplicateFirstChunk() throws {
         var cluster = try clusterWithCompactedLeader(chunkBytes: 3)
