@@ -128,6 +128,7 @@ struct RateLimitAuditTests {
     @Test("every mutating request is audited with the token's name, route, id and status — refusals too; reads are not")
     func audit() async throws {
         let records = RecordBox()
+        let createdID = Mutex<String?>(nil)
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         QuorumRoutes(service: makeLocalService()).register(
@@ -136,16 +137,28 @@ struct RateLimitAuditTests {
         try await Application(router: router).test(.router) { client in
             let created = try await client.send(.post, "/api/jobs", json: #"{"name":"x"}"#, headers: TokenAuthTests.bearer("qt_submit"))
             let id = try created.decoded(JobResource.self).id
+            createdID.withLock { $0 = id }
             _ = try await client.send(.get, "/api/jobs/\(id)", headers: TokenAuthTests.bearer("qt_read"))
             _ = try await client.send(.delete, "/api/dlq/r9", headers: TokenAuthTests.bearer("qt_submit"))
             _ = try await client.send(.post, "/api/jobs/\(id)/trigger")
         }
         #expect(records.all == [
-            AuditRecord(caller: "submitter", route: "POST /api/jobs", id: nil, status: 201),
+            AuditRecord(caller: "submitter", route: "POST /api/jobs", id: nil, status: 201, created: "/api/jobs/\(createdID.withLock { $0 } ?? "")"),
             AuditRecord(caller: "submitter", route: "DELETE /api/dlq/{run_id}", id: "r9", status: 403),
             AuditRecord(caller: nil, route: "POST /api/jobs/{id}/trigger", id: records.all.last?.id, status: 401),
         ])
         #expect(records.all.last?.id?.isEmpty == false)
+    }
+
+    @Test("the audit line reads as the docs show it; a path id with a newline or quote is quoted and escaped, never a second line")
+    func auditLine() {
+        #expect(AuditRecord(caller: "ci", route: "POST /api/jobs/{id}/trigger", id: "j7", status: 201).line
+            == #"api write token=ci route="POST /api/jobs/{id}/trigger" id=j7 status=201"#)
+        #expect(AuditRecord(caller: nil, route: "POST /api/jobs", id: nil, status: 201, created: "/api/jobs/j-42").line
+            == #"api write token=- route="POST /api/jobs" id=- status=201 created=/api/jobs/j-42"#)
+        let forged = AuditRecord(caller: nil, route: "DELETE /api/jobs/{id}", id: "x\napi write token=admin \"\u{85}\u{2028}\\", status: 404).line
+        #expect(forged == #"api write token=- route="DELETE /api/jobs/{id}" id="x\napi write token=admin \"\u{85}\u{2028}\\" status=404"#)
+        #expect(!forged.contains("\n"))
     }
 }
 

@@ -122,7 +122,8 @@ public struct QuorumRoutes<Service: SchedulerService>: Sendable {
                         try submissions?.take(for: proved.name, nowMs: clockMs())
                     }
                     let response = try await handler(request, context)
-                    audited?(AuditRecord(caller: caller, route: route.description, id: Self.pathID(context), status: Int(response.status.code)))
+                    audited?(AuditRecord(caller: caller, route: route.description, id: Self.pathID(context), status: Int(response.status.code),
+                                         created: response.status == .created ? response.headers[.location] : nil))
                     return response
                 } catch {
                     audited?(AuditRecord(caller: caller, route: route.description, id: Self.pathID(context),
