@@ -11,6 +11,8 @@
 #   lag       schedule lag (started_at - scheduled_at) of sampled jobs, idle and under load
 #   failover  FAILOVERS x: SIGKILL the leader, time to the next 201 on a surviving node, restart
 #   stable    STABLE_S s of wrk at 64 connections with no faults: leader changes (terms) before/after
+#   loaded    single submissions (wrk, CONNS) onto a cluster already holding LOADED_JOBS pending
+#             jobs: what a large state costs each write (snapshots, replica-check digests)
 #   profile   perf record on the leader during single submissions (64 conns) and during a drain
 #   profile-forward  perf record on the leader and on one follower at once during single
 #             submissions (64 conns): what a forwarded submission costs on each side
@@ -22,6 +24,7 @@
 #   DRAIN_JOBS [20000] DRAIN_BATCH [1000] DRAIN_SLOTS ["4 32": one drain per slots-per-node value] LAG_SAMPLES [100] LAG_LOAD_RATE [half the drain rate at SLOTS, else 300] LAG_LOAD_TICK_MS [100: the load arrives as one batch per 100 ms; 10 spreads it]
 #   FAILOVERS [30] FAILOVER_SETTLE_S [6: pause after the restarted node caught up] STABLE_S [60] PROFILE_S [10]
 #   ETCD_RUNS [3] ETCD_FAILOVERS [10] ETCD_CONNS ["1 16 64"] ETCD_DURATION [10]
+#   LOADED_JOBS [300000]: the pending jobs the loaded phase starts from
 #   PREFER [empty]: the Prefer header of submissions (PREFER=return=minimal: minimal 201 bodies)
 #   DOCS [1: append a dated section to docs/benchmarks.md when the run covered every phase]
 #   OUT [$TMPDIR/quorum-bench/<timestamp>] KEEP [0: 1 keeps the temp clusters' directories]
@@ -40,6 +43,7 @@ LUA="$ROOT/scripts/bench/submit.lua"
 BIN=${QUORUM_BIN:-$ROOT/.build/release/quorum}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-"1 16 64"}
+LOADED_JOBS=${LOADED_JOBS:-300000}
 BATCH_CONNS=${BATCH_CONNS:-"1 16"}
 BATCH_SIZE=${BATCH_SIZE:-100}
 SLOTS=${SLOTS:-4}
@@ -173,6 +177,18 @@ phase_submit() {
   done
 }
 
+phase_loaded() {
+  local c load res
+  for c in $CONNS; do
+    cluster_up
+    python3 "$HELPER" load --dir "$CL" --jobs "$LOADED_JOBS"
+    load=$(load_json)
+    res=$(run_wrk "$c" 0 "$DURATION" "loaded-c$c")
+    wrk_json loaded "$c" 0 "$res" "$load"
+    cluster_down
+  done
+}
+
 phase_drain() {
   local slots saved=$SLOTS
   for slots in $DRAIN_SLOTS; do
@@ -295,8 +311,8 @@ phase_etcd() {
 
 for phase in "${PHASES[@]}"; do
   case "$phase" in
-    submit|drain|lag|failover|stable|profile|profile-forward|etcd) log "phase $phase"; "phase_$phase" ;;
-    *) die "unknown phase $phase (submit drain lag failover stable profile etcd all)" ;;
+    submit|loaded|drain|lag|failover|stable|profile|profile-forward|etcd) log "phase $phase"; "phase_$phase" ;;
+    *) die "unknown phase $phase (submit loaded drain lag failover stable profile profile-forward etcd all)" ;;
   esac
 done
 echo "uptime after: $(uptime)" | tee -a "$OUT/env.txt" >&2

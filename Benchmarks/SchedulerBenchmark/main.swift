@@ -137,6 +137,11 @@ if memoryJobs > 0 {
     // The replica check's digest (issue #19) is that encoding plus this hash over it.
     let (digest, hashElapsed, hashCPU) = measure { SchedulerSnapshot.digest(bytes) }
     print(String(format: "replica-check hash of that image (FNV-1a): %.2f s wall / %.2f s CPU (digest %016llx)", hashElapsed, hashCPU, digest))
+    // What a node's digester runs: the encoding streamed in 1 MiB pieces into the hash.
+    let (streamed, streamedElapsed, streamedCPU) = measure { state.snapshotDigest() }
+    precondition(streamed == digest, "the streamed digest differs from the image's")
+    print(String(format: "replica-check digest as a node computes it (encoding streamed into the hash): %.2f s wall / %.2f s CPU",
+                 streamedElapsed, streamedCPU))
     let (restored, restoreElapsed, restoreCPU) = try measure { try SchedulerState(snapshot: bytes) }
     print(String(format: "restore: %.2f s wall / %.2f s CPU (%d jobs, %d queued)", restoreElapsed, restoreCPU, restored.jobCount, restored.queuedCount))
     let top = restored.runsToAssign(limit: 3).map(\.runID.rawValue)

@@ -9,6 +9,8 @@ certificates, the data, the logs and one pid file per node under pids/):
   down      SIGTERM, then SIGKILL, exactly the pids in pids/ (checked against their argv)
   leader    print the leader's id, API URL and pid
   terms     print every live node's view (leader, term) as one JSON line
+  load      load --jobs pending jobs (delayed a day) in batches through the leader, then wait
+            until every node has caught up with the leader's commit index
   drain     submit N noop jobs in batches, time until none is pending, queued or running
   lag       schedule lag (started_at - scheduled_at) of sampled jobs, idle or under a
             background load of --load-rate jobs/s
@@ -883,6 +885,22 @@ def load_pending(c, url, jobs, batch, conns, deadline):
         raise SystemExit(f"loading failed: {failures[:3]}")
 
 
+def cmd_load(args):
+    """Loads --jobs pending jobs (delayed a day) through the leader, then waits until every node
+    has caught up with the leader's commit index (so what follows does not measure the load)."""
+    d = os.path.abspath(args.dir)
+    c = load_cluster(d)
+    leader, _ = wait_leader(c, 30)
+    t0 = time.monotonic()
+    load_pending(c, c["api"][leader], args.jobs, args.batch, args.conns, t0 + args.max_s)
+    deadline = time.monotonic() + args.max_s
+    while not all(caught_up(c, n, leader) for n in NODE_IDS):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the nodes did not catch up within {args.max_s} s of loading")
+        time.sleep(0.2)
+    log(f"loaded {args.jobs} pending jobs in {time.monotonic() - t0:.1f} s; every node caught up")
+
+
 def cmd_memory(args):
     d = os.path.abspath(args.dir)
     c = load_cluster(d)
@@ -1046,6 +1064,12 @@ def main():
     p.add_argument("--election-max-ms", type=int, default=600)
     p.add_argument("--max-pending-jobs", type=int, default=None,
                    help="[quotas] max_pending_jobs (default: the node's, 1,000,000); the memory benchmark loads more")
+    p = sub.add_parser("load")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--jobs", type=int, required=True)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--conns", type=int, default=4)
+    p.add_argument("--max-s", type=float, default=600)
     p = sub.add_parser("down")
     p.add_argument("--dir", required=True)
     p.add_argument("--grace", type=float, default=10)
@@ -1125,7 +1149,7 @@ def main():
     args = ap.parse_args()
     {"rejoin": cmd_rejoin, "up": cmd_up, "down": cmd_down, "leader": cmd_leader, "terms": cmd_terms, "drain": cmd_drain,
      "lag": cmd_lag, "reads": cmd_reads, "failover": cmd_failover, "memory": cmd_memory,
-     "retention": cmd_retention}[args.cmd](args)
+     "retention": cmd_retention, "load": cmd_load}[args.cmd](args)
 
 
 if __name__ == "__main__":
