@@ -114,6 +114,15 @@ public struct ExecutorSide: Sendable {
         leaderFeatures[leader]?.contains(.unstampedForwarding) ?? false
     }
 
+    /// Whether this node paces its replica-check digests (``PeerFeatures/pacedDigests``): it leads
+    /// (`leading`; it judges paced reports itself), or the leader it probes advertised them in its
+    /// latest echo. Otherwise — no leader known, no echo yet, an older leader — every checkpoint.
+    public func pacesDigests(leading: Bool) -> Bool {
+        if leading { return true }
+        guard let leader = probing?.leader else { return false }
+        return leaderFeatures[leader]?.contains(.pacedDigests) ?? false
+    }
+
     /// Whether `leader` advertised batched forwards (``PeerFeatures/batchedForwarding``) in its
     /// latest echo: only then does this node coalesce its forwards into frame 20.
     public func takesBatchedForwards(_ leader: Raft.NodeID) -> Bool {

@@ -147,6 +147,12 @@ public struct LeaderSide: Sendable {
         replicaCheck.recordOwn(digest)
     }
 
+    /// This node applied checkpoint `index`, digesting its state there or not
+    /// (``ReplicaDigestCheck/passed(_:digesting:)``).
+    public mutating func checkpointPassed(_ index: UInt64, digesting: Bool) {
+        replicaCheck.passed(index, digesting: digesting)
+    }
+
     /// An operator repaired `peer`: it gets work again (``ReplicaDigestCheck/clear(_:)``; this
     /// node's own id clears ``ReplicaDigestCheck/leaderOutvoted``). Whether anything was held.
     @discardableResult

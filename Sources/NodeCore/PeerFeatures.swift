@@ -52,7 +52,16 @@ public struct PeerFeatures: OptionSet, Hashable, Sendable {
     /// executor sends one only to a leader with it: an older leader would drop the probe.
     public static let processIncarnations = PeerFeatures(rawValue: 1 << 7)
 
+    /// The leader judges paced replica-check digests: a report at a checkpoint it passed without
+    /// digesting is unverifiable at once rather than pending (``ReplicaDigestCheck/passed(_:digesting:)``).
+    /// A member paces its digests (``ReplicaDigest/isPacedCheckpoint(_:interval:records:)``) only
+    /// while its leader advertises this; under an older leader it digests every checkpoint, since
+    /// that leader holds a member back, after an election, until the member reports a digest at
+    /// least as new as the leader's own newest — which a paced member might not take for many
+    /// checkpoints.
+    public static let pacedDigests = PeerFeatures(rawValue: 1 << 8)
+
     /// What this build offers when it leads.
     public static let thisBuild: PeerFeatures = [.unstampedForwarding, .lostAttemptCaps, .clusterDefaults, .jobEdits,
-                                                 .replicaDigests, .batchedForwarding, .processIncarnations]
+                                                 .replicaDigests, .batchedForwarding, .processIncarnations, .pacedDigests]
 }

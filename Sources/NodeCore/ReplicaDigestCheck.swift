@@ -30,6 +30,37 @@ public struct ReplicaDigest: Hashable, Sendable, CustomStringConvertible {
     public static func isCheckpoint(_ index: UInt64, interval: UInt64) -> Bool {
         interval > 0 && index > 0 && index % interval == 0
     }
+
+    /// The records (jobs, runs, DAG runs) a paced digest encodes per applied entry, on average
+    /// at most (``stride(records:interval:)``).
+    public static let recordsPerEntry: UInt64 = 4
+
+    /// How many checkpoints apart a member that paces its digests (``PeerFeatures/pacedDigests``)
+    /// takes them, for a state of `records` records: the smallest power of two of at least
+    /// `records / (recordsPerEntry × interval)`.
+    ///
+    /// Why: a digest encodes the whole state, so at every checkpoint it cost O(state) whatever
+    /// the state weighed — 17 % of a leader's CPU with 300,000 pending jobs, 0.8 s of a core per
+    /// checkpoint at 1,000,000 (docs/benchmarks.md, "A large state"). Paced, it encodes at most
+    /// about ``recordsPerEntry`` records per applied entry; a state of up to `4 × interval`
+    /// records (40,000 at the default) is digested at every checkpoint as before.
+    public static func stride(records: Int, interval: UInt64) -> UInt64 {
+        guard interval > 0 else { return 1 }
+        let budget = recordsPerEntry.multipliedReportingOverflow(by: interval)
+        guard !budget.overflow else { return 1 }
+        let needed = (UInt64(max(0, records)) + budget.partialValue - 1) / budget.partialValue
+        var stride: UInt64 = 1
+        while stride < needed, stride < 1 << 40 { stride <<= 1 }
+        return stride
+    }
+
+    /// Whether a member that paces its digests takes one after applying `index`, its state then
+    /// holding `records` records: a checkpoint whose number (`index / interval`) is a multiple
+    /// of the ``stride(records:interval:)``. The state at an index is the same on every replica,
+    /// so every pacing member picks the same checkpoints.
+    public static func isPacedCheckpoint(_ index: UInt64, interval: UInt64, records: Int) -> Bool {
+        isCheckpoint(index, interval: interval) && (index / interval) % stride(records: records, interval: interval) == 0
+    }
 }
 
 /// Two replicas that disagree at the same applied index (etcd's corruption check): one of them
@@ -161,6 +192,10 @@ public struct ReplicaDigestCheck: Sendable {
     private var behindSinceOffice: Set<Raft.NodeID> = []
     /// Members whose lease probe (or legacy ping) arrived since this node last took office.
     private var heardSinceOffice: Set<Raft.NodeID> = []
+    /// The newest checkpoint this node applied, digested or not (``passed(_:digesting:)``).
+    private var newestPassed: UInt64 = 0
+    /// Checkpoints this node passed whose digest it is still computing.
+    private var awaited: Set<UInt64> = []
 
     /// A check keeping the leader's last `keep` digests (at least 1), taken every `interval` entries.
     public init(interval: UInt64, keep: Int = 8) {
@@ -172,6 +207,7 @@ public struct ReplicaDigestCheck: Sendable {
     /// reports that were waiting for it. Digests must arrive in increasing index order (an older
     /// one is ignored: the state machine computes them in apply order, but one may be skipped).
     public mutating func recordOwn(_ digest: ReplicaDigest) -> [DigestMismatch] {
+        awaited = awaited.filter { $0 > digest.index }
         if let newest = own.last, digest.index <= newest.index { return [] }
         own.append(digest)
         if own.count > keep { own.removeFirst(own.count - keep) }
@@ -184,10 +220,35 @@ public struct ReplicaDigestCheck: Sendable {
         return found
     }
 
+    /// This node applied checkpoint `index` and is computing its digest there (`digesting`), or
+    /// is not: its digests are paced (``ReplicaDigest/isPacedCheckpoint(_:interval:records:)``)
+    /// or the previous one was still being computed. A report at a checkpoint passed without a
+    /// digest can never be judged: it is unverifiable at once, not pending until this node's
+    /// next digest — which, paced, may be many checkpoints away, and a member whose first report
+    /// since this node took office is pending gets no work (``isAwaitingCheck(_:)``; a member of
+    /// an older build digests every checkpoint). Checkpoints are passed in increasing order.
+    public mutating func passed(_ index: UInt64, digesting: Bool) {
+        guard ReplicaDigest.isCheckpoint(index, interval: interval), index > newestPassed else { return }
+        newestPassed = index
+        // The digest may already have been recorded (it is computed on another thread).
+        if digesting, own.last.map({ $0.index < index }) ?? true { awaited.insert(index) }
+        for (member, report) in pending.sorted(by: { $0.key < $1.key }) where isUnverifiable(report.index) {
+            pending[member] = nil
+            _ = judge(report, from: member)
+        }
+    }
+
+    /// Whether a report at `index` can never be judged: this node passed that checkpoint with no
+    /// digest there and none being computed.
+    private func isUnverifiable(_ index: UInt64) -> Bool {
+        index <= newestPassed && !awaited.contains(index) && !own.contains { $0.index == index }
+    }
+
     /// `member`'s latest report (it may repeat with every probe).
     public mutating func report(_ digest: ReplicaDigest, from member: Raft.NodeID) -> Outcome {
         guard ReplicaDigest.isCheckpoint(digest.index, interval: interval) else { return .ignored }
         if let done = judged[member], digest.index <= done { return .ignored }
+        if isUnverifiable(digest.index) { return judge(digest, from: member) }
         if let newest = own.last, digest.index > newest.index {
             // One waiting report per member: a newer one replaces it (the older can no longer be
             // the member's latest state anyway).

@@ -339,6 +339,16 @@ final class PeerLink: PeerMessenger, Sendable {
         if let outvoted { reportOutvoted(outvoted, handler) }
     }
 
+    /// Whether this node paces its replica-check digests now (``NodeCore/ExecutorSide/pacesDigests(leading:)``).
+    func pacesDigests() -> Bool {
+        state.withLock { $0.executor.pacesDigests(leading: $0.leader.leadingSince != nil) }
+    }
+
+    /// This node applied checkpoint `index`, digesting there or not (``NodeCore/LeaderSide/checkpointPassed(_:digesting:)``).
+    func checkpointPassed(_ index: UInt64, digesting: Bool) {
+        state.withLock { $0.leader.checkpointPassed(index, digesting: digesting) }
+    }
+
     /// Leader side: the replica check as it stands (who diverged, the leader's own digests).
     func replicaCheck() -> ReplicaDigestCheck {
         state.withLock { $0.leader.replicaCheck }

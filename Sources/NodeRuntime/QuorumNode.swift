@@ -184,7 +184,9 @@ public final class QuorumNode: Sendable {
             }
             removalInput.yield(.notice(notice, from: sender))
         }
-        let digester = ReplicaDigester(interval: coreSettings.digestInterval, clock: settings.clock) { digest, took in
+        let digester = ReplicaDigester(interval: coreSettings.digestInterval, clock: settings.clock,
+                                       paces: { link.pacesDigests() },
+                                       onPassed: { link.checkpointPassed($0, digesting: $1) }) { digest, took in
             logger.debug("state digest at a checkpoint", metadata: ["index": "\(digest.index)", "digest": "\(digest.hex)",
                                                                     "took": "\(took)"])
             link.ownDigest(digest)

@@ -9,6 +9,11 @@ import Synchronization
 /// own low-priority thread — never on the applying actor, the cooperative pool or the reader queue,
 /// so applies, the driver and reads go on meanwhile.
 ///
+/// Paced (``NodeCore/PeerFeatures/pacedDigests``): a node whose leader judges paced reports
+/// digests only the checkpoints ``NodeCore/ReplicaDigest/isPacedCheckpoint(_:interval:records:)``
+/// picks for its state's size, so a large state costs about as much per applied entry as a small
+/// one (docs/guarantees.md, "Replica checks").
+///
 /// At most one digest is computed at a time: a checkpoint reached while the previous one is still
 /// being encoded is skipped (counted in ``skipped``). Skipping is safe: the leader compares only
 /// digests taken at the same index, and a follower's report at an index the leader skipped is
@@ -23,18 +28,47 @@ public final class ReplicaDigester: Sendable {
     private let latestDigest = Mutex<ReplicaDigest?>(nil)
     private let skips = Atomic<Int>(0)
     private let clock: NodeClock?
+    private let paces: @Sendable () -> Bool
+    private let onPassed: @Sendable (UInt64, Bool) -> Void
     private let onDigest: @Sendable (ReplicaDigest, Duration) -> Void
 
     /// A digester every `interval` entries (0: never); `onDigest` gets each digest and how long it
     /// took (measured on `clock`), on the digest thread.
-    public init(interval: UInt64, clock: NodeClock?, onDigest: @escaping @Sendable (ReplicaDigest, Duration) -> Void) {
+    ///
+    /// - Parameters:
+    ///   - paces: whether this node paces its digests now (the node's peer link:
+    ///     ``NodeCore/ExecutorSide/pacesDigests(leading:)``); asked at each checkpoint.
+    ///   - onPassed: told of every checkpoint applied, on the applying task, and whether a digest
+    ///     was started there (the node's leader side: ``NodeCore/LeaderSide/checkpointPassed(_:digesting:)``).
+    public init(interval: UInt64, clock: NodeClock?, paces: @escaping @Sendable () -> Bool = { false },
+                onPassed: @escaping @Sendable (UInt64, Bool) -> Void = { _, _ in },
+                onDigest: @escaping @Sendable (ReplicaDigest, Duration) -> Void) {
         self.interval = interval
         self.clock = clock
+        self.paces = paces
+        self.onPassed = onPassed
         self.onDigest = onDigest
     }
 
-    /// Whether the state after applying `index` is digested.
+    /// Whether the state after applying `index` may be digested (a checkpoint; see ``checkpoint(_:at:)``).
     public func isCheckpoint(_ index: UInt64) -> Bool { ReplicaDigest.isCheckpoint(index, interval: interval) }
+
+    /// The state machine applied checkpoint `index`, its state then `state`: digests it unless
+    /// this node paces its digests and this checkpoint is not one of the paced ones
+    /// (``NodeCore/ReplicaDigest/isPacedCheckpoint(_:interval:records:)``), or a digest is still in
+    /// progress; then tells `onPassed` whether it started one.
+    public func checkpoint(_ state: SchedulerState, at index: UInt64) {
+        guard isCheckpoint(index) else { return }
+        let records = state.jobCount + state.runCount + state.dagCount
+        let due = !paces() || ReplicaDigest.isPacedCheckpoint(index, interval: interval, records: records)
+        if !due { pacedPast.add(1, ordering: .relaxed) }
+        let started = due && digest(state, at: index)
+        onPassed(index, started)
+    }
+
+    /// Checkpoints passed without a digest because this node paces its digests.
+    public var pacedAway: Int { pacedPast.load(ordering: .relaxed) }
+    private let pacedPast = Atomic<Int>(0)
 
     /// The latest digest computed, if any (what this node's lease probes carry).
     public var latest: ReplicaDigest? { latestDigest.withLock { $0 } }
@@ -42,11 +76,12 @@ public final class ReplicaDigester: Sendable {
     /// Checkpoints skipped because the previous digest was still being computed.
     public var skipped: Int { skips.load(ordering: .relaxed) }
 
-    /// Digests `state`, the state as of `index`, unless a digest is in progress.
-    public func digest(_ state: SchedulerState, at index: UInt64) {
+    /// Digests `state`, the state as of `index`, unless a digest is in progress. Whether it started.
+    @discardableResult
+    public func digest(_ state: SchedulerState, at index: UInt64) -> Bool {
         guard inFlight.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             skips.add(1, ordering: .relaxed)
-            return
+            return false
         }
         queue.async { [self] in
             let started = clock?.monotonic()
@@ -60,5 +95,6 @@ public final class ReplicaDigester: Sendable {
             onDigest(taken, took)
             inFlight.store(false, ordering: .releasing)
         }
+        return true
     }
 }

@@ -214,7 +214,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             proposerEvents.remember(events, at: entry.index)
             if let digester, digester.isCheckpoint(entry.index.rawValue) {
                 // An O(1) copy of the state as of this entry; encoded on the digester's thread.
-                digester.digest(state, at: entry.index.rawValue)
+                digester.checkpoint(state, at: entry.index.rawValue)
             }
             applied = entry.index
             appliedBytes += entry.data.count

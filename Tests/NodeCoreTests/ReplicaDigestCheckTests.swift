@@ -366,3 +366,96 @@ struct ReplicaDigestCheckTests {
         #expect(reachable(off.dutyRound(at: took + .milliseconds(100), commitIndex: .zero)) == ["n1": true, "n2": true])
     }
 }
+
+@Suite("Paced replica-check digests: fewer checkpoints for a large state, and no member held for one the leader skipped")
+struct PacedDigestTests {
+    let n2 = Raft.NodeID("n2")
+    let n3 = Raft.NodeID("n3")
+
+    private func digest(_ index: UInt64, _ value: UInt64) -> ReplicaDigest { ReplicaDigest(index: index, value: value) }
+
+    @Test("the stride is the smallest power of two covering records / (4 × interval); a state up to 4 × interval records digests every checkpoint")
+    func stride() {
+        #expect(ReplicaDigest.stride(records: 0, interval: 10_000) == 1)
+        #expect(ReplicaDigest.stride(records: 40_000, interval: 10_000) == 1)
+        #expect(ReplicaDigest.stride(records: 40_001, interval: 10_000) == 2)
+        #expect(ReplicaDigest.stride(records: 300_000, interval: 10_000) == 8)
+        #expect(ReplicaDigest.stride(records: 2_000_000, interval: 10_000) == 64)
+        #expect(ReplicaDigest.stride(records: Int.max, interval: UInt64.max) == 1, "an overflowing budget never traps")
+        #expect(ReplicaDigest.stride(records: Int.max, interval: 1) == 1 << 40, "bounded")
+        // Paced checkpoints: the multiples of interval × stride.
+        let picked = (1...40).map { UInt64($0) * 10_000 }.filter {
+            ReplicaDigest.isPacedCheckpoint($0, interval: 10_000, records: 300_000)
+        }
+        #expect(picked == [80_000, 160_000, 240_000, 320_000, 400_000])
+        #expect(!ReplicaDigest.isPacedCheckpoint(85_000, interval: 10_000, records: 0), "not a checkpoint at all")
+    }
+
+    @Test("a report at a checkpoint the leader passed without a digest is unverifiable at once, not pending — the member is not held after an election")
+    func passedWithoutDigest() {
+        var check = ReplicaDigestCheck(interval: 10)
+        _ = check.recordOwn(digest(10, 1))
+        check.passed(10, digesting: false)  // already recorded: nothing awaited
+        check.passed(20, digesting: false)  // paced away
+        check.tookOffice()
+        check.heard(from: n2)
+        #expect(check.report(digest(20, 5), from: n2) == .unverifiable)
+        #expect(!check.isAwaitingCheck(n2) && !check.isHeld(n2))
+    }
+
+    @Test("a pending report is released as unverifiable when the leader passes its index without digesting")
+    func pendingReleasedWhenPassed() {
+        var check = ReplicaDigestCheck(interval: 10)
+        _ = check.recordOwn(digest(10, 1))
+        check.passed(10, digesting: true)
+        check.tookOffice()
+        check.heard(from: n3)
+        // n3 (an older build, digesting every checkpoint) is ahead of this leader.
+        #expect(check.report(digest(20, 7), from: n3) == .pending)
+        #expect(check.isAwaitingCheck(n3))
+        check.passed(20, digesting: false)
+        #expect(!check.isAwaitingCheck(n3) && !check.isHeld(n3))
+        #expect(check.lastVerified[n3] == nil, "nothing was compared")
+    }
+
+    @Test("a report at a checkpoint whose digest the leader is still computing waits for it and is then compared")
+    func awaitedDigestIsCompared() {
+        var check = ReplicaDigestCheck(interval: 10)
+        check.passed(10, digesting: true)
+        check.passed(20, digesting: false)
+        #expect(check.report(digest(10, 4), from: n2) == .pending)
+        let found = check.recordOwn(digest(10, 5))
+        #expect(found == [DigestMismatch(member: n2, index: 10, leaderDigest: 5, memberDigest: 4)])
+        #expect(check.isDiverged(n2))
+    }
+
+    @Test("an executor paces its digests only while it leads or its leader advertised paced digests (an older leader would hold it back)")
+    func pacesOnlyUnderALeaderThatJudgesIt() throws {
+        let t0 = MonotonicTime(.seconds(100))
+        var side = ExecutorSide(id: n2, lease: .seconds(4), started: t0)
+        #expect(side.pacesDigests(leading: true))
+        #expect(!side.pacesDigests(leading: false), "no leader probed yet")
+        let first = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40)).probe)
+        #expect(!side.pacesDigests(leading: false), "no echo yet")
+        var older = PeerFeatures.thisBuild
+        older.remove(.pacedDigests)
+        side.echoed(first.probe.sequence, by: "n1", echoID: 1, features: older, at: t0)
+        #expect(!side.pacesDigests(leading: false))
+        let second = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40)).probe)
+        side.echoed(second.probe.sequence, by: "n1", echoID: 2, features: .thisBuild, at: t0)
+        #expect(side.pacesDigests(leading: false))
+        // A new leader: every checkpoint again until it, too, advertises them.
+        _ = side.tick(at: t0, wallClock: Timestamp(1), leader: "n3", appliedIndex: Raft.LogIndex(40))
+        #expect(!side.pacesDigests(leading: false))
+    }
+
+    @Test("a digest recorded before its checkpoint is reported passed leaves nothing awaited")
+    func recordedBeforePassed() {
+        var check = ReplicaDigestCheck(interval: 10)
+        _ = check.recordOwn(digest(10, 1))
+        check.passed(10, digesting: true)
+        #expect(check.report(digest(10, 1), from: n2) == .matched)
+        check.passed(20, digesting: false)
+        #expect(check.report(digest(20, 3), from: n3) == .unverifiable)
+    }
+}

@@ -86,6 +86,34 @@ struct ReplicaDigesterTests {
         #expect(check.isDiverged("n3"))
     }
 
+    @Test("paced, a large state is digested only at the paced checkpoints; every checkpoint is reported passed, with whether a digest started")
+    func pacedCheckpoints() async throws {
+        let log = DigestLog()
+        let passed = Mutex<[(UInt64, Bool)]>([])
+        let digester = ReplicaDigester(interval: 4, clock: nil, paces: { true },
+                                       onPassed: { index, started in passed.withLock { $0.append((index, started)) } }) {
+            digest, _ in log.append(digest)
+        }
+        var state = SchedulerState()
+        var events: [SchedulerEvent] = []
+        for n in 0..<40 { state.apply(submit("job-\(n)"), at: t0, into: &events) }
+        let records = state.jobCount + state.runCount + state.dagCount
+        let stride = ReplicaDigest.stride(records: records, interval: 4)
+        #expect(stride == 8, "80 records over a budget of 16 per checkpoint")
+        for index in stride * 4 - 4...stride * 4 + 4 { digester.checkpoint(state, at: index) }  // 28...36: checkpoints 28, 32, 36
+        _ = try await digest(at: 32, in: log)
+        #expect(log.all.map(\.index) == [32])
+        #expect(passed.withLock { $0.map(\.0) } == [28, 32, 36])
+        #expect(passed.withLock { $0.map(\.1) } == [false, true, false])
+        #expect(digester.pacedAway == 2)
+        // Not pacing (an older leader): a checkpoint the pacing skipped is digested.
+        let everyLog = DigestLog()
+        let every = ReplicaDigester(interval: 4, clock: nil, paces: { false }) { digest, _ in everyLog.append(digest) }
+        every.checkpoint(state, at: 36)
+        _ = try await digest(at: 36, in: everyLog)
+        #expect(every.pacedAway == 0)
+    }
+
     @Test("at most one digest is computed at a time: checkpoints reached meanwhile are skipped, never queued")
     func oneAtATime() throws {
         let log = DigestLog()
