@@ -39,10 +39,12 @@ public struct ExecutorSide: Sendable {
     /// Every lease/8 (and when a new leader is seen): probe the leader, or fence if the lease ran
     /// out. `leader` is who this node believes leads (itself when leading). `digest`, this node's
     /// latest state digest, rides on the probe when the leader advertised
-    /// ``PeerFeatures/replicaDigests`` in its latest echo (an older leader would drop the probe),
+    /// ``PeerFeatures/replicaDigests`` in its latest echo (an older leader would drop the probe) —
+    /// `pacedDigest`, its latest at a checkpoint pacing nodes digest too, when the leader also
+    /// advertised ``PeerFeatures/pacedDigests`` (it took that one; a newer one it may not have) —
     /// and this process's incarnation when it advertised ``PeerFeatures/processIncarnations``.
     public mutating func tick(at now: MonotonicTime, wallClock: Timestamp, leader: Raft.NodeID?,
-                              appliedIndex: Raft.LogIndex, digest: ReplicaDigest? = nil) -> Tick {
+                              appliedIndex: Raft.LogIndex, digest: ReplicaDigest? = nil, pacedDigest: ReplicaDigest? = nil) -> Tick {
         var probe: (to: Raft.NodeID, probe: LeaseProbe, legacy: Bool)?
         if leader == id {
             lease.leading(at: now)
@@ -51,7 +53,7 @@ public struct ExecutorSide: Sendable {
                                              legacyAfter: lease.lease / 2)
             if probing?.leader != leader { probing = (leader, false) }
             let features = leaderFeatures[leader] ?? []
-            if features.contains(.replicaDigests) { made.digest = digest }
+            if features.contains(.replicaDigests) { made.digest = features.contains(.pacedDigests) ? pacedDigest : digest }
             if features.contains(.processIncarnations), processIncarnation != 0 { made.processIncarnation = processIncarnation }
             probe = (leader, made, legacy)
         }

@@ -79,6 +79,12 @@ public enum MetricNames {
     /// digest disagreed with the leader's at the same applied index (the replica check; each
     /// member and index counted once). Any increase needs an operator (docs/guarantees.md).
     public static let replicaDigestMismatches = "quorum_replica_digest_mismatch_total"
+    /// `quorum_replica_checkpoints_total{outcome}` (counter): replica-check checkpoints this node
+    /// applied, by what it did there: `digested`, `paced` (none: a large state is digested only
+    /// every few checkpoints) or `busy` (none: the previous digest was still being computed).
+    public static let replicaCheckpoints = "quorum_replica_checkpoints_total"
+    /// The outcomes of ``replicaCheckpoints``.
+    public static let replicaCheckpointOutcomes = ["digested", "paced", "busy"]
     /// `quorum_node_draining{node}` (gauge): 1 for each member the member directory marks
     /// draining, 0 for the others.
     public static let nodeDraining = "quorum_node_draining"
@@ -123,7 +129,7 @@ public enum MetricNames {
         (notifications, "counter"), (notificationsPending, "gauge"),
         (replicaDigestMismatches, "counter"), (nodeDraining, "gauge"), (jobsUnplaceable, "gauge"),
         (apiReadsInFlight, "gauge"), (apiReadsQueued, "gauge"), (apiReadsRejected, "counter"), (apiReadsBudgetWait, "counter"),
-        (executorHeld, "gauge"),
+        (executorHeld, "gauge"), (replicaCheckpoints, "counter"),
     ]
 }
 
@@ -180,6 +186,7 @@ enum MetricHelp {
         case MetricNames.notificationsPending: "Notifications waiting for delivery (the replicated table)."
         case MetricNames.stateBytes: "Estimated scheduler state size in bytes: last snapshot plus entries applied since (bounded by [quotas] max_state_bytes)."
         case MetricNames.replicaDigestMismatches: "Members whose scheduler-state digest disagreed with the leader's at the same applied index (no work is dispatched to them until an operator clears it)."
+        case MetricNames.replicaCheckpoints: "Replica-check checkpoints this node applied, by outcome (digested; paced: a large state is digested every few checkpoints; busy: the previous digest was still running)."
         case MetricNames.nodeDraining: "1 if the member directory marks this member draining (no new attempts), else 0."
         case MetricNames.jobsUnplaceable: "Queued runs no live, undrained member with slots can take (their constraints match no open node); counted by the leader."
         case MetricNames.apiReadsInFlight: "List reads this node serves now (bounded by [api] max_concurrent_reads)."

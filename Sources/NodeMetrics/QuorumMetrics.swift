@@ -55,6 +55,8 @@ public final class QuorumMetrics: Sendable {
     let notificationMetrics: NotificationMetrics
     /// `quorum_replica_digest_mismatch_total`.
     let replicaDigestMismatches: Counter
+    /// `quorum_replica_checkpoints_total{outcome}`, by outcome.
+    let replicaCheckpoints: [String: Counter]
     let placementMetrics: PlacementMetrics
     /// `quorum_api_reads_in_flight`, `quorum_api_reads_queued`, `quorum_api_reads_rejected_total`.
     let readAdmissionMetrics: ReadAdmissionMetrics
@@ -118,6 +120,11 @@ public final class QuorumMetrics: Sendable {
         quotaMetrics = QuotaMetrics(registry: registry)
         notificationMetrics = NotificationMetrics(registry: registry)
         replicaDigestMismatches = registry.makeCounter(descriptor: Self.descriptor(N.replicaDigestMismatches))
+        var checkpoints: [String: Counter] = [:]
+        for outcome in N.replicaCheckpointOutcomes {
+            checkpoints[outcome] = registry.makeCounter(descriptor: Self.descriptor(N.replicaCheckpoints), labels: [("outcome", outcome)])
+        }
+        replicaCheckpoints = checkpoints
         placementMetrics = PlacementMetrics(registry: registry)
         readAdmissionMetrics = ReadAdmissionMetrics(registry: registry)
     }

@@ -46,4 +46,10 @@ extension QuorumMetrics {
     public func replicaDigestMismatched() {
         replicaDigestMismatches.increment()
     }
+
+    /// Counts one replica-check checkpoint this node applied, by `outcome` (one of
+    /// ``MetricNames/replicaCheckpointOutcomes``; another is ignored).
+    public func replicaCheckpointPassed(_ outcome: String) {
+        replicaCheckpoints[outcome]?.increment()
+    }
 }

@@ -57,6 +57,9 @@ final class PeerLink: PeerMessenger, Sendable {
         var foreignLogged: [Raft.NodeID: MonotonicTime] = [:]
         /// This node's latest state digest (its probes carry it to leaders that read it).
         var ownDigest: ReplicaDigest?
+        /// This node's latest digest at a checkpoint pacing nodes digest too (what its probes to a
+        /// leader that paces carry: ``NodeCore/ExecutorSide/tick(at:wallClock:leader:appliedIndex:digest:pacedDigest:)``).
+        var ownPacedDigest: ReplicaDigest?
         /// Told of every replica-check mismatch, the leader's own included (logs are written
         /// here; the node counts it).
         var onDigestMismatch: (@Sendable () -> Void)?
@@ -182,7 +185,8 @@ final class PeerLink: PeerMessenger, Sendable {
         let now = clock.monotonic()
         let tick = state.withLock {
             $0.lastProbedAppliedIndex = max($0.lastProbedAppliedIndex, appliedIndex)
-            return $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex, digest: $0.ownDigest)
+            return $0.executor.tick(at: now, wallClock: wallClock, leader: leader, appliedIndex: appliedIndex, digest: $0.ownDigest,
+                                    pacedDigest: $0.ownPacedDigest)
         }
         if let (to, probe, legacy) = tick.probe {
             transport.send(Transport.Frame(type: PeerFrameType.leaseProbe.rawValue, bytes: probe.encoded()), to: to)
@@ -327,9 +331,10 @@ final class PeerLink: PeerMessenger, Sendable {
 
     /// This node computed its state digest at a checkpoint: its next probes carry it, and the
     /// leader side compares the reports that waited for it (``LeaderSide/ownDigest(_:)``).
-    func ownDigest(_ digest: ReplicaDigest) {
+    func ownDigest(_ digest: ReplicaDigest, paced: Bool) {
         let (found, outvoted, handler) = state.withLock { state in
             state.ownDigest = digest
+            if paced { state.ownPacedDigest = digest }
             let before = state.leader.replicaCheck.leaderOutvoted
             let found = state.leader.ownDigest(digest)
             let after = state.leader.replicaCheck.leaderOutvoted

@@ -186,10 +186,13 @@ public final class QuorumNode: Sendable {
         }
         let digester = ReplicaDigester(interval: coreSettings.digestInterval, clock: settings.clock,
                                        paces: { link.pacesDigests() },
-                                       onPassed: { link.checkpointPassed($0, digesting: $1) }) { digest, took in
+                                       onPassed: { index, outcome in
+                                           link.checkpointPassed(index, digesting: outcome == .digested)
+                                           metrics.replicaCheckpointPassed(outcome.rawValue)
+                                       }) { digest, paced, took in
             logger.debug("state digest at a checkpoint", metadata: ["index": "\(digest.index)", "digest": "\(digest.hex)",
                                                                     "took": "\(took)"])
-            link.ownDigest(digest)
+            link.ownDigest(digest, paced: paced)
         }
         let stateMachine = SchedulerStateMachine(executorID: executorID, replayThrough: store.lastIndex, incarnation: incarnation.id,
                                                  processIncarnation: processIncarnation,

@@ -29,20 +29,22 @@ public final class ReplicaDigester: Sendable {
     private let skips = Atomic<Int>(0)
     private let clock: NodeClock?
     private let paces: @Sendable () -> Bool
-    private let onPassed: @Sendable (UInt64, Bool) -> Void
-    private let onDigest: @Sendable (ReplicaDigest, Duration) -> Void
+    private let onPassed: @Sendable (UInt64, CheckpointOutcome) -> Void
+    private let onDigest: @Sendable (ReplicaDigest, Bool, Duration) -> Void
 
-    /// A digester every `interval` entries (0: never); `onDigest` gets each digest and how long it
-    /// took (measured on `clock`), on the digest thread.
+    /// A digester every `interval` entries (0: never); `onDigest` gets each digest, whether it was
+    /// taken at a checkpoint pacing nodes digest too (``checkpoint(_:at:)``), and how long it took
+    /// (measured on `clock`), on the digest thread.
     ///
     /// - Parameters:
     ///   - paces: whether this node paces its digests now (the node's peer link:
     ///     ``NodeCore/ExecutorSide/pacesDigests(leading:)``); asked at each checkpoint.
-    ///   - onPassed: told of every checkpoint applied, on the applying task, and whether a digest
-    ///     was started there (the node's leader side: ``NodeCore/LeaderSide/checkpointPassed(_:digesting:)``).
+    ///   - onPassed: told of every checkpoint applied, on the applying task, and what this node did
+    ///     there (the node's leader side, ``NodeCore/LeaderSide/checkpointPassed(_:digesting:)``,
+    ///     and `quorum_replica_checkpoints_total`).
     public init(interval: UInt64, clock: NodeClock?, paces: @escaping @Sendable () -> Bool = { false },
-                onPassed: @escaping @Sendable (UInt64, Bool) -> Void = { _, _ in },
-                onDigest: @escaping @Sendable (ReplicaDigest, Duration) -> Void) {
+                onPassed: @escaping @Sendable (UInt64, CheckpointOutcome) -> Void = { _, _ in },
+                onDigest: @escaping @Sendable (ReplicaDigest, Bool, Duration) -> Void) {
         self.interval = interval
         self.clock = clock
         self.paces = paces
@@ -57,13 +59,33 @@ public final class ReplicaDigester: Sendable {
     /// this node paces its digests and this checkpoint is not one of the paced ones
     /// (``NodeCore/ReplicaDigest/isPacedCheckpoint(_:interval:records:)``), or a digest is still in
     /// progress; then tells `onPassed` whether it started one.
+    ///
+    /// A digest taken at a paced checkpoint is marked so (`onDigest`'s second argument) even when
+    /// this node digests every checkpoint: a probe to a leader that paces carries the latest such
+    /// digest, which that leader also took, rather than a newer one it could not compare — a
+    /// member that changed leader digests every checkpoint until the new leader's first echo.
     public func checkpoint(_ state: SchedulerState, at index: UInt64) {
         guard isCheckpoint(index) else { return }
         let records = state.jobCount + state.runCount + state.dagCount
-        let due = !paces() || ReplicaDigest.isPacedCheckpoint(index, interval: interval, records: records)
-        if !due { pacedPast.add(1, ordering: .relaxed) }
-        let started = due && digest(state, at: index)
-        onPassed(index, started)
+        let paced = ReplicaDigest.isPacedCheckpoint(index, interval: interval, records: records)
+        let outcome: CheckpointOutcome
+        if !paced && paces() {
+            outcome = .paced
+            pacedPast.add(1, ordering: .relaxed)
+        } else {
+            outcome = digest(state, at: index, paced: paced) ? .digested : .busy
+        }
+        onPassed(index, outcome)
+    }
+
+    /// What this node did at a checkpoint (`quorum_replica_checkpoints_total{outcome}`).
+    public enum CheckpointOutcome: String, Sendable, CaseIterable {
+        /// A digest was started.
+        case digested
+        /// None: this node paces its digests and this checkpoint is not a paced one.
+        case paced
+        /// None: the previous digest was still being computed.
+        case busy
     }
 
     /// Checkpoints passed without a digest because this node paces its digests.
@@ -77,8 +99,9 @@ public final class ReplicaDigester: Sendable {
     public var skipped: Int { skips.load(ordering: .relaxed) }
 
     /// Digests `state`, the state as of `index`, unless a digest is in progress. Whether it started.
+    /// `paced`: `index` is a checkpoint pacing nodes digest too.
     @discardableResult
-    public func digest(_ state: SchedulerState, at index: UInt64) -> Bool {
+    public func digest(_ state: SchedulerState, at index: UInt64, paced: Bool = false) -> Bool {
         guard inFlight.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             skips.add(1, ordering: .relaxed)
             return false
@@ -92,7 +115,7 @@ public final class ReplicaDigester: Sendable {
             }
             // Cleared after `onDigest`, so a slow consumer delays the next digest rather than
             // letting them pile up.
-            onDigest(taken, took)
+            onDigest(taken, paced, took)
             inFlight.store(false, ordering: .releasing)
         }
         return true

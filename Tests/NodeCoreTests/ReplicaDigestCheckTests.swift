@@ -178,10 +178,19 @@ struct ReplicaDigestCheckTests {
         side.echoed(first.probe.sequence, by: "n1", echoID: 1, features: [.unstampedForwarding, .jobEdits], at: t0)
         let second = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40), digest: mine).probe)
         #expect(second.probe.digest == nil)
-        side.echoed(second.probe.sequence, by: "n1", echoID: 2, features: .thisBuild, at: t0)
-        let third = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40), digest: mine).probe)
+        var unpaced = PeerFeatures.thisBuild
+        unpaced.remove(.pacedDigests)
+        side.echoed(second.probe.sequence, by: "n1", echoID: 2, features: unpaced, at: t0)
+        let paced = digest(32, 3)
+        let third = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40), digest: mine,
+                                           pacedDigest: paced).probe)
         #expect(third.probe.digest == mine)
         #expect(try LeaseProbe(decoding: third.probe.encoded()).digest == mine)
+        // A leader that paces gets the latest digest at a checkpoint it took too.
+        side.echoed(third.probe.sequence, by: "n1", echoID: 3, features: .thisBuild, at: t0)
+        let fourth = try #require(side.tick(at: t0, wallClock: Timestamp(1), leader: "n1", appliedIndex: Raft.LogIndex(40), digest: mine,
+                                            pacedDigest: paced).probe)
+        #expect(fourth.probe.digest == paced)
     }
 
     @Test("the leader dispatches nothing to a diverged member until it is cleared; the others keep getting work")

@@ -21,7 +21,7 @@ struct QuorumMetricsTests {
             "quorum_output_proxy_requests_total": "counter",
             "quorum_quota_refusals_total": "counter", "quorum_pending_jobs": "gauge", "quorum_state_bytes": "gauge",
             "quorum_notifications_total": "counter", "quorum_notifications_pending": "gauge",
-            "quorum_replica_digest_mismatch_total": "counter",
+            "quorum_replica_digest_mismatch_total": "counter", "quorum_replica_checkpoints_total": "counter",
             "quorum_node_draining": "gauge", "quorum_jobs_unplaceable": "gauge",
             "quorum_api_reads_in_flight": "gauge", "quorum_api_reads_queued": "gauge",
             "quorum_api_reads_rejected_total": "counter", "quorum_api_reads_budget_wait_seconds_total": "counter",

@@ -39,7 +39,7 @@ struct ReplicaDigesterTests {
     struct DigestTimeout: Error { var index: UInt64 }
 
     func machine(_ log: DigestLog, interval: UInt64 = 4) -> SchedulerStateMachine {
-        let digester = ReplicaDigester(interval: interval, clock: nil) { digest, _ in log.append(digest) }
+        let digester = ReplicaDigester(interval: interval, clock: nil) { digest, _, _ in log.append(digest) }
         return SchedulerStateMachine(executorID: "n2", replayThrough: .zero, digester: digester, logger: logger) { _ in }
     }
 
@@ -89,10 +89,13 @@ struct ReplicaDigesterTests {
     @Test("paced, a large state is digested only at the paced checkpoints; every checkpoint is reported passed, with whether a digest started")
     func pacedCheckpoints() async throws {
         let log = DigestLog()
-        let passed = Mutex<[(UInt64, Bool)]>([])
+        let passed = Mutex<[(UInt64, ReplicaDigester.CheckpointOutcome)]>([])
+        let marks = Mutex<[UInt64: Bool]>([:])
         let digester = ReplicaDigester(interval: 4, clock: nil, paces: { true },
                                        onPassed: { index, started in passed.withLock { $0.append((index, started)) } }) {
-            digest, _ in log.append(digest)
+            digest, paced, _ in
+            marks.withLock { $0[digest.index] = paced }
+            log.append(digest)
         }
         var state = SchedulerState()
         var events: [SchedulerEvent] = []
@@ -104,14 +107,21 @@ struct ReplicaDigesterTests {
         _ = try await digest(at: 32, in: log)
         #expect(log.all.map(\.index) == [32])
         #expect(passed.withLock { $0.map(\.0) } == [28, 32, 36])
-        #expect(passed.withLock { $0.map(\.1) } == [false, true, false])
+        #expect(passed.withLock { $0.map(\.1) } == [.paced, .digested, .paced])
         #expect(digester.pacedAway == 2)
-        // Not pacing (an older leader): a checkpoint the pacing skipped is digested.
+        #expect(marks.withLock { $0 } == [32: true])
+        // Not pacing (an older leader): a checkpoint the pacing skipped is digested, and marked as
+        // one a pacing leader would not have (its probes to such a leader carry the one at 32).
         let everyLog = DigestLog()
-        let every = ReplicaDigester(interval: 4, clock: nil, paces: { false }) { digest, _ in everyLog.append(digest) }
+        let everyMarks = Mutex<[UInt64: Bool]>([:])
+        let every = ReplicaDigester(interval: 4, clock: nil, paces: { false }) { digest, paced, _ in
+            everyMarks.withLock { $0[digest.index] = paced }
+            everyLog.append(digest)
+        }
         every.checkpoint(state, at: 36)
         _ = try await digest(at: 36, in: everyLog)
         #expect(every.pacedAway == 0)
+        #expect(everyMarks.withLock { $0 } == [36: false])
     }
 
     @Test("at most one digest is computed at a time: checkpoints reached meanwhile are skipped, never queued")
@@ -119,7 +129,7 @@ struct ReplicaDigesterTests {
         let log = DigestLog()
         let entered = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        let digester = ReplicaDigester(interval: 1, clock: nil) { digest, _ in
+        let digester = ReplicaDigester(interval: 1, clock: nil) { digest, _, _ in
             log.append(digest)
             if digest.index == 1 {
                 entered.signal()
