@@ -24,15 +24,7 @@ extension RealClusterTests {
                 for id in ids { try await cluster.waitForJob(id, on: leader, state: "succeeded", timeout: .seconds(60)) }
                 let checks = try await eventually("the leader to verify both followers' digests", timeout: .seconds(30)) {
                     () async throws -> [String: [String: Any]]? in
-                    let body = try await cluster.api(leader).get("/api/cluster").body
-                    let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
-                    let nodes = try #require(json["nodes"] as? [[String: Any]])
-                    var found: [String: [String: Any]] = [:]
-                    for node in nodes {
-                        guard let id = node["id"] as? String, id != leader, let check = node["replica_check"] as? [String: Any],
-                              (check["verified_index"] as? Int).map({ $0 >= 16 }) == true else { continue }
-                        found[id] = check
-                    }
+                    let (found, nodes) = try await RealClusterTests.verifiedFollowers(of: leader, in: cluster, from: 16)
                     let formats = Set(nodes.compactMap { $0["format_version"] as? Int })
                     return found.count == followers.count && formats.count == 1 && nodes.allSatisfy({ $0["format_version"] != nil })
                         ? found : nil
@@ -79,15 +71,7 @@ extension RealClusterTests {
                 for id in ids.prefix(280) { _ = try await cluster.api(leader).delete("/api/jobs/\(id)").expect(200, as: Created.self) }
                 let checks = try await eventually("the leader to verify both followers past index 128", timeout: .seconds(30)) {
                     () async throws -> [String: [String: Any]]? in
-                    let body = try await cluster.api(leader).get("/api/cluster").body
-                    let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
-                    let nodes = try #require(json["nodes"] as? [[String: Any]])
-                    var found: [String: [String: Any]] = [:]
-                    for node in nodes {
-                        guard let id = node["id"] as? String, id != leader, let check = node["replica_check"] as? [String: Any],
-                              (check["verified_index"] as? Int).map({ $0 >= 128 }) == true else { continue }
-                        found[id] = check
-                    }
+                    let found = try await RealClusterTests.verifiedFollowers(of: leader, in: cluster, from: 128).checks
                     return found.count == followers.count ? found : nil
                 }
                 for (id, check) in checks {
@@ -116,6 +100,22 @@ extension RealClusterTests {
             }
             return 0
         }
+    }
+
+    /// The leader's `replica_check` of each follower it verified at index `from` or later, and
+    /// every node of its `/api/cluster` answer.
+    static func verifiedFollowers(of leader: String, in cluster: TestCluster, from: Int) async throws
+        -> (checks: [String: [String: Any]], nodes: [[String: Any]]) {
+        let body = try await cluster.api(leader).get("/api/cluster").body
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        let nodes = try #require(json["nodes"] as? [[String: Any]])
+        var found: [String: [String: Any]] = [:]
+        for node in nodes {
+            guard let id = node["id"] as? String, id != leader, let check = node["replica_check"] as? [String: Any],
+                  (check["verified_index"] as? Int).map({ $0 >= from }) == true else { continue }
+            found[id] = check
+        }
+        return (found, nodes)
     }
 
     /// The `process` of each node in an `/api/cluster` answer (only those that have one).
