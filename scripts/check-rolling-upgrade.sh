@@ -91,6 +91,9 @@ cat >"$config" <<EOF
 [cluster]
 name = "upgrade"
 data_dir = "$work/data/{id}"
+# Checkpoints every 16 entries and, below, 300 delayed jobs: the replica check runs paced
+# (docs/guarantees.md, "Replica checks") across builds that pace and builds that do not.
+digest_interval_entries = 16
 
 [tls]
 ca = "$work/certs/ca.pem"
@@ -143,6 +146,22 @@ ready() { curl -fsS --max-time 1 "${api[$1]}/readyz"; }
 for id in n1 n2 n3; do start "$id" "$OLD_BIN"; done
 wait_for "leader among the old nodes" 60 has_leader n1
 log "3 nodes of $old_ref run; leader $(curl -fsS "${api[n1]}/api/cluster" | json 'd["leader"]')"
+# 300 jobs delayed a day: enough records that a pacing build digests every 8th checkpoint or less.
+python3 -c 'import json; print(json.dumps({"jobs": [{"name": "delayed-%d" % i, "task": {"kind": "noop"}, "delay_seconds": 86400} for i in range(300)]}))' \
+  >"$work/delayed.json"
+curl -fsS -X POST -H 'Content-Type: application/json' --data @"$work/delayed.json" "${api[n1]}/api/jobs/batch" \
+  | json '"\n".join(d["ids"])' >"$work/delayed.txt"
+log "$(wc -l <"$work/delayed.txt" | tr -d ' ') delayed jobs loaded"
+# "n2=ok@256 n3=awaiting@-": each follower's replica check in the leader's view.
+replica_checks() { curl -fsS "${api[$1]}/api/cluster" | python3 -c 'import json,sys
+d=json.load(sys.stdin)
+out=[]
+for n in d["nodes"]:
+    c=n.get("replica_check")
+    if n["id"] == d.get("leader") or c is None: continue
+    state="awaiting" if c.get("awaiting_check") else c.get("state","?")
+    out.append("%s=%s@%s" % (n["id"], state, c.get("verified_index","-")))
+print(" ".join(out))'; }
 
 # 3. Steady load: one submission every 50 ms, round robin over the nodes, each with an
 #    Idempotency-Key, retried (same key) on 503, 429 or a refused connection for up to 30 s.
@@ -200,7 +219,8 @@ for id in n1 n2 n3; do
   mark=$(acked_count)
   wait_for "acknowledged submissions after upgrading $id" 60 more_acked_than $(( mark + 20 ))
   cluster=$(curl -fsS "${api[$id]}/api/cluster")
-  log "$id upgraded: leader $(printf '%s' "$cluster" | json 'd["leader"]'), $(( $(acked_count) - before )) acknowledged during its step; formats seen by $id: $(printf '%s' "$cluster" | formats)"
+  step_leader=$(printf '%s' "$cluster" | json 'd["leader"]')
+  log "$id upgraded: leader $step_leader, $(( $(acked_count) - before )) acknowledged during its step; formats seen by $id: $(printf '%s' "$cluster" | formats); replica checks: $(replica_checks "$step_leader")"
 done
 
 # 5. Stop the load, then check: nothing acknowledged is lost, every member reports the new
@@ -222,6 +242,15 @@ leader=$(curl -fsS "${api[n1]}/api/cluster" | json 'd["leader"]')
 one_format() { [ "$(curl -fsS "${api[$leader]}/api/cluster" | formats | tr ' ' '\n' | sed 's/.*=//' | sort -u | wc -l)" = 1 ] \
   && ! curl -fsS "${api[$leader]}/api/cluster" | formats | grep -q '?'; }
 wait_for "one format reported by every member" 30 one_format
+# The replica check, paced on the new build: cancelling the delayed jobs (one entry each, no new
+# record) carries the log past paced checkpoints; both followers must then be verified ok, none
+# held or diverged, nothing counted.
+while read -r job; do curl -fsS -o /dev/null -X DELETE "${api[$leader]}/api/jobs/$job"; done <"$work/delayed.txt"
+followers_ok() { [ "$(replica_checks "$leader" | tr ' ' '\n' | grep -c '=ok@')" = 2 ]; }
+wait_for "both followers verified ok by the replica check" 60 followers_ok
+checkpoints=$(curl -fsS "${api[$leader]}/metrics" | grep '^quorum_replica_checkpoints_total' | sed 's/quorum_replica_checkpoints_total//' | tr '\n' ' ')
+mismatches=$(curl -fsS "${api[$leader]}/metrics" | sed -n 's/^quorum_replica_digest_mismatch_total //p')
+log "replica checks: $(replica_checks "$leader"); the leader's checkpoints: $checkpoints; mismatches: $mismatches"
 view=$(curl -fsS "${api[$leader]}/api/cluster")
 formats=$(printf '%s' "$view" | formats)
 new_format=$(printf '%s' "$view" | json '[n for n in d["nodes"] if n["id"] == d["node"]][0].get("format_version", "?")')
@@ -233,4 +262,5 @@ log "leader $leader; member formats: $formats (this build: $new_format); a submi
 [ "$final" = 201 ] || fail "a submit after the upgrade answered $final"
 for f in $formats; do [ "${f#*=}" = "$new_format" ] || fail "member ${f%%=*} reports format ${f#*=}, not $new_format"; done
 grep -l "cannot be decoded" "$work"/n*.log && fail "a node stopped on an undecodable entry"
+case "$mismatches" in 0|0.0) ;; *) fail "the replica check counted $mismatches mismatches" ;; esac
 log "PASS: $old_ref ($old_commit) → current build ($new_commit), one node at a time under load: $total jobs acknowledged, all on every node, none refused for good"

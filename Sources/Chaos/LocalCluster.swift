@@ -109,13 +109,16 @@ final class LocalCluster: Sendable {
     }
 
     /// A config with the shipped Raft timing and short leases (lost attempts are noticed in
-    /// about two seconds), shell tasks allowed for `/bin/*`.
+    /// about two seconds), shell tasks allowed for `/bin/*`, and replica-check checkpoints every
+    /// 64 entries: a run's few thousand jobs then pace the digests (every 8th to 32nd checkpoint,
+    /// docs/guarantees.md "Replica checks"), so the check's paced path meets the faults too.
     private static func config(ids: [String], raft: (String) -> Int, api: [String: Int], prefetch: Int) -> String {
         var text = """
             # Written by quorum chaos.
             [cluster]
             name = "chaos-\(ids.count)"
             data_dir = "data/{id}"
+            digest_interval_entries = 64
 
             [raft]
             heartbeat_ms = 50
