@@ -143,8 +143,8 @@ public struct LeaderSide: Sendable {
 
     /// This node computed its own digest (``ReplicaDigestCheck/recordOwn(_:)``): the mismatches
     /// among the reports that waited for it.
-    public mutating func ownDigest(_ digest: ReplicaDigest) -> [DigestMismatch] {
-        replicaCheck.recordOwn(digest)
+    public mutating func ownDigest(_ digest: ReplicaDigest, paced: Bool = true) -> [DigestMismatch] {
+        replicaCheck.recordOwn(digest, paced: paced)
     }
 
     /// This node applied checkpoint `index`, digesting its state there or not

@@ -184,10 +184,18 @@ public struct ReplicaDigestCheck: Sendable {
     /// Members whose report was judged (matched, or unverifiable) since this node last took
     /// office: only a member's first check after a leader change holds it back while it waits.
     private var checkedSinceOffice: Set<Raft.NodeID> = []
-    /// This node's newest own checkpoint when it took office: a member's report judged at an
-    /// older index says nothing about its state since (it may have diverged after it), so it
-    /// does not end the member's wait (``behindSinceOffice``).
+    /// This node's newest own checkpoint at a paced index when it took office: a member's report
+    /// judged at an older index says nothing about its state since (it may have diverged after
+    /// it), so it does not end the member's wait (``behindSinceOffice``).
+    ///
+    /// At a *paced* index: a member of this build sends a leader that paces its latest digest at
+    /// a paced checkpoint (``ExecutorSide/tick(at:wallClock:leader:appliedIndex:digest:pacedDigest:)``).
+    /// A node that followed an older leader digested every checkpoint; had it taken office with
+    /// its newest digest of all as the mark, its members' latest paced digests — older — would
+    /// have held them for up to a whole paced interval.
     private var officeIndex: UInt64 = 0
+    /// This node's newest own digest at a checkpoint that pacing nodes digest too.
+    private var newestPacedOwn: UInt64 = 0
     /// Members whose reports since this node took office were all judged below ``officeIndex``.
     private var behindSinceOffice: Set<Raft.NodeID> = []
     /// Members whose lease probe (or legacy ping) arrived since this node last took office.
@@ -206,8 +214,11 @@ public struct ReplicaDigestCheck: Sendable {
     /// The leader's own digest at `digest.index` was computed; answers the mismatches among the
     /// reports that were waiting for it. Digests must arrive in increasing index order (an older
     /// one is ignored: the state machine computes them in apply order, but one may be skipped).
-    public mutating func recordOwn(_ digest: ReplicaDigest) -> [DigestMismatch] {
+    /// `paced`: taken at a checkpoint that pacing nodes digest too
+    /// (``ReplicaDigest/isPacedCheckpoint(_:interval:records:)``).
+    public mutating func recordOwn(_ digest: ReplicaDigest, paced: Bool = true) -> [DigestMismatch] {
         awaited = awaited.filter { $0 > digest.index }
+        if paced { newestPacedOwn = max(newestPacedOwn, digest.index) }
         if let newest = own.last, digest.index <= newest.index { return [] }
         own.append(digest)
         if own.count > keep { own.removeFirst(own.count - keep) }
@@ -330,7 +341,7 @@ public struct ReplicaDigestCheck: Sendable {
         checkedSinceOffice = []
         heardSinceOffice = []
         behindSinceOffice = []
-        officeIndex = own.last?.index ?? 0
+        officeIndex = newestPacedOwn
     }
 
     /// An operator repaired `member` (wiped and rejoined it, or checked it): it gets work again and

@@ -336,7 +336,7 @@ final class PeerLink: PeerMessenger, Sendable {
             state.ownDigest = digest
             if paced { state.ownPacedDigest = digest }
             let before = state.leader.replicaCheck.leaderOutvoted
-            let found = state.leader.ownDigest(digest)
+            let found = state.leader.ownDigest(digest, paced: paced)
             let after = state.leader.replicaCheck.leaderOutvoted
             return (found, before == nil ? after : nil, state.onDigestMismatch)
         }

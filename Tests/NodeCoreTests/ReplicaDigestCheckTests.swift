@@ -458,6 +458,25 @@ struct PacedDigestTests {
         #expect(!side.pacesDigests(leading: false))
     }
 
+    /// A node that followed an older leader digested every checkpoint; its members of this build
+    /// send it their latest digest at a paced checkpoint. Marking office at its newest digest of
+    /// all held them until their next paced one.
+    @Test("a leader takes office marked at its newest paced digest: a member's latest paced report ends its wait")
+    func officeAtNewestPacedDigest() {
+        var check = ReplicaDigestCheck(interval: 16)
+        _ = check.recordOwn(digest(160, 1), paced: true)
+        _ = check.recordOwn(digest(176, 2), paced: false)
+        check.passed(176, digesting: true)
+        check.tookOffice()
+        check.heard(from: n2)
+        #expect(check.report(digest(160, 1), from: n2) == .matched)
+        #expect(!check.isAwaitingCheck(n2) && !check.isHeld(n2))
+        // An older report than that mark still does not end the wait.
+        check.heard(from: n3)
+        _ = check.report(digest(144, 9), from: n3)
+        #expect(check.isAwaitingCheck(n3))
+    }
+
     @Test("a digest recorded before its checkpoint is reported passed leaves nothing awaited")
     func recordedBeforePassed() {
         var check = ReplicaDigestCheck(interval: 10)
