@@ -48,7 +48,7 @@ public struct ReplicaDigest: Hashable, Sendable, CustomStringConvertible {
         guard interval > 0 else { return 1 }
         let budget = recordsPerEntry.multipliedReportingOverflow(by: interval)
         guard !budget.overflow else { return 1 }
-        let needed = (UInt64(max(0, records)) + budget.partialValue - 1) / budget.partialValue
+        let needed = records <= 0 ? 0 : (UInt64(records) - 1) / budget.partialValue + 1
         var stride: UInt64 = 1
         while stride < needed, stride < 1 << 40 { stride <<= 1 }
         return stride

@@ -344,6 +344,15 @@ final class PeerLink: PeerMessenger, Sendable {
         if let outvoted { reportOutvoted(outvoted, handler) }
     }
 
+    /// This node's state was replaced by a snapshot: its digests describe a state it no longer
+    /// holds, so its probes carry none until its next checkpoint.
+    func forgetOwnDigests() {
+        state.withLock { state in
+            state.ownDigest = nil
+            state.ownPacedDigest = nil
+        }
+    }
+
     /// Whether this node paces its replica-check digests now (``NodeCore/ExecutorSide/pacesDigests(leading:)``).
     func pacesDigests() -> Bool {
         state.withLock { $0.executor.pacesDigests(leading: $0.leader.leadingSince != nil) }

@@ -189,7 +189,8 @@ public final class QuorumNode: Sendable {
                                        onPassed: { index, outcome in
                                            link.checkpointPassed(index, digesting: outcome == .digested)
                                            metrics.replicaCheckpointPassed(outcome.rawValue)
-                                       }) { digest, paced, took in
+                                       },
+                                       onReset: { link.forgetOwnDigests() }) { digest, paced, took in
             logger.debug("state digest at a checkpoint", metadata: ["index": "\(digest.index)", "digest": "\(digest.hex)",
                                                                     "took": "\(took)"])
             link.ownDigest(digest, paced: paced)

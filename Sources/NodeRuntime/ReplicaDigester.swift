@@ -31,6 +31,8 @@ public final class ReplicaDigester: Sendable {
     private let paces: @Sendable () -> Bool
     private let onPassed: @Sendable (UInt64, CheckpointOutcome) -> Void
     private let onDigest: @Sendable (ReplicaDigest, Bool, Duration) -> Void
+    private let onReset: @Sendable () -> Void
+    private let nextPaced = Mutex<PacedCheckpoint?>(nil)
 
     /// A digester every `interval` entries (0: never); `onDigest` gets each digest, whether it was
     /// taken at a checkpoint pacing nodes digest too (``checkpoint(_:at:)``), and how long it took
@@ -42,13 +44,17 @@ public final class ReplicaDigester: Sendable {
     ///   - onPassed: told of every checkpoint applied, on the applying task, and what this node did
     ///     there (the node's leader side, ``NodeCore/LeaderSide/checkpointPassed(_:digesting:)``,
     ///     and `quorum_replica_checkpoints_total`).
+    ///   - onReset: told when the state was replaced by a snapshot (``stateReplaced()``): the node
+    ///     stops sending its digests.
     public init(interval: UInt64, clock: NodeClock?, paces: @escaping @Sendable () -> Bool = { false },
                 onPassed: @escaping @Sendable (UInt64, CheckpointOutcome) -> Void = { _, _ in },
+                onReset: @escaping @Sendable () -> Void = {},
                 onDigest: @escaping @Sendable (ReplicaDigest, Bool, Duration) -> Void) {
         self.interval = interval
         self.clock = clock
         self.paces = paces
         self.onPassed = onPassed
+        self.onReset = onReset
         self.onDigest = onDigest
     }
 
@@ -98,26 +104,68 @@ public final class ReplicaDigester: Sendable {
     /// Checkpoints skipped because the previous digest was still being computed.
     public var skipped: Int { skips.load(ordering: .relaxed) }
 
-    /// Digests `state`, the state as of `index`, unless a digest is in progress. Whether it started.
-    /// `paced`: `index` is a checkpoint pacing nodes digest too.
+    /// Digests `state`, the state as of `index`, unless a digest is in progress; whether it
+    /// started or will. `paced`: `index` is a checkpoint pacing nodes digest too.
+    ///
+    /// A paced checkpoint reached while a digest is in progress is not skipped but kept (the
+    /// newest one only; the state copy is O(1)) and digested next: pacing nodes take only those,
+    /// and one lost would leave a member's latest paced digest a whole paced interval behind the
+    /// leader's — held back after an election until its next one (a node replaying its log or
+    /// following an older leader digests every checkpoint, so it is often busy when one comes).
     @discardableResult
     public func digest(_ state: SchedulerState, at index: UInt64, paced: Bool = false) -> Bool {
         guard inFlight.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            if paced {
+                nextPaced.withLock { $0 = PacedCheckpoint(state: state, index: index) }
+                // The digest in progress may have finished meanwhile, without seeing it.
+                startWaiting()
+                return true
+            }
             skips.add(1, ordering: .relaxed)
             return false
         }
-        queue.async { [self] in
-            let started = clock?.monotonic()
-            let taken = ReplicaDigest(index: index, value: state.snapshotDigest())
-            let took = started.map { start in clock.map { $0.monotonic() - start } ?? .zero } ?? .zero
-            latestDigest.withLock { current in
-                if current.map({ $0.index < taken.index }) ?? true { current = taken }
-            }
-            // Cleared after `onDigest`, so a slow consumer delays the next digest rather than
-            // letting them pile up.
-            onDigest(taken, paced, took)
-            inFlight.store(false, ordering: .releasing)
-        }
+        queue.async { [self] in run(state, at: index, paced: paced) }
         return true
+    }
+
+    /// The state replaced by a snapshot from the leader: this node's digests describe a state it
+    /// no longer holds, so none is kept or sent (`onReset`) until its next checkpoint.
+    public func stateReplaced() {
+        nextPaced.withLock { $0 = nil }
+        latestDigest.withLock { $0 = nil }
+        onReset()
+    }
+
+    /// A paced checkpoint waiting for the digest in progress.
+    private struct PacedCheckpoint: Sendable {
+        let state: SchedulerState
+        let index: UInt64
+    }
+
+    /// Starts the waiting paced checkpoint, if any and no digest is in progress.
+    private func startWaiting() {
+        guard nextPaced.withLock({ $0 != nil }),
+              inFlight.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else { return }
+        guard let next = nextPaced.withLock({ waiting in defer { waiting = nil }; return waiting }) else {
+            inFlight.store(false, ordering: .releasing)
+            return
+        }
+        queue.async { [self] in run(next.state, at: next.index, paced: true) }
+    }
+
+    /// Computes one digest on the digest queue, then the waiting paced checkpoint, if any.
+    private func run(_ state: SchedulerState, at index: UInt64, paced: Bool) {
+        let started = clock?.monotonic()
+        let taken = ReplicaDigest(index: index, value: state.snapshotDigest())
+        let took = started.map { start in clock.map { $0.monotonic() - start } ?? .zero } ?? .zero
+        latestDigest.withLock { current in
+            if current.map({ $0.index < taken.index }) ?? true { current = taken }
+        }
+        // Cleared after `onDigest`, so a slow consumer delays the next digest rather than
+        // letting them pile up.
+        onDigest(taken, paced, took)
+        inFlight.store(false, ordering: .releasing)
+        startWaiting()
     }
 }

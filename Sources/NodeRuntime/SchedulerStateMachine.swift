@@ -282,6 +282,7 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
         metrics?.setQuotaGauges(pendingJobs: state.unfinishedRunCount, stateBytes: admissionGauges.stateBytes)
         metrics?.recordGauges(of: state)
         appliedIndex = index
+        digester?.stateReplaced()
         eventHub?.restart(after: index.rawValue)
         let activeHere = Set(state.activeAttempts(on: executorID).map { AttemptKey(runID: $0.runID, attempt: $0.attempt) })
         onApplied(AppliedChanges(throughIndex: index, isReplay: index <= replayThrough, events: [], starts: [], stops: [],

@@ -86,6 +86,20 @@ struct ReplicaDigesterTests {
         #expect(check.isDiverged("n3"))
     }
 
+    @Test("a state replaced by a snapshot drops the digests kept and says so")
+    func stateReplacedForgets() async throws {
+        let log = DigestLog()
+        let resets = Atomic<Int>(0)
+        let digester = ReplicaDigester(interval: 1, clock: nil, onReset: { resets.add(1, ordering: .relaxed) }) { digest, _, _ in
+            log.append(digest)
+        }
+        digester.digest(SchedulerState(), at: 1)
+        _ = try await digest(at: 1, in: log)
+        #expect(digester.latest?.index == 1)
+        digester.stateReplaced()
+        #expect(digester.latest == nil && resets.load(ordering: .relaxed) == 1)
+    }
+
     @Test("paced, a large state is digested only at the paced checkpoints; every checkpoint is reported passed, with whether a digest started")
     func pacedCheckpoints() async throws {
         let log = DigestLog()
@@ -122,6 +136,34 @@ struct ReplicaDigesterTests {
         _ = try await digest(at: 36, in: everyLog)
         #expect(every.pacedAway == 0)
         #expect(everyMarks.withLock { $0 } == [36: false])
+    }
+
+    @Test("a paced checkpoint reached while a digest runs is not skipped: the newest one waits and is digested next")
+    func pacedCheckpointWaits() throws {
+        let log = DigestLog()
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let third = DispatchSemaphore(value: 0)
+        let digester = ReplicaDigester(interval: 1, clock: nil) { digest, _, _ in
+            log.append(digest)
+            if digest.index == 1 {
+                entered.signal()
+                _ = release.wait(timeout: .now() + 10)
+            }
+            if digest.index == 3 { third.signal() }
+        }
+        var state = SchedulerState()
+        var events: [SchedulerEvent] = []
+        state.apply(submit("a"), at: t0, into: &events)
+        #expect(digester.digest(state, at: 1))
+        #expect(entered.wait(timeout: .now() + 10) == .success)
+        #expect(digester.digest(state, at: 2, paced: true), "kept, not skipped")
+        #expect(digester.digest(state, at: 3, paced: true), "replaces the one waiting")
+        #expect(!digester.digest(state, at: 4), "an unpaced one is still skipped")
+        release.signal()
+        #expect(third.wait(timeout: .now() + 10) == .success)
+        #expect(log.all.map(\.index) == [1, 3])
+        #expect(digester.skipped == 1)
     }
 
     @Test("at most one digest is computed at a time: checkpoints reached meanwhile are skipped, never queued")
