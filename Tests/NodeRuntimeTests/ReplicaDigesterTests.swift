@@ -138,23 +138,29 @@ struct ReplicaDigesterTests {
         #expect(everyMarks.withLock { $0 } == [36: false])
     }
 
-    @Test("a paced checkpoint reached while a digest runs is not skipped: the newest one waits and is digested next")
-    func pacedCheckpointWaits() throws {
-        let log = DigestLog()
-        let entered = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let third = DispatchSemaphore(value: 0)
+    /// A digester whose digest at index 1 signals `entered` and then waits for `release`; every
+    /// digest goes to `log` and to `also`. And a state of one job to digest.
+    private func blockedInFirstDigest(_ log: DigestLog, entered: DispatchSemaphore, release: DispatchSemaphore,
+                                      also: @escaping @Sendable (UInt64) -> Void = { _ in }) -> (ReplicaDigester, SchedulerState) {
         let digester = ReplicaDigester(interval: 1, clock: nil) { digest, _, _ in
             log.append(digest)
             if digest.index == 1 {
                 entered.signal()
                 _ = release.wait(timeout: .now() + 10)
             }
-            if digest.index == 3 { third.signal() }
+            also(digest.index)
         }
         var state = SchedulerState()
         var events: [SchedulerEvent] = []
         state.apply(submit("a"), at: t0, into: &events)
+        return (digester, state)
+    }
+
+    @Test("a paced checkpoint reached while a digest runs is not skipped: the newest one waits and is digested next")
+    func pacedCheckpointWaits() throws {
+        let log = DigestLog()
+        let (entered, release, third) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let (digester, state) = blockedInFirstDigest(log, entered: entered, release: release) { if $0 == 3 { third.signal() } }
         #expect(digester.digest(state, at: 1))
         #expect(entered.wait(timeout: .now() + 10) == .success)
         #expect(digester.digest(state, at: 2, paced: true), "kept, not skipped")
@@ -166,21 +172,11 @@ struct ReplicaDigesterTests {
         #expect(digester.skipped == 1)
     }
 
-    @Test("at most one digest is computed at a time: checkpoints reached meanwhile are skipped, never queued")
+    @Test("at most one digest is computed at a time: unpaced checkpoints reached meanwhile are skipped, never queued")
     func oneAtATime() throws {
         let log = DigestLog()
-        let entered = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let digester = ReplicaDigester(interval: 1, clock: nil) { digest, _, _ in
-            log.append(digest)
-            if digest.index == 1 {
-                entered.signal()
-                _ = release.wait(timeout: .now() + 10)
-            }
-        }
-        var state = SchedulerState()
-        var events: [SchedulerEvent] = []
-        state.apply(submit("a"), at: t0, into: &events)
+        let (entered, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let (digester, state) = blockedInFirstDigest(log, entered: entered, release: release)
         digester.digest(state, at: 1)
         #expect(entered.wait(timeout: .now() + 10) == .success)
         for index in 2...11 { digester.digest(state, at: UInt64(index)) }  // the first is still in progress
