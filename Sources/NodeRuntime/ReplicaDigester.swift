@@ -58,20 +58,17 @@ public final class ReplicaDigester: Sendable {
         self.onDigest = onDigest
     }
 
-    /// Whether the state after applying `index` may be digested (a checkpoint; see ``checkpoint(_:at:)``).
-    public func isCheckpoint(_ index: UInt64) -> Bool { ReplicaDigest.isCheckpoint(index, interval: interval) }
-
-    /// The state machine applied checkpoint `index`, its state then `state`: digests it unless
-    /// this node paces its digests and this checkpoint is not one of the paced ones
+    /// The state machine applied `index`, its state then `state`. At a checkpoint, digests it
+    /// unless this node paces its digests and this checkpoint is not one of the paced ones
     /// (``NodeCore/ReplicaDigest/isPacedCheckpoint(_:interval:records:)``), or a digest is still in
-    /// progress; then tells `onPassed` whether it started one.
+    /// progress; then tells `onPassed` what it did. Elsewhere nothing.
     ///
     /// A digest taken at a paced checkpoint is marked so (`onDigest`'s second argument) even when
     /// this node digests every checkpoint: a probe to a leader that paces carries the latest such
     /// digest, which that leader also took, rather than a newer one it could not compare — a
     /// member that changed leader digests every checkpoint until the new leader's first echo.
     public func checkpoint(_ state: SchedulerState, at index: UInt64) {
-        guard isCheckpoint(index) else { return }
+        guard ReplicaDigest.isCheckpoint(index, interval: interval) else { return }
         let records = state.jobCount + state.runCount + state.dagCount
         let paced = ReplicaDigest.isPacedCheckpoint(index, interval: interval, records: records)
         let outcome: CheckpointOutcome

@@ -212,10 +212,9 @@ public actor SchedulerStateMachine: ReplicatedStateMachine {
             batchEvents.append(contentsOf: events)
             eventHub?.append(ChangeEvents.derive(from: events, index: entry.index.rawValue, at: stamped.at, state: state))
             proposerEvents.remember(events, at: entry.index)
-            if let digester, digester.isCheckpoint(entry.index.rawValue) {
-                // An O(1) copy of the state as of this entry; encoded on the digester's thread.
-                digester.checkpoint(state, at: entry.index.rawValue)
-            }
+            // At a checkpoint, an O(1) copy of the state as of this entry; encoded on the
+            // digester's thread.
+            digester?.checkpoint(state, at: entry.index.rawValue)
             applied = entry.index
             appliedBytes += entry.data.count
         }
