@@ -190,8 +190,7 @@ enum LogSetup {
     /// any part of the log can miss that the cluster was forced.
     static func bootstrap(level: Logger.Level, forcedNewCluster: Bool = false) {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
+            var handler = NodeLogHandler(label: label, level: level)
             if forcedNewCluster {
                 handler.metadata["FORCE_NEW_CLUSTER"] = "started with --force-new-cluster: the only voter of a new cluster, data the lost nodes committed may be gone"
             }
