@@ -42,9 +42,18 @@ public enum ConfigLoader {
         guard let name = try clusterTable.string("name") else {
             throw clusterTable.error("name", "missing; give the cluster a name")
         }
+        var cpuScheduling = ClusterConfig.Defaults.cpuScheduling
+        if let text = try clusterTable.string("cpu_scheduling") {
+            guard let policy = ClusterConfig.CPUScheduling(rawValue: text) else {
+                throw clusterTable.error("cpu_scheduling", "is \"\(text)\"; use \"batch\" (the default: the node's threads run as "
+                    + "SCHED_BATCH) or \"inherit\" (the policy the process was started with)")
+            }
+            cpuScheduling = policy
+        }
         let cluster = ClusterConfig.Cluster(
             name: name, dataDir: try clusterTable.string("data_dir") ?? ClusterConfig.Defaults.dataDir,
-            digestIntervalEntries: try clusterTable.int("digest_interval_entries") ?? ClusterConfig.Defaults.digestIntervalEntries)
+            digestIntervalEntries: try clusterTable.int("digest_interval_entries") ?? ClusterConfig.Defaults.digestIntervalEntries,
+            cpuScheduling: cpuScheduling)
         try clusterTable.finish()
 
         var raft = ClusterConfig.Raft()

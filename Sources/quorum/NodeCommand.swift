@@ -72,6 +72,8 @@ struct NodeCommand: AsyncParsableCommand {
         }
         LogSetup.bootstrap(level: level, forcedNewCluster: forceNewCluster)
         let logger = Logger(label: "quorum.node")
+        // Before the node starts threads of its own: they inherit the policy.
+        ThreadSchedulingPolicy.apply(node.cluster.cluster.cpuScheduling, logger: logger)
         if forceNewCluster {
             do {
                 let outcome = try await ClusterRebuild.forceNewCluster(node, logger: logger)

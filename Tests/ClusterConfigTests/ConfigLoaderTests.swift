@@ -202,6 +202,8 @@ struct ConfigLoaderTests {
             ("[raft]\nmax_entry_bytes = \"4MiB\"", "raft.max_entry_bytes", "expected an integer"),
             ("[cluster]\nname = \"t\"\ndigest_interval_entries = 8", "cluster.digest_interval_entries", "use 0 (no replica check) or 16–1000000000"),
             ("[cluster]\nname = \"t\"\ndigest_interval_entries = -1", "cluster.digest_interval_entries", "is -1"),
+            ("[cluster]\nname = \"t\"\ncpu_scheduling = \"fifo\"", "cluster.cpu_scheduling", "is \"fifo\"; use \"batch\""),
+            ("[cluster]\nname = \"t\"\ncpu_scheduling = true", "cluster.cpu_scheduling", "expected a string"),
         ] as [(String, String, String)])
     func brokenSections(section: String, key: String, reason: String) throws {
         let text = replaceOrAppend(section, in: validConfig)
@@ -248,6 +250,16 @@ struct ConfigLoaderTests {
         for value in [0, 16, 1_000_000_000] {
             let text = replaceOrAppend("[cluster]\nname = \"t\"\ndigest_interval_entries = \(value)", in: validConfig)
             #expect(try ConfigLoader.parse(text, file: "c.toml").cluster.digestIntervalEntries == value)
+            #expect(configError(text) == nil)
+        }
+    }
+
+    @Test("cpu_scheduling: batch by default, inherit leaves the threads' policy alone")
+    func cpuScheduling() throws {
+        #expect(try ConfigLoader.parse(validConfig, file: "c.toml").cluster.cpuScheduling == .batch)
+        for policy in ClusterConfig.CPUScheduling.allCases {
+            let text = replaceOrAppend("[cluster]\nname = \"t\"\ncpu_scheduling = \"\(policy.rawValue)\"", in: validConfig)
+            #expect(try ConfigLoader.parse(text, file: "c.toml").cluster.cpuScheduling == policy)
             #expect(configError(text) == nil)
         }
     }

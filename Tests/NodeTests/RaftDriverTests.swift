@@ -165,21 +165,27 @@ struct RaftDriverTests {
         try await waitUntil("\(target) caught up") { try await cluster.driver(target).status.appliedIndex >= .init(2) }
         // A transfer is best effort: on a loaded machine it can time out (after an election
         // timeout) with the old leader still in office, so ask again, a bounded number of times.
+        // Once the target leads, the check is done: on a loaded machine (the whole suite on two
+        // cores) a later election may move leadership on again, which is not the transfer's doing.
+        var handedOver = false
         for attempt in 1...5 {
             let current = try await cluster.waitForLeader()
-            if current == target { break }
+            if current == target {
+                handedOver = true
+                break
+            }
             do {
                 try await cluster.driver(current).transferLeadership(to: target)
                 try await waitUntil("\(target) leads", timeout: .seconds(4)) {
                     try await cluster.driver(target).status.role == .leader
                 }
+                handedOver = true
                 break
             } catch where attempt < 5 {
                 continue
             }
         }
-        let next = try await cluster.waitForLeader()
-        #expect(next == target)
+        #expect(handedOver, "\(target) never led")
         try await cluster.stopAll()
     }
 

@@ -37,6 +37,8 @@ final class TestCluster: Sendable {
         var extraTables = ""
         /// `[cluster] digest_interval_entries`, when not the default.
         var digestIntervalEntries: Int?
+        /// `[cluster] cpu_scheduling`, when set.
+        var cpuScheduling: String?
         /// `labels = {…}` of a node's `[[nodes]]` entry, by node id (the inline table's inside:
         /// `gpu = "true"`).
         var nodeLabels: [String: String] = [:]
@@ -120,6 +122,7 @@ final class TestCluster: Sendable {
             name = "test-\(count)"
             data_dir = "data/{id}"
             \(timing.digestIntervalEntries.map { "digest_interval_entries = \($0)" } ?? "")
+            \(timing.cpuScheduling.map { "cpu_scheduling = \"\($0)\"" } ?? "")
 
             [raft]
             heartbeat_ms = \(timing.heartbeatMs)
