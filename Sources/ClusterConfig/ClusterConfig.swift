@@ -33,7 +33,8 @@ public struct ClusterConfig: Sendable, Equatable {
     /// writer): under the normal policy every wake-up may preempt the thread running, and on a
     /// busy machine a third of the context switches are such preemptions. `SCHED_BATCH` keeps the
     /// same priority and fair share but lets a woken thread wait for the running one's slice
-    /// instead (docs/benchmarks.md, "CPU scheduling": +9–11 % throughput, a better p99).
+    /// instead (docs/benchmarks.md, "CPU scheduling: SCHED_BATCH": +15–24 % submissions per second,
+    /// a better p99, failover 10–30 ms later).
     public enum CPUScheduling: String, Sendable, Equatable, CaseIterable {
         /// The node switches its threads that run under the normal time-sharing policy
         /// (`SCHED_OTHER`) to `SCHED_BATCH`; a thread started under another policy is left alone.
