@@ -30,8 +30,8 @@ public struct ClusterConfig: Sendable, Equatable {
     /// `[cluster] cpu_scheduling`: how a node's threads are scheduled on Linux.
     ///
     /// A node is many short bursts handed between threads (event loops, the task pool, the log
-    /// writer): under the normal policy every wake-up may preempt the thread running, and on a
-    /// busy machine a third of the context switches are such preemptions. `SCHED_BATCH` keeps the
+    /// writer): under the normal policy every wake-up may preempt the thread running. Without
+    /// those preemptions a busy node switches a third less often. `SCHED_BATCH` keeps the
     /// same priority and fair share but lets a woken thread wait for the running one's slice
     /// instead (docs/benchmarks.md, "CPU scheduling: SCHED_BATCH": +15–24 % submissions per second,
     /// a better p99, failover 10–30 ms later).
