@@ -25,14 +25,15 @@ enum ThreadSchedulingPolicy {
     /// `SCHED_RESET_ON_FORK`, which `sched_getscheduler` ORs into a policy; kept when switching.
     static let resetOnFork: Int32 = 0x4000_0000
 
-    /// What ``useBatch(tasksDirectory:)`` did.
-    struct Outcome: Equatable, Sendable {
+    /// What ``useBatch()`` did.
+    struct Outcome {
         /// Threads switched from the normal policy to `SCHED_BATCH`.
         var switched = 0
-        /// Threads already under `SCHED_BATCH`.
+        /// Threads already under `SCHED_BATCH` before the first pass.
         var alreadyBatch = 0
-        /// Threads left under another policy the process was started with, by thread id.
-        var keptPolicies: [Int32: Int32] = [:]
+        /// Threads left under another policy the process was started with (seen by the first
+        /// pass): how many, by policy.
+        var keptPolicies: [Int32: Int] = [:]
         /// Threads that could not be read or switched, with the reason (a seccomp filter that
         /// refuses `sched_setscheduler`, a thread that exited meanwhile is not one).
         var failures: [String] = []
@@ -48,44 +49,48 @@ enum ThreadSchedulingPolicy {
         let outcome = useBatch()
         var metadata: Logger.Metadata = ["switched": "\(outcome.switched)", "already_batch": "\(outcome.alreadyBatch)"]
         if !outcome.keptPolicies.isEmpty {
-            metadata["kept"] = "\(outcome.keptPolicies.sorted { $0.key < $1.key }.map { "thread \($0.key): policy \($0.value)" })"
+            metadata["kept"] = "\(outcome.keptPolicies.sorted { $0.key < $1.key }.map { "\($0.value) threads under policy \($0.key)" })"
         }
-        if outcome.failures.isEmpty {
-            logger.info("threads run under SCHED_BATCH (cpu_scheduling = \"batch\")", metadata: metadata)
-        } else {
+        if !outcome.failures.isEmpty {
             metadata["failures"] = "\(outcome.failures)"
             logger.warning("""
                 could not put every thread under SCHED_BATCH; the node runs on, those threads keep their policy \
                 (set [cluster] cpu_scheduling = "inherit" to skip this)
                 """, metadata: metadata)
+        } else if outcome.switched + outcome.alreadyBatch == 0 {
+            logger.info("""
+                threads keep the policy the process was started with: cpu_scheduling = "batch" switches only threads under \
+                the normal policy
+                """, metadata: metadata)
+        } else {
+            logger.info("threads run under SCHED_BATCH (cpu_scheduling = \"batch\")", metadata: metadata)
         }
     }
 
     /// Switches every thread of this process that runs under the normal policy to `SCHED_BATCH`.
-    /// Repeats until a pass over `tasksDirectory` finds nothing left to switch (at most 4
+    /// Repeats until a pass over `/proc/self/task` finds nothing left to switch (at most 4
     /// passes), so a thread created during a pass by a thread not yet switched is caught by the
     /// next. On a system without `/proc` or `SCHED_BATCH` it reports a failure and changes nothing.
-    static func useBatch(tasksDirectory: String = "/proc/self/task") -> Outcome {
+    static func useBatch() -> Outcome {
+        let tasksDirectory = "/proc/self/task"
         var outcome = Outcome()
         #if os(Linux)
-        for _ in 0..<4 {
+        for pass in 0..<4 {
             guard let threads = threadIDs(in: tasksDirectory) else {
                 outcome.failures.append("\(tasksDirectory) cannot be listed (errno \(errno))")
                 return outcome
             }
             var switchedThisPass = 0
-            outcome.alreadyBatch = 0
-            outcome.keptPolicies = [:]
             for thread in threads {
                 let current = sched_getscheduler(thread)
                 guard current >= 0 else { continue }  // the thread exited
                 let policy = current & ~resetOnFork
                 if policy == batch {
-                    outcome.alreadyBatch += 1
+                    if pass == 0 { outcome.alreadyBatch += 1 }
                     continue
                 }
                 guard policy == normal else {
-                    outcome.keptPolicies[thread] = policy
+                    if pass == 0 { outcome.keptPolicies[policy, default: 0] += 1 }
                     continue
                 }
                 var parameters = sched_param()
@@ -106,7 +111,7 @@ enum ThreadSchedulingPolicy {
     }
 
     /// The thread ids listed in `directory` (`/proc/self/task`), or `nil` when it cannot be read.
-    static func threadIDs(in directory: String) -> [Int32]? {
+    private static func threadIDs(in directory: String) -> [Int32]? {
         guard let stream = opendir(directory) else { return nil }
         defer { closedir(stream) }
         var threads: [Int32] = []
