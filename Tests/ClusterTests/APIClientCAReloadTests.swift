@@ -94,9 +94,7 @@ struct APIClientCAReloadTests {
         let result = try QuorumBinary.runToCompletion(
             "/usr/bin/curl", ["-sS", "--cacert", "a/ca.pem", "--cert", "a/n1.pem", "--key", "a/n1.key",
                               "https://127.0.0.1:\(port)/metrics"], in: directory)
-        let line = result.output.split(separator: "\n").first {
-            $0.hasPrefix("quorum_tls_reloads_total") && $0.contains("target=\"api\"") && $0.contains("outcome=\"error\"")
-        }
-        return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
+        return MetricSample.value(of: #"quorum_tls_reloads_total{target="api",outcome="error"}"#, in: result.output)
+            .map { Int($0) } ?? 0
     }
 }

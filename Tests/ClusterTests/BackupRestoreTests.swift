@@ -114,9 +114,8 @@ extension RealClusterTests {
                     try old.restart("n3")
                     try await eventually("a new node refuses the old n3", timeout: .seconds(20)) { () -> Bool? in
                         for node in ["n1", "n2"] {
-                            let metrics = try await new.api(node).get("/metrics").text
-                            if metrics.contains("quorum_transport_dropped_frames_total{reason=\"foreign_cluster\"} "),
-                               !metrics.contains("quorum_transport_dropped_frames_total{reason=\"foreign_cluster\"} 0\n") { return true }
+                            let dropped = try await new.api(node).metric(#"quorum_transport_dropped_frames_total{reason="foreign_cluster"}"#)
+                            if let dropped, dropped > 0 { return true }
                         }
                         return nil
                     }

@@ -134,9 +134,7 @@ extension RealClusterTests {
 
         /// `quorum_replica_digest_mismatch_total` on node `id`.
         static func mismatchCount(_ cluster: TestCluster, on id: String) async throws -> Double {
-            let text = try await cluster.api(id).get("/metrics").text
-            let line = text.split(separator: "\n").first { $0.hasPrefix("quorum_replica_digest_mismatch_total ") }
-            return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+            try await cluster.api(id).metric("quorum_replica_digest_mismatch_total") ?? -1
         }
 
         /// Submits `count` short sleeping jobs at once through `via` (more than one node's slots,

@@ -123,8 +123,8 @@ struct NotificationDeliveryClusterTests {
                 #expect((try? verified.get()) != nil, "signature \(signature) does not verify")
                 // The delivered outcome is in the log: a few more duty rounds send nothing again.
                 try await eventually("the notification recorded as delivered", timeout: .seconds(15)) { () -> Bool? in
-                    let text = try await cluster.api(leader).get("/metrics").text
-                    return text.contains(#"quorum_notifications_total{channel="webhook",outcome="delivered"} 1"#) ? true : nil
+                    let delivered = try await cluster.api(leader).metric(#"quorum_notifications_total{channel="webhook",outcome="delivered"}"#)
+                    return delivered == 1 ? true : nil
                 }
                 #expect(sink.requests(to: "/loud").count == 1)
                 #expect(sink.requests(to: "/quiet").isEmpty)
@@ -165,8 +165,8 @@ struct NotificationDeliveryClusterTests {
                 smtp.record.message.contains { $0.hasPrefix("Message-ID: ") } ? true : nil
             }
             try await eventually("the notification recorded as delivered", timeout: .seconds(15)) { () -> Bool? in
-                let text = try await cluster.api(leader).get("/metrics").text
-                return text.contains(#"quorum_notifications_total{channel="email",outcome="delivered"} 1"#) ? true : nil
+                let delivered = try await cluster.api(leader).metric(#"quorum_notifications_total{channel="email",outcome="delivered"}"#)
+                return delivered == 1 ? true : nil
             }
             let message = smtp.record.message
             #expect(message.contains("Subject: [quorum] dead: mailed (attempt 1/1)"), "\(message.prefix(12))")
@@ -191,8 +191,8 @@ struct NotificationDeliveryClusterTests {
                     sink.requests(to: "/flaky").count >= 4 ? true : nil
                 }
                 try await eventually("the notification recorded as delivered", timeout: .seconds(15)) { () -> Bool? in
-                    let text = try await cluster.api(leader).get("/metrics").text
-                    return text.contains(#"quorum_notifications_total{channel="webhook",outcome="delivered"} 1"#) ? true : nil
+                    let delivered = try await cluster.api(leader).metric(#"quorum_notifications_total{channel="webhook",outcome="delivered"}"#)
+                    return delivered == 1 ? true : nil
                 }
                 let requests = sink.requests(to: "/flaky")
                 #expect(requests.count == 4, "3 refused + 1 delivered")
@@ -219,8 +219,8 @@ struct NotificationDeliveryClusterTests {
                     blocked.withLock { $0 } ? nil : (sink.requests(to: "/failover").count >= 2 ? true : nil)
                 }
                 try await eventually("the notification recorded as delivered", timeout: .seconds(15)) { () -> Bool? in
-                    let text = try await cluster.api(next).get("/metrics").text
-                    return text.contains(#"quorum_notifications_total{channel="webhook",outcome="delivered"} 1"#) ? true : nil
+                    let delivered = try await cluster.api(next).metric(#"quorum_notifications_total{channel="webhook",outcome="delivered"}"#)
+                    return delivered == 1 ? true : nil
                 }
                 #expect(Set(sink.requests(to: "/failover").map(\.eventID)).count == 1, "duplicates only with the same event_id")
             }
@@ -260,8 +260,8 @@ struct NotificationDeliveryClusterTests {
                 #expect(payloads.allSatisfy { $0.dag_id == id && $0.dag_run_id == id && $0.dag_name == "etl-once" && $0.job_id == nil })
                 #expect(Set(payloads.map(\.event_id)).count == 2)
                 try await eventually("both recorded as delivered", timeout: .seconds(15)) { () -> Bool? in
-                    let text = try await cluster.api(leader).get("/metrics").text
-                    return text.contains(#"quorum_notifications_total{channel="webhook",outcome="delivered"} 2"#) ? true : nil
+                    let delivered = try await cluster.api(leader).metric(#"quorum_notifications_total{channel="webhook",outcome="delivered"}"#)
+                    return delivered == 2 ? true : nil
                 }
                 #expect(sink.requests(to: "/dag").count == 2)
             }

@@ -53,9 +53,8 @@ extension RealClusterTests {
                 #expect(proxied.executor == executor)
                 // Counted on the node that proxied (and only there).
                 func proxyRequests(_ node: String, _ outcome: String) async throws -> Int? {
-                    let prefix = #"quorum_output_proxy_requests_total{outcome="\#(outcome)"} "#
-                    return try await cluster.api(node).get("/metrics").text.split(separator: "\n")
-                        .first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
+                    try await cluster.api(node).metric(#"quorum_output_proxy_requests_total{outcome="\#(outcome)"}"#)
+                        .map { Int($0) }
                 }
                 #expect(try await proxyRequests(other, "ok") == 1)
                 #expect(try await proxyRequests(other, "failed") == 0)

@@ -43,9 +43,8 @@ struct PeerTLSReloadClusterTests {
         }
         func reloads(_ outcome: String) async -> Int? {
             guard let response = try? await api.get("/metrics"), response.status == 200 else { return nil }
-            let prefix = #"quorum_tls_reloads_total{target="peer",outcome="\#(outcome)"} "#
-            return String(decoding: response.body, as: UTF8.self).split(separator: "\n")
-                .first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
+            return MetricSample.value(of: #"quorum_tls_reloads_total{target="peer",outcome="\#(outcome)"}"#, in: response.text)
+                .map { Int($0) }
         }
         func served() throws -> String { try servedSerial(port: ports[0], directory: directory) }
         func serial(of file: String) throws -> String {

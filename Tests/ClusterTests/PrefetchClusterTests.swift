@@ -53,9 +53,7 @@ extension RealClusterTests {
 
         /// `quorum_executor_held` on node `id`.
         static func held(_ cluster: TestCluster, on id: String) async throws -> Double {
-            let text = try await cluster.api(id).get("/metrics").text
-            let line = text.split(separator: "\n").first { $0.hasPrefix("quorum_executor_held ") }
-            return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+            try await cluster.api(id).metric("quorum_executor_held") ?? -1
         }
     }
 }

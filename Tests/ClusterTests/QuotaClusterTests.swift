@@ -55,10 +55,8 @@ extension RealClusterTests {
 
         /// `quorum_quota_refusals_total{quota}` on `node`.
         static func quotaRefusals(_ quota: String, on node: String, in cluster: TestCluster) async throws -> Int {
-            let metrics = try await cluster.api(node).get("/metrics").text
-            let prefix = #"quorum_quota_refusals_total{quota=""# + quota + #""} "#
-            let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
-            return line.flatMap { Double($0.dropFirst(prefix.count)) }.map { Int($0) } ?? 0
+            let refusals = try await cluster.api(node).metric(#"quorum_quota_refusals_total{quota=""# + quota + #""}"#)
+            return refusals.map { Int($0) } ?? 0
         }
 
         /// Issue #19 (second part): a flood through the followers is refused for quota on the

@@ -95,10 +95,7 @@ extension RealClusterTests {
 
         /// The value of the sample `series` in a Prometheus text exposition (0 when absent).
         static func counter(_ series: String, in text: String) -> Double {
-            for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
-                return Double(line.dropFirst(series.count + 1)) ?? 0
-            }
-            return 0
+            MetricSample.value(of: series, in: text) ?? 0
         }
     }
 
