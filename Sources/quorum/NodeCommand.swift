@@ -70,6 +70,12 @@ struct NodeCommand: AsyncParsableCommand {
         if forceNewCluster && join != nil {
             throw CLIError.invalidInput("--force-new-cluster and --join exclude each other: a forced node starts a new cluster alone")
         }
+        // Before the first line is written: a node whose output nobody reads any more (the log
+        // collector on the other end of its stdout or stderr went away) must go on serving, with
+        // the lines lost, not die of SIGPIPE. SwiftNIO ignores the signal too, but only once it
+        // creates its first socket, after the first lines. Programs that shell tasks start get
+        // the default action back (swift-subprocess resets every signal in the child).
+        signal(SIGPIPE, SIG_IGN)
         LogSetup.bootstrap(level: level, forcedNewCluster: forceNewCluster)
         let logger = Logger(label: "quorum.node")
         // Before the node starts threads of its own: they inherit the policy.

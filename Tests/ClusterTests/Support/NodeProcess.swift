@@ -7,8 +7,19 @@ import Darwin
 #endif
 
 /// One `quorum node` child process: started in the cluster's directory, its stdout and stderr
-/// appended to `data/<id>.log` (kept across restarts), signalled by pid.
+/// appended to `data/<id>.log` (kept across restarts) or sent to a pipe nobody reads, signalled
+/// by pid.
 final class NodeProcess: @unchecked Sendable {
+    /// Where the node's stdout and stderr go.
+    enum Output: Sendable {
+        /// Appended to `logs/<id>.log`.
+        case logFile
+        /// A pipe whose reading end is closed before the node starts: every write the node makes
+        /// there fails (`EPIPE`, and `SIGPIPE` unless the node ignores it), as when the program
+        /// that collected a service's output went away.
+        case pipeWithoutReader
+    }
+
     // @unchecked: `process` is read and replaced only under `lock`.
     let id: String
     let logPath: String
@@ -16,6 +27,7 @@ final class NodeProcess: @unchecked Sendable {
     private let configFile: String
     private let extraArguments: [String]
     private let extraEnvironment: [String: String]
+    private let output: Output
     private let lock = NSLock()
     private var process: Process?
     /// Variables added to the node's environment at its next start (say a test-only hook's).
@@ -26,7 +38,9 @@ final class NodeProcess: @unchecked Sendable {
         lock.withLock { addedEnvironment = added }
     }
 
-    init(id: String, directory: String, configFile: String, extraArguments: [String] = [], environment: [String: String] = [:]) {
+    init(id: String, directory: String, configFile: String, extraArguments: [String] = [], environment: [String: String] = [:],
+         output: Output = .logFile) {
+        self.output = output
         self.extraArguments = extraArguments
         self.extraEnvironment = environment
         self.id = id
@@ -65,8 +79,16 @@ final class NodeProcess: @unchecked Sendable {
         environment.merge(extraEnvironment) { $1 }
         environment.merge(lock.withLock { addedEnvironment }) { $1 }
         process.environment = environment
-        process.standardOutput = log
-        process.standardError = log
+        switch output {
+        case .logFile:
+            process.standardOutput = log
+            process.standardError = log
+        case .pipeWithoutReader:
+            let pipe = Pipe()
+            try pipe.fileHandleForReading.close()
+            process.standardOutput = pipe.fileHandleForWriting
+            process.standardError = pipe.fileHandleForWriting
+        }
         process.standardInput = FileHandle.nullDevice
         try lock.withLock {
             precondition(self.process?.isRunning != true, "node \(id) is already running")
