@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// One `quorum node` child process: started in the cluster's directory, its stdout and stderr
-/// appended to `data/<id>.log` (kept across restarts) or sent to a pipe nobody reads, signalled
+/// appended to `logs/<id>.log` (kept across restarts) or sent to a pipe nobody reads, signalled
 /// by pid.
 final class NodeProcess: @unchecked Sendable {
     /// Where the node's stdout and stderr go.
