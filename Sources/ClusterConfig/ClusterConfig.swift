@@ -34,7 +34,7 @@ public struct ClusterConfig: Sendable, Equatable {
     /// those preemptions a busy node switches a third less often. `SCHED_BATCH` keeps the
     /// same priority and fair share but lets a woken thread wait for the running one's slice
     /// instead (docs/benchmarks.md, "CPU scheduling: SCHED_BATCH": +15–24 % submissions per second,
-    /// a better p99, failover 10–30 ms later).
+    /// a better p99, failover as fast).
     public enum CPUScheduling: String, Sendable, Equatable, CaseIterable {
         /// The node switches its threads that run under the normal time-sharing policy
         /// (`SCHED_OTHER`) to `SCHED_BATCH`; a thread started under another policy is left alone.

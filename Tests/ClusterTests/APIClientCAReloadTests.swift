@@ -48,8 +48,7 @@ struct APIClientCAReloadTests {
         /// when the node exits or the test's deadline passes.
         func holds(_ failure: String, _ condition: () throws -> Bool) async throws -> Bool {
             do {
-                _ = try await eventually(failure, timeout: max(.zero, deadline - .now), poll: .milliseconds(200)) { () -> Bool? in
-                    guard node.isRunning else { throw ClusterError("the node exited") }
+                _ = try await node.eventuallyWhileRunning(failure, timeout: max(.zero, deadline - .now), poll: .milliseconds(200)) { () -> Bool? in
                     return try condition() ? true : nil
                 }
                 return true

@@ -32,8 +32,7 @@ struct PeerTLSReloadClusterTests {
         /// the test's deadline passes.
         func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
             do {
-                _ = try await eventually(what, timeout: max(.zero, deadline - .now), poll: .milliseconds(100)) { () -> Bool? in
-                    guard node.isRunning else { throw ClusterError("the node exited") }
+                _ = try await node.eventuallyWhileRunning(what, timeout: max(.zero, deadline - .now), poll: .milliseconds(100)) { () -> Bool? in
                     return try await condition() ? true : nil
                 }
             } catch let error as ClusterError {

@@ -38,8 +38,8 @@ struct SIGHUPReloadTests {
         try node.start()
         defer { node.send(SIGKILL) }
         let list = ["jobs", "--server", "https://127.0.0.1:\(ports[1])", "--cacert", "certs/ca.pem", "--token", token, "--wait", "5"]
-        try await eventually("the node answers the token over https", timeout: .seconds(60), poll: .milliseconds(200)) { () -> Bool? in
-            guard node.isRunning else { throw ClusterError("the node exited:\n\(node.logTail())") }
+        try await node.eventuallyWhileRunning("the node answers the token over https", timeout: .seconds(60),
+                                              poll: .milliseconds(200)) { () -> Bool? in
             return try QuorumBinary.runToCompletion(quorum, list, in: directory).exitCode == 0 ? true : nil
         }
 
@@ -63,8 +63,8 @@ struct SIGHUPReloadTests {
         #expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
 
         node.send(SIGHUP)
-        try await eventually("the revoked token is refused after SIGHUP", timeout: .seconds(30), poll: .milliseconds(200)) { () -> Bool? in
-            guard node.isRunning else { throw ClusterError("SIGHUP ended the node:\n\(node.logTail())") }
+        try await node.eventuallyWhileRunning("the revoked token is refused after SIGHUP", timeout: .seconds(30),
+                                              poll: .milliseconds(200)) { () -> Bool? in
             return try QuorumBinary.runToCompletion(quorum, list, in: directory).exitCode != 0 ? true : nil
         }
         let log = (try? String(contentsOfFile: node.logPath, encoding: .utf8)) ?? ""

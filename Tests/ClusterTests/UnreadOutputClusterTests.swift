@@ -20,28 +20,20 @@ struct UnreadOutputClusterTests {
         try node.start()
         defer { node.send(SIGKILL) }
         let api = APIClient(baseURL: "http://127.0.0.1:\(scratch.ports[1])")
-        /// Polls until `condition` holds; a node that exits fails at once, with its exit status.
-        func waitUntil(_ what: String, _ condition: @escaping () async throws -> Bool) async throws {
-            _ = try await eventually(what, timeout: .seconds(30), poll: .milliseconds(50)) { () -> Bool? in
-                guard node.isRunning else {
-                    throw ClusterError("the node exited (status \(node.exitStatus.map(String.init) ?? "?"); 13 is SIGPIPE)")
-                }
-                return try await condition() ? true : nil
-            }
-        }
-        try await waitUntil("n1 leads") {
+        // A node killed by SIGPIPE exits with status 13.
+        try await node.eventuallyWhileRunning("n1 leads") { () -> Bool? in
             guard let response = try? await api.get("/api/cluster"), response.status == 200,
-                  let info = try? response.decode(ClusterInfo.self) else { return false }
-            return info.leader == "n1"
+                  let info = try? response.decode(ClusterInfo.self) else { return nil }
+            return info.leader == "n1" ? true : nil
         }
         // Each write is a line of the audit log, to the same pipe. The job prints the signals its
         // process ignores: SIGPIPE (bit 13, 0x1000) must not be among them — the node's choice
         // stays the node's, and `yes | head` in a task ends as it does in a terminal.
         let submission = JobSubmission(name: "unread", task: .shell(["/bin/sh", "-c", "grep SigIgn /proc/self/status"]))
         let id = try await api.post("/api/jobs", json: submission).expect(201, as: Created.self).id
-        try await waitUntil("the job succeeded") {
-            guard let response = try? await api.get("/api/jobs/\(id)"), response.status == 200 else { return false }
-            return try response.decode(Job.self).state == "succeeded"
+        try await node.eventuallyWhileRunning("the job succeeded") { () -> Bool? in
+            guard let response = try? await api.get("/api/jobs/\(id)"), response.status == 200 else { return nil }
+            return try response.decode(Job.self).state == "succeeded" ? true : nil
         }
         #expect(node.isRunning)
         let attempts = try await api.get("/api/jobs/\(id)/runs").expect(200, as: Items<Attempt>.self).items

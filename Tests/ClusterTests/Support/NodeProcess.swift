@@ -120,6 +120,21 @@ final class NodeProcess: @unchecked Sendable {
         lock.withLock { process.flatMap { $0.isRunning ? nil : $0.terminationStatus } }
     }
 
+    /// Polls `check` as ``eventually(_:timeout:poll:_:)`` does, but fails at once, with the exit
+    /// status and the log's tail, when the process has exited: a test waiting on a node that died
+    /// learns why at once instead of at its timeout.
+    @discardableResult
+    func eventuallyWhileRunning<T>(_ what: String, timeout: Duration = .seconds(30), poll: Duration = .milliseconds(50),
+                                   _ check: () async throws -> T?) async throws -> T {
+        try await eventually(what, timeout: timeout, poll: poll) { () -> T? in
+            guard isRunning else {
+                throw ClusterError("node \(id) exited (status \(exitStatus.map(String.init) ?? "?")) while waiting for \(what):\n"
+                    + logTail())
+            }
+            return try await check()
+        }
+    }
+
     /// The last `lines` lines of the node's log.
     func logTail(lines: Int = 40) -> String {
         guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "(no log at \(logPath))" }
